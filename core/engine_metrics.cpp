@@ -1,0 +1,40 @@
+#include "core/engine_metrics.h"
+
+#include <fmt/format.h>
+
+namespace oee::core {
+
+void EngineMetrics::render(std::string& out) const {
+  out += "# HELP oee_events_total Events appended to the log, by the status they lead to.\n";
+  out += "# TYPE oee_events_total counter\n";
+  for (int s = 1; s < kStatusCount; ++s) {
+    out += fmt::format("oee_events_total{{status=\"{}\"}} {}\n", status_name(static_cast<Status>(s)),
+                       events_by_status[static_cast<std::size_t>(s)].load());
+  }
+  out += "# HELP oee_orders_terminal_total Orders that reached a terminal status, by status and venue.\n";
+  out += "# TYPE oee_orders_terminal_total counter\n";
+  static constexpr std::string_view kOutcome[] = {"confirmed", "failed"};
+  static constexpr std::string_view kVenue[] = {"raydium", "meteora", "none"};
+  for (std::size_t o = 0; o < 2; ++o) {
+    for (std::size_t v = 0; v < 3; ++v) {
+      out += fmt::format("oee_orders_terminal_total{{status=\"{}\",dex=\"{}\"}} {}\n", kOutcome[o], kVenue[v],
+                         terminal_by_venue[o][v].load());
+    }
+  }
+  out += "# HELP oee_stage_duration_seconds Time an order spends in each stage of an attempt.\n";
+  out += "# TYPE oee_stage_duration_seconds histogram\n";
+  for (std::size_t i = 0; i < stage_seconds.size(); ++i) {
+    stage_seconds[i].render(out, "oee_stage_duration_seconds", fmt::format("stage=\"{}\"", kStageNames[i]));
+  }
+  out += "# HELP oee_order_latency_seconds Submit to terminal status.\n";
+  out += "# TYPE oee_order_latency_seconds histogram\n";
+  submit_to_terminal_seconds.render(out, "oee_order_latency_seconds");
+  out += "# HELP oee_orders_in_flight Orders being worked on by the executor.\n";
+  out += "# TYPE oee_orders_in_flight gauge\n";
+  out += fmt::format("oee_orders_in_flight {}\n", orders_in_flight.load());
+  out += "# HELP oee_orders_waiting Orders queued behind the concurrency limit.\n";
+  out += "# TYPE oee_orders_waiting gauge\n";
+  out += fmt::format("oee_orders_waiting {}\n", orders_waiting.load());
+}
+
+}  // namespace oee::core

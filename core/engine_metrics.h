@@ -1,0 +1,32 @@
+#pragma once
+// Counters and histograms of the order pipeline, rendered for /metrics.
+
+#include <array>
+#include <atomic>
+#include <string>
+
+#include "core/order.h"
+#include "eventlog/histogram.h"
+
+namespace oee::core {
+
+enum class Stage : std::uint8_t { queued, routing, building, submitted };
+inline constexpr std::array<std::string_view, 4> kStageNames{"queued", "routing", "building", "submitted"};
+
+struct EngineMetrics {
+  /// Events appended, by the status they lead to.
+  std::array<std::atomic<std::uint64_t>, kStatusCount> events_by_status{};
+  /// Terminal orders by outcome (confirmed/failed) and venue (raydium/meteora/none).
+  std::array<std::array<std::atomic<std::uint64_t>, 3>, 2> terminal_by_venue{};
+  std::array<Histogram, 4> stage_seconds{Histogram{Histogram::latency_buckets()},
+                                         Histogram{Histogram::latency_buckets()},
+                                         Histogram{Histogram::latency_buckets()},
+                                         Histogram{Histogram::latency_buckets()}};
+  Histogram submit_to_terminal_seconds{Histogram::latency_buckets()};
+  std::atomic<std::int64_t> orders_in_flight{0};
+  std::atomic<std::int64_t> orders_waiting{0};
+
+  void render(std::string& out) const;
+};
+
+}  // namespace oee::core

@@ -1,0 +1,292 @@
+#include "core/executor.h"
+
+#include <condition_variable>
+#include <future>
+#include <limits>
+#include <mutex>
+#include <random>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <spdlog/spdlog.h>
+
+#include "core/async_append.h"
+#include "core/event_codec.h"
+
+namespace oee::core {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+class Executor::Impl : public std::enable_shared_from_this<Impl> {
+ public:
+  Impl(asio::io_context& ioc, OrderStore& store, const Market& market, SimChain& chain, ExecutorOptions options,
+       EngineMetrics& metrics)
+      : ioc_(ioc), store_(store), router_(market), chain_(chain), options_(options), metrics_(metrics),
+        rng_(std::random_device{}()) {}
+
+  OrderStore& store() { return store_; }
+
+  // Runs on the log's writer thread: atomics only.
+  void count(const eventlog::Record& r) {
+    if (r.type < 1 || r.type > kEventTypeCount) return;
+    const auto type = static_cast<EventType>(r.type);
+    metrics_.events_by_status[static_cast<std::size_t>(status_after(type))].fetch_add(1, std::memory_order_relaxed);
+    if (type == EventType::confirmed) {
+      auto ev = decode_event(r.type, r.payload);
+      const std::size_t venue = ev ? static_cast<std::size_t>(std::get<Confirmed>(*ev).venue) : 2;
+      metrics_.terminal_by_venue[0][venue].fetch_add(1, std::memory_order_relaxed);
+    } else if (type == EventType::order_failed) {
+      metrics_.terminal_by_venue[1][2].fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+
+  // All of the following run on the io_context's single thread.
+  void schedule(const OrderId& id) {
+    if (stopping_ || !known_.insert(id).second) return;
+    if (running_.load() < options_.concurrency) {
+      launch(id);
+    } else {
+      waiting_.push_back(id);
+      metrics_.orders_waiting.fetch_add(1);
+    }
+  }
+
+  void begin_stop() {
+    stopping_ = true;
+    metrics_.orders_waiting.fetch_sub(static_cast<std::int64_t>(waiting_.size()));
+    waiting_.clear();
+    for (auto* t : sleeping_) t->cancel();
+    notify_if_idle();
+  }
+
+  bool wait_idle(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(idle_mu_);
+    return idle_cv_.wait_for(lock, timeout, [&] { return running_.load() == 0; });
+  }
+
+ private:
+  void launch(const OrderId& id) {
+    running_.fetch_add(1);
+    metrics_.orders_in_flight.fetch_add(1);
+    asio::co_spawn(ioc_, run_order(id), [self = shared_from_this(), id](std::exception_ptr e) {
+      if (e) {
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+          // A bug (illegal transition): the order stays active in the log and
+          // is retried on the next start; say so loudly.
+          spdlog::critical("executor: order {} stopped: {}", id.str(), ex.what());
+        }
+      }
+      self->finished(id);
+    });
+  }
+
+  void finished(const OrderId& id) {
+    known_.erase(id);
+    metrics_.orders_in_flight.fetch_sub(1);
+    running_.fetch_sub(1);
+    if (!stopping_ && !waiting_.empty()) {
+      const OrderId next = waiting_.front();
+      waiting_.pop_front();
+      metrics_.orders_waiting.fetch_sub(1);
+      launch(next);
+    }
+    notify_if_idle();
+  }
+
+  void notify_if_idle() {
+    if (running_.load() != 0) return;
+    std::lock_guard lock(idle_mu_);
+    idle_cv_.notify_all();
+  }
+
+  bool fast() const { return options_.profile == SimProfile::fast; }
+
+  std::chrono::milliseconds jitter(int lo_ms, int hi_ms) {
+    return std::chrono::milliseconds(std::uniform_int_distribution<int>(lo_ms, hi_ms)(rng_));
+  }
+
+  // Returns false when the executor is stopping (the sleep was cut short).
+  asio::awaitable<bool> sleep_for(Clock::duration d) {
+    if (stopping_) co_return false;
+    if (d <= Clock::duration::zero()) co_return true;
+    asio::steady_timer timer(ioc_, d);
+    sleeping_.insert(&timer);
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    sleeping_.erase(&timer);
+    co_return !stopping_;
+  }
+
+  OrderEvent fail_attempt(const OrderState& s, std::string reason) {
+    if (s.attempt >= options_.max_attempts) {
+      return OrderFailed{s.attempt, reason + " (gave up after " + std::to_string(s.attempt) + " attempts)"};
+    }
+    const auto delay = options_.retry_base * (1LL << (s.attempt - 1));
+    const auto retry_at =
+        TimestampNs{TimestampNs::now().value + std::chrono::duration_cast<std::chrono::nanoseconds>(delay).count()};
+    return AttemptFailed{s.attempt, std::move(reason), retry_at};
+  }
+
+  asio::awaitable<std::optional<OrderEvent>> next_step(const OrderId& id, const OrderState& s) {
+    switch (s.status) {
+      case Status::pending: {
+        if (s.retry_at.value != 0) {
+          const auto wait = std::chrono::nanoseconds(s.retry_at.value - TimestampNs::now().value);
+          if (!co_await sleep_for(wait)) co_return std::nullopt;
+        }
+        co_return RoutingStarted{s.attempt + 1};
+      }
+      case Status::routing: {
+        if (!fast() && !co_await sleep_for(jitter(150, 250))) co_return std::nullopt;
+        const Token* in = find_token(s.input_token);
+        const Token* out = find_token(s.output_token);
+        if (in == nullptr || out == nullptr) co_return OrderFailed{s.attempt, "unknown token"};
+        auto route = router_.route(*in, *out, s.amount_in, std::chrono::system_clock::now());
+        if (!route) {
+          co_return OrderFailed{s.attempt, route.error() == RouteError::no_pool ? "no pool for this pair"
+                                                                               : "amount too small to trade"};
+        }
+        const Quote& best = route->best;
+        const Amount min_out = min_out_for(best.amount_out, s.slippage_bps);
+        spdlog::info(
+            "route order={} attempt={} pair={}/{} amount_in={} raydium_out={} meteora_out={} chosen={} "
+            "expected_out={} min_out={} price_impact_bps={}",
+            id.str(), s.attempt, s.input_token, s.output_token, s.amount_in.base, route->quotes[0].amount_out.base,
+            route->quotes[1].amount_out.base, venue_name(best.venue), best.amount_out.base, min_out.base,
+            best.price_impact_bps);
+        co_return Routed{s.attempt, s.input_token, s.output_token, s.amount_in, route->quotes, best.venue,
+                         best.amount_out, min_out};
+      }
+      case Status::building: {
+        if (!fast() && !co_await sleep_for(jitter(20, 60))) co_return std::nullopt;
+        co_return TxSubmitted{s.attempt, s.venue.value_or(Venue::raydium), SimChain::tx_id(id, s.attempt),
+                              s.min_out};
+      }
+      case Status::submitted: {
+        // Resumed or not, first ask the chain: a landed tx is never resent.
+        if (auto landed = chain_.find(s.tx_id)) {
+          co_return Confirmed{s.attempt,          *s.venue,          s.tx_id,    landed->amount_out,
+                              s.input_token, s.output_token, s.amount_in};
+        }
+        if (!fast() && !co_await sleep_for(jitter(2000, 3000))) co_return std::nullopt;
+        const Token* in = find_token(s.input_token);
+        const Token* out = find_token(s.output_token);
+        if (in == nullptr || out == nullptr) co_return OrderFailed{s.attempt, "unknown token"};
+        const TxResult r = chain_.submit(TxRequest{s.tx_id, s.venue.value_or(Venue::raydium), in, out, s.amount_in,
+                                                   s.min_out},
+                                         std::chrono::system_clock::now());
+        if (r.outcome == TxOutcome::landed) {
+          co_return Confirmed{s.attempt,          *s.venue,          s.tx_id,    r.amount_out,
+                              s.input_token, s.output_token, s.amount_in};
+        }
+        co_return fail_attempt(s, r.error);
+      }
+      case Status::none:
+      case Status::confirmed:
+      case Status::failed:
+        break;
+    }
+    co_return std::nullopt;
+  }
+
+  static Stage stage_of(Status s) {
+    switch (s) {
+      case Status::routing: return Stage::routing;
+      case Status::building: return Stage::building;
+      case Status::submitted: return Stage::submitted;
+      default: return Stage::queued;
+    }
+  }
+
+  asio::awaitable<void> run_order(OrderId id) {
+    auto loaded = store_.load(id);
+    if (!loaded || !*loaded) {
+      spdlog::error("executor: cannot load order {}: {}", id.str(),
+                    loaded ? "no snapshot" : loaded.error().message());
+      co_return;
+    }
+    OrderState state = (*loaded)->state;
+    auto stage_start = Clock::now();
+    while (!is_terminal(state.status) && !stopping_) {
+      auto step = co_await next_step(id, state);
+      if (!step) break;
+      // Appended before anything else happens: the write-ahead rule.
+      auto appended = co_await async_append(store_, id, state, std::move(*step));
+      if (!appended) {
+        spdlog::error("executor: append for order {} failed: {}; it resumes on restart", id.str(),
+                      appended.error().message());
+        co_return;
+      }
+      const auto now = Clock::now();
+      metrics_.stage_seconds[static_cast<std::size_t>(stage_of(state.status))].observe(
+          std::chrono::duration<double>(now - stage_start).count());
+      stage_start = now;
+      state = std::move(appended->state);
+    }
+    if (is_terminal(state.status)) {
+      metrics_.submit_to_terminal_seconds.observe(static_cast<double>(state.updated.value - state.created.value) /
+                                                  1e9);
+    }
+  }
+
+  asio::io_context& ioc_;
+  OrderStore& store_;
+  Router router_;
+  SimChain& chain_;
+  ExecutorOptions options_;
+  EngineMetrics& metrics_;
+  std::mt19937_64 rng_;
+
+  bool stopping_ = false;
+  std::unordered_set<OrderId, OrderIdHash> known_;
+  std::deque<OrderId> waiting_;
+  std::unordered_set<asio::steady_timer*> sleeping_;
+  std::atomic<std::size_t> running_{0};
+  std::mutex idle_mu_;
+  std::condition_variable idle_cv_;
+};
+
+Executor::Executor(asio::io_context& ioc, OrderStore& store, const Market& market, SimChain& chain,
+                   ExecutorOptions options, EngineMetrics& metrics)
+    : impl_(std::make_shared<Impl>(ioc, store, market, chain, options, metrics)), ioc_(ioc) {}
+
+Executor::~Executor() = default;
+
+void Executor::start() {
+  auto& log = impl_->store().log();
+  // New submissions: the log is the queue; the commit listener only wakes us.
+  log.on_commit([impl = impl_, &ioc = ioc_](std::span<const eventlog::Record> records) {
+    for (const auto& r : records) {
+      impl->count(r);
+      if (r.type == static_cast<std::uint8_t>(EventType::submitted)) {
+        asio::post(ioc, [impl, id = r.order] { impl->schedule(id); });
+      }
+    }
+  });
+  auto active = log.members(eventlog::OrderSet::active, std::numeric_limits<std::size_t>::max());
+  if (!active) throw std::runtime_error("cannot read the active orders from the log: " + active.error().message());
+  resumed_ = active->size();
+  asio::post(ioc_, [impl = impl_, ids = std::move(*active)] {
+    for (const auto& id : ids) impl->schedule(id);
+  });
+  if (resumed_ > 0) spdlog::info("executor: resuming {} non-terminal orders", resumed_);
+}
+
+bool Executor::stop(std::chrono::milliseconds timeout) {
+  auto stopped = std::make_shared<std::promise<void>>();
+  auto stopped_future = stopped->get_future();
+  asio::post(ioc_, [impl = impl_, stopped] {
+    impl->begin_stop();
+    stopped->set_value();
+  });
+  if (stopped_future.wait_for(timeout) != std::future_status::ready) return false;
+  return impl_->wait_idle(timeout);
+}
+
+}  // namespace oee::core

@@ -1,0 +1,94 @@
+#include "core/sim_chain.h"
+
+#include <cstring>
+#include <vector>
+
+namespace oee::core {
+
+namespace {
+std::uint64_t mix(std::uint64_t x) {
+  x += 0x9E3779B97F4A7C15ULL;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+  return x ^ (x >> 31);
+}
+
+std::uint64_t hash_string(std::string_view s, std::uint64_t h) {
+  for (char c : s) h = mix(h ^ static_cast<unsigned char>(c));
+  return h;
+}
+}  // namespace
+
+std::string base58_encode(std::string_view bytes) {
+  static constexpr char kAlphabet[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+  std::size_t zeros = 0;
+  while (zeros < bytes.size() && bytes[zeros] == 0) ++zeros;
+  std::vector<std::uint8_t> digits;  // base-58 digits, little-endian
+  for (std::size_t i = zeros; i < bytes.size(); ++i) {
+    unsigned carry = static_cast<std::uint8_t>(bytes[i]);
+    for (auto& d : digits) {
+      carry += static_cast<unsigned>(d) << 8;
+      d = static_cast<std::uint8_t>(carry % 58);
+      carry /= 58;
+    }
+    while (carry != 0) {
+      digits.push_back(static_cast<std::uint8_t>(carry % 58));
+      carry /= 58;
+    }
+  }
+  std::string out(zeros, '1');
+  for (auto it = digits.rbegin(); it != digits.rend(); ++it) out.push_back(kAlphabet[*it]);
+  return out;
+}
+
+SimChain::SimChain(const Market& market, double fail_rate, std::uint64_t seed)
+    : market_(market), fail_rate_(fail_rate), seed_(seed) {}
+
+std::string SimChain::tx_id(const OrderId& order, std::uint32_t attempt) {
+  // 64 bytes like a Solana signature, derived only from (order, attempt).
+  std::uint64_t h = mix(attempt);
+  for (auto b : order.bytes()) h = mix(h ^ b);
+  char sig[64];
+  for (int i = 0; i < 8; ++i) {
+    h = mix(h + static_cast<std::uint64_t>(i));
+    std::memcpy(sig + 8 * i, &h, 8);
+  }
+  sig[0] = static_cast<char>(sig[0] | 1);  // no leading zero byte: fixed-ish length
+  return base58_encode(std::string_view(sig, sizeof sig));
+}
+
+TxResult SimChain::submit(const TxRequest& tx, std::chrono::system_clock::time_point now) {
+  std::lock_guard lock(mu_);
+  if (auto it = landed_.find(tx.tx_id); it != landed_.end()) return it->second;
+
+  // The drop decision is a function of the tx id, so resending the same tx
+  // behaves the same and tests are reproducible.
+  const double u = static_cast<double>(hash_string(tx.tx_id, seed_) >> 11) * 0x1.0p-53;
+  if (u < fail_rate_) return TxResult{TxOutcome::dropped, {}, "transaction dropped: blockhash expired"};
+
+  const auto pool = market_.pool(tx.venue, *tx.input, *tx.output, now);
+  if (!pool) return TxResult{TxOutcome::dropped, {}, "pool not found"};
+  const Quote q = quote_pool(tx.venue, *pool, tx.amount_in);
+  if (q.amount_out < tx.min_out) {
+    return TxResult{TxOutcome::slippage_exceeded, q.amount_out,
+                    "slippage exceeded: would receive " + format_amount(q.amount_out, tx.output->decimals) +
+                        " " + std::string(tx.output->symbol) + ", minimum " +
+                        format_amount(tx.min_out, tx.output->decimals)};
+  }
+  TxResult r{TxOutcome::landed, q.amount_out, {}};
+  landed_.emplace(tx.tx_id, r);
+  return r;
+}
+
+std::optional<TxResult> SimChain::find(const std::string& tx_id) const {
+  std::lock_guard lock(mu_);
+  if (auto it = landed_.find(tx_id); it != landed_.end()) return it->second;
+  return std::nullopt;
+}
+
+std::size_t SimChain::landed_count() const {
+  std::lock_guard lock(mu_);
+  return landed_.size();
+}
+
+}  // namespace oee::core

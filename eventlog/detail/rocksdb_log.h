@@ -1,0 +1,91 @@
+#pragma once
+// RocksDB implementation of EventLog.
+//
+// On-disk layout (column families; integers are fixed64 big-endian):
+//
+//   default      "format"          -> "oee-log-v1"       marks an oee log
+//                "cursor/" name    -> seq                consumer cursors
+//   events       seq               -> record             record_codec.h
+//   order_index  order(16) seq     -> ""                 an order's events
+//   snapshots    order(16)         -> seq snapshot       folded order state
+//   order_sets   set(1) order(16)  -> ""                 active / dead-letter
+//   idempotency  key               -> order(16) fingerprint
+//
+// Every AppendCommand writes its event and all derived entries in one
+// WriteBatch, and a group commit writes many commands in one batch, so the
+// derived column families can never disagree with `events` after a crash.
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include <rocksdb/db.h>
+
+#include "eventlog/event_log.h"
+
+namespace oee::eventlog::detail {
+
+class RocksDbLog final : public EventLog {
+ public:
+  explicit RocksDbLog(const Options& options);
+  ~RocksDbLog() override;
+
+  void append(AppendCommand command, AppendCompletion done) override;
+  Seq head() const override { return Seq{head_.load(std::memory_order_acquire)}; }
+  Result<std::vector<Record>> read(Seq from, std::size_t max) const override;
+  Result<std::vector<Record>> read_order(OrderId order, Seq from) const override;
+  Result<std::optional<OrderSnapshotEntry>> snapshot(OrderId order) const override;
+  Result<std::vector<OrderId>> members(OrderSet set, std::size_t max) const override;
+  Result<std::optional<IdempotencyEntry>> idempotency(std::string_view key) const override;
+  Seq wait_beyond(Seq after, std::chrono::milliseconds timeout) const override;
+  void on_commit(CommitListener listener) override;
+  Result<Seq> refresh() override;
+  Result<Seq> cursor(std::string_view name) const override;
+  void store_cursor(std::string name, Seq seq, std::function<void(std::error_code)> done) override;
+  const Stats& stats() const override { return stats_; }
+  std::uint64_t disk_bytes() const override;
+  void close() override;
+
+ private:
+  struct Pending {
+    AppendCommand command;
+    AppendCompletion done;
+    std::string cursor_name;  // set for a cursor store instead of an event
+    Seq cursor_seq;
+    std::function<void(std::error_code)> cursor_done;
+    std::chrono::steady_clock::time_point queued_at;
+  };
+
+  void open_db();
+  Seq load_head() const;
+  void writer_loop();
+  void commit(std::vector<Pending>& batch);
+
+  Options options_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  rocksdb::ColumnFamilyHandle* meta_ = nullptr;
+  rocksdb::ColumnFamilyHandle* events_ = nullptr;
+  rocksdb::ColumnFamilyHandle* order_index_ = nullptr;
+  rocksdb::ColumnFamilyHandle* snapshots_ = nullptr;
+  rocksdb::ColumnFamilyHandle* order_sets_ = nullptr;
+  rocksdb::ColumnFamilyHandle* idempotency_ = nullptr;
+
+  std::atomic<std::uint64_t> head_{0};
+  std::uint64_t next_seq_ = 1;  // writer thread only
+
+  mutable std::mutex mu_;
+  mutable std::condition_variable queue_cv_;
+  mutable std::condition_variable head_cv_;
+  std::deque<Pending> queue_;
+  bool closing_ = false;
+  bool closed_ = false;
+
+  std::mutex listeners_mu_;
+  std::vector<CommitListener> listeners_;
+  Stats stats_;
+  std::thread writer_;
+};
+
+}  // namespace oee::eventlog::detail

@@ -1,0 +1,20 @@
+#pragma once
+#include <system_error>
+
+namespace oee::eventlog {
+
+enum class Errc {
+  ok = 0,
+  io_error = 1,     // the storage rejected a read or write
+  corrupted = 2,    // a stored value failed its checksum or could not be decoded
+  closed = 3,       // the log is closed or closing
+  read_only = 4,    // a write was attempted on a secondary
+};
+
+const std::error_category& log_category() noexcept;
+inline std::error_code make_error_code(Errc e) noexcept { return {static_cast<int>(e), log_category()}; }
+
+}  // namespace oee::eventlog
+
+template <>
+struct std::is_error_code_enum<oee::eventlog::Errc> : std::true_type {};

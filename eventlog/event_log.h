@@ -1,0 +1,157 @@
+#pragma once
+// The write-ahead event log: the single source of truth, the queue and the
+// audit trail of oee.
+//
+// Durability contract: when an append's completion runs with a seq, the
+// event and everything written with it (order snapshot, order->seq index,
+// order-set membership, idempotency claim) are in the log as one atomic
+// unit. With Durability::sync that unit has been fsync'd and survives
+// kill -9 and power loss; with Durability::async it is in the RocksDB WAL
+// (survives a process crash, not a power loss).
+//
+// Threading: every method is thread-safe. Appends are queued to one writer
+// thread which commits whatever is queued as one WriteBatch and one fsync
+// (group commit) and then runs completions on that thread, so completions
+// must be short (post to your own executor).
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <boost/system/result.hpp>
+
+#include "eventlog/errors.h"
+#include "eventlog/histogram.h"
+#include "eventlog/types.h"
+
+namespace oee::eventlog {
+
+template <class T>
+using Result = boost::system::result<T, std::error_code>;
+
+/// One event as stored in the log.
+struct Record {
+  Seq seq;
+  OrderId order;
+  TimestampNs ts;
+  std::uint8_t type = 0;  // oee::fb::EventType; opaque to the log
+  std::string payload;    // flatbuffer of that event type; opaque to the log
+};
+
+/// Sets of orders the log maintains as indexes, updated atomically with
+/// the event that moves an order in or out of them.
+enum class OrderSet : std::uint8_t {
+  active = 0,       // not terminal: the executor's work queue
+  dead_letter = 1,  // failed terminally
+};
+
+/// An idempotency claim: `key` maps to `order` with a fingerprint of the
+/// request body, so a replay can be told apart from a conflicting reuse.
+struct IdempotencyClaim {
+  std::string key;
+  std::string fingerprint;
+};
+
+struct IdempotencyEntry {
+  OrderId order;
+  std::string fingerprint;
+};
+
+/// Everything one command writes: one event plus the derived state it
+/// causes. All of it lands in the same WriteBatch.
+struct AppendCommand {
+  OrderId order;
+  TimestampNs ts;  // event time; the log stamps now() when left at 0
+  std::uint8_t type = 0;
+  std::string payload;
+  std::string snapshot;  // the order's folded state after this event
+  std::vector<std::pair<OrderSet, bool>> set_membership;  // (set, member?)
+  std::optional<IdempotencyClaim> idempotency;
+};
+
+struct AppendOutcome {
+  Seq seq;                  // of the appended event; 0 if `existing` is set
+  TimestampNs ts;
+  /// Set when the idempotency key was already claimed: nothing was written.
+  std::optional<IdempotencyEntry> existing;
+};
+
+using AppendCompletion = std::function<void(Result<AppendOutcome>)>;
+/// Called on the writer thread after each durable commit, in seq order.
+using CommitListener = std::function<void(std::span<const Record>)>;
+
+struct OrderSnapshotEntry {
+  Seq last_seq;
+  std::string snapshot;
+};
+
+enum class Durability { sync, async };
+enum class OpenMode { primary, read_only_secondary };
+
+struct Options {
+  std::string path;
+  Durability durability = Durability::sync;
+  OpenMode mode = OpenMode::primary;
+  /// Upper bound on commands in one group commit.
+  std::size_t max_batch = 4096;
+  /// Where a secondary keeps its own info log; defaults beside the path.
+  std::string secondary_path;
+};
+
+struct Stats {
+  Histogram append_latency_seconds{Histogram::latency_buckets()};
+  Histogram batch_size{{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096}};
+  std::atomic<std::uint64_t> commits{0};
+  std::atomic<std::uint64_t> events{0};
+  std::atomic<std::uint64_t> failed_commits{0};
+};
+
+class EventLog {
+ public:
+  virtual ~EventLog() = default;
+
+  /// Queues a command; `done` runs once, on the writer thread.
+  virtual void append(AppendCommand command, AppendCompletion done) = 0;
+
+  /// Last durable seq (0 when empty).
+  [[nodiscard]] virtual Seq head() const = 0;
+  /// Events with seq >= from, at most max of them, in seq order.
+  [[nodiscard]] virtual Result<std::vector<Record>> read(Seq from, std::size_t max) const = 0;
+  /// Every event of one order, in seq order, starting at `from`.
+  [[nodiscard]] virtual Result<std::vector<Record>> read_order(OrderId order, Seq from = Seq{0}) const = 0;
+  [[nodiscard]] virtual Result<std::optional<OrderSnapshotEntry>> snapshot(OrderId order) const = 0;
+  [[nodiscard]] virtual Result<std::vector<OrderId>> members(OrderSet set, std::size_t max) const = 0;
+  [[nodiscard]] virtual Result<std::optional<IdempotencyEntry>> idempotency(std::string_view key) const = 0;
+
+  /// Blocks until head() > after or the timeout passes; returns head().
+  virtual Seq wait_beyond(Seq after, std::chrono::milliseconds timeout) const = 0;
+  /// Registers a listener for committed events (primary only). Listeners
+  /// added before the first append see every event.
+  virtual void on_commit(CommitListener listener) = 0;
+
+  /// Secondary only: catches up with the primary's writes.
+  [[nodiscard]] virtual Result<Seq> refresh() = 0;
+
+  /// Named consumer cursors, stored in the log.
+  [[nodiscard]] virtual Result<Seq> cursor(std::string_view name) const = 0;
+  virtual void store_cursor(std::string name, Seq seq, std::function<void(std::error_code)> done) = 0;
+
+  [[nodiscard]] virtual const Stats& stats() const = 0;
+  /// Approximate bytes on disk.
+  [[nodiscard]] virtual std::uint64_t disk_bytes() const = 0;
+
+  /// Drains queued appends (completing them) and stops the writer.
+  virtual void close() = 0;
+};
+
+/// Opens (creating if needed, in primary mode) the RocksDB-backed log.
+/// Throws std::runtime_error with an actionable message if the directory
+/// cannot be opened or is not an oee log.
+[[nodiscard]] std::unique_ptr<EventLog> open_rocksdb_log(const Options& options);
+
+}  // namespace oee::eventlog

@@ -1,0 +1,475 @@
+#include "eventlog/detail/rocksdb_log.h"
+
+#include <cstring>
+#include <filesystem>
+#include <stdexcept>
+#include <unordered_map>
+
+#include <unistd.h>
+
+#include <rocksdb/options.h>
+#include <rocksdb/utilities/options_util.h>
+#include <rocksdb/write_batch.h>
+
+#include "eventlog/record_codec.h"
+
+namespace oee::eventlog {
+
+namespace {
+
+constexpr std::string_view kFormatKey = "format";
+constexpr std::string_view kFormatValue = "oee-log-v1";
+constexpr std::string_view kCursorPrefix = "cursor/";
+
+const std::vector<std::string> kColumnFamilies = {rocksdb::kDefaultColumnFamilyName, "events", "order_index",
+                                                  "snapshots", "order_sets", "idempotency"};
+
+class LogCategory final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "oee.eventlog"; }
+  std::string message(int ev) const override {
+    switch (static_cast<Errc>(ev)) {
+      case Errc::ok: return "ok";
+      case Errc::io_error: return "the event log could not be read or written";
+      case Errc::corrupted: return "a stored event failed its checksum or could not be decoded";
+      case Errc::closed: return "the event log is closed";
+      case Errc::read_only: return "the event log is open read-only";
+    }
+    return "unknown event log error";
+  }
+};
+
+std::string order_key(const OrderId& order) { return std::string(order.view()); }
+
+std::string order_seq_key(const OrderId& order, Seq seq) { return order_key(order) + encode_seq_key(seq); }
+
+std::string set_key(OrderSet set, const OrderId& order) {
+  std::string key(1, static_cast<char>(set));
+  key += order.view();
+  return key;
+}
+
+Result<std::string> get(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf, std::string_view key, bool& found) {
+  std::string value;
+  const auto s = db.Get(rocksdb::ReadOptions{}, cf, rocksdb::Slice(key.data(), key.size()), &value);
+  found = s.ok();
+  if (s.ok() || s.IsNotFound()) return value;
+  return make_error_code(Errc::io_error);
+}
+
+}  // namespace
+
+const std::error_category& log_category() noexcept {
+  static const LogCategory category;
+  return category;
+}
+
+namespace detail {
+
+RocksDbLog::RocksDbLog(const Options& options) : options_(options) {
+  open_db();
+  const Seq last = load_head();
+  head_.store(last.value);
+  next_seq_ = last.value + 1;
+  if (options_.mode == OpenMode::primary) writer_ = std::thread([this] { writer_loop(); });
+}
+
+RocksDbLog::~RocksDbLog() {
+  close();
+  for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+  handles_.clear();
+  db_.reset();
+}
+
+void RocksDbLog::open_db() {
+  namespace fs = std::filesystem;
+  const fs::path path(options_.path);
+  const bool exists = fs::exists(path / "CURRENT");
+  if (!exists) {
+    if (options_.mode != OpenMode::primary) {
+      throw std::runtime_error("no oee event log at '" + options_.path +
+                               "' (no RocksDB CURRENT file); check --data-dir");
+    }
+    if (fs::exists(path) && !fs::is_empty(path)) {
+      throw std::runtime_error("'" + options_.path +
+                               "' is not empty and holds no oee event log; point --data-dir at an empty or "
+                               "existing oee data directory");
+    }
+  }
+
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.paranoid_checks = true;
+  db_options.keep_log_file_num = 4;
+  db_options.max_background_jobs = 2;
+  db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+
+  rocksdb::ColumnFamilyOptions cf_options;
+  cf_options.OptimizeLevelStyleCompaction(64 << 20);
+  cf_options.compression = rocksdb::kNoCompression;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const auto& name : kColumnFamilies) descriptors.emplace_back(name, cf_options);
+
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s;
+  if (options_.mode == OpenMode::primary) {
+    s = rocksdb::DB::Open(db_options, options_.path, descriptors, &handles_, &raw);
+  } else {
+    db_options.max_open_files = -1;  // required by secondary instances
+    std::string secondary = options_.secondary_path;
+    if (secondary.empty()) {
+      secondary = (fs::temp_directory_path() / ("oee-secondary-" + std::to_string(::getpid()))).string();
+    }
+    fs::create_directories(secondary);
+    s = rocksdb::DB::OpenAsSecondary(db_options, options_.path, secondary, descriptors, &handles_, &raw);
+  }
+  if (!s.ok()) {
+    if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
+      throw std::runtime_error("the event log at '" + options_.path +
+                               "' is in use by another oee-server (" + s.ToString() + ")");
+    }
+    throw std::runtime_error("cannot open the event log at '" + options_.path + "': " + s.ToString() +
+                             ". If the log is damaged, keep a copy and inspect it with oee-logdump --verify; "
+                             "oee never truncates or skips events on its own.");
+  }
+  db_.reset(raw);
+  meta_ = handles_[0];
+  events_ = handles_[1];
+  order_index_ = handles_[2];
+  snapshots_ = handles_[3];
+  order_sets_ = handles_[4];
+  idempotency_ = handles_[5];
+
+  bool found = false;
+  auto format = get(*db_, meta_, kFormatKey, found);
+  if (!format) throw std::runtime_error("cannot read the event log format marker at '" + options_.path + "'");
+  if (!found) {
+    if (exists) {
+      throw std::runtime_error("'" + options_.path + "' is a RocksDB database but not an oee event log");
+    }
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    if (!db_->Put(wo, meta_, std::string(kFormatKey), std::string(kFormatValue)).ok()) {
+      throw std::runtime_error("cannot initialise the event log at '" + options_.path + "'");
+    }
+  } else if (*format != kFormatValue) {
+    throw std::runtime_error("'" + options_.path + "' holds an event log of unknown format '" + *format + "'");
+  }
+}
+
+Seq RocksDbLog::load_head() const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions{}, events_));
+  it->SeekToLast();
+  if (!it->status().ok()) throw std::runtime_error("cannot read the end of the event log: " + it->status().ToString());
+  if (!it->Valid()) return Seq{0};
+  const Seq seq = decode_seq_key(std::string_view(it->key().data(), it->key().size()));
+  // The newest record is checked at open so a torn or damaged tail stops the
+  // server instead of being silently extended.
+  auto rec = decode_record(std::string_view(it->value().data(), it->value().size()));
+  if (!rec || rec->seq != seq) {
+    throw std::runtime_error("the last event in the log (seq " + std::to_string(seq.value) +
+                             ") is damaged; run oee-logdump --verify on a copy of the data directory and "
+                             "restore it from a backup. oee will not truncate the log.");
+  }
+  return seq;
+}
+
+void RocksDbLog::append(AppendCommand command, AppendCompletion done) {
+  if (options_.mode != OpenMode::primary) {
+    done(make_error_code(Errc::read_only));
+    return;
+  }
+  {
+    std::lock_guard lock(mu_);
+    if (!closing_) {
+      queue_.push_back(Pending{std::move(command), std::move(done), {}, {}, {}, std::chrono::steady_clock::now()});
+      queue_cv_.notify_one();
+      return;
+    }
+  }
+  done(make_error_code(Errc::closed));
+}
+
+void RocksDbLog::store_cursor(std::string name, Seq seq, std::function<void(std::error_code)> done) {
+  if (options_.mode != OpenMode::primary) {
+    done(make_error_code(Errc::read_only));
+    return;
+  }
+  {
+    std::lock_guard lock(mu_);
+    if (!closing_) {
+      Pending p;
+      p.cursor_name = std::move(name);
+      p.cursor_seq = seq;
+      p.cursor_done = std::move(done);
+      p.queued_at = std::chrono::steady_clock::now();
+      queue_.push_back(std::move(p));
+      queue_cv_.notify_one();
+      return;
+    }
+  }
+  done(make_error_code(Errc::closed));
+}
+
+void RocksDbLog::writer_loop() {
+  std::vector<Pending> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      queue_cv_.wait(lock, [&] { return !queue_.empty() || closing_; });
+      if (queue_.empty()) break;  // closing and drained
+      const std::size_t n = std::min(queue_.size(), options_.max_batch);
+      batch.clear();
+      batch.reserve(n);
+      for (std::size_t i = 0; i < n; ++i) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    commit(batch);
+  }
+}
+
+void RocksDbLog::commit(std::vector<Pending>& batch) {
+  rocksdb::WriteBatch wb;
+  std::vector<Record> records;
+  records.reserve(batch.size());
+  std::vector<Result<AppendOutcome>> outcomes;
+  outcomes.reserve(batch.size());
+  std::unordered_map<std::string, IdempotencyEntry> claimed;  // claims made earlier in this batch
+  const std::uint64_t first_seq = next_seq_;
+
+  for (auto& p : batch) {
+    if (!p.cursor_name.empty()) {
+      wb.Put(meta_, std::string(kCursorPrefix) + p.cursor_name, encode_seq_key(p.cursor_seq));
+      outcomes.emplace_back(AppendOutcome{});
+      continue;
+    }
+    auto& cmd = p.command;
+    if (cmd.idempotency) {
+      const auto& key = cmd.idempotency->key;
+      if (auto it = claimed.find(key); it != claimed.end()) {
+        outcomes.emplace_back(AppendOutcome{Seq{0}, TimestampNs{}, it->second});
+        continue;
+      }
+      auto existing = idempotency(key);
+      if (!existing) {
+        outcomes.emplace_back(existing.error());
+        continue;
+      }
+      if (*existing) {
+        outcomes.emplace_back(AppendOutcome{Seq{0}, TimestampNs{}, **existing});
+        continue;
+      }
+      claimed.emplace(key, IdempotencyEntry{cmd.order, cmd.idempotency->fingerprint});
+      wb.Put(idempotency_, key, order_key(cmd.order) + cmd.idempotency->fingerprint);
+    }
+
+    Record rec{Seq{next_seq_++}, cmd.order, cmd.ts.value != 0 ? cmd.ts : TimestampNs::now(), cmd.type,
+               std::move(cmd.payload)};
+    wb.Put(events_, encode_seq_key(rec.seq), encode_record(rec));
+    wb.Put(order_index_, order_seq_key(rec.order, rec.seq), rocksdb::Slice());
+    if (!cmd.snapshot.empty()) wb.Put(snapshots_, order_key(rec.order), encode_seq_key(rec.seq) + cmd.snapshot);
+    for (const auto& [set, member] : cmd.set_membership) {
+      if (member) {
+        wb.Put(order_sets_, set_key(set, rec.order), rocksdb::Slice());
+      } else {
+        wb.Delete(order_sets_, set_key(set, rec.order));
+      }
+    }
+    outcomes.emplace_back(AppendOutcome{rec.seq, rec.ts, std::nullopt});
+    records.push_back(std::move(rec));
+  }
+
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.durability == Durability::sync;
+  const auto status = wb.Count() > 0 ? db_->Write(wo, &wb) : rocksdb::Status::OK();
+  const auto now = std::chrono::steady_clock::now();
+
+  if (!status.ok()) {
+    // Nothing of this batch is durable: give the seqs back and fail every
+    // command, so the caller answers 503 instead of acknowledging.
+    next_seq_ = first_seq;
+    stats_.failed_commits.fetch_add(1);
+    for (auto& p : batch) {
+      if (p.cursor_done) {
+        p.cursor_done(make_error_code(Errc::io_error));
+      } else {
+        p.done(make_error_code(Errc::io_error));
+      }
+    }
+    return;
+  }
+
+  if (!records.empty()) {
+    {
+      std::lock_guard lock(mu_);
+      head_.store(records.back().seq.value, std::memory_order_release);
+    }
+    head_cv_.notify_all();
+  }
+  stats_.commits.fetch_add(1, std::memory_order_relaxed);
+  stats_.events.fetch_add(records.size(), std::memory_order_relaxed);
+  stats_.batch_size.observe(static_cast<double>(batch.size()));
+
+  if (!records.empty()) {
+    std::vector<CommitListener> listeners;
+    {
+      std::lock_guard lock(listeners_mu_);
+      listeners = listeners_;
+    }
+    for (const auto& l : listeners) l(std::span<const Record>(records));
+  }
+
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    auto& p = batch[i];
+    stats_.append_latency_seconds.observe(std::chrono::duration<double>(now - p.queued_at).count());
+    if (p.cursor_done) {
+      p.cursor_done({});
+    } else {
+      p.done(std::move(outcomes[i]));
+    }
+  }
+}
+
+Result<std::vector<Record>> RocksDbLog::read(Seq from, std::size_t max) const {
+  std::vector<Record> out;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions{}, events_));
+  const auto start = encode_seq_key(from);
+  for (it->Seek(start); it->Valid() && out.size() < max; it->Next()) {
+    auto rec = decode_record(std::string_view(it->value().data(), it->value().size()));
+    if (!rec) return rec.error();
+    out.push_back(std::move(*rec));
+  }
+  if (!it->status().ok()) return make_error_code(Errc::io_error);
+  return out;
+}
+
+Result<std::vector<Record>> RocksDbLog::read_order(OrderId order, Seq from) const {
+  std::vector<std::string> keys;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions{}, order_index_));
+    const std::string prefix = order_key(order);
+    for (it->Seek(order_seq_key(order, from)); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      keys.emplace_back(it->key().data() + 16, 8);
+    }
+    if (!it->status().ok()) return make_error_code(Errc::io_error);
+  }
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<std::string> values(keys.size());
+  std::vector<rocksdb::ColumnFamilyHandle*> cfs(keys.size(), events_);
+  const auto statuses = db_->MultiGet(rocksdb::ReadOptions{}, cfs, slices, &values);
+  std::vector<Record> out;
+  out.reserve(keys.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (!statuses[i].ok()) return make_error_code(statuses[i].IsNotFound() ? Errc::corrupted : Errc::io_error);
+    auto rec = decode_record(values[i]);
+    if (!rec) return rec.error();
+    out.push_back(std::move(*rec));
+  }
+  return out;
+}
+
+Result<std::optional<OrderSnapshotEntry>> RocksDbLog::snapshot(OrderId order) const {
+  bool found = false;
+  auto value = get(*db_, snapshots_, order_key(order), found);
+  if (!value) return value.error();
+  if (!found) return std::optional<OrderSnapshotEntry>{};
+  if (value->size() < 8) return make_error_code(Errc::corrupted);
+  return std::optional<OrderSnapshotEntry>{OrderSnapshotEntry{decode_seq_key(*value), value->substr(8)}};
+}
+
+Result<std::vector<OrderId>> RocksDbLog::members(OrderSet set, std::size_t max) const {
+  std::vector<OrderId> out;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions{}, order_sets_));
+  const std::string prefix(1, static_cast<char>(set));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix) && out.size() < max; it->Next()) {
+    if (it->key().size() != 17) return make_error_code(Errc::corrupted);
+    OrderId::Bytes b;
+    std::memcpy(b.data(), it->key().data() + 1, 16);
+    out.emplace_back(b);
+  }
+  if (!it->status().ok()) return make_error_code(Errc::io_error);
+  return out;
+}
+
+Result<std::optional<IdempotencyEntry>> RocksDbLog::idempotency(std::string_view key) const {
+  bool found = false;
+  auto value = get(*db_, idempotency_, key, found);
+  if (!value) return value.error();
+  if (!found) return std::optional<IdempotencyEntry>{};
+  if (value->size() < 16) return make_error_code(Errc::corrupted);
+  OrderId::Bytes b;
+  std::memcpy(b.data(), value->data(), 16);
+  return std::optional<IdempotencyEntry>{IdempotencyEntry{OrderId{b}, value->substr(16)}};
+}
+
+Seq RocksDbLog::wait_beyond(Seq after, std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(mu_);
+  head_cv_.wait_for(lock, timeout, [&] { return head_.load() > after.value || closed_; });
+  return head();
+}
+
+void RocksDbLog::on_commit(CommitListener listener) {
+  std::lock_guard lock(listeners_mu_);
+  listeners_.push_back(std::move(listener));
+}
+
+Result<Seq> RocksDbLog::refresh() {
+  if (options_.mode == OpenMode::primary) return head();
+  if (!db_->TryCatchUpWithPrimary().ok()) return make_error_code(Errc::io_error);
+  try {
+    const Seq last = load_head();
+    {
+      std::lock_guard lock(mu_);
+      head_.store(last.value);
+    }
+    head_cv_.notify_all();
+    return last;
+  } catch (const std::exception&) {
+    return make_error_code(Errc::corrupted);
+  }
+}
+
+Result<Seq> RocksDbLog::cursor(std::string_view name) const {
+  bool found = false;
+  auto value = get(*db_, meta_, std::string(kCursorPrefix) + std::string(name), found);
+  if (!value) return value.error();
+  return found ? decode_seq_key(*value) : Seq{0};
+}
+
+std::uint64_t RocksDbLog::disk_bytes() const {
+  std::uint64_t total = 0;
+  for (auto* h : handles_) {
+    std::uint64_t size = 0;
+    if (db_->GetIntProperty(h, "rocksdb.total-sst-files-size", &size)) total += size;
+    if (db_->GetIntProperty(h, "rocksdb.size-all-mem-tables", &size)) total += size;
+  }
+  return total;
+}
+
+void RocksDbLog::close() {
+  {
+    std::lock_guard lock(mu_);
+    if (closed_) return;
+    closing_ = true;
+    queue_cv_.notify_all();
+  }
+  if (writer_.joinable()) writer_.join();
+  {
+    std::lock_guard lock(mu_);
+    closed_ = true;
+  }
+  head_cv_.notify_all();
+  if (db_ && options_.mode == OpenMode::primary) (void)db_->FlushWAL(true);
+}
+
+}  // namespace detail
+
+std::unique_ptr<EventLog> open_rocksdb_log(const Options& options) {
+  return std::make_unique<detail::RocksDbLog>(options);
+}
+
+}  // namespace oee::eventlog
