@@ -9,7 +9,7 @@
 namespace oee::core {
 
 [[nodiscard]] boost::asio::awaitable<eventlog::Result<AppendedEvent>> async_append(
-    OrderStore& store, OrderId id, OrderState current, OrderEvent event,
-    std::optional<eventlog::IdempotencyClaim> claim = std::nullopt);
+    OrderStore& store, const OrderId& id, const OrderState& current, const OrderEvent& event,
+    const eventlog::IdempotencyClaim* claim = nullptr);
 
 }  // namespace oee::core

@@ -217,7 +217,8 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
       auto step = co_await next_step(id, state);
       if (!step) break;
       // Appended before anything else happens: the write-ahead rule.
-      auto appended = co_await async_append(store_, id, state, std::move(*step));
+      const OrderEvent& event = *step;
+      auto appended = co_await async_append(store_, id, state, event);
       if (!appended) {
         spdlog::error("executor: append for order {} failed: {}; it resumes on restart", id.str(),
                       appended.error().message());

@@ -57,7 +57,15 @@ std::string encode_record(const Record& record) {
 
 Result<Record> decode_record(std::string_view value) {
   if (value.size() < 4 + 8) return make_error_code(Errc::corrupted);
-  const std::string_view body = value.substr(0, value.size() - 4);
+  std::string_view body = value.substr(0, value.size() - 4);
+  // Flatbuffers reads fields in place and needs them aligned; RocksDB hands
+  // out values at arbitrary addresses, so misaligned ones are copied first.
+  std::string aligned;
+  if (reinterpret_cast<std::uintptr_t>(body.data()) % alignof(std::uint64_t) != 0) {
+    aligned.reserve(64);  // never the in-object buffer: heap storage is 16-byte aligned
+    aligned.assign(body);
+    body = aligned;
+  }
   std::uint32_t stored = 0;
   for (int i = 3; i >= 0; --i) stored = (stored << 8) | static_cast<std::uint8_t>(value[body.size() + i]);
   if (stored != crc32c(body)) return make_error_code(Errc::corrupted);

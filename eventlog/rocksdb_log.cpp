@@ -21,7 +21,7 @@ constexpr std::string_view kFormatKey = "format";
 constexpr std::string_view kFormatValue = "oee-log-v1";
 constexpr std::string_view kCursorPrefix = "cursor/";
 
-const std::vector<std::string> kColumnFamilies = {rocksdb::kDefaultColumnFamilyName, "events", "order_index",
+const std::vector<std::string> kColumnFamilies = {"default", "events", "order_index",
                                                   "snapshots", "order_sets", "idempotency"};
 
 class LogCategory final : public std::error_category {

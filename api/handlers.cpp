@@ -1,0 +1,338 @@
+#include "api/handlers.h"
+
+#include <charconv>
+#include <map>
+
+#include <boost/json.hpp>
+#include <boost/url/parse.hpp>
+#include <fmt/format.h>
+
+#include "api/submit_request.h"
+#include "core/async_append.h"
+#include "core/event_codec.h"
+#include "core/router.h"
+#include "core/status_message.h"
+
+namespace oee::api {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+HttpResponse error_response(const ApiError& e) { return HttpResponse{e.status, error_body(e), "application/json", {}}; }
+
+namespace {
+
+HttpResponse json_response(int status, const json::value& v) {
+  return HttpResponse{status, json::serialize(v), "application/json", {}};
+}
+
+HttpResponse not_found(std::string message, std::string field = {}) {
+  return error_response(ApiError{404, "not_found", std::move(message), std::move(field)});
+}
+
+HttpResponse method_not_allowed(std::string allow) {
+  auto r = error_response(ApiError{405, "method_not_allowed", "use " + allow + " on this path", ""});
+  r.allow = std::move(allow);
+  return r;
+}
+
+HttpResponse log_unavailable(const std::error_code& ec) {
+  return error_response(ApiError{503, "log_unavailable", "the event log cannot be written: " + ec.message(), ""});
+}
+
+struct Target {
+  std::vector<std::string> segments;
+  std::map<std::string, std::string, std::less<>> params;
+};
+
+std::optional<Target> parse_target(const std::string& target) {
+  auto url = boost::urls::parse_origin_form(target);
+  if (!url) return std::nullopt;
+  Target t;
+  for (auto seg : url->segments()) {
+    if (!seg.empty()) t.segments.push_back(seg);
+  }
+  for (auto p : url->params()) t.params[p.key] = p.value;
+  return t;
+}
+
+std::optional<std::string_view> param(const Target& t, std::initializer_list<std::string_view> names) {
+  for (auto n : names) {
+    if (auto it = t.params.find(n); it != t.params.end()) return it->second;
+  }
+  return std::nullopt;
+}
+
+boost::system::result<std::uint64_t, ApiError> uint_param(const Target& t, std::string_view name, std::uint64_t def,
+                                                         std::uint64_t max) {
+  auto v = param(t, {name});
+  if (!v) return def;
+  std::uint64_t n = 0;
+  auto [ptr, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+  if (ec != std::errc{} || ptr != v->data() + v->size() || n > max) {
+    return ApiError{400, "invalid_" + std::string(name),
+                    fmt::format("{} must be an integer between 0 and {}", name, max), std::string(name)};
+  }
+  return n;
+}
+
+boost::system::result<OrderId, ApiError> order_id_param(std::string_view text) {
+  auto id = OrderId::parse(text);
+  if (!id) return ApiError{400, "invalid_order_id", "order ids are UUIDs like 3f2b…-…", "orderId"};
+  return *id;
+}
+
+bool is_json_content_type(std::string_view ct) {
+  if (ct.empty()) return true;  // curl without -H; the body must still parse as JSON
+  const auto semi = ct.find(';');
+  std::string_view media = ct.substr(0, semi);
+  while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
+  return media == "application/json" || media.ends_with("+json");
+}
+
+asio::awaitable<HttpResponse> submit(App& app, const HttpRequest& req) {
+  if (!is_json_content_type(req.content_type)) {
+    co_return error_response(ApiError{415, "unsupported_media_type",
+                                      "send the order as JSON with Content-Type: application/json", ""});
+  }
+  boost::system::error_code ec;
+  const json::value body = json::parse(req.body, ec);
+  if (ec) {
+    co_return error_response(ApiError{400, "invalid_json", "the body is not valid JSON: " + ec.message(), ""});
+  }
+  auto parsed = parse_submit(body);
+  if (!parsed) co_return error_response(parsed.error());
+  const SubmitRequest& order = *parsed;
+  if (!app.market.has_pair(*order.input, *order.output)) {
+    co_return error_response(ApiError{400, "no_route",
+                                      fmt::format("no venue lists a pool for {}/{}", order.input->symbol,
+                                                  order.output->symbol),
+                                      "outputToken"});
+  }
+  if (req.idempotency_key.size() > 256) {
+    co_return error_response(
+        ApiError{400, "invalid_idempotency_key", "Idempotency-Key is limited to 256 characters", "Idempotency-Key"});
+  }
+
+  const eventlog::IdempotencyClaim claim{req.idempotency_key, order.fingerprint()};
+  const OrderId id = OrderId::random();
+  const core::OrderEvent event = core::OrderSubmitted{order.order_type, std::string(order.input->symbol),
+                                                      std::string(order.output->symbol), order.amount,
+                                                      order.slippage_bps, req.idempotency_key};
+  const core::OrderState initial;
+  auto appended = co_await core::async_append(app.store, id, initial, event,
+                                              req.idempotency_key.empty() ? nullptr : &claim);
+  if (!appended) co_return log_unavailable(appended.error());
+
+  if (appended->existing) {
+    const auto& existing = *appended->existing;
+    if (existing.fingerprint != order.fingerprint()) {
+      co_return error_response(ApiError{409, "idempotency_key_reused",
+                                        "this Idempotency-Key was used for a different order", "Idempotency-Key"});
+    }
+    auto loaded = app.store.load(existing.order);
+    if (!loaded || !*loaded) co_return log_unavailable(loaded ? make_error_code(eventlog::Errc::corrupted)
+                                                              : loaded.error());
+    co_return json_response(200, json::object{{"orderId", existing.order.str()},
+                                              {"status", core::status_name((*loaded)->state.status)},
+                                              {"seq", (*loaded)->last_seq.value},
+                                              {"idempotentReplay", true}});
+  }
+  co_return json_response(202, json::object{{"orderId", id.str()}, {"status", "pending"}, {"seq", appended->seq.value}});
+}
+
+HttpResponse get_order(App& app, std::string_view id_text) {
+  auto id = order_id_param(id_text);
+  if (!id) return error_response(id.error());
+  auto loaded = app.store.load(*id);
+  if (!loaded) return log_unavailable(loaded.error());
+  if (!*loaded) return not_found("no order with id " + id->str(), "orderId");
+  return json_response(200, core::order_json(*id, (*loaded)->state, (*loaded)->last_seq));
+}
+
+HttpResponse get_events(App& app, std::string_view id_text, const Target& t) {
+  auto id = order_id_param(id_text);
+  if (!id) return error_response(id.error());
+  auto from = uint_param(t, "fromSeq", 0, std::numeric_limits<std::int64_t>::max());
+  if (!from) return error_response(from.error());
+  auto records = app.log.read_order(*id, Seq{*from});
+  if (!records) return log_unavailable(records.error());
+  if (records->empty() && *from == 0) return not_found("no order with id " + id->str(), "orderId");
+  json::array events;
+  bool terminal = false;
+  for (const auto& r : *records) {
+    auto m = core::status_message(r);
+    terminal = terminal || m.contains("terminal");
+    events.push_back(std::move(m));
+  }
+  return json_response(200, json::object{{"orderId", id->str()}, {"events", std::move(events)}, {"terminal", terminal}});
+}
+
+HttpResponse get_dlq(App& app, const Target& t, bool stats) {
+  auto limit = uint_param(t, "limit", 100, 1000);
+  if (!limit) return error_response(limit.error());
+  auto ids = app.log.members(eventlog::OrderSet::dead_letter, stats ? std::numeric_limits<std::size_t>::max() : *limit);
+  if (!ids) return log_unavailable(ids.error());
+  json::array orders;
+  std::map<std::string, std::uint64_t> by_reason;
+  for (const auto& id : *ids) {
+    auto loaded = app.store.load(id);
+    if (!loaded) return log_unavailable(loaded.error());
+    if (!*loaded) continue;
+    if (stats) {
+      // Group by the reason's first clause ("slippage exceeded: ..." -> "slippage exceeded").
+      const auto& err = (*loaded)->state.last_error;
+      by_reason[err.substr(0, err.find_first_of(":("))]++;
+    } else {
+      orders.push_back(core::order_json(id, (*loaded)->state, (*loaded)->last_seq));
+    }
+  }
+  if (stats) {
+    json::object reasons;
+    for (auto& [k, v] : by_reason) {
+      std::string key = k;
+      while (!key.empty() && key.back() == ' ') key.pop_back();
+      reasons[key] = v;
+    }
+    return json_response(200, json::object{{"failed", ids->size()}, {"byReason", std::move(reasons)}});
+  }
+  return json_response(200, json::object{{"orders", std::move(orders)}, {"count", orders.size()}});
+}
+
+HttpResponse get_quote(App& app, const Target& t) {
+  auto in_name = param(t, {"inputToken", "tokenIn", "token_in"});
+  auto out_name = param(t, {"outputToken", "tokenOut", "token_out"});
+  auto amount_text = param(t, {"amount", "amountIn", "amount_in"});
+  if (!in_name) return error_response(ApiError{400, "missing_field", "inputToken is required", "inputToken"});
+  if (!out_name) return error_response(ApiError{400, "missing_field", "outputToken is required", "outputToken"});
+  if (!amount_text) return error_response(ApiError{400, "missing_field", "amount is required", "amount"});
+  json::object body{{"inputToken", *in_name}, {"outputToken", *out_name}, {"amount", *amount_text}};
+  auto parsed = parse_submit(body);
+  if (!parsed) return error_response(parsed.error());
+  core::Router router(app.market);
+  auto route = router.route(*parsed->input, *parsed->output, parsed->amount, std::chrono::system_clock::now());
+  if (!route) {
+    return error_response(ApiError{400, "no_route", "no venue can fill this order", "outputToken"});
+  }
+  const int out_dec = parsed->output->decimals, in_dec = parsed->input->decimals;
+  json::array quotes;
+  for (const auto& q : route->quotes) {
+    quotes.push_back(json::object{{"dex", core::venue_name(q.venue)},
+                                  {"amountOut", core::format_amount(q.amount_out, out_dec)},
+                                  {"price", core::format_ratio(q.amount_out.base, out_dec, q.amount_in.base, in_dec)},
+                                  {"fee", core::bps_fraction(q.fee_bps)},
+                                  {"priceImpact", core::bps_fraction(q.price_impact_bps)}});
+  }
+  return json_response(200, json::object{{"inputToken", parsed->input->symbol},
+                                         {"outputToken", parsed->output->symbol},
+                                         {"amountIn", core::format_amount(parsed->amount, in_dec)},
+                                         {"quotes", std::move(quotes)},
+                                         {"dex", core::venue_name(route->best.venue)},
+                                         {"amountOut", core::format_amount(route->best.amount_out, out_dec)}});
+}
+
+HttpResponse health(App& app) {
+  return json_response(
+      200, json::object{{"status", "ok"},
+                        {"log", json::object{{"status", "ok"},
+                                             {"head", app.log.head().value},
+                                             {"durability", app.config.durability},
+                                             {"failedCommits", app.log.stats().failed_commits.load()}}},
+                        {"executor", json::object{{"inFlight", app.metrics.orders_in_flight.load()},
+                                                  {"waiting", app.metrics.orders_waiting.load()},
+                                                  {"sim", app.config.sim}}},
+                        {"redis", json::object{{"status", "disabled"}, {"fanOut", "in-process"}}},
+                        {"postgres", json::object{{"status", "disabled"}}},
+                        {"websocketClients", app.ws_clients.load()}});
+}
+
+HttpResponse metrics(App& app) {
+  std::string out;
+  out.reserve(16 * 1024);
+  const auto& s = app.log.stats();
+  out += "# HELP oee_log_head_seq Last durable seq.\n# TYPE oee_log_head_seq gauge\n";
+  out += fmt::format("oee_log_head_seq {}\n", app.log.head().value);
+  out += "# HELP oee_log_commits_total Group commits.\n# TYPE oee_log_commits_total counter\n";
+  out += fmt::format("oee_log_commits_total {}\n", s.commits.load());
+  out += "# HELP oee_log_failed_commits_total Group commits the storage rejected.\n";
+  out += "# TYPE oee_log_failed_commits_total counter\n";
+  out += fmt::format("oee_log_failed_commits_total {}\n", s.failed_commits.load());
+  out += "# HELP oee_log_append_seconds Queue-to-durable latency of an append.\n";
+  out += "# TYPE oee_log_append_seconds histogram\n";
+  s.append_latency_seconds.render(out, "oee_log_append_seconds");
+  out += "# HELP oee_log_batch_size Commands per group commit.\n# TYPE oee_log_batch_size histogram\n";
+  s.batch_size.render(out, "oee_log_batch_size");
+  app.metrics.render(out);
+  out += "# HELP oee_websocket_clients Connected WebSocket clients.\n# TYPE oee_websocket_clients gauge\n";
+  out += fmt::format("oee_websocket_clients {}\n", app.ws_clients.load());
+  out += "# HELP oee_websocket_dropped_slow_total WebSocket clients dropped for reading too slowly.\n";
+  out += "# TYPE oee_websocket_dropped_slow_total counter\n";
+  out += fmt::format("oee_websocket_dropped_slow_total {}\n", app.ws_dropped_slow.load());
+  out += "# HELP oee_http_connections Open HTTP connections.\n# TYPE oee_http_connections gauge\n";
+  out += fmt::format("oee_http_connections {}\n", app.connections.load());
+  out += "# HELP oee_consumer_lag_events Events not yet processed by a consumer.\n";
+  out += "# TYPE oee_consumer_lag_events gauge\n";
+  out += "oee_consumer_lag_events{consumer=\"fanout\"} 0\n";
+  return HttpResponse{200, std::move(out), "text/plain; version=0.0.4", {}};
+}
+
+}  // namespace
+
+asio::awaitable<HttpResponse> handle_request(App& app, const HttpRequest& req) {
+  app.http_requests.fetch_add(1, std::memory_order_relaxed);
+  auto target = parse_target(req.target);
+  if (!target) co_return error_response(ApiError{400, "invalid_target", "the request target is not a valid URL", ""});
+  const auto& seg = target->segments;
+  const bool get = req.method == "GET" || req.method == "HEAD";
+  const bool post = req.method == "POST";
+
+  auto route_is = [&](std::initializer_list<std::string_view> path) {
+    if (seg.size() != path.size()) return false;
+    std::size_t i = 0;
+    for (auto p : path) {
+      if (p != "*" && seg[i] != p) return false;
+      ++i;
+    }
+    return true;
+  };
+
+  if (route_is({"api", "orders", "execute"}) || route_is({"order"})) {
+    if (!post) co_return method_not_allowed("POST");
+    auto response = co_await submit(app, req);  // not `co_return co_await`: GCC 12 bug
+    co_return response;
+  }
+  if (route_is({"api", "orders"})) {
+    if (!get) co_return method_not_allowed("GET");
+    co_return error_response(ApiError{503, "projection_disabled",
+                                      "the order history list needs PostgreSQL: start oee-server with "
+                                      "--database-url (or DATABASE_URL); single orders are at /api/orders/{id}",
+                                      ""});
+  }
+  if (route_is({"api", "orders", "*"})) {
+    if (!get) co_return method_not_allowed("GET");
+    co_return get_order(app, seg[2]);
+  }
+  if (route_is({"api", "orders", "*", "events"})) {
+    if (!get) co_return method_not_allowed("GET");
+    co_return get_events(app, seg[2], *target);
+  }
+  if (route_is({"api", "dlq"}) || route_is({"api", "dlq", "stats"})) {
+    if (!get) co_return method_not_allowed("GET");
+    co_return get_dlq(app, *target, seg.size() == 3);
+  }
+  if (route_is({"api", "quote"})) {
+    if (!get) co_return method_not_allowed("GET");
+    co_return get_quote(app, *target);
+  }
+  if (seg.empty() || route_is({"health"})) {
+    if (!get) co_return method_not_allowed("GET");
+    co_return health(app);
+  }
+  if (route_is({"metrics"})) {
+    if (!get) co_return method_not_allowed("GET");
+    co_return metrics(app);
+  }
+  co_return not_found("no route for " + req.method + " " + std::string(req.target.substr(0, 200)));
+}
+
+}  // namespace oee::api

@@ -1,0 +1,33 @@
+#pragma once
+// The HTTP/1.1 + WebSocket server (Boost.Beast, C++20 coroutines).
+//
+// Lifecycle: start() binds and begins accepting; stop() closes the
+// listener and every open connection. Threading: each connection runs on
+// its own strand of the given io_context, which may be run by several
+// threads. Ownership: the server references App, which must outlive it.
+
+#include <cstdint>
+#include <memory>
+
+#include <boost/asio/io_context.hpp>
+
+#include "api/app.h"
+
+namespace oee::api {
+
+class HttpServer {
+ public:
+  HttpServer(boost::asio::io_context& ioc, App& app);
+  ~HttpServer();
+
+  /// Binds app.config.bind:port; throws std::runtime_error if it cannot.
+  void start();
+  void stop();
+  [[nodiscard]] std::uint16_t port() const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace oee::api

@@ -1,0 +1,54 @@
+#pragma once
+// In-process fan-out of committed events to WebSocket subscribers.
+//
+// Lifecycle: created before the log accepts appends; attach() registers a
+// commit listener. Threading: the listener only copies records and posts
+// them to the hub's strand, where messages are rendered once and handed to
+// each subscriber's deliver() outside the subscriber lock. Ownership: the
+// hub holds weak references; a subscriber that goes away is forgotten.
+
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/strand.hpp>
+
+#include "eventlog/event_log.h"
+
+namespace oee::api {
+
+struct StatusUpdate {
+  OrderId order;
+  Seq seq;
+  bool terminal = false;
+  std::string text;  // the JSON status message
+};
+
+class Subscriber {
+ public:
+  virtual ~Subscriber() = default;
+  /// Called on the hub's strand; must not block (post to your own strand).
+  virtual void deliver(std::shared_ptr<const StatusUpdate> update) = 0;
+};
+
+class Hub {
+ public:
+  explicit Hub(boost::asio::any_io_executor executor);
+
+  void attach(eventlog::EventLog& log);
+  void subscribe(const OrderId& order, const std::shared_ptr<Subscriber>& subscriber);
+  void unsubscribe(const OrderId& order, const Subscriber* subscriber);
+  [[nodiscard]] std::size_t subscriptions() const;
+
+  /// Renders and fans out (runs on the hub strand).
+  void publish(const std::vector<eventlog::Record>& records);
+
+ private:
+  boost::asio::strand<boost::asio::any_io_executor> strand_;
+  mutable std::mutex mu_;
+  std::unordered_map<OrderId, std::vector<std::weak_ptr<Subscriber>>, OrderIdHash> by_order_;
+};
+
+}  // namespace oee::api

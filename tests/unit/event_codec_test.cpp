@@ -1,0 +1,248 @@
+#include "core/event_codec.h"
+
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "core/status_message.h"
+#include "eventlog/event_log.h"
+
+namespace oee::core {
+namespace {
+
+// Encodes, checks the type byte and decodes back into the same alternative.
+template <class T>
+T round_trip(const T& event) {
+  const OrderEvent ev = event;
+  const std::string payload = encode_event(ev);
+  EXPECT_FALSE(payload.empty());
+  const auto decoded = decode_event(static_cast<std::uint8_t>(type_of(ev)), payload);
+  EXPECT_TRUE(decoded.has_value());
+  if (!decoded) return T{};
+  EXPECT_TRUE(std::holds_alternative<T>(*decoded));
+  if (!std::holds_alternative<T>(*decoded)) return T{};
+  return std::get<T>(*decoded);
+}
+
+TEST(EventCodec, OrderSubmittedRoundTrip) {
+  const OrderSubmitted e{OrderType::limit, "SOL", "USDC", Amount{12'345'678'901}, 75, "idem-key-7"};
+  const auto d = round_trip(e);
+  EXPECT_EQ(d.order_type, OrderType::limit);
+  EXPECT_EQ(d.input_token, "SOL");
+  EXPECT_EQ(d.output_token, "USDC");
+  EXPECT_EQ(d.amount_in.base, 12'345'678'901u);
+  EXPECT_EQ(d.slippage_bps, 75u);
+  EXPECT_EQ(d.idempotency_key, "idem-key-7");
+
+  const auto no_key = round_trip(OrderSubmitted{OrderType::sniper, "BONK", "SOL", Amount{1}, 0, ""});
+  EXPECT_EQ(no_key.order_type, OrderType::sniper);
+  EXPECT_EQ(no_key.idempotency_key, "");
+  EXPECT_EQ(no_key.input_token, "BONK");
+}
+
+TEST(EventCodec, RoutingStartedRoundTrip) {
+  EXPECT_EQ(round_trip(RoutingStarted{3}).attempt, 3u);
+  EXPECT_EQ(round_trip(RoutingStarted{0xFFFF'FFFFu}).attempt, 0xFFFF'FFFFu);
+}
+
+TEST(EventCodec, RoutedRoundTrip) {
+  Routed e;
+  e.attempt = 2;
+  e.input_token = "SOL";
+  e.output_token = "USDC";
+  e.amount_in = Amount{10'000'000'000};
+  e.quotes = {Quote{Venue::raydium, e.amount_in, Amount{1'490'000'000}, 25, 12, Amount{1'000}, Amount{2'000}},
+              Quote{Venue::meteora, e.amount_in, Amount{1'495'000'000}, 20, 9, Amount{3'000}, Amount{4'000}}};
+  e.venue = Venue::meteora;
+  e.expected_out = Amount{1'495'000'000};
+  e.min_out = Amount{1'487'525'000};
+  const auto d = round_trip(e);
+  EXPECT_EQ(d.attempt, 2u);
+  EXPECT_EQ(d.input_token, "SOL");
+  EXPECT_EQ(d.output_token, "USDC");
+  EXPECT_EQ(d.amount_in, e.amount_in);
+  EXPECT_EQ(d.venue, Venue::meteora);
+  EXPECT_EQ(d.expected_out, e.expected_out);
+  EXPECT_EQ(d.min_out, e.min_out);
+  ASSERT_EQ(d.quotes.size(), 2u);
+  for (std::size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(d.quotes[i].venue, e.quotes[i].venue);
+    EXPECT_EQ(d.quotes[i].amount_in, e.quotes[i].amount_in);
+    EXPECT_EQ(d.quotes[i].amount_out, e.quotes[i].amount_out);
+    EXPECT_EQ(d.quotes[i].fee_bps, e.quotes[i].fee_bps);
+    EXPECT_EQ(d.quotes[i].price_impact_bps, e.quotes[i].price_impact_bps);
+    EXPECT_EQ(d.quotes[i].reserve_in, e.quotes[i].reserve_in);
+    EXPECT_EQ(d.quotes[i].reserve_out, e.quotes[i].reserve_out);
+  }
+}
+
+TEST(EventCodec, TxSubmittedRoundTrip) {
+  const auto d = round_trip(TxSubmitted{4, Venue::meteora, "5Kd3abcXYZ", Amount{987'654'321}});
+  EXPECT_EQ(d.attempt, 4u);
+  EXPECT_EQ(d.venue, Venue::meteora);
+  EXPECT_EQ(d.tx_id, "5Kd3abcXYZ");
+  EXPECT_EQ(d.min_out.base, 987'654'321u);
+}
+
+TEST(EventCodec, ConfirmedRoundTrip) {
+  const auto d = round_trip(
+      Confirmed{1, Venue::raydium, "tx-confirmed", Amount{1'495'123'456}, "SOL", "USDC", Amount{10'000'000'000}});
+  EXPECT_EQ(d.attempt, 1u);
+  EXPECT_EQ(d.venue, Venue::raydium);
+  EXPECT_EQ(d.tx_id, "tx-confirmed");
+  EXPECT_EQ(d.amount_out.base, 1'495'123'456u);
+  EXPECT_EQ(d.input_token, "SOL");
+  EXPECT_EQ(d.output_token, "USDC");
+  EXPECT_EQ(d.amount_in.base, 10'000'000'000u);
+}
+
+TEST(EventCodec, AttemptFailedRoundTrip) {
+  const auto d = round_trip(AttemptFailed{2, "transaction dropped", TimestampNs{1'700'000'000'123'456'789}});
+  EXPECT_EQ(d.attempt, 2u);
+  EXPECT_EQ(d.reason, "transaction dropped");
+  EXPECT_EQ(d.retry_at.value, 1'700'000'000'123'456'789);
+}
+
+TEST(EventCodec, OrderFailedRoundTrip) {
+  const auto d = round_trip(OrderFailed{5, "slippage exceeded 5 times"});
+  EXPECT_EQ(d.attempt, 5u);
+  EXPECT_EQ(d.reason, "slippage exceeded 5 times");
+}
+
+TEST(EventCodec, RejectsGarbageAndUnknownTypes) {
+  const std::string good = encode_event(RoutingStarted{1});
+  EXPECT_TRUE(decode_event(static_cast<std::uint8_t>(EventType::routing_started), good).has_value());
+  EXPECT_FALSE(decode_event(0, good).has_value());
+  EXPECT_FALSE(decode_event(8, good).has_value());
+  EXPECT_FALSE(decode_event(255, good).has_value());
+  for (int type = 1; type <= kEventTypeCount; ++type) {
+    SCOPED_TRACE(type);
+    EXPECT_FALSE(decode_event(static_cast<std::uint8_t>(type), "").has_value());
+    EXPECT_FALSE(decode_event(static_cast<std::uint8_t>(type), "xyz").has_value());
+    EXPECT_FALSE(decode_event(static_cast<std::uint8_t>(type), std::string(64, '\xff')).has_value());
+  }
+  // A truncated payload does not verify.
+  const std::string confirmed = encode_event(Confirmed{1, Venue::raydium, "tx", Amount{1}, "SOL", "USDC", Amount{1}});
+  EXPECT_FALSE(decode_event(static_cast<std::uint8_t>(EventType::confirmed), confirmed.substr(0, 8)).has_value());
+}
+
+TEST(EventCodec, SnapshotRoundTrip) {
+  OrderState s;
+  s.status = Status::submitted;
+  s.order_type = OrderType::limit;
+  s.input_token = "BONK";
+  s.output_token = "SOL";
+  s.amount_in = Amount{100'000'000'000};
+  s.slippage_bps = 100;
+  s.idempotency_key = "abc";
+  s.attempt = 3;
+  s.venue = Venue::meteora;
+  s.expected_out = Amount{166'000'000};
+  s.min_out = Amount{164'340'000};
+  s.tx_id = "tx-3";
+  s.amount_out = Amount{7};
+  s.last_error = "dropped";
+  s.retry_at = TimestampNs{11};
+  s.created = TimestampNs{22};
+  s.updated = TimestampNs{33};
+
+  const auto d = decode_snapshot(encode_snapshot(s));
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(d->status, s.status);
+  EXPECT_EQ(d->order_type, s.order_type);
+  EXPECT_EQ(d->input_token, s.input_token);
+  EXPECT_EQ(d->output_token, s.output_token);
+  EXPECT_EQ(d->amount_in, s.amount_in);
+  EXPECT_EQ(d->slippage_bps, s.slippage_bps);
+  EXPECT_EQ(d->idempotency_key, s.idempotency_key);
+  EXPECT_EQ(d->attempt, s.attempt);
+  EXPECT_EQ(d->venue, s.venue);
+  EXPECT_EQ(d->expected_out, s.expected_out);
+  EXPECT_EQ(d->min_out, s.min_out);
+  EXPECT_EQ(d->tx_id, s.tx_id);
+  EXPECT_EQ(d->amount_out, s.amount_out);
+  EXPECT_EQ(d->last_error, s.last_error);
+  EXPECT_EQ(d->retry_at, s.retry_at);
+  EXPECT_EQ(d->created, s.created);
+  EXPECT_EQ(d->updated, s.updated);
+
+  // No venue yet stays "no venue" (not raydium).
+  OrderState fresh;
+  fresh.status = Status::pending;
+  const auto f = decode_snapshot(encode_snapshot(fresh));
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(f->status, Status::pending);
+  EXPECT_FALSE(f->venue.has_value());
+
+  EXPECT_FALSE(decode_snapshot("").has_value());
+  EXPECT_FALSE(decode_snapshot("not a flatbuffer").has_value());
+}
+
+TEST(StatusMessage, ConfirmedGoldenJson) {
+  const auto id = OrderId::parse("123e4567-e89b-42d3-a456-426614174000");
+  ASSERT_TRUE(id.has_value());
+  eventlog::Record rec;
+  rec.seq = Seq{42};
+  rec.order = *id;
+  rec.ts = TimestampNs{1'700'000'000'000'000'000};
+  rec.type = static_cast<std::uint8_t>(EventType::confirmed);
+  rec.payload = encode_event(
+      Confirmed{1, Venue::meteora, "5abc", Amount{1'495'123'456}, "SOL", "USDC", Amount{10'000'000'000}});
+  // amountOut: 1'495'123'456 at 6 decimals = "1495.123456".
+  // executedPrice: 1495.123456 USDC / 10 SOL = 149.5123456 (exact, terminates).
+  EXPECT_EQ(status_message_text(rec),
+            R"({"orderId":"123e4567-e89b-42d3-a456-426614174000","seq":42,"ts":1700000000000000000,)"
+            R"("event":"confirmed","status":"confirmed","attempt":1,"dex":"meteora","txHash":"5abc",)"
+            R"("amountOut":"1495.123456","executedPrice":"149.5123456","terminal":true})");
+}
+
+TEST(StatusMessage, UndecodablePayloadReportsAnError) {
+  eventlog::Record rec;
+  rec.seq = Seq{7};
+  rec.order = *OrderId::parse("00000000-0000-0000-0000-000000000001");
+  rec.ts = TimestampNs{5};
+  rec.type = static_cast<std::uint8_t>(EventType::confirmed);
+  rec.payload = "garbage";
+  EXPECT_EQ(status_message_text(rec),
+            R"({"orderId":"00000000-0000-0000-0000-000000000001","seq":7,"ts":5,)"
+            R"("event":"unknown","error":"undecodable event payload"})");
+}
+
+TEST(OrderIdText, ParseAndStrRoundTrip) {
+  const std::string text = "123e4567-e89b-42d3-a456-426614174000";
+  const auto id = OrderId::parse(text);
+  ASSERT_TRUE(id.has_value());
+  EXPECT_EQ(id->str(), text);
+  EXPECT_EQ(id->bytes()[0], 0x12);
+  EXPECT_EQ(id->bytes()[15], 0x00);
+  // Upper case parses to the same id and prints lower case.
+  const auto upper = OrderId::parse("123E4567-E89B-42D3-A456-426614174000");
+  ASSERT_TRUE(upper.has_value());
+  EXPECT_EQ(*upper, *id);
+
+  for (int i = 0; i < 20; ++i) {
+    const OrderId r = OrderId::random();
+    const auto back = OrderId::parse(r.str());
+    ASSERT_TRUE(back.has_value());
+    EXPECT_EQ(*back, r);
+    EXPECT_EQ(r.str()[14], '4');  // version 4
+  }
+  EXPECT_NE(OrderId::random(), OrderId::random());
+}
+
+TEST(OrderIdText, RejectsBadUuids) {
+  const char* bad[] = {
+      "",
+      "123e4567e89b42d3a456426614174000",       // no dashes
+      "123e4567-e89b-42d3-a456-42661417400",    // too short
+      "123e4567-e89b-42d3-a456-4266141740000",  // too long
+      "123e4567-e89b-42d3-a456_426614174000",   // wrong separator
+      "123e4567-e89b-42d3-a456-42661417400g",   // not hex
+      "123e456-7e89b-42d3-a456-426614174000",   // dash in the wrong place
+      "{23e4567-e89b-42d3-a456-426614174000",
+  };
+  for (const char* text : bad) EXPECT_FALSE(OrderId::parse(text).has_value()) << "'" << text << "'";
+}
+
+}  // namespace
+}  // namespace oee::core

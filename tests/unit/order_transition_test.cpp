@@ -1,0 +1,250 @@
+#include "core/order.h"
+
+#include <array>
+#include <optional>
+#include <string>
+
+#include <gtest/gtest.h>
+
+namespace oee::core {
+namespace {
+
+constexpr std::array<Status, kStatusCount> kStatuses = {Status::none,      Status::pending,   Status::routing,
+                                                        Status::building,  Status::submitted, Status::confirmed,
+                                                        Status::failed};
+constexpr std::array<EventType, kEventTypeCount> kEvents = {
+    EventType::submitted, EventType::routing_started, EventType::routed,        EventType::tx_submitted,
+    EventType::confirmed, EventType::attempt_failed,  EventType::order_failed};
+
+// The expected lifecycle, written out independently of order.cpp.
+std::optional<Status> expected_transition(Status from, EventType ev) {
+  using E = EventType;
+  using S = Status;
+  switch (from) {
+    case S::none:
+      if (ev == E::submitted) return S::pending;
+      return std::nullopt;
+    case S::pending:
+      if (ev == E::routing_started) return S::routing;
+      if (ev == E::order_failed) return S::failed;
+      return std::nullopt;
+    case S::routing:
+      if (ev == E::routed) return S::building;
+      if (ev == E::attempt_failed) return S::pending;
+      if (ev == E::order_failed) return S::failed;
+      return std::nullopt;
+    case S::building:
+      if (ev == E::tx_submitted) return S::submitted;
+      if (ev == E::attempt_failed) return S::pending;
+      if (ev == E::order_failed) return S::failed;
+      return std::nullopt;
+    case S::submitted:
+      if (ev == E::confirmed) return S::confirmed;
+      if (ev == E::attempt_failed) return S::pending;
+      if (ev == E::order_failed) return S::failed;
+      return std::nullopt;
+    case S::confirmed:
+    case S::failed:
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+TEST(Transition, MatchesExpectedTableForEveryPair) {
+  int legal = 0;
+  for (Status from : kStatuses) {
+    for (EventType ev : kEvents) {
+      SCOPED_TRACE(std::string(status_name(from)) + " + " + std::string(event_name(ev)));
+      const auto expected = expected_transition(from, ev);
+      EXPECT_EQ(transition(from, ev), expected);
+      if (expected) {
+        ++legal;
+        // Every event type leads to exactly one status, wherever it is legal.
+        EXPECT_EQ(*expected, status_after(ev));
+      }
+    }
+  }
+  EXPECT_EQ(legal, 12);
+}
+
+TEST(Transition, OutOfRangeInputsAreIllegal) {
+  EXPECT_EQ(transition(static_cast<Status>(kStatusCount), EventType::submitted), std::nullopt);
+  EXPECT_EQ(transition(Status::none, static_cast<EventType>(0)), std::nullopt);
+  EXPECT_EQ(transition(Status::pending, static_cast<EventType>(kEventTypeCount + 1)), std::nullopt);
+}
+
+OrderSubmitted submitted_event() {
+  return OrderSubmitted{OrderType::market, "SOL", "USDC", Amount{1'000'000'000}, 50, "key-1"};
+}
+
+OrderState fold_ok(const OrderState& s, const OrderEvent& e, std::int64_t at) {
+  auto r = apply(s, e, TimestampNs{at});
+  EXPECT_TRUE(r.has_value()) << "apply failed: " << (r.has_value() ? "" : describe(r.error()));
+  return r.has_value() ? *r : s;
+}
+
+TEST(Apply, HappyPathFoldsEveryField) {
+  OrderState s;
+  s = fold_ok(s, submitted_event(), 100);
+  EXPECT_EQ(s.status, Status::pending);
+  EXPECT_EQ(s.input_token, "SOL");
+  EXPECT_EQ(s.output_token, "USDC");
+  EXPECT_EQ(s.amount_in.base, 1'000'000'000u);
+  EXPECT_EQ(s.slippage_bps, 50u);
+  EXPECT_EQ(s.idempotency_key, "key-1");
+  EXPECT_EQ(s.created.value, 100);
+  EXPECT_EQ(s.attempt, 0u);
+
+  s = fold_ok(s, RoutingStarted{1}, 200);
+  EXPECT_EQ(s.status, Status::routing);
+  EXPECT_EQ(s.attempt, 1u);
+
+  s = fold_ok(s, Routed{1, "SOL", "USDC", Amount{1'000'000'000}, {}, Venue::meteora, Amount{150'000'000},
+                        Amount{149'250'000}},
+              300);
+  EXPECT_EQ(s.status, Status::building);
+  EXPECT_EQ(s.venue, Venue::meteora);
+  EXPECT_EQ(s.expected_out.base, 150'000'000u);
+  EXPECT_EQ(s.min_out.base, 149'250'000u);
+
+  s = fold_ok(s, TxSubmitted{1, Venue::meteora, "tx1", Amount{149'250'000}}, 400);
+  EXPECT_EQ(s.status, Status::submitted);
+  EXPECT_EQ(s.tx_id, "tx1");
+
+  s = fold_ok(s, Confirmed{1, Venue::meteora, "tx1", Amount{149'900'000}, "SOL", "USDC", Amount{1'000'000'000}},
+              500);
+  EXPECT_EQ(s.status, Status::confirmed);
+  EXPECT_EQ(s.amount_out.base, 149'900'000u);
+  EXPECT_TRUE(s.last_error.empty());
+  EXPECT_EQ(s.created.value, 100);
+  EXPECT_EQ(s.updated.value, 500);
+  EXPECT_TRUE(is_terminal(s.status));
+}
+
+TEST(Apply, RetryPathStartsTheNextAttempt) {
+  OrderState s;
+  s = fold_ok(s, submitted_event(), 1);
+  s = fold_ok(s, RoutingStarted{1}, 2);
+  s = fold_ok(s, Routed{1, "SOL", "USDC", Amount{1}, {}, Venue::raydium, Amount{10}, Amount{9}}, 3);
+  s = fold_ok(s, TxSubmitted{1, Venue::raydium, "tx-a1", Amount{9}}, 4);
+  s = fold_ok(s, AttemptFailed{1, "dropped", TimestampNs{99}}, 5);
+  EXPECT_EQ(s.status, Status::pending);
+  EXPECT_EQ(s.attempt, 1u);
+  EXPECT_EQ(s.last_error, "dropped");
+  EXPECT_EQ(s.retry_at.value, 99);
+
+  // The retry must be attempt 2: repeating attempt 1 is rejected.
+  const auto repeat = apply(s, RoutingStarted{1}, TimestampNs{6});
+  ASSERT_FALSE(repeat.has_value());
+  EXPECT_EQ(repeat.error(), ApplyError::wrong_attempt);
+
+  s = fold_ok(s, RoutingStarted{2}, 6);
+  EXPECT_EQ(s.status, Status::routing);
+  EXPECT_EQ(s.attempt, 2u);
+  EXPECT_EQ(s.retry_at.value, 0);  // cleared by the new attempt
+
+  // Events of the old attempt are rejected now.
+  const auto stale = apply(s, Routed{1, "SOL", "USDC", Amount{1}, {}, Venue::raydium, Amount{10}, Amount{9}},
+                           TimestampNs{7});
+  ASSERT_FALSE(stale.has_value());
+  EXPECT_EQ(stale.error(), ApplyError::wrong_attempt);
+
+  s = fold_ok(s, Routed{2, "SOL", "USDC", Amount{1}, {}, Venue::raydium, Amount{10}, Amount{9}}, 7);
+  s = fold_ok(s, TxSubmitted{2, Venue::raydium, "tx-a2", Amount{9}}, 8);
+  s = fold_ok(s, Confirmed{2, Venue::raydium, "tx-a2", Amount{10}, "SOL", "USDC", Amount{1}}, 9);
+  EXPECT_EQ(s.status, Status::confirmed);
+  EXPECT_EQ(s.tx_id, "tx-a2");
+  EXPECT_TRUE(s.last_error.empty());  // a confirmation clears the old error
+}
+
+TEST(Apply, AttemptNumbering) {
+  OrderState pending;
+  pending = fold_ok(pending, submitted_event(), 1);
+
+  for (std::uint32_t bad : {0u, 2u, 7u}) {
+    const auto r = apply(pending, RoutingStarted{bad}, TimestampNs{2});
+    ASSERT_FALSE(r.has_value()) << bad;
+    EXPECT_EQ(r.error(), ApplyError::wrong_attempt);
+  }
+  // Failing a never-started order names attempt 0, the current one.
+  EXPECT_TRUE(apply(pending, OrderFailed{0, "expired"}, TimestampNs{2}).has_value());
+  const auto wrong_fail = apply(pending, OrderFailed{1, "expired"}, TimestampNs{2});
+  ASSERT_FALSE(wrong_fail.has_value());
+  EXPECT_EQ(wrong_fail.error(), ApplyError::wrong_attempt);
+
+  const OrderState routing = fold_ok(pending, RoutingStarted{1}, 2);
+  const OrderEvent wrong[] = {
+      Routed{2, "SOL", "USDC", Amount{1}, {}, Venue::raydium, Amount{1}, Amount{1}},
+      Routed{0, "SOL", "USDC", Amount{1}, {}, Venue::raydium, Amount{1}, Amount{1}},
+      AttemptFailed{2, "x", TimestampNs{}},
+      OrderFailed{0, "x"},
+  };
+  for (const auto& e : wrong) {
+    const auto r = apply(routing, e, TimestampNs{3});
+    ASSERT_FALSE(r.has_value()) << event_name(type_of(e));
+    EXPECT_EQ(r.error(), ApplyError::wrong_attempt);
+  }
+  // Illegal transitions are reported as such even with a right attempt.
+  const auto illegal = apply(routing, TxSubmitted{1, Venue::raydium, "t", Amount{1}}, TimestampNs{3});
+  ASSERT_FALSE(illegal.has_value());
+  EXPECT_EQ(illegal.error(), ApplyError::illegal_transition);
+  const auto from_none = apply(OrderState{}, RoutingStarted{1}, TimestampNs{1});
+  ASSERT_FALSE(from_none.has_value());
+  EXPECT_EQ(from_none.error(), ApplyError::illegal_transition);
+}
+
+TEST(Apply, TerminalStatesRejectEverything) {
+  OrderState confirmed;
+  confirmed.status = Status::confirmed;
+  confirmed.attempt = 1;
+  OrderState failed;
+  failed.status = Status::failed;
+  failed.attempt = 1;
+  const OrderEvent events[] = {
+      submitted_event(),
+      RoutingStarted{2},
+      Routed{1, "SOL", "USDC", Amount{1}, {}, Venue::raydium, Amount{1}, Amount{1}},
+      TxSubmitted{1, Venue::raydium, "t", Amount{1}},
+      Confirmed{1, Venue::raydium, "t", Amount{1}, "SOL", "USDC", Amount{1}},
+      AttemptFailed{1, "x", TimestampNs{}},
+      OrderFailed{1, "x"},
+  };
+  for (const auto* s : {&confirmed, &failed}) {
+    for (const auto& e : events) {
+      const auto r = apply(*s, e, TimestampNs{1});
+      ASSERT_FALSE(r.has_value()) << status_name(s->status) << " + " << event_name(type_of(e));
+      EXPECT_EQ(r.error(), ApplyError::illegal_transition);
+    }
+  }
+}
+
+TEST(Apply, TypeOfMatchesEachAlternative) {
+  EXPECT_EQ(type_of(submitted_event()), EventType::submitted);
+  EXPECT_EQ(type_of(RoutingStarted{}), EventType::routing_started);
+  EXPECT_EQ(type_of(Routed{}), EventType::routed);
+  EXPECT_EQ(type_of(TxSubmitted{}), EventType::tx_submitted);
+  EXPECT_EQ(type_of(Confirmed{}), EventType::confirmed);
+  EXPECT_EQ(type_of(AttemptFailed{}), EventType::attempt_failed);
+  EXPECT_EQ(type_of(OrderFailed{}), EventType::order_failed);
+}
+
+TEST(Status, IsTerminal) {
+  for (Status s : kStatuses) {
+    EXPECT_EQ(is_terminal(s), s == Status::confirmed || s == Status::failed) << status_name(s);
+  }
+}
+
+TEST(Status, NameRoundTrip) {
+  const char* names[] = {"none", "pending", "routing", "building", "submitted", "confirmed", "failed"};
+  for (std::size_t i = 0; i < kStatuses.size(); ++i) EXPECT_EQ(status_name(kStatuses[i]), names[i]);
+  for (Status s : kStatuses) {
+    if (s == Status::none) continue;  // not a status a client can ask for
+    EXPECT_EQ(parse_status(status_name(s)), s) << status_name(s);
+  }
+  EXPECT_EQ(parse_status("bogus"), std::nullopt);
+  EXPECT_EQ(parse_status(""), std::nullopt);
+  EXPECT_EQ(parse_status("Pending"), std::nullopt);
+}
+
+}  // namespace
+}  // namespace oee::core

@@ -1,0 +1,154 @@
+#include "core/sim_chain.h"
+
+#include <chrono>
+#include <set>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "core/market.h"
+#include "core/tokens.h"
+
+namespace oee::core {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr std::string_view kBase58Alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+
+OrderId id(std::string_view text) { return *OrderId::parse(text); }
+
+std::chrono::system_clock::time_point t0() { return std::chrono::system_clock::from_time_t(1'700'000'000); }
+
+TEST(TxId, DeterministicPerOrderAndAttempt) {
+  const OrderId a = id("123e4567-e89b-42d3-a456-426614174000");
+  const OrderId b = id("123e4567-e89b-42d3-a456-426614174001");
+  EXPECT_EQ(SimChain::tx_id(a, 1), SimChain::tx_id(a, 1));
+  EXPECT_EQ(SimChain::tx_id(b, 3), SimChain::tx_id(b, 3));
+  EXPECT_NE(SimChain::tx_id(a, 1), SimChain::tx_id(a, 2));
+  EXPECT_NE(SimChain::tx_id(a, 1), SimChain::tx_id(b, 1));
+
+  std::set<std::string> seen;
+  for (int o = 0; o < 50; ++o) {
+    const OrderId order = OrderId::random();
+    for (std::uint32_t attempt = 1; attempt <= 5; ++attempt) {
+      const std::string tx = SimChain::tx_id(order, attempt);
+      EXPECT_TRUE(seen.insert(tx).second) << "duplicate tx id " << tx;
+      EXPECT_GE(tx.size(), 80u) << tx;
+      EXPECT_LE(tx.size(), 90u) << tx;
+      EXPECT_EQ(tx.find_first_not_of(kBase58Alphabet), std::string::npos) << tx;
+      EXPECT_NE(tx.front(), '1') << "leading zero byte: " << tx;
+    }
+  }
+}
+
+TEST(Base58, KnownVectors) {
+  EXPECT_EQ(base58_encode(""), "");
+  EXPECT_EQ(base58_encode(std::string_view("\x00", 1)), "1");
+  EXPECT_EQ(base58_encode(std::string_view("\x00\x00\x00", 3)), "111");
+  EXPECT_EQ(base58_encode("hello world"), "StV1DL6CwTryKyV");
+  EXPECT_EQ(base58_encode("a"), "2g");
+  EXPECT_EQ(base58_encode("bbb"), "a3gV");
+  EXPECT_EQ(base58_encode("ccc"), "aPEr");
+  EXPECT_EQ(base58_encode("\x39"), "z");   // 57, the last digit
+  EXPECT_EQ(base58_encode("\x3a"), "21");  // 58 = 1*58 + 0
+  EXPECT_EQ(base58_encode(std::string_view("\x00\x00\x00\x28\x7f\xb4\xcd", 7)), "111233QC4");
+  EXPECT_EQ(base58_encode("\x51\x6b\x6f\xcd\x0f"), "ABnLTmg");
+}
+
+class SimChainTest : public ::testing::Test {
+ protected:
+  const Token& sol_ = *find_token("SOL");
+  const Token& usdc_ = *find_token("USDC");
+  Market market_;
+
+  TxRequest request(std::string tx_id, Amount min_out = Amount{0}) const {
+    return TxRequest{std::move(tx_id), Venue::raydium, &sol_, &usdc_, Amount{1'000'000'000}, min_out};
+  }
+  Amount pool_output(std::chrono::system_clock::time_point at) const {
+    return quote_pool(Venue::raydium, *market_.pool(Venue::raydium, sol_, usdc_, at), Amount{1'000'000'000})
+        .amount_out;
+  }
+};
+
+TEST_F(SimChainTest, LandedTransactionIsRememberedAndNotRepeated) {
+  SimChain chain(market_, 0.0);
+  const std::string tx = SimChain::tx_id(OrderId::random(), 1);
+  EXPECT_FALSE(chain.find(tx).has_value());
+  EXPECT_EQ(chain.landed_count(), 0u);
+
+  const TxResult first = chain.submit(request(tx), t0());
+  ASSERT_EQ(first.outcome, TxOutcome::landed) << first.error;
+  EXPECT_EQ(first.amount_out, pool_output(t0()));
+  EXPECT_GT(first.amount_out.base, 0u);
+  EXPECT_EQ(chain.landed_count(), 1u);
+
+  const auto found = chain.find(tx);
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->outcome, TxOutcome::landed);
+  EXPECT_EQ(found->amount_out, first.amount_out);
+
+  // Resending later (the pool price has moved) returns the remembered result.
+  const auto later = t0() + 23s;
+  ASSERT_NE(pool_output(later), first.amount_out) << "pick a time at which the price differs";
+  const TxResult second = chain.submit(request(tx), later);
+  EXPECT_EQ(second.outcome, TxOutcome::landed);
+  EXPECT_EQ(second.amount_out, first.amount_out);
+  EXPECT_EQ(chain.landed_count(), 1u);
+
+  // A different tx is independent.
+  const TxResult other = chain.submit(request(tx + "x"), later);
+  EXPECT_EQ(other.outcome, TxOutcome::landed);
+  EXPECT_EQ(other.amount_out, pool_output(later));
+  EXPECT_EQ(chain.landed_count(), 2u);
+}
+
+TEST_F(SimChainTest, FailRateOneDropsEverything) {
+  SimChain chain(market_, 1.0);
+  for (int i = 0; i < 50; ++i) {
+    const std::string tx = SimChain::tx_id(OrderId::random(), 1);
+    const TxResult r = chain.submit(request(tx), t0());
+    EXPECT_EQ(r.outcome, TxOutcome::dropped);
+    EXPECT_FALSE(r.error.empty());
+    EXPECT_FALSE(chain.find(tx).has_value());
+  }
+  EXPECT_EQ(chain.landed_count(), 0u);
+}
+
+TEST_F(SimChainTest, DropDecisionIsReproduciblePerTx) {
+  SimChain a(market_, 0.5, 7);
+  SimChain b(market_, 0.5, 7);
+  int dropped = 0;
+  for (int i = 0; i < 200; ++i) {
+    const std::string tx = SimChain::tx_id(OrderId::random(), 1);
+    const auto ra = a.submit(request(tx), t0());
+    const auto rb = b.submit(request(tx), t0());
+    EXPECT_EQ(ra.outcome, rb.outcome);
+    dropped += ra.outcome == TxOutcome::dropped;
+  }
+  // Roughly half: far from 0 and from 200.
+  EXPECT_GT(dropped, 50);
+  EXPECT_LT(dropped, 150);
+  EXPECT_EQ(a.landed_count(), static_cast<std::size_t>(200 - dropped));
+}
+
+TEST_F(SimChainTest, SlippageExceededIsNotRemembered) {
+  SimChain chain(market_, 0.0);
+  const std::string tx = SimChain::tx_id(OrderId::random(), 1);
+  const Amount out = pool_output(t0());
+  const TxResult r = chain.submit(request(tx, Amount{out.base + 1}), t0());
+  EXPECT_EQ(r.outcome, TxOutcome::slippage_exceeded);
+  EXPECT_EQ(r.amount_out, out);
+  EXPECT_NE(r.error.find("slippage"), std::string::npos) << r.error;
+  EXPECT_FALSE(chain.find(tx).has_value());
+  EXPECT_EQ(chain.landed_count(), 0u);
+
+  // min_out exactly at the pool output lands.
+  const TxResult ok = chain.submit(request(tx, out), t0());
+  EXPECT_EQ(ok.outcome, TxOutcome::landed);
+  EXPECT_EQ(ok.amount_out, out);
+  EXPECT_EQ(chain.landed_count(), 1u);
+}
+
+}  // namespace
+}  // namespace oee::core
