@@ -158,7 +158,8 @@ boost::system::result<SubmitRequest, ApiError> parse_submit(const json::value& b
     if (!slippage_bps->is_int64() && !slippage_bps->is_uint64()) {
       return bad("invalid_slippage", "slippageBps must be an integer number of basis points", "slippageBps");
     }
-    const auto bps = slippage_bps->to_number<std::int64_t>();
+    // Above INT64_MAX Boost.JSON yields a uint64: out of range all the same.
+    const std::int64_t bps = slippage_bps->is_uint64() ? std::int64_t{-1} : slippage_bps->get_int64();
     if (bps < 0 || bps > kMaxSlippageBps) {
       return bad("invalid_slippage", "slippageBps must be between 0 and 5000", "slippageBps");
     }

@@ -66,8 +66,9 @@ boost::system::result<Decimal, AmountError> split_decimal(std::string_view s) {
     ++i;
     const char* begin = s.data() + i;
     const char* end = s.data() + s.size();
-    if (begin != end && *begin == '+') ++begin;
-    if (begin == end) return AmountError::not_a_number;
+    const bool explicit_plus = begin != end && *begin == '+';
+    if (explicit_plus) ++begin;
+    if (begin == end || (explicit_plus && *begin == '-')) return AmountError::not_a_number;
     auto [ptr, ec] = std::from_chars(begin, end, exp);
     if (ec == std::errc::result_out_of_range) return AmountError::too_large;
     if (ec != std::errc{} || ptr != end) return AmountError::not_a_number;

@@ -39,7 +39,7 @@ json::object status_message(const eventlog::Record& record, const OrderEvent& ev
         using T = std::decay_t<decltype(e)>;
         if constexpr (std::is_same_v<T, OrderSubmitted>) {
           m["attempt"] = 0;
-          m["type"] = order_type_name(e.order_type);
+          m["orderType"] = order_type_name(e.order_type);
           m["inputToken"] = e.input_token;
           m["outputToken"] = e.output_token;
           m["amountIn"] = format_amount(e.amount_in, decimals_of(e.input_token));
@@ -102,7 +102,7 @@ json::object order_json(const OrderId& id, const OrderState& s, Seq last_seq) {
   json::object o;
   o["orderId"] = id.str();
   o["status"] = status_name(s.status);
-  o["type"] = order_type_name(s.order_type);
+  o["orderType"] = order_type_name(s.order_type);
   o["inputToken"] = s.input_token;
   o["outputToken"] = s.output_token;
   o["amountIn"] = format_amount(s.amount_in, in_dec);

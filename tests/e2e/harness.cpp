@@ -1,0 +1,219 @@
+#include "harness.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/json.hpp>
+
+namespace oee::e2e {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+
+TempDir::TempDir() {
+  std::random_device rd;
+  path_ = std::filesystem::temp_directory_path() / ("oee-e2e-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
+  std::filesystem::create_directories(path_);
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+ServerProcess::ServerProcess(std::filesystem::path data_dir, std::vector<std::string> extra_args)
+    : data_dir_(std::move(data_dir)), args_(std::move(extra_args)) {
+  stderr_path_ = data_dir_.parent_path() / (data_dir_.filename().string() + ".stderr");
+}
+
+ServerProcess::~ServerProcess() {
+  if (pid_ > 0) kill9();
+}
+
+void ServerProcess::start() {
+  int out[2];
+  if (::pipe(out) != 0) throw std::runtime_error("pipe failed");
+  std::vector<std::string> argv_s{OEE_SERVER_BIN, "--data-dir", data_dir_.string(), "--port", "0", "--log-level",
+                                  "warn"};
+  argv_s.insert(argv_s.end(), args_.begin(), args_.end());
+  const pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    ::dup2(out[1], STDOUT_FILENO);
+    const int err = ::open(stderr_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (err >= 0) ::dup2(err, STDERR_FILENO);
+    ::close(out[0]);
+    std::vector<char*> argv;
+    for (auto& a : argv_s) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  ::close(out[1]);
+  pid_ = pid;
+  // Read stdout until "LISTENING host:port".
+  std::string buffer;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd p{out[0], POLLIN, 0};
+    if (::poll(&p, 1, 200) > 0) {
+      char chunk[256];
+      const ssize_t n = ::read(out[0], chunk, sizeof chunk);
+      if (n <= 0) break;
+      buffer.append(chunk, static_cast<std::size_t>(n));
+      const auto pos = buffer.find("LISTENING ");
+      const auto eol = pos == std::string::npos ? std::string::npos : buffer.find('\n', pos);
+      if (eol != std::string::npos) {
+        const std::string line = buffer.substr(pos, eol - pos);
+        port_ = static_cast<unsigned short>(std::stoi(line.substr(line.rfind(':') + 1)));
+        ::close(out[0]);
+        return;
+      }
+    }
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      break;
+    }
+  }
+  ::close(out[0]);
+  throw std::runtime_error("oee-server did not start: " + stderr_tail());
+}
+
+void ServerProcess::kill9() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+int ServerProcess::terminate(std::chrono::seconds timeout) {
+  if (pid_ <= 0) return -1;
+  ::kill(pid_, SIGTERM);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  int status = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  kill9();
+  return -SIGKILL;
+}
+
+std::string ServerProcess::stderr_tail() const {
+  std::ifstream in(stderr_path_);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string s = ss.str();
+  return s.size() > 4000 ? s.substr(s.size() - 4000) : s;
+}
+
+boost::json::value HttpResponse::json() const { return boost::json::parse(body); }
+
+struct HttpClient::Impl {
+  explicit Impl(unsigned short p) : port(p) {}
+  void connect() {
+    stream = std::make_unique<beast::tcp_stream>(ioc);
+    stream->connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    connected = true;
+  }
+  unsigned short port;
+  asio::io_context ioc;
+  std::unique_ptr<beast::tcp_stream> stream;
+  beast::flat_buffer buffer;
+  bool connected = false;
+};
+
+HttpClient::HttpClient(unsigned short port) : impl_(std::make_unique<Impl>(port)) {}
+HttpClient::~HttpClient() = default;
+
+HttpResponse HttpClient::request(const std::string& method, const std::string& target, const std::string& body,
+                                 const std::map<std::string, std::string>& headers) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    try {
+      if (!impl_->connected) impl_->connect();
+      http::request<http::string_body> req{http::string_to_verb(method), target, 11};
+      req.set(http::field::host, "127.0.0.1");
+      for (const auto& [k, v] : headers) req.set(k, v);
+      req.body() = body;
+      req.prepare_payload();
+      req.keep_alive(true);
+      http::write(*impl_->stream, req);
+      http::response<http::string_body> res;
+      http::read(*impl_->stream, impl_->buffer, res);
+      HttpResponse out;
+      out.status = static_cast<int>(res.result_int());
+      out.body = res.body();
+      for (const auto& f : res) out.headers[std::string(f.name_string())] = std::string(f.value());
+      if (!res.keep_alive()) impl_->connected = false;
+      return out;
+    } catch (const boost::system::system_error&) {
+      // A keep-alive connection the server closed: reconnect once.
+      impl_->connected = false;
+      impl_->buffer.clear();
+      if (attempt == 1) throw;
+    }
+  }
+  return {};
+}
+
+struct WsClient::Impl {
+  asio::io_context ioc;
+  websocket::stream<beast::tcp_stream> ws{ioc};
+};
+
+WsClient::WsClient(unsigned short port, const std::string& target) : impl_(std::make_unique<Impl>()) {
+  beast::get_lowest_layer(impl_->ws).connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  impl_->ws.handshake("127.0.0.1", target);
+}
+
+WsClient::~WsClient() {
+  boost::system::error_code ec;
+  beast::get_lowest_layer(impl_->ws).socket().close(ec);
+}
+
+void WsClient::send(const std::string& text) {
+  impl_->ws.text(true);
+  impl_->ws.write(asio::buffer(text));
+}
+
+std::optional<std::string> WsClient::read(std::chrono::milliseconds timeout) {
+  beast::flat_buffer buffer;
+  boost::system::error_code result = asio::error::would_block;
+  beast::get_lowest_layer(impl_->ws).expires_after(timeout);
+  impl_->ws.async_read(buffer, [&](boost::system::error_code ec, std::size_t) { result = ec; });
+  impl_->ioc.restart();
+  impl_->ioc.run();
+  if (result) return std::nullopt;
+  return beast::buffers_to_string(buffer.data());
+}
+
+int WsClient::close_code() const { return static_cast<int>(impl_->ws.reason().code); }
+std::string WsClient::close_reason() const { return std::string(impl_->ws.reason().reason.c_str()); }
+
+std::string order_body(const std::string& amount, const std::string& slippage) {
+  return R"({"inputToken":"SOL","outputToken":"USDC","amount":")" + amount + R"(","slippage":)" + slippage + "}";
+}
+
+}  // namespace oee::e2e

@@ -1,0 +1,112 @@
+#pragma once
+// End-to-end harness: a real oee-server process, a keep-alive HTTP client
+// and a WebSocket client. Beast stays in harness.cpp.
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/json/value.hpp>
+
+namespace oee::e2e {
+
+/// A fresh directory under the system temp dir, removed on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+/// oee-server as a child process on a free port (--port 0).
+class ServerProcess {
+ public:
+  ServerProcess(std::filesystem::path data_dir, std::vector<std::string> extra_args);
+  ~ServerProcess();
+
+  /// Starts the process and waits for its LISTENING line; throws on failure.
+  void start();
+  void kill9();
+  /// Sends SIGTERM and waits; returns the exit status (or -signal).
+  int terminate(std::chrono::seconds timeout = std::chrono::seconds(20));
+  [[nodiscard]] bool running() const { return pid_ > 0; }
+  [[nodiscard]] unsigned short port() const { return port_; }
+  [[nodiscard]] std::string stderr_tail() const;
+
+ private:
+  std::filesystem::path data_dir_;
+  std::vector<std::string> args_;
+  pid_t pid_ = -1;
+  unsigned short port_ = 0;
+  std::filesystem::path stderr_path_;
+};
+
+struct HttpResponse {
+  int status = 0;
+  std::string body;
+  std::map<std::string, std::string> headers;
+  [[nodiscard]] boost::json::value json() const;
+};
+
+/// One keep-alive HTTP/1.1 connection. Not thread-safe: one per thread.
+class HttpClient {
+ public:
+  explicit HttpClient(unsigned short port);
+  ~HttpClient();
+  HttpResponse request(const std::string& method, const std::string& target, const std::string& body = {},
+                       const std::map<std::string, std::string>& headers = {{"Content-Type", "application/json"}});
+  HttpResponse get(const std::string& target) { return request("GET", target, {}, {}); }
+  HttpResponse post_json(const std::string& target, const std::string& body) {
+    return request("POST", target, body);
+  }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// A WebSocket client with timed reads.
+class WsClient {
+ public:
+  /// Connects and upgrades; throws on failure.
+  WsClient(unsigned short port, const std::string& target);
+  ~WsClient();
+  void send(const std::string& text);
+  /// The next text message, or nullopt on timeout or close.
+  std::optional<std::string> read(std::chrono::milliseconds timeout);
+  /// Close code and reason once the server closed the connection.
+  [[nodiscard]] int close_code() const;
+  [[nodiscard]] std::string close_reason() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Polls `predicate` until it is true or `timeout` passes.
+template <class F>
+bool eventually(F&& predicate, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (predicate()) return true;
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+/// A submit body for `amount` of SOL -> USDC.
+std::string order_body(const std::string& amount = "1", const std::string& slippage = "0.05");
+
+}  // namespace oee::e2e

@@ -1,0 +1,179 @@
+// Orders through the real server: HTTP submit, WebSocket streams on every
+// path, and the REST view agreeing with the stream.
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include <boost/json.hpp>
+
+#include "harness.h"
+
+namespace oee::e2e {
+namespace {
+
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+struct Submitted {
+  std::string id;
+  std::uint64_t seq = 0;
+};
+
+std::vector<Submitted> submit_concurrently(unsigned short port, int orders, int threads) {
+  std::vector<Submitted> out;
+  std::mutex mu;
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      HttpClient client(port);
+      for (int i = t; i < orders; i += threads) {
+        // Alternate the canonical path and the reference clients' alias.
+        const auto res = i % 2 == 0
+                             ? client.post_json("/api/orders/execute", order_body("1." + std::to_string(i)))
+                             : client.post_json("/order", R"({"tokenIn":"SOL","tokenOut":"USDC","amount":")" +
+                                                              std::to_string(i + 1) + R"(","max_slippage":0.05})");
+        ASSERT_EQ(res.status, 202) << res.body;
+        const auto v = res.json();
+        std::lock_guard lock(mu);
+        out.push_back({std::string(v.at("orderId").as_string()), v.at("seq").to_number<std::uint64_t>()});
+      }
+    });
+  }
+  for (auto& th : pool) th.join();
+  return out;
+}
+
+// Reads one order's stream until its terminal message; returns status messages.
+std::vector<json::object> follow(WsClient& ws) {
+  std::vector<json::object> messages;
+  for (;;) {
+    auto text = ws.read(20s);
+    if (!text) break;
+    auto v = json::parse(*text).as_object();
+    if (v.contains("type")) continue;  // control messages: subscribed, ...
+    messages.push_back(v);
+    if (v.contains("terminal")) break;
+  }
+  return messages;
+}
+
+TEST(OrderFlow, HundredOrdersStreamedOnEveryWebSocketPath) {
+  TempDir dir;
+  ServerProcess server(dir.path() / "data", {"--sim", "realistic", "--fail-rate", "0"});
+  server.start();
+  const auto orders = submit_concurrently(server.port(), 100, 8);
+  ASSERT_EQ(orders.size(), 100u);
+
+  std::atomic<int> checked{0};
+  std::vector<std::thread> pool;
+  for (int t = 0; t < 10; ++t) {
+    pool.emplace_back([&, t] {
+      // Open all of this thread's streams first, so most events arrive live.
+      std::vector<std::unique_ptr<WsClient>> streams;
+      for (int i = t; i < 100; i += 10) {
+        const auto& id = orders[static_cast<std::size_t>(i)].id;
+        switch (i % 3) {
+          case 0:
+            streams.push_back(std::make_unique<WsClient>(server.port(), "/ws"));
+            streams.back()->send(R"({"type":"subscribe","orderId":")" + id + "\"}");
+            break;
+          case 1:
+            streams.push_back(std::make_unique<WsClient>(server.port(), "/api/orders/execute?orderId=" + id));
+            break;
+          default:
+            streams.push_back(std::make_unique<WsClient>(server.port(), "/order/" + id));
+        }
+      }
+      HttpClient client(server.port());
+      for (int k = 0, i = t; i < 100; i += 10, ++k) {
+        const auto& id = orders[static_cast<std::size_t>(i)].id;
+        const auto messages = follow(*streams[static_cast<std::size_t>(k)]);
+        std::vector<std::string> statuses;
+        std::uint64_t last_seq = 0;
+        for (const auto& m : messages) {
+          EXPECT_EQ(m.at("orderId").as_string(), id);
+          const auto seq = m.at("seq").to_number<std::uint64_t>();
+          EXPECT_GT(seq, last_seq) << "seq order for " << id;
+          last_seq = seq;
+          statuses.emplace_back(m.at("status").as_string());
+        }
+        EXPECT_EQ(statuses, (std::vector<std::string>{"pending", "routing", "building", "submitted", "confirmed"}))
+            << "order " << id << " path " << i % 3;
+        ASSERT_FALSE(messages.empty());
+        const auto& confirmed = messages.back();
+        ASSERT_TRUE(confirmed.contains("txHash"));
+        ASSERT_TRUE(confirmed.contains("executedPrice"));
+        EXPECT_GT(std::stod(std::string(confirmed.at("executedPrice").as_string())), 0.0);
+
+        const auto state = client.get("/api/orders/" + id);
+        ASSERT_EQ(state.status, 200);
+        const auto s = state.json().as_object();
+        EXPECT_EQ(s.at("status").as_string(), "confirmed");
+        EXPECT_EQ(s.at("txHash"), confirmed.at("txHash"));
+        EXPECT_EQ(s.at("executedPrice"), confirmed.at("executedPrice"));
+        EXPECT_EQ(s.at("amountOut"), confirmed.at("amountOut"));
+        EXPECT_EQ(s.at("seq").to_number<std::uint64_t>(), last_seq);
+        if (i % 3 != 0) {
+          // Per-order paths close once the order is terminal.
+          EXPECT_FALSE(streams[static_cast<std::size_t>(k)]->read(5s).has_value());
+          EXPECT_EQ(streams[static_cast<std::size_t>(k)]->close_code(), 1000);
+        }
+        checked.fetch_add(1);
+      }
+    });
+  }
+  for (auto& th : pool) th.join();
+  EXPECT_EQ(checked.load(), 100);
+  EXPECT_EQ(server.terminate(), 0) << server.stderr_tail();
+}
+
+TEST(OrderFlow, SubscribeFromSeqReplaysOnlyLaterEvents) {
+  TempDir dir;
+  ServerProcess server(dir.path() / "data", {"--sim", "fast"});
+  server.start();
+  HttpClient client(server.port());
+  const auto res = client.post_json("/api/orders/execute", order_body());
+  ASSERT_EQ(res.status, 202);
+  const std::string id(res.json().at("orderId").as_string());
+  ASSERT_TRUE(eventually([&] { return client.get("/api/orders/" + id).json().at("terminal").as_bool(); }, 10s));
+  const auto events = client.get("/api/orders/" + id + "/events").json().at("events").as_array();
+  ASSERT_EQ(events.size(), 5u);
+  const auto third = events[2].at("seq").to_number<std::uint64_t>();
+
+  WsClient ws(server.port(), "/ws");
+  ws.send(R"({"type":"subscribe","orderId":")" + id + R"(","fromSeq":)" + std::to_string(third) + "}");
+  const auto messages = follow(ws);
+  ASSERT_EQ(messages.size(), 3u);
+  EXPECT_EQ(messages[0].at("seq").to_number<std::uint64_t>(), third);
+  EXPECT_EQ(messages[2].at("status").as_string(), "confirmed");
+}
+
+TEST(OrderFlow, ThousandConcurrentOrdersInFastModeAllConfirm) {
+  TempDir dir;
+  ServerProcess server(dir.path() / "data", {"--sim", "fast"});
+  server.start();
+  const auto orders = submit_concurrently(server.port(), 1000, 16);
+  ASSERT_EQ(orders.size(), 1000u);
+  HttpClient client(server.port());
+  ASSERT_TRUE(eventually(
+      [&] {
+        const auto h = client.get("/health").json().at("executor");
+        return h.at("inFlight").to_number<std::int64_t>() == 0 && h.at("waiting").to_number<std::int64_t>() == 0;
+      },
+      60s));
+  int confirmed = 0;
+  for (const auto& o : orders) {
+    const auto r = client.get("/api/orders/" + o.id);
+    ASSERT_EQ(r.status, 200) << o.id;
+    confirmed += r.json().at("status").as_string() == "confirmed";
+  }
+  EXPECT_EQ(confirmed, 1000);
+  // 5 events per order and nothing else in the log.
+  EXPECT_EQ(client.get("/health").json().at("log").at("head").to_number<std::uint64_t>(), 5000u);
+}
+
+}  // namespace
+}  // namespace oee::e2e

@@ -1,0 +1,370 @@
+#include "api/submit_request.h"
+
+#include <cstdint>
+#include <exception>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+#include "api/api_error.h"
+#include "core/order.h"
+
+namespace oee::api {
+namespace {
+
+boost::json::value body_of(std::string_view text) { return boost::json::parse(text); }
+
+// parse_submit, with any exception turned into a test failure so one bad case
+// does not abort the rest of a table.
+std::optional<boost::system::result<SubmitRequest, ApiError>> try_parse(std::string_view text) {
+  try {
+    return parse_submit(body_of(text));
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "parse_submit threw: " << e.what();
+  } catch (...) {
+    ADD_FAILURE() << "parse_submit threw a non-std exception";
+  }
+  return std::nullopt;
+}
+
+// ---------------------------------------------------------------------------
+// Valid bodies
+// ---------------------------------------------------------------------------
+
+struct ValidCase {
+  const char* name;
+  const char* body;
+  const char* input;
+  const char* output;
+  std::uint64_t amount_base;
+  std::uint32_t slippage_bps;
+};
+
+TEST(ParseSubmit, AcceptsValidBodies) {
+  const ValidCase cases[] = {
+      {"canonical fields, fractional slippage",
+       R"({"inputToken":"SOL","outputToken":"USDC","amount":10,"slippage":0.01})", "SOL", "USDC", 10'000'000'000u,
+       100},
+      {"slippage absent -> default 50 bps", R"({"inputToken":"SOL","outputToken":"USDC","amount":10})", "SOL",
+       "USDC", 10'000'000'000u, 50},
+      {"aliases tokenIn/tokenOut", R"({"tokenIn":"SOL","tokenOut":"USDC","amount":10})", "SOL", "USDC",
+       10'000'000'000u, 50},
+      {"aliases token_in/token_out/order_type/max_slippage",
+       R"({"token_in":"USDC","token_out":"SOL","order_type":"market","amount":2,"max_slippage":0.02})", "USDC", "SOL",
+       2'000'000u, 200},
+      {"alias amountIn", R"({"inputToken":"SOL","outputToken":"USDC","amountIn":3})", "SOL", "USDC", 3'000'000'000u,
+       50},
+      {"alias amount_in", R"({"inputToken":"SOL","outputToken":"USDC","amount_in":"0.5"})", "SOL", "USDC",
+       500'000'000u, 50},
+      {"alias orderType / maxSlippage",
+       R"({"orderType":"market","inputToken":"USDC","outputToken":"BONK","amount":1,"maxSlippage":"0.005"})", "USDC",
+       "BONK", 1'000'000u, 50},
+      {"slippageBps 25", R"({"inputToken":"SOL","outputToken":"USDC","amount":10,"slippageBps":25})", "SOL", "USDC",
+       10'000'000'000u, 25},
+      {"alias slippage_bps", R"({"inputToken":"SOL","outputToken":"USDC","amount":10,"slippage_bps":75})", "SOL",
+       "USDC", 10'000'000'000u, 75},
+      {"slippageBps lower bound 0", R"({"inputToken":"SOL","outputToken":"USDC","amount":1,"slippageBps":0})", "SOL",
+       "USDC", 1'000'000'000u, 0},
+      {"slippageBps upper bound 5000", R"({"inputToken":"SOL","outputToken":"USDC","amount":1,"slippageBps":5000})",
+       "SOL", "USDC", 1'000'000'000u, 5000},
+      {"slippage lower bound 0", R"({"inputToken":"SOL","outputToken":"USDC","amount":1,"slippage":0})", "SOL",
+       "USDC", 1'000'000'000u, 0},
+      {"slippage upper bound 0.5", R"({"inputToken":"SOL","outputToken":"USDC","amount":1,"slippage":0.5})", "SOL",
+       "USDC", 1'000'000'000u, 5000},
+      {"slippage smallest step 0.0001 (to_chars gives 1e-04)",
+       R"({"inputToken":"SOL","outputToken":"USDC","amount":1,"slippage":0.0001})", "SOL", "USDC", 1'000'000'000u,
+       1},
+      {"slippage as decimal string", R"({"inputToken":"SOL","outputToken":"USDC","amount":1,"slippage":"0.0125"})",
+       "SOL", "USDC", 1'000'000'000u, 125},
+      {"amount as decimal string 1.5", R"({"inputToken":"SOL","outputToken":"USDC","amount":"1.5"})", "SOL", "USDC",
+       1'500'000'000u, 50},
+      {"amount as JSON double 0.1 for USDC is exact", R"({"inputToken":"USDC","outputToken":"SOL","amount":0.1})",
+       "USDC", "SOL", 100'000u, 50},
+      {"amount as JSON double 0.3 for USDC is exact", R"({"inputToken":"USDC","outputToken":"SOL","amount":0.3})",
+       "USDC", "SOL", 300'000u, 50},
+      {"amount as JSON double 1.1 for SOL is exact", R"({"inputToken":"SOL","outputToken":"USDC","amount":1.1})",
+       "SOL", "USDC", 1'100'000'000u, 50},
+      {"amount smallest SOL unit as string", R"({"inputToken":"SOL","outputToken":"USDC","amount":"0.000000001"})",
+       "SOL", "USDC", 1u, 50},
+      {"amount in exponent form string", R"({"inputToken":"SOL","outputToken":"USDC","amount":"2.5E2"})", "SOL",
+       "USDC", 250'000'000'000u, 50},
+      {"amount max uint64 base units",
+       R"({"inputToken":"SOL","outputToken":"USDC","amount":"18446744073.709551615"})", "SOL", "USDC",
+       18'446'744'073'709'551'615u, 50},
+      {"type market", R"({"type":"market","inputToken":"SOL","outputToken":"USDC","amount":10})", "SOL", "USDC",
+       10'000'000'000u, 50},
+      {"lower-case token symbols", R"({"inputToken":"sol","outputToken":"usdc","amount":10})", "SOL", "USDC",
+       10'000'000'000u, 50},
+      {"mixed-case token symbols", R"({"inputToken":"Bonk","outputToken":"wIf","amount":"100"})", "BONK", "WIF",
+       10'000'000u, 50},
+  };
+
+  for (const auto& c : cases) {
+    SCOPED_TRACE(std::string(c.name) + ": " + c.body);
+    const auto r = try_parse(c.body);
+    if (!r) continue;
+    ASSERT_TRUE(r->has_value()) << "rejected with code=" << r->error().code << " field=" << r->error().field
+                                << " message=" << r->error().message;
+    const SubmitRequest& req = **r;
+    EXPECT_EQ(req.order_type, core::OrderType::market);
+    ASSERT_NE(req.input, nullptr);
+    ASSERT_NE(req.output, nullptr);
+    EXPECT_EQ(req.input->symbol, c.input);
+    EXPECT_EQ(req.output->symbol, c.output);
+    EXPECT_EQ(req.amount.base, c.amount_base);
+    EXPECT_EQ(req.slippage_bps, c.slippage_bps);
+  }
+}
+
+TEST(ParseSubmit, DefaultSlippageIsFiftyBps) { EXPECT_EQ(kDefaultSlippageBps, 50u); }
+
+// ---------------------------------------------------------------------------
+// Fingerprint
+// ---------------------------------------------------------------------------
+
+std::string fingerprint_of(std::string_view text) {
+  const auto r = try_parse(text);
+  if (!r) return "<threw>";
+  EXPECT_TRUE(r->has_value()) << text;
+  if (!r->has_value()) return "<rejected: " + r->error().code + ">";
+  return (*r)->fingerprint();
+}
+
+TEST(SubmitRequestFingerprint, EqualForEqualRequestsWrittenWithDifferentAliases) {
+  const std::string a =
+      fingerprint_of(R"({"type":"market","inputToken":"SOL","outputToken":"USDC","amount":1.5,"slippage":0.01})");
+  const std::string b =
+      fingerprint_of(R"({"order_type":"market","tokenIn":"sol","tokenOut":"usdc","amountIn":"1.5","slippageBps":100})");
+  const std::string c = fingerprint_of(
+      R"({"token_in":"Sol","token_out":"Usdc","amount_in":"1500000000e-9","max_slippage":"0.0100"})");
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(a, c);
+}
+
+TEST(SubmitRequestFingerprint, DefaultSlippageEqualsExplicitFiftyBps) {
+  EXPECT_EQ(fingerprint_of(R"({"inputToken":"SOL","outputToken":"USDC","amount":1})"),
+            fingerprint_of(R"({"inputToken":"SOL","outputToken":"USDC","amount":1,"slippageBps":50})"));
+}
+
+TEST(SubmitRequestFingerprint, DiffersWhenAnyFieldDiffers) {
+  const std::string base = fingerprint_of(R"({"inputToken":"SOL","outputToken":"USDC","amount":1,"slippageBps":50})");
+  EXPECT_NE(base, fingerprint_of(R"({"inputToken":"SOL","outputToken":"USDC","amount":2,"slippageBps":50})"));
+  EXPECT_NE(base,
+            fingerprint_of(R"({"inputToken":"SOL","outputToken":"USDC","amount":"1.000000001","slippageBps":50})"));
+  EXPECT_NE(base, fingerprint_of(R"({"inputToken":"SOL","outputToken":"USDC","amount":1,"slippageBps":51})"));
+  EXPECT_NE(base, fingerprint_of(R"({"inputToken":"SOL","outputToken":"USDT","amount":1,"slippageBps":50})"));
+  EXPECT_NE(base, fingerprint_of(R"({"inputToken":"USDC","outputToken":"SOL","amount":1,"slippageBps":50})"));
+}
+
+// ---------------------------------------------------------------------------
+// Invalid bodies
+// ---------------------------------------------------------------------------
+
+struct InvalidCase {
+  const char* name;
+  const char* body;
+  const char* code;
+  const char* field;
+};
+
+TEST(ParseSubmit, RejectsInvalidBodies) {
+  const InvalidCase cases[] = {
+      // Shape of the body.
+      {"body is an array", R"([{"inputToken":"SOL","outputToken":"USDC","amount":1}])", "invalid_body", ""},
+      {"body is a string", R"("SOL->USDC")", "invalid_body", ""},
+      {"body is null", R"(null)", "invalid_body", ""},
+      {"body is a number", R"(42)", "invalid_body", ""},
+
+      // Missing fields.
+      {"missing inputToken", R"({"outputToken":"USDC","amount":1})", "missing_field", "inputToken"},
+      {"missing outputToken", R"({"inputToken":"SOL","amount":1})", "missing_field", "outputToken"},
+      {"missing amount", R"({"inputToken":"SOL","outputToken":"USDC"})", "missing_field", "amount"},
+      {"empty object", R"({})", "missing_field", "inputToken"},
+
+      // Unknown and conflicting fields.
+      {"unknown field foo", R"({"inputToken":"SOL","outputToken":"USDC","amount":1,"foo":1})", "unknown_field",
+       "foo"},
+      {"unknown field, near-miss spelling", R"({"inputtoken":"SOL","outputToken":"USDC","amount":1})",
+       "unknown_field", "inputtoken"},
+      {"inputToken and tokenIn", R"({"inputToken":"SOL","tokenIn":"SOL","outputToken":"USDC","amount":1})",
+       "conflicting_fields", "tokenIn"},
+      {"tokenOut and token_out", R"({"inputToken":"SOL","tokenOut":"USDC","token_out":"USDC","amount":1})",
+       "conflicting_fields", "token_out"},
+      {"amount and amountIn", R"({"inputToken":"SOL","outputToken":"USDC","amount":1,"amountIn":1})",
+       "conflicting_fields", "amountIn"},
+      {"type and orderType",
+       R"({"type":"market","orderType":"market","inputToken":"SOL","outputToken":"USDC","amount":1})",
+       "conflicting_fields", "orderType"},
+      {"slippage and max_slippage",
+       R"({"inputToken":"SOL","outputToken":"USDC","amount":1,"slippage":0.01,"max_slippage":0.01})",
+       "conflicting_fields", "max_slippage"},
+
+      // Tokens.
+      {"unknown input token DOGE", R"({"inputToken":"DOGE","outputToken":"USDC","amount":1})", "unknown_token",
+       "inputToken"},
+      {"unknown output token DOGE", R"({"inputToken":"SOL","outputToken":"DOGE","amount":1})", "unknown_token",
+       "outputToken"},
+      {"empty token symbol", R"({"inputToken":"","outputToken":"USDC","amount":1})", "unknown_token", "inputToken"},
+      {"input token not a string", R"({"inputToken":123,"outputToken":"USDC","amount":1})", "invalid_token",
+       "inputToken"},
+      {"output token not a string", R"({"inputToken":"SOL","outputToken":123,"amount":1})", "invalid_token",
+       "outputToken"},
+      {"token null", R"({"inputToken":null,"outputToken":"USDC","amount":1})", "invalid_token", "inputToken"},
+      {"same input and output token", R"({"inputToken":"SOL","outputToken":"SOL","amount":1})", "same_token",
+       "outputToken"},
+      {"same token differing only in case", R"({"inputToken":"SOL","outputToken":"sol","amount":1})", "same_token",
+       "outputToken"},
+
+      // Amount.
+      {"amount 0", R"({"inputToken":"SOL","outputToken":"USDC","amount":0})", "invalid_amount", "amount"},
+      {"amount 0.0", R"({"inputToken":"SOL","outputToken":"USDC","amount":0.0})", "invalid_amount", "amount"},
+      {"amount \"0\"", R"({"inputToken":"SOL","outputToken":"USDC","amount":"0"})", "invalid_amount", "amount"},
+      {"amount -1", R"({"inputToken":"SOL","outputToken":"USDC","amount":-1})", "invalid_amount", "amount"},
+      {"amount -0.5", R"({"inputToken":"SOL","outputToken":"USDC","amount":-0.5})", "invalid_amount", "amount"},
+      {"amount \"abc\"", R"({"inputToken":"SOL","outputToken":"USDC","amount":"abc"})", "invalid_amount", "amount"},
+      {"amount empty string", R"({"inputToken":"SOL","outputToken":"USDC","amount":""})", "invalid_amount", "amount"},
+      {"amount \"1e400\"", R"({"inputToken":"SOL","outputToken":"USDC","amount":"1e400"})", "invalid_amount",
+       "amount"},
+      {"amount 1e400 (JSON number, decodes to infinity)", R"({"inputToken":"SOL","outputToken":"USDC","amount":1e400})",
+       "invalid_amount", "amount"},
+      {"amount true", R"({"inputToken":"SOL","outputToken":"USDC","amount":true})", "invalid_amount", "amount"},
+      {"amount null", R"({"inputToken":"SOL","outputToken":"USDC","amount":null})", "invalid_amount", "amount"},
+      {"amount {}", R"({"inputToken":"SOL","outputToken":"USDC","amount":{}})", "invalid_amount", "amount"},
+      {"amount []", R"({"inputToken":"SOL","outputToken":"USDC","amount":[1]})", "invalid_amount", "amount"},
+      {"amount 10 decimals for SOL", R"({"inputToken":"SOL","outputToken":"USDC","amount":"0.0000000001"})",
+       "invalid_amount", "amount"},
+      {"amount 7 decimals for USDC (JSON double)", R"({"inputToken":"USDC","outputToken":"SOL","amount":0.0000001})",
+       "invalid_amount", "amount"},
+      {"amount one above max uint64 base units",
+       R"({"inputToken":"SOL","outputToken":"USDC","amount":"18446744073.709551616"})", "invalid_amount", "amount"},
+      {"amount \"1.2.3\"", R"({"inputToken":"SOL","outputToken":"USDC","amount":"1.2.3"})", "invalid_amount",
+       "amount"},
+
+      // Fractional slippage.
+      {"slippage -0.1", R"({"inputToken":"SOL","outputToken":"USDC","amount":1,"slippage":-0.1})",
+       "invalid_slippage", "slippage"},
+      {"slippage 0.6", R"({"inputToken":"SOL","outputToken":"USDC","amount":1,"slippage":0.6})", "invalid_slippage",
+       "slippage"},
+      {"slippage 0.5001 just above max", R"({"inputToken":"SOL","outputToken":"USDC","amount":1,"slippage":"0.5001"})",
+       "invalid_slippage", "slippage"},
+      {"slippage \"0.00001\" too precise",
+       R"({"inputToken":"SOL","outputToken":"USDC","amount":1,"slippage":"0.00001"})", "invalid_slippage",
+       "slippage"},
+      {"slippage \"x\"", R"({"inputToken":"SOL","outputToken":"USDC","amount":1,"slippage":"x"})", "invalid_slippage",
+       "slippage"},
+      {"slippage true", R"({"inputToken":"SOL","outputToken":"USDC","amount":1,"slippage":true})",
+       "invalid_slippage", "slippage"},
+      {"slippage 1e10 (too large)", R"({"inputToken":"SOL","outputToken":"USDC","amount":1,"slippage":1e10})",
+       "invalid_slippage", "slippage"},
+
+      // Slippage in basis points.
+      {"slippageBps 5001", R"({"inputToken":"SOL","outputToken":"USDC","amount":1,"slippageBps":5001})",
+       "invalid_slippage", "slippageBps"},
+      {"slippageBps -1", R"({"inputToken":"SOL","outputToken":"USDC","amount":1,"slippageBps":-1})",
+       "invalid_slippage", "slippageBps"},
+      {"slippageBps 1.5", R"({"inputToken":"SOL","outputToken":"USDC","amount":1,"slippageBps":1.5})",
+       "invalid_slippage", "slippageBps"},
+      {"slippageBps as string", R"({"inputToken":"SOL","outputToken":"USDC","amount":1,"slippageBps":"25"})",
+       "invalid_slippage", "slippageBps"},
+      {"slippageBps 2^63 (decodes as uint64)",
+       R"({"inputToken":"SOL","outputToken":"USDC","amount":1,"slippageBps":9223372036854775808})",
+       "invalid_slippage", "slippageBps"},
+      {"both slippage and slippageBps",
+       R"({"inputToken":"SOL","outputToken":"USDC","amount":1,"slippage":0.01,"slippageBps":100})",
+       "conflicting_fields", "slippageBps"},
+
+      // Order type.
+      {"type limit", R"({"type":"limit","inputToken":"SOL","outputToken":"USDC","amount":1})",
+       "unsupported_order_type", "type"},
+      {"type sniper", R"({"type":"sniper","inputToken":"SOL","outputToken":"USDC","amount":1})",
+       "unsupported_order_type", "type"},
+      {"type banana", R"({"type":"banana","inputToken":"SOL","outputToken":"USDC","amount":1})", "invalid_type",
+       "type"},
+      {"type not a string", R"({"type":1,"inputToken":"SOL","outputToken":"USDC","amount":1})", "invalid_type",
+       "type"},
+      {"order_type alias limit", R"({"order_type":"limit","inputToken":"SOL","outputToken":"USDC","amount":1})",
+       "unsupported_order_type", "type"},
+  };
+
+  for (const auto& c : cases) {
+    SCOPED_TRACE(std::string(c.name) + ": " + c.body);
+    const auto r = try_parse(c.body);
+    if (!r) continue;
+    if (r->has_value()) {
+      ADD_FAILURE() << "accepted; fingerprint " << (*r)->fingerprint();
+      continue;
+    }
+    const ApiError& e = r->error();
+    EXPECT_EQ(e.status, 400);
+    EXPECT_EQ(e.code, c.code) << "message: " << e.message;
+    EXPECT_EQ(e.field, c.field) << "message: " << e.message;
+    EXPECT_FALSE(e.message.empty());
+  }
+}
+
+TEST(ParseSubmit, MessagesNameTheProblem) {
+  const auto too_precise = try_parse(R"({"inputToken":"SOL","outputToken":"USDC","amount":"0.0000000001"})");
+  ASSERT_TRUE(too_precise.has_value());
+  ASSERT_FALSE(too_precise->has_value());
+  EXPECT_NE(too_precise->error().message.find("9 decimal places"), std::string::npos)
+      << too_precise->error().message;
+  EXPECT_NE(too_precise->error().message.find("SOL"), std::string::npos) << too_precise->error().message;
+
+  const auto unknown = try_parse(R"({"inputToken":"DOGE","outputToken":"USDC","amount":1})");
+  ASSERT_TRUE(unknown.has_value());
+  ASSERT_FALSE(unknown->has_value());
+  EXPECT_NE(unknown->error().message.find("DOGE"), std::string::npos) << unknown->error().message;
+  EXPECT_NE(unknown->error().message.find("USDC"), std::string::npos) << unknown->error().message;
+}
+
+// ---------------------------------------------------------------------------
+// number_text
+// ---------------------------------------------------------------------------
+
+TEST(NumberText, RendersDoublesInShortestRoundTripForm) {
+  struct Case {
+    const char* json;
+    const char* text;
+  };
+  const Case cases[] = {
+      {"0.1", "0.1"},   {"1.5", "1.5"},         {"10", "10"},
+      {"-1", "-1"},     {"\"1.50\"", "1.50"}, {"18446744073709551615", "18446744073709551615"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.json);
+    const auto r = number_text(boost::json::parse(c.json), "amount");
+    ASSERT_TRUE(r.has_value()) << r.error().code;
+    EXPECT_EQ(*r, c.text);
+  }
+  const auto bad = number_text(boost::json::parse("false"), "slippage");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().code, "invalid_slippage");
+  EXPECT_EQ(bad.error().field, "slippage");
+}
+
+// ---------------------------------------------------------------------------
+// error_body
+// ---------------------------------------------------------------------------
+
+TEST(ErrorBody, SerialisesCodeMessageAndField) {
+  EXPECT_EQ(error_body(ApiError{400, "invalid_amount", "amount must be greater than zero", "amount"}),
+            R"({"error":{"code":"invalid_amount","message":"amount must be greater than zero","field":"amount"}})");
+}
+
+TEST(ErrorBody, EmptyFieldIsNull) {
+  EXPECT_EQ(error_body(ApiError{400, "invalid_body", "the body must be a JSON object", ""}),
+            R"({"error":{"code":"invalid_body","message":"the body must be a JSON object","field":null}})");
+}
+
+TEST(ErrorBody, EscapesMessageText) {
+  const std::string body = error_body(ApiError{400, "unknown_field", "unknown field 'a\"b'", "a\"b"});
+  const auto v = boost::json::parse(body);
+  EXPECT_EQ(v.at("error").at("message").as_string(), "unknown field 'a\"b'");
+  EXPECT_EQ(v.at("error").at("field").as_string(), "a\"b");
+}
+
+}  // namespace
+}  // namespace oee::api
