@@ -43,9 +43,10 @@ enum class WsProtocol {
   fixed,    // /api/orders/execute?orderId=, /order/{id}: one order, closed when terminal
 };
 
-std::string control(std::string_view type, json::object fields = {}) {
-  fields["type"] = type;
-  return json::serialize(fields);
+std::string control(std::string_view type, const json::object& fields = {}) {
+  json::object message{{"type", type}};
+  for (const auto& kv : fields) message[kv.key()] = kv.value();
+  return json::serialize(message);
 }
 
 std::string ws_error(std::string_view code, std::string_view message, std::string_view field = {}) {
