@@ -241,7 +241,11 @@ HttpResponse health(App& app) {
                         {"executor", json::object{{"inFlight", app.metrics.orders_in_flight.load()},
                                                   {"waiting", app.metrics.orders_waiting.load()},
                                                   {"sim", app.config.sim}}},
-                        {"redis", json::object{{"status", "disabled"}, {"fanOut", "in-process"}}},
+                        {"fanOut", json::object{{"mode", "in-process"},
+                                                {"lagEvents", app.log.head().value - std::min(app.log.head().value,
+                                                                                              app.hub.published().value)},
+                                                {"subscriptions", app.hub.subscriptions()}}},
+                        {"redis", json::object{{"status", "disabled"}}},
                         {"postgres", json::object{{"status", "disabled"}}},
                         {"websocketClients", app.ws_clients.load()}});
 }
@@ -272,7 +276,9 @@ HttpResponse metrics(App& app) {
   out += fmt::format("oee_http_connections {}\n", app.connections.load());
   out += "# HELP oee_consumer_lag_events Events not yet processed by a consumer.\n";
   out += "# TYPE oee_consumer_lag_events gauge\n";
-  out += "oee_consumer_lag_events{consumer=\"fanout\"} 0\n";
+  const auto head = app.log.head().value;
+  const auto published = app.hub.published().value;
+  out += fmt::format("oee_consumer_lag_events{{consumer=\"fanout\"}} {}\n", head > published ? head - published : 0);
   return HttpResponse{200, std::move(out), "text/plain; version=0.0.4", {}};
 }
 

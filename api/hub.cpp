@@ -47,7 +47,10 @@ void Hub::publish(const std::vector<eventlog::Record>& records) {
     {
       std::lock_guard lock(mu_);
       auto it = by_order_.find(r.order);
-      if (it == by_order_.end()) continue;
+      if (it == by_order_.end()) {
+        published_.store(r.seq.value, std::memory_order_relaxed);
+        continue;
+      }
       for (const auto& w : it->second) {
         if (auto s = w.lock()) targets.push_back(std::move(s));
       }
@@ -61,6 +64,7 @@ void Hub::publish(const std::vector<eventlog::Record>& records) {
     update->text = core::status_message_text(r);
     for (const auto& s : targets) s->deliver(update);
   }
+  if (!records.empty()) published_.store(records.back().seq.value, std::memory_order_relaxed);
 }
 
 }  // namespace oee::api

@@ -7,6 +7,7 @@
 // each subscriber's deliver() outside the subscriber lock. Ownership: the
 // hub holds weak references; a subscriber that goes away is forgotten.
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
@@ -41,6 +42,8 @@ class Hub {
   void subscribe(const OrderId& order, const std::shared_ptr<Subscriber>& subscriber);
   void unsubscribe(const OrderId& order, const Subscriber* subscriber);
   [[nodiscard]] std::size_t subscriptions() const;
+  /// Highest seq the hub has fanned out (its lag is log head minus this).
+  [[nodiscard]] Seq published() const { return Seq{published_.load(std::memory_order_relaxed)}; }
 
   /// Renders and fans out (runs on the hub strand).
   void publish(const std::vector<eventlog::Record>& records);
@@ -49,6 +52,7 @@ class Hub {
   boost::asio::strand<boost::asio::any_io_executor> strand_;
   mutable std::mutex mu_;
   std::unordered_map<OrderId, std::vector<std::weak_ptr<Subscriber>>, OrderIdHash> by_order_;
+  std::atomic<std::uint64_t> published_{0};
 };
 
 }  // namespace oee::api

@@ -33,6 +33,8 @@ int main(int argc, char** argv) {
   double fail_rate = -1;
   unsigned threads = 2;
   std::string log_level = "info";
+  std::size_t max_connections = 10'000;
+  std::size_t ws_queue_limit = 1'024;
 
   cli.add_option("--data-dir", data_dir, "Directory of the event log (RocksDB)")->envname("OEE_DATA_DIR")->capture_default_str();
   cli.add_option("--bind", bind, "Address to listen on")->envname("OEE_BIND")->capture_default_str();
@@ -52,6 +54,11 @@ int main(int argc, char** argv) {
       ->envname("OEE_FAIL_RATE")->check(CLI::Range(0.0, 1.0));
   cli.add_option("--threads", threads, "HTTP/WebSocket threads")->envname("OEE_THREADS")->check(CLI::Range(1u, 64u))->capture_default_str();
   cli.add_option("--log-level", log_level, "trace, debug, info, warn, error")->envname("OEE_LOG_LEVEL")->capture_default_str();
+  cli.add_option("--max-connections", max_connections, "Open HTTP/WebSocket connections; more are refused")
+      ->envname("OEE_MAX_CONNECTIONS")->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))->capture_default_str();
+  cli.add_option("--ws-queue-limit", ws_queue_limit,
+                 "Messages queued for one WebSocket before the reader counts as slow and is dropped")
+      ->envname("OEE_WS_QUEUE_LIMIT")->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))->capture_default_str();
   CLI11_PARSE(cli, argc, argv);
 
   spdlog::set_level(spdlog::level::from_str(log_level));
@@ -98,6 +105,8 @@ int main(int argc, char** argv) {
   config.port = port;
   config.durability = durability;
   config.sim = sim;
+  config.max_connections = max_connections;
+  config.ws_queue_limit = ws_queue_limit;
   api::App app{config, *log, store, market, metrics, hub};
   api::HttpServer server(api_ioc, app);
 

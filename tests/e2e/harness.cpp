@@ -183,8 +183,12 @@ struct WsClient::Impl {
   websocket::stream<beast::tcp_stream> ws{ioc};
 };
 
-WsClient::WsClient(unsigned short port, const std::string& target) : impl_(std::make_unique<Impl>()) {
-  beast::get_lowest_layer(impl_->ws).connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+WsClient::WsClient(unsigned short port, const std::string& target, int receive_buffer)
+    : impl_(std::make_unique<Impl>()) {
+  auto& socket = beast::get_lowest_layer(impl_->ws).socket();
+  socket.open(tcp::v4());
+  if (receive_buffer > 0) socket.set_option(asio::socket_base::receive_buffer_size(receive_buffer));
+  socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
   impl_->ws.handshake("127.0.0.1", target);
 }
 
@@ -211,6 +215,15 @@ std::optional<std::string> WsClient::read(std::chrono::milliseconds timeout) {
 
 int WsClient::close_code() const { return static_cast<int>(impl_->ws.reason().code); }
 std::string WsClient::close_reason() const { return std::string(impl_->ws.reason().reason.c_str()); }
+
+double metric_value(const std::string& text, const std::string& name) {
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(name + " ", 0) == 0) return std::stod(line.substr(name.size() + 1));
+  }
+  return -1;
+}
 
 std::string order_body(const std::string& amount, const std::string& slippage) {
   return R"({"inputToken":"SOL","outputToken":"USDC","amount":")" + amount + R"(","slippage":)" + slippage + "}";

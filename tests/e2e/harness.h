@@ -80,8 +80,9 @@ class HttpClient {
 /// A WebSocket client with timed reads.
 class WsClient {
  public:
-  /// Connects and upgrades; throws on failure.
-  WsClient(unsigned short port, const std::string& target);
+  /// Connects and upgrades; throws on failure. A non-zero `receive_buffer`
+  /// shrinks the socket's receive buffer (to play a slow reader).
+  WsClient(unsigned short port, const std::string& target, int receive_buffer = 0);
   ~WsClient();
   void send(const std::string& text);
   /// The next text message, or nullopt on timeout or close.
@@ -105,6 +106,9 @@ bool eventually(F&& predicate, std::chrono::milliseconds timeout) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
 }
+
+/// The value of one un-labelled Prometheus sample in a /metrics text, or -1.
+double metric_value(const std::string& metrics_text, const std::string& name);
 
 /// A submit body for `amount` of SOL -> USDC.
 std::string order_body(const std::string& amount = "1", const std::string& slippage = "0.05");

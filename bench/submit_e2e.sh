@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Submit throughput and fast-mode end-to-end rate of oee-server.
+#
+#   bench/submit_e2e.sh [seconds] [connections] [extra oee-server flags...]
+#
+# Starts build/bin/oee-server (--sim fast, sync durability unless overridden)
+# on a free port with a fresh data dir, drives POST /api/orders/execute with
+# wrk over keep-alive connections, then waits until every accepted order is
+# terminal and reports confirmed orders per second from first submit to the
+# last confirmation. Needs wrk (apt-get install wrk). Figures, not tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-10}; conns=${2:-64}; shift $(( $# > 2 ? 2 : $# )) || true
+command -v wrk >/dev/null || { echo "bench needs wrk: apt-get install wrk" >&2; exit 2; }
+dir=$(mktemp -d)
+trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$dir"' EXIT
+build/bin/oee-server --data-dir "$dir/data" --port 0 --sim fast --log-level warn "$@" > "$dir/out" 2> "$dir/err" &
+pid=$!
+for _ in $(seq 100); do grep -q LISTENING "$dir/out" 2>/dev/null && break; sleep 0.1; done
+port=$(sed -n 's/^LISTENING .*:\([0-9]*\)$/\1/p' "$dir/out")
+url="http://127.0.0.1:$port"
+start=$(date +%s.%N)
+wrk -t2 -c"$conns" -d"${secs}s" --latency -s bench/submit.lua "$url" | tee "$dir/wrk"
+# Wait for the executor to drain, then read the counters.
+while :; do
+  h=$(curl -s "$url/health")
+  case "$h" in *'"inFlight":0,"waiting":0'*) break ;; esac
+  sleep 0.05
+done
+end=$(date +%s.%N)
+metrics=$(curl -s "$url/metrics")
+confirmed=$(echo "$metrics" | awk -F' ' '/^oee_orders_terminal_total\{status="confirmed"/ {s+=$2} END {print s+0}')
+submitted=$(echo "$metrics" | awk '/^oee_events_total\{status="pending"\}/ {print $2}')
+echo "orders submitted (202): $(grep -o '[0-9]* requests' "$dir/wrk" | head -1)"
+echo "confirmed: $confirmed; pending-status events: $submitted"
+awk -v c="$confirmed" -v s="$start" -v e="$end" 'BEGIN { printf "end-to-end: %.0f confirmed orders/s over %.1f s\n", c/(e-s), e-s }'
+echo "batch size (commands per fsync): $(echo "$metrics" | awk '/^oee_log_batch_size_sum/ {s=$2} /^oee_log_batch_size_count/ {c=$2} END {printf "%.1f", s/c}')"
