@@ -11,11 +11,12 @@ APT_PACKAGES := g++ make cmake pkg-config ccache curl \
   libflatbuffers-dev flatbuffers-compiler libhiredis-dev libpqxx-dev \
   libspdlog-dev libfmt-dev libcli11-dev libgtest-dev
 
-.PHONY: deps configure build run test clean help
+.PHONY: deps configure build run test test-sanitize clean help
 
 help:
 	@echo "make run    install what is missing, build, start oee-server on 127.0.0.1:3000"
 	@echo "make test   install what is missing, build, run the whole test suite"
+	@echo "make test-sanitize   the same suite built with AddressSanitizer and UBSan (build-sanitize/)"
 	@echo "make deps | build | clean"
 
 # Installs only missing packages; refreshes the package lists only when an
@@ -46,5 +47,16 @@ run: build
 test: build
 	cd $(BUILD_DIR) && ctest -j$(JOBS) --output-on-failure --timeout 600
 
+# The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer, in its
+# own build directory (Debug, -O1).
+SANITIZE_DIR ?= build-sanitize
+test-sanitize: deps
+	@if [ ! -f $(SANITIZE_DIR)/CMakeCache.txt ]; then \
+	  cmake -S . -B $(SANITIZE_DIR) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" -DOEE_SANITIZE=ON; \
+	fi
+	cmake --build $(SANITIZE_DIR) -j$(JOBS)
+	cd $(SANITIZE_DIR) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest -j$(JOBS) --output-on-failure --timeout 900
+
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(SANITIZE_DIR)

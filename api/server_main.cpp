@@ -2,6 +2,7 @@
 // serves the REST API and WebSocket streams, and runs the executor.
 
 #include <csignal>
+#include <filesystem>
 #include <cstdlib>
 #include <thread>
 
@@ -15,6 +16,8 @@
 #include "api/http_server.h"
 #include "api/hub.h"
 #include "core/executor.h"
+#include "core/landed_journal.h"
+#include "core/log_audit.h"
 
 namespace asio = boost::asio;
 using namespace oee;
@@ -35,8 +38,9 @@ int main(int argc, char** argv) {
   std::string log_level = "info";
   std::size_t max_connections = 10'000;
   std::size_t ws_queue_limit = 1'024;
+  double latency_scale = 1.0;
 
-  cli.add_option("--data-dir", data_dir, "Directory of the event log (RocksDB)")->envname("OEE_DATA_DIR")->capture_default_str();
+  cli.add_option("--data-dir", data_dir, "Data directory: the event log (log/) and the simulated chain (simchain/)")->envname("OEE_DATA_DIR")->capture_default_str();
   cli.add_option("--bind", bind, "Address to listen on")->envname("OEE_BIND")->capture_default_str();
   cli.add_option("--port", port, "TCP port to listen on (0 picks a free one)")->envname("OEE_PORT")->capture_default_str();
   cli.add_option("--role", role, "core (owns the log) or gateway (WebSocket edge fed by Redis)")
@@ -52,6 +56,9 @@ int main(int argc, char** argv) {
       ->envname("OEE_DURABILITY")->check(CLI::IsMember({"sync", "async"}))->capture_default_str();
   cli.add_option("--fail-rate", fail_rate, "Share of transactions the simulated chain drops [0,1] (default 0.02 realistic, 0 fast)")
       ->envname("OEE_FAIL_RATE")->check(CLI::Range(0.0, 1.0));
+  cli.add_option("--sim-latency-scale", latency_scale,
+                 "Multiplies the realistic profile's latencies (0.1: quotes ~20 ms, execution ~250 ms)")
+      ->envname("OEE_SIM_LATENCY_SCALE")->check(CLI::Range(0.0, 100.0))->capture_default_str();
   cli.add_option("--threads", threads, "HTTP/WebSocket threads")->envname("OEE_THREADS")->check(CLI::Range(1u, 64u))->capture_default_str();
   cli.add_option("--log-level", log_level, "trace, debug, info, warn, error")->envname("OEE_LOG_LEVEL")->capture_default_str();
   cli.add_option("--max-connections", max_connections, "Open HTTP/WebSocket connections; more are refused")
@@ -74,11 +81,18 @@ int main(int argc, char** argv) {
   asio::io_context signal_ioc;
   asio::signal_set signals(signal_ioc, SIGINT, SIGTERM);
 
+  // Refuse to start on anything we cannot read, with what to do about it.
   std::unique_ptr<eventlog::EventLog> log;
+  std::unique_ptr<core::LandedJournal> journal;
+  std::size_t resumable = 0;
   try {
+    const std::filesystem::path root(data_dir);
+    std::filesystem::create_directories(root);
     log = eventlog::open_rocksdb_log(eventlog::Options{
-        data_dir, durability == "sync" ? eventlog::Durability::sync : eventlog::Durability::async,
+        (root / "log").string(), durability == "sync" ? eventlog::Durability::sync : eventlog::Durability::async,
         eventlog::OpenMode::primary, 4096, {}});
+    resumable = core::check_resumable(*log);
+    journal = std::make_unique<core::LandedJournal>(root / "simchain" / "landed.txt");
   } catch (const std::exception& e) {
     std::fprintf(stderr, "oee-server: %s\n", e.what());
     return 2;
@@ -90,7 +104,7 @@ int main(int argc, char** argv) {
   auto exec_work = asio::make_work_guard(exec_ioc);
 
   core::Market market;
-  core::SimChain chain(market, fail_rate);
+  core::SimChain chain(market, fail_rate, 7, journal.get());
   core::OrderStore store(*log);
   core::EngineMetrics metrics;
   api::Hub hub(api_ioc.get_executor());
@@ -98,6 +112,7 @@ int main(int argc, char** argv) {
   exec_options.profile = sim == "fast" ? core::SimProfile::fast : core::SimProfile::realistic;
   exec_options.concurrency = concurrency;
   exec_options.retry_base = sim == "fast" ? std::chrono::milliseconds(5) : std::chrono::milliseconds(500);
+  exec_options.latency_scale = latency_scale;
   core::Executor executor(exec_ioc, store, market, chain, exec_options, metrics);
 
   api::AppConfig config;
@@ -123,8 +138,10 @@ int main(int argc, char** argv) {
   for (unsigned i = 0; i < threads; ++i) pool.emplace_back([&] { api_ioc.run(); });
   std::thread exec_thread([&] { exec_ioc.run(); });
 
-  spdlog::info("oee-server listening on http://{}:{} (data {}, sim {}, durability {}, fail-rate {}, head seq {})",
-               bind, server.port(), data_dir, sim, durability, fail_rate, log->head().value);
+  spdlog::info(
+      "oee-server listening on http://{}:{} (data {}, sim {}, durability {}, fail-rate {}, head seq {}, resuming {} "
+      "orders)",
+      bind, server.port(), data_dir, sim, durability, fail_rate, log->head().value, resumable);
   // A machine-readable line for scripts and tests that start us on port 0.
   std::printf("LISTENING %s:%u\n", bind.c_str(), static_cast<unsigned>(server.port()));
   std::fflush(stdout);

@@ -108,8 +108,9 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
 
   bool fast() const { return options_.profile == SimProfile::fast; }
 
-  std::chrono::milliseconds jitter(int lo_ms, int hi_ms) {
-    return std::chrono::milliseconds(std::uniform_int_distribution<int>(lo_ms, hi_ms)(rng_));
+  std::chrono::microseconds jitter(int lo_ms, int hi_ms) {
+    const double ms = std::uniform_int_distribution<int>(lo_ms, hi_ms)(rng_) * options_.latency_scale;
+    return std::chrono::microseconds(static_cast<std::int64_t>(ms * 1000));
   }
 
   // Returns false when the executor is stopping (the sleep was cut short).

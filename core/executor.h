@@ -35,6 +35,8 @@ struct ExecutorOptions {
   std::uint32_t max_attempts = 3;
   /// First retry delay; doubles with every further attempt.
   std::chrono::milliseconds retry_base{500};
+  /// Multiplies the realistic profile's sleeps (tests use e.g. 0.05).
+  double latency_scale = 1.0;
 };
 
 class Executor {

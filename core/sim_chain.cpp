@@ -41,8 +41,12 @@ std::string base58_encode(std::string_view bytes) {
   return out;
 }
 
-SimChain::SimChain(const Market& market, double fail_rate, std::uint64_t seed)
-    : market_(market), fail_rate_(fail_rate), seed_(seed) {}
+SimChain::SimChain(const Market& market, double fail_rate, std::uint64_t seed, LandedJournal* journal)
+    : market_(market), fail_rate_(fail_rate), seed_(seed), journal_(journal) {
+  if (journal_ != nullptr) {
+    for (const auto& [tx, out] : journal_->loaded()) landed_.emplace(tx, TxResult{TxOutcome::landed, out, {}});
+  }
+}
 
 std::string SimChain::tx_id(const OrderId& order, std::uint32_t attempt) {
   // 64 bytes like a Solana signature, derived only from (order, attempt).
@@ -76,6 +80,7 @@ TxResult SimChain::submit(const TxRequest& tx, std::chrono::system_clock::time_p
                         format_amount(tx.min_out, tx.output->decimals)};
   }
   TxResult r{TxOutcome::landed, q.amount_out, {}};
+  if (journal_ != nullptr) journal_->record(tx.tx_id, r.amount_out);
   landed_.emplace(tx.tx_id, r);
   return r;
 }

@@ -13,6 +13,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "core/landed_journal.h"
 #include "core/market.h"
 #include "eventlog/types.h"
 
@@ -42,7 +43,8 @@ struct TxResult {
 class SimChain {
  public:
   /// `fail_rate` in [0, 1]: probability that a transaction is dropped.
-  SimChain(const Market& market, double fail_rate, std::uint64_t seed = 7);
+  /// With a journal, landed transactions are remembered across restarts.
+  SimChain(const Market& market, double fail_rate, std::uint64_t seed = 7, LandedJournal* journal = nullptr);
 
   /// "5Kd3…": base58 of 64 bytes derived from (order, attempt).
   [[nodiscard]] static std::string tx_id(const OrderId& order, std::uint32_t attempt);
@@ -58,6 +60,7 @@ class SimChain {
   const Market& market_;
   double fail_rate_;
   std::uint64_t seed_;
+  LandedJournal* journal_;
   mutable std::mutex mu_;
   std::unordered_map<std::string, TxResult> landed_;
 };

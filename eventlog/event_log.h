@@ -85,6 +85,13 @@ using AppendCompletion = std::function<void(Result<AppendOutcome>)>;
 /// Called on the writer thread after each durable commit, in seq order.
 using CommitListener = std::function<void(std::span<const Record>)>;
 
+/// A stored value exactly as found, for audit tools that must report the
+/// seq of a value that does not decode.
+struct RawRecord {
+  Seq key;
+  std::string value;
+};
+
 struct OrderSnapshotEntry {
   Seq last_seq;
   std::string snapshot;
@@ -124,6 +131,8 @@ class EventLog {
   [[nodiscard]] virtual Result<std::vector<Record>> read(Seq from, std::size_t max) const = 0;
   /// Every event of one order, in seq order, starting at `from`.
   [[nodiscard]] virtual Result<std::vector<Record>> read_order(OrderId order, Seq from = Seq{0}) const = 0;
+  /// Values with seq >= from, undecoded (see record_codec.h).
+  [[nodiscard]] virtual Result<std::vector<RawRecord>> read_raw(Seq from, std::size_t max) const = 0;
   [[nodiscard]] virtual Result<std::optional<OrderSnapshotEntry>> snapshot(OrderId order) const = 0;
   [[nodiscard]] virtual Result<std::vector<OrderId>> members(OrderSet set, std::size_t max) const = 0;
   [[nodiscard]] virtual Result<std::optional<IdempotencyEntry>> idempotency(std::string_view key) const = 0;

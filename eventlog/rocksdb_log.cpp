@@ -347,6 +347,19 @@ Result<std::vector<Record>> RocksDbLog::read(Seq from, std::size_t max) const {
   return out;
 }
 
+Result<std::vector<RawRecord>> RocksDbLog::read_raw(Seq from, std::size_t max) const {
+  std::vector<RawRecord> out;
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;  // audits scan everything once
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, events_));
+  for (it->Seek(encode_seq_key(from)); it->Valid() && out.size() < max; it->Next()) {
+    out.push_back(RawRecord{decode_seq_key(std::string_view(it->key().data(), it->key().size())),
+                            it->value().ToString()});
+  }
+  if (!it->status().ok()) return make_error_code(Errc::io_error);
+  return out;
+}
+
 Result<std::vector<Record>> RocksDbLog::read_order(OrderId order, Seq from) const {
   std::vector<std::string> keys;
   {

@@ -35,6 +35,7 @@ class RocksDbLog final : public EventLog {
   Seq head() const override { return Seq{head_.load(std::memory_order_acquire)}; }
   Result<std::vector<Record>> read(Seq from, std::size_t max) const override;
   Result<std::vector<Record>> read_order(OrderId order, Seq from) const override;
+  Result<std::vector<RawRecord>> read_raw(Seq from, std::size_t max) const override;
   Result<std::optional<OrderSnapshotEntry>> snapshot(OrderId order) const override;
   Result<std::vector<OrderId>> members(OrderSet set, std::size_t max) const override;
   Result<std::optional<IdempotencyEntry>> idempotency(std::string_view key) const override;

@@ -1,0 +1,38 @@
+#pragma once
+// Audits of the event log: what oee-logdump --verify runs, and the smaller
+// check oee-server makes before it resumes orders.
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "eventlog/event_log.h"
+
+namespace oee::core {
+
+struct AuditProblem {
+  Seq seq;  // the first bad seq (for a derived-state mismatch: the order's last event)
+  std::string message;
+};
+
+struct AuditReport {
+  std::uint64_t events = 0;
+  std::uint64_t orders = 0;
+  std::uint64_t bytes = 0;  // stored value bytes
+  std::optional<AuditProblem> problem;
+};
+
+/// Full audit: dense seqs from 1, every checksum, every payload decodes,
+/// every order's events are legal under the state machine, and every
+/// snapshot and order set equals a fresh fold of the log. Stops at the
+/// first problem. `progress` (optional) is called with the seq reached.
+[[nodiscard]] AuditReport audit_log(const eventlog::EventLog& log,
+                                    const std::function<void(Seq)>& progress = {});
+
+/// What oee-server checks before resuming: every non-terminal order's events
+/// decode and fold to its stored snapshot. Returns the number of such orders;
+/// throws std::runtime_error saying what is wrong and what to do.
+std::size_t check_resumable(const eventlog::EventLog& log);
+
+}  // namespace oee::core

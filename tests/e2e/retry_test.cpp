@@ -1,0 +1,66 @@
+// Transient failures are retried with exponential backoff, then the order
+// fails for good with its reason and shows up in the dead-letter endpoints.
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include "harness.h"
+
+namespace oee::e2e {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(Retry, ThreeAttemptsWithBackoffThenDeadLetter) {
+  TempDir dir;
+  // Every transaction is dropped: each order must use all three attempts.
+  ServerProcess server(dir.path() / "data", {"--sim", "fast", "--fail-rate", "1"});
+  server.start();
+  HttpClient client(server.port());
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) {
+    const auto res = client.post_json("/api/orders/execute", order_body());
+    ASSERT_EQ(res.status, 202);
+    ids.emplace_back(res.json().at("orderId").as_string());
+  }
+  for (const auto& id : ids) {
+    ASSERT_TRUE(eventually([&] { return client.get("/api/orders/" + id).json().at("terminal").as_bool(); }, 20s));
+    const auto state = client.get("/api/orders/" + id).json();
+    EXPECT_EQ(state.at("status").as_string(), "failed");
+    EXPECT_EQ(state.at("attempt").to_number<int>(), 3);
+    EXPECT_NE(std::string(state.at("error").as_string()).find("gave up after 3 attempts"), std::string::npos);
+
+    std::vector<std::string> events;
+    std::vector<std::int64_t> delays;  // retryAt minus the failure time
+    std::vector<std::string> tx_hashes;
+    const auto history = client.get("/api/orders/" + id + "/events").json();
+    for (const auto& e : history.at("events").as_array()) {
+      events.emplace_back(e.at("event").as_string());
+      if (e.at("event") == "attemptFailed") {
+        delays.push_back(e.at("retryAt").to_number<std::int64_t>() - e.at("ts").to_number<std::int64_t>());
+      }
+      if (e.as_object().contains("txHash")) tx_hashes.emplace_back(e.at("txHash").as_string());
+    }
+    const std::vector<std::string> attempt{"routingStarted", "routed", "txSubmitted"};
+    std::vector<std::string> expected{"submitted"};
+    for (int a = 0; a < 3; ++a) {
+      expected.insert(expected.end(), attempt.begin(), attempt.end());
+      expected.emplace_back(a < 2 ? "attemptFailed" : "orderFailed");
+    }
+    EXPECT_EQ(events, expected) << id;
+    ASSERT_EQ(delays.size(), 2u);
+    EXPECT_GT(delays[1], delays[0] * 3 / 2) << "backoff must grow (roughly double)";
+    ASSERT_EQ(tx_hashes.size(), 3u);
+    EXPECT_NE(tx_hashes[0], tx_hashes[1]) << "each attempt sends its own transaction";
+    EXPECT_NE(tx_hashes[1], tx_hashes[2]);
+  }
+  const auto dlq = client.get("/api/dlq").json();
+  EXPECT_EQ(dlq.at("count").to_number<int>(), 5);
+  const auto stats = client.get("/api/dlq/stats").json();
+  EXPECT_EQ(stats.at("failed").to_number<int>(), 5);
+  EXPECT_EQ(stats.at("byReason").at("transaction dropped").to_number<int>(), 5);
+}
+
+}  // namespace
+}  // namespace oee::e2e

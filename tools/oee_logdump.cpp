@@ -1,0 +1,336 @@
+// oee-logdump: read-only audit and replay of an oee event log. Opens the log
+// as a RocksDB secondary instance, so it works beside a running server.
+
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+
+#include <CLI/CLI.hpp>
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include "core/event_codec.h"
+#include "core/log_audit.h"
+#include "core/order.h"
+#include "core/status_message.h"
+#include "eventlog/event_log.h"
+#include "eventlog/record_codec.h"
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+using namespace oee;
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+std::string iso_time(TimestampNs ts) {
+  const std::time_t secs = static_cast<std::time_t>(ts.value / 1'000'000'000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  return fmt::format("{}.{:09d}Z", buf, ts.value % 1'000'000'000);
+}
+
+std::optional<core::EventType> parse_event_type(std::string_view name) {
+  for (int t = 1; t <= core::kEventTypeCount; ++t) {
+    const auto type = static_cast<core::EventType>(t);
+    if (core::event_name(type) == name) return type;
+  }
+  return std::nullopt;
+}
+
+std::string event_type_names() {
+  std::string out;
+  for (int t = 1; t <= core::kEventTypeCount; ++t) {
+    out += (out.empty() ? "" : ", ") + std::string(core::event_name(static_cast<core::EventType>(t)));
+  }
+  return out;
+}
+
+// One line per event: "seq ts order event status key=value ...".
+std::string text_line(const json::object& m) {
+  std::string line = fmt::format("{:>8}  {}  {}  {:<14} {:<9}", m.at("seq").to_number<std::uint64_t>(),
+                                 iso_time(TimestampNs{m.at("ts").to_number<std::int64_t>()}),
+                                 std::string_view(m.at("orderId").as_string()),
+                                 std::string_view(m.at("event").as_string()),
+                                 m.contains("status") ? std::string_view(m.at("status").as_string()) : "?");
+  for (const auto& kv : m) {
+    const std::string_view key = kv.key();
+    if (key == "seq" || key == "ts" || key == "orderId" || key == "event" || key == "status") continue;
+    if (kv.value().is_string()) {
+      line += fmt::format(" {}={}", key, std::string_view(kv.value().as_string()));
+    } else {
+      line += fmt::format(" {}={}", key, json::serialize(kv.value()));
+    }
+  }
+  return line;
+}
+
+struct Filter {
+  std::optional<OrderId> order;
+  std::uint64_t from = 1;
+  std::uint64_t to = std::numeric_limits<std::uint64_t>::max();
+  std::optional<core::EventType> type;
+  std::optional<core::Status> status;
+
+  [[nodiscard]] bool matches(const eventlog::Record& r) const {
+    if (r.seq.value < from || r.seq.value > to) return false;
+    if (order && r.order != *order) return false;
+    if (type && r.type != static_cast<std::uint8_t>(*type)) return false;
+    if (status) {
+      if (r.type < 1 || r.type > core::kEventTypeCount) return false;
+      if (core::status_after(static_cast<core::EventType>(r.type)) != *status) return false;
+    }
+    return true;
+  }
+};
+
+void print(const eventlog::Record& r, bool as_json) {
+  json::object m = core::status_message(r);
+  if (as_json) {
+    json::object line{{"seq", m.at("seq")}, {"ts", m.at("ts")}, {"orderId", m.at("orderId")}, {"type", m.at("event")}};
+    for (const auto& kv : m) line[kv.key()] = kv.value();
+    std::puts(json::serialize(line).c_str());
+  } else {
+    std::puts(text_line(m).c_str());
+  }
+}
+
+// Prints matching events after `after`; returns the last seq looked at.
+eventlog::Result<Seq> dump(const eventlog::EventLog& log, const Filter& f, Seq after, bool as_json) {
+  if (f.order) {
+    auto records = log.read_order(*f.order, Seq{std::max(after.value + 1, f.from)});
+    if (!records) return records.error();
+    Seq last = after;
+    for (const auto& r : *records) {
+      if (f.matches(r)) print(r, as_json);
+      last = r.seq;
+    }
+    return last;
+  }
+  Seq next{std::max(after.value + 1, f.from)};
+  while (next.value <= f.to && !g_stop.load()) {
+    auto batch = log.read(next, 4096);
+    if (!batch) return batch.error();
+    if (batch->empty()) break;
+    for (const auto& r : *batch) {
+      if (r.seq.value > f.to) break;
+      if (f.matches(r)) print(r, as_json);
+    }
+    next = batch->back().seq.next();
+  }
+  return Seq{next.value - 1};
+}
+
+int stats(const eventlog::EventLog& log, bool as_json) {
+  std::map<std::string, std::uint64_t> by_type, by_status;
+  std::unordered_map<OrderId, core::Status, OrderIdHash> outcome;
+  std::uint64_t events = 0, bytes = 0, first = 0, last = 0;
+  Seq next{1};
+  for (;;) {
+    auto batch = log.read_raw(next, 4096);
+    if (!batch) {
+      std::fprintf(stderr, "oee-logdump: cannot read the log: %s\n", batch.error().message().c_str());
+      return 1;
+    }
+    if (batch->empty()) break;
+    for (const auto& raw : *batch) {
+      bytes += raw.value.size();
+      auto r = eventlog::decode_record(raw.value);
+      if (!r) {
+        std::fprintf(stderr, "oee-logdump: seq %lu does not decode; run --verify\n",
+                     static_cast<unsigned long>(raw.key.value));
+        return 1;
+      }
+      if (first == 0) first = r->seq.value;
+      last = r->seq.value;
+      ++events;
+      if (r->type >= 1 && r->type <= core::kEventTypeCount) {
+        const auto type = static_cast<core::EventType>(r->type);
+        ++by_type[std::string(core::event_name(type))];
+        const auto status = core::status_after(type);
+        ++by_status[std::string(core::status_name(status))];
+        outcome[r->order] = status;
+      } else {
+        ++by_type["unknown"];
+      }
+    }
+    next = batch->back().key.next();
+  }
+  std::uint64_t confirmed = 0, failed = 0;
+  for (const auto& [_, s] : outcome) {
+    confirmed += s == core::Status::confirmed;
+    failed += s == core::Status::failed;
+  }
+  const std::uint64_t in_flight = outcome.size() - confirmed - failed;
+  if (as_json) {
+    json::object types, statuses;
+    for (const auto& [k, v] : by_type) types[k] = v;
+    for (const auto& [k, v] : by_status) statuses[k] = v;
+    const json::object o{{"events", events},
+                         {"firstSeq", first},
+                         {"lastSeq", last},
+                         {"valueBytes", bytes},
+                         {"diskBytes", log.disk_bytes()},
+                         {"byType", types},
+                         {"byStatus", statuses},
+                         {"orders", json::object{{"total", outcome.size()},
+                                                 {"confirmed", confirmed},
+                                                 {"failed", failed},
+                                                 {"inFlight", in_flight}}}};
+    std::puts(json::serialize(o).c_str());
+    return 0;
+  }
+  std::printf("events      %lu (seq %lu..%lu)\n", static_cast<unsigned long>(events), static_cast<unsigned long>(first),
+              static_cast<unsigned long>(last));
+  std::printf("bytes       %lu in values, %lu on disk\n", static_cast<unsigned long>(bytes),
+              static_cast<unsigned long>(log.disk_bytes()));
+  std::printf("orders      %zu: %lu confirmed, %lu failed, %lu in flight\n", outcome.size(),
+              static_cast<unsigned long>(confirmed), static_cast<unsigned long>(failed),
+              static_cast<unsigned long>(in_flight));
+  std::printf("by type    ");
+  for (const auto& [k, v] : by_type) std::printf(" %s=%lu", k.c_str(), static_cast<unsigned long>(v));
+  std::printf("\nby status  ");
+  for (const auto& [k, v] : by_status) std::printf(" %s=%lu", k.c_str(), static_cast<unsigned long>(v));
+  std::printf("\n");
+  return 0;
+}
+
+int verify(const eventlog::EventLog& log) {
+  const bool tty = ::isatty(STDERR_FILENO) != 0;
+  const Seq head = log.head();
+  const auto start = std::chrono::steady_clock::now();
+  auto report = core::audit_log(log, [&](Seq reached) {
+    if (tty && head.value > 0) {
+      std::fprintf(stderr, "\rverifying %lu/%lu events (%.0f%%)", static_cast<unsigned long>(reached.value),
+                   static_cast<unsigned long>(head.value), 100.0 * static_cast<double>(reached.value) /
+                                                               static_cast<double>(head.value));
+    }
+  });
+  if (tty) std::fprintf(stderr, "\n");
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (report.problem) {
+    std::fprintf(stderr, "oee-logdump: verify FAILED at seq %lu: %s\n",
+                 static_cast<unsigned long>(report.problem->seq.value), report.problem->message.c_str());
+    return 1;
+  }
+  std::printf("verify ok: %lu events (seq 1..%lu), %lu orders, %lu bytes, checked in %.2f s\n",
+              static_cast<unsigned long>(report.events), static_cast<unsigned long>(report.events),
+              static_cast<unsigned long>(report.orders), static_cast<unsigned long>(report.bytes), secs);
+  return 0;
+}
+
+// Accepts the server's data directory (holding log/) or the log itself.
+fs::path log_path(const fs::path& data_dir) {
+  if (fs::exists(data_dir / "log" / "CURRENT")) return data_dir / "log";
+  return data_dir;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App cli{"oee-logdump: read-only audit and replay of an oee event log (safe beside a running server)"};
+  std::string data_dir = "./data";
+  std::string order_text, type_text, status_text, format = "text";
+  Filter filter;
+  bool do_verify = false, do_stats = false, follow = false;
+  cli.add_option("--data-dir", data_dir, "oee-server's data directory (or its log/ inside)")
+      ->envname("OEE_DATA_DIR")->capture_default_str();
+  cli.add_option("--order", order_text, "Only this order's events (uses the order index)");
+  cli.add_option("--from", filter.from, "First seq to show")->capture_default_str();
+  cli.add_option("--to", filter.to, "Last seq to show");
+  cli.add_option("--type", type_text, "Only this event type: " + event_type_names());
+  cli.add_option("--status", status_text,
+                 "Only events leading to this status: pending, routing, building, submitted, confirmed, failed");
+  cli.add_option("--format", format, "text (one aligned line per event) or json (JSON lines)")
+      ->check(CLI::IsMember({"text", "json"}))->capture_default_str();
+  auto* verify_flag = cli.add_flag("--verify", do_verify,
+                                   "Check checksums, dense seqs, legal transitions and derived state; exit 1 naming "
+                                   "the first bad seq");
+  cli.add_flag("--stats", do_stats, "Counts by type and status, orders by outcome, seq range, bytes")
+      ->excludes(verify_flag);
+  cli.add_flag("--follow", follow, "Keep printing new events as the server appends them (like tail -f)");
+  CLI11_PARSE(cli, argc, argv);
+
+  if (!order_text.empty()) {
+    filter.order = OrderId::parse(order_text);
+    if (!filter.order) {
+      std::fprintf(stderr, "oee-logdump: --order: '%s' is not an order id (a UUID)\n", order_text.c_str());
+      return 2;
+    }
+  }
+  if (!type_text.empty() && !(filter.type = parse_event_type(type_text))) {
+    std::fprintf(stderr, "oee-logdump: --type: unknown event type '%s' (one of: %s)\n", type_text.c_str(),
+                 event_type_names().c_str());
+    return 2;
+  }
+  if (!status_text.empty() && !(filter.status = core::parse_status(status_text))) {
+    std::fprintf(stderr, "oee-logdump: --status: unknown status '%s'\n", status_text.c_str());
+    return 2;
+  }
+  if (filter.from > filter.to) {
+    std::fprintf(stderr, "oee-logdump: --from must not be after --to\n");
+    return 2;
+  }
+  if (!fs::exists(data_dir)) {
+    std::fprintf(stderr, "oee-logdump: no such directory: %s\n", data_dir.c_str());
+    return 2;
+  }
+
+  const fs::path secondary = fs::temp_directory_path() / fmt::format("oee-logdump-{}", ::getpid());
+  std::unique_ptr<eventlog::EventLog> log;
+  try {
+    log = eventlog::open_rocksdb_log(eventlog::Options{log_path(data_dir).string(), eventlog::Durability::async,
+                                                       eventlog::OpenMode::read_only_secondary, 0,
+                                                       secondary.string()});
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "oee-logdump: %s\n", e.what());
+    std::error_code ec;
+    fs::remove_all(secondary, ec);
+    return 2;
+  }
+  struct Cleanup {
+    fs::path dir;
+    ~Cleanup() {
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+    }
+  } cleanup{secondary};
+
+  if (do_verify) return verify(*log);
+  if (do_stats) return stats(*log, format == "json");
+
+  std::signal(SIGINT, [](int) { g_stop = true; });
+  std::signal(SIGTERM, [](int) { g_stop = true; });
+  const bool as_json = format == "json";
+  auto last = dump(*log, filter, Seq{0}, as_json);
+  if (!last) {
+    std::fprintf(stderr, "oee-logdump: cannot read the log: %s (run --verify)\n", last.error().message().c_str());
+    return 1;
+  }
+  std::fflush(stdout);
+  // A secondary instance is not told about the primary's appends, so
+  // --follow catches up every 100 ms.
+  while (follow && !g_stop.load() && last->value < filter.to) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (!log->refresh()) continue;
+    if (log->head() <= *last) continue;
+    last = dump(*log, filter, *last, as_json);
+    if (!last) {
+      std::fprintf(stderr, "oee-logdump: cannot read the log: %s\n", last.error().message().c_str());
+      return 1;
+    }
+    std::fflush(stdout);
+  }
+  return 0;
+}
