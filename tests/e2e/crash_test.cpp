@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <fstream>
+#include <random>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -87,27 +89,96 @@ void expect_all_terminal_once(unsigned short port, const std::set<std::string>& 
   }
 }
 
-TEST(Crash, KillNineUnderLoadLosesNoAcknowledgedOrder) {
+// The simulated chain's journal: every landed tx once, and exactly the
+// confirmed ones.
+void expect_chain_landed_each_confirmed_tx_once(const std::filesystem::path& data, unsigned short port,
+                                               const std::set<std::string>& ids) {
+  std::ifstream in(data / "simchain" / "landed.txt");
+  std::set<std::string> landed;
+  std::string line;
+  std::size_t lines = 0;
+  while (std::getline(in, line)) {
+    ++lines;
+    landed.insert(line.substr(0, line.find(' ')));
+  }
+  EXPECT_EQ(landed.size(), lines) << "a transaction landed twice";
+  HttpClient client(port);
+  std::set<std::string> confirmed;
+  for (const auto& id : ids) {
+    const auto state = client.get("/api/orders/" + id).json();
+    if (state.at("status") == "confirmed") confirmed.insert(std::string(state.at("txHash").as_string()));
+  }
+  for (const auto& tx : confirmed) EXPECT_TRUE(landed.contains(tx)) << "confirmed but never landed: " << tx;
+}
+
+void kill_nine_rounds(const std::vector<std::string>& sim_args, int rounds, std::uint64_t seed) {
   TempDir dir;
+  const auto data = dir.path() / "data";
   std::set<std::string> acked;
-  for (int round = 0; round < 3; ++round) {
-    ServerProcess server(dir.path() / "data", {"--sim", "fast"});
+  std::mt19937_64 rng(seed);
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  for (int round = 0; round < rounds; ++round) {
+    ServerProcess server(data, sim_args);
     server.start();
     {
       Load load(server.port(), 8);
-      const std::size_t target = 200 + 150 * static_cast<std::size_t>(round);
+      // Kill at a random point of the load: mid group commit, mid step.
+      const std::size_t target = std::uniform_int_distribution<std::size_t>(50, 400)(rng);
       ASSERT_TRUE(eventually([&] { return load.acked() >= target; }, 60s));
-      server.kill9();  // mid-load: appends and group commits in flight
+      server.kill9();
       load.join();
       const auto ids = load.ids();
       acked.insert(ids.begin(), ids.end());
     }
-    ServerProcess restarted(dir.path() / "data", {"--sim", "fast"});
+    ServerProcess restarted(data, sim_args);
     restarted.start();
     expect_all_terminal_once(restarted.port(), acked);
+    // The audit runs beside the live server (a RocksDB secondary).
+    const auto verify = run({kLogdump, "--data-dir", data.string(), "--verify"});
+    EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+    expect_chain_landed_each_confirmed_tx_once(data, restarted.port(), acked);
     EXPECT_EQ(restarted.terminate(), 0) << restarted.stderr_tail();
   }
-  EXPECT_GE(acked.size(), 600u);
+  EXPECT_GE(acked.size(), static_cast<std::size_t>(50 * rounds));
+}
+
+TEST(Crash, KillNineUnderLoadLosesNothingFastProfile) {
+  kill_nine_rounds({"--sim", "fast", "--fail-rate", "0.2"}, 3, std::random_device{}());
+}
+
+TEST(Crash, KillNineUnderLoadLosesNothingScaledRealisticProfile) {
+  // Realistic timing scaled down 20x: orders are mid-quote and mid-execution
+  // when the process dies, with retries from drops and slippage.
+  kill_nine_rounds({"--sim", "realistic", "--sim-latency-scale", "0.05", "--fail-rate", "0.2"}, 3,
+                   std::random_device{}());
+}
+
+TEST(Crash, IdempotencyKeySurvivesKillNine) {
+  TempDir dir;
+  const auto data = dir.path() / "data";
+  const std::map<std::string, std::string> headers{{"Content-Type", "application/json"},
+                                                   {"Idempotency-Key", "client-retry-7"}};
+  std::string first_id;
+  {
+    ServerProcess server(data, {"--sim", "realistic"});
+    server.start();
+    HttpClient client(server.port());
+    const auto first = client.request("POST", "/api/orders/execute", order_body("3"), headers);
+    ASSERT_EQ(first.status, 202) << first.body;
+    first_id = std::string(first.json().at("orderId").as_string());
+    server.kill9();
+  }
+  ServerProcess restarted(data, {"--sim", "fast"});
+  restarted.start();
+  HttpClient client(restarted.port());
+  const auto retry = client.request("POST", "/api/orders/execute", order_body("3"), headers);
+  ASSERT_EQ(retry.status, 200) << retry.body;
+  EXPECT_EQ(retry.json().at("orderId").as_string(), first_id);
+  EXPECT_EQ(client.request("POST", "/api/orders/execute", order_body("4"), headers).status, 409);
+  ASSERT_TRUE(eventually([&] { return client.get("/api/orders/" + first_id).json().at("terminal").as_bool(); }, 20s));
+  const auto stats = run({kLogdump, "--data-dir", data.string(), "--stats", "--format", "json"});
+  ASSERT_EQ(stats.exit_code, 0) << stats.err;
+  EXPECT_EQ(boost::json::parse(stats.out).at("orders").at("total").to_number<int>(), 1) << "one order, not two";
 }
 
 TEST(Crash, SigtermDrainsAndRestartResumesTheRest) {

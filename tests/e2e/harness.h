@@ -53,6 +53,37 @@ class ServerProcess {
   std::filesystem::path stderr_path_;
 };
 
+/// Any child process with its stdout on a pipe (stderr to a file).
+class ChildProcess {
+ public:
+  explicit ChildProcess(std::vector<std::string> argv);
+  ~ChildProcess();
+  /// The next line of stdout (without '\n'), or nullopt on timeout or EOF.
+  std::optional<std::string> read_line(std::chrono::milliseconds timeout);
+  void signal(int sig);
+  /// Waits for exit; returns the exit status, or -signal.
+  int wait(std::chrono::seconds timeout = std::chrono::seconds(30));
+  [[nodiscard]] std::string stderr_text() const;
+
+ private:
+  pid_t pid_ = -1;
+  int out_ = -1;
+  std::string buffer_;
+  std::filesystem::path stderr_path_;
+};
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+/// Runs a command to completion and captures its output.
+RunResult run(std::vector<std::string> argv, std::chrono::seconds timeout = std::chrono::seconds(60));
+
+inline const std::string kLogdump = OEE_LOGDUMP_BIN;
+inline const std::string kServer = OEE_SERVER_BIN;
+
 struct HttpResponse {
   int status = 0;
   std::string body;

@@ -1,0 +1,241 @@
+// oee-logdump as a real process: golden output, filters, verify on a damaged
+// log, follow beside a running server, and the server refusing a damaged log.
+
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <future>
+
+#include <boost/json.hpp>
+#include <rocksdb/db.h>
+
+#include "core/event_codec.h"
+#include "core/order_store.h"
+#include "eventlog/record_codec.h"
+#include "harness.h"
+
+namespace oee::e2e {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+const OrderId kOrder = *OrderId::parse("11111111-2222-4333-8444-555555555555");
+constexpr std::int64_t kT0 = 1'700'000'000'000'000'000;
+
+void append_sync(eventlog::EventLog& log, eventlog::AppendCommand cmd) {
+  std::promise<eventlog::Result<eventlog::AppendOutcome>> done;
+  log.append(std::move(cmd), [&](eventlog::Result<eventlog::AppendOutcome> r) { done.set_value(std::move(r)); });
+  ASSERT_TRUE(done.get_future().get().has_value());
+}
+
+// One confirmed order with fixed ids and times, written the way the engine
+// writes it (event, snapshot, sets), so its dump is byte-for-byte stable.
+void write_golden_log(const fs::path& dir) {
+  auto log = eventlog::open_rocksdb_log({(dir / "log").string(), eventlog::Durability::async,
+                                         eventlog::OpenMode::primary, 4096, {}});
+  core::Quote raydium{core::Venue::raydium, core::Amount{2'000'000'000}, core::Amount{299'100'000}, 25, 3,
+                      core::Amount{}, core::Amount{}};
+  core::Quote meteora{core::Venue::meteora, core::Amount{2'000'000'000}, core::Amount{300'200'000}, 20, 3,
+                      core::Amount{}, core::Amount{}};
+  const std::vector<core::OrderEvent> events{
+      core::OrderSubmitted{core::OrderType::market, "SOL", "USDC", core::Amount{2'000'000'000}, 100, ""},
+      core::RoutingStarted{1},
+      core::Routed{1, "SOL", "USDC", core::Amount{2'000'000'000}, {raydium, meteora}, core::Venue::meteora,
+                   core::Amount{300'200'000}, core::Amount{297'198'000}},
+      core::TxSubmitted{1, core::Venue::meteora, "5xGolden", core::Amount{297'198'000}},
+      core::Confirmed{1, core::Venue::meteora, "5xGolden", core::Amount{300'100'000}, "SOL", "USDC",
+                      core::Amount{2'000'000'000}},
+  };
+  core::OrderState state;
+  std::int64_t ts = kT0;
+  for (const auto& e : events) {
+    state = *core::apply(state, e, TimestampNs{ts});
+    eventlog::AppendCommand cmd;
+    cmd.order = kOrder;
+    cmd.ts = TimestampNs{ts};
+    cmd.type = static_cast<std::uint8_t>(core::type_of(e));
+    cmd.payload = core::encode_event(e);
+    cmd.snapshot = core::encode_snapshot(state);
+    cmd.set_membership.emplace_back(eventlog::OrderSet::active, !core::is_terminal(state.status));
+    append_sync(*log, std::move(cmd));
+    ts += 1'500'000;  // 1.5 ms apart
+  }
+  log->close();
+}
+
+TEST(LogDump, TextOutputIsStable) {
+  TempDir dir;
+  write_golden_log(dir.path());
+  const auto r = run({kLogdump, "--data-dir", dir.path().string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "       1  2023-11-14T22:13:20.000000000Z  11111111-2222-4333-8444-555555555555  submitted      pending   "
+            "attempt=0 orderType=market inputToken=SOL outputToken=USDC amountIn=2 slippage=0.01\n"
+            "       2  2023-11-14T22:13:20.001500000Z  11111111-2222-4333-8444-555555555555  routingStarted routing   "
+            "attempt=1\n"
+            "       3  2023-11-14T22:13:20.003000000Z  11111111-2222-4333-8444-555555555555  routed         building  "
+            "attempt=1 dex=meteora quotes=[{\"dex\":\"raydium\",\"amountOut\":\"299.1\",\"price\":\"149.55\","
+            "\"fee\":\"0.0025\",\"priceImpact\":\"0.0003\"},{\"dex\":\"meteora\",\"amountOut\":\"300.2\",\"price\":"
+            "\"150.1\",\"fee\":\"0.002\",\"priceImpact\":\"0.0003\"}] expectedOut=300.2 minOut=297.198\n"
+            "       4  2023-11-14T22:13:20.004500000Z  11111111-2222-4333-8444-555555555555  txSubmitted    submitted "
+            "attempt=1 dex=meteora txHash=5xGolden\n"
+            "       5  2023-11-14T22:13:20.006000000Z  11111111-2222-4333-8444-555555555555  confirmed      confirmed "
+            "attempt=1 dex=meteora txHash=5xGolden amountOut=300.1 executedPrice=150.05 terminal=true\n");
+}
+
+TEST(LogDump, JsonLinesUseTheStreamFieldNames) {
+  TempDir dir;
+  write_golden_log(dir.path());
+  const auto r = run({kLogdump, "--data-dir", dir.path().string(), "--format", "json", "--type", "confirmed"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "{\"seq\":5,\"ts\":1700000000006000000,\"orderId\":\"11111111-2222-4333-8444-555555555555\","
+            "\"type\":\"confirmed\",\"event\":\"confirmed\",\"status\":\"confirmed\",\"attempt\":1,"
+            "\"dex\":\"meteora\",\"txHash\":\"5xGolden\",\"amountOut\":\"300.1\",\"executedPrice\":\"150.05\","
+            "\"terminal\":true}\n");
+}
+
+std::vector<std::uint64_t> seqs_of(const std::string& json_lines) {
+  std::vector<std::uint64_t> out;
+  std::istringstream in(json_lines);
+  std::string line;
+  while (std::getline(in, line)) out.push_back(boost::json::parse(line).at("seq").to_number<std::uint64_t>());
+  return out;
+}
+
+TEST(LogDump, FiltersSelectEvents) {
+  TempDir dir;
+  write_golden_log(dir.path());
+  const std::string d = dir.path().string();
+  auto seqs = [&](std::vector<std::string> extra) {
+    std::vector<std::string> argv{kLogdump, "--data-dir", d, "--format", "json"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    const auto r = run(argv);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return seqs_of(r.out);
+  };
+  EXPECT_EQ(seqs({"--from", "2", "--to", "3"}), (std::vector<std::uint64_t>{2, 3}));
+  EXPECT_EQ(seqs({"--status", "building"}), (std::vector<std::uint64_t>{3}));
+  EXPECT_EQ(seqs({"--order", kOrder.str(), "--from", "4"}), (std::vector<std::uint64_t>{4, 5}));
+  EXPECT_TRUE(seqs({"--order", "99999999-2222-4333-8444-555555555555"}).empty());
+  const auto stats = run({kLogdump, "--data-dir", d, "--stats", "--format", "json"});
+  ASSERT_EQ(stats.exit_code, 0);
+  const auto s = boost::json::parse(stats.out);
+  EXPECT_EQ(s.at("events").to_number<int>(), 5);
+  EXPECT_EQ(s.at("lastSeq").to_number<int>(), 5);
+  EXPECT_EQ(s.at("orders").at("confirmed").to_number<int>(), 1);
+  EXPECT_EQ(s.at("byType").at("routed").to_number<int>(), 1);
+}
+
+TEST(LogDump, ClearErrorsAndNonZeroExit) {
+  TempDir dir;
+  write_golden_log(dir.path());
+  const std::string d = dir.path().string();
+  struct Case {
+    std::vector<std::string> args;
+    std::string message;
+  };
+  const std::vector<Case> cases{
+      {{"--data-dir", (dir.path() / "missing").string()}, "no such directory"},
+      {{"--data-dir", fs::temp_directory_path().string()}, "no oee event log"},
+      {{"--data-dir", d, "--type", "teleported"}, "unknown event type"},
+      {{"--data-dir", d, "--status", "done"}, "unknown status"},
+      {{"--data-dir", d, "--order", "42"}, "not an order id"},
+      {{"--data-dir", d, "--from", "9", "--to", "3"}, "--from must not be after --to"},
+  };
+  for (const auto& c : cases) {
+    std::vector<std::string> argv{kLogdump};
+    argv.insert(argv.end(), c.args.begin(), c.args.end());
+    const auto r = run(argv);
+    EXPECT_NE(r.exit_code, 0) << c.message;
+    EXPECT_NE(r.err.find(c.message), std::string::npos) << "stderr: " << r.err;
+  }
+}
+
+// Flips one byte in the middle of the stored value of `seq`, the way a bad
+// disk would, underneath the log's own API.
+void corrupt(const fs::path& log_dir, std::uint64_t seq) {
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  for (const char* name : {"default", "events", "order_index", "snapshots", "order_sets", "idempotency"}) {
+    cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  }
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), log_dir.string(), cfs, &handles, &raw).ok());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  const std::string key = eventlog::encode_seq_key(Seq{seq});
+  std::string value;
+  ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), handles[1], key, &value).ok());
+  value[value.size() / 2] = static_cast<char>(value[value.size() / 2] ^ 0x5A);
+  ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[1], key, value).ok());
+  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+}
+
+TEST(LogDump, VerifyNamesTheDamagedSeqAndTheServerRefusesToStart) {
+  TempDir dir;
+  // A real server writes a confirmed order and leaves a second one in flight.
+  std::string in_flight;
+  {
+    ServerProcess server(dir.path() / "data", {"--sim", "realistic", "--fail-rate", "0"});
+    server.start();
+    HttpClient client(server.port());
+    const auto first = client.post_json("/api/orders/execute", order_body());
+    ASSERT_EQ(first.status, 202);
+    ASSERT_TRUE(eventually(
+        [&] {
+          return client.get("/api/orders/" + std::string(first.json().at("orderId").as_string()))
+              .json()
+              .at("terminal")
+              .as_bool();
+        },
+        20s));
+    const auto second = client.post_json("/api/orders/execute", order_body());
+    ASSERT_EQ(second.status, 202);
+    in_flight = std::string(second.json().at("orderId").as_string());
+    server.kill9();
+  }
+  const std::string data = (dir.path() / "data").string();
+  const auto clean = run({kLogdump, "--data-dir", data, "--verify"});
+  ASSERT_EQ(clean.exit_code, 0) << clean.err;
+
+  // Damage an event of the finished order: verify names it.
+  corrupt(dir.path() / "data" / "log", 3);
+  const auto damaged = run({kLogdump, "--data-dir", data, "--verify"});
+  EXPECT_EQ(damaged.exit_code, 1);
+  EXPECT_NE(damaged.err.find("at seq 3:"), std::string::npos) << damaged.err;
+
+  // Damage the unfinished order's first event: the server will not resume it.
+  corrupt(dir.path() / "data" / "log", 6);
+  ChildProcess server({kServer, "--data-dir", data, "--port", "0"});
+  EXPECT_EQ(server.wait(), 2);
+  const auto err = server.stderr_text();
+  EXPECT_NE(err.find(in_flight), std::string::npos) << err;
+  EXPECT_NE(err.find("oee-logdump"), std::string::npos) << err;
+  EXPECT_NE(err.find("will not skip"), std::string::npos) << err;
+}
+
+TEST(LogDump, FollowStreamsBesideARunningServer) {
+  TempDir dir;
+  ServerProcess server(dir.path() / "data", {"--sim", "fast"});
+  server.start();
+  HttpClient client(server.port());
+  ASSERT_EQ(client.post_json("/api/orders/execute", order_body()).status, 202);
+  ChildProcess follow({kLogdump, "--data-dir", (dir.path() / "data").string(), "--format", "json", "--follow"});
+  // Then more orders while it follows.
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(client.post_json("/api/orders/execute", order_body()).status, 202);
+  std::vector<std::uint64_t> seqs;
+  while (seqs.size() < 20) {
+    auto line = follow.read_line(10s);
+    ASSERT_TRUE(line.has_value()) << "follow stalled after " << seqs.size() << " events";
+    seqs.push_back(boost::json::parse(*line).at("seq").to_number<std::uint64_t>());
+  }
+  for (std::size_t i = 0; i < seqs.size(); ++i) EXPECT_EQ(seqs[i], i + 1);
+  follow.signal(SIGINT);
+  EXPECT_EQ(follow.wait(), 0);
+  const auto verify = run({kLogdump, "--data-dir", (dir.path() / "data").string(), "--verify"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.err;
+}
+
+}  // namespace
+}  // namespace oee::e2e
