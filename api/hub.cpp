@@ -10,6 +10,7 @@ namespace oee::api {
 Hub::Hub(boost::asio::any_io_executor executor) : strand_(boost::asio::make_strand(std::move(executor))) {}
 
 void Hub::attach(eventlog::EventLog& log) {
+  published_.store(log.head().value);  // earlier events were never live
   log.on_commit([this](std::span<const eventlog::Record> records) {
     auto copy = std::make_shared<std::vector<eventlog::Record>>(records.begin(), records.end());
     boost::asio::post(strand_, [this, copy] { publish(*copy); });

@@ -143,7 +143,11 @@ class EventLog {
   /// added before the first append see every event.
   virtual void on_commit(CommitListener listener) = 0;
 
-  /// Secondary only: catches up with the primary's writes.
+  /// Secondary only: catches up with the primary's writes. Events and
+  /// head() are then current. Derived entries (snapshots, sets, cursors)
+  /// can stay stale once the primary has restarted since this secondary
+  /// opened (RocksDB 7.8 keeps replayed entries in memory): audits that read
+  /// them open a fresh secondary.
   [[nodiscard]] virtual Result<Seq> refresh() = 0;
 
   /// Named consumer cursors, stored in the log.

@@ -67,6 +67,7 @@ const std::error_category& log_category() noexcept {
 namespace detail {
 
 RocksDbLog::RocksDbLog(const Options& options) : options_(options) {
+  if (options_.max_batch == 0) options_.max_batch = 4096;
   open_db();
   const Seq last = load_head();
   head_.store(last.value);
@@ -104,6 +105,9 @@ void RocksDbLog::open_db() {
   db_options.keep_log_file_num = 4;
   db_options.max_background_jobs = 2;
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  // Bounds what a restart after a crash must replay from the WAL: older
+  // memtables are flushed once the WAL holds this much.
+  db_options.max_total_wal_size = 64 << 20;
 
   rocksdb::ColumnFamilyOptions cf_options;
   cf_options.OptimizeLevelStyleCompaction(64 << 20);
@@ -242,7 +246,7 @@ void RocksDbLog::commit(std::vector<Pending>& batch) {
   const std::uint64_t first_seq = next_seq_;
 
   for (auto& p : batch) {
-    if (!p.cursor_name.empty()) {
+    if (p.cursor_done) {  // a cursor store, whatever its name
       wb.Put(meta_, std::string(kCursorPrefix) + p.cursor_name, encode_seq_key(p.cursor_seq));
       outcomes.emplace_back(AppendOutcome{});
       continue;
@@ -476,7 +480,13 @@ void RocksDbLog::close() {
     closed_ = true;
   }
   head_cv_.notify_all();
-  if (db_ && options_.mode == OpenMode::primary) (void)db_->FlushWAL(true);
+  if (db_ && options_.mode == OpenMode::primary) {
+    // A clean stop flushes memtables so the next start replays no WAL.
+    (void)db_->FlushWAL(true);
+    rocksdb::FlushOptions flush;
+    flush.wait = true;
+    (void)db_->Flush(flush, handles_);
+  }
 }
 
 }  // namespace detail
