@@ -46,15 +46,23 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
   }
 
   // All of the following run on the io_context's single thread.
+  // The caller has already counted `id` in orders_waiting (when it was
+  // queued to this thread), so /health never shows an idle executor while
+  // an order is on its way here.
   void schedule(const OrderId& id) {
-    if (stopping_ || !known_.insert(id).second) return;
+    if (stopping_ || !known_.insert(id).second) {
+      metrics_.orders_waiting.fetch_sub(1);
+      return;
+    }
     if (running_.load() < options_.concurrency) {
+      metrics_.orders_waiting.fetch_sub(1);
       launch(id);
     } else {
       waiting_.push_back(id);
-      metrics_.orders_waiting.fetch_add(1);
     }
   }
+
+  EngineMetrics& metrics() { return metrics_; }
 
   void begin_stop() {
     stopping_ = true;
@@ -267,6 +275,7 @@ void Executor::start() {
     for (const auto& r : records) {
       impl->count(r);
       if (r.type == static_cast<std::uint8_t>(EventType::submitted)) {
+        impl->metrics().orders_waiting.fetch_add(1);
         asio::post(ioc, [impl, id = r.order] { impl->schedule(id); });
       }
     }
@@ -274,6 +283,7 @@ void Executor::start() {
   auto active = log.members(eventlog::OrderSet::active, std::numeric_limits<std::size_t>::max());
   if (!active) throw std::runtime_error("cannot read the active orders from the log: " + active.error().message());
   resumed_ = active->size();
+  impl_->metrics().orders_waiting.fetch_add(static_cast<std::int64_t>(resumed_));
   asio::post(ioc_, [impl = impl_, ids = std::move(*active)] {
     for (const auto& id : ids) impl->schedule(id);
   });

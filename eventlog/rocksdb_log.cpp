@@ -7,6 +7,7 @@
 
 #include <unistd.h>
 
+#include <rocksdb/convenience.h>
 #include <rocksdb/options.h>
 #include <rocksdb/utilities/options_util.h>
 #include <rocksdb/write_batch.h>
@@ -68,17 +69,33 @@ namespace detail {
 
 RocksDbLog::RocksDbLog(const Options& options) : options_(options) {
   if (options_.max_batch == 0) options_.max_batch = 4096;
-  open_db();
-  const Seq last = load_head();
-  head_.store(last.value);
-  next_seq_ = last.value + 1;
+  try {
+    open_db();
+    const Seq last = load_head();
+    head_.store(last.value);
+    next_seq_ = last.value + 1;
+  } catch (...) {
+    // The destructor does not run for a constructor that throws: release
+    // the database here, or RocksDB aborts on the leaked handles.
+    release_db();
+    throw;
+  }
   if (options_.mode == OpenMode::primary) writer_ = std::thread([this] { writer_loop(); });
 }
 
 RocksDbLog::~RocksDbLog() {
   close();
+  release_db();
+}
+
+void RocksDbLog::release_db() {
+  if (!db_) return;
+  // Background flushes and compactions hold column family references; the
+  // handles can only go once they have stopped.
+  rocksdb::CancelAllBackgroundWork(db_.get(), true);
   for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
   handles_.clear();
+  (void)db_->Close();
   db_.reset();
 }
 

@@ -59,6 +59,7 @@ class RocksDbLog final : public EventLog {
   };
 
   void open_db();
+  void release_db();
   Seq load_head() const;
   void writer_loop();
   void commit(std::vector<Pending>& batch);

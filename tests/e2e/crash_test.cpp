@@ -181,22 +181,22 @@ TEST(Crash, IdempotencyKeySurvivesKillNine) {
   EXPECT_EQ(boost::json::parse(stats.out).at("orders").at("total").to_number<int>(), 1) << "one order, not two";
 }
 
-TEST(Crash, SigtermDrainsAndRestartResumesTheRest) {
+TEST(Crash, SigtermDuringLoadExitsCleanlyAndRestartResumesTheRest) {
   TempDir dir;
+  const auto data = dir.path() / "data";
+  const std::vector<std::string> sim{"--sim", "realistic", "--sim-latency-scale", "0.2", "--fail-rate", "0"};
   std::set<std::string> ids;
   {
-    ServerProcess server(dir.path() / "data", {"--sim", "realistic", "--fail-rate", "0"});
+    ServerProcess server(data, sim);
     server.start();
-    HttpClient client(server.port());
-    for (int i = 0; i < 40; ++i) {
-      const auto res = client.post_json("/api/orders/execute", order_body("0.25"));
-      ASSERT_EQ(res.status, 202);
-      ids.insert(std::string(res.json().at("orderId").as_string()));
-    }
-    // Orders are mid-flight (execution takes 2-3 s): stop now.
+    Load load(server.port(), 8);
+    ASSERT_TRUE(eventually([&] { return load.acked() >= 300; }, 60s));
+    // Submissions keep coming and orders are mid-execution (~0.5 s each).
     EXPECT_EQ(server.terminate(15s), 0) << server.stderr_tail();
+    load.join();
+    ids = load.ids();
   }
-  ServerProcess restarted(dir.path() / "data", {"--sim", "realistic", "--fail-rate", "0"});
+  ServerProcess restarted(data, sim);
   restarted.start();
   expect_all_terminal_once(restarted.port(), ids);
   HttpClient client(restarted.port());
