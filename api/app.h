@@ -11,6 +11,14 @@
 #include "core/market.h"
 #include "core/order_store.h"
 
+namespace boost::asio {
+class thread_pool;
+}
+namespace oee::projections {
+class HistoryStore;
+class Projector;
+}  // namespace oee::projections
+
 namespace oee::api {
 
 struct AppConfig {
@@ -33,6 +41,10 @@ struct App {
   const core::Market& market;
   core::EngineMetrics& metrics;
   Hub& hub;
+  // Set when PostgreSQL is configured (--database-url).
+  projections::HistoryStore* history = nullptr;
+  projections::Projector* projector = nullptr;
+  boost::asio::thread_pool* blocking = nullptr;  // runs PostgreSQL calls off the network threads
   std::atomic<std::int64_t> connections{0};
   std::atomic<std::int64_t> ws_clients{0};
   std::atomic<std::uint64_t> ws_dropped_slow{0};

@@ -7,7 +7,9 @@
 #include <boost/url/parse.hpp>
 #include <fmt/format.h>
 
+#include "api/history_handlers.h"
 #include "api/submit_request.h"
+#include "projections/projector.h"
 #include "core/async_append.h"
 #include "core/event_codec.h"
 #include "core/router.h"
@@ -231,6 +233,19 @@ HttpResponse get_quote(App& app, const Target& t) {
                                          {"amountOut", core::format_amount(route->best.amount_out, out_dec)}});
 }
 
+json::object postgres_health(App& app) {
+  if (app.projector == nullptr) return json::object{{"status", "disabled"}};
+  const auto st = app.projector->status();
+  json::object o{{"status", st.connected ? "ok" : "down"},
+                 {"appliedSeq", st.applied_seq},
+                 {"lagEvents", st.lag_events},
+                 {"lagSeconds", st.lag_seconds},
+                 {"batches", st.batches},
+                 {"failures", st.failures}};
+  if (!st.connected && !st.last_error.empty()) o["lastError"] = st.last_error;
+  return o;
+}
+
 HttpResponse health(App& app) {
   return json_response(
       200, json::object{{"status", "ok"},
@@ -246,7 +261,7 @@ HttpResponse health(App& app) {
                                                                                               app.hub.published().value)},
                                                 {"subscriptions", app.hub.subscriptions()}}},
                         {"redis", json::object{{"status", "disabled"}}},
-                        {"postgres", json::object{{"status", "disabled"}}},
+                        {"postgres", postgres_health(app)},
                         {"websocketClients", app.ws_clients.load()}});
 }
 
@@ -279,6 +294,16 @@ HttpResponse metrics(App& app) {
   const auto head = app.log.head().value;
   const auto published = app.hub.published().value;
   out += fmt::format("oee_consumer_lag_events{{consumer=\"fanout\"}} {}\n", head > published ? head - published : 0);
+  if (app.projector != nullptr) {
+    const auto st = app.projector->status();
+    out += fmt::format("oee_consumer_lag_events{{consumer=\"projector\"}} {}\n", st.lag_events);
+    out += "# HELP oee_projection_lag_seconds Age of the newest event not yet in PostgreSQL.\n";
+    out += "# TYPE oee_projection_lag_seconds gauge\n";
+    out += fmt::format("oee_projection_lag_seconds {}\n", st.lag_seconds);
+    out += "# HELP oee_projection_up Whether the projector is connected to PostgreSQL.\n";
+    out += "# TYPE oee_projection_up gauge\n";
+    out += fmt::format("oee_projection_up {}\n", st.connected ? 1 : 0);
+  }
   return HttpResponse{200, std::move(out), "text/plain; version=0.0.4", {}};
 }
 
@@ -309,10 +334,8 @@ asio::awaitable<HttpResponse> handle_request(App& app, const HttpRequest& req) {
   }
   if (route_is({"api", "orders"})) {
     if (!get) co_return method_not_allowed("GET");
-    co_return error_response(ApiError{503, "projection_disabled",
-                                      "the order history list needs PostgreSQL: start oee-server with "
-                                      "--database-url (or DATABASE_URL); single orders are at /api/orders/{id}",
-                                      ""});
+    auto response = co_await list_orders(app, req);
+    co_return response;
   }
   if (route_is({"api", "orders", "*"})) {
     if (!get) co_return method_not_allowed("GET");
@@ -324,6 +347,10 @@ asio::awaitable<HttpResponse> handle_request(App& app, const HttpRequest& req) {
   }
   if (route_is({"api", "dlq"}) || route_is({"api", "dlq", "stats"})) {
     if (!get) co_return method_not_allowed("GET");
+    if (app.history != nullptr) {
+      auto response = co_await projected_dead_letters(app, req, seg.size() == 3);
+      co_return response;
+    }
     co_return get_dlq(app, *target, seg.size() == 3);
   }
   if (route_is({"api", "quote"})) {

@@ -10,6 +10,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <spdlog/spdlog.h>
 
 #include "api/app.h"
@@ -18,6 +19,8 @@
 #include "core/executor.h"
 #include "core/landed_journal.h"
 #include "core/log_audit.h"
+#include "projections/history.h"
+#include "projections/projector.h"
 
 namespace asio = boost::asio;
 using namespace oee;
@@ -47,7 +50,9 @@ int main(int argc, char** argv) {
       ->envname("OEE_ROLE")->check(CLI::IsMember({"core", "gateway"}))->capture_default_str();
   cli.add_option("--core-url", core_url, "Gateway role: URL of the core for catch-up")->envname("OEE_CORE_URL")->capture_default_str();
   cli.add_option("--redis-url", redis_url, "Redis for the live stream (unset: in-process fan-out)")->envname("REDIS_URL");
-  cli.add_option("--database-url", database_url, "PostgreSQL for order history (unset: no projection)")->envname("DATABASE_URL");
+  cli.add_option("--database-url", database_url,
+                 "PostgreSQL for order history, e.g. postgresql://user@127.0.0.1:5432/oee (unset: no projection)")
+      ->envname("DATABASE_URL");
   cli.add_option("--sim", sim, "Latency profile: realistic (quotes ~200 ms, execution 2-3 s) or fast (no sleeps)")
       ->envname("OEE_SIM")->check(CLI::IsMember({"realistic", "fast"}))->capture_default_str();
   cli.add_option("--concurrency", concurrency, "Orders in flight at once; more wait in the queue")
@@ -74,7 +79,6 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (!redis_url.empty()) spdlog::warn("REDIS_URL is set but this build fans out in-process only; ignoring it");
-  if (!database_url.empty()) spdlog::warn("DATABASE_URL is set but this build has no projector yet; ignoring it");
   if (fail_rate < 0) fail_rate = sim == "fast" ? 0.0 : 0.02;
 
   // Signals are handled by the main thread only.
@@ -125,9 +129,23 @@ int main(int argc, char** argv) {
   api::App app{config, *log, store, market, metrics, hub};
   api::HttpServer server(api_ioc, app);
 
+  // PostgreSQL: the projector tails the log in its own thread; history
+  // queries run on a small blocking pool, never on the network threads.
+  std::unique_ptr<projections::Projector> projector;
+  std::unique_ptr<projections::HistoryStore> history;
+  asio::thread_pool blocking(2);
+  if (!database_url.empty()) {
+    projector = std::make_unique<projections::Projector>(*log, projections::ProjectorOptions{database_url});
+    history = std::make_unique<projections::HistoryStore>(database_url);
+    app.projector = projector.get();
+    app.history = history.get();
+    app.blocking = &blocking;
+  }
+
   hub.attach(*log);
   try {
     executor.start();
+    if (projector) projector->start();
     server.start();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "oee-server: %s\n", e.what());
@@ -154,6 +172,7 @@ int main(int argc, char** argv) {
   server.stop();
   const bool drained = executor.stop(std::chrono::seconds(10));
   if (!drained) spdlog::warn("some orders were still mid-step; they resume from the log on the next start");
+  if (projector) projector->stop();
   log->close();
   api_work.reset();
   exec_work.reset();
@@ -161,6 +180,7 @@ int main(int argc, char** argv) {
   exec_ioc.stop();
   for (auto& t : pool) t.join();
   exec_thread.join();
+  blocking.join();
   spdlog::info("stopped cleanly at seq {}", log->head().value);
   return 0;
 }

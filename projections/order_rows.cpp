@@ -1,0 +1,66 @@
+#include "projections/order_rows.h"
+
+#include <ctime>
+
+#include <boost/json/serialize.hpp>
+#include <fmt/format.h>
+
+#include "core/status_message.h"
+#include "core/tokens.h"
+
+namespace oee::projections {
+
+std::string rfc3339(TimestampNs ts) {
+  const std::time_t secs = static_cast<std::time_t>(ts.value / 1'000'000'000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  return fmt::format("{}.{:06d}Z", buf, (ts.value % 1'000'000'000) / 1000);
+}
+
+EventRow event_row(const eventlog::Record& record) {
+  auto message = core::status_message(record);
+  const auto* event = message.if_contains("event");
+  const auto* status = message.if_contains("status");
+  return EventRow{static_cast<std::int64_t>(record.seq.value),
+                  record.order.str(),
+                  event != nullptr && event->is_string() ? std::string(event->as_string()) : "unknown",
+                  status != nullptr && status->is_string() ? std::string(status->as_string()) : "unknown",
+                  boost::json::serialize(message),
+                  rfc3339(record.ts)};
+}
+
+OrderRow order_row(const OrderId& id, const core::OrderState& s, Seq last_seq) {
+  OrderRow row{id.str(),
+               std::string(core::order_type_name(s.order_type)),
+               s.input_token,
+               s.output_token,
+               std::to_string(s.amount_in.base),
+               static_cast<int>(s.slippage_bps),
+               std::string(core::status_name(s.status)),
+               std::nullopt,
+               std::nullopt,
+               std::nullopt,
+               std::nullopt,
+               static_cast<int>(s.attempt),
+               std::nullopt,
+               rfc3339(s.created),
+               rfc3339(s.updated),
+               s.created.value,
+               static_cast<std::int64_t>(last_seq.value)};
+  if (s.venue) row.dex = std::string(core::venue_name(*s.venue));
+  if (!s.tx_id.empty()) row.tx_id = s.tx_id;
+  if (s.status == core::Status::confirmed) {
+    const auto* in = core::find_token(s.input_token);
+    const auto* out = core::find_token(s.output_token);
+    row.amount_out = std::to_string(s.amount_out.base);
+    if (in != nullptr && out != nullptr) {
+      row.executed_price = core::format_ratio(s.amount_out.base, out->decimals, s.amount_in.base, in->decimals);
+    }
+  }
+  if (!s.last_error.empty()) row.last_error = s.last_error;
+  return row;
+}
+
+}  // namespace oee::projections

@@ -1,0 +1,46 @@
+#pragma once
+// The projection mapping, pure and synchronous: log records and folded
+// order states -> the column values of order_events and orders rows.
+
+#include <optional>
+#include <string>
+
+#include "core/order.h"
+#include "eventlog/event_log.h"
+
+namespace oee::projections {
+
+struct EventRow {
+  std::int64_t seq;
+  std::string order_id;
+  std::string type;     // "routed"
+  std::string status;   // "building"
+  std::string payload;  // the status message JSON
+  std::string ts;       // RFC 3339, microseconds
+};
+
+struct OrderRow {
+  std::string order_id;
+  std::string order_type;
+  std::string input_token;
+  std::string output_token;
+  std::string amount_in;  // base units
+  int slippage_bps;
+  std::string status;
+  std::optional<std::string> dex;
+  std::optional<std::string> tx_id;
+  std::optional<std::string> executed_price;  // decimal
+  std::optional<std::string> amount_out;      // base units
+  int attempts;
+  std::optional<std::string> last_error;
+  std::string created_at;
+  std::string updated_at;
+  std::int64_t created_ns;
+  std::int64_t last_seq;
+};
+
+[[nodiscard]] std::string rfc3339(TimestampNs ts);
+[[nodiscard]] EventRow event_row(const eventlog::Record& record);
+[[nodiscard]] OrderRow order_row(const OrderId& id, const core::OrderState& state, Seq last_seq);
+
+}  // namespace oee::projections

@@ -1,0 +1,204 @@
+#include "projections/projector.h"
+
+#include <condition_variable>
+#include <mutex>
+#include <unordered_map>
+
+#include <pqxx/pqxx>
+#include <spdlog/spdlog.h>
+
+#include "core/event_codec.h"
+#include "projections/migrations.h"
+#include "projections/order_rows.h"
+#include "projections/table_writer.h"
+
+namespace oee::projections {
+
+using namespace std::chrono_literals;
+
+struct Projector::Impl {
+  Impl(eventlog::EventLog& l, ProjectorOptions o) : log(l), options(std::move(o)) {}
+
+  eventlog::EventLog& log;
+  ProjectorOptions options;
+  std::thread worker;
+  std::atomic<bool> stopping{false};
+
+  mutable std::mutex mu;
+  mutable std::condition_variable applied_cv;
+  ProjectorStatus state;
+
+  std::unique_ptr<pqxx::connection> db;
+  Seq applied;
+  // Folded state of orders seen recently; terminal orders are dropped once
+  // projected. An order first met mid-life is folded from its own events.
+  std::unordered_map<OrderId, core::OrderState, OrderIdHash> orders;
+
+  void set_status(const std::function<void(ProjectorStatus&)>& f) {
+    std::lock_guard lock(mu);
+    f(state);
+    applied_cv.notify_all();
+  }
+
+  void connect() {
+    db = std::make_unique<pqxx::connection>(options.database_url);
+    migrate(*db);
+    pqxx::work tx(*db);
+    const auto r = tx.exec("SELECT last_seq FROM projection_state WHERE name = 'orders'");
+    applied = Seq{r.empty() ? 0 : r[0][0].as<std::uint64_t>()};
+    tx.commit();
+    orders.clear();
+    set_status([&](ProjectorStatus& s) {
+      s.connected = true;
+      s.applied_seq = applied.value;
+    });
+  }
+
+  core::OrderState state_before(const eventlog::Record& r) {
+    if (auto it = orders.find(r.order); it != orders.end()) return it->second;
+    core::OrderState s;
+    auto history = log.read_order(r.order);
+    if (!history) throw std::runtime_error("cannot read order " + r.order.str() + ": " + history.error().message());
+    for (const auto& e : *history) {
+      if (e.seq >= r.seq) break;
+      auto ev = core::decode_event(e.type, e.payload);
+      if (!ev) throw std::runtime_error("event seq " + std::to_string(e.seq.value) + " does not decode");
+      auto next = core::apply(s, *ev, e.ts);
+      if (!next) throw std::runtime_error("event seq " + std::to_string(e.seq.value) + " is illegal");
+      s = std::move(*next);
+    }
+    return s;
+  }
+
+  // Reads up to max_batch events after `applied`, waiting at most max_delay
+  // for the batch to fill once it has something.
+  std::vector<eventlog::Record> next_batch() {
+    const auto deadline = std::chrono::steady_clock::now() + options.max_delay;
+    for (;;) {
+      if (options.secondary) (void)log.refresh();
+      const Seq head = log.head();
+      const bool full = head.value - applied.value >= options.max_batch;
+      if (head > applied && (full || std::chrono::steady_clock::now() >= deadline)) break;
+      if (stopping.load()) return {};
+      if (options.secondary) {
+        std::this_thread::sleep_for(20ms);  // a secondary is not woken by the primary's appends
+      } else {
+        log.wait_beyond(head > applied ? head : applied, 20ms);
+      }
+      if (head == applied) set_status([&](ProjectorStatus& s) {
+        s.lag_events = 0;
+        s.lag_seconds = 0;
+      });
+    }
+    auto records = log.read(applied.next(), options.max_batch);
+    if (!records) throw std::runtime_error("cannot read the log: " + records.error().message());
+    return std::move(*records);
+  }
+
+  void apply_batch(const std::vector<eventlog::Record>& records) {
+    std::vector<EventRow> events;
+    events.reserve(records.size());
+    std::unordered_map<OrderId, std::pair<core::OrderState, Seq>, OrderIdHash> touched;
+    for (const auto& r : records) {
+      auto it = touched.find(r.order);
+      core::OrderState before = it != touched.end() ? it->second.first : state_before(r);
+      auto ev = core::decode_event(r.type, r.payload);
+      if (!ev) throw std::runtime_error("event seq " + std::to_string(r.seq.value) + " does not decode");
+      auto next = core::apply(before, *ev, r.ts);
+      if (!next) throw std::runtime_error("event seq " + std::to_string(r.seq.value) + " is illegal");
+      touched[r.order] = {std::move(*next), r.seq};
+      events.push_back(event_row(r));
+    }
+    std::vector<OrderRow> rows;
+    rows.reserve(touched.size());
+    for (const auto& [id, st] : touched) rows.push_back(order_row(id, st.first, st.second));
+
+    const Seq last = records.back().seq;
+    pqxx::work tx(*db);
+    const auto current = tx.exec("SELECT last_seq FROM projection_state WHERE name = 'orders' FOR UPDATE");
+    const Seq committed{current.empty() ? 0 : current[0][0].as<std::uint64_t>()};
+    if (committed != applied) {
+      // Someone else (a rebuild, another projector) moved the projection:
+      // continue from what is committed.
+      tx.abort();
+      spdlog::info("projector: projection moved to seq {} (was {}), continuing from there", committed.value,
+                   applied.value);
+      applied = committed;
+      orders.clear();
+      return;
+    }
+    detail::copy_events(tx, "order_events", events);
+    detail::upsert_orders(tx, "orders", rows);
+    tx.exec_params("UPDATE projection_state SET last_seq = $1, updated_at = now() WHERE name = 'orders'",
+                   static_cast<std::int64_t>(last.value));
+    tx.commit();
+
+    applied = last;
+    for (auto& [id, st] : touched) {
+      if (core::is_terminal(st.first.status)) {
+        orders.erase(id);
+      } else {
+        orders[id] = std::move(st.first);
+      }
+    }
+    const Seq head = log.head();
+    const double lag_s =
+        head > applied ? static_cast<double>(TimestampNs::now().value - records.back().ts.value) / 1e9 : 0.0;
+    set_status([&](ProjectorStatus& s) {
+      s.applied_seq = applied.value;
+      s.lag_events = head.value - applied.value;
+      s.lag_seconds = lag_s;
+      ++s.batches;
+    });
+  }
+
+  void run() {
+    auto backoff = 100ms;
+    while (!stopping.load()) {
+      try {
+        if (!db) connect();
+        auto batch = next_batch();
+        if (!batch.empty()) apply_batch(batch);
+        backoff = 100ms;
+      } catch (const std::exception& e) {
+        db.reset();
+        set_status([&](ProjectorStatus& s) {
+          s.connected = false;
+          ++s.failures;
+          s.last_error = e.what();
+          s.lag_events = log.head().value - s.applied_seq;
+        });
+        spdlog::warn("projector: {}; retrying in {} ms", e.what(), backoff.count());
+        const auto until = std::chrono::steady_clock::now() + backoff;
+        while (!stopping.load() && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(10ms);
+        backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+      }
+    }
+  }
+};
+
+Projector::Projector(eventlog::EventLog& log, ProjectorOptions options)
+    : impl_(std::make_unique<Impl>(log, std::move(options))) {}
+
+Projector::~Projector() { stop(); }
+
+void Projector::start() {
+  impl_->worker = std::thread([this] { impl_->run(); });
+}
+
+void Projector::stop() {
+  impl_->stopping = true;
+  if (impl_->worker.joinable()) impl_->worker.join();
+}
+
+ProjectorStatus Projector::status() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->state;
+}
+
+bool Projector::wait_applied(Seq seq, std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(impl_->mu);
+  return impl_->applied_cv.wait_for(lock, timeout, [&] { return impl_->state.applied_seq >= seq.value; });
+}
+
+}  // namespace oee::projections

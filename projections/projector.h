@@ -1,0 +1,56 @@
+#pragma once
+// The projector: tails the event log into PostgreSQL, exactly once.
+//
+// Each batch (bounded by count and time) is written in one transaction
+// together with the new last applied seq in projection_state, and the
+// transaction first re-reads that seq under a row lock: a crash on either
+// side, a second projector or a rebuild can never duplicate or skip a row.
+// PostgreSQL down -> retry with backoff from the committed seq.
+//
+// Lifecycle: start() spawns the worker thread; stop() finishes the current
+// batch and joins. Threading: status() may be called from any thread.
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "eventlog/event_log.h"
+
+namespace oee::projections {
+
+struct ProjectorOptions {
+  std::string database_url;
+  std::size_t max_batch = 2'000;
+  std::chrono::milliseconds max_delay{50};
+  bool secondary = false;  // the log is a secondary: refresh() to see new events
+};
+
+struct ProjectorStatus {
+  bool connected = false;
+  std::uint64_t applied_seq = 0;
+  std::uint64_t lag_events = 0;
+  double lag_seconds = 0;
+  std::uint64_t batches = 0;
+  std::uint64_t failures = 0;
+  std::string last_error;
+};
+
+class Projector {
+ public:
+  Projector(eventlog::EventLog& log, ProjectorOptions options);
+  ~Projector();
+
+  void start();
+  void stop();
+  [[nodiscard]] ProjectorStatus status() const;
+  /// Blocks until applied_seq >= seq or the timeout passes.
+  bool wait_applied(Seq seq, std::chrono::milliseconds timeout) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace oee::projections

@@ -1,0 +1,35 @@
+#pragma once
+// Rebuild of the projection from seq 0 into fresh tables, swapped in
+// atomically: readers see the old history or the new one, never a part.
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "eventlog/event_log.h"
+
+namespace oee::projections {
+
+struct RebuildProgress {
+  std::uint64_t done = 0;   // events replayed
+  std::uint64_t total = 0;  // log head when the rebuild started
+  double seconds = 0;
+};
+
+struct RebuildResult {
+  std::uint64_t events = 0;
+  std::uint64_t orders = 0;
+  double seconds = 0;
+};
+
+/// Replays the log up to its current head into orders_next/order_events_next
+/// and swaps them in with projection_state in one transaction. A live
+/// projector notices the moved seq and continues from it. Throws on errors
+/// (the live tables are untouched then).
+RebuildResult rebuild(const eventlog::EventLog& log, const std::string& database_url,
+                      const std::function<void(const RebuildProgress&)>& progress = {});
+
+/// Last applied seq of the projection, or throws if it cannot be read.
+std::uint64_t applied_seq(const std::string& database_url);
+
+}  // namespace oee::projections

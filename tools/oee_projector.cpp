@@ -1,0 +1,136 @@
+// oee-projector: keeps the PostgreSQL read model of the event log, in its
+// own process. Reads the log as a RocksDB secondary (beside the server).
+
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "eventlog/event_log.h"
+#include "projections/projector.h"
+#include "projections/rebuild.h"
+
+namespace fs = std::filesystem;
+using namespace oee;
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+fs::path log_path(const fs::path& data_dir) {
+  if (fs::exists(data_dir / "log" / "CURRENT")) return data_dir / "log";
+  return data_dir;
+}
+
+struct SecondaryLog {
+  fs::path scratch = fs::temp_directory_path() / fmt::format("oee-projector-{}", ::getpid());
+  std::unique_ptr<eventlog::EventLog> log;
+
+  explicit SecondaryLog(const std::string& data_dir) {
+    log = eventlog::open_rocksdb_log(eventlog::Options{log_path(data_dir).string(), eventlog::Durability::async,
+                                                       eventlog::OpenMode::read_only_secondary, 0, scratch.string()});
+  }
+  ~SecondaryLog() {
+    log.reset();
+    std::error_code ec;
+    fs::remove_all(scratch, ec);
+  }
+};
+
+std::string bar(double fraction, int width = 30) {
+  const int full = static_cast<int>(fraction * width);
+  return std::string(static_cast<std::size_t>(full), '#') + std::string(static_cast<std::size_t>(width - full), '.');
+}
+
+int run(const std::string& data_dir, const std::string& url) {
+  SecondaryLog source(data_dir);
+  projections::ProjectorOptions options{url};
+  options.secondary = true;
+  projections::Projector projector(*source.log, options);
+  projector.start();
+  spdlog::info("oee-projector: projecting {} into PostgreSQL", log_path(data_dir).string());
+  auto last_report = std::chrono::steady_clock::now();
+  while (!g_stop.load()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (std::chrono::steady_clock::now() - last_report > std::chrono::seconds(10)) {
+      const auto st = projector.status();
+      spdlog::info("applied seq {}, lag {} events ({:.3f} s){}", st.applied_seq, st.lag_events, st.lag_seconds,
+                   st.connected ? "" : ", PostgreSQL unreachable: " + st.last_error);
+      last_report = std::chrono::steady_clock::now();
+    }
+  }
+  projector.stop();
+  spdlog::info("oee-projector: stopped at seq {}", projector.status().applied_seq);
+  return 0;
+}
+
+int rebuild(const std::string& data_dir, const std::string& url) {
+  SecondaryLog source(data_dir);
+  const bool tty = ::isatty(STDERR_FILENO) != 0;
+  auto last_line = std::chrono::steady_clock::now();
+  auto result = projections::rebuild(*source.log, url, [&](const projections::RebuildProgress& p) {
+    const double fraction = p.total == 0 ? 1.0 : static_cast<double>(p.done) / static_cast<double>(p.total);
+    const double rate = p.seconds > 0 ? static_cast<double>(p.done) / p.seconds : 0;
+    const double eta = rate > 0 ? static_cast<double>(p.total - p.done) / rate : 0;
+    const std::string line = fmt::format("{:>10}/{} events  {:>9.0f} events/s  ETA {:.0f} s", p.done, p.total, rate, eta);
+    if (tty) {
+      std::fprintf(stderr, "\r[%s] %3.0f%% %s", bar(fraction).c_str(), fraction * 100, line.c_str());
+    } else if (std::chrono::steady_clock::now() - last_line > std::chrono::seconds(2)) {
+      std::fprintf(stderr, "rebuild: %s\n", line.c_str());
+      last_line = std::chrono::steady_clock::now();
+    }
+  });
+  if (tty) std::fprintf(stderr, "\n");
+  std::printf("rebuilt %lu events and %lu orders in %.2f s (%.0f events/s); swapped in atomically\n",
+              static_cast<unsigned long>(result.events), static_cast<unsigned long>(result.orders), result.seconds,
+              result.seconds > 0 ? static_cast<double>(result.events) / result.seconds : 0.0);
+  return 0;
+}
+
+int status(const std::string& data_dir, const std::string& url) {
+  SecondaryLog source(data_dir);
+  const auto applied = projections::applied_seq(url);
+  const auto head = source.log->head().value;
+  std::printf("applied seq %lu, log head %lu, lag %lu events\n", static_cast<unsigned long>(applied),
+              static_cast<unsigned long>(head), static_cast<unsigned long>(head > applied ? head - applied : 0));
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App cli{"oee-projector: the PostgreSQL read model of an oee event log"};
+  std::string data_dir = "./data";
+  std::string url;
+  cli.add_option("--data-dir", data_dir, "oee-server's data directory")->envname("OEE_DATA_DIR")->capture_default_str();
+  cli.add_option("--database-url", url, "PostgreSQL, e.g. postgresql://user@127.0.0.1:5432/oee")
+      ->envname("DATABASE_URL")
+      ->required();
+  cli.require_subcommand(1);
+  auto* run_cmd = cli.add_subcommand("run", "Tail the log into PostgreSQL until SIGINT/SIGTERM (exactly once)");
+  auto* rebuild_cmd =
+      cli.add_subcommand("rebuild", "Replay the log from seq 0 into fresh tables and swap them in atomically");
+  auto* status_cmd = cli.add_subcommand("status", "Print the last applied seq against the log head");
+  CLI11_PARSE(cli, argc, argv);
+
+  std::signal(SIGINT, [](int) { g_stop = true; });
+  std::signal(SIGTERM, [](int) { g_stop = true; });
+  try {
+    if (!fs::exists(data_dir)) throw std::runtime_error("no such directory: " + data_dir);
+    if (run_cmd->parsed()) return run(data_dir, url);
+    if (rebuild_cmd->parsed()) return rebuild(data_dir, url);
+    if (status_cmd->parsed()) return status(data_dir, url);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "oee-projector: %s\n", e.what());
+    return 2;
+  }
+  return 2;
+}
