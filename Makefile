@@ -9,12 +9,13 @@ ARGS ?=
 APT_PACKAGES := g++ make cmake pkg-config ccache curl \
   librocksdb-dev libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev \
   libflatbuffers-dev flatbuffers-compiler libhiredis-dev libpqxx-dev \
-  libspdlog-dev libfmt-dev libcli11-dev libgtest-dev
+  libspdlog-dev libfmt-dev libcli11-dev libgtest-dev \
+  postgresql postgresql-client
 
 .PHONY: deps configure build run test test-sanitize clean help
 
 help:
-	@echo "make run    install what is missing, build, start oee-server on 127.0.0.1:3000"
+	@echo "make run    install what is missing, build, start PostgreSQL (under .local/) and oee-server on 127.0.0.1:3000"
 	@echo "make test   install what is missing, build, run the whole test suite"
 	@echo "make test-sanitize   the same suite built with AddressSanitizer and UBSan (build-sanitize/)"
 	@echo "make deps | build | clean"
@@ -41,8 +42,9 @@ configure: deps
 build: configure
 	cmake --build $(BUILD_DIR) -j$(JOBS)
 
+# Starts a local PostgreSQL under .local/ unless DATABASE_URL is set.
 run: build
-	$(BUILD_DIR)/bin/oee-server $(ARGS)
+	tools/run_local.sh $(BUILD_DIR) $(ARGS)
 
 test: build
 	cd $(BUILD_DIR) && ctest -j$(JOBS) --output-on-failure --timeout 600

@@ -120,8 +120,10 @@ std::optional<std::int64_t> parse_time(std::string_view text) {
   tm.tm_hour = h;
   tm.tm_min = mi;
   tm.tm_sec = s;
-  const std::time_t secs = timegm(&tm);
-  return (static_cast<std::int64_t>(secs) - offset_s) * 1'000'000'000 + frac_ns;
+  const std::int64_t secs = static_cast<std::int64_t>(timegm(&tm)) - offset_s;
+  // Nanoseconds since the epoch fit in 64 bits from 1677 to 2262.
+  if (secs < -9'000'000'000 || secs > 9'000'000'000) return std::nullopt;
+  return secs * 1'000'000'000 + frac_ns;
 }
 
 asio::awaitable<HttpResponse> list_orders(App& app, const HttpRequest& request) {

@@ -192,7 +192,7 @@ Seq RocksDbLog::load_head() const {
   if (!rec || rec->seq != seq) {
     throw std::runtime_error("the last event in the log (seq " + std::to_string(seq.value) +
                              ") is damaged; run oee-logdump --verify on a copy of the data directory and "
-                             "restore it from a backup. oee will not truncate the log.");
+                             "restore it from a backup. oee will not skip or truncate events.");
   }
   return seq;
 }

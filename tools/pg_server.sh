@@ -10,7 +10,7 @@
 # Debian keeps the server binaries off PATH, and initdb/pg_ctl refuse to run
 # as root, so as root they run as the `postgres` user.
 set -euo pipefail
-cmd=${1:?start|stop}; dir=${2:?directory}
+cmd=${1:?start|stop}; dir=$(realpath -m "${2:?directory}")
 pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 [ -x "$pgbin/pg_ctl" ] || { echo "pg_server.sh: PostgreSQL server binaries not found (apt-get install postgresql)" >&2; exit 2; }
 

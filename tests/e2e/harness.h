@@ -83,6 +83,7 @@ RunResult run(std::vector<std::string> argv, std::chrono::seconds timeout = std:
 
 inline const std::string kLogdump = OEE_LOGDUMP_BIN;
 inline const std::string kServer = OEE_SERVER_BIN;
+inline const std::string kProjector = OEE_PROJECTOR_BIN;
 
 struct HttpResponse {
   int status = 0;

@@ -193,6 +193,9 @@ TEST(LogDump, VerifyNamesTheDamagedSeqAndTheServerRefusesToStart) {
     const auto second = client.post_json("/api/orders/execute", order_body());
     ASSERT_EQ(second.status, 202);
     in_flight = std::string(second.json().at("orderId").as_string());
+    // Past its first event (so seq 6 is not the tail), far from terminal.
+    ASSERT_TRUE(eventually(
+        [&] { return client.get("/api/orders/" + in_flight).json().at("status") != "pending"; }, 10s));
     server.kill9();
   }
   const std::string data = (dir.path() / "data").string();

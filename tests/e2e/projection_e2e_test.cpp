@@ -1,0 +1,197 @@
+// The PostgreSQL projection through real processes: history queries on the
+// server, and the standalone projector surviving kill -9.
+
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <random>
+#include <set>
+
+#include <boost/json.hpp>
+#include <pqxx/pqxx>
+
+#include "harness.h"
+#include "pg_server.h"
+
+namespace oee::e2e {
+namespace {
+
+using namespace std::chrono_literals;
+namespace json = boost::json;
+
+std::uint64_t head_of(HttpClient& client) {
+  return client.get("/health").json().at("log").at("head").to_number<std::uint64_t>();
+}
+
+std::uint64_t scalar(const std::string& url, const std::string& sql) {
+  pqxx::connection c(url);
+  pqxx::nontransaction tx(c);
+  return tx.exec(sql)[0][0].as<std::uint64_t>();
+}
+
+void wait_projected(HttpClient& client) {
+  ASSERT_TRUE(eventually(
+      [&] {
+        const auto h = client.get("/health").json();
+        return h.at("executor").at("inFlight").to_number<int>() == 0 &&
+               h.at("executor").at("waiting").to_number<int>() == 0 &&
+               h.at("postgres").at("appliedSeq").to_number<std::uint64_t>() ==
+                   h.at("log").at("head").to_number<std::uint64_t>();
+      },
+      30s));
+}
+
+TEST(History, FiltersAndKeysetPagination) {
+  testing::PgServer pg;
+  TempDir dir;
+  ServerProcess server(dir.path() / "data", {"--sim", "fast", "--database-url", pg.url()});
+  server.start();
+  HttpClient client(server.port());
+  for (int i = 0; i < 30; ++i) ASSERT_EQ(client.post_json("/api/orders/execute", order_body()).status, 202);
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_EQ(client.post_json("/api/orders/execute",
+                               R"({"inputToken":"BONK","outputToken":"SOL","amount":"1000000","slippage":0.05})")
+                  .status,
+              202);
+  }
+  wait_projected(client);
+
+  // Walk every page: each order once, newest first.
+  std::set<std::string> seen;
+  std::int64_t previous = std::numeric_limits<std::int64_t>::max();
+  std::string cursor;
+  int pages = 0;
+  for (;;) {
+    const auto res = client.get("/api/orders?limit=7" + (cursor.empty() ? "" : "&cursor=" + cursor));
+    ASSERT_EQ(res.status, 200) << res.body;
+    const auto page = res.json().as_object();
+    ++pages;
+    for (const auto& o : page.at("orders").as_array()) {
+      EXPECT_TRUE(seen.insert(std::string(o.at("orderId").as_string())).second) << "duplicate across pages";
+      const auto created = o.at("createdAt").to_number<std::int64_t>();
+      EXPECT_LE(created, previous);
+      previous = created;
+      EXPECT_EQ(o.at("status").as_string(), "confirmed");
+    }
+    if (page.at("nextCursor").is_null()) break;
+    cursor = std::string(page.at("nextCursor").as_string());
+  }
+  EXPECT_EQ(seen.size(), 50u);
+  EXPECT_EQ(pages, 8);
+
+  EXPECT_EQ(client.get("/api/orders?inputToken=BONK&limit=500").json().at("count").to_number<int>(), 20);
+  EXPECT_EQ(client.get("/api/orders?outputToken=USDC&status=confirmed&limit=500").json().at("count").to_number<int>(),
+            30);
+  EXPECT_EQ(client.get("/api/orders?status=failed").json().at("count").to_number<int>(), 0);
+  EXPECT_EQ(client.get("/api/orders?since=2200-01-01T00:00:00Z").json().at("count").to_number<int>(), 0);
+  EXPECT_EQ(client.get("/api/orders?until=2000-01-01T00:00:00Z").json().at("count").to_number<int>(), 0);
+  EXPECT_EQ(client.get("/api/orders?since=946684800000&limit=500").json().at("count").to_number<int>(), 50);
+
+  // Each row agrees with the order's own endpoint.
+  const auto one = client.get("/api/orders?limit=1").json().at("orders").at(0);
+  const auto direct = client.get("/api/orders/" + std::string(one.at("orderId").as_string())).json();
+  for (const char* key : {"status", "txHash", "amountOut", "executedPrice", "amountIn", "dex", "seq"}) {
+    EXPECT_EQ(one.at(key), direct.at(key)) << key;
+  }
+
+  struct Bad {
+    std::string query;
+    std::string code;
+    std::string field;
+  };
+  for (const auto& b : std::vector<Bad>{{"cursor=garbage!", "invalid_cursor", "cursor"},
+                                        {"cursor=Zm9v", "invalid_cursor", "cursor"},
+                                        {"limit=0", "invalid_limit", "limit"},
+                                        {"limit=501", "invalid_limit", "limit"},
+                                        {"limit=ten", "invalid_limit", "limit"},
+                                        {"status=done", "invalid_status", "status"},
+                                        {"inputToken=DOGE", "unknown_token", "inputToken"},
+                                        {"since=yesterday", "invalid_since", "since"},
+                                        {"until=2026-13-01T00:00:00Z", "invalid_until", "until"},
+                                        {"since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z", "invalid_until",
+                                         "until"},
+                                        {"since=2999-01-01T00:00:00Z", "invalid_since", "since"},
+                                        {"sort=asc", "unknown_parameter", "sort"}}) {
+    const auto res = client.get("/api/orders?" + b.query);
+    EXPECT_EQ(res.status, 400) << b.query << ": " << res.body;
+    const auto err = res.json().at("error");
+    EXPECT_EQ(err.at("code").as_string(), b.code) << b.query;
+    EXPECT_EQ(err.at("field").as_string(), b.field) << b.query;
+  }
+}
+
+TEST(History, DeadLettersComeFromPostgres) {
+  testing::PgServer pg;
+  TempDir dir;
+  ServerProcess server(dir.path() / "data", {"--sim", "fast", "--fail-rate", "1", "--database-url", pg.url()});
+  server.start();
+  HttpClient client(server.port());
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(client.post_json("/api/orders/execute", order_body()).status, 202);
+  wait_projected(client);
+  EXPECT_EQ(client.get("/api/dlq").json().at("count").to_number<int>(), 3);
+  const auto stats = client.get("/api/dlq/stats").json();
+  EXPECT_EQ(stats.at("failed").to_number<int>(), 3);
+  EXPECT_EQ(stats.at("byReason").at("transaction dropped").to_number<int>(), 3);
+  EXPECT_EQ(scalar(pg.url(), "SELECT count(*) FROM orders WHERE status = 'failed'"), 3u);
+}
+
+TEST(Projector, KillNineOfTheProjectorProcessNeverDuplicatesOrSkips) {
+  testing::PgServer pg;
+  TempDir dir;
+  const auto data = dir.path() / "data";
+  ServerProcess server(data, {"--sim", "fast"});
+  server.start();
+  HttpClient client(server.port());
+  std::mt19937_64 rng(std::random_device{}());
+  const std::vector<std::string> run_args{kProjector, "--data-dir", data.string(), "--database-url", pg.url(), "run"};
+
+  std::uint64_t last_applied = 0;
+  for (int round = 0; round < 3; ++round) {
+    ChildProcess projector(run_args);
+    // Keep the log growing while the projector works, then kill it mid-flight.
+    const int orders = std::uniform_int_distribution<int>(100, 300)(rng);
+    for (int i = 0; i < orders; ++i) ASSERT_EQ(client.post_json("/api/orders/execute", order_body()).status, 202);
+    ASSERT_TRUE(eventually(
+        [&] {
+          try {
+            return scalar(pg.url(), "SELECT last_seq FROM projection_state WHERE name = 'orders'") > last_applied;
+          } catch (const std::exception&) {
+            return false;  // schema not created yet
+          }
+        },
+        30s))
+        << projector.stderr_text();
+    projector.signal(SIGKILL);
+    projector.wait();
+    last_applied = scalar(pg.url(), "SELECT last_seq FROM projection_state WHERE name = 'orders'");
+  }
+  // A last projector catches up with everything.
+  ChildProcess projector(run_args);
+  ASSERT_TRUE(eventually(
+      [&] {
+        const auto h = client.get("/health").json().at("executor");
+        return h.at("inFlight").to_number<int>() == 0 && h.at("waiting").to_number<int>() == 0;
+      },
+      30s));
+  const std::uint64_t head = head_of(client);
+  ASSERT_TRUE(eventually(
+      [&] { return scalar(pg.url(), "SELECT last_seq FROM projection_state WHERE name = 'orders'") == head; }, 30s))
+      << projector.stderr_text();
+  EXPECT_EQ(scalar(pg.url(), "SELECT count(*) FROM order_events"), head);
+  EXPECT_EQ(scalar(pg.url(), "SELECT min(seq) FROM order_events"), 1u);
+  EXPECT_EQ(scalar(pg.url(), "SELECT max(seq) FROM order_events"), head);
+  const auto stats = run({kLogdump, "--data-dir", data.string(), "--stats", "--format", "json"});
+  ASSERT_EQ(stats.exit_code, 0);
+  EXPECT_EQ(scalar(pg.url(), "SELECT count(*) FROM orders"),
+            json::parse(stats.out).at("orders").at("total").to_number<std::uint64_t>());
+  EXPECT_EQ(scalar(pg.url(), "SELECT count(*) FROM orders WHERE status = 'confirmed'"),
+            json::parse(stats.out).at("orders").at("confirmed").to_number<std::uint64_t>());
+  const auto status = run({kProjector, "--data-dir", data.string(), "--database-url", pg.url(), "status"});
+  EXPECT_EQ(status.exit_code, 0);
+  EXPECT_NE(status.out.find("lag 0 events"), std::string::npos) << status.out;
+  projector.signal(SIGTERM);
+  EXPECT_EQ(projector.wait(), 0);
+}
+
+}  // namespace
+}  // namespace oee::e2e

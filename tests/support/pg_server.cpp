@@ -1,0 +1,38 @@
+#include "pg_server.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <stdexcept>
+
+namespace oee::testing {
+
+namespace {
+void script(const std::string& verb, const std::filesystem::path& dir) {
+  const std::string cmd = std::string("OEE_PG_FAST=1 ") + OEE_PG_SERVER_SCRIPT + " " + verb + " '" + dir.string() +
+                          "' > /dev/null";
+  if (std::system(cmd.c_str()) != 0) throw std::runtime_error("pg_server.sh " + verb + " failed");
+}
+}  // namespace
+
+PgServer::PgServer() {
+  std::random_device rd;
+  dir_ = std::filesystem::temp_directory_path() / ("oee-pg-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
+  script("start", dir_);
+  std::ifstream in(dir_ / "url");
+  std::getline(in, url_);
+}
+
+PgServer::~PgServer() {
+  try {
+    script("stop", dir_);
+  } catch (...) {
+  }
+}
+
+void PgServer::pause() { script("pause", dir_); }
+void PgServer::resume() { script("resume", dir_); }
+
+}  // namespace oee::testing
