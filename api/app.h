@@ -3,6 +3,8 @@
 // to the engine's parts. Owned by main(); outlives the server.
 
 #include <atomic>
+#include <mutex>
+#include <unordered_set>
 #include <cstdint>
 #include <string>
 
@@ -35,6 +37,10 @@ struct AppConfig {
 };
 
 struct App {
+  App(AppConfig cfg, eventlog::EventLog& l, core::OrderStore& s, const core::Market& m, core::EngineMetrics& em,
+      Hub& h)
+      : config(std::move(cfg)), log(l), store(s), market(m), metrics(em), hub(h) {}
+
   AppConfig config;
   eventlog::EventLog& log;
   core::OrderStore& store;
@@ -49,6 +55,9 @@ struct App {
   std::atomic<std::int64_t> ws_clients{0};
   std::atomic<std::uint64_t> ws_dropped_slow{0};
   std::atomic<std::uint64_t> http_requests{0};
+  // Orders with an operator retry being appended: one writer per order.
+  std::mutex retry_mu;
+  std::unordered_set<OrderId, OrderIdHash> retrying;
 };
 
 }  // namespace oee::api

@@ -143,6 +143,39 @@ asio::awaitable<HttpResponse> submit(App& app, const HttpRequest& req) {
   co_return json_response(202, json::object{{"orderId", id.str()}, {"status", "pending"}, {"seq", appended->seq.value}});
 }
 
+// POST /api/dlq/{id}/retry: a new event in the log sends the failed order
+// back to the queue with a fresh budget of attempts; rows are never edited.
+asio::awaitable<HttpResponse> retry_dead_letter(App& app, const OrderId& id) {
+  {
+    std::lock_guard lock(app.retry_mu);
+    if (!app.retrying.insert(id).second) {
+      co_return error_response(ApiError{409, "retry_in_progress", "a retry of this order is being recorded", ""});
+    }
+  }
+  struct Release {
+    App& app;
+    OrderId id;
+    ~Release() {
+      std::lock_guard lock(app.retry_mu);
+      app.retrying.erase(id);
+    }
+  } release{app, id};
+  auto loaded = app.store.load(id);
+  if (!loaded) co_return log_unavailable(loaded.error());
+  if (!*loaded) co_return not_found("no order with id " + id.str(), "orderId");
+  const core::OrderState state = (*loaded)->state;
+  if (state.status != core::Status::failed) {
+    co_return error_response(ApiError{409, "not_dead_lettered",
+                                      "only failed orders can be retried; this one is " +
+                                          std::string(core::status_name(state.status)),
+                                      "orderId"});
+  }
+  const core::OrderEvent event = core::OrderRetried{state.attempt, "operator retry"};
+  auto appended = co_await core::async_append(app.store, id, state, event);
+  if (!appended) co_return log_unavailable(appended.error());
+  co_return json_response(202, json::object{{"orderId", id.str()}, {"status", "pending"}, {"seq", appended->seq.value}});
+}
+
 HttpResponse get_order(App& app, std::string_view id_text) {
   auto id = order_id_param(id_text);
   if (!id) return error_response(id.error());
@@ -344,6 +377,13 @@ asio::awaitable<HttpResponse> handle_request(App& app, const HttpRequest& req) {
   if (route_is({"api", "orders", "*", "events"})) {
     if (!get) co_return method_not_allowed("GET");
     co_return get_events(app, seg[2], *target);
+  }
+  if (route_is({"api", "dlq", "*", "retry"})) {
+    if (!post) co_return method_not_allowed("POST");
+    auto id = order_id_param(seg[2]);
+    if (!id) co_return error_response(id.error());
+    auto response = co_await retry_dead_letter(app, *id);
+    co_return response;
   }
   if (route_is({"api", "dlq"}) || route_is({"api", "dlq", "stats"})) {
     if (!get) co_return method_not_allowed("GET");

@@ -133,10 +133,11 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
   }
 
   OrderEvent fail_attempt(const OrderState& s, std::string reason) {
-    if (s.attempt >= options_.max_attempts) {
-      return OrderFailed{s.attempt, reason + " (gave up after " + std::to_string(s.attempt) + " attempts)"};
+    const std::uint32_t used = s.attempt - s.retry_floor;  // attempts since submission or an operator retry
+    if (used >= options_.max_attempts) {
+      return OrderFailed{s.attempt, reason + " (gave up after " + std::to_string(used) + " attempts)"};
     }
-    const auto delay = options_.retry_base * (1LL << (s.attempt - 1));
+    const auto delay = options_.retry_base * (1LL << (used - 1));
     const auto retry_at =
         TimestampNs{TimestampNs::now().value + std::chrono::duration_cast<std::chrono::nanoseconds>(delay).count()};
     return AttemptFailed{s.attempt, std::move(reason), retry_at};
@@ -274,7 +275,8 @@ void Executor::start() {
   log.on_commit([impl = impl_, &ioc = ioc_](std::span<const eventlog::Record> records) {
     for (const auto& r : records) {
       impl->count(r);
-      if (r.type == static_cast<std::uint8_t>(EventType::submitted)) {
+      if (r.type == static_cast<std::uint8_t>(EventType::submitted) ||
+          r.type == static_cast<std::uint8_t>(EventType::order_retried)) {
         impl->metrics().orders_waiting.fetch_add(1);
         asio::post(ioc, [impl, id = r.order] { impl->schedule(id); });
       }

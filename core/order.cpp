@@ -10,18 +10,20 @@ constexpr auto N = std::nullopt;
 using S = Status;
 
 // Rows: current status. Columns: event type (submitted, routing_started,
-// routed, tx_submitted, confirmed, attempt_failed, order_failed).
+// routed, tx_submitted, confirmed, attempt_failed, order_failed,
+// order_retried).
 constexpr std::array<std::array<std::optional<Status>, kEventTypeCount>, kStatusCount> kTable{{
-    /* none      */ {S::pending, N, N, N, N, N, N},
+    /* none      */ {S::pending, N, N, N, N, N, N, N},
     // An order that waits (new, or backing off after a failed attempt)
     // starts its next attempt; it can also be failed without one (expiry).
-    /* pending   */ {N, S::routing, N, N, N, N, S::failed},
-    /* routing   */ {N, N, S::building, N, N, S::pending, S::failed},
-    /* building  */ {N, N, N, S::submitted, N, S::pending, S::failed},
+    /* pending   */ {N, S::routing, N, N, N, N, S::failed, N},
+    /* routing   */ {N, N, S::building, N, N, S::pending, S::failed, N},
+    /* building  */ {N, N, N, S::submitted, N, S::pending, S::failed, N},
     // A submitted tx either lands or the attempt fails (dropped, slippage).
-    /* submitted */ {N, N, N, N, S::confirmed, S::pending, S::failed},
-    /* confirmed */ {N, N, N, N, N, N, N},
-    /* failed    */ {N, N, N, N, N, N, N},
+    /* submitted */ {N, N, N, N, S::confirmed, S::pending, S::failed, N},
+    /* confirmed */ {N, N, N, N, N, N, N, N},
+    // Failed is final for the engine; only an operator's retry reopens it.
+    /* failed    */ {N, N, N, N, N, N, N, S::pending},
 }};
 
 std::uint32_t attempt_of(const OrderEvent& e) {
@@ -48,7 +50,8 @@ EventType type_of(const OrderEvent& event) {
         else if constexpr (std::is_same_v<T, TxSubmitted>) return EventType::tx_submitted;
         else if constexpr (std::is_same_v<T, Confirmed>) return EventType::confirmed;
         else if constexpr (std::is_same_v<T, AttemptFailed>) return EventType::attempt_failed;
-        else return EventType::order_failed;
+        else if constexpr (std::is_same_v<T, OrderFailed>) return EventType::order_failed;
+        else return EventType::order_retried;
       },
       event);
 }
@@ -62,6 +65,7 @@ std::string_view event_name(EventType type) {
     case EventType::confirmed: return "confirmed";
     case EventType::attempt_failed: return "attemptFailed";
     case EventType::order_failed: return "orderFailed";
+    case EventType::order_retried: return "orderRetried";
   }
   return "unknown";
 }
@@ -106,6 +110,7 @@ Status status_after(EventType type) {
     case EventType::confirmed: return Status::confirmed;
     case EventType::attempt_failed: return Status::pending;
     case EventType::order_failed: return Status::failed;
+    case EventType::order_retried: return Status::pending;
   }
   return Status::none;
 }
@@ -169,9 +174,13 @@ boost::system::result<OrderState, ApplyError> apply(const OrderState& state, con
         } else if constexpr (std::is_same_v<T, AttemptFailed>) {
           s.last_error = e.reason;
           s.retry_at = e.retry_at;
-        } else {
-          static_assert(std::is_same_v<T, OrderFailed>);
+        } else if constexpr (std::is_same_v<T, OrderFailed>) {
           s.last_error = e.reason;
+        } else {
+          static_assert(std::is_same_v<T, OrderRetried>);
+          s.retry_floor = e.attempt;
+          s.last_error.clear();
+          s.retry_at = {};
         }
       },
       event);

@@ -31,8 +31,9 @@ enum class EventType : std::uint8_t {
   confirmed = 5,
   attempt_failed = 6,
   order_failed = 7,
+  order_retried = 8,
 };
-inline constexpr int kEventTypeCount = 7;
+inline constexpr int kEventTypeCount = 8;
 
 struct OrderSubmitted {
   OrderType order_type = OrderType::market;
@@ -79,9 +80,15 @@ struct OrderFailed {
   std::uint32_t attempt = 0;
   std::string reason;
 };
+/// A failed order sent back to the queue by an operator; it gets a fresh
+/// budget of attempts, numbered on from `attempt`.
+struct OrderRetried {
+  std::uint32_t attempt = 0;
+  std::string reason;
+};
 
-using OrderEvent =
-    std::variant<OrderSubmitted, RoutingStarted, Routed, TxSubmitted, Confirmed, AttemptFailed, OrderFailed>;
+using OrderEvent = std::variant<OrderSubmitted, RoutingStarted, Routed, TxSubmitted, Confirmed, AttemptFailed,
+                                OrderFailed, OrderRetried>;
 
 [[nodiscard]] EventType type_of(const OrderEvent& event);
 [[nodiscard]] std::string_view event_name(EventType type);  // "submitted", "routed", ...
@@ -102,6 +109,7 @@ struct OrderState {
   std::uint32_t slippage_bps = 0;
   std::string idempotency_key;
   std::uint32_t attempt = 0;  // attempts started so far
+  std::uint32_t retry_floor = 0;  // attempts before the last operator retry
   std::optional<Venue> venue;
   Amount expected_out;
   Amount min_out;

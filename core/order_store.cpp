@@ -22,10 +22,12 @@ void OrderStore::append(const OrderId& id, const OrderState& current, OrderEvent
   cmd.payload = encode_event(event);
   cmd.snapshot = encode_snapshot(*next);
   const bool terminal = is_terminal(next->status);
-  if (current.status == Status::none || terminal) {
+  const bool reopened = current.status == Status::failed && !terminal;
+  if (current.status == Status::none || terminal || reopened) {
     cmd.set_membership.emplace_back(eventlog::OrderSet::active, !terminal);
   }
   if (next->status == Status::failed) cmd.set_membership.emplace_back(eventlog::OrderSet::dead_letter, true);
+  if (reopened) cmd.set_membership.emplace_back(eventlog::OrderSet::dead_letter, false);
   cmd.idempotency = std::move(claim);
 
   log_.append(std::move(cmd), [state = std::move(*next), done = std::move(done)](

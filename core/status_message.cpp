@@ -76,9 +76,12 @@ json::object status_message(const eventlog::Record& record, const OrderEvent& ev
           m["attempt"] = e.attempt;
           m["error"] = e.reason;
           m["retryAt"] = e.retry_at.value;
-        } else {
+        } else if constexpr (std::is_same_v<T, OrderFailed>) {
           m["attempt"] = e.attempt;
           m["error"] = e.reason;
+        } else {
+          m["attempt"] = e.attempt;
+          m["reason"] = e.reason;
         }
       },
       event);

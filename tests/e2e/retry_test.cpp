@@ -62,5 +62,48 @@ TEST(Retry, ThreeAttemptsWithBackoffThenDeadLetter) {
   EXPECT_EQ(stats.at("byReason").at("transaction dropped").to_number<int>(), 5);
 }
 
+TEST(Retry, OperatorRetrySendsADeadLetterBackThroughTheLog) {
+  TempDir dir;
+  const auto data = dir.path() / "data";
+  std::vector<std::string> ids;
+  {
+    ServerProcess failing(data, {"--sim", "fast", "--fail-rate", "1"});
+    failing.start();
+    HttpClient client(failing.port());
+    for (int i = 0; i < 2; ++i) {
+      const auto res = client.post_json("/api/orders/execute", order_body());
+      ASSERT_EQ(res.status, 202);
+      ids.emplace_back(res.json().at("orderId").as_string());
+    }
+    ASSERT_TRUE(eventually([&] { return client.get("/api/dlq").json().at("count").to_number<int>() == 2; }, 20s));
+    EXPECT_EQ(failing.terminate(), 0);
+  }
+  // The chain recovers; an operator retries one of the two.
+  ServerProcess server(data, {"--sim", "fast", "--fail-rate", "0"});
+  server.start();
+  HttpClient client(server.port());
+  const auto retry = client.request("POST", "/api/dlq/" + ids[0] + "/retry", "", {});
+  ASSERT_EQ(retry.status, 202) << retry.body;
+  ASSERT_TRUE(eventually([&] { return client.get("/api/orders/" + ids[0]).json().at("terminal").as_bool(); }, 20s));
+  const auto state = client.get("/api/orders/" + ids[0]).json();
+  EXPECT_EQ(state.at("status").as_string(), "confirmed");
+  EXPECT_EQ(state.at("attempt").to_number<int>(), 4) << "attempts number on after the retry";
+  const auto history = client.get("/api/orders/" + ids[0] + "/events").json();
+  std::vector<std::string> tail;
+  for (const auto& e : history.at("events").as_array()) tail.emplace_back(e.at("event").as_string());
+  ASSERT_GE(tail.size(), 6u);
+  EXPECT_EQ(std::vector<std::string>(tail.end() - 6, tail.end()),
+            (std::vector<std::string>{"orderFailed", "orderRetried", "routingStarted", "routed", "txSubmitted",
+                                      "confirmed"}));
+  EXPECT_EQ(client.get("/api/dlq").json().at("count").to_number<int>(), 1);
+
+  EXPECT_EQ(client.request("POST", "/api/dlq/" + ids[0] + "/retry", "", {}).status, 409) << "not failed any more";
+  EXPECT_EQ(client.request("POST", "/api/dlq/00000000-0000-4000-8000-000000000000/retry", "", {}).status, 404);
+  EXPECT_EQ(client.request("POST", "/api/dlq/nope/retry", "", {}).status, 400);
+  EXPECT_EQ(client.get("/api/dlq/" + ids[1] + "/retry").status, 405);
+  const auto verify = run({kLogdump, "--data-dir", data.string(), "--verify"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.err;
+}
+
 }  // namespace
 }  // namespace oee::e2e

@@ -109,11 +109,17 @@ TEST(EventCodec, OrderFailedRoundTrip) {
   EXPECT_EQ(d.reason, "slippage exceeded 5 times");
 }
 
+TEST(EventCodec, OrderRetriedRoundTrip) {
+  const auto d = round_trip(OrderRetried{3, "operator retry"});
+  EXPECT_EQ(d.attempt, 3u);
+  EXPECT_EQ(d.reason, "operator retry");
+}
+
 TEST(EventCodec, RejectsGarbageAndUnknownTypes) {
   const std::string good = encode_event(RoutingStarted{1});
   EXPECT_TRUE(decode_event(static_cast<std::uint8_t>(EventType::routing_started), good).has_value());
   EXPECT_FALSE(decode_event(0, good).has_value());
-  EXPECT_FALSE(decode_event(8, good).has_value());
+  EXPECT_FALSE(decode_event(9, good).has_value());
   EXPECT_FALSE(decode_event(255, good).has_value());
   for (int type = 1; type <= kEventTypeCount; ++type) {
     SCOPED_TRACE(type);

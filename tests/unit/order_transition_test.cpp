@@ -13,8 +13,8 @@ constexpr std::array<Status, kStatusCount> kStatuses = {Status::none,      Statu
                                                         Status::building,  Status::submitted, Status::confirmed,
                                                         Status::failed};
 constexpr std::array<EventType, kEventTypeCount> kEvents = {
-    EventType::submitted, EventType::routing_started, EventType::routed,        EventType::tx_submitted,
-    EventType::confirmed, EventType::attempt_failed,  EventType::order_failed};
+    EventType::submitted, EventType::routing_started, EventType::routed,       EventType::tx_submitted,
+    EventType::confirmed, EventType::attempt_failed,  EventType::order_failed, EventType::order_retried};
 
 // The expected lifecycle, written out independently of order.cpp.
 std::optional<Status> expected_transition(Status from, EventType ev) {
@@ -44,7 +44,10 @@ std::optional<Status> expected_transition(Status from, EventType ev) {
       if (ev == E::order_failed) return S::failed;
       return std::nullopt;
     case S::confirmed:
+      return std::nullopt;
     case S::failed:
+      // Only an operator's retry reopens a failed order.
+      if (ev == E::order_retried) return S::pending;
       return std::nullopt;
   }
   return std::nullopt;
@@ -64,7 +67,7 @@ TEST(Transition, MatchesExpectedTableForEveryPair) {
       }
     }
   }
-  EXPECT_EQ(legal, 12);
+  EXPECT_EQ(legal, 13);
 }
 
 TEST(Transition, OutOfRangeInputsAreIllegal) {
@@ -191,6 +194,24 @@ TEST(Apply, AttemptNumbering) {
   const auto from_none = apply(OrderState{}, RoutingStarted{1}, TimestampNs{1});
   ASSERT_FALSE(from_none.has_value());
   EXPECT_EQ(from_none.error(), ApplyError::illegal_transition);
+}
+
+TEST(Apply, OperatorRetryReopensAFailedOrderWithAFreshBudget) {
+  OrderState failed;
+  failed.status = Status::failed;
+  failed.attempt = 3;
+  failed.last_error = "gave up";
+  auto reopened = apply(failed, OrderRetried{3, "operator retry"}, TimestampNs{9});
+  ASSERT_TRUE(reopened.has_value());
+  EXPECT_EQ(reopened->status, Status::pending);
+  EXPECT_EQ(reopened->retry_floor, 3u);
+  EXPECT_TRUE(reopened->last_error.empty());
+  EXPECT_TRUE(apply(*reopened, RoutingStarted{4}, TimestampNs{10}).has_value()) << "attempts number on";
+  EXPECT_EQ(apply(*reopened, OrderRetried{3, "again"}, TimestampNs{10}).error(), ApplyError::illegal_transition);
+  OrderState confirmed;
+  confirmed.status = Status::confirmed;
+  confirmed.attempt = 1;
+  EXPECT_EQ(apply(confirmed, OrderRetried{1, "x"}, TimestampNs{10}).error(), ApplyError::illegal_transition);
 }
 
 TEST(Apply, TerminalStatesRejectEverything) {
