@@ -125,6 +125,7 @@ struct Projector::Impl {
                    applied.value);
       applied = committed;
       orders.clear();
+      set_status([&](ProjectorStatus& s) { s.applied_seq = applied.value; });
       return;
     }
     detail::copy_events(tx, "order_events", events);

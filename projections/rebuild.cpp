@@ -1,6 +1,7 @@
 #include "projections/rebuild.h"
 
 #include <chrono>
+#include <thread>
 #include <unordered_map>
 
 #include <pqxx/pqxx>
@@ -29,7 +30,7 @@ std::uint64_t applied_seq(const std::string& database_url) {
   return r.empty() ? 0 : r[0][0].as<std::uint64_t>();
 }
 
-RebuildResult rebuild(const eventlog::EventLog& log, const std::string& database_url,
+RebuildResult rebuild(eventlog::EventLog& log, const std::string& database_url,
                       const std::function<void(const RebuildProgress&)>& progress) {
   const auto start = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
@@ -45,17 +46,18 @@ RebuildResult rebuild(const eventlog::EventLog& log, const std::string& database
 
   std::unordered_map<OrderId, Folded, OrderIdHash> orders;
   RebuildResult result;
-  {
+  // Streams events (after, until] into order_events_next, folding orders.
+  auto replay = [&](Seq after, Seq until) {
     pqxx::stream_to events(tx, "order_events_next",
                            std::vector<std::string>{"seq", "order_id", "type", "status", "payload", "ts"});
-    Seq next{1};
-    while (next <= target) {
+    Seq next = after.next();
+    while (next <= until) {
       auto batch = log.read(next, 8192);
       if (!batch) throw std::runtime_error("cannot read the log at seq " + std::to_string(next.value) + ": " +
                                            batch.error().message());
       if (batch->empty()) break;
       for (const auto& r : *batch) {
-        if (r.seq > target) break;
+        if (r.seq > until) break;
         auto ev = core::decode_event(r.type, r.payload);
         if (!ev) throw std::runtime_error("event seq " + std::to_string(r.seq.value) + " does not decode");
         auto& f = orders[r.order];
@@ -71,7 +73,25 @@ RebuildResult rebuild(const eventlog::EventLog& log, const std::string& database
       if (progress) progress(RebuildProgress{result.events, target.value, elapsed()});
     }
     events.complete();
+  };
+  replay(Seq{0}, target);
+
+  // From here the live projector waits on the state row. If it committed
+  // past our target meanwhile, replay that stretch too, so the swap never
+  // drops what it had already projected.
+  const auto locked = tx.exec("SELECT last_seq FROM projection_state WHERE name = 'orders' FOR UPDATE");
+  const Seq committed{locked.empty() ? 0 : locked[0][0].as<std::uint64_t>()};
+  Seq final_seq = target;
+  if (committed > target) {
+    for (int i = 0; log.head() < committed && i < 100; ++i) {
+      (void)log.refresh();  // a secondary may trail the projector's view
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    if (log.head() < committed) throw std::runtime_error("the log is behind the projection; try again");
+    replay(target, committed);
+    final_seq = committed;
   }
+
   std::vector<OrderRow> rows;
   rows.reserve(orders.size());
   for (const auto& [id, f] : orders) rows.push_back(order_row(id, f.state, f.last_seq));
@@ -85,15 +105,25 @@ RebuildResult rebuild(const eventlog::EventLog& log, const std::string& database
   tx.exec("CREATE INDEX ON orders_next (status, created_ns DESC, order_id DESC)");
 
   // The swap: readers block for the instant of the renames, then see the
-  // new tables whole. A live projector blocks on the state row and then
-  // continues from `target`.
-  tx.exec("SELECT last_seq FROM projection_state WHERE name = 'orders' FOR UPDATE");
-  tx.exec("LOCK TABLE orders, order_events IN ACCESS EXCLUSIVE MODE");
+  // new tables whole. The lock attempt gives up before PostgreSQL's
+  // deadlock detector would (1 s) and is retried, so a reader holding one
+  // table while asking for the other is never the one aborted.
+  for (int attempt = 1;; ++attempt) {
+    try {
+      pqxx::subtransaction lock(tx, "swap_lock");
+      lock.exec("SET LOCAL lock_timeout = '300ms'");
+      lock.exec("LOCK TABLE orders, order_events IN ACCESS EXCLUSIVE MODE");
+      lock.commit();
+      break;
+    } catch (const pqxx::sql_error&) {
+      if (attempt >= 100) throw;
+    }
+  }
   tx.exec("DROP TABLE orders, order_events");
   tx.exec("ALTER TABLE orders_next RENAME TO orders");
   tx.exec("ALTER TABLE order_events_next RENAME TO order_events");
   tx.exec_params("UPDATE projection_state SET last_seq = $1, updated_at = now() WHERE name = 'orders'",
-                 static_cast<std::int64_t>(target.value));
+                 static_cast<std::int64_t>(final_seq.value));
   tx.commit();
   result.seconds = elapsed();
   if (progress) progress(RebuildProgress{result.events, target.value, result.seconds});

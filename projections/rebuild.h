@@ -23,10 +23,11 @@ struct RebuildResult {
 };
 
 /// Replays the log up to its current head into orders_next/order_events_next
-/// and swaps them in with projection_state in one transaction. A live
-/// projector notices the moved seq and continues from it. Throws on errors
-/// (the live tables are untouched then).
-RebuildResult rebuild(const eventlog::EventLog& log, const std::string& database_url,
+/// and swaps them in with projection_state in one transaction. If a live
+/// projector got further meanwhile, the rebuild also covers what it had
+/// committed; the projector then continues from the swapped-in seq. Throws
+/// on errors (the live tables are untouched then).
+RebuildResult rebuild(eventlog::EventLog& log, const std::string& database_url,
                       const std::function<void(const RebuildProgress&)>& progress = {});
 
 /// Last applied seq of the projection, or throws if it cannot be read.

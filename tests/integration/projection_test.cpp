@@ -1,0 +1,578 @@
+// Integration tests of the PostgreSQL projection: each test starts its own
+// PostgreSQL server and uses a fresh RocksDB log in a temp directory.
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include <unistd.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <gtest/gtest.h>
+#include <pqxx/pqxx>
+
+#include "core/event_codec.h"
+#include "core/order.h"
+#include "core/order_store.h"
+#include "eventlog/event_log.h"
+#include "pg_server.h"
+#include "projections/migrations.h"
+#include "projections/order_rows.h"
+#include "projections/projector.h"
+#include "projections/rebuild.h"
+
+namespace oee::projections {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+constexpr auto kDeadline = 30s;
+
+// Polls `done` until it holds or `timeout` passes (no sleeps as synchronisation).
+bool eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout = kDeadline) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (done()) return true;
+    if (std::chrono::steady_clock::now() >= until) return false;
+    std::this_thread::sleep_for(5ms);
+  }
+}
+
+// A random legal next event for an order (the generator never produces an
+// illegal one): every outcome occurs, including retries (AttemptFailed then
+// RoutingStarted{attempt + 1}) and terminal failures.
+core::OrderEvent next_event(const core::OrderState& s, std::mt19937_64& rng) {
+  using namespace core;
+  const int roll = static_cast<int>(rng() % 100);
+  const std::uint32_t a = s.attempt;
+  const Venue venue = s.venue.value_or(roll % 2 ? Venue::meteora : Venue::raydium);
+  switch (s.status) {
+    case Status::none:
+      return OrderSubmitted{OrderType::market, "SOL", "USDC", Amount{1'000'000 + rng() % 9}, 50, ""};
+    case Status::pending:
+      if (roll < 10 || a >= 4) return OrderFailed{a, "gave up after attempt " + std::to_string(a)};
+      return RoutingStarted{a + 1};
+    case Status::routing:
+      if (roll < 20) return AttemptFailed{a, "no route " + std::to_string(roll), TimestampNs{roll}};
+      return Routed{a, "SOL", "USDC", s.amount_in, {}, venue, Amount{150'000u + roll}, Amount{149'000}};
+    case Status::building:
+      if (roll < 15) return AttemptFailed{a, "build failed", TimestampNs{1}};
+      return TxSubmitted{a, venue, "tx-" + std::to_string(rng()), Amount{149'000}};
+    case Status::submitted:
+      if (roll < 25) return AttemptFailed{a, "dropped", TimestampNs{2}};
+      if (roll < 30) return OrderFailed{a, "slippage exceeded"};
+      return Confirmed{a, venue, s.tx_id, Amount{149'500u + roll}, "SOL", "USDC", s.amount_in};
+    case Status::confirmed:
+    case Status::failed: break;
+  }
+  throw std::logic_error("no event after a terminal status");
+}
+
+struct Driven {
+  std::vector<OrderId> ids;
+  std::vector<core::OrderState> states;
+};
+
+// Creates `count` orders and drives them through random lifecycles, one
+// event per live order per round (interleaved, so appends are group
+// committed together), waiting for every append. Each order gets a budget
+// of events, so some stay in flight. Throws on any failure (usable from
+// any thread; the caller owns these orders exclusively).
+Driven drive_orders(core::OrderStore& store, int count, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  Driven d;
+  d.ids.resize(count);
+  d.states.resize(count);
+  std::vector<int> budget(count);
+  for (int i = 0; i < count; ++i) d.ids[i] = OrderId::random(), budget[i] = 1 + static_cast<int>(rng() % 20);
+  for (bool progressed = true; progressed;) {
+    progressed = false;
+    std::vector<std::pair<int, std::future<eventlog::Result<core::AppendedEvent>>>> inflight;
+    for (int i = 0; i < count; ++i) {
+      if (budget[i]-- <= 0 || core::is_terminal(d.states[i].status)) continue;
+      auto p = std::make_shared<std::promise<eventlog::Result<core::AppendedEvent>>>();
+      inflight.emplace_back(i, p->get_future());
+      store.append(d.ids[i], d.states[i], next_event(d.states[i], rng), std::nullopt,
+                   [p](eventlog::Result<core::AppendedEvent> r) { p->set_value(std::move(r)); });
+    }
+    for (auto& [i, f] : inflight) {
+      if (f.wait_for(kDeadline) != std::future_status::ready) throw std::runtime_error("append timed out");
+      auto r = f.get();
+      if (!r) throw std::runtime_error("append failed: " + r.error().message());
+      d.states[i] = std::move(r->state);
+      progressed = true;
+    }
+  }
+  return d;
+}
+
+std::optional<std::string> opt(const pqxx::field& f) {
+  if (f.is_null()) return std::nullopt;
+  return std::string(f.c_str());
+}
+
+std::int64_t count_of(const std::string& url, const std::string& table) {
+  pqxx::connection c(url);
+  pqxx::work tx(c);
+  return tx.exec1("SELECT count(*) FROM " + table)[0].as<std::int64_t>();
+}
+
+std::int64_t state_seq(const std::string& url) {
+  pqxx::connection c(url);
+  pqxx::work tx(c);
+  return tx.exec1("SELECT last_seq FROM projection_state WHERE name = 'orders'")[0].as<std::int64_t>();
+}
+
+// (count, min, max) of order_events.seq.
+std::tuple<std::int64_t, std::int64_t, std::int64_t> seq_span(const std::string& url) {
+  pqxx::connection c(url);
+  pqxx::work tx(c);
+  const auto r = tx.exec1("SELECT count(*), coalesce(min(seq), 0), coalesce(max(seq), 0) FROM order_events");
+  return {r[0].as<std::int64_t>(), r[1].as<std::int64_t>(), r[2].as<std::int64_t>()};
+}
+
+std::uint32_t table_oid(const std::string& url, const std::string& table) {
+  pqxx::connection c(url);
+  pqxx::work tx(c);
+  return tx.exec1("SELECT '" + table + "'::regclass::oid")[0].as<std::uint32_t>();
+}
+
+// The whole projection equals the log, row by row: every event once with
+// its mapped columns, every order as the fold of its events, and the
+// projection_state at the head. Read in one snapshot.
+void expect_projection_equals_log(const eventlog::EventLog& log, const std::string& url) {
+  const Seq head = log.head();
+  const auto records = log.read(Seq{1}, head.value + 100);
+  ASSERT_TRUE(records.has_value()) << records.error().message();
+  ASSERT_EQ(records->size(), head.value);
+
+  pqxx::connection c(url);
+  pqxx::transaction<pqxx::repeatable_read> tx(c);
+
+  EXPECT_EQ(tx.exec1("SELECT last_seq FROM projection_state WHERE name = 'orders'")[0].as<std::uint64_t>(),
+            head.value);
+  const auto events = tx.exec("SELECT seq, order_id::text, type, status, payload::text FROM order_events ORDER BY seq");
+  ASSERT_EQ(events.size(), records->size()) << "order_events rows vs log head";
+
+  std::map<OrderId, std::pair<core::OrderState, Seq>> folds;
+  for (std::size_t i = 0; i < records->size(); ++i) {
+    const eventlog::Record& rec = (*records)[i];
+    const auto row = events[static_cast<pqxx::result::size_type>(i)];
+    const EventRow expected = event_row(rec);
+    ASSERT_EQ(row[0].as<std::uint64_t>(), rec.seq.value) << "row " << i;
+    ASSERT_EQ(row[1].as<std::string>(), rec.order.str()) << "seq " << rec.seq.value;
+    ASSERT_EQ(row[2].as<std::string>(), expected.type) << "seq " << rec.seq.value;
+    ASSERT_EQ(row[3].as<std::string>(), expected.status) << "seq " << rec.seq.value;
+    ASSERT_EQ(boost::json::parse(row[4].as<std::string>()), boost::json::parse(expected.payload))
+        << "seq " << rec.seq.value << ": " << row[4].as<std::string>() << " vs " << expected.payload;
+
+    const auto ev = core::decode_event(rec.type, rec.payload);
+    ASSERT_TRUE(ev.has_value()) << "seq " << rec.seq.value;
+    auto& [state, last] = folds[rec.order];
+    const auto next = core::apply(state, *ev, rec.ts);
+    ASSERT_TRUE(next.has_value()) << "no fold at seq " << rec.seq.value;
+    state = *next;
+    last = rec.seq;
+  }
+
+  const auto orders = tx.exec(
+      "SELECT order_id::text, status, attempts, tx_id, amount_out::text, last_error, dex, executed_price::text, "
+      "last_seq, amount_in::text, order_type, input_token, output_token, slippage_bps, created_ns FROM orders");
+  ASSERT_EQ(orders.size(), folds.size()) << "orders rows vs distinct orders in the log";
+  std::map<std::string, pqxx::row> by_id;
+  for (const auto& row : orders) by_id.emplace(row[0].as<std::string>(), row);
+  ASSERT_EQ(by_id.size(), folds.size());
+  for (const auto& [id, fold] : folds) {
+    const auto it = by_id.find(id.str());
+    ASSERT_NE(it, by_id.end()) << "no orders row for " << id.str();
+    const pqxx::row& row = it->second;
+    const OrderRow want = order_row(id, fold.first, fold.second);
+    const std::string who = "order " + id.str();
+    EXPECT_EQ(row[1].as<std::string>(), want.status) << who;
+    EXPECT_EQ(row[2].as<int>(), want.attempts) << who;
+    EXPECT_EQ(opt(row[3]), want.tx_id) << who;
+    EXPECT_EQ(opt(row[4]), want.amount_out) << who;
+    EXPECT_EQ(opt(row[5]), want.last_error) << who;
+    EXPECT_EQ(opt(row[6]), want.dex) << who;
+    EXPECT_EQ(opt(row[7]), want.executed_price) << who;
+    EXPECT_EQ(row[8].as<std::int64_t>(), want.last_seq) << who;
+    EXPECT_EQ(row[9].as<std::string>(), want.amount_in) << who;
+    EXPECT_EQ(row[10].as<std::string>(), want.order_type) << who;
+    EXPECT_EQ(row[11].as<std::string>(), want.input_token) << who;
+    EXPECT_EQ(row[12].as<std::string>(), want.output_token) << who;
+    EXPECT_EQ(row[13].as<int>(), want.slippage_bps) << who;
+    EXPECT_EQ(row[14].as<std::int64_t>(), want.created_ns) << who;
+    if (::testing::Test::HasFailure()) return;  // one order's diff is enough
+  }
+}
+
+class ProjectionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = fs::temp_directory_path() / ("oee-projection-test-" + std::to_string(::getpid()) + "-" +
+                                         ::testing::UnitTest::GetInstance()->current_test_info()->name() + "-" +
+                                         OrderId::random().str());
+    ASSERT_TRUE(fs::create_directories(root_));
+    eventlog::Options o;
+    o.path = (root_ / "db").string();
+    o.durability = eventlog::Durability::async;  // durability is not under test here
+    log_ = eventlog::open_rocksdb_log(o);
+    store_ = std::make_unique<core::OrderStore>(*log_);
+  }
+  void TearDown() override {
+    store_.reset();
+    if (log_) log_->close();
+    log_.reset();
+    std::error_code ec;
+    fs::remove_all(root_, ec);
+  }
+
+  const std::string& url() const { return pg_.url(); }
+  eventlog::EventLog& log() { return *log_; }
+  core::OrderStore& store() { return *store_; }
+
+  oee::testing::PgServer pg_;  // started before, stopped after everything else
+  fs::path root_;
+  std::unique_ptr<eventlog::EventLog> log_;
+  std::unique_ptr<core::OrderStore> store_;
+};
+
+TEST_F(ProjectionTest, ProjectionEqualsAFoldOfTheLogAfterConcurrentLoad) {
+  Projector projector(log(), ProjectorOptions{.database_url = url(), .max_batch = 50});
+  projector.start();
+
+  constexpr int kThreads = 4, kOrdersPerThread = 25;
+  std::vector<std::future<Driven>> drivers;
+  for (int t = 0; t < kThreads; ++t) {
+    drivers.push_back(std::async(std::launch::async, [this, t] {
+      return drive_orders(store(), kOrdersPerThread, 20240601 + static_cast<std::uint64_t>(t));
+    }));
+  }
+  int confirmed = 0, failed = 0, in_flight = 0, retried = 0;
+  for (auto& f : drivers) {
+    ASSERT_EQ(f.wait_for(2 * kDeadline), std::future_status::ready);
+    const Driven d = f.get();  // rethrows a driver's failure
+    for (const auto& s : d.states) {
+      confirmed += s.status == core::Status::confirmed;
+      failed += s.status == core::Status::failed;
+      in_flight += !core::is_terminal(s.status);
+      retried += s.attempt >= 2;
+    }
+  }
+  EXPECT_TRUE(confirmed > 0 && failed > 0 && in_flight > 0 && retried > 0)  // the mix covers every outcome
+      << confirmed << " confirmed, " << failed << " failed, " << in_flight << " in flight, " << retried << " retried";
+
+  const Seq head = log().head();
+  ASSERT_GT(head.value, 200u);
+  ASSERT_TRUE(projector.wait_applied(head, 30s))
+      << "applied " << projector.status().applied_seq << " of " << head.value << ": " << projector.status().last_error;
+  const auto status = projector.status();
+  EXPECT_TRUE(status.connected);
+  EXPECT_EQ(status.applied_seq, head.value);
+  EXPECT_GE(status.batches, head.value / 50);  // max_batch bounds every batch
+
+  EXPECT_EQ(count_of(url(), "order_events"), static_cast<std::int64_t>(head.value));
+  EXPECT_EQ(count_of(url(), "orders"), kThreads * kOrdersPerThread);
+  EXPECT_EQ(state_seq(url()), static_cast<std::int64_t>(head.value));
+  ASSERT_NO_FATAL_FAILURE(expect_projection_equals_log(log(), url()));
+  projector.stop();
+}
+
+TEST_F(ProjectionTest, PostgresOutageIsCaughtUpWithoutLoss) {
+  Projector projector(log(), ProjectorOptions{.database_url = url(), .max_batch = 100});
+  projector.start();
+
+  constexpr int kBefore = 30, kDuring = 30;
+  (void)drive_orders(store(), kBefore, 1);
+  const Seq before = log().head();
+  ASSERT_TRUE(projector.wait_applied(before, kDeadline)) << projector.status().last_error;
+  ASSERT_TRUE(projector.status().connected);
+  EXPECT_EQ(projector.status().failures, 0u);
+
+  pg_.pause();
+  (void)drive_orders(store(), kDuring, 2);  // the log keeps taking orders
+  const Seq head = log().head();
+  ASSERT_GT(head, before);
+  // The projector notices when it next tries a batch.
+  ASSERT_TRUE(eventually([&] { return !projector.status().connected; }))
+      << "the projector did not notice the outage";
+  EXPECT_GE(projector.status().failures, 1u);
+  EXPECT_FALSE(projector.status().last_error.empty());
+  EXPECT_LE(projector.status().applied_seq, before.value);  // nothing was applied without PostgreSQL
+  pg_.resume();
+
+  ASSERT_TRUE(projector.wait_applied(head, 60s))
+      << "applied " << projector.status().applied_seq << " of " << head.value << ": " << projector.status().last_error;
+  EXPECT_TRUE(projector.status().connected);
+  EXPECT_GE(projector.status().failures, 1u);
+  EXPECT_EQ(count_of(url(), "order_events"), static_cast<std::int64_t>(head.value));
+  EXPECT_EQ(count_of(url(), "orders"), kBefore + kDuring);
+  EXPECT_EQ(seq_span(url()), std::make_tuple(static_cast<std::int64_t>(head.value), std::int64_t{1},
+                                             static_cast<std::int64_t>(head.value)));
+  ASSERT_NO_FATAL_FAILURE(expect_projection_equals_log(log(), url()));
+  projector.stop();
+}
+
+TEST_F(ProjectionTest, RebuildSwapsInAtomicallyWhileReadersRead) {
+  Projector projector(log(), ProjectorOptions{.database_url = url()});
+  projector.start();
+  constexpr int kOrders = 300;
+  (void)drive_orders(store(), kOrders, 3);
+  const Seq n = log().head();
+  ASSERT_TRUE(projector.wait_applied(n, kDeadline)) << projector.status().last_error;
+  ASSERT_EQ(count_of(url(), "order_events"), static_cast<std::int64_t>(n.value));
+  const std::uint32_t oid_before = table_oid(url(), "order_events");
+  const std::uint32_t orders_oid_before = table_oid(url(), "orders");
+
+  std::mutex mu;
+  std::vector<std::pair<std::int64_t, std::int64_t>> samples;
+  std::string reader_error;
+  std::atomic<bool> stop_reading{false};
+  std::thread reader([&] {
+    try {
+      pqxx::connection c(url());
+      while (!stop_reading.load()) {
+        // One transaction per statement, as the history API reads: each
+        // sees whole tables, old or new. (A transaction holding
+        // order_events while it reads orders is the deadlock test below.)
+        pqxx::nontransaction tx(c);
+        const auto events = tx.exec1("SELECT count(*) FROM order_events")[0].as<std::int64_t>();
+        const auto orders = tx.exec1("SELECT count(*) FROM orders")[0].as<std::int64_t>();
+        std::lock_guard lock(mu);
+        samples.emplace_back(events, orders);
+      }
+    } catch (const std::exception& e) {
+      std::lock_guard lock(mu);
+      reader_error = e.what();
+    }
+  });
+  auto sample_count = [&] {
+    std::lock_guard lock(mu);
+    return samples.size() + (reader_error.empty() ? 0 : 1'000'000'000u);
+  };
+  // The reader is reading before the rebuild starts ...
+  EXPECT_TRUE(eventually([&] { return sample_count() > 0; }));
+
+  std::vector<RebuildProgress> progress;
+  RebuildResult result;
+  try {
+    result = rebuild(log(), url(), [&](const RebuildProgress& p) { progress.push_back(p); });
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "rebuild threw: " << e.what();
+  }
+  // ... and after the swap.
+  const auto after_swap = sample_count();
+  EXPECT_TRUE(eventually([&] { return sample_count() > after_swap; }));
+  stop_reading = true;
+  reader.join();
+
+  EXPECT_EQ(result.events, n.value);
+  EXPECT_EQ(result.orders, static_cast<std::uint64_t>(kOrders));
+  ASSERT_FALSE(progress.empty()) << "the progress callback was never called";
+  EXPECT_EQ(progress.back().done, n.value);
+  EXPECT_EQ(progress.back().total, n.value);
+  for (std::size_t i = 1; i < progress.size(); ++i) EXPECT_LE(progress[i - 1].done, progress[i].done);
+
+  {
+    std::lock_guard lock(mu);
+    EXPECT_EQ(reader_error, "") << "a reader failed during the swap";
+    ASSERT_FALSE(samples.empty());
+    std::size_t partial = 0;
+    for (const auto& [events, orders] : samples) {
+      if (events != static_cast<std::int64_t>(n.value) || orders != kOrders) {
+        if (++partial <= 5) ADD_FAILURE() << "reader saw " << events << " events, " << orders << " orders";
+      }
+    }
+    EXPECT_EQ(partial, 0u) << "of " << samples.size() << " samples";
+  }
+  EXPECT_NE(table_oid(url(), "order_events"), oid_before) << "order_events was not swapped";
+  EXPECT_NE(table_oid(url(), "orders"), orders_oid_before) << "orders was not swapped";
+  EXPECT_EQ(state_seq(url()), static_cast<std::int64_t>(n.value));
+  ASSERT_NO_FATAL_FAILURE(expect_projection_equals_log(log(), url()));
+
+  // The live projector continues into the swapped-in tables, without duplicates.
+  (void)drive_orders(store(), 40, 4);
+  const Seq head = log().head();
+  ASSERT_GT(head, n);
+  ASSERT_TRUE(projector.wait_applied(head, kDeadline))
+      << "applied " << projector.status().applied_seq << " of " << head.value << ": " << projector.status().last_error;
+  EXPECT_EQ(count_of(url(), "order_events"), static_cast<std::int64_t>(head.value));
+  EXPECT_EQ(count_of(url(), "orders"), kOrders + 40);
+  ASSERT_NO_FATAL_FAILURE(expect_projection_equals_log(log(), url()));
+  projector.stop();
+}
+
+// The swap must wait for a reader that holds order_events and then reads
+// orders in the same transaction (an order's events, then the order), not
+// deadlock with it: the reader finishes with the old tables, the rebuild
+// then swaps.
+TEST_F(ProjectionTest, RebuildSwapDoesNotDeadlockAReaderOfBothTables) {
+  {
+    Projector projector(log(), ProjectorOptions{.database_url = url()});
+    projector.start();
+    (void)drive_orders(store(), 30, 11);
+    ASSERT_TRUE(projector.wait_applied(log().head(), kDeadline)) << projector.status().last_error;
+  }
+  const auto n = static_cast<std::int64_t>(log().head().value);
+  const std::uint32_t oid_before = table_oid(url(), "order_events");
+
+  pqxx::connection reader(url());
+  std::optional<pqxx::work> rtx(std::in_place, reader);
+  EXPECT_EQ(rtx->exec1("SELECT count(*) FROM order_events")[0].as<std::int64_t>(), n);
+
+  auto rebuilding = std::async(std::launch::async, [&] { return rebuild(log(), url()); });
+  // The rebuild gets to its swap and waits for the reader's lock on order_events.
+  pqxx::connection monitor(url());
+  EXPECT_TRUE(eventually([&] {
+    pqxx::nontransaction m(monitor);
+    return m.exec1("SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'order_events'::regclass")[0]
+               .as<int>() > 0;
+  })) << "the rebuild never waited for the reader";
+
+  std::string reader_error;
+  std::int64_t orders = -1;
+  try {
+    orders = rtx->exec1("SELECT count(*) FROM orders")[0].as<std::int64_t>();
+    rtx->commit();
+  } catch (const std::exception& e) {
+    reader_error = e.what();
+  }
+  rtx.reset();
+  std::string rebuild_error;
+  ASSERT_EQ(rebuilding.wait_for(kDeadline), std::future_status::ready);
+  try {
+    EXPECT_EQ(rebuilding.get().events, static_cast<std::uint64_t>(n));
+  } catch (const std::exception& e) {
+    rebuild_error = e.what();
+  }
+  EXPECT_EQ(reader_error, "") << "the reader was aborted";
+  EXPECT_EQ(rebuild_error, "") << "the rebuild was aborted";
+  EXPECT_EQ(orders, 30);
+  EXPECT_NE(table_oid(url(), "order_events"), oid_before) << "order_events was not swapped";
+  ASSERT_NO_FATAL_FAILURE(expect_projection_equals_log(log(), url()));
+}
+
+// A rebuild replays up to the head it saw when it started; meanwhile the live
+// projector may commit further events into the old tables. The swap must not
+// drop them: the projection reaches the log head even if nothing more is
+// appended, and wait_applied never reports seqs that are not in the tables.
+TEST_F(ProjectionTest, RebuildBehindTheLiveProjectorLosesNothing) {
+  Projector projector(log(), ProjectorOptions{.database_url = url()});
+  projector.start();
+  (void)drive_orders(store(), 50, 5);
+  ASSERT_TRUE(projector.wait_applied(log().head(), kDeadline)) << projector.status().last_error;
+  const std::uint32_t oid_before = table_oid(url(), "order_events");
+
+  bool appended = false, before_swap = false;
+  Seq during{};
+  const auto result = rebuild(log(), url(), [&](const RebuildProgress& p) {
+    if (appended || p.done != p.total) return;
+    // Replayed, not yet swapped: the live projector commits past the target.
+    appended = true;
+    before_swap = table_oid(url(), "order_events") == oid_before;
+    (void)drive_orders(store(), 5, 6);
+    during = log().head();
+    EXPECT_TRUE(projector.wait_applied(during, kDeadline)) << projector.status().last_error;
+  });
+  ASSERT_TRUE(appended && before_swap) << "the progress callback did not run before the swap";
+  // The rebuild covered what the live projector committed past its target.
+  EXPECT_EQ(result.events, during.value);
+  EXPECT_NE(table_oid(url(), "order_events"), oid_before);
+
+  const Seq head = log().head();  // nothing is appended from here on
+  ASSERT_EQ(head, during);
+  ASSERT_TRUE(projector.wait_applied(head, kDeadline)) << projector.status().last_error;
+  EXPECT_EQ(state_seq(url()), static_cast<std::int64_t>(head.value))
+      << "wait_applied(" << head.value << ") returned while projection_state is behind";
+  EXPECT_TRUE(eventually([&] { return count_of(url(), "order_events") == static_cast<std::int64_t>(head.value); },
+                         10s))
+      << "order_events has " << count_of(url(), "order_events") << " rows, the log " << head.value
+      << " events (rebuild target " << result.events << "); projector status applied "
+      << projector.status().applied_seq << ", projection_state " << state_seq(url());
+  EXPECT_EQ(count_of(url(), "orders"), 55);
+  ASSERT_NO_FATAL_FAILURE(expect_projection_equals_log(log(), url()));
+  projector.stop();
+}
+
+TEST_F(ProjectionTest, ProjectorRestartsExactlyOnce) {
+  const ProjectorOptions options{.database_url = url(), .max_batch = 20, .max_delay = 10ms};
+  auto first = std::make_unique<Projector>(log(), options);
+  first->start();
+
+  // A writer that keeps the log growing until told to stop.
+  std::atomic<bool> stop_load{false};
+  auto load = std::async(std::launch::async, [&] {
+    int orders = 0;
+    for (std::uint64_t round = 0; !stop_load.load(); ++round) {
+      orders += static_cast<int>(drive_orders(store(), 10, 100 + round).ids.size());
+    }
+    return orders;
+  });
+  auto stop_writer = [&] {
+    stop_load = true;
+    return load.get();  // rethrows a writer failure
+  };
+  struct StopOnExit {  // an early ASSERT return must not wait on a writer that never stops
+    std::atomic<bool>& flag;
+    ~StopOnExit() { flag = true; }
+  } stop_on_exit{stop_load};
+
+  const bool batched = eventually([&] { return first->status().batches >= 5; });
+  first->stop();  // mid-way: the log keeps growing
+  const auto stopped = first->status();
+  first.reset();
+  if (!batched) stop_writer();
+  ASSERT_TRUE(batched) << "the first projector made no progress: " << stopped.last_error;
+  ASSERT_GT(stopped.applied_seq, 0u);
+  // What the stopped projector committed is whole: exactly seqs 1..applied.
+  const auto applied = static_cast<std::int64_t>(stopped.applied_seq);
+  EXPECT_EQ(state_seq(url()), applied);
+  EXPECT_EQ(seq_span(url()), std::make_tuple(applied, std::int64_t{1}, applied));
+  // Let the log run ahead while no projector runs.
+  const bool ahead = eventually([&] { return log().head().value >= stopped.applied_seq + 100; });
+
+  Projector second(log(), options);
+  second.start();
+  const bool second_batched = eventually([&] { return second.status().batches >= 3; });
+  const int orders = stop_writer();
+  ASSERT_TRUE(ahead) << "the log did not grow";
+  ASSERT_TRUE(second_batched) << second.status().last_error;
+
+  const Seq head = log().head();
+  ASSERT_TRUE(second.wait_applied(head, kDeadline))
+      << "applied " << second.status().applied_seq << " of " << head.value << ": " << second.status().last_error;
+  const auto h = static_cast<std::int64_t>(head.value);
+  EXPECT_EQ(seq_span(url()), std::make_tuple(h, std::int64_t{1}, h));
+  EXPECT_EQ(count_of(url(), "orders"), orders);
+  ASSERT_NO_FATAL_FAILURE(expect_projection_equals_log(log(), url()));
+  second.stop();
+}
+
+TEST_F(ProjectionTest, MigrationsAreIdempotent) {
+  const int n = static_cast<int>(migrations().size());
+  ASSERT_GT(n, 0);
+  pqxx::connection c(url());
+  EXPECT_EQ(migrate(c), n);
+  EXPECT_EQ(migrate(c), 0);
+  pqxx::connection other(url());  // another process starting later changes nothing either
+  EXPECT_EQ(migrate(other), 0);
+  EXPECT_EQ(count_of(url(), "schema_migrations"), n);
+  EXPECT_EQ(state_seq(url()), 0);  // the seed row is inserted once
+  EXPECT_EQ(count_of(url(), "projection_state"), 1);
+}
+
+}  // namespace
+}  // namespace oee::projections
