@@ -8,17 +8,27 @@
 # wrk over keep-alive connections, then waits until every accepted order is
 # terminal and reports confirmed orders per second from first submit to the
 # last confirmation. Needs wrk (apt-get install wrk). Figures, not tests.
+# With DATABASE_URL set, the server also projects into PostgreSQL and the
+# script samples the projection lag (/health) every 200 ms during the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}; conns=${2:-64}; shift $(( $# > 2 ? 2 : $# )) || true
 command -v wrk >/dev/null || { echo "bench needs wrk: apt-get install wrk" >&2; exit 2; }
 dir=$(mktemp -d)
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$dir"' EXIT
-build/bin/oee-server --data-dir "$dir/data" --port 0 --sim fast --log-level warn "$@" > "$dir/out" 2> "$dir/err" &
+db_args=()
+[ -n "${DATABASE_URL:-}" ] && db_args=(--database-url "$DATABASE_URL")
+build/bin/oee-server --data-dir "$dir/data" --port 0 --sim fast --log-level warn "${db_args[@]}" "$@" > "$dir/out" 2> "$dir/err" &
 pid=$!
 for _ in $(seq 100); do grep -q LISTENING "$dir/out" 2>/dev/null && break; sleep 0.1; done
 port=$(sed -n 's/^LISTENING .*:\([0-9]*\)$/\1/p' "$dir/out")
 url="http://127.0.0.1:$port"
+if [ -n "${DATABASE_URL:-}" ]; then
+  ( while kill -0 $pid 2>/dev/null; do
+      curl -s "$url/health" | sed -n 's/.*"lagSeconds":\([0-9.eE+-]*\).*/\1/p'
+      sleep 0.2
+    done > "$dir/lag" ) &
+fi
 start=$(date +%s.%N)
 wrk -t2 -c"$conns" -d"${secs}s" --latency -s bench/submit.lua "$url" | tee "$dir/wrk"
 # Wait for the executor to drain, then read the counters.
@@ -34,4 +44,11 @@ submitted=$(echo "$metrics" | awk '/^oee_events_total\{status="pending"\}/ {prin
 echo "orders submitted (202): $(grep -o '[0-9]* requests' "$dir/wrk" | head -1)"
 echo "confirmed: $confirmed; pending-status events: $submitted"
 awk -v c="$confirmed" -v s="$start" -v e="$end" 'BEGIN { printf "end-to-end: %.0f confirmed orders/s over %.1f s\n", c/(e-s), e-s }'
+if [ -n "${DATABASE_URL:-}" ]; then
+  while :; do
+    h=$(curl -s "$url/health"); a=$(echo "$h" | sed -n 's/.*"appliedSeq":\([0-9]*\).*/\1/p'); hd=$(echo "$h" | sed -n 's/.*"head":\([0-9]*\).*/\1/p')
+    [ "$a" = "$hd" ] && break; sleep 0.1
+  done
+  echo "projection: caught up at seq $hd; lag seconds during the run: max $(sort -g "$dir/lag" | tail -1), p50 $(sort -g "$dir/lag" | awk '{a[NR]=$1} END {print a[int(NR/2)+1]}') over $(wc -l < "$dir/lag") samples"
+fi
 echo "batch size (commands per fsync): $(echo "$metrics" | awk '/^oee_log_batch_size_sum/ {s=$2} /^oee_log_batch_size_count/ {c=$2} END {printf "%.1f", s/c}')"
