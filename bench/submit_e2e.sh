@@ -25,7 +25,7 @@ port=$(sed -n 's/^LISTENING .*:\([0-9]*\)$/\1/p' "$dir/out")
 url="http://127.0.0.1:$port"
 if [ -n "${DATABASE_URL:-}" ]; then
   ( while kill -0 $pid 2>/dev/null; do
-      curl -s "$url/health" | sed -n 's/.*"lagSeconds":\([0-9.eE+-]*\).*/\1/p'
+      curl -s "$url/health" | sed -n 's/.*"lagSeconds":\([0-9.eE+-]*\).*/\1/p'; echo
       sleep 0.2
     done > "$dir/lag" ) &
 fi
@@ -49,6 +49,7 @@ if [ -n "${DATABASE_URL:-}" ]; then
     h=$(curl -s "$url/health"); a=$(echo "$h" | sed -n 's/.*"appliedSeq":\([0-9]*\).*/\1/p'); hd=$(echo "$h" | sed -n 's/.*"head":\([0-9]*\).*/\1/p')
     [ "$a" = "$hd" ] && break; sleep 0.1
   done
-  echo "projection: caught up at seq $hd; lag seconds during the run: max $(sort -g "$dir/lag" | tail -1), p50 $(sort -g "$dir/lag" | awk '{a[NR]=$1} END {print a[int(NR/2)+1]}') over $(wc -l < "$dir/lag") samples"
+  sort -g "$dir/lag" | grep -v "^$" > "$dir/lag.sorted" || true
+  echo "projection: caught up at seq $hd; lag seconds during the run: max $(tail -1 "$dir/lag.sorted"), p50 $(awk '{a[NR]=$1} END {print a[int(NR/2)+1]}' "$dir/lag.sorted") over $(wc -l < "$dir/lag.sorted") samples"
 fi
 echo "batch size (commands per fsync): $(echo "$metrics" | awk '/^oee_log_batch_size_sum/ {s=$2} /^oee_log_batch_size_count/ {c=$2} END {printf "%.1f", s/c}')"

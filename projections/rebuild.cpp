@@ -48,8 +48,7 @@ RebuildResult rebuild(eventlog::EventLog& log, const std::string& database_url,
   RebuildResult result;
   // Streams events (after, until] into order_events_next, folding orders.
   auto replay = [&](Seq after, Seq until) {
-    pqxx::stream_to events(tx, "order_events_next",
-                           std::vector<std::string>{"seq", "order_id", "type", "status", "payload", "ts"});
+    detail::CopyWriter events(tx, "order_events_next", detail::event_columns());
     Seq next = after.next();
     while (next <= until) {
       auto batch = log.read(next, 8192);
@@ -65,8 +64,7 @@ RebuildResult rebuild(eventlog::EventLog& log, const std::string& database_url,
         if (!folded) throw std::runtime_error("event seq " + std::to_string(r.seq.value) + " is illegal");
         f.state = std::move(*folded);
         f.last_seq = r.seq;
-        const auto row = event_row(r);
-        events << std::make_tuple(row.seq, row.order_id, row.type, row.status, row.payload, row.ts);
+        detail::write_event(events, event_row(r));
         ++result.events;
       }
       next = batch->back().seq.next();

@@ -2,31 +2,106 @@
 
 namespace oee::projections::detail {
 
-namespace {
+// tablewriter is deprecated in libpqxx 6.4, but it is the only public way
+// to send raw COPY lines in that version.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+CopyWriter::CopyWriter(pqxx::work& tx, const std::string& table, const std::vector<std::string>& columns)
+    : stream_(std::make_unique<pqxx::tablewriter>(tx, table, columns.begin(), columns.end())) {
+  buffer_.reserve(80 * 1024);
+}
 
-const char* nullable(const std::optional<std::string>& v) { return v ? v->c_str() : nullptr; }
+void CopyWriter::flush() {
+  if (buffer_.empty()) return;
+  buffer_.pop_back();  // write_raw_line adds the last newline itself
+  static_cast<pqxx::tablewriter&>(*stream_).write_raw_line(buffer_);
+  buffer_.clear();
+}
+#pragma GCC diagnostic pop
+
+CopyWriter::~CopyWriter() = default;
+
+CopyWriter& CopyWriter::field(std::string_view text) {
+  if (row_started_) buffer_.push_back('\t');
+  row_started_ = true;
+  for (char c : text) {
+    switch (c) {
+      case '\\': buffer_ += "\\\\"; break;
+      case '\t': buffer_ += "\\t"; break;
+      case '\n': buffer_ += "\\n"; break;
+      case '\r': buffer_ += "\\r"; break;
+      default: buffer_.push_back(c);
+    }
+  }
+  return *this;
+}
+
+CopyWriter& CopyWriter::field(std::int64_t value) {
+  if (row_started_) buffer_.push_back('\t');
+  row_started_ = true;
+  buffer_ += std::to_string(value);
+  return *this;
+}
+
+CopyWriter& CopyWriter::null() {
+  if (row_started_) buffer_.push_back('\t');
+  row_started_ = true;
+  buffer_ += "\\N";
+  return *this;
+}
+
+void CopyWriter::end_row() {
+  buffer_.push_back('\n');
+  row_started_ = false;
+  if (buffer_.size() >= 64 * 1024) flush();
+}
+
+void CopyWriter::complete() {
+  flush();
+  stream_->complete();
+}
+
+namespace {
 
 const std::vector<std::string> kOrderColumns{
     "order_id", "order_type", "input_token", "output_token", "amount_in", "slippage_bps", "status", "dex", "tx_id",
     "executed_price", "amount_out", "attempts", "last_error", "created_at", "updated_at", "created_ns", "last_seq"};
 
+CopyWriter& optional_field(CopyWriter& w, const std::optional<std::string>& v) { return v ? w.field(*v) : w.null(); }
+
 void copy_order_rows(pqxx::work& tx, const std::string& table, const std::vector<OrderRow>& rows) {
-  pqxx::stream_to stream(tx, table, kOrderColumns);
+  CopyWriter w(tx, table, kOrderColumns);
   for (const auto& r : rows) {
-    stream << std::make_tuple(r.order_id, r.order_type, r.input_token, r.output_token, r.amount_in, r.slippage_bps,
-                              r.status, nullable(r.dex), nullable(r.tx_id), nullable(r.executed_price),
-                              nullable(r.amount_out), r.attempts, nullable(r.last_error), r.created_at, r.updated_at,
-                              r.created_ns, r.last_seq);
+    w.field(r.order_id).field(r.order_type).field(r.input_token).field(r.output_token).field(r.amount_in);
+    w.field(std::int64_t{r.slippage_bps}).field(r.status);
+    optional_field(w, r.dex);
+    optional_field(w, r.tx_id);
+    optional_field(w, r.executed_price);
+    optional_field(w, r.amount_out);
+    w.field(std::int64_t{r.attempts});
+    optional_field(w, r.last_error);
+    w.field(r.created_at).field(r.updated_at).field(r.created_ns).field(r.last_seq);
+    w.end_row();
   }
-  stream.complete();
+  w.complete();
 }
 
 }  // namespace
 
+void write_event(CopyWriter& w, const EventRow& r) {
+  w.field(r.seq).field(r.order_id).field(r.type).field(r.status).field(r.payload).field(r.ts);
+  w.end_row();
+}
+
+const std::vector<std::string>& event_columns() {
+  static const std::vector<std::string> columns{"seq", "order_id", "type", "status", "payload", "ts"};
+  return columns;
+}
+
 void copy_events(pqxx::work& tx, const std::string& table, const std::vector<EventRow>& rows) {
-  pqxx::stream_to stream(tx, table, std::vector<std::string>{"seq", "order_id", "type", "status", "payload", "ts"});
-  for (const auto& r : rows) stream << std::make_tuple(r.seq, r.order_id, r.type, r.status, r.payload, r.ts);
-  stream.complete();
+  CopyWriter w(tx, table, event_columns());
+  for (const auto& r : rows) write_event(w, r);
+  w.complete();
 }
 
 void copy_orders(pqxx::work& tx, const std::string& table, const std::vector<OrderRow>& rows) {
