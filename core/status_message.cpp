@@ -25,10 +25,10 @@ std::string price(Amount out, std::string_view out_token, Amount in, std::string
 
 std::string bps_fraction(std::uint32_t bps) { return format_amount(Amount{bps}, 4); }
 
-json::object status_message(const eventlog::Record& record, const OrderEvent& event) {
+json::object status_message(const eventlog::Record& record, const OrderEvent& event, json::storage_ptr storage) {
   const EventType type = type_of(event);
   const Status status = status_after(type);
-  json::object m;
+  json::object m(storage);
   m["orderId"] = record.order.str();
   m["seq"] = record.seq.value;
   m["ts"] = record.ts.value;
@@ -49,15 +49,15 @@ json::object status_message(const eventlog::Record& record, const OrderEvent& ev
         } else if constexpr (std::is_same_v<T, Routed>) {
           m["attempt"] = e.attempt;
           m["dex"] = venue_name(e.venue);
-          json::array quotes;
+          json::array quotes(storage);
           for (const auto& q : e.quotes) {
-            quotes.push_back(json::object{
-                {"dex", venue_name(q.venue)},
-                {"amountOut", format_amount(q.amount_out, decimals_of(e.output_token))},
-                {"price", price(q.amount_out, e.output_token, e.amount_in, e.input_token)},
-                {"fee", bps_fraction(q.fee_bps)},
-                {"priceImpact", bps_fraction(q.price_impact_bps)},
-            });
+            json::object quote(storage);
+            quote["dex"] = venue_name(q.venue);
+            quote["amountOut"] = format_amount(q.amount_out, decimals_of(e.output_token));
+            quote["price"] = price(q.amount_out, e.output_token, e.amount_in, e.input_token);
+            quote["fee"] = bps_fraction(q.fee_bps);
+            quote["priceImpact"] = bps_fraction(q.price_impact_bps);
+            quotes.push_back(std::move(quote));
           }
           m["quotes"] = std::move(quotes);
           m["expectedOut"] = format_amount(e.expected_out, decimals_of(e.output_token));
@@ -89,13 +89,15 @@ json::object status_message(const eventlog::Record& record, const OrderEvent& ev
   return m;
 }
 
-json::object status_message(const eventlog::Record& record) {
-  if (auto ev = decode_event(record.type, record.payload)) return status_message(record, *ev);
-  return json::object{{"orderId", record.order.str()},
-                      {"seq", record.seq.value},
-                      {"ts", record.ts.value},
-                      {"event", "unknown"},
-                      {"error", "undecodable event payload"}};
+json::object status_message(const eventlog::Record& record, json::storage_ptr storage) {
+  if (auto ev = decode_event(record.type, record.payload)) return status_message(record, *ev, std::move(storage));
+  json::object m(std::move(storage));
+  m["orderId"] = record.order.str();
+  m["seq"] = record.seq.value;
+  m["ts"] = record.ts.value;
+  m["event"] = "unknown";
+  m["error"] = "undecodable event payload";
+  return m;
 }
 
 std::string status_message_text(const eventlog::Record& record) { return json::serialize(status_message(record)); }

@@ -5,6 +5,7 @@
 #include <string>
 
 #include <boost/json/object.hpp>
+#include <boost/json/storage_ptr.hpp>
 
 #include "core/order.h"
 #include "eventlog/event_log.h"
@@ -12,9 +13,13 @@
 namespace oee::core {
 
 /// {"orderId","seq","ts","event","status","attempt", ...fields, "terminal"?}
-[[nodiscard]] boost::json::object status_message(const eventlog::Record& record, const OrderEvent& event);
+/// `storage` lets bulk callers (rebuild, log-dump) build messages in a
+/// per-message arena instead of the heap.
+[[nodiscard]] boost::json::object status_message(const eventlog::Record& record, const OrderEvent& event,
+                                                 boost::json::storage_ptr storage = {});
 /// Decodes the record; an undecodable payload yields an object with "error".
-[[nodiscard]] boost::json::object status_message(const eventlog::Record& record);
+[[nodiscard]] boost::json::object status_message(const eventlog::Record& record,
+                                                 boost::json::storage_ptr storage = {});
 [[nodiscard]] std::string status_message_text(const eventlog::Record& record);
 
 /// GET /api/orders/{id}

@@ -2,6 +2,7 @@
 
 #include <ctime>
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 
@@ -20,7 +21,11 @@ std::string rfc3339(TimestampNs ts) {
 }
 
 EventRow event_row(const eventlog::Record& record) {
-  auto message = core::status_message(record);
+  // One arena per message: the JSON is built and serialised without heap
+  // churn (rebuilds render millions of these).
+  unsigned char arena[4096];
+  boost::json::monotonic_resource resource(arena, sizeof arena);
+  auto message = core::status_message(record, &resource);
   const auto* event = message.if_contains("event");
   const auto* status = message.if_contains("status");
   return EventRow{static_cast<std::int64_t>(record.seq.value),

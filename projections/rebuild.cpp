@@ -73,6 +73,7 @@ RebuildResult rebuild(eventlog::EventLog& log, const std::string& database_url,
     events.complete();
   };
   replay(Seq{0}, target);
+  const double replayed_at = elapsed();
 
   // From here the live projector waits on the state row. If it committed
   // past our target meanwhile, replay that stretch too, so the swap never
@@ -96,12 +97,14 @@ RebuildResult rebuild(eventlog::EventLog& log, const std::string& database_url,
   detail::copy_orders(tx, "orders_next", rows);
   result.orders = rows.size();
 
+  const double orders_at = elapsed();
   tx.exec("ALTER TABLE order_events_next ADD PRIMARY KEY (seq)");
   tx.exec("CREATE INDEX ON order_events_next (order_id, seq)");
   tx.exec("ALTER TABLE orders_next ADD PRIMARY KEY (order_id)");
   tx.exec("CREATE INDEX ON orders_next (created_ns DESC, order_id DESC)");
   tx.exec("CREATE INDEX ON orders_next (status, created_ns DESC, order_id DESC)");
 
+  const double indexed_at = elapsed();
   // The swap: readers block for the instant of the renames, then see the
   // new tables whole. The lock attempt gives up before PostgreSQL's
   // deadlock detector would (1 s) and is retried, so a reader holding one
@@ -124,6 +127,9 @@ RebuildResult rebuild(eventlog::EventLog& log, const std::string& database_url,
                  static_cast<std::int64_t>(final_seq.value));
   tx.commit();
   result.seconds = elapsed();
+  result.replay_seconds = replayed_at;
+  result.orders_seconds = orders_at - replayed_at;
+  result.index_seconds = indexed_at - orders_at;
   if (progress) progress(RebuildProgress{result.events, target.value, result.seconds});
   return result;
 }

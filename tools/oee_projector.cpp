@@ -89,9 +89,12 @@ int rebuild(const std::string& data_dir, const std::string& url) {
     }
   });
   if (tty) std::fprintf(stderr, "\n");
-  std::printf("rebuilt %lu events and %lu orders in %.2f s (%.0f events/s); swapped in atomically\n",
-              static_cast<unsigned long>(result.events), static_cast<unsigned long>(result.orders), result.seconds,
-              result.seconds > 0 ? static_cast<double>(result.events) / result.seconds : 0.0);
+  std::printf(
+      "rebuilt %lu events and %lu orders in %.2f s (%.0f events/s; replay %.2f s, orders %.2f s, indexes %.2f s); "
+      "swapped in atomically\n",
+      static_cast<unsigned long>(result.events), static_cast<unsigned long>(result.orders), result.seconds,
+      result.seconds > 0 ? static_cast<double>(result.events) / result.seconds : 0.0, result.replay_seconds,
+      result.orders_seconds, result.index_seconds);
   return 0;
 }
 
