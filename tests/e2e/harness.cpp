@@ -129,7 +129,7 @@ std::string ServerProcess::stderr_tail() const {
   return s.size() > 4000 ? s.substr(s.size() - 4000) : s;
 }
 
-ChildProcess::ChildProcess(std::vector<std::string> argv_s) {
+ChildProcess::ChildProcess(std::vector<std::string> argv_s, std::string tmpdir) {
   int out[2];
   if (::pipe(out) != 0) throw std::runtime_error("pipe failed");
   std::random_device rd;
@@ -141,6 +141,7 @@ ChildProcess::ChildProcess(std::vector<std::string> argv_s) {
     const int err = ::open(stderr_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (err >= 0) ::dup2(err, STDERR_FILENO);
     ::close(out[0]);
+    if (!tmpdir.empty()) ::setenv("TMPDIR", tmpdir.c_str(), 1);
     std::vector<char*> argv;
     for (auto& a : argv_s) argv.push_back(a.data());
     argv.push_back(nullptr);

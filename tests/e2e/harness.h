@@ -56,7 +56,9 @@ class ServerProcess {
 /// Any child process with its stdout on a pipe (stderr to a file).
 class ChildProcess {
  public:
-  explicit ChildProcess(std::vector<std::string> argv);
+  /// `tmpdir`, if set, becomes the child's TMPDIR, so scratch files a
+  /// killed child leaves behind go away with the test's own temp dir.
+  explicit ChildProcess(std::vector<std::string> argv, std::string tmpdir = {});
   ~ChildProcess();
   /// The next line of stdout (without '\n'), or nullopt on timeout or EOF.
   std::optional<std::string> read_line(std::chrono::milliseconds timeout);

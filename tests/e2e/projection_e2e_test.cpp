@@ -147,7 +147,7 @@ TEST(Projector, KillNineOfTheProjectorProcessNeverDuplicatesOrSkips) {
 
   std::uint64_t last_applied = 0;
   for (int round = 0; round < 3; ++round) {
-    ChildProcess projector(run_args);
+    ChildProcess projector(run_args, dir.path().string());
     // Keep the log growing while the projector works, then kill it mid-flight.
     const int orders = std::uniform_int_distribution<int>(100, 300)(rng);
     for (int i = 0; i < orders; ++i) ASSERT_EQ(client.post_json("/api/orders/execute", order_body()).status, 202);
@@ -166,7 +166,7 @@ TEST(Projector, KillNineOfTheProjectorProcessNeverDuplicatesOrSkips) {
     last_applied = scalar(pg.url(), "SELECT last_seq FROM projection_state WHERE name = 'orders'");
   }
   // A last projector catches up with everything.
-  ChildProcess projector(run_args);
+  ChildProcess projector(run_args, dir.path().string());
   ASSERT_TRUE(eventually(
       [&] {
         const auto h = client.get("/health").json().at("executor");
