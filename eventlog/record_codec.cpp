@@ -28,11 +28,43 @@ Seq decode_seq_key(std::string_view key) {
   return Seq{v};
 }
 
-std::uint32_t crc32c(std::string_view data) {
+namespace {
+
+std::uint32_t crc32c_portable(std::string_view data) {
   boost::crc_optimal<32, 0x1EDC6F41, 0xFFFFFFFF, 0xFFFFFFFF, true, true> crc;
   crc.process_bytes(data.data(), data.size());
   return crc.checksum();
 }
+
+// The CPU's CRC32 instruction computes exactly CRC32C (Castagnoli); it was
+// the largest cost of scanning the log with the table-driven version.
+#if defined(__x86_64__)
+__attribute__((target("sse4.2"))) std::uint32_t crc32c_sse42(std::string_view data) {
+  std::uint64_t crc = 0xFFFFFFFF;
+  const char* p = data.data();
+  std::size_t n = data.size();
+  for (; n >= 8; p += 8, n -= 8) {
+    std::uint64_t word;
+    std::memcpy(&word, p, 8);
+    crc = __builtin_ia32_crc32di(crc, word);
+  }
+  auto c = static_cast<std::uint32_t>(crc);
+  for (; n > 0; ++p, --n) c = __builtin_ia32_crc32qi(c, static_cast<unsigned char>(*p));
+  return c ^ 0xFFFFFFFF;
+}
+#endif
+
+}  // namespace
+
+std::uint32_t crc32c(std::string_view data) {
+#if defined(__x86_64__)
+  static const bool hardware = __builtin_cpu_supports("sse4.2");
+  if (hardware) return crc32c_sse42(data);
+#endif
+  return crc32c_portable(data);
+}
+
+std::uint32_t crc32c_portable_for_tests(std::string_view data) { return crc32c_portable(data); }
 
 std::string encode_record(const Record& record) {
   flatbuffers::FlatBufferBuilder fbb(128 + record.payload.size());

@@ -23,5 +23,7 @@ namespace oee::eventlog {
 [[nodiscard]] Result<Record> decode_record(std::string_view value);
 
 [[nodiscard]] std::uint32_t crc32c(std::string_view data);
+/// The table-driven implementation, which crc32c() uses without SSE 4.2.
+[[nodiscard]] std::uint32_t crc32c_portable_for_tests(std::string_view data);
 
 }  // namespace oee::eventlog

@@ -12,12 +12,18 @@
 namespace oee::projections {
 
 std::string rfc3339(TimestampNs ts) {
-  const std::time_t secs = static_cast<std::time_t>(ts.value / 1'000'000'000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  return fmt::format("{}.{:06d}Z", buf, (ts.value % 1'000'000'000) / 1000);
+  // Events come in bursts within the same second: format each second once.
+  thread_local std::int64_t cached_second = -1;
+  thread_local char cached[32];
+  const std::int64_t second = ts.value / 1'000'000'000;
+  if (second != cached_second) {
+    const std::time_t secs = static_cast<std::time_t>(second);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    std::strftime(cached, sizeof cached, "%Y-%m-%dT%H:%M:%S", &tm);
+    cached_second = second;
+  }
+  return fmt::format("{}.{:06d}Z", cached, (ts.value % 1'000'000'000) / 1000);
 }
 
 EventRow event_row(const eventlog::Record& record) {

@@ -24,15 +24,18 @@ CopyWriter::~CopyWriter() = default;
 CopyWriter& CopyWriter::field(std::string_view text) {
   if (row_started_) buffer_.push_back('\t');
   row_started_ = true;
-  for (char c : text) {
-    switch (c) {
-      case '\\': buffer_ += "\\\\"; break;
-      case '\t': buffer_ += "\\t"; break;
-      case '\n': buffer_ += "\\n"; break;
-      case '\r': buffer_ += "\\r"; break;
-      default: buffer_.push_back(c);
-    }
+  // Copy runs of ordinary characters in bulk; only \\, tab, newline and
+  // carriage return need escaping in COPY's text format.
+  const char* run = text.data();
+  const char* const end = text.data() + text.size();
+  for (const char* p = run; p < end; ++p) {
+    const char c = *p;
+    if (c != '\\' && c != '\t' && c != '\n' && c != '\r') continue;
+    buffer_.append(run, static_cast<std::size_t>(p - run));
+    buffer_ += c == '\\' ? "\\\\" : c == '\t' ? "\\t" : c == '\n' ? "\\n" : "\\r";
+    run = p + 1;
   }
+  buffer_.append(run, static_cast<std::size_t>(end - run));
   return *this;
 }
 

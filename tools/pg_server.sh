@@ -14,12 +14,11 @@ cmd=${1:?start|stop}; dir=$(realpath -m "${2:?directory}")
 pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 [ -x "$pgbin/pg_ctl" ] || { echo "pg_server.sh: PostgreSQL server binaries not found (apt-get install postgresql)" >&2; exit 2; }
 
-# A single local server needs no replication WAL: with wal_level=minimal a
-# projection rebuild (CREATE TABLE + COPY in one transaction) skips the WAL.
-# Test servers also trade durability for speed (OEE_PG_FAST=1); make run's
-# keeps it.
-opts="-c wal_level=minimal -c max_wal_senders=0"
-[ "${OEE_PG_FAST:-0}" = 1 ] && opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+# Test servers trade durability for speed (OEE_PG_FAST=1); make run's keeps
+# it. (wal_level=minimal was tried: a rebuild's commit then has to fsync the
+# whole new tables while holding the swap locks, stalling readers.)
+opts=""
+[ "${OEE_PG_FAST:-0}" = 1 ] && opts="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
 
 as_pg() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
