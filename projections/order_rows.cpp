@@ -34,12 +34,17 @@ EventRow event_row(const eventlog::Record& record) {
   auto message = core::status_message(record, &resource);
   const auto* event = message.if_contains("event");
   const auto* status = message.if_contains("status");
-  return EventRow{static_cast<std::int64_t>(record.seq.value),
-                  record.order.str(),
-                  event != nullptr && event->is_string() ? std::string(event->as_string()) : "unknown",
-                  status != nullptr && status->is_string() ? std::string(status->as_string()) : "unknown",
-                  boost::json::serialize(message),
-                  rfc3339(record.ts)};
+  EventRow row{static_cast<std::int64_t>(record.seq.value),
+               record.order.str(),
+               event != nullptr && event->is_string() ? std::string(event->as_string()) : "unknown",
+               status != nullptr && status->is_string() ? std::string(status->as_string()) : "unknown",
+               {},
+               rfc3339(record.ts)};
+  // The row's columns already hold these; the payload keeps the event's own
+  // fields (less for PostgreSQL to parse into jsonb).
+  for (const char* key : {"orderId", "seq", "ts", "event", "status"}) message.erase(key);
+  row.payload = boost::json::serialize(message);
+  return row;
 }
 
 OrderRow order_row(const OrderId& id, const core::OrderState& s, Seq last_seq) {

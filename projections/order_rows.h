@@ -15,7 +15,7 @@ struct EventRow {
   std::string order_id;
   std::string type;     // "routed"
   std::string status;   // "building"
-  std::string payload;  // the status message JSON
+  std::string payload;  // the stream message's event fields (JSON), without the row's columns
   std::string ts;       // RFC 3339, microseconds
 };
 
