@@ -15,6 +15,7 @@
 
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
+#include <boost/json/monotonic_resource.hpp>
 #include <fmt/format.h>
 
 #include "core/event_codec.h"
@@ -96,11 +97,21 @@ struct Filter {
 };
 
 void print(const eventlog::Record& r, bool as_json) {
-  json::object m = core::status_message(r);
+  // One arena per line: dumps render millions of messages.
+  unsigned char arena[8192];
+  json::monotonic_resource resource(arena, sizeof arena);
+  json::object m = core::status_message(r, &resource);
   if (as_json) {
-    json::object line{{"seq", m.at("seq")}, {"ts", m.at("ts")}, {"orderId", m.at("orderId")}, {"type", m.at("event")}};
+    json::object line(&resource);
+    line.reserve(m.size() + 1);
+    line["seq"] = m.at("seq");
+    line["ts"] = m.at("ts");
+    line["orderId"] = m.at("orderId");
+    line["type"] = m.at("event");
     for (const auto& kv : m) line[kv.key()] = kv.value();
-    std::puts(json::serialize(line).c_str());
+    const std::string text = json::serialize(line);
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fputc('\n', stdout);
   } else {
     std::puts(text_line(m).c_str());
   }
