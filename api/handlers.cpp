@@ -320,6 +320,9 @@ HttpResponse metrics(App& app) {
   out += "# HELP oee_websocket_dropped_slow_total WebSocket clients dropped for reading too slowly.\n";
   out += "# TYPE oee_websocket_dropped_slow_total counter\n";
   out += fmt::format("oee_websocket_dropped_slow_total {}\n", app.ws_dropped_slow.load());
+  out += "# HELP oee_http_requests_total HTTP requests answered by the REST routes.\n";
+  out += "# TYPE oee_http_requests_total counter\n";
+  out += fmt::format("oee_http_requests_total {}\n", app.http_requests.load());
   out += "# HELP oee_http_connections Open HTTP connections.\n# TYPE oee_http_connections gauge\n";
   out += fmt::format("oee_http_connections {}\n", app.connections.load());
   out += "# HELP oee_consumer_lag_events Events not yet processed by a consumer.\n";

@@ -197,8 +197,7 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
     for (const auto& r : *records) {
       if (r.seq <= last) continue;
       last = r.seq;
-      const bool terminal = r.type == 5 || r.type == 7;
-      enqueue(core::status_message_text(r), terminal);
+      enqueue(core::status_message_text(r), core::is_terminal_event(r.type));
     }
   }
 

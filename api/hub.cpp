@@ -60,8 +60,7 @@ void Hub::publish(const std::vector<eventlog::Record>& records) {
     auto update = std::make_shared<StatusUpdate>();
     update->order = r.order;
     update->seq = r.seq;
-    update->terminal = r.type == static_cast<std::uint8_t>(core::EventType::confirmed) ||
-                       r.type == static_cast<std::uint8_t>(core::EventType::order_failed);
+    update->terminal = core::is_terminal_event(r.type);
     update->text = core::status_message_text(r);
     for (const auto& s : targets) s->deliver(update);
   }

@@ -93,7 +93,7 @@ int main(int argc, char** argv) {
     const std::filesystem::path root(data_dir);
     std::filesystem::create_directories(root);
     log = eventlog::open_rocksdb_log(eventlog::Options{
-        (root / "log").string(), durability == "sync" ? eventlog::Durability::sync : eventlog::Durability::async,
+        eventlog::log_directory(data_dir), durability == "sync" ? eventlog::Durability::sync : eventlog::Durability::async,
         eventlog::OpenMode::primary, 4096, {}});
     resumable = core::check_resumable(*log);
     journal = std::make_unique<core::LandedJournal>(root / "simchain" / "landed.txt");

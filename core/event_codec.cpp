@@ -1,5 +1,7 @@
 #include "core/event_codec.h"
 
+#include <stdexcept>
+
 #include "schemas/order_events_generated.h"
 
 namespace oee::core {
@@ -118,6 +120,17 @@ std::optional<OrderEvent> decode_event(std::uint8_t type, std::string_view paylo
     }
   }
   return std::nullopt;
+}
+
+FoldedRecord fold_record(const OrderState& state, const eventlog::Record& record) {
+  auto event = decode_event(record.type, record.payload);
+  if (!event) throw std::runtime_error("event seq " + std::to_string(record.seq.value) + " does not decode");
+  auto next = apply(state, *event, record.ts);
+  if (!next) {
+    throw std::runtime_error("event seq " + std::to_string(record.seq.value) + " is illegal for order " +
+                             record.order.str() + ": " + std::string(describe(next.error())));
+  }
+  return FoldedRecord{std::move(*event), std::move(*next)};
 }
 
 std::string encode_snapshot(const OrderState& s) {

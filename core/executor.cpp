@@ -284,12 +284,12 @@ void Executor::start() {
   });
   auto active = log.members(eventlog::OrderSet::active, std::numeric_limits<std::size_t>::max());
   if (!active) throw std::runtime_error("cannot read the active orders from the log: " + active.error().message());
-  resumed_ = active->size();
-  impl_->metrics().orders_waiting.fetch_add(static_cast<std::int64_t>(resumed_));
+  const std::size_t resumed = active->size();
+  impl_->metrics().orders_waiting.fetch_add(static_cast<std::int64_t>(resumed));
   asio::post(ioc_, [impl = impl_, ids = std::move(*active)] {
     for (const auto& id : ids) impl->schedule(id);
   });
-  if (resumed_ > 0) spdlog::info("executor: resuming {} non-terminal orders", resumed_);
+  if (resumed > 0) spdlog::info("executor: resuming {} non-terminal orders", resumed);
 }
 
 bool Executor::stop(std::chrono::milliseconds timeout) {

@@ -52,13 +52,10 @@ class Executor {
   /// `timeout` passes. Returns whether every coroutine finished.
   bool stop(std::chrono::milliseconds timeout);
 
-  [[nodiscard]] std::size_t resumed_at_start() const { return resumed_; }
-
  private:
   class Impl;
   std::shared_ptr<Impl> impl_;
   boost::asio::io_context& ioc_;
-  std::size_t resumed_ = 0;
 };
 
 }  // namespace oee::core

@@ -146,15 +146,10 @@ std::size_t check_resumable(const eventlog::EventLog& log) {
                                " cannot be read (" + records.error().message() + ")" + advice);
     }
     OrderState state;
-    for (const auto& r : *records) {
-      auto event = decode_event(r.type, r.payload);
-      if (!event) throw std::runtime_error("event seq " + std::to_string(r.seq.value) + " does not decode" + advice);
-      auto next = apply(state, *event, r.ts);
-      if (!next) {
-        throw std::runtime_error("event seq " + std::to_string(r.seq.value) + " is illegal for order " + id.str() +
-                                 advice);
-      }
-      state = std::move(*next);
+    try {
+      for (const auto& r : *records) state = fold_record(state, r).state;
+    } catch (const std::runtime_error& e) {
+      throw std::runtime_error(e.what() + advice);
     }
     auto snap = log.snapshot(id);
     std::optional<OrderState> stored;

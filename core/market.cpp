@@ -1,5 +1,7 @@
 #include "core/market.h"
 
+#include "core/detail/hash.h"
+
 #include <array>
 #include <cmath>
 #include <numbers>
@@ -49,17 +51,8 @@ std::uint32_t venue_fee_bps(Venue v, const PairSpec& p) {
   return p.quote == "SOL" ? 30 : 25;
 }
 
-std::uint64_t mix(std::uint64_t x) {
-  x += 0x9E3779B97F4A7C15ULL;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-  return x ^ (x >> 31);
-}
-
-std::uint64_t hash_name(std::string_view s, std::uint64_t h) {
-  for (char c : s) h = mix(h ^ static_cast<unsigned char>(c));
-  return h;
-}
+using detail::hash_bytes;
+using detail::mix;
 
 // Price multiplier of one pool in parts per million around the reference:
 // two slow waves per pool, so venues drift apart by up to ~4-5% at times.
@@ -98,7 +91,7 @@ std::optional<Pool> Market::pool(Venue venue, const Token& in, const Token& out,
   const Token* base = find_token(pair->base);
   const Token* quote = find_token(pair->quote);
 
-  const std::uint64_t h = hash_name(pair->quote, hash_name(pair->base, mix(seed_ ^ static_cast<std::uint64_t>(venue))));
+  const std::uint64_t h = hash_bytes(pair->quote, hash_bytes(pair->base, mix(seed_ ^ static_cast<std::uint64_t>(venue))));
   const double seconds = std::chrono::duration<double>(at.time_since_epoch()).count();
   const std::int64_t ppm = 1'000'000 + drift_ppm(h, seconds);
 

@@ -115,6 +115,11 @@ Status status_after(EventType type) {
   return Status::none;
 }
 
+bool is_terminal_event(std::uint8_t stored_type) {
+  return stored_type >= 1 && stored_type <= kEventTypeCount &&
+         is_terminal(status_after(static_cast<EventType>(stored_type)));
+}
+
 std::optional<Status> transition(Status from, EventType event) {
   const auto row = static_cast<std::size_t>(from);
   const auto col = static_cast<std::size_t>(event) - 1;

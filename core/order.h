@@ -98,6 +98,8 @@ using OrderEvent = std::variant<OrderSubmitted, RoutingStarted, Routed, TxSubmit
 [[nodiscard]] bool is_terminal(Status status);
 /// The status every event of this type leads to (each type has exactly one).
 [[nodiscard]] Status status_after(EventType type);
+/// Whether a stored event type (a log record's `type`) ends its order.
+[[nodiscard]] bool is_terminal_event(std::uint8_t stored_type);
 
 /// The folded state of one order.
 struct OrderState {

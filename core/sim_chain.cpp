@@ -1,23 +1,14 @@
 #include "core/sim_chain.h"
 
+#include "core/detail/hash.h"
+
 #include <cstring>
 #include <vector>
 
 namespace oee::core {
 
-namespace {
-std::uint64_t mix(std::uint64_t x) {
-  x += 0x9E3779B97F4A7C15ULL;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-  return x ^ (x >> 31);
-}
-
-std::uint64_t hash_string(std::string_view s, std::uint64_t h) {
-  for (char c : s) h = mix(h ^ static_cast<unsigned char>(c));
-  return h;
-}
-}  // namespace
+using detail::hash_bytes;
+using detail::mix;
 
 std::string base58_encode(std::string_view bytes) {
   static constexpr char kAlphabet[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
@@ -67,7 +58,7 @@ TxResult SimChain::submit(const TxRequest& tx, std::chrono::system_clock::time_p
 
   // The drop decision is a function of the tx id, so resending the same tx
   // behaves the same and tests are reproducible.
-  const double u = static_cast<double>(hash_string(tx.tx_id, seed_) >> 11) * 0x1.0p-53;
+  const double u = static_cast<double>(hash_bytes(tx.tx_id, seed_) >> 11) * 0x1.0p-53;
   if (u < fail_rate_) return TxResult{TxOutcome::dropped, {}, "transaction dropped: blockhash expired"};
 
   const auto pool = market_.pool(tx.venue, *tx.input, *tx.output, now);

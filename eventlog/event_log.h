@@ -106,7 +106,8 @@ struct Options {
   OpenMode mode = OpenMode::primary;
   /// Upper bound on commands in one group commit.
   std::size_t max_batch = 4096;
-  /// Where a secondary keeps its own info log; defaults beside the path.
+  /// Where a secondary keeps its own info log. Empty: a fresh temp
+  /// directory that the log removes when it is destroyed.
   std::string secondary_path;
 };
 
@@ -161,6 +162,10 @@ class EventLog {
   /// Drains queued appends (completing them) and stops the writer.
   virtual void close() = 0;
 };
+
+/// The event log inside an oee data directory (`DIR/log`); a directory that
+/// already is a log is returned as it is, so tools accept either.
+[[nodiscard]] std::string log_directory(const std::string& data_dir);
 
 /// Opens (creating if needed, in primary mode) the RocksDB-backed log.
 /// Throws std::runtime_error with an actionable message if the directory

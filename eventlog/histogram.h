@@ -18,7 +18,6 @@ class Histogram {
   void observe(double value) noexcept;
   /// Appends `name_bucket{le=...}`, `name_sum`, `name_count` lines.
   void render(std::string& out, std::string_view name, std::string_view labels = {}) const;
-  [[nodiscard]] std::uint64_t count() const noexcept { return count_.load(std::memory_order_relaxed); }
 
  private:
   std::vector<double> bounds_;

@@ -89,14 +89,20 @@ RocksDbLog::~RocksDbLog() {
 }
 
 void RocksDbLog::release_db() {
-  if (!db_) return;
-  // Background flushes and compactions hold column family references; the
-  // handles can only go once they have stopped.
-  rocksdb::CancelAllBackgroundWork(db_.get(), true);
-  for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
-  handles_.clear();
-  (void)db_->Close();
-  db_.reset();
+  if (db_) {
+    // Background flushes and compactions hold column family references; the
+    // handles can only go once they have stopped.
+    rocksdb::CancelAllBackgroundWork(db_.get(), true);
+    for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+    handles_.clear();
+    (void)db_->Close();
+    db_.reset();
+  }
+  if (!owned_secondary_dir_.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(owned_secondary_dir_, ec);
+    owned_secondary_dir_.clear();
+  }
 }
 
 void RocksDbLog::open_db() {
@@ -141,7 +147,9 @@ void RocksDbLog::open_db() {
     db_options.max_open_files = -1;  // required by secondary instances
     std::string secondary = options_.secondary_path;
     if (secondary.empty()) {
-      secondary = (fs::temp_directory_path() / ("oee-secondary-" + std::to_string(::getpid()))).string();
+      std::string pattern = (fs::temp_directory_path() / "oee-secondary-XXXXXX").string();
+      if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("cannot create a temp directory");
+      secondary = owned_secondary_dir_ = pattern;
     }
     fs::create_directories(secondary);
     s = rocksdb::DB::OpenAsSecondary(db_options, options_.path, secondary, descriptors, &handles_, &raw);
@@ -507,6 +515,12 @@ void RocksDbLog::close() {
 }
 
 }  // namespace detail
+
+std::string log_directory(const std::string& data_dir) {
+  const std::filesystem::path root(data_dir);
+  if (std::filesystem::exists(root / "CURRENT")) return data_dir;
+  return (root / "log").string();
+}
 
 std::unique_ptr<EventLog> open_rocksdb_log(const Options& options) {
   return std::make_unique<detail::RocksDbLog>(options);

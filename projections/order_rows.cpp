@@ -6,6 +6,7 @@
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 
+#include "core/event_codec.h"
 #include "core/status_message.h"
 #include "core/tokens.h"
 
@@ -26,12 +27,12 @@ std::string rfc3339(TimestampNs ts) {
   return fmt::format("{}.{:06d}Z", cached, (ts.value % 1'000'000'000) / 1000);
 }
 
-EventRow event_row(const eventlog::Record& record) {
+EventRow event_row(const eventlog::Record& record, const core::OrderEvent& decoded) {
   // One arena per message: the JSON is built and serialised without heap
   // churn (rebuilds render millions of these).
   unsigned char arena[4096];
   boost::json::monotonic_resource resource(arena, sizeof arena);
-  auto message = core::status_message(record, &resource);
+  auto message = core::status_message(record, decoded, &resource);
   const auto* event = message.if_contains("event");
   const auto* status = message.if_contains("status");
   EventRow row{static_cast<std::int64_t>(record.seq.value),
@@ -42,6 +43,17 @@ EventRow event_row(const eventlog::Record& record) {
                rfc3339(record.ts)};
   // The row's columns already hold these; the payload keeps the event's own
   // fields (less for PostgreSQL to parse into jsonb).
+  for (const char* key : {"orderId", "seq", "ts", "event", "status"}) message.erase(key);
+  row.payload = boost::json::serialize(message);
+  return row;
+}
+
+EventRow event_row(const eventlog::Record& record) {
+  if (auto decoded = core::decode_event(record.type, record.payload)) return event_row(record, *decoded);
+  // Undecodable: the row still records the event, with the error message.
+  auto message = core::status_message(record);
+  EventRow row{static_cast<std::int64_t>(record.seq.value), record.order.str(), "unknown", "unknown", {},
+               rfc3339(record.ts)};
   for (const char* key : {"orderId", "seq", "ts", "event", "status"}) message.erase(key);
   row.payload = boost::json::serialize(message);
   return row;

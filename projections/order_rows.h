@@ -41,6 +41,8 @@ struct OrderRow {
 
 [[nodiscard]] std::string rfc3339(TimestampNs ts);
 [[nodiscard]] EventRow event_row(const eventlog::Record& record);
+/// The same for a record whose event is already decoded.
+[[nodiscard]] EventRow event_row(const eventlog::Record& record, const core::OrderEvent& event);
 [[nodiscard]] OrderRow order_row(const OrderId& id, const core::OrderState& state, Seq last_seq);
 
 }  // namespace oee::projections

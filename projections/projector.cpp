@@ -61,11 +61,7 @@ struct Projector::Impl {
     if (!history) throw std::runtime_error("cannot read order " + r.order.str() + ": " + history.error().message());
     for (const auto& e : *history) {
       if (e.seq >= r.seq) break;
-      auto ev = core::decode_event(e.type, e.payload);
-      if (!ev) throw std::runtime_error("event seq " + std::to_string(e.seq.value) + " does not decode");
-      auto next = core::apply(s, *ev, e.ts);
-      if (!next) throw std::runtime_error("event seq " + std::to_string(e.seq.value) + " is illegal");
-      s = std::move(*next);
+      s = core::fold_record(s, e).state;
     }
     return s;
   }
@@ -101,13 +97,9 @@ struct Projector::Impl {
     std::unordered_map<OrderId, std::pair<core::OrderState, Seq>, OrderIdHash> touched;
     for (const auto& r : records) {
       auto it = touched.find(r.order);
-      core::OrderState before = it != touched.end() ? it->second.first : state_before(r);
-      auto ev = core::decode_event(r.type, r.payload);
-      if (!ev) throw std::runtime_error("event seq " + std::to_string(r.seq.value) + " does not decode");
-      auto next = core::apply(before, *ev, r.ts);
-      if (!next) throw std::runtime_error("event seq " + std::to_string(r.seq.value) + " is illegal");
-      touched[r.order] = {std::move(*next), r.seq};
-      events.push_back(event_row(r));
+      auto folded = core::fold_record(it != touched.end() ? it->second.first : state_before(r), r);
+      events.push_back(event_row(r, folded.event));
+      touched[r.order] = {std::move(folded.state), r.seq};
     }
     std::vector<OrderRow> rows;
     rows.reserve(touched.size());

@@ -57,14 +57,11 @@ RebuildResult rebuild(eventlog::EventLog& log, const std::string& database_url,
       if (batch->empty()) break;
       for (const auto& r : *batch) {
         if (r.seq > until) break;
-        auto ev = core::decode_event(r.type, r.payload);
-        if (!ev) throw std::runtime_error("event seq " + std::to_string(r.seq.value) + " does not decode");
         auto& f = orders[r.order];
-        auto folded = core::apply(f.state, *ev, r.ts);
-        if (!folded) throw std::runtime_error("event seq " + std::to_string(r.seq.value) + " is illegal");
-        f.state = std::move(*folded);
+        auto folded = core::fold_record(f.state, r);
+        detail::write_event(events, event_row(r, folded.event));
+        f.state = std::move(folded.state);
         f.last_seq = r.seq;
-        detail::write_event(events, event_row(r));
         ++result.events;
       }
       next = batch->back().seq.next();

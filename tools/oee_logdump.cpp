@@ -241,12 +241,6 @@ int verify(const eventlog::EventLog& log) {
   return 0;
 }
 
-// Accepts the server's data directory (holding log/) or the log itself.
-fs::path log_path(const fs::path& data_dir) {
-  if (fs::exists(data_dir / "log" / "CURRENT")) return data_dir / "log";
-  return data_dir;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -298,25 +292,14 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  const fs::path secondary = fs::temp_directory_path() / fmt::format("oee-logdump-{}", ::getpid());
   std::unique_ptr<eventlog::EventLog> log;
   try {
-    log = eventlog::open_rocksdb_log(eventlog::Options{log_path(data_dir).string(), eventlog::Durability::async,
-                                                       eventlog::OpenMode::read_only_secondary, 0,
-                                                       secondary.string()});
+    log = eventlog::open_rocksdb_log(eventlog::Options{eventlog::log_directory(data_dir), eventlog::Durability::async,
+                                                       eventlog::OpenMode::read_only_secondary, 0, {}});
   } catch (const std::exception& e) {
     std::fprintf(stderr, "oee-logdump: %s\n", e.what());
-    std::error_code ec;
-    fs::remove_all(secondary, ec);
     return 2;
   }
-  struct Cleanup {
-    fs::path dir;
-    ~Cleanup() {
-      std::error_code ec;
-      fs::remove_all(dir, ec);
-    }
-  } cleanup{secondary};
 
   if (do_verify) return verify(*log);
   if (do_stats) return stats(*log, format == "json");

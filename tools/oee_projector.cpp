@@ -25,25 +25,11 @@ namespace {
 
 std::atomic<bool> g_stop{false};
 
-fs::path log_path(const fs::path& data_dir) {
-  if (fs::exists(data_dir / "log" / "CURRENT")) return data_dir / "log";
-  return data_dir;
+// The log as a RocksDB secondary, beside a running server.
+std::unique_ptr<eventlog::EventLog> open_source(const std::string& data_dir) {
+  return eventlog::open_rocksdb_log(eventlog::Options{eventlog::log_directory(data_dir), eventlog::Durability::async,
+                                                      eventlog::OpenMode::read_only_secondary, 0, {}});
 }
-
-struct SecondaryLog {
-  fs::path scratch = fs::temp_directory_path() / fmt::format("oee-projector-{}", ::getpid());
-  std::unique_ptr<eventlog::EventLog> log;
-
-  explicit SecondaryLog(const std::string& data_dir) {
-    log = eventlog::open_rocksdb_log(eventlog::Options{log_path(data_dir).string(), eventlog::Durability::async,
-                                                       eventlog::OpenMode::read_only_secondary, 0, scratch.string()});
-  }
-  ~SecondaryLog() {
-    log.reset();
-    std::error_code ec;
-    fs::remove_all(scratch, ec);
-  }
-};
 
 std::string bar(double fraction, int width = 30) {
   const int full = static_cast<int>(fraction * width);
@@ -51,12 +37,12 @@ std::string bar(double fraction, int width = 30) {
 }
 
 int run(const std::string& data_dir, const std::string& url) {
-  SecondaryLog source(data_dir);
+  const auto source = open_source(data_dir);
   projections::ProjectorOptions options{url};
   options.secondary = true;
-  projections::Projector projector(*source.log, options);
+  projections::Projector projector(*source, options);
   projector.start();
-  spdlog::info("oee-projector: projecting {} into PostgreSQL", log_path(data_dir).string());
+  spdlog::info("oee-projector: projecting {} into PostgreSQL", eventlog::log_directory(data_dir));
   auto last_report = std::chrono::steady_clock::now();
   while (!g_stop.load()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -73,10 +59,10 @@ int run(const std::string& data_dir, const std::string& url) {
 }
 
 int rebuild(const std::string& data_dir, const std::string& url) {
-  SecondaryLog source(data_dir);
+  const auto source = open_source(data_dir);
   const bool tty = ::isatty(STDERR_FILENO) != 0;
   auto last_line = std::chrono::steady_clock::now();
-  auto result = projections::rebuild(*source.log, url, [&](const projections::RebuildProgress& p) {
+  auto result = projections::rebuild(*source, url, [&](const projections::RebuildProgress& p) {
     const double fraction = p.total == 0 ? 1.0 : static_cast<double>(p.done) / static_cast<double>(p.total);
     const double rate = p.seconds > 0 ? static_cast<double>(p.done) / p.seconds : 0;
     const double eta = rate > 0 ? static_cast<double>(p.total - p.done) / rate : 0;
@@ -99,9 +85,9 @@ int rebuild(const std::string& data_dir, const std::string& url) {
 }
 
 int status(const std::string& data_dir, const std::string& url) {
-  SecondaryLog source(data_dir);
+  const auto source = open_source(data_dir);
   const auto applied = projections::applied_seq(url);
-  const auto head = source.log->head().value;
+  const auto head = source->head().value;
   std::printf("applied seq %lu, log head %lu, lag %lu events\n", static_cast<unsigned long>(applied),
               static_cast<unsigned long>(head), static_cast<unsigned long>(head > applied ? head - applied : 0));
   return 0;

@@ -65,6 +65,7 @@ class RocksDbLog final : public EventLog {
   void commit(std::vector<Pending>& batch);
 
   Options options_;
+  std::string owned_secondary_dir_;  // a temp dir this instance made and removes
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   rocksdb::ColumnFamilyHandle* meta_ = nullptr;

@@ -39,93 +39,41 @@ TempDir::~TempDir() {
 }
 
 ServerProcess::ServerProcess(std::filesystem::path data_dir, std::vector<std::string> extra_args)
-    : data_dir_(std::move(data_dir)), args_(std::move(extra_args)) {
-  stderr_path_ = data_dir_.parent_path() / (data_dir_.filename().string() + ".stderr");
-}
+    : data_dir_(std::move(data_dir)), args_(std::move(extra_args)) {}
 
-ServerProcess::~ServerProcess() {
-  if (pid_ > 0) kill9();
-}
+ServerProcess::~ServerProcess() = default;  // ChildProcess kills a child still running
 
 void ServerProcess::start() {
-  int out[2];
-  if (::pipe(out) != 0) throw std::runtime_error("pipe failed");
-  std::vector<std::string> argv_s{OEE_SERVER_BIN, "--data-dir", data_dir_.string(), "--port", "0", "--log-level",
-                                  "warn"};
-  argv_s.insert(argv_s.end(), args_.begin(), args_.end());
-  const pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    ::dup2(out[1], STDOUT_FILENO);
-    const int err = ::open(stderr_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (err >= 0) ::dup2(err, STDERR_FILENO);
-    ::close(out[0]);
-    std::vector<char*> argv;
-    for (auto& a : argv_s) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  ::close(out[1]);
-  pid_ = pid;
-  // Read stdout until "LISTENING host:port".
-  std::string buffer;
+  std::vector<std::string> argv{OEE_SERVER_BIN, "--data-dir", data_dir_.string(), "--port", "0", "--log-level", "warn"};
+  argv.insert(argv.end(), args_.begin(), args_.end());
+  child_ = std::make_unique<ChildProcess>(std::move(argv));
+  // The server prints "LISTENING host:port" once it accepts connections.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (std::chrono::steady_clock::now() < deadline) {
-    pollfd p{out[0], POLLIN, 0};
-    if (::poll(&p, 1, 200) > 0) {
-      char chunk[256];
-      const ssize_t n = ::read(out[0], chunk, sizeof chunk);
-      if (n <= 0) break;
-      buffer.append(chunk, static_cast<std::size_t>(n));
-      const auto pos = buffer.find("LISTENING ");
-      const auto eol = pos == std::string::npos ? std::string::npos : buffer.find('\n', pos);
-      if (eol != std::string::npos) {
-        const std::string line = buffer.substr(pos, eol - pos);
-        port_ = static_cast<unsigned short>(std::stoi(line.substr(line.rfind(':') + 1)));
-        ::close(out[0]);
-        return;
-      }
-    }
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      break;
+  while (auto line = child_->read_line(
+             std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()))) {
+    if (line->rfind("LISTENING ", 0) == 0) {
+      port_ = static_cast<unsigned short>(std::stoi(line->substr(line->rfind(':') + 1)));
+      return;
     }
   }
-  ::close(out[0]);
   throw std::runtime_error("oee-server did not start: " + stderr_tail());
 }
 
 void ServerProcess::kill9() {
-  if (pid_ <= 0) return;
-  ::kill(pid_, SIGKILL);
-  int status = 0;
-  ::waitpid(pid_, &status, 0);
-  pid_ = -1;
+  if (!running()) return;
+  child_->signal(SIGKILL);
+  child_->wait();
 }
 
 int ServerProcess::terminate(std::chrono::seconds timeout) {
-  if (pid_ <= 0) return -1;
-  ::kill(pid_, SIGTERM);
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  int status = 0;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  kill9();
-  return -SIGKILL;
+  if (!running()) return -1;
+  child_->signal(SIGTERM);
+  return child_->wait(timeout);
 }
 
 std::string ServerProcess::stderr_tail() const {
-  std::ifstream in(stderr_path_);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string s = ss.str();
+  if (!child_) return {};
+  const std::string s = child_->stderr_text();
   return s.size() > 4000 ? s.substr(s.size() - 4000) : s;
 }
 

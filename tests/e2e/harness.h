@@ -30,29 +30,6 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-/// oee-server as a child process on a free port (--port 0).
-class ServerProcess {
- public:
-  ServerProcess(std::filesystem::path data_dir, std::vector<std::string> extra_args);
-  ~ServerProcess();
-
-  /// Starts the process and waits for its LISTENING line; throws on failure.
-  void start();
-  void kill9();
-  /// Sends SIGTERM and waits; returns the exit status (or -signal).
-  int terminate(std::chrono::seconds timeout = std::chrono::seconds(20));
-  [[nodiscard]] bool running() const { return pid_ > 0; }
-  [[nodiscard]] unsigned short port() const { return port_; }
-  [[nodiscard]] std::string stderr_tail() const;
-
- private:
-  std::filesystem::path data_dir_;
-  std::vector<std::string> args_;
-  pid_t pid_ = -1;
-  unsigned short port_ = 0;
-  std::filesystem::path stderr_path_;
-};
-
 /// Any child process with its stdout on a pipe (stderr to a file).
 class ChildProcess {
  public:
@@ -66,12 +43,35 @@ class ChildProcess {
   /// Waits for exit; returns the exit status, or -signal.
   int wait(std::chrono::seconds timeout = std::chrono::seconds(30));
   [[nodiscard]] std::string stderr_text() const;
+  [[nodiscard]] bool running() const { return pid_ > 0; }
 
  private:
   pid_t pid_ = -1;
   int out_ = -1;
   std::string buffer_;
   std::filesystem::path stderr_path_;
+};
+
+/// oee-server as a child process on a free port (--port 0).
+class ServerProcess {
+ public:
+  ServerProcess(std::filesystem::path data_dir, std::vector<std::string> extra_args);
+  ~ServerProcess();
+
+  /// Starts the process and waits for its LISTENING line; throws on failure.
+  void start();
+  void kill9();
+  /// Sends SIGTERM and waits; returns the exit status (or -signal).
+  int terminate(std::chrono::seconds timeout = std::chrono::seconds(20));
+  [[nodiscard]] bool running() const { return child_ && child_->running(); }
+  [[nodiscard]] unsigned short port() const { return port_; }
+  [[nodiscard]] std::string stderr_tail() const;
+
+ private:
+  std::filesystem::path data_dir_;
+  std::vector<std::string> args_;
+  std::unique_ptr<ChildProcess> child_;
+  unsigned short port_ = 0;
 };
 
 struct RunResult {
