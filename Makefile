@@ -10,7 +10,7 @@ APT_PACKAGES := g++ make cmake pkg-config ccache curl \
   librocksdb-dev libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev \
   libflatbuffers-dev flatbuffers-compiler libhiredis-dev libpqxx-dev \
   libspdlog-dev libfmt-dev libcli11-dev libgtest-dev \
-  postgresql postgresql-client
+  postgresql postgresql-client redis-server redis-tools
 
 .PHONY: deps configure build run test test-sanitize clean help
 

@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include "api/http_message.h"
+
 namespace oee::api {
 
 struct ApiError {
@@ -18,5 +20,6 @@ struct ApiError {
 };
 
 [[nodiscard]] std::string error_body(const ApiError& e);
+[[nodiscard]] HttpResponse error_response(const ApiError& e);
 
 }  // namespace oee::api

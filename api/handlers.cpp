@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "api/history_handlers.h"
+#include "api/redis_publisher.h"
 #include "api/submit_request.h"
 #include "projections/projector.h"
 #include "core/async_append.h"
@@ -19,8 +20,6 @@ namespace oee::api {
 
 namespace asio = boost::asio;
 namespace json = boost::json;
-
-HttpResponse error_response(const ApiError& e) { return HttpResponse{e.status, error_body(e), "application/json", {}}; }
 
 namespace {
 
@@ -192,7 +191,12 @@ HttpResponse get_events(App& app, std::string_view id_text, const Target& t) {
   if (!from) return error_response(from.error());
   auto records = app.log.read_order(*id, Seq{*from});
   if (!records) return log_unavailable(records.error());
-  if (records->empty() && *from == 0) return not_found("no order with id " + id->str(), "orderId");
+  if (records->empty()) {
+    // Past the last event is an empty page; an unknown order is a 404 whatever fromSeq says.
+    auto snapshot = app.log.snapshot(*id);
+    if (!snapshot) return log_unavailable(snapshot.error());
+    if (!*snapshot) return not_found("no order with id " + id->str(), "orderId");
+  }
   json::array events;
   bool terminal = false;
   for (const auto& r : *records) {
@@ -279,23 +283,36 @@ json::object postgres_health(App& app) {
   return o;
 }
 
+json::object redis_health(App& app) {
+  if (app.publisher == nullptr) return json::object{{"status", "disabled"}};
+  const auto st = app.publisher->status();
+  const auto head = app.log.head().value;
+  json::object o{{"status", st.connected ? "ok" : "down"},
+                 {"publishedSeq", st.published_seq},
+                 {"lagEvents", head - std::min(head, st.published_seq)},
+                 {"messages", st.messages},
+                 {"reconnects", st.reconnects}};
+  if (!st.connected && !st.last_error.empty()) o["lastError"] = st.last_error;
+  return o;
+}
+
 HttpResponse health(App& app) {
   return json_response(
       200, json::object{{"status", "ok"},
                         {"log", json::object{{"status", "ok"},
                                              {"head", app.log.head().value},
-                                             {"durability", app.config.durability},
+                                             {"durability", app.info.durability},
                                              {"failedCommits", app.log.stats().failed_commits.load()}}},
                         {"executor", json::object{{"inFlight", app.metrics.orders_in_flight.load()},
                                                   {"waiting", app.metrics.orders_waiting.load()},
-                                                  {"sim", app.config.sim}}},
-                        {"fanOut", json::object{{"mode", "in-process"},
+                                                  {"sim", app.info.sim}}},
+                        {"fanOut", json::object{{"mode", app.publisher != nullptr ? "in-process+redis" : "in-process"},
                                                 {"lagEvents", app.log.head().value - std::min(app.log.head().value,
                                                                                               app.hub.published().value)},
                                                 {"subscriptions", app.hub.subscriptions()}}},
-                        {"redis", json::object{{"status", "disabled"}}},
+                        {"redis", redis_health(app)},
                         {"postgres", postgres_health(app)},
-                        {"websocketClients", app.ws_clients.load()}});
+                        {"websocketClients", app.server.ws_clients.load()}});
 }
 
 HttpResponse metrics(App& app) {
@@ -316,20 +333,30 @@ HttpResponse metrics(App& app) {
   s.batch_size.render(out, "oee_log_batch_size");
   app.metrics.render(out);
   out += "# HELP oee_websocket_clients Connected WebSocket clients.\n# TYPE oee_websocket_clients gauge\n";
-  out += fmt::format("oee_websocket_clients {}\n", app.ws_clients.load());
+  out += fmt::format("oee_websocket_clients {}\n", app.server.ws_clients.load());
   out += "# HELP oee_websocket_dropped_slow_total WebSocket clients dropped for reading too slowly.\n";
   out += "# TYPE oee_websocket_dropped_slow_total counter\n";
-  out += fmt::format("oee_websocket_dropped_slow_total {}\n", app.ws_dropped_slow.load());
+  out += fmt::format("oee_websocket_dropped_slow_total {}\n", app.server.ws_dropped_slow.load());
   out += "# HELP oee_http_requests_total HTTP requests answered by the REST routes.\n";
   out += "# TYPE oee_http_requests_total counter\n";
-  out += fmt::format("oee_http_requests_total {}\n", app.http_requests.load());
+  out += fmt::format("oee_http_requests_total {}\n", app.server.http_requests.load());
   out += "# HELP oee_http_connections Open HTTP connections.\n# TYPE oee_http_connections gauge\n";
-  out += fmt::format("oee_http_connections {}\n", app.connections.load());
+  out += fmt::format("oee_http_connections {}\n", app.server.connections.load());
   out += "# HELP oee_consumer_lag_events Events not yet processed by a consumer.\n";
   out += "# TYPE oee_consumer_lag_events gauge\n";
   const auto head = app.log.head().value;
   const auto published = app.hub.published().value;
   out += fmt::format("oee_consumer_lag_events{{consumer=\"fanout\"}} {}\n", head > published ? head - published : 0);
+  if (app.publisher != nullptr) {
+    const auto st = app.publisher->status();
+    out += fmt::format("oee_consumer_lag_events{{consumer=\"redis\"}} {}\n",
+                       head > st.published_seq ? head - st.published_seq : 0);
+    out += "# HELP oee_redis_up Whether the publisher is connected to Redis.\n# TYPE oee_redis_up gauge\n";
+    out += fmt::format("oee_redis_up {}\n", st.connected ? 1 : 0);
+    out += "# HELP oee_redis_published_total PUBLISH commands Redis acknowledged.\n";
+    out += "# TYPE oee_redis_published_total counter\n";
+    out += fmt::format("oee_redis_published_total {}\n", st.messages);
+  }
   if (app.projector != nullptr) {
     const auto st = app.projector->status();
     out += fmt::format("oee_consumer_lag_events{{consumer=\"projector\"}} {}\n", st.lag_events);
@@ -346,7 +373,7 @@ HttpResponse metrics(App& app) {
 }  // namespace
 
 asio::awaitable<HttpResponse> handle_request(App& app, const HttpRequest& req) {
-  app.http_requests.fetch_add(1, std::memory_order_relaxed);
+  app.server.http_requests.fetch_add(1, std::memory_order_relaxed);
   auto target = parse_target(req.target);
   if (!target) co_return error_response(ApiError{400, "invalid_target", "the request target is not a valid URL", ""});
   const auto& seg = target->segments;

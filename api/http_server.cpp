@@ -19,7 +19,7 @@
 #include <boost/url/parse.hpp>
 #include <spdlog/spdlog.h>
 
-#include "api/handlers.h"
+#include "api/api_error.h"
 #include "core/status_message.h"
 
 namespace oee::api {
@@ -56,20 +56,36 @@ std::string ws_error(std::string_view code, std::string_view message, std::strin
                                                                                       : json::value(field)}}}});
 }
 
-// One WebSocket client. Runs on its connection's strand; the hub reaches it
-// only through deliver(), which posts there.
+// One WebSocket client. Runs on its connection's strand; the hub and the
+// stream source reach it only through posts there.
+//
+// Per order it keeps the last seq sent. A subscription registers with the
+// hub first and then asks the source for the past; live updates that
+// arrive meanwhile are held and merged by seq after the past, so nothing is
+// lost or repeated across the catch-up/live boundary, whether the past
+// comes from the local log or over HTTP from the core.
 class WsSession final : public Subscriber, public std::enable_shared_from_this<WsSession> {
  public:
-  WsSession(beast::tcp_stream&& stream, App& app, WsProtocol protocol)
-      : ws_(std::move(stream)), app_(app), protocol_(protocol), wake_(ws_.get_executor()) {}
+  WsSession(beast::tcp_stream&& stream, ServerContext& ctx, WsProtocol protocol)
+      : ws_(std::move(stream)), ctx_(ctx), protocol_(protocol), wake_(ws_.get_executor()) {}
 
   ~WsSession() override {
-    for (const auto& [order, _] : last_sent_) app_.hub.unsubscribe(order, this);
+    for (const auto& [order, _] : subs_) ctx_.stream.hub().unsubscribe(order, this);
   }
 
   void deliver(std::shared_ptr<const StatusUpdate> update) override {
-    asio::post(ws_.get_executor(), [self = shared_from_this(), update = std::move(update)] {
-      self->on_update(*update, std::shared_ptr<const std::string>(update, &update->text));
+    asio::post(ws_.get_executor(), [self = shared_from_this(), update = std::move(update)] { self->on_update(update); });
+  }
+
+  void resync(const OrderId& order) override {
+    asio::post(ws_.get_executor(), [self = shared_from_this(), order] {
+      auto it = self->subs_.find(order);
+      if (it == self->subs_.end()) return;
+      if (it->second.catching_up) {
+        it->second.resync_pending = true;
+      } else {
+        self->start_catch_up(order, it->second);
+      }
     });
   }
 
@@ -78,13 +94,16 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
   asio::awaitable<void> run(const OrderId* fixed, std::uint64_t from_seq) {
     const auto req = std::move(upgrade_request_);
     beast::get_lowest_layer(ws_).expires_never();
-    ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+    auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
+    timeouts.idle_timeout = ctx_.config.ws_idle_timeout;
+    timeouts.keep_alive_pings = true;  // idle clients are pinged; one that never answers is closed
+    ws_.set_option(timeouts);
     ws_.set_option(websocket::stream_base::decorator(
         [](websocket::response_type& res) { res.set(http::field::server, "oee"); }));
-    ws_.read_message_max(app_.config.ws_message_limit);
+    ws_.read_message_max(ctx_.config.ws_message_limit);
     auto [ec] = co_await ws_.async_accept(req, kTuple);
     if (ec) co_return;
-    app_.ws_clients.fetch_add(1);
+    ctx_.ws_clients.fetch_add(1);
     asio::co_spawn(ws_.get_executor(), shared_from_this()->writer(), asio::detached);
     if (fixed != nullptr) subscribe(*fixed, from_seq);
 
@@ -99,10 +118,20 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
     }
     closing_ = true;
     wake_.cancel();
-    app_.ws_clients.fetch_sub(1);
+    ctx_.ws_clients.fetch_sub(1);
   }
 
  private:
+  struct Subscription {
+    Seq last{0};                 // highest seq sent to the client
+    std::uint64_t from_seq = 0;  // as asked, echoed in "subscribed"
+    bool confirmed = false;      // "subscribed" sent
+    bool catching_up = false;
+    bool resync_pending = false;  // a gap was reported during a catch-up
+    std::uint64_t generation = 0;
+    std::vector<std::shared_ptr<const StatusUpdate>> held;  // live updates during a catch-up
+  };
+
   void on_message(const std::string& text) {
     if (protocol_ == WsProtocol::bare_id) {
       std::string_view id = text;
@@ -148,8 +177,8 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
       return;
     }
     if (t == "unsubscribe") {
-      app_.hub.unsubscribe(*id, this);
-      last_sent_.erase(*id);
+      ctx_.stream.hub().unsubscribe(*id, this);
+      subs_.erase(*id);
       enqueue(control("unsubscribed", json::object{{"orderId", id->str()}}));
       return;
     }
@@ -169,43 +198,93 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
     subscribe(*id, from);
   }
 
-  // Registers with the hub first, then replays the log: anything committed in
-  // between arrives twice and is dropped by seq in on_update, so nothing is
-  // lost or repeated across the catch-up/live boundary.
   void subscribe(const OrderId& id, std::uint64_t from_seq) {
-    if (last_sent_.size() >= app_.config.ws_subscriptions_limit && !last_sent_.contains(id)) {
-      enqueue(ws_error("too_many_subscriptions", "unsubscribe from finished orders first"));
-      return;
+    auto it = subs_.find(id);
+    if (it == subs_.end()) {
+      if (subs_.size() >= ctx_.config.ws_subscriptions_limit) {
+        enqueue(ws_error("too_many_subscriptions", "unsubscribe from finished orders first"));
+        return;
+      }
+      ctx_.stream.hub().subscribe(id, shared_from_this());
+      it = subs_.emplace(id, Subscription{}).first;
     }
-    auto snapshot = app_.log.snapshot(id);
-    if (!snapshot || !*snapshot) {
-      enqueue(ws_error(snapshot ? "not_found" : "log_unavailable",
-                       snapshot ? "no order with id " + id.str() : snapshot.error().message(), "orderId"));
+    // A repeated subscribe restarts the stream from its own fromSeq.
+    Subscription& sub = it->second;
+    sub.last = Seq{from_seq == 0 ? 0 : from_seq - 1};
+    sub.from_seq = from_seq;
+    sub.confirmed = false;
+    sub.held.clear();
+    start_catch_up(id, sub);
+  }
+
+  void start_catch_up(const OrderId& id, Subscription& sub) {
+    sub.catching_up = true;
+    sub.resync_pending = false;
+    const std::uint64_t generation = ++sub.generation;
+    ctx_.stream.catch_up(id, Seq{sub.last.value + 1}, [self = shared_from_this(), id, generation](CatchUp result) {
+      asio::post(self->ws_.get_executor(), [self, id, generation, result = std::move(result)]() mutable {
+        self->on_catch_up(id, generation, std::move(result));
+      });
+    });
+  }
+
+  void on_catch_up(const OrderId& id, std::uint64_t generation, CatchUp result) {
+    auto it = subs_.find(id);
+    if (it == subs_.end() || it->second.generation != generation || closing_) return;
+    Subscription& sub = it->second;
+    if (result.outcome != CatchUp::Outcome::ok) {
+      if (sub.confirmed) {
+        // A resync after a gap failed (the core is unreachable): keep the
+        // subscription and try again shortly; live updates are held meanwhile.
+        auto timer = std::make_shared<asio::steady_timer>(ws_.get_executor(), 1s);
+        timer->async_wait([self = shared_from_this(), timer, id, generation](const boost::system::error_code&) {
+          auto again = self->subs_.find(id);
+          if (again != self->subs_.end() && again->second.generation == generation && !self->closing_) {
+            self->start_catch_up(id, again->second);
+          }
+        });
+        return;
+      }
+      const bool missing = result.outcome == CatchUp::Outcome::not_found;
+      ctx_.stream.hub().unsubscribe(id, this);
+      subs_.erase(it);
+      enqueue(ws_error(missing ? "not_found" : (ctx_.stream.origin() == "log" ? "log_unavailable" : "core_unavailable"),
+                       result.error, "orderId"));
       if (protocol_ == WsProtocol::fixed) closing_ = true;
       return;
     }
-    app_.hub.subscribe(id, shared_from_this());
-    const Seq start{from_seq};
-    Seq& last = last_sent_[id];
-    last = Seq{from_seq == 0 ? 0 : from_seq - 1};
-    enqueue(control("subscribed", json::object{{"orderId", id.str()}, {"fromSeq", start.value}}));
-    auto records = app_.log.read_order(id, start);
-    if (!records) {
-      enqueue(ws_error("log_unavailable", records.error().message()));
-      return;
+    if (!sub.confirmed) {
+      sub.confirmed = true;
+      enqueue(control("subscribed", json::object{{"orderId", id.str()}, {"fromSeq", sub.from_seq}}));
     }
-    for (const auto& r : *records) {
-      if (r.seq <= last) continue;
-      last = r.seq;
-      enqueue(core::status_message_text(r), core::is_terminal_event(r.type));
-    }
+    for (const auto& u : result.updates) send_if_new(sub, u);
+    for (const auto& u : sub.held) send_if_new(sub, u);
+    sub.held.clear();
+    sub.catching_up = false;
+    if (sub.resync_pending) start_catch_up(id, sub);
   }
 
-  void on_update(const StatusUpdate& u, std::shared_ptr<const std::string> text) {
-    auto it = last_sent_.find(u.order);
-    if (it == last_sent_.end() || u.seq <= it->second) return;
-    it->second = u.seq;
-    enqueue(std::move(text), u.terminal);
+  void on_update(const std::shared_ptr<const StatusUpdate>& u) {
+    auto it = subs_.find(u->order);
+    if (it == subs_.end()) return;
+    Subscription& sub = it->second;
+    if (sub.catching_up) {
+      // Bounded: past the limit, drop the held ones and fetch them again.
+      if (sub.held.size() < ctx_.config.ws_queue_limit) {
+        sub.held.push_back(u);
+      } else {
+        sub.held.clear();
+        sub.resync_pending = true;
+      }
+      return;
+    }
+    send_if_new(sub, u);
+  }
+
+  void send_if_new(Subscription& sub, const std::shared_ptr<const StatusUpdate>& u) {
+    if (u->seq <= sub.last) return;
+    sub.last = u->seq;
+    enqueue(std::shared_ptr<const std::string>(u, &u->text), u->terminal);
   }
 
   void enqueue(std::string text, bool terminal = false) {
@@ -214,12 +293,12 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
 
   void enqueue(std::shared_ptr<const std::string> text, bool terminal) {
     if (closing_) return;
-    if (queue_.size() >= app_.config.ws_queue_limit) {
+    if (queue_.size() >= ctx_.config.ws_queue_limit) {
       // A reader this far behind would make us buffer without bound: drop it.
       queue_.clear();
       close_code_ = websocket::close_code::policy_error;
       close_reason_ = "slow consumer: too many undelivered messages";
-      app_.ws_dropped_slow.fetch_add(1);
+      ctx_.ws_dropped_slow.fetch_add(1);
       closing_ = true;
       wake_.cancel();
       arm_hard_close();
@@ -283,11 +362,11 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
  private:
 
   websocket::stream<beast::tcp_stream> ws_;
-  App& app_;
+  ServerContext& ctx_;
   WsProtocol protocol_;
   asio::steady_timer wake_;
   std::deque<Outgoing> queue_;
-  std::unordered_map<OrderId, Seq, OrderIdHash> last_sent_;
+  std::unordered_map<OrderId, Subscription, OrderIdHash> subs_;
   bool closing_ = false;
   bool writer_done_ = false;
   websocket::close_code close_code_ = websocket::close_code::none;
@@ -370,7 +449,7 @@ std::optional<WsRoute> ws_route(std::string_view target) {
 }  // namespace
 
 struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
-  Impl(asio::io_context& ioc, App& app) : ioc(ioc), app(app), acceptor(ioc) {}
+  Impl(asio::io_context& ioc, ServerContext& ctx) : ioc(ioc), ctx(ctx), acceptor(ioc) {}
 
   asio::awaitable<void> listen() {
     for (;;) {
@@ -381,7 +460,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
         spdlog::warn("accept failed: {}", ec.message());
         continue;
       }
-      if (static_cast<std::size_t>(app.connections.load()) >= app.config.max_connections) {
+      if (static_cast<std::size_t>(ctx.connections.load()) >= ctx.config.max_connections) {
         // Over the limit: refuse cheaply rather than queue without bound.
         boost::system::error_code ignored;
         socket.close(ignored);
@@ -393,16 +472,16 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
   }
 
   asio::awaitable<void> session(beast::tcp_stream stream) {
-    app.connections.fetch_add(1);
+    ctx.connections.fetch_add(1);
     struct Guard {
-      App& app;
-      ~Guard() { app.connections.fetch_sub(1); }
-    } guard{app};
+      ServerContext& ctx;
+      ~Guard() { ctx.connections.fetch_sub(1); }
+    } guard{ctx};
     beast::flat_buffer buffer;
     for (;;) {
       http::request_parser<http::string_body> parser;
-      parser.header_limit(static_cast<std::uint32_t>(app.config.header_limit));
-      parser.body_limit(app.config.body_limit);
+      parser.header_limit(static_cast<std::uint32_t>(ctx.config.header_limit));
+      parser.body_limit(ctx.config.body_limit);
       stream.expires_after(60s);
       auto [ec, n] = co_await http::async_read(stream, buffer, parser, kTuple);
       if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::eof ||
@@ -413,7 +492,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
         ApiError e{400, "bad_request", "malformed HTTP request: " + ec.message(), ""};
         if (ec == http::error::body_limit) {
           e = ApiError{413, "body_too_large",
-                       "the body is larger than " + std::to_string(app.config.body_limit) + " bytes", ""};
+                       "the body is larger than " + std::to_string(ctx.config.body_limit) + " bytes", ""};
         } else if (ec == http::error::header_limit) {
           e = ApiError{431, "headers_too_large", "request headers are too large", ""};
         }
@@ -430,14 +509,14 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
           co_await http::async_write(stream, res, kTuple);
           break;
         }
-        auto ws = std::make_shared<WsSession>(std::move(stream), app, route->protocol);
+        auto ws = std::make_shared<WsSession>(std::move(stream), ctx, route->protocol);
         ws->upgrade_request_ = std::move(req);
         co_await ws->run(route->order ? &*route->order : nullptr, route->from_seq);
         co_return;
       }
       HttpRequest request{std::string(req.method_string()), std::string(req.target()), std::move(req.body()),
                           std::string(req[http::field::content_type]), std::string(req["Idempotency-Key"])};
-      const HttpResponse response = co_await handle_request(app, request);
+      const HttpResponse response = co_await ctx.handler(request);
       const bool keep_alive = req.keep_alive();
       auto res = to_beast(response, req.version(), keep_alive, req.method() == http::verb::head);
       auto [wec, wn] = co_await http::async_write(stream, res, kTuple);
@@ -448,26 +527,26 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
   }
 
   asio::io_context& ioc;
-  App& app;
+  ServerContext& ctx;
   tcp::acceptor acceptor;
 };
 
-HttpServer::HttpServer(asio::io_context& ioc, App& app) : impl_(std::make_shared<Impl>(ioc, app)) {}
+HttpServer::HttpServer(asio::io_context& ioc, ServerContext& ctx) : impl_(std::make_shared<Impl>(ioc, ctx)) {}
 HttpServer::~HttpServer() = default;
 
 void HttpServer::start() {
   boost::system::error_code ec;
-  const auto address = asio::ip::make_address(impl_->app.config.bind, ec);
-  if (ec) throw std::runtime_error("invalid --bind address '" + impl_->app.config.bind + "'");
-  const tcp::endpoint endpoint(address, impl_->app.config.port);
+  const auto address = asio::ip::make_address(impl_->ctx.config.bind, ec);
+  if (ec) throw std::runtime_error("invalid --bind address '" + impl_->ctx.config.bind + "'");
+  const tcp::endpoint endpoint(address, impl_->ctx.config.port);
   auto& acc = impl_->acceptor;
   acc.open(endpoint.protocol(), ec);
   if (!ec) acc.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) acc.bind(endpoint, ec);
   if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
-    throw std::runtime_error("cannot listen on " + impl_->app.config.bind + ":" +
-                             std::to_string(impl_->app.config.port) + ": " + ec.message());
+    throw std::runtime_error("cannot listen on " + impl_->ctx.config.bind + ":" +
+                             std::to_string(impl_->ctx.config.port) + ": " + ec.message());
   }
   asio::co_spawn(impl_->ioc, impl_->listen(), asio::detached);
 }

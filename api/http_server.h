@@ -4,20 +4,21 @@
 // Lifecycle: start() binds and begins accepting; stop() closes the
 // listener and every open connection. Threading: each connection runs on
 // its own strand of the given io_context, which may be run by several
-// threads. Ownership: the server references App, which must outlive it.
+// threads. Ownership: the server references its ServerContext, which must
+// outlive it.
 
 #include <cstdint>
 #include <memory>
 
 #include <boost/asio/io_context.hpp>
 
-#include "api/app.h"
+#include "api/server_context.h"
 
 namespace oee::api {
 
 class HttpServer {
  public:
-  HttpServer(boost::asio::io_context& ioc, App& app);
+  HttpServer(boost::asio::io_context& ioc, ServerContext& ctx);
   ~HttpServer();
 
   /// Binds app.config.bind:port; throws std::runtime_error if it cannot.

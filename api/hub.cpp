@@ -41,30 +41,57 @@ std::size_t Hub::subscriptions() const {
   return n;
 }
 
+std::shared_ptr<const StatusUpdate> make_status_update(const eventlog::Record& r) {
+  auto update = std::make_shared<StatusUpdate>();
+  update->order = r.order;
+  update->seq = r.seq;
+  update->terminal = core::is_terminal_event(r.type);
+  update->text = core::status_message_text(r);
+  return update;
+}
+
 void Hub::publish(const std::vector<eventlog::Record>& records) {
-  std::vector<std::shared_ptr<Subscriber>> targets;
   for (const auto& r : records) {
-    targets.clear();
+    bool wanted = false;
     {
       std::lock_guard lock(mu_);
-      auto it = by_order_.find(r.order);
-      if (it == by_order_.end()) {
-        published_.store(r.seq.value, std::memory_order_relaxed);
-        continue;
-      }
+      wanted = by_order_.contains(r.order);
+    }
+    // Rendered only for orders someone follows.
+    if (wanted) fan_out(make_status_update(r));
+  }
+  if (!records.empty()) published_.store(records.back().seq.value, std::memory_order_relaxed);
+}
+
+void Hub::fan_out(const std::shared_ptr<const StatusUpdate>& update) {
+  std::vector<std::shared_ptr<Subscriber>> targets;
+  {
+    std::lock_guard lock(mu_);
+    auto it = by_order_.find(update->order);
+    if (it != by_order_.end()) {
       for (const auto& w : it->second) {
         if (auto s = w.lock()) targets.push_back(std::move(s));
       }
     }
-    if (targets.empty()) continue;
-    auto update = std::make_shared<StatusUpdate>();
-    update->order = r.order;
-    update->seq = r.seq;
-    update->terminal = core::is_terminal_event(r.type);
-    update->text = core::status_message_text(r);
-    for (const auto& s : targets) s->deliver(update);
   }
-  if (!records.empty()) published_.store(records.back().seq.value, std::memory_order_relaxed);
+  for (const auto& s : targets) s->deliver(update);
+  auto seen = published_.load(std::memory_order_relaxed);
+  while (update->seq.value > seen &&
+         !published_.compare_exchange_weak(seen, update->seq.value, std::memory_order_relaxed)) {
+  }
+}
+
+void Hub::resync_all() {
+  std::vector<std::pair<OrderId, std::shared_ptr<Subscriber>>> targets;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [order, subs] : by_order_) {
+      for (const auto& w : subs) {
+        if (auto s = w.lock()) targets.emplace_back(order, std::move(s));
+      }
+    }
+  }
+  for (const auto& [order, s] : targets) s->resync(order);
 }
 
 }  // namespace oee::api

@@ -1,8 +1,9 @@
 #pragma once
-// In-process fan-out of committed events to WebSocket subscribers.
+// Fan-out of status updates to WebSocket subscribers: in the core, of its
+// own committed events; in a gateway, of what Redis delivers.
 //
-// Lifecycle: created before the log accepts appends; attach() registers a
-// commit listener. Threading: the listener only copies records and posts
+// Lifecycle: in the core, created before the log accepts appends; attach()
+// registers a commit listener. Threading: the listener only copies records and posts
 // them to the hub's strand, where messages are rendered once and handed to
 // each subscriber's deliver() outside the subscriber lock. Ownership: the
 // hub holds weak references; a subscriber that goes away is forgotten.
@@ -27,11 +28,17 @@ struct StatusUpdate {
   std::string text;  // the JSON status message
 };
 
+/// The update for one committed event (renders its status message).
+[[nodiscard]] std::shared_ptr<const StatusUpdate> make_status_update(const eventlog::Record& record);
+
 class Subscriber {
  public:
   virtual ~Subscriber() = default;
-  /// Called on the hub's strand; must not block (post to your own strand).
+  /// Must not block (post to your own strand); may be called on any thread.
   virtual void deliver(std::shared_ptr<const StatusUpdate> update) = 0;
+  /// Live updates for `order` may have been missed (the feed had a gap):
+  /// fetch what came after the last one delivered.
+  virtual void resync(const OrderId& order) = 0;
 };
 
 class Hub {
@@ -45,8 +52,12 @@ class Hub {
   /// Highest seq the hub has fanned out (its lag is log head minus this).
   [[nodiscard]] Seq published() const { return Seq{published_.load(std::memory_order_relaxed)}; }
 
-  /// Renders and fans out (runs on the hub strand).
+  /// Renders and fans out committed events (runs on the hub strand).
   void publish(const std::vector<eventlog::Record>& records);
+  /// Fans out one update that arrived already rendered (a gateway's feed).
+  void fan_out(const std::shared_ptr<const StatusUpdate>& update);
+  /// Asks every subscriber to fetch what it may have missed.
+  void resync_all();
 
  private:
   boost::asio::strand<boost::asio::any_io_executor> strand_;

@@ -1,9 +1,10 @@
-// oee-server: the core process. Owns the event log (its only writer),
-// serves the REST API and WebSocket streams, and runs the executor.
+// oee-server: the core process (owns the event log, its only writer; serves
+// the REST API and WebSocket streams; runs the executor and, with REDIS_URL,
+// the publisher) or, with --role gateway, a WebSocket edge fed by Redis.
 
 #include <csignal>
-#include <filesystem>
 #include <cstdlib>
+#include <filesystem>
 #include <thread>
 
 #include <CLI/CLI.hpp>
@@ -14,8 +15,11 @@
 #include <spdlog/spdlog.h>
 
 #include "api/app.h"
+#include "api/gateway.h"
+#include "api/handlers.h"
 #include "api/http_server.h"
 #include "api/hub.h"
+#include "api/redis_publisher.h"
 #include "core/executor.h"
 #include "core/landed_journal.h"
 #include "core/log_audit.h"
@@ -25,11 +29,10 @@
 namespace asio = boost::asio;
 using namespace oee;
 
-int main(int argc, char** argv) {
-  CLI::App cli{"oee-server: durable, event-sourced order execution engine (REST + WebSocket)"};
+namespace {
+
+struct ServerOptions {
   std::string data_dir = "./data";
-  std::string bind = "127.0.0.1";
-  std::uint16_t port = 3000;
   std::string role = "core";
   std::string core_url = "http://127.0.0.1:3000";
   std::string redis_url, database_url;
@@ -39,62 +42,99 @@ int main(int argc, char** argv) {
   double fail_rate = -1;
   unsigned threads = 2;
   std::string log_level = "info";
-  std::size_t max_connections = 10'000;
-  std::size_t ws_queue_limit = 1'024;
   double latency_scale = 1.0;
+  unsigned ws_idle_seconds = 60;
+  api::ServerConfig server;
+};
 
-  cli.add_option("--data-dir", data_dir, "Data directory: the event log (log/) and the simulated chain (simchain/)")->envname("OEE_DATA_DIR")->capture_default_str();
-  cli.add_option("--bind", bind, "Address to listen on")->envname("OEE_BIND")->capture_default_str();
-  cli.add_option("--port", port, "TCP port to listen on (0 picks a free one)")->envname("OEE_PORT")->capture_default_str();
-  cli.add_option("--role", role, "core (owns the log) or gateway (WebSocket edge fed by Redis)")
-      ->envname("OEE_ROLE")->check(CLI::IsMember({"core", "gateway"}))->capture_default_str();
-  cli.add_option("--core-url", core_url, "Gateway role: URL of the core for catch-up")->envname("OEE_CORE_URL")->capture_default_str();
-  cli.add_option("--redis-url", redis_url, "Redis for the live stream (unset: in-process fan-out)")->envname("REDIS_URL");
-  cli.add_option("--database-url", database_url,
-                 "PostgreSQL for order history, e.g. postgresql://user@127.0.0.1:5432/oee (unset: no projection)")
-      ->envname("DATABASE_URL");
-  cli.add_option("--sim", sim, "Latency profile: realistic (quotes ~200 ms, execution 2-3 s) or fast (no sleeps)")
-      ->envname("OEE_SIM")->check(CLI::IsMember({"realistic", "fast"}))->capture_default_str();
-  cli.add_option("--concurrency", concurrency, "Orders in flight at once; more wait in the queue")
-      ->envname("OEE_CONCURRENCY")->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))->capture_default_str();
-  cli.add_option("--durability", durability, "sync: fsync before acknowledging; async: WAL without fsync")
-      ->envname("OEE_DURABILITY")->check(CLI::IsMember({"sync", "async"}))->capture_default_str();
-  cli.add_option("--fail-rate", fail_rate, "Share of transactions the simulated chain drops [0,1] (default 0.02 realistic, 0 fast)")
-      ->envname("OEE_FAIL_RATE")->check(CLI::Range(0.0, 1.0));
-  cli.add_option("--sim-latency-scale", latency_scale,
-                 "Multiplies the realistic profile's latencies (0.1: quotes ~20 ms, execution ~250 ms)")
-      ->envname("OEE_SIM_LATENCY_SCALE")->check(CLI::Range(0.0, 100.0))->capture_default_str();
-  cli.add_option("--threads", threads, "HTTP/WebSocket threads")->envname("OEE_THREADS")->check(CLI::Range(1u, 64u))->capture_default_str();
-  cli.add_option("--log-level", log_level, "trace, debug, info, warn, error")->envname("OEE_LOG_LEVEL")->capture_default_str();
-  cli.add_option("--max-connections", max_connections, "Open HTTP/WebSocket connections; more are refused")
-      ->envname("OEE_MAX_CONNECTIONS")->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))->capture_default_str();
-  cli.add_option("--ws-queue-limit", ws_queue_limit,
-                 "Messages queued for one WebSocket before the reader counts as slow and is dropped")
-      ->envname("OEE_WS_QUEUE_LIMIT")->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))->capture_default_str();
-  CLI11_PARSE(cli, argc, argv);
-
-  spdlog::set_level(spdlog::level::from_str(log_level));
-  if (role == "gateway") {
-    std::fprintf(stderr, "oee-server: --role gateway needs the Redis live stream, which this build does not include yet\n");
-    return 2;
-  }
-  if (!redis_url.empty()) spdlog::warn("REDIS_URL is set but this build fans out in-process only; ignoring it");
-  if (fail_rate < 0) fail_rate = sim == "fast" ? 0.0 : 0.02;
-
-  // Signals are handled by the main thread only.
+// Runs the HTTP threads until SIGINT/SIGTERM; `stop_rest` runs after the
+// listener closed and before the threads are joined.
+template <class StopRest>
+void serve_until_signal(asio::io_context& ioc, api::HttpServer& server, unsigned threads, StopRest stop_rest) {
   asio::io_context signal_ioc;
   asio::signal_set signals(signal_ioc, SIGINT, SIGTERM);
+  auto work = asio::make_work_guard(ioc);
+  std::vector<std::thread> pool;
+  for (unsigned i = 0; i < threads; ++i) pool.emplace_back([&] { ioc.run(); });
+  int signal_number = 0;
+  signals.async_wait([&](const boost::system::error_code&, int sig) { signal_number = sig; });
+  signal_ioc.run();
+  spdlog::info("signal {}: stopping", signal_number);
+  server.stop();
+  stop_rest();
+  work.reset();
+  ioc.stop();
+  for (auto& t : pool) t.join();
+}
+
+void announce(const api::ServerConfig& config, const api::HttpServer& server) {
+  // A machine-readable line for scripts and tests that start us on port 0.
+  std::printf("LISTENING %s:%u\n", config.bind.c_str(), static_cast<unsigned>(server.port()));
+  std::fflush(stdout);
+}
+
+int run_gateway(ServerOptions& o) {
+  if (o.redis_url.empty()) {
+    std::fprintf(stderr, "oee-server: --role gateway needs --redis-url (or REDIS_URL): it is fed by Redis\n");
+    return 2;
+  }
+  auto redis = api::parse_redis_url(o.redis_url);
+  if (!redis) {
+    std::fprintf(stderr, "oee-server: %s\n", redis.error().c_str());
+    return 2;
+  }
+  auto core_endpoint = api::parse_core_url(o.core_url);
+  if (!core_endpoint) {
+    std::fprintf(stderr, "oee-server: %s\n", core_endpoint.error().c_str());
+    return 2;
+  }
+  asio::io_context ioc;
+  api::Hub hub(ioc.get_executor());
+  api::CoreClient core(*core_endpoint);
+  api::CoreStreamSource source(hub, core, ioc.get_executor());
+  api::RedisFeed feed(hub, *redis);
+  api::ServerContext ctx(o.server, source);
+  api::Gateway gateway{ctx, core, feed, hub};
+  ctx.handler = [&gateway](const api::HttpRequest& r) { return api::handle_gateway_request(gateway, r); };
+  api::HttpServer server(ioc, ctx);
+  try {
+    server.start();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "oee-server: %s\n", e.what());
+    return 2;
+  }
+  feed.start();
+  spdlog::info("oee-server gateway listening on http://{}:{} (redis {}, core {})", o.server.bind, server.port(),
+               api::redacted(*redis), core.endpoint().url());
+  announce(o.server, server);
+  serve_until_signal(ioc, server, o.threads, [&] { feed.stop(); });
+  spdlog::info("gateway stopped");
+  return 0;
+}
+
+int run_core(ServerOptions& o) {
+  if (o.fail_rate < 0) o.fail_rate = o.sim == "fast" ? 0.0 : 0.02;
+  std::optional<api::RedisEndpoint> redis;
+  if (!o.redis_url.empty()) {
+    auto parsed = api::parse_redis_url(o.redis_url);
+    if (!parsed) {
+      std::fprintf(stderr, "oee-server: %s\n", parsed.error().c_str());
+      return 2;
+    }
+    redis = *parsed;
+  }
 
   // Refuse to start on anything we cannot read, with what to do about it.
   std::unique_ptr<eventlog::EventLog> log;
   std::unique_ptr<core::LandedJournal> journal;
   std::size_t resumable = 0;
   try {
-    const std::filesystem::path root(data_dir);
+    const std::filesystem::path root(o.data_dir);
     std::filesystem::create_directories(root);
-    log = eventlog::open_rocksdb_log(eventlog::Options{
-        eventlog::log_directory(data_dir), durability == "sync" ? eventlog::Durability::sync : eventlog::Durability::async,
-        eventlog::OpenMode::primary, 4096, {}});
+    log = eventlog::open_rocksdb_log(
+        eventlog::Options{eventlog::log_directory(o.data_dir),
+                          o.durability == "sync" ? eventlog::Durability::sync : eventlog::Durability::async,
+                          eventlog::OpenMode::primary, 4096, {}});
     resumable = core::check_resumable(*log);
     journal = std::make_unique<core::LandedJournal>(root / "simchain" / "landed.txt");
   } catch (const std::exception& e) {
@@ -104,83 +144,129 @@ int main(int argc, char** argv) {
 
   asio::io_context api_ioc;
   asio::io_context exec_ioc(1);
-  auto api_work = asio::make_work_guard(api_ioc);
   auto exec_work = asio::make_work_guard(exec_ioc);
 
   core::Market market;
-  core::SimChain chain(market, fail_rate, 7, journal.get());
+  core::SimChain chain(market, o.fail_rate, 7, journal.get());
   core::OrderStore store(*log);
   core::EngineMetrics metrics;
   api::Hub hub(api_ioc.get_executor());
   core::ExecutorOptions exec_options;
-  exec_options.profile = sim == "fast" ? core::SimProfile::fast : core::SimProfile::realistic;
-  exec_options.concurrency = concurrency;
-  exec_options.retry_base = sim == "fast" ? std::chrono::milliseconds(5) : std::chrono::milliseconds(500);
-  exec_options.latency_scale = latency_scale;
+  exec_options.profile = o.sim == "fast" ? core::SimProfile::fast : core::SimProfile::realistic;
+  exec_options.concurrency = o.concurrency;
+  exec_options.retry_base = o.sim == "fast" ? std::chrono::milliseconds(5) : std::chrono::milliseconds(500);
+  exec_options.latency_scale = o.latency_scale;
   core::Executor executor(exec_ioc, store, market, chain, exec_options, metrics);
 
-  api::AppConfig config;
-  config.bind = bind;
-  config.port = port;
-  config.durability = durability;
-  config.sim = sim;
-  config.max_connections = max_connections;
-  config.ws_queue_limit = ws_queue_limit;
-  api::App app{config, *log, store, market, metrics, hub};
-  api::HttpServer server(api_ioc, app);
+  api::LogStreamSource source(hub, *log);
+  api::ServerContext ctx(o.server, source);
+  api::App app{ctx, api::EngineInfo{o.durability, o.sim}, *log, store, market, metrics, hub};
+  ctx.handler = [&app](const api::HttpRequest& r) { return api::handle_request(app, r); };
+  api::HttpServer server(api_ioc, ctx);
 
   // PostgreSQL: the projector tails the log in its own thread; history
   // queries run on a small blocking pool, never on the network threads.
   std::unique_ptr<projections::Projector> projector;
   std::unique_ptr<projections::HistoryStore> history;
   asio::thread_pool blocking(2);
-  if (!database_url.empty()) {
-    projector = std::make_unique<projections::Projector>(*log, projections::ProjectorOptions{database_url});
-    history = std::make_unique<projections::HistoryStore>(database_url);
+  if (!o.database_url.empty()) {
+    projector = std::make_unique<projections::Projector>(*log, projections::ProjectorOptions{o.database_url});
+    history = std::make_unique<projections::HistoryStore>(o.database_url);
     app.projector = projector.get();
     app.history = history.get();
     app.blocking = &blocking;
+  }
+  // Redis: the publisher tails the log in its own thread.
+  std::unique_ptr<api::Publisher> publisher;
+  if (redis) {
+    publisher = std::make_unique<api::Publisher>(*log, api::PublisherOptions{*redis});
+    app.publisher = publisher.get();
   }
 
   hub.attach(*log);
   try {
     executor.start();
     if (projector) projector->start();
+    if (publisher) publisher->start();
     server.start();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "oee-server: %s\n", e.what());
     return 2;
   }
-
-  std::vector<std::thread> pool;
-  for (unsigned i = 0; i < threads; ++i) pool.emplace_back([&] { api_ioc.run(); });
   std::thread exec_thread([&] { exec_ioc.run(); });
 
   spdlog::info(
-      "oee-server listening on http://{}:{} (data {}, sim {}, durability {}, fail-rate {}, head seq {}, resuming {} "
-      "orders)",
-      bind, server.port(), data_dir, sim, durability, fail_rate, log->head().value, resumable);
-  // A machine-readable line for scripts and tests that start us on port 0.
-  std::printf("LISTENING %s:%u\n", bind.c_str(), static_cast<unsigned>(server.port()));
-  std::fflush(stdout);
+      "oee-server listening on http://{}:{} (data {}, sim {}, durability {}, fail-rate {}, redis {}, head seq {}, "
+      "resuming {} orders)",
+      o.server.bind, server.port(), o.data_dir, o.sim, o.durability, o.fail_rate,
+      redis ? api::redacted(*redis) : "off", log->head().value, resumable);
+  announce(o.server, server);
 
-  int signal_number = 0;
-  signals.async_wait([&](const boost::system::error_code&, int sig) { signal_number = sig; });
-  signal_ioc.run();
-
-  spdlog::info("signal {}: stopping (finishing in-flight steps)", signal_number);
-  server.stop();
-  const bool drained = executor.stop(std::chrono::seconds(10));
-  if (!drained) spdlog::warn("some orders were still mid-step; they resume from the log on the next start");
-  if (projector) projector->stop();
-  log->close();
-  api_work.reset();
+  serve_until_signal(api_ioc, server, o.threads, [&] {
+    spdlog::info("finishing in-flight steps");
+    const bool drained = executor.stop(std::chrono::seconds(10));
+    if (!drained) spdlog::warn("some orders were still mid-step; they resume from the log on the next start");
+    if (projector) projector->stop();
+    if (publisher) publisher->stop();
+    log->close();
+  });
   exec_work.reset();
-  api_ioc.stop();
   exec_ioc.stop();
-  for (auto& t : pool) t.join();
   exec_thread.join();
   blocking.join();
   spdlog::info("stopped cleanly at seq {}", log->head().value);
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App cli{"oee-server: durable, event-sourced order execution engine (REST + WebSocket)"};
+  ServerOptions o;
+  auto& s = o.server;
+  cli.add_option("--data-dir", o.data_dir, "Data directory: the event log (log/) and the simulated chain (simchain/)")
+      ->envname("OEE_DATA_DIR")->capture_default_str();
+  cli.add_option("--bind", s.bind, "Address to listen on")->envname("OEE_BIND")->capture_default_str();
+  cli.add_option("--port", s.port, "TCP port to listen on (0 picks a free one)")->envname("OEE_PORT")->capture_default_str();
+  cli.add_option("--role", o.role, "core (owns the log) or gateway (WebSocket edge fed by Redis, no log)")
+      ->envname("OEE_ROLE")->check(CLI::IsMember({"core", "gateway"}))->capture_default_str();
+  cli.add_option("--core-url", o.core_url, "Gateway role: the core's URL, for past events (catch-up and gaps)")
+      ->envname("OEE_CORE_URL")->capture_default_str();
+  cli.add_option("--redis-url", o.redis_url,
+                 "Redis for the live stream, redis://[:password@]host:port[/db]. Core: publishes every event; "
+                 "gateway: subscribes (required). Unset core: in-process fan-out only")
+      ->envname("REDIS_URL");
+  cli.add_option("--database-url", o.database_url,
+                 "PostgreSQL for order history, e.g. postgresql://user@127.0.0.1:5432/oee (unset: no projection)")
+      ->envname("DATABASE_URL");
+  cli.add_option("--sim", o.sim, "Latency profile: realistic (quotes ~200 ms, execution 2-3 s) or fast (no sleeps)")
+      ->envname("OEE_SIM")->check(CLI::IsMember({"realistic", "fast"}))->capture_default_str();
+  cli.add_option("--concurrency", o.concurrency, "Orders in flight at once; more wait in the queue")
+      ->envname("OEE_CONCURRENCY")->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))->capture_default_str();
+  cli.add_option("--durability", o.durability, "sync: fsync before acknowledging; async: WAL without fsync")
+      ->envname("OEE_DURABILITY")->check(CLI::IsMember({"sync", "async"}))->capture_default_str();
+  cli.add_option("--fail-rate", o.fail_rate,
+                 "Share of transactions the simulated chain drops [0,1] (default 0.02 realistic, 0 fast)")
+      ->envname("OEE_FAIL_RATE")->check(CLI::Range(0.0, 1.0));
+  cli.add_option("--sim-latency-scale", o.latency_scale,
+                 "Multiplies the realistic profile's latencies (0.1: quotes ~20 ms, execution ~250 ms)")
+      ->envname("OEE_SIM_LATENCY_SCALE")->check(CLI::Range(0.0, 100.0))->capture_default_str();
+  cli.add_option("--threads", o.threads, "HTTP/WebSocket threads")->envname("OEE_THREADS")->check(CLI::Range(1u, 64u))
+      ->capture_default_str();
+  cli.add_option("--log-level", o.log_level, "trace, debug, info, warn, error")->envname("OEE_LOG_LEVEL")
+      ->capture_default_str();
+  cli.add_option("--max-connections", s.max_connections, "Open HTTP/WebSocket connections; more are refused")
+      ->envname("OEE_MAX_CONNECTIONS")->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))->capture_default_str();
+  cli.add_option("--ws-queue-limit", s.ws_queue_limit,
+                 "Messages queued for one WebSocket before the reader counts as slow and is closed (1008)")
+      ->envname("OEE_WS_QUEUE_LIMIT")->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))->capture_default_str();
+  cli.add_option("--ws-idle-timeout", o.ws_idle_seconds,
+                 "Seconds of WebSocket silence before the server pings; a client that does not answer within "
+                 "the same time is closed")
+      ->envname("OEE_WS_IDLE_TIMEOUT")->check(CLI::Range(2u, 3600u))->capture_default_str();
+  CLI11_PARSE(cli, argc, argv);
+
+  spdlog::set_level(spdlog::level::from_str(o.log_level));
+  s.ws_idle_timeout = std::chrono::seconds(o.ws_idle_seconds);
+  return o.role == "gateway" ? run_gateway(o) : run_core(o);
 }

@@ -11,12 +11,6 @@ namespace oee::api {
 
 namespace json = boost::json;
 
-std::string error_body(const ApiError& e) {
-  json::object inner{{"code", e.code}, {"message", e.message}};
-  inner["field"] = e.field.empty() ? json::value(nullptr) : json::value(e.field);
-  return json::serialize(json::object{{"error", std::move(inner)}});
-}
-
 std::string SubmitRequest::fingerprint() const {
   return fmt::format("{}|{}|{}|{}|{}", core::order_type_name(order_type), input->symbol, output->symbol, amount.base,
                      slippage_bps);

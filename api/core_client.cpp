@@ -1,0 +1,115 @@
+#include "api/core_client.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json.hpp>
+#include <boost/url/parse.hpp>
+
+namespace oee::api {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace json = boost::json;
+using tcp = asio::ip::tcp;
+
+namespace {
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+CatchUp unavailable(std::string why) {
+  CatchUp r;
+  r.outcome = CatchUp::Outcome::unavailable;
+  r.error = "the core is unavailable: " + std::move(why);
+  return r;
+}
+
+std::shared_ptr<const StatusUpdate> update_from(const json::object& o, std::string text) {
+  const auto* order = o.if_contains("orderId");
+  const auto* seq = o.if_contains("seq");
+  if (order == nullptr || !order->is_string() || seq == nullptr || !(seq->is_uint64() || seq->is_int64())) {
+    return nullptr;
+  }
+  auto id = OrderId::parse(order->get_string());
+  if (!id) return nullptr;
+  auto update = std::make_shared<StatusUpdate>();
+  update->order = *id;
+  update->seq = Seq{seq->to_number<std::uint64_t>()};
+  const auto* terminal = o.if_contains("terminal");
+  update->terminal = terminal != nullptr && terminal->is_bool() && terminal->get_bool();
+  update->text = std::move(text);
+  return update;
+}
+}  // namespace
+
+boost::system::result<CoreEndpoint, std::string> parse_core_url(std::string_view text) {
+  auto url = boost::urls::parse_absolute_uri(text);
+  if (!url) return {boost::system::in_place_error, "--core-url is not a URL (expected http://host:port)"};
+  if (url->scheme() != "http") return {boost::system::in_place_error, "--core-url must start with http://"};
+  if (url->encoded_host().empty()) return {boost::system::in_place_error, "--core-url has no host"};
+  const auto path = url->encoded_path();
+  if (!path.empty() && path != "/") return {boost::system::in_place_error, "--core-url takes no path"};
+  CoreEndpoint ep{std::string(url->host_address()), url->has_port() ? std::string(url->port()) : "80"};
+  return ep;
+}
+
+std::shared_ptr<const StatusUpdate> parse_status_update(std::string text) {
+  boost::system::error_code ec;
+  const json::value v = json::parse(text, ec);
+  if (ec || !v.is_object()) return nullptr;
+  return update_from(v.get_object(), std::move(text));
+}
+
+asio::awaitable<CatchUp> CoreClient::events(OrderId order, Seq from) const {
+  auto executor = co_await asio::this_coro::executor;
+  tcp::resolver resolver(executor);
+  auto [rec, endpoints] = co_await resolver.async_resolve(endpoint_.host, endpoint_.port, kTuple);
+  if (rec) co_return unavailable("cannot resolve " + endpoint_.host + ": " + rec.message());
+  beast::tcp_stream stream(executor);
+  stream.expires_after(timeout_);
+  auto [cec, connected] = co_await stream.async_connect(endpoints, kTuple);
+  if (cec) co_return unavailable(endpoint_.url() + ": " + cec.message());
+
+  const std::string target = "/api/orders/" + order.str() + "/events?fromSeq=" + std::to_string(from.value);
+  http::request<http::empty_body> req{http::verb::get, target, 11};
+  req.set(http::field::host, endpoint_.host);
+  req.set(http::field::user_agent, "oee-gateway");
+  req.keep_alive(false);
+  auto [wec, wn] = co_await http::async_write(stream, req, kTuple);
+  if (wec) co_return unavailable(endpoint_.url() + ": " + wec.message());
+  beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(16 * 1024 * 1024);
+  auto [ec, n] = co_await http::async_read(stream, buffer, parser, kTuple);
+  if (ec) co_return unavailable(endpoint_.url() + ": " + ec.message());
+  boost::system::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+
+  const auto& res = parser.get();
+  CatchUp result;
+  if (res.result() == http::status::not_found) {
+    result.outcome = CatchUp::Outcome::not_found;
+    result.error = "no order with id " + order.str();
+    co_return result;
+  }
+  if (res.result() != http::status::ok) {
+    co_return unavailable("GET " + target + " answered " + std::to_string(res.result_int()));
+  }
+  const json::value body = json::parse(res.body(), ec);
+  const auto* events = body.is_object() ? body.get_object().if_contains("events") : nullptr;
+  if (ec || events == nullptr || !events->is_array()) co_return unavailable("GET " + target + ": unexpected body");
+  result.updates.reserve(events->get_array().size());
+  for (const auto& e : events->get_array()) {
+    // Re-serialising keeps the core's bytes: Boost.JSON keeps key order and
+    // prints numbers and escapes the way it parsed them.
+    auto update = e.is_object() ? update_from(e.get_object(), json::serialize(e)) : nullptr;
+    if (!update) co_return unavailable("GET " + target + ": an event is not a status message");
+    result.updates.push_back(std::move(update));
+  }
+  co_return result;
+}
+
+}  // namespace oee::api

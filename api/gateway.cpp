@@ -1,0 +1,90 @@
+#include "api/gateway.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include "api/api_error.h"
+
+namespace oee::api {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+void CoreStreamSource::catch_up(const OrderId& order, Seq from, CatchUpHandler done) {
+  asio::co_spawn(executor_, core_.events(order, from), [done = std::move(done)](std::exception_ptr e, CatchUp r) {
+    if (e) {
+      r = CatchUp{};
+      r.outcome = CatchUp::Outcome::unavailable;
+      r.error = "catch-up from the core failed";
+    }
+    done(std::move(r));
+  });
+}
+
+namespace {
+
+HttpResponse health(Gateway& g) {
+  const auto feed = g.feed.status();
+  json::object redis{{"status", feed.subscribed ? "ok" : "down"},
+                     {"lastSeq", feed.last_seq},
+                     {"messages", feed.messages},
+                     {"resyncs", feed.gaps},
+                     {"reconnects", feed.reconnects}};
+  if (!feed.subscribed && !feed.last_error.empty()) redis["lastError"] = feed.last_error;
+  // Degraded, not down: subscribers still get the past from the core, and
+  // whatever was missed live is fetched when Redis is back.
+  const json::object body{{"status", feed.subscribed ? "ok" : "degraded"},
+                          {"role", "gateway"},
+                          {"core", json::object{{"url", g.core.endpoint().url()}}},
+                          {"redis", std::move(redis)},
+                          {"fanOut", json::object{{"mode", "redis"}, {"subscriptions", g.hub.subscriptions()}}},
+                          {"websocketClients", g.server.ws_clients.load()}};
+  return HttpResponse{200, json::serialize(body), "application/json", {}};
+}
+
+HttpResponse metrics(Gateway& g) {
+  const auto feed = g.feed.status();
+  std::string out;
+  out += "# HELP oee_redis_up Whether the gateway is subscribed to Redis.\n# TYPE oee_redis_up gauge\n";
+  out += fmt::format("oee_redis_up {}\n", feed.subscribed ? 1 : 0);
+  out += "# HELP oee_gateway_messages_total Status messages received from Redis.\n";
+  out += "# TYPE oee_gateway_messages_total counter\n";
+  out += fmt::format("oee_gateway_messages_total {}\n", feed.messages);
+  out += "# HELP oee_gateway_resyncs_total Catch-ups requested after a gap or a reconnect.\n";
+  out += "# TYPE oee_gateway_resyncs_total counter\n";
+  out += fmt::format("oee_gateway_resyncs_total {}\n", feed.gaps);
+  out += "# HELP oee_gateway_last_seq Highest seq received from Redis.\n# TYPE oee_gateway_last_seq gauge\n";
+  out += fmt::format("oee_gateway_last_seq {}\n", feed.last_seq);
+  out += "# HELP oee_websocket_clients Connected WebSocket clients.\n# TYPE oee_websocket_clients gauge\n";
+  out += fmt::format("oee_websocket_clients {}\n", g.server.ws_clients.load());
+  out += "# HELP oee_websocket_dropped_slow_total WebSocket clients dropped for reading too slowly.\n";
+  out += "# TYPE oee_websocket_dropped_slow_total counter\n";
+  out += fmt::format("oee_websocket_dropped_slow_total {}\n", g.server.ws_dropped_slow.load());
+  out += "# HELP oee_http_connections Open HTTP connections.\n# TYPE oee_http_connections gauge\n";
+  out += fmt::format("oee_http_connections {}\n", g.server.connections.load());
+  return HttpResponse{200, std::move(out), "text/plain; version=0.0.4", {}};
+}
+
+}  // namespace
+
+asio::awaitable<HttpResponse> handle_gateway_request(Gateway& g, const HttpRequest& req) {
+  g.server.http_requests.fetch_add(1, std::memory_order_relaxed);
+  const std::string_view path = std::string_view(req.target).substr(0, req.target.find('?'));
+  const bool get = req.method == "GET" || req.method == "HEAD";
+  if (path == "/" || path == "/health" || path == "/metrics") {
+    if (!get) {
+      auto r = error_response(ApiError{405, "method_not_allowed", "use GET on this path", ""});
+      r.allow = "GET";
+      co_return r;
+    }
+    co_return path == "/metrics" ? metrics(g) : health(g);
+  }
+  co_return error_response(ApiError{404, "not_on_gateway",
+                                    "this is a WebSocket gateway (/ws, /api/orders/status, /api/orders/execute?orderId=, "
+                                    "/order/{id}); send REST requests to the core at " +
+                                        g.core.endpoint().url(),
+                                    ""});
+}
+
+}  // namespace oee::api

@@ -1,0 +1,46 @@
+#pragma once
+// What the HTTP/WebSocket transport needs from the process it serves, in
+// either role: limits, the stream source for WebSockets, the REST routes,
+// and the counters /health and /metrics report. Owned by main(); outlives
+// the server.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "api/http_message.h"
+#include "api/stream_source.h"
+
+namespace oee::api {
+
+struct ServerConfig {
+  std::string bind = "127.0.0.1";
+  std::uint16_t port = 3000;
+  std::size_t max_connections = 10'000;
+  std::size_t body_limit = 64 * 1024;
+  std::size_t header_limit = 8 * 1024;
+  std::size_t ws_message_limit = 4 * 1024;
+  std::size_t ws_queue_limit = 1'024;  // queued messages before a slow reader is dropped
+  std::size_t ws_subscriptions_limit = 1'000;
+  std::chrono::seconds ws_idle_timeout{60};  // a ping goes out at half of it; no pong closes
+};
+
+using RequestHandler = std::function<boost::asio::awaitable<HttpResponse>(const HttpRequest&)>;
+
+struct ServerContext {
+  ServerContext(ServerConfig c, StreamSource& s) : config(std::move(c)), stream(s) {}
+
+  ServerConfig config;
+  StreamSource& stream;
+  RequestHandler handler;
+  std::atomic<std::int64_t> connections{0};
+  std::atomic<std::int64_t> ws_clients{0};
+  std::atomic<std::uint64_t> ws_dropped_slow{0};
+  std::atomic<std::uint64_t> http_requests{0};
+};
+
+}  // namespace oee::api
