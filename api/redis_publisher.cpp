@@ -58,10 +58,10 @@ struct Publisher::Impl : std::enable_shared_from_this<Impl> {
     co_await wake.async_wait(kTuple);
   }
 
-  void persist_cursor(bool force) {
+  void persist_cursor() {
     const Seq at{published.load()};
     const auto now = std::chrono::steady_clock::now();
-    if (at == stored || (!force && now - stored_at < options.cursor_interval)) return;
+    if (at == stored || now - stored_at < options.cursor_interval) return;
     stored = at;
     stored_at = now;
     log.store_cursor(std::string(kCursor), at, [](std::error_code ec) {
@@ -118,10 +118,14 @@ struct Publisher::Impl : std::enable_shared_from_this<Impl> {
       connected = true;
       backoff = 100ms;
       first = false;
-      for (;;) {
+      conn->on_disconnect([this](const std::string& reason) {
+        set_error(reason);
+        wake.cancel();
+      });
+      while (conn->connected()) {
         const Seq done{published.load()};
         if (log.head() <= done) {
-          persist_cursor(stopping);
+          persist_cursor();
           if (stopping) break;
           wake.expires_after(options.cursor_interval);
           co_await wake.async_wait(kTuple);
@@ -137,7 +141,7 @@ struct Publisher::Impl : std::enable_shared_from_this<Impl> {
         if (!ok) break;
         published = records->back().seq.value;
         messages += 2 * records->size();
-        persist_cursor(false);
+        persist_cursor();
       }
       connected = false;
       if (stopping) break;
@@ -145,7 +149,6 @@ struct Publisher::Impl : std::enable_shared_from_this<Impl> {
       spdlog::warn("publisher: lost Redis at seq {}; reconnecting", published.load());
       set_error("connection lost");
     }
-    persist_cursor(true);
     ioc.stop();  // also ends the stop() deadline timer
   }
 };
@@ -183,6 +186,16 @@ void Publisher::stop() {
     });
   });
   impl_->thread.join();
+  // The final cursor is stored before stop() returns, so the log can close.
+  const Seq at{impl_->published.load()};
+  if (at == impl_->stored) return;
+  auto done = std::make_shared<std::promise<std::error_code>>();
+  auto stored = done->get_future();
+  impl_->log.store_cursor(std::string(kCursor), at, [done](std::error_code ec) { done->set_value(ec); });
+  if (stored.wait_for(5s) != std::future_status::ready || stored.get()) {
+    spdlog::warn("publisher: could not store its cursor at seq {}; events after the last stored cursor will be "
+                 "published again", at.value);
+  }
 }
 
 PublisherStatus Publisher::status() const {

@@ -52,45 +52,8 @@ bool eventually(const std::function<bool()>& done, std::chrono::milliseconds tim
   }
 }
 
-using testing::next_event;
-
-struct Driven {
-  std::vector<OrderId> ids;
-  std::vector<core::OrderState> states;
-};
-
-// Creates `count` orders and drives them through random lifecycles, one
-// event per live order per round (interleaved, so appends are group
-// committed together), waiting for every append. Each order gets a budget
-// of events, so some stay in flight. Throws on any failure (usable from
-// any thread; the caller owns these orders exclusively).
-Driven drive_orders(core::OrderStore& store, int count, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  Driven d;
-  d.ids.resize(count);
-  d.states.resize(count);
-  std::vector<int> budget(count);
-  for (int i = 0; i < count; ++i) d.ids[i] = OrderId::random(), budget[i] = 1 + static_cast<int>(rng() % 20);
-  for (bool progressed = true; progressed;) {
-    progressed = false;
-    std::vector<std::pair<int, std::future<eventlog::Result<core::AppendedEvent>>>> inflight;
-    for (int i = 0; i < count; ++i) {
-      if (budget[i]-- <= 0 || core::is_terminal(d.states[i].status)) continue;
-      auto p = std::make_shared<std::promise<eventlog::Result<core::AppendedEvent>>>();
-      inflight.emplace_back(i, p->get_future());
-      store.append(d.ids[i], d.states[i], next_event(d.states[i], rng), std::nullopt,
-                   [p](eventlog::Result<core::AppendedEvent> r) { p->set_value(std::move(r)); });
-    }
-    for (auto& [i, f] : inflight) {
-      if (f.wait_for(kDeadline) != std::future_status::ready) throw std::runtime_error("append timed out");
-      auto r = f.get();
-      if (!r) throw std::runtime_error("append failed: " + r.error().message());
-      d.states[i] = std::move(r->state);
-      progressed = true;
-    }
-  }
-  return d;
-}
+using testing::drive_orders;
+using testing::Driven;
 
 std::optional<std::string> opt(const pqxx::field& f) {
   if (f.is_null()) return std::nullopt;

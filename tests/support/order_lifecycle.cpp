@@ -1,5 +1,8 @@
 #include "order_lifecycle.h"
 
+#include <chrono>
+#include <future>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
@@ -29,6 +32,45 @@ core::OrderEvent next_event(const core::OrderState& s, std::mt19937_64& rng) {
     case Status::failed: break;
   }
   throw std::logic_error("no event after a terminal status");
+}
+
+Driven drive_orders(core::OrderStore& store, int count, std::uint64_t seed) {
+  constexpr auto kDeadline = std::chrono::seconds(30);
+  std::mt19937_64 rng(seed);
+  Driven d;
+  d.ids.resize(count);
+  d.states.resize(count);
+  std::vector<int> budget(count);
+  for (int i = 0; i < count; ++i) d.ids[i] = OrderId::random(), budget[i] = 1 + static_cast<int>(rng() % 20);
+  for (bool progressed = true; progressed;) {
+    progressed = false;
+    std::vector<std::pair<int, std::future<eventlog::Result<core::AppendedEvent>>>> inflight;
+    for (int i = 0; i < count; ++i) {
+      if (budget[i]-- <= 0 || core::is_terminal(d.states[i].status)) continue;
+      auto p = std::make_shared<std::promise<eventlog::Result<core::AppendedEvent>>>();
+      inflight.emplace_back(i, p->get_future());
+      store.append(d.ids[i], d.states[i], next_event(d.states[i], rng), std::nullopt,
+                   [p](eventlog::Result<core::AppendedEvent> r) { p->set_value(std::move(r)); });
+    }
+    for (auto& [i, f] : inflight) {
+      if (f.wait_for(kDeadline) != std::future_status::ready) throw std::runtime_error("append timed out");
+      auto r = f.get();
+      if (!r) throw std::runtime_error("append failed: " + r.error().message());
+      d.states[i] = std::move(r->state);
+      progressed = true;
+    }
+  }
+  return d;
+}
+
+eventlog::Result<core::AppendedEvent> append_and_wait(core::OrderStore& store, const OrderId& id,
+                                                      const core::OrderState& current, core::OrderEvent event) {
+  auto p = std::make_shared<std::promise<eventlog::Result<core::AppendedEvent>>>();
+  auto f = p->get_future();
+  store.append(id, current, std::move(event), std::nullopt,
+               [p](eventlog::Result<core::AppendedEvent> r) { p->set_value(std::move(r)); });
+  if (f.wait_for(std::chrono::seconds(30)) != std::future_status::ready) throw std::runtime_error("append timed out");
+  return f.get();
 }
 
 }  // namespace oee::testing

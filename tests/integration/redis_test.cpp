@@ -1,0 +1,250 @@
+// The Redis adapter and the publisher against a real redis-server.
+
+#include <hiredis/hiredis.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+#include "api/redis_connection.h"
+#include "api/redis_publisher.h"
+#include "core/order_store.h"
+#include "core/status_message.h"
+#include "order_lifecycle.h"
+#include "poll.h"
+#include "redis_server.h"
+
+namespace oee::api {
+namespace {
+
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+// A plain blocking subscriber (hiredis's sync API): the other side of the wire.
+class TestSubscriber {
+ public:
+  TestSubscriber(std::uint16_t port, const std::string& channel, const std::string& password = {}) {
+    c_ = redisConnect("127.0.0.1", port);
+    if (c_ == nullptr || c_->err != 0) throw std::runtime_error("test subscriber cannot connect");
+    if (!password.empty()) freeReplyObject(redisCommand(c_, "AUTH %s", password.c_str()));
+    auto* r = static_cast<redisReply*>(redisCommand(c_, "SUBSCRIBE %s", channel.c_str()));
+    if (r == nullptr) throw std::runtime_error("SUBSCRIBE failed");
+    freeReplyObject(r);
+    const timeval tv{10, 0};
+    redisSetTimeout(c_, tv);
+  }
+  ~TestSubscriber() { redisFree(c_); }
+  TestSubscriber(const TestSubscriber&) = delete;
+  TestSubscriber& operator=(const TestSubscriber&) = delete;
+
+  /// The next message's payload; nullopt after 10 s of silence.
+  std::optional<std::string> next() {
+    void* reply = nullptr;
+    if (redisGetReply(c_, &reply) != REDIS_OK || reply == nullptr) return std::nullopt;
+    auto* r = static_cast<redisReply*>(reply);
+    std::optional<std::string> payload;
+    if (r->type == REDIS_REPLY_ARRAY && r->elements == 3) payload.emplace(r->element[2]->str, r->element[2]->len);
+    freeReplyObject(r);
+    return payload;
+  }
+
+ private:
+  redisContext* c_ = nullptr;
+};
+
+template <class F>
+bool run_until(asio::io_context& ioc, F&& done, std::chrono::seconds timeout = 10s) {
+  ioc.restart();
+  for (auto deadline = std::chrono::steady_clock::now() + timeout; !done();) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    ioc.run_for(10ms);
+  }
+  return true;
+}
+
+RedisEndpoint endpoint_of(const oee::testing::RedisServer& redis) {
+  auto ep = parse_redis_url(redis.url());
+  if (!ep) throw std::runtime_error(ep.error());
+  return *ep;
+}
+
+// Coroutine bodies are free functions with pointer parameters: a lambda
+// coroutine's captures die with the lambda at its first suspension.
+asio::awaitable<void> connect_and_ping(const RedisEndpoint* ep, std::string* error, std::string* pong) {
+  auto conn = RedisConnection::make(co_await asio::this_coro::executor);
+  *error = co_await conn->connect(*ep, 2s);
+  if (!error->empty()) co_return;
+  std::vector<std::string_view> ping{"PING"};
+  auto reply = co_await conn->call(ping, 2s);
+  if (reply) *pong = reply->text;
+}
+
+TEST(RedisConnection, AuthenticatesAndAnswers) {
+  oee::testing::RedisServer redis("s3cret");
+  asio::io_context ioc;
+  auto ep = endpoint_of(redis);
+  std::string error, pong;
+  asio::co_spawn(ioc, connect_and_ping(&ep, &error, &pong), asio::detached);
+  ioc.run();
+  EXPECT_EQ(error, "");
+  EXPECT_EQ(pong, "PONG");
+
+  ep.password = "wrong";
+  error.clear();
+  pong.clear();
+  ioc.restart();
+  asio::co_spawn(ioc, connect_and_ping(&ep, &error, &pong), asio::detached);
+  ioc.run();
+  EXPECT_NE(error.find("WRONGPASS"), std::string::npos) << error;
+  EXPECT_EQ(pong, "");
+}
+
+TEST(RedisConnection, RefusedAndLostConnectionsAreReported) {
+  oee::testing::RedisServer redis;
+  auto ep = endpoint_of(redis);
+  asio::io_context ioc;
+
+  // Lost: a subscribed connection hears about a kill -9 of the server.
+  std::shared_ptr<RedisConnection> conn;
+  std::string error = "unset", lost;
+  int confirmations = 0;
+  auto connect = [](std::shared_ptr<RedisConnection>* c, const RedisEndpoint* e, std::string* err)
+      -> asio::awaitable<void> {
+    *c = RedisConnection::make(co_await asio::this_coro::executor);
+    *err = co_await (*c)->connect(*e, 2s);
+  };
+  asio::co_spawn(ioc, connect(&conn, &ep, &error), asio::detached);
+  ASSERT_TRUE(run_until(ioc, [&] { return error != "unset"; }));
+  ASSERT_EQ(error, "");
+  conn->on_disconnect([&](std::string reason) { lost = reason.empty() ? "?" : reason; });
+  ASSERT_TRUE(conn->subscribe("oee:test", [&](const RedisValue& v) {
+    if (v.kind == RedisValue::Kind::array && !v.items.empty() && v.items[0].text == "subscribe") ++confirmations;
+  }));
+  ASSERT_TRUE(run_until(ioc, [&] { return confirmations > 0; }));
+  EXPECT_EQ(confirmations, 1);
+  redis.kill();
+  EXPECT_TRUE(run_until(ioc, [&] { return !lost.empty(); })) << "the disconnect handler never ran";
+  EXPECT_FALSE(conn->connected());
+
+  // Refused: nothing listens on the port now.
+  std::string pong;
+  ioc.restart();
+  asio::co_spawn(ioc, connect_and_ping(&ep, &error, &pong), asio::detached);
+  ioc.run();
+  EXPECT_NE(error, "");
+  EXPECT_EQ(pong, "");
+}
+
+class PublisherTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = fs::temp_directory_path() / ("oee-publisher-test-" + std::to_string(::getpid()) + "-" + OrderId::random().str());
+    fs::create_directories(root_);
+    eventlog::Options o;
+    o.path = (root_ / "db").string();
+    o.durability = eventlog::Durability::async;
+    log_ = eventlog::open_rocksdb_log(o);
+    store_ = std::make_unique<core::OrderStore>(*log_);
+  }
+  void TearDown() override {
+    store_.reset();
+    if (log_) log_->close();
+    log_.reset();
+    std::error_code ec;
+    fs::remove_all(root_, ec);
+  }
+
+  // The messages for seqs [from, to], read until `to` arrives.
+  std::vector<std::string> receive(TestSubscriber& sub, std::uint64_t to) {
+    std::vector<std::string> got;
+    while (auto m = sub.next()) {
+      got.push_back(*m);
+      if (boost::json::parse(*m).at("seq").to_number<std::uint64_t>() >= to) break;
+    }
+    return got;
+  }
+
+  std::vector<std::string> expected(std::uint64_t from, std::uint64_t to) {
+    auto records = log_->read(Seq{from}, to - from + 1);
+    std::vector<std::string> out;
+    for (const auto& r : records.value()) out.push_back(core::status_message_text(r));
+    return out;
+  }
+
+  oee::testing::RedisServer redis_;
+  fs::path root_;
+  std::unique_ptr<eventlog::EventLog> log_;
+  std::unique_ptr<core::OrderStore> store_;
+};
+
+TEST_F(PublisherTest, PublishesEveryEventInOrderAndResumesFromItsCursorAfterAnOutage) {
+  const auto ep = endpoint_of(redis_);
+  TestSubscriber all(redis_.port(), std::string(kAllOrdersChannel));
+  auto publisher = std::make_unique<Publisher>(*log_, PublisherOptions{ep});
+  publisher->start();
+  ASSERT_TRUE(oee::testing::eventually_true([&] { return publisher->status().connected; }, 10s));
+
+  const auto first = oee::testing::drive_orders(*store_, 40, 1);
+  const std::uint64_t head1 = log_->head().value;
+  ASSERT_GT(head1, 40u);
+  // Every event, in seq order, exactly the WebSocket JSON.
+  EXPECT_EQ(receive(all, head1), expected(1, head1));
+
+  // One order's channel carries exactly that order's events.
+  TestSubscriber one(redis_.port(), order_channel(first.ids[0]));
+  // Redis down: events keep being appended; the publisher cannot deliver them.
+  redis_.kill();
+  ASSERT_TRUE(oee::testing::eventually_true([&] { return !publisher->status().connected; }, 10s));
+  oee::testing::drive_orders(*store_, 30, 2);
+  const std::uint64_t head2 = log_->head().value;
+  publisher->stop();  // stores its cursor: the last seq Redis acknowledged
+  publisher.reset();
+  EXPECT_EQ(log_->cursor("redis-publisher").value().value, head1);
+
+  // A new publisher (a restarted core) starts where Redis stopped acknowledging.
+  redis_.resume();
+  TestSubscriber after(redis_.port(), std::string(kAllOrdersChannel));
+  publisher = std::make_unique<Publisher>(*log_, PublisherOptions{ep});
+  publisher->start();
+  EXPECT_EQ(receive(after, head2), expected(head1 + 1, head2));
+  ASSERT_TRUE(oee::testing::eventually_true([&] { return publisher->status().published_seq == head2; }, 10s));
+  publisher->stop();
+}
+
+TEST_F(PublisherTest, PerOrderChannelCarriesOnlyThatOrder) {
+  const auto ep = endpoint_of(redis_);
+  Publisher publisher(*log_, PublisherOptions{ep});
+  publisher.start();
+  ASSERT_TRUE(oee::testing::eventually_true([&] { return publisher.status().connected; }, 10s));
+  // Subscribe to an order before it exists, then create it among others.
+  const OrderId followed = OrderId::random();
+  TestSubscriber one(redis_.port(), order_channel(followed));
+  core::OrderState state;
+  std::mt19937_64 rng(7);
+  std::vector<std::string> sent;
+  while (!core::is_terminal(state.status)) {
+    oee::testing::drive_orders(*store_, 3, rng());
+    auto appended = oee::testing::append_and_wait(*store_, followed, state, oee::testing::next_event(state, rng));
+    ASSERT_TRUE(appended) << appended.error().message();
+    state = appended->state;
+  }
+  auto records = log_->read_order(followed).value();
+  for (const auto& r : records) {
+    auto m = one.next();
+    ASSERT_TRUE(m) << "missing seq " << r.seq.value;
+    EXPECT_EQ(*m, core::status_message_text(r));
+  }
+  publisher.stop();
+}
+
+}  // namespace
+}  // namespace oee::api

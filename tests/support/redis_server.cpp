@@ -1,0 +1,40 @@
+#include "redis_server.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <stdexcept>
+
+namespace oee::testing {
+
+namespace {
+void script(const std::string& verb, const std::filesystem::path& dir, const std::string& env = {}) {
+  const std::string cmd = env + " " + OEE_REDIS_SERVER_SCRIPT + " " + verb + " '" + dir.string() + "' > /dev/null";
+  if (std::system(cmd.c_str()) != 0) throw std::runtime_error("redis_server.sh " + verb + " failed");
+}
+}  // namespace
+
+RedisServer::RedisServer(const std::string& password) {
+  std::random_device rd;
+  dir_ = std::filesystem::temp_directory_path() /
+         ("oee-redis-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
+  script("start", dir_, password.empty() ? "" : "OEE_REDIS_PASSWORD='" + password + "'");
+  std::ifstream(dir_ / "url") >> url_;
+  unsigned port = 0;
+  std::ifstream(dir_ / "port") >> port;
+  port_ = static_cast<std::uint16_t>(port);
+}
+
+RedisServer::~RedisServer() {
+  try {
+    script("stop", dir_);
+  } catch (...) {
+  }
+}
+
+void RedisServer::kill() { script("kill", dir_); }
+void RedisServer::resume() { script("resume", dir_); }
+
+}  // namespace oee::testing

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# A private Redis server for tests (or `make run`): loopback only, on a free
+# port, no persistence, all of its files under DIR.
+#
+#   redis_server.sh start DIR   # starts it, writes the URL to DIR/url and prints it
+#   redis_server.sh kill DIR    # kill -9 (an outage), keeping DIR and the port
+#   redis_server.sh resume DIR  # starts it again on the same port
+#   redis_server.sh pause DIR   # stops it cleanly, keeping DIR (make run)
+#   redis_server.sh stop DIR    # stops it and removes DIR (tests)
+#
+# With OEE_REDIS_PASSWORD set the server requires it and the URL carries it.
+set -euo pipefail
+cmd=${1:?start|kill|resume|pause|stop}; dir=$(realpath -m "${2:?directory}")
+command -v redis-server >/dev/null || { echo "redis_server.sh: redis-server not found (apt-get install redis-server)" >&2; exit 2; }
+
+free_port() {
+  local p
+  for _ in $(seq 100); do
+    p=$(( 20000 + RANDOM % 40000 ))
+    if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then echo $p; return; fi
+  done
+  echo "redis_server.sh: no free port" >&2; exit 2
+}
+
+launch() {
+  local port=$1 pass=()
+  [ -s "$dir/password" ] && pass=(--requirepass "$(cat "$dir/password")")
+  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$dir" \
+    --daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" "${pass[@]}" >/dev/null
+  for _ in $(seq 200); do
+    if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then return; fi
+    sleep 0.025
+  done
+  tail -20 "$dir/redis.log" >&2; exit 1
+}
+
+pid() { cat "$dir/redis.pid" 2>/dev/null || true; }
+
+stop_server() {  # $1: signal
+  local p; p=$(pid)
+  [ -n "$p" ] || return 0
+  kill "-$1" "$p" 2>/dev/null || true
+  for _ in $(seq 200); do kill -0 "$p" 2>/dev/null || break; sleep 0.025; done
+  rm -f "$dir/redis.pid"
+}
+
+case $cmd in
+  start)
+    mkdir -p "$dir"
+    printf '%s' "${OEE_REDIS_PASSWORD:-}" > "$dir/password"
+    port=$(free_port)
+    echo "$port" > "$dir/port"
+    launch "$port"
+    auth=""; [ -n "${OEE_REDIS_PASSWORD:-}" ] && auth=":${OEE_REDIS_PASSWORD}@"
+    echo "redis://${auth}127.0.0.1:$port" > "$dir/url"
+    cat "$dir/url"
+    ;;
+  kill)   stop_server KILL ;;
+  pause)  stop_server TERM ;;
+  resume) launch "$(cat "$dir/port")" ;;
+  stop)
+    stop_server KILL
+    rm -rf "$dir"
+    ;;
+  *) echo "redis_server.sh: unknown command $cmd" >&2; exit 2 ;;
+esac
