@@ -59,6 +59,7 @@ struct RedisFeed::Impl : std::enable_shared_from_this<Impl> {
     const std::string& kind = v.items[0].text;
     if (kind == "subscribe") {
       subscribed = true;
+      spdlog::info("feed: subscribed to {} on {}", kAllOrdersChannel, redacted(endpoint));
       expected = 0;
       // Whatever was published while we were not subscribed is fetched now;
       // live messages from here on are held by each session until then.
@@ -86,34 +87,47 @@ struct RedisFeed::Impl : std::enable_shared_from_this<Impl> {
     bool first = true;
     while (!stopping) {
       auto conn = RedisConnection::make(ioc.get_executor());
-      const std::string error = co_await conn->connect(endpoint, 2s);
-      if (!error.empty()) {
-        if (first || backoff >= 1s) spdlog::warn("feed: Redis unavailable: {}; retrying", error);
-        set_error(error);
+      std::string error = co_await conn->connect(endpoint, 2s);
+      if (error.empty()) {
+        const auto since = std::chrono::steady_clock::now();
+        auto lost = std::make_shared<bool>(false);
+        auto drop = [this, lost](const std::string& reason) {
+          *lost = true;
+          set_error(reason);
+          wake.cancel();
+        };
+        conn->on_disconnect(drop);
+        conn->subscribe(std::string(kAllOrdersChannel), [this, drop](const RedisValue& v) {
+          if (v.kind == RedisValue::Kind::error) {
+            drop(v.text);  // e.g. NOAUTH: not subscribed, so not connected either
+            return;
+          }
+          on_push(v);
+        });
+        while (!*lost && !stopping) {
+          wake.expires_at(asio::steady_timer::time_point::max());
+          co_await wake.async_wait(kTuple);
+        }
+        subscribed = false;
+        if (stopping) break;
+        ++reconnects;
+        spdlog::warn("feed: lost Redis after seq {}; reconnecting", last_seq.load());
         first = false;
-        wake.expires_after(backoff);
-        co_await wake.async_wait(kTuple);
-        backoff = std::min<std::chrono::milliseconds>(backoff * 2, 5s);
-        continue;
+        // A subscription that lasted is retried at once; one that fails
+        // straight away backs off like a failed connect.
+        if (std::chrono::steady_clock::now() - since > 1s) {
+          backoff = 100ms;
+          continue;
+        }
+        std::lock_guard lock(mu);
+        error = last_error;
       }
-      backoff = 100ms;
+      if (first || backoff >= 1s) spdlog::warn("feed: Redis unavailable: {}; retrying", error);
+      set_error(error);
       first = false;
-      auto lost = std::make_shared<bool>(false);
-      conn->on_disconnect([this, lost](const std::string& reason) {
-        *lost = true;
-        set_error(reason);
-        wake.cancel();
-      });
-      conn->subscribe(std::string(kAllOrdersChannel), [this](const RedisValue& v) { on_push(v); });
-      spdlog::info("feed: subscribed to {} on {}", kAllOrdersChannel, redacted(endpoint));
-      while (!*lost && !stopping) {
-        wake.expires_at(asio::steady_timer::time_point::max());
-        co_await wake.async_wait(kTuple);
-      }
-      subscribed = false;
-      if (stopping) break;
-      ++reconnects;
-      spdlog::warn("feed: lost Redis after seq {}; reconnecting", last_seq.load());
+      wake.expires_after(backoff);
+      co_await wake.async_wait(kTuple);
+      backoff = std::min<std::chrono::milliseconds>(backoff * 2, 5s);
     }
     ioc.stop();
   }

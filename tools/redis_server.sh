@@ -6,6 +6,8 @@
 #   redis_server.sh kill DIR    # kill -9 (an outage), keeping DIR and the port
 #   redis_server.sh resume DIR  # starts it again on the same port
 #   redis_server.sh pause DIR   # stops it cleanly, keeping DIR (make run)
+#   redis_server.sh kick DIR    # disconnects every pub/sub subscriber (they must reconnect)
+#   redis_server.sh cli DIR ARGS...  # runs one command against it
 #   redis_server.sh stop DIR    # stops it and removes DIR (tests)
 #
 # With OEE_REDIS_PASSWORD set the server requires it and the URL carries it.
@@ -16,22 +18,23 @@ command -v redis-server >/dev/null || { echo "redis_server.sh: redis-server not 
 free_port() {
   local p
   for _ in $(seq 100); do
-    p=$(( 20000 + RANDOM % 40000 ))
+    p=$(( 20000 + RANDOM % 12000 ))  # below the kernel's ephemeral range (32768+)
     if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then echo $p; return; fi
   done
   echo "redis_server.sh: no free port" >&2; exit 2
 }
 
-launch() {
+launch() {  # returns non-zero if the server did not come up on $1
   local port=$1 pass=()
   [ -s "$dir/password" ] && pass=(--requirepass "$(cat "$dir/password")")
   redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$dir" \
-    --daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" "${pass[@]}" >/dev/null
+    --daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" "${pass[@]}" >/dev/null 2>&1 || return 1
   for _ in $(seq 200); do
-    if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then return; fi
+    if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then return 0; fi
+    [ -f "$dir/redis.pid" ] && ! kill -0 "$(cat "$dir/redis.pid")" 2>/dev/null && return 1
     sleep 0.025
   done
-  tail -20 "$dir/redis.log" >&2; exit 1
+  return 1
 }
 
 pid() { cat "$dir/redis.pid" 2>/dev/null || true; }
@@ -48,16 +51,26 @@ case $cmd in
   start)
     mkdir -p "$dir"
     printf '%s' "${OEE_REDIS_PASSWORD:-}" > "$dir/password"
-    port=$(free_port)
+    # A free-looking port can still be taken by the time redis binds it: try another.
+    for attempt in 1 2 3 4 5; do
+      port=$(free_port)
+      launch "$port" && break
+      [ $attempt = 5 ] && { tail -20 "$dir/redis.log" >&2; exit 1; }
+    done
     echo "$port" > "$dir/port"
-    launch "$port"
     auth=""; [ -n "${OEE_REDIS_PASSWORD:-}" ] && auth=":${OEE_REDIS_PASSWORD}@"
     echo "redis://${auth}127.0.0.1:$port" > "$dir/url"
     cat "$dir/url"
     ;;
   kill)   stop_server KILL ;;
+  kick|cli)
+    pass=(); [ -s "$dir/password" ] && pass=(-a "$(cat "$dir/password")" --no-auth-warning)
+    if [ "$cmd" = kick ]; then set -- CLIENT KILL TYPE pubsub; else shift 2; fi
+    out=$(redis-cli -p "$(cat "$dir/port")" "${pass[@]}" "$@")
+    case $out in ERR*|WRONGPASS*|NOAUTH*) echo "$out" >&2; exit 1 ;; esac
+    ;;
   pause)  stop_server TERM ;;
-  resume) launch "$(cat "$dir/port")" ;;
+  resume) launch "$(cat "$dir/port")" || { tail -20 "$dir/redis.log" >&2; exit 1; } ;;
   stop)
     stop_server KILL
     rm -rf "$dir"

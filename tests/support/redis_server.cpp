@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <random>
+#include <sstream>
 #include <stdexcept>
 
 namespace oee::testing {
@@ -36,5 +37,14 @@ RedisServer::~RedisServer() {
 
 void RedisServer::kill() { script("kill", dir_); }
 void RedisServer::resume() { script("resume", dir_); }
+void RedisServer::kick_subscribers() { script("kick", dir_); }
+
+void RedisServer::command(const std::string& words) {
+  std::string quoted;
+  std::istringstream in(words);
+  for (std::string w; in >> w;) quoted += " '" + w + "'";
+  const std::string cmd = std::string(OEE_REDIS_SERVER_SCRIPT) + " cli '" + dir_.string() + "'" + quoted + " > /dev/null";
+  if (std::system(cmd.c_str()) != 0) throw std::runtime_error("redis command failed: " + words);
+}
 
 }  // namespace oee::testing

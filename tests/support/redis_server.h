@@ -21,6 +21,10 @@ class RedisServer {
   /// kill -9 (an outage), then start again on the same port.
   void kill();
   void resume();
+  /// Disconnects every pub/sub subscriber, leaving publishers connected.
+  void kick_subscribers();
+  /// Runs one command (words separated by spaces, none quoted); throws on an error reply.
+  void command(const std::string& words);
 
  private:
   std::filesystem::path dir_;

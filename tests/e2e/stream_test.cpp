@@ -1,0 +1,337 @@
+// The live stream across processes: a core publishing to a real Redis, and
+// gateways (no log of their own) serving WebSocket subscribers from Redis,
+// with catch-up from the core. Every subscriber must get its orders' full
+// lifecycles once, in order, through catch-up/live boundaries, Redis
+// outages and reconnects, with the same bytes the core would send.
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include <boost/json.hpp>
+
+#include "harness.h"
+#include "redis_server.h"
+
+namespace oee::e2e {
+namespace {
+
+using namespace std::chrono_literals;
+namespace json = boost::json;
+
+// A core with Redis, and gateways fed by it.
+struct StreamCluster {
+  explicit StreamCluster(int gateways, std::vector<std::string> core_args = {},
+                         std::vector<std::string> gateway_args = {})
+      : core(dir.path() / "core", with_redis(core_args)) {
+    core.start();
+    for (int i = 0; i < gateways; ++i) {
+      std::vector<std::string> args = {"--role", "gateway", "--core-url",
+                                       "http://127.0.0.1:" + std::to_string(core.port())};
+      args.insert(args.end(), gateway_args.begin(), gateway_args.end());
+      gateway.push_back(std::make_unique<ServerProcess>(dir.path() / ("gw" + std::to_string(i)), with_redis(args)));
+      gateway.back()->start();
+    }
+    // Subscribed gateways and a connected publisher: from here on nothing
+    // published is missed for lack of a listener.
+    HttpClient probe(core.port());
+    EXPECT_TRUE(eventually([&] { return probe.get("/health").json().at("redis").at("status") == "ok"; }, 20s));
+    for (auto& g : gateway) {
+      HttpClient h(g->port());
+      EXPECT_TRUE(eventually([&] { return h.get("/health").json().at("redis").at("status") == "ok"; }, 20s))
+          << g->stderr_tail();
+    }
+  }
+
+  std::vector<std::string> with_redis(std::vector<std::string> args) const {
+    args.push_back("--redis-url");
+    args.push_back(redis.url());
+    return args;
+  }
+
+  oee::testing::RedisServer redis;
+  TempDir dir;
+  ServerProcess core;
+  std::vector<std::unique_ptr<ServerProcess>> gateway;
+};
+
+std::uint64_t seq_of(const std::string& text) { return json::parse(text).at("seq").to_number<std::uint64_t>(); }
+
+// What the core holds for an order, as the exact message texts.
+std::vector<std::string> core_messages(HttpClient& core, const std::string& id) {
+  std::vector<std::string> out;
+  const auto res = core.get("/api/orders/" + id + "/events");
+  if (res.status != 200) return out;
+  const auto body = res.json();
+  for (const auto& e : body.at("events").as_array()) out.push_back(json::serialize(e));
+  return out;
+}
+
+// One subscriber thread: submits its orders to the core, subscribes to each
+// on `ws_port` right after the POST, and reads until all are terminal.
+struct Follower {
+  std::vector<std::string> ids;
+  std::map<std::string, std::vector<std::string>> received;  // order -> status messages
+  std::string error;
+};
+
+void follow(unsigned short core_port, unsigned short ws_port, int orders, Follower& f,
+            const std::function<void()>& after_submit = {}) {
+  try {
+    HttpClient http(core_port);
+    WsClient ws(ws_port, "/ws");
+    for (int i = 0; i < orders; ++i) {
+      const auto res = http.post_json("/api/orders/execute", order_body());
+      if (res.status != 202) throw std::runtime_error("submit answered " + std::to_string(res.status));
+      f.ids.emplace_back(res.json().at("orderId").as_string());
+      ws.send(R"({"type":"subscribe","orderId":")" + f.ids.back() + "\"}");
+    }
+    if (after_submit) after_submit();
+    std::size_t terminal = 0;
+    while (terminal < f.ids.size()) {
+      auto text = ws.read(60s);
+      if (!text) throw std::runtime_error("stream stalled with " + std::to_string(terminal) + " of " +
+                                          std::to_string(f.ids.size()) + " orders terminal");
+      const auto v = json::parse(*text).as_object();
+      if (v.contains("type")) {
+        if (v.at("type") != "subscribed") throw std::runtime_error("unexpected control message " + *text);
+        continue;
+      }
+      f.received[std::string(v.at("orderId").as_string())].push_back(*text);
+      if (v.contains("terminal")) ++terminal;
+    }
+  } catch (const std::exception& e) {
+    f.error = e.what();
+  }
+}
+
+// Each order's stream equals the core's record of it, byte for byte.
+void expect_complete(HttpClient& core, const std::vector<Follower>& followers) {
+  int checked = 0;
+  for (const auto& f : followers) {
+    ASSERT_EQ(f.error, "");
+    for (const auto& id : f.ids) {
+      const auto want = core_messages(core, id);
+      ASSERT_GE(want.size(), 5u) << id;
+      auto it = f.received.find(id);
+      ASSERT_NE(it, f.received.end()) << "nothing received for " << id;
+      ASSERT_EQ(it->second, want) << "order " << id << ": the stream differs from the log";
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 0);
+}
+
+TEST(Stream, CoreAndTwoGateways200Subscribers500OrdersEachLifecycleOnceInOrder) {
+  // Quotes ~4 ms and execution ~50 ms: orders are live while subscribers
+  // join, so each stream crosses the catch-up/live boundary somewhere.
+  StreamCluster cluster(2, {"--sim-latency-scale", "0.02", "--fail-rate", "0.2"});
+  constexpr int kSubscribers = 200, kOrders = 500;
+  std::vector<Follower> followers(kSubscribers);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kSubscribers; ++i) {
+    const int orders = kOrders / kSubscribers + (i < kOrders % kSubscribers ? 1 : 0);
+    const auto ws_port = cluster.gateway[i % 2]->port();
+    threads.emplace_back([&, i, orders, ws_port] { follow(cluster.core.port(), ws_port, orders, followers[i]); });
+  }
+  for (auto& t : threads) t.join();
+  HttpClient core(cluster.core.port());
+  expect_complete(core, followers);
+  std::size_t total = 0;
+  for (const auto& f : followers) total += f.ids.size();
+  EXPECT_EQ(total, static_cast<std::size_t>(kOrders));
+  // Both gateways really were fed by Redis, not only by catch-up.
+  for (auto& g : cluster.gateway) {
+    HttpClient h(g->port());
+    EXPECT_GT(metric_value(h.get("/metrics").body, "oee_gateway_messages_total"), 0) << "gateway got nothing live";
+  }
+}
+
+TEST(Stream, RedisKilledAndRestartedMidRunEverySubscriberStillGetsEveryEvent) {
+  StreamCluster cluster(2, {"--sim-latency-scale", "0.1"});
+  HttpClient core(cluster.core.port());
+  constexpr int kSubscribers = 40, kOrdersEach = 3;
+  std::vector<Follower> followers(kSubscribers);
+  std::atomic<int> submitted{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kSubscribers; ++i) {
+    const auto ws_port = cluster.gateway[i % 2]->port();
+    threads.emplace_back([&, i, ws_port] {
+      follow(cluster.core.port(), ws_port, kOrdersEach, followers[i], [&] { ++submitted; });
+    });
+  }
+  ASSERT_TRUE(eventually([&] { return submitted.load() == kSubscribers; }, 30s));
+  // Kill Redis while the orders are mid-flight; let the log move on without it.
+  const auto head_at_kill = core.get("/health").json().at("log").at("head").to_number<std::uint64_t>();
+  cluster.redis.kill();
+  ASSERT_TRUE(eventually(
+      [&] {
+        return core.get("/health").json().at("log").at("head").to_number<std::uint64_t>() >= head_at_kill + 100;
+      },
+      30s))
+      << "the engine stopped while Redis was down";
+  ASSERT_TRUE(eventually([&] { return core.get("/health").json().at("redis").at("status") == "down"; }, 10s));
+  cluster.redis.resume();
+  for (auto& t : threads) t.join();
+  expect_complete(core, followers);
+  ASSERT_TRUE(eventually([&] { return core.get("/health").json().at("redis").at("lagEvents") == 0; }, 20s));
+  for (auto& g : cluster.gateway) {
+    HttpClient h(g->port());
+    const auto health = h.get("/health").json();
+    EXPECT_GE(health.at("redis").at("reconnects").to_number<int>(), 1);
+  }
+}
+
+// Only the gateways lose Redis (their ACL user is disabled and their
+// connections killed) while the core keeps publishing: what is published
+// meanwhile never reaches them through Redis and must be fetched from the core.
+TEST(Stream, GatewayThatLosesItsSubscriptionFetchesWhatItMissedFromTheCore) {
+  oee::testing::RedisServer redis;
+  redis.command("ACL SETUSER gw on >gwpass ~* &* +@all");
+  TempDir dir;
+  ServerProcess core(dir.path() / "core", {"--sim-latency-scale", "0.1", "--redis-url", redis.url()});
+  core.start();
+  const std::string gw_url = "redis://gw:gwpass@127.0.0.1:" + std::to_string(redis.port());
+  ServerProcess gateway(dir.path() / "gw", {"--role", "gateway", "--redis-url", gw_url, "--core-url",
+                                            "http://127.0.0.1:" + std::to_string(core.port())});
+  gateway.start();
+  HttpClient core_http(core.port());
+  HttpClient gw_http(gateway.port());
+  ASSERT_TRUE(eventually([&] { return gw_http.get("/health").json().at("redis").at("status") == "ok"; }, 20s));
+  ASSERT_TRUE(eventually([&] { return core_http.get("/health").json().at("redis").at("status") == "ok"; }, 20s));
+
+  constexpr int kSubscribers = 30, kOrdersEach = 3;
+  std::vector<Follower> followers(kSubscribers);
+  std::atomic<int> submitted{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kSubscribers; ++i) {
+    threads.emplace_back([&, i] { follow(core.port(), gateway.port(), kOrdersEach, followers[i], [&] { ++submitted; }); });
+  }
+  ASSERT_TRUE(eventually([&] { return submitted.load() == kSubscribers; }, 30s));
+  redis.command("ACL SETUSER gw off");
+  redis.command("CLIENT KILL USER gw");
+  ASSERT_TRUE(eventually([&] { return gw_http.get("/health").json().at("redis").at("status") == "down"; }, 10s));
+  const auto head = core_http.get("/health").json().at("log").at("head").to_number<std::uint64_t>();
+  ASSERT_TRUE(eventually(
+      [&] { return core_http.get("/health").json().at("log").at("head").to_number<std::uint64_t>() >= head + 50; },
+      30s));
+  redis.command("ACL SETUSER gw on");
+  for (auto& t : threads) t.join();
+  expect_complete(core_http, followers);
+  EXPECT_GE(metric_value(gw_http.get("/metrics").body, "oee_gateway_resyncs_total"), 2);
+  EXPECT_EQ(core_http.get("/health").json().at("redis").at("reconnects").to_number<int>(), 0)
+      << "the publisher was not meant to lose Redis";
+}
+
+TEST(Stream, ReconnectWithFromSeqGetsExactlyTheMissedEvents) {
+  StreamCluster cluster(1, {"--sim-latency-scale", "0.3"});
+  HttpClient core(cluster.core.port());
+  const auto res = core.post_json("/api/orders/execute", order_body());
+  ASSERT_EQ(res.status, 202);
+  const std::string id(res.json().at("orderId").as_string());
+  const auto port = cluster.gateway[0]->port();
+
+  std::uint64_t last_seen = 0;
+  {
+    WsClient ws(port, "/ws");
+    ws.send(R"({"type":"subscribe","orderId":")" + id + "\"}");
+    int events = 0;
+    while (events < 2) {
+      auto text = ws.read(10s);
+      ASSERT_TRUE(text);
+      if (json::parse(*text).as_object().contains("type")) continue;
+      last_seen = seq_of(*text);
+      ++events;
+    }
+  }  // disconnected mid-lifecycle
+  ASSERT_TRUE(eventually([&] { return core.get("/api/orders/" + id).json().at("status") == "confirmed"; }, 30s));
+
+  std::vector<std::string> want;
+  for (const auto& m : core_messages(core, id)) {
+    if (seq_of(m) > last_seen) want.push_back(m);
+  }
+  ASSERT_GE(want.size(), 3u);
+  WsClient again(port, "/ws?orderId=" + id + "&fromSeq=" + std::to_string(last_seen + 1));
+  std::vector<std::string> got;
+  while (got.size() < want.size()) {
+    auto text = again.read(10s);
+    ASSERT_TRUE(text) << "missing events after " << got.size();
+    if (json::parse(*text).as_object().contains("type")) continue;
+    got.push_back(*text);
+  }
+  EXPECT_EQ(got, want);
+  // Nothing more: no duplicates trail the terminal event.
+  again.send(R"({"type":"ping"})");
+  auto next = again.read(10s);
+  ASSERT_TRUE(next);
+  EXPECT_EQ(json::parse(*next).at("type"), "pong") << *next;
+}
+
+TEST(Stream, SlowReaderOnAGatewayIsDroppedOthersUnaffected) {
+  StreamCluster cluster(1, {"--sim", "fast"}, {"--ws-queue-limit", "8"});
+  HttpClient core(cluster.core.port());
+  std::vector<std::string> ids;
+  for (int i = 0; i < 300; ++i) {
+    const auto res = core.post_json("/api/orders/execute", order_body());
+    ASSERT_EQ(res.status, 202);
+    ids.emplace_back(res.json().at("orderId").as_string());
+  }
+  ASSERT_TRUE(eventually(
+      [&] { return core.get("/health").json().at("executor").at("inFlight").to_number<int>() == 0; }, 30s));
+  const auto port = cluster.gateway[0]->port();
+  HttpClient gateway(port);
+  WsClient slow(port, "/ws", 1024);
+  for (const auto& id : ids) slow.send(R"({"type":"subscribe","orderId":")" + id + "\"}");
+  ASSERT_TRUE(eventually(
+      [&] { return metric_value(gateway.get("/metrics").body, "oee_websocket_dropped_slow_total") >= 1; }, 30s))
+      << "the slow reader was never dropped";
+
+  // Another subscriber on the same gateway follows a new order to the end.
+  const auto res = core.post_json("/api/orders/execute", order_body());
+  ASSERT_EQ(res.status, 202);
+  const std::string id(res.json().at("orderId").as_string());
+  WsClient healthy(port, "/api/orders/execute?orderId=" + id);
+  std::vector<std::string> got;
+  while (auto text = healthy.read(10s)) {
+    if (json::parse(*text).as_object().contains("type")) continue;
+    got.push_back(*text);
+  }
+  EXPECT_EQ(got, core_messages(core, id));
+  EXPECT_EQ(healthy.close_code(), 1000);
+
+  int drained = 0;
+  while (slow.read(5s)) ++drained;
+  EXPECT_EQ(slow.close_code(), 1008);
+  EXPECT_NE(slow.close_reason().find("slow consumer"), std::string::npos);
+}
+
+TEST(Stream, GatewayAnswersRestWithWhereToGoAndRefusesToStartWithoutRedis) {
+  StreamCluster cluster(1);
+  HttpClient gateway(cluster.gateway[0]->port());
+  const auto res = gateway.post_json("/api/orders/execute", order_body());
+  EXPECT_EQ(res.status, 404);
+  EXPECT_EQ(res.json().at("error").at("code"), "not_on_gateway");
+  EXPECT_NE(std::string(res.json().at("error").at("message").as_string()).find(std::to_string(cluster.core.port())),
+            std::string::npos);
+  const auto health = gateway.get("/health").json();
+  EXPECT_EQ(health.at("role"), "gateway");
+  // An unknown order is reported as such through the core.
+  WsClient ws(cluster.gateway[0]->port(), "/ws");
+  ws.send(R"({"type":"subscribe","orderId":"00000000-0000-4000-8000-000000000000","fromSeq":5})");
+  auto text = ws.read(10s);
+  ASSERT_TRUE(text);
+  EXPECT_EQ(json::parse(*text).at("error").at("code"), "not_found") << *text;
+
+  const auto no_redis = run({kServer, "--role", "gateway", "--port", "0"});
+  EXPECT_EQ(no_redis.exit_code, 2);
+  EXPECT_NE(no_redis.err.find("--redis-url"), std::string::npos) << no_redis.err;
+  const auto bad_url = run({kServer, "--role", "gateway", "--port", "0", "--redis-url", "http://x"});
+  EXPECT_EQ(bad_url.exit_code, 2);
+  EXPECT_NE(bad_url.err.find("redis://"), std::string::npos) << bad_url.err;
+}
+
+}  // namespace
+}  // namespace oee::e2e
