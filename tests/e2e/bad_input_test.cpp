@@ -141,6 +141,7 @@ TEST(BadInput, WebSocketErrorsAreMessagesNotCrashes) {
   // An oversized message closes the connection (limit 4 KiB).
   ws.send(std::string(8192, 'x'));
   EXPECT_FALSE(ws.read(5s).has_value());
+  EXPECT_EQ(ws.close_code(), 1009);
   EXPECT_THROW(WsClient(server.port(), "/nope"), std::exception);
 }
 
