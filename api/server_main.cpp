@@ -2,6 +2,8 @@
 // the REST API and WebSocket streams; runs the executor and, with REDIS_URL,
 // the publisher) or, with --role gateway, a WebSocket edge fed by Redis.
 
+#include <sys/resource.h>
+
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
@@ -218,6 +220,16 @@ int run_core(ServerOptions& o) {
   return 0;
 }
 
+// Each WebSocket is a descriptor: let --max-connections, not the default
+// soft limit, decide how many clients fit.
+void raise_descriptor_limit() {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &lim) != 0) spdlog::warn("could not raise the open-file limit");
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -268,5 +280,6 @@ int main(int argc, char** argv) {
 
   spdlog::set_level(spdlog::level::from_str(o.log_level));
   s.ws_idle_timeout = std::chrono::seconds(o.ws_idle_seconds);
+  raise_descriptor_limit();
   return o.role == "gateway" ? run_gateway(o) : run_core(o);
 }

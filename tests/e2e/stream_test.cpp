@@ -129,20 +129,24 @@ TEST(Stream, CoreAndTwoGateways200Subscribers500OrdersEachLifecycleOnceInOrder) 
   // Quotes ~4 ms and execution ~50 ms: orders are live while subscribers
   // join, so each stream crosses the catch-up/live boundary somewhere.
   StreamCluster cluster(2, {"--sim-latency-scale", "0.02", "--fail-rate", "0.2"});
-  constexpr int kSubscribers = 200, kOrders = 500;
-  std::vector<Follower> followers(kSubscribers);
+  constexpr int kSubscribers = 200, kOrders = 500, kOnCore = 20;
+  std::vector<Follower> followers(kSubscribers + kOnCore);
   std::vector<std::thread> threads;
   for (int i = 0; i < kSubscribers; ++i) {
     const int orders = kOrders / kSubscribers + (i < kOrders % kSubscribers ? 1 : 0);
     const auto ws_port = cluster.gateway[i % 2]->port();
     threads.emplace_back([&, i, orders, ws_port] { follow(cluster.core.port(), ws_port, orders, followers[i]); });
   }
+  // A few more on the core itself: its in-process path sends the same bytes.
+  for (int i = kSubscribers; i < kSubscribers + kOnCore; ++i) {
+    threads.emplace_back([&, i] { follow(cluster.core.port(), cluster.core.port(), 1, followers[i]); });
+  }
   for (auto& t : threads) t.join();
   HttpClient core(cluster.core.port());
   expect_complete(core, followers);
   std::size_t total = 0;
   for (const auto& f : followers) total += f.ids.size();
-  EXPECT_EQ(total, static_cast<std::size_t>(kOrders));
+  EXPECT_EQ(total, static_cast<std::size_t>(kOrders + kOnCore));
   // Both gateways really were fed by Redis, not only by catch-up.
   for (auto& g : cluster.gateway) {
     HttpClient h(g->port());
@@ -306,6 +310,27 @@ TEST(Stream, SlowReaderOnAGatewayIsDroppedOthersUnaffected) {
   while (slow.read(5s)) ++drained;
   EXPECT_EQ(slow.close_code(), 1008);
   EXPECT_NE(slow.close_reason().find("slow consumer"), std::string::npos);
+}
+
+TEST(Stream, SilentSocketIsClosedAfterTheIdleTimeoutAnsweringOneStays) {
+  StreamCluster cluster(1, {}, {"--ws-idle-timeout", "2"});
+  const auto port = cluster.gateway[0]->port();
+  HttpClient gateway(port);
+  auto clients = [&] { return metric_value(gateway.get("/metrics").body, "oee_websocket_clients"); };
+  WsClient silent(port, "/ws");  // never reads, so never answers a ping
+  WsClient answering(port, "/ws");
+  ASSERT_TRUE(eventually([&] { return clients() == 2; }, 10s));
+  const auto start = std::chrono::steady_clock::now();
+  // Reading answers the server's pings (Beast does it inside read()); no
+  // message comes, so this read lasts its full 8 s.
+  std::thread reader([&] { EXPECT_FALSE(answering.read(8s).has_value()); });
+  // Pinged after 1 s, closed 1 s later: the silent one goes, the other stays.
+  EXPECT_TRUE(eventually([&] { return clients() == 1; }, 6s)) << "the silent socket was never closed";
+  while (std::chrono::steady_clock::now() - start < 6s) {
+    ASSERT_EQ(clients(), 1) << "the socket that answers pings was closed too";
+    std::this_thread::sleep_for(100ms);
+  }
+  reader.join();
 }
 
 TEST(Stream, GatewayAnswersRestWithWhereToGoAndRefusesToStartWithoutRedis) {

@@ -108,6 +108,39 @@ TEST(RedisConnection, AuthenticatesAndAnswers) {
   EXPECT_EQ(pong, "");
 }
 
+asio::awaitable<void> set_in_db(const RedisEndpoint* ep, std::string* error) {
+  auto conn = RedisConnection::make(co_await asio::this_coro::executor);
+  *error = co_await conn->connect(*ep, 2s);
+  if (!error->empty()) co_return;
+  std::vector<std::string_view> set{"SET", "oee:test:db", "here"};
+  auto reply = co_await conn->call(set, 2s);
+  if (!reply || reply->text != "OK") *error = "SET failed";
+}
+
+TEST(RedisConnection, SelectsTheDatabaseFromTheUrl) {
+  oee::testing::RedisServer redis;
+  auto ep = parse_redis_url(redis.url() + "/3");
+  ASSERT_TRUE(ep) << ep.error();
+  asio::io_context ioc;
+  std::string error = "unset";
+  asio::co_spawn(ioc, set_in_db(&*ep, &error), asio::detached);
+  ioc.run();
+  ASSERT_EQ(error, "");
+  redisContext* c = redisConnect("127.0.0.1", redis.port());
+  ASSERT_TRUE(c != nullptr && c->err == 0);
+  auto* in3 = static_cast<redisReply*>(redisCommand(c, "SELECT 3"));
+  freeReplyObject(in3);
+  auto* got = static_cast<redisReply*>(redisCommand(c, "EXISTS oee:test:db"));
+  EXPECT_EQ(got->integer, 1);
+  freeReplyObject(got);
+  auto* in0 = static_cast<redisReply*>(redisCommand(c, "SELECT 0"));
+  freeReplyObject(in0);
+  auto* not0 = static_cast<redisReply*>(redisCommand(c, "EXISTS oee:test:db"));
+  EXPECT_EQ(not0->integer, 0);
+  freeReplyObject(not0);
+  redisFree(c);
+}
+
 TEST(RedisConnection, RefusedAndLostConnectionsAreReported) {
   oee::testing::RedisServer redis;
   auto ep = endpoint_of(redis);
