@@ -12,14 +12,43 @@ namespace asio = boost::asio;
 namespace json = boost::json;
 
 void CoreStreamSource::catch_up(const OrderId& order, Seq from, CatchUpHandler done) {
-  asio::co_spawn(executor_, core_.events(order, from), [done = std::move(done)](std::exception_ptr e, CatchUp r) {
-    if (e) {
-      r = CatchUp{};
-      r.outcome = CatchUp::Outcome::unavailable;
-      r.error = "catch-up from the core failed";
+  Fetch fetch{order, from, std::move(done)};
+  {
+    std::lock_guard lock(mu_);
+    if (in_flight_ >= max_in_flight_) {
+      waiting_.push_back(std::move(fetch));
+      return;
     }
-    done(std::move(r));
-  });
+    ++in_flight_;
+  }
+  launch(std::move(fetch));
+}
+
+void CoreStreamSource::launch(Fetch fetch) {
+  asio::co_spawn(executor_, core_.events(fetch.order, fetch.from),
+                 [this, done = std::move(fetch.done)](std::exception_ptr e, CatchUp r) {
+                   if (e) {
+                     r = CatchUp{};
+                     r.outcome = CatchUp::Outcome::unavailable;
+                     r.error = "catch-up from the core failed";
+                   }
+                   done(std::move(r));
+                   finished();
+                 });
+}
+
+void CoreStreamSource::finished() {
+  std::optional<Fetch> next;
+  {
+    std::lock_guard lock(mu_);
+    if (waiting_.empty()) {
+      --in_flight_;
+      return;
+    }
+    next.emplace(std::move(waiting_.front()));
+    waiting_.pop_front();
+  }
+  launch(std::move(*next));
 }
 
 namespace {

@@ -466,6 +466,10 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
         socket.close(ignored);
         continue;
       }
+      // Status messages and responses are small writes: Nagle's algorithm
+      // would hold them for the peer's delayed ACK (up to ~40 ms).
+      boost::system::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
       auto ex = socket.get_executor();
       asio::co_spawn(ex, session(beast::tcp_stream(std::move(socket))), asio::detached);
     }

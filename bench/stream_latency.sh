@@ -34,8 +34,9 @@ core=$(start_server core --data-dir "$dir/data" --redis-url "$redis")
 gw=$(start_server gateway --role gateway --redis-url "$redis" --core-url "http://127.0.0.1:$core")
 
 echo "== in-process: $subs subscribers on the core, $rate orders/s for $secs s"
-build/bin/oee-loadgen --target "http://127.0.0.1:$core" --rate "$rate" --duration "$secs" --subscribers "$subs" "${@:4}"
+build/bin/oee-loadgen --target "http://127.0.0.1:$core" --rate "$rate" --duration "$secs" --orders 100000000 \
+  --subscribers "$subs" "${@:4}"
 echo
 echo "== through a gateway: $subs subscribers on the gateway, $rate orders/s for $secs s"
 build/bin/oee-loadgen --target "http://127.0.0.1:$core" --ws-url "ws://127.0.0.1:$gw/ws" --rate "$rate" \
-  --duration "$secs" --subscribers "$subs" "${@:4}"
+  --duration "$secs" --orders 100000000 --subscribers "$subs" "${@:4}"
