@@ -24,14 +24,7 @@ as_pg() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
-free_port() {
-  local p
-  for _ in $(seq 100); do
-    p=$(( 20000 + RANDOM % 12000 ))  # below the kernel's ephemeral range (32768+)
-    if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then echo $p; return; fi
-  done
-  echo "pg_server.sh: no free port" >&2; exit 2
-}
+free_port() { "$(dirname "$0")/free_port.sh"; }
 
 case $cmd in
   start)

@@ -15,14 +15,7 @@ set -euo pipefail
 cmd=${1:?start|kill|resume|pause|stop}; dir=$(realpath -m "${2:?directory}")
 command -v redis-server >/dev/null || { echo "redis_server.sh: redis-server not found (apt-get install redis-server)" >&2; exit 2; }
 
-free_port() {
-  local p
-  for _ in $(seq 100); do
-    p=$(( 20000 + RANDOM % 12000 ))  # below the kernel's ephemeral range (32768+)
-    if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then echo $p; return; fi
-  done
-  echo "redis_server.sh: no free port" >&2; exit 2
-}
+free_port() { "$(dirname "$0")/free_port.sh"; }
 
 launch() {  # returns non-zero if the server did not come up on $1
   local port=$1 pass=()

@@ -15,6 +15,8 @@
 
 #include <boost/json/value.hpp>
 
+#include "eventually.h"
+
 namespace oee::e2e {
 
 /// A fresh directory under the system temp dir, removed on destruction.
@@ -133,12 +135,7 @@ class WsClient {
 /// Polls `predicate` until it is true or `timeout` passes.
 template <class F>
 bool eventually(F&& predicate, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    if (predicate()) return true;
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  return oee::testing::eventually_true(std::forward<F>(predicate), timeout);
 }
 
 /// The value of one un-labelled Prometheus sample in a /metrics text, or -1.

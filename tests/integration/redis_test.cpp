@@ -19,7 +19,7 @@
 #include "core/order_store.h"
 #include "core/status_message.h"
 #include "order_lifecycle.h"
-#include "poll.h"
+#include "eventually.h"
 #include "redis_server.h"
 
 namespace oee::api {
