@@ -1,0 +1,124 @@
+// Micro-benchmarks of the engine's hot paths (Google Benchmark):
+// group-commit append into a real RocksDB log, the order state fold, the
+// router's quote, and a status message's JSON.
+//
+//   build/bin/oee-micro-bench [--benchmark_filter=...]
+
+#include <benchmark/benchmark.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <latch>
+
+#include "core/event_codec.h"
+#include "core/order.h"
+#include "core/router.h"
+#include "core/status_message.h"
+#include "eventlog/event_log.h"
+
+namespace {
+
+using namespace oee;
+namespace fs = std::filesystem;
+
+std::vector<core::OrderEvent> lifecycle() {
+  const core::Amount in{1'000'000'000};
+  return {core::OrderSubmitted{core::OrderType::market, "SOL", "USDC", in, 50, ""},
+          core::RoutingStarted{1},
+          core::Routed{1, "SOL", "USDC", in, {}, core::Venue::meteora, core::Amount{152'230'307}, core::Amount{150'708'003}},
+          core::TxSubmitted{1, core::Venue::meteora, "9c3n46Zs9nQtCXm1V5E5Pcotd2zcLNYBA9Na9v9jyvPF", core::Amount{150'708'003}},
+          core::Confirmed{1, core::Venue::meteora, "9c3n46Zs9nQtCXm1V5E5Pcotd2zcLNYBA9Na9v9jyvPF",
+                          core::Amount{152'230'007}, "SOL", "USDC", in}};
+}
+
+// Folds a five-event lifecycle (submitted → confirmed).
+void BM_FoldLifecycle(benchmark::State& state) {
+  const auto events = lifecycle();
+  const TimestampNs at = TimestampNs::now();
+  for (auto _ : state) {
+    core::OrderState s;
+    for (const auto& e : events) s = *core::apply(s, e, at);  // a legal lifecycle: never an error
+    benchmark::DoNotOptimize(s);
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(events.size()));
+}
+BENCHMARK(BM_FoldLifecycle);
+
+// Quotes both venues for SOL → USDC and picks the better one.
+void BM_RouterQuote(benchmark::State& state) {
+  core::Market market;
+  core::Router router(market);
+  const auto* sol = core::find_token("SOL");
+  const auto* usdc = core::find_token("USDC");
+  const auto now = std::chrono::system_clock::now();
+  for (auto _ : state) {
+    auto decision = router.route(*sol, *usdc, core::Amount{10'000'000'000}, now);
+    benchmark::DoNotOptimize(decision);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_RouterQuote);
+
+// Renders the richest status message (routed, with both quotes).
+void BM_StatusMessageJson(benchmark::State& state) {
+  core::Market market;
+  core::Router router(market);
+  auto decision = router.route(*core::find_token("SOL"), *core::find_token("USDC"), core::Amount{10'000'000'000},
+                               std::chrono::system_clock::now());
+  if (!decision) throw std::runtime_error("SOL/USDC has no route");
+  core::OrderEvent routed = core::Routed{1, "SOL", "USDC", core::Amount{10'000'000'000}, decision->quotes,
+                                         decision->best.venue, decision->best.amount_out, decision->best.amount_out};
+  eventlog::Record record{Seq{42}, OrderId::random(), TimestampNs::now(),
+                          static_cast<std::uint8_t>(core::type_of(routed)), core::encode_event(routed)};
+  for (auto _ : state) {
+    auto text = core::status_message_text(record);
+    benchmark::DoNotOptimize(text);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_StatusMessageJson);
+
+// Appends with `range(0)` commands in flight at once, so the writer thread
+// commits them in groups; `range(1)`: 1 = fsync per group (sync), 0 = async.
+void BM_GroupCommitAppend(benchmark::State& state) {
+  const auto in_flight = static_cast<int>(state.range(0));
+  const bool sync = state.range(1) == 1;
+  const fs::path dir = fs::temp_directory_path() / ("oee-micro-" + std::to_string(::getpid()) + "-" +
+                                                    OrderId::random().str());
+  fs::create_directories(dir);
+  {
+    eventlog::Options options;
+    options.path = (dir / "log").string();
+    options.durability = sync ? eventlog::Durability::sync : eventlog::Durability::async;
+    auto log = eventlog::open_rocksdb_log(options);
+    const auto events = lifecycle();
+    const std::string payload = core::encode_event(events[1]);
+    const std::string snapshot(120, 's');  // about the size of a folded order
+    for (auto _ : state) {
+      std::latch done(in_flight);
+      for (int i = 0; i < in_flight; ++i) {
+        eventlog::AppendCommand cmd;
+        cmd.order = OrderId::random();
+        cmd.type = static_cast<std::uint8_t>(core::EventType::routing_started);
+        cmd.payload = payload;
+        cmd.snapshot = snapshot;
+        log->append(std::move(cmd), [&done](eventlog::Result<eventlog::AppendOutcome>) { done.count_down(); });
+      }
+      done.wait();
+    }
+    state.SetItemsProcessed(state.iterations() * in_flight);
+    state.counters["commits"] = static_cast<double>(log->stats().commits.load());
+    log->close();
+  }
+  fs::remove_all(dir);
+}
+BENCHMARK(BM_GroupCommitAppend)
+    ->ArgsProduct({{1, 128, 1024}, {1, 0}})
+    ->ArgNames({"in_flight", "sync"})
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();
