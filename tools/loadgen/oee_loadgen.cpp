@@ -94,7 +94,7 @@ struct Run {
   Options opt;
   HostPort core, ws;
   asio::io_context ioc{1};
-  Clock::time_point start, submit_end;
+  Clock::time_point start, submit_end, last_terminal;
   bool submitting_done = false;
   std::deque<Clock::time_point> due;  // open loop: orders due and not yet sent
   asio::steady_timer due_signal{ioc};
@@ -205,6 +205,7 @@ class Follower : public std::enable_shared_from_this<Follower> {
     if (o.contains("terminal")) {
       it->second.terminal = true;
       run_.to_terminal.record(received - it->second.due);
+      run_.last_terminal = received;
       if (o.at("status") == "confirmed") {
         ++run_.confirmed;
       } else {
@@ -431,6 +432,11 @@ int main(int argc, char** argv) {
   const double seconds = std::chrono::duration<double>(run.submit_end - run.start).count();
   const double throughput = seconds > 0 ? static_cast<double>(run.accepted) / seconds : 0;
   const std::uint64_t unfinished = opt.subscribers == 0 ? 0 : run.accepted - std::min(run.accepted, run.terminal_count());
+  // Orders that reached a terminal status per second, first submit to last terminal.
+  const double terminal_seconds = std::chrono::duration<double>(run.last_terminal - run.start).count();
+  const double terminal_rate = run.terminal_count() > 0 && terminal_seconds > 0
+                                   ? static_cast<double>(run.terminal_count()) / terminal_seconds
+                                   : 0;
   if (opt.json_output) {
     json::object out{{"mode", opt.rate > 0 ? "open" : "closed"},
                      {"rate", opt.rate},
@@ -444,6 +450,7 @@ int main(int argc, char** argv) {
                      {"confirmed", run.confirmed},
                      {"failed", run.failed_orders},
                      {"unfinished", unfinished},
+                     {"terminalPerSecond", std::round(terminal_rate)},
                      {"wsErrors", run.ws_errors},
                      {"submitMs", summary(run.submit)},
                      {"submitToTerminalMs", summary(run.to_terminal)},
@@ -456,9 +463,10 @@ int main(int argc, char** argv) {
                 static_cast<unsigned long long>(run.accepted), seconds, throughput,
                 static_cast<unsigned long long>(run.rejected), static_cast<unsigned long long>(run.failed_requests));
     if (opt.subscribers > 0) {
-      std::printf("terminal: %llu confirmed, %llu failed, %llu unfinished; %llu stream errors\n",
+      std::printf("terminal: %llu confirmed, %llu failed, %llu unfinished (%.0f terminal/s); %llu stream errors\n",
                   static_cast<unsigned long long>(run.confirmed), static_cast<unsigned long long>(run.failed_orders),
-                  static_cast<unsigned long long>(unfinished), static_cast<unsigned long long>(run.ws_errors));
+                  static_cast<unsigned long long>(unfinished), terminal_rate,
+                  static_cast<unsigned long long>(run.ws_errors));
     }
     std::printf("%-24s %10s %9s %9s %9s %9s %9s\n", "latency (ms)", "count", "p50", "p90", "p99", "p99.9", "max");
     print_row("submit", run.submit);
