@@ -23,15 +23,17 @@ cleanup() {
 trap cleanup EXIT
 redis=$(tools/redis_server.sh start "$dir/redis")
 
-start_server() {  # name, flags...
+start_server() {  # name, flags...: sets $port (not in a subshell, so cleanup knows the pid)
   local name=$1; shift
   build/bin/oee-server --port 0 --log-level warn "$@" > "$dir/$name.out" 2> "$dir/$name.err" &
   pids+=($!)
   for _ in $(seq 100); do grep -q LISTENING "$dir/$name.out" 2>/dev/null && break; sleep 0.1; done
-  sed -n 's/^LISTENING .*:\([0-9]*\)$/\1/p' "$dir/$name.out"
+  port=$(sed -n 's/^LISTENING .*:\([0-9]*\)$/\1/p' "$dir/$name.out")
 }
-core=$(start_server core --data-dir "$dir/data" --redis-url "$redis")
-gw=$(start_server gateway --role gateway --redis-url "$redis" --core-url "http://127.0.0.1:$core")
+start_server core --data-dir "$dir/data" --redis-url "$redis"
+core=$port
+start_server gateway --role gateway --redis-url "$redis" --core-url "http://127.0.0.1:$core"
+gw=$port
 
 echo "== in-process: $subs subscribers on the core, $rate orders/s for $secs s"
 build/bin/oee-loadgen --target "http://127.0.0.1:$core" --rate "$rate" --duration "$secs" --orders 100000000 \
