@@ -4,6 +4,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "core/event_codec.h"
+#include "core/status_json.h"
 #include "core/tokens.h"
 
 namespace oee::core {
@@ -100,7 +101,12 @@ json::object status_message(const eventlog::Record& record, json::storage_ptr st
   return m;
 }
 
-std::string status_message_text(const eventlog::Record& record) { return json::serialize(status_message(record)); }
+std::string status_message_text(const eventlog::Record& record) {
+  std::string out;
+  out.reserve(256);
+  if (append_status_json(out, record, StatusJsonHead::message)) return out;
+  return json::serialize(status_message(record));  // undecodable: the message says so
+}
 
 json::object order_json(const OrderId& id, const OrderState& s, Seq last_seq) {
   const int in_dec = decimals_of(s.input_token), out_dec = decimals_of(s.output_token);

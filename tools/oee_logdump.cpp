@@ -21,6 +21,7 @@
 #include "core/event_codec.h"
 #include "core/log_audit.h"
 #include "core/order.h"
+#include "core/status_json.h"
 #include "core/status_message.h"
 #include "eventlog/event_log.h"
 #include "eventlog/record_codec.h"
@@ -97,6 +98,16 @@ struct Filter {
 };
 
 void print(const eventlog::Record& r, bool as_json) {
+  if (as_json) {
+    // The direct writer: same bytes as the object path below, much faster.
+    static thread_local std::string line;
+    line.clear();
+    if (core::append_status_json(line, r, core::StatusJsonHead::log_line)) {
+      line.push_back('\n');
+      std::fwrite(line.data(), 1, line.size(), stdout);
+      return;
+    }
+  }
   // One arena per line: dumps render millions of messages.
   unsigned char arena[8192];
   json::monotonic_resource resource(arena, sizeof arena);
@@ -306,6 +317,10 @@ int main(int argc, char** argv) {
 
   std::signal(SIGINT, [](int) { g_stop = true; });
   std::signal(SIGTERM, [](int) { g_stop = true; });
+  // A one-shot dump writes in 1 MiB blocks; --follow keeps line buffering
+  // so each event shows up as it is appended.
+  static char out_buffer[1 << 20];
+  if (!follow) std::setvbuf(stdout, out_buffer, _IOFBF, sizeof out_buffer);
   const bool as_json = format == "json";
   auto last = dump(*log, filter, Seq{0}, as_json);
   if (!last) {
