@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <charconv>
+#include <cstring>
 #include <limits>
 
 namespace oee::core {
@@ -107,15 +108,34 @@ boost::system::result<Amount, AmountError> parse_amount(std::string_view text, i
 }
 
 std::string format_amount(Amount amount, int decimals) {
-  std::string digits = std::to_string(amount.base);
-  if (decimals <= 0) return digits;
-  const auto d = static_cast<std::size_t>(decimals);
-  if (digits.size() <= d) digits.insert(0, d - digits.size() + 1, '0');
-  std::string out = digits.substr(0, digits.size() - d);
-  std::string frac = digits.substr(digits.size() - d);
-  while (!frac.empty() && frac.back() == '0') frac.pop_back();
-  if (!frac.empty()) out += "." + frac;
-  return out;
+  // Built in a stack buffer and returned once: most amounts fit the
+  // string's small buffer, so formatting one usually allocates nothing.
+  char digits[24];
+  const auto n = static_cast<std::size_t>(std::to_chars(digits, digits + sizeof digits, amount.base).ptr - digits);
+  if (decimals <= 0) return std::string(digits, n);
+  const auto d = static_cast<std::size_t>(std::min(decimals, 40));  // tokens have at most 18
+  char out[64];
+  std::size_t len = 0;
+  if (n <= d) {
+    out[len++] = '0';
+  } else {
+    std::memcpy(out, digits, n - d);
+    len = n - d;
+  }
+  // The fraction: d digits, left-padded with zeros, without trailing zeros.
+  char frac[48];
+  const std::size_t pad = n < d ? d - n : 0;
+  std::memset(frac, '0', pad);
+  const std::size_t from = n > d ? n - d : 0;
+  std::memcpy(frac + pad, digits + from, n - from);
+  std::size_t flen = d;
+  while (flen > 0 && frac[flen - 1] == '0') --flen;
+  if (flen > 0) {
+    out[len++] = '.';
+    std::memcpy(out + len, frac, flen);
+    len += flen;
+  }
+  return std::string(out, len);
 }
 
 std::string format_ratio(std::uint64_t numerator, int num_decimals, std::uint64_t denominator, int den_decimals,

@@ -174,7 +174,9 @@ bool append_status_json(std::string& out, const eventlog::Record& record, Status
   const Status status = status_after(type);
   Writer w(out);
   w.open('{');
-  const std::string order = record.order.str();
+  char order_text[OrderId::kTextSize];
+  record.order.write_text(order_text);
+  const std::string_view order(order_text, sizeof order_text);
   if (head == StatusJsonHead::message) {
     w.plain("orderId", order);
     w.member("seq", record.seq.value);

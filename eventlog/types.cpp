@@ -51,15 +51,18 @@ std::optional<OrderId> OrderId::parse(std::string_view text) {
   return OrderId{b};
 }
 
-std::string OrderId::str() const {
+void OrderId::write_text(char* out) const {
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string s;
-  s.reserve(36);
   for (std::size_t i = 0; i < bytes_.size(); ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) s.push_back('-');
-    s.push_back(kHex[bytes_[i] >> 4]);
-    s.push_back(kHex[bytes_[i] & 0x0F]);
+    if (i == 4 || i == 6 || i == 8 || i == 10) *out++ = '-';
+    *out++ = kHex[bytes_[i] >> 4];
+    *out++ = kHex[bytes_[i] & 0x0F];
   }
+}
+
+std::string OrderId::str() const {
+  std::string s(kTextSize, '\0');
+  write_text(s.data());
   return s;
 }
 

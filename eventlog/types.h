@@ -38,6 +38,10 @@ class OrderId {
   [[nodiscard]] static std::optional<OrderId> parse(std::string_view text);
 
   [[nodiscard]] std::string str() const;
+  static constexpr std::size_t kTextSize = 36;
+  /// Writes the canonical text into `out` (kTextSize chars, no terminator):
+  /// for hot paths that must not allocate.
+  void write_text(char* out) const;
   [[nodiscard]] const Bytes& bytes() const { return bytes_; }
   [[nodiscard]] std::string_view view() const {
     return {reinterpret_cast<const char*>(bytes_.data()), bytes_.size()};
