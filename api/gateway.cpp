@@ -85,13 +85,7 @@ HttpResponse metrics(Gateway& g) {
   out += fmt::format("oee_gateway_resyncs_total {}\n", feed.gaps);
   out += "# HELP oee_gateway_last_seq Highest seq received from Redis.\n# TYPE oee_gateway_last_seq gauge\n";
   out += fmt::format("oee_gateway_last_seq {}\n", feed.last_seq);
-  out += "# HELP oee_websocket_clients Connected WebSocket clients.\n# TYPE oee_websocket_clients gauge\n";
-  out += fmt::format("oee_websocket_clients {}\n", g.server.ws_clients.load());
-  out += "# HELP oee_websocket_dropped_slow_total WebSocket clients dropped for reading too slowly.\n";
-  out += "# TYPE oee_websocket_dropped_slow_total counter\n";
-  out += fmt::format("oee_websocket_dropped_slow_total {}\n", g.server.ws_dropped_slow.load());
-  out += "# HELP oee_http_connections Open HTTP connections.\n# TYPE oee_http_connections gauge\n";
-  out += fmt::format("oee_http_connections {}\n", g.server.connections.load());
+  append_connection_metrics(out, g.server);
   return HttpResponse{200, std::move(out), "text/plain; version=0.0.4", {}};
 }
 

@@ -332,16 +332,7 @@ HttpResponse metrics(App& app) {
   out += "# HELP oee_log_batch_size Commands per group commit.\n# TYPE oee_log_batch_size histogram\n";
   s.batch_size.render(out, "oee_log_batch_size");
   app.metrics.render(out);
-  out += "# HELP oee_websocket_clients Connected WebSocket clients.\n# TYPE oee_websocket_clients gauge\n";
-  out += fmt::format("oee_websocket_clients {}\n", app.server.ws_clients.load());
-  out += "# HELP oee_websocket_dropped_slow_total WebSocket clients dropped for reading too slowly.\n";
-  out += "# TYPE oee_websocket_dropped_slow_total counter\n";
-  out += fmt::format("oee_websocket_dropped_slow_total {}\n", app.server.ws_dropped_slow.load());
-  out += "# HELP oee_http_requests_total HTTP requests answered by the REST routes.\n";
-  out += "# TYPE oee_http_requests_total counter\n";
-  out += fmt::format("oee_http_requests_total {}\n", app.server.http_requests.load());
-  out += "# HELP oee_http_connections Open HTTP connections.\n# TYPE oee_http_connections gauge\n";
-  out += fmt::format("oee_http_connections {}\n", app.server.connections.load());
+  append_connection_metrics(out, app.server);
   out += "# HELP oee_consumer_lag_events Events not yet processed by a consumer.\n";
   out += "# TYPE oee_consumer_lag_events gauge\n";
   const auto head = app.log.head().value;

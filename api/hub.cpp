@@ -50,35 +50,37 @@ std::shared_ptr<const StatusUpdate> make_status_update(const eventlog::Record& r
   return update;
 }
 
+std::vector<std::shared_ptr<Subscriber>> Hub::subscribers_of(const OrderId& order) const {
+  std::vector<std::shared_ptr<Subscriber>> targets;
+  std::lock_guard lock(mu_);
+  auto it = by_order_.find(order);
+  if (it == by_order_.end()) return targets;
+  for (const auto& w : it->second) {
+    if (auto s = w.lock()) targets.push_back(std::move(s));
+  }
+  return targets;
+}
+
+void Hub::note_published(Seq seq) {
+  auto seen = published_.load(std::memory_order_relaxed);
+  while (seq.value > seen && !published_.compare_exchange_weak(seen, seq.value, std::memory_order_relaxed)) {
+  }
+}
+
 void Hub::publish(const std::vector<eventlog::Record>& records) {
   for (const auto& r : records) {
-    bool wanted = false;
-    {
-      std::lock_guard lock(mu_);
-      wanted = by_order_.contains(r.order);
-    }
-    // Rendered only for orders someone follows.
-    if (wanted) fan_out(make_status_update(r));
+    // Rendered only for orders someone follows, and once for all of them.
+    const auto targets = subscribers_of(r.order);
+    if (targets.empty()) continue;
+    const auto update = make_status_update(r);
+    for (const auto& s : targets) s->deliver(update);
   }
-  if (!records.empty()) published_.store(records.back().seq.value, std::memory_order_relaxed);
+  if (!records.empty()) note_published(records.back().seq);
 }
 
 void Hub::fan_out(const std::shared_ptr<const StatusUpdate>& update) {
-  std::vector<std::shared_ptr<Subscriber>> targets;
-  {
-    std::lock_guard lock(mu_);
-    auto it = by_order_.find(update->order);
-    if (it != by_order_.end()) {
-      for (const auto& w : it->second) {
-        if (auto s = w.lock()) targets.push_back(std::move(s));
-      }
-    }
-  }
-  for (const auto& s : targets) s->deliver(update);
-  auto seen = published_.load(std::memory_order_relaxed);
-  while (update->seq.value > seen &&
-         !published_.compare_exchange_weak(seen, update->seq.value, std::memory_order_relaxed)) {
-  }
+  for (const auto& s : subscribers_of(update->order)) s->deliver(update);
+  note_published(update->seq);
 }
 
 void Hub::resync_all() {

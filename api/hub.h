@@ -60,6 +60,9 @@ class Hub {
   void resync_all();
 
  private:
+  [[nodiscard]] std::vector<std::shared_ptr<Subscriber>> subscribers_of(const OrderId& order) const;
+  void note_published(Seq seq);
+
   boost::asio::strand<boost::asio::any_io_executor> strand_;
   mutable std::mutex mu_;
   std::unordered_map<OrderId, std::vector<std::weak_ptr<Subscriber>>, OrderIdHash> by_order_;

@@ -66,39 +66,33 @@ struct RedisConnection::State : std::enable_shared_from_this<State> {
   std::function<void(std::string)> on_disconnect;
   std::vector<std::unique_ptr<PushHandler>> push_handlers;  // hiredis keeps raw pointers
 
-  void arm_read() {
-    if (ac == nullptr || read_waiting || !want_read) return;
-    read_waiting = true;
-    socket->async_wait(asio::posix::descriptor_base::wait_read,
-                       [self = shared_from_this()](const boost::system::error_code& ec) {
-                         self->read_waiting = false;
+  // Waits for the socket to be readable (or writable) while hiredis wants
+  // it, hands the event to hiredis, and waits again.
+  void arm(bool write) {
+    bool& waiting = write ? write_waiting : read_waiting;
+    const bool& wanted = write ? want_write : want_read;
+    if (ac == nullptr || waiting || !wanted) return;
+    waiting = true;
+    socket->async_wait(write ? asio::posix::descriptor_base::wait_write : asio::posix::descriptor_base::wait_read,
+                       [self = shared_from_this(), write](const boost::system::error_code& ec) {
+                         (write ? self->write_waiting : self->read_waiting) = false;
                          if (ec || self->ac == nullptr) return;
-                         if (self->want_read) redisAsyncHandleRead(self->ac);
-                         self->arm_read();
-                       });
-  }
-
-  void arm_write() {
-    if (ac == nullptr || write_waiting || !want_write) return;
-    write_waiting = true;
-    socket->async_wait(asio::posix::descriptor_base::wait_write,
-                       [self = shared_from_this()](const boost::system::error_code& ec) {
-                         self->write_waiting = false;
-                         if (ec || self->ac == nullptr) return;
-                         if (self->want_write) redisAsyncHandleWrite(self->ac);
-                         self->arm_write();
+                         if (write ? self->want_write : self->want_read) {
+                           write ? redisAsyncHandleWrite(self->ac) : redisAsyncHandleRead(self->ac);
+                         }
+                         self->arm(write);
                        });
   }
 
   static State* of(void* p) { return static_cast<State*>(p); }
   static void add_read(void* p) {
     of(p)->want_read = true;
-    of(p)->arm_read();
+    of(p)->arm(false);
   }
   static void del_read(void* p) { of(p)->want_read = false; }
   static void add_write(void* p) {
     of(p)->want_write = true;
-    of(p)->arm_write();
+    of(p)->arm(true);
   }
   static void del_write(void* p) { of(p)->want_write = false; }
   // hiredis is freeing the context and will close the socket itself.

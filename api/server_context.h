@@ -43,4 +43,7 @@ struct ServerContext {
   std::atomic<std::uint64_t> http_requests{0};
 };
 
+/// The Prometheus lines for the counters above, shared by both roles.
+void append_connection_metrics(std::string& out, const ServerContext& ctx);
+
 }  // namespace oee::api

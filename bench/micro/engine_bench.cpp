@@ -80,19 +80,39 @@ void BM_StatusMessageJson(benchmark::State& state) {
 }
 BENCHMARK(BM_StatusMessageJson);
 
+// A RocksDB log in a fresh temp directory, removed afterwards.
+class ScratchLog {
+ public:
+  explicit ScratchLog(bool sync)
+      : dir_(fs::temp_directory_path() / ("oee-micro-" + std::to_string(::getpid()) + "-" + OrderId::random().str())) {
+    fs::create_directories(dir_);
+    eventlog::Options options;
+    options.path = (dir_ / "log").string();
+    options.durability = sync ? eventlog::Durability::sync : eventlog::Durability::async;
+    log_ = eventlog::open_rocksdb_log(options);
+  }
+  ~ScratchLog() {
+    log_->close();
+    log_.reset();
+    fs::remove_all(dir_);
+  }
+  ScratchLog(const ScratchLog&) = delete;
+  ScratchLog& operator=(const ScratchLog&) = delete;
+  eventlog::EventLog& operator*() { return *log_; }
+  eventlog::EventLog* operator->() { return log_.get(); }
+
+ private:
+  fs::path dir_;
+  std::unique_ptr<eventlog::EventLog> log_;
+};
+
 // Appends with `range(0)` commands in flight at once, so the writer thread
 // commits them in groups; `range(1)`: 1 = fsync per group (sync), 0 = async.
 void BM_GroupCommitAppend(benchmark::State& state) {
   const auto in_flight = static_cast<int>(state.range(0));
   const bool sync = state.range(1) == 1;
-  const fs::path dir = fs::temp_directory_path() / ("oee-micro-" + std::to_string(::getpid()) + "-" +
-                                                    OrderId::random().str());
-  fs::create_directories(dir);
   {
-    eventlog::Options options;
-    options.path = (dir / "log").string();
-    options.durability = sync ? eventlog::Durability::sync : eventlog::Durability::async;
-    auto log = eventlog::open_rocksdb_log(options);
+    ScratchLog log(sync);
     const auto events = lifecycle();
     const std::string payload = core::encode_event(events[1]);
     const std::string snapshot(120, 's');  // about the size of a folded order
@@ -110,9 +130,7 @@ void BM_GroupCommitAppend(benchmark::State& state) {
     }
     state.SetItemsProcessed(state.iterations() * in_flight);
     state.counters["commits"] = static_cast<double>(log->stats().commits.load());
-    log->close();
   }
-  fs::remove_all(dir);
 }
 BENCHMARK(BM_GroupCommitAppend)
     ->ArgsProduct({{1, 128, 1024}, {1, 0}})
@@ -127,14 +145,8 @@ BENCHMARK(BM_GroupCommitAppend)
 void BM_LifecycleAppend(benchmark::State& state) {
   const auto orders = static_cast<int>(state.range(0));
   const bool sync = state.range(1) == 1;
-  const fs::path dir = fs::temp_directory_path() / ("oee-micro-" + std::to_string(::getpid()) + "-" +
-                                                    OrderId::random().str());
-  fs::create_directories(dir);
   {
-    eventlog::Options options;
-    options.path = (dir / "log").string();
-    options.durability = sync ? eventlog::Durability::sync : eventlog::Durability::async;
-    auto log = eventlog::open_rocksdb_log(options);
+    ScratchLog log(sync);
     core::OrderStore store(*log);
     const auto events = lifecycle();
     std::int64_t appended = 0;
@@ -170,9 +182,7 @@ void BM_LifecycleAppend(benchmark::State& state) {
       appended += orders * static_cast<std::int64_t>(events.size());
     }
     state.SetItemsProcessed(appended);
-    log->close();
   }
-  fs::remove_all(dir);
 }
 BENCHMARK(BM_LifecycleAppend)
     ->ArgsProduct({{64, 1024}, {1, 0}})
