@@ -29,6 +29,10 @@ void EngineMetrics::render(std::string& out) const {
   out += "# HELP oee_order_latency_seconds Submit to terminal status.\n";
   out += "# TYPE oee_order_latency_seconds histogram\n";
   submit_to_terminal_seconds.render(out, "oee_order_latency_seconds");
+  out += "# HELP oee_order_overhead_seconds Submit to durable terminal status, minus the simulated latency and "
+         "retry backoff waited out on purpose.\n";
+  out += "# TYPE oee_order_overhead_seconds histogram\n";
+  engine_overhead_seconds.render(out, "oee_order_overhead_seconds");
   out += "# HELP oee_orders_in_flight Orders being worked on by the executor.\n";
   out += "# TYPE oee_orders_in_flight gauge\n";
   out += fmt::format("oee_orders_in_flight {}\n", orders_in_flight.load());

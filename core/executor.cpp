@@ -122,9 +122,12 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
   }
 
   // Returns false when the executor is stopping (the sleep was cut short).
-  asio::awaitable<bool> sleep_for(Clock::duration d) {
+  // `waited` adds up the deliberate waits (simulated latency, retry
+  // backoff), so what remains of an order's lifetime is the engine's own.
+  asio::awaitable<bool> sleep_for(Clock::duration d, Clock::duration& waited) {
     if (stopping_) co_return false;
     if (d <= Clock::duration::zero()) co_return true;
+    waited += d;
     asio::steady_timer timer(ioc_, d);
     sleeping_.insert(&timer);
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
@@ -143,17 +146,18 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
     return AttemptFailed{s.attempt, std::move(reason), retry_at};
   }
 
-  asio::awaitable<std::optional<OrderEvent>> next_step(const OrderId& id, const OrderState& s) {
+  asio::awaitable<std::optional<OrderEvent>> next_step(const OrderId& id, const OrderState& s,
+                                                        Clock::duration& waited) {
     switch (s.status) {
       case Status::pending: {
         if (s.retry_at.value != 0) {
           const auto wait = std::chrono::nanoseconds(s.retry_at.value - TimestampNs::now().value);
-          if (!co_await sleep_for(wait)) co_return std::nullopt;
+          if (!co_await sleep_for(wait, waited)) co_return std::nullopt;
         }
         co_return RoutingStarted{s.attempt + 1};
       }
       case Status::routing: {
-        if (!fast() && !co_await sleep_for(jitter(150, 250))) co_return std::nullopt;
+        if (!fast() && !co_await sleep_for(jitter(150, 250), waited)) co_return std::nullopt;
         const Token* in = find_token(s.input_token);
         const Token* out = find_token(s.output_token);
         if (in == nullptr || out == nullptr) co_return OrderFailed{s.attempt, "unknown token"};
@@ -174,7 +178,7 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
                          best.amount_out, min_out};
       }
       case Status::building: {
-        if (!fast() && !co_await sleep_for(jitter(20, 60))) co_return std::nullopt;
+        if (!fast() && !co_await sleep_for(jitter(20, 60), waited)) co_return std::nullopt;
         co_return TxSubmitted{s.attempt, s.venue.value_or(Venue::raydium), SimChain::tx_id(id, s.attempt),
                               s.min_out};
       }
@@ -184,7 +188,7 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
           co_return Confirmed{s.attempt,          *s.venue,          s.tx_id,    landed->amount_out,
                               s.input_token, s.output_token, s.amount_in};
         }
-        if (!fast() && !co_await sleep_for(jitter(2000, 3000))) co_return std::nullopt;
+        if (!fast() && !co_await sleep_for(jitter(2000, 3000), waited)) co_return std::nullopt;
         const Token* in = find_token(s.input_token);
         const Token* out = find_token(s.output_token);
         if (in == nullptr || out == nullptr) co_return OrderFailed{s.attempt, "unknown token"};
@@ -222,9 +226,13 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
       co_return;
     }
     OrderState state = (*loaded)->state;
+    // Only an order this process drove from its submission on has a
+    // meaningful overhead: a resumed one spent part of its life in a restart.
+    const bool whole_life = state.status == Status::pending && state.attempt == 0 && state.created >= started_;
+    Clock::duration waited{};
     auto stage_start = Clock::now();
     while (!is_terminal(state.status) && !stopping_) {
-      auto step = co_await next_step(id, state);
+      auto step = co_await next_step(id, state, waited);
       if (!step) break;
       // Appended before anything else happens: the write-ahead rule.
       const OrderEvent& event = *step;
@@ -241,8 +249,14 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
       state = std::move(appended->state);
     }
     if (is_terminal(state.status)) {
-      metrics_.submit_to_terminal_seconds.observe(static_cast<double>(state.updated.value - state.created.value) /
-                                                  1e9);
+      const double lifetime = static_cast<double>(state.updated.value - state.created.value) / 1e9;
+      metrics_.submit_to_terminal_seconds.observe(lifetime);
+      if (whole_life) {
+        // Until now, not the terminal event's stamp: its fsync counts too.
+        const double until_durable = static_cast<double>(TimestampNs::now().value - state.created.value) / 1e9;
+        metrics_.engine_overhead_seconds.observe(
+            std::max(0.0, until_durable - std::chrono::duration<double>(waited).count()));
+      }
     }
   }
 
@@ -253,6 +267,7 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
   ExecutorOptions options_;
   EngineMetrics& metrics_;
   std::mt19937_64 rng_;
+  const TimestampNs started_ = TimestampNs::now();
 
   bool stopping_ = false;
   std::unordered_set<OrderId, OrderIdHash> known_;

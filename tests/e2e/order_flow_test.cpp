@@ -127,6 +127,16 @@ TEST(OrderFlow, HundredOrdersStreamedOnEveryWebSocketPath) {
   }
   for (auto& th : pool) th.join();
   EXPECT_EQ(checked.load(), 100);
+
+  // The engine's own share of each order's life: the realistic profile
+  // waits at least 150 + 20 + 2,000 ms per order on purpose, and that part
+  // must not count as overhead.
+  const auto metrics = HttpClient(server.port()).get("/metrics").body;
+  EXPECT_EQ(metric_value(metrics, "oee_order_overhead_seconds_count"), 100);
+  const double lifetime = metric_value(metrics, "oee_order_latency_seconds_sum");
+  const double overhead = metric_value(metrics, "oee_order_overhead_seconds_sum");
+  EXPECT_GE(overhead, 0);
+  EXPECT_GE(lifetime - overhead, 100 * 2.1) << "simulated waits counted as overhead";
   EXPECT_EQ(server.terminate(), 0) << server.stderr_tail();
 }
 
