@@ -12,23 +12,40 @@ using detail::mix;
 
 std::string base58_encode(std::string_view bytes) {
   static constexpr char kAlphabet[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+  // Each pass divides the number by 58^5 (which fits 32 bits) over 32-bit
+  // limbs and yields five digits: about 25x fewer divisions than one digit
+  // per pass over bytes, and the executor makes a tx id per attempt.
+  constexpr std::uint64_t kChunk = 58ULL * 58 * 58 * 58 * 58;
   std::size_t zeros = 0;
   while (zeros < bytes.size() && bytes[zeros] == 0) ++zeros;
-  std::vector<std::uint8_t> digits;  // base-58 digits, little-endian
-  for (std::size_t i = zeros; i < bytes.size(); ++i) {
-    unsigned carry = static_cast<std::uint8_t>(bytes[i]);
-    for (auto& d : digits) {
-      carry += static_cast<unsigned>(d) << 8;
-      d = static_cast<std::uint8_t>(carry % 58);
-      carry /= 58;
+  const std::string_view rest = bytes.substr(zeros);
+  std::vector<std::uint32_t> limbs((rest.size() + 3) / 4);  // big-endian, first limb left-padded
+  std::size_t shift = (4 - rest.size() % 4) % 4;
+  for (const char c : rest) {
+    auto& limb = limbs[shift / 4];
+    limb = (limb << 8) | static_cast<std::uint8_t>(c);
+    ++shift;
+  }
+  std::string digits;  // little-endian base-58 digits
+  digits.reserve(rest.size() * 138 / 100 + 5);
+  std::size_t top = 0;  // limbs before `top` are zero
+  while (top < limbs.size()) {
+    std::uint64_t rem = 0;
+    for (std::size_t i = top; i < limbs.size(); ++i) {
+      const std::uint64_t cur = (rem << 32) | limbs[i];
+      limbs[i] = static_cast<std::uint32_t>(cur / kChunk);
+      rem = cur % kChunk;
     }
-    while (carry != 0) {
-      digits.push_back(static_cast<std::uint8_t>(carry % 58));
-      carry /= 58;
+    while (top < limbs.size() && limbs[top] == 0) ++top;
+    for (int k = 0; k < 5; ++k) {
+      digits.push_back(static_cast<char>(rem % 58));
+      rem /= 58;
     }
   }
+  while (!digits.empty() && digits.back() == 0) digits.pop_back();  // the last chunk's padding
   std::string out(zeros, '1');
-  for (auto it = digits.rbegin(); it != digits.rend(); ++it) out.push_back(kAlphabet[*it]);
+  out.reserve(zeros + digits.size());
+  for (auto it = digits.rbegin(); it != digits.rend(); ++it) out.push_back(kAlphabet[static_cast<unsigned char>(*it)]);
   return out;
 }
 

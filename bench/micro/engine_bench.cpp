@@ -15,6 +15,7 @@
 #include "core/order.h"
 #include "core/order_store.h"
 #include "core/router.h"
+#include "core/sim_chain.h"
 #include "core/status_message.h"
 #include "eventlog/event_log.h"
 
@@ -60,6 +61,15 @@ void BM_RouterQuote(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_RouterQuote);
+
+// A simulated signature: 64 bytes as base58, once per attempt.
+void BM_TxId(benchmark::State& state) {
+  const OrderId order = OrderId::random();
+  std::uint32_t attempt = 0;
+  for (auto _ : state) benchmark::DoNotOptimize(core::SimChain::tx_id(order, ++attempt));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_TxId);
 
 // Renders the richest status message (routed, with both quotes).
 void BM_StatusMessageJson(benchmark::State& state) {

@@ -1,6 +1,7 @@
 #include "core/sim_chain.h"
 
 #include <chrono>
+#include <random>
 #include <set>
 #include <string>
 
@@ -19,6 +20,48 @@ constexpr std::string_view kBase58Alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZa
 OrderId id(std::string_view text) { return *OrderId::parse(text); }
 
 std::chrono::system_clock::time_point t0() { return std::chrono::system_clock::from_time_t(1'700'000'000); }
+
+// The textbook algorithm, one digit per pass over the bytes: the reference
+// the faster encoder must agree with.
+std::string base58_reference(std::string_view bytes) {
+  std::size_t zeros = 0;
+  while (zeros < bytes.size() && bytes[zeros] == 0) ++zeros;
+  std::vector<std::uint8_t> digits;
+  for (std::size_t i = zeros; i < bytes.size(); ++i) {
+    unsigned carry = static_cast<std::uint8_t>(bytes[i]);
+    for (auto& d : digits) {
+      carry += static_cast<unsigned>(d) << 8;
+      d = static_cast<std::uint8_t>(carry % 58);
+      carry /= 58;
+    }
+    while (carry != 0) {
+      digits.push_back(static_cast<std::uint8_t>(carry % 58));
+      carry /= 58;
+    }
+  }
+  std::string out(zeros, '1');
+  for (auto it = digits.rbegin(); it != digits.rend(); ++it) out.push_back(kBase58Alphabet[*it]);
+  return out;
+}
+
+TEST(Base58, AgreesWithTheReferenceOnRandomBytes) {
+  std::mt19937_64 rng(42);
+  for (int n = 0; n < 3000; ++n) {
+    std::string bytes(rng() % 81, '\0');
+    for (auto& c : bytes) c = static_cast<char>(rng() % 4 == 0 ? 0 : rng());  // zeros anywhere, leading too
+    ASSERT_EQ(base58_encode(bytes), base58_reference(bytes)) << "length " << bytes.size();
+  }
+}
+
+// Tx ids are stored in the log and the chain journal: they must not change
+// between versions, or a resumed order would not find its landed tx.
+TEST(TxId, StableAcrossVersions) {
+  const OrderId order = id("11111111-2222-4333-8444-555555555555");
+  EXPECT_EQ(SimChain::tx_id(order, 1),
+            "GdXYnxRXvkt1LUVKnopFkQXLMCJesLpPQBo4x1S6FAj8dnbxfAdZu8B5UjPmf2pvUX2whqfwcRGW48wXan4RWYR");
+  EXPECT_EQ(SimChain::tx_id(order, 7),
+            "3EHV4P3mMuxzEFsDVpsuwyUUPQnfc6cfydehA8QBhpZKgus6ZcTvSaf9FYcuRcCyKpuxee7Vmy3pnfWvkpnz2Wnb");
+}
 
 TEST(TxId, DeterministicPerOrderAndAttempt) {
   const OrderId a = id("123e4567-e89b-42d3-a456-426614174000");
@@ -54,6 +97,9 @@ TEST(Base58, KnownVectors) {
   EXPECT_EQ(base58_encode("\x3a"), "21");  // 58 = 1*58 + 0
   EXPECT_EQ(base58_encode(std::string_view("\x00\x00\x00\x28\x7f\xb4\xcd", 7)), "111233QC4");
   EXPECT_EQ(base58_encode("\x51\x6b\x6f\xcd\x0f"), "ABnLTmg");
+  EXPECT_EQ(base58_encode(std::string_view("\0\0\x01", 3)), "112");
+  EXPECT_EQ(base58_encode("Hello World!"), "2NEpo7TZRRrLZSi2U");
+  EXPECT_EQ(base58_encode("\xff\xff\xff\xff"), "7YXq9G");
 }
 
 class SimChainTest : public ::testing::Test {
