@@ -14,6 +14,10 @@
 // Every AppendCommand writes its event and all derived entries in one
 // WriteBatch, and a group commit writes many commands in one batch, so the
 // derived column families can never disagree with `events` after a crash.
+//
+// order_index and snapshots are only ever read within one order, so they
+// use a 16-byte order-id prefix extractor and hashed memtables; a read that
+// spans orders would need ReadOptions::total_order_seek.
 
 #include <condition_variable>
 #include <deque>
