@@ -105,17 +105,20 @@ std::vector<std::uint64_t> seqs_of(const std::string& json_lines) {
   return out;
 }
 
+// The seqs `oee-logdump --format json` prints for the log in `data_dir`.
+std::vector<std::uint64_t> dumped_seqs(const std::string& data_dir, std::vector<std::string> extra) {
+  std::vector<std::string> argv{kLogdump, "--data-dir", data_dir, "--format", "json"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  const auto r = run(argv);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return seqs_of(r.out);
+}
+
 TEST(LogDump, FiltersSelectEvents) {
   TempDir dir;
   write_golden_log(dir.path());
   const std::string d = dir.path().string();
-  auto seqs = [&](std::vector<std::string> extra) {
-    std::vector<std::string> argv{kLogdump, "--data-dir", d, "--format", "json"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    const auto r = run(argv);
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    return seqs_of(r.out);
-  };
+  auto seqs = [&](std::vector<std::string> extra) { return dumped_seqs(d, std::move(extra)); };
   EXPECT_EQ(seqs({"--from", "2", "--to", "3"}), (std::vector<std::uint64_t>{2, 3}));
   EXPECT_EQ(seqs({"--status", "building"}), (std::vector<std::uint64_t>{3}));
   EXPECT_EQ(seqs({"--order", kOrder.str(), "--from", "4"}), (std::vector<std::uint64_t>{4, 5}));
@@ -158,13 +161,7 @@ TEST(LogDump, LongDumpsKeepEveryEventInOrder) {
     log->close();
   }
   const std::string d = dir.path().string();
-  auto dumped = [&](std::vector<std::string> extra) {
-    std::vector<std::string> argv{kLogdump, "--data-dir", d, "--format", "json"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    const auto r = run(argv);
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    return seqs_of(r.out);
-  };
+  auto dumped = [&](std::vector<std::string> extra) { return dumped_seqs(d, std::move(extra)); };
   auto range = [](std::uint64_t from, std::uint64_t to) {
     std::vector<std::uint64_t> v;
     for (auto s = from; s <= to; ++s) v.push_back(s);
