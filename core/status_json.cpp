@@ -4,7 +4,7 @@
 #include <cstring>
 
 #include "core/event_codec.h"
-#include "core/status_message.h"
+#include "core/status_message.h"  // bps_fraction
 #include "core/tokens.h"
 
 namespace oee::core {
@@ -167,34 +167,46 @@ void write_body(Writer& w, const OrderEvent& event) {
 
 }  // namespace
 
-bool append_status_json(std::string& out, const eventlog::Record& record, StatusJsonHead head) {
-  auto event = decode_event(record.type, record.payload);
-  if (!event) return false;
-  const EventType type = type_of(*event);
+void append_status_json(std::string& out, const eventlog::Record& record, const OrderEvent& event,
+                        StatusJsonHead head) {
+  const EventType type = type_of(event);
   const Status status = status_after(type);
   Writer w(out);
   w.open('{');
   char order_text[OrderId::kTextSize];
-  record.order.write_text(order_text);
+  if (head != StatusJsonHead::fields) record.order.write_text(order_text);
   const std::string_view order(order_text, sizeof order_text);
-  if (head == StatusJsonHead::message) {
-    w.plain("orderId", order);
-    w.member("seq", record.seq.value);
-    w.member_signed("ts", record.ts.value);
-  } else {
-    w.member("seq", record.seq.value);
-    w.member_signed("ts", record.ts.value);
-    w.plain("orderId", order);
-    w.plain("type", event_name(type));
+  switch (head) {
+    case StatusJsonHead::message:
+      w.plain("orderId", order);
+      w.member("seq", record.seq.value);
+      w.member_signed("ts", record.ts.value);
+      break;
+    case StatusJsonHead::log_line:
+      w.member("seq", record.seq.value);
+      w.member_signed("ts", record.ts.value);
+      w.plain("orderId", order);
+      w.plain("type", event_name(type));
+      break;
+    case StatusJsonHead::fields:
+      break;
   }
-  w.plain("event", event_name(type));
-  w.plain("status", status_name(status));
-  write_body(w, *event);
+  if (head != StatusJsonHead::fields) {
+    w.plain("event", event_name(type));
+    w.plain("status", status_name(status));
+  }
+  write_body(w, event);
   if (is_terminal(status)) {
     w.key("terminal");
     out.append("true");
   }
   w.close('}');
+}
+
+bool append_status_json(std::string& out, const eventlog::Record& record, StatusJsonHead head) {
+  auto event = decode_event(record.type, record.payload);
+  if (!event) return false;
+  append_status_json(out, record, *event, head);
   return true;
 }
 

@@ -13,8 +13,9 @@
 namespace oee::core {
 
 /// {"orderId","seq","ts","event","status","attempt", ...fields, "terminal"?}
-/// `storage` lets bulk callers (rebuild, log-dump) build messages in a
-/// per-message arena instead of the heap.
+/// as an object: the parsed text of append_status_json(), for callers that
+/// edit or inspect fields. `storage` lets bulk callers (log-dump) build
+/// messages in a per-message arena instead of the heap.
 [[nodiscard]] boost::json::object status_message(const eventlog::Record& record, const OrderEvent& event,
                                                  boost::json::storage_ptr storage = {});
 /// Decodes the record; an undecodable payload yields an object with "error".

@@ -2,11 +2,11 @@
 
 #include <ctime>
 
-#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 
 #include "core/event_codec.h"
+#include "core/status_json.h"
 #include "core/status_message.h"
 #include "core/tokens.h"
 
@@ -28,23 +28,17 @@ std::string rfc3339(TimestampNs ts) {
 }
 
 EventRow event_row(const eventlog::Record& record, const core::OrderEvent& decoded) {
-  // One arena per message: the JSON is built and serialised without heap
-  // churn (rebuilds render millions of these).
-  unsigned char arena[4096];
-  boost::json::monotonic_resource resource(arena, sizeof arena);
-  auto message = core::status_message(record, decoded, &resource);
-  const auto* event = message.if_contains("event");
-  const auto* status = message.if_contains("status");
+  // The row's columns hold the head of the status message; the payload
+  // keeps the event's own fields (less for PostgreSQL to parse into jsonb).
+  const core::EventType type = core::type_of(decoded);
   EventRow row{static_cast<std::int64_t>(record.seq.value),
                record.order.str(),
-               event != nullptr && event->is_string() ? std::string(event->as_string()) : "unknown",
-               status != nullptr && status->is_string() ? std::string(status->as_string()) : "unknown",
+               std::string(core::event_name(type)),
+               std::string(core::status_name(core::status_after(type))),
                {},
                rfc3339(record.ts)};
-  // The row's columns already hold these; the payload keeps the event's own
-  // fields (less for PostgreSQL to parse into jsonb).
-  for (const char* key : {"orderId", "seq", "ts", "event", "status"}) message.erase(key);
-  row.payload = boost::json::serialize(message);
+  row.payload.reserve(192);
+  core::append_status_json(row.payload, record, decoded, core::StatusJsonHead::fields);
   return row;
 }
 
@@ -52,11 +46,13 @@ EventRow event_row(const eventlog::Record& record) {
   if (auto decoded = core::decode_event(record.type, record.payload)) return event_row(record, *decoded);
   // Undecodable: the row still records the event, with the error message.
   auto message = core::status_message(record);
-  EventRow row{static_cast<std::int64_t>(record.seq.value), record.order.str(), "unknown", "unknown", {},
-               rfc3339(record.ts)};
   for (const char* key : {"orderId", "seq", "ts", "event", "status"}) message.erase(key);
-  row.payload = boost::json::serialize(message);
-  return row;
+  return EventRow{static_cast<std::int64_t>(record.seq.value),
+                  record.order.str(),
+                  "unknown",
+                  "unknown",
+                  boost::json::serialize(message),
+                  rfc3339(record.ts)};
 }
 
 OrderRow order_row(const OrderId& id, const core::OrderState& s, Seq last_seq) {
