@@ -26,7 +26,7 @@ class CoreStreamSource final : public StreamSource {
       : hub_(hub), core_(core), executor_(std::move(executor)), max_in_flight_(max_in_flight) {}
   Hub& hub() override { return hub_; }
   void catch_up(const OrderId& order, Seq from, CatchUpHandler done) override;
-  std::string_view origin() const override { return "core"; }
+  std::string_view unavailable_code() const override { return "core_unavailable"; }
 
  private:
   struct Fetch {

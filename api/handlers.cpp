@@ -14,6 +14,7 @@
 #include "core/async_append.h"
 #include "core/event_codec.h"
 #include "core/router.h"
+#include "core/status_json.h"
 #include "core/status_message.h"
 
 namespace oee::api {
@@ -189,22 +190,22 @@ HttpResponse get_events(App& app, std::string_view id_text, const Target& t) {
   if (!id) return error_response(id.error());
   auto from = uint_param(t, "fromSeq", 0, std::numeric_limits<std::int64_t>::max());
   if (!from) return error_response(from.error());
-  auto records = app.log.read_order(*id, Seq{*from});
+  auto records = read_known_order(app.log, *id, Seq{*from});
   if (!records) return log_unavailable(records.error());
-  if (records->empty()) {
-    // Past the last event is an empty page; an unknown order is a 404 whatever fromSeq says.
-    auto snapshot = app.log.snapshot(*id);
-    if (!snapshot) return log_unavailable(snapshot.error());
-    if (!*snapshot) return not_found("no order with id " + id->str(), "orderId");
-  }
-  json::array events;
+  if (!*records) return not_found("no order with id " + id->str(), "orderId");
+  // Each event as the stream sends it, written straight into the body.
+  std::string body = R"({"orderId":")" + id->str() + R"(","events":[)";
   bool terminal = false;
-  for (const auto& r : *records) {
-    auto m = core::status_message(r);
-    terminal = terminal || m.contains("terminal");
-    events.push_back(std::move(m));
+  for (const auto& r : **records) {
+    if (&r != &(*records)->front()) body.push_back(',');
+    if (!core::append_status_json(body, r, core::StatusJsonHead::message)) {
+      body += core::status_message_text(r);  // undecodable: the message says so
+      continue;
+    }
+    terminal = terminal || core::is_terminal_event(r.type);
   }
-  return json_response(200, json::object{{"orderId", id->str()}, {"events", std::move(events)}, {"terminal", terminal}});
+  body += terminal ? R"(],"terminal":true})" : R"(],"terminal":false})";
+  return HttpResponse{200, std::move(body), "application/json", {}};
 }
 
 HttpResponse get_dlq(App& app, const Target& t, bool stats) {

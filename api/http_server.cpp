@@ -248,8 +248,7 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
       const bool missing = result.outcome == CatchUp::Outcome::not_found;
       ctx_.stream.hub().unsubscribe(id, this);
       subs_.erase(it);
-      enqueue(ws_error(missing ? "not_found" : (ctx_.stream.origin() == "log" ? "log_unavailable" : "core_unavailable"),
-                       result.error, "orderId"));
+      enqueue(ws_error(missing ? "not_found" : ctx_.stream.unavailable_code(), result.error, "orderId"));
       if (protocol_ == WsProtocol::fixed) closing_ = true;
       return;
     }

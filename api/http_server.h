@@ -21,7 +21,7 @@ class HttpServer {
   HttpServer(boost::asio::io_context& ioc, ServerContext& ctx);
   ~HttpServer();
 
-  /// Binds app.config.bind:port; throws std::runtime_error if it cannot.
+  /// Binds config.bind:port; throws std::runtime_error if it cannot.
   void start();
   void stop();
   [[nodiscard]] std::uint16_t port() const;

@@ -2,28 +2,32 @@
 
 #include "core/order.h"
 #include "core/status_message.h"
-#include "eventlog/event_log.h"
 
 namespace oee::api {
 
+eventlog::Result<std::optional<std::vector<eventlog::Record>>> read_known_order(const eventlog::EventLog& log,
+                                                                                const OrderId& order, Seq from) {
+  auto records = log.read_order(order, from);
+  if (!records) return records.error();
+  if (records->empty()) {
+    auto snapshot = log.snapshot(order);
+    if (!snapshot) return snapshot.error();
+    if (!*snapshot) return std::optional<std::vector<eventlog::Record>>{};
+  }
+  return std::optional<std::vector<eventlog::Record>>{std::move(*records)};
+}
+
 void LogStreamSource::catch_up(const OrderId& order, Seq from, CatchUpHandler done) {
   CatchUp result;
-  auto snapshot = log_.snapshot(order);
-  if (!snapshot || !*snapshot) {
-    result.outcome = snapshot ? CatchUp::Outcome::not_found : CatchUp::Outcome::unavailable;
-    result.error = snapshot ? "no order with id " + order.str() : snapshot.error().message();
+  auto records = read_known_order(log_, order, from);
+  if (!records || !*records) {
+    result.outcome = records ? CatchUp::Outcome::not_found : CatchUp::Outcome::unavailable;
+    result.error = records ? "no order with id " + order.str() : records.error().message();
     done(std::move(result));
     return;
   }
-  auto records = log_.read_order(order, from);
-  if (!records) {
-    result.outcome = CatchUp::Outcome::unavailable;
-    result.error = records.error().message();
-    done(std::move(result));
-    return;
-  }
-  result.updates.reserve(records->size());
-  for (const auto& r : *records) result.updates.push_back(make_status_update(r));
+  result.updates.reserve((*records)->size());
+  for (const auto& r : **records) result.updates.push_back(make_status_update(r));
   done(std::move(result));
 }
 

@@ -9,10 +9,7 @@
 #include <vector>
 
 #include "api/hub.h"
-
-namespace oee::eventlog {
-class EventLog;
-}
+#include "eventlog/event_log.h"
 
 namespace oee::api {
 
@@ -31,9 +28,15 @@ class StreamSource {
   [[nodiscard]] virtual Hub& hub() = 0;
   /// The order's events with seq >= from; `done` runs once, on any thread.
   virtual void catch_up(const OrderId& order, Seq from, CatchUpHandler done) = 0;
-  /// For error messages: "log" or "core".
-  [[nodiscard]] virtual std::string_view origin() const = 0;
+  /// The error code a client gets when the past cannot be read.
+  [[nodiscard]] virtual std::string_view unavailable_code() const = 0;
 };
+
+/// An order's events with seq >= from; nullopt if there is no such order.
+/// A known order with nothing from `from` on has an empty list. One read
+/// when there are events: the snapshot is only consulted for an empty one.
+[[nodiscard]] eventlog::Result<std::optional<std::vector<eventlog::Record>>> read_known_order(
+    const eventlog::EventLog& log, const OrderId& order, Seq from);
 
 /// The core's source: its own log, read synchronously (it is local).
 class LogStreamSource final : public StreamSource {
@@ -41,7 +44,7 @@ class LogStreamSource final : public StreamSource {
   LogStreamSource(Hub& hub, const eventlog::EventLog& log) : hub_(hub), log_(log) {}
   Hub& hub() override { return hub_; }
   void catch_up(const OrderId& order, Seq from, CatchUpHandler done) override;
-  std::string_view origin() const override { return "log"; }
+  std::string_view unavailable_code() const override { return "log_unavailable"; }
 
  private:
   Hub& hub_;
