@@ -20,15 +20,11 @@ RedisValue copy_reply(const redisReply& r) {
   RedisValue v;
   switch (r.type) {
     case REDIS_REPLY_STRING:
-      v.kind = RedisValue::Kind::string;
-      v.text.assign(r.str, r.len);
-      break;
     case REDIS_REPLY_STATUS:
-      v.kind = RedisValue::Kind::status;
-      v.text.assign(r.str, r.len);
-      break;
     case REDIS_REPLY_ERROR:
-      v.kind = RedisValue::Kind::error;
+      v.kind = r.type == REDIS_REPLY_STRING   ? RedisValue::Kind::string
+               : r.type == REDIS_REPLY_STATUS ? RedisValue::Kind::status
+                                              : RedisValue::Kind::error;
       v.text.assign(r.str, r.len);
       break;
     case REDIS_REPLY_INTEGER:
@@ -191,22 +187,25 @@ asio::awaitable<std::string> RedisConnection::connect(const RedisEndpoint& endpo
     std::vector<std::string_view> auth{"AUTH"};
     if (!endpoint.user.empty()) auth.push_back(endpoint.user);
     auth.push_back(endpoint.password);
-    auto reply = co_await call(auth, timeout);
-    if (!reply) co_return "no reply to AUTH from " + redacted(endpoint);
-    if (reply->kind == RedisValue::Kind::error) {
-      close();
-      co_return reply->text;
-    }
+    if (auto error = co_await setup_command(auth, endpoint, timeout); !error.empty()) co_return error;
   }
   if (endpoint.db != 0) {
     const std::string db = std::to_string(endpoint.db);
-    std::vector<std::string_view> select{"SELECT", db};
-    auto reply = co_await call(select, timeout);
-    if (!reply) co_return "no reply to SELECT from " + redacted(endpoint);
-    if (reply->kind == RedisValue::Kind::error) {
-      close();
-      co_return reply->text;
-    }
+    std::vector<std::string_view> select{"SELECT", db};  // named: GCC 12 rejects braces in a co_await
+    if (auto error = co_await setup_command(select, endpoint, timeout); !error.empty()) co_return error;
+  }
+  co_return std::string();
+}
+
+asio::awaitable<std::string> RedisConnection::setup_command(std::vector<std::string_view> args,
+                                                            const RedisEndpoint& endpoint,
+                                                            std::chrono::milliseconds timeout) {
+  const std::string name(args.front());
+  auto reply = co_await call(std::move(args), timeout);
+  if (!reply) co_return "no reply to " + name + " from " + redacted(endpoint);
+  if (reply->kind == RedisValue::Kind::error) {
+    close();
+    co_return reply->text;
   }
   co_return std::string();
 }

@@ -74,6 +74,9 @@ class RedisConnection {
 
  private:
   explicit RedisConnection(boost::asio::any_io_executor executor);
+  // AUTH or SELECT while connecting: an empty string, or what failed.
+  boost::asio::awaitable<std::string> setup_command(std::vector<std::string_view> args, const RedisEndpoint& endpoint,
+                                                    std::chrono::milliseconds timeout);
   std::shared_ptr<State> state_;
 };
 

@@ -73,18 +73,13 @@ struct Publisher::Impl : std::enable_shared_from_this<Impl> {
   // Publishes one batch; false when the connection is gone.
   asio::awaitable<bool> publish_batch(RedisConnection& conn, const std::vector<eventlog::Record>& records) {
     std::string text;
-    std::string channel;
-    for (std::size_t i = 0; i + 1 < records.size(); ++i) {
-      text = core::status_message_text(records[i]);
-      channel = order_channel(records[i].order);
-      conn.command({"PUBLISH", channel, text});
-      conn.command({"PUBLISH", kAllOrdersChannel, text});
+    for (const auto& r : records) {
+      text = core::status_message_text(r);
+      conn.command({"PUBLISH", order_channel(r.order), text});
+      if (&r != &records.back()) conn.command({"PUBLISH", kAllOrdersChannel, text});
     }
     // Replies come in order: waiting for the last one covers the batch.
-    text = core::status_message_text(records.back());
-    channel = order_channel(records.back().order);
-    conn.command({"PUBLISH", channel, text});
-    std::vector<std::string_view> last{"PUBLISH", kAllOrdersChannel, text};
+    std::vector<std::string_view> last{"PUBLISH", kAllOrdersChannel, text};  // named: GCC 12 and co_await
     auto reply = co_await conn.call(last, options.reply_timeout);
     if (!reply) co_return false;
     if (reply->kind == RedisValue::Kind::error) {

@@ -75,14 +75,9 @@ void announce(const api::ServerConfig& config, const api::HttpServer& server) {
   std::fflush(stdout);
 }
 
-int run_gateway(ServerOptions& o) {
-  if (o.redis_url.empty()) {
-    std::fprintf(stderr, "oee-server: --role gateway needs --redis-url (or REDIS_URL): it is fed by Redis\n");
-    return 2;
-  }
-  auto redis = api::parse_redis_url(o.redis_url);
+int run_gateway(ServerOptions& o, const std::optional<api::RedisEndpoint>& redis) {
   if (!redis) {
-    std::fprintf(stderr, "oee-server: %s\n", redis.error().c_str());
+    std::fprintf(stderr, "oee-server: --role gateway needs --redis-url (or REDIS_URL): it is fed by Redis\n");
     return 2;
   }
   auto core_endpoint = api::parse_core_url(o.core_url);
@@ -114,17 +109,8 @@ int run_gateway(ServerOptions& o) {
   return 0;
 }
 
-int run_core(ServerOptions& o) {
+int run_core(ServerOptions& o, const std::optional<api::RedisEndpoint>& redis) {
   if (o.fail_rate < 0) o.fail_rate = o.sim == "fast" ? 0.0 : 0.02;
-  std::optional<api::RedisEndpoint> redis;
-  if (!o.redis_url.empty()) {
-    auto parsed = api::parse_redis_url(o.redis_url);
-    if (!parsed) {
-      std::fprintf(stderr, "oee-server: %s\n", parsed.error().c_str());
-      return 2;
-    }
-    redis = *parsed;
-  }
 
   // Refuse to start on anything we cannot read, with what to do about it.
   std::unique_ptr<eventlog::EventLog> log;
@@ -280,6 +266,15 @@ int main(int argc, char** argv) {
 
   spdlog::set_level(spdlog::level::from_str(o.log_level));
   s.ws_idle_timeout = std::chrono::seconds(o.ws_idle_seconds);
+  std::optional<api::RedisEndpoint> redis;
+  if (!o.redis_url.empty()) {
+    auto parsed = api::parse_redis_url(o.redis_url);
+    if (!parsed) {
+      std::fprintf(stderr, "oee-server: %s\n", parsed.error().c_str());
+      return 2;
+    }
+    redis = *parsed;
+  }
   raise_descriptor_limit();
-  return o.role == "gateway" ? run_gateway(o) : run_core(o);
+  return o.role == "gateway" ? run_gateway(o, redis) : run_core(o, redis);
 }
