@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <fstream>
-#include <random>
 #include <sstream>
 #include <stdexcept>
 
@@ -19,6 +18,8 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/json.hpp>
 
+#include "scratch_log.h"
+
 namespace oee::e2e {
 
 namespace asio = boost::asio;
@@ -27,11 +28,7 @@ namespace http = beast::http;
 namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 
-TempDir::TempDir() {
-  std::random_device rd;
-  path_ = std::filesystem::temp_directory_path() / ("oee-e2e-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
-  std::filesystem::create_directories(path_);
-}
+TempDir::TempDir() : path_(oee::testing::unique_temp_path("e2e")) { std::filesystem::create_directories(path_); }
 
 TempDir::~TempDir() {
   std::error_code ec;
@@ -80,8 +77,7 @@ std::string ServerProcess::stderr_tail() const {
 ChildProcess::ChildProcess(std::vector<std::string> argv_s, std::string tmpdir) {
   int out[2];
   if (::pipe(out) != 0) throw std::runtime_error("pipe failed");
-  std::random_device rd;
-  stderr_path_ = std::filesystem::temp_directory_path() / ("oee-e2e-child-" + std::to_string(rd()) + ".stderr");
+  stderr_path_ = oee::testing::unique_temp_path("e2e-child").string() + ".stderr";
   const pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {

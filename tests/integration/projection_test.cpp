@@ -28,8 +28,10 @@
 #include "core/order.h"
 #include "core/order_store.h"
 #include "eventlog/event_log.h"
+#include "eventually.h"
 #include "order_lifecycle.h"
 #include "pg_server.h"
+#include "scratch_log.h"
 #include "projections/migrations.h"
 #include "projections/order_rows.h"
 #include "projections/projector.h"
@@ -42,14 +44,8 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 constexpr auto kDeadline = 30s;
 
-// Polls `done` until it holds or `timeout` passes (no sleeps as synchronisation).
 bool eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout = kDeadline) {
-  const auto until = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    if (done()) return true;
-    if (std::chrono::steady_clock::now() >= until) return false;
-    std::this_thread::sleep_for(5ms);
-  }
+  return oee::testing::eventually_true(done, timeout);
 }
 
 using testing::drive_orders;
@@ -157,33 +153,12 @@ void expect_projection_equals_log(const eventlog::EventLog& log, const std::stri
 
 class ProjectionTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    root_ = fs::temp_directory_path() / ("oee-projection-test-" + std::to_string(::getpid()) + "-" +
-                                         ::testing::UnitTest::GetInstance()->current_test_info()->name() + "-" +
-                                         OrderId::random().str());
-    ASSERT_TRUE(fs::create_directories(root_));
-    eventlog::Options o;
-    o.path = (root_ / "db").string();
-    o.durability = eventlog::Durability::async;  // durability is not under test here
-    log_ = eventlog::open_rocksdb_log(o);
-    store_ = std::make_unique<core::OrderStore>(*log_);
-  }
-  void TearDown() override {
-    store_.reset();
-    if (log_) log_->close();
-    log_.reset();
-    std::error_code ec;
-    fs::remove_all(root_, ec);
-  }
-
   const std::string& url() const { return pg_.url(); }
-  eventlog::EventLog& log() { return *log_; }
-  core::OrderStore& store() { return *store_; }
+  eventlog::EventLog& log() { return scratch_.log(); }
+  core::OrderStore& store() { return scratch_.store(); }
 
   oee::testing::PgServer pg_;  // started before, stopped after everything else
-  fs::path root_;
-  std::unique_ptr<eventlog::EventLog> log_;
-  std::unique_ptr<core::OrderStore> store_;
+  oee::testing::ScratchLog scratch_{"projection-test"};
 };
 
 TEST_F(ProjectionTest, ProjectionEqualsAFoldOfTheLogAfterConcurrentLoad) {

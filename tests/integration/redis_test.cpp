@@ -20,6 +20,7 @@
 #include "core/status_message.h"
 #include "order_lifecycle.h"
 #include "eventually.h"
+#include "scratch_log.h"
 #include "redis_server.h"
 
 namespace oee::api {
@@ -179,23 +180,6 @@ TEST(RedisConnection, RefusedAndLostConnectionsAreReported) {
 
 class PublisherTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    root_ = fs::temp_directory_path() / ("oee-publisher-test-" + std::to_string(::getpid()) + "-" + OrderId::random().str());
-    fs::create_directories(root_);
-    eventlog::Options o;
-    o.path = (root_ / "db").string();
-    o.durability = eventlog::Durability::async;
-    log_ = eventlog::open_rocksdb_log(o);
-    store_ = std::make_unique<core::OrderStore>(*log_);
-  }
-  void TearDown() override {
-    store_.reset();
-    if (log_) log_->close();
-    log_.reset();
-    std::error_code ec;
-    fs::remove_all(root_, ec);
-  }
-
   // The messages for seqs [from, to], read until `to` arrives.
   std::vector<std::string> receive(TestSubscriber& sub, std::uint64_t to) {
     std::vector<std::string> got;
@@ -207,27 +191,27 @@ class PublisherTest : public ::testing::Test {
   }
 
   std::vector<std::string> expected(std::uint64_t from, std::uint64_t to) {
-    auto records = log_->read(Seq{from}, to - from + 1);
+    auto records = log_.read(Seq{from}, to - from + 1);
     std::vector<std::string> out;
     for (const auto& r : records.value()) out.push_back(core::status_message_text(r));
     return out;
   }
 
   oee::testing::RedisServer redis_;
-  fs::path root_;
-  std::unique_ptr<eventlog::EventLog> log_;
-  std::unique_ptr<core::OrderStore> store_;
+  oee::testing::ScratchLog scratch_{"publisher-test"};
+  eventlog::EventLog& log_ = scratch_.log();
+  core::OrderStore& store_ = scratch_.store();
 };
 
 TEST_F(PublisherTest, PublishesEveryEventInOrderAndResumesFromItsCursorAfterAnOutage) {
   const auto ep = endpoint_of(redis_);
   TestSubscriber all(redis_.port(), std::string(kAllOrdersChannel));
-  auto publisher = std::make_unique<Publisher>(*log_, PublisherOptions{ep});
+  auto publisher = std::make_unique<Publisher>(log_, PublisherOptions{ep});
   publisher->start();
   ASSERT_TRUE(oee::testing::eventually_true([&] { return publisher->status().connected; }, 10s));
 
-  const auto first = oee::testing::drive_orders(*store_, 40, 1);
-  const std::uint64_t head1 = log_->head().value;
+  const auto first = oee::testing::drive_orders(store_, 40, 1);
+  const std::uint64_t head1 = log_.head().value;
   ASSERT_GT(head1, 40u);
   // Every event, in seq order, exactly the WebSocket JSON.
   EXPECT_EQ(receive(all, head1), expected(1, head1));
@@ -237,16 +221,16 @@ TEST_F(PublisherTest, PublishesEveryEventInOrderAndResumesFromItsCursorAfterAnOu
   // Redis down: events keep being appended; the publisher cannot deliver them.
   redis_.kill();
   ASSERT_TRUE(oee::testing::eventually_true([&] { return !publisher->status().connected; }, 10s));
-  oee::testing::drive_orders(*store_, 30, 2);
-  const std::uint64_t head2 = log_->head().value;
+  oee::testing::drive_orders(store_, 30, 2);
+  const std::uint64_t head2 = log_.head().value;
   publisher->stop();  // stores its cursor: the last seq Redis acknowledged
   publisher.reset();
-  EXPECT_EQ(log_->cursor("redis-publisher").value().value, head1);
+  EXPECT_EQ(log_.cursor("redis-publisher").value().value, head1);
 
   // A new publisher (a restarted core) starts where Redis stopped acknowledging.
   redis_.resume();
   TestSubscriber after(redis_.port(), std::string(kAllOrdersChannel));
-  publisher = std::make_unique<Publisher>(*log_, PublisherOptions{ep});
+  publisher = std::make_unique<Publisher>(log_, PublisherOptions{ep});
   publisher->start();
   EXPECT_EQ(receive(after, head2), expected(head1 + 1, head2));
   ASSERT_TRUE(oee::testing::eventually_true([&] { return publisher->status().published_seq == head2; }, 10s));
@@ -255,7 +239,7 @@ TEST_F(PublisherTest, PublishesEveryEventInOrderAndResumesFromItsCursorAfterAnOu
 
 TEST_F(PublisherTest, PerOrderChannelCarriesOnlyThatOrder) {
   const auto ep = endpoint_of(redis_);
-  Publisher publisher(*log_, PublisherOptions{ep});
+  Publisher publisher(log_, PublisherOptions{ep});
   publisher.start();
   ASSERT_TRUE(oee::testing::eventually_true([&] { return publisher.status().connected; }, 10s));
   // Subscribe to an order before it exists, then create it among others.
@@ -265,12 +249,12 @@ TEST_F(PublisherTest, PerOrderChannelCarriesOnlyThatOrder) {
   std::mt19937_64 rng(7);
   std::vector<std::string> sent;
   while (!core::is_terminal(state.status)) {
-    oee::testing::drive_orders(*store_, 3, rng());
-    auto appended = oee::testing::append_and_wait(*store_, followed, state, oee::testing::next_event(state, rng));
+    oee::testing::drive_orders(store_, 3, rng());
+    auto appended = oee::testing::append_and_wait(store_, followed, state, oee::testing::next_event(state, rng));
     ASSERT_TRUE(appended) << appended.error().message();
     state = appended->state;
   }
-  auto records = log_->read_order(followed).value();
+  auto records = log_.read_order(followed).value();
   for (const auto& r : records) {
     auto m = one.next();
     ASSERT_TRUE(m) << "missing seq " << r.seq.value;

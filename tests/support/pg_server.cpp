@@ -1,11 +1,10 @@
 #include "pg_server.h"
 
-#include <unistd.h>
-
 #include <cstdlib>
 #include <fstream>
-#include <random>
 #include <stdexcept>
+
+#include "scratch_log.h"
 
 namespace oee::testing {
 
@@ -18,8 +17,7 @@ void script(const std::string& verb, const std::filesystem::path& dir) {
 }  // namespace
 
 PgServer::PgServer() {
-  std::random_device rd;
-  dir_ = std::filesystem::temp_directory_path() / ("oee-pg-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
+  dir_ = unique_temp_path("pg");
   script("start", dir_);
   std::ifstream in(dir_ / "url");
   std::getline(in, url_);

@@ -1,12 +1,11 @@
 #include "redis_server.h"
 
-#include <unistd.h>
-
 #include <cstdlib>
 #include <fstream>
-#include <random>
 #include <sstream>
 #include <stdexcept>
+
+#include "scratch_log.h"
 
 namespace oee::testing {
 
@@ -18,9 +17,7 @@ void script(const std::string& verb, const std::filesystem::path& dir, const std
 }  // namespace
 
 RedisServer::RedisServer(const std::string& password) {
-  std::random_device rd;
-  dir_ = std::filesystem::temp_directory_path() /
-         ("oee-redis-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
+  dir_ = unique_temp_path("redis");
   script("start", dir_, password.empty() ? "" : "OEE_REDIS_PASSWORD='" + password + "'");
   std::ifstream(dir_ / "url") >> url_;
   unsigned port = 0;

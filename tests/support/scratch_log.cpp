@@ -1,0 +1,33 @@
+#include "scratch_log.h"
+
+#include <unistd.h>
+
+#include <random>
+#include <string>
+
+namespace oee::testing {
+
+std::filesystem::path unique_temp_path(std::string_view name) {
+  std::random_device rd;
+  return std::filesystem::temp_directory_path() /
+         ("oee-" + std::string(name) + "-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
+}
+
+ScratchLog::ScratchLog(std::string_view name) : dir_(unique_temp_path(name)) {
+  std::filesystem::create_directories(dir_);
+  eventlog::Options o;
+  o.path = (dir_ / "db").string();
+  o.durability = eventlog::Durability::async;
+  log_ = eventlog::open_rocksdb_log(o);
+  store_ = std::make_unique<core::OrderStore>(*log_);
+}
+
+ScratchLog::~ScratchLog() {
+  store_.reset();
+  log_->close();
+  log_.reset();
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
+}
+
+}  // namespace oee::testing

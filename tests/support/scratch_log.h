@@ -1,0 +1,36 @@
+#pragma once
+// Temp paths and a throwaway event log for tests that need a real log but
+// do not test its durability.
+
+#include <filesystem>
+#include <memory>
+#include <string_view>
+
+#include "core/order_store.h"
+#include "eventlog/event_log.h"
+
+namespace oee::testing {
+
+/// A path under the system temp dir that no other test process or test
+/// uses: `oee-<name>-<pid>-<random>`. Nothing is created.
+[[nodiscard]] std::filesystem::path unique_temp_path(std::string_view name);
+
+/// A fresh log (async durability) and an OrderStore on it in a temp
+/// directory; closed and removed on destruction.
+class ScratchLog {
+ public:
+  explicit ScratchLog(std::string_view name);
+  ~ScratchLog();
+  ScratchLog(const ScratchLog&) = delete;
+  ScratchLog& operator=(const ScratchLog&) = delete;
+
+  [[nodiscard]] eventlog::EventLog& log() { return *log_; }
+  [[nodiscard]] core::OrderStore& store() { return *store_; }
+
+ private:
+  std::filesystem::path dir_;
+  std::unique_ptr<eventlog::EventLog> log_;
+  std::unique_ptr<core::OrderStore> store_;
+};
+
+}  // namespace oee::testing
