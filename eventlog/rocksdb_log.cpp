@@ -287,10 +287,6 @@ void RocksDbLog::commit(std::vector<Pending>& batch) {
   std::vector<Result<AppendOutcome>> outcomes;
   outcomes.reserve(batch.size());
   std::unordered_map<std::string, IdempotencyEntry> claimed;  // claims made earlier in this batch
-  std::vector<std::string> index_keys;
-  std::vector<std::pair<std::string, std::string>> snapshots;
-  index_keys.reserve(batch.size());
-  snapshots.reserve(batch.size());
   const std::uint64_t first_seq = next_seq_;
 
   for (auto& p : batch) {
@@ -322,8 +318,8 @@ void RocksDbLog::commit(std::vector<Pending>& batch) {
     Record rec{Seq{next_seq_++}, cmd.order, cmd.ts.value != 0 ? cmd.ts : TimestampNs::now(), cmd.type,
                std::move(cmd.payload)};
     wb.Put(events_, encode_seq_key(rec.seq), encode_record(rec));
-    index_keys.push_back(order_seq_key(rec.order, rec.seq));
-    if (!cmd.snapshot.empty()) snapshots.emplace_back(order_key(rec.order), encode_seq_key(rec.seq) + cmd.snapshot);
+    wb.Put(order_index_, order_seq_key(rec.order, rec.seq), rocksdb::Slice());
+    if (!cmd.snapshot.empty()) wb.Put(snapshots_, order_key(rec.order), encode_seq_key(rec.seq) + cmd.snapshot);
     for (const auto& [set, member] : cmd.set_membership) {
       if (member) {
         wb.Put(order_sets_, set_key(set, rec.order), rocksdb::Slice());
@@ -334,16 +330,6 @@ void RocksDbLog::commit(std::vector<Pending>& batch) {
     outcomes.emplace_back(AppendOutcome{rec.seq, rec.ts, std::nullopt});
     records.push_back(std::move(rec));
   }
-
-  // Keyed by order, so random: written in key order, each memtable insert
-  // starts near where the previous one ended instead of at the top of the
-  // skiplist. The sort is stable, so of two snapshots of one order in this
-  // batch the later is still written last and wins.
-  std::sort(index_keys.begin(), index_keys.end());
-  for (const auto& k : index_keys) wb.Put(order_index_, k, rocksdb::Slice());
-  std::stable_sort(snapshots.begin(), snapshots.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
-  for (const auto& [k, v] : snapshots) wb.Put(snapshots_, k, v);
 
   rocksdb::WriteOptions wo;
   wo.sync = options_.durability == Durability::sync;
