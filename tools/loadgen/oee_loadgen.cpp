@@ -95,7 +95,10 @@ struct Run {
   HostPort core, ws;
   asio::io_context ioc{1};
   Clock::time_point start, submit_end, last_terminal, last_answer;
-  bool submitting_done = false;
+  bool issuing_done = false;     // open loop: the ticker has issued its last order
+  bool submitting_done = false;  // every submitter has had its last answer
+  unsigned submitters_running = 0;
+  asio::steady_timer submitters_done{ioc};
   std::deque<Clock::time_point> due;  // open loop: orders due and not yet sent
   asio::steady_timer due_signal{ioc};
   std::uint64_t issued = 0;  // orders handed to a connection
@@ -104,7 +107,6 @@ struct Run {
   std::unordered_map<std::string, Order> orders;
   std::vector<std::shared_ptr<Follower>> followers;
   LatencyHistogram submit, to_terminal, append_to_receive;
-  std::uint64_t live_messages = 0;
   asio::steady_timer finished{ioc};
 
   [[nodiscard]] std::uint64_t terminal_count() const { return confirmed + failed_orders; }
@@ -200,7 +202,6 @@ class Follower : public std::enable_shared_from_this<Follower> {
     // earlier ones come from the catch-up and would measure our own delay.
     if (appended_ns >= it->second.subscribed_ns) {
       run_.append_to_receive.record(std::chrono::nanoseconds(received_ns - appended_ns));
-      ++run_.live_messages;
     }
     if (o.contains("terminal")) {
       it->second.terminal = true;
@@ -226,7 +227,6 @@ class Follower : public std::enable_shared_from_this<Follower> {
 // The next order this connection should send; nullopt when done.
 asio::awaitable<std::optional<Clock::time_point>> next_order(Run& run) {
   for (;;) {
-    if (run.submitting_done) co_return std::nullopt;
     if (run.opt.rate <= 0) {
       if (run.issued >= run.opt.orders || Clock::now() >= run.submit_end) co_return std::nullopt;
       ++run.issued;
@@ -237,6 +237,9 @@ asio::awaitable<std::optional<Clock::time_point>> next_order(Run& run) {
       run.due.pop_front();
       co_return t;
     }
+    // Orders already due when time is up are still sent (an overloaded
+    // server shows up as their latency); then the submitters stop.
+    if (run.issuing_done) co_return std::nullopt;
     run.due_signal.expires_at(Clock::time_point::max());
     co_await run.due_signal.async_wait(kTuple);
   }
@@ -257,23 +260,21 @@ asio::awaitable<void> ticker(Run& run) {
     }
     run.due_signal.cancel();
   }
-  // Orders already due when time is up are still sent (an overloaded
-  // server shows up as their latency); then the submitters stop.
-  while (!run.due.empty()) {
-    timer.expires_after(5ms);
-    co_await timer.async_wait(kTuple);
-  }
-  run.submitting_done = true;
+  run.issuing_done = true;
   run.due_signal.cancel();
 }
 
-asio::awaitable<void> submitter(Run& run, unsigned index) {
+asio::awaitable<void> submitter(Run& run) {
   beast::tcp_stream stream(run.ioc);
   tcp::resolver resolver(run.ioc);
   auto [rec, endpoints] = co_await resolver.async_resolve(run.core.host, run.core.port, kTuple);
-  if (rec) co_return;
+  if (rec) {
+    ++run.failed_requests;
+    co_return;
+  }
   auto [cec, ep] = co_await stream.async_connect(endpoints, kTuple);
   if (cec) {
+    ++run.failed_requests;
     std::fprintf(stderr, "oee-loadgen: cannot connect to %s:%s: %s\n", run.core.host.c_str(), run.core.port.c_str(),
                  cec.message().c_str());
     co_return;
@@ -320,8 +321,13 @@ asio::awaitable<void> submitter(Run& run, unsigned index) {
                                                                       "\"}");
     }
   }
-  (void)index;
-  if (!run.submitting_done && run.opt.rate <= 0) run.submitting_done = true;
+}
+
+// Runs when a submitter has ended, however it ended.
+void submitter_finished(Run& run) {
+  if (--run.submitters_running > 0) return;
+  run.submitting_done = true;
+  run.submitters_done.cancel();
 }
 
 asio::awaitable<void> run_all(Run& run) {
@@ -339,17 +345,17 @@ asio::awaitable<void> run_all(Run& run) {
   run.start = Clock::now();
   run.submit_end = run.start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(run.opt.duration));
   if (run.opt.rate > 0) asio::co_spawn(run.ioc, ticker(run), asio::detached);
-  for (unsigned i = 0; i < run.opt.connections; ++i) asio::co_spawn(run.ioc, submitter(run, i), asio::detached);
-
-  // Wait for the submitters, then for terminal statuses (bounded).
-  asio::steady_timer poll(run.ioc);
-  while (!run.submitting_done) {
-    poll.expires_after(10ms);
-    co_await poll.async_wait(kTuple);
+  run.submitters_running = run.opt.connections;
+  for (unsigned i = 0; i < run.opt.connections; ++i) {
+    asio::co_spawn(run.ioc, submitter(run), [&run](std::exception_ptr) { submitter_finished(run); });
   }
-  // In-flight requests finish within a round trip.
-  poll.expires_after(200ms);
-  co_await poll.async_wait(kTuple);
+
+  // Wait for the submitters (each ends after its last answer), then for
+  // terminal statuses (bounded).
+  while (!run.submitting_done) {
+    run.submitters_done.expires_at(Clock::time_point::max());
+    co_await run.submitters_done.async_wait(kTuple);
+  }
   run.finished.expires_after(std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(run.opt.drain)));
   run.maybe_finish();
   if (!(run.opt.subscribers == 0 || run.terminal_count() >= run.accepted)) co_await run.finished.async_wait(kTuple);
@@ -431,7 +437,8 @@ int main(int argc, char** argv) {
 
   // From the first order due to the last answer: an overloaded server that
   // answers the backlog late is not credited with the offered rate.
-  const double seconds = std::chrono::duration<double>(run.last_answer - run.start).count();
+  const double seconds =
+      run.last_answer > run.start ? std::chrono::duration<double>(run.last_answer - run.start).count() : 0;
   const double throughput = seconds > 0 ? static_cast<double>(run.accepted) / seconds : 0;
   const std::uint64_t unfinished = opt.subscribers == 0 ? 0 : run.accepted - std::min(run.accepted, run.terminal_count());
   // Orders that reached a terminal status per second, first submit to last terminal.
