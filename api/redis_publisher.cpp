@@ -1,5 +1,6 @@
 #include "api/redis_publisher.h"
 
+#include <pthread.h>
 #include <future>
 #include <mutex>
 #include <thread>
@@ -166,7 +167,10 @@ void Publisher::start() {
     });
   });
   asio::co_spawn(impl_->ioc, impl_->run(), asio::detached);
-  impl_->thread = std::thread([impl = impl_] { impl->ioc.run(); });
+  impl_->thread = std::thread([impl = impl_] {
+    pthread_setname_np(pthread_self(), "oee-publisher");  // names it in top -H, perf and gdb
+    impl->ioc.run();
+  });
 }
 
 void Publisher::stop() {

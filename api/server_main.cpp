@@ -2,6 +2,7 @@
 // the REST API and WebSocket streams; runs the executor and, with REDIS_URL,
 // the publisher) or, with --role gateway, a WebSocket edge fed by Redis.
 
+#include <pthread.h>
 #include <sys/resource.h>
 
 #include <csignal>
@@ -57,7 +58,12 @@ void serve_until_signal(asio::io_context& ioc, api::HttpServer& server, unsigned
   asio::signal_set signals(signal_ioc, SIGINT, SIGTERM);
   auto work = asio::make_work_guard(ioc);
   std::vector<std::thread> pool;
-  for (unsigned i = 0; i < threads; ++i) pool.emplace_back([&] { ioc.run(); });
+  for (unsigned i = 0; i < threads; ++i) {
+    pool.emplace_back([&] {
+      pthread_setname_np(pthread_self(), "oee-http");  // names it in top -H, perf and gdb
+      ioc.run();
+    });
+  }
   int signal_number = 0;
   signals.async_wait([&](const boost::system::error_code&, int sig) { signal_number = sig; });
   signal_ioc.run();
@@ -181,7 +187,10 @@ int run_core(ServerOptions& o, const std::optional<api::RedisEndpoint>& redis) {
     std::fprintf(stderr, "oee-server: %s\n", e.what());
     return 2;
   }
-  std::thread exec_thread([&] { exec_ioc.run(); });
+  std::thread exec_thread([&] {
+    pthread_setname_np(pthread_self(), "oee-executor");
+    exec_ioc.run();
+  });
 
   spdlog::info(
       "oee-server listening on http://{}:{} (data {}, sim {}, durability {}, fail-rate {}, redis {}, head seq {}, "

@@ -1,5 +1,6 @@
 #include "projections/projector.h"
 
+#include <pthread.h>
 #include <condition_variable>
 #include <mutex>
 #include <unordered_map>
@@ -176,7 +177,10 @@ Projector::Projector(eventlog::EventLog& log, ProjectorOptions options)
 Projector::~Projector() { stop(); }
 
 void Projector::start() {
-  impl_->worker = std::thread([this] { impl_->run(); });
+  impl_->worker = std::thread([this] {
+    pthread_setname_np(pthread_self(), "oee-projector");  // names it in top -H, perf and gdb
+    impl_->run();
+  });
 }
 
 void Projector::stop() {
