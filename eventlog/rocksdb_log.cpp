@@ -9,10 +9,13 @@
 
 #include <unistd.h>
 
+#include <rocksdb/cache.h>
 #include <rocksdb/convenience.h>
+#include <rocksdb/filter_policy.h>
 #include <rocksdb/memtablerep.h>
 #include <rocksdb/options.h>
 #include <rocksdb/slice_transform.h>
+#include <rocksdb/table.h>
 #include <rocksdb/utilities/options_util.h>
 #include <rocksdb/write_batch.h>
 
@@ -141,13 +144,30 @@ void RocksDbLog::open_db() {
   // One writer thread; and hash memtables do not take concurrent inserts.
   db_options.allow_concurrent_memtable_write = false;
 
+  // Table files, for every family: one block cache, so reads of orders
+  // already flushed (the executor taking up a queued order, GET
+  // /api/orders/{id}) skip the pread and the block's checksum; and XXH3
+  // block checksums, since this RocksDB computes CRC32C in software.
+  // BM_LoadOrder: 5.1-6.4 us per order with the default 8 MB cache per
+  // family and CRC32C, 2.6-2.9 us now.
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(64 << 20);
+  table.checksum = rocksdb::kXXH3;
   rocksdb::ColumnFamilyOptions cf_options;
   cf_options.OptimizeLevelStyleCompaction(64 << 20);
   cf_options.compression = rocksdb::kNoCompression;
+  cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  // Point-read families also get a Bloom filter: a point read would
+  // otherwise search the index of every level-0 file, and an idempotency
+  // key's lookup is usually a miss.
+  auto point_read_options = cf_options;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  point_read_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const auto& name : kColumnFamilies) {
-    auto o = cf_options;
+    const bool point_reads = name != "default" && name != "events";
+    auto o = point_reads ? point_read_options : cf_options;
     // Keyed by order, these take inserts at random positions and are only
     // read within one order (point reads, per-order seeks). A hash of the
     // 16-byte order id picks a short per-order list, so an insert no longer

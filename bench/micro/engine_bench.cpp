@@ -1,6 +1,6 @@
 // Micro-benchmarks of the engine's hot paths (Google Benchmark):
-// group-commit append into a real RocksDB log, the order state fold, the
-// router's quote, and a status message's JSON.
+// group-commit append into a real RocksDB log, an order's point read, the
+// order state fold, the router's quote, and a status message's JSON.
 //
 //   build/bin/oee-micro-bench [--benchmark_filter=...]
 
@@ -199,6 +199,36 @@ BENCHMARK(BM_LifecycleAppend)
     ->ArgNames({"orders", "sync"})
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
+
+// Loads one order's folded state by id, as the executor does when it takes
+// up an order and the API does for GET /api/orders/{id}: a point read of
+// the snapshot family, here over 200,000 orders, most of them flushed to
+// table files already.
+void BM_LoadOrder(benchmark::State& state) {
+  constexpr int kOrders = 200'000;
+  ScratchLog log(false);
+  core::OrderStore store(*log);
+  const auto submitted = lifecycle().front();
+  std::vector<OrderId> ids(kOrders);
+  {
+    std::latch written(kOrders);
+    for (auto& id : ids) {
+      id = OrderId::random();
+      store.append(id, core::OrderState{}, submitted, std::nullopt,
+                   [&written](eventlog::Result<core::AppendedEvent>) { written.count_down(); });
+    }
+    written.wait();
+  }
+  std::size_t next = 0;
+  for (auto _ : state) {
+    auto loaded = store.load(ids[next]);
+    if (!loaded || !*loaded) throw std::runtime_error("an appended order did not load");
+    benchmark::DoNotOptimize(loaded);
+    next = (next + 7919) % ids.size();  // a stride through the ids: no two neighbours in a row
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_LoadOrder)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 
