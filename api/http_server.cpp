@@ -1,6 +1,9 @@
 #include "api/http_server.h"
 
 #include <charconv>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <deque>
 #include <set>
 #include <unordered_map>
@@ -320,6 +323,7 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
     auto self = shared_from_this();
     for (;;) {
       if (queue_.empty()) {
+        cork(false);
         if (closing_) break;
         wake_.expires_at(asio::steady_timer::time_point::max());
         co_await wake_.async_wait(kTuple);
@@ -327,6 +331,7 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
       }
       Outgoing out = std::move(queue_.front());
       queue_.pop_front();
+      if (!queue_.empty()) cork(true);
       ws_.text(true);
       auto [ec, n] = co_await ws_.async_write(asio::buffer(*out.text), kTuple);
       if (ec) {
@@ -341,6 +346,7 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
         break;
       }
     }
+    cork(false);
     if (close_code_ != websocket::close_code::none) {
       const websocket::close_reason reason(close_code_, close_reason_);
       co_await ws_.async_close(reason, kTuple);
@@ -355,6 +361,18 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
     bool close_after = false;
   };
 
+  // One commit often carries several updates for the orders one client
+  // follows. While more are queued, the socket is corked so their frames
+  // leave in one TCP segment instead of one each; uncorking when the queue
+  // runs dry sends at once, so nothing waits on the cork's timer.
+  void cork(bool on) {
+    if (corked_ == on) return;
+    corked_ = on;
+    const int value = on ? 1 : 0;
+    ::setsockopt(beast::get_lowest_layer(ws_).socket().native_handle(), IPPROTO_TCP, TCP_CORK, &value,
+                 sizeof value);
+  }
+
  public:
   http::request<http::string_body> upgrade_request_;
 
@@ -367,6 +385,7 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
   std::deque<Outgoing> queue_;
   std::unordered_map<OrderId, Subscription, OrderIdHash> subs_;
   bool closing_ = false;
+  bool corked_ = false;
   bool writer_done_ = false;
   websocket::close_code close_code_ = websocket::close_code::none;
   std::string close_reason_;
