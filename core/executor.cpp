@@ -13,7 +13,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
-#include "core/async_append.h"
 #include "core/event_codec.h"
 
 namespace oee::core {
@@ -146,25 +145,41 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
     return AttemptFailed{s.attempt, std::move(reason), retry_at};
   }
 
-  asio::awaitable<std::optional<OrderEvent>> next_step(const OrderId& id, const OrderState& s,
-                                                        Clock::duration& waited) {
+  // The deliberate wait of the stage `s` is in: retry backoff, or the
+  // simulated venue and chain latency. Zero for a transaction the chain
+  // already landed (a resumed order): it is confirmed at once.
+  Clock::duration stage_wait(const OrderState& s) {
     switch (s.status) {
-      case Status::pending: {
-        if (s.retry_at.value != 0) {
-          const auto wait = std::chrono::nanoseconds(s.retry_at.value - TimestampNs::now().value);
-          if (!co_await sleep_for(wait, waited)) co_return std::nullopt;
-        }
-        co_return RoutingStarted{s.attempt + 1};
-      }
+      case Status::pending:
+        if (s.retry_at.value == 0) return Clock::duration::zero();
+        return std::chrono::nanoseconds(s.retry_at.value - TimestampNs::now().value);
+      case Status::routing: return fast() ? Clock::duration::zero() : jitter(150, 250);
+      case Status::building: return fast() ? Clock::duration::zero() : jitter(20, 60);
+      case Status::submitted:
+        if (fast() || chain_.find(s.tx_id)) return Clock::duration::zero();
+        return jitter(2000, 3000);
+      case Status::none:
+      case Status::confirmed:
+      case Status::failed:
+        break;
+    }
+    return Clock::duration::zero();
+  }
+
+  // The event that ends the stage `s` is in, once its wait is over and the
+  // event that began it is durable. Only here does anything happen outside
+  // the log (the chain submission), so nothing does before it is recorded.
+  std::optional<OrderEvent> next_event(const OrderId& id, const OrderState& s) {
+    switch (s.status) {
+      case Status::pending: return RoutingStarted{s.attempt + 1};
       case Status::routing: {
-        if (!fast() && !co_await sleep_for(jitter(150, 250), waited)) co_return std::nullopt;
         const Token* in = find_token(s.input_token);
         const Token* out = find_token(s.output_token);
-        if (in == nullptr || out == nullptr) co_return OrderFailed{s.attempt, "unknown token"};
+        if (in == nullptr || out == nullptr) return OrderFailed{s.attempt, "unknown token"};
         auto route = router_.route(*in, *out, s.amount_in, std::chrono::system_clock::now());
         if (!route) {
-          co_return OrderFailed{s.attempt, route.error() == RouteError::no_pool ? "no pool for this pair"
-                                                                               : "amount too small to trade"};
+          return OrderFailed{s.attempt, route.error() == RouteError::no_pool ? "no pool for this pair"
+                                                                            : "amount too small to trade"};
         }
         const Quote& best = route->best;
         const Amount min_out = min_out_for(best.amount_out, s.slippage_bps);
@@ -174,39 +189,66 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
             id.str(), s.attempt, s.input_token, s.output_token, s.amount_in.base, route->quotes[0].amount_out.base,
             route->quotes[1].amount_out.base, venue_name(best.venue), best.amount_out.base, min_out.base,
             best.price_impact_bps);
-        co_return Routed{s.attempt, s.input_token, s.output_token, s.amount_in, route->quotes, best.venue,
-                         best.amount_out, min_out};
+        return Routed{s.attempt, s.input_token, s.output_token, s.amount_in, route->quotes, best.venue,
+                      best.amount_out, min_out};
       }
-      case Status::building: {
-        if (!fast() && !co_await sleep_for(jitter(20, 60), waited)) co_return std::nullopt;
-        co_return TxSubmitted{s.attempt, s.venue.value_or(Venue::raydium), SimChain::tx_id(id, s.attempt),
-                              s.min_out};
-      }
+      case Status::building:
+        return TxSubmitted{s.attempt, s.venue.value_or(Venue::raydium), SimChain::tx_id(id, s.attempt), s.min_out};
       case Status::submitted: {
         // Resumed or not, first ask the chain: a landed tx is never resent.
         if (auto landed = chain_.find(s.tx_id)) {
-          co_return Confirmed{s.attempt,          *s.venue,          s.tx_id,    landed->amount_out,
-                              s.input_token, s.output_token, s.amount_in};
+          return Confirmed{s.attempt,          *s.venue,          s.tx_id,    landed->amount_out,
+                           s.input_token, s.output_token, s.amount_in};
         }
-        if (!fast() && !co_await sleep_for(jitter(2000, 3000), waited)) co_return std::nullopt;
         const Token* in = find_token(s.input_token);
         const Token* out = find_token(s.output_token);
-        if (in == nullptr || out == nullptr) co_return OrderFailed{s.attempt, "unknown token"};
+        if (in == nullptr || out == nullptr) return OrderFailed{s.attempt, "unknown token"};
         const TxResult r = chain_.submit(TxRequest{s.tx_id, s.venue.value_or(Venue::raydium), in, out, s.amount_in,
                                                    s.min_out},
                                          std::chrono::system_clock::now());
         if (r.outcome == TxOutcome::landed) {
-          co_return Confirmed{s.attempt,          *s.venue,          s.tx_id,    r.amount_out,
-                              s.input_token, s.output_token, s.amount_in};
+          return Confirmed{s.attempt,          *s.venue,          s.tx_id,    r.amount_out,
+                           s.input_token, s.output_token, s.amount_in};
         }
-        co_return fail_attempt(s, r.error);
+        return fail_attempt(s, r.error);
       }
       case Status::none:
       case Status::confirmed:
       case Status::failed:
         break;
     }
-    co_return std::nullopt;
+    return std::nullopt;
+  }
+
+  // An append on its way to the log while the order waits out the stage
+  // that its event begins.
+  struct InflightAppend {
+    explicit InflightAppend(asio::io_context& ioc) : ready(ioc, asio::steady_timer::time_point::max()) {}
+    Status from = Status::none;  // the status the event ends
+    OrderState provisional;      // the order once the event is in: picks the next wait
+    std::optional<eventlog::Result<AppendedEvent>> result;
+    Clock::time_point durable_at;  // ends the stage: stage durations run from durable to durable
+    asio::steady_timer ready;
+  };
+
+  std::shared_ptr<InflightAppend> start_append(const OrderId& id, const OrderState& current, const OrderEvent& event) {
+    auto next = apply(current, event, TimestampNs::now());
+    auto append = std::make_shared<InflightAppend>(ioc_);
+    append->from = current.status;
+    if (next) append->provisional = std::move(*next);  // if not, append() below throws: a bug
+    store_.append(id, current, event, std::nullopt, [append, &ioc = ioc_](eventlog::Result<AppendedEvent> r) {
+      asio::post(ioc, [append, r = std::move(r)]() mutable {
+        append->result = std::move(r);
+        append->durable_at = Clock::now();
+        append->ready.cancel();
+      });
+    });
+    return append;
+  }
+
+  static asio::awaitable<eventlog::Result<AppendedEvent>> finish(InflightAppend& append) {
+    while (!append.result) co_await append.ready.async_wait(asio::as_tuple(asio::use_awaitable));
+    co_return std::move(*append.result);
   }
 
   static Stage stage_of(Status s) {
@@ -231,22 +273,32 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
     const bool whole_life = state.status == Status::pending && state.attempt == 0 && state.created >= started_;
     Clock::duration waited{};
     auto stage_start = Clock::now();
-    while (!is_terminal(state.status) && !stopping_) {
-      auto step = co_await next_step(id, state, waited);
-      if (!step) break;
-      // Appended before anything else happens: the write-ahead rule.
-      const OrderEvent& event = *step;
-      auto appended = co_await async_append(store_, id, state, event);
-      if (!appended) {
-        spdlog::error("executor: append for order {} failed: {}; it resumes on restart", id.str(),
-                      appended.error().message());
-        co_return;
+    // Each stage's deliberate wait runs while the event that began the stage
+    // is being made durable, so the append's latency hides behind it. The
+    // next event is only decided, and the chain only reached, once the
+    // previous event is durable: the write-ahead rule holds.
+    std::shared_ptr<InflightAppend> inflight;
+    for (;;) {
+      const OrderState& entering = inflight ? inflight->provisional : state;
+      bool go_on = !is_terminal(entering.status) && !stopping_;
+      if (go_on) go_on = co_await sleep_for(stage_wait(entering), waited);
+      if (inflight) {
+        auto appended = co_await finish(*inflight);
+        if (!appended) {
+          spdlog::error("executor: append for order {} failed: {}; it resumes on restart", id.str(),
+                        appended.error().message());
+          co_return;
+        }
+        metrics_.stage_seconds[static_cast<std::size_t>(stage_of(inflight->from))].observe(
+            std::chrono::duration<double>(inflight->durable_at - stage_start).count());
+        stage_start = inflight->durable_at;
+        state = std::move(appended->state);
+        inflight.reset();
       }
-      const auto now = Clock::now();
-      metrics_.stage_seconds[static_cast<std::size_t>(stage_of(state.status))].observe(
-          std::chrono::duration<double>(now - stage_start).count());
-      stage_start = now;
-      state = std::move(appended->state);
+      if (!go_on || is_terminal(state.status)) break;
+      auto event = next_event(id, state);
+      if (!event) break;
+      inflight = start_append(id, state, *event);
     }
     if (is_terminal(state.status)) {
       const double lifetime = static_cast<double>(state.updated.value - state.created.value) / 1e9;
