@@ -109,6 +109,9 @@ struct Options {
   /// Where a secondary keeps its own info log. Empty: a fresh temp
   /// directory that the log removes when it is destroyed.
   std::string secondary_path;
+  /// Runs first on the writer thread (a primary's), e.g. to raise its
+  /// scheduling priority.
+  std::function<void()> on_writer_start;
 };
 
 struct Stats {

@@ -89,6 +89,7 @@ RocksDbLog::RocksDbLog(const Options& options) : options_(options) {
   }
   if (options_.mode == OpenMode::primary) writer_ = std::thread([this] {
       pthread_setname_np(pthread_self(), "oee-log-writer");  // names it in top -H, perf and gdb
+      if (options_.on_writer_start) options_.on_writer_start();
       writer_loop();
     });
 }

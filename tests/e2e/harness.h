@@ -46,6 +46,7 @@ class ChildProcess {
   int wait(std::chrono::seconds timeout = std::chrono::seconds(30));
   [[nodiscard]] std::string stderr_text() const;
   [[nodiscard]] bool running() const { return pid_ > 0; }
+  [[nodiscard]] pid_t pid() const { return pid_; }
 
  private:
   pid_t pid_ = -1;
@@ -67,6 +68,7 @@ class ServerProcess {
   int terminate(std::chrono::seconds timeout = std::chrono::seconds(20));
   [[nodiscard]] bool running() const { return child_ && child_->running(); }
   [[nodiscard]] unsigned short port() const { return port_; }
+  [[nodiscard]] pid_t pid() const { return child_ ? child_->pid() : -1; }
   [[nodiscard]] std::string stderr_tail() const;
 
  private:
