@@ -1,6 +1,7 @@
 #include "api/redis_feed.h"
 
 #include <pthread.h>
+
 #include <mutex>
 #include <thread>
 

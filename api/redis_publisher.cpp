@@ -1,6 +1,7 @@
 #include "api/redis_publisher.h"
 
 #include <pthread.h>
+
 #include <future>
 #include <mutex>
 #include <thread>

@@ -52,16 +52,18 @@ struct ServerOptions {
   std::string log_level = "info";
   double latency_scale = 1.0;
   unsigned ws_idle_seconds = 60;
-  int priority_boost = 10;
+  int priority_boost = 0;
   api::ServerConfig server;
 };
 
 // Orders move on only as fast as the log writer and the executor get a
 // core. Under load, every thread of the machine competes for one, and an
-// append then waits on the scheduler, not on the disk. So these two run
-// `boost` nice levels above the rest: accepted orders progress before new
-// ones are taken in. Raising a priority needs CAP_SYS_NICE; without it they
-// run like every other thread, and we say so once.
+// append then waits on the scheduler, not on the disk. With a boost these
+// two run that many nice levels above the rest: accepted orders progress
+// before new ones are taken in. Off by default, because it is taken from
+// everything else on the machine too (a gateway beside the core answers
+// far later). Raising a priority needs CAP_SYS_NICE; without it they run
+// like every other thread, and we say so once.
 void boost_this_thread(const char* name, int boost) {
   if (boost <= 0) return;
   errno = 0;
@@ -291,7 +293,7 @@ int main(int argc, char** argv) {
       ->envname("OEE_SIM_LATENCY_SCALE")->check(CLI::Range(0.0, 100.0))->capture_default_str();
   cli.add_option("--priority-boost", o.priority_boost,
                  "Nice levels the log writer and executor threads run above the rest, so accepted orders "
-                 "progress before new ones are taken in (needs CAP_SYS_NICE; 0: off)")
+                 "progress before new ones are taken in; it slows other processes on the machine (needs CAP_SYS_NICE; 0: off)")
       ->envname("OEE_PRIORITY_BOOST")->check(CLI::Range(0, 20))->capture_default_str();
   cli.add_option("--threads", o.threads, "HTTP/WebSocket threads")->envname("OEE_THREADS")->check(CLI::Range(1u, 64u))
       ->capture_default_str();

@@ -1,12 +1,12 @@
 #include "eventlog/detail/rocksdb_log.h"
 
-#include <pthread.h>
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <stdexcept>
 #include <unordered_map>
 
+#include <pthread.h>
 #include <unistd.h>
 
 #include <rocksdb/cache.h>
@@ -87,11 +87,13 @@ RocksDbLog::RocksDbLog(const Options& options) : options_(options) {
     release_db();
     throw;
   }
-  if (options_.mode == OpenMode::primary) writer_ = std::thread([this] {
+  if (options_.mode == OpenMode::primary) {
+    writer_ = std::thread([this] {
       pthread_setname_np(pthread_self(), "oee-log-writer");  // names it in top -H, perf and gdb
       if (options_.on_writer_start) options_.on_writer_start();
       writer_loop();
     });
+  }
 }
 
 RocksDbLog::~RocksDbLog() {

@@ -1,6 +1,7 @@
 #include "projections/projector.h"
 
 #include <pthread.h>
+
 #include <condition_variable>
 #include <mutex>
 #include <unordered_map>

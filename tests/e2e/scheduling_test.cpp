@@ -1,5 +1,6 @@
 // The server's threads as the kernel schedules them: the log writer and the
-// executor run --priority-boost nice levels above the HTTP threads.
+// executor run --priority-boost nice levels above the HTTP threads, and
+// alike without it.
 
 #include <gtest/gtest.h>
 #include <sys/resource.h>
@@ -85,9 +86,9 @@ TEST(Scheduling, LogWriterAndExecutorRunAboveTheHttpThreads) {
   }
 }
 
-TEST(Scheduling, BoostZeroLeavesEveryThreadAlike) {
+TEST(Scheduling, ByDefaultEveryThreadRunsAlike) {
   TempDir dir;
-  ServerProcess server(dir.path() / "data", {"--sim", "fast", "--priority-boost", "0"});
+  ServerProcess server(dir.path() / "data", {"--sim", "fast"});
   server.start();
   const auto threads = started_threads(server.pid());
   const int http = nice_of(threads, "oee-http");
