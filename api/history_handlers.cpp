@@ -15,6 +15,7 @@
 #include "core/order.h"
 #include "core/tokens.h"
 #include "projections/history.h"
+#include "projections/projector.h"
 
 namespace oee::api {
 
@@ -54,6 +55,11 @@ std::map<std::string, std::string, std::less<>> query_params(const std::string& 
 // temporaries in co_await expressions (see core/async_append.h).
 template <class F>
 asio::awaitable<HttpResponse> off_thread(App& app, F f) {
+  if (app.projector != nullptr) {
+    const auto st = app.projector->status();
+    // Its rows are another log's orders: answering from them would be wrong.
+    if (st.foreign_log) co_return error_response(ApiError{503, "projection_of_another_log", st.last_error, ""});
+  }
   auto op = asio::co_spawn(
       app.blocking->get_executor(),
       [f]() -> asio::awaitable<HttpResponse> {

@@ -158,6 +158,12 @@ class EventLog {
   [[nodiscard]] virtual Result<Seq> cursor(std::string_view name) const = 0;
   virtual void store_cursor(std::string name, Seq seq, std::function<void(std::error_code)> done) = 0;
 
+  /// A random id the log is given when it is created: tells this log from
+  /// another one (a deleted and recreated data directory, another server)
+  /// that also counts seqs from 1. Empty for a log created before ids, as
+  /// long as only secondaries have opened it since.
+  [[nodiscard]] virtual const std::string& id() const = 0;
+
   [[nodiscard]] virtual const Stats& stats() const = 0;
   /// Approximate bytes on disk.
   [[nodiscard]] virtual std::uint64_t disk_bytes() const = 0;

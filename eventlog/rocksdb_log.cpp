@@ -26,6 +26,7 @@ namespace oee::eventlog {
 namespace {
 
 constexpr std::string_view kFormatKey = "format";
+constexpr std::string_view kLogIdKey = "log_id";
 constexpr std::string_view kFormatValue = "oee-log-v1";
 constexpr std::string_view kCursorPrefix = "cursor/";
 
@@ -239,6 +240,19 @@ void RocksDbLog::open_db() {
     }
   } else if (*format != kFormatValue) {
     throw std::runtime_error("'" + options_.path + "' holds an event log of unknown format '" + *format + "'");
+  }
+
+  auto id = get(*db_, meta_, kLogIdKey, found);
+  if (!id) throw std::runtime_error("cannot read the event log's id at '" + options_.path + "'");
+  if (found) {
+    id_ = *id;
+  } else if (options_.mode == OpenMode::primary) {
+    id_ = OrderId::random().str();  // a log made before ids gets one on its next start
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    if (!db_->Put(wo, meta_, std::string(kLogIdKey), id_).ok()) {
+      throw std::runtime_error("cannot write the event log's id at '" + options_.path + "'");
+    }
   }
 }
 

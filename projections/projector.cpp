@@ -46,14 +46,42 @@ struct Projector::Impl {
     db = std::make_unique<pqxx::connection>(options.database_url);
     migrate(*db);
     pqxx::work tx(*db);
-    const auto r = tx.exec("SELECT last_seq FROM projection_state WHERE name = 'orders'");
+    const auto r = tx.exec("SELECT last_seq, log_id FROM projection_state WHERE name = 'orders' FOR UPDATE");
     applied = Seq{r.empty() ? 0 : r[0][0].as<std::uint64_t>()};
+    if (!r.empty()) claim_projection(tx, r[0][1].is_null() ? std::string() : r[0][1].as<std::string>());
     tx.commit();
     orders.clear();
     set_status([&](ProjectorStatus& s) {
       s.connected = true;
+      s.foreign_log = false;
       s.applied_seq = applied.value;
     });
+  }
+
+  // Seqs count from 1 in every log: rows built from another log (a data
+  // directory deleted and made again beside a kept database) would match
+  // seqs of this one and hide its events. So the projection names the log
+  // it was built from, and a projector for any other log refuses to touch
+  // it (and retries, so a rebuild from this log lets it go on).
+  struct ForeignProjection : std::runtime_error {
+    using std::runtime_error::runtime_error;
+  };
+
+  void claim_projection(pqxx::work& tx, const std::string& built_from) {
+    const std::string& ours = log.id();
+    if (ours.empty() || built_from == ours) return;
+    if (!built_from.empty()) {
+      throw ForeignProjection("the projection in PostgreSQL was built from another event log (" + built_from +
+                               "; this one is " + ours + "): rebuild it from this log with `oee-projector rebuild`");
+    }
+    // Built before logs had ids: adopted, unless it is past this log's end.
+    if (options.secondary) (void)log.refresh();
+    if (applied > log.head()) {
+      throw ForeignProjection("the projection in PostgreSQL is at seq " + std::to_string(applied.value) +
+                               " but this event log ends at seq " + std::to_string(log.head().value) +
+                               ": it was built from another log; rebuild it with `oee-projector rebuild`");
+    }
+    tx.exec_params("UPDATE projection_state SET log_id = $1 WHERE name = 'orders'", ours);
   }
 
   core::OrderState state_before(const eventlog::Record& r) {
@@ -109,8 +137,12 @@ struct Projector::Impl {
 
     const Seq last = records.back().seq;
     pqxx::work tx(*db);
-    const auto current = tx.exec("SELECT last_seq FROM projection_state WHERE name = 'orders' FOR UPDATE");
+    const auto current = tx.exec("SELECT last_seq, log_id FROM projection_state WHERE name = 'orders' FOR UPDATE");
     const Seq committed{current.empty() ? 0 : current[0][0].as<std::uint64_t>()};
+    if (!current.empty() && !current[0][1].is_null() && !log.id().empty() &&
+        current[0][1].as<std::string>() != log.id()) {
+      throw std::runtime_error("the projection was rebuilt from another event log; reconnecting");
+    }
     if (committed != applied) {
       // Someone else (a rebuild, another projector) moved the projection:
       // continue from what is committed.
@@ -157,8 +189,10 @@ struct Projector::Impl {
         backoff = 100ms;
       } catch (const std::exception& e) {
         db.reset();
+        const bool foreign = dynamic_cast<const ForeignProjection*>(&e) != nullptr;
         set_status([&](ProjectorStatus& s) {
           s.connected = false;
+          s.foreign_log = foreign;
           ++s.failures;
           s.last_error = e.what();
           s.lag_events = log.head().value - s.applied_seq;

@@ -35,6 +35,9 @@ struct ProjectorStatus {
   std::uint64_t batches = 0;
   std::uint64_t failures = 0;
   std::string last_error;
+  /// The projection in PostgreSQL was built from another event log: this
+  /// projector leaves it alone until it is rebuilt from this log.
+  bool foreign_log = false;
 };
 
 class Projector {

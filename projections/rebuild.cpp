@@ -75,17 +75,26 @@ RebuildResult rebuild(eventlog::EventLog& log, const std::string& database_url,
   // From here the live projector waits on the state row. If it committed
   // past our target meanwhile, replay that stretch too, so the swap never
   // drops what it had already projected.
-  const auto locked = tx.exec("SELECT last_seq FROM projection_state WHERE name = 'orders' FOR UPDATE");
+  const auto locked = tx.exec("SELECT last_seq, log_id FROM projection_state WHERE name = 'orders' FOR UPDATE");
   const Seq committed{locked.empty() ? 0 : locked[0][0].as<std::uint64_t>()};
+  // What another log's projection committed says nothing about this log.
+  const bool same_log = locked.empty() || locked[0][1].is_null() || log.id().empty() ||
+                        locked[0][1].as<std::string>() == log.id();
   Seq final_seq = target;
-  if (committed > target) {
+  if (same_log && committed > target) {
     for (int i = 0; log.head() < committed && i < 100; ++i) {
       (void)log.refresh();  // a secondary may trail the projector's view
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    if (log.head() < committed) throw std::runtime_error("the log is behind the projection; try again");
-    replay(target, committed);
-    final_seq = committed;
+    const bool built_before_ids = !locked.empty() && locked[0][1].is_null();
+    if (log.head() >= committed) {
+      replay(target, committed);
+      final_seq = committed;
+    } else if (!built_before_ids) {
+      throw std::runtime_error("the log is behind the projection; try again");
+    }
+    // Else a projection from before log ids, past this log's end: another
+    // log's, so nothing of it is kept.
   }
 
   std::vector<OrderRow> rows;
@@ -120,8 +129,9 @@ RebuildResult rebuild(eventlog::EventLog& log, const std::string& database_url,
   tx.exec("DROP TABLE orders, order_events");
   tx.exec("ALTER TABLE orders_next RENAME TO orders");
   tx.exec("ALTER TABLE order_events_next RENAME TO order_events");
-  tx.exec_params("UPDATE projection_state SET last_seq = $1, updated_at = now() WHERE name = 'orders'",
-                 static_cast<std::int64_t>(final_seq.value));
+  tx.exec_params(
+      "UPDATE projection_state SET last_seq = $1, log_id = NULLIF($2, ''), updated_at = now() WHERE name = 'orders'",
+      static_cast<std::int64_t>(final_seq.value), log.id());
   tx.commit();
   result.seconds = elapsed();
   result.replay_seconds = replayed_at;

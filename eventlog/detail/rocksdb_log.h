@@ -4,6 +4,7 @@
 // On-disk layout (column families; integers are fixed64 big-endian):
 //
 //   default      "format"          -> "oee-log-v1"       marks an oee log
+//                "log_id"          -> UUID text          this log, not another
 //                "cursor/" name    -> seq                consumer cursors
 //   events       seq               -> record             record_codec.h
 //   order_index  order(16) seq     -> ""                 an order's events
@@ -17,7 +18,9 @@
 //
 // order_index and snapshots are only ever read within one order, so they
 // use a 16-byte order-id prefix extractor and hashed memtables; a read that
-// spans orders would need ReadOptions::total_order_seek.
+// spans orders would need ReadOptions::total_order_seek. order_sets too,
+// with the whole 17-byte key as the prefix; listing a set seeks in total
+// order.
 
 #include <condition_variable>
 #include <deque>
@@ -48,6 +51,7 @@ class RocksDbLog final : public EventLog {
   Result<Seq> refresh() override;
   Result<Seq> cursor(std::string_view name) const override;
   void store_cursor(std::string name, Seq seq, std::function<void(std::error_code)> done) override;
+  const std::string& id() const override { return id_; }
   const Stats& stats() const override { return stats_; }
   std::uint64_t disk_bytes() const override;
   void close() override;
@@ -70,6 +74,7 @@ class RocksDbLog final : public EventLog {
 
   Options options_;
   std::string owned_secondary_dir_;  // a temp dir this instance made and removes
+  std::string id_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   rocksdb::ColumnFamilyHandle* meta_ = nullptr;

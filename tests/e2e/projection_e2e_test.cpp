@@ -135,6 +135,36 @@ TEST(History, DeadLettersComeFromPostgres) {
   EXPECT_EQ(scalar(pg.url(), "SELECT count(*) FROM orders WHERE status = 'failed'"), 3u);
 }
 
+// `make run` keeps PostgreSQL's data apart from ./data: deleting only the
+// data directory must not leave the old orders standing in for the new log.
+TEST(History, AProjectionOfADeletedLogIsNotServedForTheNewOne) {
+  testing::PgServer pg;
+  TempDir dir;
+  {
+    ServerProcess first(dir.path() / "first", {"--sim", "fast", "--database-url", pg.url()});
+    first.start();
+    HttpClient client(first.port());
+    for (int i = 0; i < 10; ++i) ASSERT_EQ(client.post_json("/api/orders/execute", order_body()).status, 202);
+    wait_projected(client);
+    ASSERT_EQ(first.terminate(), 0);
+  }
+  ServerProcess second(dir.path() / "second", {"--sim", "fast", "--database-url", pg.url()});
+  second.start();
+  HttpClient client(second.port());
+  ASSERT_EQ(client.post_json("/api/orders/execute", order_body()).status, 202);
+  ASSERT_TRUE(eventually([&] { return client.get("/health").json().at("postgres").at("failures").to_number<int>() >= 1; },
+                         30s));
+  const auto health = client.get("/health").json().at("postgres");
+  EXPECT_EQ(health.at("status").as_string(), "down");
+  EXPECT_NE(std::string(health.at("lastError").as_string()).find("another event log"), std::string::npos)
+      << json::serialize(health);
+  const auto list = client.get("/api/orders");
+  EXPECT_EQ(list.status, 503);
+  EXPECT_EQ(list.json().at("error").at("code").as_string(), "projection_of_another_log");
+  EXPECT_EQ(client.get("/api/dlq").status, 503);
+  EXPECT_EQ(scalar(pg.url(), "SELECT count(*) FROM orders"), 10u) << "the old projection was changed";
+}
+
 TEST(Projector, KillNineOfTheProjectorProcessNeverDuplicatesOrSkips) {
   testing::PgServer pg;
   TempDir dir;

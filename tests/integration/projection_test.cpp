@@ -418,6 +418,92 @@ TEST_F(ProjectionTest, RebuildBehindTheLiveProjectorLosesNothing) {
   projector.stop();
 }
 
+// A data directory made again beside a kept database: its seqs start over
+// at 1, and the old rows must not stand in for its events.
+TEST_F(ProjectionTest, AProjectionOfAnotherLogIsRefusedUntilRebuiltFromThisOne) {
+  {
+    Projector first(log(), ProjectorOptions{.database_url = url()});
+    first.start();
+    (void)drive_orders(store(), 20, 7);
+    ASSERT_TRUE(first.wait_applied(log().head(), kDeadline)) << first.status().last_error;
+    first.stop();
+  }
+  const auto old_seq = state_seq(url());
+  const auto old_events = count_of(url(), "order_events");
+
+  oee::testing::ScratchLog other("projection-test-other");
+  ASSERT_NE(other.log().id(), log().id());
+  (void)drive_orders(other.store(), 3, 8);  // fewer events: seqs the old rows already hold
+  ASSERT_LT(other.log().head().value, static_cast<std::uint64_t>(old_seq));
+  Projector refused(other.log(), ProjectorOptions{.database_url = url()});
+  refused.start();
+  ASSERT_TRUE(eventually([&] { return refused.status().failures >= 1; }))
+      << "a projector for another log started on this projection";
+  EXPECT_FALSE(refused.status().connected);
+  EXPECT_NE(refused.status().last_error.find("another event log"), std::string::npos) << refused.status().last_error;
+  EXPECT_EQ(state_seq(url()), old_seq);
+  EXPECT_EQ(count_of(url(), "order_events"), old_events);
+
+  // Rebuilt from the new log, the projection is that log's, and the
+  // refused projector goes on by itself.
+  (void)rebuild(other.log(), url());
+  (void)drive_orders(other.store(), 2, 9);
+  ASSERT_TRUE(refused.wait_applied(other.log().head(), kDeadline)) << refused.status().last_error;
+  EXPECT_TRUE(refused.status().connected);
+  ASSERT_NO_FATAL_FAILURE(expect_projection_equals_log(other.log(), url()));
+  refused.stop();
+}
+
+// Projections made before logs had ids (log_id NULL): one that runs past
+// the log's end is another log's and is refused; one the log reaches is
+// adopted.
+TEST_F(ProjectionTest, AProjectionFromBeforeLogIdsIsAdoptedOnlyIfTheLogReachesIt) {
+  auto forget_log_id = [&] {
+    pqxx::connection c(url());
+    pqxx::work tx(c);
+    tx.exec("UPDATE projection_state SET log_id = NULL WHERE name = 'orders'");
+    tx.commit();
+  };
+  auto log_id_column = [&] {
+    pqxx::connection c(url());
+    pqxx::work tx(c);
+    return opt(tx.exec1("SELECT log_id FROM projection_state WHERE name = 'orders'")[0]);
+  };
+  {
+    Projector first(log(), ProjectorOptions{.database_url = url()});
+    first.start();
+    (void)drive_orders(store(), 20, 10);
+    ASSERT_TRUE(first.wait_applied(log().head(), kDeadline)) << first.status().last_error;
+    first.stop();
+  }
+  EXPECT_EQ(log_id_column(), log().id());
+  forget_log_id();
+
+  oee::testing::ScratchLog other("projection-test-other");
+  (void)drive_orders(other.store(), 3, 11);
+  {
+    Projector refused(other.log(), ProjectorOptions{.database_url = url()});
+    refused.start();
+    ASSERT_TRUE(eventually([&] { return refused.status().failures >= 1; }));
+    EXPECT_NE(refused.status().last_error.find("this event log ends at seq"), std::string::npos)
+        << refused.status().last_error;
+    refused.stop();
+  }
+  EXPECT_EQ(log_id_column(), std::nullopt);
+
+  (void)rebuild(other.log(), url());  // not "the log is behind the projection"
+  EXPECT_EQ(log_id_column(), other.log().id());
+  forget_log_id();
+  Projector adopted(other.log(), ProjectorOptions{.database_url = url()});
+  adopted.start();
+  (void)drive_orders(other.store(), 2, 12);
+  ASSERT_TRUE(adopted.wait_applied(other.log().head(), kDeadline)) << adopted.status().last_error;
+  EXPECT_EQ(adopted.status().failures, 0U);
+  EXPECT_EQ(log_id_column(), other.log().id());
+  ASSERT_NO_FATAL_FAILURE(expect_projection_equals_log(other.log(), url()));
+  adopted.stop();
+}
+
 TEST_F(ProjectionTest, ProjectorRestartsExactlyOnce) {
   const ProjectorOptions options{.database_url = url(), .max_batch = 20, .max_delay = 10ms};
   auto first = std::make_unique<Projector>(log(), options);
