@@ -74,12 +74,25 @@ struct Projector::Impl {
       throw ForeignProjection("the projection in PostgreSQL was built from another event log (" + built_from +
                                "; this one is " + ours + "): rebuild it from this log with `oee-projector rebuild`");
     }
-    // Built before logs had ids: adopted, unless it is past this log's end.
+    // Built before logs had ids: adopted if its last event is this log's
+    // event at that seq (order ids are random, so another log's differs).
     if (options.secondary) (void)log.refresh();
     if (applied > log.head()) {
       throw ForeignProjection("the projection in PostgreSQL is at seq " + std::to_string(applied.value) +
                                " but this event log ends at seq " + std::to_string(log.head().value) +
                                ": it was built from another log; rebuild it with `oee-projector rebuild`");
+    }
+    if (applied.value > 0) {
+      const auto mine = log.read(applied, 1);
+      if (!mine || mine->empty()) throw std::runtime_error("cannot read seq " + std::to_string(applied.value));
+      const auto row = tx.exec_params("SELECT order_id::text FROM order_events WHERE seq = $1",
+                                      static_cast<std::int64_t>(applied.value));
+      if (row.empty() || row[0][0].as<std::string>() != mine->front().order.str()) {
+        throw ForeignProjection("the projection in PostgreSQL holds another order at seq " +
+                                 std::to_string(applied.value) +
+                                 " than this event log: it was built from another log; rebuild it with "
+                                 "`oee-projector rebuild`");
+      }
     }
     tx.exec_params("UPDATE projection_state SET log_id = $1 WHERE name = 'orders'", ours);
   }

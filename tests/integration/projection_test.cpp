@@ -455,9 +455,9 @@ TEST_F(ProjectionTest, AProjectionOfAnotherLogIsRefusedUntilRebuiltFromThisOne) 
 }
 
 // Projections made before logs had ids (log_id NULL): one that runs past
-// the log's end is another log's and is refused; one the log reaches is
-// adopted.
-TEST_F(ProjectionTest, AProjectionFromBeforeLogIdsIsAdoptedOnlyIfTheLogReachesIt) {
+// the log's end, or holds another order at its last seq, is another log's
+// and is refused; one whose last event is this log's is adopted.
+TEST_F(ProjectionTest, AProjectionFromBeforeLogIdsIsAdoptedOnlyByItsOwnLog) {
   auto forget_log_id = [&] {
     pqxx::connection c(url());
     pqxx::work tx(c);
@@ -486,6 +486,17 @@ TEST_F(ProjectionTest, AProjectionFromBeforeLogIdsIsAdoptedOnlyIfTheLogReachesIt
     refused.start();
     ASSERT_TRUE(eventually([&] { return refused.status().failures >= 1; }));
     EXPECT_NE(refused.status().last_error.find("this event log ends at seq"), std::string::npos)
+        << refused.status().last_error;
+    refused.stop();
+  }
+  EXPECT_EQ(log_id_column(), std::nullopt);
+  (void)drive_orders(other.store(), 30, 13);  // now past the old projection's seq
+  ASSERT_GT(other.log().head().value, static_cast<std::uint64_t>(state_seq(url())));
+  {
+    Projector refused(other.log(), ProjectorOptions{.database_url = url()});
+    refused.start();
+    ASSERT_TRUE(eventually([&] { return refused.status().failures >= 1; }));
+    EXPECT_NE(refused.status().last_error.find("holds another order at seq"), std::string::npos)
         << refused.status().last_error;
     refused.stop();
   }
