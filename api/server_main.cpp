@@ -220,8 +220,8 @@ int run_core(ServerOptions& o, const std::optional<api::RedisEndpoint>& redis) {
     return 2;
   }
   std::thread exec_thread([&] {
-    pthread_setname_np(pthread_self(), "oee-executor");
     boost_this_thread("executor", o.priority_boost);
+    pthread_setname_np(pthread_self(), "oee-executor");  // once set up, like the log writer
     exec_ioc.run();
   });
 
@@ -293,7 +293,8 @@ int main(int argc, char** argv) {
       ->envname("OEE_SIM_LATENCY_SCALE")->check(CLI::Range(0.0, 100.0))->capture_default_str();
   cli.add_option("--priority-boost", o.priority_boost,
                  "Nice levels the log writer and executor threads run above the rest, so accepted orders "
-                 "progress before new ones are taken in; it slows other processes on the machine (needs CAP_SYS_NICE; 0: off)")
+                 "progress before new ones are taken in; it slows other processes on the machine "
+                 "(needs CAP_SYS_NICE; 0: off)")
       ->envname("OEE_PRIORITY_BOOST")->check(CLI::Range(0, 20))->capture_default_str();
   cli.add_option("--threads", o.threads, "HTTP/WebSocket threads")->envname("OEE_THREADS")->check(CLI::Range(1u, 64u))
       ->capture_default_str();

@@ -232,17 +232,16 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
   };
 
   std::shared_ptr<InflightAppend> start_append(const OrderId& id, const OrderState& current, const OrderEvent& event) {
-    auto next = apply(current, event, TimestampNs::now());
     auto append = std::make_shared<InflightAppend>(ioc_);
     append->from = current.status;
-    if (next) append->provisional = std::move(*next);  // if not, append() below throws: a bug
-    store_.append(id, current, event, std::nullopt, [append, &ioc = ioc_](eventlog::Result<AppendedEvent> r) {
+    auto done = [append, &ioc = ioc_](eventlog::Result<AppendedEvent> r) {
       asio::post(ioc, [append, r = std::move(r)]() mutable {
         append->result = std::move(r);
         append->durable_at = Clock::now();
         append->ready.cancel();
       });
-    });
+    };
+    append->provisional = store_.append(id, current, event, std::nullopt, std::move(done));
     return append;
   }
 

@@ -6,9 +6,9 @@
 
 namespace oee::core {
 
-void OrderStore::append(const OrderId& id, const OrderState& current, OrderEvent event,
-                        std::optional<eventlog::IdempotencyClaim> claim,
-                        std::function<void(eventlog::Result<AppendedEvent>)> done) {
+OrderState OrderStore::append(const OrderId& id, const OrderState& current, OrderEvent event,
+                              std::optional<eventlog::IdempotencyClaim> claim,
+                              std::function<void(eventlog::Result<AppendedEvent>)> done) {
   const TimestampNs now = TimestampNs::now();
   auto next = apply(current, event, now);
   if (!next) {
@@ -30,7 +30,7 @@ void OrderStore::append(const OrderId& id, const OrderState& current, OrderEvent
   if (reopened) cmd.set_membership.emplace_back(eventlog::OrderSet::dead_letter, false);
   cmd.idempotency = std::move(claim);
 
-  log_.append(std::move(cmd), [state = std::move(*next), done = std::move(done)](
+  log_.append(std::move(cmd), [state = *next, done = std::move(done)](
                                   eventlog::Result<eventlog::AppendOutcome> r) mutable {
     if (!r) {
       done(r.error());
@@ -38,6 +38,7 @@ void OrderStore::append(const OrderId& id, const OrderState& current, OrderEvent
     }
     done(AppendedEvent{r->seq, r->ts, std::move(state), std::move(r->existing)});
   });
+  return std::move(*next);
 }
 
 eventlog::Result<std::optional<LoadedOrder>> OrderStore::load(const OrderId& id) const {

@@ -31,10 +31,12 @@ class OrderStore {
  public:
   explicit OrderStore(eventlog::EventLog& log) : log_(log) {}
 
-  /// Throws std::logic_error if the event is illegal in `current` (a bug).
-  void append(const OrderId& id, const OrderState& current, OrderEvent event,
-              std::optional<eventlog::IdempotencyClaim> claim,
-              std::function<void(eventlog::Result<AppendedEvent>)> done);
+  /// Returns the order's state once the event is in (what `done` gets on
+  /// success), before it is durable. Throws std::logic_error if the event
+  /// is illegal in `current` (a bug).
+  OrderState append(const OrderId& id, const OrderState& current, OrderEvent event,
+                    std::optional<eventlog::IdempotencyClaim> claim,
+                    std::function<void(eventlog::Result<AppendedEvent>)> done);
 
   [[nodiscard]] eventlog::Result<std::optional<LoadedOrder>> load(const OrderId& id) const;
   [[nodiscard]] eventlog::EventLog& log() { return log_; }

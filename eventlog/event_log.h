@@ -110,7 +110,7 @@ struct Options {
   /// directory that the log removes when it is destroyed.
   std::string secondary_path;
   /// Runs first on the writer thread (a primary's), e.g. to raise its
-  /// scheduling priority.
+  /// scheduling priority; the thread takes its name after it.
   std::function<void()> on_writer_start;
 };
 

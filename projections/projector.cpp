@@ -12,6 +12,7 @@
 #include "core/event_codec.h"
 #include "projections/migrations.h"
 #include "projections/order_rows.h"
+#include "projections/projection_state.h"
 #include "projections/table_writer.h"
 
 namespace oee::projections {
@@ -46,9 +47,9 @@ struct Projector::Impl {
     db = std::make_unique<pqxx::connection>(options.database_url);
     migrate(*db);
     pqxx::work tx(*db);
-    const auto r = tx.exec("SELECT last_seq, log_id FROM projection_state WHERE name = 'orders' FOR UPDATE");
-    applied = Seq{r.empty() ? 0 : r[0][0].as<std::uint64_t>()};
-    if (!r.empty()) claim_projection(tx, r[0][1].is_null() ? std::string() : r[0][1].as<std::string>());
+    const auto state = detail::lock_projection_state(tx);
+    applied = state.last_seq;
+    claim_projection(tx, state);
     tx.commit();
     orders.clear();
     set_status([&](ProjectorStatus& s) {
@@ -67,11 +68,11 @@ struct Projector::Impl {
     using std::runtime_error::runtime_error;
   };
 
-  void claim_projection(pqxx::work& tx, const std::string& built_from) {
+  void claim_projection(pqxx::work& tx, const detail::ProjectionState& state) {
     const std::string& ours = log.id();
-    if (ours.empty() || built_from == ours) return;
-    if (!built_from.empty()) {
-      throw ForeignProjection("the projection in PostgreSQL was built from another event log (" + built_from +
+    if (ours.empty() || state.log_id == ours) return;
+    if (state.from_other_log(log)) {
+      throw ForeignProjection("the projection in PostgreSQL was built from another event log (" + state.log_id +
                                "; this one is " + ours + "): rebuild it from this log with `oee-projector rebuild`");
     }
     // Built before logs had ids: adopted if its last event is this log's
@@ -150,10 +151,9 @@ struct Projector::Impl {
 
     const Seq last = records.back().seq;
     pqxx::work tx(*db);
-    const auto current = tx.exec("SELECT last_seq, log_id FROM projection_state WHERE name = 'orders' FOR UPDATE");
-    const Seq committed{current.empty() ? 0 : current[0][0].as<std::uint64_t>()};
-    if (!current.empty() && !current[0][1].is_null() && !log.id().empty() &&
-        current[0][1].as<std::string>() != log.id()) {
+    const auto current = detail::lock_projection_state(tx);
+    const Seq committed = current.last_seq;
+    if (current.from_other_log(log)) {
       throw std::runtime_error("the projection was rebuilt from another event log; reconnecting");
     }
     if (committed != applied) {

@@ -9,6 +9,7 @@
 #include "core/event_codec.h"
 #include "projections/migrations.h"
 #include "projections/order_rows.h"
+#include "projections/projection_state.h"
 #include "projections/table_writer.h"
 
 namespace oee::projections {
@@ -75,18 +76,16 @@ RebuildResult rebuild(eventlog::EventLog& log, const std::string& database_url,
   // From here the live projector waits on the state row. If it committed
   // past our target meanwhile, replay that stretch too, so the swap never
   // drops what it had already projected.
-  const auto locked = tx.exec("SELECT last_seq, log_id FROM projection_state WHERE name = 'orders' FOR UPDATE");
-  const Seq committed{locked.empty() ? 0 : locked[0][0].as<std::uint64_t>()};
-  // What another log's projection committed says nothing about this log.
-  const bool same_log = locked.empty() || locked[0][1].is_null() || log.id().empty() ||
-                        locked[0][1].as<std::string>() == log.id();
+  const auto locked = detail::lock_projection_state(tx);
+  const Seq committed = locked.last_seq;
   Seq final_seq = target;
-  if (same_log && committed > target) {
+  // What another log's projection committed says nothing about this log.
+  if (!locked.from_other_log(log) && committed > target) {
     for (int i = 0; log.head() < committed && i < 100; ++i) {
       (void)log.refresh();  // a secondary may trail the projector's view
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    const bool built_before_ids = !locked.empty() && locked[0][1].is_null();
+    const bool built_before_ids = locked.log_id.empty();
     if (log.head() >= committed) {
       replay(target, committed);
       final_seq = committed;

@@ -39,7 +39,8 @@ std::multimap<std::string, int> thread_nice(pid_t pid) {
 }
 
 // The server prints LISTENING before its HTTP threads start, and each
-// thread names itself once running: wait until all are there.
+// thread names itself once running and set up (the log writer and the
+// executor after their priority): wait until all are there.
 std::multimap<std::string, int> started_threads(pid_t pid) {
   std::multimap<std::string, int> threads;
   const bool named = oee::testing::eventually_true(

@@ -151,6 +151,27 @@ void expect_projection_equals_log(const eventlog::EventLog& log, const std::stri
   }
 }
 
+// Projects `log` up to its head with a projector of its own, then stops it.
+void project_whole_log(eventlog::EventLog& log, const std::string& url) {
+  Projector projector(log, ProjectorOptions{.database_url = url});
+  projector.start();
+  ASSERT_TRUE(projector.wait_applied(log.head(), kDeadline)) << projector.status().last_error;
+  projector.stop();
+}
+
+// Starts a projector for `log` that must refuse the projection; its error.
+std::string refusal(eventlog::EventLog& log, const std::string& url) {
+  Projector projector(log, ProjectorOptions{.database_url = url});
+  projector.start();
+  const bool refused = eventually([&] { return projector.status().failures >= 1; });
+  projector.stop();
+  const auto status = projector.status();
+  EXPECT_TRUE(refused) << "a projector for another log started on this projection";
+  EXPECT_FALSE(status.connected);
+  EXPECT_TRUE(status.foreign_log);
+  return status.last_error;
+}
+
 class ProjectionTest : public ::testing::Test {
  protected:
   const std::string& url() const { return pg_.url(); }
@@ -421,13 +442,8 @@ TEST_F(ProjectionTest, RebuildBehindTheLiveProjectorLosesNothing) {
 // A data directory made again beside a kept database: its seqs start over
 // at 1, and the old rows must not stand in for its events.
 TEST_F(ProjectionTest, AProjectionOfAnotherLogIsRefusedUntilRebuiltFromThisOne) {
-  {
-    Projector first(log(), ProjectorOptions{.database_url = url()});
-    first.start();
-    (void)drive_orders(store(), 20, 7);
-    ASSERT_TRUE(first.wait_applied(log().head(), kDeadline)) << first.status().last_error;
-    first.stop();
-  }
+  (void)drive_orders(store(), 20, 7);
+  ASSERT_NO_FATAL_FAILURE(project_whole_log(log(), url()));
   const auto old_seq = state_seq(url());
   const auto old_events = count_of(url(), "order_events");
 
@@ -469,37 +485,20 @@ TEST_F(ProjectionTest, AProjectionFromBeforeLogIdsIsAdoptedOnlyByItsOwnLog) {
     pqxx::work tx(c);
     return opt(tx.exec1("SELECT log_id FROM projection_state WHERE name = 'orders'")[0]);
   };
-  {
-    Projector first(log(), ProjectorOptions{.database_url = url()});
-    first.start();
-    (void)drive_orders(store(), 20, 10);
-    ASSERT_TRUE(first.wait_applied(log().head(), kDeadline)) << first.status().last_error;
-    first.stop();
-  }
+  (void)drive_orders(store(), 20, 10);
+  ASSERT_NO_FATAL_FAILURE(project_whole_log(log(), url()));
   EXPECT_EQ(log_id_column(), log().id());
   forget_log_id();
 
   oee::testing::ScratchLog other("projection-test-other");
   (void)drive_orders(other.store(), 3, 11);
-  {
-    Projector refused(other.log(), ProjectorOptions{.database_url = url()});
-    refused.start();
-    ASSERT_TRUE(eventually([&] { return refused.status().failures >= 1; }));
-    EXPECT_NE(refused.status().last_error.find("this event log ends at seq"), std::string::npos)
-        << refused.status().last_error;
-    refused.stop();
-  }
+  const auto past_the_end = refusal(other.log(), url());
+  EXPECT_NE(past_the_end.find("this event log ends at seq"), std::string::npos) << past_the_end;
   EXPECT_EQ(log_id_column(), std::nullopt);
   (void)drive_orders(other.store(), 30, 13);  // now past the old projection's seq
   ASSERT_GT(other.log().head().value, static_cast<std::uint64_t>(state_seq(url())));
-  {
-    Projector refused(other.log(), ProjectorOptions{.database_url = url()});
-    refused.start();
-    ASSERT_TRUE(eventually([&] { return refused.status().failures >= 1; }));
-    EXPECT_NE(refused.status().last_error.find("holds another order at seq"), std::string::npos)
-        << refused.status().last_error;
-    refused.stop();
-  }
+  const auto other_order = refusal(other.log(), url());
+  EXPECT_NE(other_order.find("holds another order at seq"), std::string::npos) << other_order;
   EXPECT_EQ(log_id_column(), std::nullopt);
 
   (void)rebuild(other.log(), url());  // not "the log is behind the projection"
