@@ -5,12 +5,14 @@
 #include <limits>
 #include <mutex>
 #include <random>
+#include <vector>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/intrusive/list.hpp>
 #include <spdlog/spdlog.h>
 
 #include "core/event_codec.h"
@@ -67,7 +69,7 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
     stopping_ = true;
     metrics_.orders_waiting.fetch_sub(static_cast<std::int64_t>(waiting_.size()));
     waiting_.clear();
-    for (auto* t : sleeping_) t->cancel();
+    for (auto& s : sleeping_) s.timer.cancel();
     notify_if_idle();
   }
 
@@ -120,6 +122,14 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
     return std::chrono::microseconds(static_cast<std::int64_t>(ms * 1000));
   }
 
+  // A timer an order sleeps on, listed so that stopping can cut it short.
+  // Intrusive: joining and leaving the list allocates nothing and costs no
+  // hashing, for every stage of every order.
+  struct Sleeper : boost::intrusive::list_base_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>> {
+    Sleeper(asio::io_context& ioc, Clock::duration d) : timer(ioc, d) {}
+    asio::steady_timer timer;
+  };
+
   // Returns false when the executor is stopping (the sleep was cut short).
   // `waited` adds up the deliberate waits (simulated latency, retry
   // backoff), so what remains of an order's lifetime is the engine's own.
@@ -127,10 +137,9 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
     if (stopping_) co_return false;
     if (d <= Clock::duration::zero()) co_return true;
     waited += d;
-    asio::steady_timer timer(ioc_, d);
-    sleeping_.insert(&timer);
-    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-    sleeping_.erase(&timer);
+    Sleeper sleeper(ioc_, d);
+    sleeping_.push_back(sleeper);  // leaves the list when it goes out of scope
+    co_await sleeper.timer.async_wait(asio::as_tuple(asio::use_awaitable));
     co_return !stopping_;
   }
 
@@ -323,7 +332,7 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
   bool stopping_ = false;
   std::unordered_set<OrderId, OrderIdHash> known_;
   std::deque<OrderId> waiting_;
-  std::unordered_set<asio::steady_timer*> sleeping_;
+  boost::intrusive::list<Sleeper, boost::intrusive::constant_time_size<false>> sleeping_;
   std::atomic<std::size_t> running_{0};
   std::mutex idle_mu_;
   std::condition_variable idle_cv_;
@@ -338,15 +347,22 @@ Executor::~Executor() = default;
 void Executor::start() {
   auto& log = impl_->store().log();
   // New submissions: the log is the queue; the commit listener only wakes us.
+  // One post per commit, not per order: the writer thread is the log's
+  // bottleneck, and the executor wakes once for the whole batch.
   log.on_commit([impl = impl_, &ioc = ioc_](std::span<const eventlog::Record> records) {
+    std::vector<OrderId> queued;
     for (const auto& r : records) {
       impl->count(r);
       if (r.type == static_cast<std::uint8_t>(EventType::submitted) ||
           r.type == static_cast<std::uint8_t>(EventType::order_retried)) {
-        impl->metrics().orders_waiting.fetch_add(1);
-        asio::post(ioc, [impl, id = r.order] { impl->schedule(id); });
+        queued.push_back(r.order);
       }
     }
+    if (queued.empty()) return;
+    impl->metrics().orders_waiting.fetch_add(static_cast<std::int64_t>(queued.size()));
+    asio::post(ioc, [impl, ids = std::move(queued)] {
+      for (const auto& id : ids) impl->schedule(id);
+    });
   });
   auto active = log.members(eventlog::OrderSet::active, std::numeric_limits<std::size_t>::max());
   if (!active) throw std::runtime_error("cannot read the active orders from the log: " + active.error().message());
