@@ -101,6 +101,10 @@ struct Projector::Impl {
   core::OrderState state_before(const eventlog::Record& r) {
     if (auto it = orders.find(r.order); it != orders.end()) return it->second;
     core::OrderState s;
+    // An order's first event has nothing before it. Every new order comes
+    // this way, and reading its events back cost the e2e load 7% of the
+    // server's CPU.
+    if (r.type == static_cast<std::uint8_t>(core::EventType::submitted)) return s;
     auto history = log.read_order(r.order);
     if (!history) throw std::runtime_error("cannot read order " + r.order.str() + ": " + history.error().message());
     for (const auto& e : *history) {
