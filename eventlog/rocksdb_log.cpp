@@ -160,6 +160,11 @@ void RocksDbLog::open_db() {
   table.checksum = rocksdb::kXXH3;
   rocksdb::ColumnFamilyOptions cf_options;
   cf_options.OptimizeLevelStyleCompaction(64 << 20);
+  // That sets 2, and with more than one memtable merged per flush, this
+  // RocksDB's Flush(wait) can wait forever for a memtable no flush picks:
+  // close() hung so, with the background threads idle, after a few
+  // hundred thousand events (rocksdb issue 13280). One per flush.
+  cf_options.min_write_buffer_number_to_merge = 1;
   cf_options.compression = rocksdb::kNoCompression;
   cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   // Point-read families also get a Bloom filter: a point read would

@@ -1,6 +1,7 @@
 // Micro-benchmarks of the engine's hot paths (Google Benchmark):
-// group-commit append into a real RocksDB log, an order's point read, the
-// order state fold, the router's quote, and a status message's JSON.
+// group-commit append into a real RocksDB log, an order's point read and
+// its events read back, the order state fold, the router's quote, and a
+// status message's JSON.
 //
 //   build/bin/oee-micro-bench [--benchmark_filter=...]
 
@@ -229,6 +230,48 @@ void BM_LoadOrder(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_LoadOrder)->Unit(benchmark::kMicrosecond);
+
+// Reads one order's events, as a WebSocket subscription's catch-up does
+// right after the order is submitted (and the projector for an order it
+// meets mid-life): 200,000 orders of two events each; `range(0)` = 1 reads
+// the 1,000 newest (still in the memtables), 0 strides through all.
+void BM_ReadOrder(benchmark::State& state) {
+  constexpr int kOrders = 200'000;
+  constexpr int kNewest = 1'000;
+  const bool newest = state.range(0) == 1;
+  ScratchLog log(false);
+  core::OrderStore store(*log);
+  const auto events = lifecycle();
+  std::vector<OrderId> ids(kOrders);
+  {
+    std::latch written(kOrders);
+    for (auto& id : ids) {
+      id = OrderId::random();
+      store.append(id, core::OrderState{}, events[0], std::nullopt,
+                   [&written](eventlog::Result<core::AppendedEvent>) { written.count_down(); });
+    }
+    written.wait();
+  }
+  {
+    std::latch written(kOrders);
+    const auto pending = *core::apply(core::OrderState{}, events[0], TimestampNs::now());
+    for (const auto& id : ids) {
+      store.append(id, pending, events[1], std::nullopt,
+                   [&written](eventlog::Result<core::AppendedEvent>) { written.count_down(); });
+    }
+    written.wait();
+  }
+  std::size_t next = 0;
+  for (auto _ : state) {
+    const OrderId& id = newest ? ids[kOrders - kNewest + next % kNewest] : ids[next % kOrders];
+    auto records = log->read_order(id);
+    if (!records || records->size() != 2) throw std::runtime_error("an order did not read back whole");
+    benchmark::DoNotOptimize(records);
+    next += 7919;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_ReadOrder)->ArgName("newest")->Arg(1)->Arg(0)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include <gtest/gtest.h>
+#include <rocksdb/convenience.h>
+#include <rocksdb/utilities/options_util.h>
 
 #include "eventually.h"
 #include "order_lifecycle.h"
@@ -279,6 +281,23 @@ TEST_F(EventLogTest, ReopenKeepsEverythingAndContinues) {
   EXPECT_EQ(*log().members(OrderSet::active, 10), std::vector<OrderId>{a});
   EXPECT_EQ((*log().idempotency("k"))->order, a);
   EXPECT_EQ(append_wait(log(), cmd(a, "e3")).value().seq.value, 4u);
+}
+
+// With more than one memtable merged per flush, RocksDB's Flush(wait) can
+// wait forever for a memtable no flush picks (rocksdb issue 13280), and
+// close() flushes so: it hung so under a micro-benchmark. The hang depends
+// on timing, so the test checks the option every family was opened with.
+TEST_F(EventLogTest, EveryFamilyFlushesOneMemtableAtATimeSoCloseCannotHang) {
+  ASSERT_TRUE(append_wait(log(), cmd(OrderId::random(), "e", "s", {{OrderSet::active, true}})));
+  log().close();
+  rocksdb::ConfigOptions config;
+  rocksdb::DBOptions db_options;
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  ASSERT_TRUE(rocksdb::LoadLatestOptions(config, path_, &db_options, &families).ok());
+  ASSERT_EQ(families.size(), 6u);
+  for (const auto& f : families) {
+    EXPECT_EQ(f.options.min_write_buffer_number_to_merge, 1) << "family " << f.name;
+  }
 }
 
 TEST_F(EventLogTest, CommitListenerSeesEveryRecordInOrder) {
