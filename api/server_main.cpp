@@ -157,10 +157,10 @@ int run_core(ServerOptions& o, const std::optional<api::RedisEndpoint>& redis) {
     const std::filesystem::path root(o.data_dir);
     std::filesystem::create_directories(root);
     log = eventlog::open_rocksdb_log(
-        eventlog::Options{eventlog::log_directory(o.data_dir),
-                          o.durability == "sync" ? eventlog::Durability::sync : eventlog::Durability::async,
-                          eventlog::OpenMode::primary, 4096, {},
-                          [boost = o.priority_boost] { boost_this_thread("log writer", boost); }});
+        eventlog::Options{.path = eventlog::log_directory(o.data_dir),
+                          .durability = o.durability == "sync" ? eventlog::Durability::sync
+                                                               : eventlog::Durability::async,
+                          .on_writer_start = [boost = o.priority_boost] { boost_this_thread("log writer", boost); }});
     resumable = core::check_resumable(*log);
     journal = std::make_unique<core::LandedJournal>(root / "simchain" / "landed.txt");
   } catch (const std::exception& e) {

@@ -101,17 +101,17 @@ enum class Durability { sync, async };
 enum class OpenMode { primary, read_only_secondary };
 
 struct Options {
-  std::string path;
+  std::string path{};
   Durability durability = Durability::sync;
   OpenMode mode = OpenMode::primary;
   /// Upper bound on commands in one group commit.
   std::size_t max_batch = 4096;
   /// Where a secondary keeps its own info log. Empty: a fresh temp
   /// directory that the log removes when it is destroyed.
-  std::string secondary_path;
+  std::string secondary_path{};
   /// Runs first on the writer thread (a primary's), e.g. to raise its
   /// scheduling priority; the thread takes its name after it.
-  std::function<void()> on_writer_start;
+  std::function<void()> on_writer_start{};
 };
 
 struct Stats {

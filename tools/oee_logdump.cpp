@@ -377,8 +377,9 @@ int main(int argc, char** argv) {
 
   std::unique_ptr<eventlog::EventLog> log;
   try {
-    log = eventlog::open_rocksdb_log(eventlog::Options{eventlog::log_directory(data_dir), eventlog::Durability::async,
-                                                       eventlog::OpenMode::read_only_secondary, 0, {}, {}});
+    log = eventlog::open_rocksdb_log(eventlog::Options{.path = eventlog::log_directory(data_dir),
+                                                       .durability = eventlog::Durability::async,
+                                                       .mode = eventlog::OpenMode::read_only_secondary});
   } catch (const std::exception& e) {
     std::fprintf(stderr, "oee-logdump: %s\n", e.what());
     return 2;

@@ -27,8 +27,9 @@ std::atomic<bool> g_stop{false};
 
 // The log as a RocksDB secondary, beside a running server.
 std::unique_ptr<eventlog::EventLog> open_source(const std::string& data_dir) {
-  return eventlog::open_rocksdb_log(eventlog::Options{eventlog::log_directory(data_dir), eventlog::Durability::async,
-                                                      eventlog::OpenMode::read_only_secondary, 0, {}, {}});
+  return eventlog::open_rocksdb_log(eventlog::Options{.path = eventlog::log_directory(data_dir),
+                                                      .durability = eventlog::Durability::async,
+                                                      .mode = eventlog::OpenMode::read_only_secondary});
 }
 
 std::string bar(double fraction, int width = 30) {

@@ -201,25 +201,34 @@ BENCHMARK(BM_LifecycleAppend)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
+// `count` fresh order ids.
+std::vector<OrderId> random_ids(std::size_t count) {
+  std::vector<OrderId> ids(count);
+  for (auto& id : ids) id = OrderId::random();
+  return ids;
+}
+
+// Appends `event` to every order in `ids`, each in state `current`, all in
+// flight at once; returns once all are in.
+void append_to_each(core::OrderStore& store, const std::vector<OrderId>& ids, const core::OrderState& current,
+                    const core::OrderEvent& event) {
+  std::latch written(static_cast<std::ptrdiff_t>(ids.size()));
+  for (const auto& id : ids) {
+    store.append(id, current, event, std::nullopt,
+                 [&written](eventlog::Result<core::AppendedEvent>) { written.count_down(); });
+  }
+  written.wait();
+}
+
 // Loads one order's folded state by id, as the executor does when it takes
 // up an order and the API does for GET /api/orders/{id}: a point read of
 // the snapshot family, here over 200,000 orders, most of them flushed to
 // table files already.
 void BM_LoadOrder(benchmark::State& state) {
-  constexpr int kOrders = 200'000;
   ScratchLog log(false);
   core::OrderStore store(*log);
-  const auto submitted = lifecycle().front();
-  std::vector<OrderId> ids(kOrders);
-  {
-    std::latch written(kOrders);
-    for (auto& id : ids) {
-      id = OrderId::random();
-      store.append(id, core::OrderState{}, submitted, std::nullopt,
-                   [&written](eventlog::Result<core::AppendedEvent>) { written.count_down(); });
-    }
-    written.wait();
-  }
+  const auto ids = random_ids(200'000);
+  append_to_each(store, ids, core::OrderState{}, lifecycle().front());
   std::size_t next = 0;
   for (auto _ : state) {
     auto loaded = store.load(ids[next]);
@@ -242,25 +251,9 @@ void BM_ReadOrder(benchmark::State& state) {
   ScratchLog log(false);
   core::OrderStore store(*log);
   const auto events = lifecycle();
-  std::vector<OrderId> ids(kOrders);
-  {
-    std::latch written(kOrders);
-    for (auto& id : ids) {
-      id = OrderId::random();
-      store.append(id, core::OrderState{}, events[0], std::nullopt,
-                   [&written](eventlog::Result<core::AppendedEvent>) { written.count_down(); });
-    }
-    written.wait();
-  }
-  {
-    std::latch written(kOrders);
-    const auto pending = *core::apply(core::OrderState{}, events[0], TimestampNs::now());
-    for (const auto& id : ids) {
-      store.append(id, pending, events[1], std::nullopt,
-                   [&written](eventlog::Result<core::AppendedEvent>) { written.count_down(); });
-    }
-    written.wait();
-  }
+  const auto ids = random_ids(kOrders);
+  append_to_each(store, ids, core::OrderState{}, events[0]);
+  append_to_each(store, ids, *core::apply(core::OrderState{}, events[0], TimestampNs::now()), events[1]);
   std::size_t next = 0;
   for (auto _ : state) {
     const OrderId& id = newest ? ids[kOrders - kNewest + next % kNewest] : ids[next % kOrders];

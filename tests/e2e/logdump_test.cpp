@@ -33,8 +33,7 @@ void append_sync(eventlog::EventLog& log, eventlog::AppendCommand cmd) {
 // One confirmed order with fixed ids and times, written the way the engine
 // writes it (event, snapshot, sets), so its dump is byte-for-byte stable.
 void write_golden_log(const fs::path& dir) {
-  auto log = eventlog::open_rocksdb_log({(dir / "log").string(), eventlog::Durability::async,
-                                         eventlog::OpenMode::primary, 4096, {}, {}});
+  auto log = eventlog::open_rocksdb_log({.path = (dir / "log").string(), .durability = eventlog::Durability::async});
   core::Quote raydium{core::Venue::raydium, core::Amount{2'000'000'000}, core::Amount{299'100'000}, 25, 3,
                       core::Amount{}, core::Amount{}};
   core::Quote meteora{core::Venue::meteora, core::Amount{2'000'000'000}, core::Amount{300'200'000}, 20, 3,
@@ -139,8 +138,8 @@ TEST(LogDump, LongDumpsKeepEveryEventInOrder) {
   TempDir dir;
   constexpr std::uint64_t kEvents = 30'000;  // 8 batches, more than the read-ahead holds
   {
-    auto log = eventlog::open_rocksdb_log({(dir.path() / "log").string(), eventlog::Durability::async,
-                                           eventlog::OpenMode::primary, 4096, {}, {}});
+    auto log =
+        eventlog::open_rocksdb_log({.path = (dir.path() / "log").string(), .durability = eventlog::Durability::async});
     std::vector<std::promise<void>> done(kEvents);
     const core::OrderEvent submitted =
         core::OrderSubmitted{core::OrderType::market, "SOL", "USDC", core::Amount{1'000'000'000}, 100, ""};
