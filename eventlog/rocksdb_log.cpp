@@ -211,6 +211,17 @@ void RocksDbLog::open_db() {
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s;
   if (options_.mode == OpenMode::primary) {
+    // Flushes and compactions run at nice 19, so they take the cores when
+    // the writer, the executor and the HTTP threads leave them idle rather
+    // than preempting them: a 32 MB memtable's flush is a long burst of CPU.
+    // They still get the cores when writes wait on them, so they can't
+    // starve. Under 64 connections of submits, 3 alternating pairs: 21.9-22.7k
+    // -> 24.2k orders/s, p99 8.5-8.8 -> 6.7-7.5 ms; under 60 s of the e2e
+    // load 5,430 -> 5,668 confirmed/s with no write stall in RocksDB's LOG.
+    // The pools are the process's: one primary log per process here.
+    for (const auto pool : {rocksdb::Env::Priority::HIGH, rocksdb::Env::Priority::LOW}) {
+      (void)db_options.env->LowerThreadPoolCPUPriority(pool, rocksdb::CpuPriority::kLow);
+    }
     s = rocksdb::DB::Open(db_options, options_.path, descriptors, &handles_, &raw);
   } else {
     db_options.max_open_files = -1;  // required by secondary instances

@@ -4,11 +4,13 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <iterator>
 #include <latch>
 #include <memory>
 #include <mutex>
 #include <random>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -298,6 +300,30 @@ TEST_F(EventLogTest, EveryFamilyFlushesOneMemtableAtATimeSoCloseCannotHang) {
   for (const auto& f : families) {
     EXPECT_EQ(f.options.min_write_buffer_number_to_merge, 1) << "family " << f.name;
   }
+}
+
+// Flushes run at nice 19 so they don't preempt the writer and the executor.
+// RocksDB lowers a pool's thread as it takes its next job: close() flushes.
+TEST_F(EventLogTest, MemtableFlushesRunAtTheLowestCpuPriority) {
+  ASSERT_TRUE(append_wait(log(), cmd(OrderId::random(), "e", "s", {{OrderSet::active, true}})));
+  log().close();
+  int flush_threads = 0;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    if (!name.starts_with("rocksdb:high")) continue;
+    ++flush_threads;
+    std::ifstream stat_file(task.path() / "stat");
+    std::string stat;
+    std::getline(stat_file, stat);
+    // The fields after the parenthesised name: state is the 3rd, nice the 19th.
+    std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+    std::vector<std::string> f{std::istream_iterator<std::string>(fields), {}};
+    ASSERT_GT(f.size(), 16u);
+    EXPECT_EQ(f[16], "19") << "thread " << task.path().filename() << " (" << name << ")";
+  }
+  EXPECT_GE(flush_threads, 1);
 }
 
 TEST_F(EventLogTest, CommitListenerSeesEveryRecordInOrder) {
