@@ -63,32 +63,106 @@ std::shared_ptr<const StatusUpdate> parse_status_update(std::string text) {
   return update_from(v.get_object(), std::move(text));
 }
 
-asio::awaitable<CatchUp> CoreClient::events(OrderId order, Seq from) const {
+struct CoreClient::Connection {
+  explicit Connection(const asio::any_io_executor& executor) : stream(executor) {}
+  beast::tcp_stream stream;
+  beast::flat_buffer buffer;
+  std::chrono::steady_clock::time_point idle_since;
+};
+
+namespace {
+// The core closes a connection idle for 60 s; one idle for less than this
+// is still open unless the core restarted, and then a fresh one is tried.
+constexpr auto kReuseWithin = std::chrono::seconds(20);
+// As many as catch-ups run at once (CoreStreamSource's limit).
+constexpr std::size_t kMaxIdle = 64;
+}  // namespace
+
+CoreClient::CoreClient(CoreEndpoint endpoint, std::chrono::milliseconds timeout)
+    : endpoint_(std::move(endpoint)), timeout_(timeout) {}
+
+CoreClient::~CoreClient() = default;
+
+std::unique_ptr<CoreClient::Connection> CoreClient::take_idle() const {
+  std::unique_ptr<Connection> stale;  // closed outside the lock
+  std::lock_guard lock(mu_);
+  const auto now = std::chrono::steady_clock::now();
+  while (!idle_.empty()) {
+    auto c = std::move(idle_.back());
+    idle_.pop_back();
+    if (now - c->idle_since < kReuseWithin) return c;
+    stale = std::move(c);
+  }
+  return nullptr;
+}
+
+void CoreClient::keep_idle(std::unique_ptr<Connection> connection) const {
+  connection->idle_since = std::chrono::steady_clock::now();
+  std::lock_guard lock(mu_);
+  if (idle_.size() < kMaxIdle) idle_.push_back(std::move(connection));
+}
+
+asio::awaitable<std::unique_ptr<CoreClient::Connection>> CoreClient::connect(std::string& error) const {
   auto executor = co_await asio::this_coro::executor;
   tcp::resolver resolver(executor);
   auto [rec, endpoints] = co_await resolver.async_resolve(endpoint_.host, endpoint_.port, kTuple);
-  if (rec) co_return unavailable("cannot resolve " + endpoint_.host + ": " + rec.message());
-  beast::tcp_stream stream(executor);
-  stream.expires_after(timeout_);
-  auto [cec, connected] = co_await stream.async_connect(endpoints, kTuple);
-  if (cec) co_return unavailable(endpoint_.url() + ": " + cec.message());
+  if (rec) {
+    error = "cannot resolve " + endpoint_.host + ": " + rec.message();
+    co_return nullptr;
+  }
+  auto connection = std::make_unique<Connection>(executor);
+  connection->stream.expires_after(timeout_);
+  auto [cec, connected] = co_await connection->stream.async_connect(endpoints, kTuple);
+  if (cec) {
+    error = endpoint_.url() + ": " + cec.message();
+    co_return nullptr;
+  }
+  opened_.fetch_add(1);
+  boost::system::error_code ignored;
+  connection->stream.socket().set_option(tcp::no_delay(true), ignored);  // small requests, one at a time
+  co_return connection;
+}
 
+asio::awaitable<CatchUp> CoreClient::events(OrderId order, Seq from) const {
   const std::string target = "/api/orders/" + order.str() + "/events?fromSeq=" + std::to_string(from.value);
   http::request<http::empty_body> req{http::verb::get, target, 11};
   req.set(http::field::host, endpoint_.host);
   req.set(http::field::user_agent, "oee-gateway");
-  req.keep_alive(false);
-  auto [wec, wn] = co_await http::async_write(stream, req, kTuple);
-  if (wec) co_return unavailable(endpoint_.url() + ": " + wec.message());
-  beast::flat_buffer buffer;
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(16 * 1024 * 1024);
-  auto [ec, n] = co_await http::async_read(stream, buffer, parser, kTuple);
-  if (ec) co_return unavailable(endpoint_.url() + ": " + ec.message());
-  boost::system::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  req.keep_alive(true);
 
-  const auto& res = parser.get();
+  http::response<http::string_body> res;
+  for (bool fresh_only = false;;) {
+    auto connection = fresh_only ? nullptr : take_idle();
+    const bool reused = connection != nullptr;
+    if (!reused) {
+      std::string error;
+      connection = co_await connect(error);
+      if (!connection) co_return unavailable(error);
+    }
+    requests_.fetch_add(1);
+    connection->stream.expires_after(timeout_);
+    auto [wec, wn] = co_await http::async_write(connection->stream, req, kTuple);
+    boost::system::error_code ec = wec;
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(16 * 1024 * 1024);
+    if (!ec) {
+      auto [rec, rn] = co_await http::async_read(connection->stream, connection->buffer, parser, kTuple);
+      ec = rec;
+    }
+    if (ec) {
+      // A kept connection may have been closed by the core meanwhile (idle
+      // or restarted): the GET is safe to send again, once, on a fresh one.
+      if (reused) {
+        fresh_only = true;
+        continue;
+      }
+      co_return unavailable(endpoint_.url() + ": " + ec.message());
+    }
+    res = parser.release();
+    if (res.keep_alive()) keep_idle(std::move(connection));
+    break;
+  }
+
   CatchUp result;
   if (res.result() == http::status::not_found) {
     result.outcome = CatchUp::Outcome::not_found;
@@ -98,6 +172,7 @@ asio::awaitable<CatchUp> CoreClient::events(OrderId order, Seq from) const {
   if (res.result() != http::status::ok) {
     co_return unavailable("GET " + target + " answered " + std::to_string(res.result_int()));
   }
+  boost::system::error_code ec;
   const json::value body = json::parse(res.body(), ec);
   const auto* events = body.is_object() ? body.get_object().if_contains("events") : nullptr;
   if (ec || events == nullptr || !events->is_array()) co_return unavailable("GET " + target + ": unexpected body");

@@ -85,6 +85,12 @@ HttpResponse metrics(Gateway& g) {
   out += fmt::format("oee_gateway_resyncs_total {}\n", feed.gaps);
   out += "# HELP oee_gateway_last_seq Highest seq received from Redis.\n# TYPE oee_gateway_last_seq gauge\n";
   out += fmt::format("oee_gateway_last_seq {}\n", feed.last_seq);
+  out += "# HELP oee_gateway_core_requests_total Catch-up requests sent to the core.\n";
+  out += "# TYPE oee_gateway_core_requests_total counter\n";
+  out += fmt::format("oee_gateway_core_requests_total {}\n", g.core.requests());
+  out += "# HELP oee_gateway_core_connections_total Connections opened to the core (each is kept and reused).\n";
+  out += "# TYPE oee_gateway_core_connections_total counter\n";
+  out += fmt::format("oee_gateway_core_connections_total {}\n", g.core.connections_opened());
   append_connection_metrics(out, g.server);
   return HttpResponse{200, std::move(out), "text/plain; version=0.0.4", {}};
 }

@@ -40,8 +40,10 @@ ServerProcess::ServerProcess(std::filesystem::path data_dir, std::vector<std::st
 
 ServerProcess::~ServerProcess() = default;  // ChildProcess kills a child still running
 
-void ServerProcess::start() {
-  std::vector<std::string> argv{OEE_SERVER_BIN, "--data-dir", data_dir_.string(), "--port", "0", "--log-level", "warn"};
+void ServerProcess::start(unsigned short port) {
+  std::vector<std::string> argv{OEE_SERVER_BIN, "--data-dir",         data_dir_.string(),
+                                "--port",       std::to_string(port), "--log-level",
+                                "warn"};
   argv.insert(argv.end(), args_.begin(), args_.end());
   child_ = std::make_unique<ChildProcess>(std::move(argv));
   // The server prints "LISTENING host:port" once it accepts connections.

@@ -62,7 +62,8 @@ class ServerProcess {
   ~ServerProcess();
 
   /// Starts the process and waits for its LISTENING line; throws on failure.
-  void start();
+  /// Port 0 takes a free one; a restart may ask for its old port back.
+  void start(unsigned short port = 0);
   void kill9();
   /// Sends SIGTERM and waits; returns the exit status (or -signal).
   int terminate(std::chrono::seconds timeout = std::chrono::seconds(20));

@@ -274,6 +274,61 @@ TEST(Stream, ReconnectWithFromSeqGetsExactlyTheMissedEvents) {
   EXPECT_EQ(json::parse(*next).at("type"), "pong") << *next;
 }
 
+// Each subscription on a gateway starts with a catch-up from the core over
+// HTTP. The gateway keeps its connections to the core alive and reuses
+// them instead of a TCP connect, accept and close per subscription.
+TEST(Stream, AGatewayReusesItsConnectionsToTheCoreForCatchUps) {
+  StreamCluster cluster(1);
+  HttpClient core(cluster.core.port());
+  HttpClient gateway(cluster.gateway[0]->port());
+  WsClient ws(cluster.gateway[0]->port(), "/ws");
+  constexpr int kOrders = 10;
+  for (int i = 0; i < kOrders; ++i) {
+    const auto res = core.post_json("/api/orders/execute", order_body());
+    ASSERT_EQ(res.status, 202);
+    const std::string id(res.json().at("orderId").as_string());
+    ws.send(R"({"type":"subscribe","orderId":")" + id + "\"}");
+    // "subscribed" comes once the catch-up is done: one subscription at a time.
+    for (bool subscribed = false; !subscribed;) {
+      const auto text = ws.read(30s);
+      ASSERT_TRUE(text) << "no subscribed for " << id;
+      const auto v = json::parse(*text).as_object();
+      subscribed = v.contains("type") && v.at("type") == "subscribed" && v.at("orderId") == json::value(id);
+    }
+  }
+  const auto metrics = gateway.get("/metrics").body;
+  EXPECT_GE(metric_value(metrics, "oee_gateway_core_requests_total"), kOrders);
+  EXPECT_LE(metric_value(metrics, "oee_gateway_core_connections_total"), 2);
+}
+
+// A kept connection dies with the core. The next catch-up finds it closed
+// and asks again on a fresh one, instead of refusing the subscription.
+TEST(Stream, AGatewayCatchesUpOnAFreshConnectionAfterTheCoreRestarts) {
+  StreamCluster cluster(1);
+  HttpClient gateway(cluster.gateway[0]->port());
+  WsClient ws(cluster.gateway[0]->port(), "/ws");
+  const auto subscribe = [&](unsigned short core_port) {
+    HttpClient core(core_port);
+    const auto res = core.post_json("/api/orders/execute", order_body());
+    EXPECT_EQ(res.status, 202);
+    const std::string id(res.json().at("orderId").as_string());
+    ws.send(R"({"type":"subscribe","orderId":")" + id + "\"}");
+    for (;;) {
+      const auto text = ws.read(30s);
+      if (!text) return "nothing for " + id;
+      const auto v = json::parse(*text).as_object();
+      if (v.contains("error")) return *text;
+      if (v.contains("type") && v.at("type") == "subscribed" && v.at("orderId") == json::value(id)) return std::string();
+    }
+  };
+  ASSERT_EQ(subscribe(cluster.core.port()), "");
+  const auto port = cluster.core.port();
+  cluster.core.kill9();
+  cluster.core.start(port);
+  EXPECT_EQ(subscribe(port), "") << "the subscription after the restart was refused";
+  EXPECT_GE(metric_value(gateway.get("/metrics").body, "oee_gateway_core_connections_total"), 2);  // a fresh one
+}
+
 TEST(Stream, SlowReaderOnAGatewayIsDroppedOthersUnaffected) {
   StreamCluster cluster(1, {"--sim", "fast"}, {"--ws-queue-limit", "8"});
   HttpClient core(cluster.core.port());
