@@ -84,16 +84,21 @@ CoreClient::CoreClient(CoreEndpoint endpoint, std::chrono::milliseconds timeout)
 CoreClient::~CoreClient() = default;
 
 std::unique_ptr<CoreClient::Connection> CoreClient::take_idle() const {
-  std::unique_ptr<Connection> stale;  // closed outside the lock
   std::lock_guard lock(mu_);
-  const auto now = std::chrono::steady_clock::now();
-  while (!idle_.empty()) {
-    auto c = std::move(idle_.back());
-    idle_.pop_back();
-    if (now - c->idle_since < kReuseWithin) return c;
-    stale = std::move(c);
+  if (idle_.empty()) return nullptr;
+  // The newest is last: if it has been idle too long, so have the others.
+  if (std::chrono::steady_clock::now() - idle_.back()->idle_since >= kReuseWithin) {
+    idle_.clear();
+    return nullptr;
   }
-  return nullptr;
+  auto c = std::move(idle_.back());
+  idle_.pop_back();
+  return c;
+}
+
+void CoreClient::drop_idle() const {
+  std::lock_guard lock(mu_);
+  idle_.clear();
 }
 
 void CoreClient::keep_idle(std::unique_ptr<Connection> connection) const {
@@ -151,8 +156,10 @@ asio::awaitable<CatchUp> CoreClient::events(OrderId order, Seq from) const {
     }
     if (ec) {
       // A kept connection may have been closed by the core meanwhile (idle
-      // or restarted): the GET is safe to send again, once, on a fresh one.
+      // or restarted, and then so were the others kept): the GET is safe to
+      // send again, once, on a fresh one.
       if (reused) {
+        drop_idle();
         fresh_only = true;
         continue;
       }

@@ -53,6 +53,7 @@ class CoreClient {
   struct Connection;
   [[nodiscard]] boost::asio::awaitable<std::unique_ptr<Connection>> connect(std::string& error) const;
   [[nodiscard]] std::unique_ptr<Connection> take_idle() const;
+  void drop_idle() const;
   void keep_idle(std::unique_ptr<Connection> connection) const;
 
   CoreEndpoint endpoint_;

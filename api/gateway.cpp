@@ -2,7 +2,6 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/json.hpp>
-#include <fmt/format.h>
 
 #include "api/api_error.h"
 
@@ -75,22 +74,15 @@ HttpResponse health(Gateway& g) {
 HttpResponse metrics(Gateway& g) {
   const auto feed = g.feed.status();
   std::string out;
-  out += "# HELP oee_redis_up Whether the gateway is subscribed to Redis.\n# TYPE oee_redis_up gauge\n";
-  out += fmt::format("oee_redis_up {}\n", feed.subscribed ? 1 : 0);
-  out += "# HELP oee_gateway_messages_total Status messages received from Redis.\n";
-  out += "# TYPE oee_gateway_messages_total counter\n";
-  out += fmt::format("oee_gateway_messages_total {}\n", feed.messages);
-  out += "# HELP oee_gateway_resyncs_total Catch-ups requested after a gap or a reconnect.\n";
-  out += "# TYPE oee_gateway_resyncs_total counter\n";
-  out += fmt::format("oee_gateway_resyncs_total {}\n", feed.gaps);
-  out += "# HELP oee_gateway_last_seq Highest seq received from Redis.\n# TYPE oee_gateway_last_seq gauge\n";
-  out += fmt::format("oee_gateway_last_seq {}\n", feed.last_seq);
-  out += "# HELP oee_gateway_core_requests_total Catch-up requests sent to the core.\n";
-  out += "# TYPE oee_gateway_core_requests_total counter\n";
-  out += fmt::format("oee_gateway_core_requests_total {}\n", g.core.requests());
-  out += "# HELP oee_gateway_core_connections_total Connections opened to the core (each is kept and reused).\n";
-  out += "# TYPE oee_gateway_core_connections_total counter\n";
-  out += fmt::format("oee_gateway_core_connections_total {}\n", g.core.connections_opened());
+  append_metric(out, "oee_redis_up", "gauge", "Whether the gateway is subscribed to Redis.", feed.subscribed ? 1 : 0);
+  append_metric(out, "oee_gateway_messages_total", "counter", "Status messages received from Redis.", feed.messages);
+  append_metric(out, "oee_gateway_resyncs_total", "counter",
+                "Catch-ups requested after a gap or a reconnect.", feed.gaps);
+  append_metric(out, "oee_gateway_last_seq", "gauge", "Highest seq received from Redis.", feed.last_seq);
+  append_metric(out, "oee_gateway_core_requests_total", "counter",
+                "Catch-up requests sent to the core.", g.core.requests());
+  append_metric(out, "oee_gateway_core_connections_total", "counter",
+                "Connections opened to the core (each is kept and reused).", g.core.connections_opened());
   append_connection_metrics(out, g.server);
   return HttpResponse{200, std::move(out), "text/plain; version=0.0.4", {}};
 }

@@ -320,13 +320,10 @@ HttpResponse metrics(App& app) {
   std::string out;
   out.reserve(16 * 1024);
   const auto& s = app.log.stats();
-  out += "# HELP oee_log_head_seq Last durable seq.\n# TYPE oee_log_head_seq gauge\n";
-  out += fmt::format("oee_log_head_seq {}\n", app.log.head().value);
-  out += "# HELP oee_log_commits_total Group commits.\n# TYPE oee_log_commits_total counter\n";
-  out += fmt::format("oee_log_commits_total {}\n", s.commits.load());
-  out += "# HELP oee_log_failed_commits_total Group commits the storage rejected.\n";
-  out += "# TYPE oee_log_failed_commits_total counter\n";
-  out += fmt::format("oee_log_failed_commits_total {}\n", s.failed_commits.load());
+  append_metric(out, "oee_log_head_seq", "gauge", "Last durable seq.", app.log.head().value);
+  append_metric(out, "oee_log_commits_total", "counter", "Group commits.", s.commits.load());
+  append_metric(out, "oee_log_failed_commits_total", "counter",
+                "Group commits the storage rejected.", s.failed_commits.load());
   out += "# HELP oee_log_append_seconds Queue-to-durable latency of an append.\n";
   out += "# TYPE oee_log_append_seconds histogram\n";
   s.append_latency_seconds.render(out, "oee_log_append_seconds");
@@ -343,21 +340,16 @@ HttpResponse metrics(App& app) {
     const auto st = app.publisher->status();
     out += fmt::format("oee_consumer_lag_events{{consumer=\"redis\"}} {}\n",
                        head > st.published_seq ? head - st.published_seq : 0);
-    out += "# HELP oee_redis_up Whether the publisher is connected to Redis.\n# TYPE oee_redis_up gauge\n";
-    out += fmt::format("oee_redis_up {}\n", st.connected ? 1 : 0);
-    out += "# HELP oee_redis_published_total PUBLISH commands Redis acknowledged.\n";
-    out += "# TYPE oee_redis_published_total counter\n";
-    out += fmt::format("oee_redis_published_total {}\n", st.messages);
+    append_metric(out, "oee_redis_up", "gauge", "Whether the publisher is connected to Redis.", st.connected ? 1 : 0);
+    append_metric(out, "oee_redis_published_total", "counter", "PUBLISH commands Redis acknowledged.", st.messages);
   }
   if (app.projector != nullptr) {
     const auto st = app.projector->status();
     out += fmt::format("oee_consumer_lag_events{{consumer=\"projector\"}} {}\n", st.lag_events);
-    out += "# HELP oee_projection_lag_seconds Age of the newest event not yet in PostgreSQL.\n";
-    out += "# TYPE oee_projection_lag_seconds gauge\n";
-    out += fmt::format("oee_projection_lag_seconds {}\n", st.lag_seconds);
-    out += "# HELP oee_projection_up Whether the projector is connected to PostgreSQL.\n";
-    out += "# TYPE oee_projection_up gauge\n";
-    out += fmt::format("oee_projection_up {}\n", st.connected ? 1 : 0);
+    append_metric(out, "oee_projection_lag_seconds", "gauge",
+                  "Age of the newest event not yet in PostgreSQL.", st.lag_seconds);
+    append_metric(out, "oee_projection_up", "gauge",
+                  "Whether the projector is connected to PostgreSQL.", st.connected ? 1 : 0);
   }
   return HttpResponse{200, std::move(out), "text/plain; version=0.0.4", {}};
 }

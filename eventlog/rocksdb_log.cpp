@@ -215,7 +215,7 @@ void RocksDbLog::open_db() {
     // the writer, the executor and the HTTP threads leave them idle rather
     // than preempting them: a 32 MB memtable's flush is a long burst of CPU.
     // They still get the cores when writes wait on them, so they can't
-    // starve. Under 64 connections of submits, 3 alternating pairs: 21.9-22.7k
+    // starve. Under 64 connections of submits, 2 alternating pairs: 21.9-22.7k
     // -> 24.2k orders/s, p99 8.5-8.8 -> 6.7-7.5 ms; under 60 s of the e2e
     // load 5,430 -> 5,668 confirmed/s with no write stall in RocksDB's LOG.
     // The pools are the process's: one primary log per process here.

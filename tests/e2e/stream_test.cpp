@@ -274,28 +274,33 @@ TEST(Stream, ReconnectWithFromSeqGetsExactlyTheMissedEvents) {
   EXPECT_EQ(json::parse(*next).at("type"), "pong") << *next;
 }
 
+// Submits an order to the core and subscribes to it on `ws`. Returns ""
+// once "subscribed" comes (after a gateway's catch-up from the core), or
+// what came instead.
+std::string submit_and_subscribe(unsigned short core_port, WsClient& ws) {
+  HttpClient core(core_port);
+  const auto res = core.post_json("/api/orders/execute", order_body());
+  if (res.status != 202) return "submit answered " + std::to_string(res.status);
+  const std::string id(res.json().at("orderId").as_string());
+  ws.send(R"({"type":"subscribe","orderId":")" + id + "\"}");
+  for (;;) {
+    const auto text = ws.read(30s);
+    if (!text) return "nothing for " + id;
+    const auto v = json::parse(*text).as_object();
+    if (v.contains("error")) return *text;
+    if (v.contains("type") && v.at("type") == "subscribed" && v.at("orderId") == json::value(id)) return "";
+  }
+}
+
 // Each subscription on a gateway starts with a catch-up from the core over
 // HTTP. The gateway keeps its connections to the core alive and reuses
 // them instead of a TCP connect, accept and close per subscription.
 TEST(Stream, AGatewayReusesItsConnectionsToTheCoreForCatchUps) {
   StreamCluster cluster(1);
-  HttpClient core(cluster.core.port());
   HttpClient gateway(cluster.gateway[0]->port());
   WsClient ws(cluster.gateway[0]->port(), "/ws");
   constexpr int kOrders = 10;
-  for (int i = 0; i < kOrders; ++i) {
-    const auto res = core.post_json("/api/orders/execute", order_body());
-    ASSERT_EQ(res.status, 202);
-    const std::string id(res.json().at("orderId").as_string());
-    ws.send(R"({"type":"subscribe","orderId":")" + id + "\"}");
-    // "subscribed" comes once the catch-up is done: one subscription at a time.
-    for (bool subscribed = false; !subscribed;) {
-      const auto text = ws.read(30s);
-      ASSERT_TRUE(text) << "no subscribed for " << id;
-      const auto v = json::parse(*text).as_object();
-      subscribed = v.contains("type") && v.at("type") == "subscribed" && v.at("orderId") == json::value(id);
-    }
-  }
+  for (int i = 0; i < kOrders; ++i) ASSERT_EQ(submit_and_subscribe(cluster.core.port(), ws), "");  // one at a time
   const auto metrics = gateway.get("/metrics").body;
   EXPECT_GE(metric_value(metrics, "oee_gateway_core_requests_total"), kOrders);
   EXPECT_LE(metric_value(metrics, "oee_gateway_core_connections_total"), 2);
@@ -307,25 +312,11 @@ TEST(Stream, AGatewayCatchesUpOnAFreshConnectionAfterTheCoreRestarts) {
   StreamCluster cluster(1);
   HttpClient gateway(cluster.gateway[0]->port());
   WsClient ws(cluster.gateway[0]->port(), "/ws");
-  const auto subscribe = [&](unsigned short core_port) {
-    HttpClient core(core_port);
-    const auto res = core.post_json("/api/orders/execute", order_body());
-    EXPECT_EQ(res.status, 202);
-    const std::string id(res.json().at("orderId").as_string());
-    ws.send(R"({"type":"subscribe","orderId":")" + id + "\"}");
-    for (;;) {
-      const auto text = ws.read(30s);
-      if (!text) return "nothing for " + id;
-      const auto v = json::parse(*text).as_object();
-      if (v.contains("error")) return *text;
-      if (v.contains("type") && v.at("type") == "subscribed" && v.at("orderId") == json::value(id)) return std::string();
-    }
-  };
-  ASSERT_EQ(subscribe(cluster.core.port()), "");
+  ASSERT_EQ(submit_and_subscribe(cluster.core.port(), ws), "");
   const auto port = cluster.core.port();
   cluster.core.kill9();
   cluster.core.start(port);
-  EXPECT_EQ(subscribe(port), "") << "the subscription after the restart was refused";
+  EXPECT_EQ(submit_and_subscribe(port, ws), "") << "the subscription after the restart was refused";
   EXPECT_GE(metric_value(gateway.get("/metrics").body, "oee_gateway_core_connections_total"), 2);  // a fresh one
 }
 
