@@ -4,11 +4,12 @@
 #include <map>
 
 #include <boost/json.hpp>
-#include <boost/url/parse.hpp>
 #include <fmt/format.h>
 
 #include "api/history_handlers.h"
 #include "api/redis_publisher.h"
+#include "api/request_target.h"
+#include "api/strict_json.h"
 #include "api/submit_request.h"
 #include "projections/projector.h"
 #include "core/async_append.h"
@@ -42,21 +43,7 @@ HttpResponse log_unavailable(const std::error_code& ec) {
   return error_response(ApiError{503, "log_unavailable", "the event log cannot be written: " + ec.message(), ""});
 }
 
-struct Target {
-  std::vector<std::string> segments;
-  std::map<std::string, std::string, std::less<>> params;
-};
-
-std::optional<Target> parse_target(const std::string& target) {
-  auto url = boost::urls::parse_origin_form(target);
-  if (!url) return std::nullopt;
-  Target t;
-  for (auto seg : url->segments()) {
-    if (!seg.empty()) t.segments.push_back(seg);
-  }
-  for (auto p : url->params()) t.params[p.key] = p.value;
-  return t;
-}
+using Target = RequestTarget;
 
 std::optional<std::string_view> param(const Target& t, std::initializer_list<std::string_view> names) {
   for (auto n : names) {
@@ -97,12 +84,9 @@ asio::awaitable<HttpResponse> submit(App& app, const HttpRequest& req) {
     co_return error_response(ApiError{415, "unsupported_media_type",
                                       "send the order as JSON with Content-Type: application/json", ""});
   }
-  boost::system::error_code ec;
-  const json::value body = json::parse(req.body, ec);
-  if (ec) {
-    co_return error_response(ApiError{400, "invalid_json", "the body is not valid JSON: " + ec.message(), ""});
-  }
-  auto parsed = parse_submit(body);
+  const auto body = parse_json_strict(req.body);
+  if (!body) co_return error_response(body.error());
+  auto parsed = parse_submit(*body);
   if (!parsed) co_return error_response(parsed.error());
   const SubmitRequest& order = *parsed;
   if (!app.market.has_pair(*order.input, *order.output)) {
@@ -358,8 +342,8 @@ HttpResponse metrics(App& app) {
 
 asio::awaitable<HttpResponse> handle_request(App& app, const HttpRequest& req) {
   app.server.http_requests.fetch_add(1, std::memory_order_relaxed);
-  auto target = parse_target(req.target);
-  if (!target) co_return error_response(ApiError{400, "invalid_target", "the request target is not a valid URL", ""});
+  auto target = parse_request_target(req.target);
+  if (!target) co_return error_response(target.error());
   const auto& seg = target->segments;
   const bool get = req.method == "GET" || req.method == "HEAD";
   const bool post = req.method == "POST";

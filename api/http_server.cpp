@@ -1,6 +1,7 @@
 #include "api/http_server.h"
 
 #include <charconv>
+#include <limits>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -19,10 +20,12 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/json.hpp>
-#include <boost/url/parse.hpp>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "api/api_error.h"
+#include "api/request_target.h"
+#include "api/strict_json.h"
 #include "core/status_message.h"
 
 namespace oee::api {
@@ -46,6 +49,28 @@ enum class WsProtocol {
   fixed,    // /api/orders/execute?orderId=, /order/{id}: one order, closed when terminal
 };
 
+// The REST routes and the core (which a gateway asks for the past) take
+// fromSeq up to the largest i64; a WebSocket takes the same.
+constexpr std::uint64_t kMaxFromSeq = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+
+ApiError from_seq_error() {
+  return ApiError{400, "invalid_from_seq", fmt::format("fromSeq must be an integer between 0 and {}", kMaxFromSeq),
+                  "fromSeq"};
+}
+
+boost::system::result<std::uint64_t, ApiError> parse_from_seq(std::string_view text) {
+  std::uint64_t n = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc{} || ptr != text.data() + text.size() || n > kMaxFromSeq) return from_seq_error();
+  return n;
+}
+
+boost::system::result<std::uint64_t, ApiError> parse_from_seq(const json::value& v) {
+  if (v.is_int64() && v.get_int64() >= 0) return static_cast<std::uint64_t>(v.get_int64());
+  // Boost.JSON holds integers above the i64 range as u64, and larger ones as doubles.
+  return from_seq_error();
+}
+
 std::string control(std::string_view type, const json::object& fields = {}) {
   json::object message{{"type", type}};
   for (const auto& kv : fields) message[kv.key()] = kv.value();
@@ -59,6 +84,8 @@ std::string ws_error(std::string_view code, std::string_view message, std::strin
                                                                                       : json::value(field)}}}});
 }
 
+std::string ws_error(const ApiError& e) { return ws_error(e.code, e.message, e.field); }
+
 // One WebSocket client. Runs on its connection's strand; the hub and the
 // stream source reach it only through posts there.
 //
@@ -69,8 +96,8 @@ std::string ws_error(std::string_view code, std::string_view message, std::strin
 // comes from the local log or over HTTP from the core.
 class WsSession final : public Subscriber, public std::enable_shared_from_this<WsSession> {
  public:
-  WsSession(beast::tcp_stream&& stream, ServerContext& ctx, WsProtocol protocol)
-      : ws_(std::move(stream)), ctx_(ctx), protocol_(protocol), wake_(ws_.get_executor()) {}
+  WsSession(beast::tcp_stream&& stream, ConnectionSlot slot, ServerContext& ctx, WsProtocol protocol)
+      : ws_(std::move(stream)), slot_(std::move(slot)), ctx_(ctx), protocol_(protocol), wake_(ws_.get_executor()) {}
 
   ~WsSession() override {
     for (const auto& [order, _] : subs_) ctx_.stream.hub().unsubscribe(order, this);
@@ -106,7 +133,16 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
     ws_.read_message_max(ctx_.config.ws_message_limit);
     auto [ec] = co_await ws_.async_accept(req, kTuple);
     if (ec) co_return;
+    // However the reader ends, the writer is told to finish and close.
     ctx_.ws_clients.fetch_add(1);
+    struct ReaderDone {
+      WsSession& self;
+      ~ReaderDone() {
+        self.closing_ = true;
+        self.wake_.cancel();
+        self.ctx_.ws_clients.fetch_sub(1);
+      }
+    } reader_done{*this};
     asio::co_spawn(ws_.get_executor(), shared_from_this()->writer(), asio::detached);
     if (fixed != nullptr) subscribe(*fixed, from_seq);
 
@@ -116,12 +152,16 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
       if (rec) break;
       const std::string text = beast::buffers_to_string(buffer.data());
       buffer.consume(n);
-      on_message(text);
+      try {
+        on_message(text);
+      } catch (const std::exception& e) {
+        // A bug, not the client's fault: say so, and keep the session.
+        ctx_.session_errors.fetch_add(1);
+        spdlog::error("WebSocket message handling failed: {}", e.what());
+        enqueue(ws_error("internal_error", "the message could not be handled"));
+      }
       if (closing_) break;
     }
-    closing_ = true;
-    wake_.cancel();
-    ctx_.ws_clients.fetch_sub(1);
   }
 
  private:
@@ -148,13 +188,16 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
         return;
       }
     }
-    boost::system::error_code ec;
-    const json::value v = json::parse(text, ec);
-    if (ec || !v.is_object()) {
+    const auto parsed = parse_json_strict(text);
+    if (parsed && !parsed->is_object()) {
       enqueue(ws_error("invalid_json", "messages are JSON objects like {\"type\":\"subscribe\",\"orderId\":\"…\"}"));
       return;
     }
-    const auto& o = v.get_object();
+    if (!parsed) {
+      enqueue(ws_error(parsed.error()));
+      return;
+    }
+    const auto& o = parsed->get_object();
     const auto* type = o.if_contains("type");
     const auto* order = o.if_contains("orderId");
     if (type == nullptr || !type->is_string()) {
@@ -187,16 +230,12 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
     }
     std::uint64_t from = 0;
     if (const auto* f = o.if_contains("fromSeq")) {
-      if (!f->is_int64() && !f->is_uint64()) {
-        enqueue(ws_error("invalid_from_seq", "fromSeq must be a non-negative integer", "fromSeq"));
+      auto parsed_from = parse_from_seq(*f);
+      if (!parsed_from) {
+        enqueue(ws_error(parsed_from.error()));
         return;
       }
-      const auto n = f->to_number<std::int64_t>();
-      if (n < 0) {
-        enqueue(ws_error("invalid_from_seq", "fromSeq must be a non-negative integer", "fromSeq"));
-        return;
-      }
-      from = static_cast<std::uint64_t>(n);
+      from = *parsed_from;
     }
     subscribe(*id, from);
   }
@@ -379,6 +418,7 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
  private:
 
   websocket::stream<beast::tcp_stream> ws_;
+  ConnectionSlot slot_;
   ServerContext& ctx_;
   WsProtocol protocol_;
   asio::steady_timer wake_;
@@ -414,16 +454,11 @@ struct WsRoute {
 };
 
 std::optional<WsRoute> ws_route(std::string_view target) {
-  auto url = boost::urls::parse_origin_form(target);
-  if (!url) return std::nullopt;
-  std::vector<std::string> seg;
-  for (auto s : url->segments()) {
-    if (!s.empty()) seg.push_back(s);
-  }
+  auto parsed = parse_request_target(target);
+  if (!parsed) return WsRoute{WsProtocol::json, std::nullopt, 0, parsed.error()};
+  const std::vector<std::string>& seg = parsed->segments;
   auto param = [&](std::string_view key) -> std::optional<std::string> {
-    for (auto p : url->params()) {
-      if (p.key == key) return std::string(p.value);
-    }
+    if (auto it = parsed->params.find(key); it != parsed->params.end()) return it->second;
     return std::nullopt;
   };
   auto parse_order = [](WsRoute& r, const std::string& text) {
@@ -432,9 +467,11 @@ std::optional<WsRoute> ws_route(std::string_view target) {
   };
   WsRoute r{WsProtocol::json, std::nullopt, 0, std::nullopt};
   if (auto f = param("fromSeq")) {
-    auto [ptr, ec] = std::from_chars(f->data(), f->data() + f->size(), r.from_seq);
-    if (ec != std::errc{} || ptr != f->data() + f->size()) {
-      r.error = ApiError{400, "invalid_from_seq", "fromSeq must be a non-negative integer", "fromSeq"};
+    auto from = parse_from_seq(*f);
+    if (from) {
+      r.from_seq = *from;
+    } else {
+      r.error = from.error();
     }
   }
   if (seg == std::vector<std::string>{"ws"}) {
@@ -464,20 +501,119 @@ std::optional<WsRoute> ws_route(std::string_view target) {
   return std::nullopt;
 }
 
+bool is_disconnect(const beast::error_code& ec) {
+  return ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::eof ||
+         ec == asio::error::connection_reset || ec == asio::error::operation_aborted ||
+         ec == http::error::partial_message;
+}
+
+// The answer to a request that could not be read whole.
+ApiError read_error(const beast::error_code& ec, const ServerConfig& config) {
+  if (ec == http::error::body_limit) {
+    return ApiError{413, "body_too_large",
+                    fmt::format("the body (with its chunk extensions) is larger than {} bytes", config.body_limit),
+                    ""};
+  }
+  if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
+    return ApiError{431, "headers_too_large",
+                    fmt::format("the header or trailer fields are larger than {} bytes", config.header_limit), ""};
+  }
+  return ApiError{400, "bad_request", "malformed HTTP request: " + ec.message(), ""};
+}
+
+std::string lowercase_trimmed(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// RFC 9112 §6: a request body ends where a final "chunked" coding or the
+// Content-Length says. With any other coding its end is unknown, and a
+// server that guesses (Beast reads no body at all) would run whatever the
+// client sent as "body" as the next request: request smuggling. So such a
+// request is refused and its connection closed.
+std::optional<ApiError> transfer_encoding_error(const http::fields& fields) {
+  std::vector<std::string> codings;
+  const auto [first, last] = fields.equal_range(http::field::transfer_encoding);
+  for (auto f = first; f != last; ++f) {
+    std::string_view list = f->value();
+    for (;;) {
+      const auto comma = list.find(',');
+      std::string coding = lowercase_trimmed(list.substr(0, comma));
+      if (!coding.empty()) codings.push_back(std::move(coding));
+      if (comma == std::string_view::npos) break;
+      list.remove_prefix(comma + 1);
+    }
+  }
+  if (codings.empty() && fields.count(http::field::transfer_encoding) == 0) return std::nullopt;
+  const auto chunked = std::count(codings.begin(), codings.end(), "chunked");
+  if (codings.empty() || codings.back() != "chunked" || chunked != 1) {
+    return ApiError{400, "invalid_transfer_encoding",
+                    "Transfer-Encoding must end in chunked, once (RFC 9112); the connection is closed",
+                    "Transfer-Encoding"};
+  }
+  if (codings.size() > 1) {
+    return ApiError{501, "unsupported_transfer_encoding",
+                    "only the chunked transfer coding is supported; the connection is closed", "Transfer-Encoding"};
+  }
+  if (fields.count(http::field::content_length) > 0) {
+    return ApiError{400, "invalid_transfer_encoding",
+                    "a request has Content-Length or Transfer-Encoding, not both; the connection is closed",
+                    "Transfer-Encoding"};
+  }
+  return std::nullopt;
+}
+
+// RFC 9110 §10.1.1: the only expectation is 100-continue; any other is 417.
+std::optional<ApiError> expectation_error(const http::fields& fields) {
+  const auto expect = fields[http::field::expect];
+  if (expect.empty() || lowercase_trimmed(expect) == "100-continue") return std::nullopt;
+  return ApiError{417, "expectation_failed", "the only expectation supported is Expect: 100-continue", "Expect"};
+}
+
+bool expects_continue(const http::request<http::string_body>& req) {
+  return req.version() >= 11 && !req[http::field::expect].empty();  // checked by expectation_error
+}
+
+std::size_t fields_size(const http::fields& fields) {
+  std::size_t n = 0;
+  for (const auto& f : fields) n += f.name_string().size() + f.value().size() + 4;  // ": " and CRLF
+  return n;
+}
+
 }  // namespace
 
 struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
   Impl(asio::io_context& ioc, ServerContext& ctx) : ioc(ioc), ctx(ctx), acceptor(ioc) {}
 
+  // Out of descriptors (or kernel memory), an accept fails at once, again
+  // and again while the listening socket stays readable: retrying at once
+  // spins a core and floods the log. Back off instead, log once per pause
+  // with a count, and serve again as soon as descriptors free up.
   asio::awaitable<void> listen() {
+    constexpr auto kFirstPause = 50ms;
+    constexpr auto kLongestPause = 1s;
+    auto pause = kFirstPause;
+    asio::steady_timer backoff(ioc);
     for (;;) {
       auto strand = asio::make_strand(ioc);  // a named local: see core/async_append.h on GCC 12
       auto [ec, socket] = co_await acceptor.async_accept(strand, kTuple);
       if (ec) {
         if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
-        spdlog::warn("accept failed: {}", ec.message());
+        const auto failures = ctx.accept_errors.fetch_add(1) + 1;
+        const bool exhausted = ec == asio::error::no_descriptors || ec.value() == ENFILE ||
+                               ec == asio::error::no_buffer_space || ec == asio::error::no_memory;
+        if (!exhausted) continue;  // the peer went away before we took it: nothing to wait for
+        spdlog::warn("accept failed: {} ({} failed accepts so far); pausing {} ms", ec.message(), failures,
+                     pause.count());
+        backoff.expires_after(pause);
+        co_await backoff.async_wait(kTuple);
+        pause = std::min<std::chrono::milliseconds>(pause * 2, kLongestPause);
         continue;
       }
+      pause = kFirstPause;
       if (static_cast<std::size_t>(ctx.connections.load()) >= ctx.config.max_connections) {
         // Over the limit: refuse cheaply rather than queue without bound.
         boost::system::error_code ignored;
@@ -489,36 +625,74 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
       boost::system::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
       auto ex = socket.get_executor();
-      asio::co_spawn(ex, session(beast::tcp_stream(std::move(socket))), asio::detached);
+      asio::co_spawn(ex, session(beast::tcp_stream(std::move(socket))), [&ctx = ctx](std::exception_ptr e) {
+        if (e) note_session_error(ctx, e);
+      });
+    }
+  }
+
+  // The boundary of a connection: whatever escapes it is counted and
+  // logged, the connection is closed (its coroutine frame and socket are
+  // gone), and every other connection goes on.
+  static void note_session_error(ServerContext& ctx, const std::exception_ptr& e) {
+    ctx.session_errors.fetch_add(1);
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      spdlog::error("connection closed on an unexpected error: {}", ex.what());
+    } catch (...) {
+      spdlog::error("connection closed on an unexpected error");
     }
   }
 
   asio::awaitable<void> session(beast::tcp_stream stream) {
-    ctx.connections.fetch_add(1);
-    struct Guard {
-      ServerContext& ctx;
-      ~Guard() { ctx.connections.fetch_sub(1); }
-    } guard{ctx};
-    beast::flat_buffer buffer;
+    ConnectionSlot slot(ctx);
+    // Bounded, so that what the parser must hold whole (a header section, a
+    // chunk line, the trailer section) cannot grow it past the limits; past
+    // them the read fails with buffer_overflow (431). Bodies stream through.
+    beast::flat_buffer buffer(ctx.config.header_limit + kReadSlack);
     for (;;) {
       http::request_parser<http::string_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(ctx.config.header_limit));
       parser.body_limit(ctx.config.body_limit);
-      stream.expires_after(60s);
-      auto [ec, n] = co_await http::async_read(stream, buffer, parser, kTuple);
-      if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::eof ||
-          ec == asio::error::connection_reset || ec == asio::error::operation_aborted) {
-        break;
-      }
+      // Chunk extensions count toward the body limit, with the chunks.
+      std::uint64_t chunked_bytes = 0;
+      auto count_chunk = [&chunked_bytes, limit = ctx.config.body_limit](std::uint64_t size,
+                                                                          std::string_view extensions,
+                                                                          beast::error_code& ec) {
+        chunked_bytes += size + extensions.size();
+        if (chunked_bytes > limit) ec = http::error::body_limit;
+      };
+      parser.on_chunk_header(count_chunk);
+      stream.expires_after(ctx.config.http_idle_timeout);
+      auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, kTuple);
+      if (is_disconnect(ec)) break;
+      std::optional<ApiError> refusal;
       if (ec) {
-        ApiError e{400, "bad_request", "malformed HTTP request: " + ec.message(), ""};
-        if (ec == http::error::body_limit) {
-          e = ApiError{413, "body_too_large",
-                       "the body is larger than " + std::to_string(ctx.config.body_limit) + " bytes", ""};
-        } else if (ec == http::error::header_limit) {
-          e = ApiError{431, "headers_too_large", "request headers are too large", ""};
+        refusal = read_error(ec, ctx.config);
+      } else {
+        refusal = transfer_encoding_error(parser.get());
+      }
+      if (!refusal) refusal = expectation_error(parser.get());
+      if (!refusal && !parser.is_done()) {
+        if (expects_continue(parser.get())) {
+          // The client waits for this before it sends the body (curl for a
+          // second, others for good).
+          http::response<http::empty_body> go_on{http::status::continue_, 11};
+          auto [cec, cn] = co_await http::async_write(stream, go_on, kTuple);
+          if (cec) break;
         }
-        auto res = to_beast(error_response(e), 11, false, false);
+        auto [bec, bn] = co_await http::async_read(stream, buffer, parser, kTuple);
+        if (is_disconnect(bec)) break;
+        if (bec) {
+          refusal = read_error(bec, ctx.config);
+        } else if (fields_size(parser.get()) > ctx.config.header_limit) {
+          refusal = read_error(http::error::header_limit, ctx.config);  // trailers count with the header
+        }
+      }
+      if (refusal) {
+        ctx.http_malformed.fetch_add(1);
+        auto res = to_beast(error_response(*refusal), 11, false, false);
         co_await http::async_write(stream, res, kTuple);
         break;
       }
@@ -531,7 +705,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
           co_await http::async_write(stream, res, kTuple);
           break;
         }
-        auto ws = std::make_shared<WsSession>(std::move(stream), ctx, route->protocol);
+        auto ws = std::make_shared<WsSession>(std::move(stream), std::move(slot), ctx, route->protocol);
         ws->upgrade_request_ = std::move(req);
         co_await ws->run(route->order ? &*route->order : nullptr, route->from_seq);
         co_return;
@@ -547,6 +721,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
     boost::system::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
   }
+
+  // Room beyond the header limit for a body's bytes read with the header.
+  static constexpr std::size_t kReadSlack = 16 * 1024;
 
   asio::io_context& ioc;
   ServerContext& ctx;
@@ -578,6 +755,20 @@ void HttpServer::stop() {
     boost::system::error_code ignored;
     impl->acceptor.close(ignored);
   });
+}
+
+void HttpServer::run_thread() {
+  for (;;) {
+    try {
+      impl_->ioc.run();
+      return;
+    } catch (const std::exception& e) {
+      // Thrown from inside an operation's completion, where no connection's
+      // coroutine can catch it; that operation is gone, the thread goes on.
+      impl_->ctx.session_errors.fetch_add(1);
+      spdlog::error("an I/O handler failed: {}", e.what());
+    }
+  }
 }
 
 std::uint16_t HttpServer::port() const { return impl_->acceptor.local_endpoint().port(); }

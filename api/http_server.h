@@ -24,6 +24,10 @@ class HttpServer {
   /// Binds config.bind:port; throws std::runtime_error if it cannot.
   void start();
   void stop();
+  /// Runs the io_context on the calling thread until it stops. An exception
+  /// escaping a handler is counted (oee_http_session_errors_total) and
+  /// logged, never fatal to the process.
+  void run_thread();
   [[nodiscard]] std::uint16_t port() const;
 
  private:

@@ -92,7 +92,7 @@ void serve_until_signal(asio::io_context& ioc, api::HttpServer& server, unsigned
   for (unsigned i = 0; i < threads; ++i) {
     pool.emplace_back([&] {
       pthread_setname_np(pthread_self(), "oee-http");  // names it in top -H, perf and gdb
-      ioc.run();
+      server.run_thread();
     });
   }
   int signal_number = 0;
@@ -248,13 +248,24 @@ int run_core(ServerOptions& o, const std::optional<api::RedisEndpoint>& redis) {
   return 0;
 }
 
-// Each WebSocket is a descriptor: let --max-connections, not the default
-// soft limit, decide how many clients fit.
-void raise_descriptor_limit() {
+// Each connection is a descriptor: let --max-connections, not the default
+// soft limit, decide how many clients fit, and say so at start when the
+// hard limit cannot hold them (past it, the listener pauses accepting).
+void raise_descriptor_limit(std::size_t max_connections) {
   rlimit lim{};
-  if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+  if (lim.rlim_cur < lim.rlim_max) {
     lim.rlim_cur = lim.rlim_max;
     if (setrlimit(RLIMIT_NOFILE, &lim) != 0) spdlog::warn("could not raise the open-file limit");
+    getrlimit(RLIMIT_NOFILE, &lim);
+  }
+  // The log's table files, the data directory, Redis and PostgreSQL
+  // connections and the threads' eventfds need descriptors too.
+  constexpr rlim_t kOwnDescriptors = 256;
+  if (lim.rlim_cur != RLIM_INFINITY && lim.rlim_cur < max_connections + kOwnDescriptors) {
+    spdlog::warn("the open-file limit is {}, below --max-connections {} plus {} for the engine itself: clients past "
+                 "it wait until descriptors free up (raise it with ulimit -n, or lower --max-connections)",
+                 lim.rlim_cur, max_connections, kOwnDescriptors);
   }
 }
 
@@ -322,6 +333,6 @@ int main(int argc, char** argv) {
     }
     redis = *parsed;
   }
-  raise_descriptor_limit();
+  raise_descriptor_limit(s.max_connections);
   return o.role == "gateway" ? run_gateway(o, redis) : run_core(o, redis);
 }

@@ -1,8 +1,11 @@
 #include "harness.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -259,6 +262,73 @@ std::optional<std::string> WsClient::read(std::chrono::milliseconds timeout) {
 
 int WsClient::close_code() const { return static_cast<int>(impl_->ws.reason().code); }
 std::string WsClient::close_reason() const { return std::string(impl_->ws.reason().reason.c_str()); }
+
+RawConnection::RawConnection(unsigned short port) {
+  fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd_ < 0) throw std::runtime_error("socket failed");
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd_);
+    throw std::runtime_error("connect failed");
+  }
+}
+
+RawConnection::~RawConnection() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+bool RawConnection::send(const std::string& bytes) {
+  std::size_t sent = 0;
+  while (sent < bytes.size()) {
+    const ssize_t n = ::send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    sent += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+bool RawConnection::read_until(const std::string& text, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (received_.find(text) == std::string::npos) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (closed_ || left.count() <= 0) return false;
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+    char chunk[16384];
+    const ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
+    if (n <= 0) {
+      closed_ = true;
+      continue;
+    }
+    received_.append(chunk, static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+bool RawConnection::read_until_closed(std::chrono::milliseconds timeout) {
+  read_until(std::string(1, '\0') + "never sent", timeout);
+  return closed_;
+}
+
+std::vector<int> response_statuses(const std::string& raw) {
+  std::vector<int> statuses;
+  std::size_t at = 0;
+  while (raw.compare(at, 7, "HTTP/1.") == 0 && at + 12 <= raw.size()) {
+    statuses.push_back(std::stoi(raw.substr(at + 9, 3)));
+    const auto header_end = raw.find("\r\n\r\n", at);
+    if (header_end == std::string::npos) break;
+    std::size_t length = 0;
+    const std::string header = raw.substr(at, header_end - at);
+    for (const std::string name : {"Content-Length: ", "content-length: "}) {
+      if (const auto cl = header.find(name); cl != std::string::npos) length = std::stoul(header.substr(cl + name.size()));
+    }
+    at = header_end + 4 + length;
+  }
+  return statuses;
+}
 
 double metric_value(const std::string& text, const std::string& name) {
   std::istringstream in(text);

@@ -135,6 +135,33 @@ class WsClient {
   std::unique_ptr<Impl> impl_;
 };
 
+/// A plain TCP connection, for requests no well-behaved client would send.
+class RawConnection {
+ public:
+  explicit RawConnection(unsigned short port);
+  ~RawConnection();
+  RawConnection(const RawConnection&) = delete;
+  RawConnection& operator=(const RawConnection&) = delete;
+  /// Sends everything it can; false once the server has closed or reset
+  /// the connection (what it answered before that is still readable).
+  bool send(const std::string& bytes);
+  /// Reads until `text` has arrived (true), or the connection closes or
+  /// `timeout` passes (false). Everything read is in received().
+  bool read_until(const std::string& text, std::chrono::milliseconds timeout);
+  /// Reads until the server closes the connection (true) or `timeout`.
+  bool read_until_closed(std::chrono::milliseconds timeout);
+  [[nodiscard]] const std::string& received() const { return received_; }
+
+ private:
+  int fd_ = -1;
+  bool closed_ = false;
+  std::string received_;
+};
+
+/// The status codes of the HTTP responses in `raw`, in order (interim
+/// 1xx answers included).
+std::vector<int> response_statuses(const std::string& raw);
+
 /// Polls `predicate` until it is true or `timeout` passes.
 template <class F>
 bool eventually(F&& predicate, std::chrono::milliseconds timeout) {

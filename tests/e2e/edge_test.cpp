@@ -1,0 +1,257 @@
+// The edge, against the real server: hostile framing, doubled fields,
+// out-of-range numbers and exhausted descriptors each get an answer or a
+// refusal, nothing is appended that should not be, and the server keeps
+// serving.
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include "harness.h"
+
+namespace oee::e2e {
+namespace {
+
+using namespace std::chrono_literals;
+
+const std::string kOrder = R"({"inputToken":"SOL","outputToken":"USDC","amount":1})";
+
+std::string post_head(const std::string& extra_headers) {
+  return "POST /api/orders/execute HTTP/1.1\r\nHost: oee\r\nContent-Type: application/json\r\n" + extra_headers +
+         "\r\n";
+}
+
+std::string hex(std::size_t n) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%zx", n);
+  return buf;
+}
+
+std::string chunked_order(const std::string& trailer_section) {
+  return hex(kOrder.size()) + "\r\n" + kOrder + "\r\n0\r\n" + trailer_section + "\r\n";
+}
+
+std::string error_code_of(const std::string& raw) {
+  const auto body = raw.find("\r\n\r\n");
+  if (body == std::string::npos) return {};
+  const auto v = boost::json::parse(raw.substr(body + 4));
+  return std::string(v.at("error").at("code").as_string());
+}
+
+class Edge : public ::testing::Test {
+ protected:
+  void SetUp() override { server.start(); }
+
+  std::uint64_t log_head() {
+    HttpClient client(server.port());
+    return client.get("/health").json().at("log").at("head").to_number<std::uint64_t>();
+  }
+
+  void expect_still_serving() {
+    ASSERT_TRUE(server.running()) << server.stderr_tail();
+    HttpClient client(server.port());
+    EXPECT_EQ(client.post_json("/api/orders/execute", kOrder).status, 202) << server.stderr_tail();
+  }
+
+  TempDir dir;
+  ServerProcess server{dir.path() / "data", {"--sim", "fast"}};
+};
+
+TEST_F(Edge, ATrailerFieldOver64KiBIsRefusedAndTheServerStaysUp) {
+  RawConnection c(server.port());
+  c.send(post_head("Transfer-Encoding: chunked\r\n") + chunked_order("X-Big: " + std::string(70 * 1024, 'a') + "\r\n"));
+  ASSERT_TRUE(c.read_until_closed(5s)) << c.received();
+  EXPECT_EQ(response_statuses(c.received()), std::vector<int>{431}) << c.received();
+  EXPECT_EQ(error_code_of(c.received()), "headers_too_large");
+  expect_still_serving();
+}
+
+TEST_F(Edge, TrailersCountTowardTheHeaderLimit) {
+  const auto head = log_head();
+  {
+    // 20 KiB of small trailer fields: each harmless, together over 8 KiB.
+    std::string trailers;
+    for (int i = 0; i < 200; ++i) trailers += "X-T" + std::to_string(i) + ": " + std::string(100, 'b') + "\r\n";
+    RawConnection c(server.port());
+    c.send(post_head("Transfer-Encoding: chunked\r\n") + chunked_order(trailers));
+    ASSERT_TRUE(c.read_until_closed(5s));
+    EXPECT_EQ(response_statuses(c.received()), std::vector<int>{431}) << c.received();
+  }
+  {
+    // Hundreds of megabytes of trailers are refused long before they are all sent.
+    RawConnection c(server.port());
+    c.send(post_head("Transfer-Encoding: chunked\r\n") + hex(kOrder.size()) + "\r\n" + kOrder + "\r\n0\r\n");
+    const std::string field = "X-Fill: " + std::string(50'000, 'c') + "\r\n";
+    int sent = 0;
+    while (sent < 4'000 && c.send(field)) ++sent;
+    ASSERT_TRUE(c.read_until_closed(5s));
+    EXPECT_EQ(response_statuses(c.received()), std::vector<int>{431});
+    EXPECT_LT(sent, 4'000) << "the server read every trailer field";
+  }
+  EXPECT_EQ(log_head(), head);
+  expect_still_serving();
+}
+
+TEST_F(Edge, ChunkExtensionsCountTowardTheBodyLimit) {
+  // One byte of body per chunk, each with 1,000 bytes of extensions: 100 KB in all.
+  std::string body;
+  for (int i = 0; i < 100; ++i) body += "1;ext=" + std::string(1000, 'e') + "\r\n" + " \r\n";
+  body += hex(kOrder.size()) + "\r\n" + kOrder + "\r\n0\r\n\r\n";
+  RawConnection c(server.port());
+  c.send(post_head("Transfer-Encoding: chunked\r\n") + body);
+  ASSERT_TRUE(c.read_until_closed(5s));
+  EXPECT_EQ(response_statuses(c.received()), std::vector<int>{413}) << c.received();
+  EXPECT_EQ(error_code_of(c.received()), "body_too_large");
+}
+
+TEST_F(Edge, ATransferEncodingOtherThanAFinalChunkedIsRefusedAndNothingIsSmuggled) {
+  const std::string hidden = post_head("Content-Length: " + std::to_string(kOrder.size()) + "\r\n") + kOrder;
+  struct Case {
+    std::string header;
+    int status;
+  };
+  const std::vector<Case> cases{
+      {"Transfer-Encoding: identity\r\n", 400},
+      {"Transfer-Encoding: gzip\r\n", 400},
+      {"Transfer-Encoding: chunked, identity\r\n", 400},
+      {"Transfer-Encoding: xchunked\r\n", 400},
+      {"Transfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n", 400},
+      {"Transfer-Encoding: chunked, chunked\r\n", 400},
+      {"Transfer-Encoding: gzip, chunked\r\n", 501},
+      {"Transfer-Encoding: chunked\r\nContent-Length: 4\r\n", 400},
+  };
+  const auto head = log_head();
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.header);
+    RawConnection conn(server.port());
+    conn.send(post_head(c.header) + hidden);
+    ASSERT_TRUE(conn.read_until_closed(5s)) << "the connection was kept open";
+    EXPECT_EQ(response_statuses(conn.received()), std::vector<int>{c.status}) << conn.received();
+  }
+  EXPECT_EQ(log_head(), head) << "a hidden request was executed";
+  expect_still_serving();
+}
+
+TEST_F(Edge, ExpectContinueIsAnswered) {
+  {
+    RawConnection c(server.port());
+    c.send(post_head("Expect: 100-continue\r\nContent-Length: " + std::to_string(kOrder.size()) + "\r\n"));
+    ASSERT_TRUE(c.read_until("HTTP/1.1 100 Continue\r\n\r\n", 5s)) << c.received();
+    c.send(kOrder);
+    ASSERT_TRUE(c.read_until("\"pending\"", 5s)) << c.received();
+    EXPECT_EQ(response_statuses(c.received()), (std::vector<int>{100, 202}));
+  }
+  {
+    // A body that would be refused is refused before it is sent.
+    RawConnection c(server.port());
+    c.send(post_head("Expect: 100-continue\r\nContent-Length: 10000000\r\n"));
+    ASSERT_TRUE(c.read_until_closed(5s));
+    EXPECT_EQ(response_statuses(c.received()), std::vector<int>{413}) << c.received();
+  }
+  {
+    RawConnection c(server.port());
+    c.send(post_head("Expect: something-else\r\nContent-Length: " + std::to_string(kOrder.size()) + "\r\n") + kOrder);
+    ASSERT_TRUE(c.read_until_closed(5s));
+    EXPECT_EQ(response_statuses(c.received()), std::vector<int>{417}) << c.received();
+  }
+}
+
+TEST_F(Edge, ADoubledFieldIsRefusedWhereverItIs) {
+  const auto head = log_head();
+  HttpClient client(server.port());
+  auto r = client.post_json("/api/orders/execute",
+                            R"({"inputToken":"SOL","outputToken":"USDC","amount":10,"amount":1000000})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.json().at("error").at("code"), "duplicate_field");
+  EXPECT_EQ(r.json().at("error").at("field"), "amount");
+
+  r = client.get("/api/dlq?limit=1&limit=1000");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.json().at("error").at("code"), "duplicate_field");
+  EXPECT_EQ(r.json().at("error").at("field"), "limit");
+
+  WsClient ws(server.port(), "/ws");
+  const std::string id = "00000000-0000-4000-8000-000000000000";
+  ws.send(R"({"type":"subscribe","orderId":")" + id + R"(","orderId":")" + id + R"("})");
+  const auto reply = ws.read(5s);
+  ASSERT_TRUE(reply);
+  const auto v = boost::json::parse(*reply);
+  EXPECT_EQ(v.at("type"), "error");
+  EXPECT_EQ(v.at("error").at("code"), "duplicate_field");
+  EXPECT_EQ(log_head(), head);
+}
+
+TEST_F(Edge, AFromSeqOutOfRangeIsAnErrorAndTheSessionLivesOn) {
+  const std::string id = "00000000-0000-4000-8000-000000000000";
+  WsClient ws(server.port(), "/ws");
+  for (const std::string from : {"9223372036854775808", "18446744073709551615", "1e30", "-1"}) {
+    SCOPED_TRACE(from);
+    ws.send(R"({"type":"subscribe","orderId":")" + id + R"(","fromSeq":)" + from + "}");
+    const auto reply = ws.read(5s);
+    ASSERT_TRUE(reply) << "no answer: the session is dead";
+    EXPECT_EQ(boost::json::parse(*reply).at("error").at("code"), "invalid_from_seq");
+  }
+  ws.send(R"({"type":"ping"})");
+  const auto pong = ws.read(5s);
+  ASSERT_TRUE(pong);
+  EXPECT_EQ(boost::json::parse(*pong).at("type"), "pong");
+
+  RawConnection upgrade(server.port());
+  upgrade.send("GET /ws?fromSeq=9223372036854775808 HTTP/1.1\r\nHost: oee\r\nUpgrade: websocket\r\n"
+               "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+  ASSERT_TRUE(upgrade.read_until_closed(5s));
+  EXPECT_EQ(response_statuses(upgrade.received()), std::vector<int>{400});
+}
+
+// More clients than descriptors: the listener pauses instead of spinning,
+// logs a line per pause, and serves again once the clients have gone.
+TEST(EdgeDescriptors, OutOfDescriptorsTheListenerBacksOffAndServesAgain) {
+  TempDir dir;
+  ChildProcess server({"/usr/bin/prlimit", "--nofile=96:96", kServer, "--data-dir", (dir.path() / "data").string(),
+                       "--port", "0", "--sim", "fast", "--log-level", "warn"});
+  std::string log;  // the server logs to stdout
+  unsigned short port = 0;
+  while (auto line = server.read_line(30s)) {
+    if (line->rfind("LISTENING ", 0) == 0) {
+      port = static_cast<unsigned short>(std::stoi(line->substr(line->rfind(':') + 1)));
+      break;
+    }
+    log += *line + "\n";
+  }
+  ASSERT_NE(port, 0) << server.stderr_text();
+  EXPECT_NE(log.find("open-file limit is 96"), std::string::npos) << log;
+  auto read_log = [&] {
+    while (auto line = server.read_line(10ms)) log += *line + "\n";
+    return log;
+  };
+
+  {
+    std::vector<std::unique_ptr<RawConnection>> crowd;
+    for (int i = 0; i < 150; ++i) crowd.push_back(std::make_unique<RawConnection>(port));
+    ASSERT_TRUE(eventually([&] { return read_log().find("accept failed") != std::string::npos; }, 10s)) << log;
+    std::this_thread::sleep_for(2s);  // exhaustion lasting a while is the point, not a synchronisation
+  }
+  bool served = false;
+  ASSERT_TRUE(eventually(
+      [&] {
+        try {
+          HttpClient client(port);
+          served = client.get("/health").status == 200;
+        } catch (const std::exception&) {
+          served = false;
+        }
+        return served;
+      },
+      10s))
+      << read_log();
+  HttpClient client(port);
+  EXPECT_GT(metric_value(client.get("/metrics").body, "oee_accept_errors_total"), 0);
+  // One line per pause (50 ms doubling to 1 s), not one per failed accept.
+  read_log();
+  std::size_t lines = 0;
+  for (auto at = log.find("accept failed"); at != std::string::npos; at = log.find("accept failed", at + 1)) ++lines;
+  EXPECT_LT(lines, 30u) << log.substr(0, 2000);
+}
+
+}  // namespace
+}  // namespace oee::e2e
