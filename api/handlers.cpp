@@ -43,6 +43,17 @@ HttpResponse log_unavailable(const std::error_code& ec) {
   return error_response(ApiError{503, "log_unavailable", "the event log cannot be written: " + ec.message(), ""});
 }
 
+// While the log's storage is failing, say why, and that it heals by itself.
+HttpResponse log_unavailable(const eventlog::EventLog& log, const std::error_code& ec) {
+  const auto cause = log.write_error();
+  if (cause.empty()) return log_unavailable(ec);
+  return error_response(ApiError{503, "log_unavailable",
+                                 "the event log cannot take writes (" + cause +
+                                     "); nothing was accepted; writes resume by themselves once the storage "
+                                     "recovers (e.g. disk space is freed)",
+                                 ""});
+}
+
 using Target = RequestTarget;
 
 std::optional<std::string_view> param(const Target& t, std::initializer_list<std::string_view> names) {
@@ -108,7 +119,7 @@ asio::awaitable<HttpResponse> submit(App& app, const HttpRequest& req) {
   const core::OrderState initial;
   auto appended = co_await core::async_append(app.store, id, initial, event,
                                               req.idempotency_key.empty() ? nullptr : &claim);
-  if (!appended) co_return log_unavailable(appended.error());
+  if (!appended) co_return log_unavailable(app.log, appended.error());
 
   if (appended->existing) {
     const auto& existing = *appended->existing;
@@ -156,7 +167,7 @@ asio::awaitable<HttpResponse> retry_dead_letter(App& app, const OrderId& id) {
   }
   const core::OrderEvent event = core::OrderRetried{state.attempt, "operator retry"};
   auto appended = co_await core::async_append(app.store, id, state, event);
-  if (!appended) co_return log_unavailable(appended.error());
+  if (!appended) co_return log_unavailable(app.log, appended.error());
   co_return json_response(202, json::object{{"orderId", id.str()}, {"status", "pending"}, {"seq", appended->seq.value}});
 }
 
@@ -282,14 +293,23 @@ json::object redis_health(App& app) {
 }
 
 HttpResponse health(App& app) {
+  json::object log{{"status", "ok"},
+                   {"head", app.log.head().value},
+                   {"durability", app.info.durability},
+                   {"failedCommits", app.log.stats().failed_commits.load()},
+                   {"recoveries", app.log.stats().recoveries.load()}};
+  const auto write_error = app.log.write_error();
+  if (!write_error.empty()) {
+    log["status"] = "degraded";
+    log["error"] = write_error;
+  }
+  // Degraded, not down: reads, streams and orders already accepted go on.
   return json_response(
-      200, json::object{{"status", "ok"},
-                        {"log", json::object{{"status", "ok"},
-                                             {"head", app.log.head().value},
-                                             {"durability", app.info.durability},
-                                             {"failedCommits", app.log.stats().failed_commits.load()}}},
+      200, json::object{{"status", write_error.empty() ? "ok" : "degraded"},
+                        {"log", std::move(log)},
                         {"executor", json::object{{"inFlight", app.metrics.orders_in_flight.load()},
                                                   {"waiting", app.metrics.orders_waiting.load()},
+                                                  {"paused", app.metrics.orders_paused.load()},
                                                   {"sim", app.info.sim}}},
                         {"fanOut", json::object{{"mode", app.publisher != nullptr ? "in-process+redis" : "in-process"},
                                                 {"lagEvents", app.log.head().value - std::min(app.log.head().value,
@@ -308,6 +328,11 @@ HttpResponse metrics(App& app) {
   append_metric(out, "oee_log_commits_total", "counter", "Group commits.", s.commits.load());
   append_metric(out, "oee_log_failed_commits_total", "counter",
                 "Group commits the storage rejected.", s.failed_commits.load());
+  append_metric(out, "oee_log_writable", "gauge",
+                "Whether the log takes appends (0 while its storage is failing, e.g. the disk is full).",
+                app.log.write_error().empty() ? 1 : 0);
+  append_metric(out, "oee_log_recoveries_total", "counter",
+                "Times appends resumed after the storage failed.", s.recoveries.load());
   out += "# HELP oee_log_append_seconds Queue-to-durable latency of an append.\n";
   out += "# TYPE oee_log_append_seconds histogram\n";
   s.append_latency_seconds.render(out, "oee_log_append_seconds");

@@ -238,7 +238,10 @@ int run_core(ServerOptions& o, const std::optional<api::RedisEndpoint>& redis) {
     if (!drained) spdlog::warn("some orders were still mid-step; they resume from the log on the next start");
     if (projector) projector->stop();
     if (publisher) publisher->stop();
-    log->close();
+    if (const auto ec = log->close()) {
+      spdlog::error("the event log did not close cleanly ({}: {}); the next start replays its WAL",
+                    ec.message(), log->write_error());
+    }
   });
   exec_work.reset();
   exec_ioc.stop();

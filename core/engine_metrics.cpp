@@ -36,6 +36,15 @@ void EngineMetrics::render(std::string& out) const {
   out += "# HELP oee_orders_in_flight Orders being worked on by the executor.\n";
   out += "# TYPE oee_orders_in_flight gauge\n";
   out += fmt::format("oee_orders_in_flight {}\n", orders_in_flight.load());
+  out += "# HELP oee_executor_append_failures_total Executor appends the log refused (each is retried).\n";
+  out += "# TYPE oee_executor_append_failures_total counter\n";
+  out += fmt::format("oee_executor_append_failures_total {}\n", append_failures.load());
+  out += "# HELP oee_executor_chain_unavailable_total Transactions the simulated chain could not store (retried).\n";
+  out += "# TYPE oee_executor_chain_unavailable_total counter\n";
+  out += fmt::format("oee_executor_chain_unavailable_total {}\n", chain_unavailable.load());
+  out += "# HELP oee_orders_paused Orders waiting to try a step again that the log or the chain could not store.\n";
+  out += "# TYPE oee_orders_paused gauge\n";
+  out += fmt::format("oee_orders_paused {}\n", orders_paused.load());
   out += "# HELP oee_orders_waiting Orders queued behind the concurrency limit.\n";
   out += "# TYPE oee_orders_waiting gauge\n";
   out += fmt::format("oee_orders_waiting {}\n", orders_waiting.load());

@@ -32,6 +32,9 @@ struct EngineMetrics {
                                      0.5, 1.0, 2.5, 5.0, 10.0}};
   std::atomic<std::int64_t> orders_in_flight{0};
   std::atomic<std::int64_t> orders_waiting{0};
+  std::atomic<std::uint64_t> append_failures{0};     // executor appends the log refused
+  std::atomic<std::uint64_t> chain_unavailable{0};   // transactions the simulated chain could not store
+  std::atomic<std::int64_t> orders_paused{0};        // orders waiting to try such a step again
 
   void render(std::string& out) const;
 };

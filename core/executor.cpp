@@ -130,6 +130,25 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
     asio::steady_timer timer;
   };
 
+  // After the log refused an order's event, or the chain its transaction:
+  // logs it (once a second at most: a full disk refuses every order at
+  // once) and pauses, 100 ms doubling to 5 s. False when stopping.
+  asio::awaitable<bool> pause_before_retrying(const OrderId& id, std::string_view why, Clock::duration& pause) {
+    const auto now = Clock::now();
+    if (now - last_pause_log_ >= std::chrono::seconds(1)) {
+      last_pause_log_ = now;
+      spdlog::error("executor: order {} pauses: {}; {} appends and {} transactions refused so far; each order "
+                    "goes on from its last durable event",
+                    id.str(), why, metrics_.append_failures.load(), metrics_.chain_unavailable.load());
+    }
+    pause = std::clamp<Clock::duration>(pause * 2, std::chrono::milliseconds(100), std::chrono::seconds(5));
+    metrics_.orders_paused.fetch_add(1);
+    Clock::duration ignored{};
+    const bool go_on = co_await sleep_for(pause, ignored);
+    metrics_.orders_paused.fetch_sub(1);
+    co_return go_on;
+  }
+
   // Returns false when the executor is stopping (the sleep was cut short).
   // `waited` adds up the deliberate waits (simulated latency, retry
   // backoff), so what remains of an order's lifetime is the engine's own.
@@ -178,7 +197,9 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
   // The event that ends the stage `s` is in, once its wait is over and the
   // event that began it is durable. Only here does anything happen outside
   // the log (the chain submission), so nothing does before it is recorded.
-  std::optional<OrderEvent> next_event(const OrderId& id, const OrderState& s) {
+  // None when the order is done, or, with `not_now` set, when the step
+  // could not be taken now (the chain could not store the transaction).
+  std::optional<OrderEvent> next_event(const OrderId& id, const OrderState& s, std::string& not_now) {
     switch (s.status) {
       case Status::pending: return RoutingStarted{s.attempt + 1};
       case Status::routing: {
@@ -218,6 +239,10 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
         if (r.outcome == TxOutcome::landed) {
           return Confirmed{s.attempt,          *s.venue,          s.tx_id,    r.amount_out,
                            s.input_token, s.output_token, s.amount_in};
+        }
+        if (r.outcome == TxOutcome::unavailable) {
+          not_now = r.error;
+          return std::nullopt;
         }
         return fail_attempt(s, r.error);
       }
@@ -286,6 +311,7 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
     // next event is only decided, and the chain only reached, once the
     // previous event is durable: the write-ahead rule holds.
     std::shared_ptr<InflightAppend> inflight;
+    Clock::duration pause{};  // before trying again a step the log or the chain could not store
     for (;;) {
       const OrderState& entering = inflight ? inflight->provisional : state;
       bool go_on = !is_terminal(entering.status) && !stopping_;
@@ -293,10 +319,16 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
       if (inflight) {
         auto appended = co_await finish(*inflight);
         if (!appended) {
-          spdlog::error("executor: append for order {} failed: {}; it resumes on restart", id.str(),
-                        appended.error().message());
-          co_return;
+          // The event is not durable, so nothing it decided has happened:
+          // the order goes on from its last durable state once the log
+          // takes appends again, deciding the step afresh.
+          inflight.reset();
+          metrics_.append_failures.fetch_add(1);
+          const std::string why = "the log refused its next event: " + appended.error().message();
+          if (!co_await pause_before_retrying(id, why, pause)) break;
+          continue;
         }
+        pause = Clock::duration{};
         metrics_.stage_seconds[static_cast<std::size_t>(stage_of(inflight->from))].observe(
             std::chrono::duration<double>(inflight->durable_at - stage_start).count());
         stage_start = inflight->durable_at;
@@ -304,7 +336,15 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
         inflight.reset();
       }
       if (!go_on || is_terminal(state.status)) break;
-      auto event = next_event(id, state);
+      std::string not_now;
+      auto event = next_event(id, state, not_now);
+      if (!event && !not_now.empty()) {
+        // Nothing happened and nothing was appended: the same step, and
+        // the same transaction, go again after a pause.
+        metrics_.chain_unavailable.fetch_add(1);
+        if (!co_await pause_before_retrying(id, not_now, pause)) break;
+        continue;
+      }
       if (!event) break;
       inflight = start_append(id, state, *event);
     }
@@ -330,6 +370,7 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
   const TimestampNs started_ = TimestampNs::now();
 
   bool stopping_ = false;
+  Clock::time_point last_pause_log_{};
   std::unordered_set<OrderId, OrderIdHash> known_;
   std::deque<OrderId> waiting_;
   boost::intrusive::list<Sleeper, boost::intrusive::constant_time_size<false>> sleeping_;

@@ -8,6 +8,7 @@
 // Thread-compatible: the chain serialises calls under its own lock.
 
 #include <filesystem>
+#include <system_error>
 #include <string>
 #include <utility>
 #include <vector>
@@ -25,8 +26,10 @@ class LandedJournal {
   LandedJournal& operator=(const LandedJournal&) = delete;
 
   [[nodiscard]] const std::vector<std::pair<std::string, Amount>>& loaded() const { return loaded_; }
-  /// Appends one entry; throws std::runtime_error if the write fails.
-  void record(const std::string& tx_id, Amount amount_out);
+  /// Appends one entry. On a failed write (a full disk) the file is cut
+  /// back to where it was, so a later entry never shares a line with a
+  /// partial one, and the error is returned: the transaction did not land.
+  [[nodiscard]] std::error_code record(const std::string& tx_id, Amount amount_out);
 
  private:
   std::filesystem::path path_;

@@ -88,7 +88,13 @@ TxResult SimChain::submit(const TxRequest& tx, std::chrono::system_clock::time_p
                         format_amount(tx.min_out, tx.output->decimals)};
   }
   TxResult r{TxOutcome::landed, q.amount_out, {}};
-  if (journal_ != nullptr) journal_->record(tx.tx_id, r.amount_out);
+  if (journal_ != nullptr) {
+    // A chain that cannot record a transaction has not executed it.
+    if (const auto ec = journal_->record(tx.tx_id, r.amount_out)) {
+      return TxResult{TxOutcome::unavailable, {},
+                      "the simulated chain could not record the transaction: " + ec.message()};
+    }
+  }
   landed_.emplace(tx.tx_id, r);
   return r;
 }

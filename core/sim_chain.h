@@ -32,6 +32,8 @@ enum class TxOutcome {
   landed,             // executed; amount_out is what the pool paid
   slippage_exceeded,  // re-priced below min_out; nothing executed
   dropped,            // transient network/validator failure; nothing executed
+  unavailable,        // the chain could not store the transaction (its disk is full); nothing executed,
+                      // and sending the same transaction later is fine: no attempt is used up
 };
 
 struct TxResult {

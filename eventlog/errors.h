@@ -9,6 +9,7 @@ enum class Errc {
   corrupted = 2,    // a stored value failed its checksum or could not be decoded
   closed = 3,       // the log is closed or closing
   read_only = 4,    // a write was attempted on a secondary
+  unavailable = 5,  // writes are refused until the storage recovers (disk full, I/O error); see write_error()
 };
 
 const std::error_category& log_category() noexcept;

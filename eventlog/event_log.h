@@ -120,6 +120,7 @@ struct Stats {
   std::atomic<std::uint64_t> commits{0};
   std::atomic<std::uint64_t> events{0};
   std::atomic<std::uint64_t> failed_commits{0};
+  std::atomic<std::uint64_t> recoveries{0};  // times writes resumed after the storage failed
 };
 
 class EventLog {
@@ -164,12 +165,23 @@ class EventLog {
   /// long as only secondaries have opened it since.
   [[nodiscard]] virtual const std::string& id() const = 0;
 
+  /// Why appends are refused right now (the storage failed a write: a full
+  /// disk, an I/O error), or empty while the log takes them. Once a write
+  /// has failed, appends fail fast with Errc::unavailable and nothing is
+  /// acknowledged; the writer retries the storage's recovery with backoff
+  /// (100 ms doubling to 2 s) and takes appends again by itself once it
+  /// succeeds. Reads and tails go on meanwhile.
+  [[nodiscard]] virtual std::string write_error() const = 0;
+
   [[nodiscard]] virtual const Stats& stats() const = 0;
   /// Approximate bytes on disk.
   [[nodiscard]] virtual std::uint64_t disk_bytes() const = 0;
 
-  /// Drains queued appends (completing them) and stops the writer.
-  virtual void close() = 0;
+  /// Drains queued appends (completing them), stops the writer and flushes
+  /// the memtables, so the next start replays no WAL. Returns what failed
+  /// (the flush is skipped while the storage is failing: write_error()).
+  /// Idempotent; later calls return success.
+  virtual std::error_code close() = 0;
 };
 
 /// The event log inside an oee data directory (`DIR/log`); a directory that

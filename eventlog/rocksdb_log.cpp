@@ -1,8 +1,12 @@
 #include "eventlog/detail/rocksdb_log.h"
 
 #include <algorithm>
+#include <cstdarg>
+#include <cstdio>
+#include <ctime>
 #include <cstring>
 #include <filesystem>
+#include <mutex>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -43,6 +47,7 @@ class LogCategory final : public std::error_category {
       case Errc::corrupted: return "a stored event failed its checksum or could not be decoded";
       case Errc::closed: return "the event log is closed";
       case Errc::read_only: return "the event log is open read-only";
+      case Errc::unavailable: return "the event log cannot take writes until its storage recovers";
     }
     return "unknown event log error";
   }
@@ -65,6 +70,41 @@ Result<std::string> get(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf, std::s
   if (s.ok() || s.IsNotFound()) return value;
   return make_error_code(Errc::io_error);
 }
+
+// RocksDB's LOG file, written so that a failed write only drops its line.
+// RocksDB's own file logger asserts (Debian builds it with assertions on)
+// when it writes again after one write failed, e.g. on a full disk: it
+// took the whole process down with it.
+class InfoLogFile final : public rocksdb::Logger {
+ public:
+  InfoLogFile(const std::string& path, rocksdb::InfoLogLevel level)
+      : rocksdb::Logger(level), file_(std::fopen(path.c_str(), "a")) {}
+  ~InfoLogFile() override {
+    if (file_ != nullptr) std::fclose(file_);
+  }
+
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override {
+    if (file_ == nullptr) return;
+    char text[1024];
+    const int n = std::vsnprintf(text, sizeof text, format, ap);
+    std::size_t length = n < 0 ? 0 : std::min<std::size_t>(static_cast<std::size_t>(n), sizeof text - 1);
+    while (length > 0 && text[length - 1] == '\n') text[--length] = '\0';
+    const auto now = std::chrono::system_clock::now();
+    const std::time_t secs = std::chrono::system_clock::to_time_t(now);
+    std::tm utc{};
+    ::gmtime_r(&secs, &utc);
+    char stamp[32];
+    std::strftime(stamp, sizeof stamp, "%Y/%m/%d-%H:%M:%S", &utc);
+    std::lock_guard lock(mu_);
+    std::fprintf(file_, "%s %s\n", stamp, text);
+    std::fflush(file_);  // errors ignored on purpose: a lost line is the worst a full disk can do here
+  }
+
+ private:
+  std::mutex mu_;
+  std::FILE* file_;
+};
 
 }  // namespace
 
@@ -222,6 +262,8 @@ void RocksDbLog::open_db() {
     for (const auto pool : {rocksdb::Env::Priority::HIGH, rocksdb::Env::Priority::LOW}) {
       (void)db_options.env->LowerThreadPoolCPUPriority(pool, rocksdb::CpuPriority::kLow);
     }
+    fs::create_directories(path);
+    db_options.info_log = std::make_shared<InfoLogFile>((path / "LOG").string(), db_options.info_log_level);
     s = rocksdb::DB::Open(db_options, options_.path, descriptors, &handles_, &raw);
   } else {
     db_options.max_open_files = -1;  // required by secondary instances
@@ -340,8 +382,13 @@ void RocksDbLog::writer_loop() {
   for (;;) {
     {
       std::unique_lock lock(mu_);
-      queue_cv_.wait(lock, [&] { return !queue_.empty() || closing_; });
-      if (queue_.empty()) break;  // closing and drained
+      const auto ready = [&] { return !queue_.empty() || closing_; };
+      if (degraded_.load(std::memory_order_relaxed)) {
+        queue_cv_.wait_until(lock, next_recovery_, ready);  // wakes to try recovering, too
+      } else {
+        queue_cv_.wait(lock, ready);
+      }
+      if (queue_.empty() && closing_) break;  // closing and drained
       const std::size_t n = std::min(queue_.size(), options_.max_batch);
       batch.clear();
       batch.reserve(n);
@@ -350,8 +397,60 @@ void RocksDbLog::writer_loop() {
         queue_.pop_front();
       }
     }
-    commit(batch);
+    if (degraded_.load(std::memory_order_relaxed) && !try_recover()) {
+      fail(batch, make_error_code(Errc::unavailable));
+      continue;
+    }
+    if (!batch.empty()) commit(batch);
   }
+}
+
+void RocksDbLog::fail(std::vector<Pending>& batch, std::error_code ec) {
+  for (auto& p : batch) {
+    if (p.cursor_done) {
+      p.cursor_done(ec);
+    } else {
+      p.done(ec);
+    }
+  }
+}
+
+void RocksDbLog::enter_degraded(const std::string& cause) {
+  {
+    std::lock_guard lock(mu_);
+    write_error_ = cause;
+  }
+  recovery_pause_ = std::chrono::milliseconds(100);
+  next_recovery_ = std::chrono::steady_clock::now() + recovery_pause_;
+  degraded_.store(true);
+}
+
+bool RocksDbLog::try_recover() {
+  const auto now = std::chrono::steady_clock::now();
+  if (now < next_recovery_) return false;
+  // Resume() clears RocksDB's background error only once it has flushed the
+  // memtables and switched to a new WAL, i.e. once writes can succeed again.
+  const auto s = db_->Resume();
+  if (!s.ok()) {
+    // write_error_ keeps the failure's cause: Resume() mostly answers
+    // "busy" while RocksDB's own recovery waits for disk space.
+    recovery_pause_ = std::min<std::chrono::milliseconds>(recovery_pause_ * 2, std::chrono::seconds(2));
+    next_recovery_ = now + recovery_pause_;
+    return false;
+  }
+  {
+    std::lock_guard lock(mu_);
+    write_error_.clear();
+  }
+  degraded_.store(false);
+  stats_.recoveries.fetch_add(1);
+  return true;
+}
+
+std::string RocksDbLog::write_error() const {
+  if (!degraded_.load()) return {};
+  std::lock_guard lock(mu_);
+  return write_error_;
 }
 
 void RocksDbLog::commit(std::vector<Pending>& batch) {
@@ -415,13 +514,8 @@ void RocksDbLog::commit(std::vector<Pending>& batch) {
     // command, so the caller answers 503 instead of acknowledging.
     next_seq_ = first_seq;
     stats_.failed_commits.fetch_add(1);
-    for (auto& p : batch) {
-      if (p.cursor_done) {
-        p.cursor_done(make_error_code(Errc::io_error));
-      } else {
-        p.done(make_error_code(Errc::io_error));
-      }
-    }
+    enter_degraded(status.ToString());
+    fail(batch, make_error_code(Errc::unavailable));
     return;
   }
 
@@ -589,10 +683,10 @@ std::uint64_t RocksDbLog::disk_bytes() const {
   return total;
 }
 
-void RocksDbLog::close() {
+std::error_code RocksDbLog::close() {
   {
     std::lock_guard lock(mu_);
-    if (closed_) return;
+    if (closed_) return {};
     closing_ = true;
     queue_cv_.notify_all();
   }
@@ -602,13 +696,19 @@ void RocksDbLog::close() {
     closed_ = true;
   }
   head_cv_.notify_all();
-  if (db_ && options_.mode == OpenMode::primary) {
-    // A clean stop flushes memtables so the next start replays no WAL.
-    (void)db_->FlushWAL(true);
-    rocksdb::FlushOptions flush;
-    flush.wait = true;
-    (void)db_->Flush(flush, handles_);
+  if (!db_ || options_.mode != OpenMode::primary) return {};
+  if (degraded_.load()) return make_error_code(Errc::unavailable);  // no writes into a failed DB
+  // A clean stop flushes memtables so the next start replays no WAL.
+  const auto wal = db_->FlushWAL(true);
+  rocksdb::FlushOptions flush;
+  flush.wait = true;
+  const auto memtables = wal.ok() ? db_->Flush(flush, handles_) : wal;
+  if (!memtables.ok()) {
+    std::lock_guard lock(mu_);
+    write_error_ = memtables.ToString();
+    return make_error_code(Errc::io_error);
   }
+  return {};
 }
 
 }  // namespace detail

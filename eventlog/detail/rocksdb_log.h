@@ -52,9 +52,10 @@ class RocksDbLog final : public EventLog {
   Result<Seq> cursor(std::string_view name) const override;
   void store_cursor(std::string name, Seq seq, std::function<void(std::error_code)> done) override;
   const std::string& id() const override { return id_; }
+  std::string write_error() const override;
   const Stats& stats() const override { return stats_; }
   std::uint64_t disk_bytes() const override;
-  void close() override;
+  std::error_code close() override;
 
  private:
   struct Pending {
@@ -71,6 +72,9 @@ class RocksDbLog final : public EventLog {
   Seq load_head() const;
   void writer_loop();
   void commit(std::vector<Pending>& batch);
+  void enter_degraded(const std::string& cause);  // writer thread
+  bool try_recover();                             // writer thread
+  static void fail(std::vector<Pending>& batch, std::error_code ec);
 
   Options options_;
   std::string owned_secondary_dir_;  // a temp dir this instance made and removes
@@ -93,6 +97,13 @@ class RocksDbLog final : public EventLog {
   std::deque<Pending> queue_;
   bool closing_ = false;
   bool closed_ = false;
+  // Set when the storage failed a write; then the writer only calls
+  // RocksDB's recovery (DB::Resume), never another write, until it succeeds:
+  // a RocksDB in a background error must be recovered through its API.
+  std::atomic<bool> degraded_{false};
+  std::string write_error_;                                 // under mu_
+  std::chrono::steady_clock::time_point next_recovery_{};  // writer thread only
+  std::chrono::milliseconds recovery_pause_{0};            // writer thread only
 
   std::mutex listeners_mu_;
   std::vector<CommitListener> listeners_;

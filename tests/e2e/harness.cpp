@@ -41,9 +41,23 @@ TempDir::~TempDir() {
 ServerProcess::ServerProcess(std::filesystem::path data_dir, std::vector<std::string> extra_args)
     : data_dir_(std::move(data_dir)), args_(std::move(extra_args)) {}
 
-ServerProcess::~ServerProcess() = default;  // ChildProcess kills a child still running
+ServerProcess::~ServerProcess() {
+  if (child_) child_->signal(SIGKILL);
+  stop_draining();
+}
+
+void ServerProcess::stop_draining() {
+  if (drain_.joinable()) drain_.join();
+}
+
+std::string ServerProcess::stdout_tail() const {
+  std::lock_guard lock(out_mu_);
+  return out_tail_;
+}
 
 void ServerProcess::start(unsigned short port) {
+  if (child_) child_->signal(SIGKILL);  // a restart without a stop replaces the process
+  stop_draining();
   std::vector<std::string> argv{OEE_SERVER_BIN, "--data-dir",         data_dir_.string(),
                                 "--port",       std::to_string(port), "--log-level",
                                 "warn"};
@@ -55,6 +69,15 @@ void ServerProcess::start(unsigned short port) {
              std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()))) {
     if (line->rfind("LISTENING ", 0) == 0) {
       port_ = static_cast<unsigned short>(std::stoi(line->substr(line->rfind(':') + 1)));
+      drain_ = std::thread([this, child = child_.get()] {
+        while (child->stdout_open()) {
+          if (auto out = child->read_line(std::chrono::milliseconds(100))) {
+            std::lock_guard lock(out_mu_);
+            out_tail_ += *out + "\n";
+            if (out_tail_.size() > 64 * 1024) out_tail_.erase(0, out_tail_.size() - 32 * 1024);
+          }
+        }
+      });
       return;
     }
   }
@@ -65,12 +88,15 @@ void ServerProcess::kill9() {
   if (!running()) return;
   child_->signal(SIGKILL);
   child_->wait();
+  stop_draining();
 }
 
 int ServerProcess::terminate(std::chrono::seconds timeout) {
   if (!running()) return -1;
   child_->signal(SIGTERM);
-  return child_->wait(timeout);
+  const int status = child_->wait(timeout);
+  stop_draining();
+  return status;
 }
 
 std::string ServerProcess::stderr_tail() const {

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -47,6 +48,7 @@ class ChildProcess {
   [[nodiscard]] std::string stderr_text() const;
   [[nodiscard]] bool running() const { return pid_ > 0; }
   [[nodiscard]] pid_t pid() const { return pid_; }
+  [[nodiscard]] bool stdout_open() const { return out_ >= 0; }
 
  private:
   pid_t pid_ = -1;
@@ -71,12 +73,21 @@ class ServerProcess {
   [[nodiscard]] unsigned short port() const { return port_; }
   [[nodiscard]] pid_t pid() const { return child_ ? child_->pid() : -1; }
   [[nodiscard]] std::string stderr_tail() const;
+  /// The last lines the server logged (it logs to stdout).
+  [[nodiscard]] std::string stdout_tail() const;
 
  private:
+  void stop_draining();
+
   std::filesystem::path data_dir_;
   std::vector<std::string> args_;
   std::unique_ptr<ChildProcess> child_;
   unsigned short port_ = 0;
+  // Reads the server's stdout once it listens: a full pipe would block
+  // whichever of its threads logs next.
+  std::thread drain_;
+  mutable std::mutex out_mu_;
+  std::string out_tail_;
 };
 
 struct RunResult {
