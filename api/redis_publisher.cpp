@@ -4,6 +4,7 @@
 
 #include <future>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include <boost/asio/as_tuple.hpp>
@@ -91,12 +92,33 @@ struct Publisher::Impl : std::enable_shared_from_this<Impl> {
     co_return true;
   }
 
+  // Where to start: after the stored cursor, or at the head on a first
+  // start. A cursor that cannot be read is not "no cursor": starting at the
+  // head would skip every event since it was stored, so the publisher says
+  // why, publishes nothing and tries again. None once stopping.
+  asio::awaitable<std::optional<Seq>> start_seq() {
+    auto backoff = 100ms;
+    for (bool first = true; !stopping; first = false) {
+      auto stored_cursor = log.cursor(kCursor);
+      if (stored_cursor) co_return stored_cursor->value > 0 ? *stored_cursor : log.head();
+      const std::string why = "cannot read its cursor (" + stored_cursor.error().message() +
+                              "); publishing nothing until it can";
+      set_error(why);
+      if (first) spdlog::error("publisher: {}", why);
+      co_await sleep(backoff);
+      backoff = std::min<std::chrono::milliseconds>(backoff * 2, 5s);
+    }
+    co_return std::nullopt;
+  }
+
   asio::awaitable<void> run() {
-    auto start = log.cursor(kCursor);
-    if (!start) spdlog::error("publisher: cannot read its cursor ({}); starting at the head", start.error().message());
-    const Seq from = start && start->value > 0 ? *start : log.head();
-    published = from.value;
-    stored = from;
+    const auto from = co_await start_seq();
+    if (!from) {
+      ioc.stop();
+      co_return;
+    }
+    published = from->value;
+    stored = *from;
     std::chrono::milliseconds backoff = 100ms;
     bool first = true;
     while (!stopping) {

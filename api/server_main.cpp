@@ -81,12 +81,22 @@ void boost_this_thread(const char* name, int boost) {
   spdlog::debug("{} thread at nice {}", name, wanted);
 }
 
+void announce(const api::ServerConfig& config, const api::HttpServer& server) {
+  // A machine-readable line for scripts and tests that start us on port 0.
+  std::printf("LISTENING %s:%u\n", config.bind.c_str(), static_cast<unsigned>(server.port()));
+  std::fflush(stdout);
+}
+
 // Runs the HTTP threads until SIGINT/SIGTERM; `stop_rest` runs after the
-// listener closed and before the threads are joined.
+// listener closed and before the threads are joined. The signals are
+// caught before the LISTENING line goes out, so a SIGTERM sent as soon as
+// it is read stops the server cleanly instead of killing it.
 template <class StopRest>
-void serve_until_signal(asio::io_context& ioc, api::HttpServer& server, unsigned threads, StopRest stop_rest) {
+void serve_until_signal(asio::io_context& ioc, api::HttpServer& server, const api::ServerConfig& config,
+                        unsigned threads, StopRest stop_rest) {
   asio::io_context signal_ioc;
   asio::signal_set signals(signal_ioc, SIGINT, SIGTERM);
+  announce(config, server);
   auto work = asio::make_work_guard(ioc);
   std::vector<std::thread> pool;
   for (unsigned i = 0; i < threads; ++i) {
@@ -104,12 +114,6 @@ void serve_until_signal(asio::io_context& ioc, api::HttpServer& server, unsigned
   work.reset();
   ioc.stop();
   for (auto& t : pool) t.join();
-}
-
-void announce(const api::ServerConfig& config, const api::HttpServer& server) {
-  // A machine-readable line for scripts and tests that start us on port 0.
-  std::printf("LISTENING %s:%u\n", config.bind.c_str(), static_cast<unsigned>(server.port()));
-  std::fflush(stdout);
 }
 
 int run_gateway(ServerOptions& o, const std::optional<api::RedisEndpoint>& redis) {
@@ -140,8 +144,7 @@ int run_gateway(ServerOptions& o, const std::optional<api::RedisEndpoint>& redis
   feed.start();
   spdlog::info("oee-server gateway listening on http://{}:{} (redis {}, core {})", o.server.bind, server.port(),
                api::redacted(*redis), core.endpoint().url());
-  announce(o.server, server);
-  serve_until_signal(ioc, server, o.threads, [&] { feed.stop(); });
+  serve_until_signal(ioc, server, o.server, o.threads, [&] { feed.stop(); });
   spdlog::info("gateway stopped");
   return 0;
 }
@@ -230,9 +233,7 @@ int run_core(ServerOptions& o, const std::optional<api::RedisEndpoint>& redis) {
       "resuming {} orders)",
       o.server.bind, server.port(), o.data_dir, o.sim, o.durability, o.fail_rate,
       redis ? api::redacted(*redis) : "off", log->head().value, resumable);
-  announce(o.server, server);
-
-  serve_until_signal(api_ioc, server, o.threads, [&] {
+  serve_until_signal(api_ioc, server, o.server, o.threads, [&] {
     spdlog::info("finishing in-flight steps");
     const bool drained = executor.stop(std::chrono::seconds(10));
     if (!drained) spdlog::warn("some orders were still mid-step; they resume from the log on the next start");

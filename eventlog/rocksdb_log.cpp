@@ -106,6 +106,24 @@ class InfoLogFile final : public rocksdb::Logger {
   std::FILE* file_;
 };
 
+// What an operator should do about a log that would not open: the hint
+// follows the cause, so a permission problem is not read as damage.
+std::string open_failure_hint(const rocksdb::Status& s) {
+  const std::string text = s.ToString();
+  if (text.find("Permission denied") != std::string::npos) {
+    return ". The user running this process may not read or write that directory: fix its owner or "
+           "permissions (the whole data directory belongs to the user oee runs as).";
+  }
+  if (s.IsNoSpace() || text.find("No space left") != std::string::npos) {
+    return ". The disk is full: free some space and start again; nothing in the log was lost.";
+  }
+  if (s.IsCorruption()) {
+    return ". The log is damaged: keep a copy and inspect it with oee-logdump --verify; oee never truncates or "
+           "skips events on its own.";
+  }
+  return ". Check that the directory is readable and writable and the disk is healthy.";
+}
+
 }  // namespace
 
 const std::error_category& log_category() noexcept {
@@ -277,13 +295,13 @@ void RocksDbLog::open_db() {
     s = rocksdb::DB::OpenAsSecondary(db_options, options_.path, secondary, descriptors, &handles_, &raw);
   }
   if (!s.ok()) {
-    if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
+    const bool denied = s.ToString().find("Permission denied") != std::string::npos;
+    if (s.IsIOError() && !denied && s.ToString().find("lock") != std::string::npos) {
       throw std::runtime_error("the event log at '" + options_.path +
                                "' is in use by another oee-server (" + s.ToString() + ")");
     }
     throw std::runtime_error("cannot open the event log at '" + options_.path + "': " + s.ToString() +
-                             ". If the log is damaged, keep a copy and inspect it with oee-logdump --verify; "
-                             "oee never truncates or skips events on its own.");
+                             open_failure_hint(s));
   }
   db_.reset(raw);
   meta_ = handles_[0];

@@ -77,7 +77,7 @@ struct Projector::Impl {
     }
     // Built before logs had ids: adopted if its last event is this log's
     // event at that seq (order ids are random, so another log's differs).
-    if (options.secondary) (void)log.refresh();
+    catch_up_with_log();
     if (applied > log.head()) {
       throw ForeignProjection("the projection in PostgreSQL is at seq " + std::to_string(applied.value) +
                                " but this event log ends at seq " + std::to_string(log.head().value) +
@@ -96,6 +96,17 @@ struct Projector::Impl {
       }
     }
     tx.exec_params("UPDATE projection_state SET log_id = $1 WHERE name = 'orders'", ours);
+  }
+
+  // A secondary sees new events only through refresh(). One that failed
+  // would leave head() where it was, and the projector would report no lag
+  // while it stood still: so it is an error like any other (status down,
+  // with the cause, retried with backoff).
+  void catch_up_with_log() {
+    if (!options.secondary) return;
+    if (auto r = log.refresh(); !r) {
+      throw std::runtime_error("cannot catch up with the event log: " + r.error().message());
+    }
   }
 
   core::OrderState state_before(const eventlog::Record& r) {
@@ -119,7 +130,7 @@ struct Projector::Impl {
   std::vector<eventlog::Record> next_batch() {
     const auto deadline = std::chrono::steady_clock::now() + options.max_delay;
     for (;;) {
-      if (options.secondary) (void)log.refresh();
+      catch_up_with_log();
       const Seq head = log.head();
       const bool full = head.value - applied.value >= options.max_batch;
       if (head > applied && (full || std::chrono::steady_clock::now() >= deadline)) break;

@@ -82,7 +82,10 @@ RebuildResult rebuild(eventlog::EventLog& log, const std::string& database_url,
   // What another log's projection committed says nothing about this log.
   if (!locked.from_other_log(log) && committed > target) {
     for (int i = 0; log.head() < committed && i < 100; ++i) {
-      (void)log.refresh();  // a secondary may trail the projector's view
+      // A secondary may trail the projector's view; one that cannot catch up would only time out.
+      if (auto r = log.refresh(); !r) {
+        throw std::runtime_error("cannot catch up with the event log: " + r.error().message());
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     const bool built_before_ids = locked.log_id.empty();

@@ -3,6 +3,8 @@
 // refusal, nothing is appended that should not be, and the server keeps
 // serving.
 
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
@@ -251,6 +253,24 @@ TEST(EdgeDescriptors, OutOfDescriptorsTheListenerBacksOffAndServesAgain) {
   std::size_t lines = 0;
   for (auto at = log.find("accept failed"); at != std::string::npos; at = log.find("accept failed", at + 1)) ++lines;
   EXPECT_LT(lines, 30u) << log.substr(0, 2000);
+}
+
+// A data directory the server's user may not write: the message says so,
+// and does not send the operator looking for damage.
+TEST(EdgeStartup, APermissionProblemIsNamedAsOne) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root, to run the server as another user";
+  TempDir dir;
+  {
+    ServerProcess server(dir.path() / "data", {"--sim", "fast"});
+    server.start();
+    ASSERT_EQ(server.terminate(), 0);
+  }
+  auto r = run({"/usr/sbin/runuser", "-u", "nobody", "--", kServer, "--data-dir", (dir.path() / "data").string(),
+                "--port", "0"});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("Permission denied"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("owner or permissions"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("damaged"), std::string::npos) << r.err;
 }
 
 }  // namespace

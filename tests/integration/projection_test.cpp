@@ -29,6 +29,7 @@
 #include "core/order_store.h"
 #include "eventlog/event_log.h"
 #include "eventually.h"
+#include "faulty_log.h"
 #include "order_lifecycle.h"
 #include "pg_server.h"
 #include "scratch_log.h"
@@ -181,6 +182,25 @@ class ProjectionTest : public ::testing::Test {
   oee::testing::PgServer pg_;  // started before, stopped after everything else
   oee::testing::ScratchLog scratch_{"projection-test"};
 };
+
+// A secondary that cannot catch up with the primary is an error the
+// projector reports, not a frozen head that reads as "no lag".
+TEST_F(ProjectionTest, AFailedRefreshIsReportedNotMistakenForNoLag) {
+  oee::testing::drive_orders(store(), 5, 1);
+  oee::testing::FaultyLog faulty(log());
+  faulty.fail_refresh = true;
+  Projector projector(faulty, ProjectorOptions{.database_url = url(), .secondary = true});
+  projector.start();
+  ASSERT_TRUE(eventually([&] { return projector.status().failures >= 1; })) << "the failed refresh went unnoticed";
+  const auto status = projector.status();
+  EXPECT_FALSE(status.connected);
+  EXPECT_NE(status.last_error.find("cannot catch up with the event log"), std::string::npos) << status.last_error;
+  EXPECT_EQ(status.applied_seq, 0u);
+
+  faulty.fail_refresh = false;
+  EXPECT_TRUE(projector.wait_applied(log().head(), kDeadline)) << projector.status().last_error;
+  projector.stop();
+}
 
 TEST_F(ProjectionTest, ProjectionEqualsAFoldOfTheLogAfterConcurrentLoad) {
   Projector projector(log(), ProjectorOptions{.database_url = url(), .max_batch = 50});

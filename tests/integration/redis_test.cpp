@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <future>
 #include <filesystem>
 #include <optional>
 
@@ -20,6 +21,7 @@
 #include "core/status_message.h"
 #include "order_lifecycle.h"
 #include "eventually.h"
+#include "faulty_log.h"
 #include "scratch_log.h"
 #include "redis_server.h"
 
@@ -235,6 +237,32 @@ TEST_F(PublisherTest, PublishesEveryEventInOrderAndResumesFromItsCursorAfterAnOu
   EXPECT_EQ(receive(after, head2), expected(head1 + 1, head2));
   ASSERT_TRUE(oee::testing::eventually_true([&] { return publisher->status().published_seq == head2; }, 10s));
   publisher->stop();
+}
+
+// A cursor that cannot be read is not a missing one: the publisher waits
+// and says why, and once it can read the cursor it publishes from there,
+// skipping nothing (it used to start at the head).
+TEST_F(PublisherTest, AnUnreadableCursorStopsThePublisherInsteadOfSkippingToTheHead) {
+  oee::testing::drive_orders(store_, 10, 1);
+  const std::uint64_t stored = log_.head().value;
+  std::promise<std::error_code> done;
+  log_.store_cursor("redis-publisher", Seq{stored}, [&](std::error_code ec) { done.set_value(ec); });
+  ASSERT_FALSE(done.get_future().get());
+  oee::testing::drive_orders(store_, 10, 2);  // appended while no publisher ran
+  const std::uint64_t head = log_.head().value;
+
+  oee::testing::FaultyLog faulty(log_);
+  faulty.fail_cursor = true;
+  TestSubscriber all(redis_.port(), std::string(kAllOrdersChannel));
+  Publisher publisher(faulty, PublisherOptions{endpoint_of(redis_)});
+  publisher.start();
+  ASSERT_TRUE(oee::testing::eventually_true(
+      [&] { return publisher.status().last_error.find("cannot read its cursor") != std::string::npos; }, 10s));
+  EXPECT_EQ(publisher.status().messages, 0u);
+
+  faulty.fail_cursor = false;
+  EXPECT_EQ(receive(all, head), expected(stored + 1, head));
+  publisher.stop();
 }
 
 TEST_F(PublisherTest, PerOrderChannelCarriesOnlyThatOrder) {

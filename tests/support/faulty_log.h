@@ -1,0 +1,69 @@
+#pragma once
+// An event log that forwards to a real one, with failures switched on by a
+// test: the storage errors a consumer must not shrug off.
+
+#include <atomic>
+
+#include "eventlog/event_log.h"
+
+namespace oee::testing {
+
+class FaultyLog final : public eventlog::EventLog {
+ public:
+  explicit FaultyLog(eventlog::EventLog& real) : real_(real) {}
+
+  std::atomic<bool> fail_refresh{false};
+  std::atomic<bool> fail_cursor{false};
+
+  void append(eventlog::AppendCommand command, eventlog::AppendCompletion done) override {
+    real_.append(std::move(command), std::move(done));
+  }
+  [[nodiscard]] Seq head() const override { return real_.head(); }
+  [[nodiscard]] eventlog::Result<std::vector<eventlog::Record>> read(Seq from, std::size_t max) const override {
+    return real_.read(from, max);
+  }
+  [[nodiscard]] eventlog::Result<std::vector<eventlog::Record>> read_order(OrderId order, Seq from) const override {
+    return real_.read_order(order, from);
+  }
+  [[nodiscard]] eventlog::Result<std::vector<eventlog::RawRecord>> read_raw(Seq from,
+                                                                            std::size_t max) const override {
+    return real_.read_raw(from, max);
+  }
+  [[nodiscard]] eventlog::Result<std::optional<eventlog::OrderSnapshotEntry>> snapshot(
+      OrderId order) const override {
+    return real_.snapshot(order);
+  }
+  [[nodiscard]] eventlog::Result<std::vector<OrderId>> members(eventlog::OrderSet set,
+                                                               std::size_t max) const override {
+    return real_.members(set, max);
+  }
+  [[nodiscard]] eventlog::Result<std::optional<eventlog::IdempotencyEntry>> idempotency(
+      std::string_view key) const override {
+    return real_.idempotency(key);
+  }
+  Seq wait_beyond(Seq after, std::chrono::milliseconds timeout) const override {
+    return real_.wait_beyond(after, timeout);
+  }
+  void on_commit(eventlog::CommitListener listener) override { real_.on_commit(std::move(listener)); }
+  [[nodiscard]] eventlog::Result<Seq> refresh() override {
+    if (fail_refresh) return make_error_code(eventlog::Errc::io_error);
+    return real_.refresh();
+  }
+  [[nodiscard]] eventlog::Result<Seq> cursor(std::string_view name) const override {
+    if (fail_cursor) return make_error_code(eventlog::Errc::io_error);
+    return real_.cursor(name);
+  }
+  void store_cursor(std::string name, Seq seq, std::function<void(std::error_code)> done) override {
+    real_.store_cursor(std::move(name), seq, std::move(done));
+  }
+  [[nodiscard]] const std::string& id() const override { return real_.id(); }
+  [[nodiscard]] std::string write_error() const override { return real_.write_error(); }
+  [[nodiscard]] const eventlog::Stats& stats() const override { return real_.stats(); }
+  [[nodiscard]] std::uint64_t disk_bytes() const override { return real_.disk_bytes(); }
+  std::error_code close() override { return real_.close(); }
+
+ private:
+  eventlog::EventLog& real_;
+};
+
+}  // namespace oee::testing
