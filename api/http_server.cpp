@@ -259,16 +259,43 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
     start_catch_up(id, sub);
   }
 
+  // A subscription's past is read as the socket drains: a burst of
+  // subscriptions (a client following a thousand finished orders at once)
+  // would otherwise put every order's past in the outgoing queue together
+  // and be dropped as a slow consumer however fast it reads. So catch-ups
+  // wait in line, a few at a time, until the queue has room for them.
   void start_catch_up(const OrderId& id, Subscription& sub) {
     sub.catching_up = true;
     sub.resync_pending = false;
-    const std::uint64_t generation = ++sub.generation;
-    ctx_.stream.catch_up(id, Seq{sub.last.value + 1}, [self = shared_from_this(), id, generation](CatchUp result) {
-      asio::post(self->ws_.get_executor(), [self, id, generation, result = std::move(result)]() mutable {
-        self->on_catch_up(id, generation, std::move(result));
-      });
-    });
+    catch_up_line_.emplace_back(id, ++sub.generation);
+    pump_catch_ups();
   }
+
+  void pump_catch_ups() {
+    if (closing_) return;
+    while (catch_ups_running_ < kConcurrentCatchUps && queue_.size() < catch_up_room() && !catch_up_line_.empty()) {
+      const auto [id, generation] = catch_up_line_.front();
+      catch_up_line_.pop_front();
+      auto it = subs_.find(id);
+      if (it == subs_.end() || it->second.generation != generation) continue;  // unsubscribed or restarted since
+      ++catch_ups_running_;
+      ctx_.stream.catch_up(id, Seq{it->second.last.value + 1},
+                           [self = shared_from_this(), id, generation](CatchUp result) {
+                             asio::post(self->ws_.get_executor(),
+                                        [self, id, generation, result = std::move(result)]() mutable {
+                                          --self->catch_ups_running_;
+                                          self->on_catch_up(id, generation, std::move(result));
+                                          self->pump_catch_ups();
+                                        });
+                           });
+    }
+  }
+
+  // Catch-ups start while the outgoing queue is below a quarter of the
+  // slow-consumer limit, which leaves room for every order's past and the
+  // live updates that arrive meanwhile.
+  std::size_t catch_up_room() const { return std::max<std::size_t>(1, ctx_.config.ws_queue_limit / 4); }
+  static constexpr int kConcurrentCatchUps = 4;
 
   void on_catch_up(const OrderId& id, std::uint64_t generation, CatchUp result) {
     auto it = subs_.find(id);
@@ -370,6 +397,7 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
       }
       Outgoing out = std::move(queue_.front());
       queue_.pop_front();
+      if (!catch_up_line_.empty()) pump_catch_ups();
       if (!queue_.empty()) cork(true);
       ws_.text(true);
       auto [ec, n] = co_await ws_.async_write(asio::buffer(*out.text), kTuple);
@@ -424,6 +452,8 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
   asio::steady_timer wake_;
   std::deque<Outgoing> queue_;
   std::unordered_map<OrderId, Subscription, OrderIdHash> subs_;
+  std::deque<std::pair<OrderId, std::uint64_t>> catch_up_line_;  // (order, generation) waiting to catch up
+  int catch_ups_running_ = 0;
   bool closing_ = false;
   bool corked_ = false;
   bool writer_done_ = false;

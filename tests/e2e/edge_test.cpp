@@ -205,6 +205,45 @@ TEST_F(Edge, AFromSeqOutOfRangeIsAnErrorAndTheSessionLivesOn) {
   EXPECT_EQ(response_statuses(upgrade.received()), std::vector<int>{400});
 }
 
+// A client that subscribes to a thousand finished orders in one burst and
+// reads as fast as it can gets every one of them; the slow-consumer limit
+// is for clients that do not read.
+TEST_F(Edge, ABurstOfSubscriptionsIsPacedNotDropped) {
+  constexpr int kOrders = 1000;  // the documented limit per socket
+  std::vector<std::string> ids;
+  HttpClient client(server.port());
+  for (int i = 0; i < kOrders; ++i) {
+    auto r = client.post_json("/api/orders/execute", kOrder);
+    ASSERT_EQ(r.status, 202);
+    ids.push_back(std::string(r.json().at("orderId").as_string()));
+  }
+  ASSERT_TRUE(eventually(
+      [&] {
+        const auto h = client.get("/health").json();
+        return h.at("executor").at("inFlight").as_int64() == 0 && h.at("executor").at("waiting").as_int64() == 0;
+      },
+      60s));
+
+  WsClient ws(server.port(), "/ws");
+  for (const auto& id : ids) ws.send(R"({"type":"subscribe","orderId":")" + id + R"("})");
+  int subscribed = 0;
+  int terminal = 0;
+  while (terminal < kOrders) {
+    const auto m = ws.read(10s);
+    ASSERT_TRUE(m) << "closed " << ws.close_code() << " " << ws.close_reason() << " after " << subscribed
+                   << " subscriptions and " << terminal << " finished orders";
+    const auto v = boost::json::parse(*m).as_object();
+    if (const auto* type = v.if_contains("type")) {
+      ASSERT_EQ(*type, "subscribed") << *m;
+      ++subscribed;
+    } else if (v.contains("terminal") && v.at("terminal").as_bool()) {
+      ++terminal;
+    }
+  }
+  EXPECT_EQ(subscribed, kOrders);
+  EXPECT_EQ(ws.close_code(), 0);
+}
+
 // More clients than descriptors: the listener pauses instead of spinning,
 // logs a line per pause, and serves again once the clients have gone.
 TEST(EdgeDescriptors, OutOfDescriptorsTheListenerBacksOffAndServesAgain) {
