@@ -24,8 +24,9 @@
 #include <spdlog/spdlog.h>
 
 #include "api/api_error.h"
+#include "api/http_framing.h"
 #include "api/request_target.h"
-#include "api/strict_json.h"
+#include "api/ws_command.h"
 #include "core/status_message.h"
 
 namespace oee::api {
@@ -48,28 +49,6 @@ enum class WsProtocol {
   bare_id,  // /api/orders/status: each text frame is an order id
   fixed,    // /api/orders/execute?orderId=, /order/{id}: one order, closed when terminal
 };
-
-// The REST routes and the core (which a gateway asks for the past) take
-// fromSeq up to the largest i64; a WebSocket takes the same.
-constexpr std::uint64_t kMaxFromSeq = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
-
-ApiError from_seq_error() {
-  return ApiError{400, "invalid_from_seq", fmt::format("fromSeq must be an integer between 0 and {}", kMaxFromSeq),
-                  "fromSeq"};
-}
-
-boost::system::result<std::uint64_t, ApiError> parse_from_seq(std::string_view text) {
-  std::uint64_t n = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-  if (ec != std::errc{} || ptr != text.data() + text.size() || n > kMaxFromSeq) return from_seq_error();
-  return n;
-}
-
-boost::system::result<std::uint64_t, ApiError> parse_from_seq(const json::value& v) {
-  if (v.is_int64() && v.get_int64() >= 0) return static_cast<std::uint64_t>(v.get_int64());
-  // Boost.JSON holds integers above the i64 range as u64, and larger ones as doubles.
-  return from_seq_error();
-}
 
 std::string control(std::string_view type, const json::object& fields = {}) {
   json::object message{{"type", type}};
@@ -176,68 +155,24 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
   };
 
   void on_message(const std::string& text) {
-    if (protocol_ == WsProtocol::bare_id) {
-      std::string_view id = text;
-      while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.remove_suffix(1);
-      if (!id.empty() && id.front() != '{') {
-        if (auto parsed = OrderId::parse(id)) {
-          subscribe(*parsed, 0);
-        } else {
-          enqueue(ws_error("invalid_order_id", "send an order id (UUID) or a JSON subscribe message", "orderId"));
-        }
+    auto command = parse_ws_command(text, protocol_ == WsProtocol::bare_id);
+    if (!command) {
+      enqueue(ws_error(command.error()));
+      return;
+    }
+    switch (command->kind) {
+      case WsCommand::Kind::ping:
+        enqueue(control("pong"));
         return;
-      }
-    }
-    const auto parsed = parse_json_strict(text);
-    if (parsed && !parsed->is_object()) {
-      enqueue(ws_error("invalid_json", "messages are JSON objects like {\"type\":\"subscribe\",\"orderId\":\"…\"}"));
-      return;
-    }
-    if (!parsed) {
-      enqueue(ws_error(parsed.error()));
-      return;
-    }
-    const auto& o = parsed->get_object();
-    const auto* type = o.if_contains("type");
-    const auto* order = o.if_contains("orderId");
-    if (type == nullptr || !type->is_string()) {
-      enqueue(ws_error("missing_field", "type is required: subscribe or unsubscribe", "type"));
-      return;
-    }
-    const std::string_view t = type->get_string();
-    if (t == "ping") {
-      enqueue(control("pong"));
-      return;
-    }
-    if (t != "subscribe" && t != "unsubscribe") {
-      enqueue(ws_error("unknown_type", "type must be subscribe or unsubscribe", "type"));
-      return;
-    }
-    if (order == nullptr || !order->is_string()) {
-      enqueue(ws_error("missing_field", "orderId is required", "orderId"));
-      return;
-    }
-    auto id = OrderId::parse(order->get_string());
-    if (!id) {
-      enqueue(ws_error("invalid_order_id", "orderId must be a UUID", "orderId"));
-      return;
-    }
-    if (t == "unsubscribe") {
-      ctx_.stream.hub().unsubscribe(*id, this);
-      subs_.erase(*id);
-      enqueue(control("unsubscribed", json::object{{"orderId", id->str()}}));
-      return;
-    }
-    std::uint64_t from = 0;
-    if (const auto* f = o.if_contains("fromSeq")) {
-      auto parsed_from = parse_from_seq(*f);
-      if (!parsed_from) {
-        enqueue(ws_error(parsed_from.error()));
+      case WsCommand::Kind::unsubscribe:
+        ctx_.stream.hub().unsubscribe(command->order, this);
+        subs_.erase(command->order);
+        enqueue(control("unsubscribed", json::object{{"orderId", command->order.str()}}));
         return;
-      }
-      from = *parsed_from;
+      case WsCommand::Kind::subscribe:
+        subscribe(command->order, command->from_seq);
+        return;
     }
-    subscribe(*id, from);
   }
 
   void subscribe(const OrderId& id, std::uint64_t from_seq) {
@@ -531,88 +466,6 @@ std::optional<WsRoute> ws_route(std::string_view target) {
   return std::nullopt;
 }
 
-bool is_disconnect(const beast::error_code& ec) {
-  return ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::eof ||
-         ec == asio::error::connection_reset || ec == asio::error::operation_aborted ||
-         ec == http::error::partial_message;
-}
-
-// The answer to a request that could not be read whole.
-ApiError read_error(const beast::error_code& ec, const ServerConfig& config) {
-  if (ec == http::error::body_limit) {
-    return ApiError{413, "body_too_large",
-                    fmt::format("the body (with its chunk extensions) is larger than {} bytes", config.body_limit),
-                    ""};
-  }
-  if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
-    return ApiError{431, "headers_too_large",
-                    fmt::format("the header or trailer fields are larger than {} bytes", config.header_limit), ""};
-  }
-  return ApiError{400, "bad_request", "malformed HTTP request: " + ec.message(), ""};
-}
-
-std::string lowercase_trimmed(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-// RFC 9112 §6: a request body ends where a final "chunked" coding or the
-// Content-Length says. With any other coding its end is unknown, and a
-// server that guesses (Beast reads no body at all) would run whatever the
-// client sent as "body" as the next request: request smuggling. So such a
-// request is refused and its connection closed.
-std::optional<ApiError> transfer_encoding_error(const http::fields& fields) {
-  std::vector<std::string> codings;
-  const auto [first, last] = fields.equal_range(http::field::transfer_encoding);
-  for (auto f = first; f != last; ++f) {
-    std::string_view list = f->value();
-    for (;;) {
-      const auto comma = list.find(',');
-      std::string coding = lowercase_trimmed(list.substr(0, comma));
-      if (!coding.empty()) codings.push_back(std::move(coding));
-      if (comma == std::string_view::npos) break;
-      list.remove_prefix(comma + 1);
-    }
-  }
-  if (codings.empty() && fields.count(http::field::transfer_encoding) == 0) return std::nullopt;
-  const auto chunked = std::count(codings.begin(), codings.end(), "chunked");
-  if (codings.empty() || codings.back() != "chunked" || chunked != 1) {
-    return ApiError{400, "invalid_transfer_encoding",
-                    "Transfer-Encoding must end in chunked, once (RFC 9112); the connection is closed",
-                    "Transfer-Encoding"};
-  }
-  if (codings.size() > 1) {
-    return ApiError{501, "unsupported_transfer_encoding",
-                    "only the chunked transfer coding is supported; the connection is closed", "Transfer-Encoding"};
-  }
-  if (fields.count(http::field::content_length) > 0) {
-    return ApiError{400, "invalid_transfer_encoding",
-                    "a request has Content-Length or Transfer-Encoding, not both; the connection is closed",
-                    "Transfer-Encoding"};
-  }
-  return std::nullopt;
-}
-
-// RFC 9110 §10.1.1: the only expectation is 100-continue; any other is 417.
-std::optional<ApiError> expectation_error(const http::fields& fields) {
-  const auto expect = fields[http::field::expect];
-  if (expect.empty() || lowercase_trimmed(expect) == "100-continue") return std::nullopt;
-  return ApiError{417, "expectation_failed", "the only expectation supported is Expect: 100-continue", "Expect"};
-}
-
-bool expects_continue(const http::request<http::string_body>& req) {
-  return req.version() >= 11 && !req[http::field::expect].empty();  // checked by expectation_error
-}
-
-std::size_t fields_size(const http::fields& fields) {
-  std::size_t n = 0;
-  for (const auto& f : fields) n += f.name_string().size() + f.value().size() + 4;  // ": " and CRLF
-  return n;
-}
-
 }  // namespace
 
 struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
@@ -680,30 +533,15 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
     // Bounded, so that what the parser must hold whole (a header section, a
     // chunk line, the trailer section) cannot grow it past the limits; past
     // them the read fails with buffer_overflow (431). Bodies stream through.
-    beast::flat_buffer buffer(ctx.config.header_limit + kReadSlack);
+    beast::flat_buffer buffer(read_buffer_limit(ctx.config.header_limit));
     for (;;) {
-      http::request_parser<http::string_body> parser;
-      parser.header_limit(static_cast<std::uint32_t>(ctx.config.header_limit));
-      parser.body_limit(ctx.config.body_limit);
-      // Chunk extensions count toward the body limit, with the chunks.
-      std::uint64_t chunked_bytes = 0;
-      auto count_chunk = [&chunked_bytes, limit = ctx.config.body_limit](std::uint64_t size,
-                                                                          std::string_view extensions,
-                                                                          beast::error_code& ec) {
-        chunked_bytes += size + extensions.size();
-        if (chunked_bytes > limit) ec = http::error::body_limit;
-      };
-      parser.on_chunk_header(count_chunk);
+      RequestParser request_parser(ctx.config.header_limit, ctx.config.body_limit);
+      auto& parser = request_parser.parser();
       stream.expires_after(ctx.config.http_idle_timeout);
       auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, kTuple);
       if (is_disconnect(ec)) break;
       std::optional<ApiError> refusal;
-      if (ec) {
-        refusal = read_error(ec, ctx.config);
-      } else {
-        refusal = transfer_encoding_error(parser.get());
-      }
-      if (!refusal) refusal = expectation_error(parser.get());
+      refusal = ec ? read_error(ec, ctx.config.header_limit, ctx.config.body_limit) : header_refusal(parser.get());
       if (!refusal && !parser.is_done()) {
         if (expects_continue(parser.get())) {
           // The client waits for this before it sends the body (curl for a
@@ -714,11 +552,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
         }
         auto [bec, bn] = co_await http::async_read(stream, buffer, parser, kTuple);
         if (is_disconnect(bec)) break;
-        if (bec) {
-          refusal = read_error(bec, ctx.config);
-        } else if (fields_size(parser.get()) > ctx.config.header_limit) {
-          refusal = read_error(http::error::header_limit, ctx.config);  // trailers count with the header
-        }
+        refusal = bec ? read_error(bec, ctx.config.header_limit, ctx.config.body_limit)
+                      : trailer_refusal(parser.get(), ctx.config.header_limit);
       }
       if (refusal) {
         ctx.http_malformed.fetch_add(1);
@@ -751,9 +586,6 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
     boost::system::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
   }
-
-  // Room beyond the header limit for a body's bytes read with the header.
-  static constexpr std::size_t kReadSlack = 16 * 1024;
 
   asio::io_context& ioc;
   ServerContext& ctx;

@@ -1,0 +1,35 @@
+#pragma once
+// What a WebSocket client asks for, parsed from one text message of the
+// oee sub-protocol: {"type":"subscribe","orderId","fromSeq"}, "unsubscribe",
+// "ping"; on the bare-id path, an order id alone.
+
+#include <cstdint>
+#include <string_view>
+
+#include <boost/system/result.hpp>
+
+#include "api/api_error.h"
+#include "eventlog/types.h"
+
+namespace oee::api {
+
+/// The largest fromSeq accepted anywhere (REST, WebSocket, the core a
+/// gateway asks): the largest i64.
+inline constexpr std::uint64_t kMaxFromSeq = 9'223'372'036'854'775'807ULL;
+
+struct WsCommand {
+  enum class Kind { subscribe, unsubscribe, ping };
+  Kind kind = Kind::ping;
+  OrderId order;
+  std::uint64_t from_seq = 0;
+};
+
+/// Parses one message. `bare_ids`: a message that is not JSON is an order
+/// id to follow (/api/orders/status). Errors are the `error` messages the
+/// client gets; the session stays open.
+[[nodiscard]] boost::system::result<WsCommand, ApiError> parse_ws_command(std::string_view text, bool bare_ids);
+
+/// fromSeq from a query parameter: an integer in [0, kMaxFromSeq].
+[[nodiscard]] boost::system::result<std::uint64_t, ApiError> parse_from_seq(std::string_view text);
+
+}  // namespace oee::api
