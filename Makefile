@@ -12,12 +12,13 @@ APT_PACKAGES := g++ make cmake pkg-config ccache curl \
   libspdlog-dev libfmt-dev libcli11-dev libgtest-dev libbenchmark-dev \
   postgresql postgresql-client redis-server redis-tools
 
-.PHONY: deps configure build run test test-sanitize clean help
+.PHONY: deps deps-fuzz configure build run test test-sanitize fuzz clean help
 
 help:
 	@echo "make run    install what is missing, build, start PostgreSQL (under .local/) and oee-server on 127.0.0.1:3000"
 	@echo "make test   install what is missing, build, run the whole test suite"
 	@echo "make test-sanitize   the same suite built with AddressSanitizer and UBSan (build-sanitize/)"
+	@echo "make fuzz   build the libFuzzer targets with clang (build-fuzz/) and run each for FUZZ_SECONDS (180)"
 	@echo "make deps | build | clean"
 
 # Installs only missing packages; refreshes the package lists only when an
@@ -33,6 +34,11 @@ deps:
 	  $$sudo apt-get install -y -q --no-install-recommends $$missing || \
 	    { $$sudo apt-get update -q && $$sudo apt-get install -y -q --no-install-recommends $$missing; }; \
 	fi
+
+# clang and its fuzzer runtime, for `make fuzz` only.
+FUZZ_PACKAGES := clang libclang-rt-14-dev
+deps-fuzz: deps
+	@$(MAKE) --no-print-directory deps APT_PACKAGES="$(FUZZ_PACKAGES)"
 
 configure: deps
 	@if [ ! -f $(BUILD_DIR)/CMakeCache.txt ]; then \
@@ -61,5 +67,16 @@ test-sanitize: deps
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	  ctest -j$(JOBS) --output-on-failure --timeout 900
 
+# libFuzzer targets (tests/fuzz/): the submit body, WebSocket messages,
+# amounts, stored records and HTTP requests as the server reads them.
+FUZZ_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 180
+fuzz: deps-fuzz
+	@if [ ! -f $(FUZZ_DIR)/CMakeCache.txt ]; then \
+	  CC=clang CXX=clang++ cmake -S . -B $(FUZZ_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOEE_FUZZ=ON -DOEE_WERROR=OFF; \
+	fi
+	cmake --build $(FUZZ_DIR) -j$(JOBS)
+	tools/run_fuzz.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
+
 clean:
-	rm -rf $(BUILD_DIR) $(SANITIZE_DIR)
+	rm -rf $(BUILD_DIR) $(SANITIZE_DIR) $(FUZZ_DIR)

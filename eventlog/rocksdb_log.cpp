@@ -37,22 +37,6 @@ constexpr std::string_view kCursorPrefix = "cursor/";
 const std::vector<std::string> kColumnFamilies = {"default", "events", "order_index",
                                                   "snapshots", "order_sets", "idempotency"};
 
-class LogCategory final : public std::error_category {
- public:
-  const char* name() const noexcept override { return "oee.eventlog"; }
-  std::string message(int ev) const override {
-    switch (static_cast<Errc>(ev)) {
-      case Errc::ok: return "ok";
-      case Errc::io_error: return "the event log could not be read or written";
-      case Errc::corrupted: return "a stored event failed its checksum or could not be decoded";
-      case Errc::closed: return "the event log is closed";
-      case Errc::read_only: return "the event log is open read-only";
-      case Errc::unavailable: return "the event log cannot take writes until its storage recovers";
-    }
-    return "unknown event log error";
-  }
-};
-
 std::string order_key(const OrderId& order) { return std::string(order.view()); }
 
 std::string order_seq_key(const OrderId& order, Seq seq) { return order_key(order) + encode_seq_key(seq); }
@@ -126,14 +110,10 @@ std::string open_failure_hint(const rocksdb::Status& s) {
 
 }  // namespace
 
-const std::error_category& log_category() noexcept {
-  static const LogCategory category;
-  return category;
-}
 
 namespace detail {
 
-RocksDbLog::RocksDbLog(const Options& options) : options_(options) {
+RocksDbLog::RocksDbLog(const Options& options, rocksdb::Env* env) : options_(options), env_(env) {
   if (options_.max_batch == 0) options_.max_batch = 4096;
   try {
     open_db();
@@ -195,6 +175,7 @@ void RocksDbLog::open_db() {
   }
 
   rocksdb::DBOptions db_options;
+  if (env_ != nullptr) db_options.env = env_;
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
   db_options.paranoid_checks = true;

@@ -35,7 +35,9 @@ namespace oee::eventlog::detail {
 
 class RocksDbLog final : public EventLog {
  public:
-  explicit RocksDbLog(const Options& options);
+  /// `env`: the storage RocksDB writes through; null is the machine's.
+  /// Crash tests pass one that can lose power. It must outlive the log.
+  explicit RocksDbLog(const Options& options, rocksdb::Env* env = nullptr);
   ~RocksDbLog() override;
 
   void append(AppendCommand command, AppendCompletion done) override;
@@ -77,6 +79,7 @@ class RocksDbLog final : public EventLog {
   static void fail(std::vector<Pending>& batch, std::error_code ec);
 
   Options options_;
+  rocksdb::Env* env_ = nullptr;
   std::string owned_secondary_dir_;  // a temp dir this instance made and removes
   std::string id_;
   std::unique_ptr<rocksdb::DB> db_;

@@ -1,0 +1,124 @@
+#include "power_loss_fs.h"
+
+#include <filesystem>
+
+namespace oee::testing {
+
+namespace {
+
+class PowerLossFile final : public rocksdb::FSWritableFileOwnerWrapper {
+ public:
+  PowerLossFile(std::unique_ptr<rocksdb::FSWritableFile> file, PowerLossFileSystem& fs, std::string name)
+      : rocksdb::FSWritableFileOwnerWrapper(std::move(file)), fs_(fs), name_(std::move(name)) {}
+
+  rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
+                           rocksdb::IODebugContext* dbg) override {
+    if (!fs_.powered()) return rocksdb::IOStatus::OK();
+    auto s = target()->Append(data, options, dbg);
+    if (s.ok()) fs_.appended(name_, data.size());
+    return s;
+  }
+  rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
+                           const rocksdb::DataVerificationInfo& /*info*/, rocksdb::IODebugContext* dbg) override {
+    return Append(data, options, dbg);
+  }
+  rocksdb::IOStatus Flush(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
+    if (!fs_.powered()) return rocksdb::IOStatus::OK();
+    return target()->Flush(options, dbg);
+  }
+  rocksdb::IOStatus Sync(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
+    if (!fs_.powered()) return rocksdb::IOStatus::OK();
+    auto s = target()->Sync(options, dbg);
+    if (s.ok()) fs_.synced(name_);
+    return s;
+  }
+  rocksdb::IOStatus Fsync(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
+    if (!fs_.powered()) return rocksdb::IOStatus::OK();
+    auto s = target()->Fsync(options, dbg);
+    if (s.ok()) fs_.synced(name_);
+    return s;
+  }
+  rocksdb::IOStatus RangeSync(uint64_t, uint64_t, const rocksdb::IOOptions&, rocksdb::IODebugContext*) override {
+    return rocksdb::IOStatus::OK();  // a hint; durability comes from Sync
+  }
+  rocksdb::IOStatus Close(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
+    if (!fs_.powered()) return rocksdb::IOStatus::OK();
+    return target()->Close(options, dbg);
+  }
+
+ private:
+  PowerLossFileSystem& fs_;
+  std::string name_;
+};
+
+}  // namespace
+
+rocksdb::IOStatus PowerLossFileSystem::wrap(const std::string& name, rocksdb::IOStatus s,
+                                            std::unique_ptr<rocksdb::FSWritableFile>* result,
+                                            std::uint64_t existing) {
+  if (!s.ok()) return s;
+  {
+    std::lock_guard lock(mu_);
+    files_[name] = Sizes{existing, existing};
+  }
+  *result = std::make_unique<PowerLossFile>(std::move(*result), *this, name);
+  return s;
+}
+
+rocksdb::IOStatus PowerLossFileSystem::NewWritableFile(const std::string& name, const rocksdb::FileOptions& options,
+                                                       std::unique_ptr<rocksdb::FSWritableFile>* result,
+                                                       rocksdb::IODebugContext* dbg) {
+  return wrap(name, target()->NewWritableFile(name, options, result, dbg), result, 0);
+}
+
+rocksdb::IOStatus PowerLossFileSystem::ReopenWritableFile(const std::string& name,
+                                                          const rocksdb::FileOptions& options,
+                                                          std::unique_ptr<rocksdb::FSWritableFile>* result,
+                                                          rocksdb::IODebugContext* dbg) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(name, ec);
+  return wrap(name, target()->ReopenWritableFile(name, options, result, dbg), result, ec ? 0 : size);
+}
+
+rocksdb::IOStatus PowerLossFileSystem::ReuseWritableFile(const std::string& name, const std::string& old_name,
+                                                         const rocksdb::FileOptions& options,
+                                                         std::unique_ptr<rocksdb::FSWritableFile>* result,
+                                                         rocksdb::IODebugContext* dbg) {
+  return wrap(name, target()->ReuseWritableFile(name, old_name, options, result, dbg), result, 0);
+}
+
+void PowerLossFileSystem::cut_power() {
+  std::lock_guard lock(mu_);
+  powered_ = false;
+}
+
+bool PowerLossFileSystem::powered() const {
+  std::lock_guard lock(mu_);
+  return powered_;
+}
+
+void PowerLossFileSystem::appended(const std::string& name, std::uint64_t bytes) {
+  std::lock_guard lock(mu_);
+  files_[name].written += bytes;
+}
+
+void PowerLossFileSystem::synced(const std::string& name) {
+  std::lock_guard lock(mu_);
+  auto& f = files_[name];
+  f.synced = f.written;
+}
+
+std::uint64_t PowerLossFileSystem::drop_unsynced() {
+  std::lock_guard lock(mu_);
+  std::uint64_t dropped = 0;
+  for (const auto& [name, sizes] : files_) {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(name, ec);
+    if (ec || size <= sizes.synced) continue;
+    dropped += size - sizes.synced;
+    std::filesystem::resize_file(name, sizes.synced, ec);
+  }
+  return dropped;
+}
+
+}  // namespace oee::testing

@@ -1,0 +1,57 @@
+#pragma once
+// A file system for crash tests that can lose power: RocksDB writes through
+// it to the real one, and it remembers how much of each file was synced.
+// cut_power() makes every later write and sync a silent no-op (the machine
+// is off); drop_unsynced() then cuts each file back to what its last sync
+// made durable, as a disk without the page cache would hold it. kill -9
+// cannot show this: the kernel keeps a killed process's unsynced writes.
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include <rocksdb/env.h>
+#include <rocksdb/file_system.h>
+
+namespace oee::testing {
+
+class PowerLossFileSystem final : public rocksdb::FileSystemWrapper {
+ public:
+  PowerLossFileSystem() : rocksdb::FileSystemWrapper(rocksdb::FileSystem::Default()) {}
+  const char* Name() const override { return "PowerLossFileSystem"; }
+
+  rocksdb::IOStatus NewWritableFile(const std::string& name, const rocksdb::FileOptions& options,
+                                    std::unique_ptr<rocksdb::FSWritableFile>* result,
+                                    rocksdb::IODebugContext* dbg) override;
+  rocksdb::IOStatus ReopenWritableFile(const std::string& name, const rocksdb::FileOptions& options,
+                                       std::unique_ptr<rocksdb::FSWritableFile>* result,
+                                       rocksdb::IODebugContext* dbg) override;
+  rocksdb::IOStatus ReuseWritableFile(const std::string& name, const std::string& old_name,
+                                      const rocksdb::FileOptions& options,
+                                      std::unique_ptr<rocksdb::FSWritableFile>* result,
+                                      rocksdb::IODebugContext* dbg) override;
+
+  void cut_power();
+  /// Truncates every file written through this file system to its synced
+  /// size; returns how many bytes that dropped.
+  std::uint64_t drop_unsynced();
+
+  // Called by the files.
+  [[nodiscard]] bool powered() const;
+  void appended(const std::string& name, std::uint64_t bytes);
+  void synced(const std::string& name);
+
+ private:
+  struct Sizes {
+    std::uint64_t written = 0;
+    std::uint64_t synced = 0;
+  };
+  rocksdb::IOStatus wrap(const std::string& name, rocksdb::IOStatus s, std::unique_ptr<rocksdb::FSWritableFile>* result,
+                         std::uint64_t existing);
+  mutable std::mutex mu_;
+  bool powered_ = true;
+  std::map<std::string, Sizes> files_;
+};
+
+}  // namespace oee::testing
