@@ -196,7 +196,9 @@ TEST(Stream, GatewayThatLosesItsSubscriptionFetchesWhatItMissedFromTheCore) {
   oee::testing::RedisServer redis;
   redis.command("ACL SETUSER gw on >gwpass ~* &* +@all");
   TempDir dir;
-  ServerProcess core(dir.path() / "core", {"--sim-latency-scale", "0.1", "--redis-url", redis.url()});
+  // Orders live about 1.3 s: long enough that 50 more events are appended
+  // after the gateway has noticed its loss even on a loaded machine.
+  ServerProcess core(dir.path() / "core", {"--sim-latency-scale", "0.5", "--redis-url", redis.url()});
   core.start();
   const std::string gw_url = "redis://gw:gwpass@127.0.0.1:" + std::to_string(redis.port());
   ServerProcess gateway(dir.path() / "gw", {"--role", "gateway", "--redis-url", gw_url, "--core-url",
@@ -228,6 +230,21 @@ TEST(Stream, GatewayThatLosesItsSubscriptionFetchesWhatItMissedFromTheCore) {
   EXPECT_GE(metric_value(gw_http.get("/metrics").body, "oee_gateway_resyncs_total"), 2);
   EXPECT_EQ(core_http.get("/health").json().at("redis").at("reconnects").to_number<int>(), 0)
       << "the publisher was not meant to lose Redis";
+}
+
+// A gateway parses what its clients send as the core does: a fromSeq out
+// of range is an error message, and the session goes on.
+TEST(Stream, AGatewayAnswersAFromSeqOutOfRangeAndKeepsTheSession) {
+  StreamCluster cluster(1);
+  WsClient ws(cluster.gateway[0]->port(), "/ws");
+  ws.send(R"({"type":"subscribe","orderId":"00000000-0000-4000-8000-000000000000","fromSeq":9223372036854775808})");
+  const auto reply = ws.read(5s);
+  ASSERT_TRUE(reply) << "no answer: the session is dead";
+  EXPECT_EQ(json::parse(*reply).at("error").at("code"), "invalid_from_seq");
+  ws.send(R"({"type":"ping"})");
+  const auto pong = ws.read(5s);
+  ASSERT_TRUE(pong);
+  EXPECT_EQ(json::parse(*pong).at("type"), "pong");
 }
 
 TEST(Stream, ReconnectWithFromSeqGetsExactlyTheMissedEvents) {
