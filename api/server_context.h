@@ -13,10 +13,10 @@
 #include <utility>
 
 #include <boost/asio/awaitable.hpp>
-#include <fmt/format.h>
 
 #include "api/http_message.h"
 #include "api/stream_source.h"
+#include "eventlog/prometheus.h"  // append_metric
 
 namespace oee::api {
 
@@ -70,12 +70,5 @@ class ConnectionSlot {
 
 /// The Prometheus lines for the counters above, shared by both roles.
 void append_connection_metrics(std::string& out, const ServerContext& ctx);
-
-/// One unlabelled Prometheus metric: its HELP and TYPE lines and its value.
-template <typename Value>
-void append_metric(std::string& out, std::string_view name, std::string_view type, std::string_view help,
-                   const Value& value) {
-  out += fmt::format("# HELP {0} {1}\n# TYPE {0} {2}\n{0} {3}\n", name, help, type, value);
-}
 
 }  // namespace oee::api

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "eventlog/prometheus.h"
+
 namespace oee::core {
 
 void EngineMetrics::render(std::string& out) const {
@@ -33,21 +35,11 @@ void EngineMetrics::render(std::string& out) const {
          "retry backoff waited out on purpose.\n";
   out += "# TYPE oee_order_overhead_seconds histogram\n";
   engine_overhead_seconds.render(out, "oee_order_overhead_seconds");
-  out += "# HELP oee_orders_in_flight Orders being worked on by the executor.\n";
-  out += "# TYPE oee_orders_in_flight gauge\n";
-  out += fmt::format("oee_orders_in_flight {}\n", orders_in_flight.load());
-  out += "# HELP oee_executor_append_failures_total Executor appends the log refused (each is retried).\n";
-  out += "# TYPE oee_executor_append_failures_total counter\n";
-  out += fmt::format("oee_executor_append_failures_total {}\n", append_failures.load());
-  out += "# HELP oee_executor_chain_unavailable_total Transactions the simulated chain could not store (retried).\n";
-  out += "# TYPE oee_executor_chain_unavailable_total counter\n";
-  out += fmt::format("oee_executor_chain_unavailable_total {}\n", chain_unavailable.load());
-  out += "# HELP oee_orders_paused Orders waiting to try a step again that the log or the chain could not store.\n";
-  out += "# TYPE oee_orders_paused gauge\n";
-  out += fmt::format("oee_orders_paused {}\n", orders_paused.load());
-  out += "# HELP oee_orders_waiting Orders queued behind the concurrency limit.\n";
-  out += "# TYPE oee_orders_waiting gauge\n";
-  out += fmt::format("oee_orders_waiting {}\n", orders_waiting.load());
+  append_metric(out, "oee_orders_in_flight", "gauge", "Orders being worked on by the executor.", orders_in_flight.load());
+  append_metric(out, "oee_executor_append_failures_total", "counter", "Executor appends the log refused (each is retried).", append_failures.load());
+  append_metric(out, "oee_executor_chain_unavailable_total", "counter", "Transactions the simulated chain could not store (retried).", chain_unavailable.load());
+  append_metric(out, "oee_orders_paused", "gauge", "Orders waiting to try a step again that the log or the chain could not store.", orders_paused.load());
+  append_metric(out, "oee_orders_waiting", "gauge", "Orders queued behind the concurrency limit.", orders_waiting.load());
 }
 
 }  // namespace oee::core
