@@ -1,7 +1,5 @@
 #include "api/http_server.h"
 
-#include <charconv>
-#include <limits>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -20,7 +18,6 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/json.hpp>
-#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "api/api_error.h"
