@@ -154,7 +154,8 @@ int run_core(ServerOptions& o, const std::optional<api::RedisEndpoint>& redis) {
 
   // Refuse to start on anything we cannot read, with what to do about it.
   std::unique_ptr<eventlog::EventLog> log;
-  std::unique_ptr<core::LandedJournal> journal;
+  std::unique_ptr<eventlog::KeyValueStore> ledger;
+  std::size_t imported = 0;
   std::size_t resumable = 0;
   try {
     const std::filesystem::path root(o.data_dir);
@@ -165,7 +166,8 @@ int run_core(ServerOptions& o, const std::optional<api::RedisEndpoint>& redis) {
                                                                : eventlog::Durability::async,
                           .on_writer_start = [boost = o.priority_boost] { boost_this_thread("log writer", boost); }});
     resumable = core::check_resumable(*log);
-    journal = std::make_unique<core::LandedJournal>(root / "simchain" / "landed.txt");
+    ledger = eventlog::open_rocksdb_store(eventlog::StoreOptions{.path = (root / "simchain" / "ledger").string()});
+    imported = core::import_landed_journal(root / "simchain" / "landed.txt", *ledger);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "oee-server: %s\n", e.what());
     return 2;
@@ -176,7 +178,7 @@ int run_core(ServerOptions& o, const std::optional<api::RedisEndpoint>& redis) {
   auto exec_work = asio::make_work_guard(exec_ioc);
 
   core::Market market;
-  core::SimChain chain(market, o.fail_rate, 7, journal.get());
+  core::SimChain chain(market, o.fail_rate, *ledger);
   core::OrderStore store(*log);
   core::EngineMetrics metrics;
   api::Hub hub(api_ioc.get_executor());
@@ -228,6 +230,9 @@ int run_core(ServerOptions& o, const std::optional<api::RedisEndpoint>& redis) {
     exec_ioc.run();
   });
 
+  if (imported > 0) {
+    spdlog::info("the simulated chain's ledger took over {} landed transactions from simchain/landed.txt", imported);
+  }
   spdlog::info(
       "oee-server listening on http://{}:{} (data {}, sim {}, durability {}, fail-rate {}, redis {}, head seq {}, "
       "resuming {} orders)",

@@ -226,8 +226,12 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
         return TxSubmitted{s.attempt, s.venue.value_or(Venue::raydium), SimChain::tx_id(id, s.attempt), s.min_out};
       case Status::submitted: {
         // Resumed or not, first ask the chain: a landed tx is never resent.
-        if (auto landed = chain_.find(s.tx_id)) {
-          return Confirmed{s.attempt,          *s.venue,          s.tx_id,    landed->amount_out,
+        if (auto known = chain_.find(s.tx_id)) {
+          if (known->outcome == TxOutcome::unavailable) {
+            not_now = known->error;
+            return std::nullopt;
+          }
+          return Confirmed{s.attempt,          *s.venue,          s.tx_id,    known->amount_out,
                            s.input_token, s.output_token, s.amount_in};
         }
         const Token* in = find_token(s.input_token);

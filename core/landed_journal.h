@@ -1,40 +1,21 @@
 #pragma once
-// The simulated chain's memory of landed transactions, kept in a file so it
-// outlives an oee-server crash, as a real chain would. One line per landed
-// transaction ("<tx id> <amount out>\n"), appended with write(2): it
-// survives kill -9 of the process (the page cache keeps it), not a power
-// loss, which is enough for a simulation.
-//
-// Thread-compatible: the chain serialises calls under its own lock.
+// The simulated chain's memory as earlier versions kept it: a text file,
+// one line per landed transaction ("<tx id> <amount out>\n"). A data
+// directory that has one is taken over by the chain's ledger once, at
+// start-up, so no transaction it remembers is sent again.
 
+#include <cstddef>
 #include <filesystem>
-#include <system_error>
-#include <string>
-#include <utility>
-#include <vector>
 
-#include "core/amount.h"
+#include "eventlog/key_value_store.h"
 
 namespace oee::core {
 
-class LandedJournal {
- public:
-  /// Opens (creating) the file and reads its entries. Throws on I/O errors.
-  explicit LandedJournal(std::filesystem::path file);
-  ~LandedJournal();
-  LandedJournal(const LandedJournal&) = delete;
-  LandedJournal& operator=(const LandedJournal&) = delete;
-
-  [[nodiscard]] const std::vector<std::pair<std::string, Amount>>& loaded() const { return loaded_; }
-  /// Appends one entry. On a failed write (a full disk) the file is cut
-  /// back to where it was, so a later entry never shares a line with a
-  /// partial one, and the error is returned: the transaction did not land.
-  [[nodiscard]] std::error_code record(const std::string& tx_id, Amount amount_out);
-
- private:
-  std::filesystem::path path_;
-  int fd_ = -1;
-  std::vector<std::pair<std::string, Amount>> loaded_;
-};
+/// Copies every complete line of `file` into `ledger`, then renames the
+/// file to "<file>.imported" so the next start does not read it again.
+/// Returns how many transactions it copied; 0 when there is no file.
+/// Throws std::runtime_error if the file cannot be read or the ledger
+/// written: the server must not start with half its memory.
+std::size_t import_landed_journal(const std::filesystem::path& file, eventlog::KeyValueStore& ledger);
 
 }  // namespace oee::core

@@ -2,6 +2,7 @@
 
 #include "core/detail/hash.h"
 
+#include <charconv>
 #include <cstring>
 #include <vector>
 
@@ -9,6 +10,15 @@ namespace oee::core {
 
 using detail::hash_bytes;
 using detail::mix;
+
+namespace {
+
+std::string unavailable_cause(const eventlog::KeyValueStore& ledger) {
+  const std::string why = ledger.write_error();
+  return why.empty() ? std::string() : " (" + why + ")";
+}
+
+}  // namespace
 
 std::string base58_encode(std::string_view bytes) {
   static constexpr char kAlphabet[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
@@ -49,12 +59,8 @@ std::string base58_encode(std::string_view bytes) {
   return out;
 }
 
-SimChain::SimChain(const Market& market, double fail_rate, std::uint64_t seed, LandedJournal* journal)
-    : market_(market), fail_rate_(fail_rate), seed_(seed), journal_(journal) {
-  if (journal_ != nullptr) {
-    for (const auto& [tx, out] : journal_->loaded()) landed_.emplace(tx, TxResult{TxOutcome::landed, out, {}});
-  }
-}
+SimChain::SimChain(const Market& market, double fail_rate, eventlog::KeyValueStore& ledger, std::uint64_t seed)
+    : market_(market), fail_rate_(fail_rate), ledger_(ledger), seed_(seed) {}
 
 std::string SimChain::tx_id(const OrderId& order, std::uint32_t attempt) {
   // 64 bytes like a Solana signature, derived only from (order, attempt).
@@ -71,7 +77,7 @@ std::string SimChain::tx_id(const OrderId& order, std::uint32_t attempt) {
 
 TxResult SimChain::submit(const TxRequest& tx, std::chrono::system_clock::time_point now) {
   std::lock_guard lock(mu_);
-  if (auto it = landed_.find(tx.tx_id); it != landed_.end()) return it->second;
+  if (auto known = find_locked(tx.tx_id)) return *known;
 
   // The drop decision is a function of the tx id, so resending the same tx
   // behaves the same and tests are reproducible.
@@ -87,27 +93,34 @@ TxResult SimChain::submit(const TxRequest& tx, std::chrono::system_clock::time_p
                         " " + std::string(tx.output->symbol) + ", minimum " +
                         format_amount(tx.min_out, tx.output->decimals)};
   }
-  TxResult r{TxOutcome::landed, q.amount_out, {}};
-  if (journal_ != nullptr) {
-    // A chain that cannot record a transaction has not executed it.
-    if (const auto ec = journal_->record(tx.tx_id, r.amount_out)) {
-      return TxResult{TxOutcome::unavailable, {},
-                      "the simulated chain could not record the transaction: " + ec.message()};
-    }
+  // A chain that cannot record a transaction has not executed it.
+  if (const auto ec = ledger_.put(tx.tx_id, std::to_string(q.amount_out.base))) {
+    return TxResult{TxOutcome::unavailable, {}, "the simulated chain could not record the transaction: " +
+                                                    ec.message() + unavailable_cause(ledger_)};
   }
-  landed_.emplace(tx.tx_id, r);
-  return r;
+  return TxResult{TxOutcome::landed, q.amount_out, {}};
 }
 
 std::optional<TxResult> SimChain::find(const std::string& tx_id) const {
   std::lock_guard lock(mu_);
-  if (auto it = landed_.find(tx_id); it != landed_.end()) return it->second;
-  return std::nullopt;
+  return find_locked(tx_id);
 }
 
-std::size_t SimChain::landed_count() const {
-  std::lock_guard lock(mu_);
-  return landed_.size();
+std::optional<TxResult> SimChain::find_locked(const std::string& tx_id) const {
+  const auto stored = ledger_.get(tx_id);
+  if (!stored) {
+    return TxResult{TxOutcome::unavailable, {},
+                    "the simulated chain could not read its ledger: " + stored.error().message() +
+                        unavailable_cause(ledger_)};
+  }
+  if (!*stored) return std::nullopt;
+  const std::string& text = **stored;
+  std::uint64_t out = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  if (ec != std::errc{} || end != text.data() + text.size()) {
+    return TxResult{TxOutcome::unavailable, {}, "the simulated chain's ledger holds no amount for " + tx_id};
+  }
+  return TxResult{TxOutcome::landed, Amount{out}, {}};
 }
 
 }  // namespace oee::core

@@ -1,7 +1,12 @@
 #pragma once
 #include <system_error>
 
+#include <boost/system/result.hpp>
+
 namespace oee::eventlog {
+
+template <class T>
+using Result = boost::system::result<T, std::error_code>;
 
 enum class Errc {
   ok = 0,

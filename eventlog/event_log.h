@@ -31,9 +31,6 @@
 
 namespace oee::eventlog {
 
-template <class T>
-using Result = boost::system::result<T, std::error_code>;
-
 /// One event as stored in the log.
 struct Record {
   Seq seq;

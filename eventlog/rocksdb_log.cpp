@@ -1,9 +1,7 @@
 #include "eventlog/detail/rocksdb_log.h"
 
 #include <algorithm>
-#include <cstdarg>
 #include <cstdio>
-#include <ctime>
 #include <cstring>
 #include <filesystem>
 #include <mutex>
@@ -23,6 +21,7 @@
 #include <rocksdb/utilities/options_util.h>
 #include <rocksdb/write_batch.h>
 
+#include "eventlog/detail/info_log_file.h"
 #include "eventlog/record_codec.h"
 
 namespace oee::eventlog {
@@ -54,41 +53,6 @@ Result<std::string> get(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf, std::s
   if (s.ok() || s.IsNotFound()) return value;
   return make_error_code(Errc::io_error);
 }
-
-// RocksDB's LOG file, written so that a failed write only drops its line.
-// RocksDB's own file logger asserts (Debian builds it with assertions on)
-// when it writes again after one write failed, e.g. on a full disk: it
-// took the whole process down with it.
-class InfoLogFile final : public rocksdb::Logger {
- public:
-  InfoLogFile(const std::string& path, rocksdb::InfoLogLevel level)
-      : rocksdb::Logger(level), file_(std::fopen(path.c_str(), "a")) {}
-  ~InfoLogFile() override {
-    if (file_ != nullptr) std::fclose(file_);
-  }
-
-  using rocksdb::Logger::Logv;
-  void Logv(const char* format, va_list ap) override {
-    if (file_ == nullptr) return;
-    char text[1024];
-    const int n = std::vsnprintf(text, sizeof text, format, ap);
-    std::size_t length = n < 0 ? 0 : std::min<std::size_t>(static_cast<std::size_t>(n), sizeof text - 1);
-    while (length > 0 && text[length - 1] == '\n') text[--length] = '\0';
-    const auto now = std::chrono::system_clock::now();
-    const std::time_t secs = std::chrono::system_clock::to_time_t(now);
-    std::tm utc{};
-    ::gmtime_r(&secs, &utc);
-    char stamp[32];
-    std::strftime(stamp, sizeof stamp, "%Y/%m/%d-%H:%M:%S", &utc);
-    std::lock_guard lock(mu_);
-    std::fprintf(file_, "%s %s\n", stamp, text);
-    std::fflush(file_);  // errors ignored on purpose: a lost line is the worst a full disk can do here
-  }
-
- private:
-  std::mutex mu_;
-  std::FILE* file_;
-};
 
 // What an operator should do about a log that would not open: the hint
 // follows the cause, so a permission problem is not read as damage.
@@ -262,7 +226,7 @@ void RocksDbLog::open_db() {
       (void)db_options.env->LowerThreadPoolCPUPriority(pool, rocksdb::CpuPriority::kLow);
     }
     fs::create_directories(path);
-    db_options.info_log = std::make_shared<InfoLogFile>((path / "LOG").string(), db_options.info_log_level);
+    db_options.info_log = std::make_shared<detail::InfoLogFile>((path / "LOG").string(), db_options.info_log_level);
     s = rocksdb::DB::Open(db_options, options_.path, descriptors, &handles_, &raw);
   } else {
     db_options.max_open_files = -1;  // required by secondary instances

@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <fstream>
 #include <mutex>
 
 #include <gtest/gtest.h>
@@ -14,37 +13,12 @@
 #include <boost/json.hpp>
 
 #include "harness.h"
+#include "small_disk.h"
 
 namespace oee::e2e {
 namespace {
 
 using namespace std::chrono_literals;
-
-// A tmpfs mounted for one test, unmounted at the end.
-class SmallDisk {
- public:
-  SmallDisk(const std::filesystem::path& where, const std::string& size) : path_(where) {
-    std::filesystem::create_directories(path_);
-    mounted_ = run({"/bin/mount", "-t", "tmpfs", "-o", "size=" + size, "tmpfs", path_.string()}).exit_code == 0;
-  }
-  ~SmallDisk() {
-    if (mounted_) (void)run({"/bin/umount", "-l", path_.string()});
-  }
-  [[nodiscard]] bool mounted() const { return mounted_; }
-
- private:
-  std::filesystem::path path_;
-  bool mounted_ = false;
-};
-
-// Fills the disk up with one file; returns its size.
-std::size_t fill(const std::filesystem::path& file) {
-  std::ofstream out(file, std::ios::binary);
-  const std::string block(1 << 20, '\0');
-  std::size_t written = 0;
-  while (out.write(block.data(), static_cast<std::streamsize>(block.size())) && out.flush()) written += block.size();
-  return written;
-}
 
 TEST(DiskFull, AppendsAreRefusedUntilSpaceIsFreedThenResumeWithoutARestart) {
   if (::geteuid() != 0) GTEST_SKIP() << "mounting a tmpfs needs root";
@@ -52,12 +26,12 @@ TEST(DiskFull, AppendsAreRefusedUntilSpaceIsFreedThenResumeWithoutARestart) {
   const auto mount_point = dir.path() / "disk";
   // Room for the log's 32 MB write buffer twice over: RocksDB clears a
   // full-disk error only once that much is free again.
-  SmallDisk disk(mount_point, "160m");
+  oee::testing::SmallDisk disk(mount_point, "160m");
   ASSERT_TRUE(disk.mounted()) << "mount -t tmpfs failed";
   {
     ServerProcess server(mount_point / "data", {"--sim", "fast"});
     server.start();
-    ASSERT_GT(fill(mount_point / "ballast"), 0u);
+    ASSERT_GT(oee::testing::fill_disk(mount_point / "ballast"), 0u);
 
     // Submit until the log's preallocated WAL runs out and appends fail.
     std::mutex mu;

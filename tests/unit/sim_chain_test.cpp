@@ -9,6 +9,7 @@
 
 #include "core/market.h"
 #include "core/tokens.h"
+#include "memory_store.h"
 
 namespace oee::core {
 namespace {
@@ -107,6 +108,8 @@ class SimChainTest : public ::testing::Test {
   const Token& sol_ = *find_token("SOL");
   const Token& usdc_ = *find_token("USDC");
   Market market_;
+  oee::testing::MemoryStore ledger_;
+  oee::testing::MemoryStore other_ledger_;
 
   TxRequest request(std::string tx_id, Amount min_out = Amount{0}) const {
     return TxRequest{std::move(tx_id), Venue::raydium, &sol_, &usdc_, Amount{1'000'000'000}, min_out};
@@ -118,16 +121,16 @@ class SimChainTest : public ::testing::Test {
 };
 
 TEST_F(SimChainTest, LandedTransactionIsRememberedAndNotRepeated) {
-  SimChain chain(market_, 0.0);
+  SimChain chain(market_, 0.0, ledger_);
   const std::string tx = SimChain::tx_id(OrderId::random(), 1);
   EXPECT_FALSE(chain.find(tx).has_value());
-  EXPECT_EQ(chain.landed_count(), 0u);
+  EXPECT_EQ(ledger_.size(), 0u);
 
   const TxResult first = chain.submit(request(tx), t0());
   ASSERT_EQ(first.outcome, TxOutcome::landed) << first.error;
   EXPECT_EQ(first.amount_out, pool_output(t0()));
   EXPECT_GT(first.amount_out.base, 0u);
-  EXPECT_EQ(chain.landed_count(), 1u);
+  EXPECT_EQ(ledger_.size(), 1u);
 
   const auto found = chain.find(tx);
   ASSERT_TRUE(found.has_value());
@@ -140,17 +143,17 @@ TEST_F(SimChainTest, LandedTransactionIsRememberedAndNotRepeated) {
   const TxResult second = chain.submit(request(tx), later);
   EXPECT_EQ(second.outcome, TxOutcome::landed);
   EXPECT_EQ(second.amount_out, first.amount_out);
-  EXPECT_EQ(chain.landed_count(), 1u);
+  EXPECT_EQ(ledger_.size(), 1u);
 
   // A different tx is independent.
   const TxResult other = chain.submit(request(tx + "x"), later);
   EXPECT_EQ(other.outcome, TxOutcome::landed);
   EXPECT_EQ(other.amount_out, pool_output(later));
-  EXPECT_EQ(chain.landed_count(), 2u);
+  EXPECT_EQ(ledger_.size(), 2u);
 }
 
 TEST_F(SimChainTest, FailRateOneDropsEverything) {
-  SimChain chain(market_, 1.0);
+  SimChain chain(market_, 1.0, ledger_);
   for (int i = 0; i < 50; ++i) {
     const std::string tx = SimChain::tx_id(OrderId::random(), 1);
     const TxResult r = chain.submit(request(tx), t0());
@@ -158,12 +161,12 @@ TEST_F(SimChainTest, FailRateOneDropsEverything) {
     EXPECT_FALSE(r.error.empty());
     EXPECT_FALSE(chain.find(tx).has_value());
   }
-  EXPECT_EQ(chain.landed_count(), 0u);
+  EXPECT_EQ(ledger_.size(), 0u);
 }
 
 TEST_F(SimChainTest, DropDecisionIsReproduciblePerTx) {
-  SimChain a(market_, 0.5, 7);
-  SimChain b(market_, 0.5, 7);
+  SimChain a(market_, 0.5, ledger_, 7);
+  SimChain b(market_, 0.5, other_ledger_, 7);
   int dropped = 0;
   for (int i = 0; i < 200; ++i) {
     const std::string tx = SimChain::tx_id(OrderId::random(), 1);
@@ -175,11 +178,11 @@ TEST_F(SimChainTest, DropDecisionIsReproduciblePerTx) {
   // Roughly half: far from 0 and from 200.
   EXPECT_GT(dropped, 50);
   EXPECT_LT(dropped, 150);
-  EXPECT_EQ(a.landed_count(), static_cast<std::size_t>(200 - dropped));
+  EXPECT_EQ(ledger_.size(), static_cast<std::size_t>(200 - dropped));
 }
 
 TEST_F(SimChainTest, SlippageExceededIsNotRemembered) {
-  SimChain chain(market_, 0.0);
+  SimChain chain(market_, 0.0, ledger_);
   const std::string tx = SimChain::tx_id(OrderId::random(), 1);
   const Amount out = pool_output(t0());
   const TxResult r = chain.submit(request(tx, Amount{out.base + 1}), t0());
@@ -187,13 +190,52 @@ TEST_F(SimChainTest, SlippageExceededIsNotRemembered) {
   EXPECT_EQ(r.amount_out, out);
   EXPECT_NE(r.error.find("slippage"), std::string::npos) << r.error;
   EXPECT_FALSE(chain.find(tx).has_value());
-  EXPECT_EQ(chain.landed_count(), 0u);
+  EXPECT_EQ(ledger_.size(), 0u);
 
   // min_out exactly at the pool output lands.
   const TxResult ok = chain.submit(request(tx, out), t0());
   EXPECT_EQ(ok.outcome, TxOutcome::landed);
   EXPECT_EQ(ok.amount_out, out);
-  EXPECT_EQ(chain.landed_count(), 1u);
+  EXPECT_EQ(ledger_.size(), 1u);
+}
+
+TEST_F(SimChainTest, ALedgerThatRefusesWritesLandsNothingAndTheSameTxLandsLater) {
+  SimChain chain(market_, 0.0, ledger_);
+  const std::string tx = SimChain::tx_id(OrderId::random(), 1);
+  ledger_.refuse_writes("No space left on device");
+  const TxResult refused = chain.submit(request(tx), t0());
+  EXPECT_EQ(refused.outcome, TxOutcome::unavailable);
+  EXPECT_NE(refused.error.find("No space left on device"), std::string::npos) << refused.error;
+  EXPECT_FALSE(chain.find(tx).has_value());
+  EXPECT_EQ(ledger_.size(), 0u);
+
+  ledger_.refuse_writes("");
+  const TxResult landed = chain.submit(request(tx), t0());
+  EXPECT_EQ(landed.outcome, TxOutcome::landed) << landed.error;
+  EXPECT_EQ(ledger_.size(), 1u);
+}
+
+// The ledger is the chain's whole memory: a new chain on the same ledger
+// (the server restarted) knows what landed and does not execute it again.
+TEST_F(SimChainTest, ANewChainOnTheSameLedgerRemembersWhatLanded) {
+  const std::string tx = SimChain::tx_id(OrderId::random(), 1);
+  const Amount first = SimChain(market_, 0.0, ledger_).submit(request(tx), t0()).amount_out;
+  SimChain restarted(market_, 0.0, ledger_);
+  const auto found = restarted.find(tx);
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->outcome, TxOutcome::landed);
+  EXPECT_EQ(found->amount_out, first);
+  EXPECT_EQ(restarted.submit(request(tx), t0() + 23s).amount_out, first);
+  EXPECT_EQ(ledger_.size(), 1u);
+}
+
+TEST_F(SimChainTest, AnUnreadableLedgerEntryIsUnavailableNotZero) {
+  SimChain chain(market_, 0.0, ledger_);
+  ASSERT_FALSE(ledger_.put("tx-with-no-amount", "12abc"));
+  const auto found = chain.find("tx-with-no-amount");
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->outcome, TxOutcome::unavailable);
+  EXPECT_EQ(chain.submit(request("tx-with-no-amount"), t0()).outcome, TxOutcome::unavailable);
 }
 
 }  // namespace

@@ -1,0 +1,50 @@
+#pragma once
+// A durable map beside the events, for state that is not an event (the
+// simulated chain's landed transactions). It lives on disk with a bounded
+// cache, so its memory does not grow with the number of keys. A put reaches
+// the operating system before it returns: it survives kill -9 of the
+// process, not a power loss.
+//
+// Thread-safe.
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#include "eventlog/errors.h"
+
+namespace oee::eventlog {
+
+class KeyValueStore {
+ public:
+  virtual ~KeyValueStore() = default;
+
+  [[nodiscard]] virtual Result<std::optional<std::string>> get(std::string_view key) const = 0;
+  /// Errc::unavailable while the storage refuses writes (a full disk): the
+  /// store tries again by itself, with backoff, on later calls.
+  [[nodiscard]] virtual std::error_code put(std::string_view key, std::string_view value) = 0;
+  /// Every entry, in key order.
+  [[nodiscard]] virtual std::error_code for_each(
+      const std::function<void(std::string_view key, std::string_view value)>& visit) const = 0;
+  /// Why writes are refused, or empty.
+  [[nodiscard]] virtual std::string write_error() const = 0;
+};
+
+struct StoreOptions {
+  std::string path{};
+  /// Another process may have it open for writing.
+  bool read_only = false;
+  /// Memory held for cached blocks, and for writes not yet in a table file.
+  std::size_t cache_bytes = 8 << 20;
+  std::size_t write_buffer_bytes = 4 << 20;
+};
+
+/// Opens (creating) a store backed by its own RocksDB database. Throws
+/// std::runtime_error naming the cause if it cannot.
+[[nodiscard]] std::unique_ptr<KeyValueStore> open_rocksdb_store(const StoreOptions& options);
+
+}  // namespace oee::eventlog

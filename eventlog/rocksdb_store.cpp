@@ -1,0 +1,173 @@
+#include <chrono>
+#include <filesystem>
+#include <mutex>
+#include <stdexcept>
+
+#include <rocksdb/cache.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+
+#include "eventlog/detail/info_log_file.h"
+#include "eventlog/key_value_store.h"
+
+namespace oee::eventlog {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr Clock::duration kFirstBackoff = std::chrono::milliseconds(100);
+constexpr Clock::duration kMaxBackoff = std::chrono::seconds(2);
+
+// A reader opens the database beside its writer: its own LOG would replace
+// the writer's.
+class DiscardLog final : public rocksdb::Logger {
+ public:
+  using rocksdb::Logger::Logv;
+  void Logv(const char* /*format*/, va_list /*ap*/) override {}
+};
+
+std::error_code error_of(const rocksdb::Status& s) {
+  return make_error_code(s.IsCorruption() ? Errc::corrupted : Errc::io_error);
+}
+
+class RocksDbStore final : public KeyValueStore {
+ public:
+  explicit RocksDbStore(StoreOptions options) : options_(std::move(options)) {
+    if (const auto s = open(); !s.ok()) {
+      throw std::runtime_error("cannot open the store at '" + options_.path + "': " + s.ToString());
+    }
+  }
+  ~RocksDbStore() override {
+    std::lock_guard lock(mu_);
+    drop();
+  }
+  RocksDbStore(const RocksDbStore&) = delete;
+  RocksDbStore& operator=(const RocksDbStore&) = delete;
+
+  Result<std::optional<std::string>> get(std::string_view key) const override {
+    std::lock_guard lock(mu_);
+    if (const auto ec = ready()) return ec;
+    std::string value;
+    const auto s = db_->Get(rocksdb::ReadOptions{}, rocksdb::Slice(key.data(), key.size()), &value);
+    if (s.IsNotFound()) return std::optional<std::string>{};
+    if (!s.ok()) return error_of(s);
+    return std::optional<std::string>(std::move(value));
+  }
+
+  std::error_code put(std::string_view key, std::string_view value) override {
+    if (options_.read_only) return make_error_code(Errc::read_only);
+    std::lock_guard lock(mu_);
+    if (const auto ec = ready()) return ec;
+    const auto s = db_->Put(rocksdb::WriteOptions{}, rocksdb::Slice(key.data(), key.size()),
+                            rocksdb::Slice(value.data(), value.size()));
+    if (s.ok()) return {};
+    // The database is dropped and opened afresh rather than written again:
+    // this RocksDB asserts when a file writer that saw an error is used
+    // once more, and a DB::Resume() that returns OK can leave the WAL's
+    // writer so. Opening again recovers what reached the disk.
+    fail(s.ToString());
+    return make_error_code(Errc::unavailable);
+  }
+
+  std::error_code for_each(
+      const std::function<void(std::string_view key, std::string_view value)>& visit) const override {
+    std::lock_guard lock(mu_);
+    if (const auto ec = ready()) return ec;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions{}));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      visit(std::string_view(it->key().data(), it->key().size()),
+            std::string_view(it->value().data(), it->value().size()));
+    }
+    if (!it->status().ok()) return error_of(it->status());
+    return {};
+  }
+
+  std::string write_error() const override {
+    std::lock_guard lock(mu_);
+    return error_;
+  }
+
+ private:
+  rocksdb::Status open() const {
+    rocksdb::Options o;
+    o.create_if_missing = !options_.read_only;
+    o.paranoid_checks = true;
+    o.keep_log_file_num = 2;
+    o.max_open_files = 64;  // table files are few; descriptors go to clients
+    o.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+    o.write_buffer_size = options_.write_buffer_bytes;
+    o.max_write_buffer_number = 2;
+    o.max_total_wal_size = 4 * options_.write_buffer_bytes;
+    o.compression = rocksdb::kNoCompression;
+    // Index and filter blocks live in the block cache too, so the cache
+    // bounds the memory the table files take however many there are.
+    rocksdb::BlockBasedTableOptions table;
+    table.block_cache = rocksdb::NewLRUCache(options_.cache_bytes);
+    table.cache_index_and_filter_blocks = true;
+    table.pin_l0_filter_and_index_blocks_in_cache = true;
+    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    table.checksum = rocksdb::kXXH3;
+    o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+
+    rocksdb::DB* raw = nullptr;
+    rocksdb::Status s;
+    if (options_.read_only) {
+      o.info_log = std::make_shared<DiscardLog>();
+      s = rocksdb::DB::OpenForReadOnly(o, options_.path, &raw);
+    } else {
+      std::error_code ec;
+      std::filesystem::create_directories(options_.path, ec);
+      if (ec) return rocksdb::Status::IOError("cannot create the directory", ec.message());
+      o.info_log = std::make_shared<detail::InfoLogFile>(options_.path + "/LOG", o.info_log_level);
+      s = rocksdb::DB::Open(o, options_.path, &raw);
+    }
+    if (s.ok()) db_.reset(raw);
+    return s;
+  }
+
+  // The database, or the reason there is none: opened again once the
+  // backoff since the last failure has passed.
+  std::error_code ready() const {
+    if (db_) return {};
+    if (Clock::now() < retry_at_) return make_error_code(Errc::unavailable);
+    if (const auto s = open(); !s.ok()) {
+      fail(s.ToString());
+      return make_error_code(Errc::unavailable);
+    }
+    error_.clear();
+    backoff_ = kFirstBackoff;
+    return {};
+  }
+
+  void fail(std::string why) const {
+    drop();
+    error_ = std::move(why);
+    retry_at_ = Clock::now() + backoff_;
+    backoff_ = std::min(backoff_ * 2, kMaxBackoff);
+  }
+
+  void drop() const {
+    if (!db_) return;
+    // Its status adds nothing: the failure that got us here is kept, and
+    // what reached the disk is recovered when the database opens again.
+    (void)db_->Close();
+    db_.reset();
+  }
+
+  StoreOptions options_;
+  mutable std::mutex mu_;
+  mutable std::unique_ptr<rocksdb::DB> db_;
+  mutable std::string error_;
+  mutable Clock::time_point retry_at_{};
+  mutable Clock::duration backoff_ = kFirstBackoff;
+};
+
+}  // namespace
+
+std::unique_ptr<KeyValueStore> open_rocksdb_store(const StoreOptions& options) {
+  return std::make_unique<RocksDbStore>(options);
+}
+
+}  // namespace oee::eventlog

@@ -1,0 +1,108 @@
+// The store beside the log (the simulated chain's ledger): what it
+// acknowledged survives a reopen, a reader sees it beside the writer, and a
+// full disk refuses writes without taking the process down, until space is
+// freed.
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <map>
+
+#include <gtest/gtest.h>
+
+#include "eventlog/key_value_store.h"
+#include "eventually.h"
+#include "scratch_log.h"
+#include "small_disk.h"
+
+namespace oee::eventlog {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::map<std::string, std::string> everything(const KeyValueStore& store) {
+  std::map<std::string, std::string> out;
+  const auto ec = store.for_each([&](std::string_view k, std::string_view v) { out.emplace(k, v); });
+  EXPECT_FALSE(ec) << ec.message();
+  return out;
+}
+
+TEST(KeyValueStore, WhatWasPutIsThereAfterAReopenAndToAReaderBesideTheWriter) {
+  const auto dir = oee::testing::unique_temp_path("kv");
+  const std::string path = (dir / "store").string();
+  std::map<std::string, std::string> expected;
+  {
+    auto store = open_rocksdb_store(StoreOptions{.path = path});
+    for (int i = 0; i < 1000; ++i) {
+      const std::string key = "tx" + std::to_string(i);
+      ASSERT_FALSE(store->put(key, std::to_string(i * 7)));
+      expected[key] = std::to_string(i * 7);
+    }
+    ASSERT_FALSE(store->put("tx1", "overwritten"));
+    expected["tx1"] = "overwritten";
+    auto value = store->get("tx1");
+    ASSERT_TRUE(value);
+    EXPECT_EQ(*value, std::optional<std::string>("overwritten"));
+    auto missing = store->get("never");
+    ASSERT_TRUE(missing);
+    EXPECT_FALSE(missing->has_value());
+
+    auto reader = open_rocksdb_store(StoreOptions{.path = path, .read_only = true});
+    EXPECT_EQ(everything(*reader), expected);
+    EXPECT_EQ(reader->put("k", "v"), make_error_code(Errc::read_only));
+    EXPECT_EQ(store->write_error(), "");
+  }
+  auto reopened = open_rocksdb_store(StoreOptions{.path = path});
+  EXPECT_EQ(everything(*reopened), expected);
+  reopened.reset();
+  std::filesystem::remove_all(dir);
+}
+
+TEST(KeyValueStore, AMissingStoreCannotBeOpenedForReading) {
+  const auto dir = oee::testing::unique_temp_path("kv-missing");
+  EXPECT_THROW((void)open_rocksdb_store(StoreOptions{.path = (dir / "none").string(), .read_only = true}),
+               std::runtime_error);
+}
+
+// Debian's RocksDB asserts when a file writer that saw an error is written
+// again: a store that reused its database after a failed put died here.
+TEST(KeyValueStore, AFullDiskRefusesWritesThenTheyResumeOnceSpaceIsFreed) {
+  if (::geteuid() != 0) GTEST_SKIP() << "mounting a tmpfs needs root";
+  oee::testing::SmallDisk disk(oee::testing::unique_temp_path("kv-full"), "24m");
+  ASSERT_TRUE(disk.mounted());
+  const std::string path = (disk.path() / "store").string();
+  std::map<std::string, std::string> acknowledged;
+  const std::string value(4096, 'v');
+  {
+    auto store = open_rocksdb_store(StoreOptions{.path = path});
+    ASSERT_GT(oee::testing::fill_disk(disk.path() / "ballast"), 0u);
+    std::error_code refused;
+    for (int i = 0; i < 100'000 && !refused; ++i) {
+      const std::string key = "tx" + std::to_string(i);
+      refused = store->put(key, value + key);
+      if (!refused) acknowledged[key] = value + key;
+    }
+    ASSERT_EQ(refused, make_error_code(Errc::unavailable)) << "the disk never filled up";
+    EXPECT_NE(store->write_error().find("No space left"), std::string::npos) << store->write_error();
+    // Refused again, however often it is asked, and the process lives on.
+    for (int i = 0; i < 50; ++i) EXPECT_TRUE(store->put("more" + std::to_string(i), value));
+
+    std::filesystem::remove(disk.path() / "ballast");
+    ASSERT_TRUE(oee::testing::eventually_true([&] { return !store->put("after", "freed"); }, 10s))
+        << store->write_error();
+    acknowledged["after"] = "freed";
+    EXPECT_EQ(store->write_error(), "");
+    for (const auto& [k, v] : acknowledged) {
+      auto got = store->get(k);
+      ASSERT_TRUE(got) << got.error().message();
+      ASSERT_EQ(*got, std::optional<std::string>(v)) << k;
+    }
+  }
+  auto reopened = open_rocksdb_store(StoreOptions{.path = path});
+  auto stored = everything(*reopened);
+  for (const auto& [k, v] : acknowledged) EXPECT_EQ(stored[k], v) << "acknowledged " << k << " is gone";
+  reopened.reset();
+}
+
+}  // namespace
+}  // namespace oee::eventlog

@@ -1,0 +1,54 @@
+#pragma once
+// A KeyValueStore in memory, for unit tests: it can be told to refuse
+// writes, as a full disk would.
+
+#include <map>
+#include <mutex>
+
+#include "eventlog/key_value_store.h"
+
+namespace oee::testing {
+
+class MemoryStore final : public eventlog::KeyValueStore {
+ public:
+  eventlog::Result<std::optional<std::string>> get(std::string_view key) const override {
+    std::lock_guard lock(mu_);
+    if (const auto it = entries_.find(std::string(key)); it != entries_.end()) {
+      return std::optional<std::string>(it->second);
+    }
+    return std::optional<std::string>{};
+  }
+  std::error_code put(std::string_view key, std::string_view value) override {
+    std::lock_guard lock(mu_);
+    if (!refusal_.empty()) return make_error_code(eventlog::Errc::unavailable);
+    entries_[std::string(key)] = std::string(value);
+    return {};
+  }
+  std::error_code for_each(
+      const std::function<void(std::string_view key, std::string_view value)>& visit) const override {
+    std::lock_guard lock(mu_);
+    for (const auto& [k, v] : entries_) visit(k, v);
+    return {};
+  }
+  std::string write_error() const override {
+    std::lock_guard lock(mu_);
+    return refusal_;
+  }
+
+  /// Writes fail with Errc::unavailable, and this as the cause, until it is empty again.
+  void refuse_writes(std::string why) {
+    std::lock_guard lock(mu_);
+    refusal_ = std::move(why);
+  }
+  [[nodiscard]] std::size_t size() const {
+    std::lock_guard lock(mu_);
+    return entries_.size();
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, std::string> entries_;
+  std::string refusal_;
+};
+
+}  // namespace oee::testing
