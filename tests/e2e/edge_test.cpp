@@ -247,6 +247,13 @@ TEST_F(Edge, ABurstOfSubscriptionsIsPacedNotDropped) {
 // More clients than descriptors: the listener pauses instead of spinning,
 // logs a line per pause, and serves again once the clients have gone.
 TEST(EdgeDescriptors, OutOfDescriptorsTheListenerBacksOffAndServesAgain) {
+#ifdef OEE_SANITIZE_BUILD
+  // UBSan reads an object's vptr through a pipe it opens; with no
+  // descriptor left the pipe fails, every object looks unreadable, and it
+  // stops the server on "invalid vptr ... memory cannot be printed" in
+  // Boost's error categories. The release suite runs this test.
+  GTEST_SKIP() << "UBSan's vptr check needs a free descriptor";
+#endif
   TempDir dir;
   ChildProcess server({"/usr/bin/prlimit", "--nofile=96:96", kServer, "--data-dir", (dir.path() / "data").string(),
                        "--port", "0", "--sim", "fast", "--log-level", "warn"});
@@ -284,7 +291,7 @@ TEST(EdgeDescriptors, OutOfDescriptorsTheListenerBacksOffAndServesAgain) {
         return served;
       },
       10s))
-      << read_log();
+      << read_log() << server.stderr_text();
   HttpClient client(port);
   EXPECT_GT(metric_value(client.get("/metrics").body, "oee_accept_errors_total"), 0);
   // One line per pause (50 ms doubling to 1 s), not one per failed accept.
