@@ -155,7 +155,9 @@ TEST(Stream, CoreAndTwoGateways200Subscribers500OrdersEachLifecycleOnceInOrder) 
 }
 
 TEST(Stream, RedisKilledAndRestartedMidRunEverySubscriberStillGetsEveryEvent) {
-  StreamCluster cluster(2, {"--sim-latency-scale", "0.1"});
+  // Orders live about 1.3 s, so that 100 of their events are still to come
+  // when Redis dies, even when the 40 subscribers take long to start.
+  StreamCluster cluster(2, {"--sim-latency-scale", "0.5"});
   HttpClient core(cluster.core.port());
   constexpr int kSubscribers = 40, kOrdersEach = 3;
   std::vector<Follower> followers(kSubscribers);
