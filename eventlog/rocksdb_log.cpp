@@ -1,12 +1,8 @@
 #include "eventlog/detail/rocksdb_log.h"
 
-#include <algorithm>
-#include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <mutex>
 #include <stdexcept>
-#include <unordered_map>
 
 #include <pthread.h>
 #include <unistd.h>
@@ -19,9 +15,9 @@
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/options_util.h>
-#include <rocksdb/write_batch.h>
 
 #include "eventlog/detail/info_log_file.h"
+#include "eventlog/detail/rocksdb_keys.h"
 #include "eventlog/record_codec.h"
 
 namespace oee::eventlog {
@@ -31,28 +27,8 @@ namespace {
 constexpr std::string_view kFormatKey = "format";
 constexpr std::string_view kLogIdKey = "log_id";
 constexpr std::string_view kFormatValue = "oee-log-v1";
-constexpr std::string_view kCursorPrefix = "cursor/";
-
 const std::vector<std::string> kColumnFamilies = {"default", "events", "order_index",
                                                   "snapshots", "order_sets", "idempotency"};
-
-std::string order_key(const OrderId& order) { return std::string(order.view()); }
-
-std::string order_seq_key(const OrderId& order, Seq seq) { return order_key(order) + encode_seq_key(seq); }
-
-std::string set_key(OrderSet set, const OrderId& order) {
-  std::string key(1, static_cast<char>(set));
-  key += order.view();
-  return key;
-}
-
-Result<std::string> get(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf, std::string_view key, bool& found) {
-  std::string value;
-  const auto s = db.Get(rocksdb::ReadOptions{}, cf, rocksdb::Slice(key.data(), key.size()), &value);
-  found = s.ok();
-  if (s.ok() || s.IsNotFound()) return value;
-  return make_error_code(Errc::io_error);
-}
 
 // What an operator should do about a log that would not open: the hint
 // follows the cause, so a permission problem is not read as damage.
@@ -257,7 +233,7 @@ void RocksDbLog::open_db() {
   idempotency_ = handles_[5];
 
   bool found = false;
-  auto format = get(*db_, meta_, kFormatKey, found);
+  auto format = get_value(*db_, meta_, kFormatKey, found);
   if (!format) throw std::runtime_error("cannot read the event log format marker at '" + options_.path + "'");
   if (!found) {
     if (exists) {
@@ -272,7 +248,7 @@ void RocksDbLog::open_db() {
     throw std::runtime_error("'" + options_.path + "' holds an event log of unknown format '" + *format + "'");
   }
 
-  auto id = get(*db_, meta_, kLogIdKey, found);
+  auto id = get_value(*db_, meta_, kLogIdKey, found);
   if (!id) throw std::runtime_error("cannot read the event log's id at '" + options_.path + "'");
   if (found) {
     id_ = *id;
@@ -301,349 +277,6 @@ Seq RocksDbLog::load_head() const {
                              "restore it from a backup. oee will not skip or truncate events.");
   }
   return seq;
-}
-
-void RocksDbLog::append(AppendCommand command, AppendCompletion done) {
-  if (options_.mode != OpenMode::primary) {
-    done(make_error_code(Errc::read_only));
-    return;
-  }
-  {
-    std::lock_guard lock(mu_);
-    if (!closing_) {
-      queue_.push_back(Pending{std::move(command), std::move(done), {}, {}, {}, std::chrono::steady_clock::now()});
-      queue_cv_.notify_one();
-      return;
-    }
-  }
-  done(make_error_code(Errc::closed));
-}
-
-void RocksDbLog::store_cursor(std::string name, Seq seq, std::function<void(std::error_code)> done) {
-  if (options_.mode != OpenMode::primary) {
-    done(make_error_code(Errc::read_only));
-    return;
-  }
-  {
-    std::lock_guard lock(mu_);
-    if (!closing_) {
-      Pending p;
-      p.cursor_name = std::move(name);
-      p.cursor_seq = seq;
-      p.cursor_done = std::move(done);
-      p.queued_at = std::chrono::steady_clock::now();
-      queue_.push_back(std::move(p));
-      queue_cv_.notify_one();
-      return;
-    }
-  }
-  done(make_error_code(Errc::closed));
-}
-
-void RocksDbLog::writer_loop() {
-  std::vector<Pending> batch;
-  for (;;) {
-    {
-      std::unique_lock lock(mu_);
-      const auto ready = [&] { return !queue_.empty() || closing_; };
-      if (degraded_.load(std::memory_order_relaxed)) {
-        queue_cv_.wait_until(lock, next_recovery_, ready);  // wakes to try recovering, too
-      } else {
-        queue_cv_.wait(lock, ready);
-      }
-      if (queue_.empty() && closing_) break;  // closing and drained
-      const std::size_t n = std::min(queue_.size(), options_.max_batch);
-      batch.clear();
-      batch.reserve(n);
-      for (std::size_t i = 0; i < n; ++i) {
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
-    }
-    if (degraded_.load(std::memory_order_relaxed) && !try_recover()) {
-      fail(batch, make_error_code(Errc::unavailable));
-      continue;
-    }
-    if (!batch.empty()) commit(batch);
-  }
-}
-
-void RocksDbLog::fail(std::vector<Pending>& batch, std::error_code ec) {
-  for (auto& p : batch) {
-    if (p.cursor_done) {
-      p.cursor_done(ec);
-    } else {
-      p.done(ec);
-    }
-  }
-}
-
-void RocksDbLog::enter_degraded(const std::string& cause) {
-  {
-    std::lock_guard lock(mu_);
-    write_error_ = cause;
-  }
-  recovery_pause_ = std::chrono::milliseconds(100);
-  next_recovery_ = std::chrono::steady_clock::now() + recovery_pause_;
-  degraded_.store(true);
-}
-
-bool RocksDbLog::try_recover() {
-  const auto now = std::chrono::steady_clock::now();
-  if (now < next_recovery_) return false;
-  // Resume() clears RocksDB's background error only once it has flushed the
-  // memtables and switched to a new WAL, i.e. once writes can succeed again.
-  const auto s = db_->Resume();
-  if (!s.ok()) {
-    // write_error_ keeps the failure's cause: Resume() mostly answers
-    // "busy" while RocksDB's own recovery waits for disk space.
-    recovery_pause_ = std::min<std::chrono::milliseconds>(recovery_pause_ * 2, std::chrono::seconds(2));
-    next_recovery_ = now + recovery_pause_;
-    return false;
-  }
-  {
-    std::lock_guard lock(mu_);
-    write_error_.clear();
-  }
-  degraded_.store(false);
-  stats_.recoveries.fetch_add(1);
-  return true;
-}
-
-std::string RocksDbLog::write_error() const {
-  if (!degraded_.load()) return {};
-  std::lock_guard lock(mu_);
-  return write_error_;
-}
-
-void RocksDbLog::commit(std::vector<Pending>& batch) {
-  rocksdb::WriteBatch wb;
-  std::vector<Record> records;
-  records.reserve(batch.size());
-  std::vector<Result<AppendOutcome>> outcomes;
-  outcomes.reserve(batch.size());
-  std::unordered_map<std::string, IdempotencyEntry> claimed;  // claims made earlier in this batch
-  const std::uint64_t first_seq = next_seq_;
-
-  for (auto& p : batch) {
-    if (p.cursor_done) {  // a cursor store, whatever its name
-      wb.Put(meta_, std::string(kCursorPrefix) + p.cursor_name, encode_seq_key(p.cursor_seq));
-      outcomes.emplace_back(AppendOutcome{});
-      continue;
-    }
-    auto& cmd = p.command;
-    if (cmd.idempotency) {
-      const auto& key = cmd.idempotency->key;
-      if (auto it = claimed.find(key); it != claimed.end()) {
-        outcomes.emplace_back(AppendOutcome{Seq{0}, TimestampNs{}, it->second});
-        continue;
-      }
-      auto existing = idempotency(key);
-      if (!existing) {
-        outcomes.emplace_back(existing.error());
-        continue;
-      }
-      if (*existing) {
-        outcomes.emplace_back(AppendOutcome{Seq{0}, TimestampNs{}, **existing});
-        continue;
-      }
-      claimed.emplace(key, IdempotencyEntry{cmd.order, cmd.idempotency->fingerprint});
-      wb.Put(idempotency_, key, order_key(cmd.order) + cmd.idempotency->fingerprint);
-    }
-
-    Record rec{Seq{next_seq_++}, cmd.order, cmd.ts.value != 0 ? cmd.ts : TimestampNs::now(), cmd.type,
-               std::move(cmd.payload)};
-    wb.Put(events_, encode_seq_key(rec.seq), encode_record(rec));
-    wb.Put(order_index_, order_seq_key(rec.order, rec.seq), rocksdb::Slice());
-    if (!cmd.snapshot.empty()) wb.Put(snapshots_, order_key(rec.order), encode_seq_key(rec.seq) + cmd.snapshot);
-    for (const auto& [set, member] : cmd.set_membership) {
-      if (member) {
-        wb.Put(order_sets_, set_key(set, rec.order), rocksdb::Slice());
-      } else {
-        wb.Delete(order_sets_, set_key(set, rec.order));
-      }
-    }
-    outcomes.emplace_back(AppendOutcome{rec.seq, rec.ts, std::nullopt});
-    records.push_back(std::move(rec));
-  }
-
-  rocksdb::WriteOptions wo;
-  wo.sync = options_.durability == Durability::sync;
-  const auto status = wb.Count() > 0 ? db_->Write(wo, &wb) : rocksdb::Status::OK();
-  const auto now = std::chrono::steady_clock::now();
-
-  if (!status.ok()) {
-    // Nothing of this batch is durable: give the seqs back and fail every
-    // command, so the caller answers 503 instead of acknowledging.
-    next_seq_ = first_seq;
-    stats_.failed_commits.fetch_add(1);
-    enter_degraded(status.ToString());
-    fail(batch, make_error_code(Errc::unavailable));
-    return;
-  }
-
-  if (!records.empty()) {
-    {
-      std::lock_guard lock(mu_);
-      head_.store(records.back().seq.value, std::memory_order_release);
-    }
-    head_cv_.notify_all();
-  }
-  stats_.commits.fetch_add(1, std::memory_order_relaxed);
-  stats_.events.fetch_add(records.size(), std::memory_order_relaxed);
-  stats_.batch_size.observe(static_cast<double>(batch.size()));
-
-  if (!records.empty()) {
-    std::vector<CommitListener> listeners;
-    {
-      std::lock_guard lock(listeners_mu_);
-      listeners = listeners_;
-    }
-    for (const auto& l : listeners) l(std::span<const Record>(records));
-  }
-
-  for (std::size_t i = 0; i < batch.size(); ++i) {
-    auto& p = batch[i];
-    stats_.append_latency_seconds.observe(std::chrono::duration<double>(now - p.queued_at).count());
-    if (p.cursor_done) {
-      p.cursor_done({});
-    } else {
-      p.done(std::move(outcomes[i]));
-    }
-  }
-}
-
-Result<std::vector<Record>> RocksDbLog::read(Seq from, std::size_t max) const {
-  std::vector<Record> out;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions{}, events_));
-  const auto start = encode_seq_key(from);
-  for (it->Seek(start); it->Valid() && out.size() < max; it->Next()) {
-    auto rec = decode_record(std::string_view(it->value().data(), it->value().size()));
-    if (!rec) return rec.error();
-    out.push_back(std::move(*rec));
-  }
-  if (!it->status().ok()) return make_error_code(Errc::io_error);
-  return out;
-}
-
-Result<std::vector<RawRecord>> RocksDbLog::read_raw(Seq from, std::size_t max) const {
-  std::vector<RawRecord> out;
-  rocksdb::ReadOptions ro;
-  ro.fill_cache = false;  // audits scan everything once
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, events_));
-  for (it->Seek(encode_seq_key(from)); it->Valid() && out.size() < max; it->Next()) {
-    out.push_back(RawRecord{decode_seq_key(std::string_view(it->key().data(), it->key().size())),
-                            it->value().ToString()});
-  }
-  if (!it->status().ok()) return make_error_code(Errc::io_error);
-  return out;
-}
-
-Result<std::vector<Record>> RocksDbLog::read_order(OrderId order, Seq from) const {
-  std::vector<std::string> keys;
-  {
-    rocksdb::ReadOptions ro;
-    ro.prefix_same_as_start = true;  // the index is hashed by order: seeks stay within one
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, order_index_));
-    const std::string prefix = order_key(order);
-    for (it->Seek(order_seq_key(order, from)); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-      keys.emplace_back(it->key().data() + 16, 8);
-    }
-    if (!it->status().ok()) return make_error_code(Errc::io_error);
-  }
-  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
-  std::vector<std::string> values(keys.size());
-  std::vector<rocksdb::ColumnFamilyHandle*> cfs(keys.size(), events_);
-  const auto statuses = db_->MultiGet(rocksdb::ReadOptions{}, cfs, slices, &values);
-  std::vector<Record> out;
-  out.reserve(keys.size());
-  for (std::size_t i = 0; i < keys.size(); ++i) {
-    if (!statuses[i].ok()) return make_error_code(statuses[i].IsNotFound() ? Errc::corrupted : Errc::io_error);
-    auto rec = decode_record(values[i]);
-    if (!rec) return rec.error();
-    out.push_back(std::move(*rec));
-  }
-  return out;
-}
-
-Result<std::optional<OrderSnapshotEntry>> RocksDbLog::snapshot(OrderId order) const {
-  bool found = false;
-  auto value = get(*db_, snapshots_, order_key(order), found);
-  if (!value) return value.error();
-  if (!found) return std::optional<OrderSnapshotEntry>{};
-  if (value->size() < 8) return make_error_code(Errc::corrupted);
-  return std::optional<OrderSnapshotEntry>{OrderSnapshotEntry{decode_seq_key(*value), value->substr(8)}};
-}
-
-Result<std::vector<OrderId>> RocksDbLog::members(OrderSet set, std::size_t max) const {
-  std::vector<OrderId> out;
-  rocksdb::ReadOptions ro;
-  ro.total_order_seek = true;  // the prefix extractor covers whole keys; a set spans many
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, order_sets_));
-  const std::string prefix(1, static_cast<char>(set));
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix) && out.size() < max; it->Next()) {
-    if (it->key().size() != 17) return make_error_code(Errc::corrupted);
-    OrderId::Bytes b;
-    std::memcpy(b.data(), it->key().data() + 1, 16);
-    out.emplace_back(b);
-  }
-  if (!it->status().ok()) return make_error_code(Errc::io_error);
-  return out;
-}
-
-Result<std::optional<IdempotencyEntry>> RocksDbLog::idempotency(std::string_view key) const {
-  bool found = false;
-  auto value = get(*db_, idempotency_, key, found);
-  if (!value) return value.error();
-  if (!found) return std::optional<IdempotencyEntry>{};
-  if (value->size() < 16) return make_error_code(Errc::corrupted);
-  OrderId::Bytes b;
-  std::memcpy(b.data(), value->data(), 16);
-  return std::optional<IdempotencyEntry>{IdempotencyEntry{OrderId{b}, value->substr(16)}};
-}
-
-Seq RocksDbLog::wait_beyond(Seq after, std::chrono::milliseconds timeout) const {
-  std::unique_lock lock(mu_);
-  head_cv_.wait_for(lock, timeout, [&] { return head_.load() > after.value || closed_; });
-  return head();
-}
-
-void RocksDbLog::on_commit(CommitListener listener) {
-  std::lock_guard lock(listeners_mu_);
-  listeners_.push_back(std::move(listener));
-}
-
-Result<Seq> RocksDbLog::refresh() {
-  if (options_.mode == OpenMode::primary) return head();
-  if (!db_->TryCatchUpWithPrimary().ok()) return make_error_code(Errc::io_error);
-  try {
-    const Seq last = load_head();
-    {
-      std::lock_guard lock(mu_);
-      head_.store(last.value);
-    }
-    head_cv_.notify_all();
-    return last;
-  } catch (const std::exception&) {
-    return make_error_code(Errc::corrupted);
-  }
-}
-
-Result<Seq> RocksDbLog::cursor(std::string_view name) const {
-  bool found = false;
-  auto value = get(*db_, meta_, std::string(kCursorPrefix) + std::string(name), found);
-  if (!value) return value.error();
-  return found ? decode_seq_key(*value) : Seq{0};
-}
-
-std::uint64_t RocksDbLog::disk_bytes() const {
-  std::uint64_t total = 0;
-  for (auto* h : handles_) {
-    std::uint64_t size = 0;
-    if (db_->GetIntProperty(h, "rocksdb.total-sst-files-size", &size)) total += size;
-    if (db_->GetIntProperty(h, "rocksdb.size-all-mem-tables", &size)) total += size;
-  }
-  return total;
 }
 
 std::error_code RocksDbLog::close() {

@@ -1,0 +1,49 @@
+#pragma once
+// The WebSocket side of a connection: which stream an upgrade asks for, and
+// the session that serves it. Included by the HTTP server only: it brings
+// Beast with it.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string_view>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include "api/api_error.h"
+#include "api/server_context.h"
+#include "eventlog/types.h"
+
+namespace oee::api {
+
+// How a WebSocket connection learns which orders to stream.
+enum class WsProtocol {
+  json,     // /ws: {"type":"subscribe","orderId","fromSeq"} and "unsubscribe"
+  bare_id,  // /api/orders/status: each text frame is an order id
+  fixed,    // /api/orders/execute?orderId=, /order/{id}: one order, closed when terminal
+};
+
+// What an upgrade's target asks for; `error` when it asks wrongly.
+struct WsRoute {
+  WsProtocol protocol;
+  std::optional<OrderId> order;
+  std::uint64_t from_seq = 0;
+  std::optional<ApiError> error;
+};
+
+/// The route of a WebSocket upgrade to `target`, or nullopt for a path
+/// that serves no WebSocket.
+[[nodiscard]] std::optional<WsRoute> ws_route(std::string_view target);
+
+/// Accepts the upgrade and serves the WebSocket until it closes. `fixed`:
+/// the one order a fixed-protocol path streams, or the order a subscription
+/// starts with. The request comes in a box: GCC 12 mis-copies coroutine
+/// parameters that hold short strings.
+boost::asio::awaitable<void> serve_websocket(boost::beast::tcp_stream stream, ConnectionSlot slot, ServerContext& ctx,
+                                             std::unique_ptr<boost::beast::http::request<boost::beast::http::string_body>> upgrade,
+                                             WsProtocol protocol, std::optional<OrderId> fixed, std::uint64_t from_seq);
+
+}  // namespace oee::api

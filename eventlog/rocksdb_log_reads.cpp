@@ -1,0 +1,146 @@
+// The log's reads: events by seq and by order, derived state, cursors.
+
+#include "eventlog/detail/rocksdb_log.h"
+
+#include <cstring>
+#include <mutex>
+
+
+#include "eventlog/detail/rocksdb_keys.h"
+
+namespace oee::eventlog::detail {
+
+Result<std::vector<Record>> RocksDbLog::read(Seq from, std::size_t max) const {
+  std::vector<Record> out;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions{}, events_));
+  const auto start = encode_seq_key(from);
+  for (it->Seek(start); it->Valid() && out.size() < max; it->Next()) {
+    auto rec = decode_record(std::string_view(it->value().data(), it->value().size()));
+    if (!rec) return rec.error();
+    out.push_back(std::move(*rec));
+  }
+  if (!it->status().ok()) return make_error_code(Errc::io_error);
+  return out;
+}
+
+Result<std::vector<RawRecord>> RocksDbLog::read_raw(Seq from, std::size_t max) const {
+  std::vector<RawRecord> out;
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;  // audits scan everything once
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, events_));
+  for (it->Seek(encode_seq_key(from)); it->Valid() && out.size() < max; it->Next()) {
+    out.push_back(RawRecord{decode_seq_key(std::string_view(it->key().data(), it->key().size())),
+                            it->value().ToString()});
+  }
+  if (!it->status().ok()) return make_error_code(Errc::io_error);
+  return out;
+}
+
+Result<std::vector<Record>> RocksDbLog::read_order(OrderId order, Seq from) const {
+  std::vector<std::string> keys;
+  {
+    rocksdb::ReadOptions ro;
+    ro.prefix_same_as_start = true;  // the index is hashed by order: seeks stay within one
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, order_index_));
+    const std::string prefix = order_key(order);
+    for (it->Seek(order_seq_key(order, from)); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      keys.emplace_back(it->key().data() + 16, 8);
+    }
+    if (!it->status().ok()) return make_error_code(Errc::io_error);
+  }
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<std::string> values(keys.size());
+  std::vector<rocksdb::ColumnFamilyHandle*> cfs(keys.size(), events_);
+  const auto statuses = db_->MultiGet(rocksdb::ReadOptions{}, cfs, slices, &values);
+  std::vector<Record> out;
+  out.reserve(keys.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (!statuses[i].ok()) return make_error_code(statuses[i].IsNotFound() ? Errc::corrupted : Errc::io_error);
+    auto rec = decode_record(values[i]);
+    if (!rec) return rec.error();
+    out.push_back(std::move(*rec));
+  }
+  return out;
+}
+
+Result<std::optional<OrderSnapshotEntry>> RocksDbLog::snapshot(OrderId order) const {
+  bool found = false;
+  auto value = get_value(*db_, snapshots_, order_key(order), found);
+  if (!value) return value.error();
+  if (!found) return std::optional<OrderSnapshotEntry>{};
+  if (value->size() < 8) return make_error_code(Errc::corrupted);
+  return std::optional<OrderSnapshotEntry>{OrderSnapshotEntry{decode_seq_key(*value), value->substr(8)}};
+}
+
+Result<std::vector<OrderId>> RocksDbLog::members(OrderSet set, std::size_t max) const {
+  std::vector<OrderId> out;
+  rocksdb::ReadOptions ro;
+  ro.total_order_seek = true;  // the prefix extractor covers whole keys; a set spans many
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, order_sets_));
+  const std::string prefix(1, static_cast<char>(set));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix) && out.size() < max; it->Next()) {
+    if (it->key().size() != 17) return make_error_code(Errc::corrupted);
+    OrderId::Bytes b;
+    std::memcpy(b.data(), it->key().data() + 1, 16);
+    out.emplace_back(b);
+  }
+  if (!it->status().ok()) return make_error_code(Errc::io_error);
+  return out;
+}
+
+Result<std::optional<IdempotencyEntry>> RocksDbLog::idempotency(std::string_view key) const {
+  bool found = false;
+  auto value = get_value(*db_, idempotency_, key, found);
+  if (!value) return value.error();
+  if (!found) return std::optional<IdempotencyEntry>{};
+  if (value->size() < 16) return make_error_code(Errc::corrupted);
+  OrderId::Bytes b;
+  std::memcpy(b.data(), value->data(), 16);
+  return std::optional<IdempotencyEntry>{IdempotencyEntry{OrderId{b}, value->substr(16)}};
+}
+
+Seq RocksDbLog::wait_beyond(Seq after, std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(mu_);
+  head_cv_.wait_for(lock, timeout, [&] { return head_.load() > after.value || closed_; });
+  return head();
+}
+
+void RocksDbLog::on_commit(CommitListener listener) {
+  std::lock_guard lock(listeners_mu_);
+  listeners_.push_back(std::move(listener));
+}
+
+Result<Seq> RocksDbLog::refresh() {
+  if (options_.mode == OpenMode::primary) return head();
+  if (!db_->TryCatchUpWithPrimary().ok()) return make_error_code(Errc::io_error);
+  try {
+    const Seq last = load_head();
+    {
+      std::lock_guard lock(mu_);
+      head_.store(last.value);
+    }
+    head_cv_.notify_all();
+    return last;
+  } catch (const std::exception&) {
+    return make_error_code(Errc::corrupted);
+  }
+}
+
+Result<Seq> RocksDbLog::cursor(std::string_view name) const {
+  bool found = false;
+  auto value = get_value(*db_, meta_, std::string(kCursorPrefix) + std::string(name), found);
+  if (!value) return value.error();
+  return found ? decode_seq_key(*value) : Seq{0};
+}
+
+std::uint64_t RocksDbLog::disk_bytes() const {
+  std::uint64_t total = 0;
+  for (auto* h : handles_) {
+    std::uint64_t size = 0;
+    if (db_->GetIntProperty(h, "rocksdb.total-sst-files-size", &size)) total += size;
+    if (db_->GetIntProperty(h, "rocksdb.size-all-mem-tables", &size)) total += size;
+  }
+  return total;
+}
+
+}  // namespace oee::eventlog::detail

@@ -1,0 +1,225 @@
+// The log's writer: the queue of appends, group commits, and the degraded
+// state after a failed write.
+
+#include "eventlog/detail/rocksdb_log.h"
+
+#include <algorithm>
+#include <mutex>
+
+#include <rocksdb/write_batch.h>
+
+#include "eventlog/detail/rocksdb_keys.h"
+
+namespace oee::eventlog::detail {
+
+void RocksDbLog::append(AppendCommand command, AppendCompletion done) {
+  if (options_.mode != OpenMode::primary) {
+    done(make_error_code(Errc::read_only));
+    return;
+  }
+  {
+    std::lock_guard lock(mu_);
+    if (!closing_) {
+      queue_.push_back(Pending{std::move(command), std::move(done), {}, {}, {}, std::chrono::steady_clock::now()});
+      queue_cv_.notify_one();
+      return;
+    }
+  }
+  done(make_error_code(Errc::closed));
+}
+
+void RocksDbLog::store_cursor(std::string name, Seq seq, std::function<void(std::error_code)> done) {
+  if (options_.mode != OpenMode::primary) {
+    done(make_error_code(Errc::read_only));
+    return;
+  }
+  {
+    std::lock_guard lock(mu_);
+    if (!closing_) {
+      Pending p;
+      p.cursor_name = std::move(name);
+      p.cursor_seq = seq;
+      p.cursor_done = std::move(done);
+      p.queued_at = std::chrono::steady_clock::now();
+      queue_.push_back(std::move(p));
+      queue_cv_.notify_one();
+      return;
+    }
+  }
+  done(make_error_code(Errc::closed));
+}
+
+void RocksDbLog::writer_loop() {
+  std::vector<Pending> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      const auto ready = [&] { return !queue_.empty() || closing_; };
+      if (degraded_.load(std::memory_order_relaxed)) {
+        queue_cv_.wait_until(lock, next_recovery_, ready);  // wakes to try recovering, too
+      } else {
+        queue_cv_.wait(lock, ready);
+      }
+      if (queue_.empty() && closing_) break;  // closing and drained
+      const std::size_t n = std::min(queue_.size(), options_.max_batch);
+      batch.clear();
+      batch.reserve(n);
+      for (std::size_t i = 0; i < n; ++i) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    if (degraded_.load(std::memory_order_relaxed) && !try_recover()) {
+      fail(batch, make_error_code(Errc::unavailable));
+      continue;
+    }
+    if (!batch.empty()) commit(batch);
+  }
+}
+
+void RocksDbLog::fail(std::vector<Pending>& batch, std::error_code ec) {
+  for (auto& p : batch) {
+    if (p.cursor_done) {
+      p.cursor_done(ec);
+    } else {
+      p.done(ec);
+    }
+  }
+}
+
+void RocksDbLog::enter_degraded(const std::string& cause) {
+  {
+    std::lock_guard lock(mu_);
+    write_error_ = cause;
+  }
+  recovery_pause_ = std::chrono::milliseconds(100);
+  next_recovery_ = std::chrono::steady_clock::now() + recovery_pause_;
+  degraded_.store(true);
+}
+
+bool RocksDbLog::try_recover() {
+  const auto now = std::chrono::steady_clock::now();
+  if (now < next_recovery_) return false;
+  // Resume() clears RocksDB's background error only once it has flushed the
+  // memtables and switched to a new WAL, i.e. once writes can succeed again.
+  const auto s = db_->Resume();
+  if (!s.ok()) {
+    // write_error_ keeps the failure's cause: Resume() mostly answers
+    // "busy" while RocksDB's own recovery waits for disk space.
+    recovery_pause_ = std::min<std::chrono::milliseconds>(recovery_pause_ * 2, std::chrono::seconds(2));
+    next_recovery_ = now + recovery_pause_;
+    return false;
+  }
+  {
+    std::lock_guard lock(mu_);
+    write_error_.clear();
+  }
+  degraded_.store(false);
+  stats_.recoveries.fetch_add(1);
+  return true;
+}
+
+std::string RocksDbLog::write_error() const {
+  if (!degraded_.load()) return {};
+  std::lock_guard lock(mu_);
+  return write_error_;
+}
+
+void RocksDbLog::commit(std::vector<Pending>& batch) {
+  rocksdb::WriteBatch wb;
+  std::vector<Record> records;
+  records.reserve(batch.size());
+  std::vector<Result<AppendOutcome>> outcomes;
+  outcomes.reserve(batch.size());
+  std::unordered_map<std::string, IdempotencyEntry> claimed;  // claims made earlier in this batch
+  const std::uint64_t first_seq = next_seq_;
+
+  for (auto& p : batch) {
+    if (p.cursor_done) {  // a cursor store, whatever its name
+      wb.Put(meta_, std::string(kCursorPrefix) + p.cursor_name, encode_seq_key(p.cursor_seq));
+      outcomes.emplace_back(AppendOutcome{});
+      continue;
+    }
+    auto& cmd = p.command;
+    if (cmd.idempotency) {
+      const auto& key = cmd.idempotency->key;
+      if (auto it = claimed.find(key); it != claimed.end()) {
+        outcomes.emplace_back(AppendOutcome{Seq{0}, TimestampNs{}, it->second});
+        continue;
+      }
+      auto existing = idempotency(key);
+      if (!existing) {
+        outcomes.emplace_back(existing.error());
+        continue;
+      }
+      if (*existing) {
+        outcomes.emplace_back(AppendOutcome{Seq{0}, TimestampNs{}, **existing});
+        continue;
+      }
+      claimed.emplace(key, IdempotencyEntry{cmd.order, cmd.idempotency->fingerprint});
+      wb.Put(idempotency_, key, order_key(cmd.order) + cmd.idempotency->fingerprint);
+    }
+
+    Record rec{Seq{next_seq_++}, cmd.order, cmd.ts.value != 0 ? cmd.ts : TimestampNs::now(), cmd.type,
+               std::move(cmd.payload)};
+    wb.Put(events_, encode_seq_key(rec.seq), encode_record(rec));
+    wb.Put(order_index_, order_seq_key(rec.order, rec.seq), rocksdb::Slice());
+    if (!cmd.snapshot.empty()) wb.Put(snapshots_, order_key(rec.order), encode_seq_key(rec.seq) + cmd.snapshot);
+    for (const auto& [set, member] : cmd.set_membership) {
+      if (member) {
+        wb.Put(order_sets_, set_key(set, rec.order), rocksdb::Slice());
+      } else {
+        wb.Delete(order_sets_, set_key(set, rec.order));
+      }
+    }
+    outcomes.emplace_back(AppendOutcome{rec.seq, rec.ts, std::nullopt});
+    records.push_back(std::move(rec));
+  }
+
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.durability == Durability::sync;
+  const auto status = wb.Count() > 0 ? db_->Write(wo, &wb) : rocksdb::Status::OK();
+  const auto now = std::chrono::steady_clock::now();
+
+  if (!status.ok()) {
+    // Nothing of this batch is durable: give the seqs back and fail every
+    // command, so the caller answers 503 instead of acknowledging.
+    next_seq_ = first_seq;
+    stats_.failed_commits.fetch_add(1);
+    enter_degraded(status.ToString());
+    fail(batch, make_error_code(Errc::unavailable));
+    return;
+  }
+
+  if (!records.empty()) {
+    {
+      std::lock_guard lock(mu_);
+      head_.store(records.back().seq.value, std::memory_order_release);
+    }
+    head_cv_.notify_all();
+  }
+  stats_.commits.fetch_add(1, std::memory_order_relaxed);
+  stats_.events.fetch_add(records.size(), std::memory_order_relaxed);
+  stats_.batch_size.observe(static_cast<double>(batch.size()));
+
+  if (!records.empty()) {
+    std::vector<CommitListener> listeners;
+    {
+      std::lock_guard lock(listeners_mu_);
+      listeners = listeners_;
+    }
+    for (const auto& l : listeners) l(std::span<const Record>(records));
+  }
+
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    auto& p = batch[i];
+    stats_.append_latency_seconds.observe(std::chrono::duration<double>(now - p.queued_at).count());
+    if (p.cursor_done) {
+      p.cursor_done({});
+    } else {
+      p.done(std::move(outcomes[i]));
+    }
+  }
+}
+
+}  // namespace oee::eventlog::detail

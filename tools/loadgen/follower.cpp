@@ -1,0 +1,119 @@
+#include "tools/loadgen/follower.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/json.hpp>
+
+namespace oee::loadgen {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+namespace json = boost::json;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+}  // namespace
+
+Follower::Follower(Run& run) : run_(run), ws_(run.ioc), wake_(run.ioc) {}
+
+asio::awaitable<bool> Follower::connect() {
+  tcp::resolver resolver(run_.ioc);
+  auto [rec, endpoints] = co_await resolver.async_resolve(run_.ws.host, run_.ws.port, kTuple);
+  if (rec) co_return false;
+  auto [cec, ep] = co_await beast::get_lowest_layer(ws_).async_connect(endpoints, kTuple);
+  if (cec) co_return false;
+  beast::get_lowest_layer(ws_).socket().set_option(tcp::no_delay(true));
+  const std::string host = run_.ws.host + ":" + run_.ws.port;
+  auto [hec] = co_await ws_.async_handshake(host, run_.ws.path, kTuple);
+  co_return !hec;
+}
+
+void Follower::start() {
+  asio::co_spawn(run_.ioc, shared_from_this()->reader(), asio::detached);
+  asio::co_spawn(run_.ioc, shared_from_this()->writer(), asio::detached);
+}
+
+void Follower::send(std::string text) {
+  out_.push_back(std::move(text));
+  wake_.cancel();
+}
+
+void Follower::close() {
+  closing_ = true;
+  wake_.cancel();
+}
+
+asio::awaitable<void> Follower::writer() {
+  auto self = shared_from_this();
+  for (;;) {
+    if (out_.empty()) {
+      if (closing_) break;
+      wake_.expires_at(asio::steady_timer::time_point::max());
+      co_await wake_.async_wait(kTuple);
+      continue;
+    }
+    std::string text = std::move(out_.front());
+    out_.pop_front();
+    auto [ec, n] = co_await ws_.async_write(asio::buffer(text), kTuple);
+    if (ec) break;
+  }
+  if (ws_.is_open()) co_await ws_.async_close(websocket::close_code::normal, kTuple);
+}
+
+asio::awaitable<void> Follower::reader() {
+  auto self = shared_from_this();
+  beast::flat_buffer buffer;
+  for (;;) {
+    auto [ec, n] = co_await ws_.async_read(buffer, kTuple);
+    if (ec) break;
+    const auto received_ns = wall_ns();
+    const auto received = Clock::now();
+    on_message(beast::buffers_to_string(buffer.data()), received_ns, received);
+    buffer.consume(n);
+  }
+}
+
+void Follower::on_message(const std::string& text, std::int64_t received_ns, Clock::time_point received) {
+  boost::system::error_code ec;
+  const json::value v = json::parse(text, ec);
+  if (ec || !v.is_object()) return;
+  const auto& o = v.get_object();
+  if (const auto* type = o.if_contains("type")) {
+    if (*type == "error") ++run_.ws_errors;
+    return;
+  }
+  const auto* id = o.if_contains("orderId");
+  const auto* ts = o.if_contains("ts");
+  if (id == nullptr || !id->is_string() || ts == nullptr || !ts->is_number()) return;
+  auto it = run_.orders.find(std::string(id->get_string()));
+  if (it == run_.orders.end() || it->second.terminal) return;
+  const auto appended_ns = ts->to_number<std::int64_t>();
+  // Only events appended after we asked to follow the order are live;
+  // earlier ones come from the catch-up and would measure our own delay.
+  if (appended_ns >= it->second.subscribed_ns) {
+    run_.append_to_receive.record(std::chrono::nanoseconds(received_ns - appended_ns));
+  }
+  if (o.contains("terminal")) {
+    it->second.terminal = true;
+    run_.to_terminal.record(received - it->second.due);
+    run_.last_terminal = received;
+    if (o.at("status") == "confirmed") {
+      ++run_.confirmed;
+    } else {
+      ++run_.failed_orders;
+    }
+    send(R"({"type":"unsubscribe","orderId":")" + std::string(id->get_string()) + "\"}");
+    run_.maybe_finish();
+  }
+}
+
+}  // namespace oee::loadgen
