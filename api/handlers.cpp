@@ -54,16 +54,14 @@ HttpResponse log_unavailable(const eventlog::EventLog& log, const std::error_cod
                                  ""});
 }
 
-using Target = RequestTarget;
-
-std::optional<std::string_view> param(const Target& t, std::initializer_list<std::string_view> names) {
+std::optional<std::string_view> param(const RequestTarget& t, std::initializer_list<std::string_view> names) {
   for (auto n : names) {
-    if (auto it = t.params.find(n); it != t.params.end()) return it->second;
+    if (auto v = query_param(t, n)) return v;
   }
   return std::nullopt;
 }
 
-boost::system::result<std::uint64_t, ApiError> uint_param(const Target& t, std::string_view name, std::uint64_t def,
+boost::system::result<std::uint64_t, ApiError> uint_param(const RequestTarget& t, std::string_view name, std::uint64_t def,
                                                          std::uint64_t max) {
   auto v = param(t, {name});
   if (!v) return def;
@@ -180,10 +178,11 @@ HttpResponse get_order(App& app, std::string_view id_text) {
   return json_response(200, core::order_json(*id, (*loaded)->state, (*loaded)->last_seq));
 }
 
-HttpResponse get_events(App& app, std::string_view id_text, const Target& t) {
+HttpResponse get_events(App& app, std::string_view id_text, const RequestTarget& t) {
   auto id = order_id_param(id_text);
   if (!id) return error_response(id.error());
-  auto from = uint_param(t, "fromSeq", 0, std::numeric_limits<std::int64_t>::max());
+  boost::system::result<std::uint64_t, ApiError> from = 0;
+  if (auto text = query_param(t, "fromSeq")) from = parse_from_seq(*text);
   if (!from) return error_response(from.error());
   auto records = read_known_order(app.log, *id, Seq{*from});
   if (!records) return log_unavailable(records.error());
@@ -203,7 +202,7 @@ HttpResponse get_events(App& app, std::string_view id_text, const Target& t) {
   return HttpResponse{200, std::move(body), "application/json", {}};
 }
 
-HttpResponse get_dlq(App& app, const Target& t, bool stats) {
+HttpResponse get_dlq(App& app, const RequestTarget& t, bool stats) {
   auto limit = uint_param(t, "limit", 100, 1000);
   if (!limit) return error_response(limit.error());
   auto ids = app.log.members(eventlog::OrderSet::dead_letter, stats ? std::numeric_limits<std::size_t>::max() : *limit);
@@ -234,7 +233,7 @@ HttpResponse get_dlq(App& app, const Target& t, bool stats) {
   return json_response(200, json::object{{"orders", std::move(orders)}, {"count", orders.size()}});
 }
 
-HttpResponse get_quote(App& app, const Target& t) {
+HttpResponse get_quote(App& app, const RequestTarget& t) {
   auto in_name = param(t, {"inputToken", "tokenIn", "token_in"});
   auto out_name = param(t, {"outputToken", "tokenOut", "token_out"});
   auto amount_text = param(t, {"amount", "amountIn", "amount_in"});
@@ -390,7 +389,7 @@ asio::awaitable<HttpResponse> handle_request(App& app, const HttpRequest& req) {
   }
   if (route_is({"api", "orders"})) {
     if (!get) co_return method_not_allowed("GET");
-    auto response = co_await list_orders(app, req);
+    auto response = co_await list_orders(app, *target);
     co_return response;
   }
   if (route_is({"api", "orders", "*"})) {
@@ -411,7 +410,7 @@ asio::awaitable<HttpResponse> handle_request(App& app, const HttpRequest& req) {
   if (route_is({"api", "dlq"}) || route_is({"api", "dlq", "stats"})) {
     if (!get) co_return method_not_allowed("GET");
     if (app.history != nullptr) {
-      auto response = co_await projected_dead_letters(app, req, seg.size() == 3);
+      auto response = co_await projected_dead_letters(app, *target, seg.size() == 3);
       co_return response;
     }
     co_return get_dlq(app, *target, seg.size() == 3);

@@ -8,7 +8,6 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
-#include <boost/url/parse.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -40,14 +39,6 @@ HttpResponse projection_disabled() {
                                  "the order history list needs PostgreSQL: start oee-server with --database-url "
                                  "(or DATABASE_URL); single orders are at /api/orders/{id}",
                                  ""});
-}
-
-std::map<std::string, std::string, std::less<>> query_params(const std::string& target) {
-  std::map<std::string, std::string, std::less<>> out;
-  if (auto url = boost::urls::parse_origin_form(target)) {
-    for (auto p : url->params()) out[p.key] = p.value;
-  }
-  return out;
 }
 
 // Runs a blocking PostgreSQL call on the blocking pool and resumes here.
@@ -132,9 +123,9 @@ std::optional<std::int64_t> parse_time(std::string_view text) {
   return secs * 1'000'000'000 + frac_ns;
 }
 
-asio::awaitable<HttpResponse> list_orders(App& app, const HttpRequest& request) {
+asio::awaitable<HttpResponse> list_orders(App& app, const RequestTarget& target) {
   if (app.history == nullptr) co_return projection_disabled();
-  const auto params = query_params(request.target);
+  const auto& params = target.params;
   projections::HistoryFilter filter;
   static constexpr std::string_view kKnown[] = {"status", "inputToken", "outputToken", "since",
                                                 "until",  "limit",      "cursor"};
@@ -194,8 +185,8 @@ asio::awaitable<HttpResponse> list_orders(App& app, const HttpRequest& request) 
   co_return response;
 }
 
-asio::awaitable<HttpResponse> projected_dead_letters(App& app, const HttpRequest& request, bool stats) {
-  const auto params = query_params(request.target);
+asio::awaitable<HttpResponse> projected_dead_letters(App& app, const RequestTarget& target, bool stats) {
+  const auto& params = target.params;
   std::size_t limit = 100;
   if (auto it = params.find("limit"); it != params.end()) {
     auto [ptr, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), limit);

@@ -73,15 +73,15 @@ class DuplicateKeyCheck {
 boost::system::result<json::value, ApiError> parse_json_strict(std::string_view text) {
   json::basic_parser<DuplicateKeyCheck> check{json::parse_options{}};
   json::error_code ec;
-  check.write_some(false, text.data(), text.size(), ec);
+  const std::size_t read = check.write_some(false, text.data(), text.size(), ec);
   if (check.handler().found_duplicate) {
     const std::string& key = check.handler().duplicate;
     return ApiError{400, "duplicate_field", fmt::format("'{}' is given more than once", key), key};
   }
-  ec = {};
-  json::value v = json::parse(json::string_view(text.data(), text.size()), ec);
+  if (!ec && read < text.size()) ec = json::error::extra_data;  // as json::parse says it
   if (ec) return ApiError{400, "invalid_json", "not valid JSON: " + ec.message(), ""};
-  return v;
+  // Valid and without a doubled key: now build the value.
+  return json::parse(json::string_view(text.data(), text.size()));
 }
 
 }  // namespace oee::api

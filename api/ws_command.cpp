@@ -1,9 +1,6 @@
 #include "api/ws_command.h"
 
-#include <charconv>
-
 #include <boost/json/value.hpp>
-#include <fmt/format.h>
 
 #include "api/strict_json.h"
 
@@ -13,23 +10,11 @@ namespace json = boost::json;
 
 namespace {
 
-ApiError from_seq_error() {
-  return ApiError{400, "invalid_from_seq", fmt::format("fromSeq must be an integer between 0 and {}", kMaxFromSeq),
-                  "fromSeq"};
-}
-
 ApiError bad(std::string code, std::string message, std::string field = {}) {
   return ApiError{400, std::move(code), std::move(message), std::move(field)};
 }
 
 }  // namespace
-
-boost::system::result<std::uint64_t, ApiError> parse_from_seq(std::string_view text) {
-  std::uint64_t n = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-  if (ec != std::errc{} || ptr != text.data() + text.size() || n > kMaxFromSeq) return from_seq_error();
-  return n;
-}
 
 boost::system::result<WsCommand, ApiError> parse_ws_command(std::string_view text, bool bare_ids) {
   if (bare_ids) {

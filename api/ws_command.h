@@ -9,13 +9,10 @@
 #include <boost/system/result.hpp>
 
 #include "api/api_error.h"
+#include "api/request_target.h"
 #include "eventlog/types.h"
 
 namespace oee::api {
-
-/// The largest fromSeq accepted anywhere (REST, WebSocket, the core a
-/// gateway asks): the largest i64.
-inline constexpr std::uint64_t kMaxFromSeq = 9'223'372'036'854'775'807ULL;
 
 struct WsCommand {
   enum class Kind { subscribe, unsubscribe, ping };
@@ -28,8 +25,5 @@ struct WsCommand {
 /// id to follow (/api/orders/status). Errors are the `error` messages the
 /// client gets; the session stays open.
 [[nodiscard]] boost::system::result<WsCommand, ApiError> parse_ws_command(std::string_view text, bool bare_ids);
-
-/// fromSeq from a query parameter: an integer in [0, kMaxFromSeq].
-[[nodiscard]] boost::system::result<std::uint64_t, ApiError> parse_from_seq(std::string_view text);
 
 }  // namespace oee::api

@@ -131,6 +131,7 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
     bool confirmed = false;      // "subscribed" sent
     bool catching_up = false;
     bool resync_pending = false;  // a gap was reported during a catch-up
+    bool in_line = false;         // waiting in catch_up_line_ (once, however often it is asked for)
     std::uint64_t generation = 0;
     std::vector<std::shared_ptr<const StatusUpdate>> held;  // live updates during a catch-up
   };
@@ -183,17 +184,23 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
   void start_catch_up(const OrderId& id, Subscription& sub) {
     sub.catching_up = true;
     sub.resync_pending = false;
-    catch_up_line_.emplace_back(id, ++sub.generation);
+    ++sub.generation;
+    if (!sub.in_line) {
+      sub.in_line = true;
+      catch_up_line_.push_back(id);
+    }
     pump_catch_ups();
   }
 
   void pump_catch_ups() {
     if (closing_) return;
     while (catch_ups_running_ < kConcurrentCatchUps && queue_.size() < catch_up_room() && !catch_up_line_.empty()) {
-      const auto [id, generation] = catch_up_line_.front();
+      const OrderId id = catch_up_line_.front();
       catch_up_line_.pop_front();
       auto it = subs_.find(id);
-      if (it == subs_.end() || it->second.generation != generation) continue;  // unsubscribed or restarted since
+      if (it == subs_.end() || !it->second.in_line) continue;  // unsubscribed since
+      it->second.in_line = false;
+      const std::uint64_t generation = it->second.generation;
       ++catch_ups_running_;
       ctx_.stream.catch_up(id, Seq{it->second.last.value + 1},
                            [self = shared_from_this(), id, generation](CatchUp result) {
@@ -368,7 +375,7 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
   asio::steady_timer wake_;
   std::deque<Outgoing> queue_;
   std::unordered_map<OrderId, Subscription, OrderIdHash> subs_;
-  std::deque<std::pair<OrderId, std::uint64_t>> catch_up_line_;  // (order, generation) waiting to catch up
+  std::deque<OrderId> catch_up_line_;  // subscriptions waiting to catch up, each at most once
   int catch_ups_running_ = 0;
   bool closing_ = false;
   bool corked_ = false;
@@ -383,11 +390,8 @@ std::optional<WsRoute> ws_route(std::string_view target) {
   auto parsed = parse_request_target(target);
   if (!parsed) return WsRoute{WsProtocol::json, std::nullopt, 0, parsed.error()};
   const std::vector<std::string>& seg = parsed->segments;
-  auto param = [&](std::string_view key) -> std::optional<std::string> {
-    if (auto it = parsed->params.find(key); it != parsed->params.end()) return it->second;
-    return std::nullopt;
-  };
-  auto parse_order = [](WsRoute& r, const std::string& text) {
+  auto param = [&](std::string_view key) { return query_param(*parsed, key); };
+  auto parse_order = [](WsRoute& r, std::string_view text) {
     r.order = OrderId::parse(text);
     if (!r.order) r.error = ApiError{400, "invalid_order_id", "orderId must be a UUID", "orderId"};
   };

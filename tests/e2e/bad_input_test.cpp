@@ -63,6 +63,8 @@ std::vector<Case> cases() {
       {"bad order id", "GET", "/api/orders/not-a-uuid", "", {}, 400, "invalid_order_id", "orderId"},
       {"unknown order", "GET", "/api/orders/" + id, "", {}, 404, "not_found", "orderId"},
       {"unknown order events", "GET", "/api/orders/" + id + "/events", "", {}, 404, "not_found", "orderId"},
+      {"events fromSeq past 2^63-1", "GET", "/api/orders/" + id + "/events?fromSeq=9223372036854775808", "", {}, 400,
+       "invalid_from_seq", "fromSeq"},
       {"unknown route", "GET", "/nope", "", {}, 404, "not_found", ""},
       {"wrong method", "DELETE", "/api/orders/execute", "", {}, 405, "method_not_allowed", ""},
       {"history without postgres", "GET", "/api/orders", "", {}, 503, "projection_disabled", ""},
