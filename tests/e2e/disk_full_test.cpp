@@ -58,6 +58,7 @@ TEST(DiskFull, AppendsAreRefusedUntilSpaceIsFreedThenResumeWithoutARestart) {
     }
     for (auto& c : clients) c.join();
     ASSERT_TRUE(refused) << "no 503 after " << acknowledged.size() << " orders: " << refusal;
+    ASSERT_FALSE(acknowledged.empty()) << "the disk was full before any order: " << refusal;
     EXPECT_EQ(boost::json::parse(refusal).at("error").at("code"), "log_unavailable") << refusal;
     EXPECT_NE(refusal.find("No space left"), std::string::npos) << refusal;
 
@@ -73,7 +74,7 @@ TEST(DiskFull, AppendsAreRefusedUntilSpaceIsFreedThenResumeWithoutARestart) {
 
     std::filesystem::remove(mount_point / "ballast");
     ASSERT_TRUE(eventually([&] { return client.post_json("/api/orders/execute", order_body()).status == 202; }, 60s))
-        << server.stderr_tail();
+        << server.stdout_tail() << server.stderr_tail();
     EXPECT_EQ(client.get("/health").json().at("status"), "ok");
     EXPECT_GE(metric_value(client.get("/metrics").body, "oee_log_recoveries_total"), 1);
 

@@ -255,28 +255,16 @@ TEST(EdgeDescriptors, OutOfDescriptorsTheListenerBacksOffAndServesAgain) {
   GTEST_SKIP() << "UBSan's vptr check needs a free descriptor";
 #endif
   TempDir dir;
-  ChildProcess server({"/usr/bin/prlimit", "--nofile=96:96", kServer, "--data-dir", (dir.path() / "data").string(),
-                       "--port", "0", "--sim", "fast", "--log-level", "warn"});
-  std::string log;  // the server logs to stdout
-  unsigned short port = 0;
-  while (auto line = server.read_line(30s)) {
-    if (line->rfind("LISTENING ", 0) == 0) {
-      port = static_cast<unsigned short>(std::stoi(line->substr(line->rfind(':') + 1)));
-      break;
-    }
-    log += *line + "\n";
-  }
-  ASSERT_NE(port, 0) << server.stderr_text();
-  EXPECT_NE(log.find("open-file limit is 96"), std::string::npos) << log;
-  auto read_log = [&] {
-    while (auto line = server.read_line(10ms)) log += *line + "\n";
-    return log;
-  };
+  ServerProcess server(dir.path() / "data", {"--sim", "fast"}, {"/usr/bin/prlimit", "--nofile=96:96"});
+  server.start();
+  const unsigned short port = server.port();
+  EXPECT_NE(server.stdout_tail().find("open-file limit is 96"), std::string::npos) << server.stdout_tail();
 
   {
     std::vector<std::unique_ptr<RawConnection>> crowd;
     for (int i = 0; i < 150; ++i) crowd.push_back(std::make_unique<RawConnection>(port));
-    ASSERT_TRUE(eventually([&] { return read_log().find("accept failed") != std::string::npos; }, 10s)) << log;
+    ASSERT_TRUE(eventually([&] { return server.stdout_tail().find("accept failed") != std::string::npos; }, 10s))
+        << server.stdout_tail();
     std::this_thread::sleep_for(2s);  // exhaustion lasting a while is the point, not a synchronisation
   }
   bool served = false;
@@ -291,11 +279,11 @@ TEST(EdgeDescriptors, OutOfDescriptorsTheListenerBacksOffAndServesAgain) {
         return served;
       },
       10s))
-      << read_log() << server.stderr_text();
+      << server.stdout_tail() << server.stderr_tail();
   HttpClient client(port);
   EXPECT_GT(metric_value(client.get("/metrics").body, "oee_accept_errors_total"), 0);
   // One line per pause (50 ms doubling to 1 s), not one per failed accept.
-  read_log();
+  const std::string log = server.stdout_tail();
   std::size_t lines = 0;
   for (auto at = log.find("accept failed"); at != std::string::npos; at = log.find("accept failed", at + 1)) ++lines;
   EXPECT_LT(lines, 30u) << log.substr(0, 2000);

@@ -31,15 +31,9 @@ namespace http = beast::http;
 namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 
-TempDir::TempDir() : path_(oee::testing::unique_temp_path("e2e")) { std::filesystem::create_directories(path_); }
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
-
-ServerProcess::ServerProcess(std::filesystem::path data_dir, std::vector<std::string> extra_args)
-    : data_dir_(std::move(data_dir)), args_(std::move(extra_args)) {}
+ServerProcess::ServerProcess(std::filesystem::path data_dir, std::vector<std::string> extra_args,
+                             std::vector<std::string> launcher)
+    : data_dir_(std::move(data_dir)), args_(std::move(extra_args)), launcher_(std::move(launcher)) {}
 
 ServerProcess::~ServerProcess() {
   if (child_) child_->signal(SIGKILL);
@@ -58,16 +52,25 @@ std::string ServerProcess::stdout_tail() const {
 void ServerProcess::start(unsigned short port) {
   if (child_) child_->signal(SIGKILL);  // a restart without a stop replaces the process
   stop_draining();
-  std::vector<std::string> argv{OEE_SERVER_BIN, "--data-dir",         data_dir_.string(),
-                                "--port",       std::to_string(port), "--log-level",
-                                "warn"};
+  std::vector<std::string> argv = launcher_;
+  argv.insert(argv.end(), {OEE_SERVER_BIN, "--data-dir", data_dir_.string(), "--port", std::to_string(port),
+                           "--log-level", "warn"});
   argv.insert(argv.end(), args_.begin(), args_.end());
+  {
+    std::lock_guard lock(out_mu_);
+    out_tail_.clear();
+  }
   child_ = std::make_unique<ChildProcess>(std::move(argv));
   // The server prints "LISTENING host:port" once it accepts connections.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (auto line = child_->read_line(
              std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()))) {
-    if (line->rfind("LISTENING ", 0) == 0) {
+    if (line->rfind("LISTENING ", 0) != 0) {
+      std::lock_guard lock(out_mu_);
+      out_tail_ += *line + "\n";  // what it said while starting (warnings) counts too
+      continue;
+    }
+    {
       port_ = static_cast<unsigned short>(std::stoi(line->substr(line->rfind(':') + 1)));
       drain_ = std::thread([this, child = child_.get()] {
         while (child->stdout_open()) {
@@ -317,8 +320,17 @@ bool RawConnection::send(const std::string& bytes) {
 }
 
 bool RawConnection::read_until(const std::string& text, std::chrono::milliseconds timeout) {
+  return read_while([&] { return received_.find(text) == std::string::npos; }, timeout);
+}
+
+bool RawConnection::read_until_closed(std::chrono::milliseconds timeout) {
+  read_while([] { return true; }, timeout);
+  return closed_;
+}
+
+bool RawConnection::read_while(const std::function<bool()>& wanting, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (received_.find(text) == std::string::npos) {
+  while (wanting()) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (closed_ || left.count() <= 0) return false;
     pollfd p{fd_, POLLIN, 0};
@@ -332,11 +344,6 @@ bool RawConnection::read_until(const std::string& text, std::chrono::millisecond
     received_.append(chunk, static_cast<std::size_t>(n));
   }
   return true;
-}
-
-bool RawConnection::read_until_closed(std::chrono::milliseconds timeout) {
-  read_until(std::string(1, '\0') + "never sent", timeout);
-  return closed_;
 }
 
 std::vector<int> response_statuses(const std::string& raw) {

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -17,21 +18,11 @@
 #include <boost/json/value.hpp>
 
 #include "eventually.h"
+#include "scratch_log.h"
 
 namespace oee::e2e {
 
-/// A fresh directory under the system temp dir, removed on destruction.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using TempDir = oee::testing::TempDir;
 
 /// Any child process with its stdout on a pipe (stderr to a file).
 class ChildProcess {
@@ -60,7 +51,9 @@ class ChildProcess {
 /// oee-server as a child process on a free port (--port 0).
 class ServerProcess {
  public:
-  ServerProcess(std::filesystem::path data_dir, std::vector<std::string> extra_args);
+  /// `launcher`: a command the server runs under, e.g. {"/usr/bin/prlimit", "--nofile=96:96"}.
+  ServerProcess(std::filesystem::path data_dir, std::vector<std::string> extra_args,
+                std::vector<std::string> launcher = {});
   ~ServerProcess();
 
   /// Starts the process and waits for its LISTENING line; throws on failure.
@@ -73,7 +66,7 @@ class ServerProcess {
   [[nodiscard]] unsigned short port() const { return port_; }
   [[nodiscard]] pid_t pid() const { return child_ ? child_->pid() : -1; }
   [[nodiscard]] std::string stderr_tail() const;
-  /// The last lines the server logged (it logs to stdout).
+  /// The last lines the server logged (it logs to stdout), from its start.
   [[nodiscard]] std::string stdout_tail() const;
 
  private:
@@ -81,6 +74,7 @@ class ServerProcess {
 
   std::filesystem::path data_dir_;
   std::vector<std::string> args_;
+  std::vector<std::string> launcher_;
   std::unique_ptr<ChildProcess> child_;
   unsigned short port_ = 0;
   // Reads the server's stdout once it listens: a full pipe would block
@@ -164,6 +158,9 @@ class RawConnection {
   [[nodiscard]] const std::string& received() const { return received_; }
 
  private:
+  // Reads while `wanting()` and the peer has not closed; false on timeout or close.
+  bool read_while(const std::function<bool()>& wanting, std::chrono::milliseconds timeout);
+
   int fd_ = -1;
   bool closed_ = false;
   std::string received_;

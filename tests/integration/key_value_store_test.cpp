@@ -28,8 +28,8 @@ std::map<std::string, std::string> everything(const KeyValueStore& store) {
 }
 
 TEST(KeyValueStore, WhatWasPutIsThereAfterAReopenAndToAReaderBesideTheWriter) {
-  const auto dir = oee::testing::unique_temp_path("kv");
-  const std::string path = (dir / "store").string();
+  const oee::testing::TempDir dir("kv");
+  const std::string path = (dir.path() / "store").string();
   std::map<std::string, std::string> expected;
   {
     auto store = open_rocksdb_store(StoreOptions{.path = path});
@@ -54,13 +54,11 @@ TEST(KeyValueStore, WhatWasPutIsThereAfterAReopenAndToAReaderBesideTheWriter) {
   }
   auto reopened = open_rocksdb_store(StoreOptions{.path = path});
   EXPECT_EQ(everything(*reopened), expected);
-  reopened.reset();
-  std::filesystem::remove_all(dir);
 }
 
 TEST(KeyValueStore, AMissingStoreCannotBeOpenedForReading) {
-  const auto dir = oee::testing::unique_temp_path("kv-missing");
-  EXPECT_THROW((void)open_rocksdb_store(StoreOptions{.path = (dir / "none").string(), .read_only = true}),
+  const oee::testing::TempDir dir("kv-missing");
+  EXPECT_THROW((void)open_rocksdb_store(StoreOptions{.path = (dir.path() / "none").string(), .read_only = true}),
                std::runtime_error);
 }
 

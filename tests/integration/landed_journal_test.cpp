@@ -13,8 +13,8 @@ namespace oee::core {
 namespace {
 
 TEST(LandedJournal, ItsCompleteLinesMoveIntoTheLedgerOnce) {
-  const auto dir = oee::testing::unique_temp_path("journal");
-  std::filesystem::create_directories(dir);
+  const oee::testing::TempDir temp("journal");
+  const auto& dir = temp.path();
   const auto file = dir / "landed.txt";
   {
     std::ofstream out(file);
@@ -29,8 +29,6 @@ TEST(LandedJournal, ItsCompleteLinesMoveIntoTheLedgerOnce) {
   EXPECT_FALSE(std::filesystem::exists(file));
   EXPECT_TRUE(std::filesystem::exists(dir / "landed.txt.imported"));
   EXPECT_EQ(import_landed_journal(file, *ledger), 0u) << "a second start imports nothing";
-  ledger.reset();
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -30,8 +30,8 @@ AppendCommand command(const OrderId& order, int n) {
 }
 
 TEST(PowerLoss, EveryAcknowledgedAppendSurvivesLosingUnsyncedWrites) {
-  const auto dir = oee::testing::unique_temp_path("power-loss");
-  const std::string path = (dir / "log").string();
+  const oee::testing::TempDir dir("power-loss");
+  const std::string path = (dir.path() / "log").string();
   auto fs = std::make_shared<oee::testing::PowerLossFileSystem>();
   auto env = rocksdb::NewCompositeEnv(fs);
 
@@ -96,7 +96,6 @@ TEST(PowerLoss, EveryAcknowledgedAppendSurvivesLosingUnsyncedWrites) {
     EXPECT_EQ((*records)[seq - 1].payload, payload) << "seq " << seq << " changed";
   }
   reopened.close();
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

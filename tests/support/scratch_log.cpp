@@ -13,6 +13,13 @@ std::filesystem::path unique_temp_path(std::string_view name) {
          ("oee-" + std::string(name) + "-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
 }
 
+TempDir::TempDir(std::string_view name) : path_(unique_temp_path(name)) { std::filesystem::create_directories(path_); }
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
 ScratchLog::ScratchLog(std::string_view name) : dir_(unique_temp_path(name)) {
   std::filesystem::create_directories(dir_);
   eventlog::Options o;

@@ -15,6 +15,20 @@ namespace oee::testing {
 /// uses: `oee-<name>-<pid>-<random>`. Nothing is created.
 [[nodiscard]] std::filesystem::path unique_temp_path(std::string_view name);
 
+/// A fresh directory under the system temp dir, removed on destruction
+/// (also when an assertion ends the test early).
+class TempDir {
+ public:
+  explicit TempDir(std::string_view name = "test");
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
 /// A fresh log (async durability) and an OrderStore on it in a temp
 /// directory; closed and removed on destruction.
 class ScratchLog {
