@@ -18,6 +18,7 @@ trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$dir
 "$server" --data-dir "$dir/data" --port 0 --sim fast --log-level warn --durability async > "$dir/out" 2> "$dir/err" &
 pid=$!
 for _ in $(seq 100); do grep -q LISTENING "$dir/out" 2>/dev/null && break; sleep 0.1; done
+grep -q LISTENING "$dir/out" || { echo "the server did not start: $(cat "$dir/err")" >&2; exit 1; }
 port=$(sed -n 's/^LISTENING .*:\([0-9]*\)$/\1/p' "$dir/out")
 url="http://127.0.0.1:$port"
 done_orders=0
@@ -26,7 +27,8 @@ for target in "${checkpoints[@]}"; do
   build/bin/oee-loadgen --target "$url" --connections 16 --orders $(( target - done_orders )) --duration 3600 \
     --drain 0 --json > /dev/null
   done_orders=$target
-  while :; do
+  for _ in $(seq 3000); do  # at most 10 minutes
+    kill -0 $pid 2>/dev/null || { echo "the server died: $(tail -3 "$dir/err")" >&2; exit 1; }
     case "$(curl -s "$url/health")" in *'"inFlight":0,"waiting":0'*) break ;; esac
     sleep 0.2
   done

@@ -143,7 +143,7 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
     }
     pause = std::clamp<Clock::duration>(pause * 2, std::chrono::milliseconds(100), std::chrono::seconds(5));
     metrics_.orders_paused.fetch_add(1);
-    Clock::duration ignored{};
+    Clock::duration ignored{};  // a pause is the engine's own delay: it stays in the overhead
     const bool go_on = co_await sleep_for(pause, ignored);
     metrics_.orders_paused.fetch_sub(1);
     co_return go_on;
@@ -225,15 +225,8 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
       case Status::building:
         return TxSubmitted{s.attempt, s.venue.value_or(Venue::raydium), SimChain::tx_id(id, s.attempt), s.min_out};
       case Status::submitted: {
-        // Resumed or not, first ask the chain: a landed tx is never resent.
-        if (auto known = chain_.find(s.tx_id)) {
-          if (known->outcome == TxOutcome::unavailable) {
-            not_now = known->error;
-            return std::nullopt;
-          }
-          return Confirmed{s.attempt,          *s.venue,          s.tx_id,    known->amount_out,
-                           s.input_token, s.output_token, s.amount_in};
-        }
+        // Resumed or not, the chain answers a tx that already landed with
+        // its remembered result: it is never executed twice.
         const Token* in = find_token(s.input_token);
         const Token* out = find_token(s.output_token);
         if (in == nullptr || out == nullptr) return OrderFailed{s.attempt, "unknown token"};

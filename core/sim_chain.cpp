@@ -94,7 +94,7 @@ TxResult SimChain::submit(const TxRequest& tx, std::chrono::system_clock::time_p
                         format_amount(tx.min_out, tx.output->decimals)};
   }
   // A chain that cannot record a transaction has not executed it.
-  if (const auto ec = ledger_.put(tx.tx_id, std::to_string(q.amount_out.base))) {
+  if (const auto ec = ledger_.put(tx.tx_id, ledger_value(q.amount_out))) {
     return TxResult{TxOutcome::unavailable, {}, "the simulated chain could not record the transaction: " +
                                                     ec.message() + unavailable_cause(ledger_)};
   }
@@ -114,13 +114,20 @@ std::optional<TxResult> SimChain::find_locked(const std::string& tx_id) const {
                         unavailable_cause(ledger_)};
   }
   if (!*stored) return std::nullopt;
-  const std::string& text = **stored;
-  std::uint64_t out = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  if (ec != std::errc{} || end != text.data() + text.size()) {
+  const auto amount_out = parse_ledger_value(**stored);
+  if (!amount_out) {
     return TxResult{TxOutcome::unavailable, {}, "the simulated chain's ledger holds no amount for " + tx_id};
   }
-  return TxResult{TxOutcome::landed, Amount{out}, {}};
+  return TxResult{TxOutcome::landed, *amount_out, {}};
+}
+
+std::string ledger_value(Amount amount_out) { return std::to_string(amount_out.base); }
+
+std::optional<Amount> parse_ledger_value(std::string_view text) {
+  std::uint64_t base = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), base);
+  if (ec != std::errc{} || end != text.data() + text.size() || text.empty()) return std::nullopt;
+  return Amount{base};
 }
 
 }  // namespace oee::core

@@ -70,4 +70,9 @@ class SimChain {
 
 [[nodiscard]] std::string base58_encode(std::string_view bytes);
 
+/// A landed transaction's amount out as the ledger stores it (decimal base
+/// units), and back; nullopt for a value that is not one.
+[[nodiscard]] std::string ledger_value(Amount amount_out);
+[[nodiscard]] std::optional<Amount> parse_ledger_value(std::string_view text);
+
 }  // namespace oee::core

@@ -23,8 +23,6 @@
 #include <string>
 #include <vector>
 
-#include <boost/system/result.hpp>
-
 #include "eventlog/errors.h"
 #include "eventlog/histogram.h"
 #include "eventlog/types.h"
@@ -167,7 +165,8 @@ class EventLog {
   /// has failed, appends fail fast with Errc::unavailable and nothing is
   /// acknowledged; the writer retries the storage's recovery with backoff
   /// (100 ms doubling to 2 s) and takes appends again by itself once it
-  /// succeeds. Reads and tails go on meanwhile.
+  /// succeeds. Reads and tails go on meanwhile. After a close() whose
+  /// flush failed, what failed.
   [[nodiscard]] virtual std::string write_error() const = 0;
 
   [[nodiscard]] virtual const Stats& stats() const = 0;

@@ -4,11 +4,25 @@
 #include <chrono>
 #include <cstdarg>
 #include <ctime>
+#include <filesystem>
 
 namespace oee::eventlog::detail {
 
+namespace {
+
+// Opens `path` to append, first moving a file past 4 MB aside to
+// "<path>.old" (replacing the previous one), so the file stays bounded
+// across restarts as RocksDB's own rotation kept it.
+std::FILE* open_bounded(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::file_size(path, ec) > (4u << 20) && !ec) std::filesystem::rename(path, path + ".old", ec);
+  return std::fopen(path.c_str(), "a");
+}
+
+}  // namespace
+
 InfoLogFile::InfoLogFile(const std::string& path, rocksdb::InfoLogLevel level)
-    : rocksdb::Logger(level), file_(std::fopen(path.c_str(), "a")) {}
+    : rocksdb::Logger(level), file_(open_bounded(path)) {}
 
 InfoLogFile::~InfoLogFile() {
   if (file_ != nullptr) std::fclose(file_);

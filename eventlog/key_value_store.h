@@ -27,6 +27,8 @@ class KeyValueStore {
   /// Errc::unavailable while the storage refuses writes (a full disk): the
   /// store tries again by itself, with backoff, on later calls.
   [[nodiscard]] virtual std::error_code put(std::string_view key, std::string_view value) = 0;
+  /// Makes every put so far survive a power loss too.
+  [[nodiscard]] virtual std::error_code sync() = 0;
   /// Every entry, in key order.
   [[nodiscard]] virtual std::error_code for_each(
       const std::function<void(std::string_view key, std::string_view value)>& visit) const = 0;

@@ -119,7 +119,6 @@ void RocksDbLog::open_db() {
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
   db_options.paranoid_checks = true;
-  db_options.keep_log_file_num = 4;
   db_options.max_background_jobs = 2;
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   // Bounds what a restart after a crash must replay from the WAL: older

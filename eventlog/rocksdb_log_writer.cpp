@@ -120,9 +120,8 @@ bool RocksDbLog::try_recover() {
 }
 
 std::string RocksDbLog::write_error() const {
-  if (!degraded_.load()) return {};
   std::lock_guard lock(mu_);
-  return write_error_;
+  return write_error_;  // empty but while degraded, or after a close that failed
 }
 
 void RocksDbLog::commit(std::vector<Pending>& batch) {

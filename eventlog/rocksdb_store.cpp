@@ -71,6 +71,16 @@ class RocksDbStore final : public KeyValueStore {
     return make_error_code(Errc::unavailable);
   }
 
+  std::error_code sync() override {
+    if (options_.read_only) return {};
+    std::lock_guard lock(mu_);
+    if (const auto ec = ready()) return ec;
+    const auto s = db_->FlushWAL(true);
+    if (s.ok()) return {};
+    fail(s.ToString());
+    return make_error_code(Errc::unavailable);
+  }
+
   std::error_code for_each(
       const std::function<void(std::string_view key, std::string_view value)>& visit) const override {
     std::lock_guard lock(mu_);
@@ -94,12 +104,10 @@ class RocksDbStore final : public KeyValueStore {
     rocksdb::Options o;
     o.create_if_missing = !options_.read_only;
     o.paranoid_checks = true;
-    o.keep_log_file_num = 2;
     o.max_open_files = 64;  // table files are few; descriptors go to clients
     o.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
     o.write_buffer_size = options_.write_buffer_bytes;
     o.max_write_buffer_number = 2;
-    o.max_total_wal_size = 4 * options_.write_buffer_bytes;
     o.compression = rocksdb::kNoCompression;
     // Index and filter blocks live in the block cache too, so the cache
     // bounds the memory the table files take however many there are.

@@ -24,6 +24,7 @@ class MemoryStore final : public eventlog::KeyValueStore {
     entries_[std::string(key)] = std::string(value);
     return {};
   }
+  std::error_code sync() override { return {}; }
   std::error_code for_each(
       const std::function<void(std::string_view key, std::string_view value)>& visit) const override {
     std::lock_guard lock(mu_);

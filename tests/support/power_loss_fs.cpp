@@ -13,7 +13,7 @@ class PowerLossFile final : public rocksdb::FSWritableFileOwnerWrapper {
 
   rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
                            rocksdb::IODebugContext* dbg) override {
-    if (!fs_.powered()) return rocksdb::IOStatus::OK();
+    if (!fs_.powered()) return PowerLossFileSystem::off();
     auto s = target()->Append(data, options, dbg);
     if (s.ok()) fs_.appended(name_, data.size());
     return s;
@@ -23,17 +23,17 @@ class PowerLossFile final : public rocksdb::FSWritableFileOwnerWrapper {
     return Append(data, options, dbg);
   }
   rocksdb::IOStatus Flush(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
-    if (!fs_.powered()) return rocksdb::IOStatus::OK();
+    if (!fs_.powered()) return PowerLossFileSystem::off();
     return target()->Flush(options, dbg);
   }
   rocksdb::IOStatus Sync(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
-    if (!fs_.powered()) return rocksdb::IOStatus::OK();
+    if (!fs_.powered()) return PowerLossFileSystem::off();
     auto s = target()->Sync(options, dbg);
     if (s.ok()) fs_.synced(name_);
     return s;
   }
   rocksdb::IOStatus Fsync(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
-    if (!fs_.powered()) return rocksdb::IOStatus::OK();
+    if (!fs_.powered()) return PowerLossFileSystem::off();
     auto s = target()->Fsync(options, dbg);
     if (s.ok()) fs_.synced(name_);
     return s;
@@ -42,7 +42,7 @@ class PowerLossFile final : public rocksdb::FSWritableFileOwnerWrapper {
     return rocksdb::IOStatus::OK();  // a hint; durability comes from Sync
   }
   rocksdb::IOStatus Close(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
-    if (!fs_.powered()) return rocksdb::IOStatus::OK();
+    if (!fs_.powered()) return PowerLossFileSystem::off();
     return target()->Close(options, dbg);
   }
 
@@ -52,6 +52,8 @@ class PowerLossFile final : public rocksdb::FSWritableFileOwnerWrapper {
 };
 
 }  // namespace
+
+rocksdb::IOStatus PowerLossFileSystem::off() { return rocksdb::IOStatus::IOError("the power is off"); }
 
 rocksdb::IOStatus PowerLossFileSystem::wrap(const std::string& name, rocksdb::IOStatus s,
                                             std::unique_ptr<rocksdb::FSWritableFile>* result,
@@ -68,6 +70,7 @@ rocksdb::IOStatus PowerLossFileSystem::wrap(const std::string& name, rocksdb::IO
 rocksdb::IOStatus PowerLossFileSystem::NewWritableFile(const std::string& name, const rocksdb::FileOptions& options,
                                                        std::unique_ptr<rocksdb::FSWritableFile>* result,
                                                        rocksdb::IODebugContext* dbg) {
+  if (!powered()) return off();
   return wrap(name, target()->NewWritableFile(name, options, result, dbg), result, 0);
 }
 
@@ -75,6 +78,7 @@ rocksdb::IOStatus PowerLossFileSystem::ReopenWritableFile(const std::string& nam
                                                           const rocksdb::FileOptions& options,
                                                           std::unique_ptr<rocksdb::FSWritableFile>* result,
                                                           rocksdb::IODebugContext* dbg) {
+  if (!powered()) return off();
   std::error_code ec;
   const auto size = std::filesystem::file_size(name, ec);
   return wrap(name, target()->ReopenWritableFile(name, options, result, dbg), result, ec ? 0 : size);
@@ -84,7 +88,26 @@ rocksdb::IOStatus PowerLossFileSystem::ReuseWritableFile(const std::string& name
                                                          const rocksdb::FileOptions& options,
                                                          std::unique_ptr<rocksdb::FSWritableFile>* result,
                                                          rocksdb::IODebugContext* dbg) {
+  if (!powered()) return off();
   return wrap(name, target()->ReuseWritableFile(name, old_name, options, result, dbg), result, 0);
+}
+
+rocksdb::IOStatus PowerLossFileSystem::DeleteFile(const std::string& name, const rocksdb::IOOptions& options,
+                                                  rocksdb::IODebugContext* dbg) {
+  if (!powered()) return off();
+  return target()->DeleteFile(name, options, dbg);
+}
+
+rocksdb::IOStatus PowerLossFileSystem::RenameFile(const std::string& from, const std::string& to,
+                                                  const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) {
+  if (!powered()) return off();
+  return target()->RenameFile(from, to, options, dbg);
+}
+
+rocksdb::IOStatus PowerLossFileSystem::LinkFile(const std::string& from, const std::string& to,
+                                                const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) {
+  if (!powered()) return off();
+  return target()->LinkFile(from, to, options, dbg);
 }
 
 void PowerLossFileSystem::cut_power() {

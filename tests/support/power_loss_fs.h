@@ -1,10 +1,11 @@
 #pragma once
 // A file system for crash tests that can lose power: RocksDB writes through
 // it to the real one, and it remembers how much of each file was synced.
-// cut_power() makes every later write and sync a silent no-op (the machine
-// is off); drop_unsynced() then cuts each file back to what its last sync
-// made durable, as a disk without the page cache would hold it. kill -9
-// cannot show this: the kernel keeps a killed process's unsynced writes.
+// cut_power() makes every later write, sync, new file, rename or delete
+// fail (the machine is off: nothing more reaches the disk); drop_unsynced()
+// then cuts each file back to what its last sync made durable, as a disk
+// without the page cache would hold it. kill -9 cannot show this: the
+// kernel keeps a killed process's unsynced writes.
 
 #include <map>
 #include <memory>
@@ -32,6 +33,13 @@ class PowerLossFileSystem final : public rocksdb::FileSystemWrapper {
                                       std::unique_ptr<rocksdb::FSWritableFile>* result,
                                       rocksdb::IODebugContext* dbg) override;
 
+  rocksdb::IOStatus DeleteFile(const std::string& name, const rocksdb::IOOptions& options,
+                               rocksdb::IODebugContext* dbg) override;
+  rocksdb::IOStatus RenameFile(const std::string& from, const std::string& to, const rocksdb::IOOptions& options,
+                               rocksdb::IODebugContext* dbg) override;
+  rocksdb::IOStatus LinkFile(const std::string& from, const std::string& to, const rocksdb::IOOptions& options,
+                             rocksdb::IODebugContext* dbg) override;
+
   void cut_power();
   /// Truncates every file written through this file system to its synced
   /// size; returns how many bytes that dropped.
@@ -39,6 +47,8 @@ class PowerLossFileSystem final : public rocksdb::FileSystemWrapper {
 
   // Called by the files.
   [[nodiscard]] bool powered() const;
+  /// What any operation answers once the power is off.
+  static rocksdb::IOStatus off();
   void appended(const std::string& name, std::uint64_t bytes);
   void synced(const std::string& name);
 
