@@ -9,7 +9,9 @@ build=$1
 seconds=$2
 shift 2
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(submit ws_command amount record http_request)
+if [ ${#targets[@]} -eq 0 ]; then  # every target tests/fuzz/CMakeLists.txt built
+  for bin in "$build"/tests/fuzz/oee_fuzz_*; do targets+=("${bin##*/oee_fuzz_}"); done
+fi
 root="$(cd "$(dirname "$0")/.." && pwd)"
 mkdir -p "$build/artifacts"
 failed=0
