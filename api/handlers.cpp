@@ -332,6 +332,15 @@ HttpResponse metrics(App& app) {
                 app.log.write_error().empty() ? 1 : 0);
   append_metric(out, "oee_log_recoveries_total", "counter",
                 "Times appends resumed after the storage failed.", s.recoveries.load());
+  const auto memory = app.log.memory();
+  out += "# HELP oee_log_memory_bytes What the event log's storage holds in memory.\n";
+  out += "# TYPE oee_log_memory_bytes gauge\n";
+  out += fmt::format("oee_log_memory_bytes{{part=\"memtables\"}} {}\n", memory.memtables);
+  out += fmt::format("oee_log_memory_bytes{{part=\"table_readers\"}} {}\n", memory.table_readers);
+  out += fmt::format("oee_log_memory_bytes{{part=\"block_cache\"}} {}\n", memory.block_cache);
+  append_metric(out, "oee_log_block_cache_capacity_bytes", "gauge",
+                "The block cache's bound, which also holds the memtables' reservation.",
+                memory.block_cache_capacity);
   out += "# HELP oee_log_append_seconds Queue-to-durable latency of an append.\n";
   out += "# TYPE oee_log_append_seconds histogram\n";
   s.append_latency_seconds.render(out, "oee_log_append_seconds");

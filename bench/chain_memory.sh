@@ -7,7 +7,10 @@
 # fresh data dir, submits orders with oee-loadgen up to each checkpoint
 # (default 100000 300000 600000 orders), waits until the executor is idle,
 # and prints the server's resident memory (VmRSS) and the size of the
-# simulated chain's ledger on disk. Pass an older server binary to compare.
+# simulated chain's ledger on disk, with what the event log's RocksDB says
+# it holds in memory (memtables, table readers outside the block cache, the
+# block cache) when the server reports it. Pass an older server binary to
+# compare.
 # Figures, not tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,14 +18,14 @@ server=${1:-build/bin/oee-server}; shift $(( $# > 0 ? 1 : 0 )) || true
 checkpoints=("$@"); [ ${#checkpoints[@]} -gt 0 ] || checkpoints=(100000 300000 600000)
 dir=$(mktemp -d)
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$dir"' EXIT
-"$server" --data-dir "$dir/data" --port 0 --sim fast --log-level warn --durability async > "$dir/out" 2> "$dir/err" &
+${SERVER_PREFIX:-} "$server" --data-dir "$dir/data" --port 0 --sim fast --log-level warn --durability async > "$dir/out" 2> "$dir/err" &
 pid=$!
 for _ in $(seq 100); do grep -q LISTENING "$dir/out" 2>/dev/null && break; sleep 0.1; done
 grep -q LISTENING "$dir/out" || { echo "the server did not start: $(cat "$dir/err")" >&2; exit 1; }
 port=$(sed -n 's/^LISTENING .*:\([0-9]*\)$/\1/p' "$dir/out")
 url="http://127.0.0.1:$port"
 done_orders=0
-printf "%10s %10s %12s\n" orders rss_mb chain_disk_mb
+printf "%10s %10s %12s %12s %12s %12s\n" orders rss_mb chain_disk_mb memtables_mb readers_mb cache_mb
 for target in "${checkpoints[@]}"; do
   build/bin/oee-loadgen --target "$url" --connections 16 --orders $(( target - done_orders )) --duration 3600 \
     --drain 0 --json > /dev/null
@@ -34,5 +37,8 @@ for target in "${checkpoints[@]}"; do
   done
   rss_kb=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
   disk_kb=$(du -sk "$dir/data/simchain" | cut -f1)
-  awk -v n="$target" -v r="$rss_kb" -v d="$disk_kb" 'BEGIN { printf "%10d %10.1f %12.1f\n", n, r/1024, d/1024 }'
+  metrics=$(curl -s "$url/metrics")
+  part() { awk -v p="$1" '$1 == "oee_log_memory_bytes{part=\""p"\"}" { printf "%.1f", $2/1048576; f=1 } END { if (!f) printf "-" }' <<< "$metrics"; }
+  awk -v n="$target" -v r="$rss_kb" -v d="$disk_kb" -v m="$(part memtables)" -v t="$(part table_readers)" \
+    -v c="$(part block_cache)" 'BEGIN { printf "%10d %10.1f %12.1f %12s %12s %12s\n", n, r/1024, d/1024, m, t, c }'
 done

@@ -109,6 +109,14 @@ struct Options {
   std::function<void()> on_writer_start{};
 };
 
+/// What the log's storage holds in memory, in bytes.
+struct MemoryUse {
+  std::uint64_t memtables = 0;      // writes not yet in table files
+  std::uint64_t table_readers = 0;  // open table files' indexes and filters outside the block cache
+  std::uint64_t block_cache = 0;    // cached table blocks, and the memtables' reservation in the cache
+  std::uint64_t block_cache_capacity = 0;
+};
+
 struct Stats {
   Histogram append_latency_seconds{Histogram::latency_buckets()};
   Histogram batch_size{{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096}};
@@ -172,6 +180,7 @@ class EventLog {
   [[nodiscard]] virtual const Stats& stats() const = 0;
   /// Approximate bytes on disk.
   [[nodiscard]] virtual std::uint64_t disk_bytes() const = 0;
+  [[nodiscard]] virtual MemoryUse memory() const = 0;
 
   /// Drains queued appends (completing them), stops the writer and flushes
   /// the memtables, so the next start replays no WAL. Returns what failed

@@ -4,17 +4,20 @@
 #include <mutex>
 #include <stdexcept>
 
+#include <malloc.h>
 #include <pthread.h>
 #include <unistd.h>
 
 #include <rocksdb/cache.h>
 #include <rocksdb/convenience.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/listener.h>
 #include <rocksdb/memtablerep.h>
 #include <rocksdb/options.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/options_util.h>
+#include <rocksdb/write_buffer_manager.h>
 
 #include "eventlog/detail/info_log_file.h"
 #include "eventlog/detail/rocksdb_keys.h"
@@ -29,6 +32,19 @@ constexpr std::string_view kLogIdKey = "log_id";
 constexpr std::string_view kFormatValue = "oee-log-v1";
 const std::vector<std::string> kColumnFamilies = {"default", "events", "order_index",
                                                   "snapshots", "order_sets", "idempotency"};
+
+// Holds the table blocks read lately, and reserves room for the memtables.
+constexpr std::size_t kBlockCacheBytes = 128 << 20;
+
+// A flushed memtable frees megabytes at once, among the small blocks the
+// cache keeps for long; malloc keeps the freed pages unless told, and the
+// process's resident memory then grows with every flush however bounded
+// what it holds is. Flushes and compactions come seconds apart, so handing
+// the pages back then costs little.
+struct ReturnFreedMemory final : rocksdb::EventListener {
+  void OnFlushCompleted(rocksdb::DB*, const rocksdb::FlushJobInfo&) override { ::malloc_trim(0); }
+  void OnCompactionCompleted(rocksdb::DB*, const rocksdb::CompactionJobInfo&) override { ::malloc_trim(0); }
+};
 
 // What an operator should do about a log that would not open: the hint
 // follows the cause, so a permission problem is not read as damage.
@@ -134,7 +150,18 @@ void RocksDbLog::open_db() {
   // BM_LoadOrder: 5.1-6.4 us per order with the default 8 MB cache per
   // family and CRC32C, 2.6-2.9 us now.
   rocksdb::BlockBasedTableOptions table;
-  table.block_cache = rocksdb::NewLRUCache(64 << 20);
+  // One bound for the log's memory, whatever the number of events ever
+  // written: the memtables reserve their size in the block cache (at most
+  // half of it before a flush is due), and the table files' index and
+  // filter blocks live in it too, instead of one more set per file for good.
+  // The newest files' blocks stay pinned, since every read looks there.
+  block_cache_ = rocksdb::NewLRUCache(kBlockCacheBytes);
+  table.block_cache = block_cache_;
+  table.cache_index_and_filter_blocks = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
+  db_options.write_buffer_manager =
+      std::make_shared<rocksdb::WriteBufferManager>(kBlockCacheBytes / 2, block_cache_, /*allow_stall=*/false);
+  db_options.listeners.push_back(std::make_shared<ReturnFreedMemory>());
   table.checksum = rocksdb::kXXH3;
   rocksdb::ColumnFamilyOptions cf_options;
   cf_options.OptimizeLevelStyleCompaction(64 << 20);

@@ -143,4 +143,18 @@ std::uint64_t RocksDbLog::disk_bytes() const {
   return total;
 }
 
+MemoryUse RocksDbLog::memory() const {
+  MemoryUse use;
+  for (auto* h : handles_) {
+    std::uint64_t size = 0;
+    if (db_->GetIntProperty(h, "rocksdb.size-all-mem-tables", &size)) use.memtables += size;
+    if (db_->GetIntProperty(h, "rocksdb.estimate-table-readers-mem", &size)) use.table_readers += size;
+  }
+  if (block_cache_ != nullptr) {
+    use.block_cache = block_cache_->GetUsage();
+    use.block_cache_capacity = block_cache_->GetCapacity();
+  }
+  return use;
+}
+
 }  // namespace oee::eventlog::detail

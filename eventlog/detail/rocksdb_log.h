@@ -27,6 +27,7 @@
 #include <mutex>
 #include <thread>
 
+#include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 
 #include "eventlog/event_log.h"
@@ -57,6 +58,7 @@ class RocksDbLog final : public EventLog {
   std::string write_error() const override;
   const Stats& stats() const override { return stats_; }
   std::uint64_t disk_bytes() const override;
+  MemoryUse memory() const override;
   std::error_code close() override;
 
  private:
@@ -82,6 +84,7 @@ class RocksDbLog final : public EventLog {
   rocksdb::Env* env_ = nullptr;
   std::string owned_secondary_dir_;  // a temp dir this instance made and removes
   std::string id_;
+  std::shared_ptr<rocksdb::Cache> block_cache_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   rocksdb::ColumnFamilyHandle* meta_ = nullptr;

@@ -20,6 +20,7 @@
 
 #include <gtest/gtest.h>
 #include <rocksdb/convenience.h>
+#include <rocksdb/table.h>
 #include <rocksdb/utilities/options_util.h>
 
 #include "eventually.h"
@@ -299,6 +300,28 @@ TEST_F(EventLogTest, EveryFamilyFlushesOneMemtableAtATimeSoCloseCannotHang) {
   ASSERT_EQ(families.size(), 6u);
   for (const auto& f : families) {
     EXPECT_EQ(f.options.min_write_buffer_number_to_merge, 1) << "family " << f.name;
+  }
+}
+
+// The log's memory has one bound however many events it has written: the
+// memtables reserve their size in the block cache, and every table file's
+// index and filter blocks are cached there instead of held for good.
+TEST_F(EventLogTest, MemtablesAndTableIndexesAreHeldWithinTheBlockCache) {
+  ASSERT_TRUE(append_wait(log(), cmd(OrderId::random(), "e", "s", {{OrderSet::active, true}})));
+  const auto memory = log().memory();
+  EXPECT_GT(memory.memtables, 0u);
+  EXPECT_GT(memory.block_cache, 0u) << "the memtables' reservation is not in the cache";
+  EXPECT_GT(memory.block_cache_capacity, 0u);
+  EXPECT_LE(memory.block_cache, memory.block_cache_capacity);
+  log().close();
+  rocksdb::ConfigOptions config;
+  rocksdb::DBOptions db_options;
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  ASSERT_TRUE(rocksdb::LoadLatestOptions(config, path_, &db_options, &families).ok());
+  for (const auto& f : families) {
+    const auto* table = f.options.table_factory->GetOptions<rocksdb::BlockBasedTableOptions>();
+    ASSERT_NE(table, nullptr) << "family " << f.name;
+    EXPECT_TRUE(table->cache_index_and_filter_blocks) << "family " << f.name;
   }
 }
 

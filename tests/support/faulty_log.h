@@ -60,6 +60,7 @@ class FaultyLog final : public eventlog::EventLog {
   [[nodiscard]] std::string write_error() const override { return real_.write_error(); }
   [[nodiscard]] const eventlog::Stats& stats() const override { return real_.stats(); }
   [[nodiscard]] std::uint64_t disk_bytes() const override { return real_.disk_bytes(); }
+  [[nodiscard]] eventlog::MemoryUse memory() const override { return real_.memory(); }
   std::error_code close() override { return real_.close(); }
 
  private:
