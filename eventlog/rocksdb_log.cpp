@@ -151,16 +151,19 @@ void RocksDbLog::open_db() {
   // family and CRC32C, 2.6-2.9 us now.
   rocksdb::BlockBasedTableOptions table;
   // One bound for the log's memory, whatever the number of events ever
-  // written: the memtables reserve their size in the block cache (at most
-  // half of it before a flush is due), and the table files' index and
-  // filter blocks live in it too, instead of one more set per file for good.
-  // The newest files' blocks stay pinned, since every read looks there.
+  // written: the memtables reserve their size in the block cache, and the
+  // table files' index and filter blocks live in it too, instead of one
+  // more set per file for good. The newest files' blocks stay pinned, since
+  // every read looks there. The memtables take at most half the cache:
+  // flushed as they near it, and past it writes wait for a flush, so when
+  // flushes fall behind (they run at nice 19) appends slow down instead of
+  // memory growing.
   block_cache_ = rocksdb::NewLRUCache(kBlockCacheBytes);
   table.block_cache = block_cache_;
   table.cache_index_and_filter_blocks = true;
   table.pin_l0_filter_and_index_blocks_in_cache = true;
   db_options.write_buffer_manager =
-      std::make_shared<rocksdb::WriteBufferManager>(kBlockCacheBytes / 2, block_cache_, /*allow_stall=*/false);
+      std::make_shared<rocksdb::WriteBufferManager>(kBlockCacheBytes / 2, block_cache_, /*allow_stall=*/true);
   db_options.listeners.push_back(std::make_shared<ReturnFreedMemory>());
   table.checksum = rocksdb::kXXH3;
   rocksdb::ColumnFamilyOptions cf_options;
