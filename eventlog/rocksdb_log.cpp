@@ -1,5 +1,7 @@
 #include "eventlog/detail/rocksdb_log.h"
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <mutex>
 #include <stdexcept>
@@ -39,11 +41,26 @@ constexpr std::size_t kBlockCacheBytes = 128 << 20;
 // A flushed memtable frees megabytes at once, among the small blocks the
 // cache keeps for long; malloc keeps the freed pages unless told, and the
 // process's resident memory then grows with every flush however bounded
-// what it holds is. Flushes and compactions come seconds apart, so handing
-// the pages back then costs little.
-struct ReturnFreedMemory final : rocksdb::EventListener {
-  void OnFlushCompleted(rocksdb::DB*, const rocksdb::FlushJobInfo&) override { ::malloc_trim(0); }
-  void OnCompactionCompleted(rocksdb::DB*, const rocksdb::CompactionJobInfo&) override { ::malloc_trim(0); }
+// what it holds is. Handing pages back costs page faults when they are
+// taken again, so it is done after a flush or compaction at most once per
+// interval.
+class ReturnFreedMemory final : public rocksdb::EventListener {
+ public:
+  void OnFlushCompleted(rocksdb::DB*, const rocksdb::FlushJobInfo&) override { trim(); }
+  void OnCompactionCompleted(rocksdb::DB*, const rocksdb::CompactionJobInfo&) override { trim(); }
+
+ private:
+  static constexpr std::chrono::seconds kInterval{10};
+
+  void trim() {
+    const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
+    auto last = last_.load();
+    if (last != 0 && now - last < std::chrono::steady_clock::duration(kInterval).count()) return;
+    if (!last_.compare_exchange_strong(last, now)) return;  // another thread is trimming
+    ::malloc_trim(0);
+  }
+
+  std::atomic<std::chrono::steady_clock::rep> last_{0};
 };
 
 // What an operator should do about a log that would not open: the hint
