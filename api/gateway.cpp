@@ -62,8 +62,10 @@ HttpResponse health(Gateway& g) {
   if (!feed.subscribed && !feed.last_error.empty()) redis["lastError"] = feed.last_error;
   // Degraded, not down: subscribers still get the past from the core, and
   // whatever was missed live is fetched when Redis is back.
-  const json::object body{{"status", feed.subscribed ? "ok" : "degraded"},
+  const json::object body{{"service", "oee"},
+                          {"version", OEE_VERSION},
                           {"role", "gateway"},
+                          {"status", feed.subscribed ? "ok" : "degraded"},
                           {"core", json::object{{"url", g.core.endpoint().url()}}},
                           {"redis", std::move(redis)},
                           {"fanOut", json::object{{"mode", "redis"}, {"subscriptions", g.hub.subscriptions()}}},

@@ -88,6 +88,15 @@ bool is_json_content_type(std::string_view ct) {
   return media == "application/json" || media.ends_with("+json");
 }
 
+// In the body's spelling: clients written for a snake_case service read
+// order_id.
+json::object submit_answer(const SubmitRequest& order, const OrderId& id, std::string_view status, Seq seq,
+                           bool replay) {
+  json::object answer{{order.snake_case ? "order_id" : "orderId", id.str()}, {"status", status}, {"seq", seq.value}};
+  if (replay) answer[order.snake_case ? "idempotent_replay" : "idempotentReplay"] = true;
+  return answer;
+}
+
 asio::awaitable<HttpResponse> submit(App& app, const HttpRequest& req) {
   if (!is_json_content_type(req.content_type)) {
     co_return error_response(ApiError{415, "unsupported_media_type",
@@ -128,12 +137,10 @@ asio::awaitable<HttpResponse> submit(App& app, const HttpRequest& req) {
     auto loaded = app.store.load(existing.order);
     if (!loaded || !*loaded) co_return log_unavailable(loaded ? make_error_code(eventlog::Errc::corrupted)
                                                               : loaded.error());
-    co_return json_response(200, json::object{{"orderId", existing.order.str()},
-                                              {"status", core::status_name((*loaded)->state.status)},
-                                              {"seq", (*loaded)->last_seq.value},
-                                              {"idempotentReplay", true}});
+    co_return json_response(200, submit_answer(order, existing.order, core::status_name((*loaded)->state.status),
+                                               (*loaded)->last_seq, true));
   }
-  co_return json_response(202, json::object{{"orderId", id.str()}, {"status", "pending"}, {"seq", appended->seq.value}});
+  co_return json_response(202, submit_answer(order, id, "pending", appended->seq, false));
 }
 
 // POST /api/dlq/{id}/retry: a new event in the log sends the failed order
@@ -304,7 +311,10 @@ HttpResponse health(App& app) {
   }
   // Degraded, not down: reads, streams and orders already accepted go on.
   return json_response(
-      200, json::object{{"status", write_error.empty() ? "ok" : "degraded"},
+      200, json::object{{"service", "oee"},
+                        {"version", OEE_VERSION},
+                        {"role", "core"},
+                        {"status", write_error.empty() ? "ok" : "degraded"},
                         {"log", std::move(log)},
                         {"executor", json::object{{"inFlight", app.metrics.orders_in_flight.load()},
                                                   {"waiting", app.metrics.orders_waiting.load()},

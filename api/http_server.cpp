@@ -33,11 +33,17 @@ namespace {
 
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
-http::response<http::string_body> to_beast(const HttpResponse& r, unsigned version, bool keep_alive, bool head) {
+// `allowed_origin`: a browser origin the CORS policy lets read the answer.
+http::response<http::string_body> to_beast(const HttpResponse& r, unsigned version, bool keep_alive, bool head,
+                                           std::string_view allowed_origin = {}) {
   http::response<http::string_body> res{static_cast<http::status>(r.status), version};
   res.set(http::field::server, "oee");
   res.set(http::field::content_type, r.content_type);
   if (!r.allow.empty()) res.set(http::field::allow, r.allow);
+  if (!allowed_origin.empty()) {
+    res.set(http::field::access_control_allow_origin, allowed_origin);
+    res.set(http::field::vary, "Origin");
+  }
   res.keep_alive(keep_alive);
   if (head) {
     res.content_length(r.body.size());
@@ -45,6 +51,27 @@ http::response<http::string_body> to_beast(const HttpResponse& r, unsigned versi
     res.body() = r.body;
     res.prepare_payload();
   }
+  return res;
+}
+
+// A browser's preflight for a cross-origin request: the methods and
+// headers the API takes, for an allowed origin; a refusal without CORS
+// headers otherwise, which the browser turns into a blocked request.
+http::response<http::string_body> preflight(const CorsPolicy& cors, std::string_view origin, unsigned version,
+                                            bool keep_alive) {
+  if (!cors.allows(origin)) {
+    return to_beast(error_response(ApiError{403, "origin_not_allowed",
+                                            "this origin may not call the API; see --cors-origins", "Origin"}),
+                    version, keep_alive, false);
+  }
+  http::response<http::string_body> res{http::status::no_content, version};
+  res.set(http::field::server, "oee");
+  res.set(http::field::access_control_allow_origin, origin);
+  res.set(http::field::access_control_allow_methods, CorsPolicy::kAllowMethods);
+  res.set(http::field::access_control_allow_headers, CorsPolicy::kAllowHeaders);
+  res.set(http::field::access_control_max_age, CorsPolicy::kMaxAgeSeconds);
+  res.set(http::field::vary, "Origin");
+  res.keep_alive(keep_alive);
   return res;
 }
 
@@ -144,7 +171,17 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
         break;
       }
       auto req = parser.release();
+      // Set by browsers only: scripts and curl send none and are unaffected.
+      const std::string origin(req[http::field::origin]);
+      const bool origin_allowed = !origin.empty() && ctx.config.cors.allows(origin);
       if (websocket::is_upgrade(req)) {
+        if (!origin.empty() && !origin_allowed) {
+          const ApiError e{403, "origin_not_allowed", "this origin may not open a WebSocket here; see --cors-origins",
+                           "Origin"};
+          auto res = to_beast(error_response(e), req.version(), false, false);
+          co_await http::async_write(stream, res, kTuple);
+          break;
+        }
         auto route = ws_route(req.target());
         if (!route || route->error) {
           const auto e = route ? *route->error : ApiError{404, "not_found", "no WebSocket endpoint here", ""};
@@ -157,11 +194,20 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
                                  route->order, route->from_seq);
         co_return;
       }
+      if (req.method() == http::verb::options && !origin.empty() &&
+          req.find(http::field::access_control_request_method) != req.end()) {
+        const bool keep_alive = req.keep_alive();
+        auto res = preflight(ctx.config.cors, origin, req.version(), keep_alive);
+        auto [wec, wn] = co_await http::async_write(stream, res, kTuple);
+        if (wec || !keep_alive) break;
+        continue;
+      }
       HttpRequest request{std::string(req.method_string()), std::string(req.target()), std::move(req.body()),
                           std::string(req[http::field::content_type]), std::string(req["Idempotency-Key"])};
       const HttpResponse response = co_await ctx.handler(request);
       const bool keep_alive = req.keep_alive();
-      auto res = to_beast(response, req.version(), keep_alive, req.method() == http::verb::head);
+      auto res = to_beast(response, req.version(), keep_alive, req.method() == http::verb::head,
+                          origin_allowed ? std::string_view(origin) : std::string_view());
       auto [wec, wn] = co_await http::async_write(stream, res, kTuple);
       if (wec || !keep_alive) break;
     }

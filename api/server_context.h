@@ -14,6 +14,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include "api/cors.h"
 #include "api/http_message.h"
 #include "api/stream_source.h"
 #include "eventlog/prometheus.h"  // append_metric
@@ -33,6 +34,7 @@ struct ServerConfig {
   std::size_t ws_subscriptions_limit = 1'000;
   std::chrono::seconds ws_idle_timeout{60};  // a ping goes out at half of it; no pong closes
   std::chrono::seconds http_idle_timeout{60};  // for the next request on a kept-alive connection
+  CorsPolicy cors = CorsPolicy::loopback();
 };
 
 using RequestHandler = std::function<boost::asio::awaitable<HttpResponse>(const HttpRequest&)>;

@@ -53,6 +53,7 @@ struct ServerOptions {
   double latency_scale = 1.0;
   unsigned ws_idle_seconds = 60;
   int priority_boost = 0;
+  std::string cors_origins{api::CorsPolicy::kLoopback};
   api::ServerConfig server;
 };
 
@@ -329,10 +330,22 @@ int main(int argc, char** argv) {
                  "Seconds of WebSocket silence before the server pings; a client that does not answer within "
                  "the same time is closed")
       ->envname("OEE_WS_IDLE_TIMEOUT")->check(CLI::Range(2u, 3600u))->capture_default_str();
+  cli.add_option("--cors-origins", o.cors_origins,
+                 "Browser origins that may call the API and open WebSockets: * for any, or a comma list of "
+                 "scheme://host[:port] (port * for any). Other origins get no CORS headers and their WebSocket "
+                 "upgrades are refused (403); requests without an Origin (curl, scripts) are unaffected")
+      ->envname("OEE_CORS_ORIGINS")->capture_default_str();
   CLI11_PARSE(cli, argc, argv);
 
   spdlog::set_level(spdlog::level::from_str(o.log_level));
   s.ws_idle_timeout = std::chrono::seconds(o.ws_idle_seconds);
+  std::string cors_error;
+  auto cors = api::CorsPolicy::parse(o.cors_origins, &cors_error);
+  if (!cors) {
+    std::fprintf(stderr, "oee-server: --cors-origins: %s\n", cors_error.c_str());
+    return 2;
+  }
+  s.cors = std::move(*cors);
   std::optional<api::RedisEndpoint> redis;
   if (!o.redis_url.empty()) {
     auto parsed = api::parse_redis_url(o.redis_url);

@@ -1,5 +1,6 @@
 #include "api/submit_request.h"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -97,6 +98,16 @@ boost::system::result<SubmitRequest, ApiError> parse_submit(const json::value& b
   const auto& [type, input, output, amount, slippage, slippage_bps] = *fields;
 
   SubmitRequest r;
+  const auto& object = body.get_object();
+  // A body that mixes the two (tokenIn beside max_slippage) is answered
+  // as today, in camelCase.
+  auto spelled = [&](auto is_marker) {
+    return std::any_of(object.begin(), object.end(), [&](const auto& kv) {
+      const std::string_view key = kv.key();
+      return std::any_of(key.begin(), key.end(), is_marker);
+    });
+  };
+  r.snake_case = spelled([](char c) { return c == '_'; }) && !spelled([](char c) { return c >= 'A' && c <= 'Z'; });
   if (type != nullptr) {
     if (!type->is_string()) return bad("invalid_type", "type must be a string", "type");
     const std::string_view t = type->get_string();

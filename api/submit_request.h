@@ -18,6 +18,9 @@ struct SubmitRequest {
   const core::Token* output = nullptr;
   core::Amount amount;
   std::uint32_t slippage_bps = 50;
+  /// The body spelled its fields in snake_case only (token_in, amount_in,
+  /// ...): the answer then does too (order_id).
+  bool snake_case = false;
 
   /// Equal for equal orders: what an idempotency key is bound to.
   [[nodiscard]] std::string fingerprint() const;

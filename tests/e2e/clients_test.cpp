@@ -1,0 +1,179 @@
+// What the clients written for the reference services read, against the
+// real server: CORS for pages on another origin, the answer's spelling,
+// and the service's identity at GET /.
+
+#include <gtest/gtest.h>
+
+#include <boost/algorithm/string/predicate.hpp>
+#include <boost/json.hpp>
+
+#include "harness.h"
+
+namespace oee::e2e {
+namespace {
+
+using namespace std::chrono_literals;
+
+const std::string kOrder = R"({"inputToken":"SOL","outputToken":"USDC","amount":1})";
+const std::string kUpgrade =
+    "GET /ws HTTP/1.1\r\nHost: oee\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n";
+
+class Clients : public ::testing::Test {
+ protected:
+  void SetUp() override { server.start(); }
+
+  std::string header(const HttpResponse& r, const std::string& name) {
+    for (const auto& [k, v] : r.headers) {
+      if (boost::iequals(k, name)) return v;
+    }
+    return {};
+  }
+
+  bool has_cors_headers(const HttpResponse& r) {
+    for (const auto& [k, v] : r.headers) {
+      if (boost::istarts_with(k, "Access-Control-")) return true;
+    }
+    return false;
+  }
+
+  TempDir dir;
+  ServerProcess server{dir.path() / "data", {"--sim", "fast"}};
+};
+
+// A page on http://localhost:5173 (the default allows loopback pages)
+// posting JSON with an idempotency key sends a preflight first.
+TEST_F(Clients, APreflightFromAnAllowedOriginIsAnsweredOnEveryRestRoute) {
+  HttpClient client(server.port());
+  for (const std::string target : {"/api/orders/execute", "/api/orders", "/api/orders/x/events", "/api/dlq",
+                                   "/api/quote", "/health", "/"}) {
+    SCOPED_TRACE(target);
+    const auto r = client.request("OPTIONS", target, {},
+                                  {{"Origin", "http://localhost:5173"},
+                                   {"Access-Control-Request-Method", "POST"},
+                                   {"Access-Control-Request-Headers", "content-type, idempotency-key"}});
+    EXPECT_EQ(r.status, 204);
+    EXPECT_EQ(header(r, "Access-Control-Allow-Origin"), "http://localhost:5173");
+    const auto methods = header(r, "Access-Control-Allow-Methods");
+    for (const char* m : {"GET", "POST", "DELETE"}) EXPECT_NE(methods.find(m), std::string::npos) << m;
+    const auto headers = header(r, "Access-Control-Allow-Headers");
+    for (const char* h : {"Content-Type", "Idempotency-Key", "Authorization"}) {
+      EXPECT_NE(headers.find(h), std::string::npos) << h;
+    }
+    EXPECT_FALSE(header(r, "Access-Control-Max-Age").empty());
+    EXPECT_EQ(header(r, "Vary"), "Origin");
+  }
+}
+
+TEST_F(Clients, AnAllowedOriginMayReadEveryAnswer) {
+  HttpClient client(server.port());
+  const auto r = client.request("POST", "/api/orders/execute", kOrder,
+                                {{"Content-Type", "application/json"}, {"Origin", "http://127.0.0.1:8080"}});
+  ASSERT_EQ(r.status, 202) << r.body;
+  EXPECT_EQ(header(r, "Access-Control-Allow-Origin"), "http://127.0.0.1:8080");
+  EXPECT_EQ(header(r, "Vary"), "Origin");
+  const auto health = client.request("GET", "/health", {}, {{"Origin", "http://localhost:3001"}});
+  EXPECT_EQ(header(health, "Access-Control-Allow-Origin"), "http://localhost:3001");
+  const auto id = std::string(r.json().at("orderId").as_string());
+  const auto order = client.request("GET", "/api/orders/" + id, {}, {{"Origin", "http://localhost:3001"}});
+  EXPECT_EQ(order.status, 200);
+  EXPECT_EQ(header(order, "Access-Control-Allow-Origin"), "http://localhost:3001");
+  const auto missing = client.request("GET", "/api/orders/nope", {}, {{"Origin", "http://localhost:3001"}});
+  EXPECT_EQ(missing.status, 400);
+  EXPECT_EQ(header(missing, "Access-Control-Allow-Origin"), "http://localhost:3001") << "errors too, or the page cannot read why";
+}
+
+TEST_F(Clients, AnOriginOutsideTheListGetsNoCorsHeadersAndNoWebSocket) {
+  HttpClient client(server.port());
+  const auto preflight = client.request("OPTIONS", "/api/orders/execute", {},
+                                        {{"Origin", "https://evil.example"}, {"Access-Control-Request-Method", "POST"}});
+  EXPECT_EQ(preflight.status, 403);
+  EXPECT_FALSE(has_cors_headers(preflight));
+  EXPECT_EQ(preflight.json().at("error").at("code"), "origin_not_allowed");
+
+  const auto get = client.request("GET", "/health", {}, {{"Origin", "https://evil.example"}});
+  EXPECT_EQ(get.status, 200);
+  EXPECT_FALSE(has_cors_headers(get)) << "the browser must not let the page read it";
+
+  RawConnection ws(server.port());
+  ws.send(kUpgrade + "Origin: https://evil.example\r\n\r\n");
+  ASSERT_TRUE(ws.read_until_closed(5s));
+  EXPECT_EQ(response_statuses(ws.received()), std::vector<int>{403});
+  EXPECT_NE(ws.received().find("origin_not_allowed"), std::string::npos);
+
+  RawConnection allowed(server.port());
+  allowed.send(kUpgrade + "Origin: http://localhost:5173\r\n\r\n");
+  ASSERT_TRUE(allowed.read_until("\r\n\r\n", 5s));
+  EXPECT_EQ(response_statuses(allowed.received()), std::vector<int>{101});
+}
+
+// curl, Node and other scripts send no Origin: CORS changes nothing for them.
+TEST_F(Clients, ARequestWithoutAnOriginIsUnaffected) {
+  HttpClient client(server.port());
+  const auto r = client.post_json("/api/orders/execute", kOrder);
+  EXPECT_EQ(r.status, 202);
+  EXPECT_FALSE(has_cors_headers(r));
+  WsClient ws(server.port(), "/ws");
+  ws.send(R"({"type":"ping"})");
+  EXPECT_TRUE(ws.read(5s));
+}
+
+TEST_F(Clients, TheOriginListIsTheOperatorsChoice) {
+  server.terminate();
+  ServerProcess listed(dir.path() / "data2", {"--sim", "fast", "--cors-origins", "https://app.example.com"});
+  listed.start();
+  HttpClient client(listed.port());
+  const auto app = client.request("GET", "/health", {}, {{"Origin", "https://app.example.com"}});
+  EXPECT_EQ(header(app, "Access-Control-Allow-Origin"), "https://app.example.com");
+  const auto loopback = client.request("GET", "/health", {}, {{"Origin", "http://localhost:5173"}});
+  EXPECT_FALSE(has_cors_headers(loopback));
+
+  const auto bad = run({kServer, "--data-dir", (dir.path() / "data3").string(), "--cors-origins", "localhost:5173"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("--cors-origins"), std::string::npos) << bad.err;
+}
+
+// The Rust service's scripts submit snake_case and read order_id.
+TEST_F(Clients, TheAnswerToASubmitIsInTheSpellingOfItsBody) {
+  HttpClient client(server.port());
+  const auto snake = client.request(
+      "POST", "/api/orders/execute", R"({"token_in":"SOL","token_out":"USDC","amount_in":1,"max_slippage":0.01})",
+      {{"Content-Type", "application/json"}, {"Idempotency-Key", "snake-1"}});
+  ASSERT_EQ(snake.status, 202) << snake.body;
+  const auto snake_json = snake.json();
+  const auto& body = snake_json.as_object();
+  EXPECT_TRUE(body.contains("order_id"));
+  EXPECT_FALSE(body.contains("orderId"));
+  EXPECT_EQ(body.at("status"), "pending");
+
+  const auto replay = client.request(
+      "POST", "/api/orders/execute", R"({"token_in":"SOL","token_out":"USDC","amount_in":1,"max_slippage":0.01})",
+      {{"Content-Type", "application/json"}, {"Idempotency-Key", "snake-1"}});
+  ASSERT_EQ(replay.status, 200) << replay.body;
+  EXPECT_EQ(replay.json().at("order_id"), body.at("order_id"));
+  EXPECT_EQ(replay.json().at("idempotent_replay"), true);
+
+  const auto camel = client.post_json("/api/orders/execute", R"({"tokenIn":"SOL","tokenOut":"USDC","amountIn":1})");
+  ASSERT_EQ(camel.status, 202) << camel.body;
+  const auto camel_json = camel.json();
+  EXPECT_TRUE(camel_json.as_object().contains("orderId"));
+  EXPECT_FALSE(camel_json.as_object().contains("order_id"));
+
+  // The Node service's clients mix the two and read orderId.
+  const auto mixed =
+      client.post_json("/api/orders/execute", R"({"tokenIn":"SOL","tokenOut":"USDC","amount":1,"max_slippage":0.05})");
+  ASSERT_EQ(mixed.status, 202) << mixed.body;
+  EXPECT_TRUE(mixed.json().as_object().contains("orderId"));
+}
+
+TEST_F(Clients, TheRootSaysWhichServiceAndVersionAnswers) {
+  HttpClient client(server.port());
+  const auto root = client.get("/");
+  ASSERT_EQ(root.status, 200);
+  EXPECT_EQ(root.json().at("service"), "oee");
+  EXPECT_EQ(root.json().at("status"), "ok");
+  EXPECT_FALSE(root.json().at("version").as_string().empty());
+}
+
+}  // namespace
+}  // namespace oee::e2e
