@@ -426,13 +426,15 @@ asio::awaitable<HttpResponse> handle_request(App& app, const HttpRequest& req) {
     auto response = co_await retry_dead_letter(app, *id);
     co_return response;
   }
-  if (route_is({"api", "dlq"}) || route_is({"api", "dlq", "stats"})) {
+  // failed-orders: the reference DLQ dashboard's spelling of the list.
+  if (route_is({"api", "dlq"}) || route_is({"api", "dlq", "failed-orders"}) || route_is({"api", "dlq", "stats"})) {
     if (!get) co_return method_not_allowed("GET");
+    const bool stats = seg.size() == 3 && seg[2] == "stats";
     if (app.history != nullptr) {
-      auto response = co_await projected_dead_letters(app, *target, seg.size() == 3);
+      auto response = co_await projected_dead_letters(app, *target, stats);
       co_return response;
     }
-    co_return get_dlq(app, *target, seg.size() == 3);
+    co_return get_dlq(app, *target, stats);
   }
   if (route_is({"api", "quote"})) {
     if (!get) co_return method_not_allowed("GET");

@@ -414,13 +414,11 @@ std::optional<WsRoute> ws_route(std::string_view target) {
     return r;
   }
   if (seg == std::vector<std::string>{"api", "orders", "execute"}) {
-    r.protocol = WsProtocol::fixed;
+    // With ?orderId, that one order; without, the reference clients send
+    // each order id to follow as a text frame, as on /api/orders/status.
     auto id = param("orderId");
-    if (!id) {
-      r.error = ApiError{400, "missing_field", "open the stream with ?orderId=<id from the POST>", "orderId"};
-    } else {
-      parse_order(r, *id);
-    }
+    r.protocol = id ? WsProtocol::fixed : WsProtocol::bare_id;
+    if (id) parse_order(r, *id);
     return r;
   }
   if (seg.size() == 2 && seg[0] == "order") {

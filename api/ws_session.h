@@ -22,7 +22,7 @@ namespace oee::api {
 // How a WebSocket connection learns which orders to stream.
 enum class WsProtocol {
   json,     // /ws: {"type":"subscribe","orderId","fromSeq"} and "unsubscribe"
-  bare_id,  // /api/orders/status: each text frame is an order id
+  bare_id,  // /api/orders/status, /api/orders/execute without ?orderId: each text frame is an order id
   fixed,    // /api/orders/execute?orderId=, /order/{id}: one order, closed when terminal
 };
 

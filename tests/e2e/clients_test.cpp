@@ -166,6 +166,39 @@ TEST_F(Clients, TheAnswerToASubmitIsInTheSpellingOfItsBody) {
   EXPECT_TRUE(mixed.json().as_object().contains("orderId"));
 }
 
+// The Rust service's scripts open the submit path without ?orderId and
+// send the order id as a text frame.
+TEST_F(Clients, TheSubmitPathWithoutAnOrderIdFollowsEachIdSentAsAText) {
+  HttpClient client(server.port());
+  const auto submitted = client.post_json("/api/orders/execute", kOrder);
+  ASSERT_EQ(submitted.status, 202) << submitted.body;
+  const std::string id(submitted.json().at("orderId").as_string());
+  WsClient ws(server.port(), "/api/orders/execute");
+  ws.send(id);
+  std::vector<std::string> statuses;
+  while (statuses.empty() || statuses.back() != "confirmed") {
+    const auto text = ws.read(10s);
+    ASSERT_TRUE(text) << "the stream ended after " << statuses.size() << " statuses";
+    const auto m = boost::json::parse(*text).as_object();
+    if (!m.contains("status")) continue;  // an acknowledgement
+    EXPECT_EQ(m.at("orderId").as_string(), id);
+    statuses.emplace_back(m.at("status").as_string());
+  }
+  EXPECT_EQ(statuses, (std::vector<std::string>{"pending", "routing", "building", "submitted", "confirmed"}));
+}
+
+TEST_F(Clients, TheDlqDashboardsListIsTheDeadLetterList) {
+  server.terminate();
+  ServerProcess failing(dir.path() / "failing", {"--sim", "fast", "--fail-rate", "1"});
+  failing.start();
+  HttpClient client(failing.port());
+  ASSERT_EQ(client.post_json("/api/orders/execute", kOrder).status, 202);
+  ASSERT_TRUE(eventually([&] { return client.get("/api/dlq").json().at("count") == 1; }, 20s));
+  const auto alias = client.get("/api/dlq/failed-orders");
+  EXPECT_EQ(alias.status, 200);
+  EXPECT_EQ(alias.json(), client.get("/api/dlq").json());
+}
+
 TEST_F(Clients, TheRootSaysWhichServiceAndVersionAnswers) {
   HttpClient client(server.port());
   const auto root = client.get("/");
