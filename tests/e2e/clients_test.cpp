@@ -199,6 +199,22 @@ TEST_F(Clients, TheDlqDashboardsListIsTheDeadLetterList) {
   EXPECT_EQ(alias.json(), client.get("/api/dlq").json());
 }
 
+// The reference services' defaults oee does not adopt (docs/clients.md):
+// each is refused with its reason, and nothing is taken.
+TEST_F(Clients, TheReferenceDefaultsThatLoseMoneyAreRefused) {
+  HttpClient client(server.port());
+  const auto no_tokens = client.post_json("/api/orders/execute", R"({"amount":1})");
+  EXPECT_EQ(no_tokens.status, 400);
+  EXPECT_EQ(no_tokens.json().at("error").at("code"), "missing_field");
+  EXPECT_EQ(no_tokens.json().at("error").at("field"), "inputToken");
+  const auto whole = client.post_json("/api/orders/execute",
+                                      R"({"inputToken":"SOL","outputToken":"USDC","amount":1,"slippage":1.0})");
+  EXPECT_EQ(whole.status, 400);
+  EXPECT_EQ(whole.json().at("error").at("code"), "invalid_slippage");
+  EXPECT_EQ(client.get("/health").json().at("log").at("head"), 0) << "a refused order must not be in the log";
+  EXPECT_EQ(client.post_json("/api/orders/execute", kOrder).status, 202) << "accepted, not done: 202";
+}
+
 TEST_F(Clients, TheRootSaysWhichServiceAndVersionAnswers) {
   HttpClient client(server.port());
   const auto root = client.get("/");

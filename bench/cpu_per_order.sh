@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The server's CPU per order, for comparing two builds on a noisy machine.
+#
+#   bench/cpu_per_order.sh [orders] [server binary...]
+#
+# For each server binary (default build/bin/oee-server), in turn: starts it
+# with --sim fast (sync durability) on a fresh data dir, submits `orders`
+# (default 200000) with oee-loadgen over 32 connections, waits until the
+# executor is idle, and prints the server's user+system CPU per order, the
+# rate from the first submit to idle, and its VmRSS. Run it with the two
+# builds several times over and compare the pairs. Figures, not tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+orders=${1:-200000}; shift $(( $# > 0 ? 1 : 0 )) || true
+servers=("$@"); [ ${#servers[@]} -gt 0 ] || servers=(build/bin/oee-server)
+hz=$(getconf CLK_TCK)
+for server in "${servers[@]}"; do
+  dir=$(mktemp -d)
+  "$server" --data-dir "$dir/data" --port 0 --sim fast --log-level warn > "$dir/out" 2> "$dir/err" &
+  pid=$!
+  trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$dir"' EXIT
+  for _ in $(seq 100); do grep -q LISTENING "$dir/out" 2>/dev/null && break; sleep 0.1; done
+  grep -q LISTENING "$dir/out" || { echo "$server did not start: $(cat "$dir/err")" >&2; exit 1; }
+  url="http://127.0.0.1:$(sed -n 's/^LISTENING .*:\([0-9]*\)$/\1/p' "$dir/out")"
+  start=$(date +%s.%N)
+  build/bin/oee-loadgen --target "$url" --connections 32 --orders "$orders" --duration 3600 --drain 0 --json > /dev/null
+  for _ in $(seq 3000); do  # at most 10 minutes
+    kill -0 $pid 2>/dev/null || { echo "$server died: $(tail -3 "$dir/err")" >&2; exit 1; }
+    case "$(curl -s "$url/health")" in *'"inFlight":0,"waiting":0'*) break ;; esac
+    sleep 0.2
+  done
+  end=$(date +%s.%N)
+  read -r utime stime < <(awk '{print $14, $15}' "/proc/$pid/stat")
+  rss_kb=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
+  awk -v s="$server" -v u="$utime" -v k="$stime" -v hz="$hz" -v n="$orders" -v a="$start" -v b="$end" -v r="$rss_kb" \
+    'BEGIN { printf "%s: %.1f us CPU per order, %.0f orders/s, RSS %.0f MB\n", s, (u+k)/hz*1e6/n, n/(b-a), r/1024 }'
+  kill $pid; wait $pid 2>/dev/null || true; rm -rf "$dir"
+  trap - EXIT
+done
