@@ -2,10 +2,16 @@
 
 #include <boost/asio/post.hpp>
 
+#include "core/compat_message.h"
 #include "core/order.h"
 #include "core/status_message.h"
 
 namespace oee::api {
+
+const std::string& StatusUpdate::compat_text() const {
+  std::call_once(compat_once_, [this] { compat_ = core::compat_message(text).value_or(text); });
+  return compat_;
+}
 
 Hub::Hub(boost::asio::any_io_executor executor) : strand_(boost::asio::make_strand(std::move(executor))) {}
 

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -25,7 +26,15 @@ struct StatusUpdate {
   OrderId order;
   Seq seq;
   bool terminal = false;
-  std::string text;  // the JSON status message
+  std::string text;  // the status message, in the oee.v1 dialect
+
+  /// The same message in the compat dialect (core/compat_message.h),
+  /// rendered the first time a client of that dialect needs it.
+  [[nodiscard]] const std::string& compat_text() const;
+
+ private:
+  mutable std::once_flag compat_once_;
+  mutable std::string compat_;
 };
 
 /// The update for one committed event (renders its status message).

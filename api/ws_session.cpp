@@ -16,6 +16,7 @@
 
 #include "api/request_target.h"
 #include "api/ws_command.h"
+#include "core/compat_message.h"
 #include "core/status_message.h"
 
 namespace oee::api {
@@ -88,8 +89,11 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
     timeouts.idle_timeout = ctx_.config.ws_idle_timeout;
     timeouts.keep_alive_pings = true;  // idle clients are pinged; one that never answers is closed
     ws_.set_option(timeouts);
-    ws_.set_option(websocket::stream_base::decorator(
-        [](websocket::response_type& res) { res.set(http::field::server, "oee"); }));
+    dialect_ = ws_dialect(req[http::field::sec_websocket_protocol]);
+    ws_.set_option(websocket::stream_base::decorator([v1 = dialect_ == WsDialect::v1](websocket::response_type& res) {
+      res.set(http::field::server, "oee");
+      if (v1) res.set(http::field::sec_websocket_protocol, kV1Subprotocol);
+    }));
     ws_.read_message_max(ctx_.config.ws_message_limit);
     auto [ec] = co_await ws_.async_accept(req, kTuple);
     if (ec) co_return;
@@ -161,7 +165,7 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
     auto it = subs_.find(id);
     if (it == subs_.end()) {
       if (subs_.size() >= ctx_.config.ws_subscriptions_limit) {
-        enqueue(ws_error("too_many_subscriptions", "unsubscribe from finished orders first"));
+        enqueue(ws_error("too_many_subscriptions", "unsubscribe from finished orders first"), id.str());
         return;
       }
       ctx_.stream.hub().subscribe(id, shared_from_this());
@@ -240,7 +244,7 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
       const bool missing = result.outcome == CatchUp::Outcome::not_found;
       ctx_.stream.hub().unsubscribe(id, this);
       subs_.erase(it);
-      enqueue(ws_error(missing ? "not_found" : ctx_.stream.unavailable_code(), result.error, "orderId"));
+      enqueue(ws_error(missing ? "not_found" : ctx_.stream.unavailable_code(), result.error, "orderId"), id.str());
       if (protocol_ == WsProtocol::fixed) closing_ = true;
       return;
     }
@@ -275,11 +279,19 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
   void send_if_new(Subscription& sub, const std::shared_ptr<const StatusUpdate>& u) {
     if (u->seq <= sub.last) return;
     sub.last = u->seq;
-    enqueue(std::shared_ptr<const std::string>(u, &u->text), u->terminal);
+    const std::string& text = dialect_ == WsDialect::compat ? u->compat_text() : u->text;
+    enqueue(std::shared_ptr<const std::string>(u, &text), u->terminal);
   }
 
-  void enqueue(std::string text, bool terminal = false) {
-    enqueue(std::make_shared<const std::string>(std::move(text)), terminal);
+  // A control message or an error, written in oee.v1: a compat client gets
+  // only errors, in its own form. `order`: the order an error is about.
+  void enqueue(std::string v1_text, std::string_view order = {}) {
+    if (dialect_ == WsDialect::compat) {
+      auto compat = core::compat_message(v1_text, order);
+      if (!compat) return;
+      v1_text = std::move(*compat);
+    }
+    enqueue(std::make_shared<const std::string>(std::move(v1_text)), false);
   }
 
   void enqueue(std::shared_ptr<const std::string> text, bool terminal) {
@@ -372,6 +384,7 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
   ConnectionSlot slot_;
   ServerContext& ctx_;
   WsProtocol protocol_;
+  WsDialect dialect_ = WsDialect::compat;
   asio::steady_timer wake_;
   std::deque<Outgoing> queue_;
   std::unordered_map<OrderId, Subscription, OrderIdHash> subs_;
@@ -385,6 +398,13 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
 };
 
 }  // namespace
+
+WsDialect ws_dialect(std::string_view requested_subprotocols) {
+  for (const auto& token : http::token_list(requested_subprotocols)) {
+    if (beast::iequals(token, kV1Subprotocol)) return WsDialect::v1;
+  }
+  return WsDialect::compat;
+}
 
 std::optional<WsRoute> ws_route(std::string_view target) {
   auto parsed = parse_request_target(target);

@@ -26,6 +26,18 @@ enum class WsProtocol {
   fixed,    // /api/orders/execute?orderId=, /order/{id}: one order, closed when terminal
 };
 
+// What the server writes to a WebSocket client (docs/clients.md).
+enum class WsDialect {
+  v1,      // subprotocol "oee.v1": control messages, amounts as exact decimal strings
+  compat,  // no subprotocol: status messages only, amounts as numbers, snake_case names too
+};
+
+/// The subprotocol a client asks for oee.v1 with.
+inline constexpr std::string_view kV1Subprotocol = "oee.v1";
+
+/// The dialect a client asked for in its Sec-WebSocket-Protocol header.
+[[nodiscard]] WsDialect ws_dialect(std::string_view requested_subprotocols);
+
 // What an upgrade's target asks for; `error` when it asks wrongly.
 struct WsRoute {
   WsProtocol protocol;

@@ -45,6 +45,9 @@ int main(int argc, char** argv) {
     asio::ip::tcp::resolver resolver(ioc);
     websocket::stream<beast::tcp_stream> ws(ioc);
     beast::get_lowest_layer(ws).connect(resolver.resolve(host, port));
+    // oee's own dialect: acknowledgements, and amounts as exact strings.
+    ws.set_option(websocket::stream_base::decorator(
+        [](websocket::request_type& req) { req.set(beast::http::field::sec_websocket_protocol, "oee.v1"); }));
     ws.handshake(host + ":" + port, target);
     std::set<std::string> open(orders.begin(), orders.end());
     for (const auto& id : orders) {

@@ -199,6 +199,92 @@ TEST_F(Clients, TheDlqDashboardsListIsTheDeadLetterList) {
   EXPECT_EQ(alias.json(), client.get("/api/dlq").json());
 }
 
+// A client of the reference services asks for no subprotocol: on every
+// WebSocket path it gets status messages only, each with a string status,
+// the snake_case names it reads, and amounts and prices as numbers.
+TEST_F(Clients, ACompatClientGetsStatusMessagesOnlyOnEveryPath) {
+  HttpClient client(server.port());
+  struct Path {
+    std::string target;
+    std::string send;  // what the client sends after connecting, {} for nothing
+  };
+  std::vector<std::string> ids;
+  for (int i = 0; i < 6; ++i) {
+    const auto r = client.post_json("/api/orders/execute", kOrder);
+    ASSERT_EQ(r.status, 202) << r.body;
+    ids.emplace_back(r.json().at("orderId").as_string());
+  }
+  const std::vector<Path> paths{
+      {"/ws", R"({"type":"subscribe","orderId":")" + ids[0] + "\"}"},
+      {"/ws?orderId=" + ids[1], {}},
+      {"/api/orders/execute?orderId=" + ids[2], {}},
+      {"/api/orders/execute", ids[3]},
+      {"/order/" + ids[4], {}},
+      {"/api/orders/status", ids[5]},
+  };
+  for (std::size_t i = 0; i < paths.size(); ++i) {
+    SCOPED_TRACE(paths[i].target);
+    WsClient ws(server.port(), paths[i].target, 0, Dialect::compat);
+    EXPECT_EQ(ws.subprotocol(), "");
+    if (!paths[i].send.empty()) ws.send(paths[i].send);
+    ws.send(R"({"type":"ping"})");  // no pong in this dialect
+    std::vector<std::string> statuses;
+    while (statuses.empty() || statuses.back() != "confirmed") {
+      const auto text = ws.read(10s);
+      ASSERT_TRUE(text) << "the stream ended after " << statuses.size() << " messages";
+      const auto m = boost::json::parse(*text).as_object();
+      ASSERT_FALSE(m.contains("type")) << "a control message: " << *text;
+      ASSERT_TRUE(m.at("status").is_string()) << *text;
+      EXPECT_EQ(m.at("orderId").as_string(), ids[i]);
+      EXPECT_EQ(m.at("order_id").as_string(), ids[i]);
+      statuses.emplace_back(m.at("status").as_string());
+      if (statuses.back() == "confirmed") {
+        EXPECT_TRUE(m.at("executedPrice").is_number()) << *text;
+        EXPECT_TRUE(m.at("execution_price").is_number()) << *text;
+        EXPECT_TRUE(m.at("amountOut").is_number()) << *text;
+        EXPECT_TRUE(m.at("amount_out").is_number()) << *text;
+        EXPECT_EQ(m.at("tx_hash"), m.at("txHash"));
+      }
+    }
+    EXPECT_EQ(statuses, (std::vector<std::string>{"pending", "routing", "building", "submitted", "confirmed"}));
+  }
+}
+
+TEST_F(Clients, AnErrorInTheCompatDialectIsAStatusMessage) {
+  WsClient ws(server.port(), "/api/orders/status", 0, Dialect::compat);
+  ws.send("00000000-0000-4000-8000-000000000000");
+  const auto text = ws.read(5s);
+  ASSERT_TRUE(text);
+  const auto m = boost::json::parse(*text).as_object();
+  EXPECT_EQ(m.at("status"), "error");
+  EXPECT_EQ(m.at("orderId"), "00000000-0000-4000-8000-000000000000");
+  EXPECT_EQ(m.at("error").at("code"), "not_found");
+}
+
+// oee's own clients ask for oee.v1: acknowledgements, and exact strings.
+TEST_F(Clients, AnOeeV1ClientStillGetsAcknowledgementsAndStrings) {
+  HttpClient client(server.port());
+  const auto r = client.post_json("/api/orders/execute", kOrder);
+  ASSERT_EQ(r.status, 202);
+  const std::string id(r.json().at("orderId").as_string());
+  WsClient ws(server.port(), "/ws", 0, Dialect::v1);
+  EXPECT_EQ(ws.subprotocol(), "oee.v1");
+  ws.send(R"({"type":"subscribe","orderId":")" + id + "\"}");
+  const auto ack = ws.read(5s);
+  ASSERT_TRUE(ack);
+  EXPECT_EQ(boost::json::parse(*ack).at("type"), "subscribed");
+  for (;;) {
+    const auto text = ws.read(10s);
+    ASSERT_TRUE(text);
+    const auto m = boost::json::parse(*text).as_object();
+    EXPECT_FALSE(m.contains("order_id")) << "no snake_case names in oee.v1";
+    if (m.at("status") == "confirmed") {
+      EXPECT_TRUE(m.at("executedPrice").is_string());
+      break;
+    }
+  }
+}
+
 // The reference services' defaults oee does not adopt (docs/clients.md):
 // each is refused with its reason, and nothing is taken.
 TEST_F(Clients, TheReferenceDefaultsThatLoseMoneyAreRefused) {

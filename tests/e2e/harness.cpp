@@ -257,16 +257,25 @@ HttpResponse HttpClient::request(const std::string& method, const std::string& t
 struct WsClient::Impl {
   asio::io_context ioc;
   websocket::stream<beast::tcp_stream> ws{ioc};
+  std::string subprotocol;
 };
 
-WsClient::WsClient(unsigned short port, const std::string& target, int receive_buffer)
+WsClient::WsClient(unsigned short port, const std::string& target, int receive_buffer, Dialect dialect)
     : impl_(std::make_unique<Impl>()) {
   auto& socket = beast::get_lowest_layer(impl_->ws).socket();
   socket.open(tcp::v4());
   if (receive_buffer > 0) socket.set_option(asio::socket_base::receive_buffer_size(receive_buffer));
   socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
-  impl_->ws.handshake("127.0.0.1", target);
+  if (dialect == Dialect::v1) {
+    impl_->ws.set_option(websocket::stream_base::decorator(
+        [](websocket::request_type& req) { req.set(http::field::sec_websocket_protocol, "oee.v1"); }));
+  }
+  websocket::response_type res;
+  impl_->ws.handshake(res, "127.0.0.1", target);
+  impl_->subprotocol = std::string(res[http::field::sec_websocket_protocol]);
 }
+
+const std::string& WsClient::subprotocol() const { return impl_->subprotocol; }
 
 WsClient::~WsClient() {
   boost::system::error_code ec;

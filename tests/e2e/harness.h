@@ -121,12 +121,18 @@ class HttpClient {
   std::unique_ptr<Impl> impl_;
 };
 
+/// Which dialect a WsClient asks for: oee's own (the subprotocol oee.v1,
+/// as oee's tools do), or none, as the reference services' clients do.
+enum class Dialect { v1, compat };
+
 /// A WebSocket client with timed reads.
 class WsClient {
  public:
   /// Connects and upgrades; throws on failure. A non-zero `receive_buffer`
   /// shrinks the socket's receive buffer (to play a slow reader).
-  WsClient(unsigned short port, const std::string& target, int receive_buffer = 0);
+  WsClient(unsigned short port, const std::string& target, int receive_buffer = 0, Dialect dialect = Dialect::v1);
+  /// The subprotocol the server accepted ("" for none).
+  [[nodiscard]] const std::string& subprotocol() const;
   ~WsClient();
   void send(const std::string& text);
   /// The next text message, or nullopt on timeout or close.

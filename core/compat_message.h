@@ -1,0 +1,24 @@
+#pragma once
+// The compat dialect of the live stream: what WebSocket clients written for
+// the reference services read (docs/clients.md). Rendered from the oee.v1
+// message, the one renderer's output, so the two dialects cannot drift.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace oee::core {
+
+/// The compat form of an oee.v1 message `v1_text`:
+/// - a status message keeps every field, with its decimal amounts and
+///   prices as JSON numbers written with the same digits
+///   ("executedPrice":150.65737395), plus the snake_case names the
+///   reference clients read: order_id, tx_hash, execution_price,
+///   amount_out, and reason for an error;
+/// - an error becomes {"orderId","status":"error","error":{…}};
+/// - other control messages (subscribed, unsubscribed, pong) have no
+///   compat form: nullopt.
+/// `order` names the order an error is about, if any.
+[[nodiscard]] std::optional<std::string> compat_message(std::string_view v1_text, std::string_view order = {});
+
+}  // namespace oee::core

@@ -1,0 +1,131 @@
+// The two dialects of the live stream come from one renderer: the compat
+// message is the oee.v1 message with its decimals as numbers of the same
+// digits and the reference clients' snake_case names beside. Golden
+// messages pin both for each kind of event; a property check covers every
+// event of random lifecycles.
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include "core/compat_message.h"
+#include "core/event_codec.h"
+#include "core/status_message.h"
+#include "order_lifecycle.h"
+
+namespace oee::core {
+namespace {
+
+namespace json = boost::json;
+
+const OrderId kOrder = *OrderId::parse("0a440b5a-9227-4b82-8c29-b79466d293fe");
+
+eventlog::Record record_of(const OrderEvent& e, std::uint64_t seq) {
+  return eventlog::Record{Seq{seq}, kOrder, TimestampNs{1'795'000'000'000'000'000}, static_cast<std::uint8_t>(type_of(e)),
+                          encode_event(e)};
+}
+
+struct Golden {
+  const char* name;
+  OrderEvent event;
+  const char* v1;
+  const char* compat;
+};
+
+TEST(CompatMessage, GoldenMessagesOfBothDialects) {
+  const Golden cases[] = {
+      {"submitted", OrderSubmitted{OrderType::market, "SOL", "USDC", Amount{10'000'000'000}, 100, ""},
+       R"({"orderId":"0a440b5a-9227-4b82-8c29-b79466d293fe","seq":1,"ts":1795000000000000000,"event":"submitted","status":"pending","attempt":0,"orderType":"market","inputToken":"SOL","outputToken":"USDC","amountIn":"10","slippage":"0.01"})",
+       R"({"orderId":"0a440b5a-9227-4b82-8c29-b79466d293fe","seq":1,"ts":1795000000000000000,"event":"submitted","status":"pending","attempt":0,"orderType":"market","inputToken":"SOL","outputToken":"USDC","amountIn":10,"slippage":0.01,"order_id":"0a440b5a-9227-4b82-8c29-b79466d293fe"})"},
+      {"submitted tx", TxSubmitted{1, Venue::meteora, "5xTx", Amount{1}},
+       R"({"orderId":"0a440b5a-9227-4b82-8c29-b79466d293fe","seq":4,"ts":1795000000000000000,"event":"txSubmitted","status":"submitted","attempt":1,"dex":"meteora","txHash":"5xTx"})",
+       R"({"orderId":"0a440b5a-9227-4b82-8c29-b79466d293fe","seq":4,"ts":1795000000000000000,"event":"txSubmitted","status":"submitted","attempt":1,"dex":"meteora","txHash":"5xTx","order_id":"0a440b5a-9227-4b82-8c29-b79466d293fe","tx_hash":"5xTx"})"},
+      {"confirmed",
+       Confirmed{1, Venue::raydium, "5xTx", Amount{1'506'573'739}, "SOL", "USDC", Amount{10'000'000'000}},
+       R"({"orderId":"0a440b5a-9227-4b82-8c29-b79466d293fe","seq":5,"ts":1795000000000000000,"event":"confirmed","status":"confirmed","attempt":1,"dex":"raydium","txHash":"5xTx","amountOut":"1506.573739","executedPrice":"150.6573739","terminal":true})",
+       R"({"orderId":"0a440b5a-9227-4b82-8c29-b79466d293fe","seq":5,"ts":1795000000000000000,"event":"confirmed","status":"confirmed","attempt":1,"dex":"raydium","txHash":"5xTx","amountOut":1506.573739,"executedPrice":150.6573739,"terminal":true,"order_id":"0a440b5a-9227-4b82-8c29-b79466d293fe","tx_hash":"5xTx","execution_price":150.6573739,"amount_out":1506.573739})"},
+      {"attempt failed", AttemptFailed{1, "transaction dropped", TimestampNs{1'795'000'000'500'000'000}},
+       R"({"orderId":"0a440b5a-9227-4b82-8c29-b79466d293fe","seq":5,"ts":1795000000000000000,"event":"attemptFailed","status":"pending","attempt":1,"error":"transaction dropped","retryAt":1795000000500000000})",
+       R"({"orderId":"0a440b5a-9227-4b82-8c29-b79466d293fe","seq":5,"ts":1795000000000000000,"event":"attemptFailed","status":"pending","attempt":1,"error":"transaction dropped","retryAt":1795000000500000000,"order_id":"0a440b5a-9227-4b82-8c29-b79466d293fe","reason":"transaction dropped"})"},
+      {"failed", OrderFailed{3, "transaction dropped"},
+       R"({"orderId":"0a440b5a-9227-4b82-8c29-b79466d293fe","seq":9,"ts":1795000000000000000,"event":"orderFailed","status":"failed","attempt":3,"error":"transaction dropped","terminal":true})",
+       R"({"orderId":"0a440b5a-9227-4b82-8c29-b79466d293fe","seq":9,"ts":1795000000000000000,"event":"orderFailed","status":"failed","attempt":3,"error":"transaction dropped","terminal":true,"order_id":"0a440b5a-9227-4b82-8c29-b79466d293fe","reason":"transaction dropped"})"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    const auto v1 = status_message_text(record_of(c.event, json::parse(c.v1).at("seq").to_number<std::uint64_t>()));
+    EXPECT_EQ(v1, c.v1);
+    EXPECT_EQ(compat_message(v1), c.compat);
+  }
+}
+
+// For every event of random lifecycles: the compat message has every field
+// of the oee.v1 one, equal, except decimal strings, which are numbers
+// written with exactly the same digits; and every snake_case name beside.
+TEST(CompatMessage, IsTheV1MessageWithNumbersAndSnakeCaseNames) {
+  std::mt19937_64 rng(5);
+  std::uint64_t seq = 0;
+  int decimals = 0;
+  for (int order = 0; order < 200; ++order) {
+    OrderState state;
+    while (!is_terminal(state.status)) {
+      const OrderEvent e = oee::testing::next_event(state, rng);
+      const auto r = record_of(e, ++seq);
+      const auto v1_text = status_message_text(r);
+      const auto compat_text = compat_message(v1_text);
+      ASSERT_TRUE(compat_text) << v1_text;
+      const auto v1 = json::parse(v1_text).as_object();
+      const auto compat = json::parse(*compat_text).as_object();
+      for (const auto& kv : v1) {
+        SCOPED_TRACE(v1_text);
+        ASSERT_TRUE(compat.contains(kv.key())) << kv.key();
+        const auto& value = compat.at(kv.key());
+        if (kv.value().is_string() && value.is_number()) {
+          ++decimals;
+          const auto written = fmt::format("\"{}\":{}", std::string_view(kv.key()),
+                                           std::string_view(kv.value().get_string()));
+          EXPECT_NE(compat_text->find(written), std::string::npos) << kv.key() << " is not written with the same digits";
+        } else if (kv.key() == "quotes") {
+          ASSERT_TRUE(value.is_array());
+          ASSERT_EQ(value.get_array().size(), kv.value().get_array().size());
+        } else {
+          EXPECT_EQ(value, kv.value()) << kv.key();
+        }
+      }
+      EXPECT_EQ(compat.at("order_id"), v1.at("orderId"));
+      EXPECT_TRUE(compat.at("status").is_string());
+      if (v1.contains("txHash")) {
+        EXPECT_EQ(compat.at("tx_hash"), v1.at("txHash"));
+      }
+      if (v1.contains("error")) {
+        EXPECT_EQ(compat.at("reason"), v1.at("error"));
+      }
+      if (v1.contains("executedPrice")) {
+        EXPECT_TRUE(compat.at("execution_price").is_number());
+      }
+      if (v1.contains("amountOut")) {
+        EXPECT_TRUE(compat.at("amount_out").is_number());
+      }
+      state = *apply(state, e, r.ts);
+    }
+  }
+  EXPECT_GT(decimals, 1000);
+}
+
+TEST(CompatMessage, ControlMessagesAreNotSentAndErrorsCarryAStatus) {
+  EXPECT_FALSE(compat_message(R"({"type":"subscribed","orderId":"x","fromSeq":0})"));
+  EXPECT_FALSE(compat_message(R"({"type":"pong"})"));
+  EXPECT_FALSE(compat_message(R"({"type":"unsubscribed","orderId":"x"})"));
+  EXPECT_EQ(compat_message(R"({"type":"error","error":{"code":"not_found","message":"no order","field":"orderId"}})",
+                           "0a440b5a-9227-4b82-8c29-b79466d293fe"),
+            R"({"orderId":"0a440b5a-9227-4b82-8c29-b79466d293fe","status":"error","error":{"code":"not_found","message":"no order","field":"orderId"}})");
+  EXPECT_EQ(compat_message(R"({"type":"error","error":{"code":"invalid_json","message":"m","field":null}})"),
+            R"({"orderId":null,"status":"error","error":{"code":"invalid_json","message":"m","field":null}})");
+  EXPECT_FALSE(compat_message("not json"));
+}
+
+}  // namespace
+}  // namespace oee::core
