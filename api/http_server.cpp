@@ -40,10 +40,9 @@ http::response<http::string_body> to_beast(const HttpResponse& r, unsigned versi
   res.set(http::field::server, "oee");
   res.set(http::field::content_type, r.content_type);
   if (!r.allow.empty()) res.set(http::field::allow, r.allow);
-  if (!allowed_origin.empty()) {
-    res.set(http::field::access_control_allow_origin, allowed_origin);
-    res.set(http::field::vary, "Origin");
-  }
+  // Whether an answer may be read depends on the Origin it was asked from.
+  res.set(http::field::vary, "Origin");
+  if (!allowed_origin.empty()) res.set(http::field::access_control_allow_origin, allowed_origin);
   res.keep_alive(keep_alive);
   if (head) {
     res.content_length(r.body.size());
@@ -193,6 +192,18 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
                                  std::make_unique<http::request<http::string_body>>(std::move(req)), route->protocol,
                                  route->order, route->from_seq);
         co_return;
+      }
+      // A form or a script on a site outside the list can send a POST or
+      // a DELETE without a preflight (a "simple" request): it must not act.
+      const bool reads = req.method() == http::verb::get || req.method() == http::verb::head ||
+                         req.method() == http::verb::options;
+      if (!origin.empty() && !origin_allowed && !reads) {
+        const ApiError e{403, "origin_not_allowed", "this origin may not call the API; see --cors-origins", "Origin"};
+        const bool keep_alive = req.keep_alive();
+        auto res = to_beast(error_response(e), req.version(), keep_alive, false);
+        auto [wec, wn] = co_await http::async_write(stream, res, kTuple);
+        if (wec || !keep_alive) break;
+        continue;
       }
       if (req.method() == http::verb::options && !origin.empty() &&
           req.find(http::field::access_control_request_method) != req.end()) {

@@ -9,7 +9,15 @@
 namespace oee::api {
 
 const std::string& StatusUpdate::compat_text() const {
-  std::call_once(compat_once_, [this] { compat_ = core::compat_message(text).value_or(text); });
+  std::call_once(compat_once_, [this] {
+    auto compat = core::compat_message(text);
+    // Only a record the server could not decode has no status: say so in
+    // the dialect's own error form rather than break a client reading status.
+    compat_ = compat ? std::move(*compat)
+                     : *core::compat_message(
+                           R"({"type":"error","error":{"code":"unreadable_event","message":"this event could not be read","field":null}})",
+                           order.str());
+  });
   return compat_;
 }
 

@@ -401,7 +401,7 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
 
 WsDialect ws_dialect(std::string_view requested_subprotocols) {
   for (const auto& token : http::token_list(requested_subprotocols)) {
-    if (beast::iequals(token, kV1Subprotocol)) return WsDialect::v1;
+    if (token == kV1Subprotocol) return WsDialect::v1;  // subprotocols are case-sensitive
   }
   return WsDialect::compat;
 }

@@ -171,16 +171,18 @@ void RocksDbLog::open_db() {
   // written: the memtables reserve their size in the block cache, and the
   // table files' index and filter blocks live in it too, instead of one
   // more set per file for good. The newest files' blocks stay pinned, since
-  // every read looks there. The memtables take at most half the cache:
-  // flushed as they near it, and past it writes wait for a flush, so when
-  // flushes fall behind (they run at nice 19) appends slow down instead of
-  // memory growing.
+  // every read looks there. Memtables are flushed once they pass half the
+  // cache. Writes are not made to wait there (allow_stall): this RocksDB's
+  // stall ends only when memory is freed, so a flush that fails (a full
+  // disk) would park the writer thread for good, before it could see the
+  // error and recover; RocksDB's own limit on memtables per family, whose
+  // stall does end on an error, stays the hard bound.
   block_cache_ = rocksdb::NewLRUCache(kBlockCacheBytes);
   table.block_cache = block_cache_;
   table.cache_index_and_filter_blocks = true;
   table.pin_l0_filter_and_index_blocks_in_cache = true;
   db_options.write_buffer_manager =
-      std::make_shared<rocksdb::WriteBufferManager>(kBlockCacheBytes / 2, block_cache_, /*allow_stall=*/true);
+      std::make_shared<rocksdb::WriteBufferManager>(kBlockCacheBytes / 2, block_cache_, /*allow_stall=*/false);
   db_options.listeners.push_back(std::make_shared<ReturnFreedMemory>());
   table.checksum = rocksdb::kXXH3;
   rocksdb::ColumnFamilyOptions cf_options;

@@ -95,6 +95,15 @@ TEST_F(Clients, AnOriginOutsideTheListGetsNoCorsHeadersAndNoWebSocket) {
   EXPECT_EQ(get.status, 200);
   EXPECT_FALSE(has_cors_headers(get)) << "the browser must not let the page read it";
 
+  // A POST a form could send without a preflight does nothing.
+  for (const std::string target : {"/api/orders/execute", "/api/dlq/00000000-0000-4000-8000-000000000000/retry"}) {
+    const auto post = client.request("POST", target, kOrder,
+                                     {{"Content-Type", "application/json"}, {"Origin", "https://evil.example"}});
+    EXPECT_EQ(post.status, 403) << target;
+    EXPECT_FALSE(has_cors_headers(post));
+  }
+  EXPECT_EQ(client.get("/health").json().at("log").at("head"), 0) << "nothing may be appended for that origin";
+
   RawConnection ws(server.port());
   ws.send(kUpgrade + "Origin: https://evil.example\r\n\r\n");
   ASSERT_TRUE(ws.read_until_closed(5s));
