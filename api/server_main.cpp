@@ -332,8 +332,9 @@ int main(int argc, char** argv) {
       ->envname("OEE_WS_IDLE_TIMEOUT")->check(CLI::Range(2u, 3600u))->capture_default_str();
   cli.add_option("--cors-origins", o.cors_origins,
                  "Browser origins that may call the API and open WebSockets: * for any, or a comma list of "
-                 "scheme://host[:port] (port * for any). Other origins get no CORS headers and their WebSocket "
-                 "upgrades are refused (403); requests without an Origin (curl, scripts) are unaffected")
+                 "scheme://host[:port] (port * for any). Other origins get no CORS headers, and their POSTs, "
+                 "DELETEs and WebSocket upgrades are refused (403); requests without an Origin (curl, scripts) "
+                 "are unaffected")
       ->envname("OEE_CORS_ORIGINS")->capture_default_str();
   CLI11_PARSE(cli, argc, argv);
 
