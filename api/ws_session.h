@@ -1,54 +1,20 @@
 #pragma once
-// The WebSocket side of a connection: which stream an upgrade asks for, and
-// the session that serves it. Included by the HTTP server only: it brings
-// Beast with it.
+// The session that serves a WebSocket connection. Included by the HTTP
+// server only: it brings Beast with it.
 
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <string_view>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
-#include "api/api_error.h"
 #include "api/server_context.h"
-#include "eventlog/types.h"
+#include "api/ws_route.h"
 
 namespace oee::api {
-
-// How a WebSocket connection learns which orders to stream.
-enum class WsProtocol {
-  json,     // /ws: {"type":"subscribe","orderId","fromSeq"} and "unsubscribe"
-  bare_id,  // /api/orders/status, /api/orders/execute without ?orderId: each text frame is an order id
-  fixed,    // /api/orders/execute?orderId=, /order/{id}: one order, closed when terminal
-};
-
-// What the server writes to a WebSocket client (docs/clients.md).
-enum class WsDialect {
-  v1,      // subprotocol "oee.v1": control messages, amounts as exact decimal strings
-  compat,  // no subprotocol: status messages only, amounts as numbers, snake_case names too
-};
-
-/// The subprotocol a client asks for oee.v1 with.
-inline constexpr std::string_view kV1Subprotocol = "oee.v1";
-
-/// The dialect a client asked for in its Sec-WebSocket-Protocol header.
-[[nodiscard]] WsDialect ws_dialect(std::string_view requested_subprotocols);
-
-// What an upgrade's target asks for; `error` when it asks wrongly.
-struct WsRoute {
-  WsProtocol protocol;
-  std::optional<OrderId> order;
-  std::uint64_t from_seq = 0;
-  std::optional<ApiError> error;
-};
-
-/// The route of a WebSocket upgrade to `target`, or nullopt for a path
-/// that serves no WebSocket.
-[[nodiscard]] std::optional<WsRoute> ws_route(std::string_view target);
 
 /// Accepts the upgrade and serves the WebSocket until it closes. `fixed`:
 /// the one order a fixed-protocol path streams, or the order a subscription
