@@ -53,16 +53,17 @@ http::response<http::string_body> to_beast(const HttpResponse& r, unsigned versi
   return res;
 }
 
-// A browser's preflight for a cross-origin request: the methods and
-// headers the API takes, for an allowed origin; a refusal without CORS
-// headers otherwise, which the browser turns into a blocked request.
-http::response<http::string_body> preflight(const CorsPolicy& cors, std::string_view origin, unsigned version,
-                                            bool keep_alive) {
-  if (!cors.allows(origin)) {
-    return to_beast(error_response(ApiError{403, "origin_not_allowed",
-                                            "this origin may not call the API; see --cors-origins", "Origin"}),
-                    version, keep_alive, false);
-  }
+// What an origin outside --cors-origins gets for a preflight, a request
+// that acts, or a WebSocket upgrade: no CORS headers, so the browser
+// blocks the page.
+ApiError origin_refused() {
+  return ApiError{403, "origin_not_allowed",
+                  "this origin may not call the API or open a WebSocket here; see --cors-origins", "Origin"};
+}
+
+// A browser's preflight from an allowed origin: the methods and headers
+// the API takes.
+http::response<http::string_body> preflight(std::string_view origin, unsigned version, bool keep_alive) {
   http::response<http::string_body> res{http::status::no_content, version};
   res.set(http::field::server, "oee");
   res.set(http::field::access_control_allow_origin, origin);
@@ -173,11 +174,10 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
       // Set by browsers only: scripts and curl send none and are unaffected.
       const std::string origin(req[http::field::origin]);
       const bool origin_allowed = !origin.empty() && ctx.config.cors.allows(origin);
+      const bool origin_refused_here = !origin.empty() && !origin_allowed;
       if (websocket::is_upgrade(req)) {
-        if (!origin.empty() && !origin_allowed) {
-          const ApiError e{403, "origin_not_allowed", "this origin may not open a WebSocket here; see --cors-origins",
-                           "Origin"};
-          auto res = to_beast(error_response(e), req.version(), false, false);
+        if (origin_refused_here) {
+          auto res = to_beast(error_response(origin_refused()), req.version(), false, false);
           co_await http::async_write(stream, res, kTuple);
           break;
         }
@@ -193,22 +193,16 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
                                  route->order, route->from_seq);
         co_return;
       }
+      const bool is_preflight = req.method() == http::verb::options && !origin.empty() &&
+                                req.find(http::field::access_control_request_method) != req.end();
       // A form or a script on a site outside the list can send a POST or
       // a DELETE without a preflight (a "simple" request): it must not act.
       const bool reads = req.method() == http::verb::get || req.method() == http::verb::head ||
                          req.method() == http::verb::options;
-      if (!origin.empty() && !origin_allowed && !reads) {
-        const ApiError e{403, "origin_not_allowed", "this origin may not call the API; see --cors-origins", "Origin"};
+      if (is_preflight || (origin_refused_here && !reads)) {
         const bool keep_alive = req.keep_alive();
-        auto res = to_beast(error_response(e), req.version(), keep_alive, false);
-        auto [wec, wn] = co_await http::async_write(stream, res, kTuple);
-        if (wec || !keep_alive) break;
-        continue;
-      }
-      if (req.method() == http::verb::options && !origin.empty() &&
-          req.find(http::field::access_control_request_method) != req.end()) {
-        const bool keep_alive = req.keep_alive();
-        auto res = preflight(ctx.config.cors, origin, req.version(), keep_alive);
+        auto res = origin_refused_here ? to_beast(error_response(origin_refused()), req.version(), keep_alive, false)
+                                       : preflight(origin, req.version(), keep_alive);
         auto [wec, wn] = co_await http::async_write(stream, res, kTuple);
         if (wec || !keep_alive) break;
         continue;

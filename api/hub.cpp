@@ -14,9 +14,7 @@ const std::string& StatusUpdate::compat_text() const {
     // Only a record the server could not decode has no status: say so in
     // the dialect's own error form rather than break a client reading status.
     compat_ = compat ? std::move(*compat)
-                     : *core::compat_message(
-                           R"({"type":"error","error":{"code":"unreadable_event","message":"this event could not be read","field":null}})",
-                           order.str());
+                     : core::compat_error(order.str(), "unreadable_event", "this event could not be read", {});
   });
   return compat_;
 }

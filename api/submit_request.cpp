@@ -37,10 +37,15 @@ constexpr std::array<FieldSpec, 6> kFields{{
     {"slippageBps", {"slippage_bps", "", ""}},
 }};
 
-// Maps the body's keys onto canonical names; rejects unknown or doubled fields.
-boost::system::result<std::array<const json::value*, kFields.size()>, ApiError> collect(const json::object& body) {
+struct Collected {
   std::array<const json::value*, kFields.size()> found{};
-  std::array<std::string_view, kFields.size()> spelled{};
+  std::array<std::string_view, kFields.size()> spelled{};  // the key each was found under
+};
+
+// Maps the body's keys onto canonical names; rejects unknown or doubled fields.
+boost::system::result<Collected, ApiError> collect(const json::object& body) {
+  Collected c;
+  auto& [found, spelled] = c;
   for (const auto& kv : body) {
     const std::string_view key = kv.key();
     bool known = false;
@@ -58,7 +63,18 @@ boost::system::result<std::array<const json::value*, kFields.size()>, ApiError> 
     }
     if (!known) return bad("unknown_field", fmt::format("unknown field '{}'", key), std::string(key));
   }
-  return found;
+  return c;
+}
+
+// Every key is one of the spellings collected, so they say how the body
+// was written. A body that mixes the two (tokenIn beside max_slippage) is
+// answered as before, in camelCase.
+bool written_in_snake_case(const std::array<std::string_view, kFields.size()>& spelled) {
+  auto any_key_has = [&](auto is_marker) {
+    return std::any_of(spelled.begin(), spelled.end(),
+                       [&](std::string_view key) { return std::any_of(key.begin(), key.end(), is_marker); });
+  };
+  return any_key_has([](char c) { return c == '_'; }) && !any_key_has([](char c) { return c >= 'A' && c <= 'Z'; });
 }
 
 boost::system::result<const core::Token*, ApiError> token_field(const json::value* v, const std::string& field) {
@@ -95,19 +111,10 @@ boost::system::result<SubmitRequest, ApiError> parse_submit(const json::value& b
   if (!body.is_object()) return bad("invalid_body", "the body must be a JSON object", "");
   auto fields = collect(body.get_object());
   if (!fields) return fields.error();
-  const auto& [type, input, output, amount, slippage, slippage_bps] = *fields;
+  const auto& [type, input, output, amount, slippage, slippage_bps] = fields->found;
 
   SubmitRequest r;
-  const auto& object = body.get_object();
-  // A body that mixes the two (tokenIn beside max_slippage) is answered
-  // as today, in camelCase.
-  auto spelled = [&](auto is_marker) {
-    return std::any_of(object.begin(), object.end(), [&](const auto& kv) {
-      const std::string_view key = kv.key();
-      return std::any_of(key.begin(), key.end(), is_marker);
-    });
-  };
-  r.snake_case = spelled([](char c) { return c == '_'; }) && !spelled([](char c) { return c >= 'A' && c <= 'Z'; });
+  r.snake_case = written_in_snake_case(fields->spelled);
   if (type != nullptr) {
     if (!type->is_string()) return bad("invalid_type", "type must be a string", "type");
     const std::string_view t = type->get_string();

@@ -16,7 +16,6 @@
 
 #include "api/ws_command.h"
 #include "core/compat_message.h"
-#include "core/status_message.h"
 
 namespace oee::api {
 
@@ -30,21 +29,6 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
-
-std::string control(std::string_view type, const json::object& fields = {}) {
-  json::object message{{"type", type}};
-  for (const auto& kv : fields) message[kv.key()] = kv.value();
-  return json::serialize(message);
-}
-
-std::string ws_error(std::string_view code, std::string_view message, std::string_view field = {}) {
-  return control("error", json::object{{"error", json::object{{"code", code},
-                                                              {"message", message},
-                                                              {"field", field.empty() ? json::value(nullptr)
-                                                                                      : json::value(field)}}}});
-}
-
-std::string ws_error(const ApiError& e) { return ws_error(e.code, e.message, e.field); }
 
 // One WebSocket client. Runs on its connection's strand; the hub and the
 // stream source reach it only through posts there.
@@ -121,7 +105,7 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
         // A bug, not the client's fault: say so, and keep the session.
         ctx_.session_errors.fetch_add(1);
         spdlog::error("WebSocket message handling failed: {}", e.what());
-        enqueue(ws_error("internal_error", "the message could not be handled"));
+        send_error(ApiError{500, "internal_error", "the message could not be handled", ""});
       }
       if (closing_) break;
     }
@@ -142,17 +126,17 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
   void on_message(const std::string& text) {
     auto command = parse_ws_command(text, protocol_ == WsProtocol::bare_id);
     if (!command) {
-      enqueue(ws_error(command.error()));
+      send_error(command.error());
       return;
     }
     switch (command->kind) {
       case WsCommand::Kind::ping:
-        enqueue(control("pong"));
+        send_control("pong");
         return;
       case WsCommand::Kind::unsubscribe:
         ctx_.stream.hub().unsubscribe(command->order, this);
         subs_.erase(command->order);
-        enqueue(control("unsubscribed", json::object{{"orderId", command->order.str()}}));
+        send_control("unsubscribed", json::object{{"orderId", command->order.str()}});
         return;
       case WsCommand::Kind::subscribe:
         subscribe(command->order, command->from_seq);
@@ -164,7 +148,7 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
     auto it = subs_.find(id);
     if (it == subs_.end()) {
       if (subs_.size() >= ctx_.config.ws_subscriptions_limit) {
-        enqueue(ws_error("too_many_subscriptions", "unsubscribe from finished orders first"), id.str());
+        send_error(ApiError{400, "too_many_subscriptions", "unsubscribe from finished orders first", ""}, id.str());
         return;
       }
       ctx_.stream.hub().subscribe(id, shared_from_this());
@@ -243,13 +227,15 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
       const bool missing = result.outcome == CatchUp::Outcome::not_found;
       ctx_.stream.hub().unsubscribe(id, this);
       subs_.erase(it);
-      enqueue(ws_error(missing ? "not_found" : ctx_.stream.unavailable_code(), result.error, "orderId"), id.str());
+      send_error(ApiError{missing ? 404 : 503, std::string(missing ? "not_found" : ctx_.stream.unavailable_code()),
+                          result.error, "orderId"},
+                 id.str());
       if (protocol_ == WsProtocol::fixed) closing_ = true;
       return;
     }
     if (!sub.confirmed) {
       sub.confirmed = true;
-      enqueue(control("subscribed", json::object{{"orderId", id.str()}, {"fromSeq", sub.from_seq}}));
+      send_control("subscribed", json::object{{"orderId", id.str()}, {"fromSeq", sub.from_seq}});
     }
     for (const auto& u : result.updates) send_if_new(sub, u);
     for (const auto& u : sub.held) send_if_new(sub, u);
@@ -282,15 +268,24 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
     enqueue(std::shared_ptr<const std::string>(u, &text), u->terminal);
   }
 
-  // A control message or an error, written in oee.v1: a compat client gets
-  // only errors, in its own form. `order`: the order an error is about.
-  void enqueue(std::string v1_text, std::string_view order = {}) {
+  // The compat dialect has status messages only: no acks, no pongs.
+  void send_control(std::string_view type, const json::object& fields = {}) {
+    if (dialect_ == WsDialect::compat) return;
+    json::object message{{"type", type}};
+    for (const auto& kv : fields) message[kv.key()] = kv.value();
+    enqueue(std::make_shared<const std::string>(json::serialize(message)), false);
+  }
+
+  // `order`: the order the error is about, which a compat error names.
+  void send_error(const ApiError& e, std::string_view order = {}) {
     if (dialect_ == WsDialect::compat) {
-      auto compat = core::compat_message(v1_text, order);
-      if (!compat) return;
-      v1_text = std::move(*compat);
+      enqueue(std::make_shared<const std::string>(core::compat_error(order, e.code, e.message, e.field)), false);
+      return;
     }
-    enqueue(std::make_shared<const std::string>(std::move(v1_text)), false);
+    send_control("error", json::object{{"error", json::object{{"code", e.code},
+                                                              {"message", e.message},
+                                                              {"field", e.field.empty() ? json::value(nullptr)
+                                                                                        : json::value(e.field)}}}});
   }
 
   void enqueue(std::shared_ptr<const std::string> text, bool terminal) {

@@ -91,10 +91,12 @@ std::optional<std::string> compat_message(std::string_view v1_text, std::string_
   json::object& m = parsed.get_object();
   if (const auto* type = m.if_contains("type")) {
     if (*type != "error") return std::nullopt;
-    json::object error{{"orderId", order.empty() ? json::value(nullptr) : json::value(order)},
-                       {"status", "error"},
-                       {"error", m.contains("error") ? m.at("error") : json::value(json::object{})}};
-    return json::serialize(error);
+    const auto* error = m.if_contains("error");
+    const auto text = [&](std::string_view key) -> std::string_view {
+      const auto* v = error != nullptr && error->is_object() ? error->get_object().if_contains(key) : nullptr;
+      return v != nullptr && v->is_string() ? std::string_view(v->get_string()) : std::string_view();
+    };
+    return compat_error(order, text("code"), text("message"), text("field"));
   }
   if (!m.contains("status")) return std::nullopt;
   for (const auto& [camel, snake] : kSnakeNames) {
@@ -107,6 +109,15 @@ std::optional<std::string> compat_message(std::string_view v1_text, std::string_
   out.reserve(v1_text.size() + 160);
   append_object(out, m);
   return out;
+}
+
+std::string compat_error(std::string_view order, std::string_view code, std::string_view message,
+                         std::string_view field) {
+  const auto or_null = [](std::string_view s) { return s.empty() ? json::value(nullptr) : json::value(s); };
+  return json::serialize(json::object{
+      {"orderId", or_null(order)},
+      {"status", "error"},
+      {"error", json::object{{"code", code}, {"message", message}, {"field", or_null(field)}}}});
 }
 
 }  // namespace oee::core

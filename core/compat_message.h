@@ -21,4 +21,9 @@ namespace oee::core {
 /// `order` names the order an error is about, if any.
 [[nodiscard]] std::optional<std::string> compat_message(std::string_view v1_text, std::string_view order = {});
 
+/// An error in the compat dialect: {"orderId","status":"error","error":
+/// {"code","message","field"}}, with null for an empty order or field.
+[[nodiscard]] std::string compat_error(std::string_view order, std::string_view code, std::string_view message,
+                                       std::string_view field);
+
 }  // namespace oee::core

@@ -126,7 +126,7 @@ std::string ledger_value(Amount amount_out) { return std::to_string(amount_out.b
 std::optional<Amount> parse_ledger_value(std::string_view text) {
   std::uint64_t base = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), base);
-  if (ec != std::errc{} || end != text.data() + text.size() || text.empty()) return std::nullopt;
+  if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
   return Amount{base};
 }
 

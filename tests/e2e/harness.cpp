@@ -70,19 +70,17 @@ void ServerProcess::start(unsigned short port) {
       out_tail_ += *line + "\n";  // what it said while starting (warnings) counts too
       continue;
     }
-    {
-      port_ = static_cast<unsigned short>(std::stoi(line->substr(line->rfind(':') + 1)));
-      drain_ = std::thread([this, child = child_.get()] {
-        while (child->stdout_open()) {
-          if (auto out = child->read_line(std::chrono::milliseconds(100))) {
-            std::lock_guard lock(out_mu_);
-            out_tail_ += *out + "\n";
-            if (out_tail_.size() > 64 * 1024) out_tail_.erase(0, out_tail_.size() - 32 * 1024);
-          }
+    port_ = static_cast<unsigned short>(std::stoi(line->substr(line->rfind(':') + 1)));
+    drain_ = std::thread([this, child = child_.get()] {
+      while (child->stdout_open()) {
+        if (auto out = child->read_line(std::chrono::milliseconds(100))) {
+          std::lock_guard lock(out_mu_);
+          out_tail_ += *out + "\n";
+          if (out_tail_.size() > 64 * 1024) out_tail_.erase(0, out_tail_.size() - 32 * 1024);
         }
-      });
-      return;
-    }
+      }
+    });
+    return;
   }
   throw std::runtime_error("oee-server did not start: " + stderr_tail());
 }
