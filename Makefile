@@ -12,7 +12,7 @@ APT_PACKAGES := g++ make cmake pkg-config ccache curl \
   libspdlog-dev libfmt-dev libcli11-dev libgtest-dev libbenchmark-dev \
   postgresql postgresql-client redis-server redis-tools
 
-.PHONY: deps deps-fuzz configure build run test test-sanitize fuzz clean help
+.PHONY: deps deps-fuzz deps-browser configure build run test test-sanitize fuzz clean help
 
 help:
 	@echo "make run    install what is missing, build, start PostgreSQL (under .local/) and oee-server on 127.0.0.1:3000"
@@ -40,6 +40,17 @@ FUZZ_PACKAGES := clang libclang-rt-14-dev
 deps-fuzz: deps
 	@$(MAKE) --no-print-directory deps APT_PACKAGES="$(FUZZ_PACKAGES)"
 
+# The browser test: Debian's chromium, Node.js with npm (any that is already
+# there will do), and playwright-core pinned in tests/browser/package-lock.json.
+deps-browser: deps
+	@$(MAKE) --no-print-directory deps APT_PACKAGES="chromium"
+	@command -v node >/dev/null || $(MAKE) --no-print-directory deps APT_PACKAGES="nodejs"
+	@command -v npm >/dev/null || $(MAKE) --no-print-directory deps APT_PACKAGES="npm"
+	@if ! cmp -s tests/browser/package-lock.json tests/browser/node_modules/.installed-lock.json; then \
+	  npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error && \
+	  cp tests/browser/package-lock.json tests/browser/node_modules/.installed-lock.json; \
+	fi
+
 configure: deps
 	@if [ ! -f $(BUILD_DIR)/CMakeCache.txt ]; then \
 	  cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE); \
@@ -52,13 +63,13 @@ build: configure
 run: build
 	tools/run_local.sh $(BUILD_DIR) $(ARGS)
 
-test: build
+test: deps-browser build
 	cd $(BUILD_DIR) && ctest -j$(JOBS) --output-on-failure --timeout 600
 
 # The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer, in its
 # own build directory (Debug, -O1).
 SANITIZE_DIR ?= build-sanitize
-test-sanitize: deps
+test-sanitize: deps-browser
 	@if [ ! -f $(SANITIZE_DIR)/CMakeCache.txt ]; then \
 	  cmake -S . -B $(SANITIZE_DIR) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" -DOEE_SANITIZE=ON; \
 	fi

@@ -48,9 +48,10 @@ struct App {
   boost::asio::thread_pool* blocking = nullptr;  // runs PostgreSQL calls off the network threads
   // Set when REDIS_URL is configured.
   const Publisher* publisher = nullptr;
-  // Orders with an operator retry being appended: one writer per order.
-  std::mutex retry_mu;
-  std::unordered_set<OrderId, OrderIdHash> retrying;
+  // Failed orders an operator action (retry, dismissal) is being recorded
+  // for: one writer per order.
+  std::mutex operator_mu;
+  std::unordered_set<OrderId, OrderIdHash> operator_busy;
 };
 
 }  // namespace oee::api

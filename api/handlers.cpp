@@ -6,7 +6,10 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include "api/dead_letter_handlers.h"
 #include "api/history_handlers.h"
+#include "api/pages/pages.h"
+#include "api/responses.h"
 #include "api/status_handlers.h"
 #include "api/request_target.h"
 #include "api/strict_json.h"
@@ -23,61 +26,6 @@ namespace asio = boost::asio;
 namespace json = boost::json;
 
 namespace {
-
-HttpResponse json_response(int status, const json::value& v) {
-  return HttpResponse{status, json::serialize(v), "application/json", {}};
-}
-
-HttpResponse not_found(std::string message, std::string field = {}) {
-  return error_response(ApiError{404, "not_found", std::move(message), std::move(field)});
-}
-
-HttpResponse method_not_allowed(std::string allow) {
-  auto r = error_response(ApiError{405, "method_not_allowed", "use " + allow + " on this path", ""});
-  r.allow = std::move(allow);
-  return r;
-}
-
-HttpResponse log_unavailable(const std::error_code& ec) {
-  return error_response(ApiError{503, "log_unavailable", "the event log cannot be written: " + ec.message(), ""});
-}
-
-// While the log's storage is failing, say why, and that it heals by itself.
-HttpResponse log_unavailable(const eventlog::EventLog& log, const std::error_code& ec) {
-  const auto cause = log.write_error();
-  if (cause.empty()) return log_unavailable(ec);
-  return error_response(ApiError{503, "log_unavailable",
-                                 "the event log cannot take writes (" + cause +
-                                     "); nothing was accepted; writes resume by themselves once the storage "
-                                     "recovers (e.g. disk space is freed)",
-                                 ""});
-}
-
-std::optional<std::string_view> param(const RequestTarget& t, std::initializer_list<std::string_view> names) {
-  for (auto n : names) {
-    if (auto v = query_param(t, n)) return v;
-  }
-  return std::nullopt;
-}
-
-boost::system::result<std::uint64_t, ApiError> uint_param(const RequestTarget& t, std::string_view name, std::uint64_t def,
-                                                         std::uint64_t max) {
-  auto v = param(t, {name});
-  if (!v) return def;
-  std::uint64_t n = 0;
-  auto [ptr, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
-  if (ec != std::errc{} || ptr != v->data() + v->size() || n > max) {
-    return ApiError{400, "invalid_" + std::string(name),
-                    fmt::format("{} must be an integer between 0 and {}", name, max), std::string(name)};
-  }
-  return n;
-}
-
-boost::system::result<OrderId, ApiError> order_id_param(std::string_view text) {
-  auto id = OrderId::parse(text);
-  if (!id) return ApiError{400, "invalid_order_id", "order ids are UUIDs like 3f2b…-…", "orderId"};
-  return *id;
-}
 
 bool is_json_content_type(std::string_view ct) {
   if (ct.empty()) return true;  // curl without -H; the body must still parse as JSON
@@ -142,39 +90,6 @@ asio::awaitable<HttpResponse> submit(App& app, const HttpRequest& req) {
   co_return json_response(202, submit_answer(order, id, "pending", appended->seq, false));
 }
 
-// POST /api/dlq/{id}/retry: a new event in the log sends the failed order
-// back to the queue with a fresh budget of attempts; rows are never edited.
-asio::awaitable<HttpResponse> retry_dead_letter(App& app, const OrderId& id) {
-  {
-    std::lock_guard lock(app.retry_mu);
-    if (!app.retrying.insert(id).second) {
-      co_return error_response(ApiError{409, "retry_in_progress", "a retry of this order is being recorded", ""});
-    }
-  }
-  struct Release {
-    App& app;
-    OrderId id;
-    ~Release() {
-      std::lock_guard lock(app.retry_mu);
-      app.retrying.erase(id);
-    }
-  } release{app, id};
-  auto loaded = app.store.load(id);
-  if (!loaded) co_return log_unavailable(loaded.error());
-  if (!*loaded) co_return not_found("no order with id " + id.str(), "orderId");
-  const core::OrderState state = (*loaded)->state;
-  if (state.status != core::Status::failed) {
-    co_return error_response(ApiError{409, "not_dead_lettered",
-                                      "only failed orders can be retried; this one is " +
-                                          std::string(core::status_name(state.status)),
-                                      "orderId"});
-  }
-  const core::OrderEvent event = core::OrderRetried{state.attempt, "operator retry"};
-  auto appended = co_await core::async_append(app.store, id, state, event);
-  if (!appended) co_return log_unavailable(app.log, appended.error());
-  co_return json_response(202, json::object{{"orderId", id.str()}, {"status", "pending"}, {"seq", appended->seq.value}});
-}
-
 HttpResponse get_order(App& app, std::string_view id_text) {
   auto id = order_id_param(id_text);
   if (!id) return error_response(id.error());
@@ -206,37 +121,6 @@ HttpResponse get_events(App& app, std::string_view id_text, const RequestTarget&
   }
   body += terminal ? R"(],"terminal":true})" : R"(],"terminal":false})";
   return HttpResponse{200, std::move(body), "application/json", {}};
-}
-
-HttpResponse get_dlq(App& app, const RequestTarget& t, bool stats) {
-  auto limit = uint_param(t, "limit", 100, 1000);
-  if (!limit) return error_response(limit.error());
-  auto ids = app.log.members(eventlog::OrderSet::dead_letter, stats ? std::numeric_limits<std::size_t>::max() : *limit);
-  if (!ids) return log_unavailable(ids.error());
-  json::array orders;
-  std::map<std::string, std::uint64_t> by_reason;
-  for (const auto& id : *ids) {
-    auto loaded = app.store.load(id);
-    if (!loaded) return log_unavailable(loaded.error());
-    if (!*loaded) continue;
-    if (stats) {
-      // Group by the reason's first clause ("slippage exceeded: ..." -> "slippage exceeded").
-      const auto& err = (*loaded)->state.last_error;
-      by_reason[err.substr(0, err.find_first_of(":("))]++;
-    } else {
-      orders.push_back(core::order_json(id, (*loaded)->state, (*loaded)->last_seq));
-    }
-  }
-  if (stats) {
-    json::object reasons;
-    for (auto& [k, v] : by_reason) {
-      std::string key = k;
-      while (!key.empty() && key.back() == ' ') key.pop_back();
-      reasons[key] = v;
-    }
-    return json_response(200, json::object{{"failed", ids->size()}, {"byReason", std::move(reasons)}});
-  }
-  return json_response(200, json::object{{"orders", std::move(orders)}, {"count", orders.size()}});
 }
 
 HttpResponse get_quote(App& app, const RequestTarget& t) {
@@ -280,6 +164,7 @@ asio::awaitable<HttpResponse> handle_request(App& app, const HttpRequest& req) {
   const auto& seg = target->segments;
   const bool get = req.method == "GET" || req.method == "HEAD";
   const bool post = req.method == "POST";
+  const bool del = req.method == "DELETE";
 
   auto route_is = [&](std::initializer_list<std::string_view> path) {
     if (seg.size() != path.size()) return false;
@@ -316,6 +201,13 @@ asio::awaitable<HttpResponse> handle_request(App& app, const HttpRequest& req) {
     auto response = co_await retry_dead_letter(app, *id);
     co_return response;
   }
+  // clear and clear/failed: the reference DLQ dashboard's spellings; both
+  // dismiss every dead letter.
+  if (route_is({"api", "dlq", "clear"}) || route_is({"api", "dlq", "clear", "failed"})) {
+    if (!del) co_return method_not_allowed("DELETE");
+    auto response = co_await dismiss_all_dead_letters(app);
+    co_return response;
+  }
   // failed-orders: the reference DLQ dashboard's spelling of the list.
   if (route_is({"api", "dlq"}) || route_is({"api", "dlq", "failed-orders"}) || route_is({"api", "dlq", "stats"})) {
     if (!get) co_return method_not_allowed("GET");
@@ -324,11 +216,24 @@ asio::awaitable<HttpResponse> handle_request(App& app, const HttpRequest& req) {
       auto response = co_await projected_dead_letters(app, *target, stats);
       co_return response;
     }
-    co_return get_dlq(app, *target, stats);
+    co_return list_dead_letters(app, *target, stats);
+  }
+  if (route_is({"api", "dlq", "*"})) {
+    if (!del) co_return method_not_allowed("DELETE");
+    auto id = order_id_param(seg[2]);
+    if (!id) co_return error_response(id.error());
+    auto response = co_await dismiss_dead_letter(app, *id);
+    co_return response;
   }
   if (route_is({"api", "quote"})) {
     if (!get) co_return method_not_allowed("GET");
     co_return get_quote(app, *target);
+  }
+  if (route_is({"test"})) {
+    if (!get) co_return method_not_allowed("GET");
+    const Page* page = find_page("test");
+    if (page == nullptr) co_return not_found("this server was built without its test page");
+    co_return HttpResponse{200, std::string(page->body), std::string(page->content_type), {}};
   }
   if (seg.empty() || route_is({"health"})) {
     if (!get) co_return method_not_allowed("GET");

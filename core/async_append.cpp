@@ -1,5 +1,7 @@
 #include "core/async_append.h"
 
+#include <mutex>
+
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/post.hpp>
@@ -39,6 +41,44 @@ asio::awaitable<eventlog::Result<AppendedEvent>> async_append(OrderStore& store,
   };
   return asio::async_initiate<const asio::use_awaitable_t<>, void(eventlog::Result<AppendedEvent>)>(
       initiation, asio::use_awaitable);
+}
+
+asio::awaitable<std::vector<eventlog::Result<AppendedEvent>>> async_append_all(OrderStore& store,
+                                                                              std::vector<EventFor> events) {
+  using Results = std::vector<eventlog::Result<AppendedEvent>>;
+  if (events.empty()) co_return Results{};
+  auto* pending = new std::vector<EventFor>(std::move(events));
+  auto initiation = [&store, pending](auto handler) {
+    std::unique_ptr<std::vector<EventFor>> owned(pending);
+    using Handler = decltype(handler);
+    struct Gather {
+      Gather(std::size_t n, Handler h)
+          : results(n, eventlog::Result<AppendedEvent>(make_error_code(eventlog::Errc::unavailable))),
+            left(n),
+            handler(std::move(h)) {}
+      std::mutex mu;
+      Results results;
+      std::size_t left;
+      Handler handler;
+    };
+    auto ex = asio::get_associated_executor(handler);
+    auto gather = std::make_shared<Gather>(owned->size(), std::move(handler));
+    for (std::size_t i = 0; i < owned->size(); ++i) {
+      auto& e = (*owned)[i];
+      store.append(e.id, e.current, std::move(e.event), std::nullopt,
+                   [gather, ex, i](eventlog::Result<AppendedEvent> r) {
+                     std::lock_guard lock(gather->mu);
+                     gather->results[i] = std::move(r);
+                     if (--gather->left != 0) return;
+                     asio::post(ex, [gather]() mutable {
+                       std::move(gather->handler)(std::move(gather->results));
+                     });
+                   });
+    }
+  };
+  auto results = co_await asio::async_initiate<const asio::use_awaitable_t<>, void(Results)>(initiation,
+                                                                                           asio::use_awaitable);
+  co_return results;
 }
 
 }  // namespace oee::core

@@ -58,8 +58,10 @@ std::string encode_event(const OrderEvent& event) {
           fbb.Finish(fb::CreateAttemptFailedDirect(fbb, e.attempt, e.reason.c_str(), e.retry_at.value));
         } else if constexpr (std::is_same_v<T, OrderFailed>) {
           fbb.Finish(fb::CreateOrderFailedDirect(fbb, e.attempt, e.reason.c_str()));
-        } else {
+        } else if constexpr (std::is_same_v<T, OrderRetried>) {
           fbb.Finish(fb::CreateOrderRetriedDirect(fbb, e.attempt, e.reason.c_str()));
+        } else {
+          fbb.Finish(fb::CreateDeadLetterDismissedDirect(fbb, e.attempt, e.reason.c_str()));
         }
       },
       event);
@@ -118,6 +120,11 @@ std::optional<OrderEvent> decode_event(std::uint8_t type, std::string_view paylo
       if (p == nullptr) return std::nullopt;
       return OrderRetried{p->attempt(), str(p->reason())};
     }
+    case EventType::dead_letter_dismissed: {
+      const auto* p = verified_root<fb::DeadLetterDismissed>(payload);
+      if (p == nullptr) return std::nullopt;
+      return DeadLetterDismissed{p->attempt(), str(p->reason())};
+    }
   }
   return std::nullopt;
 }
@@ -140,7 +147,7 @@ std::string encode_snapshot(const OrderState& s) {
       s.output_token.c_str(), s.amount_in.base, s.slippage_bps, s.attempt, s.venue.has_value(),
       to_fb(s.venue.value_or(Venue::raydium)), s.expected_out.base, s.min_out.base, s.tx_id.c_str(),
       s.amount_out.base, s.last_error.c_str(), s.retry_at.value, s.created.value, s.updated.value,
-      s.idempotency_key.c_str(), s.retry_floor));
+      s.idempotency_key.c_str(), s.retry_floor, s.dismissed));
   return finish(fbb);
 }
 
@@ -166,6 +173,7 @@ std::optional<OrderState> decode_snapshot(std::string_view bytes) {
   s.updated = TimestampNs{p->updated_ns()};
   s.idempotency_key = str(p->idempotency_key());
   s.retry_floor = p->retry_floor();
+  s.dismissed = p->dismissed();
   return s;
 }
 

@@ -29,6 +29,7 @@ std::string describe_fold_difference(const OrderState& fold, const OrderState& s
     return "order terms differ";
   }
   if (fold.updated != stored.updated) return "last update time differs";
+  if (fold.dismissed != stored.dismissed) return "dead-letter dismissal differs";
   return {};
 }
 
@@ -106,7 +107,7 @@ AuditReport audit_log(const eventlog::EventLog& log, const std::function<void(Se
       note(f.last_seq, fmt::format("order {}: snapshot disagrees with the log: {}", id.str(), diff));
     }
     if (!is_terminal(f.state.status)) active.insert(id);
-    if (f.state.status == Status::failed) dead.insert(id);
+    if (is_dead_letter(f.state)) dead.insert(id);
   }
   const auto max = std::numeric_limits<std::size_t>::max();
   for (auto [set, expected_members, name] :

@@ -11,19 +11,20 @@ using S = Status;
 
 // Rows: current status. Columns: event type (submitted, routing_started,
 // routed, tx_submitted, confirmed, attempt_failed, order_failed,
-// order_retried).
+// order_retried, dead_letter_dismissed).
 constexpr std::array<std::array<std::optional<Status>, kEventTypeCount>, kStatusCount> kTable{{
-    /* none      */ {S::pending, N, N, N, N, N, N, N},
+    /* none      */ {S::pending, N, N, N, N, N, N, N, N},
     // An order that waits (new, or backing off after a failed attempt)
     // starts its next attempt; it can also be failed without one (expiry).
-    /* pending   */ {N, S::routing, N, N, N, N, S::failed, N},
-    /* routing   */ {N, N, S::building, N, N, S::pending, S::failed, N},
-    /* building  */ {N, N, N, S::submitted, N, S::pending, S::failed, N},
+    /* pending   */ {N, S::routing, N, N, N, N, S::failed, N, N},
+    /* routing   */ {N, N, S::building, N, N, S::pending, S::failed, N, N},
+    /* building  */ {N, N, N, S::submitted, N, S::pending, S::failed, N, N},
     // A submitted tx either lands or the attempt fails (dropped, slippage).
-    /* submitted */ {N, N, N, N, S::confirmed, S::pending, S::failed, N},
-    /* confirmed */ {N, N, N, N, N, N, N, N},
-    // Failed is final for the engine; only an operator's retry reopens it.
-    /* failed    */ {N, N, N, N, N, N, N, S::pending},
+    /* submitted */ {N, N, N, N, S::confirmed, S::pending, S::failed, N, N},
+    /* confirmed */ {N, N, N, N, N, N, N, N, N},
+    // Failed is final for the engine; an operator either reopens it with a
+    // retry or dismisses it from the dead-letter list, where it stays failed.
+    /* failed    */ {N, N, N, N, N, N, N, S::pending, S::failed},
 }};
 
 std::uint32_t attempt_of(const OrderEvent& e) {
@@ -51,7 +52,8 @@ EventType type_of(const OrderEvent& event) {
         else if constexpr (std::is_same_v<T, Confirmed>) return EventType::confirmed;
         else if constexpr (std::is_same_v<T, AttemptFailed>) return EventType::attempt_failed;
         else if constexpr (std::is_same_v<T, OrderFailed>) return EventType::order_failed;
-        else return EventType::order_retried;
+        else if constexpr (std::is_same_v<T, OrderRetried>) return EventType::order_retried;
+        else return EventType::dead_letter_dismissed;
       },
       event);
 }
@@ -66,6 +68,7 @@ std::string_view event_name(EventType type) {
     case EventType::attempt_failed: return "attemptFailed";
     case EventType::order_failed: return "orderFailed";
     case EventType::order_retried: return "orderRetried";
+    case EventType::dead_letter_dismissed: return "deadLetterDismissed";
   }
   return "unknown";
 }
@@ -111,6 +114,7 @@ Status status_after(EventType type) {
     case EventType::attempt_failed: return Status::pending;
     case EventType::order_failed: return Status::failed;
     case EventType::order_retried: return Status::pending;
+    case EventType::dead_letter_dismissed: return Status::failed;
   }
   return Status::none;
 }
@@ -131,13 +135,21 @@ std::string_view describe(ApplyError e) {
   switch (e) {
     case ApplyError::illegal_transition: return "event not allowed in the order's current status";
     case ApplyError::wrong_attempt: return "event names a different attempt than the one in progress";
+    case ApplyError::dismissed: return "the order was dismissed from the dead-letter list";
   }
   return "invalid event";
 }
 
+bool is_dead_letter(const OrderState& state) { return state.status == Status::failed && !state.dismissed; }
+
 boost::system::result<OrderState, ApplyError> apply(const OrderState& state, const OrderEvent& event, TimestampNs at) {
   const auto next = transition(state.status, type_of(event));
   if (!next) return ApplyError::illegal_transition;
+  // The table knows statuses; a dismissed dead letter is still failed.
+  if (state.dismissed &&
+      (std::holds_alternative<OrderRetried>(event) || std::holds_alternative<DeadLetterDismissed>(event))) {
+    return ApplyError::dismissed;
+  }
   // Attempts are numbered 1, 2, ...; every event of an attempt names it.
   const std::uint32_t attempt = attempt_of(event);
   if (std::holds_alternative<RoutingStarted>(event)) {
@@ -181,11 +193,13 @@ boost::system::result<OrderState, ApplyError> apply(const OrderState& state, con
           s.retry_at = e.retry_at;
         } else if constexpr (std::is_same_v<T, OrderFailed>) {
           s.last_error = e.reason;
-        } else {
-          static_assert(std::is_same_v<T, OrderRetried>);
+        } else if constexpr (std::is_same_v<T, OrderRetried>) {
           s.retry_floor = e.attempt;
           s.last_error.clear();
           s.retry_at = {};
+        } else {
+          static_assert(std::is_same_v<T, DeadLetterDismissed>);
+          s.dismissed = true;  // last_error stays: why it failed is still the answer
         }
       },
       event);

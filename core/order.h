@@ -32,8 +32,9 @@ enum class EventType : std::uint8_t {
   attempt_failed = 6,
   order_failed = 7,
   order_retried = 8,
+  dead_letter_dismissed = 9,
 };
-inline constexpr int kEventTypeCount = 8;
+inline constexpr int kEventTypeCount = 9;
 
 struct OrderSubmitted {
   OrderType order_type = OrderType::market;
@@ -87,8 +88,15 @@ struct OrderRetried {
   std::string reason;
 };
 
+/// A failed order an operator took off the dead-letter list: it stays
+/// failed and keeps its history; it can no longer be retried.
+struct DeadLetterDismissed {
+  std::uint32_t attempt = 0;
+  std::string reason;
+};
+
 using OrderEvent = std::variant<OrderSubmitted, RoutingStarted, Routed, TxSubmitted, Confirmed, AttemptFailed,
-                                OrderFailed, OrderRetried>;
+                                OrderFailed, OrderRetried, DeadLetterDismissed>;
 
 [[nodiscard]] EventType type_of(const OrderEvent& event);
 [[nodiscard]] std::string_view event_name(EventType type);  // "submitted", "routed", ...
@@ -112,6 +120,7 @@ struct OrderState {
   std::string idempotency_key;
   std::uint32_t attempt = 0;  // attempts started so far
   std::uint32_t retry_floor = 0;  // attempts before the last operator retry
+  bool dismissed = false;  // failed and taken off the dead-letter list
   std::optional<Venue> venue;
   Amount expected_out;
   Amount min_out;
@@ -127,11 +136,15 @@ struct OrderState {
 /// nullopt if that event may not happen there.
 [[nodiscard]] std::optional<Status> transition(Status from, EventType event);
 
-enum class ApplyError { illegal_transition, wrong_attempt };
+enum class ApplyError { illegal_transition, wrong_attempt, dismissed };
 [[nodiscard]] std::string_view describe(ApplyError e);
 
+/// Whether a failed order is on the dead-letter list.
+[[nodiscard]] bool is_dead_letter(const OrderState& state);
+
 /// The pure fold step: validates the event against the state, moves the
-/// status through the table and records the event's data.
+/// status through the table and records the event's data. A dismissed dead
+/// letter takes neither a second dismissal nor a retry.
 [[nodiscard]] boost::system::result<OrderState, ApplyError> apply(const OrderState& state, const OrderEvent& event,
                                                                   TimestampNs at);
 

@@ -22,12 +22,12 @@ OrderState OrderStore::append(const OrderId& id, const OrderState& current, Orde
   cmd.payload = encode_event(event);
   cmd.snapshot = encode_snapshot(*next);
   const bool terminal = is_terminal(next->status);
-  const bool reopened = current.status == Status::failed && !terminal;
-  if (current.status == Status::none || terminal || reopened) {
+  if (current.status == Status::none || terminal != is_terminal(current.status)) {
     cmd.set_membership.emplace_back(eventlog::OrderSet::active, !terminal);
   }
-  if (next->status == Status::failed) cmd.set_membership.emplace_back(eventlog::OrderSet::dead_letter, true);
-  if (reopened) cmd.set_membership.emplace_back(eventlog::OrderSet::dead_letter, false);
+  if (is_dead_letter(*next) != is_dead_letter(current)) {
+    cmd.set_membership.emplace_back(eventlog::OrderSet::dead_letter, is_dead_letter(*next));
+  }
   cmd.idempotency = std::move(claim);
 
   log_.append(std::move(cmd), [state = *next, done = std::move(done)](

@@ -158,6 +158,7 @@ void write_body(Writer& w, const OrderEvent& event) {
           w.member("attempt", e.attempt);
           w.member("error", e.reason);
         } else {
+          static_assert(std::is_same_v<T, OrderRetried> || std::is_same_v<T, DeadLetterDismissed>);
           w.member("attempt", e.attempt);
           w.member("reason", e.reason);
         }

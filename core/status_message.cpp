@@ -72,6 +72,7 @@ json::object order_json(const OrderId& id, const OrderState& s, Seq last_seq) {
     o["executedPrice"] = format_ratio(s.amount_out.base, out_dec, s.amount_in.base, in_dec);
   }
   if (!s.last_error.empty()) o["error"] = s.last_error;
+  if (s.dismissed) o["dismissed"] = true;
   if (s.retry_at.value != 0 && s.status == Status::pending) o["retryAt"] = s.retry_at.value;
   o["terminal"] = is_terminal(s.status);
   return o;

@@ -81,6 +81,7 @@ json::object order_json(const pqxx::row& r) {
   if (!r["amount_out"].is_null()) o["amountOut"] = base_units(r["amount_out"], out);
   if (!r["executed_price"].is_null()) o["executedPrice"] = r["executed_price"].c_str();
   if (!r["last_error"].is_null()) o["error"] = r["last_error"].c_str();
+  if (r["dismissed"].as<bool>()) o["dismissed"] = true;
   const std::string_view status = r["status"].c_str();
   o["terminal"] = status == "confirmed" || status == "failed";
   return o;
@@ -88,7 +89,7 @@ json::object order_json(const pqxx::row& r) {
 
 constexpr const char* kColumns =
     "order_id, order_type, input_token, output_token, amount_in, slippage_bps, status, dex, tx_id, "
-    "executed_price::text AS executed_price, amount_out, attempts, last_error, created_ns, last_seq, "
+    "executed_price::text AS executed_price, amount_out, attempts, last_error, created_ns, last_seq, dismissed, "
     "(extract(epoch FROM updated_at) * 1000000)::bigint AS updated_us";
 
 }  // namespace
@@ -190,7 +191,7 @@ json::object HistoryStore::dead_letters(std::size_t limit) {
   try {
     pqxx::read_transaction tx(*lease);
     const auto rows = tx.exec_params(std::string("SELECT ") + kColumns +
-                                         " FROM orders WHERE status = 'failed' ORDER BY updated_at DESC, order_id"
+                                         " FROM orders WHERE status = 'failed' AND NOT dismissed ORDER BY updated_at DESC, order_id"
                                          " LIMIT $1",
                                      static_cast<std::int64_t>(limit));
     json::array orders;
@@ -209,7 +210,7 @@ json::object HistoryStore::dead_letter_stats() {
     // The reason's first clause, as the log-backed endpoint groups it.
     const auto rows = tx.exec(
         "SELECT trim(split_part(split_part(coalesce(last_error, ''), ':', 1), '(', 1)) AS reason, count(*)"
-        " FROM orders WHERE status = 'failed' GROUP BY 1 ORDER BY 1");
+        " FROM orders WHERE status = 'failed' AND NOT dismissed GROUP BY 1 ORDER BY 1");
     json::object reasons;
     std::int64_t total = 0;
     for (const auto& r : rows) {

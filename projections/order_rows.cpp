@@ -72,7 +72,8 @@ OrderRow order_row(const OrderId& id, const core::OrderState& s, Seq last_seq) {
                rfc3339(s.created),
                rfc3339(s.updated),
                s.created.value,
-               static_cast<std::int64_t>(last_seq.value)};
+               static_cast<std::int64_t>(last_seq.value),
+               s.dismissed};
   if (s.venue) row.dex = std::string(core::venue_name(*s.venue));
   if (!s.tx_id.empty()) row.tx_id = s.tx_id;
   if (s.status == core::Status::confirmed) {

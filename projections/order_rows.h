@@ -37,6 +37,7 @@ struct OrderRow {
   std::string updated_at;
   std::int64_t created_ns;
   std::int64_t last_seq;
+  bool dismissed;
 };
 
 [[nodiscard]] std::string rfc3339(TimestampNs ts);

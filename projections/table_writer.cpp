@@ -68,7 +68,8 @@ namespace {
 
 const std::vector<std::string> kOrderColumns{
     "order_id", "order_type", "input_token", "output_token", "amount_in", "slippage_bps", "status", "dex", "tx_id",
-    "executed_price", "amount_out", "attempts", "last_error", "created_at", "updated_at", "created_ns", "last_seq"};
+    "executed_price", "amount_out", "attempts", "last_error", "created_at", "updated_at", "created_ns", "last_seq",
+    "dismissed"};
 
 CopyWriter& optional_field(CopyWriter& w, const std::optional<std::string>& v) { return v ? w.field(*v) : w.null(); }
 
@@ -84,6 +85,7 @@ void copy_order_rows(pqxx::work& tx, const std::string& table, const std::vector
     w.field(std::int64_t{r.attempts});
     optional_field(w, r.last_error);
     w.field(r.created_at).field(r.updated_at).field(r.created_ns).field(r.last_seq);
+    w.field(std::string_view(r.dismissed ? "t" : "f"));
     w.end_row();
   }
   w.complete();

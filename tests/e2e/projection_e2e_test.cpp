@@ -133,6 +133,25 @@ TEST(History, DeadLettersComeFromPostgres) {
   EXPECT_EQ(stats.at("failed").to_number<int>(), 3);
   EXPECT_EQ(stats.at("byReason").at("transaction dropped").to_number<int>(), 3);
   EXPECT_EQ(scalar(pg.url(), "SELECT count(*) FROM orders WHERE status = 'failed'"), 3u);
+
+  // A dismissal is answered once the projected list shows it.
+  const auto one = client.get("/api/dlq").json().at("orders").at(0).at("orderId").as_string();
+  ASSERT_EQ(client.request("DELETE", "/api/dlq/" + std::string(one), "", {}).status, 200);
+  EXPECT_EQ(client.get("/api/dlq").json().at("count").to_number<int>(), 2);
+  EXPECT_EQ(client.get("/api/dlq/stats").json().at("failed").to_number<int>(), 2);
+  const auto cleared = client.request("DELETE", "/api/dlq/clear", "", {});
+  ASSERT_EQ(cleared.status, 200) << cleared.body;
+  EXPECT_EQ(cleared.json().at("dismissed").to_number<int>(), 2);
+  EXPECT_EQ(client.get("/api/dlq").json().at("count").to_number<int>(), 0);
+  EXPECT_EQ(client.get("/api/dlq/stats").json().at("failed").to_number<int>(), 0);
+  // The history keeps every one, still failed, marked dismissed.
+  EXPECT_EQ(scalar(pg.url(), "SELECT count(*) FROM orders WHERE status = 'failed' AND dismissed"), 3u);
+  const auto history = client.get("/api/orders?status=failed").json();
+  ASSERT_EQ(history.at("count").to_number<int>(), 3);
+  for (const auto& o : history.at("orders").as_array()) {
+    EXPECT_EQ(o.at("dismissed"), true) << o;
+  }
+  EXPECT_EQ(scalar(pg.url(), "SELECT count(*) FROM order_events WHERE type = 'deadLetterDismissed'"), 3u);
 }
 
 // `make run` keeps PostgreSQL's data apart from ./data: deleting only the

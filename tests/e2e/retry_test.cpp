@@ -105,5 +105,84 @@ TEST(Retry, OperatorRetrySendsADeadLetterBackThroughTheLog) {
   EXPECT_EQ(verify.exit_code, 0) << verify.err;
 }
 
+// DELETE /api/dlq/{id} and the reference dashboard's DELETE /api/dlq/clear:
+// each dismissal is an event; the order stays failed with its history and
+// leaves the list, for good (a restart rebuilds nothing else).
+TEST(Retry, AnOperatorDismissesDeadLettersThroughTheLog) {
+  TempDir dir;
+  const auto data = dir.path() / "data";
+  std::vector<std::string> ids;
+  {
+    ServerProcess server(data, {"--sim", "fast", "--fail-rate", "1"});
+    server.start();
+    HttpClient client(server.port());
+    for (int i = 0; i < 4; ++i) {
+      const auto res = client.post_json("/api/orders/execute", order_body());
+      ASSERT_EQ(res.status, 202);
+      ids.emplace_back(res.json().at("orderId").as_string());
+    }
+    ASSERT_TRUE(eventually([&] { return client.get("/api/dlq").json().at("count").to_number<int>() == 4; }, 20s));
+    WsClient ws(server.port(), "/ws");
+    ws.send(R"({"type":"subscribe","orderId":")" + ids[0] + "\"}");
+
+    const auto one = client.request("DELETE", "/api/dlq/" + ids[0], "", {});
+    ASSERT_EQ(one.status, 200) << one.body;
+    EXPECT_EQ(one.json().at("status"), "failed");
+    EXPECT_EQ(one.json().at("dismissed"), true);
+    const auto state = client.get("/api/orders/" + ids[0]).json();
+    EXPECT_EQ(state.at("status"), "failed");
+    EXPECT_EQ(state.at("dismissed"), true);
+    EXPECT_NE(std::string(state.at("error").as_string()).find("gave up"), std::string::npos) << "the reason stays";
+    EXPECT_EQ(client.get("/api/dlq").json().at("count").to_number<int>(), 3);
+    // Subscribers see the dismissal as the order's last message.
+    bool seen = false;
+    while (!seen) {
+      const auto text = ws.read(10s);
+      ASSERT_TRUE(text) << "no deadLetterDismissed message";
+      const auto m = boost::json::parse(*text).as_object();
+      seen = m.contains("event") && m.at("event") == "deadLetterDismissed";
+      if (seen) {
+        EXPECT_EQ(m.at("status"), "failed");
+      }
+    }
+
+    const auto again = client.request("DELETE", "/api/dlq/" + ids[0], "", {});
+    EXPECT_EQ(again.status, 409);
+    EXPECT_EQ(again.json().at("error").at("code"), "not_dead_lettered");
+    EXPECT_EQ(client.request("POST", "/api/dlq/" + ids[0] + "/retry", "", {}).status, 409)
+        << "a dismissed order is no longer on the list to retry";
+    EXPECT_EQ(client.request("DELETE", "/api/dlq/00000000-0000-4000-8000-000000000000", "", {}).status, 404);
+    EXPECT_EQ(client.request("DELETE", "/api/dlq/nope", "", {}).status, 400);
+    EXPECT_EQ(client.get("/api/dlq/clear").status, 405);
+    EXPECT_EQ(client.request("DELETE", "/api/dlq", "", {}).status, 405);
+
+    const auto cleared = client.request("DELETE", "/api/dlq/clear", "", {});
+    ASSERT_EQ(cleared.status, 200) << cleared.body;
+    EXPECT_EQ(cleared.json().at("dismissed").to_number<int>(), 3);
+    EXPECT_EQ(client.get("/api/dlq").json().at("count").to_number<int>(), 0);
+    EXPECT_EQ(client.get("/api/dlq/stats").json().at("failed").to_number<int>(), 0);
+    const auto empty = client.request("DELETE", "/api/dlq/clear/failed", "", {});
+    ASSERT_EQ(empty.status, 200);
+    EXPECT_EQ(empty.json().at("dismissed").to_number<int>(), 0);
+    const auto events = client.get("/api/orders/" + ids[3] + "/events").json().at("events").as_array();
+    EXPECT_EQ(events.back().at("event"), "deadLetterDismissed");
+    EXPECT_EQ(events.at(events.size() - 2).at("event"), "orderFailed");
+    EXPECT_EQ(server.terminate(), 0);
+  }
+  const auto verify = run({kLogdump, "--data-dir", data.string(), "--verify"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.err << verify.out;
+
+  ServerProcess server(data, {"--sim", "fast", "--fail-rate", "1"});
+  server.start();
+  HttpClient client(server.port());
+  EXPECT_EQ(client.get("/api/dlq").json().at("count").to_number<int>(), 0) << "dismissals survive a restart";
+  for (const auto& id : ids) {
+    EXPECT_EQ(client.get("/api/orders/" + id).json().at("dismissed"), true) << id;
+  }
+  // A new failure is a new dead letter.
+  ASSERT_EQ(client.post_json("/api/orders/execute", order_body()).status, 202);
+  ASSERT_TRUE(eventually([&] { return client.get("/api/dlq").json().at("count").to_number<int>() == 1; }, 20s));
+}
+
 }  // namespace
 }  // namespace oee::e2e

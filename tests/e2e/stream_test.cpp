@@ -249,6 +249,50 @@ TEST(Stream, AGatewayAnswersAFromSeqOutOfRangeAndKeepsTheSession) {
   EXPECT_EQ(json::parse(*pong).at("type"), "pong");
 }
 
+// A reference client on a gateway, as on the core: no subprotocol, so no
+// acks and no pong, every message a status message with a string status,
+// numbers for prices, and the snake_case names, on /ws and on the submit
+// path with text frames; its errors carry a status too.
+TEST(Stream, ACompatClientOnAGatewayGetsStatusMessagesOnly) {
+  StreamCluster cluster(1);
+  HttpClient core(cluster.core.port());
+  const auto gw = cluster.gateway[0]->port();
+  for (const std::string path : {"/ws", "/api/orders/execute"}) {
+    SCOPED_TRACE(path);
+    const auto res = core.post_json("/api/orders/execute", order_body());
+    ASSERT_EQ(res.status, 202);
+    const std::string id(res.json().at("orderId").as_string());
+    WsClient ws(gw, path, 0, Dialect::compat);
+    EXPECT_EQ(ws.subprotocol(), "");
+    ws.send(path == "/ws" ? R"({"type":"subscribe","orderId":")" + id + "\"}" : id);
+    ws.send(R"({"type":"ping"})");
+    std::vector<std::string> statuses;
+    while (statuses.empty() || statuses.back() != "confirmed") {
+      const auto text = ws.read(20s);
+      ASSERT_TRUE(text) << "the stream ended after " << statuses.size() << " messages";
+      const auto m = json::parse(*text).as_object();
+      ASSERT_FALSE(m.contains("type")) << "a control message: " << *text;
+      ASSERT_TRUE(m.at("status").is_string()) << *text;
+      EXPECT_EQ(m.at("orderId").as_string(), id);
+      EXPECT_EQ(m.at("order_id").as_string(), id);
+      statuses.emplace_back(m.at("status").as_string());
+      if (statuses.back() == "confirmed") {
+        EXPECT_TRUE(m.at("executedPrice").is_number()) << *text;
+        EXPECT_EQ(m.at("execution_price"), m.at("executedPrice"));
+        EXPECT_EQ(m.at("tx_hash"), m.at("txHash"));
+      }
+    }
+    EXPECT_EQ(statuses, (std::vector<std::string>{"pending", "routing", "building", "submitted", "confirmed"}));
+  }
+  WsClient ws(gw, "/ws", 0, Dialect::compat);
+  ws.send(R"({"type":"subscribe","orderId":"not-an-id"})");
+  const auto error = ws.read(5s);
+  ASSERT_TRUE(error);
+  const auto m = json::parse(*error).as_object();
+  EXPECT_EQ(m.at("status"), "error");
+  EXPECT_TRUE(m.at("error").is_object()) << *error;
+}
+
 TEST(Stream, ReconnectWithFromSeqGetsExactlyTheMissedEvents) {
   StreamCluster cluster(1, {"--sim-latency-scale", "0.3"});
   HttpClient core(cluster.core.port());

@@ -115,11 +115,17 @@ TEST(EventCodec, OrderRetriedRoundTrip) {
   EXPECT_EQ(d.reason, "operator retry");
 }
 
+TEST(EventCodec, DeadLetterDismissedRoundTrip) {
+  const auto d = round_trip(DeadLetterDismissed{4, "dismissed by an operator"});
+  EXPECT_EQ(d.attempt, 4u);
+  EXPECT_EQ(d.reason, "dismissed by an operator");
+}
+
 TEST(EventCodec, RejectsGarbageAndUnknownTypes) {
   const std::string good = encode_event(RoutingStarted{1});
   EXPECT_TRUE(decode_event(static_cast<std::uint8_t>(EventType::routing_started), good).has_value());
   EXPECT_FALSE(decode_event(0, good).has_value());
-  EXPECT_FALSE(decode_event(9, good).has_value());
+  EXPECT_FALSE(decode_event(kEventTypeCount + 1, good).has_value());
   EXPECT_FALSE(decode_event(255, good).has_value());
   for (int type = 1; type <= kEventTypeCount; ++type) {
     SCOPED_TRACE(type);
@@ -151,6 +157,8 @@ TEST(EventCodec, SnapshotRoundTrip) {
   s.retry_at = TimestampNs{11};
   s.created = TimestampNs{22};
   s.updated = TimestampNs{33};
+  s.retry_floor = 2;
+  s.dismissed = true;
 
   const auto d = decode_snapshot(encode_snapshot(s));
   ASSERT_TRUE(d.has_value());
@@ -171,6 +179,8 @@ TEST(EventCodec, SnapshotRoundTrip) {
   EXPECT_EQ(d->retry_at, s.retry_at);
   EXPECT_EQ(d->created, s.created);
   EXPECT_EQ(d->updated, s.updated);
+  EXPECT_EQ(d->retry_floor, s.retry_floor);
+  EXPECT_EQ(d->dismissed, s.dismissed);
 
   // No venue yet stays "no venue" (not raydium).
   OrderState fresh;
@@ -179,6 +189,7 @@ TEST(EventCodec, SnapshotRoundTrip) {
   ASSERT_TRUE(f.has_value());
   EXPECT_EQ(f->status, Status::pending);
   EXPECT_FALSE(f->venue.has_value());
+  EXPECT_FALSE(f->dismissed);
 
   EXPECT_FALSE(decode_snapshot("").has_value());
   EXPECT_FALSE(decode_snapshot("not a flatbuffer").has_value());

@@ -14,7 +14,8 @@ constexpr std::array<Status, kStatusCount> kStatuses = {Status::none,      Statu
                                                         Status::failed};
 constexpr std::array<EventType, kEventTypeCount> kEvents = {
     EventType::submitted, EventType::routing_started, EventType::routed,       EventType::tx_submitted,
-    EventType::confirmed, EventType::attempt_failed,  EventType::order_failed, EventType::order_retried};
+    EventType::confirmed, EventType::attempt_failed,  EventType::order_failed, EventType::order_retried,
+    EventType::dead_letter_dismissed};
 
 // The expected lifecycle, written out independently of order.cpp.
 std::optional<Status> expected_transition(Status from, EventType ev) {
@@ -46,8 +47,10 @@ std::optional<Status> expected_transition(Status from, EventType ev) {
     case S::confirmed:
       return std::nullopt;
     case S::failed:
-      // Only an operator's retry reopens a failed order.
+      // Only an operator's retry reopens a failed order; a dismissal keeps
+      // it failed.
       if (ev == E::order_retried) return S::pending;
+      if (ev == E::dead_letter_dismissed) return S::failed;
       return std::nullopt;
   }
   return std::nullopt;
@@ -67,7 +70,7 @@ TEST(Transition, MatchesExpectedTableForEveryPair) {
       }
     }
   }
-  EXPECT_EQ(legal, 13);
+  EXPECT_EQ(legal, 14);
 }
 
 TEST(Transition, OutOfRangeInputsAreIllegal) {
@@ -214,6 +217,31 @@ TEST(Apply, OperatorRetryReopensAFailedOrderWithAFreshBudget) {
   EXPECT_EQ(apply(confirmed, OrderRetried{1, "x"}, TimestampNs{10}).error(), ApplyError::illegal_transition);
 }
 
+TEST(Apply, ADismissedDeadLetterStaysFailedAndTakesNoRetryOrSecondDismissal) {
+  OrderState failed;
+  failed.status = Status::failed;
+  failed.attempt = 3;
+  failed.last_error = "slippage exceeded";
+  EXPECT_TRUE(is_dead_letter(failed));
+  auto dismissed = apply(failed, DeadLetterDismissed{3, "dismissed by an operator"}, TimestampNs{9});
+  ASSERT_TRUE(dismissed.has_value());
+  EXPECT_EQ(dismissed->status, Status::failed);
+  EXPECT_TRUE(dismissed->dismissed);
+  EXPECT_FALSE(is_dead_letter(*dismissed));
+  EXPECT_EQ(dismissed->last_error, "slippage exceeded") << "why it failed is kept";
+  EXPECT_EQ(dismissed->updated.value, 9);
+  EXPECT_EQ(apply(*dismissed, DeadLetterDismissed{3, "again"}, TimestampNs{10}).error(), ApplyError::dismissed);
+  EXPECT_EQ(apply(*dismissed, OrderRetried{3, "retry"}, TimestampNs{10}).error(), ApplyError::dismissed);
+  // A dismissal names the last attempt, like every event of a failed order.
+  EXPECT_EQ(apply(failed, DeadLetterDismissed{2, "x"}, TimestampNs{10}).error(), ApplyError::wrong_attempt);
+  // Only a failed order can be dismissed.
+  OrderState confirmed;
+  confirmed.status = Status::confirmed;
+  confirmed.attempt = 1;
+  EXPECT_EQ(apply(confirmed, DeadLetterDismissed{1, "x"}, TimestampNs{10}).error(), ApplyError::illegal_transition);
+  EXPECT_FALSE(is_dead_letter(confirmed));
+}
+
 TEST(Apply, TerminalStatesRejectEverything) {
   OrderState confirmed;
   confirmed.status = Status::confirmed;
@@ -247,6 +275,8 @@ TEST(Apply, TypeOfMatchesEachAlternative) {
   EXPECT_EQ(type_of(Confirmed{}), EventType::confirmed);
   EXPECT_EQ(type_of(AttemptFailed{}), EventType::attempt_failed);
   EXPECT_EQ(type_of(OrderFailed{}), EventType::order_failed);
+  EXPECT_EQ(type_of(OrderRetried{}), EventType::order_retried);
+  EXPECT_EQ(type_of(DeadLetterDismissed{}), EventType::dead_letter_dismissed);
 }
 
 TEST(Status, IsTerminal) {
