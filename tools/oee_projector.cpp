@@ -105,6 +105,8 @@ int main(int argc, char** argv) {
       ->envname("DATABASE_URL")
       ->required();
   cli.require_subcommand(1);
+  // Options before or after the subcommand: `oee-projector rebuild --data-dir D`.
+  cli.fallthrough();
   auto* run_cmd = cli.add_subcommand("run", "Tail the log into PostgreSQL until SIGINT/SIGTERM (exactly once)");
   auto* rebuild_cmd =
       cli.add_subcommand("rebuild", "Replay the log from seq 0 into fresh tables and swap them in atomically");

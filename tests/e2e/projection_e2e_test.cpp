@@ -238,6 +238,10 @@ TEST(Projector, KillNineOfTheProjectorProcessNeverDuplicatesOrSkips) {
   const auto status = run({kProjector, "--data-dir", data.string(), "--database-url", pg.url(), "status"});
   EXPECT_EQ(status.exit_code, 0);
   EXPECT_NE(status.out.find("lag 0 events"), std::string::npos) << status.out;
+  // The order every CLI user types: the subcommand first, its options after.
+  const auto after = run({kProjector, "status", "--data-dir", data.string(), "--database-url", pg.url()});
+  EXPECT_EQ(after.exit_code, 0) << after.err;
+  EXPECT_EQ(after.out, status.out);
   projector.signal(SIGTERM);
   EXPECT_EQ(projector.wait(), 0);
 }
