@@ -1,5 +1,7 @@
 // Crash safety with the real process: kill -9 under load and SIGTERM.
 
+#include <cstdlib>
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -152,15 +154,20 @@ void kill_nine_rounds(const std::vector<std::string>& sim_args, int rounds, std:
   EXPECT_GE(acked.size(), static_cast<std::size_t>(50 * rounds));
 }
 
+// A new seed each run; OEE_CRASH_SEED replays one (each failure names its seed).
+std::uint64_t crash_seed() {
+  if (const char* text = std::getenv("OEE_CRASH_SEED")) return std::stoull(text);
+  return std::random_device{}();
+}
+
 TEST(Crash, KillNineUnderLoadLosesNothingFastProfile) {
-  kill_nine_rounds({"--sim", "fast", "--fail-rate", "0.2"}, 3, std::random_device{}());
+  kill_nine_rounds({"--sim", "fast", "--fail-rate", "0.2"}, 3, crash_seed());
 }
 
 TEST(Crash, KillNineUnderLoadLosesNothingScaledRealisticProfile) {
   // Realistic timing scaled down 20x: orders are mid-quote and mid-execution
   // when the process dies, with retries from drops and slippage.
-  kill_nine_rounds({"--sim", "realistic", "--sim-latency-scale", "0.05", "--fail-rate", "0.2"}, 3,
-                   std::random_device{}());
+  kill_nine_rounds({"--sim", "realistic", "--sim-latency-scale", "0.05", "--fail-rate", "0.2"}, 3, crash_seed());
 }
 
 TEST(Crash, IdempotencyKeySurvivesKillNine) {

@@ -14,6 +14,7 @@
 #include "core/order_store.h"
 #include "eventlog/record_codec.h"
 #include "harness.h"
+#include "log_futures.h"
 
 namespace oee::e2e {
 namespace {
@@ -25,9 +26,7 @@ const OrderId kOrder = *OrderId::parse("11111111-2222-4333-8444-555555555555");
 constexpr std::int64_t kT0 = 1'700'000'000'000'000'000;
 
 void append_sync(eventlog::EventLog& log, eventlog::AppendCommand cmd) {
-  std::promise<eventlog::Result<eventlog::AppendOutcome>> done;
-  log.append(std::move(cmd), [&](eventlog::Result<eventlog::AppendOutcome> r) { done.set_value(std::move(r)); });
-  ASSERT_TRUE(done.get_future().get().has_value());
+  ASSERT_TRUE(oee::testing::append_wait(log, std::move(cmd)).has_value());
 }
 
 // One confirmed order with fixed ids and times, written the way the engine

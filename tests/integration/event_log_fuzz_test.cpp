@@ -42,6 +42,7 @@
 #include <gtest/gtest.h>
 
 #include "eventlog/event_log.h"
+#include "log_futures.h"
 
 namespace oee::eventlog {
 namespace {
@@ -52,26 +53,9 @@ constexpr auto kDeadline = 30s;
 constexpr std::size_t kAll = std::numeric_limits<std::size_t>::max();
 constexpr std::uint64_t kMaxSeq = std::numeric_limits<std::uint64_t>::max();
 
-// Completions run on the writer thread: results come back through futures.
-template <class T>
-T await_result(std::future<T>& f) {
-  if (f.wait_for(kDeadline) != std::future_status::ready) throw std::runtime_error("completion timed out");
-  return f.get();
-}
-
-std::future<Result<AppendOutcome>> append_future(EventLog& log, AppendCommand c) {
-  auto p = std::make_shared<std::promise<Result<AppendOutcome>>>();
-  auto f = p->get_future();
-  log.append(std::move(c), [p](Result<AppendOutcome> r) { p->set_value(std::move(r)); });
-  return f;
-}
-
-std::future<std::error_code> cursor_future(EventLog& log, std::string name, Seq seq) {
-  auto p = std::make_shared<std::promise<std::error_code>>();
-  auto f = p->get_future();
-  log.store_cursor(std::move(name), seq, [p](std::error_code ec) { p->set_value(ec); });
-  return f;
-}
+using oee::testing::append_future;
+using oee::testing::await_result;
+using oee::testing::cursor_future;
 
 std::string hex(std::string_view s, std::size_t limit = 24) {
   static constexpr char kHex[] = "0123456789abcdef";

@@ -24,6 +24,7 @@
 #include <rocksdb/utilities/options_util.h>
 
 #include "eventually.h"
+#include "log_futures.h"
 #include "order_lifecycle.h"
 #include "core/event_codec.h"
 #include "core/order_store.h"
@@ -36,24 +37,9 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 constexpr auto kDeadline = 30s;
 
-// Completions run on the writer thread: results come back through futures.
-template <class T>
-T await(std::future<T>& f) {
-  if (f.wait_for(kDeadline) != std::future_status::ready) throw std::runtime_error("completion timed out");
-  return f.get();
-}
-
-std::future<Result<AppendOutcome>> append_async(EventLog& log, AppendCommand c) {
-  auto p = std::make_shared<std::promise<Result<AppendOutcome>>>();
-  auto f = p->get_future();
-  log.append(std::move(c), [p](Result<AppendOutcome> r) { p->set_value(std::move(r)); });
-  return f;
-}
-
-Result<AppendOutcome> append_wait(EventLog& log, AppendCommand c) {
-  auto f = append_async(log, std::move(c));
-  return await(f);
-}
+using oee::testing::append_future;
+using oee::testing::append_wait;
+using oee::testing::await_result;
 
 using Sets = std::vector<std::pair<OrderSet, bool>>;
 AppendCommand cmd(const OrderId& order, std::string payload, std::string snapshot = {}, Sets sets = {},
@@ -215,12 +201,12 @@ TEST_F(EventLogTest, ConcurrentIdempotencyClaimsHaveOneWinner) {
     for (int j = 0; j < kRacers; ++j) {
       orders.push_back(OrderId::random());
       futures.push_back(
-          append_async(log(), cmd(orders.back(), "p", {}, {}, IdempotencyClaim{"key-" + std::to_string(k), "fp"})));
+          append_future(log(), cmd(orders.back(), "p", {}, {}, IdempotencyClaim{"key-" + std::to_string(k), "fp"})));
     }
     std::vector<OrderId> winners;
     std::set<OrderId> pointed_to;
     for (int j = 0; j < kRacers; ++j) {
-      const auto r = await(futures[j]);
+      const auto r = await_result(futures[j]);
       ASSERT_TRUE(r.has_value());
       EXPECT_EQ(r->seq.value == 0, r->existing.has_value());
       if (r->existing) pointed_to.insert(r->existing->order);
@@ -254,7 +240,7 @@ TEST_F(EventLogTest, ConcurrentAppendsGetDenseDistinctSeqs) {
   }
   for (auto& th : threads) th.join();
   auto done = all_done.get_future();
-  await(done);
+  await_result(done);
   EXPECT_EQ(failures.load(), 0);
   EXPECT_EQ(log().head().value, static_cast<std::uint64_t>(kTotal));
   EXPECT_EQ(std::set<std::uint64_t>(seq_of.begin(), seq_of.end()).size(), seq_of.size());  // all distinct
@@ -357,8 +343,8 @@ TEST_F(EventLogTest, CommitListenerSeesEveryRecordInOrder) {
     seen.insert(seen.end(), records.begin(), records.end());
   });
   std::vector<std::future<Result<AppendOutcome>>> futures;  // all queued at once: several group commits
-  for (int i = 0; i < 300; ++i) futures.push_back(append_async(log(), cmd(OrderId::random(), std::to_string(i))));
-  for (auto& f : futures) ASSERT_TRUE(await(f).has_value());
+  for (int i = 0; i < 300; ++i) futures.push_back(append_future(log(), cmd(OrderId::random(), std::to_string(i))));
+  for (auto& f : futures) ASSERT_TRUE(await_result(f).has_value());
   const auto stored = log().read(Seq{1}, 1000);  // listeners ran before the completions
   std::lock_guard lock(mu);
   ASSERT_EQ(seen.size(), futures.size());
@@ -439,7 +425,7 @@ TEST_F(EventLogTest, DerivedStateEqualsAFreshFold) {
                    [p](Result<core::AppendedEvent> r) { p->set_value(std::move(r)); });
     }
     for (auto& [i, f] : inflight) {
-      const auto r = await(f);
+      const auto r = await_result(f);
       ASSERT_TRUE(r.has_value());
       ASSERT_FALSE(r->existing.has_value());
       states[i] = r->state;

@@ -119,8 +119,6 @@ TEST(ParseSubmit, AcceptsValidBodies) {
   }
 }
 
-TEST(ParseSubmit, DefaultSlippageIsFiftyBps) { EXPECT_EQ(kDefaultSlippageBps, 50u); }
-
 // ---------------------------------------------------------------------------
 // Fingerprint
 // ---------------------------------------------------------------------------
