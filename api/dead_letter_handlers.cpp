@@ -4,8 +4,8 @@
 #include <limits>
 #include <map>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
@@ -54,19 +54,17 @@ HttpResponse not_dead_lettered(const core::OrderState& state, std::string_view a
 }
 
 // With a projection, the dead-letter list is read from PostgreSQL: answer
-// once it shows the dismissals, so a client that lists next sees them.
+// once it shows the dismissals (or after 2 s), so a client that lists next
+// sees them. Polled on the request's own executor, so no PostgreSQL thread
+// waits.
 asio::awaitable<void> wait_for_projection(App& app, Seq seq) {
-  if (app.projector == nullptr || app.blocking == nullptr) co_return;
-  auto* projector = app.projector;
-  auto op = asio::co_spawn(
-      app.blocking->get_executor(),
-      [projector, seq]() -> asio::awaitable<void> {
-        // A projection that lags is no error here; the list catches up.
-        (void)projector->wait_applied(seq, std::chrono::seconds(2));
-        co_return;
-      },
-      asio::use_awaitable);
-  co_await std::move(op);
+  if (app.projector == nullptr) co_return;
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (app.projector->status().applied_seq < seq.value && std::chrono::steady_clock::now() < deadline) {
+    timer.expires_after(std::chrono::milliseconds(20));
+    co_await timer.async_wait(asio::use_awaitable);
+  }
 }
 
 }  // namespace
@@ -122,24 +120,28 @@ asio::awaitable<HttpResponse> retry_dead_letter(App& app, const OrderId& id) {
 }
 
 asio::awaitable<HttpResponse> dismiss_dead_letter(App& app, const OrderId& id) {
-  OperatorClaim claim(app, id);
-  if (!claim) {
-    co_return error_response(ApiError{409, "operator_action_in_progress",
-                                      "a retry or dismissal of this order is being recorded", "orderId"});
+  Seq seq;
+  {
+    OperatorClaim claim(app, id);
+    if (!claim) {
+      co_return error_response(ApiError{409, "operator_action_in_progress",
+                                        "a retry or dismissal of this order is being recorded", "orderId"});
+    }
+    auto loaded = app.store.load(id);
+    if (!loaded) co_return log_unavailable(loaded.error());
+    if (!*loaded) co_return not_found("no order with id " + id.str(), "orderId");
+    const core::OrderState state = (*loaded)->state;
+    if (!core::is_dead_letter(state)) co_return not_dead_lettered(state, "dismissed");
+    const core::OrderEvent event = core::DeadLetterDismissed{state.attempt, "dismissed by an operator"};
+    auto appended = co_await core::async_append(app.store, id, state, event);
+    if (!appended) co_return log_unavailable(app.log, appended.error());
+    seq = appended->seq;
   }
-  auto loaded = app.store.load(id);
-  if (!loaded) co_return log_unavailable(loaded.error());
-  if (!*loaded) co_return not_found("no order with id " + id.str(), "orderId");
-  const core::OrderState state = (*loaded)->state;
-  if (!core::is_dead_letter(state)) co_return not_dead_lettered(state, "dismissed");
-  const core::OrderEvent event = core::DeadLetterDismissed{state.attempt, "dismissed by an operator"};
-  auto appended = co_await core::async_append(app.store, id, state, event);
-  if (!appended) co_return log_unavailable(app.log, appended.error());
-  co_await wait_for_projection(app, appended->seq);
+  co_await wait_for_projection(app, seq);
   co_return json_response(200, json::object{{"orderId", id.str()},
                                             {"status", "failed"},
                                             {"dismissed", true},
-                                            {"seq", appended->seq.value}});
+                                            {"seq", seq.value}});
 }
 
 asio::awaitable<HttpResponse> dismiss_all_dead_letters(App& app) {
@@ -157,16 +159,35 @@ asio::awaitable<HttpResponse> dismiss_all_dead_letters(App& app) {
       auto claim = std::make_unique<OperatorClaim>(app, id);
       if (!*claim) continue;  // being retried or dismissed by another request
       auto loaded = app.store.load(id);
-      if (!loaded) co_return log_unavailable(loaded.error());
+      if (!loaded) {
+        co_return error_response(ApiError{503, "log_unavailable",
+                                          "the event log cannot be read (" + loaded.error().message() + "); " +
+                                              std::to_string(dismissed) + " dead letters were dismissed before it",
+                                          ""});
+      }
       if (!*loaded || !core::is_dead_letter((*loaded)->state)) continue;
       const auto& state = (*loaded)->state;
       events.push_back(core::EventFor{id, state, core::DeadLetterDismissed{state.attempt, "dismissed by an operator"}});
       claims.push_back(std::move(claim));
     }
+    std::error_code failed;
     for (const auto& r : co_await core::async_append_all(app.store, std::move(events))) {
-      if (!r) co_return log_unavailable(app.log, r.error());
+      if (!r) {
+        failed = r.error();
+        continue;
+      }
       ++dismissed;
       last = std::max(last, r->seq);
+    }
+    if (failed) {
+      // Some are dismissed for good; say how many, and that repeating the
+      // request dismisses the rest.
+      co_return error_response(ApiError{503, "log_unavailable",
+                                        "the event log refused a dismissal (" + failed.message() + "); " +
+                                            std::to_string(dismissed) +
+                                            " dead letters were dismissed before it; repeat the request once the "
+                                            "log takes writes to dismiss the rest",
+                                        ""});
     }
   }
   co_await wait_for_projection(app, last);

@@ -29,7 +29,8 @@ struct StatusUpdate {
   std::string text;  // the status message, in the oee.v1 dialect
 
   /// The same message in the compat dialect (core/compat_message.h),
-  /// rendered the first time a client of that dialect needs it.
+  /// rendered the first time a client of that dialect needs it; empty for
+  /// an event that dialect does not carry.
   [[nodiscard]] const std::string& compat_text() const;
 
  private:

@@ -265,6 +265,7 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
     if (u->seq <= sub.last) return;
     sub.last = u->seq;
     const std::string& text = dialect_ == WsDialect::compat ? u->compat_text() : u->text;
+    if (text.empty()) return;  // not carried by this dialect
     enqueue(std::shared_ptr<const std::string>(u, &text), u->terminal);
   }
 

@@ -63,17 +63,22 @@ asio::awaitable<std::vector<eventlog::Result<AppendedEvent>>> async_append_all(O
     };
     auto ex = asio::get_associated_executor(handler);
     auto gather = std::make_shared<Gather>(owned->size(), std::move(handler));
+    auto complete = [gather, ex](std::size_t i, eventlog::Result<AppendedEvent> r) {
+      std::lock_guard lock(gather->mu);
+      gather->results[i] = std::move(r);
+      if (--gather->left != 0) return;
+      asio::post(ex, [gather]() mutable { std::move(gather->handler)(std::move(gather->results)); });
+    };
     for (std::size_t i = 0; i < owned->size(); ++i) {
       auto& e = (*owned)[i];
-      store.append(e.id, e.current, std::move(e.event), std::nullopt,
-                   [gather, ex, i](eventlog::Result<AppendedEvent> r) {
-                     std::lock_guard lock(gather->mu);
-                     gather->results[i] = std::move(r);
-                     if (--gather->left != 0) return;
-                     asio::post(ex, [gather]() mutable {
-                       std::move(gather->handler)(std::move(gather->results));
-                     });
-                   });
+      try {
+        store.append(e.id, e.current, std::move(e.event), std::nullopt,
+                     [complete, i](eventlog::Result<AppendedEvent> r) { complete(i, std::move(r)); });
+      } catch (const std::exception&) {
+        // An illegal event (a bug) or no memory: this one fails, the
+        // others still complete and the caller still gets every result.
+        complete(i, make_error_code(eventlog::Errc::io_error));
+      }
     }
   };
   auto results = co_await asio::async_initiate<const asio::use_awaitable_t<>, void(Results)>(initiation,

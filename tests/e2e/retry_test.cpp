@@ -167,6 +167,19 @@ TEST(Retry, AnOperatorDismissesDeadLettersThroughTheLog) {
     const auto events = client.get("/api/orders/" + ids[3] + "/events").json().at("events").as_array();
     EXPECT_EQ(events.back().at("event"), "deadLetterDismissed");
     EXPECT_EQ(events.at(events.size() - 2).at("event"), "orderFailed");
+    // A reference client is not sent the dismissal: it is no new status, and
+    // it would read as a second failure with another reason.
+    WsClient compat(server.port(), "/ws", 0, Dialect::compat);
+    for (const auto& id : {ids[1], ids[2]}) {
+      compat.send(R"({"type":"subscribe","orderId":")" + id + "\"}");
+      for (;;) {
+        const auto text = compat.read(10s);
+        ASSERT_TRUE(text) << "the stream of " << id << " ended early";
+        const auto m = boost::json::parse(*text).as_object();
+        ASSERT_NE(m.at("event"), "deadLetterDismissed") << *text;
+        if (m.at("orderId").as_string() == id && m.at("event") == "orderFailed") break;
+      }
+    }
     EXPECT_EQ(server.terminate(), 0);
   }
   const auto verify = run({kLogdump, "--data-dir", data.string(), "--verify"});
