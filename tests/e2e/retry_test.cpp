@@ -180,7 +180,7 @@ TEST(Retry, AnOperatorDismissesDeadLettersThroughTheLog) {
         if (m.at("orderId").as_string() == id && m.at("event") == "orderFailed") break;
       }
     }
-    EXPECT_EQ(server.terminate(), 0);
+    EXPECT_EQ(server.terminate(), 0) << server.stderr_tail();
   }
   const auto verify = run({kLogdump, "--data-dir", data.string(), "--verify"});
   EXPECT_EQ(verify.exit_code, 0) << verify.err << verify.out;
