@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 #include <map>
+#include <variant>
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -100,9 +101,18 @@ HttpResponse list_dead_letters(App& app, const RequestTarget& t, bool stats) {
   return json_response(200, json::object{{"orders", std::move(orders)}, {"count", orders.size()}});
 }
 
-// POST /api/dlq/{id}/retry: a new event in the log sends the failed order
-// back to the queue with a fresh budget of attempts; rows are never edited.
-asio::awaitable<HttpResponse> retry_dead_letter(App& app, const OrderId& id) {
+namespace {
+
+core::OrderEvent retry_of(const core::OrderState& s) { return core::OrderRetried{s.attempt, "operator retry"}; }
+core::OrderEvent dismissal_of(const core::OrderState& s) {
+  return core::DeadLetterDismissed{s.attempt, "dismissed by an operator"};
+}
+
+// One operator action on one dead letter: claims the order, checks that it
+// is on the list and appends the action's event. The seq it was appended
+// at, or the answer that refuses it.
+asio::awaitable<std::variant<Seq, HttpResponse>> act_on_dead_letter(
+    App& app, const OrderId& id, std::string_view action, core::OrderEvent (*event_for)(const core::OrderState&)) {
   OperatorClaim claim(app, id);
   if (!claim) {
     co_return error_response(ApiError{409, "operator_action_in_progress",
@@ -112,31 +122,29 @@ asio::awaitable<HttpResponse> retry_dead_letter(App& app, const OrderId& id) {
   if (!loaded) co_return log_unavailable(loaded.error());
   if (!*loaded) co_return not_found("no order with id " + id.str(), "orderId");
   const core::OrderState state = (*loaded)->state;
-  if (!core::is_dead_letter(state)) co_return not_dead_lettered(state, "retried");
-  const core::OrderEvent event = core::OrderRetried{state.attempt, "operator retry"};
+  if (!core::is_dead_letter(state)) co_return not_dead_lettered(state, action);
+  const core::OrderEvent event = event_for(state);
   auto appended = co_await core::async_append(app.store, id, state, event);
   if (!appended) co_return log_unavailable(app.log, appended.error());
-  co_return json_response(202, json::object{{"orderId", id.str()}, {"status", "pending"}, {"seq", appended->seq.value}});
+  co_return appended->seq;
+}
+
+}  // namespace
+
+// POST /api/dlq/{id}/retry: a new event in the log sends the failed order
+// back to the queue with a fresh budget of attempts; rows are never edited.
+asio::awaitable<HttpResponse> retry_dead_letter(App& app, const OrderId& id) {
+  auto done = co_await act_on_dead_letter(app, id, "retried", &retry_of);
+  if (auto* refused = std::get_if<HttpResponse>(&done)) co_return std::move(*refused);
+  const Seq seq = std::get<Seq>(done);
+  co_return json_response(202, json::object{{"orderId", id.str()}, {"status", "pending"}, {"seq", seq.value}});
 }
 
 asio::awaitable<HttpResponse> dismiss_dead_letter(App& app, const OrderId& id) {
-  Seq seq;
-  {
-    OperatorClaim claim(app, id);
-    if (!claim) {
-      co_return error_response(ApiError{409, "operator_action_in_progress",
-                                        "a retry or dismissal of this order is being recorded", "orderId"});
-    }
-    auto loaded = app.store.load(id);
-    if (!loaded) co_return log_unavailable(loaded.error());
-    if (!*loaded) co_return not_found("no order with id " + id.str(), "orderId");
-    const core::OrderState state = (*loaded)->state;
-    if (!core::is_dead_letter(state)) co_return not_dead_lettered(state, "dismissed");
-    const core::OrderEvent event = core::DeadLetterDismissed{state.attempt, "dismissed by an operator"};
-    auto appended = co_await core::async_append(app.store, id, state, event);
-    if (!appended) co_return log_unavailable(app.log, appended.error());
-    seq = appended->seq;
-  }
+  auto done = co_await act_on_dead_letter(app, id, "dismissed", &dismissal_of);
+  if (auto* refused = std::get_if<HttpResponse>(&done)) co_return std::move(*refused);
+  const Seq seq = std::get<Seq>(done);
+  // After the claim is released: a retry need not wait for the projection.
   co_await wait_for_projection(app, seq);
   co_return json_response(200, json::object{{"orderId", id.str()},
                                             {"status", "failed"},
@@ -167,7 +175,7 @@ asio::awaitable<HttpResponse> dismiss_all_dead_letters(App& app) {
       }
       if (!*loaded || !core::is_dead_letter((*loaded)->state)) continue;
       const auto& state = (*loaded)->state;
-      events.push_back(core::EventFor{id, state, core::DeadLetterDismissed{state.attempt, "dismissed by an operator"}});
+      events.push_back(core::EventFor{id, state, dismissal_of(state)});
       claims.push_back(std::move(claim));
     }
     std::error_code failed;
