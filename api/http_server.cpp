@@ -4,6 +4,8 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include <thread>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -32,6 +34,9 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+// After a cut, the time the connections' last handlers take to run.
+constexpr std::chrono::seconds kCutWait{2};
 
 // `allowed_origin`: a browser origin the CORS policy lets read the answer.
 http::response<http::string_body> to_beast(const HttpResponse& r, unsigned version, bool keep_alive, bool head,
@@ -139,6 +144,22 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
 
   asio::awaitable<void> session(beast::tcp_stream stream) {
     ConnectionSlot slot(ctx);
+    // On stop(): the read of the next request ends, so a connection
+    // waiting for one closes at once, and one being answered closes after
+    // its answer. The token is the frame's: gone with it, on this strand.
+    auto here = std::make_shared<beast::tcp_stream*>(&stream);
+    slot.on_close([strand = stream.get_executor(), weak = std::weak_ptr(here)](ServerContext::Closing how) {
+      asio::post(strand, [weak, how] {
+        const auto s = weak.lock();
+        if (!s) return;
+        boost::system::error_code ignored;
+        if (how == ServerContext::Closing::cut) {
+          (*s)->socket().close(ignored);
+        } else {
+          (*s)->socket().shutdown(tcp::socket::shutdown_receive, ignored);
+        }
+      });
+    });
     // Bounded, so that what the parser must hold whole (a header section, a
     // chunk line, the trailer section) cannot grow it past the limits; past
     // them the read fails with buffer_overflow (431). Bodies stream through.
@@ -245,11 +266,25 @@ void HttpServer::start() {
   asio::co_spawn(impl_->ioc, impl_->listen(), asio::detached);
 }
 
-void HttpServer::stop() {
+bool HttpServer::stop(std::chrono::milliseconds grace) {
   asio::post(impl_->ioc, [impl = impl_] {
     boost::system::error_code ignored;
     impl->acceptor.close(ignored);
   });
+  auto& ctx = impl_->ctx;
+  auto all_gone_within = [&ctx](std::chrono::milliseconds wait) {
+    const auto deadline = std::chrono::steady_clock::now() + wait;
+    while (ctx.connections.load() > 0) {
+      if (std::chrono::steady_clock::now() >= deadline) return false;
+      std::this_thread::sleep_for(10ms);
+    }
+    return true;
+  };
+  ctx.close_connections(ServerContext::Closing::close);
+  if (all_gone_within(grace)) return true;
+  ctx.close_connections(ServerContext::Closing::cut);
+  (void)all_gone_within(kCutWait);
+  return false;
 }
 
 void HttpServer::run_thread() {

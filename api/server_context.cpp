@@ -2,6 +2,32 @@
 
 namespace oee::api {
 
+std::uint64_t ServerContext::add_connection() {
+  connections.fetch_add(1);
+  std::lock_guard lock(closers_mu_);
+  return next_connection_++;
+}
+
+void ServerContext::set_closer(std::uint64_t id, Closer closer) {
+  std::lock_guard lock(closers_mu_);
+  if (closing_ != Closing::none) closer(closing_);
+  closers_[id] = std::move(closer);
+}
+
+void ServerContext::remove_connection(std::uint64_t id) {
+  {
+    std::lock_guard lock(closers_mu_);
+    closers_.erase(id);
+  }
+  connections.fetch_sub(1);
+}
+
+void ServerContext::close_connections(Closing how) {
+  std::lock_guard lock(closers_mu_);
+  closing_ = how;
+  for (auto& [id, closer] : closers_) closer(how);
+}
+
 void append_connection_metrics(std::string& out, const ServerContext& ctx) {
   append_metric(out, "oee_websocket_clients", "gauge", "Connected WebSocket clients.", ctx.ws_clients.load());
   append_metric(out, "oee_websocket_dropped_slow_total", "counter",

@@ -8,8 +8,10 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 
 #include <boost/asio/awaitable.hpp>
@@ -52,22 +54,50 @@ struct ServerContext {
   std::atomic<std::uint64_t> http_malformed{0};  // requests refused before routing (framing, limits)
   std::atomic<std::uint64_t> session_errors{0};  // exceptions caught at a connection's boundary
   std::atomic<std::uint64_t> accept_errors{0};
+
+  /// How a stop ends a connection: `close` lets it finish what it is
+  /// answering and say goodbye; `cut` closes its socket.
+  enum class Closing { none, close, cut };
+  using Closer = std::function<void(Closing)>;
+
+  /// Ends every open connection so, and each one opened from now on as
+  /// soon as it says how (ConnectionSlot::on_close). Thread-safe.
+  void close_connections(Closing how);
+
+ private:
+  friend class ConnectionSlot;
+  std::uint64_t add_connection();
+  void set_closer(std::uint64_t id, Closer closer);
+  void remove_connection(std::uint64_t id);
+
+  std::mutex closers_mu_;
+  std::uint64_t next_connection_ = 0;
+  Closing closing_ = Closing::none;
+  std::unordered_map<std::uint64_t, Closer> closers_;
 };
 
 /// Counts one open connection, HTTP or WebSocket, toward --max-connections
 /// for as long as it lives: a WebSocket session keeps the slot its HTTP
-/// session was accepted with, until the last of its coroutines ends.
+/// session was accepted with, until the last of its coroutines ends. The
+/// slot also holds how the server's stop() closes the connection.
 class ConnectionSlot {
  public:
-  explicit ConnectionSlot(ServerContext& ctx) : ctx_(&ctx) { ctx.connections.fetch_add(1); }
-  ConnectionSlot(ConnectionSlot&& other) noexcept : ctx_(std::exchange(other.ctx_, nullptr)) {}
+  explicit ConnectionSlot(ServerContext& ctx) : ctx_(&ctx), id_(ctx.add_connection()) {}
+  ConnectionSlot(ConnectionSlot&& other) noexcept : ctx_(std::exchange(other.ctx_, nullptr)), id_(other.id_) {}
   ConnectionSlot& operator=(ConnectionSlot&&) = delete;
   ~ConnectionSlot() {
-    if (ctx_ != nullptr) ctx_->connections.fetch_sub(1);
+    if (ctx_ != nullptr) ctx_->remove_connection(id_);
   }
+
+  /// How to close this connection when the server stops, replacing what
+  /// was set before. It is called with a lock held: it must only post to
+  /// the connection's strand, and what it posts must check that the
+  /// connection is still there.
+  void on_close(ServerContext::Closer closer) { ctx_->set_closer(id_, std::move(closer)); }
 
  private:
   ServerContext* ctx_;
+  std::uint64_t id_;
 };
 
 /// The Prometheus lines for the counters above, shared by both roles.

@@ -53,6 +53,7 @@ struct ServerOptions {
   double latency_scale = 1.0;
   unsigned ws_idle_seconds = 60;
   int priority_boost = 0;
+  std::size_t log_memory_mib = 80;
   std::string cors_origins{api::CorsPolicy::kLoopback};
   api::ServerConfig server;
 };
@@ -88,6 +89,10 @@ void announce(const api::ServerConfig& config, const api::HttpServer& server) {
   std::fflush(stdout);
 }
 
+// How long a stop waits for clients to take their last answers and close
+// frames before it cuts them.
+constexpr std::chrono::seconds kConnectionsGrace{5};
+
 // Runs the HTTP threads until SIGINT/SIGTERM; `stop_rest` runs after the
 // listener closed and before the threads are joined. The signals are
 // caught before the LISTENING line goes out, so a SIGTERM sent as soon as
@@ -110,7 +115,9 @@ void serve_until_signal(asio::io_context& ioc, api::HttpServer& server, const ap
   signals.async_wait([&](const boost::system::error_code&, int sig) { signal_number = sig; });
   signal_ioc.run();
   spdlog::info("signal {}: stopping", signal_number);
-  server.stop();
+  if (!server.stop(kConnectionsGrace)) {
+    spdlog::warn("some connections did not close within {} s and were cut", kConnectionsGrace.count());
+  }
   stop_rest();
   work.reset();
   ioc.stop();
@@ -165,6 +172,8 @@ int run_core(ServerOptions& o, const std::optional<api::RedisEndpoint>& redis) {
         eventlog::Options{.path = eventlog::log_directory(o.data_dir),
                           .durability = o.durability == "sync" ? eventlog::Durability::sync
                                                                : eventlog::Durability::async,
+                          .memtable_bytes = (o.log_memory_mib << 20) / 5 * 4,
+                          .block_cache_bytes = (o.log_memory_mib << 20) / 5,
                           .on_writer_start = [boost = o.priority_boost] { boost_this_thread("log writer", boost); }});
     resumable = core::check_resumable(*log);
     ledger = eventlog::open_rocksdb_store(eventlog::StoreOptions{.path = (root / "simchain" / "ledger").string()});
@@ -317,6 +326,10 @@ int main(int argc, char** argv) {
                  "progress before new ones are taken in; it slows other processes on the machine "
                  "(needs CAP_SYS_NICE; 0: off)")
       ->envname("OEE_PRIORITY_BOOST")->check(CLI::Range(0, 20))->capture_default_str();
+  cli.add_option("--log-memory", o.log_memory_mib,
+                 "MiB the event log's storage may hold in memory: 4/5 for writes not yet in table files "
+                 "(appends wait when they are full), 1/5 for cached table blocks")
+      ->envname("OEE_LOG_MEMORY")->check(CLI::Range(std::size_t{10}, std::size_t{1} << 20))->capture_default_str();
   cli.add_option("--threads", o.threads, "HTTP/WebSocket threads")->envname("OEE_THREADS")->check(CLI::Range(1u, 64u))
       ->capture_default_str();
   cli.add_option("--log-level", o.log_level, "trace, debug, info, warn, error")->envname("OEE_LOG_LEVEL")

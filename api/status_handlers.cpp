@@ -93,8 +93,10 @@ HttpResponse metrics(App& app) {
   out += fmt::format("oee_log_memory_bytes{{part=\"table_readers\"}} {}\n", memory.table_readers);
   out += fmt::format("oee_log_memory_bytes{{part=\"block_cache\"}} {}\n", memory.block_cache);
   append_metric(out, "oee_log_block_cache_capacity_bytes", "gauge",
-                "The block cache's bound, which also holds the memtables' reservation.",
-                memory.block_cache_capacity);
+                "The block cache's bound (--log-memory).", memory.block_cache_capacity);
+  append_metric(out, "oee_log_memtable_limit_bytes", "gauge",
+                "The memtables' bound (--log-memory); appends wait at it. Lifted while the storage fails.",
+                memory.memtable_limit);
   out += "# HELP oee_log_append_seconds Queue-to-durable latency of an append.\n";
   out += "# TYPE oee_log_append_seconds histogram\n";
   s.append_latency_seconds.render(out, "oee_log_append_seconds");

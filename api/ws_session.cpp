@@ -78,6 +78,17 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
       if (v1) res.set(http::field::sec_websocket_protocol, kV1Subprotocol);
     }));
     ws_.read_message_max(ctx_.config.ws_message_limit);
+    slot_.on_close([strand = ws_.get_executor(), weak = weak_from_this()](ServerContext::Closing how) {
+      asio::post(strand, [weak, how] {
+        const auto self = weak.lock();
+        if (!self) return;
+        if (how == ServerContext::Closing::cut) {
+          beast::get_lowest_layer(self->ws_).close();
+        } else {
+          self->close_going_away();
+        }
+      });
+    });
     auto [ec] = co_await ws_.async_accept(req, kTuple);
     if (ec) co_return;
     // However the reader ends, the writer is told to finish and close.
@@ -122,6 +133,17 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
     std::uint64_t generation = 0;
     std::vector<std::shared_ptr<const StatusUpdate>> held;  // live updates during a catch-up
   };
+
+  // The server is stopping: what is queued is dropped, the writer sends
+  // the close frame, and the reader ends with the client's answer to it.
+  void close_going_away() {
+    if (close_code_ != websocket::close_code::none) return;
+    close_code_ = websocket::close_code::going_away;
+    close_reason_ = "the server is shutting down";
+    closing_ = true;
+    queue_.clear();
+    wake_.cancel();
+  }
 
   void on_message(const std::string& text) {
     auto command = parse_ws_command(text, protocol_ == WsProtocol::bare_id);

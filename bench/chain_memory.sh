@@ -7,7 +7,8 @@
 # fresh data dir, submits orders with oee-loadgen up to each checkpoint
 # (default 100000 300000 600000 orders), waits until the executor is idle,
 # and prints the server's resident memory (VmRSS) and the size of the
-# simulated chain's ledger on disk, with what the event log's RocksDB says
+# simulated chain's ledger on disk, the highest resident memory since the
+# checkpoint before (VmHWM, reset at each checkpoint), with what the event log's RocksDB says
 # it holds in memory (memtables, table readers outside the block cache, the
 # block cache) when the server reports it. Pass an older server binary to
 # compare.
@@ -25,7 +26,7 @@ grep -q LISTENING "$dir/out" || { echo "the server did not start: $(cat "$dir/er
 port=$(sed -n 's/^LISTENING .*:\([0-9]*\)$/\1/p' "$dir/out")
 url="http://127.0.0.1:$port"
 done_orders=0
-printf "%10s %10s %12s %12s %12s %12s\n" orders rss_mb chain_disk_mb memtables_mb readers_mb cache_mb
+printf "%10s %10s %10s %12s %12s %12s %12s\n" orders rss_mb peak_mb chain_disk_mb memtables_mb readers_mb cache_mb
 for target in "${checkpoints[@]}"; do
   build/bin/oee-loadgen --target "$url" --connections 16 --orders $(( target - done_orders )) --duration 3600 \
     --drain 0 --json > /dev/null
@@ -36,9 +37,11 @@ for target in "${checkpoints[@]}"; do
     sleep 0.2
   done
   rss_kb=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
+  peak_kb=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status")
+  echo 5 > "/proc/$pid/clear_refs"  # the next peak is the next interval's own
   disk_kb=$(du -sk "$dir/data/simchain" | cut -f1)
   metrics=$(curl -s "$url/metrics")
   part() { awk -v p="$1" '$1 == "oee_log_memory_bytes{part=\""p"\"}" { printf "%.1f", $2/1048576; f=1 } END { if (!f) printf "-" }' <<< "$metrics"; }
-  awk -v n="$target" -v r="$rss_kb" -v d="$disk_kb" -v m="$(part memtables)" -v t="$(part table_readers)" \
-    -v c="$(part block_cache)" 'BEGIN { printf "%10d %10.1f %12.1f %12s %12s %12s\n", n, r/1024, d/1024, m, t, c }'
+  awk -v n="$target" -v r="$rss_kb" -v h="$peak_kb" -v d="$disk_kb" -v m="$(part memtables)" -v t="$(part table_readers)" \
+    -v c="$(part block_cache)" 'BEGIN { printf "%10d %10.1f %10.1f %12.1f %12s %12s %12s\n", n, r/1024, h/1024, d/1024, m, t, c }'
 done

@@ -104,6 +104,12 @@ struct Options {
   /// Where a secondary keeps its own info log. Empty: a fresh temp
   /// directory that the log removes when it is destroyed.
   std::string secondary_path{};
+  /// What a primary may hold in memory. Memtables: events not yet in table
+  /// files; once they hold this much, appends wait for a flush to free
+  /// room. The block cache: table blocks read lately, and the table files'
+  /// indexes and filters, however many files there are.
+  std::size_t memtable_bytes = 64 << 20;
+  std::size_t block_cache_bytes = 16 << 20;
   /// Runs first on the writer thread (a primary's), e.g. to raise its
   /// scheduling priority; the thread takes its name after it.
   std::function<void()> on_writer_start{};
@@ -113,8 +119,9 @@ struct Options {
 struct MemoryUse {
   std::uint64_t memtables = 0;      // writes not yet in table files
   std::uint64_t table_readers = 0;  // open table files' indexes and filters outside the block cache
-  std::uint64_t block_cache = 0;    // cached table blocks, and the memtables' reservation in the cache
+  std::uint64_t block_cache = 0;    // cached table blocks, indexes and filters
   std::uint64_t block_cache_capacity = 0;
+  std::uint64_t memtable_limit = 0;
 };
 
 struct Stats {

@@ -35,9 +35,6 @@ constexpr std::string_view kFormatValue = "oee-log-v1";
 const std::vector<std::string> kColumnFamilies = {"default", "events", "order_index",
                                                   "snapshots", "order_sets", "idempotency"};
 
-// Holds the table blocks read lately, and reserves room for the memtables.
-constexpr std::size_t kBlockCacheBytes = 128 << 20;
-
 // A flushed memtable frees megabytes at once, among the small blocks the
 // cache keeps for long; malloc keeps the freed pages unless told, and the
 // process's resident memory then grows with every flush however bounded
@@ -61,6 +58,30 @@ class ReturnFreedMemory final : public rocksdb::EventListener {
   }
 
   std::atomic<std::chrono::steady_clock::rep> last_{0};
+};
+
+// Appends wait while the memtables are full, until a flush frees room. A
+// flush that fails (a full disk) frees none, and this RocksDB would keep
+// the writer waiting for good, before it could see the error and begin the
+// log's recovery. So a background error lifts the bound; it is set again
+// once RocksDB has recovered (here, or after the writer's DB::Resume()).
+class LiftWriteStallOnError final : public rocksdb::EventListener {
+ public:
+  LiftWriteStallOnError(std::shared_ptr<rocksdb::WriteBufferManager> bound, std::size_t limit)
+      : bound_(std::move(bound)), limit_(limit) {}
+
+  void OnBackgroundError(rocksdb::BackgroundErrorReason, rocksdb::Status* error) override {
+    if (error != nullptr && !error->ok()) bound_->SetBufferSize(kLifted);
+  }
+  void OnErrorRecoveryEnd(const rocksdb::BackgroundErrorRecoveryInfo& info) override {
+    if (info.new_bg_error.ok()) bound_->SetBufferSize(limit_);
+  }
+
+  static constexpr std::size_t kLifted = std::size_t{1} << 50;
+
+ private:
+  std::shared_ptr<rocksdb::WriteBufferManager> bound_;
+  std::size_t limit_;
 };
 
 // What an operator should do about a log that would not open: the hint
@@ -167,22 +188,23 @@ void RocksDbLog::open_db() {
   // BM_LoadOrder: 5.1-6.4 us per order with the default 8 MB cache per
   // family and CRC32C, 2.6-2.9 us now.
   rocksdb::BlockBasedTableOptions table;
-  // One bound for the log's memory, whatever the number of events ever
-  // written: the memtables reserve their size in the block cache, and the
-  // table files' index and filter blocks live in it too, instead of one
-  // more set per file for good. The newest files' blocks stay pinned, since
-  // every read looks there. Memtables are flushed once they pass half the
-  // cache. Writes are not made to wait there (allow_stall): this RocksDB's
-  // stall ends only when memory is freed, so a flush that fails (a full
-  // disk) would park the writer thread for good, before it could see the
-  // error and recover; RocksDB's own limit on memtables per family, whose
-  // stall does end on an error, stays the hard bound.
-  block_cache_ = rocksdb::NewLRUCache(kBlockCacheBytes);
+  // Two bounds for the log's memory, whatever the number of events ever
+  // written. The block cache holds the table files' index and filter
+  // blocks too, instead of one more set per file for good; the newest
+  // files' blocks stay pinned, since every read looks there. And the
+  // memtables: past their bound, writes wait for a flush (allow_stall),
+  // where RocksDB's own limit, a number of memtables per family, let them
+  // pile up to several times it while flushes fell behind.
+  block_cache_ = rocksdb::NewLRUCache(options_.block_cache_bytes);
   table.block_cache = block_cache_;
   table.cache_index_and_filter_blocks = true;
   table.pin_l0_filter_and_index_blocks_in_cache = true;
-  db_options.write_buffer_manager =
-      std::make_shared<rocksdb::WriteBufferManager>(kBlockCacheBytes / 2, block_cache_, /*allow_stall=*/false);
+  if (options_.mode == OpenMode::primary) {
+    write_buffers_ = std::make_shared<rocksdb::WriteBufferManager>(options_.memtable_bytes, nullptr,
+                                                                   /*allow_stall=*/true);
+    db_options.write_buffer_manager = write_buffers_;
+    db_options.listeners.push_back(std::make_shared<LiftWriteStallOnError>(write_buffers_, options_.memtable_bytes));
+  }
   db_options.listeners.push_back(std::make_shared<ReturnFreedMemory>());
   table.checksum = rocksdb::kXXH3;
   rocksdb::ColumnFamilyOptions cf_options;

@@ -154,6 +154,7 @@ MemoryUse RocksDbLog::memory() const {
     use.block_cache = block_cache_->GetUsage();
     use.block_cache_capacity = block_cache_->GetCapacity();
   }
+  if (write_buffers_ != nullptr) use.memtable_limit = write_buffers_->buffer_size();
   return use;
 }
 

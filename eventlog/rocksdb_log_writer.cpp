@@ -114,6 +114,7 @@ bool RocksDbLog::try_recover() {
     std::lock_guard lock(mu_);
     write_error_.clear();
   }
+  write_buffers_->SetBufferSize(options_.memtable_bytes);  // lifted on the error, see open_db
   degraded_.store(false);
   stats_.recoveries.fetch_add(1);
   return true;

@@ -29,6 +29,7 @@
 
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
+#include <rocksdb/write_buffer_manager.h>
 
 #include "eventlog/event_log.h"
 
@@ -85,6 +86,7 @@ class RocksDbLog final : public EventLog {
   std::string owned_secondary_dir_;  // a temp dir this instance made and removes
   std::string id_;
   std::shared_ptr<rocksdb::Cache> block_cache_;
+  std::shared_ptr<rocksdb::WriteBufferManager> write_buffers_;  // a primary's memtable bound
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   rocksdb::ColumnFamilyHandle* meta_ = nullptr;

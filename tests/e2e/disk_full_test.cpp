@@ -7,6 +7,8 @@
 
 #include <atomic>
 #include <mutex>
+#include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -20,7 +22,17 @@ namespace {
 
 using namespace std::chrono_literals;
 
-TEST(DiskFull, AppendsAreRefusedUntilSpaceIsFreedThenResumeWithoutARestart) {
+// The server's extra arguments: with a small --log-memory, the memtables
+// reach their bound while the disk is full, where appends wait for a flush
+// that cannot succeed; the writer must still see the error.
+class DiskFull : public ::testing::TestWithParam<std::vector<std::string>> {};
+
+INSTANTIATE_TEST_SUITE_P(LogMemory, DiskFull,
+                         ::testing::Values(std::vector<std::string>{},
+                                           std::vector<std::string>{"--log-memory", "10"}),
+                         [](const auto& info) { return info.param.empty() ? "Default" : "Small"; });
+
+TEST_P(DiskFull, AppendsAreRefusedUntilSpaceIsFreedThenResumeWithoutARestart) {
   if (::geteuid() != 0) GTEST_SKIP() << "mounting a tmpfs needs root";
   TempDir dir;
   const auto mount_point = dir.path() / "disk";
@@ -29,7 +41,9 @@ TEST(DiskFull, AppendsAreRefusedUntilSpaceIsFreedThenResumeWithoutARestart) {
   oee::testing::SmallDisk disk(mount_point, "160m");
   ASSERT_TRUE(disk.mounted()) << "mount -t tmpfs failed";
   {
-    ServerProcess server(mount_point / "data", {"--sim", "fast"});
+    std::vector<std::string> args{"--sim", "fast"};
+    args.insert(args.end(), GetParam().begin(), GetParam().end());
+    ServerProcess server(mount_point / "data", args);
     server.start();
     ASSERT_GT(oee::testing::fill_disk(mount_point / "ballast"), 0u);
 

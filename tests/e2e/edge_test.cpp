@@ -5,6 +5,8 @@
 
 #include <unistd.h>
 
+#include <future>
+
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
@@ -242,6 +244,31 @@ TEST_F(Edge, ABurstOfSubscriptionsIsPacedNotDropped) {
   }
   EXPECT_EQ(subscribed, kOrders);
   EXPECT_EQ(ws.close_code(), 0);
+}
+
+// SIGTERM with clients connected: a WebSocket client that answers gets a
+// close frame saying why, a kept-alive HTTP connection is closed, and one
+// that does not answer is cut after the grace period; the process then
+// exits cleanly (under the sanitizers too: no session outlives what it uses).
+TEST_F(Edge, AStopClosesEveryConnectionBeforeExiting) {
+  WsClient listening(server.port(), "/ws");
+  WsClient deaf(server.port(), "/ws");
+  for (auto* ws : {&listening, &deaf}) {
+    ws->send(R"({"type":"ping"})");
+    ASSERT_TRUE(ws->read(5s)) << "the session is up";
+  }
+  RawConnection kept_alive(server.port());
+  ASSERT_TRUE(kept_alive.send("GET /health HTTP/1.1\r\nHost: oee\r\n\r\n"));
+  ASSERT_TRUE(kept_alive.read_until("\"status\"", 5s)) << kept_alive.received();
+
+  auto exit_code = std::async(std::launch::async, [&] { return server.terminate(); });
+  EXPECT_FALSE(listening.read(15s));
+  EXPECT_EQ(listening.close_code(), 1001);
+  EXPECT_EQ(listening.close_reason(), "the server is shutting down");
+  EXPECT_TRUE(kept_alive.read_until_closed(15s));
+  EXPECT_EQ(exit_code.get(), 0) << server.stderr_tail();
+  EXPECT_NE(server.stdout_tail().find("did not close within"), std::string::npos)
+      << "the client that never read its close frame was cut: " << server.stdout_tail();
 }
 
 // More clients than descriptors: the listener pauses instead of spinning,
