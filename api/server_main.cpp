@@ -53,7 +53,7 @@ struct ServerOptions {
   double latency_scale = 1.0;
   unsigned ws_idle_seconds = 60;
   int priority_boost = 0;
-  std::size_t log_memory_mib = 80;
+  std::size_t log_memory_mib = 160;
   std::string cors_origins{api::CorsPolicy::kLoopback};
   api::ServerConfig server;
 };

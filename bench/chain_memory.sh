@@ -6,12 +6,12 @@
 # Starts the server (default build/bin/oee-server) with --sim fast on a
 # fresh data dir, submits orders with oee-loadgen up to each checkpoint
 # (default 100000 300000 600000 orders), waits until the executor is idle,
-# and prints the server's resident memory (VmRSS) and the size of the
-# simulated chain's ledger on disk, the highest resident memory since the
-# checkpoint before (VmHWM, reset at each checkpoint), with what the event log's RocksDB says
-# it holds in memory (memtables, table readers outside the block cache, the
-# block cache) when the server reports it. Pass an older server binary to
-# compare.
+# and prints the server's resident memory (VmRSS), its highest resident
+# memory since the checkpoint before (VmHWM, reset at each checkpoint), the
+# size of the simulated chain's ledger on disk, and what the event log's
+# RocksDB says it holds in memory (memtables, table readers outside the
+# block cache, the block cache) when the server reports it. Pass an older
+# server binary to compare.
 # Figures, not tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."

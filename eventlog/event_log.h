@@ -108,8 +108,8 @@ struct Options {
   /// files; once they hold this much, appends wait for a flush to free
   /// room. The block cache: table blocks read lately, and the table files'
   /// indexes and filters, however many files there are.
-  std::size_t memtable_bytes = 64 << 20;
-  std::size_t block_cache_bytes = 16 << 20;
+  std::size_t memtable_bytes = 128 << 20;
+  std::size_t block_cache_bytes = 32 << 20;
   /// Runs first on the writer thread (a primary's), e.g. to raise its
   /// scheduling priority; the thread takes its name after it.
   std::function<void()> on_writer_start{};

@@ -289,15 +289,16 @@ TEST_F(EventLogTest, EveryFamilyFlushesOneMemtableAtATimeSoCloseCannotHang) {
   }
 }
 
-// The log's memory has one bound however many events it has written: the
-// memtables reserve their size in the block cache, and every table file's
-// index and filter blocks are cached there instead of held for good.
-TEST_F(EventLogTest, MemtablesAndTableIndexesAreHeldWithinTheBlockCache) {
+// The log's memory has two bounds however many events it has written: the
+// memtables', where appends wait, and the block cache's, where every table
+// file's index and filter blocks are cached instead of held for good.
+TEST_F(EventLogTest, MemtablesAndTableBlocksHaveTheirBounds) {
   ASSERT_TRUE(append_wait(log(), cmd(OrderId::random(), "e", "s", {{OrderSet::active, true}})));
   const auto memory = log().memory();
+  const Options defaults;
   EXPECT_GT(memory.memtables, 0u);
-  EXPECT_GT(memory.block_cache, 0u) << "the memtables' reservation is not in the cache";
-  EXPECT_GT(memory.block_cache_capacity, 0u);
+  EXPECT_EQ(memory.memtable_limit, defaults.memtable_bytes);
+  EXPECT_EQ(memory.block_cache_capacity, defaults.block_cache_bytes);
   EXPECT_LE(memory.block_cache, memory.block_cache_capacity);
   log().close();
   rocksdb::ConfigOptions config;
