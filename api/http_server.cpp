@@ -4,8 +4,6 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
-#include <thread>
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -148,17 +146,13 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
     // waiting for one closes at once, and one being answered closes after
     // its answer. The token is the frame's: gone with it, on this strand.
     auto here = std::make_shared<beast::tcp_stream*>(&stream);
-    slot.on_close([strand = stream.get_executor(), weak = std::weak_ptr(here)](ServerContext::Closing how) {
-      asio::post(strand, [weak, how] {
-        const auto s = weak.lock();
-        if (!s) return;
-        boost::system::error_code ignored;
-        if (how == ServerContext::Closing::cut) {
-          (*s)->socket().close(ignored);
-        } else {
-          (*s)->socket().shutdown(tcp::socket::shutdown_receive, ignored);
-        }
-      });
+    slot.on_close(stream.get_executor(), std::weak_ptr(here), [](beast::tcp_stream* s, ServerContext::Closing how) {
+      boost::system::error_code ignored;
+      if (how == ServerContext::Closing::cut) {
+        s->socket().close(ignored);
+      } else {
+        s->socket().shutdown(tcp::socket::shutdown_receive, ignored);
+      }
     });
     // Bounded, so that what the parser must hold whole (a header section, a
     // chunk line, the trailer section) cannot grow it past the limits; past
@@ -272,18 +266,10 @@ bool HttpServer::stop(std::chrono::milliseconds grace) {
     impl->acceptor.close(ignored);
   });
   auto& ctx = impl_->ctx;
-  auto all_gone_within = [&ctx](std::chrono::milliseconds wait) {
-    const auto deadline = std::chrono::steady_clock::now() + wait;
-    while (ctx.connections.load() > 0) {
-      if (std::chrono::steady_clock::now() >= deadline) return false;
-      std::this_thread::sleep_for(10ms);
-    }
-    return true;
-  };
   ctx.close_connections(ServerContext::Closing::close);
-  if (all_gone_within(grace)) return true;
+  if (ctx.wait_for_no_connections(std::chrono::steady_clock::now() + grace)) return true;
   ctx.close_connections(ServerContext::Closing::cut);
-  (void)all_gone_within(kCutWait);
+  (void)ctx.wait_for_no_connections(std::chrono::steady_clock::now() + kCutWait);
   return false;
 }
 

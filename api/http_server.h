@@ -2,9 +2,9 @@
 // The HTTP/1.1 + WebSocket server (Boost.Beast, C++20 coroutines).
 //
 // Lifecycle: start() binds and begins accepting; stop() closes the
-// listener and every open connection, and waits for them to be gone. Threading: each connection runs on
-// its own strand of the given io_context, which may be run by several
-// threads. Ownership: the server references its ServerContext, which must
+// listener and every open connection, and waits for them to be gone.
+// Threading: each connection runs on its own strand of the given
+// io_context, which may be run by several threads. Ownership: the server references its ServerContext, which must
 // outlive it.
 
 #include <chrono>

@@ -4,8 +4,7 @@ namespace oee::api {
 
 std::uint64_t ServerContext::add_connection() {
   connections.fetch_add(1);
-  std::lock_guard lock(closers_mu_);
-  return next_connection_++;
+  return next_connection_.fetch_add(1);
 }
 
 void ServerContext::set_closer(std::uint64_t id, Closer closer) {
@@ -15,17 +14,20 @@ void ServerContext::set_closer(std::uint64_t id, Closer closer) {
 }
 
 void ServerContext::remove_connection(std::uint64_t id) {
-  {
-    std::lock_guard lock(closers_mu_);
-    closers_.erase(id);
-  }
-  connections.fetch_sub(1);
+  std::lock_guard lock(closers_mu_);
+  closers_.erase(id);
+  if (connections.fetch_sub(1) == 1) none_open_.notify_all();
 }
 
 void ServerContext::close_connections(Closing how) {
   std::lock_guard lock(closers_mu_);
   closing_ = how;
   for (auto& [id, closer] : closers_) closer(how);
+}
+
+bool ServerContext::wait_for_no_connections(std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock lock(closers_mu_);
+  return none_open_.wait_until(lock, deadline, [this] { return connections.load() == 0; });
 }
 
 void append_connection_metrics(std::string& out, const ServerContext& ctx) {

@@ -6,8 +6,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -15,6 +17,7 @@
 #include <utility>
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/post.hpp>
 
 #include "api/cors.h"
 #include "api/http_message.h"
@@ -63,6 +66,8 @@ struct ServerContext {
   /// Ends every open connection so, and each one opened from now on as
   /// soon as it says how (ConnectionSlot::on_close). Thread-safe.
   void close_connections(Closing how);
+  /// Waits until no connection is open (true) or `deadline` passes.
+  bool wait_for_no_connections(std::chrono::steady_clock::time_point deadline);
 
  private:
   friend class ConnectionSlot;
@@ -70,8 +75,9 @@ struct ServerContext {
   void set_closer(std::uint64_t id, Closer closer);
   void remove_connection(std::uint64_t id);
 
+  std::atomic<std::uint64_t> next_connection_{0};
   std::mutex closers_mu_;
-  std::uint64_t next_connection_ = 0;
+  std::condition_variable none_open_;  // under closers_mu_
   Closing closing_ = Closing::none;
   std::unordered_map<std::uint64_t, Closer> closers_;
 };
@@ -89,11 +95,17 @@ class ConnectionSlot {
     if (ctx_ != nullptr) ctx_->remove_connection(id_);
   }
 
-  /// How to close this connection when the server stops, replacing what
-  /// was set before. It is called with a lock held: it must only post to
-  /// the connection's strand, and what it posts must check that the
-  /// connection is still there.
-  void on_close(ServerContext::Closer closer) { ctx_->set_closer(id_, std::move(closer)); }
+  /// How the server's stop() ends this connection, replacing what was set
+  /// before: `end(*target, how)` runs on the connection's `strand`, if
+  /// `target` is still there by then.
+  template <class Strand, class Target, class End>
+  void on_close(Strand strand, std::weak_ptr<Target> target, End end) {
+    ctx_->set_closer(id_, [strand, target = std::move(target), end = std::move(end)](ServerContext::Closing how) {
+      boost::asio::post(strand, [target, end, how] {
+        if (const auto alive = target.lock()) end(*alive, how);
+      });
+    });
+  }
 
  private:
   ServerContext* ctx_;

@@ -78,16 +78,12 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
       if (v1) res.set(http::field::sec_websocket_protocol, kV1Subprotocol);
     }));
     ws_.read_message_max(ctx_.config.ws_message_limit);
-    slot_.on_close([strand = ws_.get_executor(), weak = weak_from_this()](ServerContext::Closing how) {
-      asio::post(strand, [weak, how] {
-        const auto self = weak.lock();
-        if (!self) return;
-        if (how == ServerContext::Closing::cut) {
-          beast::get_lowest_layer(self->ws_).close();
-        } else {
-          self->close_going_away();
-        }
-      });
+    slot_.on_close(ws_.get_executor(), weak_from_this(), [](WsSession& self, ServerContext::Closing how) {
+      if (how == ServerContext::Closing::cut) {
+        beast::get_lowest_layer(self.ws_).close();
+      } else {
+        self.close_going_away();
+      }
     });
     auto [ec] = co_await ws_.async_accept(req, kTuple);
     if (ec) co_return;

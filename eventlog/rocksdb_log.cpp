@@ -77,9 +77,9 @@ class LiftWriteStallOnError final : public rocksdb::EventListener {
     if (info.new_bg_error.ok()) bound_->SetBufferSize(limit_);
   }
 
+ private:
   static constexpr std::size_t kLifted = std::size_t{1} << 50;
 
- private:
   std::shared_ptr<rocksdb::WriteBufferManager> bound_;
   std::size_t limit_;
 };

@@ -17,12 +17,7 @@ TEST(Backpressure, SlowReaderIsDroppedAndOthersKeepStreaming) {
   ServerProcess server(dir.path() / "data", {"--sim", "fast", "--ws-queue-limit", "8"});
   server.start();
   HttpClient client(server.port());
-  std::vector<std::string> ids;
-  for (int i = 0; i < 300; ++i) {
-    const auto res = client.post_json("/api/orders/execute", order_body());
-    ASSERT_EQ(res.status, 202);
-    ids.emplace_back(res.json().at("orderId").as_string());
-  }
+  const auto ids = submit_orders(client, 300);
   ASSERT_TRUE(eventually(
       [&] { return client.get("/health").json().at("executor").at("inFlight").to_number<int>() == 0; }, 30s));
 

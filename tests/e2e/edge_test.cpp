@@ -212,13 +212,8 @@ TEST_F(Edge, AFromSeqOutOfRangeIsAnErrorAndTheSessionLivesOn) {
 // is for clients that do not read.
 TEST_F(Edge, ABurstOfSubscriptionsIsPacedNotDropped) {
   constexpr int kOrders = 1000;  // the documented limit per socket
-  std::vector<std::string> ids;
   HttpClient client(server.port());
-  for (int i = 0; i < kOrders; ++i) {
-    auto r = client.post_json("/api/orders/execute", kOrder);
-    ASSERT_EQ(r.status, 202);
-    ids.push_back(std::string(r.json().at("orderId").as_string()));
-  }
+  const auto ids = submit_orders(client, kOrders, kOrder);
   ASSERT_TRUE(eventually(
       [&] {
         const auto h = client.get("/health").json();

@@ -383,4 +383,17 @@ std::string order_body(const std::string& amount, const std::string& slippage) {
   return R"({"inputToken":"SOL","outputToken":"USDC","amount":")" + amount + R"(","slippage":)" + slippage + "}";
 }
 
+std::vector<std::string> submit_orders(HttpClient& client, int count, const std::string& body) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < count; ++i) {
+    const auto res = client.post_json("/api/orders/execute", body);
+    if (res.status != 202) {
+      throw std::runtime_error("submit " + std::to_string(i + 1) + " of " + std::to_string(count) + " answered " +
+                               std::to_string(res.status) + ": " + res.body);
+    }
+    ids.emplace_back(res.json().at("orderId").as_string());
+  }
+  return ids;
+}
+
 }  // namespace oee::e2e

@@ -188,4 +188,8 @@ double metric_value(const std::string& metrics_text, const std::string& name);
 /// A submit body for `amount` of SOL -> USDC.
 std::string order_body(const std::string& amount = "1", const std::string& slippage = "0.05");
 
+/// Submits `count` orders with `body` and returns their ids in order.
+/// Throws, saying what the server answered, if one is not accepted (202).
+std::vector<std::string> submit_orders(HttpClient& client, int count, const std::string& body = order_body());
+
 }  // namespace oee::e2e

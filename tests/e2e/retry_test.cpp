@@ -20,12 +20,7 @@ TEST(Retry, ThreeAttemptsWithBackoffThenDeadLetter) {
   ServerProcess server(dir.path() / "data", {"--sim", "fast", "--fail-rate", "1"});
   server.start();
   HttpClient client(server.port());
-  std::vector<std::string> ids;
-  for (int i = 0; i < 5; ++i) {
-    const auto res = client.post_json("/api/orders/execute", order_body());
-    ASSERT_EQ(res.status, 202);
-    ids.emplace_back(res.json().at("orderId").as_string());
-  }
+  const auto ids = submit_orders(client, 5);
   for (const auto& id : ids) {
     ASSERT_TRUE(eventually([&] { return client.get("/api/orders/" + id).json().at("terminal").as_bool(); }, 20s));
     const auto state = client.get("/api/orders/" + id).json();
@@ -72,11 +67,7 @@ TEST(Retry, OperatorRetrySendsADeadLetterBackThroughTheLog) {
     ServerProcess failing(data, {"--sim", "fast", "--fail-rate", "1"});
     failing.start();
     HttpClient client(failing.port());
-    for (int i = 0; i < 2; ++i) {
-      const auto res = client.post_json("/api/orders/execute", order_body());
-      ASSERT_EQ(res.status, 202);
-      ids.emplace_back(res.json().at("orderId").as_string());
-    }
+    ids = submit_orders(client, 2);
     ASSERT_TRUE(eventually([&] { return client.get("/api/dlq").json().at("count").to_number<int>() == 2; }, 20s));
     EXPECT_EQ(failing.terminate(), 0);
   }
@@ -118,11 +109,7 @@ TEST(Retry, AnOperatorDismissesDeadLettersThroughTheLog) {
     ServerProcess server(data, {"--sim", "fast", "--fail-rate", "1"});
     server.start();
     HttpClient client(server.port());
-    for (int i = 0; i < 4; ++i) {
-      const auto res = client.post_json("/api/orders/execute", order_body());
-      ASSERT_EQ(res.status, 202);
-      ids.emplace_back(res.json().at("orderId").as_string());
-    }
+    ids = submit_orders(client, 4);
     ASSERT_TRUE(eventually([&] { return client.get("/api/dlq").json().at("count").to_number<int>() == 4; }, 20s));
     auto ws = std::make_unique<WsClient>(server.port(), "/ws");
     ws->send(R"({"type":"subscribe","orderId":")" + ids[0] + "\"}");

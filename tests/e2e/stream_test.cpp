@@ -386,12 +386,7 @@ TEST(Stream, AGatewayCatchesUpOnAFreshConnectionAfterTheCoreRestarts) {
 TEST(Stream, SlowReaderOnAGatewayIsDroppedOthersUnaffected) {
   StreamCluster cluster(1, {"--sim", "fast"}, {"--ws-queue-limit", "8"});
   HttpClient core(cluster.core.port());
-  std::vector<std::string> ids;
-  for (int i = 0; i < 300; ++i) {
-    const auto res = core.post_json("/api/orders/execute", order_body());
-    ASSERT_EQ(res.status, 202);
-    ids.emplace_back(res.json().at("orderId").as_string());
-  }
+  const auto ids = submit_orders(core, 300);
   ASSERT_TRUE(eventually(
       [&] { return core.get("/health").json().at("executor").at("inFlight").to_number<int>() == 0; }, 30s));
   const auto port = cluster.gateway[0]->port();
