@@ -36,6 +36,12 @@ for target in "${checkpoints[@]}"; do
     case "$(curl -s "$url/health")" in *'"inFlight":0,"waiting":0'*) break ;; esac
     sleep 0.2
   done
+  for _ in $(seq 300); do  # the log rests: it flushes its memtables 10 s after the last write
+    mt=$(curl -s "$url/metrics" | awk '$1 == "oee_log_memory_bytes{part=\"memtables\"}" { print int($2 / 1048576) }')
+    [ "${mt:-0}" -lt 4 ] && break
+    sleep 0.2
+  done
+  sleep 1  # and then trims the heap
   rss_kb=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
   peak_kb=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status")
   echo 5 > "/proc/$pid/clear_refs"  # the next peak is the next interval's own

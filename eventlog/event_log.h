@@ -110,6 +110,11 @@ struct Options {
   /// indexes and filters, however many files there are.
   std::size_t memtable_bytes = 128 << 20;
   std::size_t block_cache_bytes = 32 << 20;
+  /// Once no write has come for this long, a primary flushes its memtables
+  /// and hands the memory they freed back to the system: a log at rest
+  /// holds its block cache and little else, and a restart has little WAL
+  /// to replay. Zero: never.
+  std::chrono::milliseconds rest_after{std::chrono::seconds(10)};
   /// Runs first on the writer thread (a primary's), e.g. to raise its
   /// scheduling priority; the thread takes its name after it.
   std::function<void()> on_writer_start{};

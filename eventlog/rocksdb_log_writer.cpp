@@ -1,7 +1,9 @@
-// The log's writer: the queue of appends, group commits, and the degraded
-// state after a failed write.
+// The log's writer: the queue of appends, group commits, the degraded
+// state after a failed write, and the flush at rest.
 
 #include "eventlog/detail/rocksdb_log.h"
+
+#include <malloc.h>
 
 #include <algorithm>
 #include <mutex>
@@ -57,6 +59,12 @@ void RocksDbLog::writer_loop() {
       const auto ready = [&] { return !queue_.empty() || closing_; };
       if (degraded_.load(std::memory_order_relaxed)) {
         queue_cv_.wait_until(lock, next_recovery_, ready);  // wakes to try recovering, too
+      } else if (rest_ != Rest::resting) {
+        if (!queue_cv_.wait_until(lock, next_rest_, ready)) {
+          lock.unlock();
+          rest();
+          continue;
+        }
       } else {
         queue_cv_.wait(lock, ready);
       }
@@ -95,6 +103,35 @@ void RocksDbLog::enter_degraded(const std::string& cause) {
   recovery_pause_ = std::chrono::milliseconds(100);
   next_recovery_ = std::chrono::steady_clock::now() + recovery_pause_;
   degraded_.store(true);
+}
+
+// Flushing at rest costs the writer nothing it would not pay later: the
+// memtables are flushed when full anyway. It makes what a server holds
+// between bursts its cache alone, and the trim hands back what the flushed
+// memtables and the compactions after them freed, which malloc keeps.
+void RocksDbLog::rest() {
+  constexpr auto kFlushPoll = std::chrono::milliseconds(200);
+  if (rest_ == Rest::written) {
+    rocksdb::FlushOptions flush;
+    flush.wait = false;
+    flush.allow_write_stall = true;
+    // A failure here is a background error the next write reports and
+    // recovers from, as after any flush.
+    (void)db_->Flush(flush, handles_);
+    rest_ = Rest::flushing;
+    next_rest_ = std::chrono::steady_clock::now() + kFlushPoll;
+    return;
+  }
+  std::uint64_t unflushed = 0;
+  std::uint64_t running = 0;
+  const bool known = db_->GetAggregatedIntProperty(rocksdb::DB::Properties::kNumImmutableMemTable, &unflushed) &&
+                     db_->GetIntProperty(rocksdb::DB::Properties::kNumRunningFlushes, &running);
+  if (known && (unflushed > 0 || running > 0)) {
+    next_rest_ = std::chrono::steady_clock::now() + kFlushPoll;
+    return;
+  }
+  ::malloc_trim(0);
+  rest_ = Rest::resting;
 }
 
 bool RocksDbLog::try_recover() {
@@ -191,6 +228,10 @@ void RocksDbLog::commit(std::vector<Pending>& batch) {
     return;
   }
 
+  if (wb.Count() > 0 && options_.rest_after.count() > 0) {
+    rest_ = Rest::written;
+    next_rest_ = now + options_.rest_after;
+  }
   if (!records.empty()) {
     {
       std::lock_guard lock(mu_);

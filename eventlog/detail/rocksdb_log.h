@@ -78,6 +78,7 @@ class RocksDbLog final : public EventLog {
   void writer_loop();
   void commit(std::vector<Pending>& batch);
   void enter_degraded(const std::string& cause);  // writer thread
+  void rest();                                    // writer thread
   bool try_recover();                             // writer thread
   static void fail(std::vector<Pending>& batch, std::error_code ec);
 
@@ -112,6 +113,11 @@ class RocksDbLog final : public EventLog {
   std::string write_error_;                                 // under mu_
   std::chrono::steady_clock::time_point next_recovery_{};  // writer thread only
   std::chrono::milliseconds recovery_pause_{0};            // writer thread only
+  // At rest: no write for options_.rest_after. The writer then flushes the
+  // memtables, and once the flushes are done, trims the heap.
+  enum class Rest { resting, written, flushing };
+  Rest rest_ = Rest::resting;                        // writer thread only
+  std::chrono::steady_clock::time_point next_rest_{};  // writer thread only
 
   std::mutex listeners_mu_;
   std::vector<CommitListener> listeners_;

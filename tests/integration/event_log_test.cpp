@@ -312,6 +312,30 @@ TEST_F(EventLogTest, MemtablesAndTableBlocksHaveTheirBounds) {
   }
 }
 
+// A log at rest holds its cache and little else: the memtables are flushed
+// once no write has come for rest_after, and what they held is read from
+// the table files.
+TEST_F(EventLogTest, AtRestTheMemtablesAreFlushed) {
+  log_.reset();
+  Options o;
+  o.path = path_;
+  o.rest_after = std::chrono::milliseconds(100);
+  log_ = open_rocksdb_log(o);
+  const auto empty = log().memory().memtables;
+  const OrderId order = OrderId::random();
+  std::vector<std::future<Result<AppendOutcome>>> appends;
+  for (int i = 0; i < 1000; ++i) appends.push_back(append_future(log(), cmd(order, std::string(4096, 'x'))));
+  for (auto& a : appends) ASSERT_TRUE(a.get().has_value());
+  const auto written = log().memory().memtables;
+  ASSERT_GT(written, empty + (2 << 20));
+  EXPECT_TRUE(oee::testing::eventually_true([&] { return log().memory().memtables <= empty + (256 << 10); },
+                                            std::chrono::seconds(20)))
+      << "memtables: " << log().memory().memtables << " bytes, " << empty << " when empty";
+  const auto all = log().read(Seq{0}, 2000);
+  ASSERT_TRUE(all.has_value());
+  EXPECT_EQ(all->size(), 1000u);
+}
+
 // Flushes run at nice 19 so they don't preempt the writer and the executor.
 // RocksDB lowers a pool's thread as it takes its next job: close() flushes.
 TEST_F(EventLogTest, MemtableFlushesRunAtTheLowestCpuPriority) {
