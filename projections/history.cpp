@@ -6,9 +6,9 @@
 #include <fmt/format.h>
 #include <pqxx/pqxx>
 
-#include "core/amount.h"
-#include "core/status_message.h"
-#include "core/tokens.h"
+#include "core/domain/amount.h"
+#include "core/domain/tokens.h"
+#include "core/wire/status_message.h"
 #include "eventlog/types.h"
 
 namespace oee::projections {

@@ -5,10 +5,10 @@
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 
-#include "core/event_codec.h"
-#include "core/status_json.h"
-#include "core/status_message.h"
-#include "core/tokens.h"
+#include "core/domain/tokens.h"
+#include "core/wire/event_codec.h"
+#include "core/wire/status_json.h"
+#include "core/wire/status_message.h"
 
 namespace oee::projections {
 

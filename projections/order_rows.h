@@ -5,7 +5,7 @@
 #include <optional>
 #include <string>
 
-#include "core/order.h"
+#include "core/domain/order.h"
 #include "eventlog/event_log.h"
 
 namespace oee::projections {

@@ -9,7 +9,7 @@
 #include <pqxx/pqxx>
 #include <spdlog/spdlog.h>
 
-#include "core/event_codec.h"
+#include "core/wire/event_codec.h"
 #include "projections/migrations.h"
 #include "projections/order_rows.h"
 #include "projections/projection_state.h"

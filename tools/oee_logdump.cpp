@@ -21,11 +21,11 @@
 #include <boost/json/monotonic_resource.hpp>
 #include <fmt/format.h>
 
-#include "core/event_codec.h"
-#include "core/log_audit.h"
-#include "core/order.h"
-#include "core/status_json.h"
-#include "core/status_message.h"
+#include "core/domain/order.h"
+#include "core/engine/log_audit.h"
+#include "core/wire/event_codec.h"
+#include "core/wire/status_json.h"
+#include "core/wire/status_message.h"
 #include "eventlog/event_log.h"
 #include "eventlog/record_codec.h"
 

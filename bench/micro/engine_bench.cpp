@@ -12,12 +12,12 @@
 #include <filesystem>
 #include <latch>
 
-#include "core/event_codec.h"
-#include "core/order.h"
-#include "core/order_store.h"
-#include "core/router.h"
-#include "core/sim_chain.h"
-#include "core/status_message.h"
+#include "core/domain/order.h"
+#include "core/domain/router.h"
+#include "core/engine/order_store.h"
+#include "core/engine/sim_chain.h"
+#include "core/wire/event_codec.h"
+#include "core/wire/status_message.h"
 #include "eventlog/event_log.h"
 
 namespace {

@@ -10,8 +10,8 @@
 #include <boost/json.hpp>
 #include <rocksdb/db.h>
 
-#include "core/event_codec.h"
-#include "core/order_store.h"
+#include "core/wire/event_codec.h"
+#include "core/engine/order_store.h"
 #include "eventlog/record_codec.h"
 #include "harness.h"
 #include "log_futures.h"

@@ -10,7 +10,7 @@
 
 #include <boost/beast/core/flat_buffer.hpp>
 
-#include "api/http_framing.h"
+#include "api/http/http_framing.h"
 
 namespace http = boost::beast::http;
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "api/cors.h"
+#include "api/http/cors.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view origin(reinterpret_cast<const char*>(data), size);

@@ -5,9 +5,9 @@
 #include <cstdint>
 #include <string_view>
 
-#include "api/strict_json.h"
-#include "api/submit_request.h"
-#include "core/amount.h"
+#include "api/http/strict_json.h"
+#include "api/routes/submit_request.h"
+#include "core/domain/amount.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);

@@ -26,8 +26,8 @@
 #include "eventually.h"
 #include "log_futures.h"
 #include "order_lifecycle.h"
-#include "core/event_codec.h"
-#include "core/order_store.h"
+#include "core/wire/event_codec.h"
+#include "core/engine/order_store.h"
 #include "eventlog/event_log.h"
 
 namespace oee::eventlog {

@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-#include "core/landed_journal.h"
+#include "core/engine/landed_journal.h"
 #include "scratch_log.h"
 
 namespace oee::core {

@@ -24,9 +24,9 @@
 #include <gtest/gtest.h>
 #include <pqxx/pqxx>
 
-#include "core/event_codec.h"
-#include "core/order.h"
-#include "core/order_store.h"
+#include "core/wire/event_codec.h"
+#include "core/domain/order.h"
+#include "core/engine/order_store.h"
 #include "eventlog/event_log.h"
 #include "eventually.h"
 #include "faulty_log.h"

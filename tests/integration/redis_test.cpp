@@ -15,10 +15,10 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
-#include "api/redis_connection.h"
-#include "api/redis_publisher.h"
-#include "core/order_store.h"
-#include "core/status_message.h"
+#include "api/redis/redis_connection.h"
+#include "api/redis/redis_publisher.h"
+#include "core/engine/order_store.h"
+#include "core/wire/status_message.h"
 #include "order_lifecycle.h"
 #include "eventually.h"
 #include "faulty_log.h"

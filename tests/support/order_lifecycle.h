@@ -6,8 +6,8 @@
 #include <random>
 #include <vector>
 
-#include "core/order.h"
-#include "core/order_store.h"
+#include "core/domain/order.h"
+#include "core/engine/order_store.h"
 
 namespace oee::testing {
 

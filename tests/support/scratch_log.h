@@ -6,7 +6,7 @@
 #include <memory>
 #include <string_view>
 
-#include "core/order_store.h"
+#include "core/engine/order_store.h"
 #include "eventlog/event_log.h"
 
 namespace oee::testing {

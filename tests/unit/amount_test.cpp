@@ -1,4 +1,4 @@
-#include "core/amount.h"
+#include "core/domain/amount.h"
 
 #include <cstdint>
 #include <limits>

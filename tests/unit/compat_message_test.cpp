@@ -11,9 +11,9 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
-#include "core/compat_message.h"
-#include "core/event_codec.h"
-#include "core/status_message.h"
+#include "core/wire/compat_message.h"
+#include "core/wire/event_codec.h"
+#include "core/wire/status_message.h"
 #include "order_lifecycle.h"
 
 namespace oee::core {

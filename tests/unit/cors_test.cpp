@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "api/cors.h"
+#include "api/http/cors.h"
 
 namespace oee::api {
 namespace {

@@ -1,10 +1,10 @@
-#include "core/event_codec.h"
+#include "core/wire/event_codec.h"
 
 #include <string>
 
 #include <gtest/gtest.h>
 
-#include "core/status_message.h"
+#include "core/wire/status_message.h"
 #include "eventlog/event_log.h"
 
 namespace oee::core {

@@ -1,4 +1,4 @@
-#include "core/order.h"
+#include "core/domain/order.h"
 
 #include <array>
 #include <optional>

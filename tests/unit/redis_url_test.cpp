@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "api/redis_url.h"
+#include "api/redis/redis_url.h"
 
 namespace oee::api {
 namespace {

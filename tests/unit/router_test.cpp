@@ -1,4 +1,4 @@
-#include "core/router.h"
+#include "core/domain/router.h"
 
 #include <algorithm>
 #include <chrono>
@@ -6,9 +6,9 @@
 
 #include <gtest/gtest.h>
 
-#include "core/market.h"
-#include "core/tokens.h"
-#include "core/venue.h"
+#include "core/domain/market.h"
+#include "core/domain/tokens.h"
+#include "core/domain/venue.h"
 
 namespace oee::core {
 namespace {

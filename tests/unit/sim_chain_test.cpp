@@ -1,4 +1,4 @@
-#include "core/sim_chain.h"
+#include "core/engine/sim_chain.h"
 
 #include <chrono>
 #include <random>
@@ -7,8 +7,8 @@
 
 #include <gtest/gtest.h>
 
-#include "core/market.h"
-#include "core/tokens.h"
+#include "core/domain/market.h"
+#include "core/domain/tokens.h"
 #include "memory_store.h"
 
 namespace oee::core {

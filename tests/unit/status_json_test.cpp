@@ -9,11 +9,11 @@
 
 #include <boost/json.hpp>
 
-#include "core/event_codec.h"
-#include "core/router.h"
-#include "core/status_json.h"
-#include "core/status_message.h"
-#include "core/tokens.h"
+#include "core/wire/event_codec.h"
+#include "core/domain/router.h"
+#include "core/wire/status_json.h"
+#include "core/wire/status_message.h"
+#include "core/domain/tokens.h"
 #include "order_lifecycle.h"
 
 namespace oee::core {

@@ -3,8 +3,8 @@
 
 #include <gtest/gtest.h>
 
-#include "api/request_target.h"
-#include "api/strict_json.h"
+#include "api/http/request_target.h"
+#include "api/http/strict_json.h"
 
 namespace oee::api {
 namespace {

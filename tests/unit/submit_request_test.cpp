@@ -1,4 +1,4 @@
-#include "api/submit_request.h"
+#include "api/routes/submit_request.h"
 
 #include <cstdint>
 #include <exception>
@@ -9,8 +9,8 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
-#include "api/api_error.h"
-#include "core/order.h"
+#include "api/http/api_error.h"
+#include "core/domain/order.h"
 
 namespace oee::api {
 namespace {

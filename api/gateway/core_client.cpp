@@ -1,0 +1,174 @@
+#include "api/gateway/core_client.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json.hpp>
+#include <boost/url/parse.hpp>
+
+namespace oee::api {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace json = boost::json;
+using tcp = asio::ip::tcp;
+
+namespace {
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+CatchUp unavailable(std::string why) {
+  CatchUp r;
+  r.outcome = CatchUp::Outcome::unavailable;
+  r.error = "the core is unavailable: " + std::move(why);
+  return r;
+}
+
+}  // namespace
+
+boost::system::result<CoreEndpoint, std::string> parse_core_url(std::string_view text) {
+  auto url = boost::urls::parse_absolute_uri(text);
+  if (!url) return {boost::system::in_place_error, "--core-url is not a URL (expected http://host:port)"};
+  if (url->scheme() != "http") return {boost::system::in_place_error, "--core-url must start with http://"};
+  if (url->encoded_host().empty()) return {boost::system::in_place_error, "--core-url has no host"};
+  const auto path = url->encoded_path();
+  if (!path.empty() && path != "/") return {boost::system::in_place_error, "--core-url takes no path"};
+  CoreEndpoint ep{std::string(url->host_address()), url->has_port() ? std::string(url->port()) : "80"};
+  return ep;
+}
+
+struct CoreClient::Connection {
+  explicit Connection(const asio::any_io_executor& executor) : stream(executor) {}
+  beast::tcp_stream stream;
+  beast::flat_buffer buffer;
+  std::chrono::steady_clock::time_point idle_since;
+};
+
+namespace {
+// The core closes a connection idle for 60 s; one idle for less than this
+// is still open unless the core restarted, and then a fresh one is tried.
+constexpr auto kReuseWithin = std::chrono::seconds(20);
+// As many as catch-ups run at once (CoreStreamSource's limit).
+constexpr std::size_t kMaxIdle = 64;
+}  // namespace
+
+CoreClient::CoreClient(CoreEndpoint endpoint, std::chrono::milliseconds timeout)
+    : endpoint_(std::move(endpoint)), timeout_(timeout) {}
+
+CoreClient::~CoreClient() = default;
+
+std::unique_ptr<CoreClient::Connection> CoreClient::take_idle() const {
+  std::lock_guard lock(mu_);
+  if (idle_.empty()) return nullptr;
+  // The newest is last: if it has been idle too long, so have the others.
+  if (std::chrono::steady_clock::now() - idle_.back()->idle_since >= kReuseWithin) {
+    idle_.clear();
+    return nullptr;
+  }
+  auto c = std::move(idle_.back());
+  idle_.pop_back();
+  return c;
+}
+
+void CoreClient::drop_idle() const {
+  std::lock_guard lock(mu_);
+  idle_.clear();
+}
+
+void CoreClient::keep_idle(std::unique_ptr<Connection> connection) const {
+  connection->idle_since = std::chrono::steady_clock::now();
+  std::lock_guard lock(mu_);
+  if (idle_.size() < kMaxIdle) idle_.push_back(std::move(connection));
+}
+
+asio::awaitable<std::unique_ptr<CoreClient::Connection>> CoreClient::connect(std::string& error) const {
+  auto executor = co_await asio::this_coro::executor;
+  tcp::resolver resolver(executor);
+  auto [rec, endpoints] = co_await resolver.async_resolve(endpoint_.host, endpoint_.port, kTuple);
+  if (rec) {
+    error = "cannot resolve " + endpoint_.host + ": " + rec.message();
+    co_return nullptr;
+  }
+  auto connection = std::make_unique<Connection>(executor);
+  connection->stream.expires_after(timeout_);
+  auto [cec, connected] = co_await connection->stream.async_connect(endpoints, kTuple);
+  if (cec) {
+    error = endpoint_.url() + ": " + cec.message();
+    co_return nullptr;
+  }
+  opened_.fetch_add(1);
+  boost::system::error_code ignored;
+  connection->stream.socket().set_option(tcp::no_delay(true), ignored);  // small requests, one at a time
+  co_return connection;
+}
+
+asio::awaitable<CatchUp> CoreClient::events(OrderId order, Seq from) const {
+  const std::string target = "/api/orders/" + order.str() + "/events?fromSeq=" + std::to_string(from.value);
+  http::request<http::empty_body> req{http::verb::get, target, 11};
+  req.set(http::field::host, endpoint_.host);
+  req.set(http::field::user_agent, "oee-gateway");
+  req.keep_alive(true);
+
+  http::response<http::string_body> res;
+  for (bool fresh_only = false;;) {
+    auto connection = fresh_only ? nullptr : take_idle();
+    const bool reused = connection != nullptr;
+    if (!reused) {
+      std::string error;
+      connection = co_await connect(error);
+      if (!connection) co_return unavailable(error);
+    }
+    requests_.fetch_add(1);
+    connection->stream.expires_after(timeout_);
+    auto [wec, wn] = co_await http::async_write(connection->stream, req, kTuple);
+    boost::system::error_code ec = wec;
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(16 * 1024 * 1024);
+    if (!ec) {
+      auto [rec, rn] = co_await http::async_read(connection->stream, connection->buffer, parser, kTuple);
+      ec = rec;
+    }
+    if (ec) {
+      // A kept connection may have been closed by the core meanwhile (idle
+      // or restarted, and then so were the others kept): the GET is safe to
+      // send again, once, on a fresh one.
+      if (reused) {
+        drop_idle();
+        fresh_only = true;
+        continue;
+      }
+      co_return unavailable(endpoint_.url() + ": " + ec.message());
+    }
+    res = parser.release();
+    if (res.keep_alive()) keep_idle(std::move(connection));
+    break;
+  }
+
+  CatchUp result;
+  if (res.result() == http::status::not_found) {
+    result.outcome = CatchUp::Outcome::not_found;
+    result.error = "no order with id " + order.str();
+    co_return result;
+  }
+  if (res.result() != http::status::ok) {
+    co_return unavailable("GET " + target + " answered " + std::to_string(res.result_int()));
+  }
+  boost::system::error_code ec;
+  const json::value body = json::parse(res.body(), ec);
+  const auto* events = body.is_object() ? body.get_object().if_contains("events") : nullptr;
+  if (ec || events == nullptr || !events->is_array()) co_return unavailable("GET " + target + ": unexpected body");
+  result.updates.reserve(events->get_array().size());
+  for (const auto& e : events->get_array()) {
+    // Re-serialising keeps the core's bytes: Boost.JSON keeps key order and
+    // prints numbers and escapes the way it parsed them.
+    auto update = e.is_object() ? status_update_from(e.get_object(), json::serialize(e)) : nullptr;
+    if (!update) co_return unavailable("GET " + target + ": an event is not a status message");
+    result.updates.push_back(std::move(update));
+  }
+  co_return result;
+}
+
+}  // namespace oee::api

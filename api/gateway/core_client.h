@@ -1,0 +1,67 @@
+#pragma once
+// A gateway's HTTP client for the core: fetches an order's past events
+// (GET /api/orders/{id}/events?fromSeq=) for catch-up and after gaps in
+// the Redis feed.
+//
+// Threading: events() may run concurrently on one executor; each call has
+// a connection of its own for the exchange, with a deadline. Connections
+// are kept alive and reused: a gateway catches up every new subscription,
+// and a TCP connect, accept and close per subscription was a tenth of its
+// CPU and a wait for each.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/system/result.hpp>
+
+#include "api/stream/stream_source.h"
+
+namespace oee::api {
+
+struct CoreEndpoint {
+  std::string host;
+  std::string port;
+  [[nodiscard]] std::string url() const { return "http://" + host + ":" + port; }
+};
+
+/// http://host[:port] (no path); errors say what is wrong.
+[[nodiscard]] boost::system::result<CoreEndpoint, std::string> parse_core_url(std::string_view url);
+
+class CoreClient {
+ public:
+  explicit CoreClient(CoreEndpoint endpoint, std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  ~CoreClient();
+  CoreClient(const CoreClient&) = delete;
+  CoreClient& operator=(const CoreClient&) = delete;
+
+  /// The order's events with seq >= from, as the core renders them.
+  [[nodiscard]] boost::asio::awaitable<CatchUp> events(OrderId order, Seq from) const;
+  [[nodiscard]] const CoreEndpoint& endpoint() const { return endpoint_; }
+
+  /// Requests sent to the core, and the connections opened for them.
+  [[nodiscard]] std::uint64_t requests() const { return requests_.load(); }
+  [[nodiscard]] std::uint64_t connections_opened() const { return opened_.load(); }
+
+ private:
+  struct Connection;
+  [[nodiscard]] boost::asio::awaitable<std::unique_ptr<Connection>> connect(std::string& error) const;
+  [[nodiscard]] std::unique_ptr<Connection> take_idle() const;
+  void drop_idle() const;
+  void keep_idle(std::unique_ptr<Connection> connection) const;
+
+  CoreEndpoint endpoint_;
+  std::chrono::milliseconds timeout_;
+  mutable std::mutex mu_;
+  mutable std::vector<std::unique_ptr<Connection>> idle_;
+  mutable std::atomic<std::uint64_t> requests_{0};
+  mutable std::atomic<std::uint64_t> opened_{0};
+};
+
+}  // namespace oee::api

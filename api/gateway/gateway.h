@@ -1,0 +1,59 @@
+#pragma once
+// The gateway role: a WebSocket edge with no log of its own. Live updates
+// come from Redis (RedisFeed into the gateway's Hub); the past comes from
+// the core over HTTP (CoreClient). Its REST surface is /health and /metrics.
+
+#include <deque>
+#include <mutex>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include "api/gateway/core_client.h"
+#include "api/http/server_context.h"
+#include "api/redis/redis_feed.h"
+#include "api/stream/stream_source.h"
+
+namespace oee::api {
+
+/// Catch-up through the core; runs each fetch on `executor`. At most
+/// `max_in_flight` fetches run at once (a Redis reconnect asks every
+/// subscription to resync); the rest wait their turn in order.
+class CoreStreamSource final : public StreamSource {
+ public:
+  CoreStreamSource(Hub& hub, const CoreClient& core, boost::asio::any_io_executor executor,
+                   std::size_t max_in_flight = 64)
+      : hub_(hub), core_(core), executor_(std::move(executor)), max_in_flight_(max_in_flight) {}
+  Hub& hub() override { return hub_; }
+  void catch_up(const OrderId& order, Seq from, CatchUpHandler done) override;
+  std::string_view unavailable_code() const override { return "core_unavailable"; }
+
+ private:
+  struct Fetch {
+    OrderId order;
+    Seq from;
+    CatchUpHandler done;
+  };
+  void launch(Fetch fetch);
+  void finished();
+
+  Hub& hub_;
+  const CoreClient& core_;
+  boost::asio::any_io_executor executor_;
+  std::size_t max_in_flight_;
+  std::mutex mu_;
+  std::size_t in_flight_ = 0;
+  std::deque<Fetch> waiting_;
+};
+
+struct Gateway {
+  ServerContext& server;
+  const CoreClient& core;
+  const RedisFeed& feed;
+  Hub& hub;
+};
+
+[[nodiscard]] boost::asio::awaitable<HttpResponse> handle_gateway_request(Gateway& gateway,
+                                                                          const HttpRequest& request);
+
+}  // namespace oee::api

@@ -1,0 +1,292 @@
+#include "api/http/http_server.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <spdlog/spdlog.h>
+
+#include "api/http/api_error.h"
+#include "api/http/http_framing.h"
+#include "api/http/ws_session.h"
+
+namespace oee::api {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+// After a cut, the time the connections' last handlers take to run.
+constexpr std::chrono::seconds kCutWait{2};
+
+// `allowed_origin`: a browser origin the CORS policy lets read the answer.
+http::response<http::string_body> to_beast(const HttpResponse& r, unsigned version, bool keep_alive, bool head,
+                                           std::string_view allowed_origin = {}) {
+  http::response<http::string_body> res{static_cast<http::status>(r.status), version};
+  res.set(http::field::server, "oee");
+  res.set(http::field::content_type, r.content_type);
+  if (!r.allow.empty()) res.set(http::field::allow, r.allow);
+  // Whether an answer may be read depends on the Origin it was asked from.
+  res.set(http::field::vary, "Origin");
+  if (!allowed_origin.empty()) res.set(http::field::access_control_allow_origin, allowed_origin);
+  res.keep_alive(keep_alive);
+  if (head) {
+    res.content_length(r.body.size());
+  } else {
+    res.body() = r.body;
+    res.prepare_payload();
+  }
+  return res;
+}
+
+// What an origin outside --cors-origins gets for a preflight, a request
+// that acts, or a WebSocket upgrade: no CORS headers, so the browser
+// blocks the page.
+ApiError origin_refused() {
+  return ApiError{403, "origin_not_allowed",
+                  "this origin may not call the API or open a WebSocket here; see --cors-origins", "Origin"};
+}
+
+// A browser's preflight from an allowed origin: the methods and headers
+// the API takes.
+http::response<http::string_body> preflight(std::string_view origin, unsigned version, bool keep_alive) {
+  http::response<http::string_body> res{http::status::no_content, version};
+  res.set(http::field::server, "oee");
+  res.set(http::field::access_control_allow_origin, origin);
+  res.set(http::field::access_control_allow_methods, CorsPolicy::kAllowMethods);
+  res.set(http::field::access_control_allow_headers, CorsPolicy::kAllowHeaders);
+  res.set(http::field::access_control_max_age, CorsPolicy::kMaxAgeSeconds);
+  res.set(http::field::vary, "Origin");
+  res.keep_alive(keep_alive);
+  return res;
+}
+
+}  // namespace
+
+struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
+  Impl(asio::io_context& ioc, ServerContext& ctx) : ioc(ioc), ctx(ctx), acceptor(ioc) {}
+
+  // Out of descriptors (or kernel memory), an accept fails at once, again
+  // and again while the listening socket stays readable: retrying at once
+  // spins a core and floods the log. Back off instead, log once per pause
+  // with a count, and serve again as soon as descriptors free up.
+  asio::awaitable<void> listen() {
+    constexpr auto kFirstPause = 50ms;
+    constexpr auto kLongestPause = 1s;
+    auto pause = kFirstPause;
+    asio::steady_timer backoff(ioc);
+    for (;;) {
+      auto strand = asio::make_strand(ioc);  // a named local: see core/engine/async_append.h on GCC 12
+      auto [ec, socket] = co_await acceptor.async_accept(strand, kTuple);
+      if (ec) {
+        if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+        const auto failures = ctx.accept_errors.fetch_add(1) + 1;
+        const bool exhausted = ec == asio::error::no_descriptors || ec.value() == ENFILE ||
+                               ec == asio::error::no_buffer_space || ec == asio::error::no_memory;
+        if (!exhausted) continue;  // the peer went away before we took it: nothing to wait for
+        spdlog::warn("accept failed: {} ({} failed accepts so far); pausing {} ms", ec.message(), failures,
+                     pause.count());
+        backoff.expires_after(pause);
+        co_await backoff.async_wait(kTuple);
+        pause = std::min<std::chrono::milliseconds>(pause * 2, kLongestPause);
+        continue;
+      }
+      pause = kFirstPause;
+      if (static_cast<std::size_t>(ctx.connections.load()) >= ctx.config.max_connections) {
+        // Over the limit: refuse cheaply rather than queue without bound.
+        boost::system::error_code ignored;
+        socket.close(ignored);
+        continue;
+      }
+      // Status messages and responses are small writes: Nagle's algorithm
+      // would hold them for the peer's delayed ACK (up to ~40 ms).
+      boost::system::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
+      auto ex = socket.get_executor();
+      asio::co_spawn(ex, session(beast::tcp_stream(std::move(socket))), [&ctx = ctx](std::exception_ptr e) {
+        if (e) note_session_error(ctx, e);
+      });
+    }
+  }
+
+  // The boundary of a connection: whatever escapes it is counted and
+  // logged, the connection is closed (its coroutine frame and socket are
+  // gone), and every other connection goes on.
+  static void note_session_error(ServerContext& ctx, const std::exception_ptr& e) {
+    ctx.session_errors.fetch_add(1);
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      spdlog::error("connection closed on an unexpected error: {}", ex.what());
+    } catch (...) {
+      spdlog::error("connection closed on an unexpected error");
+    }
+  }
+
+  asio::awaitable<void> session(beast::tcp_stream stream) {
+    ConnectionSlot slot(ctx);
+    // On stop(): the read of the next request ends, so a connection
+    // waiting for one closes at once, and one being answered closes after
+    // its answer. The token is the frame's: gone with it, on this strand.
+    auto here = std::make_shared<beast::tcp_stream*>(&stream);
+    slot.on_close(stream.get_executor(), std::weak_ptr(here), [](beast::tcp_stream* s, ServerContext::Closing how) {
+      boost::system::error_code ignored;
+      if (how == ServerContext::Closing::cut) {
+        s->socket().close(ignored);
+      } else {
+        s->socket().shutdown(tcp::socket::shutdown_receive, ignored);
+      }
+    });
+    // Bounded, so that what the parser must hold whole (a header section, a
+    // chunk line, the trailer section) cannot grow it past the limits; past
+    // them the read fails with buffer_overflow (431). Bodies stream through.
+    beast::flat_buffer buffer(read_buffer_limit(ctx.config.header_limit));
+    for (;;) {
+      RequestParser request_parser(ctx.config.header_limit, ctx.config.body_limit);
+      auto& parser = request_parser.parser();
+      stream.expires_after(ctx.config.http_idle_timeout);
+      auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, kTuple);
+      if (is_disconnect(ec)) break;
+      std::optional<ApiError> refusal;
+      refusal = ec ? read_error(ec, ctx.config.header_limit, ctx.config.body_limit) : header_refusal(parser.get());
+      if (!refusal && !parser.is_done()) {
+        if (expects_continue(parser.get())) {
+          // The client waits for this before it sends the body (curl for a
+          // second, others for good).
+          http::response<http::empty_body> go_on{http::status::continue_, 11};
+          auto [cec, cn] = co_await http::async_write(stream, go_on, kTuple);
+          if (cec) break;
+        }
+        auto [bec, bn] = co_await http::async_read(stream, buffer, parser, kTuple);
+        if (is_disconnect(bec)) break;
+        refusal = bec ? read_error(bec, ctx.config.header_limit, ctx.config.body_limit)
+                      : trailer_refusal(parser.get(), ctx.config.header_limit);
+      }
+      if (refusal) {
+        ctx.http_malformed.fetch_add(1);
+        auto res = to_beast(error_response(*refusal), 11, false, false);
+        co_await http::async_write(stream, res, kTuple);
+        break;
+      }
+      auto req = parser.release();
+      // Set by browsers only: scripts and curl send none and are unaffected.
+      const std::string origin(req[http::field::origin]);
+      const bool origin_allowed = !origin.empty() && ctx.config.cors.allows(origin);
+      const bool origin_refused_here = !origin.empty() && !origin_allowed;
+      if (websocket::is_upgrade(req)) {
+        if (origin_refused_here) {
+          auto res = to_beast(error_response(origin_refused()), req.version(), false, false);
+          co_await http::async_write(stream, res, kTuple);
+          break;
+        }
+        auto route = ws_route(req.target());
+        if (!route || route->error) {
+          const auto e = route ? *route->error : ApiError{404, "not_found", "no WebSocket endpoint here", ""};
+          auto res = to_beast(error_response(e), req.version(), false, false);
+          co_await http::async_write(stream, res, kTuple);
+          break;
+        }
+        co_await serve_websocket(std::move(stream), std::move(slot), ctx,
+                                 std::make_unique<http::request<http::string_body>>(std::move(req)), route->protocol,
+                                 route->order, route->from_seq);
+        co_return;
+      }
+      const bool is_preflight = req.method() == http::verb::options && !origin.empty() &&
+                                req.find(http::field::access_control_request_method) != req.end();
+      // A form or a script on a site outside the list can send a POST or
+      // a DELETE without a preflight (a "simple" request): it must not act.
+      const bool reads = req.method() == http::verb::get || req.method() == http::verb::head ||
+                         req.method() == http::verb::options;
+      if (is_preflight || (origin_refused_here && !reads)) {
+        const bool keep_alive = req.keep_alive();
+        auto res = origin_refused_here ? to_beast(error_response(origin_refused()), req.version(), keep_alive, false)
+                                       : preflight(origin, req.version(), keep_alive);
+        auto [wec, wn] = co_await http::async_write(stream, res, kTuple);
+        if (wec || !keep_alive) break;
+        continue;
+      }
+      HttpRequest request{std::string(req.method_string()), std::string(req.target()), std::move(req.body()),
+                          std::string(req[http::field::content_type]), std::string(req["Idempotency-Key"])};
+      const HttpResponse response = co_await ctx.handler(request);
+      const bool keep_alive = req.keep_alive();
+      auto res = to_beast(response, req.version(), keep_alive, req.method() == http::verb::head,
+                          origin_allowed ? std::string_view(origin) : std::string_view());
+      auto [wec, wn] = co_await http::async_write(stream, res, kTuple);
+      if (wec || !keep_alive) break;
+    }
+    boost::system::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  asio::io_context& ioc;
+  ServerContext& ctx;
+  tcp::acceptor acceptor;
+};
+
+HttpServer::HttpServer(asio::io_context& ioc, ServerContext& ctx) : impl_(std::make_shared<Impl>(ioc, ctx)) {}
+HttpServer::~HttpServer() = default;
+
+void HttpServer::start() {
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(impl_->ctx.config.bind, ec);
+  if (ec) throw std::runtime_error("invalid --bind address '" + impl_->ctx.config.bind + "'");
+  const tcp::endpoint endpoint(address, impl_->ctx.config.port);
+  auto& acc = impl_->acceptor;
+  acc.open(endpoint.protocol(), ec);
+  if (!ec) acc.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acc.bind(endpoint, ec);
+  if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    throw std::runtime_error("cannot listen on " + impl_->ctx.config.bind + ":" +
+                             std::to_string(impl_->ctx.config.port) + ": " + ec.message());
+  }
+  asio::co_spawn(impl_->ioc, impl_->listen(), asio::detached);
+}
+
+bool HttpServer::stop(std::chrono::milliseconds grace) {
+  asio::post(impl_->ioc, [impl = impl_] {
+    boost::system::error_code ignored;
+    impl->acceptor.close(ignored);
+  });
+  auto& ctx = impl_->ctx;
+  ctx.close_connections(ServerContext::Closing::close);
+  if (ctx.wait_for_no_connections(std::chrono::steady_clock::now() + grace)) return true;
+  ctx.close_connections(ServerContext::Closing::cut);
+  (void)ctx.wait_for_no_connections(std::chrono::steady_clock::now() + kCutWait);
+  return false;
+}
+
+void HttpServer::run_thread() {
+  for (;;) {
+    try {
+      impl_->ioc.run();
+      return;
+    } catch (const std::exception& e) {
+      // Thrown from inside an operation's completion, where no connection's
+      // coroutine can catch it; that operation is gone, the thread goes on.
+      impl_->ctx.session_errors.fetch_add(1);
+      spdlog::error("an I/O handler failed: {}", e.what());
+    }
+  }
+}
+
+std::uint16_t HttpServer::port() const { return impl_->acceptor.local_endpoint().port(); }
+
+}  // namespace oee::api

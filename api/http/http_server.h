@@ -1,0 +1,45 @@
+#pragma once
+// The HTTP/1.1 + WebSocket server (Boost.Beast, C++20 coroutines).
+//
+// Lifecycle: start() binds and begins accepting; stop() closes the
+// listener and every open connection, and waits for them to be gone.
+// Threading: each connection runs on its own strand of the given
+// io_context, which may be run by several threads. Ownership: the server references its ServerContext, which must
+// outlive it.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+
+#include <boost/asio/io_context.hpp>
+
+#include "api/http/server_context.h"
+
+namespace oee::api {
+
+class HttpServer {
+ public:
+  HttpServer(boost::asio::io_context& ioc, ServerContext& ctx);
+  ~HttpServer();
+
+  /// Binds config.bind:port; throws std::runtime_error if it cannot.
+  void start();
+  /// Closes the listener and asks every connection to close: one waiting
+  /// for a request at once, one being answered after its answer, a
+  /// WebSocket with close code 1001 (going away). Returns true once none
+  /// is left; after `grace`, cuts those left and returns false once they
+  /// are gone (or after a short wait). The io_context must be running on
+  /// other threads; call it from none of them.
+  bool stop(std::chrono::milliseconds grace);
+  /// Runs the io_context on the calling thread until it stops. An exception
+  /// escaping a handler is counted (oee_http_session_errors_total) and
+  /// logged, never fatal to the process.
+  void run_thread();
+  [[nodiscard]] std::uint16_t port() const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace oee::api

@@ -1,0 +1,68 @@
+#include "api/http/responses.h"
+
+#include <charconv>
+
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+#include <fmt/format.h>
+
+namespace oee::api {
+
+namespace json = boost::json;
+
+HttpResponse json_response(int status, const json::value& v) {
+  return HttpResponse{status, json::serialize(v), "application/json", {}};
+}
+
+HttpResponse not_found(std::string message, std::string field) {
+  return error_response(ApiError{404, "not_found", std::move(message), std::move(field)});
+}
+
+HttpResponse method_not_allowed(std::string allow) {
+  auto r = error_response(ApiError{405, "method_not_allowed", "use " + allow + " on this path", ""});
+  r.allow = std::move(allow);
+  return r;
+}
+
+HttpResponse log_unavailable(const std::error_code& ec) {
+  return error_response(ApiError{503, "log_unavailable", "the event log cannot be written: " + ec.message(), ""});
+}
+
+// While the log's storage is failing, say why, and that it heals by itself.
+HttpResponse log_unavailable(const eventlog::EventLog& log, const std::error_code& ec) {
+  const auto cause = log.write_error();
+  if (cause.empty()) return log_unavailable(ec);
+  return error_response(ApiError{503, "log_unavailable",
+                                 "the event log cannot take writes (" + cause +
+                                     "); nothing was accepted; writes resume by themselves once the storage "
+                                     "recovers (e.g. disk space is freed)",
+                                 ""});
+}
+
+std::optional<std::string_view> param(const RequestTarget& t, std::initializer_list<std::string_view> names) {
+  for (auto n : names) {
+    if (auto v = query_param(t, n)) return v;
+  }
+  return std::nullopt;
+}
+
+boost::system::result<std::uint64_t, ApiError> uint_param(const RequestTarget& t, std::string_view name, std::uint64_t def,
+                                                         std::uint64_t max) {
+  auto v = param(t, {name});
+  if (!v) return def;
+  std::uint64_t n = 0;
+  auto [ptr, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+  if (ec != std::errc{} || ptr != v->data() + v->size() || n > max) {
+    return ApiError{400, "invalid_" + std::string(name),
+                    fmt::format("{} must be an integer between 0 and {}", name, max), std::string(name)};
+  }
+  return n;
+}
+
+boost::system::result<OrderId, ApiError> order_id_param(std::string_view text) {
+  auto id = OrderId::parse(text);
+  if (!id) return ApiError{400, "invalid_order_id", "order ids are UUIDs like 3f2b…-…", "orderId"};
+  return *id;
+}
+
+}  // namespace oee::api

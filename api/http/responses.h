@@ -1,0 +1,36 @@
+#pragma once
+// The answers and parameter readers every REST route shares.
+
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#include <boost/json/fwd.hpp>
+#include <boost/system/result.hpp>
+
+#include "api/http/api_error.h"
+#include "api/http/request_target.h"
+#include "eventlog/event_log.h"
+
+namespace oee::api {
+
+[[nodiscard]] HttpResponse json_response(int status, const boost::json::value& body);
+[[nodiscard]] HttpResponse not_found(std::string message, std::string field = {});
+[[nodiscard]] HttpResponse method_not_allowed(std::string allow);
+/// 503 log_unavailable; with the log, it also says why the log refuses
+/// writes and that it heals by itself.
+[[nodiscard]] HttpResponse log_unavailable(const std::error_code& ec);
+[[nodiscard]] HttpResponse log_unavailable(const eventlog::EventLog& log, const std::error_code& ec);
+
+/// The first of `names` present in the query.
+[[nodiscard]] std::optional<std::string_view> param(const RequestTarget& t,
+                                                    std::initializer_list<std::string_view> names);
+/// An integer parameter in [0, max], `def` when absent.
+[[nodiscard]] boost::system::result<std::uint64_t, ApiError> uint_param(const RequestTarget& t, std::string_view name,
+                                                                       std::uint64_t def, std::uint64_t max);
+[[nodiscard]] boost::system::result<OrderId, ApiError> order_id_param(std::string_view text);
+
+}  // namespace oee::api

@@ -1,0 +1,118 @@
+#pragma once
+// What the HTTP/WebSocket transport needs from the process it serves, in
+// either role: limits, the stream source for WebSockets, the REST routes,
+// and the counters /health and /metrics report. Owned by main(); outlives
+// the server.
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/post.hpp>
+
+#include "api/http/cors.h"
+#include "api/http/http_message.h"
+#include "api/stream/stream_source.h"
+#include "eventlog/prometheus.h"  // append_metric
+
+namespace oee::api {
+
+struct ServerConfig {
+  std::string bind = "127.0.0.1";
+  std::uint16_t port = 3000;
+  std::size_t max_connections = 10'000;
+  std::size_t body_limit = 64 * 1024;
+  // The header section, and with it the trailer section of a chunked body.
+  // Kept far below 64 KiB: Beast throws on a single field that large.
+  std::size_t header_limit = 8 * 1024;
+  std::size_t ws_message_limit = 4 * 1024;
+  std::size_t ws_queue_limit = 1'024;  // queued messages before a slow reader is dropped
+  std::size_t ws_subscriptions_limit = 1'000;
+  std::chrono::seconds ws_idle_timeout{60};  // a ping goes out at half of it; no pong closes
+  std::chrono::seconds http_idle_timeout{60};  // for the next request on a kept-alive connection
+  CorsPolicy cors = CorsPolicy::loopback();
+};
+
+using RequestHandler = std::function<boost::asio::awaitable<HttpResponse>(const HttpRequest&)>;
+
+struct ServerContext {
+  ServerContext(ServerConfig c, StreamSource& s) : config(std::move(c)), stream(s) {}
+
+  ServerConfig config;
+  StreamSource& stream;
+  RequestHandler handler;
+  std::atomic<std::int64_t> connections{0};
+  std::atomic<std::int64_t> ws_clients{0};
+  std::atomic<std::uint64_t> ws_dropped_slow{0};
+  std::atomic<std::uint64_t> http_requests{0};
+  std::atomic<std::uint64_t> http_malformed{0};  // requests refused before routing (framing, limits)
+  std::atomic<std::uint64_t> session_errors{0};  // exceptions caught at a connection's boundary
+  std::atomic<std::uint64_t> accept_errors{0};
+
+  /// How a stop ends a connection: `close` lets it finish what it is
+  /// answering and say goodbye; `cut` closes its socket.
+  enum class Closing { none, close, cut };
+  using Closer = std::function<void(Closing)>;
+
+  /// Ends every open connection so, and each one opened from now on as
+  /// soon as it says how (ConnectionSlot::on_close). Thread-safe.
+  void close_connections(Closing how);
+  /// Waits until no connection is open (true) or `deadline` passes.
+  bool wait_for_no_connections(std::chrono::steady_clock::time_point deadline);
+
+ private:
+  friend class ConnectionSlot;
+  std::uint64_t add_connection();
+  void set_closer(std::uint64_t id, Closer closer);
+  void remove_connection(std::uint64_t id);
+
+  std::atomic<std::uint64_t> next_connection_{0};
+  std::mutex closers_mu_;
+  std::condition_variable none_open_;  // under closers_mu_
+  Closing closing_ = Closing::none;
+  std::unordered_map<std::uint64_t, Closer> closers_;
+};
+
+/// Counts one open connection, HTTP or WebSocket, toward --max-connections
+/// for as long as it lives: a WebSocket session keeps the slot its HTTP
+/// session was accepted with, until the last of its coroutines ends. The
+/// slot also holds how the server's stop() closes the connection.
+class ConnectionSlot {
+ public:
+  explicit ConnectionSlot(ServerContext& ctx) : ctx_(&ctx), id_(ctx.add_connection()) {}
+  ConnectionSlot(ConnectionSlot&& other) noexcept : ctx_(std::exchange(other.ctx_, nullptr)), id_(other.id_) {}
+  ConnectionSlot& operator=(ConnectionSlot&&) = delete;
+  ~ConnectionSlot() {
+    if (ctx_ != nullptr) ctx_->remove_connection(id_);
+  }
+
+  /// How the server's stop() ends this connection, replacing what was set
+  /// before: `end(*target, how)` runs on the connection's `strand`, if
+  /// `target` is still there by then.
+  template <class Strand, class Target, class End>
+  void on_close(Strand strand, std::weak_ptr<Target> target, End end) {
+    ctx_->set_closer(id_, [strand, target = std::move(target), end = std::move(end)](ServerContext::Closing how) {
+      boost::asio::post(strand, [target, end, how] {
+        if (const auto alive = target.lock()) end(*alive, how);
+      });
+    });
+  }
+
+ private:
+  ServerContext* ctx_;
+  std::uint64_t id_;
+};
+
+/// The Prometheus lines for the counters above, shared by both roles.
+void append_connection_metrics(std::string& out, const ServerContext& ctx);
+
+}  // namespace oee::api

@@ -1,0 +1,57 @@
+#pragma once
+// What the HTTP and WebSocket handlers share: configuration and references
+// to the engine's parts. Owned by main(); outlives the server.
+
+#include <mutex>
+#include <unordered_set>
+#include <cstdint>
+#include <string>
+
+#include "api/http/server_context.h"
+#include "api/stream/hub.h"
+#include "core/domain/market.h"
+#include "core/engine/engine_metrics.h"
+#include "core/engine/order_store.h"
+
+namespace boost::asio {
+class thread_pool;
+}
+namespace oee::projections {
+class HistoryStore;
+class Projector;
+}  // namespace oee::projections
+
+namespace oee::api {
+
+class Publisher;
+
+struct EngineInfo {
+  std::string durability = "sync";
+  std::string sim = "realistic";
+};
+
+struct App {
+  App(ServerContext& sc, EngineInfo i, eventlog::EventLog& l, core::OrderStore& s, const core::Market& m,
+      core::EngineMetrics& em, Hub& h)
+      : server(sc), info(std::move(i)), log(l), store(s), market(m), metrics(em), hub(h) {}
+
+  ServerContext& server;  // limits and connection counters
+  EngineInfo info;
+  eventlog::EventLog& log;
+  core::OrderStore& store;
+  const core::Market& market;
+  core::EngineMetrics& metrics;
+  Hub& hub;
+  // Set when PostgreSQL is configured (--database-url).
+  projections::HistoryStore* history = nullptr;
+  projections::Projector* projector = nullptr;
+  boost::asio::thread_pool* blocking = nullptr;  // runs PostgreSQL calls off the network threads
+  // Set when REDIS_URL is configured.
+  const Publisher* publisher = nullptr;
+  // Failed orders an operator action (retry, dismissal) is being recorded
+  // for: one writer per order.
+  std::mutex operator_mu;
+  std::unordered_set<OrderId, OrderIdHash> operator_busy;
+};
+
+}  // namespace oee::api

@@ -1,0 +1,205 @@
+#include "api/routes/dead_letter_handlers.h"
+
+#include <algorithm>
+#include <limits>
+#include <map>
+#include <variant>
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+
+#include "api/http/responses.h"
+#include "core/engine/async_append.h"
+#include "core/wire/status_message.h"
+#include "projections/projector.h"
+
+namespace oee::api {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+namespace {
+
+// One operator action per order at a time: a retry and a dismissal of the
+// same order must not both be appended from the same state.
+class OperatorClaim {
+ public:
+  OperatorClaim(App& app, const OrderId& id) : app_(app), id_(id) {
+    std::lock_guard lock(app_.operator_mu);
+    held_ = app_.operator_busy.insert(id_).second;
+  }
+  OperatorClaim(const OperatorClaim&) = delete;
+  OperatorClaim& operator=(const OperatorClaim&) = delete;
+  ~OperatorClaim() {
+    if (!held_) return;
+    std::lock_guard lock(app_.operator_mu);
+    app_.operator_busy.erase(id_);
+  }
+  explicit operator bool() const { return held_; }
+
+ private:
+  App& app_;
+  OrderId id_;
+  bool held_ = false;
+};
+
+HttpResponse not_dead_lettered(const core::OrderState& state, std::string_view action) {
+  const std::string now = state.dismissed ? "was dismissed from the dead-letter list"
+                                          : "is " + std::string(core::status_name(state.status));
+  return error_response(ApiError{409, "not_dead_lettered",
+                                 "only orders on the dead-letter list can be " + std::string(action) + "; this one " +
+                                     now,
+                                 "orderId"});
+}
+
+// With a projection, the dead-letter list is read from PostgreSQL: answer
+// once it shows the dismissals (or after 2 s), so a client that lists next
+// sees them. Polled on the request's own executor, so no PostgreSQL thread
+// waits.
+asio::awaitable<void> wait_for_projection(App& app, Seq seq) {
+  if (app.projector == nullptr) co_return;
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (app.projector->status().applied_seq < seq.value && std::chrono::steady_clock::now() < deadline) {
+    timer.expires_after(std::chrono::milliseconds(20));
+    co_await timer.async_wait(asio::use_awaitable);
+  }
+}
+
+}  // namespace
+
+HttpResponse list_dead_letters(App& app, const RequestTarget& t, bool stats) {
+  auto limit = uint_param(t, "limit", 100, 1000);
+  if (!limit) return error_response(limit.error());
+  auto ids = app.log.members(eventlog::OrderSet::dead_letter, stats ? std::numeric_limits<std::size_t>::max() : *limit);
+  if (!ids) return log_unavailable(ids.error());
+  json::array orders;
+  std::map<std::string, std::uint64_t> by_reason;
+  for (const auto& id : *ids) {
+    auto loaded = app.store.load(id);
+    if (!loaded) return log_unavailable(loaded.error());
+    if (!*loaded) continue;
+    if (stats) {
+      // Group by the reason's first clause ("slippage exceeded: ..." -> "slippage exceeded").
+      const auto& err = (*loaded)->state.last_error;
+      by_reason[err.substr(0, err.find_first_of(":("))]++;
+    } else {
+      orders.push_back(core::order_json(id, (*loaded)->state, (*loaded)->last_seq));
+    }
+  }
+  if (stats) {
+    json::object reasons;
+    for (auto& [k, v] : by_reason) {
+      std::string key = k;
+      while (!key.empty() && key.back() == ' ') key.pop_back();
+      reasons[key] = v;
+    }
+    return json_response(200, json::object{{"failed", ids->size()}, {"byReason", std::move(reasons)}});
+  }
+  return json_response(200, json::object{{"orders", std::move(orders)}, {"count", orders.size()}});
+}
+
+namespace {
+
+core::OrderEvent retry_of(const core::OrderState& s) { return core::OrderRetried{s.attempt, "operator retry"}; }
+core::OrderEvent dismissal_of(const core::OrderState& s) {
+  return core::DeadLetterDismissed{s.attempt, "dismissed by an operator"};
+}
+
+// One operator action on one dead letter: claims the order, checks that it
+// is on the list and appends the action's event. The seq it was appended
+// at, or the answer that refuses it.
+asio::awaitable<std::variant<Seq, HttpResponse>> act_on_dead_letter(
+    App& app, const OrderId& id, std::string_view action, core::OrderEvent (*event_for)(const core::OrderState&)) {
+  OperatorClaim claim(app, id);
+  if (!claim) {
+    co_return error_response(ApiError{409, "operator_action_in_progress",
+                                      "a retry or dismissal of this order is being recorded", "orderId"});
+  }
+  auto loaded = app.store.load(id);
+  if (!loaded) co_return log_unavailable(loaded.error());
+  if (!*loaded) co_return not_found("no order with id " + id.str(), "orderId");
+  const core::OrderState state = (*loaded)->state;
+  if (!core::is_dead_letter(state)) co_return not_dead_lettered(state, action);
+  const core::OrderEvent event = event_for(state);
+  auto appended = co_await core::async_append(app.store, id, state, event);
+  if (!appended) co_return log_unavailable(app.log, appended.error());
+  co_return appended->seq;
+}
+
+}  // namespace
+
+// POST /api/dlq/{id}/retry: a new event in the log sends the failed order
+// back to the queue with a fresh budget of attempts; rows are never edited.
+asio::awaitable<HttpResponse> retry_dead_letter(App& app, const OrderId& id) {
+  auto done = co_await act_on_dead_letter(app, id, "retried", &retry_of);
+  if (auto* refused = std::get_if<HttpResponse>(&done)) co_return std::move(*refused);
+  const Seq seq = std::get<Seq>(done);
+  co_return json_response(202, json::object{{"orderId", id.str()}, {"status", "pending"}, {"seq", seq.value}});
+}
+
+asio::awaitable<HttpResponse> dismiss_dead_letter(App& app, const OrderId& id) {
+  auto done = co_await act_on_dead_letter(app, id, "dismissed", &dismissal_of);
+  if (auto* refused = std::get_if<HttpResponse>(&done)) co_return std::move(*refused);
+  const Seq seq = std::get<Seq>(done);
+  // After the claim is released: a retry need not wait for the projection.
+  co_await wait_for_projection(app, seq);
+  co_return json_response(200, json::object{{"orderId", id.str()},
+                                            {"status", "failed"},
+                                            {"dismissed", true},
+                                            {"seq", seq.value}});
+}
+
+asio::awaitable<HttpResponse> dismiss_all_dead_letters(App& app) {
+  auto ids = app.log.members(eventlog::OrderSet::dead_letter, std::numeric_limits<std::size_t>::max());
+  if (!ids) co_return log_unavailable(ids.error());
+  // In slices, so the claims and pending events of a long list stay bounded.
+  constexpr std::size_t kSlice = 1024;
+  std::uint64_t dismissed = 0;
+  Seq last{0};
+  for (std::size_t from = 0; from < ids->size(); from += kSlice) {
+    std::vector<std::unique_ptr<OperatorClaim>> claims;
+    std::vector<core::EventFor> events;
+    for (std::size_t i = from; i < std::min(ids->size(), from + kSlice); ++i) {
+      const OrderId& id = (*ids)[i];
+      auto claim = std::make_unique<OperatorClaim>(app, id);
+      if (!*claim) continue;  // being retried or dismissed by another request
+      auto loaded = app.store.load(id);
+      if (!loaded) {
+        co_return error_response(ApiError{503, "log_unavailable",
+                                          "the event log cannot be read (" + loaded.error().message() + "); " +
+                                              std::to_string(dismissed) + " dead letters were dismissed before it",
+                                          ""});
+      }
+      if (!*loaded || !core::is_dead_letter((*loaded)->state)) continue;
+      const auto& state = (*loaded)->state;
+      events.push_back(core::EventFor{id, state, dismissal_of(state)});
+      claims.push_back(std::move(claim));
+    }
+    std::error_code failed;
+    for (const auto& r : co_await core::async_append_all(app.store, std::move(events))) {
+      if (!r) {
+        failed = r.error();
+        continue;
+      }
+      ++dismissed;
+      last = std::max(last, r->seq);
+    }
+    if (failed) {
+      // Some are dismissed for good; say how many, and that repeating the
+      // request dismisses the rest.
+      co_return error_response(ApiError{503, "log_unavailable",
+                                        "the event log refused a dismissal (" + failed.message() + "); " +
+                                            std::to_string(dismissed) +
+                                            " dead letters were dismissed before it; repeat the request once the "
+                                            "log takes writes to dismiss the rest",
+                                        ""});
+    }
+  }
+  co_await wait_for_projection(app, last);
+  co_return json_response(200, json::object{{"dismissed", dismissed}});
+}
+
+}  // namespace oee::api

@@ -1,0 +1,205 @@
+#include "api/routes/history_handlers.h"
+
+#include <charconv>
+#include <ctime>
+#include <map>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "core/domain/order.h"
+#include "core/domain/tokens.h"
+#include "projections/history.h"
+#include "projections/projector.h"
+
+namespace oee::api {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+namespace {
+
+HttpResponse bad(std::string code, std::string message, std::string field) {
+  return error_response(ApiError{400, std::move(code), std::move(message), std::move(field)});
+}
+
+HttpResponse unavailable(const std::string& why) {
+  return error_response(ApiError{503, "postgres_unavailable",
+                                 "order history is temporarily unavailable (PostgreSQL: " + why +
+                                     "); single orders are still at /api/orders/{id}",
+                                 ""});
+}
+
+HttpResponse projection_disabled() {
+  return error_response(ApiError{503, "projection_disabled",
+                                 "the order history list needs PostgreSQL: start oee-server with --database-url "
+                                 "(or DATABASE_URL); single orders are at /api/orders/{id}",
+                                 ""});
+}
+
+// Runs a blocking PostgreSQL call on the blocking pool and resumes here.
+// The callable captures references only: GCC 12 mishandles non-trivial
+// temporaries in co_await expressions (see core/engine/async_append.h).
+template <class F>
+asio::awaitable<HttpResponse> off_thread(App& app, F f) {
+  if (app.projector != nullptr) {
+    const auto st = app.projector->status();
+    // Its rows are another log's orders: answering from them would be wrong.
+    if (st.foreign_log) co_return error_response(ApiError{503, "projection_of_another_log", st.last_error, ""});
+  }
+  auto op = asio::co_spawn(
+      app.blocking->get_executor(),
+      [f]() -> asio::awaitable<HttpResponse> {
+        try {
+          co_return f();
+        } catch (const std::exception& e) {
+          spdlog::warn("history query failed: {}", e.what());
+          co_return unavailable(e.what());
+        }
+      },
+      asio::use_awaitable);
+  auto response = co_await std::move(op);
+  co_return response;
+}
+
+}  // namespace
+
+std::optional<std::int64_t> parse_time(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  if (text.find_first_not_of("0123456789") == std::string_view::npos) {
+    std::int64_t ms = 0;
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), ms);
+    if (ec != std::errc{} || ms > 9'000'000'000'000) return std::nullopt;
+    return ms * 1'000'000;
+  }
+  // YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)
+  int y, mo, d, h, mi, s;
+  char t;
+  int consumed = 0;
+  const std::string str(text);
+  if (std::sscanf(str.c_str(), "%4d-%2d-%2d%c%2d:%2d:%2d%n", &y, &mo, &d, &t, &h, &mi, &s, &consumed) != 7 ||
+      (t != 'T' && t != 't' && t != ' ') || consumed != 19) {
+    return std::nullopt;
+  }
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return std::nullopt;
+  std::size_t i = 19;
+  std::int64_t frac_ns = 0;
+  if (i < str.size() && str[i] == '.') {
+    ++i;
+    std::int64_t scale = 100'000'000;
+    const std::size_t start = i;
+    while (i < str.size() && std::isdigit(static_cast<unsigned char>(str[i]))) {
+      frac_ns += (str[i] - '0') * scale;
+      scale /= 10;
+      ++i;
+    }
+    if (i == start) return std::nullopt;
+  }
+  std::int64_t offset_s = 0;
+  if (i < str.size() && (str[i] == 'Z' || str[i] == 'z')) {
+    ++i;
+  } else if (i + 6 == str.size() && (str[i] == '+' || str[i] == '-') && str[i + 3] == ':') {
+    const int oh = std::atoi(str.substr(i + 1, 2).c_str()), om = std::atoi(str.substr(i + 4, 2).c_str());
+    offset_s = (str[i] == '+' ? 1 : -1) * (oh * 3600 + om * 60);
+    i += 6;
+  } else {
+    return std::nullopt;
+  }
+  if (i != str.size()) return std::nullopt;
+  std::tm tm{};
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = s;
+  const std::int64_t secs = static_cast<std::int64_t>(timegm(&tm)) - offset_s;
+  // Nanoseconds since the epoch fit in 64 bits from 1677 to 2262.
+  if (secs < -9'000'000'000 || secs > 9'000'000'000) return std::nullopt;
+  return secs * 1'000'000'000 + frac_ns;
+}
+
+asio::awaitable<HttpResponse> list_orders(App& app, const RequestTarget& target) {
+  if (app.history == nullptr) co_return projection_disabled();
+  const auto& params = target.params;
+  projections::HistoryFilter filter;
+  static constexpr std::string_view kKnown[] = {"status", "inputToken", "outputToken", "since",
+                                                "until",  "limit",      "cursor"};
+  for (const auto& [key, value] : params) {
+    if (std::find(std::begin(kKnown), std::end(kKnown), key) == std::end(kKnown)) {
+      co_return bad("unknown_parameter", fmt::format("unknown query parameter '{}'", key), key);
+    }
+  }
+  if (auto it = params.find("status"); it != params.end()) {
+    if (!core::parse_status(it->second)) {
+      co_return bad("invalid_status",
+                    "status is one of pending, routing, building, submitted, confirmed, failed", "status");
+    }
+    filter.status = it->second;
+  }
+  for (auto [name, slot] : {std::pair{"inputToken", &filter.input_token}, std::pair{"outputToken", &filter.output_token}}) {
+    if (auto it = params.find(name); it != params.end()) {
+      const auto* token = core::find_token(it->second);
+      if (token == nullptr) co_return bad("unknown_token", fmt::format("unknown token '{}'", it->second), name);
+      *slot = std::string(token->symbol);
+    }
+  }
+  for (auto [name, slot] : {std::pair{"since", &filter.since_ns}, std::pair{"until", &filter.until_ns}}) {
+    if (auto it = params.find(name); it != params.end()) {
+      *slot = parse_time(it->second);
+      if (!*slot) {
+        co_return bad(std::string("invalid_") + name,
+                      fmt::format("{} is an RFC 3339 time (2026-11-22T07:00:00Z) or epoch milliseconds", name),
+                      name);
+      }
+    }
+  }
+  if (filter.since_ns && filter.until_ns && *filter.since_ns >= *filter.until_ns) {
+    co_return bad("invalid_until", "until must be after since", "until");
+  }
+  if (auto it = params.find("limit"); it != params.end()) {
+    std::size_t limit = 0;
+    auto [ptr, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), limit);
+    if (ec != std::errc{} || ptr != it->second.data() + it->second.size() || limit < 1 || limit > 500) {
+      co_return bad("invalid_limit", "limit is an integer from 1 to 500", "limit");
+    }
+    filter.limit = limit;
+  }
+  if (auto it = params.find("cursor"); it != params.end()) {
+    if (!projections::decode_cursor(it->second)) {
+      co_return bad("invalid_cursor", "cursor must be a nextCursor value from a previous page", "cursor");
+    }
+    filter.cursor = it->second;
+  }
+  const projections::HistoryFilter& f = filter;
+  auto* history = app.history;
+  auto response = co_await off_thread(app, [history, &f]() {
+    auto page = history->list(f);
+    if (!page) return bad("invalid_cursor", "cursor must be a nextCursor value from a previous page", "cursor");
+    return HttpResponse{200, json::serialize(*page), "application/json", {}};
+  });
+  co_return response;
+}
+
+asio::awaitable<HttpResponse> projected_dead_letters(App& app, const RequestTarget& target, bool stats) {
+  const auto& params = target.params;
+  std::size_t limit = 100;
+  if (auto it = params.find("limit"); it != params.end()) {
+    auto [ptr, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), limit);
+    if (ec != std::errc{} || ptr != it->second.data() + it->second.size() || limit < 1 || limit > 1000) {
+      co_return bad("invalid_limit", "limit is an integer from 1 to 1000", "limit");
+    }
+  }
+  auto* history = app.history;
+  auto response = co_await off_thread(app, [history, limit, stats]() {
+    const auto body = stats ? history->dead_letter_stats() : history->dead_letters(limit);
+    return HttpResponse{200, json::serialize(body), "application/json", {}};
+  });
+  co_return response;
+}
+
+}  // namespace oee::api

@@ -1,0 +1,130 @@
+#include "api/routes/status_handlers.h"
+
+#include <algorithm>
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include "api/redis/redis_publisher.h"
+#include "projections/projector.h"
+
+namespace oee::api {
+
+namespace json = boost::json;
+
+namespace {
+
+json::object postgres_health(App& app) {
+  if (app.projector == nullptr) return json::object{{"status", "disabled"}};
+  const auto st = app.projector->status();
+  json::object o{{"status", st.connected ? "ok" : "down"},
+                 {"appliedSeq", st.applied_seq},
+                 {"lagEvents", st.lag_events},
+                 {"lagSeconds", st.lag_seconds},
+                 {"batches", st.batches},
+                 {"failures", st.failures}};
+  if (!st.connected && !st.last_error.empty()) o["lastError"] = st.last_error;
+  return o;
+}
+
+json::object redis_health(App& app) {
+  if (app.publisher == nullptr) return json::object{{"status", "disabled"}};
+  const auto st = app.publisher->status();
+  const auto head = app.log.head().value;
+  json::object o{{"status", st.connected ? "ok" : "down"},
+                 {"publishedSeq", st.published_seq},
+                 {"lagEvents", head - std::min(head, st.published_seq)},
+                 {"messages", st.messages},
+                 {"reconnects", st.reconnects}};
+  if (!st.connected && !st.last_error.empty()) o["lastError"] = st.last_error;
+  return o;
+}
+
+}  // namespace
+
+HttpResponse health(App& app) {
+  json::object log{{"status", "ok"},
+                   {"head", app.log.head().value},
+                   {"durability", app.info.durability},
+                   {"failedCommits", app.log.stats().failed_commits.load()},
+                   {"recoveries", app.log.stats().recoveries.load()}};
+  const auto write_error = app.log.write_error();
+  if (!write_error.empty()) {
+    log["status"] = "degraded";
+    log["error"] = write_error;
+  }
+  // Degraded, not down: reads, streams and orders already accepted go on.
+  const json::object body{{"service", "oee"},
+                          {"version", OEE_VERSION},
+                          {"role", "core"},
+                          {"status", write_error.empty() ? "ok" : "degraded"},
+                          {"log", std::move(log)},
+                          {"executor", json::object{{"inFlight", app.metrics.orders_in_flight.load()},
+                                                    {"waiting", app.metrics.orders_waiting.load()},
+                                                    {"paused", app.metrics.orders_paused.load()},
+                                                    {"sim", app.info.sim}}},
+                          {"fanOut", json::object{{"mode", app.publisher != nullptr ? "in-process+redis" : "in-process"},
+                                                  {"lagEvents", app.log.head().value - std::min(app.log.head().value,
+                                                                                                app.hub.published().value)},
+                                                  {"subscriptions", app.hub.subscriptions()}}},
+                          {"redis", redis_health(app)},
+                          {"postgres", postgres_health(app)},
+                          {"websocketClients", app.server.ws_clients.load()}};
+  return HttpResponse{200, json::serialize(body), "application/json", {}};
+}
+
+HttpResponse metrics(App& app) {
+  std::string out;
+  out.reserve(16 * 1024);
+  const auto& s = app.log.stats();
+  append_metric(out, "oee_log_head_seq", "gauge", "Last durable seq.", app.log.head().value);
+  append_metric(out, "oee_log_commits_total", "counter", "Group commits.", s.commits.load());
+  append_metric(out, "oee_log_failed_commits_total", "counter",
+                "Group commits the storage rejected.", s.failed_commits.load());
+  append_metric(out, "oee_log_writable", "gauge",
+                "Whether the log takes appends (0 while its storage is failing, e.g. the disk is full).",
+                app.log.write_error().empty() ? 1 : 0);
+  append_metric(out, "oee_log_recoveries_total", "counter",
+                "Times appends resumed after the storage failed.", s.recoveries.load());
+  const auto memory = app.log.memory();
+  out += "# HELP oee_log_memory_bytes What the event log's storage holds in memory.\n";
+  out += "# TYPE oee_log_memory_bytes gauge\n";
+  out += fmt::format("oee_log_memory_bytes{{part=\"memtables\"}} {}\n", memory.memtables);
+  out += fmt::format("oee_log_memory_bytes{{part=\"table_readers\"}} {}\n", memory.table_readers);
+  out += fmt::format("oee_log_memory_bytes{{part=\"block_cache\"}} {}\n", memory.block_cache);
+  append_metric(out, "oee_log_block_cache_capacity_bytes", "gauge",
+                "The block cache's bound (--log-memory).", memory.block_cache_capacity);
+  append_metric(out, "oee_log_memtable_limit_bytes", "gauge",
+                "The memtables' bound (--log-memory); appends wait at it. Lifted while the storage fails.",
+                memory.memtable_limit);
+  out += "# HELP oee_log_append_seconds Queue-to-durable latency of an append.\n";
+  out += "# TYPE oee_log_append_seconds histogram\n";
+  s.append_latency_seconds.render(out, "oee_log_append_seconds");
+  out += "# HELP oee_log_batch_size Commands per group commit.\n# TYPE oee_log_batch_size histogram\n";
+  s.batch_size.render(out, "oee_log_batch_size");
+  app.metrics.render(out);
+  append_connection_metrics(out, app.server);
+  out += "# HELP oee_consumer_lag_events Events not yet processed by a consumer.\n";
+  out += "# TYPE oee_consumer_lag_events gauge\n";
+  const auto head = app.log.head().value;
+  const auto published = app.hub.published().value;
+  out += fmt::format("oee_consumer_lag_events{{consumer=\"fanout\"}} {}\n", head > published ? head - published : 0);
+  if (app.publisher != nullptr) {
+    const auto st = app.publisher->status();
+    out += fmt::format("oee_consumer_lag_events{{consumer=\"redis\"}} {}\n",
+                       head > st.published_seq ? head - st.published_seq : 0);
+    append_metric(out, "oee_redis_up", "gauge", "Whether the publisher is connected to Redis.", st.connected ? 1 : 0);
+    append_metric(out, "oee_redis_published_total", "counter", "PUBLISH commands Redis acknowledged.", st.messages);
+  }
+  if (app.projector != nullptr) {
+    const auto st = app.projector->status();
+    out += fmt::format("oee_consumer_lag_events{{consumer=\"projector\"}} {}\n", st.lag_events);
+    append_metric(out, "oee_projection_lag_seconds", "gauge",
+                  "Age of the newest event not yet in PostgreSQL.", st.lag_seconds);
+    append_metric(out, "oee_projection_up", "gauge",
+                  "Whether the projector is connected to PostgreSQL.", st.connected ? 1 : 0);
+  }
+  return HttpResponse{200, std::move(out), "text/plain; version=0.0.4", {}};
+}
+
+}  // namespace oee::api

@@ -1,0 +1,183 @@
+#include "api/routes/submit_request.h"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <fmt/format.h>
+
+#include <boost/json.hpp>
+
+namespace oee::api {
+
+namespace json = boost::json;
+
+std::string SubmitRequest::fingerprint() const {
+  return fmt::format("{}|{}|{}|{}|{}", core::order_type_name(order_type), input->symbol, output->symbol, amount.base,
+                     slippage_bps);
+}
+
+namespace {
+
+ApiError bad(std::string code, std::string message, std::string field) {
+  return ApiError{400, std::move(code), std::move(message), std::move(field)};
+}
+
+// Canonical field -> accepted spellings.
+struct FieldSpec {
+  std::string_view canonical;
+  std::array<std::string_view, 3> aliases;
+};
+constexpr std::array<FieldSpec, 6> kFields{{
+    {"type", {"orderType", "order_type", ""}},
+    {"inputToken", {"tokenIn", "token_in", ""}},
+    {"outputToken", {"tokenOut", "token_out", ""}},
+    {"amount", {"amountIn", "amount_in", ""}},
+    {"slippage", {"max_slippage", "maxSlippage", ""}},
+    {"slippageBps", {"slippage_bps", "", ""}},
+}};
+
+struct Collected {
+  std::array<const json::value*, kFields.size()> found{};
+  std::array<std::string_view, kFields.size()> spelled{};  // the key each was found under
+};
+
+// Maps the body's keys onto canonical names; rejects unknown or doubled fields.
+boost::system::result<Collected, ApiError> collect(const json::object& body) {
+  Collected c;
+  auto& [found, spelled] = c;
+  for (const auto& kv : body) {
+    const std::string_view key = kv.key();
+    bool known = false;
+    for (std::size_t i = 0; i < kFields.size() && !known; ++i) {
+      bool match = key == kFields[i].canonical;
+      for (auto a : kFields[i].aliases) match = match || (!a.empty() && key == a);
+      if (!match) continue;
+      known = true;
+      if (found[i] != nullptr) {
+        return bad("conflicting_fields", fmt::format("'{}' and '{}' name the same field", spelled[i], key),
+                   std::string(key));
+      }
+      found[i] = &kv.value();
+      spelled[i] = key;
+    }
+    if (!known) return bad("unknown_field", fmt::format("unknown field '{}'", key), std::string(key));
+  }
+  return c;
+}
+
+// Every key is one of the spellings collected, so they say how the body
+// was written. A body that mixes the two (tokenIn beside max_slippage) is
+// answered as before, in camelCase.
+bool written_in_snake_case(const std::array<std::string_view, kFields.size()>& spelled) {
+  auto any_key_has = [&](auto is_marker) {
+    return std::any_of(spelled.begin(), spelled.end(),
+                       [&](std::string_view key) { return std::any_of(key.begin(), key.end(), is_marker); });
+  };
+  return any_key_has([](char c) { return c == '_'; }) && !any_key_has([](char c) { return c >= 'A' && c <= 'Z'; });
+}
+
+boost::system::result<const core::Token*, ApiError> token_field(const json::value* v, const std::string& field) {
+  if (v == nullptr) return bad("missing_field", field + " is required", field);
+  if (!v->is_string()) return bad("invalid_token", field + " must be a token symbol string", field);
+  const auto& s = v->get_string();
+  const core::Token* t = core::find_token(std::string_view(s.data(), s.size()));
+  if (t == nullptr) {
+    std::string known;
+    for (const auto& tok : core::all_tokens()) known += (known.empty() ? "" : ", ") + std::string(tok.symbol);
+    return bad("unknown_token", fmt::format("unknown token '{}'; supported: {}", std::string_view(s), known), field);
+  }
+  return t;
+}
+
+}  // namespace
+
+boost::system::result<std::string, ApiError> number_text(const json::value& v, const std::string& field) {
+  if (v.is_string()) return std::string(v.get_string());
+  if (v.is_int64()) return std::to_string(v.get_int64());
+  if (v.is_uint64()) return std::to_string(v.get_uint64());
+  if (v.is_double()) {
+    const double d = v.get_double();
+    if (!std::isfinite(d)) return bad("invalid_" + field, field + " must be a finite number", field);
+    char buf[64];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
+    if (ec != std::errc{}) return bad("invalid_" + field, field + " is not a number", field);
+    return std::string(buf, end);
+  }
+  return bad("invalid_" + field, field + " must be a number or a decimal string", field);
+}
+
+boost::system::result<SubmitRequest, ApiError> parse_submit(const json::value& body) {
+  if (!body.is_object()) return bad("invalid_body", "the body must be a JSON object", "");
+  auto fields = collect(body.get_object());
+  if (!fields) return fields.error();
+  const auto& [type, input, output, amount, slippage, slippage_bps] = fields->found;
+
+  SubmitRequest r;
+  r.snake_case = written_in_snake_case(fields->spelled);
+  if (type != nullptr) {
+    if (!type->is_string()) return bad("invalid_type", "type must be a string", "type");
+    const std::string_view t = type->get_string();
+    if (t == "limit" || t == "sniper") {
+      return bad("unsupported_order_type", fmt::format("'{}' orders are not available yet; use 'market'", t), "type");
+    }
+    if (t != "market") return bad("invalid_type", fmt::format("unknown order type '{}'", t), "type");
+  }
+
+  auto in = token_field(input, "inputToken");
+  if (!in) return in.error();
+  auto out = token_field(output, "outputToken");
+  if (!out) return out.error();
+  if (*in == *out) return bad("same_token", "inputToken and outputToken must differ", "outputToken");
+  r.input = *in;
+  r.output = *out;
+
+  if (amount == nullptr) return bad("missing_field", "amount is required", "amount");
+  auto text = number_text(*amount, "amount");
+  if (!text) return text.error();
+  auto parsed = core::parse_amount(*text, r.input->decimals);
+  if (!parsed) {
+    std::string message = fmt::format("amount {}", core::describe(parsed.error()));
+    if (parsed.error() == core::AmountError::too_precise) {
+      message = fmt::format("amount has more than {} decimal places, the precision of {}", r.input->decimals,
+                            r.input->symbol);
+    }
+    return bad("invalid_amount", message, "amount");
+  }
+  r.amount = *parsed;
+
+  if (slippage != nullptr && slippage_bps != nullptr) {
+    return bad("conflicting_fields", "give either slippage (a fraction) or slippageBps, not both", "slippageBps");
+  }
+  r.slippage_bps = kDefaultSlippageBps;
+  if (slippage != nullptr) {
+    auto s = number_text(*slippage, "slippage");
+    if (!s) return s.error();
+    if (!s->empty() && s->front() == '-') return bad("invalid_slippage", "slippage must not be negative", "slippage");
+    auto bps = core::parse_bps_fraction(*s);
+    if (!bps) {
+      return bad("invalid_slippage",
+                 bps.error() == core::AmountError::too_precise
+                     ? "slippage is a fraction with at most 4 decimals (0.005 = 0.5%)"
+                     : fmt::format("slippage {}", core::describe(bps.error())),
+                 "slippage");
+    }
+    if (*bps > kMaxSlippageBps) {
+      return bad("invalid_slippage", "slippage is a fraction between 0 and 0.5 (0.01 = 1%)", "slippage");
+    }
+    r.slippage_bps = *bps;
+  } else if (slippage_bps != nullptr) {
+    if (!slippage_bps->is_int64() && !slippage_bps->is_uint64()) {
+      return bad("invalid_slippage", "slippageBps must be an integer number of basis points", "slippageBps");
+    }
+    // Above INT64_MAX Boost.JSON yields a uint64: out of range all the same.
+    const std::int64_t bps = slippage_bps->is_uint64() ? std::int64_t{-1} : slippage_bps->get_int64();
+    if (bps < 0 || bps > kMaxSlippageBps) {
+      return bad("invalid_slippage", "slippageBps must be between 0 and 5000", "slippageBps");
+    }
+    r.slippage_bps = static_cast<std::uint32_t>(bps);
+  }
+  return r;
+}
+
+}  // namespace oee::api

@@ -1,0 +1,374 @@
+// oee-server: the core process (owns the event log, its only writer; serves
+// the REST API and WebSocket streams; runs the executor and, with REDIS_URL,
+// the publisher) or, with --role gateway, a WebSocket edge fed by Redis.
+
+#include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <spdlog/spdlog.h>
+
+#include "api/gateway/gateway.h"
+#include "api/http/http_server.h"
+#include "api/redis/redis_publisher.h"
+#include "api/routes/app.h"
+#include "api/routes/handlers.h"
+#include "api/stream/hub.h"
+#include "core/engine/executor.h"
+#include "core/engine/landed_journal.h"
+#include "core/engine/log_audit.h"
+#include "projections/history.h"
+#include "projections/projector.h"
+
+namespace asio = boost::asio;
+using namespace oee;
+
+namespace {
+
+struct ServerOptions {
+  std::string data_dir = "./data";
+  std::string role = "core";
+  std::string core_url = "http://127.0.0.1:3000";
+  std::string redis_url, database_url;
+  std::string sim = "realistic";
+  std::size_t concurrency = 10'000;
+  std::string durability = "sync";
+  double fail_rate = -1;
+  unsigned threads = 2;
+  std::string log_level = "info";
+  double latency_scale = 1.0;
+  unsigned ws_idle_seconds = 60;
+  int priority_boost = 0;
+  std::size_t log_memory_mib = 160;
+  std::string cors_origins{api::CorsPolicy::kLoopback};
+  api::ServerConfig server;
+};
+
+// Orders move on only as fast as the log writer and the executor get a
+// core. Under load, every thread of the machine competes for one, and an
+// append then waits on the scheduler, not on the disk. With a boost these
+// two run that many nice levels above the rest: accepted orders progress
+// before new ones are taken in. Off by default, because it is taken from
+// everything else on the machine too (a gateway beside the core answers
+// far later). Raising a priority needs CAP_SYS_NICE; without it they run
+// like every other thread, and we say so once.
+void boost_this_thread(const char* name, int boost) {
+  if (boost <= 0) return;
+  errno = 0;
+  const int current = ::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()));
+  if (current == -1 && errno != 0) return;
+  const int wanted = std::max(-20, current - boost);
+  if (::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), wanted) != 0) {
+    static std::atomic<bool> warned{false};
+    if (!warned.exchange(true)) {
+      spdlog::warn("cannot raise the {} thread's priority ({}): it needs CAP_SYS_NICE; running without the boost",
+                   name, std::strerror(errno));
+    }
+    return;
+  }
+  spdlog::debug("{} thread at nice {}", name, wanted);
+}
+
+void announce(const api::ServerConfig& config, const api::HttpServer& server) {
+  // A machine-readable line for scripts and tests that start us on port 0.
+  std::printf("LISTENING %s:%u\n", config.bind.c_str(), static_cast<unsigned>(server.port()));
+  std::fflush(stdout);
+}
+
+// How long a stop waits for clients to take their last answers and close
+// frames before it cuts them.
+constexpr std::chrono::seconds kConnectionsGrace{5};
+
+// Runs the HTTP threads until SIGINT/SIGTERM; `stop_rest` runs after the
+// listener closed and before the threads are joined. The signals are
+// caught before the LISTENING line goes out, so a SIGTERM sent as soon as
+// it is read stops the server cleanly instead of killing it.
+template <class StopRest>
+void serve_until_signal(asio::io_context& ioc, api::HttpServer& server, const api::ServerConfig& config,
+                        unsigned threads, StopRest stop_rest) {
+  asio::io_context signal_ioc;
+  asio::signal_set signals(signal_ioc, SIGINT, SIGTERM);
+  announce(config, server);
+  auto work = asio::make_work_guard(ioc);
+  std::vector<std::thread> pool;
+  for (unsigned i = 0; i < threads; ++i) {
+    pool.emplace_back([&] {
+      pthread_setname_np(pthread_self(), "oee-http");  // names it in top -H, perf and gdb
+      server.run_thread();
+    });
+  }
+  int signal_number = 0;
+  signals.async_wait([&](const boost::system::error_code&, int sig) { signal_number = sig; });
+  signal_ioc.run();
+  spdlog::info("signal {}: stopping", signal_number);
+  if (!server.stop(kConnectionsGrace)) {
+    spdlog::warn("some connections did not close within {} s and were cut", kConnectionsGrace.count());
+  }
+  stop_rest();
+  work.reset();
+  ioc.stop();
+  for (auto& t : pool) t.join();
+}
+
+int run_gateway(ServerOptions& o, const std::optional<api::RedisEndpoint>& redis) {
+  if (!redis) {
+    std::fprintf(stderr, "oee-server: --role gateway needs --redis-url (or REDIS_URL): it is fed by Redis\n");
+    return 2;
+  }
+  auto core_endpoint = api::parse_core_url(o.core_url);
+  if (!core_endpoint) {
+    std::fprintf(stderr, "oee-server: %s\n", core_endpoint.error().c_str());
+    return 2;
+  }
+  asio::io_context ioc;
+  api::Hub hub(ioc.get_executor());
+  api::CoreClient core(*core_endpoint);
+  api::CoreStreamSource source(hub, core, ioc.get_executor());
+  api::RedisFeed feed(hub, *redis);
+  api::ServerContext ctx(o.server, source);
+  api::Gateway gateway{ctx, core, feed, hub};
+  ctx.handler = [&gateway](const api::HttpRequest& r) { return api::handle_gateway_request(gateway, r); };
+  api::HttpServer server(ioc, ctx);
+  try {
+    server.start();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "oee-server: %s\n", e.what());
+    return 2;
+  }
+  feed.start();
+  spdlog::info("oee-server gateway listening on http://{}:{} (redis {}, core {})", o.server.bind, server.port(),
+               api::redacted(*redis), core.endpoint().url());
+  serve_until_signal(ioc, server, o.server, o.threads, [&] { feed.stop(); });
+  spdlog::info("gateway stopped");
+  return 0;
+}
+
+int run_core(ServerOptions& o, const std::optional<api::RedisEndpoint>& redis) {
+  if (o.fail_rate < 0) o.fail_rate = o.sim == "fast" ? 0.0 : 0.02;
+
+  // Refuse to start on anything we cannot read, with what to do about it.
+  std::unique_ptr<eventlog::EventLog> log;
+  std::unique_ptr<eventlog::KeyValueStore> ledger;
+  std::size_t imported = 0;
+  std::size_t resumable = 0;
+  try {
+    const std::filesystem::path root(o.data_dir);
+    std::filesystem::create_directories(root);
+    log = eventlog::open_rocksdb_log(
+        eventlog::Options{.path = eventlog::log_directory(o.data_dir),
+                          .durability = o.durability == "sync" ? eventlog::Durability::sync
+                                                               : eventlog::Durability::async,
+                          .memtable_bytes = (o.log_memory_mib << 20) / 5 * 4,
+                          .block_cache_bytes = (o.log_memory_mib << 20) / 5,
+                          .on_writer_start = [boost = o.priority_boost] { boost_this_thread("log writer", boost); }});
+    resumable = core::check_resumable(*log);
+    ledger = eventlog::open_rocksdb_store(eventlog::StoreOptions{.path = (root / "simchain" / "ledger").string()});
+    imported = core::import_landed_journal(root / "simchain" / "landed.txt", *ledger);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "oee-server: %s\n", e.what());
+    return 2;
+  }
+
+  asio::io_context api_ioc;
+  asio::io_context exec_ioc(1);
+  auto exec_work = asio::make_work_guard(exec_ioc);
+
+  core::Market market;
+  core::SimChain chain(market, o.fail_rate, *ledger);
+  core::OrderStore store(*log);
+  core::EngineMetrics metrics;
+  api::Hub hub(api_ioc.get_executor());
+  core::ExecutorOptions exec_options;
+  exec_options.profile = o.sim == "fast" ? core::SimProfile::fast : core::SimProfile::realistic;
+  exec_options.concurrency = o.concurrency;
+  exec_options.retry_base = o.sim == "fast" ? std::chrono::milliseconds(5) : std::chrono::milliseconds(500);
+  exec_options.latency_scale = o.latency_scale;
+  core::Executor executor(exec_ioc, store, market, chain, exec_options, metrics);
+
+  api::LogStreamSource source(hub, *log);
+  api::ServerContext ctx(o.server, source);
+  api::App app{ctx, api::EngineInfo{o.durability, o.sim}, *log, store, market, metrics, hub};
+  ctx.handler = [&app](const api::HttpRequest& r) { return api::handle_request(app, r); };
+  api::HttpServer server(api_ioc, ctx);
+
+  // PostgreSQL: the projector tails the log in its own thread; history
+  // queries run on a small blocking pool, never on the network threads.
+  std::unique_ptr<projections::Projector> projector;
+  std::unique_ptr<projections::HistoryStore> history;
+  asio::thread_pool blocking(2);
+  if (!o.database_url.empty()) {
+    projector = std::make_unique<projections::Projector>(*log, projections::ProjectorOptions{o.database_url});
+    history = std::make_unique<projections::HistoryStore>(o.database_url);
+    app.projector = projector.get();
+    app.history = history.get();
+    app.blocking = &blocking;
+  }
+  // Redis: the publisher tails the log in its own thread.
+  std::unique_ptr<api::Publisher> publisher;
+  if (redis) {
+    publisher = std::make_unique<api::Publisher>(*log, api::PublisherOptions{*redis});
+    app.publisher = publisher.get();
+  }
+
+  hub.attach(*log);
+  try {
+    executor.start();
+    if (projector) projector->start();
+    if (publisher) publisher->start();
+    server.start();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "oee-server: %s\n", e.what());
+    return 2;
+  }
+  std::thread exec_thread([&] {
+    boost_this_thread("executor", o.priority_boost);
+    pthread_setname_np(pthread_self(), "oee-executor");  // once set up, like the log writer
+    exec_ioc.run();
+  });
+
+  if (imported > 0) {
+    spdlog::info("the simulated chain's ledger took over {} landed transactions from simchain/landed.txt", imported);
+  }
+  spdlog::info(
+      "oee-server listening on http://{}:{} (data {}, sim {}, durability {}, fail-rate {}, redis {}, head seq {}, "
+      "resuming {} orders)",
+      o.server.bind, server.port(), o.data_dir, o.sim, o.durability, o.fail_rate,
+      redis ? api::redacted(*redis) : "off", log->head().value, resumable);
+  serve_until_signal(api_ioc, server, o.server, o.threads, [&] {
+    spdlog::info("finishing in-flight steps");
+    const bool drained = executor.stop(std::chrono::seconds(10));
+    if (!drained) spdlog::warn("some orders were still mid-step; they resume from the log on the next start");
+    if (projector) projector->stop();
+    if (publisher) publisher->stop();
+    if (const auto ec = log->close()) {
+      spdlog::error("the event log did not close cleanly ({}: {}); the next start replays its WAL",
+                    ec.message(), log->write_error());
+    }
+  });
+  exec_work.reset();
+  exec_ioc.stop();
+  exec_thread.join();
+  blocking.join();
+  spdlog::info("stopped cleanly at seq {}", log->head().value);
+  return 0;
+}
+
+// Each connection is a descriptor: let --max-connections, not the default
+// soft limit, decide how many clients fit, and say so at start when the
+// hard limit cannot hold them (past it, the listener pauses accepting).
+void raise_descriptor_limit(std::size_t max_connections) {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+  if (lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &lim) != 0) spdlog::warn("could not raise the open-file limit");
+    getrlimit(RLIMIT_NOFILE, &lim);
+  }
+  // The log's table files, the data directory, Redis and PostgreSQL
+  // connections and the threads' eventfds need descriptors too.
+  constexpr rlim_t kOwnDescriptors = 256;
+  if (lim.rlim_cur != RLIM_INFINITY && lim.rlim_cur < max_connections + kOwnDescriptors) {
+    spdlog::warn("the open-file limit is {}, below --max-connections {} plus {} for the engine itself: clients past "
+                 "it wait until descriptors free up (raise it with ulimit -n, or lower --max-connections)",
+                 lim.rlim_cur, max_connections, kOwnDescriptors);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App cli{"oee-server: durable, event-sourced order execution engine (REST + WebSocket)"};
+  ServerOptions o;
+  auto& s = o.server;
+  cli.add_option("--data-dir", o.data_dir, "Data directory: the event log (log/) and the simulated chain (simchain/)")
+      ->envname("OEE_DATA_DIR")->capture_default_str();
+  cli.add_option("--bind", s.bind, "Address to listen on")->envname("OEE_BIND")->capture_default_str();
+  cli.add_option("--port", s.port, "TCP port to listen on (0 picks a free one)")->envname("OEE_PORT")->capture_default_str();
+  cli.add_option("--role", o.role, "core (owns the log) or gateway (WebSocket edge fed by Redis, no log)")
+      ->envname("OEE_ROLE")->check(CLI::IsMember({"core", "gateway"}))->capture_default_str();
+  cli.add_option("--core-url", o.core_url, "Gateway role: the core's URL, for past events (catch-up and gaps)")
+      ->envname("OEE_CORE_URL")->capture_default_str();
+  cli.add_option("--redis-url", o.redis_url,
+                 "Redis for the live stream, redis://[:password@]host:port[/db]. Core: publishes every event; "
+                 "gateway: subscribes (required). Unset core: in-process fan-out only")
+      ->envname("REDIS_URL");
+  cli.add_option("--database-url", o.database_url,
+                 "PostgreSQL for order history, e.g. postgresql://user@127.0.0.1:5432/oee (unset: no projection)")
+      ->envname("DATABASE_URL");
+  cli.add_option("--sim", o.sim, "Latency profile: realistic (quotes ~200 ms, execution 2-3 s) or fast (no sleeps)")
+      ->envname("OEE_SIM")->check(CLI::IsMember({"realistic", "fast"}))->capture_default_str();
+  cli.add_option("--concurrency", o.concurrency, "Orders in flight at once; more wait in the queue")
+      ->envname("OEE_CONCURRENCY")->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))->capture_default_str();
+  cli.add_option("--durability", o.durability, "sync: fsync before acknowledging; async: WAL without fsync")
+      ->envname("OEE_DURABILITY")->check(CLI::IsMember({"sync", "async"}))->capture_default_str();
+  cli.add_option("--fail-rate", o.fail_rate,
+                 "Share of transactions the simulated chain drops [0,1] (default 0.02 realistic, 0 fast)")
+      ->envname("OEE_FAIL_RATE")->check(CLI::Range(0.0, 1.0));
+  cli.add_option("--sim-latency-scale", o.latency_scale,
+                 "Multiplies the realistic profile's latencies (0.1: quotes ~20 ms, execution ~250 ms)")
+      ->envname("OEE_SIM_LATENCY_SCALE")->check(CLI::Range(0.0, 100.0))->capture_default_str();
+  cli.add_option("--priority-boost", o.priority_boost,
+                 "Nice levels the log writer and executor threads run above the rest, so accepted orders "
+                 "progress before new ones are taken in; it slows other processes on the machine "
+                 "(needs CAP_SYS_NICE; 0: off)")
+      ->envname("OEE_PRIORITY_BOOST")->check(CLI::Range(0, 20))->capture_default_str();
+  cli.add_option("--log-memory", o.log_memory_mib,
+                 "MiB the event log's storage may hold in memory: 4/5 for writes not yet in table files "
+                 "(appends wait when they are full), 1/5 for cached table blocks")
+      ->envname("OEE_LOG_MEMORY")->check(CLI::Range(std::size_t{10}, std::size_t{1} << 20))->capture_default_str();
+  cli.add_option("--threads", o.threads, "HTTP/WebSocket threads")->envname("OEE_THREADS")->check(CLI::Range(1u, 64u))
+      ->capture_default_str();
+  cli.add_option("--log-level", o.log_level, "trace, debug, info, warn, error")->envname("OEE_LOG_LEVEL")
+      ->capture_default_str();
+  cli.add_option("--max-connections", s.max_connections, "Open HTTP/WebSocket connections; more are refused")
+      ->envname("OEE_MAX_CONNECTIONS")->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))->capture_default_str();
+  cli.add_option("--ws-queue-limit", s.ws_queue_limit,
+                 "Messages queued for one WebSocket before the reader counts as slow and is closed (1008)")
+      ->envname("OEE_WS_QUEUE_LIMIT")->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))->capture_default_str();
+  cli.add_option("--ws-idle-timeout", o.ws_idle_seconds,
+                 "Seconds of WebSocket silence before the server pings; a client that does not answer within "
+                 "the same time is closed")
+      ->envname("OEE_WS_IDLE_TIMEOUT")->check(CLI::Range(2u, 3600u))->capture_default_str();
+  cli.add_option("--cors-origins", o.cors_origins,
+                 "Browser origins that may call the API and open WebSockets: * for any, or a comma list of "
+                 "scheme://host[:port] (port * for any). Other origins get no CORS headers, and their POSTs, "
+                 "DELETEs and WebSocket upgrades are refused (403); requests without an Origin (curl, scripts) "
+                 "are unaffected")
+      ->envname("OEE_CORS_ORIGINS")->capture_default_str();
+  CLI11_PARSE(cli, argc, argv);
+
+  spdlog::set_level(spdlog::level::from_str(o.log_level));
+  s.ws_idle_timeout = std::chrono::seconds(o.ws_idle_seconds);
+  std::string cors_error;
+  auto cors = api::CorsPolicy::parse(o.cors_origins, &cors_error);
+  if (!cors) {
+    std::fprintf(stderr, "oee-server: --cors-origins: %s\n", cors_error.c_str());
+    return 2;
+  }
+  s.cors = std::move(*cors);
+  std::optional<api::RedisEndpoint> redis;
+  if (!o.redis_url.empty()) {
+    auto parsed = api::parse_redis_url(o.redis_url);
+    if (!parsed) {
+      std::fprintf(stderr, "oee-server: %s\n", parsed.error().c_str());
+      return 2;
+    }
+    redis = *parsed;
+  }
+  raise_descriptor_limit(s.max_connections);
+  return o.role == "gateway" ? run_gateway(o, redis) : run_core(o, redis);
+}

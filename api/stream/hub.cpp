@@ -1,0 +1,139 @@
+#include "api/stream/hub.h"
+
+#include <boost/asio/post.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+
+#include "core/domain/order.h"
+#include "core/wire/compat_message.h"
+#include "core/wire/status_message.h"
+
+namespace oee::api {
+
+namespace json = boost::json;
+
+const std::string& StatusUpdate::compat_text() const {
+  std::call_once(compat_once_, [this] {
+    auto compat = core::compat_message(text);
+    // Only a record the server could not decode has no status: say so in
+    // the dialect's own error form rather than break a client reading status.
+    compat_ = compat ? std::move(*compat)
+                     : core::compat_error(order.str(), "unreadable_event", "this event could not be read", {});
+  });
+  return compat_;
+}
+
+Hub::Hub(boost::asio::any_io_executor executor) : strand_(boost::asio::make_strand(std::move(executor))) {}
+
+void Hub::attach(eventlog::EventLog& log) {
+  published_.store(log.head().value);  // earlier events were never live
+  log.on_commit([this](std::span<const eventlog::Record> records) {
+    auto copy = std::make_shared<std::vector<eventlog::Record>>(records.begin(), records.end());
+    boost::asio::post(strand_, [this, copy] { publish(*copy); });
+  });
+}
+
+void Hub::subscribe(const OrderId& order, const std::shared_ptr<Subscriber>& subscriber) {
+  std::lock_guard lock(mu_);
+  by_order_[order].push_back(subscriber);
+}
+
+void Hub::unsubscribe(const OrderId& order, const Subscriber* subscriber) {
+  std::lock_guard lock(mu_);
+  auto it = by_order_.find(order);
+  if (it == by_order_.end()) return;
+  auto& subs = it->second;
+  std::erase_if(subs, [&](const std::weak_ptr<Subscriber>& w) {
+    auto s = w.lock();
+    return !s || s.get() == subscriber;
+  });
+  if (subs.empty()) by_order_.erase(it);
+}
+
+std::size_t Hub::subscriptions() const {
+  std::lock_guard lock(mu_);
+  std::size_t n = 0;
+  for (const auto& [_, subs] : by_order_) n += subs.size();
+  return n;
+}
+
+std::shared_ptr<const StatusUpdate> make_status_update(const eventlog::Record& r) {
+  auto update = std::make_shared<StatusUpdate>();
+  update->order = r.order;
+  update->seq = r.seq;
+  update->terminal = core::is_terminal_event(r.type);
+  update->text = core::status_message_text(r);
+  return update;
+}
+
+std::vector<std::shared_ptr<Subscriber>> Hub::subscribers_of(const OrderId& order) const {
+  std::vector<std::shared_ptr<Subscriber>> targets;
+  std::lock_guard lock(mu_);
+  auto it = by_order_.find(order);
+  if (it == by_order_.end()) return targets;
+  for (const auto& w : it->second) {
+    if (auto s = w.lock()) targets.push_back(std::move(s));
+  }
+  return targets;
+}
+
+void Hub::note_published(Seq seq) {
+  auto seen = published_.load(std::memory_order_relaxed);
+  while (seq.value > seen && !published_.compare_exchange_weak(seen, seq.value, std::memory_order_relaxed)) {
+  }
+}
+
+void Hub::publish(const std::vector<eventlog::Record>& records) {
+  for (const auto& r : records) {
+    // Rendered only for orders someone follows, and once for all of them.
+    const auto targets = subscribers_of(r.order);
+    if (targets.empty()) continue;
+    const auto update = make_status_update(r);
+    for (const auto& s : targets) s->deliver(update);
+  }
+  if (!records.empty()) note_published(records.back().seq);
+}
+
+void Hub::fan_out(const std::shared_ptr<const StatusUpdate>& update) {
+  for (const auto& s : subscribers_of(update->order)) s->deliver(update);
+  note_published(update->seq);
+}
+
+void Hub::resync_all() {
+  std::vector<std::pair<OrderId, std::shared_ptr<Subscriber>>> targets;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [order, subs] : by_order_) {
+      for (const auto& w : subs) {
+        if (auto s = w.lock()) targets.emplace_back(order, std::move(s));
+      }
+    }
+  }
+  for (const auto& [order, s] : targets) s->resync(order);
+}
+
+std::shared_ptr<const StatusUpdate> status_update_from(const json::object& o, std::string text) {
+  const auto* order = o.if_contains("orderId");
+  const auto* seq = o.if_contains("seq");
+  if (order == nullptr || !order->is_string() || seq == nullptr || !(seq->is_uint64() || seq->is_int64())) {
+    return nullptr;
+  }
+  auto id = OrderId::parse(order->get_string());
+  if (!id) return nullptr;
+  auto update = std::make_shared<StatusUpdate>();
+  update->order = *id;
+  update->seq = Seq{seq->to_number<std::uint64_t>()};
+  const auto* terminal = o.if_contains("terminal");
+  update->terminal = terminal != nullptr && terminal->is_bool() && terminal->get_bool();
+  update->text = std::move(text);
+  return update;
+}
+
+std::shared_ptr<const StatusUpdate> parse_status_update(std::string text) {
+  boost::system::error_code ec;
+  const json::value v = json::parse(text, ec);
+  if (ec || !v.is_object()) return nullptr;
+  return status_update_from(v.get_object(), std::move(text));
+}
+
+}  // namespace oee::api

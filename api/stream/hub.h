@@ -1,0 +1,90 @@
+#pragma once
+// Fan-out of status updates to WebSocket subscribers: in the core, of its
+// own committed events; in a gateway, of what Redis delivers.
+//
+// Lifecycle: in the core, created before the log accepts appends; attach()
+// registers a commit listener. Threading: the listener only copies records and posts
+// them to the hub's strand, where messages are rendered once and handed to
+// each subscriber's deliver() outside the subscriber lock. Ownership: the
+// hub holds weak references; a subscriber that goes away is forgotten.
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/json/fwd.hpp>
+
+#include "eventlog/event_log.h"
+
+namespace oee::api {
+
+struct StatusUpdate {
+  OrderId order;
+  Seq seq;
+  bool terminal = false;
+  std::string text;  // the status message, in the oee.v1 dialect
+
+  /// The same message in the compat dialect (core/wire/compat_message.h),
+  /// rendered the first time a client of that dialect needs it; empty for
+  /// an event that dialect does not carry.
+  [[nodiscard]] const std::string& compat_text() const;
+
+ private:
+  mutable std::once_flag compat_once_;
+  mutable std::string compat_;
+};
+
+/// The update for one committed event (renders its status message).
+[[nodiscard]] std::shared_ptr<const StatusUpdate> make_status_update(const eventlog::Record& record);
+
+/// Reads one status message as published or served by the core; nullptr
+/// if it is not one.
+[[nodiscard]] std::shared_ptr<const StatusUpdate> parse_status_update(std::string text);
+/// The same for a message already parsed; `text` is its serialisation.
+[[nodiscard]] std::shared_ptr<const StatusUpdate> status_update_from(const boost::json::object& message,
+                                                                     std::string text);
+
+class Subscriber {
+ public:
+  virtual ~Subscriber() = default;
+  /// Must not block (post to your own strand); may be called on any thread.
+  virtual void deliver(std::shared_ptr<const StatusUpdate> update) = 0;
+  /// Live updates for `order` may have been missed (the feed had a gap):
+  /// fetch what came after the last one delivered.
+  virtual void resync(const OrderId& order) = 0;
+};
+
+class Hub {
+ public:
+  explicit Hub(boost::asio::any_io_executor executor);
+
+  void attach(eventlog::EventLog& log);
+  void subscribe(const OrderId& order, const std::shared_ptr<Subscriber>& subscriber);
+  void unsubscribe(const OrderId& order, const Subscriber* subscriber);
+  [[nodiscard]] std::size_t subscriptions() const;
+  /// Highest seq the hub has fanned out (its lag is log head minus this).
+  [[nodiscard]] Seq published() const { return Seq{published_.load(std::memory_order_relaxed)}; }
+
+  /// Renders and fans out committed events (runs on the hub strand).
+  void publish(const std::vector<eventlog::Record>& records);
+  /// Fans out one update that arrived already rendered (a gateway's feed).
+  void fan_out(const std::shared_ptr<const StatusUpdate>& update);
+  /// Asks every subscriber to fetch what it may have missed.
+  void resync_all();
+
+ private:
+  [[nodiscard]] std::vector<std::shared_ptr<Subscriber>> subscribers_of(const OrderId& order) const;
+  void note_published(Seq seq);
+
+  boost::asio::strand<boost::asio::any_io_executor> strand_;
+  mutable std::mutex mu_;
+  std::unordered_map<OrderId, std::vector<std::weak_ptr<Subscriber>>, OrderIdHash> by_order_;
+  std::atomic<std::uint64_t> published_{0};
+};
+
+}  // namespace oee::api

@@ -1,0 +1,34 @@
+#include "api/stream/stream_source.h"
+
+#include "core/domain/order.h"
+#include "core/wire/status_message.h"
+
+namespace oee::api {
+
+eventlog::Result<std::optional<std::vector<eventlog::Record>>> read_known_order(const eventlog::EventLog& log,
+                                                                                const OrderId& order, Seq from) {
+  auto records = log.read_order(order, from);
+  if (!records) return records.error();
+  if (records->empty()) {
+    auto snapshot = log.snapshot(order);
+    if (!snapshot) return snapshot.error();
+    if (!*snapshot) return std::optional<std::vector<eventlog::Record>>{};
+  }
+  return std::optional<std::vector<eventlog::Record>>{std::move(*records)};
+}
+
+void LogStreamSource::catch_up(const OrderId& order, Seq from, CatchUpHandler done) {
+  CatchUp result;
+  auto records = read_known_order(log_, order, from);
+  if (!records || !*records) {
+    result.outcome = records ? CatchUp::Outcome::not_found : CatchUp::Outcome::unavailable;
+    result.error = records ? "no order with id " + order.str() : records.error().message();
+    done(std::move(result));
+    return;
+  }
+  result.updates.reserve((*records)->size());
+  for (const auto& r : **records) result.updates.push_back(make_status_update(r));
+  done(std::move(result));
+}
+
+}  // namespace oee::api

@@ -1,0 +1,112 @@
+#include "core/domain/market.h"
+
+#include "core/domain/mix.h"
+
+#include <array>
+#include <cmath>
+#include <numbers>
+
+namespace oee::core {
+
+namespace {
+
+struct PairSpec {
+  std::string_view base;
+  std::string_view quote;
+  std::uint64_t depth_micro_usd;  // value of each side of the pool
+};
+
+// Pairs listed on both venues. Depth decides price impact.
+constexpr std::array<PairSpec, 11> kPairs{{
+    {"SOL", "USDC", 20'000'000'000'000},
+    {"SOL", "USDT", 8'000'000'000'000},
+    {"USDC", "USDT", 30'000'000'000'000},
+    {"BONK", "USDC", 2'000'000'000'000},
+    {"JUP", "USDC", 3'000'000'000'000},
+    {"RAY", "USDC", 2'000'000'000'000},
+    {"WIF", "USDC", 2'000'000'000'000},
+    {"BONK", "SOL", 3'000'000'000'000},
+    {"JUP", "SOL", 2'000'000'000'000},
+    {"RAY", "SOL", 1'500'000'000'000},
+    {"WIF", "SOL", 2'500'000'000'000},
+}};
+
+const PairSpec* find_pair(const Token& a, const Token& b, bool& reversed) {
+  for (const auto& p : kPairs) {
+    if (p.base == a.symbol && p.quote == b.symbol) {
+      reversed = false;
+      return &p;
+    }
+    if (p.base == b.symbol && p.quote == a.symbol) {
+      reversed = true;
+      return &p;
+    }
+  }
+  return nullptr;
+}
+
+std::uint32_t venue_fee_bps(Venue v, const PairSpec& p) {
+  // Raydium's standard AMM charges 0.25%; its volatile-pair pools 0.30%.
+  if (v == Venue::meteora) return 20;
+  return p.quote == "SOL" ? 30 : 25;
+}
+
+// Price multiplier of one pool in parts per million around the reference:
+// two slow waves per pool, so venues drift apart by up to ~4-5% at times.
+// The drift is a simulation input, not money: the doubles never touch
+// balances, which are derived below as integers.
+std::int64_t drift_ppm(std::uint64_t pool_hash, double seconds) {
+  const double phase1 = static_cast<double>(pool_hash % 10'000) / 10'000.0 * 2 * std::numbers::pi;
+  const double phase2 = static_cast<double>((pool_hash >> 20) % 10'000) / 10'000.0 * 2 * std::numbers::pi;
+  const double period1 = 40.0 + static_cast<double>(pool_hash % 50);
+  const double period2 = 7.0 + static_cast<double>((pool_hash >> 40) % 6);
+  const double w = 0.018 * std::sin(2 * std::numbers::pi * seconds / period1 + phase1) +
+                   0.004 * std::sin(2 * std::numbers::pi * seconds / period2 + phase2);
+  return static_cast<std::int64_t>(w * 1e6);
+}
+
+std::uint64_t pow10(int n) {
+  std::uint64_t v = 1;
+  while (n-- > 0) v *= 10;
+  return v;
+}
+
+}  // namespace
+
+Market::Market(std::uint64_t seed) : seed_(seed) {}
+
+bool Market::has_pair(const Token& in, const Token& out) const {
+  bool reversed = false;
+  return find_pair(in, out, reversed) != nullptr;
+}
+
+std::optional<Pool> Market::pool(Venue venue, const Token& in, const Token& out,
+                                 std::chrono::system_clock::time_point at) const {
+  bool reversed = false;
+  const PairSpec* pair = find_pair(in, out, reversed);
+  if (pair == nullptr) return std::nullopt;
+  const Token* base = find_token(pair->base);
+  const Token* quote = find_token(pair->quote);
+
+  const std::uint64_t h = hash_bytes(pair->quote, hash_bytes(pair->base, mix(seed_ ^ static_cast<std::uint64_t>(venue))));
+  const double seconds = std::chrono::duration<double>(at.time_since_epoch()).count();
+  const std::int64_t ppm = 1'000'000 + drift_ppm(h, seconds);
+
+  using u128 = unsigned __int128;
+  // Each side holds depth/2 USD; the base side is scaled by the drift so the
+  // pool price is reference * ppm / 10^6.
+  const u128 half = pair->depth_micro_usd / 2;
+  const u128 base_units = half * pow10(base->decimals) * 1'000'000 /
+                          (u128{base->reference_price_micro_usd} * static_cast<std::uint64_t>(ppm));
+  const u128 quote_units = half * pow10(quote->decimals) / quote->reference_price_micro_usd;
+
+  Pool p;
+  p.fee_bps = venue_fee_bps(venue, *pair);
+  const Amount base_reserve{static_cast<std::uint64_t>(base_units)};
+  const Amount quote_reserve{static_cast<std::uint64_t>(quote_units)};
+  p.reserve_in = reversed ? quote_reserve : base_reserve;
+  p.reserve_out = reversed ? base_reserve : quote_reserve;
+  return p;
+}
+
+}  // namespace oee::core

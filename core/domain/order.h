@@ -1,0 +1,151 @@
+#pragma once
+// The order aggregate: its events, its state and the one transition table
+// that says which event may follow which state.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include <boost/system/result.hpp>
+
+#include "core/domain/amount.h"
+#include "core/domain/venue.h"
+#include "eventlog/types.h"
+
+namespace oee::core {
+
+enum class Status : std::uint8_t { none, pending, routing, building, submitted, confirmed, failed };
+inline constexpr int kStatusCount = 7;
+
+enum class OrderType : std::uint8_t { market = 0, limit = 1, sniper = 2 };
+
+/// Values match oee::fb::EventType, which is what the log stores.
+enum class EventType : std::uint8_t {
+  submitted = 1,
+  routing_started = 2,
+  routed = 3,
+  tx_submitted = 4,
+  confirmed = 5,
+  attempt_failed = 6,
+  order_failed = 7,
+  order_retried = 8,
+  dead_letter_dismissed = 9,
+};
+inline constexpr int kEventTypeCount = 9;
+
+struct OrderSubmitted {
+  OrderType order_type = OrderType::market;
+  std::string input_token;
+  std::string output_token;
+  Amount amount_in;
+  std::uint32_t slippage_bps = 0;
+  std::string idempotency_key;
+};
+struct RoutingStarted {
+  std::uint32_t attempt = 0;
+};
+struct Routed {
+  std::uint32_t attempt = 0;
+  std::string input_token;
+  std::string output_token;
+  Amount amount_in;
+  std::vector<Quote> quotes;
+  Venue venue = Venue::raydium;
+  Amount expected_out;
+  Amount min_out;
+};
+struct TxSubmitted {
+  std::uint32_t attempt = 0;
+  Venue venue = Venue::raydium;
+  std::string tx_id;
+  Amount min_out;
+};
+struct Confirmed {
+  std::uint32_t attempt = 0;
+  Venue venue = Venue::raydium;
+  std::string tx_id;
+  Amount amount_out;
+  std::string input_token;
+  std::string output_token;
+  Amount amount_in;
+};
+struct AttemptFailed {
+  std::uint32_t attempt = 0;
+  std::string reason;
+  TimestampNs retry_at;
+};
+struct OrderFailed {
+  std::uint32_t attempt = 0;
+  std::string reason;
+};
+/// A failed order sent back to the queue by an operator; it gets a fresh
+/// budget of attempts, numbered on from `attempt`.
+struct OrderRetried {
+  std::uint32_t attempt = 0;
+  std::string reason;
+};
+
+/// A failed order an operator took off the dead-letter list: it stays
+/// failed and keeps its history; it can no longer be retried.
+struct DeadLetterDismissed {
+  std::uint32_t attempt = 0;
+  std::string reason;
+};
+
+using OrderEvent = std::variant<OrderSubmitted, RoutingStarted, Routed, TxSubmitted, Confirmed, AttemptFailed,
+                                OrderFailed, OrderRetried, DeadLetterDismissed>;
+
+[[nodiscard]] EventType type_of(const OrderEvent& event);
+[[nodiscard]] std::string_view event_name(EventType type);  // "submitted", "routed", ...
+[[nodiscard]] std::string_view status_name(Status status);  // "pending", "confirmed", ...
+[[nodiscard]] std::optional<Status> parse_status(std::string_view name);
+[[nodiscard]] std::string_view order_type_name(OrderType type);
+[[nodiscard]] bool is_terminal(Status status);
+/// The status every event of this type leads to (each type has exactly one).
+[[nodiscard]] Status status_after(EventType type);
+/// Whether a stored event type (a log record's `type`) ends its order.
+[[nodiscard]] bool is_terminal_event(std::uint8_t stored_type);
+
+/// The folded state of one order.
+struct OrderState {
+  Status status = Status::none;
+  OrderType order_type = OrderType::market;
+  std::string input_token;
+  std::string output_token;
+  Amount amount_in;
+  std::uint32_t slippage_bps = 0;
+  std::string idempotency_key;
+  std::uint32_t attempt = 0;  // attempts started so far
+  std::uint32_t retry_floor = 0;  // attempts before the last operator retry
+  bool dismissed = false;  // failed and taken off the dead-letter list
+  std::optional<Venue> venue;
+  Amount expected_out;
+  Amount min_out;
+  std::string tx_id;
+  Amount amount_out;
+  std::string last_error;
+  TimestampNs retry_at;
+  TimestampNs created;
+  TimestampNs updated;
+};
+
+/// The transition table: the status after `event` in status `from`, or
+/// nullopt if that event may not happen there.
+[[nodiscard]] std::optional<Status> transition(Status from, EventType event);
+
+enum class ApplyError { illegal_transition, wrong_attempt, dismissed };
+[[nodiscard]] std::string_view describe(ApplyError e);
+
+/// Whether a failed order is on the dead-letter list.
+[[nodiscard]] bool is_dead_letter(const OrderState& state);
+
+/// The pure fold step: validates the event against the state, moves the
+/// status through the table and records the event's data. A dismissed dead
+/// letter takes neither a second dismissal nor a retry.
+[[nodiscard]] boost::system::result<OrderState, ApplyError> apply(const OrderState& state, const OrderEvent& event,
+                                                                  TimestampNs at);
+
+}  // namespace oee::core

@@ -1,0 +1,42 @@
+#pragma once
+// Counters and histograms of the order pipeline, rendered for /metrics.
+
+#include <array>
+#include <atomic>
+#include <string>
+
+#include "core/domain/order.h"
+#include "eventlog/histogram.h"
+
+namespace oee::core {
+
+enum class Stage : std::uint8_t { queued, routing, building, submitted };
+inline constexpr std::array<std::string_view, 4> kStageNames{"queued", "routing", "building", "submitted"};
+
+struct EngineMetrics {
+  /// Events appended, by the status they lead to.
+  std::array<std::atomic<std::uint64_t>, kStatusCount> events_by_status{};
+  /// Terminal orders by outcome (confirmed/failed) and venue (raydium/meteora/none).
+  std::array<std::array<std::atomic<std::uint64_t>, 3>, 2> terminal_by_venue{};
+  std::array<Histogram, 4> stage_seconds{Histogram{Histogram::latency_buckets()},
+                                         Histogram{Histogram::latency_buckets()},
+                                         Histogram{Histogram::latency_buckets()},
+                                         Histogram{Histogram::latency_buckets()}};
+  Histogram submit_to_terminal_seconds{Histogram::latency_buckets()};
+  /// Submit to durable terminal status minus the simulated latency and retry
+  /// backoff the executor waited out on purpose: the engine's own share
+  /// (queueing, appends and fsyncs, scheduling). Orders resumed after a
+  /// restart are not counted. Fine buckets: the target is milliseconds.
+  Histogram engine_overhead_seconds{{0.0005, 0.001, 0.002, 0.003, 0.004, 0.005, 0.006, 0.007, 0.008, 0.009,
+                                     0.01, 0.0125, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.075, 0.1, 0.25,
+                                     0.5, 1.0, 2.5, 5.0, 10.0}};
+  std::atomic<std::int64_t> orders_in_flight{0};
+  std::atomic<std::int64_t> orders_waiting{0};
+  std::atomic<std::uint64_t> append_failures{0};     // executor appends the log refused
+  std::atomic<std::uint64_t> chain_unavailable{0};   // transactions the simulated chain could not store
+  std::atomic<std::int64_t> orders_paused{0};        // orders waiting to try such a step again
+
+  void render(std::string& out) const;
+};
+
+}  // namespace oee::core

@@ -1,0 +1,426 @@
+#include "core/engine/executor.h"
+
+#include <condition_variable>
+#include <future>
+#include <limits>
+#include <mutex>
+#include <random>
+#include <vector>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/intrusive/list.hpp>
+#include <spdlog/spdlog.h>
+
+#include "core/wire/event_codec.h"
+
+namespace oee::core {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+class Executor::Impl : public std::enable_shared_from_this<Impl> {
+ public:
+  Impl(asio::io_context& ioc, OrderStore& store, const Market& market, SimChain& chain, ExecutorOptions options,
+       EngineMetrics& metrics)
+      : ioc_(ioc), store_(store), router_(market), chain_(chain), options_(options), metrics_(metrics),
+        rng_(std::random_device{}()) {}
+
+  OrderStore& store() { return store_; }
+
+  // Runs on the log's writer thread: atomics only.
+  void count(const eventlog::Record& r) {
+    if (r.type < 1 || r.type > kEventTypeCount) return;
+    const auto type = static_cast<EventType>(r.type);
+    metrics_.events_by_status[static_cast<std::size_t>(status_after(type))].fetch_add(1, std::memory_order_relaxed);
+    if (type == EventType::confirmed) {
+      auto ev = decode_event(r.type, r.payload);
+      const std::size_t venue = ev ? static_cast<std::size_t>(std::get<Confirmed>(*ev).venue) : 2;
+      metrics_.terminal_by_venue[0][venue].fetch_add(1, std::memory_order_relaxed);
+    } else if (type == EventType::order_failed) {
+      metrics_.terminal_by_venue[1][2].fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+
+  // All of the following run on the io_context's single thread.
+  // The caller has already counted `id` in orders_waiting (when it was
+  // queued to this thread), so /health never shows an idle executor while
+  // an order is on its way here.
+  void schedule(const OrderId& id) {
+    if (stopping_ || !known_.insert(id).second) {
+      metrics_.orders_waiting.fetch_sub(1);
+      return;
+    }
+    if (running_.load() < options_.concurrency) {
+      metrics_.orders_waiting.fetch_sub(1);
+      launch(id);
+    } else {
+      waiting_.push_back(id);
+    }
+  }
+
+  EngineMetrics& metrics() { return metrics_; }
+
+  void begin_stop() {
+    stopping_ = true;
+    metrics_.orders_waiting.fetch_sub(static_cast<std::int64_t>(waiting_.size()));
+    waiting_.clear();
+    for (auto& s : sleeping_) s.timer.cancel();
+    notify_if_idle();
+  }
+
+  bool wait_idle(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(idle_mu_);
+    return idle_cv_.wait_for(lock, timeout, [&] { return running_.load() == 0; });
+  }
+
+ private:
+  void launch(const OrderId& id) {
+    running_.fetch_add(1);
+    metrics_.orders_in_flight.fetch_add(1);
+    asio::co_spawn(ioc_, run_order(id), [self = shared_from_this(), id](std::exception_ptr e) {
+      if (e) {
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+          // A bug (illegal transition): the order stays active in the log and
+          // is retried on the next start; say so loudly.
+          spdlog::critical("executor: order {} stopped: {}", id.str(), ex.what());
+        }
+      }
+      self->finished(id);
+    });
+  }
+
+  void finished(const OrderId& id) {
+    known_.erase(id);
+    metrics_.orders_in_flight.fetch_sub(1);
+    running_.fetch_sub(1);
+    if (!stopping_ && !waiting_.empty()) {
+      const OrderId next = waiting_.front();
+      waiting_.pop_front();
+      metrics_.orders_waiting.fetch_sub(1);
+      launch(next);
+    }
+    notify_if_idle();
+  }
+
+  void notify_if_idle() {
+    if (running_.load() != 0) return;
+    std::lock_guard lock(idle_mu_);
+    idle_cv_.notify_all();
+  }
+
+  bool fast() const { return options_.profile == SimProfile::fast; }
+
+  std::chrono::microseconds jitter(int lo_ms, int hi_ms) {
+    const double ms = std::uniform_int_distribution<int>(lo_ms, hi_ms)(rng_) * options_.latency_scale;
+    return std::chrono::microseconds(static_cast<std::int64_t>(ms * 1000));
+  }
+
+  // A timer an order sleeps on, listed so that stopping can cut it short.
+  // Intrusive: joining and leaving the list allocates nothing and costs no
+  // hashing, for every stage of every order.
+  struct Sleeper : boost::intrusive::list_base_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>> {
+    Sleeper(asio::io_context& ioc, Clock::duration d) : timer(ioc, d) {}
+    asio::steady_timer timer;
+  };
+
+  // After the log refused an order's event, or the chain its transaction:
+  // logs it (once a second at most: a full disk refuses every order at
+  // once) and pauses, 100 ms doubling to 5 s. False when stopping.
+  asio::awaitable<bool> pause_before_retrying(const OrderId& id, std::string_view why, Clock::duration& pause) {
+    const auto now = Clock::now();
+    if (now - last_pause_log_ >= std::chrono::seconds(1)) {
+      last_pause_log_ = now;
+      spdlog::error("executor: order {} pauses: {}; {} appends and {} transactions refused so far; each order "
+                    "goes on from its last durable event",
+                    id.str(), why, metrics_.append_failures.load(), metrics_.chain_unavailable.load());
+    }
+    pause = std::clamp<Clock::duration>(pause * 2, std::chrono::milliseconds(100), std::chrono::seconds(5));
+    metrics_.orders_paused.fetch_add(1);
+    Clock::duration ignored{};  // a pause is the engine's own delay: it stays in the overhead
+    const bool go_on = co_await sleep_for(pause, ignored);
+    metrics_.orders_paused.fetch_sub(1);
+    co_return go_on;
+  }
+
+  // Returns false when the executor is stopping (the sleep was cut short).
+  // `waited` adds up the deliberate waits (simulated latency, retry
+  // backoff), so what remains of an order's lifetime is the engine's own.
+  asio::awaitable<bool> sleep_for(Clock::duration d, Clock::duration& waited) {
+    if (stopping_) co_return false;
+    if (d <= Clock::duration::zero()) co_return true;
+    waited += d;
+    Sleeper sleeper(ioc_, d);
+    sleeping_.push_back(sleeper);  // leaves the list when it goes out of scope
+    co_await sleeper.timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    co_return !stopping_;
+  }
+
+  OrderEvent fail_attempt(const OrderState& s, std::string reason) {
+    const std::uint32_t used = s.attempt - s.retry_floor;  // attempts since submission or an operator retry
+    if (used >= options_.max_attempts) {
+      return OrderFailed{s.attempt, reason + " (gave up after " + std::to_string(used) + " attempts)"};
+    }
+    const auto delay = options_.retry_base * (1LL << (used - 1));
+    const auto retry_at =
+        TimestampNs{TimestampNs::now().value + std::chrono::duration_cast<std::chrono::nanoseconds>(delay).count()};
+    return AttemptFailed{s.attempt, std::move(reason), retry_at};
+  }
+
+  // The deliberate wait of the stage `s` is in: retry backoff, or the
+  // simulated venue and chain latency. Zero for a transaction the chain
+  // already landed (a resumed order): it is confirmed at once.
+  Clock::duration stage_wait(const OrderState& s) {
+    switch (s.status) {
+      case Status::pending:
+        if (s.retry_at.value == 0) return Clock::duration::zero();
+        return std::chrono::nanoseconds(s.retry_at.value - TimestampNs::now().value);
+      case Status::routing: return fast() ? Clock::duration::zero() : jitter(150, 250);
+      case Status::building: return fast() ? Clock::duration::zero() : jitter(20, 60);
+      case Status::submitted:
+        if (fast() || chain_.find(s.tx_id)) return Clock::duration::zero();
+        return jitter(2000, 3000);
+      case Status::none:
+      case Status::confirmed:
+      case Status::failed:
+        break;
+    }
+    return Clock::duration::zero();
+  }
+
+  // The event that ends the stage `s` is in, once its wait is over and the
+  // event that began it is durable. Only here does anything happen outside
+  // the log (the chain submission), so nothing does before it is recorded.
+  // None when the order is done, or, with `not_now` set, when the step
+  // could not be taken now (the chain could not store the transaction).
+  std::optional<OrderEvent> next_event(const OrderId& id, const OrderState& s, std::string& not_now) {
+    switch (s.status) {
+      case Status::pending: return RoutingStarted{s.attempt + 1};
+      case Status::routing: {
+        const Token* in = find_token(s.input_token);
+        const Token* out = find_token(s.output_token);
+        if (in == nullptr || out == nullptr) return OrderFailed{s.attempt, "unknown token"};
+        auto route = router_.route(*in, *out, s.amount_in, std::chrono::system_clock::now());
+        if (!route) {
+          return OrderFailed{s.attempt, route.error() == RouteError::no_pool ? "no pool for this pair"
+                                                                            : "amount too small to trade"};
+        }
+        const Quote& best = route->best;
+        const Amount min_out = min_out_for(best.amount_out, s.slippage_bps);
+        spdlog::info(
+            "route order={} attempt={} pair={}/{} amount_in={} raydium_out={} meteora_out={} chosen={} "
+            "expected_out={} min_out={} price_impact_bps={}",
+            id.str(), s.attempt, s.input_token, s.output_token, s.amount_in.base, route->quotes[0].amount_out.base,
+            route->quotes[1].amount_out.base, venue_name(best.venue), best.amount_out.base, min_out.base,
+            best.price_impact_bps);
+        return Routed{s.attempt, s.input_token, s.output_token, s.amount_in, route->quotes, best.venue,
+                      best.amount_out, min_out};
+      }
+      case Status::building:
+        return TxSubmitted{s.attempt, s.venue.value_or(Venue::raydium), SimChain::tx_id(id, s.attempt), s.min_out};
+      case Status::submitted: {
+        // Resumed or not, the chain answers a tx that already landed with
+        // its remembered result: it is never executed twice.
+        const Token* in = find_token(s.input_token);
+        const Token* out = find_token(s.output_token);
+        if (in == nullptr || out == nullptr) return OrderFailed{s.attempt, "unknown token"};
+        const TxResult r = chain_.submit(TxRequest{s.tx_id, s.venue.value_or(Venue::raydium), in, out, s.amount_in,
+                                                   s.min_out},
+                                         std::chrono::system_clock::now());
+        if (r.outcome == TxOutcome::landed) {
+          return Confirmed{s.attempt,          *s.venue,          s.tx_id,    r.amount_out,
+                           s.input_token, s.output_token, s.amount_in};
+        }
+        if (r.outcome == TxOutcome::unavailable) {
+          not_now = r.error;
+          return std::nullopt;
+        }
+        return fail_attempt(s, r.error);
+      }
+      case Status::none:
+      case Status::confirmed:
+      case Status::failed:
+        break;
+    }
+    return std::nullopt;
+  }
+
+  // An append on its way to the log while the order waits out the stage
+  // that its event begins.
+  struct InflightAppend {
+    explicit InflightAppend(asio::io_context& ioc) : ready(ioc, asio::steady_timer::time_point::max()) {}
+    Status from = Status::none;  // the status the event ends
+    OrderState provisional;      // the order once the event is in: picks the next wait
+    std::optional<eventlog::Result<AppendedEvent>> result;
+    Clock::time_point durable_at;  // ends the stage: stage durations run from durable to durable
+    asio::steady_timer ready;
+  };
+
+  std::shared_ptr<InflightAppend> start_append(const OrderId& id, const OrderState& current, const OrderEvent& event) {
+    auto append = std::make_shared<InflightAppend>(ioc_);
+    append->from = current.status;
+    auto done = [append, &ioc = ioc_](eventlog::Result<AppendedEvent> r) {
+      asio::post(ioc, [append, r = std::move(r)]() mutable {
+        append->result = std::move(r);
+        append->durable_at = Clock::now();
+        append->ready.cancel();
+      });
+    };
+    append->provisional = store_.append(id, current, event, std::nullopt, std::move(done));
+    return append;
+  }
+
+  static asio::awaitable<eventlog::Result<AppendedEvent>> finish(InflightAppend& append) {
+    while (!append.result) co_await append.ready.async_wait(asio::as_tuple(asio::use_awaitable));
+    co_return std::move(*append.result);
+  }
+
+  static Stage stage_of(Status s) {
+    switch (s) {
+      case Status::routing: return Stage::routing;
+      case Status::building: return Stage::building;
+      case Status::submitted: return Stage::submitted;
+      default: return Stage::queued;
+    }
+  }
+
+  asio::awaitable<void> run_order(OrderId id) {
+    auto loaded = store_.load(id);
+    if (!loaded || !*loaded) {
+      spdlog::error("executor: cannot load order {}: {}", id.str(),
+                    loaded ? "no snapshot" : loaded.error().message());
+      co_return;
+    }
+    OrderState state = (*loaded)->state;
+    // Only an order this process drove from its submission on has a
+    // meaningful overhead: a resumed one spent part of its life in a restart.
+    const bool whole_life = state.status == Status::pending && state.attempt == 0 && state.created >= started_;
+    Clock::duration waited{};
+    auto stage_start = Clock::now();
+    // Each stage's deliberate wait runs while the event that began the stage
+    // is being made durable, so the append's latency hides behind it. The
+    // next event is only decided, and the chain only reached, once the
+    // previous event is durable: the write-ahead rule holds.
+    std::shared_ptr<InflightAppend> inflight;
+    Clock::duration pause{};  // before trying again a step the log or the chain could not store
+    for (;;) {
+      const OrderState& entering = inflight ? inflight->provisional : state;
+      bool go_on = !is_terminal(entering.status) && !stopping_;
+      if (go_on) go_on = co_await sleep_for(stage_wait(entering), waited);
+      if (inflight) {
+        auto appended = co_await finish(*inflight);
+        if (!appended) {
+          // The event is not durable, so nothing it decided has happened:
+          // the order goes on from its last durable state once the log
+          // takes appends again, deciding the step afresh.
+          inflight.reset();
+          metrics_.append_failures.fetch_add(1);
+          const std::string why = "the log refused its next event: " + appended.error().message();
+          if (!co_await pause_before_retrying(id, why, pause)) break;
+          continue;
+        }
+        pause = Clock::duration{};
+        metrics_.stage_seconds[static_cast<std::size_t>(stage_of(inflight->from))].observe(
+            std::chrono::duration<double>(inflight->durable_at - stage_start).count());
+        stage_start = inflight->durable_at;
+        state = std::move(appended->state);
+        inflight.reset();
+      }
+      if (!go_on || is_terminal(state.status)) break;
+      std::string not_now;
+      auto event = next_event(id, state, not_now);
+      if (!event && !not_now.empty()) {
+        // Nothing happened and nothing was appended: the same step, and
+        // the same transaction, go again after a pause.
+        metrics_.chain_unavailable.fetch_add(1);
+        if (!co_await pause_before_retrying(id, not_now, pause)) break;
+        continue;
+      }
+      if (!event) break;
+      inflight = start_append(id, state, *event);
+    }
+    if (is_terminal(state.status)) {
+      const double lifetime = static_cast<double>(state.updated.value - state.created.value) / 1e9;
+      metrics_.submit_to_terminal_seconds.observe(lifetime);
+      if (whole_life) {
+        // Until now, not the terminal event's stamp: its fsync counts too.
+        const double until_durable = static_cast<double>(TimestampNs::now().value - state.created.value) / 1e9;
+        metrics_.engine_overhead_seconds.observe(
+            std::max(0.0, until_durable - std::chrono::duration<double>(waited).count()));
+      }
+    }
+  }
+
+  asio::io_context& ioc_;
+  OrderStore& store_;
+  Router router_;
+  SimChain& chain_;
+  ExecutorOptions options_;
+  EngineMetrics& metrics_;
+  std::mt19937_64 rng_;
+  const TimestampNs started_ = TimestampNs::now();
+
+  bool stopping_ = false;
+  Clock::time_point last_pause_log_{};
+  std::unordered_set<OrderId, OrderIdHash> known_;
+  std::deque<OrderId> waiting_;
+  boost::intrusive::list<Sleeper, boost::intrusive::constant_time_size<false>> sleeping_;
+  std::atomic<std::size_t> running_{0};
+  std::mutex idle_mu_;
+  std::condition_variable idle_cv_;
+};
+
+Executor::Executor(asio::io_context& ioc, OrderStore& store, const Market& market, SimChain& chain,
+                   ExecutorOptions options, EngineMetrics& metrics)
+    : impl_(std::make_shared<Impl>(ioc, store, market, chain, options, metrics)), ioc_(ioc) {}
+
+Executor::~Executor() = default;
+
+void Executor::start() {
+  auto& log = impl_->store().log();
+  // New submissions: the log is the queue; the commit listener only wakes us.
+  // One post per commit, not per order: the writer thread is the log's
+  // bottleneck, and the executor wakes once for the whole batch.
+  log.on_commit([impl = impl_, &ioc = ioc_](std::span<const eventlog::Record> records) {
+    std::vector<OrderId> queued;
+    for (const auto& r : records) {
+      impl->count(r);
+      if (r.type == static_cast<std::uint8_t>(EventType::submitted) ||
+          r.type == static_cast<std::uint8_t>(EventType::order_retried)) {
+        queued.push_back(r.order);
+      }
+    }
+    if (queued.empty()) return;
+    impl->metrics().orders_waiting.fetch_add(static_cast<std::int64_t>(queued.size()));
+    asio::post(ioc, [impl, ids = std::move(queued)] {
+      for (const auto& id : ids) impl->schedule(id);
+    });
+  });
+  auto active = log.members(eventlog::OrderSet::active, std::numeric_limits<std::size_t>::max());
+  if (!active) throw std::runtime_error("cannot read the active orders from the log: " + active.error().message());
+  const std::size_t resumed = active->size();
+  impl_->metrics().orders_waiting.fetch_add(static_cast<std::int64_t>(resumed));
+  asio::post(ioc_, [impl = impl_, ids = std::move(*active)] {
+    for (const auto& id : ids) impl->schedule(id);
+  });
+  if (resumed > 0) spdlog::info("executor: resuming {} non-terminal orders", resumed);
+}
+
+bool Executor::stop(std::chrono::milliseconds timeout) {
+  auto stopped = std::make_shared<std::promise<void>>();
+  auto stopped_future = stopped->get_future();
+  asio::post(ioc_, [impl = impl_, stopped] {
+    impl->begin_stop();
+    stopped->set_value();
+  });
+  if (stopped_future.wait_for(timeout) != std::future_status::ready) return false;
+  return impl_->wait_idle(timeout);
+}
+
+}  // namespace oee::core

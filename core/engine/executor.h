@@ -1,0 +1,61 @@
+#pragma once
+// The executor: drives every non-terminal order through routing, building,
+// submission and confirmation, one Asio coroutine per order.
+//
+// Write-ahead: each step's event is durable in the log before the next step
+// starts, so after a crash every order resumes from its last event. The
+// simulated chain's memory of landed transactions makes the resume of a
+// `submitted` order a lookup, never a second swap.
+//
+// Lifecycle: start() resumes the log's active orders and listens for new
+// submissions; stop() lets in-flight steps reach a logged point and returns
+// when no order coroutine runs. Threading: all order coroutines run on the
+// given io_context, which must be run by exactly one thread.
+
+#include <chrono>
+#include <cstddef>
+#include <deque>
+#include <memory>
+#include <unordered_set>
+
+#include <boost/asio/io_context.hpp>
+
+#include "core/domain/router.h"
+#include "core/engine/engine_metrics.h"
+#include "core/engine/order_store.h"
+#include "core/engine/sim_chain.h"
+
+namespace oee::core {
+
+enum class SimProfile { realistic, fast };
+
+struct ExecutorOptions {
+  SimProfile profile = SimProfile::realistic;
+  std::size_t concurrency = 10'000;
+  std::uint32_t max_attempts = 3;
+  /// First retry delay; doubles with every further attempt.
+  std::chrono::milliseconds retry_base{500};
+  /// Multiplies the realistic profile's sleeps (tests use e.g. 0.05).
+  double latency_scale = 1.0;
+};
+
+class Executor {
+ public:
+  Executor(boost::asio::io_context& ioc, OrderStore& store, const Market& market, SimChain& chain,
+           ExecutorOptions options, EngineMetrics& metrics);
+  ~Executor();
+
+  /// Resumes active orders and subscribes to new submissions. Call once,
+  /// before the log accepts appends from the API.
+  void start();
+  /// Stops starting new steps; blocks until in-flight steps are logged or
+  /// `timeout` passes. Returns whether every coroutine finished.
+  bool stop(std::chrono::milliseconds timeout);
+
+ private:
+  class Impl;
+  std::shared_ptr<Impl> impl_;
+  boost::asio::io_context& ioc_;
+};
+
+}  // namespace oee::core

@@ -1,0 +1,166 @@
+#include "core/engine/log_audit.h"
+
+#include <algorithm>
+#include <limits>
+#include <set>
+#include <stdexcept>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include "core/wire/event_codec.h"
+#include "eventlog/record_codec.h"
+
+namespace oee::core {
+
+namespace {
+
+std::string describe_fold_difference(const OrderState& fold, const OrderState& stored) {
+  if (fold.status != stored.status) {
+    return fmt::format("status {} in the snapshot, {} in the log", status_name(stored.status), status_name(fold.status));
+  }
+  if (fold.attempt != stored.attempt) return fmt::format("attempt {} vs {}", stored.attempt, fold.attempt);
+  if (fold.tx_id != stored.tx_id) return "tx id differs";
+  if (fold.amount_out != stored.amount_out) return "amount out differs";
+  if (fold.last_error != stored.last_error) return "last error differs";
+  if (fold.venue != stored.venue) return "venue differs";
+  if (fold.amount_in != stored.amount_in || fold.input_token != stored.input_token ||
+      fold.output_token != stored.output_token) {
+    return "order terms differ";
+  }
+  if (fold.updated != stored.updated) return "last update time differs";
+  if (fold.dismissed != stored.dismissed) return "dead-letter dismissal differs";
+  return {};
+}
+
+struct Folded {
+  OrderState state;
+  Seq last_seq;
+};
+
+}  // namespace
+
+AuditReport audit_log(const eventlog::EventLog& log, const std::function<void(Seq)>& progress) {
+  AuditReport report;
+  std::unordered_map<OrderId, Folded, OrderIdHash> orders;
+  Seq expected{1};
+  auto fail = [&](Seq seq, std::string message) {
+    report.problem = AuditProblem{seq, std::move(message)};
+    return report;
+  };
+
+  for (;;) {
+    auto batch = log.read_raw(expected, 4096);
+    if (!batch) return fail(expected, "cannot read the log: " + batch.error().message());
+    if (batch->empty()) break;
+    for (const auto& raw : *batch) {
+      if (raw.key != expected) {
+        return fail(expected, fmt::format("seq {} is missing (the next stored seq is {})", expected.value, raw.key.value));
+      }
+      report.bytes += raw.value.size();
+      auto record = eventlog::decode_record(raw.value);
+      if (!record) return fail(raw.key, "checksum mismatch or undecodable envelope");
+      if (record->seq != raw.key) {
+        return fail(raw.key, fmt::format("envelope says seq {} but is stored as seq {}", record->seq.value, raw.key.value));
+      }
+      auto event = decode_event(record->type, record->payload);
+      if (!event) return fail(raw.key, fmt::format("payload of event type {} does not decode", record->type));
+      auto& folded = orders[record->order];
+      auto next = apply(folded.state, *event, record->ts);
+      if (!next) {
+        return fail(raw.key, fmt::format("order {}: {} after status {}: {}", record->order.str(),
+                                         event_name(type_of(*event)), status_name(folded.state.status),
+                                         describe(next.error())));
+      }
+      folded.state = std::move(*next);
+      folded.last_seq = raw.key;
+      expected = expected.next();
+      ++report.events;
+    }
+    if (progress) progress(Seq{expected.value - 1});
+  }
+  report.orders = orders.size();
+
+  // Derived state: report the mismatch with the smallest seq.
+  std::optional<AuditProblem> worst;
+  auto note = [&](Seq seq, std::string message) {
+    if (!worst || seq < worst->seq) worst = AuditProblem{seq, std::move(message)};
+  };
+  std::set<OrderId> active, dead;
+  for (const auto& [id, f] : orders) {
+    auto snap = log.snapshot(id);
+    if (!snap || !*snap) {
+      note(f.last_seq, fmt::format("order {} has no snapshot", id.str()));
+      continue;
+    }
+    if ((*snap)->last_seq != f.last_seq) {
+      note(f.last_seq, fmt::format("order {}: snapshot is at seq {}, its last event is seq {}", id.str(),
+                                   (*snap)->last_seq.value, f.last_seq.value));
+      continue;
+    }
+    auto stored = decode_snapshot((*snap)->snapshot);
+    if (!stored) {
+      note(f.last_seq, fmt::format("order {}: snapshot does not decode", id.str()));
+      continue;
+    }
+    if (auto diff = describe_fold_difference(f.state, *stored); !diff.empty()) {
+      note(f.last_seq, fmt::format("order {}: snapshot disagrees with the log: {}", id.str(), diff));
+    }
+    if (!is_terminal(f.state.status)) active.insert(id);
+    if (is_dead_letter(f.state)) dead.insert(id);
+  }
+  const auto max = std::numeric_limits<std::size_t>::max();
+  for (auto [set, expected_members, name] :
+       {std::tuple{eventlog::OrderSet::active, &active, "active"},
+        std::tuple{eventlog::OrderSet::dead_letter, &dead, "dead-letter"}}) {
+    auto members = log.members(set, max);
+    if (!members) {
+      note(Seq{0}, std::string("cannot read the ") + name + " set");
+      continue;
+    }
+    const std::set<OrderId> stored(members->begin(), members->end());
+    for (const auto& id : *expected_members) {
+      if (!stored.contains(id)) note(orders[id].last_seq, fmt::format("order {} is missing from the {} set", id.str(), name));
+    }
+    for (const auto& id : stored) {
+      if (!expected_members->contains(id)) {
+        const auto it = orders.find(id);
+        note(it == orders.end() ? Seq{0} : it->second.last_seq,
+             fmt::format("order {} should not be in the {} set", id.str(), name));
+      }
+    }
+  }
+  report.problem = worst;
+  return report;
+}
+
+std::size_t check_resumable(const eventlog::EventLog& log) {
+  auto active = log.members(eventlog::OrderSet::active, std::numeric_limits<std::size_t>::max());
+  if (!active) throw std::runtime_error("cannot read the active orders: " + active.error().message());
+  const std::string advice =
+      "; keep a copy of the data directory and run `oee-logdump --data-dir DIR --verify` to locate the damage. "
+      "oee will not skip or truncate events.";
+  for (const auto& id : *active) {
+    auto records = log.read_order(id);
+    if (!records) {
+      throw std::runtime_error("the events of unfinished order " + id.str() +
+                               " cannot be read (" + records.error().message() + ")" + advice);
+    }
+    OrderState state;
+    try {
+      for (const auto& r : *records) state = fold_record(state, r).state;
+    } catch (const std::runtime_error& e) {
+      throw std::runtime_error(e.what() + advice);
+    }
+    auto snap = log.snapshot(id);
+    std::optional<OrderState> stored;
+    if (snap && *snap) stored = decode_snapshot((*snap)->snapshot);
+    if (!stored || !describe_fold_difference(state, *stored).empty()) {
+      throw std::runtime_error("the stored state of unfinished order " + id.str() + " disagrees with its events" +
+                               advice);
+    }
+  }
+  return active->size();
+}
+
+}  // namespace oee::core

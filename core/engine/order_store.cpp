@@ -1,0 +1,53 @@
+#include "core/engine/order_store.h"
+
+#include <stdexcept>
+
+#include "core/wire/event_codec.h"
+
+namespace oee::core {
+
+OrderState OrderStore::append(const OrderId& id, const OrderState& current, OrderEvent event,
+                              std::optional<eventlog::IdempotencyClaim> claim,
+                              std::function<void(eventlog::Result<AppendedEvent>)> done) {
+  const TimestampNs now = TimestampNs::now();
+  auto next = apply(current, event, now);
+  if (!next) {
+    throw std::logic_error("order " + id.str() + ": " + std::string(event_name(type_of(event))) + " in status " +
+                           std::string(status_name(current.status)) + ": " + std::string(describe(next.error())));
+  }
+  eventlog::AppendCommand cmd;
+  cmd.order = id;
+  cmd.ts = now;
+  cmd.type = static_cast<std::uint8_t>(type_of(event));
+  cmd.payload = encode_event(event);
+  cmd.snapshot = encode_snapshot(*next);
+  const bool terminal = is_terminal(next->status);
+  if (current.status == Status::none || terminal != is_terminal(current.status)) {
+    cmd.set_membership.emplace_back(eventlog::OrderSet::active, !terminal);
+  }
+  if (is_dead_letter(*next) != is_dead_letter(current)) {
+    cmd.set_membership.emplace_back(eventlog::OrderSet::dead_letter, is_dead_letter(*next));
+  }
+  cmd.idempotency = std::move(claim);
+
+  log_.append(std::move(cmd), [state = *next, done = std::move(done)](
+                                  eventlog::Result<eventlog::AppendOutcome> r) mutable {
+    if (!r) {
+      done(r.error());
+      return;
+    }
+    done(AppendedEvent{r->seq, r->ts, std::move(state), std::move(r->existing)});
+  });
+  return std::move(*next);
+}
+
+eventlog::Result<std::optional<LoadedOrder>> OrderStore::load(const OrderId& id) const {
+  auto entry = log_.snapshot(id);
+  if (!entry) return entry.error();
+  if (!*entry) return std::optional<LoadedOrder>{};
+  auto state = decode_snapshot((*entry)->snapshot);
+  if (!state) return make_error_code(eventlog::Errc::corrupted);
+  return std::optional<LoadedOrder>{LoadedOrder{std::move(*state), (*entry)->last_seq}};
+}
+
+}  // namespace oee::core

@@ -1,0 +1,48 @@
+#pragma once
+// The command side of orders: folds an event into the order's state and
+// appends the event together with the new snapshot and set membership.
+//
+// Thread-safe (the log serialises appends). Callers must not append two
+// events for the same order concurrently: each order has one writer at a
+// time (the API for `submitted`, then the executor).
+
+#include <functional>
+#include <optional>
+
+#include "core/domain/order.h"
+#include "eventlog/event_log.h"
+
+namespace oee::core {
+
+struct AppendedEvent {
+  Seq seq;
+  TimestampNs ts;
+  OrderState state;
+  /// Set when the idempotency key was claimed before: nothing was appended.
+  std::optional<eventlog::IdempotencyEntry> existing;
+};
+
+struct LoadedOrder {
+  OrderState state;
+  Seq last_seq;
+};
+
+class OrderStore {
+ public:
+  explicit OrderStore(eventlog::EventLog& log) : log_(log) {}
+
+  /// Returns the order's state once the event is in (what `done` gets on
+  /// success), before it is durable. Throws std::logic_error if the event
+  /// is illegal in `current` (a bug).
+  OrderState append(const OrderId& id, const OrderState& current, OrderEvent event,
+                    std::optional<eventlog::IdempotencyClaim> claim,
+                    std::function<void(eventlog::Result<AppendedEvent>)> done);
+
+  [[nodiscard]] eventlog::Result<std::optional<LoadedOrder>> load(const OrderId& id) const;
+  [[nodiscard]] eventlog::EventLog& log() { return log_; }
+
+ private:
+  eventlog::EventLog& log_;
+};
+
+}  // namespace oee::core

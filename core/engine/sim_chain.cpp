@@ -1,0 +1,130 @@
+#include "core/engine/sim_chain.h"
+
+#include "core/domain/mix.h"
+
+#include <charconv>
+#include <cstring>
+#include <vector>
+
+namespace oee::core {
+
+namespace {
+
+std::string unavailable_cause(const eventlog::KeyValueStore& ledger) {
+  const std::string why = ledger.write_error();
+  return why.empty() ? std::string() : " (" + why + ")";
+}
+
+}  // namespace
+
+std::string base58_encode(std::string_view bytes) {
+  static constexpr char kAlphabet[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+  // Each pass divides the number by 58^5 (which fits 32 bits) over 32-bit
+  // limbs and yields five digits: about 25x fewer divisions than one digit
+  // per pass over bytes, and the executor makes a tx id per attempt.
+  constexpr std::uint64_t kChunk = 58ULL * 58 * 58 * 58 * 58;
+  std::size_t zeros = 0;
+  while (zeros < bytes.size() && bytes[zeros] == 0) ++zeros;
+  const std::string_view rest = bytes.substr(zeros);
+  std::vector<std::uint32_t> limbs((rest.size() + 3) / 4);  // big-endian, first limb left-padded
+  std::size_t shift = (4 - rest.size() % 4) % 4;
+  for (const char c : rest) {
+    auto& limb = limbs[shift / 4];
+    limb = (limb << 8) | static_cast<std::uint8_t>(c);
+    ++shift;
+  }
+  std::string digits;  // little-endian base-58 digits
+  digits.reserve(rest.size() * 138 / 100 + 5);
+  std::size_t top = 0;  // limbs before `top` are zero
+  while (top < limbs.size()) {
+    std::uint64_t rem = 0;
+    for (std::size_t i = top; i < limbs.size(); ++i) {
+      const std::uint64_t cur = (rem << 32) | limbs[i];
+      limbs[i] = static_cast<std::uint32_t>(cur / kChunk);
+      rem = cur % kChunk;
+    }
+    while (top < limbs.size() && limbs[top] == 0) ++top;
+    for (int k = 0; k < 5; ++k) {
+      digits.push_back(static_cast<char>(rem % 58));
+      rem /= 58;
+    }
+  }
+  while (!digits.empty() && digits.back() == 0) digits.pop_back();  // the last chunk's padding
+  std::string out(zeros, '1');
+  out.reserve(zeros + digits.size());
+  for (auto it = digits.rbegin(); it != digits.rend(); ++it) out.push_back(kAlphabet[static_cast<unsigned char>(*it)]);
+  return out;
+}
+
+SimChain::SimChain(const Market& market, double fail_rate, eventlog::KeyValueStore& ledger, std::uint64_t seed)
+    : market_(market), fail_rate_(fail_rate), ledger_(ledger), seed_(seed) {}
+
+std::string SimChain::tx_id(const OrderId& order, std::uint32_t attempt) {
+  // 64 bytes like a Solana signature, derived only from (order, attempt).
+  std::uint64_t h = mix(attempt);
+  for (auto b : order.bytes()) h = mix(h ^ b);
+  char sig[64];
+  for (int i = 0; i < 8; ++i) {
+    h = mix(h + static_cast<std::uint64_t>(i));
+    std::memcpy(sig + 8 * i, &h, 8);
+  }
+  sig[0] = static_cast<char>(sig[0] | 1);  // no leading zero byte: fixed-ish length
+  return base58_encode(std::string_view(sig, sizeof sig));
+}
+
+TxResult SimChain::submit(const TxRequest& tx, std::chrono::system_clock::time_point now) {
+  std::lock_guard lock(mu_);
+  if (auto known = find_locked(tx.tx_id)) return *known;
+
+  // The drop decision is a function of the tx id, so resending the same tx
+  // behaves the same and tests are reproducible.
+  const double u = static_cast<double>(hash_bytes(tx.tx_id, seed_) >> 11) * 0x1.0p-53;
+  if (u < fail_rate_) return TxResult{TxOutcome::dropped, {}, "transaction dropped: blockhash expired"};
+
+  const auto pool = market_.pool(tx.venue, *tx.input, *tx.output, now);
+  if (!pool) return TxResult{TxOutcome::dropped, {}, "pool not found"};
+  const Quote q = quote_pool(tx.venue, *pool, tx.amount_in);
+  if (q.amount_out < tx.min_out) {
+    return TxResult{TxOutcome::slippage_exceeded, q.amount_out,
+                    "slippage exceeded: would receive " + format_amount(q.amount_out, tx.output->decimals) +
+                        " " + std::string(tx.output->symbol) + ", minimum " +
+                        format_amount(tx.min_out, tx.output->decimals)};
+  }
+  // A chain that cannot record a transaction has not executed it.
+  if (const auto ec = ledger_.put(tx.tx_id, ledger_value(q.amount_out))) {
+    return TxResult{TxOutcome::unavailable, {}, "the simulated chain could not record the transaction: " +
+                                                    ec.message() + unavailable_cause(ledger_)};
+  }
+  return TxResult{TxOutcome::landed, q.amount_out, {}};
+}
+
+std::optional<TxResult> SimChain::find(const std::string& tx_id) const {
+  std::lock_guard lock(mu_);
+  return find_locked(tx_id);
+}
+
+std::optional<TxResult> SimChain::find_locked(const std::string& tx_id) const {
+  const auto stored = ledger_.get(tx_id);
+  if (!stored) {
+    return TxResult{TxOutcome::unavailable, {},
+                    "the simulated chain could not read its ledger: " + stored.error().message() +
+                        unavailable_cause(ledger_)};
+  }
+  if (!*stored) return std::nullopt;
+  const auto amount_out = parse_ledger_value(**stored);
+  if (!amount_out) {
+    return TxResult{TxOutcome::unavailable, {}, "the simulated chain's ledger holds no amount for " + tx_id};
+  }
+  return TxResult{TxOutcome::landed, *amount_out, {}};
+}
+
+std::string ledger_value(Amount amount_out) { return std::to_string(amount_out.base); }
+
+std::optional<Amount> parse_ledger_value(std::string_view text) {
+  std::uint64_t base = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), base);
+  if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+  return Amount{base};
+}
+
+}  // namespace oee::core

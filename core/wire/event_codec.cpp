@@ -1,0 +1,180 @@
+#include "core/wire/event_codec.h"
+
+#include <stdexcept>
+
+#include "schemas/order_events_generated.h"
+
+namespace oee::core {
+
+namespace {
+
+using flatbuffers::FlatBufferBuilder;
+
+std::string finish(FlatBufferBuilder& fbb) {
+  return std::string(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
+}
+
+fb::Venue to_fb(Venue v) { return static_cast<fb::Venue>(v); }
+Venue from_fb(fb::Venue v) { return v == fb::Venue::Meteora ? Venue::meteora : Venue::raydium; }
+
+std::string str(const flatbuffers::String* s) { return s == nullptr ? std::string{} : s->str(); }
+
+template <class T>
+const T* verified_root(std::string_view payload) {
+  flatbuffers::Verifier v(reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size());
+  if (!v.VerifyBuffer<T>(nullptr)) return nullptr;
+  return flatbuffers::GetRoot<T>(payload.data());
+}
+
+}  // namespace
+
+std::string encode_event(const OrderEvent& event) {
+  FlatBufferBuilder fbb(256);
+  std::visit(
+      [&](const auto& e) {
+        using T = std::decay_t<decltype(e)>;
+        if constexpr (std::is_same_v<T, OrderSubmitted>) {
+          fbb.Finish(fb::CreateOrderSubmittedDirect(fbb, static_cast<fb::OrderType>(e.order_type),
+                                                    e.input_token.c_str(), e.output_token.c_str(), e.amount_in.base,
+                                                    e.slippage_bps,
+                                                    e.idempotency_key.empty() ? nullptr : e.idempotency_key.c_str()));
+        } else if constexpr (std::is_same_v<T, RoutingStarted>) {
+          fbb.Finish(fb::CreateRoutingStarted(fbb, e.attempt));
+        } else if constexpr (std::is_same_v<T, Routed>) {
+          std::vector<flatbuffers::Offset<fb::Quote>> quotes;
+          for (const auto& q : e.quotes) {
+            quotes.push_back(fb::CreateQuote(fbb, to_fb(q.venue), q.amount_out.base, q.fee_bps, q.price_impact_bps,
+                                             q.reserve_in.base, q.reserve_out.base));
+          }
+          fbb.Finish(fb::CreateRoutedDirect(fbb, e.attempt, e.input_token.c_str(), e.output_token.c_str(),
+                                            e.amount_in.base, &quotes, to_fb(e.venue), e.expected_out.base,
+                                            e.min_out.base));
+        } else if constexpr (std::is_same_v<T, TxSubmitted>) {
+          fbb.Finish(fb::CreateTxSubmittedDirect(fbb, e.attempt, to_fb(e.venue), e.tx_id.c_str(), e.min_out.base));
+        } else if constexpr (std::is_same_v<T, Confirmed>) {
+          fbb.Finish(fb::CreateConfirmedDirect(fbb, e.attempt, to_fb(e.venue), e.tx_id.c_str(), e.amount_out.base,
+                                               e.input_token.c_str(), e.output_token.c_str(), e.amount_in.base));
+        } else if constexpr (std::is_same_v<T, AttemptFailed>) {
+          fbb.Finish(fb::CreateAttemptFailedDirect(fbb, e.attempt, e.reason.c_str(), e.retry_at.value));
+        } else if constexpr (std::is_same_v<T, OrderFailed>) {
+          fbb.Finish(fb::CreateOrderFailedDirect(fbb, e.attempt, e.reason.c_str()));
+        } else if constexpr (std::is_same_v<T, OrderRetried>) {
+          fbb.Finish(fb::CreateOrderRetriedDirect(fbb, e.attempt, e.reason.c_str()));
+        } else {
+          fbb.Finish(fb::CreateDeadLetterDismissedDirect(fbb, e.attempt, e.reason.c_str()));
+        }
+      },
+      event);
+  return finish(fbb);
+}
+
+std::optional<OrderEvent> decode_event(std::uint8_t type, std::string_view payload) {
+  switch (static_cast<EventType>(type)) {
+    case EventType::submitted: {
+      const auto* p = verified_root<fb::OrderSubmitted>(payload);
+      if (p == nullptr) return std::nullopt;
+      return OrderSubmitted{static_cast<OrderType>(p->order_type()), str(p->input_token()), str(p->output_token()),
+                            Amount{p->amount_in()}, p->slippage_bps(), str(p->idempotency_key())};
+    }
+    case EventType::routing_started: {
+      const auto* p = verified_root<fb::RoutingStarted>(payload);
+      if (p == nullptr) return std::nullopt;
+      return RoutingStarted{p->attempt()};
+    }
+    case EventType::routed: {
+      const auto* p = verified_root<fb::Routed>(payload);
+      if (p == nullptr) return std::nullopt;
+      Routed r{p->attempt(), str(p->input_token()), str(p->output_token()), Amount{p->amount_in()}, {},
+               from_fb(p->venue()), Amount{p->expected_out()}, Amount{p->min_out()}};
+      if (p->quotes() != nullptr) {
+        for (const auto* q : *p->quotes()) {
+          r.quotes.push_back(Quote{from_fb(q->venue()), r.amount_in, Amount{q->amount_out()}, q->fee_bps(),
+                                   q->price_impact_bps(), Amount{q->reserve_in()}, Amount{q->reserve_out()}});
+        }
+      }
+      return r;
+    }
+    case EventType::tx_submitted: {
+      const auto* p = verified_root<fb::TxSubmitted>(payload);
+      if (p == nullptr) return std::nullopt;
+      return TxSubmitted{p->attempt(), from_fb(p->venue()), str(p->tx_id()), Amount{p->min_out()}};
+    }
+    case EventType::confirmed: {
+      const auto* p = verified_root<fb::Confirmed>(payload);
+      if (p == nullptr) return std::nullopt;
+      return Confirmed{p->attempt(),           from_fb(p->venue()),    str(p->tx_id()),       Amount{p->amount_out()},
+                       str(p->input_token()), str(p->output_token()), Amount{p->amount_in()}};
+    }
+    case EventType::attempt_failed: {
+      const auto* p = verified_root<fb::AttemptFailed>(payload);
+      if (p == nullptr) return std::nullopt;
+      return AttemptFailed{p->attempt(), str(p->reason()), TimestampNs{p->retry_at_ns()}};
+    }
+    case EventType::order_failed: {
+      const auto* p = verified_root<fb::OrderFailed>(payload);
+      if (p == nullptr) return std::nullopt;
+      return OrderFailed{p->attempt(), str(p->reason())};
+    }
+    case EventType::order_retried: {
+      const auto* p = verified_root<fb::OrderRetried>(payload);
+      if (p == nullptr) return std::nullopt;
+      return OrderRetried{p->attempt(), str(p->reason())};
+    }
+    case EventType::dead_letter_dismissed: {
+      const auto* p = verified_root<fb::DeadLetterDismissed>(payload);
+      if (p == nullptr) return std::nullopt;
+      return DeadLetterDismissed{p->attempt(), str(p->reason())};
+    }
+  }
+  return std::nullopt;
+}
+
+FoldedRecord fold_record(const OrderState& state, const eventlog::Record& record) {
+  auto event = decode_event(record.type, record.payload);
+  if (!event) throw std::runtime_error("event seq " + std::to_string(record.seq.value) + " does not decode");
+  auto next = apply(state, *event, record.ts);
+  if (!next) {
+    throw std::runtime_error("event seq " + std::to_string(record.seq.value) + " is illegal for order " +
+                             record.order.str() + ": " + std::string(describe(next.error())));
+  }
+  return FoldedRecord{std::move(*event), std::move(*next)};
+}
+
+std::string encode_snapshot(const OrderState& s) {
+  FlatBufferBuilder fbb(256);
+  fbb.Finish(fb::CreateOrderSnapshotDirect(
+      fbb, static_cast<std::uint8_t>(s.status), static_cast<fb::OrderType>(s.order_type), s.input_token.c_str(),
+      s.output_token.c_str(), s.amount_in.base, s.slippage_bps, s.attempt, s.venue.has_value(),
+      to_fb(s.venue.value_or(Venue::raydium)), s.expected_out.base, s.min_out.base, s.tx_id.c_str(),
+      s.amount_out.base, s.last_error.c_str(), s.retry_at.value, s.created.value, s.updated.value,
+      s.idempotency_key.c_str(), s.retry_floor, s.dismissed));
+  return finish(fbb);
+}
+
+std::optional<OrderState> decode_snapshot(std::string_view bytes) {
+  const auto* p = verified_root<fb::OrderSnapshot>(bytes);
+  if (p == nullptr || p->status() >= kStatusCount) return std::nullopt;
+  OrderState s;
+  s.status = static_cast<Status>(p->status());
+  s.order_type = static_cast<OrderType>(p->order_type());
+  s.input_token = str(p->input_token());
+  s.output_token = str(p->output_token());
+  s.amount_in = Amount{p->amount_in()};
+  s.slippage_bps = p->slippage_bps();
+  s.attempt = p->attempt();
+  if (p->has_venue()) s.venue = from_fb(p->venue());
+  s.expected_out = Amount{p->expected_out()};
+  s.min_out = Amount{p->min_out()};
+  s.tx_id = str(p->tx_id());
+  s.amount_out = Amount{p->amount_out()};
+  s.last_error = str(p->last_error());
+  s.retry_at = TimestampNs{p->retry_at_ns()};
+  s.created = TimestampNs{p->created_ns()};
+  s.updated = TimestampNs{p->updated_ns()};
+  s.idempotency_key = str(p->idempotency_key());
+  s.retry_floor = p->retry_floor();
+  s.dismissed = p->dismissed();
+  return s;
+}
+
+}  // namespace oee::core

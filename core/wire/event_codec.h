@@ -1,0 +1,31 @@
+#pragma once
+// Order events and snapshots <-> the flatbuffer payloads the log stores.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/domain/order.h"
+#include "eventlog/event_log.h"
+
+namespace oee::core {
+
+[[nodiscard]] std::string encode_event(const OrderEvent& event);
+/// nullopt if the type is unknown or the payload does not verify.
+[[nodiscard]] std::optional<OrderEvent> decode_event(std::uint8_t type, std::string_view payload);
+
+struct FoldedRecord {
+  OrderEvent event;
+  OrderState state;  // after the event
+};
+
+/// Decodes a log record and folds it into `state`, for readers that must
+/// stop at damage (projector, rebuild, the start-up check). Throws
+/// std::runtime_error naming the seq if the payload does not decode or the
+/// event is illegal in `state`.
+[[nodiscard]] FoldedRecord fold_record(const OrderState& state, const eventlog::Record& record);
+
+[[nodiscard]] std::string encode_snapshot(const OrderState& state);
+[[nodiscard]] std::optional<OrderState> decode_snapshot(std::string_view bytes);
+
+}  // namespace oee::core

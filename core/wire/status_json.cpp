@@ -1,0 +1,214 @@
+#include "core/wire/status_json.h"
+
+#include <charconv>
+#include <cstring>
+
+#include "core/domain/tokens.h"
+#include "core/wire/event_codec.h"
+#include "core/wire/status_message.h"  // bps_fraction
+
+namespace oee::core {
+
+namespace {
+
+int decimals_of(std::string_view symbol) {
+  const Token* t = find_token(symbol);
+  return t == nullptr ? 0 : t->decimals;
+}
+
+// Writes members with commas between them; escapes strings the way
+// Boost.JSON's serializer does.
+class Writer {
+ public:
+  explicit Writer(std::string& out) : out_(out) {}
+
+  void open(char c) {
+    out_.push_back(c);
+    first_ = true;
+  }
+  void close(char c) {
+    out_.push_back(c);
+    first_ = false;
+  }
+  void key(std::string_view k) {
+    // Keys are ours: nothing to escape. One append of `,"key":`.
+    char buf[32];
+    std::size_t n = 0;
+    if (!first_) buf[n++] = ',';
+    first_ = false;
+    buf[n++] = '"';
+    std::memcpy(buf + n, k.data(), k.size());
+    n += k.size();
+    buf[n++] = '"';
+    buf[n++] = ':';
+    out_.append(buf, n);
+  }
+  /// A value we produced ourselves (names, formatted numbers, the order id):
+  /// nothing in it needs escaping.
+  void plain(std::string_view k, std::string_view v) {
+    key(k);
+    out_.push_back('"');
+    out_.append(v);
+    out_.push_back('"');
+  }
+  void element() {
+    if (!first_) out_.push_back(',');
+    first_ = false;
+  }
+  void string(std::string_view s) {
+    out_.push_back('"');
+    std::size_t run = 0;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      const auto c = static_cast<unsigned char>(s[i]);
+      if (c >= 0x20 && c != '"' && c != '\\') continue;
+      out_.append(s.data() + run, i - run);
+      run = i + 1;
+      switch (c) {
+        case '"': out_.append("\\\""); break;
+        case '\\': out_.append("\\\\"); break;
+        case '\b': out_.append("\\b"); break;
+        case '\f': out_.append("\\f"); break;
+        case '\n': out_.append("\\n"); break;
+        case '\r': out_.append("\\r"); break;
+        case '\t': out_.append("\\t"); break;
+        default: {
+          static constexpr char kHex[] = "0123456789abcdef";
+          const char u[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
+          out_.append(u, sizeof u);
+        }
+      }
+    }
+    out_.append(s.data() + run, s.size() - run);
+    out_.push_back('"');
+  }
+  template <class Integer>
+  void number(Integer v) {
+    char buf[24];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    out_.append(buf, static_cast<std::size_t>(end - buf));
+  }
+  void member(std::string_view k, std::string_view v) {
+    key(k);
+    string(v);
+  }
+  void member(std::string_view k, std::uint64_t v) {
+    key(k);
+    number(v);
+  }
+  void member_signed(std::string_view k, std::int64_t v) {  // timestamps, as Boost.JSON stores them
+    key(k);
+    number(v);
+  }
+
+ private:
+  std::string& out_;
+  bool first_ = true;
+};
+
+void write_body(Writer& w, const OrderEvent& event) {
+  std::visit(
+      [&](const auto& e) {
+        using T = std::decay_t<decltype(e)>;
+        if constexpr (std::is_same_v<T, OrderSubmitted>) {
+          w.member("attempt", std::uint64_t{0});
+          w.plain("orderType", order_type_name(e.order_type));
+          w.member("inputToken", e.input_token);
+          w.member("outputToken", e.output_token);
+          w.plain("amountIn", format_amount(e.amount_in, decimals_of(e.input_token)));
+          w.plain("slippage", bps_fraction(e.slippage_bps));
+        } else if constexpr (std::is_same_v<T, RoutingStarted>) {
+          w.member("attempt", e.attempt);
+        } else if constexpr (std::is_same_v<T, Routed>) {
+          const int out_dec = decimals_of(e.output_token);
+          const int in_dec = decimals_of(e.input_token);
+          w.member("attempt", e.attempt);
+          w.plain("dex", venue_name(e.venue));
+          w.key("quotes");
+          w.open('[');
+          for (const auto& q : e.quotes) {
+            w.element();
+            w.open('{');
+            w.plain("dex", venue_name(q.venue));
+            w.plain("amountOut", format_amount(q.amount_out, out_dec));
+            w.plain("price", format_ratio(q.amount_out.base, out_dec, e.amount_in.base, in_dec));
+            w.plain("fee", bps_fraction(q.fee_bps));
+            w.plain("priceImpact", bps_fraction(q.price_impact_bps));
+            w.close('}');
+          }
+          w.close(']');
+          w.plain("expectedOut", format_amount(e.expected_out, out_dec));
+          w.plain("minOut", format_amount(e.min_out, out_dec));
+        } else if constexpr (std::is_same_v<T, TxSubmitted>) {
+          w.member("attempt", e.attempt);
+          w.plain("dex", venue_name(e.venue));
+          w.member("txHash", e.tx_id);
+        } else if constexpr (std::is_same_v<T, Confirmed>) {
+          const int out_dec = decimals_of(e.output_token);
+          w.member("attempt", e.attempt);
+          w.plain("dex", venue_name(e.venue));
+          w.member("txHash", e.tx_id);
+          w.plain("amountOut", format_amount(e.amount_out, out_dec));
+          w.plain("executedPrice",
+                  format_ratio(e.amount_out.base, out_dec, e.amount_in.base, decimals_of(e.input_token)));
+        } else if constexpr (std::is_same_v<T, AttemptFailed>) {
+          w.member("attempt", e.attempt);
+          w.member("error", e.reason);
+          w.member_signed("retryAt", e.retry_at.value);
+        } else if constexpr (std::is_same_v<T, OrderFailed>) {
+          w.member("attempt", e.attempt);
+          w.member("error", e.reason);
+        } else {
+          static_assert(std::is_same_v<T, OrderRetried> || std::is_same_v<T, DeadLetterDismissed>);
+          w.member("attempt", e.attempt);
+          w.member("reason", e.reason);
+        }
+      },
+      event);
+}
+
+}  // namespace
+
+void append_status_json(std::string& out, const eventlog::Record& record, const OrderEvent& event,
+                        StatusJsonHead head) {
+  const EventType type = type_of(event);
+  const Status status = status_after(type);
+  Writer w(out);
+  w.open('{');
+  char order_text[OrderId::kTextSize];
+  if (head != StatusJsonHead::fields) record.order.write_text(order_text);
+  const std::string_view order(order_text, sizeof order_text);
+  switch (head) {
+    case StatusJsonHead::message:
+      w.plain("orderId", order);
+      w.member("seq", record.seq.value);
+      w.member_signed("ts", record.ts.value);
+      break;
+    case StatusJsonHead::log_line:
+      w.member("seq", record.seq.value);
+      w.member_signed("ts", record.ts.value);
+      w.plain("orderId", order);
+      w.plain("type", event_name(type));
+      break;
+    case StatusJsonHead::fields:
+      break;
+  }
+  if (head != StatusJsonHead::fields) {
+    w.plain("event", event_name(type));
+    w.plain("status", status_name(status));
+  }
+  write_body(w, event);
+  if (is_terminal(status)) {
+    w.key("terminal");
+    out.append("true");
+  }
+  w.close('}');
+}
+
+bool append_status_json(std::string& out, const eventlog::Record& record, StatusJsonHead head) {
+  auto event = decode_event(record.type, record.payload);
+  if (!event) return false;
+  append_status_json(out, record, *event, head);
+  return true;
+}
+
+}  // namespace oee::core

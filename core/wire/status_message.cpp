@@ -1,0 +1,81 @@
+#include "core/wire/status_message.h"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "core/domain/tokens.h"
+#include "core/wire/event_codec.h"
+#include "core/wire/status_json.h"
+
+namespace oee::core {
+
+namespace json = boost::json;
+
+namespace {
+
+int decimals_of(std::string_view symbol) {
+  const Token* t = find_token(symbol);
+  return t == nullptr ? 0 : t->decimals;
+}
+
+}  // namespace
+
+std::string bps_fraction(std::uint32_t bps) { return format_amount(Amount{bps}, 4); }
+
+json::object status_message(const eventlog::Record& record, const OrderEvent& event, json::storage_ptr storage) {
+  // Parsed from the direct writer's text, so the object and the text cannot
+  // drift apart: one renderer for every path.
+  std::string text;
+  text.reserve(256);
+  append_status_json(text, record, event, StatusJsonHead::message);
+  return std::move(json::parse(text, std::move(storage)).as_object());
+}
+
+json::object status_message(const eventlog::Record& record, json::storage_ptr storage) {
+  if (auto ev = decode_event(record.type, record.payload)) return status_message(record, *ev, std::move(storage));
+  json::object m(std::move(storage));
+  m["orderId"] = record.order.str();
+  m["seq"] = record.seq.value;
+  m["ts"] = record.ts.value;
+  m["event"] = "unknown";
+  m["error"] = "undecodable event payload";
+  return m;
+}
+
+std::string status_message_text(const eventlog::Record& record) {
+  std::string out;
+  out.reserve(256);
+  if (append_status_json(out, record, StatusJsonHead::message)) return out;
+  return json::serialize(status_message(record));  // undecodable: the message says so
+}
+
+json::object order_json(const OrderId& id, const OrderState& s, Seq last_seq) {
+  const int in_dec = decimals_of(s.input_token), out_dec = decimals_of(s.output_token);
+  json::object o;
+  o["orderId"] = id.str();
+  o["status"] = status_name(s.status);
+  o["orderType"] = order_type_name(s.order_type);
+  o["inputToken"] = s.input_token;
+  o["outputToken"] = s.output_token;
+  o["amountIn"] = format_amount(s.amount_in, in_dec);
+  o["slippage"] = bps_fraction(s.slippage_bps);
+  o["attempt"] = s.attempt;
+  o["seq"] = last_seq.value;
+  o["createdAt"] = s.created.value;
+  o["updatedAt"] = s.updated.value;
+  if (s.venue) o["dex"] = venue_name(*s.venue);
+  if (s.expected_out.base != 0) o["expectedOut"] = format_amount(s.expected_out, out_dec);
+  if (s.min_out.base != 0) o["minOut"] = format_amount(s.min_out, out_dec);
+  if (!s.tx_id.empty()) o["txHash"] = s.tx_id;
+  if (s.status == Status::confirmed) {
+    o["amountOut"] = format_amount(s.amount_out, out_dec);
+    o["executedPrice"] = format_ratio(s.amount_out.base, out_dec, s.amount_in.base, in_dec);
+  }
+  if (!s.last_error.empty()) o["error"] = s.last_error;
+  if (s.dismissed) o["dismissed"] = true;
+  if (s.retry_at.value != 0 && s.status == Status::pending) o["retryAt"] = s.retry_at.value;
+  o["terminal"] = is_terminal(s.status);
+  return o;
+}
+
+}  // namespace oee::core

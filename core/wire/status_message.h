@@ -1,0 +1,32 @@
+#pragma once
+// The JSON a client sees for one event (WebSocket, Redis, /events,
+// oee-logdump --format json) and for an order's current state.
+
+#include <string>
+
+#include <boost/json/object.hpp>
+#include <boost/json/storage_ptr.hpp>
+
+#include "core/domain/order.h"
+#include "eventlog/event_log.h"
+
+namespace oee::core {
+
+/// {"orderId","seq","ts","event","status","attempt", ...fields, "terminal"?}
+/// as an object: the parsed text of append_status_json(), for callers that
+/// edit or inspect fields. `storage` lets bulk callers (log-dump) build
+/// messages in a per-message arena instead of the heap.
+[[nodiscard]] boost::json::object status_message(const eventlog::Record& record, const OrderEvent& event,
+                                                 boost::json::storage_ptr storage = {});
+/// Decodes the record; an undecodable payload yields an object with "error".
+[[nodiscard]] boost::json::object status_message(const eventlog::Record& record,
+                                                 boost::json::storage_ptr storage = {});
+[[nodiscard]] std::string status_message_text(const eventlog::Record& record);
+
+/// GET /api/orders/{id}
+[[nodiscard]] boost::json::object order_json(const OrderId& id, const OrderState& state, Seq last_seq);
+
+/// A fraction from basis points: 50 -> "0.005".
+[[nodiscard]] std::string bps_fraction(std::uint32_t bps);
+
+}  // namespace oee::core
