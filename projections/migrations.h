@@ -2,9 +2,8 @@
 // Versioned schema migrations, applied in name order at start-up and
 // recorded in schema_migrations, so applying them again changes nothing.
 
-#include <string>
+#include <span>
 #include <string_view>
-#include <vector>
 
 #include <pqxx/connection>
 
@@ -16,7 +15,7 @@ struct Migration {
 };
 
 /// Every migration, in order (generated from projections/migrations/*.sql).
-const std::vector<Migration>& migrations();
+std::span<const Migration> migrations();
 
 /// Applies the missing migrations in one transaction under an advisory lock
 /// (several processes may start at once). Returns how many were applied.

@@ -233,7 +233,7 @@ asio::awaitable<HttpResponse> handle_request(App& app, const HttpRequest& req) {
     if (!get) co_return method_not_allowed("GET");
     const Page* page = find_page("test");
     if (page == nullptr) co_return not_found("this server was built without its test page");
-    co_return HttpResponse{200, std::string(page->body), std::string(page->content_type), {}};
+    co_return HttpResponse{200, std::string(page->html), "text/html; charset=utf-8", {}};
   }
   if (seg.empty() || route_is({"health"})) {
     if (!get) co_return method_not_allowed("GET");

@@ -1,16 +1,20 @@
 #pragma once
 // Pages built into the server (api/routes/pages/*.html, embedded at build time).
 
+#include <span>
 #include <string_view>
 
 namespace oee::api {
 
 struct Page {
-  std::string_view content_type;
-  std::string_view body;
+  std::string_view name;  // "test", from test.html
+  std::string_view html;
 };
 
-/// The page whose file is `name`.html ("test"), or nullptr.
+/// Every page, in name order.
+[[nodiscard]] std::span<const Page> pages();
+
+/// The page whose file is `name`.html, or nullptr.
 [[nodiscard]] const Page* find_page(std::string_view name);
 
 }  // namespace oee::api
