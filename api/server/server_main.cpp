@@ -1,6 +1,18 @@
 // oee-server: the core process (owns the event log, its only writer; serves
 // the REST API and WebSocket streams; runs the executor and, with REDIS_URL,
 // the publisher) or, with --role gateway, a WebSocket edge fed by Redis.
+//
+// The composition root: every thread but RocksDB's and the log writer is
+// started and joined here. Which thread runs and owns what, and how they
+// talk: docs/architecture.md, "Threads".
+//   oee-http (--threads)  API io_context: sessions, the hub's strand, catch-up
+//   oee-log-writer        group commits; commit listeners copy and post
+//   oee-executor          executor io_context: one coroutine per order
+//   oee-projector         log -> PostgreSQL          (with --database-url)
+//   oee-publisher         log -> Redis PUBLISH       (with --redis-url)
+//   oee-redis-feed        Redis SUBSCRIBE -> hub     (gateway)
+//   blocking pool (2)     PostgreSQL history queries
+//   main                  wiring, signals, the stop in order, joins
 
 #include <pthread.h>
 #include <sys/resource.h>
