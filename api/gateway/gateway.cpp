@@ -1,5 +1,9 @@
 #include "api/gateway/gateway.h"
 
+#include <deque>
+#include <mutex>
+#include <optional>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/json.hpp>
 
@@ -10,44 +14,69 @@ namespace oee::api {
 namespace asio = boost::asio;
 namespace json = boost::json;
 
+struct CoreStreamSource::Fetches : std::enable_shared_from_this<Fetches> {
+  struct Fetch {
+    OrderId order;
+    Seq from;
+    CatchUpHandler done;
+  };
+
+  Fetches(std::shared_ptr<const CoreClient> client, asio::any_io_executor ex, std::size_t limit)
+      : core(std::move(client)), executor(std::move(ex)), max_in_flight(limit) {}
+
+  void add(Fetch fetch) {
+    {
+      std::lock_guard lock(mu);
+      if (in_flight >= max_in_flight) {
+        waiting.push_back(std::move(fetch));
+        return;
+      }
+      ++in_flight;
+    }
+    launch(std::move(fetch));
+  }
+
+  void launch(Fetch fetch) {
+    asio::co_spawn(executor, core->events(fetch.order, fetch.from),
+                   [self = shared_from_this(), done = std::move(fetch.done)](std::exception_ptr e, CatchUp r) {
+                     if (e) {
+                       r = CatchUp{};
+                       r.outcome = CatchUp::Outcome::unavailable;
+                       r.error = "catch-up from the core failed";
+                     }
+                     done(std::move(r));
+                     self->finished();
+                   });
+  }
+
+  void finished() {
+    std::optional<Fetch> next;
+    {
+      std::lock_guard lock(mu);
+      if (waiting.empty()) {
+        --in_flight;
+        return;
+      }
+      next.emplace(std::move(waiting.front()));
+      waiting.pop_front();
+    }
+    launch(std::move(*next));
+  }
+
+  std::shared_ptr<const CoreClient> core;
+  asio::any_io_executor executor;
+  std::size_t max_in_flight;
+  std::mutex mu;
+  std::size_t in_flight = 0;
+  std::deque<Fetch> waiting;
+};
+
+CoreStreamSource::CoreStreamSource(Hub& hub, std::shared_ptr<const CoreClient> core, asio::any_io_executor executor,
+                                   std::size_t max_in_flight)
+    : hub_(hub), fetches_(std::make_shared<Fetches>(std::move(core), std::move(executor), max_in_flight)) {}
+
 void CoreStreamSource::catch_up(const OrderId& order, Seq from, CatchUpHandler done) {
-  Fetch fetch{order, from, std::move(done)};
-  {
-    std::lock_guard lock(mu_);
-    if (in_flight_ >= max_in_flight_) {
-      waiting_.push_back(std::move(fetch));
-      return;
-    }
-    ++in_flight_;
-  }
-  launch(std::move(fetch));
-}
-
-void CoreStreamSource::launch(Fetch fetch) {
-  asio::co_spawn(executor_, core_.events(fetch.order, fetch.from),
-                 [this, done = std::move(fetch.done)](std::exception_ptr e, CatchUp r) {
-                   if (e) {
-                     r = CatchUp{};
-                     r.outcome = CatchUp::Outcome::unavailable;
-                     r.error = "catch-up from the core failed";
-                   }
-                   done(std::move(r));
-                   finished();
-                 });
-}
-
-void CoreStreamSource::finished() {
-  std::optional<Fetch> next;
-  {
-    std::lock_guard lock(mu_);
-    if (waiting_.empty()) {
-      --in_flight_;
-      return;
-    }
-    next.emplace(std::move(waiting_.front()));
-    waiting_.pop_front();
-  }
-  launch(std::move(*next));
+  fetches_->add(Fetches::Fetch{order, from, std::move(done)});
 }
 
 namespace {

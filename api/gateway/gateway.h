@@ -3,8 +3,7 @@
 // come from Redis (RedisFeed into the gateway's Hub); the past comes from
 // the core over HTTP (CoreClient). Its REST surface is /health and /metrics.
 
-#include <deque>
-#include <mutex>
+#include <memory>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -21,29 +20,18 @@ namespace oee::api {
 /// subscription to resync); the rest wait their turn in order.
 class CoreStreamSource final : public StreamSource {
  public:
-  CoreStreamSource(Hub& hub, const CoreClient& core, boost::asio::any_io_executor executor,
-                   std::size_t max_in_flight = 64)
-      : hub_(hub), core_(core), executor_(std::move(executor)), max_in_flight_(max_in_flight) {}
+  CoreStreamSource(Hub& hub, std::shared_ptr<const CoreClient> core, boost::asio::any_io_executor executor,
+                   std::size_t max_in_flight = 64);
   Hub& hub() override { return hub_; }
   void catch_up(const OrderId& order, Seq from, CatchUpHandler done) override;
   std::string_view unavailable_code() const override { return "core_unavailable"; }
 
  private:
-  struct Fetch {
-    OrderId order;
-    Seq from;
-    CatchUpHandler done;
-  };
-  void launch(Fetch fetch);
-  void finished();
-
+  // Fetches in flight hold it, so one that completes after the source is
+  // gone still has its client and its queue.
+  struct Fetches;
   Hub& hub_;
-  const CoreClient& core_;
-  boost::asio::any_io_executor executor_;
-  std::size_t max_in_flight_;
-  std::mutex mu_;
-  std::size_t in_flight_ = 0;
-  std::deque<Fetch> waiting_;
+  std::shared_ptr<Fetches> fetches_;
 };
 
 struct Gateway {

@@ -148,11 +148,11 @@ int run_gateway(ServerOptions& o, const std::optional<api::RedisEndpoint>& redis
   }
   asio::io_context ioc;
   api::Hub hub(ioc.get_executor());
-  api::CoreClient core(*core_endpoint);
+  auto core = std::make_shared<const api::CoreClient>(*core_endpoint);
   api::CoreStreamSource source(hub, core, ioc.get_executor());
   api::RedisFeed feed(hub, *redis);
   api::ServerContext ctx(o.server, source);
-  api::Gateway gateway{ctx, core, feed, hub};
+  api::Gateway gateway{ctx, *core, feed, hub};
   ctx.handler = [&gateway](const api::HttpRequest& r) { return api::handle_gateway_request(gateway, r); };
   api::HttpServer server(ioc, ctx);
   try {
@@ -163,7 +163,7 @@ int run_gateway(ServerOptions& o, const std::optional<api::RedisEndpoint>& redis
   }
   feed.start();
   spdlog::info("oee-server gateway listening on http://{}:{} (redis {}, core {})", o.server.bind, server.port(),
-               api::redacted(*redis), core.endpoint().url());
+               api::redacted(*redis), core->endpoint().url());
   serve_until_signal(ioc, server, o.server, o.threads, [&] { feed.stop(); });
   spdlog::info("gateway stopped");
   return 0;

@@ -23,39 +23,81 @@ const std::string& StatusUpdate::compat_text() const {
   return compat_;
 }
 
-Hub::Hub(boost::asio::any_io_executor executor) : strand_(boost::asio::make_strand(std::move(executor))) {}
+struct Hub::State {
+  explicit State(boost::asio::any_io_executor executor) : strand(boost::asio::make_strand(std::move(executor))) {}
+
+  [[nodiscard]] std::vector<std::shared_ptr<Subscriber>> subscribers_of(const OrderId& order) const {
+    std::vector<std::shared_ptr<Subscriber>> targets;
+    std::lock_guard lock(mu);
+    auto it = by_order.find(order);
+    if (it == by_order.end()) return targets;
+    for (const auto& w : it->second) {
+      if (auto s = w.lock()) targets.push_back(std::move(s));
+    }
+    return targets;
+  }
+
+  void note_published(Seq seq) {
+    auto seen = published.load(std::memory_order_relaxed);
+    while (seq.value > seen && !published.compare_exchange_weak(seen, seq.value, std::memory_order_relaxed)) {
+    }
+  }
+
+  void publish(const std::vector<eventlog::Record>& records) {
+    for (const auto& r : records) {
+      // Rendered only for orders someone follows, and once for all of them.
+      const auto targets = subscribers_of(r.order);
+      if (targets.empty()) continue;
+      const auto update = make_status_update(r);
+      for (const auto& s : targets) s->deliver(update);
+    }
+    if (!records.empty()) note_published(records.back().seq);
+  }
+
+  boost::asio::strand<boost::asio::any_io_executor> strand;
+  mutable std::mutex mu;
+  std::unordered_map<OrderId, std::vector<std::weak_ptr<Subscriber>>, OrderIdHash> by_order;
+  std::atomic<std::uint64_t> published{0};
+};
+
+Hub::Hub(boost::asio::any_io_executor executor) : state_(std::make_shared<State>(std::move(executor))) {}
 
 void Hub::attach(eventlog::EventLog& log) {
-  published_.store(log.head().value);  // earlier events were never live
-  log.on_commit([this](std::span<const eventlog::Record> records) {
+  state_->published.store(log.head().value);  // earlier events were never live
+  log.on_commit([weak = std::weak_ptr<State>(state_)](std::span<const eventlog::Record> records) {
+    auto state = weak.lock();
+    if (!state) return;
     auto copy = std::make_shared<std::vector<eventlog::Record>>(records.begin(), records.end());
-    boost::asio::post(strand_, [this, copy] { publish(*copy); });
+    boost::asio::post(state->strand, [state, copy] { state->publish(*copy); });
   });
 }
 
 void Hub::subscribe(const OrderId& order, const std::shared_ptr<Subscriber>& subscriber) {
-  std::lock_guard lock(mu_);
-  by_order_[order].push_back(subscriber);
+  std::lock_guard lock(state_->mu);
+  state_->by_order[order].push_back(subscriber);
 }
 
 void Hub::unsubscribe(const OrderId& order, const Subscriber* subscriber) {
-  std::lock_guard lock(mu_);
-  auto it = by_order_.find(order);
-  if (it == by_order_.end()) return;
+  std::lock_guard lock(state_->mu);
+  auto& by_order = state_->by_order;
+  auto it = by_order.find(order);
+  if (it == by_order.end()) return;
   auto& subs = it->second;
   std::erase_if(subs, [&](const std::weak_ptr<Subscriber>& w) {
     auto s = w.lock();
     return !s || s.get() == subscriber;
   });
-  if (subs.empty()) by_order_.erase(it);
+  if (subs.empty()) by_order.erase(it);
 }
 
 std::size_t Hub::subscriptions() const {
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(state_->mu);
   std::size_t n = 0;
-  for (const auto& [_, subs] : by_order_) n += subs.size();
+  for (const auto& [_, subs] : state_->by_order) n += subs.size();
   return n;
 }
+
+Seq Hub::published() const { return Seq{state_->published.load(std::memory_order_relaxed)}; }
 
 std::shared_ptr<const StatusUpdate> make_status_update(const eventlog::Record& r) {
   auto update = std::make_shared<StatusUpdate>();
@@ -66,44 +108,18 @@ std::shared_ptr<const StatusUpdate> make_status_update(const eventlog::Record& r
   return update;
 }
 
-std::vector<std::shared_ptr<Subscriber>> Hub::subscribers_of(const OrderId& order) const {
-  std::vector<std::shared_ptr<Subscriber>> targets;
-  std::lock_guard lock(mu_);
-  auto it = by_order_.find(order);
-  if (it == by_order_.end()) return targets;
-  for (const auto& w : it->second) {
-    if (auto s = w.lock()) targets.push_back(std::move(s));
-  }
-  return targets;
-}
-
-void Hub::note_published(Seq seq) {
-  auto seen = published_.load(std::memory_order_relaxed);
-  while (seq.value > seen && !published_.compare_exchange_weak(seen, seq.value, std::memory_order_relaxed)) {
-  }
-}
-
-void Hub::publish(const std::vector<eventlog::Record>& records) {
-  for (const auto& r : records) {
-    // Rendered only for orders someone follows, and once for all of them.
-    const auto targets = subscribers_of(r.order);
-    if (targets.empty()) continue;
-    const auto update = make_status_update(r);
-    for (const auto& s : targets) s->deliver(update);
-  }
-  if (!records.empty()) note_published(records.back().seq);
-}
+void Hub::publish(const std::vector<eventlog::Record>& records) { state_->publish(records); }
 
 void Hub::fan_out(const std::shared_ptr<const StatusUpdate>& update) {
-  for (const auto& s : subscribers_of(update->order)) s->deliver(update);
-  note_published(update->seq);
+  for (const auto& s : state_->subscribers_of(update->order)) s->deliver(update);
+  state_->note_published(update->seq);
 }
 
 void Hub::resync_all() {
   std::vector<std::pair<OrderId, std::shared_ptr<Subscriber>>> targets;
   {
-    std::lock_guard lock(mu_);
-    for (const auto& [order, subs] : by_order_) {
+    std::lock_guard lock(state_->mu);
+    for (const auto& [order, subs] : state_->by_order) {
       for (const auto& w : subs) {
         if (auto s = w.lock()) targets.emplace_back(order, std::move(s));
       }

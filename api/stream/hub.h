@@ -63,12 +63,15 @@ class Hub {
  public:
   explicit Hub(boost::asio::any_io_executor executor);
 
+  /// Fans out what `log` commits from now on. What the log hands over is
+  /// posted with the hub's own state, so neither may outlive the other's
+  /// use of it, whichever is destroyed first.
   void attach(eventlog::EventLog& log);
   void subscribe(const OrderId& order, const std::shared_ptr<Subscriber>& subscriber);
   void unsubscribe(const OrderId& order, const Subscriber* subscriber);
   [[nodiscard]] std::size_t subscriptions() const;
   /// Highest seq the hub has fanned out (its lag is log head minus this).
-  [[nodiscard]] Seq published() const { return Seq{published_.load(std::memory_order_relaxed)}; }
+  [[nodiscard]] Seq published() const;
 
   /// Renders and fans out committed events (runs on the hub strand).
   void publish(const std::vector<eventlog::Record>& records);
@@ -78,13 +81,8 @@ class Hub {
   void resync_all();
 
  private:
-  [[nodiscard]] std::vector<std::shared_ptr<Subscriber>> subscribers_of(const OrderId& order) const;
-  void note_published(Seq seq);
-
-  boost::asio::strand<boost::asio::any_io_executor> strand_;
-  mutable std::mutex mu_;
-  std::unordered_map<OrderId, std::vector<std::weak_ptr<Subscriber>>, OrderIdHash> by_order_;
-  std::atomic<std::uint64_t> published_{0};
+  struct State;
+  std::shared_ptr<State> state_;
 };
 
 }  // namespace oee::api
