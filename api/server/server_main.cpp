@@ -14,6 +14,7 @@
 //   blocking pool (2)     PostgreSQL history queries
 //   main                  wiring, signals, the stop in order, joins
 
+#include <malloc.h>
 #include <pthread.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -303,6 +304,13 @@ void raise_descriptor_limit(std::size_t max_connections) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The log's memtables take memory in blocks of megabytes and free them
+  // all at once at a flush, among the small blocks the cache keeps. By
+  // default malloc serves such blocks from its heaps once it has seen one
+  // freed, and what the cache keeps there pins the pages around it; with a
+  // fixed threshold each block is a mapping of its own, handed back whole
+  // when freed. docs/performance.md: memory against orders processed.
+  mallopt(M_MMAP_THRESHOLD, 256 << 10);
   CLI::App cli{"oee-server: durable, event-sourced order execution engine (REST + WebSocket)"};
   ServerOptions o;
   auto& s = o.server;
