@@ -5,7 +5,8 @@
 #
 # Starts the server (default build/bin/oee-server) with --sim fast on a
 # fresh data dir, submits orders with oee-loadgen up to each checkpoint
-# (default 100000 300000 600000 orders), waits until the executor is idle,
+# (default 100000 300000 600000 orders), waits until the executor is idle
+# and the log has come to rest (oee_log_rests_total counts up),
 # and prints the server's resident memory (VmRSS), its highest resident
 # memory since the checkpoint before (VmHWM, reset at each checkpoint), the
 # size of the simulated chain's ledger on disk, and what the event log's
@@ -27,7 +28,9 @@ port=$(sed -n 's/^LISTENING .*:\([0-9]*\)$/\1/p' "$dir/out")
 url="http://127.0.0.1:$port"
 done_orders=0
 printf "%10s %10s %10s %12s %12s %12s %12s\n" orders rss_mb peak_mb chain_disk_mb memtables_mb readers_mb cache_mb
+rests() { curl -s "$url/metrics" | awk '$1 == "oee_log_rests_total" { print $2; f=1 } END { if (!f) print 0 }'; }
 for target in "${checkpoints[@]}"; do
+  rests_before=$(rests)
   build/bin/oee-loadgen --target "$url" --connections 16 --orders $(( target - done_orders )) --duration 3600 \
     --drain 0 --json > /dev/null
   done_orders=$target
@@ -36,12 +39,10 @@ for target in "${checkpoints[@]}"; do
     case "$(curl -s "$url/health")" in *'"inFlight":0,"waiting":0'*) break ;; esac
     sleep 0.2
   done
-  for _ in $(seq 300); do  # the log rests: it flushes its memtables 10 s after the last write
-    mt=$(curl -s "$url/metrics" | awk '$1 == "oee_log_memory_bytes{part=\"memtables\"}" { print int($2 / 1048576) }')
-    [ "${mt:-0}" -lt 4 ] && break
+  for _ in $(seq 300); do  # the log rests 10 s after the last write: memtables flushed, heap trimmed
+    [ "$(rests)" -gt "$rests_before" ] && break
     sleep 0.2
   done
-  sleep 1  # and then trims the heap
   rss_kb=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
   peak_kb=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status")
   echo 5 > "/proc/$pid/clear_refs"  # the next peak is the next interval's own

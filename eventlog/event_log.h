@@ -136,6 +136,7 @@ struct Stats {
   std::atomic<std::uint64_t> events{0};
   std::atomic<std::uint64_t> failed_commits{0};
   std::atomic<std::uint64_t> recoveries{0};  // times writes resumed after the storage failed
+  std::atomic<std::uint64_t> rests{0};       // times it came to rest: memtables flushed, heap trimmed
 };
 
 class EventLog {

@@ -132,6 +132,7 @@ void RocksDbLog::rest() {
   }
   ::malloc_trim(0);
   rest_ = Rest::resting;
+  stats_.rests.fetch_add(1);
 }
 
 bool RocksDbLog::try_recover() {

@@ -86,6 +86,9 @@ HttpResponse metrics(App& app) {
                 app.log.write_error().empty() ? 1 : 0);
   append_metric(out, "oee_log_recoveries_total", "counter",
                 "Times appends resumed after the storage failed.", s.recoveries.load());
+  append_metric(out, "oee_log_rests_total", "counter",
+                "Times the log came to rest (no write for 10 s): memtables flushed, freed memory handed back.",
+                s.rests.load());
   const auto memory = app.log.memory();
   out += "# HELP oee_log_memory_bytes What the event log's storage holds in memory.\n";
   out += "# TYPE oee_log_memory_bytes gauge\n";

@@ -43,6 +43,7 @@ struct Hub::State {
     }
   }
 
+  // Renders and fans out committed events (runs on the hub strand).
   void publish(const std::vector<eventlog::Record>& records) {
     for (const auto& r : records) {
       // Rendered only for orders someone follows, and once for all of them.
@@ -107,8 +108,6 @@ std::shared_ptr<const StatusUpdate> make_status_update(const eventlog::Record& r
   update->text = core::status_message_text(r);
   return update;
 }
-
-void Hub::publish(const std::vector<eventlog::Record>& records) { state_->publish(records); }
 
 void Hub::fan_out(const std::shared_ptr<const StatusUpdate>& update) {
   for (const auto& s : state_->subscribers_of(update->order)) s->deliver(update);

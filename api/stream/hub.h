@@ -73,8 +73,6 @@ class Hub {
   /// Highest seq the hub has fanned out (its lag is log head minus this).
   [[nodiscard]] Seq published() const;
 
-  /// Renders and fans out committed events (runs on the hub strand).
-  void publish(const std::vector<eventlog::Record>& records);
   /// Fans out one update that arrived already rendered (a gateway's feed).
   void fan_out(const std::shared_ptr<const StatusUpdate>& update);
   /// Asks every subscriber to fetch what it may have missed.
