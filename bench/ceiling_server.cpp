@@ -10,7 +10,6 @@
 #include <thread>
 
 #include <CLI/CLI.hpp>
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -21,11 +20,12 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "core/engine/use_tuple.h"
+
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
-constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
 namespace {
 
@@ -37,7 +37,7 @@ asio::awaitable<void> session(beast::tcp_stream stream) {
     parser.header_limit(8 * 1024);
     parser.body_limit(64 * 1024);
     stream.expires_after(std::chrono::seconds(60));
-    auto [ec, n] = co_await http::async_read(stream, buffer, parser, kTuple);
+    auto [ec, n] = co_await http::async_read(stream, buffer, parser, oee::use_tuple);
     if (ec) break;
     auto req = parser.release();
     http::response<http::string_body> res{http::status::accepted, req.version()};
@@ -47,7 +47,7 @@ asio::awaitable<void> session(beast::tcp_stream stream) {
     res.body() = R"({"orderId":"00000000-0000-4000-8000-000000000000","status":"pending","seq":)" +
                  std::to_string(++seq) + "}";
     res.prepare_payload();
-    auto [wec, wn] = co_await http::async_write(stream, res, kTuple);
+    auto [wec, wn] = co_await http::async_write(stream, res, oee::use_tuple);
     if (wec || !req.keep_alive()) break;
   }
   boost::system::error_code ignored;
@@ -57,7 +57,7 @@ asio::awaitable<void> session(beast::tcp_stream stream) {
 asio::awaitable<void> listen(asio::io_context& ioc, tcp::acceptor& acceptor) {
   for (;;) {
     auto strand = asio::make_strand(ioc);
-    auto [ec, socket] = co_await acceptor.async_accept(strand, kTuple);
+    auto [ec, socket] = co_await acceptor.async_accept(strand, oee::use_tuple);
     if (ec) co_return;
     socket.set_option(tcp::no_delay(true));
     auto ex = socket.get_executor();

@@ -93,6 +93,7 @@ struct OrderSnapshotEntry {
 };
 
 enum class Durability { sync, async };
+[[nodiscard]] std::string_view durability_name(Durability d);  // "sync", "async"
 enum class OpenMode { primary, read_only_secondary };
 
 struct Options {
@@ -130,8 +131,8 @@ struct MemoryUse {
 };
 
 struct Stats {
-  Histogram append_latency_seconds{Histogram::latency_buckets()};
-  Histogram batch_size{{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096}};
+  metrics::Histogram append_latency_seconds{metrics::Histogram::latency_buckets()};
+  metrics::Histogram batch_size{{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096}};
   std::atomic<std::uint64_t> commits{0};
   std::atomic<std::uint64_t> events{0};
   std::atomic<std::uint64_t> failed_commits{0};

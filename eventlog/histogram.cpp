@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <fmt/format.h>
 
-namespace oee {
+namespace oee::metrics {
 
 Histogram::Histogram(std::vector<double> upper_bounds)
     : bounds_(std::move(upper_bounds)), buckets_(new std::atomic<std::uint64_t>[bounds_.size() + 1]) {
@@ -35,4 +35,4 @@ void Histogram::render(std::string& out, std::string_view name, std::string_view
   out += fmt::format("{}_count{} {}\n", name, braces, count_.load());
 }
 
-}  // namespace oee
+}  // namespace oee::metrics

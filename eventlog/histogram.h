@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-namespace oee {
+namespace oee::metrics {
 
 class Histogram {
  public:
@@ -26,4 +26,4 @@ class Histogram {
   std::atomic<std::uint64_t> sum_micros_{0};  // sum kept in millionths for lock-free adds
 };
 
-}  // namespace oee
+}  // namespace oee::metrics

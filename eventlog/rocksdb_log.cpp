@@ -27,6 +27,8 @@
 
 namespace oee::eventlog {
 
+std::string_view durability_name(Durability d) { return d == Durability::sync ? "sync" : "async"; }
+
 namespace {
 
 constexpr std::string_view kFormatKey = "format";

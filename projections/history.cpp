@@ -2,18 +2,13 @@
 
 #include <charconv>
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
 #include <pqxx/pqxx>
 
-#include "core/domain/amount.h"
-#include "core/domain/tokens.h"
-#include "core/wire/status_message.h"
+#include "core/domain/venue.h"
 #include "eventlog/types.h"
 
 namespace oee::projections {
-
-namespace json = boost::json;
 
 namespace {
 
@@ -52,45 +47,36 @@ std::optional<std::string> unb64url(std::string_view in) {
   return out;
 }
 
-int decimals(const std::string& symbol) {
-  const auto* t = core::find_token(symbol);
-  return t == nullptr ? 0 : t->decimals;
-}
+core::Amount amount(const pqxx::field& f) { return core::Amount{f.is_null() ? 0 : f.as<std::uint64_t>()}; }
 
-std::string base_units(const pqxx::field& f, const std::string& token) {
-  return core::format_amount(core::Amount{f.as<std::uint64_t>()}, decimals(token));
-}
-
-// Same field names as GET /api/orders/{id}.
-json::object order_json(const pqxx::row& r) {
-  const std::string in = r["input_token"].c_str(), out = r["output_token"].c_str();
-  json::object o;
-  o["orderId"] = r["order_id"].c_str();
-  o["status"] = r["status"].c_str();
-  o["orderType"] = r["order_type"].c_str();
-  o["inputToken"] = in;
-  o["outputToken"] = out;
-  o["amountIn"] = base_units(r["amount_in"], in);
-  o["slippage"] = core::bps_fraction(r["slippage_bps"].as<std::uint32_t>());
-  o["attempt"] = r["attempts"].as<int>();
-  o["seq"] = r["last_seq"].as<std::int64_t>();
-  o["createdAt"] = r["created_ns"].as<std::int64_t>();
-  o["updatedAt"] = r["updated_us"].as<std::int64_t>() * 1000;
-  if (!r["dex"].is_null()) o["dex"] = r["dex"].c_str();
-  if (!r["tx_id"].is_null()) o["txHash"] = r["tx_id"].c_str();
-  if (!r["amount_out"].is_null()) o["amountOut"] = base_units(r["amount_out"], out);
-  if (!r["executed_price"].is_null()) o["executedPrice"] = r["executed_price"].c_str();
-  if (!r["last_error"].is_null()) o["error"] = r["last_error"].c_str();
-  if (r["dismissed"].as<bool>()) o["dismissed"] = true;
-  const std::string_view status = r["status"].c_str();
-  o["terminal"] = status == "confirmed" || status == "failed";
-  return o;
+// A row back into the state the log folds to: the one renderer then
+// shows it exactly as GET /api/orders/{id} does.
+core::OrderSnapshot snapshot_of(const pqxx::row& r) {
+  core::OrderState s;
+  const std::string_view status = r["status"].c_str(), type = r["order_type"].c_str();
+  s.status = core::parse_status(status).value_or(core::Status::none);
+  s.order_type = core::parse_order_type(type).value_or(core::OrderType::market);
+  s.input_token = r["input_token"].c_str();
+  s.output_token = r["output_token"].c_str();
+  s.amount_in = amount(r["amount_in"]);
+  s.slippage_bps = r["slippage_bps"].as<std::uint32_t>();
+  s.attempt = r["attempts"].as<std::uint32_t>();
+  s.dismissed = r["dismissed"].as<bool>();
+  if (!r["dex"].is_null()) s.venue = core::parse_venue(r["dex"].c_str());
+  s.expected_out = amount(r["expected_out"]);
+  s.min_out = amount(r["min_out"]);
+  if (!r["tx_id"].is_null()) s.tx_id = r["tx_id"].c_str();
+  s.amount_out = amount(r["amount_out"]);
+  if (!r["last_error"].is_null()) s.last_error = r["last_error"].c_str();
+  if (!r["retry_at_ns"].is_null()) s.retry_at = TimestampNs{r["retry_at_ns"].as<std::int64_t>()};
+  s.created = TimestampNs{r["created_ns"].as<std::int64_t>()};
+  s.updated = TimestampNs{r["updated_ns"].as<std::int64_t>()};
+  return core::OrderSnapshot{*OrderId::parse(r["order_id"].c_str()), std::move(s), Seq{r["last_seq"].as<std::uint64_t>()}};
 }
 
 constexpr const char* kColumns =
-    "order_id, order_type, input_token, output_token, amount_in, slippage_bps, status, dex, tx_id, "
-    "executed_price::text AS executed_price, amount_out, attempts, last_error, created_ns, last_seq, dismissed, "
-    "(extract(epoch FROM updated_at) * 1000000)::bigint AS updated_us";
+    "order_id, order_type, input_token, output_token, amount_in, slippage_bps, status, dex, tx_id, amount_out, "
+    "attempts, last_error, created_ns, last_seq, dismissed, expected_out, min_out, retry_at_ns, updated_ns";
 
 }  // namespace
 
@@ -146,7 +132,7 @@ void HistoryStore::release(std::unique_ptr<pqxx::connection> c) {
   if (idle_.size() < 4 && c->is_open()) idle_.push_back(std::move(c));
 }
 
-boost::system::result<json::object, HistoryError> HistoryStore::list(const HistoryFilter& f) {
+boost::system::result<HistoryPage, HistoryError> HistoryStore::list(const HistoryFilter& f) {
   std::optional<std::pair<std::int64_t, std::string>> after;
   if (f.cursor) {
     after = decode_cursor(*f.cursor);
@@ -169,15 +155,12 @@ boost::system::result<json::object, HistoryError> HistoryStore::list(const Histo
         opt(f.status), opt(f.input_token), opt(f.output_token), f.since_ns ? since.c_str() : nullptr,
         f.until_ns ? until.c_str() : nullptr, after ? after_ns.c_str() : nullptr,
         after ? after->second.c_str() : nullptr, static_cast<std::int64_t>(f.limit + 1));
-    json::array orders;
+    HistoryPage page;
     const std::size_t n = std::min<std::size_t>(rows.size(), f.limit);
-    for (std::size_t i = 0; i < n; ++i) orders.push_back(order_json(rows[static_cast<int>(i)]));
-    json::object page{{"orders", std::move(orders)}, {"count", n}};
+    for (std::size_t i = 0; i < n; ++i) page.orders.push_back(snapshot_of(rows[static_cast<int>(i)]));
     if (rows.size() > f.limit) {
-      const auto& last = rows[static_cast<int>(f.limit - 1)];
-      page["nextCursor"] = encode_cursor(last["created_ns"].as<std::int64_t>(), last["order_id"].c_str());
-    } else {
-      page["nextCursor"] = nullptr;
+      const auto& last = page.orders.back();
+      page.next_cursor = encode_cursor(last.state.created.value, last.id.str());
     }
     return page;
   } catch (const pqxx::broken_connection&) {
@@ -186,7 +169,7 @@ boost::system::result<json::object, HistoryError> HistoryStore::list(const Histo
   }
 }
 
-json::object HistoryStore::dead_letters(std::size_t limit) {
+std::vector<core::OrderSnapshot> HistoryStore::dead_letters(std::size_t limit) {
   Lease lease(*this);
   try {
     pqxx::read_transaction tx(*lease);
@@ -194,30 +177,26 @@ json::object HistoryStore::dead_letters(std::size_t limit) {
                                          " FROM orders WHERE status = 'failed' AND NOT dismissed ORDER BY updated_at DESC, order_id"
                                          " LIMIT $1",
                                      static_cast<std::int64_t>(limit));
-    json::array orders;
-    for (const auto& r : rows) orders.push_back(order_json(r));
-    return json::object{{"count", orders.size()}, {"orders", std::move(orders)}};
+    std::vector<core::OrderSnapshot> orders;
+    orders.reserve(rows.size());
+    for (const auto& r : rows) orders.push_back(snapshot_of(r));
+    return orders;
   } catch (const pqxx::broken_connection&) {
     lease.discard();
     throw;
   }
 }
 
-json::object HistoryStore::dead_letter_stats() {
+std::vector<ErrorCount> HistoryStore::dead_letter_errors() {
   Lease lease(*this);
   try {
     pqxx::read_transaction tx(*lease);
-    // The reason's first clause, as the log-backed endpoint groups it.
     const auto rows = tx.exec(
-        "SELECT trim(split_part(split_part(coalesce(last_error, ''), ':', 1), '(', 1)) AS reason, count(*)"
-        " FROM orders WHERE status = 'failed' AND NOT dismissed GROUP BY 1 ORDER BY 1");
-    json::object reasons;
-    std::int64_t total = 0;
-    for (const auto& r : rows) {
-      reasons[r[0].c_str()] = r[1].as<std::int64_t>();
-      total += r[1].as<std::int64_t>();
-    }
-    return json::object{{"failed", total}, {"byReason", std::move(reasons)}};
+        "SELECT coalesce(last_error, ''), count(*) FROM orders WHERE status = 'failed' AND NOT dismissed GROUP BY 1");
+    std::vector<ErrorCount> errors;
+    errors.reserve(rows.size());
+    for (const auto& r : rows) errors.push_back(ErrorCount{r[0].c_str(), r[1].as<std::uint64_t>()});
+    return errors;
   } catch (const pqxx::broken_connection&) {
     lease.discard();
     throw;

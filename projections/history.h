@@ -11,10 +11,11 @@
 #include <string>
 #include <vector>
 
-#include <boost/json/object.hpp>
 #include <boost/system/result.hpp>
 
 #include <pqxx/connection>
+
+#include "core/domain/order.h"
 
 namespace oee::projections {
 
@@ -30,6 +31,18 @@ struct HistoryFilter {
 
 enum class HistoryError { invalid_cursor };
 
+/// One page of the history list, newest first.
+struct HistoryPage {
+  std::vector<core::OrderSnapshot> orders;
+  std::optional<std::string> next_cursor;  // none on the last page
+};
+
+/// How many dead letters failed with one error text.
+struct ErrorCount {
+  std::string error;
+  std::uint64_t count;
+};
+
 /// Opaque keyset cursor <-> (created_ns, order id).
 [[nodiscard]] std::string encode_cursor(std::int64_t created_ns, const std::string& order_id);
 [[nodiscard]] std::optional<std::pair<std::int64_t, std::string>> decode_cursor(std::string_view cursor);
@@ -39,11 +52,11 @@ class HistoryStore {
   explicit HistoryStore(std::string database_url);
   ~HistoryStore();
 
-  /// {"orders":[...], "nextCursor": "…" | null}, newest first.
-  [[nodiscard]] boost::system::result<boost::json::object, HistoryError> list(const HistoryFilter& filter);
-  /// Failed orders, most recently failed first.
-  [[nodiscard]] boost::json::object dead_letters(std::size_t limit);
-  [[nodiscard]] boost::json::object dead_letter_stats();
+  [[nodiscard]] boost::system::result<HistoryPage, HistoryError> list(const HistoryFilter& filter);
+  /// Failed orders on the dead-letter list, most recently failed first.
+  [[nodiscard]] std::vector<core::OrderSnapshot> dead_letters(std::size_t limit);
+  /// The dead letters grouped by their error text.
+  [[nodiscard]] std::vector<ErrorCount> dead_letter_errors();
   /// Whether PostgreSQL answers right now.
   [[nodiscard]] bool reachable();
 

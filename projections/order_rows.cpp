@@ -73,7 +73,14 @@ OrderRow order_row(const OrderId& id, const core::OrderState& s, Seq last_seq) {
                rfc3339(s.updated),
                s.created.value,
                static_cast<std::int64_t>(last_seq.value),
-               s.dismissed};
+               s.dismissed,
+               std::nullopt,
+               std::nullopt,
+               std::nullopt,
+               s.updated.value};
+  if (s.expected_out.base != 0) row.expected_out = std::to_string(s.expected_out.base);
+  if (s.min_out.base != 0) row.min_out = std::to_string(s.min_out.base);
+  if (s.retry_at.value != 0) row.retry_at_ns = s.retry_at.value;
   if (s.venue) row.dex = std::string(core::venue_name(*s.venue));
   if (!s.tx_id.empty()) row.tx_id = s.tx_id;
   if (s.status == core::Status::confirmed) {

@@ -38,6 +38,10 @@ struct OrderRow {
   std::int64_t created_ns;
   std::int64_t last_seq;
   bool dismissed;
+  std::optional<std::string> expected_out;  // base units
+  std::optional<std::string> min_out;       // base units
+  std::optional<std::int64_t> retry_at_ns;
+  std::int64_t updated_ns;
 };
 
 [[nodiscard]] std::string rfc3339(TimestampNs ts);

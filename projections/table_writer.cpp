@@ -69,7 +69,7 @@ namespace {
 const std::vector<std::string> kOrderColumns{
     "order_id", "order_type", "input_token", "output_token", "amount_in", "slippage_bps", "status", "dex", "tx_id",
     "executed_price", "amount_out", "attempts", "last_error", "created_at", "updated_at", "created_ns", "last_seq",
-    "dismissed"};
+    "dismissed", "expected_out", "min_out", "retry_at_ns", "updated_ns"};
 
 CopyWriter& optional_field(CopyWriter& w, const std::optional<std::string>& v) { return v ? w.field(*v) : w.null(); }
 
@@ -86,6 +86,14 @@ void copy_order_rows(pqxx::work& tx, const std::string& table, const std::vector
     optional_field(w, r.last_error);
     w.field(r.created_at).field(r.updated_at).field(r.created_ns).field(r.last_seq);
     w.field(std::string_view(r.dismissed ? "t" : "f"));
+    optional_field(w, r.expected_out);
+    optional_field(w, r.min_out);
+    if (r.retry_at_ns) {
+      w.field(*r.retry_at_ns);
+    } else {
+      w.null();
+    }
+    w.field(r.updated_ns);
     w.end_row();
   }
   w.complete();

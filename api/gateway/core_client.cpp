@@ -1,6 +1,5 @@
 #include "api/gateway/core_client.h"
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -8,6 +7,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
+
+#include "core/engine/use_tuple.h"
 
 namespace oee::api {
 
@@ -18,7 +19,6 @@ namespace json = boost::json;
 using tcp = asio::ip::tcp;
 
 namespace {
-constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
 CatchUp unavailable(std::string why) {
   CatchUp r;
@@ -87,14 +87,14 @@ void CoreClient::keep_idle(std::unique_ptr<Connection> connection) const {
 asio::awaitable<std::unique_ptr<CoreClient::Connection>> CoreClient::connect(std::string& error) const {
   auto executor = co_await asio::this_coro::executor;
   tcp::resolver resolver(executor);
-  auto [rec, endpoints] = co_await resolver.async_resolve(endpoint_.host, endpoint_.port, kTuple);
+  auto [rec, endpoints] = co_await resolver.async_resolve(endpoint_.host, endpoint_.port, use_tuple);
   if (rec) {
     error = "cannot resolve " + endpoint_.host + ": " + rec.message();
     co_return nullptr;
   }
   auto connection = std::make_unique<Connection>(executor);
   connection->stream.expires_after(timeout_);
-  auto [cec, connected] = co_await connection->stream.async_connect(endpoints, kTuple);
+  auto [cec, connected] = co_await connection->stream.async_connect(endpoints, use_tuple);
   if (cec) {
     error = endpoint_.url() + ": " + cec.message();
     co_return nullptr;
@@ -123,12 +123,12 @@ asio::awaitable<CatchUp> CoreClient::events(OrderId order, Seq from) const {
     }
     requests_.fetch_add(1);
     connection->stream.expires_after(timeout_);
-    auto [wec, wn] = co_await http::async_write(connection->stream, req, kTuple);
+    auto [wec, wn] = co_await http::async_write(connection->stream, req, use_tuple);
     boost::system::error_code ec = wec;
     http::response_parser<http::string_body> parser;
     parser.body_limit(16 * 1024 * 1024);
     if (!ec) {
-      auto [rec, rn] = co_await http::async_read(connection->stream, connection->buffer, parser, kTuple);
+      auto [rec, rn] = co_await http::async_read(connection->stream, connection->buffer, parser, use_tuple);
       ec = rec;
     }
     if (ec) {

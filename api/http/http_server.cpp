@@ -4,7 +4,6 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -19,6 +18,7 @@
 #include "api/http/api_error.h"
 #include "api/http/http_framing.h"
 #include "api/http/ws_session.h"
+#include "core/engine/use_tuple.h"
 
 namespace oee::api {
 
@@ -31,7 +31,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
 // After a cut, the time the connections' last handlers take to run.
 constexpr std::chrono::seconds kCutWait{2};
@@ -94,7 +93,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
     asio::steady_timer backoff(ioc);
     for (;;) {
       auto strand = asio::make_strand(ioc);  // a named local: see core/engine/async_append.h on GCC 12
-      auto [ec, socket] = co_await acceptor.async_accept(strand, kTuple);
+      auto [ec, socket] = co_await acceptor.async_accept(strand, use_tuple);
       if (ec) {
         if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
         const auto failures = ctx.accept_errors.fetch_add(1) + 1;
@@ -104,7 +103,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
         spdlog::warn("accept failed: {} ({} failed accepts so far); pausing {} ms", ec.message(), failures,
                      pause.count());
         backoff.expires_after(pause);
-        co_await backoff.async_wait(kTuple);
+        co_await backoff.async_wait(use_tuple);
         pause = std::min<std::chrono::milliseconds>(pause * 2, kLongestPause);
         continue;
       }
@@ -162,7 +161,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
       RequestParser request_parser(ctx.config.header_limit, ctx.config.body_limit);
       auto& parser = request_parser.parser();
       stream.expires_after(ctx.config.http_idle_timeout);
-      auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, kTuple);
+      auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
       if (is_disconnect(ec)) break;
       std::optional<ApiError> refusal;
       refusal = ec ? read_error(ec, ctx.config.header_limit, ctx.config.body_limit) : header_refusal(parser.get());
@@ -171,10 +170,10 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
           // The client waits for this before it sends the body (curl for a
           // second, others for good).
           http::response<http::empty_body> go_on{http::status::continue_, 11};
-          auto [cec, cn] = co_await http::async_write(stream, go_on, kTuple);
+          auto [cec, cn] = co_await http::async_write(stream, go_on, use_tuple);
           if (cec) break;
         }
-        auto [bec, bn] = co_await http::async_read(stream, buffer, parser, kTuple);
+        auto [bec, bn] = co_await http::async_read(stream, buffer, parser, use_tuple);
         if (is_disconnect(bec)) break;
         refusal = bec ? read_error(bec, ctx.config.header_limit, ctx.config.body_limit)
                       : trailer_refusal(parser.get(), ctx.config.header_limit);
@@ -182,7 +181,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
       if (refusal) {
         ctx.http_malformed.fetch_add(1);
         auto res = to_beast(error_response(*refusal), 11, false, false);
-        co_await http::async_write(stream, res, kTuple);
+        co_await http::async_write(stream, res, use_tuple);
         break;
       }
       auto req = parser.release();
@@ -193,14 +192,14 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
       if (websocket::is_upgrade(req)) {
         if (origin_refused_here) {
           auto res = to_beast(error_response(origin_refused()), req.version(), false, false);
-          co_await http::async_write(stream, res, kTuple);
+          co_await http::async_write(stream, res, use_tuple);
           break;
         }
         auto route = ws_route(req.target());
         if (!route || route->error) {
           const auto e = route ? *route->error : ApiError{404, "not_found", "no WebSocket endpoint here", ""};
           auto res = to_beast(error_response(e), req.version(), false, false);
-          co_await http::async_write(stream, res, kTuple);
+          co_await http::async_write(stream, res, use_tuple);
           break;
         }
         co_await serve_websocket(std::move(stream), std::move(slot), ctx,
@@ -218,7 +217,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
         const bool keep_alive = req.keep_alive();
         auto res = origin_refused_here ? to_beast(error_response(origin_refused()), req.version(), keep_alive, false)
                                        : preflight(origin, req.version(), keep_alive);
-        auto [wec, wn] = co_await http::async_write(stream, res, kTuple);
+        auto [wec, wn] = co_await http::async_write(stream, res, use_tuple);
         if (wec || !keep_alive) break;
         continue;
       }
@@ -228,7 +227,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
       const bool keep_alive = req.keep_alive();
       auto res = to_beast(response, req.version(), keep_alive, req.method() == http::verb::head,
                           origin_allowed ? std::string_view(origin) : std::string_view());
-      auto [wec, wn] = co_await http::async_write(stream, res, kTuple);
+      auto [wec, wn] = co_await http::async_write(stream, res, use_tuple);
       if (wec || !keep_alive) break;
     }
     boost::system::error_code ignored;

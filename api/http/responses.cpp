@@ -46,15 +46,14 @@ std::optional<std::string_view> param(const RequestTarget& t, std::initializer_l
   return std::nullopt;
 }
 
-boost::system::result<std::uint64_t, ApiError> uint_param(const RequestTarget& t, std::string_view name, std::uint64_t def,
-                                                         std::uint64_t max) {
-  auto v = param(t, {name});
+boost::system::result<std::uint64_t, ApiError> limit_param(const RequestTarget& t, std::uint64_t def,
+                                                          std::uint64_t max) {
+  auto v = param(t, {"limit"});
   if (!v) return def;
   std::uint64_t n = 0;
   auto [ptr, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
-  if (ec != std::errc{} || ptr != v->data() + v->size() || n > max) {
-    return ApiError{400, "invalid_" + std::string(name),
-                    fmt::format("{} must be an integer between 0 and {}", name, max), std::string(name)};
+  if (ec != std::errc{} || ptr != v->data() + v->size() || n < 1 || n > max) {
+    return ApiError{400, "invalid_limit", fmt::format("limit is an integer from 1 to {}", max), "limit"};
   }
   return n;
 }

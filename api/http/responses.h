@@ -28,9 +28,9 @@ namespace oee::api {
 /// The first of `names` present in the query.
 [[nodiscard]] std::optional<std::string_view> param(const RequestTarget& t,
                                                     std::initializer_list<std::string_view> names);
-/// An integer parameter in [0, max], `def` when absent.
-[[nodiscard]] boost::system::result<std::uint64_t, ApiError> uint_param(const RequestTarget& t, std::string_view name,
-                                                                       std::uint64_t def, std::uint64_t max);
+/// The `limit` of a list: an integer in [1, max], `def` when absent.
+[[nodiscard]] boost::system::result<std::uint64_t, ApiError> limit_param(const RequestTarget& t, std::uint64_t def,
+                                                                        std::uint64_t max);
 [[nodiscard]] boost::system::result<OrderId, ApiError> order_id_param(std::string_view text);
 
 }  // namespace oee::api

@@ -3,7 +3,6 @@
 #include <deque>
 #include <unordered_map>
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -15,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api/http/ws_command.h"
+#include "core/engine/use_tuple.h"
 #include "core/wire/compat_message.h"
 
 namespace oee::api {
@@ -28,7 +28,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
 // One WebSocket client. Runs on its connection's strand; the hub and the
 // stream source reach it only through posts there.
@@ -85,7 +84,7 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
         self.close_going_away();
       }
     });
-    auto [ec] = co_await ws_.async_accept(req, kTuple);
+    auto [ec] = co_await ws_.async_accept(req, use_tuple);
     if (ec) co_return;
     // However the reader ends, the writer is told to finish and close.
     ctx_.ws_clients.fetch_add(1);
@@ -102,7 +101,7 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
 
     beast::flat_buffer buffer;
     for (;;) {
-      auto [rec, n] = co_await ws_.async_read(buffer, kTuple);
+      auto [rec, n] = co_await ws_.async_read(buffer, use_tuple);
       if (rec) break;
       const std::string text = beast::buffers_to_string(buffer.data());
       buffer.consume(n);
@@ -340,7 +339,7 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
         cork(false);
         if (closing_) break;
         wake_.expires_at(asio::steady_timer::time_point::max());
-        co_await wake_.async_wait(kTuple);
+        co_await wake_.async_wait(use_tuple);
         continue;
       }
       Outgoing out = std::move(queue_.front());
@@ -348,7 +347,7 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
       if (!catch_up_line_.empty()) pump_catch_ups();
       if (!queue_.empty()) cork(true);
       ws_.text(true);
-      auto [ec, n] = co_await ws_.async_write(asio::buffer(*out.text), kTuple);
+      auto [ec, n] = co_await ws_.async_write(asio::buffer(*out.text), use_tuple);
       if (ec) {
         closing_ = true;
         break;
@@ -364,9 +363,9 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
     cork(false);
     if (close_code_ != websocket::close_code::none) {
       const websocket::close_reason reason(close_code_, close_reason_);
-      co_await ws_.async_close(reason, kTuple);
+      co_await ws_.async_close(reason, use_tuple);
     } else if (ws_.is_open()) {
-      co_await ws_.async_close(websocket::close_code::going_away, kTuple);
+      co_await ws_.async_close(websocket::close_code::going_away, use_tuple);
     }
     writer_done_ = true;
   }

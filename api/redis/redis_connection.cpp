@@ -3,18 +3,21 @@
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "core/engine/use_tuple.h"
+
 namespace oee::api {
 
 namespace asio = boost::asio;
+
 namespace {
-constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+RedisReady failed(std::string why) { return RedisReady(boost::system::in_place_error, std::move(why)); }
 
 RedisValue copy_reply(const redisReply& r) {
   RedisValue v;
@@ -144,21 +147,21 @@ RedisConnection::RedisConnection(asio::any_io_executor executor)
 
 RedisConnection::~RedisConnection() { close(); }
 
-asio::awaitable<std::string> RedisConnection::connect(const RedisEndpoint& endpoint,
-                                                      std::chrono::milliseconds timeout) {
+asio::awaitable<RedisReady> RedisConnection::connect(const RedisEndpoint& endpoint,
+                                                     std::chrono::milliseconds timeout) {
   auto st = state_;
   asio::ip::tcp::resolver resolver(st->ex);
   const std::string port = std::to_string(endpoint.port);
-  auto [rec, results] = co_await resolver.async_resolve(endpoint.host, port, kTuple);
-  if (rec || results.empty()) co_return "cannot resolve " + endpoint.host + ": " + rec.message();
+  auto [rec, results] = co_await resolver.async_resolve(endpoint.host, port, use_tuple);
+  if (rec || results.empty()) co_return failed("cannot resolve " + endpoint.host + ": " + rec.message());
   const std::string ip = results.begin()->endpoint().address().to_string();
 
   redisAsyncContext* ac = redisAsyncConnect(ip.c_str(), endpoint.port);
-  if (ac == nullptr) co_return std::string("out of memory");
+  if (ac == nullptr) co_return failed("out of memory");
   if (ac->err != 0) {
     std::string error = ac->errstr;
     redisAsyncFree(ac);
-    co_return error;
+    co_return failed(std::move(error));
   }
   st->ac = ac;
   ac->data = st.get();
@@ -174,40 +177,40 @@ asio::awaitable<std::string> RedisConnection::connect(const RedisEndpoint& endpo
 
   st->signal.expires_after(timeout);
   while (!st->connect_status) {
-    auto [ec] = co_await st->signal.async_wait(kTuple);
+    auto [ec] = co_await st->signal.async_wait(use_tuple);
     if (!ec && !st->connect_status) {
       close();
-      co_return "timed out connecting to " + redacted(endpoint);
+      co_return failed("timed out connecting to " + redacted(endpoint));
     }
   }
-  if (*st->connect_status != REDIS_OK) co_return st->connect_error + " (" + redacted(endpoint) + ")";
+  if (*st->connect_status != REDIS_OK) co_return failed(st->connect_error + " (" + redacted(endpoint) + ")");
   st->ready = true;
 
   if (!endpoint.password.empty()) {
     std::vector<std::string_view> auth{"AUTH"};
     if (!endpoint.user.empty()) auth.push_back(endpoint.user);
     auth.push_back(endpoint.password);
-    if (auto error = co_await setup_command(auth, endpoint, timeout); !error.empty()) co_return error;
+    if (auto ready = co_await setup_command(auth, endpoint, timeout); !ready) co_return ready;
   }
   if (endpoint.db != 0) {
     const std::string db = std::to_string(endpoint.db);
     std::vector<std::string_view> select{"SELECT", db};  // named: GCC 12 rejects braces in a co_await
-    if (auto error = co_await setup_command(select, endpoint, timeout); !error.empty()) co_return error;
+    if (auto ready = co_await setup_command(select, endpoint, timeout); !ready) co_return ready;
   }
-  co_return std::string();
+  co_return RedisReady{};
 }
 
-asio::awaitable<std::string> RedisConnection::setup_command(std::vector<std::string_view> args,
-                                                            const RedisEndpoint& endpoint,
-                                                            std::chrono::milliseconds timeout) {
+asio::awaitable<RedisReady> RedisConnection::setup_command(std::vector<std::string_view> args,
+                                                           const RedisEndpoint& endpoint,
+                                                           std::chrono::milliseconds timeout) {
   const std::string name(args.front());
   auto reply = co_await call(std::move(args), timeout);
-  if (!reply) co_return "no reply to " + name + " from " + redacted(endpoint);
+  if (!reply) co_return failed("no reply to " + name + " from " + redacted(endpoint));
   if (reply->kind == RedisValue::Kind::error) {
     close();
-    co_return reply->text;
+    co_return failed(reply->text);
   }
-  co_return std::string();
+  co_return RedisReady{};
 }
 
 bool RedisConnection::command(const std::vector<std::string_view>& args, ReplyHandler on_reply) {
@@ -248,7 +251,7 @@ asio::awaitable<std::optional<RedisValue>> RedisConnection::call(std::vector<std
   if (!queued) co_return std::nullopt;
   pending->timer.expires_after(timeout);
   while (!pending->done) {
-    auto [ec] = co_await pending->timer.async_wait(kTuple);
+    auto [ec] = co_await pending->timer.async_wait(use_tuple);
     if (!ec && !pending->done) {
       close();
       co_return std::nullopt;

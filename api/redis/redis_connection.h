@@ -21,6 +21,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/system/result.hpp>
 
 #include "api/redis/redis_url.h"
 
@@ -35,6 +36,9 @@ struct RedisValue {
   std::vector<RedisValue> items;  // array
 };
 
+/// Whether a connection is ready to use; the error says why not.
+using RedisReady = boost::system::result<void, std::string>;
+
 class RedisConnection {
  public:
   /// nullptr: the connection was lost before the reply arrived.
@@ -47,10 +51,10 @@ class RedisConnection {
   RedisConnection(const RedisConnection&) = delete;
   RedisConnection& operator=(const RedisConnection&) = delete;
 
-  /// Connects and authenticates; an empty string means ready, otherwise
-  /// it says what failed ("connection refused", "WRONGPASS ...", "timed out").
-  [[nodiscard]] boost::asio::awaitable<std::string> connect(const RedisEndpoint& endpoint,
-                                                            std::chrono::milliseconds timeout);
+  /// Connects and authenticates: ready, or what failed ("connection
+  /// refused", "WRONGPASS ...", "timed out").
+  [[nodiscard]] boost::asio::awaitable<RedisReady> connect(const RedisEndpoint& endpoint,
+                                                           std::chrono::milliseconds timeout);
 
   /// Queues a command (pipelined: it does not wait for earlier replies).
   /// Returns false if the connection is not usable.
@@ -75,7 +79,7 @@ class RedisConnection {
  private:
   explicit RedisConnection(boost::asio::any_io_executor executor);
   // AUTH or SELECT while connecting: an empty string, or what failed.
-  boost::asio::awaitable<std::string> setup_command(std::vector<std::string_view> args, const RedisEndpoint& endpoint,
+  boost::asio::awaitable<RedisReady> setup_command(std::vector<std::string_view> args, const RedisEndpoint& endpoint,
                                                     std::chrono::milliseconds timeout);
   std::shared_ptr<State> state_;
 };

@@ -1,22 +1,12 @@
 #include "api/redis/redis_publisher.h"
 
-#include <pthread.h>
-
 #include <future>
-#include <mutex>
 #include <optional>
-#include <thread>
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
 #include "api/redis/redis_connection.h"
+#include "api/redis/redis_worker.h"
 #include "core/wire/status_message.h"
 
 namespace oee::api {
@@ -25,41 +15,22 @@ namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
 namespace {
-constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::string_view kCursor = "redis-publisher";
 }  // namespace
 
 std::string order_channel(const OrderId& order) { return "oee:order:" + order.str(); }
 
-struct Publisher::Impl : std::enable_shared_from_this<Impl> {
-  Impl(eventlog::EventLog& l, PublisherOptions o) : log(l), options(std::move(o)), wake(ioc) {}
+struct Publisher::Impl {
+  Impl(eventlog::EventLog& l, PublisherOptions o)
+      : log(l), options(std::move(o)), worker("publisher", options.endpoint) {}
 
   eventlog::EventLog& log;
   PublisherOptions options;
-  asio::io_context ioc{1};
-  asio::steady_timer wake;  // commits, stop() and backoff sleeps all go through it
-  asio::steady_timer deadline{ioc};  // bounds stop()
-  std::thread thread;
-  std::atomic<bool> stopping{false};
-  std::atomic<bool> notified{false};
-  std::atomic<bool> connected{false};
+  RedisWorker worker;  // commits and stop() wake its sleeps
   std::atomic<std::uint64_t> published{0};
   std::atomic<std::uint64_t> messages{0};
-  std::atomic<std::uint64_t> reconnects{0};
-  mutable std::mutex mu;
-  std::string last_error;
   Seq stored{0};
   std::chrono::steady_clock::time_point stored_at{};
-
-  void set_error(std::string e) {
-    std::lock_guard lock(mu);
-    last_error = std::move(e);
-  }
-
-  asio::awaitable<void> sleep(std::chrono::milliseconds d) {
-    wake.expires_after(d);
-    co_await wake.async_wait(kTuple);
-  }
 
   void persist_cursor() {
     const Seq at{published.load()};
@@ -73,7 +44,7 @@ struct Publisher::Impl : std::enable_shared_from_this<Impl> {
     });
   }
 
-  // Publishes one batch; false when the connection is gone.
+  // Publishes one batch; false when the connection is of no more use.
   asio::awaitable<bool> publish_batch(RedisConnection& conn, const std::vector<eventlog::Record>& records) {
     std::string text;
     for (const auto& r : records) {
@@ -84,9 +55,12 @@ struct Publisher::Impl : std::enable_shared_from_this<Impl> {
     // Replies come in order: waiting for the last one covers the batch.
     std::vector<std::string_view> last{"PUBLISH", kAllOrdersChannel, text};  // named: GCC 12 and co_await
     auto reply = co_await conn.call(last, options.reply_timeout);
-    if (!reply) co_return false;
+    if (!reply) {
+      if (!worker.lost()) worker.drop("no reply to PUBLISH within the reply timeout");
+      co_return false;
+    }
     if (reply->kind == RedisValue::Kind::error) {
-      set_error(reply->text);
+      worker.drop(reply->text);
       co_return false;
     }
     co_return true;
@@ -98,77 +72,51 @@ struct Publisher::Impl : std::enable_shared_from_this<Impl> {
   // why, publishes nothing and tries again. None once stopping.
   asio::awaitable<std::optional<Seq>> start_seq() {
     auto backoff = 100ms;
-    for (bool first = true; !stopping; first = false) {
+    for (bool first = true; !worker.stopping(); first = false) {
       auto stored_cursor = log.cursor(kCursor);
       if (stored_cursor) co_return stored_cursor->value > 0 ? *stored_cursor : log.head();
       const std::string why = "cannot read its cursor (" + stored_cursor.error().message() +
                               "); publishing nothing until it can";
-      set_error(why);
+      worker.set_error(why);
       if (first) spdlog::error("publisher: {}", why);
-      co_await sleep(backoff);
+      co_await worker.sleep(backoff);
       backoff = std::min<std::chrono::milliseconds>(backoff * 2, 5s);
     }
     co_return std::nullopt;
   }
 
-  asio::awaitable<void> run() {
-    const auto from = co_await start_seq();
-    if (!from) {
-      ioc.stop();
-      co_return;
-    }
-    published = from->value;
-    stored = *from;
-    std::chrono::milliseconds backoff = 100ms;
-    bool first = true;
-    while (!stopping) {
-      auto conn = RedisConnection::make(ioc.get_executor());
-      const std::string error = co_await conn->connect(options.endpoint, 2s);
-      if (!error.empty()) {
-        if (first || backoff >= 1s) spdlog::warn("publisher: Redis unavailable: {}; retrying", error);
-        set_error(error);
-        first = false;
-        co_await sleep(backoff);
-        backoff = std::min<std::chrono::milliseconds>(backoff * 2, 5s);
+  // One connection: publishes what the log has past the cursor, then
+  // sleeps until the next commit (or the cursor interval).
+  asio::awaitable<void> session(RedisConnection& conn) {
+    spdlog::info("publisher: connected to {}, publishing from seq {}", redacted(options.endpoint),
+                 published.load() + 1);
+    while (!worker.lost()) {
+      const Seq done{published.load()};
+      if (log.head() <= done) {
+        persist_cursor();
+        if (worker.stopping()) break;
+        co_await worker.sleep(options.cursor_interval);
         continue;
       }
-      spdlog::info("publisher: connected to {}, publishing from seq {}", redacted(options.endpoint),
-                   published.load() + 1);
-      connected = true;
-      backoff = 100ms;
-      first = false;
-      conn->on_disconnect([this](const std::string& reason) {
-        set_error(reason);
-        wake.cancel();
-      });
-      while (conn->connected()) {
-        const Seq done{published.load()};
-        if (log.head() <= done) {
-          persist_cursor();
-          if (stopping) break;
-          wake.expires_after(options.cursor_interval);
-          co_await wake.async_wait(kTuple);
-          continue;
-        }
-        auto records = log.read(Seq{done.value + 1}, options.max_batch);
-        if (!records || records->empty()) {
-          set_error(records ? "log read returned nothing" : records.error().message());
-          co_await sleep(100ms);
-          continue;
-        }
-        const bool ok = co_await publish_batch(*conn, *records);
-        if (!ok) break;
-        published = records->back().seq.value;
-        messages += 2 * records->size();
-        persist_cursor();
+      auto records = log.read(Seq{done.value + 1}, options.max_batch);
+      if (!records || records->empty()) {
+        worker.set_error(records ? "log read returned nothing" : records.error().message());
+        co_await worker.sleep(100ms);
+        continue;
       }
-      connected = false;
-      if (stopping) break;
-      ++reconnects;
-      spdlog::warn("publisher: lost Redis at seq {}; reconnecting", published.load());
-      set_error("connection lost");
+      if (!co_await publish_batch(conn, *records)) break;
+      published = records->back().seq.value;
+      messages += 2 * records->size();
+      persist_cursor();
     }
-    ioc.stop();  // also ends the stop() deadline timer
+  }
+
+  asio::awaitable<void> run() {
+    const auto from = co_await start_seq();
+    if (!from) co_return;
+    published = from->value;
+    stored = *from;
+    co_await worker.serve([this](RedisConnection& conn) { return session(conn); });
   }
 };
 
@@ -180,34 +128,16 @@ Publisher::~Publisher() { stop(); }
 void Publisher::start() {
   std::weak_ptr<Impl> weak = impl_;
   impl_->log.on_commit([weak](std::span<const eventlog::Record>) {
-    auto impl = weak.lock();
-    if (!impl || impl->notified.exchange(true)) return;
-    // A raw pointer: handlers left in a stopped io_context must not keep
-    // their owner alive.
-    asio::post(impl->ioc, [p = impl.get()] {
-      p->notified = false;
-      p->wake.cancel();
-    });
+    if (auto impl = weak.lock()) impl->worker.wake();
   });
-  asio::co_spawn(impl_->ioc, impl_->run(), asio::detached);
-  impl_->thread = std::thread([impl = impl_] {
-    pthread_setname_np(pthread_self(), "oee-publisher");  // names it in top -H, perf and gdb
-    impl->ioc.run();
-  });
+  impl_->worker.start([p = impl_.get()] { return p->run(); });
 }
 
 void Publisher::stop() {
-  if (!impl_->thread.joinable()) return;
-  impl_->stopping = true;
-  asio::post(impl_->ioc, [p = impl_.get()] {
-    p->wake.cancel();
-    // Bounded: a Redis that stopped answering must not hold up shutdown.
-    p->deadline.expires_after(3s);
-    p->deadline.async_wait([p](const boost::system::error_code& ec) {
-      if (!ec) p->ioc.stop();
-    });
-  });
-  impl_->thread.join();
+  auto& worker = impl_->worker;
+  const bool was_running = !worker.stopping();
+  worker.stop();
+  if (!was_running) return;
   // The final cursor is stored before stop() returns, so the log can close.
   const Seq at{impl_->published.load()};
   if (at == impl_->stored) return;
@@ -222,12 +152,11 @@ void Publisher::stop() {
 
 PublisherStatus Publisher::status() const {
   PublisherStatus s;
-  s.connected = impl_->connected.load();
+  s.connected = impl_->worker.connected();
   s.published_seq = impl_->published.load();
   s.messages = impl_->messages.load();
-  s.reconnects = impl_->reconnects.load();
-  std::lock_guard lock(impl_->mu);
-  s.last_error = impl_->last_error;
+  s.reconnects = impl_->worker.reconnects();
+  s.last_error = impl_->worker.last_error();
   return s;
 }
 

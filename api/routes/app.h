@@ -2,15 +2,16 @@
 // What the HTTP and WebSocket handlers share: configuration and references
 // to the engine's parts. Owned by main(); outlives the server.
 
-#include <mutex>
-#include <unordered_set>
 #include <cstdint>
+#include <mutex>
 #include <string>
+#include <unordered_set>
 
 #include "api/http/server_context.h"
 #include "api/stream/hub.h"
 #include "core/domain/market.h"
 #include "core/engine/engine_metrics.h"
+#include "core/engine/executor.h"
 #include "core/engine/order_store.h"
 
 namespace boost::asio {
@@ -26,8 +27,8 @@ namespace oee::api {
 class Publisher;
 
 struct EngineInfo {
-  std::string durability = "sync";
-  std::string sim = "realistic";
+  eventlog::Durability durability = eventlog::Durability::sync;
+  core::SimProfile sim = core::SimProfile::realistic;
 };
 
 struct App {

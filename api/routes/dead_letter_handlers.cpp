@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <limits>
-#include <map>
 #include <variant>
 
 #include <boost/asio/steady_timer.hpp>
@@ -11,6 +10,7 @@
 #include <boost/json.hpp>
 
 #include "api/http/responses.h"
+#include "api/routes/order_lists.h"
 #include "core/engine/async_append.h"
 #include "core/wire/status_message.h"
 #include "projections/projector.h"
@@ -71,34 +71,23 @@ asio::awaitable<void> wait_for_projection(App& app, Seq seq) {
 }  // namespace
 
 HttpResponse list_dead_letters(App& app, const RequestTarget& t, bool stats) {
-  auto limit = uint_param(t, "limit", 100, 1000);
+  auto limit = limit_param(t, 100, 1000);
   if (!limit) return error_response(limit.error());
   auto ids = app.log.members(eventlog::OrderSet::dead_letter, stats ? std::numeric_limits<std::size_t>::max() : *limit);
   if (!ids) return log_unavailable(ids.error());
-  json::array orders;
-  std::map<std::string, std::uint64_t> by_reason;
+  std::vector<core::OrderSnapshot> orders;
+  DeadLetterTally tally;
   for (const auto& id : *ids) {
     auto loaded = app.store.load(id);
     if (!loaded) return log_unavailable(loaded.error());
     if (!*loaded) continue;
     if (stats) {
-      // Group by the reason's first clause ("slippage exceeded: ..." -> "slippage exceeded").
-      const auto& err = (*loaded)->state.last_error;
-      by_reason[err.substr(0, err.find_first_of(":("))]++;
+      tally.add((*loaded)->state.last_error);
     } else {
-      orders.push_back(core::order_json(id, (*loaded)->state, (*loaded)->last_seq));
+      orders.push_back(core::OrderSnapshot{id, std::move((*loaded)->state), (*loaded)->last_seq});
     }
   }
-  if (stats) {
-    json::object reasons;
-    for (auto& [k, v] : by_reason) {
-      std::string key = k;
-      while (!key.empty() && key.back() == ' ') key.pop_back();
-      reasons[key] = v;
-    }
-    return json_response(200, json::object{{"failed", ids->size()}, {"byReason", std::move(reasons)}});
-  }
-  return json_response(200, json::object{{"orders", std::move(orders)}, {"count", orders.size()}});
+  return json_response(200, stats ? tally.json() : order_list_json(orders));
 }
 
 namespace {

@@ -11,6 +11,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "api/http/responses.h"
+#include "api/routes/order_lists.h"
 #include "core/domain/order.h"
 #include "core/domain/tokens.h"
 #include "projections/history.h"
@@ -161,14 +163,9 @@ asio::awaitable<HttpResponse> list_orders(App& app, const RequestTarget& target)
   if (filter.since_ns && filter.until_ns && *filter.since_ns >= *filter.until_ns) {
     co_return bad("invalid_until", "until must be after since", "until");
   }
-  if (auto it = params.find("limit"); it != params.end()) {
-    std::size_t limit = 0;
-    auto [ptr, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), limit);
-    if (ec != std::errc{} || ptr != it->second.data() + it->second.size() || limit < 1 || limit > 500) {
-      co_return bad("invalid_limit", "limit is an integer from 1 to 500", "limit");
-    }
-    filter.limit = limit;
-  }
+  auto limit = limit_param(target, 50, 500);
+  if (!limit) co_return error_response(limit.error());
+  filter.limit = *limit;
   if (auto it = params.find("cursor"); it != params.end()) {
     if (!projections::decode_cursor(it->second)) {
       co_return bad("invalid_cursor", "cursor must be a nextCursor value from a previous page", "cursor");
@@ -180,24 +177,21 @@ asio::awaitable<HttpResponse> list_orders(App& app, const RequestTarget& target)
   auto response = co_await off_thread(app, [history, &f]() {
     auto page = history->list(f);
     if (!page) return bad("invalid_cursor", "cursor must be a nextCursor value from a previous page", "cursor");
-    return HttpResponse{200, json::serialize(*page), "application/json", {}};
+    return json_response(200, order_page_json(page->orders, page->next_cursor));
   });
   co_return response;
 }
 
 asio::awaitable<HttpResponse> projected_dead_letters(App& app, const RequestTarget& target, bool stats) {
-  const auto& params = target.params;
-  std::size_t limit = 100;
-  if (auto it = params.find("limit"); it != params.end()) {
-    auto [ptr, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), limit);
-    if (ec != std::errc{} || ptr != it->second.data() + it->second.size() || limit < 1 || limit > 1000) {
-      co_return bad("invalid_limit", "limit is an integer from 1 to 1000", "limit");
-    }
-  }
+  auto parsed_limit = limit_param(target, 100, 1000);
+  if (!parsed_limit) co_return error_response(parsed_limit.error());
+  const std::size_t limit = *parsed_limit;
   auto* history = app.history;
   auto response = co_await off_thread(app, [history, limit, stats]() {
-    const auto body = stats ? history->dead_letter_stats() : history->dead_letters(limit);
-    return HttpResponse{200, json::serialize(body), "application/json", {}};
+    if (!stats) return json_response(200, order_list_json(history->dead_letters(limit)));
+    DeadLetterTally tally;
+    for (const auto& e : history->dead_letter_errors()) tally.add(e.error, e.count);
+    return json_response(200, tally.json());
   });
   co_return response;
 }

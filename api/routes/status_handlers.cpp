@@ -1,6 +1,7 @@
 #include "api/routes/status_handlers.h"
 
 #include <algorithm>
+#include <optional>
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -45,7 +46,7 @@ json::object redis_health(App& app) {
 HttpResponse health(App& app) {
   json::object log{{"status", "ok"},
                    {"head", app.log.head().value},
-                   {"durability", app.info.durability},
+                   {"durability", eventlog::durability_name(app.info.durability)},
                    {"failedCommits", app.log.stats().failed_commits.load()},
                    {"recoveries", app.log.stats().recoveries.load()}};
   const auto write_error = app.log.write_error();
@@ -62,7 +63,7 @@ HttpResponse health(App& app) {
                           {"executor", json::object{{"inFlight", app.metrics.orders_in_flight.load()},
                                                     {"waiting", app.metrics.orders_waiting.load()},
                                                     {"paused", app.metrics.orders_paused.load()},
-                                                    {"sim", app.info.sim}}},
+                                                    {"sim", core::sim_profile_name(app.info.sim)}}},
                           {"fanOut", json::object{{"mode", app.publisher != nullptr ? "in-process+redis" : "in-process"},
                                                   {"lagEvents", app.log.head().value - std::min(app.log.head().value,
                                                                                                 app.hub.published().value)},
@@ -77,55 +78,60 @@ HttpResponse metrics(App& app) {
   std::string out;
   out.reserve(16 * 1024);
   const auto& s = app.log.stats();
-  append_metric(out, "oee_log_head_seq", "gauge", "Last durable seq.", app.log.head().value);
-  append_metric(out, "oee_log_commits_total", "counter", "Group commits.", s.commits.load());
-  append_metric(out, "oee_log_failed_commits_total", "counter",
+  metrics::append_metric(out, "oee_log_head_seq", "gauge", "Last durable seq.", app.log.head().value);
+  metrics::append_metric(out, "oee_log_commits_total", "counter", "Group commits.", s.commits.load());
+  metrics::append_metric(out, "oee_log_failed_commits_total", "counter",
                 "Group commits the storage rejected.", s.failed_commits.load());
-  append_metric(out, "oee_log_writable", "gauge",
+  metrics::append_metric(out, "oee_log_writable", "gauge",
                 "Whether the log takes appends (0 while its storage is failing, e.g. the disk is full).",
                 app.log.write_error().empty() ? 1 : 0);
-  append_metric(out, "oee_log_recoveries_total", "counter",
+  metrics::append_metric(out, "oee_log_recoveries_total", "counter",
                 "Times appends resumed after the storage failed.", s.recoveries.load());
-  append_metric(out, "oee_log_rests_total", "counter",
+  metrics::append_metric(out, "oee_log_rests_total", "counter",
                 "Times the log came to rest (no write for 10 s): memtables flushed, freed memory handed back.",
                 s.rests.load());
   const auto memory = app.log.memory();
-  out += "# HELP oee_log_memory_bytes What the event log's storage holds in memory.\n";
-  out += "# TYPE oee_log_memory_bytes gauge\n";
-  out += fmt::format("oee_log_memory_bytes{{part=\"memtables\"}} {}\n", memory.memtables);
-  out += fmt::format("oee_log_memory_bytes{{part=\"table_readers\"}} {}\n", memory.table_readers);
-  out += fmt::format("oee_log_memory_bytes{{part=\"block_cache\"}} {}\n", memory.block_cache);
-  append_metric(out, "oee_log_block_cache_capacity_bytes", "gauge",
+  metrics::append_header(out, "oee_log_memory_bytes", "gauge", "What the event log's storage holds in memory.");
+  metrics::append_sample(out, "oee_log_memory_bytes", R"(part="memtables")", memory.memtables);
+  metrics::append_sample(out, "oee_log_memory_bytes", R"(part="table_readers")", memory.table_readers);
+  metrics::append_sample(out, "oee_log_memory_bytes", R"(part="block_cache")", memory.block_cache);
+  metrics::append_metric(out, "oee_log_block_cache_capacity_bytes", "gauge",
                 "The block cache's bound (--log-memory).", memory.block_cache_capacity);
-  append_metric(out, "oee_log_memtable_limit_bytes", "gauge",
+  metrics::append_metric(out, "oee_log_memtable_limit_bytes", "gauge",
                 "The memtables' bound (--log-memory); appends wait at it. Lifted while the storage fails.",
                 memory.memtable_limit);
-  out += "# HELP oee_log_append_seconds Queue-to-durable latency of an append.\n";
-  out += "# TYPE oee_log_append_seconds histogram\n";
+  metrics::append_header(out, "oee_log_append_seconds", "histogram", "Queue-to-durable latency of an append.");
   s.append_latency_seconds.render(out, "oee_log_append_seconds");
-  out += "# HELP oee_log_batch_size Commands per group commit.\n# TYPE oee_log_batch_size histogram\n";
+  metrics::append_header(out, "oee_log_batch_size", "histogram", "Commands per group commit.");
   s.batch_size.render(out, "oee_log_batch_size");
   app.metrics.render(out);
   append_connection_metrics(out, app.server);
-  out += "# HELP oee_consumer_lag_events Events not yet processed by a consumer.\n";
-  out += "# TYPE oee_consumer_lag_events gauge\n";
+  // Each metric's samples together, as the text format requires.
+  metrics::append_header(out, "oee_consumer_lag_events", "gauge", "Events not yet processed by a consumer.");
   const auto head = app.log.head().value;
-  const auto published = app.hub.published().value;
-  out += fmt::format("oee_consumer_lag_events{{consumer=\"fanout\"}} {}\n", head > published ? head - published : 0);
+  const auto behind = [head](std::uint64_t done) { return head > done ? head - done : 0; };
+  metrics::append_sample(out, "oee_consumer_lag_events", R"(consumer="fanout")", behind(app.hub.published().value));
+  std::optional<PublisherStatus> redis;
+  std::optional<projections::ProjectorStatus> projector;
   if (app.publisher != nullptr) {
-    const auto st = app.publisher->status();
-    out += fmt::format("oee_consumer_lag_events{{consumer=\"redis\"}} {}\n",
-                       head > st.published_seq ? head - st.published_seq : 0);
-    append_metric(out, "oee_redis_up", "gauge", "Whether the publisher is connected to Redis.", st.connected ? 1 : 0);
-    append_metric(out, "oee_redis_published_total", "counter", "PUBLISH commands Redis acknowledged.", st.messages);
+    redis = app.publisher->status();
+    metrics::append_sample(out, "oee_consumer_lag_events", R"(consumer="redis")", behind(redis->published_seq));
   }
   if (app.projector != nullptr) {
-    const auto st = app.projector->status();
-    out += fmt::format("oee_consumer_lag_events{{consumer=\"projector\"}} {}\n", st.lag_events);
-    append_metric(out, "oee_projection_lag_seconds", "gauge",
-                  "Age of the newest event not yet in PostgreSQL.", st.lag_seconds);
-    append_metric(out, "oee_projection_up", "gauge",
-                  "Whether the projector is connected to PostgreSQL.", st.connected ? 1 : 0);
+    projector = app.projector->status();
+    metrics::append_sample(out, "oee_consumer_lag_events", R"(consumer="projector")", projector->lag_events);
+  }
+  if (redis) {
+    metrics::append_metric(out, "oee_redis_up", "gauge", "Whether the publisher is connected to Redis.",
+                           redis->connected ? 1 : 0);
+    metrics::append_metric(out, "oee_redis_published_total", "counter", "PUBLISH commands Redis acknowledged.",
+                           redis->messages);
+  }
+  if (projector) {
+    metrics::append_metric(out, "oee_projection_lag_seconds", "gauge", "Age of the newest event not yet in PostgreSQL.",
+                           projector->lag_seconds);
+    metrics::append_metric(out, "oee_projection_up", "gauge", "Whether the projector is connected to PostgreSQL.",
+                           projector->connected ? 1 : 0);
   }
   return HttpResponse{200, std::move(out), "text/plain; version=0.0.4", {}};
 }

@@ -52,14 +52,16 @@ using namespace oee;
 
 namespace {
 
+enum class Role { core, gateway };
+
 struct ServerOptions {
   std::string data_dir = "./data";
-  std::string role = "core";
+  Role role = Role::core;
   std::string core_url = "http://127.0.0.1:3000";
   std::string redis_url, database_url;
-  std::string sim = "realistic";
+  core::SimProfile sim = core::SimProfile::realistic;
   std::size_t concurrency = 10'000;
-  std::string durability = "sync";
+  eventlog::Durability durability = eventlog::Durability::sync;
   double fail_rate = -1;
   unsigned threads = 2;
   std::string log_level = "info";
@@ -70,6 +72,30 @@ struct ServerOptions {
   std::string cors_origins{api::CorsPolicy::kLoopback};
   api::ServerConfig server;
 };
+
+// An option that takes one of a few names and sets an enum; the help
+// shows the names and the default by name.
+template <class Enum>
+CLI::Option* add_choice(CLI::App& cli, const std::string& name, Enum& target,
+                        std::vector<std::pair<std::string, Enum>> choices, const std::string& help) {
+  std::vector<std::string> names;
+  std::string current;
+  for (const auto& [text, value] : choices) {
+    names.push_back(text);
+    if (value == target) current = text;
+  }
+  return cli
+      .add_option_function<std::string>(
+          name,
+          [&target, choices](const std::string& text) {
+            for (const auto& [choice, value] : choices) {
+              if (choice == text) target = value;
+            }
+          },
+          help)
+      ->check(CLI::IsMember(names))
+      ->default_str(current);
+}
 
 // Orders move on only as fast as the log writer and the executor get a
 // core. Under load, every thread of the machine competes for one, and an
@@ -171,7 +197,7 @@ int run_gateway(ServerOptions& o, const std::optional<api::RedisEndpoint>& redis
 }
 
 int run_core(ServerOptions& o, const std::optional<api::RedisEndpoint>& redis) {
-  if (o.fail_rate < 0) o.fail_rate = o.sim == "fast" ? 0.0 : 0.02;
+  if (o.fail_rate < 0) o.fail_rate = o.sim == core::SimProfile::fast ? 0.0 : 0.02;
 
   // Refuse to start on anything we cannot read, with what to do about it.
   std::unique_ptr<eventlog::EventLog> log;
@@ -183,8 +209,7 @@ int run_core(ServerOptions& o, const std::optional<api::RedisEndpoint>& redis) {
     std::filesystem::create_directories(root);
     log = eventlog::open_rocksdb_log(
         eventlog::Options{.path = eventlog::log_directory(o.data_dir),
-                          .durability = o.durability == "sync" ? eventlog::Durability::sync
-                                                               : eventlog::Durability::async,
+                          .durability = o.durability,
                           .memtable_bytes = (o.log_memory_mib << 20) / 5 * 4,
                           .block_cache_bytes = (o.log_memory_mib << 20) / 5,
                           .on_writer_start = [boost = o.priority_boost] { boost_this_thread("log writer", boost); }});
@@ -206,9 +231,9 @@ int run_core(ServerOptions& o, const std::optional<api::RedisEndpoint>& redis) {
   core::EngineMetrics metrics;
   api::Hub hub(api_ioc.get_executor());
   core::ExecutorOptions exec_options;
-  exec_options.profile = o.sim == "fast" ? core::SimProfile::fast : core::SimProfile::realistic;
+  exec_options.profile = o.sim;
   exec_options.concurrency = o.concurrency;
-  exec_options.retry_base = o.sim == "fast" ? std::chrono::milliseconds(5) : std::chrono::milliseconds(500);
+  exec_options.retry_base = o.sim == core::SimProfile::fast ? std::chrono::milliseconds(5) : std::chrono::milliseconds(500);
   exec_options.latency_scale = o.latency_scale;
   core::Executor executor(exec_ioc, store, market, chain, exec_options, metrics);
 
@@ -259,7 +284,8 @@ int run_core(ServerOptions& o, const std::optional<api::RedisEndpoint>& redis) {
   spdlog::info(
       "oee-server listening on http://{}:{} (data {}, sim {}, durability {}, fail-rate {}, redis {}, head seq {}, "
       "resuming {} orders)",
-      o.server.bind, server.port(), o.data_dir, o.sim, o.durability, o.fail_rate,
+      o.server.bind, server.port(), o.data_dir, core::sim_profile_name(o.sim), eventlog::durability_name(o.durability),
+      o.fail_rate,
       redis ? api::redacted(*redis) : "off", log->head().value, resumable);
   serve_until_signal(api_ioc, server, o.server, o.threads, [&] {
     spdlog::info("finishing in-flight steps");
@@ -318,23 +344,27 @@ int main(int argc, char** argv) {
       ->envname("OEE_DATA_DIR")->capture_default_str();
   cli.add_option("--bind", s.bind, "Address to listen on")->envname("OEE_BIND")->capture_default_str();
   cli.add_option("--port", s.port, "TCP port to listen on (0 picks a free one)")->envname("OEE_PORT")->capture_default_str();
-  cli.add_option("--role", o.role, "core (owns the log) or gateway (WebSocket edge fed by Redis, no log)")
-      ->envname("OEE_ROLE")->check(CLI::IsMember({"core", "gateway"}))->capture_default_str();
+  add_choice(cli, "--role", o.role, {{"core", Role::core}, {"gateway", Role::gateway}},
+             "core (owns the log) or gateway (WebSocket edge fed by Redis, no log)")
+      ->envname("OEE_ROLE");
   cli.add_option("--core-url", o.core_url, "Gateway role: the core's URL, for past events (catch-up and gaps)")
       ->envname("OEE_CORE_URL")->capture_default_str();
   cli.add_option("--redis-url", o.redis_url,
-                 "Redis for the live stream, redis://[:password@]host:port[/db]. Core: publishes every event; "
+                 "Redis for the live stream, redis://[[user]:password@]host[:port][/db]. Core: publishes every event; "
                  "gateway: subscribes (required). Unset core: in-process fan-out only")
       ->envname("REDIS_URL");
   cli.add_option("--database-url", o.database_url,
                  "PostgreSQL for order history, e.g. postgresql://user@127.0.0.1:5432/oee (unset: no projection)")
       ->envname("DATABASE_URL");
-  cli.add_option("--sim", o.sim, "Latency profile: realistic (quotes ~200 ms, execution 2-3 s) or fast (no sleeps)")
-      ->envname("OEE_SIM")->check(CLI::IsMember({"realistic", "fast"}))->capture_default_str();
+  add_choice(cli, "--sim", o.sim, {{"realistic", core::SimProfile::realistic}, {"fast", core::SimProfile::fast}},
+             "Latency profile: realistic (quotes ~200 ms, execution 2-3 s) or fast (no sleeps)")
+      ->envname("OEE_SIM");
   cli.add_option("--concurrency", o.concurrency, "Orders in flight at once; more wait in the queue")
       ->envname("OEE_CONCURRENCY")->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))->capture_default_str();
-  cli.add_option("--durability", o.durability, "sync: fsync before acknowledging; async: WAL without fsync")
-      ->envname("OEE_DURABILITY")->check(CLI::IsMember({"sync", "async"}))->capture_default_str();
+  add_choice(cli, "--durability", o.durability,
+             {{"sync", eventlog::Durability::sync}, {"async", eventlog::Durability::async}},
+             "sync: fsync before acknowledging; async: WAL without fsync")
+      ->envname("OEE_DURABILITY");
   cli.add_option("--fail-rate", o.fail_rate,
                  "Share of transactions the simulated chain drops [0,1] (default 0.02 realistic, 0 fast)")
       ->envname("OEE_FAIL_RATE")->check(CLI::Range(0.0, 1.0));
@@ -360,8 +390,8 @@ int main(int argc, char** argv) {
                  "Messages queued for one WebSocket before the reader counts as slow and is closed (1008)")
       ->envname("OEE_WS_QUEUE_LIMIT")->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))->capture_default_str();
   cli.add_option("--ws-idle-timeout", o.ws_idle_seconds,
-                 "Seconds of WebSocket silence before the server pings; a client that does not answer within "
-                 "the same time is closed")
+                 "Seconds a WebSocket may stay silent: the server pings after half of it, and closes a client "
+                 "that has sent nothing (not even the pong) for all of it")
       ->envname("OEE_WS_IDLE_TIMEOUT")->check(CLI::Range(2u, 3600u))->capture_default_str();
   cli.add_option("--cors-origins", o.cors_origins,
                  "Browser origins that may call the API and open WebSockets: * for any, or a comma list of "
@@ -390,5 +420,5 @@ int main(int argc, char** argv) {
     redis = *parsed;
   }
   raise_descriptor_limit(s.max_connections);
-  return o.role == "gateway" ? run_gateway(o, redis) : run_core(o, redis);
+  return o.role == Role::gateway ? run_gateway(o, redis) : run_core(o, redis);
 }

@@ -93,6 +93,13 @@ std::optional<Status> parse_status(std::string_view name) {
   return std::nullopt;
 }
 
+std::optional<OrderType> parse_order_type(std::string_view name) {
+  for (OrderType t : {OrderType::market, OrderType::limit, OrderType::sniper}) {
+    if (order_type_name(t) == name) return t;
+  }
+  return std::nullopt;
+}
+
 std::string_view order_type_name(OrderType type) {
   switch (type) {
     case OrderType::market: return "market";
@@ -141,6 +148,13 @@ std::string_view describe(ApplyError e) {
 }
 
 bool is_dead_letter(const OrderState& state) { return state.status == Status::failed && !state.dismissed; }
+
+std::string_view dead_letter_reason(std::string_view error) {
+  std::string_view reason = error.substr(0, error.find_first_of(":("));
+  while (!reason.empty() && reason.back() == ' ') reason.remove_suffix(1);
+  while (!reason.empty() && reason.front() == ' ') reason.remove_prefix(1);
+  return reason;
+}
 
 boost::system::result<OrderState, ApplyError> apply(const OrderState& state, const OrderEvent& event, TimestampNs at) {
   const auto next = transition(state.status, type_of(event));

@@ -103,6 +103,7 @@ using OrderEvent = std::variant<OrderSubmitted, RoutingStarted, Routed, TxSubmit
 [[nodiscard]] std::string_view status_name(Status status);  // "pending", "confirmed", ...
 [[nodiscard]] std::optional<Status> parse_status(std::string_view name);
 [[nodiscard]] std::string_view order_type_name(OrderType type);
+[[nodiscard]] std::optional<OrderType> parse_order_type(std::string_view name);
 [[nodiscard]] bool is_terminal(Status status);
 /// The status every event of this type leads to (each type has exactly one).
 [[nodiscard]] Status status_after(EventType type);
@@ -139,8 +140,19 @@ struct OrderState {
 enum class ApplyError { illegal_transition, wrong_attempt, dismissed };
 [[nodiscard]] std::string_view describe(ApplyError e);
 
+/// An order as every reader renders it: its id, its folded state and the
+/// seq of its last event (from the log or from the projection).
+struct OrderSnapshot {
+  OrderId id;
+  OrderState state;
+  Seq last_seq;
+};
+
 /// Whether a failed order is on the dead-letter list.
 [[nodiscard]] bool is_dead_letter(const OrderState& state);
+/// What the dead-letter stats group a failure by: the error's first clause
+/// ("slippage exceeded: got 9.1, wanted 9.5" -> "slippage exceeded").
+[[nodiscard]] std::string_view dead_letter_reason(std::string_view error);
 
 /// The pure fold step: validates the event against the state, moves the
 /// status through the table and records the event's data. A dismissed dead

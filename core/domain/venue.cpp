@@ -4,6 +4,13 @@ namespace oee::core {
 
 using u128 = unsigned __int128;
 
+std::optional<Venue> parse_venue(std::string_view name) {
+  for (Venue v : kAllVenues) {
+    if (venue_name(v) == name) return v;
+  }
+  return std::nullopt;
+}
+
 std::string_view venue_name(Venue v) {
   switch (v) {
     case Venue::raydium: return "raydium";

@@ -13,6 +13,7 @@ enum class Venue : std::uint8_t { raydium = 0, meteora = 1 };
 inline constexpr Venue kAllVenues[] = {Venue::raydium, Venue::meteora};
 
 [[nodiscard]] std::string_view venue_name(Venue v);  // "raydium", "meteora"
+[[nodiscard]] std::optional<Venue> parse_venue(std::string_view name);
 
 /// A constant-product (x * y = k) pool seen from the input token's side.
 struct Pool {

@@ -7,7 +7,6 @@
 #include <random>
 #include <vector>
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -15,9 +14,12 @@
 #include <boost/intrusive/list.hpp>
 #include <spdlog/spdlog.h>
 
+#include "core/engine/use_tuple.h"
 #include "core/wire/event_codec.h"
 
 namespace oee::core {
+
+std::string_view sim_profile_name(SimProfile p) { return p == SimProfile::fast ? "fast" : "realistic"; }
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
@@ -158,7 +160,7 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
     waited += d;
     Sleeper sleeper(ioc_, d);
     sleeping_.push_back(sleeper);  // leaves the list when it goes out of scope
-    co_await sleeper.timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    co_await sleeper.timer.async_wait(use_tuple);
     co_return !stopping_;
   }
 
@@ -277,7 +279,7 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
   }
 
   static asio::awaitable<eventlog::Result<AppendedEvent>> finish(InflightAppend& append) {
-    while (!append.result) co_await append.ready.async_wait(asio::as_tuple(asio::use_awaitable));
+    while (!append.result) co_await append.ready.async_wait(use_tuple);
     co_return std::move(*append.result);
   }
 

@@ -28,6 +28,7 @@
 namespace oee::core {
 
 enum class SimProfile { realistic, fast };
+[[nodiscard]] std::string_view sim_profile_name(SimProfile p);  // "realistic", "fast"
 
 struct ExecutorOptions {
   SimProfile profile = SimProfile::realistic;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 
@@ -377,6 +378,41 @@ double metric_value(const std::string& text, const std::string& name) {
     if (line.rfind(name + " ", 0) == 0) return std::stod(line.substr(name.size() + 1));
   }
   return -1;
+}
+
+std::string prometheus_format_errors(const std::string& text) {
+  std::istringstream in(text);
+  std::string line, family, type, errors;
+  std::set<std::string> finished;
+  auto belongs = [&](const std::string& name) {
+    if (name == family) return true;
+    if (type != "histogram") return false;
+    for (const char* suffix : {"_bucket", "_sum", "_count"}) {
+      if (name == family + suffix) return true;
+    }
+    return false;
+  };
+  while (std::getline(in, line)) {
+    if (line.rfind("# HELP ", 0) == 0) continue;
+    if (line.rfind("# TYPE ", 0) == 0) {
+      std::istringstream fields(line.substr(7));
+      std::string name;
+      fields >> name >> type;
+      if (!family.empty()) finished.insert(family);
+      if (finished.contains(name)) errors += "family " + name + " appears twice: " + line + "\n";
+      family = name;
+      continue;
+    }
+    if (line.empty()) continue;
+    const auto name_end = line.find_first_of("{ ");
+    const std::string name = line.substr(0, name_end);
+    if (family.empty() || !belongs(name)) errors += "sample outside its family (" + family + "): " + line + "\n";
+    const auto value = line.substr(line.find_last_of(' ') + 1);
+    char* end = nullptr;
+    std::strtod(value.c_str(), &end);
+    if (value.empty() || *end != '\0') errors += "not a number: " + line + "\n";
+  }
+  return errors;
 }
 
 std::string order_body(const std::string& amount, const std::string& slippage) {

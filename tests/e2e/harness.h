@@ -185,6 +185,12 @@ bool eventually(F&& predicate, std::chrono::milliseconds timeout) {
 /// The value of one un-labelled Prometheus sample in a /metrics text, or -1.
 double metric_value(const std::string& metrics_text, const std::string& name);
 
+/// What breaks the Prometheus text format in a /metrics text, one problem
+/// per line; empty when it is well formed: every sample belongs to the
+/// family of the last TYPE line (a histogram's _bucket/_sum/_count too),
+/// each family is one group with one TYPE line, and every value is a number.
+std::string prometheus_format_errors(const std::string& metrics_text);
+
 /// A submit body for `amount` of SOL -> USDC.
 std::string order_body(const std::string& amount = "1", const std::string& slippage = "0.05");
 

@@ -12,6 +12,7 @@
 
 #include "harness.h"
 #include "pg_server.h"
+#include "redis_server.h"
 
 namespace oee::e2e {
 namespace {
@@ -152,6 +153,79 @@ TEST(History, DeadLettersComeFromPostgres) {
     EXPECT_EQ(o.at("dismissed"), true) << o;
   }
   EXPECT_EQ(scalar(pg.url(), "SELECT count(*) FROM order_events WHERE type = 'deadLetterDismissed'"), 3u);
+}
+
+// One renderer: an order in the projected lists reads exactly as
+// GET /api/orders/{id} shows it from the log, and the dead-letter list and
+// its stats are the same with PostgreSQL and without.
+TEST(History, ProjectedOrdersRenderExactlyAsTheLogDoes) {
+  testing::PgServer pg;
+  TempDir dir;
+  json::object dead_letters_by_id;
+  json::value stats_from_postgres;
+  {
+    // Half the attempts fail: confirmed orders after retries, and dead letters.
+    ServerProcess server(dir.path() / "data",
+                         {"--sim", "fast", "--fail-rate", "0.5", "--database-url", pg.url()});
+    server.start();
+    HttpClient client(server.port());
+    for (int i = 0; i < 60; ++i) ASSERT_EQ(client.post_json("/api/orders/execute", order_body()).status, 202);
+    wait_projected(client);
+
+    const auto history = client.get("/api/orders?limit=500").json();
+    ASSERT_EQ(history.at("count").to_number<int>(), 60);
+    std::set<std::string> statuses;
+    bool retried = false;
+    for (const auto& projected : history.at("orders").as_array()) {
+      const std::string id(projected.at("orderId").as_string());
+      EXPECT_EQ(projected, client.get("/api/orders/" + id).json()) << id;
+      statuses.insert(std::string(projected.at("status").as_string()));
+      retried = retried || projected.at("attempt").to_number<int>() > 1;
+    }
+    EXPECT_EQ(statuses, (std::set<std::string>{"confirmed", "failed"}));
+    EXPECT_TRUE(retried);
+
+    const auto dead_letters = client.get("/api/dlq?limit=1000").json();
+    for (const auto& o : dead_letters.at("orders").as_array()) {
+      const std::string id(o.at("orderId").as_string());
+      EXPECT_EQ(o, client.get("/api/orders/" + id).json()) << id;
+      dead_letters_by_id[id] = o;
+    }
+    ASSERT_EQ(dead_letters.at("count").to_number<std::size_t>(), dead_letters_by_id.size());
+    stats_from_postgres = client.get("/api/dlq/stats").json();
+    ASSERT_EQ(server.terminate(), 0);
+  }
+  // The same log without PostgreSQL: the lists come from the log.
+  ServerProcess server(dir.path() / "data", {"--sim", "fast"});
+  server.start();
+  HttpClient client(server.port());
+  const auto dead_letters = client.get("/api/dlq?limit=1000").json();
+  ASSERT_EQ(dead_letters.as_object().size(), 2u) << dead_letters;  // orders and count, as above
+  ASSERT_EQ(dead_letters.at("count").to_number<std::size_t>(), dead_letters_by_id.size());
+  for (const auto& o : dead_letters.at("orders").as_array()) {
+    const std::string id(o.at("orderId").as_string());
+    ASSERT_TRUE(dead_letters_by_id.contains(id)) << id;
+    EXPECT_EQ(o, dead_letters_by_id.at(id));
+  }
+  EXPECT_EQ(client.get("/api/dlq/stats").json(), stats_from_postgres);
+}
+
+// With every consumer on (fan-out, Redis, PostgreSQL), each metric's
+// samples stay one group, as Prometheus' parser requires.
+TEST(Metrics, EveryFamilyIsOneGroupWithEveryConsumerOn) {
+  testing::PgServer pg;
+  testing::RedisServer redis;
+  TempDir dir;
+  ServerProcess server(dir.path() / "data",
+                       {"--sim", "fast", "--database-url", pg.url(), "--redis-url", redis.url()});
+  server.start();
+  HttpClient client(server.port());
+  submit_orders(client, 5);
+  wait_projected(client);
+  const auto metrics = client.get("/metrics").body;
+  EXPECT_EQ(metric_value(metrics, "oee_redis_up"), 1);
+  EXPECT_EQ(metric_value(metrics, "oee_projection_up"), 1);
+  EXPECT_EQ(prometheus_format_errors(metrics), "") << metrics;
 }
 
 // `make run` keeps PostgreSQL's data apart from ./data: deleting only the

@@ -84,8 +84,12 @@ RedisEndpoint endpoint_of(const oee::testing::RedisServer& redis) {
 // coroutine's captures die with the lambda at its first suspension.
 asio::awaitable<void> connect_and_ping(const RedisEndpoint* ep, std::string* error, std::string* pong) {
   auto conn = RedisConnection::make(co_await asio::this_coro::executor);
-  *error = co_await conn->connect(*ep, 2s);
-  if (!error->empty()) co_return;
+  const RedisReady ready = co_await conn->connect(*ep, 2s);
+  if (!ready) {
+    *error = ready.error();
+    co_return;
+  }
+  error->clear();
   std::vector<std::string_view> ping{"PING"};
   auto reply = co_await conn->call(ping, 2s);
   if (reply) *pong = reply->text;
@@ -113,8 +117,12 @@ TEST(RedisConnection, AuthenticatesAndAnswers) {
 
 asio::awaitable<void> set_in_db(const RedisEndpoint* ep, std::string* error) {
   auto conn = RedisConnection::make(co_await asio::this_coro::executor);
-  *error = co_await conn->connect(*ep, 2s);
-  if (!error->empty()) co_return;
+  const RedisReady ready = co_await conn->connect(*ep, 2s);
+  if (!ready) {
+    *error = ready.error();
+    co_return;
+  }
+  error->clear();
   std::vector<std::string_view> set{"SET", "oee:test:db", "here"};
   auto reply = co_await conn->call(set, 2s);
   if (!reply || reply->text != "OK") *error = "SET failed";
@@ -156,7 +164,8 @@ TEST(RedisConnection, RefusedAndLostConnectionsAreReported) {
   auto connect = [](std::shared_ptr<RedisConnection>* c, const RedisEndpoint* e, std::string* err)
       -> asio::awaitable<void> {
     *c = RedisConnection::make(co_await asio::this_coro::executor);
-    *err = co_await (*c)->connect(*e, 2s);
+    const RedisReady ready = co_await (*c)->connect(*e, 2s);
+    *err = ready ? std::string() : ready.error();
   };
   asio::co_spawn(ioc, connect(&conn, &ep, &error), asio::detached);
   ASSERT_TRUE(run_until(ioc, [&] { return error != "unset"; }));

@@ -298,4 +298,23 @@ TEST(Status, NameRoundTrip) {
 }
 
 }  // namespace
+// The projection stores names and reads them back into the state the
+// renderer shows: every name must come back as what it was written from.
+TEST(Names, OrderTypesAndVenuesRoundTrip) {
+  for (OrderType t : {OrderType::market, OrderType::limit, OrderType::sniper}) {
+    EXPECT_EQ(parse_order_type(order_type_name(t)), t) << order_type_name(t);
+  }
+  for (Venue v : kAllVenues) EXPECT_EQ(parse_venue(venue_name(v)), v) << venue_name(v);
+  EXPECT_EQ(parse_order_type("Market"), std::nullopt);
+  EXPECT_EQ(parse_venue("orca"), std::nullopt);
+  EXPECT_EQ(parse_venue(""), std::nullopt);
+}
+
+TEST(DeadLetters, AreGroupedByTheFirstClauseOfTheirError) {
+  EXPECT_EQ(dead_letter_reason("slippage exceeded: got 9.1, wanted 9.5"), "slippage exceeded");
+  EXPECT_EQ(dead_letter_reason("transaction dropped (attempt 3 of 3)"), "transaction dropped");
+  EXPECT_EQ(dead_letter_reason("  no route  "), "no route");
+  EXPECT_EQ(dead_letter_reason(""), "");
+}
+
 }  // namespace oee::core

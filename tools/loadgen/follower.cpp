@@ -1,6 +1,5 @@
 #include "tools/loadgen/follower.h"
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -8,6 +7,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/json.hpp>
+
+#include "core/engine/use_tuple.h"
 
 namespace oee::loadgen {
 
@@ -17,26 +18,20 @@ namespace websocket = beast::websocket;
 namespace json = boost::json;
 using tcp = asio::ip::tcp;
 
-namespace {
-
-constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
-
-}  // namespace
-
 Follower::Follower(Run& run) : run_(run), ws_(run.ioc), wake_(run.ioc) {}
 
 asio::awaitable<bool> Follower::connect() {
   tcp::resolver resolver(run_.ioc);
-  auto [rec, endpoints] = co_await resolver.async_resolve(run_.ws.host, run_.ws.port, kTuple);
+  auto [rec, endpoints] = co_await resolver.async_resolve(run_.ws.host, run_.ws.port, use_tuple);
   if (rec) co_return false;
-  auto [cec, ep] = co_await beast::get_lowest_layer(ws_).async_connect(endpoints, kTuple);
+  auto [cec, ep] = co_await beast::get_lowest_layer(ws_).async_connect(endpoints, use_tuple);
   if (cec) co_return false;
   beast::get_lowest_layer(ws_).socket().set_option(tcp::no_delay(true));
   const std::string host = run_.ws.host + ":" + run_.ws.port;
   // oee's own dialect, whose acknowledgements the follower waits for.
   ws_.set_option(websocket::stream_base::decorator(
       [](websocket::request_type& req) { req.set(beast::http::field::sec_websocket_protocol, "oee.v1"); }));
-  auto [hec] = co_await ws_.async_handshake(host, run_.ws.path, kTuple);
+  auto [hec] = co_await ws_.async_handshake(host, run_.ws.path, use_tuple);
   co_return !hec;
 }
 
@@ -61,22 +56,22 @@ asio::awaitable<void> Follower::writer() {
     if (out_.empty()) {
       if (closing_) break;
       wake_.expires_at(asio::steady_timer::time_point::max());
-      co_await wake_.async_wait(kTuple);
+      co_await wake_.async_wait(use_tuple);
       continue;
     }
     std::string text = std::move(out_.front());
     out_.pop_front();
-    auto [ec, n] = co_await ws_.async_write(asio::buffer(text), kTuple);
+    auto [ec, n] = co_await ws_.async_write(asio::buffer(text), use_tuple);
     if (ec) break;
   }
-  if (ws_.is_open()) co_await ws_.async_close(websocket::close_code::normal, kTuple);
+  if (ws_.is_open()) co_await ws_.async_close(websocket::close_code::normal, use_tuple);
 }
 
 asio::awaitable<void> Follower::reader() {
   auto self = shared_from_this();
   beast::flat_buffer buffer;
   for (;;) {
-    auto [ec, n] = co_await ws_.async_read(buffer, kTuple);
+    auto [ec, n] = co_await ws_.async_read(buffer, use_tuple);
     if (ec) break;
     const auto received_ns = wall_ns();
     const auto received = Clock::now();

@@ -3,7 +3,6 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -12,6 +11,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 
+#include "core/engine/use_tuple.h"
 #include "tools/loadgen/follower.h"
 
 namespace oee::loadgen {
@@ -24,7 +24,6 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
 // The next order this connection should send; nullopt when done.
 asio::awaitable<std::optional<Clock::time_point>> next_order(Run& run) {
@@ -43,7 +42,7 @@ asio::awaitable<std::optional<Clock::time_point>> next_order(Run& run) {
     // server shows up as their latency); then the submitters stop.
     if (run.issuing_done) co_return std::nullopt;
     run.due_signal.expires_at(Clock::time_point::max());
-    co_await run.due_signal.async_wait(kTuple);
+    co_await run.due_signal.async_wait(use_tuple);
   }
 }
 
@@ -54,7 +53,7 @@ asio::awaitable<void> ticker(Run& run) {
   auto next = run.start;
   while (run.issued < run.opt.orders && next < run.submit_end) {
     timer.expires_at(next);
-    co_await timer.async_wait(kTuple);
+    co_await timer.async_wait(use_tuple);
     // Catch up in a burst if the timer fired late: arrivals stay on schedule.
     for (const auto now = Clock::now(); next <= now && run.issued < run.opt.orders; next += interval) {
       run.due.push_back(next);
@@ -69,12 +68,12 @@ asio::awaitable<void> ticker(Run& run) {
 asio::awaitable<void> submitter(Run& run) {
   beast::tcp_stream stream(run.ioc);
   tcp::resolver resolver(run.ioc);
-  auto [rec, endpoints] = co_await resolver.async_resolve(run.core.host, run.core.port, kTuple);
+  auto [rec, endpoints] = co_await resolver.async_resolve(run.core.host, run.core.port, use_tuple);
   if (rec) {
     ++run.failed_requests;
     co_return;
   }
-  auto [cec, ep] = co_await stream.async_connect(endpoints, kTuple);
+  auto [cec, ep] = co_await stream.async_connect(endpoints, use_tuple);
   if (cec) {
     ++run.failed_requests;
     std::fprintf(stderr, "oee-loadgen: cannot connect to %s:%s: %s\n", run.core.host.c_str(), run.core.port.c_str(),
@@ -91,13 +90,13 @@ asio::awaitable<void> submitter(Run& run) {
   for (;;) {
     auto due = co_await next_order(run);
     if (!due) break;
-    auto [wec, wn] = co_await http::async_write(stream, req, kTuple);
+    auto [wec, wn] = co_await http::async_write(stream, req, use_tuple);
     if (wec) {
       ++run.failed_requests;
       break;
     }
     http::response<http::string_body> res;
-    auto [ec, n] = co_await http::async_read(stream, buffer, res, kTuple);
+    auto [ec, n] = co_await http::async_read(stream, buffer, res, use_tuple);
     const auto answered = Clock::now();
     run.last_answer = answered;
     if (ec) {
@@ -158,11 +157,11 @@ asio::awaitable<void> run_all(Run& run) {
   // terminal statuses (bounded).
   while (!run.submitting_done) {
     run.submitters_done.expires_at(Clock::time_point::max());
-    co_await run.submitters_done.async_wait(kTuple);
+    co_await run.submitters_done.async_wait(use_tuple);
   }
   run.finished.expires_after(std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(run.opt.drain)));
   run.maybe_finish();
-  if (!(run.opt.subscribers == 0 || run.terminal_count() >= run.accepted)) co_await run.finished.async_wait(kTuple);
+  if (!(run.opt.subscribers == 0 || run.terminal_count() >= run.accepted)) co_await run.finished.async_wait(use_tuple);
   for (auto& f : run.followers) f->close();
   run.ioc.stop();
 }
