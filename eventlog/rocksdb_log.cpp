@@ -154,22 +154,33 @@ void RocksDbLog::release_db() {
   }
 }
 
+// Opening takes six named steps: each refuses with a message that says
+// what to do, and nothing is written to a directory that is not ours.
 void RocksDbLog::open_db() {
+  const bool exists = check_directory();
+  const auto descriptors = column_families();
+  open_rocksdb(db_options(), descriptors);
+  check_format(exists);
+  load_id();
+}
+
+bool RocksDbLog::check_directory() const {
   namespace fs = std::filesystem;
   const fs::path path(options_.path);
   const bool exists = fs::exists(path / "CURRENT");
-  if (!exists) {
-    if (options_.mode != OpenMode::primary) {
-      throw std::runtime_error("no oee event log at '" + options_.path +
-                               "' (no RocksDB CURRENT file); check --data-dir");
-    }
-    if (fs::exists(path) && !fs::is_empty(path)) {
-      throw std::runtime_error("'" + options_.path +
-                               "' is not empty and holds no oee event log; point --data-dir at an empty or "
-                               "existing oee data directory");
-    }
+  if (exists) return true;
+  if (options_.mode != OpenMode::primary) {
+    throw std::runtime_error("no oee event log at '" + options_.path + "' (no RocksDB CURRENT file); check --data-dir");
   }
+  if (fs::exists(path) && !fs::is_empty(path)) {
+    throw std::runtime_error("'" + options_.path +
+                             "' is not empty and holds no oee event log; point --data-dir at an empty or "
+                             "existing oee data directory");
+  }
+  return false;
+}
 
+rocksdb::DBOptions RocksDbLog::db_options() {
   rocksdb::DBOptions db_options;
   if (env_ != nullptr) db_options.env = env_;
   db_options.create_if_missing = true;
@@ -182,32 +193,33 @@ void RocksDbLog::open_db() {
   db_options.max_total_wal_size = 64 << 20;
   // One writer thread; and hash memtables do not take concurrent inserts.
   db_options.allow_concurrent_memtable_write = false;
-
-  // Table files, for every family: one block cache, so reads of orders
-  // already flushed (the executor taking up a queued order, GET
-  // /api/orders/{id}) skip the pread and the block's checksum; and XXH3
-  // block checksums, since this RocksDB computes CRC32C in software.
-  // BM_LoadOrder: 5.1-6.4 us per order with the default 8 MB cache per
-  // family and CRC32C, 2.6-2.9 us now.
-  rocksdb::BlockBasedTableOptions table;
-  // Two bounds for the log's memory, whatever the number of events ever
-  // written. The block cache holds the table files' index and filter
-  // blocks too, instead of one more set per file for good; the newest
-  // files' blocks stay pinned, since every read looks there. And the
-  // memtables: past their bound, writes wait for a flush (allow_stall),
-  // where RocksDB's own limit, a number of memtables per family, let them
-  // pile up to several times it while flushes fell behind.
-  block_cache_ = rocksdb::NewLRUCache(options_.block_cache_bytes);
-  table.block_cache = block_cache_;
-  table.cache_index_and_filter_blocks = true;
-  table.pin_l0_filter_and_index_blocks_in_cache = true;
   if (options_.mode == OpenMode::primary) {
+    // The memtables' bound: past it, writes wait for a flush (allow_stall),
+    // where RocksDB's own limit, a number of memtables per family, let them
+    // pile up to several times it while flushes fell behind.
     write_buffers_ = std::make_shared<rocksdb::WriteBufferManager>(options_.memtable_bytes, nullptr,
                                                                    /*allow_stall=*/true);
     db_options.write_buffer_manager = write_buffers_;
     db_options.listeners.push_back(std::make_shared<LiftWriteStallOnError>(write_buffers_, options_.memtable_bytes));
   }
   db_options.listeners.push_back(std::make_shared<ReturnFreedMemory>());
+  return db_options;
+}
+
+std::vector<rocksdb::ColumnFamilyDescriptor> RocksDbLog::column_families() {
+  // Table files, for every family: one block cache, so reads of orders
+  // already flushed (the executor taking up a queued order, GET
+  // /api/orders/{id}) skip the pread and the block's checksum; and XXH3
+  // block checksums, since this RocksDB computes CRC32C in software.
+  // The cache is the log's second memory bound, whatever the number of
+  // events ever written: it holds the table files' index and filter blocks
+  // too, instead of one more set per file for good; the newest files'
+  // blocks stay pinned, since every read looks there.
+  rocksdb::BlockBasedTableOptions table;
+  block_cache_ = rocksdb::NewLRUCache(options_.block_cache_bytes);
+  table.block_cache = block_cache_;
+  table.cache_index_and_filter_blocks = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
   table.checksum = rocksdb::kXXH3;
   rocksdb::ColumnFamilyOptions cf_options;
   cf_options.OptimizeLevelStyleCompaction(64 << 20);
@@ -231,18 +243,14 @@ void RocksDbLog::open_db() {
     auto o = point_reads ? point_read_options : cf_options;
     // Keyed by order, these take inserts at random positions and are only
     // read within one order (point reads, per-order seeks). A hash of the
-    // 16-byte order id picks a short per-order list, so an insert no longer
-    // walks a skiplist of the whole memtable, the writer thread's largest
-    // cost (micro-bench BM_LifecycleAppend, 1,024 orders, sync: 89-103k ->
-    // 141-154k events/s).
+    // 16-byte order id picks a short per-order list, so an insert does not
+    // walk a skiplist of the whole memtable, once the writer thread's
+    // largest cost (docs/perf-history.md).
     //
     // Large memtables: an order's snapshot is rewritten with each of its
     // events within a few seconds, so most of them are superseded before
     // their memtable is flushed and never reach a table file or compaction;
     // and fewer, larger level-0 files of the index mean less rewriting.
-    // Compaction CPU per accepted order under a 20 s submit load: 13-15 us
-    // with 4 MB for both, 5-6 with 32 MB for snapshots, 3-4 with 16 MB for
-    // the index as well.
     if (name == "order_index" || name == "snapshots") {
       o.write_buffer_size = name == "snapshots" ? (32 << 20) : (16 << 20);
       o.prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(OrderId::Bytes{}.size()));
@@ -258,7 +266,12 @@ void RocksDbLog::open_db() {
     }
     descriptors.emplace_back(name, o);
   }
+  return descriptors;
+}
 
+void RocksDbLog::open_rocksdb(rocksdb::DBOptions db_options,
+                              const std::vector<rocksdb::ColumnFamilyDescriptor>& descriptors) {
+  namespace fs = std::filesystem;
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s;
   if (options_.mode == OpenMode::primary) {
@@ -266,13 +279,11 @@ void RocksDbLog::open_db() {
     // the writer, the executor and the HTTP threads leave them idle rather
     // than preempting them: a 32 MB memtable's flush is a long burst of CPU.
     // They still get the cores when writes wait on them, so they can't
-    // starve. Under 64 connections of submits, 2 alternating pairs: 21.9-22.7k
-    // -> 24.2k orders/s, p99 8.5-8.8 -> 6.7-7.5 ms; under 60 s of the e2e
-    // load 5,430 -> 5,668 confirmed/s with no write stall in RocksDB's LOG.
-    // The pools are the process's: one primary log per process here.
+    // starve. The pools are the process's: one primary log per process here.
     for (const auto pool : {rocksdb::Env::Priority::HIGH, rocksdb::Env::Priority::LOW}) {
       (void)db_options.env->LowerThreadPoolCPUPriority(pool, rocksdb::CpuPriority::kLow);
     }
+    const fs::path path(options_.path);
     fs::create_directories(path);
     db_options.info_log = std::make_shared<detail::InfoLogFile>((path / "LOG").string(), db_options.info_log_level);
     s = rocksdb::DB::Open(db_options, options_.path, descriptors, &handles_, &raw);
@@ -290,8 +301,8 @@ void RocksDbLog::open_db() {
   if (!s.ok()) {
     const bool denied = s.ToString().find("Permission denied") != std::string::npos;
     if (s.IsIOError() && !denied && s.ToString().find("lock") != std::string::npos) {
-      throw std::runtime_error("the event log at '" + options_.path +
-                               "' is in use by another oee-server (" + s.ToString() + ")");
+      throw std::runtime_error("the event log at '" + options_.path + "' is in use by another oee-server (" +
+                               s.ToString() + ")");
     }
     throw std::runtime_error("cannot open the event log at '" + options_.path + "': " + s.ToString() +
                              open_failure_hint(s));
@@ -303,34 +314,40 @@ void RocksDbLog::open_db() {
   snapshots_ = handles_[3];
   order_sets_ = handles_[4];
   idempotency_ = handles_[5];
+}
 
+void RocksDbLog::check_format(bool existed) {
   bool found = false;
   auto format = get_value(*db_, meta_, kFormatKey, found);
   if (!format) throw std::runtime_error("cannot read the event log format marker at '" + options_.path + "'");
-  if (!found) {
-    if (exists) {
-      throw std::runtime_error("'" + options_.path + "' is a RocksDB database but not an oee event log");
+  if (found) {
+    if (*format != kFormatValue) {
+      throw std::runtime_error("'" + options_.path + "' holds an event log of unknown format '" + *format + "'");
     }
-    rocksdb::WriteOptions wo;
-    wo.sync = true;
-    if (!db_->Put(wo, meta_, std::string(kFormatKey), std::string(kFormatValue)).ok()) {
-      throw std::runtime_error("cannot initialise the event log at '" + options_.path + "'");
-    }
-  } else if (*format != kFormatValue) {
-    throw std::runtime_error("'" + options_.path + "' holds an event log of unknown format '" + *format + "'");
+    return;
   }
+  if (existed) throw std::runtime_error("'" + options_.path + "' is a RocksDB database but not an oee event log");
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  if (!db_->Put(wo, meta_, std::string(kFormatKey), std::string(kFormatValue)).ok()) {
+    throw std::runtime_error("cannot initialise the event log at '" + options_.path + "'");
+  }
+}
 
+void RocksDbLog::load_id() {
+  bool found = false;
   auto id = get_value(*db_, meta_, kLogIdKey, found);
   if (!id) throw std::runtime_error("cannot read the event log's id at '" + options_.path + "'");
   if (found) {
     id_ = *id;
-  } else if (options_.mode == OpenMode::primary) {
-    id_ = OrderId::random().str();  // a log made before ids gets one on its next start
-    rocksdb::WriteOptions wo;
-    wo.sync = true;
-    if (!db_->Put(wo, meta_, std::string(kLogIdKey), id_).ok()) {
-      throw std::runtime_error("cannot write the event log's id at '" + options_.path + "'");
-    }
+    return;
+  }
+  if (options_.mode != OpenMode::primary) return;
+  id_ = OrderId::random().str();  // a log made before ids gets one on its next start
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  if (!db_->Put(wo, meta_, std::string(kLogIdKey), id_).ok()) {
+    throw std::runtime_error("cannot write the event log's id at '" + options_.path + "'");
   }
 }
 

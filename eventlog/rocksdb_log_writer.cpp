@@ -22,7 +22,8 @@ void RocksDbLog::append(AppendCommand command, AppendCompletion done) {
   {
     std::lock_guard lock(mu_);
     if (!closing_) {
-      queue_.push_back(Pending{std::move(command), std::move(done), {}, {}, {}, std::chrono::steady_clock::now()});
+      queue_.push_back(
+          Pending{EventAppend{std::move(command), std::move(done)}, std::chrono::steady_clock::now()});
       queue_cv_.notify_one();
       return;
     }
@@ -38,12 +39,7 @@ void RocksDbLog::store_cursor(std::string name, Seq seq, std::function<void(std:
   {
     std::lock_guard lock(mu_);
     if (!closing_) {
-      Pending p;
-      p.cursor_name = std::move(name);
-      p.cursor_seq = seq;
-      p.cursor_done = std::move(done);
-      p.queued_at = std::chrono::steady_clock::now();
-      queue_.push_back(std::move(p));
+      queue_.push_back(Pending{CursorStore{std::move(name), seq, std::move(done)}, std::chrono::steady_clock::now()});
       queue_cv_.notify_one();
       return;
     }
@@ -86,13 +82,7 @@ void RocksDbLog::writer_loop() {
 }
 
 void RocksDbLog::fail(std::vector<Pending>& batch, std::error_code ec) {
-  for (auto& p : batch) {
-    if (p.cursor_done) {
-      p.cursor_done(ec);
-    } else {
-      p.done(ec);
-    }
-  }
+  for (auto& p : batch) std::visit([ec](auto& entry) { entry.done(ec); }, p.what);
 }
 
 void RocksDbLog::enter_degraded(const std::string& cause) {
@@ -163,35 +153,69 @@ std::string RocksDbLog::write_error() const {
   return write_error_;  // empty but while degraded, or after a close that failed
 }
 
-void RocksDbLog::commit(std::vector<Pending>& batch) {
-  rocksdb::WriteBatch wb;
-  std::vector<Record> records;
-  records.reserve(batch.size());
-  std::vector<Result<AppendOutcome>> outcomes;
-  outcomes.reserve(batch.size());
-  std::unordered_map<std::string, IdempotencyEntry> claimed;  // claims made earlier in this batch
-  const std::uint64_t first_seq = next_seq_;
+struct RocksDbLog::Staged {
+  rocksdb::WriteBatch writes;
+  std::vector<Record> records;                   // the events, in seq order
+  std::vector<Result<AppendOutcome>> outcomes;  // one per entry of the batch
+  std::uint64_t first_seq = 0;
+};
 
+// One group commit: stage the batch as one write, write it (fsync'd with
+// sync durability), then make it visible (head, listeners) and answer each
+// entry. Nothing is visible or answered before the write is durable.
+void RocksDbLog::commit(std::vector<Pending>& batch) {
+  Staged staged = stage(batch);
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.durability == Durability::sync;
+  const bool writes = staged.writes.Count() > 0;
+  const auto status = writes ? db_->Write(wo, &staged.writes) : rocksdb::Status::OK();
+  const auto now = std::chrono::steady_clock::now();
+  if (!status.ok()) {
+    // Nothing of this batch is durable: give the seqs back and fail every
+    // command, so the caller answers 503 instead of acknowledging.
+    next_seq_ = staged.first_seq;
+    stats_.failed_commits.fetch_add(1);
+    enter_degraded(status.ToString());
+    fail(batch, make_error_code(Errc::unavailable));
+    return;
+  }
+  if (writes && options_.rest_after.count() > 0) {
+    rest_ = Rest::written;
+    next_rest_ = now + options_.rest_after;
+  }
+  publish(staged.records, batch.size());
+  complete(batch, staged.outcomes, now);
+}
+
+// Seqs are taken here; an idempotency key claimed before (in the log, or
+// earlier in this batch) appends nothing and answers with the first claim.
+RocksDbLog::Staged RocksDbLog::stage(std::vector<Pending>& batch) {
+  Staged staged;
+  staged.first_seq = next_seq_;
+  staged.records.reserve(batch.size());
+  staged.outcomes.reserve(batch.size());
+  std::unordered_map<std::string, IdempotencyEntry> claimed;  // claims made earlier in this batch
+  auto& wb = staged.writes;
   for (auto& p : batch) {
-    if (p.cursor_done) {  // a cursor store, whatever its name
-      wb.Put(meta_, std::string(kCursorPrefix) + p.cursor_name, encode_seq_key(p.cursor_seq));
-      outcomes.emplace_back(AppendOutcome{});
+    if (auto* cursor = std::get_if<CursorStore>(&p.what)) {
+      wb.Put(meta_, std::string(kCursorPrefix) + cursor->name, encode_seq_key(cursor->seq));
+      staged.outcomes.emplace_back(AppendOutcome{});
       continue;
     }
-    auto& cmd = p.command;
+    auto& cmd = std::get<EventAppend>(p.what).command;
     if (cmd.idempotency) {
       const auto& key = cmd.idempotency->key;
       if (auto it = claimed.find(key); it != claimed.end()) {
-        outcomes.emplace_back(AppendOutcome{Seq{0}, TimestampNs{}, it->second});
+        staged.outcomes.emplace_back(AppendOutcome{Seq{0}, TimestampNs{}, it->second});
         continue;
       }
       auto existing = idempotency(key);
       if (!existing) {
-        outcomes.emplace_back(existing.error());
+        staged.outcomes.emplace_back(existing.error());
         continue;
       }
       if (*existing) {
-        outcomes.emplace_back(AppendOutcome{Seq{0}, TimestampNs{}, **existing});
+        staged.outcomes.emplace_back(AppendOutcome{Seq{0}, TimestampNs{}, **existing});
         continue;
       }
       claimed.emplace(key, IdempotencyEntry{cmd.order, cmd.idempotency->fingerprint});
@@ -210,29 +234,14 @@ void RocksDbLog::commit(std::vector<Pending>& batch) {
         wb.Delete(order_sets_, set_key(set, rec.order));
       }
     }
-    outcomes.emplace_back(AppendOutcome{rec.seq, rec.ts, std::nullopt});
-    records.push_back(std::move(rec));
+    staged.outcomes.emplace_back(AppendOutcome{rec.seq, rec.ts, std::nullopt});
+    staged.records.push_back(std::move(rec));
   }
+  return staged;
+}
 
-  rocksdb::WriteOptions wo;
-  wo.sync = options_.durability == Durability::sync;
-  const auto status = wb.Count() > 0 ? db_->Write(wo, &wb) : rocksdb::Status::OK();
-  const auto now = std::chrono::steady_clock::now();
-
-  if (!status.ok()) {
-    // Nothing of this batch is durable: give the seqs back and fail every
-    // command, so the caller answers 503 instead of acknowledging.
-    next_seq_ = first_seq;
-    stats_.failed_commits.fetch_add(1);
-    enter_degraded(status.ToString());
-    fail(batch, make_error_code(Errc::unavailable));
-    return;
-  }
-
-  if (wb.Count() > 0 && options_.rest_after.count() > 0) {
-    rest_ = Rest::written;
-    next_rest_ = now + options_.rest_after;
-  }
+// The new head, the stats, then the commit listeners (fan-out, publisher).
+void RocksDbLog::publish(std::vector<Record>& records, std::size_t batch_size) {
   if (!records.empty()) {
     {
       std::lock_guard lock(mu_);
@@ -242,24 +251,25 @@ void RocksDbLog::commit(std::vector<Pending>& batch) {
   }
   stats_.commits.fetch_add(1, std::memory_order_relaxed);
   stats_.events.fetch_add(records.size(), std::memory_order_relaxed);
-  stats_.batch_size.observe(static_cast<double>(batch.size()));
-
-  if (!records.empty()) {
-    std::vector<CommitListener> listeners;
-    {
-      std::lock_guard lock(listeners_mu_);
-      listeners = listeners_;
-    }
-    for (const auto& l : listeners) l(std::span<const Record>(records));
+  stats_.batch_size.observe(static_cast<double>(batch_size));
+  if (records.empty()) return;
+  std::vector<CommitListener> listeners;
+  {
+    std::lock_guard lock(listeners_mu_);
+    listeners = listeners_;
   }
+  for (const auto& l : listeners) l(std::span<const Record>(records));
+}
 
+void RocksDbLog::complete(std::vector<Pending>& batch, std::vector<Result<AppendOutcome>>& outcomes,
+                          std::chrono::steady_clock::time_point now) {
   for (std::size_t i = 0; i < batch.size(); ++i) {
     auto& p = batch[i];
     stats_.append_latency_seconds.observe(std::chrono::duration<double>(now - p.queued_at).count());
-    if (p.cursor_done) {
-      p.cursor_done({});
+    if (auto* cursor = std::get_if<CursorStore>(&p.what)) {
+      cursor->done({});
     } else {
-      p.done(std::move(outcomes[i]));
+      std::get<EventAppend>(p.what).done(std::move(outcomes[i]));
     }
   }
 }

@@ -36,6 +36,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api/gateway/gateway.h"
+#include "api/server/server_options.h"
 #include "api/http/http_server.h"
 #include "api/redis/redis_publisher.h"
 #include "api/routes/app.h"
@@ -49,53 +50,10 @@
 
 namespace asio = boost::asio;
 using namespace oee;
+using api::Role;
+using api::ServerOptions;
 
 namespace {
-
-enum class Role { core, gateway };
-
-struct ServerOptions {
-  std::string data_dir = "./data";
-  Role role = Role::core;
-  std::string core_url = "http://127.0.0.1:3000";
-  std::string redis_url, database_url;
-  core::SimProfile sim = core::SimProfile::realistic;
-  std::size_t concurrency = 10'000;
-  eventlog::Durability durability = eventlog::Durability::sync;
-  double fail_rate = -1;
-  unsigned threads = 2;
-  std::string log_level = "info";
-  double latency_scale = 1.0;
-  unsigned ws_idle_seconds = 60;
-  int priority_boost = 0;
-  std::size_t log_memory_mib = 160;
-  std::string cors_origins{api::CorsPolicy::kLoopback};
-  api::ServerConfig server;
-};
-
-// An option that takes one of a few names and sets an enum; the help
-// shows the names and the default by name.
-template <class Enum>
-CLI::Option* add_choice(CLI::App& cli, const std::string& name, Enum& target,
-                        std::vector<std::pair<std::string, Enum>> choices, const std::string& help) {
-  std::vector<std::string> names;
-  std::string current;
-  for (const auto& [text, value] : choices) {
-    names.push_back(text);
-    if (value == target) current = text;
-  }
-  return cli
-      .add_option_function<std::string>(
-          name,
-          [&target, choices](const std::string& text) {
-            for (const auto& [choice, value] : choices) {
-              if (choice == text) target = value;
-            }
-          },
-          help)
-      ->check(CLI::IsMember(names))
-      ->default_str(current);
-}
 
 // Orders move on only as fast as the log writer and the executor get a
 // core. Under load, every thread of the machine competes for one, and an
@@ -337,88 +295,8 @@ int main(int argc, char** argv) {
   // fixed threshold each block is a mapping of its own, handed back whole
   // when freed. docs/performance.md: memory against orders processed.
   mallopt(M_MMAP_THRESHOLD, 256 << 10);
-  CLI::App cli{"oee-server: durable, event-sourced order execution engine (REST + WebSocket)"};
   ServerOptions o;
-  auto& s = o.server;
-  cli.add_option("--data-dir", o.data_dir, "Data directory: the event log (log/) and the simulated chain (simchain/)")
-      ->envname("OEE_DATA_DIR")->capture_default_str();
-  cli.add_option("--bind", s.bind, "Address to listen on")->envname("OEE_BIND")->capture_default_str();
-  cli.add_option("--port", s.port, "TCP port to listen on (0 picks a free one)")->envname("OEE_PORT")->capture_default_str();
-  add_choice(cli, "--role", o.role, {{"core", Role::core}, {"gateway", Role::gateway}},
-             "core (owns the log) or gateway (WebSocket edge fed by Redis, no log)")
-      ->envname("OEE_ROLE");
-  cli.add_option("--core-url", o.core_url, "Gateway role: the core's URL, for past events (catch-up and gaps)")
-      ->envname("OEE_CORE_URL")->capture_default_str();
-  cli.add_option("--redis-url", o.redis_url,
-                 "Redis for the live stream, redis://[[user]:password@]host[:port][/db]. Core: publishes every event; "
-                 "gateway: subscribes (required). Unset core: in-process fan-out only")
-      ->envname("REDIS_URL");
-  cli.add_option("--database-url", o.database_url,
-                 "PostgreSQL for order history, e.g. postgresql://user@127.0.0.1:5432/oee (unset: no projection)")
-      ->envname("DATABASE_URL");
-  add_choice(cli, "--sim", o.sim, {{"realistic", core::SimProfile::realistic}, {"fast", core::SimProfile::fast}},
-             "Latency profile: realistic (quotes ~200 ms, execution 2-3 s) or fast (no sleeps)")
-      ->envname("OEE_SIM");
-  cli.add_option("--concurrency", o.concurrency, "Orders in flight at once; more wait in the queue")
-      ->envname("OEE_CONCURRENCY")->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))->capture_default_str();
-  add_choice(cli, "--durability", o.durability,
-             {{"sync", eventlog::Durability::sync}, {"async", eventlog::Durability::async}},
-             "sync: fsync before acknowledging; async: WAL without fsync")
-      ->envname("OEE_DURABILITY");
-  cli.add_option("--fail-rate", o.fail_rate,
-                 "Share of transactions the simulated chain drops [0,1] (default 0.02 realistic, 0 fast)")
-      ->envname("OEE_FAIL_RATE")->check(CLI::Range(0.0, 1.0));
-  cli.add_option("--sim-latency-scale", o.latency_scale,
-                 "Multiplies the realistic profile's latencies (0.1: quotes ~20 ms, execution ~250 ms)")
-      ->envname("OEE_SIM_LATENCY_SCALE")->check(CLI::Range(0.0, 100.0))->capture_default_str();
-  cli.add_option("--priority-boost", o.priority_boost,
-                 "Nice levels the log writer and executor threads run above the rest, so accepted orders "
-                 "progress before new ones are taken in; it slows other processes on the machine "
-                 "(needs CAP_SYS_NICE; 0: off)")
-      ->envname("OEE_PRIORITY_BOOST")->check(CLI::Range(0, 20))->capture_default_str();
-  cli.add_option("--log-memory", o.log_memory_mib,
-                 "MiB the event log's storage may hold in memory: 4/5 for writes not yet in table files "
-                 "(appends wait when they are full), 1/5 for cached table blocks")
-      ->envname("OEE_LOG_MEMORY")->check(CLI::Range(std::size_t{10}, std::size_t{1} << 20))->capture_default_str();
-  cli.add_option("--threads", o.threads, "HTTP/WebSocket threads")->envname("OEE_THREADS")->check(CLI::Range(1u, 64u))
-      ->capture_default_str();
-  cli.add_option("--log-level", o.log_level, "trace, debug, info, warn, error")->envname("OEE_LOG_LEVEL")
-      ->capture_default_str();
-  cli.add_option("--max-connections", s.max_connections, "Open HTTP/WebSocket connections; more are refused")
-      ->envname("OEE_MAX_CONNECTIONS")->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))->capture_default_str();
-  cli.add_option("--ws-queue-limit", s.ws_queue_limit,
-                 "Messages queued for one WebSocket before the reader counts as slow and is closed (1008)")
-      ->envname("OEE_WS_QUEUE_LIMIT")->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))->capture_default_str();
-  cli.add_option("--ws-idle-timeout", o.ws_idle_seconds,
-                 "Seconds a WebSocket may stay silent: the server pings after half of it, and closes a client "
-                 "that has sent nothing (not even the pong) for all of it")
-      ->envname("OEE_WS_IDLE_TIMEOUT")->check(CLI::Range(2u, 3600u))->capture_default_str();
-  cli.add_option("--cors-origins", o.cors_origins,
-                 "Browser origins that may call the API and open WebSockets: * for any, or a comma list of "
-                 "scheme://host[:port] (port * for any). Other origins get no CORS headers, and their POSTs, "
-                 "DELETEs and WebSocket upgrades are refused (403); requests without an Origin (curl, scripts) "
-                 "are unaffected")
-      ->envname("OEE_CORS_ORIGINS")->capture_default_str();
-  CLI11_PARSE(cli, argc, argv);
-
-  spdlog::set_level(spdlog::level::from_str(o.log_level));
-  s.ws_idle_timeout = std::chrono::seconds(o.ws_idle_seconds);
-  std::string cors_error;
-  auto cors = api::CorsPolicy::parse(o.cors_origins, &cors_error);
-  if (!cors) {
-    std::fprintf(stderr, "oee-server: --cors-origins: %s\n", cors_error.c_str());
-    return 2;
-  }
-  s.cors = std::move(*cors);
-  std::optional<api::RedisEndpoint> redis;
-  if (!o.redis_url.empty()) {
-    auto parsed = api::parse_redis_url(o.redis_url);
-    if (!parsed) {
-      std::fprintf(stderr, "oee-server: %s\n", parsed.error().c_str());
-      return 2;
-    }
-    redis = *parsed;
-  }
-  raise_descriptor_limit(s.max_connections);
-  return o.role == Role::gateway ? run_gateway(o, redis) : run_core(o, redis);
+  if (auto exit_status = parse_server_options(argc, argv, o)) return *exit_status;
+  raise_descriptor_limit(o.server.max_connections);
+  return o.role == Role::gateway ? run_gateway(o, o.redis) : run_core(o, o.redis);
 }

@@ -26,6 +26,8 @@
 #include <deque>
 #include <mutex>
 #include <thread>
+#include <variant>
+#include <vector>
 
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
@@ -63,20 +65,40 @@ class RocksDbLog final : public EventLog {
   std::error_code close() override;
 
  private:
-  struct Pending {
+  // One entry of the writer's queue: an event to append or a cursor to
+  // store, told apart by type.
+  struct EventAppend {
     AppendCommand command;
     AppendCompletion done;
-    std::string cursor_name;  // set for a cursor store instead of an event
-    Seq cursor_seq;
-    std::function<void(std::error_code)> cursor_done;
+  };
+  struct CursorStore {
+    std::string name;
+    Seq seq;
+    std::function<void(std::error_code)> done;
+  };
+  struct Pending {
+    std::variant<EventAppend, CursorStore> what;
     std::chrono::steady_clock::time_point queued_at;
   };
+  struct Staged;  // a batch turned into one RocksDB write
 
   void open_db();
+  // The steps of open_db(), in order.
+  bool check_directory() const;  // whether a log is there already
+  rocksdb::DBOptions db_options();
+  std::vector<rocksdb::ColumnFamilyDescriptor> column_families();
+  void open_rocksdb(rocksdb::DBOptions db_options, const std::vector<rocksdb::ColumnFamilyDescriptor>& descriptors);
+  void check_format(bool existed);
+  void load_id();
   void release_db();
   Seq load_head() const;
   void writer_loop();
   void commit(std::vector<Pending>& batch);
+  // The steps of commit(), in order.
+  Staged stage(std::vector<Pending>& batch);
+  void publish(std::vector<Record>& records, std::size_t batch_size);
+  void complete(std::vector<Pending>& batch, std::vector<Result<AppendOutcome>>& outcomes,
+                std::chrono::steady_clock::time_point now);
   void enter_degraded(const std::string& cause);  // writer thread
   void rest();                                    // writer thread
   bool try_recover();                             // writer thread

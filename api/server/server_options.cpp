@@ -1,0 +1,127 @@
+#include "api/server/server_options.h"
+
+#include <cstdio>
+#include <utility>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "api/http/cors.h"
+
+namespace oee::api {
+
+namespace {
+
+// An option that takes one of a few names and sets an enum; the help
+// shows the names and the default by name.
+template <class Enum>
+CLI::Option* add_choice(CLI::App& cli, const std::string& name, Enum& target,
+                        std::vector<std::pair<std::string, Enum>> choices, const std::string& help) {
+  std::vector<std::string> names;
+  std::string current;
+  for (const auto& [text, value] : choices) {
+    names.push_back(text);
+    if (value == target) current = text;
+  }
+  return cli
+      .add_option_function<std::string>(
+          name,
+          [&target, choices](const std::string& text) {
+            for (const auto& [choice, value] : choices) {
+              if (choice == text) target = value;
+            }
+          },
+          help)
+      ->check(CLI::IsMember(names))
+      ->default_str(current);
+}
+
+}  // namespace
+
+// One statement per option, so the flags read as a table.
+std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& o) {
+  CLI::App cli{"oee-server: durable, event-sourced order execution engine (REST + WebSocket)"};
+  auto& s = o.server;
+  unsigned ws_idle_seconds = 60;
+  std::string cors_origins{CorsPolicy::kLoopback};
+  cli.add_option("--data-dir", o.data_dir, "Data directory: the event log (log/) and the simulated chain (simchain/)")
+      ->envname("OEE_DATA_DIR")->capture_default_str();
+  cli.add_option("--bind", s.bind, "Address to listen on")->envname("OEE_BIND")->capture_default_str();
+  cli.add_option("--port", s.port, "TCP port to listen on (0 picks a free one)")->envname("OEE_PORT")->capture_default_str();
+  add_choice(cli, "--role", o.role, {{"core", Role::core}, {"gateway", Role::gateway}},
+             "core (owns the log) or gateway (WebSocket edge fed by Redis, no log)")
+      ->envname("OEE_ROLE");
+  cli.add_option("--core-url", o.core_url, "Gateway role: the core's URL, for past events (catch-up and gaps)")
+      ->envname("OEE_CORE_URL")->capture_default_str();
+  cli.add_option("--redis-url", o.redis_url,
+                 "Redis for the live stream, redis://[[user]:password@]host[:port][/db]. Core: publishes every event; "
+                 "gateway: subscribes (required). Unset core: in-process fan-out only")
+      ->envname("REDIS_URL");
+  cli.add_option("--database-url", o.database_url,
+                 "PostgreSQL for order history, e.g. postgresql://user@127.0.0.1:5432/oee (unset: no projection)")
+      ->envname("DATABASE_URL");
+  add_choice(cli, "--sim", o.sim, {{"realistic", core::SimProfile::realistic}, {"fast", core::SimProfile::fast}},
+             "Latency profile: realistic (quotes ~200 ms, execution 2-3 s) or fast (no sleeps)")
+      ->envname("OEE_SIM");
+  cli.add_option("--concurrency", o.concurrency, "Orders in flight at once; more wait in the queue")
+      ->envname("OEE_CONCURRENCY")->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))->capture_default_str();
+  add_choice(cli, "--durability", o.durability,
+             {{"sync", eventlog::Durability::sync}, {"async", eventlog::Durability::async}},
+             "sync: fsync before acknowledging; async: WAL without fsync")
+      ->envname("OEE_DURABILITY");
+  cli.add_option("--fail-rate", o.fail_rate,
+                 "Share of transactions the simulated chain drops [0,1] (default 0.02 realistic, 0 fast)")
+      ->envname("OEE_FAIL_RATE")->check(CLI::Range(0.0, 1.0));
+  cli.add_option("--sim-latency-scale", o.latency_scale,
+                 "Multiplies the realistic profile's latencies (0.1: quotes ~20 ms, execution ~250 ms)")
+      ->envname("OEE_SIM_LATENCY_SCALE")->check(CLI::Range(0.0, 100.0))->capture_default_str();
+  cli.add_option("--priority-boost", o.priority_boost,
+                 "Nice levels the log writer and executor threads run above the rest, so accepted orders "
+                 "progress before new ones are taken in; it slows other processes on the machine "
+                 "(needs CAP_SYS_NICE; 0: off)")
+      ->envname("OEE_PRIORITY_BOOST")->check(CLI::Range(0, 20))->capture_default_str();
+  cli.add_option("--log-memory", o.log_memory_mib,
+                 "MiB the event log's storage may hold in memory: 4/5 for writes not yet in table files "
+                 "(appends wait when they are full), 1/5 for cached table blocks")
+      ->envname("OEE_LOG_MEMORY")->check(CLI::Range(std::size_t{10}, std::size_t{1} << 20))->capture_default_str();
+  cli.add_option("--threads", o.threads, "HTTP/WebSocket threads")->envname("OEE_THREADS")->check(CLI::Range(1u, 64u))
+      ->capture_default_str();
+  cli.add_option("--log-level", o.log_level, "trace, debug, info, warn, error")->envname("OEE_LOG_LEVEL")
+      ->capture_default_str();
+  cli.add_option("--max-connections", s.max_connections, "Open HTTP/WebSocket connections; more are refused")
+      ->envname("OEE_MAX_CONNECTIONS")->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))->capture_default_str();
+  cli.add_option("--ws-queue-limit", s.ws_queue_limit,
+                 "Messages queued for one WebSocket before the reader counts as slow and is closed (1008)")
+      ->envname("OEE_WS_QUEUE_LIMIT")->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))->capture_default_str();
+  cli.add_option("--ws-idle-timeout", ws_idle_seconds,
+                 "Seconds a WebSocket may stay silent: the server pings after half of it, and closes a client "
+                 "that has sent nothing (not even the pong) for all of it")
+      ->envname("OEE_WS_IDLE_TIMEOUT")->check(CLI::Range(2u, 3600u))->capture_default_str();
+  cli.add_option("--cors-origins", cors_origins,
+                 "Browser origins that may call the API and open WebSockets: * for any, or a comma list of "
+                 "scheme://host[:port] (port * for any). Other origins get no CORS headers, and their POSTs, "
+                 "DELETEs and WebSocket upgrades are refused (403); requests without an Origin (curl, scripts) "
+                 "are unaffected")
+      ->envname("OEE_CORS_ORIGINS")->capture_default_str();
+  CLI11_PARSE(cli, argc, argv);
+
+  s.ws_idle_timeout = std::chrono::seconds(ws_idle_seconds);
+  std::string cors_error;
+  auto cors = CorsPolicy::parse(cors_origins, &cors_error);
+  if (!cors) {
+    std::fprintf(stderr, "oee-server: --cors-origins: %s\n", cors_error.c_str());
+    return 2;
+  }
+  s.cors = std::move(*cors);
+  if (!o.redis_url.empty()) {
+    auto parsed = parse_redis_url(o.redis_url);
+    if (!parsed) {
+      std::fprintf(stderr, "oee-server: %s\n", parsed.error().c_str());
+      return 2;
+    }
+    o.redis = *parsed;
+  }
+  return std::nullopt;
+}
+
+}  // namespace oee::api

@@ -1,0 +1,42 @@
+#pragma once
+// oee-server's options: the command line and the environment (every flag
+// has an OEE_* variable, or REDIS_URL / DATABASE_URL), parsed and checked
+// before anything starts.
+
+#include <cstddef>
+#include <optional>
+#include <string>
+
+#include "api/http/server_context.h"
+#include "api/redis/redis_url.h"
+#include "core/engine/executor.h"
+#include "eventlog/event_log.h"
+
+namespace oee::api {
+
+enum class Role { core, gateway };
+
+struct ServerOptions {
+  std::string data_dir = "./data";
+  Role role = Role::core;
+  std::string core_url = "http://127.0.0.1:3000";
+  std::string redis_url, database_url;
+  std::optional<RedisEndpoint> redis;  // parsed from redis_url
+  core::SimProfile sim = core::SimProfile::realistic;
+  std::size_t concurrency = 10'000;
+  eventlog::Durability durability = eventlog::Durability::sync;
+  double fail_rate = -1;  // below 0: the profile's default
+  unsigned threads = 2;
+  std::string log_level = "info";
+  double latency_scale = 1.0;
+  int priority_boost = 0;
+  std::size_t log_memory_mib = 160;
+  ServerConfig server;
+};
+
+/// Parses argv and the environment into `options`. Returns the exit status
+/// when the process should end now (0 after --help; non-zero after saying
+/// what is wrong on stderr), nullopt to go on.
+[[nodiscard]] std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& options);
+
+}  // namespace oee::api
