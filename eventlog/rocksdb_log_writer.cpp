@@ -22,8 +22,7 @@ void RocksDbLog::append(AppendCommand command, AppendCompletion done) {
   {
     std::lock_guard lock(mu_);
     if (!closing_) {
-      queue_.push_back(
-          Pending{EventAppend{std::move(command), std::move(done)}, std::chrono::steady_clock::now()});
+      queue_.push_back(Pending{EventAppend{std::move(command), std::move(done)}, std::chrono::steady_clock::now()});
       queue_cv_.notify_one();
       return;
     }
@@ -155,7 +154,7 @@ std::string RocksDbLog::write_error() const {
 
 struct RocksDbLog::Staged {
   rocksdb::WriteBatch writes;
-  std::vector<Record> records;                   // the events, in seq order
+  std::vector<Record> records;                  // the events, in seq order
   std::vector<Result<AppendOutcome>> outcomes;  // one per entry of the batch
   std::uint64_t first_seq = 0;
 };

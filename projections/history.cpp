@@ -71,7 +71,8 @@ core::OrderSnapshot snapshot_of(const pqxx::row& r) {
   if (!r["retry_at_ns"].is_null()) s.retry_at = TimestampNs{r["retry_at_ns"].as<std::int64_t>()};
   s.created = TimestampNs{r["created_ns"].as<std::int64_t>()};
   s.updated = TimestampNs{r["updated_ns"].as<std::int64_t>()};
-  return core::OrderSnapshot{*OrderId::parse(r["order_id"].c_str()), std::move(s), Seq{r["last_seq"].as<std::uint64_t>()}};
+  return core::OrderSnapshot{*OrderId::parse(r["order_id"].c_str()), std::move(s),
+                             Seq{r["last_seq"].as<std::uint64_t>()}};
 }
 
 constexpr const char* kColumns =

@@ -105,15 +105,17 @@ HttpResponse health(Gateway& g) {
 HttpResponse metrics(Gateway& g) {
   const auto feed = g.feed.status();
   std::string out;
-  metrics::append_metric(out, "oee_redis_up", "gauge", "Whether the gateway is subscribed to Redis.", feed.subscribed ? 1 : 0);
-  metrics::append_metric(out, "oee_gateway_messages_total", "counter", "Status messages received from Redis.", feed.messages);
-  metrics::append_metric(out, "oee_gateway_resyncs_total", "counter",
-                "Catch-ups requested after a gap or a reconnect.", feed.gaps);
+  metrics::append_metric(out, "oee_redis_up", "gauge", "Whether the gateway is subscribed to Redis.",
+                         feed.subscribed ? 1 : 0);
+  metrics::append_metric(out, "oee_gateway_messages_total", "counter", "Status messages received from Redis.",
+                         feed.messages);
+  metrics::append_metric(out, "oee_gateway_resyncs_total", "counter", "Catch-ups requested after a gap or a reconnect.",
+                         feed.gaps);
   metrics::append_metric(out, "oee_gateway_last_seq", "gauge", "Highest seq received from Redis.", feed.last_seq);
-  metrics::append_metric(out, "oee_gateway_core_requests_total", "counter",
-                "Catch-up requests sent to the core.", g.core.requests());
+  metrics::append_metric(out, "oee_gateway_core_requests_total", "counter", "Catch-up requests sent to the core.",
+                         g.core.requests());
   metrics::append_metric(out, "oee_gateway_core_connections_total", "counter",
-                "Connections opened to the core (each is kept and reused).", g.core.connections_opened());
+                         "Connections opened to the core (each is kept and reused).", g.core.connections_opened());
   append_connection_metrics(out, g.server);
   return HttpResponse{200, std::move(out), "text/plain; version=0.0.4", {}};
 }

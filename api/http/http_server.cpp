@@ -31,7 +31,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-
 // After a cut, the time the connections' last handlers take to run.
 constexpr std::chrono::seconds kCutWait{2};
 

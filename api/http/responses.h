@@ -30,7 +30,7 @@ namespace oee::api {
                                                     std::initializer_list<std::string_view> names);
 /// The `limit` of a list: an integer in [1, max], `def` when absent.
 [[nodiscard]] boost::system::result<std::uint64_t, ApiError> limit_param(const RequestTarget& t, std::uint64_t def,
-                                                                        std::uint64_t max);
+                                                                         std::uint64_t max);
 [[nodiscard]] boost::system::result<OrderId, ApiError> order_id_param(std::string_view text);
 
 }  // namespace oee::api

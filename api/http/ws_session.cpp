@@ -28,7 +28,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-
 // One WebSocket client. Runs on its connection's strand; the hub and the
 // stream source reach it only through posts there.
 //

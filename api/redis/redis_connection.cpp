@@ -147,8 +147,7 @@ RedisConnection::RedisConnection(asio::any_io_executor executor)
 
 RedisConnection::~RedisConnection() { close(); }
 
-asio::awaitable<RedisReady> RedisConnection::connect(const RedisEndpoint& endpoint,
-                                                     std::chrono::milliseconds timeout) {
+asio::awaitable<RedisReady> RedisConnection::connect(const RedisEndpoint& endpoint, std::chrono::milliseconds timeout) {
   auto st = state_;
   asio::ip::tcp::resolver resolver(st->ex);
   const std::string port = std::to_string(endpoint.port);

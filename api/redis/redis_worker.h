@@ -50,7 +50,8 @@ class RedisWorker {
 
   /// Sleeps until woken (wake()), the session's connection is lost, the
   /// worker stops, or `d` passes (never, by default).
-  boost::asio::awaitable<void> sleep(std::chrono::steady_clock::duration d = std::chrono::steady_clock::duration::max());
+  boost::asio::awaitable<void> sleep(
+      std::chrono::steady_clock::duration d = std::chrono::steady_clock::duration::max());
   /// Ends a sleep early; any thread may call it.
   void wake();
   /// Ends the current session: its connection is of no more use (lost, or
@@ -76,7 +77,7 @@ class RedisWorker {
   RedisEndpoint endpoint_;
   boost::asio::io_context ioc_{1};
   boost::asio::steady_timer wake_{ioc_};
-  boost::asio::steady_timer backoff_{ioc_};  // not cut short by wake()
+  boost::asio::steady_timer backoff_{ioc_};   // not cut short by wake()
   boost::asio::steady_timer deadline_{ioc_};  // bounds stop()
   std::thread thread_;
   std::atomic<bool> stopping_{false};

@@ -15,7 +15,8 @@ json::object order_list_json(std::span<const core::OrderSnapshot> orders) {
   return json::object{{"orders", std::move(rendered)}, {"count", orders.size()}};
 }
 
-json::object order_page_json(std::span<const core::OrderSnapshot> orders, const std::optional<std::string>& next_cursor) {
+json::object order_page_json(std::span<const core::OrderSnapshot> orders,
+                             const std::optional<std::string>& next_cursor) {
   json::object page = order_list_json(orders);
   if (next_cursor) {
     page["nextCursor"] = *next_cursor;

@@ -81,25 +81,25 @@ HttpResponse metrics(App& app) {
   metrics::append_metric(out, "oee_log_head_seq", "gauge", "Last durable seq.", app.log.head().value);
   metrics::append_metric(out, "oee_log_commits_total", "counter", "Group commits.", s.commits.load());
   metrics::append_metric(out, "oee_log_failed_commits_total", "counter",
-                "Group commits the storage rejected.", s.failed_commits.load());
+                         "Group commits the storage rejected.", s.failed_commits.load());
   metrics::append_metric(out, "oee_log_writable", "gauge",
-                "Whether the log takes appends (0 while its storage is failing, e.g. the disk is full).",
-                app.log.write_error().empty() ? 1 : 0);
+                         "Whether the log takes appends (0 while its storage is failing, e.g. the disk is full).",
+                         app.log.write_error().empty() ? 1 : 0);
   metrics::append_metric(out, "oee_log_recoveries_total", "counter",
-                "Times appends resumed after the storage failed.", s.recoveries.load());
+                         "Times appends resumed after the storage failed.", s.recoveries.load());
   metrics::append_metric(out, "oee_log_rests_total", "counter",
-                "Times the log came to rest (no write for 10 s): memtables flushed, freed memory handed back.",
-                s.rests.load());
+                         "Times the log came to rest (no write for 10 s): memtables flushed, freed memory handed back.",
+                         s.rests.load());
   const auto memory = app.log.memory();
   metrics::append_header(out, "oee_log_memory_bytes", "gauge", "What the event log's storage holds in memory.");
   metrics::append_sample(out, "oee_log_memory_bytes", R"(part="memtables")", memory.memtables);
   metrics::append_sample(out, "oee_log_memory_bytes", R"(part="table_readers")", memory.table_readers);
   metrics::append_sample(out, "oee_log_memory_bytes", R"(part="block_cache")", memory.block_cache);
   metrics::append_metric(out, "oee_log_block_cache_capacity_bytes", "gauge",
-                "The block cache's bound (--log-memory).", memory.block_cache_capacity);
+                         "The block cache's bound (--log-memory).", memory.block_cache_capacity);
   metrics::append_metric(out, "oee_log_memtable_limit_bytes", "gauge",
-                "The memtables' bound (--log-memory); appends wait at it. Lifted while the storage fails.",
-                memory.memtable_limit);
+                         "The memtables' bound (--log-memory); appends wait at it. Lifted while the storage fails.",
+                         memory.memtable_limit);
   metrics::append_header(out, "oee_log_append_seconds", "histogram", "Queue-to-durable latency of an append.");
   s.append_latency_seconds.render(out, "oee_log_append_seconds");
   metrics::append_header(out, "oee_log_batch_size", "histogram", "Commands per group commit.");

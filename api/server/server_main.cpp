@@ -191,7 +191,8 @@ int run_core(ServerOptions& o, const std::optional<api::RedisEndpoint>& redis) {
   core::ExecutorOptions exec_options;
   exec_options.profile = o.sim;
   exec_options.concurrency = o.concurrency;
-  exec_options.retry_base = o.sim == core::SimProfile::fast ? std::chrono::milliseconds(5) : std::chrono::milliseconds(500);
+  exec_options.retry_base =
+      o.sim == core::SimProfile::fast ? std::chrono::milliseconds(5) : std::chrono::milliseconds(500);
   exec_options.latency_scale = o.latency_scale;
   core::Executor executor(exec_ioc, store, market, chain, exec_options, metrics);
 
@@ -243,8 +244,7 @@ int run_core(ServerOptions& o, const std::optional<api::RedisEndpoint>& redis) {
       "oee-server listening on http://{}:{} (data {}, sim {}, durability {}, fail-rate {}, redis {}, head seq {}, "
       "resuming {} orders)",
       o.server.bind, server.port(), o.data_dir, core::sim_profile_name(o.sim), eventlog::durability_name(o.durability),
-      o.fail_rate,
-      redis ? api::redacted(*redis) : "off", log->head().value, resumable);
+      o.fail_rate, redis ? api::redacted(*redis) : "off", log->head().value, resumable);
   serve_until_signal(api_ioc, server, o.server, o.threads, [&] {
     spdlog::info("finishing in-flight steps");
     const bool drained = executor.stop(std::chrono::seconds(10));

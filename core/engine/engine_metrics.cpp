@@ -34,11 +34,17 @@ void EngineMetrics::render(std::string& out) const {
                 "Submit to durable terminal status, minus the simulated latency and retry backoff waited out on "
                 "purpose.");
   engine_overhead_seconds.render(out, "oee_order_overhead_seconds");
-  metrics::append_metric(out, "oee_orders_in_flight", "gauge", "Orders being worked on by the executor.", orders_in_flight.load());
-  metrics::append_metric(out, "oee_executor_append_failures_total", "counter", "Executor appends the log refused (each is retried).", append_failures.load());
-  metrics::append_metric(out, "oee_executor_chain_unavailable_total", "counter", "Transactions the simulated chain could not store (retried).", chain_unavailable.load());
-  metrics::append_metric(out, "oee_orders_paused", "gauge", "Orders waiting to try a step again that the log or the chain could not store.", orders_paused.load());
-  metrics::append_metric(out, "oee_orders_waiting", "gauge", "Orders queued behind the concurrency limit.", orders_waiting.load());
+  metrics::append_metric(out, "oee_orders_in_flight", "gauge", "Orders being worked on by the executor.",
+                         orders_in_flight.load());
+  metrics::append_metric(out, "oee_executor_append_failures_total", "counter",
+                         "Executor appends the log refused (each is retried).", append_failures.load());
+  metrics::append_metric(out, "oee_executor_chain_unavailable_total", "counter",
+                         "Transactions the simulated chain could not store (retried).", chain_unavailable.load());
+  metrics::append_metric(out, "oee_orders_paused", "gauge",
+                         "Orders waiting to try a step again that the log or the chain could not store.",
+                         orders_paused.load());
+  metrics::append_metric(out, "oee_orders_waiting", "gauge", "Orders queued behind the concurrency limit.",
+                         orders_waiting.load());
 }
 
 }  // namespace oee::core

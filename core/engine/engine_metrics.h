@@ -19,17 +19,17 @@ struct EngineMetrics {
   /// Terminal orders by outcome (confirmed/failed) and venue (raydium/meteora/none).
   std::array<std::array<std::atomic<std::uint64_t>, 3>, 2> terminal_by_venue{};
   std::array<metrics::Histogram, 4> stage_seconds{metrics::Histogram{metrics::Histogram::latency_buckets()},
-                                         metrics::Histogram{metrics::Histogram::latency_buckets()},
-                                         metrics::Histogram{metrics::Histogram::latency_buckets()},
-                                         metrics::Histogram{metrics::Histogram::latency_buckets()}};
+                                                  metrics::Histogram{metrics::Histogram::latency_buckets()},
+                                                  metrics::Histogram{metrics::Histogram::latency_buckets()},
+                                                  metrics::Histogram{metrics::Histogram::latency_buckets()}};
   metrics::Histogram submit_to_terminal_seconds{metrics::Histogram::latency_buckets()};
   /// Submit to durable terminal status minus the simulated latency and retry
   /// backoff the executor waited out on purpose: the engine's own share
   /// (queueing, appends and fsyncs, scheduling). Orders resumed after a
   /// restart are not counted. Fine buckets: the target is milliseconds.
-  metrics::Histogram engine_overhead_seconds{{0.0005, 0.001, 0.002, 0.003, 0.004, 0.005, 0.006, 0.007, 0.008, 0.009,
-                                     0.01, 0.0125, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.075, 0.1, 0.25,
-                                     0.5, 1.0, 2.5, 5.0, 10.0}};
+  metrics::Histogram engine_overhead_seconds{{0.0005, 0.001, 0.002, 0.003, 0.004, 0.005, 0.006, 0.007, 0.008,
+                                              0.009, 0.01, 0.0125, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.075,
+                                              0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0}};
   std::atomic<std::int64_t> orders_in_flight{0};
   std::atomic<std::int64_t> orders_waiting{0};
   std::atomic<std::uint64_t> append_failures{0};     // executor appends the log refused

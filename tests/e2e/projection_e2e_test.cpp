@@ -165,8 +165,7 @@ TEST(History, ProjectedOrdersRenderExactlyAsTheLogDoes) {
   json::value stats_from_postgres;
   {
     // Half the attempts fail: confirmed orders after retries, and dead letters.
-    ServerProcess server(dir.path() / "data",
-                         {"--sim", "fast", "--fail-rate", "0.5", "--database-url", pg.url()});
+    ServerProcess server(dir.path() / "data", {"--sim", "fast", "--fail-rate", "0.5", "--database-url", pg.url()});
     server.start();
     HttpClient client(server.port());
     for (int i = 0; i < 60; ++i) ASSERT_EQ(client.post_json("/api/orders/execute", order_body()).status, 202);
@@ -216,8 +215,7 @@ TEST(Metrics, EveryFamilyIsOneGroupWithEveryConsumerOn) {
   testing::PgServer pg;
   testing::RedisServer redis;
   TempDir dir;
-  ServerProcess server(dir.path() / "data",
-                       {"--sim", "fast", "--database-url", pg.url(), "--redis-url", redis.url()});
+  ServerProcess server(dir.path() / "data", {"--sim", "fast", "--database-url", pg.url(), "--redis-url", redis.url()});
   server.start();
   HttpClient client(server.port());
   submit_orders(client, 5);

@@ -24,7 +24,6 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-
 // The next order this connection should send; nullopt when done.
 asio::awaitable<std::optional<Clock::time_point>> next_order(Run& run) {
   for (;;) {
