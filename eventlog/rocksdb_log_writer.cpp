@@ -240,7 +240,7 @@ RocksDbLog::Staged RocksDbLog::stage(std::vector<Pending>& batch) {
 }
 
 // The new head, the stats, then the commit listeners (fan-out, publisher).
-void RocksDbLog::publish(std::vector<Record>& records, std::size_t batch_size) {
+void RocksDbLog::publish(const std::vector<Record>& records, std::size_t batch_size) {
   if (!records.empty()) {
     {
       std::lock_guard lock(mu_);

@@ -66,8 +66,7 @@ struct RedisFeed::Impl {
   asio::awaitable<void> session(RedisConnection& conn) {
     conn.subscribe(std::string(kAllOrdersChannel), [this](const RedisValue& v) { on_push(v); });
     while (!worker.lost() && !worker.stopping()) co_await worker.sleep();
-    subscribed = false;
-    if (!worker.stopping()) spdlog::warn("feed: lost Redis after seq {}", last_seq.load());
+    subscribed = false;  // the worker logs the loss and reconnects
   }
 };
 

@@ -134,10 +134,7 @@ void Publisher::start() {
 }
 
 void Publisher::stop() {
-  auto& worker = impl_->worker;
-  const bool was_running = !worker.stopping();
-  worker.stop();
-  if (!was_running) return;
+  if (!impl_->worker.stop()) return;
   // The final cursor is stored before stop() returns, so the log can close.
   const Seq at{impl_->published.load()};
   if (at == impl_->stored) return;

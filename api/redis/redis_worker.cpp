@@ -33,8 +33,8 @@ asio::awaitable<void> RedisWorker::run(std::function<asio::awaitable<void>()> bo
   ioc_.stop();  // also ends the stop() deadline
 }
 
-void RedisWorker::stop(std::chrono::milliseconds stop_deadline) {
-  if (!thread_.joinable()) return;
+bool RedisWorker::stop(std::chrono::milliseconds stop_deadline) {
+  if (!thread_.joinable()) return false;
   stopping_ = true;
   asio::post(ioc_, [this, stop_deadline] {
     wake_.cancel();
@@ -46,6 +46,7 @@ void RedisWorker::stop(std::chrono::milliseconds stop_deadline) {
     });
   });
   thread_.join();
+  return true;
 }
 
 asio::awaitable<void> RedisWorker::serve(std::function<asio::awaitable<void>(RedisConnection&)> session) {

@@ -41,7 +41,8 @@ class RedisWorker {
   RedisWorker& operator=(const RedisWorker&) = delete;
 
   void start(std::function<boost::asio::awaitable<void>()> body);
-  void stop(std::chrono::milliseconds stop_deadline = std::chrono::seconds(3));
+  /// False when there was nothing to stop (never started, or stopped before).
+  bool stop(std::chrono::milliseconds stop_deadline = std::chrono::seconds(3));
 
   /// Connects, runs `session` on each connection until stopping, and
   /// reconnects as above. The session returns when its connection is lost
@@ -58,9 +59,7 @@ class RedisWorker {
   /// Redis refused what the session needs). On the worker's thread.
   void drop(std::string reason);
 
-  [[nodiscard]] boost::asio::io_context& io_context() { return ioc_; }
   [[nodiscard]] const RedisEndpoint& endpoint() const { return endpoint_; }
-  [[nodiscard]] const std::string& name() const { return name_; }
   [[nodiscard]] bool stopping() const { return stopping_.load(); }
   /// Whether the current session's connection is gone.
   [[nodiscard]] bool lost() const { return lost_; }

@@ -12,7 +12,6 @@
 #include "api/http/responses.h"
 #include "api/routes/order_lists.h"
 #include "core/engine/async_append.h"
-#include "core/wire/status_message.h"
 #include "projections/projector.h"
 
 namespace oee::api {

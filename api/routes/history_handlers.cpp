@@ -2,12 +2,10 @@
 
 #include <charconv>
 #include <ctime>
-#include <map>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/json.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -21,7 +19,6 @@
 namespace oee::api {
 
 namespace asio = boost::asio;
-namespace json = boost::json;
 
 namespace {
 

@@ -96,7 +96,7 @@ class RocksDbLog final : public EventLog {
   void commit(std::vector<Pending>& batch);
   // The steps of commit(), in order.
   Staged stage(std::vector<Pending>& batch);
-  void publish(std::vector<Record>& records, std::size_t batch_size);
+  void publish(const std::vector<Record>& records, std::size_t batch_size);
   void complete(std::vector<Pending>& batch, std::vector<Result<AppendOutcome>>& outcomes,
                 std::chrono::steady_clock::time_point now);
   void enter_degraded(const std::string& cause);  // writer thread
