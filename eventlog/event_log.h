@@ -21,6 +21,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "eventlog/errors.h"
@@ -94,12 +95,10 @@ struct OrderSnapshotEntry {
 
 enum class Durability { sync, async };
 [[nodiscard]] std::string_view durability_name(Durability d);  // "sync", "async"
-enum class OpenMode { primary, read_only_secondary };
 
 struct Options {
   std::string path{};
   Durability durability = Durability::sync;
-  OpenMode mode = OpenMode::primary;
   /// Upper bound on commands in one group commit.
   std::size_t max_batch = 4096;
   /// Where a secondary keeps its own info log. Empty: a fresh temp
@@ -140,12 +139,41 @@ struct Stats {
   std::atomic<std::uint64_t> rests{0};       // times it came to rest: memtables flushed, heap trimmed
 };
 
-class EventLog {
+/// Keeps a commit listener registered until reset() or destruction. Once
+/// reset() returns, the listener is not running and will not run again;
+/// called from inside that listener, the call in progress finishes. May
+/// outlive the log.
+class CommitSubscription {
  public:
-  virtual ~EventLog() = default;
+  CommitSubscription() = default;
+  explicit CommitSubscription(std::function<void()> cancel) : cancel_(std::move(cancel)) {}
+  CommitSubscription(CommitSubscription&& other) noexcept : cancel_(std::exchange(other.cancel_, nullptr)) {}
+  CommitSubscription& operator=(CommitSubscription&& other) noexcept {
+    if (this != &other) {
+      reset();
+      cancel_ = std::exchange(other.cancel_, nullptr);
+    }
+    return *this;
+  }
+  CommitSubscription(const CommitSubscription&) = delete;
+  CommitSubscription& operator=(const CommitSubscription&) = delete;
+  ~CommitSubscription() { reset(); }
 
-  /// Queues a command; `done` runs once, on the writer thread.
-  virtual void append(AppendCommand command, AppendCompletion done) = 0;
+  void reset() {
+    if (auto cancel = std::exchange(cancel_, nullptr)) cancel();
+  }
+  [[nodiscard]] explicit operator bool() const { return static_cast<bool>(cancel_); }
+
+ private:
+  std::function<void()> cancel_;
+};
+
+/// What any open log does: read, follow and wait for events. A secondary
+/// (open_secondary: tools, audits, a projector beside the server) is only
+/// this; nothing that holds one can write.
+class EventLogReader {
+ public:
+  virtual ~EventLogReader() = default;
 
   /// Last durable seq (0 when empty).
   [[nodiscard]] virtual Seq head() const = 0;
@@ -161,26 +189,38 @@ class EventLog {
 
   /// Blocks until head() > after or the timeout passes; returns head().
   virtual Seq wait_beyond(Seq after, std::chrono::milliseconds timeout) const = 0;
-  /// Registers a listener for committed events (primary only). Listeners
-  /// added before the first append see every event.
-  virtual void on_commit(CommitListener listener) = 0;
 
-  /// Secondary only: catches up with the primary's writes. Events and
-  /// head() are then current. Derived entries (snapshots, sets, cursors)
-  /// can stay stale once the primary has restarted since this secondary
-  /// opened (RocksDB 7.8 keeps replayed entries in memory): audits that read
-  /// them open a fresh secondary.
+  /// Catches up with the primary's writes (a primary is always current and
+  /// returns head()). Events and head() are then current. Derived entries
+  /// (snapshots, sets, cursors) can stay stale once the primary has
+  /// restarted since this secondary opened (RocksDB 7.8 keeps replayed
+  /// entries in memory): audits that read them open a fresh secondary.
   [[nodiscard]] virtual Result<Seq> refresh() = 0;
 
   /// Named consumer cursors, stored in the log.
   [[nodiscard]] virtual Result<Seq> cursor(std::string_view name) const = 0;
-  virtual void store_cursor(std::string name, Seq seq, std::function<void(std::error_code)> done) = 0;
 
   /// A random id the log is given when it is created: tells this log from
   /// another one (a deleted and recreated data directory, another server)
   /// that also counts seqs from 1. Empty for a log created before ids, as
   /// long as only secondaries have opened it since.
   [[nodiscard]] virtual const std::string& id() const = 0;
+
+  /// Approximate bytes on disk.
+  [[nodiscard]] virtual std::uint64_t disk_bytes() const = 0;
+  [[nodiscard]] virtual MemoryUse memory() const = 0;
+};
+
+/// The primary's log (open_primary): one process holds it and appends.
+class EventLogWriter : public EventLogReader {
+ public:
+  /// Queues a command; `done` runs once, on the writer thread.
+  virtual void append(AppendCommand command, AppendCompletion done) = 0;
+  virtual void store_cursor(std::string name, Seq seq, std::function<void(std::error_code)> done) = 0;
+
+  /// Registers a listener for committed events, until the subscription is
+  /// reset. Listeners added before the first append see every event.
+  [[nodiscard]] virtual CommitSubscription on_commit(CommitListener listener) = 0;
 
   /// Why appends are refused right now (the storage failed a write: a full
   /// disk, an I/O error), or empty while the log takes them. Once a write
@@ -192,9 +232,6 @@ class EventLog {
   [[nodiscard]] virtual std::string write_error() const = 0;
 
   [[nodiscard]] virtual const Stats& stats() const = 0;
-  /// Approximate bytes on disk.
-  [[nodiscard]] virtual std::uint64_t disk_bytes() const = 0;
-  [[nodiscard]] virtual MemoryUse memory() const = 0;
 
   /// Drains queued appends (completing them), stops the writer and flushes
   /// the memtables, so the next start replays no WAL. Returns what failed
@@ -207,9 +244,12 @@ class EventLog {
 /// already is a log is returned as it is, so tools accept either.
 [[nodiscard]] std::string log_directory(const std::string& data_dir);
 
-/// Opens (creating if needed, in primary mode) the RocksDB-backed log.
-/// Throws std::runtime_error with an actionable message if the directory
-/// cannot be opened or is not an oee log.
-[[nodiscard]] std::unique_ptr<EventLog> open_rocksdb_log(const Options& options);
+/// Open the RocksDB-backed log at options.path. Both throw
+/// std::runtime_error with an actionable message if the directory cannot be
+/// opened or is not an oee log.
+/// The one writer: creates the log if the directory has none.
+[[nodiscard]] std::unique_ptr<EventLogWriter> open_primary(const Options& options);
+/// A read-only follower of a primary that may be running (see refresh()).
+[[nodiscard]] std::unique_ptr<EventLogReader> open_secondary(const Options& options);
 
 }  // namespace oee::eventlog

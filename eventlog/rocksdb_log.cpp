@@ -109,7 +109,8 @@ std::string open_failure_hint(const rocksdb::Status& s) {
 
 namespace detail {
 
-RocksDbLog::RocksDbLog(const Options& options, rocksdb::Env* env) : options_(options), env_(env) {
+RocksDbLog::RocksDbLog(const Options& options, OpenMode mode, rocksdb::Env* env)
+    : options_(options), mode_(mode), env_(env) {
   if (options_.max_batch == 0) options_.max_batch = 4096;
   try {
     open_db();
@@ -122,7 +123,7 @@ RocksDbLog::RocksDbLog(const Options& options, rocksdb::Env* env) : options_(opt
     release_db();
     throw;
   }
-  if (options_.mode == OpenMode::primary) {
+  if (mode_ == OpenMode::primary) {
     writer_ = std::thread([this] {
       if (options_.on_writer_start) options_.on_writer_start();
       // Named once set up (top -H, perf, gdb, and tests that wait for it).
@@ -169,7 +170,7 @@ bool RocksDbLog::check_directory() const {
   const fs::path path(options_.path);
   const bool exists = fs::exists(path / "CURRENT");
   if (exists) return true;
-  if (options_.mode != OpenMode::primary) {
+  if (mode_ != OpenMode::primary) {
     throw std::runtime_error("no oee event log at '" + options_.path + "' (no RocksDB CURRENT file); check --data-dir");
   }
   if (fs::exists(path) && !fs::is_empty(path)) {
@@ -193,7 +194,7 @@ rocksdb::DBOptions RocksDbLog::db_options() {
   db_options.max_total_wal_size = 64 << 20;
   // One writer thread; and hash memtables do not take concurrent inserts.
   db_options.allow_concurrent_memtable_write = false;
-  if (options_.mode == OpenMode::primary) {
+  if (mode_ == OpenMode::primary) {
     // The memtables' bound: past it, writes wait for a flush (allow_stall),
     // where RocksDB's own limit, a number of memtables per family, let them
     // pile up to several times it while flushes fell behind.
@@ -274,7 +275,7 @@ void RocksDbLog::open_rocksdb(rocksdb::DBOptions db_options,
   namespace fs = std::filesystem;
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s;
-  if (options_.mode == OpenMode::primary) {
+  if (mode_ == OpenMode::primary) {
     // Flushes and compactions run at nice 19, so they take the cores when
     // the writer, the executor and the HTTP threads leave them idle rather
     // than preempting them: a 32 MB memtable's flush is a long burst of CPU.
@@ -342,7 +343,7 @@ void RocksDbLog::load_id() {
     id_ = *id;
     return;
   }
-  if (options_.mode != OpenMode::primary) return;
+  if (mode_ != OpenMode::primary) return;
   id_ = OrderId::random().str();  // a log made before ids gets one on its next start
   rocksdb::WriteOptions wo;
   wo.sync = true;
@@ -381,7 +382,7 @@ std::error_code RocksDbLog::close() {
     closed_ = true;
   }
   head_cv_.notify_all();
-  if (!db_ || options_.mode != OpenMode::primary) return {};
+  if (!db_ || mode_ != OpenMode::primary) return {};
   if (degraded_.load()) return make_error_code(Errc::unavailable);  // no writes into a failed DB
   // A clean stop flushes memtables so the next start replays no WAL.
   const auto wal = db_->FlushWAL(true);
@@ -404,8 +405,12 @@ std::string log_directory(const std::string& data_dir) {
   return (root / "log").string();
 }
 
-std::unique_ptr<EventLog> open_rocksdb_log(const Options& options) {
-  return std::make_unique<detail::RocksDbLog>(options);
+std::unique_ptr<EventLogWriter> open_primary(const Options& options) {
+  return std::make_unique<detail::RocksDbLog>(options, detail::OpenMode::primary);
+}
+
+std::unique_ptr<EventLogReader> open_secondary(const Options& options) {
+  return std::make_unique<detail::RocksDbLog>(options, detail::OpenMode::secondary);
 }
 
 }  // namespace oee::eventlog

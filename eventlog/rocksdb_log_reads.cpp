@@ -105,13 +105,10 @@ Seq RocksDbLog::wait_beyond(Seq after, std::chrono::milliseconds timeout) const 
   return head();
 }
 
-void RocksDbLog::on_commit(CommitListener listener) {
-  std::lock_guard lock(listeners_mu_);
-  listeners_.push_back(std::move(listener));
-}
+CommitSubscription RocksDbLog::on_commit(CommitListener listener) { return listeners_->add(std::move(listener)); }
 
 Result<Seq> RocksDbLog::refresh() {
-  if (options_.mode == OpenMode::primary) return head();
+  if (mode_ == OpenMode::primary) return head();
   if (!db_->TryCatchUpWithPrimary().ok()) return make_error_code(Errc::io_error);
   try {
     const Seq last = load_head();

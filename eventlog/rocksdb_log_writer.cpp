@@ -15,7 +15,7 @@
 namespace oee::eventlog::detail {
 
 void RocksDbLog::append(AppendCommand command, AppendCompletion done) {
-  if (options_.mode != OpenMode::primary) {
+  if (mode_ != OpenMode::primary) {
     done(make_error_code(Errc::read_only));
     return;
   }
@@ -31,7 +31,7 @@ void RocksDbLog::append(AppendCommand command, AppendCompletion done) {
 }
 
 void RocksDbLog::store_cursor(std::string name, Seq seq, std::function<void(std::error_code)> done) {
-  if (options_.mode != OpenMode::primary) {
+  if (mode_ != OpenMode::primary) {
     done(make_error_code(Errc::read_only));
     return;
   }
@@ -252,12 +252,7 @@ void RocksDbLog::publish(const std::vector<Record>& records, std::size_t batch_s
   stats_.events.fetch_add(records.size(), std::memory_order_relaxed);
   stats_.batch_size.observe(static_cast<double>(batch_size));
   if (records.empty()) return;
-  std::vector<CommitListener> listeners;
-  {
-    std::lock_guard lock(listeners_mu_);
-    listeners = listeners_;
-  }
-  for (const auto& l : listeners) l(std::span<const Record>(records));
+  listeners_->notify(records);
 }
 
 void RocksDbLog::complete(std::vector<Pending>& batch, std::vector<Result<AppendOutcome>>& outcomes,

@@ -16,7 +16,7 @@ struct ProjectionState {
   std::string log_id;  // empty: built before logs had ids
 
   /// Built from a log other than `log`: both ids are known and differ.
-  [[nodiscard]] bool from_other_log(const eventlog::EventLog& log) const {
+  [[nodiscard]] bool from_other_log(const eventlog::EventLogReader& log) const {
     return !log_id.empty() && !log.id().empty() && log_id != log.id();
   }
 };

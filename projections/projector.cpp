@@ -20,9 +20,9 @@ namespace oee::projections {
 using namespace std::chrono_literals;
 
 struct Projector::Impl {
-  Impl(eventlog::EventLog& l, ProjectorOptions o) : log(l), options(std::move(o)) {}
+  Impl(eventlog::EventLogReader& l, ProjectorOptions o) : log(l), options(std::move(o)) {}
 
-  eventlog::EventLog& log;
+  eventlog::EventLogReader& log;
   ProjectorOptions options;
   std::thread worker;
   std::atomic<bool> stopping{false};
@@ -234,7 +234,7 @@ struct Projector::Impl {
   }
 };
 
-Projector::Projector(eventlog::EventLog& log, ProjectorOptions options)
+Projector::Projector(eventlog::EventLogReader& log, ProjectorOptions options)
     : impl_(std::make_unique<Impl>(log, std::move(options))) {}
 
 Projector::~Projector() { stop(); }

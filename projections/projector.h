@@ -42,7 +42,7 @@ struct ProjectorStatus {
 
 class Projector {
  public:
-  Projector(eventlog::EventLog& log, ProjectorOptions options);
+  Projector(eventlog::EventLogReader& log, ProjectorOptions options);
   ~Projector();
 
   void start();

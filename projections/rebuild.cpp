@@ -31,7 +31,7 @@ std::uint64_t applied_seq(const std::string& database_url) {
   return r.empty() ? 0 : r[0][0].as<std::uint64_t>();
 }
 
-RebuildResult rebuild(eventlog::EventLog& log, const std::string& database_url,
+RebuildResult rebuild(eventlog::EventLogReader& log, const std::string& database_url,
                       const std::function<void(const RebuildProgress&)>& progress) {
   const auto start = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };

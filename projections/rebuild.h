@@ -30,7 +30,7 @@ struct RebuildResult {
 /// projector got further meanwhile, the rebuild also covers what it had
 /// committed; the projector then continues from the swapped-in seq. Throws
 /// on errors (the live tables are untouched then).
-RebuildResult rebuild(eventlog::EventLog& log, const std::string& database_url,
+RebuildResult rebuild(eventlog::EventLogReader& log, const std::string& database_url,
                       const std::function<void(const RebuildProgress&)>& progress = {});
 
 /// Last applied seq of the projection, or throws if it cannot be read.

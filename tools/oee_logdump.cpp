@@ -136,7 +136,7 @@ void print(const eventlog::Record& r, bool as_json) {
 // ahead of the consumer; ends at `to`, at the head, on SIGINT or on an error.
 class ReadAhead {
  public:
-  ReadAhead(const eventlog::EventLog& log, Seq from, std::uint64_t to)
+  ReadAhead(const eventlog::EventLogReader& log, Seq from, std::uint64_t to)
       : thread_([this, &log, from, to] { run(log, from, to); }) {}
   ReadAhead(const ReadAhead&) = delete;
   ReadAhead& operator=(const ReadAhead&) = delete;
@@ -169,7 +169,7 @@ class ReadAhead {
   static constexpr std::size_t kDepth = 4;
   static constexpr std::size_t kBatch = 4096;
 
-  void run(const eventlog::EventLog& log, Seq next, std::uint64_t to) {
+  void run(const eventlog::EventLogReader& log, Seq next, std::uint64_t to) {
     while (next.value <= to && !g_stop.load()) {
       auto batch = log.read(next, kBatch);
       std::unique_lock lock(mu_);
@@ -199,7 +199,7 @@ class ReadAhead {
 };
 
 // Prints matching events after `after`; returns the last seq looked at.
-eventlog::Result<Seq> dump(const eventlog::EventLog& log, const Filter& f, Seq after, bool as_json) {
+eventlog::Result<Seq> dump(const eventlog::EventLogReader& log, const Filter& f, Seq after, bool as_json) {
   if (f.order) {
     auto records = log.read_order(*f.order, Seq{std::max(after.value + 1, f.from)});
     if (!records) return records.error();
@@ -226,7 +226,7 @@ eventlog::Result<Seq> dump(const eventlog::EventLog& log, const Filter& f, Seq a
   return last;
 }
 
-int stats(const eventlog::EventLog& log, bool as_json) {
+int stats(const eventlog::EventLogReader& log, bool as_json) {
   std::map<std::string, std::uint64_t> by_type, by_status;
   std::unordered_map<OrderId, core::Status, OrderIdHash> outcome;
   std::uint64_t events = 0, bytes = 0, first = 0, last = 0;
@@ -300,7 +300,7 @@ int stats(const eventlog::EventLog& log, bool as_json) {
   return 0;
 }
 
-int verify(const eventlog::EventLog& log) {
+int verify(const eventlog::EventLogReader& log) {
   const bool tty = ::isatty(STDERR_FILENO) != 0;
   const Seq head = log.head();
   const auto start = std::chrono::steady_clock::now();
@@ -375,11 +375,9 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  std::unique_ptr<eventlog::EventLog> log;
+  std::unique_ptr<eventlog::EventLogReader> log;
   try {
-    log = eventlog::open_rocksdb_log(eventlog::Options{.path = eventlog::log_directory(data_dir),
-                                                       .durability = eventlog::Durability::async,
-                                                       .mode = eventlog::OpenMode::read_only_secondary});
+    log = eventlog::open_secondary(eventlog::Options{.path = eventlog::log_directory(data_dir)});
   } catch (const std::exception& e) {
     std::fprintf(stderr, "oee-logdump: %s\n", e.what());
     return 2;

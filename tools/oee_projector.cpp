@@ -26,10 +26,8 @@ namespace {
 std::atomic<bool> g_stop{false};
 
 // The log as a RocksDB secondary, beside a running server.
-std::unique_ptr<eventlog::EventLog> open_source(const std::string& data_dir) {
-  return eventlog::open_rocksdb_log(eventlog::Options{.path = eventlog::log_directory(data_dir),
-                                                      .durability = eventlog::Durability::async,
-                                                      .mode = eventlog::OpenMode::read_only_secondary});
+std::unique_ptr<eventlog::EventLogReader> open_source(const std::string& data_dir) {
+  return eventlog::open_secondary(eventlog::Options{.path = eventlog::log_directory(data_dir)});
 }
 
 std::string bar(double fraction, int width = 30) {

@@ -29,7 +29,7 @@ HttpResponse log_unavailable(const std::error_code& ec) {
 }
 
 // While the log's storage is failing, say why, and that it heals by itself.
-HttpResponse log_unavailable(const eventlog::EventLog& log, const std::error_code& ec) {
+HttpResponse log_unavailable(const eventlog::EventLogWriter& log, const std::error_code& ec) {
   const auto cause = log.write_error();
   if (cause.empty()) return log_unavailable(ec);
   return error_response(ApiError{503, "log_unavailable",

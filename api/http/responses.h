@@ -23,7 +23,7 @@ namespace oee::api {
 /// 503 log_unavailable; with the log, it also says why the log refuses
 /// writes and that it heals by itself.
 [[nodiscard]] HttpResponse log_unavailable(const std::error_code& ec);
-[[nodiscard]] HttpResponse log_unavailable(const eventlog::EventLog& log, const std::error_code& ec);
+[[nodiscard]] HttpResponse log_unavailable(const eventlog::EventLogWriter& log, const std::error_code& ec);
 
 /// The first of `names` present in the query.
 [[nodiscard]] std::optional<std::string_view> param(const RequestTarget& t,

@@ -21,12 +21,13 @@ constexpr std::string_view kCursor = "redis-publisher";
 std::string order_channel(const OrderId& order) { return "oee:order:" + order.str(); }
 
 struct Publisher::Impl {
-  Impl(eventlog::EventLog& l, PublisherOptions o)
+  Impl(eventlog::EventLogWriter& l, PublisherOptions o)
       : log(l), options(std::move(o)), worker("publisher", options.endpoint) {}
 
-  eventlog::EventLog& log;
+  eventlog::EventLogWriter& log;
   PublisherOptions options;
   RedisWorker worker;  // commits and stop() wake its sleeps
+  eventlog::CommitSubscription commits;  // after the worker it wakes
   std::atomic<std::uint64_t> published{0};
   std::atomic<std::uint64_t> messages{0};
   Seq stored{0};
@@ -120,20 +121,18 @@ struct Publisher::Impl {
   }
 };
 
-Publisher::Publisher(eventlog::EventLog& log, PublisherOptions options)
+Publisher::Publisher(eventlog::EventLogWriter& log, PublisherOptions options)
     : impl_(std::make_shared<Impl>(log, std::move(options))) {}
 
 Publisher::~Publisher() { stop(); }
 
 void Publisher::start() {
-  std::weak_ptr<Impl> weak = impl_;
-  impl_->log.on_commit([weak](std::span<const eventlog::Record>) {
-    if (auto impl = weak.lock()) impl->worker.wake();
-  });
+  impl_->commits = impl_->log.on_commit([impl = impl_.get()](std::span<const eventlog::Record>) { impl->worker.wake(); });
   impl_->worker.start([p = impl_.get()] { return p->run(); });
 }
 
 void Publisher::stop() {
+  impl_->commits.reset();
   if (!impl_->worker.stop()) return;
   // The final cursor is stored before stop() returns, so the log can close.
   const Seq at{impl_->published.load()};

@@ -43,7 +43,7 @@ struct PublisherStatus {
 
 class Publisher {
  public:
-  Publisher(eventlog::EventLog& log, PublisherOptions options);
+  Publisher(eventlog::EventLogWriter& log, PublisherOptions options);
   ~Publisher();
 
   void start();

@@ -32,13 +32,13 @@ struct EngineInfo {
 };
 
 struct App {
-  App(ServerContext& sc, EngineInfo i, eventlog::EventLog& l, core::OrderStore& s, const core::Market& m,
+  App(ServerContext& sc, EngineInfo i, eventlog::EventLogWriter& l, core::OrderStore& s, const core::Market& m,
       core::EngineMetrics& em, Hub& h)
       : server(sc), info(std::move(i)), log(l), store(s), market(m), metrics(em), hub(h) {}
 
   ServerContext& server;  // limits and connection counters
   EngineInfo info;
-  eventlog::EventLog& log;
+  eventlog::EventLogWriter& log;
   core::OrderStore& store;
   const core::Market& market;
   core::EngineMetrics& metrics;

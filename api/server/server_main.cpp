@@ -158,14 +158,14 @@ int run_core(ServerOptions& o, const std::optional<api::RedisEndpoint>& redis) {
   if (o.fail_rate < 0) o.fail_rate = o.sim == core::SimProfile::fast ? 0.0 : 0.02;
 
   // Refuse to start on anything we cannot read, with what to do about it.
-  std::unique_ptr<eventlog::EventLog> log;
+  std::unique_ptr<eventlog::EventLogWriter> log;
   std::unique_ptr<eventlog::KeyValueStore> ledger;
   std::size_t imported = 0;
   std::size_t resumable = 0;
   try {
     const std::filesystem::path root(o.data_dir);
     std::filesystem::create_directories(root);
-    log = eventlog::open_rocksdb_log(
+    log = eventlog::open_primary(
         eventlog::Options{.path = eventlog::log_directory(o.data_dir),
                           .durability = o.durability,
                           .memtable_bytes = (o.log_memory_mib << 20) / 5 * 4,

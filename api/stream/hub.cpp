@@ -63,11 +63,9 @@ struct Hub::State {
 
 Hub::Hub(boost::asio::any_io_executor executor) : state_(std::make_shared<State>(std::move(executor))) {}
 
-void Hub::attach(eventlog::EventLog& log) {
+void Hub::attach(eventlog::EventLogWriter& log) {
   state_->published.store(log.head().value);  // earlier events were never live
-  log.on_commit([weak = std::weak_ptr<State>(state_)](std::span<const eventlog::Record> records) {
-    auto state = weak.lock();
-    if (!state) return;
+  commits_ = log.on_commit([state = state_](std::span<const eventlog::Record> records) {
     auto copy = std::make_shared<std::vector<eventlog::Record>>(records.begin(), records.end());
     boost::asio::post(state->strand, [state, copy] { state->publish(*copy); });
   });

@@ -63,10 +63,8 @@ class Hub {
  public:
   explicit Hub(boost::asio::any_io_executor executor);
 
-  /// Fans out what `log` commits from now on. What the log hands over is
-  /// posted with the hub's own state, so neither may outlive the other's
-  /// use of it, whichever is destroyed first.
-  void attach(eventlog::EventLog& log);
+  /// Fans out what `log` commits from now on, until the hub is destroyed.
+  void attach(eventlog::EventLogWriter& log);
   void subscribe(const OrderId& order, const std::shared_ptr<Subscriber>& subscriber);
   void unsubscribe(const OrderId& order, const Subscriber* subscriber);
   [[nodiscard]] std::size_t subscriptions() const;
@@ -81,6 +79,7 @@ class Hub {
  private:
   struct State;
   std::shared_ptr<State> state_;
+  eventlog::CommitSubscription commits_;
 };
 
 }  // namespace oee::api

@@ -5,7 +5,7 @@
 
 namespace oee::api {
 
-eventlog::Result<std::optional<std::vector<eventlog::Record>>> read_known_order(const eventlog::EventLog& log,
+eventlog::Result<std::optional<std::vector<eventlog::Record>>> read_known_order(const eventlog::EventLogReader& log,
                                                                                 const OrderId& order, Seq from) {
   auto records = log.read_order(order, from);
   if (!records) return records.error();

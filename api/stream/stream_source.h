@@ -36,19 +36,19 @@ class StreamSource {
 /// A known order with nothing from `from` on has an empty list. One read
 /// when there are events: the snapshot is only consulted for an empty one.
 [[nodiscard]] eventlog::Result<std::optional<std::vector<eventlog::Record>>> read_known_order(
-    const eventlog::EventLog& log, const OrderId& order, Seq from);
+    const eventlog::EventLogReader& log, const OrderId& order, Seq from);
 
 /// The core's source: its own log, read synchronously (it is local).
 class LogStreamSource final : public StreamSource {
  public:
-  LogStreamSource(Hub& hub, const eventlog::EventLog& log) : hub_(hub), log_(log) {}
+  LogStreamSource(Hub& hub, const eventlog::EventLogReader& log) : hub_(hub), log_(log) {}
   Hub& hub() override { return hub_; }
   void catch_up(const OrderId& order, Seq from, CatchUpHandler done) override;
   std::string_view unavailable_code() const override { return "log_unavailable"; }
 
  private:
   Hub& hub_;
-  const eventlog::EventLog& log_;
+  const eventlog::EventLogReader& log_;
 };
 
 }  // namespace oee::api

@@ -100,7 +100,7 @@ class ScratchLog {
     eventlog::Options options;
     options.path = (dir_ / "log").string();
     options.durability = sync ? eventlog::Durability::sync : eventlog::Durability::async;
-    log_ = eventlog::open_rocksdb_log(options);
+    log_ = eventlog::open_primary(options);
   }
   ~ScratchLog() {
     log_->close();
@@ -109,12 +109,12 @@ class ScratchLog {
   }
   ScratchLog(const ScratchLog&) = delete;
   ScratchLog& operator=(const ScratchLog&) = delete;
-  eventlog::EventLog& operator*() { return *log_; }
-  eventlog::EventLog* operator->() { return log_.get(); }
+  eventlog::EventLogWriter& operator*() { return *log_; }
+  eventlog::EventLogWriter* operator->() { return log_.get(); }
 
  private:
   fs::path dir_;
-  std::unique_ptr<eventlog::EventLog> log_;
+  std::unique_ptr<eventlog::EventLogWriter> log_;
 };
 
 // Appends with `range(0)` commands in flight at once, so the writer thread

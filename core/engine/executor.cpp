@@ -389,18 +389,18 @@ void Executor::start() {
   // New submissions: the log is the queue; the commit listener only wakes us.
   // One post per commit, not per order: the writer thread is the log's
   // bottleneck, and the executor wakes once for the whole batch.
-  log.on_commit([impl = impl_, &ioc = ioc_](std::span<const eventlog::Record> records) {
+  commits_ = log.on_commit([this](std::span<const eventlog::Record> records) {
     std::vector<OrderId> queued;
     for (const auto& r : records) {
-      impl->count(r);
+      impl_->count(r);
       if (r.type == static_cast<std::uint8_t>(EventType::submitted) ||
           r.type == static_cast<std::uint8_t>(EventType::order_retried)) {
         queued.push_back(r.order);
       }
     }
     if (queued.empty()) return;
-    impl->metrics().orders_waiting.fetch_add(static_cast<std::int64_t>(queued.size()));
-    asio::post(ioc, [impl, ids = std::move(queued)] {
+    impl_->metrics().orders_waiting.fetch_add(static_cast<std::int64_t>(queued.size()));
+    asio::post(ioc_, [impl = impl_, ids = std::move(queued)] {
       for (const auto& id : ids) impl->schedule(id);
     });
   });

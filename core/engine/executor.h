@@ -57,6 +57,7 @@ class Executor {
   class Impl;
   std::shared_ptr<Impl> impl_;
   boost::asio::io_context& ioc_;
+  eventlog::CommitSubscription commits_;  // last: goes first, while the rest is whole
 };
 
 }  // namespace oee::core

@@ -40,7 +40,7 @@ struct Folded {
 
 }  // namespace
 
-AuditReport audit_log(const eventlog::EventLog& log, const std::function<void(Seq)>& progress) {
+AuditReport audit_log(const eventlog::EventLogReader& log, const std::function<void(Seq)>& progress) {
   AuditReport report;
   std::unordered_map<OrderId, Folded, OrderIdHash> orders;
   Seq expected{1};
@@ -134,7 +134,7 @@ AuditReport audit_log(const eventlog::EventLog& log, const std::function<void(Se
   return report;
 }
 
-std::size_t check_resumable(const eventlog::EventLog& log) {
+std::size_t check_resumable(const eventlog::EventLogReader& log) {
   auto active = log.members(eventlog::OrderSet::active, std::numeric_limits<std::size_t>::max());
   if (!active) throw std::runtime_error("cannot read the active orders: " + active.error().message());
   const std::string advice =

@@ -27,12 +27,12 @@ struct AuditReport {
 /// every order's events are legal under the state machine, and every
 /// snapshot and order set equals a fresh fold of the log. Stops at the
 /// first problem. `progress` (optional) is called with the seq reached.
-[[nodiscard]] AuditReport audit_log(const eventlog::EventLog& log,
+[[nodiscard]] AuditReport audit_log(const eventlog::EventLogReader& log,
                                     const std::function<void(Seq)>& progress = {});
 
 /// What oee-server checks before resuming: every non-terminal order's events
 /// decode and fold to its stored snapshot. Returns the number of such orders;
 /// throws std::runtime_error saying what is wrong and what to do.
-std::size_t check_resumable(const eventlog::EventLog& log);
+std::size_t check_resumable(const eventlog::EventLogReader& log);
 
 }  // namespace oee::core

@@ -29,7 +29,7 @@ struct LoadedOrder {
 
 class OrderStore {
  public:
-  explicit OrderStore(eventlog::EventLog& log) : log_(log) {}
+  explicit OrderStore(eventlog::EventLogWriter& log) : log_(log) {}
 
   /// Returns the order's state once the event is in (what `done` gets on
   /// success), before it is durable. Throws std::logic_error if the event
@@ -39,10 +39,10 @@ class OrderStore {
                     std::function<void(eventlog::Result<AppendedEvent>)> done);
 
   [[nodiscard]] eventlog::Result<std::optional<LoadedOrder>> load(const OrderId& id) const;
-  [[nodiscard]] eventlog::EventLog& log() { return log_; }
+  [[nodiscard]] eventlog::EventLogWriter& log() { return log_; }
 
  private:
-  eventlog::EventLog& log_;
+  eventlog::EventLogWriter& log_;
 };
 
 }  // namespace oee::core

@@ -1,5 +1,5 @@
 #pragma once
-// RocksDB implementation of EventLog.
+// RocksDB implementation of EventLogWriter.
 //
 // On-disk layout (column families; integers are fixed64 big-endian):
 //
@@ -33,15 +33,20 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_buffer_manager.h>
 
+#include "eventlog/detail/commit_listeners.h"
 #include "eventlog/event_log.h"
 
 namespace oee::eventlog::detail {
 
-class RocksDbLog final : public EventLog {
+enum class OpenMode { primary, secondary };
+
+// One class for both modes: a secondary is handed out as an EventLogReader,
+// and its writer methods also refuse at run time.
+class RocksDbLog final : public EventLogWriter {
  public:
   /// `env`: the storage RocksDB writes through; null is the machine's.
   /// Crash tests pass one that can lose power. It must outlive the log.
-  explicit RocksDbLog(const Options& options, rocksdb::Env* env = nullptr);
+  RocksDbLog(const Options& options, OpenMode mode, rocksdb::Env* env = nullptr);
   ~RocksDbLog() override;
 
   void append(AppendCommand command, AppendCompletion done) override;
@@ -53,7 +58,7 @@ class RocksDbLog final : public EventLog {
   Result<std::vector<OrderId>> members(OrderSet set, std::size_t max) const override;
   Result<std::optional<IdempotencyEntry>> idempotency(std::string_view key) const override;
   Seq wait_beyond(Seq after, std::chrono::milliseconds timeout) const override;
-  void on_commit(CommitListener listener) override;
+  CommitSubscription on_commit(CommitListener listener) override;
   Result<Seq> refresh() override;
   Result<Seq> cursor(std::string_view name) const override;
   void store_cursor(std::string name, Seq seq, std::function<void(std::error_code)> done) override;
@@ -105,6 +110,7 @@ class RocksDbLog final : public EventLog {
   static void fail(std::vector<Pending>& batch, std::error_code ec);
 
   Options options_;
+  OpenMode mode_;
   rocksdb::Env* env_ = nullptr;
   std::string owned_secondary_dir_;  // a temp dir this instance made and removes
   std::string id_;
@@ -141,8 +147,7 @@ class RocksDbLog final : public EventLog {
   Rest rest_ = Rest::resting;                        // writer thread only
   std::chrono::steady_clock::time_point next_rest_{};  // writer thread only
 
-  std::mutex listeners_mu_;
-  std::vector<CommitListener> listeners_;
+  std::shared_ptr<CommitListeners> listeners_ = std::make_shared<CommitListeners>();
   Stats stats_;
   std::thread writer_;
 };

@@ -25,14 +25,14 @@ namespace fs = std::filesystem;
 const OrderId kOrder = *OrderId::parse("11111111-2222-4333-8444-555555555555");
 constexpr std::int64_t kT0 = 1'700'000'000'000'000'000;
 
-void append_sync(eventlog::EventLog& log, eventlog::AppendCommand cmd) {
+void append_sync(eventlog::EventLogWriter& log, eventlog::AppendCommand cmd) {
   ASSERT_TRUE(oee::testing::append_wait(log, std::move(cmd)).has_value());
 }
 
 // One confirmed order with fixed ids and times, written the way the engine
 // writes it (event, snapshot, sets), so its dump is byte-for-byte stable.
 void write_golden_log(const fs::path& dir) {
-  auto log = eventlog::open_rocksdb_log({.path = (dir / "log").string(), .durability = eventlog::Durability::async});
+  auto log = eventlog::open_primary({.path = (dir / "log").string(), .durability = eventlog::Durability::async});
   core::Quote raydium{core::Venue::raydium, core::Amount{2'000'000'000}, core::Amount{299'100'000}, 25, 3,
                       core::Amount{}, core::Amount{}};
   core::Quote meteora{core::Venue::meteora, core::Amount{2'000'000'000}, core::Amount{300'200'000}, 20, 3,
@@ -138,7 +138,7 @@ TEST(LogDump, LongDumpsKeepEveryEventInOrder) {
   constexpr std::uint64_t kEvents = 30'000;  // 8 batches, more than the read-ahead holds
   {
     auto log =
-        eventlog::open_rocksdb_log({.path = (dir.path() / "log").string(), .durability = eventlog::Durability::async});
+        eventlog::open_primary({.path = (dir.path() / "log").string(), .durability = eventlog::Durability::async});
     std::vector<std::promise<void>> done(kEvents);
     const core::OrderEvent submitted =
         core::OrderSubmitted{core::OrderType::market, "SOL", "USDC", core::Amount{1'000'000'000}, 100, ""};

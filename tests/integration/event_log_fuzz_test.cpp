@@ -329,9 +329,9 @@ class EventLogFuzzTest : public ::testing::TestWithParam<FuzzParams> {
     o.path = path_;
     o.durability = GetParam().durability;
     o.max_batch = GetParam().max_batch;
-    log_ = open_rocksdb_log(o);
+    log_ = eventlog::open_primary(o);
     seen_ = std::make_shared<Seen>();
-    log_->on_commit([seen = seen_](std::span<const Record> records) {
+    subscription_ = log_->on_commit([seen = seen_](std::span<const Record> records) {
       std::lock_guard lock(seen->mu);
       seen->records.insert(seen->records.end(), records.begin(), records.end());
     });
@@ -343,9 +343,8 @@ class EventLogFuzzTest : public ::testing::TestWithParam<FuzzParams> {
     secondary_.reset();
     Options o;
     o.path = path_;
-    o.mode = OpenMode::read_only_secondary;
     o.secondary_path = (root_ / ("secondary-" + std::to_string(secondaries_++))).string();
-    secondary_ = open_rocksdb_log(o);
+    secondary_ = eventlog::open_secondary(o);
   }
 
   // ---- checks against the model ----------------------------------------
@@ -375,17 +374,17 @@ class EventLogFuzzTest : public ::testing::TestWithParam<FuzzParams> {
     }
   }
 
-  void check_read(EventLog& log, Seq from, std::size_t max) {
+  void check_read(EventLogReader& log, Seq from, std::size_t max) {
     EXPECT_TRUE(same_records(log.read(from, max), model_.read(from, max))) << "read(" << from.value << ", " << max
                                                                            << ")";
   }
 
-  void check_order(EventLog& log, const OrderId& order, Seq from) {
+  void check_order(EventLogReader& log, const OrderId& order, Seq from) {
     EXPECT_TRUE(same_records(log.read_order(order, from), model_.read_order(order, from)))
         << "read_order(" << order_name(order) << ", " << from.value << ")";
   }
 
-  void check_snapshot(EventLog& log, const OrderId& order) {
+  void check_snapshot(EventLogReader& log, const OrderId& order) {
     const auto actual = log.snapshot(order);
     ASSERT_TRUE(actual.has_value()) << actual.error().message();
     const auto it = model_.snapshots.find(order);
@@ -399,7 +398,7 @@ class EventLogFuzzTest : public ::testing::TestWithParam<FuzzParams> {
     EXPECT_EQ((*actual)->snapshot, it->second.snapshot) << "snapshot(" << order_name(order) << ")";
   }
 
-  void check_members(EventLog& log, OrderSet set, std::size_t max) {
+  void check_members(EventLogReader& log, OrderSet set, std::size_t max) {
     const auto actual = log.members(set, max);
     ASSERT_TRUE(actual.has_value()) << actual.error().message();
     const auto expected = model_.members(set, max);
@@ -407,7 +406,7 @@ class EventLogFuzzTest : public ::testing::TestWithParam<FuzzParams> {
                                      << describe(*actual) << "\n  expected " << describe(expected);
   }
 
-  void check_claim(EventLog& log, const std::string& key) {
+  void check_claim(EventLogReader& log, const std::string& key) {
     const auto actual = log.idempotency(key);
     ASSERT_TRUE(actual.has_value()) << actual.error().message();
     const auto it = model_.claims.find(key);
@@ -420,7 +419,7 @@ class EventLogFuzzTest : public ::testing::TestWithParam<FuzzParams> {
     EXPECT_EQ((*actual)->fingerprint, it->second.fingerprint) << "idempotency(" << hex(key) << ")";
   }
 
-  void check_cursor(EventLog& log, const std::string& name) {
+  void check_cursor(EventLogReader& log, const std::string& name) {
     const auto actual = log.cursor(name);
     ASSERT_TRUE(actual.has_value()) << actual.error().message();
     const auto it = model_.cursors.find(name);
@@ -437,7 +436,7 @@ class EventLogFuzzTest : public ::testing::TestWithParam<FuzzParams> {
     EXPECT_EQ(log_->stats().failed_commits.load(), 0u);
   }
 
-  void full_check(EventLog& log) {
+  void full_check(EventLogReader& log) {
     EXPECT_EQ(log.head().value, model_.head().value);
     check_read(log, Seq{0}, kAll);
     check_read(log, Seq{1}, kAll);
@@ -758,7 +757,7 @@ class EventLogFuzzTest : public ::testing::TestWithParam<FuzzParams> {
     if (close_first) log_->close();
     log_.reset();
     // A secondary's derived entries may be stale across a primary restart
-    // (see EventLog::refresh): audits open a fresh one, and so does this.
+    // (see EventLogWriter::refresh): audits open a fresh one, and so does this.
     secondary_.reset();
     ASSERT_NO_FATAL_FAILURE(open_primary());
     check_cursor(*log_, cursor_names_[below(cursor_names_.size())]);
@@ -800,17 +799,18 @@ class EventLogFuzzTest : public ::testing::TestWithParam<FuzzParams> {
     }
     secondary_checks(*secondary_);
     check_read(*secondary_, Seq{1}, kAll);
-    auto f = append_future(*secondary_, random_command());
+    auto& underneath = dynamic_cast<EventLogWriter&>(*secondary_);  // a reader by type; refuses underneath too
+    auto f = append_future(underneath, random_command());
     const auto r = await_result(f);
     ASSERT_FALSE(r.has_value()) << "a secondary accepted an append";
     EXPECT_EQ(r.error(), Errc::read_only);
-    auto s = cursor_future(*secondary_, "executor", Seq{1});
+    auto s = cursor_future(underneath, "executor", Seq{1});
     EXPECT_EQ(await_result(s), Errc::read_only);
     if (chance(25)) secondary_.reset();
   }
 
   // A few point queries on a secondary, which reads the same column families.
-  void secondary_checks(EventLog& log) {
+  void secondary_checks(EventLogReader& log) {
     EXPECT_EQ(log.head().value, model_.head().value) << "secondary head";
     check_order(log, random_order(), Seq{0});
     check_snapshot(log, random_order());
@@ -861,10 +861,11 @@ class EventLogFuzzTest : public ::testing::TestWithParam<FuzzParams> {
   std::vector<std::string> keys_;
   std::vector<std::string> cursor_names_;
   Model model_;
-  std::unique_ptr<EventLog> log_;
+  std::unique_ptr<EventLogWriter> log_;
   std::shared_ptr<Seen> seen_;
+  CommitSubscription subscription_;
   Seq opened_at_;
-  std::unique_ptr<EventLog> secondary_;
+  std::unique_ptr<EventLogReader> secondary_;
   int secondaries_ = 0;
   std::deque<std::string> history_;
 };
@@ -909,20 +910,19 @@ class EventLogFuzzFindings : public ::testing::Test {
     std::error_code ec;
     fs::remove_all(root_, ec);
   }
-  Options options(OpenMode mode = OpenMode::primary, const std::string& secondary = "secondary") const {
+  Options options(const std::string& secondary = "secondary") const {
     Options o;
     o.path = (root_ / "db").string();
     o.durability = Durability::async;
-    o.mode = mode;
     o.secondary_path = (root_ / secondary).string();
     return o;
   }
-  static Result<AppendOutcome> append(EventLog& log, const OrderId& order, std::string snapshot,
+  static Result<AppendOutcome> append(EventLogWriter& log, const OrderId& order, std::string snapshot,
                                       std::vector<std::pair<OrderSet, bool>> sets) {
     auto f = append_future(log, AppendCommand{order, TimestampNs{}, 1, "p", std::move(snapshot), std::move(sets), {}});
     return await_result(f);
   }
-  static std::error_code store(EventLog& log, std::string name, Seq seq) {
+  static std::error_code store(EventLogWriter& log, std::string name, Seq seq) {
     auto f = cursor_future(log, std::move(name), seq);
     return await_result(f);
   }
@@ -931,7 +931,7 @@ class EventLogFuzzFindings : public ::testing::Test {
 
 // store_cursor("") must store a cursor named "", not append an event.
 TEST_F(EventLogFuzzFindings, EmptyCursorNameIsACursorNotAnEvent) {
-  auto log = open_rocksdb_log(options());
+  auto log = open_primary(options());
   EXPECT_FALSE(store(*log, "", Seq{7}));
   EXPECT_EQ(log->head().value, 0u) << "store_cursor(\"\") appended an event";
   const auto events = log->read(Seq{1}, 10);
@@ -942,19 +942,19 @@ TEST_F(EventLogFuzzFindings, EmptyCursorNameIsACursorNotAnEvent) {
 
 // Across a primary restart, a refreshed secondary sees every new event
 // (events are never overwritten), and derived entries come from a fresh
-// secondary, as EventLog::refresh documents.
+// secondary, as EventLogReader::refresh documents.
 TEST_F(EventLogFuzzFindings, SecondaryAcrossPrimaryRestartSeesEventsAndFreshSecondarySeesDerivedState) {
-  auto log = open_rocksdb_log(options());
+  auto log = open_primary(options());
   const OrderId a = OrderId::random();
   ASSERT_TRUE(append(*log, a, "snap-1", {{OrderSet::active, true}}));
   ASSERT_FALSE(store(*log, "c", Seq{1}));
-  auto secondary = open_rocksdb_log(options(OpenMode::read_only_secondary));
+  auto secondary = open_secondary(options());
   ASSERT_EQ((*secondary->snapshot(a).value()).snapshot, "snap-1");
 
   ASSERT_TRUE(append(*log, a, "snap-2", {}));
   ASSERT_FALSE(store(*log, "c", Seq{2}));
   log.reset();  // the reopen below flushes the WAL into SST files
-  log = open_rocksdb_log(options());
+  log = open_primary(options());
   EXPECT_EQ(log->cursor("c").value().value, 2u) << "primary";
 
   const auto head = secondary->refresh();
@@ -962,7 +962,7 @@ TEST_F(EventLogFuzzFindings, SecondaryAcrossPrimaryRestartSeesEventsAndFreshSeco
   EXPECT_EQ(head->value, 2u);
   EXPECT_EQ(secondary->read(Seq{1}, 10).value().size(), 2u);
 
-  auto fresh = open_rocksdb_log(options(OpenMode::read_only_secondary, "secondary-fresh"));
+  auto fresh = open_secondary(options("secondary-fresh"));
   const auto snap = fresh->snapshot(a).value();
   ASSERT_TRUE(snap.has_value());
   EXPECT_EQ(snap->last_seq.value, 2u);

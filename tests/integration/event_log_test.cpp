@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include <unistd.h>
@@ -65,18 +66,15 @@ class EventLogTest : public ::testing::Test {
     std::error_code ec;
     fs::remove_all(root_, ec);
   }
-  std::unique_ptr<EventLog> open(OpenMode mode = OpenMode::primary) {
-    Options o;
-    o.path = path_;
-    o.mode = mode;
-    o.secondary_path = (root_ / "secondary").string();
-    return open_rocksdb_log(o);
+  std::unique_ptr<EventLogWriter> open() { return open_primary(Options{.path = path_}); }
+  std::unique_ptr<EventLogReader> open_follower() {
+    return open_secondary(Options{.path = path_, .secondary_path = (root_ / "secondary").string()});
   }
-  EventLog& log() { return *log_; }
+  EventLogWriter& log() { return *log_; }
 
   fs::path root_;
   std::string path_;
-  std::unique_ptr<EventLog> log_;
+  std::unique_ptr<EventLogWriter> log_;
 };
 
 TEST_F(EventLogTest, AppendThenReadBack) {
@@ -320,7 +318,7 @@ TEST_F(EventLogTest, AtRestTheMemtablesAreFlushed) {
   Options o;
   o.path = path_;
   o.rest_after = std::chrono::milliseconds(100);
-  log_ = open_rocksdb_log(o);
+  log_ = open_primary(o);
   const auto empty = log().memory().memtables;
   const OrderId order = OrderId::random();
   std::vector<std::future<Result<AppendOutcome>>> appends;
@@ -365,7 +363,7 @@ TEST_F(EventLogTest, MemtableFlushesRunAtTheLowestCpuPriority) {
 TEST_F(EventLogTest, CommitListenerSeesEveryRecordInOrder) {
   std::mutex mu;
   std::vector<Record> seen;
-  log().on_commit([&](std::span<const Record> records) {
+  const auto subscription = log().on_commit([&](std::span<const Record> records) {
     std::lock_guard lock(mu);
     seen.insert(seen.end(), records.begin(), records.end());
   });
@@ -405,17 +403,88 @@ TEST_F(EventLogTest, WaitBeyondWakesOnAppendAndClose) {
 TEST_F(EventLogTest, SecondaryReadsAndRefreshesButCannotWrite) {
   const OrderId a = OrderId::random();
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(append_wait(log(), cmd(a, "p" + std::to_string(i), "s")));
-  auto secondary = open(OpenMode::read_only_secondary);
+  auto secondary = open_follower();
   EXPECT_EQ(secondary->head().value, 3u);
   EXPECT_EQ(secondary->read_order(a)->size(), 3u);
   for (int i = 3; i < 5; ++i) ASSERT_TRUE(append_wait(log(), cmd(a, "p" + std::to_string(i), "s")));
   EXPECT_EQ(secondary->refresh().value().value, 5u);
   EXPECT_EQ(secondary->head().value, 5u);
   EXPECT_EQ(secondary->read(Seq{1}, 10)->at(4).payload, "p4");
-  const auto r = append_wait(*secondary, cmd(a, "nope"));
+  // A secondary is a reader by type; underneath, its writes refuse too.
+  auto& underneath = dynamic_cast<EventLogWriter&>(*secondary);
+  const auto r = append_wait(underneath, cmd(a, "nope"));
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error(), Errc::read_only);
   EXPECT_EQ(log().head().value, 5u);
+}
+
+// What a reader cannot do, it cannot even be asked to.
+template <typename Log>
+concept Appends = requires(Log& log, AppendCommand c, AppendCompletion done) { log.append(c, done); };
+template <typename Log>
+concept StoresCursors = requires(Log& log, std::function<void(std::error_code)> done) {
+  log.store_cursor("c", Seq{1}, done);
+};
+template <typename Log>
+concept Listens = requires(Log& log) { log.on_commit(CommitListener{}); };
+static_assert(Appends<EventLogWriter> && StoresCursors<EventLogWriter> && Listens<EventLogWriter>);
+static_assert(!Appends<EventLogReader> && !StoresCursors<EventLogReader> && !Listens<EventLogReader>);
+static_assert(std::is_same_v<decltype(open_secondary(Options{})), std::unique_ptr<EventLogReader>>);
+
+TEST_F(EventLogTest, ResetSubscriptionHearsNothingMore) {
+  std::atomic<int> heard{0};
+  auto subscription = log().on_commit([&](std::span<const Record> records) { heard += static_cast<int>(records.size()); });
+  ASSERT_TRUE(append_wait(log(), cmd(OrderId::random(), "heard")));
+  EXPECT_EQ(heard.load(), 1);
+  subscription.reset();
+  EXPECT_FALSE(subscription);
+  ASSERT_TRUE(append_wait(log(), cmd(OrderId::random(), "not heard")));
+  EXPECT_EQ(heard.load(), 1);
+}
+
+// Once reset() returns, the listener is not running: its owner may go.
+TEST_F(EventLogTest, ResetWaitsForTheListenerItInterrupts) {
+  std::promise<void> entered;
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  std::atomic<bool> finished{false};
+  auto subscription = log().on_commit([&, released](std::span<const Record>) {
+    entered.set_value();
+    released.wait();
+    finished = true;
+  });
+  auto appended = append_future(log(), cmd(OrderId::random(), "slow listener"));
+  entered.get_future().wait();
+  auto resetter = std::async(std::launch::async, [&] {
+    subscription.reset();
+    return finished.load();
+  });
+  EXPECT_EQ(resetter.wait_for(50ms), std::future_status::timeout) << "reset() returned while its listener ran";
+  release.set_value();
+  ASSERT_EQ(resetter.wait_for(kDeadline), std::future_status::ready);
+  EXPECT_TRUE(resetter.get()) << "reset() returned before its listener finished";
+  ASSERT_TRUE(await_result(appended).has_value());
+}
+
+// A listener may drop its own subscription (an owner that goes away on the
+// writer thread) without waiting for itself.
+TEST_F(EventLogTest, ListenerMayResetItsOwnSubscription) {
+  std::atomic<int> heard{0};
+  CommitSubscription subscription;
+  subscription = log().on_commit([&](std::span<const Record>) {
+    ++heard;
+    subscription.reset();
+  });
+  ASSERT_TRUE(append_wait(log(), cmd(OrderId::random(), "first")));
+  ASSERT_TRUE(append_wait(log(), cmd(OrderId::random(), "second")));
+  EXPECT_EQ(heard.load(), 1);
+}
+
+TEST_F(EventLogTest, SubscriptionMayOutliveTheLog) {
+  auto subscription = log().on_commit([](std::span<const Record>) {});
+  log_.reset();
+  subscription.reset();  // must not touch the log that is gone
+  EXPECT_FALSE(subscription);
 }
 
 TEST_F(EventLogTest, RefusesNonEmptyForeignDirectory) {
@@ -426,7 +495,7 @@ TEST_F(EventLogTest, RefusesNonEmptyForeignDirectory) {
   EXPECT_TRUE(fs::exists(fs::path(path_) / "notes.txt"));
   EXPECT_FALSE(fs::exists(fs::path(path_) / "CURRENT"));
   path_ = (root_ / "missing").string();  // a secondary needs an existing log
-  EXPECT_THROW((void)open(OpenMode::read_only_secondary), std::runtime_error);
+  EXPECT_THROW((void)open_follower(), std::runtime_error);
 }
 
 using testing::next_event;

@@ -40,7 +40,7 @@ TEST(PowerLoss, EveryAcknowledgedAppendSurvivesLosingUnsyncedWrites) {
   std::map<std::uint64_t, std::string> acked_copy;    // acknowledged when the power went
   std::uint64_t dropped = 0;
   {
-    detail::RocksDbLog log(Options{.path = path, .durability = Durability::sync}, env.get());
+    detail::RocksDbLog log(Options{.path = path, .durability = Durability::sync}, detail::OpenMode::primary, env.get());
     std::atomic<bool> stop{false};
     std::vector<std::thread> writers;
     for (int w = 0; w < 4; ++w) {
@@ -84,7 +84,7 @@ TEST(PowerLoss, EveryAcknowledgedAppendSurvivesLosingUnsyncedWrites) {
   RecordProperty("acknowledged", static_cast<int>(acked_copy.size()));
   RecordProperty("dropped_bytes", static_cast<int>(dropped));
 
-  detail::RocksDbLog reopened(Options{.path = path, .durability = Durability::sync});
+  detail::RocksDbLog reopened(Options{.path = path, .durability = Durability::sync}, detail::OpenMode::primary);
   const auto records = reopened.read(Seq{1}, 10'000'000);
   ASSERT_TRUE(records) << records.error().message();
   std::uint64_t expected_seq = 1;

@@ -8,9 +8,9 @@
 
 namespace oee::testing {
 
-class FaultyLog final : public eventlog::EventLog {
+class FaultyLog final : public eventlog::EventLogWriter {
  public:
-  explicit FaultyLog(eventlog::EventLog& real) : real_(real) {}
+  explicit FaultyLog(eventlog::EventLogWriter& real) : real_(real) {}
 
   std::atomic<bool> fail_refresh{false};
   std::atomic<bool> fail_cursor{false};
@@ -44,7 +44,9 @@ class FaultyLog final : public eventlog::EventLog {
   Seq wait_beyond(Seq after, std::chrono::milliseconds timeout) const override {
     return real_.wait_beyond(after, timeout);
   }
-  void on_commit(eventlog::CommitListener listener) override { real_.on_commit(std::move(listener)); }
+  [[nodiscard]] eventlog::CommitSubscription on_commit(eventlog::CommitListener listener) override {
+    return real_.on_commit(std::move(listener));
+  }
   [[nodiscard]] eventlog::Result<Seq> refresh() override {
     if (fail_refresh) return make_error_code(eventlog::Errc::io_error);
     return real_.refresh();
@@ -64,7 +66,7 @@ class FaultyLog final : public eventlog::EventLog {
   std::error_code close() override { return real_.close(); }
 
  private:
-  eventlog::EventLog& real_;
+  eventlog::EventLogWriter& real_;
 };
 
 }  // namespace oee::testing

@@ -22,7 +22,7 @@ T await_result(std::future<T>& f) {
   return f.get();
 }
 
-inline std::future<eventlog::Result<eventlog::AppendOutcome>> append_future(eventlog::EventLog& log,
+inline std::future<eventlog::Result<eventlog::AppendOutcome>> append_future(eventlog::EventLogWriter& log,
                                                                             eventlog::AppendCommand c) {
   auto p = std::make_shared<std::promise<eventlog::Result<eventlog::AppendOutcome>>>();
   auto f = p->get_future();
@@ -30,12 +30,12 @@ inline std::future<eventlog::Result<eventlog::AppendOutcome>> append_future(even
   return f;
 }
 
-inline eventlog::Result<eventlog::AppendOutcome> append_wait(eventlog::EventLog& log, eventlog::AppendCommand c) {
+inline eventlog::Result<eventlog::AppendOutcome> append_wait(eventlog::EventLogWriter& log, eventlog::AppendCommand c) {
   auto f = append_future(log, std::move(c));
   return await_result(f);
 }
 
-inline std::future<std::error_code> cursor_future(eventlog::EventLog& log, std::string name, Seq seq) {
+inline std::future<std::error_code> cursor_future(eventlog::EventLogWriter& log, std::string name, Seq seq) {
   auto p = std::make_shared<std::promise<std::error_code>>();
   auto f = p->get_future();
   log.store_cursor(std::move(name), seq, [p](std::error_code ec) { p->set_value(ec); });

@@ -25,7 +25,7 @@ ScratchLog::ScratchLog(std::string_view name) : dir_(unique_temp_path(name)) {
   eventlog::Options o;
   o.path = (dir_ / "db").string();
   o.durability = eventlog::Durability::async;
-  log_ = eventlog::open_rocksdb_log(o);
+  log_ = eventlog::open_primary(o);
   store_ = std::make_unique<core::OrderStore>(*log_);
 }
 

@@ -1,0 +1,35 @@
+#pragma once
+// The log's commit listeners: registered from any thread, called on the
+// writer thread, and unregistered by their subscription with the promise
+// CommitSubscription makes (not running, never again).
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <vector>
+
+#include "eventlog/event_log.h"
+
+namespace oee::eventlog::detail {
+
+class CommitListeners : public std::enable_shared_from_this<CommitListeners> {
+ public:
+  [[nodiscard]] CommitSubscription add(CommitListener listener);
+  /// Calls every registered listener; one thread at a time.
+  void notify(std::span<const Record> records);
+
+ private:
+  struct Slot {
+    explicit Slot(CommitListener l) : listener(std::move(l)) {}
+    CommitListener listener;
+    std::mutex running;  // held while the listener runs
+    std::atomic<bool> live{true};
+  };
+  void remove(const std::shared_ptr<Slot>& slot);
+
+  std::mutex mu_;
+  std::vector<std::shared_ptr<Slot>> slots_;
+};
+
+}  // namespace oee::eventlog::detail
