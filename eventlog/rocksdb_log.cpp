@@ -6,14 +6,12 @@
 #include <mutex>
 #include <stdexcept>
 
-#include <malloc.h>
 #include <pthread.h>
 #include <unistd.h>
 
 #include <rocksdb/cache.h>
 #include <rocksdb/convenience.h>
 #include <rocksdb/filter_policy.h>
-#include <rocksdb/listener.h>
 #include <rocksdb/memtablerep.h>
 #include <rocksdb/options.h>
 #include <rocksdb/slice_transform.h>
@@ -22,6 +20,7 @@
 #include <rocksdb/write_buffer_manager.h>
 
 #include "eventlog/detail/info_log_file.h"
+#include "eventlog/detail/memory_listeners.h"
 #include "eventlog/detail/rocksdb_keys.h"
 #include "eventlog/record_codec.h"
 
@@ -36,55 +35,6 @@ constexpr std::string_view kLogIdKey = "log_id";
 constexpr std::string_view kFormatValue = "oee-log-v1";
 const std::vector<std::string> kColumnFamilies = {"default", "events", "order_index",
                                                   "snapshots", "order_sets", "idempotency"};
-
-// A flushed memtable frees megabytes at once, among the small blocks the
-// cache keeps for long; malloc keeps the freed pages unless told, and the
-// process's resident memory then grows with every flush however bounded
-// what it holds is. Handing pages back costs page faults when they are
-// taken again, so it is done after a flush or compaction at most once per
-// interval.
-class ReturnFreedMemory final : public rocksdb::EventListener {
- public:
-  void OnFlushCompleted(rocksdb::DB*, const rocksdb::FlushJobInfo&) override { trim(); }
-  void OnCompactionCompleted(rocksdb::DB*, const rocksdb::CompactionJobInfo&) override { trim(); }
-
- private:
-  static constexpr std::chrono::seconds kInterval{10};
-
-  void trim() {
-    const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
-    auto last = last_.load();
-    if (last != 0 && now - last < std::chrono::steady_clock::duration(kInterval).count()) return;
-    if (!last_.compare_exchange_strong(last, now)) return;  // another thread is trimming
-    ::malloc_trim(0);
-  }
-
-  std::atomic<std::chrono::steady_clock::rep> last_{0};
-};
-
-// Appends wait while the memtables are full, until a flush frees room. A
-// flush that fails (a full disk) frees none, and this RocksDB would keep
-// the writer waiting for good, before it could see the error and begin the
-// log's recovery. So a background error lifts the bound; it is set again
-// once RocksDB has recovered (here, or after the writer's DB::Resume()).
-class LiftWriteStallOnError final : public rocksdb::EventListener {
- public:
-  LiftWriteStallOnError(std::shared_ptr<rocksdb::WriteBufferManager> bound, std::size_t limit)
-      : bound_(std::move(bound)), limit_(limit) {}
-
-  void OnBackgroundError(rocksdb::BackgroundErrorReason, rocksdb::Status* error) override {
-    if (error != nullptr && !error->ok()) bound_->SetBufferSize(kLifted);
-  }
-  void OnErrorRecoveryEnd(const rocksdb::BackgroundErrorRecoveryInfo& info) override {
-    if (info.new_bg_error.ok()) bound_->SetBufferSize(limit_);
-  }
-
- private:
-  static constexpr std::size_t kLifted = std::size_t{1} << 50;
-
-  std::shared_ptr<rocksdb::WriteBufferManager> bound_;
-  std::size_t limit_;
-};
 
 // What an operator should do about a log that would not open: the hint
 // follows the cause, so a permission problem is not read as damage.
@@ -105,7 +55,6 @@ std::string open_failure_hint(const rocksdb::Status& s) {
 }
 
 }  // namespace
-
 
 namespace detail {
 

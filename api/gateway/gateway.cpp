@@ -122,23 +122,22 @@ HttpResponse metrics(Gateway& g) {
 
 }  // namespace
 
-asio::awaitable<HttpResponse> handle_gateway_request(Gateway& g, const HttpRequest& req) {
-  g.server.http_requests.fetch_add(1, std::memory_order_relaxed);
-  const std::string_view path = std::string_view(req.target).substr(0, req.target.find('?'));
-  const bool get = req.method == "GET" || req.method == "HEAD";
-  if (path == "/" || path == "/health" || path == "/metrics") {
-    if (!get) {
-      auto r = error_response(ApiError{405, "method_not_allowed", "use GET on this path", ""});
-      r.allow = "GET";
-      co_return r;
-    }
-    co_return path == "/metrics" ? metrics(g) : health(g);
-  }
-  co_return error_response(ApiError{404, "not_on_gateway",
-                                    "this is a WebSocket gateway (/ws, /api/orders/status, /api/orders/execute?orderId=, "
-                                    "/order/{id}); send REST requests to the core at " +
-                                        g.core.endpoint().url(),
-                                    ""});
+Router gateway_router(Gateway& g) {
+  auto status = [&g](const HttpRequest&, const RequestTarget&) -> asio::awaitable<HttpResponse> { co_return health(g); };
+  Router router;
+  router.on("GET", "", status)
+      .on("GET", "health", status)
+      .on("GET", "metrics",
+          [&g](const HttpRequest&, const RequestTarget&) -> asio::awaitable<HttpResponse> { co_return metrics(g); })
+      .otherwise([&g](const HttpRequest&, const RequestTarget&) -> asio::awaitable<HttpResponse> {
+        co_return error_response(ApiError{404, "not_on_gateway",
+                                          "this is a WebSocket gateway (/ws, /api/orders/status, "
+                                          "/api/orders/execute?orderId=, /order/{id}); send REST requests to the "
+                                          "core at " + g.core.endpoint().url(),
+                                          ""});
+      });
+  add_order_streams(router);
+  return router;
 }
 
 }  // namespace oee::api

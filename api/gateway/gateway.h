@@ -41,7 +41,8 @@ struct Gateway {
   Hub& hub;
 };
 
-[[nodiscard]] boost::asio::awaitable<HttpResponse> handle_gateway_request(Gateway& gateway,
-                                                                          const HttpRequest& request);
+/// Every path a gateway serves: the order streams, /health and /metrics;
+/// any other path is 404 naming the core. `gateway` must outlive it.
+[[nodiscard]] Router gateway_router(Gateway& gateway);
 
 }  // namespace oee::api

@@ -91,7 +91,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
     auto pause = kFirstPause;
     asio::steady_timer backoff(ioc);
     for (;;) {
-      auto strand = asio::make_strand(ioc);  // a named local: see core/engine/async_append.h on GCC 12
+      auto strand = asio::make_strand(ioc);  // a named local: [gcc12-coro]
       auto [ec, socket] = co_await acceptor.async_accept(strand, use_tuple);
       if (ec) {
         if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
@@ -138,6 +138,33 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
     }
   }
 
+  struct Read {
+    bool gone = false;                  // the client closed or went silent
+    std::optional<ApiError> refusal;  // what was wrong with what it sent
+  };
+
+  // One request, read whole within the limits into `request_parser`.
+  asio::awaitable<Read> read_request(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                     RequestParser& request_parser) {
+    auto& parser = request_parser.parser();
+    stream.expires_after(ctx.config.http_idle_timeout);
+    auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
+    if (is_disconnect(ec)) co_return Read{true, std::nullopt};
+    auto refusal = ec ? read_error(ec, ctx.config.header_limit, ctx.config.body_limit) : header_refusal(parser.get());
+    if (refusal || parser.is_done()) co_return Read{false, refusal};
+    if (expects_continue(parser.get())) {
+      // The client waits for this before it sends the body (curl for a
+      // second, others for good).
+      http::response<http::empty_body> go_on{http::status::continue_, 11};
+      auto [cec, cn] = co_await http::async_write(stream, go_on, use_tuple);
+      if (cec) co_return Read{true, std::nullopt};
+    }
+    auto [bec, bn] = co_await http::async_read(stream, buffer, parser, use_tuple);
+    if (is_disconnect(bec)) co_return Read{true, std::nullopt};
+    co_return Read{false, bec ? read_error(bec, ctx.config.header_limit, ctx.config.body_limit)
+                              : trailer_refusal(parser.get(), ctx.config.header_limit)};
+  }
+
   asio::awaitable<void> session(beast::tcp_stream stream) {
     ConnectionSlot slot(ctx);
     // On stop(): the read of the next request ends, so a connection
@@ -157,33 +184,16 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
     // them the read fails with buffer_overflow (431). Bodies stream through.
     beast::flat_buffer buffer(read_buffer_limit(ctx.config.header_limit));
     for (;;) {
-      RequestParser request_parser(ctx.config.header_limit, ctx.config.body_limit);
-      auto& parser = request_parser.parser();
-      stream.expires_after(ctx.config.http_idle_timeout);
-      auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
-      if (is_disconnect(ec)) break;
-      std::optional<ApiError> refusal;
-      refusal = ec ? read_error(ec, ctx.config.header_limit, ctx.config.body_limit) : header_refusal(parser.get());
-      if (!refusal && !parser.is_done()) {
-        if (expects_continue(parser.get())) {
-          // The client waits for this before it sends the body (curl for a
-          // second, others for good).
-          http::response<http::empty_body> go_on{http::status::continue_, 11};
-          auto [cec, cn] = co_await http::async_write(stream, go_on, use_tuple);
-          if (cec) break;
-        }
-        auto [bec, bn] = co_await http::async_read(stream, buffer, parser, use_tuple);
-        if (is_disconnect(bec)) break;
-        refusal = bec ? read_error(bec, ctx.config.header_limit, ctx.config.body_limit)
-                      : trailer_refusal(parser.get(), ctx.config.header_limit);
-      }
-      if (refusal) {
+      RequestParser parser(ctx.config.header_limit, ctx.config.body_limit);
+      const auto read = co_await read_request(stream, buffer, parser);
+      if (read.gone) break;
+      if (read.refusal) {
         ctx.http_malformed.fetch_add(1);
-        auto res = to_beast(error_response(*refusal), 11, false, false);
+        auto res = to_beast(error_response(*read.refusal), 11, false, false);
         co_await http::async_write(stream, res, use_tuple);
         break;
       }
-      auto req = parser.release();
+      auto req = parser.parser().release();
       // Set by browsers only: scripts and curl send none and are unaffected.
       const std::string origin(req[http::field::origin]);
       const bool origin_allowed = !origin.empty() && ctx.config.cors.allows(origin);
@@ -194,7 +204,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
           co_await http::async_write(stream, res, use_tuple);
           break;
         }
-        auto route = ws_route(req.target());
+        auto route = ctx.router.websocket(req.target());
         if (!route || route->error) {
           const auto e = route ? *route->error : ApiError{404, "not_found", "no WebSocket endpoint here", ""};
           auto res = to_beast(error_response(e), req.version(), false, false);
@@ -222,7 +232,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
       }
       HttpRequest request{std::string(req.method_string()), std::string(req.target()), std::move(req.body()),
                           std::string(req[http::field::content_type]), std::string(req["Idempotency-Key"])};
-      const HttpResponse response = co_await ctx.handler(request);
+      ctx.http_requests.fetch_add(1, std::memory_order_relaxed);
+      const HttpResponse response = co_await ctx.router.handle(request);
       const bool keep_alive = req.keep_alive();
       auto res = to_beast(response, req.version(), keep_alive, req.method() == http::verb::head,
                           origin_allowed ? std::string_view(origin) : std::string_view());

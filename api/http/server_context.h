@@ -1,6 +1,6 @@
 #pragma once
 // What the HTTP/WebSocket transport needs from the process it serves, in
-// either role: limits, the stream source for WebSockets, the REST routes,
+// either role: limits, the stream source for WebSockets, the role's routes,
 // and the counters /health and /metrics report. Owned by main(); outlives
 // the server.
 
@@ -21,6 +21,7 @@
 
 #include "api/http/cors.h"
 #include "api/http/http_message.h"
+#include "api/http/router.h"
 #include "api/stream/stream_source.h"
 #include "eventlog/prometheus.h"  // append_metric
 
@@ -42,14 +43,12 @@ struct ServerConfig {
   CorsPolicy cors = CorsPolicy::loopback();
 };
 
-using RequestHandler = std::function<boost::asio::awaitable<HttpResponse>(const HttpRequest&)>;
-
 struct ServerContext {
   ServerContext(ServerConfig c, StreamSource& s) : config(std::move(c)), stream(s) {}
 
   ServerConfig config;
   StreamSource& stream;
-  RequestHandler handler;
+  Router router;  // every path the role serves
   std::atomic<std::int64_t> connections{0};
   std::atomic<std::int64_t> ws_clients{0};
   std::atomic<std::uint64_t> ws_dropped_slow{0};

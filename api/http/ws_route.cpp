@@ -1,11 +1,12 @@
 #include "api/http/ws_route.h"
 
-#include <string>
-#include <vector>
+#include <optional>
+#include <string_view>
 
 #include <boost/beast/http/rfc7230.hpp>
 
 #include "api/http/request_target.h"
+#include "api/http/router.h"
 
 namespace oee::api {
 
@@ -16,17 +17,13 @@ WsDialect ws_dialect(std::string_view requested_subprotocols) {
   return WsDialect::compat;
 }
 
-std::optional<WsRoute> ws_route(std::string_view target) {
-  auto parsed = parse_request_target(target);
-  if (!parsed) return WsRoute{WsProtocol::json, std::nullopt, 0, parsed.error()};
-  const std::vector<std::string>& seg = parsed->segments;
-  auto param = [&](std::string_view key) { return query_param(*parsed, key); };
-  auto parse_order = [](WsRoute& r, std::string_view text) {
-    r.order = OrderId::parse(text);
-    if (!r.order) r.error = ApiError{400, "invalid_order_id", "orderId must be a UUID", "orderId"};
-  };
-  WsRoute r{WsProtocol::json, std::nullopt, 0, std::nullopt};
-  if (auto f = param("fromSeq")) {
+namespace {
+
+// A stream of `protocol` from the target's query (fromSeq) and an order id
+// given as `order_text`, if any.
+WsRoute stream_route(WsProtocol protocol, const RequestTarget& target, std::optional<std::string_view> order_text) {
+  WsRoute r{protocol, std::nullopt, 0, std::nullopt};
+  if (auto f = query_param(target, "fromSeq")) {
     auto from = parse_from_seq(*f);
     if (from) {
       r.from_seq = *from;
@@ -34,29 +31,30 @@ std::optional<WsRoute> ws_route(std::string_view target) {
       r.error = from.error();
     }
   }
-  if (seg == std::vector<std::string>{"ws"}) {
-    if (auto id = param("orderId")) parse_order(r, *id);
-    return r;
+  if (order_text) {
+    r.order = OrderId::parse(*order_text);
+    if (!r.order) r.error = ApiError{400, "invalid_order_id", "orderId must be a UUID", "orderId"};
   }
-  if (seg == std::vector<std::string>{"api", "orders", "status"}) {
-    r.protocol = WsProtocol::bare_id;
-    if (auto id = param("orderId")) parse_order(r, *id);
-    return r;
-  }
-  if (seg == std::vector<std::string>{"api", "orders", "execute"}) {
-    // With ?orderId, that one order; without, the reference clients send
-    // each order id to follow as a text frame, as on /api/orders/status.
-    auto id = param("orderId");
-    r.protocol = id ? WsProtocol::fixed : WsProtocol::bare_id;
-    if (id) parse_order(r, *id);
-    return r;
-  }
-  if (seg.size() == 2 && seg[0] == "order") {
-    r.protocol = WsProtocol::fixed;
-    parse_order(r, seg[1]);
-    return r;
-  }
-  return std::nullopt;
+  return r;
+}
+
+}  // namespace
+
+void add_order_streams(Router& router) {
+  router
+      .stream("ws", [](const RequestTarget& t) { return stream_route(WsProtocol::json, t, query_param(t, "orderId")); })
+      .stream("api/orders/status",
+              [](const RequestTarget& t) { return stream_route(WsProtocol::bare_id, t, query_param(t, "orderId")); })
+      // With ?orderId, that one order; without, the reference clients send
+      // each order id to follow as a text frame, as on /api/orders/status.
+      .stream("api/orders/execute",
+              [](const RequestTarget& t) {
+                const auto id = query_param(t, "orderId");
+                return stream_route(id ? WsProtocol::fixed : WsProtocol::bare_id, t, id);
+              })
+      .stream("order/*", [](const RequestTarget& t) {
+        return stream_route(WsProtocol::fixed, t, std::string_view(t.segments[1]));
+      });
 }
 
 }  // namespace oee::api

@@ -30,7 +30,8 @@ inline constexpr std::string_view kV1Subprotocol = "oee.v1";
 /// The dialect a client asked for in its Sec-WebSocket-Protocol header.
 [[nodiscard]] WsDialect ws_dialect(std::string_view requested_subprotocols);
 
-// What an upgrade's target asks for; `error` when it asks wrongly.
+// What an upgrade's target asks for; `error` when it asks wrongly. The
+// paths that serve one: add_order_streams (router.h).
 struct WsRoute {
   WsProtocol protocol;
   std::optional<OrderId> order;
@@ -38,8 +39,5 @@ struct WsRoute {
   std::optional<ApiError> error;
 };
 
-/// The route of a WebSocket upgrade to `target`, or nullopt for a path
-/// that serves no WebSocket.
-[[nodiscard]] std::optional<WsRoute> ws_route(std::string_view target);
 
 }  // namespace oee::api

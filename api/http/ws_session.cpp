@@ -61,8 +61,7 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
     });
   }
 
-  // Parameters are trivially copyable on purpose: GCC 12 mis-copies coroutine
-  // parameters that hold short strings, so the request is a member.
+  // Parameters are trivially copyable, the request a member: [gcc12-coro].
   asio::awaitable<void> run(const OrderId* fixed, std::uint64_t from_seq) {
     const auto req = std::move(upgrade_request_);
     beast::get_lowest_layer(ws_).expires_never();

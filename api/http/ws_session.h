@@ -18,8 +18,7 @@ namespace oee::api {
 
 /// Accepts the upgrade and serves the WebSocket until it closes. `fixed`:
 /// the one order a fixed-protocol path streams, or the order a subscription
-/// starts with. The request comes in a box: GCC 12 mis-copies coroutine
-/// parameters that hold short strings.
+/// starts with. The request comes in a box: [gcc12-coro].
 boost::asio::awaitable<void> serve_websocket(boost::beast::tcp_stream stream, ConnectionSlot slot, ServerContext& ctx,
                                              std::unique_ptr<boost::beast::http::request<boost::beast::http::string_body>> upgrade,
                                              WsProtocol protocol, std::optional<OrderId> fixed, std::uint64_t from_seq);

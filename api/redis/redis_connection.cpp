@@ -193,7 +193,7 @@ asio::awaitable<RedisReady> RedisConnection::connect(const RedisEndpoint& endpoi
   }
   if (endpoint.db != 0) {
     const std::string db = std::to_string(endpoint.db);
-    std::vector<std::string_view> select{"SELECT", db};  // named: GCC 12 rejects braces in a co_await
+    std::vector<std::string_view> select{"SELECT", db};  // named: [gcc12-coro]
     if (auto ready = co_await setup_command(select, endpoint, timeout); !ready) co_return ready;
   }
   co_return RedisReady{};

@@ -54,7 +54,7 @@ struct Publisher::Impl {
       if (&r != &records.back()) conn.command({"PUBLISH", kAllOrdersChannel, text});
     }
     // Replies come in order: waiting for the last one covers the batch.
-    std::vector<std::string_view> last{"PUBLISH", kAllOrdersChannel, text};  // named: GCC 12 and co_await
+    std::vector<std::string_view> last{"PUBLISH", kAllOrdersChannel, text};  // named: [gcc12-coro]
     auto reply = co_await conn.call(last, options.reply_timeout);
     if (!reply) {
       if (!worker.lost()) worker.drop("no reply to PUBLISH within the reply timeout");

@@ -155,95 +155,66 @@ HttpResponse get_quote(App& app, const RequestTarget& t) {
                                          {"amountOut", core::format_amount(route->best.amount_out, out_dec)}});
 }
 
+HttpResponse test_page() {
+  const Page* page = find_page("test");
+  if (page == nullptr) return not_found("this server was built without its test page");
+  return HttpResponse{200, std::string(page->html), "text/html; charset=utf-8", {}};
+}
+
 }  // namespace
 
-asio::awaitable<HttpResponse> handle_request(App& app, const HttpRequest& req) {
-  app.server.http_requests.fetch_add(1, std::memory_order_relaxed);
-  auto target = parse_request_target(req.target);
-  if (!target) co_return error_response(target.error());
-  const auto& seg = target->segments;
-  const bool get = req.method == "GET" || req.method == "HEAD";
-  const bool post = req.method == "POST";
-  const bool del = req.method == "DELETE";
-
-  auto route_is = [&](std::initializer_list<std::string_view> path) {
-    if (seg.size() != path.size()) return false;
-    std::size_t i = 0;
-    for (auto p : path) {
-      if (p != "*" && seg[i] != p) return false;
-      ++i;
-    }
-    return true;
+Router core_router(App& app) {
+  // An answer computed at once, as a route.
+  auto at_once = [](auto answer) -> RestHandler {
+    return [answer](const HttpRequest& req, const RequestTarget& t) -> asio::awaitable<HttpResponse> {
+      co_return answer(req, t);
+    };
   };
-
-  if (route_is({"api", "orders", "execute"}) || route_is({"order"})) {
-    if (!post) co_return method_not_allowed("POST");
-    auto response = co_await submit(app, req);  // not `co_return co_await`: GCC 12 bug
-    co_return response;
-  }
-  if (route_is({"api", "orders"})) {
-    if (!get) co_return method_not_allowed("GET");
-    auto response = co_await list_orders(app, *target);
-    co_return response;
-  }
-  if (route_is({"api", "orders", "*"})) {
-    if (!get) co_return method_not_allowed("GET");
-    co_return get_order(app, seg[2]);
-  }
-  if (route_is({"api", "orders", "*", "events"})) {
-    if (!get) co_return method_not_allowed("GET");
-    co_return get_events(app, seg[2], *target);
-  }
-  if (route_is({"api", "dlq", "*", "retry"})) {
-    if (!post) co_return method_not_allowed("POST");
-    auto id = order_id_param(seg[2]);
-    if (!id) co_return error_response(id.error());
-    auto response = co_await retry_dead_letter(app, *id);
-    co_return response;
-  }
-  // clear and clear/failed: the reference DLQ dashboard's spellings; both
-  // dismiss every dead letter.
-  if (route_is({"api", "dlq", "clear"}) || route_is({"api", "dlq", "clear", "failed"})) {
-    if (!del) co_return method_not_allowed("DELETE");
-    auto response = co_await dismiss_all_dead_letters(app);
-    co_return response;
-  }
-  // failed-orders: the reference DLQ dashboard's spelling of the list.
-  if (route_is({"api", "dlq"}) || route_is({"api", "dlq", "failed-orders"}) || route_is({"api", "dlq", "stats"})) {
-    if (!get) co_return method_not_allowed("GET");
-    const bool stats = seg.size() == 3 && seg[2] == "stats";
-    if (app.history != nullptr) {
-      auto response = co_await projected_dead_letters(app, *target, stats);
+  // A route about one order, named by the path's third segment.
+  auto for_order = [](auto answer) -> RestHandler {
+    return [answer](const HttpRequest&, const RequestTarget& t) -> asio::awaitable<HttpResponse> {
+      auto id = order_id_param(t.segments[2]);
+      if (!id) co_return error_response(id.error());
+      auto response = co_await answer(*id);  // not `co_return co_await`: [gcc12-coro]
       co_return response;
-    }
-    co_return list_dead_letters(app, *target, stats);
-  }
-  if (route_is({"api", "dlq", "*"})) {
-    if (!del) co_return method_not_allowed("DELETE");
-    auto id = order_id_param(seg[2]);
-    if (!id) co_return error_response(id.error());
-    auto response = co_await dismiss_dead_letter(app, *id);
-    co_return response;
-  }
-  if (route_is({"api", "quote"})) {
-    if (!get) co_return method_not_allowed("GET");
-    co_return get_quote(app, *target);
-  }
-  if (route_is({"test"})) {
-    if (!get) co_return method_not_allowed("GET");
-    const Page* page = find_page("test");
-    if (page == nullptr) co_return not_found("this server was built without its test page");
-    co_return HttpResponse{200, std::string(page->html), "text/html; charset=utf-8", {}};
-  }
-  if (seg.empty() || route_is({"health"})) {
-    if (!get) co_return method_not_allowed("GET");
-    co_return health(app);
-  }
-  if (route_is({"metrics"})) {
-    if (!get) co_return method_not_allowed("GET");
-    co_return metrics(app);
-  }
-  co_return not_found("no route for " + req.method + " " + std::string(req.target.substr(0, 200)));
+    };
+  };
+  auto submit_order = [&app](const HttpRequest& req, const RequestTarget&) { return submit(app, req); };
+  auto dead_letters = [&app](bool stats) -> RestHandler {
+    return [&app, stats](const HttpRequest&, const RequestTarget& t) -> asio::awaitable<HttpResponse> {
+      if (app.history == nullptr) co_return list_dead_letters(app, t, stats);
+      auto response = co_await projected_dead_letters(app, t, stats);
+      co_return response;
+    };
+  };
+  auto dismiss_all = [&app](const HttpRequest&, const RequestTarget&) { return dismiss_all_dead_letters(app); };
+  auto status = at_once([&app](const HttpRequest&, const RequestTarget&) { return health(app); });
+
+  Router router;
+  // Aliases are the reference clients' spellings: /order for the submit
+  // path, failed-orders for the dead-letter list, clear and clear/failed
+  // for dismissing every dead letter.
+  router.on("POST", "api/orders/execute", submit_order)
+      .on("POST", "order", submit_order)
+      .on("GET", "api/orders", [&app](const HttpRequest&, const RequestTarget& t) { return list_orders(app, t); })
+      .on("GET", "api/orders/*",
+          at_once([&app](const HttpRequest&, const RequestTarget& t) { return get_order(app, t.segments[2]); }))
+      .on("GET", "api/orders/*/events",
+          at_once([&app](const HttpRequest&, const RequestTarget& t) { return get_events(app, t.segments[2], t); }))
+      .on("POST", "api/dlq/*/retry", for_order([&app](const OrderId& id) { return retry_dead_letter(app, id); }))
+      .on("DELETE", "api/dlq/clear", dismiss_all)
+      .on("DELETE", "api/dlq/clear/failed", dismiss_all)
+      .on("GET", "api/dlq", dead_letters(false))
+      .on("GET", "api/dlq/failed-orders", dead_letters(false))
+      .on("GET", "api/dlq/stats", dead_letters(true))
+      .on("DELETE", "api/dlq/*", for_order([&app](const OrderId& id) { return dismiss_dead_letter(app, id); }))
+      .on("GET", "api/quote", at_once([&app](const HttpRequest&, const RequestTarget& t) { return get_quote(app, t); }))
+      .on("GET", "test", at_once([](const HttpRequest&, const RequestTarget&) { return test_page(); }))
+      .on("GET", "", status)
+      .on("GET", "health", status)
+      .on("GET", "metrics", at_once([&app](const HttpRequest&, const RequestTarget&) { return metrics(app); }));
+  add_order_streams(router);
+  return router;
 }
 
 }  // namespace oee::api

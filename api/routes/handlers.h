@@ -1,17 +1,15 @@
 #pragma once
-// The core's REST routes, independent of the HTTP transport (Beast lives in
-// http_server.cpp), so they can be exercised directly.
+// Every path the core serves, REST and WebSocket.
 
 #include <string>
 
-#include <boost/asio/awaitable.hpp>
-
 #include "api/http/api_error.h"
-#include "api/http/http_message.h"
+#include "api/http/router.h"
 #include "api/routes/app.h"
 
 namespace oee::api {
 
-[[nodiscard]] boost::asio::awaitable<HttpResponse> handle_request(App& app, const HttpRequest& request);
+/// `app` must outlive the router.
+[[nodiscard]] Router core_router(App& app);
 
 }  // namespace oee::api

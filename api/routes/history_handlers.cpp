@@ -41,8 +41,7 @@ HttpResponse projection_disabled() {
 }
 
 // Runs a blocking PostgreSQL call on the blocking pool and resumes here.
-// The callable captures references only: GCC 12 mishandles non-trivial
-// temporaries in co_await expressions (see core/engine/async_append.h).
+// The callable captures references only: [gcc12-coro].
 template <class F>
 asio::awaitable<HttpResponse> off_thread(App& app, F f) {
   if (app.projector != nullptr) {

@@ -138,7 +138,7 @@ int run_gateway(ServerOptions& o, const std::optional<api::RedisEndpoint>& redis
   api::RedisFeed feed(hub, *redis);
   api::ServerContext ctx(o.server, source);
   api::Gateway gateway{ctx, *core, feed, hub};
-  ctx.handler = [&gateway](const api::HttpRequest& r) { return api::handle_gateway_request(gateway, r); };
+  ctx.router = api::gateway_router(gateway);
   api::HttpServer server(ioc, ctx);
   try {
     server.start();
@@ -154,72 +154,98 @@ int run_gateway(ServerOptions& o, const std::optional<api::RedisEndpoint>& redis
   return 0;
 }
 
-int run_core(ServerOptions& o, const std::optional<api::RedisEndpoint>& redis) {
-  if (o.fail_rate < 0) o.fail_rate = o.sim == core::SimProfile::fast ? 0.0 : 0.02;
-
-  // Refuse to start on anything we cannot read, with what to do about it.
+// What the core stands on, opened and checked before anything starts.
+struct Storage {
   std::unique_ptr<eventlog::EventLogWriter> log;
   std::unique_ptr<eventlog::KeyValueStore> ledger;
-  std::size_t imported = 0;
-  std::size_t resumable = 0;
+  std::size_t imported = 0;   // landed txs taken over from simchain/landed.txt
+  std::size_t resumable = 0;  // orders the executor resumes
+};
+
+// Refuses to start on anything it cannot read, with what to do about it.
+std::optional<Storage> open_storage(const ServerOptions& o) {
+  Storage s;
   try {
     const std::filesystem::path root(o.data_dir);
     std::filesystem::create_directories(root);
-    log = eventlog::open_primary(
+    s.log = eventlog::open_primary(
         eventlog::Options{.path = eventlog::log_directory(o.data_dir),
                           .durability = o.durability,
                           .memtable_bytes = (o.log_memory_mib << 20) / 5 * 4,
                           .block_cache_bytes = (o.log_memory_mib << 20) / 5,
                           .on_writer_start = [boost = o.priority_boost] { boost_this_thread("log writer", boost); }});
-    resumable = core::check_resumable(*log);
-    ledger = eventlog::open_rocksdb_store(eventlog::StoreOptions{.path = (root / "simchain" / "ledger").string()});
-    imported = core::import_landed_journal(root / "simchain" / "landed.txt", *ledger);
+    s.resumable = core::check_resumable(*s.log);
+    s.ledger = eventlog::open_rocksdb_store(eventlog::StoreOptions{.path = (root / "simchain" / "ledger").string()});
+    s.imported = core::import_landed_journal(root / "simchain" / "landed.txt", *s.ledger);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "oee-server: %s\n", e.what());
-    return 2;
+    return std::nullopt;
   }
+  return s;
+}
+
+core::ExecutorOptions executor_options(const ServerOptions& o) {
+  core::ExecutorOptions options;
+  options.profile = o.sim;
+  options.concurrency = o.concurrency;
+  options.retry_base = o.sim == core::SimProfile::fast ? std::chrono::milliseconds(5) : std::chrono::milliseconds(500);
+  options.latency_scale = o.latency_scale;
+  return options;
+}
+
+// The log's optional consumers, each tailing it in a thread of its own.
+struct Consumers {
+  std::unique_ptr<projections::Projector> projector;
+  std::unique_ptr<projections::HistoryStore> history;
+  std::unique_ptr<api::Publisher> publisher;
+};
+
+// PostgreSQL: the projector, and history queries that run on the blocking
+// pool, never on the network threads. Redis: the publisher.
+Consumers add_consumers(const ServerOptions& o, const std::optional<api::RedisEndpoint>& redis,
+                        eventlog::EventLogWriter& log, api::App& app, asio::thread_pool& blocking) {
+  Consumers c;
+  if (!o.database_url.empty()) {
+    c.projector = std::make_unique<projections::Projector>(log, projections::ProjectorOptions{o.database_url});
+    c.history = std::make_unique<projections::HistoryStore>(o.database_url);
+    app.projector = c.projector.get();
+    app.history = c.history.get();
+    app.blocking = &blocking;
+  }
+  if (redis) {
+    c.publisher = std::make_unique<api::Publisher>(log, api::PublisherOptions{*redis});
+    app.publisher = c.publisher.get();
+  }
+  return c;
+}
+
+int run_core(ServerOptions& o, const std::optional<api::RedisEndpoint>& redis) {
+  if (o.fail_rate < 0) o.fail_rate = o.sim == core::SimProfile::fast ? 0.0 : 0.02;
+  auto storage = open_storage(o);
+  if (!storage) return 2;
+  auto& log = storage->log;
 
   asio::io_context api_ioc;
   asio::io_context exec_ioc(1);
   auto exec_work = asio::make_work_guard(exec_ioc);
 
   core::Market market;
-  core::SimChain chain(market, o.fail_rate, *ledger);
+  core::SimChain chain(market, o.fail_rate, *storage->ledger);
   core::OrderStore store(*log);
   core::EngineMetrics metrics;
   api::Hub hub(api_ioc.get_executor());
-  core::ExecutorOptions exec_options;
-  exec_options.profile = o.sim;
-  exec_options.concurrency = o.concurrency;
-  exec_options.retry_base =
-      o.sim == core::SimProfile::fast ? std::chrono::milliseconds(5) : std::chrono::milliseconds(500);
-  exec_options.latency_scale = o.latency_scale;
-  core::Executor executor(exec_ioc, store, market, chain, exec_options, metrics);
+  core::Executor executor(exec_ioc, store, market, chain, executor_options(o), metrics);
 
   api::LogStreamSource source(hub, *log);
   api::ServerContext ctx(o.server, source);
   api::App app{ctx, api::EngineInfo{o.durability, o.sim}, *log, store, market, metrics, hub};
-  ctx.handler = [&app](const api::HttpRequest& r) { return api::handle_request(app, r); };
+  ctx.router = api::core_router(app);
   api::HttpServer server(api_ioc, ctx);
 
-  // PostgreSQL: the projector tails the log in its own thread; history
-  // queries run on a small blocking pool, never on the network threads.
-  std::unique_ptr<projections::Projector> projector;
-  std::unique_ptr<projections::HistoryStore> history;
   asio::thread_pool blocking(2);
-  if (!o.database_url.empty()) {
-    projector = std::make_unique<projections::Projector>(*log, projections::ProjectorOptions{o.database_url});
-    history = std::make_unique<projections::HistoryStore>(o.database_url);
-    app.projector = projector.get();
-    app.history = history.get();
-    app.blocking = &blocking;
-  }
-  // Redis: the publisher tails the log in its own thread.
-  std::unique_ptr<api::Publisher> publisher;
-  if (redis) {
-    publisher = std::make_unique<api::Publisher>(*log, api::PublisherOptions{*redis});
-    app.publisher = publisher.get();
-  }
+  const Consumers consumers = add_consumers(o, redis, *log, app, blocking);
+  const auto& projector = consumers.projector;
+  const auto& publisher = consumers.publisher;
 
   hub.attach(*log);
   try {
@@ -237,14 +263,15 @@ int run_core(ServerOptions& o, const std::optional<api::RedisEndpoint>& redis) {
     exec_ioc.run();
   });
 
-  if (imported > 0) {
-    spdlog::info("the simulated chain's ledger took over {} landed transactions from simchain/landed.txt", imported);
+  if (storage->imported > 0) {
+    spdlog::info("the simulated chain's ledger took over {} landed transactions from simchain/landed.txt",
+                 storage->imported);
   }
   spdlog::info(
       "oee-server listening on http://{}:{} (data {}, sim {}, durability {}, fail-rate {}, redis {}, head seq {}, "
       "resuming {} orders)",
       o.server.bind, server.port(), o.data_dir, core::sim_profile_name(o.sim), eventlog::durability_name(o.durability),
-      o.fail_rate, redis ? api::redacted(*redis) : "off", log->head().value, resumable);
+      o.fail_rate, redis ? api::redacted(*redis) : "off", log->head().value, storage->resumable);
   serve_until_signal(api_ioc, server, o.server, o.threads, [&] {
     spdlog::info("finishing in-flight steps");
     const bool drained = executor.stop(std::chrono::seconds(10));

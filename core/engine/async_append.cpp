@@ -21,9 +21,9 @@ struct PendingAppend {
 };
 }  // namespace
 
-// use_awaitable passes initiation arguments as coroutine parameters, which
-// GCC 12 copies wrongly when they hold short strings; so the arguments
-// travel in one heap object and the initiation carries only its pointer.
+// use_awaitable passes initiation arguments as coroutine parameters, so the
+// arguments travel in one heap object and the initiation carries only its
+// pointer: [gcc12-coro].
 asio::awaitable<eventlog::Result<AppendedEvent>> async_append(OrderStore& store, const OrderId& id,
                                                               const OrderState& current, const OrderEvent& event,
                                                               const eventlog::IdempotencyClaim* claim) {

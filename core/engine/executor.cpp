@@ -4,7 +4,6 @@
 #include <future>
 #include <limits>
 #include <mutex>
-#include <random>
 #include <vector>
 
 #include <boost/asio/co_spawn.hpp>
@@ -14,6 +13,7 @@
 #include <boost/intrusive/list.hpp>
 #include <spdlog/spdlog.h>
 
+#include "core/engine/order_steps.h"
 #include "core/engine/use_tuple.h"
 #include "core/wire/event_codec.h"
 
@@ -29,8 +29,7 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
  public:
   Impl(asio::io_context& ioc, OrderStore& store, const Market& market, SimChain& chain, ExecutorOptions options,
        EngineMetrics& metrics)
-      : ioc_(ioc), store_(store), router_(market), chain_(chain), options_(options), metrics_(metrics),
-        rng_(std::random_device{}()) {}
+      : ioc_(ioc), store_(store), steps_(market, chain, options), options_(options), metrics_(metrics) {}
 
   OrderStore& store() { return store_; }
 
@@ -117,13 +116,6 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
     idle_cv_.notify_all();
   }
 
-  bool fast() const { return options_.profile == SimProfile::fast; }
-
-  std::chrono::microseconds jitter(int lo_ms, int hi_ms) {
-    const double ms = std::uniform_int_distribution<int>(lo_ms, hi_ms)(rng_) * options_.latency_scale;
-    return std::chrono::microseconds(static_cast<std::int64_t>(ms * 1000));
-  }
-
   // A timer an order sleeps on, listed so that stopping can cut it short.
   // Intrusive: joining and leaving the list allocates nothing and costs no
   // hashing, for every stage of every order.
@@ -162,95 +154,6 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
     sleeping_.push_back(sleeper);  // leaves the list when it goes out of scope
     co_await sleeper.timer.async_wait(use_tuple);
     co_return !stopping_;
-  }
-
-  OrderEvent fail_attempt(const OrderState& s, std::string reason) {
-    const std::uint32_t used = s.attempt - s.retry_floor;  // attempts since submission or an operator retry
-    if (used >= options_.max_attempts) {
-      return OrderFailed{s.attempt, reason + " (gave up after " + std::to_string(used) + " attempts)"};
-    }
-    const auto delay = options_.retry_base * (1LL << (used - 1));
-    const auto retry_at =
-        TimestampNs{TimestampNs::now().value + std::chrono::duration_cast<std::chrono::nanoseconds>(delay).count()};
-    return AttemptFailed{s.attempt, std::move(reason), retry_at};
-  }
-
-  // The deliberate wait of the stage `s` is in: retry backoff, or the
-  // simulated venue and chain latency. Zero for a transaction the chain
-  // already landed (a resumed order): it is confirmed at once.
-  Clock::duration stage_wait(const OrderState& s) {
-    switch (s.status) {
-      case Status::pending:
-        if (s.retry_at.value == 0) return Clock::duration::zero();
-        return std::chrono::nanoseconds(s.retry_at.value - TimestampNs::now().value);
-      case Status::routing: return fast() ? Clock::duration::zero() : jitter(150, 250);
-      case Status::building: return fast() ? Clock::duration::zero() : jitter(20, 60);
-      case Status::submitted:
-        if (fast() || chain_.find(s.tx_id)) return Clock::duration::zero();
-        return jitter(2000, 3000);
-      case Status::none:
-      case Status::confirmed:
-      case Status::failed:
-        break;
-    }
-    return Clock::duration::zero();
-  }
-
-  // The event that ends the stage `s` is in, once its wait is over and the
-  // event that began it is durable. Only here does anything happen outside
-  // the log (the chain submission), so nothing does before it is recorded.
-  // None when the order is done, or, with `not_now` set, when the step
-  // could not be taken now (the chain could not store the transaction).
-  std::optional<OrderEvent> next_event(const OrderId& id, const OrderState& s, std::string& not_now) {
-    switch (s.status) {
-      case Status::pending: return RoutingStarted{s.attempt + 1};
-      case Status::routing: {
-        const Token* in = find_token(s.input_token);
-        const Token* out = find_token(s.output_token);
-        if (in == nullptr || out == nullptr) return OrderFailed{s.attempt, "unknown token"};
-        auto route = router_.route(*in, *out, s.amount_in, std::chrono::system_clock::now());
-        if (!route) {
-          return OrderFailed{s.attempt, route.error() == RouteError::no_pool ? "no pool for this pair"
-                                                                            : "amount too small to trade"};
-        }
-        const Quote& best = route->best;
-        const Amount min_out = min_out_for(best.amount_out, s.slippage_bps);
-        spdlog::info(
-            "route order={} attempt={} pair={}/{} amount_in={} raydium_out={} meteora_out={} chosen={} "
-            "expected_out={} min_out={} price_impact_bps={}",
-            id.str(), s.attempt, s.input_token, s.output_token, s.amount_in.base, route->quotes[0].amount_out.base,
-            route->quotes[1].amount_out.base, venue_name(best.venue), best.amount_out.base, min_out.base,
-            best.price_impact_bps);
-        return Routed{s.attempt, s.input_token, s.output_token, s.amount_in, route->quotes, best.venue,
-                      best.amount_out, min_out};
-      }
-      case Status::building:
-        return TxSubmitted{s.attempt, s.venue.value_or(Venue::raydium), SimChain::tx_id(id, s.attempt), s.min_out};
-      case Status::submitted: {
-        // Resumed or not, the chain answers a tx that already landed with
-        // its remembered result: it is never executed twice.
-        const Token* in = find_token(s.input_token);
-        const Token* out = find_token(s.output_token);
-        if (in == nullptr || out == nullptr) return OrderFailed{s.attempt, "unknown token"};
-        const TxResult r = chain_.submit(TxRequest{s.tx_id, s.venue.value_or(Venue::raydium), in, out, s.amount_in,
-                                                   s.min_out},
-                                         std::chrono::system_clock::now());
-        if (r.outcome == TxOutcome::landed) {
-          return Confirmed{s.attempt,          *s.venue,          s.tx_id,    r.amount_out,
-                           s.input_token, s.output_token, s.amount_in};
-        }
-        if (r.outcome == TxOutcome::unavailable) {
-          not_now = r.error;
-          return std::nullopt;
-        }
-        return fail_attempt(s, r.error);
-      }
-      case Status::none:
-      case Status::confirmed:
-      case Status::failed:
-        break;
-    }
-    return std::nullopt;
   }
 
   // An append on its way to the log while the order waits out the stage
@@ -314,7 +217,7 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
     for (;;) {
       const OrderState& entering = inflight ? inflight->provisional : state;
       bool go_on = !is_terminal(entering.status) && !stopping_;
-      if (go_on) go_on = co_await sleep_for(stage_wait(entering), waited);
+      if (go_on) go_on = co_await sleep_for(steps_.stage_wait(entering), waited);
       if (inflight) {
         auto appended = co_await finish(*inflight);
         if (!appended) {
@@ -336,7 +239,7 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
       }
       if (!go_on || is_terminal(state.status)) break;
       std::string not_now;
-      auto event = next_event(id, state, not_now);
+      auto event = steps_.next_event(id, state, not_now);
       if (!event && !not_now.empty()) {
         // Nothing happened and nothing was appended: the same step, and
         // the same transaction, go again after a pause.
@@ -361,11 +264,9 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
 
   asio::io_context& ioc_;
   OrderStore& store_;
-  Router router_;
-  SimChain& chain_;
+  OrderSteps steps_;
   ExecutorOptions options_;
   EngineMetrics& metrics_;
-  std::mt19937_64 rng_;
   const TimestampNs started_ = TimestampNs::now();
 
   bool stopping_ = false;

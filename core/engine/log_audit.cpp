@@ -37,40 +37,38 @@ struct Folded {
   OrderState state;
   Seq last_seq;
 };
+using Folds = std::unordered_map<OrderId, Folded, OrderIdHash>;
 
-}  // namespace
-
-AuditReport audit_log(const eventlog::EventLogReader& log, const std::function<void(Seq)>& progress) {
-  AuditReport report;
-  std::unordered_map<OrderId, Folded, OrderIdHash> orders;
+// Every event in seq order: dense, checksummed, decodable, and a legal step
+// of its order. Stops at the first problem.
+std::optional<AuditProblem> fold_log(const eventlog::EventLogReader& log, const std::function<void(Seq)>& progress,
+                                     AuditReport& report, Folds& orders) {
   Seq expected{1};
-  auto fail = [&](Seq seq, std::string message) {
-    report.problem = AuditProblem{seq, std::move(message)};
-    return report;
-  };
-
+  auto problem = [](Seq seq, std::string message) { return AuditProblem{seq, std::move(message)}; };
   for (;;) {
     auto batch = log.read_raw(expected, 4096);
-    if (!batch) return fail(expected, "cannot read the log: " + batch.error().message());
-    if (batch->empty()) break;
+    if (!batch) return problem(expected, "cannot read the log: " + batch.error().message());
+    if (batch->empty()) return std::nullopt;
     for (const auto& raw : *batch) {
       if (raw.key != expected) {
-        return fail(expected, fmt::format("seq {} is missing (the next stored seq is {})", expected.value, raw.key.value));
+        return problem(expected,
+                       fmt::format("seq {} is missing (the next stored seq is {})", expected.value, raw.key.value));
       }
       report.bytes += raw.value.size();
       auto record = eventlog::decode_record(raw.value);
-      if (!record) return fail(raw.key, "checksum mismatch or undecodable envelope");
+      if (!record) return problem(raw.key, "checksum mismatch or undecodable envelope");
       if (record->seq != raw.key) {
-        return fail(raw.key, fmt::format("envelope says seq {} but is stored as seq {}", record->seq.value, raw.key.value));
+        return problem(raw.key,
+                       fmt::format("envelope says seq {} but is stored as seq {}", record->seq.value, raw.key.value));
       }
       auto event = decode_event(record->type, record->payload);
-      if (!event) return fail(raw.key, fmt::format("payload of event type {} does not decode", record->type));
+      if (!event) return problem(raw.key, fmt::format("payload of event type {} does not decode", record->type));
       auto& folded = orders[record->order];
       auto next = apply(folded.state, *event, record->ts);
       if (!next) {
-        return fail(raw.key, fmt::format("order {}: {} after status {}: {}", record->order.str(),
-                                         event_name(type_of(*event)), status_name(folded.state.status),
-                                         describe(next.error())));
+        return problem(raw.key, fmt::format("order {}: {} after status {}: {}", record->order.str(),
+                                            event_name(type_of(*event)), status_name(folded.state.status),
+                                            describe(next.error())));
       }
       folded.state = std::move(*next);
       folded.last_seq = raw.key;
@@ -79,9 +77,11 @@ AuditReport audit_log(const eventlog::EventLogReader& log, const std::function<v
     }
     if (progress) progress(Seq{expected.value - 1});
   }
-  report.orders = orders.size();
+}
 
-  // Derived state: report the mismatch with the smallest seq.
+// What each append derived (snapshots, the active and dead-letter sets)
+// against the fold: the mismatch with the smallest seq.
+std::optional<AuditProblem> check_derived(const eventlog::EventLogReader& log, Folds& orders) {
   std::optional<AuditProblem> worst;
   auto note = [&](Seq seq, std::string message) {
     if (!worst || seq < worst->seq) worst = AuditProblem{seq, std::move(message)};
@@ -130,7 +130,18 @@ AuditReport audit_log(const eventlog::EventLogReader& log, const std::function<v
       }
     }
   }
-  report.problem = worst;
+  return worst;
+}
+
+}  // namespace
+
+AuditReport audit_log(const eventlog::EventLogReader& log, const std::function<void(Seq)>& progress) {
+  AuditReport report;
+  Folds orders;
+  report.problem = fold_log(log, progress, report, orders);
+  if (report.problem) return report;
+  report.orders = orders.size();
+  report.problem = check_derived(log, orders);
   return report;
 }
 

@@ -449,6 +449,10 @@ TEST(Stream, GatewayAnswersRestWithWhereToGoAndRefusesToStartWithoutRedis) {
   EXPECT_EQ(res.json().at("error").at("code"), "not_on_gateway");
   EXPECT_NE(std::string(res.json().at("error").at("message").as_string()).find(std::to_string(cluster.core.port())),
             std::string::npos);
+  auto wrong_method = gateway.request("POST", "/health", "", {});
+  EXPECT_EQ(wrong_method.status, 405);
+  EXPECT_EQ(wrong_method.headers["Allow"], "GET");
+  EXPECT_EQ(wrong_method.json().at("error").at("code"), "method_not_allowed");
   const auto health = gateway.get("/health").json();
   EXPECT_EQ(health.at("role"), "gateway");
   // An unknown order is reported as such through the core.

@@ -28,6 +28,7 @@
 #include "core/wire/status_message.h"
 #include "eventlog/event_log.h"
 #include "eventlog/record_codec.h"
+#include "tools/logdump/reports.h"
 
 namespace fs = std::filesystem;
 namespace json = boost::json;
@@ -226,113 +227,22 @@ eventlog::Result<Seq> dump(const eventlog::EventLogReader& log, const Filter& f,
   return last;
 }
 
-int stats(const eventlog::EventLogReader& log, bool as_json) {
-  std::map<std::string, std::uint64_t> by_type, by_status;
-  std::unordered_map<OrderId, core::Status, OrderIdHash> outcome;
-  std::uint64_t events = 0, bytes = 0, first = 0, last = 0;
-  Seq next{1};
-  for (;;) {
-    auto batch = log.read_raw(next, 4096);
-    if (!batch) {
-      std::fprintf(stderr, "oee-logdump: cannot read the log: %s\n", batch.error().message().c_str());
-      return 1;
-    }
-    if (batch->empty()) break;
-    for (const auto& raw : *batch) {
-      bytes += raw.value.size();
-      auto r = eventlog::decode_record(raw.value);
-      if (!r) {
-        std::fprintf(stderr, "oee-logdump: seq %lu does not decode; run --verify\n",
-                     static_cast<unsigned long>(raw.key.value));
-        return 1;
-      }
-      if (first == 0) first = r->seq.value;
-      last = r->seq.value;
-      ++events;
-      if (r->type >= 1 && r->type <= core::kEventTypeCount) {
-        const auto type = static_cast<core::EventType>(r->type);
-        ++by_type[std::string(core::event_name(type))];
-        const auto status = core::status_after(type);
-        ++by_status[std::string(core::status_name(status))];
-        outcome[r->order] = status;
-      } else {
-        ++by_type["unknown"];
-      }
-    }
-    next = batch->back().key.next();
-  }
-  std::uint64_t confirmed = 0, failed = 0;
-  for (const auto& [_, s] : outcome) {
-    confirmed += s == core::Status::confirmed;
-    failed += s == core::Status::failed;
-  }
-  const std::uint64_t in_flight = outcome.size() - confirmed - failed;
-  if (as_json) {
-    json::object types, statuses;
-    for (const auto& [k, v] : by_type) types[k] = v;
-    for (const auto& [k, v] : by_status) statuses[k] = v;
-    const json::object o{{"events", events},
-                         {"firstSeq", first},
-                         {"lastSeq", last},
-                         {"valueBytes", bytes},
-                         {"diskBytes", log.disk_bytes()},
-                         {"byType", types},
-                         {"byStatus", statuses},
-                         {"orders", json::object{{"total", outcome.size()},
-                                                 {"confirmed", confirmed},
-                                                 {"failed", failed},
-                                                 {"inFlight", in_flight}}}};
-    std::puts(json::serialize(o).c_str());
-    return 0;
-  }
-  std::printf("events      %lu (seq %lu..%lu)\n", static_cast<unsigned long>(events), static_cast<unsigned long>(first),
-              static_cast<unsigned long>(last));
-  std::printf("bytes       %lu in values, %lu on disk\n", static_cast<unsigned long>(bytes),
-              static_cast<unsigned long>(log.disk_bytes()));
-  std::printf("orders      %zu: %lu confirmed, %lu failed, %lu in flight\n", outcome.size(),
-              static_cast<unsigned long>(confirmed), static_cast<unsigned long>(failed),
-              static_cast<unsigned long>(in_flight));
-  std::printf("by type    ");
-  for (const auto& [k, v] : by_type) std::printf(" %s=%lu", k.c_str(), static_cast<unsigned long>(v));
-  std::printf("\nby status  ");
-  for (const auto& [k, v] : by_status) std::printf(" %s=%lu", k.c_str(), static_cast<unsigned long>(v));
-  std::printf("\n");
-  return 0;
-}
-
-int verify(const eventlog::EventLogReader& log) {
-  const bool tty = ::isatty(STDERR_FILENO) != 0;
-  const Seq head = log.head();
-  const auto start = std::chrono::steady_clock::now();
-  auto report = core::audit_log(log, [&](Seq reached) {
-    if (tty && head.value > 0) {
-      std::fprintf(stderr, "\rverifying %lu/%lu events (%.0f%%)", static_cast<unsigned long>(reached.value),
-                   static_cast<unsigned long>(head.value), 100.0 * static_cast<double>(reached.value) /
-                                                               static_cast<double>(head.value));
-    }
-  });
-  if (tty) std::fprintf(stderr, "\n");
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (report.problem) {
-    std::fprintf(stderr, "oee-logdump: verify FAILED at seq %lu: %s\n",
-                 static_cast<unsigned long>(report.problem->seq.value), report.problem->message.c_str());
-    return 1;
-  }
-  std::printf("verify ok: %lu events (seq 1..%lu), %lu orders, %lu bytes, checked in %.2f s\n",
-              static_cast<unsigned long>(report.events), static_cast<unsigned long>(report.events),
-              static_cast<unsigned long>(report.orders), static_cast<unsigned long>(report.bytes), secs);
-  return 0;
-}
-
-}  // namespace
-
-int main(int argc, char** argv) {
-  CLI::App cli{"oee-logdump: read-only audit and replay of an oee event log (safe beside a running server)"};
+// What the command line asks for.
+struct Args {
   std::string data_dir = "./data";
-  std::string order_text, type_text, status_text, format = "text";
   Filter filter;
-  bool do_verify = false, do_stats = false, follow = false;
-  cli.add_option("--data-dir", data_dir, "oee-server's data directory (or its log/ inside)")
+  bool verify = false;
+  bool stats = false;
+  bool follow = false;
+  bool as_json = false;
+};
+
+// The exit status when there is nothing more to do (--help, a bad option).
+std::optional<int> parse_args(int argc, char** argv, Args& a) {
+  CLI::App cli{"oee-logdump: read-only audit and replay of an oee event log (safe beside a running server)"};
+  std::string order_text, type_text, status_text, format = "text";
+  Filter& filter = a.filter;
+  cli.add_option("--data-dir", a.data_dir, "oee-server's data directory (or its log/ inside)")
       ->envname("OEE_DATA_DIR")->capture_default_str();
   cli.add_option("--order", order_text, "Only this order's events (uses the order index)");
   cli.add_option("--from", filter.from, "First seq to show")->capture_default_str();
@@ -342,13 +252,14 @@ int main(int argc, char** argv) {
                  "Only events leading to this status: pending, routing, building, submitted, confirmed, failed");
   cli.add_option("--format", format, "text (one aligned line per event) or json (JSON lines)")
       ->check(CLI::IsMember({"text", "json"}))->capture_default_str();
-  auto* verify_flag = cli.add_flag("--verify", do_verify,
+  auto* verify_flag = cli.add_flag("--verify", a.verify,
                                    "Check checksums, dense seqs, legal transitions and derived state; exit 1 naming "
                                    "the first bad seq");
-  cli.add_flag("--stats", do_stats, "Counts by type and status, orders by outcome, seq range, bytes")
+  cli.add_flag("--stats", a.stats, "Counts by type and status, orders by outcome, seq range, bytes")
       ->excludes(verify_flag);
-  cli.add_flag("--follow", follow, "Keep printing new events as the server appends them (like tail -f)");
+  cli.add_flag("--follow", a.follow, "Keep printing new events as the server appends them (like tail -f)");
   CLI11_PARSE(cli, argc, argv);
+  a.as_json = format == "json";
 
   if (!order_text.empty()) {
     filter.order = OrderId::parse(order_text);
@@ -370,30 +281,22 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "oee-logdump: --from must not be after --to\n");
     return 2;
   }
-  if (!fs::exists(data_dir)) {
-    std::fprintf(stderr, "oee-logdump: no such directory: %s\n", data_dir.c_str());
+  if (!fs::exists(a.data_dir)) {
+    std::fprintf(stderr, "oee-logdump: no such directory: %s\n", a.data_dir.c_str());
     return 2;
   }
+  return std::nullopt;
+}
 
-  std::unique_ptr<eventlog::EventLogReader> log;
-  try {
-    log = eventlog::open_secondary(eventlog::Options{.path = eventlog::log_directory(data_dir)});
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "oee-logdump: %s\n", e.what());
-    return 2;
-  }
-
-  if (do_verify) return verify(*log);
-  if (do_stats) return stats(*log, format == "json");
-
+// The events the filter lets through, and with --follow those still to come.
+int print_events(eventlog::EventLogReader& log, const Filter& filter, bool as_json, bool follow) {
   std::signal(SIGINT, [](int) { g_stop = true; });
   std::signal(SIGTERM, [](int) { g_stop = true; });
   // A one-shot dump writes in 1 MiB blocks; --follow keeps line buffering
   // so each event shows up as it is appended.
   static char out_buffer[1 << 20];
   if (!follow) std::setvbuf(stdout, out_buffer, _IOFBF, sizeof out_buffer);
-  const bool as_json = format == "json";
-  auto last = dump(*log, filter, Seq{0}, as_json);
+  auto last = dump(log, filter, Seq{0}, as_json);
   if (!last) {
     std::fprintf(stderr, "oee-logdump: cannot read the log: %s (run --verify)\n", last.error().message().c_str());
     return 1;
@@ -403,9 +306,9 @@ int main(int argc, char** argv) {
   // --follow catches up every 100 ms.
   while (follow && !g_stop.load() && last->value < filter.to) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    if (!log->refresh()) continue;
-    if (log->head() <= *last) continue;
-    last = dump(*log, filter, *last, as_json);
+    if (!log.refresh()) continue;
+    if (log.head() <= *last) continue;
+    last = dump(log, filter, *last, as_json);
     if (!last) {
       std::fprintf(stderr, "oee-logdump: cannot read the log: %s\n", last.error().message().c_str());
       return 1;
@@ -413,4 +316,21 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
   }
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args args;
+  if (auto exit_status = parse_args(argc, argv, args)) return *exit_status;
+  std::unique_ptr<eventlog::EventLogReader> log;
+  try {
+    log = eventlog::open_secondary(eventlog::Options{.path = eventlog::log_directory(args.data_dir)});
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "oee-logdump: %s\n", e.what());
+    return 2;
+  }
+  if (args.verify) return logdump::verify(*log);
+  if (args.stats) return logdump::stats(*log, args.as_json);
+  return print_events(*log, args.filter, args.as_json, args.follow);
 }

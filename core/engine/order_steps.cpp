@@ -1,0 +1,97 @@
+#include "core/engine/order_steps.h"
+
+#include <spdlog/spdlog.h>
+
+namespace oee::core {
+
+OrderSteps::OrderSteps(const Market& market, SimChain& chain, const ExecutorOptions& options)
+    : router_(market), chain_(chain), options_(options), rng_(std::random_device{}()) {}
+
+std::chrono::microseconds OrderSteps::jitter(int lo_ms, int hi_ms) {
+  const double ms = std::uniform_int_distribution<int>(lo_ms, hi_ms)(rng_) * options_.latency_scale;
+  return std::chrono::microseconds(static_cast<std::int64_t>(ms * 1000));
+}
+
+OrderEvent OrderSteps::fail_attempt(const OrderState& s, std::string reason) const {
+  const std::uint32_t used = s.attempt - s.retry_floor;  // attempts since submission or an operator retry
+  if (used >= options_.max_attempts) {
+    return OrderFailed{s.attempt, reason + " (gave up after " + std::to_string(used) + " attempts)"};
+  }
+  const auto delay = options_.retry_base * (1LL << (used - 1));
+  const auto retry_at =
+      TimestampNs{TimestampNs::now().value + std::chrono::duration_cast<std::chrono::nanoseconds>(delay).count()};
+  return AttemptFailed{s.attempt, std::move(reason), retry_at};
+}
+
+std::chrono::steady_clock::duration OrderSteps::stage_wait(const OrderState& s) {
+  using Clock = std::chrono::steady_clock;
+  switch (s.status) {
+    case Status::pending:
+      if (s.retry_at.value == 0) return Clock::duration::zero();
+      return std::chrono::nanoseconds(s.retry_at.value - TimestampNs::now().value);
+    case Status::routing: return fast() ? Clock::duration::zero() : jitter(150, 250);
+    case Status::building: return fast() ? Clock::duration::zero() : jitter(20, 60);
+    case Status::submitted:
+      if (fast() || chain_.find(s.tx_id)) return Clock::duration::zero();
+      return jitter(2000, 3000);
+    case Status::none:
+    case Status::confirmed:
+    case Status::failed:
+      break;
+  }
+  return Clock::duration::zero();
+}
+
+std::optional<OrderEvent> OrderSteps::next_event(const OrderId& id, const OrderState& s, std::string& not_now) {
+  switch (s.status) {
+    case Status::pending: return RoutingStarted{s.attempt + 1};
+    case Status::routing: {
+      const Token* in = find_token(s.input_token);
+      const Token* out = find_token(s.output_token);
+      if (in == nullptr || out == nullptr) return OrderFailed{s.attempt, "unknown token"};
+      auto route = router_.route(*in, *out, s.amount_in, std::chrono::system_clock::now());
+      if (!route) {
+        return OrderFailed{s.attempt, route.error() == RouteError::no_pool ? "no pool for this pair"
+                                                                          : "amount too small to trade"};
+      }
+      const Quote& best = route->best;
+      const Amount min_out = min_out_for(best.amount_out, s.slippage_bps);
+      spdlog::info(
+          "route order={} attempt={} pair={}/{} amount_in={} raydium_out={} meteora_out={} chosen={} "
+          "expected_out={} min_out={} price_impact_bps={}",
+          id.str(), s.attempt, s.input_token, s.output_token, s.amount_in.base, route->quotes[0].amount_out.base,
+          route->quotes[1].amount_out.base, venue_name(best.venue), best.amount_out.base, min_out.base,
+          best.price_impact_bps);
+      return Routed{s.attempt, s.input_token, s.output_token, s.amount_in, route->quotes, best.venue,
+                    best.amount_out, min_out};
+    }
+    case Status::building:
+      return TxSubmitted{s.attempt, s.venue.value_or(Venue::raydium), SimChain::tx_id(id, s.attempt), s.min_out};
+    case Status::submitted: {
+      // Resumed or not, the chain answers a tx that already landed with
+      // its remembered result: it is never executed twice.
+      const Token* in = find_token(s.input_token);
+      const Token* out = find_token(s.output_token);
+      if (in == nullptr || out == nullptr) return OrderFailed{s.attempt, "unknown token"};
+      const TxResult r = chain_.submit(TxRequest{s.tx_id, s.venue.value_or(Venue::raydium), in, out, s.amount_in,
+                                                 s.min_out},
+                                       std::chrono::system_clock::now());
+      if (r.outcome == TxOutcome::landed) {
+        return Confirmed{s.attempt,          *s.venue,          s.tx_id,    r.amount_out,
+                         s.input_token, s.output_token, s.amount_in};
+      }
+      if (r.outcome == TxOutcome::unavailable) {
+        not_now = r.error;
+        return std::nullopt;
+      }
+      return fail_attempt(s, r.error);
+    }
+    case Status::none:
+    case Status::confirmed:
+    case Status::failed:
+      break;
+  }
+  return std::nullopt;
+}
+
+}  // namespace oee::core

@@ -1,0 +1,45 @@
+#pragma once
+// What the executor does in each stage of an order, the log aside: how long
+// the stage waits, which event ends it, and what a failed attempt becomes.
+// Used by the executor's thread only.
+
+#include <chrono>
+#include <optional>
+#include <random>
+#include <string>
+
+#include "core/domain/order.h"
+#include "core/domain/router.h"
+#include "core/engine/executor.h"
+#include "core/engine/sim_chain.h"
+
+namespace oee::core {
+
+class OrderSteps {
+ public:
+  OrderSteps(const Market& market, SimChain& chain, const ExecutorOptions& options);
+
+  /// The deliberate wait of the stage `s` is in: retry backoff, or the
+  /// simulated venue and chain latency. Zero for a transaction the chain
+  /// already landed (a resumed order): it is confirmed at once.
+  [[nodiscard]] std::chrono::steady_clock::duration stage_wait(const OrderState& s);
+
+  /// The event that ends the stage `s` is in, once its wait is over and the
+  /// event that began it is durable. Only here does anything happen outside
+  /// the log (the chain submission), so nothing does before it is recorded.
+  /// None when the order is done, or, with `not_now` set, when the step
+  /// could not be taken now (the chain could not store the transaction).
+  [[nodiscard]] std::optional<OrderEvent> next_event(const OrderId& id, const OrderState& s, std::string& not_now);
+
+ private:
+  [[nodiscard]] OrderEvent fail_attempt(const OrderState& s, std::string reason) const;
+  [[nodiscard]] bool fast() const { return options_.profile == SimProfile::fast; }
+  [[nodiscard]] std::chrono::microseconds jitter(int lo_ms, int hi_ms);
+
+  Router router_;
+  SimChain& chain_;
+  ExecutorOptions options_;
+  std::mt19937_64 rng_;
+};
+
+}  // namespace oee::core

@@ -1,0 +1,120 @@
+#include "tools/logdump/reports.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <string>
+#include <unordered_map>
+
+#include <boost/json.hpp>
+
+#include "core/domain/order.h"
+#include "core/engine/log_audit.h"
+#include "core/wire/event_codec.h"
+#include "eventlog/record_codec.h"
+
+namespace oee::logdump {
+
+namespace json = boost::json;
+
+int stats(const eventlog::EventLogReader& log, bool as_json) {
+  std::map<std::string, std::uint64_t> by_type, by_status;
+  std::unordered_map<OrderId, core::Status, OrderIdHash> outcome;
+  std::uint64_t events = 0, bytes = 0, first = 0, last = 0;
+  Seq next{1};
+  for (;;) {
+    auto batch = log.read_raw(next, 4096);
+    if (!batch) {
+      std::fprintf(stderr, "oee-logdump: cannot read the log: %s\n", batch.error().message().c_str());
+      return 1;
+    }
+    if (batch->empty()) break;
+    for (const auto& raw : *batch) {
+      bytes += raw.value.size();
+      auto r = eventlog::decode_record(raw.value);
+      if (!r) {
+        std::fprintf(stderr, "oee-logdump: seq %lu does not decode; run --verify\n",
+                     static_cast<unsigned long>(raw.key.value));
+        return 1;
+      }
+      if (first == 0) first = r->seq.value;
+      last = r->seq.value;
+      ++events;
+      if (r->type >= 1 && r->type <= core::kEventTypeCount) {
+        const auto type = static_cast<core::EventType>(r->type);
+        ++by_type[std::string(core::event_name(type))];
+        const auto status = core::status_after(type);
+        ++by_status[std::string(core::status_name(status))];
+        outcome[r->order] = status;
+      } else {
+        ++by_type["unknown"];
+      }
+    }
+    next = batch->back().key.next();
+  }
+  std::uint64_t confirmed = 0, failed = 0;
+  for (const auto& [_, s] : outcome) {
+    confirmed += s == core::Status::confirmed;
+    failed += s == core::Status::failed;
+  }
+  const std::uint64_t in_flight = outcome.size() - confirmed - failed;
+  if (as_json) {
+    json::object types, statuses;
+    for (const auto& [k, v] : by_type) types[k] = v;
+    for (const auto& [k, v] : by_status) statuses[k] = v;
+    const json::object o{{"events", events},
+                         {"firstSeq", first},
+                         {"lastSeq", last},
+                         {"valueBytes", bytes},
+                         {"diskBytes", log.disk_bytes()},
+                         {"byType", types},
+                         {"byStatus", statuses},
+                         {"orders", json::object{{"total", outcome.size()},
+                                                 {"confirmed", confirmed},
+                                                 {"failed", failed},
+                                                 {"inFlight", in_flight}}}};
+    std::puts(json::serialize(o).c_str());
+    return 0;
+  }
+  std::printf("events      %lu (seq %lu..%lu)\n", static_cast<unsigned long>(events), static_cast<unsigned long>(first),
+              static_cast<unsigned long>(last));
+  std::printf("bytes       %lu in values, %lu on disk\n", static_cast<unsigned long>(bytes),
+              static_cast<unsigned long>(log.disk_bytes()));
+  std::printf("orders      %zu: %lu confirmed, %lu failed, %lu in flight\n", outcome.size(),
+              static_cast<unsigned long>(confirmed), static_cast<unsigned long>(failed),
+              static_cast<unsigned long>(in_flight));
+  std::printf("by type    ");
+  for (const auto& [k, v] : by_type) std::printf(" %s=%lu", k.c_str(), static_cast<unsigned long>(v));
+  std::printf("\nby status  ");
+  for (const auto& [k, v] : by_status) std::printf(" %s=%lu", k.c_str(), static_cast<unsigned long>(v));
+  std::printf("\n");
+  return 0;
+}
+
+int verify(const eventlog::EventLogReader& log) {
+  const bool tty = ::isatty(STDERR_FILENO) != 0;
+  const Seq head = log.head();
+  const auto start = std::chrono::steady_clock::now();
+  auto report = core::audit_log(log, [&](Seq reached) {
+    if (tty && head.value > 0) {
+      std::fprintf(stderr, "\rverifying %lu/%lu events (%.0f%%)", static_cast<unsigned long>(reached.value),
+                   static_cast<unsigned long>(head.value), 100.0 * static_cast<double>(reached.value) /
+                                                               static_cast<double>(head.value));
+    }
+  });
+  if (tty) std::fprintf(stderr, "\n");
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (report.problem) {
+    std::fprintf(stderr, "oee-logdump: verify FAILED at seq %lu: %s\n",
+                 static_cast<unsigned long>(report.problem->seq.value), report.problem->message.c_str());
+    return 1;
+  }
+  std::printf("verify ok: %lu events (seq 1..%lu), %lu orders, %lu bytes, checked in %.2f s\n",
+              static_cast<unsigned long>(report.events), static_cast<unsigned long>(report.events),
+              static_cast<unsigned long>(report.orders), static_cast<unsigned long>(report.bytes), secs);
+  return 0;
+}
+
+}  // namespace oee::logdump
