@@ -200,17 +200,16 @@ struct Consumers {
   std::unique_ptr<api::Publisher> publisher;
 };
 
-// PostgreSQL: the projector, and history queries that run on the blocking
-// pool, never on the network threads. Redis: the publisher.
+// PostgreSQL: the projector, and the history store, whose queries run on a
+// blocking pool, never on the network threads. Redis: the publisher.
 Consumers add_consumers(const ServerOptions& o, const std::optional<api::RedisEndpoint>& redis,
-                        eventlog::EventLogWriter& log, api::App& app, asio::thread_pool& blocking) {
+                        eventlog::EventLogWriter& log, api::App& app) {
   Consumers c;
   if (!o.database_url.empty()) {
     c.projector = std::make_unique<projections::Projector>(log, projections::ProjectorOptions{o.database_url});
     c.history = std::make_unique<projections::HistoryStore>(o.database_url);
     app.projector = c.projector.get();
     app.history = c.history.get();
-    app.blocking = &blocking;
   }
   if (redis) {
     c.publisher = std::make_unique<api::Publisher>(log, api::PublisherOptions{*redis});
@@ -242,8 +241,9 @@ int run_core(ServerOptions& o, const std::optional<api::RedisEndpoint>& redis) {
   ctx.router = api::core_router(app);
   api::HttpServer server(api_ioc, ctx);
 
-  asio::thread_pool blocking(2);
-  const Consumers consumers = add_consumers(o, redis, *log, app, blocking);
+  const Consumers consumers = add_consumers(o, redis, *log, app);
+  asio::thread_pool blocking(2);  // history queries: declared after the store they query, so it goes first
+  if (consumers.history) app.blocking = &blocking;
   const auto& projector = consumers.projector;
   const auto& publisher = consumers.publisher;
 
