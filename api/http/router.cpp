@@ -1,7 +1,6 @@
 #include "api/http/router.h"
 
 #include <algorithm>
-#include <ranges>
 
 #include "api/http/api_error.h"
 #include "api/http/responses.h"
@@ -12,15 +11,19 @@ namespace {
 
 std::vector<std::string> split_path(std::string_view path) {
   std::vector<std::string> segments;
-  for (const auto part : std::views::split(path, '/')) {
-    if (!part.empty()) segments.emplace_back(part.begin(), part.end());
+  while (!path.empty()) {
+    const auto slash = path.find('/');
+    const auto part = path.substr(0, slash);
+    if (!part.empty()) segments.emplace_back(part);
+    path.remove_prefix(slash == std::string_view::npos ? path.size() : slash + 1);
   }
   return segments;
 }
 
 bool matches(const std::vector<std::string>& pattern, const std::vector<std::string>& segments) {
   return pattern.size() == segments.size() &&
-         std::ranges::equal(pattern, segments, [](const auto& p, const auto& s) { return p == "*" || p == s; });
+         std::equal(pattern.begin(), pattern.end(), segments.begin(),
+                    [](const std::string& p, const std::string& s) { return p == "*" || p == s; });
 }
 
 }  // namespace
@@ -43,7 +46,8 @@ Router& Router::otherwise(RestHandler handler) {
 boost::asio::awaitable<HttpResponse> Router::handle(const HttpRequest& request) const {
   const auto target = parse_request_target(request.target);
   if (!target) co_return error_response(target.error());
-  const auto first = std::ranges::find_if(rest_, [&](const Rest& r) { return matches(r.path, target->segments); });
+  const auto first =
+      std::find_if(rest_.begin(), rest_.end(), [&](const Rest& r) { return matches(r.path, target->segments); });
   if (first == rest_.end()) {
     if (otherwise_) {
       auto response = co_await otherwise_(request, *target);
