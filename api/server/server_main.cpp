@@ -324,6 +324,7 @@ int main(int argc, char** argv) {
   mallopt(M_MMAP_THRESHOLD, 256 << 10);
   ServerOptions o;
   if (auto exit_status = parse_server_options(argc, argv, o)) return *exit_status;
+  spdlog::set_level(spdlog::level::from_str(o.log_level));
   raise_descriptor_limit(o.server.max_connections);
   return o.role == Role::gateway ? run_gateway(o, o.redis) : run_core(o, o.redis);
 }

@@ -87,7 +87,8 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& o)
       ->envname("OEE_LOG_MEMORY")->check(CLI::Range(std::size_t{10}, std::size_t{1} << 20))->capture_default_str();
   cli.add_option("--threads", o.threads, "HTTP/WebSocket threads")->envname("OEE_THREADS")->check(CLI::Range(1u, 64u))
       ->capture_default_str();
-  cli.add_option("--log-level", o.log_level, "trace, debug, info, warn, error")->envname("OEE_LOG_LEVEL")
+  cli.add_option("--log-level", o.log_level, "Least severe messages logged: trace, debug, info, warn, error")
+      ->envname("OEE_LOG_LEVEL")->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
       ->capture_default_str();
   cli.add_option("--max-connections", s.max_connections, "Open HTTP/WebSocket connections; more are refused")
       ->envname("OEE_MAX_CONNECTIONS")->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))->capture_default_str();

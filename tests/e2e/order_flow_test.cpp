@@ -185,5 +185,25 @@ TEST(OrderFlow, ThousandConcurrentOrdersInFastModeAllConfirm) {
   EXPECT_EQ(client.get("/health").json().at("log").at("head").to_number<std::uint64_t>(), 5000u);
 }
 
+// --log-level decides what the server logs: the harness runs it at warn,
+// so neither the start nor an order's routing shows an info line; a level
+// that is not one is refused before anything starts.
+TEST(OrderFlow, LogLevelDecidesWhatTheServerLogs) {
+  TempDir dir;
+  ServerProcess server(dir.path() / "data", {"--sim", "fast", "--fail-rate", "0"});
+  server.start();
+  HttpClient client(server.port());
+  const auto ids = submit_orders(client, 3);
+  ASSERT_TRUE(eventually([&] { return client.get("/api/orders/" + ids.back()).json().at("status") == "confirmed"; },
+                         20s));
+  EXPECT_EQ(server.stdout_tail().find("[info]"), std::string::npos) << server.stdout_tail();
+  EXPECT_EQ(server.terminate(), 0);
+
+  const auto bad = run({kServer, "--data-dir", (dir.path() / "other").string(), "--log-level", "verbose"});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE((bad.out + bad.err).find("--log-level"), std::string::npos) << bad.out << bad.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "other")) << "a refused start touched the data directory";
+}
+
 }  // namespace
 }  // namespace oee::e2e
