@@ -14,7 +14,9 @@ CommitSubscription CommitListeners::add(CommitListener listener) {
   auto slot = std::make_shared<Slot>(std::move(listener));
   {
     std::lock_guard lock(mu_);
-    slots_.push_back(slot);
+    auto next = std::make_shared<Slots>(*slots_);
+    next->push_back(slot);
+    slots_ = std::move(next);
   }
   return CommitSubscription([weak_self = weak_from_this(), weak_slot = std::weak_ptr<Slot>(slot)] {
     auto slot = weak_slot.lock();
@@ -31,16 +33,18 @@ CommitSubscription CommitListeners::add(CommitListener listener) {
 
 void CommitListeners::remove(const std::shared_ptr<Slot>& slot) {
   std::lock_guard lock(mu_);
-  std::erase(slots_, slot);
+  auto next = std::make_shared<Slots>(*slots_);
+  std::erase(*next, slot);
+  slots_ = std::move(next);
 }
 
 void CommitListeners::notify(std::span<const Record> records) {
-  std::vector<std::shared_ptr<Slot>> slots;
+  std::shared_ptr<const Slots> slots;
   {
     std::lock_guard lock(mu_);
     slots = slots_;
   }
-  for (const auto& slot : slots) {
+  for (const auto& slot : *slots) {
     std::lock_guard running(slot->running);
     if (!slot->live) continue;
     struct Running {

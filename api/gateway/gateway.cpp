@@ -123,19 +123,18 @@ HttpResponse metrics(Gateway& g) {
 }  // namespace
 
 Router gateway_router(Gateway& g) {
-  auto status = [&g](const HttpRequest&, const RequestTarget&) -> asio::awaitable<HttpResponse> { co_return health(g); };
+  auto status = at_once([&g](const HttpRequest&, const RequestTarget&) { return health(g); });
   Router router;
   router.on("GET", "", status)
       .on("GET", "health", status)
-      .on("GET", "metrics",
-          [&g](const HttpRequest&, const RequestTarget&) -> asio::awaitable<HttpResponse> { co_return metrics(g); })
-      .otherwise([&g](const HttpRequest&, const RequestTarget&) -> asio::awaitable<HttpResponse> {
-        co_return error_response(ApiError{404, "not_on_gateway",
-                                          "this is a WebSocket gateway (/ws, /api/orders/status, "
-                                          "/api/orders/execute?orderId=, /order/{id}); send REST requests to the "
-                                          "core at " + g.core.endpoint().url(),
-                                          ""});
-      });
+      .on("GET", "metrics", at_once([&g](const HttpRequest&, const RequestTarget&) { return metrics(g); }))
+      .otherwise(at_once([&g](const HttpRequest&, const RequestTarget&) {
+        return error_response(ApiError{404, "not_on_gateway",
+                                       "this is a WebSocket gateway (/ws, /api/orders/status, "
+                                       "/api/orders/execute?orderId=, /order/{id}); send REST requests to the core "
+                                       "at " + g.core.endpoint().url(),
+                                       ""});
+      }));
   add_order_streams(router);
   return router;
 }

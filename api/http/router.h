@@ -52,6 +52,15 @@ class Router {
   RestHandler otherwise_;
 };
 
+/// A route whose answer needs no waiting: `answer(request, target)`
+/// returns the HttpResponse itself.
+template <class Answer>
+[[nodiscard]] RestHandler at_once(Answer answer) {
+  return [answer](const HttpRequest& request, const RequestTarget& target) -> boost::asio::awaitable<HttpResponse> {
+    co_return answer(request, target);
+  };
+}
+
 /// The order streams both roles serve (docs/streaming.md): /ws,
 /// /api/orders/status, /api/orders/execute and /order/{id}.
 void add_order_streams(Router& router);

@@ -39,5 +39,4 @@ struct WsRoute {
   std::optional<ApiError> error;
 };
 
-
 }  // namespace oee::api

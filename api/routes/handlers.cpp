@@ -164,12 +164,6 @@ HttpResponse test_page() {
 }  // namespace
 
 Router core_router(App& app) {
-  // An answer computed at once, as a route.
-  auto at_once = [](auto answer) -> RestHandler {
-    return [answer](const HttpRequest& req, const RequestTarget& t) -> asio::awaitable<HttpResponse> {
-      co_return answer(req, t);
-    };
-  };
   // A route about one order, named by the path's third segment.
   auto for_order = [](auto answer) -> RestHandler {
     return [answer](const HttpRequest&, const RequestTarget& t) -> asio::awaitable<HttpResponse> {

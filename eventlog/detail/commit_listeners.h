@@ -26,10 +26,13 @@ class CommitListeners : public std::enable_shared_from_this<CommitListeners> {
     std::mutex running;  // held while the listener runs
     std::atomic<bool> live{true};
   };
+  using Slots = std::vector<std::shared_ptr<Slot>>;
   void remove(const std::shared_ptr<Slot>& slot);
 
   std::mutex mu_;
-  std::vector<std::shared_ptr<Slot>> slots_;
+  // Replaced whole on add and remove, so a commit takes the current list
+  // with one reference count instead of copying it.
+  std::shared_ptr<const Slots> slots_ = std::make_shared<const Slots>();
 };
 
 }  // namespace oee::eventlog::detail

@@ -480,6 +480,8 @@ TEST_F(EventLogTest, ListenerMayResetItsOwnSubscription) {
   EXPECT_EQ(heard.load(), 1);
 }
 
+// Fails as a use-after-free (caught by the sanitizers) if a subscription
+// reaches into a log that is gone.
 TEST_F(EventLogTest, SubscriptionMayOutliveTheLog) {
   auto subscription = log().on_commit([](std::span<const Record>) {});
   log_.reset();
