@@ -192,8 +192,12 @@ std::vector<ErrorCount> HistoryStore::dead_letter_errors() {
   Lease lease(*this);
   try {
     pqxx::read_transaction tx(*lease);
+    // Grouped by what comes before the first ':' or '(', which is all
+    // core::dead_letter_reason reads: errors carry amounts and tx ids, so
+    // grouping by the whole text would send about a row per dead letter.
     const auto rows = tx.exec(
-        "SELECT coalesce(last_error, ''), count(*) FROM orders WHERE status = 'failed' AND NOT dismissed GROUP BY 1");
+        "SELECT substring(coalesce(last_error, '') from '^[^:(]*'), count(*) FROM orders"
+        " WHERE status = 'failed' AND NOT dismissed GROUP BY 1");
     std::vector<ErrorCount> errors;
     errors.reserve(rows.size());
     for (const auto& r : rows) errors.push_back(ErrorCount{r[0].c_str(), r[1].as<std::uint64_t>()});

@@ -55,7 +55,8 @@ class HistoryStore {
   [[nodiscard]] boost::system::result<HistoryPage, HistoryError> list(const HistoryFilter& filter);
   /// Failed orders on the dead-letter list, most recently failed first.
   [[nodiscard]] std::vector<core::OrderSnapshot> dead_letters(std::size_t limit);
-  /// The dead letters grouped by their error text.
+  /// Counts of dead letters by the start of their error text, the part
+  /// core::dead_letter_reason reads.
   [[nodiscard]] std::vector<ErrorCount> dead_letter_errors();
   /// Whether PostgreSQL answers right now.
   [[nodiscard]] bool reachable();

@@ -70,7 +70,7 @@ struct RedisFeed::Impl {
   }
 };
 
-RedisFeed::RedisFeed(Hub& hub, RedisEndpoint endpoint) : impl_(std::make_shared<Impl>(hub, std::move(endpoint))) {}
+RedisFeed::RedisFeed(Hub& hub, RedisEndpoint endpoint) : impl_(std::make_unique<Impl>(hub, std::move(endpoint))) {}
 
 RedisFeed::~RedisFeed() { stop(); }
 

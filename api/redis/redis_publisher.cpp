@@ -122,7 +122,7 @@ struct Publisher::Impl {
 };
 
 Publisher::Publisher(eventlog::EventLogWriter& log, PublisherOptions options)
-    : impl_(std::make_shared<Impl>(log, std::move(options))) {}
+    : impl_(std::make_unique<Impl>(log, std::move(options))) {}
 
 Publisher::~Publisher() { stop(); }
 

@@ -69,10 +69,8 @@ asio::awaitable<void> wait_for_projection(App& app, Seq seq) {
 
 }  // namespace
 
-HttpResponse list_dead_letters(App& app, const RequestTarget& t, bool stats) {
-  auto limit = limit_param(t, 100, 1000);
-  if (!limit) return error_response(limit.error());
-  auto ids = app.log.members(eventlog::OrderSet::dead_letter, stats ? std::numeric_limits<std::size_t>::max() : *limit);
+HttpResponse list_dead_letters(App& app, std::size_t limit, bool stats) {
+  auto ids = app.log.members(eventlog::OrderSet::dead_letter, stats ? std::numeric_limits<std::size_t>::max() : limit);
   if (!ids) return log_unavailable(ids.error());
   std::vector<core::OrderSnapshot> orders;
   DeadLetterTally tally;
@@ -83,7 +81,7 @@ HttpResponse list_dead_letters(App& app, const RequestTarget& t, bool stats) {
     if (stats) {
       tally.add((*loaded)->state.last_error);
     } else {
-      orders.push_back(core::OrderSnapshot{id, std::move((*loaded)->state), (*loaded)->last_seq});
+      orders.push_back(std::move(**loaded));
     }
   }
   return json_response(200, stats ? tally.json() : order_list_json(orders));

@@ -11,8 +11,9 @@
 
 namespace oee::api {
 
-/// GET /api/dlq (alias /api/dlq/failed-orders) and /api/dlq/stats.
-[[nodiscard]] HttpResponse list_dead_letters(App& app, const RequestTarget& target, bool stats);
+/// GET /api/dlq (alias /api/dlq/failed-orders): at most `limit` dead
+/// letters; with `stats`, /api/dlq/stats over all of them.
+[[nodiscard]] HttpResponse list_dead_letters(App& app, std::size_t limit, bool stats);
 /// POST /api/dlq/{id}/retry
 [[nodiscard]] boost::asio::awaitable<HttpResponse> retry_dead_letter(App& app, const OrderId& id);
 /// DELETE /api/dlq/{id}

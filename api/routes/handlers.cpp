@@ -176,8 +176,10 @@ Router core_router(App& app) {
   auto submit_order = [&app](const HttpRequest& req, const RequestTarget&) { return submit(app, req); };
   auto dead_letters = [&app](bool stats) -> RestHandler {
     return [&app, stats](const HttpRequest&, const RequestTarget& t) -> asio::awaitable<HttpResponse> {
-      if (app.history == nullptr) co_return list_dead_letters(app, t, stats);
-      auto response = co_await projected_dead_letters(app, t, stats);
+      const auto limit = limit_param(t, 100, 1000);
+      if (!limit) co_return error_response(limit.error());
+      if (app.history == nullptr) co_return list_dead_letters(app, *limit, stats);
+      auto response = co_await projected_dead_letters(app, *limit, stats);
       co_return response;
     };
   };

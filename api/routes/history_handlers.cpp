@@ -159,7 +159,7 @@ asio::awaitable<HttpResponse> list_orders(App& app, const RequestTarget& target)
   if (filter.since_ns && filter.until_ns && *filter.since_ns >= *filter.until_ns) {
     co_return bad("invalid_until", "until must be after since", "until");
   }
-  auto limit = limit_param(target, 50, 500);
+  auto limit = limit_param(target, filter.limit, 500);
   if (!limit) co_return error_response(limit.error());
   filter.limit = *limit;
   if (auto it = params.find("cursor"); it != params.end()) {
@@ -178,10 +178,7 @@ asio::awaitable<HttpResponse> list_orders(App& app, const RequestTarget& target)
   co_return response;
 }
 
-asio::awaitable<HttpResponse> projected_dead_letters(App& app, const RequestTarget& target, bool stats) {
-  auto parsed_limit = limit_param(target, 100, 1000);
-  if (!parsed_limit) co_return error_response(parsed_limit.error());
-  const std::size_t limit = *parsed_limit;
+asio::awaitable<HttpResponse> projected_dead_letters(App& app, std::size_t limit, bool stats) {
   auto* history = app.history;
   auto response = co_await off_thread(app, [history, limit, stats]() {
     if (!stats) return json_response(200, order_list_json(history->dead_letters(limit)));

@@ -4,7 +4,6 @@
 #include <optional>
 
 #include <boost/json.hpp>
-#include <fmt/format.h>
 
 #include "api/redis/redis_publisher.h"
 #include "projections/projector.h"
@@ -28,13 +27,18 @@ json::object postgres_health(App& app) {
   return o;
 }
 
+// Events the log holds that a consumer at `done` has not processed.
+std::uint64_t lag(const App& app, std::uint64_t done) {
+  const auto head = app.log.head().value;
+  return head > done ? head - done : 0;
+}
+
 json::object redis_health(App& app) {
   if (app.publisher == nullptr) return json::object{{"status", "disabled"}};
   const auto st = app.publisher->status();
-  const auto head = app.log.head().value;
   json::object o{{"status", st.connected ? "ok" : "down"},
                  {"publishedSeq", st.published_seq},
-                 {"lagEvents", head - std::min(head, st.published_seq)},
+                 {"lagEvents", lag(app, st.published_seq)},
                  {"messages", st.messages},
                  {"reconnects", st.reconnects}};
   if (!st.connected && !st.last_error.empty()) o["lastError"] = st.last_error;
@@ -65,8 +69,7 @@ HttpResponse health(App& app) {
                                                     {"paused", app.metrics.orders_paused.load()},
                                                     {"sim", core::sim_profile_name(app.info.sim)}}},
                           {"fanOut", json::object{{"mode", app.publisher != nullptr ? "in-process+redis" : "in-process"},
-                                                  {"lagEvents", app.log.head().value - std::min(app.log.head().value,
-                                                                                                app.hub.published().value)},
+                                                  {"lagEvents", lag(app, app.hub.published().value)},
                                                   {"subscriptions", app.hub.subscriptions()}}},
                           {"redis", redis_health(app)},
                           {"postgres", postgres_health(app)},
@@ -108,14 +111,12 @@ HttpResponse metrics(App& app) {
   append_connection_metrics(out, app.server);
   // Each metric's samples together, as the text format requires.
   metrics::append_header(out, "oee_consumer_lag_events", "gauge", "Events not yet processed by a consumer.");
-  const auto head = app.log.head().value;
-  const auto behind = [head](std::uint64_t done) { return head > done ? head - done : 0; };
-  metrics::append_sample(out, "oee_consumer_lag_events", R"(consumer="fanout")", behind(app.hub.published().value));
+  metrics::append_sample(out, "oee_consumer_lag_events", R"(consumer="fanout")", lag(app, app.hub.published().value));
   std::optional<PublisherStatus> redis;
   std::optional<projections::ProjectorStatus> projector;
   if (app.publisher != nullptr) {
     redis = app.publisher->status();
-    metrics::append_sample(out, "oee_consumer_lag_events", R"(consumer="redis")", behind(redis->published_seq));
+    metrics::append_sample(out, "oee_consumer_lag_events", R"(consumer="redis")", lag(app, redis->published_seq));
   }
   if (app.projector != nullptr) {
     projector = app.projector->status();

@@ -121,7 +121,8 @@ void serve_until_signal(asio::io_context& ioc, api::HttpServer& server, const ap
   for (auto& t : pool) t.join();
 }
 
-int run_gateway(ServerOptions& o, const std::optional<api::RedisEndpoint>& redis) {
+int run_gateway(ServerOptions& o) {
+  const auto& redis = o.redis;
   if (!redis) {
     std::fprintf(stderr, "oee-server: --role gateway needs --redis-url (or REDIS_URL): it is fed by Redis\n");
     return 2;
@@ -202,8 +203,7 @@ struct Consumers {
 
 // PostgreSQL: the projector, and the history store, whose queries run on a
 // blocking pool, never on the network threads. Redis: the publisher.
-Consumers add_consumers(const ServerOptions& o, const std::optional<api::RedisEndpoint>& redis,
-                        eventlog::EventLogWriter& log, api::App& app) {
+Consumers add_consumers(const ServerOptions& o, eventlog::EventLogWriter& log, api::App& app) {
   Consumers c;
   if (!o.database_url.empty()) {
     c.projector = std::make_unique<projections::Projector>(log, projections::ProjectorOptions{o.database_url});
@@ -211,14 +211,15 @@ Consumers add_consumers(const ServerOptions& o, const std::optional<api::RedisEn
     app.projector = c.projector.get();
     app.history = c.history.get();
   }
-  if (redis) {
-    c.publisher = std::make_unique<api::Publisher>(log, api::PublisherOptions{*redis});
+  if (o.redis) {
+    c.publisher = std::make_unique<api::Publisher>(log, api::PublisherOptions{*o.redis});
     app.publisher = c.publisher.get();
   }
   return c;
 }
 
-int run_core(ServerOptions& o, const std::optional<api::RedisEndpoint>& redis) {
+int run_core(ServerOptions& o) {
+  const auto& redis = o.redis;
   if (o.fail_rate < 0) o.fail_rate = o.sim == core::SimProfile::fast ? 0.0 : 0.02;
   auto storage = open_storage(o);
   if (!storage) return 2;
@@ -241,7 +242,7 @@ int run_core(ServerOptions& o, const std::optional<api::RedisEndpoint>& redis) {
   ctx.router = api::core_router(app);
   api::HttpServer server(api_ioc, ctx);
 
-  const Consumers consumers = add_consumers(o, redis, *log, app);
+  const Consumers consumers = add_consumers(o, *log, app);
   asio::thread_pool blocking(2);  // history queries: declared after the store they query, so it goes first
   if (consumers.history) app.blocking = &blocking;
   const auto& projector = consumers.projector;
@@ -326,5 +327,5 @@ int main(int argc, char** argv) {
   if (auto exit_status = parse_server_options(argc, argv, o)) return *exit_status;
   spdlog::set_level(spdlog::level::from_str(o.log_level));
   raise_descriptor_limit(o.server.max_connections);
-  return o.role == Role::gateway ? run_gateway(o, o.redis) : run_core(o, o.redis);
+  return o.role == Role::gateway ? run_gateway(o) : run_core(o);
 }

@@ -45,6 +45,7 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& o)
   auto& s = o.server;
   unsigned ws_idle_seconds = 60;
   std::string cors_origins{CorsPolicy::kLoopback};
+  std::string redis_url;
   cli.add_option("--data-dir", o.data_dir, "Data directory: the event log (log/) and the simulated chain (simchain/)")
       ->envname("OEE_DATA_DIR")->capture_default_str();
   cli.add_option("--bind", s.bind, "Address to listen on")->envname("OEE_BIND")->capture_default_str();
@@ -54,7 +55,7 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& o)
       ->envname("OEE_ROLE");
   cli.add_option("--core-url", o.core_url, "Gateway role: the core's URL, for past events (catch-up and gaps)")
       ->envname("OEE_CORE_URL")->capture_default_str();
-  cli.add_option("--redis-url", o.redis_url,
+  cli.add_option("--redis-url", redis_url,
                  "Redis for the live stream, redis://[[user]:password@]host[:port][/db]. Core: publishes every event; "
                  "gateway: subscribes (required). Unset core: in-process fan-out only")
       ->envname("REDIS_URL");
@@ -115,8 +116,8 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& o)
     return 2;
   }
   s.cors = std::move(*cors);
-  if (!o.redis_url.empty()) {
-    auto parsed = parse_redis_url(o.redis_url);
+  if (!redis_url.empty()) {
+    auto parsed = parse_redis_url(redis_url);
     if (!parsed) {
       std::fprintf(stderr, "oee-server: %s\n", parsed.error().c_str());
       return 2;

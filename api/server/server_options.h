@@ -20,8 +20,8 @@ struct ServerOptions {
   std::string data_dir = "./data";
   Role role = Role::core;
   std::string core_url = "http://127.0.0.1:3000";
-  std::string redis_url, database_url;
-  std::optional<RedisEndpoint> redis;  // parsed from redis_url
+  std::string database_url;
+  std::optional<RedisEndpoint> redis;  // --redis-url, parsed
   core::SimProfile sim = core::SimProfile::realistic;
   std::size_t concurrency = 10'000;
   eventlog::Durability durability = eventlog::Durability::sync;

@@ -41,13 +41,13 @@ OrderState OrderStore::append(const OrderId& id, const OrderState& current, Orde
   return std::move(*next);
 }
 
-eventlog::Result<std::optional<LoadedOrder>> OrderStore::load(const OrderId& id) const {
+eventlog::Result<std::optional<OrderSnapshot>> OrderStore::load(const OrderId& id) const {
   auto entry = log_.snapshot(id);
   if (!entry) return entry.error();
-  if (!*entry) return std::optional<LoadedOrder>{};
+  if (!*entry) return std::optional<OrderSnapshot>{};
   auto state = decode_snapshot((*entry)->snapshot);
   if (!state) return make_error_code(eventlog::Errc::corrupted);
-  return std::optional<LoadedOrder>{LoadedOrder{std::move(*state), (*entry)->last_seq}};
+  return std::optional<OrderSnapshot>{OrderSnapshot{id, std::move(*state), (*entry)->last_seq}};
 }
 
 }  // namespace oee::core

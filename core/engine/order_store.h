@@ -22,11 +22,6 @@ struct AppendedEvent {
   std::optional<eventlog::IdempotencyEntry> existing;
 };
 
-struct LoadedOrder {
-  OrderState state;
-  Seq last_seq;
-};
-
 class OrderStore {
  public:
   explicit OrderStore(eventlog::EventLogWriter& log) : log_(log) {}
@@ -38,7 +33,7 @@ class OrderStore {
                     std::optional<eventlog::IdempotencyClaim> claim,
                     std::function<void(eventlog::Result<AppendedEvent>)> done);
 
-  [[nodiscard]] eventlog::Result<std::optional<LoadedOrder>> load(const OrderId& id) const;
+  [[nodiscard]] eventlog::Result<std::optional<OrderSnapshot>> load(const OrderId& id) const;
   [[nodiscard]] eventlog::EventLogWriter& log() { return log_; }
 
  private:
