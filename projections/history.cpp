@@ -56,8 +56,8 @@ core::OrderSnapshot snapshot_of(const pqxx::row& r) {
   const std::string_view status = r["status"].c_str(), type = r["order_type"].c_str();
   s.status = core::parse_status(status).value_or(core::Status::none);
   s.order_type = core::parse_order_type(type).value_or(core::OrderType::market);
-  s.input_token = r["input_token"].c_str();
-  s.output_token = r["output_token"].c_str();
+  s.input_token = core::TokenId::parse(r["input_token"].c_str()).value_or(core::TokenId{});
+  s.output_token = core::TokenId::parse(r["output_token"].c_str()).value_or(core::TokenId{});
   s.amount_in = amount(r["amount_in"]);
   s.slippage_bps = r["slippage_bps"].as<std::uint32_t>();
   s.attempt = r["attempts"].as<std::uint32_t>();
@@ -142,7 +142,10 @@ boost::system::result<HistoryPage, HistoryError> HistoryStore::list(const Histor
   Lease lease(*this);
   try {
     pqxx::read_transaction tx(*lease);
-    auto opt = [](const std::optional<std::string>& v) -> const char* { return v ? v->c_str() : nullptr; };
+    // Names are NUL-terminated literals (status_name, listed token symbols).
+    const char* status = f.status ? core::status_name(*f.status).data() : nullptr;
+    const char* input_token = f.input_token ? f.input_token->c_str() : nullptr;
+    const char* output_token = f.output_token ? f.output_token->c_str() : nullptr;
     const std::string since = f.since_ns ? std::to_string(*f.since_ns) : "";
     const std::string until = f.until_ns ? std::to_string(*f.until_ns) : "";
     const std::string after_ns = after ? std::to_string(after->first) : "";
@@ -153,9 +156,9 @@ boost::system::result<HistoryPage, HistoryError> HistoryStore::list(const Histor
             " AND ($5::bigint IS NULL OR created_ns < $5)"
             " AND ($6::bigint IS NULL OR (created_ns, order_id) < ($6, $7::uuid))"
             " ORDER BY created_ns DESC, order_id DESC LIMIT $8",
-        opt(f.status), opt(f.input_token), opt(f.output_token), f.since_ns ? since.c_str() : nullptr,
-        f.until_ns ? until.c_str() : nullptr, after ? after_ns.c_str() : nullptr,
-        after ? after->second.c_str() : nullptr, static_cast<std::int64_t>(f.limit + 1));
+        status, input_token, output_token, f.since_ns ? since.c_str() : nullptr, f.until_ns ? until.c_str() : nullptr,
+        after ? after_ns.c_str() : nullptr, after ? after->second.c_str() : nullptr,
+        static_cast<std::int64_t>(f.limit + 1));
     HistoryPage page;
     const std::size_t n = std::min<std::size_t>(rows.size(), f.limit);
     for (std::size_t i = 0; i < n; ++i) page.orders.push_back(snapshot_of(rows[static_cast<int>(i)]));

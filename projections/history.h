@@ -20,9 +20,9 @@
 namespace oee::projections {
 
 struct HistoryFilter {
-  std::optional<std::string> status;
-  std::optional<std::string> input_token;
-  std::optional<std::string> output_token;
+  std::optional<core::Status> status;
+  std::optional<core::TokenId> input_token;
+  std::optional<core::TokenId> output_token;
   std::optional<std::int64_t> since_ns;  // created at or after
   std::optional<std::int64_t> until_ns;  // created before
   std::optional<std::string> cursor;     // opaque, from a previous page

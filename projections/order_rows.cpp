@@ -58,8 +58,8 @@ EventRow event_row(const eventlog::Record& record) {
 OrderRow order_row(const OrderId& id, const core::OrderState& s, Seq last_seq) {
   OrderRow row{id.str(),
                std::string(core::order_type_name(s.order_type)),
-               s.input_token,
-               s.output_token,
+               std::string(s.input_token.symbol()),
+               std::string(s.output_token.symbol()),
                std::to_string(s.amount_in.base),
                static_cast<int>(s.slippage_bps),
                std::string(core::status_name(s.status)),
@@ -84,11 +84,10 @@ OrderRow order_row(const OrderId& id, const core::OrderState& s, Seq last_seq) {
   if (s.venue) row.dex = std::string(core::venue_name(*s.venue));
   if (!s.tx_id.empty()) row.tx_id = s.tx_id;
   if (s.status == core::Status::confirmed) {
-    const auto* in = core::find_token(s.input_token);
-    const auto* out = core::find_token(s.output_token);
     row.amount_out = std::to_string(s.amount_out.base);
-    if (in != nullptr && out != nullptr) {
-      row.executed_price = core::format_ratio(s.amount_out.base, out->decimals, s.amount_in.base, in->decimals);
+    if (s.input_token && s.output_token) {
+      row.executed_price =
+          core::format_ratio(s.amount_out.base, s.output_token.decimals(), s.amount_in.base, s.input_token.decimals());
     }
   }
   if (!s.last_error.empty()) row.last_error = s.last_error;

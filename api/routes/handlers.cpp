@@ -54,10 +54,10 @@ asio::awaitable<HttpResponse> submit(App& app, const HttpRequest& req) {
   auto parsed = parse_submit(*body);
   if (!parsed) co_return error_response(parsed.error());
   const SubmitRequest& order = *parsed;
-  if (!app.market.has_pair(*order.input, *order.output)) {
+  if (!app.market.has_pair(order.input.token(), order.output.token())) {
     co_return error_response(ApiError{400, "no_route",
-                                      fmt::format("no venue lists a pool for {}/{}", order.input->symbol,
-                                                  order.output->symbol),
+                                      fmt::format("no venue lists a pool for {}/{}", order.input.symbol(),
+                                                  order.output.symbol()),
                                       "outputToken"});
   }
   if (req.idempotency_key.size() > 256) {
@@ -67,9 +67,13 @@ asio::awaitable<HttpResponse> submit(App& app, const HttpRequest& req) {
 
   const eventlog::IdempotencyClaim claim{req.idempotency_key, order.fingerprint()};
   const OrderId id = OrderId::random();
-  const core::OrderEvent event = core::OrderSubmitted{order.order_type, std::string(order.input->symbol),
-                                                      std::string(order.output->symbol), order.amount,
-                                                      order.slippage_bps, req.idempotency_key};
+  const core::OrderEvent event =
+      core::OrderSubmitted{.order_type = order.order_type,
+                           .input_token = order.input,
+                           .output_token = order.output,
+                           .amount_in = order.amount,
+                           .slippage_bps = order.slippage_bps,
+                           .idempotency_key = req.idempotency_key};
   const core::OrderState initial;
   auto appended = co_await core::async_append(app.store, id, initial, event,
                                               req.idempotency_key.empty() ? nullptr : &claim);
@@ -134,11 +138,11 @@ HttpResponse get_quote(App& app, const RequestTarget& t) {
   auto parsed = parse_submit(body);
   if (!parsed) return error_response(parsed.error());
   core::Router router(app.market);
-  auto route = router.route(*parsed->input, *parsed->output, parsed->amount, std::chrono::system_clock::now());
+  auto route = router.route(parsed->input.token(), parsed->output.token(), parsed->amount, std::chrono::system_clock::now());
   if (!route) {
     return error_response(ApiError{400, "no_route", "no venue can fill this order", "outputToken"});
   }
-  const int out_dec = parsed->output->decimals, in_dec = parsed->input->decimals;
+  const int out_dec = parsed->output.decimals(), in_dec = parsed->input.decimals();
   json::array quotes;
   for (const auto& q : route->quotes) {
     quotes.push_back(json::object{{"dex", core::venue_name(q.venue)},
@@ -147,8 +151,8 @@ HttpResponse get_quote(App& app, const RequestTarget& t) {
                                   {"fee", core::bps_fraction(q.fee_bps)},
                                   {"priceImpact", core::bps_fraction(q.price_impact_bps)}});
   }
-  return json_response(200, json::object{{"inputToken", parsed->input->symbol},
-                                         {"outputToken", parsed->output->symbol},
+  return json_response(200, json::object{{"inputToken", parsed->input.symbol()},
+                                         {"outputToken", parsed->output.symbol()},
                                          {"amountIn", core::format_amount(parsed->amount, in_dec)},
                                          {"quotes", std::move(quotes)},
                                          {"dex", core::venue_name(route->best.venue)},

@@ -133,17 +133,16 @@ asio::awaitable<HttpResponse> list_orders(App& app, const RequestTarget& target)
     }
   }
   if (auto it = params.find("status"); it != params.end()) {
-    if (!core::parse_status(it->second)) {
+    filter.status = core::parse_status(it->second);
+    if (!filter.status) {
       co_return bad("invalid_status",
                     "status is one of pending, routing, building, submitted, confirmed, failed", "status");
     }
-    filter.status = it->second;
   }
   for (auto [name, slot] : {std::pair{"inputToken", &filter.input_token}, std::pair{"outputToken", &filter.output_token}}) {
     if (auto it = params.find(name); it != params.end()) {
-      const auto* token = core::find_token(it->second);
-      if (token == nullptr) co_return bad("unknown_token", fmt::format("unknown token '{}'", it->second), name);
-      *slot = std::string(token->symbol);
+      *slot = core::TokenId::parse(it->second);
+      if (!*slot) co_return bad("unknown_token", fmt::format("unknown token '{}'", it->second), name);
     }
   }
   for (auto [name, slot] : {std::pair{"since", &filter.since_ns}, std::pair{"until", &filter.until_ns}}) {

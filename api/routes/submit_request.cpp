@@ -13,7 +13,7 @@ namespace oee::api {
 namespace json = boost::json;
 
 std::string SubmitRequest::fingerprint() const {
-  return fmt::format("{}|{}|{}|{}|{}", core::order_type_name(order_type), input->symbol, output->symbol, amount.base,
+  return fmt::format("{}|{}|{}|{}|{}", core::order_type_name(order_type), input.symbol(), output.symbol(), amount.base,
                      slippage_bps);
 }
 
@@ -77,17 +77,17 @@ bool written_in_snake_case(const std::array<std::string_view, kFields.size()>& s
   return any_key_has([](char c) { return c == '_'; }) && !any_key_has([](char c) { return c >= 'A' && c <= 'Z'; });
 }
 
-boost::system::result<const core::Token*, ApiError> token_field(const json::value* v, const std::string& field) {
+boost::system::result<core::TokenId, ApiError> token_field(const json::value* v, const std::string& field) {
   if (v == nullptr) return bad("missing_field", field + " is required", field);
   if (!v->is_string()) return bad("invalid_token", field + " must be a token symbol string", field);
   const auto& s = v->get_string();
-  const core::Token* t = core::find_token(std::string_view(s.data(), s.size()));
-  if (t == nullptr) {
+  const auto t = core::TokenId::parse(std::string_view(s.data(), s.size()));
+  if (!t) {
     std::string known;
     for (const auto& tok : core::all_tokens()) known += (known.empty() ? "" : ", ") + std::string(tok.symbol);
     return bad("unknown_token", fmt::format("unknown token '{}'; supported: {}", std::string_view(s), known), field);
   }
-  return t;
+  return *t;
 }
 
 }  // namespace
@@ -135,12 +135,12 @@ boost::system::result<SubmitRequest, ApiError> parse_submit(const json::value& b
   if (amount == nullptr) return bad("missing_field", "amount is required", "amount");
   auto text = number_text(*amount, "amount");
   if (!text) return text.error();
-  auto parsed = core::parse_amount(*text, r.input->decimals);
+  auto parsed = core::parse_amount(*text, r.input.decimals());
   if (!parsed) {
     std::string message = fmt::format("amount {}", core::describe(parsed.error()));
     if (parsed.error() == core::AmountError::too_precise) {
-      message = fmt::format("amount has more than {} decimal places, the precision of {}", r.input->decimals,
-                            r.input->symbol);
+      message = fmt::format("amount has more than {} decimal places, the precision of {}", r.input.decimals(),
+                            r.input.symbol());
     }
     return bad("invalid_amount", message, "amount");
   }

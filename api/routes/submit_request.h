@@ -14,8 +14,8 @@ namespace oee::api {
 
 struct SubmitRequest {
   core::OrderType order_type = core::OrderType::market;
-  const core::Token* input = nullptr;
-  const core::Token* output = nullptr;
+  core::TokenId input;
+  core::TokenId output;
   core::Amount amount;
   std::uint32_t slippage_bps = 50;
   /// The body spelled its fields in snake_case only (token_in, amount_in,

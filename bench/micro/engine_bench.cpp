@@ -27,12 +27,20 @@ namespace fs = std::filesystem;
 
 std::vector<core::OrderEvent> lifecycle() {
   const core::Amount in{1'000'000'000};
-  return {core::OrderSubmitted{core::OrderType::market, "SOL", "USDC", in, 50, ""},
+  return {core::OrderSubmitted{core::OrderType::market, core::token_id("SOL"), core::token_id("USDC"), in, 50, ""},
           core::RoutingStarted{1},
-          core::Routed{1, "SOL", "USDC", in, {}, core::Venue::meteora, core::Amount{152'230'307}, core::Amount{150'708'003}},
-          core::TxSubmitted{1, core::Venue::meteora, "9c3n46Zs9nQtCXm1V5E5Pcotd2zcLNYBA9Na9v9jyvPF", core::Amount{150'708'003}},
+          core::Routed{1,
+                       core::token_id("SOL"),
+                       core::token_id("USDC"),
+                       in,
+                       {},
+                       core::Venue::meteora,
+                       core::Amount{152'230'307},
+                       core::Amount{150'708'003}},
+          core::TxSubmitted{1, core::Venue::meteora, "9c3n46Zs9nQtCXm1V5E5Pcotd2zcLNYBA9Na9v9jyvPF",
+                            core::Amount{150'708'003}},
           core::Confirmed{1, core::Venue::meteora, "9c3n46Zs9nQtCXm1V5E5Pcotd2zcLNYBA9Na9v9jyvPF",
-                          core::Amount{152'230'007}, "SOL", "USDC", in}};
+                          core::Amount{152'230'007}, core::token_id("SOL"), core::token_id("USDC"), in}};
 }
 
 // Folds a five-event lifecycle (submitted → confirmed).
@@ -79,8 +87,14 @@ void BM_StatusMessageJson(benchmark::State& state) {
   auto decision = router.route(*core::find_token("SOL"), *core::find_token("USDC"), core::Amount{10'000'000'000},
                                std::chrono::system_clock::now());
   if (!decision) throw std::runtime_error("SOL/USDC has no route");
-  core::OrderEvent routed = core::Routed{1, "SOL", "USDC", core::Amount{10'000'000'000}, decision->quotes,
-                                         decision->best.venue, decision->best.amount_out, decision->best.amount_out};
+  core::OrderEvent routed = core::Routed{1,
+                                         core::token_id("SOL"),
+                                         core::token_id("USDC"),
+                                         core::Amount{10'000'000'000},
+                                         decision->quotes,
+                                         decision->best.venue,
+                                         decision->best.amount_out,
+                                         decision->best.amount_out};
   eventlog::Record record{Seq{42}, OrderId::random(), TimestampNs::now(),
                           static_cast<std::uint8_t>(core::type_of(routed)), core::encode_event(routed)};
   for (auto _ : state) {

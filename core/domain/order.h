@@ -12,6 +12,7 @@
 #include <boost/system/result.hpp>
 
 #include "core/domain/amount.h"
+#include "core/domain/tokens.h"
 #include "core/domain/venue.h"
 #include "eventlog/types.h"
 
@@ -38,8 +39,8 @@ inline constexpr int kEventTypeCount = 9;
 
 struct OrderSubmitted {
   OrderType order_type = OrderType::market;
-  std::string input_token;
-  std::string output_token;
+  TokenId input_token;
+  TokenId output_token;
   Amount amount_in;
   std::uint32_t slippage_bps = 0;
   std::string idempotency_key;
@@ -49,8 +50,8 @@ struct RoutingStarted {
 };
 struct Routed {
   std::uint32_t attempt = 0;
-  std::string input_token;
-  std::string output_token;
+  TokenId input_token;
+  TokenId output_token;
   Amount amount_in;
   std::vector<Quote> quotes;
   Venue venue = Venue::raydium;
@@ -68,8 +69,8 @@ struct Confirmed {
   Venue venue = Venue::raydium;
   std::string tx_id;
   Amount amount_out;
-  std::string input_token;
-  std::string output_token;
+  TokenId input_token;
+  TokenId output_token;
   Amount amount_in;
 };
 struct AttemptFailed {
@@ -114,8 +115,8 @@ using OrderEvent = std::variant<OrderSubmitted, RoutingStarted, Routed, TxSubmit
 struct OrderState {
   Status status = Status::none;
   OrderType order_type = OrderType::market;
-  std::string input_token;
-  std::string output_token;
+  TokenId input_token;
+  TokenId output_token;
   Amount amount_in;
   std::uint32_t slippage_bps = 0;
   std::string idempotency_key;

@@ -2,6 +2,8 @@
 
 #include <array>
 #include <cctype>
+#include <stdexcept>
+#include <string>
 
 namespace oee::core {
 
@@ -32,6 +34,18 @@ const Token* find_token(std::string_view symbol) {
     if (iequals(t.symbol, symbol)) return &t;
   }
   return nullptr;
+}
+
+std::optional<TokenId> TokenId::parse(std::string_view symbol) {
+  const Token* t = find_token(symbol);
+  if (t == nullptr) return std::nullopt;
+  return TokenId(*t);
+}
+
+TokenId token_id(std::string_view listed_symbol) {
+  const auto id = TokenId::parse(listed_symbol);
+  if (!id) throw std::invalid_argument("not a listed token: " + std::string(listed_symbol));
+  return *id;
 }
 
 }  // namespace oee::core

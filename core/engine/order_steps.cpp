@@ -46,10 +46,9 @@ std::optional<OrderEvent> OrderSteps::next_event(const OrderId& id, const OrderS
   switch (s.status) {
     case Status::pending: return RoutingStarted{s.attempt + 1};
     case Status::routing: {
-      const Token* in = find_token(s.input_token);
-      const Token* out = find_token(s.output_token);
-      if (in == nullptr || out == nullptr) return OrderFailed{s.attempt, "unknown token"};
-      auto route = router_.route(*in, *out, s.amount_in, std::chrono::system_clock::now());
+      if (!s.input_token || !s.output_token) return OrderFailed{s.attempt, "unknown token"};
+      auto route =
+          router_.route(s.input_token.token(), s.output_token.token(), s.amount_in, std::chrono::system_clock::now());
       if (!route) {
         return OrderFailed{s.attempt, route.error() == RouteError::no_pool ? "no pool for this pair"
                                                                           : "amount too small to trade"};
@@ -59,9 +58,9 @@ std::optional<OrderEvent> OrderSteps::next_event(const OrderId& id, const OrderS
       spdlog::info(
           "route order={} attempt={} pair={}/{} amount_in={} raydium_out={} meteora_out={} chosen={} "
           "expected_out={} min_out={} price_impact_bps={}",
-          id.str(), s.attempt, s.input_token, s.output_token, s.amount_in.base, route->quotes[0].amount_out.base,
-          route->quotes[1].amount_out.base, venue_name(best.venue), best.amount_out.base, min_out.base,
-          best.price_impact_bps);
+          id.str(), s.attempt, s.input_token.symbol(), s.output_token.symbol(), s.amount_in.base,
+          route->quotes[0].amount_out.base, route->quotes[1].amount_out.base, venue_name(best.venue),
+          best.amount_out.base, min_out.base, best.price_impact_bps);
       return Routed{s.attempt, s.input_token, s.output_token, s.amount_in, route->quotes, best.venue,
                     best.amount_out, min_out};
     }
@@ -70,11 +69,9 @@ std::optional<OrderEvent> OrderSteps::next_event(const OrderId& id, const OrderS
     case Status::submitted: {
       // Resumed or not, the chain answers a tx that already landed with
       // its remembered result: it is never executed twice.
-      const Token* in = find_token(s.input_token);
-      const Token* out = find_token(s.output_token);
-      if (in == nullptr || out == nullptr) return OrderFailed{s.attempt, "unknown token"};
-      const TxResult r = chain_.submit(TxRequest{s.tx_id, s.venue.value_or(Venue::raydium), in, out, s.amount_in,
-                                                 s.min_out},
+      if (!s.input_token || !s.output_token) return OrderFailed{s.attempt, "unknown token"};
+      const TxResult r = chain_.submit(TxRequest{s.tx_id, s.venue.value_or(Venue::raydium), s.input_token,
+                                                 s.output_token, s.amount_in, s.min_out},
                                        std::chrono::system_clock::now());
       if (r.outcome == TxOutcome::landed) {
         return Confirmed{s.attempt,          *s.venue,          s.tx_id,    r.amount_out,

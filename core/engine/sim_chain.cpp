@@ -81,14 +81,14 @@ TxResult SimChain::submit(const TxRequest& tx, std::chrono::system_clock::time_p
   const double u = static_cast<double>(hash_bytes(tx.tx_id, seed_) >> 11) * 0x1.0p-53;
   if (u < fail_rate_) return TxResult{TxOutcome::dropped, {}, "transaction dropped: blockhash expired"};
 
-  const auto pool = market_.pool(tx.venue, *tx.input, *tx.output, now);
+  const auto pool = market_.pool(tx.venue, tx.input.token(), tx.output.token(), now);
   if (!pool) return TxResult{TxOutcome::dropped, {}, "pool not found"};
   const Quote q = quote_pool(tx.venue, *pool, tx.amount_in);
   if (q.amount_out < tx.min_out) {
     return TxResult{TxOutcome::slippage_exceeded, q.amount_out,
-                    "slippage exceeded: would receive " + format_amount(q.amount_out, tx.output->decimals) +
-                        " " + std::string(tx.output->symbol) + ", minimum " +
-                        format_amount(tx.min_out, tx.output->decimals)};
+                    "slippage exceeded: would receive " + format_amount(q.amount_out, tx.output.decimals()) +
+                        " " + std::string(tx.output.symbol()) + ", minimum " +
+                        format_amount(tx.min_out, tx.output.decimals())};
   }
   // A chain that cannot record a transaction has not executed it.
   if (const auto ec = ledger_.put(tx.tx_id, ledger_value(q.amount_out))) {

@@ -22,8 +22,8 @@ namespace oee::core {
 struct TxRequest {
   std::string tx_id;
   Venue venue = Venue::raydium;
-  const Token* input = nullptr;
-  const Token* output = nullptr;
+  TokenId input;
+  TokenId output;
   Amount amount_in;
   Amount min_out;
 };

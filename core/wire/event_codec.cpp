@@ -19,6 +19,13 @@ Venue from_fb(fb::Venue v) { return v == fb::Venue::Meteora ? Venue::meteora : V
 
 std::string str(const flatbuffers::String* s) { return s == nullptr ? std::string{} : s->str(); }
 
+// A stored symbol: "" is no token yet; a symbol no longer listed does not
+// decode.
+std::optional<TokenId> token_of(const flatbuffers::String* s) {
+  if (s == nullptr || s->size() == 0) return TokenId{};
+  return TokenId::parse(std::string_view(s->c_str(), s->size()));
+}
+
 template <class T>
 const T* verified_root(std::string_view payload) {
   flatbuffers::Verifier v(reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size());
@@ -73,8 +80,14 @@ std::optional<OrderEvent> decode_event(std::uint8_t type, std::string_view paylo
     case EventType::submitted: {
       const auto* p = verified_root<fb::OrderSubmitted>(payload);
       if (p == nullptr) return std::nullopt;
-      return OrderSubmitted{static_cast<OrderType>(p->order_type()), str(p->input_token()), str(p->output_token()),
-                            Amount{p->amount_in()}, p->slippage_bps(), str(p->idempotency_key())};
+      const auto in = token_of(p->input_token()), out = token_of(p->output_token());
+      if (!in || !out) return std::nullopt;
+      return OrderSubmitted{static_cast<OrderType>(p->order_type()),
+                            *in,
+                            *out,
+                            Amount{p->amount_in()},
+                            p->slippage_bps(),
+                            str(p->idempotency_key())};
     }
     case EventType::routing_started: {
       const auto* p = verified_root<fb::RoutingStarted>(payload);
@@ -84,8 +97,11 @@ std::optional<OrderEvent> decode_event(std::uint8_t type, std::string_view paylo
     case EventType::routed: {
       const auto* p = verified_root<fb::Routed>(payload);
       if (p == nullptr) return std::nullopt;
-      Routed r{p->attempt(), str(p->input_token()), str(p->output_token()), Amount{p->amount_in()}, {},
-               from_fb(p->venue()), Amount{p->expected_out()}, Amount{p->min_out()}};
+      const auto in = token_of(p->input_token()), out = token_of(p->output_token());
+      if (!in || !out) return std::nullopt;
+      Routed r{
+          p->attempt(),        *in, *out, Amount{p->amount_in()}, {}, from_fb(p->venue()), Amount{p->expected_out()},
+          Amount{p->min_out()}};
       if (p->quotes() != nullptr) {
         for (const auto* q : *p->quotes()) {
           r.quotes.push_back(Quote{from_fb(q->venue()), r.amount_in, Amount{q->amount_out()}, q->fee_bps(),
@@ -102,8 +118,10 @@ std::optional<OrderEvent> decode_event(std::uint8_t type, std::string_view paylo
     case EventType::confirmed: {
       const auto* p = verified_root<fb::Confirmed>(payload);
       if (p == nullptr) return std::nullopt;
-      return Confirmed{p->attempt(),           from_fb(p->venue()),    str(p->tx_id()),       Amount{p->amount_out()},
-                       str(p->input_token()), str(p->output_token()), Amount{p->amount_in()}};
+      const auto in = token_of(p->input_token()), out = token_of(p->output_token());
+      if (!in || !out) return std::nullopt;
+      return Confirmed{p->attempt(), from_fb(p->venue()),   str(p->tx_id()), Amount{p->amount_out()}, *in,
+                       *out,         Amount{p->amount_in()}};
     }
     case EventType::attempt_failed: {
       const auto* p = verified_root<fb::AttemptFailed>(payload);
@@ -157,8 +175,10 @@ std::optional<OrderState> decode_snapshot(std::string_view bytes) {
   OrderState s;
   s.status = static_cast<Status>(p->status());
   s.order_type = static_cast<OrderType>(p->order_type());
-  s.input_token = str(p->input_token());
-  s.output_token = str(p->output_token());
+  const auto in = token_of(p->input_token()), out = token_of(p->output_token());
+  if (!in || !out) return std::nullopt;
+  s.input_token = *in;
+  s.output_token = *out;
   s.amount_in = Amount{p->amount_in()};
   s.slippage_bps = p->slippage_bps();
   s.attempt = p->attempt();

@@ -11,11 +11,6 @@ namespace oee::core {
 
 namespace {
 
-int decimals_of(std::string_view symbol) {
-  const Token* t = find_token(symbol);
-  return t == nullptr ? 0 : t->decimals;
-}
-
 // Writes members with commas between them; escapes strings the way
 // Boost.JSON's serializer does.
 class Writer {
@@ -112,15 +107,15 @@ void write_body(Writer& w, const OrderEvent& event) {
         if constexpr (std::is_same_v<T, OrderSubmitted>) {
           w.member("attempt", std::uint64_t{0});
           w.plain("orderType", order_type_name(e.order_type));
-          w.member("inputToken", e.input_token);
-          w.member("outputToken", e.output_token);
-          w.plain("amountIn", format_amount(e.amount_in, decimals_of(e.input_token)));
+          w.member("inputToken", e.input_token.symbol());
+          w.member("outputToken", e.output_token.symbol());
+          w.plain("amountIn", format_amount(e.amount_in, e.input_token.decimals()));
           w.plain("slippage", bps_fraction(e.slippage_bps));
         } else if constexpr (std::is_same_v<T, RoutingStarted>) {
           w.member("attempt", e.attempt);
         } else if constexpr (std::is_same_v<T, Routed>) {
-          const int out_dec = decimals_of(e.output_token);
-          const int in_dec = decimals_of(e.input_token);
+          const int out_dec = e.output_token.decimals();
+          const int in_dec = e.input_token.decimals();
           w.member("attempt", e.attempt);
           w.plain("dex", venue_name(e.venue));
           w.key("quotes");
@@ -143,13 +138,13 @@ void write_body(Writer& w, const OrderEvent& event) {
           w.plain("dex", venue_name(e.venue));
           w.member("txHash", e.tx_id);
         } else if constexpr (std::is_same_v<T, Confirmed>) {
-          const int out_dec = decimals_of(e.output_token);
+          const int out_dec = e.output_token.decimals();
           w.member("attempt", e.attempt);
           w.plain("dex", venue_name(e.venue));
           w.member("txHash", e.tx_id);
           w.plain("amountOut", format_amount(e.amount_out, out_dec));
           w.plain("executedPrice",
-                  format_ratio(e.amount_out.base, out_dec, e.amount_in.base, decimals_of(e.input_token)));
+                  format_ratio(e.amount_out.base, out_dec, e.amount_in.base, e.input_token.decimals()));
         } else if constexpr (std::is_same_v<T, AttemptFailed>) {
           w.member("attempt", e.attempt);
           w.member("error", e.reason);

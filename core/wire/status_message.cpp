@@ -11,15 +11,6 @@ namespace oee::core {
 
 namespace json = boost::json;
 
-namespace {
-
-int decimals_of(std::string_view symbol) {
-  const Token* t = find_token(symbol);
-  return t == nullptr ? 0 : t->decimals;
-}
-
-}  // namespace
-
 std::string bps_fraction(std::uint32_t bps) { return format_amount(Amount{bps}, 4); }
 
 json::object status_message(const eventlog::Record& record, const OrderEvent& event, json::storage_ptr storage) {
@@ -50,13 +41,13 @@ std::string status_message_text(const eventlog::Record& record) {
 }
 
 json::object order_json(const OrderId& id, const OrderState& s, Seq last_seq) {
-  const int in_dec = decimals_of(s.input_token), out_dec = decimals_of(s.output_token);
+  const int in_dec = s.input_token.decimals(), out_dec = s.output_token.decimals();
   json::object o;
   o["orderId"] = id.str();
   o["status"] = status_name(s.status);
   o["orderType"] = order_type_name(s.order_type);
-  o["inputToken"] = s.input_token;
-  o["outputToken"] = s.output_token;
+  o["inputToken"] = s.input_token.symbol();
+  o["outputToken"] = s.output_token.symbol();
   o["amountIn"] = format_amount(s.amount_in, in_dec);
   o["slippage"] = bps_fraction(s.slippage_bps);
   o["attempt"] = s.attempt;

@@ -38,13 +38,20 @@ void write_golden_log(const fs::path& dir) {
   core::Quote meteora{core::Venue::meteora, core::Amount{2'000'000'000}, core::Amount{300'200'000}, 20, 3,
                       core::Amount{}, core::Amount{}};
   const std::vector<core::OrderEvent> events{
-      core::OrderSubmitted{core::OrderType::market, "SOL", "USDC", core::Amount{2'000'000'000}, 100, ""},
+      core::OrderSubmitted{core::OrderType::market, core::token_id("SOL"), core::token_id("USDC"),
+                           core::Amount{2'000'000'000}, 100, ""},
       core::RoutingStarted{1},
-      core::Routed{1, "SOL", "USDC", core::Amount{2'000'000'000}, {raydium, meteora}, core::Venue::meteora,
-                   core::Amount{300'200'000}, core::Amount{297'198'000}},
+      core::Routed{1,
+                   core::token_id("SOL"),
+                   core::token_id("USDC"),
+                   core::Amount{2'000'000'000},
+                   {raydium, meteora},
+                   core::Venue::meteora,
+                   core::Amount{300'200'000},
+                   core::Amount{297'198'000}},
       core::TxSubmitted{1, core::Venue::meteora, "5xGolden", core::Amount{297'198'000}},
-      core::Confirmed{1, core::Venue::meteora, "5xGolden", core::Amount{300'100'000}, "SOL", "USDC",
-                      core::Amount{2'000'000'000}},
+      core::Confirmed{1, core::Venue::meteora, "5xGolden", core::Amount{300'100'000}, core::token_id("SOL"),
+                      core::token_id("USDC"), core::Amount{2'000'000'000}},
   };
   core::OrderState state;
   std::int64_t ts = kT0;
@@ -140,8 +147,8 @@ TEST(LogDump, LongDumpsKeepEveryEventInOrder) {
     auto log =
         eventlog::open_primary({.path = (dir.path() / "log").string(), .durability = eventlog::Durability::async});
     std::vector<std::promise<void>> done(kEvents);
-    const core::OrderEvent submitted =
-        core::OrderSubmitted{core::OrderType::market, "SOL", "USDC", core::Amount{1'000'000'000}, 100, ""};
+    const core::OrderEvent submitted = core::OrderSubmitted{
+        core::OrderType::market, core::token_id("SOL"), core::token_id("USDC"), core::Amount{1'000'000'000}, 100, ""};
     for (std::uint64_t i = 0; i < kEvents; ++i) {
       OrderId::Bytes b{};
       std::memcpy(b.data(), &i, sizeof i);

@@ -16,8 +16,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto order = oee::api::parse_submit(*body);
   if (!order) return 0;
   if (order->amount.base == 0) __builtin_trap();  // a valid order has a positive amount
-  const auto again = oee::core::parse_amount(oee::core::format_amount(order->amount, order->input->decimals),
-                                             order->input->decimals);
+  const auto again = oee::core::parse_amount(oee::core::format_amount(order->amount, order->input.decimals()),
+                                             order->input.decimals());
   if (!again || *again != order->amount) __builtin_trap();
   return 0;
 }

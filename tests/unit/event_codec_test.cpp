@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include <stdexcept>
+
 #include <gtest/gtest.h>
 
 #include "core/wire/status_message.h"
@@ -25,19 +27,20 @@ T round_trip(const T& event) {
 }
 
 TEST(EventCodec, OrderSubmittedRoundTrip) {
-  const OrderSubmitted e{OrderType::limit, "SOL", "USDC", Amount{12'345'678'901}, 75, "idem-key-7"};
+  const OrderSubmitted e{OrderType::limit, token_id("SOL"), token_id("USDC"), Amount{12'345'678'901}, 75, "idem-key-7"};
   const auto d = round_trip(e);
   EXPECT_EQ(d.order_type, OrderType::limit);
-  EXPECT_EQ(d.input_token, "SOL");
-  EXPECT_EQ(d.output_token, "USDC");
+  EXPECT_EQ(d.input_token.symbol(), "SOL");
+  EXPECT_EQ(d.output_token.symbol(), "USDC");
   EXPECT_EQ(d.amount_in.base, 12'345'678'901u);
   EXPECT_EQ(d.slippage_bps, 75u);
   EXPECT_EQ(d.idempotency_key, "idem-key-7");
 
-  const auto no_key = round_trip(OrderSubmitted{OrderType::sniper, "BONK", "SOL", Amount{1}, 0, ""});
+  const auto no_key =
+      round_trip(OrderSubmitted{OrderType::sniper, token_id("BONK"), token_id("SOL"), Amount{1}, 0, ""});
   EXPECT_EQ(no_key.order_type, OrderType::sniper);
   EXPECT_EQ(no_key.idempotency_key, "");
-  EXPECT_EQ(no_key.input_token, "BONK");
+  EXPECT_EQ(no_key.input_token.symbol(), "BONK");
 }
 
 TEST(EventCodec, RoutingStartedRoundTrip) {
@@ -48,8 +51,8 @@ TEST(EventCodec, RoutingStartedRoundTrip) {
 TEST(EventCodec, RoutedRoundTrip) {
   Routed e;
   e.attempt = 2;
-  e.input_token = "SOL";
-  e.output_token = "USDC";
+  e.input_token = token_id("SOL");
+  e.output_token = token_id("USDC");
   e.amount_in = Amount{10'000'000'000};
   e.quotes = {Quote{Venue::raydium, e.amount_in, Amount{1'490'000'000}, 25, 12, Amount{1'000}, Amount{2'000}},
               Quote{Venue::meteora, e.amount_in, Amount{1'495'000'000}, 20, 9, Amount{3'000}, Amount{4'000}}};
@@ -58,8 +61,8 @@ TEST(EventCodec, RoutedRoundTrip) {
   e.min_out = Amount{1'487'525'000};
   const auto d = round_trip(e);
   EXPECT_EQ(d.attempt, 2u);
-  EXPECT_EQ(d.input_token, "SOL");
-  EXPECT_EQ(d.output_token, "USDC");
+  EXPECT_EQ(d.input_token.symbol(), "SOL");
+  EXPECT_EQ(d.output_token.symbol(), "USDC");
   EXPECT_EQ(d.amount_in, e.amount_in);
   EXPECT_EQ(d.venue, Venue::meteora);
   EXPECT_EQ(d.expected_out, e.expected_out);
@@ -85,14 +88,14 @@ TEST(EventCodec, TxSubmittedRoundTrip) {
 }
 
 TEST(EventCodec, ConfirmedRoundTrip) {
-  const auto d = round_trip(
-      Confirmed{1, Venue::raydium, "tx-confirmed", Amount{1'495'123'456}, "SOL", "USDC", Amount{10'000'000'000}});
+  const auto d = round_trip(Confirmed{1, Venue::raydium, "tx-confirmed", Amount{1'495'123'456}, token_id("SOL"),
+                                      token_id("USDC"), Amount{10'000'000'000}});
   EXPECT_EQ(d.attempt, 1u);
   EXPECT_EQ(d.venue, Venue::raydium);
   EXPECT_EQ(d.tx_id, "tx-confirmed");
   EXPECT_EQ(d.amount_out.base, 1'495'123'456u);
-  EXPECT_EQ(d.input_token, "SOL");
-  EXPECT_EQ(d.output_token, "USDC");
+  EXPECT_EQ(d.input_token.symbol(), "SOL");
+  EXPECT_EQ(d.output_token.symbol(), "USDC");
   EXPECT_EQ(d.amount_in.base, 10'000'000'000u);
 }
 
@@ -134,7 +137,8 @@ TEST(EventCodec, RejectsGarbageAndUnknownTypes) {
     EXPECT_FALSE(decode_event(static_cast<std::uint8_t>(type), std::string(64, '\xff')).has_value());
   }
   // A truncated payload does not verify.
-  const std::string confirmed = encode_event(Confirmed{1, Venue::raydium, "tx", Amount{1}, "SOL", "USDC", Amount{1}});
+  const std::string confirmed =
+      encode_event(Confirmed{1, Venue::raydium, "tx", Amount{1}, token_id("SOL"), token_id("USDC"), Amount{1}});
   EXPECT_FALSE(decode_event(static_cast<std::uint8_t>(EventType::confirmed), confirmed.substr(0, 8)).has_value());
 }
 
@@ -142,8 +146,8 @@ TEST(EventCodec, SnapshotRoundTrip) {
   OrderState s;
   s.status = Status::submitted;
   s.order_type = OrderType::limit;
-  s.input_token = "BONK";
-  s.output_token = "SOL";
+  s.input_token = token_id("BONK");
+  s.output_token = token_id("SOL");
   s.amount_in = Amount{100'000'000'000};
   s.slippage_bps = 100;
   s.idempotency_key = "abc";
@@ -203,8 +207,8 @@ TEST(StatusMessage, ConfirmedGoldenJson) {
   rec.order = *id;
   rec.ts = TimestampNs{1'700'000'000'000'000'000};
   rec.type = static_cast<std::uint8_t>(EventType::confirmed);
-  rec.payload = encode_event(
-      Confirmed{1, Venue::meteora, "5abc", Amount{1'495'123'456}, "SOL", "USDC", Amount{10'000'000'000}});
+  rec.payload = encode_event(Confirmed{1, Venue::meteora, "5abc", Amount{1'495'123'456}, token_id("SOL"),
+                                       token_id("USDC"), Amount{10'000'000'000}});
   // amountOut: 1'495'123'456 at 6 decimals = "1495.123456".
   // executedPrice: 1495.123456 USDC / 10 SOL = 149.5123456 (exact, terminates).
   EXPECT_EQ(status_message_text(rec),
@@ -259,6 +263,25 @@ TEST(OrderIdText, RejectsBadUuids) {
       "{23e4567-e89b-42d3-a456-426614174000",
   };
   for (const char* text : bad) EXPECT_FALSE(OrderId::parse(text).has_value()) << "'" << text << "'";
+}
+
+// Orders carry listed tokens, not strings: a stored symbol that is not
+// listed does not decode, and symbols parse in any case to one identity.
+TEST(EventCodec, AnUnlistedTokenDoesNotDecode) {
+  std::string payload =
+      encode_event(OrderSubmitted{OrderType::market, token_id("SOL"), token_id("USDC"), Amount{1}, 50, ""});
+  ASSERT_TRUE(decode_event(static_cast<std::uint8_t>(EventType::submitted), payload));
+  const auto at = payload.find("SOL");
+  ASSERT_NE(at, std::string::npos);
+  payload.replace(at, 3, "XOL");
+  EXPECT_FALSE(decode_event(static_cast<std::uint8_t>(EventType::submitted), payload));
+
+  EXPECT_EQ(TokenId::parse("sol"), token_id("SOL"));
+  EXPECT_NE(token_id("SOL"), token_id("USDC"));
+  EXPECT_FALSE(TokenId::parse("XOL"));
+  EXPECT_FALSE(TokenId{});
+  EXPECT_EQ(TokenId{}.symbol(), "");
+  EXPECT_THROW((void)token_id("XOL"), std::invalid_argument);
 }
 
 }  // namespace

@@ -80,7 +80,7 @@ TEST(Transition, OutOfRangeInputsAreIllegal) {
 }
 
 OrderSubmitted submitted_event() {
-  return OrderSubmitted{OrderType::market, "SOL", "USDC", Amount{1'000'000'000}, 50, "key-1"};
+  return OrderSubmitted{OrderType::market, token_id("SOL"), token_id("USDC"), Amount{1'000'000'000}, 50, "key-1"};
 }
 
 OrderState fold_ok(const OrderState& s, const OrderEvent& e, std::int64_t at) {
@@ -93,8 +93,8 @@ TEST(Apply, HappyPathFoldsEveryField) {
   OrderState s;
   s = fold_ok(s, submitted_event(), 100);
   EXPECT_EQ(s.status, Status::pending);
-  EXPECT_EQ(s.input_token, "SOL");
-  EXPECT_EQ(s.output_token, "USDC");
+  EXPECT_EQ(s.input_token, token_id("SOL"));
+  EXPECT_EQ(s.output_token, token_id("USDC"));
   EXPECT_EQ(s.amount_in.base, 1'000'000'000u);
   EXPECT_EQ(s.slippage_bps, 50u);
   EXPECT_EQ(s.idempotency_key, "key-1");
@@ -105,8 +105,15 @@ TEST(Apply, HappyPathFoldsEveryField) {
   EXPECT_EQ(s.status, Status::routing);
   EXPECT_EQ(s.attempt, 1u);
 
-  s = fold_ok(s, Routed{1, "SOL", "USDC", Amount{1'000'000'000}, {}, Venue::meteora, Amount{150'000'000},
-                        Amount{149'250'000}},
+  s = fold_ok(s,
+              Routed{1,
+                     token_id("SOL"),
+                     token_id("USDC"),
+                     Amount{1'000'000'000},
+                     {},
+                     Venue::meteora,
+                     Amount{150'000'000},
+                     Amount{149'250'000}},
               300);
   EXPECT_EQ(s.status, Status::building);
   EXPECT_EQ(s.venue, Venue::meteora);
@@ -117,7 +124,9 @@ TEST(Apply, HappyPathFoldsEveryField) {
   EXPECT_EQ(s.status, Status::submitted);
   EXPECT_EQ(s.tx_id, "tx1");
 
-  s = fold_ok(s, Confirmed{1, Venue::meteora, "tx1", Amount{149'900'000}, "SOL", "USDC", Amount{1'000'000'000}},
+  s = fold_ok(s,
+              Confirmed{1, Venue::meteora, "tx1", Amount{149'900'000}, token_id("SOL"), token_id("USDC"),
+                        Amount{1'000'000'000}},
               500);
   EXPECT_EQ(s.status, Status::confirmed);
   EXPECT_EQ(s.amount_out.base, 149'900'000u);
@@ -131,7 +140,7 @@ TEST(Apply, RetryPathStartsTheNextAttempt) {
   OrderState s;
   s = fold_ok(s, submitted_event(), 1);
   s = fold_ok(s, RoutingStarted{1}, 2);
-  s = fold_ok(s, Routed{1, "SOL", "USDC", Amount{1}, {}, Venue::raydium, Amount{10}, Amount{9}}, 3);
+  s = fold_ok(s, Routed{1, token_id("SOL"), token_id("USDC"), Amount{1}, {}, Venue::raydium, Amount{10}, Amount{9}}, 3);
   s = fold_ok(s, TxSubmitted{1, Venue::raydium, "tx-a1", Amount{9}}, 4);
   s = fold_ok(s, AttemptFailed{1, "dropped", TimestampNs{99}}, 5);
   EXPECT_EQ(s.status, Status::pending);
@@ -150,14 +159,15 @@ TEST(Apply, RetryPathStartsTheNextAttempt) {
   EXPECT_EQ(s.retry_at.value, 0);  // cleared by the new attempt
 
   // Events of the old attempt are rejected now.
-  const auto stale = apply(s, Routed{1, "SOL", "USDC", Amount{1}, {}, Venue::raydium, Amount{10}, Amount{9}},
-                           TimestampNs{7});
+  const auto stale =
+      apply(s, Routed{1, token_id("SOL"), token_id("USDC"), Amount{1}, {}, Venue::raydium, Amount{10}, Amount{9}},
+            TimestampNs{7});
   ASSERT_FALSE(stale.has_value());
   EXPECT_EQ(stale.error(), ApplyError::wrong_attempt);
 
-  s = fold_ok(s, Routed{2, "SOL", "USDC", Amount{1}, {}, Venue::raydium, Amount{10}, Amount{9}}, 7);
+  s = fold_ok(s, Routed{2, token_id("SOL"), token_id("USDC"), Amount{1}, {}, Venue::raydium, Amount{10}, Amount{9}}, 7);
   s = fold_ok(s, TxSubmitted{2, Venue::raydium, "tx-a2", Amount{9}}, 8);
-  s = fold_ok(s, Confirmed{2, Venue::raydium, "tx-a2", Amount{10}, "SOL", "USDC", Amount{1}}, 9);
+  s = fold_ok(s, Confirmed{2, Venue::raydium, "tx-a2", Amount{10}, token_id("SOL"), token_id("USDC"), Amount{1}}, 9);
   EXPECT_EQ(s.status, Status::confirmed);
   EXPECT_EQ(s.tx_id, "tx-a2");
   EXPECT_TRUE(s.last_error.empty());  // a confirmation clears the old error
@@ -180,8 +190,8 @@ TEST(Apply, AttemptNumbering) {
 
   const OrderState routing = fold_ok(pending, RoutingStarted{1}, 2);
   const OrderEvent wrong[] = {
-      Routed{2, "SOL", "USDC", Amount{1}, {}, Venue::raydium, Amount{1}, Amount{1}},
-      Routed{0, "SOL", "USDC", Amount{1}, {}, Venue::raydium, Amount{1}, Amount{1}},
+      Routed{2, token_id("SOL"), token_id("USDC"), Amount{1}, {}, Venue::raydium, Amount{1}, Amount{1}},
+      Routed{0, token_id("SOL"), token_id("USDC"), Amount{1}, {}, Venue::raydium, Amount{1}, Amount{1}},
       AttemptFailed{2, "x", TimestampNs{}},
       OrderFailed{0, "x"},
   };
@@ -252,9 +262,9 @@ TEST(Apply, TerminalStatesRejectEverything) {
   const OrderEvent events[] = {
       submitted_event(),
       RoutingStarted{2},
-      Routed{1, "SOL", "USDC", Amount{1}, {}, Venue::raydium, Amount{1}, Amount{1}},
+      Routed{1, token_id("SOL"), token_id("USDC"), Amount{1}, {}, Venue::raydium, Amount{1}, Amount{1}},
       TxSubmitted{1, Venue::raydium, "t", Amount{1}},
-      Confirmed{1, Venue::raydium, "t", Amount{1}, "SOL", "USDC", Amount{1}},
+      Confirmed{1, Venue::raydium, "t", Amount{1}, token_id("SOL"), token_id("USDC"), Amount{1}},
       AttemptFailed{1, "x", TimestampNs{}},
       OrderFailed{1, "x"},
   };

@@ -112,7 +112,7 @@ class SimChainTest : public ::testing::Test {
   oee::testing::MemoryStore other_ledger_;
 
   TxRequest request(std::string tx_id, Amount min_out = Amount{0}) const {
-    return TxRequest{std::move(tx_id), Venue::raydium, &sol_, &usdc_, Amount{1'000'000'000}, min_out};
+    return TxRequest{std::move(tx_id), Venue::raydium, TokenId(sol_), TokenId(usdc_), Amount{1'000'000'000}, min_out};
   }
   Amount pool_output(std::chrono::system_clock::time_point at) const {
     return quote_pool(Venue::raydium, *market_.pool(Venue::raydium, sol_, usdc_, at), Amount{1'000'000'000})

@@ -52,9 +52,9 @@ json::object reference_message(const eventlog::Record& record) {
         if constexpr (std::is_same_v<T, OrderSubmitted>) {
           m["attempt"] = 0;
           m["orderType"] = order_type_name(e.order_type);
-          m["inputToken"] = e.input_token;
-          m["outputToken"] = e.output_token;
-          m["amountIn"] = format_amount(e.amount_in, decimals_of(e.input_token));
+          m["inputToken"] = e.input_token.symbol();
+          m["outputToken"] = e.output_token.symbol();
+          m["amountIn"] = format_amount(e.amount_in, decimals_of(e.input_token.symbol()));
           m["slippage"] = bps_fraction(e.slippage_bps);
         } else if constexpr (std::is_same_v<T, RoutingStarted>) {
           m["attempt"] = e.attempt;
@@ -65,15 +65,15 @@ json::object reference_message(const eventlog::Record& record) {
           for (const auto& q : e.quotes) {
             json::object quote;
             quote["dex"] = venue_name(q.venue);
-            quote["amountOut"] = format_amount(q.amount_out, decimals_of(e.output_token));
-            quote["price"] = price(q.amount_out, e.output_token, e.amount_in, e.input_token);
+            quote["amountOut"] = format_amount(q.amount_out, decimals_of(e.output_token.symbol()));
+            quote["price"] = price(q.amount_out, e.output_token.symbol(), e.amount_in, e.input_token.symbol());
             quote["fee"] = bps_fraction(q.fee_bps);
             quote["priceImpact"] = bps_fraction(q.price_impact_bps);
             quotes.push_back(std::move(quote));
           }
           m["quotes"] = std::move(quotes);
-          m["expectedOut"] = format_amount(e.expected_out, decimals_of(e.output_token));
-          m["minOut"] = format_amount(e.min_out, decimals_of(e.output_token));
+          m["expectedOut"] = format_amount(e.expected_out, decimals_of(e.output_token.symbol()));
+          m["minOut"] = format_amount(e.min_out, decimals_of(e.output_token.symbol()));
         } else if constexpr (std::is_same_v<T, TxSubmitted>) {
           m["attempt"] = e.attempt;
           m["dex"] = venue_name(e.venue);
@@ -82,8 +82,8 @@ json::object reference_message(const eventlog::Record& record) {
           m["attempt"] = e.attempt;
           m["dex"] = venue_name(e.venue);
           m["txHash"] = e.tx_id;
-          m["amountOut"] = format_amount(e.amount_out, decimals_of(e.output_token));
-          m["executedPrice"] = price(e.amount_out, e.output_token, e.amount_in, e.input_token);
+          m["amountOut"] = format_amount(e.amount_out, decimals_of(e.output_token.symbol()));
+          m["executedPrice"] = price(e.amount_out, e.output_token.symbol(), e.amount_in, e.input_token.symbol());
         } else if constexpr (std::is_same_v<T, AttemptFailed>) {
           m["attempt"] = e.attempt;
           m["error"] = e.reason;
@@ -171,7 +171,7 @@ TEST(StatusJson, RoutedWithBothVenuesQuotes) {
     auto route = router.route(*in, *out, amount, std::chrono::system_clock::now());
     ASSERT_TRUE(route) << pair;
     ASSERT_EQ(route->quotes.size(), 2u);
-    expect_same(record_of(Routed{2, std::string(in->symbol), std::string(out->symbol), amount, route->quotes, route->best.venue,
+    expect_same(record_of(Routed{2, TokenId(*in), TokenId(*out), amount, route->quotes, route->best.venue,
                                  route->best.amount_out, Amount{route->best.amount_out.base - 7}},
                           77, 5));
   }

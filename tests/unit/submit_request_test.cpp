@@ -110,10 +110,10 @@ TEST(ParseSubmit, AcceptsValidBodies) {
                                 << " message=" << r->error().message;
     const SubmitRequest& req = **r;
     EXPECT_EQ(req.order_type, core::OrderType::market);
-    ASSERT_NE(req.input, nullptr);
-    ASSERT_NE(req.output, nullptr);
-    EXPECT_EQ(req.input->symbol, c.input);
-    EXPECT_EQ(req.output->symbol, c.output);
+    ASSERT_TRUE(req.input);
+    ASSERT_TRUE(req.output);
+    EXPECT_EQ(req.input.symbol(), c.input);
+    EXPECT_EQ(req.output.symbol(), c.output);
     EXPECT_EQ(req.amount.base, c.amount_base);
     EXPECT_EQ(req.slippage_bps, c.slippage_bps);
   }
