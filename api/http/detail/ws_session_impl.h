@@ -1,0 +1,105 @@
+#pragma once
+// The WebSocket session, shared by its two halves: ws_session.cpp moves
+// frames (accept, read, the outgoing queue, close) and ws_subscriptions.cpp
+// decides what they carry (subscriptions, catch-ups, merging past and live).
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/websocket/stream.hpp>
+#include <boost/json/object.hpp>
+
+#include "api/http/api_error.h"
+#include "api/http/server_context.h"
+#include "api/http/ws_route.h"
+
+namespace oee::api::detail {
+
+// One WebSocket client. Runs on its connection's strand; the hub and the
+// stream source reach it only through posts there.
+//
+// Per order it keeps the last seq sent. A subscription registers with the
+// hub first and then asks the source for the past; live updates that
+// arrive meanwhile are held and merged by seq after the past, so nothing is
+// lost or repeated across the catch-up/live boundary, whether the past
+// comes from the local log or over HTTP from the core.
+class WsSession final : public Subscriber, public std::enable_shared_from_this<WsSession> {
+ public:
+  WsSession(boost::beast::tcp_stream&& stream, ConnectionSlot slot, ServerContext& ctx, WsProtocol protocol,
+            boost::beast::http::request<boost::beast::http::string_body> upgrade_request);
+  ~WsSession() override;
+
+  void deliver(std::shared_ptr<const StatusUpdate> update) override;
+  void resync(const OrderId& order) override;
+
+  // Parameters are trivially copyable, the request a member: [gcc12-coro].
+  boost::asio::awaitable<void> run(const OrderId* fixed, std::uint64_t from_seq);
+
+ private:
+  struct Subscription {
+    Seq last{0};                 // highest seq sent to the client
+    std::uint64_t from_seq = 0;  // as asked, echoed in "subscribed"
+    bool confirmed = false;      // "subscribed" sent
+    bool catching_up = false;
+    bool resync_pending = false;  // a gap was reported during a catch-up
+    bool in_line = false;         // waiting in catch_up_line_ (once, however often it is asked for)
+    std::uint64_t generation = 0;
+    std::vector<std::shared_ptr<const StatusUpdate>> held;  // live updates during a catch-up
+  };
+  struct Outgoing {
+    std::shared_ptr<const std::string> text;
+    bool close_after = false;
+  };
+
+  // ws_subscriptions.cpp: what the frames carry.
+  void on_message(const std::string& text);
+  void subscribe(const OrderId& id, std::uint64_t from_seq);
+  void unsubscribe(const OrderId& id);
+  void start_catch_up(const OrderId& id, Subscription& sub);
+  void pump_catch_ups();
+  [[nodiscard]] std::size_t catch_up_room() const;
+  void on_catch_up(const OrderId& id, std::uint64_t generation, CatchUp result);
+  void retry_catch_up_later(const OrderId& id, std::uint64_t generation);
+  void on_update(const std::shared_ptr<const StatusUpdate>& u);
+  void send_if_new(Subscription& sub, const std::shared_ptr<const StatusUpdate>& u);
+  void send_control(std::string_view type, const boost::json::object& fields = {});
+  void send_error(const ApiError& e, std::string_view order = {});
+
+  // ws_session.cpp: moving the frames.
+  void close_going_away();
+  void enqueue(std::shared_ptr<const std::string> text, bool terminal);
+  void arm_hard_close();
+  boost::asio::awaitable<void> writer();
+  void cork(bool on);
+
+  static constexpr int kConcurrentCatchUps = 4;
+
+  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  ConnectionSlot slot_;
+  ServerContext& ctx_;
+  WsProtocol protocol_;
+  boost::beast::http::request<boost::beast::http::string_body> upgrade_request_;
+  WsDialect dialect_ = WsDialect::compat;
+  boost::asio::steady_timer wake_;
+  std::deque<Outgoing> queue_;
+  std::unordered_map<OrderId, Subscription, OrderIdHash> subs_;
+  std::deque<OrderId> catch_up_line_;  // subscriptions waiting to catch up, each at most once
+  int catch_ups_running_ = 0;
+  bool closing_ = false;
+  bool corked_ = false;
+  bool writer_done_ = false;
+  boost::beast::websocket::close_code close_code_ = boost::beast::websocket::close_code::none;
+  std::string close_reason_;
+};
+
+}  // namespace oee::api::detail
