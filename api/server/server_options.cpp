@@ -12,28 +12,27 @@ namespace oee::api {
 
 namespace {
 
-// An option that takes one of a few names and sets an enum; the help
-// shows the names and the default by name.
+std::string_view role_name(Role r) { return r == Role::gateway ? "gateway" : "core"; }
+
+// An option that takes one of a few values by the name `name_of` gives it,
+// the one spelling the server also logs and reports; the help shows the
+// names and the default by name.
 template <class Enum>
-CLI::Option* add_choice(CLI::App& cli, const std::string& name, Enum& target,
-                        std::vector<std::pair<std::string, Enum>> choices, const std::string& help) {
+CLI::Option* add_choice(CLI::App& cli, const std::string& flag, Enum& target, std::vector<Enum> values,
+                        std::string_view (*name_of)(Enum), const std::string& help) {
   std::vector<std::string> names;
-  std::string current;
-  for (const auto& [text, value] : choices) {
-    names.push_back(text);
-    if (value == target) current = text;
-  }
+  for (const Enum value : values) names.emplace_back(name_of(value));
   return cli
       .add_option_function<std::string>(
-          name,
-          [&target, choices](const std::string& text) {
-            for (const auto& [choice, value] : choices) {
-              if (choice == text) target = value;
+          flag,
+          [&target, values, name_of](const std::string& text) {
+            for (const Enum value : values) {
+              if (name_of(value) == text) target = value;
             }
           },
           help)
       ->check(CLI::IsMember(names))
-      ->default_str(current);
+      ->default_str(std::string(name_of(target)));
 }
 
 }  // namespace
@@ -50,7 +49,7 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& o)
       ->envname("OEE_DATA_DIR")->capture_default_str();
   cli.add_option("--bind", s.bind, "Address to listen on")->envname("OEE_BIND")->capture_default_str();
   cli.add_option("--port", s.port, "TCP port to listen on (0 picks a free one)")->envname("OEE_PORT")->capture_default_str();
-  add_choice(cli, "--role", o.role, {{"core", Role::core}, {"gateway", Role::gateway}},
+  add_choice(cli, "--role", o.role, {Role::core, Role::gateway}, role_name,
              "core (owns the log) or gateway (WebSocket edge fed by Redis, no log)")
       ->envname("OEE_ROLE");
   cli.add_option("--core-url", o.core_url, "Gateway role: the core's URL, for past events (catch-up and gaps)")
@@ -62,13 +61,13 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& o)
   cli.add_option("--database-url", o.database_url,
                  "PostgreSQL for order history, e.g. postgresql://user@127.0.0.1:5432/oee (unset: no projection)")
       ->envname("DATABASE_URL");
-  add_choice(cli, "--sim", o.sim, {{"realistic", core::SimProfile::realistic}, {"fast", core::SimProfile::fast}},
+  add_choice(cli, "--sim", o.sim, {core::SimProfile::realistic, core::SimProfile::fast}, core::sim_profile_name,
              "Latency profile: realistic (quotes ~200 ms, execution 2-3 s) or fast (no sleeps)")
       ->envname("OEE_SIM");
   cli.add_option("--concurrency", o.concurrency, "Orders in flight at once; more wait in the queue")
       ->envname("OEE_CONCURRENCY")->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))->capture_default_str();
-  add_choice(cli, "--durability", o.durability,
-             {{"sync", eventlog::Durability::sync}, {"async", eventlog::Durability::async}},
+  add_choice(cli, "--durability", o.durability, {eventlog::Durability::sync, eventlog::Durability::async},
+             eventlog::durability_name,
              "sync: fsync before acknowledging; async: WAL without fsync")
       ->envname("OEE_DURABILITY");
   cli.add_option("--fail-rate", o.fail_rate,

@@ -205,5 +205,25 @@ TEST(OrderFlow, LogLevelDecidesWhatTheServerLogs) {
   EXPECT_FALSE(std::filesystem::exists(dir.path() / "other")) << "a refused start touched the data directory";
 }
 
+TEST(OrderFlow, ChoiceOptionsTakeTheNamesTheServerReports) {
+  TempDir dir;
+  ServerProcess server(dir.path() / "data", {"--sim", "fast", "--durability", "async"});
+  server.start();
+  HttpClient client(server.port());
+  const auto health = client.get("/health").json();
+  EXPECT_EQ(health.at("log").at("durability"), "async");
+  EXPECT_EQ(health.at("executor").at("sim"), "fast");
+  EXPECT_EQ(health.at("role"), "core");
+  EXPECT_EQ(server.terminate(), 0);
+
+  for (const auto& [flag, value] : {std::pair{"--sim", "slow"}, std::pair{"--durability", "none"},
+                                    std::pair{"--role", "edge"}}) {
+    const auto bad = run({kServer, "--data-dir", (dir.path() / "other").string(), flag, value});
+    EXPECT_NE(bad.exit_code, 0) << flag << " " << value;
+    EXPECT_NE((bad.out + bad.err).find(flag), std::string::npos) << bad.out << bad.err;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "other")) << "a refused start touched the data directory";
+}
+
 }  // namespace
 }  // namespace oee::e2e
