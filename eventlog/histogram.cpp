@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <fmt/format.h>
 
+#include "eventlog/prometheus.h"
+
 namespace oee::metrics {
 
 Histogram::Histogram(std::vector<double> upper_bounds)
@@ -30,9 +32,8 @@ void Histogram::render(std::string& out, std::string_view name, std::string_view
     const std::string le = i < bounds_.size() ? fmt::format("{}", bounds_[i]) : "+Inf";
     out += fmt::format("{}_bucket{{{}{}le=\"{}\"}} {}\n", name, labels, sep, le, cumulative);
   }
-  const std::string braces = labels.empty() ? "" : fmt::format("{{{}}}", labels);
-  out += fmt::format("{}_sum{} {}\n", name, braces, static_cast<double>(sum_micros_.load()) / 1e6);
-  out += fmt::format("{}_count{} {}\n", name, braces, count_.load());
+  append_sample(out, fmt::format("{}_sum", name), labels, static_cast<double>(sum_micros_.load()) / 1e6);
+  append_sample(out, fmt::format("{}_count", name), labels, count_.load());
 }
 
 }  // namespace oee::metrics

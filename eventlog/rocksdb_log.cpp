@@ -1,6 +1,5 @@
 #include "eventlog/detail/rocksdb_log.h"
 
-#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <mutex>

@@ -71,7 +71,10 @@ const std::vector<std::string> kOrderColumns{
     "executed_price", "amount_out", "attempts", "last_error", "created_at", "updated_at", "created_ns", "last_seq",
     "dismissed", "expected_out", "min_out", "retry_at_ns", "updated_ns"};
 
-CopyWriter& optional_field(CopyWriter& w, const std::optional<std::string>& v) { return v ? w.field(*v) : w.null(); }
+template <class T>
+CopyWriter& optional_field(CopyWriter& w, const std::optional<T>& v) {
+  return v ? w.field(*v) : w.null();
+}
 
 void copy_order_rows(pqxx::work& tx, const std::string& table, const std::vector<OrderRow>& rows) {
   CopyWriter w(tx, table, kOrderColumns);
@@ -88,11 +91,7 @@ void copy_order_rows(pqxx::work& tx, const std::string& table, const std::vector
     w.field(std::string_view(r.dismissed ? "t" : "f"));
     optional_field(w, r.expected_out);
     optional_field(w, r.min_out);
-    if (r.retry_at_ns) {
-      w.field(*r.retry_at_ns);
-    } else {
-      w.null();
-    }
+    optional_field(w, r.retry_at_ns);
     w.field(r.updated_ns);
     w.end_row();
   }

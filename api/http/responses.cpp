@@ -48,7 +48,7 @@ std::optional<std::string_view> param(const RequestTarget& t, std::initializer_l
 
 boost::system::result<std::uint64_t, ApiError> limit_param(const RequestTarget& t, std::uint64_t def,
                                                            std::uint64_t max) {
-  auto v = param(t, {"limit"});
+  auto v = query_param(t, "limit");
   if (!v) return def;
   std::uint64_t n = 0;
   auto [ptr, ec] = std::from_chars(v->data(), v->data() + v->size(), n);

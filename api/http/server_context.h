@@ -16,7 +16,6 @@
 #include <unordered_map>
 #include <utility>
 
-#include <boost/asio/awaitable.hpp>
 #include <boost/asio/post.hpp>
 
 #include "api/http/cors.h"

@@ -78,7 +78,7 @@ class RedisConnection {
 
  private:
   explicit RedisConnection(boost::asio::any_io_executor executor);
-  // AUTH or SELECT while connecting: an empty string, or what failed.
+  // AUTH or SELECT while connecting: ready, or what failed.
   boost::asio::awaitable<RedisReady> setup_command(std::vector<std::string_view> args, const RedisEndpoint& endpoint,
                                                    std::chrono::milliseconds timeout);
   std::shared_ptr<State> state_;

@@ -80,7 +80,7 @@ struct Publisher::Impl {
                               "); publishing nothing until it can";
       worker.set_error(why);
       if (first) spdlog::error("publisher: {}", why);
-      co_await worker.sleep(backoff);
+      co_await worker.back_off(backoff);  // commits would cut a sleep short
       backoff = std::min<std::chrono::milliseconds>(backoff * 2, 5s);
     }
     co_return std::nullopt;
@@ -102,7 +102,8 @@ struct Publisher::Impl {
       auto records = log.read(Seq{done.value + 1}, options.max_batch);
       if (!records || records->empty()) {
         worker.set_error(records ? "log read returned nothing" : records.error().message());
-        co_await worker.sleep(100ms);
+        if (worker.stopping()) break;
+        co_await worker.back_off(100ms);
         continue;
       }
       if (!co_await publish_batch(conn, *records)) break;

@@ -64,12 +64,12 @@ asio::awaitable<void> RedisWorker::serve(std::function<asio::awaitable<void>(Red
       connected_ = false;
       if (stopping()) break;
       ++reconnects_;
-      first = false;
       spdlog::warn("{}: lost Redis ({}); reconnecting", name_, last_error());
       // A session that lasted is retried at once; one that fails straight
       // away backs off like a failed connect.
       if (std::chrono::steady_clock::now() - since > 1s) {
         backoff = 100ms;
+        first = false;
         continue;
       }
     } else {

@@ -55,6 +55,9 @@ class RedisWorker {
       std::chrono::steady_clock::duration d = std::chrono::steady_clock::duration::max());
   /// Ends a sleep early; any thread may call it.
   void wake();
+  /// Waits `d` unless the worker stops: a retry's pause, which wake() does
+  /// not cut short.
+  boost::asio::awaitable<void> back_off(std::chrono::milliseconds d);
   /// Ends the current session: its connection is of no more use (lost, or
   /// Redis refused what the session needs). On the worker's thread.
   void drop(std::string reason);
@@ -70,7 +73,6 @@ class RedisWorker {
 
  private:
   boost::asio::awaitable<void> run(std::function<boost::asio::awaitable<void>()> body);
-  boost::asio::awaitable<void> back_off(std::chrono::milliseconds d);
 
   std::string name_;
   RedisEndpoint endpoint_;

@@ -94,26 +94,22 @@ asio::awaitable<HttpResponse> submit(App& app, const HttpRequest& req) {
   co_return json_response(202, submit_answer(order, id, "pending", appended->seq, false));
 }
 
-HttpResponse get_order(App& app, std::string_view id_text) {
-  auto id = order_id_param(id_text);
-  if (!id) return error_response(id.error());
-  auto loaded = app.store.load(*id);
+HttpResponse get_order(App& app, const OrderId& id) {
+  auto loaded = app.store.load(id);
   if (!loaded) return log_unavailable(loaded.error());
-  if (!*loaded) return not_found("no order with id " + id->str(), "orderId");
-  return json_response(200, core::order_json(*id, (*loaded)->state, (*loaded)->last_seq));
+  if (!*loaded) return not_found("no order with id " + id.str(), "orderId");
+  return json_response(200, core::order_json(id, (*loaded)->state, (*loaded)->last_seq));
 }
 
-HttpResponse get_events(App& app, std::string_view id_text, const RequestTarget& t) {
-  auto id = order_id_param(id_text);
-  if (!id) return error_response(id.error());
+HttpResponse get_events(App& app, const OrderId& id, const RequestTarget& t) {
   boost::system::result<std::uint64_t, ApiError> from = 0;
   if (auto text = query_param(t, "fromSeq")) from = parse_from_seq(*text);
   if (!from) return error_response(from.error());
-  auto records = read_known_order(app.log, *id, Seq{*from});
+  auto records = read_known_order(app.log, id, Seq{*from});
   if (!records) return log_unavailable(records.error());
-  if (!*records) return not_found("no order with id " + id->str(), "orderId");
+  if (!*records) return not_found("no order with id " + id.str(), "orderId");
   // Each event as the stream sends it, written straight into the body.
-  std::string body = R"({"orderId":")" + id->str() + R"(","events":[)";
+  std::string body = R"({"orderId":")" + id.str() + R"(","events":[)";
   bool terminal = false;
   for (const auto& r : **records) {
     if (&r != &(*records)->front()) body.push_back(',');
@@ -168,13 +164,18 @@ HttpResponse test_page() {
 }  // namespace
 
 Router core_router(App& app) {
-  // A route about one order, named by the path's third segment.
+  // A route about one order, named by the path's third segment:
+  // `answer(id, target)` returns the answer or an awaitable of it.
   auto for_order = [](auto answer) -> RestHandler {
     return [answer](const HttpRequest&, const RequestTarget& t) -> asio::awaitable<HttpResponse> {
       auto id = order_id_param(t.segments[2]);
       if (!id) co_return error_response(id.error());
-      auto response = co_await answer(*id);  // not `co_return co_await`: [gcc12-coro]
-      co_return response;
+      if constexpr (std::is_same_v<decltype(answer(*id, t)), HttpResponse>) {
+        co_return answer(*id, t);
+      } else {
+        auto response = co_await answer(*id, t);  // not `co_return co_await`: [gcc12-coro]
+        co_return response;
+      }
     };
   };
   auto submit_order = [&app](const HttpRequest& req, const RequestTarget&) { return submit(app, req); };
@@ -198,16 +199,18 @@ Router core_router(App& app) {
       .on("POST", "order", submit_order)
       .on("GET", "api/orders", [&app](const HttpRequest&, const RequestTarget& t) { return list_orders(app, t); })
       .on("GET", "api/orders/*",
-          at_once([&app](const HttpRequest&, const RequestTarget& t) { return get_order(app, t.segments[2]); }))
+          for_order([&app](const OrderId& id, const RequestTarget&) { return get_order(app, id); }))
       .on("GET", "api/orders/*/events",
-          at_once([&app](const HttpRequest&, const RequestTarget& t) { return get_events(app, t.segments[2], t); }))
-      .on("POST", "api/dlq/*/retry", for_order([&app](const OrderId& id) { return retry_dead_letter(app, id); }))
+          for_order([&app](const OrderId& id, const RequestTarget& t) { return get_events(app, id, t); }))
+      .on("POST", "api/dlq/*/retry",
+          for_order([&app](const OrderId& id, const RequestTarget&) { return retry_dead_letter(app, id); }))
       .on("DELETE", "api/dlq/clear", dismiss_all)
       .on("DELETE", "api/dlq/clear/failed", dismiss_all)
       .on("GET", "api/dlq", dead_letters(false))
       .on("GET", "api/dlq/failed-orders", dead_letters(false))
       .on("GET", "api/dlq/stats", dead_letters(true))
-      .on("DELETE", "api/dlq/*", for_order([&app](const OrderId& id) { return dismiss_dead_letter(app, id); }))
+      .on("DELETE", "api/dlq/*",
+          for_order([&app](const OrderId& id, const RequestTarget&) { return dismiss_dead_letter(app, id); }))
       .on("GET", "api/quote", at_once([&app](const HttpRequest&, const RequestTarget& t) { return get_quote(app, t); }))
       .on("GET", "test", at_once([](const HttpRequest&, const RequestTarget&) { return test_page(); }))
       .on("GET", "", status)

@@ -18,11 +18,7 @@ json::object order_list_json(std::span<const core::OrderSnapshot> orders) {
 json::object order_page_json(std::span<const core::OrderSnapshot> orders,
                              const std::optional<std::string>& next_cursor) {
   json::object page = order_list_json(orders);
-  if (next_cursor) {
-    page["nextCursor"] = *next_cursor;
-  } else {
-    page["nextCursor"] = nullptr;
-  }
+  page["nextCursor"] = next_cursor ? json::value(*next_cursor) : json::value(nullptr);
   return page;
 }
 

@@ -1,6 +1,5 @@
 #include "api/routes/status_handlers.h"
 
-#include <algorithm>
 #include <optional>
 
 #include <boost/json.hpp>

@@ -118,10 +118,11 @@ boost::system::result<SubmitRequest, ApiError> parse_submit(const json::value& b
   if (type != nullptr) {
     if (!type->is_string()) return bad("invalid_type", "type must be a string", "type");
     const std::string_view t = type->get_string();
-    if (t == "limit" || t == "sniper") {
+    const auto order_type = core::parse_order_type(t);
+    if (!order_type) return bad("invalid_type", fmt::format("unknown order type '{}'", t), "type");
+    if (*order_type != core::OrderType::market) {
       return bad("unsupported_order_type", fmt::format("'{}' orders are not available yet; use 'market'", t), "type");
     }
-    if (t != "market") return bad("invalid_type", fmt::format("unknown order type '{}'", t), "type");
   }
 
   auto in = token_field(input, "inputToken");

@@ -459,7 +459,6 @@ TEST_F(EventLogTest, ResetWaitsForTheListenerItInterrupts) {
     subscription.reset();
     return finished.load();
   });
-  EXPECT_EQ(resetter.wait_for(50ms), std::future_status::timeout) << "reset() returned while its listener ran";
   release.set_value();
   ASSERT_EQ(resetter.wait_for(kDeadline), std::future_status::ready);
   EXPECT_TRUE(resetter.get()) << "reset() returned before its listener finished";

@@ -86,7 +86,7 @@ std::uint32_t table_oid(const std::string& url, const std::string& table) {
 // The whole projection equals the log, row by row: every event once with
 // its mapped columns, every order as the fold of its events, and the
 // projection_state at the head. Read in one snapshot.
-void expect_projection_equals_log(const eventlog::EventLogWriter& log, const std::string& url) {
+void expect_projection_equals_log(const eventlog::EventLogReader& log, const std::string& url) {
   const Seq head = log.head();
   const auto records = log.read(Seq{1}, head.value + 100);
   ASSERT_TRUE(records.has_value()) << records.error().message();

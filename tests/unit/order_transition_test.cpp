@@ -307,7 +307,6 @@ TEST(Status, NameRoundTrip) {
   EXPECT_EQ(parse_status("Pending"), std::nullopt);
 }
 
-}  // namespace
 // The projection stores names and reads them back into the state the
 // renderer shows: every name must come back as what it was written from.
 TEST(Names, OrderTypesAndVenuesRoundTrip) {
@@ -327,4 +326,5 @@ TEST(DeadLetters, AreGroupedByTheFirstClauseOfTheirError) {
   EXPECT_EQ(dead_letter_reason(""), "");
 }
 
+}  // namespace
 }  // namespace oee::core

@@ -1,8 +1,6 @@
 // oee-logdump: read-only audit and replay of an oee event log. Opens the log
 // as a RocksDB secondary instance, so it works beside a running server.
 
-#include <unistd.h>
-
 #include <atomic>
 #include <condition_variable>
 #include <csignal>
@@ -10,11 +8,9 @@
 #include <ctime>
 #include <deque>
 #include <filesystem>
-#include <map>
 #include <mutex>
 #include <optional>
 #include <thread>
-#include <unordered_map>
 
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
@@ -22,12 +18,10 @@
 #include <fmt/format.h>
 
 #include "core/domain/order.h"
-#include "core/engine/log_audit.h"
 #include "core/wire/event_codec.h"
 #include "core/wire/status_json.h"
 #include "core/wire/status_message.h"
 #include "eventlog/event_log.h"
-#include "eventlog/record_codec.h"
 #include "tools/logdump/reports.h"
 
 namespace fs = std::filesystem;
