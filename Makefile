@@ -9,7 +9,7 @@ ARGS ?=
 APT_PACKAGES := g++ make cmake pkg-config ccache curl \
   librocksdb-dev libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev \
   libflatbuffers-dev flatbuffers-compiler libhiredis-dev libpqxx-dev \
-  libspdlog-dev libfmt-dev libcli11-dev libgtest-dev libbenchmark-dev \
+  libspdlog-dev libfmt-dev libcli11-dev libssl-dev openssl libgtest-dev libbenchmark-dev \
   postgresql postgresql-client redis-server redis-tools
 
 .PHONY: deps deps-fuzz deps-browser configure build run test test-sanitize fuzz clean help

@@ -44,6 +44,7 @@ struct Record {
 enum class OrderSet : std::uint8_t {
   active = 0,       // not terminal: the executor's work queue
   dead_letter = 1,  // failed terminally
+  api_keys = 2,     // not orders: every API key ever created, revoked or not
 };
 
 /// An idempotency claim: `key` maps to `order` with a fingerprint of the

@@ -9,6 +9,7 @@
 #include <pqxx/pqxx>
 #include <spdlog/spdlog.h>
 
+#include "core/domain/api_key.h"
 #include "core/wire/event_codec.h"
 #include "projections/migrations.h"
 #include "projections/order_rows.h"
@@ -155,6 +156,7 @@ struct Projector::Impl {
     events.reserve(records.size());
     std::unordered_map<OrderId, std::pair<core::OrderState, Seq>, OrderIdHash> touched;
     for (const auto& r : records) {
+      if (core::is_key_event(r.type)) continue;  // an API key's, not an order's
       auto it = touched.find(r.order);
       auto folded = core::fold_record(it != touched.end() ? it->second.first : state_before(r), r);
       events.push_back(event_row(r, folded.event));

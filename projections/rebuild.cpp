@@ -6,6 +6,7 @@
 
 #include <pqxx/pqxx>
 
+#include "core/domain/api_key.h"
 #include "core/wire/event_codec.h"
 #include "projections/migrations.h"
 #include "projections/order_rows.h"
@@ -58,6 +59,7 @@ RebuildResult rebuild(eventlog::EventLogReader& log, const std::string& database
       if (batch->empty()) break;
       for (const auto& r : *batch) {
         if (r.seq > until) break;
+        if (core::is_key_event(r.type)) continue;  // an API key's, not an order's
         auto& f = orders[r.order];
         auto folded = core::fold_record(f.state, r);
         detail::write_event(events, event_row(r, folded.event));

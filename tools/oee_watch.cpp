@@ -25,7 +25,10 @@ int main(int argc, char** argv) {
   std::vector<std::string> orders;
   std::uint64_t from_seq = 0;
   int timeout_s = 120;
+  std::string api_key;
   cli.add_option("--url", url, "WebSocket endpoint")->envname("OEE_WS_URL")->capture_default_str();
+  cli.add_option("--api-key", api_key, "The API key to stream with, when the server has authentication on")
+      ->envname("OEE_API_KEY");
   cli.add_option("--from-seq", from_seq, "Replay only events with seq >= this (0: the whole history)");
   cli.add_option("--timeout", timeout_s, "Give up after this many seconds without a message")->capture_default_str();
   cli.add_option("order-ids", orders, "Order ids to follow")->required();
@@ -46,9 +49,23 @@ int main(int argc, char** argv) {
     websocket::stream<beast::tcp_stream> ws(ioc);
     beast::get_lowest_layer(ws).connect(resolver.resolve(host, port));
     // oee's own dialect: acknowledgements, and amounts as exact strings.
-    ws.set_option(websocket::stream_base::decorator(
-        [](websocket::request_type& req) { req.set(beast::http::field::sec_websocket_protocol, "oee.v1"); }));
-    ws.handshake(host + ":" + port, target);
+    ws.set_option(websocket::stream_base::decorator([&api_key](websocket::request_type& req) {
+      req.set(beast::http::field::sec_websocket_protocol, "oee.v1");
+      if (!api_key.empty()) req.set(beast::http::field::authorization, "Bearer " + api_key);
+    }));
+    websocket::response_type answer;
+    boost::system::error_code refused;
+    ws.handshake(answer, host + ":" + port, target, refused);
+    if (refused) {
+      const unsigned status = answer.result_int();
+      if (status == 401 || status == 403 || status == 429) {
+        std::fprintf(stderr, "oee-watch: %s refused the stream (%u): %s%s\n", url.c_str(), status,
+                     answer.body().c_str(),
+                     status == 401 ? "\n  give an API key with orders:read: --api-key or OEE_API_KEY" : "");
+        return 1;
+      }
+      throw boost::system::system_error(refused);
+    }
     std::set<std::string> open(orders.begin(), orders.end());
     for (const auto& id : orders) {
       json::object sub{{"type", "subscribe"}, {"orderId", id}};

@@ -9,6 +9,7 @@
 #include <boost/url/parse.hpp>
 
 #include "core/engine/use_tuple.h"
+#include "core/wire/key_message.h"
 
 namespace oee::api {
 
@@ -55,8 +56,8 @@ constexpr auto kReuseWithin = std::chrono::seconds(20);
 constexpr std::size_t kMaxIdle = 64;
 }  // namespace
 
-CoreClient::CoreClient(CoreEndpoint endpoint, std::chrono::milliseconds timeout)
-    : endpoint_(std::move(endpoint)), timeout_(timeout) {}
+CoreClient::CoreClient(CoreEndpoint endpoint, std::string credential, std::chrono::milliseconds timeout)
+    : endpoint_(std::move(endpoint)), credential_(std::move(credential)), timeout_(timeout) {}
 
 CoreClient::~CoreClient() = default;
 
@@ -105,21 +106,20 @@ asio::awaitable<std::unique_ptr<CoreClient::Connection>> CoreClient::connect(std
   co_return connection;
 }
 
-asio::awaitable<CatchUp> CoreClient::events(OrderId order, Seq from) const {
-  const std::string target = "/api/orders/" + order.str() + "/events?fromSeq=" + std::to_string(from.value);
+asio::awaitable<boost::system::result<CoreClient::Answer, std::string>> CoreClient::get(const std::string& target) const {
   http::request<http::empty_body> req{http::verb::get, target, 11};
   req.set(http::field::host, endpoint_.host);
   req.set(http::field::user_agent, "oee-gateway");
+  if (!credential_.empty()) req.set(http::field::authorization, "Bearer " + credential_);
   req.keep_alive(true);
 
-  http::response<http::string_body> res;
   for (bool fresh_only = false;;) {
     auto connection = fresh_only ? nullptr : take_idle();
     const bool reused = connection != nullptr;
     if (!reused) {
       std::string error;
       connection = co_await connect(error);
-      if (!connection) co_return unavailable(error);
+      if (!connection) co_return error;
     }
     requests_.fetch_add(1);
     connection->stream.expires_after(timeout_);
@@ -140,24 +140,31 @@ asio::awaitable<CatchUp> CoreClient::events(OrderId order, Seq from) const {
         fresh_only = true;
         continue;
       }
-      co_return unavailable(endpoint_.url() + ": " + ec.message());
+      co_return endpoint_.url() + ": " + ec.message();
     }
-    res = parser.release();
+    auto res = parser.release();
     if (res.keep_alive()) keep_idle(std::move(connection));
-    break;
+    co_return Answer{res.result_int(), std::move(res.body())};
   }
+}
+
+asio::awaitable<CatchUp> CoreClient::events(OrderId order, Seq from, std::optional<core::KeyId> as_key) const {
+  std::string target = "/api/orders/" + order.str() + "/events?fromSeq=" + std::to_string(from.value);
+  if (as_key) target += "&asKey=" + as_key->str();
+  const auto answer = co_await get(target);
+  if (!answer) co_return unavailable(answer.error());
 
   CatchUp result;
-  if (res.result() == http::status::not_found) {
+  if (answer->status == 404) {
     result.outcome = CatchUp::Outcome::not_found;
     result.error = "no order with id " + order.str();
     co_return result;
   }
-  if (res.result() != http::status::ok) {
-    co_return unavailable("GET " + target + " answered " + std::to_string(res.result_int()));
+  if (answer->status != 200) {
+    co_return unavailable("GET " + target + " answered " + std::to_string(answer->status));
   }
   boost::system::error_code ec;
-  const json::value body = json::parse(res.body(), ec);
+  const json::value body = json::parse(answer->body, ec);
   const auto* events = body.is_object() ? body.get_object().if_contains("events") : nullptr;
   if (ec || events == nullptr || !events->is_array()) co_return unavailable("GET " + target + ": unexpected body");
   result.updates.reserve(events->get_array().size());
@@ -169,6 +176,27 @@ asio::awaitable<CatchUp> CoreClient::events(OrderId order, Seq from) const {
     result.updates.push_back(std::move(update));
   }
   co_return result;
+}
+
+asio::awaitable<boost::system::result<std::vector<core::KeyMessage>, std::string>> CoreClient::key_events() const {
+  const std::string target = "/api/keys/events";  // named: [gcc12-coro]
+  const auto answer = co_await get(target);
+  if (!answer) co_return answer.error();
+  if (answer->status != 200) {
+    co_return "GET /api/keys/events answered " + std::to_string(answer->status) +
+        (answer->status == 401 || answer->status == 403 ? " (is the gateway's --admin-key the core's?)" : "");
+  }
+  boost::system::error_code ec;
+  const json::value body = json::parse(answer->body, ec);
+  const auto* events = body.is_object() ? body.get_object().if_contains("events") : nullptr;
+  if (ec || events == nullptr || !events->is_array()) co_return std::string("GET /api/keys/events: unexpected body");
+  std::vector<core::KeyMessage> out;
+  for (const auto& e : events->get_array()) {
+    auto m = e.is_object() ? core::parse_key_message(e.get_object()) : std::nullopt;
+    if (!m) co_return std::string("GET /api/keys/events: an event is not an API key's");
+    out.push_back(std::move(*m));
+  }
+  co_return out;
 }
 
 }  // namespace oee::api

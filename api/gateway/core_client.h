@@ -1,7 +1,10 @@
 #pragma once
 // A gateway's HTTP client for the core: fetches an order's past events
 // (GET /api/orders/{id}/events?fromSeq=) for catch-up and after gaps in
-// the Redis feed.
+// the Redis feed, and the API keys' events (GET /api/keys/events). With
+// authentication on it presents the admin key, and asks for an order's
+// events on behalf of the API key a subscriber holds (asKey=), so the core
+// decides what that key may see.
 //
 // Threading: events() may run concurrently on one executor; each call has
 // a connection of its own for the exchange, with a deadline. Connections
@@ -14,6 +17,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +26,7 @@
 #include <boost/system/result.hpp>
 
 #include "api/stream/stream_source.h"
+#include "core/wire/key_message.h"
 
 namespace oee::api {
 
@@ -36,13 +41,20 @@ struct CoreEndpoint {
 
 class CoreClient {
  public:
-  explicit CoreClient(CoreEndpoint endpoint, std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  /// `credential`: the admin key, or empty with authentication off.
+  CoreClient(CoreEndpoint endpoint, std::string credential,
+             std::chrono::milliseconds timeout = std::chrono::seconds(5));
   ~CoreClient();
   CoreClient(const CoreClient&) = delete;
   CoreClient& operator=(const CoreClient&) = delete;
 
-  /// The order's events with seq >= from, as the core renders them.
-  [[nodiscard]] boost::asio::awaitable<CatchUp> events(OrderId order, Seq from) const;
+  /// The order's events with seq >= from, as the core renders them;
+  /// not_found if `as_key` may not see the order.
+  [[nodiscard]] boost::asio::awaitable<CatchUp> events(OrderId order, Seq from,
+                                                       std::optional<core::KeyId> as_key) const;
+  /// Every API key's events, in the order they happened (an error says why not).
+  [[nodiscard]] boost::asio::awaitable<boost::system::result<std::vector<core::KeyMessage>, std::string>> key_events()
+      const;
   [[nodiscard]] const CoreEndpoint& endpoint() const { return endpoint_; }
 
   /// Requests sent to the core, and the connections opened for them.
@@ -51,12 +63,19 @@ class CoreClient {
 
  private:
   struct Connection;
+  struct Answer {
+    unsigned status;
+    std::string body;
+  };
+  [[nodiscard]] boost::asio::awaitable<boost::system::result<Answer, std::string>> get(
+      const std::string& target) const;  // the caller keeps `target` until it resumes
   [[nodiscard]] boost::asio::awaitable<std::unique_ptr<Connection>> connect(std::string& error) const;
   [[nodiscard]] std::unique_ptr<Connection> take_idle() const;
   void drop_idle() const;
   void keep_idle(std::unique_ptr<Connection> connection) const;
 
   CoreEndpoint endpoint_;
+  std::string credential_;
   std::chrono::milliseconds timeout_;
   mutable std::mutex mu_;
   mutable std::vector<std::unique_ptr<Connection>> idle_;

@@ -18,6 +18,7 @@ struct CoreStreamSource::Fetches : std::enable_shared_from_this<Fetches> {
   struct Fetch {
     OrderId order;
     Seq from;
+    std::optional<core::KeyId> as_key;  // whose view the core answers with
     CatchUpHandler done;
   };
 
@@ -37,7 +38,7 @@ struct CoreStreamSource::Fetches : std::enable_shared_from_this<Fetches> {
   }
 
   void launch(Fetch fetch) {
-    asio::co_spawn(executor, core->events(fetch.order, fetch.from),
+    asio::co_spawn(executor, core->events(fetch.order, fetch.from, fetch.as_key),
                    [self = shared_from_this(), done = std::move(fetch.done)](std::exception_ptr e, CatchUp r) {
                      if (e) {
                        r = CatchUp{};
@@ -75,8 +76,12 @@ CoreStreamSource::CoreStreamSource(Hub& hub, std::shared_ptr<const CoreClient> c
                                    std::size_t max_in_flight)
     : hub_(hub), fetches_(std::make_shared<Fetches>(std::move(core), std::move(executor), max_in_flight)) {}
 
-void CoreStreamSource::catch_up(const OrderId& order, Seq from, CatchUpHandler done) {
-  fetches_->add(Fetches::Fetch{order, from, std::move(done)});
+void CoreStreamSource::catch_up(const OrderId& order, Seq from, const Principal& viewer, CatchUpHandler done) {
+  // Live updates reach a subscription only once its catch-up has found the
+  // order, so the core's answer for this key decides what it sees.
+  std::optional<core::KeyId> as_key;
+  if (!viewer.sees_everything()) as_key = viewer.key;
+  fetches_->add(Fetches::Fetch{order, from, as_key, std::move(done)});
 }
 
 namespace {
@@ -98,6 +103,7 @@ HttpResponse health(Gateway& g) {
                           {"core", json::object{{"url", g.core.endpoint().url()}}},
                           {"redis", std::move(redis)},
                           {"fanOut", json::object{{"mode", "redis"}, {"subscriptions", g.hub.subscriptions()}}},
+                          {"auth", g.auth.enabled() ? "on" : "off"},
                           {"websocketClients", g.server.ws_clients.load()}};
   return HttpResponse{200, json::serialize(body), "application/json", {}};
 }
@@ -124,10 +130,10 @@ HttpResponse metrics(Gateway& g) {
 
 Router gateway_router(Gateway& g) {
   auto status = at_once([&g](const HttpRequest&, const RequestTarget&) { return health(g); });
-  Router router;
-  router.on("GET", "", status)
-      .on("GET", "health", status)
-      .on("GET", "metrics", at_once([&g](const HttpRequest&, const RequestTarget&) { return metrics(g); }))
+  Router router(g.auth, &g.server.limits);
+  router.on("GET", "", kAnyone, status)
+      .on("GET", "health", kAnyone, status)
+      .on("GET", "metrics", kMetrics, at_once([&g](const HttpRequest&, const RequestTarget&) { return metrics(g); }))
       .otherwise(at_once([&g](const HttpRequest&, const RequestTarget&) {
         return error_response(ApiError{404, "not_on_gateway",
                                        "this is a WebSocket gateway (/ws, /api/orders/status, "

@@ -23,7 +23,7 @@ class CoreStreamSource final : public StreamSource {
   CoreStreamSource(Hub& hub, std::shared_ptr<const CoreClient> core, boost::asio::any_io_executor executor,
                    std::size_t max_in_flight = 64);
   Hub& hub() override { return hub_; }
-  void catch_up(const OrderId& order, Seq from, CatchUpHandler done) override;
+  void catch_up(const OrderId& order, Seq from, const Principal& viewer, CatchUpHandler done) override;
   std::string_view unavailable_code() const override { return "core_unavailable"; }
 
  private:
@@ -39,6 +39,7 @@ struct Gateway {
   const CoreClient& core;
   const RedisFeed& feed;
   Hub& hub;
+  const Authenticator& auth;
 };
 
 /// Every path a gateway serves: the order streams, /health and /metrics;

@@ -3,6 +3,12 @@
 // the HTTP transport (Beast lives in http_server.cpp).
 
 #include <string>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/ip/address.hpp>
+
+#include "api/auth/access.h"
 
 namespace oee::api {
 
@@ -12,6 +18,10 @@ struct HttpRequest {
   std::string body;
   std::string content_type;
   std::string idempotency_key;
+  std::string authorization{};  // the Authorization header
+  boost::asio::ip::address peer{};  // the client's address, for its per-address limits
+  /// Who sent it, once the router has authenticated it.
+  Principal principal{};
 };
 
 struct HttpResponse {
@@ -19,6 +29,7 @@ struct HttpResponse {
   std::string body;
   std::string content_type = "application/json";
   std::string allow;  // for 405
+  std::vector<std::pair<std::string, std::string>> headers{};  // any others (WWW-Authenticate, ...)
 };
 
 }  // namespace oee::api

@@ -41,6 +41,7 @@ http::response<http::string_body> to_beast(const HttpResponse& r, unsigned versi
   res.set(http::field::server, "oee");
   res.set(http::field::content_type, r.content_type);
   if (!r.allow.empty()) res.set(http::field::allow, r.allow);
+  for (const auto& [name, value] : r.headers) res.set(name, value);
   // Whether an answer may be read depends on the Origin it was asked from.
   res.set(http::field::vary, "Origin");
   if (!allowed_origin.empty()) res.set(http::field::access_control_allow_origin, allowed_origin);
@@ -183,6 +184,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
     // chunk line, the trailer section) cannot grow it past the limits; past
     // them the read fails with buffer_overflow (431). Bodies stream through.
     beast::flat_buffer buffer(read_buffer_limit(ctx.config.header_limit));
+    boost::system::error_code no_peer;
+    const auto peer = stream.socket().remote_endpoint(no_peer).address();
     for (;;) {
       RequestParser parser(ctx.config.header_limit, ctx.config.body_limit);
       const auto read = co_await read_request(stream, buffer, parser);
@@ -204,7 +207,12 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
           co_await http::async_write(stream, res, use_tuple);
           break;
         }
-        auto route = ctx.router.websocket(req.target());
+        auto route = ctx.router.websocket(req.target(), req[http::field::authorization], peer);
+        if (route && route->refusal) {
+          auto res = to_beast(*route->refusal, req.version(), false, false);
+          co_await http::async_write(stream, res, use_tuple);
+          break;
+        }
         if (!route || route->error) {
           const auto e = route ? *route->error : ApiError{404, "not_found", "no WebSocket endpoint here", ""};
           auto res = to_beast(error_response(e), req.version(), false, false);
@@ -213,7 +221,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
         }
         co_await serve_websocket(std::move(stream), std::move(slot), ctx,
                                  std::make_unique<http::request<http::string_body>>(std::move(req)), route->protocol,
-                                 route->order, route->from_seq);
+                                 route->order, route->from_seq, route->principal);
         co_return;
       }
       const bool is_preflight = req.method() == http::verb::options && !origin.empty() &&
@@ -231,7 +239,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
         continue;
       }
       HttpRequest request{std::string(req.method_string()), std::string(req.target()), std::move(req.body()),
-                          std::string(req[http::field::content_type]), std::string(req["Idempotency-Key"])};
+                          std::string(req[http::field::content_type]), std::string(req["Idempotency-Key"]),
+                          std::string(req[http::field::authorization]), peer};
       ctx.http_requests.fetch_add(1, std::memory_order_relaxed);
       const HttpResponse response = co_await ctx.router.handle(request);
       const bool keep_alive = req.keep_alive();

@@ -64,4 +64,12 @@ boost::system::result<OrderId, ApiError> order_id_param(std::string_view text) {
   return *id;
 }
 
+bool is_json_content_type(std::string_view ct) {
+  if (ct.empty()) return true;  // curl without -H; the body must still parse as JSON
+  const auto semi = ct.find(';');
+  std::string_view media = ct.substr(0, semi);
+  while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
+  return media == "application/json" || media.ends_with("+json");
+}
+
 }  // namespace oee::api

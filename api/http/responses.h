@@ -32,5 +32,8 @@ namespace oee::api {
 [[nodiscard]] boost::system::result<std::uint64_t, ApiError> limit_param(const RequestTarget& t, std::uint64_t def,
                                                                          std::uint64_t max);
 [[nodiscard]] boost::system::result<OrderId, ApiError> order_id_param(std::string_view text);
+/// A JSON media type, or none at all (curl without -H; the body must still
+/// parse as JSON).
+[[nodiscard]] bool is_json_content_type(std::string_view content_type);
 
 }  // namespace oee::api

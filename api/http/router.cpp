@@ -1,6 +1,7 @@
 #include "api/http/router.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include "api/http/api_error.h"
 #include "api/http/responses.h"
@@ -28,8 +29,27 @@ bool matches(const std::vector<std::string>& pattern, const std::vector<std::str
 
 }  // namespace
 
-Router& Router::on(std::string_view method, std::string_view path, RestHandler handler) {
-  rest_.push_back(Rest{split_path(path), std::string(method), std::move(handler)});
+HttpResponse unauthenticated(AuthFailure why) {
+  if (why == AuthFailure::unavailable) {
+    HttpResponse r = error_response(ApiError{503, "keys_unavailable", std::string(auth_failure_message(why)), ""});
+    r.headers.emplace_back("Retry-After", "1");
+    return r;
+  }
+  HttpResponse r = error_response(ApiError{401, "unauthenticated", std::string(auth_failure_message(why)), ""});
+  // RFC 6750: a request without credentials learns only the scheme.
+  r.headers.emplace_back("WWW-Authenticate", why == AuthFailure::missing
+                                                 ? std::string("Bearer realm=\"oee\"")
+                                                 : std::string("Bearer realm=\"oee\", error=\"invalid_token\""));
+  return r;
+}
+
+HttpResponse forbidden(core::Scope needed) {
+  return error_response(ApiError{403, "forbidden",
+                                 "this API key lacks the scope " + std::string(core::scope_name(needed)), ""});
+}
+
+Router& Router::on(std::string_view method, std::string_view path, Needs needs, RestHandler handler) {
+  rest_.push_back(Rest{split_path(path), std::string(method), needs, std::move(handler)});
   return *this;
 }
 
@@ -43,12 +63,71 @@ Router& Router::otherwise(RestHandler handler) {
   return *this;
 }
 
-boost::asio::awaitable<HttpResponse> Router::handle(const HttpRequest& request) const {
+HttpResponse too_many_requests(const RateDecision& d) {
+  HttpResponse r = error_response(ApiError{
+      429, "rate_limited", "too many requests: try again in " + std::to_string(d.retry_after_s) + " s", ""});
+  r.headers.emplace_back("Retry-After", std::to_string(d.retry_after_s));
+  add_rate_limit_headers(r, d);
+  return r;
+}
+
+void add_rate_limit_headers(HttpResponse& response, const RateDecision& d) {
+  if (d.limit == 0) return;  // not limited
+  response.headers.emplace_back("RateLimit-Limit", std::to_string(d.limit));
+  response.headers.emplace_back("RateLimit-Remaining", std::to_string(d.remaining));
+  response.headers.emplace_back("RateLimit-Reset", std::to_string(d.reset_s));
+}
+
+boost::system::result<Router::Admitted, HttpResponse> Router::admit(std::string_view authorization,
+                                                                     std::string_view access_token,
+                                                                     const boost::asio::ip::address& peer,
+                                                                     Needs needs) const {
+  const auto now = std::chrono::steady_clock::now();
+  if (!needs.scope) {
+    if (auto refusal = anonymous_refusal(peer, now)) return std::move(*refusal);
+    return Admitted{};
+  }
+  if (limits_ != nullptr && auth_ != nullptr && auth_->enabled()) {
+    // An address that has failed too often is not heard, not even with a
+    // right key, until its bucket refills: guessing costs the guesser.
+    if (const auto d = limits_->failing(peer, now); !d.allowed) return too_many_requests(d);
+  }
+  boost::system::result<Principal, AuthFailure> who = AuthFailure::missing;
+  if (auth_ != nullptr) who = auth_->authenticate(authorization, access_token, TimestampNs::now());
+  if (!who) {
+    if (limits_ != nullptr) limits_->failed(peer, who.error(), now);
+    return unauthenticated(who.error());
+  }
+  if (who->kind == Principal::Kind::scraper && needs.metrics_token) return Admitted{*who, {}};
+  // A key pays for what it asks, allowed or not.
+  Admitted admitted{*who, {}};
+  if (limits_ != nullptr && who->kind == Principal::Kind::key) {
+    const auto kind = *needs.scope == core::Scope::orders_write ? RateLimiter::Kind::writes : RateLimiter::Kind::reads;
+    admitted.rate = limits_->key(who->key, kind, who->rate_limit, now);
+    if (!admitted.rate.allowed) return too_many_requests(admitted.rate);
+  }
+  if (!who->may(*needs.scope)) return forbidden(*needs.scope);
+  if (needs.admin_key && !who->sees_everything()) {
+    return error_response(ApiError{403, "forbidden", "only the admin key may use this route", ""});
+  }
+  return admitted;
+}
+
+std::optional<HttpResponse> Router::anonymous_refusal(const boost::asio::ip::address& peer, SteadyTime now) const {
+  // With keys guarding the rest, what needs none is limited per address.
+  if (limits_ == nullptr || auth_ == nullptr || !auth_->enabled()) return std::nullopt;
+  const auto d = limits_->anonymous(peer, now);
+  if (d.allowed) return std::nullopt;
+  return too_many_requests(d);
+}
+
+boost::asio::awaitable<HttpResponse> Router::handle(HttpRequest& request) const {
   const auto target = parse_request_target(request.target);
   if (!target) co_return error_response(target.error());
   const auto first =
       std::find_if(rest_.begin(), rest_.end(), [&](const Rest& r) { return matches(r.path, target->segments); });
   if (first == rest_.end()) {
+    if (auto refusal = anonymous_refusal(request.peer, std::chrono::steady_clock::now())) co_return std::move(*refusal);
     if (otherwise_) {
       auto response = co_await otherwise_(request, *target);
       co_return response;
@@ -60,22 +139,38 @@ boost::asio::awaitable<HttpResponse> Router::handle(const HttpRequest& request) 
   for (const Rest& r : rest_) {
     if (r.path != first->path) continue;
     if (r.method == method) {
+      auto admitted = admit(request.authorization, {}, request.peer, r.needs);
+      if (!admitted) co_return admitted.error();
+      request.principal = admitted->principal;
       auto response = co_await r.handler(request, *target);  // not `co_return co_await`: [gcc12-coro]
+      add_rate_limit_headers(response, admitted->rate);
       co_return response;
     }
     if (!allow.empty()) allow += ", ";
     allow += r.method;
   }
+  if (auto refusal = anonymous_refusal(request.peer, std::chrono::steady_clock::now())) co_return std::move(*refusal);
   co_return method_not_allowed(std::move(allow));
 }
 
-std::optional<WsRoute> Router::websocket(std::string_view target) const {
+std::optional<WsRoute> Router::websocket(std::string_view target, std::string_view authorization,
+                                         const boost::asio::ip::address& peer) const {
   const auto parsed = parse_request_target(target);
-  if (!parsed) return WsRoute{WsProtocol::json, std::nullopt, 0, parsed.error()};
-  for (const Stream& s : streams_) {
-    if (matches(s.path, parsed->segments)) return s.handler(*parsed);
+  if (!parsed) return WsRoute{WsProtocol::json, std::nullopt, 0, parsed.error(), {}};
+  const auto stream = std::find_if(streams_.begin(), streams_.end(),
+                                   [&](const Stream& s) { return matches(s.path, parsed->segments); });
+  if (stream == streams_.end()) return std::nullopt;
+  const auto token = parsed->params.find("access_token");
+  const std::string_view access_token = token == parsed->params.end() ? std::string_view() : token->second;
+  auto admitted = admit(authorization, access_token, peer, kOrderReads);
+  if (!admitted) {
+    WsRoute refused{WsProtocol::json, std::nullopt, 0, std::nullopt, {}};
+    refused.refusal = std::move(admitted.error());
+    return refused;
   }
-  return std::nullopt;
+  WsRoute route = stream->handler(*parsed);
+  route.principal = admitted->principal;
+  return route;
 }
 
 }  // namespace oee::api

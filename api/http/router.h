@@ -11,6 +11,8 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include "api/auth/access.h"
+#include "api/auth/rate_limit.h"
 #include "api/http/http_message.h"
 #include "api/http/request_target.h"
 #include "api/http/ws_route.h"
@@ -21,26 +23,79 @@ using RestHandler = std::function<boost::asio::awaitable<HttpResponse>(const Htt
 /// What an upgrade to a stream path asks for, read from its target.
 using StreamHandler = std::function<WsRoute(const RequestTarget&)>;
 
+/// Who may take a route: anyone, a caller whose key has a scope, or only
+/// the admin key (routes that show every order, or every key's hash).
+struct Needs {
+  std::optional<core::Scope> scope;
+  bool admin_key = false;
+  bool metrics_token = false;  // the --metrics-token will do too
+};
+inline constexpr Needs kAnyone{};
+inline constexpr Needs kOrderReads{core::Scope::orders_read};
+inline constexpr Needs kOrderWrites{core::Scope::orders_write};
+inline constexpr Needs kKeyAdmin{core::Scope::keys_admin};
+inline constexpr Needs kAdminKey{core::Scope::keys_admin, true};
+inline constexpr Needs kMetrics{core::Scope::orders_read, false, true};
+
+/// A 401 (with WWW-Authenticate: Bearer) for a request that is not
+/// authenticated, or a 503 while the keys are not known yet; a 403 for a
+/// key without the scope a route needs.
+[[nodiscard]] HttpResponse unauthenticated(AuthFailure why);
+[[nodiscard]] HttpResponse forbidden(core::Scope needed);
+/// A 429 with Retry-After and the RateLimit-* fields.
+[[nodiscard]] HttpResponse too_many_requests(const RateDecision& d);
+/// The RateLimit-* fields of a limited request's answer (none if unlimited).
+void add_rate_limit_headers(HttpResponse& response, const RateDecision& d);
+
 class Router {
  public:
+  /// A router that lets no one take a route that needs a scope: one made
+  /// with an Authenticator says who may.
+  Router() = default;
+  /// `auth` (outliving the router) says who a request is, before any route
+  /// but kAnyone's runs; a disabled one lets everyone take every route.
+  /// `limits`, if given (and outliving it), rate-limits keys and addresses.
+  explicit Router(const Authenticator& auth, RateLimiter* limits = nullptr) : auth_(&auth), limits_(limits) {}
+
   /// `method`: GET (which answers HEAD too), POST or DELETE. `path`: its
   /// segments joined by '/', "*" matching any one segment, "" the root.
   /// The first path registered that matches a request decides which
   /// methods it takes; any other method gets 405 with Allow.
-  Router& on(std::string_view method, std::string_view path, RestHandler handler);
+  Router& on(std::string_view method, std::string_view path, Needs needs, RestHandler handler);
   Router& stream(std::string_view path, StreamHandler handler);
   /// What answers a path no REST route matches; a 404 naming it otherwise.
   Router& otherwise(RestHandler handler);
 
-  [[nodiscard]] boost::asio::awaitable<HttpResponse> handle(const HttpRequest& request) const;
+  /// Sets `request.principal` before a route sees it; refuses with 401,
+  /// 403 or 429 before the route runs.
+  [[nodiscard]] boost::asio::awaitable<HttpResponse> handle(HttpRequest& request) const;
   /// The stream an upgrade to `target` asks for (its `error` set when it
-  /// asks wrongly), or nullopt for a path that serves no WebSocket.
-  [[nodiscard]] std::optional<WsRoute> websocket(std::string_view target) const;
+  /// asks wrongly or is not authenticated), or nullopt for a path that
+  /// serves no WebSocket. Streams need orders:read; the key comes from
+  /// `authorization` or the target's access_token.
+  [[nodiscard]] std::optional<WsRoute> websocket(std::string_view target, std::string_view authorization,
+                                                 const boost::asio::ip::address& peer = {}) const;
 
  private:
+  struct Admitted {
+    Principal principal;
+    RateDecision rate;
+  };
+  // Who may take a route that needs `needs`, within their rate limits;
+  // otherwise the whole refusal.
+  [[nodiscard]] boost::system::result<Admitted, HttpResponse> admit(std::string_view authorization,
+                                                                    std::string_view access_token,
+                                                                    const boost::asio::ip::address& peer,
+                                                                    Needs needs) const;
+
+  // 429 for a request that needs no key, from an address past its limit.
+  [[nodiscard]] std::optional<HttpResponse> anonymous_refusal(const boost::asio::ip::address& peer,
+                                                              SteadyTime now) const;
+
   struct Rest {
     std::vector<std::string> path;
     std::string method;
+    Needs needs;
     RestHandler handler;
   };
   struct Stream {
@@ -50,6 +105,8 @@ class Router {
   std::vector<Rest> rest_;
   std::vector<Stream> streams_;
   RestHandler otherwise_;
+  const Authenticator* auth_ = nullptr;
+  RateLimiter* limits_ = nullptr;
 };
 
 /// A route whose answer needs no waiting: `answer(request, target)`

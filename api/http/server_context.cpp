@@ -10,7 +10,22 @@ std::uint64_t ServerContext::add_connection() {
 void ServerContext::set_closer(std::uint64_t id, Closer closer) {
   std::lock_guard lock(closers_mu_);
   if (closing_ != Closing::none) closer(closing_);
-  closers_[id] = std::move(closer);
+  closers_[id].closer = std::move(closer);
+}
+
+void ServerContext::set_holder(std::uint64_t id, const core::KeyId& key) {
+  std::lock_guard lock(closers_mu_);
+  auto& open = closers_[id];
+  open.holder = key;
+  if (revoked_.contains(key) && open.closer) open.closer(Closing::revoked);
+}
+
+void ServerContext::close_sessions_of(const core::KeyId& key) {
+  std::lock_guard lock(closers_mu_);
+  revoked_.insert(key);
+  for (auto& [id, open] : closers_) {
+    if (open.holder == key && open.closer) open.closer(Closing::revoked);
+  }
 }
 
 void ServerContext::remove_connection(std::uint64_t id) {
@@ -22,7 +37,9 @@ void ServerContext::remove_connection(std::uint64_t id) {
 void ServerContext::close_connections(Closing how) {
   std::lock_guard lock(closers_mu_);
   closing_ = how;
-  for (auto& [id, closer] : closers_) closer(how);
+  for (auto& [id, open] : closers_) {
+    if (open.closer) open.closer(how);
+  }
 }
 
 bool ServerContext::wait_for_no_connections(std::chrono::steady_clock::time_point deadline) {
@@ -47,6 +64,17 @@ void append_connection_metrics(std::string& out, const ServerContext& ctx) {
   metrics::append_metric(out, "oee_accept_errors_total", "counter",
                          "Failed accepts, e.g. out of file descriptors (the listener backs off).",
                          ctx.accept_errors.load());
+  metrics::append_header(out, "oee_auth_failures_total", "counter",
+                         "Requests refused for their API key, by reason (missing, malformed, unknown, revoked, "
+                         "expired, unavailable).");
+  for (const AuthFailure why : {AuthFailure::missing, AuthFailure::malformed, AuthFailure::unknown,
+                                AuthFailure::revoked, AuthFailure::expired, AuthFailure::unavailable}) {
+    metrics::append_sample(out, "oee_auth_failures_total", "reason=\"" + std::string(auth_failure_name(why)) + "\"",
+                           ctx.limits.failures(why));
+  }
+  metrics::append_metric(out, "oee_rate_limited_total", "counter",
+                         "Requests refused with 429: over a key's rate limit, or an address's.",
+                         ctx.limits.limited());
 }
 
 }  // namespace oee::api

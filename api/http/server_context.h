@@ -11,9 +11,11 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 #include <boost/asio/post.hpp>
@@ -48,6 +50,7 @@ struct ServerContext {
   ServerConfig config;
   StreamSource& stream;
   Router router;  // every path the role serves
+  RateLimiter limits;  // the router's, and /metrics reads its counters
   std::atomic<std::int64_t> connections{0};
   std::atomic<std::int64_t> ws_clients{0};
   std::atomic<std::uint64_t> ws_dropped_slow{0};
@@ -57,13 +60,17 @@ struct ServerContext {
   std::atomic<std::uint64_t> accept_errors{0};
 
   /// How a stop ends a connection: `close` lets it finish what it is
-  /// answering and say goodbye; `cut` closes its socket.
-  enum class Closing { none, close, cut };
+  /// answering and say goodbye; `cut` closes its socket. `revoked`: the
+  /// API key it was opened with no longer works (close_sessions_of).
+  enum class Closing { none, close, cut, revoked };
   using Closer = std::function<void(Closing)>;
 
   /// Ends every open connection so, and each one opened from now on as
   /// soon as it says how (ConnectionSlot::on_close). Thread-safe.
   void close_connections(Closing how);
+  /// Ends, with Closing::revoked, every open connection held by `key`
+  /// (ConnectionSlot::held_by). Thread-safe.
+  void close_sessions_of(const core::KeyId& key);
   /// Waits until no connection is open (true) or `deadline` passes.
   bool wait_for_no_connections(std::chrono::steady_clock::time_point deadline);
 
@@ -71,13 +78,22 @@ struct ServerContext {
   friend class ConnectionSlot;
   std::uint64_t add_connection();
   void set_closer(std::uint64_t id, Closer closer);
+  void set_holder(std::uint64_t id, const core::KeyId& key);
   void remove_connection(std::uint64_t id);
+
+  struct Open {
+    Closer closer;
+    std::optional<core::KeyId> holder;
+  };
 
   std::atomic<std::uint64_t> next_connection_{0};
   std::mutex closers_mu_;
   std::condition_variable none_open_;  // under closers_mu_
   Closing closing_ = Closing::none;
-  std::unordered_map<std::uint64_t, Closer> closers_;
+  std::unordered_map<std::uint64_t, Open> closers_;
+  // Every key revoked while serving: a WebSocket that was admitted just
+  // before its key's revocation and registers just after is closed too.
+  std::unordered_set<core::KeyId, OrderIdHash> revoked_;
 };
 
 /// Counts one open connection, HTTP or WebSocket, toward --max-connections
@@ -92,6 +108,10 @@ class ConnectionSlot {
   ~ConnectionSlot() {
     if (ctx_ != nullptr) ctx_->remove_connection(id_);
   }
+
+  /// The API key the connection's WebSocket was opened with: revoking the
+  /// key ends the connection.
+  void held_by(const core::KeyId& key) { ctx_->set_holder(id_, key); }
 
   /// How the server's stop() ends this connection, replacing what was set
   /// before: `end(*target, how)` runs on the connection's `strand`, if

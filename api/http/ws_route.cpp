@@ -22,7 +22,7 @@ namespace {
 // A stream of `protocol` from the target's query (fromSeq) and an order id
 // given as `order_text`, if any.
 WsRoute stream_route(WsProtocol protocol, const RequestTarget& target, std::optional<std::string_view> order_text) {
-  WsRoute r{protocol, std::nullopt, 0, std::nullopt};
+  WsRoute r{protocol, std::nullopt, 0, std::nullopt, {}};
   if (auto f = query_param(target, "fromSeq")) {
     auto from = parse_from_seq(*f);
     if (from) {

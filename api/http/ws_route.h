@@ -6,7 +6,9 @@
 #include <optional>
 #include <string_view>
 
+#include "api/auth/access.h"
 #include "api/http/api_error.h"
+#include "api/http/http_message.h"
 #include "eventlog/types.h"
 
 namespace oee::api {
@@ -37,6 +39,8 @@ struct WsRoute {
   std::optional<OrderId> order;
   std::uint64_t from_seq = 0;
   std::optional<ApiError> error;
+  Principal principal;  // who asked, once authenticated
+  std::optional<HttpResponse> refusal{};  // not authenticated, or over a rate limit: the whole answer
 };
 
 }  // namespace oee::api

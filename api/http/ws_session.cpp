@@ -25,13 +25,15 @@ using namespace std::chrono_literals;
 namespace detail {
 
 WsSession::WsSession(beast::tcp_stream&& stream, ConnectionSlot slot, ServerContext& ctx, WsProtocol protocol,
-                     http::request<http::string_body> upgrade_request)
+                     http::request<http::string_body> upgrade_request, Principal principal)
     : ws_(std::move(stream)),
       slot_(std::move(slot)),
       ctx_(ctx),
       protocol_(protocol),
+      principal_(std::move(principal)),
       upgrade_request_(std::move(upgrade_request)),
-      wake_(ws_.get_executor()) {}
+      wake_(ws_.get_executor()),
+      expiry_(ws_.get_executor()) {}
 
 WsSession::~WsSession() {
   for (const auto& [order, _] : subs_) ctx_.stream.hub().unsubscribe(order, this);
@@ -53,10 +55,16 @@ asio::awaitable<void> WsSession::run(const OrderId* fixed, std::uint64_t from_se
   slot_.on_close(ws_.get_executor(), weak_from_this(), [](WsSession& self, ServerContext::Closing how) {
     if (how == ServerContext::Closing::cut) {
       beast::get_lowest_layer(self.ws_).close();
+    } else if (how == ServerContext::Closing::revoked) {
+      self.close_for_policy("the API key has been revoked");
     } else {
       self.close_going_away();
     }
   });
+  if (principal_.kind == Principal::Kind::key) {
+    slot_.held_by(principal_.key);
+    if (principal_.expires_at) close_at_expiry(*principal_.expires_at);
+  }
   auto [ec] = co_await ws_.async_accept(req, use_tuple);
   if (ec) co_return;
   // However the reader ends, the writer is told to finish and close.
@@ -66,6 +74,7 @@ asio::awaitable<void> WsSession::run(const OrderId* fixed, std::uint64_t from_se
     ~ReaderDone() {
       self.closing_ = true;
       self.wake_.cancel();
+      self.expiry_.cancel();
       self.ctx_.ws_clients.fetch_sub(1);
     }
   } reader_done{*this};
@@ -99,6 +108,26 @@ void WsSession::close_going_away() {
   closing_ = true;
   queue_.clear();
   wake_.cancel();
+}
+
+// The key the socket was opened with stops working: what is queued is
+// dropped and the client learns why (1008).
+void WsSession::close_for_policy(std::string reason) {
+  if (close_code_ != websocket::close_code::none) return;
+  close_code_ = websocket::close_code::policy_error;
+  close_reason_ = std::move(reason);
+  closing_ = true;
+  queue_.clear();
+  wake_.cancel();
+  arm_hard_close();
+}
+
+void WsSession::close_at_expiry(TimestampNs expires_at) {
+  expiry_.expires_after(std::chrono::nanoseconds(std::max<std::int64_t>(0, expires_at.value - TimestampNs::now().value)));
+  expiry_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
+    if (ec) return;  // the session ended first
+    if (const auto self = weak.lock()) self->close_for_policy("the API key has expired");
+  });
 }
 
 void WsSession::enqueue(std::shared_ptr<const std::string> text, bool terminal) {
@@ -180,8 +209,9 @@ void WsSession::cork(bool on) {
 
 asio::awaitable<void> serve_websocket(beast::tcp_stream stream, ConnectionSlot slot, ServerContext& ctx,
                                       std::unique_ptr<http::request<http::string_body>> upgrade, WsProtocol protocol,
-                                      std::optional<OrderId> fixed, std::uint64_t from_seq) {
-  auto ws = std::make_shared<detail::WsSession>(std::move(stream), std::move(slot), ctx, protocol, std::move(*upgrade));
+                                      std::optional<OrderId> fixed, std::uint64_t from_seq, Principal principal) {
+  auto ws = std::make_shared<detail::WsSession>(std::move(stream), std::move(slot), ctx, protocol, std::move(*upgrade),
+                                                std::move(principal));
   co_await ws->run(fixed ? &*fixed : nullptr, from_seq);
 }
 

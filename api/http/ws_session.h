@@ -21,6 +21,7 @@ namespace oee::api {
 /// starts with. The request comes in a box: [gcc12-coro].
 boost::asio::awaitable<void> serve_websocket(boost::beast::tcp_stream stream, ConnectionSlot slot, ServerContext& ctx,
                                              std::unique_ptr<boost::beast::http::request<boost::beast::http::string_body>> upgrade,
-                                             WsProtocol protocol, std::optional<OrderId> fixed, std::uint64_t from_seq);
+                                             WsProtocol protocol, std::optional<OrderId> fixed, std::uint64_t from_seq,
+                                             Principal principal);
 
 }  // namespace oee::api

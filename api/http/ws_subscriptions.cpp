@@ -102,7 +102,7 @@ void WsSession::pump_catch_ups() {
     const std::uint64_t generation = it->second.generation;
     ++catch_ups_running_;
     ctx_.stream.catch_up(
-        id, Seq{it->second.last.value + 1}, [self = shared_from_this(), id, generation](CatchUp result) {
+        id, Seq{it->second.last.value + 1}, principal_, [self = shared_from_this(), id, generation](CatchUp result) {
           asio::post(self->ws_.get_executor(), [self, id, generation, result = std::move(result)]() mutable {
             --self->catch_ups_running_;
             self->on_catch_up(id, generation, std::move(result));

@@ -2,6 +2,7 @@
 
 #include <atomic>
 
+#include <boost/json/parse.hpp>
 #include <spdlog/spdlog.h>
 
 #include "api/redis/redis_connection.h"
@@ -14,11 +15,13 @@ namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
 struct RedisFeed::Impl {
-  Impl(Hub& h, RedisEndpoint ep) : hub(h), worker("redis-feed", std::move(ep)) {}
+  Impl(Hub& h, RedisEndpoint ep, FeedHooks k) : hub(h), hooks(std::move(k)), worker("redis-feed", std::move(ep)) {}
 
   Hub& hub;
+  FeedHooks hooks;
   RedisWorker worker;
   std::uint64_t expected = 0;  // next seq; 0: unknown (just subscribed)
+  int confirmations = 0;       // of the two SUBSCRIBEs on this connection
   std::atomic<bool> subscribed{false};
   std::atomic<std::uint64_t> last_seq{0};
   std::atomic<std::uint64_t> messages{0};
@@ -38,39 +41,73 @@ struct RedisFeed::Impl {
     if (v.kind != RedisValue::Kind::array || v.items.size() < 3) return;
     const std::string& kind = v.items[0].text;
     if (kind == "subscribe") {
+      if (++confirmations < 2) return;
       subscribed = true;
-      spdlog::info("feed: subscribed to {} on {}", kAllOrdersChannel, redacted(worker.endpoint()));
+      spdlog::info("feed: subscribed to {} and {} on {}", kAllOrdersChannel, kKeysChannel,
+                   redacted(worker.endpoint()));
       expected = 0;
       // Whatever was published while we were not subscribed is fetched now;
       // live messages from here on are held by each session until then.
       resync("subscribed");
+      if (hooks.keys_missed) hooks.keys_missed();
       return;
     }
     if (kind != "message") return;
+    if (v.items[1].text == kKeysChannel) {
+      on_key_message(v.items[2].text);
+      return;
+    }
     auto update = parse_status_update(v.items[2].text);
     if (!update) {
       spdlog::warn("feed: ignoring a message that is not a status message on {}", v.items[1].text);
       return;
     }
     ++messages;
-    const std::uint64_t seq = update->seq.value;
-    // A jump means messages were lost on the way: resync before delivering
-    // this one, so sessions hold it until the missed ones are fetched.
-    if (expected != 0 && seq > expected) resync("gap");
+    count(update->seq.value);
+    hub.fan_out(update);
+  }
+
+  void on_key_message(const std::string& text) {
+    boost::system::error_code ec;
+    const auto value = boost::json::parse(text, ec);
+    const auto* seq = !ec && value.is_object() ? value.get_object().if_contains("seq") : nullptr;
+    const std::uint64_t n = seq != nullptr ? seq->to_number<std::uint64_t>(ec) : 0;
+    if (seq == nullptr || ec) {
+      spdlog::warn("feed: ignoring a message on {} that carries no seq", kKeysChannel);
+      return;
+    }
+    ++messages;
+    count(n);
+    auto message = core::parse_key_message(value.get_object());
+    if (!message) return;  // seq only: the publisher could not read that record
+    spdlog::debug("feed: API key {} {}", message->id.str(),
+                  std::holds_alternative<core::ApiKeyRevoked>(message->event) ? "revoked" : "created");
+    if (hooks.key_event) hooks.key_event(*message);
+  }
+
+  // A jump means messages were lost on the way: resync before delivering
+  // this one, so sessions hold it until the missed ones are fetched.
+  void count(std::uint64_t seq) {
+    if (expected != 0 && seq > expected) {
+      resync("gap");
+      if (hooks.keys_missed) hooks.keys_missed();
+    }
     if (seq >= expected) expected = seq + 1;
     if (seq > last_seq.load(std::memory_order_relaxed)) last_seq.store(seq, std::memory_order_relaxed);
-    hub.fan_out(update);
   }
 
   // One connection: subscribed until it is lost or the feed stops.
   asio::awaitable<void> session(RedisConnection& conn) {
+    confirmations = 0;
     conn.subscribe(std::string(kAllOrdersChannel), [this](const RedisValue& v) { on_push(v); });
+    conn.subscribe(std::string(kKeysChannel), [this](const RedisValue& v) { on_push(v); });
     while (!worker.lost() && !worker.stopping()) co_await worker.sleep();
     subscribed = false;  // the worker logs the loss and reconnects
   }
 };
 
-RedisFeed::RedisFeed(Hub& hub, RedisEndpoint endpoint) : impl_(std::make_unique<Impl>(hub, std::move(endpoint))) {}
+RedisFeed::RedisFeed(Hub& hub, RedisEndpoint endpoint, FeedHooks hooks)
+    : impl_(std::make_unique<Impl>(hub, std::move(endpoint), std::move(hooks))) {}
 
 RedisFeed::~RedisFeed() { stop(); }
 

@@ -3,10 +3,13 @@
 #include <future>
 #include <optional>
 
+#include <boost/json/serialize.hpp>
 #include <spdlog/spdlog.h>
 
 #include "api/redis/redis_connection.h"
 #include "api/redis/redis_worker.h"
+#include "core/wire/key_codec.h"
+#include "core/wire/key_message.h"
 #include "core/wire/status_message.h"
 
 namespace oee::api {
@@ -48,13 +51,25 @@ struct Publisher::Impl {
   // Publishes one batch; false when the connection is of no more use.
   asio::awaitable<bool> publish_batch(RedisConnection& conn, const std::vector<eventlog::Record>& records) {
     std::string text;
+    std::string_view last_channel;
     for (const auto& r : records) {
-      text = core::status_message_text(r);
-      conn.command({"PUBLISH", order_channel(r.order), text});
-      if (&r != &records.back()) conn.command({"PUBLISH", kAllOrdersChannel, text});
+      if (core::is_key_event(r.type)) {
+        // Not an order's: gateways learn the keys from it.
+        // An undecodable one (the audit reports it) still carries its seq,
+        // so gateways see no gap.
+        auto event = core::decode_key_event(r.type, r.payload);
+        text = event ? boost::json::serialize(core::key_message(core::KeyMessage{r.order, r.ts, std::move(*event), r.seq}))
+                     : R"({"type":"unreadable","seq":)" + std::to_string(r.seq.value) + "}";
+        last_channel = kKeysChannel;
+      } else {
+        text = core::status_message_text(r);
+        conn.command({"PUBLISH", order_channel(r.order), text});
+        last_channel = kAllOrdersChannel;
+      }
+      if (&r != &records.back()) conn.command({"PUBLISH", last_channel, text});
     }
     // Replies come in order: waiting for the last one covers the batch.
-    std::vector<std::string_view> last{"PUBLISH", kAllOrdersChannel, text};  // named: [gcc12-coro]
+    std::vector<std::string_view> last{"PUBLISH", last_channel, text};  // named: [gcc12-coro]
     auto reply = co_await conn.call(last, options.reply_timeout);
     if (!reply) {
       if (!worker.lost()) worker.drop("no reply to PUBLISH within the reply timeout");

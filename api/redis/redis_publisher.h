@@ -1,7 +1,8 @@
 #pragma once
 // The publisher: tails the event log from its persisted cursor and
 // PUBLISHes each event's status message (the WebSocket JSON, with its seq)
-// to `oee:order:{id}` and `oee:orders`, pipelined.
+// to `oee:order:{id}` and `oee:orders`, pipelined; an API key's event goes
+// to `oee:keys` instead (its hash, never its secret).
 //
 // Delivery: at least once, in seq order. The cursor ("redis-publisher" in
 // the log) only moves past events whose PUBLISH replies arrived, so a Redis
@@ -24,6 +25,9 @@
 namespace oee::api {
 
 inline constexpr std::string_view kAllOrdersChannel = "oee:orders";
+/// API key events (core::key_message), for gateways. Seqs are dense across
+/// this channel and kAllOrdersChannel together.
+inline constexpr std::string_view kKeysChannel = "oee:keys";
 [[nodiscard]] std::string order_channel(const OrderId& order);
 
 struct PublisherOptions {

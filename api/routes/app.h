@@ -7,6 +7,8 @@
 #include <string>
 #include <unordered_set>
 
+#include "api/auth/access.h"
+#include "api/auth/key_ring.h"
 #include "api/http/server_context.h"
 #include "api/stream/hub.h"
 #include "core/domain/market.h"
@@ -29,12 +31,13 @@ class Publisher;
 struct EngineInfo {
   eventlog::Durability durability = eventlog::Durability::sync;
   core::SimProfile sim = core::SimProfile::realistic;
+  bool open_to_network = false;  // --auth off on an address other machines reach
 };
 
 struct App {
   App(ServerContext& sc, EngineInfo i, eventlog::EventLogWriter& l, core::OrderStore& s, const core::Market& m,
-      core::EngineMetrics& em, Hub& h)
-      : server(sc), info(std::move(i)), log(l), store(s), market(m), metrics(em), hub(h) {}
+      core::EngineMetrics& em, Hub& h, KeyRing& k, const Authenticator& a)
+      : server(sc), info(std::move(i)), log(l), store(s), market(m), metrics(em), hub(h), keys(k), auth(a) {}
 
   ServerContext& server;  // limits and connection counters
   EngineInfo info;
@@ -43,6 +46,8 @@ struct App {
   const core::Market& market;
   core::EngineMetrics& metrics;
   Hub& hub;
+  KeyRing& keys;              // every API key, from the log
+  const Authenticator& auth;  // disabled without --admin-key
   // Set when PostgreSQL is configured (--database-url).
   projections::HistoryStore* history = nullptr;
   projections::Projector* projector = nullptr;

@@ -11,6 +11,7 @@
 #include "api/http/strict_json.h"
 #include "api/routes/dead_letter_handlers.h"
 #include "api/routes/history_handlers.h"
+#include "api/routes/key_handlers.h"
 #include "api/routes/pages/pages.h"
 #include "api/routes/status_handlers.h"
 #include "api/routes/submit_request.h"
@@ -26,14 +27,6 @@ namespace asio = boost::asio;
 namespace json = boost::json;
 
 namespace {
-
-bool is_json_content_type(std::string_view ct) {
-  if (ct.empty()) return true;  // curl without -H; the body must still parse as JSON
-  const auto semi = ct.find(';');
-  std::string_view media = ct.substr(0, semi);
-  while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
-  return media == "application/json" || media.ends_with("+json");
-}
 
 // In the body's spelling: clients written for a snake_case service read
 // order_id.
@@ -65,7 +58,10 @@ asio::awaitable<HttpResponse> submit(App& app, const HttpRequest& req) {
         ApiError{400, "invalid_idempotency_key", "Idempotency-Key is limited to 256 characters", "Idempotency-Key"});
   }
 
-  const eventlog::IdempotencyClaim claim{req.idempotency_key, order.fingerprint()};
+  // Idempotency keys are each API key's own: two keys' "k1" are two orders.
+  const auto owner = req.principal.owner();
+  const std::string scoped_key = owner ? owner->str() + ":" + req.idempotency_key : req.idempotency_key;
+  const eventlog::IdempotencyClaim claim{scoped_key, order.fingerprint()};
   const OrderId id = OrderId::random();
   const core::OrderEvent event =
       core::OrderSubmitted{.order_type = order.order_type,
@@ -73,7 +69,8 @@ asio::awaitable<HttpResponse> submit(App& app, const HttpRequest& req) {
                            .output_token = order.output,
                            .amount_in = order.amount,
                            .slippage_bps = order.slippage_bps,
-                           .idempotency_key = req.idempotency_key};
+                           .idempotency_key = req.idempotency_key,
+                           .owner = owner};
   const core::OrderState initial;
   auto appended = co_await core::async_append(app.store, id, initial, event,
                                               req.idempotency_key.empty() ? nullptr : &claim);
@@ -94,18 +91,40 @@ asio::awaitable<HttpResponse> submit(App& app, const HttpRequest& req) {
   co_return json_response(202, submit_answer(order, id, "pending", appended->seq, false));
 }
 
-HttpResponse get_order(App& app, const OrderId& id) {
+HttpResponse get_order(App& app, const OrderId& id, const Principal& viewer) {
   auto loaded = app.store.load(id);
   if (!loaded) return log_unavailable(loaded.error());
-  if (!*loaded) return not_found("no order with id " + id.str(), "orderId");
+  // Another key's order is as absent as one that never was.
+  if (!*loaded || !viewer.sees((*loaded)->state.owner)) return not_found("no order with id " + id.str(), "orderId");
   return json_response(200, core::order_json(id, (*loaded)->state, (*loaded)->last_seq));
 }
 
-HttpResponse get_events(App& app, const OrderId& id, const RequestTarget& t) {
+// A gateway (holding the admin key) asks on behalf of the API key its
+// subscriber holds: asKey answers as that key would be answered.
+boost::system::result<Principal, ApiError> acting_as(const App& app, const RequestTarget& t,
+                                                     const Principal& caller) {
+  const auto as_key = query_param(t, "asKey");
+  if (!as_key) return caller;
+  if (caller.kind != Principal::Kind::admin) {
+    return ApiError{403, "forbidden", "only the admin key may ask on behalf of another key", "asKey"};
+  }
+  const auto key = core::KeyId::parse(*as_key);
+  if (!key) return ApiError{400, "invalid_key_id", "asKey is a key id (a UUID)", "asKey"};
+  // A key that no longer works (or never did) sees nothing, whatever the
+  // gateway that asks still believes.
+  const auto known = app.keys.get(*key);
+  if (!known || !known->live_at(TimestampNs::now())) return Principal{};
+  return Principal{Principal::Kind::key, *key, core::Scopes(static_cast<std::uint8_t>(core::Scope::orders_read)), {},
+                   {}};
+}
+
+HttpResponse get_events(App& app, const OrderId& id, const RequestTarget& t, const Principal& caller) {
   boost::system::result<std::uint64_t, ApiError> from = 0;
   if (auto text = query_param(t, "fromSeq")) from = parse_from_seq(*text);
   if (!from) return error_response(from.error());
-  auto records = read_known_order(app.log, id, Seq{*from});
+  const auto viewer = acting_as(app, t, caller);
+  if (!viewer) return error_response(viewer.error());
+  auto records = read_known_order(app.log, id, Seq{*from}, *viewer);
   if (!records) return log_unavailable(records.error());
   if (!*records) return not_found("no order with id " + id.str(), "orderId");
   // Each event as the stream sends it, written straight into the body.
@@ -165,15 +184,15 @@ HttpResponse test_page() {
 
 Router core_router(App& app) {
   // A route about one order, named by the path's third segment:
-  // `answer(id, target)` returns the answer or an awaitable of it.
+  // `answer(id, request, target)` returns the answer or an awaitable of it.
   auto for_order = [](auto answer) -> RestHandler {
-    return [answer](const HttpRequest&, const RequestTarget& t) -> asio::awaitable<HttpResponse> {
+    return [answer](const HttpRequest& req, const RequestTarget& t) -> asio::awaitable<HttpResponse> {
       auto id = order_id_param(t.segments[2]);
       if (!id) co_return error_response(id.error());
-      if constexpr (std::is_same_v<decltype(answer(*id, t)), HttpResponse>) {
-        co_return answer(*id, t);
+      if constexpr (std::is_same_v<decltype(answer(*id, req, t)), HttpResponse>) {
+        co_return answer(*id, req, t);
       } else {
-        auto response = co_await answer(*id, t);  // not `co_return co_await`: [gcc12-coro]
+        auto response = co_await answer(*id, req, t);  // not `co_return co_await`: [gcc12-coro]
         co_return response;
       }
     };
@@ -191,31 +210,48 @@ Router core_router(App& app) {
   auto dismiss_all = [&app](const HttpRequest&, const RequestTarget&) { return dismiss_all_dead_letters(app); };
   auto status = at_once([&app](const HttpRequest&, const RequestTarget&) { return health(app); });
 
-  Router router;
+  Router router(app.auth, &app.server.limits);
   // Aliases are the reference clients' spellings: /order for the submit
   // path, failed-orders for the dead-letter list, clear and clear/failed
   // for dismissing every dead letter.
-  router.on("POST", "api/orders/execute", submit_order)
-      .on("POST", "order", submit_order)
-      .on("GET", "api/orders", [&app](const HttpRequest&, const RequestTarget& t) { return list_orders(app, t); })
-      .on("GET", "api/orders/*",
-          for_order([&app](const OrderId& id, const RequestTarget&) { return get_order(app, id); }))
-      .on("GET", "api/orders/*/events",
-          for_order([&app](const OrderId& id, const RequestTarget& t) { return get_events(app, id, t); }))
-      .on("POST", "api/dlq/*/retry",
-          for_order([&app](const OrderId& id, const RequestTarget&) { return retry_dead_letter(app, id); }))
-      .on("DELETE", "api/dlq/clear", dismiss_all)
-      .on("DELETE", "api/dlq/clear/failed", dismiss_all)
-      .on("GET", "api/dlq", dead_letters(false))
-      .on("GET", "api/dlq/failed-orders", dead_letters(false))
-      .on("GET", "api/dlq/stats", dead_letters(true))
-      .on("DELETE", "api/dlq/*",
-          for_order([&app](const OrderId& id, const RequestTarget&) { return dismiss_dead_letter(app, id); }))
-      .on("GET", "api/quote", at_once([&app](const HttpRequest&, const RequestTarget& t) { return get_quote(app, t); }))
-      .on("GET", "test", at_once([](const HttpRequest&, const RequestTarget&) { return test_page(); }))
-      .on("GET", "", status)
-      .on("GET", "health", status)
-      .on("GET", "metrics", at_once([&app](const HttpRequest&, const RequestTarget&) { return metrics(app); }));
+  // The order list, the dead-letter list and its operator actions show
+  // every order: the admin key's, until each key has a view of its own.
+  router.on("POST", "api/orders/execute", kOrderWrites, submit_order)
+      .on("POST", "order", kOrderWrites, submit_order)
+      .on("GET", "api/orders", kAdminKey,
+          [&app](const HttpRequest&, const RequestTarget& t) { return list_orders(app, t); })
+      .on("GET", "api/orders/*", kOrderReads, for_order([&app](const OrderId& id, const HttpRequest& req, const RequestTarget&) {
+            return get_order(app, id, req.principal);
+          }))
+      .on("GET", "api/orders/*/events", kOrderReads, for_order([&app](const OrderId& id, const HttpRequest& req, const RequestTarget& t) {
+            return get_events(app, id, t, req.principal);
+          }))
+      .on("POST", "api/dlq/*/retry", kAdminKey,
+          for_order([&app](const OrderId& id, const HttpRequest&, const RequestTarget&) { return retry_dead_letter(app, id); }))
+      .on("DELETE", "api/dlq/clear", kAdminKey, dismiss_all)
+      .on("DELETE", "api/dlq/clear/failed", kAdminKey, dismiss_all)
+      .on("GET", "api/dlq", kAdminKey, dead_letters(false))
+      .on("GET", "api/dlq/failed-orders", kAdminKey, dead_letters(false))
+      .on("GET", "api/dlq/stats", kAdminKey, dead_letters(true))
+      .on("DELETE", "api/dlq/*", kAdminKey,
+          for_order([&app](const OrderId& id, const HttpRequest&, const RequestTarget&) { return dismiss_dead_letter(app, id); }))
+      .on("POST", "api/keys", kKeyAdmin, [&app](const HttpRequest& req, const RequestTarget&) { return create_key(app, req); })
+      .on("GET", "api/keys", kKeyAdmin, at_once([&app](const HttpRequest&, const RequestTarget&) { return list_keys(app); }))
+      .on("GET", "api/keys/events", kAdminKey,
+          at_once([&app](const HttpRequest&, const RequestTarget&) { return list_key_events(app); }))
+      .on("DELETE", "api/keys/*", kKeyAdmin, [&app](const HttpRequest&, const RequestTarget& t) -> asio::awaitable<HttpResponse> {
+            auto id = order_id_param(t.segments[2]);
+            if (!id) co_return error_response(ApiError{400, "invalid_key_id", "a key id is a UUID", "id"});
+            auto response = co_await revoke_key(app, *id);  // not `co_return co_await`: [gcc12-coro]
+            co_return response;
+          })
+      .on("GET", "api/quote", kOrderReads,
+          at_once([&app](const HttpRequest&, const RequestTarget& t) { return get_quote(app, t); }))
+      .on("GET", "test", kAnyone, at_once([](const HttpRequest&, const RequestTarget&) { return test_page(); }))
+      .on("GET", "", kAnyone, status)
+      .on("GET", "health", kAnyone, status)
+      .on("GET", "metrics", kMetrics,
+          at_once([&app](const HttpRequest&, const RequestTarget&) { return metrics(app); }));
   add_order_streams(router);
   return router;
 }

@@ -44,6 +44,14 @@ json::object redis_health(App& app) {
   return o;
 }
 
+json::object auth_health(const App& app) {
+  json::object o{{"status", app.auth.enabled() ? "on" : "off"}};
+  if (app.info.open_to_network) {
+    o["warning"] = "authentication is off on an address other machines reach: anyone can submit and read orders";
+  }
+  return o;
+}
+
 }  // namespace
 
 HttpResponse health(App& app) {
@@ -72,7 +80,8 @@ HttpResponse health(App& app) {
                                                   {"subscriptions", app.hub.subscriptions()}}},
                           {"redis", redis_health(app)},
                           {"postgres", postgres_health(app)},
-                          {"websocketClients", app.server.ws_clients.load()}};
+                          {"websocketClients", app.server.ws_clients.load()},
+                          {"auth", auth_health(app)}};
   return HttpResponse{200, json::serialize(body), "application/json", {}};
 }
 

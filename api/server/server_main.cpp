@@ -35,7 +35,9 @@
 #include <boost/asio/thread_pool.hpp>
 #include <spdlog/spdlog.h>
 
+#include "api/auth/key_log.h"
 #include "api/gateway/gateway.h"
+#include "api/gateway/key_sync.h"
 #include "api/server/server_options.h"
 #include "api/http/http_server.h"
 #include "api/redis/redis_publisher.h"
@@ -121,6 +123,12 @@ void serve_until_signal(asio::io_context& ioc, api::HttpServer& server, const ap
   for (auto& t : pool) t.join();
 }
 
+void warn_if_open(const ServerOptions& o) {
+  if (o.auth_off && !api::is_loopback_address(o.server.bind)) {
+    spdlog::warn("authentication is off on {}: anyone who reaches this port can submit and read orders", o.server.bind);
+  }
+}
+
 int run_gateway(ServerOptions& o) {
   const auto& redis = o.redis;
   if (!redis) {
@@ -134,11 +142,23 @@ int run_gateway(ServerOptions& o) {
   }
   asio::io_context ioc;
   api::Hub hub(ioc.get_executor());
-  auto core = std::make_shared<const api::CoreClient>(*core_endpoint);
+  auto core = std::make_shared<const api::CoreClient>(*core_endpoint, o.admin_key);
   api::CoreStreamSource source(hub, core, ioc.get_executor());
-  api::RedisFeed feed(hub, *redis);
   api::ServerContext ctx(o.server, source);
-  api::Gateway gateway{ctx, *core, feed, hub};
+  // The keys are the core's: listed from it, kept current by the feed.
+  api::KeyRing keys;
+  keys.on_revoked([&ctx](const core::KeyId& id) { ctx.close_sessions_of(id); });
+  const api::Authenticator auth =
+      o.admin_key.empty() ? api::Authenticator() : api::Authenticator(o.admin_key, keys, o.metrics_token);
+  warn_if_open(o);
+  api::KeySync key_sync(keys, core, ioc.get_executor());
+  api::FeedHooks hooks;
+  if (auth.enabled()) {
+    hooks.key_event = [&key_sync](const core::KeyMessage& m) { key_sync.apply(m); };
+    hooks.keys_missed = [&key_sync] { key_sync.refresh(); };
+  }
+  api::RedisFeed feed(hub, *redis, std::move(hooks));
+  api::Gateway gateway{ctx, *core, feed, hub, auth};
   ctx.router = api::gateway_router(gateway);
   api::HttpServer server(ioc, ctx);
   try {
@@ -238,7 +258,17 @@ int run_core(ServerOptions& o) {
 
   api::LogStreamSource source(hub, *log);
   api::ServerContext ctx(o.server, source);
-  api::App app{ctx, api::EngineInfo{o.durability, o.sim}, *log, store, market, metrics, hub};
+  api::KeyRing keys;
+  if (auto loaded = api::load_keys(*log, keys); !loaded) {
+    spdlog::error("cannot read the API keys from the log: {}", loaded.error().message());
+    return 2;
+  }
+  keys.mark_complete();
+  keys.on_revoked([&ctx](const core::KeyId& id) { ctx.close_sessions_of(id); });
+  const api::Authenticator auth =
+      o.admin_key.empty() ? api::Authenticator() : api::Authenticator(o.admin_key, keys, o.metrics_token);
+  warn_if_open(o);
+  api::App app{ctx, api::EngineInfo{o.durability, o.sim, o.auth_off && !api::is_loopback_address(o.server.bind)}, *log, store, market, metrics, hub, keys, auth};
   ctx.router = api::core_router(app);
   api::HttpServer server(api_ioc, ctx);
 

@@ -5,7 +5,9 @@
 #include <vector>
 
 #include <CLI/CLI.hpp>
+#include <boost/asio/ip/address.hpp>
 
+#include "api/auth/key_secret.h"
 #include "api/http/cors.h"
 
 namespace oee::api {
@@ -35,7 +37,34 @@ CLI::Option* add_choice(CLI::App& cli, const std::string& flag, Enum& target, st
       ->default_str(std::string(name_of(target)));
 }
 
+// Why the access options cannot start a server, if they cannot.
+std::optional<std::string> check_access_options(const ServerOptions& o) {
+  if (!o.admin_key.empty()) {
+    if (o.auth_off) return std::string("--auth off and --admin-key contradict each other; give one of them");
+    if (auto weak = admin_key_weakness(o.admin_key)) return "--admin-key: " + *weak;
+    if (!o.metrics_token.empty()) {
+      if (auto weak = admin_key_weakness(o.metrics_token)) return "--metrics-token: " + *weak;
+      if (o.metrics_token == o.admin_key) return std::string("--metrics-token must not be the admin key");
+    }
+    return std::nullopt;
+  }
+  if (!o.metrics_token.empty()) return std::string("--metrics-token needs --admin-key: without it /metrics is open");
+  if (!o.auth_off && !is_loopback_address(o.server.bind)) {
+    return "--bind " + o.server.bind +
+           " is reachable from other machines, and without --admin-key (OEE_ADMIN_KEY) anyone who reaches it could "
+           "submit and read orders. Give --admin-key, or --auth off to serve without authentication on purpose";
+  }
+  return std::nullopt;
+}
+
 }  // namespace
+
+bool is_loopback_address(std::string_view bind) {
+  if (bind == "localhost") return true;
+  boost::system::error_code ec;
+  const auto address = boost::asio::ip::make_address(bind, ec);
+  return !ec && address.is_loopback();
+}
 
 // One statement per option, so the flags read as a table in the order
 // --help lists them: longer than 80 lines on purpose.
@@ -105,7 +134,26 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& o)
                  "DELETEs and WebSocket upgrades are refused (403); requests without an Origin (curl, scripts) "
                  "are unaffected")
       ->envname("OEE_CORS_ORIGINS")->capture_default_str();
+  cli.add_option("--admin-key", o.admin_key,
+                 "Turns authentication on: the key that may do everything, and create scoped API keys "
+                 "(POST /api/keys). At least 32 random bytes: openssl rand -hex 32. A gateway takes its core's, "
+                 "to learn the core's API keys")
+      ->envname("OEE_ADMIN_KEY");
+  cli.add_option("--metrics-token", o.metrics_token,
+                 "With --admin-key: a bearer token that may read /metrics and nothing else, for a Prometheus "
+                 "scraper (besides any key with orders:read); as strong as an admin key")
+      ->envname("OEE_METRICS_TOKEN");
+  std::string auth = "auto";
+  cli.add_option("--auth", auth,
+                 "auto: authentication is on with --admin-key; off: serve without it even on a non-loopback "
+                 "--bind (anyone who reaches the port can trade)")
+      ->envname("OEE_AUTH")->check(CLI::IsMember({"auto", "off"}))->capture_default_str();
   CLI11_PARSE(cli, argc, argv);
+  o.auth_off = auth == "off";
+  if (auto refused = check_access_options(o)) {
+    std::fprintf(stderr, "oee-server: %s\n", refused->c_str());
+    return 2;
+  }
 
   s.ws_idle_timeout = std::chrono::seconds(ws_idle_seconds);
   std::string cors_error;

@@ -31,6 +31,12 @@ struct ServerOptions {
   double latency_scale = 1.0;
   int priority_boost = 0;
   std::size_t log_memory_mib = 160;
+  /// Turns authentication on (docs/security.md); empty: off.
+  std::string admin_key;
+  /// A bearer token that may read /metrics and nothing else (a scraper's).
+  std::string metrics_token;
+  /// Authentication off on purpose, even on a non-loopback address.
+  bool auth_off = false;
   ServerConfig server;
 };
 
@@ -38,5 +44,8 @@ struct ServerOptions {
 /// when the process should end now (0 after --help; non-zero after saying
 /// what is wrong on stderr), nullopt to go on.
 [[nodiscard]] std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& options);
+
+/// 127.0.0.0/8, ::1 or localhost: only this machine can connect.
+[[nodiscard]] bool is_loopback_address(std::string_view bind);
 
 }  // namespace oee::api

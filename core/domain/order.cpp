@@ -185,6 +185,7 @@ boost::system::result<OrderState, ApplyError> apply(const OrderState& state, con
           s.amount_in = e.amount_in;
           s.slippage_bps = e.slippage_bps;
           s.idempotency_key = e.idempotency_key;
+          s.owner = e.owner;
           s.created = at;
         } else if constexpr (std::is_same_v<T, RoutingStarted>) {
           s.attempt = e.attempt;

@@ -44,6 +44,9 @@ struct OrderSubmitted {
   Amount amount_in;
   std::uint32_t slippage_bps = 0;
   std::string idempotency_key;
+  /// The API key that submitted the order; none for the admin key or with
+  /// authentication off.
+  std::optional<OrderId> owner{};
 };
 struct RoutingStarted {
   std::uint32_t attempt = 0;
@@ -120,6 +123,7 @@ struct OrderState {
   Amount amount_in;
   std::uint32_t slippage_bps = 0;
   std::string idempotency_key;
+  std::optional<OrderId> owner;  // the API key that submitted it
   std::uint32_t attempt = 0;  // attempts started so far
   std::uint32_t retry_floor = 0;  // attempts before the last operator retry
   bool dismissed = false;  // failed and taken off the dead-letter list

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "core/wire/event_codec.h"
+#include "core/wire/key_codec.h"
 #include "eventlog/record_codec.h"
 
 namespace oee::core {
@@ -30,6 +31,7 @@ std::string describe_fold_difference(const OrderState& fold, const OrderState& s
   }
   if (fold.updated != stored.updated) return "last update time differs";
   if (fold.dismissed != stored.dismissed) return "dead-letter dismissal differs";
+  if (fold.owner != stored.owner) return "owner differs";
   return {};
 }
 
@@ -38,11 +40,24 @@ struct Folded {
   Seq last_seq;
 };
 using Folds = std::unordered_map<OrderId, Folded, OrderIdHash>;
+using KeyIds = std::set<OrderId>;
+
+// An API key's event: it decodes, and a key is created before it is revoked.
+std::optional<std::string> check_key_event(const eventlog::Record& record, KeyIds& keys) {
+  const auto event = decode_key_event(record.type, record.payload);
+  if (!event) return fmt::format("payload of API key event type {} does not decode", record.type);
+  if (std::holds_alternative<ApiKeyCreated>(*event)) {
+    if (!keys.insert(record.order).second) return fmt::format("API key {} is created twice", record.order.str());
+  } else if (!keys.contains(record.order)) {
+    return fmt::format("API key {} is revoked before it is created", record.order.str());
+  }
+  return std::nullopt;
+}
 
 // Every event in seq order: dense, checksummed, decodable, and a legal step
 // of its order. Stops at the first problem.
 std::optional<AuditProblem> fold_log(const eventlog::EventLogReader& log, const std::function<void(Seq)>& progress,
-                                     AuditReport& report, Folds& orders) {
+                                     AuditReport& report, Folds& orders, KeyIds& keys) {
   Seq expected{1};
   auto problem = [](Seq seq, std::string message) { return AuditProblem{seq, std::move(message)}; };
   for (;;) {
@@ -60,6 +75,12 @@ std::optional<AuditProblem> fold_log(const eventlog::EventLogReader& log, const 
       if (record->seq != raw.key) {
         return problem(raw.key,
                        fmt::format("envelope says seq {} but is stored as seq {}", record->seq.value, raw.key.value));
+      }
+      if (is_key_event(record->type)) {
+        if (auto wrong = check_key_event(*record, keys)) return problem(raw.key, std::move(*wrong));
+        expected = expected.next();
+        ++report.events;
+        continue;
       }
       auto event = decode_event(record->type, record->payload);
       if (!event) return problem(raw.key, fmt::format("payload of event type {} does not decode", record->type));
@@ -81,7 +102,7 @@ std::optional<AuditProblem> fold_log(const eventlog::EventLogReader& log, const 
 
 // What each append derived (snapshots, the active and dead-letter sets)
 // against the fold: the mismatch with the smallest seq.
-std::optional<AuditProblem> check_derived(const eventlog::EventLogReader& log, Folds& orders) {
+std::optional<AuditProblem> check_derived(const eventlog::EventLogReader& log, Folds& orders, KeyIds& keys) {
   std::optional<AuditProblem> worst;
   auto note = [&](Seq seq, std::string message) {
     if (!worst || seq < worst->seq) worst = AuditProblem{seq, std::move(message)};
@@ -112,7 +133,8 @@ std::optional<AuditProblem> check_derived(const eventlog::EventLogReader& log, F
   const auto max = std::numeric_limits<std::size_t>::max();
   for (auto [set, expected_members, name] :
        {std::tuple{eventlog::OrderSet::active, &active, "active"},
-        std::tuple{eventlog::OrderSet::dead_letter, &dead, "dead-letter"}}) {
+        std::tuple{eventlog::OrderSet::dead_letter, &dead, "dead-letter"},
+        std::tuple{eventlog::OrderSet::api_keys, &keys, "API key"}}) {
     auto members = log.members(set, max);
     if (!members) {
       note(Seq{0}, std::string("cannot read the ") + name + " set");
@@ -138,10 +160,12 @@ std::optional<AuditProblem> check_derived(const eventlog::EventLogReader& log, F
 AuditReport audit_log(const eventlog::EventLogReader& log, const std::function<void(Seq)>& progress) {
   AuditReport report;
   Folds orders;
-  report.problem = fold_log(log, progress, report, orders);
+  KeyIds keys;
+  report.problem = fold_log(log, progress, report, orders, keys);
   if (report.problem) return report;
   report.orders = orders.size();
-  report.problem = check_derived(log, orders);
+  report.keys = keys.size();
+  report.problem = check_derived(log, orders, keys);
   return report;
 }
 

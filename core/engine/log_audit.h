@@ -19,6 +19,7 @@ struct AuditProblem {
 struct AuditReport {
   std::uint64_t events = 0;
   std::uint64_t orders = 0;
+  std::uint64_t keys = 0;  // API keys
   std::uint64_t bytes = 0;  // stored value bytes
   std::optional<AuditProblem> problem;
 };

@@ -26,6 +26,14 @@ std::optional<TokenId> token_of(const flatbuffers::String* s) {
   return TokenId::parse(std::string_view(s->c_str(), s->size()));
 }
 
+// A stored owner: empty is none; anything but a UUID does not decode.
+std::optional<std::optional<OrderId>> owner_of(const flatbuffers::String* s) {
+  if (s == nullptr || s->size() == 0) return std::optional<OrderId>{};
+  auto id = OrderId::parse(s->string_view());
+  if (!id) return std::nullopt;
+  return std::optional<OrderId>(*id);
+}
+
 template <class T>
 const T* verified_root(std::string_view payload) {
   flatbuffers::Verifier v(reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size());
@@ -44,7 +52,8 @@ std::string encode_event(const OrderEvent& event) {
           fbb.Finish(fb::CreateOrderSubmittedDirect(fbb, static_cast<fb::OrderType>(e.order_type),
                                                     e.input_token.c_str(), e.output_token.c_str(), e.amount_in.base,
                                                     e.slippage_bps,
-                                                    e.idempotency_key.empty() ? nullptr : e.idempotency_key.c_str()));
+                                                    e.idempotency_key.empty() ? nullptr : e.idempotency_key.c_str(),
+                                                    nullptr, 0, nullptr, e.owner ? e.owner->str().c_str() : nullptr));
         } else if constexpr (std::is_same_v<T, RoutingStarted>) {
           fbb.Finish(fb::CreateRoutingStarted(fbb, e.attempt));
         } else if constexpr (std::is_same_v<T, Routed>) {
@@ -81,13 +90,15 @@ std::optional<OrderEvent> decode_event(std::uint8_t type, std::string_view paylo
       const auto* p = verified_root<fb::OrderSubmitted>(payload);
       if (p == nullptr) return std::nullopt;
       const auto in = token_of(p->input_token()), out = token_of(p->output_token());
-      if (!in || !out) return std::nullopt;
+      const auto owner = owner_of(p->owner());
+      if (!in || !out || !owner) return std::nullopt;
       return OrderSubmitted{static_cast<OrderType>(p->order_type()),
                             *in,
                             *out,
                             Amount{p->amount_in()},
                             p->slippage_bps(),
-                            str(p->idempotency_key())};
+                            str(p->idempotency_key()),
+                            *owner};
     }
     case EventType::routing_started: {
       const auto* p = verified_root<fb::RoutingStarted>(payload);
@@ -165,7 +176,7 @@ std::string encode_snapshot(const OrderState& s) {
       s.output_token.c_str(), s.amount_in.base, s.slippage_bps, s.attempt, s.venue.has_value(),
       to_fb(s.venue.value_or(Venue::raydium)), s.expected_out.base, s.min_out.base, s.tx_id.c_str(),
       s.amount_out.base, s.last_error.c_str(), s.retry_at.value, s.created.value, s.updated.value,
-      s.idempotency_key.c_str(), s.retry_floor, s.dismissed));
+      s.idempotency_key.c_str(), s.retry_floor, s.dismissed, s.owner ? s.owner->str().c_str() : nullptr));
   return finish(fbb);
 }
 
@@ -194,6 +205,9 @@ std::optional<OrderState> decode_snapshot(std::string_view bytes) {
   s.idempotency_key = str(p->idempotency_key());
   s.retry_floor = p->retry_floor();
   s.dismissed = p->dismissed();
+  const auto owner = owner_of(p->owner());
+  if (!owner) return std::nullopt;
+  s.owner = *owner;
   return s;
 }
 

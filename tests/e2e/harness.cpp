@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -54,8 +55,8 @@ void ServerProcess::start(unsigned short port) {
   if (child_) child_->signal(SIGKILL);  // a restart without a stop replaces the process
   stop_draining();
   std::vector<std::string> argv = launcher_;
-  argv.insert(argv.end(), {OEE_SERVER_BIN, "--data-dir", data_dir_.string(), "--port", std::to_string(port),
-                           "--log-level", "warn"});
+  argv.insert(argv.end(), {OEE_SERVER_BIN, "--data-dir", data_dir_.string(), "--port", std::to_string(port)});
+  if (std::find(args_.begin(), args_.end(), "--log-level") == args_.end()) argv.insert(argv.end(), {"--log-level", "warn"});
   argv.insert(argv.end(), args_.begin(), args_.end());
   {
     std::lock_guard lock(out_mu_);
@@ -259,16 +260,17 @@ struct WsClient::Impl {
   std::string subprotocol;
 };
 
-WsClient::WsClient(unsigned short port, const std::string& target, int receive_buffer, Dialect dialect)
+WsClient::WsClient(unsigned short port, const std::string& target, int receive_buffer, Dialect dialect,
+                   const std::string& authorization)
     : impl_(std::make_unique<Impl>()) {
   auto& socket = beast::get_lowest_layer(impl_->ws).socket();
   socket.open(tcp::v4());
   if (receive_buffer > 0) socket.set_option(asio::socket_base::receive_buffer_size(receive_buffer));
   socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
-  if (dialect == Dialect::v1) {
-    impl_->ws.set_option(websocket::stream_base::decorator(
-        [](websocket::request_type& req) { req.set(http::field::sec_websocket_protocol, "oee.v1"); }));
-  }
+  impl_->ws.set_option(websocket::stream_base::decorator([dialect, authorization](websocket::request_type& req) {
+    if (dialect == Dialect::v1) req.set(http::field::sec_websocket_protocol, "oee.v1");
+    if (!authorization.empty()) req.set(http::field::authorization, authorization);
+  }));
   websocket::response_type res;
   impl_->ws.handshake(res, "127.0.0.1", target);
   impl_->subprotocol = std::string(res[http::field::sec_websocket_protocol]);

@@ -96,6 +96,8 @@ RunResult run(std::vector<std::string> argv, std::chrono::seconds timeout = std:
 inline const std::string kLogdump = OEE_LOGDUMP_BIN;
 inline const std::string kServer = OEE_SERVER_BIN;
 inline const std::string kProjector = OEE_PROJECTOR_BIN;
+inline const std::string kWatch = OEE_WATCH_BIN;
+inline const std::string kLoadgen = OEE_LOADGEN_BIN;
 
 struct HttpResponse {
   int status = 0;
@@ -129,8 +131,10 @@ enum class Dialect { v1, compat };
 class WsClient {
  public:
   /// Connects and upgrades; throws on failure. A non-zero `receive_buffer`
-  /// shrinks the socket's receive buffer (to play a slow reader).
-  WsClient(unsigned short port, const std::string& target, int receive_buffer = 0, Dialect dialect = Dialect::v1);
+  /// shrinks the socket's receive buffer (to play a slow reader);
+  /// `authorization`, if set, is sent as the Authorization header.
+  WsClient(unsigned short port, const std::string& target, int receive_buffer = 0, Dialect dialect = Dialect::v1,
+           const std::string& authorization = {});
   /// The subprotocol the server accepted ("" for none).
   [[nodiscard]] const std::string& subprotocol() const;
   ~WsClient();

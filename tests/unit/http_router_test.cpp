@@ -24,7 +24,7 @@ RestHandler says(std::string what) {
 
 HttpResponse call(const Router& router, std::string method, std::string target) {
   asio::io_context ioc;
-  const HttpRequest request{std::move(method), std::move(target), "", "", ""};
+  HttpRequest request{std::move(method), std::move(target), "", "", ""};
   auto answer = asio::co_spawn(ioc, router.handle(request), asio::use_future);
   ioc.run();
   return answer.get();
@@ -32,12 +32,12 @@ HttpResponse call(const Router& router, std::string method, std::string target) 
 
 Router example() {
   Router router;
-  router.on("GET", "items", says("list"))
-      .on("POST", "items", says("add"))
-      .on("DELETE", "items/all", says("clear"))
-      .on("GET", "items/*", says("one"))
-      .on("DELETE", "items/*", says("remove"))
-      .on("GET", "", says("root"));
+  router.on("GET", "items", kAnyone, says("list"))
+      .on("POST", "items", kAnyone, says("add"))
+      .on("DELETE", "items/all", kAnyone, says("clear"))
+      .on("GET", "items/*", kAnyone, says("one"))
+      .on("DELETE", "items/*", kAnyone, says("remove"))
+      .on("GET", "", kAnyone, says("root"));
   return router;
 }
 
@@ -77,11 +77,12 @@ TEST(HttpRouter, UnknownPathIsNotFoundOrWhatOtherwiseSays) {
 }
 
 TEST(HttpRouter, OrderStreamsAreTheStreamPathsAndNothingElseIs) {
-  Router router;
+  const Authenticator open;  // authentication off
+  Router router(open);
   add_order_streams(router);
   const std::string id = "0b7c2f4e-2f7a-4b8e-9a51-3c1d7e0f9a12";
 
-  const auto ws = router.websocket("/ws?orderId=" + id + "&fromSeq=5");
+  const auto ws = router.websocket("/ws?orderId=" + id + "&fromSeq=5", "");
   ASSERT_TRUE(ws);
   EXPECT_EQ(ws->protocol, WsProtocol::json);
   ASSERT_TRUE(ws->order);
@@ -89,19 +90,26 @@ TEST(HttpRouter, OrderStreamsAreTheStreamPathsAndNothingElseIs) {
   EXPECT_EQ(ws->from_seq, 5u);
   EXPECT_FALSE(ws->error);
 
-  EXPECT_EQ(router.websocket("/api/orders/status")->protocol, WsProtocol::bare_id);
-  EXPECT_EQ(router.websocket("/api/orders/execute")->protocol, WsProtocol::bare_id);
-  EXPECT_EQ(router.websocket("/api/orders/execute?orderId=" + id)->protocol, WsProtocol::fixed);
-  const auto path_id = router.websocket("/order/" + id);
+  EXPECT_EQ(router.websocket("/api/orders/status", "")->protocol, WsProtocol::bare_id);
+  EXPECT_EQ(router.websocket("/api/orders/execute", "")->protocol, WsProtocol::bare_id);
+  EXPECT_EQ(router.websocket("/api/orders/execute?orderId=" + id, "")->protocol, WsProtocol::fixed);
+  const auto path_id = router.websocket("/order/" + id, "");
   ASSERT_TRUE(path_id);
   EXPECT_EQ(path_id->protocol, WsProtocol::fixed);
   EXPECT_EQ(path_id->order->str(), id);
 
-  EXPECT_EQ(router.websocket("/order/not-an-id")->error->code, "invalid_order_id");
-  EXPECT_EQ(router.websocket("/ws?fromSeq=-1")->error->code, "invalid_from_seq");
-  EXPECT_EQ(router.websocket("/ws?orderId=1&orderId=2")->error->status, 400);
-  EXPECT_FALSE(router.websocket("/health"));
-  EXPECT_FALSE(router.websocket("/order"));
+  EXPECT_EQ(router.websocket("/order/not-an-id", "")->error->code, "invalid_order_id");
+  EXPECT_EQ(router.websocket("/ws?fromSeq=-1", "")->error->code, "invalid_from_seq");
+  EXPECT_EQ(router.websocket("/ws?orderId=1&orderId=2", "")->error->status, 400);
+  EXPECT_FALSE(router.websocket("/health", ""));
+  EXPECT_FALSE(router.websocket("/order", ""));
+
+  // A router made without an authenticator lets no one in.
+  Router unguarded;
+  add_order_streams(unguarded);
+  unguarded.on("GET", "secret", kOrderReads, says("secret"));
+  EXPECT_EQ(unguarded.websocket("/ws", "")->refusal->status, 401);
+  EXPECT_EQ(call(unguarded, "GET", "/secret").status, 401);
 }
 
 }  // namespace

@@ -29,8 +29,10 @@ asio::awaitable<bool> Follower::connect() {
   beast::get_lowest_layer(ws_).socket().set_option(tcp::no_delay(true));
   const std::string host = run_.ws.host + ":" + run_.ws.port;
   // oee's own dialect, whose acknowledgements the follower waits for.
-  ws_.set_option(websocket::stream_base::decorator(
-      [](websocket::request_type& req) { req.set(beast::http::field::sec_websocket_protocol, "oee.v1"); }));
+  ws_.set_option(websocket::stream_base::decorator([key = run_.opt.api_key](websocket::request_type& req) {
+    req.set(beast::http::field::sec_websocket_protocol, "oee.v1");
+    if (!key.empty()) req.set(beast::http::field::authorization, "Bearer " + key);
+  }));
   auto [hec] = co_await ws_.async_handshake(host, run_.ws.path, use_tuple);
   co_return !hec;
 }

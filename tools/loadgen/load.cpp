@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <utility>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -84,6 +85,7 @@ asio::awaitable<void> submitter(Run& run) {
   http::request<http::string_body> req{http::verb::post, "/api/orders/execute", 11};
   req.set(http::field::host, run.core.host);
   req.set(http::field::content_type, "application/json");
+  if (!run.opt.api_key.empty()) req.set(http::field::authorization, "Bearer " + run.opt.api_key);
   req.body() = run.opt.body;
   req.prepare_payload();
   for (;;) {
@@ -103,6 +105,15 @@ asio::awaitable<void> submitter(Run& run) {
       break;
     }
     run.submit.record(answered - *due);
+    if (res.result_int() == 401 || res.result_int() == 403) {
+      // No key, or the wrong one: every further submit would be refused too.
+      ++run.failed_requests;
+      if (!std::exchange(run.refusal_reported, true)) {
+        std::fprintf(stderr, "oee-loadgen: the server refused the submit (%u): %s\n  give an API key with "
+                     "orders:write: --api-key or OEE_API_KEY\n", res.result_int(), res.body().c_str());
+      }
+      break;
+    }
     if (res.result_int() != 202) {
       ++run.rejected;
       continue;

@@ -36,6 +36,8 @@ int main(int argc, char** argv) {
       "throughput. Loopback targets only."};
   Options opt;
   cli.add_option("--target", opt.target, "The core's base URL (orders are POSTed here)")->capture_default_str();
+  cli.add_option("--api-key", opt.api_key, "The API key to submit and follow with (authentication on)")
+      ->envname("OEE_API_KEY");
   cli.add_option("--ws-url", opt.ws_url, "Where to follow orders: the core's or a gateway's /ws (default: the target's /ws)");
   cli.add_option("--rate", opt.rate, "Open loop: orders per second, due on a fixed schedule (0: closed loop)")
       ->check(CLI::Range(0.0, 10'000'000.0));

@@ -25,6 +25,7 @@ using Clock = std::chrono::steady_clock;
 struct Options {
   std::string target = "http://127.0.0.1:3000";
   std::string ws_url;  // default: the target's /ws
+  std::string api_key;  // sent as a bearer token, when set
   double rate = 0;     // orders/s; 0: closed loop
   unsigned connections = 16;
   unsigned subscribers = 0;  // 0: do not follow orders
@@ -67,6 +68,7 @@ struct Run {
   std::uint64_t accepted = 0, rejected = 0, failed_requests = 0;
   std::uint64_t confirmed = 0, failed_orders = 0, ws_errors = 0;
   std::unordered_map<std::string, Order> orders;
+  bool refusal_reported = false;  // a 401 or 403 to a submit, said once
   std::vector<std::shared_ptr<Follower>> followers;
   LatencyHistogram submit, to_terminal, append_to_receive;
   boost::asio::steady_timer finished{ioc};

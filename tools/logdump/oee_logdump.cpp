@@ -19,6 +19,8 @@
 
 #include "core/domain/order.h"
 #include "core/wire/event_codec.h"
+#include "core/wire/key_codec.h"
+#include "core/wire/key_message.h"
 #include "core/wire/status_json.h"
 #include "core/wire/status_message.h"
 #include "eventlog/event_log.h"
@@ -95,7 +97,26 @@ struct Filter {
   }
 };
 
+// An API key's record, as gateways get it: its hash, never a secret.
+bool print_key(const eventlog::Record& r, bool as_json) {
+  auto event = core::decode_key_event(r.type, r.payload);
+  if (!event) return false;
+  const json::object m = core::key_message(core::KeyMessage{r.order, r.ts, std::move(*event), r.seq});
+  json::object line;
+  line["seq"] = r.seq.value;
+  line["ts"] = r.ts.value;
+  line[as_json ? "keyId" : "orderId"] = m.at("keyId");
+  line[as_json ? "type" : "event"] = m.at("type");
+  for (const auto& kv : m) {
+    if (kv.key() != "seq" && kv.key() != "at" && kv.key() != "keyId" && kv.key() != "type") line[kv.key()] = kv.value();
+  }
+  const std::string text = as_json ? json::serialize(line) : text_line(line);
+  std::puts(text.c_str());
+  return true;
+}
+
 void print(const eventlog::Record& r, bool as_json) {
+  if (core::is_key_event(r.type) && print_key(r, as_json)) return;
   if (as_json) {
     // The status-message writer; the object path below is for text output
     // and for payloads that do not decode.

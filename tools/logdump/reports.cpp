@@ -10,6 +10,7 @@
 
 #include <boost/json.hpp>
 
+#include "core/domain/api_key.h"
 #include "core/domain/order.h"
 #include "core/engine/log_audit.h"
 #include "core/wire/event_codec.h"
@@ -48,6 +49,8 @@ int stats(const eventlog::EventLogReader& log, bool as_json) {
         const auto status = core::status_after(type);
         ++by_status[std::string(core::status_name(status))];
         outcome[r->order] = status;
+      } else if (core::is_key_event(r->type)) {
+        ++by_type[r->type == static_cast<std::uint8_t>(core::KeyEventType::created) ? "apiKeyCreated" : "apiKeyRevoked"];
       } else {
         ++by_type["unknown"];
       }

@@ -36,7 +36,7 @@ namespace oee::api::detail {
 class WsSession final : public Subscriber, public std::enable_shared_from_this<WsSession> {
  public:
   WsSession(boost::beast::tcp_stream&& stream, ConnectionSlot slot, ServerContext& ctx, WsProtocol protocol,
-            boost::beast::http::request<boost::beast::http::string_body> upgrade_request);
+            boost::beast::http::request<boost::beast::http::string_body> upgrade_request, Principal principal);
   ~WsSession() override;
 
   void deliver(std::shared_ptr<const StatusUpdate> update) override;
@@ -77,6 +77,8 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
 
   // ws_session.cpp: moving the frames.
   void close_going_away();
+  void close_for_policy(std::string reason);
+  void close_at_expiry(TimestampNs expires_at);
   void enqueue(std::shared_ptr<const std::string> text, bool terminal);
   void arm_hard_close();
   boost::asio::awaitable<void> writer();
@@ -88,9 +90,11 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
   ConnectionSlot slot_;
   ServerContext& ctx_;
   WsProtocol protocol_;
+  Principal principal_;  // sees only what it may: another key's order is not found
   boost::beast::http::request<boost::beast::http::string_body> upgrade_request_;
   WsDialect dialect_ = WsDialect::compat;
   boost::asio::steady_timer wake_;
+  boost::asio::steady_timer expiry_;  // the key's, if it has one
   std::deque<Outgoing> queue_;
   std::unordered_map<OrderId, Subscription, OrderIdHash> subs_;
   std::deque<OrderId> catch_up_line_;  // subscriptions waiting to catch up, each at most once

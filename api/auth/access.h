@@ -1,0 +1,72 @@
+#pragma once
+// Who a request is, and what it may do: the admin key, an API key with its
+// scopes, or anyone (authentication off).
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <boost/system/result.hpp>
+
+#include "api/auth/key_ring.h"
+#include "core/domain/api_key.h"
+
+namespace oee::api {
+
+/// Default-constructed: no one, who may do nothing and sees nothing.
+struct Principal {
+  /// `scraper`: the --metrics-token, which may read /metrics and nothing else.
+  enum class Kind { nobody, anyone, admin, key, scraper };
+  Kind kind = Kind::nobody;
+  core::KeyId key;  // for Kind::key
+  core::Scopes scopes;
+  core::RateLimit rate_limit;
+  std::optional<TimestampNs> expires_at;  // for Kind::key
+
+  /// Whoever calls while authentication is off: every scope, every order.
+  [[nodiscard]] static Principal anyone() { return Principal{Kind::anyone, {}, core::Scopes::all(), {}, {}}; }
+
+  [[nodiscard]] bool may(core::Scope s) const { return scopes.has(s); }
+  /// The admin key, and anyone while authentication is off, see every
+  /// order; an API key sees the orders it submitted, whatever its scopes.
+  [[nodiscard]] bool sees_everything() const { return kind == Kind::anyone || kind == Kind::admin; }
+  /// The owner recorded on the orders it submits: the key's id, or none.
+  [[nodiscard]] std::optional<core::KeyId> owner() const {
+    return kind == Kind::key ? std::optional(key) : std::nullopt;
+  }
+  [[nodiscard]] bool sees(const std::optional<core::KeyId>& order_owner) const {
+    return sees_everything() || (kind == Kind::key && order_owner == key);
+  }
+};
+
+/// `unavailable`: a gateway that has not yet learnt the keys from the core.
+enum class AuthFailure { missing, malformed, unknown, revoked, expired, unavailable };
+/// "missing", "malformed", "unknown", "revoked", "expired", "unavailable":
+/// the reason label of oee_auth_failures_total.
+[[nodiscard]] std::string_view auth_failure_name(AuthFailure f);
+/// What a 401 says about it.
+[[nodiscard]] std::string_view auth_failure_message(AuthFailure f);
+
+class Authenticator {
+ public:
+  /// Authentication off: everyone is Principal::anyone().
+  Authenticator() = default;
+  /// On: the admin key and the keys in `ring`, whose last use it notes;
+  /// and `metrics_token`, if not empty, for /metrics alone.
+  Authenticator(std::string_view admin_key, KeyRing& ring, std::string_view metrics_token = {});
+
+  [[nodiscard]] bool enabled() const { return ring_ != nullptr; }
+
+  /// From an Authorization header ("Bearer <key>") or, where a browser
+  /// cannot set one (a WebSocket), an access_token query parameter.
+  [[nodiscard]] boost::system::result<Principal, AuthFailure> authenticate(std::string_view authorization,
+                                                                          std::string_view access_token,
+                                                                          TimestampNs now) const;
+
+ private:
+  core::KeyHash admin_{};
+  std::optional<core::KeyHash> metrics_;
+  KeyRing* ring_ = nullptr;
+};
+
+}  // namespace oee::api

@@ -1,0 +1,79 @@
+#include "api/auth/key_ring.h"
+
+#include <cstring>
+
+#include "api/auth/key_secret.h"
+
+namespace oee::api {
+
+std::size_t KeyRing::HashOfHash::operator()(const core::KeyHash& h) const noexcept {
+  std::size_t v = 0;
+  std::memcpy(&v, h.data(), sizeof v);  // a SHA-256 is uniform already
+  return v;
+}
+
+bool KeyRing::apply(const core::KeyId& id, TimestampNs at, const core::KeyEvent& event) {
+  {
+    std::unique_lock lock(mu_);
+    const auto known = by_id_.find(id);
+    if (const auto* created = std::get_if<core::ApiKeyCreated>(&event)) {
+      if (known != by_id_.end()) return false;
+      std::optional<TimestampNs> revoked;
+      if (const auto early = revoked_unknown_.find(id); early != revoked_unknown_.end()) {
+        revoked = early->second;
+        revoked_unknown_.erase(early);
+      }
+      by_id_.emplace(id, keys_.size());
+      by_hash_.emplace(created->hash, keys_.size());
+      keys_.push_back(core::ApiKey{id, created->name, created->scopes, created->hash, created->rate_limit,
+                                   created->expires_at, at, revoked});
+      return true;
+    }
+    if (known == by_id_.end()) {
+      // Bounded: these come ahead of a listing, a handful at most; more is
+      // noise on the feed, and dropping it only loses a revocation the
+      // next listing carries anyway.
+      if (revoked_unknown_.size() >= kMaxRevokedUnknown) return false;
+      return revoked_unknown_.emplace(id, at).second;
+    }
+    if (keys_[known->second].revoked_at) return false;
+    keys_[known->second].revoked_at = at;
+  }
+  if (on_revoked_) on_revoked_(id);
+  return true;
+}
+
+std::optional<core::ApiKey> KeyRing::find(const core::KeyHash& hash) const {
+  std::shared_lock lock(mu_);
+  // The lookup's timing can only tell about hashes, which no one can turn
+  // back into a secret; the secret's hash itself is compared in constant time.
+  const auto it = by_hash_.find(hash);
+  if (it == by_hash_.end() || !same_hash(keys_[it->second].hash, hash)) return std::nullopt;
+  return keys_[it->second];
+}
+
+std::optional<core::ApiKey> KeyRing::get(const core::KeyId& id) const {
+  std::shared_lock lock(mu_);
+  const auto it = by_id_.find(id);
+  if (it == by_id_.end()) return std::nullopt;
+  return keys_[it->second];
+}
+
+std::vector<core::ApiKey> KeyRing::list() const {
+  std::shared_lock lock(mu_);
+  return keys_;
+}
+
+void KeyRing::touch(const core::KeyId& id, TimestampNs at) {
+  std::lock_guard lock(last_used_mu_);
+  last_used_[id] = at;
+}
+
+std::optional<TimestampNs> KeyRing::last_used(const core::KeyId& id) const {
+  std::lock_guard lock(last_used_mu_);
+  const auto it = last_used_.find(id);
+  if (it == last_used_.end()) return std::nullopt;
+  return it->second;
+}
+
+}  // namespace oee::api

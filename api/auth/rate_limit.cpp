@@ -1,0 +1,113 @@
+#include "api/auth/rate_limit.h"
+
+#include <algorithm>
+#include <functional>
+
+namespace oee::api {
+
+namespace {
+
+constexpr std::uint64_t kOne = 1'000'000'000;  // one request, in billionths
+// Buckets kept per address before idle (full) ones are dropped: a scan of
+// many addresses must not grow the map without bound.
+constexpr std::size_t kMaxAddresses = 10'000;
+
+std::uint32_t seconds_up(std::uint64_t ns) { return static_cast<std::uint32_t>((ns + kOne - 1) / kOne); }
+
+}  // namespace
+
+TokenBucket::TokenBucket(core::RateLimit limit, SteadyTime now)
+    : nano_tokens_(static_cast<std::uint64_t>(limit.burst) * kOne), at_(now) {}
+
+void TokenBucket::refill(core::RateLimit limit, SteadyTime now) {
+  const std::uint64_t capacity = static_cast<std::uint64_t>(limit.burst) * kOne;
+  if (now <= at_) return;
+  const auto elapsed = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(now - at_).count());
+  at_ = now;
+  // Capped before multiplying: an idle bucket is full, however long idle.
+  const std::uint64_t to_fill = capacity - std::min(capacity, nano_tokens_);
+  const std::uint64_t per_second = std::max<std::uint32_t>(limit.per_second, 1);
+  const std::uint64_t enough = to_fill / per_second + 1;
+  nano_tokens_ = std::min(capacity, nano_tokens_ + std::min(elapsed, enough) * per_second);
+}
+
+RateDecision TokenBucket::take(core::RateLimit limit, SteadyTime now) {
+  refill(limit, now);
+  const std::uint64_t capacity = static_cast<std::uint64_t>(limit.burst) * kOne;
+  const std::uint64_t per_second = std::max<std::uint32_t>(limit.per_second, 1);
+  RateDecision d;
+  d.limit = limit.burst;
+  d.allowed = nano_tokens_ >= kOne;
+  if (d.allowed) nano_tokens_ -= kOne;
+  d.remaining = static_cast<std::uint32_t>(nano_tokens_ / kOne);
+  d.reset_s = seconds_up((capacity - std::min(capacity, nano_tokens_)) / per_second);
+  if (!d.allowed) d.retry_after_s = std::max<std::uint32_t>(1, seconds_up((kOne - nano_tokens_) / per_second));
+  return d;
+}
+
+bool TokenBucket::full_at(core::RateLimit limit, SteadyTime now) const {
+  TokenBucket later = *this;
+  later.refill(limit, now);
+  return later.nano_tokens_ >= static_cast<std::uint64_t>(limit.burst) * kOne;
+}
+
+std::size_t RateLimiter::AddressHash::operator()(const boost::asio::ip::address& a) const noexcept {
+  if (a.is_v4()) return std::hash<std::uint32_t>{}(a.to_v4().to_uint());
+  const auto bytes = a.to_v6().to_bytes();
+  std::size_t h = 0;
+  for (const auto b : bytes) h = h * 131 + b;
+  return h;
+}
+
+RateDecision RateLimiter::counted(RateDecision d) {
+  if (!d.allowed) limited_.fetch_add(1);
+  return d;
+}
+
+RateDecision RateLimiter::key(const core::KeyId& id, Kind kind, core::RateLimit limit, SteadyTime now) {
+  if (limit.unlimited()) return RateDecision{};
+  std::lock_guard lock(mu_);
+  auto [it, added] = keys_.try_emplace(KeyBucket{id, kind}, limit, now);
+  return counted(it->second.take(limit, now));
+}
+
+void RateLimiter::make_room(ByAddress& buckets, const boost::asio::ip::address& from, core::RateLimit limit,
+                            SteadyTime now) {
+  if (buckets.size() < kMaxAddresses || buckets.contains(from)) return;
+  std::erase_if(buckets, [&](const auto& entry) { return entry.second.full_at(limit, now); });
+  // Every one busy: forgetting them all is the lesser harm than growing.
+  if (buckets.size() >= kMaxAddresses) buckets.clear();
+}
+
+RateDecision RateLimiter::take_for(ByAddress& buckets, const boost::asio::ip::address& from, core::RateLimit limit,
+                                   SteadyTime now) {
+  std::lock_guard lock(mu_);
+  make_room(buckets, from, limit, now);
+  auto [it, added] = buckets.try_emplace(from, limit, now);
+  return counted(it->second.take(limit, now));
+}
+
+RateDecision RateLimiter::failing(const boost::asio::ip::address& from, SteadyTime now) {
+  std::lock_guard lock(mu_);
+  const auto it = failing_.find(from);
+  if (it == failing_.end()) return RateDecision{};
+  // Looked at, not taken: a copy refilled to now says what a take would.
+  TokenBucket probe = it->second;
+  auto d = probe.take(kFailures, now);
+  return counted(d);
+}
+
+RateDecision RateLimiter::anonymous(const boost::asio::ip::address& from, SteadyTime now) {
+  return take_for(anonymous_, from, kAnonymous, now);
+}
+
+void RateLimiter::failed(const boost::asio::ip::address& from, AuthFailure why, SteadyTime now) {
+  failures_[static_cast<std::size_t>(why)].fetch_add(1);
+  if (why == AuthFailure::unavailable) return;
+  std::lock_guard lock(mu_);
+  make_room(failing_, from, kFailures, now);
+  auto [it, added] = failing_.try_emplace(from, kFailures, now);
+  (void)it->second.take(kFailures, now);
+}
+
+}  // namespace oee::api

@@ -1,0 +1,98 @@
+#pragma once
+// Rate limits: a token bucket per API key for its submits and another for
+// its reads, and per client address for requests without a key and for
+// failed authentications (so guessing keys costs the guesser, not us).
+// Thread-safe.
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <unordered_map>
+
+#include <boost/asio/ip/address.hpp>
+
+#include "api/auth/access.h"
+#include "core/domain/api_key.h"
+
+namespace oee::api {
+
+using SteadyTime = std::chrono::steady_clock::time_point;
+
+/// What a limited request is told: allowed or not, and the RateLimit-*
+/// header values (whole seconds, rounded up).
+struct RateDecision {
+  bool allowed = true;
+  std::uint32_t limit = 0;      // the burst
+  std::uint32_t remaining = 0;  // requests left now
+  std::uint32_t reset_s = 0;    // until the bucket is full again
+  std::uint32_t retry_after_s = 0;  // until one more request is allowed (0 when allowed)
+};
+
+/// `burst` requests at once, refilled at `per_second`; counted in
+/// billionths of a request, so no floating point.
+class TokenBucket {
+ public:
+  TokenBucket(core::RateLimit limit, SteadyTime now);
+  [[nodiscard]] RateDecision take(core::RateLimit limit, SteadyTime now);
+  /// Whether it has been refilled to the brim by `now` (an idle bucket).
+  [[nodiscard]] bool full_at(core::RateLimit limit, SteadyTime now) const;
+
+ private:
+  void refill(core::RateLimit limit, SteadyTime now);
+  std::uint64_t nano_tokens_;
+  SteadyTime at_;
+};
+
+class RateLimiter {
+ public:
+  enum class Kind : std::uint8_t { writes, reads };
+
+  /// The key's own limit for this kind of request.
+  [[nodiscard]] RateDecision key(const core::KeyId& id, Kind kind, core::RateLimit limit, SteadyTime now);
+  /// A request that carries no key, on a route that needs none.
+  [[nodiscard]] RateDecision anonymous(const boost::asio::ip::address& from, SteadyTime now);
+  /// Whether `from` has failed to authenticate too often to be heard now:
+  /// then nothing it presents is even checked until its bucket refills.
+  [[nodiscard]] RateDecision failing(const boost::asio::ip::address& from, SteadyTime now);
+  /// Counts a failed authentication from `from` under `why`, and takes
+  /// from its bucket (but for `unavailable`: the failure is the server's).
+  void failed(const boost::asio::ip::address& from, AuthFailure why, SteadyTime now);
+
+  static constexpr core::RateLimit kAnonymous{20, 100};
+  static constexpr core::RateLimit kFailures{1, 20};
+
+  [[nodiscard]] std::uint64_t failures(AuthFailure why) const { return failures_[static_cast<std::size_t>(why)]; }
+  [[nodiscard]] std::uint64_t limited() const { return limited_.load(); }
+
+ private:
+  struct KeyBucket {
+    core::KeyId id;
+    Kind kind;
+    bool operator==(const KeyBucket&) const = default;
+  };
+  struct KeyBucketHash {
+    std::size_t operator()(const KeyBucket& k) const noexcept {
+      return OrderIdHash{}(k.id) ^ static_cast<std::size_t>(k.kind);
+    }
+  };
+  struct AddressHash {
+    std::size_t operator()(const boost::asio::ip::address& a) const noexcept;
+  };
+  using ByAddress = std::unordered_map<boost::asio::ip::address, TokenBucket, AddressHash>;
+
+  RateDecision take_for(ByAddress& buckets, const boost::asio::ip::address& from, core::RateLimit limit,
+                        SteadyTime now);
+  void make_room(ByAddress& buckets, const boost::asio::ip::address& from, core::RateLimit limit, SteadyTime now);
+  RateDecision counted(RateDecision d);
+
+  std::mutex mu_;
+  std::unordered_map<KeyBucket, TokenBucket, KeyBucketHash> keys_;
+  ByAddress anonymous_;
+  ByAddress failing_;
+  std::array<std::atomic<std::uint64_t>, 6> failures_{};
+  std::atomic<std::uint64_t> limited_{0};
+};
+
+}  // namespace oee::api

@@ -1,0 +1,100 @@
+#include "api/routes/key_handlers.h"
+
+#include <boost/json.hpp>
+
+#include "api/auth/key_log.h"
+#include "api/auth/key_secret.h"
+#include "api/http/responses.h"
+#include "api/http/strict_json.h"
+#include "api/routes/key_request.h"
+#include "core/wire/key_message.h"
+#include "projections/order_rows.h"  // rfc3339
+
+namespace oee::api {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+namespace {
+
+json::value time_or_null(const std::optional<TimestampNs>& t) {
+  return t ? json::value(projections::rfc3339(*t)) : json::value(nullptr);
+}
+
+json::object key_json(const core::ApiKey& k, std::optional<TimestampNs> last_used) {
+  json::array scopes;
+  for (const core::Scope s : core::kScopes) {
+    if (k.scopes.has(s)) scopes.emplace_back(core::scope_name(s));
+  }
+  json::value rate = nullptr;
+  if (!k.rate_limit.unlimited()) {
+    rate = json::object{{"perSecond", k.rate_limit.per_second}, {"burst", k.rate_limit.burst}};
+  }
+  return json::object{{"id", k.id.str()},
+                      {"name", k.name},
+                      {"scopes", std::move(scopes)},
+                      {"rateLimit", std::move(rate)},
+                      {"expiresAt", time_or_null(k.expires_at)},
+                      {"createdAt", projections::rfc3339(k.created_at)},
+                      {"revokedAt", time_or_null(k.revoked_at)},
+                      {"lastUsedAt", time_or_null(last_used)}};
+}
+
+}  // namespace
+
+asio::awaitable<HttpResponse> create_key(App& app, const HttpRequest& req) {
+  if (!app.auth.enabled()) {
+    // A key made while anyone may do anything would be anyone's.
+    co_return error_response(ApiError{409, "auth_off", "API keys need authentication on: start with --admin-key", ""});
+  }
+  if (!is_json_content_type(req.content_type)) {
+    co_return error_response(
+        ApiError{415, "unsupported_media_type", "send the key as JSON with Content-Type: application/json", ""});
+  }
+  const auto body = parse_json_strict(req.body);
+  if (!body) co_return error_response(body.error());
+  auto parsed = parse_key_request(*body, TimestampNs::now());
+  if (!parsed) co_return error_response(parsed.error());
+  const NewSecret secret = new_key_secret();
+  const core::KeyId id = core::KeyId::random();
+  const core::KeyEvent created =
+      core::ApiKeyCreated{parsed->name, parsed->scopes, secret.hash, parsed->rate_limit, parsed->expires_at};
+  const auto appended = co_await append_key_event(app.log, app.keys, id, created);  // named: [gcc12-coro]
+  if (!appended) co_return log_unavailable(app.log, appended.error());
+  const auto key = app.keys.get(id);
+  if (!key) co_return log_unavailable(app.log, make_error_code(eventlog::Errc::unavailable));
+  json::object answer = key_json(*key, std::nullopt);
+  answer["key"] = secret.text;
+  HttpResponse response = json_response(201, answer);
+  response.headers.emplace_back("Cache-Control", "no-store");  // the secret, shown once
+  co_return response;
+}
+
+HttpResponse list_keys(const App& app) {
+  json::array keys;
+  for (const auto& k : app.keys.list()) keys.push_back(key_json(k, app.keys.last_used(k.id)));
+  const std::size_t count = keys.size();
+  return json_response(200, json::object{{"keys", std::move(keys)}, {"count", count}});
+}
+
+HttpResponse list_key_events(const App& app) {
+  json::array events;
+  for (const auto& k : app.keys.list()) {
+    for (const auto& m : core::key_messages(k)) events.push_back(core::key_message(m));
+  }
+  return json_response(200, json::object{{"events", std::move(events)}});
+}
+
+asio::awaitable<HttpResponse> revoke_key(App& app, const core::KeyId& id) {
+  const auto key = app.keys.get(id);
+  if (!key) co_return not_found("no API key has this id", "id");
+  // Revoking twice changes nothing: the first revocation stands.
+  if (!key->revoked_at) {
+    const core::KeyEvent revoked = core::ApiKeyRevoked{};
+    const auto appended = co_await append_key_event(app.log, app.keys, id, revoked);  // named: [gcc12-coro]
+    if (!appended) co_return log_unavailable(app.log, appended.error());
+  }
+  co_return json_response(200, key_json(*app.keys.get(id), app.keys.last_used(id)));
+}
+
+}  // namespace oee::api

@@ -1,0 +1,23 @@
+#pragma once
+// The API key routes (keys:admin): create, list, revoke. Each change is an
+// event in the log; a key's secret is in the answer that creates it and
+// nowhere else.
+
+#include <boost/asio/awaitable.hpp>
+
+#include "api/http/http_message.h"
+#include "api/routes/app.h"
+
+namespace oee::api {
+
+/// POST /api/keys
+[[nodiscard]] boost::asio::awaitable<HttpResponse> create_key(App& app, const HttpRequest& req);
+/// GET /api/keys
+[[nodiscard]] HttpResponse list_keys(const App& app);
+/// GET /api/keys/events: every key as its events (hashes, never secrets),
+/// for gateways (the route is the admin key's only).
+[[nodiscard]] HttpResponse list_key_events(const App& app);
+/// DELETE /api/keys/{id}
+[[nodiscard]] boost::asio::awaitable<HttpResponse> revoke_key(App& app, const core::KeyId& id);
+
+}  // namespace oee::api

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# What authentication costs per order: the server's CPU per order with
+# authentication off and on (an API key on every submit), alternating in
+# the same run so the machine's noise hits both alike.
+#
+#   bench/auth_cost.sh [orders] [rounds]
+#
+# Each round starts build/bin/oee-server twice (--sim fast, sync
+# durability, a fresh data dir): once without an admin key, once with one
+# and an API key (orders:write) that oee-loadgen presents on each of
+# `orders` (default 100000) submits over 32 connections. It waits until the
+# executor is idle and prints user+system CPU per order. The last line is
+# each mode's median over `rounds` (default 3) and on/off. Figures, not tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+orders=${1:-100000}; rounds=${2:-3}
+hz=$(getconf CLK_TCK)
+admin=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+declare -A results=([off]="" [on]="")
+
+one_run() {  # mode -> prints CPU us per order
+  local mode=$1 dir pid url key=() args=()
+  dir=$(mktemp -d)
+  [ "$mode" = on ] && args=(--admin-key "$admin")
+  build/bin/oee-server --data-dir "$dir/data" --port 0 --sim fast --log-level warn "${args[@]}" > "$dir/out" 2> "$dir/err" &
+  pid=$!
+  trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$dir"' RETURN
+  for _ in $(seq 100); do grep -q LISTENING "$dir/out" 2>/dev/null && break; sleep 0.1; done
+  grep -q LISTENING "$dir/out" || { echo "the server did not start: $(cat "$dir/err")" >&2; return 1; }
+  url="http://127.0.0.1:$(sed -n 's/^LISTENING .*:\([0-9]*\)$/\1/p' "$dir/out")"
+  if [ "$mode" = on ]; then
+    key=(--api-key "$(curl -fsS -X POST "$url/api/keys" -H "Authorization: Bearer $admin" \
+      -H 'Content-Type: application/json' -d '{"name":"bench","scopes":["orders:write"]}' |
+      sed -n 's/.*"key":"\([^"]*\)".*/\1/p')")
+  fi
+  build/bin/oee-loadgen --target "$url" --connections 32 --orders "$orders" --duration 3600 --drain 0 --json \
+    "${key[@]}" > /dev/null
+  for _ in $(seq 3000); do
+    case "$(curl -s "$url/health")" in *'"inFlight":0,"waiting":0'*) break ;; esac
+    sleep 0.2
+  done
+  read -r utime stime < <(awk '{print $14, $15}' "/proc/$pid/stat")
+  awk -v u="$utime" -v k="$stime" -v hz="$hz" -v n="$orders" 'BEGIN { printf "%.1f\n", (u+k)/hz*1e6/n }'
+}
+
+for round in $(seq "$rounds"); do
+  for mode in off on; do
+    us=$(one_run "$mode")
+    echo "round $round, auth $mode: $us us CPU per order"
+    results[$mode]+="$us "
+  done
+done
+median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+off=$(echo "${results[off]}" | median); on=$(echo "${results[on]}" | median)
+awk -v off="$off" -v on="$on" 'BEGIN { printf "median: off %.1f us, on %.1f us per order: on/off %.3f\n", off, on, on/off }'

@@ -1,0 +1,61 @@
+#include "core/wire/key_codec.h"
+
+#include <algorithm>
+
+#include "schemas/key_events_generated.h"
+
+namespace oee::core {
+
+namespace {
+
+template <class T>
+const T* verified_root(std::string_view payload) {
+  flatbuffers::Verifier v(reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size());
+  if (!v.VerifyBuffer<T>(nullptr)) return nullptr;
+  return flatbuffers::GetRoot<T>(payload.data());
+}
+
+std::string finish(flatbuffers::FlatBufferBuilder& fbb) {
+  return std::string(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
+}
+
+std::optional<KeyEvent> decode_created(std::string_view payload) {
+  const auto* p = verified_root<fb::ApiKeyCreated>(payload);
+  if (p == nullptr || p->secret_sha256() == nullptr || p->secret_sha256()->size() != KeyHash{}.size()) {
+    return std::nullopt;
+  }
+  ApiKeyCreated e;
+  e.name = p->name() == nullptr ? std::string{} : p->name()->str();
+  e.scopes = Scopes(p->scopes());
+  std::copy(p->secret_sha256()->begin(), p->secret_sha256()->end(), e.hash.begin());
+  e.rate_limit = RateLimit{p->per_second(), p->burst()};
+  if (p->expires_at_ns() != 0) e.expires_at = TimestampNs{p->expires_at_ns()};
+  return e;
+}
+
+}  // namespace
+
+std::string encode_key_event(const KeyEvent& event) {
+  flatbuffers::FlatBufferBuilder fbb(128);
+  if (const auto* c = std::get_if<ApiKeyCreated>(&event)) {
+    const auto name = fbb.CreateString(c->name);
+    const auto hash = fbb.CreateVector(c->hash.data(), c->hash.size());
+    fbb.Finish(fb::CreateApiKeyCreated(fbb, name, c->scopes.bits(), hash, c->rate_limit.per_second,
+                                       c->rate_limit.burst, c->expires_at ? c->expires_at->value : 0));
+  } else {
+    fbb.Finish(fb::CreateApiKeyRevoked(fbb));
+  }
+  return finish(fbb);
+}
+
+std::optional<KeyEvent> decode_key_event(std::uint8_t type, std::string_view payload) {
+  switch (static_cast<KeyEventType>(type)) {
+    case KeyEventType::created: return decode_created(payload);
+    case KeyEventType::revoked:
+      if (verified_root<fb::ApiKeyRevoked>(payload) == nullptr) return std::nullopt;
+      return ApiKeyRevoked{};
+  }
+  return std::nullopt;
+}
+
+}  // namespace oee::core

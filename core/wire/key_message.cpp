@@ -1,0 +1,109 @@
+#include "core/wire/key_message.h"
+
+#include <boost/json.hpp>
+
+namespace oee::core {
+
+namespace json = boost::json;
+
+namespace {
+
+std::string hex(const KeyHash& h) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(h.size() * 2);
+  for (const std::uint8_t b : h) {
+    out.push_back(kDigits[b >> 4]);
+    out.push_back(kDigits[b & 15]);
+  }
+  return out;
+}
+
+std::optional<KeyHash> from_hex(std::string_view text) {
+  KeyHash h{};
+  if (text.size() != h.size() * 2) return std::nullopt;
+  auto digit = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  for (std::size_t i = 0; i < h.size(); ++i) {
+    const int hi = digit(text[2 * i]), lo = digit(text[2 * i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    h[i] = static_cast<std::uint8_t>(hi * 16 + lo);
+  }
+  return h;
+}
+
+template <class T>
+std::optional<T> unsigned_field(const json::object& o, std::string_view name) {
+  const auto* v = o.if_contains(name);
+  if (v == nullptr) return std::nullopt;
+  if (v->is_uint64()) return static_cast<T>(v->get_uint64());
+  if (v->is_int64() && v->get_int64() >= 0) return static_cast<T>(v->get_int64());
+  return std::nullopt;
+}
+
+std::optional<std::string_view> string_field(const json::object& o, std::string_view name) {
+  const auto* v = o.if_contains(name);
+  if (v == nullptr || !v->is_string()) return std::nullopt;
+  return std::string_view(v->get_string());
+}
+
+}  // namespace
+
+json::object key_message(const KeyMessage& m) {
+  json::object o;
+  o["type"] = std::holds_alternative<ApiKeyCreated>(m.event) ? "apiKeyCreated" : "apiKeyRevoked";
+  o["seq"] = m.seq.value;
+  o["keyId"] = m.id.str();
+  o["at"] = m.at.value;
+  if (const auto* c = std::get_if<ApiKeyCreated>(&m.event)) {
+    o["name"] = c->name;
+    o["scopes"] = c->scopes.bits();
+    o["hash"] = hex(c->hash);
+    o["perSecond"] = c->rate_limit.per_second;
+    o["burst"] = c->rate_limit.burst;
+    if (c->expires_at) o["expiresAt"] = c->expires_at->value;
+  }
+  return o;
+}
+
+std::optional<KeyMessage> parse_key_message(const json::object& o) {
+  const auto type = string_field(o, "type");
+  const auto id_text = string_field(o, "keyId");
+  const auto at = unsigned_field<std::int64_t>(o, "at");
+  const auto seq = unsigned_field<std::uint64_t>(o, "seq");
+  if (!type || !id_text || !at || !seq) return std::nullopt;
+  const auto id = OrderId::parse(*id_text);
+  if (!id) return std::nullopt;
+  KeyMessage m{*id, TimestampNs{*at}, ApiKeyRevoked{}, Seq{*seq}};
+  if (*type == "apiKeyRevoked") return m;
+  if (*type != "apiKeyCreated") return std::nullopt;
+  const auto name = string_field(o, "name");
+  const auto scopes = unsigned_field<std::uint8_t>(o, "scopes");
+  const auto hash_text = string_field(o, "hash");
+  const auto per_second = unsigned_field<std::uint32_t>(o, "perSecond");
+  const auto burst = unsigned_field<std::uint32_t>(o, "burst");
+  if (!name || !scopes || !hash_text || !per_second || !burst) return std::nullopt;
+  const auto hash = from_hex(*hash_text);
+  if (!hash) return std::nullopt;
+  ApiKeyCreated created{std::string(*name), Scopes(*scopes), *hash, RateLimit{*per_second, *burst}, std::nullopt};
+  if (o.contains("expiresAt")) {
+    const auto expires = unsigned_field<std::int64_t>(o, "expiresAt");
+    if (!expires) return std::nullopt;
+    created.expires_at = TimestampNs{*expires};
+  }
+  m.event = std::move(created);
+  return m;
+}
+
+std::vector<KeyMessage> key_messages(const ApiKey& key) {
+  std::vector<KeyMessage> out;
+  out.push_back(KeyMessage{key.id, key.created_at,
+                           ApiKeyCreated{key.name, key.scopes, key.hash, key.rate_limit, key.expires_at}, Seq{0}});
+  if (key.revoked_at) out.push_back(KeyMessage{key.id, *key.revoked_at, ApiKeyRevoked{}, Seq{0}});
+  return out;
+}
+
+}  // namespace oee::core

@@ -1,0 +1,562 @@
+// Access control with the real process: the admin key, API keys created,
+// used, revoked and expired through the API, each key's orders its own on
+// every path (REST, WebSocket, a gateway), and a key's secret nowhere but
+// in the answer that created it.
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include <boost/json.hpp>
+#include <pqxx/pqxx>
+
+#include "api/auth/key_secret.h"
+#include "core/wire/key_message.h"
+#include "harness.h"
+#include "pg_server.h"
+#include "redis_server.h"
+
+namespace oee::e2e {
+namespace {
+
+using namespace std::chrono_literals;
+namespace json = boost::json;
+using Headers = std::map<std::string, std::string>;
+
+std::string random_admin_key() {
+  std::random_device rd;
+  std::string key;
+  for (int i = 0; i < 64; ++i) key.push_back("0123456789abcdef"[rd() % 16]);
+  return key;
+}
+
+Headers bearer(const std::string& key) {
+  return {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + key}};
+}
+
+struct ApiKey {
+  std::string id;
+  std::string secret;
+};
+
+// POST /api/keys as the admin; the new key's id and secret.
+ApiKey create_key(HttpClient& client, const std::string& admin, const std::string& scopes,
+                  const std::string& extra = "") {
+  const auto res = client.request("POST", "/api/keys",
+                                  R"({"name":"test","scopes":)" + scopes + extra + "}", bearer(admin));
+  EXPECT_EQ(res.status, 201) << res.body;
+  if (res.status != 201) return {};
+  const auto body = res.json();
+  return {std::string(body.at("id").as_string()), std::string(body.at("key").as_string())};
+}
+
+const std::string kReadWrite = R"(["orders:read","orders:write"])";
+
+std::string submit(HttpClient& client, const std::string& key, const Headers& more = {}) {
+  Headers h = bearer(key);
+  h.insert(more.begin(), more.end());
+  const auto res = client.request("POST", "/api/orders/execute", order_body(), h);
+  const bool accepted = res.status == 202 || (res.status == 200 && more.count("Idempotency-Key") > 0);  // 200: a replay
+  EXPECT_TRUE(accepted) << res.status << " " << res.body;
+  return accepted ? std::string(res.json().at("orderId").as_string()) : std::string();
+}
+
+// An upgrade request by hand, to read the status a refused one gets.
+int upgrade_status(unsigned short port, const std::string& target, const std::string& authorization = {}) {
+  RawConnection c(port);
+  c.send("GET " + target +
+         " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" +
+         (authorization.empty() ? "" : "Authorization: " + authorization + "\r\n") + "\r\n");
+  c.read_until("\r\n\r\n", 5s);
+  const auto statuses = response_statuses(c.received());
+  return statuses.empty() ? 0 : statuses.front();
+}
+
+// The next message whose `field` is `value`, or null. (A read that times
+// out ends the connection, so each waits for what is left of the time.)
+json::value next_where(WsClient& ws, const std::string& field, const std::string& value,
+                       std::chrono::milliseconds timeout = 10s) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return nullptr;
+    const auto text = ws.read(left);
+    if (!text) return nullptr;
+    auto v = json::parse(*text);
+    const auto* found = v.is_object() ? v.as_object().if_contains(field) : nullptr;
+    if (found != nullptr && *found == value.c_str()) return v;
+  }
+}
+
+// Waits until the server closes `ws`, reading what comes before; its close
+// code, or 0.
+int closed_with(WsClient& ws, std::chrono::milliseconds timeout = 10s) {
+  next_where(ws, "type", "a type no message has", timeout);
+  return ws.close_code();
+}
+
+// A core with authentication on (and `extra` flags), and a client for it.
+struct SecuredServer {
+  explicit SecuredServer(const std::vector<std::string>& extra = {})
+      : server(dir.path(), with_admin_key(admin, extra)), client(started(server)) {}
+  static std::vector<std::string> with_admin_key(const std::string& key, std::vector<std::string> extra) {
+    extra.insert(extra.begin(), {"--admin-key", key});
+    return extra;
+  }
+  static unsigned short started(ServerProcess& s) {
+    s.start();
+    return s.port();
+  }
+  TempDir dir;
+  std::string admin = random_admin_key();
+  ServerProcess server;
+  HttpClient client;
+};
+
+TEST(Auth, OffOnLoopbackWorksAsBeforeAndANetworkAddressNeedsAKeyOrAnExplicitOff) {
+  TempDir dir;
+  {
+    ServerProcess open(dir.path() / "open", {"--sim", "fast"});
+    open.start();
+    HttpClient client(open.port());
+    const auto id = submit_orders(client, 1).front();
+    EXPECT_EQ(client.get("/api/orders/" + id).status, 200);
+    EXPECT_EQ(client.get("/api/dlq").status, 200);
+    EXPECT_EQ(client.get("/health").json().at("auth").at("status"), "off");
+    const auto refused = client.post_json("/api/keys", R"({"name":"x","scopes":["orders:read"]})");
+    EXPECT_EQ(refused.status, 409) << "a key made while anyone may do anything would be anyone's";
+  }
+
+  const auto refused = run({kServer, "--data-dir", (dir.path() / "net").string(), "--bind", "0.0.0.0", "--port", "0"});
+  EXPECT_EQ(refused.exit_code, 2) << refused.out << refused.err;
+  EXPECT_NE(refused.err.find("--admin-key"), std::string::npos) << refused.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "net")) << "a refused start touches nothing";
+
+  const auto weak = run({kServer, "--data-dir", (dir.path() / "weak").string(), "--admin-key", std::string(40, 'a')});
+  EXPECT_EQ(weak.exit_code, 2) << weak.err;
+  EXPECT_NE(weak.err.find("--admin-key"), std::string::npos) << weak.err;
+
+  ServerProcess off(dir.path() / "off", {"--bind", "0.0.0.0", "--auth", "off"});
+  off.start();
+  HttpClient client(off.port());
+  const auto health = client.get("/health").json();
+  EXPECT_EQ(health.at("auth").at("status"), "off");
+  EXPECT_TRUE(health.at("auth").as_object().contains("warning")) << json::serialize(health);
+  EXPECT_EQ(off.terminate(), 0);
+  EXPECT_NE(off.stdout_tail().find("authentication is off"), std::string::npos) << off.stdout_tail();
+}
+
+TEST(Auth, NoKeyIs401AndAKeyWithoutTheScopeIs403) {
+  const std::string scraper = random_admin_key();
+  SecuredServer secured({"--sim", "fast", "--metrics-token", scraper});
+  auto& [dir, admin, server, client] = secured;
+  const auto reader = create_key(client, admin, R"(["orders:read"])");
+  const auto writer = create_key(client, admin, R"(["orders:write"])");
+
+  const auto none = client.post_json("/api/orders/execute", order_body());
+  EXPECT_EQ(none.status, 401);
+  EXPECT_EQ(none.headers.at("WWW-Authenticate").rfind("Bearer", 0), 0u) << none.headers.at("WWW-Authenticate");
+  EXPECT_EQ(none.json().at("error").at("code"), "unauthenticated");
+  for (const std::string& wrong : {std::string("Basic dXNlcjpwYXNz"), std::string("Bearer oee_") + std::string(64, '0'),
+                                   "Bearer " + admin + "x"}) {
+    const auto res = client.request("POST", "/api/orders/execute", order_body(),
+                                    {{"Content-Type", "application/json"}, {"Authorization", wrong}});
+    EXPECT_EQ(res.status, 401) << wrong;
+  }
+  EXPECT_EQ(client.get("/health").status, 200) << "liveness needs no key";
+  EXPECT_EQ(client.get("/metrics").status, 401);
+  EXPECT_EQ(client.request("GET", "/metrics", {}, bearer(reader.secret)).status, 200);
+  EXPECT_EQ(client.request("GET", "/metrics", {}, bearer(scraper)).status, 200) << "the scraper's token";
+  EXPECT_EQ(client.request("POST", "/api/orders/execute", order_body(), bearer(scraper)).status, 403)
+      << "and nothing else";
+  EXPECT_EQ(client.request("GET", "/api/keys", {}, bearer(scraper)).status, 403);
+
+  const auto read_only = client.request("POST", "/api/orders/execute", order_body(), bearer(reader.secret));
+  EXPECT_EQ(read_only.status, 403) << read_only.body;
+  EXPECT_EQ(read_only.json().at("error").at("code"), "forbidden");
+  const auto id = submit(client, writer.secret);
+  EXPECT_EQ(client.request("GET", "/api/orders/" + id, {}, bearer(writer.secret)).status, 403);
+  EXPECT_EQ(client.request("POST", "/api/keys", R"({"name":"x","scopes":["orders:read"]})", bearer(writer.secret))
+                .status,
+            403)
+      << "only keys:admin makes keys";
+  EXPECT_EQ(client.request("GET", "/api/keys", {}, bearer(reader.secret)).status, 403);
+
+  EXPECT_EQ(upgrade_status(server.port(), "/ws"), 401);
+  EXPECT_EQ(upgrade_status(server.port(), "/ws?access_token=" + writer.secret), 403);
+  EXPECT_EQ(upgrade_status(server.port(), "/ws?access_token=" + reader.secret), 101);
+  EXPECT_EQ(upgrade_status(server.port(), "/ws", "Bearer " + reader.secret), 101);
+}
+
+TEST(Auth, AKeySeesOnlyItsOwnOrdersAndItsOwnIdempotencyKeys) {
+  SecuredServer secured;
+  auto& [dir, admin, server, client] = secured;
+  const auto a = create_key(client, admin, kReadWrite);
+  const auto b = create_key(client, admin, kReadWrite);
+  const auto of_a = submit(client, a.secret);
+
+  EXPECT_EQ(client.request("GET", "/api/orders/" + of_a, {}, bearer(a.secret)).status, 200);
+  EXPECT_EQ(client.request("GET", "/api/orders/" + of_a, {}, bearer(admin)).status, 200);
+  const auto hidden = client.request("GET", "/api/orders/" + of_a, {}, bearer(b.secret));
+  EXPECT_EQ(hidden.status, 404) << "another key's order is absent, not forbidden";
+  const auto never = client.request("GET", "/api/orders/00000000-0000-4000-8000-000000000000", {}, bearer(b.secret));
+  EXPECT_EQ(hidden.json().at("error").at("code"), never.json().at("error").at("code"))
+      << "the same answer as an order that never was";
+  EXPECT_EQ(client.request("GET", "/api/orders/" + of_a + "/events", {}, bearer(b.secret)).status, 404);
+  EXPECT_EQ(client.request("GET", "/api/orders/" + a.id, {}, bearer(admin)).status, 404) << "a key is no order";
+  EXPECT_EQ(client.request("GET", "/api/orders/" + a.id + "/events", {}, bearer(admin)).status, 404);
+  EXPECT_EQ(client.request("GET", "/api/orders", {}, bearer(a.secret)).status, 403) << "the list is the admin's";
+
+  // keys:admin makes keys; it sees only its own orders, and may neither
+  // list every key's hash nor ask on another key's behalf.
+  const auto keymaster = create_key(client, admin, R"(["keys:admin","orders:read"])");
+  EXPECT_EQ(client.request("GET", "/api/orders/" + of_a, {}, bearer(keymaster.secret)).status, 404);
+  EXPECT_EQ(client.request("GET", "/api/dlq", {}, bearer(keymaster.secret)).status, 403);
+  EXPECT_EQ(client.request("GET", "/api/keys/events", {}, bearer(keymaster.secret)).status, 403);
+  EXPECT_EQ(client.request("GET", "/api/keys/events", {}, bearer(admin)).status, 200);
+  const std::string on_behalf = "/api/orders/" + of_a + "/events?asKey=" + a.id;
+  EXPECT_EQ(client.request("GET", on_behalf, {}, bearer(keymaster.secret)).status, 403);
+  EXPECT_EQ(client.request("GET", on_behalf, {}, bearer(a.secret)).status, 403);
+  EXPECT_EQ(client.request("GET", on_behalf, {}, bearer(admin)).status, 200) << "a gateway asks as A";
+  EXPECT_EQ(client.request("GET", "/api/orders/" + of_a + "/events?asKey=" + b.id, {}, bearer(admin)).status, 404);
+
+  // Every WebSocket path: B's subscription finds nothing, A's finds it all.
+  WsClient ws_b(server.port(), "/ws?access_token=" + b.secret);
+  ws_b.send(R"({"type":"subscribe","orderId":")" + of_a + R"("})");
+  const auto error = next_where(ws_b, "type", "error");
+  ASSERT_FALSE(error.is_null());
+  EXPECT_EQ(error.at("error").at("code"), "not_found") << json::serialize(error);
+  WsClient path_b(server.port(), "/order/" + of_a + "?access_token=" + b.secret);
+  const auto path_error = next_where(path_b, "type", "error");
+  ASSERT_FALSE(path_error.is_null());
+  EXPECT_EQ(path_error.at("error").at("code"), "not_found") << json::serialize(path_error);
+  WsClient ws_a(server.port(), "/ws", 0, Dialect::v1, "Bearer " + a.secret);
+  ws_a.send(R"({"type":"subscribe","orderId":")" + of_a + R"("})");
+  EXPECT_FALSE(next_where(ws_a, "type", "subscribed").is_null());
+
+  // Idempotency keys are each API key's own.
+  const Headers same{{"Idempotency-Key", "client-42"}};
+  const auto first_a = submit(client, a.secret, same);
+  EXPECT_EQ(submit(client, a.secret, same), first_a);
+  const auto first_b = submit(client, b.secret, same);
+  EXPECT_NE(first_b, first_a);
+  EXPECT_EQ(client.request("GET", "/api/orders/" + first_b, {}, bearer(a.secret)).status, 404);
+}
+
+TEST(Auth, RevocationEndsTheNextRequestAndOpenWebSocketsAtOnce) {
+  SecuredServer secured;
+  auto& [dir, admin, server, client] = secured;
+  const auto a = create_key(client, admin, kReadWrite);
+  const auto id = submit(client, a.secret);
+  WsClient ws(server.port(), "/ws?access_token=" + a.secret);
+  ws.send(R"({"type":"subscribe","orderId":")" + id + R"("})");
+  ASSERT_FALSE(next_where(ws, "type", "subscribed").is_null());
+
+  const auto revoked = client.request("DELETE", "/api/keys/" + a.id, {}, bearer(admin));
+  ASSERT_EQ(revoked.status, 200) << revoked.body;
+  EXPECT_FALSE(revoked.json().at("revokedAt").is_null());
+  EXPECT_EQ(closed_with(ws), 1008) << ws.close_reason();
+  EXPECT_NE(ws.close_reason().find("revoked"), std::string::npos) << ws.close_reason();
+  const auto next = client.request("GET", "/api/orders/" + id, {}, bearer(a.secret));
+  EXPECT_EQ(next.status, 401);
+  EXPECT_NE(next.json().at("error").at("message").as_string().find("revoked"), std::string::npos) << next.body;
+  EXPECT_EQ(client.request("DELETE", "/api/keys/" + a.id, {}, bearer(admin)).status, 200) << "revoking is idempotent";
+  EXPECT_EQ(client.request("GET", "/api/orders/" + id + "/events?asKey=" + a.id, {}, bearer(admin)).status, 404)
+      << "a gateway that has not heard of the revocation yet gets nothing for the key";
+
+  const auto listed = client.request("GET", "/api/keys", {}, bearer(admin));
+  ASSERT_EQ(listed.status, 200);
+  const auto keys = listed.json();
+  const auto& key = keys.at("keys").as_array().at(0);
+  EXPECT_FALSE(key.at("revokedAt").is_null());
+  EXPECT_FALSE(key.at("lastUsedAt").is_null()) << "it was used before its revocation";
+  EXPECT_FALSE(key.as_object().contains("key")) << "a listing never shows a secret";
+}
+
+TEST(Auth, AnExpiredKeyIsRefusedAndItsWebSocketClosed) {
+  SecuredServer secured;
+  auto& [dir, admin, server, client] = secured;
+  const auto soon = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        (std::chrono::system_clock::now() + 2s).time_since_epoch())
+                        .count();
+  const auto key = create_key(client, admin, kReadWrite, R"(,"expiresAt":)" + std::to_string(soon));
+  const auto id = submit(client, key.secret);
+  WsClient ws(server.port(), "/ws?access_token=" + key.secret);
+  EXPECT_EQ(closed_with(ws, 15s), 1008);
+  EXPECT_NE(ws.close_reason().find("expired"), std::string::npos) << ws.close_reason();
+  const auto late = client.request("GET", "/api/orders/" + id, {}, bearer(key.secret));
+  EXPECT_EQ(late.status, 401);
+  EXPECT_NE(late.body.find("expired"), std::string::npos) << late.body;
+
+  const auto past = client.request("POST", "/api/keys", R"({"name":"x","scopes":["orders:read"],"expiresAt":1000})",
+                                   bearer(admin));
+  EXPECT_EQ(past.status, 400) << "a key that has expired already is a mistake: " << past.body;
+}
+
+TEST(Auth, KeysSurviveKill9) {
+  TempDir dir;
+  const std::string admin = random_admin_key();
+  ServerProcess server(dir.path(), {"--admin-key", admin});
+  server.start();
+  ApiKey live, gone;
+  std::string id;
+  {
+    HttpClient client(server.port());
+    live = create_key(client, admin, kReadWrite);
+    gone = create_key(client, admin, kReadWrite);
+    id = submit(client, live.secret);
+    ASSERT_EQ(client.request("DELETE", "/api/keys/" + gone.id, {}, bearer(admin)).status, 200);
+  }
+  server.kill9();
+  server.start();
+  HttpClient client(server.port());
+  EXPECT_EQ(client.request("GET", "/api/orders/" + id, {}, bearer(live.secret)).status, 200);
+  EXPECT_EQ(client.request("GET", "/api/orders/" + id, {}, bearer(gone.secret)).status, 401);
+  const auto listed = client.request("GET", "/api/keys", {}, bearer(admin)).json();
+  EXPECT_EQ(listed.at("count"), 2) << json::serialize(listed);
+  // Its owner is part of the order, so another key still cannot see it.
+  const auto other = create_key(client, admin, kReadWrite);
+  EXPECT_EQ(client.request("GET", "/api/orders/" + id, {}, bearer(other.secret)).status, 404);
+}
+
+// Every file under `root`, as bytes.
+std::string every_file(const std::filesystem::path& root) {
+  std::string all;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(root)) {
+    if (!entry.is_regular_file()) continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::ostringstream bytes;
+    bytes << in.rdbuf();
+    all += bytes.str();
+  }
+  return all;
+}
+
+// Every row of every table in the projection's database, as text.
+std::string every_row(const std::string& url) {
+  pqxx::connection c(url);
+  pqxx::nontransaction tx(c);
+  std::string all;
+  for (const auto& t : tx.exec("SELECT quote_ident(table_name) FROM information_schema.tables "
+                               "WHERE table_schema = 'public'")) {
+    for (const auto& row : tx.exec("SELECT t::text FROM " + t[0].as<std::string>() + " t")) {
+      all += row[0].c_str();
+      all += '\n';
+    }
+  }
+  return all;
+}
+
+TEST(Auth, TheSecretAppearsOnlyInTheAnswerThatCreatedIt) {
+  testing::PgServer pg;
+  TempDir dir;
+  const std::string admin = random_admin_key();
+  ServerProcess server(dir.path() / "data", {"--sim", "fast", "--admin-key", admin, "--database-url", pg.url(),
+                                             "--log-level", "debug"});
+  server.start();
+  HttpClient client(server.port());
+  const auto key = create_key(client, admin, kReadWrite);
+  ASSERT_FALSE(key.secret.empty());
+  const auto id = submit(client, key.secret);
+  EXPECT_EQ(client.request("GET", "/api/orders/" + id + "xx", {}, bearer(key.secret)).status, 400);
+  {
+    WsClient ws(server.port(), "/ws?access_token=" + key.secret);  // the secret in a URL
+    ws.send(R"({"type":"subscribe","orderId":")" + id + R"("})");
+    EXPECT_FALSE(next_where(ws, "type", "subscribed").is_null());
+  }
+  EXPECT_EQ(upgrade_status(server.port(), "/ws?access_token=" + key.secret + "x"), 401);
+  EXPECT_EQ(client.request("GET", "/api/keys", {}, bearer(admin)).body.find(key.secret), std::string::npos);
+  const auto metrics = client.request("GET", "/metrics", {}, bearer(key.secret)).body;
+  EXPECT_EQ(metrics.find(key.secret), std::string::npos);
+  ASSERT_TRUE(eventually(
+      [&] {
+        return client.request("GET", "/api/orders/" + id, {}, bearer(key.secret)).json().at("status") == "confirmed";
+      },
+      30s));
+  ASSERT_TRUE(eventually([&] { return every_row(pg.url()).find(id) != std::string::npos; }, 30s));
+  EXPECT_EQ(server.terminate(), 0);
+
+  // The secret's own text, and the part after its prefix in any case.
+  const std::string body = key.secret.substr(4);
+  for (const auto& [where, text] :
+       std::vector<std::pair<std::string, std::string>>{{"the server's log", server.stdout_tail() + server.stderr_tail()},
+                                                        {"the projection", every_row(pg.url())},
+                                                        {"the data directory", every_file(dir.path() / "data")}}) {
+    EXPECT_EQ(text.find(body), std::string::npos) << "the secret is in " << where;
+    EXPECT_EQ(text.find(admin), std::string::npos) << "the admin key is in " << where;
+  }
+  const auto dump = run({kLogdump, "--data-dir", (dir.path() / "data").string(), "--format", "json"});
+  ASSERT_EQ(dump.exit_code, 0) << dump.err;
+  EXPECT_NE(dump.out.find("apiKeyCreated"), std::string::npos) << "the key's event is in the dump";
+  EXPECT_EQ(dump.out.find(body), std::string::npos);
+}
+
+// A core and a gateway holding the same admin key, fed by one Redis.
+struct GatewayPair {
+  GatewayPair() : core(dir.path() / "core", {"--admin-key", admin, "--redis-url", redis.url()}) {
+    core.start();
+    gateway = std::make_unique<ServerProcess>(
+        dir.path() / "gw", std::vector<std::string>{"--role", "gateway", "--admin-key", admin, "--core-url",
+                                                    "http://127.0.0.1:" + std::to_string(core.port()), "--redis-url",
+                                                    redis.url()});
+    gateway->start();
+    HttpClient g(gateway->port());
+    EXPECT_TRUE(eventually([&] { return g.get("/health").json().at("redis").at("status") == "ok"; }, 20s));
+  }
+  oee::testing::RedisServer redis;
+  TempDir dir;
+  const std::string admin = random_admin_key();
+  ServerProcess core;
+  std::unique_ptr<ServerProcess> gateway;
+};
+
+TEST(Auth, AGatewayKnowsTheCoresKeysOwnershipAndRevocations) {
+  GatewayPair cluster;
+  HttpClient client(cluster.core.port());
+  const auto a = create_key(client, cluster.admin, kReadWrite);
+  const auto b = create_key(client, cluster.admin, kReadWrite);
+  const auto of_a = submit(client, a.secret);
+  const unsigned short gw = cluster.gateway->port();
+
+  EXPECT_EQ(upgrade_status(gw, "/ws"), 401);
+  EXPECT_EQ(HttpClient(gw).get("/metrics").status, 401);
+  // A key made after the gateway started reaches it through the feed.
+  ASSERT_TRUE(eventually([&] { return upgrade_status(gw, "/ws?access_token=" + b.secret) == 101; }, 10s));
+
+  WsClient ws_b(gw, "/ws?access_token=" + b.secret);
+  ws_b.send(R"({"type":"subscribe","orderId":")" + of_a + R"("})");
+  const auto error = next_where(ws_b, "type", "error");
+  ASSERT_FALSE(error.is_null());
+  EXPECT_EQ(error.at("error").at("code"), "not_found") << json::serialize(error);
+
+  WsClient ws_a(gw, "/ws?access_token=" + a.secret);
+  ws_a.send(R"({"type":"subscribe","orderId":")" + of_a + R"("})");
+  EXPECT_FALSE(next_where(ws_a, "type", "subscribed").is_null());
+  EXPECT_FALSE(next_where(ws_a, "event", "submitted").is_null()) << "A gets its order's events through the gateway";
+
+  ASSERT_EQ(client.request("DELETE", "/api/keys/" + a.id, {}, bearer(cluster.admin)).status, 200);
+  EXPECT_EQ(closed_with(ws_a), 1008) << "the revocation reaches the gateway through the stream";
+  EXPECT_NE(ws_a.close_reason().find("revoked"), std::string::npos) << ws_a.close_reason();
+  EXPECT_EQ(upgrade_status(gw, "/ws?access_token=" + a.secret), 401);
+
+  // A key "created" by whoever can publish to Redis is not one: the gateway
+  // only asks the core, which never heard of it.
+  const api::NewSecret forged = api::new_key_secret();
+  const auto forged_text = json::serialize(core::key_message(core::KeyMessage{
+      core::KeyId::random(), TimestampNs::now(),
+      core::ApiKeyCreated{"forged", core::Scopes::all(), forged.hash, {}, std::nullopt}, Seq{1'000'000}}));
+  HttpClient gw_client(gw);
+  const auto messages = [&] {
+    return metric_value(gw_client.request("GET", "/metrics", {}, bearer(cluster.admin)).body,
+                        "oee_gateway_messages_total");
+  };
+  const double before = messages();
+  cluster.redis.command("PUBLISH oee:keys " + forged_text);
+  ASSERT_TRUE(eventually([&] { return messages() > before; }, 10s));
+  EXPECT_EQ(upgrade_status(gw, "/ws?access_token=" + forged.text), 401);
+  EXPECT_EQ(upgrade_status(gw, "/ws?access_token=" + b.secret), 101) << "the relisting it caused keeps real keys";
+
+  // A gateway started after the keys were made lists them from the core.
+  ServerProcess late(cluster.dir.path() / "gw2",
+                     {"--role", "gateway", "--admin-key", cluster.admin, "--core-url",
+                      "http://127.0.0.1:" + std::to_string(cluster.core.port()), "--redis-url", cluster.redis.url()});
+  late.start();
+  EXPECT_TRUE(eventually([&] { return upgrade_status(late.port(), "/ws?access_token=" + b.secret) == 101; }, 10s));
+  EXPECT_EQ(upgrade_status(late.port(), "/ws?access_token=" + a.secret), 401);
+}
+
+TEST(Auth, AKeysRateLimitAllowsItsBurstThen429UntilRetryAfter) {
+  SecuredServer secured;
+  auto& [dir, admin, server, client] = secured;
+  const auto key = create_key(client, admin, kReadWrite, R"(,"rateLimit":{"perSecond":1,"burst":3})");
+  std::string id;
+  HttpResponse refused;
+  // The burst of 3 goes through, then 429: a slow machine may refill one
+  // token on the way, so the refusal may come a request or two later.
+  for (int sent = 0; sent < 10 && refused.status == 0; ++sent) {
+    const auto res = client.request("POST", "/api/orders/execute", order_body(), bearer(key.secret));
+    if (res.status == 429) {
+      refused = res;
+      break;
+    }
+    ASSERT_EQ(res.status, 202) << res.body;
+    id = std::string(res.json().at("orderId").as_string());
+    EXPECT_EQ(res.headers.at("RateLimit-Limit"), "3");
+    if (sent == 0) {
+      EXPECT_EQ(res.headers.at("RateLimit-Remaining"), "2");
+    }
+  }
+  ASSERT_EQ(refused.status, 429) << "no refusal in 10 submits";
+  EXPECT_EQ(refused.json().at("error").at("code"), "rate_limited");
+  EXPECT_EQ(refused.headers.at("Retry-After"), "1");
+  EXPECT_EQ(refused.headers.at("RateLimit-Remaining"), "0");
+  EXPECT_EQ(refused.headers.at("RateLimit-Limit"), "3");
+  EXPECT_GE(std::stoi(refused.headers.at("RateLimit-Reset")), 1);
+  // Reads have a bucket of their own.
+  EXPECT_EQ(client.request("GET", "/api/orders/" + id, {}, bearer(key.secret)).status, 200);
+  // A client that waits Retry-After, as it is told to, gets one more through.
+  std::this_thread::sleep_for(std::chrono::seconds(std::stoi(refused.headers.at("Retry-After"))));
+  EXPECT_EQ(client.request("POST", "/api/orders/execute", order_body(), bearer(key.secret)).status, 202);
+  EXPECT_EQ(client.request("POST", "/api/orders/execute", order_body(), bearer(admin)).status, 202)
+      << "the admin key has no limit";
+  EXPECT_EQ(metric_value(client.request("GET", "/metrics", {}, bearer(admin)).body, "oee_rate_limited_total"), 1);
+}
+
+TEST(Auth, GuessingKeysFromOneAddressIsSlowedTo429) {
+  SecuredServer secured;
+  auto& [dir, admin, server, client] = secured;
+  int unauthorized = 0, limited = 0;
+  for (int i = 0; i < 40; ++i) {
+    const auto res = client.request("GET", "/api/orders/00000000-0000-4000-8000-000000000000", {},
+                                    bearer("oee_guess" + std::to_string(i)));
+    if (res.status == 401) ++unauthorized;
+    if (res.status == 429) {
+      ++limited;
+      EXPECT_GE(std::stoi(res.headers.at("Retry-After")), 1);
+    }
+  }
+  EXPECT_LE(unauthorized, 25) << "a burst of failures, then 429";
+  EXPECT_GE(limited, 15);
+  EXPECT_EQ(unauthorized + limited, 40);
+  // Not heard at all until the address's bucket refills, not even with the
+  // right key: a guess that happens to be right gets 429 too.
+  EXPECT_EQ(client.request("GET", "/api/keys", {}, bearer(admin)).status, 429);
+  EXPECT_TRUE(eventually([&] { return client.request("GET", "/api/keys", {}, bearer(admin)).status == 200; }, 10s));
+  const auto metrics = client.request("GET", "/metrics", {}, bearer(admin)).body;
+  EXPECT_NE(metrics.find("oee_auth_failures_total{reason=\"unknown\"} " + std::to_string(unauthorized)),
+            std::string::npos)
+      << "a guess that is not heard is not checked: " << metrics;
+  EXPECT_EQ(prometheus_format_errors(metrics), "");
+}
+
+TEST(Auth, TheToolsTakeAnApiKey) {
+  SecuredServer secured({"--sim", "fast"});
+  auto& [dir, admin, server, client] = secured;
+  const auto key = create_key(client, admin, kReadWrite);
+  const std::string base = "127.0.0.1:" + std::to_string(server.port());
+
+  const auto load = run({kLoadgen, "--target", "http://" + base, "--orders", "5", "--subscribers", "1", "--api-key",
+                         key.secret, "--json"});
+  ASSERT_EQ(load.exit_code, 0) << load.out << load.err;
+  const auto report = json::parse(load.out);
+  EXPECT_EQ(report.at("accepted"), 5) << load.out;
+  EXPECT_EQ(report.at("confirmed"), 5) << load.out;
+  const auto keyless = run({kLoadgen, "--target", "http://" + base, "--orders", "2", "--json"});
+  EXPECT_NE(keyless.exit_code, 0) << keyless.out;
+
+  const auto id = submit(client, key.secret);
+  const auto watched = run({kWatch, "--url", "ws://" + base + "/ws", "--api-key", key.secret, id});
+  EXPECT_EQ(watched.exit_code, 0) << watched.err;
+  EXPECT_NE(watched.out.find("\"confirmed\""), std::string::npos) << watched.out;
+  const auto refused = run({kWatch, "--url", "ws://" + base + "/ws", id});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("--api-key"), std::string::npos) << refused.err;
+}
+
+}  // namespace
+}  // namespace oee::e2e

@@ -1,0 +1,311 @@
+// API keys: secrets and their hashes, scopes, the key ring's fold, the
+// authenticator's answers, the key codec and POST /api/keys validation.
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include "api/auth/access.h"
+#include "api/auth/key_ring.h"
+#include "api/auth/key_secret.h"
+#include "api/auth/rate_limit.h"
+#include "api/routes/key_request.h"
+#include "core/wire/key_codec.h"
+#include "core/wire/key_message.h"
+
+namespace oee::api {
+namespace {
+
+constexpr std::int64_t kSecond = 1'000'000'000;
+
+core::ApiKeyCreated created(const NewSecret& secret, core::Scopes scopes, std::optional<TimestampNs> expires = {}) {
+  return core::ApiKeyCreated{"test", scopes, secret.hash, core::RateLimit{}, expires};
+}
+
+TEST(KeySecret, FreshSecretsDifferAndHashToWhatTheyAreComparedWith) {
+  const NewSecret a = new_key_secret(), b = new_key_secret();
+  EXPECT_NE(a.text, b.text);
+  EXPECT_EQ(a.text.size(), 4u + 64u);
+  EXPECT_EQ(a.text.rfind("oee_", 0), 0u);
+  EXPECT_TRUE(same_hash(hash_secret(a.text), a.hash));
+  EXPECT_FALSE(same_hash(hash_secret(a.text), b.hash));
+  auto flipped = a.hash;
+  flipped[31] ^= 1;  // a difference in the last byte still counts
+  EXPECT_FALSE(same_hash(flipped, a.hash));
+}
+
+TEST(KeySecret, AdminKeysMustBeLongAndVaried) {
+  EXPECT_TRUE(admin_key_weakness("short").has_value());
+  EXPECT_TRUE(admin_key_weakness(std::string(64, 'a')).has_value());
+  EXPECT_TRUE(admin_key_weakness("abababababababababababababababababababab").has_value());
+  EXPECT_FALSE(admin_key_weakness(new_key_secret().text).has_value());
+  EXPECT_FALSE(admin_key_weakness("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08").has_value());
+}
+
+TEST(Scopes, NamesRoundTripAndUnknownOnesAreRefused) {
+  for (const core::Scope s : core::kScopes) EXPECT_EQ(core::parse_scope(core::scope_name(s)), s);
+  EXPECT_FALSE(core::parse_scope("orders:*").has_value());
+  EXPECT_FALSE(core::parse_scope("ORDERS:READ").has_value());
+  core::Scopes some;
+  some.add(core::Scope::orders_read);
+  EXPECT_TRUE(some.has(core::Scope::orders_read));
+  EXPECT_FALSE(some.has(core::Scope::orders_write));
+  EXPECT_FALSE(some.has(core::Scope::keys_admin));
+}
+
+TEST(KeyRing, FoldsCreationAndRevocation) {
+  KeyRing ring;
+  const NewSecret secret = new_key_secret();
+  const core::KeyId id = core::KeyId::random();
+  ring.apply(id, TimestampNs{10}, created(secret, core::Scopes::all()));
+  ASSERT_TRUE(ring.find(secret.hash).has_value());
+  EXPECT_EQ(ring.find(secret.hash)->id, id);
+  EXPECT_FALSE(ring.find(new_key_secret().hash).has_value());
+
+  ring.apply(id, TimestampNs{20}, core::ApiKeyRevoked{});
+  ring.apply(id, TimestampNs{30}, core::ApiKeyRevoked{});  // the first revocation stands
+  ASSERT_TRUE(ring.get(id)->revoked_at.has_value());
+  EXPECT_EQ(ring.get(id)->revoked_at->value, 20);
+  ring.apply(id, TimestampNs{40}, created(new_key_secret(), core::Scopes::all()));  // a second creation is ignored
+  EXPECT_EQ(ring.list().size(), 1u);
+  EXPECT_TRUE(ring.find(secret.hash).has_value());
+}
+
+TEST(Authenticator, OffLetsEveryoneDoEverything) {
+  const Authenticator off;
+  auto who = off.authenticate("", "", TimestampNs::now());
+  ASSERT_TRUE(who);
+  EXPECT_TRUE(who->sees_everything());
+  EXPECT_TRUE(who->may(core::Scope::keys_admin));
+}
+
+TEST(Authenticator, TellsEachFailureApart) {
+  KeyRing ring;
+  const std::string admin = new_key_secret().text;
+  const Authenticator auth(admin, ring);
+  const TimestampNs now{100 * kSecond};
+  const NewSecret live = new_key_secret(), revoked = new_key_secret(), expired = new_key_secret();
+  core::Scopes read;
+  read.add(core::Scope::orders_read);
+  const core::KeyId live_id = core::KeyId::random(), revoked_id = core::KeyId::random();
+  ring.apply(live_id, TimestampNs{1}, created(live, read));
+  ring.apply(revoked_id, TimestampNs{1}, created(revoked, read));
+  ring.apply(revoked_id, TimestampNs{2}, core::ApiKeyRevoked{});
+  ring.apply(core::KeyId::random(), TimestampNs{1}, created(expired, read, TimestampNs{now.value - 1}));
+
+  EXPECT_EQ(auth.authenticate("", "", now).error(), AuthFailure::missing);
+  EXPECT_EQ(auth.authenticate("Basic dXNlcjpwYXNz", "", now).error(), AuthFailure::malformed);
+  EXPECT_EQ(auth.authenticate("Bearer", "", now).error(), AuthFailure::malformed);
+  EXPECT_EQ(auth.authenticate("Bearer a b", "", now).error(), AuthFailure::malformed);
+  // A ring that may not hold every key yet (a gateway's before the core
+  // has listed them) cannot tell an unknown key from a new one.
+  EXPECT_EQ(auth.authenticate("Bearer oee_nope", "", now).error(), AuthFailure::unavailable);
+  ring.mark_complete();
+  EXPECT_EQ(auth.authenticate("Bearer oee_nope", "", now).error(), AuthFailure::unknown);
+  EXPECT_EQ(auth.authenticate("Bearer " + revoked.text, "", now).error(), AuthFailure::revoked);
+  EXPECT_EQ(auth.authenticate("Bearer " + expired.text, "", now).error(), AuthFailure::expired);
+
+  auto key = auth.authenticate("bearer  " + live.text, "", now);  // the scheme in any case, spaces after it
+  ASSERT_TRUE(key);
+  EXPECT_EQ(key->kind, Principal::Kind::key);
+  EXPECT_EQ(key->owner(), live_id);
+  EXPECT_TRUE(key->may(core::Scope::orders_read));
+  EXPECT_FALSE(key->may(core::Scope::orders_write));
+  EXPECT_TRUE(key->sees(live_id));
+  EXPECT_FALSE(key->sees(std::nullopt));  // the admin's orders
+  EXPECT_FALSE(key->sees(revoked_id));
+
+  auto by_query = auth.authenticate("", live.text, now);  // a browser WebSocket's access_token
+  ASSERT_TRUE(by_query);
+  EXPECT_EQ(by_query->owner(), live_id);
+
+  auto root = auth.authenticate("Bearer " + admin, "", now);
+  ASSERT_TRUE(root);
+  EXPECT_EQ(root->kind, Principal::Kind::admin);
+  EXPECT_TRUE(root->sees(live_id));
+  EXPECT_FALSE(root->owner().has_value());
+  EXPECT_TRUE(ring.last_used(live_id).has_value()) << "a key's use is noted";
+  EXPECT_FALSE(ring.last_used(revoked_id).has_value()) << "a refused key is not used";
+}
+
+TEST(Principal, NoOneSeesOrMayAnythingAndAKeySeesOnlyItsOwn) {
+  const Principal nobody;
+  EXPECT_FALSE(nobody.may(core::Scope::orders_read));
+  EXPECT_FALSE(nobody.sees(std::nullopt));
+  EXPECT_FALSE(nobody.sees(core::KeyId::random()));
+  EXPECT_TRUE(Principal::anyone().sees(core::KeyId::random()));
+  const Principal operator_key{Principal::Kind::key, core::KeyId::random(), core::Scopes::all(), {}, {}};
+  EXPECT_FALSE(operator_key.sees(core::KeyId::random())) << "keys:admin makes keys; it does not see others' orders";
+  EXPECT_TRUE(operator_key.sees(operator_key.key));
+}
+
+TEST(KeyRing, RevocationIsToldOnceAndNothingUnrevokes) {
+  KeyRing ring;
+  std::vector<core::KeyId> told;
+  ring.on_revoked([&](const core::KeyId& id) { told.push_back(id); });
+  const NewSecret secret = new_key_secret();
+  const core::KeyId id = core::KeyId::random();
+  EXPECT_TRUE(ring.apply(id, TimestampNs{1}, created(secret, core::Scopes::all())));
+  EXPECT_TRUE(ring.apply(id, TimestampNs{2}, core::ApiKeyRevoked{}));
+  // A listing that overlaps the events replays them: nothing changes.
+  for (const auto& m : core::key_messages(*ring.get(id))) EXPECT_FALSE(ring.apply(m.id, m.at, m.event));
+  EXPECT_FALSE(ring.apply(id, TimestampNs{1}, created(secret, core::Scopes::all())));
+  EXPECT_EQ(told, std::vector<core::KeyId>{id});
+  EXPECT_EQ(ring.get(id)->revoked_at, TimestampNs{2});
+
+  // A revocation heard before the creation it revokes (a gateway's feed
+  // ahead of an older listing) still wins.
+  const core::KeyId late = core::KeyId::random();
+  EXPECT_TRUE(ring.apply(late, TimestampNs{5}, core::ApiKeyRevoked{}));
+  EXPECT_TRUE(ring.apply(late, TimestampNs{3}, created(new_key_secret(), core::Scopes::all())));
+  EXPECT_EQ(ring.get(late)->revoked_at, TimestampNs{5});
+}
+
+TEST(KeyMessage, EventsRoundTripThroughJsonWithTheHashNotTheSecret) {
+  const NewSecret secret = new_key_secret();
+  const core::KeyMessage m{core::KeyId::random(), TimestampNs{7},
+                           core::ApiKeyCreated{"bot", core::Scopes(3), secret.hash, core::RateLimit{5, 10},
+                                               TimestampNs{42 * kSecond}},
+                           Seq{9}};
+  const std::string text = boost::json::serialize(core::key_message(m));
+  EXPECT_EQ(text.find(secret.text.substr(4)), std::string::npos) << text;
+  const auto back = core::parse_key_message(boost::json::parse(text).as_object());
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->id, m.id);
+  EXPECT_EQ(back->at, m.at);
+  EXPECT_EQ(back->seq, m.seq);
+  const auto& c = std::get<core::ApiKeyCreated>(back->event);
+  EXPECT_EQ(c.hash, secret.hash);
+  EXPECT_EQ(c.scopes, core::Scopes(3));
+  EXPECT_EQ(c.rate_limit, (core::RateLimit{5, 10}));
+  EXPECT_EQ(c.expires_at, TimestampNs{42 * kSecond});
+
+  const core::KeyMessage revoked{m.id, TimestampNs{8}, core::ApiKeyRevoked{}, Seq{10}};
+  const auto revoked_back = core::parse_key_message(core::key_message(revoked));
+  ASSERT_TRUE(revoked_back);
+  EXPECT_TRUE(std::holds_alternative<core::ApiKeyRevoked>(revoked_back->event));
+  auto broken = core::key_message(m);
+  broken["hash"] = "zz";
+  EXPECT_FALSE(core::parse_key_message(broken));
+}
+
+TEST(KeyCodec, EventsRoundTripAndOrderTypesAreNotKeyEvents) {
+  const NewSecret secret = new_key_secret();
+  const core::KeyEvent event = core::ApiKeyCreated{"bot", core::Scopes(3), secret.hash, core::RateLimit{5, 10},
+                                                   TimestampNs{42 * kSecond}};
+  const auto back = core::decode_key_event(static_cast<std::uint8_t>(core::type_of(event)),
+                                           core::encode_key_event(event));
+  ASSERT_TRUE(back.has_value());
+  const auto& c = std::get<core::ApiKeyCreated>(*back);
+  EXPECT_EQ(c.name, "bot");
+  EXPECT_EQ(c.scopes, core::Scopes(3));
+  EXPECT_EQ(c.hash, secret.hash);
+  EXPECT_EQ(c.rate_limit, (core::RateLimit{5, 10}));
+  EXPECT_EQ(c.expires_at, TimestampNs{42 * kSecond});
+  EXPECT_FALSE(core::decode_key_event(1, core::encode_key_event(event)).has_value());
+  EXPECT_FALSE(core::decode_key_event(10, "garbage").has_value());
+  for (std::uint8_t t = 0; t < 10; ++t) EXPECT_FALSE(core::is_key_event(t)) << int(t);
+  EXPECT_TRUE(core::is_key_event(10));
+  EXPECT_TRUE(core::is_key_event(11));
+}
+
+TEST(Rfc3339, ParsesUtcAndOffsetsAndRefusesTheRest) {
+  EXPECT_EQ(parse_rfc3339("1970-01-01T00:00:01Z"), TimestampNs{kSecond});
+  EXPECT_EQ(parse_rfc3339("1970-01-01T01:00:01+01:00"), TimestampNs{kSecond});
+  EXPECT_EQ(parse_rfc3339("1970-01-01T00:00:01.5Z"), TimestampNs{kSecond + kSecond / 2});
+  EXPECT_EQ(parse_rfc3339("2027-01-31T00:00:00Z"), TimestampNs{1'801'353'600 * kSecond});
+  for (const char* bad : {"", "2027-01-31", "2027-02-30T00:00:00Z", "2027-01-31T24:00:00Z", "2027-01-31T00:00:00",
+                          "2027-01-31T00:00:00.Z", "2027-01-31T00:00:00Zjunk", "27-01-31T00:00:00Z"}) {
+    EXPECT_FALSE(parse_rfc3339(bad).has_value()) << bad;
+  }
+}
+
+TEST(KeyRequest, ValidBodiesParseAndEachBadOneNamesItsField) {
+  const TimestampNs now{1'700'000'000 * kSecond};
+  auto ok = parse_key_request(boost::json::parse(R"({"name":"bot","scopes":["orders:write","orders:read"],
+      "rateLimit":{"perSecond":5,"burst":10},"expiresAt":"2030-01-01T00:00:00Z"})"), now);
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ(ok->name, "bot");
+  EXPECT_TRUE(ok->scopes.has(core::Scope::orders_write));
+  EXPECT_FALSE(ok->scopes.has(core::Scope::keys_admin));
+  EXPECT_EQ(ok->rate_limit, (core::RateLimit{5, 10}));
+  ASSERT_TRUE(ok->expires_at.has_value());
+
+  const std::pair<const char*, const char*> cases[] = {
+      {R"([])", ""},
+      {R"({"scopes":["orders:read"]})", "name"},
+      {R"({"name":"","scopes":["orders:read"]})", "name"},
+      {R"({"name":"x"})", "scopes"},
+      {R"({"name":"x","scopes":[]})", "scopes"},
+      {R"({"name":"x","scopes":["orders:all"]})", "scopes"},
+      {R"({"name":"x","scopes":["orders:read"],"rateLimit":{"perSecond":0,"burst":1}})", "rateLimit.perSecond"},
+      {R"({"name":"x","scopes":["orders:read"],"rateLimit":{"perSecond":1}})", "rateLimit.burst"},
+      {R"({"name":"x","scopes":["orders:read"],"expiresAt":"2001-01-01T00:00:00Z"})", "expiresAt"},
+      {R"({"name":"x","scopes":["orders:read"],"expiresAt":"tomorrow"})", "expiresAt"},
+      {R"({"name":"x","scopes":["orders:read"],"admin":true})", "admin"},
+  };
+  for (const auto& [body, field] : cases) {
+    auto r = parse_key_request(boost::json::parse(body), now);
+    ASSERT_FALSE(r) << body;
+    EXPECT_EQ(r.error().status, 400) << body;
+    EXPECT_EQ(r.error().field, field) << body;
+  }
+}
+
+TEST(TokenBucket, BurstThenOnePerIntervalAndAnIdleBucketIsFullNotMore) {
+  using namespace std::chrono_literals;
+  const core::RateLimit limit{2, 3};  // 3 at once, then 2 a second
+  const SteadyTime t0{};
+  TokenBucket bucket(limit, t0);
+  for (std::uint32_t left = 2;; --left) {
+    const auto d = bucket.take(limit, t0);
+    ASSERT_TRUE(d.allowed);
+    EXPECT_EQ(d.limit, 3u);
+    EXPECT_EQ(d.remaining, left);
+    if (left == 0) break;
+  }
+  const auto refused = bucket.take(limit, t0);
+  EXPECT_FALSE(refused.allowed);
+  EXPECT_EQ(refused.retry_after_s, 1u);  // half a second, rounded up
+  EXPECT_EQ(refused.reset_s, 2u);        // 1.5 s to refill 3, rounded up
+  EXPECT_FALSE(bucket.take(limit, t0 + 499ms).allowed);
+  EXPECT_TRUE(bucket.take(limit, t0 + 500ms).allowed);
+  EXPECT_FALSE(bucket.take(limit, t0 + 500ms).allowed);
+  // A day idle fills it to its burst and no further.
+  EXPECT_TRUE(bucket.full_at(limit, t0 + 24h));
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(bucket.take(limit, t0 + 24h).allowed) << i;
+  EXPECT_FALSE(bucket.take(limit, t0 + 24h).allowed);
+}
+
+TEST(RateLimiter, KeysHaveABucketPerKindAndAddressesOneForFailures) {
+  RateLimiter limits;
+  const SteadyTime now{};
+  const core::KeyId key = core::KeyId::random();
+  const core::RateLimit one{1, 1};
+  EXPECT_TRUE(limits.key(key, RateLimiter::Kind::writes, one, now).allowed);
+  EXPECT_FALSE(limits.key(key, RateLimiter::Kind::writes, one, now).allowed);
+  EXPECT_TRUE(limits.key(key, RateLimiter::Kind::reads, one, now).allowed) << "reads are counted apart";
+  EXPECT_TRUE(limits.key(core::KeyId::random(), RateLimiter::Kind::writes, one, now).allowed) << "another key";
+  EXPECT_TRUE(limits.key(key, RateLimiter::Kind::writes, core::RateLimit{}, now).allowed) << "unlimited";
+  EXPECT_EQ(limits.limited(), 1u);
+
+  const auto from = boost::asio::ip::make_address("192.0.2.7");
+  for (std::uint32_t i = 0; i < RateLimiter::kFailures.burst; ++i) {
+    EXPECT_TRUE(limits.failing(from, now).allowed) << i;
+    limits.failed(from, AuthFailure::unknown, now);
+  }
+  EXPECT_FALSE(limits.failing(from, now).allowed);
+  EXPECT_TRUE(limits.failing(from, now + std::chrono::seconds(1)).allowed) << "one more a second";
+  const auto other = boost::asio::ip::make_address("192.0.2.8");
+  limits.failed(other, AuthFailure::missing, now);
+  EXPECT_TRUE(limits.failing(other, now).allowed);
+  // A gateway that does not know the keys yet is not the client's failure.
+  for (int i = 0; i < 100; ++i) limits.failed(other, AuthFailure::unavailable, now);
+  EXPECT_TRUE(limits.failing(other, now).allowed);
+  EXPECT_EQ(limits.failures(AuthFailure::unknown), RateLimiter::kFailures.burst);
+  EXPECT_EQ(limits.failures(AuthFailure::missing), 1u);
+  EXPECT_EQ(limits.failures(AuthFailure::unavailable), 100u);
+}
+
+}  // namespace
+}  // namespace oee::api
