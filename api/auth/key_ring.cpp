@@ -2,8 +2,6 @@
 
 #include <cstring>
 
-#include "api/auth/key_secret.h"
-
 namespace oee::api {
 
 std::size_t KeyRing::HashOfHash::operator()(const core::KeyHash& h) const noexcept {
@@ -45,10 +43,10 @@ bool KeyRing::apply(const core::KeyId& id, TimestampNs at, const core::KeyEvent&
 
 std::optional<core::ApiKey> KeyRing::find(const core::KeyHash& hash) const {
   std::shared_lock lock(mu_);
-  // The lookup's timing can only tell about hashes, which no one can turn
-  // back into a secret; the secret's hash itself is compared in constant time.
+  // The lookup compares hashes, not secrets: its timing can tell only about
+  // a SHA-256, which no one can turn back into a secret.
   const auto it = by_hash_.find(hash);
-  if (it == by_hash_.end() || !same_hash(keys_[it->second].hash, hash)) return std::nullopt;
+  if (it == by_hash_.end()) return std::nullopt;
   return keys_[it->second];
 }
 

@@ -87,7 +87,7 @@ boost::system::result<Router::Admitted, HttpResponse> Router::admit(std::string_
     if (auto refusal = anonymous_refusal(peer, now)) return std::move(*refusal);
     return Admitted{};
   }
-  if (limits_ != nullptr && auth_ != nullptr && auth_->enabled()) {
+  if (limiting()) {
     // An address that has failed too often is not heard, not even with a
     // right key, until its bucket refills: guessing costs the guesser.
     if (const auto d = limits_->failing(peer, now); !d.allowed) return too_many_requests(d);
@@ -95,13 +95,13 @@ boost::system::result<Router::Admitted, HttpResponse> Router::admit(std::string_
   boost::system::result<Principal, AuthFailure> who = AuthFailure::missing;
   if (auth_ != nullptr) who = auth_->authenticate(authorization, access_token, TimestampNs::now());
   if (!who) {
-    if (limits_ != nullptr) limits_->failed(peer, who.error(), now);
+    if (limiting()) limits_->failed(peer, who.error(), now);
     return unauthenticated(who.error());
   }
   if (who->kind == Principal::Kind::scraper && needs.metrics_token) return Admitted{*who, {}};
   // A key pays for what it asks, allowed or not.
   Admitted admitted{*who, {}};
-  if (limits_ != nullptr && who->kind == Principal::Kind::key) {
+  if (limiting() && who->kind == Principal::Kind::key) {
     const auto kind = *needs.scope == core::Scope::orders_write ? RateLimiter::Kind::writes : RateLimiter::Kind::reads;
     admitted.rate = limits_->key(who->key, kind, who->rate_limit, now);
     if (!admitted.rate.allowed) return too_many_requests(admitted.rate);
@@ -115,7 +115,7 @@ boost::system::result<Router::Admitted, HttpResponse> Router::admit(std::string_
 
 std::optional<HttpResponse> Router::anonymous_refusal(const boost::asio::ip::address& peer, SteadyTime now) const {
   // With keys guarding the rest, what needs none is limited per address.
-  if (limits_ == nullptr || auth_ == nullptr || !auth_->enabled()) return std::nullopt;
+  if (!limiting()) return std::nullopt;
   const auto d = limits_->anonymous(peer, now);
   if (d.allowed) return std::nullopt;
   return too_many_requests(d);

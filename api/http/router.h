@@ -88,6 +88,8 @@ class Router {
                                                                     const boost::asio::ip::address& peer,
                                                                     Needs needs) const;
 
+  // Whether requests are rate-limited: with limits, while keys guard routes.
+  [[nodiscard]] bool limiting() const { return limits_ != nullptr && auth_ != nullptr && auth_->enabled(); }
   // 429 for a request that needs no key, from an address past its limit.
   [[nodiscard]] std::optional<HttpResponse> anonymous_refusal(const boost::asio::ip::address& peer,
                                                               SteadyTime now) const;
