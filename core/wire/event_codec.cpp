@@ -1,5 +1,6 @@
 #include "core/wire/event_codec.h"
 
+#include <cstring>
 #include <stdexcept>
 
 #include "schemas/order_events_generated.h"
@@ -26,12 +27,23 @@ std::optional<TokenId> token_of(const flatbuffers::String* s) {
   return TokenId::parse(std::string_view(s->c_str(), s->size()));
 }
 
-// A stored owner: empty is none; anything but a UUID does not decode.
-std::optional<std::optional<OrderId>> owner_of(const flatbuffers::String* s) {
-  if (s == nullptr || s->size() == 0) return std::optional<OrderId>{};
-  auto id = OrderId::parse(s->string_view());
-  if (!id) return std::nullopt;
-  return std::optional<OrderId>(*id);
+// A stored owner: its 16 bytes, or in records from before them its text;
+// neither is none, and text that is not a UUID does not decode.
+std::optional<std::optional<OrderId>> owner_of(const fb::Uuid* id, const flatbuffers::String* text) {
+  if (id != nullptr) {
+    OrderId::Bytes bytes{};
+    std::memcpy(bytes.data(), id->bytes()->data(), bytes.size());
+    return std::optional<OrderId>(OrderId(bytes));
+  }
+  if (text == nullptr || text->size() == 0) return std::optional<OrderId>{};
+  auto parsed = OrderId::parse(text->string_view());
+  if (!parsed) return std::nullopt;
+  return std::optional<OrderId>(*parsed);
+}
+
+std::optional<fb::Uuid> owner_field(const std::optional<OrderId>& owner) {
+  if (!owner) return std::nullopt;
+  return fb::Uuid(flatbuffers::span<const std::uint8_t, 16>(owner->bytes().data(), 16));
 }
 
 template <class T>
@@ -49,11 +61,12 @@ std::string encode_event(const OrderEvent& event) {
       [&](const auto& e) {
         using T = std::decay_t<decltype(e)>;
         if constexpr (std::is_same_v<T, OrderSubmitted>) {
+          const auto owner = owner_field(e.owner);
           fbb.Finish(fb::CreateOrderSubmittedDirect(fbb, static_cast<fb::OrderType>(e.order_type),
                                                     e.input_token.c_str(), e.output_token.c_str(), e.amount_in.base,
                                                     e.slippage_bps,
                                                     e.idempotency_key.empty() ? nullptr : e.idempotency_key.c_str(),
-                                                    nullptr, 0, nullptr, e.owner ? e.owner->str().c_str() : nullptr));
+                                                    nullptr, 0, nullptr, nullptr, owner ? &*owner : nullptr));
         } else if constexpr (std::is_same_v<T, RoutingStarted>) {
           fbb.Finish(fb::CreateRoutingStarted(fbb, e.attempt));
         } else if constexpr (std::is_same_v<T, Routed>) {
@@ -90,7 +103,7 @@ std::optional<OrderEvent> decode_event(std::uint8_t type, std::string_view paylo
       const auto* p = verified_root<fb::OrderSubmitted>(payload);
       if (p == nullptr) return std::nullopt;
       const auto in = token_of(p->input_token()), out = token_of(p->output_token());
-      const auto owner = owner_of(p->owner());
+      const auto owner = owner_of(p->owner_id(), p->owner());
       if (!in || !out || !owner) return std::nullopt;
       return OrderSubmitted{static_cast<OrderType>(p->order_type()),
                             *in,
@@ -171,12 +184,13 @@ FoldedRecord fold_record(const OrderState& state, const eventlog::Record& record
 
 std::string encode_snapshot(const OrderState& s) {
   FlatBufferBuilder fbb(256);
+  const auto owner = owner_field(s.owner);
   fbb.Finish(fb::CreateOrderSnapshotDirect(
       fbb, static_cast<std::uint8_t>(s.status), static_cast<fb::OrderType>(s.order_type), s.input_token.c_str(),
       s.output_token.c_str(), s.amount_in.base, s.slippage_bps, s.attempt, s.venue.has_value(),
       to_fb(s.venue.value_or(Venue::raydium)), s.expected_out.base, s.min_out.base, s.tx_id.c_str(),
       s.amount_out.base, s.last_error.c_str(), s.retry_at.value, s.created.value, s.updated.value,
-      s.idempotency_key.c_str(), s.retry_floor, s.dismissed, s.owner ? s.owner->str().c_str() : nullptr));
+      s.idempotency_key.c_str(), s.retry_floor, s.dismissed, nullptr, owner ? &*owner : nullptr));
   return finish(fbb);
 }
 
@@ -205,7 +219,7 @@ std::optional<OrderState> decode_snapshot(std::string_view bytes) {
   s.idempotency_key = str(p->idempotency_key());
   s.retry_floor = p->retry_floor();
   s.dismissed = p->dismissed();
-  const auto owner = owner_of(p->owner());
+  const auto owner = owner_of(p->owner_id(), p->owner());
   if (!owner) return std::nullopt;
   s.owner = *owner;
   return s;

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "core/wire/status_message.h"
+#include "schemas/order_events_generated.h"
 #include "eventlog/event_log.h"
 
 namespace oee::core {
@@ -282,6 +283,36 @@ TEST(EventCodec, AnUnlistedTokenDoesNotDecode) {
   EXPECT_FALSE(TokenId{});
   EXPECT_EQ(TokenId{}.symbol(), "");
   EXPECT_THROW((void)token_id("XOL"), std::invalid_argument);
+}
+
+TEST(EventCodec, AnOwnerIsSixteenBytesAndTheTextOfEarlierLogsStillReads) {
+  const OrderId owner = OrderId::random();
+  OrderState s;
+  s.input_token = token_id("SOL");
+  s.output_token = token_id("USDC");
+  s.owner = owner;
+  const std::string now = encode_snapshot(s);
+  EXPECT_EQ(now.find(owner.str()), std::string::npos) << "not as text";
+  EXPECT_EQ(decode_snapshot(now)->owner, owner);
+  s.owner.reset();
+  EXPECT_FALSE(decode_snapshot(encode_snapshot(s))->owner.has_value());
+
+  // A snapshot as the first logs with owners wrote it: the owner as text.
+  flatbuffers::FlatBufferBuilder fbb;
+  fbb.Finish(fb::CreateOrderSnapshotDirect(fbb, 0, fb::OrderType::Market, "SOL", "USDC", 1, 0, 0, false,
+                                           fb::Venue::Raydium, 0, 0, "", 0, "", 0, 0, 0, "", 0, false,
+                                           owner.str().c_str()));
+  const std::string before(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
+  EXPECT_EQ(decode_snapshot(before)->owner, owner);
+
+  flatbuffers::FlatBufferBuilder event;
+  event.Finish(fb::CreateOrderSubmittedDirect(event, fb::OrderType::Market, "SOL", "USDC", 1, 100, nullptr, nullptr,
+                                              0, nullptr, owner.str().c_str()));
+  const auto submitted = decode_event(static_cast<std::uint8_t>(EventType::submitted),
+                                      std::string_view(reinterpret_cast<const char*>(event.GetBufferPointer()),
+                                                       event.GetSize()));
+  ASSERT_TRUE(submitted);
+  EXPECT_EQ(std::get<OrderSubmitted>(*submitted).owner, owner);
 }
 
 }  // namespace
