@@ -69,6 +69,7 @@ core::OrderSnapshot snapshot_of(const pqxx::row& r) {
   s.amount_out = amount(r["amount_out"]);
   if (!r["last_error"].is_null()) s.last_error = r["last_error"].c_str();
   if (!r["retry_at_ns"].is_null()) s.retry_at = TimestampNs{r["retry_at_ns"].as<std::int64_t>()};
+  if (!r["owner"].is_null()) s.owner = OrderId::parse(r["owner"].c_str());
   s.created = TimestampNs{r["created_ns"].as<std::int64_t>()};
   s.updated = TimestampNs{r["updated_ns"].as<std::int64_t>()};
   return core::OrderSnapshot{*OrderId::parse(r["order_id"].c_str()), std::move(s),
@@ -77,7 +78,7 @@ core::OrderSnapshot snapshot_of(const pqxx::row& r) {
 
 constexpr const char* kColumns =
     "order_id, order_type, input_token, output_token, amount_in, slippage_bps, status, dex, tx_id, amount_out, "
-    "attempts, last_error, created_ns, last_seq, dismissed, expected_out, min_out, retry_at_ns, updated_ns";
+    "attempts, last_error, created_ns, last_seq, dismissed, expected_out, min_out, retry_at_ns, updated_ns, owner";
 
 }  // namespace
 
@@ -149,16 +150,18 @@ boost::system::result<HistoryPage, HistoryError> HistoryStore::list(const Histor
     const std::string since = f.since_ns ? std::to_string(*f.since_ns) : "";
     const std::string until = f.until_ns ? std::to_string(*f.until_ns) : "";
     const std::string after_ns = after ? std::to_string(after->first) : "";
+    const std::string owner = f.owner ? f.owner->str() : "";
     const auto rows = tx.exec_params(
         std::string("SELECT ") + kColumns +
             " FROM orders WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR input_token = $2)"
             " AND ($3::text IS NULL OR output_token = $3) AND ($4::bigint IS NULL OR created_ns >= $4)"
             " AND ($5::bigint IS NULL OR created_ns < $5)"
             " AND ($6::bigint IS NULL OR (created_ns, order_id) < ($6, $7::uuid))"
+            " AND ($9::uuid IS NULL OR owner = $9)"
             " ORDER BY created_ns DESC, order_id DESC LIMIT $8",
         status, input_token, output_token, f.since_ns ? since.c_str() : nullptr, f.until_ns ? until.c_str() : nullptr,
         after ? after_ns.c_str() : nullptr, after ? after->second.c_str() : nullptr,
-        static_cast<std::int64_t>(f.limit + 1));
+        static_cast<std::int64_t>(f.limit + 1), f.owner ? owner.c_str() : nullptr);
     HistoryPage page;
     const std::size_t n = std::min<std::size_t>(rows.size(), f.limit);
     for (std::size_t i = 0; i < n; ++i) page.orders.push_back(snapshot_of(rows[static_cast<int>(i)]));
@@ -173,14 +176,16 @@ boost::system::result<HistoryPage, HistoryError> HistoryStore::list(const Histor
   }
 }
 
-std::vector<core::OrderSnapshot> HistoryStore::dead_letters(std::size_t limit) {
+std::vector<core::OrderSnapshot> HistoryStore::dead_letters(std::size_t limit, const std::optional<OrderId>& owner) {
   Lease lease(*this);
   try {
     pqxx::read_transaction tx(*lease);
+    const std::string owner_text = owner ? owner->str() : "";
     const auto rows = tx.exec_params(std::string("SELECT ") + kColumns +
-                                         " FROM orders WHERE status = 'failed' AND NOT dismissed ORDER BY updated_at DESC, order_id"
+                                         " FROM orders WHERE status = 'failed' AND NOT dismissed"
+                                         " AND ($2::uuid IS NULL OR owner = $2) ORDER BY updated_at DESC, order_id"
                                          " LIMIT $1",
-                                     static_cast<std::int64_t>(limit));
+                                     static_cast<std::int64_t>(limit), owner ? owner_text.c_str() : nullptr);
     std::vector<core::OrderSnapshot> orders;
     orders.reserve(rows.size());
     for (const auto& r : rows) orders.push_back(snapshot_of(r));
@@ -191,16 +196,18 @@ std::vector<core::OrderSnapshot> HistoryStore::dead_letters(std::size_t limit) {
   }
 }
 
-std::vector<ErrorCount> HistoryStore::dead_letter_errors() {
+std::vector<ErrorCount> HistoryStore::dead_letter_errors(const std::optional<OrderId>& owner) {
   Lease lease(*this);
   try {
     pqxx::read_transaction tx(*lease);
+    const std::string owner_text = owner ? owner->str() : "";
     // Grouped by what comes before the first ':' or '(', which is all
     // core::dead_letter_reason reads: errors carry amounts and tx ids, so
     // grouping by the whole text would send about a row per dead letter.
-    const auto rows = tx.exec(
+    const auto rows = tx.exec_params(
         "SELECT substring(coalesce(last_error, '') from '^[^:(]*'), count(*) FROM orders"
-        " WHERE status = 'failed' AND NOT dismissed GROUP BY 1");
+        " WHERE status = 'failed' AND NOT dismissed AND ($1::uuid IS NULL OR owner = $1) GROUP BY 1",
+        owner ? owner_text.c_str() : nullptr);
     std::vector<ErrorCount> errors;
     errors.reserve(rows.size());
     for (const auto& r : rows) errors.push_back(ErrorCount{r[0].c_str(), r[1].as<std::uint64_t>()});

@@ -26,6 +26,7 @@ struct HistoryFilter {
   std::optional<std::int64_t> since_ns;  // created at or after
   std::optional<std::int64_t> until_ns;  // created before
   std::optional<std::string> cursor;     // opaque, from a previous page
+  std::optional<OrderId> owner;          // an API key's id: only the orders it submitted
   std::size_t limit = 50;
 };
 
@@ -53,11 +54,13 @@ class HistoryStore {
   ~HistoryStore();
 
   [[nodiscard]] boost::system::result<HistoryPage, HistoryError> list(const HistoryFilter& filter);
-  /// Failed orders on the dead-letter list, most recently failed first.
-  [[nodiscard]] std::vector<core::OrderSnapshot> dead_letters(std::size_t limit);
+  /// Failed orders on the dead-letter list, most recently failed first;
+  /// with `owner`, only those that API key submitted.
+  [[nodiscard]] std::vector<core::OrderSnapshot> dead_letters(std::size_t limit,
+                                                              const std::optional<OrderId>& owner = std::nullopt);
   /// Counts of dead letters by the start of their error text, the part
   /// core::dead_letter_reason reads.
-  [[nodiscard]] std::vector<ErrorCount> dead_letter_errors();
+  [[nodiscard]] std::vector<ErrorCount> dead_letter_errors(const std::optional<OrderId>& owner = std::nullopt);
   /// Whether PostgreSQL answers right now.
   [[nodiscard]] bool reachable();
 

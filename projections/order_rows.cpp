@@ -91,6 +91,7 @@ OrderRow order_row(const OrderId& id, const core::OrderState& s, Seq last_seq) {
     }
   }
   if (!s.last_error.empty()) row.last_error = s.last_error;
+  if (s.owner) row.owner = s.owner->str();
   return row;
 }
 

@@ -42,6 +42,7 @@ struct OrderRow {
   std::optional<std::string> min_out;       // base units
   std::optional<std::int64_t> retry_at_ns;
   std::int64_t updated_ns;
+  std::optional<std::string> owner{};  // the submitting API key's id
 };
 
 [[nodiscard]] std::string rfc3339(TimestampNs ts);

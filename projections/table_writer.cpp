@@ -69,7 +69,7 @@ namespace {
 const std::vector<std::string> kOrderColumns{
     "order_id", "order_type", "input_token", "output_token", "amount_in", "slippage_bps", "status", "dex", "tx_id",
     "executed_price", "amount_out", "attempts", "last_error", "created_at", "updated_at", "created_ns", "last_seq",
-    "dismissed", "expected_out", "min_out", "retry_at_ns", "updated_ns"};
+    "dismissed", "expected_out", "min_out", "retry_at_ns", "updated_ns", "owner"};
 
 template <class T>
 CopyWriter& optional_field(CopyWriter& w, const std::optional<T>& v) {
@@ -93,6 +93,7 @@ void copy_order_rows(pqxx::work& tx, const std::string& table, const std::vector
     optional_field(w, r.min_out);
     optional_field(w, r.retry_at_ns);
     w.field(r.updated_ns);
+    optional_field(w, r.owner);
     w.end_row();
   }
   w.complete();

@@ -37,6 +37,12 @@ struct Principal {
   [[nodiscard]] bool sees(const std::optional<core::KeyId>& order_owner) const {
     return sees_everything() || (kind == Kind::key && order_owner == key);
   }
+  /// What a list of orders shows it: every order (none), or the orders of
+  /// this owner. Whoever is not a key gets the nil id, which owns nothing.
+  [[nodiscard]] std::optional<core::KeyId> lists_orders_of() const {
+    if (sees_everything()) return std::nullopt;
+    return kind == Kind::key ? key : core::KeyId{};
+  }
 };
 
 /// `unavailable`: a gateway that has not yet learnt the keys from the core.

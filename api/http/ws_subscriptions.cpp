@@ -46,9 +46,23 @@ void WsSession::on_message(const std::string& text) {
       send_control("unsubscribed", json::object{{"orderId", command->order.str()}});
       return;
     case WsCommand::Kind::subscribe:
+      if (!may_subscribe(command->order)) return;
       subscribe(command->order, command->from_seq);
       return;
   }
+}
+
+// A subscription is a read, paid from the key's read bucket like a GET of
+// the order's events: an open socket is no way around the key's limit.
+bool WsSession::may_subscribe(const OrderId& id) {
+  if (principal_.kind != Principal::Kind::key) return true;
+  const auto d = ctx_.limits.key(principal_.key, RateLimiter::Kind::reads, principal_.rate_limit,
+                                 std::chrono::steady_clock::now());
+  if (d.allowed) return true;
+  send_error(ApiError{429, "rate_limited",
+                      "too many requests: subscribe again in " + std::to_string(d.retry_after_s) + " s", ""},
+             id.str());
+  return false;
 }
 
 void WsSession::unsubscribe(const OrderId& id) {

@@ -69,15 +69,22 @@ asio::awaitable<void> wait_for_projection(App& app, Seq seq) {
 
 }  // namespace
 
-HttpResponse list_dead_letters(App& app, std::size_t limit, bool stats) {
-  auto ids = app.log.members(eventlog::OrderSet::dead_letter, stats ? std::numeric_limits<std::size_t>::max() : limit);
+namespace {
+bool owned(const core::OrderState& state, const OwnerFilter& only) { return !only || state.owner == *only; }
+}  // namespace
+
+HttpResponse list_dead_letters(App& app, std::size_t limit, bool stats, OwnerFilter only) {
+  // A key's own dead letters are found among everyone's: read them all.
+  const bool every = stats || only.has_value();
+  auto ids = app.log.members(eventlog::OrderSet::dead_letter, every ? std::numeric_limits<std::size_t>::max() : limit);
   if (!ids) return log_unavailable(ids.error());
   std::vector<core::OrderSnapshot> orders;
   DeadLetterTally tally;
   for (const auto& id : *ids) {
+    if (!stats && orders.size() == limit) break;
     auto loaded = app.store.load(id);
     if (!loaded) return log_unavailable(loaded.error());
-    if (!*loaded) continue;
+    if (!*loaded || !owned((*loaded)->state, only)) continue;
     if (stats) {
       tally.add((*loaded)->state.last_error);
     } else {
@@ -98,7 +105,8 @@ core::OrderEvent dismissal_of(const core::OrderState& s) {
 // is on the list and appends the action's event. The seq it was appended
 // at, or the answer that refuses it.
 asio::awaitable<std::variant<Seq, HttpResponse>> act_on_dead_letter(
-    App& app, const OrderId& id, std::string_view action, core::OrderEvent (*event_for)(const core::OrderState&)) {
+    App& app, const OrderId& id, OwnerFilter only, std::string_view action,
+    core::OrderEvent (*event_for)(const core::OrderState&)) {
   OperatorClaim claim(app, id);
   if (!claim) {
     co_return error_response(ApiError{409, "operator_action_in_progress",
@@ -106,7 +114,7 @@ asio::awaitable<std::variant<Seq, HttpResponse>> act_on_dead_letter(
   }
   auto loaded = app.store.load(id);
   if (!loaded) co_return log_unavailable(loaded.error());
-  if (!*loaded) co_return not_found("no order with id " + id.str(), "orderId");
+  if (!*loaded || !owned((*loaded)->state, only)) co_return not_found("no order with id " + id.str(), "orderId");
   const core::OrderState state = (*loaded)->state;
   if (!core::is_dead_letter(state)) co_return not_dead_lettered(state, action);
   const core::OrderEvent event = event_for(state);
@@ -119,15 +127,15 @@ asio::awaitable<std::variant<Seq, HttpResponse>> act_on_dead_letter(
 
 // POST /api/dlq/{id}/retry: a new event in the log sends the failed order
 // back to the queue with a fresh budget of attempts; rows are never edited.
-asio::awaitable<HttpResponse> retry_dead_letter(App& app, const OrderId& id) {
-  auto done = co_await act_on_dead_letter(app, id, "retried", &retry_of);
+asio::awaitable<HttpResponse> retry_dead_letter(App& app, const OrderId& id, OwnerFilter only) {
+  auto done = co_await act_on_dead_letter(app, id, only, "retried", &retry_of);
   if (auto* refused = std::get_if<HttpResponse>(&done)) co_return std::move(*refused);
   const Seq seq = std::get<Seq>(done);
   co_return json_response(202, json::object{{"orderId", id.str()}, {"status", "pending"}, {"seq", seq.value}});
 }
 
-asio::awaitable<HttpResponse> dismiss_dead_letter(App& app, const OrderId& id) {
-  auto done = co_await act_on_dead_letter(app, id, "dismissed", &dismissal_of);
+asio::awaitable<HttpResponse> dismiss_dead_letter(App& app, const OrderId& id, OwnerFilter only) {
+  auto done = co_await act_on_dead_letter(app, id, only, "dismissed", &dismissal_of);
   if (auto* refused = std::get_if<HttpResponse>(&done)) co_return std::move(*refused);
   const Seq seq = std::get<Seq>(done);
   // After the claim is released: a retry need not wait for the projection.
@@ -138,7 +146,7 @@ asio::awaitable<HttpResponse> dismiss_dead_letter(App& app, const OrderId& id) {
                                             {"seq", seq.value}});
 }
 
-asio::awaitable<HttpResponse> dismiss_all_dead_letters(App& app) {
+asio::awaitable<HttpResponse> dismiss_all_dead_letters(App& app, OwnerFilter only) {
   auto ids = app.log.members(eventlog::OrderSet::dead_letter, std::numeric_limits<std::size_t>::max());
   if (!ids) co_return log_unavailable(ids.error());
   // In slices, so the claims and pending events of a long list stay bounded.
@@ -159,7 +167,7 @@ asio::awaitable<HttpResponse> dismiss_all_dead_letters(App& app) {
                                               std::to_string(dismissed) + " dead letters were dismissed before it",
                                           ""});
       }
-      if (!*loaded || !core::is_dead_letter((*loaded)->state)) continue;
+      if (!*loaded || !core::is_dead_letter((*loaded)->state) || !owned((*loaded)->state, only)) continue;
       const auto& state = (*loaded)->state;
       events.push_back(core::EventFor{id, state, dismissal_of(state)});
       claims.push_back(std::move(claim));

@@ -199,42 +199,52 @@ Router core_router(App& app) {
   };
   auto submit_order = [&app](const HttpRequest& req, const RequestTarget&) { return submit(app, req); };
   auto dead_letters = [&app](bool stats) -> RestHandler {
-    return [&app, stats](const HttpRequest&, const RequestTarget& t) -> asio::awaitable<HttpResponse> {
+    return [&app, stats](const HttpRequest& req, const RequestTarget& t) -> asio::awaitable<HttpResponse> {
       const auto limit = limit_param(t, 100, 1000);
       if (!limit) co_return error_response(limit.error());
-      if (app.history == nullptr) co_return list_dead_letters(app, *limit, stats);
-      auto response = co_await projected_dead_letters(app, *limit, stats);
+      const auto only = req.principal.lists_orders_of();
+      if (app.history == nullptr) co_return list_dead_letters(app, *limit, stats, only);
+      auto response = co_await projected_dead_letters(app, *limit, stats, only);
       co_return response;
     };
   };
-  auto dismiss_all = [&app](const HttpRequest&, const RequestTarget&) { return dismiss_all_dead_letters(app); };
+  auto dismiss_all = [&app](const HttpRequest& req, const RequestTarget&) {
+    return dismiss_all_dead_letters(app, req.principal.lists_orders_of());
+  };
   auto status = at_once([&app](const HttpRequest&, const RequestTarget&) { return health(app); });
 
   Router router(app.auth, &app.server.limits);
   // Aliases are the reference clients' spellings: /order for the submit
   // path, failed-orders for the dead-letter list, clear and clear/failed
   // for dismissing every dead letter.
-  // The order list, the dead-letter list and its operator actions show
-  // every order: the admin key's, until each key has a view of its own.
+  // The order list, the dead-letter list and its actions hold an API key's
+  // own orders; the admin key's (and anyone's with authentication off)
+  // hold every order.
   router.on("POST", "api/orders/execute", kOrderWrites, submit_order)
       .on("POST", "order", kOrderWrites, submit_order)
-      .on("GET", "api/orders", kAdminKey,
-          [&app](const HttpRequest&, const RequestTarget& t) { return list_orders(app, t); })
+      .on("GET", "api/orders", kOrderReads,
+          [&app](const HttpRequest& req, const RequestTarget& t) {
+            return list_orders(app, t, req.principal.lists_orders_of());
+          })
       .on("GET", "api/orders/*", kOrderReads, for_order([&app](const OrderId& id, const HttpRequest& req, const RequestTarget&) {
             return get_order(app, id, req.principal);
           }))
       .on("GET", "api/orders/*/events", kOrderReads, for_order([&app](const OrderId& id, const HttpRequest& req, const RequestTarget& t) {
             return get_events(app, id, t, req.principal);
           }))
-      .on("POST", "api/dlq/*/retry", kAdminKey,
-          for_order([&app](const OrderId& id, const HttpRequest&, const RequestTarget&) { return retry_dead_letter(app, id); }))
-      .on("DELETE", "api/dlq/clear", kAdminKey, dismiss_all)
-      .on("DELETE", "api/dlq/clear/failed", kAdminKey, dismiss_all)
-      .on("GET", "api/dlq", kAdminKey, dead_letters(false))
-      .on("GET", "api/dlq/failed-orders", kAdminKey, dead_letters(false))
-      .on("GET", "api/dlq/stats", kAdminKey, dead_letters(true))
-      .on("DELETE", "api/dlq/*", kAdminKey,
-          for_order([&app](const OrderId& id, const HttpRequest&, const RequestTarget&) { return dismiss_dead_letter(app, id); }))
+      .on("POST", "api/dlq/*/retry", kOrderWrites,
+          for_order([&app](const OrderId& id, const HttpRequest& req, const RequestTarget&) {
+            return retry_dead_letter(app, id, req.principal.lists_orders_of());
+          }))
+      .on("DELETE", "api/dlq/clear", kOrderWrites, dismiss_all)
+      .on("DELETE", "api/dlq/clear/failed", kOrderWrites, dismiss_all)
+      .on("GET", "api/dlq", kOrderReads, dead_letters(false))
+      .on("GET", "api/dlq/failed-orders", kOrderReads, dead_letters(false))
+      .on("GET", "api/dlq/stats", kOrderReads, dead_letters(true))
+      .on("DELETE", "api/dlq/*", kOrderWrites,
+          for_order([&app](const OrderId& id, const HttpRequest& req, const RequestTarget&) {
+            return dismiss_dead_letter(app, id, req.principal.lists_orders_of());
+          }))
       .on("POST", "api/keys", kKeyAdmin, [&app](const HttpRequest& req, const RequestTarget&) { return create_key(app, req); })
       .on("GET", "api/keys", kKeyAdmin, at_once([&app](const HttpRequest&, const RequestTarget&) { return list_keys(app); }))
       .on("GET", "api/keys/events", kAdminKey,

@@ -121,10 +121,11 @@ std::optional<std::int64_t> parse_time(std::string_view text) {
   return secs * 1'000'000'000 + frac_ns;
 }
 
-asio::awaitable<HttpResponse> list_orders(App& app, const RequestTarget& target) {
+asio::awaitable<HttpResponse> list_orders(App& app, const RequestTarget& target, std::optional<OrderId> only) {
   if (app.history == nullptr) co_return projection_disabled();
   const auto& params = target.params;
   projections::HistoryFilter filter;
+  filter.owner = only;
   static constexpr std::string_view kKnown[] = {"status", "inputToken", "outputToken", "since",
                                                 "until",  "limit",      "cursor"};
   for (const auto& [key, value] : params) {
@@ -177,12 +178,13 @@ asio::awaitable<HttpResponse> list_orders(App& app, const RequestTarget& target)
   co_return response;
 }
 
-asio::awaitable<HttpResponse> projected_dead_letters(App& app, std::size_t limit, bool stats) {
+asio::awaitable<HttpResponse> projected_dead_letters(App& app, std::size_t limit, bool stats,
+                                                     std::optional<OrderId> only) {
   auto* history = app.history;
-  auto response = co_await off_thread(app, [history, limit, stats]() {
-    if (!stats) return json_response(200, order_list_json(history->dead_letters(limit)));
+  auto response = co_await off_thread(app, [history, limit, stats, only]() {
+    if (!stats) return json_response(200, order_list_json(history->dead_letters(limit, only)));
     DeadLetterTally tally;
-    for (const auto& e : history->dead_letter_errors()) tally.add(e.error, e.count);
+    for (const auto& e : history->dead_letter_errors(only)) tally.add(e.error, e.count);
     return json_response(200, tally.json());
   });
   co_return response;

@@ -2,6 +2,8 @@
 // Routes answered from the PostgreSQL projection: the history list and,
 // when PostgreSQL is configured, the dead-letter list.
 
+#include <optional>
+
 #include <boost/asio/awaitable.hpp>
 
 #include "api/http/request_target.h"
@@ -10,9 +12,12 @@
 namespace oee::api {
 
 /// GET /api/orders?status=&inputToken=&outputToken=&since=&until=&limit=&cursor=
-[[nodiscard]] boost::asio::awaitable<HttpResponse> list_orders(App& app, const RequestTarget& target);
+/// `only`: an API key's id, to list the orders it submitted alone.
+[[nodiscard]] boost::asio::awaitable<HttpResponse> list_orders(App& app, const RequestTarget& target,
+                                                               std::optional<OrderId> only);
 /// GET /api/dlq and /api/dlq/stats from PostgreSQL.
-[[nodiscard]] boost::asio::awaitable<HttpResponse> projected_dead_letters(App& app, std::size_t limit, bool stats);
+[[nodiscard]] boost::asio::awaitable<HttpResponse> projected_dead_letters(App& app, std::size_t limit, bool stats,
+                                                                          std::optional<OrderId> only);
 /// Parses "2026-11-22T07:00:00Z", "2026-11-22T07:00:00.5+02:00" or epoch milliseconds into ns.
 [[nodiscard]] std::optional<std::int64_t> parse_time(std::string_view text);
 

@@ -63,6 +63,8 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
 
   // ws_subscriptions.cpp: what the frames carry.
   void on_message(const std::string& text);
+  /// False, with an error sent, when the key's read limit refuses it.
+  [[nodiscard]] bool may_subscribe(const OrderId& id);
   void subscribe(const OrderId& id, std::uint64_t from_seq);
   void unsubscribe(const OrderId& id);
   void start_catch_up(const OrderId& id, Subscription& sub);
