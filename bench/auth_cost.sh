@@ -9,8 +9,9 @@
 # durability, a fresh data dir): once without an admin key, once with one
 # and an API key (orders:write) that oee-loadgen presents on each of
 # `orders` (default 100000) submits over 32 connections. It waits until the
-# executor is idle and prints user+system CPU per order. The last line is
-# each mode's median over `rounds` (default 3) and on/off. Figures, not tests.
+# executor is idle and prints user+system CPU per order and the log's size
+# per order. The last line is each mode's CPU median over `rounds`
+# (default 3) and on/off. Figures, not tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 orders=${1:-100000}; rounds=${2:-3}
@@ -40,13 +41,15 @@ one_run() {  # mode -> prints CPU us per order
     sleep 0.2
   done
   read -r utime stime < <(awk '{print $14, $15}' "/proc/$pid/stat")
-  awk -v u="$utime" -v k="$stime" -v hz="$hz" -v n="$orders" 'BEGIN { printf "%.1f\n", (u+k)/hz*1e6/n }'
+  bytes=$(du -sb "$dir/data/log" | cut -f1)
+  awk -v u="$utime" -v k="$stime" -v hz="$hz" -v n="$orders" -v b="$bytes" \
+    'BEGIN { printf "%.1f %.0f\n", (u+k)/hz*1e6/n, b/n }'
 }
 
 for round in $(seq "$rounds"); do
   for mode in off on; do
-    us=$(one_run "$mode")
-    echo "round $round, auth $mode: $us us CPU per order"
+    read -r us bytes < <(one_run "$mode")
+    echo "round $round, auth $mode: $us us CPU per order, log $bytes bytes per order"
     results[$mode]+="$us "
   done
 done
