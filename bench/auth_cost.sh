@@ -19,15 +19,18 @@ hz=$(getconf CLK_TCK)
 admin=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 declare -A results=([off]="" [on]="")
 
+# The server of this run: stopped and its data removed. (A RETURN trap does
+# not fire for a function run in a command substitution.)
+stop() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$dir"; }
+
 one_run() {  # mode -> prints CPU us per order
   local mode=$1 dir pid url key=() args=()
   dir=$(mktemp -d)
   [ "$mode" = on ] && args=(--admin-key "$admin")
   build/bin/oee-server --data-dir "$dir/data" --port 0 --sim fast --log-level warn "${args[@]}" > "$dir/out" 2> "$dir/err" &
   pid=$!
-  trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$dir"' RETURN
   for _ in $(seq 100); do grep -q LISTENING "$dir/out" 2>/dev/null && break; sleep 0.1; done
-  grep -q LISTENING "$dir/out" || { echo "the server did not start: $(cat "$dir/err")" >&2; return 1; }
+  grep -q LISTENING "$dir/out" || { echo "the server did not start: $(cat "$dir/err")" >&2; stop; return 1; }
   url="http://127.0.0.1:$(sed -n 's/^LISTENING .*:\([0-9]*\)$/\1/p' "$dir/out")"
   if [ "$mode" = on ]; then
     key=(--api-key "$(curl -fsS -X POST "$url/api/keys" -H "Authorization: Bearer $admin" \
@@ -42,6 +45,7 @@ one_run() {  # mode -> prints CPU us per order
   done
   read -r utime stime < <(awk '{print $14, $15}' "/proc/$pid/stat")
   bytes=$(du -sb "$dir/data/log" | cut -f1)
+  stop
   awk -v u="$utime" -v k="$stime" -v hz="$hz" -v n="$orders" -v b="$bytes" \
     'BEGIN { printf "%.1f %.0f\n", (u+k)/hz*1e6/n, b/n }'
 }

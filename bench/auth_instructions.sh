@@ -15,6 +15,10 @@ orders=${1:-1000}; rounds=${2:-2}
 command -v valgrind > /dev/null || { echo "needs valgrind (apt-get install valgrind)" >&2; exit 2; }
 admin=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 
+# The server of this run: stopped and its data removed. (A RETURN trap does
+# not fire for a function run in a command substitution.)
+stop() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$dir"; }
+
 one_run() {  # mode -> prints instructions per order
   local mode=$1 dir pid url key=() args=()
   dir=$(mktemp -d)
@@ -23,9 +27,8 @@ one_run() {  # mode -> prints instructions per order
     build/bin/oee-server --data-dir "$dir/data" --port 0 --sim fast --log-level warn "${args[@]}" \
     > "$dir/out" 2> "$dir/err" &
   pid=$!
-  trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$dir"' RETURN
   for _ in $(seq 600); do grep -q LISTENING "$dir/out" 2>/dev/null && break; sleep 0.2; done
-  grep -q LISTENING "$dir/out" || { echo "the server did not start: $(cat "$dir/err")" >&2; return 1; }
+  grep -q LISTENING "$dir/out" || { echo "the server did not start: $(cat "$dir/err")" >&2; stop; return 1; }
   url="http://127.0.0.1:$(sed -n 's/^LISTENING .*:\([0-9]*\)$/\1/p' "$dir/out")"
   if [ "$mode" = on ]; then
     key=(--api-key "$(curl -fsS -X POST "$url/api/keys" -H "Authorization: Bearer $admin" \
@@ -40,8 +43,9 @@ one_run() {  # mode -> prints instructions per order
     sleep 0.2
   done
   callgrind_control -i off "$pid" > /dev/null 2>&1
-  kill "$pid"; wait "$pid" 2>/dev/null || true
+  kill "$pid"; wait "$pid" 2>/dev/null || true  # callgrind writes its counts as the server exits
   cat "$dir"/callgrind.out* | awk -v n="$orders" '/^totals:/ {s += $2} END {printf "%.0f\n", s / n}'
+  stop
 }
 
 declare -A sums=([off]=0 [on]=0)
