@@ -14,6 +14,9 @@
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
 
+#include "api/tls/tls_context.h"
+#include "api/tls/transport.h"
+
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
@@ -26,7 +29,12 @@ int main(int argc, char** argv) {
   std::uint64_t from_seq = 0;
   int timeout_s = 120;
   std::string api_key;
-  cli.add_option("--url", url, "WebSocket endpoint")->envname("OEE_WS_URL")->capture_default_str();
+  std::string ca_file;
+  cli.add_option("--url", url, "WebSocket endpoint: ws://, or wss:// for a server with TLS")
+      ->envname("OEE_WS_URL")->capture_default_str();
+  cli.add_option("--ca-file", ca_file, "For wss://: the CA certificates (PEM) to check the server's against "
+                                       "(default: the system's)")
+      ->envname("OEE_CA_FILE");
   cli.add_option("--api-key", api_key, "The API key to stream with, when the server has authentication on")
       ->envname("OEE_API_KEY");
   cli.add_option("--from-seq", from_seq, "Replay only events with seq >= this (0: the whole history)");
@@ -35,19 +43,33 @@ int main(int argc, char** argv) {
   CLI11_PARSE(cli, argc, argv);
 
   auto parsed = boost::urls::parse_uri(url);
-  if (!parsed || parsed->scheme() != "ws") {
-    std::fprintf(stderr, "oee-watch: --url must look like ws://host:port/ws\n");
+  if (!parsed || (parsed->scheme() != "ws" && parsed->scheme() != "wss")) {
+    std::fprintf(stderr, "oee-watch: --url must look like ws://host:port/ws or wss://host:port/ws\n");
     return 2;
   }
-  const std::string host(parsed->host());
-  const std::string port = parsed->has_port() ? std::string(parsed->port()) : "80";
+  const bool secure = parsed->scheme() == "wss";
+  oee::api::TlsContext tls;
+  if (secure) {
+    auto context = oee::api::client_tls_context(ca_file);
+    if (!context) {
+      std::fprintf(stderr, "oee-watch: --ca-file: %s\n", context.error().c_str());
+      return 2;
+    }
+    tls = *context;
+  }
+  const std::string host(parsed->host_address());
+  const std::string port = parsed->has_port() ? std::string(parsed->port()) : secure ? "443" : "80";
   const std::string target = parsed->encoded_path().empty() ? "/ws" : std::string(parsed->encoded_path());
 
   try {
     asio::io_context ioc;
     asio::ip::tcp::resolver resolver(ioc);
-    websocket::stream<beast::tcp_stream> ws(ioc);
+    websocket::stream<oee::api::Transport> ws{beast::tcp_stream(ioc)};
     beast::get_lowest_layer(ws).connect(resolver.resolve(host, port));
+    if (secure) {
+      ws.next_layer().start_tls(*tls, host);
+      ws.next_layer().tls()->handshake(asio::ssl::stream_base::client);
+    }
     // oee's own dialect: acknowledgements, and amounts as exact strings.
     ws.set_option(websocket::stream_base::decorator([&api_key](websocket::request_type& req) {
       req.set(beast::http::field::sec_websocket_protocol, "oee.v1");

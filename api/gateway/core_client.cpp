@@ -8,6 +8,7 @@
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
 
+#include "api/tls/transport.h"
 #include "core/engine/use_tuple.h"
 #include "core/wire/key_message.h"
 
@@ -33,17 +34,21 @@ CatchUp unavailable(std::string why) {
 boost::system::result<CoreEndpoint, std::string> parse_core_url(std::string_view text) {
   auto url = boost::urls::parse_absolute_uri(text);
   if (!url) return {boost::system::in_place_error, "--core-url is not a URL (expected http://host:port)"};
-  if (url->scheme() != "http") return {boost::system::in_place_error, "--core-url must start with http://"};
+  const bool tls = url->scheme() == "https";
+  if (url->scheme() != "http" && !tls) {
+    return {boost::system::in_place_error, "--core-url must start with http:// or https://"};
+  }
   if (url->encoded_host().empty()) return {boost::system::in_place_error, "--core-url has no host"};
   const auto path = url->encoded_path();
   if (!path.empty() && path != "/") return {boost::system::in_place_error, "--core-url takes no path"};
-  CoreEndpoint ep{std::string(url->host_address()), url->has_port() ? std::string(url->port()) : "80"};
+  CoreEndpoint ep{std::string(url->host_address()), url->has_port() ? std::string(url->port()) : (tls ? "443" : "80"),
+                  tls};
   return ep;
 }
 
 struct CoreClient::Connection {
-  explicit Connection(const asio::any_io_executor& executor) : stream(executor) {}
-  beast::tcp_stream stream;
+  explicit Connection(const asio::any_io_executor& executor) : stream(beast::tcp_stream(executor)) {}
+  Transport stream;
   beast::flat_buffer buffer;
   std::chrono::steady_clock::time_point idle_since;
 };
@@ -56,8 +61,15 @@ constexpr auto kReuseWithin = std::chrono::seconds(20);
 constexpr std::size_t kMaxIdle = 64;
 }  // namespace
 
-CoreClient::CoreClient(CoreEndpoint endpoint, std::string credential, std::chrono::milliseconds timeout)
-    : endpoint_(std::move(endpoint)), credential_(std::move(credential)), timeout_(timeout) {}
+CoreClient::CoreClient(CoreEndpoint endpoint, std::string credential, TlsContext tls,
+                       std::chrono::milliseconds timeout)
+    : endpoint_(std::move(endpoint)), credential_(std::move(credential)), tls_(std::move(tls)), timeout_(timeout) {
+  if (endpoint_.tls && !tls_) {
+    auto system_cas = client_tls_context("");
+    if (!system_cas) throw std::runtime_error(system_cas.error());
+    tls_ = *system_cas;
+  }
+}
 
 CoreClient::~CoreClient() = default;
 
@@ -94,15 +106,23 @@ asio::awaitable<std::unique_ptr<CoreClient::Connection>> CoreClient::connect(std
     co_return nullptr;
   }
   auto connection = std::make_unique<Connection>(executor);
-  connection->stream.expires_after(timeout_);
-  auto [cec, connected] = co_await connection->stream.async_connect(endpoints, use_tuple);
+  connection->stream.tcp().expires_after(timeout_);
+  auto [cec, connected] = co_await connection->stream.tcp().async_connect(endpoints, use_tuple);
   if (cec) {
     error = endpoint_.url() + ": " + cec.message();
     co_return nullptr;
   }
   opened_.fetch_add(1);
   boost::system::error_code ignored;
-  connection->stream.socket().set_option(tcp::no_delay(true), ignored);  // small requests, one at a time
+  connection->stream.tcp().socket().set_option(tcp::no_delay(true), ignored);  // small requests, one at a time
+  if (endpoint_.tls) {
+    connection->stream.start_tls(*tls_, endpoint_.host);
+    auto [hec] = co_await connection->stream.tls()->async_handshake(asio::ssl::stream_base::client, use_tuple);
+    if (hec) {
+      error = endpoint_.url() + ": TLS handshake: " + hec.message();
+      co_return nullptr;
+    }
+  }
   co_return connection;
 }
 
@@ -122,7 +142,7 @@ asio::awaitable<boost::system::result<CoreClient::Answer, std::string>> CoreClie
       if (!connection) co_return error;
     }
     requests_.fetch_add(1);
-    connection->stream.expires_after(timeout_);
+    connection->stream.tcp().expires_after(timeout_);
     auto [wec, wn] = co_await http::async_write(connection->stream, req, use_tuple);
     boost::system::error_code ec = wec;
     http::response_parser<http::string_body> parser;

@@ -26,6 +26,7 @@
 #include <boost/system/result.hpp>
 
 #include "api/stream/stream_source.h"
+#include "api/tls/tls_context.h"
 #include "core/wire/key_message.h"
 
 namespace oee::api {
@@ -33,16 +34,18 @@ namespace oee::api {
 struct CoreEndpoint {
   std::string host;
   std::string port;
-  [[nodiscard]] std::string url() const { return "http://" + host + ":" + port; }
+  bool tls = false;
+  [[nodiscard]] std::string url() const { return (tls ? "https://" : "http://") + host + ":" + port; }
 };
 
-/// http://host[:port] (no path); errors say what is wrong.
+/// http://host[:port] or https://host[:port] (no path); errors say what is wrong.
 [[nodiscard]] boost::system::result<CoreEndpoint, std::string> parse_core_url(std::string_view url);
 
 class CoreClient {
  public:
   /// `credential`: the admin key, or empty with authentication off.
-  CoreClient(CoreEndpoint endpoint, std::string credential,
+  /// `tls`: the CAs an https:// core's certificate is checked against.
+  CoreClient(CoreEndpoint endpoint, std::string credential, TlsContext tls = nullptr,
              std::chrono::milliseconds timeout = std::chrono::seconds(5));
   ~CoreClient();
   CoreClient(const CoreClient&) = delete;
@@ -76,6 +79,7 @@ class CoreClient {
 
   CoreEndpoint endpoint_;
   std::string credential_;
+  TlsContext tls_;
   std::chrono::milliseconds timeout_;
   mutable std::mutex mu_;
   mutable std::vector<std::unique_ptr<Connection>> idle_;

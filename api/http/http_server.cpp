@@ -1,5 +1,7 @@
 #include "api/http/http_server.h"
 
+#include <array>
+
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -11,6 +13,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/core/detect_ssl.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 #include <spdlog/spdlog.h>
@@ -18,6 +21,7 @@
 #include "api/http/api_error.h"
 #include "api/http/http_framing.h"
 #include "api/http/ws_session.h"
+#include "api/tls/transport.h"
 #include "core/engine/use_tuple.h"
 
 namespace oee::api {
@@ -76,6 +80,9 @@ http::response<http::string_body> preflight(std::string_view origin, unsigned ve
   res.keep_alive(keep_alive);
   return res;
 }
+
+// The client closed, went silent, or its TLS connection broke.
+bool gone(const boost::system::error_code& ec) { return is_disconnect(ec) || tls_connection_lost(ec); }
 
 }  // namespace
 
@@ -145,12 +152,11 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
   };
 
   // One request, read whole within the limits into `request_parser`.
-  asio::awaitable<Read> read_request(beast::tcp_stream& stream, beast::flat_buffer& buffer,
-                                     RequestParser& request_parser) {
+  asio::awaitable<Read> read_request(Transport& stream, beast::flat_buffer& buffer, RequestParser& request_parser) {
     auto& parser = request_parser.parser();
-    stream.expires_after(ctx.config.http_idle_timeout);
+    stream.tcp().expires_after(ctx.config.http_idle_timeout);
     auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
-    if (is_disconnect(ec)) co_return Read{true, std::nullopt};
+    if (gone(ec)) co_return Read{true, std::nullopt};
     auto refusal = ec ? read_error(ec, ctx.config.header_limit, ctx.config.body_limit) : header_refusal(parser.get());
     if (refusal || parser.is_done()) co_return Read{false, refusal};
     if (expects_continue(parser.get())) {
@@ -161,23 +167,70 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
       if (cec) co_return Read{true, std::nullopt};
     }
     auto [bec, bn] = co_await http::async_read(stream, buffer, parser, use_tuple);
-    if (is_disconnect(bec)) co_return Read{true, std::nullopt};
+    if (gone(bec)) co_return Read{true, std::nullopt};
     co_return Read{false, bec ? read_error(bec, ctx.config.header_limit, ctx.config.body_limit)
                               : trailer_refusal(parser.get(), ctx.config.header_limit)};
   }
 
-  asio::awaitable<void> session(beast::tcp_stream stream) {
+  // After an answer that ends the connection: the request may have more
+  // bytes on their way, and closing with unread bytes resets the
+  // connection, which can wipe out the answer before the client reads it.
+  // So the write side is shut, and what comes is read and dropped until the
+  // client closes too (or for a second).
+  static asio::awaitable<void> drain(beast::tcp_stream& stream) {
+    boost::system::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream.expires_after(std::chrono::seconds(1));
+    std::array<char, 4096> sink;
+    for (;;) {
+      auto [ec, n] = co_await stream.async_read_some(asio::buffer(sink), use_tuple);
+      if (ec) co_return;
+    }
+  }
+
+  // On a TLS port: TLS, or a plain request answered that it is the wrong
+  // scheme. False if the connection is to end.
+  asio::awaitable<bool> secure(Transport& stream, beast::flat_buffer& buffer) {
+    stream.tcp().expires_after(ctx.config.tls_handshake_timeout);
+    auto [dec, is_tls] = co_await beast::async_detect_ssl(stream.tcp(), buffer, use_tuple);
+    if (dec) co_return false;
+    if (!is_tls) {
+      ctx.tls_failures.fetch_add(1);
+      auto res = to_beast(error_response(ApiError{400, "tls_required",
+                                                  "this port speaks HTTPS: use https:// (wss:// for a WebSocket)",
+                                                  ""}),
+                          11, false, false);
+      co_await http::async_write(stream.tcp(), res, use_tuple);
+      co_await drain(stream.tcp());
+      co_return false;
+    }
+    stream.start_tls(*ctx.config.tls);
+    const auto received = buffer.data();  // the bytes detection read: the handshake's start
+    auto [hec, used] = co_await stream.tls()->async_handshake(asio::ssl::stream_base::server, received, use_tuple);
+    if (hec) {
+      ctx.tls_failures.fetch_add(1);
+      spdlog::debug("TLS handshake failed: {}", hec.message());
+      boost::system::error_code ignored;
+      stream.tcp().socket().close(ignored);
+      co_return false;
+    }
+    buffer.consume(used);
+    co_return true;
+  }
+
+  asio::awaitable<void> session(beast::tcp_stream tcp) {
+    Transport stream(std::move(tcp));
     ConnectionSlot slot(ctx);
     // On stop(): the read of the next request ends, so a connection
     // waiting for one closes at once, and one being answered closes after
     // its answer. The token is the frame's: gone with it, on this strand.
-    auto here = std::make_shared<beast::tcp_stream*>(&stream);
-    slot.on_close(stream.get_executor(), std::weak_ptr(here), [](beast::tcp_stream* s, ServerContext::Closing how) {
+    auto here = std::make_shared<Transport*>(&stream);
+    slot.on_close(stream.get_executor(), std::weak_ptr(here), [](Transport* s, ServerContext::Closing how) {
       boost::system::error_code ignored;
       if (how == ServerContext::Closing::cut) {
-        s->socket().close(ignored);
+        s->tcp().socket().close(ignored);
       } else {
-        s->socket().shutdown(tcp::socket::shutdown_receive, ignored);
+        s->tcp().socket().shutdown(tcp::socket::shutdown_receive, ignored);
       }
     });
     // Bounded, so that what the parser must hold whole (a header section, a
@@ -185,7 +238,11 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
     // them the read fails with buffer_overflow (431). Bodies stream through.
     beast::flat_buffer buffer(read_buffer_limit(ctx.config.header_limit));
     boost::system::error_code no_peer;
-    const auto peer = stream.socket().remote_endpoint(no_peer).address();
+    const auto peer = stream.tcp().socket().remote_endpoint(no_peer).address();
+    if (ctx.config.tls) {
+      const bool secured = co_await secure(stream, buffer);
+      if (!secured) co_return;
+    }
     for (;;) {
       RequestParser parser(ctx.config.header_limit, ctx.config.body_limit);
       const auto read = co_await read_request(stream, buffer, parser);
@@ -219,6 +276,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
           co_await http::async_write(stream, res, use_tuple);
           break;
         }
+        // The WebSocket session registers a closer of its own: this one,
+        // left, would find the stream moved away.
+        here.reset();
         co_await serve_websocket(std::move(stream), std::move(slot), ctx,
                                  std::make_unique<http::request<http::string_body>>(std::move(req)), route->protocol,
                                  route->order, route->from_seq, route->principal);
@@ -249,8 +309,14 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
       auto [wec, wn] = co_await http::async_write(stream, res, use_tuple);
       if (wec || !keep_alive) break;
     }
+    if (auto* tls = stream.tls()) {
+      // close_notify, so the client knows the answer is whole; a client
+      // that never answers it is not waited for long.
+      stream.tcp().expires_after(std::chrono::seconds(1));
+      co_await tls->async_shutdown(use_tuple);
+    }
     boost::system::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream.tcp().socket().shutdown(tcp::socket::shutdown_send, ignored);
   }
 
   asio::io_context& ioc;

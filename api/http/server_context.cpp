@@ -64,6 +64,9 @@ void append_connection_metrics(std::string& out, const ServerContext& ctx) {
   metrics::append_metric(out, "oee_accept_errors_total", "counter",
                          "Failed accepts, e.g. out of file descriptors (the listener backs off).",
                          ctx.accept_errors.load());
+  metrics::append_metric(out, "oee_tls_failures_total", "counter",
+                         "Connections to a TLS port that did not become TLS: plain HTTP, failed handshakes.",
+                         ctx.tls_failures.load());
   metrics::append_header(out, "oee_auth_failures_total", "counter",
                          "Requests refused for their API key, by reason (missing, malformed, unknown, revoked, "
                          "expired, unavailable).");

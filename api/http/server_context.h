@@ -24,6 +24,7 @@
 #include "api/http/http_message.h"
 #include "api/http/router.h"
 #include "api/stream/stream_source.h"
+#include "api/tls/tls_context.h"
 #include "eventlog/prometheus.h"  // append_metric
 
 namespace oee::api {
@@ -42,6 +43,9 @@ struct ServerConfig {
   std::chrono::seconds ws_idle_timeout{60};  // a ping goes out at half of it; no pong closes
   std::chrono::seconds http_idle_timeout{60};  // for the next request on a kept-alive connection
   CorsPolicy cors = CorsPolicy::loopback();
+  // When set, the port speaks HTTPS and WSS only (api/tls).
+  TlsContext tls;
+  std::chrono::seconds tls_handshake_timeout{10};
 };
 
 struct ServerContext {
@@ -58,6 +62,7 @@ struct ServerContext {
   std::atomic<std::uint64_t> http_malformed{0};  // requests refused before routing (framing, limits)
   std::atomic<std::uint64_t> session_errors{0};  // exceptions caught at a connection's boundary
   std::atomic<std::uint64_t> accept_errors{0};
+  std::atomic<std::uint64_t> tls_failures{0};  // plain HTTP on a TLS port, failed handshakes
 
   /// How a stop ends a connection: `close` lets it finish what it is
   /// answering and say goodbye; `cut` closes its socket. `revoked`: the

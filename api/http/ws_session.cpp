@@ -24,7 +24,7 @@ using namespace std::chrono_literals;
 
 namespace detail {
 
-WsSession::WsSession(beast::tcp_stream&& stream, ConnectionSlot slot, ServerContext& ctx, WsProtocol protocol,
+WsSession::WsSession(Transport&& stream, ConnectionSlot slot, ServerContext& ctx, WsProtocol protocol,
                      http::request<http::string_body> upgrade_request, Principal principal)
     : ws_(std::move(stream)),
       slot_(std::move(slot)),
@@ -207,7 +207,7 @@ void WsSession::cork(bool on) {
 
 }  // namespace detail
 
-asio::awaitable<void> serve_websocket(beast::tcp_stream stream, ConnectionSlot slot, ServerContext& ctx,
+asio::awaitable<void> serve_websocket(Transport stream, ConnectionSlot slot, ServerContext& ctx,
                                       std::unique_ptr<http::request<http::string_body>> upgrade, WsProtocol protocol,
                                       std::optional<OrderId> fixed, std::uint64_t from_seq, Principal principal) {
   auto ws = std::make_shared<detail::WsSession>(std::move(stream), std::move(slot), ctx, protocol, std::move(*upgrade),

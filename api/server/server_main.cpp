@@ -142,7 +142,7 @@ int run_gateway(ServerOptions& o) {
   }
   asio::io_context ioc;
   api::Hub hub(ioc.get_executor());
-  auto core = std::make_shared<const api::CoreClient>(*core_endpoint, o.admin_key);
+  auto core = std::make_shared<const api::CoreClient>(*core_endpoint, o.admin_key, o.core_tls);
   api::CoreStreamSource source(hub, core, ioc.get_executor());
   api::ServerContext ctx(o.server, source);
   // The keys are the core's: listed from it, kept current by the feed.
@@ -168,7 +168,8 @@ int run_gateway(ServerOptions& o) {
     return 2;
   }
   feed.start();
-  spdlog::info("oee-server gateway listening on http://{}:{} (redis {}, core {})", o.server.bind, server.port(),
+  spdlog::info("oee-server gateway listening on {}://{}:{} (redis {}, core {})", o.server.tls ? "https" : "http",
+               o.server.bind, server.port(),
                api::redacted(*redis), core->endpoint().url());
   serve_until_signal(ioc, server, o.server, o.threads, [&] { feed.stop(); });
   spdlog::info("gateway stopped");
@@ -299,9 +300,9 @@ int run_core(ServerOptions& o) {
                  storage->imported);
   }
   spdlog::info(
-      "oee-server listening on http://{}:{} (data {}, sim {}, durability {}, fail-rate {}, redis {}, head seq {}, "
+      "oee-server listening on {}://{}:{} (data {}, sim {}, durability {}, fail-rate {}, redis {}, head seq {}, "
       "resuming {} orders)",
-      o.server.bind, server.port(), o.data_dir, core::sim_profile_name(o.sim), eventlog::durability_name(o.durability),
+      o.server.tls ? "https" : "http", o.server.bind, server.port(), o.data_dir, core::sim_profile_name(o.sim), eventlog::durability_name(o.durability),
       o.fail_rate, redis ? api::redacted(*redis) : "off", log->head().value, storage->resumable);
   serve_until_signal(api_ioc, server, o.server, o.threads, [&] {
     spdlog::info("finishing in-flight steps");

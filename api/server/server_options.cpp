@@ -8,6 +8,8 @@
 #include <boost/asio/ip/address.hpp>
 
 #include "api/auth/key_secret.h"
+#include "api/gateway/core_client.h"
+#include "api/tls/tls_context.h"
 #include "api/http/cors.h"
 
 namespace oee::api {
@@ -81,7 +83,7 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& o)
   add_choice(cli, "--role", o.role, {Role::core, Role::gateway}, role_name,
              "core (owns the log) or gateway (WebSocket edge fed by Redis, no log)")
       ->envname("OEE_ROLE");
-  cli.add_option("--core-url", o.core_url, "Gateway role: the core's URL, for past events (catch-up and gaps)")
+  cli.add_option("--core-url", o.core_url, "Gateway role: the core's URL, http:// or https:// (see --ca-file), for past events and API keys")
       ->envname("OEE_CORE_URL")->capture_default_str();
   cli.add_option("--redis-url", redis_url,
                  "Redis for the live stream, redis://[[user]:password@]host[:port][/db]. Core: publishes every event; "
@@ -148,8 +150,42 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& o)
                  "auto: authentication is on with --admin-key; off: serve without it even on a non-loopback "
                  "--bind (anyone who reaches the port can trade)")
       ->envname("OEE_AUTH")->check(CLI::IsMember({"auto", "off"}))->capture_default_str();
+  std::string tls_cert, tls_key, ca_file;
+  cli.add_option("--tls-cert", tls_cert,
+                 "Serve HTTPS and WSS (TLS 1.2 or 1.3) on the port, and nothing else: the certificate chain, PEM, "
+                 "the server's certificate first")
+      ->envname("OEE_TLS_CERT");
+  cli.add_option("--tls-key", tls_key, "With --tls-cert: the certificate's private key, PEM, unencrypted")
+      ->envname("OEE_TLS_KEY");
+  cli.add_option("--ca-file", ca_file,
+                 "Gateway role, with an https:// --core-url: the CA certificates (PEM) the core's certificate is "
+                 "checked against (default: the system's)")
+      ->envname("OEE_CA_FILE");
   CLI11_PARSE(cli, argc, argv);
   o.auth_off = auth == "off";
+  if (tls_cert.empty() != tls_key.empty()) {
+    std::fprintf(stderr, "oee-server: --tls-cert and --tls-key go together: give both, or neither\n");
+    return 2;
+  }
+  if (!tls_cert.empty()) {
+    auto context = server_tls_context(tls_cert, tls_key);
+    if (!context) {
+      std::fprintf(stderr, "oee-server: --tls-cert/--tls-key: %s\n", context.error().c_str());
+      return 2;
+    }
+    s.tls = *context;
+  }
+  if (o.role == Role::gateway) {
+    auto endpoint = parse_core_url(o.core_url);
+    if (endpoint && endpoint->tls) {
+      auto context = client_tls_context(ca_file);
+      if (!context) {
+        std::fprintf(stderr, "oee-server: --ca-file: %s\n", context.error().c_str());
+        return 2;
+      }
+      o.core_tls = *context;
+    }
+  }
   if (auto refused = check_access_options(o)) {
     std::fprintf(stderr, "oee-server: %s\n", refused->c_str());
     return 2;

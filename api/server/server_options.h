@@ -37,7 +37,9 @@ struct ServerOptions {
   std::string metrics_token;
   /// Authentication off on purpose, even on a non-loopback address.
   bool auth_off = false;
-  ServerConfig server;
+  /// A gateway's trust in an https:// core (--ca-file, or the system's CAs).
+  TlsContext core_tls;
+  ServerConfig server;  // .tls: --tls-cert and --tls-key, loaded
 };
 
 /// Parses argv and the environment into `options`. Returns the exit status

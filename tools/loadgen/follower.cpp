@@ -18,7 +18,7 @@ namespace websocket = beast::websocket;
 namespace json = boost::json;
 using tcp = asio::ip::tcp;
 
-Follower::Follower(Run& run) : run_(run), ws_(run.ioc), wake_(run.ioc) {}
+Follower::Follower(Run& run) : run_(run), ws_(beast::tcp_stream(run.ioc)), wake_(run.ioc) {}
 
 asio::awaitable<bool> Follower::connect() {
   tcp::resolver resolver(run_.ioc);
@@ -27,6 +27,11 @@ asio::awaitable<bool> Follower::connect() {
   auto [cec, ep] = co_await beast::get_lowest_layer(ws_).async_connect(endpoints, use_tuple);
   if (cec) co_return false;
   beast::get_lowest_layer(ws_).socket().set_option(tcp::no_delay(true));
+  if (run_.ws.tls) {
+    ws_.next_layer().start_tls(*run_.tls, run_.ws.name);
+    auto [tec] = co_await ws_.next_layer().tls()->async_handshake(asio::ssl::stream_base::client, use_tuple);
+    if (tec) co_return false;
+  }
   const std::string host = run_.ws.host + ":" + run_.ws.port;
   // oee's own dialect, whose acknowledgements the follower waits for.
   ws_.set_option(websocket::stream_base::decorator([key = run_.opt.api_key](websocket::request_type& req) {

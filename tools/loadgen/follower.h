@@ -8,9 +8,9 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
+#include "api/tls/transport.h"
 #include "tools/loadgen/run.h"
 
 namespace oee::loadgen {
@@ -31,7 +31,7 @@ class Follower : public std::enable_shared_from_this<Follower> {
   void on_message(const std::string& text, std::int64_t received_ns, Clock::time_point received);
 
   Run& run_;
-  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  boost::beast::websocket::stream<api::Transport> ws_;
   boost::asio::steady_timer wake_;
   std::deque<std::string> out_;
   bool closing_ = false;

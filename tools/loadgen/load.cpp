@@ -66,21 +66,31 @@ asio::awaitable<void> ticker(Run& run) {
 }
 
 asio::awaitable<void> submitter(Run& run) {
-  beast::tcp_stream stream(run.ioc);
+  api::Transport stream(beast::tcp_stream(run.ioc));
   tcp::resolver resolver(run.ioc);
   auto [rec, endpoints] = co_await resolver.async_resolve(run.core.host, run.core.port, use_tuple);
   if (rec) {
     ++run.failed_requests;
     co_return;
   }
-  auto [cec, ep] = co_await stream.async_connect(endpoints, use_tuple);
+  auto [cec, ep] = co_await stream.tcp().async_connect(endpoints, use_tuple);
   if (cec) {
     ++run.failed_requests;
     std::fprintf(stderr, "oee-loadgen: cannot connect to %s:%s: %s\n", run.core.host.c_str(), run.core.port.c_str(),
                  cec.message().c_str());
     co_return;
   }
-  stream.socket().set_option(tcp::no_delay(true));
+  stream.tcp().socket().set_option(tcp::no_delay(true));
+  if (run.core.tls) {
+    stream.start_tls(*run.tls, run.core.name);
+    auto [hec] = co_await stream.tls()->async_handshake(asio::ssl::stream_base::client, use_tuple);
+    if (hec) {
+      ++run.failed_requests;
+      std::fprintf(stderr, "oee-loadgen: TLS with %s:%s: %s\n", run.core.host.c_str(), run.core.port.c_str(),
+                   hec.message().c_str());
+      co_return;
+    }
+  }
   beast::flat_buffer buffer;
   http::request<http::string_body> req{http::verb::post, "/api/orders/execute", 11};
   req.set(http::field::host, run.core.host);

@@ -35,7 +35,12 @@ int main(int argc, char** argv) {
       "reports submit, submit->terminal and append->WebSocket-receive latency (p50/p90/p99/p99.9/max) and "
       "throughput. Loopback targets only."};
   Options opt;
-  cli.add_option("--target", opt.target, "The core's base URL (orders are POSTed here)")->capture_default_str();
+  cli.add_option("--target", opt.target, "The core's base URL, http:// or https:// (orders are POSTed here)")
+      ->capture_default_str();
+  cli.add_option("--ca-file", opt.ca_file,
+                 "For https:// and wss://: the CA certificates (PEM) to check the server's against (default: the "
+                 "system's)")
+      ->envname("OEE_CA_FILE");
   cli.add_option("--api-key", opt.api_key, "The API key to submit and follow with (authentication on)")
       ->envname("OEE_API_KEY");
   cli.add_option("--ws-url", opt.ws_url, "Where to follow orders: the core's or a gateway's /ws (default: the target's /ws)");
@@ -65,13 +70,22 @@ int main(int argc, char** argv) {
     return 2;
   }
   run.core = *core;
-  const std::string ws_text = opt.ws_url.empty() ? "ws://" + core->host + ":" + core->port + "/ws" : opt.ws_url;
+  const std::string ws_text =
+      opt.ws_url.empty() ? (core->tls ? "wss://" : "ws://") + core->host + ":" + core->port + "/ws" : opt.ws_url;
   auto ws = loopback_url(ws_text, "ws", error);
   if (!ws) {
     std::fprintf(stderr, "oee-loadgen: --ws-url: %s\n", error.c_str());
     return 2;
   }
   run.ws = *ws;
+  if (run.core.tls || run.ws.tls) {
+    auto context = oee::api::client_tls_context(opt.ca_file);
+    if (!context) {
+      std::fprintf(stderr, "oee-loadgen: --ca-file: %s\n", context.error().c_str());
+      return 2;
+    }
+    run.tls = *context;
+  }
   raise_fd_limit();
 
   boost::asio::co_spawn(run.ioc, run_all(run), boost::asio::detached);

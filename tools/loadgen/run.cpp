@@ -7,12 +7,15 @@ namespace oee::loadgen {
 
 std::optional<HostPort> loopback_url(std::string_view text, std::string_view scheme, std::string& error) {
   auto url = boost::urls::parse_uri(text);
-  if (!url || url->scheme() != scheme) {
-    error = std::string("expected a ") + std::string(scheme) + ":// URL, got '" + std::string(text) + "'";
+  const std::string secure = std::string(scheme) + "s";
+  if (!url || (url->scheme() != scheme && url->scheme() != secure)) {
+    error = "expected a " + std::string(scheme) + ":// or " + secure + ":// URL, got '" + std::string(text) + "'";
     return std::nullopt;
   }
-  HostPort hp{std::string(url->host_address()), url->has_port() ? std::string(url->port()) : "80",
-              url->encoded_path().empty() ? "/" : std::string(url->encoded_path())};
+  const bool tls = url->scheme() == secure;
+  HostPort hp{std::string(url->host_address()), url->has_port() ? std::string(url->port()) : tls ? "443" : "80",
+              url->encoded_path().empty() ? "/" : std::string(url->encoded_path()), tls,
+              std::string(url->host_address())};
   boost::system::error_code ec;
   const auto address = boost::asio::ip::make_address(hp.host == "localhost" ? "127.0.0.1" : hp.host, ec);
   if (ec || !address.is_loopback()) {

@@ -16,6 +16,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "api/tls/tls_context.h"
 #include "tools/loadgen/latency_histogram.h"
 
 namespace oee::loadgen {
@@ -26,6 +27,7 @@ struct Options {
   std::string target = "http://127.0.0.1:3000";
   std::string ws_url;  // default: the target's /ws
   std::string api_key;  // sent as a bearer token, when set
+  std::string ca_file;  // for https:// and wss://; empty: the system's CAs
   double rate = 0;     // orders/s; 0: closed loop
   unsigned connections = 16;
   unsigned subscribers = 0;  // 0: do not follow orders
@@ -38,11 +40,14 @@ struct Options {
 
 struct HostPort {
   std::string host, port, path;
+  bool tls = false;
+  std::string name;  // as the URL gave it: what a TLS certificate is checked for
 };
 
-/// The host, port and path of a loopback URL with this scheme; nullopt, with
-/// `error` saying why, for anything else: a load generator pointed at
-/// someone else's server is an attack.
+/// The host, port and path of a loopback URL with this scheme or its TLS
+/// one (http, https; ws, wss); nullopt, with `error` saying why, for
+/// anything else: a load generator pointed at someone else's server is an
+/// attack.
 std::optional<HostPort> loopback_url(std::string_view text, std::string_view scheme, std::string& error);
 
 struct Order {
@@ -56,6 +61,7 @@ class Follower;
 struct Run {
   Options opt;
   HostPort core, ws;
+  api::TlsContext tls;  // when either is TLS
   boost::asio::io_context ioc{1};
   Clock::time_point start, submit_end, last_terminal, last_answer;
   bool issuing_done = false;     // open loop: the ticker has issued its last order

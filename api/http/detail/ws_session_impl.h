@@ -13,7 +13,6 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/websocket/stream.hpp>
@@ -22,6 +21,7 @@
 #include "api/http/api_error.h"
 #include "api/http/server_context.h"
 #include "api/http/ws_route.h"
+#include "api/tls/transport.h"
 
 namespace oee::api::detail {
 
@@ -35,7 +35,7 @@ namespace oee::api::detail {
 // comes from the local log or over HTTP from the core.
 class WsSession final : public Subscriber, public std::enable_shared_from_this<WsSession> {
  public:
-  WsSession(boost::beast::tcp_stream&& stream, ConnectionSlot slot, ServerContext& ctx, WsProtocol protocol,
+  WsSession(Transport&& stream, ConnectionSlot slot, ServerContext& ctx, WsProtocol protocol,
             boost::beast::http::request<boost::beast::http::string_body> upgrade_request, Principal principal);
   ~WsSession() override;
 
@@ -88,7 +88,7 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
 
   static constexpr int kConcurrentCatchUps = 4;
 
-  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  boost::beast::websocket::stream<Transport> ws_;
   ConnectionSlot slot_;
   ServerContext& ctx_;
   WsProtocol protocol_;

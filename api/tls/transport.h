@@ -1,0 +1,100 @@
+#pragma once
+// A connection's bytes: plain TCP, or TLS over it. One stream type for
+// both, so the HTTP and WebSocket sessions and the clients are written
+// once; which it is is settled when the connection starts (a server
+// detects it from the first bytes, a client takes it from the scheme).
+//
+// A Beast AsyncStream and SyncStream; websocket::stream<Transport> tears
+// a connection down as its kind needs (TLS: close_notify first).
+
+#include <string>
+#include <utility>
+#include <variant>
+
+#include <boost/asio/async_result.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+#include <boost/beast/websocket/teardown.hpp>
+
+namespace oee::api {
+
+class Transport {
+ public:
+  using Tcp = boost::beast::tcp_stream;
+  using Tls = boost::beast::ssl_stream<Tcp>;
+  using executor_type = Tcp::executor_type;
+
+  explicit Transport(Tcp tcp) : stream_(std::move(tcp)) {}
+
+  /// Wraps the TCP connection in TLS under `context`; the handshake is the
+  /// caller's (tls()->async_handshake).
+  void start_tls(boost::asio::ssl::context& context);
+  /// The same for a client of `host`: names it to the server (SNI, unless
+  /// it is an address) and accepts only a certificate issued for it.
+  void start_tls(boost::asio::ssl::context& context, const std::string& host);
+
+  [[nodiscard]] bool secure() const { return std::holds_alternative<Tls>(stream_); }
+  /// The TLS layer, or null on plain TCP.
+  [[nodiscard]] Tls* tls() { return std::get_if<Tls>(&stream_); }
+  /// The TCP layer: its socket, timeouts and close.
+  [[nodiscard]] Tcp& tcp();
+  /// For beast::get_lowest_layer.
+  [[nodiscard]] Tcp& next_layer() { return tcp(); }
+  [[nodiscard]] executor_type get_executor() { return tcp().get_executor(); }
+
+  template <class Buffers, class Token>
+  auto async_read_some(const Buffers& buffers, Token&& token) {
+    return boost::asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
+        [this](auto handler, const Buffers& b) {
+          std::visit([&](auto& s) { s.async_read_some(b, std::move(handler)); }, stream_);
+        },
+        token, buffers);
+  }
+  template <class Buffers, class Token>
+  auto async_write_some(const Buffers& buffers, Token&& token) {
+    return boost::asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
+        [this](auto handler, const Buffers& b) {
+          std::visit([&](auto& s) { s.async_write_some(b, std::move(handler)); }, stream_);
+        },
+        token, buffers);
+  }
+  template <class Buffers>
+  std::size_t read_some(const Buffers& buffers, boost::system::error_code& ec) {
+    return std::visit([&](auto& s) { return s.read_some(buffers, ec); }, stream_);
+  }
+  template <class Buffers>
+  std::size_t read_some(const Buffers& buffers) {
+    return std::visit([&](auto& s) { return s.read_some(buffers); }, stream_);
+  }
+  template <class Buffers>
+  std::size_t write_some(const Buffers& buffers, boost::system::error_code& ec) {
+    return std::visit([&](auto& s) { return s.write_some(buffers, ec); }, stream_);
+  }
+  template <class Buffers>
+  std::size_t write_some(const Buffers& buffers) {
+    return std::visit([&](auto& s) { return s.write_some(buffers); }, stream_);
+  }
+
+ private:
+  std::variant<Tcp, Tls> stream_;
+};
+
+/// Whether a read's error means the TLS connection is gone: a peer that
+/// closed without close_notify (most do) is stream_truncated, and any
+/// other TLS error leaves nothing to answer on.
+[[nodiscard]] bool tls_connection_lost(const boost::system::error_code& ec);
+
+void teardown(boost::beast::role_type role, Transport& transport, boost::system::error_code& ec);
+
+template <class Handler>
+void async_teardown(boost::beast::role_type role, Transport& transport, Handler&& handler) {
+  using boost::beast::async_teardown;
+  if (auto* tls = transport.tls()) {
+    async_teardown(role, *tls, std::forward<Handler>(handler));
+  } else {
+    async_teardown(role, transport.tcp(), std::forward<Handler>(handler));
+  }
+}
+
+}  // namespace oee::api
