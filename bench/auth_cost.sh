@@ -16,33 +16,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 orders=${1:-100000}; rounds=${2:-3}
 hz=$(getconf CLK_TCK)
-admin=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 declare -A results=([off]="" [on]="")
+source bench/auth_load.sh
 
-# The server of this run: stopped and its data removed. (A RETURN trap does
-# not fire for a function run in a command substitution.)
-stop() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$dir"; }
-
-one_run() {  # mode -> prints CPU us per order
-  local mode=$1 dir pid url key=() args=()
-  dir=$(mktemp -d)
-  [ "$mode" = on ] && args=(--admin-key "$admin")
-  build/bin/oee-server --data-dir "$dir/data" --port 0 --sim fast --log-level warn "${args[@]}" > "$dir/out" 2> "$dir/err" &
-  pid=$!
-  for _ in $(seq 100); do grep -q LISTENING "$dir/out" 2>/dev/null && break; sleep 0.1; done
-  grep -q LISTENING "$dir/out" || { echo "the server did not start: $(cat "$dir/err")" >&2; stop; return 1; }
-  url="http://127.0.0.1:$(sed -n 's/^LISTENING .*:\([0-9]*\)$/\1/p' "$dir/out")"
-  if [ "$mode" = on ]; then
-    key=(--api-key "$(curl -fsS -X POST "$url/api/keys" -H "Authorization: Bearer $admin" \
-      -H 'Content-Type: application/json' -d '{"name":"bench","scopes":["orders:write"]}' |
-      sed -n 's/.*"key":"\([^"]*\)".*/\1/p')")
-  fi
-  build/bin/oee-loadgen --target "$url" --connections 32 --orders "$orders" --duration 3600 --drain 0 --json \
-    "${key[@]}" > /dev/null
-  for _ in $(seq 3000); do
-    case "$(curl -s "$url/health")" in *'"inFlight":0,"waiting":0'*) break ;; esac
-    sleep 0.2
-  done
+one_run() {  # mode -> prints CPU us and log bytes per order
+  local dir pid url key
+  start_server "$1"
+  load "$orders" 32
   read -r utime stime < <(awk '{print $14, $15}' "/proc/$pid/stat")
   bytes=$(du -sb "$dir/data/log" | cut -f1)
   stop

@@ -2,6 +2,7 @@
 // Who a request is, and what it may do: the admin key, an API key with its
 // scopes, or anyone (authentication off).
 
+#include <array>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -47,6 +48,8 @@ struct Principal {
 
 /// `unavailable`: a gateway that has not yet learnt the keys from the core.
 enum class AuthFailure { missing, malformed, unknown, revoked, expired, unavailable };
+inline constexpr std::array kAuthFailures{AuthFailure::missing, AuthFailure::malformed, AuthFailure::unknown,
+                                          AuthFailure::revoked,  AuthFailure::expired,   AuthFailure::unavailable};
 /// "missing", "malformed", "unknown", "revoked", "expired", "unavailable":
 /// the reason label of oee_auth_failures_total.
 [[nodiscard]] std::string_view auth_failure_name(AuthFailure f);

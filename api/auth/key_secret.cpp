@@ -12,12 +12,11 @@
 namespace oee::api {
 
 NewSecret new_key_secret() {
-  std::array<unsigned char, 32> bytes{};
+  core::KeyHash bytes{};  // as many random bytes as a hash has
   if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
     throw std::runtime_error("the system's random number generator failed");
   }
-  std::string text = "oee_";
-  for (const unsigned char b : bytes) text += fmt::format("{:02x}", b);
+  std::string text = "oee_" + core::to_hex(bytes);
   OPENSSL_cleanse(bytes.data(), bytes.size());
   return NewSecret{text, hash_secret(text)};
 }

@@ -71,20 +71,14 @@ RateDecision RateLimiter::key(const core::KeyId& id, Kind kind, core::RateLimit 
   return counted(it->second.take(limit, now));
 }
 
-void RateLimiter::make_room(ByAddress& buckets, const boost::asio::ip::address& from, core::RateLimit limit,
-                            SteadyTime now) {
-  if (buckets.size() < kMaxAddresses || buckets.contains(from)) return;
-  std::erase_if(buckets, [&](const auto& entry) { return entry.second.full_at(limit, now); });
-  // Every one busy: forgetting them all is the lesser harm than growing.
-  if (buckets.size() >= kMaxAddresses) buckets.clear();
-}
-
-RateDecision RateLimiter::take_for(ByAddress& buckets, const boost::asio::ip::address& from, core::RateLimit limit,
-                                   SteadyTime now) {
-  std::lock_guard lock(mu_);
-  make_room(buckets, from, limit, now);
-  auto [it, added] = buckets.try_emplace(from, limit, now);
-  return counted(it->second.take(limit, now));
+TokenBucket& RateLimiter::bucket_for(ByAddress& buckets, const boost::asio::ip::address& from,
+                                     core::RateLimit limit, SteadyTime now) {
+  if (buckets.size() >= kMaxAddresses && !buckets.contains(from)) {
+    std::erase_if(buckets, [&](const auto& entry) { return entry.second.full_at(limit, now); });
+    // Every one busy: forgetting them all is the lesser harm than growing.
+    if (buckets.size() >= kMaxAddresses) buckets.clear();
+  }
+  return buckets.try_emplace(from, limit, now).first->second;
 }
 
 RateDecision RateLimiter::failing(const boost::asio::ip::address& from, SteadyTime now) {
@@ -98,16 +92,15 @@ RateDecision RateLimiter::failing(const boost::asio::ip::address& from, SteadyTi
 }
 
 RateDecision RateLimiter::anonymous(const boost::asio::ip::address& from, SteadyTime now) {
-  return take_for(anonymous_, from, kAnonymous, now);
+  std::lock_guard lock(mu_);
+  return counted(bucket_for(anonymous_, from, kAnonymous, now).take(kAnonymous, now));
 }
 
 void RateLimiter::failed(const boost::asio::ip::address& from, AuthFailure why, SteadyTime now) {
   failures_[static_cast<std::size_t>(why)].fetch_add(1);
   if (why == AuthFailure::unavailable) return;
   std::lock_guard lock(mu_);
-  make_room(failing_, from, kFailures, now);
-  auto [it, added] = failing_.try_emplace(from, kFailures, now);
-  (void)it->second.take(kFailures, now);
+  (void)bucket_for(failing_, from, kFailures, now).take(kFailures, now);
 }
 
 }  // namespace oee::api

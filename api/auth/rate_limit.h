@@ -82,16 +82,16 @@ class RateLimiter {
   };
   using ByAddress = std::unordered_map<boost::asio::ip::address, TokenBucket, AddressHash>;
 
-  RateDecision take_for(ByAddress& buckets, const boost::asio::ip::address& from, core::RateLimit limit,
-                        SteadyTime now);
-  void make_room(ByAddress& buckets, const boost::asio::ip::address& from, core::RateLimit limit, SteadyTime now);
+  // The bucket of `from`, made if new (with room made for it); under mu_.
+  TokenBucket& bucket_for(ByAddress& buckets, const boost::asio::ip::address& from, core::RateLimit limit,
+                          SteadyTime now);
   RateDecision counted(RateDecision d);
 
   std::mutex mu_;
   std::unordered_map<KeyBucket, TokenBucket, KeyBucketHash> keys_;
   ByAddress anonymous_;
   ByAddress failing_;
-  std::array<std::atomic<std::uint64_t>, 6> failures_{};
+  std::array<std::atomic<std::uint64_t>, kAuthFailures.size()> failures_{};
   std::atomic<std::uint64_t> limited_{0};
 };
 

@@ -29,6 +29,13 @@ CatchUp unavailable(std::string why) {
   return r;
 }
 
+// The "events" array both of the core's event lists answer with, or null
+// for a body that is not such a list.
+const json::array* events_of(const json::value& body) {
+  const auto* events = body.is_object() ? body.get_object().if_contains("events") : nullptr;
+  return events != nullptr && events->is_array() ? &events->get_array() : nullptr;
+}
+
 }  // namespace
 
 boost::system::result<CoreEndpoint, std::string> parse_core_url(std::string_view text) {
@@ -116,8 +123,7 @@ asio::awaitable<std::unique_ptr<CoreClient::Connection>> CoreClient::connect(std
   boost::system::error_code ignored;
   connection->stream.tcp().socket().set_option(tcp::no_delay(true), ignored);  // small requests, one at a time
   if (endpoint_.tls) {
-    connection->stream.start_tls(*tls_, endpoint_.host);
-    auto [hec] = co_await connection->stream.tls()->async_handshake(asio::ssl::stream_base::client, use_tuple);
+    auto [hec] = co_await connection->stream.async_client_handshake(*tls_, endpoint_.host, use_tuple);
     if (hec) {
       error = endpoint_.url() + ": TLS handshake: " + hec.message();
       co_return nullptr;
@@ -183,12 +189,12 @@ asio::awaitable<CatchUp> CoreClient::events(OrderId order, Seq from, std::option
   if (answer->status != 200) {
     co_return unavailable("GET " + target + " answered " + std::to_string(answer->status));
   }
-  boost::system::error_code ec;
-  const json::value body = json::parse(answer->body, ec);
-  const auto* events = body.is_object() ? body.get_object().if_contains("events") : nullptr;
-  if (ec || events == nullptr || !events->is_array()) co_return unavailable("GET " + target + ": unexpected body");
-  result.updates.reserve(events->get_array().size());
-  for (const auto& e : events->get_array()) {
+  boost::system::error_code ignored;  // a body that does not parse is null: no list
+  const json::value body = json::parse(answer->body, ignored);
+  const auto* events = events_of(body);
+  if (events == nullptr) co_return unavailable("GET " + target + ": unexpected body");
+  result.updates.reserve(events->size());
+  for (const auto& e : *events) {
     // Re-serialising keeps the core's bytes: Boost.JSON keeps key order and
     // prints numbers and escapes the way it parsed them.
     auto update = e.is_object() ? status_update_from(e.get_object(), json::serialize(e)) : nullptr;
@@ -206,12 +212,12 @@ asio::awaitable<boost::system::result<std::vector<core::KeyMessage>, std::string
     co_return "GET /api/keys/events answered " + std::to_string(answer->status) +
         (answer->status == 401 || answer->status == 403 ? " (is the gateway's --admin-key the core's?)" : "");
   }
-  boost::system::error_code ec;
-  const json::value body = json::parse(answer->body, ec);
-  const auto* events = body.is_object() ? body.get_object().if_contains("events") : nullptr;
-  if (ec || events == nullptr || !events->is_array()) co_return std::string("GET /api/keys/events: unexpected body");
+  boost::system::error_code ignored;  // a body that does not parse is null: no list
+  const json::value body = json::parse(answer->body, ignored);
+  const auto* events = events_of(body);
+  if (events == nullptr) co_return std::string("GET /api/keys/events: unexpected body");
   std::vector<core::KeyMessage> out;
-  for (const auto& e : events->get_array()) {
+  for (const auto& e : *events) {
     auto m = e.is_object() ? core::parse_key_message(e.get_object()) : std::nullopt;
     if (!m) co_return std::string("GET /api/keys/events: an event is not an API key's");
     out.push_back(std::move(*m));

@@ -70,8 +70,7 @@ void append_connection_metrics(std::string& out, const ServerContext& ctx) {
   metrics::append_header(out, "oee_auth_failures_total", "counter",
                          "Requests refused for their API key, by reason (missing, malformed, unknown, revoked, "
                          "expired, unavailable).");
-  for (const AuthFailure why : {AuthFailure::missing, AuthFailure::malformed, AuthFailure::unknown,
-                                AuthFailure::revoked, AuthFailure::expired, AuthFailure::unavailable}) {
+  for (const AuthFailure why : kAuthFailures) {
     metrics::append_sample(out, "oee_auth_failures_total", "reason=\"" + std::string(auth_failure_name(why)) + "\"",
                            ctx.limits.failures(why));
   }

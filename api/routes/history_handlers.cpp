@@ -1,8 +1,5 @@
 #include "api/routes/history_handlers.h"
 
-#include <charconv>
-#include <ctime>
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -11,6 +8,7 @@
 
 #include "api/http/responses.h"
 #include "api/routes/order_lists.h"
+#include "api/routes/time_text.h"
 #include "core/domain/order.h"
 #include "core/domain/tokens.h"
 #include "projections/history.h"
@@ -65,61 +63,6 @@ asio::awaitable<HttpResponse> off_thread(App& app, F f) {
 }
 
 }  // namespace
-
-std::optional<std::int64_t> parse_time(std::string_view text) {
-  if (text.empty()) return std::nullopt;
-  if (text.find_first_not_of("0123456789") == std::string_view::npos) {
-    std::int64_t ms = 0;
-    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), ms);
-    if (ec != std::errc{} || ms > 9'000'000'000'000) return std::nullopt;
-    return ms * 1'000'000;
-  }
-  // YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)
-  int y, mo, d, h, mi, s;
-  char t;
-  int consumed = 0;
-  const std::string str(text);
-  if (std::sscanf(str.c_str(), "%4d-%2d-%2d%c%2d:%2d:%2d%n", &y, &mo, &d, &t, &h, &mi, &s, &consumed) != 7 ||
-      (t != 'T' && t != 't' && t != ' ') || consumed != 19) {
-    return std::nullopt;
-  }
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return std::nullopt;
-  std::size_t i = 19;
-  std::int64_t frac_ns = 0;
-  if (i < str.size() && str[i] == '.') {
-    ++i;
-    std::int64_t scale = 100'000'000;
-    const std::size_t start = i;
-    while (i < str.size() && std::isdigit(static_cast<unsigned char>(str[i]))) {
-      frac_ns += (str[i] - '0') * scale;
-      scale /= 10;
-      ++i;
-    }
-    if (i == start) return std::nullopt;
-  }
-  std::int64_t offset_s = 0;
-  if (i < str.size() && (str[i] == 'Z' || str[i] == 'z')) {
-    ++i;
-  } else if (i + 6 == str.size() && (str[i] == '+' || str[i] == '-') && str[i + 3] == ':') {
-    const int oh = std::atoi(str.substr(i + 1, 2).c_str()), om = std::atoi(str.substr(i + 4, 2).c_str());
-    offset_s = (str[i] == '+' ? 1 : -1) * (oh * 3600 + om * 60);
-    i += 6;
-  } else {
-    return std::nullopt;
-  }
-  if (i != str.size()) return std::nullopt;
-  std::tm tm{};
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = s;
-  const std::int64_t secs = static_cast<std::int64_t>(timegm(&tm)) - offset_s;
-  // Nanoseconds since the epoch fit in 64 bits from 1677 to 2262.
-  if (secs < -9'000'000'000 || secs > 9'000'000'000) return std::nullopt;
-  return secs * 1'000'000'000 + frac_ns;
-}
 
 asio::awaitable<HttpResponse> list_orders(App& app, const RequestTarget& target, std::optional<OrderId> only) {
   if (app.history == nullptr) co_return projection_disabled();

@@ -18,7 +18,5 @@ namespace oee::api {
 /// GET /api/dlq and /api/dlq/stats from PostgreSQL.
 [[nodiscard]] boost::asio::awaitable<HttpResponse> projected_dead_letters(App& app, std::size_t limit, bool stats,
                                                                           std::optional<OrderId> only);
-/// Parses "2026-11-22T07:00:00Z", "2026-11-22T07:00:00.5+02:00" or epoch milliseconds into ns.
-[[nodiscard]] std::optional<std::int64_t> parse_time(std::string_view text);
 
 }  // namespace oee::api

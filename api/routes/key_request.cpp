@@ -1,11 +1,11 @@
 #include "api/routes/key_request.h"
 
-#include <charconv>
-#include <chrono>
 #include <limits>
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
+
+#include "api/routes/time_text.h"
 
 namespace oee::api {
 
@@ -15,14 +15,6 @@ namespace {
 
 ApiError bad(std::string code, std::string message, std::string field) {
   return ApiError{400, std::move(code), std::move(message), std::move(field)};
-}
-
-// Exactly `n` digits at `at`, or -1.
-int digits(std::string_view s, std::size_t at, std::size_t n) {
-  if (at + n > s.size()) return -1;
-  int v = 0;
-  const auto [end, ec] = std::from_chars(s.data() + at, s.data() + at + n, v);
-  return ec == std::errc{} && end == s.data() + at + n ? v : -1;
 }
 
 boost::system::result<core::Scopes, ApiError> scopes_field(const json::value* v) {
@@ -81,44 +73,6 @@ std::optional<TimestampNs> epoch_ms(const json::value& v) {
 }
 
 }  // namespace
-
-std::optional<TimestampNs> parse_rfc3339(std::string_view s) {
-  using namespace std::chrono;
-  const int y = digits(s, 0, 4), mo = digits(s, 5, 2), d = digits(s, 8, 2);
-  const int h = digits(s, 11, 2), mi = digits(s, 14, 2), sec = digits(s, 17, 2);
-  if (y < 0 || mo < 0 || d < 0 || h < 0 || mi < 0 || sec < 0 || s[4] != '-' || s[7] != '-' ||
-      (s[10] != 'T' && s[10] != 't') || s[13] != ':' || s[16] != ':') {
-    return std::nullopt;
-  }
-  const year_month_day date{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
-  if (!date.ok() || h > 23 || mi > 59 || sec > 59) return std::nullopt;
-  std::size_t at = 19;
-  std::int64_t fraction_ns = 0;
-  if (at < s.size() && s[at] == '.') {
-    std::int64_t scale = 100'000'000;
-    const std::size_t first = ++at;
-    for (; at < s.size() && s[at] >= '0' && s[at] <= '9'; ++at, scale /= 10) fraction_ns += (s[at] - '0') * scale;
-    if (at == first || at - first > 9) return std::nullopt;
-  }
-  std::int64_t offset_s = 0;
-  if (at + 1 == s.size() && (s[at] == 'Z' || s[at] == 'z')) {
-    ++at;
-  } else if (at + 6 == s.size() && (s[at] == '+' || s[at] == '-') && s[at + 3] == ':') {
-    const int oh = digits(s, at + 1, 2), om = digits(s, at + 4, 2);
-    if (oh < 0 || om < 0 || oh > 23 || om > 59) return std::nullopt;
-    offset_s = (s[at] == '+' ? 1 : -1) * (oh * 3600 + om * 60);
-    at += 6;
-  } else {
-    return std::nullopt;  // a time without its zone names no instant
-  }
-  if (at != s.size()) return std::nullopt;
-  const std::int64_t seconds =
-      sys_days(date).time_since_epoch().count() * 86'400 + h * 3600 + mi * 60 + sec - offset_s;
-  // Nanoseconds since 1970 in 64 bits end in 2262.
-  constexpr std::int64_t kLastSecond = std::numeric_limits<std::int64_t>::max() / 1'000'000'000 - 1;
-  if (seconds < 0 || seconds > kLastSecond) return std::nullopt;
-  return TimestampNs{seconds * 1'000'000'000 + fraction_ns};
-}
 
 boost::system::result<KeyRequest, ApiError> parse_key_request(const json::value& body, TimestampNs now) {
   if (!body.is_object()) return bad("invalid_body", "the body must be a JSON object", "");

@@ -28,8 +28,4 @@ inline constexpr std::uint32_t kMaxRatePerSecond = 1'000'000;
 [[nodiscard]] boost::system::result<KeyRequest, ApiError> parse_key_request(const boost::json::value& body,
                                                                            TimestampNs now);
 
-/// "2026-12-01T00:00:00Z", with optional fractional seconds and a numeric
-/// offset ("+02:00") in place of Z; nullopt for anything else.
-[[nodiscard]] std::optional<TimestampNs> parse_rfc3339(std::string_view text);
-
 }  // namespace oee::api

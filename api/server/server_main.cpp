@@ -123,11 +123,20 @@ void serve_until_signal(asio::io_context& ioc, api::HttpServer& server, const ap
   for (auto& t : pool) t.join();
 }
 
-void warn_if_open(const ServerOptions& o) {
-  if (o.auth_off && !api::is_loopback_address(o.server.bind)) {
+// --auth off on an address other machines reach.
+bool open_to_network(const ServerOptions& o) { return o.auth_off && !api::is_loopback_address(o.server.bind); }
+
+// Who a request is, in either role: the admin key and the keys in `keys`
+// (whose revocation closes their connections), or anyone with no admin key.
+api::Authenticator authenticator(const ServerOptions& o, api::KeyRing& keys, api::ServerContext& ctx) {
+  keys.on_revoked([&ctx](const core::KeyId& id) { ctx.close_sessions_of(id); });
+  if (open_to_network(o)) {
     spdlog::warn("authentication is off on {}: anyone who reaches this port can submit and read orders", o.server.bind);
   }
+  return o.admin_key.empty() ? api::Authenticator() : api::Authenticator(o.admin_key, keys, o.metrics_token);
 }
+
+const char* scheme(const ServerOptions& o) { return o.server.tls ? "https" : "http"; }
 
 int run_gateway(ServerOptions& o) {
   const auto& redis = o.redis;
@@ -147,10 +156,7 @@ int run_gateway(ServerOptions& o) {
   api::ServerContext ctx(o.server, source);
   // The keys are the core's: listed from it, kept current by the feed.
   api::KeyRing keys;
-  keys.on_revoked([&ctx](const core::KeyId& id) { ctx.close_sessions_of(id); });
-  const api::Authenticator auth =
-      o.admin_key.empty() ? api::Authenticator() : api::Authenticator(o.admin_key, keys, o.metrics_token);
-  warn_if_open(o);
+  const api::Authenticator auth = authenticator(o, keys, ctx);
   api::KeySync key_sync(keys, core, ioc.get_executor());
   api::FeedHooks hooks;
   if (auth.enabled()) {
@@ -168,9 +174,8 @@ int run_gateway(ServerOptions& o) {
     return 2;
   }
   feed.start();
-  spdlog::info("oee-server gateway listening on {}://{}:{} (redis {}, core {})", o.server.tls ? "https" : "http",
-               o.server.bind, server.port(),
-               api::redacted(*redis), core->endpoint().url());
+  spdlog::info("oee-server gateway listening on {}://{}:{} (redis {}, core {})", scheme(o), o.server.bind,
+               server.port(), api::redacted(*redis), core->endpoint().url());
   serve_until_signal(ioc, server, o.server, o.threads, [&] { feed.stop(); });
   spdlog::info("gateway stopped");
   return 0;
@@ -265,11 +270,8 @@ int run_core(ServerOptions& o) {
     return 2;
   }
   keys.mark_complete();
-  keys.on_revoked([&ctx](const core::KeyId& id) { ctx.close_sessions_of(id); });
-  const api::Authenticator auth =
-      o.admin_key.empty() ? api::Authenticator() : api::Authenticator(o.admin_key, keys, o.metrics_token);
-  warn_if_open(o);
-  api::App app{ctx, api::EngineInfo{o.durability, o.sim, o.auth_off && !api::is_loopback_address(o.server.bind)}, *log, store, market, metrics, hub, keys, auth};
+  const api::Authenticator auth = authenticator(o, keys, ctx);
+  api::App app{ctx, api::EngineInfo{o.durability, o.sim, open_to_network(o)}, *log, store, market, metrics, hub, keys, auth};
   ctx.router = api::core_router(app);
   api::HttpServer server(api_ioc, ctx);
 
@@ -302,7 +304,7 @@ int run_core(ServerOptions& o) {
   spdlog::info(
       "oee-server listening on {}://{}:{} (data {}, sim {}, durability {}, fail-rate {}, redis {}, head seq {}, "
       "resuming {} orders)",
-      o.server.tls ? "https" : "http", o.server.bind, server.port(), o.data_dir, core::sim_profile_name(o.sim), eventlog::durability_name(o.durability),
+      scheme(o), o.server.bind, server.port(), o.data_dir, core::sim_profile_name(o.sim), eventlog::durability_name(o.durability),
       o.fail_rate, redis ? api::redacted(*redis) : "off", log->head().value, storage->resumable);
   serve_until_signal(api_ioc, server, o.server, o.threads, [&] {
     spdlog::info("finishing in-flight steps");

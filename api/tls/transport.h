@@ -33,6 +33,12 @@ class Transport {
   /// The same for a client of `host`: names it to the server (SNI, unless
   /// it is an address) and accepts only a certificate issued for it.
   void start_tls(boost::asio::ssl::context& context, const std::string& host);
+  /// start_tls(context, host), then the client's handshake.
+  template <class Token>
+  auto async_client_handshake(boost::asio::ssl::context& context, const std::string& host, Token&& token) {
+    start_tls(context, host);
+    return tls()->async_handshake(boost::asio::ssl::stream_base::client, std::forward<Token>(token));
+  }
 
   [[nodiscard]] bool secure() const { return std::holds_alternative<Tls>(stream_); }
   /// The TLS layer, or null on plain TCP.

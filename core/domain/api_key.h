@@ -46,6 +46,12 @@ class Scopes {
 /// SHA-256 of a key's secret.
 using KeyHash = std::array<std::uint8_t, 32>;
 
+/// 64 lower-case hex digits: how a hash travels as text, and a secret's
+/// random bytes are written.
+[[nodiscard]] std::string to_hex(const KeyHash& bytes);
+/// The inverse; nullopt for anything but 64 lower-case hex digits.
+[[nodiscard]] std::optional<KeyHash> key_hash_from_hex(std::string_view text);
+
 /// A token bucket: `burst` requests at once, refilled at `per_second`.
 /// Zero in both: no limit.
 struct RateLimit {
@@ -57,6 +63,8 @@ struct RateLimit {
 
 /// Values continue oee::fb::EventType after the order events.
 enum class KeyEventType : std::uint8_t { created = 10, revoked = 11 };
+/// "apiKeyCreated", "apiKeyRevoked": the type in messages and dumps.
+[[nodiscard]] std::string_view key_event_name(KeyEventType type);
 
 struct ApiKeyCreated {
   std::string name;

@@ -3,17 +3,16 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "core/wire/detail/flatbuffer_payload.h"
 #include "schemas/order_events_generated.h"
 
 namespace oee::core {
 
 namespace {
 
+using detail::finish;
+using detail::verified_root;
 using flatbuffers::FlatBufferBuilder;
-
-std::string finish(FlatBufferBuilder& fbb) {
-  return std::string(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
-}
 
 fb::Venue to_fb(Venue v) { return static_cast<fb::Venue>(v); }
 Venue from_fb(fb::Venue v) { return v == fb::Venue::Meteora ? Venue::meteora : Venue::raydium; }
@@ -44,13 +43,6 @@ std::optional<std::optional<OrderId>> owner_of(const fb::Uuid* id, const flatbuf
 std::optional<fb::Uuid> owner_field(const std::optional<OrderId>& owner) {
   if (!owner) return std::nullopt;
   return fb::Uuid(flatbuffers::span<const std::uint8_t, 16>(owner->bytes().data(), 16));
-}
-
-template <class T>
-const T* verified_root(std::string_view payload) {
-  flatbuffers::Verifier v(reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size());
-  if (!v.VerifyBuffer<T>(nullptr)) return nullptr;
-  return flatbuffers::GetRoot<T>(payload.data());
 }
 
 }  // namespace

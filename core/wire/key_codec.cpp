@@ -2,22 +2,15 @@
 
 #include <algorithm>
 
+#include "core/wire/detail/flatbuffer_payload.h"
 #include "schemas/key_events_generated.h"
 
 namespace oee::core {
 
 namespace {
 
-template <class T>
-const T* verified_root(std::string_view payload) {
-  flatbuffers::Verifier v(reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size());
-  if (!v.VerifyBuffer<T>(nullptr)) return nullptr;
-  return flatbuffers::GetRoot<T>(payload.data());
-}
-
-std::string finish(flatbuffers::FlatBufferBuilder& fbb) {
-  return std::string(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
-}
+using detail::finish;
+using detail::verified_root;
 
 std::optional<KeyEvent> decode_created(std::string_view payload) {
   const auto* p = verified_root<fb::ApiKeyCreated>(payload);

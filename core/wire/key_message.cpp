@@ -8,33 +8,6 @@ namespace json = boost::json;
 
 namespace {
 
-std::string hex(const KeyHash& h) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(h.size() * 2);
-  for (const std::uint8_t b : h) {
-    out.push_back(kDigits[b >> 4]);
-    out.push_back(kDigits[b & 15]);
-  }
-  return out;
-}
-
-std::optional<KeyHash> from_hex(std::string_view text) {
-  KeyHash h{};
-  if (text.size() != h.size() * 2) return std::nullopt;
-  auto digit = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-  };
-  for (std::size_t i = 0; i < h.size(); ++i) {
-    const int hi = digit(text[2 * i]), lo = digit(text[2 * i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    h[i] = static_cast<std::uint8_t>(hi * 16 + lo);
-  }
-  return h;
-}
-
 template <class T>
 std::optional<T> unsigned_field(const json::object& o, std::string_view name) {
   const auto* v = o.if_contains(name);
@@ -54,14 +27,14 @@ std::optional<std::string_view> string_field(const json::object& o, std::string_
 
 json::object key_message(const KeyMessage& m) {
   json::object o;
-  o["type"] = std::holds_alternative<ApiKeyCreated>(m.event) ? "apiKeyCreated" : "apiKeyRevoked";
+  o["type"] = key_event_name(type_of(m.event));
   o["seq"] = m.seq.value;
   o["keyId"] = m.id.str();
   o["at"] = m.at.value;
   if (const auto* c = std::get_if<ApiKeyCreated>(&m.event)) {
     o["name"] = c->name;
     o["scopes"] = c->scopes.bits();
-    o["hash"] = hex(c->hash);
+    o["hash"] = to_hex(c->hash);
     o["perSecond"] = c->rate_limit.per_second;
     o["burst"] = c->rate_limit.burst;
     if (c->expires_at) o["expiresAt"] = c->expires_at->value;
@@ -78,15 +51,15 @@ std::optional<KeyMessage> parse_key_message(const json::object& o) {
   const auto id = OrderId::parse(*id_text);
   if (!id) return std::nullopt;
   KeyMessage m{*id, TimestampNs{*at}, ApiKeyRevoked{}, Seq{*seq}};
-  if (*type == "apiKeyRevoked") return m;
-  if (*type != "apiKeyCreated") return std::nullopt;
+  if (*type == key_event_name(KeyEventType::revoked)) return m;
+  if (*type != key_event_name(KeyEventType::created)) return std::nullopt;
   const auto name = string_field(o, "name");
   const auto scopes = unsigned_field<std::uint8_t>(o, "scopes");
   const auto hash_text = string_field(o, "hash");
   const auto per_second = unsigned_field<std::uint32_t>(o, "perSecond");
   const auto burst = unsigned_field<std::uint32_t>(o, "burst");
   if (!name || !scopes || !hash_text || !per_second || !burst) return std::nullopt;
-  const auto hash = from_hex(*hash_text);
+  const auto hash = key_hash_from_hex(*hash_text);
   if (!hash) return std::nullopt;
   ApiKeyCreated created{std::string(*name), Scopes(*scopes), *hash, RateLimit{*per_second, *burst}, std::nullopt};
   if (o.contains("expiresAt")) {

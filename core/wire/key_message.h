@@ -22,7 +22,7 @@ struct KeyMessage {
 };
 
 /// {"type":"apiKeyCreated"|"apiKeyRevoked","seq","keyId","at", and for a
-/// creation "name","scopes","hash" (hex),"rateLimit","expiresAt"}.
+/// creation "name","scopes","hash" (hex),"perSecond","burst","expiresAt"}.
 [[nodiscard]] boost::json::object key_message(const KeyMessage& m);
 [[nodiscard]] std::optional<KeyMessage> parse_key_message(const boost::json::object& o);
 

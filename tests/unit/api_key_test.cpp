@@ -10,6 +10,7 @@
 #include "api/auth/key_secret.h"
 #include "api/auth/rate_limit.h"
 #include "api/routes/key_request.h"
+#include "api/routes/time_text.h"
 #include "core/wire/key_codec.h"
 #include "core/wire/key_message.h"
 
@@ -214,6 +215,9 @@ TEST(Rfc3339, ParsesUtcAndOffsetsAndRefusesTheRest) {
   EXPECT_EQ(parse_rfc3339("1970-01-01T01:00:01+01:00"), TimestampNs{kSecond});
   EXPECT_EQ(parse_rfc3339("1970-01-01T00:00:01.5Z"), TimestampNs{kSecond + kSecond / 2});
   EXPECT_EQ(parse_rfc3339("2027-01-31T00:00:00Z"), TimestampNs{1'801'353'600 * kSecond});
+  EXPECT_EQ(parse_rfc3339("1969-12-31 23:59:59z"), TimestampNs{-kSecond}) << "a space for T, before 1970";
+  EXPECT_EQ(parse_time("1000"), kSecond) << "digits: milliseconds";
+  EXPECT_EQ(parse_time("1970-01-01T00:00:01.0000000019Z"), kSecond + 1) << "past nanoseconds, dropped";
   for (const char* bad : {"", "2027-01-31", "2027-02-30T00:00:00Z", "2027-01-31T24:00:00Z", "2027-01-31T00:00:00",
                           "2027-01-31T00:00:00.Z", "2027-01-31T00:00:00Zjunk", "27-01-31T00:00:00Z"}) {
     EXPECT_FALSE(parse_rfc3339(bad).has_value()) << bad;

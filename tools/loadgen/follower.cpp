@@ -28,8 +28,7 @@ asio::awaitable<bool> Follower::connect() {
   if (cec) co_return false;
   beast::get_lowest_layer(ws_).socket().set_option(tcp::no_delay(true));
   if (run_.ws.tls) {
-    ws_.next_layer().start_tls(*run_.tls, run_.ws.name);
-    auto [tec] = co_await ws_.next_layer().tls()->async_handshake(asio::ssl::stream_base::client, use_tuple);
+    auto [tec] = co_await ws_.next_layer().async_client_handshake(*run_.tls, run_.ws.name, use_tuple);
     if (tec) co_return false;
   }
   const std::string host = run_.ws.host + ":" + run_.ws.port;

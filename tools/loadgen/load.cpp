@@ -82,8 +82,7 @@ asio::awaitable<void> submitter(Run& run) {
   }
   stream.tcp().socket().set_option(tcp::no_delay(true));
   if (run.core.tls) {
-    stream.start_tls(*run.tls, run.core.name);
-    auto [hec] = co_await stream.tls()->async_handshake(asio::ssl::stream_base::client, use_tuple);
+    auto [hec] = co_await stream.async_client_handshake(*run.tls, run.core.name, use_tuple);
     if (hec) {
       ++run.failed_requests;
       std::fprintf(stderr, "oee-loadgen: TLS with %s:%s: %s\n", run.core.host.c_str(), run.core.port.c_str(),

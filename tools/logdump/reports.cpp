@@ -50,7 +50,7 @@ int stats(const eventlog::EventLogReader& log, bool as_json) {
         ++by_status[std::string(core::status_name(status))];
         outcome[r->order] = status;
       } else if (core::is_key_event(r->type)) {
-        ++by_type[r->type == static_cast<std::uint8_t>(core::KeyEventType::created) ? "apiKeyCreated" : "apiKeyRevoked"];
+        ++by_type[std::string(core::key_event_name(static_cast<core::KeyEventType>(r->type)))];
       } else {
         ++by_type["unknown"];
       }

@@ -1,0 +1,23 @@
+#pragma once
+// Times as clients write them: RFC 3339, or milliseconds since the epoch.
+// One parser for every route that takes a time (a key's expiresAt, the
+// history list's since and until).
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "eventlog/types.h"
+
+namespace oee::api {
+
+/// "2026-12-01T00:00:00Z", with optional fractional seconds (digits past
+/// the ninth are dropped), a numeric offset ("+02:00") in place of Z, and
+/// 't' or ' ' in place of 'T'; within what nanoseconds since the epoch hold
+/// in 64 bits (1677 to 2262). nullopt for anything else.
+[[nodiscard]] std::optional<TimestampNs> parse_rfc3339(std::string_view text);
+
+/// RFC 3339 as above, or digits only: milliseconds since the epoch; in ns.
+[[nodiscard]] std::optional<std::int64_t> parse_time(std::string_view text);
+
+}  // namespace oee::api
