@@ -54,6 +54,10 @@ struct App {
   boost::asio::thread_pool* blocking = nullptr;  // runs PostgreSQL calls off the network threads
   // Set when REDIS_URL is configured.
   const Publisher* publisher = nullptr;
+  // The core's executor: cancels go through it.
+  core::Executor* executor = nullptr;
+  // Set with --sim-control: the market tests and demos steer.
+  core::Market* sim_market = nullptr;
   // Failed orders an operator action (retry, dismissal) is being recorded
   // for: one writer per order.
   std::mutex operator_mu;

@@ -12,6 +12,7 @@
 #include "api/routes/dead_letter_handlers.h"
 #include "api/routes/history_handlers.h"
 #include "api/routes/key_handlers.h"
+#include "api/routes/order_actions.h"
 #include "api/routes/pages/pages.h"
 #include "api/routes/status_handlers.h"
 #include "api/routes/submit_request.h"
@@ -70,7 +71,9 @@ asio::awaitable<HttpResponse> submit(App& app, const HttpRequest& req) {
                            .amount_in = order.amount,
                            .slippage_bps = order.slippage_bps,
                            .idempotency_key = req.idempotency_key,
-                           .owner = owner};
+                           .owner = owner,
+                           .min_amount_out = order.min_amount_out,
+                           .expires_at = order.expires_at};
   const core::OrderState initial;
   auto appended = co_await core::async_append(app.store, id, initial, event,
                                               req.idempotency_key.empty() ? nullptr : &claim);
@@ -212,6 +215,9 @@ Router core_router(App& app) {
     return dismiss_all_dead_letters(app, req.principal.lists_orders_of());
   };
   auto status = at_once([&app](const HttpRequest&, const RequestTarget&) { return health(app); });
+  auto cancel = [&app](const OrderId& id, const HttpRequest& req, const RequestTarget&) {
+    return cancel_order(app, id, req.principal);
+  };
 
   Router router(app.auth, &app.server.limits);
   // Aliases are the reference clients' spellings: /order for the submit
@@ -229,6 +235,8 @@ Router core_router(App& app) {
       .on("GET", "api/orders/*", kOrderReads, for_order([&app](const OrderId& id, const HttpRequest& req, const RequestTarget&) {
             return get_order(app, id, req.principal);
           }))
+      .on("DELETE", "api/orders/*", kOrderWrites, for_order(cancel))
+      .on("POST", "api/orders/*/cancel", kOrderWrites, for_order(cancel))
       .on("GET", "api/orders/*/events", kOrderReads, for_order([&app](const OrderId& id, const HttpRequest& req, const RequestTarget& t) {
             return get_events(app, id, t, req.principal);
           }))
@@ -257,6 +265,8 @@ Router core_router(App& app) {
           })
       .on("GET", "api/quote", kOrderReads,
           at_once([&app](const HttpRequest&, const RequestTarget& t) { return get_quote(app, t); }))
+      .on("POST", "api/sim/prices", kAdminKey,
+          at_once([&app](const HttpRequest& req, const RequestTarget&) { return set_sim_price(app, req); }))
       .on("GET", "test", kAnyone, at_once([](const HttpRequest&, const RequestTarget&) { return test_page(); }))
       .on("GET", "", kAnyone, status)
       .on("GET", "health", kAnyone, status)

@@ -62,16 +62,6 @@ boost::system::result<core::RateLimit, ApiError> rate_limit_field(const json::va
   return core::RateLimit{*per_second, *burst};
 }
 
-// Whole milliseconds since the epoch, as a positive integer small enough
-// to be a time.
-std::optional<TimestampNs> epoch_ms(const json::value& v) {
-  constexpr std::int64_t kMaxMs = std::numeric_limits<std::int64_t>::max() / 1'000'000;
-  boost::system::error_code ec;
-  const auto ms = v.to_number<std::int64_t>(ec);
-  if (ec || ms <= 0 || ms > kMaxMs) return std::nullopt;
-  return TimestampNs{ms * 1'000'000};
-}
-
 }  // namespace
 
 boost::system::result<KeyRequest, ApiError> parse_key_request(const json::value& body, TimestampNs now) {
@@ -97,7 +87,7 @@ boost::system::result<KeyRequest, ApiError> parse_key_request(const json::value&
   if (!rate) return rate.error();
   r.rate_limit = *rate;
   if (const auto* expires = o.if_contains("expiresAt"); expires != nullptr && !expires->is_null()) {
-    const auto at = expires->is_string() ? parse_rfc3339(expires->get_string()) : epoch_ms(*expires);
+    const auto at = parse_time_value(*expires);
     if (!at) {
       return bad("invalid_expiry",
                  "expiresAt is an RFC 3339 time such as 2027-01-31T00:00:00Z, milliseconds since the epoch, or null",

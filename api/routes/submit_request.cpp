@@ -8,13 +8,21 @@
 
 #include <boost/json.hpp>
 
+#include "api/routes/time_text.h"
+
 namespace oee::api {
 
 namespace json = boost::json;
 
 std::string SubmitRequest::fingerprint() const {
-  return fmt::format("{}|{}|{}|{}|{}", core::order_type_name(order_type), input.symbol(), output.symbol(), amount.base,
-                     slippage_bps);
+  if (order_type == core::OrderType::market) {
+    return fmt::format("{}|{}|{}|{}|{}", core::order_type_name(order_type), input.symbol(), output.symbol(),
+                       amount.base, slippage_bps);
+  }
+  // A default expiry is not part of the order: a replay of the same body
+  // gets a later default, and is still the same order.
+  return fmt::format("{}|{}|{}|{}|{}|{}", core::order_type_name(order_type), input.symbol(), output.symbol(),
+                     amount.base, min_amount_out.base, expiry_given ? expires_at.value : 0);
 }
 
 namespace {
@@ -28,13 +36,16 @@ struct FieldSpec {
   std::string_view canonical;
   std::array<std::string_view, 3> aliases;
 };
-constexpr std::array<FieldSpec, 6> kFields{{
+constexpr std::array<FieldSpec, 9> kFields{{
     {"type", {"orderType", "order_type", ""}},
     {"inputToken", {"tokenIn", "token_in", ""}},
     {"outputToken", {"tokenOut", "token_out", ""}},
     {"amount", {"amountIn", "amount_in", ""}},
     {"slippage", {"max_slippage", "maxSlippage", ""}},
     {"slippageBps", {"slippage_bps", "", ""}},
+    {"minAmountOut", {"min_amount_out", "", ""}},
+    {"limitPrice", {"limit_price", "", ""}},
+    {"expiresAt", {"expires_at", "", ""}},
 }};
 
 struct Collected {
@@ -107,11 +118,88 @@ boost::system::result<std::string, ApiError> number_text(const json::value& v, c
   return bad("invalid_" + field, field + " must be a number or a decimal string", field);
 }
 
-boost::system::result<SubmitRequest, ApiError> parse_submit(const json::value& body) {
+namespace {
+
+// A limit order's floor, its price and its expiry; for a market order,
+// none of them may be given.
+boost::system::result<void, ApiError> limit_fields(SubmitRequest& r, const json::value* min_amount_out,
+                                                   const json::value* limit_price, const json::value* expires_at,
+                                                   bool slippage_given, TimestampNs now) {
+  if (r.order_type == core::OrderType::market) {
+    for (auto [v, name] : {std::pair{min_amount_out, "minAmountOut"}, std::pair{limit_price, "limitPrice"},
+                           std::pair{expires_at, "expiresAt"}}) {
+      if (v != nullptr) {
+        return bad("field_not_for_type", fmt::format("{} applies to limit orders; a market order has none", name),
+                   name);
+      }
+    }
+    return {};
+  }
+  if (slippage_given) {
+    return bad("field_not_for_type", "a limit order's floor is its minAmountOut (or limitPrice), not a slippage",
+               "slippage");
+  }
+  if (min_amount_out != nullptr && limit_price != nullptr) {
+    return bad("conflicting_fields", "give either minAmountOut or limitPrice, not both", "limitPrice");
+  }
+  if (min_amount_out == nullptr && limit_price == nullptr) {
+    return bad("missing_field", "a limit order needs minAmountOut (output for the whole amount) or limitPrice",
+               "minAmountOut");
+  }
+  if (min_amount_out != nullptr) {
+    auto text = number_text(*min_amount_out, "minAmountOut");
+    if (!text) return text.error();
+    auto parsed = core::parse_amount(*text, r.output.decimals());
+    if (!parsed) {
+      return bad("invalid_min_amount_out",
+                 parsed.error() == core::AmountError::too_precise
+                     ? fmt::format("minAmountOut has more than {} decimal places, the precision of {}",
+                                   r.output.decimals(), r.output.symbol())
+                     : fmt::format("minAmountOut {}", core::describe(parsed.error())),
+                 "minAmountOut");
+    }
+    r.min_amount_out = *parsed;
+  } else {
+    auto text = number_text(*limit_price, "limitPrice");
+    if (!text) return text.error();
+    auto price = core::parse_amount(*text, core::kPriceDecimals);
+    auto floor = price ? core::amount_at_price(r.amount, r.input.decimals(), price->base, r.output.decimals())
+                       : boost::system::result<core::Amount, core::AmountError>(price.error());
+    if (!floor) {
+      return bad("invalid_limit_price",
+                 floor.error() == core::AmountError::too_precise
+                     ? fmt::format("limitPrice has more than {} decimal places", core::kPriceDecimals)
+                     : fmt::format("limitPrice {}", core::describe(floor.error())),
+                 "limitPrice");
+    }
+    r.min_amount_out = *floor;
+  }
+  r.expires_at = TimestampNs{now.value + kDefaultExpiryNs};
+  if (expires_at != nullptr) {
+    const auto at = parse_time_value(*expires_at);
+    if (!at) {
+      return bad("invalid_expiry",
+                 "expiresAt is an RFC 3339 time such as 2027-01-31T00:00:00Z or milliseconds since the epoch",
+                 "expiresAt");
+    }
+    if (*at <= now) return bad("invalid_expiry", "expiresAt is in the past", "expiresAt");
+    if (at->value - now.value > kMaxExpiryNs) {
+      return bad("invalid_expiry", "expiresAt is at most 30 days ahead", "expiresAt");
+    }
+    r.expires_at = *at;
+    r.expiry_given = true;
+  }
+  return {};
+}
+
+}  // namespace
+
+boost::system::result<SubmitRequest, ApiError> parse_submit(const json::value& body, TimestampNs now) {
   if (!body.is_object()) return bad("invalid_body", "the body must be a JSON object", "");
   auto fields = collect(body.get_object());
   if (!fields) return fields.error();
-  const auto& [type, input, output, amount, slippage, slippage_bps] = fields->found;
+  const auto& [type, input, output, amount, slippage, slippage_bps, min_amount_out, limit_price, expires_at] =
+      fields->found;
 
   SubmitRequest r;
   r.snake_case = written_in_snake_case(fields->spelled);
@@ -120,9 +208,10 @@ boost::system::result<SubmitRequest, ApiError> parse_submit(const json::value& b
     const std::string_view t = type->get_string();
     const auto order_type = core::parse_order_type(t);
     if (!order_type) return bad("invalid_type", fmt::format("unknown order type '{}'", t), "type");
-    if (*order_type != core::OrderType::market) {
-      return bad("unsupported_order_type", fmt::format("'{}' orders are not available yet; use 'market'", t), "type");
+    if (*order_type == core::OrderType::sniper) {
+      return bad("unsupported_order_type", "sniper orders are not available yet; use 'market' or 'limit'", "type");
     }
+    r.order_type = *order_type;
   }
 
   auto in = token_field(input, "inputToken");
@@ -178,6 +267,10 @@ boost::system::result<SubmitRequest, ApiError> parse_submit(const json::value& b
     }
     r.slippage_bps = static_cast<std::uint32_t>(bps);
   }
+  auto limit = limit_fields(r, min_amount_out, limit_price, expires_at, slippage != nullptr || slippage_bps != nullptr,
+                            now);
+  if (!limit) return limit.error();
+  if (r.order_type == core::OrderType::limit) r.slippage_bps = 0;
   return r;
 }
 

@@ -18,6 +18,11 @@ struct SubmitRequest {
   core::TokenId output;
   core::Amount amount;
   std::uint32_t slippage_bps = 50;
+  /// Limit orders: the least the whole amount must fetch (given, or made
+  /// from limitPrice), and when the order expires unless triggered.
+  core::Amount min_amount_out;
+  TimestampNs expires_at;
+  bool expiry_given = false;  // expiresAt was in the body (not the default)
   /// The body spelled its fields in snake_case only (token_in, amount_in,
   /// ...): the answer then does too (order_id).
   bool snake_case = false;
@@ -28,9 +33,13 @@ struct SubmitRequest {
 
 inline constexpr std::uint32_t kDefaultSlippageBps = 50;   // 0.5%
 inline constexpr std::uint32_t kMaxSlippageBps = 5'000;    // 50%
+inline constexpr std::int64_t kDefaultExpiryNs = 24LL * 3600 * 1'000'000'000;       // a day
+inline constexpr std::int64_t kMaxExpiryNs = 30LL * 24 * 3600 * 1'000'000'000;      // 30 days
 
-/// Parses and validates a submit body (already JSON-decoded).
-[[nodiscard]] boost::system::result<SubmitRequest, ApiError> parse_submit(const boost::json::value& body);
+/// Parses and validates a submit body (already JSON-decoded); expiries are
+/// checked against `now`.
+[[nodiscard]] boost::system::result<SubmitRequest, ApiError> parse_submit(const boost::json::value& body,
+                                                                          TimestampNs now = TimestampNs::now());
 
 /// Text of a JSON number or string as the user wrote it, for exact parsing.
 /// Doubles are rendered in their shortest round-trip form ("0.1", not 0.1000000000000000055).

@@ -4,6 +4,8 @@
 #include <chrono>
 #include <limits>
 
+#include <boost/json/value.hpp>
+
 namespace oee::api {
 
 namespace {
@@ -66,6 +68,16 @@ std::optional<std::int64_t> parse_time(std::string_view text) {
   const auto at = parse_rfc3339(text);
   if (!at) return std::nullopt;
   return at->value;
+}
+
+std::optional<TimestampNs> parse_time_value(const boost::json::value& v) {
+  if (v.is_string()) return parse_rfc3339(v.get_string());
+  // Whole milliseconds, small enough to be a time in nanoseconds.
+  constexpr std::int64_t kMaxMs = std::numeric_limits<std::int64_t>::max() / 1'000'000;
+  boost::system::error_code ec;
+  const auto ms = v.to_number<std::int64_t>(ec);
+  if (ec || ms <= 0 || ms > kMaxMs) return std::nullopt;
+  return TimestampNs{ms * 1'000'000};
 }
 
 }  // namespace oee::api

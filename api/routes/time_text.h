@@ -7,6 +7,8 @@
 #include <optional>
 #include <string_view>
 
+#include <boost/json/fwd.hpp>
+
 #include "eventlog/types.h"
 
 namespace oee::api {
@@ -16,6 +18,10 @@ namespace oee::api {
 /// 't' or ' ' in place of 'T'; within what nanoseconds since the epoch hold
 /// in 64 bits (1677 to 2262). nullopt for anything else.
 [[nodiscard]] std::optional<TimestampNs> parse_rfc3339(std::string_view text);
+
+/// A JSON time: an RFC 3339 string as above, or a number of whole
+/// milliseconds since the epoch (positive); nullopt for anything else.
+[[nodiscard]] std::optional<TimestampNs> parse_time_value(const boost::json::value& v);
 
 /// RFC 3339 as above, or digits only: milliseconds since the epoch; in ns.
 [[nodiscard]] std::optional<std::int64_t> parse_time(std::string_view text);

@@ -217,6 +217,7 @@ core::ExecutorOptions executor_options(const ServerOptions& o) {
   options.concurrency = o.concurrency;
   options.retry_base = o.sim == core::SimProfile::fast ? std::chrono::milliseconds(5) : std::chrono::milliseconds(500);
   options.latency_scale = o.latency_scale;
+  options.watch_interval = o.watch_interval;
   return options;
 }
 
@@ -272,6 +273,8 @@ int run_core(ServerOptions& o) {
   keys.mark_complete();
   const api::Authenticator auth = authenticator(o, keys, ctx);
   api::App app{ctx, api::EngineInfo{o.durability, o.sim, open_to_network(o)}, *log, store, market, metrics, hub, keys, auth};
+  app.executor = &executor;
+  if (o.sim_control) app.sim_market = &market;
   ctx.router = api::core_router(app);
   api::HttpServer server(api_ioc, ctx);
 

@@ -51,6 +51,10 @@ std::optional<std::string> check_access_options(const ServerOptions& o) {
     return std::nullopt;
   }
   if (!o.metrics_token.empty()) return std::string("--metrics-token needs --admin-key: without it /metrics is open");
+  if (o.sim_control && !is_loopback_address(o.server.bind)) {
+    return "--sim-control lets whoever reaches the server set prices: without --admin-key it is for a loopback "
+           "--bind only";
+  }
   if (!o.auth_off && !is_loopback_address(o.server.bind)) {
     return "--bind " + o.server.bind +
            " is reachable from other machines, and without --admin-key (OEE_ADMIN_KEY) anyone who reaches it could "
@@ -74,6 +78,7 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& o)
   CLI::App cli{"oee-server: durable, event-sourced order execution engine (REST + WebSocket)"};
   auto& s = o.server;
   unsigned ws_idle_seconds = 60;
+  int watch_ms = 100;
   std::string cors_origins{CorsPolicy::kLoopback};
   std::string redis_url;
   cli.add_option("--data-dir", o.data_dir, "Data directory: the event log (log/) and the simulated chain (simchain/)")
@@ -104,6 +109,13 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& o)
   cli.add_option("--fail-rate", o.fail_rate,
                  "Share of transactions the simulated chain drops [0,1] (default 0.02 realistic, 0 fast)")
       ->envname("OEE_FAIL_RATE")->check(CLI::Range(0.0, 1.0));
+  cli.add_flag("--sim-control", o.sim_control,
+               "Let clients on this machine steer the simulated market: POST /api/sim/prices sets a pool's price "
+               "(tests and demos)")
+      ->envname("OEE_SIM_CONTROL");
+  cli.add_option("--watch-interval", watch_ms,
+                 "Milliseconds between the watcher's looks at the pools for limit orders (and their expiries)")
+      ->envname("OEE_WATCH_INTERVAL")->check(CLI::Range(1, 60'000))->capture_default_str();
   cli.add_option("--sim-latency-scale", o.latency_scale,
                  "Multiplies the realistic profile's latencies (0.1: quotes ~20 ms, execution ~250 ms)")
       ->envname("OEE_SIM_LATENCY_SCALE")->check(CLI::Range(0.0, 100.0))->capture_default_str();
@@ -192,6 +204,7 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& o)
   }
 
   s.ws_idle_timeout = std::chrono::seconds(ws_idle_seconds);
+  o.watch_interval = std::chrono::milliseconds(watch_ms);
   std::string cors_error;
   auto cors = CorsPolicy::parse(cors_origins, &cors_error);
   if (!cors) {

@@ -4,6 +4,7 @@
 // before anything starts.
 
 #include <cstddef>
+#include <chrono>
 #include <optional>
 #include <string>
 
@@ -29,6 +30,8 @@ struct ServerOptions {
   unsigned threads = 2;
   std::string log_level = "info";
   double latency_scale = 1.0;
+  bool sim_control = false;  // POST /api/sim/prices
+  std::chrono::milliseconds watch_interval{100};
   int priority_boost = 0;
   std::size_t log_memory_mib = 160;
   /// Turns authentication on (docs/security.md); empty: off.

@@ -186,4 +186,24 @@ boost::system::result<std::uint32_t, AmountError> parse_bps_fraction(std::string
   return static_cast<std::uint32_t>(v);
 }
 
+boost::system::result<Amount, AmountError> amount_at_price(Amount amount_in, int in_decimals, std::uint64_t price_e12,
+                                                          int out_decimals) {
+  using u128 = unsigned __int128;
+  if (amount_in.base == 0 || price_e12 == 0) return AmountError::not_positive;
+  const int shift = kPriceDecimals + in_decimals - out_decimals;
+  u128 value = u128{amount_in.base} * price_e12;  // < 2^128: two 64-bit factors
+  if (shift >= 0) {
+    u128 divisor = 1;
+    for (int i = 0; i < shift; ++i) divisor *= 10;
+    value = value / divisor + (value % divisor != 0 ? 1 : 0);
+  } else {
+    for (int i = 0; i < -shift; ++i) {
+      if (value > std::numeric_limits<u128>::max() / 10) return AmountError::too_large;
+      value *= 10;
+    }
+  }
+  if (value > std::numeric_limits<std::uint64_t>::max()) return AmountError::too_large;
+  return Amount{static_cast<std::uint64_t>(value)};
+}
+
 }  // namespace oee::core

@@ -39,6 +39,16 @@ enum class AmountError {
 [[nodiscard]] std::string format_ratio(std::uint64_t numerator, int num_decimals, std::uint64_t denominator,
                                        int den_decimals, int digits = 12);
 
+/// Prices (output per input, whole tokens) are parsed with this many decimals.
+inline constexpr int kPriceDecimals = 12;
+
+/// What `amount_in` (base units of a token with `in_decimals`) fetches at
+/// `price_e12` (whole output tokens per whole input token, times 10^12), in
+/// base units of a token with `out_decimals`, rounded up: a floor that
+/// never asks less than the price. too_large past 64 bits.
+[[nodiscard]] boost::system::result<Amount, AmountError> amount_at_price(Amount amount_in, int in_decimals,
+                                                                         std::uint64_t price_e12, int out_decimals);
+
 /// Parses a fraction with at most 4 decimals into basis points ("0.01" -> 100).
 [[nodiscard]] boost::system::result<std::uint32_t, AmountError> parse_bps_fraction(std::string_view text);
 

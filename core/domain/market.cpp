@@ -31,6 +31,8 @@ constexpr std::array<PairSpec, 11> kPairs{{
     {"WIF", "SOL", 2'500'000'000'000},
 }};
 
+static_assert(kPairs.size() <= Market::kMaxPairs);
+
 const PairSpec* find_pair(const Token& a, const Token& b, bool& reversed) {
   for (const auto& p : kPairs) {
     if (p.base == a.symbol && p.quote == b.symbol) {
@@ -44,6 +46,8 @@ const PairSpec* find_pair(const Token& a, const Token& b, bool& reversed) {
   }
   return nullptr;
 }
+
+std::size_t index_of(const PairSpec* p) { return static_cast<std::size_t>(p - kPairs.data()); }
 
 std::uint32_t venue_fee_bps(Venue v, const PairSpec& p) {
   // Raydium's standard AMM charges 0.25%; its volatile-pair pools 0.30%.
@@ -80,11 +84,9 @@ bool Market::has_pair(const Token& in, const Token& out) const {
   return find_pair(in, out, reversed) != nullptr;
 }
 
-std::optional<Pool> Market::pool(Venue venue, const Token& in, const Token& out,
-                                 std::chrono::system_clock::time_point at) const {
-  bool reversed = false;
-  const PairSpec* pair = find_pair(in, out, reversed);
-  if (pair == nullptr) return std::nullopt;
+Market::Reserves Market::drifting(std::size_t pair_index, Venue venue,
+                                  std::chrono::system_clock::time_point at) const {
+  const PairSpec* pair = &kPairs[pair_index];
   const Token* base = find_token(pair->base);
   const Token* quote = find_token(pair->quote);
 
@@ -99,14 +101,49 @@ std::optional<Pool> Market::pool(Venue venue, const Token& in, const Token& out,
   const u128 base_units = half * pow10(base->decimals) * 1'000'000 /
                           (u128{base->reference_price_micro_usd} * static_cast<std::uint64_t>(ppm));
   const u128 quote_units = half * pow10(quote->decimals) / quote->reference_price_micro_usd;
+  return Reserves{Amount{static_cast<std::uint64_t>(base_units)}, Amount{static_cast<std::uint64_t>(quote_units)}};
+}
+
+std::optional<Pool> Market::pool(Venue venue, const Token& in, const Token& out,
+                                 std::chrono::system_clock::time_point at) const {
+  bool reversed = false;
+  const PairSpec* pair = find_pair(in, out, reversed);
+  if (pair == nullptr) return std::nullopt;
+  const std::size_t index = index_of(pair);
+  std::optional<Reserves> reserves;
+  if (pins_.load(std::memory_order_acquire) != 0) {
+    std::lock_guard lock(pinned_mu_);
+    reserves = pinned_[index][static_cast<std::size_t>(venue)];
+  }
+  if (!reserves) reserves = drifting(index, venue, at);
 
   Pool p;
   p.fee_bps = venue_fee_bps(venue, *pair);
-  const Amount base_reserve{static_cast<std::uint64_t>(base_units)};
-  const Amount quote_reserve{static_cast<std::uint64_t>(quote_units)};
-  p.reserve_in = reversed ? quote_reserve : base_reserve;
-  p.reserve_out = reversed ? base_reserve : quote_reserve;
+  p.reserve_in = reversed ? reserves->quote : reserves->base;
+  p.reserve_out = reversed ? reserves->base : reserves->quote;
   return p;
+}
+
+bool Market::pin_price(Venue venue, const Token& base, const Token& quote, std::uint64_t price_e12) {
+  bool reversed = false;
+  const PairSpec* pair = find_pair(base, quote, reversed);
+  if (pair == nullptr || price_e12 == 0) return false;
+  const Token* spec_base = find_token(pair->base);
+  const Token* spec_quote = find_token(pair->quote);
+  const std::size_t index = index_of(pair);
+  using u128 = unsigned __int128;
+  std::lock_guard lock(pinned_mu_);
+  const Reserves now = pinned_[index][static_cast<std::size_t>(venue)].value_or(
+      drifting(index, venue, std::chrono::system_clock::now()));
+  // The quote side stays; the base side moves to make the price. Reversed,
+  // the price given is the pair's inverse.
+  const u128 scaled_quote = u128{now.quote.base} * pow10(spec_base->decimals);
+  const u128 base_units = reversed ? scaled_quote * price_e12 / (u128{1'000'000'000'000} * pow10(spec_quote->decimals))
+                                   : scaled_quote * 1'000'000'000'000 / (u128{price_e12} * pow10(spec_quote->decimals));
+  if (base_units == 0 || base_units > UINT64_MAX) return false;
+  pinned_[index][static_cast<std::size_t>(venue)] = Reserves{Amount{static_cast<std::uint64_t>(base_units)}, now.quote};
+  pins_.fetch_add(1, std::memory_order_acq_rel);
+  return true;
 }
 
 }  // namespace oee::core

@@ -3,11 +3,16 @@
 // pair, with reserves whose price drifts over time so the venues are
 // sometimes several percent apart.
 //
-// Thread-safe and stateless apart from its seed: a pool's reserves are a
-// pure function of (pair, venue, time), so quotes are reproducible in tests.
+// Thread-safe. A pool's reserves are a pure function of (pair, venue, time),
+// so quotes are reproducible in tests, until a pool's price is set
+// (pin_price: tests and demos steer the market): from then on that pool
+// holds the reserves it was set to.
 
+#include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string_view>
 
@@ -26,8 +31,27 @@ class Market {
   [[nodiscard]] std::optional<Pool> pool(Venue venue, const Token& in, const Token& out,
                                          std::chrono::system_clock::time_point at) const;
 
+  /// Sets the venue's pool for the pair to `price` (whole `quote` tokens
+  /// per whole `base` token, times 10^12) by moving its `base` reserve, and
+  /// holds it there. False if the pair is not listed or the price is zero
+  /// or leaves a reserve empty.
+  bool pin_price(Venue venue, const Token& base, const Token& quote, std::uint64_t price_e12);
+  /// Counts the pins: a watcher that saw this count has seen every price set.
+  [[nodiscard]] std::uint64_t pins() const { return pins_.load(std::memory_order_acquire); }
+
+  static constexpr std::size_t kMaxPairs = 16;
+
  private:
+  struct Reserves {
+    Amount base;
+    Amount quote;
+  };
+  [[nodiscard]] Reserves drifting(std::size_t pair, Venue venue, std::chrono::system_clock::time_point at) const;
+
   std::uint64_t seed_;
+  mutable std::mutex pinned_mu_;
+  std::array<std::array<std::optional<Reserves>, std::size(kAllVenues)>, kMaxPairs> pinned_{};
+  std::atomic<std::uint64_t> pins_{0};
 };
 
 }  // namespace oee::core

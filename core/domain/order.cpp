@@ -9,22 +9,32 @@ namespace {
 constexpr auto N = std::nullopt;
 using S = Status;
 
-// Rows: current status. Columns: event type (submitted, routing_started,
-// routed, tx_submitted, confirmed, attempt_failed, order_failed,
-// order_retried, dead_letter_dismissed).
-constexpr std::array<std::array<std::optional<Status>, kEventTypeCount>, kStatusCount> kTable{{
-    /* none      */ {S::pending, N, N, N, N, N, N, N, N},
+// Rows: current status. Columns: stored event type - 1 (submitted,
+// routing_started, routed, tx_submitted, confirmed, attempt_failed,
+// order_failed, order_retried, dead_letter_dismissed, two key events that
+// no order takes, opened, triggered, reopened, cancelled, expired).
+constexpr std::array<std::array<std::optional<Status>, kMaxEventType>, kStatusCount> kTable{{
+    /* none      */ {S::pending, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
     // An order that waits (new, or backing off after a failed attempt)
-    // starts its next attempt; it can also be failed without one (expiry).
-    /* pending   */ {N, S::routing, N, N, N, N, S::failed, N, N},
-    /* routing   */ {N, N, S::building, N, N, S::pending, S::failed, N, N},
-    /* building  */ {N, N, N, S::submitted, N, S::pending, S::failed, N, N},
+    // starts its next attempt, or, as a new limit order, enters the book;
+    // it can also be failed without one. Before an attempt is under way it
+    // can be cancelled or expire (apply() checks the attempt).
+    /* pending   */ {N, S::routing, N, N, N, N, S::failed, N, N, N, N, S::open, N, N, S::cancelled, S::expired},
+    // A limit order's execution that re-prices below its threshold goes
+    // back to the book instead of failing.
+    /* routing   */ {N, N, S::building, N, N, S::pending, S::failed, N, N, N, N, N, N, S::open, N, N},
+    /* building  */ {N, N, N, S::submitted, N, S::pending, S::failed, N, N, N, N, N, N, S::open, N, N},
     // A submitted tx either lands or the attempt fails (dropped, slippage).
-    /* submitted */ {N, N, N, N, S::confirmed, S::pending, S::failed, N, N},
-    /* confirmed */ {N, N, N, N, N, N, N, N, N},
+    /* submitted */ {N, N, N, N, S::confirmed, S::pending, S::failed, N, N, N, N, N, N, S::open, N, N},
+    /* confirmed */ {N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
     // Failed is final for the engine; an operator either reopens it with a
     // retry or dismisses it from the dead-letter list, where it stays failed.
-    /* failed    */ {N, N, N, N, N, N, N, S::pending, S::failed},
+    /* failed    */ {N, N, N, N, N, N, N, S::pending, S::failed, N, N, N, N, N, N, N},
+    // A waiting order fires (its next attempt begins), is cancelled or
+    // expires; whichever of these the log takes first wins.
+    /* open      */ {N, N, N, N, N, N, N, N, N, N, N, N, S::routing, N, S::cancelled, S::expired},
+    /* cancelled */ {N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
+    /* expired   */ {N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
 }};
 
 std::uint32_t attempt_of(const OrderEvent& e) {
@@ -53,7 +63,12 @@ EventType type_of(const OrderEvent& event) {
         else if constexpr (std::is_same_v<T, AttemptFailed>) return EventType::attempt_failed;
         else if constexpr (std::is_same_v<T, OrderFailed>) return EventType::order_failed;
         else if constexpr (std::is_same_v<T, OrderRetried>) return EventType::order_retried;
-        else return EventType::dead_letter_dismissed;
+        else if constexpr (std::is_same_v<T, DeadLetterDismissed>) return EventType::dead_letter_dismissed;
+        else if constexpr (std::is_same_v<T, Opened>) return EventType::opened;
+        else if constexpr (std::is_same_v<T, Triggered>) return EventType::triggered;
+        else if constexpr (std::is_same_v<T, Reopened>) return EventType::reopened;
+        else if constexpr (std::is_same_v<T, Cancelled>) return EventType::cancelled;
+        else return EventType::expired;
       },
       event);
 }
@@ -69,6 +84,11 @@ std::string_view event_name(EventType type) {
     case EventType::order_failed: return "orderFailed";
     case EventType::order_retried: return "orderRetried";
     case EventType::dead_letter_dismissed: return "deadLetterDismissed";
+    case EventType::opened: return "opened";
+    case EventType::triggered: return "triggered";
+    case EventType::reopened: return "reopened";
+    case EventType::cancelled: return "cancelled";
+    case EventType::expired: return "expired";
   }
   return "unknown";
 }
@@ -82,6 +102,9 @@ std::string_view status_name(Status status) {
     case Status::submitted: return "submitted";
     case Status::confirmed: return "confirmed";
     case Status::failed: return "failed";
+    case Status::open: return "open";
+    case Status::cancelled: return "cancelled";
+    case Status::expired: return "expired";
   }
   return "unknown";
 }
@@ -109,7 +132,23 @@ std::string_view order_type_name(OrderType type) {
   return "unknown";
 }
 
-bool is_terminal(Status status) { return status == Status::confirmed || status == Status::failed; }
+bool is_terminal(Status status) {
+  return status == Status::confirmed || status == Status::failed || status == Status::cancelled ||
+         status == Status::expired;
+}
+
+bool is_waiting(Status status) { return status == Status::open; }
+
+bool is_cancellable(const OrderState& state) {
+  return is_waiting(state.status) || (state.status == Status::pending && state.attempt == state.retry_floor);
+}
+
+bool is_order_event_type(std::uint8_t stored_type) {
+  for (EventType t : kOrderEventTypes) {
+    if (static_cast<std::uint8_t>(t) == stored_type) return true;
+  }
+  return false;
+}
 
 Status status_after(EventType type) {
   switch (type) {
@@ -122,12 +161,17 @@ Status status_after(EventType type) {
     case EventType::order_failed: return Status::failed;
     case EventType::order_retried: return Status::pending;
     case EventType::dead_letter_dismissed: return Status::failed;
+    case EventType::opened: return Status::open;
+    case EventType::triggered: return Status::routing;
+    case EventType::reopened: return Status::open;
+    case EventType::cancelled: return Status::cancelled;
+    case EventType::expired: return Status::expired;
   }
   return Status::none;
 }
 
 bool is_terminal_event(std::uint8_t stored_type) {
-  return stored_type >= 1 && stored_type <= kEventTypeCount &&
+  return is_order_event_type(stored_type) &&
          is_terminal(status_after(static_cast<EventType>(stored_type)));
 }
 
@@ -143,6 +187,7 @@ std::string_view describe(ApplyError e) {
     case ApplyError::illegal_transition: return "event not allowed in the order's current status";
     case ApplyError::wrong_attempt: return "event names a different attempt than the one in progress";
     case ApplyError::dismissed: return "the order was dismissed from the dead-letter list";
+    case ApplyError::execution_started: return "the order's execution has started";
   }
   return "invalid event";
 }
@@ -164,9 +209,15 @@ boost::system::result<OrderState, ApplyError> apply(const OrderState& state, con
       (std::holds_alternative<OrderRetried>(event) || std::holds_alternative<DeadLetterDismissed>(event))) {
     return ApplyError::dismissed;
   }
+  // A pending order may be cancelled or expire only before its execution
+  // begins: an order backing off between attempts is already triggered.
+  if ((std::holds_alternative<Cancelled>(event) || std::holds_alternative<Expired>(event)) &&
+      !is_cancellable(state)) {
+    return ApplyError::execution_started;
+  }
   // Attempts are numbered 1, 2, ...; every event of an attempt names it.
   const std::uint32_t attempt = attempt_of(event);
-  if (std::holds_alternative<RoutingStarted>(event)) {
+  if (std::holds_alternative<RoutingStarted>(event) || std::holds_alternative<Triggered>(event)) {
     if (attempt != state.attempt + 1) return ApplyError::wrong_attempt;
   } else if (!std::holds_alternative<OrderSubmitted>(event) && attempt != state.attempt) {
     return ApplyError::wrong_attempt;
@@ -186,6 +237,8 @@ boost::system::result<OrderState, ApplyError> apply(const OrderState& state, con
           s.slippage_bps = e.slippage_bps;
           s.idempotency_key = e.idempotency_key;
           s.owner = e.owner;
+          s.min_amount_out = e.min_amount_out;
+          s.expires_at = e.expires_at;
           s.created = at;
         } else if constexpr (std::is_same_v<T, RoutingStarted>) {
           s.attempt = e.attempt;
@@ -212,9 +265,26 @@ boost::system::result<OrderState, ApplyError> apply(const OrderState& state, con
           s.retry_floor = e.attempt;
           s.last_error.clear();
           s.retry_at = {};
-        } else {
-          static_assert(std::is_same_v<T, DeadLetterDismissed>);
+        } else if constexpr (std::is_same_v<T, DeadLetterDismissed>) {
           s.dismissed = true;  // last_error stays: why it failed is still the answer
+        } else if constexpr (std::is_same_v<T, Opened>) {
+          s.retry_at = {};
+        } else if constexpr (std::is_same_v<T, Triggered>) {
+          s.attempt = e.attempt;
+          s.venue = e.venue;
+          s.expected_out = e.expected_out;
+          s.min_out = e.threshold;
+          s.triggered_at = at;
+          s.last_error.clear();
+        } else if constexpr (std::is_same_v<T, Reopened>) {
+          // Waiting again: a re-price is no failure, so the attempts it used
+          // do not count against the next trigger's retries.
+          s.retry_floor = e.attempt;
+          s.last_error = e.reason;
+          s.retry_at = {};
+          s.tx_id.clear();
+        } else {
+          static_assert(std::is_same_v<T, Cancelled> || std::is_same_v<T, Expired>);
         }
       },
       event);

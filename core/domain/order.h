@@ -18,8 +18,20 @@
 
 namespace oee::core {
 
-enum class Status : std::uint8_t { none, pending, routing, building, submitted, confirmed, failed };
-inline constexpr int kStatusCount = 7;
+// Stored in snapshots by value: new statuses go at the end.
+enum class Status : std::uint8_t {
+  none,
+  pending,
+  routing,
+  building,
+  submitted,
+  confirmed,
+  failed,
+  open,       // a limit order waiting for its price
+  cancelled,  // by its owner, before it was triggered
+  expired,    // its expiresAt passed before it was triggered
+};
+inline constexpr int kStatusCount = 10;
 
 enum class OrderType : std::uint8_t { market = 0, limit = 1, sniper = 2 };
 
@@ -34,8 +46,22 @@ enum class EventType : std::uint8_t {
   order_failed = 7,
   order_retried = 8,
   dead_letter_dismissed = 9,
+  // 10 and 11 are API key events (key_events.fbs).
+  opened = 12,
+  triggered = 13,
+  reopened = 14,
+  cancelled = 15,
+  expired = 16,
 };
-inline constexpr int kEventTypeCount = 9;
+/// The largest stored type an order event has.
+inline constexpr int kMaxEventType = 16;
+inline constexpr EventType kOrderEventTypes[] = {
+    EventType::submitted,      EventType::routing_started, EventType::routed,    EventType::tx_submitted,
+    EventType::confirmed,      EventType::attempt_failed,  EventType::order_failed, EventType::order_retried,
+    EventType::dead_letter_dismissed, EventType::opened,  EventType::triggered, EventType::reopened,
+    EventType::cancelled,      EventType::expired};
+/// Whether a stored type (a log record's `type`) is an order event's.
+[[nodiscard]] bool is_order_event_type(std::uint8_t stored_type);
 
 struct OrderSubmitted {
   OrderType order_type = OrderType::market;
@@ -47,6 +73,11 @@ struct OrderSubmitted {
   /// The API key that submitted the order; none for the admin key or with
   /// authentication off.
   std::optional<OrderId> owner{};
+  /// Limit and sniper orders: the least output that fires them (limit:
+  /// what the whole amount must fetch; sniper: the price bound as output),
+  /// and when they expire unless triggered.
+  Amount min_amount_out{};
+  TimestampNs expires_at{};
 };
 struct RoutingStarted {
   std::uint32_t attempt = 0;
@@ -99,8 +130,45 @@ struct DeadLetterDismissed {
   std::string reason;
 };
 
+/// A limit order enters the book: it waits for its price.
+struct Opened {
+  std::uint32_t attempt = 0;
+};
+
+/// A waiting order fired: the best venue's exact quote for the whole amount
+/// (fee and price impact included) reached the threshold, on pools observed
+/// at `observed_at`. Starts the next attempt, as RoutingStarted does.
+struct Triggered {
+  std::uint32_t attempt = 0;
+  TokenId input_token{};
+  TokenId output_token{};
+  Amount amount_in{};
+  std::vector<Quote> quotes{};  // one per venue, with the pool state each was made on
+  Venue venue = Venue::raydium;
+  Amount expected_out{};
+  Amount threshold{};  // the order's min_amount_out when it fired
+  TimestampNs observed_at{};
+};
+
+/// A triggered order whose execution re-priced below its threshold goes
+/// back to waiting; what it used of its attempts is given back.
+struct Reopened {
+  std::uint32_t attempt = 0;
+  std::string reason{};
+};
+
+struct Cancelled {
+  std::uint32_t attempt = 0;
+  std::string reason{};
+};
+
+struct Expired {
+  std::uint32_t attempt = 0;
+};
+
 using OrderEvent = std::variant<OrderSubmitted, RoutingStarted, Routed, TxSubmitted, Confirmed, AttemptFailed,
-                                OrderFailed, OrderRetried, DeadLetterDismissed>;
+                                OrderFailed, OrderRetried, DeadLetterDismissed, Opened, Triggered, Reopened,
+                                Cancelled, Expired>;
 
 [[nodiscard]] EventType type_of(const OrderEvent& event);
 [[nodiscard]] std::string_view event_name(EventType type);  // "submitted", "routed", ...
@@ -136,13 +204,23 @@ struct OrderState {
   TimestampNs retry_at;
   TimestampNs created;
   TimestampNs updated;
+  Amount min_amount_out;   // limit and sniper orders
+  TimestampNs expires_at;  // limit and sniper orders
+  TimestampNs triggered_at;  // when it last fired
 };
+
+/// Whether the order waits for a trigger (open).
+[[nodiscard]] bool is_waiting(Status status);
+/// Whether the order may still be cancelled or expire: it waits, or it is
+/// pending with no attempt under way since its submission or its last
+/// reopening.
+[[nodiscard]] bool is_cancellable(const OrderState& state);
 
 /// The transition table: the status after `event` in status `from`, or
 /// nullopt if that event may not happen there.
 [[nodiscard]] std::optional<Status> transition(Status from, EventType event);
 
-enum class ApplyError { illegal_transition, wrong_attempt, dismissed };
+enum class ApplyError { illegal_transition, wrong_attempt, dismissed, execution_started };
 [[nodiscard]] std::string_view describe(ApplyError e);
 
 /// An order as every reader renders it: its id, its folded state and the

@@ -13,6 +13,7 @@
 #include <boost/intrusive/list.hpp>
 #include <spdlog/spdlog.h>
 
+#include "core/domain/limit_book.h"
 #include "core/engine/order_steps.h"
 #include "core/engine/use_tuple.h"
 #include "core/wire/event_codec.h"
@@ -29,13 +30,19 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
  public:
   Impl(asio::io_context& ioc, OrderStore& store, const Market& market, SimChain& chain, ExecutorOptions options,
        EngineMetrics& metrics)
-      : ioc_(ioc), store_(store), steps_(market, chain, options), options_(options), metrics_(metrics) {}
+      : ioc_(ioc),
+        store_(store),
+        market_(market),
+        steps_(market, chain, options),
+        options_(options),
+        metrics_(metrics),
+        watch_timer_(ioc) {}
 
   OrderStore& store() { return store_; }
 
   // Runs on the log's writer thread: atomics only.
   void count(const eventlog::Record& r) {
-    if (r.type < 1 || r.type > kEventTypeCount) return;
+    if (!is_order_event_type(r.type)) return;
     const auto type = static_cast<EventType>(r.type);
     metrics_.events_by_status[static_cast<std::size_t>(status_after(type))].fetch_add(1, std::memory_order_relaxed);
     if (type == EventType::confirmed) {
@@ -71,7 +78,94 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
     metrics_.orders_waiting.fetch_sub(static_cast<std::int64_t>(waiting_.size()));
     waiting_.clear();
     for (auto& s : sleeping_) s.timer.cancel();
+    watch_timer_.cancel();
+    for (auto& [id, answers] : std::exchange(cancels_, {})) {
+      for (auto& done : answers) done(CancelAnswer{CancelAnswer::Outcome::unavailable, {}, "the engine is stopping"});
+    }
     notify_if_idle();
+  }
+
+  // Cancels: a waiting order is cancelled here and now; an order whose
+  // coroutine runs is cancelled (or found too late) at its next decision;
+  // any other is answered from the log.
+  void cancel(const OrderId& id, std::function<void(CancelAnswer)> done) {
+    if (stopping_) {
+      done(CancelAnswer{CancelAnswer::Outcome::unavailable, {}, "the engine is stopping"});
+      return;
+    }
+    if (auto parked = parked_.find(id); parked != parked_.end()) {
+      cancels_[id].push_back(std::move(done));
+      OrderState state = std::move(parked->second.state);
+      const Seq seq = parked->second.seq;
+      parked_.erase(parked);
+      book_.remove(id);
+      settle(id, std::move(state), seq, Cancelled{0, "cancelled by its owner"});
+      return;
+    }
+    if (known_.contains(id) || settling_.contains(id)) {
+      cancels_[id].push_back(std::move(done));
+      return;
+    }
+    auto loaded = store_.load(id);
+    if (!loaded) {
+      done(CancelAnswer{CancelAnswer::Outcome::unavailable, {}, loaded.error().message()});
+      return;
+    }
+    if (!*loaded) {
+      done(CancelAnswer{CancelAnswer::Outcome::not_found, {}, {}});
+      return;
+    }
+    done(answer_for(**loaded));
+  }
+
+  void watch() {
+    // The next look comes sooner when an order expires before it.
+    std::chrono::nanoseconds wait = options_.watch_interval;
+    if (const TimestampNs next = book_.next_expiry(); next.value != 0) {
+      wait = std::clamp(std::chrono::nanoseconds(next.value - TimestampNs::now().value), std::chrono::nanoseconds(0),
+                        wait);
+    }
+    watch_timer_.expires_after(wait);
+    watch_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      if (ec || self->stopping_) return;
+      self->look_at_pools();
+      self->watch();
+    });
+  }
+
+  // Expiries first, then prices: an order past its time never fires.
+  void look_at_pools() {
+    if (stopping_) return;
+    for (const BookOrder& o : book_.pop_expired(TimestampNs::now())) {
+      auto parked = parked_.find(o.id);
+      OrderState state = std::move(parked->second.state);
+      parked_.erase(parked);
+      settle(o.id, std::move(state), o.seq, Expired{});
+    }
+    const auto at = std::chrono::system_clock::now();
+    const TimestampNs observed{std::chrono::duration_cast<std::chrono::nanoseconds>(at.time_since_epoch()).count()};
+    for (const auto& [in, out] : book_.directions()) {
+      Pools pools;
+      bool listed = true;
+      for (std::size_t v = 0; v < pools.size() && listed; ++v) {
+        auto pool = market_.pool(kAllVenues[v], in.token(), out.token(), at);
+        listed = pool.has_value();
+        if (pool) pools[v] = *pool;
+      }
+      if (!listed) continue;
+      for (FiredOrder& f : book_.pop_fired(in, out, pools)) {
+        auto parked = parked_.find(f.order.id);
+        OrderState state = std::move(parked->second.state);
+        parked_.erase(parked);
+        const Triggered event{state.attempt + 1,       in, out, f.order.amount_in, std::move(f.decision.quotes),
+                              f.decision.best.venue, f.decision.best.amount_out, f.order.min_out, observed};
+        settle(f.order.id, std::move(state), f.order.seq, event);
+      }
+    }
+  }
+
+  void poke() {
+    if (!stopping_) look_at_pools();
   }
 
   bool wait_idle(std::chrono::milliseconds timeout) {
@@ -80,6 +174,82 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
   }
 
  private:
+  static CancelAnswer answer_for(const OrderSnapshot& order) {
+    if (order.state.status == Status::cancelled) return CancelAnswer{CancelAnswer::Outcome::cancelled, order, {}};
+    std::string why = is_terminal(order.state.status)
+                          ? "the order is already " + std::string(status_name(order.state.status))
+                          : "the order was triggered: its execution has started";
+    return CancelAnswer{CancelAnswer::Outcome::too_late, order, std::move(why)};
+  }
+
+  void answer_cancels(const OrderId& id, const CancelAnswer& answer) {
+    auto it = cancels_.find(id);
+    if (it == cancels_.end()) return;
+    auto answers = std::move(it->second);
+    cancels_.erase(it);
+    for (auto& done : answers) done(answer);
+  }
+
+  // A waiting order goes into the book, unless its time is up or a cancel
+  // waits for it.
+  void park(const OrderId& id, OrderState state, Seq seq) {
+    if (cancels_.contains(id)) {
+      settle(id, std::move(state), seq, Cancelled{0, "cancelled by its owner"});
+      return;
+    }
+    if (state.expires_at.value != 0 && state.expires_at <= TimestampNs::now()) {
+      settle(id, std::move(state), seq, Expired{});
+      return;
+    }
+    book_.add(BookOrder{id, seq, state.input_token, state.output_token, state.amount_in, state.min_amount_out,
+                        state.expires_at});
+    parked_.emplace(id, Parked{std::move(state), seq});
+  }
+
+  // Appends the event that ends an order's wait (its trigger, cancel or
+  // expiry); `state` is the waiting order's. A triggered order then runs.
+  void settle(const OrderId& id, OrderState state, Seq seq, OrderEvent event) {
+    std::visit(
+        [&](auto& e) {
+          if constexpr (requires { e.attempt; }) {
+            if (!std::holds_alternative<Triggered>(event)) e.attempt = state.attempt;
+          }
+        },
+        event);
+    settling_.insert(id);
+    auto self = shared_from_this();
+    try {
+      store_.append(id, state, std::move(event), std::nullopt,
+                    [self, id, state, seq](eventlog::Result<AppendedEvent> r) mutable {
+                      asio::post(self->ioc_, [self, id, state = std::move(state), seq, r = std::move(r)]() mutable {
+                        self->settled(id, std::move(state), seq, std::move(r));
+                      });
+                    });
+    } catch (const std::exception& e) {
+      spdlog::critical("executor: order {}: {}", id.str(), e.what());
+      settling_.erase(id);
+      answer_cancels(id, CancelAnswer{CancelAnswer::Outcome::unavailable, {}, e.what()});
+    }
+  }
+
+  void settled(const OrderId& id, OrderState before, Seq seq, eventlog::Result<AppendedEvent> r) {
+    settling_.erase(id);
+    if (!r) {
+      // Nothing changed: the order waits on, and the watcher tries again.
+      metrics_.append_failures.fetch_add(1);
+      spdlog::error("executor: order {}: the log refused its event: {}", id.str(), r.error().message());
+      answer_cancels(id, CancelAnswer{CancelAnswer::Outcome::unavailable, {}, r.error().message()});
+      if (!stopping_) park(id, std::move(before), seq);
+      return;
+    }
+    const OrderSnapshot now{id, r->state, r->seq};
+    answer_cancels(id, answer_for(now));
+    if (now.state.status == Status::routing && !stopping_) {
+      metrics_.orders_waiting.fetch_add(1);
+      schedule(id);
+    }
+  }
+
   void launch(const OrderId& id) {
     running_.fetch_add(1);
     metrics_.orders_in_flight.fetch_add(1);
@@ -203,6 +373,7 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
       co_return;
     }
     OrderState state = (*loaded)->state;
+    Seq last_seq = (*loaded)->last_seq;
     // Only an order this process drove from its submission on has a
     // meaningful overhead: a resumed one spent part of its life in a restart.
     const bool whole_life = state.status == Status::pending && state.attempt == 0 && state.created >= started_;
@@ -224,6 +395,9 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
           // The event is not durable, so nothing it decided has happened:
           // the order goes on from its last durable state once the log
           // takes appends again, deciding the step afresh.
+          if (inflight->provisional.status == Status::cancelled) {
+            answer_cancels(id, CancelAnswer{CancelAnswer::Outcome::unavailable, {}, appended.error().message()});
+          }
           inflight.reset();
           metrics_.append_failures.fetch_add(1);
           const std::string why = "the log refused its next event: " + appended.error().message();
@@ -235,11 +409,20 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
             std::chrono::duration<double>(inflight->durable_at - stage_start).count());
         stage_start = inflight->durable_at;
         state = std::move(appended->state);
+        last_seq = appended->seq;
         inflight.reset();
       }
-      if (!go_on || is_terminal(state.status)) break;
+      if (!go_on || is_terminal(state.status) || is_waiting(state.status)) break;
       std::string not_now;
-      auto event = steps_.next_event(id, state, not_now);
+      std::optional<OrderEvent> event;
+      if (cancels_.contains(id)) {
+        if (is_cancellable(state)) {
+          event = Cancelled{state.attempt, "cancelled by its owner"};
+        } else {
+          answer_cancels(id, answer_for(OrderSnapshot{id, state, last_seq}));
+        }
+      }
+      if (!event) event = steps_.next_event(id, state, not_now);
       if (!event && !not_now.empty()) {
         // Nothing happened and nothing was appended: the same step, and
         // the same transaction, go again after a pause.
@@ -250,6 +433,8 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
       if (!event) break;
       inflight = start_append(id, state, *event);
     }
+    if (is_waiting(state.status) && !stopping_) park(id, state, last_seq);
+    if (is_terminal(state.status)) answer_cancels(id, answer_for(OrderSnapshot{id, state, last_seq}));
     if (is_terminal(state.status)) {
       const double lifetime = static_cast<double>(state.updated.value - state.created.value) / 1e9;
       metrics_.submit_to_terminal_seconds.observe(lifetime);
@@ -264,10 +449,24 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
 
   asio::io_context& ioc_;
   OrderStore& store_;
+  const Market& market_;
   OrderSteps steps_;
   ExecutorOptions options_;
   EngineMetrics& metrics_;
   const TimestampNs started_ = TimestampNs::now();
+
+  // Waiting orders: the book orders them; parked_ holds their states.
+  struct Parked {
+    OrderState state;
+    Seq seq;
+  };
+  LimitBook book_;
+  std::unordered_map<OrderId, Parked, OrderIdHash> parked_;
+  // Orders whose wait-ending event is on its way to the log.
+  std::unordered_set<OrderId, OrderIdHash> settling_;
+  // Cancels waiting for a running order's next decision, or for an append.
+  std::unordered_map<OrderId, std::vector<std::function<void(CancelAnswer)>>, OrderIdHash> cancels_;
+  asio::steady_timer watch_timer_;
 
   bool stopping_ = false;
   Clock::time_point last_pause_log_{};
@@ -313,6 +512,15 @@ void Executor::start() {
     for (const auto& id : ids) impl->schedule(id);
   });
   if (resumed > 0) spdlog::info("executor: resuming {} non-terminal orders", resumed);
+  asio::post(ioc_, [impl = impl_] { impl->watch(); });
+}
+
+void Executor::cancel(const OrderId& id, std::function<void(CancelAnswer)> done) {
+  asio::post(ioc_, [impl = impl_, id, done = std::move(done)]() mutable { impl->cancel(id, std::move(done)); });
+}
+
+void Executor::poke() {
+  asio::post(ioc_, [impl = impl_] { impl->poke(); });
 }
 
 bool Executor::stop(std::chrono::milliseconds timeout) {

@@ -7,6 +7,13 @@
 // simulated chain's memory of landed transactions makes the resume of a
 // `submitted` order a lookup, never a second swap.
 //
+// Limit orders wait in a book owned by the executor's thread, which also
+// decides their cancels, expiries and triggers: every event of an order is
+// appended from that one thread, in the order it decides them, so whichever
+// of a cancel and a trigger comes first wins and the state machine refuses
+// the other. A watcher looks at the pools every watch_interval (and at once
+// after a price is set), expiring orders before it evaluates any price.
+//
 // Lifecycle: start() resumes the log's active orders and listens for new
 // submissions; stop() lets in-flight steps reach a logged point and returns
 // when no order coroutine runs. Threading: all order coroutines run on the
@@ -15,6 +22,7 @@
 #include <chrono>
 #include <cstddef>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <unordered_set>
 
@@ -38,6 +46,21 @@ struct ExecutorOptions {
   std::chrono::milliseconds retry_base{500};
   /// Multiplies the realistic profile's sleeps (tests use e.g. 0.05).
   double latency_scale = 1.0;
+  /// How often the watcher looks at the pools for waiting orders.
+  std::chrono::milliseconds watch_interval{100};
+};
+
+/// What a cancel came to.
+struct CancelAnswer {
+  enum class Outcome {
+    cancelled,    // now or before: the order is cancelled (and `order` says so)
+    too_late,     // it was triggered, or ended otherwise, first
+    not_found,
+    unavailable,  // the log refused the event, or the engine is stopping
+  };
+  Outcome outcome = Outcome::not_found;
+  std::optional<OrderSnapshot> order;  // as it is after the answer
+  std::string error;                   // why, for too_late and unavailable
 };
 
 class Executor {
@@ -52,6 +75,12 @@ class Executor {
   /// Stops starting new steps; blocks until in-flight steps are logged or
   /// `timeout` passes. Returns whether every coroutine finished.
   bool stop(std::chrono::milliseconds timeout);
+
+  /// Cancels an order that waits or has not begun its execution, durably
+  /// before `done` runs. `done` runs once, on the executor's thread.
+  void cancel(const OrderId& id, std::function<void(CancelAnswer)> done);
+  /// Makes the watcher look at the pools now (a price was set).
+  void poke();
 
  private:
   class Impl;

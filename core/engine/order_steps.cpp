@@ -37,6 +37,9 @@ std::chrono::steady_clock::duration OrderSteps::stage_wait(const OrderState& s) 
     case Status::none:
     case Status::confirmed:
     case Status::failed:
+    case Status::open:
+    case Status::cancelled:
+    case Status::expired:
       break;
   }
   return Clock::duration::zero();
@@ -44,7 +47,11 @@ std::chrono::steady_clock::duration OrderSteps::stage_wait(const OrderState& s) 
 
 std::optional<OrderEvent> OrderSteps::next_event(const OrderId& id, const OrderState& s, std::string& not_now) {
   switch (s.status) {
-    case Status::pending: return RoutingStarted{s.attempt + 1};
+    case Status::pending:
+      // A limit order waits in the book first; once triggered, a retry
+      // after a failed attempt routes again like any order.
+      if (s.order_type == OrderType::limit && s.attempt == s.retry_floor) return Opened{s.attempt};
+      return RoutingStarted{s.attempt + 1};
     case Status::routing: {
       if (!s.input_token || !s.output_token) return OrderFailed{s.attempt, "unknown token"};
       auto route =
@@ -54,7 +61,15 @@ std::optional<OrderEvent> OrderSteps::next_event(const OrderId& id, const OrderS
                                                                           : "amount too small to trade"};
       }
       const Quote& best = route->best;
-      const Amount min_out = min_out_for(best.amount_out, s.slippage_bps);
+      const bool limit = s.order_type == OrderType::limit;
+      if (limit && best.amount_out < s.min_amount_out) {
+        return Reopened{s.attempt, "re-priced below the limit: " +
+                                       format_amount(best.amount_out, s.output_token.decimals()) + " < " +
+                                       format_amount(s.min_amount_out, s.output_token.decimals())};
+      }
+      // A limit order executes with its own floor; any price above it is
+      // the client's.
+      const Amount min_out = limit ? s.min_amount_out : min_out_for(best.amount_out, s.slippage_bps);
       spdlog::info(
           "route order={} attempt={} pair={}/{} amount_in={} raydium_out={} meteora_out={} chosen={} "
           "expected_out={} min_out={} price_impact_bps={}",
@@ -81,11 +96,17 @@ std::optional<OrderEvent> OrderSteps::next_event(const OrderId& id, const OrderS
         not_now = r.error;
         return std::nullopt;
       }
+      if (r.outcome == TxOutcome::slippage_exceeded && s.order_type == OrderType::limit) {
+        return Reopened{s.attempt, r.error};
+      }
       return fail_attempt(s, r.error);
     }
     case Status::none:
     case Status::confirmed:
     case Status::failed:
+    case Status::open:
+    case Status::cancelled:
+    case Status::expired:
       break;
   }
   return std::nullopt;

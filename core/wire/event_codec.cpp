@@ -45,6 +45,25 @@ std::optional<fb::Uuid> owner_field(const std::optional<OrderId>& owner) {
   return fb::Uuid(flatbuffers::span<const std::uint8_t, 16>(owner->bytes().data(), 16));
 }
 
+std::vector<flatbuffers::Offset<fb::Quote>> quote_tables(FlatBufferBuilder& fbb, const std::vector<Quote>& quotes) {
+  std::vector<flatbuffers::Offset<fb::Quote>> out;
+  for (const auto& q : quotes) {
+    out.push_back(fb::CreateQuote(fbb, to_fb(q.venue), q.amount_out.base, q.fee_bps, q.price_impact_bps,
+                                  q.reserve_in.base, q.reserve_out.base));
+  }
+  return out;
+}
+
+std::vector<Quote> quotes_of(const flatbuffers::Vector<flatbuffers::Offset<fb::Quote>>* stored, Amount amount_in) {
+  std::vector<Quote> out;
+  if (stored == nullptr) return out;
+  for (const auto* q : *stored) {
+    out.push_back(Quote{from_fb(q->venue()), amount_in, Amount{q->amount_out()}, q->fee_bps(), q->price_impact_bps(),
+                        Amount{q->reserve_in()}, Amount{q->reserve_out()}});
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string encode_event(const OrderEvent& event) {
@@ -54,19 +73,14 @@ std::string encode_event(const OrderEvent& event) {
         using T = std::decay_t<decltype(e)>;
         if constexpr (std::is_same_v<T, OrderSubmitted>) {
           const auto owner = owner_field(e.owner);
-          fbb.Finish(fb::CreateOrderSubmittedDirect(fbb, static_cast<fb::OrderType>(e.order_type),
-                                                    e.input_token.c_str(), e.output_token.c_str(), e.amount_in.base,
-                                                    e.slippage_bps,
-                                                    e.idempotency_key.empty() ? nullptr : e.idempotency_key.c_str(),
-                                                    nullptr, 0, nullptr, nullptr, owner ? &*owner : nullptr));
+          fbb.Finish(fb::CreateOrderSubmittedDirect(
+              fbb, static_cast<fb::OrderType>(e.order_type), e.input_token.c_str(), e.output_token.c_str(),
+              e.amount_in.base, e.slippage_bps, e.idempotency_key.empty() ? nullptr : e.idempotency_key.c_str(),
+              nullptr, e.expires_at.value, nullptr, nullptr, owner ? &*owner : nullptr, e.min_amount_out.base));
         } else if constexpr (std::is_same_v<T, RoutingStarted>) {
           fbb.Finish(fb::CreateRoutingStarted(fbb, e.attempt));
         } else if constexpr (std::is_same_v<T, Routed>) {
-          std::vector<flatbuffers::Offset<fb::Quote>> quotes;
-          for (const auto& q : e.quotes) {
-            quotes.push_back(fb::CreateQuote(fbb, to_fb(q.venue), q.amount_out.base, q.fee_bps, q.price_impact_bps,
-                                             q.reserve_in.base, q.reserve_out.base));
-          }
+          const auto quotes = quote_tables(fbb, e.quotes);
           fbb.Finish(fb::CreateRoutedDirect(fbb, e.attempt, e.input_token.c_str(), e.output_token.c_str(),
                                             e.amount_in.base, &quotes, to_fb(e.venue), e.expected_out.base,
                                             e.min_out.base));
@@ -81,8 +95,22 @@ std::string encode_event(const OrderEvent& event) {
           fbb.Finish(fb::CreateOrderFailedDirect(fbb, e.attempt, e.reason.c_str()));
         } else if constexpr (std::is_same_v<T, OrderRetried>) {
           fbb.Finish(fb::CreateOrderRetriedDirect(fbb, e.attempt, e.reason.c_str()));
-        } else {
+        } else if constexpr (std::is_same_v<T, DeadLetterDismissed>) {
           fbb.Finish(fb::CreateDeadLetterDismissedDirect(fbb, e.attempt, e.reason.c_str()));
+        } else if constexpr (std::is_same_v<T, Opened>) {
+          fbb.Finish(fb::CreateOpened(fbb, e.attempt));
+        } else if constexpr (std::is_same_v<T, Triggered>) {
+          const auto quotes = quote_tables(fbb, e.quotes);
+          fbb.Finish(fb::CreateTriggeredDirect(fbb, e.attempt, e.input_token.c_str(), e.output_token.c_str(),
+                                               e.amount_in.base, &quotes, to_fb(e.venue), e.expected_out.base,
+                                               e.threshold.base, e.observed_at.value));
+        } else if constexpr (std::is_same_v<T, Reopened>) {
+          fbb.Finish(fb::CreateReopenedDirect(fbb, e.attempt, e.reason.c_str()));
+        } else if constexpr (std::is_same_v<T, Cancelled>) {
+          fbb.Finish(fb::CreateCancelledDirect(fbb, e.attempt, e.reason.c_str()));
+        } else {
+          static_assert(std::is_same_v<T, Expired>);
+          fbb.Finish(fb::CreateExpired(fbb, e.attempt));
         }
       },
       event);
@@ -103,7 +131,9 @@ std::optional<OrderEvent> decode_event(std::uint8_t type, std::string_view paylo
                             Amount{p->amount_in()},
                             p->slippage_bps(),
                             str(p->idempotency_key()),
-                            *owner};
+                            *owner,
+                            Amount{p->min_amount_out()},
+                            TimestampNs{p->expires_at_ns()}};
     }
     case EventType::routing_started: {
       const auto* p = verified_root<fb::RoutingStarted>(payload);
@@ -115,16 +145,9 @@ std::optional<OrderEvent> decode_event(std::uint8_t type, std::string_view paylo
       if (p == nullptr) return std::nullopt;
       const auto in = token_of(p->input_token()), out = token_of(p->output_token());
       if (!in || !out) return std::nullopt;
-      Routed r{
-          p->attempt(),        *in, *out, Amount{p->amount_in()}, {}, from_fb(p->venue()), Amount{p->expected_out()},
-          Amount{p->min_out()}};
-      if (p->quotes() != nullptr) {
-        for (const auto* q : *p->quotes()) {
-          r.quotes.push_back(Quote{from_fb(q->venue()), r.amount_in, Amount{q->amount_out()}, q->fee_bps(),
-                                   q->price_impact_bps(), Amount{q->reserve_in()}, Amount{q->reserve_out()}});
-        }
-      }
-      return r;
+      const Amount amount_in{p->amount_in()};
+      return Routed{p->attempt(),        *in, *out, amount_in, quotes_of(p->quotes(), amount_in), from_fb(p->venue()),
+                    Amount{p->expected_out()}, Amount{p->min_out()}};
     }
     case EventType::tx_submitted: {
       const auto* p = verified_root<fb::TxSubmitted>(payload);
@@ -159,6 +182,42 @@ std::optional<OrderEvent> decode_event(std::uint8_t type, std::string_view paylo
       if (p == nullptr) return std::nullopt;
       return DeadLetterDismissed{p->attempt(), str(p->reason())};
     }
+    case EventType::opened: {
+      const auto* p = verified_root<fb::Opened>(payload);
+      if (p == nullptr) return std::nullopt;
+      return Opened{p->attempt()};
+    }
+    case EventType::triggered: {
+      const auto* p = verified_root<fb::Triggered>(payload);
+      if (p == nullptr) return std::nullopt;
+      const auto in = token_of(p->input_token()), out = token_of(p->output_token());
+      if (!in || !out) return std::nullopt;
+      const Amount amount_in{p->amount_in()};
+      return Triggered{p->attempt(),
+                       *in,
+                       *out,
+                       amount_in,
+                       quotes_of(p->quotes(), amount_in),
+                       from_fb(p->venue()),
+                       Amount{p->expected_out()},
+                       Amount{p->threshold()},
+                       TimestampNs{p->observed_at_ns()}};
+    }
+    case EventType::reopened: {
+      const auto* p = verified_root<fb::Reopened>(payload);
+      if (p == nullptr) return std::nullopt;
+      return Reopened{p->attempt(), str(p->reason())};
+    }
+    case EventType::cancelled: {
+      const auto* p = verified_root<fb::Cancelled>(payload);
+      if (p == nullptr) return std::nullopt;
+      return Cancelled{p->attempt(), str(p->reason())};
+    }
+    case EventType::expired: {
+      const auto* p = verified_root<fb::Expired>(payload);
+      if (p == nullptr) return std::nullopt;
+      return Expired{p->attempt()};
+    }
   }
   return std::nullopt;
 }
@@ -182,7 +241,8 @@ std::string encode_snapshot(const OrderState& s) {
       s.output_token.c_str(), s.amount_in.base, s.slippage_bps, s.attempt, s.venue.has_value(),
       to_fb(s.venue.value_or(Venue::raydium)), s.expected_out.base, s.min_out.base, s.tx_id.c_str(),
       s.amount_out.base, s.last_error.c_str(), s.retry_at.value, s.created.value, s.updated.value,
-      s.idempotency_key.c_str(), s.retry_floor, s.dismissed, nullptr, owner ? &*owner : nullptr));
+      s.idempotency_key.c_str(), s.retry_floor, s.dismissed, nullptr, owner ? &*owner : nullptr, s.min_amount_out.base,
+      s.expires_at.value, s.triggered_at.value));
   return finish(fbb);
 }
 
@@ -214,6 +274,9 @@ std::optional<OrderState> decode_snapshot(std::string_view bytes) {
   const auto owner = owner_of(p->owner_id(), p->owner());
   if (!owner) return std::nullopt;
   s.owner = *owner;
+  s.min_amount_out = Amount{p->min_amount_out()};
+  s.expires_at = TimestampNs{p->expires_at_ns()};
+  s.triggered_at = TimestampNs{p->triggered_at_ns()};
   return s;
 }
 

@@ -100,6 +100,22 @@ class Writer {
   bool first_ = true;
 };
 
+void write_quotes(Writer& w, const std::vector<Quote>& quotes, Amount amount_in, int in_dec, int out_dec) {
+  w.key("quotes");
+  w.open('[');
+  for (const auto& q : quotes) {
+    w.element();
+    w.open('{');
+    w.plain("dex", venue_name(q.venue));
+    w.plain("amountOut", format_amount(q.amount_out, out_dec));
+    w.plain("price", format_ratio(q.amount_out.base, out_dec, amount_in.base, in_dec));
+    w.plain("fee", bps_fraction(q.fee_bps));
+    w.plain("priceImpact", bps_fraction(q.price_impact_bps));
+    w.close('}');
+  }
+  w.close(']');
+}
+
 void write_body(Writer& w, const OrderEvent& event) {
   std::visit(
       [&](const auto& e) {
@@ -111,6 +127,10 @@ void write_body(Writer& w, const OrderEvent& event) {
           w.member("outputToken", e.output_token.symbol());
           w.plain("amountIn", format_amount(e.amount_in, e.input_token.decimals()));
           w.plain("slippage", bps_fraction(e.slippage_bps));
+          if (e.min_amount_out.base != 0) {
+            w.plain("minAmountOut", format_amount(e.min_amount_out, e.output_token.decimals()));
+          }
+          if (e.expires_at.value != 0) w.member_signed("expiresAt", e.expires_at.value / 1'000'000);
         } else if constexpr (std::is_same_v<T, RoutingStarted>) {
           w.member("attempt", e.attempt);
         } else if constexpr (std::is_same_v<T, Routed>) {
@@ -118,19 +138,7 @@ void write_body(Writer& w, const OrderEvent& event) {
           const int in_dec = e.input_token.decimals();
           w.member("attempt", e.attempt);
           w.plain("dex", venue_name(e.venue));
-          w.key("quotes");
-          w.open('[');
-          for (const auto& q : e.quotes) {
-            w.element();
-            w.open('{');
-            w.plain("dex", venue_name(q.venue));
-            w.plain("amountOut", format_amount(q.amount_out, out_dec));
-            w.plain("price", format_ratio(q.amount_out.base, out_dec, e.amount_in.base, in_dec));
-            w.plain("fee", bps_fraction(q.fee_bps));
-            w.plain("priceImpact", bps_fraction(q.price_impact_bps));
-            w.close('}');
-          }
-          w.close(']');
+          write_quotes(w, e.quotes, e.amount_in, in_dec, out_dec);
           w.plain("expectedOut", format_amount(e.expected_out, out_dec));
           w.plain("minOut", format_amount(e.min_out, out_dec));
         } else if constexpr (std::is_same_v<T, TxSubmitted>) {
@@ -152,8 +160,19 @@ void write_body(Writer& w, const OrderEvent& event) {
         } else if constexpr (std::is_same_v<T, OrderFailed>) {
           w.member("attempt", e.attempt);
           w.member("error", e.reason);
+        } else if constexpr (std::is_same_v<T, Triggered>) {
+          const int out_dec = e.output_token.decimals();
+          w.member("attempt", e.attempt);
+          w.plain("dex", venue_name(e.venue));
+          write_quotes(w, e.quotes, e.amount_in, e.input_token.decimals(), out_dec);
+          w.plain("expectedOut", format_amount(e.expected_out, out_dec));
+          w.plain("minAmountOut", format_amount(e.threshold, out_dec));
+          w.member_signed("observedAt", e.observed_at.value);
+        } else if constexpr (std::is_same_v<T, Opened> || std::is_same_v<T, Expired>) {
+          w.member("attempt", e.attempt);
         } else {
-          static_assert(std::is_same_v<T, OrderRetried> || std::is_same_v<T, DeadLetterDismissed>);
+          static_assert(std::is_same_v<T, OrderRetried> || std::is_same_v<T, DeadLetterDismissed> ||
+                        std::is_same_v<T, Reopened> || std::is_same_v<T, Cancelled>);
           w.member("attempt", e.attempt);
           w.member("reason", e.reason);
         }

@@ -65,6 +65,12 @@ json::object order_json(const OrderId& id, const OrderState& s, Seq last_seq) {
   if (!s.last_error.empty()) o["error"] = s.last_error;
   if (s.dismissed) o["dismissed"] = true;
   if (s.retry_at.value != 0 && s.status == Status::pending) o["retryAt"] = s.retry_at.value;
+  if (s.min_amount_out.base != 0) o["minAmountOut"] = format_amount(s.min_amount_out, out_dec);
+  // Times a client sets and reads are epoch milliseconds.
+  if (s.expires_at.value != 0) o["expiresAt"] = s.expires_at.value / 1'000'000;
+  if (s.triggered_at.value != 0) o["triggeredAt"] = s.triggered_at.value / 1'000'000;
+  if (s.status == Status::cancelled) o["cancelledAt"] = s.updated.value / 1'000'000;
+  if (s.status == Status::expired) o["expiredAt"] = s.updated.value / 1'000'000;
   o["terminal"] = is_terminal(s.status);
   return o;
 }

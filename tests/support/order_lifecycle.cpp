@@ -14,13 +14,29 @@ core::OrderEvent next_event(const core::OrderState& s, std::mt19937_64& rng) {
   const std::uint32_t a = s.attempt;
   const Venue venue = s.venue.value_or(roll % 2 ? Venue::meteora : Venue::raydium);
   switch (s.status) {
-    case Status::none:
-      return OrderSubmitted{
+    case Status::none: {
+      OrderSubmitted e{
           OrderType::market, core::token_id("SOL"), core::token_id("USDC"), Amount{1'000'000 + rng() % 9}, 50, ""};
+      if (roll < 30) {  // a limit order
+        e.order_type = OrderType::limit;
+        e.slippage_bps = 0;
+        e.min_amount_out = Amount{150'000u + roll};
+        e.expires_at = TimestampNs{1'900'000'000'000'000'000 + roll};
+      }
+      return e;
+    }
     case Status::pending:
+      if (is_cancellable(s) && roll < 5) return Cancelled{a, "cancelled by its owner"};
+      if (s.order_type == OrderType::limit && a == s.retry_floor) return Opened{a};
       if (roll < 10 || a >= 4) return OrderFailed{a, "gave up after attempt " + std::to_string(a)};
       return RoutingStarted{a + 1};
+    case Status::open:
+      if (roll < 15) return Cancelled{a, "cancelled by its owner"};
+      if (roll < 25) return Expired{a};
+      return Triggered{a + 1, core::token_id("SOL"), core::token_id("USDC"), s.amount_in, {}, venue,
+                       Amount{s.min_amount_out.base + 10}, s.min_amount_out, TimestampNs{roll}};
     case Status::routing:
+      if (s.order_type == OrderType::limit && roll < 10) return Reopened{a, "re-priced below the limit"};
       if (roll < 20) return AttemptFailed{a, "no route " + std::to_string(roll), TimestampNs{roll}};
       return Routed{a,     core::token_id("SOL"),   core::token_id("USDC"), s.amount_in, {},
                     venue, Amount{150'000u + roll}, Amount{149'000}};
@@ -33,7 +49,9 @@ core::OrderEvent next_event(const core::OrderState& s, std::mt19937_64& rng) {
       return Confirmed{
           a, venue, s.tx_id, Amount{149'500u + roll}, core::token_id("SOL"), core::token_id("USDC"), s.amount_in};
     case Status::confirmed:
-    case Status::failed: break;
+    case Status::failed:
+    case Status::cancelled:
+    case Status::expired: break;
   }
   throw std::logic_error("no event after a terminal status");
 }

@@ -125,13 +125,65 @@ TEST(EventCodec, DeadLetterDismissedRoundTrip) {
   EXPECT_EQ(d.reason, "dismissed by an operator");
 }
 
+TEST(EventCodec, TheLimitOrderEventsRoundTrip) {
+  OrderSubmitted submitted{OrderType::limit, token_id("SOL"), token_id("USDC"), Amount{2'000'000'000}, 0, "k"};
+  submitted.min_amount_out = Amount{321'000'000};
+  submitted.expires_at = TimestampNs{1'900'000'000'123'000'000};
+  const auto s = decode_event(static_cast<std::uint8_t>(EventType::submitted), encode_event(submitted));
+  ASSERT_TRUE(s.has_value());
+  EXPECT_EQ(std::get<OrderSubmitted>(*s).min_amount_out.base, 321'000'000u);
+  EXPECT_EQ(std::get<OrderSubmitted>(*s).expires_at.value, 1'900'000'000'123'000'000);
+  EXPECT_EQ(std::get<OrderSubmitted>(*s).order_type, OrderType::limit);
+
+  const Quote q{Venue::meteora, Amount{2'000'000'000}, Amount{330'000'000}, 20, 7, Amount{5}, Amount{6}};
+  const Triggered t{3, token_id("SOL"), token_id("USDC"), Amount{2'000'000'000}, {q}, Venue::meteora,
+                    Amount{330'000'000}, Amount{321'000'000}, TimestampNs{42}};
+  const auto d = decode_event(static_cast<std::uint8_t>(EventType::triggered), encode_event(t));
+  ASSERT_TRUE(d.has_value());
+  const auto& back = std::get<Triggered>(*d);
+  EXPECT_EQ(back.attempt, 3u);
+  EXPECT_EQ(back.input_token, token_id("SOL"));
+  EXPECT_EQ(back.amount_in.base, 2'000'000'000u);
+  ASSERT_EQ(back.quotes.size(), 1u);
+  EXPECT_EQ(back.quotes[0].amount_out.base, 330'000'000u);
+  EXPECT_EQ(back.quotes[0].reserve_out.base, 6u);
+  EXPECT_EQ(back.threshold.base, 321'000'000u);
+  EXPECT_EQ(back.observed_at.value, 42);
+
+  const auto r = decode_event(static_cast<std::uint8_t>(EventType::reopened), encode_event(Reopened{3, "below"}));
+  EXPECT_EQ(std::get<Reopened>(*r).reason, "below");
+  const auto c = decode_event(static_cast<std::uint8_t>(EventType::cancelled), encode_event(Cancelled{0, "owner"}));
+  EXPECT_EQ(std::get<Cancelled>(*c).reason, "owner");
+  EXPECT_EQ(std::get<Expired>(*decode_event(static_cast<std::uint8_t>(EventType::expired), encode_event(Expired{4})))
+                .attempt,
+            4u);
+  EXPECT_EQ(std::get<Opened>(*decode_event(static_cast<std::uint8_t>(EventType::opened), encode_event(Opened{2})))
+                .attempt,
+            2u);
+
+  OrderState state;
+  state.status = Status::open;
+  state.input_token = token_id("SOL");
+  state.output_token = token_id("USDC");
+  state.min_amount_out = Amount{9};
+  state.expires_at = TimestampNs{10};
+  state.triggered_at = TimestampNs{11};
+  const auto snap = decode_snapshot(encode_snapshot(state));
+  ASSERT_TRUE(snap.has_value());
+  EXPECT_EQ(snap->status, Status::open);
+  EXPECT_EQ(snap->min_amount_out.base, 9u);
+  EXPECT_EQ(snap->expires_at.value, 10);
+  EXPECT_EQ(snap->triggered_at.value, 11);
+}
+
 TEST(EventCodec, RejectsGarbageAndUnknownTypes) {
   const std::string good = encode_event(RoutingStarted{1});
   EXPECT_TRUE(decode_event(static_cast<std::uint8_t>(EventType::routing_started), good).has_value());
   EXPECT_FALSE(decode_event(0, good).has_value());
-  EXPECT_FALSE(decode_event(kEventTypeCount + 1, good).has_value());
+  EXPECT_FALSE(decode_event(kMaxEventType + 1, good).has_value());
   EXPECT_FALSE(decode_event(255, good).has_value());
-  for (int type = 1; type <= kEventTypeCount; ++type) {
+  for (EventType t : kOrderEventTypes) {
+    const auto type = static_cast<int>(t);
     SCOPED_TRACE(type);
     EXPECT_FALSE(decode_event(static_cast<std::uint8_t>(type), "").has_value());
     EXPECT_FALSE(decode_event(static_cast<std::uint8_t>(type), "xyz").has_value());

@@ -9,13 +9,14 @@
 namespace oee::core {
 namespace {
 
-constexpr std::array<Status, kStatusCount> kStatuses = {Status::none,      Status::pending,   Status::routing,
-                                                        Status::building,  Status::submitted, Status::confirmed,
-                                                        Status::failed};
-constexpr std::array<EventType, kEventTypeCount> kEvents = {
-    EventType::submitted, EventType::routing_started, EventType::routed,       EventType::tx_submitted,
-    EventType::confirmed, EventType::attempt_failed,  EventType::order_failed, EventType::order_retried,
-    EventType::dead_letter_dismissed};
+constexpr std::array<Status, kStatusCount> kStatuses = {
+    Status::none,      Status::pending, Status::routing, Status::building,  Status::submitted,
+    Status::confirmed, Status::failed,  Status::open,    Status::cancelled, Status::expired};
+constexpr std::array<EventType, 14> kEvents = {
+    EventType::submitted,     EventType::routing_started, EventType::routed,       EventType::tx_submitted,
+    EventType::confirmed,     EventType::attempt_failed,  EventType::order_failed, EventType::order_retried,
+    EventType::dead_letter_dismissed, EventType::opened,  EventType::triggered,    EventType::reopened,
+    EventType::cancelled,     EventType::expired};
 
 // The expected lifecycle, written out independently of order.cpp.
 std::optional<Status> expected_transition(Status from, EventType ev) {
@@ -28,23 +29,39 @@ std::optional<Status> expected_transition(Status from, EventType ev) {
     case S::pending:
       if (ev == E::routing_started) return S::routing;
       if (ev == E::order_failed) return S::failed;
+      // A new limit order enters the book; before its execution begins an
+      // order may be cancelled or expire.
+      if (ev == E::opened) return S::open;
+      if (ev == E::cancelled) return S::cancelled;
+      if (ev == E::expired) return S::expired;
       return std::nullopt;
     case S::routing:
       if (ev == E::routed) return S::building;
       if (ev == E::attempt_failed) return S::pending;
       if (ev == E::order_failed) return S::failed;
+      if (ev == E::reopened) return S::open;
       return std::nullopt;
     case S::building:
       if (ev == E::tx_submitted) return S::submitted;
       if (ev == E::attempt_failed) return S::pending;
       if (ev == E::order_failed) return S::failed;
+      if (ev == E::reopened) return S::open;
       return std::nullopt;
     case S::submitted:
       if (ev == E::confirmed) return S::confirmed;
       if (ev == E::attempt_failed) return S::pending;
       if (ev == E::order_failed) return S::failed;
+      if (ev == E::reopened) return S::open;
+      return std::nullopt;
+    case S::open:
+      // Waiting: the first of a trigger, a cancel and the expiry wins.
+      if (ev == E::triggered) return S::routing;
+      if (ev == E::cancelled) return S::cancelled;
+      if (ev == E::expired) return S::expired;
       return std::nullopt;
     case S::confirmed:
+    case S::cancelled:
+    case S::expired:
       return std::nullopt;
     case S::failed:
       // Only an operator's retry reopens a failed order; a dismissal keeps
@@ -70,13 +87,19 @@ TEST(Transition, MatchesExpectedTableForEveryPair) {
       }
     }
   }
-  EXPECT_EQ(legal, 14);
+  EXPECT_EQ(legal, 23);
 }
 
 TEST(Transition, OutOfRangeInputsAreIllegal) {
   EXPECT_EQ(transition(static_cast<Status>(kStatusCount), EventType::submitted), std::nullopt);
   EXPECT_EQ(transition(Status::none, static_cast<EventType>(0)), std::nullopt);
-  EXPECT_EQ(transition(Status::pending, static_cast<EventType>(kEventTypeCount + 1)), std::nullopt);
+  EXPECT_EQ(transition(Status::pending, static_cast<EventType>(kMaxEventType + 1)), std::nullopt);
+  // The API key events' numbers are no order's.
+  EXPECT_EQ(transition(Status::pending, static_cast<EventType>(10)), std::nullopt);
+  EXPECT_EQ(transition(Status::open, static_cast<EventType>(11)), std::nullopt);
+  EXPECT_FALSE(is_order_event_type(10));
+  EXPECT_FALSE(is_order_event_type(11));
+  EXPECT_TRUE(is_order_event_type(static_cast<std::uint8_t>(EventType::expired)));
 }
 
 OrderSubmitted submitted_event() {
@@ -287,16 +310,82 @@ TEST(Apply, TypeOfMatchesEachAlternative) {
   EXPECT_EQ(type_of(OrderFailed{}), EventType::order_failed);
   EXPECT_EQ(type_of(OrderRetried{}), EventType::order_retried);
   EXPECT_EQ(type_of(DeadLetterDismissed{}), EventType::dead_letter_dismissed);
+  EXPECT_EQ(type_of(Opened{}), EventType::opened);
+  EXPECT_EQ(type_of(Triggered{}), EventType::triggered);
+  EXPECT_EQ(type_of(Reopened{}), EventType::reopened);
+  EXPECT_EQ(type_of(Cancelled{}), EventType::cancelled);
+  EXPECT_EQ(type_of(Expired{}), EventType::expired);
+}
+
+OrderState limit_order() {
+  OrderSubmitted e{OrderType::limit, token_id("SOL"), token_id("USDC"), Amount{1'000'000'000}, 0, ""};
+  e.min_amount_out = Amount{160'000'000};
+  e.expires_at = TimestampNs{5'000};
+  auto s = apply(OrderState{}, e, TimestampNs{1});
+  EXPECT_TRUE(s.has_value());
+  return *s;
+}
+
+TEST(Apply, ALimitOrderWaitsFiresAndGoesBackToTheBookWhenItReprices) {
+  const OrderState pending = limit_order();
+  EXPECT_EQ(pending.min_amount_out.base, 160'000'000u);
+  EXPECT_EQ(pending.expires_at.value, 5'000);
+  auto open = apply(pending, Opened{0}, TimestampNs{2});
+  ASSERT_TRUE(open.has_value());
+  EXPECT_EQ(open->status, Status::open);
+  EXPECT_TRUE(is_waiting(open->status));
+  EXPECT_TRUE(is_cancellable(*open));
+  // A trigger is the next attempt, as routing_started is.
+  EXPECT_EQ(apply(*open, Triggered{2}, TimestampNs{3}).error(), ApplyError::wrong_attempt);
+  auto fired = apply(*open, Triggered{1, token_id("SOL"), token_id("USDC"), Amount{1'000'000'000}, {},
+                                      Venue::meteora, Amount{161'000'000}, Amount{160'000'000}, TimestampNs{3}},
+                     TimestampNs{4});
+  ASSERT_TRUE(fired.has_value());
+  EXPECT_EQ(fired->status, Status::routing);
+  EXPECT_EQ(fired->attempt, 1u);
+  EXPECT_EQ(fired->triggered_at.value, 4);
+  EXPECT_EQ(fired->min_out.base, 160'000'000u) << "it executes with its own floor";
+  EXPECT_FALSE(is_cancellable(*fired));
+  EXPECT_EQ(apply(*fired, Cancelled{1, "x"}, TimestampNs{5}).error(), ApplyError::illegal_transition);
+  // Re-priced below the floor: back to the book, its attempt given back.
+  auto reopened = apply(*fired, Reopened{1, "re-priced below the limit"}, TimestampNs{6});
+  ASSERT_TRUE(reopened.has_value());
+  EXPECT_EQ(reopened->status, Status::open);
+  EXPECT_EQ(reopened->retry_floor, 1u);
+  EXPECT_TRUE(is_cancellable(*reopened));
+  auto cancelled = apply(*reopened, Cancelled{1, "cancelled by its owner"}, TimestampNs{7});
+  ASSERT_TRUE(cancelled.has_value());
+  EXPECT_EQ(cancelled->status, Status::cancelled);
+  EXPECT_TRUE(is_terminal(cancelled->status));
+  EXPECT_FALSE(is_dead_letter(*cancelled));
+  EXPECT_EQ(apply(*cancelled, Cancelled{1, "again"}, TimestampNs{8}).error(), ApplyError::illegal_transition);
+  EXPECT_EQ(apply(*reopened, Expired{1}, TimestampNs{9})->status, Status::expired);
+}
+
+TEST(Apply, APendingOrderIsCancellableOnlyBeforeItsExecutionBegins) {
+  OrderState pending = limit_order();
+  EXPECT_TRUE(is_cancellable(pending));
+  EXPECT_EQ(apply(pending, Cancelled{0, "x"}, TimestampNs{2})->status, Status::cancelled);
+  EXPECT_EQ(apply(pending, Expired{0}, TimestampNs{2})->status, Status::expired);
+  // Backing off between attempts: its execution has begun.
+  OrderState retrying = pending;
+  retrying.attempt = 1;
+  EXPECT_FALSE(is_cancellable(retrying));
+  EXPECT_EQ(apply(retrying, Cancelled{1, "x"}, TimestampNs{2}).error(), ApplyError::execution_started);
+  EXPECT_EQ(apply(retrying, Expired{1}, TimestampNs{2}).error(), ApplyError::execution_started);
 }
 
 TEST(Status, IsTerminal) {
   for (Status s : kStatuses) {
-    EXPECT_EQ(is_terminal(s), s == Status::confirmed || s == Status::failed) << status_name(s);
+    EXPECT_EQ(is_terminal(s), s == Status::confirmed || s == Status::failed || s == Status::cancelled ||
+                                  s == Status::expired)
+        << status_name(s);
   }
 }
 
 TEST(Status, NameRoundTrip) {
-  const char* names[] = {"none", "pending", "routing", "building", "submitted", "confirmed", "failed"};
+  const char* names[] = {"none",      "pending", "routing", "building",  "submitted",
+                         "confirmed", "failed",  "open",    "cancelled", "expired"};
   for (std::size_t i = 0; i < kStatuses.size(); ++i) EXPECT_EQ(status_name(kStatuses[i]), names[i]);
   for (Status s : kStatuses) {
     if (s == Status::none) continue;  // not a status a client can ask for

@@ -56,7 +56,12 @@ json::object reference_message(const eventlog::Record& record) {
           m["outputToken"] = e.output_token.symbol();
           m["amountIn"] = format_amount(e.amount_in, decimals_of(e.input_token.symbol()));
           m["slippage"] = bps_fraction(e.slippage_bps);
-        } else if constexpr (std::is_same_v<T, RoutingStarted>) {
+          if (e.min_amount_out.base != 0) {
+            m["minAmountOut"] = format_amount(e.min_amount_out, decimals_of(e.output_token.symbol()));
+          }
+          if (e.expires_at.value != 0) m["expiresAt"] = e.expires_at.value / 1'000'000;
+        } else if constexpr (std::is_same_v<T, RoutingStarted> || std::is_same_v<T, Opened> ||
+                             std::is_same_v<T, Expired>) {
           m["attempt"] = e.attempt;
         } else if constexpr (std::is_same_v<T, Routed>) {
           m["attempt"] = e.attempt;
@@ -74,6 +79,23 @@ json::object reference_message(const eventlog::Record& record) {
           m["quotes"] = std::move(quotes);
           m["expectedOut"] = format_amount(e.expected_out, decimals_of(e.output_token.symbol()));
           m["minOut"] = format_amount(e.min_out, decimals_of(e.output_token.symbol()));
+        } else if constexpr (std::is_same_v<T, Triggered>) {
+          m["attempt"] = e.attempt;
+          m["dex"] = venue_name(e.venue);
+          json::array quotes;
+          for (const auto& q : e.quotes) {
+            json::object quote;
+            quote["dex"] = venue_name(q.venue);
+            quote["amountOut"] = format_amount(q.amount_out, decimals_of(e.output_token.symbol()));
+            quote["price"] = price(q.amount_out, e.output_token.symbol(), e.amount_in, e.input_token.symbol());
+            quote["fee"] = bps_fraction(q.fee_bps);
+            quote["priceImpact"] = bps_fraction(q.price_impact_bps);
+            quotes.push_back(std::move(quote));
+          }
+          m["quotes"] = std::move(quotes);
+          m["expectedOut"] = format_amount(e.expected_out, decimals_of(e.output_token.symbol()));
+          m["minAmountOut"] = format_amount(e.threshold, decimals_of(e.output_token.symbol()));
+          m["observedAt"] = e.observed_at.value;
         } else if constexpr (std::is_same_v<T, TxSubmitted>) {
           m["attempt"] = e.attempt;
           m["dex"] = venue_name(e.venue);

@@ -275,8 +275,38 @@ TEST(ParseSubmit, RejectsInvalidBodies) {
        "conflicting_fields", "slippageBps"},
 
       // Order type.
-      {"type limit", R"({"type":"limit","inputToken":"SOL","outputToken":"USDC","amount":1})",
-       "unsupported_order_type", "type"},
+      {"limit without a floor", R"({"type":"limit","inputToken":"SOL","outputToken":"USDC","amount":1})",
+       "missing_field", "minAmountOut"},
+      {"limit with both floors",
+       R"({"type":"limit","inputToken":"SOL","outputToken":"USDC","amount":1,"minAmountOut":1,"limitPrice":1})",
+       "conflicting_fields", "limitPrice"},
+      {"limit with a slippage",
+       R"({"type":"limit","inputToken":"SOL","outputToken":"USDC","amount":1,"minAmountOut":1,"slippage":0.01})",
+       "field_not_for_type", "slippage"},
+      {"limit floor too precise",
+       R"({"type":"limit","inputToken":"SOL","outputToken":"USDC","amount":1,"minAmountOut":"1.0000001"})",
+       "invalid_min_amount_out", "minAmountOut"},
+      {"limit floor zero", R"({"type":"limit","inputToken":"SOL","outputToken":"USDC","amount":1,"minAmountOut":0})",
+       "invalid_min_amount_out", "minAmountOut"},
+      {"limit price negative",
+       R"({"type":"limit","inputToken":"SOL","outputToken":"USDC","amount":1,"limitPrice":"-150"})",
+       "invalid_limit_price", "limitPrice"},
+      {"limit price huge",
+       R"({"type":"limit","inputToken":"SOL","outputToken":"USDC","amount":10000000,"limitPrice":"10000000"})",
+       "invalid_limit_price", "limitPrice"},
+      {"limit expiry in the past",
+       R"({"type":"limit","inputToken":"SOL","outputToken":"USDC","amount":1,"minAmountOut":1,"expiresAt":1000})",
+       "invalid_expiry", "expiresAt"},
+      {"limit expiry too far",
+       R"({"type":"limit","inputToken":"SOL","outputToken":"USDC","amount":1,"minAmountOut":1,"expiresAt":"2099-01-01T00:00:00Z"})",
+       "invalid_expiry", "expiresAt"},
+      {"limit expiry not a time",
+       R"({"type":"limit","inputToken":"SOL","outputToken":"USDC","amount":1,"minAmountOut":1,"expiresAt":"tomorrow"})",
+       "invalid_expiry", "expiresAt"},
+      {"market with a floor", R"({"inputToken":"SOL","outputToken":"USDC","amount":1,"minAmountOut":1})",
+       "field_not_for_type", "minAmountOut"},
+      {"market with an expiry", R"({"inputToken":"SOL","outputToken":"USDC","amount":1,"expiresAt":1})",
+       "field_not_for_type", "expiresAt"},
       {"type sniper", R"({"type":"sniper","inputToken":"SOL","outputToken":"USDC","amount":1})",
        "unsupported_order_type", "type"},
       {"type banana", R"({"type":"banana","inputToken":"SOL","outputToken":"USDC","amount":1})", "invalid_type",
@@ -284,7 +314,7 @@ TEST(ParseSubmit, RejectsInvalidBodies) {
       {"type not a string", R"({"type":1,"inputToken":"SOL","outputToken":"USDC","amount":1})", "invalid_type",
        "type"},
       {"order_type alias limit", R"({"order_type":"limit","inputToken":"SOL","outputToken":"USDC","amount":1})",
-       "unsupported_order_type", "type"},
+       "missing_field", "minAmountOut"},
   };
 
   for (const auto& c : cases) {
@@ -365,4 +395,55 @@ TEST(ErrorBody, EscapesMessageText) {
 }
 
 }  // namespace
+TEST(ParseSubmit, ALimitOrderTakesAFloorOrAPriceAndAnExpiry) {
+  const TimestampNs now{1'800'000'000'000'000'000};
+  auto by_floor = parse_submit(
+      boost::json::parse(R"({"type":"limit","inputToken":"SOL","outputToken":"USDC","amount":"2","minAmountOut":"330.5",)"
+                  R"("expiresAt":1800000060000})"),
+      now);
+  ASSERT_TRUE(by_floor.has_value()) << by_floor.error().message;
+  EXPECT_EQ(by_floor->order_type, core::OrderType::limit);
+  EXPECT_EQ(by_floor->min_amount_out.base, 330'500'000u);
+  EXPECT_EQ(by_floor->expires_at.value, 1'800'000'060'000'000'000);
+  EXPECT_TRUE(by_floor->expiry_given);
+
+  // limitPrice is output per input: 2 SOL at 165.25 USDC ask 330.5 USDC.
+  auto by_price = parse_submit(
+      boost::json::parse(R"({"type":"limit","inputToken":"SOL","outputToken":"USDC","amount":2,"limitPrice":"165.25"})"), now);
+  ASSERT_TRUE(by_price.has_value()) << by_price.error().message;
+  EXPECT_EQ(by_price->min_amount_out.base, 330'500'000u);
+  EXPECT_EQ(by_price->expires_at.value, now.value + kDefaultExpiryNs) << "a day by default";
+  EXPECT_FALSE(by_price->expiry_given);
+
+  // A price whose floor falls between base units rounds up: never less
+  // than the price asked. 1 lamport of SOL at 150 USDC is 0.00000015 USDC.
+  auto rounded = parse_submit(
+      boost::json::parse(R"({"type":"limit","inputToken":"SOL","outputToken":"USDC","amount":"0.000000001","limitPrice":150})"),
+      now);
+  ASSERT_TRUE(rounded.has_value()) << rounded.error().message;
+  EXPECT_EQ(rounded->min_amount_out.base, 1u);
+
+  // An RFC 3339 expiry; the default expiry is not part of the fingerprint
+  // (a replay gets another default), a given one is.
+  auto dated = parse_submit(
+      boost::json::parse(R"({"type":"limit","inputToken":"SOL","outputToken":"USDC","amount":2,"limitPrice":"165.25",)"
+                  R"("expiresAt":"2027-01-16T08:00:00Z"})"),
+      now);
+  ASSERT_TRUE(dated.has_value()) << dated.error().message;
+  EXPECT_NE(dated->fingerprint(), by_price->fingerprint());
+  auto later = parse_submit(
+      boost::json::parse(R"({"type":"limit","inputToken":"SOL","outputToken":"USDC","amount":2,"limitPrice":"165.25"})"),
+      TimestampNs{now.value + 1'000'000'000});
+  EXPECT_EQ(later->fingerprint(), by_price->fingerprint());
+  EXPECT_NE(by_price->fingerprint(), by_floor->fingerprint() + "x");
+}
+
+TEST(AmountAtPrice, RoundsUpAndRefusesWhatDoesNotFit) {
+  EXPECT_EQ(core::amount_at_price(core::Amount{1'000'000'000}, 9, 150'000'000'000'000, 6)->base, 150'000'000u);
+  EXPECT_EQ(core::amount_at_price(core::Amount{1}, 9, 1, 6)->base, 1u);  // a tiny price still asks 1 unit
+  EXPECT_EQ(core::amount_at_price(core::Amount{1'000'000}, 6, 1'000'000'000'000, 9)->base, 1'000'000'000u);
+  EXPECT_EQ(core::amount_at_price(core::Amount{UINT64_MAX}, 0, UINT64_MAX, 0).error(), core::AmountError::too_large);
+  EXPECT_EQ(core::amount_at_price(core::Amount{0}, 9, 1, 6).error(), core::AmountError::not_positive);
+}
+
 }  // namespace oee::api

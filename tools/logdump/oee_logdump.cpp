@@ -44,8 +44,7 @@ std::string iso_time(TimestampNs ts) {
 }
 
 std::optional<core::EventType> parse_event_type(std::string_view name) {
-  for (int t = 1; t <= core::kEventTypeCount; ++t) {
-    const auto type = static_cast<core::EventType>(t);
+  for (core::EventType type : core::kOrderEventTypes) {
     if (core::event_name(type) == name) return type;
   }
   return std::nullopt;
@@ -53,8 +52,8 @@ std::optional<core::EventType> parse_event_type(std::string_view name) {
 
 std::string event_type_names() {
   std::string out;
-  for (int t = 1; t <= core::kEventTypeCount; ++t) {
-    out += (out.empty() ? "" : ", ") + std::string(core::event_name(static_cast<core::EventType>(t)));
+  for (core::EventType type : core::kOrderEventTypes) {
+    out += (out.empty() ? "" : ", ") + std::string(core::event_name(type));
   }
   return out;
 }
@@ -90,7 +89,7 @@ struct Filter {
     if (order && r.order != *order) return false;
     if (type && r.type != static_cast<std::uint8_t>(*type)) return false;
     if (status) {
-      if (r.type < 1 || r.type > core::kEventTypeCount) return false;
+      if (!core::is_order_event_type(r.type)) return false;
       if (core::status_after(static_cast<core::EventType>(r.type)) != *status) return false;
     }
     return true;

@@ -43,7 +43,7 @@ int stats(const eventlog::EventLogReader& log, bool as_json) {
       if (first == 0) first = r->seq.value;
       last = r->seq.value;
       ++events;
-      if (r->type >= 1 && r->type <= core::kEventTypeCount) {
+      if (core::is_order_event_type(r->type)) {
         const auto type = static_cast<core::EventType>(r->type);
         ++by_type[std::string(core::event_name(type))];
         const auto status = core::status_after(type);
