@@ -265,6 +265,11 @@ Router core_router(App& app) {
           })
       .on("GET", "api/quote", kOrderReads,
           at_once([&app](const HttpRequest&, const RequestTarget& t) { return get_quote(app, t); }))
+      .on("GET", "api/book/*/*", kOrderReads,
+          [&app](const HttpRequest&, const RequestTarget& t) -> asio::awaitable<HttpResponse> {
+            auto response = co_await get_book(app, t.segments[2], t.segments[3]);  // [gcc12-coro]
+            co_return response;
+          })
       .on("POST", "api/sim/prices", kAdminKey,
           at_once([&app](const HttpRequest& req, const RequestTarget&) { return set_sim_price(app, req); }))
       .on("GET", "test", kAnyone, at_once([](const HttpRequest&, const RequestTarget&) { return test_page(); }))

@@ -20,17 +20,19 @@ namespace json = boost::json;
 
 namespace {
 
-// The executor answers on its own thread; the handler goes on on its own.
-asio::awaitable<core::CancelAnswer> async_cancel(core::Executor& executor, const OrderId& id) {
-  auto initiation = [&executor, id](auto handler) {
+// Asks the executor's thread: `ask(done)` hands it a callback that it runs
+// there; the handler goes on on its own thread.
+template <class Answer, class Ask>
+asio::awaitable<Answer> ask_executor(Ask ask) {
+  auto initiation = [ask = std::move(ask)](auto handler) mutable {
     auto ex = asio::get_associated_executor(handler);
     auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-    executor.cancel(id, [shared, ex](core::CancelAnswer answer) {
+    ask([shared, ex](Answer answer) {
       asio::post(ex, [shared, answer = std::move(answer)]() mutable { std::move(*shared)(std::move(answer)); });
     });
   };
-  return asio::async_initiate<const asio::use_awaitable_t<>, void(core::CancelAnswer)>(initiation,
-                                                                                     asio::use_awaitable);
+  return asio::async_initiate<const asio::use_awaitable_t<>, void(Answer)>(std::move(initiation),
+                                                                         asio::use_awaitable);
 }
 
 ApiError bad(std::string code, std::string message, std::string field) {
@@ -47,7 +49,9 @@ asio::awaitable<HttpResponse> cancel_order(App& app, const OrderId& id, const Pr
   if (app.executor == nullptr) {
     co_return error_response(ApiError{503, "unavailable", "this server executes no orders", ""});
   }
-  const core::CancelAnswer answer = co_await async_cancel(*app.executor, id);
+  core::Executor& executor = *app.executor;
+  const core::CancelAnswer answer = co_await ask_executor<core::CancelAnswer>(
+      [&executor, id](std::function<void(core::CancelAnswer)> done) { executor.cancel(id, std::move(done)); });
   using Outcome = core::CancelAnswer::Outcome;
   switch (answer.outcome) {
     case Outcome::cancelled:
@@ -57,6 +61,34 @@ asio::awaitable<HttpResponse> cancel_order(App& app, const OrderId& id, const Pr
     case Outcome::unavailable: break;
   }
   co_return error_response(ApiError{503, "unavailable", "the cancel was not recorded: " + answer.error, ""});
+}
+
+asio::awaitable<HttpResponse> get_book(App& app, std::string_view input, std::string_view output) {
+  const auto in = core::TokenId::parse(input);
+  const auto out = core::TokenId::parse(output);
+  if (!in) co_return error_response(bad("unknown_token", fmt::format("unknown token '{}'", input), "inputToken"));
+  if (!out) co_return error_response(bad("unknown_token", fmt::format("unknown token '{}'", output), "outputToken"));
+  if (app.executor == nullptr) {
+    co_return error_response(ApiError{503, "unavailable", "this server executes no orders", ""});
+  }
+  constexpr std::size_t kMaxLevels = 100;
+  core::Executor& executor = *app.executor;
+  const core::BookView view = co_await ask_executor<core::BookView>(
+      [&executor, in = *in, out = *out](std::function<void(core::BookView)> done) {
+        executor.book(in, out, kMaxLevels, std::move(done));
+      });
+  const int in_dec = in->decimals(), out_dec = out->decimals();
+  json::array levels;
+  for (const auto& level : view.levels) {
+    levels.push_back(json::object{
+        {"price", core::format_ratio(level.min_out.base, out_dec, level.amount_in.base, in_dec)},
+        {"orders", level.orders},
+        {"amountIn", core::format_amount(level.total_in, in_dec)}});
+  }
+  co_return json_response(200, json::object{{"inputToken", in->symbol()},
+                                            {"outputToken", out->symbol()},
+                                            {"orders", view.orders},
+                                            {"levels", std::move(levels)}});
 }
 
 HttpResponse set_sim_price(App& app, const HttpRequest& req) {

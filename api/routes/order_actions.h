@@ -1,6 +1,6 @@
 #pragma once
-// What a client does to a waiting order, and what tests and demos do to
-// the simulated market: cancel an order; set a pool's price.
+// Waiting orders and the simulated market: cancel an order, list the open
+// limit orders of a pair, set a pool's price (tests and demos).
 
 #include <boost/asio/awaitable.hpp>
 
@@ -14,6 +14,12 @@ namespace oee::api {
 /// too_late once it was triggered or ended otherwise; another key's order
 /// is not found.
 [[nodiscard]] boost::asio::awaitable<HttpResponse> cancel_order(App& app, const OrderId& id, const Principal& caller);
+
+/// GET /api/book/{input}/{output}: the open limit orders selling `input`
+/// for `output`, grouped by the price they ask (output per input), lowest
+/// first: the first to fire.
+[[nodiscard]] boost::asio::awaitable<HttpResponse> get_book(App& app, std::string_view input,
+                                                            std::string_view output);
 
 /// POST /api/sim/prices {venue?, pair:"SOL/USDC", price}: sets the pool of
 /// one venue (or of both when venue is left out) to `price` (quote tokens

@@ -29,6 +29,11 @@ bool LimitBook::remove(const OrderId& id) {
   return true;
 }
 
+std::size_t LimitBook::count(TokenId input, TokenId output) const {
+  auto it = sides_.find(Direction{&input.token(), &output.token()});
+  return it == sides_.end() ? 0 : it->second.size();
+}
+
 std::vector<BookOrder> LimitBook::pop_expired(TimestampNs now) {
   std::vector<BookOrder> out;
   while (!expiries_.empty() && expiries_.begin()->first <= now.value) {

@@ -54,6 +54,8 @@ class LimitBook {
   bool remove(const OrderId& id);
   [[nodiscard]] bool contains(const OrderId& id) const { return where_.contains(id); }
   [[nodiscard]] std::size_t size() const { return where_.size(); }
+  /// Orders in one direction.
+  [[nodiscard]] std::size_t count(TokenId input, TokenId output) const;
 
   /// Removes and returns the orders whose expiry is at or before `now`,
   /// earliest first.

@@ -6,6 +6,14 @@
 
 namespace oee::core {
 
+void EngineMetrics::count_waiting(OrderType type, TokenId input, TokenId output, int delta) {
+  std::string pair;
+  pair.reserve(16);
+  pair.append(input.symbol()).append("/").append(output.symbol());
+  std::lock_guard lock(waiting_mu_);
+  waiting_by_pair_[{type, std::move(pair)}] += delta;
+}
+
 void EngineMetrics::render(std::string& out) const {
   using metrics::append_header;
   append_header(out, "oee_events_total", "counter", "Events appended to the log, by the status they lead to.");
@@ -45,6 +53,19 @@ void EngineMetrics::render(std::string& out) const {
                          orders_paused.load());
   metrics::append_metric(out, "oee_orders_waiting", "gauge", "Orders queued behind the concurrency limit.",
                          orders_waiting.load());
+  append_header(out, "oee_open_orders", "gauge", "Orders waiting for their trigger, by type and pair (input/output).");
+  {
+    std::lock_guard lock(waiting_mu_);
+    for (const auto& [key, count] : waiting_by_pair_) {
+      metrics::append_sample(out, "oee_open_orders",
+                             fmt::format("type=\"{}\",pair=\"{}\"", order_type_name(key.first), key.second), count);
+    }
+  }
+  metrics::append_metric(out, "oee_triggers_total", "counter", "Waiting orders whose trigger fired.",
+                         triggers.load());
+  append_header(out, "oee_trigger_latency_seconds", "histogram",
+                "From observing the price a waiting order fired on to its triggered event being durable.");
+  trigger_latency_seconds.render(out, "oee_trigger_latency_seconds");
 }
 
 }  // namespace oee::core

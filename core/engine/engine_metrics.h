@@ -3,6 +3,8 @@
 
 #include <array>
 #include <atomic>
+#include <map>
+#include <mutex>
 #include <string>
 
 #include "core/domain/order.h"
@@ -35,8 +37,20 @@ struct EngineMetrics {
   std::atomic<std::uint64_t> append_failures{0};     // executor appends the log refused
   std::atomic<std::uint64_t> chain_unavailable{0};   // transactions the simulated chain could not store
   std::atomic<std::int64_t> orders_paused{0};        // orders waiting to try such a step again
+  /// Waiting orders that fired, and the time from the price they fired on
+  /// being observed to their `triggered` event being durable.
+  std::atomic<std::uint64_t> triggers{0};
+  metrics::Histogram trigger_latency_seconds{metrics::Histogram::latency_buckets()};
+
+  /// Counts an order into (+1) or out of (-1) the waiting orders of its
+  /// type and pair.
+  void count_waiting(OrderType type, TokenId input, TokenId output, int delta);
 
   void render(std::string& out) const;
+
+ private:
+  mutable std::mutex waiting_mu_;
+  std::map<std::pair<OrderType, std::string>, std::int64_t> waiting_by_pair_;  // (type, "SOL/USDC")
 };
 
 }  // namespace oee::core

@@ -93,12 +93,10 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
       done(CancelAnswer{CancelAnswer::Outcome::unavailable, {}, "the engine is stopping"});
       return;
     }
-    if (auto parked = parked_.find(id); parked != parked_.end()) {
+    if (parked_.contains(id)) {
       cancels_[id].push_back(std::move(done));
-      OrderState state = std::move(parked->second.state);
-      const Seq seq = parked->second.seq;
-      parked_.erase(parked);
       book_.remove(id);
+      auto [state, seq] = unpark(id);
       settle(id, std::move(state), seq, Cancelled{0, "cancelled by its owner"});
       return;
     }
@@ -137,10 +135,8 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
   void look_at_pools() {
     if (stopping_) return;
     for (const BookOrder& o : book_.pop_expired(TimestampNs::now())) {
-      auto parked = parked_.find(o.id);
-      OrderState state = std::move(parked->second.state);
-      parked_.erase(parked);
-      settle(o.id, std::move(state), o.seq, Expired{});
+      auto [state, seq] = unpark(o.id);
+      settle(o.id, std::move(state), seq, Expired{});
     }
     const auto at = std::chrono::system_clock::now();
     const TimestampNs observed{std::chrono::duration_cast<std::chrono::nanoseconds>(at.time_since_epoch()).count()};
@@ -154,18 +150,20 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
       }
       if (!listed) continue;
       for (FiredOrder& f : book_.pop_fired(in, out, pools)) {
-        auto parked = parked_.find(f.order.id);
-        OrderState state = std::move(parked->second.state);
-        parked_.erase(parked);
+        auto [state, seq] = unpark(f.order.id);
         const Triggered event{state.attempt + 1,       in, out, f.order.amount_in, std::move(f.decision.quotes),
                               f.decision.best.venue, f.decision.best.amount_out, f.order.min_out, observed};
-        settle(f.order.id, std::move(state), f.order.seq, event);
+        settle(f.order.id, std::move(state), seq, event);
       }
     }
   }
 
   void poke() {
     if (!stopping_) look_at_pools();
+  }
+
+  BookView book(TokenId input, TokenId output, std::size_t max_levels) const {
+    return BookView{book_.levels(input, output, max_levels), book_.count(input, output)};
   }
 
   bool wait_idle(std::chrono::milliseconds timeout) {
@@ -203,7 +201,23 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
     }
     book_.add(BookOrder{id, seq, state.input_token, state.output_token, state.amount_in, state.min_amount_out,
                         state.expires_at});
+    metrics_.count_waiting(state.order_type, state.input_token, state.output_token, 1);
     parked_.emplace(id, Parked{std::move(state), seq});
+  }
+
+  struct Parked {
+    OrderState state;
+    Seq seq;
+  };
+
+  // Takes a waiting order out of parked_; the caller has taken it out of
+  // the book.
+  Parked unpark(const OrderId& id) {
+    auto it = parked_.find(id);
+    Parked p = std::move(it->second);
+    parked_.erase(it);
+    metrics_.count_waiting(p.state.order_type, p.state.input_token, p.state.output_token, -1);
+    return p;
   }
 
   // Appends the event that ends an order's wait (its trigger, cancel or
@@ -218,12 +232,15 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
         event);
     settling_.insert(id);
     auto self = shared_from_this();
+    const TimestampNs observed_at =
+        std::holds_alternative<Triggered>(event) ? std::get<Triggered>(event).observed_at : TimestampNs{};
     try {
       store_.append(id, state, std::move(event), std::nullopt,
-                    [self, id, state, seq](eventlog::Result<AppendedEvent> r) mutable {
-                      asio::post(self->ioc_, [self, id, state = std::move(state), seq, r = std::move(r)]() mutable {
-                        self->settled(id, std::move(state), seq, std::move(r));
-                      });
+                    [self, id, state, seq, observed_at](eventlog::Result<AppendedEvent> r) mutable {
+                      asio::post(self->ioc_,
+                                 [self, id, state = std::move(state), seq, observed_at, r = std::move(r)]() mutable {
+                                   self->settled(id, std::move(state), seq, observed_at, std::move(r));
+                                 });
                     });
     } catch (const std::exception& e) {
       spdlog::critical("executor: order {}: {}", id.str(), e.what());
@@ -232,7 +249,8 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
     }
   }
 
-  void settled(const OrderId& id, OrderState before, Seq seq, eventlog::Result<AppendedEvent> r) {
+  void settled(const OrderId& id, OrderState before, Seq seq, TimestampNs observed_at,
+               eventlog::Result<AppendedEvent> r) {
     settling_.erase(id);
     if (!r) {
       // Nothing changed: the order waits on, and the watcher tries again.
@@ -243,6 +261,11 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
       return;
     }
     const OrderSnapshot now{id, r->state, r->seq};
+    if (now.state.status == Status::routing) {
+      metrics_.triggers.fetch_add(1, std::memory_order_relaxed);
+      metrics_.trigger_latency_seconds.observe(static_cast<double>(TimestampNs::now().value - observed_at.value) /
+                                               1e9);
+    }
     answer_cancels(id, answer_for(now));
     if (now.state.status == Status::routing && !stopping_) {
       metrics_.orders_waiting.fetch_add(1);
@@ -456,10 +479,6 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
   const TimestampNs started_ = TimestampNs::now();
 
   // Waiting orders: the book orders them; parked_ holds their states.
-  struct Parked {
-    OrderState state;
-    Seq seq;
-  };
   LimitBook book_;
   std::unordered_map<OrderId, Parked, OrderIdHash> parked_;
   // Orders whose wait-ending event is on its way to the log.
@@ -521,6 +540,12 @@ void Executor::cancel(const OrderId& id, std::function<void(CancelAnswer)> done)
 
 void Executor::poke() {
   asio::post(ioc_, [impl = impl_] { impl->poke(); });
+}
+
+void Executor::book(TokenId input, TokenId output, std::size_t max_levels, std::function<void(BookView)> done) {
+  asio::post(ioc_, [impl = impl_, input, output, max_levels, done = std::move(done)] {
+    done(impl->book(input, output, max_levels));
+  });
 }
 
 bool Executor::stop(std::chrono::milliseconds timeout) {

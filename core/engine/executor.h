@@ -28,6 +28,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include "core/domain/limit_book.h"
 #include "core/domain/router.h"
 #include "core/engine/engine_metrics.h"
 #include "core/engine/order_store.h"
@@ -48,6 +49,12 @@ struct ExecutorOptions {
   double latency_scale = 1.0;
   /// How often the watcher looks at the pools for waiting orders.
   std::chrono::milliseconds watch_interval{100};
+};
+
+/// One direction of the limit order book.
+struct BookView {
+  std::vector<BookLevel> levels;  // lowest asked price first
+  std::size_t orders = 0;         // in the whole direction
 };
 
 /// What a cancel came to.
@@ -81,6 +88,9 @@ class Executor {
   void cancel(const OrderId& id, std::function<void(CancelAnswer)> done);
   /// Makes the watcher look at the pools now (a price was set).
   void poke();
+  /// The open limit orders of one direction, grouped by asked price, as
+  /// they are now. `done` runs on the executor's thread.
+  void book(TokenId input, TokenId output, std::size_t max_levels, std::function<void(BookView)> done);
 
  private:
   class Impl;

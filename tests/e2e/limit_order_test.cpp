@@ -1,0 +1,297 @@
+// Limit orders against the real server with --sim-control: they wait in the
+// book until the best exact quote reaches their floor, fill with at least
+// it, expire on time, and are cancelled durably; a cancel and a trigger in
+// the same instant end in exactly one of them; waiting orders survive
+// kill -9, and after a restart expiry comes before any price.
+
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include "harness.h"
+
+namespace oee::e2e {
+namespace {
+
+using namespace std::chrono_literals;
+namespace json = boost::json;
+
+std::string limit_body(const std::string& amount, const std::string& min_out, const std::string& extra = {}) {
+  return R"({"type":"limit","inputToken":"SOL","outputToken":"USDC","amount":")" + amount + R"(","minAmountOut":")" +
+         min_out + "\"" + extra + "}";
+}
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Pins both venues' SOL/USDC pools at `price`.
+void set_price(HttpClient& client, const std::string& price) {
+  const auto r = client.post_json("/api/sim/prices", R"({"pair":"SOL/USDC","price":")" + price + "\"}");
+  ASSERT_EQ(r.status, 200) << r.body;
+}
+
+std::string status_of(HttpClient& client, const std::string& id) {
+  return std::string(client.get("/api/orders/" + id).json().at("status").as_string());
+}
+
+bool reaches(HttpClient& client, const std::string& id, const std::string& status,
+             std::chrono::milliseconds timeout = 15s) {
+  return eventually([&] { return status_of(client, id) == status; }, timeout);
+}
+
+std::vector<std::string> event_names(HttpClient& client, const std::string& id) {
+  std::vector<std::string> names;
+  const json::value history = client.get("/api/orders/" + id + "/events").json();
+  for (const auto& e : history.at("events").as_array()) names.emplace_back(e.at("event").as_string());
+  return names;
+}
+
+long count_of(const std::vector<std::string>& names, const std::string& name) {
+  return std::count(names.begin(), names.end(), name);
+}
+
+// Base units of a decimal with 6 places ("209.575607" -> 209575607).
+std::int64_t usdc_units(std::string_view text) {
+  const auto dot = text.find('.');
+  std::string digits(text.substr(0, dot));
+  std::string fraction = dot == std::string_view::npos ? "" : std::string(text.substr(dot + 1));
+  fraction.resize(6, '0');
+  return std::stoll(digits + fraction);
+}
+
+class LimitOrders : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = std::make_unique<ServerProcess>(dir_.path() / "data",
+                                              std::vector<std::string>{"--sim", "fast", "--sim-control",
+                                                                       "--watch-interval", "20"});
+    server_->start();
+    client_ = std::make_unique<HttpClient>(server_->port());
+  }
+
+  TempDir dir_;
+  std::unique_ptr<ServerProcess> server_;
+  std::unique_ptr<HttpClient> client_;
+};
+
+TEST_F(LimitOrders, WaitUntilThePriceReachesTheirFloorAndFillWithAtLeastIt) {
+  HttpClient& c = *client_;
+  set_price(c, "150");
+  const auto ids = submit_orders(c, 1, limit_body("2", "330"));
+  ASSERT_TRUE(reaches(c, ids[0], "open"));
+  // A market order goes through meanwhile: the watcher has looked at the
+  // pools many times, and 150 does not pay 330 for 2 SOL.
+  const auto market = submit_orders(c, 1, order_body());
+  ASSERT_TRUE(reaches(c, market[0], "confirmed"));
+  EXPECT_EQ(status_of(c, ids[0]), "open");
+  EXPECT_EQ(count_of(event_names(c, ids[0]), "triggered"), 0);
+
+  set_price(c, "170");
+  ASSERT_TRUE(reaches(c, ids[0], "confirmed"));
+  const json::value order = c.get("/api/orders/" + ids[0]).json();
+  EXPECT_EQ(order.at("orderType").as_string(), "limit");
+  EXPECT_EQ(order.at("minAmountOut").as_string(), "330");
+  EXPECT_GE(usdc_units(order.at("amountOut").as_string()), 330'000'000);
+  EXPECT_TRUE(order.as_object().contains("triggeredAt"));
+  EXPECT_TRUE(order.as_object().contains("expiresAt"));
+
+  const json::value history = c.get("/api/orders/" + ids[0] + "/events").json();
+  std::vector<std::string> names;
+  for (const auto& e : history.at("events").as_array()) {
+    names.emplace_back(e.at("event").as_string());
+    if (e.at("event") != "triggered") continue;
+    // The trigger records both venues' quotes and the floor it fired on;
+    // the best quote is at least the floor.
+    EXPECT_EQ(e.at("minAmountOut").as_string(), "330");
+    ASSERT_EQ(e.at("quotes").as_array().size(), 2u);
+    EXPECT_GE(usdc_units(e.at("expectedOut").as_string()), 330'000'000);
+  }
+  const std::vector<std::string> expected{"submitted", "opened", "triggered", "routed", "txSubmitted", "confirmed"};
+  EXPECT_EQ(names, expected);
+}
+
+TEST_F(LimitOrders, ALimitPriceIsOutputPerInput) {
+  HttpClient& c = *client_;
+  set_price(c, "150");
+  const auto r = c.post_json("/api/orders/execute",
+                             R"({"type":"limit","inputToken":"SOL","outputToken":"USDC","amount":2,"limitPrice":"160"})");
+  ASSERT_EQ(r.status, 202) << r.body;
+  const std::string id(r.json().at("orderId").as_string());
+  ASSERT_TRUE(reaches(c, id, "open"));
+  EXPECT_EQ(c.get("/api/orders/" + id).json().at("minAmountOut").as_string(), "320");
+}
+
+// The value of the sample `name{labels}` in a /metrics text, or -1.
+double labelled_metric(const std::string& text, const std::string& sample) {
+  const auto at = text.find("\n" + sample + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(text.substr(at + sample.size() + 2));
+}
+
+TEST_F(LimitOrders, TheBookListsOpenOrdersByPriceWithCountsAndTheMetricsCountThem) {
+  HttpClient& c = *client_;
+  set_price(c, "150");
+  auto ids = submit_orders(c, 2, limit_body("1", "160"));
+  for (const auto& id : submit_orders(c, 1, limit_body("2", "340"))) ids.push_back(id);
+  for (const auto& id : submit_orders(c, 1, limit_body("1", "180"))) ids.push_back(id);
+  for (const auto& id : ids) ASSERT_TRUE(reaches(c, id, "open"));
+
+  json::value book = c.get("/api/book/SOL/USDC").json();
+  EXPECT_EQ(book.at("orders").to_number<int>(), 4);
+  const auto& levels = book.at("levels").as_array();
+  ASSERT_EQ(levels.size(), 3u) << book;
+  EXPECT_EQ(levels[0].at("price").as_string(), "160");
+  EXPECT_EQ(levels[0].at("orders").to_number<int>(), 2);
+  EXPECT_EQ(levels[0].at("amountIn").as_string(), "2");
+  EXPECT_EQ(levels[1].at("price").as_string(), "170");
+  EXPECT_EQ(levels[1].at("amountIn").as_string(), "2");
+  EXPECT_EQ(levels[2].at("price").as_string(), "180");
+  EXPECT_EQ(c.get("/api/book/USDC/SOL").json().at("orders").to_number<int>(), 0) << "the other direction is empty";
+  EXPECT_EQ(c.get("/api/book/SOL/NOPE").status, 400);
+  const std::string open_sample = R"(oee_open_orders{type="limit",pair="SOL/USDC"})";
+  EXPECT_EQ(labelled_metric(c.get("/metrics").body, open_sample), 4);
+
+  ASSERT_EQ(c.request("DELETE", "/api/orders/" + ids[0], {}, {}).status, 200);
+  book = c.get("/api/book/SOL/USDC").json();
+  EXPECT_EQ(book.at("orders").to_number<int>(), 3);
+  EXPECT_EQ(book.at("levels").as_array()[0].at("orders").to_number<int>(), 1);
+
+  // 175 fires the two lower prices; 180 waits.
+  set_price(c, "175.5");
+  ASSERT_TRUE(reaches(c, ids[1], "confirmed"));
+  ASSERT_TRUE(reaches(c, ids[2], "confirmed"));
+  EXPECT_EQ(status_of(c, ids[3]), "open");
+  book = c.get("/api/book/SOL/USDC").json();
+  EXPECT_EQ(book.at("orders").to_number<int>(), 1);
+  const std::string metrics = c.get("/metrics").body;
+  EXPECT_EQ(labelled_metric(metrics, open_sample), 1);
+  EXPECT_EQ(metric_value(metrics, "oee_triggers_total"), 2);
+  EXPECT_EQ(metric_value(metrics, "oee_trigger_latency_seconds_count"), 2);
+  EXPECT_EQ(prometheus_format_errors(metrics), "");
+}
+
+TEST_F(LimitOrders, ExpireAtTheirTimeAndNotBefore) {
+  HttpClient& c = *client_;
+  set_price(c, "150");
+  const std::int64_t expires_at = now_ms() + 1500;
+  const auto ids = submit_orders(c, 1, limit_body("1", "1000", ",\"expiresAt\":" + std::to_string(expires_at)));
+  ASSERT_TRUE(reaches(c, ids[0], "expired"));
+  const json::value order = c.get("/api/orders/" + ids[0]).json();
+  EXPECT_EQ(order.at("expiresAt").to_number<std::int64_t>(), expires_at);
+  EXPECT_GE(order.at("expiredAt").to_number<std::int64_t>(), expires_at);
+  EXPECT_TRUE(order.at("terminal").as_bool());
+  EXPECT_EQ(event_names(c, ids[0]), (std::vector<std::string>{"submitted", "opened", "expired"}));
+}
+
+TEST_F(LimitOrders, ACancelIsDurableIdempotentAndTooLateOnceTriggered) {
+  HttpClient& c = *client_;
+  set_price(c, "150");
+  const auto ids = submit_orders(c, 2, limit_body("1", "1000"));
+  ASSERT_TRUE(reaches(c, ids[0], "open"));
+  const auto cancelled = c.request("DELETE", "/api/orders/" + ids[0], {}, {});
+  ASSERT_EQ(cancelled.status, 200) << cancelled.body;
+  EXPECT_EQ(cancelled.json().at("status").as_string(), "cancelled");
+  EXPECT_TRUE(cancelled.json().as_object().contains("cancelledAt"));
+  // Again, and by the other spelling: still cancelled, nothing appended.
+  const auto again = c.post_json("/api/orders/" + ids[0] + "/cancel", "");
+  EXPECT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(again.json().at("seq"), cancelled.json().at("seq"));
+  EXPECT_EQ(event_names(c, ids[0]), (std::vector<std::string>{"submitted", "opened", "cancelled"}));
+
+  // A cancelled order never fires, however the price moves.
+  set_price(c, "2000");
+  ASSERT_TRUE(reaches(c, ids[1], "confirmed"));
+  EXPECT_EQ(status_of(c, ids[0]), "cancelled");
+  const auto late = c.request("DELETE", "/api/orders/" + ids[1], {}, {});
+  EXPECT_EQ(late.status, 409) << late.body;
+  EXPECT_EQ(late.json().at("error").at("code").as_string(), "too_late");
+  EXPECT_EQ(status_of(c, ids[1]), "confirmed");
+
+  // A market order that has run cannot be cancelled either.
+  const auto market = submit_orders(c, 1, order_body());
+  ASSERT_TRUE(reaches(c, market[0], "confirmed"));
+  EXPECT_EQ(c.request("DELETE", "/api/orders/" + market[0], {}, {}).status, 409);
+
+  // It survives a restart as it is.
+  server_->kill9();
+  server_->start(server_->port());
+  HttpClient after(server_->port());
+  EXPECT_EQ(status_of(after, ids[0]), "cancelled");
+  EXPECT_EQ(status_of(after, ids[1]), "confirmed");
+}
+
+TEST_F(LimitOrders, ACancelAndATriggerInTheSameInstantEndInExactlyOneOfThem) {
+  HttpClient& c = *client_;
+  HttpClient canceller(server_->port());
+  int cancelled = 0, filled = 0;
+  for (int round = 0; round < 25; ++round) {
+    SCOPED_TRACE(round);
+    set_price(c, "150");
+    const auto ids = submit_orders(c, 1, limit_body("1", "160"));
+    ASSERT_TRUE(reaches(c, ids[0], "open"));
+    int cancel_status = 0;
+    std::thread cancel([&] { cancel_status = canceller.request("DELETE", "/api/orders/" + ids[0], {}, {}).status; });
+    set_price(c, "170");
+    cancel.join();
+    ASSERT_TRUE(eventually([&] { return c.get("/api/orders/" + ids[0]).json().at("terminal").as_bool(); }, 15s));
+    const auto names = event_names(c, ids[0]);
+    const std::string status = status_of(c, ids[0]);
+    if (cancel_status == 200) {
+      ++cancelled;
+      EXPECT_EQ(status, "cancelled");
+      EXPECT_EQ(count_of(names, "triggered"), 0);
+    } else {
+      ++filled;
+      EXPECT_EQ(cancel_status, 409);
+      EXPECT_EQ(status, "confirmed");
+      EXPECT_EQ(count_of(names, "triggered"), 1);
+      EXPECT_EQ(count_of(names, "cancelled"), 0);
+    }
+    EXPECT_EQ(count_of(names, "confirmed") + count_of(names, "cancelled"), 1);
+  }
+  EXPECT_EQ(cancelled + filled, 25);
+}
+
+TEST_F(LimitOrders, WaitingOrdersSurviveKill9AndExpiryComesBeforeAnyPriceAfterARestart) {
+  HttpClient& c = *client_;
+  // 0.5 USDC per SOL: nothing fires while the server runs.
+  set_price(c, "0.5");
+  constexpr int kLong = 600, kShort = 100;
+  const auto waiting = submit_orders(c, kLong, limit_body("1", "1000"));
+  // These ask 1 USDC for 1 SOL: the drifting price after a restart pays
+  // that at once, but they expire during the outage.
+  const std::int64_t short_expiry = now_ms() + 3000;
+  const auto expiring =
+      submit_orders(c, kShort, limit_body("1", "1", ",\"expiresAt\":" + std::to_string(short_expiry)));
+  ASSERT_TRUE(reaches(c, expiring.back(), "open"));
+  ASSERT_TRUE(reaches(c, waiting.back(), "open"));
+  server_->kill9();
+  while (now_ms() <= short_expiry) std::this_thread::sleep_for(50ms);  // the outage outlasts their expiry
+
+  server_->start(server_->port());
+  HttpClient after(server_->port());
+  for (const auto& id : expiring) {
+    ASSERT_TRUE(reaches(after, id, "expired")) << id << " " << status_of(after, id);
+    EXPECT_EQ(count_of(event_names(after, id), "triggered"), 0) << id;
+  }
+  for (const auto& id : waiting) ASSERT_EQ(status_of(after, id), "open") << id;
+
+  // Now every waiting order fires, each exactly once.
+  set_price(after, "2000");
+  for (const auto& id : waiting) {
+    ASSERT_TRUE(reaches(after, id, "confirmed")) << id;
+    const auto names = event_names(after, id);
+    EXPECT_EQ(count_of(names, "triggered"), 1) << id;
+    EXPECT_EQ(count_of(names, "confirmed"), 1) << id;
+  }
+}
+
+}  // namespace
+}  // namespace oee::e2e
