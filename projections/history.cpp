@@ -70,6 +70,9 @@ core::OrderSnapshot snapshot_of(const pqxx::row& r) {
   if (!r["last_error"].is_null()) s.last_error = r["last_error"].c_str();
   if (!r["retry_at_ns"].is_null()) s.retry_at = TimestampNs{r["retry_at_ns"].as<std::int64_t>()};
   if (!r["owner"].is_null()) s.owner = OrderId::parse(r["owner"].c_str());
+  s.min_amount_out = amount(r["min_amount_out"]);
+  if (!r["expires_at_ns"].is_null()) s.expires_at = TimestampNs{r["expires_at_ns"].as<std::int64_t>()};
+  if (!r["triggered_at_ns"].is_null()) s.triggered_at = TimestampNs{r["triggered_at_ns"].as<std::int64_t>()};
   s.created = TimestampNs{r["created_ns"].as<std::int64_t>()};
   s.updated = TimestampNs{r["updated_ns"].as<std::int64_t>()};
   return core::OrderSnapshot{*OrderId::parse(r["order_id"].c_str()), std::move(s),
@@ -78,7 +81,8 @@ core::OrderSnapshot snapshot_of(const pqxx::row& r) {
 
 constexpr const char* kColumns =
     "order_id, order_type, input_token, output_token, amount_in, slippage_bps, status, dex, tx_id, amount_out, "
-    "attempts, last_error, created_ns, last_seq, dismissed, expected_out, min_out, retry_at_ns, updated_ns, owner";
+    "attempts, last_error, created_ns, last_seq, dismissed, expected_out, min_out, retry_at_ns, updated_ns, owner, "
+    "min_amount_out, expires_at_ns, triggered_at_ns";
 
 }  // namespace
 
@@ -143,8 +147,9 @@ boost::system::result<HistoryPage, HistoryError> HistoryStore::list(const Histor
   Lease lease(*this);
   try {
     pqxx::read_transaction tx(*lease);
-    // Names are NUL-terminated literals (status_name, listed token symbols).
+    // Names are NUL-terminated literals (status_name, order_type_name, listed token symbols).
     const char* status = f.status ? core::status_name(*f.status).data() : nullptr;
+    const char* order_type = f.order_type ? core::order_type_name(*f.order_type).data() : nullptr;
     const char* input_token = f.input_token ? f.input_token->c_str() : nullptr;
     const char* output_token = f.output_token ? f.output_token->c_str() : nullptr;
     const std::string since = f.since_ns ? std::to_string(*f.since_ns) : "";
@@ -157,11 +162,11 @@ boost::system::result<HistoryPage, HistoryError> HistoryStore::list(const Histor
             " AND ($3::text IS NULL OR output_token = $3) AND ($4::bigint IS NULL OR created_ns >= $4)"
             " AND ($5::bigint IS NULL OR created_ns < $5)"
             " AND ($6::bigint IS NULL OR (created_ns, order_id) < ($6, $7::uuid))"
-            " AND ($9::uuid IS NULL OR owner = $9)"
+            " AND ($9::uuid IS NULL OR owner = $9) AND ($10::text IS NULL OR order_type = $10)"
             " ORDER BY created_ns DESC, order_id DESC LIMIT $8",
         status, input_token, output_token, f.since_ns ? since.c_str() : nullptr, f.until_ns ? until.c_str() : nullptr,
         after ? after_ns.c_str() : nullptr, after ? after->second.c_str() : nullptr,
-        static_cast<std::int64_t>(f.limit + 1), f.owner ? owner.c_str() : nullptr);
+        static_cast<std::int64_t>(f.limit + 1), f.owner ? owner.c_str() : nullptr, order_type);
     HistoryPage page;
     const std::size_t n = std::min<std::size_t>(rows.size(), f.limit);
     for (std::size_t i = 0; i < n; ++i) page.orders.push_back(snapshot_of(rows[static_cast<int>(i)]));

@@ -21,6 +21,7 @@ namespace oee::projections {
 
 struct HistoryFilter {
   std::optional<core::Status> status;
+  std::optional<core::OrderType> order_type;
   std::optional<core::TokenId> input_token;
   std::optional<core::TokenId> output_token;
   std::optional<std::int64_t> since_ns;  // created at or after

@@ -43,6 +43,9 @@ struct OrderRow {
   std::optional<std::int64_t> retry_at_ns;
   std::int64_t updated_ns;
   std::optional<std::string> owner{};  // the submitting API key's id
+  std::optional<std::string> min_amount_out{};    // base units; limit and sniper orders
+  std::optional<std::int64_t> expires_at_ns{};    // limit and sniper orders
+  std::optional<std::int64_t> triggered_at_ns{};  // when it last fired
 };
 
 [[nodiscard]] std::string rfc3339(TimestampNs ts);

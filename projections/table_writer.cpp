@@ -69,7 +69,8 @@ namespace {
 const std::vector<std::string> kOrderColumns{
     "order_id", "order_type", "input_token", "output_token", "amount_in", "slippage_bps", "status", "dex", "tx_id",
     "executed_price", "amount_out", "attempts", "last_error", "created_at", "updated_at", "created_ns", "last_seq",
-    "dismissed", "expected_out", "min_out", "retry_at_ns", "updated_ns", "owner"};
+    "dismissed", "expected_out", "min_out", "retry_at_ns", "updated_ns", "owner",
+    "min_amount_out", "expires_at_ns", "triggered_at_ns"};
 
 template <class T>
 CopyWriter& optional_field(CopyWriter& w, const std::optional<T>& v) {
@@ -94,6 +95,9 @@ void copy_order_rows(pqxx::work& tx, const std::string& table, const std::vector
     optional_field(w, r.retry_at_ns);
     w.field(r.updated_ns);
     optional_field(w, r.owner);
+    optional_field(w, r.min_amount_out);
+    optional_field(w, r.expires_at_ns);
+    optional_field(w, r.triggered_at_ns);
     w.end_row();
   }
   w.complete();

@@ -24,6 +24,26 @@ HttpResponse bad(std::string code, std::string message, std::string field) {
   return error_response(ApiError{400, std::move(code), std::move(message), std::move(field)});
 }
 
+// "pending, routing, ...": every status an order can be in.
+std::string status_names() {
+  std::string names;
+  for (int i = 1; i < core::kStatusCount; ++i) {
+    if (!names.empty()) names += ", ";
+    names += core::status_name(static_cast<core::Status>(i));
+  }
+  return names;
+}
+
+// "market, limit, sniper".
+std::string order_type_names() {
+  std::string names;
+  for (core::OrderType t : {core::OrderType::market, core::OrderType::limit, core::OrderType::sniper}) {
+    if (!names.empty()) names += ", ";
+    names += core::order_type_name(t);
+  }
+  return names;
+}
+
 HttpResponse unavailable(const std::string& why) {
   return error_response(ApiError{503, "postgres_unavailable",
                                  "order history is temporarily unavailable (PostgreSQL: " + why +
@@ -69,8 +89,8 @@ asio::awaitable<HttpResponse> list_orders(App& app, const RequestTarget& target,
   const auto& params = target.params;
   projections::HistoryFilter filter;
   filter.owner = only;
-  static constexpr std::string_view kKnown[] = {"status", "inputToken", "outputToken", "since",
-                                                "until",  "limit",      "cursor"};
+  static constexpr std::string_view kKnown[] = {"status", "type",  "inputToken", "outputToken",
+                                                "since",  "until", "limit",      "cursor"};
   for (const auto& [key, value] : params) {
     if (std::find(std::begin(kKnown), std::end(kKnown), key) == std::end(kKnown)) {
       co_return bad("unknown_parameter", fmt::format("unknown query parameter '{}'", key), key);
@@ -78,10 +98,11 @@ asio::awaitable<HttpResponse> list_orders(App& app, const RequestTarget& target,
   }
   if (auto it = params.find("status"); it != params.end()) {
     filter.status = core::parse_status(it->second);
-    if (!filter.status) {
-      co_return bad("invalid_status",
-                    "status is one of pending, routing, building, submitted, confirmed, failed", "status");
-    }
+    if (!filter.status) co_return bad("invalid_status", "status is one of " + status_names(), "status");
+  }
+  if (auto it = params.find("type"); it != params.end()) {
+    filter.order_type = core::parse_order_type(it->second);
+    if (!filter.order_type) co_return bad("invalid_type", "type is one of " + order_type_names(), "type");
   }
   for (auto [name, slot] : {std::pair{"inputToken", &filter.input_token}, std::pair{"outputToken", &filter.output_token}}) {
     if (auto it = params.find(name); it != params.end()) {

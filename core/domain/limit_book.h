@@ -86,7 +86,8 @@ class LimitBook {
     bool operator()(const Entry& a, const Entry& b) const {
       if (asks_less(a.min_out, a.amount_in, b.min_out, b.amount_in)) return true;
       if (asks_less(b.min_out, b.amount_in, a.min_out, a.amount_in)) return false;
-      return a.seq < b.seq;
+      if (a.seq != b.seq) return a.seq < b.seq;
+      return a.id < b.id;  // seqs are an order's own; this keeps the set whole if they were not
     }
   };
   using Side = std::set<Entry, ByAskedPrice>;

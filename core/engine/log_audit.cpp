@@ -54,6 +54,32 @@ std::optional<std::string> check_key_event(const eventlog::Record& record, KeyId
   return std::nullopt;
 }
 
+// A trigger must have fired on what it records: each quote recomputed from
+// its recorded pool state matches, the chosen venue's quote is the best and
+// reaches the threshold, and the threshold is the order's.
+std::optional<std::string> check_trigger(const Triggered& t, const OrderState& order) {
+  if (t.threshold != order.min_amount_out) {
+    return fmt::format("fired on threshold {} but the order asks {}", t.threshold.base, order.min_amount_out.base);
+  }
+  const Quote* chosen = nullptr;
+  for (const Quote& q : t.quotes) {
+    const Pool pool{q.reserve_in, q.reserve_out, q.fee_bps};
+    if (quote_pool(q.venue, pool, t.amount_in).amount_out != q.amount_out) {
+      return fmt::format("the {} quote does not follow from its recorded pool", venue_name(q.venue));
+    }
+    if (q.venue == t.venue) chosen = &q;
+  }
+  if (chosen == nullptr) return std::string("the chosen venue has no recorded quote");
+  for (const Quote& q : t.quotes) {
+    if (q.amount_out > chosen->amount_out) return std::string("a better quote than the chosen one was recorded");
+  }
+  if (chosen->amount_out != t.expected_out || chosen->amount_out < t.threshold) {
+    return fmt::format("the chosen quote {} does not reach the threshold {}", chosen->amount_out.base,
+                       t.threshold.base);
+  }
+  return std::nullopt;
+}
+
 // Every event in seq order: dense, checksummed, decodable, and a legal step
 // of its order. Stops at the first problem.
 std::optional<AuditProblem> fold_log(const eventlog::EventLogReader& log, const std::function<void(Seq)>& progress,
@@ -85,6 +111,11 @@ std::optional<AuditProblem> fold_log(const eventlog::EventLogReader& log, const 
       auto event = decode_event(record->type, record->payload);
       if (!event) return problem(raw.key, fmt::format("payload of event type {} does not decode", record->type));
       auto& folded = orders[record->order];
+      if (const auto* trigger = std::get_if<Triggered>(&*event)) {
+        if (auto wrong = check_trigger(*trigger, folded.state)) {
+          return problem(raw.key, fmt::format("order {}: triggered: {}", record->order.str(), *wrong));
+        }
+      }
       auto next = apply(folded.state, *event, record->ts);
       if (!next) {
         return problem(raw.key, fmt::format("order {}: {} after status {}: {}", record->order.str(),

@@ -29,10 +29,30 @@ void append_sync(eventlog::EventLogWriter& log, eventlog::AppendCommand cmd) {
   ASSERT_TRUE(oee::testing::append_wait(log, std::move(cmd)).has_value());
 }
 
+// `events` of kOrder, 1.5 ms apart from kT0, written the way the engine
+// writes them (event, snapshot, sets).
+void write_log(const fs::path& dir, const std::vector<core::OrderEvent>& events) {
+  auto log = eventlog::open_primary({.path = (dir / "log").string(), .durability = eventlog::Durability::async});
+  core::OrderState state;
+  std::int64_t ts = kT0;
+  for (const auto& e : events) {
+    state = *core::apply(state, e, TimestampNs{ts});
+    eventlog::AppendCommand cmd;
+    cmd.order = kOrder;
+    cmd.ts = TimestampNs{ts};
+    cmd.type = static_cast<std::uint8_t>(core::type_of(e));
+    cmd.payload = core::encode_event(e);
+    cmd.snapshot = core::encode_snapshot(state);
+    cmd.set_membership.emplace_back(eventlog::OrderSet::active, !core::is_terminal(state.status));
+    append_sync(*log, std::move(cmd));
+    ts += 1'500'000;
+  }
+  log->close();
+}
+
 // One confirmed order with fixed ids and times, written the way the engine
 // writes it (event, snapshot, sets), so its dump is byte-for-byte stable.
 void write_golden_log(const fs::path& dir) {
-  auto log = eventlog::open_primary({.path = (dir / "log").string(), .durability = eventlog::Durability::async});
   core::Quote raydium{core::Venue::raydium, core::Amount{2'000'000'000}, core::Amount{299'100'000}, 25, 3,
                       core::Amount{}, core::Amount{}};
   core::Quote meteora{core::Venue::meteora, core::Amount{2'000'000'000}, core::Amount{300'200'000}, 20, 3,
@@ -53,21 +73,7 @@ void write_golden_log(const fs::path& dir) {
       core::Confirmed{1, core::Venue::meteora, "5xGolden", core::Amount{300'100'000}, core::token_id("SOL"),
                       core::token_id("USDC"), core::Amount{2'000'000'000}},
   };
-  core::OrderState state;
-  std::int64_t ts = kT0;
-  for (const auto& e : events) {
-    state = *core::apply(state, e, TimestampNs{ts});
-    eventlog::AppendCommand cmd;
-    cmd.order = kOrder;
-    cmd.ts = TimestampNs{ts};
-    cmd.type = static_cast<std::uint8_t>(core::type_of(e));
-    cmd.payload = core::encode_event(e);
-    cmd.snapshot = core::encode_snapshot(state);
-    cmd.set_membership.emplace_back(eventlog::OrderSet::active, !core::is_terminal(state.status));
-    append_sync(*log, std::move(cmd));
-    ts += 1'500'000;  // 1.5 ms apart
-  }
-  log->close();
+  write_log(dir, events);
 }
 
 TEST(LogDump, TextOutputIsStable) {
@@ -218,6 +224,44 @@ void corrupt(const fs::path& log_dir, std::uint64_t seq) {
   value[value.size() / 2] = static_cast<char>(value[value.size() / 2] ^ 0x5A);
   ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[1], key, value).ok());
   for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+}
+
+// A limit order fired on `quotes` (recomputed from their pools unless
+// `claimed_out` overrides the chosen one's output).
+std::vector<core::OrderEvent> limit_order_events(std::uint64_t claimed_out = 0) {
+  core::OrderSubmitted submitted{core::OrderType::limit, core::token_id("SOL"), core::token_id("USDC"),
+                                 core::Amount{2'000'000'000}, 0, ""};
+  submitted.min_amount_out = core::Amount{300'000'000};
+  submitted.expires_at = TimestampNs{kT0 + 3'600'000'000'000};
+  const core::Pool raydium_pool{core::Amount{100'000'000'000'000}, core::Amount{15'200'000'000'000}, 25};
+  const core::Pool meteora_pool{core::Amount{100'000'000'000'000}, core::Amount{15'100'000'000'000}, 20};
+  std::vector<core::Quote> quotes{core::quote_pool(core::Venue::raydium, raydium_pool, submitted.amount_in),
+                                  core::quote_pool(core::Venue::meteora, meteora_pool, submitted.amount_in)};
+  if (claimed_out != 0) quotes[0].amount_out = core::Amount{claimed_out};
+  return {submitted, core::Opened{0},
+          core::Triggered{1, submitted.input_token, submitted.output_token, submitted.amount_in, quotes,
+                          core::Venue::raydium, quotes[0].amount_out, submitted.min_amount_out, TimestampNs{kT0}}};
+}
+
+TEST(LogDump, VerifyRechecksThatEveryTriggerMetItsThresholdOnItsRecordedPools) {
+  TempDir honest;
+  const auto events = limit_order_events();
+  ASSERT_GE(std::get<core::Triggered>(events[2]).expected_out, core::Amount{300'000'000}) << "the setup fires";
+  write_log(honest.path(), events);
+  const auto ok = run({kLogdump, "--data-dir", honest.path().string(), "--verify"});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  const auto dump = run({kLogdump, "--data-dir", honest.path().string(), "--type", "triggered"});
+  EXPECT_EQ(dump.exit_code, 0) << dump.err;
+  EXPECT_NE(dump.out.find("triggered"), std::string::npos) << dump.out;
+  EXPECT_EQ(dump.out.find("opened"), std::string::npos) << dump.out;
+
+  // A trigger whose recorded quote claims more than its recorded pool pays.
+  TempDir forged;
+  write_log(forged.path(), limit_order_events(310'000'000));
+  const auto bad = run({kLogdump, "--data-dir", forged.path().string(), "--verify"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("at seq 3:"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("triggered"), std::string::npos) << bad.err;
 }
 
 TEST(LogDump, VerifyNamesTheDamagedSeqAndTheServerRefusesToStart) {

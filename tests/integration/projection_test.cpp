@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -26,13 +27,16 @@
 
 #include "core/wire/event_codec.h"
 #include "core/domain/order.h"
+#include "core/domain/tokens.h"
 #include "core/engine/order_store.h"
+#include "core/wire/status_message.h"
 #include "eventlog/event_log.h"
 #include "eventually.h"
 #include "faulty_log.h"
 #include "order_lifecycle.h"
 #include "pg_server.h"
 #include "scratch_log.h"
+#include "projections/history.h"
 #include "projections/migrations.h"
 #include "projections/order_rows.h"
 #include "projections/projector.h"
@@ -55,6 +59,11 @@ using testing::Driven;
 std::optional<std::string> opt(const pqxx::field& f) {
   if (f.is_null()) return std::nullopt;
   return std::string(f.c_str());
+}
+
+std::optional<std::int64_t> opt_int(const pqxx::field& f) {
+  if (f.is_null()) return std::nullopt;
+  return f.as<std::int64_t>();
 }
 
 std::int64_t count_of(const std::string& url, const std::string& table) {
@@ -123,7 +132,8 @@ void expect_projection_equals_log(const eventlog::EventLogReader& log, const std
 
   const auto orders = tx.exec(
       "SELECT order_id::text, status, attempts, tx_id, amount_out::text, last_error, dex, executed_price::text, "
-      "last_seq, amount_in::text, order_type, input_token, output_token, slippage_bps, created_ns FROM orders");
+      "last_seq, amount_in::text, order_type, input_token, output_token, slippage_bps, created_ns, "
+      "min_amount_out::text, expires_at_ns, triggered_at_ns FROM orders");
   ASSERT_EQ(orders.size(), folds.size()) << "orders rows vs distinct orders in the log";
   std::map<std::string, pqxx::row> by_id;
   for (const auto& row : orders) by_id.emplace(row[0].as<std::string>(), row);
@@ -148,8 +158,24 @@ void expect_projection_equals_log(const eventlog::EventLogReader& log, const std
     EXPECT_EQ(row[12].as<std::string>(), want.output_token) << who;
     EXPECT_EQ(row[13].as<int>(), want.slippage_bps) << who;
     EXPECT_EQ(row[14].as<std::int64_t>(), want.created_ns) << who;
+    EXPECT_EQ(opt(row[15]), want.min_amount_out) << who;
+    EXPECT_EQ(opt_int(row[16]), want.expires_at_ns) << who;
+    EXPECT_EQ(opt_int(row[17]), want.triggered_at_ns) << who;
     if (::testing::Test::HasFailure()) return;  // one order's diff is enough
   }
+}
+
+// Every order of the log as a reader folds it from its events.
+std::map<OrderId, core::OrderSnapshot> fold_log(const eventlog::EventLogReader& log) {
+  const auto records = log.read(Seq{1}, log.head().value + 100);
+  if (!records) throw std::runtime_error("cannot read the log: " + records.error().message());
+  std::map<OrderId, core::OrderSnapshot> orders;
+  for (const eventlog::Record& r : *records) {
+    auto& o = orders.try_emplace(r.order, core::OrderSnapshot{r.order, {}, {}}).first->second;
+    o.state = core::fold_record(o.state, r).state;
+    o.last_seq = r.seq;
+  }
+  return orders;
 }
 
 // Projects `log` up to its head with a projector of its own, then stops it.
@@ -586,6 +612,137 @@ TEST_F(ProjectionTest, ProjectorRestartsExactlyOnce) {
   EXPECT_EQ(count_of(url(), "orders"), orders);
   ASSERT_NO_FATAL_FAILURE(expect_projection_equals_log(log(), url()));
   second.stop();
+}
+
+// A limit order's own fields (minAmountOut, expiresAt, triggeredAt) come
+// back from the projection: the history list renders it exactly as
+// GET /api/orders/{id} does from the log, also after a rebuild; and the
+// list filters by order type.
+TEST_F(ProjectionTest, ALimitOrderRendersFromTheProjectionAsFromTheLog) {
+  const core::TokenId sol = core::token_id("SOL"), usdc = core::token_id("USDC");
+  const core::Amount amount_in{2'000'000'000}, floor{300'000'000};
+  // Not a whole millisecond: the rendering truncates to milliseconds.
+  const TimestampNs expires_at{TimestampNs::now().value + 3'600'000'000'123};
+  auto append = [&](const OrderId& id, core::OrderState& state, core::OrderEvent event) {
+    auto r = testing::append_and_wait(store(), id, state, std::move(event));
+    if (!r) throw std::runtime_error("append failed: " + r.error().message());
+    state = std::move(r->state);
+  };
+  core::OrderSubmitted limit;
+  limit.order_type = core::OrderType::limit;
+  limit.input_token = sol;
+  limit.output_token = usdc;
+  limit.amount_in = amount_in;
+  limit.min_amount_out = floor;
+  limit.expires_at = expires_at;
+
+  // Fired and executed: opened, triggered (attempt 1), routed, sent, confirmed.
+  const OrderId fired = OrderId::random();
+  core::OrderState fired_state;
+  append(fired, fired_state, limit);
+  append(fired, fired_state, core::Opened{0});
+  append(fired, fired_state,
+         core::Triggered{1, sol, usdc, amount_in, {}, core::Venue::meteora, core::Amount{310'000'000}, floor,
+                         TimestampNs::now()});
+  append(fired, fired_state,
+         core::Routed{1, sol, usdc, amount_in, {}, core::Venue::meteora, core::Amount{310'000'000}, floor});
+  append(fired, fired_state, core::TxSubmitted{1, core::Venue::meteora, "tx-limit-1", floor});
+  append(fired, fired_state,
+         core::Confirmed{1, core::Venue::meteora, "tx-limit-1", core::Amount{305'000'000}, sol, usdc, amount_in});
+  ASSERT_EQ(fired_state.status, core::Status::confirmed);
+  ASSERT_NE(fired_state.triggered_at.value, 0);
+
+  // Still waiting for its price: never triggered.
+  const OrderId waiting = OrderId::random();
+  core::OrderState waiting_state;
+  append(waiting, waiting_state, limit);
+  append(waiting, waiting_state, core::Opened{0});
+  ASSERT_EQ(waiting_state.status, core::Status::open);
+
+  const OrderId market = OrderId::random();
+  core::OrderState market_state;
+  core::OrderSubmitted market_submitted;
+  market_submitted.input_token = sol;
+  market_submitted.output_token = usdc;
+  market_submitted.amount_in = core::Amount{1'000'000'000};
+  market_submitted.slippage_bps = 50;
+  append(market, market_state, market_submitted);
+  append(market, market_state, core::RoutingStarted{1});
+
+  HistoryStore history(url());
+  auto ids_of = [&](std::optional<core::OrderType> type, std::optional<core::Status> status) {
+    HistoryFilter filter;
+    filter.order_type = type;
+    filter.status = status;
+    std::set<std::string> ids;
+    const auto page = history.list(filter);
+    if (!page) {
+      ADD_FAILURE() << "the history list failed";
+      return ids;
+    }
+    for (const auto& o : page->orders) ids.insert(o.id.str());
+    return ids;
+  };
+  auto check = [&] {
+    const auto logged = fold_log(log());
+    const auto page = history.list(HistoryFilter{});
+    ASSERT_TRUE(page.has_value());
+    ASSERT_EQ(page->orders.size(), 3u);
+    std::map<OrderId, boost::json::object> projected;
+    for (const auto& o : page->orders) {
+      const auto it = logged.find(o.id);
+      ASSERT_NE(it, logged.end()) << o.id.str();
+      const auto& l = it->second;
+      const auto rendered = core::order_json(o.id, o.state, o.last_seq);
+      EXPECT_EQ(boost::json::value(rendered), boost::json::value(core::order_json(l.id, l.state, l.last_seq)))
+          << "order " << o.id.str() << " renders differently from the projection than from the log";
+      projected.emplace(o.id, rendered);
+    }
+    ASSERT_EQ(projected.size(), 3u);
+
+    const auto& f = projected.at(fired);
+    EXPECT_EQ(std::string_view(f.at("orderType").as_string()), "limit");
+    EXPECT_EQ(std::string_view(f.at("status").as_string()), "confirmed");
+    ASSERT_TRUE(f.contains("minAmountOut"));
+    EXPECT_EQ(std::string_view(f.at("minAmountOut").as_string()), core::format_amount(floor, usdc.decimals()));
+    ASSERT_TRUE(f.contains("expiresAt"));
+    EXPECT_EQ(f.at("expiresAt").as_int64(), expires_at.value / 1'000'000);
+    ASSERT_TRUE(f.contains("triggeredAt"));
+    EXPECT_EQ(f.at("triggeredAt").as_int64(), fired_state.triggered_at.value / 1'000'000);
+
+    const auto& w = projected.at(waiting);
+    EXPECT_EQ(std::string_view(w.at("status").as_string()), "open");
+    EXPECT_TRUE(w.contains("minAmountOut"));
+    EXPECT_TRUE(w.contains("expiresAt"));
+    EXPECT_FALSE(w.contains("triggeredAt"));
+
+    const auto& m = projected.at(market);
+    EXPECT_FALSE(m.contains("minAmountOut"));
+    EXPECT_FALSE(m.contains("expiresAt"));
+    EXPECT_FALSE(m.contains("triggeredAt"));
+
+    EXPECT_EQ(ids_of(core::OrderType::limit, std::nullopt), (std::set<std::string>{fired.str(), waiting.str()}));
+    EXPECT_EQ(ids_of(core::OrderType::market, std::nullopt), std::set<std::string>{market.str()});
+    EXPECT_EQ(ids_of(core::OrderType::sniper, std::nullopt), std::set<std::string>{});
+    EXPECT_EQ(ids_of(core::OrderType::limit, core::Status::open), std::set<std::string>{waiting.str()});
+    EXPECT_EQ(ids_of(std::nullopt, std::nullopt).size(), 3u);
+  };
+
+  ASSERT_NO_FATAL_FAILURE(project_whole_log(log(), url()));
+  ASSERT_NO_FATAL_FAILURE(expect_projection_equals_log(log(), url()));
+  ASSERT_NO_FATAL_FAILURE(check());
+
+  // A rebuild keeps the columns and the index the type filter uses.
+  (void)rebuild(log(), url());
+  ASSERT_NO_FATAL_FAILURE(expect_projection_equals_log(log(), url()));
+  ASSERT_NO_FATAL_FAILURE(check());
+  pqxx::connection c(url());
+  pqxx::nontransaction tx(c);
+  EXPECT_EQ(tx.exec1("SELECT count(*) FROM pg_indexes WHERE tablename = 'orders'"
+                     " AND indexdef LIKE '%(order_type, created_ns DESC, order_id DESC)%'")[0]
+                .as<int>(),
+            1)
+      << "the rebuilt orders table has no index for the type filter";
 }
 
 TEST_F(ProjectionTest, MigrationsAreIdempotent) {
