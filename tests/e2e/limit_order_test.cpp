@@ -259,6 +259,47 @@ TEST_F(LimitOrders, ACancelAndATriggerInTheSameInstantEndInExactlyOneOfThem) {
   EXPECT_EQ(cancelled + filled, 25);
 }
 
+TEST_F(LimitOrders, SimControlTakesOnlyWellFormedPricesAndOnlyOnThisMachine) {
+  HttpClient& c = *client_;
+  const struct {
+    const char* body;
+    const char* code;
+  } cases[] = {
+      {R"({"pair":"SOL/NOPE","price":1})", "invalid_pair"},
+      {R"({"pair":"SOLUSDC","price":1})", "invalid_pair"},
+      {R"({"pair":"SOL/USDC","price":0})", "invalid_price"},
+      {R"({"pair":"SOL/USDC","price":"-3"})", "invalid_price"},
+      {R"({"pair":"SOL/USDC"})", "missing_field"},
+      {R"({"venue":"orca","pair":"SOL/USDC","price":1})", "invalid_venue"},
+      {R"({"pair":"SOL/USDC","price":1,"size":2})", "unknown_field"},
+  };
+  for (const auto& k : cases) {
+    const auto r = c.post_json("/api/sim/prices", k.body);
+    EXPECT_EQ(r.status, 400) << k.body << " " << r.body;
+    EXPECT_EQ(r.json().at("error").at("code").as_string(), k.code) << k.body;
+  }
+  // One venue only; the pair may be written either way round.
+  const auto one = c.post_json("/api/sim/prices", R"({"venue":"meteora","pair":"USDC/SOL","price":"0.005"})");
+  ASSERT_EQ(one.status, 200) << one.body;
+  const json::value answer = one.json();
+  const auto& pools = answer.at("pools").as_array();
+  ASSERT_EQ(pools.size(), 1u);
+  EXPECT_EQ(pools[0].at("dex").as_string(), "meteora");
+  EXPECT_EQ(pools[0].at("price").as_string(), "0.005");
+  const auto quote = c.get("/api/quote?inputToken=SOL&outputToken=USDC&amount=1").json();
+  // 200 USDC per SOL less meteora's 0.2% fee, and a sliver of price impact.
+  const auto meteora_out = usdc_units(quote.at("quotes").as_array()[1].at("amountOut").as_string());
+  EXPECT_LE(meteora_out, 199'600'000) << quote;
+  EXPECT_GT(meteora_out, 199'500'000) << quote;
+
+  // Whoever reaches a server on the network must not set its prices.
+  TempDir dir;
+  const auto refused = run({kServer, "--data-dir", (dir.path() / "net").string(), "--bind", "0.0.0.0", "--port",
+                            "0", "--auth", "off", "--sim-control"});
+  EXPECT_EQ(refused.exit_code, 2) << refused.out << refused.err;
+  EXPECT_NE(refused.err.find("--sim-control"), std::string::npos) << refused.err;
+}
+
 TEST_F(LimitOrders, WaitingOrdersSurviveKill9AndExpiryComesBeforeAnyPriceAfterARestart) {
   HttpClient& c = *client_;
   // 0.5 USDC per SOL: nothing fires while the server runs.
