@@ -60,7 +60,10 @@ asio::awaitable<HttpResponse> cancel_order(App& app, const OrderId& id, const Pr
     case Outcome::not_found: co_return absent;
     case Outcome::unavailable: break;
   }
-  co_return error_response(ApiError{503, "unavailable", "the cancel was not recorded: " + answer.error, ""});
+  co_return error_response(ApiError{503, "unavailable",
+                                    "the cancel could not be confirmed (" + answer.error +
+                                        "): GET the order to see where it stands, or try again",
+                                    ""});
 }
 
 asio::awaitable<HttpResponse> get_book(App& app, std::string_view input, std::string_view output) {

@@ -175,7 +175,7 @@ boost::system::result<void, ApiError> limit_fields(SubmitRequest& r, const json:
     r.min_amount_out = *floor;
   }
   r.expires_at = TimestampNs{now.value + kDefaultExpiryNs};
-  if (expires_at != nullptr) {
+  if (expires_at != nullptr && !expires_at->is_null()) {  // null: the default
     const auto at = parse_time_value(*expires_at);
     if (!at) {
       return bad("invalid_expiry",

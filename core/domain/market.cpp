@@ -138,6 +138,8 @@ bool Market::pin_price(Venue venue, const Token& base, const Token& quote, std::
   // The quote side stays; the base side moves to make the price. Reversed,
   // the price given is the pair's inverse.
   const u128 scaled_quote = u128{now.quote.base} * pow10(spec_base->decimals);
+  const u128 factor = reversed ? u128{price_e12} : u128{1'000'000'000'000};  // what scaled_quote is multiplied by
+  if (scaled_quote != 0 && factor > ~u128{0} / scaled_quote) return false;
   const u128 base_units = reversed ? scaled_quote * price_e12 / (u128{1'000'000'000'000} * pow10(spec_quote->decimals))
                                    : scaled_quote * 1'000'000'000'000 / (u128{price_e12} * pow10(spec_quote->decimals));
   if (base_units == 0 || base_units > UINT64_MAX) return false;

@@ -48,7 +48,8 @@ std::optional<RouteDecision> fires(std::span<const Pool> pools, Amount amount, A
 
 Pool after_swap(const Pool& pool, const Quote& quote) {
   Pool p = pool;
-  p.reserve_in.base += quote.amount_in.base;
+  const u128 reserve_in = u128{p.reserve_in.base} + quote.amount_in.base;
+  p.reserve_in.base = static_cast<std::uint64_t>(std::min<u128>(reserve_in, UINT64_MAX));
   p.reserve_out.base -= std::min(quote.amount_out.base, p.reserve_out.base);
   return p;
 }

@@ -100,7 +100,7 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
       settle(id, std::move(state), seq, Cancelled{0, "cancelled by its owner"});
       return;
     }
-    if (known_.contains(id) || settling_.contains(id)) {
+    if (known_.contains(id) || settling_.contains(id) || deferred_.contains(id)) {
       cancels_[id].push_back(std::move(done));
       return;
     }
@@ -134,12 +134,13 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
   // Expiries first, then prices: an order past its time never fires.
   void look_at_pools() {
     if (stopping_) return;
-    for (const BookOrder& o : book_.pop_expired(TimestampNs::now())) {
+    const auto at = std::chrono::system_clock::now();
+    const TimestampNs observed{std::chrono::duration_cast<std::chrono::nanoseconds>(at.time_since_epoch()).count()};
+    repark_deferred();
+    for (const BookOrder& o : book_.pop_expired(observed)) {
       auto [state, seq] = unpark(o.id);
       settle(o.id, std::move(state), seq, Expired{});
     }
-    const auto at = std::chrono::system_clock::now();
-    const TimestampNs observed{std::chrono::duration_cast<std::chrono::nanoseconds>(at.time_since_epoch()).count()};
     for (const auto& [in, out] : book_.directions()) {
       Pools pools;
       bool listed = true;
@@ -174,6 +175,11 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
  private:
   static CancelAnswer answer_for(const OrderSnapshot& order) {
     if (order.state.status == Status::cancelled) return CancelAnswer{CancelAnswer::Outcome::cancelled, order, {}};
+    if (is_cancellable(order.state)) {
+      // Waiting, yet not in this executor's hands (its last event could not
+      // be recorded): neither cancelled nor too late.
+      return CancelAnswer{CancelAnswer::Outcome::unavailable, order, "the order is not being run; try again"};
+    }
     std::string why = is_terminal(order.state.status)
                           ? "the order is already " + std::string(status_name(order.state.status))
                           : "the order was triggered: its execution has started";
@@ -210,6 +216,26 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
     Seq seq;
   };
 
+  // A waiting order whose wait-ending event the log refused, until its pause is over.
+  struct Deferred {
+    Clock::time_point until;
+    Parked order;
+  };
+
+  void repark_deferred() {
+    const auto now = Clock::now();
+    for (auto it = deferred_.begin(); it != deferred_.end();) {
+      if (it->second.until > now) {
+        ++it;
+        continue;
+      }
+      const OrderId id = it->first;
+      Parked p = std::move(it->second.order);
+      it = deferred_.erase(it);
+      park(id, std::move(p.state), p.seq);
+    }
+  }
+
   // Takes a waiting order out of parked_; the caller has taken it out of
   // the book.
   Parked unpark(const OrderId& id) {
@@ -232,34 +258,50 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
         event);
     settling_.insert(id);
     auto self = shared_from_this();
+    const EventType type = type_of(event);
     const TimestampNs observed_at =
         std::holds_alternative<Triggered>(event) ? std::get<Triggered>(event).observed_at : TimestampNs{};
     try {
       store_.append(id, state, std::move(event), std::nullopt,
-                    [self, id, state, seq, observed_at](eventlog::Result<AppendedEvent> r) mutable {
-                      asio::post(self->ioc_,
-                                 [self, id, state = std::move(state), seq, observed_at, r = std::move(r)]() mutable {
-                                   self->settled(id, std::move(state), seq, observed_at, std::move(r));
-                                 });
+                    [self, id, state, seq, type, observed_at](eventlog::Result<AppendedEvent> r) mutable {
+                      asio::post(self->ioc_, [self, id, state = std::move(state), seq, type, observed_at,
+                                              r = std::move(r)]() mutable {
+                        self->settled(id, std::move(state), seq, type, observed_at, std::move(r));
+                      });
                     });
     } catch (const std::exception& e) {
+      // A bug (an illegal event): the order stays as the log has it and is
+      // run again on the next start; say so loudly.
       spdlog::critical("executor: order {}: {}", id.str(), e.what());
       settling_.erase(id);
       answer_cancels(id, CancelAnswer{CancelAnswer::Outcome::unavailable, {}, e.what()});
     }
   }
 
-  void settled(const OrderId& id, OrderState before, Seq seq, TimestampNs observed_at,
+  void settled(const OrderId& id, OrderState before, Seq seq, EventType refused, TimestampNs observed_at,
                eventlog::Result<AppendedEvent> r) {
     settling_.erase(id);
     if (!r) {
-      // Nothing changed: the order waits on, and the watcher tries again.
+      // Nothing changed: the order waits on, and goes back to the book
+      // after a pause (100 ms doubling to 5 s while the log refuses), so a
+      // full disk does not spin the executor on orders whose time is up.
       metrics_.append_failures.fetch_add(1);
-      spdlog::error("executor: order {}: the log refused its event: {}", id.str(), r.error().message());
-      answer_cancels(id, CancelAnswer{CancelAnswer::Outcome::unavailable, {}, r.error().message()});
-      if (!stopping_) park(id, std::move(before), seq);
+      const auto now = Clock::now();
+      if (now - last_pause_log_ >= std::chrono::seconds(1)) {
+        last_pause_log_ = now;
+        spdlog::error("executor: order {} waits on: the log refused the event that ends its wait: {}", id.str(),
+                      r.error().message());
+      }
+      if (refused == EventType::cancelled) {
+        answer_cancels(id, CancelAnswer{CancelAnswer::Outcome::unavailable, {}, r.error().message()});
+      }
+      if (stopping_) return;
+      settle_pause_ = std::clamp<Clock::duration>(settle_pause_ * 2, std::chrono::milliseconds(100),
+                                                  std::chrono::seconds(5));
+      deferred_.emplace(id, Deferred{now + settle_pause_, Parked{std::move(before), seq}});
       return;
     }
+    settle_pause_ = Clock::duration{};
     const OrderSnapshot now{id, r->state, r->seq};
     if (now.state.status == Status::routing) {
       metrics_.triggers.fetch_add(1, std::memory_order_relaxed);
@@ -292,6 +334,11 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
 
   void finished(const OrderId& id) {
     known_.erase(id);
+    // A run that ended without deciding (its state did not load, or a bug
+    // stopped it) leaves no cancel waiting for an answer.
+    if (!parked_.contains(id) && !settling_.contains(id) && !deferred_.contains(id)) {
+      answer_cancels(id, CancelAnswer{CancelAnswer::Outcome::unavailable, {}, "the order's run stopped; see the log"});
+    }
     metrics_.orders_in_flight.fetch_sub(1);
     running_.fetch_sub(1);
     if (!stopping_ && !waiting_.empty()) {
@@ -483,6 +530,8 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
   std::unordered_map<OrderId, Parked, OrderIdHash> parked_;
   // Orders whose wait-ending event is on its way to the log.
   std::unordered_set<OrderId, OrderIdHash> settling_;
+  std::unordered_map<OrderId, Deferred, OrderIdHash> deferred_;
+  Clock::duration settle_pause_{};
   // Cancels waiting for a running order's next decision, or for an append.
   std::unordered_map<OrderId, std::vector<std::function<void(CancelAnswer)>>, OrderIdHash> cancels_;
   asio::steady_timer watch_timer_;

@@ -269,6 +269,7 @@ TEST_F(LimitOrders, SimControlTakesOnlyWellFormedPricesAndOnlyOnThisMachine) {
       {R"({"pair":"SOLUSDC","price":1})", "invalid_pair"},
       {R"({"pair":"SOL/USDC","price":0})", "invalid_price"},
       {R"({"pair":"SOL/USDC","price":"-3"})", "invalid_price"},
+      {R"({"pair":"USDC/SOL","price":"100000"})", "invalid_price"},  // past 128 bits in the reserve math
       {R"({"pair":"SOL/USDC"})", "missing_field"},
       {R"({"venue":"orca","pair":"SOL/USDC","price":1})", "invalid_venue"},
       {R"({"pair":"SOL/USDC","price":1,"size":2})", "unknown_field"},

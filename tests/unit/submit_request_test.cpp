@@ -415,6 +415,15 @@ TEST(ParseSubmit, ALimitOrderTakesAFloorOrAPriceAndAnExpiry) {
   EXPECT_EQ(by_price->expires_at.value, now.value + kDefaultExpiryNs) << "a day by default";
   EXPECT_FALSE(by_price->expiry_given);
 
+  // expiresAt null is the default.
+  auto null_expiry = parse_submit(
+      boost::json::parse(R"({"type":"limit","inputToken":"SOL","outputToken":"USDC","amount":2,"limitPrice":1,)"
+                         R"("expiresAt":null})"),
+      now);
+  ASSERT_TRUE(null_expiry.has_value()) << null_expiry.error().message;
+  EXPECT_EQ(null_expiry->expires_at.value, now.value + kDefaultExpiryNs);
+  EXPECT_FALSE(null_expiry->expiry_given);
+
   // A price whose floor falls between base units rounds up: never less
   // than the price asked. 1 lamport of SOL at 150 USDC is 0.00000015 USDC.
   auto rounded = parse_submit(

@@ -311,5 +311,13 @@ TEST(AfterSwap, NeverTakesMoreThanTheReserve) {
   EXPECT_EQ(after.reserve_out.base, 0u);
 }
 
+TEST(AfterSwap, AHugeInputFillsTheReserveInsteadOfWrappingIt) {
+  Quote q;
+  q.amount_in = Amount{UINT64_MAX - 5};
+  q.amount_out = Amount{1};
+  const Pool after = after_swap(Pool{Amount{100}, Amount{3}, 0}, q);
+  EXPECT_EQ(after.reserve_in.base, UINT64_MAX) << "a wrapped reserve would price the next order far too well";
+}
+
 }  // namespace
 }  // namespace oee::core
