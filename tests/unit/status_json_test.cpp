@@ -35,6 +35,22 @@ std::string price(Amount out, std::string_view out_token, Amount in, std::string
   return format_ratio(out.base, decimals_of(out_token), in.base, decimals_of(in_token));
 }
 
+// A routed or triggered event's quotes, key by key.
+template <class Event>
+json::array reference_quotes(const Event& e) {
+  json::array quotes;
+  for (const auto& q : e.quotes) {
+    json::object quote;
+    quote["dex"] = venue_name(q.venue);
+    quote["amountOut"] = format_amount(q.amount_out, decimals_of(e.output_token.symbol()));
+    quote["price"] = price(q.amount_out, e.output_token.symbol(), e.amount_in, e.input_token.symbol());
+    quote["fee"] = bps_fraction(q.fee_bps);
+    quote["priceImpact"] = bps_fraction(q.price_impact_bps);
+    quotes.push_back(std::move(quote));
+  }
+  return quotes;
+}
+
 // The stream's message built key by key as a Boost.JSON object.
 json::object reference_message(const eventlog::Record& record) {
   const OrderEvent event = *decode_event(record.type, record.payload);
@@ -66,33 +82,13 @@ json::object reference_message(const eventlog::Record& record) {
         } else if constexpr (std::is_same_v<T, Routed>) {
           m["attempt"] = e.attempt;
           m["dex"] = venue_name(e.venue);
-          json::array quotes;
-          for (const auto& q : e.quotes) {
-            json::object quote;
-            quote["dex"] = venue_name(q.venue);
-            quote["amountOut"] = format_amount(q.amount_out, decimals_of(e.output_token.symbol()));
-            quote["price"] = price(q.amount_out, e.output_token.symbol(), e.amount_in, e.input_token.symbol());
-            quote["fee"] = bps_fraction(q.fee_bps);
-            quote["priceImpact"] = bps_fraction(q.price_impact_bps);
-            quotes.push_back(std::move(quote));
-          }
-          m["quotes"] = std::move(quotes);
+          m["quotes"] = reference_quotes(e);
           m["expectedOut"] = format_amount(e.expected_out, decimals_of(e.output_token.symbol()));
           m["minOut"] = format_amount(e.min_out, decimals_of(e.output_token.symbol()));
         } else if constexpr (std::is_same_v<T, Triggered>) {
           m["attempt"] = e.attempt;
           m["dex"] = venue_name(e.venue);
-          json::array quotes;
-          for (const auto& q : e.quotes) {
-            json::object quote;
-            quote["dex"] = venue_name(q.venue);
-            quote["amountOut"] = format_amount(q.amount_out, decimals_of(e.output_token.symbol()));
-            quote["price"] = price(q.amount_out, e.output_token.symbol(), e.amount_in, e.input_token.symbol());
-            quote["fee"] = bps_fraction(q.fee_bps);
-            quote["priceImpact"] = bps_fraction(q.price_impact_bps);
-            quotes.push_back(std::move(quote));
-          }
-          m["quotes"] = std::move(quotes);
+          m["quotes"] = reference_quotes(e);
           m["expectedOut"] = format_amount(e.expected_out, decimals_of(e.output_token.symbol()));
           m["minAmountOut"] = format_amount(e.threshold, decimals_of(e.output_token.symbol()));
           m["observedAt"] = e.observed_at.value;
