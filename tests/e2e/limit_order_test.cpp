@@ -142,8 +142,15 @@ TEST_F(LimitOrders, TheBookListsOpenOrdersByPriceWithCountsAndTheMetricsCountThe
   for (const auto& id : submit_orders(c, 1, limit_body("2", "340"))) ids.push_back(id);
   for (const auto& id : submit_orders(c, 1, limit_body("1", "180"))) ids.push_back(id);
   for (const auto& id : ids) ASSERT_TRUE(reaches(c, id, "open"));
-
-  json::value book = c.get("/api/book/SOL/USDC").json();
+  // `open` is in the log a moment before the executor has the order in its book.
+  json::value book;
+  ASSERT_TRUE(eventually(
+      [&] {
+        book = c.get("/api/book/SOL/USDC").json();
+        return book.at("orders").to_number<int>() == 4;
+      },
+      10s))
+      << book;
   EXPECT_EQ(book.at("orders").to_number<int>(), 4);
   const auto& levels = book.at("levels").as_array();
   ASSERT_EQ(levels.size(), 3u) << book;
