@@ -38,9 +38,7 @@ std::vector<Direction> listed_directions(const core::Market& market) {
 }
 
 core::Pools pools_of(const core::Market& market, const Direction& d, std::chrono::system_clock::time_point at) {
-  core::Pools pools;
-  for (std::size_t v = 0; v < pools.size(); ++v) pools[v] = *market.pool(core::kAllVenues[v], d.input.token(), d.output.token(), at);
-  return pools;
+  return *market.pools(d.input.token(), d.output.token(), at);
 }
 
 // Orders asking 5-30% above the pools' price: none fires while prices drift.

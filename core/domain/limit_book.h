@@ -44,8 +44,6 @@ struct BookLevel {
   std::size_t orders = 0;
 };
 
-using Pools = std::array<Pool, std::size(kAllVenues)>;
-
 class LimitBook {
  public:
   /// Adds an order; an order already in the book is replaced.

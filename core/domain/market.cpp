@@ -124,6 +124,16 @@ std::optional<Pool> Market::pool(Venue venue, const Token& in, const Token& out,
   return p;
 }
 
+std::optional<Pools> Market::pools(const Token& in, const Token& out, std::chrono::system_clock::time_point at) const {
+  Pools out_pools;
+  for (std::size_t v = 0; v < out_pools.size(); ++v) {
+    auto p = pool(kAllVenues[v], in, out, at);
+    if (!p) return std::nullopt;
+    out_pools[v] = *p;
+  }
+  return out_pools;
+}
+
 bool Market::pin_price(Venue venue, const Token& base, const Token& quote, std::uint64_t price_e12) {
   bool reversed = false;
   const PairSpec* pair = find_pair(base, quote, reversed);

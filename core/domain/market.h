@@ -31,6 +31,11 @@ class Market {
   [[nodiscard]] std::optional<Pool> pool(Venue venue, const Token& in, const Token& out,
                                          std::chrono::system_clock::time_point at) const;
 
+  /// Every venue's pool at `at`, seen from `in`'s side; nullopt if the pair
+  /// is not listed.
+  [[nodiscard]] std::optional<Pools> pools(const Token& in, const Token& out,
+                                           std::chrono::system_clock::time_point at) const;
+
   /// Sets the venue's pool for the pair to `price` (whole `quote` tokens
   /// per whole `base` token, times 10^12) by moving its `base` reserve, and
   /// holds it there. False if the pair is not listed or the price is zero

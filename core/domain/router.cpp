@@ -7,16 +7,19 @@ const Quote& better_quote(const Quote& a, const Quote& b) {
   return a.fee_bps <= b.fee_bps ? a : b;
 }
 
-boost::system::result<RouteDecision, RouteError> Router::route(const Token& in, const Token& out, Amount amount_in,
-                                                              std::chrono::system_clock::time_point at) const {
+RouteDecision route_on(const Pools& pools, Amount amount_in) {
   RouteDecision d;
-  for (Venue v : kAllVenues) {
-    auto pool = market_.pool(v, in, out, at);
-    if (!pool) return RouteError::no_pool;
-    d.quotes.push_back(quote_pool(v, *pool, amount_in));
-  }
+  for (std::size_t v = 0; v < pools.size(); ++v) d.quotes.push_back(quote_pool(kAllVenues[v], pools[v], amount_in));
   d.best = d.quotes.front();
   for (const auto& q : d.quotes) d.best = better_quote(d.best, q);
+  return d;
+}
+
+boost::system::result<RouteDecision, RouteError> Router::route(const Token& in, const Token& out, Amount amount_in,
+                                                              std::chrono::system_clock::time_point at) const {
+  const auto pools = market_.pools(in, out, at);
+  if (!pools) return RouteError::no_pool;
+  RouteDecision d = route_on(*pools, amount_in);
   if (d.best.amount_out.base == 0) return RouteError::amount_too_small;
   return d;
 }

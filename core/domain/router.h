@@ -28,6 +28,9 @@ class Router {
   const Market& market_;
 };
 
+/// Every venue's quote for `amount_in` on `pools`, and the best of them.
+[[nodiscard]] RouteDecision route_on(const Pools& pools, Amount amount_in);
+
 /// Picks the quote with the larger output; equal outputs prefer the lower fee.
 [[nodiscard]] const Quote& better_quote(const Quote& a, const Quote& b);
 

@@ -36,12 +36,8 @@ bool spot_reaches(const Pool& pool, Amount amount, Amount min_out) {
   return asked <= offered;
 }
 
-std::optional<RouteDecision> fires(std::span<const Pool> pools, Amount amount, Amount min_out) {
-  if (pools.size() != std::size(kAllVenues)) return std::nullopt;
-  RouteDecision d;
-  for (std::size_t i = 0; i < pools.size(); ++i) d.quotes.push_back(quote_pool(kAllVenues[i], pools[i], amount));
-  d.best = d.quotes.front();
-  for (const auto& q : d.quotes) d.best = better_quote(d.best, q);
+std::optional<RouteDecision> fires(const Pools& pools, Amount amount, Amount min_out) {
+  RouteDecision d = route_on(pools, amount);
   if (d.best.amount_out.base == 0 || d.best.amount_out < min_out) return std::nullopt;
   return d;
 }

@@ -7,7 +7,6 @@
 // cheap filter, never as the condition itself.
 
 #include <optional>
-#include <span>
 
 #include "core/domain/router.h"
 
@@ -22,9 +21,9 @@ namespace oee::core {
 /// threshold: false for one price means false for every higher one.
 [[nodiscard]] bool spot_reaches(const Pool& pool, Amount amount, Amount min_out);
 
-/// The venues' exact quotes for `amount` (`pools` in kAllVenues order) and
-/// the best of them, if it pays at least `min_out`; nullopt otherwise.
-[[nodiscard]] std::optional<RouteDecision> fires(std::span<const Pool> pools, Amount amount, Amount min_out);
+/// The venues' exact quotes for `amount` and the best of them, if it pays
+/// at least `min_out` (and something); nullopt otherwise.
+[[nodiscard]] std::optional<RouteDecision> fires(const Pools& pools, Amount amount, Amount min_out);
 
 /// The pool after a swap of the quote's input for its output: what the
 /// next order's check must see.

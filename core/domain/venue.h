@@ -1,6 +1,7 @@
 #pragma once
 // DEX venues and constant-product pool math.
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -21,6 +22,9 @@ struct Pool {
   Amount reserve_out;
   std::uint32_t fee_bps = 0;  // taken from the input amount
 };
+
+/// One pool per venue, in kAllVenues order.
+using Pools = std::array<Pool, std::size(kAllVenues)>;
 
 struct Quote {
   Venue venue = Venue::raydium;

@@ -13,7 +13,6 @@
 #include <boost/intrusive/list.hpp>
 #include <spdlog/spdlog.h>
 
-#include "core/domain/limit_book.h"
 #include "core/engine/order_steps.h"
 #include "core/engine/use_tuple.h"
 #include "core/wire/event_codec.h"
@@ -32,11 +31,10 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
        EngineMetrics& metrics)
       : ioc_(ioc),
         store_(store),
-        market_(market),
         steps_(market, chain, options),
         options_(options),
         metrics_(metrics),
-        watch_timer_(ioc) {}
+        waiting_orders_(std::make_shared<WaitingOrders>(ioc, store, market, metrics, options.watch_interval)) {}
 
   OrderStore& store() { return store_; }
 
@@ -78,93 +76,26 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
     metrics_.orders_waiting.fetch_sub(static_cast<std::int64_t>(waiting_.size()));
     waiting_.clear();
     for (auto& s : sleeping_) s.timer.cancel();
-    watch_timer_.cancel();
-    for (auto& [id, answers] : std::exchange(cancels_, {})) {
-      for (auto& done : answers) done(CancelAnswer{CancelAnswer::Outcome::unavailable, {}, "the engine is stopping"});
-    }
+    waiting_orders_->stop();
     notify_if_idle();
   }
 
-  // Cancels: a waiting order is cancelled here and now; an order whose
-  // coroutine runs is cancelled (or found too late) at its next decision;
-  // any other is answered from the log.
-  void cancel(const OrderId& id, std::function<void(CancelAnswer)> done) {
-    if (stopping_) {
-      done(CancelAnswer{CancelAnswer::Outcome::unavailable, {}, "the engine is stopping"});
-      return;
-    }
-    if (parked_.contains(id)) {
-      cancels_[id].push_back(std::move(done));
-      book_.remove(id);
-      auto [state, seq] = unpark(id);
-      settle(id, std::move(state), seq, Cancelled{0, "cancelled by its owner"});
-      return;
-    }
-    if (known_.contains(id) || settling_.contains(id) || deferred_.contains(id)) {
-      cancels_[id].push_back(std::move(done));
-      return;
-    }
-    auto loaded = store_.load(id);
-    if (!loaded) {
-      done(CancelAnswer{CancelAnswer::Outcome::unavailable, {}, loaded.error().message()});
-      return;
-    }
-    if (!*loaded) {
-      done(CancelAnswer{CancelAnswer::Outcome::not_found, {}, {}});
-      return;
-    }
-    done(answer_for(**loaded));
-  }
+  WaitingOrders& waiting_orders() { return *waiting_orders_; }
 
-  void watch() {
-    // The next look comes sooner when an order expires before it.
-    std::chrono::nanoseconds wait = options_.watch_interval;
-    if (const TimestampNs next = book_.next_expiry(); next.value != 0) {
-      wait = std::clamp(std::chrono::nanoseconds(next.value - TimestampNs::now().value), std::chrono::nanoseconds(0),
-                        wait);
-    }
-    watch_timer_.expires_after(wait);
-    watch_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-      if (ec || self->stopping_) return;
-      self->look_at_pools();
-      self->watch();
-    });
-  }
-
-  // Expiries first, then prices: an order past its time never fires.
-  void look_at_pools() {
-    if (stopping_) return;
-    const auto at = std::chrono::system_clock::now();
-    const TimestampNs observed{std::chrono::duration_cast<std::chrono::nanoseconds>(at.time_since_epoch()).count()};
-    repark_deferred();
-    for (const BookOrder& o : book_.pop_expired(observed)) {
-      auto [state, seq] = unpark(o.id);
-      settle(o.id, std::move(state), seq, Expired{});
-    }
-    for (const auto& [in, out] : book_.directions()) {
-      Pools pools;
-      bool listed = true;
-      for (std::size_t v = 0; v < pools.size() && listed; ++v) {
-        auto pool = market_.pool(kAllVenues[v], in.token(), out.token(), at);
-        listed = pool.has_value();
-        if (pool) pools[v] = *pool;
-      }
-      if (!listed) continue;
-      for (FiredOrder& f : book_.pop_fired(in, out, pools)) {
-        auto [state, seq] = unpark(f.order.id);
-        const Triggered event{state.attempt + 1,       in, out, f.order.amount_in, std::move(f.decision.quotes),
-                              f.decision.best.venue, f.decision.best.amount_out, f.order.min_out, observed};
-        settle(f.order.id, std::move(state), seq, event);
-      }
-    }
-  }
-
-  void poke() {
-    if (!stopping_) look_at_pools();
-  }
-
-  BookView book(TokenId input, TokenId output, std::size_t max_levels) const {
-    return BookView{book_.levels(input, output, max_levels), book_.count(input, output)};
+  // Starts the watcher; the runner reaches this Impl only while it lives.
+  void start_watching() {
+    std::weak_ptr<Impl> weak = weak_from_this();
+    waiting_orders_->start(WaitingOrders::Runner{
+        [weak](const OrderId& id) {
+          auto self = weak.lock();
+          return self && self->known_.contains(id);
+        },
+        [weak](const OrderId& id) {
+          if (auto self = weak.lock()) {
+            self->metrics_.orders_waiting.fetch_add(1);
+            self->schedule(id);
+          }
+        }});
   }
 
   bool wait_idle(std::chrono::milliseconds timeout) {
@@ -173,148 +104,6 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
   }
 
  private:
-  static CancelAnswer answer_for(const OrderSnapshot& order) {
-    if (order.state.status == Status::cancelled) return CancelAnswer{CancelAnswer::Outcome::cancelled, order, {}};
-    if (is_cancellable(order.state)) {
-      // Waiting, yet not in this executor's hands (its last event could not
-      // be recorded): neither cancelled nor too late.
-      return CancelAnswer{CancelAnswer::Outcome::unavailable, order, "the order is not being run; try again"};
-    }
-    std::string why = is_terminal(order.state.status)
-                          ? "the order is already " + std::string(status_name(order.state.status))
-                          : "the order was triggered: its execution has started";
-    return CancelAnswer{CancelAnswer::Outcome::too_late, order, std::move(why)};
-  }
-
-  void answer_cancels(const OrderId& id, const CancelAnswer& answer) {
-    auto it = cancels_.find(id);
-    if (it == cancels_.end()) return;
-    auto answers = std::move(it->second);
-    cancels_.erase(it);
-    for (auto& done : answers) done(answer);
-  }
-
-  // A waiting order goes into the book, unless its time is up or a cancel
-  // waits for it.
-  void park(const OrderId& id, OrderState state, Seq seq) {
-    if (cancels_.contains(id)) {
-      settle(id, std::move(state), seq, Cancelled{0, "cancelled by its owner"});
-      return;
-    }
-    if (state.expires_at.value != 0 && state.expires_at <= TimestampNs::now()) {
-      settle(id, std::move(state), seq, Expired{});
-      return;
-    }
-    book_.add(BookOrder{id, seq, state.input_token, state.output_token, state.amount_in, state.min_amount_out,
-                        state.expires_at});
-    metrics_.count_waiting(state.order_type, state.input_token, state.output_token, 1);
-    parked_.emplace(id, Parked{std::move(state), seq});
-  }
-
-  struct Parked {
-    OrderState state;
-    Seq seq;
-  };
-
-  // A waiting order whose wait-ending event the log refused, until its pause is over.
-  struct Deferred {
-    Clock::time_point until;
-    Parked order;
-  };
-
-  void repark_deferred() {
-    const auto now = Clock::now();
-    for (auto it = deferred_.begin(); it != deferred_.end();) {
-      if (it->second.until > now) {
-        ++it;
-        continue;
-      }
-      const OrderId id = it->first;
-      Parked p = std::move(it->second.order);
-      it = deferred_.erase(it);
-      park(id, std::move(p.state), p.seq);
-    }
-  }
-
-  // Takes a waiting order out of parked_; the caller has taken it out of
-  // the book.
-  Parked unpark(const OrderId& id) {
-    auto it = parked_.find(id);
-    Parked p = std::move(it->second);
-    parked_.erase(it);
-    metrics_.count_waiting(p.state.order_type, p.state.input_token, p.state.output_token, -1);
-    return p;
-  }
-
-  // Appends the event that ends an order's wait (its trigger, cancel or
-  // expiry); `state` is the waiting order's. A triggered order then runs.
-  void settle(const OrderId& id, OrderState state, Seq seq, OrderEvent event) {
-    std::visit(
-        [&](auto& e) {
-          if constexpr (requires { e.attempt; }) {
-            if (!std::holds_alternative<Triggered>(event)) e.attempt = state.attempt;
-          }
-        },
-        event);
-    settling_.insert(id);
-    auto self = shared_from_this();
-    const EventType type = type_of(event);
-    const TimestampNs observed_at =
-        std::holds_alternative<Triggered>(event) ? std::get<Triggered>(event).observed_at : TimestampNs{};
-    try {
-      store_.append(id, state, std::move(event), std::nullopt,
-                    [self, id, state, seq, type, observed_at](eventlog::Result<AppendedEvent> r) mutable {
-                      asio::post(self->ioc_, [self, id, state = std::move(state), seq, type, observed_at,
-                                              r = std::move(r)]() mutable {
-                        self->settled(id, std::move(state), seq, type, observed_at, std::move(r));
-                      });
-                    });
-    } catch (const std::exception& e) {
-      // A bug (an illegal event): the order stays as the log has it and is
-      // run again on the next start; say so loudly.
-      spdlog::critical("executor: order {}: {}", id.str(), e.what());
-      settling_.erase(id);
-      answer_cancels(id, CancelAnswer{CancelAnswer::Outcome::unavailable, {}, e.what()});
-    }
-  }
-
-  void settled(const OrderId& id, OrderState before, Seq seq, EventType refused, TimestampNs observed_at,
-               eventlog::Result<AppendedEvent> r) {
-    settling_.erase(id);
-    if (!r) {
-      // Nothing changed: the order waits on, and goes back to the book
-      // after a pause (100 ms doubling to 5 s while the log refuses), so a
-      // full disk does not spin the executor on orders whose time is up.
-      metrics_.append_failures.fetch_add(1);
-      const auto now = Clock::now();
-      if (now - last_pause_log_ >= std::chrono::seconds(1)) {
-        last_pause_log_ = now;
-        spdlog::error("executor: order {} waits on: the log refused the event that ends its wait: {}", id.str(),
-                      r.error().message());
-      }
-      if (refused == EventType::cancelled) {
-        answer_cancels(id, CancelAnswer{CancelAnswer::Outcome::unavailable, {}, r.error().message()});
-      }
-      if (stopping_) return;
-      settle_pause_ = std::clamp<Clock::duration>(settle_pause_ * 2, std::chrono::milliseconds(100),
-                                                  std::chrono::seconds(5));
-      deferred_.emplace(id, Deferred{now + settle_pause_, Parked{std::move(before), seq}});
-      return;
-    }
-    settle_pause_ = Clock::duration{};
-    const OrderSnapshot now{id, r->state, r->seq};
-    if (now.state.status == Status::routing) {
-      metrics_.triggers.fetch_add(1, std::memory_order_relaxed);
-      metrics_.trigger_latency_seconds.observe(static_cast<double>(TimestampNs::now().value - observed_at.value) /
-                                               1e9);
-    }
-    answer_cancels(id, answer_for(now));
-    if (now.state.status == Status::routing && !stopping_) {
-      metrics_.orders_waiting.fetch_add(1);
-      schedule(id);
-    }
-  }
-
   void launch(const OrderId& id) {
     running_.fetch_add(1);
     metrics_.orders_in_flight.fetch_add(1);
@@ -336,8 +125,9 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
     known_.erase(id);
     // A run that ended without deciding (its state did not load, or a bug
     // stopped it) leaves no cancel waiting for an answer.
-    if (!parked_.contains(id) && !settling_.contains(id) && !deferred_.contains(id)) {
-      answer_cancels(id, CancelAnswer{CancelAnswer::Outcome::unavailable, {}, "the order's run stopped; see the log"});
+    if (!waiting_orders_->holds(id)) {
+      waiting_orders_->answer_cancels(
+          id, CancelAnswer{CancelAnswer::Outcome::unavailable, {}, "the order's run stopped; see the log"});
     }
     metrics_.orders_in_flight.fetch_sub(1);
     running_.fetch_sub(1);
@@ -466,7 +256,8 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
           // the order goes on from its last durable state once the log
           // takes appends again, deciding the step afresh.
           if (inflight->provisional.status == Status::cancelled) {
-            answer_cancels(id, CancelAnswer{CancelAnswer::Outcome::unavailable, {}, appended.error().message()});
+            waiting_orders_->answer_cancels(
+                id, CancelAnswer{CancelAnswer::Outcome::unavailable, {}, appended.error().message()});
           }
           inflight.reset();
           metrics_.append_failures.fetch_add(1);
@@ -485,11 +276,11 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
       if (!go_on || is_terminal(state.status) || is_waiting(state.status)) break;
       std::string not_now;
       std::optional<OrderEvent> event;
-      if (cancels_.contains(id)) {
+      if (waiting_orders_->cancel_requested(id)) {
         if (is_cancellable(state)) {
           event = Cancelled{state.attempt, "cancelled by its owner"};
         } else {
-          answer_cancels(id, answer_for(OrderSnapshot{id, state, last_seq}));
+          waiting_orders_->answer_cancels(id, cancel_answer_for(OrderSnapshot{id, state, last_seq}));
         }
       }
       if (!event) event = steps_.next_event(id, state, not_now);
@@ -503,9 +294,9 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
       if (!event) break;
       inflight = start_append(id, state, *event);
     }
-    if (is_waiting(state.status) && !stopping_) park(id, state, last_seq);
-    if (is_terminal(state.status)) answer_cancels(id, answer_for(OrderSnapshot{id, state, last_seq}));
+    if (is_waiting(state.status)) waiting_orders_->park(id, state, last_seq);
     if (is_terminal(state.status)) {
+      waiting_orders_->answer_cancels(id, cancel_answer_for(OrderSnapshot{id, state, last_seq}));
       const double lifetime = static_cast<double>(state.updated.value - state.created.value) / 1e9;
       metrics_.submit_to_terminal_seconds.observe(lifetime);
       if (whole_life) {
@@ -519,22 +310,11 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
 
   asio::io_context& ioc_;
   OrderStore& store_;
-  const Market& market_;
   OrderSteps steps_;
   ExecutorOptions options_;
   EngineMetrics& metrics_;
   const TimestampNs started_ = TimestampNs::now();
-
-  // Waiting orders: the book orders them; parked_ holds their states.
-  LimitBook book_;
-  std::unordered_map<OrderId, Parked, OrderIdHash> parked_;
-  // Orders whose wait-ending event is on its way to the log.
-  std::unordered_set<OrderId, OrderIdHash> settling_;
-  std::unordered_map<OrderId, Deferred, OrderIdHash> deferred_;
-  Clock::duration settle_pause_{};
-  // Cancels waiting for a running order's next decision, or for an append.
-  std::unordered_map<OrderId, std::vector<std::function<void(CancelAnswer)>>, OrderIdHash> cancels_;
-  asio::steady_timer watch_timer_;
+  std::shared_ptr<WaitingOrders> waiting_orders_;
 
   bool stopping_ = false;
   Clock::time_point last_pause_log_{};
@@ -580,20 +360,22 @@ void Executor::start() {
     for (const auto& id : ids) impl->schedule(id);
   });
   if (resumed > 0) spdlog::info("executor: resuming {} non-terminal orders", resumed);
-  asio::post(ioc_, [impl = impl_] { impl->watch(); });
+  asio::post(ioc_, [impl = impl_] { impl->start_watching(); });
 }
 
 void Executor::cancel(const OrderId& id, std::function<void(CancelAnswer)> done) {
-  asio::post(ioc_, [impl = impl_, id, done = std::move(done)]() mutable { impl->cancel(id, std::move(done)); });
+  asio::post(ioc_, [impl = impl_, id, done = std::move(done)]() mutable {
+    impl->waiting_orders().cancel(id, std::move(done));
+  });
 }
 
 void Executor::poke() {
-  asio::post(ioc_, [impl = impl_] { impl->poke(); });
+  asio::post(ioc_, [impl = impl_] { impl->waiting_orders().poke(); });
 }
 
 void Executor::book(TokenId input, TokenId output, std::size_t max_levels, std::function<void(BookView)> done) {
   asio::post(ioc_, [impl = impl_, input, output, max_levels, done = std::move(done)] {
-    done(impl->book(input, output, max_levels));
+    done(impl->waiting_orders().book(input, output, max_levels));
   });
 }
 

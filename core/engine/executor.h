@@ -28,11 +28,11 @@
 
 #include <boost/asio/io_context.hpp>
 
-#include "core/domain/limit_book.h"
 #include "core/domain/router.h"
 #include "core/engine/engine_metrics.h"
 #include "core/engine/order_store.h"
 #include "core/engine/sim_chain.h"
+#include "core/engine/waiting_orders.h"
 
 namespace oee::core {
 
@@ -49,25 +49,6 @@ struct ExecutorOptions {
   double latency_scale = 1.0;
   /// How often the watcher looks at the pools for waiting orders.
   std::chrono::milliseconds watch_interval{100};
-};
-
-/// One direction of the limit order book.
-struct BookView {
-  std::vector<BookLevel> levels;  // lowest asked price first
-  std::size_t orders = 0;         // in the whole direction
-};
-
-/// What a cancel came to.
-struct CancelAnswer {
-  enum class Outcome {
-    cancelled,    // now or before: the order is cancelled (and `order` says so)
-    too_late,     // it was triggered, or ended otherwise, first
-    not_found,
-    unavailable,  // the log refused the event, or the engine is stopping
-  };
-  Outcome outcome = Outcome::not_found;
-  std::optional<OrderSnapshot> order;  // as it is after the answer
-  std::string error;                   // why, for too_late and unavailable
 };
 
 class Executor {

@@ -18,8 +18,6 @@ constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();  // 2^
 constexpr std::uint64_t k2Pow63 = std::uint64_t{1} << 63;
 constexpr std::uint64_t k2Pow62 = std::uint64_t{1} << 62;
 
-// One pool per venue, in kAllVenues order.
-using VenuePools = std::array<Pool, std::size(kAllVenues)>;
 
 // The same pool seen from its other token's side.
 Pool reversed(const Pool& p) { return Pool{p.reserve_out, p.reserve_in, p.fee_bps}; }
@@ -137,7 +135,7 @@ TEST(Fires, QuotesEveryVenueInOrderAndFiresWhenTheBestPaysTheThreshold) {
   // amount 10'000 into 1'000'000 / 2'000'000:
   //   raydium 25 bps: in' = 9'975, out = floor(19'950'000'000 / 1'009'975) = 19'752
   //   meteora 20 bps: in' = 9'980, out = floor(19'960'000'000 / 1'009'980) = 19'762
-  const VenuePools pools{Pool{Amount{1'000'000}, Amount{2'000'000}, 25}, Pool{Amount{1'000'000}, Amount{2'000'000}, 20}};
+  const Pools pools{Pool{Amount{1'000'000}, Amount{2'000'000}, 25}, Pool{Amount{1'000'000}, Amount{2'000'000}, 20}};
   const auto d = fires(pools, Amount{10'000}, Amount{19'000});
   ASSERT_TRUE(d.has_value());
   ASSERT_EQ(d->quotes.size(), 2u);
@@ -151,7 +149,7 @@ TEST(Fires, QuotesEveryVenueInOrderAndFiresWhenTheBestPaysTheThreshold) {
 }
 
 TEST(Fires, AThresholdEqualToTheBestQuoteFiresAndOneUnitMoreDoesNot) {
-  const VenuePools pools{Pool{Amount{1'000'000}, Amount{2'000'000}, 25}, Pool{Amount{1'000'000}, Amount{2'000'000}, 20}};
+  const Pools pools{Pool{Amount{1'000'000}, Amount{2'000'000}, 25}, Pool{Amount{1'000'000}, Amount{2'000'000}, 20}};
   const auto at = fires(pools, Amount{10'000}, Amount{19'762});
   ASSERT_TRUE(at.has_value());
   EXPECT_EQ(at->best.amount_out.base, 19'762u);
@@ -164,24 +162,24 @@ TEST(Fires, AFeeChangesWhichVenueFires) {
   // Same reserves: the lower fee (meteora, 20 bps) pays more.
   const Pool raydium_25{Amount{1'000'000}, Amount{2'000'000}, 25};
   const Pool meteora_20{Amount{1'000'000}, Amount{2'000'000}, 20};
-  EXPECT_EQ(fires(VenuePools{raydium_25, meteora_20}, Amount{10'000}, Amount{1}).value().best.venue, Venue::meteora);
+  EXPECT_EQ(fires(Pools{raydium_25, meteora_20}, Amount{10'000}, Amount{1}).value().best.venue, Venue::meteora);
   // Swap the fees: raydium wins.
   const Pool raydium_20{Amount{1'000'000}, Amount{2'000'000}, 20};
   const Pool meteora_25{Amount{1'000'000}, Amount{2'000'000}, 25};
-  EXPECT_EQ(fires(VenuePools{raydium_20, meteora_25}, Amount{10'000}, Amount{1}).value().best.venue, Venue::raydium);
+  EXPECT_EQ(fires(Pools{raydium_20, meteora_25}, Amount{10'000}, Amount{1}).value().best.venue, Venue::raydium);
 
   // A deeper raydium pool at the same price: less impact outweighs its fee:
   //   out = floor(4'000'000 * 9'975 / 2'009'975) = 19'850 > 19'762.
   const Pool deep{Amount{2'000'000}, Amount{4'000'000}, 25};
-  const auto d = fires(VenuePools{deep, meteora_20}, Amount{10'000}, Amount{19'850});
+  const auto d = fires(Pools{deep, meteora_20}, Amount{10'000}, Amount{19'850});
   ASSERT_TRUE(d.has_value());
   EXPECT_EQ(d->best.venue, Venue::raydium);
   EXPECT_EQ(d->best.amount_out.base, 19'850u);
-  EXPECT_FALSE(fires(VenuePools{deep, meteora_20}, Amount{10'000}, Amount{19'851}).has_value());
+  EXPECT_FALSE(fires(Pools{deep, meteora_20}, Amount{10'000}, Amount{19'851}).has_value());
 
   // A better priced raydium pool: floor(2'100'000 * 9'975 / 1'009'975) = 20'740.
   const Pool priced{Amount{1'000'000}, Amount{2'100'000}, 25};
-  const auto p = fires(VenuePools{priced, meteora_20}, Amount{10'000}, Amount{20'740});
+  const auto p = fires(Pools{priced, meteora_20}, Amount{10'000}, Amount{20'740});
   ASSERT_TRUE(p.has_value());
   EXPECT_EQ(p->best.venue, Venue::raydium);
   EXPECT_EQ(p->best.amount_out.base, 20'740u);
@@ -192,12 +190,12 @@ TEST(Fires, EqualQuotesGoToTheLowerFee) {
   // and both pay floor(99.7...) = 99.
   const Pool p25{Amount{1'000'000}, Amount{100'000}, 25};
   const Pool p20{Amount{1'000'000}, Amount{100'000}, 20};
-  const auto a = fires(VenuePools{p25, p20}, Amount{1'000}, Amount{99});
+  const auto a = fires(Pools{p25, p20}, Amount{1'000}, Amount{99});
   ASSERT_TRUE(a.has_value());
   EXPECT_EQ(a->quotes[0].amount_out.base, 99u);
   EXPECT_EQ(a->quotes[1].amount_out.base, 99u);
   EXPECT_EQ(a->best.venue, Venue::meteora);
-  const auto b = fires(VenuePools{p20, p25}, Amount{1'000}, Amount{99});
+  const auto b = fires(Pools{p20, p25}, Amount{1'000}, Amount{99});
   ASSERT_TRUE(b.has_value());
   EXPECT_EQ(b->best.venue, Venue::raydium);
 }
@@ -206,7 +204,7 @@ TEST(Fires, PriceImpactKeepsALargeOrderFromFiringAtTheSpotPrice) {
   // Spot price 1: a threshold of 600'000 for 1'000'000 is within the spot
   // price of both pools, but the exact quotes are 500'000 (raydium, no fee)
   // and floor(10^6 * 997'000 / 1'997'000) = 499'248 (meteora, 30 bps).
-  const VenuePools pools{Pool{Amount{1'000'000}, Amount{1'000'000}, 0}, Pool{Amount{1'000'000}, Amount{1'000'000}, 30}};
+  const Pools pools{Pool{Amount{1'000'000}, Amount{1'000'000}, 0}, Pool{Amount{1'000'000}, Amount{1'000'000}, 30}};
   ASSERT_TRUE(spot_reaches(pools[0], Amount{1'000'000}, Amount{600'000}));
   ASSERT_TRUE(spot_reaches(pools[1], Amount{1'000'000}, Amount{600'000}));
   EXPECT_FALSE(fires(pools, Amount{1'000'000}, Amount{600'000}).has_value());
@@ -221,7 +219,7 @@ TEST(Fires, PriceImpactKeepsALargeOrderFromFiringAtTheSpotPrice) {
 TEST(Fires, QuotesRoundDownToWholeBaseUnits) {
   // 1 in, no fee, 999 / 12'999: exactly 12'999 / 1'000 = 12.999 out,
   // paid as 12. The spot price still reaches 13 (13 * 999 <= 12'999).
-  const VenuePools pools{Pool{Amount{999}, Amount{12'999}, 0}, Pool{Amount{1'000}, Amount{1}, 0}};
+  const Pools pools{Pool{Amount{999}, Amount{12'999}, 0}, Pool{Amount{1'000}, Amount{1}, 0}};
   ASSERT_TRUE(spot_reaches(pools[0], Amount{1}, Amount{13}));
   EXPECT_FALSE(fires(pools, Amount{1}, Amount{13}).has_value());
   const auto d = fires(pools, Amount{1}, Amount{12});
@@ -232,14 +230,9 @@ TEST(Fires, QuotesRoundDownToWholeBaseUnits) {
 
 TEST(Fires, NothingOutNeverFiresEvenForAZeroThreshold) {
   // 1 in at 25 bps: in' = floor(0.9975) = 0, so nothing comes out.
-  const VenuePools pools{Pool{Amount{1'000'000}, Amount{1'000'000}, 25}, Pool{Amount{1'000'000}, Amount{1'000'000}, 25}};
+  const Pools pools{Pool{Amount{1'000'000}, Amount{1'000'000}, 25}, Pool{Amount{1'000'000}, Amount{1'000'000}, 25}};
   EXPECT_FALSE(fires(pools, Amount{1}, Amount{0}).has_value());
   EXPECT_TRUE(fires(pools, Amount{10'000}, Amount{0}).has_value());
-}
-
-TEST(Fires, WantsOnePoolPerVenue) {
-  const std::array<Pool, 1> one{Pool{Amount{1'000'000}, Amount{1'000'000}, 0}};
-  EXPECT_FALSE(fires(std::span<const Pool>(one), Amount{1'000}, Amount{1}).has_value());
 }
 
 TEST(Fires, APoolSeenFromTheOtherSideServesTheReverseDirection) {
@@ -251,7 +244,7 @@ TEST(Fires, APoolSeenFromTheOtherSideServesTheReverseDirection) {
 
   // Selling 1 SOL: in' = 997'500'000,
   //   out = floor(1.5e12 * 997'500'000 / 10'000'997'500'000) = 149'610'076 (149.61 USDC).
-  const VenuePools sell{sol_usdc, sol_usdc};
+  const Pools sell{sol_usdc, sol_usdc};
   EXPECT_TRUE(spot_reaches(sol_usdc, Amount{1'000'000'000}, Amount{149'000'000}));
   EXPECT_FALSE(spot_reaches(sol_usdc, Amount{1'000'000'000}, Amount{150'000'000}));  // spot 149.625
   const auto s = fires(sell, Amount{1'000'000'000}, Amount{149'000'000});
@@ -260,7 +253,7 @@ TEST(Fires, APoolSeenFromTheOtherSideServesTheReverseDirection) {
 
   // Buying SOL with 150 USDC: in' = 149'625'000,
   //   out = floor(10^13 * 149'625'000 / 1'500'149'625'000) = 997'400'509 (0.9974 SOL).
-  const VenuePools buy{usdc_sol, usdc_sol};
+  const Pools buy{usdc_sol, usdc_sol};
   EXPECT_FALSE(spot_reaches(usdc_sol, Amount{150'000'000}, Amount{1'000'000'000}));  // spot 0.9975 SOL
   EXPECT_TRUE(spot_reaches(usdc_sol, Amount{150'000'000}, Amount{990'000'000}));
   const auto b = fires(buy, Amount{150'000'000}, Amount{990'000'000});
@@ -278,7 +271,7 @@ TEST(Fires, APoolSeenFromTheOtherSideServesTheReverseDirection) {
   const Pool after_sell = after_swap(sol_usdc, s->best);
   EXPECT_EQ(after_sell.reserve_in.base, 10'001'000'000'000u);
   EXPECT_EQ(after_sell.reserve_out.base, 1'499'850'389'924u);
-  const auto b2 = fires(VenuePools{reversed(after_sell), reversed(after_sell)}, Amount{150'000'000}, Amount{997'400'510});
+  const auto b2 = fires(Pools{reversed(after_sell), reversed(after_sell)}, Amount{150'000'000}, Amount{997'400'510});
   ASSERT_TRUE(b2.has_value());
   EXPECT_EQ(b2->best.amount_out.base, 997'599'740u);
 }

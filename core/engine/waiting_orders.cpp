@@ -1,0 +1,233 @@
+#include "core/engine/waiting_orders.h"
+
+#include <algorithm>
+
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+namespace oee::core {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+CancelAnswer unavailable(std::string why) { return CancelAnswer{CancelAnswer::Outcome::unavailable, {}, std::move(why)}; }
+
+const Cancelled kCancelledByOwner{0, "cancelled by its owner"};
+
+}  // namespace
+
+CancelAnswer cancel_answer_for(const OrderSnapshot& order) {
+  if (order.state.status == Status::cancelled) return CancelAnswer{CancelAnswer::Outcome::cancelled, order, {}};
+  if (is_cancellable(order.state)) {
+    // Waiting, yet not in the executor's hands (its last event could not
+    // be recorded): neither cancelled nor too late.
+    return CancelAnswer{CancelAnswer::Outcome::unavailable, order, "the order is not being run; try again"};
+  }
+  std::string why = is_terminal(order.state.status)
+                        ? "the order is already " + std::string(status_name(order.state.status))
+                        : "the order was triggered: its execution has started";
+  return CancelAnswer{CancelAnswer::Outcome::too_late, order, std::move(why)};
+}
+
+WaitingOrders::WaitingOrders(asio::io_context& ioc, OrderStore& store, const Market& market, EngineMetrics& metrics,
+                             std::chrono::milliseconds watch_interval)
+    : ioc_(ioc), store_(store), market_(market), metrics_(metrics), watch_interval_(watch_interval), watch_timer_(ioc) {}
+
+void WaitingOrders::start(Runner runner) {
+  runner_ = std::move(runner);
+  watch();
+}
+
+void WaitingOrders::stop() {
+  stopping_ = true;
+  watch_timer_.cancel();
+  for (auto& [id, answers] : std::exchange(cancels_, {})) {
+    for (auto& done : answers) done(unavailable("the engine is stopping"));
+  }
+}
+
+bool WaitingOrders::holds(const OrderId& id) const {
+  return parked_.contains(id) || settling_.contains(id) || deferred_.contains(id);
+}
+
+void WaitingOrders::cancel(const OrderId& id, CancelDone done) {
+  if (stopping_) {
+    done(unavailable("the engine is stopping"));
+    return;
+  }
+  if (parked_.contains(id)) {
+    cancels_[id].push_back(std::move(done));
+    book_.remove(id);
+    settle(id, unpark(id), kCancelledByOwner);
+    return;
+  }
+  if (holds(id) || runner_.running(id)) {
+    cancels_[id].push_back(std::move(done));
+    return;
+  }
+  auto loaded = store_.load(id);
+  if (!loaded) {
+    done(unavailable(loaded.error().message()));
+  } else if (!*loaded) {
+    done(CancelAnswer{CancelAnswer::Outcome::not_found, {}, {}});
+  } else {
+    done(cancel_answer_for(**loaded));
+  }
+}
+
+void WaitingOrders::answer_cancels(const OrderId& id, const CancelAnswer& answer) {
+  auto it = cancels_.find(id);
+  if (it == cancels_.end()) return;
+  auto answers = std::move(it->second);
+  cancels_.erase(it);
+  for (auto& done : answers) done(answer);
+}
+
+void WaitingOrders::park(const OrderId& id, OrderState state, Seq seq) {
+  if (stopping_) return;
+  if (cancels_.contains(id)) {
+    settle(id, Parked{std::move(state), seq}, kCancelledByOwner);
+    return;
+  }
+  if (state.expires_at.value != 0 && state.expires_at <= TimestampNs::now()) {
+    settle(id, Parked{std::move(state), seq}, Expired{});
+    return;
+  }
+  book_.add(BookOrder{id, seq, state.input_token, state.output_token, state.amount_in, state.min_amount_out,
+                      state.expires_at});
+  metrics_.count_waiting(state.order_type, state.input_token, state.output_token, 1);
+  parked_.emplace(id, Parked{std::move(state), seq});
+}
+
+// Takes a waiting order out of parked_; the caller has taken it out of the book.
+WaitingOrders::Parked WaitingOrders::unpark(const OrderId& id) {
+  auto it = parked_.find(id);
+  Parked p = std::move(it->second);
+  parked_.erase(it);
+  metrics_.count_waiting(p.state.order_type, p.state.input_token, p.state.output_token, -1);
+  return p;
+}
+
+void WaitingOrders::poke() {
+  if (!stopping_) look_at_pools();
+}
+
+BookView WaitingOrders::book(TokenId input, TokenId output, std::size_t max_levels) const {
+  return BookView{book_.levels(input, output, max_levels), book_.count(input, output)};
+}
+
+void WaitingOrders::watch() {
+  // The next look comes sooner when an order expires before it.
+  std::chrono::nanoseconds wait = watch_interval_;
+  if (const TimestampNs next = book_.next_expiry(); next.value != 0) {
+    wait = std::clamp(std::chrono::nanoseconds(next.value - TimestampNs::now().value), std::chrono::nanoseconds(0),
+                      wait);
+  }
+  watch_timer_.expires_after(wait);
+  watch_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    if (ec || self->stopping_) return;
+    self->look_at_pools();
+    self->watch();
+  });
+}
+
+void WaitingOrders::look_at_pools() {
+  if (stopping_) return;
+  const auto at = std::chrono::system_clock::now();
+  const TimestampNs observed{std::chrono::duration_cast<std::chrono::nanoseconds>(at.time_since_epoch()).count()};
+  repark_deferred();
+  for (const BookOrder& o : book_.pop_expired(observed)) settle(o.id, unpark(o.id), Expired{});
+  for (const auto& [in, out] : book_.directions()) {
+    const auto pools = market_.pools(in.token(), out.token(), at);
+    if (!pools) continue;
+    for (FiredOrder& f : book_.pop_fired(in, out, *pools)) {
+      Parked waiting = unpark(f.order.id);
+      const Triggered event{waiting.state.attempt + 1, in, out, f.order.amount_in, std::move(f.decision.quotes),
+                            f.decision.best.venue, f.decision.best.amount_out, f.order.min_out, observed};
+      settle(f.order.id, std::move(waiting), event);
+    }
+  }
+}
+
+void WaitingOrders::repark_deferred() {
+  const auto now = Clock::now();
+  for (auto it = deferred_.begin(); it != deferred_.end();) {
+    if (it->second.until > now) {
+      ++it;
+      continue;
+    }
+    const OrderId id = it->first;
+    Parked p = std::move(it->second.order);
+    it = deferred_.erase(it);
+    park(id, std::move(p.state), p.seq);
+  }
+}
+
+// Appends the event that ends an order's wait (its trigger, cancel or
+// expiry), numbered in the waiting order's attempt (a trigger starts the next).
+void WaitingOrders::settle(const OrderId& id, Parked waiting, OrderEvent event) {
+  std::visit(
+      [&](auto& e) {
+        if constexpr (requires { e.attempt; }) {
+          if (!std::holds_alternative<Triggered>(event)) e.attempt = waiting.state.attempt;
+        }
+      },
+      event);
+  settling_.insert(id);
+  const EventType type = type_of(event);
+  const TimestampNs observed_at =
+      std::holds_alternative<Triggered>(event) ? std::get<Triggered>(event).observed_at : TimestampNs{};
+  const OrderState current = waiting.state;
+  try {
+    store_.append(id, current, std::move(event), std::nullopt,
+                  [self = shared_from_this(), id, waiting = std::move(waiting), type,
+                   observed_at](eventlog::Result<AppendedEvent> r) mutable {
+                    asio::post(self->ioc_, [self, id, waiting = std::move(waiting), type, observed_at,
+                                            r = std::move(r)]() mutable {
+                      self->settled(id, std::move(waiting), type, observed_at, std::move(r));
+                    });
+                  });
+  } catch (const std::exception& e) {
+    // A bug (an illegal event): the order stays as the log has it and is
+    // run again on the next start; say so loudly.
+    spdlog::critical("executor: order {}: {}", id.str(), e.what());
+    settling_.erase(id);
+    answer_cancels(id, unavailable(e.what()));
+  }
+}
+
+void WaitingOrders::settled(const OrderId& id, Parked before, EventType type, TimestampNs observed_at,
+                            eventlog::Result<AppendedEvent> r) {
+  settling_.erase(id);
+  if (!r) {
+    // Nothing changed: the order waits on, and goes back to the book after
+    // a pause (100 ms doubling to 5 s while the log refuses), so a full
+    // disk does not spin the executor on orders whose time is up.
+    metrics_.append_failures.fetch_add(1);
+    const auto now = Clock::now();
+    if (now - last_refusal_log_ >= std::chrono::seconds(1)) {
+      last_refusal_log_ = now;
+      spdlog::error("executor: order {} waits on: the log refused the event that ends its wait: {}", id.str(),
+                    r.error().message());
+    }
+    if (type == EventType::cancelled) answer_cancels(id, unavailable(r.error().message()));
+    if (stopping_) return;
+    settle_pause_ =
+        std::clamp<Clock::duration>(settle_pause_ * 2, std::chrono::milliseconds(100), std::chrono::seconds(5));
+    deferred_.emplace(id, Deferred{now + settle_pause_, std::move(before)});
+    return;
+  }
+  settle_pause_ = Clock::duration{};
+  const OrderSnapshot now{id, r->state, r->seq};
+  const bool triggered = now.state.status == Status::routing;
+  if (triggered) {
+    metrics_.triggers.fetch_add(1, std::memory_order_relaxed);
+    metrics_.trigger_latency_seconds.observe(static_cast<double>(TimestampNs::now().value - observed_at.value) / 1e9);
+  }
+  answer_cancels(id, cancel_answer_for(now));
+  if (triggered && !stopping_) runner_.run(id);
+}
+
+}  // namespace oee::core

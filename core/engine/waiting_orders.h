@@ -1,0 +1,127 @@
+#pragma once
+// The orders that wait for a trigger, and every decision that ends a wait:
+// the book of open limit orders and its watcher, triggers, cancels and
+// expiries. The executor's running orders ask it about cancels at each
+// decision and hand it an order once it waits.
+//
+// Threading: every method runs on the executor's io_context thread (one
+// thread), which orders a cancel and a trigger of the same order; both go
+// through the log, whichever is appended first wins, and the state machine
+// refuses the other.
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "core/domain/limit_book.h"
+#include "core/domain/market.h"
+#include "core/engine/engine_metrics.h"
+#include "core/engine/order_store.h"
+
+namespace oee::core {
+
+/// One direction of the limit order book.
+struct BookView {
+  std::vector<BookLevel> levels;  // lowest asked price first
+  std::size_t orders = 0;         // in the whole direction
+};
+
+/// What a cancel came to.
+struct CancelAnswer {
+  enum class Outcome {
+    cancelled,    // now or before: the order is cancelled (and `order` says so)
+    too_late,     // it was triggered, or ended otherwise, first
+    not_found,
+    unavailable,  // the log refused the event, or the engine is stopping
+  };
+  Outcome outcome = Outcome::not_found;
+  std::optional<OrderSnapshot> order;  // as it is after the answer
+  std::string error;                   // why, for too_late and unavailable
+};
+
+using CancelDone = std::function<void(CancelAnswer)>;
+
+/// The cancel answer an order's state gives: cancelled, too late, or (for
+/// an order that could still be cancelled but nobody runs) unavailable.
+[[nodiscard]] CancelAnswer cancel_answer_for(const OrderSnapshot& order);
+
+class WaitingOrders : public std::enable_shared_from_this<WaitingOrders> {
+ public:
+  /// What the executor does for it: whether an order's coroutine runs (or
+  /// waits for a slot), and run an order that was triggered.
+  struct Runner {
+    std::function<bool(const OrderId&)> running;
+    std::function<void(const OrderId&)> run;
+  };
+
+  WaitingOrders(boost::asio::io_context& ioc, OrderStore& store, const Market& market, EngineMetrics& metrics,
+                std::chrono::milliseconds watch_interval);
+
+  /// Starts the watcher; `runner` must stay callable while this lives.
+  void start(Runner runner);
+  /// Stops the watcher and answers every waiting cancel as unavailable.
+  void stop();
+
+  /// A cancel: of a waiting order, here and now; of a running one, at its
+  /// next decision (cancel_requested); of any other, from the log.
+  void cancel(const OrderId& id, CancelDone done);
+  /// An order that now waits: into the book, unless its time is up or a
+  /// cancel waits for it.
+  void park(const OrderId& id, OrderState state, Seq seq);
+  /// Looks at the pools now (a price was set).
+  void poke();
+  [[nodiscard]] BookView book(TokenId input, TokenId output, std::size_t max_levels) const;
+
+  /// Whether a cancel waits for this running order's next decision.
+  [[nodiscard]] bool cancel_requested(const OrderId& id) const { return cancels_.contains(id); }
+  void answer_cancels(const OrderId& id, const CancelAnswer& answer);
+  /// Whether the order is here: in the book, or its wait ending.
+  [[nodiscard]] bool holds(const OrderId& id) const;
+
+ private:
+  struct Parked {
+    OrderState state;
+    Seq seq;
+  };
+  // An order whose wait-ending event the log refused, until its pause is over.
+  struct Deferred {
+    std::chrono::steady_clock::time_point until;
+    Parked order;
+  };
+
+  void watch();
+  // Expiries first, then prices: an order past its time never fires.
+  void look_at_pools();
+  void repark_deferred();
+  Parked unpark(const OrderId& id);
+  void settle(const OrderId& id, Parked waiting, OrderEvent event);
+  void settled(const OrderId& id, Parked before, EventType type, TimestampNs observed_at,
+               eventlog::Result<AppendedEvent> r);
+
+  boost::asio::io_context& ioc_;
+  OrderStore& store_;
+  const Market& market_;
+  EngineMetrics& metrics_;
+  std::chrono::milliseconds watch_interval_;
+  Runner runner_;
+  bool stopping_ = false;
+
+  LimitBook book_;
+  std::unordered_map<OrderId, Parked, OrderIdHash> parked_;  // the states of the orders in the book
+  std::unordered_set<OrderId, OrderIdHash> settling_;        // wait-ending event on its way to the log
+  std::unordered_map<OrderId, Deferred, OrderIdHash> deferred_;
+  std::chrono::steady_clock::duration settle_pause_{};
+  std::chrono::steady_clock::time_point last_refusal_log_{};
+  std::unordered_map<OrderId, std::vector<CancelDone>, OrderIdHash> cancels_;
+  boost::asio::steady_timer watch_timer_;
+};
+
+}  // namespace oee::core
