@@ -19,6 +19,11 @@ struct ApiError {
   std::string field;    // the offending field, or empty
 };
 
+/// A 400 answer: what most bad input gets.
+[[nodiscard]] inline ApiError bad_request(std::string code, std::string message, std::string field = {}) {
+  return ApiError{400, std::move(code), std::move(message), std::move(field)};
+}
+
 [[nodiscard]] std::string error_body(const ApiError& e);
 [[nodiscard]] HttpResponse error_response(const ApiError& e);
 

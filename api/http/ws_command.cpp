@@ -8,13 +8,6 @@ namespace oee::api {
 
 namespace json = boost::json;
 
-namespace {
-
-ApiError bad(std::string code, std::string message, std::string field = {}) {
-  return ApiError{400, std::move(code), std::move(message), std::move(field)};
-}
-
-}  // namespace
 
 boost::system::result<WsCommand, ApiError> parse_ws_command(std::string_view text, bool bare_ids) {
   if (bare_ids) {
@@ -22,25 +15,25 @@ boost::system::result<WsCommand, ApiError> parse_ws_command(std::string_view tex
     while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.remove_suffix(1);
     if (!id.empty() && id.front() != '{') {
       auto parsed = OrderId::parse(id);
-      if (!parsed) return bad("invalid_order_id", "send an order id (UUID) or a JSON subscribe message", "orderId");
+      if (!parsed) return bad_request("invalid_order_id", "send an order id (UUID) or a JSON subscribe message", "orderId");
       return WsCommand{WsCommand::Kind::subscribe, *parsed, 0};
     }
   }
   const auto parsed = parse_json_strict(text);
   if (!parsed) return parsed.error();
   if (!parsed->is_object()) {
-    return bad("invalid_json", "messages are JSON objects like {\"type\":\"subscribe\",\"orderId\":\"…\"}");
+    return bad_request("invalid_json", "messages are JSON objects like {\"type\":\"subscribe\",\"orderId\":\"…\"}");
   }
   const auto& o = parsed->get_object();
   const auto* type = o.if_contains("type");
-  if (type == nullptr || !type->is_string()) return bad("missing_field", "type is required: subscribe or unsubscribe", "type");
+  if (type == nullptr || !type->is_string()) return bad_request("missing_field", "type is required: subscribe or unsubscribe", "type");
   const std::string_view t = type->get_string();
   if (t == "ping") return WsCommand{};
-  if (t != "subscribe" && t != "unsubscribe") return bad("unknown_type", "type must be subscribe or unsubscribe", "type");
+  if (t != "subscribe" && t != "unsubscribe") return bad_request("unknown_type", "type must be subscribe or unsubscribe", "type");
   const auto* order = o.if_contains("orderId");
-  if (order == nullptr || !order->is_string()) return bad("missing_field", "orderId is required", "orderId");
+  if (order == nullptr || !order->is_string()) return bad_request("missing_field", "orderId is required", "orderId");
   auto id = OrderId::parse(order->get_string());
-  if (!id) return bad("invalid_order_id", "orderId must be a UUID", "orderId");
+  if (!id) return bad_request("invalid_order_id", "orderId must be a UUID", "orderId");
   WsCommand command{t == "subscribe" ? WsCommand::Kind::subscribe : WsCommand::Kind::unsubscribe, *id, 0};
   if (const auto* f = o.if_contains("fromSeq"); f != nullptr && command.kind == WsCommand::Kind::subscribe) {
     // Boost.JSON holds integers above the i64 range as u64, larger ones as doubles.

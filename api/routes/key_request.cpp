@@ -13,20 +13,16 @@ namespace json = boost::json;
 
 namespace {
 
-ApiError bad(std::string code, std::string message, std::string field) {
-  return ApiError{400, std::move(code), std::move(message), std::move(field)};
-}
-
 boost::system::result<core::Scopes, ApiError> scopes_field(const json::value* v) {
-  if (v == nullptr) return bad("missing_field", "scopes is required, e.g. [\"orders:write\",\"orders:read\"]", "scopes");
+  if (v == nullptr) return bad_request("missing_field", "scopes is required, e.g. [\"orders:write\",\"orders:read\"]", "scopes");
   if (!v->is_array() || v->get_array().empty()) {
-    return bad("invalid_scopes", "scopes is a non-empty array of orders:write, orders:read, keys:admin", "scopes");
+    return bad_request("invalid_scopes", "scopes is a non-empty array of orders:write, orders:read, keys:admin", "scopes");
   }
   core::Scopes scopes;
   for (const auto& s : v->get_array()) {
     const auto scope = s.is_string() ? core::parse_scope(s.get_string()) : std::nullopt;
     if (!scope) {
-      return bad("invalid_scope",
+      return bad_request("invalid_scope",
                  fmt::format("unknown scope {}; scopes are orders:write, orders:read, keys:admin", json::serialize(s)),
                  "scopes");
     }
@@ -38,20 +34,20 @@ boost::system::result<core::Scopes, ApiError> scopes_field(const json::value* v)
 boost::system::result<std::uint32_t, ApiError> rate_member(const json::object& o, std::string_view name) {
   const std::string field = "rateLimit." + std::string(name);
   const auto* v = o.if_contains(name);
-  if (v == nullptr) return bad("missing_field", field + " is required in a rateLimit", field);
+  if (v == nullptr) return bad_request("missing_field", field + " is required in a rateLimit", field);
   const auto n = v->is_int64() ? v->get_int64() : v->is_uint64() ? static_cast<std::int64_t>(v->get_uint64()) : -1;
   if (n < 1 || n > kMaxRatePerSecond) {
-    return bad("invalid_rate_limit", fmt::format("{} is an integer from 1 to {}", field, kMaxRatePerSecond), field);
+    return bad_request("invalid_rate_limit", fmt::format("{} is an integer from 1 to {}", field, kMaxRatePerSecond), field);
   }
   return static_cast<std::uint32_t>(n);
 }
 
 boost::system::result<core::RateLimit, ApiError> rate_limit_field(const json::value* v) {
   if (v == nullptr || v->is_null()) return core::RateLimit{};
-  if (!v->is_object()) return bad("invalid_rate_limit", "rateLimit is {perSecond, burst} or null", "rateLimit");
+  if (!v->is_object()) return bad_request("invalid_rate_limit", "rateLimit is {perSecond, burst} or null", "rateLimit");
   for (const auto& kv : v->get_object()) {
     if (kv.key() != "perSecond" && kv.key() != "burst") {
-      return bad("unknown_field", fmt::format("unknown field rateLimit.{}", std::string_view(kv.key())),
+      return bad_request("unknown_field", fmt::format("unknown field rateLimit.{}", std::string_view(kv.key())),
                  "rateLimit." + std::string(kv.key()));
     }
   }
@@ -65,19 +61,19 @@ boost::system::result<core::RateLimit, ApiError> rate_limit_field(const json::va
 }  // namespace
 
 boost::system::result<KeyRequest, ApiError> parse_key_request(const json::value& body, TimestampNs now) {
-  if (!body.is_object()) return bad("invalid_body", "the body must be a JSON object", "");
+  if (!body.is_object()) return bad_request("invalid_body", "the body must be a JSON object", "");
   const auto& o = body.get_object();
   for (const auto& kv : o) {
     const std::string_view k = kv.key();
     if (k != "name" && k != "scopes" && k != "rateLimit" && k != "expiresAt") {
-      return bad("unknown_field", fmt::format("unknown field '{}'", k), std::string(k));
+      return bad_request("unknown_field", fmt::format("unknown field '{}'", k), std::string(k));
     }
   }
   KeyRequest r;
   const auto* name = o.if_contains("name");
-  if (name == nullptr) return bad("missing_field", "name is required: what the key is for", "name");
+  if (name == nullptr) return bad_request("missing_field", "name is required: what the key is for", "name");
   if (!name->is_string() || name->get_string().empty() || name->get_string().size() > kMaxKeyNameBytes) {
-    return bad("invalid_name", fmt::format("name is a string of 1 to {} bytes", kMaxKeyNameBytes), "name");
+    return bad_request("invalid_name", fmt::format("name is a string of 1 to {} bytes", kMaxKeyNameBytes), "name");
   }
   r.name = name->get_string();
   auto scopes = scopes_field(o.if_contains("scopes"));
@@ -86,16 +82,9 @@ boost::system::result<KeyRequest, ApiError> parse_key_request(const json::value&
   auto rate = rate_limit_field(o.if_contains("rateLimit"));
   if (!rate) return rate.error();
   r.rate_limit = *rate;
-  if (const auto* expires = o.if_contains("expiresAt"); expires != nullptr && !expires->is_null()) {
-    const auto at = parse_time_value(*expires);
-    if (!at) {
-      return bad("invalid_expiry",
-                 "expiresAt is an RFC 3339 time such as 2027-01-31T00:00:00Z, milliseconds since the epoch, or null",
-                 "expiresAt");
-    }
-    if (*at <= now) return bad("invalid_expiry", "expiresAt is in the past", "expiresAt");
-    r.expires_at = *at;
-  }
+  auto expires = future_time_field(o.if_contains("expiresAt"), "expiresAt", now);
+  if (!expires) return expires.error();
+  r.expires_at = *expires;
   return r;
 }
 

@@ -35,29 +35,27 @@ asio::awaitable<Answer> ask_executor(Ask ask) {
                                                                          asio::use_awaitable);
 }
 
-ApiError bad(std::string code, std::string message, std::string field) {
-  return ApiError{400, std::move(code), std::move(message), std::move(field)};
+
+HttpResponse no_executor() {
+  return error_response(ApiError{503, "unavailable", "this server executes no orders", ""});
 }
 
 }  // namespace
 
 asio::awaitable<HttpResponse> cancel_order(App& app, const OrderId& id, const Principal& caller) {
-  const HttpResponse absent = not_found("no order with id " + id.str(), "orderId");
   auto loaded = app.store.load(id);
   if (!loaded) co_return log_unavailable(loaded.error());
-  if (!*loaded || !caller.sees((*loaded)->state.owner)) co_return absent;
-  if (app.executor == nullptr) {
-    co_return error_response(ApiError{503, "unavailable", "this server executes no orders", ""});
-  }
+  if (!*loaded || !caller.sees((*loaded)->state.owner)) co_return not_found("no order with id " + id.str(), "orderId");
+  if (app.executor == nullptr) co_return no_executor();
   core::Executor& executor = *app.executor;
+  const core::OrderSnapshot& seen = **loaded;
   const core::CancelAnswer answer = co_await ask_executor<core::CancelAnswer>(
-      [&executor, id](std::function<void(core::CancelAnswer)> done) { executor.cancel(id, std::move(done)); });
+      [&executor, &seen](std::function<void(core::CancelAnswer)> done) { executor.cancel(seen, std::move(done)); });
   using Outcome = core::CancelAnswer::Outcome;
   switch (answer.outcome) {
     case Outcome::cancelled:
       co_return json_response(200, core::order_json(id, answer.order->state, answer.order->last_seq));
     case Outcome::too_late: co_return error_response(ApiError{409, "too_late", answer.error, "orderId"});
-    case Outcome::not_found: co_return absent;
     case Outcome::unavailable: break;
   }
   co_return error_response(ApiError{503, "unavailable",
@@ -69,11 +67,9 @@ asio::awaitable<HttpResponse> cancel_order(App& app, const OrderId& id, const Pr
 asio::awaitable<HttpResponse> get_book(App& app, std::string_view input, std::string_view output) {
   const auto in = core::TokenId::parse(input);
   const auto out = core::TokenId::parse(output);
-  if (!in) co_return error_response(bad("unknown_token", fmt::format("unknown token '{}'", input), "inputToken"));
-  if (!out) co_return error_response(bad("unknown_token", fmt::format("unknown token '{}'", output), "outputToken"));
-  if (app.executor == nullptr) {
-    co_return error_response(ApiError{503, "unavailable", "this server executes no orders", ""});
-  }
+  if (!in) co_return error_response(bad_request("unknown_token", fmt::format("unknown token '{}'", input), "inputToken"));
+  if (!out) co_return error_response(bad_request("unknown_token", fmt::format("unknown token '{}'", output), "outputToken"));
+  if (app.executor == nullptr) co_return no_executor();
   constexpr std::size_t kMaxLevels = 100;
   core::Executor& executor = *app.executor;
   const core::BookView view = co_await ask_executor<core::BookView>(
@@ -104,43 +100,43 @@ HttpResponse set_sim_price(App& app, const HttpRequest& req) {
   }
   const auto body = parse_json_strict(req.body);
   if (!body) return error_response(body.error());
-  if (!body->is_object()) return error_response(bad("invalid_body", "the body must be a JSON object", ""));
+  if (!body->is_object()) return error_response(bad_request("invalid_body", "the body must be a JSON object", ""));
   const auto& o = body->get_object();
   for (const auto& kv : o) {
     if (kv.key() != "venue" && kv.key() != "pair" && kv.key() != "price") {
-      return error_response(bad("unknown_field", fmt::format("unknown field '{}'", std::string_view(kv.key())),
+      return error_response(bad_request("unknown_field", fmt::format("unknown field '{}'", std::string_view(kv.key())),
                                 std::string(kv.key())));
     }
   }
   std::vector<core::Venue> venues(std::begin(core::kAllVenues), std::end(core::kAllVenues));
   if (const auto* v = o.if_contains("venue")) {
     const auto venue = v->is_string() ? core::parse_venue(v->get_string()) : std::nullopt;
-    if (!venue) return error_response(bad("invalid_venue", "venue is raydium or meteora (or left out: both)", "venue"));
+    if (!venue) return error_response(bad_request("invalid_venue", "venue is raydium or meteora (or left out: both)", "venue"));
     venues = {*venue};
   }
   const auto* pair = o.if_contains("pair");
   if (pair == nullptr || !pair->is_string()) {
-    return error_response(bad("invalid_pair", "pair is BASE/QUOTE, such as SOL/USDC", "pair"));
+    return error_response(bad_request("invalid_pair", "pair is BASE/QUOTE, such as SOL/USDC", "pair"));
   }
   const std::string_view pair_text = pair->get_string();
   const auto slash = pair_text.find('/');
   const auto base = core::TokenId::parse(pair_text.substr(0, slash));
   const auto quote = slash == std::string_view::npos ? std::nullopt : core::TokenId::parse(pair_text.substr(slash + 1));
   if (!base || !quote || !app.market.has_pair(base->token(), quote->token())) {
-    return error_response(bad("invalid_pair", fmt::format("no pool lists the pair '{}'", pair_text), "pair"));
+    return error_response(bad_request("invalid_pair", fmt::format("no pool lists the pair '{}'", pair_text), "pair"));
   }
   const auto* price = o.if_contains("price");
-  if (price == nullptr) return error_response(bad("missing_field", "price is required", "price"));
+  if (price == nullptr) return error_response(bad_request("missing_field", "price is required", "price"));
   auto text = number_text(*price, "price");
   if (!text) return error_response(text.error());
   auto price_e12 = core::parse_amount(*text, core::kPriceDecimals);
   if (!price_e12) {
-    return error_response(bad("invalid_price", fmt::format("price {}", core::describe(price_e12.error())), "price"));
+    return error_response(bad_request("invalid_price", fmt::format("price {}", core::describe(price_e12.error())), "price"));
   }
   json::array pools;
   for (core::Venue v : venues) {
     if (!app.sim_market->pin_price(v, base->token(), quote->token(), price_e12->base)) {
-      return error_response(bad("invalid_price", "this price would empty the pool", "price"));
+      return error_response(bad_request("invalid_price", "this price would empty the pool", "price"));
     }
     const auto pool = app.market.pool(v, base->token(), quote->token(), std::chrono::system_clock::now());
     pools.push_back(json::object{

@@ -27,10 +27,6 @@ std::string SubmitRequest::fingerprint() const {
 
 namespace {
 
-ApiError bad(std::string code, std::string message, std::string field) {
-  return ApiError{400, std::move(code), std::move(message), std::move(field)};
-}
-
 // Canonical field -> accepted spellings.
 struct FieldSpec {
   std::string_view canonical;
@@ -66,13 +62,13 @@ boost::system::result<Collected, ApiError> collect(const json::object& body) {
       if (!match) continue;
       known = true;
       if (found[i] != nullptr) {
-        return bad("conflicting_fields", fmt::format("'{}' and '{}' name the same field", spelled[i], key),
+        return bad_request("conflicting_fields", fmt::format("'{}' and '{}' name the same field", spelled[i], key),
                    std::string(key));
       }
       found[i] = &kv.value();
       spelled[i] = key;
     }
-    if (!known) return bad("unknown_field", fmt::format("unknown field '{}'", key), std::string(key));
+    if (!known) return bad_request("unknown_field", fmt::format("unknown field '{}'", key), std::string(key));
   }
   return c;
 }
@@ -89,14 +85,14 @@ bool written_in_snake_case(const std::array<std::string_view, kFields.size()>& s
 }
 
 boost::system::result<core::TokenId, ApiError> token_field(const json::value* v, const std::string& field) {
-  if (v == nullptr) return bad("missing_field", field + " is required", field);
-  if (!v->is_string()) return bad("invalid_token", field + " must be a token symbol string", field);
+  if (v == nullptr) return bad_request("missing_field", field + " is required", field);
+  if (!v->is_string()) return bad_request("invalid_token", field + " must be a token symbol string", field);
   const auto& s = v->get_string();
   const auto t = core::TokenId::parse(std::string_view(s.data(), s.size()));
   if (!t) {
     std::string known;
     for (const auto& tok : core::all_tokens()) known += (known.empty() ? "" : ", ") + std::string(tok.symbol);
-    return bad("unknown_token", fmt::format("unknown token '{}'; supported: {}", std::string_view(s), known), field);
+    return bad_request("unknown_token", fmt::format("unknown token '{}'; supported: {}", std::string_view(s), known), field);
   }
   return *t;
 }
@@ -109,13 +105,13 @@ boost::system::result<std::string, ApiError> number_text(const json::value& v, c
   if (v.is_uint64()) return std::to_string(v.get_uint64());
   if (v.is_double()) {
     const double d = v.get_double();
-    if (!std::isfinite(d)) return bad("invalid_" + field, field + " must be a finite number", field);
+    if (!std::isfinite(d)) return bad_request("invalid_" + field, field + " must be a finite number", field);
     char buf[64];
     auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
-    if (ec != std::errc{}) return bad("invalid_" + field, field + " is not a number", field);
+    if (ec != std::errc{}) return bad_request("invalid_" + field, field + " is not a number", field);
     return std::string(buf, end);
   }
-  return bad("invalid_" + field, field + " must be a number or a decimal string", field);
+  return bad_request("invalid_" + field, field + " must be a number or a decimal string", field);
 }
 
 namespace {
@@ -129,21 +125,21 @@ boost::system::result<void, ApiError> limit_fields(SubmitRequest& r, const json:
     for (auto [v, name] : {std::pair{min_amount_out, "minAmountOut"}, std::pair{limit_price, "limitPrice"},
                            std::pair{expires_at, "expiresAt"}}) {
       if (v != nullptr) {
-        return bad("field_not_for_type", fmt::format("{} applies to limit orders; a market order has none", name),
+        return bad_request("field_not_for_type", fmt::format("{} applies to limit orders; a market order has none", name),
                    name);
       }
     }
     return {};
   }
   if (slippage_given) {
-    return bad("field_not_for_type", "a limit order's floor is its minAmountOut (or limitPrice), not a slippage",
+    return bad_request("field_not_for_type", "a limit order's floor is its minAmountOut (or limitPrice), not a slippage",
                "slippage");
   }
   if (min_amount_out != nullptr && limit_price != nullptr) {
-    return bad("conflicting_fields", "give either minAmountOut or limitPrice, not both", "limitPrice");
+    return bad_request("conflicting_fields", "give either minAmountOut or limitPrice, not both", "limitPrice");
   }
   if (min_amount_out == nullptr && limit_price == nullptr) {
-    return bad("missing_field", "a limit order needs minAmountOut (output for the whole amount) or limitPrice",
+    return bad_request("missing_field", "a limit order needs minAmountOut (output for the whole amount) or limitPrice",
                "minAmountOut");
   }
   if (min_amount_out != nullptr) {
@@ -151,7 +147,7 @@ boost::system::result<void, ApiError> limit_fields(SubmitRequest& r, const json:
     if (!text) return text.error();
     auto parsed = core::parse_amount(*text, r.output.decimals());
     if (!parsed) {
-      return bad("invalid_min_amount_out",
+      return bad_request("invalid_min_amount_out",
                  parsed.error() == core::AmountError::too_precise
                      ? fmt::format("minAmountOut has more than {} decimal places, the precision of {}",
                                    r.output.decimals(), r.output.symbol())
@@ -166,7 +162,7 @@ boost::system::result<void, ApiError> limit_fields(SubmitRequest& r, const json:
     auto floor = price ? core::amount_at_price(r.amount, r.input.decimals(), price->base, r.output.decimals())
                        : boost::system::result<core::Amount, core::AmountError>(price.error());
     if (!floor) {
-      return bad("invalid_limit_price",
+      return bad_request("invalid_limit_price",
                  floor.error() == core::AmountError::too_precise
                      ? fmt::format("limitPrice has more than {} decimal places", core::kPriceDecimals)
                      : fmt::format("limitPrice {}", core::describe(floor.error())),
@@ -174,20 +170,12 @@ boost::system::result<void, ApiError> limit_fields(SubmitRequest& r, const json:
     }
     r.min_amount_out = *floor;
   }
-  r.expires_at = TimestampNs{now.value + kDefaultExpiryNs};
-  if (expires_at != nullptr && !expires_at->is_null()) {  // null: the default
-    const auto at = parse_time_value(*expires_at);
-    if (!at) {
-      return bad("invalid_expiry",
-                 "expiresAt is an RFC 3339 time such as 2027-01-31T00:00:00Z or milliseconds since the epoch",
-                 "expiresAt");
-    }
-    if (*at <= now) return bad("invalid_expiry", "expiresAt is in the past", "expiresAt");
-    if (at->value - now.value > kMaxExpiryNs) {
-      return bad("invalid_expiry", "expiresAt is at most 30 days ahead", "expiresAt");
-    }
-    r.expires_at = *at;
-    r.expiry_given = true;
+  auto expires = future_time_field(expires_at, "expiresAt", now);
+  if (!expires) return expires.error();
+  r.expires_at = expires->value_or(TimestampNs{now.value + kDefaultExpiryNs});
+  r.expiry_given = expires->has_value();
+  if (r.expires_at.value - now.value > kMaxExpiryNs) {
+    return bad_request("invalid_expiry", "expiresAt is at most 30 days ahead", "expiresAt");
   }
   return {};
 }
@@ -195,7 +183,7 @@ boost::system::result<void, ApiError> limit_fields(SubmitRequest& r, const json:
 }  // namespace
 
 boost::system::result<SubmitRequest, ApiError> parse_submit(const json::value& body, TimestampNs now) {
-  if (!body.is_object()) return bad("invalid_body", "the body must be a JSON object", "");
+  if (!body.is_object()) return bad_request("invalid_body", "the body must be a JSON object", "");
   auto fields = collect(body.get_object());
   if (!fields) return fields.error();
   const auto& [type, input, output, amount, slippage, slippage_bps, min_amount_out, limit_price, expires_at] =
@@ -204,12 +192,12 @@ boost::system::result<SubmitRequest, ApiError> parse_submit(const json::value& b
   SubmitRequest r;
   r.snake_case = written_in_snake_case(fields->spelled);
   if (type != nullptr) {
-    if (!type->is_string()) return bad("invalid_type", "type must be a string", "type");
+    if (!type->is_string()) return bad_request("invalid_type", "type must be a string", "type");
     const std::string_view t = type->get_string();
     const auto order_type = core::parse_order_type(t);
-    if (!order_type) return bad("invalid_type", fmt::format("unknown order type '{}'", t), "type");
+    if (!order_type) return bad_request("invalid_type", fmt::format("unknown order type '{}'", t), "type");
     if (*order_type == core::OrderType::sniper) {
-      return bad("unsupported_order_type", "sniper orders are not available yet; use 'market' or 'limit'", "type");
+      return bad_request("unsupported_order_type", "sniper orders are not available yet; use 'market' or 'limit'", "type");
     }
     r.order_type = *order_type;
   }
@@ -218,11 +206,11 @@ boost::system::result<SubmitRequest, ApiError> parse_submit(const json::value& b
   if (!in) return in.error();
   auto out = token_field(output, "outputToken");
   if (!out) return out.error();
-  if (*in == *out) return bad("same_token", "inputToken and outputToken must differ", "outputToken");
+  if (*in == *out) return bad_request("same_token", "inputToken and outputToken must differ", "outputToken");
   r.input = *in;
   r.output = *out;
 
-  if (amount == nullptr) return bad("missing_field", "amount is required", "amount");
+  if (amount == nullptr) return bad_request("missing_field", "amount is required", "amount");
   auto text = number_text(*amount, "amount");
   if (!text) return text.error();
   auto parsed = core::parse_amount(*text, r.input.decimals());
@@ -232,38 +220,38 @@ boost::system::result<SubmitRequest, ApiError> parse_submit(const json::value& b
       message = fmt::format("amount has more than {} decimal places, the precision of {}", r.input.decimals(),
                             r.input.symbol());
     }
-    return bad("invalid_amount", message, "amount");
+    return bad_request("invalid_amount", message, "amount");
   }
   r.amount = *parsed;
 
   if (slippage != nullptr && slippage_bps != nullptr) {
-    return bad("conflicting_fields", "give either slippage (a fraction) or slippageBps, not both", "slippageBps");
+    return bad_request("conflicting_fields", "give either slippage (a fraction) or slippageBps, not both", "slippageBps");
   }
   r.slippage_bps = kDefaultSlippageBps;
   if (slippage != nullptr) {
     auto s = number_text(*slippage, "slippage");
     if (!s) return s.error();
-    if (!s->empty() && s->front() == '-') return bad("invalid_slippage", "slippage must not be negative", "slippage");
+    if (!s->empty() && s->front() == '-') return bad_request("invalid_slippage", "slippage must not be negative", "slippage");
     auto bps = core::parse_bps_fraction(*s);
     if (!bps) {
-      return bad("invalid_slippage",
+      return bad_request("invalid_slippage",
                  bps.error() == core::AmountError::too_precise
                      ? "slippage is a fraction with at most 4 decimals (0.005 = 0.5%)"
                      : fmt::format("slippage {}", core::describe(bps.error())),
                  "slippage");
     }
     if (*bps > kMaxSlippageBps) {
-      return bad("invalid_slippage", "slippage is a fraction between 0 and 0.5 (0.01 = 1%)", "slippage");
+      return bad_request("invalid_slippage", "slippage is a fraction between 0 and 0.5 (0.01 = 1%)", "slippage");
     }
     r.slippage_bps = *bps;
   } else if (slippage_bps != nullptr) {
     if (!slippage_bps->is_int64() && !slippage_bps->is_uint64()) {
-      return bad("invalid_slippage", "slippageBps must be an integer number of basis points", "slippageBps");
+      return bad_request("invalid_slippage", "slippageBps must be an integer number of basis points", "slippageBps");
     }
     // Above INT64_MAX Boost.JSON yields a uint64: out of range all the same.
     const std::int64_t bps = slippage_bps->is_uint64() ? std::int64_t{-1} : slippage_bps->get_int64();
     if (bps < 0 || bps > kMaxSlippageBps) {
-      return bad("invalid_slippage", "slippageBps must be between 0 and 5000", "slippageBps");
+      return bad_request("invalid_slippage", "slippageBps must be between 0 and 5000", "slippageBps");
     }
     r.slippage_bps = static_cast<std::uint32_t>(bps);
   }

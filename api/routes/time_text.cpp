@@ -80,4 +80,17 @@ std::optional<TimestampNs> parse_time_value(const boost::json::value& v) {
   return TimestampNs{ms * 1'000'000};
 }
 
+boost::system::result<std::optional<TimestampNs>, ApiError> future_time_field(const boost::json::value* v,
+                                                                              const std::string& field, TimestampNs now) {
+  if (v == nullptr || v->is_null()) return std::optional<TimestampNs>{};
+  const auto at = parse_time_value(*v);
+  if (!at) {
+    return bad_request("invalid_expiry",
+                       field + " is an RFC 3339 time such as 2027-01-31T00:00:00Z, milliseconds since the epoch, or null",
+                       field);
+  }
+  if (*at <= now) return bad_request("invalid_expiry", field + " is in the past", field);
+  return std::optional<TimestampNs>(*at);
+}
+
 }  // namespace oee::api

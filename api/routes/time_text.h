@@ -8,6 +8,9 @@
 #include <string_view>
 
 #include <boost/json/fwd.hpp>
+#include <boost/system/result.hpp>
+
+#include "api/http/api_error.h"
 
 #include "eventlog/types.h"
 
@@ -22,6 +25,12 @@ namespace oee::api {
 /// A JSON time: an RFC 3339 string as above, or a number of whole
 /// milliseconds since the epoch (positive); nullopt for anything else.
 [[nodiscard]] std::optional<TimestampNs> parse_time_value(const boost::json::value& v);
+
+/// A body's optional future time (an `expiresAt`): absent or null is none;
+/// otherwise a time as parse_time_value takes it, after `now`, or a 400
+/// invalid_expiry naming `field`.
+[[nodiscard]] boost::system::result<std::optional<TimestampNs>, ApiError> future_time_field(
+    const boost::json::value* v, const std::string& field, TimestampNs now);
 
 /// RFC 3339 as above, or digits only: milliseconds since the epoch; in ns.
 [[nodiscard]] std::optional<std::int64_t> parse_time(std::string_view text);

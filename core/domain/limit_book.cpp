@@ -6,20 +6,24 @@ void LimitBook::add(const BookOrder& order) {
   remove(order.id);
   const Direction dir{&order.input.token(), &order.output.token()};
   Side& side = sides_[dir];
-  const auto entry = side.insert(Entry{order.min_out, order.amount_in, order.seq, order.id}).first;
+  const auto entry = side.insert(order).first;
   const auto expiry =
       order.expires_at.value != 0 ? expiries_.emplace(order.expires_at.value, order.id) : expiries_.end();
-  where_.emplace(order.id, Where{order, entry, expiry});
+  where_.emplace(order.id, Where{entry, expiry});
 }
 
-void LimitBook::erase(std::unordered_map<OrderId, Where, OrderIdHash>::iterator it) {
+void LimitBook::erase_entry(Side& side, Index::iterator it) {
   const Where& w = it->second;
-  const Direction dir{&w.order.input.token(), &w.order.output.token()};
-  auto side = sides_.find(dir);
-  side->second.erase(w.entry);
-  if (side->second.empty()) sides_.erase(side);
   if (w.expiry != expiries_.end()) expiries_.erase(w.expiry);
+  side.erase(w.entry);
   where_.erase(it);
+}
+
+void LimitBook::erase(Index::iterator it) {
+  const BookOrder& order = *it->second.entry;
+  auto side = sides_.find(Direction{&order.input.token(), &order.output.token()});
+  erase_entry(side->second, it);
+  if (side->second.empty()) sides_.erase(side);
 }
 
 bool LimitBook::remove(const OrderId& id) {
@@ -38,7 +42,7 @@ std::vector<BookOrder> LimitBook::pop_expired(TimestampNs now) {
   std::vector<BookOrder> out;
   while (!expiries_.empty() && expiries_.begin()->first <= now.value) {
     auto it = where_.find(expiries_.begin()->second);
-    out.push_back(it->second.order);
+    out.push_back(*it->second.entry);
     erase(it);
   }
   return out;
@@ -72,12 +76,10 @@ std::vector<FiredOrder> LimitBook::pop_fired(TokenId input, TokenId output, Pool
     for (std::size_t v = 0; v < pools.size(); ++v) {
       if (kAllVenues[v] == decision->best.venue) pools[v] = after_swap(pools[v], decision->best);
     }
-    auto where = where_.find(e->id);
-    fired.push_back(FiredOrder{where->second.order, std::move(*decision)});
+    fired.push_back(FiredOrder{*e, std::move(*decision)});
+    const auto where = where_.find(e->id);
     ++e;
-    if (where->second.expiry != expiries_.end()) expiries_.erase(where->second.expiry);
-    side.erase(where->second.entry);
-    where_.erase(where);
+    erase_entry(side, where);
   }
   if (side.empty()) sides_.erase(side_it);
   return fired;
@@ -87,7 +89,7 @@ std::vector<BookLevel> LimitBook::levels(TokenId input, TokenId output, std::siz
   std::vector<BookLevel> out;
   auto side_it = sides_.find(Direction{&input.token(), &output.token()});
   if (side_it == sides_.end()) return out;
-  for (const Entry& e : side_it->second) {
+  for (const BookOrder& e : side_it->second) {
     const bool same_price = !out.empty() && !asks_less(out.back().min_out, out.back().amount_in, e.min_out, e.amount_in);
     if (!same_price) {
       if (out.size() == max_levels) break;

@@ -46,6 +46,12 @@ struct BookLevel {
 
 class LimitBook {
  public:
+  LimitBook() = default;
+  // The index holds iterators into the containers, end() among them: a
+  // moved or copied book would point into the old one.
+  LimitBook(const LimitBook&) = delete;
+  LimitBook& operator=(const LimitBook&) = delete;
+
   /// Adds an order; an order already in the book is replaced.
   void add(const BookOrder& order);
   /// Removes an order; false if it was not in the book.
@@ -74,34 +80,31 @@ class LimitBook {
   [[nodiscard]] std::vector<BookLevel> levels(TokenId input, TokenId output, std::size_t max_levels) const;
 
  private:
-  struct Entry {
-    Amount min_out;
-    Amount amount_in;
-    Seq seq;
-    OrderId id;
-  };
   struct ByAskedPrice {
-    bool operator()(const Entry& a, const Entry& b) const {
+    bool operator()(const BookOrder& a, const BookOrder& b) const {
       if (asks_less(a.min_out, a.amount_in, b.min_out, b.amount_in)) return true;
       if (asks_less(b.min_out, b.amount_in, a.min_out, a.amount_in)) return false;
       if (a.seq != b.seq) return a.seq < b.seq;
       return a.id < b.id;  // seqs are an order's own; this keeps the set whole if they were not
     }
   };
-  using Side = std::set<Entry, ByAskedPrice>;
+  using Side = std::set<BookOrder, ByAskedPrice>;  // the orders themselves: set nodes do not move
   using Direction = std::pair<const Token*, const Token*>;
   using Expiries = std::multimap<std::int64_t, OrderId>;
   struct Where {
-    BookOrder order;
     Side::iterator entry;
     Expiries::iterator expiry;  // expiries_.end() when it never expires
   };
+  using Index = std::unordered_map<OrderId, Where, OrderIdHash>;
 
-  void erase(std::unordered_map<OrderId, Where, OrderIdHash>::iterator it);
+  // Takes an order out of its side, the expiries and the index; an emptied
+  // side stays for the caller to drop.
+  void erase_entry(Side& side, Index::iterator it);
+  void erase(Index::iterator it);
 
   std::map<Direction, Side> sides_;
   Expiries expiries_;
-  std::unordered_map<OrderId, Where, OrderIdHash> where_;
+  Index where_;
 };
 
 }  // namespace oee::core

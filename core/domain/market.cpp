@@ -111,7 +111,7 @@ std::optional<Pool> Market::pool(Venue venue, const Token& in, const Token& out,
   if (pair == nullptr) return std::nullopt;
   const std::size_t index = index_of(pair);
   std::optional<Reserves> reserves;
-  if (pins_.load(std::memory_order_acquire) != 0) {
+  if (pinned_any_.load(std::memory_order_acquire)) {
     std::lock_guard lock(pinned_mu_);
     reserves = pinned_[index][static_cast<std::size_t>(venue)];
   }
@@ -148,13 +148,14 @@ bool Market::pin_price(Venue venue, const Token& base, const Token& quote, std::
   // The quote side stays; the base side moves to make the price. Reversed,
   // the price given is the pair's inverse.
   const u128 scaled_quote = u128{now.quote.base} * pow10(spec_base->decimals);
-  const u128 factor = reversed ? u128{price_e12} : u128{1'000'000'000'000};  // what scaled_quote is multiplied by
+  const u128 one = pow10(kPriceDecimals);  // a price of 1
+  const u128 factor = reversed ? u128{price_e12} : one;  // what scaled_quote is multiplied by
   if (scaled_quote != 0 && factor > ~u128{0} / scaled_quote) return false;
-  const u128 base_units = reversed ? scaled_quote * price_e12 / (u128{1'000'000'000'000} * pow10(spec_quote->decimals))
-                                   : scaled_quote * 1'000'000'000'000 / (u128{price_e12} * pow10(spec_quote->decimals));
+  const u128 base_units = reversed ? scaled_quote * price_e12 / (one * pow10(spec_quote->decimals))
+                                   : scaled_quote * one / (u128{price_e12} * pow10(spec_quote->decimals));
   if (base_units == 0 || base_units > UINT64_MAX) return false;
   pinned_[index][static_cast<std::size_t>(venue)] = Reserves{Amount{static_cast<std::uint64_t>(base_units)}, now.quote};
-  pins_.fetch_add(1, std::memory_order_acq_rel);
+  pinned_any_.store(true, std::memory_order_release);
   return true;
 }
 

@@ -41,8 +41,6 @@ class Market {
   /// holds it there. False if the pair is not listed or the price is zero
   /// or leaves a reserve empty.
   bool pin_price(Venue venue, const Token& base, const Token& quote, std::uint64_t price_e12);
-  /// Counts the pins: a watcher that saw this count has seen every price set.
-  [[nodiscard]] std::uint64_t pins() const { return pins_.load(std::memory_order_acquire); }
 
   static constexpr std::size_t kMaxPairs = 16;
 
@@ -56,7 +54,7 @@ class Market {
   std::uint64_t seed_;
   mutable std::mutex pinned_mu_;
   std::array<std::array<std::optional<Reserves>, std::size(kAllVenues)>, kMaxPairs> pinned_{};
-  std::atomic<std::uint64_t> pins_{0};
+  std::atomic<bool> pinned_any_{false};  // spares the lock until a price is set
 };
 
 }  // namespace oee::core

@@ -143,12 +143,6 @@ bool is_cancellable(const OrderState& state) {
   return is_waiting(state.status) || (state.status == Status::pending && state.attempt == state.retry_floor);
 }
 
-bool is_order_event_type(std::uint8_t stored_type) {
-  for (EventType t : kOrderEventTypes) {
-    if (static_cast<std::uint8_t>(t) == stored_type) return true;
-  }
-  return false;
-}
 
 Status status_after(EventType type) {
   switch (type) {

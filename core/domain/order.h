@@ -60,8 +60,16 @@ inline constexpr EventType kOrderEventTypes[] = {
     EventType::confirmed,      EventType::attempt_failed,  EventType::order_failed, EventType::order_retried,
     EventType::dead_letter_dismissed, EventType::opened,  EventType::triggered, EventType::reopened,
     EventType::cancelled,      EventType::expired};
-/// Whether a stored type (a log record's `type`) is an order event's.
-[[nodiscard]] bool is_order_event_type(std::uint8_t stored_type);
+inline constexpr std::uint32_t kOrderEventMask = [] {
+  std::uint32_t mask = 0;
+  for (EventType t : kOrderEventTypes) mask |= std::uint32_t{1} << static_cast<unsigned>(t);
+  return mask;
+}();
+/// Whether a stored type (a log record's `type`) is an order event's: one
+/// test per committed record, on the log's writer thread.
+[[nodiscard]] constexpr bool is_order_event_type(std::uint8_t stored_type) {
+  return stored_type < 32 && ((kOrderEventMask >> stored_type) & 1U) != 0;
+}
 
 struct OrderSubmitted {
   OrderType order_type = OrderType::market;

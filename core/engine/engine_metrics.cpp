@@ -7,11 +7,8 @@
 namespace oee::core {
 
 void EngineMetrics::count_waiting(OrderType type, TokenId input, TokenId output, int delta) {
-  std::string pair;
-  pair.reserve(16);
-  pair.append(input.symbol()).append("/").append(output.symbol());
   std::lock_guard lock(waiting_mu_);
-  waiting_by_pair_[{type, std::move(pair)}] += delta;
+  waiting_by_pair_[{type, &input.token(), &output.token()}] += delta;
 }
 
 void EngineMetrics::render(std::string& out) const {
@@ -57,8 +54,10 @@ void EngineMetrics::render(std::string& out) const {
   {
     std::lock_guard lock(waiting_mu_);
     for (const auto& [key, count] : waiting_by_pair_) {
-      metrics::append_sample(out, "oee_open_orders",
-                             fmt::format("type=\"{}\",pair=\"{}\"", order_type_name(key.first), key.second), count);
+      const auto& [type, input, output] = key;
+      metrics::append_sample(
+          out, "oee_open_orders",
+          fmt::format("type=\"{}\",pair=\"{}/{}\"", order_type_name(type), input->symbol, output->symbol), count);
     }
   }
   metrics::append_metric(out, "oee_triggers_total", "counter", "Waiting orders whose trigger fired.",

@@ -6,6 +6,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <tuple>
 
 #include "core/domain/order.h"
 #include "eventlog/histogram.h"
@@ -50,7 +51,7 @@ struct EngineMetrics {
 
  private:
   mutable std::mutex waiting_mu_;
-  std::map<std::pair<OrderType, std::string>, std::int64_t> waiting_by_pair_;  // (type, "SOL/USDC")
+  std::map<std::tuple<OrderType, const Token*, const Token*>, std::int64_t> waiting_by_pair_;  // type, input, output
 };
 
 }  // namespace oee::core

@@ -278,7 +278,7 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
       std::optional<OrderEvent> event;
       if (waiting_orders_->cancel_requested(id)) {
         if (is_cancellable(state)) {
-          event = Cancelled{state.attempt, "cancelled by its owner"};
+          event = Cancelled{state.attempt, std::string(kCancelledByOwner)};
         } else {
           waiting_orders_->answer_cancels(id, cancel_answer_for(OrderSnapshot{id, state, last_seq}));
         }
@@ -363,9 +363,9 @@ void Executor::start() {
   asio::post(ioc_, [impl = impl_] { impl->start_watching(); });
 }
 
-void Executor::cancel(const OrderId& id, std::function<void(CancelAnswer)> done) {
-  asio::post(ioc_, [impl = impl_, id, done = std::move(done)]() mutable {
-    impl->waiting_orders().cancel(id, std::move(done));
+void Executor::cancel(const OrderSnapshot& seen, std::function<void(CancelAnswer)> done) {
+  asio::post(ioc_, [impl = impl_, seen, done = std::move(done)]() mutable {
+    impl->waiting_orders().cancel(seen, std::move(done));
   });
 }
 

@@ -65,8 +65,9 @@ class Executor {
   bool stop(std::chrono::milliseconds timeout);
 
   /// Cancels an order that waits or has not begun its execution, durably
-  /// before `done` runs. `done` runs once, on the executor's thread.
-  void cancel(const OrderId& id, std::function<void(CancelAnswer)> done);
+  /// before `done` runs; `seen` is the order as the caller read it from the
+  /// log. `done` runs once, on the executor's thread.
+  void cancel(const OrderSnapshot& seen, std::function<void(CancelAnswer)> done);
   /// Makes the watcher look at the pools now (a price was set).
   void poke();
   /// The open limit orders of one direction, grouped by asked price, as

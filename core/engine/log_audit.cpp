@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "core/domain/trigger.h"
 #include "core/wire/event_codec.h"
 #include "core/wire/key_codec.h"
 #include "eventlog/record_codec.h"
@@ -61,21 +62,22 @@ std::optional<std::string> check_trigger(const Triggered& t, const OrderState& o
   if (t.threshold != order.min_amount_out) {
     return fmt::format("fired on threshold {} but the order asks {}", t.threshold.base, order.min_amount_out.base);
   }
-  const Quote* chosen = nullptr;
-  for (const Quote& q : t.quotes) {
-    const Pool pool{q.reserve_in, q.reserve_out, q.fee_bps};
-    if (quote_pool(q.venue, pool, t.amount_in).amount_out != q.amount_out) {
-      return fmt::format("the {} quote does not follow from its recorded pool", venue_name(q.venue));
+  Pools pools;
+  if (t.quotes.size() != pools.size()) return std::string("it records no quote for some venue");
+  for (std::size_t v = 0; v < pools.size(); ++v) {
+    const Quote& q = t.quotes[v];
+    if (q.venue != kAllVenues[v]) return std::string("its quotes are not one per venue in order");
+    pools[v] = Pool{q.reserve_in, q.reserve_out, q.fee_bps};
+  }
+  const auto decision = fires(pools, t.amount_in, t.threshold);
+  if (!decision) return std::string("its recorded pools do not pay the threshold");
+  for (std::size_t v = 0; v < pools.size(); ++v) {
+    if (decision->quotes[v].amount_out != t.quotes[v].amount_out) {
+      return fmt::format("the {} quote does not follow from its recorded pool", venue_name(kAllVenues[v]));
     }
-    if (q.venue == t.venue) chosen = &q;
   }
-  if (chosen == nullptr) return std::string("the chosen venue has no recorded quote");
-  for (const Quote& q : t.quotes) {
-    if (q.amount_out > chosen->amount_out) return std::string("a better quote than the chosen one was recorded");
-  }
-  if (chosen->amount_out != t.expected_out || chosen->amount_out < t.threshold) {
-    return fmt::format("the chosen quote {} does not reach the threshold {}", chosen->amount_out.base,
-                       t.threshold.base);
+  if (decision->best.venue != t.venue || decision->best.amount_out != t.expected_out) {
+    return std::string("it chose another quote than the best");
   }
   return std::nullopt;
 }

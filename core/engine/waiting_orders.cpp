@@ -14,7 +14,6 @@ namespace {
 
 CancelAnswer unavailable(std::string why) { return CancelAnswer{CancelAnswer::Outcome::unavailable, {}, std::move(why)}; }
 
-const Cancelled kCancelledByOwner{0, "cancelled by its owner"};
 
 }  // namespace
 
@@ -52,7 +51,8 @@ bool WaitingOrders::holds(const OrderId& id) const {
   return parked_.contains(id) || settling_.contains(id) || deferred_.contains(id);
 }
 
-void WaitingOrders::cancel(const OrderId& id, CancelDone done) {
+void WaitingOrders::cancel(const OrderSnapshot& seen, CancelDone done) {
+  const OrderId& id = seen.id;
   if (stopping_) {
     done(unavailable("the engine is stopping"));
     return;
@@ -60,21 +60,16 @@ void WaitingOrders::cancel(const OrderId& id, CancelDone done) {
   if (parked_.contains(id)) {
     cancels_[id].push_back(std::move(done));
     book_.remove(id);
-    settle(id, unpark(id), kCancelledByOwner);
+    Parked waiting = unpark(id);
+    const std::uint32_t attempt = waiting.state.attempt;
+    settle(id, std::move(waiting), Cancelled{attempt, std::string(kCancelledByOwner)});
     return;
   }
   if (holds(id) || runner_.running(id)) {
     cancels_[id].push_back(std::move(done));
     return;
   }
-  auto loaded = store_.load(id);
-  if (!loaded) {
-    done(unavailable(loaded.error().message()));
-  } else if (!*loaded) {
-    done(CancelAnswer{CancelAnswer::Outcome::not_found, {}, {}});
-  } else {
-    done(cancel_answer_for(**loaded));
-  }
+  done(cancel_answer_for(seen));  // nobody here writes it: as the caller read it
 }
 
 void WaitingOrders::answer_cancels(const OrderId& id, const CancelAnswer& answer) {
@@ -87,12 +82,13 @@ void WaitingOrders::answer_cancels(const OrderId& id, const CancelAnswer& answer
 
 void WaitingOrders::park(const OrderId& id, OrderState state, Seq seq) {
   if (stopping_) return;
+  const std::uint32_t attempt = state.attempt;
   if (cancels_.contains(id)) {
-    settle(id, Parked{std::move(state), seq}, kCancelledByOwner);
+    settle(id, Parked{std::move(state), seq}, Cancelled{attempt, std::string(kCancelledByOwner)});
     return;
   }
   if (state.expires_at.value != 0 && state.expires_at <= TimestampNs::now()) {
-    settle(id, Parked{std::move(state), seq}, Expired{});
+    settle(id, Parked{std::move(state), seq}, Expired{attempt});
     return;
   }
   book_.add(BookOrder{id, seq, state.input_token, state.output_token, state.amount_in, state.min_amount_out,
@@ -138,7 +134,11 @@ void WaitingOrders::look_at_pools() {
   const auto at = std::chrono::system_clock::now();
   const TimestampNs observed{std::chrono::duration_cast<std::chrono::nanoseconds>(at.time_since_epoch()).count()};
   repark_deferred();
-  for (const BookOrder& o : book_.pop_expired(observed)) settle(o.id, unpark(o.id), Expired{});
+  for (const BookOrder& o : book_.pop_expired(observed)) {
+    Parked waiting = unpark(o.id);
+    const std::uint32_t attempt = waiting.state.attempt;
+    settle(o.id, std::move(waiting), Expired{attempt});
+  }
   for (const auto& [in, out] : book_.directions()) {
     const auto pools = market_.pools(in.token(), out.token(), at);
     if (!pools) continue;
@@ -165,16 +165,8 @@ void WaitingOrders::repark_deferred() {
   }
 }
 
-// Appends the event that ends an order's wait (its trigger, cancel or
-// expiry), numbered in the waiting order's attempt (a trigger starts the next).
+// Appends the event that ends an order's wait: its trigger, cancel or expiry.
 void WaitingOrders::settle(const OrderId& id, Parked waiting, OrderEvent event) {
-  std::visit(
-      [&](auto& e) {
-        if constexpr (requires { e.attempt; }) {
-          if (!std::holds_alternative<Triggered>(event)) e.attempt = waiting.state.attempt;
-        }
-      },
-      event);
   settling_.insert(id);
   const EventType type = type_of(event);
   const TimestampNs observed_at =

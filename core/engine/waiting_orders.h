@@ -39,15 +39,17 @@ struct CancelAnswer {
   enum class Outcome {
     cancelled,    // now or before: the order is cancelled (and `order` says so)
     too_late,     // it was triggered, or ended otherwise, first
-    not_found,
     unavailable,  // the log refused the event, or the engine is stopping
   };
-  Outcome outcome = Outcome::not_found;
+  Outcome outcome = Outcome::unavailable;
   std::optional<OrderSnapshot> order;  // as it is after the answer
   std::string error;                   // why, for too_late and unavailable
 };
 
 using CancelDone = std::function<void(CancelAnswer)>;
+
+/// The reason a client's cancel records.
+inline constexpr std::string_view kCancelledByOwner = "cancelled by its owner";
 
 /// The cancel answer an order's state gives: cancelled, too late, or (for
 /// an order that could still be cancelled but nobody runs) unavailable.
@@ -70,9 +72,10 @@ class WaitingOrders : public std::enable_shared_from_this<WaitingOrders> {
   /// Stops the watcher and answers every waiting cancel as unavailable.
   void stop();
 
-  /// A cancel: of a waiting order, here and now; of a running one, at its
-  /// next decision (cancel_requested); of any other, from the log.
-  void cancel(const OrderId& id, CancelDone done);
+  /// A cancel of the order the caller read as `seen`: of a waiting order,
+  /// here and now; of a running one, at its next decision
+  /// (cancel_requested); of any other, as `seen` stands.
+  void cancel(const OrderSnapshot& seen, CancelDone done);
   /// An order that now waits: into the book, unless its time is up or a
   /// cancel waits for it.
   void park(const OrderId& id, OrderState state, Seq seq);

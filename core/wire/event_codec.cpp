@@ -64,6 +64,21 @@ std::vector<Quote> quotes_of(const flatbuffers::Vector<flatbuffers::Offset<fb::Q
   return out;
 }
 
+// Events that carry an attempt and a reason (or just the attempt).
+template <class Stored, class Event>
+std::optional<OrderEvent> with_reason(std::string_view payload) {
+  const auto* p = verified_root<Stored>(payload);
+  if (p == nullptr) return std::nullopt;
+  return Event{p->attempt(), str(p->reason())};
+}
+
+template <class Stored, class Event>
+std::optional<OrderEvent> attempt_only(std::string_view payload) {
+  const auto* p = verified_root<Stored>(payload);
+  if (p == nullptr) return std::nullopt;
+  return Event{p->attempt()};
+}
+
 }  // namespace
 
 std::string encode_event(const OrderEvent& event) {
@@ -135,11 +150,7 @@ std::optional<OrderEvent> decode_event(std::uint8_t type, std::string_view paylo
                             Amount{p->min_amount_out()},
                             TimestampNs{p->expires_at_ns()}};
     }
-    case EventType::routing_started: {
-      const auto* p = verified_root<fb::RoutingStarted>(payload);
-      if (p == nullptr) return std::nullopt;
-      return RoutingStarted{p->attempt()};
-    }
+    case EventType::routing_started: return attempt_only<fb::RoutingStarted, RoutingStarted>(payload);
     case EventType::routed: {
       const auto* p = verified_root<fb::Routed>(payload);
       if (p == nullptr) return std::nullopt;
@@ -167,26 +178,10 @@ std::optional<OrderEvent> decode_event(std::uint8_t type, std::string_view paylo
       if (p == nullptr) return std::nullopt;
       return AttemptFailed{p->attempt(), str(p->reason()), TimestampNs{p->retry_at_ns()}};
     }
-    case EventType::order_failed: {
-      const auto* p = verified_root<fb::OrderFailed>(payload);
-      if (p == nullptr) return std::nullopt;
-      return OrderFailed{p->attempt(), str(p->reason())};
-    }
-    case EventType::order_retried: {
-      const auto* p = verified_root<fb::OrderRetried>(payload);
-      if (p == nullptr) return std::nullopt;
-      return OrderRetried{p->attempt(), str(p->reason())};
-    }
-    case EventType::dead_letter_dismissed: {
-      const auto* p = verified_root<fb::DeadLetterDismissed>(payload);
-      if (p == nullptr) return std::nullopt;
-      return DeadLetterDismissed{p->attempt(), str(p->reason())};
-    }
-    case EventType::opened: {
-      const auto* p = verified_root<fb::Opened>(payload);
-      if (p == nullptr) return std::nullopt;
-      return Opened{p->attempt()};
-    }
+    case EventType::order_failed: return with_reason<fb::OrderFailed, OrderFailed>(payload);
+    case EventType::order_retried: return with_reason<fb::OrderRetried, OrderRetried>(payload);
+    case EventType::dead_letter_dismissed: return with_reason<fb::DeadLetterDismissed, DeadLetterDismissed>(payload);
+    case EventType::opened: return attempt_only<fb::Opened, Opened>(payload);
     case EventType::triggered: {
       const auto* p = verified_root<fb::Triggered>(payload);
       if (p == nullptr) return std::nullopt;
@@ -203,21 +198,9 @@ std::optional<OrderEvent> decode_event(std::uint8_t type, std::string_view paylo
                        Amount{p->threshold()},
                        TimestampNs{p->observed_at_ns()}};
     }
-    case EventType::reopened: {
-      const auto* p = verified_root<fb::Reopened>(payload);
-      if (p == nullptr) return std::nullopt;
-      return Reopened{p->attempt(), str(p->reason())};
-    }
-    case EventType::cancelled: {
-      const auto* p = verified_root<fb::Cancelled>(payload);
-      if (p == nullptr) return std::nullopt;
-      return Cancelled{p->attempt(), str(p->reason())};
-    }
-    case EventType::expired: {
-      const auto* p = verified_root<fb::Expired>(payload);
-      if (p == nullptr) return std::nullopt;
-      return Expired{p->attempt()};
-    }
+    case EventType::reopened: return with_reason<fb::Reopened, Reopened>(payload);
+    case EventType::cancelled: return with_reason<fb::Cancelled, Cancelled>(payload);
+    case EventType::expired: return attempt_only<fb::Expired, Expired>(payload);
   }
   return std::nullopt;
 }

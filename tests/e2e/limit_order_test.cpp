@@ -46,6 +46,13 @@ bool reaches(HttpClient& client, const std::string& id, const std::string& statu
   return eventually([&] { return status_of(client, id) == status; }, timeout);
 }
 
+// Whether the SOL/USDC book comes to hold `orders` orders: an order is
+// `open` in the log a moment before the executor has it in its book.
+bool in_book(HttpClient& client, int orders) {
+  return eventually([&] { return client.get("/api/book/SOL/USDC").json().at("orders").to_number<int>() == orders; },
+                    10s);
+}
+
 std::vector<std::string> event_names(HttpClient& client, const std::string& id) {
   std::vector<std::string> names;
   const json::value history = client.get("/api/orders/" + id + "/events").json();
@@ -85,11 +92,11 @@ TEST_F(LimitOrders, WaitUntilThePriceReachesTheirFloorAndFillWithAtLeastIt) {
   HttpClient& c = *client_;
   set_price(c, "150");
   const auto ids = submit_orders(c, 1, limit_body("2", "330"));
-  ASSERT_TRUE(reaches(c, ids[0], "open"));
-  // A market order goes through meanwhile: the watcher has looked at the
-  // pools many times, and 150 does not pay 330 for 2 SOL.
-  const auto market = submit_orders(c, 1, order_body());
-  ASSERT_TRUE(reaches(c, market[0], "confirmed"));
+  ASSERT_TRUE(in_book(c, 1));
+  // Setting the price again makes the watcher look; the book is asked
+  // after that look, on the same thread: 150 does not pay 330 for 2 SOL.
+  set_price(c, "150");
+  ASSERT_EQ(c.get("/api/book/SOL/USDC").json().at("orders").to_number<int>(), 1);
   EXPECT_EQ(status_of(c, ids[0]), "open");
   EXPECT_EQ(count_of(event_names(c, ids[0]), "triggered"), 0);
 
@@ -141,17 +148,8 @@ TEST_F(LimitOrders, TheBookListsOpenOrdersByPriceWithCountsAndTheMetricsCountThe
   auto ids = submit_orders(c, 2, limit_body("1", "160"));
   for (const auto& id : submit_orders(c, 1, limit_body("2", "340"))) ids.push_back(id);
   for (const auto& id : submit_orders(c, 1, limit_body("1", "180"))) ids.push_back(id);
-  for (const auto& id : ids) ASSERT_TRUE(reaches(c, id, "open"));
-  // `open` is in the log a moment before the executor has the order in its book.
-  json::value book;
-  ASSERT_TRUE(eventually(
-      [&] {
-        book = c.get("/api/book/SOL/USDC").json();
-        return book.at("orders").to_number<int>() == 4;
-      },
-      10s))
-      << book;
-  EXPECT_EQ(book.at("orders").to_number<int>(), 4);
+  ASSERT_TRUE(in_book(c, 4));
+  json::value book = c.get("/api/book/SOL/USDC").json();
   const auto& levels = book.at("levels").as_array();
   ASSERT_EQ(levels.size(), 3u) << book;
   EXPECT_EQ(levels[0].at("price").as_string(), "160");
@@ -237,7 +235,6 @@ TEST_F(LimitOrders, ACancelIsDurableIdempotentAndTooLateOnceTriggered) {
 TEST_F(LimitOrders, ACancelAndATriggerInTheSameInstantEndInExactlyOneOfThem) {
   HttpClient& c = *client_;
   HttpClient canceller(server_->port());
-  int cancelled = 0, filled = 0;
   for (int round = 0; round < 25; ++round) {
     SCOPED_TRACE(round);
     set_price(c, "150");
@@ -251,11 +248,9 @@ TEST_F(LimitOrders, ACancelAndATriggerInTheSameInstantEndInExactlyOneOfThem) {
     const auto names = event_names(c, ids[0]);
     const std::string status = status_of(c, ids[0]);
     if (cancel_status == 200) {
-      ++cancelled;
       EXPECT_EQ(status, "cancelled");
       EXPECT_EQ(count_of(names, "triggered"), 0);
     } else {
-      ++filled;
       EXPECT_EQ(cancel_status, 409);
       EXPECT_EQ(status, "confirmed");
       EXPECT_EQ(count_of(names, "triggered"), 1);
@@ -263,7 +258,6 @@ TEST_F(LimitOrders, ACancelAndATriggerInTheSameInstantEndInExactlyOneOfThem) {
     }
     EXPECT_EQ(count_of(names, "confirmed") + count_of(names, "cancelled"), 1);
   }
-  EXPECT_EQ(cancelled + filled, 25);
 }
 
 TEST_F(LimitOrders, SimControlTakesOnlyWellFormedPricesAndOnlyOnThisMachine) {

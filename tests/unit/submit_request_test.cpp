@@ -443,8 +443,14 @@ TEST(ParseSubmit, ALimitOrderTakesAFloorOrAPriceAndAnExpiry) {
   auto later = parse_submit(
       boost::json::parse(R"({"type":"limit","inputToken":"SOL","outputToken":"USDC","amount":2,"limitPrice":"165.25"})"),
       TimestampNs{now.value + 1'000'000'000});
+  ASSERT_TRUE(later.has_value()) << later.error().message;
   EXPECT_EQ(later->fingerprint(), by_price->fingerprint());
-  EXPECT_NE(by_price->fingerprint(), by_floor->fingerprint() + "x");
+  // A price and the floor it makes are the same order.
+  auto same_floor = parse_submit(
+      boost::json::parse(R"({"type":"limit","inputToken":"SOL","outputToken":"USDC","amount":2,"minAmountOut":"330.5"})"),
+      now);
+  ASSERT_TRUE(same_floor.has_value()) << same_floor.error().message;
+  EXPECT_EQ(same_floor->fingerprint(), by_price->fingerprint());
 }
 
 TEST(AmountAtPrice, RoundsUpAndRefusesWhatDoesNotFit) {
