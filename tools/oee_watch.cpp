@@ -67,8 +67,7 @@ int main(int argc, char** argv) {
     websocket::stream<oee::api::Transport> ws{beast::tcp_stream(ioc)};
     beast::get_lowest_layer(ws).connect(resolver.resolve(host, port));
     if (secure) {
-      ws.next_layer().start_tls(*tls, host);
-      ws.next_layer().tls()->handshake(asio::ssl::stream_base::client);
+      ws.next_layer().client_handshake(*tls, host);
     }
     // oee's own dialect: acknowledgements, and amounts as exact strings.
     ws.set_option(websocket::stream_base::decorator([&api_key](websocket::request_type& req) {

@@ -2,6 +2,7 @@
 
 #include <limits>
 #include <memory>
+#include <span>
 
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
@@ -27,10 +28,17 @@ eventlog::Result<std::size_t> load_keys(const eventlog::EventLogReader& log, Key
   return ids->size();
 }
 
+eventlog::CommitSubscription follow_keys(eventlog::EventLogWriter& log, KeyRing& ring) {
+  return log.on_commit([&ring](std::span<const eventlog::Record> records) {
+    for (const auto& r : records) {
+      if (auto event = core::decode_key_event(r.type, r.payload)) ring.apply(r.order, r.ts, *event);
+    }
+  });
+}
+
 namespace {
 struct PendingKeyAppend {
   eventlog::EventLogWriter& log;
-  KeyRing& ring;
   core::KeyId id;
   core::KeyEvent event;
 };
@@ -39,11 +47,11 @@ struct PendingKeyAppend {
 // The arguments travel in one heap object, the initiation carries only its
 // pointer: [gcc12-coro].
 asio::awaitable<eventlog::Result<eventlog::AppendOutcome>> append_key_event(eventlog::EventLogWriter& log,
-                                                                            KeyRing& ring, const core::KeyId& id,
+                                                                            const core::KeyId& id,
                                                                             const core::KeyEvent& event) {
-  auto* pending = new PendingKeyAppend{log, ring, id, event};
+  auto* pending = new PendingKeyAppend{log, id, event};
   auto initiation = [pending](auto handler) {
-    std::shared_ptr<PendingKeyAppend> owned(pending);
+    std::unique_ptr<PendingKeyAppend> owned(pending);
     eventlog::AppendCommand command;
     command.order = owned->id;
     command.type = static_cast<std::uint8_t>(core::type_of(owned->event));
@@ -51,8 +59,7 @@ asio::awaitable<eventlog::Result<eventlog::AppendOutcome>> append_key_event(even
     command.set_membership.emplace_back(eventlog::OrderSet::api_keys, true);
     auto ex = asio::get_associated_executor(handler);
     auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-    owned->log.append(std::move(command), [owned, shared, ex](eventlog::Result<eventlog::AppendOutcome> r) {
-      if (r) owned->ring.apply(owned->id, r->ts, owned->event);
+    owned->log.append(std::move(command), [shared, ex](eventlog::Result<eventlog::AppendOutcome> r) {
       asio::post(ex, [shared, r = std::move(r)]() mutable { std::move(*shared)(std::move(r)); });
     });
   };

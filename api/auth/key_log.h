@@ -14,9 +14,15 @@ namespace oee::api {
 /// Folds every key the log holds into `ring`. Fails only if the log does.
 [[nodiscard]] eventlog::Result<std::size_t> load_keys(const eventlog::EventLogReader& log, KeyRing& ring);
 
-/// Appends one key event and, once it is durable, folds it into `ring`, so
-/// a created key works and a revoked one stops working with the answer.
+/// Folds every key event the log commits into `ring`, on the writer thread
+/// before the append's completion and before the listeners registered after
+/// it: so a created key works, and a revoked one stops working, by the time
+/// the answer goes out or anything (the publisher) announces the event.
+/// Register it before the other listeners.
+[[nodiscard]] eventlog::CommitSubscription follow_keys(eventlog::EventLogWriter& log, KeyRing& ring);
+
+/// Appends one key event; follow_keys folds it into the ring.
 [[nodiscard]] boost::asio::awaitable<eventlog::Result<eventlog::AppendOutcome>> append_key_event(
-    eventlog::EventLogWriter& log, KeyRing& ring, const core::KeyId& id, const core::KeyEvent& event);
+    eventlog::EventLogWriter& log, const core::KeyId& id, const core::KeyEvent& event);
 
 }  // namespace oee::api

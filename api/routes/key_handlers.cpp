@@ -59,7 +59,7 @@ asio::awaitable<HttpResponse> create_key(App& app, const HttpRequest& req) {
   const core::KeyId id = core::KeyId::random();
   const core::KeyEvent created =
       core::ApiKeyCreated{parsed->name, parsed->scopes, secret.hash, parsed->rate_limit, parsed->expires_at};
-  const auto appended = co_await append_key_event(app.log, app.keys, id, created);  // named: [gcc12-coro]
+  const auto appended = co_await append_key_event(app.log, id, created);  // named: [gcc12-coro]
   if (!appended) co_return log_unavailable(app.log, appended.error());
   const auto key = app.keys.get(id);
   if (!key) co_return log_unavailable(app.log, make_error_code(eventlog::Errc::unavailable));
@@ -91,7 +91,7 @@ asio::awaitable<HttpResponse> revoke_key(App& app, const core::KeyId& id) {
   // Revoking twice changes nothing: the first revocation stands.
   if (!key->revoked_at) {
     const core::KeyEvent revoked = core::ApiKeyRevoked{};
-    const auto appended = co_await append_key_event(app.log, app.keys, id, revoked);  // named: [gcc12-coro]
+    const auto appended = co_await append_key_event(app.log, id, revoked);  // named: [gcc12-coro]
     if (!appended) co_return log_unavailable(app.log, appended.error());
   }
   co_return json_response(200, key_json(*app.keys.get(id), app.keys.last_used(id)));

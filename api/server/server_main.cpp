@@ -272,6 +272,7 @@ int run_core(ServerOptions& o) {
     return 2;
   }
   keys.mark_complete();
+  const auto key_feed = api::follow_keys(*log, keys);  // first of the log's listeners: see follow_keys
   const api::Authenticator auth = authenticator(o, keys, ctx);
   api::App app{ctx, api::EngineInfo{o.durability, o.sim, open_to_network(o)}, *log, store, market, metrics, hub, keys, auth};
   app.executor = &executor;

@@ -39,6 +39,11 @@ class Transport {
     start_tls(context, host);
     return tls()->async_handshake(boost::asio::ssl::stream_base::client, std::forward<Token>(token));
   }
+  /// The same, blocking (the command-line tools); throws on failure.
+  void client_handshake(boost::asio::ssl::context& context, const std::string& host) {
+    start_tls(context, host);
+    tls()->handshake(boost::asio::ssl::stream_base::client);
+  }
 
   [[nodiscard]] bool secure() const { return std::holds_alternative<Tls>(stream_); }
   /// The TLS layer, or null on plain TCP.

@@ -7,7 +7,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -27,13 +26,6 @@ namespace {
 using namespace std::chrono_literals;
 namespace json = boost::json;
 using Headers = std::map<std::string, std::string>;
-
-std::string random_admin_key() {
-  std::random_device rd;
-  std::string key;
-  for (int i = 0; i < 64; ++i) key.push_back("0123456789abcdef"[rd() % 16]);
-  return key;
-}
 
 Headers bearer(const std::string& key) {
   return {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + key}};

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <random>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -432,6 +433,13 @@ std::vector<std::string> submit_orders(HttpClient& client, int count, const std:
     ids.emplace_back(res.json().at("orderId").as_string());
   }
   return ids;
+}
+
+std::string random_admin_key() {
+  std::random_device rd;
+  std::string key;
+  for (int i = 0; i < 64; ++i) key.push_back("0123456789abcdef"[rd() % 16]);
+  return key;
 }
 
 }  // namespace oee::e2e

@@ -195,6 +195,9 @@ double metric_value(const std::string& metrics_text, const std::string& name);
 /// each family is one group with one TYPE line, and every value is a number.
 std::string prometheus_format_errors(const std::string& metrics_text);
 
+/// A fresh admin key: 64 random hex digits.
+std::string random_admin_key();
+
 /// A submit body for `amount` of SOL -> USDC.
 std::string order_body(const std::string& amount = "1", const std::string& slippage = "0.05");
 

@@ -9,7 +9,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <random>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -59,13 +58,6 @@ struct Certificates {
   TempDir dir;
 };
 
-std::string random_admin_key() {
-  std::random_device rd;
-  std::string key;
-  for (int i = 0; i < 64; ++i) key.push_back("0123456789abcdef"[rd() % 16]);
-  return key;
-}
-
 struct Answer {
   unsigned status = 0;
   std::string body;
@@ -85,8 +77,7 @@ Answer https(unsigned short port, const std::string& ca, const std::string& meth
   for (const int option : {SO_RCVTIMEO, SO_SNDTIMEO}) {
     ::setsockopt(stream.tcp().socket().native_handle(), SOL_SOCKET, option, &ten_seconds, sizeof ten_seconds);
   }
-  stream.start_tls(**context, "127.0.0.1");
-  stream.tls()->handshake(asio::ssl::stream_base::client);
+  stream.client_handshake(**context, "127.0.0.1");
   http::request<http::string_body> req{http::string_to_verb(method), target, 11};
   req.set(http::field::host, "127.0.0.1");
   if (!bearer.empty()) req.set(http::field::authorization, "Bearer " + bearer);
