@@ -1,6 +1,7 @@
 #include "core/domain/limit_book.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
@@ -62,16 +63,17 @@ bool has_direction(const LimitBook& book, TokenId input, TokenId output) {
   return std::find(dirs.begin(), dirs.end(), std::pair{input, output}) != dirs.end();
 }
 
+// Asked prices (min_out / amount): A 30, B 10, C 10, D 20, E 10; seqs 1-5.
+std::array<BookOrder, 5> five_orders() {
+  return {order(1, 10, 300), order(2, 10, 100), order(3, 20, 200), order(4, 10, 200), order(5, 1, 10)};
+}
+
 // ---------------------------------------------------------------- price order
 
 TEST(LimitBook, PopsTheLowestAskedPriceFirstAndFirstComeFirstServedAmongEqualPrices) {
   // Asked prices (min_out / amount): A 30, B 10, C 10, D 20, E 10.
   // B, C and E ask the same price (100/10 = 200/20 = 10/1): by seq, B C E.
-  const BookOrder a = order(1, 10, 300);
-  const BookOrder b = order(2, 10, 100);
-  const BookOrder c = order(3, 20, 200);
-  const BookOrder d = order(4, 10, 200);
-  const BookOrder e = order(5, 1, 10);
+  const auto [a, b, c, d, e] = five_orders();
   LimitBook book;
   for (const BookOrder* o : {&a, &e, &d, &c, &b}) book.add(*o);  // not in seq order
   ASSERT_EQ(book.size(), 5u);
@@ -105,11 +107,7 @@ TEST(LimitBook, PopsTheLowestAskedPriceFirstAndFirstComeFirstServedAmongEqualPri
 }
 
 TEST(LimitBook, LevelsGroupEqualPricesLowestFirst) {
-  const BookOrder a = order(1, 10, 300);
-  const BookOrder b = order(2, 10, 100);
-  const BookOrder c = order(3, 20, 200);
-  const BookOrder d = order(4, 10, 200);
-  const BookOrder e = order(5, 1, 10);
+  const auto [a, b, c, d, e] = five_orders();
   LimitBook book;
   for (const BookOrder* o : {&a, &e, &d, &c, &b}) book.add(*o);
 
