@@ -56,8 +56,8 @@ core::OrderSnapshot snapshot_of(const pqxx::row& r) {
   const std::string_view status = r["status"].c_str(), type = r["order_type"].c_str();
   s.status = core::parse_status(status).value_or(core::Status::none);
   s.order_type = core::parse_order_type(type).value_or(core::OrderType::market);
-  s.input_token = core::TokenId::parse(r["input_token"].c_str()).value_or(core::TokenId{});
-  s.output_token = core::TokenId::parse(r["output_token"].c_str()).value_or(core::TokenId{});
+  s.input_token = core::TokenId::name(r["input_token"].c_str()).value_or(core::TokenId{});
+  s.output_token = core::TokenId::name(r["output_token"].c_str()).value_or(core::TokenId{});
   s.amount_in = amount(r["amount_in"]);
   s.slippage_bps = r["slippage_bps"].as<std::uint32_t>();
   s.attempt = r["attempts"].as<std::uint32_t>();
@@ -73,6 +73,10 @@ core::OrderSnapshot snapshot_of(const pqxx::row& r) {
   s.min_amount_out = amount(r["min_amount_out"]);
   if (!r["expires_at_ns"].is_null()) s.expires_at = TimestampNs{r["expires_at_ns"].as<std::int64_t>()};
   if (!r["triggered_at_ns"].is_null()) s.triggered_at = TimestampNs{r["triggered_at_ns"].as<std::int64_t>()};
+  if (!r["require_mint_renounced"].is_null()) {
+    s.checks = core::SniperChecks{r["require_mint_renounced"].as<bool>(), r["require_no_freeze"].as<bool>(),
+                                  amount(r["min_liquidity"])};
+  }
   s.created = TimestampNs{r["created_ns"].as<std::int64_t>()};
   s.updated = TimestampNs{r["updated_ns"].as<std::int64_t>()};
   return core::OrderSnapshot{*OrderId::parse(r["order_id"].c_str()), std::move(s),
@@ -82,7 +86,7 @@ core::OrderSnapshot snapshot_of(const pqxx::row& r) {
 constexpr const char* kColumns =
     "order_id, order_type, input_token, output_token, amount_in, slippage_bps, status, dex, tx_id, amount_out, "
     "attempts, last_error, created_ns, last_seq, dismissed, expected_out, min_out, retry_at_ns, updated_ns, owner, "
-    "min_amount_out, expires_at_ns, triggered_at_ns";
+    "min_amount_out, expires_at_ns, triggered_at_ns, require_mint_renounced, require_no_freeze, min_liquidity";
 
 }  // namespace
 

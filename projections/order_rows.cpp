@@ -95,6 +95,7 @@ OrderRow order_row(const OrderId& id, const core::OrderState& s, Seq last_seq) {
   if (s.min_amount_out.base != 0) row.min_amount_out = std::to_string(s.min_amount_out.base);
   if (s.expires_at.value != 0) row.expires_at_ns = s.expires_at.value;
   if (s.triggered_at.value != 0) row.triggered_at_ns = s.triggered_at.value;
+  if (s.order_type == core::OrderType::sniper) row.checks = s.checks;
   return row;
 }
 

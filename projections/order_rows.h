@@ -46,6 +46,7 @@ struct OrderRow {
   std::optional<std::string> min_amount_out{};    // base units; limit and sniper orders
   std::optional<std::int64_t> expires_at_ns{};    // limit and sniper orders
   std::optional<std::int64_t> triggered_at_ns{};  // when it last fired
+  std::optional<core::SniperChecks> checks{};     // sniper orders
 };
 
 [[nodiscard]] std::string rfc3339(TimestampNs ts);

@@ -70,7 +70,8 @@ const std::vector<std::string> kOrderColumns{
     "order_id", "order_type", "input_token", "output_token", "amount_in", "slippage_bps", "status", "dex", "tx_id",
     "executed_price", "amount_out", "attempts", "last_error", "created_at", "updated_at", "created_ns", "last_seq",
     "dismissed", "expected_out", "min_out", "retry_at_ns", "updated_ns", "owner",
-    "min_amount_out", "expires_at_ns", "triggered_at_ns"};
+    "min_amount_out", "expires_at_ns", "triggered_at_ns", "require_mint_renounced", "require_no_freeze",
+    "min_liquidity"};
 
 template <class T>
 CopyWriter& optional_field(CopyWriter& w, const std::optional<T>& v) {
@@ -98,6 +99,13 @@ void copy_order_rows(pqxx::work& tx, const std::string& table, const std::vector
     optional_field(w, r.min_amount_out);
     optional_field(w, r.expires_at_ns);
     optional_field(w, r.triggered_at_ns);
+    if (r.checks) {
+      w.field(std::string_view(r.checks->require_mint_renounced ? "t" : "f"));
+      w.field(std::string_view(r.checks->require_no_freeze ? "t" : "f"));
+      w.field(std::to_string(r.checks->min_liquidity.base));
+    } else {
+      w.null().null().null();
+    }
     w.end_row();
   }
   w.complete();

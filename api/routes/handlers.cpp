@@ -14,6 +14,7 @@
 #include "api/routes/key_handlers.h"
 #include "api/routes/order_actions.h"
 #include "api/routes/pages/pages.h"
+#include "api/routes/sim_control.h"
 #include "api/routes/status_handlers.h"
 #include "api/routes/submit_request.h"
 #include "core/domain/router.h"
@@ -48,7 +49,8 @@ asio::awaitable<HttpResponse> submit(App& app, const HttpRequest& req) {
   auto parsed = parse_submit(*body);
   if (!parsed) co_return error_response(parsed.error());
   const SubmitRequest& order = *parsed;
-  if (!app.market.has_pair(order.input.token(), order.output.token())) {
+  // A sniper's pool is yet to launch.
+  if (order.order_type != core::OrderType::sniper && !app.market.has_pair(order.input.token(), order.output.token())) {
     co_return error_response(ApiError{400, "no_route",
                                       fmt::format("no venue lists a pool for {}/{}", order.input.symbol(),
                                                   order.output.symbol()),
@@ -73,7 +75,8 @@ asio::awaitable<HttpResponse> submit(App& app, const HttpRequest& req) {
                            .idempotency_key = req.idempotency_key,
                            .owner = owner,
                            .min_amount_out = order.min_amount_out,
-                           .expires_at = order.expires_at};
+                           .expires_at = order.expires_at,
+                           .checks = order.checks};
   const core::OrderState initial;
   auto appended = co_await core::async_append(app.store, id, initial, event,
                                               req.idempotency_key.empty() ? nullptr : &claim);
@@ -272,6 +275,8 @@ Router core_router(App& app) {
           })
       .on("POST", "api/sim/prices", kAdminKey,
           at_once([&app](const HttpRequest& req, const RequestTarget&) { return set_sim_price(app, req); }))
+      .on("POST", "api/sim/launches", kAdminKey,
+          at_once([&app](const HttpRequest& req, const RequestTarget&) { return launch_sim_pool(app, req); }))
       .on("GET", "test", kAnyone, at_once([](const HttpRequest&, const RequestTarget&) { return test_page(); }))
       .on("GET", "", kAnyone, status)
       .on("GET", "health", kAnyone, status)

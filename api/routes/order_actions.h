@@ -1,6 +1,5 @@
 #pragma once
-// Waiting orders and the simulated market: cancel an order, list the open
-// limit orders of a pair, set a pool's price (tests and demos).
+// Waiting orders: cancel an order, list the open limit orders of a pair.
 
 #include <boost/asio/awaitable.hpp>
 
@@ -20,11 +19,5 @@ namespace oee::api {
 /// first: the first to fire.
 [[nodiscard]] boost::asio::awaitable<HttpResponse> get_book(App& app, std::string_view input,
                                                             std::string_view output);
-
-/// POST /api/sim/prices {venue?, pair:"SOL/USDC", price}: sets the pool of
-/// one venue (or of both when venue is left out) to `price` (quote tokens
-/// per base token of the pair as written) and holds it there. With
-/// --sim-control only, for clients on this machine.
-[[nodiscard]] HttpResponse set_sim_price(App& app, const HttpRequest& req);
 
 }  // namespace oee::api

@@ -21,8 +21,14 @@ std::string SubmitRequest::fingerprint() const {
   }
   // A default expiry is not part of the order: a replay of the same body
   // gets a later default, and is still the same order.
-  return fmt::format("{}|{}|{}|{}|{}|{}", core::order_type_name(order_type), input.symbol(), output.symbol(),
-                     amount.base, min_amount_out.base, expiry_given ? expires_at.value : 0);
+  std::string print = fmt::format("{}|{}|{}|{}|{}|{}", core::order_type_name(order_type), input.symbol(),
+                                  output.symbol(), amount.base, min_amount_out.base,
+                                  expiry_given ? expires_at.value : 0);
+  if (order_type == core::OrderType::sniper) {
+    print += fmt::format("|{}|{}|{}", checks.require_mint_renounced, checks.require_no_freeze,
+                         checks.min_liquidity.base);
+  }
+  return print;
 }
 
 namespace {
@@ -32,7 +38,7 @@ struct FieldSpec {
   std::string_view canonical;
   std::array<std::string_view, 3> aliases;
 };
-constexpr std::array<FieldSpec, 9> kFields{{
+constexpr std::array<FieldSpec, 12> kFields{{
     {"type", {"orderType", "order_type", ""}},
     {"inputToken", {"tokenIn", "token_in", ""}},
     {"outputToken", {"tokenOut", "token_out", ""}},
@@ -42,6 +48,9 @@ constexpr std::array<FieldSpec, 9> kFields{{
     {"minAmountOut", {"min_amount_out", "", ""}},
     {"limitPrice", {"limit_price", "", ""}},
     {"expiresAt", {"expires_at", "", ""}},
+    {"targetToken", {"target_token", "", ""}},
+    {"maxPrice", {"max_price", "", ""}},
+    {"checks", {"", "", ""}},
 }};
 
 struct Collected {
@@ -116,61 +125,97 @@ boost::system::result<std::string, ApiError> number_text(const json::value& v, c
 
 namespace {
 
-// A limit order's floor, its price and its expiry; for a market order,
-// none of them may be given.
-boost::system::result<void, ApiError> limit_fields(SubmitRequest& r, const json::value* min_amount_out,
-                                                   const json::value* limit_price, const json::value* expires_at,
-                                                   bool slippage_given, TimestampNs now) {
-  if (r.order_type == core::OrderType::market) {
-    for (auto [v, name] : {std::pair{min_amount_out, "minAmountOut"}, std::pair{limit_price, "limitPrice"},
-                           std::pair{expires_at, "expiresAt"}}) {
-      if (v != nullptr) {
-        return bad_request("field_not_for_type", fmt::format("{} applies to limit orders; a market order has none", name),
-                   name);
-      }
-    }
-    return {};
-  }
-  if (slippage_given) {
-    return bad_request("field_not_for_type", "a limit order's floor is its minAmountOut (or limitPrice), not a slippage",
-               "slippage");
-  }
-  if (min_amount_out != nullptr && limit_price != nullptr) {
-    return bad_request("conflicting_fields", "give either minAmountOut or limitPrice, not both", "limitPrice");
-  }
-  if (min_amount_out == nullptr && limit_price == nullptr) {
-    return bad_request("missing_field", "a limit order needs minAmountOut (output for the whole amount) or limitPrice",
-               "minAmountOut");
-  }
+struct WaitingFields {
+  const json::value* min_amount_out;
+  const json::value* limit_price;
+  const json::value* max_price;
+  const json::value* expires_at;
+  bool slippage_given;
+};
+
+// The least output an order asks for the whole amount: minAmountOut in
+// output decimals, or a price (limitPrice: output per input; maxPrice:
+// input per output) turned into it, rounded so it never asks less.
+boost::system::result<core::Amount, ApiError> floor_field(const SubmitRequest& r, int out_decimals,
+                                                          const json::value* min_amount_out,
+                                                          const json::value* price, const char* price_name) {
   if (min_amount_out != nullptr) {
     auto text = number_text(*min_amount_out, "minAmountOut");
     if (!text) return text.error();
-    auto parsed = core::parse_amount(*text, r.output.decimals());
+    auto parsed = core::parse_amount(*text, out_decimals);
     if (!parsed) {
       return bad_request("invalid_min_amount_out",
                  parsed.error() == core::AmountError::too_precise
-                     ? fmt::format("minAmountOut has more than {} decimal places, the precision of {}",
-                                   r.output.decimals(), r.output.symbol())
+                     ? fmt::format("minAmountOut has more than {} decimal places, the precision of the output token",
+                                   out_decimals)
                      : fmt::format("minAmountOut {}", core::describe(parsed.error())),
                  "minAmountOut");
     }
-    r.min_amount_out = *parsed;
-  } else {
-    auto text = number_text(*limit_price, "limitPrice");
-    if (!text) return text.error();
-    auto price = core::parse_amount(*text, core::kPriceDecimals);
-    auto floor = price ? core::amount_at_price(r.amount, r.input.decimals(), price->base, r.output.decimals())
-                       : boost::system::result<core::Amount, core::AmountError>(price.error());
-    if (!floor) {
-      return bad_request("invalid_limit_price",
-                 floor.error() == core::AmountError::too_precise
-                     ? fmt::format("limitPrice has more than {} decimal places", core::kPriceDecimals)
-                     : fmt::format("limitPrice {}", core::describe(floor.error())),
-                 "limitPrice");
-    }
-    r.min_amount_out = *floor;
+    return *parsed;
   }
-  auto expires = future_time_field(expires_at, "expiresAt", now);
+  const std::string name = price_name;
+  auto text = number_text(*price, name);
+  if (!text) return text.error();
+  auto value = core::parse_amount(*text, core::kPriceDecimals);
+  const bool max = r.order_type == core::OrderType::sniper;
+  auto floor = !value ? boost::system::result<core::Amount, core::AmountError>(value.error())
+               : max  ? core::amount_at_max_price(r.amount, r.input.decimals(), value->base, out_decimals)
+                      : core::amount_at_price(r.amount, r.input.decimals(), value->base, out_decimals);
+  if (!floor) {
+    return bad_request(max ? "invalid_max_price" : "invalid_limit_price",
+               floor.error() == core::AmountError::too_precise
+                   ? fmt::format("{} has more than {} decimal places", name, core::kPriceDecimals)
+                   : fmt::format("{} {}", name, core::describe(floor.error())),
+               name);
+  }
+  return *floor;
+}
+
+// A waiting order's floor and its expiry; for a market order, none of them
+// may be given.
+boost::system::result<void, ApiError> waiting_fields(SubmitRequest& r, int out_decimals, const WaitingFields& f,
+                                                     TimestampNs now) {
+  const bool sniper = r.order_type == core::OrderType::sniper;
+  const auto not_for = [&](const json::value* v, const char* name, std::string_view applies_to) {
+    return v == nullptr ? std::optional<ApiError>()
+                        : bad_request("field_not_for_type",
+                                      fmt::format("{} applies to {}; a {} order has none", name, applies_to,
+                                                  core::order_type_name(r.order_type)),
+                                      name);
+  };
+  std::optional<ApiError> misplaced;
+  if (r.order_type == core::OrderType::market) {
+    for (auto [v, name] : {std::pair{f.min_amount_out, "minAmountOut"}, std::pair{f.expires_at, "expiresAt"}}) {
+      if (!misplaced) misplaced = not_for(v, name, "limit and sniper orders");
+    }
+  }
+  if (!misplaced && r.order_type != core::OrderType::limit) misplaced = not_for(f.limit_price, "limitPrice", "limit orders");
+  if (!misplaced && !sniper) misplaced = not_for(f.max_price, "maxPrice", "sniper orders");
+  if (misplaced) return *misplaced;
+  if (r.order_type == core::OrderType::market) return {};
+
+  const char* price_name = sniper ? "maxPrice" : "limitPrice";
+  const json::value* price = sniper ? f.max_price : f.limit_price;
+  if (f.slippage_given) {
+    return bad_request("field_not_for_type",
+               fmt::format("a {} order's floor is its minAmountOut (or {}), not a slippage",
+                           core::order_type_name(r.order_type), price_name),
+               "slippage");
+  }
+  if (f.min_amount_out != nullptr && price != nullptr) {
+    return bad_request("conflicting_fields", fmt::format("give either minAmountOut or {}, not both", price_name),
+               price_name);
+  }
+  if (f.min_amount_out == nullptr && price == nullptr) {
+    return bad_request("missing_field",
+               fmt::format("a {} order needs minAmountOut (output for the whole amount) or {}",
+                           core::order_type_name(r.order_type), price_name),
+               "minAmountOut");
+  }
+  auto floor = floor_field(r, out_decimals, f.min_amount_out, price, price_name);
+  if (!floor) return floor.error();
+  r.min_amount_out = *floor;
+  auto expires = future_time_field(f.expires_at, "expiresAt", now);
   if (!expires) return expires.error();
   r.expires_at = expires->value_or(TimestampNs{now.value + kDefaultExpiryNs});
   r.expiry_given = expires->has_value();
@@ -180,14 +225,56 @@ boost::system::result<void, ApiError> limit_fields(SubmitRequest& r, const json:
   return {};
 }
 
+// A sniper's target: a well-formed symbol of a token that is not listed.
+boost::system::result<std::string, ApiError> target_field(const json::value* v) {
+  if (v == nullptr) return bad_request("missing_field", "a sniper order names the token it waits for: targetToken", "targetToken");
+  if (!v->is_string() || !core::is_token_symbol(v->get_string())) {
+    return bad_request("invalid_token", "targetToken is a token symbol: 2 to 10 letters or digits", "targetToken");
+  }
+  const std::string_view symbol = v->get_string();
+  if (const auto listed = core::TokenId::parse(symbol); listed && listed->listed()) {
+    return bad_request("invalid_target",
+               fmt::format("{} trades already; a sniper waits for the launch of a new token", listed->symbol()),
+               "targetToken");
+  }
+  return std::string(symbol);
+}
+
+boost::system::result<core::SniperChecks, ApiError> checks_field(const json::value* v, core::TokenId input) {
+  core::SniperChecks checks;
+  if (v == nullptr || v->is_null()) return checks;
+  if (!v->is_object()) return bad_request("invalid_checks", "checks is an object", "checks");
+  for (const auto& kv : v->get_object()) {
+    const std::string_view key = kv.key();
+    const std::string field = "checks." + std::string(key);
+    if (key == "requireMintRenounced" || key == "requireNoFreeze") {
+      if (!kv.value().is_bool()) return bad_request("invalid_checks", field + " is true or false", field);
+      (key == "requireNoFreeze" ? checks.require_no_freeze : checks.require_mint_renounced) = kv.value().get_bool();
+    } else if (key == "minLiquidity") {
+      auto text = number_text(kv.value(), field);
+      if (!text) return text.error();
+      auto amount = core::parse_amount(*text, input.decimals());
+      if (!amount) {
+        return bad_request("invalid_checks",
+                   fmt::format("{} {} (an amount of {})", field, core::describe(amount.error()), input.symbol()),
+                   field);
+      }
+      checks.min_liquidity = *amount;
+    } else {
+      return bad_request("unknown_field", fmt::format("unknown field '{}'", field), field);
+    }
+  }
+  return checks;
+}
+
 }  // namespace
 
 boost::system::result<SubmitRequest, ApiError> parse_submit(const json::value& body, TimestampNs now) {
   if (!body.is_object()) return bad_request("invalid_body", "the body must be a JSON object", "");
   auto fields = collect(body.get_object());
   if (!fields) return fields.error();
-  const auto& [type, input, output, amount, slippage, slippage_bps, min_amount_out, limit_price, expires_at] =
-      fields->found;
+  const auto& [type, input, output, amount, slippage, slippage_bps, min_amount_out, limit_price, expires_at, target,
+               max_price, checks] = fields->found;
 
   SubmitRequest r;
   r.snake_case = written_in_snake_case(fields->spelled);
@@ -196,19 +283,42 @@ boost::system::result<SubmitRequest, ApiError> parse_submit(const json::value& b
     const std::string_view t = type->get_string();
     const auto order_type = core::parse_order_type(t);
     if (!order_type) return bad_request("invalid_type", fmt::format("unknown order type '{}'", t), "type");
-    if (*order_type == core::OrderType::sniper) {
-      return bad_request("unsupported_order_type", "sniper orders are not available yet; use 'market' or 'limit'", "type");
-    }
     r.order_type = *order_type;
   }
+  const bool sniper = r.order_type == core::OrderType::sniper;
 
-  auto in = token_field(input, "inputToken");
-  if (!in) return in.error();
-  auto out = token_field(output, "outputToken");
-  if (!out) return out.error();
-  if (*in == *out) return bad_request("same_token", "inputToken and outputToken must differ", "outputToken");
-  r.input = *in;
-  r.output = *out;
+  std::string target_symbol;
+  if (sniper) {
+    if (output != nullptr) {
+      return bad_request("field_not_for_type", "a sniper order names the token it waits for as targetToken",
+                         "outputToken");
+    }
+    auto in = input != nullptr ? token_field(input, "inputToken") : core::token_id("SOL");
+    if (!in) return in.error();
+    if (!in->listed()) {
+      return bad_request("invalid_token", "a sniper pays with a listed token, such as SOL or USDC", "inputToken");
+    }
+    auto t = target_field(target);
+    if (!t) return t.error();
+    r.input = *in;
+    target_symbol = std::move(*t);
+  } else {
+    for (auto [v, name] : {std::pair{target, "targetToken"}, std::pair{checks, "checks"}}) {
+      if (v != nullptr) {
+        return bad_request("field_not_for_type",
+                           fmt::format("{} applies to sniper orders; a {} order has none", name,
+                                       core::order_type_name(r.order_type)),
+                           name);
+      }
+    }
+    auto in = token_field(input, "inputToken");
+    if (!in) return in.error();
+    auto out = token_field(output, "outputToken");
+    if (!out) return out.error();
+    if (*in == *out) return bad_request("same_token", "inputToken and outputToken must differ", "outputToken");
+    r.input = *in;
+    r.output = *out;
+  }
 
   if (amount == nullptr) return bad_request("missing_field", "amount is required", "amount");
   auto text = number_text(*amount, "amount");
@@ -255,10 +365,22 @@ boost::system::result<SubmitRequest, ApiError> parse_submit(const json::value& b
     }
     r.slippage_bps = static_cast<std::uint32_t>(bps);
   }
-  auto limit = limit_fields(r, min_amount_out, limit_price, expires_at, slippage != nullptr || slippage_bps != nullptr,
-                            now);
-  if (!limit) return limit.error();
-  if (r.order_type == core::OrderType::limit) r.slippage_bps = 0;
+  const int out_decimals = sniper ? core::kNewTokenDecimals : r.output.decimals();
+  auto waiting = waiting_fields(
+      r, out_decimals,
+      WaitingFields{min_amount_out, limit_price, max_price, expires_at, slippage != nullptr || slippage_bps != nullptr},
+      now);
+  if (!waiting) return waiting.error();
+  if (r.order_type != core::OrderType::market) r.slippage_bps = 0;
+  if (sniper) {
+    auto c = checks_field(checks, r.input);
+    if (!c) return c.error();
+    r.checks = *c;
+    if (core::find_token(target_symbol) == nullptr && core::named_token_count() >= kMaxNamedTokens) {
+      return ApiError{503, "too_many_tokens", "too many new tokens are watched for; try again later", "targetToken"};
+    }
+    r.output = *core::TokenId::name(target_symbol);
+  }
   return r;
 }
 

@@ -18,11 +18,14 @@ struct SubmitRequest {
   core::TokenId output;
   core::Amount amount;
   std::uint32_t slippage_bps = 50;
-  /// Limit orders: the least the whole amount must fetch (given, or made
-  /// from limitPrice), and when the order expires unless triggered.
+  /// Limit and sniper orders: the least the whole amount must fetch
+  /// (given, or made from limitPrice or maxPrice), and when the order
+  /// expires unless triggered.
   core::Amount min_amount_out;
   TimestampNs expires_at;
   bool expiry_given = false;  // expiresAt was in the body (not the default)
+  /// Sniper orders: what a launch must show (output is the target token).
+  core::SniperChecks checks;
   /// The body spelled its fields in snake_case only (token_in, amount_in,
   /// ...): the answer then does too (order_id).
   bool snake_case = false;
@@ -35,9 +38,13 @@ inline constexpr std::uint32_t kDefaultSlippageBps = 50;   // 0.5%
 inline constexpr std::uint32_t kMaxSlippageBps = 5'000;    // 50%
 inline constexpr std::int64_t kDefaultExpiryNs = 24LL * 3600 * 1'000'000'000;       // a day
 inline constexpr std::int64_t kMaxExpiryNs = 30LL * 24 * 3600 * 1'000'000'000;      // 30 days
+/// New tokens that snipers may name in all; past it a sniper for a token
+/// nobody named yet is refused (503), so requests cannot grow memory at will.
+inline constexpr std::size_t kMaxNamedTokens = 100'000;
 
 /// Parses and validates a submit body (already JSON-decoded); expiries are
-/// checked against `now`.
+/// checked against `now`. A sniper's target token, if new, is named only
+/// once the whole body is valid.
 [[nodiscard]] boost::system::result<SubmitRequest, ApiError> parse_submit(const boost::json::value& body,
                                                                           TimestampNs now = TimestampNs::now());
 

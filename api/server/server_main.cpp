@@ -32,6 +32,7 @@
 #include <CLI/CLI.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <spdlog/spdlog.h>
@@ -46,6 +47,7 @@
 #include "api/routes/handlers.h"
 #include "api/stream/hub.h"
 #include "core/engine/executor.h"
+#include "core/engine/sim_launches.h"
 #include "core/engine/landed_journal.h"
 #include "core/engine/log_audit.h"
 #include "projections/history.h"
@@ -296,6 +298,8 @@ int run_core(ServerOptions& o) {
     std::fprintf(stderr, "oee-server: %s\n", e.what());
     return 2;
   }
+  core::SimLaunches launches(exec_ioc, market, o.launch_every);
+  asio::post(exec_ioc, [&launches] { launches.start(); });
   std::thread exec_thread([&] {
     boost_this_thread("executor", o.priority_boost);
     pthread_setname_np(pthread_self(), "oee-executor");  // once set up, like the log writer
@@ -313,6 +317,7 @@ int run_core(ServerOptions& o) {
       o.fail_rate, redis ? api::redacted(*redis) : "off", log->head().value, storage->resumable);
   serve_until_signal(api_ioc, server, o.server, o.threads, [&] {
     spdlog::info("finishing in-flight steps");
+    asio::post(exec_ioc, [&launches] { launches.stop(); });
     const bool drained = executor.stop(std::chrono::seconds(10));
     if (!drained) spdlog::warn("some orders were still mid-step; they resume from the log on the next start");
     if (projector) projector->stop();

@@ -79,6 +79,7 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& o)
   auto& s = o.server;
   unsigned ws_idle_seconds = 60;
   int watch_ms = 100;
+  double launch_seconds = 30;
   std::string cors_origins{CorsPolicy::kLoopback};
   std::string redis_url;
   cli.add_option("--data-dir", o.data_dir, "Data directory: the event log (log/) and the simulated chain (simchain/)")
@@ -110,11 +111,15 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& o)
                  "Share of transactions the simulated chain drops [0,1] (default 0.02 realistic, 0 fast)")
       ->envname("OEE_FAIL_RATE")->check(CLI::Range(0.0, 1.0));
   cli.add_flag("--sim-control", o.sim_control,
-               "Let clients on this machine steer the simulated market: POST /api/sim/prices sets a pool's price "
-               "(tests and demos)")
+               "Let clients on this machine steer the simulated market: POST /api/sim/prices sets a pool's price, "
+               "POST /api/sim/launches launches a new token's pool (tests and demos)")
       ->envname("OEE_SIM_CONTROL");
+  cli.add_option("--sim-launch-every", launch_seconds,
+                 "Seconds between new tokens launching pools on the simulated market, on average (0: none)")
+      ->envname("OEE_SIM_LAUNCH_EVERY")->check(CLI::Range(0.0, 86'400.0))->capture_default_str();
   cli.add_option("--watch-interval", watch_ms,
-                 "Milliseconds between the watcher's looks at the pools for limit orders (and their expiries)")
+                 "Milliseconds between the watcher's looks at the pools and launches for limit and sniper orders "
+                 "(and their expiries)")
       ->envname("OEE_WATCH_INTERVAL")->check(CLI::Range(1, 60'000))->capture_default_str();
   cli.add_option("--sim-latency-scale", o.latency_scale,
                  "Multiplies the realistic profile's latencies (0.1: quotes ~20 ms, execution ~250 ms)")
@@ -205,6 +210,7 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& o)
 
   s.ws_idle_timeout = std::chrono::seconds(ws_idle_seconds);
   o.watch_interval = std::chrono::milliseconds(watch_ms);
+  o.launch_every = std::chrono::milliseconds(static_cast<std::int64_t>(launch_seconds * 1000));
   std::string cors_error;
   auto cors = CorsPolicy::parse(cors_origins, &cors_error);
   if (!cors) {

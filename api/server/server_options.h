@@ -30,8 +30,9 @@ struct ServerOptions {
   unsigned threads = 2;
   std::string log_level = "info";
   double latency_scale = 1.0;
-  bool sim_control = false;  // POST /api/sim/prices
+  bool sim_control = false;  // POST /api/sim/prices and /api/sim/launches
   std::chrono::milliseconds watch_interval{100};
+  std::chrono::milliseconds launch_every{30'000};  // the simulated market's token launches; 0: none
   int priority_boost = 0;
   std::size_t log_memory_mib = 160;
   /// Turns authentication on (docs/security.md); empty: off.

@@ -206,4 +206,26 @@ boost::system::result<Amount, AmountError> amount_at_price(Amount amount_in, int
   return Amount{static_cast<std::uint64_t>(value)};
 }
 
+boost::system::result<Amount, AmountError> amount_at_max_price(Amount amount_in, int in_decimals,
+                                                              std::uint64_t max_price_e12, int out_decimals) {
+  using u128 = unsigned __int128;
+  if (amount_in.base == 0 || max_price_e12 == 0) return AmountError::not_positive;
+  // amount_in / 10^in * 10^out * 10^12 / price: scale by whichever power is
+  // positive, then divide rounding up.
+  const int shift = kPriceDecimals + out_decimals - in_decimals;
+  u128 value = amount_in.base;
+  u128 divisor = max_price_e12;
+  for (int i = 0; i < shift; ++i) {
+    if (value > std::numeric_limits<u128>::max() / 10) return AmountError::too_large;
+    value *= 10;
+  }
+  for (int i = 0; i < -shift; ++i) {
+    if (divisor > std::numeric_limits<u128>::max() / 10) return AmountError::too_large;
+    divisor *= 10;
+  }
+  value = value / divisor + (value % divisor != 0 ? 1 : 0);
+  if (value > std::numeric_limits<std::uint64_t>::max()) return AmountError::too_large;
+  return Amount{static_cast<std::uint64_t>(value)};
+}
+
 }  // namespace oee::core

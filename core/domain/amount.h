@@ -49,6 +49,14 @@ inline constexpr int kPriceDecimals = 12;
 [[nodiscard]] boost::system::result<Amount, AmountError> amount_at_price(Amount amount_in, int in_decimals,
                                                                          std::uint64_t price_e12, int out_decimals);
 
+/// What `amount_in` buys at no more than `max_price_e12` (whole input
+/// tokens per whole output token, times 10^12), in base units of the
+/// output, rounded up: a floor that never pays more than the price.
+/// too_large past 64 bits.
+[[nodiscard]] boost::system::result<Amount, AmountError> amount_at_max_price(Amount amount_in, int in_decimals,
+                                                                             std::uint64_t max_price_e12,
+                                                                             int out_decimals);
+
 /// Parses a fraction with at most 4 decimals into basis points ("0.01" -> 100).
 [[nodiscard]] boost::system::result<std::uint32_t, AmountError> parse_bps_fraction(std::string_view text);
 

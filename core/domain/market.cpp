@@ -2,9 +2,11 @@
 
 #include "core/domain/mix.h"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <numbers>
+#include <utility>
 
 namespace oee::core {
 
@@ -81,7 +83,9 @@ Market::Market(std::uint64_t seed) : seed_(seed) {}
 
 bool Market::has_pair(const Token& in, const Token& out) const {
   bool reversed = false;
-  return find_pair(in, out, reversed) != nullptr;
+  if (find_pair(in, out, reversed) != nullptr) return true;
+  return std::any_of(std::begin(kAllVenues), std::end(kAllVenues),
+                     [&](Venue v) { return launched_pool(v, in, out).has_value(); });
 }
 
 Market::Reserves Market::drifting(std::size_t pair_index, Venue venue,
@@ -108,7 +112,7 @@ std::optional<Pool> Market::pool(Venue venue, const Token& in, const Token& out,
                                  std::chrono::system_clock::time_point at) const {
   bool reversed = false;
   const PairSpec* pair = find_pair(in, out, reversed);
-  if (pair == nullptr) return std::nullopt;
+  if (pair == nullptr) return launched_pool(venue, in, out);
   const std::size_t index = index_of(pair);
   std::optional<Reserves> reserves;
   if (pinned_any_.load(std::memory_order_acquire)) {
@@ -125,13 +129,85 @@ std::optional<Pool> Market::pool(Venue venue, const Token& in, const Token& out,
 }
 
 std::optional<Pools> Market::pools(const Token& in, const Token& out, std::chrono::system_clock::time_point at) const {
-  Pools out_pools;
+  // A new token may have launched on one venue only: the other's pool is
+  // empty and quotes nothing.
+  Pools out_pools{};
+  bool any = false;
   for (std::size_t v = 0; v < out_pools.size(); ++v) {
     auto p = pool(kAllVenues[v], in, out, at);
-    if (!p) return std::nullopt;
+    if (!p) continue;
     out_pools[v] = *p;
+    any = true;
   }
+  if (!any) return std::nullopt;
   return out_pools;
+}
+
+Pool launch_pool(const Launch& launch) {
+  // New pools charge the venues' standard fees: 0.25% on Raydium's CPMM,
+  // 0.20% on Meteora.
+  return Pool{launch.quote_reserve, launch.token_reserve, launch.venue == Venue::meteora ? 20U : 25U};
+}
+
+std::string_view describe(LaunchError e) {
+  switch (e) {
+    case LaunchError::listed_token: return "a listed token has its pools already";
+    case LaunchError::unlisted_quote: return "a new token launches against a listed token";
+    case LaunchError::already_launched: return "the token has a pool on this venue already";
+    case LaunchError::empty_pool: return "the pool would hold nothing on one side";
+  }
+  return "invalid launch";
+}
+
+boost::system::result<Launch, LaunchError> Market::launch(Launch launch) {
+  if (!launch.token || launch.token.listed()) return LaunchError::listed_token;
+  if (!launch.quote || !launch.quote.listed()) return LaunchError::unlisted_quote;
+  if (launch.token_reserve.base == 0 || launch.quote_reserve.base == 0) return LaunchError::empty_pool;
+  std::lock_guard lock(launches_mu_);
+  auto& mine = launches_by_token_[&launch.token.token()];
+  for (std::size_t i : mine) {
+    if (launches_[i].venue == launch.venue) return LaunchError::already_launched;
+  }
+  launch.number = launches_.size() + 1;
+  launch.launched_at = TimestampNs::now();
+  mine.push_back(launches_.size());
+  launches_.push_back(launch);
+  return launch;
+}
+
+std::vector<Launch> Market::launches_after(std::uint64_t after) const {
+  std::lock_guard lock(launches_mu_);
+  if (after >= launches_.size()) return {};
+  return {launches_.begin() + static_cast<std::ptrdiff_t>(after), launches_.end()};
+}
+
+std::vector<Launch> Market::launches_of(TokenId token) const {
+  std::vector<Launch> out;
+  if (!token) return out;
+  std::lock_guard lock(launches_mu_);
+  auto it = launches_by_token_.find(&token.token());
+  if (it == launches_by_token_.end()) return out;
+  for (std::size_t i : it->second) out.push_back(launches_[i]);
+  return out;
+}
+
+std::optional<Pool> Market::launched_pool(Venue venue, const Token& in, const Token& out) const {
+  std::lock_guard lock(launches_mu_);
+  for (const Token* token : {&in, &out}) {
+    auto it = launches_by_token_.find(token);
+    if (it == launches_by_token_.end()) continue;
+    for (std::size_t i : it->second) {
+      const Launch& l = launches_[i];
+      if (l.venue != venue) continue;
+      const bool buying = &l.quote.token() == &in && token == &out;
+      const bool selling = &l.quote.token() == &out && token == &in;
+      if (!buying && !selling) continue;
+      Pool p = launch_pool(l);
+      if (!buying) std::swap(p.reserve_in, p.reserve_out);
+      return p;
+    }
+  }
+  return std::nullopt;
 }
 
 bool Market::pin_price(Venue venue, const Token& base, const Token& quote, std::uint64_t price_e12) {

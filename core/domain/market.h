@@ -7,6 +7,9 @@
 // so quotes are reproducible in tests, until a pool's price is set
 // (pin_price: tests and demos steer the market): from then on that pool
 // holds the reserves it was set to.
+//
+// New tokens launch pools over time (launch): a launched pool keeps the
+// reserves it launched with, and trades like any other.
 
 #include <array>
 #include <atomic>
@@ -15,11 +18,36 @@
 #include <mutex>
 #include <optional>
 #include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/system/result.hpp>
 
 #include "core/domain/tokens.h"
 #include "core/domain/venue.h"
+#include "eventlog/types.h"
 
 namespace oee::core {
+
+/// A new token's pool, as it launched on one venue.
+struct Launch {
+  TokenId token;           // the new token
+  TokenId quote;           // the listed token it trades against
+  Venue venue = Venue::raydium;
+  Amount token_reserve{};  // the pool at launch
+  Amount quote_reserve{};  // its liquidity
+  bool mint_renounced = true;
+  bool freeze_authority = false;
+  TimestampNs launched_at{};
+  std::uint64_t number = 0;  // 1, 2, ...: the order launches happened in
+};
+
+/// A launch's pool seen from its quote token's side: what a buy of the new
+/// token swaps against.
+[[nodiscard]] Pool launch_pool(const Launch& launch);
+
+enum class LaunchError { listed_token, unlisted_quote, already_launched, empty_pool };
+[[nodiscard]] std::string_view describe(LaunchError e);
 
 class Market {
  public:
@@ -42,6 +70,15 @@ class Market {
   /// or leaves a reserve empty.
   bool pin_price(Venue venue, const Token& base, const Token& quote, std::uint64_t price_e12);
 
+  /// Launches a pool for `launch.token` on `launch.venue` with the given
+  /// reserves and flags; the market numbers and times it. A token has at
+  /// most one pool per venue, and listed tokens launch nothing.
+  boost::system::result<Launch, LaunchError> launch(Launch launch);
+  /// The launches numbered above `after`, in order.
+  [[nodiscard]] std::vector<Launch> launches_after(std::uint64_t after) const;
+  /// A token's launches, in order.
+  [[nodiscard]] std::vector<Launch> launches_of(TokenId token) const;
+
   static constexpr std::size_t kMaxPairs = 16;
 
  private:
@@ -55,6 +92,11 @@ class Market {
   mutable std::mutex pinned_mu_;
   std::array<std::array<std::optional<Reserves>, std::size(kAllVenues)>, kMaxPairs> pinned_{};
   std::atomic<bool> pinned_any_{false};  // spares the lock until a price is set
+
+  [[nodiscard]] std::optional<Pool> launched_pool(Venue venue, const Token& in, const Token& out) const;
+  mutable std::mutex launches_mu_;
+  std::vector<Launch> launches_;
+  std::unordered_map<const Token*, std::vector<std::size_t>> launches_by_token_;  // indexes into launches_
 };
 
 }  // namespace oee::core

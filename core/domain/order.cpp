@@ -12,29 +12,34 @@ using S = Status;
 // Rows: current status. Columns: stored event type - 1 (submitted,
 // routing_started, routed, tx_submitted, confirmed, attempt_failed,
 // order_failed, order_retried, dead_letter_dismissed, two key events that
-// no order takes, opened, triggered, reopened, cancelled, expired).
+// no order takes, opened, triggered, reopened, cancelled, expired,
+// watch_started, launch_rejected).
 constexpr std::array<std::array<std::optional<Status>, kMaxEventType>, kStatusCount> kTable{{
-    /* none      */ {S::pending, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
+    /* none      */ {S::pending, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
     // An order that waits (new, or backing off after a failed attempt)
-    // starts its next attempt, or, as a new limit order, enters the book;
-    // it can also be failed without one. Before an attempt is under way it
-    // can be cancelled or expire (apply() checks the attempt).
-    /* pending   */ {N, S::routing, N, N, N, N, S::failed, N, N, N, N, S::open, N, N, S::cancelled, S::expired},
+    // starts its next attempt, or, as a new limit or sniper order, begins
+    // to wait; it can also be failed without one. Before an attempt is
+    // under way it can be cancelled or expire (apply() checks the attempt).
+    /* pending   */ {N, S::routing, N, N, N, N, S::failed, N, N, N, N, S::open, N, N, S::cancelled, S::expired,
+                     S::watching, N},
     // A limit order's execution that re-prices below its threshold goes
     // back to the book instead of failing.
-    /* routing   */ {N, N, S::building, N, N, S::pending, S::failed, N, N, N, N, N, N, S::open, N, N},
-    /* building  */ {N, N, N, S::submitted, N, S::pending, S::failed, N, N, N, N, N, N, S::open, N, N},
+    /* routing   */ {N, N, S::building, N, N, S::pending, S::failed, N, N, N, N, N, N, S::open, N, N, N, N},
+    /* building  */ {N, N, N, S::submitted, N, S::pending, S::failed, N, N, N, N, N, N, S::open, N, N, N, N},
     // A submitted tx either lands or the attempt fails (dropped, slippage).
-    /* submitted */ {N, N, N, N, S::confirmed, S::pending, S::failed, N, N, N, N, N, N, S::open, N, N},
-    /* confirmed */ {N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
+    /* submitted */ {N, N, N, N, S::confirmed, S::pending, S::failed, N, N, N, N, N, N, S::open, N, N, N, N},
+    /* confirmed */ {N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
     // Failed is final for the engine; an operator either reopens it with a
     // retry or dismisses it from the dead-letter list, where it stays failed.
-    /* failed    */ {N, N, N, N, N, N, N, S::pending, S::failed, N, N, N, N, N, N, N},
+    /* failed    */ {N, N, N, N, N, N, N, S::pending, S::failed, N, N, N, N, N, N, N, N, N},
     // A waiting order fires (its next attempt begins), is cancelled or
     // expires; whichever of these the log takes first wins.
-    /* open      */ {N, N, N, N, N, N, N, N, N, N, N, N, S::routing, N, S::cancelled, S::expired},
-    /* cancelled */ {N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
-    /* expired   */ {N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
+    /* open      */ {N, N, N, N, N, N, N, N, N, N, N, N, S::routing, N, S::cancelled, S::expired, N, N},
+    /* cancelled */ {N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
+    /* expired   */ {N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
+    // A sniper fires as an open order does; a launch it turns down leaves
+    // it watching.
+    /* watching  */ {N, N, N, N, N, N, N, N, N, N, N, N, S::routing, N, S::cancelled, S::expired, N, S::watching},
 }};
 
 std::uint32_t attempt_of(const OrderEvent& e) {
@@ -68,7 +73,9 @@ EventType type_of(const OrderEvent& event) {
         else if constexpr (std::is_same_v<T, Triggered>) return EventType::triggered;
         else if constexpr (std::is_same_v<T, Reopened>) return EventType::reopened;
         else if constexpr (std::is_same_v<T, Cancelled>) return EventType::cancelled;
-        else return EventType::expired;
+        else if constexpr (std::is_same_v<T, Expired>) return EventType::expired;
+        else if constexpr (std::is_same_v<T, WatchStarted>) return EventType::watch_started;
+        else return EventType::launch_rejected;
       },
       event);
 }
@@ -89,6 +96,8 @@ std::string_view event_name(EventType type) {
     case EventType::reopened: return "reopened";
     case EventType::cancelled: return "cancelled";
     case EventType::expired: return "expired";
+    case EventType::watch_started: return "watchStarted";
+    case EventType::launch_rejected: return "launchRejected";
   }
   return "unknown";
 }
@@ -105,6 +114,7 @@ std::string_view status_name(Status status) {
     case Status::open: return "open";
     case Status::cancelled: return "cancelled";
     case Status::expired: return "expired";
+    case Status::watching: return "watching";
   }
   return "unknown";
 }
@@ -137,7 +147,7 @@ bool is_terminal(Status status) {
          status == Status::expired;
 }
 
-bool is_waiting(Status status) { return status == Status::open; }
+bool is_waiting(Status status) { return status == Status::open || status == Status::watching; }
 
 bool is_cancellable(const OrderState& state) {
   return is_waiting(state.status) || (state.status == Status::pending && state.attempt == state.retry_floor);
@@ -160,6 +170,8 @@ Status status_after(EventType type) {
     case EventType::reopened: return Status::open;
     case EventType::cancelled: return Status::cancelled;
     case EventType::expired: return Status::expired;
+    case EventType::watch_started: return Status::watching;
+    case EventType::launch_rejected: return Status::watching;
   }
   return Status::none;
 }
@@ -233,6 +245,7 @@ boost::system::result<OrderState, ApplyError> apply(const OrderState& state, con
           s.owner = e.owner;
           s.min_amount_out = e.min_amount_out;
           s.expires_at = e.expires_at;
+          s.checks = e.checks;
           s.created = at;
         } else if constexpr (std::is_same_v<T, RoutingStarted>) {
           s.attempt = e.attempt;
@@ -277,6 +290,10 @@ boost::system::result<OrderState, ApplyError> apply(const OrderState& state, con
           s.last_error = e.reason;
           s.retry_at = {};
           s.tx_id.clear();
+        } else if constexpr (std::is_same_v<T, WatchStarted>) {
+          s.retry_at = {};
+        } else if constexpr (std::is_same_v<T, LaunchRejected>) {
+          s.last_error = e.reason;  // the latest launch it turned down, and why
         } else {
           static_assert(std::is_same_v<T, Cancelled> || std::is_same_v<T, Expired>);
         }

@@ -30,8 +30,9 @@ enum class Status : std::uint8_t {
   open,       // a limit order waiting for its price
   cancelled,  // by its owner, before it was triggered
   expired,    // its expiresAt passed before it was triggered
+  watching,   // a sniper order waiting for its token's launch
 };
-inline constexpr int kStatusCount = 10;
+inline constexpr int kStatusCount = 11;
 
 enum class OrderType : std::uint8_t { market = 0, limit = 1, sniper = 2 };
 
@@ -52,14 +53,16 @@ enum class EventType : std::uint8_t {
   reopened = 14,
   cancelled = 15,
   expired = 16,
+  watch_started = 17,
+  launch_rejected = 18,
 };
 /// The largest stored type an order event has.
-inline constexpr int kMaxEventType = 16;
+inline constexpr int kMaxEventType = 18;
 inline constexpr EventType kOrderEventTypes[] = {
     EventType::submitted,      EventType::routing_started, EventType::routed,    EventType::tx_submitted,
     EventType::confirmed,      EventType::attempt_failed,  EventType::order_failed, EventType::order_retried,
     EventType::dead_letter_dismissed, EventType::opened,  EventType::triggered, EventType::reopened,
-    EventType::cancelled,      EventType::expired};
+    EventType::cancelled,      EventType::expired,         EventType::watch_started, EventType::launch_rejected};
 inline constexpr std::uint32_t kOrderEventMask = [] {
   std::uint32_t mask = 0;
   for (EventType t : kOrderEventTypes) mask |= std::uint32_t{1} << static_cast<unsigned>(t);
@@ -70,6 +73,14 @@ inline constexpr std::uint32_t kOrderEventMask = [] {
 [[nodiscard]] constexpr bool is_order_event_type(std::uint8_t stored_type) {
   return stored_type < 32 && ((kOrderEventMask >> stored_type) & 1U) != 0;
 }
+
+/// What a sniper order asks of a launch before it buys.
+struct SniperChecks {
+  bool require_mint_renounced = true;  // nobody can mint more of the token
+  bool require_no_freeze = true;       // nobody can freeze the holders' tokens
+  Amount min_liquidity{};              // of the order's input token, in the pool at launch
+  constexpr bool operator==(const SniperChecks&) const = default;
+};
 
 struct OrderSubmitted {
   OrderType order_type = OrderType::market;
@@ -86,6 +97,7 @@ struct OrderSubmitted {
   /// and when they expire unless triggered.
   Amount min_amount_out{};
   TimestampNs expires_at{};
+  SniperChecks checks{};  // sniper orders
 };
 struct RoutingStarted {
   std::uint32_t attempt = 0;
@@ -174,9 +186,23 @@ struct Expired {
   std::uint32_t attempt = 0;
 };
 
+/// A sniper order starts watching for its token's launch.
+struct WatchStarted {
+  std::uint32_t attempt = 0;
+};
+
+/// A launch of the sniper's token that it did not buy: it failed a check or
+/// the price bound. The order watches on.
+struct LaunchRejected {
+  std::uint32_t attempt = 0;
+  Venue venue = Venue::raydium;
+  std::uint64_t launch = 0;  // the launch's number on the market
+  std::string reason{};
+};
+
 using OrderEvent = std::variant<OrderSubmitted, RoutingStarted, Routed, TxSubmitted, Confirmed, AttemptFailed,
                                 OrderFailed, OrderRetried, DeadLetterDismissed, Opened, Triggered, Reopened,
-                                Cancelled, Expired>;
+                                Cancelled, Expired, WatchStarted, LaunchRejected>;
 
 [[nodiscard]] EventType type_of(const OrderEvent& event);
 [[nodiscard]] std::string_view event_name(EventType type);  // "submitted", "routed", ...
@@ -215,9 +241,10 @@ struct OrderState {
   Amount min_amount_out;   // limit and sniper orders
   TimestampNs expires_at;  // limit and sniper orders
   TimestampNs triggered_at;  // when it last fired
+  SniperChecks checks;       // sniper orders
 };
 
-/// Whether the order waits for a trigger (open).
+/// Whether the order waits for a trigger (open, or watching).
 [[nodiscard]] bool is_waiting(Status status);
 /// Whether the order may still be cancelled or expire: it waits, or it is
 /// pending with no attempt under way since its submission or its last

@@ -19,7 +19,23 @@ boost::system::result<RouteDecision, RouteError> Router::route(const Token& in, 
                                                               std::chrono::system_clock::time_point at) const {
   const auto pools = market_.pools(in, out, at);
   if (!pools) return RouteError::no_pool;
-  RouteDecision d = route_on(*pools, amount_in);
+  return decide(*pools, amount_in);
+}
+
+boost::system::result<RouteDecision, RouteError> Router::route_on_venue(Venue venue, const Token& in, const Token& out,
+                                                                       Amount amount_in,
+                                                                       std::chrono::system_clock::time_point at) const {
+  auto pools = market_.pools(in, out, at);
+  if (!pools) return RouteError::no_pool;
+  for (std::size_t v = 0; v < pools->size(); ++v) {
+    if (kAllVenues[v] != venue) (*pools)[v] = Pool{};
+  }
+  if ((*pools)[static_cast<std::size_t>(venue)].reserve_out.base == 0) return RouteError::no_pool;
+  return decide(*pools, amount_in);
+}
+
+boost::system::result<RouteDecision, RouteError> Router::decide(const Pools& pools, Amount amount_in) {
+  RouteDecision d = route_on(pools, amount_in);
   if (d.best.amount_out.base == 0) return RouteError::amount_too_small;
   return d;
 }

@@ -23,8 +23,13 @@ class Router {
 
   [[nodiscard]] boost::system::result<RouteDecision, RouteError> route(
       const Token& in, const Token& out, Amount amount_in, std::chrono::system_clock::time_point at) const;
+  /// As route, on one venue only: the others quote nothing.
+  [[nodiscard]] boost::system::result<RouteDecision, RouteError> route_on_venue(
+      Venue venue, const Token& in, const Token& out, Amount amount_in,
+      std::chrono::system_clock::time_point at) const;
 
  private:
+  [[nodiscard]] static boost::system::result<RouteDecision, RouteError> decide(const Pools& pools, Amount amount_in);
   const Market& market_;
 };
 

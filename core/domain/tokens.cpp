@@ -1,9 +1,13 @@
 #include "core/domain/tokens.h"
 
+#include <algorithm>
 #include <array>
 #include <cctype>
+#include <deque>
+#include <mutex>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
 
 namespace oee::core {
 
@@ -25,15 +29,87 @@ bool iequals(std::string_view a, std::string_view b) {
   }
   return true;
 }
+const Token* find_listed(std::string_view symbol) {
+  for (const auto& t : kTokens) {
+    if (iequals(t.symbol, symbol)) return &t;
+  }
+  return nullptr;
+}
+
+std::string upper(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// Tokens named beyond the listed ones. Entries never move or go, so a
+// TokenId may point at one for the life of the process.
+class NamedTokens {
+ public:
+  const Token* find(std::string_view symbol) const {
+    const std::string key = upper(symbol);
+    std::lock_guard lock(mu_);
+    auto it = by_symbol_.find(key);
+    return it == by_symbol_.end() ? nullptr : it->second;
+  }
+  const Token* name(std::string_view symbol) {
+    std::string key = upper(symbol);
+    std::lock_guard lock(mu_);
+    if (auto it = by_symbol_.find(key); it != by_symbol_.end()) return it->second;
+    Entry& e = entries_.emplace_back();
+    e.symbol = std::move(key);
+    e.token = Token{e.symbol, kNewTokenDecimals, 0};
+    by_symbol_.emplace(e.symbol, &e.token);
+    return &e.token;
+  }
+  std::size_t size() const {
+    std::lock_guard lock(mu_);
+    return entries_.size();
+  }
+
+ private:
+  struct Entry {
+    std::string symbol;
+    Token token{};
+  };
+  mutable std::mutex mu_;
+  std::deque<Entry> entries_;
+  std::unordered_map<std::string_view, const Token*> by_symbol_;
+};
+
+NamedTokens& named_tokens() {
+  static NamedTokens tokens;
+  return tokens;
+}
+
 }  // namespace
 
 std::span<const Token> all_tokens() { return kTokens; }
 
 const Token* find_token(std::string_view symbol) {
-  for (const auto& t : kTokens) {
-    if (iequals(t.symbol, symbol)) return &t;
+  if (const Token* t = find_listed(symbol)) return t;
+  return is_token_symbol(symbol) ? named_tokens().find(symbol) : nullptr;
+}
+
+bool is_token_symbol(std::string_view symbol) {
+  if (symbol.size() < 2 || symbol.size() > 10) return false;
+  for (char c : symbol) {
+    const bool ascii_alnum = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+    if (!ascii_alnum) return false;
   }
-  return nullptr;
+  return true;
+}
+
+std::size_t named_token_count() { return named_tokens().size(); }
+
+bool TokenId::listed() const {
+  return std::any_of(kTokens.begin(), kTokens.end(), [&](const Token& t) { return &t == token_; });
+}
+
+std::optional<TokenId> TokenId::name(std::string_view symbol) {
+  if (const Token* t = find_listed(symbol)) return TokenId(*t);
+  if (!is_token_symbol(symbol)) return std::nullopt;
+  return TokenId(*named_tokens().name(symbol));
 }
 
 std::optional<TokenId> TokenId::parse(std::string_view symbol) {
@@ -43,9 +119,9 @@ std::optional<TokenId> TokenId::parse(std::string_view symbol) {
 }
 
 TokenId token_id(std::string_view listed_symbol) {
-  const auto id = TokenId::parse(listed_symbol);
-  if (!id) throw std::invalid_argument("not a listed token: " + std::string(listed_symbol));
-  return *id;
+  const Token* t = find_listed(listed_symbol);
+  if (t == nullptr) throw std::invalid_argument("not a listed token: " + std::string(listed_symbol));
+  return TokenId(*t);
 }
 
 }  // namespace oee::core

@@ -8,7 +8,10 @@ namespace oee::core {
 
 void EngineMetrics::count_waiting(OrderType type, TokenId input, TokenId output, int delta) {
   std::lock_guard lock(waiting_mu_);
-  waiting_by_pair_[{type, &input.token(), &output.token()}] += delta;
+  // A sniper's target is a new token, named by whoever submitted it: one
+  // series for all of them, so clients cannot grow the metrics at will.
+  const Token* out = output.listed() ? &output.token() : nullptr;
+  waiting_by_pair_[{type, &input.token(), out}] += delta;
 }
 
 void EngineMetrics::render(std::string& out) const {
@@ -57,7 +60,9 @@ void EngineMetrics::render(std::string& out) const {
       const auto& [type, input, output] = key;
       metrics::append_sample(
           out, "oee_open_orders",
-          fmt::format("type=\"{}\",pair=\"{}/{}\"", order_type_name(type), input->symbol, output->symbol), count);
+          fmt::format("type=\"{}\",pair=\"{}/{}\"", order_type_name(type), input->symbol,
+                      output != nullptr ? output->symbol : std::string_view("new")),
+          count);
     }
   }
   metrics::append_metric(out, "oee_triggers_total", "counter", "Waiting orders whose trigger fired.",

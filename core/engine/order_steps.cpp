@@ -40,6 +40,7 @@ std::chrono::steady_clock::duration OrderSteps::stage_wait(const OrderState& s) 
     case Status::open:
     case Status::cancelled:
     case Status::expired:
+    case Status::watching:
       break;
   }
   return Clock::duration::zero();
@@ -48,14 +49,21 @@ std::chrono::steady_clock::duration OrderSteps::stage_wait(const OrderState& s) 
 std::optional<OrderEvent> OrderSteps::next_event(const OrderId& id, const OrderState& s, std::string& not_now) {
   switch (s.status) {
     case Status::pending:
-      // A limit order waits in the book first; once triggered, a retry
-      // after a failed attempt routes again like any order.
-      if (s.order_type == OrderType::limit && s.attempt == s.retry_floor) return Opened{s.attempt};
+      // A limit order waits in the book first, a sniper for its launch;
+      // once triggered, a retry after a failed attempt routes again like
+      // any order.
+      if (s.attempt == s.retry_floor) {
+        if (s.order_type == OrderType::limit) return Opened{s.attempt};
+        if (s.order_type == OrderType::sniper) return WatchStarted{s.attempt};
+      }
       return RoutingStarted{s.attempt + 1};
     case Status::routing: {
       if (!s.input_token || !s.output_token) return OrderFailed{s.attempt, "unknown token"};
-      auto route =
-          router_.route(s.input_token.token(), s.output_token.token(), s.amount_in, std::chrono::system_clock::now());
+      auto route = s.order_type == OrderType::sniper && s.venue
+                       ? router_.route_on_venue(*s.venue, s.input_token.token(), s.output_token.token(), s.amount_in,
+                                                std::chrono::system_clock::now())
+                       : router_.route(s.input_token.token(), s.output_token.token(), s.amount_in,
+                                       std::chrono::system_clock::now());
       if (!route) {
         return OrderFailed{s.attempt, route.error() == RouteError::no_pool ? "no pool for this pair"
                                                                           : "amount too small to trade"};
@@ -67,9 +75,17 @@ std::optional<OrderEvent> OrderSteps::next_event(const OrderId& id, const OrderS
                                        format_amount(best.amount_out, s.output_token.decimals()) + " < " +
                                        format_amount(s.min_amount_out, s.output_token.decimals())};
       }
-      // A limit order executes with its own floor; any price above it is
-      // the client's.
-      const Amount min_out = limit ? s.min_amount_out : min_out_for(best.amount_out, s.slippage_bps);
+      // A sniper buys on the launch that fired it, within its price bound,
+      // or tries again later.
+      const bool sniper = s.order_type == OrderType::sniper;
+      if (sniper && best.amount_out < s.min_amount_out) {
+        return fail_attempt(s, "re-priced above the bound: " +
+                                   format_amount(best.amount_out, s.output_token.decimals()) + " < " +
+                                   format_amount(s.min_amount_out, s.output_token.decimals()));
+      }
+      // A limit order or a sniper executes with its own floor; any price
+      // above it is the client's.
+      const Amount min_out = limit || sniper ? s.min_amount_out : min_out_for(best.amount_out, s.slippage_bps);
       spdlog::info(
           "route order={} attempt={} pair={}/{} amount_in={} raydium_out={} meteora_out={} chosen={} "
           "expected_out={} min_out={} price_impact_bps={}",
@@ -107,6 +123,7 @@ std::optional<OrderEvent> OrderSteps::next_event(const OrderId& id, const OrderS
     case Status::open:
     case Status::cancelled:
     case Status::expired:
+    case Status::watching:
       break;
   }
   return std::nullopt;

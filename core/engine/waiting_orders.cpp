@@ -59,7 +59,7 @@ void WaitingOrders::cancel(const OrderSnapshot& seen, CancelDone done) {
   }
   if (parked_.contains(id)) {
     cancels_[id].push_back(std::move(done));
-    book_.remove(id);
+    if (!book_.remove(id)) snipers_.remove(id);
     Parked waiting = unpark(id);
     const std::uint32_t attempt = waiting.state.attempt;
     settle(id, std::move(waiting), Cancelled{attempt, std::string(kCancelledByOwner)});
@@ -80,21 +80,27 @@ void WaitingOrders::answer_cancels(const OrderId& id, const CancelAnswer& answer
   for (auto& done : answers) done(answer);
 }
 
-void WaitingOrders::park(const OrderId& id, OrderState state, Seq seq) {
+void WaitingOrders::park(const OrderId& id, OrderState state, Seq seq, std::uint64_t launches_judged) {
   if (stopping_) return;
   const std::uint32_t attempt = state.attempt;
   if (cancels_.contains(id)) {
-    settle(id, Parked{std::move(state), seq}, Cancelled{attempt, std::string(kCancelledByOwner)});
+    settle(id, Parked{std::move(state), seq, launches_judged}, Cancelled{attempt, std::string(kCancelledByOwner)});
     return;
   }
   if (state.expires_at.value != 0 && state.expires_at <= TimestampNs::now()) {
-    settle(id, Parked{std::move(state), seq}, Expired{attempt});
+    settle(id, Parked{std::move(state), seq, launches_judged}, Expired{attempt});
     return;
   }
-  book_.add(BookOrder{id, seq, state.input_token, state.output_token, state.amount_in, state.min_amount_out,
-                      state.expires_at});
+  if (state.order_type == OrderType::sniper) {
+    snipers_.add(WatchingSniper{id, seq, state.input_token, state.output_token, state.amount_in, state.min_amount_out,
+                                state.checks, state.created, state.expires_at, launches_judged});
+    new_watchers_.insert(&state.output_token.token());
+  } else {
+    book_.add(BookOrder{id, seq, state.input_token, state.output_token, state.amount_in, state.min_amount_out,
+                        state.expires_at});
+  }
   metrics_.count_waiting(state.order_type, state.input_token, state.output_token, 1);
-  parked_.emplace(id, Parked{std::move(state), seq});
+  parked_.emplace(id, Parked{std::move(state), seq, launches_judged});
 }
 
 // Takes a waiting order out of parked_; the caller has taken it out of the book.
@@ -107,7 +113,7 @@ WaitingOrders::Parked WaitingOrders::unpark(const OrderId& id) {
 }
 
 void WaitingOrders::poke() {
-  if (!stopping_) look_at_pools();
+  if (!stopping_) look();
 }
 
 BookView WaitingOrders::book(TokenId input, TokenId output, std::size_t max_levels) const {
@@ -117,28 +123,48 @@ BookView WaitingOrders::book(TokenId input, TokenId output, std::size_t max_leve
 void WaitingOrders::watch() {
   // The next look comes sooner when an order expires before it.
   std::chrono::nanoseconds wait = watch_interval_;
-  if (const TimestampNs next = book_.next_expiry(); next.value != 0) {
+  if (const TimestampNs next = next_expiry(); next.value != 0) {
     wait = std::clamp(std::chrono::nanoseconds(next.value - TimestampNs::now().value), std::chrono::nanoseconds(0),
                       wait);
   }
   watch_timer_.expires_after(wait);
   watch_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
     if (ec || self->stopping_) return;
-    self->look_at_pools();
+    self->look();
     self->watch();
   });
 }
 
-void WaitingOrders::look_at_pools() {
+TimestampNs WaitingOrders::next_expiry() const {
+  const TimestampNs book = book_.next_expiry();
+  const TimestampNs watch = snipers_.next_expiry();
+  if (book.value == 0) return watch;
+  if (watch.value == 0) return book;
+  return std::min(book, watch);
+}
+
+void WaitingOrders::look() {
   if (stopping_) return;
   const auto at = std::chrono::system_clock::now();
   const TimestampNs observed{std::chrono::duration_cast<std::chrono::nanoseconds>(at.time_since_epoch()).count()};
   repark_deferred();
-  for (const BookOrder& o : book_.pop_expired(observed)) {
-    Parked waiting = unpark(o.id);
+  expire_due(observed);
+  look_at_pools(observed, at);
+  look_at_launches(observed);
+}
+
+void WaitingOrders::expire_due(TimestampNs now) {
+  std::vector<OrderId> due;
+  for (const BookOrder& o : book_.pop_expired(now)) due.push_back(o.id);
+  for (const WatchingSniper& w : snipers_.pop_expired(now)) due.push_back(w.id);
+  for (const OrderId& id : due) {
+    Parked waiting = unpark(id);
     const std::uint32_t attempt = waiting.state.attempt;
-    settle(o.id, std::move(waiting), Expired{attempt});
+    settle(id, std::move(waiting), Expired{attempt});
   }
+}
+
+void WaitingOrders::look_at_pools(TimestampNs observed, std::chrono::system_clock::time_point at) {
   for (const auto& [in, out] : book_.directions()) {
     const auto pools = market_.pools(in.token(), out.token(), at);
     if (!pools) continue;
@@ -147,6 +173,39 @@ void WaitingOrders::look_at_pools() {
       const Triggered event{waiting.state.attempt + 1, in, out, f.order.amount_in, std::move(f.decision.quotes),
                             f.decision.best.venue, f.decision.best.amount_out, f.order.min_out, observed};
       settle(f.order.id, std::move(waiting), event);
+    }
+  }
+}
+
+// Judges the launches of every token that launched since the last look,
+// and of every token a sniper began to watch since (its launches from
+// after the sniper's acceptance count too).
+void WaitingOrders::look_at_launches(TimestampNs observed) {
+  std::unordered_set<const Token*> targets = std::exchange(new_watchers_, {});
+  const auto launched = market_.launches_after(launches_seen_);
+  if (!launched.empty()) launches_seen_ = launched.back().number;
+  for (const Launch& l : launched) targets.insert(&l.token.token());
+  for (const Token* target : targets) {
+    const TokenId token(*target);
+    const auto watchers = snipers_.watching(token);
+    if (watchers.empty()) continue;
+    const auto launches = market_.launches_of(token);
+    for (const WatchingSniper& sniper : watchers) {
+      SniperJudgement j = judge_launches(sniper, launches);
+      if (!j.buy && !j.turned_down) continue;
+      snipers_.remove(sniper.id);
+      Parked waiting = unpark(sniper.id);
+      if (j.buy) {
+        const Triggered event{waiting.state.attempt + 1,   sniper.input,          sniper.target,
+                              sniper.amount_in,             std::move(j.buy->quotes), j.buy->best.venue,
+                              j.buy->best.amount_out,       sniper.min_out,        observed};
+        settle(sniper.id, std::move(waiting), event);
+      } else {
+        waiting.turning_down = j.turned_down->launch;
+        const LaunchRejected event{waiting.state.attempt, j.turned_down->venue, j.turned_down->launch,
+                                   std::move(j.turned_down->reason)};
+        settle(sniper.id, std::move(waiting), event);
+      }
     }
   }
 }
@@ -161,7 +220,7 @@ void WaitingOrders::repark_deferred() {
     const OrderId id = it->first;
     Parked p = std::move(it->second.order);
     it = deferred_.erase(it);
-    park(id, std::move(p.state), p.seq);
+    park(id, std::move(p.state), p.seq, p.launches_judged);
   }
 }
 
@@ -212,6 +271,12 @@ void WaitingOrders::settled(const OrderId& id, Parked before, EventType type, Ti
     return;
   }
   settle_pause_ = Clock::duration{};
+  if (r->state.status == Status::watching) {
+    // A launch turned down: the sniper watches on, and a cancel that came
+    // meanwhile is taken up as it parks.
+    park(id, std::move(r->state), before.seq, before.turning_down);
+    return;
+  }
   const OrderSnapshot now{id, r->state, r->seq};
   const bool triggered = now.state.status == Status::routing;
   if (triggered) {

@@ -1,7 +1,7 @@
 #pragma once
 // The orders that wait for a trigger, and every decision that ends a wait:
-// the book of open limit orders and its watcher, triggers, cancels and
-// expiries. The executor's running orders ask it about cancels at each
+// the book of open limit orders, the sniper orders watching for launches,
+// their watcher, triggers, cancels and expiries. The executor's running orders ask it about cancels at each
 // decision and hand it an order once it waits.
 //
 // Threading: every method runs on the executor's io_context thread (one
@@ -23,6 +23,7 @@
 
 #include "core/domain/limit_book.h"
 #include "core/domain/market.h"
+#include "core/domain/sniper_watch.h"
 #include "core/engine/engine_metrics.h"
 #include "core/engine/order_store.h"
 
@@ -76,10 +77,10 @@ class WaitingOrders : public std::enable_shared_from_this<WaitingOrders> {
   /// here and now; of a running one, at its next decision
   /// (cancel_requested); of any other, as `seen` stands.
   void cancel(const OrderSnapshot& seen, CancelDone done);
-  /// An order that now waits: into the book, unless its time is up or a
-  /// cancel waits for it.
-  void park(const OrderId& id, OrderState state, Seq seq);
-  /// Looks at the pools now (a price was set).
+  /// An order that now waits: into the book (limit) or the watch (sniper),
+  /// unless its time is up or a cancel waits for it.
+  void park(const OrderId& id, OrderState state, Seq seq, std::uint64_t launches_judged = 0);
+  /// Looks at the pools and launches now (a price was set, a pool launched).
   void poke();
   [[nodiscard]] BookView book(TokenId input, TokenId output, std::size_t max_levels) const;
 
@@ -93,6 +94,8 @@ class WaitingOrders : public std::enable_shared_from_this<WaitingOrders> {
   struct Parked {
     OrderState state;
     Seq seq;
+    std::uint64_t launches_judged = 0;  // a sniper's: see WatchingSniper
+    std::uint64_t turning_down = 0;     // the launch its launchRejected on the way names
   };
   // An order whose wait-ending event the log refused, until its pause is over.
   struct Deferred {
@@ -101,8 +104,13 @@ class WaitingOrders : public std::enable_shared_from_this<WaitingOrders> {
   };
 
   void watch();
-  // Expiries first, then prices: an order past its time never fires.
-  void look_at_pools();
+  // Expiries first, then prices and launches: an order past its time never
+  // fires.
+  void look();
+  void look_at_pools(TimestampNs observed, std::chrono::system_clock::time_point at);
+  void look_at_launches(TimestampNs observed);
+  void expire_due(TimestampNs now);
+  [[nodiscard]] TimestampNs next_expiry() const;
   void repark_deferred();
   Parked unpark(const OrderId& id);
   void settle(const OrderId& id, Parked waiting, OrderEvent event);
@@ -118,7 +126,10 @@ class WaitingOrders : public std::enable_shared_from_this<WaitingOrders> {
   bool stopping_ = false;
 
   LimitBook book_;
-  std::unordered_map<OrderId, Parked, OrderIdHash> parked_;  // the states of the orders in the book
+  SniperWatch snipers_;
+  std::uint64_t launches_seen_ = 0;               // the market's launches up to this number are seen
+  std::unordered_set<const Token*> new_watchers_;  // targets with a sniper that has not judged yet
+  std::unordered_map<OrderId, Parked, OrderIdHash> parked_;  // the states of the orders in the book or watch
   std::unordered_set<OrderId, OrderIdHash> settling_;        // wait-ending event on its way to the log
   std::unordered_map<OrderId, Deferred, OrderIdHash> deferred_;
   std::chrono::steady_clock::duration settle_pause_{};

@@ -99,9 +99,12 @@ std::optional<std::string> compat_message(std::string_view v1_text, std::string_
     return compat_error(order, text("code"), text("message"), text("field"));
   }
   if (!m.contains("status")) return std::nullopt;
-  // Not a change of status: a reference client would show it as a second
-  // failure and replace the real reason with the operator's.
-  if (const auto* event = m.if_contains("event"); event != nullptr && *event == "deadLetterDismissed") {
+  // Not a change of status: a reference client would show a dismissal as
+  // a second failure and replace the real reason with the operator's, and
+  // a turned-down launch (with its reason) as a failure of a sniper that
+  // watches on.
+  if (const auto* event = m.if_contains("event");
+      event != nullptr && (*event == "deadLetterDismissed" || *event == "launchRejected")) {
     return std::string();
   }
   for (const auto& [camel, snake] : kSnakeNames) {

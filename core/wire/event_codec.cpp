@@ -19,11 +19,12 @@ Venue from_fb(fb::Venue v) { return v == fb::Venue::Meteora ? Venue::meteora : V
 
 std::string str(const flatbuffers::String* s) { return s == nullptr ? std::string{} : s->str(); }
 
-// A stored symbol: "" is no token yet; a symbol no longer listed does not
-// decode.
+// A stored symbol: "" is no token yet; one not listed is a new token (a
+// sniper's target, a launched token); one that could not be a symbol does
+// not decode.
 std::optional<TokenId> token_of(const flatbuffers::String* s) {
   if (s == nullptr || s->size() == 0) return TokenId{};
-  return TokenId::parse(std::string_view(s->c_str(), s->size()));
+  return TokenId::name(std::string_view(s->c_str(), s->size()));
 }
 
 // A stored owner: its 16 bytes, or in records from before them its text;
@@ -91,7 +92,8 @@ std::string encode_event(const OrderEvent& event) {
           fbb.Finish(fb::CreateOrderSubmittedDirect(
               fbb, static_cast<fb::OrderType>(e.order_type), e.input_token.c_str(), e.output_token.c_str(),
               e.amount_in.base, e.slippage_bps, e.idempotency_key.empty() ? nullptr : e.idempotency_key.c_str(),
-              nullptr, e.expires_at.value, nullptr, nullptr, owner ? &*owner : nullptr, e.min_amount_out.base));
+              nullptr, e.expires_at.value, nullptr, nullptr, owner ? &*owner : nullptr, e.min_amount_out.base,
+              e.checks.require_mint_renounced, e.checks.require_no_freeze, e.checks.min_liquidity.base));
         } else if constexpr (std::is_same_v<T, RoutingStarted>) {
           fbb.Finish(fb::CreateRoutingStarted(fbb, e.attempt));
         } else if constexpr (std::is_same_v<T, Routed>) {
@@ -123,9 +125,13 @@ std::string encode_event(const OrderEvent& event) {
           fbb.Finish(fb::CreateReopenedDirect(fbb, e.attempt, e.reason.c_str()));
         } else if constexpr (std::is_same_v<T, Cancelled>) {
           fbb.Finish(fb::CreateCancelledDirect(fbb, e.attempt, e.reason.c_str()));
-        } else {
-          static_assert(std::is_same_v<T, Expired>);
+        } else if constexpr (std::is_same_v<T, Expired>) {
           fbb.Finish(fb::CreateExpired(fbb, e.attempt));
+        } else if constexpr (std::is_same_v<T, WatchStarted>) {
+          fbb.Finish(fb::CreateWatchStarted(fbb, e.attempt));
+        } else {
+          static_assert(std::is_same_v<T, LaunchRejected>);
+          fbb.Finish(fb::CreateLaunchRejectedDirect(fbb, e.attempt, to_fb(e.venue), e.launch, e.reason.c_str()));
         }
       },
       event);
@@ -148,7 +154,9 @@ std::optional<OrderEvent> decode_event(std::uint8_t type, std::string_view paylo
                             str(p->idempotency_key()),
                             *owner,
                             Amount{p->min_amount_out()},
-                            TimestampNs{p->expires_at_ns()}};
+                            TimestampNs{p->expires_at_ns()},
+                            SniperChecks{p->require_mint_renounced(), p->require_no_freeze(),
+                                         Amount{p->min_liquidity()}}};
     }
     case EventType::routing_started: return attempt_only<fb::RoutingStarted, RoutingStarted>(payload);
     case EventType::routed: {
@@ -201,6 +209,12 @@ std::optional<OrderEvent> decode_event(std::uint8_t type, std::string_view paylo
     case EventType::reopened: return with_reason<fb::Reopened, Reopened>(payload);
     case EventType::cancelled: return with_reason<fb::Cancelled, Cancelled>(payload);
     case EventType::expired: return attempt_only<fb::Expired, Expired>(payload);
+    case EventType::watch_started: return attempt_only<fb::WatchStarted, WatchStarted>(payload);
+    case EventType::launch_rejected: {
+      const auto* p = verified_root<fb::LaunchRejected>(payload);
+      if (p == nullptr) return std::nullopt;
+      return LaunchRejected{p->attempt(), from_fb(p->venue()), p->launch(), str(p->reason())};
+    }
   }
   return std::nullopt;
 }
@@ -225,7 +239,8 @@ std::string encode_snapshot(const OrderState& s) {
       to_fb(s.venue.value_or(Venue::raydium)), s.expected_out.base, s.min_out.base, s.tx_id.c_str(),
       s.amount_out.base, s.last_error.c_str(), s.retry_at.value, s.created.value, s.updated.value,
       s.idempotency_key.c_str(), s.retry_floor, s.dismissed, nullptr, owner ? &*owner : nullptr, s.min_amount_out.base,
-      s.expires_at.value, s.triggered_at.value));
+      s.expires_at.value, s.triggered_at.value, s.checks.require_mint_renounced, s.checks.require_no_freeze,
+      s.checks.min_liquidity.base));
   return finish(fbb);
 }
 
@@ -260,6 +275,7 @@ std::optional<OrderState> decode_snapshot(std::string_view bytes) {
   s.min_amount_out = Amount{p->min_amount_out()};
   s.expires_at = TimestampNs{p->expires_at_ns()};
   s.triggered_at = TimestampNs{p->triggered_at_ns()};
+  s.checks = SniperChecks{p->require_mint_renounced(), p->require_no_freeze(), Amount{p->min_liquidity()}};
   return s;
 }
 

@@ -46,6 +46,8 @@ class Writer {
     out_.append(v);
     out_.push_back('"');
   }
+  /// A JSON literal (true, false, null) after a key.
+  void plain_literal(std::string_view v) { out_.append(v); }
   void element() {
     if (!first_) out_.push_back(',');
     first_ = false;
@@ -116,6 +118,17 @@ void write_quotes(Writer& w, const std::vector<Quote>& quotes, Amount amount_in,
   w.close(']');
 }
 
+void write_checks(Writer& w, const SniperChecks& checks, int in_dec) {
+  w.key("checks");
+  w.open('{');
+  w.key("requireMintRenounced");
+  w.plain_literal(checks.require_mint_renounced ? "true" : "false");
+  w.key("requireNoFreeze");
+  w.plain_literal(checks.require_no_freeze ? "true" : "false");
+  w.plain("minLiquidity", format_amount(checks.min_liquidity, in_dec));
+  w.close('}');
+}
+
 void write_body(Writer& w, const OrderEvent& event) {
   std::visit(
       [&](const auto& e) {
@@ -131,6 +144,7 @@ void write_body(Writer& w, const OrderEvent& event) {
             w.plain("minAmountOut", format_amount(e.min_amount_out, e.output_token.decimals()));
           }
           if (e.expires_at.value != 0) w.member_signed("expiresAt", e.expires_at.value / 1'000'000);
+          if (e.order_type == OrderType::sniper) write_checks(w, e.checks, e.input_token.decimals());
         } else if constexpr (std::is_same_v<T, RoutingStarted>) {
           w.member("attempt", e.attempt);
         } else if constexpr (std::is_same_v<T, Routed>) {
@@ -168,8 +182,14 @@ void write_body(Writer& w, const OrderEvent& event) {
           w.plain("expectedOut", format_amount(e.expected_out, out_dec));
           w.plain("minAmountOut", format_amount(e.threshold, out_dec));
           w.member_signed("observedAt", e.observed_at.value);
-        } else if constexpr (std::is_same_v<T, Opened> || std::is_same_v<T, Expired>) {
+        } else if constexpr (std::is_same_v<T, Opened> || std::is_same_v<T, Expired> ||
+                             std::is_same_v<T, WatchStarted>) {
           w.member("attempt", e.attempt);
+        } else if constexpr (std::is_same_v<T, LaunchRejected>) {
+          w.member("attempt", e.attempt);
+          w.plain("dex", venue_name(e.venue));
+          w.member("launch", e.launch);
+          w.member("reason", e.reason);
         } else {
           static_assert(std::is_same_v<T, OrderRetried> || std::is_same_v<T, DeadLetterDismissed> ||
                         std::is_same_v<T, Reopened> || std::is_same_v<T, Cancelled>);

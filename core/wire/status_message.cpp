@@ -69,6 +69,12 @@ json::object order_json(const OrderId& id, const OrderState& s, Seq last_seq) {
   // Times a client sets and reads are epoch milliseconds.
   if (s.expires_at.value != 0) o["expiresAt"] = s.expires_at.value / 1'000'000;
   if (s.triggered_at.value != 0) o["triggeredAt"] = s.triggered_at.value / 1'000'000;
+  if (s.order_type == OrderType::sniper) {
+    o["targetToken"] = s.output_token.symbol();
+    o["checks"] = json::object{{"requireMintRenounced", s.checks.require_mint_renounced},
+                               {"requireNoFreeze", s.checks.require_no_freeze},
+                               {"minLiquidity", format_amount(s.checks.min_liquidity, in_dec)}};
+  }
   if (s.status == Status::cancelled) o["cancelledAt"] = s.updated.value / 1'000'000;
   if (s.status == Status::expired) o["expiredAt"] = s.updated.value / 1'000'000;
   o["terminal"] = is_terminal(s.status);

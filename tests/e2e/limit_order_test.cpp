@@ -14,6 +14,7 @@
 #include <boost/json.hpp>
 
 #include "harness.h"
+#include "order_reads.h"
 
 namespace oee::e2e {
 namespace {
@@ -26,24 +27,10 @@ std::string limit_body(const std::string& amount, const std::string& min_out, co
          min_out + "\"" + extra + "}";
 }
 
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // Pins both venues' SOL/USDC pools at `price`.
 void set_price(HttpClient& client, const std::string& price) {
   const auto r = client.post_json("/api/sim/prices", R"({"pair":"SOL/USDC","price":")" + price + "\"}");
   ASSERT_EQ(r.status, 200) << r.body;
-}
-
-std::string status_of(HttpClient& client, const std::string& id) {
-  return std::string(client.get("/api/orders/" + id).json().at("status").as_string());
-}
-
-bool reaches(HttpClient& client, const std::string& id, const std::string& status,
-             std::chrono::milliseconds timeout = 15s) {
-  return eventually([&] { return status_of(client, id) == status; }, timeout);
 }
 
 // Whether the SOL/USDC book comes to hold `orders` orders: an order is
@@ -51,17 +38,6 @@ bool reaches(HttpClient& client, const std::string& id, const std::string& statu
 bool in_book(HttpClient& client, int orders) {
   return eventually([&] { return client.get("/api/book/SOL/USDC").json().at("orders").to_number<int>() == orders; },
                     10s);
-}
-
-std::vector<std::string> event_names(HttpClient& client, const std::string& id) {
-  std::vector<std::string> names;
-  const json::value history = client.get("/api/orders/" + id + "/events").json();
-  for (const auto& e : history.at("events").as_array()) names.emplace_back(e.at("event").as_string());
-  return names;
-}
-
-long count_of(const std::vector<std::string>& names, const std::string& name) {
-  return std::count(names.begin(), names.end(), name);
 }
 
 // Base units of a decimal with 6 places ("209.575607" -> 209575607).

@@ -22,23 +22,34 @@ core::OrderEvent next_event(const core::OrderState& s, std::mt19937_64& rng) {
         e.slippage_bps = 0;
         e.min_amount_out = Amount{150'000u + roll};
         e.expires_at = TimestampNs{1'900'000'000'000'000'000 + roll};
+      } else if (roll < 40) {  // a sniper order
+        e.order_type = OrderType::sniper;
+        e.output_token = *TokenId::name("SNIPE" + std::to_string(roll));
+        e.slippage_bps = 0;
+        e.min_amount_out = Amount{90'000u + roll};
+        e.expires_at = TimestampNs{1'900'000'000'000'000'000 + roll};
+        e.checks = SniperChecks{roll % 2 == 0, roll % 3 == 0, Amount{static_cast<std::uint64_t>(roll) * 1000}};
       }
       return e;
     }
     case Status::pending:
       if (is_cancellable(s) && roll < 5) return Cancelled{a, "cancelled by its owner"};
       if (s.order_type == OrderType::limit && a == s.retry_floor) return Opened{a};
+      if (s.order_type == OrderType::sniper && a == s.retry_floor) return WatchStarted{a};
       if (roll < 10 || a >= 4) return OrderFailed{a, "gave up after attempt " + std::to_string(a)};
       return RoutingStarted{a + 1};
+    case Status::watching:
+      if (roll < 20) return LaunchRejected{a, venue, static_cast<std::uint64_t>(roll), "freeze authority present"};
+      [[fallthrough]];
     case Status::open:
       if (roll < 15) return Cancelled{a, "cancelled by its owner"};
       if (roll < 25) return Expired{a};
-      return Triggered{a + 1, core::token_id("SOL"), core::token_id("USDC"), s.amount_in, {}, venue,
+      return Triggered{a + 1, s.input_token, s.output_token, s.amount_in, {}, venue,
                        Amount{s.min_amount_out.base + 10}, s.min_amount_out, TimestampNs{roll}};
     case Status::routing:
       if (s.order_type == OrderType::limit && roll < 10) return Reopened{a, "re-priced below the limit"};
       if (roll < 20) return AttemptFailed{a, "no route " + std::to_string(roll), TimestampNs{roll}};
-      return Routed{a,     core::token_id("SOL"),   core::token_id("USDC"), s.amount_in, {},
+      return Routed{a,     s.input_token,   s.output_token, s.amount_in, {},
                     venue, Amount{150'000u + roll}, Amount{149'000}};
     case Status::building:
       if (roll < 15) return AttemptFailed{a, "build failed", TimestampNs{1}};
@@ -47,7 +58,7 @@ core::OrderEvent next_event(const core::OrderState& s, std::mt19937_64& rng) {
       if (roll < 25) return AttemptFailed{a, "dropped", TimestampNs{2}};
       if (roll < 30) return OrderFailed{a, "slippage exceeded"};
       return Confirmed{
-          a, venue, s.tx_id, Amount{149'500u + roll}, core::token_id("SOL"), core::token_id("USDC"), s.amount_in};
+          a, venue, s.tx_id, Amount{149'500u + roll}, s.input_token, s.output_token, s.amount_in};
     case Status::confirmed:
     case Status::failed:
     case Status::cancelled:

@@ -318,23 +318,37 @@ TEST(OrderIdText, RejectsBadUuids) {
   for (const char* text : bad) EXPECT_FALSE(OrderId::parse(text).has_value()) << "'" << text << "'";
 }
 
-// Orders carry listed tokens, not strings: a stored symbol that is not
-// listed does not decode, and symbols parse in any case to one identity.
-TEST(EventCodec, AnUnlistedTokenDoesNotDecode) {
+// Orders carry tokens, not strings: a stored symbol that is not listed is
+// a new token (a sniper's target), one identity in any case; a stored
+// string that could not be a symbol does not decode.
+TEST(EventCodec, AnUnlistedSymbolIsANewTokenAndAMalformedOneDoesNotDecode) {
   std::string payload =
       encode_event(OrderSubmitted{OrderType::market, token_id("SOL"), token_id("USDC"), Amount{1}, 50, ""});
   ASSERT_TRUE(decode_event(static_cast<std::uint8_t>(EventType::submitted), payload));
   const auto at = payload.find("SOL");
   ASSERT_NE(at, std::string::npos);
-  payload.replace(at, 3, "XOL");
-  EXPECT_FALSE(decode_event(static_cast<std::uint8_t>(EventType::submitted), payload));
+  std::string unlisted = payload;
+  unlisted.replace(at, 3, "XQZ");
+  EXPECT_FALSE(TokenId::parse("XQZ")) << "not named before it decodes";
+  const auto decoded = decode_event(static_cast<std::uint8_t>(EventType::submitted), unlisted);
+  ASSERT_TRUE(decoded);
+  const TokenId named = std::get<OrderSubmitted>(*decoded).input_token;
+  EXPECT_EQ(named.symbol(), "XQZ");
+  EXPECT_FALSE(named.listed());
+  EXPECT_EQ(named.decimals(), kNewTokenDecimals);
+  EXPECT_EQ(TokenId::parse("xqz"), named);
+  EXPECT_EQ(TokenId::name("Xqz"), named);
+  std::string malformed = payload;
+  malformed.replace(at, 3, "X-L");
+  EXPECT_FALSE(decode_event(static_cast<std::uint8_t>(EventType::submitted), malformed));
 
   EXPECT_EQ(TokenId::parse("sol"), token_id("SOL"));
+  EXPECT_TRUE(token_id("SOL").listed());
   EXPECT_NE(token_id("SOL"), token_id("USDC"));
-  EXPECT_FALSE(TokenId::parse("XOL"));
   EXPECT_FALSE(TokenId{});
   EXPECT_EQ(TokenId{}.symbol(), "");
-  EXPECT_THROW((void)token_id("XOL"), std::invalid_argument);
+  EXPECT_THROW((void)token_id("XQZ"), std::invalid_argument) << "named, not listed";
+  EXPECT_THROW((void)token_id("NEVERSEEN"), std::invalid_argument);
 }
 
 TEST(EventCodec, AnOwnerIsSixteenBytesAndTheTextOfEarlierLogsStillReads) {

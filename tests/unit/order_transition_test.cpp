@@ -11,12 +11,13 @@ namespace {
 
 constexpr std::array<Status, kStatusCount> kStatuses = {
     Status::none,      Status::pending, Status::routing, Status::building,  Status::submitted,
-    Status::confirmed, Status::failed,  Status::open,    Status::cancelled, Status::expired};
-constexpr std::array<EventType, 14> kEvents = {
+    Status::confirmed, Status::failed,  Status::open,    Status::cancelled, Status::expired,
+    Status::watching};
+constexpr std::array<EventType, 16> kEvents = {
     EventType::submitted,     EventType::routing_started, EventType::routed,       EventType::tx_submitted,
     EventType::confirmed,     EventType::attempt_failed,  EventType::order_failed, EventType::order_retried,
     EventType::dead_letter_dismissed, EventType::opened,  EventType::triggered,    EventType::reopened,
-    EventType::cancelled,     EventType::expired};
+    EventType::cancelled,     EventType::expired,         EventType::watch_started, EventType::launch_rejected};
 
 // The expected lifecycle, written out independently of order.cpp.
 std::optional<Status> expected_transition(Status from, EventType ev) {
@@ -32,6 +33,7 @@ std::optional<Status> expected_transition(Status from, EventType ev) {
       // A new limit order enters the book; before its execution begins an
       // order may be cancelled or expire.
       if (ev == E::opened) return S::open;
+      if (ev == E::watch_started) return S::watching;
       if (ev == E::cancelled) return S::cancelled;
       if (ev == E::expired) return S::expired;
       return std::nullopt;
@@ -56,6 +58,13 @@ std::optional<Status> expected_transition(Status from, EventType ev) {
     case S::open:
       // Waiting: the first of a trigger, a cancel and the expiry wins.
       if (ev == E::triggered) return S::routing;
+      if (ev == E::cancelled) return S::cancelled;
+      if (ev == E::expired) return S::expired;
+      return std::nullopt;
+    case S::watching:
+      // A sniper: as open, and a launch it turns down leaves it watching.
+      if (ev == E::triggered) return S::routing;
+      if (ev == E::launch_rejected) return S::watching;
       if (ev == E::cancelled) return S::cancelled;
       if (ev == E::expired) return S::expired;
       return std::nullopt;
@@ -87,7 +96,7 @@ TEST(Transition, MatchesExpectedTableForEveryPair) {
       }
     }
   }
-  EXPECT_EQ(legal, 23);
+  EXPECT_EQ(legal, 28);
 }
 
 TEST(Transition, OutOfRangeInputsAreIllegal) {
@@ -315,6 +324,8 @@ TEST(Apply, TypeOfMatchesEachAlternative) {
   EXPECT_EQ(type_of(Reopened{}), EventType::reopened);
   EXPECT_EQ(type_of(Cancelled{}), EventType::cancelled);
   EXPECT_EQ(type_of(Expired{}), EventType::expired);
+  EXPECT_EQ(type_of(WatchStarted{}), EventType::watch_started);
+  EXPECT_EQ(type_of(LaunchRejected{}), EventType::launch_rejected);
 }
 
 OrderState limit_order() {
@@ -362,6 +373,38 @@ TEST(Apply, ALimitOrderWaitsFiresAndGoesBackToTheBookWhenItReprices) {
   EXPECT_EQ(apply(*reopened, Expired{1}, TimestampNs{9})->status, Status::expired);
 }
 
+TEST(Apply, ASniperWatchesTurnsDownALaunchAndFires) {
+  OrderSubmitted e{OrderType::sniper, token_id("SOL"), *TokenId::name("NEWCOIN"), Amount{1'000'000'000}, 0, ""};
+  e.min_amount_out = Amount{500'000'000};
+  e.expires_at = TimestampNs{5'000};
+  e.checks = SniperChecks{false, true, Amount{7}};
+  auto pending = apply(OrderState{}, e, TimestampNs{1});
+  ASSERT_TRUE(pending.has_value());
+  EXPECT_EQ(pending->checks, e.checks);
+  EXPECT_EQ(pending->output_token.symbol(), "NEWCOIN");
+  EXPECT_FALSE(pending->output_token.listed());
+  auto watching = apply(*pending, WatchStarted{0}, TimestampNs{2});
+  ASSERT_TRUE(watching.has_value());
+  EXPECT_EQ(watching->status, Status::watching);
+  EXPECT_TRUE(is_waiting(watching->status));
+  EXPECT_TRUE(is_cancellable(*watching));
+  auto turned_down = apply(*watching, LaunchRejected{0, Venue::raydium, 3, "freeze authority present"}, TimestampNs{3});
+  ASSERT_TRUE(turned_down.has_value());
+  EXPECT_EQ(turned_down->status, Status::watching);
+  EXPECT_EQ(turned_down->last_error, "freeze authority present");
+  EXPECT_EQ(apply(*turned_down, LaunchRejected{1, Venue::raydium, 4, "x"}, TimestampNs{4}).error(),
+            ApplyError::wrong_attempt);
+  auto fired = apply(*turned_down, Triggered{1, token_id("SOL"), e.output_token, e.amount_in, {}, Venue::meteora,
+                                             Amount{600'000'000}, e.min_amount_out, TimestampNs{4}},
+                     TimestampNs{5});
+  ASSERT_TRUE(fired.has_value());
+  EXPECT_EQ(fired->status, Status::routing);
+  EXPECT_EQ(fired->venue, Venue::meteora);
+  EXPECT_EQ(apply(*fired, LaunchRejected{1, Venue::raydium, 5, "x"}, TimestampNs{6}).error(),
+            ApplyError::illegal_transition);
+  EXPECT_EQ(apply(*turned_down, Expired{0}, TimestampNs{6})->status, Status::expired);
+}
+
 TEST(Apply, APendingOrderIsCancellableOnlyBeforeItsExecutionBegins) {
   OrderState pending = limit_order();
   EXPECT_TRUE(is_cancellable(pending));
@@ -385,7 +428,7 @@ TEST(Status, IsTerminal) {
 
 TEST(Status, NameRoundTrip) {
   const char* names[] = {"none",      "pending", "routing", "building",  "submitted",
-                         "confirmed", "failed",  "open",    "cancelled", "expired"};
+                         "confirmed", "failed",  "open",    "cancelled", "expired", "watching"};
   for (std::size_t i = 0; i < kStatuses.size(); ++i) EXPECT_EQ(status_name(kStatuses[i]), names[i]);
   for (Status s : kStatuses) {
     if (s == Status::none) continue;  // not a status a client can ask for

@@ -76,9 +76,20 @@ json::object reference_message(const eventlog::Record& record) {
             m["minAmountOut"] = format_amount(e.min_amount_out, decimals_of(e.output_token.symbol()));
           }
           if (e.expires_at.value != 0) m["expiresAt"] = e.expires_at.value / 1'000'000;
+          if (e.order_type == OrderType::sniper) {
+            m["checks"] = json::object{
+                {"requireMintRenounced", e.checks.require_mint_renounced},
+                {"requireNoFreeze", e.checks.require_no_freeze},
+                {"minLiquidity", format_amount(e.checks.min_liquidity, decimals_of(e.input_token.symbol()))}};
+          }
         } else if constexpr (std::is_same_v<T, RoutingStarted> || std::is_same_v<T, Opened> ||
-                             std::is_same_v<T, Expired>) {
+                             std::is_same_v<T, Expired> || std::is_same_v<T, WatchStarted>) {
           m["attempt"] = e.attempt;
+        } else if constexpr (std::is_same_v<T, LaunchRejected>) {
+          m["attempt"] = e.attempt;
+          m["dex"] = venue_name(e.venue);
+          m["launch"] = e.launch;
+          m["reason"] = e.reason;
         } else if constexpr (std::is_same_v<T, Routed>) {
           m["attempt"] = e.attempt;
           m["dex"] = venue_name(e.venue);

@@ -1,0 +1,246 @@
+// Sniper orders against the real server with --sim-control: they watch for
+// their token's first launch that passes their checks and price bound, buy
+// once even when both venues launch at once, record the launches they turn
+// down and watch on, never count a launch from before they were accepted,
+// expire and cancel like limit orders, and survive kill -9.
+
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include "harness.h"
+#include "order_reads.h"
+
+namespace oee::e2e {
+namespace {
+
+using namespace std::chrono_literals;
+namespace json = boost::json;
+
+// 1 SOL for TARGET at no more than 0.001 SOL per token: at least 1,000 tokens.
+std::string sniper_body(const std::string& target, const std::string& extra = {}) {
+  return R"({"type":"sniper","targetToken":")" + target + R"(","amount":"1","maxPrice":"0.001")" + extra + "}";
+}
+
+// Launches TOKEN against SOL with 100 SOL of liquidity at 0.0001 SOL per
+// token (a buy of 1 SOL fetches about 9,900 tokens); `extra` adds fields.
+json::value launch(HttpClient& client, const std::string& token, const std::string& extra = {}) {
+  const auto r = client.post_json("/api/sim/launches",
+                                  R"({"token":")" + token + R"(","liquidity":"100","price":"0.0001")" + extra + "}");
+  EXPECT_EQ(r.status, 200) << r.body;
+  return r.json();
+}
+
+// Whether the order's events come to include `name`.
+bool records(HttpClient& client, const std::string& id, const std::string& name) {
+  return eventually([&] { return count_of(event_names(client, id), name) > 0; }, 10s);
+}
+
+class SniperOrders : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = std::make_unique<ServerProcess>(
+        dir_.path() / "data", std::vector<std::string>{"--sim", "fast", "--sim-control", "--watch-interval", "20",
+                                                       "--sim-launch-every", "0"});
+    server_->start();
+    client_ = std::make_unique<HttpClient>(server_->port());
+  }
+
+  TempDir dir_;
+  std::unique_ptr<ServerProcess> server_;
+  std::unique_ptr<HttpClient> client_;
+};
+
+TEST_F(SniperOrders, BuyOnceOnTheBestVenueWhenBothLaunchAtOnce) {
+  HttpClient& c = *client_;
+  const auto ids = submit_orders(c, 1, sniper_body("BOTHV"));
+  ASSERT_TRUE(reaches(c, ids[0], "watching"));
+  const json::value order = c.get("/api/orders/" + ids[0]).json();
+  EXPECT_EQ(order.at("orderType").as_string(), "sniper");
+  EXPECT_EQ(order.at("inputToken").as_string(), "SOL");
+  EXPECT_EQ(order.at("targetToken").as_string(), "BOTHV");
+  EXPECT_EQ(order.at("minAmountOut").as_string(), "1000");
+  EXPECT_EQ(order.at("checks").at("requireMintRenounced"), true);
+  EXPECT_EQ(order.at("checks").at("requireNoFreeze"), true);
+
+  // No venue named: both launch in one step, with equal pools.
+  const json::value launched = launch(c, "BOTHV");
+  ASSERT_EQ(launched.at("launches").as_array().size(), 2u) << launched;
+  ASSERT_TRUE(reaches(c, ids[0], "confirmed"));
+  const auto names = event_names(c, ids[0]);
+  const std::vector<std::string> expected{"submitted", "watchStarted", "triggered", "routed", "txSubmitted",
+                                          "confirmed"};
+  EXPECT_EQ(names, expected);
+  const json::value done = c.get("/api/orders/" + ids[0]).json();
+  // Equal pools: Meteora's lower fee (0.20% against 0.25%) buys more.
+  EXPECT_EQ(done.at("dex").as_string(), "meteora");
+  EXPECT_GE(std::stod(std::string(done.at("amountOut").as_string())), 1000.0);
+  const json::value history = c.get("/api/orders/" + ids[0] + "/events").json();
+  for (const auto& e : history.at("events").as_array()) {
+    if (e.at("event") != "triggered") continue;
+    ASSERT_EQ(e.at("quotes").as_array().size(), 2u);
+    EXPECT_EQ(e.at("dex").as_string(), "meteora");
+    EXPECT_EQ(e.at("minAmountOut").as_string(), "1000");
+  }
+}
+
+TEST_F(SniperOrders, ALaunchFailingACheckIsRecordedAndTheOrderWatchesOnUntilAGoodOne) {
+  HttpClient& c = *client_;
+  const auto ids = submit_orders(c, 1, sniper_body("FRZ", R"(,"checks":{"minLiquidity":"50"})"));
+  ASSERT_TRUE(reaches(c, ids[0], "watching"));
+  launch(c, "FRZ", R"(,"venue":"raydium","freezeAuthority":true)");
+  ASSERT_TRUE(records(c, ids[0], "launchRejected"));
+  const json::value watching = c.get("/api/orders/" + ids[0]).json();
+  EXPECT_EQ(watching.at("status").as_string(), "watching");
+  EXPECT_EQ(watching.at("error").as_string(), "freeze authority present");
+
+  // Too little liquidity for its check: turned down too.
+  const auto thin = c.post_json("/api/sim/launches",
+                                R"({"token":"FRZ","venue":"meteora","liquidity":"10","price":"0.0001"})");
+  ASSERT_EQ(thin.status, 200) << thin.body;
+  ASSERT_TRUE(eventually([&] { return count_of(event_names(c, ids[0]), "launchRejected") == 2; }, 10s));
+  EXPECT_EQ(status_of(c, ids[0]), "watching");
+
+  // A token has one pool per venue.
+  const auto again = c.post_json("/api/sim/launches", R"({"token":"FRZ","liquidity":"100","price":"0.0001"})");
+  EXPECT_EQ(again.status, 409) << again.body;
+  EXPECT_EQ(again.json().at("error").at("code").as_string(), "already_launched");
+
+  // A sniper that requires neither check buys a pool with a freeze
+  // authority and a mint that is not renounced.
+  const auto lax = submit_orders(
+      c, 1, sniper_body("FRZ2", R"(,"checks":{"requireNoFreeze":false,"requireMintRenounced":false})"));
+  ASSERT_TRUE(reaches(c, lax[0], "watching"));
+  launch(c, "FRZ2", R"(,"venue":"raydium","freezeAuthority":true,"mintRenounced":false)");
+  ASSERT_TRUE(reaches(c, lax[0], "confirmed"));
+  EXPECT_EQ(c.get("/api/orders/" + lax[0]).json().at("dex").as_string(), "raydium");
+  EXPECT_EQ(status_of(c, ids[0]), "watching");
+  EXPECT_EQ(count_of(event_names(c, ids[0]), "triggered"), 0);
+}
+
+TEST_F(SniperOrders, ALaunchFromBeforeTheOrderNeverCounts) {
+  HttpClient& c = *client_;
+  launch(c, "EARLY", R"(,"venue":"raydium")");
+  const auto ids = submit_orders(c, 1, sniper_body("EARLY"));
+  ASSERT_TRUE(reaches(c, ids[0], "watching"));
+  // Another token's launch makes the watcher look at launches again.
+  launch(c, "OTHER");
+  EXPECT_EQ(status_of(c, ids[0]), "watching");
+  const auto names = event_names(c, ids[0]);
+  EXPECT_EQ(count_of(names, "triggered"), 0);
+  EXPECT_EQ(count_of(names, "launchRejected"), 0);
+
+  launch(c, "EARLY", R"(,"venue":"meteora")");
+  ASSERT_TRUE(reaches(c, ids[0], "confirmed"));
+  EXPECT_EQ(c.get("/api/orders/" + ids[0]).json().at("dex").as_string(), "meteora");
+}
+
+TEST_F(SniperOrders, APriceAboveTheBoundIsTurnedDown) {
+  HttpClient& c = *client_;
+  const auto ids = submit_orders(c, 1, sniper_body("DEAR"));
+  ASSERT_TRUE(reaches(c, ids[0], "watching"));
+  // 0.01 SOL per token: 1 SOL buys under 100 tokens, the order asks 1,000.
+  const auto r = c.post_json("/api/sim/launches", R"({"token":"DEAR","liquidity":"100","price":"0.01"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_TRUE(records(c, ids[0], "launchRejected"));
+  const json::value order = c.get("/api/orders/" + ids[0]).json();
+  EXPECT_EQ(order.at("status").as_string(), "watching");
+  EXPECT_EQ(std::string(order.at("error").as_string()).rfind("price above the bound", 0), 0u) << order;
+}
+
+TEST_F(SniperOrders, ExpireWhenTheTokenNeverLaunchesAndCancelWhileWatching) {
+  HttpClient& c = *client_;
+  const auto expiring = submit_orders(c, 1, sniper_body("NEVER", ",\"expiresAt\":" + std::to_string(now_ms() + 1500)));
+  const auto cancelled = submit_orders(c, 1, sniper_body("CANC"));
+  ASSERT_TRUE(reaches(c, cancelled[0], "watching"));
+  const auto r = c.request("DELETE", "/api/orders/" + cancelled[0], {}, {});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json().at("status").as_string(), "cancelled");
+  launch(c, "CANC");
+  ASSERT_TRUE(reaches(c, expiring[0], "expired"));
+  EXPECT_EQ(status_of(c, cancelled[0]), "cancelled");
+  EXPECT_EQ(count_of(event_names(c, cancelled[0]), "triggered"), 0);
+  EXPECT_EQ(count_of(event_names(c, expiring[0]), "triggered"), 0);
+}
+
+TEST_F(SniperOrders, BadSnipersAndBadLaunchesAreRefusedAndChangeNothing) {
+  HttpClient& c = *client_;
+  const struct {
+    const char* body;
+    const char* code;
+    const char* field;
+  } orders[] = {
+      {R"({"type":"sniper","targetToken":"USDC","amount":1,"maxPrice":1})", "invalid_target", "targetToken"},
+      {R"({"type":"sniper","targetToken":"A-B","amount":1,"maxPrice":1})", "invalid_token", "targetToken"},
+      {R"({"type":"sniper","targetToken":"NEWT","amount":1})", "missing_field", "minAmountOut"},
+      {R"({"type":"sniper","targetToken":"NEWT","amount":1,"maxPrice":1,"slippage":0.01})", "field_not_for_type",
+       "slippage"},
+      {R"({"type":"sniper","targetToken":"NEWT","amount":1,"maxPrice":1,"checks":{"x":1}})", "unknown_field",
+       "checks.x"},
+      {R"({"type":"market","inputToken":"SOL","outputToken":"USDC","amount":1,"maxPrice":1})", "field_not_for_type",
+       "maxPrice"},
+  };
+  for (const auto& o : orders) {
+    const auto r = c.post_json("/api/orders/execute", o.body);
+    EXPECT_EQ(r.status, 400) << o.body << " " << r.body;
+    EXPECT_EQ(r.json().at("error").at("code").as_string(), o.code) << o.body;
+    EXPECT_EQ(r.json().at("error").at("field").as_string(), o.field) << o.body;
+  }
+  const struct {
+    const char* body;
+    const char* code;
+  } launches[] = {
+      {R"({"token":"SOL","liquidity":1,"price":1})", "invalid_token"},
+      {R"({"token":"X","liquidity":1,"price":1})", "invalid_token"},
+      {R"({"token":"NEWT","liquidity":0,"price":1})", "invalid_liquidity"},
+      {R"({"token":"NEWT","liquidity":1})", "missing_field"},
+      {R"({"token":"NEWT","liquidity":1,"price":1,"quoteToken":"NEWT2"})", "invalid_quote_token"},
+      {R"({"token":"NEWT","liquidity":1,"price":1,"freezeAuthority":"yes"})", "invalid_freezeAuthority"},
+      {R"({"token":"NEWT","liquidity":1,"price":1,"supply":5})", "unknown_field"},
+  };
+  for (const auto& l : launches) {
+    const auto r = c.post_json("/api/sim/launches", l.body);
+    EXPECT_EQ(r.status, 400) << l.body << " " << r.body;
+    EXPECT_EQ(r.json().at("error").at("code").as_string(), l.code) << l.body;
+  }
+  // None of them launched NEWT: its first launch still works on both venues.
+  EXPECT_EQ(launch(c, "NEWT").at("launches").as_array().size(), 2u);
+}
+
+TEST_F(SniperOrders, WatchingSnipersSurviveKill9AndBuyOnceAfterTheRestart) {
+  HttpClient& c = *client_;
+  constexpr int kLong = 1000, kShort = 100;
+  const auto watching = submit_orders(c, kLong, sniper_body("AFTER"));
+  const std::int64_t short_expiry = now_ms() + 3000;
+  const auto expiring = submit_orders(c, kShort, sniper_body("AFTER", ",\"expiresAt\":" + std::to_string(short_expiry)));
+  ASSERT_TRUE(reaches(c, watching.back(), "watching"));
+  ASSERT_TRUE(reaches(c, expiring.back(), "watching"));
+  server_->kill9();
+  while (now_ms() <= short_expiry) std::this_thread::sleep_for(50ms);  // the outage outlasts their expiry
+
+  server_->start(server_->port());
+  HttpClient after(server_->port());
+  for (const auto& id : expiring) ASSERT_TRUE(reaches(after, id, "expired")) << id << " " << status_of(after, id);
+  for (const auto& id : watching) ASSERT_EQ(status_of(after, id), "watching") << id;
+  const std::string metrics = after.get("/metrics").body;
+  EXPECT_NE(metrics.find("oee_open_orders{type=\"sniper\",pair=\"SOL/new\"} 1000"), std::string::npos);
+
+  // The launch fires every watching order, each exactly once; the expired
+  // ones stay expired.
+  launch(after, "AFTER");
+  for (const auto& id : watching) {
+    ASSERT_TRUE(reaches(after, id, "confirmed", 60s)) << id << " " << status_of(after, id);
+    const auto names = event_names(after, id);
+    EXPECT_EQ(count_of(names, "triggered"), 1) << id;
+    EXPECT_EQ(count_of(names, "confirmed"), 1) << id;
+  }
+  for (const auto& id : expiring) EXPECT_EQ(status_of(after, id), "expired") << id;
+}
+
+}  // namespace
+}  // namespace oee::e2e
