@@ -461,4 +461,285 @@ TEST(AmountAtPrice, RoundsUpAndRefusesWhatDoesNotFit) {
   EXPECT_EQ(core::amount_at_price(core::Amount{0}, 9, 1, 6).error(), core::AmountError::not_positive);
 }
 
+// ---------------------------------------------------------------------------
+// Sniper orders
+// ---------------------------------------------------------------------------
+
+namespace {
+
+constexpr TimestampNs kSniperNow{1'800'000'000'000'000'000};
+
+boost::system::result<SubmitRequest, ApiError> parse_sniper(std::string_view text) {
+  return parse_submit(boost::json::parse(text), kSniperNow);
+}
+
+}  // namespace
+
+TEST(ParseSubmitSniper, AValidSniperWithAMaxPrice) {
+  // maxPrice is SOL per NEWCOIN: 1 SOL at no more than 0.000001 SOL asks
+  // 10^6 whole NEWCOIN (6 decimals), 10^12 base units.
+  const auto r = parse_sniper(R"({"type":"sniper","targetToken":"newcoin","amount":"1","maxPrice":"0.000001"})");
+  ASSERT_TRUE(r.has_value()) << r.error().code << ": " << r.error().message;
+  EXPECT_EQ(r->order_type, core::OrderType::sniper);
+  EXPECT_TRUE(r->input == core::token_id("SOL")) << "SOL by default";
+  ASSERT_TRUE(r->output);
+  EXPECT_EQ(r->output.symbol(), "NEWCOIN");
+  EXPECT_EQ(r->output.decimals(), core::kNewTokenDecimals);
+  EXPECT_EQ(r->output.decimals(), 6);
+  EXPECT_FALSE(r->output.listed());
+  EXPECT_EQ(r->amount.base, 1'000'000'000u);
+  EXPECT_EQ(r->min_amount_out.base, 1'000'000'000'000u);
+  EXPECT_TRUE(r->checks.require_mint_renounced);
+  EXPECT_TRUE(r->checks.require_no_freeze);
+  EXPECT_EQ(r->checks.min_liquidity.base, 0u);
+  EXPECT_EQ(r->slippage_bps, 0u);
+  EXPECT_EQ(r->expires_at.value, kSniperNow.value + kDefaultExpiryNs);
+  EXPECT_FALSE(r->expiry_given);
+  // The target is named now: it parses, in any case, to the same token.
+  const auto parsed = core::TokenId::parse("NewCoin");
+  ASSERT_TRUE(parsed.has_value());
+  EXPECT_TRUE(*parsed == r->output);
+}
+
+TEST(ParseSubmitSniper, FloorsFromAMaxPriceRoundUpAndMinAmountOutIsInTheTargetsDecimals) {
+  // 1 SOL at 3 SOL per token: a third of a token, 333'333.33... base units.
+  const auto third = parse_sniper(R"({"type":"sniper","targetToken":"NEWCOIN","amount":1,"maxPrice":3})");
+  ASSERT_TRUE(third.has_value()) << third.error().message;
+  EXPECT_EQ(third->min_amount_out.base, 333'334u);
+
+  // 1 lamport at 1'000 SOL per token: never a floor of zero.
+  const auto dust =
+      parse_sniper(R"({"type":"sniper","targetToken":"NEWCOIN","amount":"0.000000001","maxPrice":"1000"})");
+  ASSERT_TRUE(dust.has_value()) << dust.error().message;
+  EXPECT_EQ(dust->min_amount_out.base, 1u);
+
+  const auto floor = parse_sniper(R"({"type":"sniper","targetToken":"NEWCOIN","amount":1,"minAmountOut":"1000.5"})");
+  ASSERT_TRUE(floor.has_value()) << floor.error().message;
+  EXPECT_EQ(floor->min_amount_out.base, 1'000'500'000u);
+
+  // Paying with USDC: 2 USDC at 0.5 USDC per token ask 4 tokens.
+  const auto usdc =
+      parse_sniper(R"({"type":"sniper","inputToken":"usdc","targetToken":"NEWCOIN","amount":2,"maxPrice":"0.5"})");
+  ASSERT_TRUE(usdc.has_value()) << usdc.error().message;
+  EXPECT_TRUE(usdc->input == core::token_id("USDC"));
+  EXPECT_EQ(usdc->amount.base, 2'000'000u);
+  EXPECT_EQ(usdc->min_amount_out.base, 4'000'000u);
+
+  const auto dated = parse_sniper(
+      R"({"type":"sniper","targetToken":"NEWCOIN","amount":1,"maxPrice":1,"expiresAt":1800000060000})");
+  ASSERT_TRUE(dated.has_value()) << dated.error().message;
+  EXPECT_EQ(dated->expires_at.value, 1'800'000'060'000'000'000);
+  EXPECT_TRUE(dated->expiry_given);
+
+  const auto snake = parse_sniper(
+      R"({"order_type":"sniper","token_in":"SOL","target_token":"NEWCOIN","amount_in":1,"max_price":"0.000001"})");
+  ASSERT_TRUE(snake.has_value()) << snake.error().message;
+  EXPECT_TRUE(snake->snake_case);
+  EXPECT_EQ(snake->order_type, core::OrderType::sniper);
+  EXPECT_EQ(snake->output.symbol(), "NEWCOIN");
+  EXPECT_EQ(snake->min_amount_out.base, 1'000'000'000'000u);
+}
+
+TEST(ParseSubmitSniper, ParsesChecks) {
+  const auto all = parse_sniper(
+      R"({"type":"sniper","targetToken":"NEWCOIN","amount":1,"maxPrice":1,)"
+      R"("checks":{"requireMintRenounced":false,"requireNoFreeze":false,"minLiquidity":"12.5"}})");
+  ASSERT_TRUE(all.has_value()) << all.error().message;
+  EXPECT_FALSE(all->checks.require_mint_renounced);
+  EXPECT_FALSE(all->checks.require_no_freeze);
+  EXPECT_EQ(all->checks.min_liquidity.base, 12'500'000'000u) << "12.5 SOL";
+
+  const auto number = parse_sniper(
+      R"({"type":"sniper","targetToken":"NEWCOIN","amount":1,"maxPrice":1,"checks":{"minLiquidity":12.5}})");
+  ASSERT_TRUE(number.has_value()) << number.error().message;
+  EXPECT_TRUE(number->checks.require_mint_renounced);
+  EXPECT_TRUE(number->checks.require_no_freeze);
+  EXPECT_EQ(number->checks.min_liquidity.base, 12'500'000'000u);
+
+  // minLiquidity is in the input token's units.
+  const auto usdc = parse_sniper(
+      R"({"type":"sniper","inputToken":"USDC","targetToken":"NEWCOIN","amount":1,"maxPrice":1,)"
+      R"("checks":{"minLiquidity":"12.5"}})");
+  ASSERT_TRUE(usdc.has_value()) << usdc.error().message;
+  EXPECT_EQ(usdc->checks.min_liquidity.base, 12'500'000u);
+
+  const auto one = parse_sniper(
+      R"({"type":"sniper","targetToken":"NEWCOIN","amount":1,"maxPrice":1,"checks":{"requireNoFreeze":false}})");
+  ASSERT_TRUE(one.has_value()) << one.error().message;
+  EXPECT_TRUE(one->checks.require_mint_renounced);
+  EXPECT_FALSE(one->checks.require_no_freeze);
+  EXPECT_EQ(one->checks.min_liquidity.base, 0u);
+
+  for (const char* body :
+       {R"({"type":"sniper","targetToken":"NEWCOIN","amount":1,"maxPrice":1,"checks":{}})",
+        R"({"type":"sniper","targetToken":"NEWCOIN","amount":1,"maxPrice":1,"checks":null})"}) {
+    SCOPED_TRACE(body);
+    const auto r = parse_sniper(body);
+    ASSERT_TRUE(r.has_value()) << r.error().message;
+    EXPECT_TRUE(r->checks == core::SniperChecks{});
+  }
+}
+
+TEST(ParseSubmitSniper, RejectsInvalidSniperBodies) {
+  const InvalidCase cases[] = {
+      // Fields of the other order types.
+      {"sniper with an outputToken",
+       R"({"type":"sniper","outputToken":"USDC","targetToken":"NEWCOIN","amount":1,"maxPrice":1})",
+       "field_not_for_type", "outputToken"},
+      {"sniper with a slippage", R"({"type":"sniper","targetToken":"NEWCOIN","amount":1,"maxPrice":1,"slippage":0.01})",
+       "field_not_for_type", "slippage"},
+      {"sniper with slippageBps", R"({"type":"sniper","targetToken":"NEWCOIN","amount":1,"maxPrice":1,"slippageBps":10})",
+       "field_not_for_type", "slippage"},
+      {"sniper with a limitPrice", R"({"type":"sniper","targetToken":"NEWCOIN","amount":1,"limitPrice":1})",
+       "field_not_for_type", "limitPrice"},
+      {"market with a targetToken", R"({"inputToken":"SOL","outputToken":"USDC","amount":1,"targetToken":"NEWCOIN"})",
+       "field_not_for_type", "targetToken"},
+      {"market with checks", R"({"inputToken":"SOL","outputToken":"USDC","amount":1,"checks":{}})",
+       "field_not_for_type", "checks"},
+      {"market with a maxPrice", R"({"inputToken":"SOL","outputToken":"USDC","amount":1,"maxPrice":1})",
+       "field_not_for_type", "maxPrice"},
+      {"limit with a maxPrice",
+       R"({"type":"limit","inputToken":"SOL","outputToken":"USDC","amount":1,"maxPrice":1})", "field_not_for_type",
+       "maxPrice"},
+      {"limit with a targetToken",
+       R"({"type":"limit","inputToken":"SOL","targetToken":"NEWCOIN","amount":1,"minAmountOut":1})",
+       "field_not_for_type", "targetToken"},
+      {"limit with checks",
+       R"({"type":"limit","inputToken":"SOL","outputToken":"USDC","amount":1,"minAmountOut":1,"checks":{}})",
+       "field_not_for_type", "checks"},
+
+      // The target.
+      {"target listed", R"({"type":"sniper","targetToken":"SOL","amount":1,"maxPrice":1})", "invalid_target",
+       "targetToken"},
+      {"target listed, lower case", R"({"type":"sniper","targetToken":"usdc","amount":1,"maxPrice":1})",
+       "invalid_target", "targetToken"},
+      {"target missing", R"({"type":"sniper","amount":1,"maxPrice":1})", "missing_field", "targetToken"},
+      {"target one character", R"({"type":"sniper","targetToken":"X","amount":1,"maxPrice":1})", "invalid_token",
+       "targetToken"},
+      {"target eleven characters", R"({"type":"sniper","targetToken":"ELEVENCHARS","amount":1,"maxPrice":1})",
+       "invalid_token", "targetToken"},
+      {"target with a dash", R"({"type":"sniper","targetToken":"NEW-COIN","amount":1,"maxPrice":1})",
+       "invalid_token", "targetToken"},
+      {"target a number", R"({"type":"sniper","targetToken":42,"amount":1,"maxPrice":1})", "invalid_token",
+       "targetToken"},
+      {"target null", R"({"type":"sniper","targetToken":null,"amount":1,"maxPrice":1})", "invalid_token",
+       "targetToken"},
+
+      // The input.
+      {"input unknown", R"({"type":"sniper","inputToken":"DOGE","targetToken":"NEWCOIN","amount":1,"maxPrice":1})",
+       "unknown_token", "inputToken"},
+      {"input not a string", R"({"type":"sniper","inputToken":1,"targetToken":"NEWCOIN","amount":1,"maxPrice":1})",
+       "invalid_token", "inputToken"},
+      {"amount missing", R"({"type":"sniper","targetToken":"NEWCOIN","maxPrice":1})", "missing_field", "amount"},
+
+      // The price bound.
+      {"no bound", R"({"type":"sniper","targetToken":"NEWCOIN","amount":1})", "missing_field", "minAmountOut"},
+      {"both bounds", R"({"type":"sniper","targetToken":"NEWCOIN","amount":1,"maxPrice":1,"minAmountOut":1})",
+       "conflicting_fields", "maxPrice"},
+      {"maxPrice zero", R"({"type":"sniper","targetToken":"NEWCOIN","amount":1,"maxPrice":0})", "invalid_max_price",
+       "maxPrice"},
+      {"maxPrice negative", R"({"type":"sniper","targetToken":"NEWCOIN","amount":1,"maxPrice":"-1"})",
+       "invalid_max_price", "maxPrice"},
+      {"maxPrice not a number", R"({"type":"sniper","targetToken":"NEWCOIN","amount":1,"maxPrice":"abc"})",
+       "invalid_max_price", "maxPrice"},
+      {"maxPrice 13 decimals", R"({"type":"sniper","targetToken":"NEWCOIN","amount":1,"maxPrice":"0.0000000000001"})",
+       "invalid_max_price", "maxPrice"},
+      {"minAmountOut 7 decimals for a 6-decimal target",
+       R"({"type":"sniper","targetToken":"NEWCOIN","amount":1,"minAmountOut":"0.0000001"})", "invalid_min_amount_out",
+       "minAmountOut"},
+      {"minAmountOut zero", R"({"type":"sniper","targetToken":"NEWCOIN","amount":1,"minAmountOut":0})",
+       "invalid_min_amount_out", "minAmountOut"},
+      {"expiry in the past", R"({"type":"sniper","targetToken":"NEWCOIN","amount":1,"maxPrice":1,"expiresAt":1000})",
+       "invalid_expiry", "expiresAt"},
+
+      // The checks.
+      {"checks a string", R"({"type":"sniper","targetToken":"NEWCOIN","amount":1,"maxPrice":1,"checks":"yes"})",
+       "invalid_checks", "checks"},
+      {"checks an array", R"({"type":"sniper","targetToken":"NEWCOIN","amount":1,"maxPrice":1,"checks":[true]})",
+       "invalid_checks", "checks"},
+      {"requireNoFreeze a string",
+       R"({"type":"sniper","targetToken":"NEWCOIN","amount":1,"maxPrice":1,"checks":{"requireNoFreeze":"false"}})",
+       "invalid_checks", "checks.requireNoFreeze"},
+      {"requireMintRenounced a number",
+       R"({"type":"sniper","targetToken":"NEWCOIN","amount":1,"maxPrice":1,"checks":{"requireMintRenounced":1}})",
+       "invalid_checks", "checks.requireMintRenounced"},
+      {"minLiquidity negative",
+       R"({"type":"sniper","targetToken":"NEWCOIN","amount":1,"maxPrice":1,"checks":{"minLiquidity":"-1"}})",
+       "invalid_checks", "checks.minLiquidity"},
+      {"minLiquidity finer than SOL",
+       R"({"type":"sniper","targetToken":"NEWCOIN","amount":1,"maxPrice":1,"checks":{"minLiquidity":"0.0000000001"}})",
+       "invalid_checks", "checks.minLiquidity"},
+      {"minLiquidity not a number",
+       R"({"type":"sniper","targetToken":"NEWCOIN","amount":1,"maxPrice":1,"checks":{"minLiquidity":"abc"}})",
+       "invalid_checks", "checks.minLiquidity"},
+      {"unknown check", R"({"type":"sniper","targetToken":"NEWCOIN","amount":1,"maxPrice":1,"checks":{"foo":1}})",
+       "unknown_field", "checks.foo"},
+      {"check names are case-sensitive",
+       R"({"type":"sniper","targetToken":"NEWCOIN","amount":1,"maxPrice":1,"checks":{"minliquidity":1}})",
+       "unknown_field", "checks.minliquidity"},
+  };
+
+  for (const auto& c : cases) {
+    SCOPED_TRACE(std::string(c.name) + ": " + c.body);
+    const auto r = try_parse(c.body);
+    if (!r) continue;
+    if (r->has_value()) {
+      ADD_FAILURE() << "accepted; fingerprint " << (*r)->fingerprint();
+      continue;
+    }
+    const ApiError& e = r->error();
+    EXPECT_EQ(e.status, 400);
+    EXPECT_EQ(e.code, c.code) << "message: " << e.message;
+    EXPECT_EQ(e.field, c.field) << "message: " << e.message;
+    EXPECT_FALSE(e.message.empty());
+  }
+}
+
+TEST(ParseSubmitSniper, ANamedTokenIsNoInputToken) {
+  // NAMEDIN is named by a valid sniper; it still cannot pay for one.
+  const auto naming = parse_sniper(R"({"type":"sniper","targetToken":"NAMEDIN","amount":1,"maxPrice":1})");
+  ASSERT_TRUE(naming.has_value()) << naming.error().message;
+  ASSERT_NE(core::find_token("NAMEDIN"), nullptr);
+  const auto paying =
+      parse_sniper(R"({"type":"sniper","inputToken":"NAMEDIN","targetToken":"NEWCOIN","amount":1,"maxPrice":1})");
+  ASSERT_FALSE(paying.has_value());
+  EXPECT_EQ(paying.error().code, "invalid_token");
+  EXPECT_EQ(paying.error().field, "inputToken");
+}
+
+TEST(ParseSubmitSniper, ARefusedBodyNamesNoToken) {
+  const std::size_t named_before = core::named_token_count();
+  const auto no_bound = parse_sniper(R"({"type":"sniper","targetToken":"NEVERNAMED","amount":1})");
+  ASSERT_FALSE(no_bound.has_value());
+  EXPECT_EQ(no_bound.error().code, "missing_field");
+  const auto bad_checks =
+      parse_sniper(R"({"type":"sniper","targetToken":"NEVERNAMED","amount":1,"maxPrice":1,"checks":{"foo":1}})");
+  ASSERT_FALSE(bad_checks.has_value());
+  EXPECT_EQ(bad_checks.error().code, "unknown_field");
+  EXPECT_EQ(core::find_token("NEVERNAMED"), nullptr);
+  EXPECT_EQ(core::named_token_count(), named_before);
+}
+
+TEST(SubmitRequestFingerprint, SniperChecksAndBoundArePartOfIt) {
+  const std::string base =
+      fingerprint_of(R"({"type":"sniper","targetToken":"NEWCOIN","amount":1,"maxPrice":"0.000001"})");
+  // The same order, spelled otherwise.
+  EXPECT_EQ(base, fingerprint_of(R"({"type":"sniper","inputToken":"sol","targetToken":"newcoin","amount":"1",)"
+                                 R"("maxPrice":"0.000001","checks":{"requireMintRenounced":true,"requireNoFreeze":true}})"));
+  EXPECT_EQ(base, fingerprint_of(R"({"type":"sniper","targetToken":"NEWCOIN","amount":1,"minAmountOut":"1000000"})"))
+      << "a maxPrice and the floor it makes are the same order";
+  // Any check differs: another order.
+  EXPECT_NE(base, fingerprint_of(R"({"type":"sniper","targetToken":"NEWCOIN","amount":1,"maxPrice":"0.000001",)"
+                                 R"("checks":{"requireMintRenounced":false}})"));
+  EXPECT_NE(base, fingerprint_of(R"({"type":"sniper","targetToken":"NEWCOIN","amount":1,"maxPrice":"0.000001",)"
+                                 R"("checks":{"requireNoFreeze":false}})"));
+  EXPECT_NE(base, fingerprint_of(R"({"type":"sniper","targetToken":"NEWCOIN","amount":1,"maxPrice":"0.000001",)"
+                                 R"("checks":{"minLiquidity":"0.000000001"}})"));
+  // So do the bound, the target and the input.
+  EXPECT_NE(base, fingerprint_of(R"({"type":"sniper","targetToken":"NEWCOIN","amount":1,"maxPrice":"0.000002"})"));
+  EXPECT_NE(base, fingerprint_of(R"({"type":"sniper","targetToken":"OTHERCOIN","amount":1,"maxPrice":"0.000001"})"));
+  EXPECT_NE(base, fingerprint_of(R"({"type":"sniper","inputToken":"USDC","targetToken":"NEWCOIN","amount":1,)"
+                                 R"("maxPrice":"0.000001"})"));
+}
+
 }  // namespace oee::api
