@@ -252,8 +252,14 @@ boost::system::result<core::SniperChecks, ApiError> checks_field(const json::val
       (key == "requireNoFreeze" ? checks.require_no_freeze : checks.require_mint_renounced) = kv.value().get_bool();
     } else if (key == "minLiquidity") {
       auto text = number_text(kv.value(), field);
-      if (!text) return text.error();
+      if (!text) {
+        return bad_request("invalid_checks", field + " is an amount of " + std::string(input.symbol()), field);
+      }
       auto amount = core::parse_amount(*text, input.decimals());
+      // Zero is no minimum, as leaving it out is.
+      const bool zero = !amount && amount.error() == core::AmountError::not_positive && !text->empty() &&
+                        text->front() != '-';
+      if (zero) continue;
       if (!amount) {
         return bad_request("invalid_checks",
                    fmt::format("{} {} (an amount of {})", field, core::describe(amount.error()), input.symbol()),

@@ -556,6 +556,12 @@ TEST(ParseSubmitSniper, ParsesChecks) {
   EXPECT_TRUE(number->checks.require_no_freeze);
   EXPECT_EQ(number->checks.min_liquidity.base, 12'500'000'000u);
 
+  // Zero is no minimum, as leaving it out is.
+  const auto zero = parse_sniper(
+      R"({"type":"sniper","targetToken":"NEWCOIN","amount":1,"maxPrice":1,"checks":{"minLiquidity":0}})");
+  ASSERT_TRUE(zero.has_value()) << zero.error().message;
+  EXPECT_EQ(zero->checks.min_liquidity.base, 0u);
+
   // minLiquidity is in the input token's units.
   const auto usdc = parse_sniper(
       R"({"type":"sniper","inputToken":"USDC","targetToken":"NEWCOIN","amount":1,"maxPrice":1,)"
@@ -671,6 +677,9 @@ TEST(ParseSubmitSniper, RejectsInvalidSniperBodies) {
        "invalid_checks", "checks.minLiquidity"},
       {"minLiquidity not a number",
        R"({"type":"sniper","targetToken":"NEWCOIN","amount":1,"maxPrice":1,"checks":{"minLiquidity":"abc"}})",
+       "invalid_checks", "checks.minLiquidity"},
+      {"minLiquidity a boolean",
+       R"({"type":"sniper","targetToken":"NEWCOIN","amount":1,"maxPrice":1,"checks":{"minLiquidity":true}})",
        "invalid_checks", "checks.minLiquidity"},
       {"unknown check", R"({"type":"sniper","targetToken":"NEWCOIN","amount":1,"maxPrice":1,"checks":{"foo":1}})",
        "unknown_field", "checks.foo"},
