@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <exception>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -168,6 +169,24 @@ struct InvalidCase {
   const char* field;
 };
 
+// Each body is refused with 400, its code and its field, and a message.
+void expect_each_refused(std::span<const InvalidCase> cases) {
+  for (const auto& c : cases) {
+    SCOPED_TRACE(std::string(c.name) + ": " + c.body);
+    const auto r = try_parse(c.body);
+    if (!r) continue;
+    if (r->has_value()) {
+      ADD_FAILURE() << "accepted; fingerprint " << (*r)->fingerprint();
+      continue;
+    }
+    const ApiError& e = r->error();
+    EXPECT_EQ(e.status, 400);
+    EXPECT_EQ(e.code, c.code) << "message: " << e.message;
+    EXPECT_EQ(e.field, c.field) << "message: " << e.message;
+    EXPECT_FALSE(e.message.empty());
+  }
+}
+
 TEST(ParseSubmit, RejectsInvalidBodies) {
   const InvalidCase cases[] = {
       // Shape of the body.
@@ -317,20 +336,7 @@ TEST(ParseSubmit, RejectsInvalidBodies) {
        "missing_field", "minAmountOut"},
   };
 
-  for (const auto& c : cases) {
-    SCOPED_TRACE(std::string(c.name) + ": " + c.body);
-    const auto r = try_parse(c.body);
-    if (!r) continue;
-    if (r->has_value()) {
-      ADD_FAILURE() << "accepted; fingerprint " << (*r)->fingerprint();
-      continue;
-    }
-    const ApiError& e = r->error();
-    EXPECT_EQ(e.status, 400);
-    EXPECT_EQ(e.code, c.code) << "message: " << e.message;
-    EXPECT_EQ(e.field, c.field) << "message: " << e.message;
-    EXPECT_FALSE(e.message.empty());
-  }
+  expect_each_refused(cases);
 }
 
 TEST(ParseSubmit, MessagesNameTheProblem) {
@@ -688,20 +694,7 @@ TEST(ParseSubmitSniper, RejectsInvalidSniperBodies) {
        "unknown_field", "checks.minliquidity"},
   };
 
-  for (const auto& c : cases) {
-    SCOPED_TRACE(std::string(c.name) + ": " + c.body);
-    const auto r = try_parse(c.body);
-    if (!r) continue;
-    if (r->has_value()) {
-      ADD_FAILURE() << "accepted; fingerprint " << (*r)->fingerprint();
-      continue;
-    }
-    const ApiError& e = r->error();
-    EXPECT_EQ(e.status, 400);
-    EXPECT_EQ(e.code, c.code) << "message: " << e.message;
-    EXPECT_EQ(e.field, c.field) << "message: " << e.message;
-    EXPECT_FALSE(e.message.empty());
-  }
+  expect_each_refused(cases);
 }
 
 TEST(ParseSubmitSniper, ANamedTokenIsNoInputToken) {
