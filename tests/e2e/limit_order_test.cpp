@@ -312,5 +312,48 @@ TEST_F(LimitOrders, WaitingOrdersSurviveKill9AndExpiryComesBeforeAnyPriceAfterAR
   }
 }
 
+// With the realistic profile's latencies, an order spends a quarter of a
+// second between its trigger and its transaction: killed there, it resumes
+// from the log and executes exactly once.
+TEST(LimitOrdersRealistic, AnOrderKilledBetweenItsTriggerAndItsTransactionResumesOnce) {
+  TempDir dir;
+  ServerProcess server(dir.path() / "data",
+                       {"--sim", "realistic", "--fail-rate", "0", "--sim-control", "--watch-interval", "20"});
+  server.start();
+  HttpClient c(server.port());
+  // They ask 120 USDC for 1 SOL: not at 100, but at 170, and at the
+  // drifting price (about 150) the restarted market starts from, so the
+  // ones resumed mid-execution are not re-priced back to the book.
+  set_price(c, "100");
+  const auto ids = submit_orders(c, 20, limit_body("1", "120"));
+  ASSERT_TRUE(reaches(c, ids.back(), "open"));
+  ASSERT_TRUE(in_book(c, 20));
+  set_price(c, "170");
+  // Killed once some have fired and none has its transaction yet.
+  std::vector<std::string> caught;
+  ASSERT_TRUE(eventually(
+      [&] {
+        caught.clear();
+        for (const auto& id : ids) {
+          const std::string status = status_of(c, id);
+          if (status == "routing" || status == "building") caught.push_back(id);
+        }
+        return !caught.empty();
+      },
+      10s));
+  server.kill9();
+
+  server.start(server.port());
+  HttpClient after(server.port());
+  for (const auto& id : ids) {
+    ASSERT_TRUE(reaches(after, id, "confirmed", 30s)) << id << " " << status_of(after, id);
+    const auto names = event_names(after, id);
+    EXPECT_EQ(count_of(names, "triggered"), 1) << id;
+    EXPECT_EQ(count_of(names, "txSubmitted"), 1) << id;
+    EXPECT_EQ(count_of(names, "confirmed"), 1) << id;
+  }
+  EXPECT_FALSE(caught.empty());
+}
+
 }  // namespace
 }  // namespace oee::e2e
