@@ -58,7 +58,7 @@ std::uint32_t venue_fee_bps(Venue v, const PairSpec& p) {
 }
 
 // Price multiplier of one pool in parts per million around the reference:
-// two slow waves per pool, so venues drift apart by up to ~4-5% at times.
+// two waves per pool, so venues drift apart by up to ~4-5% at times.
 // The drift is a simulation input, not money: the doubles never touch
 // balances, which are derived below as integers.
 std::int64_t drift_ppm(std::uint64_t pool_hash, double seconds) {
@@ -69,6 +69,14 @@ std::int64_t drift_ppm(std::uint64_t pool_hash, double seconds) {
   const double w = 0.018 * std::sin(2 * std::numbers::pi * seconds / period1 + phase1) +
                    0.004 * std::sin(2 * std::numbers::pi * seconds / period2 + phase2);
   return static_cast<std::int64_t>(w * 1e6);
+}
+
+// The pair's own slower swing, shared by both venues: the market moving, so
+// that a limit order a few percent from the price fills within minutes.
+std::int64_t swing_ppm(std::uint64_t pair_hash, double seconds) {
+  const double phase = static_cast<double>(pair_hash % 10'000) / 10'000.0 * 2 * std::numbers::pi;
+  const double period = 240.0 + static_cast<double>((pair_hash >> 24) % 180);
+  return static_cast<std::int64_t>(0.034 * std::sin(2 * std::numbers::pi * seconds / period + phase) * 1e6);
 }
 
 std::uint64_t pow10(int n) {
@@ -95,8 +103,9 @@ Market::Reserves Market::drifting(std::size_t pair_index, Venue venue,
   const Token* quote = find_token(pair->quote);
 
   const std::uint64_t h = hash_bytes(pair->quote, hash_bytes(pair->base, mix(seed_ ^ static_cast<std::uint64_t>(venue))));
+  const std::uint64_t pair_hash = hash_bytes(pair->quote, hash_bytes(pair->base, mix(seed_ ^ 0x5357494e47ULL)));  // "SWING"
   const double seconds = std::chrono::duration<double>(at.time_since_epoch()).count();
-  const std::int64_t ppm = 1'000'000 + drift_ppm(h, seconds);
+  const std::int64_t ppm = 1'000'000 + drift_ppm(h, seconds) + swing_ppm(pair_hash, seconds);
 
   using u128 = unsigned __int128;
   // Each side holds depth/2 USD; the base side is scaled by the drift so the

@@ -172,6 +172,34 @@ TEST(Market, VenuesDriftApartButStayClose) {
   }
 }
 
+// The realistic market moves enough that a limit order a few percent above
+// the price fills within minutes: from most starting points, the better
+// venue's price is 3% higher at some time within ten minutes, and it falls
+// 3% as often.
+TEST(Market, APriceAFewPercentAwayIsReachedWithinMinutes) {
+  const Market m;
+  auto best = [&](std::chrono::system_clock::time_point at) {
+    return std::max(spot_price(*m.pool(Venue::raydium, token("SOL"), token("USDC"), at)),
+                    spot_price(*m.pool(Venue::meteora, token("SOL"), token("USDC"), at)));
+  };
+  int starts = 0, rose = 0, fell = 0;
+  for (int start = 0; start < 24 * 3600; start += 3607) {
+    const auto from = t0() + std::chrono::seconds(start);
+    const double p0 = best(from);
+    bool up = false, down = false;
+    for (int s = 5; s <= 600; s += 5) {
+      const double p = best(from + std::chrono::seconds(s));
+      up |= p >= p0 * 1.03;
+      down |= p <= p0 * 0.97;
+    }
+    ++starts;
+    rose += up ? 1 : 0;
+    fell += down ? 1 : 0;
+  }
+  EXPECT_GE(rose * 2, starts) << rose << " of " << starts;
+  EXPECT_GE(fell * 2, starts) << fell << " of " << starts;
+}
+
 TEST(Router, RouteReturnsBothQuotesAndTheBest) {
   const Market m;
   const Router router(m);
