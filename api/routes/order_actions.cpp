@@ -8,9 +8,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
+#include "api/http/api_error.h"
 #include "api/http/responses.h"
-#include "api/http/strict_json.h"
-#include "api/routes/submit_request.h"
 #include "core/wire/status_message.h"
 
 namespace oee::api {

@@ -1,5 +1,6 @@
 #include "api/routes/sim_control.h"
 
+#include <algorithm>
 #include <initializer_list>
 
 #include <fmt/format.h>
@@ -175,6 +176,8 @@ HttpResponse launch_sim_pool(App& app, const HttpRequest& req) {
     return error_response(bad_request("invalid_price", fmt::format("price {}", core::describe(token_reserve.error())),
                                       "price"));
   }
+  // Both venues launch or neither: a venue taken already refuses the whole
+  // request before the other launches.
   for (const core::Launch& earlier : app.sim_market->launches_of(token)) {
     for (core::Venue v : *venues) {
       if (earlier.venue == v) {

@@ -30,14 +30,15 @@ inline constexpr int kNewTokenDecimals = 6;
 /// How many tokens have been named beyond the listed ones.
 [[nodiscard]] std::size_t named_token_count();
 
-/// A listed token as orders and events carry it: compared by identity,
-/// written by its symbol. A default one is no token yet (an order before
-/// its submission).
+/// A token as orders and events carry it, listed or named: compared by
+/// identity, written by its symbol. A default one is no token yet (an order
+/// before its submission).
 class TokenId {
  public:
   constexpr TokenId() = default;
   constexpr explicit TokenId(const Token& token) : token_(&token) {}
-  /// The listed token with this symbol, in any case; nullopt if none is.
+  /// The listed or already named token with this symbol, in any case;
+  /// nullopt if none is (it names nothing).
   [[nodiscard]] static std::optional<TokenId> parse(std::string_view symbol);
   /// The token with this symbol, listed or not: an unknown well-formed
   /// symbol names a new token (upper case, kNewTokenDecimals), which lives
@@ -51,7 +52,7 @@ class TokenId {
   [[nodiscard]] const char* c_str() const { return symbol().data(); }
   /// 0 for no token.
   [[nodiscard]] constexpr int decimals() const { return token_ != nullptr ? token_->decimals : 0; }
-  /// The listed token; only for a set TokenId.
+  /// The token; only for a set TokenId.
   [[nodiscard]] constexpr const Token& token() const { return *token_; }
   /// Whether it is one of the listed tokens (not a new one).
   [[nodiscard]] bool listed() const;

@@ -7,12 +7,14 @@
 // simulated chain's memory of landed transactions makes the resume of a
 // `submitted` order a lookup, never a second swap.
 //
-// Limit orders wait in a book owned by the executor's thread, which also
-// decides their cancels, expiries and triggers: every event of an order is
-// appended from that one thread, in the order it decides them, so whichever
-// of a cancel and a trigger comes first wins and the state machine refuses
-// the other. A watcher looks at the pools every watch_interval (and at once
-// after a price is set), expiring orders before it evaluates any price.
+// Limit orders wait in a book, sniper orders in a watch by target token,
+// both owned by the executor's thread, which also decides their cancels,
+// expiries and triggers: every event of an order is appended from that one
+// thread, in the order it decides them, so whichever of a cancel and a
+// trigger comes first wins and the state machine refuses the other. A
+// watcher looks at the pools and launches every watch_interval (and at once
+// after a price is set or a pool launched), expiring orders before it
+// evaluates any price or launch.
 //
 // Lifecycle: start() resumes the log's active orders and listens for new
 // submissions; stop() lets in-flight steps reach a logged point and returns
@@ -68,7 +70,8 @@ class Executor {
   /// before `done` runs; `seen` is the order as the caller read it from the
   /// log. `done` runs once, on the executor's thread.
   void cancel(const OrderSnapshot& seen, std::function<void(CancelAnswer)> done);
-  /// Makes the watcher look at the pools now (a price was set).
+  /// Makes the watcher look at the pools and launches now (a price was set,
+  /// a pool launched).
   void poke();
   /// The open limit orders of one direction, grouped by asked price, as
   /// they are now. `done` runs on the executor's thread.

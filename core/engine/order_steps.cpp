@@ -69,23 +69,19 @@ std::optional<OrderEvent> OrderSteps::next_event(const OrderId& id, const OrderS
                                                                           : "amount too small to trade"};
       }
       const Quote& best = route->best;
-      const bool limit = s.order_type == OrderType::limit;
-      if (limit && best.amount_out < s.min_amount_out) {
-        return Reopened{s.attempt, "re-priced below the limit: " +
-                                       format_amount(best.amount_out, s.output_token.decimals()) + " < " +
-                                       format_amount(s.min_amount_out, s.output_token.decimals())};
-      }
-      // A sniper buys on the launch that fired it, within its price bound,
-      // or tries again later.
-      const bool sniper = s.order_type == OrderType::sniper;
-      if (sniper && best.amount_out < s.min_amount_out) {
-        return fail_attempt(s, "re-priced above the bound: " +
-                                   format_amount(best.amount_out, s.output_token.decimals()) + " < " +
-                                   format_amount(s.min_amount_out, s.output_token.decimals()));
-      }
       // A limit order or a sniper executes with its own floor; any price
-      // above it is the client's.
-      const Amount min_out = limit || sniper ? s.min_amount_out : min_out_for(best.amount_out, s.slippage_bps);
+      // above it is the client's. Re-priced below it, a limit order goes
+      // back to the book; a sniper buys on the launch that fired it, or
+      // tries again later.
+      const bool limit = s.order_type == OrderType::limit;
+      const bool own_floor = limit || s.order_type == OrderType::sniper;
+      if (own_floor && best.amount_out < s.min_amount_out) {
+        const std::string short_of = format_amount(best.amount_out, s.output_token.decimals()) + " < " +
+                                     format_amount(s.min_amount_out, s.output_token.decimals());
+        if (limit) return Reopened{s.attempt, "re-priced below the limit: " + short_of};
+        return fail_attempt(s, "re-priced above the bound: " + short_of);
+      }
+      const Amount min_out = own_floor ? s.min_amount_out : min_out_for(best.amount_out, s.slippage_bps);
       spdlog::info(
           "route order={} attempt={} pair={}/{} amount_in={} raydium_out={} meteora_out={} chosen={} "
           "expected_out={} min_out={} price_impact_bps={}",

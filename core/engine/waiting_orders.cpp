@@ -168,12 +168,7 @@ void WaitingOrders::look_at_pools(TimestampNs observed, std::chrono::system_cloc
   for (const auto& [in, out] : book_.directions()) {
     const auto pools = market_.pools(in.token(), out.token(), at);
     if (!pools) continue;
-    for (FiredOrder& f : book_.pop_fired(in, out, *pools)) {
-      Parked waiting = unpark(f.order.id);
-      const Triggered event{waiting.state.attempt + 1, in, out, f.order.amount_in, std::move(f.decision.quotes),
-                            f.decision.best.venue, f.decision.best.amount_out, f.order.min_out, observed};
-      settle(f.order.id, std::move(waiting), event);
-    }
+    for (FiredOrder& f : book_.pop_fired(in, out, *pools)) fire(f.order.id, std::move(f.decision), observed);
   }
 }
 
@@ -194,13 +189,10 @@ void WaitingOrders::look_at_launches(TimestampNs observed) {
       SniperJudgement j = judge_launches(sniper, launches);
       if (!j.buy && !j.turned_down) continue;
       snipers_.remove(sniper.id);
-      Parked waiting = unpark(sniper.id);
       if (j.buy) {
-        const Triggered event{waiting.state.attempt + 1,   sniper.input,          sniper.target,
-                              sniper.amount_in,             std::move(j.buy->quotes), j.buy->best.venue,
-                              j.buy->best.amount_out,       sniper.min_out,        observed};
-        settle(sniper.id, std::move(waiting), event);
+        fire(sniper.id, std::move(*j.buy), observed);
       } else {
+        Parked waiting = unpark(sniper.id);
         waiting.turning_down = j.turned_down->launch;
         const LaunchRejected event{waiting.state.attempt, j.turned_down->venue, j.turned_down->launch,
                                    std::move(j.turned_down->reason)};
@@ -208,6 +200,16 @@ void WaitingOrders::look_at_launches(TimestampNs observed) {
       }
     }
   }
+}
+
+// A waiting order, out of its index already, fires on `decision`: the
+// pools observed at `observed` pay its threshold.
+void WaitingOrders::fire(const OrderId& id, RouteDecision decision, TimestampNs observed) {
+  Parked waiting = unpark(id);
+  const OrderState& s = waiting.state;
+  const Triggered event{s.attempt + 1, s.input_token, s.output_token, s.amount_in, std::move(decision.quotes),
+                        decision.best.venue, decision.best.amount_out, s.min_amount_out, observed};
+  settle(id, std::move(waiting), event);
 }
 
 void WaitingOrders::repark_deferred() {
