@@ -36,6 +36,15 @@ json::value launch(HttpClient& client, const std::string& token, const std::stri
   return r.json();
 }
 
+// Returns once the watcher has looked at everything launched so far and
+// what it decided is durable: the book is read on the watcher's thread
+// after the looks the launches asked for, and an order submitted after it
+// is durable only after every event appended before.
+void after_the_watcher_looked(HttpClient& client) {
+  ASSERT_EQ(client.get("/api/book/SOL/USDC").status, 200);
+  submit_orders(client, 1);
+}
+
 // Whether the order's events come to include `name`.
 bool records(HttpClient& client, const std::string& id, const std::string& name) {
   return eventually([&] { return count_of(event_names(client, id), name) > 0; }, 10s);
@@ -130,6 +139,7 @@ TEST_F(SniperOrders, ALaunchFromBeforeTheOrderNeverCounts) {
   ASSERT_TRUE(reaches(c, ids[0], "watching"));
   // Another token's launch makes the watcher look at launches again.
   launch(c, "OTHER");
+  after_the_watcher_looked(c);
   EXPECT_EQ(status_of(c, ids[0]), "watching");
   const auto names = event_names(c, ids[0]);
   EXPECT_EQ(count_of(names, "triggered"), 0);
@@ -227,8 +237,13 @@ TEST_F(SniperOrders, WatchingSnipersSurviveKill9AndBuyOnceAfterTheRestart) {
   HttpClient after(server_->port());
   for (const auto& id : expiring) ASSERT_TRUE(reaches(after, id, "expired")) << id << " " << status_of(after, id);
   for (const auto& id : watching) ASSERT_EQ(status_of(after, id), "watching") << id;
-  const std::string metrics = after.get("/metrics").body;
-  EXPECT_NE(metrics.find("oee_open_orders{type=\"sniper\",pair=\"SOL/new\"} 1000"), std::string::npos);
+  // An order is `watching` in the log a moment before the executor has it.
+  EXPECT_TRUE(eventually(
+      [&] {
+        return after.get("/metrics").body.find("oee_open_orders{type=\"sniper\",pair=\"SOL/new\"} 1000") !=
+               std::string::npos;
+      },
+      10s));
 
   // The launch fires every watching order, each exactly once; the expired
   // ones stay expired.
