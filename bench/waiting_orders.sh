@@ -77,4 +77,5 @@ curl -s "$url/metrics" | awk -v k="$firing" '
     if (!p50 && n >= k*0.5) p50 = le; if (!p99 && n >= k*0.99) p99 = le
   }
   /^oee_trigger_latency_seconds_count/ { c = $2 }
-  END { printf "price change to triggered, %d triggers: p50 <= %s s, p99 <= %s s\n", c, p50, p99 }'
+  /^oee_trigger_latency_seconds_sum/ { sum = $2 }
+  END { printf "price change to triggered, %d triggers: p50 <= %s s, p99 <= %s s, mean %.2f ms\n", c, p50, p99, c ? sum / c * 1000 : 0 }'

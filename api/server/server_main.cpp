@@ -189,7 +189,7 @@ struct Storage {
   std::unique_ptr<eventlog::EventLogWriter> log;
   std::unique_ptr<eventlog::KeyValueStore> ledger;
   std::size_t imported = 0;   // landed txs taken over from simchain/landed.txt
-  std::size_t resumable = 0;  // orders the executor resumes
+  std::vector<core::OrderSnapshot> resumable;  // the orders the executor resumes
 };
 
 // Refuses to start on anything it cannot read, with what to do about it.
@@ -204,7 +204,7 @@ std::optional<Storage> open_storage(const ServerOptions& o) {
                           .memtable_bytes = (o.log_memory_mib << 20) / 5 * 4,
                           .block_cache_bytes = (o.log_memory_mib << 20) / 5,
                           .on_writer_start = [boost = o.priority_boost] { boost_this_thread("log writer", boost); }});
-    s.resumable = core::check_resumable(*s.log);
+    s.resumable = core::check_resumable(*s.log, std::max(1U, std::thread::hardware_concurrency()));
     s.ledger = eventlog::open_rocksdb_store(eventlog::StoreOptions{.path = (root / "simchain" / "ledger").string()});
     s.imported = core::import_landed_journal(root / "simchain" / "landed.txt", *s.ledger);
   } catch (const std::exception& e) {
@@ -289,8 +289,9 @@ int run_core(ServerOptions& o) {
   const auto& publisher = consumers.publisher;
 
   hub.attach(*log);
+  const std::size_t resumed = storage->resumable.size();
   try {
-    executor.start();
+    executor.start(std::move(storage->resumable));
     if (projector) projector->start();
     if (publisher) publisher->start();
     server.start();
@@ -314,7 +315,7 @@ int run_core(ServerOptions& o) {
       "oee-server listening on {}://{}:{} (data {}, sim {}, durability {}, fail-rate {}, redis {}, head seq {}, "
       "resuming {} orders)",
       scheme(o), o.server.bind, server.port(), o.data_dir, core::sim_profile_name(o.sim), eventlog::durability_name(o.durability),
-      o.fail_rate, redis ? api::redacted(*redis) : "off", log->head().value, storage->resumable);
+      o.fail_rate, redis ? api::redacted(*redis) : "off", log->head().value, resumed);
   serve_until_signal(api_ioc, server, o.server, o.threads, [&] {
     spdlog::info("finishing in-flight steps");
     asio::post(exec_ioc, [&launches] { launches.stop(); });

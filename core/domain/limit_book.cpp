@@ -2,6 +2,10 @@
 
 namespace oee::core {
 
+BookOrder book_order_of(const OrderId& id, const OrderState& open, Seq seq) {
+  return BookOrder{id, seq, open.input_token, open.output_token, open.amount_in, open.min_amount_out, open.expires_at};
+}
+
 void LimitBook::add(const BookOrder& order) {
   remove(order.id);
   const Direction dir{&order.input.token(), &order.output.token()};

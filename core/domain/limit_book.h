@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/domain/order.h"
 #include "core/domain/tokens.h"
 #include "core/domain/trigger.h"
 #include "eventlog/types.h"
@@ -30,6 +31,10 @@ struct BookOrder {
   Amount min_out;
   TimestampNs expires_at;  // 0: never
 };
+
+/// An open limit order as the book holds it; `seq` is of the event that
+/// opened it.
+[[nodiscard]] BookOrder book_order_of(const OrderId& id, const OrderState& open, Seq seq);
 
 struct FiredOrder {
   BookOrder order;

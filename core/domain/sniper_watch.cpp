@@ -4,6 +4,20 @@
 
 namespace oee::core {
 
+WatchingSniper watching_sniper_of(const OrderId& id, const OrderState& watching, Seq seq,
+                                  std::uint64_t launches_judged) {
+  return WatchingSniper{id,
+                        seq,
+                        watching.input_token,
+                        watching.output_token,
+                        watching.amount_in,
+                        watching.min_amount_out,
+                        watching.checks,
+                        watching.created,
+                        watching.expires_at,
+                        launches_judged};
+}
+
 namespace {
 
 // Why a launch fails the sniper's checks or price bound; nullopt if it

@@ -31,6 +31,11 @@ struct WatchingSniper {
   std::uint64_t launches_judged = 0;  // launches up to this number are judged
 };
 
+/// A watching sniper order as the watch holds it; `seq` is of the event
+/// that made it watch.
+[[nodiscard]] WatchingSniper watching_sniper_of(const OrderId& id, const OrderState& watching, Seq seq,
+                                                std::uint64_t launches_judged);
+
 /// A launch a sniper turned down, and why.
 struct TurnedDown {
   Venue venue = Venue::raydium;

@@ -332,7 +332,7 @@ Executor::Executor(asio::io_context& ioc, OrderStore& store, const Market& marke
 
 Executor::~Executor() = default;
 
-void Executor::start() {
+void Executor::start(std::vector<OrderSnapshot> resumable) {
   auto& log = impl_->store().log();
   // New submissions: the log is the queue; the commit listener only wakes us.
   // One post per commit, not per order: the writer thread is the log's
@@ -352,14 +352,36 @@ void Executor::start() {
       for (const auto& id : ids) impl->schedule(id);
     });
   });
-  auto active = log.members(eventlog::OrderSet::active, std::numeric_limits<std::size_t>::max());
-  if (!active) throw std::runtime_error("cannot read the active orders from the log: " + active.error().message());
-  const std::size_t resumed = active->size();
-  impl_->metrics().orders_waiting.fetch_add(static_cast<std::int64_t>(resumed));
-  asio::post(ioc_, [impl = impl_, ids = std::move(*active)] {
+  // A waiting order goes straight back to its book or watch, whose park
+  // applies its expiry first; any other resumes its run from the state read.
+  std::vector<OrderId> running;
+  std::vector<OrderSnapshot> waiting;
+  for (auto& order : resumable) {
+    if (is_waiting(order.state.status)) {
+      waiting.push_back(std::move(order));
+    } else {
+      running.push_back(order.id);
+    }
+  }
+  if (!resumable.empty()) {
+    spdlog::info("executor: resuming {} non-terminal orders, {} of them waiting", resumable.size(), waiting.size());
+  }
+  impl_->metrics().orders_waiting.fetch_add(static_cast<std::int64_t>(running.size()));
+  asio::post(ioc_, [impl = impl_, ids = std::move(running)] {
     for (const auto& id : ids) impl->schedule(id);
   });
-  if (resumed > 0) spdlog::info("executor: resuming {} non-terminal orders", resumed);
+  // In slices, so requests that reach this thread meanwhile wait little.
+  constexpr std::size_t kSlice = 4096;
+  auto shared = std::make_shared<const std::vector<OrderSnapshot>>(std::move(waiting));
+  for (std::size_t from = 0; from < shared->size(); from += kSlice) {
+    asio::post(ioc_, [impl = impl_, shared, from] {
+      const std::size_t to = std::min(shared->size(), from + kSlice);
+      for (std::size_t i = from; i < to; ++i) {
+        const auto& order = (*shared)[i];
+        impl->waiting_orders().park(order.id, order.state, order.last_seq);
+      }
+    });
+  }
   asio::post(ioc_, [impl = impl_] { impl->start_watching(); });
 }
 

@@ -27,6 +27,7 @@
 #include <functional>
 #include <memory>
 #include <unordered_set>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 
@@ -59,9 +60,10 @@ class Executor {
            ExecutorOptions options, EngineMetrics& metrics);
   ~Executor();
 
-  /// Resumes active orders and subscribes to new submissions. Call once,
-  /// before the log accepts appends from the API.
-  void start();
+  /// Resumes the log's active orders, as check_resumable read them, and
+  /// subscribes to new submissions. Call once, before the log accepts
+  /// appends from the API.
+  void start(std::vector<OrderSnapshot> resumable);
   /// Stops starting new steps; blocks until in-flight steps are logged or
   /// `timeout` passes. Returns whether every coroutine finished.
   bool stop(std::chrono::milliseconds timeout);

@@ -1,8 +1,10 @@
 #include "core/engine/log_audit.h"
 
 #include <algorithm>
+#include <exception>
 #include <limits>
 #include <set>
+#include <thread>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -202,33 +204,62 @@ AuditReport audit_log(const eventlog::EventLogReader& log, const std::function<v
   return report;
 }
 
-std::size_t check_resumable(const eventlog::EventLogReader& log) {
-  auto active = log.members(eventlog::OrderSet::active, std::numeric_limits<std::size_t>::max());
-  if (!active) throw std::runtime_error("cannot read the active orders: " + active.error().message());
+namespace {
+
+// One order's check: its events fold to its stored snapshot. Throws saying
+// what is wrong and what to do.
+OrderSnapshot resumable_order(const eventlog::EventLogReader& log, const OrderId& id) {
   const std::string advice =
       "; keep a copy of the data directory and run `oee-logdump --data-dir DIR --verify` to locate the damage. "
       "oee will not skip or truncate events.";
-  for (const auto& id : *active) {
-    auto records = log.read_order(id);
-    if (!records) {
-      throw std::runtime_error("the events of unfinished order " + id.str() +
-                               " cannot be read (" + records.error().message() + ")" + advice);
-    }
-    OrderState state;
-    try {
-      for (const auto& r : *records) state = fold_record(state, r).state;
-    } catch (const std::runtime_error& e) {
-      throw std::runtime_error(e.what() + advice);
-    }
-    auto snap = log.snapshot(id);
-    std::optional<OrderState> stored;
-    if (snap && *snap) stored = decode_snapshot((*snap)->snapshot);
-    if (!stored || !describe_fold_difference(state, *stored).empty()) {
-      throw std::runtime_error("the stored state of unfinished order " + id.str() + " disagrees with its events" +
-                               advice);
-    }
+  auto records = log.read_order(id);
+  if (!records || records->empty()) {
+    throw std::runtime_error("the events of unfinished order " + id.str() + " cannot be read (" +
+                             (records ? std::string("there are none") : records.error().message()) + ")" + advice);
   }
-  return active->size();
+  OrderState state;
+  try {
+    for (const auto& r : *records) state = fold_record(state, r).state;
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(e.what() + advice);
+  }
+  const Seq last = records->back().seq;
+  auto snap = log.snapshot(id);
+  std::optional<OrderState> stored;
+  if (snap && *snap && (*snap)->last_seq == last) stored = decode_snapshot((*snap)->snapshot);
+  if (!stored || !describe_fold_difference(state, *stored).empty()) {
+    throw std::runtime_error("the stored state of unfinished order " + id.str() + " disagrees with its events" +
+                             advice);
+  }
+  return OrderSnapshot{id, std::move(state), last};
+}
+
+}  // namespace
+
+std::vector<OrderSnapshot> check_resumable(const eventlog::EventLogReader& log, unsigned threads) {
+  auto active = log.members(eventlog::OrderSet::active, std::numeric_limits<std::size_t>::max());
+  if (!active) throw std::runtime_error("cannot read the active orders: " + active.error().message());
+  const std::vector<OrderId>& ids = *active;
+  std::vector<OrderSnapshot> out(ids.size());
+  // Each worker checks every n-th order; the reads are independent.
+  const std::size_t n = std::clamp<std::size_t>(threads, 1, std::max<std::size_t>(1, ids.size() / 1024));
+  std::vector<std::exception_ptr> failures(n);
+  auto check_share = [&](std::size_t worker) {
+    try {
+      for (std::size_t i = worker; i < ids.size(); i += n) out[i] = resumable_order(log, ids[i]);
+    } catch (...) {
+      failures[worker] = std::current_exception();
+    }
+  };
+  {
+    std::vector<std::jthread> helpers;
+    for (std::size_t w = 1; w < n; ++w) helpers.emplace_back(check_share, w);
+    check_share(0);
+  }
+  for (const auto& failure : failures) {
+    if (failure) std::rethrow_exception(failure);
+  }
+  return out;
 }
 
 }  // namespace oee::core

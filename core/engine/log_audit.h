@@ -6,7 +6,9 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "core/domain/order.h"
 #include "eventlog/event_log.h"
 
 namespace oee::core {
@@ -32,8 +34,10 @@ struct AuditReport {
                                     const std::function<void(Seq)>& progress = {});
 
 /// What oee-server checks before resuming: every non-terminal order's events
-/// decode and fold to its stored snapshot. Returns the number of such orders;
-/// throws std::runtime_error saying what is wrong and what to do.
-std::size_t check_resumable(const eventlog::EventLogReader& log);
+/// decode and fold to its stored snapshot. Returns those orders as their
+/// events fold, in the log's order of ids; throws std::runtime_error saying
+/// what is wrong and what to do. Reads on up to `threads` threads: with many
+/// waiting orders, this check is most of a restart.
+[[nodiscard]] std::vector<OrderSnapshot> check_resumable(const eventlog::EventLogReader& log, unsigned threads = 1);
 
 }  // namespace oee::core

@@ -92,12 +92,10 @@ void WaitingOrders::park(const OrderId& id, OrderState state, Seq seq, std::uint
     return;
   }
   if (state.order_type == OrderType::sniper) {
-    snipers_.add(WatchingSniper{id, seq, state.input_token, state.output_token, state.amount_in, state.min_amount_out,
-                                state.checks, state.created, state.expires_at, launches_judged});
+    snipers_.add(watching_sniper_of(id, state, seq, launches_judged));
     new_watchers_.insert(&state.output_token.token());
   } else {
-    book_.add(BookOrder{id, seq, state.input_token, state.output_token, state.amount_in, state.min_amount_out,
-                        state.expires_at});
+    book_.add(book_order_of(id, state, seq));
   }
   metrics_.count_waiting(state.order_type, state.input_token, state.output_token, 1);
   parked_.emplace(id, Parked{std::move(state), seq, launches_judged});
@@ -237,9 +235,16 @@ void WaitingOrders::settle(const OrderId& id, Parked waiting, OrderEvent event) 
     store_.append(id, current, std::move(event), std::nullopt,
                   [self = shared_from_this(), id, waiting = std::move(waiting), type,
                    observed_at](eventlog::Result<AppendedEvent> r) mutable {
-                    asio::post(self->ioc_, [self, id, waiting = std::move(waiting), type, observed_at,
+                    // Runs as the event is durable: the trigger's latency ends here, not
+                    // once the executor's thread gets to it.
+                    if (r && type == EventType::triggered) {
+                      self->metrics_.triggers.fetch_add(1, std::memory_order_relaxed);
+                      self->metrics_.trigger_latency_seconds.observe(
+                          static_cast<double>(TimestampNs::now().value - observed_at.value) / 1e9);
+                    }
+                    asio::post(self->ioc_, [self, id, waiting = std::move(waiting), type,
                                             r = std::move(r)]() mutable {
-                      self->settled(id, std::move(waiting), type, observed_at, std::move(r));
+                      self->settled(id, std::move(waiting), type, std::move(r));
                     });
                   });
   } catch (const std::exception& e) {
@@ -251,8 +256,7 @@ void WaitingOrders::settle(const OrderId& id, Parked waiting, OrderEvent event) 
   }
 }
 
-void WaitingOrders::settled(const OrderId& id, Parked before, EventType type, TimestampNs observed_at,
-                            eventlog::Result<AppendedEvent> r) {
+void WaitingOrders::settled(const OrderId& id, Parked before, EventType type, eventlog::Result<AppendedEvent> r) {
   settling_.erase(id);
   if (!r) {
     // Nothing changed: the order waits on, and goes back to the book after
@@ -281,10 +285,6 @@ void WaitingOrders::settled(const OrderId& id, Parked before, EventType type, Ti
   }
   const OrderSnapshot now{id, r->state, r->seq};
   const bool triggered = now.state.status == Status::routing;
-  if (triggered) {
-    metrics_.triggers.fetch_add(1, std::memory_order_relaxed);
-    metrics_.trigger_latency_seconds.observe(static_cast<double>(TimestampNs::now().value - observed_at.value) / 1e9);
-  }
   answer_cancels(id, cancel_answer_for(now));
   if (triggered && !stopping_) runner_.run(id);
 }

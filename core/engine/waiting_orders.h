@@ -115,8 +115,7 @@ class WaitingOrders : public std::enable_shared_from_this<WaitingOrders> {
   void repark_deferred();
   Parked unpark(const OrderId& id);
   void settle(const OrderId& id, Parked waiting, OrderEvent event);
-  void settled(const OrderId& id, Parked before, EventType type, TimestampNs observed_at,
-               eventlog::Result<AppendedEvent> r);
+  void settled(const OrderId& id, Parked before, EventType type, eventlog::Result<AppendedEvent> r);
 
   boost::asio::io_context& ioc_;
   OrderStore& store_;

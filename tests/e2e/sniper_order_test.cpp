@@ -2,11 +2,10 @@
 // their token's first launch that passes their checks and price bound, buy
 // once even when both venues launch at once, record the launches they turn
 // down and watch on, never count a launch from before they were accepted,
-// expire and cancel like limit orders, and survive kill -9.
+// and expire and cancel like limit orders (kill -9: waiting_restart_test.cpp).
 
 #include <chrono>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -220,41 +219,6 @@ TEST_F(SniperOrders, BadSnipersAndBadLaunchesAreRefusedAndChangeNothing) {
   }
   // None of them launched NEWT: its first launch still works on both venues.
   EXPECT_EQ(launch(c, "NEWT").at("launches").as_array().size(), 2u);
-}
-
-TEST_F(SniperOrders, WatchingSnipersSurviveKill9AndBuyOnceAfterTheRestart) {
-  HttpClient& c = *client_;
-  constexpr int kLong = 1000, kShort = 100;
-  const auto watching = submit_orders(c, kLong, sniper_body("AFTER"));
-  const std::int64_t short_expiry = now_ms() + 3000;
-  const auto expiring = submit_orders(c, kShort, sniper_body("AFTER", ",\"expiresAt\":" + std::to_string(short_expiry)));
-  ASSERT_TRUE(reaches(c, watching.back(), "watching"));
-  ASSERT_TRUE(reaches(c, expiring.back(), "watching"));
-  server_->kill9();
-  while (now_ms() <= short_expiry) std::this_thread::sleep_for(50ms);  // the outage outlasts their expiry
-
-  server_->start(server_->port());
-  HttpClient after(server_->port());
-  for (const auto& id : expiring) ASSERT_TRUE(reaches(after, id, "expired")) << id << " " << status_of(after, id);
-  for (const auto& id : watching) ASSERT_EQ(status_of(after, id), "watching") << id;
-  // An order is `watching` in the log a moment before the executor has it.
-  EXPECT_TRUE(eventually(
-      [&] {
-        return after.get("/metrics").body.find("oee_open_orders{type=\"sniper\",pair=\"SOL/new\"} 1000") !=
-               std::string::npos;
-      },
-      10s));
-
-  // The launch fires every watching order, each exactly once; the expired
-  // ones stay expired.
-  launch(after, "AFTER");
-  for (const auto& id : watching) {
-    ASSERT_TRUE(reaches(after, id, "confirmed", 60s)) << id << " " << status_of(after, id);
-    const auto names = event_names(after, id);
-    EXPECT_EQ(count_of(names, "triggered"), 1) << id;
-    EXPECT_EQ(count_of(names, "confirmed"), 1) << id;
-  }
-  for (const auto& id : expiring) EXPECT_EQ(status_of(after, id), "expired") << id;
 }
 
 }  // namespace

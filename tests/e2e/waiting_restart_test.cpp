@@ -1,0 +1,151 @@
+// Waiting orders at scale through kill -9: 10,000 open limit orders and
+// 1,000 watching snipers in the real server. After the restart every one
+// still waits, or has expired if its time passed during the outage, before
+// any price or launch was looked at; then each fires exactly once.
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "harness.h"
+#include "order_reads.h"
+
+namespace oee::e2e {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr int kThreads = 8;  // enough connections for the log to commit them in groups
+
+// Runs `work(client, i)` for i in [0, count) on kThreads connections; any
+// exception stops the test with its message.
+void in_parallel(unsigned short port, int count, const std::function<void(HttpClient&, int)>& work) {
+  std::atomic<int> next{0};
+  std::mutex mu;
+  std::string failure;
+  std::vector<std::jthread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      try {
+        HttpClient client(port);
+        for (int i = next++; i < count; i = next++) work(client, i);
+      } catch (const std::exception& e) {
+        const std::lock_guard lock(mu);
+        failure = e.what();
+        next = count;
+      }
+    });
+  }
+  threads.clear();
+  if (!failure.empty()) throw std::runtime_error(failure);
+}
+
+std::vector<std::string> submit_many(unsigned short port, int count, const std::string& body) {
+  std::vector<std::string> ids(count);
+  in_parallel(port, count, [&](HttpClient& c, int i) { ids[i] = submit_orders(c, 1, body).front(); });
+  return ids;
+}
+
+// Every order's status; the orders whose status is not `wanted`, with it.
+std::vector<std::string> not_in(unsigned short port, const std::vector<std::string>& ids, const std::string& wanted) {
+  std::vector<std::string> statuses(ids.size());
+  in_parallel(port, static_cast<int>(ids.size()), [&](HttpClient& c, int i) { statuses[i] = status_of(c, ids[i]); });
+  std::vector<std::string> others;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (statuses[i] != wanted) others.push_back(ids[i] + " " + statuses[i]);
+  }
+  return others;
+}
+
+// The orders whose events do not hold exactly one of each of `names`.
+std::vector<std::string> not_once(unsigned short port, const std::vector<std::string>& ids,
+                                  const std::vector<std::string>& names) {
+  std::vector<std::string> wrong(ids.size());
+  in_parallel(port, static_cast<int>(ids.size()), [&](HttpClient& c, int i) {
+    const auto events = event_names(c, ids[i]);
+    for (const auto& name : names) {
+      if (count_of(events, name) != 1) wrong[i] += " " + name + " x" + std::to_string(count_of(events, name));
+    }
+  });
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (!wrong[i].empty()) out.push_back(ids[i] + wrong[i]);
+  }
+  return out;
+}
+
+std::string first_of(const std::vector<std::string>& v) { return v.empty() ? "" : v.front(); }
+
+bool metrics_show(HttpClient& c, const std::string& line) {
+  return eventually([&] { return c.get("/metrics").body.find(line + "\n") != std::string::npos; }, 20s);
+}
+
+TEST(WaitingOrdersAtScale, TenThousandLimitsAndAThousandSnipersSurviveKill9AndEachFiresOnce) {
+  TempDir dir;
+  ServerProcess server(dir.path() / "data", {"--sim", "fast", "--sim-control", "--watch-interval", "20",
+                                             "--sim-launch-every", "0"});
+  server.start();
+  HttpClient c(server.port());
+  // 0.5 USDC per SOL: nothing fires while the server runs.
+  ASSERT_EQ(c.post_json("/api/sim/prices", R"({"pair":"SOL/USDC","price":"0.5"})").status, 200);
+
+  const std::string limit = R"({"type":"limit","inputToken":"SOL","outputToken":"USDC","amount":"1","minAmountOut":)";
+  const std::string sniper = R"({"type":"sniper","targetToken":"RESTART","amount":"1","maxPrice":"0.001")";
+  const auto limits = submit_many(server.port(), 9000, limit + R"("1000"})");
+  const auto snipers = submit_many(server.port(), 900, sniper + "}");
+  // These ask 1 USDC for 1 SOL, which the drifting price after a restart
+  // pays at once; they expire during the outage.
+  const std::int64_t short_expiry = now_ms() + 4000;
+  const std::string expires = ",\"expiresAt\":" + std::to_string(short_expiry) + "}";
+  const auto expiring_limits = submit_many(server.port(), 1000, limit + R"("1")" + expires);
+  const auto expiring_snipers = submit_many(server.port(), 100, sniper + expires);
+  ASSERT_TRUE(metrics_show(c, R"(oee_open_orders{type="limit",pair="SOL/USDC"} 10000)"));
+  ASSERT_TRUE(metrics_show(c, R"(oee_open_orders{type="sniper",pair="SOL/new"} 1000)"));
+  server.kill9();
+  while (now_ms() <= short_expiry) std::this_thread::sleep_for(50ms);  // the outage outlasts their expiry
+
+  server.start(server.port());
+  HttpClient after(server.port());
+  ASSERT_TRUE(metrics_show(after, R"(oee_open_orders{type="limit",pair="SOL/USDC"} 9000)"));
+  ASSERT_TRUE(metrics_show(after, R"(oee_open_orders{type="sniper",pair="SOL/new"} 900)"));
+  auto wrong = not_in(server.port(), limits, "open");
+  EXPECT_TRUE(wrong.empty()) << wrong.size() << " limit orders, e.g. " << first_of(wrong);
+  wrong = not_in(server.port(), snipers, "watching");
+  EXPECT_TRUE(wrong.empty()) << wrong.size() << " snipers, e.g. " << first_of(wrong);
+  // Expired as the book and the watch were rebuilt, before any look at a
+  // price: none of them was triggered.
+  for (const auto* expired : {&expiring_limits, &expiring_snipers}) {
+    ASSERT_TRUE(eventually([&] { return not_in(server.port(), *expired, "expired").empty(); }, 20s));
+    wrong = not_once(server.port(), *expired, {"expired"});
+    EXPECT_TRUE(wrong.empty()) << wrong.size() << " orders, e.g. " << first_of(wrong);
+  }
+  for (const auto& id : expiring_limits) {
+    ASSERT_EQ(count_of(event_names(after, id), "triggered"), 0) << id;
+  }
+
+  // Now every waiting order fires, each exactly once.
+  ASSERT_EQ(after.post_json("/api/sim/prices", R"({"pair":"SOL/USDC","price":"2000"})").status, 200);
+  ASSERT_EQ(after.post_json("/api/sim/launches", R"({"token":"RESTART","liquidity":"100","price":"0.0001"})").status,
+            200);
+  ASSERT_TRUE(metrics_show(after, R"(oee_events_total{status="confirmed"} 9900)"))
+      << after.get("/metrics").body.substr(0, 4000);
+  for (const auto* fired : {&limits, &snipers}) {
+    wrong = not_in(server.port(), *fired, "confirmed");
+    EXPECT_TRUE(wrong.empty()) << wrong.size() << " orders, e.g. " << first_of(wrong);
+    wrong = not_once(server.port(), *fired, {"triggered", "txSubmitted", "confirmed"});
+    EXPECT_TRUE(wrong.empty()) << wrong.size() << " orders, e.g. " << first_of(wrong);
+  }
+  for (const auto* expired : {&expiring_limits, &expiring_snipers}) {
+    wrong = not_in(server.port(), *expired, "expired");
+    EXPECT_TRUE(wrong.empty()) << wrong.size() << " orders, e.g. " << first_of(wrong);
+  }
+}
+
+}  // namespace
+}  // namespace oee::e2e
