@@ -14,6 +14,7 @@
 #include "core/domain/market.h"
 #include "core/engine/engine_metrics.h"
 #include "core/engine/executor.h"
+#include "core/engine/launch_journal.h"
 #include "core/engine/order_store.h"
 
 namespace boost::asio {
@@ -56,8 +57,10 @@ struct App {
   const Publisher* publisher = nullptr;
   // The core's executor: cancels go through it.
   core::Executor* executor = nullptr;
-  // Set with --sim-control: the market tests and demos steer.
+  // Set with --sim-control: the market tests and demos steer, and its
+  // launches, which go through their journal.
   core::Market* sim_market = nullptr;
+  core::LaunchJournal* sim_launches = nullptr;
   // Failed orders an operator action (retry, dismissal) is being recorded
   // for: one writer per order.
   std::mutex operator_mu;

@@ -189,13 +189,19 @@ HttpResponse launch_sim_pool(App& app, const HttpRequest& req) {
   }
   json::array launches;
   for (core::Venue v : *venues) {
-    auto launched = app.sim_market->launch(core::Launch{.token = token,
-                                                        .quote = quote,
-                                                        .venue = v,
-                                                        .token_reserve = *token_reserve,
-                                                        .quote_reserve = *liquidity,
-                                                        .mint_renounced = *renounced,
-                                                        .freeze_authority = *freeze});
+    auto launched = app.sim_launches->launch(core::Launch{.token = token,
+                                                          .quote = quote,
+                                                          .venue = v,
+                                                          .token_reserve = *token_reserve,
+                                                          .quote_reserve = *liquidity,
+                                                          .mint_renounced = *renounced,
+                                                          .freeze_authority = *freeze});
+    if (!launched && launched.error() == core::LaunchError::not_recorded) {
+      return error_response(ApiError{503, "unavailable",
+                                     fmt::format("{}: the disk did not take it; try again later",
+                                                 core::describe(launched.error())),
+                                     ""});
+    }
     if (!launched) {
       const bool twice = launched.error() == core::LaunchError::already_launched;
       return error_response(ApiError{twice ? 409 : 400, twice ? "already_launched" : "invalid_launch",

@@ -260,6 +260,13 @@ int run_core(ServerOptions& o) {
   auto exec_work = asio::make_work_guard(exec_ioc);
 
   core::Market market;
+  std::optional<core::LaunchJournal> launch_journal;
+  try {
+    launch_journal.emplace(std::filesystem::path(o.data_dir) / "simchain" / "launches.txt", market);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "oee-server: %s\n", e.what());
+    return 2;
+  }
   core::SimChain chain(market, o.fail_rate, *storage->ledger);
   core::OrderStore store(*log);
   core::EngineMetrics metrics;
@@ -278,7 +285,10 @@ int run_core(ServerOptions& o) {
   const api::Authenticator auth = authenticator(o, keys, ctx);
   api::App app{ctx, api::EngineInfo{o.durability, o.sim, open_to_network(o)}, *log, store, market, metrics, hub, keys, auth};
   app.executor = &executor;
-  if (o.sim_control) app.sim_market = &market;
+  if (o.sim_control) {
+    app.sim_market = &market;
+    app.sim_launches = &*launch_journal;
+  }
   ctx.router = api::core_router(app);
   api::HttpServer server(api_ioc, ctx);
 
@@ -299,7 +309,7 @@ int run_core(ServerOptions& o) {
     std::fprintf(stderr, "oee-server: %s\n", e.what());
     return 2;
   }
-  core::SimLaunches launches(exec_ioc, market, o.launch_every);
+  core::SimLaunches launches(exec_ioc, *launch_journal, o.launch_every);
   asio::post(exec_ioc, [&launches] { launches.start(); });
   std::thread exec_thread([&] {
     boost_this_thread("executor", o.priority_boost);
@@ -307,6 +317,9 @@ int run_core(ServerOptions& o) {
     exec_ioc.run();
   });
 
+  if (launch_journal->restored() > 0) {
+    spdlog::info("the simulated market took back {} launches from simchain/launches.txt", launch_journal->restored());
+  }
   if (storage->imported > 0) {
     spdlog::info("the simulated chain's ledger took over {} landed transactions from simchain/landed.txt",
                  storage->imported);

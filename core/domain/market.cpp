@@ -164,24 +164,43 @@ std::string_view describe(LaunchError e) {
     case LaunchError::unlisted_quote: return "a new token launches against a listed token";
     case LaunchError::already_launched: return "the token has a pool on this venue already";
     case LaunchError::empty_pool: return "the pool would hold nothing on one side";
+    case LaunchError::not_recorded: return "the launch could not be recorded";
   }
   return "invalid launch";
 }
 
-boost::system::result<Launch, LaunchError> Market::launch(Launch launch) {
+boost::system::result<std::vector<std::size_t>*, LaunchError> Market::launchable(const Launch& launch) {
   if (!launch.token || launch.token.listed()) return LaunchError::listed_token;
   if (!launch.quote || !launch.quote.listed()) return LaunchError::unlisted_quote;
   if (launch.token_reserve.base == 0 || launch.quote_reserve.base == 0) return LaunchError::empty_pool;
-  std::lock_guard lock(launches_mu_);
   auto& mine = launches_by_token_[&launch.token.token()];
   for (std::size_t i : mine) {
     if (launches_[i].venue == launch.venue) return LaunchError::already_launched;
   }
+  return &mine;
+}
+
+boost::system::result<Launch, LaunchError> Market::launch(Launch launch,
+                                                          const std::function<bool(const Launch&)>& record) {
+  std::lock_guard lock(launches_mu_);
+  auto mine = launchable(launch);
+  if (!mine) return mine.error();
   launch.number = launches_.size() + 1;
   launch.launched_at = TimestampNs::now();
-  mine.push_back(launches_.size());
+  if (record && !record(launch)) return LaunchError::not_recorded;
+  (*mine)->push_back(launches_.size());
   launches_.push_back(launch);
   return launch;
+}
+
+boost::system::result<void, LaunchError> Market::restore(const Launch& launch) {
+  std::lock_guard lock(launches_mu_);
+  auto mine = launchable(launch);
+  if (!mine) return mine.error();
+  if (launch.number != launches_.size() + 1) return LaunchError::not_recorded;
+  (*mine)->push_back(launches_.size());
+  launches_.push_back(launch);
+  return {};
 }
 
 std::vector<Launch> Market::launches_after(std::uint64_t after) const {

@@ -15,6 +15,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string_view>
@@ -46,7 +47,7 @@ struct Launch {
 /// token swaps against.
 [[nodiscard]] Pool launch_pool(const Launch& launch);
 
-enum class LaunchError { listed_token, unlisted_quote, already_launched, empty_pool };
+enum class LaunchError { listed_token, unlisted_quote, already_launched, empty_pool, not_recorded };
 [[nodiscard]] std::string_view describe(LaunchError e);
 
 class Market {
@@ -72,8 +73,14 @@ class Market {
 
   /// Launches a pool for `launch.token` on `launch.venue` with the given
   /// reserves and flags; the market numbers and times it. A token has at
-  /// most one pool per venue, and listed tokens launch nothing.
-  boost::system::result<Launch, LaunchError> launch(Launch launch);
+  /// most one pool per venue, and listed tokens launch nothing. `record`,
+  /// if given, is called with the numbered launch before it takes effect
+  /// (one call at a time); if it returns false, nothing launches.
+  boost::system::result<Launch, LaunchError> launch(Launch launch,
+                                                    const std::function<bool(const Launch&)>& record = {});
+  /// Puts back a launch recorded before, with its number and time. Returns
+  /// why not when it is not the next number, or would not launch.
+  boost::system::result<void, LaunchError> restore(const Launch& launch);
   /// The launches numbered above `after`, in order.
   [[nodiscard]] std::vector<Launch> launches_after(std::uint64_t after) const;
   /// A token's launches, in order.
@@ -94,6 +101,8 @@ class Market {
   std::atomic<bool> pinned_any_{false};  // spares the lock until a price is set
 
   [[nodiscard]] std::optional<Pool> launched_pool(Venue venue, const Token& in, const Token& out) const;
+  // Checks a launch and finds its token's launches; launches_mu_ held.
+  boost::system::result<std::vector<std::size_t>*, LaunchError> launchable(const Launch& launch);
   mutable std::mutex launches_mu_;
   std::vector<Launch> launches_;
   std::unordered_map<const Token*, std::vector<std::size_t>> launches_by_token_;  // indexes into launches_

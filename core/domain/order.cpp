@@ -1,5 +1,6 @@
 #include "core/domain/order.h"
 
+#include <algorithm>
 #include <array>
 
 namespace oee::core {
@@ -294,6 +295,7 @@ boost::system::result<OrderState, ApplyError> apply(const OrderState& state, con
           s.retry_at = {};
         } else if constexpr (std::is_same_v<T, LaunchRejected>) {
           s.last_error = e.reason;  // the latest launch it turned down, and why
+          s.launches_judged = std::max(s.launches_judged, e.launch);
         } else {
           static_assert(std::is_same_v<T, Cancelled> || std::is_same_v<T, Expired>);
         }

@@ -242,6 +242,7 @@ struct OrderState {
   TimestampNs expires_at;  // limit and sniper orders
   TimestampNs triggered_at;  // when it last fired
   SniperChecks checks;       // sniper orders
+  std::uint64_t launches_judged = 0;  // sniper orders: the launches up to this number are judged
 };
 
 /// Whether the order waits for a trigger (open, or watching).

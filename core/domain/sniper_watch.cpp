@@ -4,8 +4,7 @@
 
 namespace oee::core {
 
-WatchingSniper watching_sniper_of(const OrderId& id, const OrderState& watching, Seq seq,
-                                  std::uint64_t launches_judged) {
+WatchingSniper watching_sniper_of(const OrderId& id, const OrderState& watching, Seq seq) {
   return WatchingSniper{id,
                         seq,
                         watching.input_token,
@@ -15,7 +14,7 @@ WatchingSniper watching_sniper_of(const OrderId& id, const OrderState& watching,
                         watching.checks,
                         watching.created,
                         watching.expires_at,
-                        launches_judged};
+                        watching.launches_judged};
 }
 
 namespace {

@@ -20,7 +20,7 @@ namespace oee::core {
 
 struct WatchingSniper {
   OrderId id;
-  Seq seq;  // of the event that made it watch: first come, first judged
+  Seq seq;  // of the event that left it watching: first come, first judged
   TokenId input;
   TokenId target;
   Amount amount_in;
@@ -32,9 +32,8 @@ struct WatchingSniper {
 };
 
 /// A watching sniper order as the watch holds it; `seq` is of the event
-/// that made it watch.
-[[nodiscard]] WatchingSniper watching_sniper_of(const OrderId& id, const OrderState& watching, Seq seq,
-                                                std::uint64_t launches_judged);
+/// that left it watching.
+[[nodiscard]] WatchingSniper watching_sniper_of(const OrderId& id, const OrderState& watching, Seq seq);
 
 /// A launch a sniper turned down, and why.
 struct TurnedDown {

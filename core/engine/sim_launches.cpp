@@ -15,8 +15,8 @@ constexpr std::array<std::string_view, 10> kNames{"PEPE", "MOON", "FROG", "CAT",
 
 }  // namespace
 
-SimLaunches::SimLaunches(boost::asio::io_context& ioc, Market& market, std::chrono::milliseconds every)
-    : market_(market), every_(every), timer_(ioc), rng_(std::random_device{}()) {}
+SimLaunches::SimLaunches(boost::asio::io_context& ioc, LaunchJournal& launches, std::chrono::milliseconds every)
+    : launches_(launches), every_(every), timer_(ioc), rng_(std::random_device{}()) {}
 
 std::string SimLaunches::name_of(std::uint64_t n) {
   return fmt::format("{}{}", kNames[n % kNames.size()], n / kNames.size() + 1);
@@ -42,8 +42,12 @@ void SimLaunches::schedule() {
 void SimLaunches::launch_one() {
   auto chance = [&](int percent) { return std::uniform_int_distribution<int>(0, 99)(rng_) < percent; };
   auto between = [&](std::uint64_t lo, std::uint64_t hi) { return std::uniform_int_distribution<std::uint64_t>(lo, hi)(rng_); };
-  const std::string symbol = name_of(launched_++);
-  const auto token = TokenId::name(symbol);
+  std::string symbol;
+  std::optional<TokenId> token;
+  do {
+    symbol = name_of(launched_++);
+    token = TokenId::name(symbol);
+  } while (token && !launches_.market().launches_of(*token).empty());
   if (!token || token->listed()) return;
   // Most launch against SOL; liquidity and price as small new pools have
   // them (20-400 SOL, a millionth to a ten-thousandth of a SOL per token).
@@ -59,14 +63,17 @@ void SimLaunches::launch_one() {
   const Venue first = chance(50) ? Venue::raydium : Venue::meteora;
   for (Venue v : kAllVenues) {
     if (!both && v != first) continue;
-    auto launched = market_.launch(Launch{.token = *token,
+    auto launched = launches_.launch(Launch{.token = *token,
                                           .quote = quote,
                                           .venue = v,
                                           .token_reserve = *token_reserve,
                                           .quote_reserve = liquidity,
                                           .mint_renounced = mint_renounced,
                                           .freeze_authority = freeze_authority});
-    if (!launched) continue;  // launched by hand before its turn came
+    if (!launched) {
+      spdlog::warn("sim: {} did not launch on {}: {}", symbol, venue_name(v), describe(launched.error()));
+      continue;
+    }
     spdlog::info("sim: {} launched on {} against {}: liquidity {} {}, price {}{}{}", symbol, venue_name(v),
                  quote.symbol(), format_amount(liquidity, quote.decimals()), quote.symbol(),
                  format_ratio(liquidity.base, quote.decimals(), token_reserve->base, token->decimals()),

@@ -2,7 +2,8 @@
 // New tokens launching on the simulated market from time to time, as on a
 // real chain: most on one venue, some on both at once, some with a freeze
 // authority or a mint that is not renounced. Names come in a fixed turn
-// (PEPE1, MOON1, ..., PEPE2, ...), so a demo can snipe the next one.
+// (PEPE1, MOON1, ..., PEPE2, ...), so a demo can snipe the next one; a
+// name that launched already, before a restart or by hand, is passed over.
 //
 // Runs on the io_context it is given (one thread).
 
@@ -13,14 +14,14 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include "core/domain/market.h"
+#include "core/engine/launch_journal.h"
 
 namespace oee::core {
 
 class SimLaunches {
  public:
   /// A launch every `every` on average (between half and one and a half).
-  SimLaunches(boost::asio::io_context& ioc, Market& market, std::chrono::milliseconds every);
+  SimLaunches(boost::asio::io_context& ioc, LaunchJournal& launches, std::chrono::milliseconds every);
   void start();
   void stop();
 
@@ -31,7 +32,7 @@ class SimLaunches {
   void schedule();
   void launch_one();
 
-  Market& market_;
+  LaunchJournal& launches_;
   std::chrono::milliseconds every_;
   boost::asio::steady_timer timer_;
   std::mt19937_64 rng_;

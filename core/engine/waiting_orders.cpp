@@ -80,25 +80,25 @@ void WaitingOrders::answer_cancels(const OrderId& id, const CancelAnswer& answer
   for (auto& done : answers) done(answer);
 }
 
-void WaitingOrders::park(const OrderId& id, OrderState state, Seq seq, std::uint64_t launches_judged) {
+void WaitingOrders::park(const OrderId& id, OrderState state, Seq seq) {
   if (stopping_) return;
   const std::uint32_t attempt = state.attempt;
   if (cancels_.contains(id)) {
-    settle(id, Parked{std::move(state), seq, launches_judged}, Cancelled{attempt, std::string(kCancelledByOwner)});
+    settle(id, Parked{std::move(state), seq}, Cancelled{attempt, std::string(kCancelledByOwner)});
     return;
   }
   if (state.expires_at.value != 0 && state.expires_at <= TimestampNs::now()) {
-    settle(id, Parked{std::move(state), seq, launches_judged}, Expired{attempt});
+    settle(id, Parked{std::move(state), seq}, Expired{attempt});
     return;
   }
   if (state.order_type == OrderType::sniper) {
-    snipers_.add(watching_sniper_of(id, state, seq, launches_judged));
+    snipers_.add(watching_sniper_of(id, state, seq));
     new_watchers_.insert(&state.output_token.token());
   } else {
     book_.add(book_order_of(id, state, seq));
   }
   metrics_.count_waiting(state.order_type, state.input_token, state.output_token, 1);
-  parked_.emplace(id, Parked{std::move(state), seq, launches_judged});
+  parked_.emplace(id, Parked{std::move(state), seq});
 }
 
 // Takes a waiting order out of parked_; the caller has taken it out of the book.
@@ -191,7 +191,6 @@ void WaitingOrders::look_at_launches(TimestampNs observed) {
         fire(sniper.id, std::move(*j.buy), observed);
       } else {
         Parked waiting = unpark(sniper.id);
-        waiting.turning_down = j.turned_down->launch;
         const LaunchRejected event{waiting.state.attempt, j.turned_down->venue, j.turned_down->launch,
                                    std::move(j.turned_down->reason)};
         settle(sniper.id, std::move(waiting), event);
@@ -220,7 +219,7 @@ void WaitingOrders::repark_deferred() {
     const OrderId id = it->first;
     Parked p = std::move(it->second.order);
     it = deferred_.erase(it);
-    park(id, std::move(p.state), p.seq, p.launches_judged);
+    park(id, std::move(p.state), p.seq);
   }
 }
 
@@ -280,7 +279,7 @@ void WaitingOrders::settled(const OrderId& id, Parked before, EventType type, ev
   if (r->state.status == Status::watching) {
     // A launch turned down: the sniper watches on, and a cancel that came
     // meanwhile is taken up as it parks.
-    park(id, std::move(r->state), before.seq, before.turning_down);
+    park(id, std::move(r->state), r->seq);
     return;
   }
   const OrderSnapshot now{id, r->state, r->seq};

@@ -79,7 +79,7 @@ class WaitingOrders : public std::enable_shared_from_this<WaitingOrders> {
   void cancel(const OrderSnapshot& seen, CancelDone done);
   /// An order that now waits: into the book (limit) or the watch (sniper),
   /// unless its time is up or a cancel waits for it.
-  void park(const OrderId& id, OrderState state, Seq seq, std::uint64_t launches_judged = 0);
+  void park(const OrderId& id, OrderState state, Seq seq);
   /// Looks at the pools and launches now (a price was set, a pool launched).
   void poke();
   [[nodiscard]] BookView book(TokenId input, TokenId output, std::size_t max_levels) const;
@@ -94,8 +94,6 @@ class WaitingOrders : public std::enable_shared_from_this<WaitingOrders> {
   struct Parked {
     OrderState state;
     Seq seq;
-    std::uint64_t launches_judged = 0;  // a sniper's: see WatchingSniper
-    std::uint64_t turning_down = 0;     // the launch its launchRejected on the way names
   };
   // An order whose wait-ending event the log refused, until its pause is over.
   struct Deferred {

@@ -240,7 +240,7 @@ std::string encode_snapshot(const OrderState& s) {
       s.amount_out.base, s.last_error.c_str(), s.retry_at.value, s.created.value, s.updated.value,
       s.idempotency_key.c_str(), s.retry_floor, s.dismissed, nullptr, owner ? &*owner : nullptr, s.min_amount_out.base,
       s.expires_at.value, s.triggered_at.value, s.checks.require_mint_renounced, s.checks.require_no_freeze,
-      s.checks.min_liquidity.base));
+      s.checks.min_liquidity.base, s.launches_judged));
   return finish(fbb);
 }
 
@@ -276,6 +276,7 @@ std::optional<OrderState> decode_snapshot(std::string_view bytes) {
   s.expires_at = TimestampNs{p->expires_at_ns()};
   s.triggered_at = TimestampNs{p->triggered_at_ns()};
   s.checks = SniperChecks{p->require_mint_renounced(), p->require_no_freeze(), Amount{p->min_liquidity()}};
+  s.launches_judged = p->launches_judged();
   return s;
 }
 

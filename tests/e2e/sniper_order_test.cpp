@@ -2,8 +2,11 @@
 // their token's first launch that passes their checks and price bound, buy
 // once even when both venues launch at once, record the launches they turn
 // down and watch on, never count a launch from before they were accepted,
-// and expire and cancel like limit orders (kill -9: waiting_restart_test.cpp).
+// and expire and cancel like limit orders; launches survive kill -9, and a
+// sniper killed between its trigger and its transaction buys once (kill -9
+// at scale: waiting_restart_test.cpp).
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <vector>
@@ -219,6 +222,66 @@ TEST_F(SniperOrders, BadSnipersAndBadLaunchesAreRefusedAndChangeNothing) {
   }
   // None of them launched NEWT: its first launch still works on both venues.
   EXPECT_EQ(launch(c, "NEWT").at("launches").as_array().size(), 2u);
+}
+
+// Launches are kept on disk: after kill -9 a turned-down launch is still
+// there, still turned down (not judged a second time), and its venue still
+// taken.
+TEST_F(SniperOrders, LaunchesSurviveKill9AndATurnedDownOneIsNotJudgedAgain) {
+  HttpClient& c = *client_;
+  const auto ids = submit_orders(c, 1, sniper_body("KEPT"));
+  ASSERT_TRUE(reaches(c, ids[0], "watching"));
+  launch(c, "KEPT", R"(,"venue":"raydium","freezeAuthority":true)");
+  ASSERT_TRUE(records(c, ids[0], "launchRejected"));
+  server_->kill9();
+
+  server_->start(server_->port());
+  HttpClient after(server_->port());
+  ASSERT_TRUE(reaches(after, ids[0], "watching"));
+  // A price set makes the watcher look at everything it holds.
+  ASSERT_EQ(after.post_json("/api/sim/prices", R"({"pair":"SOL/USDC","price":"150"})").status, 200);
+  after_the_watcher_looked(after);
+  EXPECT_EQ(count_of(event_names(after, ids[0]), "launchRejected"), 1);
+  const auto again = after.post_json("/api/sim/launches",
+                                     R"({"token":"KEPT","venue":"raydium","liquidity":"100","price":"0.0001"})");
+  EXPECT_EQ(again.status, 409) << again.body;
+
+  launch(after, "KEPT", R"(,"venue":"meteora")");
+  ASSERT_TRUE(reaches(after, ids[0], "confirmed"));
+  EXPECT_EQ(after.get("/api/orders/" + ids[0]).json().at("dex").as_string(), "meteora");
+}
+
+// With the realistic profile's latencies, a sniper spends a while between
+// its trigger and its transaction: killed there, it resumes after the
+// restart on the pool it fired on, and buys exactly once.
+TEST(SniperOrdersRealistic, ASniperKilledBetweenItsTriggerAndItsTransactionBuysOnce) {
+  TempDir dir;
+  ServerProcess server(dir.path() / "data", {"--sim", "realistic", "--fail-rate", "0", "--sim-control",
+                                             "--watch-interval", "20", "--sim-launch-every", "0"});
+  server.start();
+  HttpClient c(server.port());
+  const auto ids = submit_orders(c, 20, sniper_body("MIDWAY"));
+  ASSERT_TRUE(reaches(c, ids.back(), "watching"));
+  launch(c, "MIDWAY");
+  ASSERT_TRUE(eventually(
+      [&] {
+        return std::any_of(ids.begin(), ids.end(), [&](const std::string& id) {
+          const std::string status = status_of(c, id);
+          return status == "routing" || status == "building";
+        });
+      },
+      10s));
+  server.kill9();
+
+  server.start(server.port());
+  HttpClient after(server.port());
+  for (const auto& id : ids) {
+    ASSERT_TRUE(reaches(after, id, "confirmed", 30s)) << id << " " << status_of(after, id);
+    const auto names = event_names(after, id);
+    EXPECT_EQ(count_of(names, "triggered"), 1) << id;
+    EXPECT_EQ(count_of(names, "txSubmitted"), 1) << id;
+    EXPECT_EQ(count_of(names, "confirmed"), 1) << id;
+  }
 }
 
 }  // namespace

@@ -36,7 +36,7 @@ struct Waiting {
 
   void put(const OrderId& id, const OrderState& s, Seq seq) {
     if (s.status == Status::open) book.add(book_order_of(id, s, seq));
-    if (s.status == Status::watching) watch.add(watching_sniper_of(id, s, seq, 0));
+    if (s.status == Status::watching) watch.add(watching_sniper_of(id, s, seq));
   }
   void take(const OrderId& id) {
     book.remove(id);
@@ -143,7 +143,8 @@ std::map<std::string, std::vector<std::string>> rows_of(const SniperWatch& watch
       rows[target].push_back(w.id.str() + " seq " + std::to_string(w.seq.value) + " in " +
                              std::string(w.input.symbol()) + " " + std::to_string(w.amount_in.base) + " min " +
                              std::to_string(w.min_out.base) + " expires " + std::to_string(w.expires_at.value) +
-                             " accepted " + std::to_string(w.accepted_at.value) +
+                             " accepted " + std::to_string(w.accepted_at.value) + " judged " +
+                             std::to_string(w.launches_judged) +
                              (w.checks.require_mint_renounced ? " mint" : "") +
                              (w.checks.require_no_freeze ? " freeze" : "") + " liq " +
                              std::to_string(w.checks.min_liquidity.base));

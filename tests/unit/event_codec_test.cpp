@@ -216,6 +216,7 @@ TEST(EventCodec, SnapshotRoundTrip) {
   s.updated = TimestampNs{33};
   s.retry_floor = 2;
   s.dismissed = true;
+  s.launches_judged = 17;
 
   const auto d = decode_snapshot(encode_snapshot(s));
   ASSERT_TRUE(d.has_value());
@@ -238,6 +239,7 @@ TEST(EventCodec, SnapshotRoundTrip) {
   EXPECT_EQ(d->updated, s.updated);
   EXPECT_EQ(d->retry_floor, s.retry_floor);
   EXPECT_EQ(d->dismissed, s.dismissed);
+  EXPECT_EQ(d->launches_judged, 17u);
 
   // No venue yet stays "no venue" (not raydium).
   OrderState fresh;

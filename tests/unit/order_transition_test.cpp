@@ -392,6 +392,7 @@ TEST(Apply, ASniperWatchesTurnsDownALaunchAndFires) {
   ASSERT_TRUE(turned_down.has_value());
   EXPECT_EQ(turned_down->status, Status::watching);
   EXPECT_EQ(turned_down->last_error, "freeze authority present");
+  EXPECT_EQ(turned_down->launches_judged, 3u);  // a restart does not judge it again
   EXPECT_EQ(apply(*turned_down, LaunchRejected{1, Venue::raydium, 4, "x"}, TimestampNs{4}).error(),
             ApplyError::wrong_attempt);
   auto fired = apply(*turned_down, Triggered{1, token_id("SOL"), e.output_token, e.amount_in, {}, Venue::meteora,

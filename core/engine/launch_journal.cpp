@@ -1,0 +1,101 @@
+#include "core/engine/launch_journal.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+#include <fmt/format.h>
+
+namespace oee::core {
+
+namespace {
+
+// "<number> <token> <quote> <venue> <token reserve> <quote reserve>
+//  <mint renounced 0|1> <freeze authority 0|1> <launched at, ns>"
+std::string line_of(const Launch& l) {
+  return fmt::format("{} {} {} {} {} {} {} {} {}\n", l.number, l.token.symbol(), l.quote.symbol(), venue_name(l.venue),
+                     l.token_reserve.base, l.quote_reserve.base, l.mint_renounced ? 1 : 0, l.freeze_authority ? 1 : 0,
+                     l.launched_at.value);
+}
+
+std::optional<Launch> parse_line(const std::string& line) {
+  std::istringstream in(line);
+  Launch l;
+  std::string token, quote, venue;
+  int mint = -1, freeze = -1;
+  std::string rest;
+  if (!(in >> l.number >> token >> quote >> venue >> l.token_reserve.base >> l.quote_reserve.base >> mint >> freeze >>
+        l.launched_at.value) ||
+      (in >> rest) || mint < 0 || mint > 1 || freeze < 0 || freeze > 1) {
+    return std::nullopt;
+  }
+  const auto named = TokenId::name(token);
+  const auto listed = TokenId::parse(quote);
+  const auto v = parse_venue(venue);
+  if (!named || !listed || !v) return std::nullopt;
+  l.token = *named;
+  l.quote = *listed;
+  l.venue = *v;
+  l.mint_renounced = mint == 1;
+  l.freeze_authority = freeze == 1;
+  return l;
+}
+
+[[noreturn]] void fail(const std::filesystem::path& file, const std::string& what) {
+  throw std::runtime_error(fmt::format("the simulated market's launches ({}): {}", file.string(), what));
+}
+
+}  // namespace
+
+LaunchJournal::LaunchJournal(std::filesystem::path file, Market& market) : file_(std::move(file)), market_(market) {
+  std::error_code ec;
+  std::filesystem::create_directories(file_.parent_path(), ec);
+  fd_ = ::open(file_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd_ < 0) fail(file_, std::strerror(errno));
+  std::ifstream in(file_, std::ios::binary);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (in.eof()) break;  // no newline: cut short by a crash while it was written
+    const auto launch = parse_line(line);
+    if (!launch) fail(file_, fmt::format("line {} is not a launch: \"{}\"", restored_ + 1, line));
+    if (const auto restored = market_.restore(*launch); !restored) {
+      fail(file_, fmt::format("launch {} does not restore: {}", launch->number, describe(restored.error())));
+    }
+    ++restored_;
+    size_ += line.size() + 1;
+  }
+  if (in.bad()) fail(file_, "cannot be read");
+  // Whatever follows the last whole line goes, so the next launch starts a line.
+  if (::ftruncate(fd_, static_cast<off_t>(size_)) != 0) fail(file_, std::strerror(errno));
+}
+
+LaunchJournal::~LaunchJournal() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+boost::system::result<Launch, LaunchError> LaunchJournal::launch(const Launch& launch) {
+  return market_.launch(launch, [this](const Launch& numbered) { return record(numbered); });
+}
+
+// Runs under the market's launch lock: one at a time.
+bool LaunchJournal::record(const Launch& launch) {
+  const std::string line = line_of(launch);
+  const bool written = ::pwrite(fd_, line.data(), line.size(), static_cast<off_t>(size_)) ==
+                           static_cast<ssize_t>(line.size()) &&
+                       ::fdatasync(fd_) == 0;
+  if (!written) {
+    // A partial line would end the file's readable part: cut it off.
+    (void)::ftruncate(fd_, static_cast<off_t>(size_));
+    return false;
+  }
+  size_ += line.size();
+  return true;
+}
+
+}  // namespace oee::core

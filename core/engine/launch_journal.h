@@ -1,0 +1,44 @@
+#pragma once
+// The simulated market's launches on disk: a text file beside the chain's
+// ledger (simchain/launches.txt), one line per launch, written and synced
+// before the launch takes effect. A restart puts every launch back, with
+// its number and time, so a sniper that fired on a pool finds it again
+// when it resumes, and a launch is judged the same before and after.
+
+#include <cstdint>
+#include <filesystem>
+
+#include <boost/system/result.hpp>
+
+#include "core/domain/market.h"
+
+namespace oee::core {
+
+class LaunchJournal {
+ public:
+  /// Opens `file` (creating it) and restores its launches into `market`,
+  /// which has none yet; a last line cut short by a crash is dropped.
+  /// Throws std::runtime_error saying what is wrong when the file cannot
+  /// be read or a whole line does not restore.
+  LaunchJournal(std::filesystem::path file, Market& market);
+  ~LaunchJournal();
+  LaunchJournal(const LaunchJournal&) = delete;
+  LaunchJournal& operator=(const LaunchJournal&) = delete;
+
+  /// Launches on the market, durably: LaunchError::not_recorded (and no
+  /// launch) when the file cannot take it, e.g. on a full disk.
+  boost::system::result<Launch, LaunchError> launch(const Launch& launch);
+  [[nodiscard]] std::uint64_t restored() const { return restored_; }
+  [[nodiscard]] const Market& market() const { return market_; }
+
+ private:
+  bool record(const Launch& launch);
+
+  std::filesystem::path file_;
+  Market& market_;
+  int fd_ = -1;
+  std::uint64_t size_ = 0;  // of the file's whole lines
+  std::uint64_t restored_ = 0;
+};
+
+}  // namespace oee::core
