@@ -499,5 +499,66 @@ TEST(LimitBook, AHundredThousandOrdersPopExactlyTheOnesThePoolsFire) {
   EXPECT_EQ(book.size(), kOrders - k);
 }
 
+// ---------------------------------------------------------------- at scale
+
+// 100,000 orders in one direction, two at each asked price, added in random
+// order: a price change pops exactly the orders it fires, by price then
+// seq; cancelled and expired orders are gone from the price side too; a
+// change that fires none leaves the book as it was. (Its cost per price
+// change is measured in bench/, BM_BookPriceChange*.)
+TEST(LimitBook, AtAHundredThousandOrdersAPriceChangePopsOnlyWhatItFiresInOrder) {
+  constexpr std::size_t kOrders = 100'000;
+  constexpr std::int64_t kDue = 1'000;
+  std::vector<BookOrder> orders;
+  for (std::size_t i = 0; i < kOrders; ++i) {
+    // Prices 90, 90, 91, 91, ...; one in a hundred expires at kDue.
+    orders.push_back(order(i + 1, 1, 90 + i / 2, i % 100 == 7 ? kDue : 0));
+  }
+  std::vector<std::size_t> shuffled(kOrders);
+  for (std::size_t i = 0; i < kOrders; ++i) shuffled[i] = i;
+  std::shuffle(shuffled.begin(), shuffled.end(), std::mt19937_64{42});
+  LimitBook book;
+  for (std::size_t i : shuffled) book.add(orders[i]);
+  ASSERT_EQ(book.size(), kOrders);
+
+  // Pools at 50 per unit fire nothing, and change nothing.
+  const Pools cheap{Pool{Amount{1'000'000'000'000}, Amount{50'000'000'000'000}, 0},
+                    Pool{Amount{1'000'000'000'000}, Amount{50'000'000'000'000}, 0}};
+  EXPECT_TRUE(book.pop_fired(sol(), usdc(), cheap).empty());
+  EXPECT_EQ(book.size(), kOrders);
+
+  // Cancelled: two that would fire (indexes 3 and 12), and every tenth of
+  // the rest from 1,000 on.
+  std::size_t cancelled = 0;
+  for (std::size_t i = 0; i < kOrders; ++i) {
+    if (i == 3 || i == 12 || (i >= 1'000 && i % 10 == 0)) cancelled += book.remove(orders[i].id) ? 1 : 0;
+  }
+  EXPECT_EQ(cancelled, 2u + 9'900u);
+  EXPECT_FALSE(book.remove(orders[3].id));
+
+  // Expired: one in a hundred, earliest first, none of them cancelled.
+  const auto expired = book.pop_expired(TimestampNs{kDue});
+  std::size_t due = 0;
+  for (std::size_t i = 0; i < kOrders; ++i) due += (i % 100 == 7 && !(i >= 1'000 && i % 10 == 0)) ? 1 : 0;
+  EXPECT_EQ(expired.size(), due);
+  for (const BookOrder& o : expired) EXPECT_EQ(o.expires_at.value, kDue);
+
+  // 1 unit at about 100 per unit pays 99: the orders asking 90 to 99 fire
+  // (indexes 0 to 19), less the cancelled and the expired (index 7).
+  std::vector<std::string> expected;
+  for (std::size_t i = 0; i < 20; ++i) {
+    if (i != 3 && i != 12 && i != 7) expected.push_back(orders[i].id.str());
+  }
+  const auto fired = book.pop_fired(sol(), usdc(), deep_pools());
+  EXPECT_EQ(ids(fired), expected);
+  EXPECT_EQ(book.size(), kOrders - cancelled - expired.size() - fired.size());
+  EXPECT_EQ(book.count(sol(), usdc()), book.size());
+  // Nothing fires twice.
+  EXPECT_TRUE(book.pop_fired(sol(), usdc(), deep_pools()).empty());
+  const auto levels = book.levels(sol(), usdc(), 1);
+  ASSERT_EQ(levels.size(), 1u);
+  EXPECT_EQ(levels[0].min_out.base, 100u);  // the lowest asked price left
+}
+
 }  // namespace
 }  // namespace oee::core
