@@ -165,50 +165,42 @@ HttpResponse launch_sim_pool(App& app, const HttpRequest& req) {
   auto freeze = flag_field(*o, "freezeAuthority", false);
   if (!freeze) return error_response(freeze.error());
 
-  if (core::find_token(symbol) == nullptr && core::named_token_count() >= kMaxNamedTokens) {
-    return error_response(ApiError{503, "too_many_tokens", "too many new tokens; try again later", "token"});
-  }
-  const core::TokenId token = *core::TokenId::name(symbol);
   // The pool holds `liquidity` of the quote token and what it buys at `price`.
   const auto token_reserve =
-      core::amount_at_max_price(*liquidity, quote.decimals(), price->base, token.decimals());
+      core::amount_at_max_price(*liquidity, quote.decimals(), price->base, core::kNewTokenDecimals);
   if (!token_reserve) {
     return error_response(bad_request("invalid_price", fmt::format("price {}", core::describe(token_reserve.error())),
                                       "price"));
   }
+  // Named only once the whole request is valid; the symbol is well-formed,
+  // so only the cap refuses it here.
+  const auto named = core::TokenId::name(symbol, kMaxNamedTokens);
+  if (!named) return error_response(ApiError{503, "too_many_tokens", "too many new tokens; try again later", "token"});
+  const core::TokenId token = *named;
   // Both venues launch or neither: a venue taken already refuses the whole
-  // request before the other launches.
-  for (const core::Launch& earlier : app.sim_market->launches_of(token)) {
-    for (core::Venue v : *venues) {
-      if (earlier.venue == v) {
-        return error_response(ApiError{409, "already_launched",
-                                       fmt::format("{} has a pool on {} already", token.symbol(), core::venue_name(v)),
-                                       "venue"});
-      }
+  // request.
+  std::vector<core::Launch> asked;
+  for (core::Venue v : *venues) {
+    asked.push_back(core::Launch{.token = token,
+                                 .quote = quote,
+                                 .venue = v,
+                                 .token_reserve = *token_reserve,
+                                 .quote_reserve = *liquidity,
+                                 .mint_renounced = *renounced,
+                                 .freeze_authority = *freeze});
+  }
+  const auto launched = app.sim_launches->launch(std::move(asked));
+  if (!launched) {
+    const core::LaunchError e = launched.error();
+    const std::string why(core::describe(e));
+    if (e == core::LaunchError::already_launched) return error_response(ApiError{409, "already_launched", why, "venue"});
+    if (e == core::LaunchError::not_recorded) {
+      return error_response(ApiError{503, "unavailable", why + ": the disk did not take it; try again later", ""});
     }
+    return error_response(bad_request("invalid_launch", why, "liquidity"));
   }
   json::array launches;
-  for (core::Venue v : *venues) {
-    auto launched = app.sim_launches->launch(core::Launch{.token = token,
-                                                          .quote = quote,
-                                                          .venue = v,
-                                                          .token_reserve = *token_reserve,
-                                                          .quote_reserve = *liquidity,
-                                                          .mint_renounced = *renounced,
-                                                          .freeze_authority = *freeze});
-    if (!launched && launched.error() == core::LaunchError::not_recorded) {
-      return error_response(ApiError{503, "unavailable",
-                                     fmt::format("{}: the disk did not take it; try again later",
-                                                 core::describe(launched.error())),
-                                     ""});
-    }
-    if (!launched) {
-      const bool twice = launched.error() == core::LaunchError::already_launched;
-      return error_response(ApiError{twice ? 409 : 400, twice ? "already_launched" : "invalid_launch",
-                                     std::string(core::describe(launched.error())), twice ? "venue" : "liquidity"});
-    }
-    launches.push_back(launch_json(*launched));
-  }
+  for (const core::Launch& l : *launched) launches.push_back(launch_json(l));
   if (app.executor != nullptr) app.executor->poke();
   return json_response(200, json::object{{"token", token.symbol()},
                                          {"quoteToken", quote.symbol()},

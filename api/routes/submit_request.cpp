@@ -382,10 +382,12 @@ boost::system::result<SubmitRequest, ApiError> parse_submit(const json::value& b
     auto c = checks_field(checks, r.input);
     if (!c) return c.error();
     r.checks = *c;
-    if (core::find_token(target_symbol) == nullptr && core::named_token_count() >= kMaxNamedTokens) {
+    // The symbol is well-formed: only the cap refuses it here.
+    const auto target = core::TokenId::name(target_symbol, kMaxNamedTokens);
+    if (!target) {
       return ApiError{503, "too_many_tokens", "too many new tokens are watched for; try again later", "targetToken"};
     }
-    r.output = *core::TokenId::name(target_symbol);
+    r.output = *target;
   }
   return r;
 }

@@ -309,8 +309,8 @@ int run_core(ServerOptions& o) {
     std::fprintf(stderr, "oee-server: %s\n", e.what());
     return 2;
   }
-  core::SimLaunches launches(exec_ioc, *launch_journal, o.launch_every);
-  asio::post(exec_ioc, [&launches] { launches.start(); });
+  core::SimLaunches launches(*launch_journal, o.launch_every);
+  launches.start();
   std::thread exec_thread([&] {
     boost_this_thread("executor", o.priority_boost);
     pthread_setname_np(pthread_self(), "oee-executor");  // once set up, like the log writer
@@ -331,7 +331,7 @@ int run_core(ServerOptions& o) {
       o.fail_rate, redis ? api::redacted(*redis) : "off", log->head().value, resumed);
   serve_until_signal(api_ioc, server, o.server, o.threads, [&] {
     spdlog::info("finishing in-flight steps");
-    asio::post(exec_ioc, [&launches] { launches.stop(); });
+    launches.stop();
     const bool drained = executor.stop(std::chrono::seconds(10));
     if (!drained) spdlog::warn("some orders were still mid-step; they resume from the log on the next start");
     if (projector) projector->stop();

@@ -169,37 +169,59 @@ std::string_view describe(LaunchError e) {
   return "invalid launch";
 }
 
-boost::system::result<std::vector<std::size_t>*, LaunchError> Market::launchable(const Launch& launch) {
-  if (!launch.token || launch.token.listed()) return LaunchError::listed_token;
-  if (!launch.quote || !launch.quote.listed()) return LaunchError::unlisted_quote;
-  if (launch.token_reserve.base == 0 || launch.quote_reserve.base == 0) return LaunchError::empty_pool;
-  auto& mine = launches_by_token_[&launch.token.token()];
-  for (std::size_t i : mine) {
-    if (launches_[i].venue == launch.venue) return LaunchError::already_launched;
+std::optional<LaunchError> Market::refusal(std::span<const Launch> batch) const {
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const Launch& l = batch[i];
+    if (!l.token || l.token.listed()) return LaunchError::listed_token;
+    if (!l.quote || !l.quote.listed()) return LaunchError::unlisted_quote;
+    if (l.token_reserve.base == 0 || l.quote_reserve.base == 0) return LaunchError::empty_pool;
+    const auto same_pool = [&](const Launch& other) { return other.token == l.token && other.venue == l.venue; };
+    if (std::any_of(batch.begin(), batch.begin() + static_cast<std::ptrdiff_t>(i), same_pool)) {
+      return LaunchError::already_launched;
+    }
+    if (const auto it = launches_by_token_.find(&l.token.token()); it != launches_by_token_.end()) {
+      for (std::size_t earlier : it->second) {
+        if (same_pool(launches_[earlier])) return LaunchError::already_launched;
+      }
+    }
   }
-  return &mine;
+  return std::nullopt;
 }
 
-boost::system::result<Launch, LaunchError> Market::launch(Launch launch,
-                                                          const std::function<bool(const Launch&)>& record) {
+void Market::add(std::span<const Launch> batch) {
   std::lock_guard lock(launches_mu_);
-  auto mine = launchable(launch);
-  if (!mine) return mine.error();
-  launch.number = launches_.size() + 1;
-  launch.launched_at = TimestampNs::now();
-  if (record && !record(launch)) return LaunchError::not_recorded;
-  (*mine)->push_back(launches_.size());
-  launches_.push_back(launch);
-  return launch;
+  for (const Launch& l : batch) {
+    launches_by_token_[&l.token.token()].push_back(launches_.size());
+    launches_.push_back(l);
+  }
+}
+
+boost::system::result<std::vector<Launch>, LaunchError> Market::launch(
+    std::vector<Launch> launches, const std::function<bool(std::span<const Launch>)>& record) {
+  std::lock_guard launcher(launcher_mu_);
+  if (const auto refused = refusal(launches)) return *refused;
+  const TimestampNs now = TimestampNs::now();
+  std::uint64_t number = launches_.size();
+  for (Launch& l : launches) {
+    l.number = ++number;
+    l.launched_at = now;
+  }
+  if (record && !record(launches)) return LaunchError::not_recorded;
+  add(launches);
+  return launches;
+}
+
+boost::system::result<Launch, LaunchError> Market::launch(const Launch& launch) {
+  auto launched = this->launch(std::vector<Launch>{launch});
+  if (!launched) return launched.error();
+  return launched->front();
 }
 
 boost::system::result<void, LaunchError> Market::restore(const Launch& launch) {
-  std::lock_guard lock(launches_mu_);
-  auto mine = launchable(launch);
-  if (!mine) return mine.error();
+  std::lock_guard launcher(launcher_mu_);
+  if (const auto refused = refusal({&launch, 1})) return *refused;
   if (launch.number != launches_.size() + 1) return LaunchError::not_recorded;
-  (*mine)->push_back(launches_.size());
-  launches_.push_back(launch);
+  add({&launch, 1});
   return {};
 }
 

@@ -18,6 +18,7 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
@@ -71,13 +72,15 @@ class Market {
   /// or leaves a reserve empty.
   bool pin_price(Venue venue, const Token& base, const Token& quote, std::uint64_t price_e12);
 
-  /// Launches a pool for `launch.token` on `launch.venue` with the given
-  /// reserves and flags; the market numbers and times it. A token has at
-  /// most one pool per venue, and listed tokens launch nothing. `record`,
-  /// if given, is called with the numbered launch before it takes effect
-  /// (one call at a time); if it returns false, nothing launches.
-  boost::system::result<Launch, LaunchError> launch(Launch launch,
-                                                    const std::function<bool(const Launch&)>& record = {});
+  /// Launches pools for new tokens, all of them or none: each on its
+  /// `venue` with the given reserves and flags; the market numbers and
+  /// times them. A token has at most one pool per venue, and listed tokens
+  /// launch nothing. `record`, if given, is called with the numbered
+  /// launches before they take effect (one launch at a time, while pools
+  /// and launches are read on); if it returns false, nothing launches.
+  boost::system::result<std::vector<Launch>, LaunchError> launch(
+      std::vector<Launch> launches, const std::function<bool(std::span<const Launch>)>& record = {});
+  boost::system::result<Launch, LaunchError> launch(const Launch& launch);
   /// Puts back a launch recorded before, with its number and time. Returns
   /// why not when it is not the next number, or would not launch.
   boost::system::result<void, LaunchError> restore(const Launch& launch);
@@ -101,8 +104,14 @@ class Market {
   std::atomic<bool> pinned_any_{false};  // spares the lock until a price is set
 
   [[nodiscard]] std::optional<Pool> launched_pool(Venue venue, const Token& in, const Token& out) const;
-  // Checks a launch and finds its token's launches; launches_mu_ held.
-  boost::system::result<std::vector<std::size_t>*, LaunchError> launchable(const Launch& launch);
+  // Why `batch` cannot launch, beside the launches so far and each other;
+  // launcher_mu_ held.
+  [[nodiscard]] std::optional<LaunchError> refusal(std::span<const Launch> batch) const;
+  void add(std::span<const Launch> batch);
+  // One launcher at a time, across checking, numbering and recording; only
+  // its holder changes the launches, so it reads them without launches_mu_,
+  // which readers and the change itself take.
+  std::mutex launcher_mu_;
   mutable std::mutex launches_mu_;
   std::vector<Launch> launches_;
   std::unordered_map<const Token*, std::vector<std::size_t>> launches_by_token_;  // indexes into launches_

@@ -52,10 +52,12 @@ class NamedTokens {
     auto it = by_symbol_.find(key);
     return it == by_symbol_.end() ? nullptr : it->second;
   }
-  const Token* name(std::string_view symbol) {
+  // nullptr when the symbol is new and `max` are named already.
+  const Token* name(std::string_view symbol, std::size_t max) {
     std::string key = upper(symbol);
     std::lock_guard lock(mu_);
     if (auto it = by_symbol_.find(key); it != by_symbol_.end()) return it->second;
+    if (entries_.size() >= max) return nullptr;
     Entry& e = entries_.emplace_back();
     e.symbol = std::move(key);
     e.token = Token{e.symbol, kNewTokenDecimals, 0};
@@ -106,10 +108,12 @@ bool TokenId::listed() const {
   return std::any_of(kTokens.begin(), kTokens.end(), [&](const Token& t) { return &t == token_; });
 }
 
-std::optional<TokenId> TokenId::name(std::string_view symbol) {
+std::optional<TokenId> TokenId::name(std::string_view symbol, std::size_t max_named) {
   if (const Token* t = find_listed(symbol)) return TokenId(*t);
   if (!is_token_symbol(symbol)) return std::nullopt;
-  return TokenId(*named_tokens().name(symbol));
+  const Token* t = named_tokens().name(symbol, max_named);
+  if (t == nullptr) return std::nullopt;
+  return TokenId(*t);
 }
 
 std::optional<TokenId> TokenId::parse(std::string_view symbol) {

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -42,8 +43,10 @@ class TokenId {
   [[nodiscard]] static std::optional<TokenId> parse(std::string_view symbol);
   /// The token with this symbol, listed or not: an unknown well-formed
   /// symbol names a new token (upper case, kNewTokenDecimals), which lives
-  /// as long as the process. nullopt if the symbol is not well-formed.
-  [[nodiscard]] static std::optional<TokenId> name(std::string_view symbol);
+  /// as long as the process. nullopt if the symbol is not well-formed, or
+  /// is new while `max_named` tokens are named already.
+  [[nodiscard]] static std::optional<TokenId> name(std::string_view symbol,
+                                                   std::size_t max_named = std::numeric_limits<std::size_t>::max());
 
   [[nodiscard]] constexpr explicit operator bool() const { return token_ != nullptr; }
   /// "" for no token. NUL-terminated: symbols are literals or strings kept

@@ -58,6 +58,15 @@ LaunchJournal::LaunchJournal(std::filesystem::path file, Market& market) : file_
   std::filesystem::create_directories(file_.parent_path(), ec);
   fd_ = ::open(file_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd_ < 0) fail(file_, std::strerror(errno));
+  try {
+    restore();
+  } catch (...) {
+    ::close(fd_);  // no destructor runs for a constructor that throws
+    throw;
+  }
+}
+
+void LaunchJournal::restore() {
   std::ifstream in(file_, std::ios::binary);
   std::string line;
   while (std::getline(in, line)) {
@@ -79,22 +88,23 @@ LaunchJournal::~LaunchJournal() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-boost::system::result<Launch, LaunchError> LaunchJournal::launch(const Launch& launch) {
-  return market_.launch(launch, [this](const Launch& numbered) { return record(numbered); });
+boost::system::result<std::vector<Launch>, LaunchError> LaunchJournal::launch(std::vector<Launch> launches) {
+  return market_.launch(std::move(launches), [this](std::span<const Launch> numbered) { return record(numbered); });
 }
 
-// Runs under the market's launch lock: one at a time.
-bool LaunchJournal::record(const Launch& launch) {
-  const std::string line = line_of(launch);
-  const bool written = ::pwrite(fd_, line.data(), line.size(), static_cast<off_t>(size_)) ==
-                           static_cast<ssize_t>(line.size()) &&
+// Runs with the market's launcher lock held: one at a time.
+bool LaunchJournal::record(std::span<const Launch> launches) {
+  std::string lines;
+  for (const Launch& l : launches) lines += line_of(l);
+  const bool written = ::pwrite(fd_, lines.data(), lines.size(), static_cast<off_t>(size_)) ==
+                           static_cast<ssize_t>(lines.size()) &&
                        ::fdatasync(fd_) == 0;
   if (!written) {
     // A partial line would end the file's readable part: cut it off.
     (void)::ftruncate(fd_, static_cast<off_t>(size_));
     return false;
   }
-  size_ += line.size();
+  size_ += lines.size();
   return true;
 }
 

@@ -7,6 +7,8 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <span>
+#include <vector>
 
 #include <boost/system/result.hpp>
 
@@ -25,14 +27,16 @@ class LaunchJournal {
   LaunchJournal(const LaunchJournal&) = delete;
   LaunchJournal& operator=(const LaunchJournal&) = delete;
 
-  /// Launches on the market, durably: LaunchError::not_recorded (and no
-  /// launch) when the file cannot take it, e.g. on a full disk.
-  boost::system::result<Launch, LaunchError> launch(const Launch& launch);
+  /// Launches on the market, all or none, durably: LaunchError::not_recorded
+  /// (and no launch) when the file cannot take them, e.g. on a full disk.
+  /// Safe to call from any thread; it waits for the disk.
+  boost::system::result<std::vector<Launch>, LaunchError> launch(std::vector<Launch> launches);
   [[nodiscard]] std::uint64_t restored() const { return restored_; }
   [[nodiscard]] const Market& market() const { return market_; }
 
  private:
-  bool record(const Launch& launch);
+  void restore();
+  bool record(std::span<const Launch> launches);
 
   std::filesystem::path file_;
   Market& market_;

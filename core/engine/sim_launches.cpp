@@ -1,5 +1,7 @@
 #include "core/engine/sim_launches.h"
 
+#include <pthread.h>
+
 #include <array>
 #include <string_view>
 
@@ -15,18 +17,29 @@ constexpr std::array<std::string_view, 10> kNames{"PEPE", "MOON", "FROG", "CAT",
 
 }  // namespace
 
-SimLaunches::SimLaunches(boost::asio::io_context& ioc, LaunchJournal& launches, std::chrono::milliseconds every)
-    : launches_(launches), every_(every), timer_(ioc), rng_(std::random_device{}()) {}
+SimLaunches::SimLaunches(LaunchJournal& launches, std::chrono::milliseconds every)
+    : launches_(launches), every_(every), rng_(std::random_device{}()) {}
+
+SimLaunches::~SimLaunches() { stop(); }
 
 std::string SimLaunches::name_of(std::uint64_t n) {
   return fmt::format("{}{}", kNames[n % kNames.size()], n / kNames.size() + 1);
 }
 
 void SimLaunches::start() {
-  if (every_.count() > 0) schedule();
+  if (every_.count() <= 0 || thread_.joinable()) return;
+  schedule();
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "oee-sim-launch");
+    ioc_.run();
+  });
 }
 
-void SimLaunches::stop() { timer_.cancel(); }
+void SimLaunches::stop() {
+  if (!thread_.joinable()) return;
+  ioc_.stop();
+  thread_.join();
+}
 
 void SimLaunches::schedule() {
   const auto wait = std::chrono::milliseconds(
@@ -61,24 +74,26 @@ void SimLaunches::launch_one() {
   const bool freeze_authority = chance(20);
   const bool both = chance(35);
   const Venue first = chance(50) ? Venue::raydium : Venue::meteora;
+  std::vector<Launch> launches;
   for (Venue v : kAllVenues) {
     if (!both && v != first) continue;
-    auto launched = launches_.launch(Launch{.token = *token,
-                                          .quote = quote,
-                                          .venue = v,
-                                          .token_reserve = *token_reserve,
-                                          .quote_reserve = liquidity,
-                                          .mint_renounced = mint_renounced,
-                                          .freeze_authority = freeze_authority});
-    if (!launched) {
-      spdlog::warn("sim: {} did not launch on {}: {}", symbol, venue_name(v), describe(launched.error()));
-      continue;
-    }
-    spdlog::info("sim: {} launched on {} against {}: liquidity {} {}, price {}{}{}", symbol, venue_name(v),
-                 quote.symbol(), format_amount(liquidity, quote.decimals()), quote.symbol(),
-                 format_ratio(liquidity.base, quote.decimals(), token_reserve->base, token->decimals()),
-                 mint_renounced ? "" : ", mint not renounced", freeze_authority ? ", freeze authority" : "");
+    launches.push_back(Launch{.token = *token,
+                              .quote = quote,
+                              .venue = v,
+                              .token_reserve = *token_reserve,
+                              .quote_reserve = liquidity,
+                              .mint_renounced = mint_renounced,
+                              .freeze_authority = freeze_authority});
   }
+  const auto launched = launches_.launch(std::move(launches));
+  if (!launched) {
+    spdlog::warn("sim: {} did not launch: {}", symbol, describe(launched.error()));
+    return;
+  }
+  spdlog::info("sim: {} launched on {} against {}: liquidity {} {}, price {}{}{}", symbol,
+               both ? "both venues" : venue_name(first), quote.symbol(), format_amount(liquidity, quote.decimals()),
+               quote.symbol(), format_ratio(liquidity.base, quote.decimals(), token_reserve->base, token->decimals()),
+               mint_renounced ? "" : ", mint not renounced", freeze_authority ? ", freeze authority" : "");
 }
 
 }  // namespace oee::core

@@ -5,11 +5,13 @@
 // (PEPE1, MOON1, ..., PEPE2, ...), so a demo can snipe the next one; a
 // name that launched already, before a restart or by hand, is passed over.
 //
-// Runs on the io_context it is given (one thread).
+// Runs on a thread of its own: each launch waits for the disk (see
+// LaunchJournal), which the order thread must not.
 
 #include <chrono>
 #include <cstdint>
 #include <random>
+#include <thread>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -20,9 +22,15 @@ namespace oee::core {
 
 class SimLaunches {
  public:
-  /// A launch every `every` on average (between half and one and a half).
-  SimLaunches(boost::asio::io_context& ioc, LaunchJournal& launches, std::chrono::milliseconds every);
+  /// A launch every `every` on average (between half and one and a half);
+  /// none when `every` is 0.
+  SimLaunches(LaunchJournal& launches, std::chrono::milliseconds every);
+  ~SimLaunches();
+  SimLaunches(const SimLaunches&) = delete;
+  SimLaunches& operator=(const SimLaunches&) = delete;
+
   void start();
+  /// Returns once a launch under way is done. Idempotent.
   void stop();
 
   /// The symbol of the n-th launch (0-based): the fixed turn of names.
@@ -34,9 +42,11 @@ class SimLaunches {
 
   LaunchJournal& launches_;
   std::chrono::milliseconds every_;
-  boost::asio::steady_timer timer_;
+  boost::asio::io_context ioc_;
+  boost::asio::steady_timer timer_{ioc_};
   std::mt19937_64 rng_;
   std::uint64_t launched_ = 0;
+  std::thread thread_;
 };
 
 }  // namespace oee::core

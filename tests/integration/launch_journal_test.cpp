@@ -51,10 +51,10 @@ TEST(LaunchJournal, ARestartPutsEveryLaunchBackWithItsNumberTimeAndFlags) {
   {
     LaunchJournal journal(file, before);
     EXPECT_EQ(journal.restored(), 0u);
-    ASSERT_TRUE(journal.launch(new_launch("JRNA", Venue::raydium)));
-    ASSERT_TRUE(journal.launch(new_launch("JRNA", Venue::meteora)));
-    ASSERT_TRUE(journal.launch(new_launch("JRNB", Venue::meteora, "USDC")));
-    EXPECT_EQ(journal.launch(new_launch("JRNA", Venue::raydium)).error(), LaunchError::already_launched);
+    ASSERT_TRUE(journal.launch({new_launch("JRNA", Venue::raydium)}));
+    ASSERT_TRUE(journal.launch({new_launch("JRNA", Venue::meteora)}));
+    ASSERT_TRUE(journal.launch({new_launch("JRNB", Venue::meteora, "USDC")}));
+    EXPECT_EQ(journal.launch({new_launch("JRNA", Venue::raydium)}).error(), LaunchError::already_launched);
   }
   Market after;
   LaunchJournal journal(file, after);
@@ -63,13 +63,24 @@ TEST(LaunchJournal, ARestartPutsEveryLaunchBackWithItsNumberTimeAndFlags) {
   // The pools trade again, and a venue taken before the restart stays taken.
   EXPECT_TRUE(after.pool(Venue::meteora, token_id("USDC").token(), TokenId::name("JRNB")->token(),
                          std::chrono::system_clock::now()));
-  EXPECT_EQ(journal.launch(new_launch("JRNA", Venue::meteora)).error(), LaunchError::already_launched);
-  const auto next = journal.launch(new_launch("JRNB", Venue::raydium));
+  EXPECT_EQ(journal.launch({new_launch("JRNA", Venue::meteora)}).error(), LaunchError::already_launched);
+  const auto next = journal.launch({new_launch("JRNB", Venue::raydium)});
   ASSERT_TRUE(next);
-  EXPECT_EQ(next->number, 4u);
+  EXPECT_EQ(next->front().number, 4u);
+
+  // Launches asked together happen together, or none of them: one venue
+  // taken refuses both.
+  EXPECT_EQ(journal.launch({new_launch("JRNC", Venue::raydium), new_launch("JRNB", Venue::raydium)}).error(),
+            LaunchError::already_launched);
+  EXPECT_TRUE(after.launches_of(*TokenId::name("JRNC")).empty());
+  const auto both = journal.launch({new_launch("JRNC", Venue::raydium), new_launch("JRNC", Venue::meteora)});
+  ASSERT_TRUE(both);
+  EXPECT_EQ(both->at(0).number, 5u);
+  EXPECT_EQ(both->at(1).number, 6u);
 
   Market third;
-  EXPECT_EQ(LaunchJournal(file, third).restored(), 4u);
+  EXPECT_EQ(LaunchJournal(file, third).restored(), 6u);
+  expect_same(third.launches_after(0), after.launches_after(0));
 }
 
 TEST(LaunchJournal, ALastLineCutShortByACrashIsDropped) {
@@ -78,15 +89,15 @@ TEST(LaunchJournal, ALastLineCutShortByACrashIsDropped) {
   {
     Market m;
     LaunchJournal journal(file, m);
-    ASSERT_TRUE(journal.launch(new_launch("TORNA", Venue::raydium)));
+    ASSERT_TRUE(journal.launch({new_launch("TORNA", Venue::raydium)}));
   }
   std::ofstream(file, std::ios::app) << "2 TORNB SOL rayd";
   Market m;
   LaunchJournal journal(file, m);
   EXPECT_EQ(journal.restored(), 1u);
-  const auto next = journal.launch(new_launch("TORNB", Venue::raydium));
+  const auto next = journal.launch({new_launch("TORNB", Venue::raydium)});
   ASSERT_TRUE(next);
-  EXPECT_EQ(next->number, 2u);
+  EXPECT_EQ(next->front().number, 2u);
   Market again;
   LaunchJournal reopened(file, again);
   EXPECT_EQ(reopened.restored(), 2u);
@@ -113,15 +124,15 @@ TEST(LaunchJournal, ALaunchTheDiskDoesNotTakeDoesNotHappen) {
   Market m;
   LaunchJournal journal(disk.path() / "launches.txt", m);
   ASSERT_GT(testing::fill_disk(disk.path() / "ballast"), 0u);
-  EXPECT_EQ(journal.launch(new_launch("FULLA", Venue::raydium)).error(), LaunchError::not_recorded);
+  EXPECT_EQ(journal.launch({new_launch("FULLA", Venue::raydium)}).error(), LaunchError::not_recorded);
   EXPECT_TRUE(m.launches_after(0).empty());
   EXPECT_FALSE(m.pool(Venue::raydium, token_id("SOL").token(), TokenId::name("FULLA")->token(),
                       std::chrono::system_clock::now()));
 
   std::filesystem::remove(disk.path() / "ballast");
-  const auto launched = journal.launch(new_launch("FULLA", Venue::raydium));
+  const auto launched = journal.launch({new_launch("FULLA", Venue::raydium)});
   ASSERT_TRUE(launched);
-  EXPECT_EQ(launched->number, 1u);
+  EXPECT_EQ(launched->front().number, 1u);
   Market after;
   EXPECT_EQ(LaunchJournal(disk.path() / "launches.txt", after).restored(), 1u);
 }
