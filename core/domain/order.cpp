@@ -275,7 +275,7 @@ boost::system::result<OrderState, ApplyError> apply(const OrderState& state, con
           s.retry_at = {};
         } else if constexpr (std::is_same_v<T, DeadLetterDismissed>) {
           s.dismissed = true;  // last_error stays: why it failed is still the answer
-        } else if constexpr (std::is_same_v<T, Opened>) {
+        } else if constexpr (std::is_same_v<T, Opened> || std::is_same_v<T, WatchStarted>) {
           s.retry_at = {};
         } else if constexpr (std::is_same_v<T, Triggered>) {
           s.attempt = e.attempt;
@@ -291,8 +291,6 @@ boost::system::result<OrderState, ApplyError> apply(const OrderState& state, con
           s.last_error = e.reason;
           s.retry_at = {};
           s.tx_id.clear();
-        } else if constexpr (std::is_same_v<T, WatchStarted>) {
-          s.retry_at = {};
         } else if constexpr (std::is_same_v<T, LaunchRejected>) {
           s.last_error = e.reason;  // the latest launch it turned down, and why
           s.launches_judged = std::max(s.launches_judged, e.launch);

@@ -52,9 +52,7 @@ SniperJudgement judge_launches(const WatchingSniper& sniper, std::span<const Lau
       if (!j.turned_down || l.number < j.turned_down->launch) j.turned_down = TurnedDown{l.venue, l.number, *fault};
       continue;
     }
-    for (std::size_t v = 0; v < passing.size(); ++v) {
-      if (kAllVenues[v] == l.venue) passing[v] = launch_pool(l);
-    }
+    passing[static_cast<std::size_t>(l.venue)] = launch_pool(l);
     any_passing = true;
   }
   if (any_passing) {

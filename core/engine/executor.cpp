@@ -2,7 +2,6 @@
 
 #include <condition_variable>
 #include <future>
-#include <limits>
 #include <mutex>
 #include <vector>
 
@@ -370,18 +369,9 @@ void Executor::start(std::vector<OrderSnapshot> resumable) {
   asio::post(ioc_, [impl = impl_, ids = std::move(running)] {
     for (const auto& id : ids) impl->schedule(id);
   });
-  // In slices, so requests that reach this thread meanwhile wait little.
-  constexpr std::size_t kSlice = 4096;
-  auto shared = std::make_shared<const std::vector<OrderSnapshot>>(std::move(waiting));
-  for (std::size_t from = 0; from < shared->size(); from += kSlice) {
-    asio::post(ioc_, [impl = impl_, shared, from] {
-      const std::size_t to = std::min(shared->size(), from + kSlice);
-      for (std::size_t i = from; i < to; ++i) {
-        const auto& order = (*shared)[i];
-        impl->waiting_orders().park(order.id, order.state, order.last_seq);
-      }
-    });
-  }
+  asio::post(ioc_, [impl = impl_, waiting = std::move(waiting)] {
+    for (const auto& order : waiting) impl->waiting_orders().park(order.id, order.state, order.last_seq);
+  });
   asio::post(ioc_, [impl = impl_] { impl->start_watching(); });
 }
 

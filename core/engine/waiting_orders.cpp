@@ -101,7 +101,8 @@ void WaitingOrders::park(const OrderId& id, OrderState state, Seq seq) {
   parked_.emplace(id, Parked{std::move(state), seq});
 }
 
-// Takes a waiting order out of parked_; the caller has taken it out of the book.
+// Takes a waiting order out of parked_; the caller has taken it out of its
+// book or watch.
 WaitingOrders::Parked WaitingOrders::unpark(const OrderId& id) {
   auto it = parked_.find(id);
   Parked p = std::move(it->second);
@@ -223,7 +224,8 @@ void WaitingOrders::repark_deferred() {
   }
 }
 
-// Appends the event that ends an order's wait: its trigger, cancel or expiry.
+// Appends the event that ends an order's wait (its trigger, cancel or
+// expiry), or that a sniper watches on after (a launch turned down).
 void WaitingOrders::settle(const OrderId& id, Parked waiting, OrderEvent event) {
   settling_.insert(id);
   const EventType type = type_of(event);
@@ -258,7 +260,7 @@ void WaitingOrders::settle(const OrderId& id, Parked waiting, OrderEvent event) 
 void WaitingOrders::settled(const OrderId& id, Parked before, EventType type, eventlog::Result<AppendedEvent> r) {
   settling_.erase(id);
   if (!r) {
-    // Nothing changed: the order waits on, and goes back to the book after
+    // Nothing changed: the order waits on, and goes back to its book or watch after
     // a pause (100 ms doubling to 5 s while the log refuses), so a full
     // disk does not spin the executor on orders whose time is up.
     metrics_.append_failures.fetch_add(1);
