@@ -112,13 +112,6 @@ TEST_F(LimitOrders, ALimitPriceIsOutputPerInput) {
   EXPECT_EQ(c.get("/api/orders/" + id).json().at("minAmountOut").as_string(), "320");
 }
 
-// The value of the sample `name{labels}` in a /metrics text, or -1.
-double labelled_metric(const std::string& text, const std::string& sample) {
-  const auto at = text.find("\n" + sample + " ");
-  if (at == std::string::npos) return -1;
-  return std::stod(text.substr(at + sample.size() + 2));
-}
-
 TEST_F(LimitOrders, TheBookListsOpenOrdersByPriceWithCountsAndTheMetricsCountThem) {
   HttpClient& c = *client_;
   set_price(c, "150");
@@ -138,7 +131,7 @@ TEST_F(LimitOrders, TheBookListsOpenOrdersByPriceWithCountsAndTheMetricsCountThe
   EXPECT_EQ(c.get("/api/book/USDC/SOL").json().at("orders").to_number<int>(), 0) << "the other direction is empty";
   EXPECT_EQ(c.get("/api/book/SOL/NOPE").status, 400);
   const std::string open_sample = R"(oee_open_orders{type="limit",pair="SOL/USDC"})";
-  EXPECT_EQ(labelled_metric(c.get("/metrics").body, open_sample), 4);
+  EXPECT_EQ(metric_value(c.get("/metrics").body, open_sample), 4);
 
   ASSERT_EQ(c.request("DELETE", "/api/orders/" + ids[0], {}, {}).status, 200);
   book = c.get("/api/book/SOL/USDC").json();
@@ -153,7 +146,7 @@ TEST_F(LimitOrders, TheBookListsOpenOrdersByPriceWithCountsAndTheMetricsCountThe
   book = c.get("/api/book/SOL/USDC").json();
   EXPECT_EQ(book.at("orders").to_number<int>(), 1);
   const std::string metrics = c.get("/metrics").body;
-  EXPECT_EQ(labelled_metric(metrics, open_sample), 1);
+  EXPECT_EQ(metric_value(metrics, open_sample), 1);
   EXPECT_EQ(metric_value(metrics, "oee_triggers_total"), 2);
   EXPECT_EQ(metric_value(metrics, "oee_trigger_latency_seconds_count"), 2);
   EXPECT_EQ(prometheus_format_errors(metrics), "");
@@ -293,29 +286,15 @@ TEST(LimitOrdersRealistic, AnOrderKilledBetweenItsTriggerAndItsTransactionResume
   // ones resumed mid-execution are not re-priced back to the book.
   set_price(c, "100");
   const auto ids = submit_orders(c, 20, limit_body("1", "120"));
-  ASSERT_TRUE(reaches(c, ids.back(), "open"));
   ASSERT_TRUE(in_book(c, 20));
   set_price(c, "170");
   // Killed while some are between their trigger and their transaction.
-  ASSERT_TRUE(eventually(
-      [&] {
-        return std::any_of(ids.begin(), ids.end(), [&](const std::string& id) {
-          const std::string status = status_of(c, id);
-          return status == "routing" || status == "building";
-        });
-      },
-      10s));
+  ASSERT_TRUE(one_is_mid_execution(c, ids));
   server.kill9();
 
   server.start(server.port());
   HttpClient after(server.port());
-  for (const auto& id : ids) {
-    ASSERT_TRUE(reaches(after, id, "confirmed", 30s)) << id << " " << status_of(after, id);
-    const auto names = event_names(after, id);
-    EXPECT_EQ(count_of(names, "triggered"), 1) << id;
-    EXPECT_EQ(count_of(names, "txSubmitted"), 1) << id;
-    EXPECT_EQ(count_of(names, "confirmed"), 1) << id;
-  }
+  expect_each_executed_once(after, ids);
 }
 
 }  // namespace

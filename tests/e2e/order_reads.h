@@ -1,6 +1,6 @@
 #pragma once
 // What the waiting-order tests read of an order over HTTP: its status, its
-// event names, and waits for a status.
+// event names, waits for a status, and the checks around a kill mid-execution.
 
 #include <algorithm>
 #include <chrono>
@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <boost/json.hpp>
+#include <gtest/gtest.h>
 
 #include "harness.h"
 
@@ -36,6 +37,31 @@ inline std::vector<std::string> event_names(HttpClient& client, const std::strin
 
 inline long count_of(const std::vector<std::string>& names, const std::string& name) {
   return std::count(names.begin(), names.end(), name);
+}
+
+/// Whether one of `ids` comes to be between its trigger and its
+/// transaction (routing or building): the moment to kill the server.
+inline bool one_is_mid_execution(HttpClient& client, const std::vector<std::string>& ids) {
+  return eventually(
+      [&] {
+        return std::any_of(ids.begin(), ids.end(), [&](const std::string& id) {
+          const std::string status = status_of(client, id);
+          return status == "routing" || status == "building";
+        });
+      },
+      std::chrono::seconds(10));
+}
+
+/// Each of `ids` is confirmed, with exactly one trigger, one transaction
+/// and one confirmation.
+inline void expect_each_executed_once(HttpClient& client, const std::vector<std::string>& ids) {
+  for (const auto& id : ids) {
+    ASSERT_TRUE(reaches(client, id, "confirmed", std::chrono::seconds(30))) << id << " " << status_of(client, id);
+    const auto names = event_names(client, id);
+    EXPECT_EQ(count_of(names, "triggered"), 1) << id;
+    EXPECT_EQ(count_of(names, "txSubmitted"), 1) << id;
+    EXPECT_EQ(count_of(names, "confirmed"), 1) << id;
+  }
 }
 
 }  // namespace oee::e2e

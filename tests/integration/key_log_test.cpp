@@ -3,6 +3,7 @@
 // gateways) sees it, and before the append's completion answers the client.
 
 #include <atomic>
+#include <chrono>
 #include <future>
 
 #include <boost/asio/co_spawn.hpp>
@@ -13,6 +14,7 @@
 #include "api/auth/key_log.h"
 #include "api/auth/key_ring.h"
 #include "api/auth/key_secret.h"
+#include "log_futures.h"
 #include "scratch_log.h"
 
 namespace oee {
@@ -49,7 +51,8 @@ TEST(KeyLog, TheRingHoldsAKeyBeforeAnyLaterListenerSeesItsEvent) {
         co_return known_at_answer && second.has_value() && ring.get(id)->revoked_at.has_value();
       },
       boost::asio::use_future);
-  ioc.run();
+  ioc.run_for(testing::kCompletionDeadline);
+  ASSERT_EQ(done.wait_for(std::chrono::seconds(0)), std::future_status::ready) << "an append was never answered";
   EXPECT_TRUE(done.get()) << "the answer comes after the ring has the event";
   EXPECT_EQ(seen.load(), 2);
   EXPECT_EQ(known_when_seen.load(), 2) << "a later listener never sees a key the ring does not hold";

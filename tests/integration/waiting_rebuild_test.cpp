@@ -5,9 +5,7 @@
 // orders across pairs, prices and expiries.
 #include <algorithm>
 #include <cstdint>
-#include <future>
 #include <map>
-#include <memory>
 #include <random>
 #include <string>
 #include <tuple>
@@ -26,7 +24,6 @@
 namespace oee::core {
 namespace {
 
-constexpr auto kDeadline = std::chrono::seconds(30);
 constexpr std::int64_t kFarFuture = 4'000'000'000'000'000'000;
 
 // The waiting orders, as the executor holds them.
@@ -64,37 +61,6 @@ OrderSubmitted random_submission(std::mt19937_64& rng) {
   return e;
 }
 
-// Drives `count` orders through random interleaved lifecycles in the real
-// log: a few events per order per round, so some end, some wait, some wait
-// again after a re-price or a rejected launch, some are mid-execution.
-void drive(OrderStore& store, int count, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::vector<OrderId> ids(count);
-  std::vector<OrderState> states(count);
-  std::vector<int> budget(count);
-  for (int i = 0; i < count; ++i) ids[i] = OrderId::random(), budget[i] = 1 + static_cast<int>(rng() % 12);
-  for (bool progressed = true; progressed;) {
-    progressed = false;
-    std::vector<std::pair<int, std::future<eventlog::Result<AppendedEvent>>>> inflight;
-    for (int i = 0; i < count; ++i) {
-      if (budget[i]-- <= 0 || is_terminal(states[i].status)) continue;
-      const OrderEvent event = states[i].status == Status::none ? OrderEvent{random_submission(rng)}
-                                                                : testing::next_event(states[i], rng);
-      auto done = std::make_shared<std::promise<eventlog::Result<AppendedEvent>>>();
-      inflight.emplace_back(i, done->get_future());
-      store.append(ids[i], states[i], event, std::nullopt,
-                   [done](eventlog::Result<AppendedEvent> r) { done->set_value(std::move(r)); });
-    }
-    for (auto& [i, f] : inflight) {
-      ASSERT_EQ(f.wait_for(kDeadline), std::future_status::ready);
-      auto r = f.get();
-      ASSERT_TRUE(r) << r.error().message();
-      states[i] = std::move(r->state);
-      progressed = true;
-    }
-  }
-}
-
 // Every event in the log's order: an order leaves its book or watch with
 // each event and goes back in if the event leaves it waiting.
 void replay(const eventlog::EventLogReader& log, Waiting& into) {
@@ -116,9 +82,10 @@ void replay(const eventlog::EventLogReader& log, Waiting& into) {
 using BookRow = std::tuple<std::string, std::string, std::uint64_t, std::uint64_t, std::uint64_t, std::string,
                            std::int64_t>;
 
-// The book's whole content: each direction's levels (what the book shows)
-// and every order with what decides its place (price, then seq).
-std::vector<BookRow> rows_of(LimitBook& book) {
+// The book's whole content, taken out of it: each direction's levels (what
+// the book shows) and every order with what decides its place (price, then
+// seq).
+std::vector<BookRow> take_rows(LimitBook& book) {
   std::vector<BookRow> rows;
   for (const auto& [in, out] : book.directions()) {
     for (const BookLevel& l : book.levels(in, out, 1'000'000)) {
@@ -157,8 +124,9 @@ class WaitingRebuild : public ::testing::TestWithParam<std::uint64_t> {};
 
 TEST_P(WaitingRebuild, FromTheActiveSetEqualsAReplayOfTheLog) {
   testing::ScratchLog scratch("waiting-rebuild");
-  drive(scratch.store(), 600, GetParam());
-  if (HasFatalFailure()) return;
+  // A few events per order: some end, some wait, some wait again after a
+  // re-price or a rejected launch, some are mid-execution.
+  testing::drive_orders(scratch.store(), 600, GetParam(), 12, random_submission);
 
   Waiting replayed;
   replay(scratch.log(), replayed);
@@ -172,7 +140,7 @@ TEST_P(WaitingRebuild, FromTheActiveSetEqualsAReplayOfTheLog) {
   EXPECT_EQ(rebuilt.book.size(), replayed.book.size());
   EXPECT_EQ(rebuilt.watch.size(), replayed.watch.size());
   EXPECT_EQ(rows_of(rebuilt.watch, 3), rows_of(replayed.watch, 3));
-  EXPECT_EQ(rows_of(rebuilt.book), rows_of(replayed.book));
+  EXPECT_EQ(take_rows(rebuilt.book), take_rows(replayed.book));
 }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, WaitingRebuild, ::testing::Values(1, 2, 3, 4, 5));

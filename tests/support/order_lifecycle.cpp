@@ -67,14 +67,15 @@ core::OrderEvent next_event(const core::OrderState& s, std::mt19937_64& rng) {
   throw std::logic_error("no event after a terminal status");
 }
 
-Driven drive_orders(core::OrderStore& store, int count, std::uint64_t seed) {
+Driven drive_orders(core::OrderStore& store, int count, std::uint64_t seed, int max_events,
+                    const SubmissionMaker& submission) {
   constexpr auto kDeadline = std::chrono::seconds(30);
   std::mt19937_64 rng(seed);
   Driven d;
   d.ids.resize(count);
   d.states.resize(count);
   std::vector<int> budget(count);
-  for (int i = 0; i < count; ++i) d.ids[i] = OrderId::random(), budget[i] = 1 + static_cast<int>(rng() % 20);
+  for (int i = 0; i < count; ++i) d.ids[i] = OrderId::random(), budget[i] = 1 + static_cast<int>(rng() % static_cast<std::uint64_t>(max_events));
   for (bool progressed = true; progressed;) {
     progressed = false;
     std::vector<std::pair<int, std::future<eventlog::Result<core::AppendedEvent>>>> inflight;
@@ -82,7 +83,9 @@ Driven drive_orders(core::OrderStore& store, int count, std::uint64_t seed) {
       if (budget[i]-- <= 0 || core::is_terminal(d.states[i].status)) continue;
       auto p = std::make_shared<std::promise<eventlog::Result<core::AppendedEvent>>>();
       inflight.emplace_back(i, p->get_future());
-      store.append(d.ids[i], d.states[i], next_event(d.states[i], rng), std::nullopt,
+      core::OrderEvent event = submission && d.states[i].status == core::Status::none ? submission(rng)
+                                                                                        : next_event(d.states[i], rng);
+      store.append(d.ids[i], d.states[i], std::move(event), std::nullopt,
                    [p](eventlog::Result<core::AppendedEvent> r) { p->set_value(std::move(r)); });
     }
     for (auto& [i, f] : inflight) {

@@ -3,6 +3,7 @@
 // real log without the executor.
 
 #include <cstdint>
+#include <functional>
 #include <random>
 #include <vector>
 
@@ -21,12 +22,17 @@ struct Driven {
   std::vector<core::OrderState> states;
 };
 
+/// Draws an order's submission, in place of next_event's.
+using SubmissionMaker = std::function<core::OrderSubmitted(std::mt19937_64&)>;
+
 /// Creates `count` orders and drives them through random lifecycles, one
 /// event per live order per round (interleaved, so appends are group
 /// committed together), waiting for every append. Each order gets a budget
-/// of events, so some stay in flight. Throws on any failure (usable from
-/// any thread; the caller owns these orders exclusively).
-Driven drive_orders(core::OrderStore& store, int count, std::uint64_t seed);
+/// of 1 to `max_events` events, so some stay in flight. Throws on any
+/// failure (usable from any thread; the caller owns these orders
+/// exclusively).
+Driven drive_orders(core::OrderStore& store, int count, std::uint64_t seed, int max_events = 20,
+                    const SubmissionMaker& submission = {});
 
 /// Appends one event and waits for it; throws on a timeout.
 eventlog::Result<core::AppendedEvent> append_and_wait(core::OrderStore& store, const OrderId& id,
