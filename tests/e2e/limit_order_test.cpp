@@ -50,20 +50,7 @@ std::int64_t usdc_units(std::string_view text) {
   return std::stoll(digits + fraction);
 }
 
-class LimitOrders : public ::testing::Test {
- protected:
-  void SetUp() override {
-    server_ = std::make_unique<ServerProcess>(dir_.path() / "data",
-                                              std::vector<std::string>{"--sim", "fast", "--sim-control",
-                                                                       "--watch-interval", "20"});
-    server_->start();
-    client_ = std::make_unique<HttpClient>(server_->port());
-  }
-
-  TempDir dir_;
-  std::unique_ptr<ServerProcess> server_;
-  std::unique_ptr<HttpClient> client_;
-};
+class LimitOrders : public SimControlServer {};
 
 TEST_F(LimitOrders, WaitUntilThePriceReachesTheirFloorAndFillWithAtLeastIt) {
   HttpClient& c = *client_;

@@ -1,9 +1,11 @@
 #pragma once
 // What the waiting-order tests read of an order over HTTP: its status, its
-// event names, waits for a status, and the checks around a kill mid-execution.
+// event names, waits for a status, the checks around a kill mid-execution,
+// and the server they run against.
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -63,5 +65,22 @@ inline void expect_each_executed_once(HttpClient& client, const std::vector<std:
     EXPECT_EQ(count_of(names, "confirmed"), 1) << id;
   }
 }
+
+/// A fresh server for each test, in the fast profile, with --sim-control, a
+/// watcher that looks every 20 ms and no launches but the test's own.
+class SimControlServer : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = std::make_unique<ServerProcess>(
+        dir_.path() / "data", std::vector<std::string>{"--sim", "fast", "--sim-control", "--watch-interval", "20",
+                                                       "--sim-launch-every", "0"});
+    server_->start();
+    client_ = std::make_unique<HttpClient>(server_->port());
+  }
+
+  TempDir dir_;
+  std::unique_ptr<ServerProcess> server_;
+  std::unique_ptr<HttpClient> client_;
+};
 
 }  // namespace oee::e2e

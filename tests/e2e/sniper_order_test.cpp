@@ -52,20 +52,7 @@ bool records(HttpClient& client, const std::string& id, const std::string& name)
   return eventually([&] { return count_of(event_names(client, id), name) > 0; }, 10s);
 }
 
-class SniperOrders : public ::testing::Test {
- protected:
-  void SetUp() override {
-    server_ = std::make_unique<ServerProcess>(
-        dir_.path() / "data", std::vector<std::string>{"--sim", "fast", "--sim-control", "--watch-interval", "20",
-                                                       "--sim-launch-every", "0"});
-    server_->start();
-    client_ = std::make_unique<HttpClient>(server_->port());
-  }
-
-  TempDir dir_;
-  std::unique_ptr<ServerProcess> server_;
-  std::unique_ptr<HttpClient> client_;
-};
+class SniperOrders : public SimControlServer {};
 
 TEST_F(SniperOrders, BuyOnceOnTheBestVenueWhenBothLaunchAtOnce) {
   HttpClient& c = *client_;
