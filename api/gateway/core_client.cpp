@@ -174,14 +174,34 @@ asio::awaitable<boost::system::result<CoreClient::Answer, std::string>> CoreClie
   }
 }
 
+namespace {
+
+// The status messages of one of the core's event lists.
+CatchUp status_updates_of(const json::value& body, const std::string& target) {
+  const auto* events = events_of(body);
+  if (events == nullptr) return unavailable("GET " + target + ": unexpected body");
+  CatchUp result;
+  result.updates.reserve(events->size());
+  for (const auto& e : *events) {
+    // Re-serialising keeps the core's bytes: Boost.JSON keeps key order and
+    // prints numbers and escapes the way it parsed them.
+    auto update = e.is_object() ? status_update_from(e.get_object(), json::serialize(e)) : nullptr;
+    if (!update) return unavailable("GET " + target + ": an event is not a status message");
+    result.updates.push_back(std::move(update));
+  }
+  return result;
+}
+
+}  // namespace
+
 asio::awaitable<CatchUp> CoreClient::events(OrderId order, Seq from, std::optional<core::KeyId> as_key) const {
   std::string target = "/api/orders/" + order.str() + "/events?fromSeq=" + std::to_string(from.value);
   if (as_key) target += "&asKey=" + as_key->str();
   const auto answer = co_await get(target);
   if (!answer) co_return unavailable(answer.error());
 
-  CatchUp result;
   if (answer->status == 404) {
+    CatchUp result;
     result.outcome = CatchUp::Outcome::not_found;
     result.error = "no order with id " + order.str();
     co_return result;
@@ -190,17 +210,30 @@ asio::awaitable<CatchUp> CoreClient::events(OrderId order, Seq from, std::option
     co_return unavailable("GET " + target + " answered " + std::to_string(answer->status));
   }
   boost::system::error_code ignored;  // a body that does not parse is null: no list
-  const json::value body = json::parse(answer->body, ignored);
-  const auto* events = events_of(body);
-  if (events == nullptr) co_return unavailable("GET " + target + ": unexpected body");
-  result.updates.reserve(events->size());
-  for (const auto& e : *events) {
-    // Re-serialising keeps the core's bytes: Boost.JSON keeps key order and
-    // prints numbers and escapes the way it parsed them.
-    auto update = e.is_object() ? status_update_from(e.get_object(), json::serialize(e)) : nullptr;
-    if (!update) co_return unavailable("GET " + target + ": an event is not a status message");
-    result.updates.push_back(std::move(update));
+  co_return status_updates_of(json::parse(answer->body, ignored), target);
+}
+
+asio::awaitable<CatchUp> CoreClient::recent_events(Seq from, std::size_t max, std::optional<core::KeyId> as_key) const {
+  std::string target = "/api/events?newest=true&fromSeq=" + std::to_string(from.value) + "&limit=" + std::to_string(max);
+  if (as_key) target += "&asKey=" + as_key->str();
+  const auto answer = co_await get(target);
+  if (!answer) co_return unavailable(answer.error());
+  if (answer->status != 200) {
+    co_return unavailable("GET " + target + " answered " + std::to_string(answer->status));
   }
+  boost::system::error_code ignored;
+  const json::value body = json::parse(answer->body, ignored);
+  CatchUp result = status_updates_of(body, target);
+  if (result.outcome != CatchUp::Outcome::ok) co_return result;
+  const auto* first = body.get_object().if_contains("first");
+  const auto* next = body.get_object().if_contains("next");
+  auto is_seq = [](const json::value* v) { return v != nullptr && (v->is_uint64() || v->is_int64()); };
+  if (!is_seq(first) || !is_seq(next)) {
+    co_return unavailable("GET " + target + ": no first and next seq");
+  }
+  result.first = Seq{first->to_number<std::uint64_t>()};
+  const auto after = next->to_number<std::uint64_t>();
+  result.last = Seq{after == 0 ? 0 : after - 1};
   co_return result;
 }
 

@@ -24,6 +24,7 @@ class CoreStreamSource final : public StreamSource {
                    std::size_t max_in_flight = 64);
   Hub& hub() override { return hub_; }
   void catch_up(const OrderId& order, Seq from, const Principal& viewer, CatchUpHandler done) override;
+  void recent(Seq from, std::size_t max, const Principal& viewer, CatchUpHandler done) override;
   std::string_view unavailable_code() const override { return "core_unavailable"; }
 
  private:

@@ -31,10 +31,21 @@ boost::system::result<WsCommand, ApiError> parse_ws_command(std::string_view tex
   if (t == "ping") return WsCommand{};
   if (t != "subscribe" && t != "unsubscribe") return bad_request("unknown_type", "type must be subscribe or unsubscribe", "type");
   const auto* order = o.if_contains("orderId");
-  if (order == nullptr || !order->is_string()) return bad_request("missing_field", "orderId is required", "orderId");
-  auto id = OrderId::parse(order->get_string());
-  if (!id) return bad_request("invalid_order_id", "orderId must be a UUID", "orderId");
-  WsCommand command{t == "subscribe" ? WsCommand::Kind::subscribe : WsCommand::Kind::unsubscribe, *id, 0};
+  WsCommand command{t == "subscribe" ? WsCommand::Kind::subscribe : WsCommand::Kind::unsubscribe, {}, 0};
+  if (const auto* all = o.if_contains("all"); all != nullptr) {
+    if (!all->is_bool()) return bad_request("invalid_all", "all is true (every order) or false", "all");
+    command.all = all->get_bool();
+  }
+  if (command.all) {
+    if (order != nullptr) return bad_request("invalid_all", "give either orderId or all, not both", "all");
+  } else {
+    if (order == nullptr || !order->is_string()) {
+      return bad_request("missing_field", "orderId is required (or all: true for every order)", "orderId");
+    }
+    auto id = OrderId::parse(order->get_string());
+    if (!id) return bad_request("invalid_order_id", "orderId must be a UUID", "orderId");
+    command.order = *id;
+  }
   if (const auto* f = o.if_contains("fromSeq"); f != nullptr && command.kind == WsCommand::Kind::subscribe) {
     // Boost.JSON holds integers above the i64 range as u64, larger ones as doubles.
     if (!f->is_int64() || f->get_int64() < 0) return from_seq_error();

@@ -1,7 +1,8 @@
 #pragma once
 // What a WebSocket client asks for, parsed from one text message of the
 // oee sub-protocol: {"type":"subscribe","orderId","fromSeq"}, "unsubscribe",
-// "ping"; on the bare-id path, an order id alone.
+// "ping", {"type":"subscribe","all":true,"fromSeq"} for every order the
+// client may see; on the bare-id path, an order id alone.
 
 #include <cstdint>
 #include <string_view>
@@ -19,6 +20,7 @@ struct WsCommand {
   Kind kind = Kind::ping;
   OrderId order;
   std::uint64_t from_seq = 0;
+  bool all = false;  // every order, not `order`
 };
 
 /// Parses one message. `bare_ids`: a message that is not JSON is an order

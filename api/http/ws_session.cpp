@@ -37,6 +37,7 @@ WsSession::WsSession(Transport&& stream, ConnectionSlot slot, ServerContext& ctx
 
 WsSession::~WsSession() {
   for (const auto& [order, _] : subs_) ctx_.stream.hub().unsubscribe(order, this);
+  if (all_.on) ctx_.stream.hub().unsubscribe_all(this);
 }
 
 asio::awaitable<void> WsSession::run(const OrderId* fixed, std::uint64_t from_seq) {
@@ -169,6 +170,7 @@ asio::awaitable<void> WsSession::writer() {
     Outgoing out = std::move(queue_.front());
     queue_.pop_front();
     if (!catch_up_line_.empty()) pump_catch_ups();
+    if (!all_.backlog.empty()) pump_all_backlog();
     if (!queue_.empty()) cork(true);
     ws_.text(true);
     auto [ec, n] = co_await ws_.async_write(asio::buffer(*out.text), use_tuple);

@@ -42,11 +42,20 @@ void WsSession::on_message(const std::string& text) {
       send_control("pong");
       return;
     case WsCommand::Kind::unsubscribe:
+      if (command->all) {
+        unsubscribe_all();
+        send_control("unsubscribed", json::object{{"all", true}});
+        return;
+      }
       unsubscribe(command->order);
       send_control("unsubscribed", json::object{{"orderId", command->order.str()}});
       return;
     case WsCommand::Kind::subscribe:
-      if (!may_subscribe(command->order)) return;
+      if (!may_subscribe(command->all ? std::string() : command->order.str())) return;
+      if (command->all) {
+        subscribe_all(command->from_seq);
+        return;
+      }
       subscribe(command->order, command->from_seq);
       return;
   }
@@ -54,14 +63,14 @@ void WsSession::on_message(const std::string& text) {
 
 // A subscription is a read, paid from the key's read bucket like a GET of
 // the order's events: an open socket is no way around the key's limit.
-bool WsSession::may_subscribe(const OrderId& id) {
+bool WsSession::may_subscribe(std::string_view order) {
   if (principal_.kind != Principal::Kind::key) return true;
   const auto d = ctx_.limits.key(principal_.key, RateLimiter::Kind::reads, principal_.rate_limit,
                                  std::chrono::steady_clock::now());
   if (d.allowed) return true;
   send_error(ApiError{429, "rate_limited",
                       "too many requests: subscribe again in " + std::to_string(d.retry_after_s) + " s", ""},
-             id.str());
+             order);
   return false;
 }
 
@@ -173,7 +182,10 @@ void WsSession::retry_catch_up_later(const OrderId& id, std::uint64_t generation
 
 void WsSession::on_update(const std::shared_ptr<const StatusUpdate>& u) {
   auto it = subs_.find(u->order);
-  if (it == subs_.end()) return;
+  if (it == subs_.end()) {
+    if (all_.on) on_all_update(u);  // an order's own subscription carries it otherwise
+    return;
+  }
   Subscription& sub = it->second;
   if (sub.catching_up) {
     // Bounded: past the limit, drop the held ones and fetch them again.

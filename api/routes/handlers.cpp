@@ -17,6 +17,7 @@
 #include "api/routes/sim_control.h"
 #include "api/routes/status_handlers.h"
 #include "api/routes/submit_request.h"
+#include "api/stream/stream_source.h"
 #include "core/domain/router.h"
 #include "core/engine/async_append.h"
 #include "core/wire/event_codec.h"
@@ -148,6 +149,35 @@ HttpResponse get_events(App& app, const OrderId& id, const RequestTarget& t, con
   return HttpResponse{200, std::move(body), "application/json", {}};
 }
 
+// Every order's events in seq order, a page at a time (`next` is the
+// fromSeq of the next page); `newest=true` gives the last `limit` of them.
+HttpResponse list_events(App& app, const RequestTarget& t, const Principal& caller) {
+  boost::system::result<std::uint64_t, ApiError> from = 1;
+  if (auto text = query_param(t, "fromSeq")) from = parse_from_seq(*text);
+  if (!from) return error_response(from.error());
+  const auto limit = limit_param(t, 1000, kMaxEventPage);
+  if (!limit) return error_response(limit.error());
+  bool newest = false;
+  if (auto text = query_param(t, "newest")) {
+    if (*text != "true" && *text != "false") {
+      return error_response(ApiError{400, "invalid_newest", "newest is true or false", "newest"});
+    }
+    newest = *text == "true";
+  }
+  const auto viewer = acting_as(app, t, caller);
+  if (!viewer) return error_response(viewer.error());
+  const auto page = read_events(app.log, Seq{*from}, *limit, newest, *viewer);
+  if (!page) return log_unavailable(page.error());
+  std::string body = R"({"events":[)";
+  for (const auto& r : page->records) {
+    if (&r != &page->records.front()) body.push_back(',');
+    if (!core::append_status_json(body, r, core::StatusJsonHead::message)) body += core::status_message_text(r);
+  }
+  body += fmt::format(R"(],"first":{},"next":{},"head":{}}})", page->first.value, page->last.value + 1,
+                      page->head.value);
+  return HttpResponse{200, std::move(body), "application/json", {}};
+}
+
 HttpResponse get_quote(App& app, const RequestTarget& t) {
   auto in_name = param(t, {"inputToken", "tokenIn", "token_in"});
   auto out_name = param(t, {"outputToken", "tokenOut", "token_out"});
@@ -235,6 +265,8 @@ Router core_router(App& app) {
           [&app](const HttpRequest& req, const RequestTarget& t) {
             return list_orders(app, t, req.principal.lists_orders_of());
           })
+      .on("GET", "api/events", kOrderReads,
+          at_once([&app](const HttpRequest& req, const RequestTarget& t) { return list_events(app, t, req.principal); }))
       .on("GET", "api/orders/*", kOrderReads, for_order([&app](const OrderId& id, const HttpRequest& req, const RequestTarget&) {
             return get_order(app, id, req.principal);
           }))

@@ -1,9 +1,12 @@
 #include "api/stream/hub.h"
 
+#include <algorithm>
+
 #include <boost/asio/post.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
+#include "core/domain/api_key.h"
 #include "core/domain/order.h"
 #include "core/wire/compat_message.h"
 #include "core/wire/status_message.h"
@@ -29,10 +32,18 @@ struct Hub::State {
   [[nodiscard]] std::vector<std::shared_ptr<Subscriber>> subscribers_of(const OrderId& order) const {
     std::vector<std::shared_ptr<Subscriber>> targets;
     std::lock_guard lock(mu);
+    for (const auto& w : everything) {
+      if (auto s = w.lock()) targets.push_back(std::move(s));
+    }
     auto it = by_order.find(order);
     if (it == by_order.end()) return targets;
+    // Once per subscriber, however it follows the order.
+    const auto followers_of_all = targets.size();
     for (const auto& w : it->second) {
-      if (auto s = w.lock()) targets.push_back(std::move(s));
+      auto s = w.lock();
+      if (s && std::find(targets.begin(), targets.begin() + followers_of_all, s) == targets.begin() + followers_of_all) {
+        targets.push_back(std::move(s));
+      }
     }
     return targets;
   }
@@ -46,6 +57,7 @@ struct Hub::State {
   // Renders and fans out committed events (runs on the hub strand).
   void publish(const std::vector<eventlog::Record>& records) {
     for (const auto& r : records) {
+      if (core::is_key_event(r.type)) continue;  // an API key's, sent on its own channel
       // Rendered only for orders someone follows, and once for all of them.
       const auto targets = subscribers_of(r.order);
       if (targets.empty()) continue;
@@ -58,6 +70,7 @@ struct Hub::State {
   boost::asio::strand<boost::asio::any_io_executor> strand;
   mutable std::mutex mu;
   std::unordered_map<OrderId, std::vector<std::weak_ptr<Subscriber>>, OrderIdHash> by_order;
+  std::vector<std::weak_ptr<Subscriber>> everything;  // subscribers to every order
   std::atomic<std::uint64_t> published{0};
 };
 
@@ -89,9 +102,22 @@ void Hub::unsubscribe(const OrderId& order, const Subscriber* subscriber) {
   if (subs.empty()) by_order.erase(it);
 }
 
+void Hub::subscribe_all(const std::shared_ptr<Subscriber>& subscriber) {
+  std::lock_guard lock(state_->mu);
+  state_->everything.push_back(subscriber);
+}
+
+void Hub::unsubscribe_all(const Subscriber* subscriber) {
+  std::lock_guard lock(state_->mu);
+  std::erase_if(state_->everything, [&](const std::weak_ptr<Subscriber>& w) {
+    auto s = w.lock();
+    return !s || s.get() == subscriber;
+  });
+}
+
 std::size_t Hub::subscriptions() const {
   std::lock_guard lock(state_->mu);
-  std::size_t n = 0;
+  std::size_t n = state_->everything.size();
   for (const auto& [_, subs] : state_->by_order) n += subs.size();
   return n;
 }
@@ -114,8 +140,12 @@ void Hub::fan_out(const std::shared_ptr<const StatusUpdate>& update) {
 
 void Hub::resync_all() {
   std::vector<std::pair<OrderId, std::shared_ptr<Subscriber>>> targets;
+  std::vector<std::shared_ptr<Subscriber>> followers_of_all;
   {
     std::lock_guard lock(state_->mu);
+    for (const auto& w : state_->everything) {
+      if (auto s = w.lock()) followers_of_all.push_back(std::move(s));
+    }
     for (const auto& [order, subs] : state_->by_order) {
       for (const auto& w : subs) {
         if (auto s = w.lock()) targets.emplace_back(order, std::move(s));
@@ -123,6 +153,7 @@ void Hub::resync_all() {
     }
   }
   for (const auto& [order, s] : targets) s->resync(order);
+  for (const auto& s : followers_of_all) s->resync_everything();
 }
 
 std::shared_ptr<const StatusUpdate> status_update_from(const json::object& o, std::string text) {

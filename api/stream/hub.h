@@ -57,6 +57,8 @@ class Subscriber {
   /// Live updates for `order` may have been missed (the feed had a gap):
   /// fetch what came after the last one delivered.
   virtual void resync(const OrderId& order) = 0;
+  /// The same for a subscriber to every order.
+  virtual void resync_everything() {}
 };
 
 class Hub {
@@ -67,6 +69,9 @@ class Hub {
   void attach(eventlog::EventLogWriter& log);
   void subscribe(const OrderId& order, const std::shared_ptr<Subscriber>& subscriber);
   void unsubscribe(const OrderId& order, const Subscriber* subscriber);
+  /// Every order's updates (an API key's own are picked by the subscriber).
+  void subscribe_all(const std::shared_ptr<Subscriber>& subscriber);
+  void unsubscribe_all(const Subscriber* subscriber);
   [[nodiscard]] std::size_t subscriptions() const;
   /// Highest seq the hub has fanned out (its lag is log head minus this).
   [[nodiscard]] Seq published() const;

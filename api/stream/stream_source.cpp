@@ -1,5 +1,7 @@
 #include "api/stream/stream_source.h"
 
+#include <unordered_map>
+
 #include "core/domain/api_key.h"
 #include "core/domain/order.h"
 #include "core/wire/event_codec.h"
@@ -32,6 +34,61 @@ eventlog::Result<std::optional<std::vector<eventlog::Record>>> read_known_order(
     if (!*snapshot) return Found{};
   }
   return Found{std::move(*records)};
+}
+
+eventlog::Result<EventPage> read_events(const eventlog::EventLogReader& log, Seq from, std::size_t max, bool newest,
+                                       const Principal& viewer) {
+  EventPage page;
+  page.head = log.head();
+  std::uint64_t start = std::max<std::uint64_t>(from.value, 1);
+  if (newest && max > 0 && page.head.value >= start + max) start = page.head.value - max + 1;
+  page.first = Seq{start};
+  page.last = Seq{start - 1};
+  if (max == 0) return page;
+  auto records = log.read(page.first, max);
+  if (!records) return records.error();
+  if (!records->empty()) page.last = records->back().seq;
+  std::unordered_map<OrderId, bool, OrderIdHash> seen;  // whether the viewer sees each order
+  std::error_code failure;
+  auto sees = [&](const OrderId& order) {
+    if (viewer.sees_everything()) return true;
+    if (auto it = seen.find(order); it != seen.end()) return it->second;
+    auto snapshot = log.snapshot(order);
+    if (!snapshot) {
+      failure = snapshot.error();
+      return false;
+    }
+    bool visible = false;
+    if (*snapshot) {
+      const auto state = core::decode_snapshot((**snapshot).snapshot);
+      if (!state) failure = make_error_code(eventlog::Errc::corrupted);
+      visible = state && viewer.sees(state->owner);
+    }
+    seen.emplace(order, visible);
+    return visible;
+  };
+  for (auto& r : *records) {
+    if (core::is_key_event(r.type)) continue;
+    if (sees(r.order)) page.records.push_back(std::move(r));
+    if (failure) return failure;
+  }
+  return page;
+}
+
+void LogStreamSource::recent(Seq from, std::size_t max, const Principal& viewer, CatchUpHandler done) {
+  CatchUp result;
+  auto page = read_events(log_, from, max, true, viewer);
+  if (!page) {
+    result.outcome = CatchUp::Outcome::unavailable;
+    result.error = page.error().message();
+    done(std::move(result));
+    return;
+  }
+  result.first = page->first;
+  result.last = page->last;
+  result.updates.reserve(page->records.size());
+  for (const auto& r : page->records) result.updates.push_back(make_status_update(r));
+  done(std::move(result));
 }
 
 void LogStreamSource::catch_up(const OrderId& order, Seq from, const Principal& viewer, CatchUpHandler done) {

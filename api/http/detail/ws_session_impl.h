@@ -41,6 +41,7 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
 
   void deliver(std::shared_ptr<const StatusUpdate> update) override;
   void resync(const OrderId& order) override;
+  void resync_everything() override;
 
   // Parameters are trivially copyable, the request a member: [gcc12-coro].
   boost::asio::awaitable<void> run(const OrderId* fixed, std::uint64_t from_seq);
@@ -56,6 +57,25 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
     std::uint64_t generation = 0;
     std::vector<std::shared_ptr<const StatusUpdate>> held;  // live updates during a catch-up
   };
+  // An API key's view of one order met on the stream of every order.
+  struct KeyView {
+    enum class Seen { checking, own, other };
+    Seen seen = Seen::checking;
+    Seq last{0};  // highest seq sent
+    std::vector<std::shared_ptr<const StatusUpdate>> held;  // while checking
+  };
+  // The subscription to every order the client may see.
+  struct AllOrders {
+    bool on = false;
+    bool catching_up = false;      // the past is being read
+    bool resync_pending = false;   // live updates were missed meanwhile
+    std::uint64_t generation = 0;  // of the read in flight
+    Seq replayed{0};               // live updates up to here came with the past
+    Seq sent{0};                   // highest seq sent
+    std::deque<std::shared_ptr<const StatusUpdate>> backlog;  // the past, sent as the socket drains
+    std::vector<std::shared_ptr<const StatusUpdate>> held;    // live updates meanwhile
+    std::unordered_map<OrderId, KeyView, OrderIdHash> views;  // an API key's: whose each order is
+  };
   struct Outgoing {
     std::shared_ptr<const std::string> text;
     bool close_after = false;
@@ -64,7 +84,7 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
   // ws_subscriptions.cpp: what the frames carry.
   void on_message(const std::string& text);
   /// False, with an error sent, when the key's read limit refuses it.
-  [[nodiscard]] bool may_subscribe(const OrderId& id);
+  [[nodiscard]] bool may_subscribe(std::string_view order);
   void subscribe(const OrderId& id, std::uint64_t from_seq);
   void unsubscribe(const OrderId& id);
   void start_catch_up(const OrderId& id, Subscription& sub);
@@ -73,6 +93,15 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
   void on_catch_up(const OrderId& id, std::uint64_t generation, CatchUp result);
   void retry_catch_up_later(const OrderId& id, std::uint64_t generation);
   void on_update(const std::shared_ptr<const StatusUpdate>& u);
+  void subscribe_all(std::uint64_t from_seq);
+  void unsubscribe_all();
+  void read_all_past(Seq from);
+  void on_all_past(std::uint64_t generation, CatchUp result);
+  void pump_all_backlog();
+  void on_all_update(const std::shared_ptr<const StatusUpdate>& u);
+  void check_key_view(const OrderId& order);
+  void on_key_view(const OrderId& order, std::uint64_t generation, CatchUp result);
+  void send_all(const std::shared_ptr<const StatusUpdate>& u);
   void send_if_new(Subscription& sub, const std::shared_ptr<const StatusUpdate>& u);
   void send_control(std::string_view type, const boost::json::object& fields = {});
   void send_error(const ApiError& e, std::string_view order = {});
@@ -99,6 +128,7 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
   boost::asio::steady_timer expiry_;  // the key's, if it has one
   std::deque<Outgoing> queue_;
   std::unordered_map<OrderId, Subscription, OrderIdHash> subs_;
+  AllOrders all_;
   std::deque<OrderId> catch_up_line_;  // subscriptions waiting to catch up, each at most once
   int catch_ups_running_ = 0;
   bool closing_ = false;
