@@ -16,7 +16,7 @@ cd "$root"
 # Module and level, lowest first: a module may include its own headers and
 # those of lower levels.
 modules="schemas:0 eventlog:1 core/domain:2 core/wire:3 core/engine:4 projections:5
-api/auth:6 api/tls:6 api/stream:7 api/http:8 api/redis:9 api/routes:10 api/gateway:10 api/server:11"
+api/auth:6 api/tls:6 api/stream:7 api/http:8 api/redis:9 api/dashboard:9 api/routes:10 api/gateway:10 api/server:11"
 
 find eventlog core projections api tools tests bench -name '*.h' -o -name '*.cpp' |
   grep -v node_modules | sort |

@@ -1,11 +1,13 @@
 # Turns text files into a C++ source at build time, so the binaries carry
 # them and read nothing from disk to use them: the SQL migrations, the
 # pages the server serves. Each file becomes {name, text}, its name being
-# the file's name without its extension, in name order.
+# the file's name without its extension (with it, given WITH_EXTENSION=TRUE),
+# in name order.
 #
 #   cmake -DFILES_GLOB=<pattern> -DFROM=<what to name in the header comment>
 #         -DOUT=<file.cpp> -DHEADER=<header to include> -DNAMESPACE=<ns>
-#         -DTYPE=<element type> -DFUNCTION=<name> -P tools/embed_files.cmake
+#         -DTYPE=<element type> -DFUNCTION=<name> [-DWITH_EXTENSION=TRUE]
+#         -P tools/embed_files.cmake
 #
 # defines `std::span<const TYPE> NAMESPACE::FUNCTION()`.
 file(GLOB files "${FILES_GLOB}")
@@ -15,7 +17,11 @@ if(NOT files)
 endif()
 set(entries "")
 foreach(f ${files})
-  get_filename_component(name ${f} NAME_WE)
+  if(WITH_EXTENSION)
+    get_filename_component(name ${f} NAME)
+  else()
+    get_filename_component(name ${f} NAME_WE)
+  endif()
   file(READ ${f} text)
   string(FIND "${text}" ")oee_embed\"" clash)
   if(NOT clash EQUAL -1)

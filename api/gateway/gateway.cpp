@@ -7,6 +7,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/json.hpp>
 
+#include "api/dashboard/dashboard.h"
 #include "api/http/api_error.h"
 
 namespace oee::api {
@@ -140,7 +141,10 @@ HttpResponse metrics(Gateway& g) {
 Router gateway_router(Gateway& g) {
   auto status = at_once([&g](const HttpRequest&, const RequestTarget&) { return health(g); });
   Router router(g.auth, &g.server.limits);
-  router.on("GET", "", kAnyone, status)
+  // A browser gets the dashboard, which here shows the streams only.
+  router.on("GET", "", kAnyone, at_once([&g](const HttpRequest& req, const RequestTarget&) {
+              return req.wants_html ? dashboard_page() : health(g);
+            }))
       .on("GET", "health", kAnyone, status)
       .on("GET", "metrics", kMetrics, at_once([&g](const HttpRequest&, const RequestTarget&) { return metrics(g); }))
       .otherwise(at_once([&g](const HttpRequest&, const RequestTarget&) {
@@ -151,6 +155,7 @@ Router gateway_router(Gateway& g) {
                                        ""});
       }));
   add_order_streams(router);
+  add_dashboard_files(router);
   return router;
 }
 

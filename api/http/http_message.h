@@ -22,6 +22,8 @@ struct HttpRequest {
   boost::asio::ip::address peer{};  // the client's address, for its per-address limits
   /// Who sent it, once the router has authenticated it.
   Principal principal{};
+  /// Accept names text/html: a browser asking for a page.
+  bool wants_html = false;
 };
 
 struct HttpResponse {

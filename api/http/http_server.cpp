@@ -301,6 +301,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
       HttpRequest request{std::string(req.method_string()), std::string(req.target()), std::move(req.body()),
                           std::string(req[http::field::content_type]), std::string(req["Idempotency-Key"]),
                           std::string(req[http::field::authorization]), peer};
+      request.wants_html = req[http::field::accept].find("text/html") != std::string_view::npos;
       ctx.http_requests.fetch_add(1, std::memory_order_relaxed);
       const HttpResponse response = co_await ctx.router.handle(request);
       const bool keep_alive = req.keep_alive();

@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include "api/dashboard/dashboard.h"
 #include "api/http/request_target.h"
 #include "api/http/responses.h"
 #include "api/http/strict_json.h"
@@ -310,11 +311,14 @@ Router core_router(App& app) {
       .on("POST", "api/sim/launches", kAdminKey,
           at_once([&app](const HttpRequest& req, const RequestTarget&) { return launch_sim_pool(app, req); }))
       .on("GET", "test", kAnyone, at_once([](const HttpRequest&, const RequestTarget&) { return test_page(); }))
-      .on("GET", "", kAnyone, status)
+      .on("GET", "", kAnyone, at_once([&app](const HttpRequest& req, const RequestTarget&) {
+            return req.wants_html ? dashboard_page() : health(app);
+          }))
       .on("GET", "health", kAnyone, status)
       .on("GET", "metrics", kMetrics,
           at_once([&app](const HttpRequest&, const RequestTarget&) { return metrics(app); }));
   add_order_streams(router);
+  add_dashboard_files(router);
   return router;
 }
 

@@ -4,13 +4,13 @@
 //     its order on /ws (no subprotocol) to confirmed;
 //  2. the server's own /test page submits an order and shows its stream.
 // Usage: node browser_test.mjs OEE_SERVER_BINARY [SCREENSHOT_DIR]
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, mkdirSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+
+import { checker, startServer, watchErrors } from "./oee_server.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const [serverBinary, shots = tmpdir()] = process.argv.slice(2);
@@ -28,28 +28,7 @@ try {
 const browserPath = process.env.OEE_CHROMIUM || "/usr/bin/chromium";
 mkdirSync(shots, { recursive: true });
 
-const failures = [];
-function check(ok, what) {
-  console.log(`${ok ? "ok" : "FAILED"}: ${what}`);
-  if (!ok) failures.push(what);
-}
-
-// The real server, on a free port, in a temp data directory.
-function startServer(dataDir) {
-  const child = spawn(serverBinary, ["--data-dir", dataDir, "--port", "0", "--sim", "fast"], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("oee-server did not print LISTENING within 30 s")), 30000);
-    child.once("exit", code => reject(new Error(`oee-server exited with ${code} before listening`)));
-    createInterface({ input: child.stdout }).on("line", line => {
-      const m = /^LISTENING (.+):(\d+)$/.exec(line);
-      if (!m) return;
-      clearTimeout(timer);
-      resolve({ child, port: Number(m[2]) });
-    });
-  });
-}
+const { check, failures } = checker();
 
 // Another origin: the same host on another port.
 function startPageServer() {
@@ -64,16 +43,14 @@ function startPageServer() {
 const dataDir = mkdtempSync(join(tmpdir(), "oee-browser-"));
 let oee, pages, browser;
 try {
-  oee = await startServer(join(dataDir, "data"));
+  oee = await startServer(serverBinary, join(dataDir, "data"), ["--sim", "fast"]);
   pages = await startPageServer();
   const api = `http://127.0.0.1:${oee.port}`;
   browser = await chromium.launch({ executablePath: browserPath, args: ["--no-sandbox"] });
 
   {
     const page = await browser.newPage();
-    const errors = [];
-    page.on("pageerror", e => errors.push(e.message));
-    page.on("console", m => { if (m.type() === "error") errors.push(m.text()); });
+    const errors = watchErrors(page);
     const origin = `http://127.0.0.1:${pages.address().port}`;
     await page.goto(`${origin}/?api=${encodeURIComponent(api)}`);
     await page.waitForSelector("body[data-done]", { timeout: 20000 });
@@ -93,9 +70,7 @@ try {
 
   {
     const page = await browser.newPage({ viewport: { width: 1100, height: 700 } });
-    const errors = [];
-    page.on("pageerror", e => errors.push(e.message));
-    page.on("console", m => { if (m.type() === "error") errors.push(m.text()); });
+    const errors = watchErrors(page);
     await page.goto(`${api}/test`);
     await page.waitForFunction(() => document.getElementById("quote").textContent.startsWith("best now"),
                                null, { timeout: 10000 });
@@ -126,10 +101,7 @@ try {
 } finally {
   await browser?.close();
   pages?.close();
-  if (oee) {
-    oee.child.kill("SIGTERM");
-    await new Promise(r => (oee.child.exitCode !== null ? r() : oee.child.once("exit", r)));
-  }
+  await oee?.stop();
   rmSync(dataDir, { recursive: true, force: true });
 }
 console.log(failures.length === 0 ? "all browser checks passed" : `${failures.length} browser check(s) failed`);

@@ -1,0 +1,489 @@
+// The dashboard: live orders from the stream of every order, a submit form
+// with a quote, an order's timeline, dead letters, open limit orders,
+// throughput and latency charts, and component health.
+import { api, apiKey, errorText } from "./api.js";
+import { drawLines } from "./charts.js";
+import { Orders, isTerminal } from "./model.js";
+import { OrderStream } from "./stream.js";
+
+const TOKENS = ["SOL", "USDC", "USDT", "BONK", "JUP", "RAY", "WIF"];
+const TABLE_ROWS = 100;    // rows drawn; the model keeps more
+const PAST_EVENTS = 5000;  // of the log a fresh page starts with
+const $ = selector => document.querySelector(selector);
+
+const orders = new Orders();
+let health = null;
+let selected = null;       // the order whose timeline is shown
+let timelineFetched = new Set();
+let restApi = true;        // false on a gateway: streams only
+let authOn = false;
+
+// With authentication on, nothing is asked before there is a key to ask with.
+const ready = () => !authOn || apiKey.get() !== "";
+
+// ---- health ---------------------------------------------------------------
+
+function pill(label, state, title = "") {
+  const li = document.createElement("li");
+  li.className = "pill";
+  li.dataset.state = state;
+  li.dataset.component = label.split(" ")[0];
+  li.textContent = label;
+  li.title = title;
+  return li;
+}
+
+async function refreshHealth() {
+  const r = await api("GET", "/health");
+  const list = $("#health");
+  if (!r.ok || !r.body) {
+    list.replaceChildren(pill("server unreachable", "down"));
+    return;
+  }
+  health = r.body;
+  const h = health;
+  const items = [];
+  restApi = h.role !== "gateway";
+  $("#role").textContent = `${h.role} ${h.version || ""}`;
+  if (h.role === "gateway") {
+    items.push(pill(`redis ${h.redis.status} · seq ${h.redis.lastSeq}`, h.redis.status));
+    items.push(pill(`core ${h.core.url}`, "ok", "REST requests go to the core"));
+  } else {
+    items.push(pill(`log ${h.log.status} · head ${h.log.head}`, h.log.status, h.log.error || `durability ${h.log.durability}`));
+    items.push(pill(`executor ${h.executor.inFlight} running · ${h.executor.waiting} waiting`, "ok", `sim ${h.executor.sim}`));
+    items.push(pill(`fan-out lag ${h.fanOut.lagEvents}`, h.fanOut.lagEvents > 1000 ? "degraded" : "ok",
+                    `${h.fanOut.subscriptions} subscriptions`));
+    const redis = h.redis.status === "disabled" ? "disabled" : `${h.redis.status} · lag ${h.redis.lagEvents}`;
+    items.push(pill(`redis ${redis}`, h.redis.status, h.redis.lastError || ""));
+    const pg = h.postgres.status === "disabled" ? "disabled" : `${h.postgres.status} · lag ${h.postgres.lagEvents}`;
+    items.push(pill(`postgres ${pg}`, h.postgres.status, h.postgres.lastError || ""));
+  }
+  list.replaceChildren(...items);
+  authOn = (h.auth && (h.auth.status || h.auth)) === "on";
+  $("#key-form").hidden = !authOn;
+  for (const id of ["#submit-panel", "#dlq-panel", "#book-panel"]) $(id).hidden = !restApi;
+}
+
+// ---- the stream -----------------------------------------------------------
+
+const stream = new OrderStream({
+  firstSeq: async () => {
+    const r = await api("GET", "/health");
+    const head = r.ok ? (r.body.log ? r.body.log.head : r.body.redis.lastSeq) : 0;
+    return Math.max(1, head - PAST_EVENTS + 1);
+  },
+  onState: (state, detail) => {
+    const el = $("#connection");
+    el.dataset.state = state;
+    el.textContent = { connecting: "connecting", open: "live", closed: "disconnected" }[state] || state;
+    el.title = detail || "";
+    document.body.dataset.stream = state;
+  },
+  onEvents: batch => {
+    document.body.dataset.seq = String(stream.lastSeq);
+    let failed = false;
+    let timeline = false;
+    for (const e of batch) {
+      if (!orders.apply(e)) continue;
+      failed ||= e.status === "failed";
+      timeline ||= e.orderId === selected;
+    }
+    renderTable();
+    if (timeline) renderTimeline();
+    if (failed) refreshDeadLettersSoon();
+  },
+});
+
+// ---- the orders table -----------------------------------------------------
+
+const rows = new Map();  // order id -> <tr>
+
+function short(id) { return id.slice(0, 8); }
+function clock(ms) {
+  const d = new Date(ms);
+  return d.toLocaleTimeString([], { hour12: false }) + "." + String(d.getMilliseconds()).padStart(3, "0");
+}
+function statusBadge(status) {
+  const span = document.createElement("span");
+  span.className = `status ${status}`;
+  span.textContent = status;
+  return span;
+}
+
+function fillRow(tr, o) {
+  if (tr.dataset.seq === String(o.lastSeq)) return;
+  tr.dataset.seq = String(o.lastSeq);
+  tr.dataset.status = o.status;
+  const c = tr.cells;
+  c[0].textContent = o.submittedMs ? clock(o.submittedMs) : "";
+  c[1].innerHTML = "";
+  const code = document.createElement("code");
+  code.textContent = short(o.id);
+  code.title = o.id;
+  c[1].append(code);
+  c[2].textContent = o.type || "";
+  c[3].textContent = o.inputToken ? `${o.inputToken} → ${o.outputToken}` : "";
+  c[4].textContent = o.amountIn || "";
+  c[5].textContent = o.amountOut || (o.expectedOut ? `~${o.expectedOut}` : "");
+  c[6].textContent = o.dex || "";
+  c[7].replaceChildren(statusBadge(o.status));
+  c[8].textContent = o.attempt || "";
+  c[9].textContent = o.endMs && o.submittedMs ? `${Math.round(o.endMs - o.submittedMs)} ms` : "";
+}
+
+function renderTable() {
+  const tbody = $("#orders tbody");
+  const list = orders.newest(TABLE_ROWS);
+  const keep = new Set(list.map(o => o.id));
+  for (const [id, tr] of rows) {
+    if (!keep.has(id)) {
+      tr.remove();
+      rows.delete(id);
+    }
+  }
+  let previous = null;
+  for (const o of list) {
+    let tr = rows.get(o.id);
+    if (!tr) {
+      tr = document.createElement("tr");
+      tr.dataset.id = o.id;
+      for (let i = 0; i < 10; i++) tr.insertCell().className = [4, 5, 8, 9].includes(i) ? "num" : "";
+      rows.set(o.id, tr);
+    }
+    fillRow(tr, o);
+    tr.classList.toggle("selected", o.id === selected);
+    const wanted = previous ? previous.nextSibling : tbody.firstChild;
+    if (wanted !== tr) tbody.insertBefore(tr, wanted);
+    previous = tr;
+  }
+  $("#orders-note").textContent = `${orders.byId.size} in view, newest ${Math.min(TABLE_ROWS, orders.byId.size)} shown`;
+}
+
+$("#orders tbody").addEventListener("click", e => {
+  const tr = e.target.closest("tr[data-id]");
+  if (tr) select(tr.dataset.id);
+});
+
+// ---- an order's timeline --------------------------------------------------
+
+async function select(id) {
+  selected = id;
+  renderTable();
+  renderTimeline();
+  const o = orders.byId.get(id);
+  const complete = o && o.events.length && o.events[0].event === "submitted";
+  if (!complete && restApi && !timelineFetched.has(id)) {
+    timelineFetched.add(id);
+    const r = await api("GET", `/api/orders/${id}/events`);
+    if (r.ok) {
+      for (const e of r.body.events) orders.apply(e);
+      const again = orders.byId.get(id);
+      if (again) again.events.sort((a, b) => a.seq - b.seq);
+      renderTable();
+      renderTimeline();
+    }
+  }
+}
+
+function quotesTable(e) {
+  const table = document.createElement("table");
+  table.className = "quotes";
+  table.innerHTML = "<thead><tr><th>venue</th><th class=num>amount out</th><th class=num>price</th>" +
+                    "<th class=num>fee</th><th class=num>impact</th></tr></thead>";
+  const body = table.createTBody();
+  for (const q of e.quotes) {
+    const tr = body.insertRow();
+    tr.dataset.dex = q.dex;
+    if (q.dex === e.dex) tr.className = "chosen";
+    for (const [text, num] of [[(q.dex === e.dex ? "✓ " : "") + q.dex, false], [q.amountOut, true], [q.price, true],
+                               [q.fee, true], [q.priceImpact, true]]) {
+      const td = tr.insertCell();
+      td.textContent = text;
+      if (num) td.className = "num";
+    }
+  }
+  return table;
+}
+
+const SHOWN = new Set(["orderId", "seq", "ts", "event", "status", "attempt", "quotes", "terminal", "error"]);
+
+function renderTimeline() {
+  const list = $("#timeline");
+  const actions = $("#timeline-actions");
+  const o = selected && orders.byId.get(selected);
+  if (!o) {
+    list.replaceChildren();
+    actions.replaceChildren();
+    return;
+  }
+  $("#timeline-title").textContent = `${o.id} · ${o.amountIn || ""} ${o.inputToken || ""} → ${o.outputToken || ""}`;
+  const start = o.events.length ? o.events[0].ts / 1e6 : 0;
+  const items = o.events.map(e => {
+    const li = document.createElement("li");
+    li.className = e.status;
+    li.dataset.event = e.event;
+    const when = document.createElement("span");
+    when.className = "when";
+    when.textContent = `${clock(e.ts / 1e6)} (+${Math.round(e.ts / 1e6 - start)} ms)`;
+    const name = document.createElement("strong");
+    name.textContent = `${e.event} `;
+    li.append(when, name, statusBadge(e.status));
+    if (e.attempt) li.append(` try ${e.attempt}`);
+    const details = Object.entries(e).filter(([k]) => !SHOWN.has(k));
+    if (details.length) {
+      const div = document.createElement("div");
+      div.className = "detail mono";
+      const text = (k, v) => (k === "retryAt" ? clock(v / 1e6) : typeof v === "object" ? JSON.stringify(v) : v);
+      div.textContent = details.map(([k, v]) => `${k} ${text(k, v)}`).join(" · ");
+      li.append(div);
+    }
+    if (e.error) {
+      const div = document.createElement("div");
+      div.className = "error-text";
+      div.textContent = typeof e.error === "string" ? e.error : `${e.error.code}: ${e.error.message}`;
+      li.append(div);
+    }
+    if (e.quotes) li.append(quotesTable(e));
+    return li;
+  });
+  list.replaceChildren(...items);
+  actions.replaceChildren();
+  if (restApi && ["pending", "open", "watching"].includes(o.status)) {
+    actions.append(actionButton("Cancel", "cancel", () => api("DELETE", `/api/orders/${o.id}`)));
+  }
+  if (restApi && o.status === "failed") {
+    actions.append(actionButton("Retry", "retry", () => api("POST", `/api/dlq/${o.id}/retry`)));
+  }
+}
+
+function actionButton(label, name, act) {
+  const b = document.createElement("button");
+  b.textContent = label;
+  b.className = name;
+  b.addEventListener("click", async () => {
+    b.disabled = true;
+    const r = await act();
+    if (!r.ok) b.after(` ${errorText(r)}`);
+    refreshDeadLettersSoon();
+  });
+  return b;
+}
+
+// ---- dead letters ---------------------------------------------------------
+
+let dlqTimer = null;
+function refreshDeadLettersSoon() {
+  if (dlqTimer) return;
+  dlqTimer = setTimeout(() => {
+    dlqTimer = null;
+    refreshDeadLetters();
+  }, 300);
+}
+
+async function refreshDeadLetters() {
+  if (!restApi || !ready()) return;
+  const r = await api("GET", "/api/dlq?limit=50");
+  const tbody = $("#dlq tbody");
+  if (!r.ok) {
+    $("#dlq-count").textContent = errorText(r);
+    return;
+  }
+  $("#dlq-count").textContent = `${r.body.count} failed`;
+  tbody.replaceChildren(...r.body.orders.map(o => {
+    const tr = document.createElement("tr");
+    tr.dataset.id = o.orderId;
+    const id = document.createElement("code");
+    id.textContent = short(o.orderId);
+    id.title = o.orderId;
+    tr.insertCell().append(id);
+    tr.insertCell().textContent = `${o.inputToken} → ${o.outputToken}`;
+    const amount = tr.insertCell();
+    amount.textContent = o.amountIn;
+    amount.className = "num";
+    const reason = tr.insertCell();
+    reason.textContent = typeof o.error === "string" ? o.error : (o.error && o.error.message) || "";
+    reason.className = "reason";
+    reason.style.whiteSpace = "normal";
+    const tries = tr.insertCell();
+    tries.textContent = o.attempt;
+    tries.className = "num";
+    const cell = tr.insertCell();
+    const retry = document.createElement("button");
+    retry.textContent = "Retry";
+    retry.className = "retry";
+    retry.addEventListener("click", async () => {
+      retry.disabled = true;
+      const res = await api("POST", `/api/dlq/${o.orderId}/retry`);
+      retry.textContent = res.ok ? "retrying" : errorText(res);
+      refreshDeadLettersSoon();
+    });
+    cell.append(retry);
+    tr.addEventListener("click", e => {
+      if (e.target !== retry) select(o.orderId);
+    });
+    return tr;
+  }));
+}
+
+// ---- open limit orders ----------------------------------------------------
+
+const PAIRS = [["SOL", "USDC"], ["USDC", "SOL"], ["SOL", "USDT"], ["SOL", "BONK"], ["SOL", "JUP"]];
+
+async function refreshBook() {
+  if (!restApi || !ready()) return;
+  const [input, output] = $("#book-pair").value.split("/");
+  const r = await api("GET", `/api/book/${input}/${output}`);
+  const tbody = $("#book tbody");
+  if (!r.ok) {
+    tbody.replaceChildren();
+    return;
+  }
+  tbody.replaceChildren(...r.body.levels.map(level => {
+    const tr = document.createElement("tr");
+    for (const v of [level.price, level.orders, level.amountIn]) {
+      const td = tr.insertCell();
+      td.textContent = v;
+      td.className = "num";
+    }
+    return tr;
+  }));
+  if (!r.body.levels.length) tbody.innerHTML = "<tr><td colspan=3 class=muted>no open orders</td></tr>";
+}
+
+// ---- the submit form ------------------------------------------------------
+
+const form = $("#order-form");
+
+function showFieldsOfType() {
+  const type = form.elements.type.value;
+  for (const label of form.querySelectorAll("label[data-for]")) {
+    label.hidden = !label.dataset.for.split(" ").includes(type);
+  }
+  refreshQuoteSoon();
+}
+
+function orderBody() {
+  const f = form.elements;
+  const type = f.type.value;
+  const body = { type, inputToken: f.inputToken.value, amount: f.amount.value.trim() };
+  if (type === "market") body.slippage = String(Number(f.slippage.value) / 100);
+  if (type === "limit") {
+    body.outputToken = f.outputToken.value;
+    body.minAmountOut = f.minAmountOut.value.trim();
+  } else if (type === "market") {
+    body.outputToken = f.outputToken.value;
+  }
+  if (type === "sniper") {
+    body.targetToken = f.targetToken.value.trim();
+    body.maxPrice = f.maxPrice.value.trim();
+    body.checks = { requireMintRenounced: f.requireMintRenounced.checked, requireNoFreeze: f.requireNoFreeze.checked };
+    if (f.minLiquidity.value.trim()) body.checks.minLiquidity = f.minLiquidity.value.trim();
+  }
+  if (type !== "market" && f.expiresIn.value.trim()) {
+    body.expiresAt = Date.now() + Number(f.expiresIn.value) * 60_000;
+  }
+  return body;
+}
+
+form.addEventListener("submit", async e => {
+  e.preventDefault();
+  const result = $("#submit-result");
+  const button = form.querySelector("button[type=submit]");
+  button.disabled = true;
+  result.className = "";
+  result.textContent = "submitting…";
+  const body = orderBody();
+  const r = await api("POST", "/api/orders/execute", body);
+  button.disabled = false;
+  if (!r.ok) {
+    result.className = "error";
+    result.textContent = errorText(r);
+    return;
+  }
+  result.textContent = `accepted ${r.body.orderId} (seq ${r.body.seq})`;
+  result.dataset.orderId = r.body.orderId;
+  select(r.body.orderId);
+});
+
+let quoteTimer = null;
+function refreshQuoteSoon() {
+  clearTimeout(quoteTimer);
+  quoteTimer = setTimeout(refreshQuote, 250);
+}
+
+async function refreshQuote() {
+  const f = form.elements;
+  const line = $("#quote");
+  if (!restApi || !ready() || f.type.value === "sniper") {
+    line.textContent = "";
+    return;
+  }
+  const q = new URLSearchParams({ inputToken: f.inputToken.value, outputToken: f.outputToken.value,
+                                  amount: f.amount.value.trim() });
+  const r = await api("GET", `/api/quote?${q}`);
+  if (!r.ok) {
+    line.textContent = `no quote: ${errorText(r)}`;
+    return;
+  }
+  const others = r.body.quotes.filter(x => x.dex !== r.body.dex).map(x => `${x.dex} ${x.amountOut}`).join(", ");
+  line.textContent = `quote: ${r.body.amountOut} ${r.body.outputToken} on ${r.body.dex}` + (others ? ` (${others})` : "");
+  line.dataset.dex = r.body.dex;
+  if (f.type.value === "limit" && !f.minAmountOut.value) f.minAmountOut.placeholder = r.body.amountOut;
+}
+
+// ---- charts ---------------------------------------------------------------
+
+function renderCharts() {
+  const now = Math.floor(Date.now() / 1000);
+  const x0 = now - 300, x1 = now;
+  const series = orders.throughputSeries(now);
+  drawLines($("#throughput"), {
+    x0, x1, unit: "/s",
+    series: ["pending", "confirmed", "failed"].map(name => ({
+      name, points: series.map(p => [p.t, p.counts[name] || 0]),
+    })),
+  });
+  const latency = orders.latencySeries(now);
+  drawLines($("#latency"), {
+    x0, x1, unit: " ms",
+    series: ["p50", "p99"].map(name => ({ name, points: latency.map(p => [p.t, p[name]]) })),
+  });
+}
+
+// ---- start ----------------------------------------------------------------
+
+function setUp() {
+  for (const [name, initial] of [["inputToken", "SOL"], ["outputToken", "USDC"]]) {
+    const s = form.elements[name];
+    for (const t of TOKENS) s.add(new Option(t, t, false, t === initial));
+  }
+  for (const [a, b] of PAIRS) $("#book-pair").add(new Option(`${a}/${b}`, `${a}/${b}`));
+  form.elements.type.addEventListener("change", showFieldsOfType);
+  form.addEventListener("input", refreshQuoteSoon);
+  $("#book-pair").addEventListener("change", refreshBook);
+  $("#key-form").elements.key.value = apiKey.get();
+  $("#key-form").addEventListener("submit", e => {
+    e.preventDefault();
+    apiKey.set($("#key-form").elements.key.value.trim());
+    orders.byId.clear();
+    rows.forEach(tr => tr.remove());
+    rows.clear();
+    stream.restart();
+    refreshDeadLetters();
+    refreshBook();
+    refreshQuote();
+  });
+  showFieldsOfType();
+}
+
+setUp();
+await refreshHealth();
+if (ready()) stream.start();
+else stream.onState("closed", "enter an API key");
+refreshDeadLetters();
+refreshBook();
+setInterval(refreshHealth, 2000);
+setInterval(refreshDeadLetters, 5000);
+setInterval(refreshBook, 3000);
+setInterval(renderCharts, 1000);
+renderCharts();

@@ -1,0 +1,107 @@
+// What the page knows, folded from status messages: each order's state and
+// events, and the figures the charts draw. Each (order, seq) counts once,
+// however often it arrives (a reconnect, a timeline fetched over REST).
+const MAX_ORDERS = 2000;      // kept in memory; the oldest finished go first
+const MAX_EVENTS = 64;        // per order
+const TERMINAL = new Set(["confirmed", "failed", "cancelled", "expired"]);
+const SECONDS = 300;          // of throughput kept
+const LATENCY_BUCKET_S = 5;
+
+export const isTerminal = status => TERMINAL.has(status);
+
+export class Orders {
+  constructor() {
+    this.byId = new Map();  // in the order first seen
+    this.throughput = new Map();  // second -> {status: count}
+    this.latency = new Map();  // 5-second bucket -> [ms]
+    this.version = 0;
+  }
+
+  apply(e) {
+    let o = this.byId.get(e.orderId);
+    if (!o) {
+      o = { id: e.orderId, lastSeq: 0, events: [], status: "pending", attempt: 0 };
+      this.byId.set(e.orderId, o);
+      this.trim();
+    }
+    if (e.seq <= o.lastSeq) return false;
+    o.lastSeq = e.seq;
+    o.events.push(e);
+    if (o.events.length > MAX_EVENTS) o.events.splice(1, 1);  // keep the submit
+    const ms = e.ts / 1e6;
+    if (e.event === "submitted") {
+      o.type = e.orderType;
+      o.inputToken = e.inputToken;
+      o.outputToken = e.outputToken || e.targetToken;
+      o.amountIn = e.amountIn;
+      o.submittedMs = ms;
+    }
+    if (e.status) o.status = e.status;
+    if (e.attempt) o.attempt = e.attempt;
+    if (e.dex) o.dex = e.dex;
+    if (e.amountOut) o.amountOut = e.amountOut;
+    else if (e.expectedOut && !o.amountOut) o.expectedOut = e.expectedOut;
+    if (e.txHash) o.txHash = e.txHash;
+    if (e.error) o.error = typeof e.error === "string" ? e.error : e.error.message;
+    if (isTerminal(o.status)) o.endMs = ms;
+    else delete o.endMs;
+    this.count(e, o, ms);
+    this.version++;
+    return true;
+  }
+
+  count(e, o, ms) {
+    const second = Math.floor(ms / 1000);
+    let row = this.throughput.get(second);
+    if (!row) {
+      row = {};
+      this.throughput.set(second, row);
+      for (const s of this.throughput.keys()) if (s < second - SECONDS) this.throughput.delete(s);
+    }
+    row[e.status] = (row[e.status] || 0) + 1;
+    if (e.status === "confirmed" && o.submittedMs) {
+      const bucket = Math.floor(second / LATENCY_BUCKET_S);
+      if (!this.latency.has(bucket)) {
+        this.latency.set(bucket, []);
+        for (const b of this.latency.keys()) if (b < bucket - SECONDS / LATENCY_BUCKET_S) this.latency.delete(b);
+      }
+      this.latency.get(bucket).push(ms - o.submittedMs);
+    }
+  }
+
+  // Finished orders leave first, oldest first; a running one stays.
+  trim() {
+    if (this.byId.size <= MAX_ORDERS) return;
+    for (const [id, o] of this.byId) {
+      if (this.byId.size <= MAX_ORDERS * 0.9) break;
+      if (isTerminal(o.status)) this.byId.delete(id);
+    }
+  }
+
+  /** The newest `n` orders, newest first. */
+  newest(n) {
+    const all = [...this.byId.values()];
+    return all.slice(-n).reverse();
+  }
+
+  /** Per second for the last `SECONDS`: [{t, counts}] in time order. */
+  throughputSeries(nowSecond) {
+    const out = [];
+    for (let t = nowSecond - SECONDS + 1; t <= nowSecond; t++) out.push({ t, counts: this.throughput.get(t) || {} });
+    return out;
+  }
+
+  /** Per 5 s: [{t, p50, p99, n}] for buckets with confirmed orders. */
+  latencySeries(nowSecond) {
+    const out = [];
+    const last = Math.floor(nowSecond / LATENCY_BUCKET_S);
+    for (let b = last - SECONDS / LATENCY_BUCKET_S + 1; b <= last; b++) {
+      const values = this.latency.get(b);
+      if (!values || !values.length) continue;
+      const sorted = [...values].sort((x, y) => x - y);
+      const at = q => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+      out.push({ t: b * LATENCY_BUCKET_S, p50: at(0.5), p99: at(0.99), n: sorted.length });
+    }
+    return out;
+  }
+}

@@ -1,0 +1,91 @@
+// The stream of every order the viewer may see (oee.v1, {"type":"subscribe",
+// "all":true}). Reconnects with backoff and resumes after the last seq it
+// received, so a server restart costs a gap in time, never an event.
+import { apiKey } from "./api.js";
+
+export class OrderStream {
+  /**
+   * onEvents(array of status messages), called at most once per animation
+   * frame; onState("connecting" | "open" | "closed", detail).
+   */
+  constructor({ onEvents, onState, firstSeq }) {
+    this.onEvents = onEvents;
+    this.onState = onState;
+    this.firstSeq = firstSeq;  // () => Promise<number>: where a fresh page starts
+    this.lastSeq = 0;
+    this.pending = [];
+    this.flushing = false;
+    this.backoff = 250;
+    this.stopped = false;
+  }
+
+  async start() {
+    this.stopped = false;
+    const from = this.lastSeq > 0 ? this.lastSeq + 1 : await this.firstSeq();
+    if (this.stopped) return;
+    const key = apiKey.get();
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    const query = key ? `?access_token=${encodeURIComponent(key)}` : "";
+    const ws = new WebSocket(`${scheme}://${location.host}/ws${query}`, "oee.v1");
+    this.ws = ws;
+    this.onState("connecting");
+    ws.onopen = () => {
+      ws.send(JSON.stringify({ type: "subscribe", all: true, fromSeq: Math.max(1, from) }));
+    };
+    ws.onmessage = m => {
+      let msg;
+      try { msg = JSON.parse(m.data); } catch { return; }
+      if (msg.type === "subscribed") {
+        this.backoff = 250;
+        this.onState("open", msg.fromSeq > from ? `started at seq ${msg.fromSeq}` : "");
+        return;
+      }
+      if (msg.type === "error") {
+        this.onState("closed", msg.error ? `${msg.error.code}: ${msg.error.message}` : "error");
+        return;
+      }
+      if (msg.type) return;  // pong, unsubscribed
+      if (msg.seq > this.lastSeq) this.lastSeq = msg.seq;
+      this.pending.push(msg);
+      this.schedule();
+    };
+    ws.onclose = () => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      if (this.stopped) return;
+      this.onState("closed", `reconnecting in ${(this.backoff / 1000).toFixed(1)} s`);
+      setTimeout(() => this.start(), this.backoff);
+      this.backoff = Math.min(this.backoff * 2, 5000);
+    };
+  }
+
+  /** Starts again from scratch (another API key sees other orders). */
+  restart() {
+    this.stop();
+    this.lastSeq = 0;
+    this.start();
+  }
+
+  stop() {
+    this.stopped = true;
+    const ws = this.ws;
+    this.ws = null;
+    if (ws) ws.close();
+  }
+
+  // Once per animation frame; a hidden tab gets no frames, so a timer
+  // flushes too and the backlog stays small.
+  schedule() {
+    if (this.flushing) return;
+    this.flushing = true;
+    const flush = () => {
+      if (!this.flushing) return;
+      this.flushing = false;
+      const batch = this.pending;
+      this.pending = [];
+      if (batch.length) this.onEvents(batch);
+    };
+    requestAnimationFrame(flush);
+    setTimeout(flush, 500);
+  }
+}

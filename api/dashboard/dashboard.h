@@ -1,0 +1,28 @@
+#pragma once
+// The dashboard a browser gets at GET /: a page and the modules it loads
+// from /dashboard/, built into the binary (assets/). It reads everything
+// through the public API and the stream of every order.
+
+#include <span>
+#include <string_view>
+
+#include "api/http/http_message.h"
+#include "api/http/router.h"
+
+namespace oee::api {
+
+struct DashboardFile {
+  std::string_view name;  // "app.js", from assets/app.js
+  std::string_view text;
+};
+
+/// Every file, in name order.
+[[nodiscard]] std::span<const DashboardFile> dashboard_files();
+
+/// The page, for a browser's GET /.
+[[nodiscard]] HttpResponse dashboard_page();
+
+/// Adds GET /dashboard/{file} to `router`.
+void add_dashboard_files(Router& router);
+
+}  // namespace oee::api
