@@ -12,13 +12,14 @@ APT_PACKAGES := g++ make cmake pkg-config ccache curl \
   libspdlog-dev libfmt-dev libcli11-dev libssl-dev openssl libgtest-dev libbenchmark-dev \
   postgresql postgresql-client redis-server redis-tools
 
-.PHONY: deps deps-fuzz deps-browser configure build run test test-sanitize fuzz clean help
+.PHONY: deps deps-fuzz deps-browser configure build run test test-sanitize fuzz screenshots clean help
 
 help:
 	@echo "make run    install what is missing, build, start PostgreSQL (under .local/) and oee-server on 127.0.0.1:3000"
 	@echo "make test   install what is missing, build, run the whole test suite"
 	@echo "make test-sanitize   the same suite built with AddressSanitizer and UBSan (build-sanitize/)"
 	@echo "make fuzz   build the libFuzzer targets with clang (build-fuzz/) and run each for FUZZ_SECONDS (180)"
+	@echo "make screenshots   retake the README's dashboard screenshots (docs/images/) with the browser test"
 	@echo "make deps | build | clean"
 
 # Installs only missing packages; refreshes the package lists only when an
@@ -65,6 +66,10 @@ run: build
 
 test: deps-browser build
 	cd $(BUILD_DIR) && ctest -j$(JOBS) --output-on-failure --timeout 600
+
+# The README's dashboard screenshots, taken by the browser test.
+screenshots: deps-browser build
+	node tests/browser/dashboard_test.mjs $(BUILD_DIR)/bin/oee-server $(BUILD_DIR)/bin/oee-loadgen docs/images
 
 # The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer, in its
 # own build directory (Debug, -O1).

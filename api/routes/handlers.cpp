@@ -211,10 +211,15 @@ HttpResponse get_quote(App& app, const RequestTarget& t) {
                                          {"amountOut", core::format_amount(route->best.amount_out, out_dec)}});
 }
 
+HttpResponse api_description() {
+  const auto all = api_descriptions();
+  return HttpResponse{200, std::string(all.front().text), "application/json", {}};
+}
+
 HttpResponse test_page() {
   const Page* page = find_page("test");
   if (page == nullptr) return not_found("this server was built without its test page");
-  return HttpResponse{200, std::string(page->html), "text/html; charset=utf-8", {}};
+  return HttpResponse{200, std::string(page->text), "text/html; charset=utf-8", {}};
 }
 
 }  // namespace
@@ -310,6 +315,7 @@ Router core_router(App& app) {
           at_once([&app](const HttpRequest& req, const RequestTarget&) { return set_sim_price(app, req); }))
       .on("POST", "api/sim/launches", kAdminKey,
           at_once([&app](const HttpRequest& req, const RequestTarget&) { return launch_sim_pool(app, req); }))
+      .on("GET", "openapi.json", kAnyone, at_once([](const HttpRequest&, const RequestTarget&) { return api_description(); }))
       .on("GET", "test", kAnyone, at_once([](const HttpRequest&, const RequestTarget&) { return test_page(); }))
       .on("GET", "", kAnyone, at_once([&app](const HttpRequest& req, const RequestTarget&) {
             return req.wants_html ? dashboard_page() : health(app);

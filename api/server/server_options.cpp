@@ -76,6 +76,9 @@ bool is_loopback_address(std::string_view bind) {
 // --help lists them: longer than 80 lines on purpose.
 std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& o) {
   CLI::App cli{"oee-server: durable, event-sourced order execution engine (REST + WebSocket)"};
+  cli.footer("A browser opening the server's address (http://127.0.0.1:3000/ by default) gets the dashboard: live "
+             "orders, a submit form, timelines, dead letters, charts and health; a gateway's shows its streams. "
+             "GET /openapi.json describes every REST route (OpenAPI 3.1).");
   auto& s = o.server;
   unsigned ws_idle_seconds = 60;
   int watch_ms = 100;

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { checker, startServer, watchErrors } from "./oee_server.mjs";
+import { checker, launchChromium, startServer, watchErrors } from "./oee_server.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const [serverBinary, shots = tmpdir()] = process.argv.slice(2);
@@ -18,14 +18,6 @@ if (!serverBinary) {
   console.error("usage: node browser_test.mjs OEE_SERVER_BINARY [SCREENSHOT_DIR]");
   process.exit(2);
 }
-let chromium;
-try {
-  ({ chromium } = await import("playwright-core"));
-} catch {
-  console.error("playwright-core is missing: run `make test`, or `npm ci --prefix tests/browser`");
-  process.exit(2);
-}
-const browserPath = process.env.OEE_CHROMIUM || "/usr/bin/chromium";
 mkdirSync(shots, { recursive: true });
 
 const { check, failures } = checker();
@@ -46,7 +38,7 @@ try {
   oee = await startServer(serverBinary, join(dataDir, "data"), ["--sim", "fast"]);
   pages = await startPageServer();
   const api = `http://127.0.0.1:${oee.port}`;
-  browser = await chromium.launch({ executablePath: browserPath, args: ["--no-sandbox"] });
+  browser = await launchChromium();
 
   {
     const page = await browser.newPage();

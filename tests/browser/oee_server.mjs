@@ -43,3 +43,15 @@ export function watchErrors(page) {
   page.on("console", m => { if (m.type() === "error") errors.push(m.text()); });
   return errors;
 }
+
+/** Debian's chromium (or $OEE_CHROMIUM) under playwright-core; exits 2 if that is missing. */
+export async function launchChromium() {
+  let chromium;
+  try {
+    ({ chromium } = await import("playwright-core"));
+  } catch {
+    console.error("playwright-core is missing: run `make test`, or `npm ci --prefix tests/browser`");
+    process.exit(2);
+  }
+  return chromium.launch({ executablePath: process.env.OEE_CHROMIUM || "/usr/bin/chromium", args: ["--no-sandbox"] });
+}

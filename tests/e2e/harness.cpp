@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
+#include <mutex>
 #include <random>
 #include <set>
 #include <sstream>
@@ -225,6 +227,43 @@ struct HttpClient::Impl {
 HttpClient::HttpClient(unsigned short port) : impl_(std::make_unique<Impl>(port)) {}
 HttpClient::~HttpClient() = default;
 
+namespace {
+
+// With OEE_RECORD_RESPONSES set to a directory, the first few answers of each
+// kind (method, path with ids left out, status) each test process gets are
+// written there, one JSON line each, for tests/browser/openapi_check.mjs to
+// check against the API description.
+void record_response(const std::string& method, const std::string& target, const HttpResponse& response) {
+  static const char* dir = std::getenv("OEE_RECORD_RESPONSES");
+  if (dir == nullptr || *dir == '\0') return;
+  static std::mutex mu;
+  static std::map<std::string, int> seen;
+  static std::ofstream out(std::string(dir) + "/" + std::to_string(::getpid()) + ".jsonl", std::ios::app);
+  std::string kind = method + " ";
+  const std::string path = target.substr(0, target.find('?'));
+  std::size_t start = 1;
+  while (start <= path.size()) {
+    const auto end = std::min(path.find('/', start), path.size());
+    const std::string segment = path.substr(start, end - start);
+    kind.push_back('/');
+    kind.append(OrderId::parse(segment) ? std::string_view("{id}") : std::string_view(segment));
+    start = end + 1;
+  }
+  kind.push_back(' ');
+  kind.append(std::to_string(response.status));
+  std::lock_guard lock(mu);
+  if (++seen[kind] > 10) return;
+  const auto type = response.headers.find("Content-Type");
+  boost::json::object line{{"method", method},
+                           {"target", target},
+                           {"status", response.status},
+                           {"contentType", type == response.headers.end() ? "" : type->second},
+                           {"body", response.body}};
+  out << boost::json::serialize(line) << '\n' << std::flush;
+}
+
+}  // namespace
+
 HttpResponse HttpClient::request(const std::string& method, const std::string& target, const std::string& body,
                                  const std::map<std::string, std::string>& headers) {
   for (int attempt = 0; attempt < 2; ++attempt) {
@@ -244,6 +283,7 @@ HttpResponse HttpClient::request(const std::string& method, const std::string& t
       out.body = res.body();
       for (const auto& f : res) out.headers[std::string(f.name_string())] = std::string(f.value());
       if (!res.keep_alive()) impl_->connected = false;
+      record_response(method, target, out);
       return out;
     } catch (const boost::system::system_error&) {
       // A keep-alive connection the server closed: reconnect once.

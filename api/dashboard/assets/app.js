@@ -124,7 +124,8 @@ function fillRow(tr, o) {
   c[2].textContent = o.type || "";
   c[3].textContent = o.inputToken ? `${o.inputToken} → ${o.outputToken}` : "";
   c[4].textContent = o.amountIn || "";
-  c[5].textContent = o.amountOut || (o.expectedOut ? `~${o.expectedOut}` : "");
+  // Before it lands, the amount the route expects; after a failure, none.
+  c[5].textContent = o.amountOut || (o.expectedOut && !isTerminal(o.status) ? `~${o.expectedOut}` : "");
   c[6].textContent = o.dex || "";
   c[7].replaceChildren(statusBadge(o.status));
   c[8].textContent = o.attempt || "";
