@@ -22,6 +22,15 @@ struct DashboardFile {
 /// The page, for a browser's GET /.
 [[nodiscard]] HttpResponse dashboard_page();
 
+/// GET /: the page for a browser (Accept: text/html), `otherwise()` for
+/// anyone else; either says that it depends on Accept.
+template <typename Otherwise>
+[[nodiscard]] HttpResponse for_browsers_or_not(const HttpRequest& request, Otherwise otherwise) {
+  HttpResponse response = request.wants_html ? dashboard_page() : otherwise();
+  response.headers.emplace_back("Vary", "Accept");
+  return response;
+}
+
 /// Adds GET /dashboard/{file} to `router`.
 void add_dashboard_files(Router& router);
 

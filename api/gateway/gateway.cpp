@@ -143,7 +143,7 @@ Router gateway_router(Gateway& g) {
   Router router(g.auth, &g.server.limits);
   // A browser gets the dashboard, which here shows the streams only.
   router.on("GET", "", kAnyone, at_once([&g](const HttpRequest& req, const RequestTarget&) {
-              return req.wants_html ? dashboard_page() : health(g);
+              return for_browsers_or_not(req, [&g] { return health(g); });
             }))
       .on("GET", "health", kAnyone, status)
       .on("GET", "metrics", kMetrics, at_once([&g](const HttpRequest&, const RequestTarget&) { return metrics(g); }))

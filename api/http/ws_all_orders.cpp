@@ -1,9 +1,12 @@
 // The subscription to every order a WebSocket client may see: the past
 // from its fromSeq (at most the newest page of it), sent as the socket
-// drains, then live updates after it by seq. An API key sees its own
-// orders only: each order met live is checked once through the stream
-// source, which answers as the key would be answered.
+// drains, then live updates after it, all in seq order. An API key sees its
+// own orders only: whose each order met live is asked once of the stream
+// source, which answers as the key would be answered, and what comes after
+// it waits meanwhile, so seqs rise across the whole stream for every
+// client and the last one received is where to resume.
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/json.hpp>
 
 #include "api/http/detail/ws_session_impl.h"
@@ -13,32 +16,42 @@ namespace oee::api::detail {
 namespace asio = boost::asio;
 namespace json = boost::json;
 
+namespace {
+// Views of finished orders kept for an API key before they are forgotten
+// (a later event of one, a dead letter's retry, asks again).
+constexpr std::size_t kMaxKeyViews = 50'000;
+}  // namespace
+
 void WsSession::subscribe_all(std::uint64_t from_seq) {
   if (!all_.on) {
     ctx_.stream.hub().subscribe_all(shared_from_this());
     all_.on = true;
   }
   // A repeated subscribe starts again from its own fromSeq.
+  ++all_.subscription;
+  all_.confirmed = false;
+  all_.resync_pending = false;
   all_.backlog.clear();
   all_.held.clear();
   all_.views.clear();
-  all_.resync_pending = false;
-  all_.sent = Seq{0};
   if (from_seq == 0) {
     ++all_.generation;  // a read still in flight is forgotten
     all_.catching_up = false;
-    all_.replayed = ctx_.stream.hub().published();
+    all_.replayed = all_.processed = ctx_.stream.hub().published();
+    all_.confirmed = true;
     send_control("subscribed", json::object{{"all", true}});
     return;
   }
+  all_.replayed = all_.processed = Seq{from_seq - 1};
   read_all_past(Seq{from_seq});
 }
 
 void WsSession::unsubscribe_all() {
   if (!all_.on) return;
   ctx_.stream.hub().unsubscribe_all(this);
-  const auto generation = all_.generation + 1;
+  const auto subscription = all_.subscription + 1, generation = all_.generation + 1;
   all_ = AllOrders{};
+  all_.subscription = subscription;
   all_.generation = generation;
 }
 
@@ -50,7 +63,7 @@ void WsSession::resync_everything() {
       all.resync_pending = true;
       return;
     }
-    self->read_all_past(Seq{all.sent.value + 1});
+    self->read_all_past(Seq{all.processed.value + 1});
   });
 }
 
@@ -58,32 +71,53 @@ void WsSession::read_all_past(Seq from) {
   all_.catching_up = true;
   all_.resync_pending = false;
   const auto generation = ++all_.generation;
-  ctx_.stream.recent(from, kMaxEventPage, principal_, [self = shared_from_this(), generation](CatchUp result) {
-    asio::post(self->ws_.get_executor(), [self, generation, result = std::move(result)]() mutable {
-      self->on_all_past(generation, std::move(result));
+  ctx_.stream.recent(from, kMaxEventPage, principal_, [self = shared_from_this(), generation, from](CatchUp result) {
+    asio::post(self->ws_.get_executor(), [self, generation, from, result = std::move(result)]() mutable {
+      self->on_all_past(generation, from, std::move(result));
     });
   });
 }
 
-void WsSession::on_all_past(std::uint64_t generation, CatchUp result) {
+void WsSession::after_a_second(std::uint64_t subscription, std::function<void()> retry) {
+  auto timer = std::make_shared<asio::steady_timer>(ws_.get_executor(), std::chrono::seconds(1));
+  timer->async_wait([self = shared_from_this(), timer, subscription, retry = std::move(retry)](
+                        const boost::system::error_code&) {
+    if (self->all_.on && self->all_.subscription == subscription && !self->closing_) retry();
+  });
+}
+
+void WsSession::on_all_past(std::uint64_t generation, Seq asked, CatchUp result) {
   if (!all_.on || all_.generation != generation || closing_) return;
   all_.catching_up = false;
   if (result.outcome != CatchUp::Outcome::ok) {
-    unsubscribe_all();
-    send_error(ApiError{503, std::string(ctx_.stream.unavailable_code()), result.error, "all"});
+    if (!all_.confirmed) {
+      unsubscribe_all();
+      send_error(ApiError{503, std::string(ctx_.stream.unavailable_code()), result.error, "all"});
+      return;
+    }
+    // A resync that failed (the core is unreachable): live updates wait,
+    // and the past is asked for again shortly.
+    all_.catching_up = true;
+    after_a_second(all_.subscription, [this] { read_all_past(Seq{all_.processed.value + 1}); });
     return;
   }
-  // The first seq sent says whether older events were left out.
-  if (all_.sent.value == 0) send_control("subscribed", json::object{{"all", true}, {"fromSeq", result.first.value}});
+  // Where the past starts says whether older events were left out.
+  if (!all_.confirmed) {
+    all_.confirmed = true;
+    send_control("subscribed", json::object{{"all", true}, {"fromSeq", result.first.value}});
+  } else if (result.first > asked) {
+    send_control("skipped", json::object{{"all", true}, {"fromSeq", asked.value}, {"toSeq", result.first.value - 1}});
+  }
   all_.replayed = std::max(all_.replayed, result.last);
   for (auto& u : result.updates) {
     if (!principal_.sees_everything()) {
       auto& view = all_.views[u->order];
       view.seen = KeyView::Seen::own;  // the source kept the key's own only
-      view.last = std::max(view.last, u->seq);
+      view.finished = view.finished || u->terminal;
     }
     all_.backlog.push_back(std::move(u));
   }
+  forget_finished_views();
   pump_all_backlog();
 }
 
@@ -97,102 +131,104 @@ void WsSession::pump_all_backlog() {
     all_.backlog.pop_front();
   }
   if (!all_.backlog.empty() || all_.catching_up) return;
+  all_.processed = std::max(all_.processed, all_.replayed);
   if (all_.resync_pending) {
-    read_all_past(Seq{all_.sent.value + 1});
+    read_all_past(Seq{all_.processed.value + 1});
     return;
   }
-  auto held = std::move(all_.held);
-  all_.held.clear();
-  for (const auto& u : held) on_all_update(u);
+  drain_held();
 }
 
 void WsSession::on_all_update(const std::shared_ptr<const StatusUpdate>& u) {
-  if (all_.catching_up || !all_.backlog.empty()) {
-    // Bounded: past the limit, drop the held ones and read them again.
+  if (all_.catching_up || !all_.backlog.empty() || !all_.held.empty() || !pass_on(u)) {
     if (all_.held.size() < ctx_.config.ws_queue_limit) {
       all_.held.push_back(u);
-    } else {
-      all_.held.clear();
-      all_.resync_pending = true;
+      return;
     }
-    return;
+    // Bounded: past the limit, drop the held ones and read them again.
+    all_.held.clear();
+    if (all_.catching_up || !all_.backlog.empty()) {
+      all_.resync_pending = true;
+    } else {
+      read_all_past(Seq{all_.processed.value + 1});
+    }
   }
-  if (u->seq <= all_.replayed) return;  // came with the past
+}
+
+void WsSession::drain_held() {
+  while (!all_.held.empty() && !all_.catching_up && all_.backlog.empty()) {
+    if (!pass_on(all_.held.front())) return;  // its owner is being asked
+    all_.held.pop_front();
+  }
+}
+
+// Sends `u` or passes over it; false while whose its order is is not known.
+bool WsSession::pass_on(const std::shared_ptr<const StatusUpdate>& u) {
+  if (u->seq <= all_.processed) return true;  // came with the past, or before a live subscription
   if (principal_.sees_everything()) {
-    if (u->seq > all_.sent) send_all(u);
-    return;
+    send_all(u);
+    return true;
   }
   auto [it, added] = all_.views.try_emplace(u->order);
   KeyView& view = it->second;
   if (added) {
-    view.last = all_.replayed;
-    view.held.push_back(u);
-    check_key_view(u->order);
-    return;
+    check_key_view(u->order, u->seq);
+    return false;
   }
   switch (view.seen) {
     case KeyView::Seen::checking:
-      if (view.held.size() < ctx_.config.ws_queue_limit) view.held.push_back(u);
-      return;
+      return false;
     case KeyView::Seen::other:
+      all_.processed = std::max(all_.processed, u->seq);
       break;
     case KeyView::Seen::own:
-      if (u->seq > view.last) {
-        view.last = u->seq;
-        send_all(u);
-      }
+      send_all(u);
       break;
   }
-  if (u->terminal) all_.views.erase(it);  // a later event (a retry) asks again
+  if (u->terminal && !view.finished) {
+    view.finished = true;
+    forget_finished_views();
+  }
+  return true;
 }
 
-void WsSession::check_key_view(const OrderId& order) {
-  const auto generation = all_.generation;
-  ctx_.stream.catch_up(order, Seq{all_.replayed.value + 1}, principal_,
-                       [self = shared_from_this(), order, generation](CatchUp result) {
-                         asio::post(self->ws_.get_executor(), [self, order, generation, result = std::move(result)] {
-                           self->on_key_view(order, generation, result);
+// Only the answer matters (found for this key or not): the order's events
+// themselves come live, in line.
+void WsSession::check_key_view(const OrderId& order, Seq seen_at) {
+  const auto subscription = all_.subscription;
+  ctx_.stream.catch_up(order, Seq{seen_at.value + 1}, principal_,
+                       [self = shared_from_this(), order, subscription, seen_at](CatchUp result) {
+                         asio::post(self->ws_.get_executor(), [self, order, subscription, seen_at, outcome = result.outcome] {
+                           self->on_key_view(order, subscription, outcome, seen_at);
                          });
                        });
 }
 
-void WsSession::on_key_view(const OrderId& order, std::uint64_t generation, CatchUp result) {
-  if (!all_.on || all_.generation != generation || closing_) return;
+void WsSession::on_key_view(const OrderId& order, std::uint64_t subscription, CatchUp::Outcome outcome, Seq seen_at) {
+  if (!all_.on || all_.subscription != subscription || closing_) return;
   auto it = all_.views.find(order);
   if (it == all_.views.end() || it->second.seen != KeyView::Seen::checking) return;
-  KeyView& view = it->second;
-  auto held = std::move(view.held);
-  view.held.clear();
-  if (result.outcome == CatchUp::Outcome::unavailable) {
-    // Not known whose it is: the next update asks again; the client can
-    // read what it missed from the order's events.
-    all_.views.erase(it);
+  if (outcome == CatchUp::Outcome::unavailable) {
+    // Not known whose it is (the core is unreachable): ask again shortly;
+    // what comes after it waits, bounded by the held limit.
+    after_a_second(subscription, [this, order, seen_at] {
+      auto again = all_.views.find(order);
+      if (again != all_.views.end() && again->second.seen == KeyView::Seen::checking) check_key_view(order, seen_at);
+    });
     return;
   }
-  if (result.outcome == CatchUp::Outcome::not_found) {
-    view.seen = KeyView::Seen::other;
-  } else {
-    view.seen = KeyView::Seen::own;
-    for (const auto& u : result.updates) {
-      if (u->seq > view.last) {
-        view.last = u->seq;
-        send_all(u);
-      }
-    }
-  }
-  bool terminal = false;
-  for (const auto& u : held) {
-    terminal = terminal || u->terminal;
-    if (view.seen == KeyView::Seen::own && u->seq > view.last) {
-      view.last = u->seq;
-      send_all(u);
-    }
-  }
-  if (terminal) all_.views.erase(order);
+  it->second.seen = outcome == CatchUp::Outcome::ok ? KeyView::Seen::own : KeyView::Seen::other;
+  drain_held();
+}
+
+void WsSession::forget_finished_views() {
+  if (all_.views.size() <= kMaxKeyViews) return;
+  std::erase_if(all_.views, [](const auto& entry) { return entry.second.finished; });
 }
 
 void WsSession::send_all(const std::shared_ptr<const StatusUpdate>& u) {
-  all_.sent = std::max(all_.sent, u->seq);
+  all_.processed = std::max(all_.processed, u->seq);
+  if (subs_.contains(u->order)) return;  // its own subscription carries it
   const std::string& text = dialect_ == WsDialect::compat ? u->compat_text() : u->text;
   if (text.empty()) return;  // not carried by this dialect
   // An order's end does not end a subscription to every order.

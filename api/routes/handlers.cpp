@@ -318,7 +318,7 @@ Router core_router(App& app) {
       .on("GET", "openapi.json", kAnyone, at_once([](const HttpRequest&, const RequestTarget&) { return api_description(); }))
       .on("GET", "test", kAnyone, at_once([](const HttpRequest&, const RequestTarget&) { return test_page(); }))
       .on("GET", "", kAnyone, at_once([&app](const HttpRequest& req, const RequestTarget&) {
-            return req.wants_html ? dashboard_page() : health(app);
+            return for_browsers_or_not(req, [&app] { return health(app); });
           }))
       .on("GET", "health", kAnyone, status)
       .on("GET", "metrics", kMetrics,

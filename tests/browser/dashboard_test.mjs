@@ -131,6 +131,23 @@ try {
   check((await page.textContent("#timeline")).includes("txHash"), "the timeline shows the transaction");
   await page.screenshot({ path: join(shots, "dashboard_timeline.png") });
 
+  // A limit order and a sniper from the form: they wait, the limit in the
+  // book; Cancel in the timeline ends the limit.
+  const limit = await submitFromForm(page, { type: "limit", amount: "4", outputToken: "USDC", minAmountOut: "1000000" });
+  await waitForRowStatus(page, limit, "open");
+  await page.selectOption("#book-pair", "SOL/USDC");
+  await page.waitForFunction(() => [...document.querySelectorAll("#book tbody tr")]
+    .some(tr => tr.cells[1]?.textContent === "1" && tr.cells[2]?.textContent === "4"), null, { timeout: 10000 });
+  check(true, "the limit order waits open and shows in the book of SOL/USDC");
+  await page.click(`#orders tr[data-id="${limit}"]`);
+  await page.click("#timeline-actions button.cancel");
+  await waitForRowStatus(page, limit, "cancelled");
+  check(true, "Cancel in its timeline cancelled it");
+  const sniper = await submitFromForm(page, { type: "sniper", amount: "2", targetToken: "WOOF", maxPrice: "0.0001" });
+  await waitForRowStatus(page, sniper, "watching");
+  const sniperRow = await page.$$eval(`#orders tr[data-id="${sniper}"] td`, cells => cells.map(c => c.textContent));
+  check(sniperRow[2] === "sniper" && sniperRow[3] === "SOL → WOOF", `a sniper from the form watches for WOOF: ${sniperRow}`);
+
   // 5. 1,000 orders/s for 5 s.
   const rate = Number(process.env.OEE_LOAD_RATE || 1000);
   const load = spawnSync(loadgenBinary, ["--target", api, "--rate", String(rate), "--duration", "5",

@@ -41,7 +41,13 @@ export class OrderStream {
         return;
       }
       if (msg.type === "error") {
+        // The stream could not start (its past could not be read): start again.
         this.onState("closed", msg.error ? `${msg.error.code}: ${msg.error.message}` : "error");
+        ws.close();
+        return;
+      }
+      if (msg.type === "skipped") {
+        this.onState("open", `events ${msg.fromSeq}–${msg.toSeq} were skipped`);
         return;
       }
       if (msg.type) return;  // pong, unsubscribed

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -57,23 +58,26 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
     std::uint64_t generation = 0;
     std::vector<std::shared_ptr<const StatusUpdate>> held;  // live updates during a catch-up
   };
-  // An API key's view of one order met on the stream of every order.
+  // Whose an order met on the stream of every order is, for an API key.
   struct KeyView {
     enum class Seen { checking, own, other };
     Seen seen = Seen::checking;
-    Seq last{0};  // highest seq sent
-    std::vector<std::shared_ptr<const StatusUpdate>> held;  // while checking
+    bool finished = false;  // its terminal event went by: may be forgotten
   };
-  // The subscription to every order the client may see.
+  // The subscription to every order the client may see. Its messages go
+  // out in seq order, an API key's too: an order whose owner is being
+  // checked holds back everything after it.
   struct AllOrders {
     bool on = false;
+    bool confirmed = false;        // "subscribed" sent
     bool catching_up = false;      // the past is being read
     bool resync_pending = false;   // live updates were missed meanwhile
-    std::uint64_t generation = 0;  // of the read in flight
-    Seq replayed{0};               // live updates up to here came with the past
-    Seq sent{0};                   // highest seq sent
+    std::uint64_t subscription = 0;  // changes with each subscribe and unsubscribe
+    std::uint64_t generation = 0;    // of the read of the past in flight
+    Seq replayed{0};                 // live updates up to here came with the past
+    Seq processed{0};                // highest seq sent or passed over: a resync goes on from here
     std::deque<std::shared_ptr<const StatusUpdate>> backlog;  // the past, sent as the socket drains
-    std::vector<std::shared_ptr<const StatusUpdate>> held;    // live updates meanwhile
+    std::deque<std::shared_ptr<const StatusUpdate>> held;     // live updates waiting their turn
     std::unordered_map<OrderId, KeyView, OrderIdHash> views;  // an API key's: whose each order is
   };
   struct Outgoing {
@@ -96,11 +100,15 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
   void subscribe_all(std::uint64_t from_seq);
   void unsubscribe_all();
   void read_all_past(Seq from);
-  void on_all_past(std::uint64_t generation, CatchUp result);
+  void on_all_past(std::uint64_t generation, Seq asked, CatchUp result);
+  void after_a_second(std::uint64_t subscription, std::function<void()> retry);
   void pump_all_backlog();
   void on_all_update(const std::shared_ptr<const StatusUpdate>& u);
-  void check_key_view(const OrderId& order);
-  void on_key_view(const OrderId& order, std::uint64_t generation, CatchUp result);
+  void drain_held();
+  [[nodiscard]] bool pass_on(const std::shared_ptr<const StatusUpdate>& u);
+  void check_key_view(const OrderId& order, Seq seen_at);
+  void on_key_view(const OrderId& order, std::uint64_t subscription, CatchUp::Outcome outcome, Seq seen_at);
+  void forget_finished_views();
   void send_all(const std::shared_ptr<const StatusUpdate>& u);
   void send_if_new(Subscription& sub, const std::shared_ptr<const StatusUpdate>& u);
   void send_control(std::string_view type, const boost::json::object& fields = {});
