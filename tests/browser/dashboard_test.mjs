@@ -155,7 +155,7 @@ try {
                                          "--drain", "30", "--json"], { encoding: "utf8", timeout: 90000 });
   check(load.status === 0, `${rate} orders/s ran for 5 s (${load.stderr.trim().slice(-200)})`);
   const head = (await (await fetch(`${api}/health`)).json()).log.head;
-  await page.waitForFunction(seq => Number(document.body.dataset.seq) >= seq, head, { timeout: 30000 });
+  await page.waitForFunction(seq => Number(document.getElementById("connection").dataset.seq) >= seq, head, { timeout: 30000 });
   check(true, `the page received the stream up to the log's head (${head}) after the load`);
   const after = await (await fetch(`${api}/api/orders/execute`, { method: "POST",
     headers: { "Content-Type": "application/json" },
@@ -174,7 +174,11 @@ try {
     return green;
   });
   check(drawn > 50, `the throughput chart draws the confirmed line (${drawn} px)`);
-  await page.waitForTimeout(1200);  // one chart tick, for the screenshot
+  // The README's picture: the top of the page, the newest order's timeline.
+  await page.selectOption("#order-form [name=type]", "market");
+  await page.click(`#orders tr[data-id="${after.orderId}"]`);
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.waitForTimeout(1200);  // one chart tick
   await page.screenshot({ path: join(shots, "dashboard.png") });
   check(errors.length === 0, `no errors in the page: ${errors.join("; ")}`);
   await page.close();

@@ -7,7 +7,7 @@ import { Orders, isTerminal } from "./model.js";
 import { OrderStream } from "./stream.js";
 
 const TOKENS = ["SOL", "USDC", "USDT", "BONK", "JUP", "RAY", "WIF"];
-const TABLE_ROWS = 100;    // rows drawn; the model keeps more
+const TABLE_ROWS = 100;   // rows drawn; the model keeps more
 const PAST_EVENTS = 5000;  // of the log a fresh page starts with
 const $ = selector => document.querySelector(selector);
 
@@ -80,7 +80,7 @@ const stream = new OrderStream({
     document.body.dataset.stream = state;
   },
   onEvents: batch => {
-    document.body.dataset.seq = String(stream.lastSeq);
+    $("#connection").dataset.seq = String(stream.lastSeq);  // not on <body>: that restyles the page
     let failed = false;
     let timeline = false;
     for (const e of batch) {
@@ -99,9 +99,11 @@ const stream = new OrderStream({
 const rows = new Map();  // order id -> <tr>
 
 function short(id) { return id.slice(0, 8); }
+const two = n => String(n).padStart(2, "0");
+// Local time with milliseconds; by hand, as toLocaleTimeString is slow.
 function clock(ms) {
   const d = new Date(ms);
-  return d.toLocaleTimeString([], { hour12: false }) + "." + String(d.getMilliseconds()).padStart(3, "0");
+  return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, "0")}`;
 }
 function statusBadge(status) {
   const span = document.createElement("span");
