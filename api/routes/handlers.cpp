@@ -321,6 +321,9 @@ Router core_router(App& app) {
             return for_browsers_or_not(req, [&app] { return health(app); });
           }))
       .on("GET", "health", kAnyone, status)
+      .on("GET", "api/stats", kOrderReads, at_once([&app](const HttpRequest& req, const RequestTarget&) {
+            return recent_stats(app, req.principal.sees_everything());
+          }))
       .on("GET", "metrics", kMetrics,
           at_once([&app](const HttpRequest&, const RequestTarget&) { return metrics(app); }));
   add_order_streams(router);

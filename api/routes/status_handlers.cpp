@@ -1,5 +1,6 @@
 #include "api/routes/status_handlers.h"
 
+#include <map>
 #include <optional>
 
 #include <boost/json.hpp>
@@ -82,6 +83,39 @@ HttpResponse health(App& app) {
                           {"postgres", postgres_health(app)},
                           {"websocketClients", app.server.ws_clients.load()},
                           {"auth", auth_health(app)}};
+  return HttpResponse{200, json::serialize(body), "application/json", {}};
+}
+
+HttpResponse recent_stats(App& app, bool everyone) {
+  const auto now = TimestampNs::now();
+  // Other keys' activity is theirs: an API key gets no figures.
+  const auto seconds = everyone ? app.metrics.recent.last(now) : std::vector<core::RecentActivity::Second>{};
+  json::array throughput;
+  std::map<std::int64_t, std::array<std::uint32_t, core::RecentActivity::kLatencyBounds.size() + 1>> windows;
+  for (const auto& s : seconds) {
+    json::object row{{"t", s.unix_second}};
+    for (int i = 0; i < core::kStatusCount; ++i) {
+      if (s.by_status[i] != 0) row[core::status_name(static_cast<core::Status>(i))] = s.by_status[i];
+    }
+    throughput.push_back(std::move(row));
+    auto& window = windows[s.unix_second - s.unix_second % 5];
+    for (std::size_t b = 0; b < window.size(); ++b) window[b] += s.latency[b];
+  }
+  json::array latency;
+  for (const auto& [t, counts] : windows) {
+    std::uint64_t n = 0;
+    for (auto c : counts) n += c;
+    if (n == 0) continue;
+    latency.push_back(json::object{{"t", t},
+                                   {"confirmed", n},
+                                   {"p50", core::latency_quantile(counts, 0.5)},
+                                   {"p99", core::latency_quantile(counts, 0.99)}});
+  }
+  const json::object body{{"now", static_cast<std::int64_t>(now.value / 1'000'000'000)},
+                          {"seconds", core::RecentActivity::kSeconds},
+                          {"scope", everyone ? "all" : "own"},
+                          {"throughput", std::move(throughput)},
+                          {"latency", std::move(latency)}};
   return HttpResponse{200, json::serialize(body), "application/json", {}};
 }
 

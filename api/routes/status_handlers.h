@@ -9,5 +9,10 @@ namespace oee::api {
 
 [[nodiscard]] HttpResponse health(App& app);
 [[nodiscard]] HttpResponse metrics(App& app);
+/// GET /api/stats: the last 5 minutes, per second (events by the status
+/// they lead to) and per 5 s (submit -> confirmed p50 and p99), of every
+/// order; `everyone`: false for a viewer who may see its own orders only,
+/// who gets empty series ("scope":"own").
+[[nodiscard]] HttpResponse recent_stats(App& app, bool everyone);
 
 }  // namespace oee::api

@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include "core/domain/order.h"
+#include "core/engine/recent_activity.h"
 #include "eventlog/histogram.h"
 
 namespace oee::core {
@@ -42,6 +43,8 @@ struct EngineMetrics {
   /// being observed to their `triggered` event being durable.
   std::atomic<std::uint64_t> triggers{0};
   metrics::Histogram trigger_latency_seconds{metrics::Histogram::latency_buckets()};
+  /// The last minutes, second by second (GET /api/stats).
+  RecentActivity recent;
 
   /// Counts an order into (+1) or out of (-1) the waiting orders of its
   /// type and pair.

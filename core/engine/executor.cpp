@@ -37,11 +37,12 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
 
   OrderStore& store() { return store_; }
 
-  // Runs on the log's writer thread: atomics only.
+  // Runs on the log's writer thread: atomics and one short lock only.
   void count(const eventlog::Record& r) {
     if (!is_order_event_type(r.type)) return;
     const auto type = static_cast<EventType>(r.type);
     metrics_.events_by_status[static_cast<std::size_t>(status_after(type))].fetch_add(1, std::memory_order_relaxed);
+    metrics_.recent.count(status_after(type), r.ts);
     if (type == EventType::confirmed) {
       auto ev = decode_event(r.type, r.payload);
       const std::size_t venue = ev ? static_cast<std::size_t>(std::get<Confirmed>(*ev).venue) : 2;
@@ -298,6 +299,7 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
       waiting_orders_->answer_cancels(id, cancel_answer_for(OrderSnapshot{id, state, last_seq}));
       const double lifetime = static_cast<double>(state.updated.value - state.created.value) / 1e9;
       metrics_.submit_to_terminal_seconds.observe(lifetime);
+      if (state.status == Status::confirmed) metrics_.recent.confirmed(lifetime, state.updated);
       if (whole_life) {
         // Until now, not the terminal event's stamp: its fsync counts too.
         const double until_durable = static_cast<double>(TimestampNs::now().value - state.created.value) / 1e9;

@@ -182,6 +182,22 @@ try {
   await page.screenshot({ path: join(shots, "dashboard.png") });
   check(errors.length === 0, `no errors in the page: ${errors.join("; ")}`);
   await page.close();
+
+  // A page opened now charts the whole load at once: its stream starts with
+  // the newest 5,000 events (at 1,000/s, a fifth of the load), the rest
+  // comes from the server's figures (/api/stats).
+  const fresh = await browser.newPage({ viewport: { width: 1400, height: 950 } });
+  const freshErrors = watchErrors(fresh);
+  await fresh.goto(`${api}/`);
+  await fresh.waitForSelector("body[data-stream=open]", { timeout: 10000 });
+  const charted = () => fresh.getAttribute("#throughput", "data-submitted").then(Number);
+  await fresh.waitForFunction(n => Number(document.getElementById("throughput").dataset.submitted) >= n, rate * 5,
+                              { timeout: 5000 }).catch(() => {});
+  const submittedCharted = await charted();
+  check(submittedCharted >= rate * 5, `a page opened after the load charts all its ${rate * 5} submits at once ` +
+        `(${submittedCharted})`);
+  check(freshErrors.length === 0, `no errors in the fresh page: ${freshErrors.join("; ")}`);
+  await fresh.close();
   await oee.stop();
 
   // 6. Authentication on: the key field, and a key's own orders only.

@@ -69,6 +69,50 @@ TEST(Dashboard, TheApiDescriptionIsServedAndNamesEveryRoute) {
   EXPECT_EQ(client.get("/test").status, 200);
 }
 
+// The charts' figures: every event counted in its second, every confirmed
+// order in its window; an API key gets none of anyone's.
+TEST(Dashboard, StatsCountEveryEventOfTheLastMinutesAndTellAKeyNothing) {
+  TempDir dir;
+  const auto admin = random_admin_key();
+  ServerProcess server(dir.path(), {"--sim", "fast", "--admin-key", admin});
+  server.start();
+  HttpClient client(server.port());
+  const std::map<std::string, std::string> as_admin{{"Content-Type", "application/json"},
+                                                    {"Authorization", "Bearer " + admin}};
+  constexpr int kOrders = 50;
+  for (int i = 0; i < kOrders; ++i) {
+    ASSERT_EQ(client.request("POST", "/api/orders/execute", order_body(), as_admin).status, 202);
+  }
+  auto totals = [&] {
+    std::map<std::string, std::uint64_t> sum;
+    const auto stats = client.request("GET", "/api/stats", {}, as_admin).json();
+    for (const auto& row : stats.at("throughput").as_array()) {
+      for (const auto& [status, n] : row.as_object()) {
+        if (status != "t") sum[std::string(status)] += n.to_number<std::uint64_t>();
+      }
+    }
+    for (const auto& w : stats.at("latency").as_array()) {
+      sum["latency windows"] += w.at("confirmed").to_number<std::uint64_t>();
+      EXPECT_LE(w.at("p50").to_number<double>(), w.at("p99").to_number<double>());
+      EXPECT_GT(w.at("p50").to_number<double>(), 0);
+    }
+    return sum;
+  };
+  ASSERT_TRUE(eventually([&] { return totals()["latency windows"] == kOrders; }, 20s));
+  auto sum = totals();
+  EXPECT_EQ(sum["pending"], kOrders);
+  EXPECT_EQ(sum["confirmed"], kOrders);
+  EXPECT_EQ(sum["routing"], kOrders);
+
+  const auto key = client.request("POST", "/api/keys", R"({"name":"desk","scopes":["orders:read"]})", as_admin).json();
+  const auto mine = client.request("GET", "/api/stats", {},
+                                   {{"Authorization", "Bearer " + std::string(key.at("key").as_string())}});
+  ASSERT_EQ(mine.status, 200) << mine.body;
+  EXPECT_EQ(mine.json().at("scope"), "own");
+  EXPECT_TRUE(mine.json().at("throughput").as_array().empty());
+  EXPECT_TRUE(mine.json().at("latency").as_array().empty());
+}
+
 TEST(Dashboard, AGatewayServesThePageForItsStreams) {
   oee::testing::RedisServer redis;
   TempDir dir;

@@ -440,6 +440,7 @@ function renderCharts() {
   const now = Math.floor(Date.now() / 1000);
   const x0 = now - 300, x1 = now;
   const series = orders.throughputSeries(now);
+  $("#throughput").dataset.submitted = String(series.reduce((n, p) => n + (p.counts.pending || 0), 0));
   drawLines($("#throughput"), {
     x0, x1, unit: "/s",
     series: ["pending", "confirmed", "failed"].map(name => ({
@@ -471,7 +472,7 @@ function setUp() {
     orders.byId.clear();
     rows.forEach(tr => tr.remove());
     rows.clear();
-    stream.restart();
+    (restApi ? seedCharts() : Promise.resolve()).then(() => stream.restart());
     refreshDeadLetters();
     refreshBook();
     refreshQuote();
@@ -479,8 +480,15 @@ function setUp() {
   showFieldsOfType();
 }
 
+// The charts' last minutes from the server, before the stream adds to them.
+async function seedCharts() {
+  const r = await api("GET", "/api/stats");
+  if (r.ok) orders.seed(r.body);
+}
+
 setUp();
 await refreshHealth();
+if (ready() && restApi) await seedCharts();
 if (ready()) stream.start();
 else stream.onState("closed", "enter an API key");
 refreshDeadLetters();

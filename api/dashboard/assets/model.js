@@ -14,7 +14,24 @@ export class Orders {
     this.byId = new Map();  // in the order first seen
     this.throughput = new Map();  // second -> {status: count}
     this.latency = new Map();  // 5-second bucket -> [ms]
+    this.seededLatency = new Map();  // 5-second bucket -> {p50, p99} in ms, from the server
+    this.seededUntil = 0;  // seconds before this come from the server's figures
     this.version = 0;
+  }
+
+  /** The server's last minutes (GET /api/stats): what came before the page. */
+  seed(stats) {
+    this.throughput.clear();
+    this.latency.clear();
+    this.seededLatency.clear();
+    this.seededUntil = stats.scope === "all" ? stats.now : 0;
+    if (!this.seededUntil) return;
+    for (const { t, ...counts } of stats.throughput) if (t < stats.now) this.throughput.set(t, counts);
+    for (const w of stats.latency) {
+      if (w.t + LATENCY_BUCKET_S <= stats.now) {
+        this.seededLatency.set(w.t / LATENCY_BUCKET_S, { p50: w.p50 * 1000, p99: w.p99 * 1000 });
+      }
+    }
   }
 
   apply(e) {
@@ -52,6 +69,7 @@ export class Orders {
 
   count(e, o, ms) {
     const second = Math.floor(ms / 1000);
+    if (second < this.seededUntil) return;  // in the server's figures
     let row = this.throughput.get(second);
     if (!row) {
       row = {};
@@ -97,7 +115,11 @@ export class Orders {
     const last = Math.floor(nowSecond / LATENCY_BUCKET_S);
     for (let b = last - SECONDS / LATENCY_BUCKET_S + 1; b <= last; b++) {
       const values = this.latency.get(b);
-      if (!values || !values.length) continue;
+      if (!values || !values.length) {
+        const seeded = this.seededLatency.get(b);
+        if (seeded) out.push({ t: b * LATENCY_BUCKET_S, ...seeded });
+        continue;
+      }
       const sorted = [...values].sort((x, y) => x - y);
       const at = q => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
       out.push({ t: b * LATENCY_BUCKET_S, p50: at(0.5), p99: at(0.99), n: sorted.length });
