@@ -329,6 +329,8 @@ int run_core(ServerOptions& o) {
       "resuming {} orders)",
       scheme(o), o.server.bind, server.port(), o.data_dir, core::sim_profile_name(o.sim), eventlog::durability_name(o.durability),
       o.fail_rate, redis ? api::redacted(*redis) : "off", log->head().value, resumed);
+  spdlog::info("dashboard: open {}://{}:{}/ in a browser; API description: /openapi.json", scheme(o), o.server.bind,
+               server.port());
   serve_until_signal(api_ioc, server, o.server, o.threads, [&] {
     spdlog::info("finishing in-flight steps");
     launches.stop();
