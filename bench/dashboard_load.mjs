@@ -48,16 +48,15 @@ try {
   const load = spawnSync(loadgen, ["--target", api, "--rate", rate, "--duration", seconds,
                                    "--orders", String(Number(rate) * Number(seconds)), "--drain", "30", "--json"],
                          { encoding: "utf8" });
+  if (load.status !== 0) throw new Error(`oee-loadgen failed: ${load.stderr}`);
   const head = (await (await fetch(`${api}/health`)).json()).log.head;
   await page.waitForFunction(seq => Number(document.getElementById("connection").dataset.seq) >= seq, head, { timeout: 60000 });
   const wall = (Date.now() - t0) / 1000;
   const after = await metrics();
   const fps = await frames();
   const d = k => after[k] - before[k];
-  const submitted = JSON.parse(load.stdout || "{}");
   console.log(JSON.stringify({
     rate: Number(rate), seconds: Number(seconds), events: head, wallSeconds: +wall.toFixed(2),
-    loadgen: submitted.submitted ?? submitted.orders ?? null,
     busyPerSecond: +(d("TaskDuration") / wall).toFixed(3),
     scriptPerSecond: +(d("ScriptDuration") / wall).toFixed(3),
     layoutPerSecond: +(d("LayoutDuration") / wall).toFixed(3),

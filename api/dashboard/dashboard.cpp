@@ -1,7 +1,5 @@
 #include "api/dashboard/dashboard.h"
 
-#include <algorithm>
-
 #include "api/http/responses.h"
 
 namespace oee::api {
@@ -21,7 +19,7 @@ const std::pair<std::string, std::string> kPolicy{
     "Content-Security-Policy",
     "default-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"};
 
-HttpResponse file_response(const DashboardFile& file) {
+HttpResponse file_response(const EmbeddedFile& file) {
   return HttpResponse{200,
                       std::string(file.text),
                       std::string(content_type_of(file.name)),
@@ -29,23 +27,19 @@ HttpResponse file_response(const DashboardFile& file) {
                       {kPolicy, {"Cache-Control", "no-cache"}, {"X-Content-Type-Options", "nosniff"}}};
 }
 
-const DashboardFile* find_file(std::string_view name) {
-  const auto all = dashboard_files();
-  const auto it = std::find_if(all.begin(), all.end(), [&](const DashboardFile& f) { return f.name == name; });
-  return it == all.end() ? nullptr : &*it;
-}
+const EmbeddedFile* find_file(std::string_view name) { return find_embedded(dashboard_files(), name); }
 
 }  // namespace
 
 HttpResponse dashboard_page() {
-  const DashboardFile* page = find_file("index.html");
+  const EmbeddedFile* page = find_file("index.html");
   if (page == nullptr) return not_found("this server was built without its dashboard");
   return file_response(*page);
 }
 
 void add_dashboard_files(Router& router) {
   router.on("GET", "dashboard/*", kAnyone, at_once([](const HttpRequest&, const RequestTarget& t) {
-              const DashboardFile* file = find_file(t.segments[1]);
+              const EmbeddedFile* file = find_file(t.segments[1]);
               if (file == nullptr || file->name == "index.html") {
                 return not_found("the dashboard has no file " + std::string(t.segments[1]));
               }

@@ -6,18 +6,14 @@
 #include <span>
 #include <string_view>
 
+#include "api/http/embedded_file.h"
 #include "api/http/http_message.h"
 #include "api/http/router.h"
 
 namespace oee::api {
 
-struct DashboardFile {
-  std::string_view name;  // "app.js", from assets/app.js
-  std::string_view text;
-};
-
-/// Every file, in name order.
-[[nodiscard]] std::span<const DashboardFile> dashboard_files();
+/// Every file, named with its extension ("app.js"), in name order.
+[[nodiscard]] std::span<const EmbeddedFile> dashboard_files();
 
 /// The page, for a browser's GET /.
 [[nodiscard]] HttpResponse dashboard_page();

@@ -6,7 +6,6 @@
 // it waits meanwhile, so seqs rise across the whole stream for every
 // client and the last one received is where to resume.
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/json.hpp>
 
 #include "api/http/detail/ws_session_impl.h"
@@ -78,14 +77,6 @@ void WsSession::read_all_past(Seq from) {
   });
 }
 
-void WsSession::after_a_second(std::uint64_t subscription, std::function<void()> retry) {
-  auto timer = std::make_shared<asio::steady_timer>(ws_.get_executor(), std::chrono::seconds(1));
-  timer->async_wait([self = shared_from_this(), timer, subscription, retry = std::move(retry)](
-                        const boost::system::error_code&) {
-    if (self->all_.on && self->all_.subscription == subscription && !self->closing_) retry();
-  });
-}
-
 void WsSession::on_all_past(std::uint64_t generation, Seq asked, CatchUp result) {
   if (!all_.on || all_.generation != generation || closing_) return;
   all_.catching_up = false;
@@ -98,7 +89,9 @@ void WsSession::on_all_past(std::uint64_t generation, Seq asked, CatchUp result)
     // A resync that failed (the core is unreachable): live updates wait,
     // and the past is asked for again shortly.
     all_.catching_up = true;
-    after_a_second(all_.subscription, [this] { read_all_past(Seq{all_.processed.value + 1}); });
+    after_a_second([this, subscription = all_.subscription] {
+      if (all_.on && all_.subscription == subscription) read_all_past(Seq{all_.processed.value + 1});
+    });
     return;
   }
   // Where the past starts says whether older events were left out.
@@ -211,7 +204,8 @@ void WsSession::on_key_view(const OrderId& order, std::uint64_t subscription, Ca
   if (outcome == CatchUp::Outcome::unavailable) {
     // Not known whose it is (the core is unreachable): ask again shortly;
     // what comes after it waits, bounded by the held limit.
-    after_a_second(subscription, [this, order, seen_at] {
+    after_a_second([this, order, seen_at, subscription] {
+      if (!all_.on || all_.subscription != subscription) return;
       auto again = all_.views.find(order);
       if (again != all_.views.end() && again->second.seen == KeyView::Seen::checking) check_key_view(order, seen_at);
     });

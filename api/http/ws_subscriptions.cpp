@@ -168,15 +168,22 @@ void WsSession::on_catch_up(const OrderId& id, std::uint64_t generation, CatchUp
   if (sub.resync_pending) start_catch_up(id, sub);
 }
 
+// Runs `retry` on the session's strand a second from now, unless the
+// session is closing by then; `retry` checks that what it retries is still
+// wanted.
+void WsSession::after_a_second(std::function<void()> retry) {
+  auto timer = std::make_shared<asio::steady_timer>(ws_.get_executor(), 1s);
+  timer->async_wait([self = shared_from_this(), timer, retry = std::move(retry)](const boost::system::error_code&) {
+    if (!self->closing_) retry();
+  });
+}
+
 // A resync after a gap failed (the core is unreachable): the subscription
 // stays and tries again shortly; live updates are held meanwhile.
 void WsSession::retry_catch_up_later(const OrderId& id, std::uint64_t generation) {
-  auto timer = std::make_shared<asio::steady_timer>(ws_.get_executor(), 1s);
-  timer->async_wait([self = shared_from_this(), timer, id, generation](const boost::system::error_code&) {
-    auto again = self->subs_.find(id);
-    if (again != self->subs_.end() && again->second.generation == generation && !self->closing_) {
-      self->start_catch_up(id, again->second);
-    }
+  after_a_second([this, id, generation] {
+    auto again = subs_.find(id);
+    if (again != subs_.end() && again->second.generation == generation) start_catch_up(id, again->second);
   });
 }
 

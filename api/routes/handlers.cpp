@@ -217,7 +217,7 @@ HttpResponse api_description() {
 }
 
 HttpResponse test_page() {
-  const Page* page = find_page("test");
+  const EmbeddedFile* page = find_embedded(pages(), "test");
   if (page == nullptr) return not_found("this server was built without its test page");
   return HttpResponse{200, std::string(page->text), "text/html; charset=utf-8", {}};
 }

@@ -98,7 +98,7 @@ HttpResponse recent_stats(App& app, bool everyone) {
       if (s.by_status[i] != 0) row[core::status_name(static_cast<core::Status>(i))] = s.by_status[i];
     }
     throughput.push_back(std::move(row));
-    auto& window = windows[s.unix_second - s.unix_second % 5];
+    auto& window = windows[s.unix_second - s.unix_second % core::RecentActivity::kLatencyWindowSeconds];
     for (std::size_t b = 0; b < window.size(); ++b) window[b] += s.latency[b];
   }
   json::array latency;

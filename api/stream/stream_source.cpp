@@ -9,6 +9,28 @@
 
 namespace oee::api {
 
+namespace {
+
+// Whether an API key's `viewer` owns `order` (false for an order with no
+// state), read from its snapshot.
+eventlog::Result<bool> owns(const eventlog::EventLogReader& log, const OrderId& order, const Principal& viewer) {
+  auto snapshot = log.snapshot(order);
+  if (!snapshot) return {boost::system::in_place_error, snapshot.error()};
+  if (!*snapshot) return {boost::system::in_place_value, false};
+  const auto state = core::decode_snapshot((*snapshot)->snapshot);
+  if (!state) return {boost::system::in_place_error, make_error_code(eventlog::Errc::corrupted)};
+  return {boost::system::in_place_value, viewer.sees(state->owner)};
+}
+
+std::vector<std::shared_ptr<const StatusUpdate>> updates_of(const std::vector<eventlog::Record>& records) {
+  std::vector<std::shared_ptr<const StatusUpdate>> updates;
+  updates.reserve(records.size());
+  for (const auto& r : records) updates.push_back(make_status_update(r));
+  return updates;
+}
+
+}  // namespace
+
 eventlog::Result<std::optional<std::vector<eventlog::Record>>> read_known_order(const eventlog::EventLogReader& log,
                                                                                 const OrderId& order, Seq from,
                                                                                 const Principal& viewer) {
@@ -17,12 +39,9 @@ eventlog::Result<std::optional<std::vector<eventlog::Record>>> read_known_order(
   // view needs the owner first, anyone else's only when no event is left.
   bool known = false;
   if (!viewer.sees_everything()) {
-    auto snapshot = log.snapshot(order);
-    if (!snapshot) return snapshot.error();
-    if (!*snapshot) return Found{};
-    const auto state = core::decode_snapshot((*snapshot)->snapshot);
-    if (!state) return make_error_code(eventlog::Errc::corrupted);
-    if (!viewer.sees(state->owner)) return Found{};
+    const auto owned = owns(log, order, viewer);
+    if (!owned) return owned.error();
+    if (!*owned) return Found{};
     known = true;
   }
   auto records = log.read_order(order, from);
@@ -48,29 +67,19 @@ eventlog::Result<EventPage> read_events(const eventlog::EventLogReader& log, Seq
   auto records = log.read(page.first, max);
   if (!records) return records.error();
   if (!records->empty()) page.last = records->back().seq;
-  std::unordered_map<OrderId, bool, OrderIdHash> seen;  // whether the viewer sees each order
-  std::error_code failure;
-  auto sees = [&](const OrderId& order) {
-    if (viewer.sees_everything()) return true;
-    if (auto it = seen.find(order); it != seen.end()) return it->second;
-    auto snapshot = log.snapshot(order);
-    if (!snapshot) {
-      failure = snapshot.error();
-      return false;
-    }
-    bool visible = false;
-    if (*snapshot) {
-      const auto state = core::decode_snapshot((**snapshot).snapshot);
-      if (!state) failure = make_error_code(eventlog::Errc::corrupted);
-      visible = state && viewer.sees(state->owner);
-    }
-    seen.emplace(order, visible);
-    return visible;
-  };
+  std::unordered_map<OrderId, bool, OrderIdHash> seen;  // whether an API key owns each order
   for (auto& r : *records) {
     if (core::is_key_event(r.type)) continue;
-    if (sees(r.order)) page.records.push_back(std::move(r));
-    if (failure) return failure;
+    if (!viewer.sees_everything()) {
+      auto it = seen.find(r.order);
+      if (it == seen.end()) {
+        const auto owned = owns(log, r.order, viewer);
+        if (!owned) return owned.error();
+        it = seen.emplace(r.order, *owned).first;
+      }
+      if (!it->second) continue;
+    }
+    page.records.push_back(std::move(r));
   }
   return page;
 }
@@ -86,8 +95,7 @@ void LogStreamSource::recent(Seq from, std::size_t max, const Principal& viewer,
   }
   result.first = page->first;
   result.last = page->last;
-  result.updates.reserve(page->records.size());
-  for (const auto& r : page->records) result.updates.push_back(make_status_update(r));
+  result.updates = updates_of(page->records);
   done(std::move(result));
 }
 
@@ -100,8 +108,7 @@ void LogStreamSource::catch_up(const OrderId& order, Seq from, const Principal& 
     done(std::move(result));
     return;
   }
-  result.updates.reserve((*records)->size());
-  for (const auto& r : **records) result.updates.push_back(make_status_update(r));
+  result.updates = updates_of(**records);
   done(std::move(result));
 }
 

@@ -41,8 +41,9 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
   void count(const eventlog::Record& r) {
     if (!is_order_event_type(r.type)) return;
     const auto type = static_cast<EventType>(r.type);
-    metrics_.events_by_status[static_cast<std::size_t>(status_after(type))].fetch_add(1, std::memory_order_relaxed);
-    metrics_.recent.count(status_after(type), r.ts);
+    const Status status = status_after(type);
+    metrics_.events_by_status[static_cast<std::size_t>(status)].fetch_add(1, std::memory_order_relaxed);
+    metrics_.recent.count(status, r.ts);
     if (type == EventType::confirmed) {
       auto ev = decode_event(r.type, r.payload);
       const std::size_t venue = ev ? static_cast<std::size_t>(std::get<Confirmed>(*ev).venue) : 2;

@@ -18,6 +18,8 @@ namespace oee::core {
 class RecentActivity {
  public:
   static constexpr int kSeconds = 300;
+  /// The window latency quantiles are given for (GET /api/stats).
+  static constexpr int kLatencyWindowSeconds = 5;
   /// Upper bounds, in seconds, of the latency buckets (the last is open).
   static constexpr std::array<double, 16> kLatencyBounds{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
                                                          0.5,   0.75,   1.0,   1.5,  2.5,   5.0,  10.0, 30.0};

@@ -12,9 +12,8 @@ const PAST_EVENTS = 5000;  // of the log a fresh page starts with
 const $ = selector => document.querySelector(selector);
 
 const orders = new Orders();
-let health = null;
 let selected = null;       // the order whose timeline is shown
-let timelineFetched = new Set();
+const timelineFetched = new Set();
 let restApi = true;        // false on a gateway: streams only
 let authOn = false;
 
@@ -40,8 +39,7 @@ async function refreshHealth() {
     list.replaceChildren(pill("server unreachable", "down"));
     return;
   }
-  health = r.body;
-  const h = health;
+  const h = r.body;
   const items = [];
   restApi = h.role !== "gateway";
   $("#role").textContent = `${h.role} ${h.version || ""}`;
@@ -440,7 +438,9 @@ function renderCharts() {
   const now = Math.floor(Date.now() / 1000);
   const x0 = now - 300, x1 = now;
   const series = orders.throughputSeries(now);
-  $("#throughput").dataset.submitted = String(series.reduce((n, p) => n + (p.counts.pending || 0), 0));
+  const chart = $("#throughput");
+  chart.dataset.submitted = String(series.reduce((n, p) => n + (p.counts.pending || 0), 0));
+  chart.dataset.drawn = String(Number(chart.dataset.drawn || 0) + 1);
   drawLines($("#throughput"), {
     x0, x1, unit: "/s",
     series: ["pending", "confirmed", "failed"].map(name => ({

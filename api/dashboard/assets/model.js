@@ -16,7 +16,6 @@ export class Orders {
     this.latency = new Map();  // 5-second bucket -> [ms]
     this.seededLatency = new Map();  // 5-second bucket -> {p50, p99} in ms, from the server
     this.seededUntil = 0;  // seconds before this come from the server's figures
-    this.version = 0;
   }
 
   /** The server's last minutes (GET /api/stats): what came before the page. */
@@ -63,7 +62,6 @@ export class Orders {
     if (isTerminal(o.status)) o.endMs = ms;
     else delete o.endMs;
     this.count(e, o, ms);
-    this.version++;
     return true;
   }
 

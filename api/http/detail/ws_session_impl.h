@@ -96,12 +96,12 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
   [[nodiscard]] std::size_t catch_up_room() const;
   void on_catch_up(const OrderId& id, std::uint64_t generation, CatchUp result);
   void retry_catch_up_later(const OrderId& id, std::uint64_t generation);
+  void after_a_second(std::function<void()> retry);
   void on_update(const std::shared_ptr<const StatusUpdate>& u);
   void subscribe_all(std::uint64_t from_seq);
   void unsubscribe_all();
   void read_all_past(Seq from);
   void on_all_past(std::uint64_t generation, Seq asked, CatchUp result);
-  void after_a_second(std::uint64_t subscription, std::function<void()> retry);
   void pump_all_backlog();
   void on_all_update(const std::shared_ptr<const StatusUpdate>& u);
   void drain_held();
