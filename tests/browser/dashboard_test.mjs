@@ -178,7 +178,8 @@ try {
   await page.selectOption("#order-form [name=type]", "market");
   await page.click(`#orders tr[data-id="${after.orderId}"]`);
   await page.evaluate(() => window.scrollTo(0, 0));
-  await page.waitForTimeout(1200);  // one chart tick
+  const ticks = await page.getAttribute("#throughput", "data-drawn");
+  await page.waitForFunction(n => document.getElementById("throughput").dataset.drawn !== n, ticks);  // charts redrawn
   await page.screenshot({ path: join(shots, "dashboard.png") });
   check(errors.length === 0, `no errors in the page: ${errors.join("; ")}`);
   await page.close();

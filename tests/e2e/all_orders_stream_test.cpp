@@ -10,7 +10,8 @@
 #include <boost/json.hpp>
 
 #include "harness.h"
-#include "redis_server.h"
+#include "order_reads.h"
+#include "stream_cluster.h"
 
 namespace oee::e2e {
 namespace {
@@ -128,7 +129,7 @@ TEST(AllOrdersStream, AFromSeqOlderThanAPageStartsAtTheNewestPageAndSaysWhere) {
   server.start();
   HttpClient client(server.port());
   const auto ids = submit_orders(client, 2100);  // over 10,000 events
-  ASSERT_TRUE(eventually([&] { return client.get("/api/orders/" + ids.back()).json().at("status") == "confirmed"; }, 60s));
+  ASSERT_TRUE(reaches(client, ids.back(), "confirmed", 60s));
   const auto head = client.get("/health").json().at("log").at("head").to_number<std::uint64_t>();
   ASSERT_GT(head, 10'000u);
 
@@ -154,7 +155,7 @@ TEST(AllOrdersStream, EventsPagesEveryOrdersEventsAndRefusesBadParameters) {
   server.start();
   HttpClient client(server.port());
   const auto ids = submit_orders(client, 20);
-  ASSERT_TRUE(eventually([&] { return client.get("/api/orders/" + ids.back()).json().at("status") == "confirmed"; }, 20s));
+  ASSERT_TRUE(reaches(client, ids.back(), "confirmed", 20s));
   const auto head = client.get("/health").json().at("log").at("head").to_number<std::uint64_t>();
 
   std::vector<std::uint64_t> seqs;
@@ -255,17 +256,11 @@ std::set<std::string> submit_as(HttpClient& client, const std::string& key, int 
 // On the core and on a gateway, live and from fromSeq: a key's stream of
 // every order holds its own orders, all of each, and nobody else's.
 TEST(AllOrdersStream, AnApiKeySeesItsOwnOrdersOnlyOnTheCoreAndOnAGateway) {
-  oee::testing::RedisServer redis;
-  TempDir dir;
   const auto admin = random_admin_key();
-  ServerProcess core(dir.path() / "core", {"--admin-key", admin, "--sim-latency-scale", "0.05", "--redis-url", redis.url()});
-  core.start();
-  ServerProcess gateway(dir.path() / "gw", {"--role", "gateway", "--core-url", "http://127.0.0.1:" + std::to_string(core.port()),
-                                            "--admin-key", admin, "--redis-url", redis.url()});
-  gateway.start();
+  StreamCluster cluster(1, {"--admin-key", admin, "--sim-latency-scale", "0.05"}, {"--admin-key", admin});
+  const ServerProcess& core = cluster.core;
+  const ServerProcess& gateway = *cluster.gateway[0];
   HttpClient client(core.port());
-  HttpClient gw_probe(gateway.port());
-  ASSERT_TRUE(eventually([&] { return gw_probe.get("/health").json().at("redis").at("status") == "ok"; }, 20s));
   const auto alice = create_key(client, admin);
   const auto bob = create_key(client, admin);
   const auto alice_before = submit_as(client, alice.secret, 10);
@@ -309,26 +304,14 @@ TEST(AllOrdersStream, AnApiKeySeesItsOwnOrdersOnlyOnTheCoreAndOnAGateway) {
 }
 
 TEST(AllOrdersStream, AGatewaysSubscriberOfEveryOrderGetsEveryEventLiveAndFromSeq) {
-  oee::testing::RedisServer redis;
-  TempDir dir;
-  ServerProcess core(dir.path() / "core", {"--sim-latency-scale", "0.05", "--redis-url", redis.url()});
-  core.start();
-  ServerProcess gateway(dir.path() / "gw", {"--role", "gateway", "--core-url", "http://127.0.0.1:" + std::to_string(core.port()),
-                                            "--redis-url", redis.url()});
-  gateway.start();
-  HttpClient client(core.port());
-  HttpClient gw_probe(gateway.port());
-  ASSERT_TRUE(eventually([&] { return gw_probe.get("/health").json().at("redis").at("status") == "ok"; }, 20s));
-  ASSERT_TRUE(eventually([&] { return client.get("/health").json().at("redis").at("status") == "ok"; }, 20s));
+  StreamCluster cluster(1, {"--sim-latency-scale", "0.05"});
+  const ServerProcess& gateway = *cluster.gateway[0];
+  HttpClient client(cluster.core.port());
   const auto before = submit_orders(client, 20);
-  // Finished, so that the live subscriber sees none of them.
-  ASSERT_TRUE(eventually([&] {
-    for (const auto& id : before) {
-      const auto status = client.get("/api/orders/" + id).json().at("status");
-      if (status != "confirmed" && status != "failed") return false;
-    }
-    return true;
-  }, 20s));
+  // Finished, and their last events through Redis to the gateway, so that
+  // the live subscriber sees none of them.
+  ASSERT_TRUE(all_finish(client, before));
+  ASSERT_TRUE(cluster.gateways_caught_up());
 
   WsClient live(gateway.port(), "/ws");
   live.send(R"({"type":"subscribe","all":true})");
@@ -350,7 +333,7 @@ TEST(AllOrdersStream, AnOrderAlsoFollowedOnItsOwnComesOnce) {
   server.start();
   HttpClient client(server.port());
   const auto ids = submit_orders(client, 5);
-  ASSERT_TRUE(eventually([&] { return client.get("/api/orders/" + ids.back()).json().at("status") == "confirmed"; }, 20s));
+  ASSERT_TRUE(reaches(client, ids.back(), "confirmed", 20s));
   WsClient ws(server.port(), "/ws");
   ws.send(R"({"type":"subscribe","orderId":")" + ids[2] + R"(","fromSeq":1})");
   ASSERT_EQ(next_control(ws).at("type"), "subscribed");
@@ -363,27 +346,14 @@ TEST(AllOrdersStream, AnOrderAlsoFollowedOnItsOwnComesOnce) {
 // order missed from the core: each gets every event once, in seq order; one
 // that subscribed live gets nothing from before its subscription.
 TEST(AllOrdersStream, AGatewayThatLosesRedisStillGivesEverySubscriberEveryEventOnce) {
-  oee::testing::RedisServer redis;
-  redis.command("ACL SETUSER gw on >gwpass ~* &* +@all");
-  TempDir dir;
-  ServerProcess core(dir.path() / "core", {"--sim-latency-scale", "0.3", "--redis-url", redis.url()});
-  core.start();
-  ServerProcess gateway(dir.path() / "gw", {"--role", "gateway", "--core-url",
-                                            "http://127.0.0.1:" + std::to_string(core.port()), "--redis-url",
-                                            "redis://gw:gwpass@127.0.0.1:" + std::to_string(redis.port())});
-  gateway.start();
-  HttpClient client(core.port());
+  StreamCluster cluster(1, {"--sim-latency-scale", "0.3"}, {}, true);
+  auto& redis = cluster.redis;
+  const ServerProcess& gateway = *cluster.gateway[0];
+  HttpClient client(cluster.core.port());
   HttpClient gw_http(gateway.port());
-  ASSERT_TRUE(eventually([&] { return gw_http.get("/health").json().at("redis").at("status") == "ok"; }, 20s));
-  ASSERT_TRUE(eventually([&] { return client.get("/health").json().at("redis").at("status") == "ok"; }, 20s));
   const auto earlier = submit_orders(client, 10);
-  ASSERT_TRUE(eventually([&] {
-    for (const auto& id : earlier) {
-      const auto status = client.get("/api/orders/" + id).json().at("status");
-      if (status != "confirmed" && status != "failed") return false;
-    }
-    return true;
-  }, 30s));
+  ASSERT_TRUE(all_finish(client, earlier));
+  ASSERT_TRUE(cluster.gateways_caught_up());
 
   WsClient live(gateway.port(), "/ws");
   live.send(R"({"type":"subscribe","all":true})");

@@ -6,7 +6,7 @@
 #include <boost/json.hpp>
 
 #include "harness.h"
-#include "redis_server.h"
+#include "stream_cluster.h"
 
 namespace oee::e2e {
 namespace {
@@ -114,14 +114,8 @@ TEST(Dashboard, StatsCountEveryEventOfTheLastMinutesAndTellAKeyNothing) {
 }
 
 TEST(Dashboard, AGatewayServesThePageForItsStreams) {
-  oee::testing::RedisServer redis;
-  TempDir dir;
-  ServerProcess core(dir.path() / "core", {"--sim", "fast", "--redis-url", redis.url()});
-  core.start();
-  ServerProcess gateway(dir.path() / "gw", {"--role", "gateway", "--core-url",
-                                            "http://127.0.0.1:" + std::to_string(core.port()), "--redis-url", redis.url()});
-  gateway.start();
-  expect_dashboard_served(gateway.port());
+  StreamCluster cluster(1, {"--sim", "fast"});
+  expect_dashboard_served(cluster.gateway[0]->port());
 }
 
 }  // namespace

@@ -30,6 +30,19 @@ inline bool reaches(HttpClient& client, const std::string& id, const std::string
   return eventually([&] { return status_of(client, id) == status; }, timeout);
 }
 
+/// Whether every one of `ids` ends, confirmed or failed, within `timeout`.
+inline bool all_finish(HttpClient& client, const std::vector<std::string>& ids,
+                       std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+  return eventually(
+      [&] {
+        return std::all_of(ids.begin(), ids.end(), [&](const std::string& id) {
+          const auto status = status_of(client, id);
+          return status == "confirmed" || status == "failed";
+        });
+      },
+      timeout);
+}
+
 inline std::vector<std::string> event_names(HttpClient& client, const std::string& id) {
   std::vector<std::string> names;
   const boost::json::value history = client.get("/api/orders/" + id + "/events").json();

@@ -15,48 +15,13 @@
 
 #include "harness.h"
 #include "redis_server.h"
+#include "stream_cluster.h"
 
 namespace oee::e2e {
 namespace {
 
 using namespace std::chrono_literals;
 namespace json = boost::json;
-
-// A core with Redis, and gateways fed by it.
-struct StreamCluster {
-  explicit StreamCluster(int gateways, std::vector<std::string> core_args = {},
-                         std::vector<std::string> gateway_args = {})
-      : core(dir.path() / "core", with_redis(core_args)) {
-    core.start();
-    for (int i = 0; i < gateways; ++i) {
-      std::vector<std::string> args = {"--role", "gateway", "--core-url",
-                                       "http://127.0.0.1:" + std::to_string(core.port())};
-      args.insert(args.end(), gateway_args.begin(), gateway_args.end());
-      gateway.push_back(std::make_unique<ServerProcess>(dir.path() / ("gw" + std::to_string(i)), with_redis(args)));
-      gateway.back()->start();
-    }
-    // Subscribed gateways and a connected publisher: from here on nothing
-    // published is missed for lack of a listener.
-    HttpClient probe(core.port());
-    EXPECT_TRUE(eventually([&] { return probe.get("/health").json().at("redis").at("status") == "ok"; }, 20s));
-    for (auto& g : gateway) {
-      HttpClient h(g->port());
-      EXPECT_TRUE(eventually([&] { return h.get("/health").json().at("redis").at("status") == "ok"; }, 20s))
-          << g->stderr_tail();
-    }
-  }
-
-  std::vector<std::string> with_redis(std::vector<std::string> args) const {
-    args.push_back("--redis-url");
-    args.push_back(redis.url());
-    return args;
-  }
-
-  oee::testing::RedisServer redis;
-  TempDir dir;
-  ServerProcess core;
-  std::vector<std::unique_ptr<ServerProcess>> gateway;
-};
 
 std::uint64_t seq_of(const std::string& text) { return json::parse(text).at("seq").to_number<std::uint64_t>(); }
 
@@ -195,21 +160,14 @@ TEST(Stream, RedisKilledAndRestartedMidRunEverySubscriberStillGetsEveryEvent) {
 // connections killed) while the core keeps publishing: what is published
 // meanwhile never reaches them through Redis and must be fetched from the core.
 TEST(Stream, GatewayThatLosesItsSubscriptionFetchesWhatItMissedFromTheCore) {
-  oee::testing::RedisServer redis;
-  redis.command("ACL SETUSER gw on >gwpass ~* &* +@all");
-  TempDir dir;
   // Orders live about 1.3 s: long enough that 50 more events are appended
   // after the gateway has noticed its loss even on a loaded machine.
-  ServerProcess core(dir.path() / "core", {"--sim-latency-scale", "0.5", "--redis-url", redis.url()});
-  core.start();
-  const std::string gw_url = "redis://gw:gwpass@127.0.0.1:" + std::to_string(redis.port());
-  ServerProcess gateway(dir.path() / "gw", {"--role", "gateway", "--redis-url", gw_url, "--core-url",
-                                            "http://127.0.0.1:" + std::to_string(core.port())});
-  gateway.start();
+  StreamCluster cluster(1, {"--sim-latency-scale", "0.5"}, {}, true);
+  auto& redis = cluster.redis;
+  const ServerProcess& core = cluster.core;
+  const ServerProcess& gateway = *cluster.gateway[0];
   HttpClient core_http(core.port());
   HttpClient gw_http(gateway.port());
-  ASSERT_TRUE(eventually([&] { return gw_http.get("/health").json().at("redis").at("status") == "ok"; }, 20s));
-  ASSERT_TRUE(eventually([&] { return core_http.get("/health").json().at("redis").at("status") == "ok"; }, 20s));
 
   constexpr int kSubscribers = 30, kOrdersEach = 3;
   std::vector<Follower> followers(kSubscribers);
