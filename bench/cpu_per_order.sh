@@ -7,7 +7,8 @@
 # with --sim fast (sync durability) on a fresh data dir, submits `orders`
 # (default 200000) with oee-loadgen over 32 connections, waits until the
 # executor is idle, and prints the server's user+system CPU per order, the
-# rate from the first submit to idle, and its VmRSS. Run it with the two
+# rate from the first submit to idle, its VmRSS, and the CPU per order of
+# each of its threads (by name). Run it with the two
 # builds several times over and compare the pairs. Figures, not tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,6 +35,10 @@ for server in "${servers[@]}"; do
   rss_kb=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
   awk -v s="$server" -v u="$utime" -v k="$stime" -v hz="$hz" -v n="$orders" -v a="$start" -v b="$end" -v r="$rss_kb" \
     'BEGIN { printf "%s: %.1f us CPU per order, %.0f orders/s, RSS %.0f MB\n", s, (u+k)/hz*1e6/n, n/(b-a), r/1024 }'
+  # Per thread, by name (the comm field has no spaces here): where it goes.
+  for t in /proc/$pid/task/*/stat; do sed 's/^[0-9]* (\([^)]*\))/\1/' "$t"; done |
+    awk -v hz="$hz" -v n="$orders" '{ cpu[$1] += $13 + $14 } END {
+      for (c in cpu) if (cpu[c] > 0) printf "  %-18s %6.1f us per order\n", c, cpu[c]/hz*1e6/n }' | sort -k2 -nr
   kill $pid; wait $pid 2>/dev/null || true; rm -rf "$dir"
   trap - EXIT
 done

@@ -3,9 +3,8 @@
 // audit trail of oee.
 //
 // Durability contract: when an append's completion runs with a seq, the
-// event and everything written with it (order snapshot, order->seq index,
-// order-set membership, idempotency claim) are in the log as one atomic
-// unit. With Durability::sync that unit has been fsync'd and survives
+// event and everything written with it (idempotency claim, set membership,
+// the record of an order it finishes) are in the log as one atomic unit. With Durability::sync that unit has been fsync'd and survives
 // kill -9 and power loss; with Durability::async it is in the RocksDB WAL
 // (survives a process crash, not a power loss).
 //
@@ -13,6 +12,13 @@
 // thread which commits whatever is queued as one WriteBatch and one fsync
 // (group commit) and then runs completions on that thread, so completions
 // must be short (post to your own executor).
+//
+// Events only: an append writes its event and little else. Each order's
+// latest state and the seqs of its events live in memory (the order index)
+// while it is open; a finished order gets one record, written with its last
+// event. Every so many events the writer checkpoints the open orders, so
+// opening the log reads the latest checkpoint and folds the events after
+// it (Options::fold), instead of a per-event index.
 
 #include <chrono>
 #include <cstdint>
@@ -39,10 +45,11 @@ struct Record {
   std::string payload;    // flatbuffer of that event type; opaque to the log
 };
 
-/// Sets of orders the log maintains as indexes, updated atomically with
-/// the event that moves an order in or out of them.
+/// Sets of orders the log can list. `active` is the order index's open
+/// orders (in memory); the others are stored, updated atomically with the
+/// event that moves an order in or out of them, and only rarely written.
 enum class OrderSet : std::uint8_t {
-  active = 0,       // not terminal: the executor's work queue
+  active = 0,       // not finished: the executor's work queue
   dead_letter = 1,  // failed terminally
   api_keys = 2,     // not orders: every API key ever created, revoked or not
 };
@@ -59,15 +66,24 @@ struct IdempotencyEntry {
   std::string fingerprint;
 };
 
-/// Everything one command writes: one event plus the derived state it
-/// causes. All of it lands in the same WriteBatch.
+/// Everything one command writes: one event plus what it changes in the
+/// order index. All of it lands in the same WriteBatch.
 struct AppendCommand {
   OrderId order;
   TimestampNs ts;  // event time; the log stamps now() when left at 0
   std::uint8_t type = 0;
   std::string payload;
-  std::string snapshot;  // the order's folded state after this event
-  std::vector<std::pair<OrderSet, bool>> set_membership;  // (set, member?)
+  /// The order's folded state after this event, opaque to the log: held in
+  /// memory, written only in checkpoints and finished-order records.
+  std::string snapshot;
+  /// The event finishes its order: it leaves the active set, and its record
+  /// (this snapshot and every seq of it) is written with the event. An
+  /// order's later event opens it again.
+  bool finishes = false;
+  /// The event begins its order (its first): the log looks for no earlier
+  /// record of it.
+  bool begins = false;
+  std::vector<std::pair<OrderSet, bool>> set_membership;  // (set, member?); not `active`
   std::optional<IdempotencyClaim> idempotency;
 };
 
@@ -94,6 +110,30 @@ struct OrderSnapshotEntry {
   std::string snapshot;
 };
 
+/// One order as the order index holds it: its latest snapshot and the seqs
+/// of all its events, in order.
+struct IndexedOrder {
+  OrderId order;
+  std::string snapshot;
+  std::vector<Seq> seqs;
+};
+
+/// The open orders as they were after event `seq`.
+struct Checkpoint {
+  Seq seq;
+  std::vector<IndexedOrder> orders;
+};
+
+/// What opening the log, and refresh(), fold each event after the latest
+/// checkpoint with: the order's snapshot before it (empty for a new order)
+/// gives its snapshot after, and whether it finishes. An error refuses a
+/// primary's start; a secondary skips the event (its audit reports it).
+struct FoldedEvent {
+  std::string snapshot;
+  bool finishes = false;
+};
+using Fold = std::function<Result<FoldedEvent>(std::string_view previous_snapshot, const Record& record)>;
+
 enum class Durability { sync, async };
 [[nodiscard]] std::string_view durability_name(Durability d);  // "sync", "async"
 
@@ -119,6 +159,14 @@ struct Options {
   /// Runs first on the writer thread (a primary's), e.g. to raise its
   /// scheduling priority; the thread takes its name after it.
   std::function<void()> on_writer_start{};
+  /// See Fold. Without one, an order's snapshot after a replayed event is
+  /// its snapshot before, and no replayed event finishes an order.
+  Fold fold{};
+  /// A primary checkpoints its open orders once this many events came
+  /// since the last checkpoint, or this long passed with any event, and
+  /// when it closes. What opening the log replays is bounded by the first.
+  std::uint64_t checkpoint_events = 100'000;
+  std::chrono::milliseconds checkpoint_after{std::chrono::seconds(30)};
 };
 
 /// What the log's storage holds in memory, in bytes.
@@ -138,6 +186,8 @@ struct Stats {
   std::atomic<std::uint64_t> failed_commits{0};
   std::atomic<std::uint64_t> recoveries{0};  // times writes resumed after the storage failed
   std::atomic<std::uint64_t> rests{0};       // times it came to rest: memtables flushed, heap trimmed
+  std::atomic<std::uint64_t> checkpoints{0};
+  std::atomic<std::uint64_t> open_orders{0};  // in the order index
 };
 
 /// Keeps a commit listener registered until reset() or destruction. Once
@@ -184,18 +234,25 @@ class EventLogReader {
   [[nodiscard]] virtual Result<std::vector<Record>> read_order(OrderId order, Seq from = Seq{0}) const = 0;
   /// Values with seq >= from, undecoded (see record_codec.h).
   [[nodiscard]] virtual Result<std::vector<RawRecord>> read_raw(Seq from, std::size_t max) const = 0;
+  /// The order's latest snapshot: from memory while it is open, from its
+  /// record once it finished.
   [[nodiscard]] virtual Result<std::optional<OrderSnapshotEntry>> snapshot(OrderId order) const = 0;
   [[nodiscard]] virtual Result<std::vector<OrderId>> members(OrderSet set, std::size_t max) const = 0;
+  /// The latest stored checkpoint, and a finished order's stored record:
+  /// for audits, which check them against a fresh fold.
+  [[nodiscard]] virtual Result<std::optional<Checkpoint>> checkpoint() const = 0;
+  [[nodiscard]] virtual Result<std::optional<IndexedOrder>> finished_record(OrderId order) const = 0;
   [[nodiscard]] virtual Result<std::optional<IdempotencyEntry>> idempotency(std::string_view key) const = 0;
 
   /// Blocks until head() > after or the timeout passes; returns head().
   virtual Seq wait_beyond(Seq after, std::chrono::milliseconds timeout) const = 0;
 
   /// Catches up with the primary's writes (a primary is always current and
-  /// returns head()). Events and head() are then current. Derived entries
-  /// (snapshots, sets, cursors) can stay stale once the primary has
-  /// restarted since this secondary opened (RocksDB 7.8 keeps replayed
-  /// entries in memory): audits that read them open a fresh secondary.
+  /// returns head()). Events and head() are then current, and the order
+  /// index follows by folding the new events. Stored entries (finished-order
+  /// records, sets, cursors) can stay stale once the primary has restarted
+  /// since this secondary opened (RocksDB 7.8 keeps replayed entries in
+  /// memory): audits that read them open a fresh secondary.
   [[nodiscard]] virtual Result<Seq> refresh() = 0;
 
   /// Named consumer cursors, stored in the log.
@@ -234,8 +291,9 @@ class EventLogWriter : public EventLogReader {
 
   [[nodiscard]] virtual const Stats& stats() const = 0;
 
-  /// Drains queued appends (completing them), stops the writer and flushes
-  /// the memtables, so the next start replays no WAL. Returns what failed
+  /// Drains queued appends (completing them), stops the writer, writes a
+  /// checkpoint and flushes the memtables, so the next start replays
+  /// nothing. Returns what failed
   /// (the flush is skipped while the storage is failing: write_error()).
   /// Idempotent; later calls return success.
   virtual std::error_code close() = 0;

@@ -1,5 +1,6 @@
 #include "eventlog/detail/rocksdb_log.h"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <mutex>
@@ -31,9 +32,12 @@ namespace {
 
 constexpr std::string_view kFormatKey = "format";
 constexpr std::string_view kLogIdKey = "log_id";
-constexpr std::string_view kFormatValue = "oee-log-v1";
-const std::vector<std::string> kColumnFamilies = {"default", "events", "order_index",
-                                                  "snapshots", "order_sets", "idempotency"};
+constexpr std::string_view kFormatValue = "oee-log-v2";
+constexpr std::string_view kFirstFormatValue = "oee-log-v1";
+const std::vector<std::string> kColumnFamilies = {"default", "events", "finished", "checkpoints", "order_sets",
+                                                  "idempotency"};
+// The first format's per-event families: opened only to be converted and dropped.
+const std::vector<std::string> kRetiredFamilies = {"order_index", "snapshots"};
 
 // What an operator should do about a log that would not open: the hint
 // follows the cause, so a permission problem is not read as damage.
@@ -65,6 +69,8 @@ RocksDbLog::RocksDbLog(const Options& options, OpenMode mode, rocksdb::Env* env)
     const Seq last = load_head();
     head_.store(last.value);
     next_seq_ = last.value + 1;
+    load_index();
+    next_checkpoint_ = std::chrono::steady_clock::now() + options_.checkpoint_after;
   } catch (...) {
     // The destructor does not run for a constructor that throws: release
     // the database here, or RocksDB aborts on the leaked handles.
@@ -110,6 +116,7 @@ void RocksDbLog::open_db() {
   const auto descriptors = column_families();
   open_rocksdb(db_options(), descriptors);
   check_format(exists);
+  drop_retired_families();
   load_id();
 }
 
@@ -186,28 +193,37 @@ std::vector<rocksdb::ColumnFamilyDescriptor> RocksDbLog::column_families() {
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   point_read_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
 
+  // A primary creates the families it lacks; a secondary opens those there
+  // are (a log of the first format lacks some: check_format says what to do).
+  std::vector<std::string> names = kColumnFamilies;
+  std::vector<std::string> existing;
+  if (rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions{}, options_.path, &existing).ok()) {
+    const auto there = [&](const std::string& name) {
+      return std::find(existing.begin(), existing.end(), name) != existing.end();
+    };
+    if (mode_ != OpenMode::primary) std::erase_if(names, [&](const std::string& name) { return !there(name); });
+    for (const auto& retired : kRetiredFamilies) {
+      if (there(retired)) names.push_back(retired);
+    }
+  }
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const auto& name : kColumnFamilies) {
-    const bool point_reads = name == "order_index" || name == "snapshots" || name == "idempotency";
+  for (const auto& name : names) {
+    const bool point_reads = name == "finished" || name == "idempotency" || name == "order_index" ||
+                             name == "snapshots";
     auto o = point_reads ? point_read_options : cf_options;
     // Keyed by order, these take inserts at random positions and are only
-    // read within one order (point reads, per-order seeks). A hash of the
-    // 16-byte order id picks a short per-order list, so an insert does not
-    // walk a skiplist of the whole memtable, once the writer thread's
-    // largest cost (docs/perf-history.md).
-    //
-    // Large memtables: an order's snapshot is rewritten with each of its
-    // events within a few seconds, so most of them are superseded before
-    // their memtable is flushed and never reach a table file or compaction;
-    // and fewer, larger level-0 files of the index mean less rewriting.
-    if (name == "order_index" || name == "snapshots") {
-      o.write_buffer_size = name == "snapshots" ? (32 << 20) : (16 << 20);
+    // read within one order. A hash of the 16-byte order id picks a short
+    // per-order list, so an insert does not walk a skiplist of the whole
+    // memtable (docs/perf-history.md).
+    if (name == "finished" || name == "order_index" || name == "snapshots") {
       o.prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(OrderId::Bytes{}.size()));
       o.memtable_factory.reset(rocksdb::NewHashLinkListRepFactory(65536));
     }
-    // Set membership keys (set byte + order id) also land at random places,
-    // once when an order enters and once when it leaves; only listing a set
-    // needs their order, and that seeks with total_order_seek.
+    // A few checkpoints a minute, each one large value.
+    if (name == "checkpoints") o.write_buffer_size = 16 << 20;
+    // Set membership keys (set byte + order id) also land at random places;
+    // only listing a set needs their order, and that seeks with
+    // total_order_seek.
     if (name == "order_sets") {
       o.write_buffer_size = 4 << 20;
       o.prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(1 + OrderId::Bytes{}.size()));
@@ -257,12 +273,16 @@ void RocksDbLog::open_rocksdb(rocksdb::DBOptions db_options,
                              open_failure_hint(s));
   }
   db_.reset(raw);
-  meta_ = handles_[0];
-  events_ = handles_[1];
-  order_index_ = handles_[2];
-  snapshots_ = handles_[3];
-  order_sets_ = handles_[4];
-  idempotency_ = handles_[5];
+  for (auto* h : handles_) {
+    const auto& name = h->GetName();
+    if (name == "default") meta_ = h;
+    else if (name == "events") events_ = h;
+    else if (name == "finished") finished_ = h;
+    else if (name == "checkpoints") checkpoints_ = h;
+    else if (name == "order_sets") order_sets_ = h;
+    else if (name == "idempotency") idempotency_ = h;
+    else retired_.push_back(h);
+  }
 }
 
 void RocksDbLog::check_format(bool existed) {
@@ -270,8 +290,22 @@ void RocksDbLog::check_format(bool existed) {
   auto format = get_value(*db_, meta_, kFormatKey, found);
   if (!format) throw std::runtime_error("cannot read the event log format marker at '" + options_.path + "'");
   if (found) {
+    if (*format == kFirstFormatValue) {
+      if (mode_ != OpenMode::primary) {
+        throw std::runtime_error("the event log at '" + options_.path +
+                                 "' is in the first format (oee-log-v1); start oee-server on it once, which "
+                                 "converts it in place, and open it again");
+      }
+      upgrade_from_v1();
+      return;
+    }
     if (*format != kFormatValue) {
       throw std::runtime_error("'" + options_.path + "' holds an event log of unknown format '" + *format + "'");
+    }
+    if (events_ == nullptr || finished_ == nullptr || checkpoints_ == nullptr || order_sets_ == nullptr ||
+        idempotency_ == nullptr) {
+      throw std::runtime_error("the event log at '" + options_.path + "' lacks some of its column families: it is "
+                               "damaged; restore it from a copy");
     }
     return;
   }
@@ -317,6 +351,97 @@ Seq RocksDbLog::load_head() const {
   return seq;
 }
 
+void RocksDbLog::drop_retired_families() {
+  if (retired_.empty() || mode_ != OpenMode::primary) return;
+  for (auto* h : retired_) {
+    const auto s = db_->DropColumnFamily(h);
+    if (!s.ok()) throw std::runtime_error("cannot retire the first format's families: " + s.ToString());
+    (void)db_->DestroyColumnFamilyHandle(h);
+    handles_.erase(std::find(handles_.begin(), handles_.end(), h));
+  }
+  retired_.clear();
+}
+
+void RocksDbLog::load_index() {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions{}, checkpoints_));
+  it->SeekToLast();
+  if (!it->status().ok()) throw std::runtime_error("cannot read the checkpoints: " + it->status().ToString());
+  Seq from{1};
+  if (it->Valid()) {
+    const Seq at = decode_seq_key(std::string_view(it->key().data(), it->key().size()));
+    auto orders = decode_checkpoint(std::string_view(it->value().data(), it->value().size()));
+    if (!orders) {
+      throw std::runtime_error("the checkpoint at seq " + std::to_string(at.value) +
+                               " is damaged; run oee-logdump --verify on a copy of the data directory");
+    }
+    index_.load_checkpoint(std::move(*orders));
+    from = at.next();
+  }
+  replay(from);
+}
+
+void RocksDbLog::replay(Seq from) {
+  const std::string advice =
+      "; keep a copy of the data directory and run `oee-logdump --data-dir DIR --verify` to locate the damage. "
+      "oee will not skip or truncate events.";
+  const Seq last = head();
+  for (Seq at = from; at <= last;) {
+    auto raw = read_raw(at, 4096);
+    if (!raw) throw std::runtime_error("cannot read the events from seq " + std::to_string(at.value) + advice);
+    if (raw->empty()) break;
+    for (const auto& value : *raw) {
+      auto r = decode_record(value.value);
+      std::error_code failed;
+      if (!r) failed = r.error();
+      if (!failed) failed = fold_into_index(*r);
+      if (failed) {
+        // A secondary is how the damage gets found: it goes on, and its
+        // audit names the seq.
+        if (mode_ != OpenMode::primary) continue;
+        throw std::runtime_error("event seq " + std::to_string(value.key.value) +
+                                 " cannot be read or folded (" + failed.message() + ")" + advice);
+      }
+    }
+    at = raw->back().key.next();
+  }
+  stats_.open_orders.store(index_.size(), std::memory_order_relaxed);
+}
+
+// One replayed event into the index: folded on its order's state before it.
+std::error_code RocksDbLog::fold_into_index(const Record& r) {
+  OrderIndex::Update u{r.order, r.seq, {}, false, std::nullopt, {}};
+  std::string_view before;
+  const OrderIndex::Entry* open = index_.find(r.order);
+  std::optional<IndexedOrder> record;
+  if (open != nullptr) {
+    before = open->snapshot;
+  } else {
+    auto stored = finished_record(r.order);
+    if (!stored) return stored.error();
+    if (*stored) {
+      // A record that reaches this event was written when the order
+      // finished, here or later: the index has nothing to do until an
+      // event after it opens the order again.
+      if ((*stored)->seqs.back() >= r.seq) return {};
+      record = std::move(**stored);
+      before = record->snapshot;
+    }
+  }
+  auto folded = options_.fold ? options_.fold(before, r) : Result<FoldedEvent>(FoldedEvent{std::string(before)});
+  if (!folded) return folded.error();
+  // A finishing event's record was written with it: the index lets go.
+  u.finishes = folded->finishes;
+  u.snapshot = std::move(folded->snapshot);
+  if (record) {
+    u.reopened = std::move(record->seqs);
+    u.reopened_snapshot = std::move(record->snapshot);
+  }
+  std::vector<OrderIndex::Update> one;
+  one.push_back(std::move(u));
+  index_.apply(one);
+  return {};
+}
+
 std::error_code RocksDbLog::close() {
   {
     std::lock_guard lock(mu_);
@@ -332,7 +457,10 @@ std::error_code RocksDbLog::close() {
   head_cv_.notify_all();
   if (!db_ || mode_ != OpenMode::primary) return {};
   if (degraded_.load()) return make_error_code(Errc::unavailable);  // no writes into a failed DB
-  // A clean stop flushes memtables so the next start replays no WAL.
+  // A clean stop checkpoints, so the next start folds no events, and
+  // flushes memtables, so it replays no WAL.
+  if (since_checkpoint_ > 0) write_checkpoint();
+  if (degraded_.load()) return make_error_code(Errc::unavailable);
   const auto wal = db_->FlushWAL(true);
   rocksdb::FlushOptions flush;
   flush.wait = true;

@@ -37,17 +37,18 @@ Result<std::vector<RawRecord>> RocksDbLog::read_raw(Seq from, std::size_t max) c
 }
 
 Result<std::vector<Record>> RocksDbLog::read_order(OrderId order, Seq from) const {
-  std::vector<std::string> keys;
-  {
-    rocksdb::ReadOptions ro;
-    ro.prefix_same_as_start = true;  // the index is hashed by order: seeks stay within one
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, order_index_));
-    const std::string prefix = order_key(order);
-    for (it->Seek(order_seq_key(order, from)); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-      keys.emplace_back(it->key().data() + 16, 8);
-    }
-    if (!it->status().ok()) return make_error_code(Errc::io_error);
+  std::vector<Seq> seqs;
+  if (auto open = index_.seqs(order)) {
+    seqs = std::move(*open);
+  } else {
+    auto record = finished_record(order);
+    if (!record) return record.error();
+    if (*record) seqs = std::move((*record)->seqs);
   }
+  std::erase_if(seqs, [from](Seq s) { return s < from; });
+  std::vector<std::string> keys;
+  keys.reserve(seqs.size());
+  for (const auto seq : seqs) keys.push_back(encode_seq_key(seq));
   std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
   std::vector<std::string> values(keys.size());
   std::vector<rocksdb::ColumnFamilyHandle*> cfs(keys.size(), events_);
@@ -58,21 +59,46 @@ Result<std::vector<Record>> RocksDbLog::read_order(OrderId order, Seq from) cons
     if (!statuses[i].ok()) return make_error_code(statuses[i].IsNotFound() ? Errc::corrupted : Errc::io_error);
     auto rec = decode_record(values[i]);
     if (!rec) return rec.error();
+    if (rec->order != order) return make_error_code(Errc::corrupted);
     out.push_back(std::move(*rec));
   }
   return out;
 }
 
 Result<std::optional<OrderSnapshotEntry>> RocksDbLog::snapshot(OrderId order) const {
+  if (auto open = index_.snapshot(order)) return std::optional<OrderSnapshotEntry>{std::move(*open)};
+  auto record = finished_record(order);
+  if (!record) return record.error();
+  if (!*record) return std::optional<OrderSnapshotEntry>{};
+  // A key's record holds no snapshot: it is no order.
+  if ((*record)->snapshot.empty()) return std::optional<OrderSnapshotEntry>{};
+  return std::optional<OrderSnapshotEntry>{
+      OrderSnapshotEntry{(*record)->seqs.back(), std::move((*record)->snapshot)}};
+}
+
+Result<std::optional<IndexedOrder>> RocksDbLog::finished_record(OrderId order) const {
   bool found = false;
-  auto value = get_value(*db_, snapshots_, order_key(order), found);
+  auto value = get_value(*db_, finished_, order_key(order), found);
   if (!value) return value.error();
-  if (!found) return std::optional<OrderSnapshotEntry>{};
-  if (value->size() < 8) return make_error_code(Errc::corrupted);
-  return std::optional<OrderSnapshotEntry>{OrderSnapshotEntry{decode_seq_key(*value), value->substr(8)}};
+  if (!found) return std::optional<IndexedOrder>{};
+  auto record = decode_order_record(order, *value);
+  if (!record) return record.error();
+  return std::optional<IndexedOrder>{std::move(*record)};
+}
+
+Result<std::optional<Checkpoint>> RocksDbLog::checkpoint() const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions{}, checkpoints_));
+  it->SeekToLast();
+  if (!it->status().ok()) return make_error_code(Errc::io_error);
+  if (!it->Valid()) return std::optional<Checkpoint>{};
+  auto orders = decode_checkpoint(std::string_view(it->value().data(), it->value().size()));
+  if (!orders) return orders.error();
+  return std::optional<Checkpoint>{
+      Checkpoint{decode_seq_key(std::string_view(it->key().data(), it->key().size())), std::move(*orders)}};
 }
 
 Result<std::vector<OrderId>> RocksDbLog::members(OrderSet set, std::size_t max) const {
+  if (set == OrderSet::active) return index_.ids(max);
   std::vector<OrderId> out;
   rocksdb::ReadOptions ro;
   ro.total_order_seek = true;  // the prefix extractor covers whole keys; a set spans many
@@ -111,11 +137,13 @@ Result<Seq> RocksDbLog::refresh() {
   if (mode_ == OpenMode::primary) return head();
   if (!db_->TryCatchUpWithPrimary().ok()) return make_error_code(Errc::io_error);
   try {
+    const Seq before = head();
     const Seq last = load_head();
     {
       std::lock_guard lock(mu_);
       head_.store(last.value);
     }
+    if (last > before) replay(before.next());
     head_cv_.notify_all();
     return last;
   } catch (const std::exception&) {

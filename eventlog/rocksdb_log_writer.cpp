@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <unordered_map>
 
 #include <rocksdb/write_batch.h>
 
@@ -101,6 +102,7 @@ void RocksDbLog::enter_degraded(const std::string& cause) {
 void RocksDbLog::rest() {
   constexpr auto kFlushPoll = std::chrono::milliseconds(200);
   if (rest_ == Rest::written) {
+    if (since_checkpoint_ > 0) write_checkpoint();
     rocksdb::FlushOptions flush;
     flush.wait = false;
     flush.allow_write_stall = true;
@@ -156,12 +158,14 @@ struct RocksDbLog::Staged {
   rocksdb::WriteBatch writes;
   std::vector<Record> records;                  // the events, in seq order
   std::vector<Result<AppendOutcome>> outcomes;  // one per entry of the batch
+  std::vector<OrderIndex::Update> index;        // applied once durable
   std::uint64_t first_seq = 0;
 };
 
 // One group commit: stage the batch as one write, write it (fsync'd with
-// sync durability), then make it visible (head, listeners) and answer each
-// entry. Nothing is visible or answered before the write is durable.
+// sync durability), then make it visible (order index, head, listeners) and
+// answer each entry. Nothing is visible or answered before the write is
+// durable.
 void RocksDbLog::commit(std::vector<Pending>& batch) {
   Staged staged = stage(batch);
   rocksdb::WriteOptions wo;
@@ -182,8 +186,14 @@ void RocksDbLog::commit(std::vector<Pending>& batch) {
     rest_ = Rest::written;
     next_rest_ = now + options_.rest_after;
   }
+  index_.apply(staged.index);
+  stats_.open_orders.store(index_.size(), std::memory_order_relaxed);
+  since_checkpoint_ += staged.records.size();
   publish(staged.records, batch.size());
   complete(batch, staged.outcomes, now);
+  if (since_checkpoint_ >= options_.checkpoint_events || (since_checkpoint_ > 0 && now >= next_checkpoint_)) {
+    write_checkpoint();
+  }
 }
 
 // Seqs are taken here; an idempotency key claimed before (in the log, or
@@ -193,7 +203,9 @@ RocksDbLog::Staged RocksDbLog::stage(std::vector<Pending>& batch) {
   staged.first_seq = next_seq_;
   staged.records.reserve(batch.size());
   staged.outcomes.reserve(batch.size());
+  staged.index.reserve(batch.size());
   std::unordered_map<std::string, IdempotencyEntry> claimed;  // claims made earlier in this batch
+  std::unordered_set<OrderId, OrderIdHash> in_batch;
   auto& wb = staged.writes;
   for (auto& p : batch) {
     if (auto* cursor = std::get_if<CursorStore>(&p.what)) {
@@ -224,9 +236,9 @@ RocksDbLog::Staged RocksDbLog::stage(std::vector<Pending>& batch) {
     Record rec{Seq{next_seq_++}, cmd.order, cmd.ts.value != 0 ? cmd.ts : TimestampNs::now(), cmd.type,
                std::move(cmd.payload)};
     wb.Put(events_, encode_seq_key(rec.seq), encode_record(rec));
-    wb.Put(order_index_, order_seq_key(rec.order, rec.seq), rocksdb::Slice());
-    if (!cmd.snapshot.empty()) wb.Put(snapshots_, order_key(rec.order), encode_seq_key(rec.seq) + cmd.snapshot);
+    stage_index(cmd, rec.seq, wb, staged.index, in_batch);
     for (const auto& [set, member] : cmd.set_membership) {
+      if (set == OrderSet::active) continue;  // the order index's
       if (member) {
         wb.Put(order_sets_, set_key(set, rec.order), rocksdb::Slice());
       } else {
@@ -237,6 +249,70 @@ RocksDbLog::Staged RocksDbLog::stage(std::vector<Pending>& batch) {
     staged.records.push_back(std::move(rec));
   }
   return staged;
+}
+
+// The seqs an order had before this event are needed only when the event
+// finishes it (its record lists them all) or opens it again (the index
+// takes them back): from the index, from this batch, or from its record.
+// So is its snapshot, when this event brings none.
+void RocksDbLog::stage_index(AppendCommand& cmd, Seq seq, rocksdb::WriteBatch& wb,
+                             std::vector<OrderIndex::Update>& updates,
+                             std::unordered_set<OrderId, OrderIdHash>& in_batch) {
+  OrderIndex::Update u{cmd.order, seq, std::move(cmd.snapshot), cmd.finishes, std::nullopt, {}};
+  const OrderIndex::Entry* open = index_.find(cmd.order);
+  std::vector<Seq> before;
+  std::string before_snapshot;
+  if (!in_batch.insert(cmd.order).second) {
+    // Once more in this batch (rare): what it had before, then this batch's.
+    const auto first = std::find_if(updates.begin(), updates.end(), [&](const auto& x) { return x.order == cmd.order; });
+    before = open != nullptr ? open->seqs : first->reopened.value_or(std::vector<Seq>{});
+    before_snapshot = open != nullptr ? open->snapshot : first->reopened_snapshot;
+    for (auto it = first; it != updates.end(); ++it) {
+      if (it->order != cmd.order) continue;
+      before.push_back(it->seq);
+      if (!it->snapshot.empty()) before_snapshot = it->snapshot;
+    }
+    u.reopened = before;
+    u.reopened_snapshot = before_snapshot;
+  } else if (open != nullptr) {
+    if (u.finishes) {
+      before = open->seqs;
+      if (u.snapshot.empty()) before_snapshot = open->snapshot;
+    }
+  } else if (!cmd.begins) {
+    auto record = finished_record(cmd.order);
+    if (record && *record) {
+      before = std::move((*record)->seqs);
+      before_snapshot = std::move((*record)->snapshot);
+      u.reopened = before;
+      u.reopened_snapshot = before_snapshot;
+    }
+  }
+  if (u.finishes) {
+    before.push_back(seq);
+    wb.Put(finished_, order_key(cmd.order),
+           encode_order_record(u.snapshot.empty() ? std::string_view(before_snapshot) : std::string_view(u.snapshot), before));
+  }
+  updates.push_back(std::move(u));
+}
+
+// The open orders as they are after the head, replacing the checkpoint
+// before: opening the log folds only the events after it.
+void RocksDbLog::write_checkpoint() {
+  const Seq at = head();
+  rocksdb::WriteBatch wb;
+  wb.DeleteRange(checkpoints_, encode_seq_key(Seq{0}), encode_seq_key(at));
+  wb.Put(checkpoints_, encode_seq_key(at), index_.encode_checkpoint());
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.durability == Durability::sync;
+  const auto status = db_->Write(wo, &wb);
+  if (!status.ok()) {
+    enter_degraded(status.ToString());
+    return;
+  }
+  since_checkpoint_ = 0;
+  next_checkpoint_ = std::chrono::steady_clock::now() + options_.checkpoint_after;
+  stats_.checkpoints.fetch_add(1, std::memory_order_relaxed);
 }
 
 // The new head, the stats, then the commit listeners (fan-out, publisher).

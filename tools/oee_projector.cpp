@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "core/wire/event_codec.h"
 #include "eventlog/event_log.h"
 #include "projections/projector.h"
 #include "projections/rebuild.h"
@@ -27,7 +28,8 @@ std::atomic<bool> g_stop{false};
 
 // The log as a RocksDB secondary, beside a running server.
 std::unique_ptr<eventlog::EventLogReader> open_source(const std::string& data_dir) {
-  return eventlog::open_secondary(eventlog::Options{.path = eventlog::log_directory(data_dir)});
+  return eventlog::open_secondary(
+      eventlog::Options{.path = eventlog::log_directory(data_dir), .fold = core::fold_for_log});
 }
 
 std::string bar(double fraction, int width = 30) {

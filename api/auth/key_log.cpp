@@ -57,6 +57,7 @@ asio::awaitable<eventlog::Result<eventlog::AppendOutcome>> append_key_event(even
     command.type = static_cast<std::uint8_t>(core::type_of(owned->event));
     command.payload = core::encode_key_event(owned->event);
     command.set_membership.emplace_back(eventlog::OrderSet::api_keys, true);
+    command.finishes = true;  // a key holds no state in the log's memory: its record lists its events
     auto ex = asio::get_associated_executor(handler);
     auto shared = std::make_shared<decltype(handler)>(std::move(handler));
     owned->log.append(std::move(command), [shared, ex](eventlog::Result<eventlog::AppendOutcome> r) {

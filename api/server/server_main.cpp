@@ -49,6 +49,7 @@
 #include "core/engine/executor.h"
 #include "core/engine/sim_launches.h"
 #include "core/engine/landed_journal.h"
+#include "core/wire/event_codec.h"
 #include "core/engine/log_audit.h"
 #include "projections/history.h"
 #include "projections/projector.h"
@@ -203,7 +204,8 @@ std::optional<Storage> open_storage(const ServerOptions& o) {
                           .durability = o.durability,
                           .memtable_bytes = (o.log_memory_mib << 20) / 5 * 4,
                           .block_cache_bytes = (o.log_memory_mib << 20) / 5,
-                          .on_writer_start = [boost = o.priority_boost] { boost_this_thread("log writer", boost); }});
+                          .on_writer_start = [boost = o.priority_boost] { boost_this_thread("log writer", boost); },
+                          .fold = core::fold_for_log});
     s.resumable = core::check_resumable(*s.log, std::max(1U, std::thread::hardware_concurrency()));
     s.ledger = eventlog::open_rocksdb_store(eventlog::StoreOptions{.path = (root / "simchain" / "ledger").string()});
     s.imported = core::import_landed_journal(root / "simchain" / "landed.txt", *s.ledger);

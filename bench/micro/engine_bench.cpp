@@ -8,6 +8,7 @@
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <latch>
@@ -114,6 +115,7 @@ class ScratchLog {
     eventlog::Options options;
     options.path = (dir_ / "log").string();
     options.durability = sync ? eventlog::Durability::sync : eventlog::Durability::async;
+    options.fold = core::fold_for_log;
     log_ = eventlog::open_primary(options);
   }
   ~ScratchLog() {
@@ -141,11 +143,21 @@ void BM_GroupCommitAppend(benchmark::State& state) {
     const auto events = lifecycle();
     const std::string payload = core::encode_event(events[1]);
     const std::string snapshot(120, 's');  // about the size of a folded order
+    // Orders of five events, as the engine's: each round appends one event
+    // of each of `in_flight` orders, and every fifth round finishes them.
+    std::vector<OrderId> orders(in_flight);
+    std::int64_t round = 0;
     for (auto _ : state) {
+      const bool begins = round % 5 == 0;
+      const bool finishes = round % 5 == 4;
+      ++round;
+      if (begins) std::generate(orders.begin(), orders.end(), [] { return OrderId::random(); });
       std::latch done(in_flight);
       for (int i = 0; i < in_flight; ++i) {
         eventlog::AppendCommand cmd;
-        cmd.order = OrderId::random();
+        cmd.order = orders[i];
+        cmd.begins = begins;
+        cmd.finishes = finishes;
         cmd.type = static_cast<std::uint8_t>(core::EventType::routing_started);
         cmd.payload = payload;
         cmd.snapshot = snapshot;

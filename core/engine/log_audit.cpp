@@ -42,9 +42,18 @@ std::string describe_fold_difference(const OrderState& fold, const OrderState& s
 struct Folded {
   OrderState state;
   Seq last_seq;
+  std::vector<Seq> seqs;
 };
 using Folds = std::unordered_map<OrderId, Folded, OrderIdHash>;
 using KeyIds = std::set<OrderId>;
+
+// What the fold gathers besides each order's state: the seqs of every API
+// key's events, and which orders were open after the checkpoint's seq.
+struct FoldExtras {
+  std::unordered_map<OrderId, std::vector<Seq>, OrderIdHash> key_seqs;
+  std::optional<eventlog::Checkpoint> checkpoint;
+  std::set<OrderId> open_at_checkpoint;
+};
 
 // An API key's event: it decodes, and a key is created before it is revoked.
 std::optional<std::string> check_key_event(const eventlog::Record& record, KeyIds& keys) {
@@ -88,7 +97,13 @@ std::optional<std::string> check_trigger(const Triggered& t, const OrderState& o
 // Every event in seq order: dense, checksummed, decodable, and a legal step
 // of its order. Stops at the first problem.
 std::optional<AuditProblem> fold_log(const eventlog::EventLogReader& log, const std::function<void(Seq)>& progress,
-                                     AuditReport& report, Folds& orders, KeyIds& keys) {
+                                     AuditReport& report, Folds& orders, KeyIds& keys, FoldExtras& extras) {
+  const Seq checkpoint_at = extras.checkpoint ? extras.checkpoint->seq : Seq{0};
+  const auto note_open_orders = [&] {
+    for (const auto& [id, f] : orders) {
+      if (!is_terminal(f.state.status)) extras.open_at_checkpoint.insert(id);
+    }
+  };
   Seq expected{1};
   auto problem = [](Seq seq, std::string message) { return AuditProblem{seq, std::move(message)}; };
   for (;;) {
@@ -109,6 +124,8 @@ std::optional<AuditProblem> fold_log(const eventlog::EventLogReader& log, const 
       }
       if (is_key_event(record->type)) {
         if (auto wrong = check_key_event(*record, keys)) return problem(raw.key, std::move(*wrong));
+        extras.key_seqs[record->order].push_back(raw.key);
+        if (raw.key == checkpoint_at) note_open_orders();
         expected = expected.next();
         ++report.events;
         continue;
@@ -129,6 +146,8 @@ std::optional<AuditProblem> fold_log(const eventlog::EventLogReader& log, const 
       }
       folded.state = std::move(*next);
       folded.last_seq = raw.key;
+      folded.seqs.push_back(raw.key);
+      if (raw.key == checkpoint_at) note_open_orders();
       expected = expected.next();
       ++report.events;
     }
@@ -136,13 +155,82 @@ std::optional<AuditProblem> fold_log(const eventlog::EventLogReader& log, const 
   }
 }
 
-// What each append derived (snapshots, the active and dead-letter sets)
-// against the fold: the mismatch with the smallest seq.
-std::optional<AuditProblem> check_derived(const eventlog::EventLogReader& log, Folds& orders, KeyIds& keys) {
+// The latest checkpoint against the fold: it holds exactly the orders open
+// after its seq, each with the seqs and the state its events had by then.
+void check_checkpoint(const eventlog::EventLogReader& log, const FoldExtras& extras,
+                      const std::function<void(Seq, std::string)>& note) {
+  if (!extras.checkpoint) return;
+  const auto& cp = *extras.checkpoint;
+  std::set<OrderId> held;
+  for (const auto& entry : cp.orders) {
+    held.insert(entry.order);
+    auto records = log.read_order(entry.order);
+    if (!records) {
+      note(cp.seq, fmt::format("checkpoint at seq {}: the events of order {} cannot be read", cp.seq.value,
+                               entry.order.str()));
+      continue;
+    }
+    OrderState state;
+    std::vector<Seq> seqs;
+    try {
+      for (const auto& r : *records) {
+        if (r.seq > cp.seq) break;
+        state = fold_record(state, r).state;
+        seqs.push_back(r.seq);
+      }
+    } catch (const std::runtime_error& e) {
+      note(cp.seq, fmt::format("checkpoint at seq {}: order {}: {}", cp.seq.value, entry.order.str(), e.what()));
+      continue;
+    }
+    if (seqs != entry.seqs) {
+      note(cp.seq, fmt::format("checkpoint at seq {}: order {} lists {} events, the log has {} by then", cp.seq.value,
+                               entry.order.str(), entry.seqs.size(), seqs.size()));
+      continue;
+    }
+    auto stored = decode_snapshot(entry.snapshot);
+    if (!stored) {
+      note(cp.seq, fmt::format("checkpoint at seq {}: order {}: its state does not decode", cp.seq.value,
+                               entry.order.str()));
+    } else if (auto diff = describe_fold_difference(state, *stored); !diff.empty()) {
+      note(cp.seq, fmt::format("checkpoint at seq {}: order {} disagrees with the log: {}", cp.seq.value,
+                               entry.order.str(), diff));
+    }
+  }
+  for (const auto& id : extras.open_at_checkpoint) {
+    if (!held.contains(id)) {
+      note(cp.seq, fmt::format("checkpoint at seq {} misses open order {}", cp.seq.value, id.str()));
+    }
+  }
+  for (const auto& id : held) {
+    if (!extras.open_at_checkpoint.contains(id)) {
+      note(cp.seq, fmt::format("checkpoint at seq {} holds order {}, which was not open then", cp.seq.value, id.str()));
+    }
+  }
+}
+
+// A finished order's (or key's) record lists exactly its events.
+void check_record(const eventlog::EventLogReader& log, const OrderId& id, const std::vector<Seq>& seqs,
+                  const std::function<void(Seq, std::string)>& note) {
+  auto record = log.finished_record(id);
+  if (!record || !*record) {
+    note(seqs.back(), fmt::format("{} is finished but has no record", id.str()));
+  } else if ((*record)->seqs != seqs) {
+    note(seqs.back(), fmt::format("the record of {} lists {} events, the log has {}", id.str(),
+                                  (*record)->seqs.size(), seqs.size()));
+  }
+}
+
+// What the log keeps besides the events (snapshots, the active and
+// dead-letter sets, finished records, the checkpoint) against the fold:
+// the mismatch with the smallest seq.
+std::optional<AuditProblem> check_derived(const eventlog::EventLogReader& log, Folds& orders, KeyIds& keys,
+                                          const FoldExtras& extras) {
   std::optional<AuditProblem> worst;
-  auto note = [&](Seq seq, std::string message) {
+  std::function<void(Seq, std::string)> note = [&](Seq seq, std::string message) {
     if (!worst || seq < worst->seq) worst = AuditProblem{seq, std::move(message)};
   };
+  check_checkpoint(log, extras, note);
+  for (const auto& [id, seqs] : extras.key_seqs) check_record(log, id, seqs, note);
   std::set<OrderId> active, dead;
   for (const auto& [id, f] : orders) {
     auto snap = log.snapshot(id);
@@ -164,6 +252,7 @@ std::optional<AuditProblem> check_derived(const eventlog::EventLogReader& log, F
       note(f.last_seq, fmt::format("order {}: snapshot disagrees with the log: {}", id.str(), diff));
     }
     if (!is_terminal(f.state.status)) active.insert(id);
+    if (is_terminal(f.state.status)) check_record(log, id, f.seqs, note);
     if (is_dead_letter(f.state)) dead.insert(id);
   }
   const auto max = std::numeric_limits<std::size_t>::max();
@@ -197,11 +286,18 @@ AuditReport audit_log(const eventlog::EventLogReader& log, const std::function<v
   AuditReport report;
   Folds orders;
   KeyIds keys;
-  report.problem = fold_log(log, progress, report, orders, keys);
+  FoldExtras extras;
+  if (auto cp = log.checkpoint(); !cp) {
+    report.problem = AuditProblem{Seq{0}, "the checkpoint cannot be read: " + cp.error().message()};
+    return report;
+  } else {
+    extras.checkpoint = std::move(*cp);
+  }
+  report.problem = fold_log(log, progress, report, orders, keys, extras);
   if (report.problem) return report;
   report.orders = orders.size();
   report.keys = keys.size();
-  report.problem = check_derived(log, orders, keys);
+  report.problem = check_derived(log, orders, keys, extras);
   return report;
 }
 

@@ -28,7 +28,8 @@ struct AuditReport {
 
 /// Full audit: dense seqs from 1, every checksum, every payload decodes,
 /// every order's events are legal under the state machine, and every
-/// snapshot and order set equals a fresh fold of the log. Stops at the
+/// snapshot, order set, finished-order record and the latest checkpoint
+/// equals a fresh fold of the log. Stops at the
 /// first problem. `progress` (optional) is called with the seq reached.
 [[nodiscard]] AuditReport audit_log(const eventlog::EventLogReader& log,
                                     const std::function<void(Seq)>& progress = {});

@@ -21,10 +21,8 @@ OrderState OrderStore::append(const OrderId& id, const OrderState& current, Orde
   cmd.type = static_cast<std::uint8_t>(type_of(event));
   cmd.payload = encode_event(event);
   cmd.snapshot = encode_snapshot(*next);
-  const bool terminal = is_terminal(next->status);
-  if (current.status == Status::none || terminal != is_terminal(current.status)) {
-    cmd.set_membership.emplace_back(eventlog::OrderSet::active, !terminal);
-  }
+  cmd.finishes = is_terminal(next->status);
+  cmd.begins = current.status == Status::none;
   if (is_dead_letter(*next) != is_dead_letter(current)) {
     cmd.set_membership.emplace_back(eventlog::OrderSet::dead_letter, is_dead_letter(*next));
   }

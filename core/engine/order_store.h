@@ -1,6 +1,7 @@
 #pragma once
 // The command side of orders: folds an event into the order's state and
-// appends the event together with the new snapshot and set membership.
+// appends the event with the new state, which the log's order index holds
+// in memory (and writes in a record once the order finishes).
 //
 // Thread-safe (the log serialises appends). Callers must not append two
 // events for the same order concurrently: each order has one writer at a

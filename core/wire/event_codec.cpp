@@ -230,6 +230,22 @@ FoldedRecord fold_record(const OrderState& state, const eventlog::Record& record
   return FoldedRecord{std::move(*event), std::move(*next)};
 }
 
+eventlog::Result<eventlog::FoldedEvent> fold_for_log(std::string_view previous_snapshot,
+                                                     const eventlog::Record& record) {
+  if (!is_order_event_type(record.type)) return eventlog::FoldedEvent{{}, true};
+  OrderState before;
+  if (!previous_snapshot.empty()) {
+    auto decoded = decode_snapshot(previous_snapshot);
+    if (!decoded) return make_error_code(eventlog::Errc::corrupted);
+    before = std::move(*decoded);
+  }
+  auto event = decode_event(record.type, record.payload);
+  if (!event) return make_error_code(eventlog::Errc::corrupted);
+  auto next = apply(before, *event, record.ts);
+  if (!next) return make_error_code(eventlog::Errc::corrupted);
+  return eventlog::FoldedEvent{encode_snapshot(*next), is_terminal(next->status)};
+}
+
 std::string encode_snapshot(const OrderState& s) {
   FlatBufferBuilder fbb(256);
   const auto owner = owner_field(s.owner);

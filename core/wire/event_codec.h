@@ -28,4 +28,10 @@ struct FoldedRecord {
 [[nodiscard]] std::string encode_snapshot(const OrderState& state);
 [[nodiscard]] std::optional<OrderState> decode_snapshot(std::string_view bytes);
 
+/// The log's fold (eventlog::Options::fold): an order's snapshot after a
+/// record, and whether the record finishes it. A record of no order (an API
+/// key's) keeps no state in memory: it finishes at once.
+[[nodiscard]] eventlog::Result<eventlog::FoldedEvent> fold_for_log(std::string_view previous_snapshot,
+                                                                   const eventlog::Record& record);
+
 }  // namespace oee::core

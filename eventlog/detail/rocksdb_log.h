@@ -3,29 +3,30 @@
 //
 // On-disk layout (column families; integers are fixed64 big-endian):
 //
-//   default      "format"          -> "oee-log-v1"       marks an oee log
+//   default      "format"          -> "oee-log-v2"       marks an oee log
 //                "log_id"          -> UUID text          this log, not another
 //                "cursor/" name    -> seq                consumer cursors
 //   events       seq               -> record             record_codec.h
-//   order_index  order(16) seq     -> ""                 an order's events
-//   snapshots    order(16)         -> seq snapshot       folded order state
-//   order_sets   set(1) order(16)  -> ""                 active / dead-letter
+//   finished     order(16)         -> order record       order_index.h
+//   checkpoints  seq               -> checkpoint         order_index.h (the latest only)
+//   order_sets   set(1) order(16)  -> ""                 dead-letter, API keys
 //   idempotency  key               -> order(16) fingerprint
 //
-// Every AppendCommand writes its event and all derived entries in one
-// WriteBatch, and a group commit writes many commands in one batch, so the
-// derived column families can never disagree with `events` after a crash.
+// An append writes its event, and with it only what it claims (an
+// idempotency key), the rare set changes, and the record of an order it
+// finishes, in one WriteBatch; a group commit writes many in one batch.
+// The open orders live in the order index, in memory; opening the log
+// loads the latest checkpoint and folds the events after it.
 //
-// order_index and snapshots are only ever read within one order, so they
-// use a 16-byte order-id prefix extractor and hashed memtables; a read that
-// spans orders would need ReadOptions::total_order_seek. order_sets too,
-// with the whole 17-byte key as the prefix; listing a set seeks in total
-// order.
+// A log of the first format (per-event `order_index` and `snapshots`
+// families, and an `active` set) is converted when a primary opens it:
+// upgrade.cpp.
 
 #include <condition_variable>
 #include <deque>
 #include <mutex>
 #include <thread>
+#include <unordered_set>
 #include <variant>
 #include <vector>
 
@@ -34,6 +35,7 @@
 #include <rocksdb/write_buffer_manager.h>
 
 #include "eventlog/detail/commit_listeners.h"
+#include "eventlog/detail/order_index.h"
 #include "eventlog/event_log.h"
 
 namespace oee::eventlog::detail {
@@ -56,6 +58,8 @@ class RocksDbLog final : public EventLogWriter {
   Result<std::vector<RawRecord>> read_raw(Seq from, std::size_t max) const override;
   Result<std::optional<OrderSnapshotEntry>> snapshot(OrderId order) const override;
   Result<std::vector<OrderId>> members(OrderSet set, std::size_t max) const override;
+  Result<std::optional<Checkpoint>> checkpoint() const override;
+  Result<std::optional<IndexedOrder>> finished_record(OrderId order) const override;
   Result<std::optional<IdempotencyEntry>> idempotency(std::string_view key) const override;
   Seq wait_beyond(Seq after, std::chrono::milliseconds timeout) const override;
   CommitSubscription on_commit(CommitListener listener) override;
@@ -94,7 +98,14 @@ class RocksDbLog final : public EventLogWriter {
   std::vector<rocksdb::ColumnFamilyDescriptor> column_families();
   void open_rocksdb(rocksdb::DBOptions db_options, const std::vector<rocksdb::ColumnFamilyDescriptor>& descriptors);
   void check_format(bool existed);
+  void upgrade_from_v1();  // upgrade.cpp
+  void drop_retired_families();
   void load_id();
+  void load_index();
+  // Folds the events from `from` into the order index. An event that does
+  // not read or fold: a secondary skips it, a primary throws.
+  void replay(Seq from);
+  std::error_code fold_into_index(const Record& record);
   void release_db();
   Seq load_head() const;
   void writer_loop();
@@ -104,6 +115,10 @@ class RocksDbLog final : public EventLogWriter {
   void publish(const std::vector<Record>& records, std::size_t batch_size);
   void complete(std::vector<Pending>& batch, std::vector<Result<AppendOutcome>>& outcomes,
                 std::chrono::steady_clock::time_point now);
+  // Stages one event's change of the order index (and its finished record).
+  void stage_index(AppendCommand& cmd, Seq seq, rocksdb::WriteBatch& wb, std::vector<OrderIndex::Update>& updates,
+                   std::unordered_set<OrderId, OrderIdHash>& in_batch);
+  void write_checkpoint();  // writer thread
   void enter_degraded(const std::string& cause);  // writer thread
   void rest();                                    // writer thread
   bool try_recover();                             // writer thread
@@ -120,10 +135,16 @@ class RocksDbLog final : public EventLogWriter {
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   rocksdb::ColumnFamilyHandle* meta_ = nullptr;
   rocksdb::ColumnFamilyHandle* events_ = nullptr;
-  rocksdb::ColumnFamilyHandle* order_index_ = nullptr;
-  rocksdb::ColumnFamilyHandle* snapshots_ = nullptr;
+  rocksdb::ColumnFamilyHandle* finished_ = nullptr;
+  rocksdb::ColumnFamilyHandle* checkpoints_ = nullptr;
   rocksdb::ColumnFamilyHandle* order_sets_ = nullptr;
   rocksdb::ColumnFamilyHandle* idempotency_ = nullptr;
+  // Families of the first format, open until an upgrade drops them.
+  std::vector<rocksdb::ColumnFamilyHandle*> retired_;
+
+  OrderIndex index_;
+  std::uint64_t since_checkpoint_ = 0;                        // events; writer thread only
+  std::chrono::steady_clock::time_point next_checkpoint_{};  // writer thread only
 
   std::atomic<std::uint64_t> head_{0};
   std::uint64_t next_seq_ = 1;  // writer thread only

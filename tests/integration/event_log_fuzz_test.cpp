@@ -4,9 +4,12 @@
 // Operations: single appends, pipelined bursts (appends and cursor stores
 // queued without waiting), concurrent appends from 2-4 threads (group
 // commit) with a concurrent reader, read / read_order / snapshot / members /
-// idempotency queries, cursor stores, close + reopen, and read-only
-// secondaries that are opened, refreshed and kept across primary reopens.
-// Commit listeners and stats are checked against the model too.
+// finished_record / idempotency queries, cursor stores, close + reopen, and
+// read-only secondaries that are opened and refreshed. Orders finish and are
+// taken up again; the log checkpoints every few events (per seed), so
+// secondaries rebuild the order index from a checkpoint and the fold of the
+// events after it (fold_payload). Commit listeners and stats are checked
+// against the model too.
 //
 // Every seed is a test of its own (Seeds/EventLogFuzzTest.RandomOpsMatchTheModel/seed_N_...),
 // stops at its first divergence and prints its recent operations. Run a
@@ -109,6 +112,26 @@ bool same(const Record& a, const Record& b) {
   return same_records(*actual, expected);
 }
 
+// A command's payload says what it did, so a log that replays the event (a
+// secondary, a reopened log) folds the same snapshot and finishing flag:
+//   payload := flags(1) len(1) snapshot(len) anything...
+// flags bit 0: the event finishes its order; the other bits are noise.
+std::string payload_of(std::uint8_t flags, std::string_view snapshot, std::string_view rest) {
+  std::string out;
+  out.push_back(static_cast<char>(flags));
+  out.push_back(static_cast<char>(snapshot.size()));  // at most 40 here
+  out.append(snapshot);
+  out.append(rest);
+  return out;
+}
+
+Result<FoldedEvent> fold_payload(std::string_view /*previous_snapshot*/, const Record& r) {
+  if (r.payload.size() < 2) return make_error_code(Errc::corrupted);
+  const std::size_t len = static_cast<std::uint8_t>(r.payload[1]);
+  if (r.payload.size() < 2 + len) return make_error_code(Errc::corrupted);
+  return FoldedEvent{r.payload.substr(2, len), (static_cast<std::uint8_t>(r.payload[0]) & 1) != 0};
+}
+
 std::string sets_str(const std::vector<std::pair<OrderSet, bool>>& sets) {
   std::string s;
   for (const auto& [set, member] : sets) s += std::string(member ? "+" : "-") + (set == OrderSet::active ? "A" : "D");
@@ -118,8 +141,13 @@ std::string sets_str(const std::vector<std::pair<OrderSet, bool>>& sets) {
 // What the log should hold: events in seq order and the state they derive.
 struct Model {
   std::vector<Record> events;  // events[i].seq == i + 1
+  // The last snapshot given, at the order's last event.
   std::map<OrderId, OrderSnapshotEntry> snapshots;
-  std::array<std::set<OrderId>, 2> sets;  // std::set<OrderId> orders by the 16 bytes, like RocksDB keys
+  // std::set<OrderId> orders by the 16 bytes, as the log lists sets.
+  std::set<OrderId> open;         // `active`: orders whose last event did not finish them
+  std::set<OrderId> dead_letter;  // as set_membership left it
+  std::set<OrderId> finished;     // orders finished at least once
+  std::size_t taken_up_again = 0;  // events of an order finished before
   std::map<std::string, IdempotencyEntry> claims;
   std::map<std::string, Seq> cursors;
 
@@ -135,11 +163,22 @@ struct Model {
   void apply(const AppendCommand& c, TimestampNs ts) {
     const Seq seq = head().next();
     events.push_back(Record{seq, c.order, ts, c.type, c.payload});
-    if (!c.snapshot.empty()) snapshots[c.order] = OrderSnapshotEntry{seq, c.snapshot};
+    if (!c.snapshot.empty()) {
+      snapshots[c.order] = OrderSnapshotEntry{seq, c.snapshot};
+    } else if (auto it = snapshots.find(c.order); it != snapshots.end()) {
+      it->second.last_seq = seq;
+    }
+    if (finished.contains(c.order) && !open.contains(c.order)) ++taken_up_again;
+    if (c.finishes) {
+      open.erase(c.order);
+      finished.insert(c.order);
+    } else {
+      open.insert(c.order);
+    }
     for (const auto& [set, member] : c.set_membership) {
-      auto& s = sets[static_cast<std::size_t>(set)];
-      if (member) s.insert(c.order);
-      else s.erase(c.order);
+      if (set != OrderSet::dead_letter) continue;  // the log ignores `active` entries
+      if (member) dead_letter.insert(c.order);
+      else dead_letter.erase(c.order);
     }
     if (c.idempotency) claims.emplace(c.idempotency->key, IdempotencyEntry{c.order, c.idempotency->fingerprint});
   }
@@ -160,8 +199,12 @@ struct Model {
     return out;
   }
 
+  [[nodiscard]] const std::set<OrderId>& set_of(OrderSet set) const {
+    return set == OrderSet::active ? open : dead_letter;
+  }
+
   [[nodiscard]] std::vector<OrderId> members(OrderSet set, std::size_t max) const {
-    const auto& s = sets[static_cast<std::size_t>(set)];
+    const auto& s = set_of(set);
     std::vector<OrderId> out;
     for (auto it = s.begin(); it != s.end() && out.size() < max; ++it) out.push_back(*it);
     return out;
@@ -173,11 +216,12 @@ struct FuzzParams {
   int ops = 400;
   Durability durability = Durability::async;
   std::size_t max_batch = 4096;
+  std::uint64_t checkpoint_events = 100'000;
 };
 
 void PrintTo(const FuzzParams& p, std::ostream* os) {
   *os << "seed " << p.seed << ", " << p.ops << " ops, " << (p.durability == Durability::sync ? "sync" : "async")
-      << ", max_batch " << p.max_batch;
+      << ", max_batch " << p.max_batch << ", checkpoint_events " << p.checkpoint_events;
 }
 
 std::vector<FuzzParams> fuzz_params() {
@@ -186,12 +230,14 @@ std::vector<FuzzParams> fuzz_params() {
     p.seed = std::strtoull(seed, nullptr, 0);
     if (const char* ops = std::getenv("OEE_FUZZ_OPS")) p.ops = std::atoi(ops);
     if (const char* sync = std::getenv("OEE_FUZZ_SYNC"); sync && std::string(sync) == "1") p.durability = Durability::sync;
+    if (const char* every = std::getenv("OEE_FUZZ_CHECKPOINT")) p.checkpoint_events = std::strtoull(every, nullptr, 0);
     return {p};
   }
   return {
-      {101, 400, Durability::async, 4096}, {102, 400, Durability::async, 1},   {103, 400, Durability::async, 2},
-      {104, 400, Durability::async, 4096}, {105, 400, Durability::async, 3},   {106, 400, Durability::async, 4096},
-      {107, 400, Durability::async, 4096}, {108, 300, Durability::sync, 4096},
+      {101, 400, Durability::async, 4096, 100'000}, {102, 400, Durability::async, 1, 1},
+      {103, 400, Durability::async, 2, 7},          {104, 400, Durability::async, 4096, 13},
+      {105, 400, Durability::async, 3, 100'000},    {106, 400, Durability::async, 4096, 3},
+      {107, 400, Durability::async, 4096, 50},      {108, 300, Durability::sync, 4096, 20},
   };
 }
 
@@ -286,8 +332,11 @@ class EventLogFuzzTest : public ::testing::TestWithParam<FuzzParams> {
     c.order = random_order();
     c.ts = random_ts();
     c.type = static_cast<std::uint8_t>(rng_());
-    c.payload = random_bytes(below(201));
     if (!chance(30)) c.snapshot = random_bytes(1 + below(40));
+    c.finishes = chance(25);
+    c.payload = payload_of(static_cast<std::uint8_t>((rng_() & 0xFE) | (c.finishes ? 1 : 0)), c.snapshot,
+                           random_bytes(below(200)));
+    // Entries for `active` too: the log must ignore them.
     for (auto n = below(4); n > 0; --n) {
       c.set_membership.emplace_back(chance(50) ? OrderSet::active : OrderSet::dead_letter, chance(55));
     }
@@ -311,7 +360,7 @@ class EventLogFuzzTest : public ::testing::TestWithParam<FuzzParams> {
   std::string describe_cmd(const AppendCommand& c) const {
     std::string s = order_name(c.order) + " ts=" + std::to_string(c.ts.value) + " type=" + std::to_string(c.type) +
                     " payload=" + std::to_string(c.payload.size()) + "B snap=" + std::to_string(c.snapshot.size()) +
-                    "B sets=" + sets_str(c.set_membership);
+                    "B" + (c.finishes ? " finishes" : "") + " sets=" + sets_str(c.set_membership);
     if (c.idempotency) s += " claim=" + hex(c.idempotency->key, 8);
     return s;
   }
@@ -329,6 +378,8 @@ class EventLogFuzzTest : public ::testing::TestWithParam<FuzzParams> {
     o.path = path_;
     o.durability = GetParam().durability;
     o.max_batch = GetParam().max_batch;
+    o.fold = fold_payload;
+    o.checkpoint_events = GetParam().checkpoint_events;
     log_ = eventlog::open_primary(o);
     seen_ = std::make_shared<Seen>();
     subscription_ = log_->on_commit([seen = seen_](std::span<const Record> records) {
@@ -344,6 +395,7 @@ class EventLogFuzzTest : public ::testing::TestWithParam<FuzzParams> {
     Options o;
     o.path = path_;
     o.secondary_path = (root_ / ("secondary-" + std::to_string(secondaries_++))).string();
+    o.fold = fold_payload;  // rebuilds the order index as the primary built it
     secondary_ = eventlog::open_secondary(o);
   }
 
@@ -398,6 +450,28 @@ class EventLogFuzzTest : public ::testing::TestWithParam<FuzzParams> {
     EXPECT_EQ((*actual)->snapshot, it->second.snapshot) << "snapshot(" << order_name(order) << ")";
   }
 
+  // A finished order's record lists all its events and its last snapshot;
+  // an order that never finished has none. (An order taken up again may
+  // keep the record of its last finish: not checked.)
+  void check_finished_record(EventLogReader& log, const OrderId& order) {
+    const auto actual = log.finished_record(order);
+    ASSERT_TRUE(actual.has_value()) << actual.error().message();
+    if (!model_.finished.contains(order)) {
+      EXPECT_FALSE(actual->has_value()) << "finished_record(" << order_name(order) << ") of an order never finished";
+      return;
+    }
+    if (model_.open.contains(order)) return;
+    ASSERT_TRUE(actual->has_value()) << "finished_record(" << order_name(order) << ") missing";
+    EXPECT_EQ((*actual)->order, order);
+    const auto it = model_.snapshots.find(order);
+    EXPECT_EQ((*actual)->snapshot, it == model_.snapshots.end() ? std::string() : it->second.snapshot)
+        << "finished_record(" << order_name(order) << ")";
+    std::vector<std::uint64_t> expected, seqs;
+    for (const auto& r : model_.read_order(order, Seq{0})) expected.push_back(r.seq.value);
+    for (const auto& s : (*actual)->seqs) seqs.push_back(s.value);
+    EXPECT_EQ(seqs, expected) << "finished_record(" << order_name(order) << ")";
+  }
+
   void check_members(EventLogReader& log, OrderSet set, std::size_t max) {
     const auto actual = log.members(set, max);
     ASSERT_TRUE(actual.has_value()) << actual.error().message();
@@ -434,6 +508,7 @@ class EventLogFuzzTest : public ::testing::TestWithParam<FuzzParams> {
     }
     EXPECT_EQ(log_->stats().events.load(), model_.head().value - opened_at_.value) << "stats().events";
     EXPECT_EQ(log_->stats().failed_commits.load(), 0u);
+    EXPECT_EQ(log_->stats().open_orders.load(), model_.open.size()) << "stats().open_orders";
   }
 
   void full_check(EventLogReader& log) {
@@ -443,9 +518,11 @@ class EventLogFuzzTest : public ::testing::TestWithParam<FuzzParams> {
     for (const auto& o : orders_) {
       check_order(log, o, Seq{0});
       check_snapshot(log, o);
+      check_finished_record(log, o);
     }
     check_order(log, stranger_, Seq{0});
     check_snapshot(log, stranger_);
+    check_finished_record(log, stranger_);
     for (OrderSet set : {OrderSet::active, OrderSet::dead_letter}) {
       check_members(log, set, kAll);
       check_members(log, set, 1);
@@ -722,13 +799,14 @@ class EventLogFuzzTest : public ::testing::TestWithParam<FuzzParams> {
     const OrderId o = chance(5) ? stranger_ : random_order();
     note("snapshot(" + order_name(o) + ")");
     check_snapshot(*log_, o);
+    check_finished_record(*log_, o);
   }
 
   void op_members() {
     const OrderSet set = chance(50) ? OrderSet::active : OrderSet::dead_letter;
     const auto roll = below(100);
     const std::size_t max =
-        roll < 10 ? 0 : roll < 30 ? kAll : below(model_.sets[static_cast<std::size_t>(set)].size() + 3);
+        roll < 10 ? 0 : roll < 30 ? kAll : below(model_.set_of(set).size() + 3);
     note("members(" + std::to_string(static_cast<int>(set)) + ", " + std::to_string(max) + ")");
     check_members(*log_, set, max);
   }
@@ -756,8 +834,9 @@ class EventLogFuzzTest : public ::testing::TestWithParam<FuzzParams> {
     ASSERT_NO_FATAL_FAILURE(check_listener());
     if (close_first) log_->close();
     log_.reset();
-    // A secondary's derived entries may be stale across a primary restart
-    // (see EventLogWriter::refresh): audits open a fresh one, and so does this.
+    // A secondary's stored entries (finished records, sets, cursors) may be
+    // stale across a primary restart (see EventLogReader::refresh): audits
+    // open a fresh one, and so does this.
     secondary_.reset();
     ASSERT_NO_FATAL_FAILURE(open_primary());
     check_cursor(*log_, cursor_names_[below(cursor_names_.size())]);
@@ -813,7 +892,9 @@ class EventLogFuzzTest : public ::testing::TestWithParam<FuzzParams> {
   void secondary_checks(EventLogReader& log) {
     EXPECT_EQ(log.head().value, model_.head().value) << "secondary head";
     check_order(log, random_order(), Seq{0});
-    check_snapshot(log, random_order());
+    const OrderId o = random_order();
+    check_snapshot(log, o);
+    check_finished_record(log, o);
     check_members(log, chance(50) ? OrderSet::active : OrderSet::dead_letter, kAll);
     check_claim(log, random_key());
     check_cursor(log, cursor_names_[below(cursor_names_.size())]);
@@ -894,7 +975,9 @@ TEST_P(EventLogFuzzTest, RandomOpsMatchTheModel) {
   full_check(*secondary_);
   EXPECT_FALSE(HasFailure()) << "on a fresh secondary; recent ops:" << recent_ops();
   EXPECT_GT(model_.head().value, static_cast<std::uint64_t>(p.ops) / 2) << "the mix should mostly write";
-  EXPECT_FALSE(model_.claims.empty() || model_.sets[0].empty() || model_.snapshots.empty() || model_.cursors.empty())
+  EXPECT_FALSE(model_.claims.empty() || model_.open.empty() || model_.dead_letter.empty() ||
+               model_.finished.empty() || model_.taken_up_again == 0 || model_.snapshots.empty() ||
+               model_.cursors.empty())
       << "the mix should reach every index";
 }
 
@@ -915,11 +998,14 @@ class EventLogFuzzFindings : public ::testing::Test {
     o.path = (root_ / "db").string();
     o.durability = Durability::async;
     o.secondary_path = (root_ / secondary).string();
+    o.fold = fold_payload;
     return o;
   }
   static Result<AppendOutcome> append(EventLogWriter& log, const OrderId& order, std::string snapshot,
-                                      std::vector<std::pair<OrderSet, bool>> sets) {
-    auto f = append_future(log, AppendCommand{order, TimestampNs{}, 1, "p", std::move(snapshot), std::move(sets), {}});
+                                      bool finishes = false, std::vector<std::pair<OrderSet, bool>> sets = {}) {
+    std::string payload = payload_of(finishes ? 1 : 0, snapshot, "p");
+    auto f = append_future(log, AppendCommand{order, TimestampNs{}, 1, std::move(payload), std::move(snapshot),
+                                              finishes, /*begins=*/false, std::move(sets), {}});
     return await_result(f);
   }
   static std::error_code store(EventLogWriter& log, std::string name, Seq seq) {
@@ -941,40 +1027,59 @@ TEST_F(EventLogFuzzFindings, EmptyCursorNameIsACursorNotAnEvent) {
 }
 
 // Across a primary restart, a refreshed secondary sees every new event
-// (events are never overwritten), and derived entries come from a fresh
-// secondary, as EventLogReader::refresh documents.
-TEST_F(EventLogFuzzFindings, SecondaryAcrossPrimaryRestartSeesEventsAndFreshSecondarySeesDerivedState) {
+// (events are never overwritten) and its order index folds them, so open
+// orders' snapshots and `active` are current; stored entries (cursors, sets,
+// finished-order records) come from a fresh secondary, as
+// EventLogReader::refresh documents.
+TEST_F(EventLogFuzzFindings, SecondaryAcrossPrimaryRestartFoldsNewEventsAndFreshSecondarySeesStoredState) {
   auto log = open_primary(options());
-  const OrderId a = OrderId::random();
-  ASSERT_TRUE(append(*log, a, "snap-1", {{OrderSet::active, true}}));
+  const OrderId a = OrderId::random(), b = OrderId::random();
+  ASSERT_TRUE(append(*log, a, "snap-1"));
+  ASSERT_TRUE(append(*log, b, "b-1"));
   ASSERT_FALSE(store(*log, "c", Seq{1}));
   auto secondary = open_secondary(options());
   ASSERT_EQ((*secondary->snapshot(a).value()).snapshot, "snap-1");
+  ASSERT_EQ(secondary->members(OrderSet::active, 10).value().size(), 2u);
 
-  ASSERT_TRUE(append(*log, a, "snap-2", {}));
+  ASSERT_TRUE(append(*log, a, "snap-2"));
   ASSERT_FALSE(store(*log, "c", Seq{2}));
   log.reset();  // the reopen below flushes the WAL into SST files
   log = open_primary(options());
   EXPECT_EQ(log->cursor("c").value().value, 2u) << "primary";
+  ASSERT_TRUE(append(*log, b, "b-4", true, {{OrderSet::dead_letter, true}}));
 
   const auto head = secondary->refresh();
   ASSERT_TRUE(head.has_value()) << head.error().message();
-  EXPECT_EQ(head->value, 2u);
-  EXPECT_EQ(secondary->read(Seq{1}, 10).value().size(), 2u);
+  EXPECT_EQ(head->value, 4u);
+  EXPECT_EQ(secondary->read(Seq{1}, 10).value().size(), 4u);
+  EXPECT_EQ(secondary->members(OrderSet::active, 10).value(), std::vector<OrderId>{a}) << "b finished at seq 4";
+  const auto folded = secondary->snapshot(a).value();
+  ASSERT_TRUE(folded.has_value());
+  EXPECT_EQ(folded->last_seq.value, 3u);
+  EXPECT_EQ(folded->snapshot, "snap-2") << "folded by the refreshed secondary";
+  EXPECT_EQ(secondary->read_order(a).value().size(), 2u);
 
   auto fresh = open_secondary(options("secondary-fresh"));
   const auto snap = fresh->snapshot(a).value();
   ASSERT_TRUE(snap.has_value());
-  EXPECT_EQ(snap->last_seq.value, 2u);
+  EXPECT_EQ(snap->last_seq.value, 3u);
   EXPECT_EQ(snap->snapshot, "snap-2");
   EXPECT_EQ(fresh->cursor("c").value().value, 2u);
+  EXPECT_EQ(fresh->members(OrderSet::active, 10).value(), std::vector<OrderId>{a});
+  EXPECT_EQ(fresh->members(OrderSet::dead_letter, 10).value(), std::vector<OrderId>{b});
+  const auto record = fresh->finished_record(b).value();
+  ASSERT_TRUE(record.has_value());
+  EXPECT_EQ(record->snapshot, "b-4");
+  EXPECT_EQ(record->seqs, (std::vector<Seq>{Seq{2}, Seq{4}}));
+  EXPECT_EQ(fresh->read_order(b).value().size(), 2u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, EventLogFuzzTest, ::testing::ValuesIn(fuzz_params()),
                          [](const ::testing::TestParamInfo<FuzzParams>& info) {
                            return "seed_" + std::to_string(info.param.seed) + "_" +
                                   (info.param.durability == Durability::sync ? "sync" : "async") + "_batch" +
-                                  std::to_string(info.param.max_batch);
+                                  std::to_string(info.param.max_batch) + "_checkpoint" +
+                                  std::to_string(info.param.checkpoint_events);
                          });
 
 }  // namespace

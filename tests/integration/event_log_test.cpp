@@ -1,16 +1,19 @@
 // Integration tests of the real RocksDB event log, each in a fresh temp directory.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <future>
 #include <iterator>
+#include <map>
 #include <latch>
 #include <memory>
 #include <mutex>
 #include <random>
 #include <set>
 #include <sstream>
+#include <tuple>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -21,14 +24,17 @@
 
 #include <gtest/gtest.h>
 #include <rocksdb/convenience.h>
+#include <rocksdb/env.h>
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/options_util.h>
 
 #include "eventually.h"
 #include "log_futures.h"
 #include "order_lifecycle.h"
+#include "power_loss_fs.h"
 #include "core/wire/event_codec.h"
 #include "core/engine/order_store.h"
+#include "eventlog/detail/rocksdb_log.h"
 #include "eventlog/event_log.h"
 
 namespace oee::eventlog {
@@ -43,13 +49,103 @@ using oee::testing::append_wait;
 using oee::testing::await_result;
 
 using Sets = std::vector<std::pair<OrderSet, bool>>;
-AppendCommand cmd(const OrderId& order, std::string payload, std::string snapshot = {}, Sets sets = {},
-                  std::optional<IdempotencyClaim> claim = {}) {
-  return AppendCommand{order, TimestampNs{}, 1, std::move(payload), std::move(snapshot), std::move(sets),
-                       std::move(claim)};
+AppendCommand cmd(const OrderId& order, std::string payload, std::string snapshot = {}, bool finishes = false,
+                  Sets sets = {}, std::optional<IdempotencyClaim> claim = {}) {
+  return AppendCommand{order,    TimestampNs{}, 1, std::move(payload), std::move(snapshot), finishes,
+                       /*begins=*/false, std::move(sets), std::move(claim)};
 }
 
 std::set<OrderId> as_set(const std::vector<OrderId>& v) { return {v.begin(), v.end()}; }
+
+std::vector<std::uint64_t> seqs_of(const std::vector<Record>& records) {
+  std::vector<std::uint64_t> out;
+  for (const auto& r : records) out.push_back(r.seq.value);
+  return out;
+}
+std::vector<std::uint64_t> seqs_of(const std::vector<Seq>& seqs) {
+  std::vector<std::uint64_t> out;
+  for (const auto& s : seqs) out.push_back(s.value);
+  return out;
+}
+
+// Commands that say in their payload what they did, and the fold that reads
+// it back, so a log that replays them (a secondary, a reopened log) can
+// rebuild its order index: the payload is 'F' (the event finishes its
+// order) or 'O', then the snapshot (empty: none, the order keeps its last).
+AppendCommand told(const OrderId& order, std::string snapshot, bool finishes = false, Sets sets = {}) {
+  std::string payload = (finishes ? "F" : "O") + snapshot;
+  return cmd(order, std::move(payload), std::move(snapshot), finishes, std::move(sets));
+}
+
+Result<FoldedEvent> fold_told(std::string_view /*previous_snapshot*/, const Record& r) {
+  if (r.payload.empty() || (r.payload[0] != 'F' && r.payload[0] != 'O')) return make_error_code(Errc::corrupted);
+  return FoldedEvent{r.payload.substr(1), r.payload[0] == 'F'};
+}
+
+// Four orders that open, finish and open again, in `told` commands (seqs
+// 1-12): a finishes at 9; b finishes at 4 and takes one more event (10)
+// without a snapshot; c has no snapshot until it finishes (7) and opens
+// again (11); d stays open, its last event (12) without a snapshot.
+struct FourOrders {
+  OrderId a = OrderId::random(), b = OrderId::random(), c = OrderId::random(), d = OrderId::random();
+
+  [[nodiscard]] std::vector<AppendCommand> commands() const {
+    std::vector<AppendCommand> out;
+    out.push_back(told(a, "a1"));
+    out.push_back(told(b, "b1"));
+    out.push_back(told(c, ""));
+    out.push_back(told(b, "b2", true));
+    out.push_back(told(d, "d1"));
+    out.push_back(told(a, ""));
+    out.push_back(told(c, "c7", true));
+    out.push_back(told(d, "d8"));
+    out.push_back(told(a, "a9", true));
+    out.push_back(told(b, ""));
+    out.push_back(told(c, "c11"));
+    out.push_back(told(d, ""));
+    return out;
+  }
+
+  void write(EventLogWriter& log) const {
+    std::uint64_t expected = 1;
+    for (auto& command : commands()) {
+      const auto r = append_wait(log, std::move(command));
+      ASSERT_TRUE(r.has_value()) << r.error().message();
+      ASSERT_EQ(r->seq.value, expected++);
+    }
+  }
+
+  [[nodiscard]] std::vector<OrderId> open() const {
+    std::vector<OrderId> ids{b, c, d};
+    std::sort(ids.begin(), ids.end());
+    return ids;
+  }
+
+  // What any log that holds (only) these twelve events answers.
+  void expect_state(const EventLogReader& log, const std::string& who) const {
+    SCOPED_TRACE(who);
+    EXPECT_EQ(log.head().value, 12u);
+    const auto ids = open();
+    EXPECT_EQ(log.members(OrderSet::active, 100).value(), ids) << "the open orders, by their bytes";
+    EXPECT_EQ(log.members(OrderSet::active, 2).value(), (std::vector<OrderId>{ids[0], ids[1]}));
+    const std::vector<std::tuple<OrderId, std::string, std::vector<std::uint64_t>>> expected{
+        {a, "a9", {1, 6, 9}}, {b, "b2", {2, 4, 10}}, {c, "c11", {3, 7, 11}}, {d, "d8", {5, 8, 12}}};
+    for (const auto& [id, snapshot, seqs] : expected) {
+      const auto entry = log.snapshot(id).value();
+      ASSERT_TRUE(entry.has_value()) << "no snapshot of the order with seqs " << seqs.front() << "...";
+      EXPECT_EQ(entry->last_seq.value, seqs.back()) << snapshot;
+      EXPECT_EQ(entry->snapshot, snapshot);
+      EXPECT_EQ(seqs_of(log.read_order(id).value()), seqs) << snapshot;
+      EXPECT_EQ(seqs_of(log.read_order(id, Seq{seqs[1]}).value()), (std::vector<std::uint64_t>{seqs[1], seqs[2]}))
+          << snapshot;
+    }
+    const auto record = log.finished_record(a).value();
+    ASSERT_TRUE(record.has_value()) << "a finished order has its record";
+    EXPECT_EQ(record->order, a);
+    EXPECT_EQ(record->snapshot, "a9");
+    EXPECT_EQ(seqs_of(record->seqs), (std::vector<std::uint64_t>{1, 6, 9}));
+  }
+};
 
 class EventLogTest : public ::testing::Test {
  protected:
@@ -69,6 +165,26 @@ class EventLogTest : public ::testing::Test {
   std::unique_ptr<EventLogWriter> open() { return open_primary(Options{.path = path_}); }
   std::unique_ptr<EventLogReader> open_follower() {
     return open_secondary(Options{.path = path_, .secondary_path = (root_ / "secondary").string()});
+  }
+  std::unique_ptr<EventLogReader> open_follower(Options o, const std::string& name) {
+    o.secondary_path = (root_ / name).string();
+    return open_secondary(o);
+  }
+  // Options for `told` commands: their fold, and no checkpoints but
+  // close()'s and one every `every` events.
+  Options told_options(std::uint64_t every = 1'000'000) const {
+    Options o;
+    o.path = path_;
+    o.fold = fold_told;
+    o.checkpoint_events = every;
+    o.checkpoint_after = std::chrono::hours(10);
+    o.rest_after = std::chrono::milliseconds(0);  // never at rest: it would checkpoint
+    return o;
+  }
+  void reopen(const Options& o) {
+    if (log_) log_->close();
+    log_.reset();
+    log_ = open_primary(o);
   }
   EventLogWriter& log() { return *log_; }
 
@@ -118,7 +234,7 @@ TEST_F(EventLogTest, ReadOrderUsesTheOrderIndex) {
   EXPECT_TRUE(log().read_order(OrderId::random())->empty());
 }
 
-TEST_F(EventLogTest, SnapshotIsWrittenWithTheEvent) {
+TEST_F(EventLogTest, SnapshotIsTheLatestOneGiven) {
   const OrderId a = OrderId::random();
   EXPECT_FALSE(log().snapshot(a)->has_value());
   ASSERT_TRUE(append_wait(log(), cmd(OrderId::random(), "other", "other-snap")));
@@ -130,9 +246,18 @@ TEST_F(EventLogTest, SnapshotIsWrittenWithTheEvent) {
     EXPECT_EQ(s->last_seq, r->seq);
     EXPECT_EQ(s->snapshot, snap);
   }
-  ASSERT_TRUE(append_wait(log(), cmd(a, "no snapshot")));  // leaves the previous one in place
-  EXPECT_EQ((*log().snapshot(a))->last_seq.value, 3u);
+  // An event without one keeps the previous snapshot; the entry is at the
+  // order's last event.
+  ASSERT_TRUE(append_wait(log(), cmd(a, "no snapshot")));
+  EXPECT_EQ((*log().snapshot(a))->last_seq.value, 4u);
   EXPECT_EQ((*log().snapshot(a))->snapshot, "snap-2");
+  // An order that never had a snapshot has none, open or finished.
+  const OrderId bare = OrderId::random();
+  ASSERT_TRUE(append_wait(log(), cmd(bare, "e")));
+  EXPECT_FALSE(log().snapshot(bare)->has_value());
+  ASSERT_TRUE(append_wait(log(), cmd(bare, "done", {}, true)));
+  EXPECT_FALSE(log().snapshot(bare)->has_value());
+  EXPECT_EQ(log().read_order(bare)->size(), 2u);
 }
 
 // Two snapshots of one order in the same group commit: the later one wins.
@@ -159,26 +284,42 @@ TEST_F(EventLogTest, LaterSnapshotInTheSameBatchWins) {
   EXPECT_LT(log().stats().commits.load(), 3u * 600u);
 }
 
-TEST_F(EventLogTest, OrderSetMembershipIsSetAndCleared) {
-  const OrderId a = OrderId::random(), b = OrderId::random();
-  for (const OrderId& id : {a, b}) ASSERT_TRUE(append_wait(log(), cmd(id, "new", {}, {{OrderSet::active, true}})));
+// `active` lists the open orders: an order leaves it with the event that
+// finishes it and comes back with a later one, and set_membership entries
+// for it change nothing. The stored sets follow set_membership.
+TEST_F(EventLogTest, ActiveIsTheOpenOrdersAndStoredSetsFollowTheCommands) {
+  const OrderId a = OrderId::random(), b = OrderId::random(), c = OrderId::random();
+  for (const OrderId& id : {a, b}) ASSERT_TRUE(append_wait(log(), cmd(id, "new")));
   EXPECT_EQ(as_set(*log().members(OrderSet::active, 100)), (std::set<OrderId>{a, b}));
-  EXPECT_EQ(log().members(OrderSet::active, 1)->size(), 1u);
+  EXPECT_EQ(*log().members(OrderSet::active, 1), std::vector<OrderId>{std::min(a, b)});  // by their bytes
+  EXPECT_TRUE(log().members(OrderSet::active, 0)->empty());
   EXPECT_TRUE(log().members(OrderSet::dead_letter, 100)->empty());
-  ASSERT_TRUE(append_wait(log(), cmd(a, "failed", {}, {{OrderSet::active, false}, {OrderSet::dead_letter, true}})));
+  ASSERT_TRUE(append_wait(log(), cmd(a, "failed", {}, true, {{OrderSet::dead_letter, true}})));
   EXPECT_EQ(*log().members(OrderSet::active, 100), std::vector<OrderId>{b});
   EXPECT_EQ(*log().members(OrderSet::dead_letter, 100), std::vector<OrderId>{a});
+
+  ASSERT_TRUE(append_wait(log(), cmd(b, "still open", {}, false, {{OrderSet::active, false}})));
+  ASSERT_TRUE(append_wait(log(), cmd(c, "finished at once", {}, true, {{OrderSet::active, true}})));
+  EXPECT_EQ(*log().members(OrderSet::active, 100), std::vector<OrderId>{b}) << "set_membership of `active` is ignored";
+  EXPECT_EQ(log().stats().open_orders.load(), 1u);
+
+  ASSERT_TRUE(append_wait(log(), cmd(a, "taken up again")));
+  EXPECT_EQ(as_set(*log().members(OrderSet::active, 100)), (std::set<OrderId>{a, b}));
+  EXPECT_EQ(*log().members(OrderSet::dead_letter, 100), std::vector<OrderId>{a}) << "only its command clears it";
+  ASSERT_TRUE(append_wait(log(), cmd(a, "cleared", {}, false, {{OrderSet::dead_letter, false}})));
+  EXPECT_TRUE(log().members(OrderSet::dead_letter, 100)->empty());
+  EXPECT_EQ(log().stats().open_orders.load(), 2u);
 }
 
 TEST_F(EventLogTest, IdempotencyClaimReturnsTheFirstOrder) {
   const OrderId first = OrderId::random(), second = OrderId::random();
-  const auto r1 = append_wait(log(), cmd(first, "one", {}, {}, IdempotencyClaim{"key-1", "fp-1"}));
+  const auto r1 = append_wait(log(), cmd(first, "one", {}, false, {}, IdempotencyClaim{"key-1", "fp-1"}));
   ASSERT_TRUE(r1.has_value());
   EXPECT_EQ(r1->seq.value, 1u);
   EXPECT_FALSE(r1->existing.has_value());
 
   const auto r2 =
-      append_wait(log(), cmd(second, "two", "snap", {{OrderSet::active, true}}, IdempotencyClaim{"key-1", "fp-2"}));
+      append_wait(log(), cmd(second, "two", "snap", false, {{OrderSet::dead_letter, true}}, IdempotencyClaim{"key-1", "fp-2"}));
   ASSERT_TRUE(r2.has_value());
   ASSERT_TRUE(r2->existing.has_value());
   EXPECT_EQ(r2->existing->order, first);
@@ -187,7 +328,8 @@ TEST_F(EventLogTest, IdempotencyClaimReturnsTheFirstOrder) {
   EXPECT_EQ(log().head().value, 1u);  // nothing of the second command was written
   EXPECT_TRUE(log().read_order(second)->empty());
   EXPECT_FALSE(log().snapshot(second)->has_value());
-  EXPECT_TRUE(log().members(OrderSet::active, 10)->empty());
+  EXPECT_EQ(*log().members(OrderSet::active, 10), std::vector<OrderId>{first});
+  EXPECT_TRUE(log().members(OrderSet::dead_letter, 10)->empty());
   EXPECT_EQ((*log().idempotency("key-1"))->order, first);
 }
 
@@ -199,7 +341,7 @@ TEST_F(EventLogTest, ConcurrentIdempotencyClaimsHaveOneWinner) {
     for (int j = 0; j < kRacers; ++j) {
       orders.push_back(OrderId::random());
       futures.push_back(
-          append_future(log(), cmd(orders.back(), "p", {}, {}, IdempotencyClaim{"key-" + std::to_string(k), "fp"})));
+          append_future(log(), cmd(orders.back(), "p", {}, false, {}, IdempotencyClaim{"key-" + std::to_string(k), "fp"})));
     }
     std::vector<OrderId> winners;
     std::set<OrderId> pointed_to;
@@ -253,7 +395,7 @@ TEST_F(EventLogTest, ConcurrentAppendsGetDenseDistinctSeqs) {
 TEST_F(EventLogTest, ReopenKeepsEverythingAndContinues) {
   const OrderId a = OrderId::random();
   for (int i = 0; i < 3; ++i) {
-    auto c = cmd(a, "e" + std::to_string(i), "snap-" + std::to_string(i), {{OrderSet::active, true}});
+    auto c = cmd(a, "e" + std::to_string(i), "snap-" + std::to_string(i));
     if (i == 0) c.idempotency = IdempotencyClaim{"k", "f"};
     ASSERT_TRUE(append_wait(log(), std::move(c)));
   }
@@ -275,7 +417,7 @@ TEST_F(EventLogTest, ReopenKeepsEverythingAndContinues) {
 // close() flushes so: it hung so under a micro-benchmark. The hang depends
 // on timing, so the test checks the option every family was opened with.
 TEST_F(EventLogTest, EveryFamilyFlushesOneMemtableAtATimeSoCloseCannotHang) {
-  ASSERT_TRUE(append_wait(log(), cmd(OrderId::random(), "e", "s", {{OrderSet::active, true}})));
+  ASSERT_TRUE(append_wait(log(), cmd(OrderId::random(), "e", "s")));
   log().close();
   rocksdb::ConfigOptions config;
   rocksdb::DBOptions db_options;
@@ -291,7 +433,7 @@ TEST_F(EventLogTest, EveryFamilyFlushesOneMemtableAtATimeSoCloseCannotHang) {
 // memtables', where appends wait, and the block cache's, where every table
 // file's index and filter blocks are cached instead of held for good.
 TEST_F(EventLogTest, MemtablesAndTableBlocksHaveTheirBounds) {
-  ASSERT_TRUE(append_wait(log(), cmd(OrderId::random(), "e", "s", {{OrderSet::active, true}})));
+  ASSERT_TRUE(append_wait(log(), cmd(OrderId::random(), "e", "s")));
   const auto memory = log().memory();
   const Options defaults;
   EXPECT_GT(memory.memtables, 0u);
@@ -339,7 +481,7 @@ TEST_F(EventLogTest, AtRestTheMemtablesAreFlushed) {
 // Flushes run at nice 19 so they don't preempt the writer and the executor.
 // RocksDB lowers a pool's thread as it takes its next job: close() flushes.
 TEST_F(EventLogTest, MemtableFlushesRunAtTheLowestCpuPriority) {
-  ASSERT_TRUE(append_wait(log(), cmd(OrderId::random(), "e", "s", {{OrderSet::active, true}})));
+  ASSERT_TRUE(append_wait(log(), cmd(OrderId::random(), "e", "s")));
   log().close();
   int flush_threads = 0;
   for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
@@ -535,34 +677,308 @@ TEST_F(EventLogTest, DerivedStateEqualsAFreshFold) {
     if (!core::is_terminal(states[i].status)) active.insert(ids[i]);
     if (states[i].status == core::Status::failed) dead.insert(ids[i]);
     confirmed += states[i].status == core::Status::confirmed;
-    const auto events = log().read_order(ids[i]);
-    ASSERT_TRUE(events.has_value() && !events->empty());
-    core::OrderState fold;
-    for (const Record& rec : *events) {
-      const auto ev = core::decode_event(rec.type, rec.payload);
-      ASSERT_TRUE(ev.has_value()) << "seq " << rec.seq.value;
-      const auto next = core::apply(fold, *ev, rec.ts);
-      ASSERT_TRUE(next.has_value()) << "no fold at seq " << rec.seq.value;
-      fold = *next;
+  }
+  // Every order's snapshot, finished or not, is the fold of its events, on
+  // the primary that wrote them and on any log that rebuilt its order index
+  // with core::fold_for_log.
+  const auto check = [&](const EventLogReader& reader) {
+    for (int i = 0; i < kOrders; ++i) {
+      SCOPED_TRACE("order " + std::to_string(i) + " " + std::string(core::status_name(states[i].status)));
+      const auto events = reader.read_order(ids[i]);
+      ASSERT_TRUE(events.has_value() && !events->empty());
+      core::OrderState fold;
+      for (const Record& rec : *events) {
+        const auto ev = core::decode_event(rec.type, rec.payload);
+        ASSERT_TRUE(ev.has_value()) << "seq " << rec.seq.value;
+        const auto next = core::apply(fold, *ev, rec.ts);
+        ASSERT_TRUE(next.has_value()) << "no fold at seq " << rec.seq.value;
+        fold = *next;
+      }
+      const auto entry = reader.snapshot(ids[i]);
+      ASSERT_TRUE(entry.has_value() && entry->has_value());
+      EXPECT_EQ((*entry)->last_seq, events->back().seq);
+      const auto snap = core::decode_snapshot((*entry)->snapshot);
+      ASSERT_TRUE(snap.has_value());
+      for (const core::OrderState* s : {&*snap, static_cast<const core::OrderState*>(&states[i])}) {
+        EXPECT_EQ(s->status, fold.status) << (s == &states[i] ? "in-memory state" : "stored snapshot");
+        EXPECT_EQ(s->attempt, fold.attempt);
+        EXPECT_EQ(s->tx_id, fold.tx_id);
+        EXPECT_EQ(s->amount_out, fold.amount_out);
+        EXPECT_EQ(s->last_error, fold.last_error);
+        EXPECT_EQ(s->venue, fold.venue);
+        EXPECT_EQ(s->updated, fold.updated);
+      }
+      const auto record = reader.finished_record(ids[i]);
+      ASSERT_TRUE(record.has_value());
+      EXPECT_EQ(record->has_value(), core::is_terminal(fold.status)) << "a finished order has a record, no other";
     }
-    const auto entry = log().snapshot(ids[i]);
-    ASSERT_TRUE(entry.has_value() && entry->has_value());
-    EXPECT_EQ((*entry)->last_seq, events->back().seq);
-    const auto snap = core::decode_snapshot((*entry)->snapshot);
-    ASSERT_TRUE(snap.has_value());
-    for (const core::OrderState* s : {&*snap, static_cast<const core::OrderState*>(&states[i])}) {
-      EXPECT_EQ(s->status, fold.status) << (s == &states[i] ? "in-memory state" : "stored snapshot");
-      EXPECT_EQ(s->attempt, fold.attempt);
-      EXPECT_EQ(s->tx_id, fold.tx_id);
-      EXPECT_EQ(s->amount_out, fold.amount_out);
-      EXPECT_EQ(s->last_error, fold.last_error);
-      EXPECT_EQ(s->venue, fold.venue);
-      EXPECT_EQ(s->updated, fold.updated);
+    EXPECT_EQ(as_set(*reader.members(OrderSet::active, 1000)), active);
+    EXPECT_EQ(as_set(*reader.members(OrderSet::dead_letter, 1000)), dead);
+  };
+  {
+    SCOPED_TRACE("the primary");
+    check(log());
+  }
+  {
+    SCOPED_TRACE("a secondary, which folds the events after the latest checkpoint");
+    const auto secondary =
+        open_secondary(Options{.path = path_, .secondary_path = (root_ / "secondary").string(), .fold = core::fold_for_log});
+    check(*secondary);
+  }
+  {
+    SCOPED_TRACE("the primary, reopened");
+    reopen(Options{.path = path_, .fold = core::fold_for_log});
+    check(log());
+  }
+  EXPECT_TRUE(!active.empty() && !dead.empty() && confirmed > 0);  // the mix covers every outcome
+}
+
+// A finished order leaves `active` but keeps its snapshot and its events,
+// also once the log is closed and opened again; a later event takes it up
+// again where it was.
+TEST_F(EventLogTest, FinishedOrderKeepsItsSnapshotAndEventsAcrossAReopen) {
+  reopen(told_options());
+  const FourOrders o;
+  auto commands = o.commands();
+  for (std::size_t i = 0; i < 4; ++i) ASSERT_TRUE(append_wait(log(), std::move(commands[i])));
+  // a (a1), b (b1, then b2 finishing it), c (no snapshot yet).
+  EXPECT_EQ(as_set(*log().members(OrderSet::active, 100)), (std::set<OrderId>{o.a, o.c}));
+  EXPECT_FALSE(log().snapshot(o.c)->has_value()) << "an open order without a snapshot yet";
+  const auto b = log().snapshot(o.b).value();
+  ASSERT_TRUE(b.has_value()) << "a finished order keeps its snapshot";
+  EXPECT_EQ(b->last_seq.value, 4u);
+  EXPECT_EQ(b->snapshot, "b2");
+  EXPECT_EQ(seqs_of(log().read_order(o.b).value()), (std::vector<std::uint64_t>{2, 4}));
+  EXPECT_EQ(seqs_of(log().read_order(o.b, Seq{3}).value()), (std::vector<std::uint64_t>{4}));
+  const auto record = log().finished_record(o.b).value();
+  ASSERT_TRUE(record.has_value());
+  EXPECT_EQ(record->snapshot, "b2");
+  EXPECT_EQ(seqs_of(record->seqs), (std::vector<std::uint64_t>{2, 4}));
+  EXPECT_FALSE(log().finished_record(o.a)->has_value()) << "an order that never finished has no record";
+
+  for (std::size_t i = 4; i < commands.size(); ++i) ASSERT_TRUE(append_wait(log(), std::move(commands[i])));
+  o.expect_state(log(), "the primary that wrote them");
+  reopen(told_options());
+  o.expect_state(log(), "the primary, closed and reopened");
+
+  ASSERT_TRUE(append_wait(log(), told(o.a, "")));  // a, finished at 9, is taken up again
+  EXPECT_EQ(as_set(*log().members(OrderSet::active, 100)), (std::set<OrderId>{o.a, o.b, o.c, o.d}));
+  const auto a = log().snapshot(o.a).value();
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->last_seq.value, 13u);
+  EXPECT_EQ(a->snapshot, "a9");
+  EXPECT_EQ(seqs_of(log().read_order(o.a).value()), (std::vector<std::uint64_t>{1, 6, 9, 13}));
+}
+
+// Finishing and taking up an order again, many times, in commits of their
+// own or in one group commit: every seq stays listed, and the snapshot is the
+// last one given.
+TEST_F(EventLogTest, OrderFinishedAndTakenUpAgainListsAllItsSeqs) {
+  reopen(told_options());
+  constexpr int kOrders = 200;
+  std::vector<OrderId> orders(kOrders);
+  for (auto& id : orders) id = OrderId::random();
+  // Each order: s1; finished; taken up again; s4, finished; and for even
+  // ones, taken up once more. Queued back to back: many share commits.
+  std::vector<std::vector<std::future<Result<AppendOutcome>>>> futures(kOrders);
+  for (int i = 0; i < kOrders; ++i) {
+    auto& f = futures[i];
+    f.push_back(append_future(log(), told(orders[i], "s1")));
+    f.push_back(append_future(log(), told(orders[i], "", true)));
+    f.push_back(append_future(log(), told(orders[i], "")));
+    f.push_back(append_future(log(), told(orders[i], "s4", true)));
+    if (i % 2 == 0) f.push_back(append_future(log(), told(orders[i], "")));
+  }
+  std::vector<std::vector<std::uint64_t>> seqs(kOrders);
+  for (int i = 0; i < kOrders; ++i) {
+    for (auto& f : futures[i]) {
+      const auto r = await_result(f);
+      ASSERT_TRUE(r.has_value()) << r.error().message();
+      seqs[i].push_back(r->seq.value);
     }
   }
-  EXPECT_EQ(as_set(*log().members(OrderSet::active, 1000)), active);
-  EXPECT_EQ(as_set(*log().members(OrderSet::dead_letter, 1000)), dead);
-  EXPECT_TRUE(!active.empty() && !dead.empty() && confirmed > 0);  // the mix covers every outcome
+  EXPECT_LT(log().stats().commits.load(), log().stats().events.load()) << "no group commit held two appends";
+  std::vector<OrderId> open;
+  for (int i = 0; i < kOrders; i += 2) open.push_back(orders[i]);
+  std::sort(open.begin(), open.end());
+
+  const auto check = [&](const EventLogReader& reader) {
+    EXPECT_EQ(reader.members(OrderSet::active, kOrders).value(), open);
+    for (int i = 0; i < kOrders; ++i) {
+      SCOPED_TRACE("order " + std::to_string(i));
+      EXPECT_EQ(seqs_of(reader.read_order(orders[i]).value()), seqs[i]);
+      const auto entry = reader.snapshot(orders[i]).value();
+      ASSERT_TRUE(entry.has_value());
+      EXPECT_EQ(entry->snapshot, "s4");
+      EXPECT_EQ(entry->last_seq.value, seqs[i].back());
+      if (i % 2 == 1) {
+        const auto record = reader.finished_record(orders[i]).value();
+        ASSERT_TRUE(record.has_value());
+        EXPECT_EQ(record->snapshot, "s4");
+        EXPECT_EQ(seqs_of(record->seqs), seqs[i]);
+      }
+    }
+  };
+  {
+    SCOPED_TRACE("the primary");
+    check(log());
+  }
+  {
+    SCOPED_TRACE("a secondary, which folds every event (no checkpoint yet)");
+    ASSERT_FALSE(log().checkpoint()->has_value());
+    check(*open_follower(told_options(), "secondary"));
+  }
+  {
+    SCOPED_TRACE("the primary, closed and reopened");
+    reopen(told_options());
+    check(log());
+  }
+}
+
+// close() checkpoints the open orders, and only them: a reopened log holds
+// them from the checkpoint, with their snapshots and all their seqs.
+TEST_F(EventLogTest, CheckpointAfterCloseHoldsExactlyTheOpenOrders) {
+  reopen(told_options());
+  EXPECT_FALSE(log().checkpoint()->has_value()) << "a new log";
+  const FourOrders o;
+  ASSERT_NO_FATAL_FAILURE(o.write(log()));
+  EXPECT_FALSE(log().checkpoint()->has_value()) << "none before close() with these options";
+  EXPECT_EQ(log().stats().checkpoints.load(), 0u);
+  EXPECT_EQ(log().stats().open_orders.load(), 3u);
+  ASSERT_FALSE(log().close());
+  EXPECT_EQ(log().stats().checkpoints.load(), 1u);
+
+  reopen(told_options());
+  const auto checkpoint = log().checkpoint().value();
+  ASSERT_TRUE(checkpoint.has_value());
+  EXPECT_EQ(checkpoint->seq.value, 12u);
+  std::map<OrderId, std::pair<std::string, std::vector<std::uint64_t>>> held;
+  for (const auto& order : checkpoint->orders) {
+    EXPECT_TRUE(held.emplace(order.order, std::pair{order.snapshot, seqs_of(order.seqs)}).second) << "twice";
+  }
+  const std::map<OrderId, std::pair<std::string, std::vector<std::uint64_t>>> expected{
+      {o.b, {"b2", {2, 4, 10}}}, {o.c, {"c11", {3, 7, 11}}}, {o.d, {"d8", {5, 8, 12}}}};
+  EXPECT_EQ(held, expected);
+  o.expect_state(log(), "reopened from the checkpoint");
+  EXPECT_EQ(log().stats().open_orders.load(), 3u);
+
+  // The next close() replaces it: a, taken up again, is in; d, finished, is out.
+  ASSERT_TRUE(append_wait(log(), told(o.a, "a13")));
+  ASSERT_TRUE(append_wait(log(), told(o.d, "", true)));
+  reopen(told_options());
+  const auto next = log().checkpoint().value();
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->seq.value, 14u);
+  held.clear();
+  for (const auto& order : next->orders) held.emplace(order.order, std::pair{order.snapshot, seqs_of(order.seqs)});
+  EXPECT_EQ(held, (std::map<OrderId, std::pair<std::string, std::vector<std::uint64_t>>>{
+                      {o.a, {"a13", {1, 6, 9, 13}}}, {o.b, {"b2", {2, 4, 10}}}, {o.c, {"c11", {3, 7, 11}}}}));
+  const auto d = log().snapshot(o.d).value();
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(d->last_seq.value, 14u);
+  EXPECT_EQ(d->snapshot, "d8");
+}
+
+// With no checkpoint written yet, a secondary opened beside the running
+// primary rebuilds the order index by folding every event, and refresh()
+// folds the new ones. Without a fold, replayed events keep the snapshot the
+// order had before (Options::fold): only the fold makes them current.
+TEST_F(EventLogTest, SecondaryFoldsTheEventsNoCheckpointHolds) {
+  reopen(told_options());
+  const FourOrders o;
+  ASSERT_NO_FATAL_FAILURE(o.write(log()));
+  ASSERT_FALSE(log().checkpoint()->has_value());
+  o.expect_state(log(), "the primary");
+  auto secondary = open_follower(told_options(), "secondary");
+  o.expect_state(*secondary, "a secondary with the fold");
+  EXPECT_FALSE(secondary->checkpoint()->has_value());
+
+  {
+    SCOPED_TRACE("a secondary without a fold");
+    Options plain;
+    plain.path = path_;
+    const auto unfolded = open_follower(plain, "secondary-unfolded");
+    EXPECT_EQ(unfolded->members(OrderSet::active, 100).value(), o.open()) << "finished orders have their records";
+    EXPECT_FALSE(unfolded->snapshot(o.d)->has_value()) << "d's snapshots were never folded";
+    const auto c = unfolded->snapshot(o.c).value();
+    ASSERT_TRUE(c.has_value());
+    EXPECT_EQ(c->snapshot, "c7") << "c's record's snapshot, c11 never folded";
+    const auto a = unfolded->snapshot(o.a).value();
+    ASSERT_TRUE(a.has_value());
+    EXPECT_EQ(a->snapshot, "a9") << "a's record";
+  }
+
+  ASSERT_TRUE(append_wait(log(), told(o.a, "a13")));      // a taken up again
+  ASSERT_TRUE(append_wait(log(), told(o.d, "d14", true)));  // d finished
+  ASSERT_TRUE(append_wait(log(), told(o.b, "")));           // b without a snapshot
+  EXPECT_EQ(secondary->refresh().value().value, 15u);
+  for (const EventLogReader* reader : std::initializer_list<const EventLogReader*>{&log(), secondary.get()}) {
+    SCOPED_TRACE(reader == secondary.get() ? "the secondary, refreshed" : "the primary");
+    EXPECT_EQ(as_set(reader->members(OrderSet::active, 100).value()), (std::set<OrderId>{o.a, o.b, o.c}));
+    const std::vector<std::tuple<OrderId, std::string, std::vector<std::uint64_t>>> expected{
+        {o.a, "a13", {1, 6, 9, 13}}, {o.b, "b2", {2, 4, 10, 15}}, {o.c, "c11", {3, 7, 11}}, {o.d, "d14", {5, 8, 12, 14}}};
+    for (const auto& [id, snapshot, seqs] : expected) {
+      const auto entry = reader->snapshot(id).value();
+      ASSERT_TRUE(entry.has_value()) << snapshot;
+      EXPECT_EQ(entry->snapshot, snapshot);
+      EXPECT_EQ(entry->last_seq.value, seqs.back()) << snapshot;
+      EXPECT_EQ(seqs_of(reader->read_order(id).value()), seqs) << snapshot;
+    }
+  }
+}
+
+// A checkpoint every 5 events: a secondary loads the latest one (at 10) and
+// folds only the events after it.
+TEST_F(EventLogTest, SecondaryLoadsTheLatestCheckpointAndFoldsTheRest) {
+  reopen(told_options(5));
+  const FourOrders o;
+  ASSERT_NO_FATAL_FAILURE(o.write(log()));
+  // Each checkpoint is written before the writer commits the next event:
+  // the one at 10 is in before 11 was acknowledged.
+  EXPECT_EQ(log().stats().checkpoints.load(), 2u);
+  const auto checkpoint = log().checkpoint().value();
+  ASSERT_TRUE(checkpoint.has_value());
+  EXPECT_EQ(checkpoint->seq.value, 10u);
+  std::map<OrderId, std::pair<std::string, std::vector<std::uint64_t>>> held;
+  for (const auto& order : checkpoint->orders) held.emplace(order.order, std::pair{order.snapshot, seqs_of(order.seqs)});
+  EXPECT_EQ(held, (std::map<OrderId, std::pair<std::string, std::vector<std::uint64_t>>>{
+                      {o.b, {"b2", {2, 4, 10}}}, {o.d, {"d8", {5, 8}}}}))
+      << "the orders open after seq 10";
+
+  const auto secondary = open_follower(told_options(5), "secondary");
+  EXPECT_EQ(secondary->checkpoint().value()->seq.value, 10u);
+  o.expect_state(*secondary, "a secondary: the checkpoint at 10, then 11 and 12 folded");
+}
+
+// Power goes off: close() never writes its checkpoint. The reopened primary
+// loads the last one that reached the disk (at 10) and folds the events
+// after it, which it acknowledged as durable.
+TEST_F(EventLogTest, PrimaryFoldsWhatItsLastCheckpointMissedAfterAPowerLoss) {
+  log_.reset();
+  auto options = told_options(5);
+  options.durability = Durability::sync;
+  path_ = (root_ / "powered").string();
+  options.path = path_;
+  const FourOrders o;
+  {
+    auto disk = std::make_shared<oee::testing::PowerLossFileSystem>();
+    const auto env = rocksdb::NewCompositeEnv(disk);
+    {
+      detail::RocksDbLog crashing(options, detail::OpenMode::primary, env.get());
+      ASSERT_NO_FATAL_FAILURE(o.write(crashing));
+      const auto written = crashing.checkpoint().value();
+      ASSERT_TRUE(written.has_value());
+      ASSERT_EQ(written->seq.value, 10u);
+      disk->cut_power();
+    }  // closes into a dead disk
+    disk->drop_unsynced();
+  }
+  log_ = open_primary(options);
+  const auto checkpoint = log().checkpoint().value();
+  ASSERT_TRUE(checkpoint.has_value());
+  EXPECT_EQ(checkpoint->seq.value, 10u) << "the checkpoint close() wrote should be lost with the power";
+  o.expect_state(log(), "reopened after the power loss: the checkpoint at 10, then 11 and 12 folded");
+  EXPECT_EQ(append_wait(log(), told(o.a, "a13")).value().seq.value, 13u);
 }
 
 }  // namespace

@@ -37,6 +37,13 @@ class FaultyLog final : public eventlog::EventLogWriter {
                                                                std::size_t max) const override {
     return real_.members(set, max);
   }
+  [[nodiscard]] eventlog::Result<std::optional<eventlog::Checkpoint>> checkpoint() const override {
+    return real_.checkpoint();
+  }
+  [[nodiscard]] eventlog::Result<std::optional<eventlog::IndexedOrder>> finished_record(
+      OrderId order) const override {
+    return real_.finished_record(order);
+  }
   [[nodiscard]] eventlog::Result<std::optional<eventlog::IdempotencyEntry>> idempotency(
       std::string_view key) const override {
     return real_.idempotency(key);

@@ -5,6 +5,8 @@
 #include <random>
 #include <string>
 
+#include "core/wire/event_codec.h"
+
 namespace oee::testing {
 
 std::filesystem::path unique_temp_path(std::string_view name) {
@@ -25,6 +27,7 @@ ScratchLog::ScratchLog(std::string_view name) : dir_(unique_temp_path(name)) {
   eventlog::Options o;
   o.path = (dir_ / "db").string();
   o.durability = eventlog::Durability::async;
+  o.fold = core::fold_for_log;  // the OrderStore's events
   log_ = eventlog::open_primary(o);
   store_ = std::make_unique<core::OrderStore>(*log_);
 }

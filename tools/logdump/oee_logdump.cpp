@@ -339,7 +339,8 @@ int main(int argc, char** argv) {
   if (auto exit_status = parse_args(argc, argv, args)) return *exit_status;
   std::unique_ptr<eventlog::EventLogReader> log;
   try {
-    log = eventlog::open_secondary(eventlog::Options{.path = eventlog::log_directory(args.data_dir)});
+    log = eventlog::open_secondary(
+        eventlog::Options{.path = eventlog::log_directory(args.data_dir), .fold = core::fold_for_log});
   } catch (const std::exception& e) {
     std::fprintf(stderr, "oee-logdump: %s\n", e.what());
     return 2;
