@@ -135,6 +135,11 @@ HttpResponse metrics(App& app) {
   metrics::append_metric(out, "oee_log_rests_total", "counter",
                          "Times the log came to rest (no write for 10 s): memtables flushed, freed memory handed back.",
                          s.rests.load());
+  metrics::append_metric(out, "oee_log_checkpoints_total", "counter",
+                         "Checkpoints of the open orders written (opening the log folds only the events after the latest).",
+                         s.checkpoints.load());
+  metrics::append_metric(out, "oee_log_open_orders", "gauge",
+                         "Orders not finished, whose state the log holds in memory.", s.open_orders.load());
   const auto memory = app.log.memory();
   metrics::append_header(out, "oee_log_memory_bytes", "gauge", "What the event log's storage holds in memory.");
   metrics::append_sample(out, "oee_log_memory_bytes", R"(part="memtables")", memory.memtables);
