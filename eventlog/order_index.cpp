@@ -166,7 +166,7 @@ const OrderIndex::Entry* OrderIndex::find(const OrderId& order) const {
   return it == open_.end() ? nullptr : &it->second;
 }
 
-void OrderIndex::apply(std::vector<Update>& updates) {
+std::size_t OrderIndex::apply(std::vector<Update>& updates) {
   std::lock_guard lock(mu_);
   for (auto& u : updates) {
     if (u.finishes) {
@@ -181,6 +181,7 @@ void OrderIndex::apply(std::vector<Update>& updates) {
     if (!u.snapshot.empty()) it->second.snapshot = std::move(u.snapshot);
     it->second.seqs.push_back(u.seq);
   }
+  return open_.size();
 }
 
 std::string OrderIndex::encode_checkpoint() const {

@@ -369,6 +369,11 @@ void RocksDbLog::load_index() {
   Seq from{1};
   if (it->Valid()) {
     const Seq at = decode_seq_key(std::string_view(it->key().data(), it->key().size()));
+    if (at > head()) {
+      throw std::runtime_error("the checkpoint at seq " + std::to_string(at.value) + " is beyond the last event (seq " +
+                               std::to_string(head().value) +
+                               "): the log is damaged; run oee-logdump --verify on a copy of the data directory");
+    }
     auto orders = decode_checkpoint(std::string_view(it->value().data(), it->value().size()));
     if (!orders) {
       throw std::runtime_error("the checkpoint at seq " + std::to_string(at.value) +
@@ -377,19 +382,23 @@ void RocksDbLog::load_index() {
     index_.load_checkpoint(std::move(*orders));
     from = at.next();
   }
-  replay(from);
+  replay(from, head());
+  // What was folded here is not checkpointed yet: an idle server still
+  // writes it once it comes to rest.
+  since_checkpoint_ = head().value - (from.value - 1);
+  if (since_checkpoint_ > 0 && options_.rest_after.count() > 0) rest_ = Rest::written;
 }
 
-void RocksDbLog::replay(Seq from) {
+void RocksDbLog::replay(Seq from, Seq last) {
   const std::string advice =
       "; keep a copy of the data directory and run `oee-logdump --data-dir DIR --verify` to locate the damage. "
       "oee will not skip or truncate events.";
-  const Seq last = head();
   for (Seq at = from; at <= last;) {
     auto raw = read_raw(at, 4096);
     if (!raw) throw std::runtime_error("cannot read the events from seq " + std::to_string(at.value) + advice);
     if (raw->empty()) break;
     for (const auto& value : *raw) {
+      if (value.key > last) break;
       auto r = decode_record(value.value);
       std::error_code failed;
       if (!r) failed = r.error();

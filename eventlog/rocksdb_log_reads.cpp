@@ -135,15 +135,20 @@ CommitSubscription RocksDbLog::on_commit(CommitListener listener) { return liste
 
 Result<Seq> RocksDbLog::refresh() {
   if (mode_ == OpenMode::primary) return head();
+  // One at a time: the fold reads the index without its lock. The index
+  // takes the new events before head() shows them, so a reader never sees
+  // an event its order's index entry lacks, and a fold that fails is
+  // tried again by the next refresh.
+  std::lock_guard refreshing(refresh_mu_);
   if (!db_->TryCatchUpWithPrimary().ok()) return make_error_code(Errc::io_error);
   try {
     const Seq before = head();
     const Seq last = load_head();
+    if (last > before) replay(before.next(), last);
     {
       std::lock_guard lock(mu_);
       head_.store(last.value);
     }
-    if (last > before) replay(before.next());
     head_cv_.notify_all();
     return last;
   } catch (const std::exception&) {

@@ -186,8 +186,7 @@ void RocksDbLog::commit(std::vector<Pending>& batch) {
     rest_ = Rest::written;
     next_rest_ = now + options_.rest_after;
   }
-  index_.apply(staged.index);
-  stats_.open_orders.store(index_.size(), std::memory_order_relaxed);
+  stats_.open_orders.store(index_.apply(staged.index), std::memory_order_relaxed);
   since_checkpoint_ += staged.records.size();
   publish(staged.records, batch.size());
   complete(batch, staged.outcomes, now);
@@ -206,6 +205,7 @@ RocksDbLog::Staged RocksDbLog::stage(std::vector<Pending>& batch) {
   staged.index.reserve(batch.size());
   std::unordered_map<std::string, IdempotencyEntry> claimed;  // claims made earlier in this batch
   std::unordered_set<OrderId, OrderIdHash> in_batch;
+  in_batch.reserve(batch.size());
   auto& wb = staged.writes;
   for (auto& p : batch) {
     if (auto* cursor = std::get_if<CursorStore>(&p.what)) {
@@ -214,6 +214,17 @@ RocksDbLog::Staged RocksDbLog::stage(std::vector<Pending>& batch) {
       continue;
     }
     auto& cmd = std::get<EventAppend>(p.what).command;
+    // An order neither open nor new may have finished before: its record
+    // is read first, so a failed read fails this command and writes nothing.
+    std::optional<IndexedOrder> stored;
+    if (!cmd.begins && index_.find(cmd.order) == nullptr && !in_batch.contains(cmd.order)) {
+      auto record = finished_record(cmd.order);
+      if (!record) {
+        staged.outcomes.emplace_back(record.error());
+        continue;
+      }
+      stored = std::move(*record);
+    }
     if (cmd.idempotency) {
       const auto& key = cmd.idempotency->key;
       if (auto it = claimed.find(key); it != claimed.end()) {
@@ -236,7 +247,7 @@ RocksDbLog::Staged RocksDbLog::stage(std::vector<Pending>& batch) {
     Record rec{Seq{next_seq_++}, cmd.order, cmd.ts.value != 0 ? cmd.ts : TimestampNs::now(), cmd.type,
                std::move(cmd.payload)};
     wb.Put(events_, encode_seq_key(rec.seq), encode_record(rec));
-    stage_index(cmd, rec.seq, wb, staged.index, in_batch);
+    stage_index(cmd, rec.seq, std::move(stored), wb, staged.index, in_batch);
     for (const auto& [set, member] : cmd.set_membership) {
       if (set == OrderSet::active) continue;  // the order index's
       if (member) {
@@ -253,9 +264,10 @@ RocksDbLog::Staged RocksDbLog::stage(std::vector<Pending>& batch) {
 
 // The seqs an order had before this event are needed only when the event
 // finishes it (its record lists them all) or opens it again (the index
-// takes them back): from the index, from this batch, or from its record.
+// takes them back): from the index, from this batch, or from its record
+// (`stored`, read by stage()).
 // So is its snapshot, when this event brings none.
-void RocksDbLog::stage_index(AppendCommand& cmd, Seq seq, rocksdb::WriteBatch& wb,
+void RocksDbLog::stage_index(AppendCommand& cmd, Seq seq, std::optional<IndexedOrder> stored, rocksdb::WriteBatch& wb,
                              std::vector<OrderIndex::Update>& updates,
                              std::unordered_set<OrderId, OrderIdHash>& in_batch) {
   OrderIndex::Update u{cmd.order, seq, std::move(cmd.snapshot), cmd.finishes, std::nullopt, {}};
@@ -279,14 +291,11 @@ void RocksDbLog::stage_index(AppendCommand& cmd, Seq seq, rocksdb::WriteBatch& w
       before = open->seqs;
       if (u.snapshot.empty()) before_snapshot = open->snapshot;
     }
-  } else if (!cmd.begins) {
-    auto record = finished_record(cmd.order);
-    if (record && *record) {
-      before = std::move((*record)->seqs);
-      before_snapshot = std::move((*record)->snapshot);
-      u.reopened = before;
-      u.reopened_snapshot = before_snapshot;
-    }
+  } else if (stored) {
+    before = std::move(stored->seqs);
+    before_snapshot = std::move(stored->snapshot);
+    u.reopened = before;
+    u.reopened_snapshot = before_snapshot;
   }
   if (u.finishes) {
     before.push_back(seq);
@@ -302,6 +311,7 @@ void RocksDbLog::write_checkpoint() {
   const Seq at = head();
   rocksdb::WriteBatch wb;
   wb.DeleteRange(checkpoints_, encode_seq_key(Seq{0}), encode_seq_key(at));
+  wb.DeleteRange(checkpoints_, encode_seq_key(at.next()), std::string(9, '\xff'));  // past every 8-byte key
   wb.Put(checkpoints_, encode_seq_key(at), index_.encode_checkpoint());
   rocksdb::WriteOptions wo;
   wo.sync = options_.durability == Durability::sync;

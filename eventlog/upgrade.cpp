@@ -42,23 +42,26 @@ void RocksDbLog::upgrade_from_v1() {
   auto* snapshots = family(retired_, "snapshots");
   const auto fail = [this](const std::string& what) {
     throw std::runtime_error("cannot convert the event log at '" + options_.path + "' to the current format: " +
-                             what + ". Nothing was lost: the log is as it was; keep a copy and run oee-logdump "
-                             "--verify on it.");
+                             what + ". No event was changed, and the conversion starts again on the next start; "
+                             "keep a copy of the data directory and find the cause first.");
   };
   rocksdb::ReadOptions scan;
   scan.total_order_seek = true;  // these families are hashed by order; the scan spans them all
   scan.fill_cache = false;
 
-  std::unordered_set<OrderId, OrderIdHash> active;
-  {
+  const auto members = [&](OrderSet set) {
+    std::unordered_set<OrderId, OrderIdHash> out;
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(scan, order_sets_));
-    const std::string prefix(1, static_cast<char>(OrderSet::active));
+    const std::string prefix(1, static_cast<char>(set));
     for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-      if (it->key().size() != 17) fail("a member of the active set has a malformed key");
-      active.insert(order_at(it->key(), 1));
+      if (it->key().size() != 17) fail("a member of a set has a malformed key");
+      out.insert(order_at(it->key(), 1));
     }
-    if (!it->status().ok()) fail("the active set cannot be read: " + it->status().ToString());
-  }
+    if (!it->status().ok()) fail("the order sets cannot be read: " + it->status().ToString());
+    return out;
+  };
+  const auto active = members(OrderSet::active);
+  const auto keys = members(OrderSet::api_keys);
 
   rocksdb::WriteOptions wo;
   wo.sync = true;
@@ -75,6 +78,8 @@ void RocksDbLog::upgrade_from_v1() {
         fail("the snapshot of " + order.str() + " is not at its last event");
       }
       snapshot = stored->substr(8);
+    } else if (!keys.contains(order)) {
+      fail("order " + order.str() + " has events but no snapshot");
     }
     if (active.contains(order)) {
       open.push_back(IndexedOrder{order, std::move(snapshot), std::move(seqs)});

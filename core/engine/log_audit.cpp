@@ -52,7 +52,7 @@ using KeyIds = std::set<OrderId>;
 struct FoldExtras {
   std::unordered_map<OrderId, std::vector<Seq>, OrderIdHash> key_seqs;
   std::optional<eventlog::Checkpoint> checkpoint;
-  std::set<OrderId> open_at_checkpoint;
+  Folds open_at_checkpoint;  // as the fold had them right after the checkpoint's seq
 };
 
 // An API key's event: it decodes, and a key is created before it is revoked.
@@ -101,7 +101,7 @@ std::optional<AuditProblem> fold_log(const eventlog::EventLogReader& log, const 
   const Seq checkpoint_at = extras.checkpoint ? extras.checkpoint->seq : Seq{0};
   const auto note_open_orders = [&] {
     for (const auto& [id, f] : orders) {
-      if (!is_terminal(f.state.status)) extras.open_at_checkpoint.insert(id);
+      if (!is_terminal(f.state.status)) extras.open_at_checkpoint.emplace(id, f);
     }
   };
   Seq expected{1};
@@ -156,54 +156,36 @@ std::optional<AuditProblem> fold_log(const eventlog::EventLogReader& log, const 
 }
 
 // The latest checkpoint against the fold: it holds exactly the orders open
-// after its seq, each with the seqs and the state its events had by then.
-void check_checkpoint(const eventlog::EventLogReader& log, const FoldExtras& extras,
-                      const std::function<void(Seq, std::string)>& note) {
+// after its seq, each with the seqs and the state the fold had for it then.
+void check_checkpoint(const FoldExtras& extras, const std::function<void(Seq, std::string)>& note) {
   if (!extras.checkpoint) return;
   const auto& cp = *extras.checkpoint;
   std::set<OrderId> held;
   for (const auto& entry : cp.orders) {
     held.insert(entry.order);
-    auto records = log.read_order(entry.order);
-    if (!records) {
-      note(cp.seq, fmt::format("checkpoint at seq {}: the events of order {} cannot be read", cp.seq.value,
+    const auto it = extras.open_at_checkpoint.find(entry.order);
+    if (it == extras.open_at_checkpoint.end()) {
+      note(cp.seq, fmt::format("checkpoint at seq {} holds order {}, which was not open then", cp.seq.value,
                                entry.order.str()));
       continue;
     }
-    OrderState state;
-    std::vector<Seq> seqs;
-    try {
-      for (const auto& r : *records) {
-        if (r.seq > cp.seq) break;
-        state = fold_record(state, r).state;
-        seqs.push_back(r.seq);
-      }
-    } catch (const std::runtime_error& e) {
-      note(cp.seq, fmt::format("checkpoint at seq {}: order {}: {}", cp.seq.value, entry.order.str(), e.what()));
-      continue;
-    }
-    if (seqs != entry.seqs) {
+    if (entry.seqs != it->second.seqs) {
       note(cp.seq, fmt::format("checkpoint at seq {}: order {} lists {} events, the log has {} by then", cp.seq.value,
-                               entry.order.str(), entry.seqs.size(), seqs.size()));
+                               entry.order.str(), entry.seqs.size(), it->second.seqs.size()));
       continue;
     }
     auto stored = decode_snapshot(entry.snapshot);
     if (!stored) {
       note(cp.seq, fmt::format("checkpoint at seq {}: order {}: its state does not decode", cp.seq.value,
                                entry.order.str()));
-    } else if (auto diff = describe_fold_difference(state, *stored); !diff.empty()) {
+    } else if (auto diff = describe_fold_difference(it->second.state, *stored); !diff.empty()) {
       note(cp.seq, fmt::format("checkpoint at seq {}: order {} disagrees with the log: {}", cp.seq.value,
                                entry.order.str(), diff));
     }
   }
-  for (const auto& id : extras.open_at_checkpoint) {
+  for (const auto& [id, f] : extras.open_at_checkpoint) {
     if (!held.contains(id)) {
       note(cp.seq, fmt::format("checkpoint at seq {} misses open order {}", cp.seq.value, id.str()));
-    }
-  }
-  for (const auto& id : held) {
-    if (!extras.open_at_checkpoint.contains(id)) {
-      note(cp.seq, fmt::format("checkpoint at seq {} holds order {}, which was not open then", cp.seq.value, id.str()));
     }
   }
 }
@@ -229,7 +211,7 @@ std::optional<AuditProblem> check_derived(const eventlog::EventLogReader& log, F
   std::function<void(Seq, std::string)> note = [&](Seq seq, std::string message) {
     if (!worst || seq < worst->seq) worst = AuditProblem{seq, std::move(message)};
   };
-  check_checkpoint(log, extras, note);
+  check_checkpoint(extras, note);
   for (const auto& [id, seqs] : extras.key_seqs) check_record(log, id, seqs, note);
   std::set<OrderId> active, dead;
   for (const auto& [id, f] : orders) {

@@ -50,7 +50,8 @@ class OrderIndex {
 
   // The writer thread only (it reads without the lock: it is the only writer).
   [[nodiscard]] const Entry* find(const OrderId& order) const;
-  void apply(std::vector<Update>& updates);
+  /// Returns how many orders are open after them.
+  std::size_t apply(std::vector<Update>& updates);
   [[nodiscard]] std::string encode_checkpoint() const;
   void load_checkpoint(std::vector<IndexedOrder> orders);
   void clear();

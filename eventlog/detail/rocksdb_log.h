@@ -104,7 +104,7 @@ class RocksDbLog final : public EventLogWriter {
   void load_index();
   // Folds the events from `from` into the order index. An event that does
   // not read or fold: a secondary skips it, a primary throws.
-  void replay(Seq from);
+  void replay(Seq from, Seq to);
   std::error_code fold_into_index(const Record& record);
   void release_db();
   Seq load_head() const;
@@ -116,8 +116,8 @@ class RocksDbLog final : public EventLogWriter {
   void complete(std::vector<Pending>& batch, std::vector<Result<AppendOutcome>>& outcomes,
                 std::chrono::steady_clock::time_point now);
   // Stages one event's change of the order index (and its finished record).
-  void stage_index(AppendCommand& cmd, Seq seq, rocksdb::WriteBatch& wb, std::vector<OrderIndex::Update>& updates,
-                   std::unordered_set<OrderId, OrderIdHash>& in_batch);
+  void stage_index(AppendCommand& cmd, Seq seq, std::optional<IndexedOrder> stored, rocksdb::WriteBatch& wb,
+                   std::vector<OrderIndex::Update>& updates, std::unordered_set<OrderId, OrderIdHash>& in_batch);
   void write_checkpoint();  // writer thread
   void enter_degraded(const std::string& cause);  // writer thread
   void rest();                                    // writer thread
@@ -143,6 +143,7 @@ class RocksDbLog final : public EventLogWriter {
   std::vector<rocksdb::ColumnFamilyHandle*> retired_;
 
   OrderIndex index_;
+  std::mutex refresh_mu_;  // a secondary's refresh()
   std::uint64_t since_checkpoint_ = 0;                        // events; writer thread only
   std::chrono::steady_clock::time_point next_checkpoint_{};  // writer thread only
 
