@@ -91,6 +91,12 @@ std::optional<std::string_view> unseal(std::string_view value) {
 
 }  // namespace
 
+OrderId order_at(const char* bytes) {
+  OrderId::Bytes b;
+  std::memcpy(b.data(), bytes, b.size());
+  return OrderId{b};
+}
+
 std::string encode_order_record(std::string_view snapshot, const std::vector<Seq>& seqs) {
   std::string out;
   out.reserve(snapshot.size() + 8 + seqs.size() * 3);
@@ -119,9 +125,7 @@ Result<std::vector<IndexedOrder>> decode_checkpoint(std::string_view value) {
   for (std::uint64_t i = 0; i < count; ++i) {
     std::string_view id;
     if (!in.bytes(OrderId::Bytes{}.size(), id)) return make_error_code(Errc::corrupted);
-    OrderId::Bytes b;
-    std::memcpy(b.data(), id.data(), b.size());
-    IndexedOrder order{OrderId{b}, {}, {}};
+    IndexedOrder order{order_at(id.data()), {}, {}};
     if (!read_body(in, order)) return make_error_code(Errc::corrupted);
     out.push_back(std::move(order));
   }
@@ -166,7 +170,7 @@ const OrderIndex::Entry* OrderIndex::find(const OrderId& order) const {
   return it == open_.end() ? nullptr : &it->second;
 }
 
-std::size_t OrderIndex::apply(std::vector<Update>& updates) {
+std::size_t OrderIndex::apply(std::span<Update> updates) {
   std::lock_guard lock(mu_);
   for (auto& u : updates) {
     if (u.finishes) {
@@ -174,10 +178,7 @@ std::size_t OrderIndex::apply(std::vector<Update>& updates) {
       continue;
     }
     auto [it, inserted] = open_.try_emplace(u.order);
-    if (inserted && u.reopened) {
-      it->second.seqs = std::move(*u.reopened);
-      it->second.snapshot = std::move(u.reopened_snapshot);
-    }
+    if (inserted && u.reopened) it->second = std::move(*u.reopened);
     if (!u.snapshot.empty()) it->second.snapshot = std::move(u.snapshot);
     it->second.seqs.push_back(u.seq);
   }
@@ -200,11 +201,6 @@ void OrderIndex::load_checkpoint(std::vector<IndexedOrder> orders) {
   open_.clear();
   open_.reserve(orders.size());
   for (auto& o : orders) open_.emplace(o.order, Entry{std::move(o.snapshot), std::move(o.seqs)});
-}
-
-void OrderIndex::clear() {
-  std::lock_guard lock(mu_);
-  open_.clear();
 }
 
 }  // namespace oee::eventlog::detail

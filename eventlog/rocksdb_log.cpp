@@ -30,10 +30,7 @@ std::string_view durability_name(Durability d) { return d == Durability::sync ? 
 
 namespace {
 
-constexpr std::string_view kFormatKey = "format";
 constexpr std::string_view kLogIdKey = "log_id";
-constexpr std::string_view kFormatValue = "oee-log-v2";
-constexpr std::string_view kFirstFormatValue = "oee-log-v1";
 const std::vector<std::string> kColumnFamilies = {"default", "events", "finished", "checkpoints", "order_sets",
                                                   "idempotency"};
 // The first format's per-event families: opened only to be converted and dropped.
@@ -208,14 +205,14 @@ std::vector<rocksdb::ColumnFamilyDescriptor> RocksDbLog::column_families() {
   }
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const auto& name : names) {
-    const bool point_reads = name == "finished" || name == "idempotency" || name == "order_index" ||
-                             name == "snapshots";
+    // The retired families are only scanned once and dropped: plain options.
+    const bool point_reads = name == "finished" || name == "idempotency";
     auto o = point_reads ? point_read_options : cf_options;
-    // Keyed by order, these take inserts at random positions and are only
-    // read within one order. A hash of the 16-byte order id picks a short
-    // per-order list, so an insert does not walk a skiplist of the whole
-    // memtable (docs/perf-history.md).
-    if (name == "finished" || name == "order_index" || name == "snapshots") {
+    // Finished records, keyed by order, land at random positions and are
+    // read one at a time. A hash of the 16-byte order id picks a short
+    // list, so an insert does not walk a skiplist of the whole memtable
+    // (docs/perf-history.md).
+    if (name == "finished") {
       o.prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(OrderId::Bytes{}.size()));
       o.memtable_factory.reset(rocksdb::NewHashLinkListRepFactory(65536));
     }
@@ -349,106 +346,6 @@ Seq RocksDbLog::load_head() const {
                              "restore it from a backup. oee will not skip or truncate events.");
   }
   return seq;
-}
-
-void RocksDbLog::drop_retired_families() {
-  if (retired_.empty() || mode_ != OpenMode::primary) return;
-  for (auto* h : retired_) {
-    const auto s = db_->DropColumnFamily(h);
-    if (!s.ok()) throw std::runtime_error("cannot retire the first format's families: " + s.ToString());
-    (void)db_->DestroyColumnFamilyHandle(h);
-    handles_.erase(std::find(handles_.begin(), handles_.end(), h));
-  }
-  retired_.clear();
-}
-
-void RocksDbLog::load_index() {
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions{}, checkpoints_));
-  it->SeekToLast();
-  if (!it->status().ok()) throw std::runtime_error("cannot read the checkpoints: " + it->status().ToString());
-  Seq from{1};
-  if (it->Valid()) {
-    const Seq at = decode_seq_key(std::string_view(it->key().data(), it->key().size()));
-    if (at > head()) {
-      throw std::runtime_error("the checkpoint at seq " + std::to_string(at.value) + " is beyond the last event (seq " +
-                               std::to_string(head().value) +
-                               "): the log is damaged; run oee-logdump --verify on a copy of the data directory");
-    }
-    auto orders = decode_checkpoint(std::string_view(it->value().data(), it->value().size()));
-    if (!orders) {
-      throw std::runtime_error("the checkpoint at seq " + std::to_string(at.value) +
-                               " is damaged; run oee-logdump --verify on a copy of the data directory");
-    }
-    index_.load_checkpoint(std::move(*orders));
-    from = at.next();
-  }
-  replay(from, head());
-  // What was folded here is not checkpointed yet: an idle server still
-  // writes it once it comes to rest.
-  since_checkpoint_ = head().value - (from.value - 1);
-  if (since_checkpoint_ > 0 && options_.rest_after.count() > 0) rest_ = Rest::written;
-}
-
-void RocksDbLog::replay(Seq from, Seq last) {
-  const std::string advice =
-      "; keep a copy of the data directory and run `oee-logdump --data-dir DIR --verify` to locate the damage. "
-      "oee will not skip or truncate events.";
-  for (Seq at = from; at <= last;) {
-    auto raw = read_raw(at, 4096);
-    if (!raw) throw std::runtime_error("cannot read the events from seq " + std::to_string(at.value) + advice);
-    if (raw->empty()) break;
-    for (const auto& value : *raw) {
-      if (value.key > last) break;
-      auto r = decode_record(value.value);
-      std::error_code failed;
-      if (!r) failed = r.error();
-      if (!failed) failed = fold_into_index(*r);
-      if (failed) {
-        // A secondary is how the damage gets found: it goes on, and its
-        // audit names the seq.
-        if (mode_ != OpenMode::primary) continue;
-        throw std::runtime_error("event seq " + std::to_string(value.key.value) +
-                                 " cannot be read or folded (" + failed.message() + ")" + advice);
-      }
-    }
-    at = raw->back().key.next();
-  }
-  stats_.open_orders.store(index_.size(), std::memory_order_relaxed);
-}
-
-// One replayed event into the index: folded on its order's state before it.
-std::error_code RocksDbLog::fold_into_index(const Record& r) {
-  OrderIndex::Update u{r.order, r.seq, {}, false, std::nullopt, {}};
-  std::string_view before;
-  const OrderIndex::Entry* open = index_.find(r.order);
-  std::optional<IndexedOrder> record;
-  if (open != nullptr) {
-    before = open->snapshot;
-  } else {
-    auto stored = finished_record(r.order);
-    if (!stored) return stored.error();
-    if (*stored) {
-      // A record that reaches this event was written when the order
-      // finished, here or later: the index has nothing to do until an
-      // event after it opens the order again.
-      if ((*stored)->seqs.back() >= r.seq) return {};
-      record = std::move(**stored);
-      before = record->snapshot;
-    }
-  }
-  auto folded = options_.fold ? options_.fold(before, r) : Result<FoldedEvent>(FoldedEvent{std::string(before)});
-  if (!folded) return folded.error();
-  // A finishing event's record was written with it: the index lets go.
-  u.finishes = folded->finishes;
-  u.snapshot = std::move(folded->snapshot);
-  if (record) {
-    u.reopened = std::move(record->seqs);
-    u.reopened_snapshot = std::move(record->snapshot);
-  }
-  std::vector<OrderIndex::Update> one;
-  one.push_back(std::move(u));
-  index_.apply(one);
-  return {};
 }
 
 std::error_code RocksDbLog::close() {

@@ -2,7 +2,6 @@
 
 #include "eventlog/detail/rocksdb_log.h"
 
-#include <cstring>
 #include <mutex>
 
 
@@ -99,6 +98,10 @@ Result<std::optional<Checkpoint>> RocksDbLog::checkpoint() const {
 
 Result<std::vector<OrderId>> RocksDbLog::members(OrderSet set, std::size_t max) const {
   if (set == OrderSet::active) return index_.ids(max);
+  return stored_members(set, max);
+}
+
+Result<std::vector<OrderId>> RocksDbLog::stored_members(OrderSet set, std::size_t max) const {
   std::vector<OrderId> out;
   rocksdb::ReadOptions ro;
   ro.total_order_seek = true;  // the prefix extractor covers whole keys; a set spans many
@@ -106,9 +109,7 @@ Result<std::vector<OrderId>> RocksDbLog::members(OrderSet set, std::size_t max) 
   const std::string prefix(1, static_cast<char>(set));
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix) && out.size() < max; it->Next()) {
     if (it->key().size() != 17) return make_error_code(Errc::corrupted);
-    OrderId::Bytes b;
-    std::memcpy(b.data(), it->key().data() + 1, 16);
-    out.emplace_back(b);
+    out.push_back(order_at(it->key().data() + 1));
   }
   if (!it->status().ok()) return make_error_code(Errc::io_error);
   return out;
@@ -120,9 +121,7 @@ Result<std::optional<IdempotencyEntry>> RocksDbLog::idempotency(std::string_view
   if (!value) return value.error();
   if (!found) return std::optional<IdempotencyEntry>{};
   if (value->size() < 16) return make_error_code(Errc::corrupted);
-  OrderId::Bytes b;
-  std::memcpy(b.data(), value->data(), 16);
-  return std::optional<IdempotencyEntry>{IdempotencyEntry{OrderId{b}, value->substr(16)}};
+  return std::optional<IdempotencyEntry>{IdempotencyEntry{order_at(value->data()), value->substr(16)}};
 }
 
 Seq RocksDbLog::wait_beyond(Seq after, std::chrono::milliseconds timeout) const {

@@ -216,8 +216,9 @@ RocksDbLog::Staged RocksDbLog::stage(std::vector<Pending>& batch) {
     auto& cmd = std::get<EventAppend>(p.what).command;
     // An order neither open nor new may have finished before: its record
     // is read first, so a failed read fails this command and writes nothing.
+    const OrderIndex::Entry* open = index_.find(cmd.order);
     std::optional<IndexedOrder> stored;
-    if (!cmd.begins && index_.find(cmd.order) == nullptr && !in_batch.contains(cmd.order)) {
+    if (!cmd.begins && open == nullptr && !in_batch.contains(cmd.order)) {
       auto record = finished_record(cmd.order);
       if (!record) {
         staged.outcomes.emplace_back(record.error());
@@ -247,7 +248,7 @@ RocksDbLog::Staged RocksDbLog::stage(std::vector<Pending>& batch) {
     Record rec{Seq{next_seq_++}, cmd.order, cmd.ts.value != 0 ? cmd.ts : TimestampNs::now(), cmd.type,
                std::move(cmd.payload)};
     wb.Put(events_, encode_seq_key(rec.seq), encode_record(rec));
-    stage_index(cmd, rec.seq, std::move(stored), wb, staged.index, in_batch);
+    stage_index(cmd, rec.seq, open, std::move(stored), wb, staged.index, in_batch);
     for (const auto& [set, member] : cmd.set_membership) {
       if (set == OrderSet::active) continue;  // the order index's
       if (member) {
@@ -262,45 +263,35 @@ RocksDbLog::Staged RocksDbLog::stage(std::vector<Pending>& batch) {
   return staged;
 }
 
-// The seqs an order had before this event are needed only when the event
-// finishes it (its record lists them all) or opens it again (the index
-// takes them back): from the index, from this batch, or from its record
-// (`stored`, read by stage()).
-// So is its snapshot, when this event brings none.
-void RocksDbLog::stage_index(AppendCommand& cmd, Seq seq, std::optional<IndexedOrder> stored, rocksdb::WriteBatch& wb,
+// What an order had before this event is needed only when the event
+// finishes it (its record lists every seq) or opens it again (the index
+// takes it back): from the index, from this batch, or from its record.
+void RocksDbLog::stage_index(AppendCommand& cmd, Seq seq, const OrderIndex::Entry* open,
+                             std::optional<IndexedOrder> stored, rocksdb::WriteBatch& wb,
                              std::vector<OrderIndex::Update>& updates,
                              std::unordered_set<OrderId, OrderIdHash>& in_batch) {
-  OrderIndex::Update u{cmd.order, seq, std::move(cmd.snapshot), cmd.finishes, std::nullopt, {}};
-  const OrderIndex::Entry* open = index_.find(cmd.order);
-  std::vector<Seq> before;
-  std::string before_snapshot;
+  OrderIndex::Update u{cmd.order, seq, std::move(cmd.snapshot), cmd.finishes, std::nullopt};
+  OrderIndex::Entry before;
   if (!in_batch.insert(cmd.order).second) {
     // Once more in this batch (rare): what it had before, then this batch's.
     const auto first = std::find_if(updates.begin(), updates.end(), [&](const auto& x) { return x.order == cmd.order; });
-    before = open != nullptr ? open->seqs : first->reopened.value_or(std::vector<Seq>{});
-    before_snapshot = open != nullptr ? open->snapshot : first->reopened_snapshot;
+    before = open != nullptr ? *open : first->reopened.value_or(OrderIndex::Entry{});
     for (auto it = first; it != updates.end(); ++it) {
       if (it->order != cmd.order) continue;
-      before.push_back(it->seq);
-      if (!it->snapshot.empty()) before_snapshot = it->snapshot;
+      before.seqs.push_back(it->seq);
+      if (!it->snapshot.empty()) before.snapshot = it->snapshot;
     }
     u.reopened = before;
-    u.reopened_snapshot = before_snapshot;
   } else if (open != nullptr) {
-    if (u.finishes) {
-      before = open->seqs;
-      if (u.snapshot.empty()) before_snapshot = open->snapshot;
-    }
+    if (u.finishes) before = *open;
   } else if (stored) {
-    before = std::move(stored->seqs);
-    before_snapshot = std::move(stored->snapshot);
+    before = OrderIndex::Entry{std::move(stored->snapshot), std::move(stored->seqs)};
     u.reopened = before;
-    u.reopened_snapshot = before_snapshot;
   }
   if (u.finishes) {
-    before.push_back(seq);
-    wb.Put(finished_, order_key(cmd.order),
-           encode_order_record(u.snapshot.empty() ? std::string_view(before_snapshot) : std::string_view(u.snapshot), before));
+    before.seqs.push_back(seq);
+    wb.Put(finished_, order_key(cmd.order), encode_order_record(u.snapshot.empty() ? before.snapshot : u.snapshot,
+                                                                before.seqs));
   }
   updates.push_back(std::move(u));
 }

@@ -7,7 +7,7 @@
 // a crash starts again from the beginning on the next start; the retired
 // families are dropped after it.
 
-#include <cstring>
+#include <limits>
 #include <stdexcept>
 #include <unordered_set>
 
@@ -28,12 +28,6 @@ rocksdb::ColumnFamilyHandle* family(const std::vector<rocksdb::ColumnFamilyHandl
   throw std::runtime_error("the event log is in the first format but has no '" + name + "' family");
 }
 
-OrderId order_at(const rocksdb::Slice& key, std::size_t offset) {
-  OrderId::Bytes b;
-  std::memcpy(b.data(), key.data() + offset, b.size());
-  return OrderId{b};
-}
-
 }  // namespace
 
 void RocksDbLog::upgrade_from_v1() {
@@ -50,15 +44,9 @@ void RocksDbLog::upgrade_from_v1() {
   scan.fill_cache = false;
 
   const auto members = [&](OrderSet set) {
-    std::unordered_set<OrderId, OrderIdHash> out;
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(scan, order_sets_));
-    const std::string prefix(1, static_cast<char>(set));
-    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-      if (it->key().size() != 17) fail("a member of a set has a malformed key");
-      out.insert(order_at(it->key(), 1));
-    }
-    if (!it->status().ok()) fail("the order sets cannot be read: " + it->status().ToString());
-    return out;
+    auto ids = stored_members(set, std::numeric_limits<std::size_t>::max());
+    if (!ids) fail("the order sets cannot be read: " + ids.error().message());
+    return std::unordered_set<OrderId, OrderIdHash>(ids->begin(), ids->end());
   };
   const auto active = members(OrderSet::active);
   const auto keys = members(OrderSet::api_keys);
@@ -99,7 +87,7 @@ void RocksDbLog::upgrade_from_v1() {
     std::vector<Seq> seqs;
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       if (it->key().size() != 24) fail("an order index entry has a malformed key");
-      const OrderId order = order_at(it->key(), 0);
+      const OrderId order = order_at(it->key().data());
       if (current && order != *current) convert(*current, std::exchange(seqs, {}));
       current = order;
       seqs.push_back(decode_seq_key(std::string_view(it->key().data() + 16, 8)));
@@ -114,10 +102,23 @@ void RocksDbLog::upgrade_from_v1() {
   records.DeleteRange(order_sets_, std::string(1, static_cast<char>(OrderSet::active)),
                       std::string(1, static_cast<char>(static_cast<std::uint8_t>(OrderSet::active) + 1)));
   records.Put(checkpoints_, encode_seq_key(head), index_.encode_checkpoint());
-  records.Put(meta_, "format", "oee-log-v2");
+  records.Put(meta_, std::string(kFormatKey), std::string(kFormatValue));
   if (const auto s = db_->Write(wo, &records); !s.ok()) fail(s.ToString());
   spdlog::info("event log converted to the events-only format: {} finished orders and keys, {} open orders, "
                "head seq {}", finished, open_count, head.value);
+}
+
+// Once converted (by this start or one before it that stopped after the
+// marker was written).
+void RocksDbLog::drop_retired_families() {
+  if (retired_.empty() || mode_ != OpenMode::primary) return;
+  for (auto* h : retired_) {
+    const auto s = db_->DropColumnFamily(h);
+    if (!s.ok()) throw std::runtime_error("cannot retire the first format's families: " + s.ToString());
+    (void)db_->DestroyColumnFamilyHandle(h);
+    handles_.erase(std::find(handles_.begin(), handles_.end(), h));
+  }
+  retired_.clear();
 }
 
 }  // namespace oee::eventlog::detail

@@ -41,8 +41,8 @@ std::string describe_fold_difference(const OrderState& fold, const OrderState& s
 
 struct Folded {
   OrderState state;
-  Seq last_seq;
   std::vector<Seq> seqs;
+  [[nodiscard]] Seq last_seq() const { return seqs.back(); }
 };
 using Folds = std::unordered_map<OrderId, Folded, OrderIdHash>;
 using KeyIds = std::set<OrderId>;
@@ -145,7 +145,6 @@ std::optional<AuditProblem> fold_log(const eventlog::EventLogReader& log, const 
                                             describe(next.error())));
       }
       folded.state = std::move(*next);
-      folded.last_seq = raw.key;
       folded.seqs.push_back(raw.key);
       if (raw.key == checkpoint_at) note_open_orders();
       expected = expected.next();
@@ -190,22 +189,45 @@ void check_checkpoint(const FoldExtras& extras, const std::function<void(Seq, st
   }
 }
 
-// A finished order's (or key's) record lists exactly its events.
-void check_record(const eventlog::EventLogReader& log, const OrderId& id, const std::vector<Seq>& seqs,
-                  const std::function<void(Seq, std::string)>& note) {
+// A finished order's (or key's) record lists exactly its events. Returns
+// the record, for its state to be checked too.
+std::optional<eventlog::IndexedOrder> check_record(const eventlog::EventLogReader& log, const OrderId& id,
+                                                   const std::vector<Seq>& seqs,
+                                                   const std::function<void(Seq, std::string)>& note) {
   auto record = log.finished_record(id);
   if (!record || !*record) {
     note(seqs.back(), fmt::format("{} is finished but has no record", id.str()));
-  } else if ((*record)->seqs != seqs) {
+    return std::nullopt;
+  }
+  if ((*record)->seqs != seqs) {
     note(seqs.back(), fmt::format("the record of {} lists {} events, the log has {}", id.str(),
                                   (*record)->seqs.size(), seqs.size()));
   }
+  return std::move(*record);
+}
+
+// The state the log holds for an order: its record's once it finished (one
+// read for both checks), its index entry's while it is open.
+std::optional<eventlog::OrderSnapshotEntry> held_state(const eventlog::EventLogReader& log, const OrderId& id,
+                                                       const Folded& f,
+                                                       const std::function<void(Seq, std::string)>& note) {
+  if (is_terminal(f.state.status)) {
+    auto record = check_record(log, id, f.seqs, note);
+    if (!record) return std::nullopt;
+    return eventlog::OrderSnapshotEntry{record->seqs.back(), std::move(record->snapshot)};
+  }
+  auto snap = log.snapshot(id);
+  if (!snap || !*snap) {
+    note(f.last_seq(), fmt::format("order {} has no snapshot", id.str()));
+    return std::nullopt;
+  }
+  return std::move(**snap);
 }
 
 // What the log keeps besides the events (snapshots, the active and
 // dead-letter sets, finished records, the checkpoint) against the fold:
 // the mismatch with the smallest seq.
-std::optional<AuditProblem> check_derived(const eventlog::EventLogReader& log, Folds& orders, KeyIds& keys,
+std::optional<AuditProblem> check_derived(const eventlog::EventLogReader& log, const Folds& orders, KeyIds& keys,
                                           const FoldExtras& extras) {
   std::optional<AuditProblem> worst;
   std::function<void(Seq, std::string)> note = [&](Seq seq, std::string message) {
@@ -215,28 +237,29 @@ std::optional<AuditProblem> check_derived(const eventlog::EventLogReader& log, F
   for (const auto& [id, seqs] : extras.key_seqs) check_record(log, id, seqs, note);
   std::set<OrderId> active, dead;
   for (const auto& [id, f] : orders) {
-    auto snap = log.snapshot(id);
-    if (!snap || !*snap) {
-      note(f.last_seq, fmt::format("order {} has no snapshot", id.str()));
+    if (!is_terminal(f.state.status)) active.insert(id);
+    if (is_dead_letter(f.state)) dead.insert(id);
+    const auto snap = held_state(log, id, f, note);
+    if (!snap) continue;
+    if (snap->last_seq != f.last_seq()) {
+      note(f.last_seq(), fmt::format("order {}: snapshot is at seq {}, its last event is seq {}", id.str(),
+                                     snap->last_seq.value, f.last_seq().value));
       continue;
     }
-    if ((*snap)->last_seq != f.last_seq) {
-      note(f.last_seq, fmt::format("order {}: snapshot is at seq {}, its last event is seq {}", id.str(),
-                                   (*snap)->last_seq.value, f.last_seq.value));
-      continue;
-    }
-    auto stored = decode_snapshot((*snap)->snapshot);
+    auto stored = decode_snapshot(snap->snapshot);
     if (!stored) {
-      note(f.last_seq, fmt::format("order {}: snapshot does not decode", id.str()));
+      note(f.last_seq(), fmt::format("order {}: snapshot does not decode", id.str()));
       continue;
     }
     if (auto diff = describe_fold_difference(f.state, *stored); !diff.empty()) {
-      note(f.last_seq, fmt::format("order {}: snapshot disagrees with the log: {}", id.str(), diff));
+      note(f.last_seq(), fmt::format("order {}: snapshot disagrees with the log: {}", id.str(), diff));
     }
-    if (!is_terminal(f.state.status)) active.insert(id);
-    if (is_terminal(f.state.status)) check_record(log, id, f.seqs, note);
-    if (is_dead_letter(f.state)) dead.insert(id);
   }
+  // An API key is no order: a set mismatch of one is noted at seq 0.
+  const auto last_of = [&](const OrderId& id) {
+    const auto it = orders.find(id);
+    return it == orders.end() ? Seq{0} : it->second.last_seq();
+  };
   const auto max = std::numeric_limits<std::size_t>::max();
   for (auto [set, expected_members, name] :
        {std::tuple{eventlog::OrderSet::active, &active, "active"},
@@ -249,13 +272,11 @@ std::optional<AuditProblem> check_derived(const eventlog::EventLogReader& log, F
     }
     const std::set<OrderId> stored(members->begin(), members->end());
     for (const auto& id : *expected_members) {
-      if (!stored.contains(id)) note(orders[id].last_seq, fmt::format("order {} is missing from the {} set", id.str(), name));
+      if (!stored.contains(id)) note(last_of(id), fmt::format("order {} is missing from the {} set", id.str(), name));
     }
     for (const auto& id : stored) {
       if (!expected_members->contains(id)) {
-        const auto it = orders.find(id);
-        note(it == orders.end() ? Seq{0} : it->second.last_seq,
-             fmt::format("order {} should not be in the {} set", id.str(), name));
+        note(last_of(id), fmt::format("order {} should not be in the {} set", id.str(), name));
       }
     }
   }

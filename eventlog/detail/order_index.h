@@ -11,6 +11,7 @@
 
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -19,6 +20,10 @@
 #include "eventlog/event_log.h"
 
 namespace oee::eventlog::detail {
+
+/// The order whose 16 bytes (OrderId::view()) start at `bytes`: in keys and
+/// values of the log's families.
+[[nodiscard]] OrderId order_at(const char* bytes);
 
 [[nodiscard]] std::string encode_order_record(std::string_view snapshot, const std::vector<Seq>& seqs);
 /// Errc::corrupted when the checksum or the layout is wrong.
@@ -36,10 +41,10 @@ class OrderIndex {
     Seq seq;
     std::string snapshot;
     bool finishes = false;
-    /// The seqs it had before, when it was not open (a finished order's
-    /// record, read while staging): it opens again.
-    std::optional<std::vector<Seq>> reopened;
-    std::string reopened_snapshot;  // kept when this event brings none
+    /// What it had before, when it was not open (a finished order's record):
+    /// it opens again with those seqs, and that snapshot if this event
+    /// brings none.
+    std::optional<Entry> reopened;
   };
 
   // Any thread.
@@ -51,10 +56,9 @@ class OrderIndex {
   // The writer thread only (it reads without the lock: it is the only writer).
   [[nodiscard]] const Entry* find(const OrderId& order) const;
   /// Returns how many orders are open after them.
-  std::size_t apply(std::vector<Update>& updates);
+  std::size_t apply(std::span<Update> updates);
   [[nodiscard]] std::string encode_checkpoint() const;
   void load_checkpoint(std::vector<IndexedOrder> orders);
-  void clear();
 
  private:
   mutable std::mutex mu_;

@@ -13,10 +13,11 @@
 namespace oee::eventlog::detail {
 
 inline constexpr std::string_view kCursorPrefix = "cursor/";
+inline constexpr std::string_view kFormatKey = "format";
+inline constexpr std::string_view kFormatValue = "oee-log-v2";
+inline constexpr std::string_view kFirstFormatValue = "oee-log-v1";
 
 inline std::string order_key(const OrderId& order) { return std::string(order.view()); }
-
-inline std::string order_seq_key(const OrderId& order, Seq seq) { return order_key(order) + encode_seq_key(seq); }
 
 inline std::string set_key(OrderSet set, const OrderId& order) {
   std::string key(1, static_cast<char>(set));

@@ -98,14 +98,18 @@ class RocksDbLog final : public EventLogWriter {
   std::vector<rocksdb::ColumnFamilyDescriptor> column_families();
   void open_rocksdb(rocksdb::DBOptions db_options, const std::vector<rocksdb::ColumnFamilyDescriptor>& descriptors);
   void check_format(bool existed);
-  void upgrade_from_v1();  // upgrade.cpp
-  void drop_retired_families();
+  void upgrade_from_v1();         // upgrade.cpp
+  void drop_retired_families();  // upgrade.cpp
   void load_id();
+  // index_recovery.cpp: the latest checkpoint, then the events after it.
   void load_index();
-  // Folds the events from `from` into the order index. An event that does
-  // not read or fold: a secondary skips it, a primary throws.
-  void replay(Seq from, Seq to);
+  // Folds the events from `from` to `last` into the order index. An event
+  // that does not read or fold: a secondary skips it, a primary throws.
+  void replay(Seq from, Seq last);
   std::error_code fold_into_index(const Record& record);
+  // A set as stored in order_sets (every set but `active`, and `active` in
+  // a log of the first format).
+  Result<std::vector<OrderId>> stored_members(OrderSet set, std::size_t max) const;
   void release_db();
   Seq load_head() const;
   void writer_loop();
@@ -116,8 +120,11 @@ class RocksDbLog final : public EventLogWriter {
   void complete(std::vector<Pending>& batch, std::vector<Result<AppendOutcome>>& outcomes,
                 std::chrono::steady_clock::time_point now);
   // Stages one event's change of the order index (and its finished record).
-  void stage_index(AppendCommand& cmd, Seq seq, std::optional<IndexedOrder> stored, rocksdb::WriteBatch& wb,
-                   std::vector<OrderIndex::Update>& updates, std::unordered_set<OrderId, OrderIdHash>& in_batch);
+  // `open` is the order's index entry, `stored` its record when it has no
+  // entry and is not new.
+  void stage_index(AppendCommand& cmd, Seq seq, const OrderIndex::Entry* open, std::optional<IndexedOrder> stored,
+                   rocksdb::WriteBatch& wb, std::vector<OrderIndex::Update>& updates,
+                   std::unordered_set<OrderId, OrderIdHash>& in_batch);
   void write_checkpoint();  // writer thread
   void enter_degraded(const std::string& cause);  // writer thread
   void rest();                                    // writer thread

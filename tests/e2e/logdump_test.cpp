@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <csignal>
 #include <cstring>
+#include <functional>
 #include <future>
 
 #include <boost/json.hpp>
@@ -13,6 +14,7 @@
 
 #include "core/wire/event_codec.h"
 #include "core/engine/order_store.h"
+#include "eventlog/detail/order_index.h"
 #include "eventlog/record_codec.h"
 #include "harness.h"
 #include "log_futures.h"
@@ -215,26 +217,33 @@ TEST(LogDump, ClearErrorsAndNonZeroExit) {
 
 // Flips one byte in the middle of the stored value of `seq`, the way a bad
 // disk would, underneath the log's own API.
-void corrupt(const fs::path& log_dir, std::uint64_t seq) {
+// Rewrites the stored value at `key` of one column family of a stopped log,
+// the way damage or a forger would.
+void rewrite(const fs::path& log_dir, const std::string& family_name, const std::string& key,
+             const std::function<void(std::string&)>& change) {
   // RocksDB opens a database only with all its column families, whatever
   // this log's format names them.
   std::vector<std::string> names;
   ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), log_dir.string(), &names).ok());
-  const auto events = std::find(names.begin(), names.end(), "events");
-  ASSERT_NE(events, names.end()) << "no events family";
+  const auto found = std::find(names.begin(), names.end(), family_name);
+  ASSERT_NE(found, names.end()) << "no " << family_name << " family";
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
   for (const auto& name : names) cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
   ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), log_dir.string(), cfs, &handles, &raw).ok());
   std::unique_ptr<rocksdb::DB> db(raw);
-  auto* family = handles[static_cast<std::size_t>(events - names.begin())];
-  const std::string key = eventlog::encode_seq_key(Seq{seq});
+  auto* family = handles[static_cast<std::size_t>(found - names.begin())];
   std::string value;
-  ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), family, key, &value).ok());
-  value[value.size() / 2] = static_cast<char>(value[value.size() / 2] ^ 0x5A);
+  ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), family, key, &value).ok()) << family_name << " has no such key";
+  change(value);
   ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), family, key, value).ok());
   for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+}
+
+void corrupt(const fs::path& log_dir, std::uint64_t seq) {
+  rewrite(log_dir, "events", eventlog::encode_seq_key(Seq{seq}),
+          [](std::string& value) { value[value.size() / 2] = static_cast<char>(value[value.size() / 2] ^ 0x5A); });
 }
 
 // A limit order fired on `quotes` (recomputed from their pools unless
@@ -273,6 +282,34 @@ TEST(LogDump, VerifyRechecksThatEveryTriggerMetItsThresholdOnItsRecordedPools) {
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_NE(bad.err.find("at seq 3:"), std::string::npos) << bad.err;
   EXPECT_NE(bad.err.find("triggered"), std::string::npos) << bad.err;
+}
+
+// What the log keeps besides the events is checked against them: a
+// finished order's record that lost an event, and a checkpoint that lost an
+// open order, each fail the audit, naming the order.
+TEST(LogDump, VerifyChecksFinishedRecordsAndTheCheckpointAgainstTheEvents) {
+  TempDir finished;
+  write_golden_log(finished.path());
+  ASSERT_EQ(run({kLogdump, "--data-dir", finished.path().string(), "--verify"}).exit_code, 0);
+  rewrite(finished.path() / "log", "finished", std::string(kOrder.view()), [](std::string& value) {
+    auto record = eventlog::detail::decode_order_record(kOrder, value);
+    ASSERT_TRUE(record.has_value());
+    record->seqs.erase(record->seqs.begin());
+    value = eventlog::detail::encode_order_record(record->snapshot, record->seqs);
+  });
+  const auto short_record = run({kLogdump, "--data-dir", finished.path().string(), "--verify"});
+  EXPECT_EQ(short_record.exit_code, 1);
+  EXPECT_NE(short_record.err.find("the record of " + kOrder.str()), std::string::npos) << short_record.err;
+
+  TempDir open;
+  const auto events = limit_order_events();  // ends triggered: still open, in the checkpoint close() writes
+  write_log(open.path(), events);
+  ASSERT_EQ(run({kLogdump, "--data-dir", open.path().string(), "--verify"}).exit_code, 0);
+  rewrite(open.path() / "log", "checkpoints", eventlog::encode_seq_key(Seq{events.size()}),
+          [](std::string& value) { value = eventlog::detail::OrderIndex{}.encode_checkpoint(); });
+  const auto no_order = run({kLogdump, "--data-dir", open.path().string(), "--verify"});
+  EXPECT_EQ(no_order.exit_code, 1);
+  EXPECT_NE(no_order.err.find("misses open order " + kOrder.str()), std::string::npos) << no_order.err;
 }
 
 TEST(LogDump, VerifyNamesTheDamagedSeqAndTheServerRefusesToStart) {
