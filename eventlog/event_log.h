@@ -95,6 +95,10 @@ struct AppendOutcome {
 };
 
 using AppendCompletion = std::function<void(Result<AppendOutcome>)>;
+struct AppendRequest {
+  AppendCommand command;
+  AppendCompletion done;
+};
 /// Called on the writer thread after each durable commit, in seq order.
 using CommitListener = std::function<void(std::span<const Record>)>;
 
@@ -274,6 +278,9 @@ class EventLogWriter : public EventLogReader {
  public:
   /// Queues a command; `done` runs once, on the writer thread.
   virtual void append(AppendCommand command, AppendCompletion done) = 0;
+  /// Queues several commands at once, in order: one wake of the writer for
+  /// all of them. Each `done` runs once, on the writer thread.
+  virtual void append_all(std::vector<AppendRequest> requests) = 0;
   virtual void store_cursor(std::string name, Seq seq, std::function<void(std::error_code)> done) = 0;
 
   /// Registers a listener for committed events, until the subscription is

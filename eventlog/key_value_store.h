@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -26,7 +27,16 @@ class KeyValueStore {
   [[nodiscard]] virtual Result<std::optional<std::string>> get(std::string_view key) const = 0;
   /// Errc::unavailable while the storage refuses writes (a full disk): the
   /// store tries again by itself, with backoff, on later calls.
-  [[nodiscard]] virtual std::error_code put(std::string_view key, std::string_view value) = 0;
+  [[nodiscard]] std::error_code put(std::string_view key, std::string_view value) {
+    const Entry entry{key, value};
+    return put_all(std::span(&entry, 1));
+  }
+  struct Entry {
+    std::string_view key;
+    std::string_view value;
+  };
+  /// Puts all of `entries` in one write, or none of them.
+  [[nodiscard]] virtual std::error_code put_all(std::span<const Entry> entries) = 0;
   /// Makes every put so far survive a power loss too.
   [[nodiscard]] virtual std::error_code sync() = 0;
   /// Every entry, in key order.

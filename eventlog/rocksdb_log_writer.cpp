@@ -31,6 +31,23 @@ void RocksDbLog::append(AppendCommand command, AppendCompletion done) {
   done(make_error_code(Errc::closed));
 }
 
+void RocksDbLog::append_all(std::vector<AppendRequest> requests) {
+  if (mode_ != OpenMode::primary) {
+    for (auto& r : requests) r.done(make_error_code(Errc::read_only));
+    return;
+  }
+  {
+    std::lock_guard lock(mu_);
+    if (!closing_) {
+      const auto now = std::chrono::steady_clock::now();
+      for (auto& r : requests) queue_.push_back(Pending{EventAppend{std::move(r.command), std::move(r.done)}, now});
+      queue_cv_.notify_one();
+      return;
+    }
+  }
+  for (auto& r : requests) r.done(make_error_code(Errc::closed));
+}
+
 void RocksDbLog::store_cursor(std::string name, Seq seq, std::function<void(std::error_code)> done) {
   if (mode_ != OpenMode::primary) {
     done(make_error_code(Errc::read_only));

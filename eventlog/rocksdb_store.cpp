@@ -8,6 +8,7 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
 
 #include "eventlog/detail/info_log_file.h"
 #include "eventlog/key_value_store.h"
@@ -56,12 +57,20 @@ class RocksDbStore final : public KeyValueStore {
     return std::optional<std::string>(std::move(value));
   }
 
-  std::error_code put(std::string_view key, std::string_view value) override {
+  std::error_code put_all(std::span<const Entry> entries) override {
     if (options_.read_only) return make_error_code(Errc::read_only);
+    if (entries.empty()) return {};
+    rocksdb::WriteBatch batch;
+    for (const auto& e : entries) {
+      if (const auto s = batch.Put(rocksdb::Slice(e.key.data(), e.key.size()),
+                                   rocksdb::Slice(e.value.data(), e.value.size()));
+          !s.ok()) {
+        return error_of(s);
+      }
+    }
     std::lock_guard lock(mu_);
     if (const auto ec = ready()) return ec;
-    const auto s = db_->Put(rocksdb::WriteOptions{}, rocksdb::Slice(key.data(), key.size()),
-                            rocksdb::Slice(value.data(), value.size()));
+    const auto s = db_->Write(rocksdb::WriteOptions{}, &batch);
     if (s.ok()) return {};
     // The database is dropped and opened afresh rather than written again:
     // this RocksDB asserts when a file writer that saw an error is used
@@ -109,6 +118,10 @@ class RocksDbStore final : public KeyValueStore {
     o.write_buffer_size = options_.write_buffer_bytes;
     o.max_write_buffer_number = 2;
     o.compression = rocksdb::kNoCompression;
+    // Most lookups are for keys never put (is this transaction new?): a
+    // filter over the memtable answers them without searching it.
+    o.memtable_whole_key_filtering = true;
+    o.memtable_prefix_bloom_size_ratio = 0.02;
     // Index and filter blocks live in the block cache too, so the cache
     // bounds the memory the table files take however many there are.
     rocksdb::BlockBasedTableOptions table;

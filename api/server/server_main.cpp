@@ -7,7 +7,7 @@
 // talk: docs/architecture.md, "Threads".
 //   oee-http (--threads)  API io_context: sessions, the hub's strand, catch-up
 //   oee-log-writer        group commits; commit listeners copy and post
-//   oee-executor          executor io_context: one coroutine per running order; the limit
+//   oee-executor          executor io_context: the running orders, stepped in batches; the limit
 //                         order book, its watcher, and every trigger, cancel and expiry
 //   oee-projector         log -> PostgreSQL          (with --database-url)
 //   oee-publisher         log -> Redis PUBLISH       (with --redis-url)

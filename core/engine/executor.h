@@ -1,11 +1,16 @@
 #pragma once
 // The executor: drives every non-terminal order through routing, building,
-// submission and confirmation, one Asio coroutine per order.
+// submission and confirmation.
 //
 // Write-ahead: each step's event is durable in the log before the next step
 // starts, so after a crash every order resumes from its last event. The
 // simulated chain's memory of landed transactions makes the resume of a
 // `submitted` order a lookup, never a second swap.
+//
+// In batches: every order whose last event became durable (in one group
+// commit, mostly) and whose stage's wait is over has its next event decided
+// in one pass, the chain gets that pass's transactions in one call, and the
+// log its events in one append.
 //
 // Limit orders wait in a book, sniper orders in a watch by target token,
 // both owned by the executor's thread, which also decides their cancels,
@@ -18,8 +23,8 @@
 //
 // Lifecycle: start() resumes the log's active orders and listens for new
 // submissions; stop() lets in-flight steps reach a logged point and returns
-// when no order coroutine runs. Threading: all order coroutines run on the
-// given io_context, which must be run by exactly one thread.
+// when no order runs. Threading: all orders' steps run on the given
+// io_context, which must be run by exactly one thread.
 
 #include <chrono>
 #include <cstddef>
@@ -65,7 +70,7 @@ class Executor {
   /// appends from the API.
   void start(std::vector<OrderSnapshot> resumable);
   /// Stops starting new steps; blocks until in-flight steps are logged or
-  /// `timeout` passes. Returns whether every coroutine finished.
+  /// `timeout` passes. Returns whether every run finished.
   bool stop(std::chrono::milliseconds timeout);
 
   /// Cancels an order that waits or has not begun its execution, durably

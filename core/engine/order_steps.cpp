@@ -93,26 +93,11 @@ std::optional<OrderEvent> OrderSteps::next_event(const OrderId& id, const OrderS
     }
     case Status::building:
       return TxSubmitted{s.attempt, s.venue.value_or(Venue::raydium), SimChain::tx_id(id, s.attempt), s.min_out};
-    case Status::submitted: {
+    case Status::submitted:
       // Resumed or not, the chain answers a tx that already landed with
       // its remembered result: it is never executed twice.
       if (!s.input_token || !s.output_token) return OrderFailed{s.attempt, "unknown token"};
-      const TxResult r = chain_.submit(TxRequest{s.tx_id, s.venue.value_or(Venue::raydium), s.input_token,
-                                                 s.output_token, s.amount_in, s.min_out},
-                                       std::chrono::system_clock::now());
-      if (r.outcome == TxOutcome::landed) {
-        return Confirmed{s.attempt,          *s.venue,          s.tx_id,    r.amount_out,
-                         s.input_token, s.output_token, s.amount_in};
-      }
-      if (r.outcome == TxOutcome::unavailable) {
-        not_now = r.error;
-        return std::nullopt;
-      }
-      if (r.outcome == TxOutcome::slippage_exceeded && s.order_type == OrderType::limit) {
-        return Reopened{s.attempt, r.error};
-      }
-      return fail_attempt(s, r.error);
-    }
+      return event_after_tx(s, chain_.submit(tx_request(s), std::chrono::system_clock::now()), not_now);
     case Status::none:
     case Status::confirmed:
     case Status::failed:
@@ -123,6 +108,29 @@ std::optional<OrderEvent> OrderSteps::next_event(const OrderId& id, const OrderS
       break;
   }
   return std::nullopt;
+}
+
+bool OrderSteps::needs_chain(const OrderState& s) {
+  return s.status == Status::submitted && s.input_token && s.output_token;
+}
+
+TxRequest OrderSteps::tx_request(const OrderState& s) {
+  return TxRequest{s.tx_id, s.venue.value_or(Venue::raydium), s.input_token, s.output_token, s.amount_in, s.min_out};
+}
+
+std::optional<OrderEvent> OrderSteps::event_after_tx(const OrderState& s, const TxResult& r,
+                                                     std::string& not_now) const {
+  if (r.outcome == TxOutcome::landed) {
+    return Confirmed{s.attempt, *s.venue, s.tx_id, r.amount_out, s.input_token, s.output_token, s.amount_in};
+  }
+  if (r.outcome == TxOutcome::unavailable) {
+    not_now = r.error;
+    return std::nullopt;
+  }
+  if (r.outcome == TxOutcome::slippage_exceeded && s.order_type == OrderType::limit) {
+    return Reopened{s.attempt, r.error};
+  }
+  return fail_attempt(s, r.error);
 }
 
 }  // namespace oee::core

@@ -31,6 +31,16 @@ class OrderSteps {
   /// could not be taken now (the chain could not store the transaction).
   [[nodiscard]] std::optional<OrderEvent> next_event(const OrderId& id, const OrderState& s, std::string& not_now);
 
+  /// Whether the event that ends the stage `s` is in needs the chain's
+  /// answer to its transaction: then it is the transaction in tx_request,
+  /// and the event is event_after_tx, so that the transactions of many
+  /// orders go to the chain at once.
+  [[nodiscard]] static bool needs_chain(const OrderState& s);
+  [[nodiscard]] static TxRequest tx_request(const OrderState& s);
+  [[nodiscard]] std::optional<OrderEvent> event_after_tx(const OrderState& s, const TxResult& r,
+                                                        std::string& not_now) const;
+  [[nodiscard]] SimChain& chain() { return chain_; }
+
  private:
   [[nodiscard]] OrderEvent fail_attempt(const OrderState& s, std::string reason) const;
   [[nodiscard]] bool fast() const { return options_.profile == SimProfile::fast; }

@@ -6,16 +6,16 @@
 
 namespace oee::core {
 
-OrderState OrderStore::append(const OrderId& id, const OrderState& current, OrderEvent event,
-                              std::optional<eventlog::IdempotencyClaim> claim,
-                              std::function<void(eventlog::Result<AppendedEvent>)> done) {
+OrderStore::Prepared OrderStore::prepare(const OrderId& id, const OrderState& current, OrderEvent event,
+                                         std::optional<eventlog::IdempotencyClaim> claim) {
   const TimestampNs now = TimestampNs::now();
   auto next = apply(current, event, now);
   if (!next) {
     throw std::logic_error("order " + id.str() + ": " + std::string(event_name(type_of(event))) + " in status " +
                            std::string(status_name(current.status)) + ": " + std::string(describe(next.error())));
   }
-  eventlog::AppendCommand cmd;
+  Prepared p;
+  auto& cmd = p.command;
   cmd.order = id;
   cmd.ts = now;
   cmd.type = static_cast<std::uint8_t>(type_of(event));
@@ -27,16 +27,23 @@ OrderState OrderStore::append(const OrderId& id, const OrderState& current, Orde
     cmd.set_membership.emplace_back(eventlog::OrderSet::dead_letter, is_dead_letter(*next));
   }
   cmd.idempotency = std::move(claim);
+  p.next = std::move(*next);
+  return p;
+}
 
-  log_.append(std::move(cmd), [state = *next, done = std::move(done)](
-                                  eventlog::Result<eventlog::AppendOutcome> r) mutable {
+OrderState OrderStore::append(const OrderId& id, const OrderState& current, OrderEvent event,
+                              std::optional<eventlog::IdempotencyClaim> claim,
+                              std::function<void(eventlog::Result<AppendedEvent>)> done) {
+  auto p = prepare(id, current, std::move(event), std::move(claim));
+  log_.append(std::move(p.command), [state = p.next, done = std::move(done)](
+                                        eventlog::Result<eventlog::AppendOutcome> r) mutable {
     if (!r) {
       done(r.error());
       return;
     }
     done(AppendedEvent{r->seq, r->ts, std::move(state), std::move(r->existing)});
   });
-  return std::move(*next);
+  return std::move(p.next);
 }
 
 eventlog::Result<std::optional<OrderSnapshot>> OrderStore::load(const OrderId& id) const {

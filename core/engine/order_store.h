@@ -34,6 +34,18 @@ class OrderStore {
                     std::optional<eventlog::IdempotencyClaim> claim,
                     std::function<void(eventlog::Result<AppendedEvent>)> done);
 
+  /// An event made ready to append: its command, and the order's state
+  /// once it is in.
+  struct Prepared {
+    eventlog::AppendCommand command;
+    OrderState next;
+  };
+  /// What append does before it queues the command, for callers that
+  /// queue many at once (EventLogWriter::append_all). Throws
+  /// std::logic_error if the event is illegal in `current` (a bug).
+  [[nodiscard]] static Prepared prepare(const OrderId& id, const OrderState& current, OrderEvent event,
+                                        std::optional<eventlog::IdempotencyClaim> claim);
+
   [[nodiscard]] eventlog::Result<std::optional<OrderSnapshot>> load(const OrderId& id) const;
   [[nodiscard]] eventlog::EventLogWriter& log() { return log_; }
 

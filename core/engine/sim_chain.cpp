@@ -73,9 +73,39 @@ std::string SimChain::tx_id(const OrderId& order, std::uint32_t attempt) {
 }
 
 TxResult SimChain::submit(const TxRequest& tx, std::chrono::system_clock::time_point now) {
-  std::lock_guard lock(mu_);
-  if (auto known = find_locked(tx.tx_id)) return *known;
+  return submit_all(std::span(&tx, 1), now).front();
+}
 
+std::vector<TxResult> SimChain::submit_all(std::span<const TxRequest> txs, std::chrono::system_clock::time_point now) {
+  std::vector<TxResult> results;
+  results.reserve(txs.size());
+  std::vector<std::string> amounts;  // the landed ones' ledger values, kept alive for the write
+  amounts.reserve(txs.size());
+  std::vector<eventlog::KeyValueStore::Entry> landed;
+  std::lock_guard lock(mu_);
+  for (const auto& tx : txs) {
+    if (auto known = find_locked(tx.tx_id)) {
+      results.push_back(std::move(*known));
+      continue;
+    }
+    results.push_back(execute(tx, now));
+    if (results.back().outcome == TxOutcome::landed) {
+      amounts.push_back(ledger_value(results.back().amount_out));
+      landed.push_back({tx.tx_id, amounts.back()});
+    }
+  }
+  // A chain that cannot record a transaction has not executed it.
+  if (const auto ec = ledger_.put_all(landed)) {
+    const std::string why =
+        "the simulated chain could not record the transaction: " + ec.message() + unavailable_cause(ledger_);
+    for (auto& r : results) {
+      if (r.outcome == TxOutcome::landed) r = TxResult{TxOutcome::unavailable, {}, why};
+    }
+  }
+  return results;
+}
+
+TxResult SimChain::execute(const TxRequest& tx, std::chrono::system_clock::time_point now) const {
   // The drop decision is a function of the tx id, so resending the same tx
   // behaves the same and tests are reproducible.
   const double u = static_cast<double>(hash_bytes(tx.tx_id, seed_) >> 11) * 0x1.0p-53;
@@ -89,11 +119,6 @@ TxResult SimChain::submit(const TxRequest& tx, std::chrono::system_clock::time_p
                     "slippage exceeded: would receive " + format_amount(q.amount_out, tx.output.decimals()) +
                         " " + std::string(tx.output.symbol()) + ", minimum " +
                         format_amount(tx.min_out, tx.output.decimals())};
-  }
-  // A chain that cannot record a transaction has not executed it.
-  if (const auto ec = ledger_.put(tx.tx_id, ledger_value(q.amount_out))) {
-    return TxResult{TxOutcome::unavailable, {}, "the simulated chain could not record the transaction: " +
-                                                    ec.message() + unavailable_cause(ledger_)};
   }
   return TxResult{TxOutcome::landed, q.amount_out, {}};
 }

@@ -11,7 +11,9 @@
 #include <chrono>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "core/domain/market.h"
 #include "eventlog/key_value_store.h"
@@ -54,12 +56,18 @@ class SimChain {
   /// Sends a transaction. Sending a tx that already landed returns the
   /// remembered result; nothing executes twice.
   TxResult submit(const TxRequest& tx, std::chrono::system_clock::time_point now);
+  /// Sends several transactions at once, answered in their order: those
+  /// that land reach the ledger in one write (and all are `unavailable` if
+  /// it fails). Their ids must differ.
+  std::vector<TxResult> submit_all(std::span<const TxRequest> txs, std::chrono::system_clock::time_point now);
   /// The result of a landed transaction, nullopt if it never landed, or a
   /// result `unavailable` if the ledger cannot be read now.
   [[nodiscard]] std::optional<TxResult> find(const std::string& tx_id) const;
 
  private:
   std::optional<TxResult> find_locked(const std::string& tx_id) const;
+  // The outcome of a tx not sent before, if the ledger records what lands.
+  TxResult execute(const TxRequest& tx, std::chrono::system_clock::time_point now) const;
 
   const Market& market_;
   double fail_rate_;

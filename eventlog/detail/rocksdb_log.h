@@ -52,6 +52,7 @@ class RocksDbLog final : public EventLogWriter {
   ~RocksDbLog() override;
 
   void append(AppendCommand command, AppendCompletion done) override;
+  void append_all(std::vector<AppendRequest> requests) override;
   Seq head() const override { return Seq{head_.load(std::memory_order_acquire)}; }
   Result<std::vector<Record>> read(Seq from, std::size_t max) const override;
   Result<std::vector<Record>> read_order(OrderId order, Seq from) const override;

@@ -18,6 +18,7 @@ class FaultyLog final : public eventlog::EventLogWriter {
   void append(eventlog::AppendCommand command, eventlog::AppendCompletion done) override {
     real_.append(std::move(command), std::move(done));
   }
+  void append_all(std::vector<eventlog::AppendRequest> requests) override { real_.append_all(std::move(requests)); }
   [[nodiscard]] Seq head() const override { return real_.head(); }
   [[nodiscard]] eventlog::Result<std::vector<eventlog::Record>> read(Seq from, std::size_t max) const override {
     return real_.read(from, max);

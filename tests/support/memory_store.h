@@ -18,10 +18,10 @@ class MemoryStore final : public eventlog::KeyValueStore {
     }
     return std::optional<std::string>{};
   }
-  std::error_code put(std::string_view key, std::string_view value) override {
+  std::error_code put_all(std::span<const Entry> entries) override {
     std::lock_guard lock(mu_);
     if (!refusal_.empty()) return make_error_code(eventlog::Errc::unavailable);
-    entries_[std::string(key)] = std::string(value);
+    for (const auto& e : entries) entries_[std::string(e.key)] = std::string(e.value);
     return {};
   }
   std::error_code sync() override { return {}; }
