@@ -82,6 +82,7 @@ std::vector<TxResult> SimChain::submit_all(std::span<const TxRequest> txs, std::
   std::vector<std::string> amounts;  // the landed ones' ledger values, kept alive for the write
   amounts.reserve(txs.size());
   std::vector<eventlog::KeyValueStore::Entry> landed;
+  std::vector<std::size_t> landed_now;  // their places in `results`
   std::lock_guard lock(mu_);
   for (const auto& tx : txs) {
     if (auto known = find_locked(tx.tx_id)) {
@@ -92,15 +93,14 @@ std::vector<TxResult> SimChain::submit_all(std::span<const TxRequest> txs, std::
     if (results.back().outcome == TxOutcome::landed) {
       amounts.push_back(ledger_value(results.back().amount_out));
       landed.push_back({tx.tx_id, amounts.back()});
+      landed_now.push_back(results.size() - 1);
     }
   }
   // A chain that cannot record a transaction has not executed it.
   if (const auto ec = ledger_.put_all(landed)) {
     const std::string why =
         "the simulated chain could not record the transaction: " + ec.message() + unavailable_cause(ledger_);
-    for (auto& r : results) {
-      if (r.outcome == TxOutcome::landed) r = TxResult{TxOutcome::unavailable, {}, why};
-    }
+    for (const auto i : landed_now) results[i] = TxResult{TxOutcome::unavailable, {}, why};
   }
   return results;
 }

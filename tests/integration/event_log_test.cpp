@@ -392,6 +392,49 @@ TEST_F(EventLogTest, ConcurrentAppendsGetDenseDistinctSeqs) {
   }
 }
 
+// The executor hands the log all of one pass's events at once: they are
+// appended in the order given, each completion told its own seq, and a
+// closed log refuses every one of them.
+TEST_F(EventLogTest, AppendAllAppendsInTheOrderGivenAndCompletesEach) {
+  ASSERT_TRUE(append_wait(log(), cmd(OrderId::random(), "before")));
+  constexpr int kEvents = 50;
+  std::vector<OrderId> orders;
+  for (int i = 0; i < 5; ++i) orders.push_back(OrderId::random());
+  std::vector<std::uint64_t> seq_of(kEvents, 0);
+  std::atomic<int> remaining{kEvents};
+  std::promise<void> all_done;
+  std::vector<AppendRequest> requests;
+  for (int i = 0; i < kEvents; ++i) {
+    requests.push_back(AppendRequest{cmd(orders[i % orders.size()], std::to_string(i)),
+                                     [&, i](Result<AppendOutcome> r) {
+                                       seq_of[i] = r ? r->seq.value : 0;
+                                       if (remaining.fetch_sub(1) == 1) all_done.set_value();
+                                     }});
+  }
+  log().append_all(std::move(requests));
+  auto done = all_done.get_future();
+  await_result(done);
+  for (int i = 0; i < kEvents; ++i) EXPECT_EQ(seq_of[i], i + 2u) << "event " << i;
+  const auto all = log().read(Seq{2}, kEvents + 10);
+  ASSERT_EQ(all->size(), static_cast<std::size_t>(kEvents));
+  for (int i = 0; i < kEvents; ++i) {
+    EXPECT_EQ((*all)[i].payload, std::to_string(i));
+    EXPECT_EQ((*all)[i].order, orders[i % orders.size()]);
+  }
+  EXPECT_EQ(log().read_order(orders[0])->size(), static_cast<std::size_t>(kEvents / orders.size()));
+
+  ASSERT_FALSE(log().close());
+  std::vector<std::error_code> refused;
+  std::vector<AppendRequest> late;
+  for (int i = 0; i < 3; ++i) {
+    late.push_back(AppendRequest{cmd(orders[0], "late"), [&](Result<AppendOutcome> r) {
+                                   refused.push_back(r ? std::error_code{} : r.error());
+                                 }});
+  }
+  log().append_all(std::move(late));
+  EXPECT_EQ(refused, std::vector<std::error_code>(3, make_error_code(Errc::closed)));
+}
+
 TEST_F(EventLogTest, ReopenKeepsEverythingAndContinues) {
   const OrderId a = OrderId::random();
   for (int i = 0; i < 3; ++i) {

@@ -22,6 +22,7 @@ class MemoryStore final : public eventlog::KeyValueStore {
     std::lock_guard lock(mu_);
     if (!refusal_.empty()) return make_error_code(eventlog::Errc::unavailable);
     for (const auto& e : entries) entries_[std::string(e.key)] = std::string(e.value);
+    if (!entries.empty()) ++writes_;
     return {};
   }
   std::error_code sync() override { return {}; }
@@ -41,6 +42,11 @@ class MemoryStore final : public eventlog::KeyValueStore {
     std::lock_guard lock(mu_);
     refusal_ = std::move(why);
   }
+  /// How many writes put something.
+  [[nodiscard]] std::size_t writes() const {
+    std::lock_guard lock(mu_);
+    return writes_;
+  }
   [[nodiscard]] std::size_t size() const {
     std::lock_guard lock(mu_);
     return entries_.size();
@@ -50,6 +56,7 @@ class MemoryStore final : public eventlog::KeyValueStore {
   mutable std::mutex mu_;
   std::map<std::string, std::string> entries_;
   std::string refusal_;
+  std::size_t writes_ = 0;
 };
 
 }  // namespace oee::testing

@@ -215,6 +215,57 @@ TEST_F(SimChainTest, ALedgerThatRefusesWritesLandsNothingAndTheSameTxLandsLater)
   EXPECT_EQ(ledger_.size(), 1u);
 }
 
+// The executor sends one pass's transactions together: answered in their
+// order, each as it would be alone, and those that land in one ledger write.
+TEST_F(SimChainTest, SubmitAllAnswersInOrderAndLandsTheBatchInOneWrite) {
+  SimChain chain(market_, 0.0, ledger_);
+  const std::string earlier = SimChain::tx_id(OrderId::random(), 1);
+  const Amount remembered = chain.submit(request(earlier), t0()).amount_out;
+  const std::string fresh = SimChain::tx_id(OrderId::random(), 1);
+  const std::string too_tight = SimChain::tx_id(OrderId::random(), 1);
+  const std::string another = SimChain::tx_id(OrderId::random(), 2);
+  const auto later = t0() + 23s;
+  const Amount out = pool_output(later);
+  ASSERT_NE(out, remembered);
+  const std::vector<TxRequest> txs{request(fresh), request(earlier), request(too_tight, Amount{out.base + 1}),
+                                   request(another)};
+  const std::size_t writes = ledger_.writes();
+
+  const auto results = chain.submit_all(txs, later);
+
+  ASSERT_EQ(results.size(), 4u);
+  EXPECT_EQ(results[0].outcome, TxOutcome::landed);
+  EXPECT_EQ(results[0].amount_out, out);
+  EXPECT_EQ(results[1].outcome, TxOutcome::landed);
+  EXPECT_EQ(results[1].amount_out, remembered);  // not executed again
+  EXPECT_EQ(results[2].outcome, TxOutcome::slippage_exceeded);
+  EXPECT_EQ(results[3].outcome, TxOutcome::landed);
+  EXPECT_EQ(ledger_.writes(), writes + 1);
+  EXPECT_EQ(ledger_.size(), 3u);
+  EXPECT_EQ(chain.find(fresh)->amount_out, out);
+  EXPECT_FALSE(chain.find(too_tight).has_value());
+}
+
+TEST_F(SimChainTest, ABatchTheLedgerRefusesLandsNoneOfItAndKeepsWhatLandedBefore) {
+  SimChain chain(market_, 0.0, ledger_);
+  const std::string earlier = SimChain::tx_id(OrderId::random(), 1);
+  ASSERT_EQ(chain.submit(request(earlier), t0()).outcome, TxOutcome::landed);
+  const std::string a = SimChain::tx_id(OrderId::random(), 1);
+  const std::string b = SimChain::tx_id(OrderId::random(), 1);
+  ledger_.refuse_writes("No space left on device");
+
+  const auto results = chain.submit_all(std::vector<TxRequest>{request(a), request(earlier), request(b)}, t0());
+
+  ASSERT_EQ(results.size(), 3u);
+  EXPECT_EQ(results[0].outcome, TxOutcome::unavailable);
+  EXPECT_NE(results[0].error.find("No space left on device"), std::string::npos) << results[0].error;
+  EXPECT_EQ(results[1].outcome, TxOutcome::landed);
+  EXPECT_EQ(results[2].outcome, TxOutcome::unavailable);
+  EXPECT_EQ(ledger_.size(), 1u);
+  EXPECT_FALSE(chain.find(a).has_value());
+  EXPECT_FALSE(chain.find(b).has_value());
+}
+
 // The ledger is the chain's whole memory: a new chain on the same ledger
 // (the server restarted) knows what landed and does not execute it again.
 TEST_F(SimChainTest, ANewChainOnTheSameLedgerRemembersWhatLanded) {
