@@ -138,7 +138,7 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
 
   // An append's outcome, from the log's writer thread to this one.
   struct Completion {
-    Run* run;
+    OrderId order;
     eventlog::Result<Seq> seq;
     Clock::time_point at;
   };
@@ -212,12 +212,12 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
 
   // Runs on the log's writer thread: one post for all the appends that one
   // commit made durable.
-  void appended(Run* r, eventlog::Result<eventlog::AppendOutcome> outcome) {
+  void appended(const OrderId& order, eventlog::Result<eventlog::AppendOutcome> outcome) {
     bool first = false;
     {
       std::lock_guard lock(completions_mu_);
       first = completions_.empty();
-      completions_.push_back(Completion{r, outcome ? eventlog::Result<Seq>(outcome->seq)
+      completions_.push_back(Completion{order, outcome ? eventlog::Result<Seq>(outcome->seq)
                                                    : eventlog::Result<Seq>(outcome.error()),
                                         Clock::now()});
     }
@@ -232,9 +232,14 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
     const bool drain_was_posted = drain_posted_;
     drain_posted_ = true;  // drained below, at once
     for (auto& c : taken_) {
-      c.run->appended = std::move(c.seq);
-      c.run->durable_at = c.at;
-      ready_if_done(*c.run);
+      // Found by id: a run that a bug stopped (guarded) is gone, whatever
+      // it had queued.
+      const auto it = runs_.find(c.order);
+      if (it == runs_.end() || !it->second->appending) continue;
+      Run& r = *it->second;
+      r.appended = std::move(c.seq);
+      r.durable_at = c.at;
+      ready_if_done(r);
     }
     taken_.clear();
     drain_posted_ = drain_was_posted;
@@ -346,15 +351,15 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
       return;
     }
     auto prepared = OrderStore::prepare(r.id, r.state, std::move(*event), std::nullopt);
+    requests_.push_back(eventlog::AppendRequest{
+        std::move(prepared.command),
+        [self = shared_from_this(), order = r.id](eventlog::Result<eventlog::AppendOutcome> outcome) {
+          self->appended(order, std::move(outcome));
+        }});
+    staged_.push_back(&r);
     r.from = r.state.status;
     r.provisional = std::move(prepared.next);
     r.appending = true;
-    requests_.push_back(eventlog::AppendRequest{
-        std::move(prepared.command),
-        [self = shared_from_this(), run = &r](eventlog::Result<eventlog::AppendOutcome> outcome) {
-          self->appended(run, std::move(outcome));
-        }});
-    staged_.push_back(&r);
   }
 
   // After the log refused an order's event, or the chain its transaction:
