@@ -278,13 +278,16 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
   // active in the log and is retried on the next start; say so loudly.
   template <typename F>
   void guarded(Run& r, F&& step) {
+    const OrderId id = r.id;  // `r` may be gone when step() throws
     try {
       step();
     } catch (const std::exception& ex) {
-      spdlog::critical("executor: order {} stopped: {}", r.id.str(), ex.what());
-      const OrderId id = r.id;
-      runs_.erase(id);
-      finished(id);
+      spdlog::critical("executor: order {} stopped: {}", id.str(), ex.what());
+      // Finished already if the run ended before the throw.
+      if (const auto it = runs_.find(id); it != runs_.end()) {
+        runs_.erase(it);
+        finished(id);
+      }
     }
   }
 
@@ -326,8 +329,14 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
         }
       }
       if (!event && OrderSteps::needs_chain(r.state)) {
-        chain_runs_.push_back(&r);
+        // Both lists or neither: a run that throws here is erased.
         txs_.push_back(OrderSteps::tx_request(r.state));
+        try {
+          chain_runs_.push_back(&r);
+        } catch (...) {
+          txs_.pop_back();
+          throw;
+        }
         return;
       }
       std::string not_now;
@@ -351,12 +360,19 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
       return;
     }
     auto prepared = OrderStore::prepare(r.id, r.state, std::move(*event), std::nullopt);
-    requests_.push_back(eventlog::AppendRequest{
-        std::move(prepared.command),
-        [self = shared_from_this(), order = r.id](eventlog::Result<eventlog::AppendOutcome> outcome) {
-          self->appended(order, std::move(outcome));
-        }});
+    // Both lists or neither: a run that throws here is erased, and no event
+    // of it may be appended.
     staged_.push_back(&r);
+    try {
+      requests_.push_back(eventlog::AppendRequest{
+          std::move(prepared.command),
+          [self = shared_from_this(), order = r.id](eventlog::Result<eventlog::AppendOutcome> outcome) {
+            self->appended(order, std::move(outcome));
+          }});
+    } catch (...) {
+      staged_.pop_back();
+      throw;
+    }
     r.from = r.state.status;
     r.provisional = std::move(prepared.next);
     r.appending = true;
