@@ -46,7 +46,7 @@ std::chrono::steady_clock::duration OrderSteps::stage_wait(const OrderState& s) 
   return Clock::duration::zero();
 }
 
-std::optional<OrderEvent> OrderSteps::next_event(const OrderId& id, const OrderState& s, std::string& not_now) {
+std::optional<OrderEvent> OrderSteps::next_event(const OrderId& id, const OrderState& s) {
   switch (s.status) {
     case Status::pending:
       // A limit order waits in the book first, a sniper for its launch;
@@ -94,10 +94,9 @@ std::optional<OrderEvent> OrderSteps::next_event(const OrderId& id, const OrderS
     case Status::building:
       return TxSubmitted{s.attempt, s.venue.value_or(Venue::raydium), SimChain::tx_id(id, s.attempt), s.min_out};
     case Status::submitted:
-      // Resumed or not, the chain answers a tx that already landed with
-      // its remembered result: it is never executed twice.
+      // With its tokens, the chain's answer decides (needs_chain).
       if (!s.input_token || !s.output_token) return OrderFailed{s.attempt, "unknown token"};
-      return event_after_tx(s, chain_.submit(tx_request(s), std::chrono::system_clock::now()), not_now);
+      break;
     case Status::none:
     case Status::confirmed:
     case Status::failed:

@@ -25,18 +25,20 @@ class OrderSteps {
   [[nodiscard]] std::chrono::steady_clock::duration stage_wait(const OrderState& s);
 
   /// The event that ends the stage `s` is in, once its wait is over and the
-  /// event that began it is durable. Only here does anything happen outside
-  /// the log (the chain submission), so nothing does before it is recorded.
-  /// None when the order is done, or, with `not_now` set, when the step
-  /// could not be taken now (the chain could not store the transaction).
-  [[nodiscard]] std::optional<OrderEvent> next_event(const OrderId& id, const OrderState& s, std::string& not_now);
+  /// event that began it is durable; none when the order is done. Not for
+  /// a stage that needs_chain.
+  [[nodiscard]] std::optional<OrderEvent> next_event(const OrderId& id, const OrderState& s);
 
   /// Whether the event that ends the stage `s` is in needs the chain's
-  /// answer to its transaction: then it is the transaction in tx_request,
-  /// and the event is event_after_tx, so that the transactions of many
-  /// orders go to the chain at once.
+  /// answer to its transaction (tx_request): then event_after_tx makes it,
+  /// so that the transactions of many orders go to the chain at once. Only
+  /// there does anything happen outside the log, so nothing does before it
+  /// is recorded. Resumed or not, the chain answers a transaction that
+  /// already landed with its remembered result: it never executes twice.
   [[nodiscard]] static bool needs_chain(const OrderState& s);
   [[nodiscard]] static TxRequest tx_request(const OrderState& s);
+  /// None, with `not_now` set, when the step could not be taken now (the
+  /// chain could not store the transaction).
   [[nodiscard]] std::optional<OrderEvent> event_after_tx(const OrderState& s, const TxResult& r,
                                                         std::string& not_now) const;
   [[nodiscard]] SimChain& chain() { return chain_; }
