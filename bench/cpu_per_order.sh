@@ -12,6 +12,7 @@
 # builds several times over and compare the pairs. Figures, not tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/server_cpu.sh  # wait_idle, thread_ticks
 orders=${1:-200000}; shift $(( $# > 0 ? 1 : 0 )) || true
 servers=("$@"); [ ${#servers[@]} -gt 0 ] || servers=(build/bin/oee-server)
 hz=$(getconf CLK_TCK)
@@ -25,20 +26,15 @@ for server in "${servers[@]}"; do
   url="http://127.0.0.1:$(sed -n 's/^LISTENING .*:\([0-9]*\)$/\1/p' "$dir/out")"
   start=$(date +%s.%N)
   build/bin/oee-loadgen --target "$url" --connections 32 --orders "$orders" --duration 3600 --drain 0 --json > /dev/null
-  for _ in $(seq 3000); do  # at most 10 minutes
-    kill -0 $pid 2>/dev/null || { echo "$server died: $(tail -3 "$dir/err")" >&2; exit 1; }
-    case "$(curl -s "$url/health")" in *'"inFlight":0,"waiting":0'*) break ;; esac
-    sleep 0.2
-  done
+  wait_idle "${url##*:}" $pid || { echo "$server: $(tail -3 "$dir/err")" >&2; exit 1; }
   end=$(date +%s.%N)
   read -r utime stime < <(awk '{print $14, $15}' "/proc/$pid/stat")
   rss_kb=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
   awk -v s="$server" -v u="$utime" -v k="$stime" -v hz="$hz" -v n="$orders" -v a="$start" -v b="$end" -v r="$rss_kb" \
     'BEGIN { printf "%s: %.1f us CPU per order, %.0f orders/s, RSS %.0f MB\n", s, (u+k)/hz*1e6/n, n/(b-a), r/1024 }'
   # Per thread, by name (the comm field has no spaces here): where it goes.
-  for t in /proc/$pid/task/*/stat; do sed 's/^[0-9]* (\([^)]*\))/\1/' "$t"; done |
-    awk -v hz="$hz" -v n="$orders" '{ cpu[$1] += $13 + $14 } END {
-      for (c in cpu) if (cpu[c] > 0) printf "  %-18s %6.1f us per order\n", c, cpu[c]/hz*1e6/n }' | sort -k2 -nr
+  thread_ticks $pid | awk -v hz="$hz" -v n="$orders" '$2 > 0 {
+      printf "  %-18s %6.1f us per order\n", $1, $2/hz*1e6/n }' | sort -k2 -nr
   kill $pid; wait $pid 2>/dev/null || true; rm -rf "$dir"
   trap - EXIT
 done

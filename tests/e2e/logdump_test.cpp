@@ -215,8 +215,6 @@ TEST(LogDump, ClearErrorsAndNonZeroExit) {
   }
 }
 
-// Flips one byte in the middle of the stored value of `seq`, the way a bad
-// disk would, underneath the log's own API.
 // Rewrites the stored value at `key` of one column family of a stopped log,
 // the way damage or a forger would.
 void rewrite(const fs::path& log_dir, const std::string& family_name, const std::string& key,
@@ -241,6 +239,8 @@ void rewrite(const fs::path& log_dir, const std::string& family_name, const std:
   for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
 }
 
+// Flips one byte in the middle of the stored value of `seq`, the way a bad
+// disk would, underneath the log's own API.
 void corrupt(const fs::path& log_dir, std::uint64_t seq) {
   rewrite(log_dir, "events", eventlog::encode_seq_key(Seq{seq}),
           [](std::string& value) { value[value.size() / 2] = static_cast<char>(value[value.size() / 2] ^ 0x5A); });
