@@ -125,27 +125,24 @@ std::optional<AuditProblem> fold_log(const eventlog::EventLogReader& log, const 
       if (is_key_event(record->type)) {
         if (auto wrong = check_key_event(*record, keys)) return problem(raw.key, std::move(*wrong));
         extras.key_seqs[record->order].push_back(raw.key);
-        if (raw.key == checkpoint_at) note_open_orders();
-        expected = expected.next();
-        ++report.events;
-        continue;
-      }
-      auto event = decode_event(record->type, record->payload);
-      if (!event) return problem(raw.key, fmt::format("payload of event type {} does not decode", record->type));
-      auto& folded = orders[record->order];
-      if (const auto* trigger = std::get_if<Triggered>(&*event)) {
-        if (auto wrong = check_trigger(*trigger, folded.state)) {
-          return problem(raw.key, fmt::format("order {}: triggered: {}", record->order.str(), *wrong));
+      } else {
+        auto event = decode_event(record->type, record->payload);
+        if (!event) return problem(raw.key, fmt::format("payload of event type {} does not decode", record->type));
+        auto& folded = orders[record->order];
+        if (const auto* trigger = std::get_if<Triggered>(&*event)) {
+          if (auto wrong = check_trigger(*trigger, folded.state)) {
+            return problem(raw.key, fmt::format("order {}: triggered: {}", record->order.str(), *wrong));
+          }
         }
+        auto next = apply(folded.state, *event, record->ts);
+        if (!next) {
+          return problem(raw.key, fmt::format("order {}: {} after status {}: {}", record->order.str(),
+                                              event_name(type_of(*event)), status_name(folded.state.status),
+                                              describe(next.error())));
+        }
+        folded.state = std::move(*next);
+        folded.seqs.push_back(raw.key);
       }
-      auto next = apply(folded.state, *event, record->ts);
-      if (!next) {
-        return problem(raw.key, fmt::format("order {}: {} after status {}: {}", record->order.str(),
-                                            event_name(type_of(*event)), status_name(folded.state.status),
-                                            describe(next.error())));
-      }
-      folded.state = std::move(*next);
-      folded.seqs.push_back(raw.key);
       if (raw.key == checkpoint_at) note_open_orders();
       expected = expected.next();
       ++report.events;

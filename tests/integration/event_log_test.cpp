@@ -68,6 +68,17 @@ std::vector<std::uint64_t> seqs_of(const std::vector<Seq>& seqs) {
   return out;
 }
 
+// A checkpoint's orders: each one's snapshot and seqs, by id.
+using Held = std::map<OrderId, std::pair<std::string, std::vector<std::uint64_t>>>;
+Held held_by(const Checkpoint& checkpoint) {
+  Held held;
+  for (const auto& order : checkpoint.orders) {
+    EXPECT_TRUE(held.emplace(order.order, std::pair{order.snapshot, seqs_of(order.seqs)}).second)
+        << order.order.str() << " twice";
+  }
+  return held;
+}
+
 // Commands that say in their payload what they did, and the fold that reads
 // it back, so a log that replays them (a secondary, a reopened log) can
 // rebuild its order index: the payload is 'F' (the event finishes its
@@ -895,13 +906,8 @@ TEST_F(EventLogTest, CheckpointAfterCloseHoldsExactlyTheOpenOrders) {
   const auto checkpoint = log().checkpoint().value();
   ASSERT_TRUE(checkpoint.has_value());
   EXPECT_EQ(checkpoint->seq.value, 12u);
-  std::map<OrderId, std::pair<std::string, std::vector<std::uint64_t>>> held;
-  for (const auto& order : checkpoint->orders) {
-    EXPECT_TRUE(held.emplace(order.order, std::pair{order.snapshot, seqs_of(order.seqs)}).second) << "twice";
-  }
-  const std::map<OrderId, std::pair<std::string, std::vector<std::uint64_t>>> expected{
-      {o.b, {"b2", {2, 4, 10}}}, {o.c, {"c11", {3, 7, 11}}}, {o.d, {"d8", {5, 8, 12}}}};
-  EXPECT_EQ(held, expected);
+  EXPECT_EQ(held_by(*checkpoint),
+            (Held{{o.b, {"b2", {2, 4, 10}}}, {o.c, {"c11", {3, 7, 11}}}, {o.d, {"d8", {5, 8, 12}}}}));
   o.expect_state(log(), "reopened from the checkpoint");
   EXPECT_EQ(log().stats().open_orders.load(), 3u);
 
@@ -912,10 +918,8 @@ TEST_F(EventLogTest, CheckpointAfterCloseHoldsExactlyTheOpenOrders) {
   const auto next = log().checkpoint().value();
   ASSERT_TRUE(next.has_value());
   EXPECT_EQ(next->seq.value, 14u);
-  held.clear();
-  for (const auto& order : next->orders) held.emplace(order.order, std::pair{order.snapshot, seqs_of(order.seqs)});
-  EXPECT_EQ(held, (std::map<OrderId, std::pair<std::string, std::vector<std::uint64_t>>>{
-                      {o.a, {"a13", {1, 6, 9, 13}}}, {o.b, {"b2", {2, 4, 10}}}, {o.c, {"c11", {3, 7, 11}}}}));
+  EXPECT_EQ(held_by(*next),
+            (Held{{o.a, {"a13", {1, 6, 9, 13}}}, {o.b, {"b2", {2, 4, 10}}}, {o.c, {"c11", {3, 7, 11}}}}));
   const auto d = log().snapshot(o.d).value();
   ASSERT_TRUE(d.has_value());
   EXPECT_EQ(d->last_seq.value, 14u);
@@ -982,10 +986,7 @@ TEST_F(EventLogTest, SecondaryLoadsTheLatestCheckpointAndFoldsTheRest) {
   const auto checkpoint = log().checkpoint().value();
   ASSERT_TRUE(checkpoint.has_value());
   EXPECT_EQ(checkpoint->seq.value, 10u);
-  std::map<OrderId, std::pair<std::string, std::vector<std::uint64_t>>> held;
-  for (const auto& order : checkpoint->orders) held.emplace(order.order, std::pair{order.snapshot, seqs_of(order.seqs)});
-  EXPECT_EQ(held, (std::map<OrderId, std::pair<std::string, std::vector<std::uint64_t>>>{
-                      {o.b, {"b2", {2, 4, 10}}}, {o.d, {"d8", {5, 8}}}}))
+  EXPECT_EQ(held_by(*checkpoint), (Held{{o.b, {"b2", {2, 4, 10}}}, {o.d, {"d8", {5, 8}}}}))
       << "the orders open after seq 10";
 
   const auto secondary = open_follower(told_options(5), "secondary");
