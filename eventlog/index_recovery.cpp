@@ -33,6 +33,9 @@ void RocksDbLog::replay(Seq from, Seq last) {
   const std::string advice =
       "; keep a copy of the data directory and run `oee-logdump --data-dir DIR --verify` to locate the damage. "
       "oee will not skip or truncate events.";
+  // The orders whose finished record covers events still to come (most
+  // orders that began after the checkpoint): their record is read once.
+  FinishedThrough finished_through;
   for (Seq at = from; at <= last;) {
     auto raw = read_raw(at, 4096);
     if (!raw) throw std::runtime_error("cannot read the events from seq " + std::to_string(at.value) + advice);
@@ -42,7 +45,7 @@ void RocksDbLog::replay(Seq from, Seq last) {
       auto r = decode_record(value.value);
       std::error_code failed;
       if (!r) failed = r.error();
-      if (!failed) failed = fold_into_index(*r);
+      if (!failed) failed = fold_into_index(*r, finished_through);
       if (failed) {
         // A secondary is how the damage gets found: it goes on, and its
         // audit names the seq.
@@ -57,7 +60,7 @@ void RocksDbLog::replay(Seq from, Seq last) {
 }
 
 // One replayed event into the index: folded on its order's state before it.
-std::error_code RocksDbLog::fold_into_index(const Record& r) {
+std::error_code RocksDbLog::fold_into_index(const Record& r, FinishedThrough& finished_through) {
   OrderIndex::Update u{r.order, r.seq, {}, false, std::nullopt};
   std::string_view before;
   const OrderIndex::Entry* open = index_.find(r.order);
@@ -65,13 +68,17 @@ std::error_code RocksDbLog::fold_into_index(const Record& r) {
   if (open != nullptr) {
     before = open->snapshot;
   } else {
+    if (const auto it = finished_through.find(r.order); it != finished_through.end() && it->second >= r.seq) return {};
     auto stored = finished_record(r.order);
     if (!stored) return stored.error();
     if (*stored) {
       // A record that reaches this event was written when the order
       // finished, here or later: the index has nothing to do until an
       // event after it opens the order again.
-      if ((*stored)->seqs.back() >= r.seq) return {};
+      if ((*stored)->seqs.back() >= r.seq) {
+        finished_through[r.order] = (*stored)->seqs.back();
+        return {};
+      }
       record = std::move(**stored);
       before = record->snapshot;
     }

@@ -17,11 +17,7 @@ void put_varint(std::string& out, std::uint64_t v) {
   out.push_back(static_cast<char>(v));
 }
 
-void put_fixed32(std::string& out, std::uint32_t v) {
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
-}
-
-// Reads what put_* wrote, refusing anything that runs past the end.
+// Reads what put_varint and put_body wrote, refusing anything that runs past the end.
 class Reader {
  public:
   explicit Reader(std::string_view data) : data_(data) {}
@@ -77,18 +73,6 @@ bool read_body(Reader& in, IndexedOrder& out) {
   return true;
 }
 
-void seal(std::string& out) { put_fixed32(out, crc32c(out)); }
-
-// The body before the checksum, or nothing when the checksum is wrong.
-std::optional<std::string_view> unseal(std::string_view value) {
-  if (value.size() < 4) return std::nullopt;
-  const auto body = value.substr(0, value.size() - 4);
-  std::uint32_t stored = 0;
-  for (int i = 0; i < 4; ++i) stored |= static_cast<std::uint32_t>(static_cast<std::uint8_t>(value[body.size() + i])) << (8 * i);
-  if (stored != crc32c(body)) return std::nullopt;
-  return body;
-}
-
 }  // namespace
 
 OrderId order_at(const char* bytes) {
@@ -101,12 +85,12 @@ std::string encode_order_record(std::string_view snapshot, const std::vector<Seq
   std::string out;
   out.reserve(snapshot.size() + 8 + seqs.size() * 3);
   put_body(out, snapshot, seqs);
-  seal(out);
+  append_crc32c(out);
   return out;
 }
 
 Result<IndexedOrder> decode_order_record(const OrderId& order, std::string_view value) {
-  const auto body = unseal(value);
+  const auto body = checked_body(value);
   if (!body) return make_error_code(Errc::corrupted);
   Reader in(*body);
   IndexedOrder out{order, {}, {}};
@@ -115,7 +99,7 @@ Result<IndexedOrder> decode_order_record(const OrderId& order, std::string_view 
 }
 
 Result<std::vector<IndexedOrder>> decode_checkpoint(std::string_view value) {
-  const auto body = unseal(value);
+  const auto body = checked_body(value);
   if (!body) return make_error_code(Errc::corrupted);
   Reader in(*body);
   std::uint64_t count = 0;
@@ -192,7 +176,7 @@ std::string OrderIndex::encode_checkpoint() const {
     out.append(id.view());
     put_body(out, entry.snapshot, entry.seqs);
   }
-  seal(out);
+  append_crc32c(out);
   return out;
 }
 

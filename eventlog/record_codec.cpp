@@ -80,16 +80,29 @@ std::string encode_record(const Record& record) {
   fbb.Finish(env.Finish());
 
   std::string value(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
-  const std::uint32_t crc = crc32c(value);
-  char tail[4];
-  for (int i = 0; i < 4; ++i) tail[i] = static_cast<char>((crc >> (8 * i)) & 0xFF);
-  value.append(tail, 4);
+  append_crc32c(value);
   return value;
+}
+
+void append_crc32c(std::string& value) {
+  const std::uint32_t crc = crc32c(value);
+  for (int i = 0; i < 4; ++i) value.push_back(static_cast<char>((crc >> (8 * i)) & 0xFF));
+}
+
+std::optional<std::string_view> checked_body(std::string_view value) {
+  if (value.size() < 4) return std::nullopt;
+  const auto body = value.substr(0, value.size() - 4);
+  std::uint32_t stored = 0;
+  for (int i = 3; i >= 0; --i) stored = (stored << 8) | static_cast<std::uint8_t>(value[body.size() + i]);
+  if (stored != crc32c(body)) return std::nullopt;
+  return body;
 }
 
 Result<Record> decode_record(std::string_view value) {
   if (value.size() < 4 + 8) return make_error_code(Errc::corrupted);
-  std::string_view body = value.substr(0, value.size() - 4);
+  const auto checked = checked_body(value);
+  if (!checked) return make_error_code(Errc::corrupted);
+  std::string_view body = *checked;
   // Flatbuffers reads fields in place and needs them aligned; RocksDB hands
   // out values at arbitrary addresses, so misaligned ones are copied first.
   std::string aligned;
@@ -98,10 +111,6 @@ Result<Record> decode_record(std::string_view value) {
     aligned.assign(body);
     body = aligned;
   }
-  std::uint32_t stored = 0;
-  for (int i = 3; i >= 0; --i) stored = (stored << 8) | static_cast<std::uint8_t>(value[body.size() + i]);
-  if (stored != crc32c(body)) return make_error_code(Errc::corrupted);
-
   flatbuffers::Verifier verifier(reinterpret_cast<const std::uint8_t*>(body.data()), body.size());
   if (!fb::VerifyEnvelopeBuffer(verifier)) return make_error_code(Errc::corrupted);
   const auto* env = fb::GetEnvelope(body.data());

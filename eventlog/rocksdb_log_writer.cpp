@@ -15,53 +15,37 @@
 
 namespace oee::eventlog::detail {
 
+template <class Push>
+std::error_code RocksDbLog::enqueue(Push&& push) {
+  if (mode_ != OpenMode::primary) return make_error_code(Errc::read_only);
+  std::lock_guard lock(mu_);
+  if (closing_) return make_error_code(Errc::closed);
+  push(std::chrono::steady_clock::now());
+  queue_cv_.notify_one();
+  return {};
+}
+
 void RocksDbLog::append(AppendCommand command, AppendCompletion done) {
-  if (mode_ != OpenMode::primary) {
-    done(make_error_code(Errc::read_only));
-    return;
-  }
-  {
-    std::lock_guard lock(mu_);
-    if (!closing_) {
-      queue_.push_back(Pending{EventAppend{std::move(command), std::move(done)}, std::chrono::steady_clock::now()});
-      queue_cv_.notify_one();
-      return;
-    }
-  }
-  done(make_error_code(Errc::closed));
+  const auto refused = enqueue([&](auto now) {
+    queue_.push_back(Pending{EventAppend{std::move(command), std::move(done)}, now});
+  });
+  if (refused) done(refused);
 }
 
 void RocksDbLog::append_all(std::vector<AppendRequest> requests) {
-  if (mode_ != OpenMode::primary) {
-    for (auto& r : requests) r.done(make_error_code(Errc::read_only));
-    return;
+  const auto refused = enqueue([&](auto now) {
+    for (auto& r : requests) queue_.push_back(Pending{EventAppend{std::move(r.command), std::move(r.done)}, now});
+  });
+  if (refused) {
+    for (auto& r : requests) r.done(refused);
   }
-  {
-    std::lock_guard lock(mu_);
-    if (!closing_) {
-      const auto now = std::chrono::steady_clock::now();
-      for (auto& r : requests) queue_.push_back(Pending{EventAppend{std::move(r.command), std::move(r.done)}, now});
-      queue_cv_.notify_one();
-      return;
-    }
-  }
-  for (auto& r : requests) r.done(make_error_code(Errc::closed));
 }
 
 void RocksDbLog::store_cursor(std::string name, Seq seq, std::function<void(std::error_code)> done) {
-  if (mode_ != OpenMode::primary) {
-    done(make_error_code(Errc::read_only));
-    return;
-  }
-  {
-    std::lock_guard lock(mu_);
-    if (!closing_) {
-      queue_.push_back(Pending{CursorStore{std::move(name), seq, std::move(done)}, std::chrono::steady_clock::now()});
-      queue_cv_.notify_one();
-      return;
-    }
-  }
-  done(make_error_code(Errc::closed));
+  const auto refused = enqueue([&](auto now) {
+    queue_.push_back(Pending{CursorStore{std::move(name), seq, std::move(done)}, now});
+  });
+  if (refused) done(refused);
 }
 
 void RocksDbLog::writer_loop() {

@@ -28,6 +28,7 @@
 #include <thread>
 #include <unordered_set>
 #include <variant>
+#include <unordered_map>
 #include <vector>
 
 #include <rocksdb/cache.h>
@@ -107,7 +108,14 @@ class RocksDbLog final : public EventLogWriter {
   // Folds the events from `from` to `last` into the order index. An event
   // that does not read or fold: a secondary skips it, a primary throws.
   void replay(Seq from, Seq last);
-  std::error_code fold_into_index(const Record& record);
+  // Queues what `push` adds (given the time), under the queue's lock, and
+  // wakes the writer; or says why not (a secondary, or closing).
+  template <class Push>
+  std::error_code enqueue(Push&& push);
+  // Per order, the last seq of its finished record, as far as one replay
+  // has read it.
+  using FinishedThrough = std::unordered_map<OrderId, Seq, OrderIdHash>;
+  std::error_code fold_into_index(const Record& record, FinishedThrough& finished_through);
   // A set as stored in order_sets (every set but `active`, and `active` in
   // a log of the first format).
   Result<std::vector<OrderId>> stored_members(OrderSet set, std::size_t max) const;
