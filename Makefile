@@ -10,7 +10,8 @@ APT_PACKAGES := g++ make cmake pkg-config ccache curl \
   librocksdb-dev libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev \
   libflatbuffers-dev flatbuffers-compiler libhiredis-dev libpqxx-dev \
   libspdlog-dev libfmt-dev libcli11-dev libssl-dev openssl libgtest-dev libbenchmark-dev \
-  postgresql postgresql-client redis-server redis-tools
+  postgresql postgresql-client redis-server redis-tools \
+  libnats-dev nats-server
 
 .PHONY: deps deps-fuzz deps-browser configure build run test test-sanitize fuzz screenshots clean help
 

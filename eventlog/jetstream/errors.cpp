@@ -1,0 +1,34 @@
+#include "eventlog/jetstream/errors.h"
+
+#include <string>
+
+namespace oee::eventlog::jetstream {
+
+namespace {
+
+class JetStreamCategory final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "oee.jetstream"; }
+  std::string message(int ev) const override {
+    switch (static_cast<JsErrc>(ev)) {
+      case JsErrc::ok: return "ok";
+      case JsErrc::wrong_last_sequence: return "the stream moved on since the expected sequence (fenced)";
+      case JsErrc::exists: return "the key already exists";
+      case JsErrc::not_found: return "not found";
+      case JsErrc::timeout: return "no answer from the NATS cluster in time; the outcome is unknown";
+      case JsErrc::not_connected: return "no NATS server is reachable";
+      case JsErrc::server_error: return "the NATS server refused the request";
+      case JsErrc::bad_config: return "the cluster's configuration does not match this node's";
+    }
+    return "unknown JetStream error";
+  }
+};
+
+}  // namespace
+
+const std::error_category& jetstream_category() noexcept {
+  static const JetStreamCategory category;
+  return category;
+}
+
+}  // namespace oee::eventlog::jetstream

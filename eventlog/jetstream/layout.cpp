@@ -1,0 +1,53 @@
+#include "eventlog/jetstream/layout.h"
+
+#include <charconv>
+
+#include <fmt/format.h>
+
+#include "eventlog/record_codec.h"
+
+namespace oee::eventlog::jetstream {
+
+std::uint32_t partition_of(const OrderId& order, std::uint32_t partitions) {
+  return crc32c(order.view()) % partitions;
+}
+
+std::string partition_stream(std::uint32_t partition) { return fmt::format("OEE_P{}", partition); }
+
+std::string order_subject(std::uint32_t partition, const OrderId& order) {
+  return fmt::format("oee.p{}.o.{}", partition, order.str());
+}
+
+std::string partition_subject(std::uint32_t partition, std::string_view what) {
+  return fmt::format("oee.p{}.x.{}", partition, what);
+}
+
+std::string lease_key(std::uint32_t partition) { return fmt::format("p{}", partition); }
+
+std::uint32_t record_partitions(KvBucket& meta, std::uint32_t partitions) {
+  constexpr std::string_view key = "partitions";
+  const auto wanted = std::to_string(partitions);
+  auto created = meta.create(key, wanted);
+  if (created) return partitions;
+  if (created.error() != JsErrc::exists)
+    throw std::runtime_error(fmt::format("cannot record the partition count in the NATS cluster: {}",
+                                         created.error().message()));
+  auto entry = meta.get(key);
+  if (!entry || !*entry)
+    throw std::runtime_error(fmt::format("cannot read the partition count from the NATS cluster: {}",
+                                         entry ? "it vanished" : entry.error().message()));
+  const auto& text = (*entry)->value;
+  std::uint32_t recorded = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), recorded);
+  if (ec != std::errc{} || end != text.data() + text.size() || recorded == 0)
+    throw std::runtime_error(fmt::format("the NATS cluster's partition count ('{}' in bucket {}) is not a number",
+                                         text, meta.name()));
+  if (recorded != partitions)
+    throw std::runtime_error(fmt::format(
+        "the cluster was set up with {} partitions and this node was started with {}: start it with --partitions {} "
+        "(OEE_PARTITIONS); the count is fixed once orders are in the cluster",
+        recorded, partitions, recorded));
+  return recorded;
+}
+
+}  // namespace oee::eventlog::jetstream

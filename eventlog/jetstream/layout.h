@@ -1,0 +1,41 @@
+#pragma once
+// Where things live in the cluster. Key and subject grammar:
+//
+//   partition  := crc32c(order id's 16 bytes) mod N, for the order's life
+//   stream     := OEE_P<partition>             one per partition, file-backed
+//   subject    := oee.p<partition>.o.<order uuid>  an order's events
+//              |  oee.p<partition>.x.<what>        the partition's own events
+//                                                  (a new owner's PartitionTaken)
+//   buckets    := oee-meta      partitions (create-only), no TTL
+//              |  oee-leases    p<partition>, market: {node, incarnation}, TTL
+//              |  oee-chain     landed transactions by signature (create-only)
+//              |  oee-launches  token launches (create-only)
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+#include "eventlog/jetstream/kv_bucket.h"
+#include "eventlog/types.h"
+
+namespace oee::eventlog::jetstream {
+
+inline constexpr std::uint32_t kMaxPartitions = 1024;
+inline constexpr auto kMetaBucket = "oee-meta";
+inline constexpr auto kLeaseBucket = "oee-leases";
+inline constexpr auto kChainBucket = "oee-chain";
+inline constexpr auto kLaunchBucket = "oee-launches";
+
+[[nodiscard]] std::uint32_t partition_of(const OrderId& order, std::uint32_t partitions);
+[[nodiscard]] std::string partition_stream(std::uint32_t partition);
+[[nodiscard]] std::string order_subject(std::uint32_t partition, const OrderId& order);
+[[nodiscard]] std::string partition_subject(std::uint32_t partition, std::string_view what);
+[[nodiscard]] std::string lease_key(std::uint32_t partition);
+
+/// Records `partitions` in the meta bucket if the cluster has no count yet
+/// and returns it; a cluster set up with another count makes it throw
+/// std::runtime_error telling the operator which count to start with; so
+/// does a cluster that cannot be read or written.
+std::uint32_t record_partitions(KvBucket& meta, std::uint32_t partitions);
+
+}  // namespace oee::eventlog::jetstream

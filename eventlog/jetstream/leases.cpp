@@ -1,0 +1,179 @@
+#include "eventlog/jetstream/leases.h"
+
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include <boost/json.hpp>
+#include <spdlog/spdlog.h>
+
+namespace oee::eventlog::jetstream {
+
+namespace json = boost::json;
+using Clock = std::chrono::steady_clock;
+
+std::string LeaseHolder::encode() const {
+  return json::serialize(json::object{{"node", node}, {"incarnation", incarnation}});
+}
+
+std::optional<LeaseHolder> LeaseHolder::decode(std::string_view value) {
+  std::error_code ec;
+  const auto parsed = json::parse(value, ec);
+  if (ec || !parsed.is_object()) return std::nullopt;
+  const auto& o = parsed.get_object();
+  const auto* node = o.if_contains("node");
+  const auto* incarnation = o.if_contains("incarnation");
+  if (node == nullptr || !node->is_string() || incarnation == nullptr || !incarnation->is_string()) return std::nullopt;
+  return LeaseHolder{std::string(node->get_string()), std::string(incarnation->get_string())};
+}
+
+Result<std::optional<LeaseHolder>> lease_holder(KvBucket& leases, std::string_view key) {
+  auto entry = leases.get(key);
+  if (!entry) return entry.error();
+  if (!*entry) return std::optional<LeaseHolder>{};
+  return LeaseHolder::decode((*entry)->value);
+}
+
+struct LeaseKeeper::Impl {
+  struct Lease {
+    bool held = false;
+    std::uint64_t revision = 0;
+    Clock::time_point renewed{};     // when the last successful write was sent
+    Clock::time_point not_before{};  // dropped: not taken again before this
+  };
+
+  Impl(KvBucket b, LeaseOptions o, Listener l)
+      : bucket(std::move(b)), options(std::move(o)), listener(std::move(l)), value(options.self.encode()) {
+    for (const auto& key : options.keys) leases.emplace(key, Lease{});
+  }
+
+  KvBucket bucket;
+  const LeaseOptions options;
+  const Listener listener;
+  const std::string value;
+  mutable std::mutex mu;
+  std::condition_variable wake;
+  bool stopping = false;
+  std::map<std::string, Lease> leases;  // guarded by mu
+  std::thread thread;
+
+  std::size_t held_count() const {
+    std::size_t n = 0;
+    for (const auto& [key, lease] : leases) n += lease.held ? 1 : 0;
+    return n;
+  }
+
+  /// Applies a request's outcome, unless the lease was dropped meanwhile.
+  void settle(const std::string& key, bool was_held, std::uint64_t revision, Clock::time_point sent, bool held) {
+    bool changed = false;
+    {
+      std::lock_guard lock(mu);
+      auto& lease = leases[key];
+      if (lease.held != was_held) return;  // dropped while the request was out
+      changed = lease.held != held;
+      lease.held = held;
+      if (held) {
+        lease.revision = revision;
+        lease.renewed = sent;
+      }
+    }
+    if (changed) {
+      spdlog::info("lease {}: {} by {}", key, held ? "taken" : "lost", options.self.node);
+      listener(key, held);
+    }
+  }
+
+  void renew(const std::string& key, const Lease& lease) {
+    const auto sent = Clock::now();
+    auto written = bucket.update(key, value, lease.revision);
+    if (written) return settle(key, true, *written, sent, true);
+    const bool refused = written.error() == JsErrc::wrong_last_sequence || written.error() == JsErrc::exists;
+    // Unanswered for a whole ttl: the lease may have expired, so it is
+    // given up before another node could take it over.
+    if (refused || sent - lease.renewed >= options.ttl) settle(key, true, 0, sent, false);
+  }
+
+  void take(const std::string& key) {
+    const auto sent = Clock::now();
+    auto written = bucket.create(key, value);
+    if (written) return settle(key, false, *written, sent, true);
+    if (written.error() != JsErrc::exists) return;
+    // Ours already: a create whose answer was lost.
+    auto entry = bucket.get(key);
+    if (entry && *entry && LeaseHolder::decode((*entry)->value) == options.self)
+      settle(key, false, (*entry)->revision, sent, true);
+  }
+
+  void round() {
+    for (const auto& key : options.keys) {
+      Lease lease;
+      std::size_t held = 0;
+      {
+        std::lock_guard lock(mu);
+        if (stopping) return;
+        lease = leases[key];
+        held = held_count();
+      }
+      if (lease.held) {
+        renew(key, lease);
+      } else if (held < options.max_held && Clock::now() >= lease.not_before) {
+        take(key);
+      }
+    }
+  }
+
+  void run() {
+    const auto period = std::max(options.ttl / 3, std::chrono::milliseconds(10));
+    std::unique_lock lock(mu);
+    while (!stopping) {
+      lock.unlock();
+      round();
+      lock.lock();
+      wake.wait_for(lock, period, [&] { return stopping; });
+    }
+  }
+};
+
+LeaseKeeper::LeaseKeeper(KvBucket leases, LeaseOptions options, Listener listener)
+    : impl_(std::make_unique<Impl>(std::move(leases), std::move(options), std::move(listener))) {}
+
+LeaseKeeper::~LeaseKeeper() { stop(false); }
+
+void LeaseKeeper::start() {
+  if (!impl_->thread.joinable()) impl_->thread = std::thread([this] { impl_->run(); });
+}
+
+void LeaseKeeper::stop(bool release) {
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->stopping = true;
+  }
+  impl_->wake.notify_all();
+  if (impl_->thread.joinable()) impl_->thread.join();
+  if (!release) return;
+  std::map<std::string, Impl::Lease> held;
+  {
+    std::lock_guard lock(impl_->mu);
+    for (auto& [key, lease] : impl_->leases)
+      if (std::exchange(lease.held, false)) held.emplace(key, lease);
+  }
+  for (const auto& [key, lease] : held) (void)impl_->bucket.erase(key, lease.revision);
+}
+
+void LeaseKeeper::drop(const std::string& key, std::chrono::milliseconds pause) {
+  std::lock_guard lock(impl_->mu);
+  auto& lease = impl_->leases[key];
+  lease.held = false;
+  lease.not_before = Clock::now() + pause;
+}
+
+std::vector<std::string> LeaseKeeper::held() const {
+  std::lock_guard lock(impl_->mu);
+  std::vector<std::string> out;
+  for (const auto& [key, lease] : impl_->leases)
+    if (lease.held) out.push_back(key);
+  return out;
+}
+
+}  // namespace oee::eventlog::jetstream

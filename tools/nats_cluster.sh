@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# A private NATS JetStream cluster for tests (or `make cluster`): N
+# nats-server processes clustered with each other on free loopback ports,
+# JetStream file storage and every file under DIR, clients authenticated by
+# user and password.
+#
+#   nats_cluster.sh start DIR [N]   # starts N servers (default 3), writes DIR/urls
+#                                   # (comma list, credentials included) and prints it
+#   nats_cluster.sh kill DIR I      # kill -9 of server I (1-based): an outage, keeping its data and ports
+#   nats_cluster.sh resume DIR I    # starts server I again with its data
+#   nats_cluster.sh pause DIR I     # SIGSTOP of server I
+#   nats_cluster.sh cont DIR I      # SIGCONT of server I
+#   nats_cluster.sh pid DIR I       # prints server I's pid
+#   nats_cluster.sh stop DIR        # stops every server and removes DIR (tests)
+#   nats_cluster.sh halt DIR        # stops every server, keeping DIR (make cluster)
+#
+# The user and password are OEE_NATS_USER / OEE_NATS_PASSWORD when set, else
+# random ones written to DIR/user and DIR/password on the first start.
+set -euo pipefail
+cmd=${1:?start|kill|resume|pause|cont|pid|stop|halt}; dir=$(realpath -m "${2:?directory}")
+command -v nats-server >/dev/null || { echo "nats_cluster.sh: nats-server not found (apt-get install nats-server)" >&2; exit 2; }
+
+free_port() { "$(dirname "$0")/free_port.sh"; }
+count() { cat "$dir/count"; }
+pid_of() { cat "$dir/n$1/pid" 2>/dev/null || true; }
+
+# Writes nI/server.conf from the ports chosen at the first start.
+write_config() {
+  local i=$1 n routes="" j
+  n=$(count)
+  if [ "$n" = 1 ]; then write_single_config "$i"; return; fi
+  for j in $(seq "$n"); do
+    [ "$j" = "$i" ] && continue
+    routes="$routes    \"nats-route://route:$(cat "$dir/route-password")@127.0.0.1:$(cat "$dir/n$j/cluster-port")\"
+"
+  done
+  cat > "$dir/n$i/server.conf" <<EOF
+server_name: "n$i"
+listen: "127.0.0.1:$(cat "$dir/n$i/port")"
+http: "127.0.0.1:$(cat "$dir/n$i/http-port")"
+pid_file: "$dir/n$i/pid"
+log_file: "$dir/n$i/server.log"
+authorization {
+  user: "$(cat "$dir/user")"
+  password: "$(cat "$dir/password")"
+}
+jetstream {
+  store_dir: "$dir/n$i/js"
+}
+cluster {
+  name: "oee"
+  listen: "127.0.0.1:$(cat "$dir/n$i/cluster-port")"
+  authorization {
+    user: "route"
+    password: "$(cat "$dir/route-password")"
+  }
+  routes: [
+$routes  ]
+}
+EOF
+}
+
+write_single_config() {  # one server: JetStream without a cluster
+  cat > "$dir/n$1/server.conf" <<EOF
+server_name: "n$1"
+listen: "127.0.0.1:$(cat "$dir/n$1/port")"
+http: "127.0.0.1:$(cat "$dir/n$1/http-port")"
+pid_file: "$dir/n$1/pid"
+log_file: "$dir/n$1/server.log"
+authorization {
+  user: "$(cat "$dir/user")"
+  password: "$(cat "$dir/password")"
+}
+jetstream {
+  store_dir: "$dir/n$1/js"
+}
+EOF
+}
+
+launch() {  # $1: server index; non-zero if it did not come up
+  local i=$1 port
+  port=$(cat "$dir/n$i/port")
+  rm -f "$dir/n$i/pid"
+  nats-server -c "$dir/n$i/server.conf" >>"$dir/n$i/server.log" 2>&1 &
+  for _ in $(seq 400); do
+    if (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null; then return 0; fi
+    [ -f "$dir/n$i/pid" ] && ! alive "$(pid_of "$i")" && return 1
+    sleep 0.025
+  done
+  return 1
+}
+
+signal() {  # $1: signal, $2: server index; waits for a KILL to take effect
+  local p; p=$(pid_of "$2")
+  [ -n "$p" ] || return 0
+  kill "-$1" "$p" 2>/dev/null || true
+  if [ "$1" = KILL ] || [ "$1" = TERM ]; then
+    for _ in $(seq 400); do alive "$p" || break; sleep 0.025; done
+    rm -f "$dir/n$2/pid"
+  fi
+}
+
+# Alive and not a zombie: a killed server is reaped by whoever adopted it,
+# which may take its time.
+alive() { [ -r "/proc/$1/stat" ] && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
+
+secret() { head -c 18 /dev/urandom | base64 | tr '+/' '-_'; }
+
+case $cmd in
+  start)
+    n=${3:-3}
+    mkdir -p "$dir"; chmod 700 "$dir"
+    echo "$n" > "$dir/count"
+    [ -s "$dir/user" ] || printf '%s' "${OEE_NATS_USER:-oee}" > "$dir/user"
+    [ -s "$dir/password" ] || printf '%s' "${OEE_NATS_PASSWORD:-$(secret)}" > "$dir/password"
+    [ -s "$dir/route-password" ] || secret > "$dir/route-password"
+    for i in $(seq "$n"); do
+      mkdir -p "$dir/n$i"
+      [ -s "$dir/n$i/port" ] || { free_port > "$dir/n$i/port"; free_port > "$dir/n$i/cluster-port"; free_port > "$dir/n$i/http-port"; }
+    done
+    urls=""
+    for i in $(seq "$n"); do
+      write_config "$i"
+      launch "$i" || { tail -20 "$dir/n$i/server.log" >&2; exit 1; }
+      urls="$urls${urls:+,}nats://$(cat "$dir/user"):$(cat "$dir/password")@127.0.0.1:$(cat "$dir/n$i/port")"
+    done
+    echo "$urls" > "$dir/urls"
+    cat "$dir/urls"
+    ;;
+  kill)   signal KILL "${3:?server index}" ;;
+  pause)  signal STOP "${3:?server index}" ;;
+  cont)   signal CONT "${3:?server index}" ;;
+  pid)    pid_of "${3:?server index}" ;;
+  resume) i=${3:?server index}; launch "$i" || { tail -20 "$dir/n$i/server.log" >&2; exit 1; } ;;
+  stop)  # the data goes too: no need for a clean shutdown
+    if [ -f "$dir/count" ]; then
+      for i in $(seq "$(count)"); do signal KILL "$i"; done
+    fi
+    rm -rf "$dir"
+    ;;
+  halt)
+    [ -f "$dir/count" ] || exit 0
+    for i in $(seq "$(count)"); do signal CONT "$i"; signal TERM "$i"; done
+    ;;
+  *) echo "nats_cluster.sh: unknown command $cmd" >&2; exit 2 ;;
+esac
