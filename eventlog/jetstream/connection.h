@@ -97,9 +97,33 @@ struct StreamState {
   Seq first;
   Seq last;  // 0 while empty
   std::uint64_t messages = 0;
+  std::uint64_t bytes = 0;
   int replicas = 0;    // configured
   std::string leader;  // the server that orders its writes now
   int current_peers = 0;  // replicas (leader included) that are up to date
+};
+
+/// An ordered consumer: every message of a stream (or of the subjects a
+/// filter names) from a seq on, in order, each once; libnats re-creates it
+/// after a gap or the loss of the server it was on.
+/// Threading: one thread at a time calls next().
+class Subscription {
+ public:
+  ~Subscription();
+  Subscription(const Subscription&) = delete;
+  Subscription& operator=(const Subscription&) = delete;
+  /// The next message, waiting up to `timeout`; nothing if none came.
+  [[nodiscard]] Result<std::optional<StoredMessage>> next(std::chrono::milliseconds timeout);
+  /// Messages the stream held beyond the last one next() returned, when
+  /// that one was sent (0: it was the last then).
+  [[nodiscard]] std::uint64_t pending() const { return pending_; }
+
+ private:
+  friend class Connection;
+  struct Impl;
+  explicit Subscription(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+  std::uint64_t pending_ = 0;
 };
 
 class Connection {
@@ -120,6 +144,14 @@ class Connection {
   /// The last message on `subject`, or nothing if it holds none.
   [[nodiscard]] Result<std::optional<StoredMessage>> last_on_subject(std::string_view stream, std::string_view subject);
   [[nodiscard]] Result<StreamState> stream_state(std::string_view stream);
+
+  /// Follows `stream` from `from`, the subjects matching `filter` (for all
+  /// of it: its own wildcard, e.g. oee.p3.>).
+  [[nodiscard]] Result<std::unique_ptr<Subscription>> follow(std::string_view stream, std::string_view filter, Seq from);
+  /// At most `max` messages from `from` on (matching `filter`), read up to
+  /// what the stream held when asked.
+  [[nodiscard]] Result<std::vector<StoredMessage>> read(std::string_view stream, std::string_view filter, Seq from,
+                                                       std::size_t max);
 
   /// Creates the stream if it does not exist (waiting, up to `wait`, for a
   /// cluster that is still electing its leader). Asks for spec.replicas and

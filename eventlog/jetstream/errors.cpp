@@ -19,6 +19,8 @@ class JetStreamCategory final : public std::error_category {
       case JsErrc::not_connected: return "no NATS server is reachable";
       case JsErrc::server_error: return "the NATS server refused the request";
       case JsErrc::bad_config: return "the cluster's configuration does not match this node's";
+      case JsErrc::conflict: return "another event of the order came first";
+      case JsErrc::fenced: return "another node took the partition over";
     }
     return "unknown JetStream error";
   }

@@ -16,6 +16,8 @@ enum class JsErrc {
   not_connected = 5,        // no server reachable right now: nothing was sent
   server_error = 6,         // the server refused the request (see the log line for its text)
   bad_config = 7,           // the cluster holds a configuration this node cannot use
+  conflict = 8,             // another event of the same order came first: decide again on the new state
+  fenced = 9,               // another node took the partition over: this node's executor must stop
 };
 
 const std::error_category& jetstream_category() noexcept;

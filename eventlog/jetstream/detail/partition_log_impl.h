@@ -1,0 +1,152 @@
+#pragma once
+// JetStream implementation of PartitionLog (partition_log.h).
+//
+// Stored message, one per event, on the partition's stream:
+//   subject  oee.p<p>.o.<order uuid>   an order's event
+//            oee.p<p>.x.taken          a PartitionTaken
+//   data     record_codec's value with seq 0 (the stream's seq is the event's)
+//   headers  Nats-Msg-Id        <order>@<basis seq>:<type>/<node>/<incarnation>
+//                               (first events: <order>/first): a retry is stored once
+//            Oee-Writer         <node>/<incarnation>
+//            Oee-Begins         1 on an order's first event
+//            Oee-Sets           set changes, e.g. "1+" (dead letter in), "1-"
+//            Oee-Fingerprint    an idempotency claim's request fingerprint
+//
+// Two threads: the appender publishes queued commands one at a time (each
+// waits for its acknowledgment); the follower consumes the stream in order,
+// folds each event into the order index, calls the listeners and runs the
+// completions of appends up to the seq it folded.
+
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <unordered_set>
+
+#include "eventlog/detail/commit_listeners.h"
+#include "eventlog/detail/order_index.h"
+#include "eventlog/jetstream/partition_log.h"
+
+namespace oee::eventlog::jetstream::detail {
+
+class JetStreamPartitionLog final : public PartitionLog {
+ public:
+  JetStreamPartitionLog(Connection& connection, PartitionLogOptions options);
+  ~JetStreamPartitionLog() override;
+
+  // EventLogReader
+  Seq head() const override { return Seq{head_.load(std::memory_order_acquire)}; }
+  Result<std::vector<Record>> read(Seq from, std::size_t max) const override;
+  Result<std::vector<Record>> read_order(OrderId order, Seq from) const override;
+  Result<std::vector<RawRecord>> read_raw(Seq from, std::size_t max) const override;
+  Result<std::optional<OrderSnapshotEntry>> snapshot(OrderId order) const override;
+  Result<std::vector<OrderId>> members(OrderSet set, std::size_t max) const override;
+  Result<std::optional<Checkpoint>> checkpoint() const override;
+  Result<std::optional<IndexedOrder>> finished_record(OrderId order) const override;
+  Result<std::optional<IdempotencyEntry>> idempotency(std::string_view key) const override;
+  Seq wait_beyond(Seq after, std::chrono::milliseconds timeout) const override;
+  Result<Seq> refresh() override { return head(); }
+  Result<Seq> cursor(std::string_view name) const override;
+  const std::string& id() const override { return options_.log_id; }
+  std::uint64_t disk_bytes() const override;
+  MemoryUse memory() const override { return {}; }
+
+  // EventLogWriter
+  void append(AppendCommand command, AppendCompletion done) override;
+  void append_all(std::vector<AppendRequest> requests) override;
+  void store_cursor(std::string name, Seq seq, std::function<void(std::error_code)> done) override;
+  CommitSubscription on_commit(CommitListener listener) override { return listeners_->add(std::move(listener)); }
+  std::string write_error() const override;
+  const Stats& stats() const override { return stats_; }
+  std::error_code close() override;
+
+  // PartitionLog
+  Result<std::unique_ptr<EventLogWriter>> take_over() override;
+  void release() override;
+  bool owned() const override;
+  std::uint32_t partition() const override { return options_.partition; }
+  std::uint64_t refused_appends() const override { return refused_.load(std::memory_order_relaxed); }
+
+  /// Folds the stream up to its current end (opening blocks on this).
+  void catch_up_at_open();
+  /// An append of the owner's writer, made in ownership `ownership`.
+  void append_owned(AppendCommand command, AppendCompletion done, std::uint64_t ownership);
+  /// Whether ownership `ownership` is still this node's.
+  [[nodiscard]] bool owns(std::uint64_t ownership) const;
+
+ private:
+  struct Queued {
+    AppendCommand command;
+    AppendCompletion done;
+    /// Not a first event: the order's last seq when the command was made.
+    Seq basis;
+    /// Made while this node owned the partition, in this ownership.
+    std::optional<std::uint64_t> ownership;
+    bool take_over = false;
+  };
+
+  // partition_log.cpp: the follower and the reads.
+  void follow_loop();
+  void fold_batch(std::vector<StoredMessage>& batch);
+  [[nodiscard]] Result<Record> to_record(const StoredMessage& m) const;
+  void fold_event(const Record& r, const StoredMessage& m);
+  void fold_taken(const Record& r);
+  [[nodiscard]] Result<std::optional<IndexedOrder>> fold_order(const OrderId& order, Seq through) const;
+  /// The seqs of an order's events (open or finished).
+  [[nodiscard]] Result<std::vector<Seq>> order_seqs(const OrderId& order) const;
+
+  // partition_appends.cpp: the appender.
+  void enqueue(AppendCommand command, AppendCompletion done, std::optional<std::uint64_t> ownership);
+  void append_loop();
+  void publish_one(Queued& q);
+  [[nodiscard]] Result<AppendOutcome> publish_first(Queued& q, const std::string& data);
+  [[nodiscard]] Result<AppendOutcome> publish_fenced(Queued& q, const std::string& data);
+  /// After a refused fenced publish: folds the stream to its end and says
+  /// whether to retry, or what the append ended as.
+  [[nodiscard]] std::optional<Result<AppendOutcome>> after_refusal(const Queued& q, const std::string& msg_id);
+  /// Runs `done` once `seq` is folded (at once if it is).
+  void complete_at(Seq seq, AppendCompletion done, AppendOutcome outcome);
+  [[nodiscard]] std::string writer() const { return options_.node + "/" + options_.incarnation; }
+
+  Connection& connection_;
+  const PartitionLogOptions options_;
+  const std::string stream_;
+  const std::string subjects_;
+
+  ::oee::eventlog::detail::OrderIndex index_;
+  mutable std::mutex sets_mu_;
+  std::map<OrderSet, std::set<OrderId>> sets_;  // dead letters, API keys
+
+  std::atomic<std::uint64_t> head_{0};
+  mutable std::mutex head_mu_;
+  mutable std::condition_variable head_cv_;
+  std::multimap<std::uint64_t, std::pair<AppendCompletion, AppendOutcome>> waiting_;  // under head_mu_
+
+  mutable std::mutex own_mu_;
+  bool owned_ = false;               // under own_mu_
+  std::uint64_t ownership_ = 0;      // counts this node's ownerships; under own_mu_
+  bool wants_ownership_ = false;     // take_over() asked, release() not since; under own_mu_
+  Seq taken_at_{};                   // where this node's ownership began; under own_mu_
+
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::deque<Queued> queue_;
+  bool closing_ = false;
+  // This node's last acknowledged append: everything up to it is folded
+  // here or its own. Appender thread only (and the opening).
+  std::uint64_t tail_ = 0;
+  std::string write_error_;  // under queue_mu_
+
+  std::atomic<std::uint64_t> refused_{0};
+  std::atomic<bool> stopping_{false};
+  std::unique_ptr<Subscription> subscription_;
+  std::shared_ptr<::oee::eventlog::detail::CommitListeners> listeners_ =
+      std::make_shared<::oee::eventlog::detail::CommitListeners>();
+  Stats stats_;
+  std::thread follower_;
+  std::thread appender_;
+};
+
+}  // namespace oee::eventlog::jetstream::detail

@@ -1,0 +1,319 @@
+// The partition log's appender: one publish at a time, each fenced or
+// create-only, retried with its msg id after a lost answer and at the new
+// tail after a refusal that concerns nobody else (partition_log.h).
+#include <future>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "eventlog/jetstream/detail/partition_log_impl.h"
+#include "eventlog/jetstream/layout.h"
+#include "eventlog/record_codec.h"
+#include "schemas/cluster_events_generated.h"
+
+namespace oee::eventlog::jetstream::detail {
+
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+/// One publish's own bound: short enough to retry within the append's.
+constexpr auto kPublishWait = 2s;
+
+std::string sets_header(const AppendCommand& c) {
+  std::string out;
+  for (const auto& [set, member] : c.set_membership)
+    out += fmt::format("{}{}{}", out.empty() ? "" : ",", static_cast<int>(set), member ? '+' : '-');
+  return out;
+}
+
+std::chrono::milliseconds left(Clock::time_point deadline) {
+  return std::max(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()), 1ms);
+}
+
+}  // namespace
+
+/// The owner's writer (PartitionLog::take_over): the partition log with
+/// its appends tied to one ownership.
+class OwnerWriter final : public EventLogWriter {
+ public:
+  OwnerWriter(JetStreamPartitionLog& log, std::uint64_t ownership) : log_(log), ownership_(ownership) {}
+
+  Seq head() const override { return log_.head(); }
+  Result<std::vector<Record>> read(Seq from, std::size_t max) const override { return log_.read(from, max); }
+  Result<std::vector<Record>> read_order(OrderId order, Seq from) const override {
+    return log_.read_order(order, from);
+  }
+  Result<std::vector<RawRecord>> read_raw(Seq from, std::size_t max) const override {
+    return log_.read_raw(from, max);
+  }
+  Result<std::optional<OrderSnapshotEntry>> snapshot(OrderId order) const override { return log_.snapshot(order); }
+  Result<std::vector<OrderId>> members(OrderSet set, std::size_t max) const override {
+    return log_.members(set, max);
+  }
+  Result<std::optional<Checkpoint>> checkpoint() const override { return log_.checkpoint(); }
+  Result<std::optional<IndexedOrder>> finished_record(OrderId order) const override {
+    return log_.finished_record(order);
+  }
+  Result<std::optional<IdempotencyEntry>> idempotency(std::string_view key) const override {
+    return log_.idempotency(key);
+  }
+  Seq wait_beyond(Seq after, std::chrono::milliseconds timeout) const override {
+    return log_.wait_beyond(after, timeout);
+  }
+  Result<Seq> refresh() override { return log_.refresh(); }
+  Result<Seq> cursor(std::string_view name) const override { return log_.cursor(name); }
+  const std::string& id() const override { return log_.id(); }
+  std::uint64_t disk_bytes() const override { return log_.disk_bytes(); }
+  MemoryUse memory() const override { return log_.memory(); }
+
+  void append(AppendCommand command, AppendCompletion done) override {
+    log_.append_owned(std::move(command), std::move(done), ownership_);
+  }
+  void append_all(std::vector<AppendRequest> requests) override {
+    for (auto& r : requests) append(std::move(r.command), std::move(r.done));
+  }
+  void store_cursor(std::string name, Seq seq, std::function<void(std::error_code)> done) override {
+    log_.store_cursor(std::move(name), seq, std::move(done));
+  }
+  CommitSubscription on_commit(CommitListener listener) override { return log_.on_commit(std::move(listener)); }
+  std::string write_error() const override {
+    return log_.owns(ownership_) ? log_.write_error() : "another node took the partition over";
+  }
+  const Stats& stats() const override { return log_.stats(); }
+  std::error_code close() override { return {}; }  // the partition log is closed by whoever opened it
+
+ private:
+  JetStreamPartitionLog& log_;
+  const std::uint64_t ownership_;
+};
+
+void JetStreamPartitionLog::append(AppendCommand command, AppendCompletion done) {
+  enqueue(std::move(command), std::move(done), std::nullopt);
+}
+
+void JetStreamPartitionLog::append_owned(AppendCommand command, AppendCompletion done, std::uint64_t ownership) {
+  if (!owns(ownership)) return done(std::error_code(JsErrc::fenced));
+  enqueue(std::move(command), std::move(done), ownership);
+}
+
+bool JetStreamPartitionLog::owns(std::uint64_t ownership) const {
+  std::lock_guard lock(own_mu_);
+  return owned_ && ownership_ == ownership;
+}
+
+void JetStreamPartitionLog::enqueue(AppendCommand command, AppendCompletion done,
+                                    std::optional<std::uint64_t> ownership) {
+  Queued q{std::move(command), std::move(done), Seq{0}, ownership, false};
+  if (!q.command.begins) {
+    // What the command was decided on: the order as this node has folded it.
+    auto seqs = order_seqs(q.command.order);
+    if (!seqs) return q.done(seqs.error());
+    if (!seqs->empty()) q.basis = seqs->back();
+  }
+  {
+    std::lock_guard lock(queue_mu_);
+    if (!closing_) {
+      queue_.push_back(std::move(q));
+      queue_cv_.notify_one();
+      return;
+    }
+  }
+  q.done(make_error_code(Errc::closed));
+}
+
+void JetStreamPartitionLog::append_all(std::vector<AppendRequest> requests) {
+  for (auto& r : requests) append(std::move(r.command), std::move(r.done));
+}
+
+Result<std::unique_ptr<EventLogWriter>> JetStreamPartitionLog::take_over() {
+  {
+    std::lock_guard lock(own_mu_);
+    wants_ownership_ = true;
+  }
+  flatbuffers::FlatBufferBuilder fbb;
+  fbb.Finish(fb::CreatePartitionTakenDirect(fbb, options_.node.c_str(), options_.incarnation.c_str()));
+  Queued q;
+  q.command.type = kPartitionTakenType;
+  q.command.payload.assign(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
+  q.take_over = true;
+  auto result = std::make_shared<std::promise<Result<AppendOutcome>>>();
+  auto future = result->get_future();
+  q.done = [result](Result<AppendOutcome> outcome) { result->set_value(std::move(outcome)); };
+  {
+    std::lock_guard lock(queue_mu_);
+    if (closing_) return make_error_code(Errc::closed);
+    queue_.push_back(std::move(q));
+  }
+  queue_cv_.notify_one();
+  auto outcome = future.get();
+  if (!outcome) {
+    release();
+    return outcome.error();
+  }
+  std::lock_guard lock(own_mu_);
+  if (!owned_) return std::error_code(JsErrc::fenced);  // another node's came right after
+  return std::unique_ptr<EventLogWriter>(std::make_unique<OwnerWriter>(*this, ownership_));
+}
+
+void JetStreamPartitionLog::append_loop() {
+  for (;;) {
+    Queued q;
+    {
+      std::unique_lock lock(queue_mu_);
+      queue_cv_.wait(lock, [&] { return closing_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // closing, and drained
+      q = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    publish_one(q);
+  }
+}
+
+void JetStreamPartitionLog::publish_one(Queued& q) {
+  Record r{Seq{0}, q.command.order, q.command.ts.value == 0 ? TimestampNs::now() : q.command.ts, q.command.type,
+           std::move(q.command.payload)};
+  const std::string data = encode_record(r);
+  const auto started = Clock::now();
+  auto outcome = q.command.begins ? publish_first(q, data) : publish_fenced(q, data);
+  stats_.append_latency_seconds.observe(std::chrono::duration<double>(Clock::now() - started).count());
+  if (!outcome) {
+    stats_.failed_commits.fetch_add(1, std::memory_order_relaxed);
+    return q.done(outcome.error());
+  }
+  stats_.commits.fetch_add(1, std::memory_order_relaxed);
+  outcome->ts = r.ts;
+  if (outcome->existing) return q.done(*outcome);
+  complete_at(outcome->seq, std::move(q.done), *outcome);
+}
+
+Result<AppendOutcome> JetStreamPartitionLog::publish_first(Queued& q, const std::string& data) {
+  const auto& order = q.command.order;
+  Publish p;
+  p.subject = order_subject(options_.partition, order);
+  p.data = data;
+  p.msg_id = order.str() + "/first/" + writer();
+  p.expect_new_subject = true;
+  p.headers = {{"Oee-Writer", writer()}, {"Oee-Begins", "1"}};
+  if (auto sets = sets_header(q.command); !sets.empty()) p.headers.emplace_back("Oee-Sets", std::move(sets));
+  if (q.command.idempotency) p.headers.emplace_back("Oee-Fingerprint", q.command.idempotency->fingerprint);
+  const auto deadline = Clock::now() + options_.append_timeout;
+  for (bool retry = false;; retry = true) {
+    if (q.ownership && !owns(*q.ownership)) return std::error_code(JsErrc::fenced);
+    p.timeout = std::min<std::chrono::milliseconds>(kPublishWait, left(deadline));
+    auto ack = connection_.publish(p);
+    // A duplicate of a first try is an earlier request's (the same order
+    // asked of this node again): judged below like another node's.
+    if (ack && (!ack->duplicate || retry)) {
+      // Not a fence for the next append: other nodes' events may lie
+      // between this one and the tail folded here.
+      return AppendOutcome{ack->seq, {}, std::nullopt};
+    }
+    if (!ack && ack.error() == JsErrc::not_connected) return make_error_code(Errc::unavailable);
+    if (!ack && ack.error() == JsErrc::timeout) {
+      if (Clock::now() < deadline) continue;  // the same msg id: stored once
+      return ack.error();
+    }
+    if (!ack && ack.error() != JsErrc::wrong_last_sequence) return ack.error();
+    // The order's subject holds an event: ours (an earlier try whose
+    // answer was lost), or another request's for the same order id.
+    auto first = connection_.read(stream_, p.subject, Seq{1}, 1);
+    if (!first) return first.error();
+    if (first->empty()) continue;  // gone meanwhile (never, short of an operator's purge)
+    const auto& m = first->front();
+    if (retry && m.header("Nats-Msg-Id") == p.msg_id) return AppendOutcome{m.seq, {}, std::nullopt};
+    if (q.command.idempotency)
+      return AppendOutcome{Seq{0}, {}, IdempotencyEntry{order, std::string(m.header("Oee-Fingerprint"))}};
+    return std::error_code(JsErrc::conflict);
+  }
+}
+
+Result<AppendOutcome> JetStreamPartitionLog::publish_fenced(Queued& q, const std::string& data) {
+  Publish p;
+  p.data = data;
+  if (q.take_over) {
+    p.subject = partition_subject(options_.partition, "taken");
+    p.msg_id = fmt::format("taken/{}/{}", writer(), Clock::now().time_since_epoch().count());
+  } else {
+    p.subject = order_subject(options_.partition, q.command.order);
+    p.msg_id = fmt::format("{}@{}:{}/{}", q.command.order.str(), q.basis.value, q.command.type, writer());
+  }
+  p.headers = {{"Oee-Writer", writer()}};
+  if (auto sets = sets_header(q.command); !sets.empty()) p.headers.emplace_back("Oee-Sets", std::move(sets));
+  const auto deadline = Clock::now() + options_.append_timeout;
+  std::uint64_t expected = std::max(tail_, head().value);
+  for (;;) {
+    // Checked before every try: the tail it expects may already be past
+    // another node's PartitionTaken.
+    if (q.ownership && !owns(*q.ownership)) return std::error_code(JsErrc::fenced);
+    p.expect_last_seq = Seq{expected};
+    p.timeout = std::min<std::chrono::milliseconds>(kPublishWait, left(deadline));
+    auto ack = connection_.publish(p);
+    if (ack) {
+      tail_ = std::max(tail_, ack->seq.value);
+      return AppendOutcome{ack->seq, {}, std::nullopt};
+    }
+    if (ack.error() == JsErrc::not_connected) return make_error_code(Errc::unavailable);
+    if (ack.error() == JsErrc::timeout) {
+      if (Clock::now() < deadline) continue;
+      return ack.error();
+    }
+    if (ack.error() != JsErrc::wrong_last_sequence) return ack.error();
+    refused_.fetch_add(1, std::memory_order_relaxed);
+    if (auto verdict = after_refusal(q, p.msg_id)) return *verdict;
+    if (Clock::now() >= deadline) return std::error_code(JsErrc::timeout);
+    expected = std::max(tail_, head().value);
+  }
+}
+
+std::optional<Result<AppendOutcome>> JetStreamPartitionLog::after_refusal(const Queued& q, const std::string& msg_id) {
+  auto state = connection_.stream_state(stream_);
+  if (!state) return Result<AppendOutcome>(state.error());
+  // Fold what came meanwhile before judging it. The next try expects the
+  // tail as folded here, never beyond: an event this node has not folded
+  // may be another node's PartitionTaken.
+  const auto deadline = Clock::now() + options_.append_timeout;
+  while (head() < state->last) {
+    if (Clock::now() > deadline) return Result<AppendOutcome>(std::error_code(JsErrc::timeout));
+    (void)wait_beyond(head(), 200ms);
+  }
+  if (q.take_over) {
+    // An earlier try that landed made this node the owner as it was folded.
+    std::lock_guard lock(own_mu_);
+    if (owned_) return Result<AppendOutcome>(AppendOutcome{taken_at_, {}, {}});
+    return std::nullopt;
+  }
+  if (q.ownership && !owns(*q.ownership)) return Result<AppendOutcome>(std::error_code(JsErrc::fenced));
+  auto seqs = order_seqs(q.command.order);
+  if (!seqs) return Result<AppendOutcome>(seqs.error());
+  const auto after_basis = std::upper_bound(seqs->begin(), seqs->end(), q.basis);
+  if (after_basis == seqs->end()) return std::nullopt;  // nothing of this order came: retry at the tail
+  // An event of the order came after the one this append was decided on:
+  // ours, if an earlier try landed, or someone else's.
+  auto m = connection_.get(stream_, *after_basis);
+  if (!m) return Result<AppendOutcome>(m.error());
+  if (*m && (*m)->header("Nats-Msg-Id") == msg_id) return Result<AppendOutcome>(AppendOutcome{(*m)->seq, {}, {}});
+  return Result<AppendOutcome>(std::error_code(JsErrc::conflict));
+}
+
+Result<std::vector<Seq>> JetStreamPartitionLog::order_seqs(const OrderId& order) const {
+  if (auto seqs = index_.seqs(order)) return std::move(*seqs);
+  auto record = fold_order(order, head());
+  if (!record) return record.error();
+  if (!*record) return std::vector<Seq>{};
+  return std::move((*record)->seqs);
+}
+
+void JetStreamPartitionLog::complete_at(Seq seq, AppendCompletion done, AppendOutcome outcome) {
+  {
+    std::lock_guard lock(head_mu_);
+    if (head() < seq) {
+      waiting_.emplace(seq.value, std::make_pair(std::move(done), std::move(outcome)));
+      return;
+    }
+  }
+  done(outcome);
+}
+
+}  // namespace oee::eventlog::jetstream::detail

@@ -1,0 +1,87 @@
+#pragma once
+// One partition of the cluster log: the EventLogWriter contract over one
+// JetStream stream (OEE_P<p>), which every node opens and follows and any
+// node may append to.
+//
+// Durability: an append's completion runs with a seq once JetStream has
+// acknowledged the event (the stream's leader stored it and a majority of
+// its replicas hold it) and this node has folded it, so a read after the
+// completion sees it. What an acknowledgment survives: docs/SCALING.md.
+//
+// Who may append what:
+// - an order's first event (AppendCommand::begins): any node, create-only
+//   on the order's subject, so one order id lands once however many nodes
+//   are asked (an idempotency claim that finds its order answers with it);
+// - every other event: any node, fenced by the partition's expected last
+//   seq. Refused because others appended meanwhile, it is retried at the
+//   new tail, unless an event of the same order came first (JsErrc::conflict:
+//   decide again on the new state) or, for an owner's append, another
+//   node took the partition over (JsErrc::fenced).
+// - take_over(): the node becomes the partition's owner with a
+//   PartitionTaken event and gets the owner's writer; once another node's
+//   PartitionTaken is in the log, none of that writer's appends can land
+//   (docs/SCALING.md, the fencing rule).
+//
+// Threading: every method is thread-safe. Appends are queued to one
+// appender thread; a follower thread folds what the stream stores, calls
+// the commit listeners and runs completions, in seq order, so completions
+// must be short.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "eventlog/event_log.h"
+#include "eventlog/jetstream/connection.h"
+
+namespace oee::eventlog::jetstream {
+
+/// The type byte of a PartitionTaken record (schemas/cluster_events.fbs);
+/// its order id is all zeros.
+inline constexpr std::uint8_t kPartitionTakenType = 19;
+
+struct PartitionLogOptions {
+  std::uint32_t partition = 0;
+  /// This node, as its PartitionTaken events and headers name it.
+  std::string node;
+  /// Tells this run of the node from an earlier one.
+  std::string incarnation;
+  /// As Options::fold: what the index keeps of each order.
+  Fold fold{};
+  /// How long an append may wait for JetStream's acknowledgment, retries
+  /// included; past it, it fails with JsErrc::timeout (outcome unknown).
+  std::chrono::milliseconds append_timeout{std::chrono::seconds(10)};
+  int replicas = 3;
+  /// Called on the follower thread when another node's PartitionTaken
+  /// ended this node's ownership.
+  std::function<void()> on_fenced{};
+  /// The cluster's id (EventLogReader::id()).
+  std::string log_id{};
+};
+
+class PartitionLog : public EventLogWriter {
+ public:
+  /// Appends this node's PartitionTaken at the partition's tail and, once
+  /// it is folded, returns the writer the owner's executor appends through:
+  /// the same log, except that its appends fail with JsErrc::fenced once
+  /// this ownership has ended (another node's PartitionTaken, or release()),
+  /// and none of them lands after another node's PartitionTaken. It must
+  /// not outlive this log.
+  [[nodiscard]] virtual Result<std::unique_ptr<EventLogWriter>> take_over() = 0;
+  /// Ends this node's ownership (its lease was lost or given up).
+  virtual void release() = 0;
+  [[nodiscard]] virtual bool owned() const = 0;
+  [[nodiscard]] virtual std::uint32_t partition() const = 0;
+  /// Appends refused because the partition had moved on (then retried or
+  /// answered): how contended the partition is.
+  [[nodiscard]] virtual std::uint64_t refused_appends() const = 0;
+};
+
+/// Creates the partition's stream if the cluster has none, folds every
+/// event in it and follows it. Throws std::runtime_error, saying what to
+/// check, when the cluster cannot be read.
+[[nodiscard]] std::unique_ptr<PartitionLog> open_partition(Connection& connection, PartitionLogOptions options);
+
+}  // namespace oee::eventlog::jetstream

@@ -1,0 +1,213 @@
+// One partition of the cluster log (eventlog/jetstream/partition_log.h)
+// against a real 3-server NATS JetStream cluster: orders driven through the
+// real OrderStore read the same on every node; one order id lands once
+// however many nodes are asked; two nodes appending to one partition at
+// once lose and double nothing; a takeover fences the old owner's writer.
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <map>
+#include <thread>
+
+#include "core/engine/order_store.h"
+#include "core/wire/event_codec.h"
+#include "eventlog/jetstream/connection.h"
+#include "eventlog/jetstream/layout.h"
+#include "eventlog/jetstream/partition_log.h"
+#include "eventually.h"
+#include "log_futures.h"
+#include "nats_cluster.h"
+#include "order_lifecycle.h"
+
+namespace oee::eventlog::jetstream {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::NatsCluster;
+
+struct Node {
+  std::unique_ptr<Connection> connection;
+  std::unique_ptr<PartitionLog> log;
+  std::atomic<int> fenced{0};
+};
+
+std::unique_ptr<Node> open_node(const NatsCluster& cluster, const std::string& name, std::uint32_t partition = 0) {
+  auto node = std::make_unique<Node>();
+  ConnectOptions c;
+  c.urls = parse_urls(cluster.urls());
+  c.name = name;
+  node->connection = Connection::connect(c);
+  PartitionLogOptions o;
+  o.partition = partition;
+  o.node = name;
+  o.incarnation = "1";
+  o.fold = core::fold_for_log;
+  o.on_fenced = [n = node.get()] { ++n->fenced; };
+  node->log = open_partition(*node->connection, std::move(o));
+  return node;
+}
+
+AppendCommand first_event(const OrderId& id, std::string fingerprint) {
+  core::OrderSubmitted submitted;
+  submitted.input_token = core::token_id("SOL");
+  submitted.output_token = core::token_id("USDC");
+  submitted.amount_in = core::Amount{1'000'000'000};
+  submitted.slippage_bps = 50;
+  auto prepared = core::OrderStore::prepare(id, core::OrderState{}, core::OrderEvent{submitted},
+                                            IdempotencyClaim{"key-1", std::move(fingerprint)});
+  return std::move(prepared.command);
+}
+
+void expect_same_orders(const testing::Driven& driven, PartitionLog& log) {
+  for (std::size_t i = 0; i < driven.ids.size(); ++i) {
+    auto snapshot = log.snapshot(driven.ids[i]);
+    ASSERT_TRUE(snapshot) << snapshot.error().message();
+    ASSERT_TRUE(*snapshot) << "order " << driven.ids[i].str() << " is missing";
+    EXPECT_EQ((*snapshot)->snapshot, core::encode_snapshot(driven.states[i])) << "order " << i;
+  }
+}
+
+TEST(JetStreamPartitionLog, DrivenOrdersReadTheSameOnEveryNode) {
+  NatsCluster cluster;
+  auto a = open_node(cluster, "a");
+  core::OrderStore store(*a->log);
+  const auto driven = testing::drive_orders(store, 30, 7, 12);
+  expect_same_orders(driven, *a->log);
+
+  // Another node, opened afterwards, folds the stream to the same states;
+  // one that was open all along follows to them.
+  auto b = open_node(cluster, "b");
+  EXPECT_EQ(b->log->head(), a->log->head());
+  expect_same_orders(driven, *b->log);
+  auto active_a = a->log->members(OrderSet::active, 1000);
+  auto active_b = b->log->members(OrderSet::active, 1000);
+  ASSERT_TRUE(active_a && active_b);
+  std::sort(active_a->begin(), active_a->end());
+  std::sort(active_b->begin(), active_b->end());
+  EXPECT_EQ(*active_a, *active_b);
+  EXPECT_LT(active_a->size(), driven.ids.size()) << "the lifecycles finished none: a weak test";
+
+  // Every event of an order, in order, from any node.
+  for (const auto& id : driven.ids) {
+    auto from_a = a->log->read_order(id, Seq{0});
+    auto from_b = b->log->read_order(id, Seq{0});
+    ASSERT_TRUE(from_a && from_b);
+    ASSERT_EQ(from_a->size(), from_b->size());
+    for (std::size_t k = 0; k < from_a->size(); ++k) {
+      EXPECT_EQ((*from_a)[k].seq, (*from_b)[k].seq);
+      EXPECT_EQ((*from_a)[k].payload, (*from_b)[k].payload);
+      if (k > 0) {
+        EXPECT_LT((*from_a)[k - 1].seq, (*from_a)[k].seq);
+      }
+    }
+  }
+  auto all = b->log->read(Seq{1}, 100'000);
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), a->log->head().value);
+  for (std::size_t k = 0; k < all->size(); ++k) EXPECT_EQ((*all)[k].seq, Seq{k + 1}) << "seqs are dense";
+}
+
+TEST(JetStreamPartitionLog, OneOrderIdLandsOnceWhicheverNodesAreAsked) {
+  NatsCluster cluster;
+  auto a = open_node(cluster, "a");
+  auto b = open_node(cluster, "b");
+  const auto id = OrderId::random();
+  auto first = testing::append_wait(*a->log, first_event(id, "fingerprint-1"));
+  ASSERT_TRUE(first) << first.error().message();
+  EXPECT_FALSE(first->existing);
+  EXPECT_GT(first->seq, Seq{0});
+
+  // The same key at another node: answered with the order that holds it.
+  auto again = testing::append_wait(*b->log, first_event(id, "fingerprint-2"));
+  ASSERT_TRUE(again) << again.error().message();
+  ASSERT_TRUE(again->existing);
+  EXPECT_EQ(again->existing->order, id);
+  EXPECT_EQ(again->existing->fingerprint, "fingerprint-1");
+
+  // And at the same node again (a client's retry).
+  auto at_a_again = testing::append_wait(*a->log, first_event(id, "fingerprint-1"));
+  ASSERT_TRUE(at_a_again) << at_a_again.error().message();
+  ASSERT_TRUE(at_a_again->existing);
+  EXPECT_EQ(at_a_again->existing->fingerprint, "fingerprint-1");
+
+  auto events = b->log->read_order(id, Seq{0});
+  ASSERT_TRUE(events);
+  EXPECT_EQ(events->size(), 1u);
+  EXPECT_EQ(b->log->head(), first->seq);
+}
+
+// Both nodes append to one partition at once (other nodes' submits and
+// operator actions do): each refused append is retried at the new tail, and
+// every order ends as its driver left it, on both nodes and on a third.
+TEST(JetStreamPartitionLog, TwoNodesAppendingToOnePartitionLoseAndDoubleNothing) {
+  NatsCluster cluster;
+  auto a = open_node(cluster, "a");
+  auto b = open_node(cluster, "b");
+  core::OrderStore store_a(*a->log);
+  core::OrderStore store_b(*b->log);
+  testing::Driven driven_a, driven_b;
+  std::thread ta([&] { driven_a = testing::drive_orders(store_a, 15, 11, 10); });
+  std::thread tb([&] { driven_b = testing::drive_orders(store_b, 15, 12, 10); });
+  ta.join();
+  tb.join();
+  EXPECT_GT(a->log->refused_appends() + b->log->refused_appends(), 0u)
+      << "the two nodes never got in each other's way: the retry path went untested";
+  auto c = open_node(cluster, "c");
+  for (auto* log : {a->log.get(), b->log.get(), c->log.get()}) {
+    ASSERT_TRUE(testing::eventually_true([&] { return log->head() == c->log->head(); }, 10s));
+    expect_same_orders(driven_a, *log);
+    expect_same_orders(driven_b, *log);
+  }
+  // Nothing stored twice: the stream holds exactly the events the drivers'
+  // appends were answered with.
+  std::size_t events = 0;
+  for (const auto* d : {&driven_a, &driven_b})
+    for (const auto& id : d->ids) {
+      auto e = c->log->read_order(id, Seq{0});
+      ASSERT_TRUE(e);
+      events += e->size();
+    }
+  EXPECT_EQ(events, c->log->head().value);
+}
+
+TEST(JetStreamPartitionLog, ATakeoverFencesTheOldOwnersWriter) {
+  NatsCluster cluster;
+  auto a = open_node(cluster, "a");
+  auto b = open_node(cluster, "b");
+  auto owner_a = a->log->take_over();
+  ASSERT_TRUE(owner_a) << owner_a.error().message();
+  EXPECT_TRUE(a->log->owned());
+  core::OrderStore store_a(**owner_a);
+  auto driven = testing::drive_orders(store_a, 5, 3, 4);
+  const auto before_takeover = a->log->head();  // a has folded its own appends
+
+  auto owner_b = b->log->take_over();
+  ASSERT_TRUE(owner_b) << owner_b.error().message();
+  ASSERT_TRUE(testing::eventually_true([&] { return a->fenced == 1; }, 10s));
+  EXPECT_FALSE(a->log->owned());
+  EXPECT_TRUE(b->log->owned());
+
+  // a's executor carries on as if nothing happened: refused, nothing lands.
+  const auto id = OrderId::random();
+  auto refused = testing::append_wait(**owner_a, first_event(id, "f"));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error(), JsErrc::fenced);
+  // b's owner appends, and anyone's operator appends, go on.
+  auto by_b = testing::append_wait(**owner_b, first_event(OrderId::random(), "f"));
+  EXPECT_TRUE(by_b) << by_b.error().message();
+  auto by_a_operator = testing::append_wait(*a->log, first_event(OrderId::random(), "f"));
+  EXPECT_TRUE(by_a_operator) << by_a_operator.error().message();
+
+  // The stream: after b's PartitionTaken, nothing from a's owner writer.
+  auto records = b->log->read(before_takeover.next(), 1000);
+  ASSERT_TRUE(records);
+  ASSERT_FALSE(records->empty());
+  EXPECT_EQ(records->front().type, kPartitionTakenType);
+  auto events = b->log->read_order(id, Seq{0});
+  ASSERT_TRUE(events);
+  EXPECT_TRUE(events->empty());
+}
+
+}  // namespace
+}  // namespace oee::eventlog::jetstream
