@@ -1,5 +1,8 @@
 #include "eventlog/jetstream/kv_bucket.h"
 
+#include <limits>
+#include <map>
+
 namespace oee::eventlog::jetstream {
 
 namespace {
@@ -82,5 +85,33 @@ Result<std::optional<KvEntry>> KvBucket::get(std::string_view key) {
   if (!*last || is_tombstone(**last)) return std::optional<KvEntry>{};
   return std::optional<KvEntry>(KvEntry{std::move((*last)->data), (*last)->seq.value});
 }
+
+Result<std::vector<std::pair<std::string, std::string>>> KvBucket::entries() {
+  auto messages = connection_->read(stream_, subject(">"), Seq{1}, std::numeric_limits<std::size_t>::max());
+  if (!messages) return messages.error();
+  const auto prefix = subject("");
+  std::map<std::string, std::string> live;  // the last write of each key wins
+  for (auto& m : *messages) {
+    auto key = m.subject.substr(prefix.size());
+    if (is_tombstone(m)) {
+      live.erase(key);
+    } else {
+      live[std::move(key)] = std::move(m.data);
+    }
+  }
+  return std::vector<std::pair<std::string, std::string>>(std::make_move_iterator(live.begin()),
+                                                           std::make_move_iterator(live.end()));
+}
+
+Result<std::vector<std::string>> KvBucket::keys(std::string_view prefix) {
+  auto all = entries();
+  if (!all) return all.error();
+  std::vector<std::string> out;
+  for (auto& [key, value] : *all)
+    if (key.starts_with(prefix)) out.push_back(std::move(key));
+  return out;
+}
+
+bool KvBucket::connected() const { return connection_->connected(); }
 
 }  // namespace oee::eventlog::jetstream

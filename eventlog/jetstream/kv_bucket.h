@@ -14,6 +14,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "eventlog/jetstream/connection.h"
 
@@ -49,6 +51,13 @@ class KvBucket {
   [[nodiscard]] Result<std::optional<KvEntry>> get(std::string_view key);
   /// Deletes the key if its revision is still `revision` (0: whatever it is).
   [[nodiscard]] Result<std::uint64_t> erase(std::string_view key, std::uint64_t revision = 0);
+
+  /// Every live key and its value, in key order (a read of the whole
+  /// bucket: for audits and small buckets).
+  [[nodiscard]] Result<std::vector<std::pair<std::string, std::string>>> entries();
+  /// Keys starting with `prefix` that hold a value now.
+  [[nodiscard]] Result<std::vector<std::string>> keys(std::string_view prefix);
+  [[nodiscard]] bool connected() const;
 
   [[nodiscard]] const std::string& name() const { return name_; }
   [[nodiscard]] int replicas() const { return replicas_; }

@@ -50,6 +50,8 @@ struct LeaseKeeper::Impl {
 
   KvBucket bucket;
   const LeaseOptions options;
+  std::uint64_t member_revision = 0;  // keeper thread only
+  std::atomic<std::size_t> live_members{1};
   const Listener listener;
   const std::string value;
   mutable std::mutex mu;
@@ -105,7 +107,51 @@ struct LeaseKeeper::Impl {
       settle(key, false, (*entry)->revision, sent, true);
   }
 
+  /// Keeps this node's membership alive and returns how many keys it may
+  /// hold now.
+  std::size_t share() {
+    if (options.member_prefix.empty()) return options.max_held;
+    const auto key = options.member_prefix + options.self.node;
+    auto written = member_revision == 0 ? bucket.create(key, value) : bucket.update(key, value, member_revision);
+    if (written) {
+      member_revision = *written;
+    } else if (written.error() == JsErrc::exists || written.error() == JsErrc::wrong_last_sequence) {
+      // Expired and taken again, or ours from a create whose answer was
+      // lost: start over next round.
+      member_revision = 0;
+    }
+    if (auto members = bucket.keys(options.member_prefix); members && !members->empty())
+      live_members.store(members->size(), std::memory_order_relaxed);
+    const std::size_t live = std::max<std::size_t>(live_members.load(std::memory_order_relaxed), 1);
+    return std::min(options.max_held, (options.keys.size() + live - 1) / live);
+  }
+
+  /// Gives up one lease when holding more than `share`.
+  void shed(std::size_t share) {
+    std::string key;
+    std::uint64_t revision = 0;
+    {
+      std::lock_guard lock(mu);
+      if (held_count() <= share) return;
+      for (auto it = options.keys.rbegin(); it != options.keys.rend(); ++it) {
+        auto& lease = leases[*it];
+        if (!lease.held) continue;
+        key = *it;
+        revision = lease.revision;
+        lease.held = false;
+        lease.not_before = Clock::now() + options.ttl;  // let the others take it
+        break;
+      }
+    }
+    if (key.empty()) return;
+    spdlog::info("lease {}: given up by {} (more than its share of {})", key, options.self.node, share);
+    listener(key, false);
+    (void)bucket.erase(key, revision);
+  }
+
   void round() {
+    const auto fair = share();
+    shed(fair);
     for (const auto& key : options.keys) {
       Lease lease;
       std::size_t held = 0;
@@ -117,7 +163,7 @@ struct LeaseKeeper::Impl {
       }
       if (lease.held) {
         renew(key, lease);
-      } else if (held < options.max_held && Clock::now() >= lease.not_before) {
+      } else if (held < fair && Clock::now() >= lease.not_before) {
         take(key);
       }
     }
@@ -159,7 +205,11 @@ void LeaseKeeper::stop(bool release) {
       if (std::exchange(lease.held, false)) held.emplace(key, lease);
   }
   for (const auto& [key, lease] : held) (void)impl_->bucket.erase(key, lease.revision);
+  if (!impl_->options.member_prefix.empty() && impl_->member_revision != 0)
+    (void)impl_->bucket.erase(impl_->options.member_prefix + impl_->options.self.node, impl_->member_revision);
 }
+
+std::size_t LeaseKeeper::members() const { return impl_->live_members.load(std::memory_order_relaxed); }
 
 void LeaseKeeper::drop(const std::string& key, std::chrono::milliseconds pause) {
   std::lock_guard lock(impl_->mu);

@@ -11,8 +11,13 @@
 // holder stopped renewing; 2.9 sends no event then, so free keys are tried
 // again every ttl/3.
 //
+// Fair shares: with member_prefix set, each node keeps a membership key
+// alive and holds at most ceil(keys / live members); a node over its share
+// (one joined) gives a lease up each round, so another takes it.
+//
 // Lifecycle: start() runs a thread until stop() or destruction; stop(true)
-// deletes the keys still held so others take them at once.
+// deletes the keys still held (and the membership) so others take them at
+// once.
 // Threading: the listener runs on that thread, one call at a time; other
 // methods are thread-safe.
 
@@ -41,6 +46,11 @@ struct LeaseOptions {
   std::vector<std::string> keys;  // what to hold, tried in this order
   /// Holds at most this many keys at once.
   std::size_t max_held = SIZE_MAX;
+  /// Non-empty: the keeper also keeps key `<member_prefix><node>` alive, and
+  /// holds at most its fair share of `keys`: their count divided by the
+  /// live members, rounded up. Holding more (a node joined), it gives one
+  /// up each round, so the work spreads over the nodes.
+  std::string member_prefix{};
 };
 
 /// Who holds `key` now, if anyone.
@@ -48,8 +58,8 @@ struct LeaseOptions {
 
 class LeaseKeeper {
  public:
-  /// held: true once the lease is taken, false once it is lost (not on
-  /// drop() or stop(), which the caller asked for).
+  /// held: true once the lease is taken, false once it is lost or given up
+  /// for a fair share (not on drop() or stop(), which the caller asked for).
   using Listener = std::function<void(const std::string& key, bool held)>;
 
   LeaseKeeper(KvBucket leases, LeaseOptions options, Listener listener);
@@ -64,6 +74,8 @@ class LeaseKeeper {
   /// it and does not take it again before `pause` has passed.
   void drop(const std::string& key, std::chrono::milliseconds pause);
   [[nodiscard]] std::vector<std::string> held() const;
+  /// Live members as of the last round (1 without member_prefix).
+  [[nodiscard]] std::size_t members() const;
 
  private:
   struct Impl;

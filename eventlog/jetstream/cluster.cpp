@@ -1,0 +1,261 @@
+#include "eventlog/jetstream/cluster.h"
+
+#include <charconv>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+#include <thread>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "eventlog/jetstream/layout.h"
+#include "eventlog/jetstream/leases.h"
+
+namespace oee::eventlog::jetstream {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr auto kMemberPrefix = "node.";
+constexpr auto kSetUpWait = 30s;
+
+KvBucket open_bucket(Connection& connection, const std::string& name, std::chrono::milliseconds ttl) {
+  BucketSpec spec;
+  spec.name = name;
+  spec.ttl = ttl;
+  auto bucket = KvBucket::open(connection, spec, kSetUpWait);
+  if (!bucket)
+    throw std::runtime_error(fmt::format("cannot create or open bucket {} in the NATS cluster: {}", name,
+                                         bucket.error().message()));
+  return std::move(*bucket);
+}
+
+std::optional<std::uint32_t> partition_of_key(std::string_view key) {
+  if (!key.starts_with('p')) return std::nullopt;
+  std::uint32_t p = 0;
+  const auto [end, ec] = std::from_chars(key.data() + 1, key.data() + key.size(), p);
+  if (ec != std::errc{} || end != key.data() + key.size()) return std::nullopt;
+  return p;
+}
+
+/// The cluster's id, made by the first node: tells this cluster's seqs
+/// from another's (EventLogReader::id()).
+std::string cluster_id(KvBucket& meta) {
+  const auto fresh = OrderId::random().str();
+  if (meta.create("cluster_id", fresh)) return fresh;
+  auto entry = meta.get("cluster_id");
+  if (!entry || !*entry) throw std::runtime_error("cannot read the cluster's id from bucket oee-meta");
+  return (*entry)->value;
+}
+
+}  // namespace
+
+struct Cluster::Impl {
+  ClusterOptions options;
+  std::string incarnation = OrderId::random().str();
+  std::unique_ptr<Connection> connection;
+  std::string id;
+  std::optional<KvBucket> leases;
+  std::vector<std::unique_ptr<PartitionLog>> logs;
+  std::unique_ptr<LeaseKeeper> keeper;
+  OwnershipListener listener;
+
+  mutable std::mutex mu;
+  std::condition_variable wake;
+  std::deque<std::pair<std::uint32_t, bool>> changes;  // (partition, held), under mu
+  std::set<std::uint32_t> owned;                       // under mu
+  bool stopping = false;                               // under mu
+  bool stopped = false;
+  std::thread worker;
+
+  void post(std::uint32_t p, bool held) {
+    {
+      std::lock_guard lock(mu);
+      changes.emplace_back(p, held);
+    }
+    wake.notify_one();
+  }
+
+  void fenced(std::uint32_t p) {
+    if (keeper) keeper->drop(lease_key(p), options.lease_ttl);
+    post(p, false);
+  }
+
+  void gain(std::uint32_t p) {
+    {
+      std::lock_guard lock(mu);
+      if (owned.contains(p)) return;
+    }
+    auto writer = logs[p]->take_over();
+    if (!writer) {
+      spdlog::warn("partition {}: cannot take it over ({}); leaving it to another node", p,
+                   writer.error().message());
+      keeper->drop(lease_key(p), options.lease_ttl);
+      return;
+    }
+    {
+      std::lock_guard lock(mu);
+      owned.insert(p);
+    }
+    spdlog::info("partition {}: executed by this node ({}) from seq {}", p, options.node, logs[p]->head().value);
+    if (listener.gained) listener.gained(p, std::move(*writer));
+  }
+
+  void lose(std::uint32_t p) {
+    {
+      std::lock_guard lock(mu);
+      if (owned.erase(p) == 0) return;
+    }
+    logs[p]->release();
+    spdlog::info("partition {}: no longer executed by this node ({})", p, options.node);
+    if (listener.lost) listener.lost(p);
+  }
+
+  void work() {
+    std::unique_lock lock(mu);
+    for (;;) {
+      wake.wait(lock, [&] { return stopping || !changes.empty(); });
+      if (changes.empty()) return;
+      const auto [p, held] = changes.front();
+      changes.pop_front();
+      lock.unlock();
+      if (held) {
+        gain(p);
+      } else {
+        lose(p);
+      }
+      lock.lock();
+    }
+  }
+
+  /// A node of the same name must not run twice; one that died leaves its
+  /// membership behind for up to a TTL, so wait that long for it to go.
+  void check_unique_name() {
+    const auto key = std::string(kMemberPrefix) + options.node;
+    const auto deadline = std::chrono::steady_clock::now() + 2 * options.lease_ttl + 1s;
+    for (;;) {
+      auto holder = lease_holder(*leases, key);
+      if (holder && !*holder) return;
+      if (std::chrono::steady_clock::now() > deadline)
+        throw std::runtime_error(fmt::format(
+            "another node named '{}' is running in this cluster: give each node its own --node (OEE_NODE)",
+            options.node));
+      std::this_thread::sleep_for(200ms);
+    }
+  }
+};
+
+Cluster::Cluster(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Cluster::~Cluster() { stop(); }
+
+std::unique_ptr<Cluster> Cluster::open(ClusterOptions options) {
+  if (options.partitions == 0 || options.partitions > kMaxPartitions)
+    throw std::runtime_error(fmt::format("--partitions must be between 1 and {}", kMaxPartitions));
+  if (options.node.empty()) throw std::runtime_error("a cluster node needs a name (--node, OEE_NODE)");
+  auto impl = std::make_unique<Impl>();
+  impl->options = std::move(options);
+  auto& o = impl->options;
+  if (o.connect.name.empty()) o.connect.name = o.node;
+  impl->connection = Connection::connect(o.connect);
+  auto meta = open_bucket(*impl->connection, kMetaBucket, {});
+  (void)record_partitions(meta, o.partitions);
+  impl->id = cluster_id(meta);
+  impl->leases.emplace(open_bucket(*impl->connection, kLeaseBucket, o.lease_ttl));
+  impl->check_unique_name();
+  auto* raw = impl.get();
+  for (std::uint32_t p = 0; p < o.partitions; ++p) {
+    PartitionLogOptions po;
+    po.partition = p;
+    po.node = o.node;
+    po.incarnation = impl->incarnation;
+    po.fold = o.fold;
+    po.append_timeout = o.append_timeout;
+    po.on_fenced = [raw, p] { raw->fenced(p); };
+    po.log_id = impl->id;
+    impl->logs.push_back(open_partition(*impl->connection, std::move(po)));
+  }
+  return std::unique_ptr<Cluster>(new Cluster(std::move(impl)));
+}
+
+void Cluster::start(OwnershipListener listener) {
+  auto& impl = *impl_;
+  impl.listener = std::move(listener);
+  LeaseOptions lo;
+  lo.self = LeaseHolder{impl.options.node, impl.incarnation};
+  lo.ttl = impl.options.lease_ttl;
+  for (std::uint32_t p = 0; p < impl.options.partitions; ++p) lo.keys.push_back(lease_key(p));
+  lo.member_prefix = kMemberPrefix;
+  auto* raw = impl_.get();
+  impl.keeper = std::make_unique<LeaseKeeper>(*impl.leases, std::move(lo), [raw](const std::string& key, bool held) {
+    if (const auto p = partition_of_key(key)) raw->post(*p, held);
+  });
+  impl.worker = std::thread([raw] { raw->work(); });
+  impl.keeper->start();
+}
+
+void Cluster::stop() {
+  auto& impl = *impl_;
+  if (std::exchange(impl.stopped, true)) return;
+  if (impl.keeper) impl.keeper->stop(false);
+  {
+    std::lock_guard lock(impl.mu);
+    impl.stopping = true;
+    impl.changes.clear();
+  }
+  impl.wake.notify_all();
+  if (impl.worker.joinable()) impl.worker.join();
+  std::set<std::uint32_t> owned;
+  {
+    std::lock_guard lock(impl.mu);
+    owned = impl.owned;
+  }
+  for (const auto p : owned) impl.lose(p);
+  if (impl.keeper) impl.keeper->stop(true);  // the leases go: others take over at once
+  for (auto& log : impl.logs) (void)log->close();
+}
+
+std::uint32_t Cluster::partitions() const { return impl_->options.partitions; }
+
+std::uint32_t Cluster::partition_of(const OrderId& order) const {
+  return jetstream::partition_of(order, impl_->options.partitions);
+}
+
+PartitionLog& Cluster::partition(std::uint32_t p) { return *impl_->logs.at(p); }
+const PartitionLog& Cluster::partition(std::uint32_t p) const { return *impl_->logs.at(p); }
+
+std::vector<std::uint32_t> Cluster::owned() const {
+  std::lock_guard lock(impl_->mu);
+  return {impl_->owned.begin(), impl_->owned.end()};
+}
+
+std::vector<PartitionView> Cluster::view() {
+  std::vector<PartitionView> out;
+  for (std::uint32_t p = 0; p < impl_->options.partitions; ++p) {
+    PartitionView v;
+    v.partition = p;
+    if (auto holder = lease_holder(*impl_->leases, lease_key(p)); holder && *holder) v.owner = (*holder)->node;
+    const auto here = impl_->logs[p]->head();
+    v.last_seq = here;
+    if (auto state = impl_->connection->stream_state(partition_stream(p)); state) {
+      v.last_seq = state->last;
+      v.lag_events = state->last > here ? state->last.value - here.value : 0;
+    }
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+const std::string& Cluster::node() const { return impl_->options.node; }
+
+Connection& Cluster::connection() { return *impl_->connection; }
+
+KvBucket Cluster::bucket(const std::string& name, std::chrono::milliseconds ttl) {
+  return open_bucket(*impl_->connection, name, ttl);
+}
+
+}  // namespace oee::eventlog::jetstream

@@ -1,0 +1,85 @@
+#pragma once
+// A node of an oee cluster: its connection to NATS JetStream, every
+// partition of the cluster log (each followed and folded here), and the
+// leases that decide which partitions this node executes.
+//
+// Lifecycle: open() connects, records or checks the partition count and
+// opens every partition (throws, saying what to do, if it cannot);
+// start() begins taking leases; stop() gives them up so other nodes take
+// over at once, and closes the partitions.
+// Threading: the listener runs on one thread of the cluster's, one call at
+// a time, in the order leases change; everything else is thread-safe.
+// Ownership: the engine gets a partition's owner writer in `gained` and
+// must stop appending through it when `lost` comes (its appends fail with
+// JsErrc::fenced from then on anyway).
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "eventlog/jetstream/connection.h"
+#include "eventlog/jetstream/kv_bucket.h"
+#include "eventlog/jetstream/partition_log.h"
+
+namespace oee::eventlog::jetstream {
+
+struct ClusterOptions {
+  ConnectOptions connect;
+  /// This node's name: unique in the cluster.
+  std::string node;
+  std::uint32_t partitions = 8;
+  std::chrono::milliseconds lease_ttl{std::chrono::seconds(5)};
+  std::chrono::milliseconds append_timeout{std::chrono::seconds(10)};
+  Fold fold{};
+};
+
+struct OwnershipListener {
+  /// This node now executes `partition`, appending through `owner`.
+  std::function<void(std::uint32_t partition, std::unique_ptr<EventLogWriter> owner)> gained;
+  /// It no longer does: stop at once.
+  std::function<void(std::uint32_t partition)> lost;
+};
+
+/// One partition as GET /api/cluster shows it.
+struct PartitionView {
+  std::uint32_t partition = 0;
+  std::string owner;  // the lease holder's node; empty if none
+  Seq last_seq;       // the stream's
+  std::uint64_t lag_events = 0;  // not yet folded here
+};
+
+class Cluster {
+ public:
+  [[nodiscard]] static std::unique_ptr<Cluster> open(ClusterOptions options);
+  ~Cluster();
+  Cluster(const Cluster&) = delete;
+  Cluster& operator=(const Cluster&) = delete;
+
+  void start(OwnershipListener listener);
+  /// Gives up every lease (others take over at once) and closes the
+  /// partitions. Idempotent.
+  void stop();
+
+  [[nodiscard]] std::uint32_t partitions() const;
+  [[nodiscard]] std::uint32_t partition_of(const OrderId& order) const;
+  [[nodiscard]] PartitionLog& partition(std::uint32_t p);
+  [[nodiscard]] const PartitionLog& partition(std::uint32_t p) const;
+  /// The partitions this node executes now.
+  [[nodiscard]] std::vector<std::uint32_t> owned() const;
+  [[nodiscard]] std::vector<PartitionView> view();
+  [[nodiscard]] const std::string& node() const;
+  [[nodiscard]] Connection& connection();
+  /// A key-value bucket of the cluster's (created if missing).
+  [[nodiscard]] KvBucket bucket(const std::string& name, std::chrono::milliseconds ttl = {});
+
+ private:
+  struct Impl;
+  explicit Cluster(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace oee::eventlog::jetstream
