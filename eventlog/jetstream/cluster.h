@@ -35,6 +35,9 @@ struct ClusterOptions {
   std::chrono::milliseconds lease_ttl{std::chrono::seconds(5)};
   std::chrono::milliseconds append_timeout{std::chrono::seconds(10)};
   Fold fold{};
+  /// See PartitionLogOptions.
+  std::uint64_t checkpoint_events = 100'000;
+  std::chrono::milliseconds checkpoint_after{std::chrono::seconds(30)};
 };
 
 struct OwnershipListener {

@@ -402,6 +402,20 @@ Result<std::vector<StoredMessage>> Connection::read(std::string_view stream, std
   return out;
 }
 
+std::error_code Connection::purge(std::string_view stream, std::string_view subject, Seq keep_from) {
+  const std::string name(stream);
+  const std::string subj(subject);
+  jsOptions options;
+  jsOptions_Init(&options);
+  options.Wait = impl_->options.request_timeout.count();
+  options.Stream.Purge.Subject = subj.c_str();
+  options.Stream.Purge.Sequence = keep_from.value;
+  jsErrCode code{};
+  if (const auto s = js_PurgeStream(impl_->js, name.c_str(), &options, &code); s != NATS_OK)
+    return failure(s, code, true);
+  return {};
+}
+
 Result<int> Connection::ensure_stream(const StreamSpec& spec, std::chrono::milliseconds wait) {
   const auto deadline = std::chrono::steady_clock::now() + wait;
   std::vector<const char*> subjects;

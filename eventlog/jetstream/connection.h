@@ -153,6 +153,9 @@ class Connection {
   [[nodiscard]] Result<std::vector<StoredMessage>> read(std::string_view stream, std::string_view filter, Seq from,
                                                        std::size_t max);
 
+  /// Removes the messages on `subject` below seq `keep_from`.
+  [[nodiscard]] std::error_code purge(std::string_view stream, std::string_view subject, Seq keep_from);
+
   /// Creates the stream if it does not exist (waiting, up to `wait`, for a
   /// cluster that is still electing its leader). Asks for spec.replicas and
   /// takes one when the cluster has too few servers for them; an existing

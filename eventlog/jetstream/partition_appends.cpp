@@ -261,40 +261,42 @@ Result<AppendOutcome> JetStreamPartitionLog::publish_fenced(Queued& q, const std
     }
     if (ack.error() != JsErrc::wrong_last_sequence) return ack.error();
     refused_.fetch_add(1, std::memory_order_relaxed);
-    if (auto verdict = after_refusal(q, p.msg_id)) return *verdict;
+    const auto verdict = after_refusal(q, p.msg_id);
+    if (verdict.error) return verdict.error;
+    if (!verdict.retry) return AppendOutcome{verdict.landed, {}, std::nullopt};
     if (Clock::now() >= deadline) return std::error_code(JsErrc::timeout);
     expected = std::max(tail_, head().value);
   }
 }
 
-std::optional<Result<AppendOutcome>> JetStreamPartitionLog::after_refusal(const Queued& q, const std::string& msg_id) {
+JetStreamPartitionLog::Verdict JetStreamPartitionLog::after_refusal(const Queued& q, const std::string& msg_id) {
   auto state = connection_.stream_state(stream_);
-  if (!state) return Result<AppendOutcome>(state.error());
+  if (!state) return Verdict{false, {}, state.error()};
   // Fold what came meanwhile before judging it. The next try expects the
   // tail as folded here, never beyond: an event this node has not folded
   // may be another node's PartitionTaken.
   const auto deadline = Clock::now() + options_.append_timeout;
   while (head() < state->last) {
-    if (Clock::now() > deadline) return Result<AppendOutcome>(std::error_code(JsErrc::timeout));
+    if (Clock::now() > deadline) return Verdict{false, {}, JsErrc::timeout};
     (void)wait_beyond(head(), 200ms);
   }
   if (q.take_over) {
     // An earlier try that landed made this node the owner as it was folded.
     std::lock_guard lock(own_mu_);
-    if (owned_) return Result<AppendOutcome>(AppendOutcome{taken_at_, {}, {}});
-    return std::nullopt;
+    if (owned_) return Verdict{false, taken_at_, {}};
+    return Verdict{true, {}, {}};
   }
-  if (q.ownership && !owns(*q.ownership)) return Result<AppendOutcome>(std::error_code(JsErrc::fenced));
+  if (q.ownership && !owns(*q.ownership)) return Verdict{false, {}, JsErrc::fenced};
   auto seqs = order_seqs(q.command.order);
-  if (!seqs) return Result<AppendOutcome>(seqs.error());
+  if (!seqs) return Verdict{false, {}, seqs.error()};
   const auto after_basis = std::upper_bound(seqs->begin(), seqs->end(), q.basis);
-  if (after_basis == seqs->end()) return std::nullopt;  // nothing of this order came: retry at the tail
+  if (after_basis == seqs->end()) return Verdict{true, {}, {}};  // nothing of this order came: retry at the tail
   // An event of the order came after the one this append was decided on:
   // ours, if an earlier try landed, or someone else's.
   auto m = connection_.get(stream_, *after_basis);
-  if (!m) return Result<AppendOutcome>(m.error());
-  if (*m && (*m)->header("Nats-Msg-Id") == msg_id) return Result<AppendOutcome>(AppendOutcome{(*m)->seq, {}, {}});
-  return Result<AppendOutcome>(std::error_code(JsErrc::conflict));
+  if (!m) return Verdict{false, {}, m.error()};
+  if (*m && (*m)->header("Nats-Msg-Id") == msg_id) return Verdict{false, (*m)->seq, {}};
+  return Verdict{false, {}, JsErrc::conflict};
 }
 
 Result<std::vector<Seq>> JetStreamPartitionLog::order_seqs(const OrderId& order) const {

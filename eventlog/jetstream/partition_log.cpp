@@ -52,13 +52,15 @@ JetStreamPartitionLog::JetStreamPartitionLog(Connection& connection, PartitionLo
   if (auto made = connection_.ensure_stream(spec, 30s); !made)
     throw std::runtime_error(fmt::format("cannot create or open stream {} in the NATS cluster: {}", stream_,
                                          made.error().message()));
-  auto sub = connection_.follow(stream_, subjects_, Seq{1});
+  open_from_checkpoint();
+  auto sub = connection_.follow(stream_, subjects_, head().next());
   if (!sub)
     throw std::runtime_error(fmt::format("cannot follow stream {} in the NATS cluster: {}", stream_,
                                          sub.error().message()));
   subscription_ = std::move(*sub);
   follower_ = std::thread([this] { follow_loop(); });
   appender_ = std::thread([this] { append_loop(); });
+  checkpointer_ = std::thread([this] { checkpoint_loop(); });
 }
 
 JetStreamPartitionLog::~JetStreamPartitionLog() { (void)close(); }
@@ -142,6 +144,7 @@ void JetStreamPartitionLog::fold_batch(std::vector<StoredMessage>& batch) {
   }
   head_cv_.notify_all();
   for (auto& [done, outcome] : ready) done(outcome);
+  maybe_checkpoint(records.size());
 }
 
 void JetStreamPartitionLog::fold_event(const Record& r, const StoredMessage& m) {
@@ -281,8 +284,6 @@ Result<std::vector<OrderId>> JetStreamPartitionLog::members(OrderSet set, std::s
   return out;
 }
 
-Result<std::optional<Checkpoint>> JetStreamPartitionLog::checkpoint() const { return std::optional<Checkpoint>{}; }
-
 Result<std::optional<IndexedOrder>> JetStreamPartitionLog::finished_record(OrderId order) const {
   if (index_.snapshot(order)) return std::optional<IndexedOrder>{};
   return fold_order(order, head());
@@ -333,7 +334,7 @@ void JetStreamPartitionLog::release() {
 std::error_code JetStreamPartitionLog::close() {
   {
     std::lock_guard lock(queue_mu_);
-    if (closing_ && !appender_.joinable() && !follower_.joinable()) return {};
+    if (closing_ && !appender_.joinable() && !follower_.joinable() && !checkpointer_.joinable()) return {};
     closing_ = true;
   }
   queue_cv_.notify_all();
@@ -341,6 +342,11 @@ std::error_code JetStreamPartitionLog::close() {
   stopping_.store(true, std::memory_order_release);
   head_cv_.notify_all();
   if (follower_.joinable()) follower_.join();
+  {
+    std::lock_guard lock(checkpoint_mu_);  // the checkpoint thread sees stopping_ once it waits again
+  }
+  checkpoint_cv_.notify_all();
+  if (checkpointer_.joinable()) checkpointer_.join();
   std::multimap<std::uint64_t, std::pair<AppendCompletion, AppendOutcome>> left;
   {
     std::lock_guard lock(head_mu_);

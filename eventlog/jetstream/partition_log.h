@@ -59,6 +59,12 @@ struct PartitionLogOptions {
   std::function<void()> on_fenced{};
   /// The cluster's id (EventLogReader::id()).
   std::string log_id{};
+  /// The owner checkpoints the open orders (stream OEE_CKPT) once this many
+  /// events came since its last checkpoint, or this long passed with any;
+  /// opening the partition (a takeover, a restart) reads the latest one and
+  /// folds only the events after it.
+  std::uint64_t checkpoint_events = 100'000;
+  std::chrono::milliseconds checkpoint_after{std::chrono::seconds(30)};
 };
 
 class PartitionLog : public EventLogWriter {
@@ -77,6 +83,9 @@ class PartitionLog : public EventLogWriter {
   /// Appends refused because the partition had moved on (then retried or
   /// answered): how contended the partition is.
   [[nodiscard]] virtual std::uint64_t refused_appends() const = 0;
+  /// The seq of the checkpoint this log was opened from (0: none, every
+  /// event was folded).
+  [[nodiscard]] virtual Seq opened_from() const = 0;
 };
 
 /// Creates the partition's stream if the cluster has none, folds every

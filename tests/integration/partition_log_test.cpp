@@ -32,14 +32,15 @@ struct Node {
   std::atomic<int> fenced{0};
 };
 
-std::unique_ptr<Node> open_node(const NatsCluster& cluster, const std::string& name, std::uint32_t partition = 0) {
+std::unique_ptr<Node> open_node(const NatsCluster& cluster, const std::string& name,
+                                std::uint64_t checkpoint_events = 100'000) {
   auto node = std::make_unique<Node>();
   ConnectOptions c;
   c.urls = parse_urls(cluster.urls());
   c.name = name;
   node->connection = Connection::connect(c);
   PartitionLogOptions o;
-  o.partition = partition;
+  o.checkpoint_events = checkpoint_events;
   o.node = name;
   o.incarnation = "1";
   o.fold = core::fold_for_log;
@@ -207,6 +208,43 @@ TEST(JetStreamPartitionLog, ATakeoverFencesTheOldOwnersWriter) {
   auto events = b->log->read_order(id, Seq{0});
   ASSERT_TRUE(events);
   EXPECT_TRUE(events->empty());
+}
+
+TEST(JetStreamPartitionLog, OpeningReadsTheOwnersLatestCheckpointAndFoldsOnlyWhatCameAfter) {
+  NatsCluster cluster;
+  auto a = open_node(cluster, "a", 25);
+  auto owner = a->log->take_over();
+  ASSERT_TRUE(owner) << owner.error().message();
+  core::OrderStore store(**owner);
+  const auto before = testing::drive_orders(store, 20, 21, 8);
+  ASSERT_TRUE(testing::eventually_true(
+      [&] {
+        auto c = a->log->checkpoint();
+        return c && *c && (*c)->seq > Seq{1};
+      },
+      20s));
+  const auto after = testing::drive_orders(store, 3, 22, 3);
+
+  auto b = open_node(cluster, "b");
+  auto checkpoint = b->log->checkpoint();
+  ASSERT_TRUE(checkpoint && *checkpoint);
+  EXPECT_EQ(b->log->opened_from(), (*checkpoint)->seq);
+  EXPECT_GT(b->log->opened_from(), Seq{1});
+  EXPECT_LE(b->log->opened_from(), a->log->head());
+  ASSERT_TRUE(testing::eventually_true([&] { return b->log->head() == a->log->head(); }, 10s));
+  expect_same_orders(before, *b->log);
+  expect_same_orders(after, *b->log);
+  auto active_a = a->log->members(OrderSet::active, 1000);
+  auto active_b = b->log->members(OrderSet::active, 1000);
+  ASSERT_TRUE(active_a && active_b);
+  std::sort(active_a->begin(), active_a->end());
+  std::sort(active_b->begin(), active_b->end());
+  EXPECT_EQ(*active_a, *active_b);
+  // Only the latest checkpoint is kept.
+  auto stored = a->connection->read("OEE_CKPT", "oee.ckpt.p0", Seq{1}, 1000);
+  ASSERT_TRUE(stored);
+  ASSERT_FALSE(stored->empty());
+  for (const auto& m : *stored) EXPECT_EQ(m.header("Oee-Ckpt-Id"), stored->back().header("Oee-Ckpt-Id"));
 }
 
 }  // namespace

@@ -68,6 +68,7 @@ class JetStreamPartitionLog final : public PartitionLog {
   bool owned() const override;
   std::uint32_t partition() const override { return options_.partition; }
   std::uint64_t refused_appends() const override { return refused_.load(std::memory_order_relaxed); }
+  Seq opened_from() const override { return opened_from_; }
 
   /// Folds the stream up to its current end (opening blocks on this).
   void catch_up_at_open();
@@ -97,15 +98,36 @@ class JetStreamPartitionLog final : public PartitionLog {
   /// The seqs of an order's events (open or finished).
   [[nodiscard]] Result<std::vector<Seq>> order_seqs(const OrderId& order) const;
 
+  // partition_checkpoints.cpp: the owner's checkpoints, and the opening's.
+  struct LoadedCheckpoint {
+    Seq seq;
+    std::vector<IndexedOrder> orders;
+    std::map<OrderSet, std::set<OrderId>> sets;
+  };
+  [[nodiscard]] Result<std::optional<LoadedCheckpoint>> load_checkpoint() const;
+  /// Loads the latest checkpoint into the index (before following).
+  void open_from_checkpoint();
+  /// After a folded batch (follower thread): hands a checkpoint to the
+  /// checkpoint thread when one is due.
+  void maybe_checkpoint(std::size_t events);
+  void checkpoint_loop();
+  [[nodiscard]] std::error_code write_checkpoint(Seq seq, const std::string& blob);
+
   // partition_appends.cpp: the appender.
   void enqueue(AppendCommand command, AppendCompletion done, std::optional<std::uint64_t> ownership);
   void append_loop();
   void publish_one(Queued& q);
   [[nodiscard]] Result<AppendOutcome> publish_first(Queued& q, const std::string& data);
   [[nodiscard]] Result<AppendOutcome> publish_fenced(Queued& q, const std::string& data);
-  /// After a refused fenced publish: folds the stream to its end and says
-  /// whether to retry, or what the append ended as.
-  [[nodiscard]] std::optional<Result<AppendOutcome>> after_refusal(const Queued& q, const std::string& msg_id);
+  /// What a refused fenced publish comes to, once the stream is folded to
+  /// its end: try again at the new tail, or the append ended (landed
+  /// earlier at `landed`, or failed with `error`).
+  struct Verdict {
+    bool retry = false;
+    Seq landed{};
+    std::error_code error{};
+  };
+  [[nodiscard]] Verdict after_refusal(const Queued& q, const std::string& msg_id);
   /// Runs `done` once `seq` is folded (at once if it is).
   void complete_at(Seq seq, AppendCompletion done, AppendOutcome outcome);
   [[nodiscard]] std::string writer() const { return options_.node + "/" + options_.incarnation; }
@@ -140,6 +162,15 @@ class JetStreamPartitionLog final : public PartitionLog {
   std::string write_error_;  // under queue_mu_
 
   std::atomic<std::uint64_t> refused_{0};
+  Seq opened_from_{};
+  // Checkpoints: counted and encoded on the follower thread, written on
+  // the checkpoint thread (the latest one due wins).
+  std::uint64_t since_checkpoint_ = 0;
+  std::chrono::steady_clock::time_point checkpoint_due_{};
+  std::mutex checkpoint_mu_;
+  std::condition_variable checkpoint_cv_;
+  std::optional<std::pair<Seq, std::string>> checkpoint_pending_;  // under checkpoint_mu_
+  std::thread checkpointer_;
   std::atomic<bool> stopping_{false};
   std::unique_ptr<Subscription> subscription_;
   std::shared_ptr<::oee::eventlog::detail::CommitListeners> listeners_ =

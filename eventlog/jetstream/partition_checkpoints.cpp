@@ -1,0 +1,211 @@
+// The partition log's checkpoints: the owner writes its open orders every
+// so many events; opening a partition reads the latest and folds only the
+// events after it.
+//
+// Stream OEE_CKPT, subject oee.ckpt.p<partition>, one checkpoint in parts
+// of at most 512 KiB:
+//   headers  Oee-Ckpt-Id    a fresh id per checkpoint
+//            Oee-Ckpt-Seq   the partition seq it holds the state after
+//            Oee-Ckpt-Part  i/n
+//   data     part i of:
+//     blob := fixed64be(seq) fixed32be(sets) (u8 set fixed32be(n) order(16)...)... index crc32c
+//     index := OrderIndex::encode_checkpoint() (order_index.h)
+// Once a checkpoint's last part is stored, the earlier checkpoints are
+// purged; a checkpoint cut short (its writer died) is passed over.
+
+#include <charconv>
+#include <stdexcept>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "eventlog/jetstream/detail/partition_log_impl.h"
+#include "eventlog/record_codec.h"
+
+namespace oee::eventlog::jetstream::detail {
+
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+constexpr auto kCheckpointStream = "OEE_CKPT";
+constexpr std::size_t kPartBytes = 512 << 10;
+
+std::string checkpoint_subject(std::uint32_t partition) { return fmt::format("oee.ckpt.p{}", partition); }
+
+void put_be(std::string& out, std::uint64_t v, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+}
+
+std::optional<std::uint64_t> get_be(std::string_view& in, int bytes) {
+  if (in.size() < static_cast<std::size_t>(bytes)) return std::nullopt;
+  std::uint64_t v = 0;
+  for (int i = 0; i < bytes; ++i) v = (v << 8) | static_cast<std::uint8_t>(in[static_cast<std::size_t>(i)]);
+  in.remove_prefix(static_cast<std::size_t>(bytes));
+  return v;
+}
+
+/// "i/n" → (i, n), 1 <= i <= n.
+std::optional<std::pair<std::uint32_t, std::uint32_t>> part_of(std::string_view text) {
+  const auto slash = text.find('/');
+  if (slash == std::string_view::npos) return std::nullopt;
+  std::uint32_t i = 0, n = 0;
+  const auto a = std::from_chars(text.data(), text.data() + slash, i);
+  const auto b = std::from_chars(text.data() + slash + 1, text.data() + text.size(), n);
+  if (a.ec != std::errc{} || b.ec != std::errc{} || a.ptr != text.data() + slash ||
+      b.ptr != text.data() + text.size() || i == 0 || i > n)
+    return std::nullopt;
+  return std::make_pair(i, n);
+}
+
+StreamSpec checkpoint_stream_spec() {
+  StreamSpec spec;
+  spec.name = kCheckpointStream;
+  spec.subjects = {"oee.ckpt.>"};
+  return spec;
+}
+
+}  // namespace
+
+void JetStreamPartitionLog::open_from_checkpoint() {
+  if (auto made = connection_.ensure_stream(checkpoint_stream_spec(), 30s); !made)
+    throw std::runtime_error(fmt::format("cannot create or open stream {} in the NATS cluster: {}",
+                                         kCheckpointStream, made.error().message()));
+  auto loaded = load_checkpoint();
+  if (!loaded)
+    throw std::runtime_error(fmt::format("cannot read partition {}'s checkpoint: {}", options_.partition,
+                                         loaded.error().message()));
+  if (!*loaded) return;
+  auto& c = **loaded;
+  index_.load_checkpoint(std::move(c.orders));
+  sets_ = std::move(c.sets);
+  head_.store(c.seq.value, std::memory_order_release);
+  opened_from_ = c.seq;
+  stats_.open_orders.store(index_.size(), std::memory_order_relaxed);
+}
+
+Result<std::optional<JetStreamPartitionLog::LoadedCheckpoint>> JetStreamPartitionLog::load_checkpoint() const {
+  const auto subject = checkpoint_subject(options_.partition);
+  auto messages = connection_.read(kCheckpointStream, subject, Seq{1}, std::numeric_limits<std::size_t>::max());
+  if (!messages) return messages.error();
+  // The last checkpoint whose every part is there, in order.
+  std::optional<std::string> blob;
+  std::string id, assembling;
+  std::uint32_t expected = 1;
+  for (const auto& m : *messages) {
+    const auto part = part_of(m.header("Oee-Ckpt-Part"));
+    if (!part) continue;
+    if (part->first == 1) {
+      id = std::string(m.header("Oee-Ckpt-Id"));
+      assembling.clear();
+      expected = 1;
+    }
+    if (part->first != expected || m.header("Oee-Ckpt-Id") != id) {
+      expected = 0;  // a gap: this checkpoint is not whole
+      continue;
+    }
+    assembling += m.data;
+    ++expected;
+    if (part->first == part->second) blob = assembling;
+  }
+  if (!blob) return std::optional<LoadedCheckpoint>{};
+
+  const auto body = checked_body(*blob);
+  if (!body) return make_error_code(Errc::corrupted);
+  std::string_view in = *body;
+  LoadedCheckpoint out;
+  const auto seq = get_be(in, 8);
+  const auto sets = get_be(in, 4);
+  if (!seq || !sets) return make_error_code(Errc::corrupted);
+  out.seq = Seq{*seq};
+  for (std::uint64_t s = 0; s < *sets; ++s) {
+    const auto set = get_be(in, 1);
+    const auto n = get_be(in, 4);
+    if (!set || !n || in.size() < *n * 16) return make_error_code(Errc::corrupted);
+    auto& members = out.sets[static_cast<OrderSet>(*set)];
+    for (std::uint64_t k = 0; k < *n; ++k) {
+      members.insert(::oee::eventlog::detail::order_at(in.data()));
+      in.remove_prefix(16);
+    }
+  }
+  auto orders = ::oee::eventlog::detail::decode_checkpoint(in);
+  if (!orders) return orders.error();
+  out.orders = std::move(*orders);
+  return std::optional<LoadedCheckpoint>(std::move(out));
+}
+
+Result<std::optional<Checkpoint>> JetStreamPartitionLog::checkpoint() const {
+  auto loaded = load_checkpoint();
+  if (!loaded) return loaded.error();
+  if (!*loaded) return std::optional<Checkpoint>{};
+  return std::optional<Checkpoint>(Checkpoint{(*loaded)->seq, std::move((*loaded)->orders)});
+}
+
+void JetStreamPartitionLog::maybe_checkpoint(std::size_t events) {
+  since_checkpoint_ += events;
+  const auto now = Clock::now();
+  if (checkpoint_due_ == Clock::time_point{}) checkpoint_due_ = now + options_.checkpoint_after;
+  if (since_checkpoint_ == 0 || (since_checkpoint_ < options_.checkpoint_events && now < checkpoint_due_)) return;
+  if (!owned()) return;  // the owner checkpoints; the others count on
+  std::string blob;
+  put_be(blob, head().value, 8);
+  {
+    std::lock_guard lock(sets_mu_);
+    put_be(blob, sets_.size(), 4);
+    for (const auto& [set, members] : sets_) {
+      put_be(blob, static_cast<std::uint64_t>(set), 1);
+      put_be(blob, members.size(), 4);
+      for (const auto& id : members) blob.append(id.view());
+    }
+  }
+  blob += index_.encode_checkpoint();
+  append_crc32c(blob);
+  since_checkpoint_ = 0;
+  checkpoint_due_ = now + options_.checkpoint_after;
+  {
+    std::lock_guard lock(checkpoint_mu_);
+    checkpoint_pending_.emplace(head(), std::move(blob));
+  }
+  checkpoint_cv_.notify_one();
+}
+
+void JetStreamPartitionLog::checkpoint_loop() {
+  std::unique_lock lock(checkpoint_mu_);
+  for (;;) {
+    checkpoint_cv_.wait(lock, [&] { return checkpoint_pending_ || stopping_.load(std::memory_order_acquire); });
+    if (!checkpoint_pending_) return;
+    auto [seq, blob] = std::move(*checkpoint_pending_);
+    checkpoint_pending_.reset();
+    lock.unlock();
+    if (const auto ec = write_checkpoint(seq, blob)) {
+      spdlog::warn("partition {}: the checkpoint at seq {} was not written ({}); the next one will be",
+                   options_.partition, seq.value, ec.message());
+    } else {
+      stats_.checkpoints.fetch_add(1, std::memory_order_relaxed);
+    }
+    lock.lock();
+  }
+}
+
+std::error_code JetStreamPartitionLog::write_checkpoint(Seq seq, const std::string& blob) {
+  const auto subject = checkpoint_subject(options_.partition);
+  const auto id = OrderId::random().str();
+  const auto parts = std::max<std::size_t>(1, (blob.size() + kPartBytes - 1) / kPartBytes);
+  Seq first{};
+  for (std::size_t i = 0; i < parts; ++i) {
+    Publish p;
+    p.subject = subject;
+    p.data = std::string_view(blob).substr(i * kPartBytes, kPartBytes);
+    p.msg_id = fmt::format("ckpt/{}/{}", id, i + 1);
+    p.headers = {{"Oee-Ckpt-Id", id},
+                 {"Oee-Ckpt-Seq", std::to_string(seq.value)},
+                 {"Oee-Ckpt-Part", fmt::format("{}/{}", i + 1, parts)}};
+    auto ack = connection_.publish(p);
+    if (!ack) return ack.error();
+    if (i == 0) first = ack->seq;
+  }
+  return connection_.purge(kCheckpointStream, subject, first);
+}
+
+}  // namespace oee::eventlog::jetstream::detail
