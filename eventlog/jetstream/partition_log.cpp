@@ -133,7 +133,8 @@ void JetStreamPartitionLog::fold_batch(std::vector<StoredMessage>& batch) {
   if (last <= head()) return;
   stats_.events.fetch_add(records.size(), std::memory_order_relaxed);
   stats_.open_orders.store(index_.size(), std::memory_order_relaxed);
-  if (!records.empty()) listeners_->notify(records);
+  // As the embedded log: the head moves, then the listeners hear the
+  // records, then the appends that wrote them complete.
   std::vector<std::pair<AppendCompletion, AppendOutcome>> ready;
   {
     std::lock_guard lock(head_mu_);
@@ -143,6 +144,7 @@ void JetStreamPartitionLog::fold_batch(std::vector<StoredMessage>& batch) {
     waiting_.erase(waiting_.begin(), end);
   }
   head_cv_.notify_all();
+  if (!records.empty()) listeners_->notify(records);
   for (auto& [done, outcome] : ready) done(outcome);
   maybe_checkpoint(records.size());
 }

@@ -6,17 +6,21 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <map>
+#include <set>
 #include <mutex>
 
 #include "core/domain/market.h"
 #include "core/engine/sim_chain.h"
 #include "core/wire/event_codec.h"
 #include "eventlog/jetstream/cluster.h"
+#include "eventlog/jetstream/cluster_log.h"
 #include "eventlog/jetstream/cluster_store.h"
 #include "eventlog/jetstream/layout.h"
 #include "eventually.h"
 #include "nats_cluster.h"
+#include "order_lifecycle.h"
 
 namespace oee::eventlog::jetstream {
 namespace {
@@ -137,6 +141,51 @@ TEST(ClusterStore, ATransactionLandsOnceWhicheverNodeSendsIt) {
   ASSERT_TRUE(found);
   EXPECT_EQ(found->amount_out, first.amount_out);
   EXPECT_FALSE(chain_b.find(core::SimChain::tx_id(order, 2)));
+}
+
+TEST(ClusterLog, EachOrderLivesInItsPartitionAndReadsBackThroughOneLog) {
+  NatsCluster nats;
+  auto a = Cluster::open(options(nats, "a"));
+  auto log = open_cluster_log(*a);
+  std::atomic<std::uint64_t> heard{0};
+  const auto listening = log->on_commit([&](std::span<const Record> records) { heard += records.size(); });
+  core::OrderStore store(*log);
+  const auto driven = testing::drive_orders(store, 40, 5, 6);
+
+  std::set<std::uint32_t> used;
+  for (std::size_t i = 0; i < driven.ids.size(); ++i) {
+    const auto& id = driven.ids[i];
+    const auto p = a->partition_of(id);
+    used.insert(p);
+    const auto expected = core::encode_snapshot(driven.states[i]);
+    auto through_log = log->snapshot(id);
+    auto in_partition = a->partition(p).snapshot(id);
+    ASSERT_TRUE(through_log && *through_log && in_partition && *in_partition);
+    EXPECT_EQ((*through_log)->snapshot, expected);
+    EXPECT_EQ((*in_partition)->snapshot, expected);
+    auto elsewhere = a->partition((p + 1) % a->partitions()).read_order(id, Seq{0});
+    ASSERT_TRUE(elsewhere);
+    EXPECT_TRUE(elsewhere->empty()) << "order " << id.str() << " is in two partitions";
+  }
+  EXPECT_EQ(used.size(), 4u) << "40 orders all in fewer than 4 partitions";
+
+  std::uint64_t total = 0;
+  std::size_t active = 0;
+  for (std::uint32_t p = 0; p < a->partitions(); ++p) {
+    total += a->partition(p).head().value;
+    auto members = a->partition(p).members(OrderSet::active, 1000);
+    ASSERT_TRUE(members);
+    active += members->size();
+  }
+  EXPECT_EQ(log->head().value, total);
+  EXPECT_TRUE(eventually_true([&] { return heard.load() == total; }, 5s)) << heard.load() << " of " << total;
+  auto members = log->members(OrderSet::active, 1000);
+  ASSERT_TRUE(members);
+  EXPECT_EQ(members->size(), active);
+  EXPECT_EQ(log->wait_beyond(Seq{total - 1}, 5s), Seq{total});
+  auto whole = log->read(Seq{1}, 10);
+  ASSERT_FALSE(whole);
+  EXPECT_EQ(whole.error(), std::errc::operation_not_supported);
 }
 
 }  // namespace

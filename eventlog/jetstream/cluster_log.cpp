@@ -1,0 +1,115 @@
+#include "eventlog/jetstream/cluster_log.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <numeric>
+
+namespace oee::eventlog::jetstream {
+
+namespace {
+
+std::error_code not_in_a_cluster() { return std::make_error_code(std::errc::operation_not_supported); }
+
+class ClusterLog final : public EventLogWriter {
+ public:
+  explicit ClusterLog(Cluster& cluster) : cluster_(cluster) {
+    // Keeps the totals and wakes wait_beyond().
+    for (std::uint32_t p = 0; p < cluster_.partitions(); ++p)
+      own_.push_back(cluster_.partition(p).on_commit([this](std::span<const Record> records) {
+        stats_.events.fetch_add(records.size(), std::memory_order_relaxed);
+        stats_.commits.fetch_add(1, std::memory_order_relaxed);
+        std::lock_guard lock(head_mu_);
+        head_cv_.notify_all();
+      }));
+  }
+  ~ClusterLog() override { own_.clear(); }
+
+  Seq head() const override {
+    std::uint64_t total = 0;
+    for (std::uint32_t p = 0; p < cluster_.partitions(); ++p) total += cluster_.partition(p).head().value;
+    return Seq{total};
+  }
+  Result<std::vector<Record>> read(Seq, std::size_t) const override { return not_in_a_cluster(); }
+  Result<std::vector<Record>> read_order(OrderId order, Seq from) const override {
+    return of(order).read_order(order, from);
+  }
+  Result<std::vector<RawRecord>> read_raw(Seq, std::size_t) const override { return not_in_a_cluster(); }
+  Result<std::optional<OrderSnapshotEntry>> snapshot(OrderId order) const override { return of(order).snapshot(order); }
+  Result<std::vector<OrderId>> members(OrderSet set, std::size_t max) const override {
+    std::vector<OrderId> out;
+    for (std::uint32_t p = 0; p < cluster_.partitions() && out.size() < max; ++p) {
+      auto some = cluster_.partition(p).members(set, max - out.size());
+      if (!some) return some.error();
+      out.insert(out.end(), some->begin(), some->end());
+    }
+    return out;
+  }
+  Result<std::optional<Checkpoint>> checkpoint() const override { return std::optional<Checkpoint>{}; }
+  Result<std::optional<IndexedOrder>> finished_record(OrderId order) const override {
+    return of(order).finished_record(order);
+  }
+  Result<std::optional<IdempotencyEntry>> idempotency(std::string_view) const override {
+    return std::optional<IdempotencyEntry>{};  // see PartitionLog: an append answers with the order
+  }
+  Seq wait_beyond(Seq after, std::chrono::milliseconds timeout) const override {
+    std::unique_lock lock(head_mu_);
+    head_cv_.wait_for(lock, timeout, [&] { return head() > after; });
+    return head();
+  }
+  Result<Seq> refresh() override { return head(); }
+  Result<Seq> cursor(std::string_view) const override { return not_in_a_cluster(); }
+  const std::string& id() const override { return cluster_.partition(0).id(); }
+  std::uint64_t disk_bytes() const override {
+    std::uint64_t total = 0;
+    for (std::uint32_t p = 0; p < cluster_.partitions(); ++p) total += cluster_.partition(p).disk_bytes();
+    return total;
+  }
+  MemoryUse memory() const override { return {}; }
+
+  void append(AppendCommand command, AppendCompletion done) override {
+    auto& log = of(command.order);
+    log.append(std::move(command), std::move(done));
+  }
+  void append_all(std::vector<AppendRequest> requests) override {
+    for (auto& r : requests) append(std::move(r.command), std::move(r.done));
+  }
+  void store_cursor(std::string, Seq, std::function<void(std::error_code)> done) override {
+    done(not_in_a_cluster());
+  }
+  CommitSubscription on_commit(CommitListener listener) override {
+    // One call at a time, as a listener of one log expects.
+    auto shared = std::make_shared<std::pair<std::mutex, CommitListener>>();
+    shared->second = std::move(listener);
+    std::vector<CommitSubscription> subs;
+    for (std::uint32_t p = 0; p < cluster_.partitions(); ++p)
+      subs.push_back(cluster_.partition(p).on_commit([shared](std::span<const Record> records) {
+        std::lock_guard lock(shared->first);
+        shared->second(records);
+      }));
+    auto holder = std::make_shared<std::vector<CommitSubscription>>(std::move(subs));
+    return CommitSubscription([holder] { holder->clear(); });
+  }
+  std::string write_error() const override {
+    for (std::uint32_t p = 0; p < cluster_.partitions(); ++p)
+      if (auto e = cluster_.partition(p).write_error(); !e.empty()) return e;
+    return {};
+  }
+  const Stats& stats() const override { return stats_; }
+  std::error_code close() override { return {}; }
+
+ private:
+  PartitionLog& of(const OrderId& order) const { return cluster_.partition(cluster_.partition_of(order)); }
+
+  Cluster& cluster_;
+  Stats stats_;
+  mutable std::mutex head_mu_;
+  mutable std::condition_variable head_cv_;
+  std::vector<CommitSubscription> own_;
+};
+
+}  // namespace
+
+std::unique_ptr<EventLogWriter> open_cluster_log(Cluster& cluster) { return std::make_unique<ClusterLog>(cluster); }
+
+}  // namespace oee::eventlog::jetstream
