@@ -41,6 +41,8 @@
 #include "api/gateway/gateway.h"
 #include "api/gateway/key_sync.h"
 #include "api/server/server_options.h"
+#include "api/server/serving.h"
+#include "api/server/cluster_node.h"
 #include "api/http/http_server.h"
 #include "api/redis/redis_publisher.h"
 #include "api/routes/app.h"
@@ -59,88 +61,14 @@ using namespace oee;
 using api::Role;
 using api::ServerOptions;
 
+using api::authenticator;
+using api::boost_this_thread;
+using api::executor_options;
+using api::open_to_network;
+using api::scheme;
+using api::serve_until_signal;
+
 namespace {
-
-// Orders move on only as fast as the log writer and the executor get a
-// core. Under load, every thread of the machine competes for one, and an
-// append then waits on the scheduler, not on the disk. With a boost these
-// two run that many nice levels above the rest: accepted orders progress
-// before new ones are taken in. Off by default, because it is taken from
-// everything else on the machine too (a gateway beside the core answers
-// far later). Raising a priority needs CAP_SYS_NICE; without it they run
-// like every other thread, and we say so once.
-void boost_this_thread(const char* name, int boost) {
-  if (boost <= 0) return;
-  errno = 0;
-  const int current = ::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()));
-  if (current == -1 && errno != 0) return;
-  const int wanted = std::max(-20, current - boost);
-  if (::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), wanted) != 0) {
-    static std::atomic<bool> warned{false};
-    if (!warned.exchange(true)) {
-      spdlog::warn("cannot raise the {} thread's priority ({}): it needs CAP_SYS_NICE; running without the boost",
-                   name, std::strerror(errno));
-    }
-    return;
-  }
-  spdlog::debug("{} thread at nice {}", name, wanted);
-}
-
-void announce(const api::ServerConfig& config, const api::HttpServer& server) {
-  // A machine-readable line for scripts and tests that start us on port 0.
-  std::printf("LISTENING %s:%u\n", config.bind.c_str(), static_cast<unsigned>(server.port()));
-  std::fflush(stdout);
-}
-
-// How long a stop waits for clients to take their last answers and close
-// frames before it cuts them.
-constexpr std::chrono::seconds kConnectionsGrace{5};
-
-// Runs the HTTP threads until SIGINT/SIGTERM; `stop_rest` runs after the
-// listener closed and before the threads are joined. The signals are
-// caught before the LISTENING line goes out, so a SIGTERM sent as soon as
-// it is read stops the server cleanly instead of killing it.
-template <class StopRest>
-void serve_until_signal(asio::io_context& ioc, api::HttpServer& server, const api::ServerConfig& config,
-                        unsigned threads, StopRest stop_rest) {
-  asio::io_context signal_ioc;
-  asio::signal_set signals(signal_ioc, SIGINT, SIGTERM);
-  announce(config, server);
-  auto work = asio::make_work_guard(ioc);
-  std::vector<std::thread> pool;
-  for (unsigned i = 0; i < threads; ++i) {
-    pool.emplace_back([&] {
-      pthread_setname_np(pthread_self(), "oee-http");  // names it in top -H, perf and gdb
-      server.run_thread();
-    });
-  }
-  int signal_number = 0;
-  signals.async_wait([&](const boost::system::error_code&, int sig) { signal_number = sig; });
-  signal_ioc.run();
-  spdlog::info("signal {}: stopping", signal_number);
-  if (!server.stop(kConnectionsGrace)) {
-    spdlog::warn("some connections did not close within {} s and were cut", kConnectionsGrace.count());
-  }
-  stop_rest();
-  work.reset();
-  ioc.stop();
-  for (auto& t : pool) t.join();
-}
-
-// --auth off on an address other machines reach.
-bool open_to_network(const ServerOptions& o) { return o.auth_off && !api::is_loopback_address(o.server.bind); }
-
-// Who a request is, in either role: the admin key and the keys in `keys`
-// (whose revocation closes their connections), or anyone with no admin key.
-api::Authenticator authenticator(const ServerOptions& o, api::KeyRing& keys, api::ServerContext& ctx) {
-  keys.on_revoked([&ctx](const core::KeyId& id) { ctx.close_sessions_of(id); });
-  if (open_to_network(o)) {
-    spdlog::warn("authentication is off on {}: anyone who reaches this port can submit and read orders", o.server.bind);
-  }
-  return o.admin_key.empty() ? api::Authenticator() : api::Authenticator(o.admin_key, keys, o.metrics_token);
-}
-
-const char* scheme(const ServerOptions& o) { return o.server.tls ? "https" : "http"; }
 
 int run_gateway(ServerOptions& o) {
   const auto& redis = o.redis;
@@ -214,16 +142,6 @@ std::optional<Storage> open_storage(const ServerOptions& o) {
     return std::nullopt;
   }
   return s;
-}
-
-core::ExecutorOptions executor_options(const ServerOptions& o) {
-  core::ExecutorOptions options;
-  options.profile = o.sim;
-  options.concurrency = o.concurrency;
-  options.retry_base = o.sim == core::SimProfile::fast ? std::chrono::milliseconds(5) : std::chrono::milliseconds(500);
-  options.latency_scale = o.latency_scale;
-  options.watch_interval = o.watch_interval;
-  return options;
 }
 
 // The log's optional consumers, each tailing it in a thread of its own.
@@ -388,5 +306,6 @@ int main(int argc, char** argv) {
   if (auto exit_status = parse_server_options(argc, argv, o)) return *exit_status;
   spdlog::set_level(spdlog::level::from_str(o.log_level));
   raise_descriptor_limit(o.server.max_connections);
-  return o.role == Role::gateway ? run_gateway(o) : run_core(o);
+  if (o.role == Role::gateway) return run_gateway(o);
+  return o.nats_urls.empty() ? run_core(o) : api::run_cluster_node(o);
 }

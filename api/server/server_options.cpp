@@ -1,5 +1,7 @@
 #include "api/server/server_options.h"
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <utility>
 #include <vector>
@@ -11,6 +13,7 @@
 #include "api/gateway/core_client.h"
 #include "api/tls/tls_context.h"
 #include "api/http/cors.h"
+#include "eventlog/jetstream/connection.h"
 
 namespace oee::api {
 
@@ -177,12 +180,52 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& o)
       ->envname("OEE_TLS_CERT");
   cli.add_option("--tls-key", tls_key, "With --tls-cert: the certificate's private key, PEM, unencrypted")
       ->envname("OEE_TLS_KEY");
+  std::string nats;
+  double lease_seconds = 5, append_seconds = 10;
+  cli.add_option("--nats", nats,
+                 "Cluster mode: the NATS JetStream servers, nats://user:password@host:port[,...] (tls:// for TLS); "
+                 "the log lives in the cluster instead of --data-dir (docs/SCALING.md)")
+      ->envname("OEE_NATS_URL");
+  cli.add_option("--nats-creds", o.nats_creds, "Cluster mode: a NATS credentials file (JWT and seed) instead of the "
+                 "URLs' user and password")
+      ->envname("OEE_NATS_CREDS");
+  cli.add_option("--node", o.node, "Cluster mode: this node's name, unique in the cluster (default: the host name)")
+      ->envname("OEE_NODE");
+  cli.add_option("--partitions", o.partitions,
+                 "Cluster mode: partitions the orders are spread over; fixed by the cluster's first node")
+      ->envname("OEE_PARTITIONS")->check(CLI::Range(1u, 1024u))->capture_default_str();
+  cli.add_option("--lease-ttl", lease_seconds,
+                 "Cluster mode: seconds a node's hold on a partition lasts without renewal; another node takes over "
+                 "after it")
+      ->envname("OEE_LEASE_TTL")->check(CLI::Range(0.3, 600.0))->capture_default_str();
+  cli.add_option("--append-timeout", append_seconds,
+                 "Cluster mode: seconds a submit waits for the cluster's acknowledgment before answering 503")
+      ->envname("OEE_APPEND_TIMEOUT")->check(CLI::Range(0.1, 600.0))->capture_default_str();
   cli.add_option("--ca-file", ca_file,
                  "Gateway role, with an https:// --core-url: the CA certificates (PEM) the core's certificate is "
                  "checked against (default: the system's)")
       ->envname("OEE_CA_FILE");
   CLI11_PARSE(cli, argc, argv);
   o.auth_off = auth == "off";
+  o.lease_ttl = std::chrono::milliseconds(static_cast<std::int64_t>(lease_seconds * 1000));
+  o.append_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(append_seconds * 1000));
+  if (!nats.empty()) {
+    try {
+      o.nats_urls = eventlog::jetstream::parse_urls(nats);
+    } catch (const std::invalid_argument& e) {
+      std::fprintf(stderr, "oee-server: --nats: %s\n", e.what());
+      return 2;
+    }
+    if (o.node.empty()) {
+      char host[256] = {};
+      if (::gethostname(host, sizeof host - 1) == 0) o.node = host;
+    }
+    if (o.node.empty() || o.node.find_first_of(" .*>\t") != std::string::npos) {
+      std::fprintf(stderr, "oee-server: --node: give this node a name without spaces, dots, * or > (got '%s')\n",
+                   o.node.c_str());
+      return 2;
+    }
+  }
   if (tls_cert.empty() != tls_key.empty()) {
     std::fprintf(stderr, "oee-server: --tls-cert and --tls-key go together: give both, or neither\n");
     return 2;

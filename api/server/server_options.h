@@ -7,6 +7,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "api/http/server_context.h"
 #include "api/redis/redis_url.h"
@@ -44,6 +45,14 @@ struct ServerOptions {
   /// A gateway's trust in an https:// core (--ca-file, or the system's CAs).
   TlsContext core_tls;
   ServerConfig server;  // .tls: --tls-cert and --tls-key, loaded
+  /// Cluster mode (docs/SCALING.md): the NATS servers, parsed; empty: the
+  /// embedded log.
+  std::vector<std::string> nats_urls;
+  std::string nats_creds;
+  std::string node;  // this node's name in the cluster; default: the host name
+  std::uint32_t partitions = 8;
+  std::chrono::milliseconds lease_ttl{5000};
+  std::chrono::milliseconds append_timeout{10000};
 };
 
 /// Parses argv and the environment into `options`. Returns the exit status

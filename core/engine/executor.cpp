@@ -125,6 +125,10 @@ Executor::Executor(asio::io_context& ioc, OrderStore& store, const Market& marke
 Executor::~Executor() = default;
 
 void Executor::start(std::vector<OrderSnapshot> resumable) {
+  start([&resumable] { return std::move(resumable); });
+}
+
+void Executor::start(const std::function<std::vector<OrderSnapshot>()>& read_resumable) {
   auto& log = impl_->store().log();
   // New submissions: the log is the queue; the commit listener only wakes us.
   // One post per commit, not per order: the writer thread is the log's
@@ -146,6 +150,7 @@ void Executor::start(std::vector<OrderSnapshot> resumable) {
   });
   // A waiting order goes straight back to its book or watch, whose park
   // applies its expiry first; any other resumes its run from the state read.
+  auto resumable = read_resumable();
   std::vector<OrderId> running;
   std::vector<OrderSnapshot> waiting;
   for (auto& order : resumable) {

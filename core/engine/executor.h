@@ -69,6 +69,10 @@ class Executor {
   /// subscribes to new submissions. Call once, before the log accepts
   /// appends from the API.
   void start(std::vector<OrderSnapshot> resumable);
+  /// The same, for a log that others append to meanwhile (a cluster
+  /// partition taken over): subscribes first, then reads what to resume, so
+  /// no submission falls between the two (one seen twice runs once).
+  void start(const std::function<std::vector<OrderSnapshot>()>& read_resumable);
   /// Stops starting new steps; blocks until in-flight steps are logged or
   /// `timeout` passes. Returns whether every run finished.
   bool stop(std::chrono::milliseconds timeout);

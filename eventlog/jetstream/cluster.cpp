@@ -48,6 +48,11 @@ std::string cluster_id(KvBucket& meta) {
   const auto fresh = OrderId::random().str();
   if (meta.create("cluster_id", fresh)) return fresh;
   auto entry = meta.get("cluster_id");
+  for (int tries = 0; (!entry || !*entry) && tries < 50; ++tries) {  // a moment after the bucket was made
+    std::this_thread::sleep_for(200ms);
+    if (meta.create("cluster_id", fresh)) return fresh;
+    entry = meta.get("cluster_id");
+  }
   if (!entry || !*entry) throw std::runtime_error("cannot read the cluster's id from bucket oee-meta");
   return (*entry)->value;
 }

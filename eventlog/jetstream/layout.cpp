@@ -1,6 +1,8 @@
 #include "eventlog/jetstream/layout.h"
 
 #include <charconv>
+#include <chrono>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -27,7 +29,14 @@ std::string lease_key(std::uint32_t partition) { return fmt::format("p{}", parti
 std::uint32_t record_partitions(KvBucket& meta, std::uint32_t partitions) {
   constexpr std::string_view key = "partitions";
   const auto wanted = std::to_string(partitions);
+  // A bucket just created may not take writes for a moment.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   auto created = meta.create(key, wanted);
+  while (!created && (created.error() == JsErrc::not_connected || created.error() == JsErrc::timeout) &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    created = meta.create(key, wanted);
+  }
   if (created) return partitions;
   if (created.error() != JsErrc::exists)
     throw std::runtime_error(fmt::format("cannot record the partition count in the NATS cluster: {}",

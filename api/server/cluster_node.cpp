@@ -1,0 +1,180 @@
+// oee-server --nats: a node of a cluster (docs/SCALING.md). The log is the
+// cluster's: every partition followed here, so any node serves any order;
+// this node executes the partitions it holds a lease on, one executor each,
+// started when the cluster hands it a partition and stopped when it takes
+// it back.
+//
+// Threads, beside those of the embedded core (server_main.cpp): per
+// partition, a follower and an appender (eventlog/jetstream), and one that
+// takes partitions over and gives them up (the executors start and stop
+// there); the executors share the one oee-executor thread.
+
+#include "api/server/cluster_node.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <spdlog/spdlog.h>
+
+#include "api/http/http_server.h"
+#include "api/routes/app.h"
+#include "api/routes/handlers.h"
+#include "api/server/serving.h"
+#include "api/stream/hub.h"
+#include "api/stream/stream_source.h"
+#include "core/engine/executor.h"
+#include "core/engine/launch_journal.h"
+#include "core/engine/log_audit.h"
+#include "core/engine/sim_launches.h"
+#include "core/wire/event_codec.h"
+#include "eventlog/jetstream/cluster.h"
+#include "eventlog/jetstream/cluster_log.h"
+#include "eventlog/jetstream/cluster_store.h"
+#include "eventlog/jetstream/layout.h"
+
+namespace oee::api {
+
+namespace asio = boost::asio;
+namespace js = eventlog::jetstream;
+
+namespace {
+
+constexpr std::chrono::seconds kExecutorStop{5};
+
+/// One partition this node executes.
+struct Executing {
+  std::unique_ptr<eventlog::EventLogWriter> writer;  // the owner's: fenced once another node takes over
+  std::unique_ptr<core::OrderStore> store;
+  std::unique_ptr<core::Executor> executor;
+};
+
+/// Says what a cluster node does not do yet, instead of doing half of it.
+std::optional<std::string> not_yet(const ServerOptions& o) {
+  if (!o.database_url.empty()) return "the order history (--database-url, DATABASE_URL)";
+  if (o.redis) return "the Redis stream (--redis-url, REDIS_URL)";
+  if (!o.admin_key.empty()) return "authentication (--admin-key, OEE_ADMIN_KEY)";
+  return std::nullopt;
+}
+
+}  // namespace
+
+int run_cluster_node(ServerOptions& o) {
+  if (const auto missing = not_yet(o)) {
+    std::fprintf(stderr,
+                 "oee-server: a cluster node (--nats) does not run %s yet: start it without (docs/SCALING.md says "
+                 "what a cluster node does today)\n",
+                 missing->c_str());
+    return 2;
+  }
+  if (o.fail_rate < 0) o.fail_rate = o.sim == core::SimProfile::fast ? 0.0 : 0.02;
+
+  std::unique_ptr<js::Cluster> cluster;
+  std::unique_ptr<eventlog::KeyValueStore> ledger;
+  core::Market market;
+  std::optional<core::LaunchJournal> launch_journal;
+  try {
+    js::ClusterOptions co;
+    co.connect.urls = o.nats_urls;
+    co.connect.creds_file = o.nats_creds;
+    co.node = o.node;
+    co.partitions = o.partitions;
+    co.lease_ttl = o.lease_ttl;
+    co.append_timeout = o.append_timeout;
+    co.fold = core::fold_for_log;
+    cluster = js::Cluster::open(std::move(co));
+    ledger = js::open_cluster_store(cluster->bucket(js::kChainBucket));
+    std::filesystem::create_directories(std::filesystem::path(o.data_dir) / "simchain");
+    launch_journal.emplace(std::filesystem::path(o.data_dir) / "simchain" / "launches.txt", market);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "oee-server: %s\n", e.what());
+    return 2;
+  }
+  auto log = js::open_cluster_log(*cluster);
+
+  asio::io_context api_ioc;
+  asio::io_context exec_ioc(1);
+  auto exec_work = asio::make_work_guard(exec_ioc);
+  core::SimChain chain(market, o.fail_rate, *ledger);
+  core::OrderStore store(*log);
+  core::EngineMetrics metrics;
+  Hub hub(api_ioc.get_executor());
+  LogStreamSource source(hub, *log);
+  ServerContext ctx(o.server, source);
+  KeyRing keys;
+  keys.mark_complete();
+  const Authenticator auth = authenticator(o, keys, ctx);
+  App app{ctx, EngineInfo{o.durability, o.sim, open_to_network(o)}, *log, store, market, metrics, hub, keys, auth};
+  if (o.sim_control) {
+    app.sim_market = &market;
+    app.sim_launches = &*launch_journal;
+  }
+  ctx.router = core_router(app);
+  HttpServer server(api_ioc, ctx);
+  hub.attach(*log);
+
+  std::mutex executing_mu;
+  std::map<std::uint32_t, Executing> executing;
+  js::OwnershipListener ownership;
+  ownership.gained = [&](std::uint32_t p, std::unique_ptr<eventlog::EventLogWriter> writer) {
+    Executing e;
+    e.writer = std::move(writer);
+    e.store = std::make_unique<core::OrderStore>(*e.writer);
+    e.executor = std::make_unique<core::Executor>(exec_ioc, *e.store, market, chain, executor_options(o), metrics);
+    const auto* reader = e.writer.get();
+    try {
+      e.executor->start([reader] { return core::check_resumable(*reader); });
+    } catch (const std::exception& ex) {
+      spdlog::error("partition {}: cannot resume its orders ({}); not executing it", p, ex.what());
+      return;
+    }
+    std::lock_guard lock(executing_mu);
+    executing[p] = std::move(e);
+  };
+  ownership.lost = [&](std::uint32_t p) {
+    Executing e;
+    {
+      std::lock_guard lock(executing_mu);
+      const auto it = executing.find(p);
+      if (it == executing.end()) return;
+      e = std::move(it->second);
+      executing.erase(it);
+    }
+    if (!e.executor->stop(kExecutorStop))
+      spdlog::warn("partition {}: some orders were mid-step; whoever executes it next resumes them", p);
+  };
+
+  try {
+    server.start();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "oee-server: %s\n", e.what());
+    return 2;
+  }
+  cluster->start(std::move(ownership));
+  core::SimLaunches launches(*launch_journal, o.launch_every);
+  launches.start();
+  std::thread exec_thread([&] {
+    boost_this_thread("executor", o.priority_boost);
+    pthread_setname_np(pthread_self(), "oee-executor");
+    exec_ioc.run();
+  });
+  spdlog::info("oee-server cluster node {} listening on {}://{}:{} ({} partitions, lease {} ms, sim {}, fail-rate {})",
+               o.node, scheme(o), o.server.bind, server.port(), o.partitions, o.lease_ttl.count(),
+               core::sim_profile_name(o.sim), o.fail_rate);
+  serve_until_signal(api_ioc, server, o.server, o.threads, [&] {
+    spdlog::info("giving the partitions back to the cluster");
+    launches.stop();
+    cluster->stop();  // each partition's executor stops as its lease goes
+  });
+  exec_work.reset();
+  exec_ioc.stop();
+  exec_thread.join();
+  spdlog::info("stopped cleanly");
+  return 0;
+}
+
+}  // namespace oee::api

@@ -1,0 +1,67 @@
+#include "api/server/serving.h"
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+namespace oee::api {
+
+// Orders move on only as fast as the log writer and the executor get a
+// core. Under load, every thread of the machine competes for one, and an
+// append then waits on the scheduler, not on the disk. With a boost these
+// two run that many nice levels above the rest: accepted orders progress
+// before new ones are taken in. Off by default, because it is taken from
+// everything else on the machine too (a gateway beside the core answers
+// far later). Raising a priority needs CAP_SYS_NICE; without it they run
+// like every other thread, and we say so once.
+void boost_this_thread(const char* name, int boost) {
+  if (boost <= 0) return;
+  errno = 0;
+  const int current = ::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()));
+  if (current == -1 && errno != 0) return;
+  const int wanted = std::max(-20, current - boost);
+  if (::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), wanted) != 0) {
+    static std::atomic<bool> warned{false};
+    if (!warned.exchange(true)) {
+      spdlog::warn("cannot raise the {} thread's priority ({}): it needs CAP_SYS_NICE; running without the boost",
+                   name, std::strerror(errno));
+    }
+    return;
+  }
+  spdlog::debug("{} thread at nice {}", name, wanted);
+}
+
+void announce(const ServerConfig& config, const HttpServer& server) {
+  // A machine-readable line for scripts and tests that start us on port 0.
+  std::printf("LISTENING %s:%u\n", config.bind.c_str(), static_cast<unsigned>(server.port()));
+  std::fflush(stdout);
+}
+
+bool open_to_network(const ServerOptions& o) { return o.auth_off && !is_loopback_address(o.server.bind); }
+
+Authenticator authenticator(const ServerOptions& o, KeyRing& keys, ServerContext& ctx) {
+  keys.on_revoked([&ctx](const core::KeyId& id) { ctx.close_sessions_of(id); });
+  if (open_to_network(o)) {
+    spdlog::warn("authentication is off on {}: anyone who reaches this port can submit and read orders", o.server.bind);
+  }
+  return o.admin_key.empty() ? Authenticator() : Authenticator(o.admin_key, keys, o.metrics_token);
+}
+
+const char* scheme(const ServerOptions& o) { return o.server.tls ? "https" : "http"; }
+
+core::ExecutorOptions executor_options(const ServerOptions& o) {
+  core::ExecutorOptions options;
+  options.profile = o.sim;
+  options.concurrency = o.concurrency;
+  options.retry_base = o.sim == core::SimProfile::fast ? std::chrono::milliseconds(5) : std::chrono::milliseconds(500);
+  options.latency_scale = o.latency_scale;
+  options.watch_interval = o.watch_interval;
+  return options;
+}
+
+}  // namespace oee::api

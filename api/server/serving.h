@@ -1,0 +1,75 @@
+#pragma once
+// What both ways of running the core share (the embedded log in
+// server_main.cpp, a cluster node in cluster_node.cpp): threads, the serve
+// loop until a signal, who a request is, the executor's options.
+
+#include <pthread.h>
+
+#include <csignal>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <spdlog/spdlog.h>
+
+#include "api/auth/access.h"
+#include "api/auth/key_ring.h"
+#include "api/http/http_server.h"
+#include "api/server/server_options.h"
+#include "core/engine/executor.h"
+
+namespace oee::api {
+
+/// Raises the calling thread's priority by `boost` nice levels (see --priority-boost).
+void boost_this_thread(const char* name, int boost);
+
+/// The machine-readable LISTENING line scripts and tests wait for.
+void announce(const ServerConfig& config, const HttpServer& server);
+
+// How long a stop waits for clients to take their last answers and close
+// frames before it cuts them.
+constexpr std::chrono::seconds kConnectionsGrace{5};
+
+// Runs the HTTP threads until SIGINT/SIGTERM; `stop_rest` runs after the
+// listener closed and before the threads are joined. The signals are
+// caught before the LISTENING line goes out, so a SIGTERM sent as soon as
+// it is read stops the server cleanly instead of killing it.
+template <class StopRest>
+void serve_until_signal(boost::asio::io_context& ioc, HttpServer& server, const ServerConfig& config,
+                        unsigned threads, StopRest stop_rest) {
+  namespace asio = boost::asio;
+  asio::io_context signal_ioc;
+  asio::signal_set signals(signal_ioc, SIGINT, SIGTERM);
+  announce(config, server);
+  auto work = asio::make_work_guard(ioc);
+  std::vector<std::thread> pool;
+  for (unsigned i = 0; i < threads; ++i) {
+    pool.emplace_back([&] {
+      pthread_setname_np(pthread_self(), "oee-http");  // names it in top -H, perf and gdb
+      server.run_thread();
+    });
+  }
+  int signal_number = 0;
+  signals.async_wait([&](const boost::system::error_code&, int sig) { signal_number = sig; });
+  signal_ioc.run();
+  spdlog::info("signal {}: stopping", signal_number);
+  if (!server.stop(kConnectionsGrace)) {
+    spdlog::warn("some connections did not close within {} s and were cut", kConnectionsGrace.count());
+  }
+  stop_rest();
+  work.reset();
+  ioc.stop();
+  for (auto& t : pool) t.join();
+}
+
+/// --auth off on an address other machines reach.
+[[nodiscard]] bool open_to_network(const ServerOptions& o);
+/// Who a request is: the admin key and the keys in `keys` (whose revocation
+/// closes their connections), or anyone with no admin key.
+[[nodiscard]] Authenticator authenticator(const ServerOptions& o, KeyRing& keys, ServerContext& ctx);
+[[nodiscard]] const char* scheme(const ServerOptions& o);
+[[nodiscard]] core::ExecutorOptions executor_options(const ServerOptions& o);
+
+}  // namespace oee::api
