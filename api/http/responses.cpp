@@ -25,12 +25,22 @@ HttpResponse method_not_allowed(std::string allow) {
 }
 
 HttpResponse log_unavailable(const std::error_code& ec) {
+  if (ec == std::errc::timed_out) {
+    // Sent, not acknowledged in time (a cluster log electing a leader): it
+    // may yet have landed, so the client retries with its idempotency key.
+    auto r = error_response(ApiError{503, "append_timeout",
+                                     "the write was not acknowledged in time and may or may not have been stored: "
+                                     "send it again with the same Idempotency-Key",
+                                     ""});
+    r.headers.emplace_back("Retry-After", "1");
+    return r;
+  }
   return error_response(ApiError{503, "log_unavailable", "the event log cannot be written: " + ec.message(), ""});
 }
 
 // While the log's storage is failing, say why, and that it heals by itself.
 HttpResponse log_unavailable(const eventlog::EventLogWriter& log, const std::error_code& ec) {
-  const auto cause = log.write_error();
+  const auto cause = ec == std::errc::timed_out ? std::string{} : log.write_error();
   if (cause.empty()) return log_unavailable(ec);
   return error_response(ApiError{503, "log_unavailable",
                                  "the event log cannot take writes (" + cause +

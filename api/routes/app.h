@@ -3,6 +3,8 @@
 // to the engine's parts. Owned by main(); outlives the server.
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_set>
@@ -57,6 +59,10 @@ struct App {
   const Publisher* publisher = nullptr;
   // The core's executor: cancels go through it.
   core::Executor* executor = nullptr;
+  // A cluster node: the executor of an order's partition while this node
+  // executes it, else null, and then a cancel is appended here (the log
+  // refuses it if the order moved on meanwhile).
+  std::function<std::shared_ptr<core::Executor>(const OrderId&)> executor_of;
   // Set with --sim-control: the market tests and demos steer, and its
   // launches, which go through their journal.
   core::Market* sim_market = nullptr;

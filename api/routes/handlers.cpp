@@ -4,6 +4,8 @@
 #include <map>
 
 #include <boost/json.hpp>
+#include <boost/uuid/name_generator_sha1.hpp>
+#include <boost/uuid/string_generator.hpp>
 #include <fmt/format.h>
 
 #include "api/dashboard/dashboard.h"
@@ -31,6 +33,17 @@ namespace asio = boost::asio;
 namespace json = boost::json;
 
 namespace {
+
+// A keyed order's id is the key's (UUIDv5): the same key sent to two nodes
+// of a cluster names one order, whose first event the log takes once.
+OrderId keyed_order_id(std::string_view scoped_key) {
+  static const boost::uuids::uuid kNamespace =
+      boost::uuids::string_generator()("4f8b1e1c-5d3a-4c39-9a57-0e0e5b7d2a61");  // oee's idempotency keys
+  const auto u = boost::uuids::name_generator_sha1(kNamespace)(scoped_key.data(), scoped_key.size());
+  OrderId::Bytes bytes{};
+  std::copy(u.begin(), u.end(), bytes.begin());
+  return OrderId(bytes);
+}
 
 // In the body's spelling: clients written for a snake_case service read
 // order_id.
@@ -67,7 +80,7 @@ asio::awaitable<HttpResponse> submit(App& app, const HttpRequest& req) {
   const auto owner = req.principal.owner();
   const std::string scoped_key = owner ? owner->str() + ":" + req.idempotency_key : req.idempotency_key;
   const eventlog::IdempotencyClaim claim{scoped_key, order.fingerprint()};
-  const OrderId id = OrderId::random();
+  const OrderId id = req.idempotency_key.empty() ? OrderId::random() : keyed_order_id(scoped_key);
   const core::OrderEvent event =
       core::OrderSubmitted{.order_type = order.order_type,
                            .input_token = order.input,

@@ -10,6 +10,8 @@
 
 #include "api/http/api_error.h"
 #include "api/http/responses.h"
+#include "core/engine/async_append.h"
+#include "core/engine/waiting_orders.h"
 #include "core/wire/status_message.h"
 
 namespace oee::api {
@@ -39,28 +41,56 @@ HttpResponse no_executor() {
   return error_response(ApiError{503, "unavailable", "this server executes no orders", ""});
 }
 
+HttpResponse answer_cancel(const OrderId& id, const core::CancelAnswer& answer) {
+  using Outcome = core::CancelAnswer::Outcome;
+  switch (answer.outcome) {
+    case Outcome::cancelled:
+      return json_response(200, core::order_json(id, answer.order->state, answer.order->last_seq));
+    case Outcome::too_late: return error_response(ApiError{409, "too_late", answer.error, "orderId"});
+    case Outcome::unavailable: break;
+  }
+  return error_response(ApiError{503, "unavailable",
+                                 "the cancel could not be confirmed (" + answer.error +
+                                     "): GET the order to see where it stands, or try again",
+                                 ""});
+}
+
+// On a cluster node that does not execute the order: the cancel is
+// appended here. The log takes it only if nothing of the order came since
+// it was read; if something did, the order is read again and judged again.
+asio::awaitable<HttpResponse> cancel_here(App& app, const OrderId& id, core::OrderSnapshot seen) {
+  constexpr int kTries = 5;
+  std::string last_error = "the order kept moving";
+  for (int i = 0; i < kTries; ++i) {
+    if (!core::is_cancellable(seen.state)) co_return answer_cancel(id, core::cancel_answer_for(seen));
+    const core::OrderEvent event = core::Cancelled{seen.state.attempt, std::string(core::kCancelledByOwner)};
+    auto appended = co_await core::async_append(app.store, id, seen.state, event, nullptr);
+    auto now = app.store.load(id);
+    if (!now || !*now) co_return log_unavailable(app.log, now ? make_error_code(eventlog::Errc::corrupted) : now.error());
+    if (appended) co_return answer_cancel(id, core::CancelAnswer{core::CancelAnswer::Outcome::cancelled, **now, {}});
+    last_error = appended.error().message();
+    if ((*now)->last_seq == seen.last_seq) co_return log_unavailable(app.log, appended.error());
+    seen = std::move(**now);
+  }
+  co_return answer_cancel(id, core::CancelAnswer{core::CancelAnswer::Outcome::unavailable, seen, last_error});
+}
+
 }  // namespace
 
 asio::awaitable<HttpResponse> cancel_order(App& app, const OrderId& id, const Principal& caller) {
   auto loaded = app.store.load(id);
   if (!loaded) co_return log_unavailable(loaded.error());
   if (!*loaded || !caller.sees((*loaded)->state.owner)) co_return not_found("no order with id " + id.str(), "orderId");
-  if (app.executor == nullptr) co_return no_executor();
-  core::Executor& executor = *app.executor;
+  // Held while the cancel is asked: the partition may move meanwhile.
+  const std::shared_ptr<core::Executor> owner = app.executor_of ? app.executor_of(id) : nullptr;
+  core::Executor* runs_it = app.executor_of ? owner.get() : app.executor;
+  if (runs_it == nullptr && app.executor_of) co_return co_await cancel_here(app, id, **loaded);
+  if (runs_it == nullptr) co_return no_executor();
+  core::Executor& executor = *runs_it;
   const core::OrderSnapshot& seen = **loaded;
   const core::CancelAnswer answer = co_await ask_executor<core::CancelAnswer>(
       [&executor, &seen](std::function<void(core::CancelAnswer)> done) { executor.cancel(seen, std::move(done)); });
-  using Outcome = core::CancelAnswer::Outcome;
-  switch (answer.outcome) {
-    case Outcome::cancelled:
-      co_return json_response(200, core::order_json(id, answer.order->state, answer.order->last_seq));
-    case Outcome::too_late: co_return error_response(ApiError{409, "too_late", answer.error, "orderId"});
-    case Outcome::unavailable: break;
-  }
-  co_return error_response(ApiError{503, "unavailable",
-                                    "the cancel could not be confirmed (" + answer.error +
-                                        "): GET the order to see where it stands, or try again",
-                                    ""});
+  co_return answer_cancel(id, answer);
 }
 
 asio::awaitable<HttpResponse> get_book(App& app, std::string_view input, std::string_view output) {

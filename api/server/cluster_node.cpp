@@ -108,7 +108,16 @@ int run_cluster_node(ServerOptions& o) {
   KeyRing keys;
   keys.mark_complete();
   const Authenticator auth = authenticator(o, keys, ctx);
+  std::mutex executing_mu;
+  // Shared with a cancel in progress: the partition may move meanwhile.
+  std::map<std::uint32_t, std::shared_ptr<Executing>> executing;
   App app{ctx, EngineInfo{o.durability, o.sim, open_to_network(o)}, *log, store, market, metrics, hub, keys, auth};
+  app.executor_of = [&](const OrderId& id) -> std::shared_ptr<core::Executor> {
+    std::lock_guard lock(executing_mu);
+    const auto it = executing.find(cluster->partition_of(id));
+    if (it == executing.end()) return nullptr;
+    return std::shared_ptr<core::Executor>(it->second, it->second->executor.get());
+  };
   if (o.sim_control) {
     app.sim_market = &market;
     app.sim_launches = &*launch_journal;
@@ -117,17 +126,15 @@ int run_cluster_node(ServerOptions& o) {
   HttpServer server(api_ioc, ctx);
   hub.attach(*log);
 
-  std::mutex executing_mu;
-  std::map<std::uint32_t, Executing> executing;
   js::OwnershipListener ownership;
   ownership.gained = [&](std::uint32_t p, std::unique_ptr<eventlog::EventLogWriter> writer) {
-    Executing e;
-    e.writer = std::move(writer);
-    e.store = std::make_unique<core::OrderStore>(*e.writer);
-    e.executor = std::make_unique<core::Executor>(exec_ioc, *e.store, market, chain, executor_options(o), metrics);
-    const auto* reader = e.writer.get();
+    auto e = std::make_shared<Executing>();
+    e->writer = std::move(writer);
+    e->store = std::make_unique<core::OrderStore>(*e->writer);
+    e->executor = std::make_unique<core::Executor>(exec_ioc, *e->store, market, chain, executor_options(o), metrics);
+    const auto* reader = e->writer.get();
     try {
-      e.executor->start([reader] { return core::check_resumable(*reader); });
+      e->executor->start([reader] { return core::check_resumable(*reader); });
     } catch (const std::exception& ex) {
       spdlog::error("partition {}: cannot resume its orders ({}); not executing it", p, ex.what());
       return;
@@ -136,7 +143,7 @@ int run_cluster_node(ServerOptions& o) {
     executing[p] = std::move(e);
   };
   ownership.lost = [&](std::uint32_t p) {
-    Executing e;
+    std::shared_ptr<Executing> e;
     {
       std::lock_guard lock(executing_mu);
       const auto it = executing.find(p);
@@ -144,7 +151,7 @@ int run_cluster_node(ServerOptions& o) {
       e = std::move(it->second);
       executing.erase(it);
     }
-    if (!e.executor->stop(kExecutorStop))
+    if (!e->executor->stop(kExecutorStop))
       spdlog::warn("partition {}: some orders were mid-step; whoever executes it next resumes them", p);
   };
 

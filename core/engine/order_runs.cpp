@@ -154,6 +154,13 @@ void Executor::Impl::decide(Run& r) {
                                           CancelAnswer{CancelAnswer::Outcome::unavailable, {}, seq.error().message()});
         }
         metrics_.append_failures.fetch_add(1);
+        // Another writer may have moved the order on meanwhile (a cancel
+        // sent to another node of a cluster): the step is decided afresh on
+        // the order as the log holds it.
+        if (auto held = store_.load(r.id); held && *held && (*held)->last_seq > r.last_seq) {
+          r.state = std::move((*held)->state);
+          r.last_seq = (*held)->last_seq;
+        }
         pause(r, "the log refused its next event: " + seq.error().message());
         return;
       }

@@ -272,6 +272,16 @@ void WaitingOrders::settled(const OrderId& id, Parked before, EventType type, ev
     }
     if (type == EventType::cancelled) answer_cancels(id, unavailable(r.error().message()));
     if (stopping_) return;
+    // Another writer may have ended the wait meanwhile (a cancel sent to
+    // another node of a cluster): then the order waits on only as the log
+    // holds it.
+    if (auto held = store_.load(id); held && *held && (*held)->last_seq > before.seq) {
+      if (!is_waiting((*held)->state.status)) {
+        answer_cancels(id, cancel_answer_for(**held));
+        return;
+      }
+      before = Parked{std::move((*held)->state), (*held)->last_seq};
+    }
     settle_pause_ =
         std::clamp<Clock::duration>(settle_pause_ * 2, std::chrono::milliseconds(100), std::chrono::seconds(5));
     deferred_.emplace(id, Deferred{now + settle_pause_, std::move(before)});

@@ -180,6 +180,8 @@ void JetStreamPartitionLog::publish_one(Queued& q) {
   stats_.append_latency_seconds.observe(std::chrono::duration<double>(Clock::now() - started).count());
   if (!outcome) {
     stats_.failed_commits.fetch_add(1, std::memory_order_relaxed);
+    // Above the log, a lost answer is a timeout like any other.
+    if (outcome.error() == JsErrc::timeout) return q.done(std::make_error_code(std::errc::timed_out));
     return q.done(outcome.error());
   }
   stats_.commits.fetch_add(1, std::memory_order_relaxed);

@@ -51,7 +51,9 @@ struct PartitionLogOptions {
   /// As Options::fold: what the index keeps of each order.
   Fold fold{};
   /// How long an append may wait for JetStream's acknowledgment, retries
-  /// included; past it, it fails with JsErrc::timeout (outcome unknown).
+  /// included; past it, it fails with std::errc::timed_out (its outcome is
+  /// unknown). With no server reachable it fails at once with
+  /// Errc::unavailable, nothing sent.
   std::chrono::milliseconds append_timeout{std::chrono::seconds(10)};
   int replicas = 3;
   /// Called on the follower thread when another node's PartitionTaken

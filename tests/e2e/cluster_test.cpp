@@ -173,5 +173,66 @@ TEST(ClusterNodes, APausedOwnerIsFencedAndLandsNothingAfterTheTakeover) {
   EXPECT_GE(takeovers_by_b, 1) << "b never took a partition: the pause tested nothing";
 }
 
+TEST(ClusterNodes, OneIdempotencyKeySentToBothNodesMakesOneOrder) {
+  testing::NatsCluster nats;
+  TempDir dir;
+  ServerProcess a(dir.path() / "a", node_args(nats, "a", {"--sim", "fast"}));
+  ServerProcess b(dir.path() / "b", node_args(nats, "b", {"--sim", "fast"}));
+  a.start();
+  b.start();
+  HttpClient client_a(a.port()), client_b(b.port());
+  const std::map<std::string, std::string> key{{"Content-Type", "application/json"}, {"Idempotency-Key", "cluster-key-1"}};
+  const auto first = client_a.request("POST", "/api/orders/execute", order_body("2"), key);
+  ASSERT_EQ(first.status, 202) << first.body;
+  const std::string id(first.json().at("orderId").as_string());
+  const auto again = client_b.request("POST", "/api/orders/execute", order_body("2"), key);
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(again.json().at("orderId").as_string(), id);
+  EXPECT_TRUE(again.json().at("idempotentReplay").as_bool());
+  const auto other = client_b.request("POST", "/api/orders/execute", order_body("3"), key);
+  EXPECT_EQ(other.status, 409) << other.body;
+  ASSERT_TRUE(all_finish(client_b, {id}, 30s));
+  expect_finished_once(client_a, {id});
+}
+
+// A waiting order cancelled from each node: the one that executes its
+// partition cancels through its executor, the other appends the cancel
+// itself; either way it is cancelled once and stays cancelled.
+TEST(ClusterNodes, AWaitingOrderIsCancelledFromEitherNode) {
+  testing::NatsCluster nats;
+  TempDir dir;
+  ServerProcess a(dir.path() / "a", node_args(nats, "a", {"--sim", "fast"}));
+  ServerProcess b(dir.path() / "b", node_args(nats, "b", {"--sim", "fast"}));
+  a.start();
+  b.start();
+  HttpClient client_a(a.port()), client_b(b.port());
+  // Far above any price: they wait.
+  const std::string limit = R"({"type":"limit","inputToken":"SOL","outputToken":"USDC","amount":1,"limitPrice":"100000"})";
+  std::vector<std::string> ids;
+  for (int i = 0; i < 8; ++i) {
+    const auto res = client_a.post_json("/api/orders/execute", limit);
+    ASSERT_EQ(res.status, 202) << res.body;
+    ids.emplace_back(res.json().at("orderId").as_string());
+  }
+  for (const auto& id : ids) ASSERT_TRUE(reaches(client_b, id, "open", 20s)) << id;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    auto& via = i % 2 == 0 ? client_a : client_b;
+    const auto res = via.request("DELETE", "/api/orders/" + ids[i], "", {});
+    ASSERT_EQ(res.status, 200) << res.body;
+    EXPECT_EQ(res.json().at("status").as_string(), "cancelled");
+  }
+  for (const auto& id : ids) {
+    EXPECT_EQ(status_of(client_a, id), "cancelled");
+    EXPECT_EQ(status_of(client_b, id), "cancelled");
+    const auto names = event_names(client_b, id);
+    EXPECT_EQ(std::count(names.begin(), names.end(), "cancelled"), 1) << id;
+  }
+  // A finished order cannot be cancelled, from either node.
+  const auto done = submit(a.port(), 1);
+  ASSERT_TRUE(all_finish(client_a, done, 30s));
+  EXPECT_EQ(client_b.request("DELETE", "/api/orders/" + done[0], "", {}).status, 409);
+  EXPECT_EQ(client_a.request("DELETE", "/api/orders/" + done[0], "", {}).status, 409);
+}
+
 }  // namespace
 }  // namespace oee::e2e
