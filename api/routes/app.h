@@ -8,6 +8,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_set>
+#include <vector>
 
 #include "api/auth/access.h"
 #include "api/auth/key_ring.h"
@@ -37,6 +38,20 @@ struct EngineInfo {
   bool open_to_network = false;  // --auth off on an address other machines reach
 };
 
+/// A cluster node's partitions as GET /api/cluster shows them.
+struct ClusterPartitionView {
+  std::uint32_t partition = 0;
+  std::string owner;  // the node executing it; empty while none holds it
+  std::uint64_t last_seq = 0;
+  std::uint64_t lag_events = 0;  // stored in the cluster, not yet read here
+};
+struct ClusterView {
+  std::string node;
+  bool reachable = false;  // connected to a NATS server now
+  std::vector<ClusterPartitionView> partitions;
+  std::vector<std::uint32_t> executed_here;
+};
+
 struct App {
   App(ServerContext& sc, EngineInfo i, eventlog::EventLogWriter& l, core::OrderStore& s, const core::Market& m,
       core::EngineMetrics& em, Hub& h, KeyRing& k, const Authenticator& a)
@@ -63,6 +78,9 @@ struct App {
   // executes it, else null, and then a cancel is appended here (the log
   // refuses it if the order moved on meanwhile).
   std::function<std::shared_ptr<core::Executor>(const OrderId&)> executor_of;
+  // A cluster node: where its partitions stand. `with_partitions` false:
+  // only what this node knows without asking the cluster (for /health).
+  std::function<ClusterView(bool with_partitions)> cluster;
   // Set with --sim-control: the market tests and demos steer, and its
   // launches, which go through their journal.
   core::Market* sim_market = nullptr;

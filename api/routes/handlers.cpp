@@ -328,6 +328,8 @@ Router core_router(App& app) {
           at_once([&app](const HttpRequest& req, const RequestTarget&) { return set_sim_price(app, req); }))
       .on("POST", "api/sim/launches", kAdminKey,
           at_once([&app](const HttpRequest& req, const RequestTarget&) { return launch_sim_pool(app, req); }))
+      .on("GET", "api/cluster", kAdminKey,
+          at_once([&app](const HttpRequest&, const RequestTarget&) { return cluster_status(app); }))
       .on("GET", "openapi.json", kAnyone, at_once([](const HttpRequest&, const RequestTarget&) { return api_description(); }))
       .on("GET", "test", kAnyone, at_once([](const HttpRequest&, const RequestTarget&) { return test_page(); }))
       .on("GET", "", kAnyone, at_once([&app](const HttpRequest& req, const RequestTarget&) {

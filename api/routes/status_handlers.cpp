@@ -55,6 +55,28 @@ json::object auth_health(const App& app) {
 
 }  // namespace
 
+json::object cluster_json(const ClusterView& v) {
+  json::array here;
+  for (const auto p : v.executed_here) here.push_back(p);
+  json::object out{{"node", v.node}, {"reachable", v.reachable}, {"executedHere", std::move(here)}};
+  if (!v.partitions.empty()) {
+    json::array partitions;
+    for (const auto& p : v.partitions)
+      partitions.push_back(json::object{{"partition", p.partition},
+                                        {"owner", p.owner},
+                                        {"lastSeq", p.last_seq},
+                                        {"lagEvents", p.lag_events}});
+    out["partitions"] = std::move(partitions);
+  }
+  return out;
+}
+
+HttpResponse cluster_status(App& app) {
+  if (!app.cluster)
+    return error_response(ApiError{404, "not_a_cluster_node", "this server runs the embedded log, not a cluster (--nats)", ""});
+  return HttpResponse{200, json::serialize(cluster_json(app.cluster(true))), "application/json", {}};
+}
+
 HttpResponse health(App& app) {
   json::object log{{"status", "ok"},
                    {"head", app.log.head().value},
@@ -83,6 +105,13 @@ HttpResponse health(App& app) {
                           {"postgres", postgres_health(app)},
                           {"websocketClients", app.server.ws_clients.load()},
                           {"auth", auth_health(app)}};
+  if (app.cluster) {
+    auto with_cluster = body;
+    const auto view = app.cluster(false);
+    with_cluster["cluster"] = cluster_json(view);
+    if (!view.reachable) with_cluster["status"] = "degraded";
+    return HttpResponse{200, json::serialize(with_cluster), "application/json", {}};
+  }
   return HttpResponse{200, json::serialize(body), "application/json", {}};
 }
 

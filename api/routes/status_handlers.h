@@ -9,6 +9,9 @@ namespace oee::api {
 
 [[nodiscard]] HttpResponse health(App& app);
 [[nodiscard]] HttpResponse metrics(App& app);
+/// GET /api/cluster: a cluster node's name and partitions (owner, last seq,
+/// what it has not read yet); 404 on a server with the embedded log.
+[[nodiscard]] HttpResponse cluster_status(App& app);
 /// GET /api/stats: the last 5 minutes, per second (events by the status
 /// they lead to) and per 5 s (submit -> confirmed p50 and p99), of every
 /// order; `everyone`: false for a viewer who may see its own orders only,

@@ -118,6 +118,16 @@ int run_cluster_node(ServerOptions& o) {
     if (it == executing.end()) return nullptr;
     return std::shared_ptr<core::Executor>(it->second, it->second->executor.get());
   };
+  app.cluster = [&](bool with_partitions) {
+    ClusterView v;
+    v.node = o.node;
+    v.reachable = cluster->connection().connected();
+    v.executed_here = cluster->owned();
+    if (with_partitions)
+      for (const auto& p : cluster->view())
+        v.partitions.push_back(ClusterPartitionView{p.partition, p.owner, p.last_seq.value, p.lag_events});
+    return v;
+  };
   if (o.sim_control) {
     app.sim_market = &market;
     app.sim_launches = &*launch_journal;

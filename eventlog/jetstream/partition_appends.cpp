@@ -303,6 +303,7 @@ JetStreamPartitionLog::Verdict JetStreamPartitionLog::after_refusal(const Queued
 
 Result<std::vector<Seq>> JetStreamPartitionLog::order_seqs(const OrderId& order) const {
   if (auto seqs = index_.seqs(order)) return std::move(*seqs);
+  if (auto done = recall_finished(order)) return std::move(done->seqs);
   auto record = fold_order(order, head());
   if (!record) return record.error();
   if (!*record) return std::vector<Seq>{};

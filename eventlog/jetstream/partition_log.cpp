@@ -173,6 +173,15 @@ void JetStreamPartitionLog::fold_event(const Record& r, const StoredMessage& m) 
                   r.order.str(), folded.error().message());
     return;
   }
+  if (folded->finishes) {
+    IndexedOrder done{r.order, folded->snapshot, {}};
+    if (open != nullptr) done.seqs = open->seqs;
+    else if (reopened) done.seqs = reopened->seqs;
+    done.seqs.push_back(r.seq);
+    remember_finished(std::move(done));
+  } else if (open == nullptr) {
+    forget_finished(r.order);
+  }
   Index::Update u{r.order, r.seq, std::move(folded->snapshot), folded->finishes, std::move(reopened)};
   index_.apply(std::span(&u, 1));
   if (const auto sets = m.header("Oee-Sets"); !sets.empty()) {
@@ -266,8 +275,41 @@ Result<std::vector<RawRecord>> JetStreamPartitionLog::read_raw(Seq from, std::si
   return out;
 }
 
+void JetStreamPartitionLog::remember_finished(IndexedOrder order) const {
+  std::lock_guard lock(finished_mu_);
+  if (const auto it = finished_.by_id.find(order.order); it != finished_.by_id.end()) {
+    finished_.orders.erase(it->second);
+    finished_.by_id.erase(it);
+  }
+  const auto id = order.order;
+  finished_.orders.push_front(std::move(order));
+  finished_.by_id[id] = finished_.orders.begin();
+  if (finished_.orders.size() > kFinishedCached) {
+    finished_.by_id.erase(finished_.orders.back().order);
+    finished_.orders.pop_back();
+  }
+}
+
+void JetStreamPartitionLog::forget_finished(const OrderId& order) {
+  std::lock_guard lock(finished_mu_);
+  if (const auto it = finished_.by_id.find(order); it != finished_.by_id.end()) {
+    finished_.orders.erase(it->second);
+    finished_.by_id.erase(it);
+  }
+}
+
+std::optional<IndexedOrder> JetStreamPartitionLog::recall_finished(const OrderId& order) const {
+  std::lock_guard lock(finished_mu_);
+  const auto it = finished_.by_id.find(order);
+  if (it == finished_.by_id.end()) return std::nullopt;
+  finished_.orders.splice(finished_.orders.begin(), finished_.orders, it->second);
+  return *it->second;
+}
+
 Result<std::optional<OrderSnapshotEntry>> JetStreamPartitionLog::snapshot(OrderId order) const {
   if (auto open = index_.snapshot(order)) return open;
+  if (auto done = recall_finished(order))
+    return std::optional<OrderSnapshotEntry>(OrderSnapshotEntry{done->seqs.back(), std::move(done->snapshot)});
   auto record = fold_order(order, head());
   if (!record) return record.error();
   if (!*record) return std::optional<OrderSnapshotEntry>{};
@@ -288,6 +330,7 @@ Result<std::vector<OrderId>> JetStreamPartitionLog::members(OrderSet set, std::s
 
 Result<std::optional<IndexedOrder>> JetStreamPartitionLog::finished_record(OrderId order) const {
   if (index_.snapshot(order)) return std::optional<IndexedOrder>{};
+  if (auto done = recall_finished(order)) return std::optional<IndexedOrder>(std::move(*done));
   return fold_order(order, head());
 }
 

@@ -82,7 +82,22 @@ TEST(ClusterNodes, AnyNodeServesAnyOrderAndEachIsExecutedOnce) {
     EXPECT_EQ(events_of(client_a, id), events_of(client_b, id));
   }
   expect_finished_once(client_b, ids);
-  // Both nodes executed: the partitions were shared.
+  // Both nodes executed: the partitions were shared, and each node says so.
+  const auto view = client_a.get("/api/cluster");
+  ASSERT_EQ(view.status, 200) << view.body;
+  std::map<std::string, int> owners;
+  const json::value cluster_view = view.json();
+  for (const auto& p : cluster_view.at("partitions").as_array()) {
+    ++owners[std::string(p.at("owner").as_string())];
+    EXPECT_GE(p.at("lastSeq").to_number<std::uint64_t>(), 1u);
+  }
+  EXPECT_EQ(owners["a"] + owners["b"], static_cast<int>(kPartitions)) << view.body;
+  EXPECT_GE(owners["a"], 1);
+  EXPECT_GE(owners["b"], 1);
+  const auto health = client_b.get("/health").json();
+  EXPECT_EQ(health.at("cluster").at("node").as_string(), "b");
+  EXPECT_TRUE(health.at("cluster").at("reachable").as_bool());
+  EXPECT_EQ(static_cast<int>(health.at("cluster").at("executedHere").as_array().size()), owners["b"]);
   EXPECT_NE(a.stdout_tail().find("executed by this node (a)"), std::string::npos);
   EXPECT_NE(b.stdout_tail().find("executed by this node (b)"), std::string::npos);
 }
@@ -232,6 +247,41 @@ TEST(ClusterNodes, AWaitingOrderIsCancelledFromEitherNode) {
   ASSERT_TRUE(all_finish(client_a, done, 30s));
   EXPECT_EQ(client_b.request("DELETE", "/api/orders/" + done[0], "", {}).status, 409);
   EXPECT_EQ(client_a.request("DELETE", "/api/orders/" + done[0], "", {}).status, 409);
+}
+
+// Every NATS server down: a submit is refused at once with 503 (nothing
+// half written), what the node holds is still read, and once the cluster is
+// back the node takes orders again by itself.
+TEST(ClusterNodes, WithTheWholeNatsClusterDownSubmitsAre503AndResumeAfterwards) {
+  testing::NatsCluster nats;
+  TempDir dir;
+  ServerProcess a(dir.path() / "a", node_args(nats, "a", {"--sim", "fast"}));
+  a.start();
+  HttpClient client(a.port());
+  const auto before = submit(a.port(), 3);
+  ASSERT_TRUE(all_finish(client, before, 30s));
+  for (int s = 0; s < nats.size(); ++s) nats.kill(s);
+  ASSERT_TRUE(eventually([&] { return !client.get("/health").json().at("cluster").at("reachable").as_bool(); }, 15s));
+  EXPECT_EQ(client.get("/health").json().at("status").as_string(), "degraded");
+  const auto started = std::chrono::steady_clock::now();
+  const auto refused = client.post_json("/api/orders/execute", order_body("1"));
+  EXPECT_EQ(refused.status, 503) << refused.body;
+  EXPECT_EQ(refused.json().at("error").at("code").as_string(), "log_unavailable") << refused.body;
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 3 * 2s) << "a submit hung on a cluster that is down";
+  for (const auto& id : before) {
+    const auto held = client.get("/api/orders/" + id);
+    EXPECT_EQ(held.status, 200) << held.body;
+  }
+  for (int s = 0; s < nats.size(); ++s) nats.resume(s);
+  std::string id;
+  ASSERT_TRUE(eventually(
+      [&] {
+        const auto res = client.post_json("/api/orders/execute", order_body("1"));
+        if (res.status == 202) id = std::string(res.json().at("orderId").as_string());
+        return res.status == 202;
+      },
+      60s));
+  EXPECT_TRUE(all_finish(client, {id}, 60s));
 }
 
 }  // namespace

@@ -19,6 +19,8 @@
 
 #include <condition_variable>
 #include <deque>
+#include <list>
+#include <unordered_map>
 #include <map>
 #include <mutex>
 #include <set>
@@ -138,6 +140,19 @@ class JetStreamPartitionLog final : public PartitionLog {
   const std::string subjects_;
 
   ::oee::eventlog::detail::OrderIndex index_;
+  // Orders that finished lately, as the index held them last: read without
+  // asking the cluster (a GET right after an order ends, or while the
+  // cluster is out of reach). Least recently finished or read go first.
+  struct FinishedCache {
+    std::list<IndexedOrder> orders;  // most recent first
+    std::unordered_map<OrderId, std::list<IndexedOrder>::iterator, OrderIdHash> by_id;
+  };
+  static constexpr std::size_t kFinishedCached = 10'000;
+  mutable std::mutex finished_mu_;
+  mutable FinishedCache finished_;  // under finished_mu_
+  void remember_finished(IndexedOrder order) const;
+  void forget_finished(const OrderId& order);
+  [[nodiscard]] std::optional<IndexedOrder> recall_finished(const OrderId& order) const;
   mutable std::mutex sets_mu_;
   std::map<OrderSet, std::set<OrderId>> sets_;  // dead letters, API keys
 
