@@ -13,11 +13,12 @@ APT_PACKAGES := g++ make cmake pkg-config ccache curl \
   postgresql postgresql-client redis-server redis-tools \
   libnats-dev nats-server
 
-.PHONY: deps deps-fuzz deps-browser configure build run test test-sanitize fuzz screenshots clean help
+.PHONY: deps deps-fuzz deps-browser configure build run cluster test test-sanitize fuzz screenshots clean help
 
 help:
 	@echo "make run    install what is missing, build, start PostgreSQL (under .local/) and oee-server on 127.0.0.1:3000"
 	@echo "make test   install what is missing, build, run the whole test suite"
+	@echo "make cluster   3 NATS JetStream servers and 2 oee nodes on loopback (data under .local/cluster/), Ctrl-C stops all"
 	@echo "make test-sanitize   the same suite built with AddressSanitizer and UBSan (build-sanitize/)"
 	@echo "make fuzz   build the libFuzzer targets with clang (build-fuzz/) and run each for FUZZ_SECONDS (180)"
 	@echo "make screenshots   retake the README's dashboard screenshots (docs/images/) with the browser test"
@@ -64,6 +65,10 @@ build: configure
 # Starts a local PostgreSQL under .local/ unless DATABASE_URL is set.
 run: build
 	tools/run_local.sh $(BUILD_DIR) $(ARGS)
+
+# Three nats-server processes and two oee nodes on loopback (docs/SCALING.md).
+cluster: build
+	tools/run_cluster.sh $(BUILD_DIR) $(ARGS)
 
 test: deps-browser build
 	cd $(BUILD_DIR) && ctest -j$(JOBS) --output-on-failure --timeout 600
