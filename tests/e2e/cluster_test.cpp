@@ -284,5 +284,37 @@ TEST(ClusterNodes, WithTheWholeNatsClusterDownSubmitsAre503AndResumeAfterwards) 
   EXPECT_TRUE(all_finish(client, {id}, 60s));
 }
 
+// A WebSocket on one node streams an order the other node executes: every
+// status from pending to confirmed, in seq order, ending terminal.
+TEST(ClusterNodes, AStreamOnOneNodeFollowsAnOrderExecutedByTheOther) {
+  testing::NatsCluster nats;
+  TempDir dir;
+  const std::vector<std::string> sim{"--sim", "realistic", "--sim-latency-scale", "0.2", "--fail-rate", "0"};
+  ServerProcess a(dir.path() / "a", node_args(nats, "a", sim));
+  ServerProcess b(dir.path() / "b", node_args(nats, "b", sim));
+  a.start();
+  b.start();
+  ASSERT_TRUE(eventually([&] { return b.stdout_tail().find("executed by this node (b)") != std::string::npos; }, 20s));
+  for (const auto& id : submit(a.port(), 6)) {
+    WsClient ws(b.port(), "/ws");
+    ws.send(R"({"type":"subscribe","orderId":")" + id + R"("})");
+    std::vector<std::string> statuses;
+    std::uint64_t last_seq = 0;
+    for (;;) {
+      auto text = ws.read(20s);
+      ASSERT_TRUE(text) << "the stream of " << id << " stopped after " << statuses.size() << " messages";
+      const auto v = json::parse(*text).as_object();
+      if (v.contains("type")) continue;
+      const auto seq = v.at("seq").to_number<std::uint64_t>();
+      EXPECT_GT(seq, last_seq);
+      last_seq = seq;
+      statuses.emplace_back(v.at("status").as_string());
+      if (v.contains("terminal")) break;
+    }
+    EXPECT_EQ(statuses.front(), "pending");
+    EXPECT_EQ(statuses.back(), "confirmed");
+  }
+}
+
 }  // namespace
 }  // namespace oee::e2e
