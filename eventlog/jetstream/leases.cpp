@@ -91,9 +91,10 @@ struct LeaseKeeper::Impl {
     auto written = bucket.update(key, value, lease.revision);
     if (written) return settle(key, true, *written, sent, true);
     const bool refused = written.error() == JsErrc::wrong_last_sequence || written.error() == JsErrc::exists;
-    // Unanswered for a whole ttl: the lease may have expired, so it is
-    // given up before another node could take it over.
-    if (refused || sent - lease.renewed >= options.ttl) settle(key, true, 0, sent, false);
+    // Unrenewed for two thirds of the ttl: given up before it can expire,
+    // so this node has stopped by the time another may take it over (the
+    // next round would come too late).
+    if (refused || sent - lease.renewed >= options.ttl * 2 / 3) settle(key, true, 0, sent, false);
   }
 
   void take(const std::string& key) {

@@ -6,10 +6,10 @@
 // the log itself.
 //
 // A lease is the key holding {node, incarnation}: taken with a create-only
-// write, renewed by revision every ttl/3, and lost when a renewal is refused
-// or none has succeeded for a ttl. The bucket's TTL expires a lease whose
-// holder stopped renewing; 2.9 sends no event then, so free keys are tried
-// again every ttl/3.
+// write, renewed by revision every ttl/3, and lost when a renewal is
+// refused or none has succeeded for two thirds of a ttl (before it could
+// expire). The bucket's TTL expires a lease whose holder stopped renewing;
+// 2.9 sends no event then, so free keys are tried again every ttl/3.
 //
 // Fair shares: with member_prefix set, each node keeps a membership key
 // alive and holds at most ceil(keys / live members); a node over its share

@@ -220,7 +220,7 @@ TEST(JetStreamLeases, OneNodeHoldsALeaseAndAnotherTakesItOnceItExpires) {
   NatsCluster cluster;
   auto ca = connect(cluster, "a");
   auto cb = connect(cluster, "b");
-  const auto ttl = 1500ms;
+  const auto ttl = 3s;
   std::atomic<int> a_gained{0}, b_gained{0};
   const auto oa = lease_options("a", ttl, {"p0"});
   const auto ob = lease_options("b", ttl, {"p0"});
