@@ -24,16 +24,11 @@ free_port() { "$(dirname "$0")/free_port.sh"; }
 count() { cat "$dir/count"; }
 pid_of() { cat "$dir/n$1/pid" 2>/dev/null || true; }
 
-# Writes nI/server.conf from the ports chosen at the first start.
+# Writes nI/server.conf from the ports chosen at the first start; one
+# server runs JetStream without a cluster.
 write_config() {
   local i=$1 n routes="" j
   n=$(count)
-  if [ "$n" = 1 ]; then write_single_config "$i"; return; fi
-  for j in $(seq "$n"); do
-    [ "$j" = "$i" ] && continue
-    routes="$routes    \"nats-route://route:$(cat "$dir/route-password")@127.0.0.1:$(cat "$dir/n$j/cluster-port")\"
-"
-  done
   cat > "$dir/n$i/server.conf" <<EOF
 server_name: "n$i"
 listen: "127.0.0.1:$(cat "$dir/n$i/port")"
@@ -47,6 +42,14 @@ authorization {
 jetstream {
   store_dir: "$dir/n$i/js"
 }
+EOF
+  [ "$n" = 1 ] && return
+  for j in $(seq "$n"); do
+    [ "$j" = "$i" ] && continue
+    routes="$routes    \"nats-route://route:$(cat "$dir/route-password")@127.0.0.1:$(cat "$dir/n$j/cluster-port")\"
+"
+  done
+  cat >> "$dir/n$i/server.conf" <<EOF
 cluster {
   name: "oee"
   listen: "127.0.0.1:$(cat "$dir/n$i/cluster-port")"
@@ -56,23 +59,6 @@ cluster {
   }
   routes: [
 $routes  ]
-}
-EOF
-}
-
-write_single_config() {  # one server: JetStream without a cluster
-  cat > "$dir/n$1/server.conf" <<EOF
-server_name: "n$1"
-listen: "127.0.0.1:$(cat "$dir/n$1/port")"
-http: "127.0.0.1:$(cat "$dir/n$1/http-port")"
-pid_file: "$dir/n$1/pid"
-log_file: "$dir/n$1/server.log"
-authorization {
-  user: "$(cat "$dir/user")"
-  password: "$(cat "$dir/password")"
-}
-jetstream {
-  store_dir: "$dir/n$1/js"
 }
 EOF
 }

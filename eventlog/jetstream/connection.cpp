@@ -91,6 +91,15 @@ StoredMessage stored(natsMsg* m) {
   return out;
 }
 
+/// What a message lookup found: the message, nothing (no message there), or
+/// why it could not look (no such stream among them).
+Result<std::optional<StoredMessage>> found(natsStatus s, jsErrCode code, MsgPtr msg) {
+  if (s == NATS_OK) return std::optional<StoredMessage>(stored(msg.get()));
+  const auto ec = failure(s, code, false);
+  if (ec == JsErrc::not_found && code != JSStreamNotFoundErr) return std::optional<StoredMessage>{};
+  return ec;
+}
+
 /// A message a consumer delivered: its stream seq and time are in its reply
 /// subject's metadata, not in the message.
 Result<StoredMessage> delivered(natsMsg* m, std::uint64_t& pending) {
@@ -281,13 +290,7 @@ Result<std::optional<StoredMessage>> Connection::get(std::string_view stream, Se
   natsMsg* raw = nullptr;
   jsErrCode code{};
   const auto s = js_GetMsg(&raw, impl_->js, name.c_str(), seq.value, nullptr, &code);
-  MsgPtr msg(raw);
-  if (s != NATS_OK) {
-    const auto ec = failure(s, code, false);
-    if (ec == JsErrc::not_found && code != JSStreamNotFoundErr) return std::optional<StoredMessage>{};
-    return ec;
-  }
-  return std::optional<StoredMessage>(stored(raw));
+  return found(s, code, MsgPtr(raw));
 }
 
 Result<std::optional<StoredMessage>> Connection::last_on_subject(std::string_view stream, std::string_view subject) {
@@ -296,13 +299,7 @@ Result<std::optional<StoredMessage>> Connection::last_on_subject(std::string_vie
   natsMsg* raw = nullptr;
   jsErrCode code{};
   const auto s = js_GetLastMsg(&raw, impl_->js, name.c_str(), subj.c_str(), nullptr, &code);
-  MsgPtr msg(raw);
-  if (s != NATS_OK) {
-    const auto ec = failure(s, code, false);
-    if (ec == JsErrc::not_found && code != JSStreamNotFoundErr) return std::optional<StoredMessage>{};
-    return ec;
-  }
-  return std::optional<StoredMessage>(stored(raw));
+  return found(s, code, MsgPtr(raw));
 }
 
 Result<StreamState> Connection::stream_state(std::string_view stream) {

@@ -239,8 +239,9 @@ Result<std::optional<IndexedOrder>> JetStreamPartitionLog::fold_order(const Orde
   return std::optional<IndexedOrder>(std::move(out));
 }
 
-Result<std::vector<Record>> JetStreamPartitionLog::read(Seq from, std::size_t max) const {
-  auto messages = connection_.read(stream_, subjects_, std::max(from, Seq{1}), max);
+Result<std::vector<Record>> JetStreamPartitionLog::read_records(std::string_view subjects, Seq from,
+                                                                std::size_t max) const {
+  auto messages = connection_.read(stream_, subjects, std::max(from, Seq{1}), max);
   if (!messages) return messages.error();
   std::vector<Record> out;
   out.reserve(messages->size());
@@ -252,18 +253,12 @@ Result<std::vector<Record>> JetStreamPartitionLog::read(Seq from, std::size_t ma
   return out;
 }
 
+Result<std::vector<Record>> JetStreamPartitionLog::read(Seq from, std::size_t max) const {
+  return read_records(subjects_, from, max);
+}
+
 Result<std::vector<Record>> JetStreamPartitionLog::read_order(OrderId order, Seq from) const {
-  auto messages = connection_.read(stream_, order_subject(options_.partition, order), std::max(from, Seq{1}),
-                                   std::numeric_limits<std::size_t>::max());
-  if (!messages) return messages.error();
-  std::vector<Record> out;
-  out.reserve(messages->size());
-  for (const auto& m : *messages) {
-    auto r = to_record(m);
-    if (!r) return r.error();
-    out.push_back(std::move(*r));
-  }
-  return out;
+  return read_records(order_subject(options_.partition, order), from, std::numeric_limits<std::size_t>::max());
 }
 
 Result<std::vector<RawRecord>> JetStreamPartitionLog::read_raw(Seq from, std::size_t max) const {

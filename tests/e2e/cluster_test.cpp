@@ -10,6 +10,7 @@
 
 #include <map>
 #include <set>
+#include <tuple>
 
 #include <boost/json.hpp>
 
@@ -50,6 +51,21 @@ std::vector<std::string> submit(unsigned short port, int count) {
   return ids;
 }
 
+/// A NATS cluster and two started nodes on it, a and b.
+struct TwoNodes {
+  explicit TwoNodes(const std::vector<std::string>& sim)
+      : a(dir.path() / "a", node_args(nats, "a", sim)), b(dir.path() / "b", node_args(nats, "b", sim)) {
+    a.start();
+    b.start();
+  }
+  std::tuple<testing::NatsCluster&, ServerProcess&, ServerProcess&> parts() { return {nats, a, b}; }
+
+  testing::NatsCluster nats;
+  TempDir dir;
+  ServerProcess a;
+  ServerProcess b;
+};
+
 /// Each order's events as a node serves them: names in order.
 std::vector<std::string> events_of(HttpClient& client, const std::string& id) { return event_names(client, id); }
 
@@ -64,12 +80,8 @@ void expect_finished_once(HttpClient& client, const std::vector<std::string>& id
 }
 
 TEST(ClusterNodes, AnyNodeServesAnyOrderAndEachIsExecutedOnce) {
-  testing::NatsCluster nats;
-  TempDir dir;
-  ServerProcess a(dir.path() / "a", node_args(nats, "a", {"--sim", "fast"}));
-  ServerProcess b(dir.path() / "b", node_args(nats, "b", {"--sim", "fast"}));
-  a.start();
-  b.start();
+  TwoNodes nodes({"--sim", "fast"});
+  auto [nats, a, b] = nodes.parts();
   auto ids = submit(a.port(), 20);
   const auto more = submit(b.port(), 20);
   ids.insert(ids.end(), more.begin(), more.end());
@@ -103,15 +115,11 @@ TEST(ClusterNodes, AnyNodeServesAnyOrderAndEachIsExecutedOnce) {
 }
 
 TEST(ClusterNodes, KillingANodeMovesItsPartitionsAndEveryOrderFinishesOnce) {
-  testing::NatsCluster nats;
-  TempDir dir;
   // Orders take a while (quotes, the chain), so some are mid-flight on the
   // node that dies.
   const std::vector<std::string> sim{"--sim", "realistic", "--sim-latency-scale", "0.3", "--fail-rate", "0"};
-  ServerProcess a(dir.path() / "a", node_args(nats, "a", sim));
-  ServerProcess b(dir.path() / "b", node_args(nats, "b", sim));
-  a.start();
-  b.start();
+  TwoNodes nodes(sim);
+  auto [nats, a, b] = nodes.parts();
   HttpClient client_b(b.port());
   ASSERT_TRUE(eventually([&] { return a.stdout_tail().find("executed by this node (a)") != std::string::npos; }, 20s));
   auto ids = submit(b.port(), 30);
@@ -189,12 +197,8 @@ TEST(ClusterNodes, APausedOwnerIsFencedAndLandsNothingAfterTheTakeover) {
 }
 
 TEST(ClusterNodes, OneIdempotencyKeySentToBothNodesMakesOneOrder) {
-  testing::NatsCluster nats;
-  TempDir dir;
-  ServerProcess a(dir.path() / "a", node_args(nats, "a", {"--sim", "fast"}));
-  ServerProcess b(dir.path() / "b", node_args(nats, "b", {"--sim", "fast"}));
-  a.start();
-  b.start();
+  TwoNodes nodes({"--sim", "fast"});
+  auto [nats, a, b] = nodes.parts();
   HttpClient client_a(a.port()), client_b(b.port());
   const std::map<std::string, std::string> key{{"Content-Type", "application/json"}, {"Idempotency-Key", "cluster-key-1"}};
   const auto first = client_a.request("POST", "/api/orders/execute", order_body("2"), key);
@@ -214,12 +218,8 @@ TEST(ClusterNodes, OneIdempotencyKeySentToBothNodesMakesOneOrder) {
 // partition cancels through its executor, the other appends the cancel
 // itself; either way it is cancelled once and stays cancelled.
 TEST(ClusterNodes, AWaitingOrderIsCancelledFromEitherNode) {
-  testing::NatsCluster nats;
-  TempDir dir;
-  ServerProcess a(dir.path() / "a", node_args(nats, "a", {"--sim", "fast"}));
-  ServerProcess b(dir.path() / "b", node_args(nats, "b", {"--sim", "fast"}));
-  a.start();
-  b.start();
+  TwoNodes nodes({"--sim", "fast"});
+  auto [nats, a, b] = nodes.parts();
   HttpClient client_a(a.port()), client_b(b.port());
   // Far above any price: they wait.
   const std::string limit = R"({"type":"limit","inputToken":"SOL","outputToken":"USDC","amount":1,"limitPrice":"100000"})";
@@ -287,13 +287,9 @@ TEST(ClusterNodes, WithTheWholeNatsClusterDownSubmitsAre503AndResumeAfterwards) 
 // A WebSocket on one node streams an order the other node executes: every
 // status from pending to confirmed, in seq order, ending terminal.
 TEST(ClusterNodes, AStreamOnOneNodeFollowsAnOrderExecutedByTheOther) {
-  testing::NatsCluster nats;
-  TempDir dir;
   const std::vector<std::string> sim{"--sim", "realistic", "--sim-latency-scale", "0.2", "--fail-rate", "0"};
-  ServerProcess a(dir.path() / "a", node_args(nats, "a", sim));
-  ServerProcess b(dir.path() / "b", node_args(nats, "b", sim));
-  a.start();
-  b.start();
+  TwoNodes nodes(sim);
+  auto [nats, a, b] = nodes.parts();
   ASSERT_TRUE(eventually([&] { return b.stdout_tail().find("executed by this node (b)") != std::string::npos; }, 20s));
   for (const auto& id : submit(a.port(), 6)) {
     WsClient ws(b.port(), "/ws");

@@ -69,6 +69,13 @@ void expect_same_orders(const testing::Driven& driven, PartitionLog& log) {
   }
 }
 
+std::vector<OrderId> open_orders(const PartitionLog& log) {
+  auto members = log.members(OrderSet::active, 1000);
+  if (!members) throw std::runtime_error("members: " + members.error().message());
+  std::sort(members->begin(), members->end());
+  return std::move(*members);
+}
+
 TEST(JetStreamPartitionLog, DrivenOrdersReadTheSameOnEveryNode) {
   NatsCluster cluster;
   auto a = open_node(cluster, "a");
@@ -81,13 +88,9 @@ TEST(JetStreamPartitionLog, DrivenOrdersReadTheSameOnEveryNode) {
   auto b = open_node(cluster, "b");
   EXPECT_EQ(b->log->head(), a->log->head());
   expect_same_orders(driven, *b->log);
-  auto active_a = a->log->members(OrderSet::active, 1000);
-  auto active_b = b->log->members(OrderSet::active, 1000);
-  ASSERT_TRUE(active_a && active_b);
-  std::sort(active_a->begin(), active_a->end());
-  std::sort(active_b->begin(), active_b->end());
-  EXPECT_EQ(*active_a, *active_b);
-  EXPECT_LT(active_a->size(), driven.ids.size()) << "the lifecycles finished none: a weak test";
+  const auto active = open_orders(*a->log);
+  EXPECT_EQ(open_orders(*b->log), active);
+  EXPECT_LT(active.size(), driven.ids.size()) << "the lifecycles finished none: a weak test";
 
   // Every event of an order, in order, from any node.
   for (const auto& id : driven.ids) {
@@ -234,12 +237,7 @@ TEST(JetStreamPartitionLog, OpeningReadsTheOwnersLatestCheckpointAndFoldsOnlyWha
   ASSERT_TRUE(testing::eventually_true([&] { return b->log->head() == a->log->head(); }, 10s));
   expect_same_orders(before, *b->log);
   expect_same_orders(after, *b->log);
-  auto active_a = a->log->members(OrderSet::active, 1000);
-  auto active_b = b->log->members(OrderSet::active, 1000);
-  ASSERT_TRUE(active_a && active_b);
-  std::sort(active_a->begin(), active_a->end());
-  std::sort(active_b->begin(), active_b->end());
-  EXPECT_EQ(*active_a, *active_b);
+  EXPECT_EQ(open_orders(*b->log), open_orders(*a->log));
   // Only the latest checkpoint is kept.
   auto stored = a->connection->read("OEE_CKPT", "oee.ckpt.p0", Seq{1}, 1000);
   ASSERT_TRUE(stored);

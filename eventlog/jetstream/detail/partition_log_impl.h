@@ -94,6 +94,8 @@ class JetStreamPartitionLog final : public PartitionLog {
   void follow_loop();
   void fold_batch(std::vector<StoredMessage>& batch);
   [[nodiscard]] Result<Record> to_record(const StoredMessage& m) const;
+  /// The events on `subjects` from `from` on, at most `max`.
+  [[nodiscard]] Result<std::vector<Record>> read_records(std::string_view subjects, Seq from, std::size_t max) const;
   void fold_event(const Record& r, const StoredMessage& m);
   void fold_taken(const Record& r);
   [[nodiscard]] Result<std::optional<IndexedOrder>> fold_order(const OrderId& order, Seq through) const;
