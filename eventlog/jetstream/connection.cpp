@@ -1,18 +1,19 @@
+// Connecting, publishing and message lookups (connection.h); following and
+// reading streams: consumers.cpp; creating them: streams.cpp.
 #include "eventlog/jetstream/connection.h"
 
-#include <nats/nats.h>
-
-#include <algorithm>
 #include <charconv>
-#include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
-#include <thread>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "eventlog/jetstream/detail/nats_support.h"
+
 namespace oee::eventlog::jetstream {
+
+using namespace detail;
 
 namespace {
 
@@ -21,97 +22,9 @@ constexpr auto kSystemCaBundle = "/etc/ssl/certs/ca-certificates.crt";
 struct OptionsDeleter {
   void operator()(natsOptions* o) const { natsOptions_Destroy(o); }
 };
-struct MsgDeleter {
-  void operator()(natsMsg* m) const { natsMsg_Destroy(m); }
-};
 struct AckDeleter {
   void operator()(jsPubAck* a) const { jsPubAck_Destroy(a); }
 };
-struct StreamInfoDeleter {
-  void operator()(jsStreamInfo* s) const { jsStreamInfo_Destroy(s); }
-};
-using MsgPtr = std::unique_ptr<natsMsg, MsgDeleter>;
-
-/// "nats://user:secret@host:4222" → "nats://host:4222": what logs and errors show.
-std::string without_credentials(std::string_view url) {
-  const auto scheme_end = url.find("://");
-  const auto at = url.rfind('@');
-  if (scheme_end == std::string_view::npos || at == std::string_view::npos || at < scheme_end) return std::string(url);
-  return std::string(url.substr(0, scheme_end + 3)) + std::string(url.substr(at + 1));
-}
-
-std::string last_error_text(natsStatus s) {
-  natsStatus ignored = NATS_OK;
-  const char* text = nats_GetLastError(&ignored);
-  return text != nullptr && *text != '\0' ? text : natsStatus_GetText(s);
-}
-
-/// What a failed JetStream call means to a caller. `sent`: the request may
-/// have reached the cluster, so a lost answer leaves its outcome unknown.
-std::error_code failure(natsStatus s, jsErrCode code, bool sent) {
-  switch (static_cast<int>(code)) {
-    case JSStreamWrongLastSequenceErr: return JsErrc::wrong_last_sequence;
-    case JSNoMessageFoundErr:
-    case JSStreamNotFoundErr: return JsErrc::not_found;
-    default: break;
-  }
-  switch (s) {
-    case NATS_NOT_FOUND: return JsErrc::not_found;
-    case NATS_NO_RESPONDERS:  // nobody took the request: nothing stored
-    case NATS_INSUFFICIENT_BUFFER:
-    case NATS_NOT_YET_CONNECTED:
-    case NATS_NO_SERVER: return JsErrc::not_connected;
-    case NATS_TIMEOUT:
-    case NATS_CONNECTION_DISCONNECTED:
-    case NATS_CONNECTION_CLOSED: return sent ? JsErrc::timeout : JsErrc::not_connected;
-    default: break;
-  }
-  return JsErrc::server_error;
-}
-
-bool transient(const std::error_code& ec) {
-  return ec == JsErrc::timeout || ec == JsErrc::not_connected;
-}
-
-StoredMessage stored(natsMsg* m) {
-  StoredMessage out;
-  out.seq = Seq{natsMsg_GetSequence(m)};
-  out.ts = TimestampNs{natsMsg_GetTime(m)};
-  out.subject = natsMsg_GetSubject(m);
-  if (const char* data = natsMsg_GetData(m); data != nullptr) out.data.assign(data, natsMsg_GetDataLength(m));
-  const char** keys = nullptr;
-  int count = 0;
-  if (natsMsgHeader_Keys(m, &keys, &count) == NATS_OK) {
-    for (int i = 0; i < count; ++i) {
-      const char* value = nullptr;
-      if (natsMsgHeader_Get(m, keys[i], &value) == NATS_OK && value != nullptr) out.headers.emplace_back(keys[i], value);
-    }
-    std::free(keys);  // NOLINT: libnats hands the array over to the caller
-  }
-  return out;
-}
-
-/// What a message lookup found: the message, nothing (no message there), or
-/// why it could not look (no such stream among them).
-Result<std::optional<StoredMessage>> found(natsStatus s, jsErrCode code, MsgPtr msg) {
-  if (s == NATS_OK) return std::optional<StoredMessage>(stored(msg.get()));
-  const auto ec = failure(s, code, false);
-  if (ec == JsErrc::not_found && code != JSStreamNotFoundErr) return std::optional<StoredMessage>{};
-  return ec;
-}
-
-/// A message a consumer delivered: its stream seq and time are in its reply
-/// subject's metadata, not in the message.
-Result<StoredMessage> delivered(natsMsg* m, std::uint64_t& pending) {
-  jsMsgMetaData* meta = nullptr;
-  if (const auto s = natsMsg_GetMetaData(&meta, m); s != NATS_OK) return failure(s, jsErrCode{}, false);
-  StoredMessage out = stored(m);
-  out.seq = Seq{meta->Sequence.Stream};
-  out.ts = TimestampNs{meta->Timestamp};
-  pending = meta->NumPending;
-  jsMsgMetaData_Destroy(meta);
-  return out;
-}
 
 }  // namespace
 
@@ -152,35 +65,6 @@ std::string_view StoredMessage::header(std::string_view name) const {
     if (key == name) return value;
   return {};
 }
-
-struct Connection::Impl {
-  natsConnection* nc = nullptr;
-  jsCtx* js = nullptr;
-  ConnectOptions options;
-  std::size_t known_servers = 0;
-
-  ~Impl() {
-    if (js != nullptr) jsCtx_Destroy(js);
-    if (nc != nullptr) {
-      natsConnection_Close(nc);
-      natsConnection_Destroy(nc);
-    }
-  }
-
-  /// How many servers this client knows of: those it was given and those
-  /// the cluster told it about.
-  std::size_t servers_known() {
-    char** discovered = nullptr;
-    int count = 0;
-    std::size_t n = known_servers;
-    if (natsConnection_GetDiscoveredServers(nc, &discovered, &count) == NATS_OK) {
-      n += static_cast<std::size_t>(count);
-      for (int i = 0; i < count; ++i) std::free(discovered[i]);  // NOLINT: owned by the caller
-      std::free(discovered);                                       // NOLINT
-    }
-    return n;
-  }
-};
 
 Connection::Connection(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Connection::~Connection() = default;
@@ -326,147 +210,6 @@ Result<StreamState> Connection::stream_state(std::string_view stream) {
     out.current_peers = 1;
   }
   return out;
-}
-
-struct Subscription::Impl {
-  natsSubscription* sub = nullptr;
-  ~Impl() {
-    if (sub != nullptr) {
-      natsSubscription_Unsubscribe(sub);
-      natsSubscription_Destroy(sub);
-    }
-  }
-};
-
-Subscription::Subscription(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-Subscription::~Subscription() = default;
-
-Result<std::optional<StoredMessage>> Subscription::next(std::chrono::milliseconds timeout) {
-  for (;;) {
-    natsMsg* raw = nullptr;
-    const auto s = natsSubscription_NextMsg(&raw, impl_->sub, timeout.count());
-    MsgPtr msg(raw);
-    if (s == NATS_TIMEOUT) return std::optional<StoredMessage>{};
-    if (s != NATS_OK) return failure(s, jsErrCode{}, false);
-    // Heartbeats and flow control are handled inside libnats; anything
-    // else without stream metadata is not an event.
-    auto m = delivered(raw, pending_);
-    if (m) return std::optional<StoredMessage>(std::move(*m));
-  }
-}
-
-Result<std::unique_ptr<Subscription>> Connection::follow(std::string_view stream, std::string_view filter, Seq from) {
-  const std::string name(stream);
-  const std::string subject(filter);
-  jsSubOptions options;
-  jsSubOptions_Init(&options);
-  options.Stream = name.c_str();
-  options.Ordered = true;
-  options.Config.DeliverPolicy = from.value <= 1 ? js_DeliverAll : js_DeliverByStartSequence;
-  if (from.value > 1) options.Config.OptStartSeq = from.value;
-  auto impl = std::make_unique<Subscription::Impl>();
-  jsErrCode code{};
-  if (const auto s = js_SubscribeSync(&impl->sub, impl_->js, subject.c_str(), nullptr, &options, &code); s != NATS_OK)
-    return failure(s, code, false);
-  return std::unique_ptr<Subscription>(new Subscription(std::move(impl)));
-}
-
-Result<std::vector<StoredMessage>> Connection::read(std::string_view stream, std::string_view filter, Seq from,
-                                                    std::size_t max) {
-  std::vector<StoredMessage> out;
-  if (max == 0) return out;
-  auto state = stream_state(stream);
-  if (!state) return state.error();
-  if (state->last < from || state->messages == 0) return out;
-  if (filter.find_first_of("*>") == std::string_view::npos) {
-    // One subject: its last message bounds the read, and when it has none
-    // from `from` on, no consumer would deliver anything to wait for.
-    auto last = last_on_subject(stream, filter);
-    if (!last) return last.error();
-    if (!*last || (*last)->seq < from) return out;
-    state->last = (*last)->seq;
-  }
-  auto sub = follow(stream, filter, from);
-  if (!sub) return sub.error();
-  while (out.size() < max) {
-    auto m = (*sub)->next(impl_->options.request_timeout);
-    if (!m) return m.error();
-    if (!*m) return std::error_code(JsErrc::timeout);
-    const bool last = (*sub)->pending() == 0 || (*m)->seq >= state->last;
-    out.push_back(std::move(**m));
-    if (last) break;
-  }
-  return out;
-}
-
-std::error_code Connection::purge(std::string_view stream, std::string_view subject, Seq keep_from) {
-  const std::string name(stream);
-  const std::string subj(subject);
-  jsOptions options;
-  jsOptions_Init(&options);
-  options.Wait = impl_->options.request_timeout.count();
-  options.Stream.Purge.Subject = subj.c_str();
-  options.Stream.Purge.Sequence = keep_from.value;
-  jsErrCode code{};
-  if (const auto s = js_PurgeStream(impl_->js, name.c_str(), &options, &code); s != NATS_OK)
-    return failure(s, code, true);
-  return {};
-}
-
-Result<int> Connection::ensure_stream(const StreamSpec& spec, std::chrono::milliseconds wait) {
-  const auto deadline = std::chrono::steady_clock::now() + wait;
-  std::vector<const char*> subjects;
-  for (const auto& s : spec.subjects) subjects.push_back(s.c_str());
-  int replicas = spec.replicas;
-  std::error_code last;
-  for (;;) {
-    jsStreamConfig config;
-    jsStreamConfig_Init(&config);
-    config.Name = spec.name.c_str();
-    config.Subjects = subjects.data();
-    config.SubjectsLen = static_cast<int>(subjects.size());
-    config.Storage = js_FileStorage;
-    config.Retention = js_LimitsPolicy;
-    config.Discard = js_DiscardOld;
-    config.Replicas = replicas;
-    auto window = spec.duplicate_window;
-    if (spec.max_age.count() > 0) window = std::min(window, spec.max_age);
-    config.Duplicates = std::chrono::nanoseconds(window).count();
-    config.MaxAge = std::chrono::nanoseconds(spec.max_age).count();
-    if (spec.max_per_subject > 0) config.MaxMsgsPerSubject = spec.max_per_subject;
-    jsStreamInfo* raw = nullptr;
-    jsErrCode code{};
-    const auto s = js_AddStream(&raw, impl_->js, &config, nullptr, &code);
-    std::unique_ptr<jsStreamInfo, StreamInfoDeleter> info(raw);
-    if (s == NATS_OK) return static_cast<int>(info->Config->Replicas);
-    if (code == JSStreamNameExistErr) {
-      auto state = stream_state(spec.name);
-      if (!state) return state.error();
-      return state->replicas;
-    }
-    const bool too_few_servers = code == JSStreamReplicasNotSupportedErr ||
-                                 ((code == JSInsufficientResourcesErr || code == JSClusterNoPeersErr) &&
-                                  impl_->servers_known() < static_cast<std::size_t>(replicas));
-    if (replicas > 1 && too_few_servers) {
-      spdlog::warn("jetstream: the NATS cluster has fewer than {} servers; stream {} keeps one copy of each event "
-                   "(losing its server loses them)",
-                   replicas, spec.name);
-      replicas = 1;
-      continue;
-    }
-    last = failure(s, code, false);
-    // A cluster that is still forming answers with "temporarily
-    // unavailable", "insufficient resources" or not at all: wait for it.
-    const bool forming = transient(last) || code == JSClusterNotAvailErr || code == JSClusterNotLeaderErr ||
-                         code == JSInsufficientResourcesErr || code == JSClusterNoPeersErr ||
-                         code == JSClusterIncompleteErr || last == JsErrc::server_error;
-    if (!forming || std::chrono::steady_clock::now() >= deadline) {
-      spdlog::error("jetstream: cannot create stream {}: {} (error code {})", spec.name, last_error_text(s),
-                    static_cast<int>(code));
-      return last;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
 }
 
 }  // namespace oee::eventlog::jetstream

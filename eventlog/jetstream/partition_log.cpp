@@ -157,8 +157,13 @@ void JetStreamPartitionLog::fold_event(const Record& r, const StoredMessage& m) 
     before = open->snapshot;
   } else if (m.header("Oee-Begins") != "1") {
     // A later event of an order that finished: its state is the fold of
-    // its events before this one.
-    auto record = fold_order(r.order, Seq{r.seq.value - 1});
+    // its events before this one, kept here if it finished lately.
+    Result<std::optional<IndexedOrder>> record = std::optional<IndexedOrder>{};
+    if (auto done = recall_finished(r.order); done && done->seqs.back() < r.seq) {
+      record = std::optional<IndexedOrder>(std::move(*done));
+    } else {
+      record = fold_order(r.order, Seq{r.seq.value - 1});
+    }
     if (record && *record) {
       before = (*record)->snapshot;
       reopened = Index::Entry{std::move((*record)->snapshot), std::move((*record)->seqs)};

@@ -1,0 +1,80 @@
+// Following and reading a stream: ordered consumers (connection.h).
+#include "eventlog/jetstream/connection.h"
+#include "eventlog/jetstream/detail/nats_support.h"
+
+namespace oee::eventlog::jetstream {
+
+using namespace detail;
+
+struct Subscription::Impl {
+  natsSubscription* sub = nullptr;
+  ~Impl() {
+    if (sub != nullptr) {
+      natsSubscription_Unsubscribe(sub);
+      natsSubscription_Destroy(sub);
+    }
+  }
+};
+
+Subscription::Subscription(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Subscription::~Subscription() = default;
+
+Result<std::optional<StoredMessage>> Subscription::next(std::chrono::milliseconds timeout) {
+  for (;;) {
+    natsMsg* raw = nullptr;
+    const auto s = natsSubscription_NextMsg(&raw, impl_->sub, timeout.count());
+    MsgPtr msg(raw);
+    if (s == NATS_TIMEOUT) return std::optional<StoredMessage>{};
+    if (s != NATS_OK) return failure(s, jsErrCode{}, false);
+    // Heartbeats and flow control are handled inside libnats; anything
+    // else without stream metadata is not an event.
+    auto m = delivered(raw, pending_);
+    if (m) return std::optional<StoredMessage>(std::move(*m));
+  }
+}
+
+Result<std::unique_ptr<Subscription>> Connection::follow(std::string_view stream, std::string_view filter, Seq from) {
+  const std::string name(stream);
+  const std::string subject(filter);
+  jsSubOptions options;
+  jsSubOptions_Init(&options);
+  options.Stream = name.c_str();
+  options.Ordered = true;
+  options.Config.DeliverPolicy = from.value <= 1 ? js_DeliverAll : js_DeliverByStartSequence;
+  if (from.value > 1) options.Config.OptStartSeq = from.value;
+  auto impl = std::make_unique<Subscription::Impl>();
+  jsErrCode code{};
+  if (const auto s = js_SubscribeSync(&impl->sub, impl_->js, subject.c_str(), nullptr, &options, &code); s != NATS_OK)
+    return failure(s, code, false);
+  return std::unique_ptr<Subscription>(new Subscription(std::move(impl)));
+}
+
+Result<std::vector<StoredMessage>> Connection::read(std::string_view stream, std::string_view filter, Seq from,
+                                                    std::size_t max) {
+  std::vector<StoredMessage> out;
+  if (max == 0) return out;
+  auto state = stream_state(stream);
+  if (!state) return state.error();
+  if (state->last < from || state->messages == 0) return out;
+  if (filter.find_first_of("*>") == std::string_view::npos) {
+    // One subject: its last message bounds the read, and when it has none
+    // from `from` on, no consumer would deliver anything to wait for.
+    auto last = last_on_subject(stream, filter);
+    if (!last) return last.error();
+    if (!*last || (*last)->seq < from) return out;
+    state->last = (*last)->seq;
+  }
+  auto sub = follow(stream, filter, from);
+  if (!sub) return sub.error();
+  while (out.size() < max) {
+    auto m = (*sub)->next(impl_->options.request_timeout);
+    if (!m) return m.error();
+    if (!*m) return std::error_code(JsErrc::timeout);
+    const bool last = (*sub)->pending() == 0 || (*m)->seq >= state->last;
+    out.push_back(std::move(**m));
+    if (last) break;
+  }
+  return out;
+}
+
+}  // namespace oee::eventlog::jetstream
