@@ -21,6 +21,7 @@
 #include <boost/asio/io_context.hpp>
 #include <spdlog/spdlog.h>
 
+#include "api/auth/key_log.h"
 #include "api/http/http_server.h"
 #include "api/routes/app.h"
 #include "api/routes/handlers.h"
@@ -57,7 +58,6 @@ struct Executing {
 std::optional<std::string> not_yet(const ServerOptions& o) {
   if (!o.database_url.empty()) return "the order history (--database-url, DATABASE_URL)";
   if (o.redis) return "the Redis stream (--redis-url, REDIS_URL)";
-  if (!o.admin_key.empty()) return "authentication (--admin-key, OEE_ADMIN_KEY)";
   return std::nullopt;
 }
 
@@ -105,7 +105,16 @@ int run_cluster_node(ServerOptions& o) {
   Hub hub(api_ioc.get_executor());
   LogStreamSource source(hub, *log);
   ServerContext ctx(o.server, source);
+  // The keys are events in the partitions, which every node follows: one
+  // created or revoked on any node is folded here as it is acknowledged.
+  // Other nodes append meanwhile, so the feed starts before the listing
+  // (a key event folded twice changes nothing).
   KeyRing keys;
+  const auto key_feed = follow_keys(*log, keys);  // first of the log's listeners: see follow_keys
+  if (auto loaded = load_keys(*log, keys); !loaded) {
+    spdlog::error("cannot read the API keys from the cluster: {}", loaded.error().message());
+    return 2;
+  }
   keys.mark_complete();
   const Authenticator auth = authenticator(o, keys, ctx);
   std::mutex executing_mu;

@@ -312,5 +312,65 @@ TEST(ClusterNodes, AStreamOnOneNodeFollowsAnOrderExecutedByTheOther) {
   }
 }
 
+// API keys are events in the partitions, which every node follows: a key
+// created on one node works on the other within a second, an order it
+// submits is its own on both, and a revocation on either node ends it on
+// both (deadlines with 3x slack).
+TEST(ClusterNodes, AKeyCreatedOrRevokedOnOneNodeHoldsOnBoth) {
+  const std::string admin = random_admin_key();
+  TwoNodes nodes({"--sim", "fast", "--admin-key", admin});
+  auto [nats, a, b] = nodes.parts();
+  HttpClient client_a(a.port()), client_b(b.port());
+  const auto as = [](const std::string& secret) {
+    return std::map<std::string, std::string>{{"Content-Type", "application/json"},
+                                              {"Authorization", "Bearer " + secret}};
+  };
+  EXPECT_EQ(client_b.get("/api/cluster").status, 401) << "the cluster view is the admin's";
+  EXPECT_EQ(client_b.request("GET", "/api/cluster", {}, as(admin)).status, 200);
+
+  const auto made =
+      client_a.request("POST", "/api/keys", R"({"name":"desk","scopes":["orders:read","orders:write"]})", as(admin));
+  ASSERT_EQ(made.status, 201) << made.body;
+  const std::string key_id(made.json().at("id").as_string());
+  const std::string secret(made.json().at("key").as_string());
+  const auto created = std::chrono::steady_clock::now();
+  std::string order;
+  ASSERT_TRUE(eventually(
+      [&] {
+        const auto res = client_b.request("POST", "/api/orders/execute", order_body("1"), as(secret));
+        if (res.status == 202) order = std::string(res.json().at("orderId").as_string());
+        return res.status == 202;
+      },
+      3s))
+      << "a key made on a did not work on b";
+  EXPECT_LT(std::chrono::steady_clock::now() - created, 3s);
+  ASSERT_TRUE(eventually(
+      [&] {
+        const auto res = client_a.request("GET", "/api/orders/" + order, {}, as(secret));
+        return res.status == 200 && res.json().at("status").as_string() == "confirmed";
+      },
+      30s))
+      << "the key's order, submitted on b, is not its own confirmed order on a";
+
+  const auto other =
+      client_b.request("POST", "/api/keys", R"({"name":"other","scopes":["orders:read"]})", as(admin));
+  ASSERT_EQ(other.status, 201) << other.body;
+  const std::string other_secret(other.json().at("key").as_string());
+  ASSERT_TRUE(eventually([&] { return client_a.request("GET", "/api/orders", {}, as(other_secret)).status != 401; },
+                         3s));
+  EXPECT_EQ(client_a.request("GET", "/api/orders/" + order, {}, as(other_secret)).status, 404)
+      << "another key's order is as absent as one that never was, on every node";
+
+  const auto revoked = client_b.request("DELETE", "/api/keys/" + key_id, {}, as(admin));
+  ASSERT_EQ(revoked.status, 200) << revoked.body;
+  EXPECT_TRUE(eventually(
+      [&] { return client_a.request("GET", "/api/orders/" + order, {}, as(secret)).status == 401; }, 3s))
+      << "a key revoked on b still worked on a";
+  EXPECT_EQ(client_b.request("POST", "/api/orders/execute", order_body("1"), as(secret)).status, 401);
+  const auto listed = client_a.request("GET", "/api/keys", {}, as(admin));
+  ASSERT_EQ(listed.status, 200);
+  EXPECT_EQ(listed.json().at("keys").as_array().size(), 2u) << listed.body;
+}
+
 }  // namespace
 }  // namespace oee::e2e
