@@ -45,6 +45,13 @@ struct Record {
   std::string payload;    // flatbuffer of that event type; opaque to the log
 };
 
+/// Record types from here up are the log's own (a cluster partition's
+/// PartitionTaken), neither an order's nor an API key's: readers above
+/// the log that read a partition (partition(p).read()) skip them, and the
+/// cluster's log of all partitions keeps them from its listeners.
+inline constexpr std::uint8_t kFirstLogOwnType = 200;
+[[nodiscard]] constexpr bool is_log_own_type(std::uint8_t type) { return type >= kFirstLogOwnType; }
+
 /// Sets of orders the log can list. `active` is the order index's open
 /// orders (in memory); the others are stored, updated atomically with the
 /// event that moves an order in or out of them, and only rarely written.
@@ -271,6 +278,18 @@ class EventLogReader {
   /// Approximate bytes on disk.
   [[nodiscard]] virtual std::uint64_t disk_bytes() const = 0;
   [[nodiscard]] virtual MemoryUse memory() const = 0;
+
+  /// A log in several partitions (a cluster's) numbers each partition's
+  /// events on their own, so seqs of different partitions do not compare,
+  /// and what reads the whole log in order (read, read_raw, cursors) reads
+  /// it partition by partition. An order's events are all in one partition.
+  /// A log of one partition (the embedded one) is its own partition 0.
+  [[nodiscard]] virtual std::uint32_t partition_count() const { return 1; }
+  [[nodiscard]] virtual std::uint32_t partition_of(const OrderId& /*order*/) const { return 0; }
+  /// Partition p (< partition_count()) as a log of its own: its seqs,
+  /// head(), read() and refresh(). Lives as long as this log.
+  [[nodiscard]] virtual EventLogReader& partition(std::uint32_t /*p*/) { return *this; }
+  [[nodiscard]] virtual const EventLogReader& partition(std::uint32_t /*p*/) const { return *this; }
 };
 
 /// The primary's log (open_primary): one process holds it and appends.

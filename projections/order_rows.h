@@ -17,6 +17,7 @@ struct EventRow {
   std::string status;   // "building"
   std::string payload;  // the stream message's event fields (JSON), without the row's columns
   std::string ts;       // RFC 3339, microseconds
+  std::int64_t log_partition = 0;  // the log's partition the seq is of (0: the embedded log)
 };
 
 struct OrderRow {

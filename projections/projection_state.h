@@ -4,6 +4,7 @@
 // lock first, so writers never interleave.
 
 #include <string>
+#include <vector>
 
 #include <pqxx/pqxx>
 
@@ -21,7 +22,15 @@ struct ProjectionState {
   }
 };
 
-/// SELECT ... FOR UPDATE of the row, inside the caller's transaction.
-ProjectionState lock_projection_state(pqxx::work& tx);
+/// The row of the embedded log's projection.
+inline constexpr const char* kEmbeddedRow = "orders";
+/// The row of partition p of a cluster's log ("orders.p3").
+[[nodiscard]] std::string partition_row(std::uint32_t p);
+/// The rows of `log`'s partitions: kEmbeddedRow for a log of one partition.
+[[nodiscard]] std::vector<std::string> projection_rows(const eventlog::EventLogReader& log);
+
+/// SELECT ... FOR UPDATE of row `name` (made at seq 0 if missing), inside
+/// the caller's transaction.
+ProjectionState lock_projection_state(pqxx::work& tx, const std::string& name = kEmbeddedRow);
 
 }  // namespace oee::projections::detail

@@ -2,7 +2,9 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <condition_variable>
+#include <limits>
 #include <mutex>
 #include <unordered_map>
 
@@ -21,7 +23,24 @@ namespace oee::projections {
 using namespace std::chrono_literals;
 
 struct Projector::Impl {
-  Impl(eventlog::EventLogReader& l, ProjectorOptions o) : log(l), options(std::move(o)) {}
+  Impl(eventlog::EventLogReader& l, ProjectorOptions o) : log(l), options(std::move(o)) {
+    const auto rows = detail::projection_rows(log);
+    for (std::uint32_t p = 0; p < rows.size(); ++p) lanes.push_back(Lane{p, rows[p], Seq{0}});
+    state.applied_by_partition.assign(lanes.size(), 0);
+  }
+
+  [[nodiscard]] bool clustered() const { return log.partition_count() > 1; }
+
+  [[nodiscard]] std::uint64_t applied_total() const {
+    std::uint64_t total = 0;
+    for (const auto& lane : lanes) total += lane.applied.value;
+    return total;
+  }
+
+  void publish_applied(ProjectorStatus& s) const {
+    s.applied_seq = applied_total();
+    for (std::size_t i = 0; i < lanes.size(); ++i) s.applied_by_partition[i] = lanes[i].applied.value;
+  }
 
   eventlog::EventLogReader& log;
   ProjectorOptions options;
@@ -33,7 +52,16 @@ struct Projector::Impl {
   ProjectorStatus state;
 
   std::unique_ptr<pqxx::connection> db;
-  Seq applied;
+  // One per partition of the log (one for the embedded log), each with its
+  // own row in projection_state; in partition order, which is the order
+  // their rows are locked in.
+  struct Lane {
+    std::uint32_t partition = 0;
+    std::string row;
+    Seq applied;
+  };
+  std::vector<Lane> lanes;
+  std::size_t first_lane = 0;  // where the next batch starts reading, in turn
   // Folded state of orders seen recently; terminal orders are dropped once
   // projected. An order first met mid-life is folded from its own events.
   std::unordered_map<OrderId, core::OrderState, OrderIdHash> orders;
@@ -48,15 +76,24 @@ struct Projector::Impl {
     db = std::make_unique<pqxx::connection>(options.database_url);
     migrate(*db);
     pqxx::work tx(*db);
-    const auto state = detail::lock_projection_state(tx);
-    applied = state.last_seq;
-    claim_projection(tx, state);
+    if (clustered()) {
+      claim_for_cluster(tx);
+      for (auto& lane : lanes) {
+        const auto state = detail::lock_projection_state(tx, lane.row);
+        lane.applied = state.last_seq;
+        claim_partition(tx, lane, state);
+      }
+    } else {
+      const auto state = detail::lock_projection_state(tx);
+      lanes.front().applied = state.last_seq;
+      claim_projection(tx, state);
+    }
     tx.commit();
     orders.clear();
     set_status([&](ProjectorStatus& s) {
       s.connected = true;
       s.foreign_log = false;
-      s.applied_seq = applied.value;
+      publish_applied(s);
     });
   }
 
@@ -79,6 +116,7 @@ struct Projector::Impl {
     // Built before logs had ids: adopted if its last event is this log's
     // event at that seq (order ids are random, so another log's differs).
     catch_up_with_log();
+    const Seq applied = lanes.front().applied;
     if (applied > log.head()) {
       throw ForeignProjection("the projection in PostgreSQL is at seq " + std::to_string(applied.value) +
                                " but this event log ends at seq " + std::to_string(log.head().value) +
@@ -87,7 +125,7 @@ struct Projector::Impl {
     if (applied.value > 0) {
       const auto mine = log.read(applied, 1);
       if (!mine || mine->empty()) throw std::runtime_error("cannot read seq " + std::to_string(applied.value));
-      const auto row = tx.exec_params("SELECT order_id::text FROM order_events WHERE seq = $1",
+      const auto row = tx.exec_params("SELECT order_id::text FROM order_events WHERE log_partition = 0 AND seq = $1",
                                       static_cast<std::int64_t>(applied.value));
       if (row.empty() || row[0][0].as<std::string>() != mine->front().order.str()) {
         throw ForeignProjection("the projection in PostgreSQL holds another order at seq " +
@@ -97,6 +135,32 @@ struct Projector::Impl {
       }
     }
     tx.exec_params("UPDATE projection_state SET log_id = $1 WHERE name = 'orders'", ours);
+  }
+
+  // A cluster's projection names the cluster in every row, the embedded
+  // log's row included: a cluster and an embedded log never share tables
+  // (their orders and seqs would mix), whichever came first.
+  void claim_for_cluster(pqxx::work& tx) {
+    const std::string& ours = log.id();
+    const auto embedded = detail::lock_projection_state(tx);
+    if (embedded.log_id == ours) return;
+    if (embedded.last_seq.value > 0) {
+      throw ForeignProjection("the projection in PostgreSQL was built from an embedded event log, not this cluster (" +
+                              ours + "): give the cluster a database of its own, or rebuild it from the cluster with "
+                              "`oee-projector rebuild --nats URLS`");
+    }
+    tx.exec_params("UPDATE projection_state SET log_id = $1 WHERE name = $2", ours, std::string(detail::kEmbeddedRow));
+  }
+
+  void claim_partition(pqxx::work& tx, const Lane& lane, const detail::ProjectionState& state) {
+    const std::string& ours = log.id();
+    if (state.log_id == ours) return;
+    if (!state.log_id.empty() || state.last_seq.value > 0) {
+      throw ForeignProjection("the projection of partition " + std::to_string(lane.partition) +
+                              " in PostgreSQL was built from another cluster (" + state.log_id + "; this one is " +
+                              ours + "): rebuild it from this one with `oee-projector rebuild --nats URLS`");
+    }
+    tx.exec_params("UPDATE projection_state SET log_id = $1 WHERE name = $2", ours, lane.row);
   }
 
   // A secondary sees new events only through refresh(). One that failed
@@ -126,71 +190,106 @@ struct Projector::Impl {
     return s;
   }
 
-  // Reads up to max_batch events after `applied`, waiting at most max_delay
-  // for the batch to fill once it has something.
-  std::vector<eventlog::Record> next_batch() {
+  [[nodiscard]] std::uint64_t pending_events() const {
+    std::uint64_t pending = 0;
+    for (const auto& lane : lanes) {
+      const Seq head = log.partition(lane.partition).head();
+      if (head > lane.applied) pending += head.value - lane.applied.value;
+    }
+    return pending;
+  }
+
+  // Events of one partition, read after its applied seq.
+  struct LaneBatch {
+    std::size_t lane = 0;
+    std::vector<eventlog::Record> records;
+  };
+
+  // Reads up to max_batch events after what is applied, the partitions in
+  // turn, waiting at most max_delay for the batch to fill once it has
+  // something.
+  std::vector<LaneBatch> next_batch() {
     const auto deadline = std::chrono::steady_clock::now() + options.max_delay;
     for (;;) {
       catch_up_with_log();
-      const Seq head = log.head();
-      const bool full = head.value - applied.value >= options.max_batch;
-      if (head > applied && (full || std::chrono::steady_clock::now() >= deadline)) break;
+      const std::uint64_t pending = pending_events();
+      if (pending > 0 && (pending >= options.max_batch || std::chrono::steady_clock::now() >= deadline)) break;
       if (stopping.load()) return {};
       if (options.secondary) {
         std::this_thread::sleep_for(20ms);  // a secondary is not woken by the primary's appends
       } else {
-        log.wait_beyond(head > applied ? head : applied, 20ms);
+        log.wait_beyond(Seq{std::max(log.head().value, applied_total())}, 20ms);
       }
-      if (head == applied) set_status([&](ProjectorStatus& s) {
+      if (pending == 0) set_status([&](ProjectorStatus& s) {
         s.lag_events = 0;
         s.lag_seconds = 0;
       });
     }
-    auto records = log.read(applied.next(), options.max_batch);
-    if (!records) throw std::runtime_error("cannot read the log: " + records.error().message());
-    return std::move(*records);
+    std::vector<LaneBatch> batch;
+    std::size_t room = options.max_batch;
+    for (std::size_t k = 0; k < lanes.size() && room > 0; ++k) {
+      const std::size_t i = (first_lane + k) % lanes.size();
+      auto& partition = log.partition(lanes[i].partition);
+      if (partition.head() <= lanes[i].applied) continue;
+      auto records = partition.read(lanes[i].applied.next(), room);
+      if (!records) throw std::runtime_error("cannot read the log: " + records.error().message());
+      if (records->empty()) continue;
+      room -= std::min(room, records->size());
+      batch.push_back(LaneBatch{i, std::move(*records)});
+    }
+    first_lane = (first_lane + 1) % lanes.size();
+    // Rows are locked in partition order, so two projectors never deadlock.
+    std::sort(batch.begin(), batch.end(), [](const LaneBatch& a, const LaneBatch& b) { return a.lane < b.lane; });
+    return batch;
   }
 
-  void apply_batch(const std::vector<eventlog::Record>& records) {
+  void apply_batch(const std::vector<LaneBatch>& batch) {
     std::vector<EventRow> events;
-    events.reserve(records.size());
     std::unordered_map<OrderId, std::pair<core::OrderState, Seq>, OrderIdHash> touched;
-    for (const auto& r : records) {
-      if (core::is_key_event(r.type)) continue;  // an API key's, not an order's
-      auto it = touched.find(r.order);
-      auto folded = core::fold_record(it != touched.end() ? it->second.first : state_before(r), r);
-      events.push_back(event_row(r, folded.event));
-      touched[r.order] = {std::move(folded.state), r.seq};
+    TimestampNs oldest_last{std::numeric_limits<std::int64_t>::max()};
+    for (const auto& [lane, records] : batch) {
+      oldest_last = std::min(oldest_last, records.back().ts, [](auto a, auto b) { return a.value < b.value; });
+      for (const auto& r : records) {
+        if (core::is_key_event(r.type) || eventlog::is_log_own_type(r.type)) continue;  // not an order's
+        auto it = touched.find(r.order);
+        auto folded = core::fold_record(it != touched.end() ? it->second.first : state_before(r), r);
+        auto row = event_row(r, folded.event);
+        row.log_partition = lanes[lane].partition;
+        events.push_back(std::move(row));
+        touched[r.order] = {std::move(folded.state), r.seq};
+      }
     }
     std::vector<OrderRow> rows;
     rows.reserve(touched.size());
     for (const auto& [id, st] : touched) rows.push_back(order_row(id, st.first, st.second));
 
-    const Seq last = records.back().seq;
     pqxx::work tx(*db);
-    const auto current = detail::lock_projection_state(tx);
-    const Seq committed = current.last_seq;
-    if (current.from_other_log(log)) {
-      throw std::runtime_error("the projection was rebuilt from another event log; reconnecting");
-    }
-    if (committed != applied) {
-      // Someone else (a rebuild, another projector) moved the projection:
-      // continue from what is committed.
-      tx.abort();
-      spdlog::info("projector: projection moved to seq {} (was {}), continuing from there", committed.value,
-                   applied.value);
-      applied = committed;
-      orders.clear();
-      set_status([&](ProjectorStatus& s) { s.applied_seq = applied.value; });
-      return;
+    for (const auto& [lane, records] : batch) {
+      const auto current = detail::lock_projection_state(tx, lanes[lane].row);
+      if (current.from_other_log(log)) {
+        throw std::runtime_error("the projection was rebuilt from another event log; reconnecting");
+      }
+      if (current.last_seq != lanes[lane].applied) {
+        // Someone else (a rebuild, another projector) moved the projection:
+        // continue from what is committed.
+        tx.abort();
+        spdlog::info("projector: projection of {} moved to seq {} (was {}), continuing from there", lanes[lane].row,
+                     current.last_seq.value, lanes[lane].applied.value);
+        lanes[lane].applied = current.last_seq;
+        orders.clear();
+        set_status([&](ProjectorStatus& s) { publish_applied(s); });
+        return;
+      }
     }
     detail::copy_events(tx, "order_events", events);
     detail::upsert_orders(tx, "orders", rows);
-    tx.exec_params("UPDATE projection_state SET last_seq = $1, updated_at = now() WHERE name = 'orders'",
-                   static_cast<std::int64_t>(last.value));
+    for (const auto& [lane, records] : batch) {
+      tx.exec_params("UPDATE projection_state SET last_seq = $1, updated_at = now() WHERE name = $2",
+                     static_cast<std::int64_t>(records.back().seq.value), lanes[lane].row);
+    }
     tx.commit();
 
-    applied = last;
+    for (const auto& [lane, records] : batch) lanes[lane].applied = records.back().seq;
     for (auto& [id, st] : touched) {
       if (core::is_terminal(st.first.status)) {
         orders.erase(id);
@@ -198,12 +297,11 @@ struct Projector::Impl {
         orders[id] = std::move(st.first);
       }
     }
-    const Seq head = log.head();
-    const double lag_s =
-        head > applied ? static_cast<double>(TimestampNs::now().value - records.back().ts.value) / 1e9 : 0.0;
+    const std::uint64_t lag = pending_events();
+    const double lag_s = lag > 0 ? static_cast<double>(TimestampNs::now().value - oldest_last.value) / 1e9 : 0.0;
     set_status([&](ProjectorStatus& s) {
-      s.applied_seq = applied.value;
-      s.lag_events = head.value - applied.value;
+      publish_applied(s);
+      s.lag_events = lag;
       s.lag_seconds = lag_s;
       ++s.batches;
     });
@@ -225,7 +323,7 @@ struct Projector::Impl {
           s.foreign_log = foreign;
           ++s.failures;
           s.last_error = e.what();
-          s.lag_events = log.head().value - s.applied_seq;
+          s.lag_events = pending_events();
         });
         spdlog::warn("projector: {}; retrying in {} ms", e.what(), backoff.count());
         const auto until = std::chrono::steady_clock::now() + backoff;
@@ -256,6 +354,12 @@ void Projector::stop() {
 ProjectorStatus Projector::status() const {
   std::lock_guard lock(impl_->mu);
   return impl_->state;
+}
+
+bool Projector::has_applied(std::uint32_t partition, Seq seq) const {
+  std::lock_guard lock(impl_->mu);
+  const auto& by = impl_->state.applied_by_partition;
+  return partition < by.size() && by[partition] >= seq.value;
 }
 
 bool Projector::wait_applied(Seq seq, std::chrono::milliseconds timeout) const {

@@ -1,5 +1,8 @@
 #pragma once
 // The projector: tails the event log into PostgreSQL, exactly once.
+// A cluster's log is tailed partition by partition, each with its own row
+// in projection_state (docs/SCALING.md); a batch may span partitions and
+// locks their rows in partition order.
 //
 // Each batch (bounded by count and time) is written in one transaction
 // together with the new last applied seq in projection_state, and the
@@ -15,6 +18,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "eventlog/event_log.h"
 
@@ -29,7 +33,9 @@ struct ProjectorOptions {
 
 struct ProjectorStatus {
   bool connected = false;
+  /// Summed over the log's partitions (one for the embedded log).
   std::uint64_t applied_seq = 0;
+  std::vector<std::uint64_t> applied_by_partition;
   std::uint64_t lag_events = 0;
   double lag_seconds = 0;
   std::uint64_t batches = 0;
@@ -50,6 +56,8 @@ class Projector {
   [[nodiscard]] ProjectorStatus status() const;
   /// Blocks until applied_seq >= seq or the timeout passes.
   bool wait_applied(Seq seq, std::chrono::milliseconds timeout) const;
+  /// Whether partition `partition`'s events up to `seq` are projected.
+  [[nodiscard]] bool has_applied(std::uint32_t partition, Seq seq) const;
 
  private:
   struct Impl;

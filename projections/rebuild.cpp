@@ -28,8 +28,9 @@ std::uint64_t applied_seq(const std::string& database_url) {
   pqxx::connection c(database_url);
   migrate(c);
   pqxx::work tx(c);
-  const auto r = tx.exec("SELECT last_seq FROM projection_state WHERE name = 'orders'");
-  return r.empty() ? 0 : r[0][0].as<std::uint64_t>();
+  // Summed over a cluster's partitions (the embedded row is 0 then).
+  const auto r = tx.exec("SELECT COALESCE(sum(last_seq), 0) FROM projection_state WHERE name = 'orders' OR name LIKE 'orders.p%'");
+  return r[0][0].as<std::uint64_t>();
 }
 
 RebuildResult rebuild(eventlog::EventLogReader& log, const std::string& database_url,
@@ -48,21 +49,25 @@ RebuildResult rebuild(eventlog::EventLogReader& log, const std::string& database
 
   std::unordered_map<OrderId, Folded, OrderIdHash> orders;
   RebuildResult result;
-  // Streams events (after, until] into order_events_next, folding orders.
-  auto replay = [&](Seq after, Seq until) {
+  // Streams partition p's events (after, until] into order_events_next,
+  // folding orders (an order's events are all in one partition).
+  auto replay = [&](std::uint32_t p, Seq after, Seq until) {
+    auto& partition = log.partition(p);
     detail::CopyWriter events(tx, "order_events_next", detail::event_columns());
     Seq next = after.next();
     while (next <= until) {
-      auto batch = log.read(next, 8192);
+      auto batch = partition.read(next, 8192);
       if (!batch) throw std::runtime_error("cannot read the log at seq " + std::to_string(next.value) + ": " +
                                            batch.error().message());
       if (batch->empty()) break;
       for (const auto& r : *batch) {
         if (r.seq > until) break;
-        if (core::is_key_event(r.type)) continue;  // an API key's, not an order's
+        if (core::is_key_event(r.type) || eventlog::is_log_own_type(r.type)) continue;  // not an order's
         auto& f = orders[r.order];
         auto folded = core::fold_record(f.state, r);
-        detail::write_event(events, event_row(r, folded.event));
+        auto row = event_row(r, folded.event);
+        row.log_partition = p;
+        detail::write_event(events, row);
         f.state = std::move(folded.state);
         f.last_seq = r.seq;
         ++result.events;
@@ -72,18 +77,25 @@ RebuildResult rebuild(eventlog::EventLogReader& log, const std::string& database
     }
     events.complete();
   };
-  replay(Seq{0}, target);
+  const auto rows_of_log = detail::projection_rows(log);
+  std::vector<Seq> targets;
+  for (std::uint32_t p = 0; p < rows_of_log.size(); ++p) {
+    targets.push_back(log.partition(p).head());
+    replay(p, Seq{0}, targets.back());
+  }
   const double replayed_at = elapsed();
 
-  // From here the live projector waits on the state row. If it committed
+  // From here the live projector waits on the state rows. If it committed
   // past our target meanwhile, replay that stretch too, so the swap never
   // drops what it had already projected.
-  const auto locked = detail::lock_projection_state(tx);
-  const Seq committed = locked.last_seq;
-  Seq final_seq = target;
-  // What another log's projection committed says nothing about this log.
-  if (!locked.from_other_log(log) && committed > target) {
-    for (int i = 0; log.head() < committed && i < 100; ++i) {
+  std::vector<Seq> finals = targets;
+  for (std::uint32_t p = 0; p < rows_of_log.size(); ++p) {
+    auto& partition = log.partition(p);
+    const auto locked = detail::lock_projection_state(tx, rows_of_log[p]);
+    const Seq committed = locked.last_seq;
+    // What another log's projection committed says nothing about this log.
+    if (locked.from_other_log(log) || committed <= targets[p]) continue;
+    for (int i = 0; partition.head() < committed && i < 100; ++i) {
       // A secondary may trail the projector's view; one that cannot catch up would only time out.
       if (auto r = log.refresh(); !r) {
         throw std::runtime_error("cannot catch up with the event log: " + r.error().message());
@@ -91,9 +103,9 @@ RebuildResult rebuild(eventlog::EventLogReader& log, const std::string& database
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     const bool built_before_ids = locked.log_id.empty();
-    if (log.head() >= committed) {
-      replay(target, committed);
-      final_seq = committed;
+    if (partition.head() >= committed) {
+      replay(p, targets[p], committed);
+      finals[p] = committed;
     } else if (!built_before_ids) {
       throw std::runtime_error("the log is behind the projection; try again");
     }
@@ -108,7 +120,7 @@ RebuildResult rebuild(eventlog::EventLogReader& log, const std::string& database
   result.orders = rows.size();
 
   const double orders_at = elapsed();
-  tx.exec("ALTER TABLE order_events_next ADD PRIMARY KEY (seq)");
+  tx.exec("ALTER TABLE order_events_next ADD PRIMARY KEY (log_partition, seq)");
   tx.exec("CREATE INDEX ON order_events_next (order_id, seq)");
   tx.exec("ALTER TABLE orders_next ADD PRIMARY KEY (order_id)");
   tx.exec("CREATE INDEX ON orders_next (created_ns DESC, order_id DESC)");
@@ -136,9 +148,19 @@ RebuildResult rebuild(eventlog::EventLogReader& log, const std::string& database
   tx.exec("DROP TABLE orders, order_events");
   tx.exec("ALTER TABLE orders_next RENAME TO orders");
   tx.exec("ALTER TABLE order_events_next RENAME TO order_events");
-  tx.exec_params(
-      "UPDATE projection_state SET last_seq = $1, log_id = NULLIF($2, ''), updated_at = now() WHERE name = 'orders'",
-      static_cast<std::int64_t>(final_seq.value), log.id());
+  // The rows of the other kind of log (a cluster's partitions, or an
+  // embedded log's row) no longer describe these tables.
+  if (log.partition_count() == 1) {
+    tx.exec("DELETE FROM projection_state WHERE name LIKE 'orders.p%'");
+  } else {
+    tx.exec_params("UPDATE projection_state SET last_seq = 0, log_id = $1, updated_at = now() WHERE name = $2",
+                   log.id(), std::string(detail::kEmbeddedRow));
+  }
+  for (std::size_t p = 0; p < rows_of_log.size(); ++p) {
+    tx.exec_params(
+        "UPDATE projection_state SET last_seq = $1, log_id = NULLIF($2, ''), updated_at = now() WHERE name = $3",
+        static_cast<std::int64_t>(finals[p].value), log.id(), rows_of_log[p]);
+  }
   tx.commit();
   result.seconds = elapsed();
   result.replay_seconds = replayed_at;

@@ -114,12 +114,13 @@ void copy_order_rows(pqxx::work& tx, const std::string& table, const std::vector
 }  // namespace
 
 void write_event(CopyWriter& w, const EventRow& r) {
-  w.field(r.seq).field(r.order_id).field(r.type).field(r.status).field(r.payload).field(r.ts);
+  w.field(r.seq).field(r.order_id).field(r.type).field(r.status).field(r.payload).field(r.ts).field(r.log_partition);
   w.end_row();
 }
 
 const std::vector<std::string>& event_columns() {
-  static const std::vector<std::string> columns{"seq", "order_id", "type", "status", "payload", "ts"};
+  static const std::vector<std::string> columns{"seq", "order_id", "type", "status", "payload", "ts",
+                                                "log_partition"};
   return columns;
 }
 

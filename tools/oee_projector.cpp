@@ -1,5 +1,6 @@
 // oee-projector: keeps the PostgreSQL read model of the event log, in its
-// own process. Reads the log as a RocksDB secondary (beside the server).
+// own process. Reads the log as a RocksDB secondary (beside the server), or
+// a cluster's log from NATS JetStream (--nats).
 
 #include <unistd.h>
 
@@ -16,6 +17,8 @@
 
 #include "core/wire/event_codec.h"
 #include "eventlog/event_log.h"
+#include "eventlog/jetstream/cluster.h"
+#include "eventlog/jetstream/cluster_log.h"
 #include "projections/projector.h"
 #include "projections/rebuild.h"
 
@@ -26,10 +29,42 @@ namespace {
 
 std::atomic<bool> g_stop{false};
 
-// The log as a RocksDB secondary, beside a running server.
-std::unique_ptr<eventlog::EventLogReader> open_source(const std::string& data_dir) {
-  return eventlog::open_secondary(
-      eventlog::Options{.path = eventlog::log_directory(data_dir), .fold = core::fold_for_log});
+// Where the events come from: the log in a data directory, read as a
+// RocksDB secondary beside a running server, or a cluster's (--nats).
+struct Source {
+  std::string data_dir;
+  std::string nats;  // comma list of URLs; empty: the data directory's log
+  std::string nats_creds;
+
+  [[nodiscard]] bool clustered() const { return !nats.empty(); }
+  [[nodiscard]] std::string describe() const {
+    return clustered() ? "the cluster log" : eventlog::log_directory(data_dir);
+  }
+};
+
+struct OpenSource {
+  std::unique_ptr<eventlog::jetstream::Cluster> cluster;
+  std::unique_ptr<eventlog::EventLogReader> log;
+};
+
+OpenSource open_source(const Source& source) {
+  OpenSource out;
+  if (!source.clustered()) {
+    if (!fs::exists(source.data_dir)) throw std::runtime_error("no such directory: " + source.data_dir);
+    out.log = eventlog::open_secondary(
+        eventlog::Options{.path = eventlog::log_directory(source.data_dir), .fold = core::fold_for_log});
+    return out;
+  }
+  namespace js = eventlog::jetstream;
+  js::ClusterOptions options;
+  options.connect.urls = js::parse_urls(source.nats);
+  options.connect.creds_file = source.nats_creds;
+  options.node = fmt::format("oee-projector-{}", ::getpid());
+  options.reader = true;
+  options.fold = core::fold_for_log;
+  out.cluster = js::Cluster::open(std::move(options));
+  out.log = js::open_cluster_log(*out.cluster);
+  return out;
 }
 
 std::string bar(double fraction, int width = 30) {
@@ -37,13 +72,13 @@ std::string bar(double fraction, int width = 30) {
   return std::string(static_cast<std::size_t>(full), '#') + std::string(static_cast<std::size_t>(width - full), '.');
 }
 
-int run(const std::string& data_dir, const std::string& url) {
-  const auto source = open_source(data_dir);
+int run(const Source& from, const std::string& url) {
+  const auto source = open_source(from);
   projections::ProjectorOptions options{url};
-  options.secondary = true;
-  projections::Projector projector(*source, options);
+  options.secondary = !from.clustered();  // a cluster's partitions follow their streams by themselves
+  projections::Projector projector(*source.log, options);
   projector.start();
-  spdlog::info("oee-projector: projecting {} into PostgreSQL", eventlog::log_directory(data_dir));
+  spdlog::info("oee-projector: projecting {} into PostgreSQL", from.describe());
   auto last_report = std::chrono::steady_clock::now();
   while (!g_stop.load()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -59,11 +94,11 @@ int run(const std::string& data_dir, const std::string& url) {
   return 0;
 }
 
-int rebuild(const std::string& data_dir, const std::string& url) {
-  const auto source = open_source(data_dir);
+int rebuild(const Source& from, const std::string& url) {
+  const auto source = open_source(from);
   const bool tty = ::isatty(STDERR_FILENO) != 0;
   auto last_line = std::chrono::steady_clock::now();
-  auto result = projections::rebuild(*source, url, [&](const projections::RebuildProgress& p) {
+  auto result = projections::rebuild(*source.log, url, [&](const projections::RebuildProgress& p) {
     const double fraction = p.total == 0 ? 1.0 : static_cast<double>(p.done) / static_cast<double>(p.total);
     const double rate = p.seconds > 0 ? static_cast<double>(p.done) / p.seconds : 0;
     const double eta = rate > 0 ? static_cast<double>(p.total - p.done) / rate : 0;
@@ -85,10 +120,10 @@ int rebuild(const std::string& data_dir, const std::string& url) {
   return 0;
 }
 
-int status(const std::string& data_dir, const std::string& url) {
-  const auto source = open_source(data_dir);
+int status(const Source& from, const std::string& url) {
+  const auto source = open_source(from);
   const auto applied = projections::applied_seq(url);
-  const auto head = source->head().value;
+  const auto head = source.log->head().value;
   std::printf("applied seq %lu, log head %lu, lag %lu events\n", static_cast<unsigned long>(applied),
               static_cast<unsigned long>(head), static_cast<unsigned long>(head > applied ? head - applied : 0));
   return 0;
@@ -98,9 +133,17 @@ int status(const std::string& data_dir, const std::string& url) {
 
 int main(int argc, char** argv) {
   CLI::App cli{"oee-projector: the PostgreSQL read model of an oee event log"};
-  std::string data_dir = "./data";
+  Source from{"./data", {}, {}};
   std::string url;
-  cli.add_option("--data-dir", data_dir, "oee-server's data directory")->envname("OEE_DATA_DIR")->capture_default_str();
+  cli.add_option("--data-dir", from.data_dir, "oee-server's data directory")
+      ->envname("OEE_DATA_DIR")
+      ->capture_default_str();
+  cli.add_option("--nats", from.nats,
+                 "Project a cluster's log instead (docs/SCALING.md): its NATS JetStream servers, "
+                 "nats://user:password@host:port[,...]; seqs are then per partition, summed in what is printed")
+      ->envname("OEE_NATS_URL");
+  cli.add_option("--nats-creds", from.nats_creds, "With --nats: a NATS credentials file instead of the URL's user")
+      ->envname("OEE_NATS_CREDS");
   cli.add_option("--database-url", url, "PostgreSQL, e.g. postgresql://user@127.0.0.1:5432/oee")
       ->envname("DATABASE_URL")
       ->required();
@@ -116,10 +159,9 @@ int main(int argc, char** argv) {
   std::signal(SIGINT, [](int) { g_stop = true; });
   std::signal(SIGTERM, [](int) { g_stop = true; });
   try {
-    if (!fs::exists(data_dir)) throw std::runtime_error("no such directory: " + data_dir);
-    if (run_cmd->parsed()) return run(data_dir, url);
-    if (rebuild_cmd->parsed()) return rebuild(data_dir, url);
-    if (status_cmd->parsed()) return status(data_dir, url);
+    if (run_cmd->parsed()) return run(from, url);
+    if (rebuild_cmd->parsed()) return rebuild(from, url);
+    if (status_cmd->parsed()) return status(from, url);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "oee-projector: %s\n", e.what());
     return 2;

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `make cluster`: a cluster on this machine's loopback. Three nats-server
-# processes (JetStream, clustered, user and password authentication) and two
-# oee-server nodes on them, every file under .local/cluster/ (kept between
-# runs). Prints the URLs; Ctrl-C stops them all.
+# processes (JetStream, clustered, user and password authentication), a
+# PostgreSQL server for the order history, and two oee-server nodes on
+# them, every file under .local/cluster/ (kept between runs). Prints the
+# URLs; Ctrl-C stops them all.
 #
 #   tools/run_cluster.sh BUILD_DIR [oee-server flags for both nodes...]
 #
@@ -17,17 +18,22 @@ mkdir -p "$dir"
 
 urls=$(tools/nats_cluster.sh start "$dir/nats" 3)
 pids=()
+pg_started=0
 cleanup() {
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   tools/nats_cluster.sh halt "$dir/nats"
+  [ "$pg_started" = 1 ] && tools/pg_server.sh pause "$dir/pg" > /dev/null 2>&1 || true
   echo "stopped; the cluster's data stays in $dir (remove it to start afresh)"
 }
 trap cleanup EXIT
+db=$(tools/pg_server.sh start "$dir/pg")
+pg_started=1
 
 for i in 1 2; do
   port=$((first_port + i - 1))
-  "$build/bin/oee-server" --nats "$urls" --node "node$i" --port "$port" --data-dir "$dir/node$i" "$@" \
+  "$build/bin/oee-server" --nats "$urls" --node "node$i" --port "$port" --data-dir "$dir/node$i" \
+    --database-url "$db" "$@" \
     > "$dir/node$i.log" 2>&1 &
   pids+=($!)
 done
@@ -41,6 +47,7 @@ done
 
 cat <<INFO
 NATS JetStream cluster (3 servers): $urls
+PostgreSQL (order history, projected by both nodes): $db
   (data in $dir/nats; tools/nats_cluster.sh kill|resume|pause|cont $dir/nats N acts on server N)
 oee node1: http://127.0.0.1:$first_port/   (pid ${pids[0]}, log $dir/node1.log)
 oee node2: http://127.0.0.1:$((first_port + 1))/   (pid ${pids[1]}, log $dir/node2.log)

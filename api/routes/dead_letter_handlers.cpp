@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <map>
 #include <variant>
 
 #include <boost/asio/steady_timer.hpp>
@@ -57,11 +58,16 @@ HttpResponse not_dead_lettered(const core::OrderState& state, std::string_view a
 // once it shows the dismissals (or after 2 s), so a client that lists next
 // sees them. Polled on the request's own executor, so no PostgreSQL thread
 // waits.
-asio::awaitable<void> wait_for_projection(App& app, Seq seq) {
+// `last`: the last seq appended in each partition (one for the embedded log).
+asio::awaitable<void> wait_for_projection(App& app, const std::map<std::uint32_t, Seq>& last) {
   if (app.projector == nullptr) co_return;
   asio::steady_timer timer(co_await asio::this_coro::executor);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-  while (app.projector->status().applied_seq < seq.value && std::chrono::steady_clock::now() < deadline) {
+  const auto projected = [&] {
+    return std::all_of(last.begin(), last.end(),
+                       [&](const auto& p) { return app.projector->has_applied(p.first, p.second); });
+  };
+  while (!projected() && std::chrono::steady_clock::now() < deadline) {
     timer.expires_after(std::chrono::milliseconds(20));
     co_await timer.async_wait(asio::use_awaitable);
   }
@@ -139,7 +145,9 @@ asio::awaitable<HttpResponse> dismiss_dead_letter(App& app, const OrderId& id, O
   if (auto* refused = std::get_if<HttpResponse>(&done)) co_return std::move(*refused);
   const Seq seq = std::get<Seq>(done);
   // After the claim is released: a retry need not wait for the projection.
-  co_await wait_for_projection(app, seq);
+  std::map<std::uint32_t, Seq> last;
+  last.emplace(app.log.partition_of(id), seq);
+  co_await wait_for_projection(app, last);
   co_return json_response(200, json::object{{"orderId", id.str()},
                                             {"status", "failed"},
                                             {"dismissed", true},
@@ -152,7 +160,7 @@ asio::awaitable<HttpResponse> dismiss_all_dead_letters(App& app, OwnerFilter onl
   // In slices, so the claims and pending events of a long list stay bounded.
   constexpr std::size_t kSlice = 1024;
   std::uint64_t dismissed = 0;
-  Seq last{0};
+  std::map<std::uint32_t, Seq> last;  // by partition
   for (std::size_t from = 0; from < ids->size(); from += kSlice) {
     std::vector<std::unique_ptr<OperatorClaim>> claims;
     std::vector<core::EventFor> events;
@@ -172,14 +180,19 @@ asio::awaitable<HttpResponse> dismiss_all_dead_letters(App& app, OwnerFilter onl
       events.push_back(core::EventFor{id, state, dismissal_of(state)});
       claims.push_back(std::move(claim));
     }
+    std::vector<std::uint32_t> partitions;
+    for (const auto& e : events) partitions.push_back(app.log.partition_of(e.id));
     std::error_code failed;
-    for (const auto& r : co_await core::async_append_all(app.store, std::move(events))) {
+    const auto appended = co_await core::async_append_all(app.store, std::move(events));
+    for (std::size_t i = 0; i < appended.size(); ++i) {
+      const auto& r = appended[i];
       if (!r) {
         failed = r.error();
         continue;
       }
       ++dismissed;
-      last = std::max(last, r->seq);
+      auto& seq = last[partitions[i]];
+      seq = std::max(seq, r->seq);
     }
     if (failed) {
       // Some are dismissed for good; say how many, and that repeating the

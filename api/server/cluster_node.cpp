@@ -19,6 +19,7 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <spdlog/spdlog.h>
 
 #include "api/auth/key_log.h"
@@ -56,7 +57,6 @@ struct Executing {
 
 /// Says what a cluster node does not do yet, instead of doing half of it.
 std::optional<std::string> not_yet(const ServerOptions& o) {
-  if (!o.database_url.empty()) return "the order history (--database-url, DATABASE_URL)";
   if (o.redis) return "the Redis stream (--redis-url, REDIS_URL)";
   return std::nullopt;
 }
@@ -143,6 +143,11 @@ int run_cluster_node(ServerOptions& o) {
   }
   ctx.router = core_router(app);
   HttpServer server(api_ioc, ctx);
+  // Every node may project: each batch is committed under the partitions'
+  // rows in PostgreSQL, so two projectors write each event once.
+  const Consumers consumers = add_consumers(o, *log, app, false);
+  asio::thread_pool blocking(2);  // history queries: declared after the store they query, so it goes first
+  if (consumers.history) app.blocking = &blocking;
   hub.attach(*log);
 
   js::OwnershipListener ownership;
@@ -181,6 +186,7 @@ int run_cluster_node(ServerOptions& o) {
     return 2;
   }
   cluster->start(std::move(ownership));
+  if (consumers.projector) consumers.projector->start();
   core::SimLaunches launches(*launch_journal, o.launch_every);
   launches.start();
   std::thread exec_thread([&] {
@@ -195,10 +201,12 @@ int run_cluster_node(ServerOptions& o) {
     spdlog::info("giving the partitions back to the cluster");
     launches.stop();
     cluster->stop();  // each partition's executor stops as its lease goes
+    if (consumers.projector) consumers.projector->stop();
   });
   exec_work.reset();
   exec_ioc.stop();
   exec_thread.join();
+  blocking.join();
   spdlog::info("stopped cleanly");
   return 0;
 }

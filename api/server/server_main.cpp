@@ -144,30 +144,6 @@ std::optional<Storage> open_storage(const ServerOptions& o) {
   return s;
 }
 
-// The log's optional consumers, each tailing it in a thread of its own.
-struct Consumers {
-  std::unique_ptr<projections::Projector> projector;
-  std::unique_ptr<projections::HistoryStore> history;
-  std::unique_ptr<api::Publisher> publisher;
-};
-
-// PostgreSQL: the projector, and the history store, whose queries run on a
-// blocking pool, never on the network threads. Redis: the publisher.
-Consumers add_consumers(const ServerOptions& o, eventlog::EventLogWriter& log, api::App& app) {
-  Consumers c;
-  if (!o.database_url.empty()) {
-    c.projector = std::make_unique<projections::Projector>(log, projections::ProjectorOptions{o.database_url});
-    c.history = std::make_unique<projections::HistoryStore>(o.database_url);
-    app.projector = c.projector.get();
-    app.history = c.history.get();
-  }
-  if (o.redis) {
-    c.publisher = std::make_unique<api::Publisher>(log, api::PublisherOptions{*o.redis});
-    app.publisher = c.publisher.get();
-  }
-  return c;
-}
-
 int run_core(ServerOptions& o) {
   const auto& redis = o.redis;
   if (o.fail_rate < 0) o.fail_rate = o.sim == core::SimProfile::fast ? 0.0 : 0.02;
@@ -212,7 +188,7 @@ int run_core(ServerOptions& o) {
   ctx.router = api::core_router(app);
   api::HttpServer server(api_ioc, ctx);
 
-  const Consumers consumers = add_consumers(o, *log, app);
+  const api::Consumers consumers = api::add_consumers(o, *log, app);
   asio::thread_pool blocking(2);  // history queries: declared after the store they query, so it goes first
   if (consumers.history) app.blocking = &blocking;
   const auto& projector = consumers.projector;

@@ -42,6 +42,21 @@ void announce(const ServerConfig& config, const HttpServer& server) {
   std::fflush(stdout);
 }
 
+Consumers add_consumers(const ServerOptions& o, eventlog::EventLogWriter& log, App& app, bool with_publisher) {
+  Consumers c;
+  if (!o.database_url.empty()) {
+    c.projector = std::make_unique<projections::Projector>(log, projections::ProjectorOptions{o.database_url});
+    c.history = std::make_unique<projections::HistoryStore>(o.database_url);
+    app.projector = c.projector.get();
+    app.history = c.history.get();
+  }
+  if (o.redis && with_publisher) {
+    c.publisher = std::make_unique<Publisher>(log, PublisherOptions{*o.redis});
+    app.publisher = c.publisher.get();
+  }
+  return c;
+}
+
 bool open_to_network(const ServerOptions& o) { return o.auth_off && !is_loopback_address(o.server.bind); }
 
 Authenticator authenticator(const ServerOptions& o, KeyRing& keys, ServerContext& ctx) {

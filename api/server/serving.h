@@ -6,6 +6,7 @@
 #include <pthread.h>
 
 #include <csignal>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -17,8 +18,12 @@
 #include "api/auth/access.h"
 #include "api/auth/key_ring.h"
 #include "api/http/http_server.h"
+#include "api/redis/redis_publisher.h"
+#include "api/routes/app.h"
 #include "api/server/server_options.h"
 #include "core/engine/executor.h"
+#include "projections/history.h"
+#include "projections/projector.h"
 
 namespace oee::api {
 
@@ -63,6 +68,20 @@ void serve_until_signal(boost::asio::io_context& ioc, HttpServer& server, const 
   ioc.stop();
   for (auto& t : pool) t.join();
 }
+
+/// The log's optional consumers, each tailing it in a thread of its own.
+struct Consumers {
+  std::unique_ptr<projections::Projector> projector;
+  std::unique_ptr<projections::HistoryStore> history;
+  std::unique_ptr<Publisher> publisher;
+};
+
+/// PostgreSQL (--database-url): the projector, and the history store,
+/// whose queries run on a blocking pool, never on the network threads.
+/// Redis (--redis-url): the publisher, unless `with_publisher` is false.
+/// Each is set in `app` too. None is started.
+[[nodiscard]] Consumers add_consumers(const ServerOptions& o, eventlog::EventLogWriter& log, App& app,
+                                      bool with_publisher = true);
 
 /// --auth off on an address other machines reach.
 [[nodiscard]] bool open_to_network(const ServerOptions& o);

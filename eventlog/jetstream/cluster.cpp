@@ -168,10 +168,14 @@ std::unique_ptr<Cluster> Cluster::open(ClusterOptions options) {
   if (o.connect.name.empty()) o.connect.name = o.node;
   impl->connection = Connection::connect(o.connect);
   auto meta = open_bucket(*impl->connection, kMetaBucket, {});
-  (void)record_partitions(meta, o.partitions);
+  if (o.reader) {
+    o.partitions = recorded_partitions(meta);
+  } else {
+    (void)record_partitions(meta, o.partitions);
+  }
   impl->id = cluster_id(meta);
   impl->leases.emplace(open_bucket(*impl->connection, kLeaseBucket, o.lease_ttl));
-  impl->check_unique_name();
+  if (!o.reader) impl->check_unique_name();
   auto* raw = impl.get();
   for (std::uint32_t p = 0; p < o.partitions; ++p) {
     PartitionLogOptions po;

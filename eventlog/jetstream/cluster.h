@@ -31,6 +31,10 @@ struct ClusterOptions {
   ConnectOptions connect;
   /// This node's name: unique in the cluster.
   std::string node;
+  /// A tool's view of the cluster (oee-projector, oee-logdump): the
+  /// partition count is the one recorded (`partitions` is ignored), the
+  /// name need not be unique, and start() must not be called.
+  bool reader = false;
   std::uint32_t partitions = 8;
   std::chrono::milliseconds lease_ttl{std::chrono::seconds(5)};
   std::chrono::milliseconds append_timeout{std::chrono::seconds(10)};

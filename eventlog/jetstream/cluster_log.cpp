@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <iterator>
 #include <mutex>
 #include <numeric>
 
@@ -66,6 +67,10 @@ class ClusterLog final : public EventLogWriter {
     return total;
   }
   MemoryUse memory() const override { return {}; }
+  std::uint32_t partition_count() const override { return cluster_.partitions(); }
+  std::uint32_t partition_of(const OrderId& order) const override { return cluster_.partition_of(order); }
+  EventLogReader& partition(std::uint32_t p) override { return cluster_.partition(p); }
+  const EventLogReader& partition(std::uint32_t p) const override { return cluster_.partition(p); }
 
   void append(AppendCommand command, AppendCompletion done) override {
     auto& log = of(command.order);
@@ -84,6 +89,13 @@ class ClusterLog final : public EventLogWriter {
     std::vector<CommitSubscription> subs;
     for (std::uint32_t p = 0; p < cluster_.partitions(); ++p)
       subs.push_back(cluster_.partition(p).on_commit([shared](std::span<const Record> records) {
+        const auto own = [](const Record& r) { return is_log_own_type(r.type); };
+        std::vector<Record> kept;
+        if (std::any_of(records.begin(), records.end(), own)) {
+          std::copy_if(records.begin(), records.end(), std::back_inserter(kept), [&](const Record& r) { return !own(r); });
+          records = kept;
+          if (records.empty()) return;
+        }
         std::lock_guard lock(shared->first);
         shared->second(records);
       }));

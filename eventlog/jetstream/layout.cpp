@@ -10,6 +10,10 @@
 
 namespace oee::eventlog::jetstream {
 
+namespace {
+constexpr std::string_view kPartitionsKey = "partitions";
+}  // namespace
+
 std::uint32_t partition_of(const OrderId& order, std::uint32_t partitions) {
   return crc32c(order.view()) % partitions;
 }
@@ -27,7 +31,7 @@ std::string partition_subject(std::uint32_t partition, std::string_view what) {
 std::string lease_key(std::uint32_t partition) { return fmt::format("p{}", partition); }
 
 std::uint32_t record_partitions(KvBucket& meta, std::uint32_t partitions) {
-  constexpr std::string_view key = "partitions";
+  constexpr std::string_view key = kPartitionsKey;
   const auto wanted = std::to_string(partitions);
   // A bucket just created may not take writes for a moment.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
@@ -41,21 +45,29 @@ std::uint32_t record_partitions(KvBucket& meta, std::uint32_t partitions) {
   if (created.error() != JsErrc::exists)
     throw std::runtime_error(fmt::format("cannot record the partition count in the NATS cluster: {}",
                                          created.error().message()));
-  auto entry = meta.get(key);
-  if (!entry || !*entry)
-    throw std::runtime_error(fmt::format("cannot read the partition count from the NATS cluster: {}",
-                                         entry ? "it vanished" : entry.error().message()));
+  const std::uint32_t recorded = recorded_partitions(meta);
+  if (recorded != partitions)
+    throw std::runtime_error(fmt::format(
+        "the cluster was set up with {} partitions and this node was started with {}: start it with --partitions {} "
+        "(OEE_PARTITIONS); the count is fixed once orders are in the cluster",
+        recorded, partitions, recorded));
+  return recorded;
+}
+
+std::uint32_t recorded_partitions(KvBucket& meta) {
+  auto entry = meta.get(kPartitionsKey);
+  if (!entry)
+    throw std::runtime_error(
+        fmt::format("cannot read the partition count from the NATS cluster: {}", entry.error().message()));
+  if (!*entry)
+    throw std::runtime_error("the NATS cluster holds no oee log yet (no partition count in bucket " + meta.name() +
+                             "): start an oee-server node on it first");
   const auto& text = (*entry)->value;
   std::uint32_t recorded = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), recorded);
   if (ec != std::errc{} || end != text.data() + text.size() || recorded == 0)
     throw std::runtime_error(fmt::format("the NATS cluster's partition count ('{}' in bucket {}) is not a number",
                                          text, meta.name()));
-  if (recorded != partitions)
-    throw std::runtime_error(fmt::format(
-        "the cluster was set up with {} partitions and this node was started with {}: start it with --partitions {} "
-        "(OEE_PARTITIONS); the count is fixed once orders are in the cluster",
-        recorded, partitions, recorded));
   return recorded;
 }
 

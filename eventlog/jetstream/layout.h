@@ -37,5 +37,8 @@ inline constexpr auto kLaunchBucket = "oee-launches";
 /// std::runtime_error telling the operator which count to start with; so
 /// does a cluster that cannot be read or written.
 std::uint32_t record_partitions(KvBucket& meta, std::uint32_t partitions);
+/// The count the cluster recorded, or throws std::runtime_error saying
+/// there is none (no node has started on these servers) or it is unreadable.
+std::uint32_t recorded_partitions(KvBucket& meta);
 
 }  // namespace oee::eventlog::jetstream

@@ -38,9 +38,9 @@
 
 namespace oee::eventlog::jetstream {
 
-/// The type byte of a PartitionTaken record (schemas/cluster_events.fbs);
-/// its order id is all zeros.
-inline constexpr std::uint8_t kPartitionTakenType = 19;
+/// The type byte of a PartitionTaken record (schemas/cluster_events.fbs),
+/// one of the log's own; its order id is all zeros.
+inline constexpr std::uint8_t kPartitionTakenType = kFirstLogOwnType;
 
 struct PartitionLogOptions {
   std::uint32_t partition = 0;

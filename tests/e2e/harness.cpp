@@ -87,7 +87,8 @@ void ServerProcess::start(unsigned short port) {
     });
     return;
   }
-  throw std::runtime_error("oee-server did not start: " + stderr_tail());
+  std::lock_guard lock(out_mu_);
+  throw std::runtime_error("oee-server did not start within 30 s: " + stderr_tail() + out_tail_);
 }
 
 void ServerProcess::kill9() {

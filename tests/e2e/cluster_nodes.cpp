@@ -1,0 +1,46 @@
+#include "cluster_nodes.h"
+
+#include <algorithm>
+
+#include <gtest/gtest.h>
+
+#include "order_reads.h"
+
+namespace oee::e2e {
+
+std::vector<std::string> node_args(const testing::NatsCluster& nats, const std::string& node,
+                                   std::vector<std::string> more) {
+  std::vector<std::string> args{"--nats",       nats.urls(), "--node",      node, "--partitions",
+                                std::to_string(kPartitions), "--lease-ttl", "2",  "--log-level",
+                                "info"};
+  args.insert(args.end(), more.begin(), more.end());
+  return args;
+}
+
+std::vector<std::string> submit(unsigned short port, int count) {
+  HttpClient client(port);
+  std::vector<std::string> ids;
+  for (int i = 0; i < count; ++i) {
+    const auto res = client.post_json("/api/orders/execute", order_body("0." + std::to_string(i + 1)));
+    EXPECT_EQ(res.status, 202) << res.body;
+    if (res.status == 202) ids.emplace_back(res.json().at("orderId").as_string());
+  }
+  return ids;
+}
+
+TwoNodes::TwoNodes(const std::vector<std::string>& more)
+    : a(dir.path() / "a", node_args(nats, "a", more)), b(dir.path() / "b", node_args(nats, "b", more)) {
+  a.start();
+  b.start();
+}
+
+void expect_finished_once(HttpClient& client, const std::vector<std::string>& ids) {
+  for (const auto& id : ids) {
+    const auto names = event_names(client, id);
+    const auto terminal = std::count(names.begin(), names.end(), "confirmed") +
+                          std::count(names.begin(), names.end(), "orderFailed");
+    EXPECT_EQ(terminal, 1) << "order " << id;
+  }
+}
+
+}  // namespace oee::e2e
