@@ -81,10 +81,14 @@ asio::awaitable<HttpResponse> cancel_order(App& app, const OrderId& id, const Pr
   auto loaded = app.store.load(id);
   if (!loaded) co_return log_unavailable(loaded.error());
   if (!*loaded || !caller.sees((*loaded)->state.owner)) co_return not_found("no order with id " + id.str(), "orderId");
-  // Held while the cancel is asked: the partition may move meanwhile.
-  const std::shared_ptr<core::Executor> owner = app.executor_of ? app.executor_of(id) : nullptr;
-  core::Executor* runs_it = app.executor_of ? owner.get() : app.executor;
-  if (runs_it == nullptr && app.executor_of) co_return co_await cancel_here(app, id, **loaded);
+  // A cluster node's executor of the order's partition, held while the
+  // cancel is asked (the partition may move meanwhile); none: appended here.
+  std::shared_ptr<core::Executor> owner;
+  if (app.executor_of) {
+    owner = app.executor_of(id);
+    if (!owner) co_return co_await cancel_here(app, id, **loaded);
+  }
+  core::Executor* runs_it = owner ? owner.get() : app.executor;
   if (runs_it == nullptr) co_return no_executor();
   core::Executor& executor = *runs_it;
   const core::OrderSnapshot& seen = **loaded;

@@ -89,7 +89,7 @@ HttpResponse health(App& app) {
     log["error"] = write_error;
   }
   // Degraded, not down: reads, streams and orders already accepted go on.
-  const json::object body{{"service", "oee"},
+  json::object body{{"service", "oee"},
                           {"version", OEE_VERSION},
                           {"role", "core"},
                           {"status", write_error.empty() ? "ok" : "degraded"},
@@ -106,11 +106,9 @@ HttpResponse health(App& app) {
                           {"websocketClients", app.server.ws_clients.load()},
                           {"auth", auth_health(app)}};
   if (app.cluster) {
-    auto with_cluster = body;
     const auto view = app.cluster(false);
-    with_cluster["cluster"] = cluster_json(view);
-    if (!view.reachable) with_cluster["status"] = "degraded";
-    return HttpResponse{200, json::serialize(with_cluster), "application/json", {}};
+    body["cluster"] = cluster_json(view);
+    if (!view.reachable) body["status"] = "degraded";
   }
   return HttpResponse{200, json::serialize(body), "application/json", {}};
 }

@@ -71,8 +71,6 @@ int run_cluster_node(ServerOptions& o) {
                  missing->c_str());
     return 2;
   }
-  if (o.fail_rate < 0) o.fail_rate = o.sim == core::SimProfile::fast ? 0.0 : 0.02;
-
   std::unique_ptr<js::Cluster> cluster;
   std::unique_ptr<eventlog::KeyValueStore> ledger;
   core::Market market;
@@ -189,11 +187,7 @@ int run_cluster_node(ServerOptions& o) {
   if (consumers.projector) consumers.projector->start();
   core::SimLaunches launches(*launch_journal, o.launch_every);
   launches.start();
-  std::thread exec_thread([&] {
-    boost_this_thread("executor", o.priority_boost);
-    pthread_setname_np(pthread_self(), "oee-executor");
-    exec_ioc.run();
-  });
+  std::thread exec_thread = start_executor_thread(exec_ioc, o.priority_boost);
   spdlog::info("oee-server cluster node {} listening on {}://{}:{} ({} partitions, lease {} ms, sim {}, fail-rate {})",
                o.node, scheme(o), o.server.bind, server.port(), o.partitions, o.lease_ttl.count(),
                core::sim_profile_name(o.sim), o.fail_rate);

@@ -146,7 +146,6 @@ std::optional<Storage> open_storage(const ServerOptions& o) {
 
 int run_core(ServerOptions& o) {
   const auto& redis = o.redis;
-  if (o.fail_rate < 0) o.fail_rate = o.sim == core::SimProfile::fast ? 0.0 : 0.02;
   auto storage = open_storage(o);
   if (!storage) return 2;
   auto& log = storage->log;
@@ -207,11 +206,7 @@ int run_core(ServerOptions& o) {
   }
   core::SimLaunches launches(*launch_journal, o.launch_every);
   launches.start();
-  std::thread exec_thread([&] {
-    boost_this_thread("executor", o.priority_boost);
-    pthread_setname_np(pthread_self(), "oee-executor");  // once set up, like the log writer
-    exec_ioc.run();
-  });
+  std::thread exec_thread = api::start_executor_thread(exec_ioc, o.priority_boost);
 
   if (launch_journal->restored() > 0) {
     spdlog::info("the simulated market took back {} launches from simchain/launches.txt", launch_journal->restored());

@@ -207,6 +207,7 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& o)
       ->envname("OEE_CA_FILE");
   CLI11_PARSE(cli, argc, argv);
   o.auth_off = auth == "off";
+  if (o.fail_rate < 0) o.fail_rate = o.sim == core::SimProfile::fast ? 0.0 : 0.02;
   o.lease_ttl = std::chrono::milliseconds(static_cast<std::int64_t>(lease_seconds * 1000));
   o.append_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(append_seconds * 1000));
   if (!nats.empty()) {

@@ -27,7 +27,7 @@ struct ServerOptions {
   core::SimProfile sim = core::SimProfile::realistic;
   std::size_t concurrency = 10'000;
   eventlog::Durability durability = eventlog::Durability::sync;
-  double fail_rate = -1;  // below 0: the profile's default
+  double fail_rate = -1;  // below 0 until parsed: the profile's default
   unsigned threads = 2;
   std::string log_level = "info";
   double latency_scale = 1.0;

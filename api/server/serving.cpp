@@ -36,6 +36,14 @@ void boost_this_thread(const char* name, int boost) {
   spdlog::debug("{} thread at nice {}", name, wanted);
 }
 
+std::thread start_executor_thread(boost::asio::io_context& ioc, int priority_boost) {
+  return std::thread([&ioc, priority_boost] {
+    boost_this_thread("executor", priority_boost);
+    pthread_setname_np(pthread_self(), "oee-executor");  // once set up, like the log writer
+    ioc.run();
+  });
+}
+
 void announce(const ServerConfig& config, const HttpServer& server) {
   // A machine-readable line for scripts and tests that start us on port 0.
   std::printf("LISTENING %s:%u\n", config.bind.c_str(), static_cast<unsigned>(server.port()));

@@ -30,6 +30,9 @@ namespace oee::api {
 /// Raises the calling thread's priority by `boost` nice levels (see --priority-boost).
 void boost_this_thread(const char* name, int boost);
 
+/// The oee-executor thread, running `ioc` (boosted by `priority_boost`).
+[[nodiscard]] std::thread start_executor_thread(boost::asio::io_context& ioc, int priority_boost);
+
 /// The machine-readable LISTENING line scripts and tests wait for.
 void announce(const ServerConfig& config, const HttpServer& server);
 

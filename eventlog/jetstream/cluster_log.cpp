@@ -4,7 +4,6 @@
 #include <condition_variable>
 #include <iterator>
 #include <mutex>
-#include <numeric>
 
 namespace oee::eventlog::jetstream {
 

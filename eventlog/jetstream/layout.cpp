@@ -31,15 +31,14 @@ std::string partition_subject(std::uint32_t partition, std::string_view what) {
 std::string lease_key(std::uint32_t partition) { return fmt::format("p{}", partition); }
 
 std::uint32_t record_partitions(KvBucket& meta, std::uint32_t partitions) {
-  constexpr std::string_view key = kPartitionsKey;
   const auto wanted = std::to_string(partitions);
   // A bucket just created may not take writes for a moment.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  auto created = meta.create(key, wanted);
+  auto created = meta.create(kPartitionsKey, wanted);
   while (!created && (created.error() == JsErrc::not_connected || created.error() == JsErrc::timeout) &&
          std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    created = meta.create(key, wanted);
+    created = meta.create(kPartitionsKey, wanted);
   }
   if (created) return partitions;
   if (created.error() != JsErrc::exists)

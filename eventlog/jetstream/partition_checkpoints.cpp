@@ -148,8 +148,9 @@ void JetStreamPartitionLog::maybe_checkpoint(std::size_t events) {
   if (checkpoint_due_ == Clock::time_point{}) checkpoint_due_ = now + options_.checkpoint_after;
   if (since_checkpoint_ == 0 || (since_checkpoint_ < options_.checkpoint_events && now < checkpoint_due_)) return;
   if (!owned()) return;  // the owner checkpoints; the others count on
+  const Seq at = head();  // only this thread moves it
   std::string blob;
-  put_be(blob, head().value, 8);
+  put_be(blob, at.value, 8);
   {
     std::lock_guard lock(sets_mu_);
     put_be(blob, sets_.size(), 4);
@@ -165,7 +166,7 @@ void JetStreamPartitionLog::maybe_checkpoint(std::size_t events) {
   checkpoint_due_ = now + options_.checkpoint_after;
   {
     std::lock_guard lock(checkpoint_mu_);
-    checkpoint_pending_.emplace(head(), std::move(blob));
+    checkpoint_pending_.emplace(at, std::move(blob));
   }
   checkpoint_cv_.notify_one();
 }

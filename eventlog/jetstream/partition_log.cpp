@@ -275,12 +275,16 @@ Result<std::vector<RawRecord>> JetStreamPartitionLog::read_raw(Seq from, std::si
   return out;
 }
 
+void JetStreamPartitionLog::FinishedCache::erase(const OrderId& order) {
+  if (const auto it = by_id.find(order); it != by_id.end()) {
+    orders.erase(it->second);
+    by_id.erase(it);
+  }
+}
+
 void JetStreamPartitionLog::remember_finished(IndexedOrder order) const {
   std::lock_guard lock(finished_mu_);
-  if (const auto it = finished_.by_id.find(order.order); it != finished_.by_id.end()) {
-    finished_.orders.erase(it->second);
-    finished_.by_id.erase(it);
-  }
+  finished_.erase(order.order);
   const auto id = order.order;
   finished_.orders.push_front(std::move(order));
   finished_.by_id[id] = finished_.orders.begin();
@@ -292,10 +296,7 @@ void JetStreamPartitionLog::remember_finished(IndexedOrder order) const {
 
 void JetStreamPartitionLog::forget_finished(const OrderId& order) {
   std::lock_guard lock(finished_mu_);
-  if (const auto it = finished_.by_id.find(order); it != finished_.by_id.end()) {
-    finished_.orders.erase(it->second);
-    finished_.by_id.erase(it);
-  }
+  finished_.erase(order);
 }
 
 std::optional<IndexedOrder> JetStreamPartitionLog::recall_finished(const OrderId& order) const {

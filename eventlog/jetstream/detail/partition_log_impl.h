@@ -148,6 +148,7 @@ class JetStreamPartitionLog final : public PartitionLog {
   struct FinishedCache {
     std::list<IndexedOrder> orders;  // most recent first
     std::unordered_map<OrderId, std::list<IndexedOrder>::iterator, OrderIdHash> by_id;
+    void erase(const OrderId& order);
   };
   static constexpr std::size_t kFinishedCached = 10'000;
   mutable std::mutex finished_mu_;
