@@ -100,15 +100,29 @@ case $cmd in
     [ -s "$dir/user" ] || printf '%s' "${OEE_NATS_USER:-oee}" > "$dir/user"
     [ -s "$dir/password" ] || printf '%s' "${OEE_NATS_PASSWORD:-$(secret)}" > "$dir/password"
     [ -s "$dir/route-password" ] || secret > "$dir/route-password"
-    for i in $(seq "$n"); do
-      mkdir -p "$dir/n$i"
-      [ -s "$dir/n$i/port" ] || { free_port > "$dir/n$i/port"; free_port > "$dir/n$i/cluster-port"; free_port > "$dir/n$i/http-port"; }
-    done
-    urls=""
-    for i in $(seq "$n"); do
-      write_config "$i"
-      launch "$i" || { tail -20 "$dir/n$i/server.log" >&2; exit 1; }
-      urls="$urls${urls:+,}nats://$(cat "$dir/user"):$(cat "$dir/password")@127.0.0.1:$(cat "$dir/n$i/port")"
+    # Ports chosen here may be taken by another process before a server
+    # binds them: then every server goes, and fresh ports are chosen. Ports
+    # kept from an earlier start (make cluster) are not changed.
+    fresh=1; [ -s "$dir/n1/port" ] && fresh=0
+    for attempt in 1 2 3 4 5; do
+      for i in $(seq "$n"); do
+        mkdir -p "$dir/n$i"
+        [ -s "$dir/n$i/port" ] || { free_port > "$dir/n$i/port"; free_port > "$dir/n$i/cluster-port"; free_port > "$dir/n$i/http-port"; }
+      done
+      urls=""; failed=""
+      for i in $(seq "$n"); do
+        write_config "$i"
+        launch "$i" || { failed=$i; break; }
+        urls="$urls${urls:+,}nats://$(cat "$dir/user"):$(cat "$dir/password")@127.0.0.1:$(cat "$dir/n$i/port")"
+      done
+      [ -z "$failed" ] && break
+      for i in $(seq "$n"); do signal KILL "$i"; done
+      if [ "$fresh" = 1 ] && [ "$attempt" -lt 5 ] && grep -q "address already in use" "$dir/n$failed/server.log"; then
+        for i in $(seq "$n"); do rm -rf "${dir:?}/n$i"; done
+        continue
+      fi
+      tail -20 "$dir/n$failed/server.log" >&2
+      exit 1
     done
     echo "$urls" > "$dir/urls"
     cat "$dir/urls"

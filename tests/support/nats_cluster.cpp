@@ -31,7 +31,17 @@ std::string quoted(const std::filesystem::path& p) {
 
 NatsCluster::NatsCluster(int servers) : servers_(servers) {
   dir_ = unique_temp_path("nats");
-  urls_ = script("start " + quoted(dir_) + " " + std::to_string(servers));
+  try {
+    urls_ = script("start " + quoted(dir_) + " " + std::to_string(servers));
+  } catch (...) {
+    // The destructor does not run for a constructor that throws: the
+    // servers that did start must not outlive the test.
+    try {
+      script("stop " + quoted(dir_));
+    } catch (...) {
+    }
+    throw;
+  }
 }
 
 NatsCluster::~NatsCluster() {
