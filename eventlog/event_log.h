@@ -43,6 +43,8 @@ struct Record {
   TimestampNs ts;
   std::uint8_t type = 0;  // oee::fb::EventType; opaque to the log
   std::string payload;    // flatbuffer of that event type; opaque to the log
+  /// The cluster partition whose seq `seq` is; none in the embedded log.
+  std::optional<std::uint32_t> partition{};
 };
 
 /// Record types from here up are the log's own (a cluster partition's
@@ -285,6 +287,9 @@ class EventLogReader {
   /// it partition by partition. An order's events are all in one partition.
   /// A log of one partition (the embedded one) is its own partition 0.
   [[nodiscard]] virtual std::uint32_t partition_count() const { return 1; }
+  /// Whether positions in this log go partition by partition (a cluster's,
+  /// whatever its count; eventlog/position.h).
+  [[nodiscard]] virtual bool partitioned() const { return false; }
   [[nodiscard]] virtual std::uint32_t partition_of(const OrderId& /*order*/) const { return 0; }
   /// Partition p (< partition_count()) as a log of its own: its seqs,
   /// head(), read() and refresh(). Lives as long as this log.

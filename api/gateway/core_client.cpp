@@ -213,8 +213,9 @@ asio::awaitable<CatchUp> CoreClient::events(OrderId order, Seq from, std::option
   co_return status_updates_of(json::parse(answer->body, ignored), target);
 }
 
-asio::awaitable<CatchUp> CoreClient::recent_events(Seq from, std::size_t max, std::optional<core::KeyId> as_key) const {
-  std::string target = "/api/events?newest=true&fromSeq=" + std::to_string(from.value) + "&limit=" + std::to_string(max);
+asio::awaitable<CatchUp> CoreClient::recent_events(eventlog::Position after, std::size_t max,
+                                                   std::optional<core::KeyId> as_key) const {
+  std::string target = "/api/events?newest=true&fromSeq=" + after.next_text() + "&limit=" + std::to_string(max);
   if (as_key) target += "&asKey=" + as_key->str();
   const auto answer = co_await get(target);
   if (!answer) co_return unavailable(answer.error());
@@ -225,15 +226,22 @@ asio::awaitable<CatchUp> CoreClient::recent_events(Seq from, std::size_t max, st
   const json::value body = json::parse(answer->body, ignored);
   CatchUp result = status_updates_of(body, target);
   if (result.outcome != CatchUp::Outcome::ok) co_return result;
-  const auto* first = body.get_object().if_contains("first");
-  const auto* next = body.get_object().if_contains("next");
-  auto is_seq = [](const json::value* v) { return v != nullptr && (v->is_uint64() || v->is_int64()); };
-  if (!is_seq(first) || !is_seq(next)) {
-    co_return unavailable("GET " + target + ": no first and next seq");
-  }
-  result.first = Seq{first->to_number<std::uint64_t>()};
-  const auto after = next->to_number<std::uint64_t>();
-  result.last = Seq{after == 0 ? 0 : after - 1};
+  // A position as the core writes it: a seq, or a cluster's p:seq list.
+  auto position = [&](const char* name) -> std::optional<eventlog::Position> {
+    const auto* v = body.get_object().if_contains(name);
+    if (v != nullptr && (v->is_uint64() || v->is_int64())) {
+      return eventlog::Position::parse_next(std::to_string(v->to_number<std::uint64_t>()), false, 1);
+    }
+    if (v != nullptr && v->is_string()) {
+      return eventlog::Position::parse_next(v->get_string(), true, eventlog::kMaxPartitions);
+    }
+    return std::nullopt;
+  };
+  auto first = position("first");
+  auto next = position("next");
+  if (!first || !next) co_return unavailable("GET " + target + ": no first and next position");
+  result.before = std::move(*first);
+  result.last = std::move(*next);
   co_return result;
 }
 

@@ -55,9 +55,10 @@ class CoreClient {
   /// not_found if `as_key` may not see the order.
   [[nodiscard]] boost::asio::awaitable<CatchUp> events(OrderId order, Seq from,
                                                        std::optional<core::KeyId> as_key) const;
-  /// The newest `max` events of every order from `from` on that `as_key`
-  /// may see (every order's without it), with the seqs the answer covers.
-  [[nodiscard]] boost::asio::awaitable<CatchUp> recent_events(Seq from, std::size_t max,
+  /// The newest `max` events of every order after `after` that `as_key`
+  /// may see (every order's without it), with the positions the answer
+  /// covers. Taken by value: [gcc12-coro].
+  [[nodiscard]] boost::asio::awaitable<CatchUp> recent_events(eventlog::Position after, std::size_t max,
                                                               std::optional<core::KeyId> as_key) const;
   /// Every API key's events, in the order they happened (an error says why not).
   [[nodiscard]] boost::asio::awaitable<boost::system::result<std::vector<core::KeyMessage>, std::string>> key_events()

@@ -18,7 +18,8 @@ namespace json = boost::json;
 struct CoreStreamSource::Fetches : std::enable_shared_from_this<Fetches> {
   struct Fetch {
     std::optional<OrderId> order;  // none: every order's newest events
-    Seq from;
+    Seq from;                      // for one order's
+    eventlog::Position after;      // for every order's
     std::size_t max = 0;           // for every order's
     std::optional<core::KeyId> as_key;  // whose view the core answers with
     CatchUpHandler done;
@@ -41,7 +42,7 @@ struct CoreStreamSource::Fetches : std::enable_shared_from_this<Fetches> {
 
   void launch(Fetch fetch) {
     auto answer = fetch.order ? core->events(*fetch.order, fetch.from, fetch.as_key)
-                              : core->recent_events(fetch.from, fetch.max, fetch.as_key);
+                              : core->recent_events(fetch.after, fetch.max, fetch.as_key);
     asio::co_spawn(executor, std::move(answer),
                    [self = shared_from_this(), done = std::move(fetch.done)](std::exception_ptr e, CatchUp r) {
                      if (e) {
@@ -85,13 +86,14 @@ void CoreStreamSource::catch_up(const OrderId& order, Seq from, const Principal&
   // order, so the core's answer for this key decides what it sees.
   std::optional<core::KeyId> as_key;
   if (!viewer.sees_everything()) as_key = viewer.key;
-  fetches_->add(Fetches::Fetch{order, from, 0, as_key, std::move(done)});
+  fetches_->add(Fetches::Fetch{order, from, {}, 0, as_key, std::move(done)});
 }
 
-void CoreStreamSource::recent(Seq from, std::size_t max, const Principal& viewer, CatchUpHandler done) {
+void CoreStreamSource::recent(const eventlog::Position& after, std::size_t max, const Principal& viewer,
+                              CatchUpHandler done) {
   std::optional<core::KeyId> as_key;
   if (!viewer.sees_everything()) as_key = viewer.key;
-  fetches_->add(Fetches::Fetch{std::nullopt, from, max, as_key, std::move(done)});
+  fetches_->add(Fetches::Fetch{std::nullopt, {}, after, max, as_key, std::move(done)});
 }
 
 namespace {

@@ -24,7 +24,11 @@ class CoreStreamSource final : public StreamSource {
                    std::size_t max_in_flight = 64);
   Hub& hub() override { return hub_; }
   void catch_up(const OrderId& order, Seq from, const Principal& viewer, CatchUpHandler done) override;
-  void recent(Seq from, std::size_t max, const Principal& viewer, CatchUpHandler done) override;
+  void recent(const eventlog::Position& after, std::size_t max, const Principal& viewer,
+              CatchUpHandler done) override;
+  // A gateway is fed by an embedded core's publisher: positions are seqs.
+  bool partitioned() const override { return false; }
+  std::uint32_t partitions() const override { return 1; }
   std::string_view unavailable_code() const override { return "core_unavailable"; }
 
  private:

@@ -42,4 +42,21 @@ boost::system::result<std::uint64_t, ApiError> parse_from_seq(std::string_view t
   return n;
 }
 
+boost::system::result<eventlog::Position, ApiError> parse_position(std::string_view text, bool partitioned,
+                                                                   std::uint32_t partitions) {
+  if (!partitioned) {
+    auto n = parse_from_seq(text);
+    if (!n) return n.error();
+    eventlog::Position out;
+    out.set(0, Seq{*n == 0 ? 0 : *n - 1});
+    return out;
+  }
+  if (auto position = eventlog::Position::parse_next(text, true, partitions)) return *position;
+  return ApiError{400, "invalid_from_seq",
+                  fmt::format("in a cluster, fromSeq of every order is a position: partition:seq pairs, comma "
+                              "separated (e.g. 0:17,3:250), each partition below {} once",
+                              partitions),
+                  "fromSeq"};
+}
+
 }  // namespace oee::api

@@ -11,6 +11,7 @@
 #include <boost/system/result.hpp>
 
 #include "api/http/api_error.h"
+#include "eventlog/position.h"
 
 namespace oee::api {
 
@@ -36,5 +37,12 @@ inline constexpr std::uint64_t kMaxFromSeq = 9'223'372'036'854'775'807ULL;
 
 /// fromSeq as text (a query parameter): an integer in [0, kMaxFromSeq].
 [[nodiscard]] boost::system::result<std::uint64_t, ApiError> parse_from_seq(std::string_view text);
+
+/// A fromSeq of every order's events (eventlog/position.h): a seq in the
+/// embedded log, p:seq[,p:seq...] in a cluster's, where a bare number is
+/// refused (seqs of different partitions do not compare).
+[[nodiscard]] boost::system::result<eventlog::Position, ApiError> parse_position(std::string_view text,
+                                                                                 bool partitioned,
+                                                                                 std::uint32_t partitions);
 
 }  // namespace oee::api

@@ -21,7 +21,29 @@ namespace {
 constexpr std::size_t kMaxKeyViews = 50'000;
 }  // namespace
 
-void WsSession::subscribe_all(std::uint64_t from_seq) {
+boost::system::result<std::optional<eventlog::Position>, ApiError> WsSession::all_orders_from(
+    const WsCommand& command) const {
+  using From = std::optional<eventlog::Position>;
+  const bool partitioned = ctx_.stream.partitioned();
+  if (command.from_position) {
+    if (!partitioned) return from_seq_error();
+    auto after = parse_position(*command.from_position, true, ctx_.stream.partitions());
+    if (!after) return after.error();
+    return From(std::move(*after));
+  }
+  if (command.from_seq == 0) return From{};
+  if (partitioned) return parse_position(std::to_string(command.from_seq), true, ctx_.stream.partitions()).error();
+  eventlog::Position after;
+  after.set(0, Seq{command.from_seq - 1});
+  return From(std::move(after));
+}
+
+json::value WsSession::position_json(const eventlog::Position& next) const {
+  if (!next.partitioned()) return json::value(next.at(0).value + 1);
+  return json::value(next.next_text());
+}
+
+void WsSession::subscribe_all(std::optional<eventlog::Position> after) {
   if (!all_.on) {
     ctx_.stream.hub().subscribe_all(shared_from_this());
     all_.on = true;
@@ -33,7 +55,7 @@ void WsSession::subscribe_all(std::uint64_t from_seq) {
   all_.backlog.clear();
   all_.held.clear();
   all_.views.clear();
-  if (from_seq == 0) {
+  if (!after) {
     ++all_.generation;  // a read still in flight is forgotten
     all_.catching_up = false;
     all_.replayed = all_.processed = ctx_.stream.hub().published();
@@ -41,8 +63,8 @@ void WsSession::subscribe_all(std::uint64_t from_seq) {
     send_control("subscribed", json::object{{"all", true}});
     return;
   }
-  all_.replayed = all_.processed = Seq{from_seq - 1};
-  read_all_past(Seq{from_seq});
+  all_.replayed = all_.processed = *after;
+  read_all_past(*after);
 }
 
 void WsSession::unsubscribe_all() {
@@ -62,22 +84,22 @@ void WsSession::resync_everything() {
       all.resync_pending = true;
       return;
     }
-    self->read_all_past(Seq{all.processed.value + 1});
+    self->read_all_past(all.processed);
   });
 }
 
-void WsSession::read_all_past(Seq from) {
+void WsSession::read_all_past(const eventlog::Position& after) {
   all_.catching_up = true;
   all_.resync_pending = false;
   const auto generation = ++all_.generation;
-  ctx_.stream.recent(from, kMaxEventPage, principal_, [self = shared_from_this(), generation, from](CatchUp result) {
-    asio::post(self->ws_.get_executor(), [self, generation, from, result = std::move(result)]() mutable {
-      self->on_all_past(generation, from, std::move(result));
+  ctx_.stream.recent(after, kMaxEventPage, principal_, [self = shared_from_this(), generation, after](CatchUp result) {
+    asio::post(self->ws_.get_executor(), [self, generation, after, result = std::move(result)]() mutable {
+      self->on_all_past(generation, after, std::move(result));
     });
   });
 }
 
-void WsSession::on_all_past(std::uint64_t generation, Seq asked, CatchUp result) {
+void WsSession::on_all_past(std::uint64_t generation, const eventlog::Position& asked, CatchUp result) {
   if (!all_.on || all_.generation != generation || closing_) return;
   all_.catching_up = false;
   if (result.outcome != CatchUp::Outcome::ok) {
@@ -90,18 +112,18 @@ void WsSession::on_all_past(std::uint64_t generation, Seq asked, CatchUp result)
     // and the past is asked for again shortly.
     all_.catching_up = true;
     after_a_second([this, subscription = all_.subscription] {
-      if (all_.on && all_.subscription == subscription) read_all_past(Seq{all_.processed.value + 1});
+      if (all_.on && all_.subscription == subscription) read_all_past(all_.processed);
     });
     return;
   }
   // Where the past starts says whether older events were left out.
   if (!all_.confirmed) {
     all_.confirmed = true;
-    send_control("subscribed", json::object{{"all", true}, {"fromSeq", result.first.value}});
-  } else if (result.first > asked) {
-    send_control("skipped", json::object{{"all", true}, {"fromSeq", asked.value}, {"toSeq", result.first.value - 1}});
+    send_control("subscribed", json::object{{"all", true}, {"fromSeq", position_json(result.before)}});
+  } else {
+    send_skipped(asked, result.before);
   }
-  all_.replayed = std::max(all_.replayed, result.last);
+  all_.replayed.advance(result.last);
   for (auto& u : result.updates) {
     if (!principal_.sees_everything()) {
       auto& view = all_.views[u->order];
@@ -114,6 +136,29 @@ void WsSession::on_all_past(std::uint64_t generation, Seq asked, CatchUp result)
   pump_all_backlog();
 }
 
+// Events between what was asked for and where the answer starts are left
+// out (more than a page came meanwhile): the client is told which, as
+// seqs (embedded) or p:seq lists, both ends included.
+void WsSession::send_skipped(const eventlog::Position& asked, const eventlog::Position& before) {
+  if (!before.partitioned()) {
+    if (before.at(0) <= asked.at(0)) return;
+    send_control("skipped", json::object{{"all", true}, {"fromSeq", asked.at(0).value + 1}, {"toSeq", before.at(0).value}});
+    return;
+  }
+  std::string from, to;
+  for (std::uint32_t p = 0; p < before.size(); ++p) {
+    if (before.at(p) <= asked.at(p)) continue;
+    if (!from.empty()) {
+      from.push_back(',');
+      to.push_back(',');
+    }
+    from += std::to_string(p) + ':' + std::to_string(asked.at(p).value + 1);
+    to += std::to_string(p) + ':' + std::to_string(before.at(p).value);
+  }
+  if (from.empty()) return;
+  send_control("skipped", json::object{{"all", true}, {"fromSeq", from}, {"toSeq", to}});
+}
+
 // The past waits in its own line and enters the outgoing queue as the
 // socket drains, a page at a time: a client asking for thousands of
 // events must not look like a slow reader.
@@ -124,9 +169,9 @@ void WsSession::pump_all_backlog() {
     all_.backlog.pop_front();
   }
   if (!all_.backlog.empty() || all_.catching_up) return;
-  all_.processed = std::max(all_.processed, all_.replayed);
+  all_.processed.advance(all_.replayed);
   if (all_.resync_pending) {
-    read_all_past(Seq{all_.processed.value + 1});
+    read_all_past(all_.processed);
     return;
   }
   drain_held();
@@ -143,7 +188,7 @@ void WsSession::on_all_update(const std::shared_ptr<const StatusUpdate>& u) {
     if (all_.catching_up || !all_.backlog.empty()) {
       all_.resync_pending = true;
     } else {
-      read_all_past(Seq{all_.processed.value + 1});
+      read_all_past(all_.processed);
     }
   }
 }
@@ -157,7 +202,7 @@ void WsSession::drain_held() {
 
 // Sends `u` or passes over it; false while whose its order is is not known.
 bool WsSession::pass_on(const std::shared_ptr<const StatusUpdate>& u) {
-  if (u->seq <= all_.processed) return true;  // came with the past, or before a live subscription
+  if (all_.processed.covers(u->partition, u->seq)) return true;  // came with the past, or before a live subscription
   if (principal_.sees_everything()) {
     send_all(u);
     return true;
@@ -172,7 +217,7 @@ bool WsSession::pass_on(const std::shared_ptr<const StatusUpdate>& u) {
     case KeyView::Seen::checking:
       return false;
     case KeyView::Seen::other:
-      all_.processed = std::max(all_.processed, u->seq);
+      all_.processed.advance(u->partition, u->seq);
       break;
     case KeyView::Seen::own:
       send_all(u);
@@ -221,7 +266,7 @@ void WsSession::forget_finished_views() {
 }
 
 void WsSession::send_all(const std::shared_ptr<const StatusUpdate>& u) {
-  all_.processed = std::max(all_.processed, u->seq);
+  all_.processed.advance(u->partition, u->seq);
   if (subs_.contains(u->order)) return;  // its own subscription carries it
   const std::string& text = dialect_ == WsDialect::compat ? u->compat_text() : u->text;
   if (text.empty()) return;  // not carried by this dialect

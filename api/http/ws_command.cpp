@@ -16,7 +16,7 @@ boost::system::result<WsCommand, ApiError> parse_ws_command(std::string_view tex
     if (!id.empty() && id.front() != '{') {
       auto parsed = OrderId::parse(id);
       if (!parsed) return bad_request("invalid_order_id", "send an order id (UUID) or a JSON subscribe message", "orderId");
-      return WsCommand{WsCommand::Kind::subscribe, *parsed, 0};
+      return WsCommand{WsCommand::Kind::subscribe, *parsed, 0, {}, false};
     }
   }
   const auto parsed = parse_json_strict(text);
@@ -31,7 +31,7 @@ boost::system::result<WsCommand, ApiError> parse_ws_command(std::string_view tex
   if (t == "ping") return WsCommand{};
   if (t != "subscribe" && t != "unsubscribe") return bad_request("unknown_type", "type must be subscribe or unsubscribe", "type");
   const auto* order = o.if_contains("orderId");
-  WsCommand command{t == "subscribe" ? WsCommand::Kind::subscribe : WsCommand::Kind::unsubscribe, {}, 0};
+  WsCommand command{t == "subscribe" ? WsCommand::Kind::subscribe : WsCommand::Kind::unsubscribe, {}, 0, {}, false};
   if (const auto* all = o.if_contains("all"); all != nullptr) {
     if (!all->is_bool()) return bad_request("invalid_all", "all is true (every order) or false", "all");
     command.all = all->get_bool();
@@ -47,6 +47,10 @@ boost::system::result<WsCommand, ApiError> parse_ws_command(std::string_view tex
     command.order = *id;
   }
   if (const auto* f = o.if_contains("fromSeq"); f != nullptr && command.kind == WsCommand::Kind::subscribe) {
+    if (f->is_string() && command.all) {
+      command.from_position = std::string(f->get_string());
+      return command;
+    }
     // Boost.JSON holds integers above the i64 range as u64, larger ones as doubles.
     if (!f->is_int64() || f->get_int64() < 0) return from_seq_error();
     command.from_seq = static_cast<std::uint64_t>(f->get_int64());

@@ -5,6 +5,8 @@
 // client may see; on the bare-id path, an order id alone.
 
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include <boost/system/result.hpp>
@@ -20,6 +22,9 @@ struct WsCommand {
   Kind kind = Kind::ping;
   OrderId order;
   std::uint64_t from_seq = 0;
+  /// Every order's fromSeq given as text: a cluster's position
+  /// ("p:seq,p:seq"), read by the session, which knows the log.
+  std::optional<std::string> from_position;
   bool all = false;  // every order, not `order`
 };
 

@@ -53,7 +53,12 @@ void WsSession::on_message(const std::string& text) {
     case WsCommand::Kind::subscribe:
       if (!may_subscribe(command->all ? std::string() : command->order.str())) return;
       if (command->all) {
-        subscribe_all(command->from_seq);
+        auto from = all_orders_from(*command);
+        if (!from) {
+          send_error(from.error());
+          return;
+        }
+        subscribe_all(*from);
         return;
       }
       subscribe(command->order, command->from_seq);

@@ -11,6 +11,7 @@
 #include <boost/json.hpp>
 
 #include "api/http/responses.h"
+#include "api/routes/order_answer.h"
 #include "api/routes/order_lists.h"
 #include "core/engine/async_append.h"
 #include "projections/projector.h"
@@ -137,7 +138,8 @@ asio::awaitable<HttpResponse> retry_dead_letter(App& app, const OrderId& id, Own
   auto done = co_await act_on_dead_letter(app, id, only, "retried", &retry_of);
   if (auto* refused = std::get_if<HttpResponse>(&done)) co_return std::move(*refused);
   const Seq seq = std::get<Seq>(done);
-  co_return json_response(202, json::object{{"orderId", id.str()}, {"status", "pending"}, {"seq", seq.value}});
+  co_return json_response(
+      202, with_partition(json::object{{"orderId", id.str()}, {"status", "pending"}, {"seq", seq.value}}, app.log, id));
 }
 
 asio::awaitable<HttpResponse> dismiss_dead_letter(App& app, const OrderId& id, OwnerFilter only) {
@@ -148,10 +150,11 @@ asio::awaitable<HttpResponse> dismiss_dead_letter(App& app, const OrderId& id, O
   std::map<std::uint32_t, Seq> last;
   last.emplace(app.log.partition_of(id), seq);
   co_await wait_for_projection(app, last);
-  co_return json_response(200, json::object{{"orderId", id.str()},
-                                            {"status", "failed"},
-                                            {"dismissed", true},
-                                            {"seq", seq.value}});
+  co_return json_response(200, with_partition(json::object{{"orderId", id.str()},
+                                                           {"status", "failed"},
+                                                           {"dismissed", true},
+                                                           {"seq", seq.value}},
+                                              app.log, id));
 }
 
 asio::awaitable<HttpResponse> dismiss_all_dead_letters(App& app, OwnerFilter only) {

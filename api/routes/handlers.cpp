@@ -16,6 +16,7 @@
 #include "api/routes/history_handlers.h"
 #include "api/routes/key_handlers.h"
 #include "api/routes/order_actions.h"
+#include "api/routes/order_answer.h"
 #include "api/routes/pages/pages.h"
 #include "api/routes/sim_control.h"
 #include "api/routes/status_handlers.h"
@@ -47,11 +48,11 @@ OrderId keyed_order_id(std::string_view scoped_key) {
 
 // In the body's spelling: clients written for a snake_case service read
 // order_id.
-json::object submit_answer(const SubmitRequest& order, const OrderId& id, std::string_view status, Seq seq,
-                           bool replay) {
+json::object submit_answer(const App& app, const SubmitRequest& order, const OrderId& id, std::string_view status,
+                           Seq seq, bool replay) {
   json::object answer{{order.snake_case ? "order_id" : "orderId", id.str()}, {"status", status}, {"seq", seq.value}};
   if (replay) answer[order.snake_case ? "idempotent_replay" : "idempotentReplay"] = true;
-  return answer;
+  return with_partition(std::move(answer), app.log, id);
 }
 
 asio::awaitable<HttpResponse> submit(App& app, const HttpRequest& req) {
@@ -106,10 +107,10 @@ asio::awaitable<HttpResponse> submit(App& app, const HttpRequest& req) {
     auto loaded = app.store.load(existing.order);
     if (!loaded || !*loaded) co_return log_unavailable(loaded ? make_error_code(eventlog::Errc::corrupted)
                                                               : loaded.error());
-    co_return json_response(200, submit_answer(order, existing.order, core::status_name((*loaded)->state.status),
+    co_return json_response(200, submit_answer(app, order, existing.order, core::status_name((*loaded)->state.status),
                                                (*loaded)->last_seq, true));
   }
-  co_return json_response(202, submit_answer(order, id, "pending", appended->seq, false));
+  co_return json_response(202, submit_answer(app, order, id, "pending", appended->seq, false));
 }
 
 HttpResponse get_order(App& app, const OrderId& id, const Principal& viewer) {
@@ -117,7 +118,7 @@ HttpResponse get_order(App& app, const OrderId& id, const Principal& viewer) {
   if (!loaded) return log_unavailable(loaded.error());
   // Another key's order is as absent as one that never was.
   if (!*loaded || !viewer.sees((*loaded)->state.owner)) return not_found("no order with id " + id.str(), "orderId");
-  return json_response(200, core::order_json(id, (*loaded)->state, (*loaded)->last_seq));
+  return json_response(200, with_partition(core::order_json(id, (*loaded)->state, (*loaded)->last_seq), app.log, id));
 }
 
 // A gateway (holding the admin key) asks on behalf of the API key its
@@ -165,10 +166,15 @@ HttpResponse get_events(App& app, const OrderId& id, const RequestTarget& t, con
 
 // Every order's events in seq order, a page at a time (`next` is the
 // fromSeq of the next page); `newest=true` gives the last `limit` of them.
+// In a cluster's log, positions go partition by partition (p:seq,...) and
+// `head` is each partition's last seq.
 HttpResponse list_events(App& app, const RequestTarget& t, const Principal& caller) {
-  boost::system::result<std::uint64_t, ApiError> from = 1;
-  if (auto text = query_param(t, "fromSeq")) from = parse_from_seq(*text);
-  if (!from) return error_response(from.error());
+  eventlog::Position after(app.log.partitioned());
+  if (auto text = query_param(t, "fromSeq")) {
+    auto from = parse_position(*text, app.log.partitioned(), app.log.partition_count());
+    if (!from) return error_response(from.error());
+    after = std::move(*from);
+  }
   const auto limit = limit_param(t, 1000, kMaxEventPage);
   if (!limit) return error_response(limit.error());
   bool newest = false;
@@ -180,15 +186,22 @@ HttpResponse list_events(App& app, const RequestTarget& t, const Principal& call
   }
   const auto viewer = acting_as(app, t, caller);
   if (!viewer) return error_response(viewer.error());
-  const auto page = read_events(app.log, Seq{*from}, *limit, newest, *viewer);
+  const auto page = read_events(app.log, after, *limit, newest, *viewer);
   if (!page) return log_unavailable(page.error());
   std::string body = R"({"events":[)";
   for (const auto& r : page->records) {
     if (&r != &page->records.front()) body.push_back(',');
     if (!core::append_status_json(body, r, core::StatusJsonHead::message)) body += core::status_message_text(r);
   }
-  body += fmt::format(R"(],"first":{},"next":{},"head":{}}})", page->first.value, page->last.value + 1,
-                      page->head.value);
+  if (!app.log.partitioned()) {
+    body += fmt::format(R"(],"first":{},"next":{},"head":{}}})", page->before.at(0).value + 1,
+                        page->last.at(0).value + 1, page->head.at(0).value);
+    return HttpResponse{200, std::move(body), "application/json", {}};
+  }
+  json::array head;
+  for (std::uint32_t p = 0; p < app.log.partition_count(); ++p) head.push_back(page->head.at(p).value);
+  body += fmt::format(R"(],"first":"{}","next":"{}","head":{}}})", page->before.next_text(), page->last.next_text(),
+                      json::serialize(head));
   return HttpResponse{200, std::move(body), "application/json", {}};
 }
 

@@ -1,5 +1,7 @@
 #include "api/routes/order_actions.h"
 
+#include "api/routes/order_answer.h"
+
 #include <fmt/format.h>
 
 #include <boost/asio/associated_executor.hpp>
@@ -10,6 +12,7 @@
 
 #include "api/http/api_error.h"
 #include "api/http/responses.h"
+#include "api/routes/order_answer.h"
 #include "core/engine/async_append.h"
 #include "core/engine/waiting_orders.h"
 #include "core/wire/status_message.h"
@@ -41,11 +44,12 @@ HttpResponse no_executor() {
   return error_response(ApiError{503, "unavailable", "this server executes no orders", ""});
 }
 
-HttpResponse answer_cancel(const OrderId& id, const core::CancelAnswer& answer) {
+HttpResponse answer_cancel(const App& app, const OrderId& id, const core::CancelAnswer& answer) {
   using Outcome = core::CancelAnswer::Outcome;
   switch (answer.outcome) {
     case Outcome::cancelled:
-      return json_response(200, core::order_json(id, answer.order->state, answer.order->last_seq));
+      return json_response(200, with_partition(core::order_json(id, answer.order->state, answer.order->last_seq),
+                                               app.log, id));
     case Outcome::too_late: return error_response(ApiError{409, "too_late", answer.error, "orderId"});
     case Outcome::unavailable: break;
   }
@@ -62,17 +66,17 @@ asio::awaitable<HttpResponse> cancel_here(App& app, const OrderId& id, core::Ord
   constexpr int kTries = 5;
   std::string last_error = "the order kept moving";
   for (int i = 0; i < kTries; ++i) {
-    if (!core::is_cancellable(seen.state)) co_return answer_cancel(id, core::cancel_answer_for(seen));
+    if (!core::is_cancellable(seen.state)) co_return answer_cancel(app, id, core::cancel_answer_for(seen));
     const core::OrderEvent event = core::Cancelled{seen.state.attempt, std::string(core::kCancelledByOwner)};
     auto appended = co_await core::async_append(app.store, id, seen.state, event, nullptr);
     auto now = app.store.load(id);
     if (!now || !*now) co_return log_unavailable(app.log, now ? make_error_code(eventlog::Errc::corrupted) : now.error());
-    if (appended) co_return answer_cancel(id, core::CancelAnswer{core::CancelAnswer::Outcome::cancelled, **now, {}});
+    if (appended) co_return answer_cancel(app, id, core::CancelAnswer{core::CancelAnswer::Outcome::cancelled, **now, {}});
     last_error = appended.error().message();
     if ((*now)->last_seq == seen.last_seq) co_return log_unavailable(app.log, appended.error());
     seen = std::move(**now);
   }
-  co_return answer_cancel(id, core::CancelAnswer{core::CancelAnswer::Outcome::unavailable, seen, last_error});
+  co_return answer_cancel(app, id, core::CancelAnswer{core::CancelAnswer::Outcome::unavailable, seen, last_error});
 }
 
 }  // namespace
@@ -94,7 +98,7 @@ asio::awaitable<HttpResponse> cancel_order(App& app, const OrderId& id, const Pr
   const core::OrderSnapshot& seen = **loaded;
   const core::CancelAnswer answer = co_await ask_executor<core::CancelAnswer>(
       [&executor, &seen](std::function<void(core::CancelAnswer)> done) { executor.cancel(seen, std::move(done)); });
-  co_return answer_cancel(id, answer);
+  co_return answer_cancel(app, id, answer);
 }
 
 asio::awaitable<HttpResponse> get_book(App& app, std::string_view input, std::string_view output) {

@@ -99,7 +99,7 @@ HttpResponse health(App& app) {
                                                     {"paused", app.metrics.orders_paused.load()},
                                                     {"sim", core::sim_profile_name(app.info.sim)}}},
                           {"fanOut", json::object{{"mode", app.publisher != nullptr ? "in-process+redis" : "in-process"},
-                                                  {"lagEvents", lag(app, app.hub.published().value)},
+                                                  {"lagEvents", app.hub.backlog()},
                                                   {"subscriptions", app.hub.subscriptions()}}},
                           {"redis", redis_health(app)},
                           {"postgres", postgres_health(app)},
@@ -185,7 +185,7 @@ HttpResponse metrics(App& app) {
   append_connection_metrics(out, app.server);
   // Each metric's samples together, as the text format requires.
   metrics::append_header(out, "oee_consumer_lag_events", "gauge", "Events not yet processed by a consumer.");
-  metrics::append_sample(out, "oee_consumer_lag_events", R"(consumer="fanout")", lag(app, app.hub.published().value));
+  metrics::append_sample(out, "oee_consumer_lag_events", R"(consumer="fanout")", app.hub.backlog());
   std::optional<PublisherStatus> redis;
   std::optional<projections::ProjectorStatus> projector;
   if (app.publisher != nullptr) {

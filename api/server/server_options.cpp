@@ -12,6 +12,7 @@
 #include "api/auth/key_secret.h"
 #include "api/gateway/core_client.h"
 #include "api/tls/tls_context.h"
+#include "eventlog/position.h"
 #include "api/http/cors.h"
 #include "eventlog/jetstream/connection.h"
 
@@ -193,7 +194,7 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& o)
       ->envname("OEE_NODE");
   cli.add_option("--partitions", o.partitions,
                  "Cluster mode: partitions the orders are spread over; fixed by the cluster's first node")
-      ->envname("OEE_PARTITIONS")->check(CLI::Range(1u, 1024u))->capture_default_str();
+      ->envname("OEE_PARTITIONS")->check(CLI::Range(1u, eventlog::kMaxPartitions))->capture_default_str();
   cli.add_option("--lease-ttl", lease_seconds,
                  "Cluster mode: seconds a node's hold on a partition lasts without renewal; another node takes over "
                  "after it")

@@ -48,10 +48,9 @@ struct Hub::State {
     return targets;
   }
 
-  void note_published(Seq seq) {
-    auto seen = published.load(std::memory_order_relaxed);
-    while (seq.value > seen && !published.compare_exchange_weak(seen, seq.value, std::memory_order_relaxed)) {
-    }
+  void note_published(std::uint32_t partition, Seq seq) {
+    std::lock_guard lock(published_mu);
+    published.advance(partition, seq);
   }
 
   // Renders and fans out committed events (runs on the hub strand).
@@ -64,23 +63,35 @@ struct Hub::State {
       const auto update = make_status_update(r);
       for (const auto& s : targets) s->deliver(update);
     }
-    if (!records.empty()) note_published(records.back().seq);
+    if (!records.empty()) note_published(records.back().partition.value_or(0), records.back().seq);
   }
 
   boost::asio::strand<boost::asio::any_io_executor> strand;
   mutable std::mutex mu;
   std::unordered_map<OrderId, std::vector<std::weak_ptr<Subscriber>>, OrderIdHash> by_order;
   std::vector<std::weak_ptr<Subscriber>> everything;  // subscribers to every order
-  std::atomic<std::uint64_t> published{0};
+  mutable std::mutex published_mu;
+  eventlog::Position published;
+  std::atomic<std::uint64_t> queued{0};  // committed events handed to the strand
+  std::atomic<std::uint64_t> fanned{0};  // of those, fanned out
 };
 
 Hub::Hub(boost::asio::any_io_executor executor) : state_(std::make_shared<State>(std::move(executor))) {}
 
 void Hub::attach(eventlog::EventLogWriter& log) {
-  state_->published.store(log.head().value);  // earlier events were never live
+  {
+    // Earlier events were never live.
+    std::lock_guard lock(state_->published_mu);
+    state_->published = eventlog::Position(log.partitioned());
+    for (std::uint32_t p = 0; p < log.partition_count(); ++p) state_->published.set(p, log.partition(p).head());
+  }
   commits_ = log.on_commit([state = state_](std::span<const eventlog::Record> records) {
     auto copy = std::make_shared<std::vector<eventlog::Record>>(records.begin(), records.end());
-    boost::asio::post(state->strand, [state, copy] { state->publish(*copy); });
+    state->queued.fetch_add(copy->size(), std::memory_order_relaxed);
+    boost::asio::post(state->strand, [state, copy] {
+      state->publish(*copy);
+      state->fanned.fetch_add(copy->size(), std::memory_order_relaxed);
+    });
   });
 }
 
@@ -122,12 +133,22 @@ std::size_t Hub::subscriptions() const {
   return n;
 }
 
-Seq Hub::published() const { return Seq{state_->published.load(std::memory_order_relaxed)}; }
+std::uint64_t Hub::backlog() const {
+  const auto fanned = state_->fanned.load(std::memory_order_relaxed);
+  const auto queued = state_->queued.load(std::memory_order_relaxed);
+  return queued > fanned ? queued - fanned : 0;
+}
+
+eventlog::Position Hub::published() const {
+  std::lock_guard lock(state_->published_mu);
+  return state_->published;
+}
 
 std::shared_ptr<const StatusUpdate> make_status_update(const eventlog::Record& r) {
   auto update = std::make_shared<StatusUpdate>();
   update->order = r.order;
   update->seq = r.seq;
+  update->partition = r.partition.value_or(0);
   update->terminal = core::is_terminal_event(r.type);
   update->text = core::status_message_text(r);
   return update;
@@ -135,7 +156,7 @@ std::shared_ptr<const StatusUpdate> make_status_update(const eventlog::Record& r
 
 void Hub::fan_out(const std::shared_ptr<const StatusUpdate>& update) {
   for (const auto& s : state_->subscribers_of(update->order)) s->deliver(update);
-  state_->note_published(update->seq);
+  state_->note_published(update->partition, update->seq);
 }
 
 void Hub::resync_all() {
@@ -167,6 +188,13 @@ std::shared_ptr<const StatusUpdate> status_update_from(const json::object& o, st
   auto update = std::make_shared<StatusUpdate>();
   update->order = *id;
   update->seq = Seq{seq->to_number<std::uint64_t>()};
+  if (const auto* partition = o.if_contains("partition"); partition != nullptr) {
+    if (!partition->is_uint64() && !partition->is_int64()) return nullptr;
+    boost::system::error_code ec;
+    const auto p = partition->to_number<std::uint32_t>(ec);
+    if (ec) return nullptr;
+    update->partition = p;
+  }
   const auto* terminal = o.if_contains("terminal");
   update->terminal = terminal != nullptr && terminal->is_bool() && terminal->get_bool();
   update->text = std::move(text);

@@ -20,12 +20,14 @@
 #include <boost/json/fwd.hpp>
 
 #include "eventlog/event_log.h"
+#include "eventlog/position.h"
 
 namespace oee::api {
 
 struct StatusUpdate {
   OrderId order;
   Seq seq;
+  std::uint32_t partition = 0;  // whose seq `seq` is (0 in the embedded log)
   bool terminal = false;
   std::string text;  // the status message, in the oee.v1 dialect
 
@@ -73,8 +75,10 @@ class Hub {
   void subscribe_all(const std::shared_ptr<Subscriber>& subscriber);
   void unsubscribe_all(const Subscriber* subscriber);
   [[nodiscard]] std::size_t subscriptions() const;
-  /// Highest seq the hub has fanned out (its lag is log head minus this).
-  [[nodiscard]] Seq published() const;
+  /// How far the hub has fanned out, partition by partition.
+  [[nodiscard]] eventlog::Position published() const;
+  /// Events the log has committed that the hub has not fanned out yet.
+  [[nodiscard]] std::uint64_t backlog() const;
 
   /// Fans out one update that arrived already rendered (a gateway's feed).
   void fan_out(const std::shared_ptr<const StatusUpdate>& update);

@@ -1,5 +1,6 @@
 #include "api/stream/stream_source.h"
 
+#include <optional>
 #include <unordered_map>
 
 #include "core/domain/api_key.h"
@@ -55,21 +56,95 @@ eventlog::Result<std::optional<std::vector<eventlog::Record>>> read_known_order(
   return Found{std::move(*records)};
 }
 
-eventlog::Result<EventPage> read_events(const eventlog::EventLogReader& log, Seq from, std::size_t max, bool newest,
-                                       const Principal& viewer) {
-  EventPage page;
-  page.head = log.head();
-  std::uint64_t start = std::max<std::uint64_t>(from.value, 1);
-  if (newest && max > 0 && page.head.value >= start + max) start = page.head.value - max + 1;
-  page.first = Seq{start};
-  page.last = Seq{start - 1};
-  if (max == 0) return page;
-  auto records = log.read(page.first, max);
-  if (!records) return records.error();
-  if (!records->empty()) page.last = records->back().seq;
+namespace {
+
+// The events read of each partition, and which of them a page keeps: a
+// range [lo, hi) of each, so that what a page covers of a partition has no
+// holes.
+struct PartitionReads {
+  std::vector<std::vector<eventlog::Record>> records;
+  std::vector<std::size_t> lo, hi;
+};
+
+// Keeps `max` events over all partitions: the oldest by event time going
+// forward, the newest from the tails. One partition's events stay in seq
+// order (a node's clock may step back; a partition's order is the log's).
+void keep(PartitionReads& reads, std::size_t max, bool newest) {
+  const auto n = reads.records.size();
+  reads.lo.assign(n, 0);
+  reads.hi.assign(n, 0);
+  if (newest) {
+    for (std::size_t p = 0; p < n; ++p) reads.lo[p] = reads.hi[p] = reads.records[p].size();
+  }
+  for (std::size_t kept = 0; kept < max; ++kept) {
+    std::optional<std::size_t> pick;
+    for (std::size_t p = 0; p < n; ++p) {
+      const auto& r = reads.records[p];
+      if (newest ? reads.lo[p] == 0 : reads.hi[p] == r.size()) continue;
+      const auto ts = newest ? r[reads.lo[p] - 1].ts : r[reads.hi[p]].ts;
+      if (!pick) {
+        pick = p;
+        continue;
+      }
+      const auto& best = reads.records[*pick];
+      const auto best_ts = newest ? best[reads.lo[*pick] - 1].ts : best[reads.hi[*pick]].ts;
+      if (newest ? ts > best_ts : ts < best_ts) pick = p;
+    }
+    if (!pick) return;
+    if (newest) {
+      --reads.lo[*pick];
+    } else {
+      ++reads.hi[*pick];
+    }
+  }
+}
+
+// The kept events of every partition in one line, by event time.
+std::vector<eventlog::Record> merged(PartitionReads& reads) {
+  std::vector<eventlog::Record> out;
+  const auto n = reads.records.size();
+  auto at = reads.lo;
+  for (;;) {
+    std::optional<std::size_t> pick;
+    for (std::size_t p = 0; p < n; ++p) {
+      if (at[p] == reads.hi[p]) continue;
+      if (!pick || reads.records[p][at[p]].ts < reads.records[*pick][at[*pick]].ts) pick = p;
+    }
+    if (!pick) return out;
+    out.push_back(std::move(reads.records[*pick][at[*pick]++]));
+  }
+}
+
+}  // namespace
+
+eventlog::Result<EventPage> read_events(const eventlog::EventLogReader& log, const eventlog::Position& after,
+                                       std::size_t max, bool newest, const Principal& viewer) {
+  EventPage page{{}, eventlog::Position(log.partitioned()), eventlog::Position(log.partitioned()),
+                 eventlog::Position(log.partitioned())};
+  const auto partitions = log.partition_count();
+  PartitionReads reads;
+  reads.records.resize(partitions);
+  for (std::uint32_t p = 0; p < partitions; ++p) {
+    const auto& part = log.partition(p);
+    const Seq head = part.head();
+    page.head.set(p, head);
+    std::uint64_t start = after.at(p).value + 1;
+    if (newest && max > 0 && head.value >= start + max) start = head.value - max + 1;
+    page.before.set(p, Seq{start - 1});
+    if (max == 0 || start > head.value) continue;
+    auto records = part.read(Seq{start}, max);
+    if (!records) return records.error();
+    reads.records[p] = std::move(*records);
+  }
+  keep(reads, max, newest);
+  for (std::uint32_t p = 0; p < partitions; ++p) {
+    const auto& r = reads.records[p];
+    if (newest && reads.lo[p] > 0) page.before.set(p, r[reads.lo[p] - 1].seq);
+    page.last.set(p, reads.hi[p] > reads.lo[p] ? r[reads.hi[p] - 1].seq : page.before.at(p));
+  }
   std::unordered_map<OrderId, bool, OrderIdHash> seen;  // whether an API key owns each order
-  for (auto& r : *records) {
-    if (core::is_key_event(r.type)) continue;
+  for (auto& r : merged(reads)) {
+    if (core::is_key_event(r.type) || eventlog::is_log_own_type(r.type)) continue;
     if (!viewer.sees_everything()) {
       auto it = seen.find(r.order);
       if (it == seen.end()) {
@@ -84,17 +159,18 @@ eventlog::Result<EventPage> read_events(const eventlog::EventLogReader& log, Seq
   return page;
 }
 
-void LogStreamSource::recent(Seq from, std::size_t max, const Principal& viewer, CatchUpHandler done) {
+void LogStreamSource::recent(const eventlog::Position& after, std::size_t max, const Principal& viewer,
+                             CatchUpHandler done) {
   CatchUp result;
-  auto page = read_events(log_, from, max, true, viewer);
+  auto page = read_events(log_, after, max, true, viewer);
   if (!page) {
     result.outcome = CatchUp::Outcome::unavailable;
     result.error = page.error().message();
     done(std::move(result));
     return;
   }
-  result.first = page->first;
-  result.last = page->last;
+  result.before = std::move(page->before);
+  result.last = std::move(page->last);
   result.updates = updates_of(page->records);
   done(std::move(result));
 }

@@ -19,10 +19,10 @@ struct CatchUp {
   Outcome outcome = Outcome::ok;
   std::vector<std::shared_ptr<const StatusUpdate>> updates;  // in seq order
   std::string error;  // for not_found and unavailable
-  /// For every order's events: the first and last seq the answer covers
-  /// (the viewer's events among them are `updates`).
-  Seq first{0};
-  Seq last{0};
+  /// For every order's events: the answer covers what came after `before`
+  /// up to `last` (the viewer's events among them are `updates`).
+  eventlog::Position before;
+  eventlog::Position last;
 };
 
 using CatchUpHandler = std::function<void(CatchUp)>;
@@ -34,9 +34,14 @@ class StreamSource {
   /// The order's events with seq >= from, not_found if `viewer` may not
   /// see it; `done` runs once, on any thread.
   virtual void catch_up(const OrderId& order, Seq from, const Principal& viewer, CatchUpHandler done) = 0;
-  /// Every order's events from `from` on that `viewer` may see, at most the
+  /// Every order's events after `after` that `viewer` may see, at most the
   /// newest `max` of them; `done` runs once, on any thread.
-  virtual void recent(Seq from, std::size_t max, const Principal& viewer, CatchUpHandler done) = 0;
+  virtual void recent(const eventlog::Position& after, std::size_t max, const Principal& viewer,
+                      CatchUpHandler done) = 0;
+  /// Whether positions here go partition by partition (a cluster's log),
+  /// and how many partitions a position may name.
+  [[nodiscard]] virtual bool partitioned() const = 0;
+  [[nodiscard]] virtual std::uint32_t partitions() const = 0;
   /// The error code a client gets when the past cannot be read.
   [[nodiscard]] virtual std::string_view unavailable_code() const = 0;
 };
@@ -53,17 +58,20 @@ inline constexpr std::size_t kMaxEventPage = 10'000;
 
 /// Events of every order, read from the log.
 struct EventPage {
-  std::vector<eventlog::Record> records;  // the viewer's, in seq order
-  Seq first{0};  // the seqs read, whoever's they were
-  Seq last{0};   // first - 1 when nothing was read
-  Seq head{0};   // the log's head when it was read
+  /// The viewer's: each partition's in seq order, and in a cluster's log
+  /// the partitions interleaved by event time.
+  std::vector<eventlog::Record> records;
+  eventlog::Position before;  // the events read, whoever's they were, came after this
+  eventlog::Position last;    // and up to this (`before` where nothing was read)
+  eventlog::Position head;    // the log's head when it was read
 };
 
-/// Up to `max` events from seq `from` on (`newest`: the last `max` of those
-/// up to the head), keeping the orders `viewer` may see; API key events are
-/// left out.
-[[nodiscard]] eventlog::Result<EventPage> read_events(const eventlog::EventLogReader& log, Seq from, std::size_t max,
-                                                      bool newest, const Principal& viewer);
+/// Up to `max` events after `after` (`newest`: the last `max` of those up
+/// to the head), keeping the orders `viewer` may see; API key events and
+/// the log's own are left out.
+[[nodiscard]] eventlog::Result<EventPage> read_events(const eventlog::EventLogReader& log,
+                                                      const eventlog::Position& after, std::size_t max, bool newest,
+                                                      const Principal& viewer);
 
 /// The core's source: its own log, read synchronously (it is local).
 class LogStreamSource final : public StreamSource {
@@ -71,7 +79,10 @@ class LogStreamSource final : public StreamSource {
   LogStreamSource(Hub& hub, const eventlog::EventLogReader& log) : hub_(hub), log_(log) {}
   Hub& hub() override { return hub_; }
   void catch_up(const OrderId& order, Seq from, const Principal& viewer, CatchUpHandler done) override;
-  void recent(Seq from, std::size_t max, const Principal& viewer, CatchUpHandler done) override;
+  void recent(const eventlog::Position& after, std::size_t max, const Principal& viewer,
+              CatchUpHandler done) override;
+  bool partitioned() const override { return log_.partitioned(); }
+  std::uint32_t partitions() const override { return log_.partition_count(); }
   std::string_view unavailable_code() const override { return "log_unavailable"; }
 
  private:

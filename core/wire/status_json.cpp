@@ -215,10 +215,12 @@ void append_status_json(std::string& out, const eventlog::Record& record, const 
     case StatusJsonHead::message:
       w.plain("orderId", order);
       w.member("seq", record.seq.value);
+      if (record.partition) w.member("partition", *record.partition);
       w.member_signed("ts", record.ts.value);
       break;
     case StatusJsonHead::log_line:
       w.member("seq", record.seq.value);
+      if (record.partition) w.member("partition", *record.partition);
       w.member_signed("ts", record.ts.value);
       w.plain("orderId", order);
       w.plain("type", event_name(type));

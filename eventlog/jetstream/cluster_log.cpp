@@ -67,6 +67,7 @@ class ClusterLog final : public EventLogWriter {
   }
   MemoryUse memory() const override { return {}; }
   std::uint32_t partition_count() const override { return cluster_.partitions(); }
+  bool partitioned() const override { return true; }
   std::uint32_t partition_of(const OrderId& order) const override { return cluster_.partition_of(order); }
   EventLogReader& partition(std::uint32_t p) override { return cluster_.partition(p); }
   const EventLogReader& partition(std::uint32_t p) const override { return cluster_.partition(p); }

@@ -107,6 +107,7 @@ Result<Record> JetStreamPartitionLog::to_record(const StoredMessage& m) const {
   auto r = decode_record(m.data);
   if (!r) return r.error();
   r->seq = m.seq;
+  r->partition = options_.partition;
   return r;
 }
 

@@ -7,6 +7,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -18,11 +19,15 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/websocket/stream.hpp>
 #include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+#include <boost/system/result.hpp>
 
 #include "api/http/api_error.h"
 #include "api/http/server_context.h"
+#include "api/http/ws_command.h"
 #include "api/http/ws_route.h"
 #include "api/tls/transport.h"
+#include "eventlog/position.h"
 
 namespace oee::api::detail {
 
@@ -74,8 +79,8 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
     bool resync_pending = false;   // live updates were missed meanwhile
     std::uint64_t subscription = 0;  // changes with each subscribe and unsubscribe
     std::uint64_t generation = 0;    // of the read of the past in flight
-    Seq replayed{0};                 // live updates up to here came with the past
-    Seq processed{0};                // highest seq sent or passed over: a resync goes on from here
+    eventlog::Position replayed;     // live updates up to here came with the past
+    eventlog::Position processed;    // sent or passed over, each partition's: a resync goes on from here
     std::deque<std::shared_ptr<const StatusUpdate>> backlog;  // the past, sent as the socket drains
     std::deque<std::shared_ptr<const StatusUpdate>> held;     // live updates waiting their turn
     std::unordered_map<OrderId, KeyView, OrderIdHash> views;  // an API key's: whose each order is
@@ -98,10 +103,17 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
   void retry_catch_up_later(const OrderId& id, std::uint64_t generation);
   void after_a_second(std::function<void()> retry);
   void on_update(const std::shared_ptr<const StatusUpdate>& u);
-  void subscribe_all(std::uint64_t from_seq);
+  /// Where a subscription to every order starts: after the position its
+  /// fromSeq names, or live (none) when it names none.
+  [[nodiscard]] boost::system::result<std::optional<eventlog::Position>, ApiError> all_orders_from(
+      const WsCommand& command) const;
+  void subscribe_all(std::optional<eventlog::Position> after);
   void unsubscribe_all();
-  void read_all_past(Seq from);
-  void on_all_past(std::uint64_t generation, Seq asked, CatchUp result);
+  void read_all_past(const eventlog::Position& after);
+  void on_all_past(std::uint64_t generation, const eventlog::Position& asked, CatchUp result);
+  void send_skipped(const eventlog::Position& asked, const eventlog::Position& before);
+  /// A position as this log's clients write it in control messages.
+  [[nodiscard]] boost::json::value position_json(const eventlog::Position& next) const;
   void pump_all_backlog();
   void on_all_update(const std::shared_ptr<const StatusUpdate>& u);
   void drain_held();

@@ -50,6 +50,7 @@ class JetStreamPartitionLog final : public PartitionLog {
   Result<std::optional<IdempotencyEntry>> idempotency(std::string_view key) const override;
   Seq wait_beyond(Seq after, std::chrono::milliseconds timeout) const override;
   Result<Seq> refresh() override { return head(); }
+  bool partitioned() const override { return true; }
   Result<Seq> cursor(std::string_view name) const override;
   const std::string& id() const override { return options_.log_id; }
   std::uint64_t disk_bytes() const override;

@@ -1,0 +1,15 @@
+#pragma once
+// What every answer about one order says of where its events are: in a
+// cluster's log, the partition whose seqs its `seq` counts in.
+
+#include <boost/json/object.hpp>
+
+#include "eventlog/event_log.h"
+
+namespace oee::api {
+
+/// `answer` with "partition" added when `log` is a cluster's.
+[[nodiscard]] boost::json::object with_partition(boost::json::object answer, const eventlog::EventLogReader& log,
+                                                 const OrderId& order);
+
+}  // namespace oee::api

@@ -1,0 +1,146 @@
+// Positions in a cluster's log go partition by partition: seqs of
+// different partitions do not compare, so the stream of every order, its
+// resume point and the pages of /api/events name a seq per partition
+// (p:seq,p:seq), and every event says which partition it is in.
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <map>
+#include <set>
+
+#include "cluster_nodes.h"
+
+namespace oee::e2e {
+namespace {
+
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+struct Submitted {
+  std::map<std::string, std::uint64_t> partition_of;  // order id -> the 202's partition
+};
+
+Submitted submit_to_both(ServerProcess& a, ServerProcess& b, int each) {
+  Submitted out;
+  for (auto* node : {&a, &b}) {
+    HttpClient client(node->port());
+    for (int i = 0; i < each; ++i) {
+      const auto res = client.post_json("/api/orders/execute", order_body("0." + std::to_string(i + 1)));
+      EXPECT_EQ(res.status, 202) << res.body;
+      if (res.status != 202) continue;
+      const auto answer = res.json();
+      const auto& o = answer.as_object();
+      const auto p = o.at("partition").to_number<std::uint64_t>();
+      EXPECT_LT(p, kPartitions);
+      out.partition_of.emplace(std::string(o.at("orderId").as_string()), p);
+    }
+  }
+  return out;
+}
+
+// Reads status messages until every order in `orders` has had its terminal
+// one; checks each message's partition and that each partition's seqs rise.
+// The messages per order, or a failure.
+std::map<std::string, int> read_until_finished(WsClient& ws, const Submitted& orders) {
+  std::map<std::string, int> messages;
+  std::set<std::string> finished;
+  std::map<std::uint64_t, std::uint64_t> last_seq;  // partition -> seq
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (finished.size() < orders.partition_of.size() && std::chrono::steady_clock::now() < deadline) {
+    auto text = ws.read(20s);
+    if (!text) break;
+    const auto v = json::parse(*text).as_object();
+    if (v.contains("type")) continue;
+    const std::string id(v.at("orderId").as_string());
+    const auto it = orders.partition_of.find(id);
+    if (it == orders.partition_of.end()) continue;  // an order of an earlier round
+    EXPECT_TRUE(v.contains("partition")) << *text;
+    if (!v.contains("partition")) continue;
+    const auto p = v.at("partition").to_number<std::uint64_t>();
+    EXPECT_EQ(p, it->second) << "order " << id << " is in partition " << it->second;
+    const auto seq = v.at("seq").to_number<std::uint64_t>();
+    EXPECT_GT(seq, last_seq[p]) << "partition " << p << " went back or repeated";
+    last_seq[p] = seq;
+    ++messages[id];
+    if (v.contains("terminal")) finished.insert(id);
+  }
+  EXPECT_EQ(finished.size(), orders.partition_of.size()) << "orders whose end never came on the stream";
+  return messages;
+}
+
+std::string from_the_start() {
+  std::string out;
+  for (std::uint32_t p = 0; p < kPartitions; ++p) {
+    if (p > 0) out.push_back(',');
+    out.append(std::to_string(p)).append(":1");
+  }
+  return out;
+}
+
+TEST(ClusterNodes, TheStreamOfEveryOrderAndItsPagesGoPartitionByPartition) {
+  TwoNodes nodes({"--sim", "fast", "--fail-rate", "0"});
+  auto [nats, a, b] = nodes.parts();
+  HttpClient client_a(a.port()), client_b(b.port());
+
+  // Live: every order's every status, whichever node executes it, each
+  // partition's in seq order.
+  WsClient live(b.port(), "/ws");
+  live.send(R"({"type":"subscribe","all":true})");
+  const auto subscribed = live.read(10s);
+  ASSERT_TRUE(subscribed && subscribed->find("subscribed") != std::string::npos) << subscribed.value_or("nothing");
+  const auto orders = submit_to_both(a, b, 8);
+  ASSERT_EQ(orders.partition_of.size(), 16u);
+  std::set<std::uint64_t> used;
+  for (const auto& [id, p] : orders.partition_of) used.insert(p);
+  ASSERT_GT(used.size(), 1u) << "16 orders in one partition: nothing here would compare seqs across partitions";
+  const auto live_messages = read_until_finished(live, orders);
+  for (const auto& [id, p] : orders.partition_of) {
+    const auto events = client_a.get("/api/orders/" + id + "/events");
+    ASSERT_EQ(events.status, 200) << events.body;
+    EXPECT_EQ(live_messages.count(id) ? live_messages.at(id) : 0,
+              static_cast<int>(events.json().at("events").as_array().size()))
+        << "order " << id << ": the live stream missed some of its events";
+    const auto order = client_b.get("/api/orders/" + id);
+    EXPECT_EQ(order.json().at("partition").to_number<std::uint64_t>(), p);
+  }
+
+  // Resumed from a position: the past of every partition, then live.
+  WsClient resumed(a.port(), "/ws");
+  resumed.send(R"({"type":"subscribe","all":true,"fromSeq":")" + from_the_start() + R"("})");
+  const auto replayed = read_until_finished(resumed, orders);
+  EXPECT_EQ(replayed, live_messages);
+
+  // A bare number names no position in a cluster.
+  WsClient bare(a.port(), "/ws");
+  bare.send(R"({"type":"subscribe","all":true,"fromSeq":5})");
+  const auto refused = bare.read(10s);
+  ASSERT_TRUE(refused);
+  EXPECT_NE(refused->find("invalid_from_seq"), std::string::npos) << *refused;
+  EXPECT_EQ(client_a.get("/api/events?fromSeq=5").status, 400);
+  EXPECT_EQ(client_a.get("/api/events?fromSeq=0:1,0:2").status, 400) << "a partition named twice";
+  EXPECT_EQ(client_a.get("/api/events?fromSeq=" + std::to_string(kPartitions) + ":1").status, 400);
+
+  // Pages: `next` is where the next one starts, until nothing is left.
+  std::map<std::string, int> paged;
+  std::string from = from_the_start();
+  for (int page = 0; page < 1000; ++page) {
+    const auto res = client_b.get("/api/events?limit=7&fromSeq=" + from);
+    ASSERT_EQ(res.status, 200) << res.body;
+    const auto parsed = res.json();
+    const auto& body = parsed.as_object();
+    ASSERT_EQ(body.at("head").as_array().size(), kPartitions);
+    const auto& events = body.at("events").as_array();
+    for (const auto& e : events) {
+      const std::string id(e.at("orderId").as_string());
+      if (orders.partition_of.contains(id)) ++paged[id];
+    }
+    std::string next(body.at("next").as_string());
+    if (next == from) break;
+    from = std::move(next);
+  }
+  EXPECT_EQ(paged, live_messages);
+}
+
+}  // namespace
+}  // namespace oee::e2e
