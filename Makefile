@@ -18,7 +18,7 @@ APT_PACKAGES := g++ make cmake pkg-config ccache curl \
 help:
 	@echo "make run    install what is missing, build, start PostgreSQL (under .local/) and oee-server on 127.0.0.1:3000"
 	@echo "make test   install what is missing, build, run the whole test suite"
-	@echo "make cluster   3 NATS JetStream servers, PostgreSQL and 2 oee nodes on loopback (data under .local/cluster/), Ctrl-C stops all"
+	@echo "make cluster   3 NATS JetStream servers, PostgreSQL, Redis, 2 oee nodes and a gateway on loopback (data under .local/cluster/), Ctrl-C stops all"
 	@echo "make test-sanitize   the same suite built with AddressSanitizer and UBSan (build-sanitize/)"
 	@echo "make fuzz   build the libFuzzer targets with clang (build-fuzz/) and run each for FUZZ_SECONDS (180)"
 	@echo "make screenshots   retake the README's dashboard screenshots (docs/images/) with the browser test"

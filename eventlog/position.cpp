@@ -35,6 +35,12 @@ void Position::advance(const Position& other) {
   for (std::uint32_t p = 0; p < other.size(); ++p) advance(p, other.at(p));
 }
 
+Position Position::written_as(bool partitioned) const {
+  Position out = *this;
+  out.partitioned_ = partitioned;
+  return out;
+}
+
 std::uint64_t Position::total() const {
   std::uint64_t sum = 0;
   for (const auto s : last_) sum += s.value;

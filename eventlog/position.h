@@ -29,6 +29,9 @@ class Position {
   explicit Position(bool partitioned) : partitioned_(partitioned) {}
 
   [[nodiscard]] bool partitioned() const { return partitioned_; }
+  /// The same seqs, written as `partitioned` says (a reader that learns
+  /// late what its log is like).
+  [[nodiscard]] Position written_as(bool partitioned) const;
   /// The last seq had of partition p (0: none).
   [[nodiscard]] Seq at(std::uint32_t p) const { return p < last_.size() ? last_[p] : Seq{0}; }
   /// Whether the event `seq` of partition p is at or before this position.

@@ -215,7 +215,9 @@ asio::awaitable<CatchUp> CoreClient::events(OrderId order, Seq from, std::option
 
 asio::awaitable<CatchUp> CoreClient::recent_events(eventlog::Position after, std::size_t max,
                                                    std::optional<core::KeyId> as_key) const {
-  std::string target = "/api/events?newest=true&fromSeq=" + after.next_text() + "&limit=" + std::to_string(max);
+  // From the start: no fromSeq, which reads the same whatever the log.
+  std::string target = "/api/events?newest=true&limit=" + std::to_string(max);
+  if (after != eventlog::Position(after.partitioned())) target += "&fromSeq=" + after.next_text();
   if (as_key) target += "&asKey=" + as_key->str();
   const auto answer = co_await get(target);
   if (!answer) co_return unavailable(answer.error());
@@ -242,6 +244,9 @@ asio::awaitable<CatchUp> CoreClient::recent_events(eventlog::Position after, std
   if (!first || !next) co_return unavailable("GET " + target + ": no first and next position");
   result.before = std::move(*first);
   result.last = std::move(*next);
+  if (const auto* head = body.get_object().if_contains("head"); head != nullptr && head->is_array()) {
+    result.partitions = static_cast<std::uint32_t>(std::min<std::size_t>(head->get_array().size(), eventlog::kMaxPartitions));
+  }
   co_return result;
 }
 

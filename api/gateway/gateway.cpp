@@ -1,10 +1,16 @@
 #include "api/gateway/gateway.h"
 
+#include <algorithm>
+#include <atomic>
 #include <deque>
 #include <mutex>
 #include <optional>
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
 #include "api/dashboard/dashboard.h"
@@ -50,6 +56,7 @@ struct CoreStreamSource::Fetches : std::enable_shared_from_this<Fetches> {
                        r.outcome = CatchUp::Outcome::unavailable;
                        r.error = "catch-up from the core failed";
                      }
+                     if (r.outcome == CatchUp::Outcome::ok && r.partitions > 0) self->partitions = r.partitions;
                      done(std::move(r));
                      self->finished();
                    });
@@ -75,6 +82,7 @@ struct CoreStreamSource::Fetches : std::enable_shared_from_this<Fetches> {
   std::mutex mu;
   std::size_t in_flight = 0;
   std::deque<Fetch> waiting;
+  std::atomic<std::uint32_t> partitions{0};  // the core's, when a cluster's
 };
 
 CoreStreamSource::CoreStreamSource(Hub& hub, std::shared_ptr<const CoreClient> core, asio::any_io_executor executor,
@@ -94,6 +102,29 @@ void CoreStreamSource::recent(const eventlog::Position& after, std::size_t max, 
   std::optional<core::KeyId> as_key;
   if (!viewer.sees_everything()) as_key = viewer.key;
   fetches_->add(Fetches::Fetch{std::nullopt, {}, after, max, as_key, std::move(done)});
+}
+
+bool CoreStreamSource::partitioned() const { return fetches_->partitions.load() > 0; }
+
+std::uint32_t CoreStreamSource::partitions() const { return std::max(1U, fetches_->partitions.load()); }
+
+void CoreStreamSource::learn_log_shape() {
+  auto fetches = fetches_;
+  asio::co_spawn(
+      fetches->executor,
+      [fetches]() -> asio::awaitable<void> {
+        asio::steady_timer timer(co_await asio::this_coro::executor);
+        for (;;) {
+          const auto answer = co_await fetches->core->recent_events(eventlog::Position{}, 1, std::nullopt);
+          if (answer.outcome == CatchUp::Outcome::ok) {
+            if (answer.partitions > 0) fetches->partitions = answer.partitions;
+            co_return;
+          }
+          timer.expires_after(std::chrono::seconds(1));
+          co_await timer.async_wait(asio::use_awaitable);
+        }
+      },
+      asio::detached);
 }
 
 namespace {

@@ -26,9 +26,13 @@ class CoreStreamSource final : public StreamSource {
   void catch_up(const OrderId& order, Seq from, const Principal& viewer, CatchUpHandler done) override;
   void recent(const eventlog::Position& after, std::size_t max, const Principal& viewer,
               CatchUpHandler done) override;
-  // A gateway is fed by an embedded core's publisher: positions are seqs.
-  bool partitioned() const override { return false; }
-  std::uint32_t partitions() const override { return 1; }
+  /// The core's log as its answers show it: a cluster's positions go
+  /// partition by partition. Until the core has answered, the embedded
+  /// log's (see learn_log_shape).
+  bool partitioned() const override;
+  std::uint32_t partitions() const override;
+  /// Asks the core what its log is like, once a second until it answers.
+  void learn_log_shape();
   std::string_view unavailable_code() const override { return "core_unavailable"; }
 
  private:

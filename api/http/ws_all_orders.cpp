@@ -88,10 +88,12 @@ void WsSession::resync_everything() {
   });
 }
 
-void WsSession::read_all_past(const eventlog::Position& after) {
+void WsSession::read_all_past(const eventlog::Position& from) {
   all_.catching_up = true;
   all_.resync_pending = false;
   const auto generation = ++all_.generation;
+  // A gateway learns from its core whether positions go by partition.
+  const auto after = from.written_as(ctx_.stream.partitioned());
   ctx_.stream.recent(after, kMaxEventPage, principal_, [self = shared_from_this(), generation, after](CatchUp result) {
     asio::post(self->ws_.get_executor(), [self, generation, after, result = std::move(result)]() mutable {
       self->on_all_past(generation, after, std::move(result));

@@ -1,6 +1,7 @@
 #include "api/redis/redis_feed.h"
 
 #include <atomic>
+#include <unordered_map>
 
 #include <boost/json/parse.hpp>
 #include <spdlog/spdlog.h>
@@ -20,7 +21,9 @@ struct RedisFeed::Impl {
   Hub& hub;
   FeedHooks hooks;
   RedisWorker worker;
-  std::uint64_t expected = 0;  // next seq; 0: unknown (just subscribed)
+  // The next seq of each partition (one in the embedded log); none:
+  // unknown (just subscribed).
+  std::unordered_map<std::uint32_t, std::uint64_t> expected;
   int confirmations = 0;       // of the two SUBSCRIBEs on this connection
   std::atomic<bool> subscribed{false};
   std::atomic<std::uint64_t> last_seq{0};
@@ -45,7 +48,7 @@ struct RedisFeed::Impl {
       subscribed = true;
       spdlog::info("feed: subscribed to {} and {} on {}", kAllOrdersChannel, kKeysChannel,
                    redacted(worker.endpoint()));
-      expected = 0;
+      expected.clear();
       // Whatever was published while we were not subscribed is fetched now;
       // live messages from here on are held by each session until then.
       resync("subscribed");
@@ -63,7 +66,7 @@ struct RedisFeed::Impl {
       return;
     }
     ++messages;
-    count(update->seq.value);
+    count(update->partition, update->seq.value);
     hub.fan_out(update);
   }
 
@@ -76,8 +79,16 @@ struct RedisFeed::Impl {
       spdlog::warn("feed: ignoring a message on {} that carries no seq", kKeysChannel);
       return;
     }
+    std::uint32_t partition = 0;
+    if (const auto* p = value.get_object().if_contains("partition"); p != nullptr) {
+      partition = p->to_number<std::uint32_t>(ec);
+      if (ec) {
+        spdlog::warn("feed: ignoring a message on {} whose partition is not one", kKeysChannel);
+        return;
+      }
+    }
     ++messages;
-    count(n);
+    count(partition, n);
     auto message = core::parse_key_message(value.get_object());
     if (!message) return;  // seq only: the publisher could not read that record
     spdlog::debug("feed: API key {} {}", message->id.str(),
@@ -87,12 +98,13 @@ struct RedisFeed::Impl {
 
   // A jump means messages were lost on the way: resync before delivering
   // this one, so sessions hold it until the missed ones are fetched.
-  void count(std::uint64_t seq) {
-    if (expected != 0 && seq > expected) {
+  void count(std::uint32_t partition, std::uint64_t seq) {
+    auto [next, first] = expected.try_emplace(partition, 0);
+    if (!first && seq > next->second) {
       resync("gap");
       if (hooks.keys_missed) hooks.keys_missed();
     }
-    if (seq >= expected) expected = seq + 1;
+    if (seq >= next->second) next->second = seq + 1;
     if (seq > last_seq.load(std::memory_order_relaxed)) last_seq.store(seq, std::memory_order_relaxed);
   }
 

@@ -3,7 +3,8 @@
 // status message out through the gateway's hub and hand every API key
 // event to the gateway's keys.
 //
-// Gaps: the two channels carry every event in seq order, so seqs are dense.
+// Gaps: the two channels carry every event in seq order, so seqs are dense
+// (each partition's, from a cluster, whose messages carry `partition`).
 // When the subscription is (re)established, or a seq jumps ahead of the one
 // expected, the feed asks every subscriber to resync, and each one fetches
 // what it missed from the core; repeats (a publisher resuming from its

@@ -23,6 +23,15 @@ constexpr std::string_view kCursor = "redis-publisher";
 
 std::string order_channel(const OrderId& order) { return "oee:order:" + order.str(); }
 
+namespace {
+// A message that only holds its record's place in the seqs.
+std::string seq_only(const eventlog::Record& r, std::string_view type) {
+  std::string text = R"({"type":")" + std::string(type) + R"(","seq":)" + std::to_string(r.seq.value);
+  if (r.partition) text += R"(,"partition":)" + std::to_string(*r.partition);
+  return text + "}";
+}
+}  // namespace
+
 struct Publisher::Impl {
   Impl(eventlog::EventLogWriter& l, PublisherOptions o)
       : log(l), options(std::move(o)), worker("publisher", options.endpoint) {}
@@ -53,13 +62,23 @@ struct Publisher::Impl {
     std::string text;
     std::string_view last_channel;
     for (const auto& r : records) {
-      if (core::is_key_event(r.type)) {
+      if (eventlog::is_log_own_type(r.type)) {
+        // The log's own (a partition's new owner): its seq alone, so
+        // gateways see no gap.
+        text = seq_only(r, "log");
+        last_channel = kKeysChannel;
+      } else if (core::is_key_event(r.type)) {
         // Not an order's: gateways learn the keys from it.
         // An undecodable one (the audit reports it) still carries its seq,
         // so gateways see no gap.
         auto event = core::decode_key_event(r.type, r.payload);
-        text = event ? boost::json::serialize(core::key_message(core::KeyMessage{r.order, r.ts, std::move(*event), r.seq}))
-                     : R"({"type":"unreadable","seq":)" + std::to_string(r.seq.value) + "}";
+        if (event) {
+          auto message = core::key_message(core::KeyMessage{r.order, r.ts, std::move(*event), r.seq});
+          if (r.partition) message["partition"] = *r.partition;
+          text = boost::json::serialize(message);
+        } else {
+          text = seq_only(r, "unreadable");
+        }
         last_channel = kKeysChannel;
       } else {
         text = core::status_message_text(r);
@@ -166,6 +185,8 @@ PublisherStatus Publisher::status() const {
   PublisherStatus s;
   s.connected = impl_->worker.connected();
   s.published_seq = impl_->published.load();
+  const auto head = impl_->log.head().value;
+  s.lag_events = head > s.published_seq ? head - s.published_seq : 0;
   s.messages = impl_->messages.load();
   s.reconnects = impl_->worker.reconnects();
   s.last_error = impl_->worker.last_error();

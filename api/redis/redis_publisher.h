@@ -40,6 +40,7 @@ struct PublisherOptions {
 struct PublisherStatus {
   bool connected = false;
   std::uint64_t published_seq = 0;
+  std::uint64_t lag_events = 0;  // in the log, not yet published
   std::uint64_t messages = 0;
   std::uint64_t reconnects = 0;
   std::string last_error;

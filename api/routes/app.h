@@ -13,6 +13,7 @@
 #include "api/auth/access.h"
 #include "api/auth/key_ring.h"
 #include "api/http/server_context.h"
+#include "api/redis/redis_publisher.h"
 #include "api/stream/hub.h"
 #include "core/domain/market.h"
 #include "core/engine/engine_metrics.h"
@@ -29,8 +30,6 @@ class Projector;
 }  // namespace oee::projections
 
 namespace oee::api {
-
-class Publisher;
 
 struct EngineInfo {
   eventlog::Durability durability = eventlog::Durability::sync;
@@ -70,8 +69,9 @@ struct App {
   projections::HistoryStore* history = nullptr;
   projections::Projector* projector = nullptr;
   boost::asio::thread_pool* blocking = nullptr;  // runs PostgreSQL calls off the network threads
-  // Set when REDIS_URL is configured.
-  const Publisher* publisher = nullptr;
+  // Set when REDIS_URL is configured: how the publishing goes (a cluster
+  // node's, over the partitions it publishes).
+  std::function<PublisherStatus()> publishing;
   // The core's executor: cancels go through it.
   core::Executor* executor = nullptr;
   // A cluster node: the executor of an order's partition while this node

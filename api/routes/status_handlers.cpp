@@ -27,20 +27,15 @@ json::object postgres_health(App& app) {
   return o;
 }
 
-// Events the log holds that a consumer at `done` has not processed.
-std::uint64_t lag(const App& app, std::uint64_t done) {
-  const auto head = app.log.head().value;
-  return head > done ? head - done : 0;
-}
-
 json::object redis_health(App& app) {
-  if (app.publisher == nullptr) return json::object{{"status", "disabled"}};
-  const auto st = app.publisher->status();
-  json::object o{{"status", st.connected ? "ok" : "down"},
-                 {"publishedSeq", st.published_seq},
-                 {"lagEvents", lag(app, st.published_seq)},
-                 {"messages", st.messages},
-                 {"reconnects", st.reconnects}};
+  if (!app.publishing) return json::object{{"status", "disabled"}};
+  const auto st = app.publishing();
+  json::object o{{"status", st.connected ? "ok" : "down"}};
+  // A seq of one log; a cluster node publishes several partitions.
+  if (!app.log.partitioned()) o["publishedSeq"] = st.published_seq;
+  o["lagEvents"] = st.lag_events;
+  o["messages"] = st.messages;
+  o["reconnects"] = st.reconnects;
   if (!st.connected && !st.last_error.empty()) o["lastError"] = st.last_error;
   return o;
 }
@@ -98,7 +93,7 @@ HttpResponse health(App& app) {
                                                     {"waiting", app.metrics.orders_waiting.load()},
                                                     {"paused", app.metrics.orders_paused.load()},
                                                     {"sim", core::sim_profile_name(app.info.sim)}}},
-                          {"fanOut", json::object{{"mode", app.publisher != nullptr ? "in-process+redis" : "in-process"},
+                          {"fanOut", json::object{{"mode", app.publishing ? "in-process+redis" : "in-process"},
                                                   {"lagEvents", app.hub.backlog()},
                                                   {"subscriptions", app.hub.subscriptions()}}},
                           {"redis", redis_health(app)},
@@ -188,9 +183,9 @@ HttpResponse metrics(App& app) {
   metrics::append_sample(out, "oee_consumer_lag_events", R"(consumer="fanout")", app.hub.backlog());
   std::optional<PublisherStatus> redis;
   std::optional<projections::ProjectorStatus> projector;
-  if (app.publisher != nullptr) {
-    redis = app.publisher->status();
-    metrics::append_sample(out, "oee_consumer_lag_events", R"(consumer="redis")", lag(app, redis->published_seq));
+  if (app.publishing) {
+    redis = app.publishing();
+    metrics::append_sample(out, "oee_consumer_lag_events", R"(consumer="redis")", redis->lag_events);
   }
   if (app.projector != nullptr) {
     projector = app.projector->status();

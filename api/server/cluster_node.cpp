@@ -7,7 +7,8 @@
 // Threads, beside those of the embedded core (server_main.cpp): per
 // partition, a follower and an appender (eventlog/jetstream), and one that
 // takes partitions over and gives them up (the executors start and stop
-// there); the executors share the one oee-executor thread.
+// there); the executors share the one oee-executor thread; with Redis, a
+// publisher per partition executed here.
 
 #include "api/server/cluster_node.h"
 
@@ -48,29 +49,31 @@ namespace {
 
 constexpr std::chrono::seconds kExecutorStop{5};
 
-/// One partition this node executes.
+/// One partition this node executes, and publishes to Redis.
 struct Executing {
   std::unique_ptr<eventlog::EventLogWriter> writer;  // the owner's: fenced once another node takes over
   std::unique_ptr<core::OrderStore> store;
   std::unique_ptr<core::Executor> executor;
+  std::unique_ptr<Publisher> publisher;  // with --redis-url
 };
 
-/// Says what a cluster node does not do yet, instead of doing half of it.
-std::optional<std::string> not_yet(const ServerOptions& o) {
-  if (o.redis) return "the Redis stream (--redis-url, REDIS_URL)";
-  return std::nullopt;
+/// How publishing goes over the partitions this node publishes.
+PublisherStatus combined(const std::vector<PublisherStatus>& each) {
+  PublisherStatus out;
+  out.connected = true;
+  for (const auto& s : each) {
+    out.connected = out.connected && s.connected;
+    out.lag_events += s.lag_events;
+    out.messages += s.messages;
+    out.reconnects += s.reconnects;
+    if (out.last_error.empty()) out.last_error = s.last_error;
+  }
+  return out;
 }
 
 }  // namespace
 
 int run_cluster_node(ServerOptions& o) {
-  if (const auto missing = not_yet(o)) {
-    std::fprintf(stderr,
-                 "oee-server: a cluster node (--nats) does not run %s yet: start it without (docs/SCALING.md says "
-                 "what a cluster node does today)\n",
-                 missing->c_str());
-    return 2;
-  }
   std::unique_ptr<js::Cluster> cluster;
   std::unique_ptr<eventlog::KeyValueStore> ledger;
   core::Market market;
@@ -144,6 +147,16 @@ int run_cluster_node(ServerOptions& o) {
   // Every node may project: each batch is committed under the partitions'
   // rows in PostgreSQL, so two projectors write each event once.
   const Consumers consumers = add_consumers(o, *log, app, false);
+  if (o.redis) {
+    // Each partition is published by its owner, from a cursor kept in the
+    // cluster, so a takeover goes on where the last owner stopped.
+    app.publishing = [&] {
+      std::vector<PublisherStatus> each;
+      std::lock_guard lock(executing_mu);
+      for (const auto& [p, e] : executing) each.push_back(e->publisher->status());
+      return combined(each);
+    };
+  }
   asio::thread_pool blocking(2);  // history queries: declared after the store they query, so it goes first
   if (consumers.history) app.blocking = &blocking;
   hub.attach(*log);
@@ -161,6 +174,10 @@ int run_cluster_node(ServerOptions& o) {
       spdlog::error("partition {}: cannot resume its orders ({}); not executing it", p, ex.what());
       return;
     }
+    if (o.redis) {
+      e->publisher = std::make_unique<Publisher>(cluster->partition(p), PublisherOptions{*o.redis});
+      e->publisher->start();
+    }
     std::lock_guard lock(executing_mu);
     executing[p] = std::move(e);
   };
@@ -175,6 +192,7 @@ int run_cluster_node(ServerOptions& o) {
     }
     if (!e->executor->stop(kExecutorStop))
       spdlog::warn("partition {}: some orders were mid-step; whoever executes it next resumes them", p);
+    if (e->publisher) e->publisher->stop();
   };
 
   try {

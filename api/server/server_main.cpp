@@ -106,6 +106,7 @@ int run_gateway(ServerOptions& o) {
     return 2;
   }
   feed.start();
+  source.learn_log_shape();
   spdlog::info("oee-server gateway listening on {}://{}:{} (redis {}, core {})", scheme(o), o.server.bind,
                server.port(), api::redacted(*redis), core->endpoint().url());
   serve_until_signal(ioc, server, o.server, o.threads, [&] { feed.stop(); });

@@ -99,8 +99,9 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& o)
   cli.add_option("--core-url", o.core_url, "Gateway role: the core's URL, http:// or https:// (see --ca-file), for past events and API keys")
       ->envname("OEE_CORE_URL")->capture_default_str();
   cli.add_option("--redis-url", redis_url,
-                 "Redis for the live stream, redis://[[user]:password@]host[:port][/db]. Core: publishes every event; "
-                 "gateway: subscribes (required). Unset core: in-process fan-out only")
+                 "Redis for the live stream, redis://[[user]:password@]host[:port][/db]. Core: publishes every event "
+                 "(a cluster node: those of the partitions it executes); gateway: subscribes (required). Unset core: "
+                 "in-process fan-out only")
       ->envname("REDIS_URL");
   cli.add_option("--database-url", o.database_url,
                  "PostgreSQL for order history, e.g. postgresql://user@127.0.0.1:5432/oee (unset: no projection)")

@@ -60,7 +60,7 @@ Consumers add_consumers(const ServerOptions& o, eventlog::EventLogWriter& log, A
   }
   if (o.redis && with_publisher) {
     c.publisher = std::make_unique<Publisher>(log, PublisherOptions{*o.redis});
-    app.publisher = c.publisher.get();
+    app.publishing = [p = c.publisher.get()] { return p->status(); };
   }
   return c;
 }

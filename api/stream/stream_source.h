@@ -23,6 +23,9 @@ struct CatchUp {
   /// up to `last` (the viewer's events among them are `updates`).
   eventlog::Position before;
   eventlog::Position last;
+  /// A cluster's partition count, where the answer came from a cluster
+  /// node over HTTP (0: the embedded log's, or not said).
+  std::uint32_t partitions = 0;
 };
 
 using CatchUpHandler = std::function<void(CatchUp)>;

@@ -186,6 +186,7 @@ std::unique_ptr<Cluster> Cluster::open(ClusterOptions options) {
     po.append_timeout = o.append_timeout;
     po.on_fenced = [raw, p] { raw->fenced(p); };
     po.log_id = impl->id;
+    po.meta = meta;
     po.checkpoint_events = o.checkpoint_events;
     po.checkpoint_after = o.checkpoint_after;
     impl->logs.push_back(open_partition(*impl->connection, std::move(po)));

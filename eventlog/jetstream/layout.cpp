@@ -53,6 +53,10 @@ std::uint32_t record_partitions(KvBucket& meta, std::uint32_t partitions) {
   return recorded;
 }
 
+std::string cursor_key(std::uint32_t partition, std::string_view name) {
+  return fmt::format("cursor.p{}.{}", partition, name);
+}
+
 std::uint32_t recorded_partitions(KvBucket& meta) {
   auto entry = meta.get(kPartitionsKey);
   if (!entry)

@@ -6,7 +6,7 @@
 //   subject    := oee.p<partition>.o.<order uuid>  an order's events
 //              |  oee.p<partition>.x.<what>        the partition's own events
 //                                                  (a new owner's PartitionTaken)
-//   buckets    := oee-meta      partitions (create-only), no TTL
+//   buckets    := oee-meta      partitions (create-only), cursor.p<partition>.<name>, no TTL
 //              |  oee-leases    p<partition>, market: {node, incarnation}, TTL
 //              |  oee-chain     landed transactions by signature (create-only)
 //              |  oee-launches  token launches (create-only)
@@ -16,11 +16,11 @@
 #include <string>
 
 #include "eventlog/jetstream/kv_bucket.h"
+#include "eventlog/position.h"  // kMaxPartitions
 #include "eventlog/types.h"
 
 namespace oee::eventlog::jetstream {
 
-inline constexpr std::uint32_t kMaxPartitions = 1024;
 inline constexpr auto kMetaBucket = "oee-meta";
 inline constexpr auto kLeaseBucket = "oee-leases";
 inline constexpr auto kChainBucket = "oee-chain";
@@ -31,6 +31,8 @@ inline constexpr auto kLaunchBucket = "oee-launches";
 [[nodiscard]] std::string order_subject(std::uint32_t partition, const OrderId& order);
 [[nodiscard]] std::string partition_subject(std::uint32_t partition, std::string_view what);
 [[nodiscard]] std::string lease_key(std::uint32_t partition);
+/// Where a reader of one partition (the Redis publisher) keeps its place.
+[[nodiscard]] std::string cursor_key(std::uint32_t partition, std::string_view name);
 
 /// Records `partitions` in the meta bucket if the cluster has no count yet
 /// and returns it; a cluster set up with another count makes it throw

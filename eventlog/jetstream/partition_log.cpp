@@ -349,10 +349,31 @@ Seq JetStreamPartitionLog::wait_beyond(Seq after, std::chrono::milliseconds time
   return head();
 }
 
-Result<Seq> JetStreamPartitionLog::cursor(std::string_view) const { return Seq{0}; }
+// A cursor is one key of the cluster's meta bucket, written by whichever
+// node reads the partition for that reader now (the owner): last writer
+// wins, and a cursor written by an earlier owner only makes the next one
+// repeat what it had already done.
+Result<Seq> JetStreamPartitionLog::cursor(std::string_view name) const {
+  if (!options_.meta) return Seq{0};
+  auto meta = *options_.meta;  // a value over the shared connection
+  auto entry = meta.get(cursor_key(options_.partition, name));
+  if (!entry) return entry.error();
+  if (!*entry) return Seq{0};
+  std::uint64_t seq = 0;
+  const auto& text = (*entry)->value;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seq);
+  if (ec != std::errc{} || end != text.data() + text.size()) return make_error_code(Errc::corrupted);
+  return Seq{seq};
+}
 
-void JetStreamPartitionLog::store_cursor(std::string, Seq, std::function<void(std::error_code)> done) {
-  done(make_error_code(std::errc::operation_not_supported));
+void JetStreamPartitionLog::store_cursor(std::string name, Seq seq, std::function<void(std::error_code)> done) {
+  if (!options_.meta) {
+    done(make_error_code(std::errc::operation_not_supported));
+    return;
+  }
+  auto meta = *options_.meta;
+  auto put = meta.put(cursor_key(options_.partition, name), std::to_string(seq.value));
+  done(put ? std::error_code{} : put.error());
 }
 
 std::uint64_t JetStreamPartitionLog::disk_bytes() const {

@@ -31,10 +31,12 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "eventlog/event_log.h"
 #include "eventlog/jetstream/connection.h"
+#include "eventlog/jetstream/kv_bucket.h"
 
 namespace oee::eventlog::jetstream {
 
@@ -61,6 +63,9 @@ struct PartitionLogOptions {
   std::function<void()> on_fenced{};
   /// The cluster's id (EventLogReader::id()).
   std::string log_id{};
+  /// Where cursor() and store_cursor() keep a reader's place in this
+  /// partition (oee-meta); none: no cursor is kept.
+  std::optional<KvBucket> meta{};
   /// The owner checkpoints the open orders (stream OEE_CKPT) once this many
   /// events came since its last checkpoint, or this long passed with any;
   /// opening the partition (a takeover, a restart) reads the latest one and
