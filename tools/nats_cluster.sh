@@ -131,7 +131,14 @@ case $cmd in
   pause)  signal STOP "${3:?server index}" ;;
   cont)   signal CONT "${3:?server index}" ;;
   pid)    pid_of "${3:?server index}" ;;
-  resume) i=${3:?server index}; launch "$i" || { tail -20 "$dir/n$i/server.log" >&2; exit 1; } ;;
+  resume)
+    # A running server is left alone: a second one would fail to bind, but
+    # only after writing its pid over the first's, which would then outlive
+    # `stop`.
+    i=${3:?server index}; p=$(pid_of "$i")
+    if [ -n "$p" ] && alive "$p"; then echo "nats_cluster.sh: server $i is running (pid $p)" >&2; exit 1; fi
+    launch "$i" || { tail -20 "$dir/n$i/server.log" >&2; exit 1; }
+    ;;
   stop)  # the data goes too: no need for a clean shutdown
     if [ -f "$dir/count" ]; then
       for i in $(seq "$(count)"); do signal KILL "$i"; done
