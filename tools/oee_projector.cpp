@@ -17,10 +17,9 @@
 
 #include "core/wire/event_codec.h"
 #include "eventlog/event_log.h"
-#include "eventlog/jetstream/cluster.h"
-#include "eventlog/jetstream/cluster_log.h"
 #include "projections/projector.h"
 #include "projections/rebuild.h"
+#include "tools/log_source/log_source.h"
 
 namespace fs = std::filesystem;
 using namespace oee;
@@ -29,51 +28,13 @@ namespace {
 
 std::atomic<bool> g_stop{false};
 
-// Where the events come from: the log in a data directory, read as a
-// RocksDB secondary beside a running server, or a cluster's (--nats).
-struct Source {
-  std::string data_dir;
-  std::string nats;  // comma list of URLs; empty: the data directory's log
-  std::string nats_creds;
-
-  [[nodiscard]] bool clustered() const { return !nats.empty(); }
-  [[nodiscard]] std::string describe() const {
-    return clustered() ? "the cluster log" : eventlog::log_directory(data_dir);
-  }
-};
-
-struct OpenSource {
-  std::unique_ptr<eventlog::jetstream::Cluster> cluster;
-  std::unique_ptr<eventlog::EventLogReader> log;
-};
-
-OpenSource open_source(const Source& source) {
-  OpenSource out;
-  if (!source.clustered()) {
-    if (!fs::exists(source.data_dir)) throw std::runtime_error("no such directory: " + source.data_dir);
-    out.log = eventlog::open_secondary(
-        eventlog::Options{.path = eventlog::log_directory(source.data_dir), .fold = core::fold_for_log});
-    return out;
-  }
-  namespace js = eventlog::jetstream;
-  js::ClusterOptions options;
-  options.connect.urls = js::parse_urls(source.nats);
-  options.connect.creds_file = source.nats_creds;
-  options.node = fmt::format("oee-projector-{}", ::getpid());
-  options.reader = true;
-  options.fold = core::fold_for_log;
-  out.cluster = js::Cluster::open(std::move(options));
-  out.log = js::open_cluster_log(*out.cluster);
-  return out;
-}
-
 std::string bar(double fraction, int width = 30) {
   const int full = static_cast<int>(fraction * width);
   return std::string(static_cast<std::size_t>(full), '#') + std::string(static_cast<std::size_t>(width - full), '.');
 }
 
-int run(const Source& from, const std::string& url) {
-  const auto source = open_source(from);
+int run(const tools::LogSource& from, const std::string& url) {
+  const auto source = tools::open_log(from, "oee-projector");
   projections::ProjectorOptions options{url};
   options.secondary = !from.clustered();  // a cluster's partitions follow their streams by themselves
   projections::Projector projector(*source.log, options);
@@ -94,8 +55,8 @@ int run(const Source& from, const std::string& url) {
   return 0;
 }
 
-int rebuild(const Source& from, const std::string& url) {
-  const auto source = open_source(from);
+int rebuild(const tools::LogSource& from, const std::string& url) {
+  const auto source = tools::open_log(from, "oee-projector");
   const bool tty = ::isatty(STDERR_FILENO) != 0;
   auto last_line = std::chrono::steady_clock::now();
   auto result = projections::rebuild(*source.log, url, [&](const projections::RebuildProgress& p) {
@@ -120,8 +81,8 @@ int rebuild(const Source& from, const std::string& url) {
   return 0;
 }
 
-int status(const Source& from, const std::string& url) {
-  const auto source = open_source(from);
+int status(const tools::LogSource& from, const std::string& url) {
+  const auto source = tools::open_log(from, "oee-projector");
   const auto applied = projections::applied_seq(url);
   const auto head = source.log->head().value;
   std::printf("applied seq %lu, log head %lu, lag %lu events\n", static_cast<unsigned long>(applied),
@@ -133,7 +94,7 @@ int status(const Source& from, const std::string& url) {
 
 int main(int argc, char** argv) {
   CLI::App cli{"oee-projector: the PostgreSQL read model of an oee event log"};
-  Source from{"./data", {}, {}};
+  tools::LogSource from;
   std::string url;
   cli.add_option("--data-dir", from.data_dir, "oee-server's data directory")
       ->envname("OEE_DATA_DIR")

@@ -31,6 +31,7 @@ struct AuditReport {
 /// snapshot, order set, finished-order record and the latest checkpoint
 /// equals a fresh fold of the log. Stops at the
 /// first problem. `progress` (optional) is called with the seq reached.
+/// A cluster's log is audited partition by partition (log.partition(p)).
 [[nodiscard]] AuditReport audit_log(const eventlog::EventLogReader& log,
                                     const std::function<void(Seq)>& progress = {});
 

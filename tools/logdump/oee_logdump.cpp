@@ -1,6 +1,8 @@
 // oee-logdump: read-only audit and replay of an oee event log. Opens the log
-// as a RocksDB secondary instance, so it works beside a running server.
+// as a RocksDB secondary instance, so it works beside a running server, or
+// a cluster's log from NATS JetStream (--nats), partition by partition.
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <csignal>
@@ -16,6 +18,8 @@
 #include <boost/json.hpp>
 #include <boost/json/monotonic_resource.hpp>
 #include <fmt/format.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 
 #include "core/domain/order.h"
 #include "core/wire/event_codec.h"
@@ -24,6 +28,7 @@
 #include "core/wire/status_json.h"
 #include "core/wire/status_message.h"
 #include "eventlog/event_log.h"
+#include "tools/log_source/log_source.h"
 #include "tools/logdump/reports.h"
 
 namespace fs = std::filesystem;
@@ -233,7 +238,9 @@ eventlog::Result<Seq> dump(const eventlog::EventLogReader& log, const Filter& f,
   while (auto batch = ahead.next()) {
     for (const auto& r : *batch) {
       if (r.seq.value > f.to) break;
-      if (f.matches(r)) print(r, as_json);
+      // The log's own records (a partition's takeovers) are no order's:
+      // --stats counts them, --verify checks them.
+      if (f.matches(r) && !eventlog::is_log_own_type(r.type)) print(r, as_json);
       last = r.seq;
     }
   }
@@ -243,7 +250,8 @@ eventlog::Result<Seq> dump(const eventlog::EventLogReader& log, const Filter& f,
 
 // What the command line asks for.
 struct Args {
-  std::string data_dir = "./data";
+  tools::LogSource source;
+  std::optional<std::uint32_t> partition;  // a cluster's: only this one
   Filter filter;
   bool verify = false;
   bool stats = false;
@@ -256,11 +264,18 @@ std::optional<int> parse_args(int argc, char** argv, Args& a) {
   CLI::App cli{"oee-logdump: read-only audit and replay of an oee event log (safe beside a running server)"};
   std::string order_text, type_text, status_text, format = "text";
   Filter& filter = a.filter;
-  cli.add_option("--data-dir", a.data_dir, "oee-server's data directory (or its log/ inside)")
+  cli.add_option("--data-dir", a.source.data_dir, "oee-server's data directory (or its log/ inside)")
       ->envname("OEE_DATA_DIR")->capture_default_str();
+  cli.add_option("--nats", a.source.nats,
+                 "Read a cluster's log from NATS JetStream instead: nats://user:password@host:port[,...]; seqs "
+                 "are then per partition, and events are shown partition by partition")
+      ->envname("OEE_NATS_URL");
+  cli.add_option("--nats-creds", a.source.nats_creds, "With --nats: a NATS credentials file instead of the URL's user")
+      ->envname("OEE_NATS_CREDS");
+  cli.add_option("--partition", a.partition, "With --nats: only this partition's events");
   cli.add_option("--order", order_text, "Only this order's events (uses the order index)");
-  cli.add_option("--from", filter.from, "First seq to show")->capture_default_str();
-  cli.add_option("--to", filter.to, "Last seq to show");
+  cli.add_option("--from", filter.from, "First seq to show (in a cluster: of each partition)")->capture_default_str();
+  cli.add_option("--to", filter.to, "Last seq to show (in a cluster: of each partition)");
   cli.add_option("--type", type_text, "Only this event type: " + event_type_names());
   cli.add_option("--status", status_text,
                  "Only events leading to this status: pending, routing, building, submitted, confirmed, failed");
@@ -295,37 +310,60 @@ std::optional<int> parse_args(int argc, char** argv, Args& a) {
     std::fprintf(stderr, "oee-logdump: --from must not be after --to\n");
     return 2;
   }
-  if (!fs::exists(a.data_dir)) {
-    std::fprintf(stderr, "oee-logdump: no such directory: %s\n", a.data_dir.c_str());
+  if (a.partition && !a.source.clustered()) {
+    std::fprintf(stderr, "oee-logdump: --partition needs --nats: the embedded log is one partition\n");
+    return 2;
+  }
+  if (!a.source.clustered() && !fs::exists(a.source.data_dir)) {
+    std::fprintf(stderr, "oee-logdump: no such directory: %s\n", a.source.data_dir.c_str());
     return 2;
   }
   return std::nullopt;
 }
 
-// The events the filter lets through, and with --follow those still to come.
-int print_events(eventlog::EventLogReader& log, const Filter& filter, bool as_json, bool follow) {
+// The events the filter lets through, and with --follow those still to come:
+// each partition's in seq order (the embedded log is one partition).
+int print_events(eventlog::EventLogReader& log, const std::vector<std::uint32_t>& partitions, const Filter& filter,
+                 bool as_json, bool follow) {
   std::signal(SIGINT, [](int) { g_stop = true; });
   std::signal(SIGTERM, [](int) { g_stop = true; });
   // A one-shot dump writes in 1 MiB blocks; --follow keeps line buffering
   // so each event shows up as it is appended.
   static char out_buffer[1 << 20];
   if (!follow) std::setvbuf(stdout, out_buffer, _IOFBF, sizeof out_buffer);
-  auto last = dump(log, filter, Seq{0}, as_json);
-  if (!last) {
-    std::fprintf(stderr, "oee-logdump: cannot read the log: %s (run --verify)\n", last.error().message().c_str());
-    return 1;
+  // An order's events are all in its partition, read through the log.
+  std::vector<eventlog::EventLogReader*> parts;
+  if (filter.order) {
+    parts.push_back(&log);
+  } else {
+    for (const auto p : partitions) parts.push_back(&log.partition(p));
+  }
+  std::vector<Seq> last(parts.size());
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    auto reached = dump(*parts[i], filter, Seq{0}, as_json);
+    if (!reached) {
+      std::fprintf(stderr, "oee-logdump: cannot read the log: %s (run --verify)\n", reached.error().message().c_str());
+      return 1;
+    }
+    last[i] = *reached;
   }
   std::fflush(stdout);
   // A secondary instance is not told about the primary's appends, so
-  // --follow catches up every 100 ms.
-  while (follow && !g_stop.load() && last->value < filter.to) {
+  // --follow catches up every 100 ms (a cluster's partitions follow their
+  // streams by themselves).
+  const auto all_shown = [&] {
+    return std::all_of(last.begin(), last.end(), [&](Seq s) { return s.value >= filter.to; });
+  };
+  while (follow && !g_stop.load() && !all_shown()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    if (!log.refresh()) continue;
-    if (log.head() <= *last) continue;
-    last = dump(log, filter, *last, as_json);
-    if (!last) {
-      std::fprintf(stderr, "oee-logdump: cannot read the log: %s\n", last.error().message().c_str());
-      return 1;
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+      if (last[i].value >= filter.to || !parts[i]->refresh() || parts[i]->head() <= last[i]) continue;
+      auto reached = dump(*parts[i], filter, last[i], as_json);
+      if (!reached) {
+        std::fprintf(stderr, "oee-logdump: cannot read the log: %s\n", reached.error().message().c_str());
+        return 1;
+      }
+      last[i] = *reached;
     }
     std::fflush(stdout);
   }
@@ -337,15 +375,30 @@ int print_events(eventlog::EventLogReader& log, const Filter& filter, bool as_js
 int main(int argc, char** argv) {
   Args args;
   if (auto exit_status = parse_args(argc, argv, args)) return *exit_status;
-  std::unique_ptr<eventlog::EventLogReader> log;
+  // Standard output is the events' (JSON lines with --format json): what the
+  // log's libraries have to say goes to standard error, warnings and worse.
+  spdlog::set_default_logger(spdlog::stderr_color_st("oee-logdump"));
+  spdlog::set_level(spdlog::level::warn);
+  tools::OpenLog opened;
   try {
-    log = eventlog::open_secondary(
-        eventlog::Options{.path = eventlog::log_directory(args.data_dir), .fold = core::fold_for_log});
+    opened = tools::open_log(args.source, "oee-logdump");
   } catch (const std::exception& e) {
     std::fprintf(stderr, "oee-logdump: %s\n", e.what());
     return 2;
   }
-  if (args.verify) return logdump::verify(*log);
-  if (args.stats) return logdump::stats(*log, args.as_json);
-  return print_events(*log, args.filter, args.as_json, args.follow);
+  auto& log = *opened.log;
+  std::vector<std::uint32_t> partitions;
+  if (args.partition) {
+    if (*args.partition >= log.partition_count()) {
+      std::fprintf(stderr, "oee-logdump: --partition %u: the cluster has partitions 0 to %u\n", *args.partition,
+                   log.partition_count() - 1);
+      return 2;
+    }
+    partitions.push_back(*args.partition);
+  } else {
+    for (std::uint32_t p = 0; p < log.partition_count(); ++p) partitions.push_back(p);
+  }
+  if (args.verify) return logdump::verify(log);
+  if (args.stats) return logdump::stats(log, args.as_json);
+  return print_events(log, partitions, args.filter, args.as_json, args.follow);
 }

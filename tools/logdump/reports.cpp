@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -24,38 +25,49 @@ int stats(const eventlog::EventLogReader& log, bool as_json) {
   std::map<std::string, std::uint64_t> by_type, by_status;
   std::unordered_map<OrderId, core::Status, OrderIdHash> outcome;
   std::uint64_t events = 0, bytes = 0, first = 0, last = 0;
-  Seq next{1};
-  for (;;) {
-    auto batch = log.read_raw(next, 4096);
-    if (!batch) {
-      std::fprintf(stderr, "oee-logdump: cannot read the log: %s\n", batch.error().message().c_str());
-      return 1;
-    }
-    if (batch->empty()) break;
-    for (const auto& raw : *batch) {
-      bytes += raw.value.size();
-      auto r = eventlog::decode_record(raw.value);
-      if (!r) {
-        std::fprintf(stderr, "oee-logdump: seq %lu does not decode; run --verify\n",
-                     static_cast<unsigned long>(raw.key.value));
+  json::array partitions;  // a cluster's: each partition's seq range
+  for (std::uint32_t p = 0; p < log.partition_count(); ++p) {
+    std::uint64_t part_first = 0, part_last = 0, part_events = 0;
+    Seq next{1};
+    for (;;) {
+      auto batch = log.partition(p).read_raw(next, 4096);
+      if (!batch) {
+        std::fprintf(stderr, "oee-logdump: cannot read the log: %s\n", batch.error().message().c_str());
         return 1;
       }
-      if (first == 0) first = r->seq.value;
-      last = r->seq.value;
-      ++events;
-      if (core::is_order_event_type(r->type)) {
-        const auto type = static_cast<core::EventType>(r->type);
-        ++by_type[std::string(core::event_name(type))];
-        const auto status = core::status_after(type);
-        ++by_status[std::string(core::status_name(status))];
-        outcome[r->order] = status;
-      } else if (core::is_key_event(r->type)) {
-        ++by_type[std::string(core::key_event_name(static_cast<core::KeyEventType>(r->type)))];
-      } else {
-        ++by_type["unknown"];
+      if (batch->empty()) break;
+      for (const auto& raw : *batch) {
+        bytes += raw.value.size();
+        auto r = eventlog::decode_record(raw.value);
+        if (!r) {
+          std::fprintf(stderr, "oee-logdump: seq %lu does not decode; run --verify\n",
+                       static_cast<unsigned long>(raw.key.value));
+          return 1;
+        }
+        if (part_first == 0) part_first = raw.key.value;
+        part_last = raw.key.value;
+        ++part_events;
+        if (core::is_order_event_type(r->type)) {
+          const auto type = static_cast<core::EventType>(r->type);
+          ++by_type[std::string(core::event_name(type))];
+          const auto status = core::status_after(type);
+          ++by_status[std::string(core::status_name(status))];
+          outcome[r->order] = status;
+        } else if (core::is_key_event(r->type)) {
+          ++by_type[std::string(core::key_event_name(static_cast<core::KeyEventType>(r->type)))];
+        } else if (eventlog::is_log_own_type(r->type)) {
+          ++by_type["partitionTaken"];
+        } else {
+          ++by_type["unknown"];
+        }
       }
+      next = batch->back().key.next();
     }
-    next = batch->back().key.next();
+    events += part_events;
+    if (first == 0) first = part_first;
+    last = part_last;
+    partitions.push_back(json::object{{"partition", p}, {"events", part_events}, {"firstSeq", part_first},
+                                      {"lastSeq", part_last}});
   }
   std::uint64_t confirmed = 0, failed = 0;
   for (const auto& [_, s] : outcome) {
@@ -67,7 +79,7 @@ int stats(const eventlog::EventLogReader& log, bool as_json) {
     json::object types, statuses;
     for (const auto& [k, v] : by_type) types[k] = v;
     for (const auto& [k, v] : by_status) statuses[k] = v;
-    const json::object o{{"events", events},
+    json::object o{{"events", events},
                          {"firstSeq", first},
                          {"lastSeq", last},
                          {"valueBytes", bytes},
@@ -78,11 +90,27 @@ int stats(const eventlog::EventLogReader& log, bool as_json) {
                                                  {"confirmed", confirmed},
                                                  {"failed", failed},
                                                  {"inFlight", in_flight}}}};
+    if (log.partitioned()) {
+      o.erase("firstSeq");
+      o.erase("lastSeq");
+      o["partitions"] = std::move(partitions);
+    }
     std::puts(json::serialize(o).c_str());
     return 0;
   }
-  std::printf("events      %lu (seq %lu..%lu)\n", static_cast<unsigned long>(events), static_cast<unsigned long>(first),
-              static_cast<unsigned long>(last));
+  if (log.partitioned()) {
+    std::printf("events      %lu in %zu partitions\n", static_cast<unsigned long>(events), partitions.size());
+    for (const auto& v : partitions) {
+      const auto& part = v.as_object();
+      std::printf("  p%-9lu %lu (seq %lu..%lu)\n", static_cast<unsigned long>(part.at("partition").to_number<std::uint64_t>()),
+                  static_cast<unsigned long>(part.at("events").to_number<std::uint64_t>()),
+                  static_cast<unsigned long>(part.at("firstSeq").to_number<std::uint64_t>()),
+                  static_cast<unsigned long>(part.at("lastSeq").to_number<std::uint64_t>()));
+    }
+  } else {
+    std::printf("events      %lu (seq %lu..%lu)\n", static_cast<unsigned long>(events),
+                static_cast<unsigned long>(first), static_cast<unsigned long>(last));
+  }
   std::printf("bytes       %lu in values, %lu on disk\n", static_cast<unsigned long>(bytes),
               static_cast<unsigned long>(log.disk_bytes()));
   std::printf("orders      %zu: %lu confirmed, %lu failed, %lu in flight\n", outcome.size(),
@@ -96,28 +124,44 @@ int stats(const eventlog::EventLogReader& log, bool as_json) {
   return 0;
 }
 
-int verify(const eventlog::EventLogReader& log) {
+namespace {
+
+// One log (the embedded one, or one partition of a cluster's); `name`
+// prefixes what is printed of a partition.
+int verify_one(const eventlog::EventLogReader& log, const std::string& name) {
   const bool tty = ::isatty(STDERR_FILENO) != 0;
   const Seq head = log.head();
   const auto start = std::chrono::steady_clock::now();
   auto report = core::audit_log(log, [&](Seq reached) {
     if (tty && head.value > 0) {
-      std::fprintf(stderr, "\rverifying %lu/%lu events (%.0f%%)", static_cast<unsigned long>(reached.value),
-                   static_cast<unsigned long>(head.value), 100.0 * static_cast<double>(reached.value) /
-                                                               static_cast<double>(head.value));
+      std::fprintf(stderr, "\r%sverifying %lu/%lu events (%.0f%%)", name.c_str(),
+                   static_cast<unsigned long>(reached.value), static_cast<unsigned long>(head.value),
+                   100.0 * static_cast<double>(reached.value) / static_cast<double>(head.value));
     }
   });
   if (tty) std::fprintf(stderr, "\n");
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (report.problem) {
-    std::fprintf(stderr, "oee-logdump: verify FAILED at seq %lu: %s\n",
+    std::fprintf(stderr, "oee-logdump: %sverify FAILED at seq %lu: %s\n", name.c_str(),
                  static_cast<unsigned long>(report.problem->seq.value), report.problem->message.c_str());
     return 1;
   }
-  std::printf("verify ok: %lu events (seq 1..%lu), %lu orders, %lu bytes, checked in %.2f s\n",
+  std::printf("%sverify ok: %lu events (seq 1..%lu), %lu orders, %lu bytes, checked in %.2f s\n", name.c_str(),
               static_cast<unsigned long>(report.events), static_cast<unsigned long>(report.events),
               static_cast<unsigned long>(report.orders), static_cast<unsigned long>(report.bytes), secs);
   return 0;
+}
+
+}  // namespace
+
+int verify(const eventlog::EventLogReader& log) {
+  if (!log.partitioned()) return verify_one(log, "");
+  // Every partition, even past a bad one: each is a log of its own.
+  int status = 0;
+  for (std::uint32_t p = 0; p < log.partition_count(); ++p) {
+    status = std::max(status, verify_one(log.partition(p), "partition " + std::to_string(p) + ": "));
+  }
+  return status;
 }
 
 }  // namespace oee::logdump

@@ -1,0 +1,46 @@
+#include "tools/log_source/log_source.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "core/wire/event_codec.h"
+#include "eventlog/jetstream/cluster.h"
+#include "eventlog/jetstream/cluster_log.h"
+
+namespace oee::tools {
+
+namespace js = eventlog::jetstream;
+
+std::string LogSource::describe() const { return clustered() ? "the cluster log" : eventlog::log_directory(data_dir); }
+
+OpenLog::OpenLog() = default;
+OpenLog::OpenLog(OpenLog&&) noexcept = default;
+OpenLog& OpenLog::operator=(OpenLog&&) noexcept = default;
+OpenLog::~OpenLog() {
+  log.reset();  // before the cluster it reads
+}
+
+OpenLog open_log(const LogSource& source, const std::string& tool) {
+  OpenLog out;
+  if (!source.clustered()) {
+    if (!std::filesystem::exists(source.data_dir)) throw std::runtime_error("no such directory: " + source.data_dir);
+    out.log = eventlog::open_secondary(
+        eventlog::Options{.path = eventlog::log_directory(source.data_dir), .fold = core::fold_for_log});
+    return out;
+  }
+  js::ClusterOptions options;
+  options.connect.urls = js::parse_urls(source.nats);
+  options.connect.creds_file = source.nats_creds;
+  options.node = fmt::format("{}-{}", tool, ::getpid());
+  options.reader = true;
+  options.fold = core::fold_for_log;
+  out.cluster = js::Cluster::open(std::move(options));
+  out.log = js::open_cluster_log(*out.cluster);
+  return out;
+}
+
+}  // namespace oee::tools

@@ -1,0 +1,43 @@
+#pragma once
+// Where the offline tools (oee-logdump, oee-projector) read the log: the
+// one in a data directory, as a RocksDB secondary beside a running server,
+// or a cluster's from NATS JetStream (--nats), as a reader that takes no
+// lease and the partition count the cluster recorded.
+
+#include <memory>
+#include <string>
+
+#include "eventlog/event_log.h"
+
+namespace oee::eventlog::jetstream {
+class Cluster;
+}
+
+namespace oee::tools {
+
+struct LogSource {
+  std::string data_dir = "./data";
+  std::string nats;  // comma list of URLs; empty: the data directory's log
+  std::string nats_creds;
+
+  [[nodiscard]] bool clustered() const { return !nats.empty(); }
+  [[nodiscard]] std::string describe() const;
+};
+
+/// An open log and, for a cluster's, the cluster it reads (destroyed after
+/// the log).
+struct OpenLog {
+  OpenLog();
+  OpenLog(OpenLog&&) noexcept;
+  OpenLog& operator=(OpenLog&&) noexcept;
+  ~OpenLog();
+
+  std::unique_ptr<eventlog::jetstream::Cluster> cluster;
+  std::unique_ptr<eventlog::EventLogReader> log;
+};
+
+/// Opens the log `source` names, for `tool` (a cluster reader's name is
+/// the tool's and its pid). Throws std::runtime_error saying what is wrong.
+[[nodiscard]] OpenLog open_log(const LogSource& source, const std::string& tool);
+
+}  // namespace oee::tools
