@@ -15,7 +15,9 @@
 #   nats_cluster.sh halt DIR        # stops every server, keeping DIR (make cluster)
 #
 # The user and password are OEE_NATS_USER / OEE_NATS_PASSWORD when set, else
-# random ones written to DIR/user and DIR/password on the first start.
+# random ones written to DIR/user and DIR/password on the first start. With
+# OEE_NATS_TLS_CERT and OEE_NATS_TLS_KEY (PEM files) set on the first start,
+# clients must use TLS and the URLs are tls://.
 set -euo pipefail
 cmd=${1:?start|kill|resume|pause|cont|pid|stop|halt}; dir=$(realpath -m "${2:?directory}")
 command -v nats-server >/dev/null || { echo "nats_cluster.sh: nats-server not found (apt-get install nats-server)" >&2; exit 2; }
@@ -43,6 +45,14 @@ jetstream {
   store_dir: "$dir/n$i/js"
 }
 EOF
+  if [ -s "$dir/tls-cert" ]; then
+    cat >> "$dir/n$i/server.conf" <<EOF
+tls {
+  cert_file: "$(cat "$dir/tls-cert")"
+  key_file: "$(cat "$dir/tls-key")"
+}
+EOF
+  fi
   [ "$n" = 1 ] && return
   for j in $(seq "$n"); do
     [ "$j" = "$i" ] && continue
@@ -100,6 +110,11 @@ case $cmd in
     [ -s "$dir/user" ] || printf '%s' "${OEE_NATS_USER:-oee}" > "$dir/user"
     [ -s "$dir/password" ] || printf '%s' "${OEE_NATS_PASSWORD:-$(secret)}" > "$dir/password"
     [ -s "$dir/route-password" ] || secret > "$dir/route-password"
+    if [ -n "${OEE_NATS_TLS_CERT:-}" ] && [ ! -s "$dir/tls-cert" ]; then
+      realpath "$OEE_NATS_TLS_CERT" > "$dir/tls-cert"
+      realpath "${OEE_NATS_TLS_KEY:?OEE_NATS_TLS_KEY goes with OEE_NATS_TLS_CERT}" > "$dir/tls-key"
+    fi
+    scheme=nats; [ -s "$dir/tls-cert" ] && scheme=tls
     # Ports chosen here may be taken by another process before a server
     # binds them: then every server goes, and fresh ports are chosen. Ports
     # kept from an earlier start (make cluster) are not changed.
@@ -113,7 +128,7 @@ case $cmd in
       for i in $(seq "$n"); do
         write_config "$i"
         launch "$i" || { failed=$i; break; }
-        urls="$urls${urls:+,}nats://$(cat "$dir/user"):$(cat "$dir/password")@127.0.0.1:$(cat "$dir/n$i/port")"
+        urls="$urls${urls:+,}$scheme://$(cat "$dir/user"):$(cat "$dir/password")@127.0.0.1:$(cat "$dir/n$i/port")"
       done
       [ -z "$failed" ] && break
       for i in $(seq "$n"); do signal KILL "$i"; done

@@ -105,6 +105,9 @@ int main(int argc, char** argv) {
       ->envname("OEE_NATS_URL");
   cli.add_option("--nats-creds", from.nats_creds, "With --nats: a NATS credentials file instead of the URL's user")
       ->envname("OEE_NATS_CREDS");
+  cli.add_option("--nats-ca", from.nats_ca, 
+                 "With tls:// --nats URLs: the CA certificates (PEM) to check the servers against")
+      ->envname("OEE_NATS_CA");
   cli.add_option("--database-url", url, "PostgreSQL, e.g. postgresql://user@127.0.0.1:5432/oee")
       ->envname("DATABASE_URL")
       ->required();

@@ -82,6 +82,7 @@ int run_cluster_node(ServerOptions& o) {
     js::ClusterOptions co;
     co.connect.urls = o.nats_urls;
     co.connect.creds_file = o.nats_creds;
+    co.connect.ca_file = o.nats_ca;
     co.node = o.node;
     co.partitions = o.partitions;
     co.lease_ttl = o.lease_ttl;

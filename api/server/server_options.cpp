@@ -188,6 +188,10 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& o)
                  "Cluster mode: the NATS JetStream servers, nats://user:password@host:port[,...] (tls:// for TLS); "
                  "the log lives in the cluster instead of --data-dir (docs/SCALING.md)")
       ->envname("OEE_NATS_URL");
+  cli.add_option("--nats-ca", o.nats_ca,
+                 "Cluster mode, with tls:// URLs: the CA certificates (PEM) the NATS servers' certificates are checked "
+                 "against (default: the system's)")
+      ->envname("OEE_NATS_CA");
   cli.add_option("--nats-creds", o.nats_creds, "Cluster mode: a NATS credentials file (JWT and seed) instead of the "
                  "URLs' user and password")
       ->envname("OEE_NATS_CREDS");

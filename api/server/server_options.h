@@ -49,6 +49,7 @@ struct ServerOptions {
   /// embedded log.
   std::vector<std::string> nats_urls;
   std::string nats_creds;
+  std::string nats_ca;  // PEM CA certificates for tls:// URLs; empty: the system's
   std::string node;  // this node's name in the cluster; default: the host name
   std::uint32_t partitions = 8;
   std::chrono::milliseconds lease_ttl{5000};

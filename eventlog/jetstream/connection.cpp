@@ -104,6 +104,8 @@ std::unique_ptr<Connection> Connection::connect(const ConnectOptions& options) {
       throw std::runtime_error(fmt::format("NATS credentials file {} does not exist (--nats-creds)", options.creds_file));
     check(natsOptions_SetUserCredentialsFromFiles(opts.get(), options.creds_file.c_str(), nullptr), "credentials");
   }
+  if (!options.ca_file.empty() && !std::filesystem::exists(options.ca_file))
+    throw std::runtime_error(fmt::format("NATS CA file {} does not exist (--nats-ca)", options.ca_file));
   if (tls) {
     check(natsOptions_SetSecure(opts.get(), true), "tls");
     const std::string ca = !options.ca_file.empty() ? options.ca_file : kSystemCaBundle;
@@ -116,7 +118,8 @@ std::unique_ptr<Connection> Connection::connect(const ConnectOptions& options) {
   if (const auto s = natsConnection_Connect(&impl->nc, opts.get()); s != NATS_OK)
     throw std::runtime_error(fmt::format(
         "cannot connect to the NATS cluster at {}: {}. Check that the servers run, that --nats (OEE_NATS_URL) "
-        "names them as nats://user:password@host:port, and the credentials",
+        "names them as nats://user:password@host:port (tls:// where they require TLS, with --nats-ca naming the CA "
+        "that signed their certificates), and the credentials",
         shown, last_error_text(s)));
   jsOptions js_options;
   jsOptions_Init(&js_options);

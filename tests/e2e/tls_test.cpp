@@ -21,6 +21,7 @@
 #include "api/tls/transport.h"
 #include "harness.h"
 #include "redis_server.h"
+#include "test_certificates.h"
 
 namespace oee::e2e {
 namespace {
@@ -31,32 +32,6 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace json = boost::json;
 namespace fs = std::filesystem;
-
-void openssl(const std::vector<std::string>& args) {
-  std::vector<std::string> argv{"/usr/bin/openssl"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  const auto r = run(argv);
-  if (r.exit_code != 0) throw std::runtime_error("openssl " + args.front() + " failed: " + r.err);
-}
-
-// A CA, a certificate it issued for 127.0.0.1 and localhost, and a second
-// CA that issued nothing the server has.
-struct Certificates {
-  Certificates() {
-    const std::string ec = "ec", curve = "ec_paramgen_curve:prime256v1";
-    for (const std::string name : {"ca", "stranger"}) {
-      openssl({"req", "-x509", "-newkey", ec, "-pkeyopt", curve, "-nodes", "-days", "2", "-subj",
-               "/CN=oee test " + name, "-keyout", path(name + ".key"), "-out", path(name + ".pem")});
-    }
-    openssl({"req", "-newkey", ec, "-pkeyopt", curve, "-nodes", "-subj", "/CN=localhost", "-keyout",
-             path("server.key"), "-out", path("server.csr")});
-    std::ofstream(path("san.cnf")) << "subjectAltName=IP:127.0.0.1,DNS:localhost\n";
-    openssl({"x509", "-req", "-in", path("server.csr"), "-CA", path("ca.pem"), "-CAkey", path("ca.key"),
-             "-CAcreateserial", "-days", "2", "-extfile", path("san.cnf"), "-out", path("server.pem")});
-  }
-  [[nodiscard]] std::string path(const std::string& name) const { return (dir.path() / name).string(); }
-  TempDir dir;
-};
 
 struct Answer {
   unsigned status = 0;

@@ -11,8 +11,8 @@
 namespace oee::testing {
 
 namespace {
-std::string script(const std::string& args) {
-  const std::string cmd = std::string(OEE_NATS_CLUSTER_SCRIPT) + " " + args;
+std::string script(const std::string& args, const std::string& env = {}) {
+  const std::string cmd = env + std::string(OEE_NATS_CLUSTER_SCRIPT) + " " + args;
   std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(cmd.c_str(), "r"), pclose);
   if (!pipe) throw std::runtime_error("cannot run nats_cluster.sh");
   std::string out;
@@ -29,10 +29,15 @@ std::string quoted(const std::filesystem::path& p) {
 }
 }  // namespace
 
-NatsCluster::NatsCluster(int servers) : servers_(servers) {
+NatsCluster::NatsCluster(int servers, std::optional<NatsTls> tls) : servers_(servers) {
   dir_ = unique_temp_path("nats");
+  std::string env;
+  if (tls) {
+    env = "OEE_NATS_TLS_CERT=" + quoted(std::filesystem::path(tls->cert)) +
+          " OEE_NATS_TLS_KEY=" + quoted(std::filesystem::path(tls->key)) + " ";
+  }
   try {
-    urls_ = script("start " + quoted(dir_) + " " + std::to_string(servers));
+    urls_ = script("start " + quoted(dir_) + " " + std::to_string(servers), env);
   } catch (...) {
     // The destructor does not run for a constructor that throws: the
     // servers that did start must not outlive the test.

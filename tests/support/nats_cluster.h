@@ -4,6 +4,7 @@
 // user and password authentication, removed on destruction.
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,9 +12,16 @@
 
 namespace oee::testing {
 
+/// A server certificate and key (PEM): clients must then use TLS, and the
+/// URLs are tls://.
+struct NatsTls {
+  std::string cert;
+  std::string key;
+};
+
 class NatsCluster {
  public:
-  explicit NatsCluster(int servers = 3);  // throws if a server cannot start
+  explicit NatsCluster(int servers = 3, std::optional<NatsTls> tls = {});  // throws if a server cannot start
   ~NatsCluster();
   NatsCluster(const NatsCluster&) = delete;
   NatsCluster& operator=(const NatsCluster&) = delete;

@@ -35,6 +35,7 @@ OpenLog open_log(const LogSource& source, const std::string& tool) {
   js::ClusterOptions options;
   options.connect.urls = js::parse_urls(source.nats);
   options.connect.creds_file = source.nats_creds;
+  options.connect.ca_file = source.nats_ca;
   options.node = fmt::format("{}-{}", tool, ::getpid());
   options.reader = true;
   options.fold = core::fold_for_log;

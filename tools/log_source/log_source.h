@@ -19,6 +19,7 @@ struct LogSource {
   std::string data_dir = "./data";
   std::string nats;  // comma list of URLs; empty: the data directory's log
   std::string nats_creds;
+  std::string nats_ca;  // PEM CA certificates for tls:// URLs; empty: the system's
 
   [[nodiscard]] bool clustered() const { return !nats.empty(); }
   [[nodiscard]] std::string describe() const;

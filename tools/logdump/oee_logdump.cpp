@@ -272,6 +272,9 @@ std::optional<int> parse_args(int argc, char** argv, Args& a) {
       ->envname("OEE_NATS_URL");
   cli.add_option("--nats-creds", a.source.nats_creds, "With --nats: a NATS credentials file instead of the URL's user")
       ->envname("OEE_NATS_CREDS");
+  cli.add_option("--nats-ca", a.source.nats_ca, 
+                 "With tls:// --nats URLs: the CA certificates (PEM) to check the servers against")
+      ->envname("OEE_NATS_CA");
   cli.add_option("--partition", a.partition, "With --nats: only this partition's events");
   cli.add_option("--order", order_text, "Only this order's events (uses the order index)");
   cli.add_option("--from", filter.from, "First seq to show (in a cluster: of each partition)")->capture_default_str();
