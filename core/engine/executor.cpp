@@ -134,13 +134,22 @@ void Executor::start(const std::function<std::vector<OrderSnapshot>()>& read_res
   // One post per commit, not per order: the writer thread is the log's
   // bottleneck, and the executor wakes once for the whole batch.
   commits_ = log.on_commit([this](std::span<const eventlog::Record> records) {
-    std::vector<OrderId> queued;
+    std::vector<OrderId> queued, cancelled;
     for (const auto& r : records) {
       impl_->count(r);
       if (r.type == static_cast<std::uint8_t>(EventType::submitted) ||
           r.type == static_cast<std::uint8_t>(EventType::order_retried)) {
         queued.push_back(r.order);
+      } else if (r.type == static_cast<std::uint8_t>(EventType::cancelled)) {
+        cancelled.push_back(r.order);
       }
+    }
+    // A cancel this executor did not write (another node's, in a cluster)
+    // takes its order out of the book at once; its own finds none there.
+    if (!cancelled.empty()) {
+      asio::post(ioc_, [impl = impl_, ids = std::move(cancelled)] {
+        for (const auto& id : ids) impl->waiting_orders().changed_elsewhere(id);
+      });
     }
     if (queued.empty()) return;
     impl_->metrics().orders_waiting.fetch_add(static_cast<std::int64_t>(queued.size()));

@@ -111,6 +111,16 @@ WaitingOrders::Parked WaitingOrders::unpark(const OrderId& id) {
   return p;
 }
 
+void WaitingOrders::changed_elsewhere(const OrderId& id) {
+  const auto it = parked_.find(id);
+  if (it == parked_.end()) return;  // not waiting here, or its wait is ending (settled() reads the log)
+  auto held = store_.load(id);
+  if (!held || !*held || (*held)->last_seq <= it->second.seq || is_waiting((*held)->state.status)) return;
+  if (!book_.remove(id)) snipers_.remove(id);
+  unpark(id);
+  answer_cancels(id, cancel_answer_for(**held));
+}
+
 void WaitingOrders::poke() {
   if (!stopping_) look();
 }

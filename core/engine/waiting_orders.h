@@ -80,6 +80,10 @@ class WaitingOrders : public std::enable_shared_from_this<WaitingOrders> {
   /// An order that now waits: into the book (limit) or the watch (sniper),
   /// unless its time is up or a cancel waits for it.
   void park(const OrderId& id, OrderState state, Seq seq);
+  /// Another writer appended an event of this order (a cancel sent to
+  /// another node of a cluster): if it no longer waits, it leaves the book
+  /// or watch now, not when its trigger or expiry is refused.
+  void changed_elsewhere(const OrderId& id);
   /// Looks at the pools and launches now (a price was set, a pool launched).
   void poke();
   [[nodiscard]] BookView book(TokenId input, TokenId output, std::size_t max_levels) const;

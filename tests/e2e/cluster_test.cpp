@@ -189,6 +189,14 @@ TEST(ClusterNodes, AWaitingOrderIsCancelledFromEitherNode) {
     ids.emplace_back(res.json().at("orderId").as_string());
   }
   for (const auto& id : ids) ASSERT_TRUE(reaches(client_b, id, "open", 20s)) << id;
+  // Every one waits in the book of the node that executes its partition.
+  const std::string open_limits = R"(oee_open_orders{type="limit",pair="SOL/USDC"})";
+  const auto waiting = [&] {
+    double sum = 0;
+    for (auto* c : {&client_a, &client_b}) sum += std::max(0.0, metric_value(c->get("/metrics").body, open_limits));
+    return sum;
+  };
+  ASSERT_TRUE(eventually([&] { return waiting() == static_cast<double>(ids.size()); }, 20s)) << waiting();
   for (std::size_t i = 0; i < ids.size(); ++i) {
     auto& via = i % 2 == 0 ? client_a : client_b;
     const auto res = via.request("DELETE", "/api/orders/" + ids[i], "", {});
@@ -201,6 +209,9 @@ TEST(ClusterNodes, AWaitingOrderIsCancelledFromEitherNode) {
     const auto names = event_names(client_b, id);
     EXPECT_EQ(std::count(names.begin(), names.end(), "cancelled"), 1) << id;
   }
+  // A cancel appended by the node that does not execute the order takes it
+  // out of its executor's book too, not only when its trigger comes.
+  EXPECT_TRUE(eventually([&] { return waiting() == 0; }, 10s)) << waiting() << " cancelled orders still in a book";
   // A finished order cannot be cancelled, from either node.
   const auto done = submit(a.port(), 1);
   ASSERT_TRUE(all_finish(client_a, done, 30s));
