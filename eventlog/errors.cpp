@@ -17,6 +17,7 @@ class LogCategory final : public std::error_category {
       case Errc::closed: return "the event log is closed";
       case Errc::read_only: return "the event log is open read-only";
       case Errc::unavailable: return "the event log cannot take writes until its storage recovers";
+      case Errc::superseded: return "another entry came first";
     }
     return "unknown event log error";
   }

@@ -15,6 +15,7 @@ enum class Errc {
   closed = 3,       // the log is closed or closing
   read_only = 4,    // a write was attempted on a secondary
   unavailable = 5,  // writes are refused until the storage recovers (disk full, I/O error); see write_error()
+  superseded = 6,   // a conditional append: another entry came after the one the caller had seen
 };
 
 const std::error_category& log_category() noexcept;

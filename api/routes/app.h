@@ -18,7 +18,7 @@
 #include "core/domain/market.h"
 #include "core/engine/engine_metrics.h"
 #include "core/engine/executor.h"
-#include "core/engine/launch_journal.h"
+#include "core/engine/market_changes.h"
 #include "core/engine/order_store.h"
 
 namespace boost::asio {
@@ -49,6 +49,10 @@ struct ClusterView {
   bool reachable = false;  // connected to a NATS server now
   std::vector<ClusterPartitionView> partitions;
   std::vector<std::uint32_t> executed_here;
+  // With partitions: the market's lease holder (empty: none) and the
+  // market changes this node applied.
+  std::string market_holder;
+  std::uint64_t market_changes = 0;
 };
 
 struct App {
@@ -81,10 +85,9 @@ struct App {
   // A cluster node: where its partitions stand. `with_partitions` false:
   // only what this node knows without asking the cluster (for /health).
   std::function<ClusterView(bool with_partitions)> cluster;
-  // Set with --sim-control: the market tests and demos steer, and its
-  // launches, which go through their journal.
-  core::Market* sim_market = nullptr;
-  core::LaunchJournal* sim_launches = nullptr;
+  // Set with --sim-control: how tests and demos steer the market (kept on
+  // this machine's disk, or in the cluster for every node).
+  core::MarketChanges* sim_changes = nullptr;
   // Failed orders an operator action (retry, dismissal) is being recorded
   // for: one writer per order.
   std::mutex operator_mu;

@@ -21,7 +21,7 @@ namespace {
 // this machine, a JSON object with only the route's fields.
 boost::system::result<json::object, ApiError> control_body(App& app, const HttpRequest& req,
                                                            std::initializer_list<std::string_view> fields) {
-  if (app.sim_market == nullptr) {
+  if (app.sim_changes == nullptr) {
     return ApiError{404, "not_found", "the market is steered only with --sim-control", ""};
   }
   if (!req.peer.is_loopback()) {
@@ -116,7 +116,10 @@ HttpResponse set_sim_price(App& app, const HttpRequest& req) {
   }
   json::array pools;
   for (core::Venue v : *venues) {
-    if (!app.sim_market->pin_price(v, base->token(), quote->token(), price_e12->base)) {
+    if (const auto set = app.sim_changes->set_price(core::PriceSetting{v, *base, *quote, price_e12->base}); !set) {
+      if (set.error() == core::PriceError::not_recorded) {
+        return error_response(ApiError{503, "unavailable", "the price could not be kept; try again later", ""});
+      }
       return error_response(bad_request("invalid_price", "this price would empty the pool", "price"));
     }
     const auto pool = app.market.pool(v, base->token(), quote->token(), std::chrono::system_clock::now());
@@ -189,13 +192,13 @@ HttpResponse launch_sim_pool(App& app, const HttpRequest& req) {
                                  .mint_renounced = *renounced,
                                  .freeze_authority = *freeze});
   }
-  const auto launched = app.sim_launches->launch(std::move(asked));
+  const auto launched = app.sim_changes->launch(std::move(asked));
   if (!launched) {
     const core::LaunchError e = launched.error();
     const std::string why(core::describe(e));
     if (e == core::LaunchError::already_launched) return error_response(ApiError{409, "already_launched", why, "venue"});
     if (e == core::LaunchError::not_recorded) {
-      return error_response(ApiError{503, "unavailable", why + ": the disk did not take it; try again later", ""});
+      return error_response(ApiError{503, "unavailable", why + ": the disk or the cluster did not take it; try again later", ""});
     }
     return error_response(bad_request("invalid_launch", why, "liquidity"));
   }

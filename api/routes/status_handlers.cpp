@@ -62,6 +62,7 @@ json::object cluster_json(const ClusterView& v) {
                                         {"lastSeq", p.last_seq},
                                         {"lagEvents", p.lag_events}});
     out["partitions"] = std::move(partitions);
+    out["market"] = json::object{{"holder", v.market_holder}, {"changes", v.market_changes}};
   }
   return out;
 }

@@ -8,7 +8,9 @@
 // partition, a follower and an appender (eventlog/jetstream), and one that
 // takes partitions over and gives them up (the executors start and stop
 // there); the executors share the one oee-executor thread; with Redis, a
-// publisher per partition executed here.
+// publisher per partition executed here; one that applies the market's
+// changes (oee-journal) and the market lease's keeper, whose holder runs
+// oee-sim-launch.
 
 #include "api/server/cluster_node.h"
 
@@ -31,14 +33,16 @@
 #include "api/stream/hub.h"
 #include "api/stream/stream_source.h"
 #include "core/engine/executor.h"
-#include "core/engine/launch_journal.h"
 #include "core/engine/log_audit.h"
+#include "core/engine/shared_market.h"
 #include "core/engine/sim_launches.h"
 #include "core/wire/event_codec.h"
 #include "eventlog/jetstream/cluster.h"
 #include "eventlog/jetstream/cluster_log.h"
 #include "eventlog/jetstream/cluster_store.h"
+#include "eventlog/jetstream/journal_stream.h"
 #include "eventlog/jetstream/layout.h"
+#include "eventlog/jetstream/leases.h"
 
 namespace oee::api {
 
@@ -48,6 +52,7 @@ namespace js = eventlog::jetstream;
 namespace {
 
 constexpr std::chrono::seconds kExecutorStop{5};
+constexpr std::chrono::seconds kMarketCatchUp{30};
 
 /// One partition this node executes, and publishes to Redis.
 struct Executing {
@@ -77,7 +82,8 @@ int run_cluster_node(ServerOptions& o) {
   std::unique_ptr<js::Cluster> cluster;
   std::unique_ptr<eventlog::KeyValueStore> ledger;
   core::Market market;
-  std::optional<core::LaunchJournal> launch_journal;
+  std::unique_ptr<eventlog::SharedJournal> market_journal;
+  std::optional<js::KvBucket> leases;
   try {
     js::ClusterOptions co;
     co.connect.urls = o.nats_urls;
@@ -90,8 +96,9 @@ int run_cluster_node(ServerOptions& o) {
     co.fold = core::fold_for_log;
     cluster = js::Cluster::open(std::move(co));
     ledger = js::open_cluster_store(cluster->bucket(js::kChainBucket));
-    std::filesystem::create_directories(std::filesystem::path(o.data_dir) / "simchain");
-    launch_journal.emplace(std::filesystem::path(o.data_dir) / "simchain" / "launches.txt", market);
+    market_journal = js::open_journal_stream(cluster->connection(),
+                                             js::JournalSpec{js::kMarketStream, js::kMarketSubject, o.append_timeout});
+    leases.emplace(cluster->bucket(js::kLeaseBucket, o.lease_ttl));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "oee-server: %s\n", e.what());
     return 2;
@@ -102,6 +109,9 @@ int run_cluster_node(ServerOptions& o) {
   asio::io_context exec_ioc(1);
   auto exec_work = asio::make_work_guard(exec_ioc);
   core::SimChain chain(market, o.fail_rate, *ledger);
+  // Launches and prices set by hand are the cluster's: every node applies
+  // them, whichever node made them.
+  core::SharedMarket shared_market(market, *market_journal, o.append_timeout);
   core::OrderStore store(*log);
   core::EngineMetrics metrics;
   Hub hub(api_ioc.get_executor());
@@ -134,15 +144,15 @@ int run_cluster_node(ServerOptions& o) {
     v.node = o.node;
     v.reachable = cluster->connection().connected();
     v.executed_here = cluster->owned();
-    if (with_partitions)
+    if (with_partitions) {
       for (const auto& p : cluster->view())
         v.partitions.push_back(ClusterPartitionView{p.partition, p.owner, p.last_seq.value, p.lag_events});
+      if (auto holder = js::lease_holder(*leases, js::kMarketLease); holder && *holder) v.market_holder = (*holder)->node;
+      v.market_changes = shared_market.applied().value;
+    }
     return v;
   };
-  if (o.sim_control) {
-    app.sim_market = &market;
-    app.sim_launches = &*launch_journal;
-  }
+  if (o.sim_control) app.sim_changes = &shared_market;
   ctx.router = core_router(app);
   HttpServer server(api_ioc, ctx);
   // Every node may project: each batch is committed under the partitions'
@@ -196,6 +206,20 @@ int run_cluster_node(ServerOptions& o) {
     if (e->publisher) e->publisher->stop();
   };
 
+  // The market comes in before any partition is executed, so a sniper
+  // resumed here finds the pools it fired on.
+  try {
+    shared_market.start(
+        [&] {
+          std::lock_guard lock(executing_mu);
+          for (const auto& [p, e] : executing) e->executor->poke();
+        },
+        kMarketCatchUp);
+  } catch (const std::exception& e) {
+    shared_market.stop();
+    std::fprintf(stderr, "oee-server: %s\n", e.what());
+    return 2;
+  }
   try {
     server.start();
   } catch (const std::exception& e) {
@@ -204,16 +228,28 @@ int run_cluster_node(ServerOptions& o) {
   }
   cluster->start(std::move(ownership));
   if (consumers.projector) consumers.projector->start();
-  core::SimLaunches launches(*launch_journal, o.launch_every);
-  launches.start();
+  // New tokens launch from one node at a time: the market lease's holder.
+  core::SimLaunches launches(shared_market, o.launch_every);
+  js::LeaseOptions market_lease_options;
+  market_lease_options.self = js::LeaseHolder{o.node, OrderId::random().str()};
+  market_lease_options.ttl = o.lease_ttl;
+  market_lease_options.keys = {js::kMarketLease};
+  js::LeaseKeeper market_lease(*leases, std::move(market_lease_options), [&](const std::string&, bool held) {
+    if (!held) return launches.stop();
+    spdlog::info("this node ({}) launches the market's new tokens", o.node);
+    launches.start();
+  });
+  market_lease.start();
   std::thread exec_thread = start_executor_thread(exec_ioc, o.priority_boost);
   spdlog::info("oee-server cluster node {} listening on {}://{}:{} ({} partitions, lease {} ms, sim {}, fail-rate {})",
                o.node, scheme(o), o.server.bind, server.port(), o.partitions, o.lease_ttl.count(),
                core::sim_profile_name(o.sim), o.fail_rate);
   serve_until_signal(api_ioc, server, o.server, o.threads, [&] {
     spdlog::info("giving the partitions back to the cluster");
+    market_lease.stop(true);
     launches.stop();
     cluster->stop();  // each partition's executor stops as its lease goes
+    shared_market.stop();
     if (consumers.projector) consumers.projector->stop();
   });
   exec_work.reset();

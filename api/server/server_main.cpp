@@ -49,6 +49,7 @@
 #include "api/routes/handlers.h"
 #include "api/stream/hub.h"
 #include "core/engine/executor.h"
+#include "core/engine/launch_journal.h"
 #include "core/engine/sim_launches.h"
 #include "core/engine/landed_journal.h"
 #include "core/wire/event_codec.h"
@@ -181,10 +182,7 @@ int run_core(ServerOptions& o) {
   const api::Authenticator auth = authenticator(o, keys, ctx);
   api::App app{ctx, api::EngineInfo{o.durability, o.sim, open_to_network(o)}, *log, store, market, metrics, hub, keys, auth};
   app.executor = &executor;
-  if (o.sim_control) {
-    app.sim_market = &market;
-    app.sim_launches = &*launch_journal;
-  }
+  if (o.sim_control) app.sim_changes = &*launch_journal;
   ctx.router = api::core_router(app);
   api::HttpServer server(api_ioc, ctx);
 

@@ -217,12 +217,19 @@ boost::system::result<Launch, LaunchError> Market::launch(const Launch& launch) 
   return launched->front();
 }
 
-boost::system::result<void, LaunchError> Market::restore(const Launch& launch) {
+boost::system::result<void, LaunchError> Market::restore(std::span<const Launch> launches) {
   std::lock_guard launcher(launcher_mu_);
-  if (const auto refused = refusal({&launch, 1})) return *refused;
-  if (launch.number != launches_.size() + 1) return LaunchError::not_recorded;
-  add({&launch, 1});
+  if (const auto refused = refusal(launches)) return *refused;
+  for (std::size_t i = 0; i < launches.size(); ++i) {
+    if (launches[i].number != launches_.size() + 1 + i) return LaunchError::not_recorded;
+  }
+  add(launches);
   return {};
+}
+
+std::uint64_t Market::launch_count() const {
+  std::lock_guard lock(launches_mu_);
+  return launches_.size();
 }
 
 std::vector<Launch> Market::launches_after(std::uint64_t after) const {

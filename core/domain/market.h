@@ -81,9 +81,13 @@ class Market {
   boost::system::result<std::vector<Launch>, LaunchError> launch(
       std::vector<Launch> launches, const std::function<bool(std::span<const Launch>)>& record = {});
   boost::system::result<Launch, LaunchError> launch(const Launch& launch);
-  /// Puts back a launch recorded before, with its number and time. Returns
-  /// why not when it is not the next number, or would not launch.
-  boost::system::result<void, LaunchError> restore(const Launch& launch);
+  /// Puts back launches recorded before, with their numbers and times, all
+  /// or none. Returns why not when they are not the next numbers in turn,
+  /// or would not launch.
+  boost::system::result<void, LaunchError> restore(std::span<const Launch> launches);
+  boost::system::result<void, LaunchError> restore(const Launch& launch) { return restore({&launch, 1}); }
+  /// How many launches there have been: the last one's number.
+  [[nodiscard]] std::uint64_t launch_count() const;
   /// The launches numbered above `after`, in order.
   [[nodiscard]] std::vector<Launch> launches_after(std::uint64_t after) const;
   /// A token's launches, in order.

@@ -1,12 +1,13 @@
 #include "core/engine/launch_journal.h"
 
+#include "core/engine/market_entry.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 
@@ -15,37 +16,6 @@
 namespace oee::core {
 
 namespace {
-
-// "<number> <token> <quote> <venue> <token reserve> <quote reserve>
-//  <mint renounced 0|1> <freeze authority 0|1> <launched at, ns>"
-std::string line_of(const Launch& l) {
-  return fmt::format("{} {} {} {} {} {} {} {} {}\n", l.number, l.token.symbol(), l.quote.symbol(), venue_name(l.venue),
-                     l.token_reserve.base, l.quote_reserve.base, l.mint_renounced ? 1 : 0, l.freeze_authority ? 1 : 0,
-                     l.launched_at.value);
-}
-
-std::optional<Launch> parse_line(const std::string& line) {
-  std::istringstream in(line);
-  Launch l;
-  std::string token, quote, venue;
-  int mint = -1, freeze = -1;
-  std::string rest;
-  if (!(in >> l.number >> token >> quote >> venue >> l.token_reserve.base >> l.quote_reserve.base >> mint >> freeze >>
-        l.launched_at.value) ||
-      (in >> rest) || mint < 0 || mint > 1 || freeze < 0 || freeze > 1) {
-    return std::nullopt;
-  }
-  const auto named = TokenId::name(token);
-  const auto listed = TokenId::parse(quote);
-  const auto v = parse_venue(venue);
-  if (!named || !listed || !v) return std::nullopt;
-  l.token = *named;
-  l.quote = *listed;
-  l.venue = *v;
-  l.mint_renounced = mint == 1;
-  l.freeze_authority = freeze == 1;
-  return l;
-}
 
 [[noreturn]] void fail(const std::filesystem::path& file, const std::string& what) {
   throw std::runtime_error(fmt::format("the simulated market's launches ({}): {}", file.string(), what));
@@ -71,7 +41,7 @@ void LaunchJournal::restore() {
   std::string line;
   while (std::getline(in, line)) {
     if (in.eof()) break;  // no newline: cut short by a crash while it was written
-    const auto launch = parse_line(line);
+    const auto launch = parse_launch_line(line);
     if (!launch) fail(file_, fmt::format("line {} is not a launch: \"{}\"", restored_ + 1, line));
     if (const auto restored = market_.restore(*launch); !restored) {
       fail(file_, fmt::format("launch {} does not restore: {}", launch->number, describe(restored.error())));
@@ -92,10 +62,15 @@ boost::system::result<std::vector<Launch>, LaunchError> LaunchJournal::launch(st
   return market_.launch(std::move(launches), [this](std::span<const Launch> numbered) { return record(numbered); });
 }
 
+boost::system::result<void, PriceError> LaunchJournal::set_price(const PriceSetting& p) {
+  if (!market_.pin_price(p.venue, p.base.token(), p.quote.token(), p.price_e12)) return PriceError::refused;
+  return {};
+}
+
 // Runs with the market's launcher lock held: one at a time.
 bool LaunchJournal::record(std::span<const Launch> launches) {
   std::string lines;
-  for (const Launch& l : launches) lines += line_of(l);
+  for (const Launch& l : launches) lines += launch_line(l);
   const bool written = ::pwrite(fd_, lines.data(), lines.size(), static_cast<off_t>(size_)) ==
                            static_cast<ssize_t>(lines.size()) &&
                        ::fdatasync(fd_) == 0;

@@ -17,7 +17,7 @@ constexpr std::array<std::string_view, 10> kNames{"PEPE", "MOON", "FROG", "CAT",
 
 }  // namespace
 
-SimLaunches::SimLaunches(LaunchJournal& launches, std::chrono::milliseconds every)
+SimLaunches::SimLaunches(MarketChanges& launches, std::chrono::milliseconds every)
     : launches_(launches), every_(every), rng_(std::random_device{}()) {}
 
 SimLaunches::~SimLaunches() { stop(); }
@@ -28,6 +28,7 @@ std::string SimLaunches::name_of(std::uint64_t n) {
 
 void SimLaunches::start() {
   if (every_.count() <= 0 || thread_.joinable()) return;
+  ioc_.restart();
   schedule();
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "oee-sim-launch");
@@ -39,6 +40,7 @@ void SimLaunches::stop() {
   if (!thread_.joinable()) return;
   ioc_.stop();
   thread_.join();
+  timer_.cancel();
 }
 
 void SimLaunches::schedule() {

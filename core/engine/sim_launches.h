@@ -5,8 +5,10 @@
 // (PEPE1, MOON1, ..., PEPE2, ...), so a demo can snipe the next one; a
 // name that launched already, before a restart or by hand, is passed over.
 //
-// Runs on a thread of its own: each launch waits for the disk (see
-// LaunchJournal), which the order thread must not.
+// Runs on a thread of its own: each launch waits for the disk or the
+// cluster (see MarketChanges), which the order thread must not. In a
+// cluster only the holder of the market's lease runs it, so it can be
+// started again after a stop.
 
 #include <chrono>
 #include <cstdint>
@@ -16,7 +18,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include "core/engine/launch_journal.h"
+#include "core/engine/market_changes.h"
 
 namespace oee::core {
 
@@ -24,11 +26,12 @@ class SimLaunches {
  public:
   /// A launch every `every` on average (between half and one and a half);
   /// none when `every` is 0.
-  SimLaunches(LaunchJournal& launches, std::chrono::milliseconds every);
+  SimLaunches(MarketChanges& launches, std::chrono::milliseconds every);
   ~SimLaunches();
   SimLaunches(const SimLaunches&) = delete;
   SimLaunches& operator=(const SimLaunches&) = delete;
 
+  /// Idempotent; after stop() it starts again.
   void start();
   /// Returns once a launch under way is done. Idempotent.
   void stop();
@@ -40,7 +43,7 @@ class SimLaunches {
   void schedule();
   void launch_one();
 
-  LaunchJournal& launches_;
+  MarketChanges& launches_;
   std::chrono::milliseconds every_;
   boost::asio::io_context ioc_;
   boost::asio::steady_timer timer_{ioc_};

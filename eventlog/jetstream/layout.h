@@ -6,10 +6,11 @@
 //   subject    := oee.p<partition>.o.<order uuid>  an order's events
 //              |  oee.p<partition>.x.<what>        the partition's own events
 //                                                  (a new owner's PartitionTaken)
+//   market     := stream OEE_MARKET, subject oee.market: set prices and
+//                 launches, applied by every node in order
 //   buckets    := oee-meta      partitions (create-only), cursor.p<partition>.<name>, no TTL
 //              |  oee-leases    p<partition>, market: {node, incarnation}, TTL
 //              |  oee-chain     landed transactions by signature (create-only)
-//              |  oee-launches  token launches (create-only)
 
 #include <cstdint>
 #include <stdexcept>
@@ -24,7 +25,9 @@ namespace oee::eventlog::jetstream {
 inline constexpr auto kMetaBucket = "oee-meta";
 inline constexpr auto kLeaseBucket = "oee-leases";
 inline constexpr auto kChainBucket = "oee-chain";
-inline constexpr auto kLaunchBucket = "oee-launches";
+inline constexpr auto kMarketStream = "OEE_MARKET";
+inline constexpr auto kMarketSubject = "oee.market";
+inline constexpr auto kMarketLease = "market";
 
 [[nodiscard]] std::uint32_t partition_of(const OrderId& order, std::uint32_t partitions);
 [[nodiscard]] std::string partition_stream(std::uint32_t partition);
