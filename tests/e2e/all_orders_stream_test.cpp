@@ -11,7 +11,7 @@
 
 #include "harness.h"
 #include "order_reads.h"
-#include "stream_cluster.h"
+#include "stream_fleet.h"
 
 namespace oee::e2e {
 namespace {
@@ -257,9 +257,9 @@ std::set<std::string> submit_as(HttpClient& client, const std::string& key, int 
 // every order holds its own orders, all of each, and nobody else's.
 TEST(AllOrdersStream, AnApiKeySeesItsOwnOrdersOnlyOnTheCoreAndOnAGateway) {
   const auto admin = random_admin_key();
-  StreamCluster cluster(1, {"--admin-key", admin, "--sim-latency-scale", "0.05"}, {"--admin-key", admin});
-  const ServerProcess& core = cluster.core;
-  const ServerProcess& gateway = *cluster.gateway[0];
+  StreamFleet fleet(1, {"--admin-key", admin, "--sim-latency-scale", "0.05"}, {"--admin-key", admin});
+  const ServerProcess& core = fleet.core;
+  const ServerProcess& gateway = *fleet.gateway[0];
   HttpClient client(core.port());
   const auto alice = create_key(client, admin);
   const auto bob = create_key(client, admin);
@@ -325,14 +325,14 @@ TEST(AllOrdersStream, AnOrderAlsoFollowedOnItsOwnComesOnce) {
 // Redis (it fetches what it missed from the core); the live one gets nothing
 // from before its subscription.
 TEST(AllOrdersStream, AGatewayThatLosesRedisStillGivesEverySubscriberEveryEventOnce) {
-  StreamCluster cluster(1, {"--sim-latency-scale", "0.3"}, {}, true);
-  auto& redis = cluster.redis;
-  const ServerProcess& gateway = *cluster.gateway[0];
-  HttpClient client(cluster.core.port());
+  StreamFleet fleet(1, {"--sim-latency-scale", "0.3"}, {}, true);
+  auto& redis = fleet.redis;
+  const ServerProcess& gateway = *fleet.gateway[0];
+  HttpClient client(fleet.core.port());
   HttpClient gw_http(gateway.port());
   const auto earlier = submit_orders(client, 10);
   ASSERT_TRUE(all_finish(client, earlier));
-  ASSERT_TRUE(cluster.gateways_caught_up());
+  ASSERT_TRUE(fleet.gateways_caught_up());
 
   WsClient live(gateway.port(), "/ws");
   live.send(R"({"type":"subscribe","all":true})");

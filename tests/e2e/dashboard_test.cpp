@@ -6,7 +6,7 @@
 #include <boost/json.hpp>
 
 #include "harness.h"
-#include "stream_cluster.h"
+#include "stream_fleet.h"
 
 namespace oee::e2e {
 namespace {
@@ -114,8 +114,8 @@ TEST(Dashboard, StatsCountEveryEventOfTheLastMinutesAndTellAKeyNothing) {
 }
 
 TEST(Dashboard, AGatewayServesThePageForItsStreams) {
-  StreamCluster cluster(1, {"--sim", "fast"});
-  expect_dashboard_served(cluster.gateway[0]->port());
+  StreamFleet fleet(1, {"--sim", "fast"});
+  expect_dashboard_served(fleet.gateway[0]->port());
 }
 
 }  // namespace

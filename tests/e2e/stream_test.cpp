@@ -15,7 +15,7 @@
 
 #include "harness.h"
 #include "redis_server.h"
-#include "stream_cluster.h"
+#include "stream_fleet.h"
 
 namespace oee::e2e {
 namespace {
@@ -93,27 +93,27 @@ void expect_complete(HttpClient& core, const std::vector<Follower>& followers) {
 TEST(Stream, CoreAndTwoGateways200Subscribers500OrdersEachLifecycleOnceInOrder) {
   // Quotes ~4 ms and execution ~50 ms: orders are live while subscribers
   // join, so each stream crosses the catch-up/live boundary somewhere.
-  StreamCluster cluster(2, {"--sim-latency-scale", "0.02", "--fail-rate", "0.2"});
+  StreamFleet fleet(2, {"--sim-latency-scale", "0.02", "--fail-rate", "0.2"});
   constexpr int kSubscribers = 200, kOrders = 500, kOnCore = 20;
   std::vector<Follower> followers(kSubscribers + kOnCore);
   std::vector<std::thread> threads;
   for (int i = 0; i < kSubscribers; ++i) {
     const int orders = kOrders / kSubscribers + (i < kOrders % kSubscribers ? 1 : 0);
-    const auto ws_port = cluster.gateway[i % 2]->port();
-    threads.emplace_back([&, i, orders, ws_port] { follow(cluster.core.port(), ws_port, orders, followers[i]); });
+    const auto ws_port = fleet.gateway[i % 2]->port();
+    threads.emplace_back([&, i, orders, ws_port] { follow(fleet.core.port(), ws_port, orders, followers[i]); });
   }
   // A few more on the core itself: its in-process path sends the same bytes.
   for (int i = kSubscribers; i < kSubscribers + kOnCore; ++i) {
-    threads.emplace_back([&, i] { follow(cluster.core.port(), cluster.core.port(), 1, followers[i]); });
+    threads.emplace_back([&, i] { follow(fleet.core.port(), fleet.core.port(), 1, followers[i]); });
   }
   for (auto& t : threads) t.join();
-  HttpClient core(cluster.core.port());
+  HttpClient core(fleet.core.port());
   expect_complete(core, followers);
   std::size_t total = 0;
   for (const auto& f : followers) total += f.ids.size();
   EXPECT_EQ(total, static_cast<std::size_t>(kOrders + kOnCore));
   // Both gateways really were fed by Redis, not only by catch-up.
-  for (auto& g : cluster.gateway) {
+  for (auto& g : fleet.gateway) {
     HttpClient h(g->port());
     EXPECT_GT(metric_value(h.get("/metrics").body, "oee_gateway_messages_total"), 0) << "gateway got nothing live";
   }
@@ -122,22 +122,22 @@ TEST(Stream, CoreAndTwoGateways200Subscribers500OrdersEachLifecycleOnceInOrder) 
 TEST(Stream, RedisKilledAndRestartedMidRunEverySubscriberStillGetsEveryEvent) {
   // Orders live about 1.3 s, so that 100 of their events are still to come
   // when Redis dies, even when the 40 subscribers take long to start.
-  StreamCluster cluster(2, {"--sim-latency-scale", "0.5"});
-  HttpClient core(cluster.core.port());
+  StreamFleet fleet(2, {"--sim-latency-scale", "0.5"});
+  HttpClient core(fleet.core.port());
   constexpr int kSubscribers = 40, kOrdersEach = 3;
   std::vector<Follower> followers(kSubscribers);
   std::atomic<int> submitted{0};
   std::vector<std::thread> threads;
   for (int i = 0; i < kSubscribers; ++i) {
-    const auto ws_port = cluster.gateway[i % 2]->port();
+    const auto ws_port = fleet.gateway[i % 2]->port();
     threads.emplace_back([&, i, ws_port] {
-      follow(cluster.core.port(), ws_port, kOrdersEach, followers[i], [&] { ++submitted; });
+      follow(fleet.core.port(), ws_port, kOrdersEach, followers[i], [&] { ++submitted; });
     });
   }
   ASSERT_TRUE(eventually([&] { return submitted.load() == kSubscribers; }, 30s));
   // Kill Redis while the orders are mid-flight; let the log move on without it.
   const auto head_at_kill = core.get("/health").json().at("log").at("head").to_number<std::uint64_t>();
-  cluster.redis.kill();
+  fleet.redis.kill();
   ASSERT_TRUE(eventually(
       [&] {
         return core.get("/health").json().at("log").at("head").to_number<std::uint64_t>() >= head_at_kill + 100;
@@ -145,11 +145,11 @@ TEST(Stream, RedisKilledAndRestartedMidRunEverySubscriberStillGetsEveryEvent) {
       30s))
       << "the engine stopped while Redis was down";
   ASSERT_TRUE(eventually([&] { return core.get("/health").json().at("redis").at("status") == "down"; }, 10s));
-  cluster.redis.resume();
+  fleet.redis.resume();
   for (auto& t : threads) t.join();
   expect_complete(core, followers);
   ASSERT_TRUE(eventually([&] { return core.get("/health").json().at("redis").at("lagEvents") == 0; }, 20s));
-  for (auto& g : cluster.gateway) {
+  for (auto& g : fleet.gateway) {
     HttpClient h(g->port());
     const auto health = h.get("/health").json();
     EXPECT_GE(health.at("redis").at("reconnects").to_number<int>(), 1);
@@ -162,10 +162,10 @@ TEST(Stream, RedisKilledAndRestartedMidRunEverySubscriberStillGetsEveryEvent) {
 TEST(Stream, GatewayThatLosesItsSubscriptionFetchesWhatItMissedFromTheCore) {
   // Orders live about 1.3 s: long enough that 50 more events are appended
   // after the gateway has noticed its loss even on a loaded machine.
-  StreamCluster cluster(1, {"--sim-latency-scale", "0.5"}, {}, true);
-  auto& redis = cluster.redis;
-  const ServerProcess& core = cluster.core;
-  const ServerProcess& gateway = *cluster.gateway[0];
+  StreamFleet fleet(1, {"--sim-latency-scale", "0.5"}, {}, true);
+  auto& redis = fleet.redis;
+  const ServerProcess& core = fleet.core;
+  const ServerProcess& gateway = *fleet.gateway[0];
   HttpClient core_http(core.port());
   HttpClient gw_http(gateway.port());
 
@@ -195,8 +195,8 @@ TEST(Stream, GatewayThatLosesItsSubscriptionFetchesWhatItMissedFromTheCore) {
 // A gateway parses what its clients send as the core does: a fromSeq out
 // of range is an error message, and the session goes on.
 TEST(Stream, AGatewayAnswersAFromSeqOutOfRangeAndKeepsTheSession) {
-  StreamCluster cluster(1);
-  WsClient ws(cluster.gateway[0]->port(), "/ws");
+  StreamFleet fleet(1);
+  WsClient ws(fleet.gateway[0]->port(), "/ws");
   ws.send(R"({"type":"subscribe","orderId":"00000000-0000-4000-8000-000000000000","fromSeq":9223372036854775808})");
   const auto reply = ws.read(5s);
   ASSERT_TRUE(reply) << "no answer: the session is dead";
@@ -212,9 +212,9 @@ TEST(Stream, AGatewayAnswersAFromSeqOutOfRangeAndKeepsTheSession) {
 // numbers for prices, and the snake_case names, on /ws and on the submit
 // path with text frames; its errors carry a status too.
 TEST(Stream, ACompatClientOnAGatewayGetsStatusMessagesOnly) {
-  StreamCluster cluster(1, {"--fail-rate", "0"});  // a retry would repeat the steps listed below
-  HttpClient core(cluster.core.port());
-  const auto gw = cluster.gateway[0]->port();
+  StreamFleet fleet(1, {"--fail-rate", "0"});  // a retry would repeat the steps listed below
+  HttpClient core(fleet.core.port());
+  const auto gw = fleet.gateway[0]->port();
   for (const std::string path : {"/ws", "/api/orders/execute"}) {
     SCOPED_TRACE(path);
     const auto res = core.post_json("/api/orders/execute", order_body());
@@ -252,12 +252,12 @@ TEST(Stream, ACompatClientOnAGatewayGetsStatusMessagesOnly) {
 }
 
 TEST(Stream, ReconnectWithFromSeqGetsExactlyTheMissedEvents) {
-  StreamCluster cluster(1, {"--sim-latency-scale", "0.3"});
-  HttpClient core(cluster.core.port());
+  StreamFleet fleet(1, {"--sim-latency-scale", "0.3"});
+  HttpClient core(fleet.core.port());
   const auto res = core.post_json("/api/orders/execute", order_body());
   ASSERT_EQ(res.status, 202);
   const std::string id(res.json().at("orderId").as_string());
-  const auto port = cluster.gateway[0]->port();
+  const auto port = fleet.gateway[0]->port();
 
   std::uint64_t last_seen = 0;
   {
@@ -317,11 +317,11 @@ std::string submit_and_subscribe(unsigned short core_port, WsClient& ws) {
 // HTTP. The gateway keeps its connections to the core alive and reuses
 // them instead of a TCP connect, accept and close per subscription.
 TEST(Stream, AGatewayReusesItsConnectionsToTheCoreForCatchUps) {
-  StreamCluster cluster(1);
-  HttpClient gateway(cluster.gateway[0]->port());
-  WsClient ws(cluster.gateway[0]->port(), "/ws");
+  StreamFleet fleet(1);
+  HttpClient gateway(fleet.gateway[0]->port());
+  WsClient ws(fleet.gateway[0]->port(), "/ws");
   constexpr int kOrders = 10;
-  for (int i = 0; i < kOrders; ++i) ASSERT_EQ(submit_and_subscribe(cluster.core.port(), ws), "");  // one at a time
+  for (int i = 0; i < kOrders; ++i) ASSERT_EQ(submit_and_subscribe(fleet.core.port(), ws), "");  // one at a time
   const auto metrics = gateway.get("/metrics").body;
   EXPECT_GE(metric_value(metrics, "oee_gateway_core_requests_total"), kOrders);
   EXPECT_LE(metric_value(metrics, "oee_gateway_core_connections_total"), 2);
@@ -330,24 +330,24 @@ TEST(Stream, AGatewayReusesItsConnectionsToTheCoreForCatchUps) {
 // A kept connection dies with the core. The next catch-up finds it closed
 // and asks again on a fresh one, instead of refusing the subscription.
 TEST(Stream, AGatewayCatchesUpOnAFreshConnectionAfterTheCoreRestarts) {
-  StreamCluster cluster(1);
-  HttpClient gateway(cluster.gateway[0]->port());
-  WsClient ws(cluster.gateway[0]->port(), "/ws");
-  ASSERT_EQ(submit_and_subscribe(cluster.core.port(), ws), "");
-  const auto port = cluster.core.port();
-  cluster.core.kill9();
-  cluster.core.start(port);
+  StreamFleet fleet(1);
+  HttpClient gateway(fleet.gateway[0]->port());
+  WsClient ws(fleet.gateway[0]->port(), "/ws");
+  ASSERT_EQ(submit_and_subscribe(fleet.core.port(), ws), "");
+  const auto port = fleet.core.port();
+  fleet.core.kill9();
+  fleet.core.start(port);
   EXPECT_EQ(submit_and_subscribe(port, ws), "") << "the subscription after the restart was refused";
   EXPECT_GE(metric_value(gateway.get("/metrics").body, "oee_gateway_core_connections_total"), 2);  // a fresh one
 }
 
 TEST(Stream, SlowReaderOnAGatewayIsDroppedOthersUnaffected) {
-  StreamCluster cluster(1, {"--sim", "fast"}, {"--ws-queue-limit", "8"});
-  HttpClient core(cluster.core.port());
+  StreamFleet fleet(1, {"--sim", "fast"}, {"--ws-queue-limit", "8"});
+  HttpClient core(fleet.core.port());
   const auto ids = submit_orders(core, 300);
   ASSERT_TRUE(eventually(
       [&] { return core.get("/health").json().at("executor").at("inFlight").to_number<int>() == 0; }, 30s));
-  const auto port = cluster.gateway[0]->port();
+  const auto port = fleet.gateway[0]->port();
   HttpClient gateway(port);
   WsClient slow(port, "/ws", 1024);
   for (const auto& id : ids) slow.send(R"({"type":"subscribe","orderId":")" + id + "\"}");
@@ -375,8 +375,8 @@ TEST(Stream, SlowReaderOnAGatewayIsDroppedOthersUnaffected) {
 }
 
 TEST(Stream, SilentSocketIsClosedAfterTheIdleTimeoutAnsweringOneStays) {
-  StreamCluster cluster(1, {}, {"--ws-idle-timeout", "2"});
-  const auto port = cluster.gateway[0]->port();
+  StreamFleet fleet(1, {}, {"--ws-idle-timeout", "2"});
+  const auto port = fleet.gateway[0]->port();
   HttpClient gateway(port);
   auto clients = [&] { return metric_value(gateway.get("/metrics").body, "oee_websocket_clients"); };
   WsClient silent(port, "/ws");  // never reads, so never answers a ping
@@ -400,12 +400,12 @@ TEST(Stream, SilentSocketIsClosedAfterTheIdleTimeoutAnsweringOneStays) {
 }
 
 TEST(Stream, GatewayAnswersRestWithWhereToGoAndRefusesToStartWithoutRedis) {
-  StreamCluster cluster(1);
-  HttpClient gateway(cluster.gateway[0]->port());
+  StreamFleet fleet(1);
+  HttpClient gateway(fleet.gateway[0]->port());
   const auto res = gateway.post_json("/api/orders/execute", order_body());
   EXPECT_EQ(res.status, 404);
   EXPECT_EQ(res.json().at("error").at("code"), "not_on_gateway");
-  EXPECT_NE(std::string(res.json().at("error").at("message").as_string()).find(std::to_string(cluster.core.port())),
+  EXPECT_NE(std::string(res.json().at("error").at("message").as_string()).find(std::to_string(fleet.core.port())),
             std::string::npos);
   auto wrong_method = gateway.request("POST", "/health", "", {});
   EXPECT_EQ(wrong_method.status, 405);
@@ -414,7 +414,7 @@ TEST(Stream, GatewayAnswersRestWithWhereToGoAndRefusesToStartWithoutRedis) {
   const auto health = gateway.get("/health").json();
   EXPECT_EQ(health.at("role"), "gateway");
   // An unknown order is reported as such through the core.
-  WsClient ws(cluster.gateway[0]->port(), "/ws");
+  WsClient ws(fleet.gateway[0]->port(), "/ws");
   ws.send(R"({"type":"subscribe","orderId":"00000000-0000-4000-8000-000000000000","fromSeq":5})");
   auto text = ws.read(10s);
   ASSERT_TRUE(text);

@@ -16,8 +16,8 @@
 
 namespace oee::e2e {
 
-struct StreamCluster {
-  explicit StreamCluster(int gateways, std::vector<std::string> core_args = {},
+struct StreamFleet {
+  explicit StreamFleet(int gateways, std::vector<std::string> core_args = {},
                          std::vector<std::string> gateway_args = {}, bool gateways_log_in = false)
       : core(dir.path() / "core", with_redis(core_args)) {
     using namespace std::chrono_literals;
