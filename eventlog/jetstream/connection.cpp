@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include <boost/json.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -137,10 +138,13 @@ std::string Connection::server() const {
   return without_credentials(buffer);
 }
 
-Result<PublishAck> Connection::publish(const Publish& p) {
-  if (!connected()) return std::error_code(JsErrc::not_connected);
+namespace {
+
+/// The message of a publish, its conditions in headers; `reply`: where the
+/// stream answers (null: libnats chooses).
+Result<MsgPtr> message_of(const Publish& p, const char* reply) {
   natsMsg* raw = nullptr;
-  if (const auto s = natsMsg_Create(&raw, p.subject.c_str(), nullptr, p.data.data(), static_cast<int>(p.data.size()));
+  if (const auto s = natsMsg_Create(&raw, p.subject.c_str(), reply, p.data.data(), static_cast<int>(p.data.size()));
       s != NATS_OK)
     return failure(s, jsErrCode{}, false);
   MsgPtr msg(raw);
@@ -151,9 +155,96 @@ Result<PublishAck> Connection::publish(const Publish& p) {
   if (!p.msg_id.empty()) s = set("Nats-Msg-Id", p.msg_id);
   if (s == NATS_OK && p.expect_last_seq) s = set("Nats-Expected-Last-Sequence", std::to_string(p.expect_last_seq->value));
   if (s == NATS_OK && p.expect_new_subject) s = set("Nats-Expected-Last-Subject-Sequence", "0");
+  if (s == NATS_OK && !p.expect_last_msg_id.empty()) s = set("Nats-Expected-Last-Msg-Id", p.expect_last_msg_id);
   for (const auto& [key, value] : p.headers)
     if (s == NATS_OK) s = set(key.c_str(), value);
   if (s != NATS_OK) return failure(s, jsErrCode{}, false);
+  return msg;
+}
+
+/// A stream's answer to a publish: {"stream":…,"seq":N,"duplicate":true}
+/// or {"error":{"code":…,"err_code":…,"description":…}}.
+Result<PublishAck> ack_of(natsMsg* reply) {
+  if (natsMsg_IsNoResponders(reply)) return std::error_code(JsErrc::not_connected);  // no stream leader took it
+  const char* data = natsMsg_GetData(reply);
+  boost::system::error_code ec;
+  const auto answer = boost::json::parse(std::string_view(data != nullptr ? data : "", natsMsg_GetDataLength(reply)), ec);
+  if (ec || !answer.is_object()) return std::error_code(JsErrc::server_error);
+  const auto& o = answer.get_object();
+  if (const auto* error = o.if_contains("error")) {
+    const auto* code = error->is_object() ? error->get_object().if_contains("err_code") : nullptr;
+    const auto err = code != nullptr && code->is_int64() ? code->get_int64() : 0;
+    if (err == JSStreamWrongLastSequenceErr || err == JSStreamWrongLastMsgIDErr) return std::error_code(JsErrc::wrong_last_sequence);
+    spdlog::warn("jetstream: a pipelined publish was refused: {}", boost::json::serialize(*error));
+    return std::error_code(JsErrc::server_error);
+  }
+  const auto* seq = o.if_contains("seq");
+  if (seq == nullptr || !seq->is_int64() || seq->get_int64() <= 0) return std::error_code(JsErrc::server_error);
+  const auto* duplicate = o.if_contains("duplicate");
+  return PublishAck{Seq{static_cast<std::uint64_t>(seq->get_int64())}, duplicate != nullptr && duplicate->is_bool() && duplicate->get_bool()};
+}
+
+struct InboxDeleter {
+  void operator()(natsInbox* i) const { natsInbox_Destroy(i); }
+};
+struct SubscriptionDeleter {
+  void operator()(natsSubscription* s) const {
+    natsSubscription_Unsubscribe(s);
+    natsSubscription_Destroy(s);
+  }
+};
+
+}  // namespace
+
+std::vector<Result<PublishAck>> Connection::publish_all(std::span<const Publish> publishes,
+                                                        std::chrono::milliseconds timeout) {
+  std::vector<Result<PublishAck>> out(publishes.size(), std::error_code(JsErrc::not_connected));
+  if (publishes.empty() || !connected()) return out;
+  natsInbox* raw_inbox = nullptr;
+  if (natsInbox_Create(&raw_inbox) != NATS_OK) return out;
+  std::unique_ptr<natsInbox, InboxDeleter> inbox(raw_inbox);
+  const std::string prefix = std::string(inbox.get()) + ".";
+  natsSubscription* raw_sub = nullptr;
+  if (natsConnection_SubscribeSync(&raw_sub, impl_->nc, (prefix + "*").c_str()) != NATS_OK) return out;
+  std::unique_ptr<natsSubscription, SubscriptionDeleter> sub(raw_sub);
+  natsSubscription_SetPendingLimits(sub.get(), -1, -1);
+  // Sent in order on one connection: the stream sees them in this order.
+  std::size_t sent = 0;
+  for (; sent < publishes.size(); ++sent) {
+    auto msg = message_of(publishes[sent], (prefix + std::to_string(sent)).c_str());
+    if (!msg) {
+      out[sent] = msg.error();
+      break;
+    }
+    if (const auto s = natsConnection_PublishMsg(impl_->nc, msg->get()); s != NATS_OK) {
+      out[sent] = failure(s, jsErrCode{}, false);
+      break;
+    }
+    out[sent] = std::error_code(JsErrc::timeout);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (std::size_t answered = 0; answered < sent;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    natsMsg* raw = nullptr;
+    if (natsSubscription_NextMsg(&raw, sub.get(), left.count()) != NATS_OK) break;
+    MsgPtr reply(raw);
+    const std::string_view subject = natsMsg_GetSubject(raw);
+    std::size_t index = 0;
+    const auto digits = subject.substr(prefix.size());
+    if (std::from_chars(digits.data(), digits.data() + digits.size(), index).ec != std::errc{} || index >= sent) continue;
+    out[index] = ack_of(raw);
+    ++answered;
+  }
+  return out;
+}
+
+Result<PublishAck> Connection::publish(const Publish& p) {
+  if (!connected()) return std::error_code(JsErrc::not_connected);
+  auto msg = message_of(p, nullptr);
+  if (!msg) return msg.error();
+  natsMsg* raw = msg->get();
+  natsStatus s = NATS_OK;
 
   jsPubOptions options;
   jsPubOptions_Init(&options);

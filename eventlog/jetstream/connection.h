@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -70,6 +71,10 @@ struct Publish {
   /// Nats-Expected-Last-Subject-Sequence 0: stored only if the subject holds
   /// nothing yet (create-only).
   bool expect_new_subject = false;
+  /// Nats-Expected-Last-Msg-Id: stored only if the stream's last message
+  /// is the one published with this msg id (chains a pipeline's publishes:
+  /// each lands only right after the one before it).
+  std::string expect_last_msg_id;
   /// Extra headers, e.g. a key-value operation marker.
   std::vector<std::pair<std::string, std::string>> headers;
   std::chrono::milliseconds timeout{std::chrono::seconds(5)};
@@ -139,6 +144,13 @@ class Connection {
   [[nodiscard]] std::string server() const;
 
   [[nodiscard]] Result<PublishAck> publish(const Publish& publish);
+  /// Sends every publish before awaiting any answer (a pipeline), and
+  /// returns each one's outcome, in order, once all are answered or
+  /// `timeout` has passed (JsErrc::timeout for those unanswered: their
+  /// outcome is unknown). The stream checks each publish's conditions in
+  /// the order sent.
+  [[nodiscard]] std::vector<Result<PublishAck>> publish_all(std::span<const Publish> publishes,
+                                                            std::chrono::milliseconds timeout);
   /// The message at `seq`, or nothing if the stream has none there.
   [[nodiscard]] Result<std::optional<StoredMessage>> get(std::string_view stream, Seq seq);
   /// The last message on `subject`, or nothing if it holds none.

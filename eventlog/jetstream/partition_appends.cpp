@@ -20,6 +20,8 @@ using Clock = std::chrono::steady_clock;
 
 /// One publish's own bound: short enough to retry within the append's.
 constexpr auto kPublishWait = 2s;
+/// Fenced appends sent at once, at most.
+constexpr std::size_t kPipeline = 256;
 
 std::string sets_header(const AppendCommand& c) {
   std::string out;
@@ -158,25 +160,46 @@ Result<std::unique_ptr<EventLogWriter>> JetStreamPartitionLog::take_over() {
 }
 
 void JetStreamPartitionLog::append_loop() {
+  const auto pipelined = [](const Queued& q) { return !q.command.begins && !q.take_over; };
   for (;;) {
-    Queued q;
+    std::vector<Queued> run;
     {
       std::unique_lock lock(queue_mu_);
       queue_cv_.wait(lock, [&] { return closing_ || !queue_.empty(); });
       if (queue_.empty()) return;  // closing, and drained
-      q = std::move(queue_.front());
-      queue_.pop_front();
+      // Fenced appends waiting together go out as one pipeline; a first
+      // event or a takeover goes alone.
+      do {
+        run.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      } while (!queue_.empty() && run.size() < kPipeline && pipelined(run.front()) && pipelined(queue_.front()));
     }
-    publish_one(q);
+    if (run.size() == 1) {
+      publish_one(run.front());
+    } else {
+      publish_pipeline(run);
+    }
   }
 }
 
-void JetStreamPartitionLog::publish_one(Queued& q) {
+std::pair<std::string, TimestampNs> JetStreamPartitionLog::encoded(Queued& q) const {
   Record r{Seq{0}, q.command.order, q.command.ts.value == 0 ? TimestampNs::now() : q.command.ts, q.command.type,
            std::move(q.command.payload)};
-  const std::string data = encode_record(r);
+  return {encode_record(r), r.ts};
+}
+
+std::string JetStreamPartitionLog::fenced_msg_id(const Queued& q) const {
+  return fmt::format("{}@{}:{}/{}", q.command.order.str(), q.basis.value, q.command.type, writer());
+}
+
+void JetStreamPartitionLog::publish_one(Queued& q) {
+  const auto [data, ts] = encoded(q);
   const auto started = Clock::now();
   auto outcome = q.command.begins ? publish_first(q, data) : publish_fenced(q, data);
+  finish(q, std::move(outcome), ts, started);
+}
+
+void JetStreamPartitionLog::finish(Queued& q, Result<AppendOutcome> outcome, TimestampNs ts, Clock::time_point started) {
   stats_.append_latency_seconds.observe(std::chrono::duration<double>(Clock::now() - started).count());
   if (!outcome) {
     stats_.failed_commits.fetch_add(1, std::memory_order_relaxed);
@@ -185,9 +208,53 @@ void JetStreamPartitionLog::publish_one(Queued& q) {
     return q.done(outcome.error());
   }
   stats_.commits.fetch_add(1, std::memory_order_relaxed);
-  outcome->ts = r.ts;
+  outcome->ts = ts;
   if (outcome->existing) return q.done(*outcome);
   complete_at(outcome->seq, std::move(q.done), *outcome);
+}
+
+// The fence holds for the whole pipeline: its first publish lands only on
+// the tail this node knows, and each other only right after the one before
+// it, so no event of another node (a PartitionTaken) can come between.
+void JetStreamPartitionLog::publish_pipeline(std::vector<Queued>& run) {
+  const auto started = Clock::now();
+  std::vector<std::pair<std::string, TimestampNs>> stored;
+  std::vector<Publish> publishes;
+  stored.reserve(run.size());
+  publishes.reserve(run.size());
+  for (auto& q : run) {
+    if (q.ownership && !owns(*q.ownership)) break;  // these and the rest: fenced, one at a time below
+    stored.push_back(encoded(q));
+    Publish p;
+    p.subject = order_subject(options_.partition, q.command.order);
+    p.data = stored.back().first;
+    p.msg_id = fenced_msg_id(q);
+    p.headers = {{"Oee-Writer", writer()}};
+    if (auto sets = sets_header(q.command); !sets.empty()) p.headers.emplace_back("Oee-Sets", std::move(sets));
+    if (publishes.empty()) {
+      p.expect_last_seq = Seq{std::max(tail_, head().value)};
+    } else {
+      p.expect_last_msg_id = publishes.back().msg_id;
+    }
+    publishes.push_back(std::move(p));
+  }
+  const auto acks = connection_.publish_all(publishes, std::min<std::chrono::milliseconds>(kPublishWait, options_.append_timeout));
+  std::size_t i = 0;
+  for (; i < acks.size() && acks[i]; ++i) {
+    tail_ = std::max(tail_, acks[i]->seq.value);
+    finish(run[i], AppendOutcome{acks[i]->seq, {}, std::nullopt}, stored[i].second, started);
+  }
+  if (i < acks.size() && acks[i].error() == JsErrc::wrong_last_sequence) refused_.fetch_add(1, std::memory_order_relaxed);
+  // From the first that did not land (refused, unanswered, or not sent):
+  // one at a time, each judged as a lone append is; one that landed after
+  // all is found by its msg id.
+  for (; i < run.size(); ++i) {
+    if (i < stored.size()) {
+      finish(run[i], publish_fenced(run[i], stored[i].first), stored[i].second, started);
+    } else {
+      publish_one(run[i]);
+    }
+  }
 }
 
 Result<AppendOutcome> JetStreamPartitionLog::publish_first(Queued& q, const std::string& data) {
@@ -239,7 +306,7 @@ Result<AppendOutcome> JetStreamPartitionLog::publish_fenced(Queued& q, const std
     p.msg_id = fmt::format("taken/{}/{}", writer(), Clock::now().time_since_epoch().count());
   } else {
     p.subject = order_subject(options_.partition, q.command.order);
-    p.msg_id = fmt::format("{}@{}:{}/{}", q.command.order.str(), q.basis.value, q.command.type, writer());
+    p.msg_id = fenced_msg_id(q);
   }
   p.headers = {{"Oee-Writer", writer()}};
   if (auto sets = sets_header(q.command); !sets.empty()) p.headers.emplace_back("Oee-Sets", std::move(sets));

@@ -312,6 +312,69 @@ TEST(JetStreamCluster, AnOldOwnersAppendAfterATakeoverIsRefused) {
   EXPECT_EQ(state->last, taken->seq);
 }
 
+// Fenced appends sent as one pipeline (what a partition's owner does when
+// several orders step at once): the first expects the tail, each other the
+// one before it as the stream's last message. They land in order, each
+// acknowledged; once another node's event is at the tail, the whole
+// pipeline of the old owner is refused and nothing of it lands.
+std::vector<Publish> pipeline(const std::string& writer, int count, Seq tail) {
+  std::vector<Publish> out;
+  for (int i = 0; i < count; ++i) {
+    Publish p;
+    p.subject = "oee.p0.o.order" + std::to_string(i);
+    p.data = "event";
+    p.msg_id = writer + "-" + std::to_string(tail.value) + "-" + std::to_string(i);
+    if (i == 0) {
+      p.expect_last_seq = tail;
+    } else {
+      p.expect_last_msg_id = out.back().msg_id;
+    }
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+TEST(JetStreamCluster, APipelineLandsInOrderAndNothingOfItLandsAfterAnotherWritersEvent) {
+  NatsCluster cluster;
+  auto owner = connect(cluster, "a");
+  auto other = connect(cluster, "b");
+  ASSERT_TRUE(owner->ensure_stream(partition_spec(0), kFormingWait));
+  const auto acks = owner->publish_all(pipeline("a", 200, Seq{0}), 10s);
+  ASSERT_EQ(acks.size(), 200u);
+  for (std::size_t i = 0; i < acks.size(); ++i) {
+    ASSERT_TRUE(acks[i]) << i << ": " << acks[i].error().message();
+    EXPECT_EQ(acks[i]->seq.value, i + 1);
+    EXPECT_FALSE(acks[i]->duplicate);
+  }
+  // The same pipeline again (its answers lost, say): every one is found
+  // by its msg id, nothing is stored twice.
+  const auto again = owner->publish_all(pipeline("a", 200, Seq{0}), 10s);
+  for (std::size_t i = 0; i < again.size(); ++i) {
+    ASSERT_TRUE(again[i]) << i;
+    EXPECT_TRUE(again[i]->duplicate);
+    EXPECT_EQ(again[i]->seq.value, i + 1);
+  }
+  // Another node takes the partition over at the tail; the old owner's
+  // next pipeline, decided on that tail, is refused whole.
+  auto taken = append(*other, "taken by b", "taken-b", Seq{200}, partition_subject(0, "taken"));
+  ASSERT_TRUE(taken) << taken.error().message();
+  const auto late = owner->publish_all(pipeline("a", 20, Seq{200}), 10s);
+  for (const auto& ack : late) {
+    ASSERT_FALSE(ack);
+    EXPECT_EQ(ack.error(), JsErrc::wrong_last_sequence);
+  }
+  auto state = other->stream_state(partition_stream(0));
+  ASSERT_TRUE(state);
+  EXPECT_EQ(state->last, taken->seq);
+  // One that skips the fence is refused as well: its chain names an event
+  // that is not the last.
+  auto chained = pipeline("a", 2, Seq{200});
+  chained.erase(chained.begin());
+  const auto skipped = owner->publish_all(chained, 10s);
+  ASSERT_FALSE(skipped[0]);
+  EXPECT_EQ(skipped[0].error(), JsErrc::wrong_last_sequence);
+}
+
 // kill -9 of the stream's leader while appends go on: each append that
 // fails for want of an answer is retried with its msg id until it is
 // acknowledged; afterwards the stream holds every append once, in order.

@@ -122,6 +122,15 @@ class JetStreamPartitionLog final : public PartitionLog {
   void enqueue(AppendCommand command, AppendCompletion done, std::optional<std::uint64_t> ownership);
   void append_loop();
   void publish_one(Queued& q);
+  /// Fenced appends sent as one pipeline: the first expects the tail, each
+  /// other the one before it as the stream's last message; from the first
+  /// that does not land on, they go one at a time (publish_fenced).
+  void publish_pipeline(std::vector<Queued>& run);
+  /// The stored form of a queued command, and its time.
+  [[nodiscard]] std::pair<std::string, TimestampNs> encoded(Queued& q) const;
+  [[nodiscard]] std::string fenced_msg_id(const Queued& q) const;
+  /// Completes a publish: counts it, and answers once it is folded.
+  void finish(Queued& q, Result<AppendOutcome> outcome, TimestampNs ts, std::chrono::steady_clock::time_point started);
   [[nodiscard]] Result<AppendOutcome> publish_first(Queued& q, const std::string& data);
   [[nodiscard]] Result<AppendOutcome> publish_fenced(Queued& q, const std::string& data);
   /// What a refused fenced publish comes to, once the stream is folded to
