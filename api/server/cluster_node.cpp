@@ -53,6 +53,10 @@ namespace {
 
 constexpr std::chrono::seconds kExecutorStop{5};
 constexpr std::chrono::seconds kMarketCatchUp{30};
+// A takeover reads each unfinished order of the partition from the
+// cluster, a network round trip each: many at once.
+constexpr unsigned kResumeReaders = 16;
+constexpr std::size_t kResumeOrdersPerReader = 4;
 
 /// One partition this node executes, and publishes to Redis.
 struct Executing {
@@ -180,7 +184,7 @@ int run_cluster_node(ServerOptions& o) {
     e->executor = std::make_unique<core::Executor>(exec_ioc, *e->store, market, chain, executor_options(o), metrics);
     const auto* reader = e->writer.get();
     try {
-      e->executor->start([reader] { return core::check_resumable(*reader); });
+      e->executor->start([reader] { return core::check_resumable(*reader, kResumeReaders, kResumeOrdersPerReader); });
     } catch (const std::exception& ex) {
       spdlog::error("partition {}: cannot resume its orders ({}); not executing it", p, ex.what());
       return;

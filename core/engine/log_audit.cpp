@@ -338,13 +338,15 @@ OrderSnapshot resumable_order(const eventlog::EventLogReader& log, const OrderId
 
 }  // namespace
 
-std::vector<OrderSnapshot> check_resumable(const eventlog::EventLogReader& log, unsigned threads) {
+std::vector<OrderSnapshot> check_resumable(const eventlog::EventLogReader& log, unsigned threads,
+                                           std::size_t orders_per_thread) {
   auto active = log.members(eventlog::OrderSet::active, std::numeric_limits<std::size_t>::max());
   if (!active) throw std::runtime_error("cannot read the active orders: " + active.error().message());
   const std::vector<OrderId>& ids = *active;
   std::vector<OrderSnapshot> out(ids.size());
   // Each worker checks every n-th order; the reads are independent.
-  const std::size_t n = std::clamp<std::size_t>(threads, 1, std::max<std::size_t>(1, ids.size() / 1024));
+  const std::size_t n =
+      std::clamp<std::size_t>(threads, 1, std::max<std::size_t>(1, ids.size() / std::max<std::size_t>(1, orders_per_thread)));
   std::vector<std::exception_ptr> failures(n);
   auto check_share = [&](std::size_t worker) {
     try {

@@ -38,8 +38,12 @@ struct AuditReport {
 /// What oee-server checks before resuming: every non-terminal order's events
 /// decode and fold to its stored snapshot. Returns those orders as their
 /// events fold, in the log's order of ids; throws std::runtime_error saying
-/// what is wrong and what to do. Reads on up to `threads` threads: with many
-/// waiting orders, this check is most of a restart.
-[[nodiscard]] std::vector<OrderSnapshot> check_resumable(const eventlog::EventLogReader& log, unsigned threads = 1);
+/// what is wrong and what to do. Reads on up to `threads` threads, one for
+/// every `orders_per_thread` orders: with many waiting orders, this check
+/// is most of a restart. A local disk reads fast, so a thread pays for
+/// itself only over many orders; a cluster's log waits for the network on
+/// every read, so there a few orders a thread pay.
+[[nodiscard]] std::vector<OrderSnapshot> check_resumable(const eventlog::EventLogReader& log, unsigned threads = 1,
+                                                         std::size_t orders_per_thread = 1024);
 
 }  // namespace oee::core

@@ -34,6 +34,16 @@ TwoNodes::TwoNodes(const std::vector<std::string>& more)
   b.start();
 }
 
+bool both_hold_their_share(ServerProcess& a, ServerProcess& b) {
+  HttpClient client_a(a.port()), client_b(b.port());
+  const auto executed = [](HttpClient& c) {
+    const auto res = c.get("/api/cluster");
+    return res.status == 200 ? res.json().at("executedHere").as_array().size() : 0;
+  };
+  return eventually([&] { return executed(client_a) == kPartitions / 2 && executed(client_b) == kPartitions / 2; },
+                    std::chrono::seconds(20));
+}
+
 void expect_finished_once(HttpClient& client, const std::vector<std::string>& ids) {
   for (const auto& id : ids) {
     const auto names = event_names(client, id);

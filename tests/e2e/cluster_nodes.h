@@ -32,6 +32,10 @@ struct TwoNodes {
   ServerProcess b;
 };
 
+/// Whether a and b come to execute half of the partitions each (the share
+/// each holds once both run), within 20 s.
+bool both_hold_their_share(ServerProcess& a, ServerProcess& b);
+
 /// Every order ended once: one terminal event.
 void expect_finished_once(HttpClient& client, const std::vector<std::string>& ids);
 

@@ -31,6 +31,9 @@ using namespace std::chrono_literals;
 TEST(ClusterNodes, AnyNodeServesAnyOrderAndEachIsExecutedOnce) {
   TwoNodes nodes({"--sim", "fast"});
   auto [nats, a, b] = nodes.parts();
+  // The node started first holds every partition until the other has its
+  // share: orders go in once each node executes half of them.
+  ASSERT_TRUE(both_hold_their_share(a, b));
   auto ids = submit(a.port(), 20);
   const auto more = submit(b.port(), 20);
   ids.insert(ids.end(), more.begin(), more.end());
