@@ -120,10 +120,11 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& o)
       ->envname("OEE_FAIL_RATE")->check(CLI::Range(0.0, 1.0));
   cli.add_flag("--sim-control", o.sim_control,
                "Let clients on this machine steer the simulated market: POST /api/sim/prices sets a pool's price, "
-               "POST /api/sim/launches launches a new token's pool (tests and demos)")
+               "POST /api/sim/launches launches a new token's pool (tests and demos); with --nats, for every node of the cluster")
       ->envname("OEE_SIM_CONTROL");
   cli.add_option("--sim-launch-every", launch_seconds,
-                 "Seconds between new tokens launching pools on the simulated market, on average (0: none)")
+                 "Seconds between new tokens launching pools on the simulated market, on average (0: none); "
+                 "with --nats, launched by one node at a time (the holder of lease market)")
       ->envname("OEE_SIM_LAUNCH_EVERY")->check(CLI::Range(0.0, 86'400.0))->capture_default_str();
   cli.add_option("--watch-interval", watch_ms,
                  "Milliseconds between the watcher's looks at the pools and launches for limit and sniper orders "
