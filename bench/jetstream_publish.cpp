@@ -4,6 +4,11 @@
 // oee's partitions, each with its own leader), asynchronously with up to
 // `--max-pending` unacknowledged, then a few one at a time, and prints
 // one JSON object. The streams are made for the run and deleted after it.
+//
+// What oee asks of the servers beyond publishing can be added, to see what
+// each costs: `--followers N` ordered consumers per stream reading every
+// message as it comes (oee: each node follows every partition), and
+// `--subject-per-message` (oee: every order is a subject of its own).
 
 #include <nats/nats.h>
 
@@ -42,6 +47,8 @@ int main(int argc, char** argv) {
   std::uint64_t messages = 200'000, sync_messages = 2'000;
   int size = 200, streams = 8, replicas = 3;
   int max_pending = 4096;
+  int followers = 0;
+  bool subject_per_message = false;
   cli.add_option("--nats", urls, "Server URLs, comma separated, credentials included")->required();
   cli.add_option("--messages", messages, "Messages published asynchronously")->capture_default_str();
   cli.add_option("--sync-messages", sync_messages, "Messages published one at a time, each awaiting its ack")
@@ -51,6 +58,9 @@ int main(int argc, char** argv) {
   cli.add_option("--replicas", replicas, "Replicas per stream")->check(CLI::Range(1, 5))->capture_default_str();
   cli.add_option("--max-pending", max_pending, "Asynchronous publishes awaiting their ack at most")
       ->check(CLI::Range(1, 1 << 20))->capture_default_str();
+  cli.add_option("--followers", followers, "Ordered consumers per stream, each reading every message")
+      ->check(CLI::Range(0, 16))->capture_default_str();
+  cli.add_flag("--subject-per-message", subject_per_message, "Each message on a subject of its own");
   CLI11_PARSE(cli, argc, argv);
 
   natsOptions* opts = nullptr;
@@ -92,7 +102,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> names, subjects;
   for (int i = 0; i < streams; ++i) {
     names.push_back("BENCH_RAW_" + std::to_string(i));
-    subjects.push_back("bench.raw." + std::to_string(i));
+    subjects.push_back("bench.raw." + std::to_string(i) + (subject_per_message ? ".>" : ""));
     js_DeleteStream(js, names.back().c_str(), nullptr, nullptr);  // left by a run that died
     jsStreamConfig config;
     jsStreamConfig_Init(&config);
@@ -114,21 +124,58 @@ int main(int argc, char** argv) {
     check(made, "add stream");
   }
   const std::string payload(static_cast<std::size_t>(size), 'x');
+  // Where message i goes: its stream's subject, or one of its own there.
+  const auto subject_of = [&](std::uint64_t i) {
+    const std::string& base = subjects[i % subjects.size()];
+    return subject_per_message ? base.substr(0, base.size() - 1) + std::to_string(i) : base;
+  };
+
+  // Followers: ordered push consumers, each drained by libnats' own
+  // delivery threads into a counter.
+  std::atomic<std::uint64_t> delivered{0};
+  std::vector<natsSubscription*> follows;
+  for (int f = 0; f < followers; ++f) {
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      jsSubOptions so;
+      jsSubOptions_Init(&so);
+      so.Stream = names[i].c_str();
+      so.Ordered = true;
+      natsSubscription* sub = nullptr;
+      jsErrCode code{};
+      check(js_Subscribe(
+                &sub, js, subjects[i].c_str(),
+                [](natsConnection*, natsSubscription*, natsMsg* m, void* counter) {
+                  static_cast<std::atomic<std::uint64_t>*>(counter)->fetch_add(1);
+                  natsMsg_Destroy(m);
+                },
+                &delivered, nullptr, &so, &code),
+            "follow");
+      follows.push_back(sub);
+    }
+  }
 
   const auto async_start = Clock::now();
   for (std::uint64_t i = 0; i < messages; ++i) {
-    check(js_PublishAsync(js, subjects[i % subjects.size()].c_str(), payload.data(), size, nullptr), "publish");
+    check(js_PublishAsync(js, subject_of(i).c_str(), payload.data(), size, nullptr), "publish");
   }
   jsPubOptions wait;
   jsPubOptions_Init(&wait);
   wait.MaxWait = 120'000;
   check(js_PublishAsyncComplete(js, &wait), "await the acks");
+  // With followers, the run ends once each has read every message.
+  const auto want = messages * static_cast<std::uint64_t>(followers);
+  for (const auto until = Clock::now() + std::chrono::seconds(120); delivered.load() < want && Clock::now() < until;)
+    nats_Sleep(5);
   const double async_seconds = seconds_since(async_start);
+  for (auto* sub : follows) {
+    natsSubscription_Unsubscribe(sub);
+    natsSubscription_Destroy(sub);
+  }
 
   const auto sync_start = Clock::now();
   for (std::uint64_t i = 0; i < sync_messages; ++i) {
     jsPubAck* ack = nullptr;
-    check(js_Publish(&ack, js, subjects[i % subjects.size()].c_str(), payload.data(), size, nullptr, nullptr),
+    check(js_Publish(&ack, js, subject_of(messages + i).c_str(), payload.data(), size, nullptr, nullptr),
           "publish one");
     jsPubAck_Destroy(ack);
   }
@@ -137,8 +184,10 @@ int main(int argc, char** argv) {
   for (const auto& name : names) js_DeleteStream(js, name.c_str(), nullptr, nullptr);
   std::printf(
       "{\"messages\": %llu, \"size\": %d, \"streams\": %d, \"replicas\": %d, \"maxPending\": %d, "
+      "\"followers\": %d, \"subjectPerMessage\": %s, \"delivered\": %llu, "
       "\"failedAcks\": %llu, \"asyncPerSecond\": %.0f, \"syncPerSecond\": %.0f}\n",
-      static_cast<unsigned long long>(messages), size, streams, replicas, max_pending,
+      static_cast<unsigned long long>(messages), size, streams, replicas, max_pending, followers,
+      subject_per_message ? "true" : "false", static_cast<unsigned long long>(delivered.load()),
       static_cast<unsigned long long>(failed_acks.load()), static_cast<double>(messages) / async_seconds,
       static_cast<double>(sync_messages) / sync_seconds);
   jsCtx_Destroy(js);
