@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <filesystem>
 #include <future>
 
 #include <gtest/gtest.h>
@@ -321,8 +322,19 @@ TEST(EdgeStartup, APermissionProblemIsNamedAsOne) {
     server.start();
     ASSERT_EQ(server.terminate(), 0);
   }
-  auto r = run({"/usr/sbin/runuser", "-u", "nobody", "--", kServer, "--data-dir", (dir.path() / "data").string(),
-                "--port", "0"});
+  // A copy of the server that user may run: the build may sit in a
+  // directory only its owner enters.
+  const std::filesystem::path bin_dir = "/tmp/oee-nobody-" + std::to_string(::getpid());
+  std::filesystem::create_directories(bin_dir);
+  const auto server_copy = bin_dir / "oee-server";
+  std::filesystem::copy_file(kServer, server_copy, std::filesystem::copy_options::overwrite_existing);
+  for (const auto& p : {bin_dir, server_copy})
+    std::filesystem::permissions(p, std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
+                                        std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
+                                        std::filesystem::perms::others_exec);
+  auto r = run({"/usr/sbin/runuser", "-u", "nobody", "--", server_copy.string(), "--data-dir",
+                (dir.path() / "data").string(), "--port", "0"});
+  std::filesystem::remove_all(bin_dir);
   EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
   EXPECT_NE(r.err.find("Permission denied"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("owner or permissions"), std::string::npos) << r.err;
