@@ -20,6 +20,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "eventlog/jetstream/connection.h"
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -65,30 +67,17 @@ int main(int argc, char** argv) {
 
   natsOptions* opts = nullptr;
   check(natsOptions_Create(&opts), "options");
-  // nats://user:password@host:port,...: the servers, and the user of the first.
+  // The URLs as oee takes them (credentials in each), checked the same way.
   std::vector<std::string> servers;
-  std::string user, password;
-  for (std::size_t start = 0; start <= urls.size();) {
-    auto end = urls.find(',', start);
-    if (end == std::string::npos) end = urls.size();
-    std::string url = urls.substr(start, end - start);
-    const auto scheme = url.find("://");
-    const auto at = url.find('@');
-    if (scheme != std::string::npos && at != std::string::npos) {
-      const std::string info = url.substr(scheme + 3, at - scheme - 3);
-      if (user.empty()) {
-        user = info.substr(0, info.find(':'));
-        password = info.find(':') == std::string::npos ? "" : info.substr(info.find(':') + 1);
-      }
-      url = url.substr(0, scheme + 3) + url.substr(at + 1);
-    }
-    servers.push_back(url);
-    start = end + 1;
+  try {
+    servers = oee::eventlog::jetstream::parse_urls(urls);
+  } catch (const std::invalid_argument& e) {
+    std::fprintf(stderr, "oee-bench-jetstream: %s\n", e.what());
+    return 2;
   }
   std::vector<const char*> server_list;
   for (const auto& s : servers) server_list.push_back(s.c_str());
   check(natsOptions_SetServers(opts, server_list.data(), static_cast<int>(server_list.size())), "servers");
-  if (!user.empty()) check(natsOptions_SetUserInfo(opts, user.c_str(), password.c_str()), "user");
   natsConnection* nc = nullptr;
   check(natsConnection_Connect(&nc, opts), "connect");
   jsOptions js_options;

@@ -188,8 +188,19 @@ std::pair<std::string, TimestampNs> JetStreamPartitionLog::encoded(Queued& q) co
   return {encode_record(r), r.ts};
 }
 
-std::string JetStreamPartitionLog::fenced_msg_id(const Queued& q) const {
-  return fmt::format("{}@{}:{}/{}", q.command.order.str(), q.basis.value, q.command.type, writer());
+Publish JetStreamPartitionLog::fenced_publish(const Queued& q, std::string_view data) const {
+  Publish p;
+  p.data = data;
+  if (q.take_over) {
+    p.subject = partition_subject(options_.partition, "taken");
+    p.msg_id = fmt::format("taken/{}/{}", writer(), Clock::now().time_since_epoch().count());
+  } else {
+    p.subject = order_subject(options_.partition, q.command.order);
+    p.msg_id = fmt::format("{}@{}:{}/{}", q.command.order.str(), q.basis.value, q.command.type, writer());
+  }
+  p.headers = {{"Oee-Writer", writer()}};
+  if (auto sets = sets_header(q.command); !sets.empty()) p.headers.emplace_back("Oee-Sets", std::move(sets));
+  return p;
 }
 
 void JetStreamPartitionLog::publish_one(Queued& q) {
@@ -225,12 +236,7 @@ void JetStreamPartitionLog::publish_pipeline(std::vector<Queued>& run) {
   for (auto& q : run) {
     if (q.ownership && !owns(*q.ownership)) break;  // these and the rest: fenced, one at a time below
     stored.push_back(encoded(q));
-    Publish p;
-    p.subject = order_subject(options_.partition, q.command.order);
-    p.data = stored.back().first;
-    p.msg_id = fenced_msg_id(q);
-    p.headers = {{"Oee-Writer", writer()}};
-    if (auto sets = sets_header(q.command); !sets.empty()) p.headers.emplace_back("Oee-Sets", std::move(sets));
+    Publish p = fenced_publish(q, stored.back().first);  // `stored` does not reallocate: reserved
     if (publishes.empty()) {
       p.expect_last_seq = Seq{std::max(tail_, head().value)};
     } else {
@@ -299,17 +305,7 @@ Result<AppendOutcome> JetStreamPartitionLog::publish_first(Queued& q, const std:
 }
 
 Result<AppendOutcome> JetStreamPartitionLog::publish_fenced(Queued& q, const std::string& data) {
-  Publish p;
-  p.data = data;
-  if (q.take_over) {
-    p.subject = partition_subject(options_.partition, "taken");
-    p.msg_id = fmt::format("taken/{}/{}", writer(), Clock::now().time_since_epoch().count());
-  } else {
-    p.subject = order_subject(options_.partition, q.command.order);
-    p.msg_id = fenced_msg_id(q);
-  }
-  p.headers = {{"Oee-Writer", writer()}};
-  if (auto sets = sets_header(q.command); !sets.empty()) p.headers.emplace_back("Oee-Sets", std::move(sets));
+  Publish p = fenced_publish(q, data);
   const auto deadline = Clock::now() + options_.append_timeout;
   std::uint64_t expected = std::max(tail_, head().value);
   for (;;) {

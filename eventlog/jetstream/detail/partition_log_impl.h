@@ -128,7 +128,9 @@ class JetStreamPartitionLog final : public PartitionLog {
   void publish_pipeline(std::vector<Queued>& run);
   /// The stored form of a queued command, and its time.
   [[nodiscard]] std::pair<std::string, TimestampNs> encoded(Queued& q) const;
-  [[nodiscard]] std::string fenced_msg_id(const Queued& q) const;
+  /// A fenced append's publish, without its expectation: subject, msg id
+  /// (the same for every try of it) and headers.
+  [[nodiscard]] Publish fenced_publish(const Queued& q, std::string_view data) const;
   /// Completes a publish: counts it, and answers once it is folded.
   void finish(Queued& q, Result<AppendOutcome> outcome, TimestampNs ts, std::chrono::steady_clock::time_point started);
   [[nodiscard]] Result<AppendOutcome> publish_first(Queued& q, const std::string& data);
