@@ -60,7 +60,8 @@ json::object cluster_json(const ClusterView& v) {
       partitions.push_back(json::object{{"partition", p.partition},
                                         {"owner", p.owner},
                                         {"lastSeq", p.last_seq},
-                                        {"lagEvents", p.lag_events}});
+                                        {"lagEvents", p.lag_events},
+                                        {"refusedAppends", p.refused_appends}});
     out["partitions"] = std::move(partitions);
     out["market"] = json::object{{"holder", v.market_holder}, {"changes", v.market_changes}};
   }

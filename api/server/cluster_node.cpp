@@ -150,7 +150,7 @@ int run_cluster_node(ServerOptions& o) {
     v.executed_here = cluster->owned();
     if (with_partitions) {
       for (const auto& p : cluster->view())
-        v.partitions.push_back(ClusterPartitionView{p.partition, p.owner, p.last_seq.value, p.lag_events});
+        v.partitions.push_back(ClusterPartitionView{p.partition, p.owner, p.last_seq.value, p.lag_events, p.refused_appends});
       if (auto holder = js::lease_holder(*leases, js::kMarketLease); holder && *holder) v.market_holder = (*holder)->node;
       v.market_changes = shared_market.applied().value;
     }

@@ -253,6 +253,7 @@ std::vector<PartitionView> Cluster::view() {
     if (auto holder = lease_holder(*impl_->leases, lease_key(p)); holder && *holder) v.owner = (*holder)->node;
     const auto here = impl_->logs[p]->head();
     v.last_seq = here;
+    v.refused_appends = impl_->logs[p]->refused_appends();
     if (auto state = impl_->connection->stream_state(partition_stream(p)); state) {
       v.last_seq = state->last;
       v.lag_events = state->last > here ? state->last.value - here.value : 0;

@@ -57,6 +57,7 @@ struct PartitionView {
   std::string owner;  // the lease holder's node; empty if none
   Seq last_seq;       // the stream's
   std::uint64_t lag_events = 0;  // not yet folded here
+  std::uint64_t refused_appends = 0;  // this node's, since it started (PartitionLog::refused_appends)
 };
 
 class Cluster {

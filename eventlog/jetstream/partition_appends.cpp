@@ -1,6 +1,7 @@
-// The partition log's appender: one publish at a time, each fenced or
-// create-only, retried with its msg id after a lost answer and at the new
-// tail after a refusal that concerns nobody else (partition_log.h).
+// The partition log's appends: fenced ones pipelined by the appender, first
+// events sent together by the creator, each retried with its msg id after a
+// lost answer, and fenced ones at the new tail after a refusal that
+// concerns nobody else (partition_log.h).
 #include <future>
 
 #include <fmt/format.h>
@@ -117,8 +118,15 @@ void JetStreamPartitionLog::enqueue(AppendCommand command, AppendCompletion done
   {
     std::lock_guard lock(queue_mu_);
     if (!closing_) {
-      queue_.push_back(std::move(q));
-      queue_cv_.notify_one();
+      // A first event is create-only, fenced by nothing: it need not wait
+      // behind the fenced appends, nor they behind it.
+      if (q.command.begins) {
+        firsts_.push_back(std::move(q));
+        firsts_cv_.notify_one();
+      } else {
+        queue_.push_back(std::move(q));
+        queue_cv_.notify_one();
+      }
       return;
     }
   }
@@ -160,15 +168,15 @@ Result<std::unique_ptr<EventLogWriter>> JetStreamPartitionLog::take_over() {
 }
 
 void JetStreamPartitionLog::append_loop() {
-  const auto pipelined = [](const Queued& q) { return !q.command.begins && !q.take_over; };
+  const auto pipelined = [](const Queued& q) { return !q.take_over; };
   for (;;) {
     std::vector<Queued> run;
     {
       std::unique_lock lock(queue_mu_);
       queue_cv_.wait(lock, [&] { return closing_ || !queue_.empty(); });
       if (queue_.empty()) return;  // closing, and drained
-      // Fenced appends waiting together go out as one pipeline; a first
-      // event or a takeover goes alone.
+      // Fenced appends waiting together go out as one pipeline; a takeover
+      // goes alone.
       do {
         run.push_back(std::move(queue_.front()));
         queue_.pop_front();
@@ -179,6 +187,22 @@ void JetStreamPartitionLog::append_loop() {
     } else {
       publish_pipeline(run);
     }
+  }
+}
+
+void JetStreamPartitionLog::create_loop() {
+  for (;;) {
+    std::vector<Queued> run;
+    {
+      std::unique_lock lock(queue_mu_);
+      firsts_cv_.wait(lock, [&] { return closing_ || !firsts_.empty(); });
+      if (firsts_.empty()) return;  // closing, and drained
+      while (!firsts_.empty() && run.size() < kPipeline) {
+        run.push_back(std::move(firsts_.front()));
+        firsts_.pop_front();
+      }
+    }
+    publish_firsts(run);
   }
 }
 
@@ -206,7 +230,7 @@ Publish JetStreamPartitionLog::fenced_publish(const Queued& q, std::string_view 
 void JetStreamPartitionLog::publish_one(Queued& q) {
   const auto [data, ts] = encoded(q);
   const auto started = Clock::now();
-  auto outcome = q.command.begins ? publish_first(q, data) : publish_fenced(q, data);
+  auto outcome = q.command.begins ? publish_first(q, first_publish(q, data), false) : publish_fenced(q, data);
   finish(q, std::move(outcome), ts, started);
 }
 
@@ -227,54 +251,101 @@ void JetStreamPartitionLog::finish(Queued& q, Result<AppendOutcome> outcome, Tim
 // The fence holds for the whole pipeline: its first publish lands only on
 // the tail this node knows, and each other only right after the one before
 // it, so no event of another node (a PartitionTaken) can come between.
+// Refused because another node's event came between, the rest goes out
+// again as a pipeline at the new tail: other nodes' first events and
+// operator events interleave with the owner's all the time.
 void JetStreamPartitionLog::publish_pipeline(std::vector<Queued>& run) {
+  const auto started = Clock::now();
+  const auto deadline = started + options_.append_timeout;
+  std::vector<std::pair<std::string, TimestampNs>> stored;
+  stored.reserve(run.size());
+  for (auto& q : run) stored.push_back(encoded(q));
+  std::size_t i = 0;
+  while (i < run.size()) {
+    std::vector<Publish> publishes;
+    for (std::size_t k = i; k < run.size() && !(run[k].ownership && !owns(*run[k].ownership)); ++k) {
+      Publish p = fenced_publish(run[k], stored[k].first);
+      if (publishes.empty()) {
+        p.expect_last_seq = Seq{std::max(tail_, head().value)};
+      } else {
+        p.expect_last_msg_id = publishes.back().msg_id;
+      }
+      publishes.push_back(std::move(p));
+    }
+    if (publishes.empty()) break;  // no longer the owner: the rest is fenced, one at a time below
+    const auto acks = connection_.publish_all(publishes, std::min<std::chrono::milliseconds>(kPublishWait, left(deadline)));
+    std::size_t k = 0;
+    for (; k < acks.size() && acks[k]; ++k, ++i) {
+      tail_ = std::max(tail_, acks[k]->seq.value);
+      finish(run[i], AppendOutcome{acks[k]->seq, {}, std::nullopt}, stored[i].second, started);
+    }
+    if (k == acks.size()) continue;
+    // Unanswered or failed otherwise: one at a time, each judged as a lone
+    // append is (one that landed after all is found by its msg id).
+    if (acks[k].error() != JsErrc::wrong_last_sequence || Clock::now() >= deadline) break;
+    refused_.fetch_add(1, std::memory_order_relaxed);
+    const auto verdict = after_refusal(run[i], publishes[k].msg_id);
+    if (verdict.retry) continue;
+    finish(run[i], verdict.error ? Result<AppendOutcome>(verdict.error) : AppendOutcome{verdict.landed, {}, std::nullopt},
+           stored[i].second, started);
+    ++i;
+  }
+  for (; i < run.size(); ++i) finish(run[i], publish_fenced(run[i], stored[i].first), stored[i].second, started);
+}
+
+Publish JetStreamPartitionLog::first_publish(const Queued& q, std::string_view data) const {
+  Publish p;
+  p.subject = order_subject(options_.partition, q.command.order);
+  p.data = data;
+  p.msg_id = q.command.order.str() + "/first/" + writer();
+  p.expect_new_subject = true;
+  p.headers = {{"Oee-Writer", writer()}, {"Oee-Begins", "1"}};
+  if (auto sets = sets_header(q.command); !sets.empty()) p.headers.emplace_back("Oee-Sets", std::move(sets));
+  if (q.command.idempotency) p.headers.emplace_back("Oee-Fingerprint", q.command.idempotency->fingerprint);
+  return p;
+}
+
+// First events of different orders do not depend on each other: they go
+// out together, each create-only on its own subject. One that did not land
+// cleanly (refused, a duplicate, unanswered) is judged alone.
+void JetStreamPartitionLog::publish_firsts(std::vector<Queued>& run) {
   const auto started = Clock::now();
   std::vector<std::pair<std::string, TimestampNs>> stored;
   std::vector<Publish> publishes;
   stored.reserve(run.size());
   publishes.reserve(run.size());
   for (auto& q : run) {
-    if (q.ownership && !owns(*q.ownership)) break;  // these and the rest: fenced, one at a time below
     stored.push_back(encoded(q));
-    Publish p = fenced_publish(q, stored.back().first);  // `stored` does not reallocate: reserved
-    if (publishes.empty()) {
-      p.expect_last_seq = Seq{std::max(tail_, head().value)};
-    } else {
-      p.expect_last_msg_id = publishes.back().msg_id;
+    publishes.push_back(first_publish(q, stored.back().first));  // `stored` does not reallocate: reserved
+  }
+  // Made by an owner that is one no more: not sent (publish_first says so).
+  std::vector<std::optional<Result<PublishAck>>> answers(run.size());
+  {
+    std::vector<Publish> sendable;
+    std::vector<std::size_t> index;
+    for (std::size_t i = 0; i < run.size(); ++i) {
+      if (run[i].ownership && !owns(*run[i].ownership)) continue;
+      index.push_back(i);
+      sendable.push_back(publishes[i]);
     }
-    publishes.push_back(std::move(p));
+    auto acks = connection_.publish_all(sendable, std::min<std::chrono::milliseconds>(kPublishWait, options_.append_timeout));
+    for (std::size_t k = 0; k < acks.size(); ++k) answers[index[k]] = std::move(acks[k]);
   }
-  const auto acks = connection_.publish_all(publishes, std::min<std::chrono::milliseconds>(kPublishWait, options_.append_timeout));
-  std::size_t i = 0;
-  for (; i < acks.size() && acks[i]; ++i) {
-    tail_ = std::max(tail_, acks[i]->seq.value);
-    finish(run[i], AppendOutcome{acks[i]->seq, {}, std::nullopt}, stored[i].second, started);
-  }
-  if (i < acks.size() && acks[i].error() == JsErrc::wrong_last_sequence) refused_.fetch_add(1, std::memory_order_relaxed);
-  // From the first that did not land (refused, unanswered, or not sent):
-  // one at a time, each judged as a lone append is; one that landed after
-  // all is found by its msg id.
-  for (; i < run.size(); ++i) {
-    if (i < stored.size()) {
-      finish(run[i], publish_fenced(run[i], stored[i].first), stored[i].second, started);
+  for (std::size_t i = 0; i < run.size(); ++i) {
+    const auto& answer = answers[i];
+    if (answer && *answer && !(*answer)->duplicate) {
+      finish(run[i], AppendOutcome{(*answer)->seq, {}, std::nullopt}, stored[i].second, started);
     } else {
-      publish_one(run[i]);
+      const bool sent_before = answer && !*answer && answer->error() == JsErrc::timeout;
+      finish(run[i], publish_first(run[i], publishes[i], sent_before), stored[i].second, started);
     }
   }
 }
 
-Result<AppendOutcome> JetStreamPartitionLog::publish_first(Queued& q, const std::string& data) {
+Result<AppendOutcome> JetStreamPartitionLog::publish_first(Queued& q, Publish p, bool sent_before) {
   const auto& order = q.command.order;
-  Publish p;
-  p.subject = order_subject(options_.partition, order);
-  p.data = data;
-  p.msg_id = order.str() + "/first/" + writer();
-  p.expect_new_subject = true;
-  p.headers = {{"Oee-Writer", writer()}, {"Oee-Begins", "1"}};
-  if (auto sets = sets_header(q.command); !sets.empty()) p.headers.emplace_back("Oee-Sets", std::move(sets));
-  if (q.command.idempotency) p.headers.emplace_back("Oee-Fingerprint", q.command.idempotency->fingerprint);
   const auto deadline = Clock::now() + options_.append_timeout;
-  for (bool retry = false;; retry = true) {
+  for (bool retry = sent_before;; retry = true) {
     if (q.ownership && !owns(*q.ownership)) return std::error_code(JsErrc::fenced);
     p.timeout = std::min<std::chrono::milliseconds>(kPublishWait, left(deadline));
     auto ack = connection_.publish(p);

@@ -60,6 +60,7 @@ JetStreamPartitionLog::JetStreamPartitionLog(Connection& connection, PartitionLo
   subscription_ = std::move(*sub);
   follower_ = std::thread([this] { follow_loop(); });
   appender_ = std::thread([this] { append_loop(); });
+  creator_ = std::thread([this] { create_loop(); });
   checkpointer_ = std::thread([this] { checkpoint_loop(); });
 }
 
@@ -402,11 +403,14 @@ void JetStreamPartitionLog::release() {
 std::error_code JetStreamPartitionLog::close() {
   {
     std::lock_guard lock(queue_mu_);
-    if (closing_ && !appender_.joinable() && !follower_.joinable() && !checkpointer_.joinable()) return {};
+    if (closing_ && !appender_.joinable() && !creator_.joinable() && !follower_.joinable() && !checkpointer_.joinable())
+      return {};
     closing_ = true;
   }
   queue_cv_.notify_all();
+  firsts_cv_.notify_all();
   if (appender_.joinable()) appender_.join();
+  if (creator_.joinable()) creator_.join();
   stopping_.store(true, std::memory_order_release);
   head_cv_.notify_all();
   if (follower_.joinable()) follower_.join();

@@ -22,8 +22,8 @@
 //   PartitionTaken is in the log, none of that writer's appends can land
 //   (docs/SCALING.md, the fencing rule).
 //
-// Threading: every method is thread-safe. Appends are queued to one
-// appender thread; a follower thread folds what the stream stores, calls
+// Threading: every method is thread-safe. Fenced appends are queued to one
+// appender thread, first events to one creator thread; a follower thread folds what the stream stores, calls
 // the commit listeners and runs completions, in seq order, so completions
 // must be short.
 

@@ -12,8 +12,9 @@
 //            Oee-Sets           set changes, e.g. "1+" (dead letter in), "1-"
 //            Oee-Fingerprint    an idempotency claim's request fingerprint
 //
-// Two threads: the appender publishes queued commands one at a time (each
-// waits for its acknowledgment); the follower consumes the stream in order,
+// Threads: the appender publishes fenced appends, those queued together as
+// one pipeline; the creator publishes first events, those queued together
+// at once, each create-only; the follower consumes the stream in order,
 // folds each event into the order index, calls the listeners and runs the
 // completions of appends up to the seq it folded.
 
@@ -133,7 +134,15 @@ class JetStreamPartitionLog final : public PartitionLog {
   [[nodiscard]] Publish fenced_publish(const Queued& q, std::string_view data) const;
   /// Completes a publish: counts it, and answers once it is folded.
   void finish(Queued& q, Result<AppendOutcome> outcome, TimestampNs ts, std::chrono::steady_clock::time_point started);
-  [[nodiscard]] Result<AppendOutcome> publish_first(Queued& q, const std::string& data);
+  void create_loop();
+  /// First events sent together, each create-only (no fence: any node may
+  /// begin an order); one that does not land cleanly is judged alone.
+  void publish_firsts(std::vector<Queued>& run);
+  /// A first event's publish: create-only on the order's subject.
+  [[nodiscard]] Publish first_publish(const Queued& q, std::string_view data) const;
+  /// One first event, until it lands or is found to be another request's
+  /// order; `sent_before`: an earlier try's outcome is unknown.
+  [[nodiscard]] Result<AppendOutcome> publish_first(Queued& q, Publish p, bool sent_before);
   [[nodiscard]] Result<AppendOutcome> publish_fenced(Queued& q, const std::string& data);
   /// What a refused fenced publish comes to, once the stream is folded to
   /// its end: try again at the new tail, or the append ended (landed
@@ -184,7 +193,9 @@ class JetStreamPartitionLog final : public PartitionLog {
 
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;
-  std::deque<Queued> queue_;
+  std::deque<Queued> queue_;  // fenced appends and takeovers, for the appender
+  std::condition_variable firsts_cv_;
+  std::deque<Queued> firsts_;  // first events, for the creator
   bool closing_ = false;
   // This node's last acknowledged append: everything up to it is folded
   // here or its own. Appender thread only (and the opening).
@@ -208,6 +219,7 @@ class JetStreamPartitionLog final : public PartitionLog {
   Stats stats_;
   std::thread follower_;
   std::thread appender_;
+  std::thread creator_;
 };
 
 }  // namespace oee::eventlog::jetstream::detail
