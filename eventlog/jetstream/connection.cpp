@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "eventlog/jetstream/detail/nats_support.h"
+#include "eventlog/jetstream/detail/pipelined_replies.h"
 
 namespace oee::eventlog::jetstream {
 
@@ -122,6 +123,7 @@ std::unique_ptr<Connection> Connection::connect(const ConnectOptions& options) {
         "names them as nats://user:password@host:port (tls:// where they require TLS, with --nats-ca naming the CA "
         "that signed their certificates), and the credentials",
         shown, last_error_text(s)));
+  impl->replies.reset(new PipelinedReplies(impl->nc));  // NOLINT: its deleter is out of line
   jsOptions js_options;
   jsOptions_Init(&js_options);
   js_options.Wait = options.request_timeout.count();
@@ -184,34 +186,17 @@ Result<PublishAck> ack_of(natsMsg* reply) {
   return PublishAck{Seq{static_cast<std::uint64_t>(seq->get_int64())}, duplicate != nullptr && duplicate->is_bool() && duplicate->get_bool()};
 }
 
-struct InboxDeleter {
-  void operator()(natsInbox* i) const { natsInbox_Destroy(i); }
-};
-struct SubscriptionDeleter {
-  void operator()(natsSubscription* s) const {
-    natsSubscription_Unsubscribe(s);
-    natsSubscription_Destroy(s);
-  }
-};
-
 }  // namespace
 
 std::vector<Result<PublishAck>> Connection::publish_all(std::span<const Publish> publishes,
                                                         std::chrono::milliseconds timeout) {
   std::vector<Result<PublishAck>> out(publishes.size(), std::error_code(JsErrc::not_connected));
   if (publishes.empty() || !connected()) return out;
-  natsInbox* raw_inbox = nullptr;
-  if (natsInbox_Create(&raw_inbox) != NATS_OK) return out;
-  std::unique_ptr<natsInbox, InboxDeleter> inbox(raw_inbox);
-  const std::string prefix = std::string(inbox.get()) + ".";
-  natsSubscription* raw_sub = nullptr;
-  if (natsConnection_SubscribeSync(&raw_sub, impl_->nc, (prefix + "*").c_str()) != NATS_OK) return out;
-  std::unique_ptr<natsSubscription, SubscriptionDeleter> sub(raw_sub);
-  natsSubscription_SetPendingLimits(sub.get(), -1, -1);
+  auto batch = impl_->replies->open(publishes.size());
   // Sent in order on one connection: the stream sees them in this order.
   std::size_t sent = 0;
   for (; sent < publishes.size(); ++sent) {
-    auto msg = message_of(publishes[sent], (prefix + std::to_string(sent)).c_str());
+    auto msg = message_of(publishes[sent], batch.reply_to(sent).c_str());
     if (!msg) {
       out[sent] = msg.error();
       break;
@@ -222,20 +207,9 @@ std::vector<Result<PublishAck>> Connection::publish_all(std::span<const Publish>
     }
     out[sent] = std::error_code(JsErrc::timeout);
   }
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (std::size_t answered = 0; answered < sent;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) break;
-    natsMsg* raw = nullptr;
-    if (natsSubscription_NextMsg(&raw, sub.get(), left.count()) != NATS_OK) break;
-    MsgPtr reply(raw);
-    const std::string_view subject = natsMsg_GetSubject(raw);
-    std::size_t index = 0;
-    const auto digits = subject.substr(prefix.size());
-    if (std::from_chars(digits.data(), digits.data() + digits.size(), index).ec != std::errc{} || index >= sent) continue;
-    out[index] = ack_of(raw);
-    ++answered;
-  }
+  auto answers = batch.wait(sent, std::chrono::steady_clock::now() + timeout);
+  for (std::size_t i = 0; i < sent; ++i)
+    if (answers[i]) out[i] = ack_of(answers[i].get());
   return out;
 }
 

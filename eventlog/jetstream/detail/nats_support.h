@@ -15,6 +15,10 @@
 
 namespace oee::eventlog::jetstream::detail {
 
+class PipelinedReplies;  // detail/pipelined_replies.h
+struct PipelinedRepliesDeleter {
+  void operator()(PipelinedReplies* r) const;
+};
 
 struct MsgDeleter {
   void operator()(natsMsg* m) const { natsMsg_Destroy(m); }
@@ -115,8 +119,10 @@ struct Connection::Impl {
   jsCtx* js = nullptr;
   ConnectOptions options;
   std::size_t known_servers = 0;
+  std::unique_ptr<detail::PipelinedReplies, detail::PipelinedRepliesDeleter> replies;  // publish_all's answers
 
   ~Impl() {
+    replies.reset();
     if (js != nullptr) jsCtx_Destroy(js);
     if (nc != nullptr) {
       natsConnection_Close(nc);

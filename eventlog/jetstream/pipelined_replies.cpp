@@ -1,0 +1,81 @@
+#include "eventlog/jetstream/detail/pipelined_replies.h"
+
+#include <charconv>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace oee::eventlog::jetstream::detail {
+
+void PipelinedRepliesDeleter::operator()(PipelinedReplies* r) const { delete r; }  // NOLINT: owned by the connection
+
+PipelinedReplies::PipelinedReplies(natsConnection* nc) {
+  natsInbox* inbox = nullptr;
+  if (natsInbox_Create(&inbox) != NATS_OK) throw std::runtime_error("cannot make a NATS inbox for publish answers");
+  prefix_ = std::string(inbox) + ".";
+  natsInbox_Destroy(inbox);
+  if (const auto s = natsConnection_Subscribe(&subscription_, nc, (prefix_ + ">").c_str(), &PipelinedReplies::on_reply, this);
+      s != NATS_OK)
+    throw std::runtime_error(fmt::format("cannot subscribe to NATS publish answers: {}", natsStatus_GetText(s)));
+  // A burst of answers must not be dropped as a slow consumer's.
+  natsSubscription_SetPendingLimits(subscription_, -1, -1);
+}
+
+PipelinedReplies::~PipelinedReplies() {
+  // Unsubscribing waits for a callback under way: none runs after this.
+  natsSubscription_Unsubscribe(subscription_);
+  natsSubscription_Destroy(subscription_);
+}
+
+PipelinedReplies::Batch PipelinedReplies::open(std::size_t size) {
+  std::lock_guard lock(mu_);
+  return Batch(*this, next_batch_++, size);
+}
+
+PipelinedReplies::Batch::Batch(PipelinedReplies& owner, std::uint64_t id, std::size_t size) : owner_(owner), id_(id) {
+  waiting_.answers.resize(size);
+  owner_.batches_.emplace(id_, &waiting_);  // open() holds the lock
+}
+
+PipelinedReplies::Batch::~Batch() {
+  std::lock_guard lock(owner_.mu_);
+  owner_.batches_.erase(id_);
+}
+
+std::string PipelinedReplies::Batch::reply_to(std::size_t index) const {
+  return fmt::format("{}{}.{}", owner_.prefix_, id_, index);
+}
+
+std::vector<MsgPtr> PipelinedReplies::Batch::wait(std::size_t count, std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock lock(owner_.mu_);
+  owner_.answered_.wait_until(lock, deadline, [&] { return waiting_.answered >= count; });
+  return std::move(waiting_.answers);
+}
+
+void PipelinedReplies::on_reply(natsConnection*, natsSubscription*, natsMsg* msg, void* self) {
+  static_cast<PipelinedReplies*>(self)->deliver(MsgPtr(msg));
+}
+
+void PipelinedReplies::deliver(MsgPtr msg) {
+  std::string_view rest = natsMsg_GetSubject(msg.get());
+  if (!rest.starts_with(prefix_)) return;
+  rest.remove_prefix(prefix_.size());
+  std::uint64_t batch = 0;
+  std::size_t index = 0;
+  const auto dot = rest.find('.');
+  if (dot == std::string_view::npos) return;
+  if (std::from_chars(rest.data(), rest.data() + dot, batch).ec != std::errc{}) return;
+  if (std::from_chars(rest.data() + dot + 1, rest.data() + rest.size(), index).ec != std::errc{}) return;
+  {
+    std::lock_guard lock(mu_);
+    const auto found = batches_.find(batch);
+    if (found == batches_.end()) return;  // given up on
+    auto& waiting = *found->second;
+    if (index >= waiting.answers.size() || waiting.answers[index]) return;
+    waiting.answers[index] = std::move(msg);
+    ++waiting.answered;
+  }
+  answered_.notify_all();
+}
+
+}  // namespace oee::eventlog::jetstream::detail
