@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "eventlog/jetstream/detail/async_subscription.h"
 #include "eventlog/jetstream/detail/nats_support.h"
 #include "eventlog/jetstream/detail/pipelined_replies.h"
 
@@ -188,29 +189,91 @@ Result<PublishAck> ack_of(natsMsg* reply) {
 
 }  // namespace
 
+namespace {
+
+/// Sends `messages` in order on one connection, each awaiting its answer
+/// on `batch`; returns how many went out (`out` holds why the next did not).
+template <class Answer>
+std::size_t send_all(natsConnection* nc, std::span<const Publish> messages, PipelinedReplies::Batch& batch,
+                     std::vector<Result<Answer>>& out) {
+  std::size_t sent = 0;
+  for (; sent < messages.size(); ++sent) {
+    auto msg = message_of(messages[sent], batch.reply_to(sent).c_str());
+    if (!msg) {
+      out[sent] = msg.error();
+      break;
+    }
+    if (const auto s = natsConnection_PublishMsg(nc, msg->get()); s != NATS_OK) {
+      out[sent] = failure(s, jsErrCode{}, false);
+      break;
+    }
+    out[sent] = std::error_code(JsErrc::timeout);
+  }
+  return sent;
+}
+
+}  // namespace
+
 std::vector<Result<PublishAck>> Connection::publish_all(std::span<const Publish> publishes,
                                                         std::chrono::milliseconds timeout) {
   std::vector<Result<PublishAck>> out(publishes.size(), std::error_code(JsErrc::not_connected));
   if (publishes.empty() || !connected()) return out;
   auto batch = impl_->replies->open(publishes.size());
   // Sent in order on one connection: the stream sees them in this order.
-  std::size_t sent = 0;
-  for (; sent < publishes.size(); ++sent) {
-    auto msg = message_of(publishes[sent], batch.reply_to(sent).c_str());
-    if (!msg) {
-      out[sent] = msg.error();
-      break;
-    }
-    if (const auto s = natsConnection_PublishMsg(impl_->nc, msg->get()); s != NATS_OK) {
-      out[sent] = failure(s, jsErrCode{}, false);
-      break;
-    }
-    out[sent] = std::error_code(JsErrc::timeout);
-  }
+  const auto sent = send_all(impl_->nc, publishes, batch, out);
   auto answers = batch.wait(sent, std::chrono::steady_clock::now() + timeout);
   for (std::size_t i = 0; i < sent; ++i)
     if (answers[i]) out[i] = ack_of(answers[i].get());
   return out;
+}
+
+std::vector<Result<std::string>> Connection::request_all(std::span<const Publish> requests,
+                                                         std::chrono::milliseconds timeout) {
+  std::vector<Result<std::string>> out(requests.size(), std::error_code(JsErrc::not_connected));
+  if (requests.empty() || !connected()) return out;
+  auto batch = impl_->replies->open(requests.size());
+  const auto sent = send_all(impl_->nc, requests, batch, out);
+  auto answers = batch.wait(sent, std::chrono::steady_clock::now() + timeout);
+  for (std::size_t i = 0; i < sent; ++i) {
+    if (!answers[i]) continue;
+    if (natsMsg_IsNoResponders(answers[i].get())) {
+      out[i] = std::error_code(JsErrc::not_found);
+      continue;
+    }
+    const char* data = natsMsg_GetData(answers[i].get());
+    out[i] = std::string(data != nullptr ? data : "", natsMsg_GetDataLength(answers[i].get()));
+  }
+  return out;
+}
+
+struct Service::Impl {
+  std::unique_ptr<AsyncSubscription> subscription;
+};
+Service::Service(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Service::~Service() = default;
+
+std::string_view Request::header(std::string_view name) const {
+  for (const auto& [key, value] : headers)
+    if (key == name) return value;
+  return {};
+}
+
+std::unique_ptr<Service> Connection::serve(const std::string& subject, const std::string& queue,
+                                           std::function<void(Request)> handler) {
+  auto impl = std::make_unique<Service::Impl>();
+  impl->subscription = std::make_unique<AsyncSubscription>(impl_->nc, subject, queue, [handler = std::move(handler)](MsgPtr m) {
+    const auto message = stored(m.get());
+    const char* reply = natsMsg_GetReply(m.get());
+    handler(Request{message.subject, message.data, message.headers, reply != nullptr ? reply : ""});
+  });
+  return std::unique_ptr<Service>(new Service(std::move(impl)));
+}
+
+std::error_code Connection::respond(const std::string& reply, std::string_view data) {
+  if (const auto s = natsConnection_Publish(impl_->nc, reply.c_str(), data.data(), static_cast<int>(data.size()));
+      s != NATS_OK)
+    return failure(s, jsErrCode{}, false);
+  return {};
 }
 
 Result<PublishAck> Connection::publish(const Publish& p) {

@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -85,6 +86,30 @@ struct PublishAck {
   bool duplicate = false;  // the msg id was stored before: `seq` is that message's
 };
 
+/// A message sent to this node as a request (Connection::serve).
+struct Request {
+  std::string subject;
+  std::string data;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string reply;  // where the sender awaits the answer; empty: it awaits none
+  [[nodiscard]] std::string_view header(std::string_view name) const;
+};
+
+/// Requests handled while it lives (Connection::serve).
+class Service {
+ public:
+  /// Returns once the handler runs no more.
+  ~Service();
+  Service(const Service&) = delete;
+  Service& operator=(const Service&) = delete;
+
+ private:
+  friend class Connection;
+  struct Impl;
+  explicit Service(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
 struct StreamSpec {
   std::string name;
   std::vector<std::string> subjects;
@@ -151,6 +176,19 @@ class Connection {
   /// the order sent.
   [[nodiscard]] std::vector<Result<PublishAck>> publish_all(std::span<const Publish> publishes,
                                                             std::chrono::milliseconds timeout);
+  /// Sends every message as a request before awaiting any answer, and
+  /// returns each one's answer, in order: its body, JsErrc::not_found if
+  /// nobody serves its subject, JsErrc::timeout if none came in time.
+  [[nodiscard]] std::vector<Result<std::string>> request_all(std::span<const Publish> requests,
+                                                             std::chrono::milliseconds timeout);
+  /// Hands each message on `subject` to `handler`, on a thread of its own,
+  /// until the Service is destroyed; in queue group `queue` (unless empty)
+  /// one member of the group gets each. Throws std::runtime_error.
+  [[nodiscard]] std::unique_ptr<Service> serve(const std::string& subject, const std::string& queue,
+                                               std::function<void(Request)> handler);
+  /// Answers a request served here.
+  std::error_code respond(const std::string& reply, std::string_view data);
+
   /// The message at `seq`, or nothing if the stream has none there.
   [[nodiscard]] Result<std::optional<StoredMessage>> get(std::string_view stream, Seq seq);
   /// The last message on `subject`, or nothing if it holds none.

@@ -6,6 +6,8 @@
 //   subject    := oee.p<partition>.o.<order uuid>  an order's events
 //              |  oee.p<partition>.x.<what>        the partition's own events
 //                                                  (a new owner's PartitionTaken)
+//   forward    := oee.forward.p<partition>     first events for the owner to append
+//                                              (core NATS requests, in no stream)
 //   market     := stream OEE_MARKET, subject oee.market: set prices and
 //                 launches, applied by every node in order
 //   buckets    := oee-meta      partitions (create-only), cursor.p<partition>.<name>, no TTL
@@ -32,7 +34,12 @@ inline constexpr auto kMarketLease = "market";
 [[nodiscard]] std::uint32_t partition_of(const OrderId& order, std::uint32_t partitions);
 [[nodiscard]] std::string partition_stream(std::uint32_t partition);
 [[nodiscard]] std::string order_subject(std::uint32_t partition, const OrderId& order);
+/// What every order subject of the partition begins with.
+[[nodiscard]] std::string order_subject_prefix(std::uint32_t partition);
 [[nodiscard]] std::string partition_subject(std::uint32_t partition, std::string_view what);
+/// Where other nodes send the partition's owner the first events they are
+/// asked to append (core NATS requests, outside every stream).
+[[nodiscard]] std::string forward_subject(std::uint32_t partition);
 [[nodiscard]] std::string lease_key(std::uint32_t partition);
 /// Where a reader of one partition (the Redis publisher) keeps its place.
 [[nodiscard]] std::string cursor_key(std::uint32_t partition, std::string_view name);

@@ -2,6 +2,7 @@
 // events sent together by the creator, each retried with its msg id after a
 // lost answer, and fenced ones at the new tail after a refusal that
 // concerns nobody else (partition_log.h).
+#include <charconv>
 #include <future>
 
 #include <fmt/format.h>
@@ -119,8 +120,10 @@ void JetStreamPartitionLog::enqueue(AppendCommand command, AppendCompletion done
     std::lock_guard lock(queue_mu_);
     if (!closing_) {
       // A first event is create-only, fenced by nothing: it need not wait
-      // behind the fenced appends, nor they behind it.
-      if (q.command.begins) {
+      // behind the fenced appends, nor they behind it, unless this node
+      // owns the partition: then it goes into the owner's pipeline, which
+      // any other event would break.
+      if (q.command.begins && !owned()) {
         firsts_.push_back(std::move(q));
         firsts_cv_.notify_one();
       } else {
@@ -162,9 +165,14 @@ Result<std::unique_ptr<EventLogWriter>> JetStreamPartitionLog::take_over() {
     release();
     return outcome.error();
   }
-  std::lock_guard lock(own_mu_);
-  if (!owned_) return std::error_code(JsErrc::fenced);  // another node's came right after
-  return std::unique_ptr<EventLogWriter>(std::make_unique<OwnerWriter>(*this, ownership_));
+  std::unique_ptr<EventLogWriter> writer;
+  {
+    std::lock_guard lock(own_mu_);
+    if (!owned_) return std::error_code(JsErrc::fenced);  // another node's came right after
+    writer = std::make_unique<OwnerWriter>(*this, ownership_);
+  }
+  serve_forwards(true);
+  return writer;
 }
 
 void JetStreamPartitionLog::append_loop() {
@@ -175,14 +183,14 @@ void JetStreamPartitionLog::append_loop() {
       std::unique_lock lock(queue_mu_);
       queue_cv_.wait(lock, [&] { return closing_ || !queue_.empty(); });
       if (queue_.empty()) return;  // closing, and drained
-      // Fenced appends waiting together go out as one pipeline; a takeover
-      // goes alone.
+      // Appends waiting together go out as one pipeline; a takeover goes
+      // alone.
       do {
         run.push_back(std::move(queue_.front()));
         queue_.pop_front();
       } while (!queue_.empty() && run.size() < kPipeline && pipelined(run.front()) && pipelined(queue_.front()));
     }
-    if (run.size() == 1) {
+    if (run.front().take_over) {
       publish_one(run.front());
     } else {
       publish_pipeline(run);
@@ -252,19 +260,27 @@ void JetStreamPartitionLog::finish(Queued& q, Result<AppendOutcome> outcome, Tim
 // the tail this node knows, and each other only right after the one before
 // it, so no event of another node (a PartitionTaken) can come between.
 // Refused because another node's event came between, the rest goes out
-// again as a pipeline at the new tail: other nodes' first events and
-// operator events interleave with the owner's all the time.
+// again as a pipeline at the new tail. First events (this node's, and
+// those other nodes forward to the owner) ride in the pipeline too, each
+// also create-only; one that does not land there is settled alone.
 void JetStreamPartitionLog::publish_pipeline(std::vector<Queued>& run) {
   const auto started = Clock::now();
   const auto deadline = started + options_.append_timeout;
   std::vector<std::pair<std::string, TimestampNs>> stored;
   stored.reserve(run.size());
-  for (auto& q : run) stored.push_back(encoded(q));
+  for (auto& q : run) stored.push_back(q.forwarded ? std::pair{q.forwarded->data, TimestampNs{}} : encoded(q));
+  // Sent, and not answered: its outcome is unknown.
+  std::vector<bool> maybe_sent(run.size(), false);
+  const auto settle_first = [&](std::size_t i) {
+    if (run[i].forwarded) return answer_forwarded(run[i], maybe_sent[i] ? "unknown" : "unsent");
+    finish(run[i], publish_first(run[i], first_publish(run[i], stored[i].first), maybe_sent[i]), stored[i].second,
+           started);
+  };
   std::size_t i = 0;
   while (i < run.size()) {
     std::vector<Publish> publishes;
     for (std::size_t k = i; k < run.size() && !(run[k].ownership && !owns(*run[k].ownership)); ++k) {
-      Publish p = fenced_publish(run[k], stored[k].first);
+      Publish p = pipelined_publish(run[k], stored[k].first);
       if (publishes.empty()) {
         p.expect_last_seq = Seq{std::max(tail_, head().value)};
       } else {
@@ -275,14 +291,28 @@ void JetStreamPartitionLog::publish_pipeline(std::vector<Queued>& run) {
     if (publishes.empty()) break;  // no longer the owner: the rest is fenced, one at a time below
     const auto acks = connection_.publish_all(publishes, std::min<std::chrono::milliseconds>(kPublishWait, left(deadline)));
     std::size_t k = 0;
-    for (; k < acks.size() && acks[k]; ++k, ++i) {
+    // A first event stored before (a duplicate) is another request's.
+    for (; k < acks.size() && acks[k] && !(run[i].command.begins && acks[k]->duplicate); ++k, ++i) {
       tail_ = std::max(tail_, acks[k]->seq.value);
-      finish(run[i], AppendOutcome{acks[k]->seq, {}, std::nullopt}, stored[i].second, started);
+      if (run[i].forwarded) {
+        answer_forwarded(run[i], fmt::format("landed {}", acks[k]->seq.value));
+      } else {
+        finish(run[i], AppendOutcome{acks[k]->seq, {}, std::nullopt}, stored[i].second, started);
+      }
     }
     if (k == acks.size()) continue;
+    for (std::size_t j = k; j < acks.size(); ++j) maybe_sent[i + j - k] = !acks[j] && acks[j].error() == JsErrc::timeout;
+    const bool refused = !acks[k] ? acks[k].error() == JsErrc::wrong_last_sequence : true;  // or a duplicate
+    if (run[i].command.begins) {
+      // Refused for its subject (the order exists) or because the pipeline
+      // was broken: settled alone either way.
+      settle_first(i++);
+      if (refused) continue;
+      break;
+    }
     // Unanswered or failed otherwise: one at a time, each judged as a lone
     // append is (one that landed after all is found by its msg id).
-    if (acks[k].error() != JsErrc::wrong_last_sequence || Clock::now() >= deadline) break;
+    if (!refused || Clock::now() >= deadline) break;
     refused_.fetch_add(1, std::memory_order_relaxed);
     const auto verdict = after_refusal(run[i], publishes[k].msg_id);
     if (verdict.retry) continue;
@@ -290,7 +320,35 @@ void JetStreamPartitionLog::publish_pipeline(std::vector<Queued>& run) {
            stored[i].second, started);
     ++i;
   }
-  for (; i < run.size(); ++i) finish(run[i], publish_fenced(run[i], stored[i].first), stored[i].second, started);
+  for (; i < run.size(); ++i) {
+    if (run[i].command.begins) {
+      settle_first(i);
+    } else {
+      finish(run[i], publish_fenced(run[i], stored[i].first), stored[i].second, started);
+    }
+  }
+}
+
+// A first event's msg id in a pipeline is its own plus a suffix no other
+// publish has: the next publish expects it as the stream's last, and a
+// duplicate (an earlier request's) would let that expectation be met by a
+// message stored long before, past another node's PartitionTaken. The
+// order's subject, create-only, still stores it once; publish_first knows
+// it as its own by the prefix.
+Publish JetStreamPartitionLog::pipelined_publish(const Queued& q, std::string_view data) {
+  if (!q.command.begins) return fenced_publish(q, data);
+  Publish p;
+  if (q.forwarded) {
+    p.subject = q.forwarded->subject;
+    p.data = data;
+    p.msg_id = q.forwarded->msg_id;
+    p.expect_new_subject = true;
+    p.headers = q.forwarded->headers;
+  } else {
+    p = first_publish(q, data);
+  }
+  p.msg_id += fmt::format("#{}/{}", writer(), ++pipelined_firsts_);
+  return p;
 }
 
 Publish JetStreamPartitionLog::first_publish(const Queued& q, std::string_view data) const {
@@ -305,9 +363,11 @@ Publish JetStreamPartitionLog::first_publish(const Queued& q, std::string_view d
   return p;
 }
 
-// First events of different orders do not depend on each other: they go
-// out together, each create-only on its own subject. One that did not land
-// cleanly (refused, a duplicate, unanswered) is judged alone.
+// First events of different orders do not depend on each other. While
+// another node owns the partition they are forwarded to it, for its
+// pipeline; those nobody takes (no owner now) go out together, each
+// create-only on its own subject. One that did not land cleanly (refused,
+// a duplicate, unanswered) is judged alone.
 void JetStreamPartitionLog::publish_firsts(std::vector<Queued>& run) {
   const auto started = Clock::now();
   std::vector<std::pair<std::string, TimestampNs>> stored;
@@ -318,28 +378,115 @@ void JetStreamPartitionLog::publish_firsts(std::vector<Queued>& run) {
     stored.push_back(encoded(q));
     publishes.push_back(first_publish(q, stored.back().first));  // `stored` does not reallocate: reserved
   }
+  std::vector<std::optional<Seq>> landed(run.size());
+  std::vector<bool> maybe_sent(run.size(), false);  // its outcome is unknown
   // Made by an owner that is one no more: not sent (publish_first says so).
-  std::vector<std::optional<Result<PublishAck>>> answers(run.size());
-  {
-    std::vector<Publish> sendable;
-    std::vector<std::size_t> index;
-    for (std::size_t i = 0; i < run.size(); ++i) {
-      if (run[i].ownership && !owns(*run[i].ownership)) continue;
-      index.push_back(i);
-      sendable.push_back(publishes[i]);
+  std::vector<std::size_t> direct;
+  for (std::size_t i = 0; i < run.size(); ++i)
+    if (!(run[i].ownership && !owns(*run[i].ownership))) direct.push_back(i);
+  const auto wait = std::min<std::chrono::milliseconds>(kPublishWait, options_.append_timeout);
+  if (!owned() && !direct.empty()) {
+    std::vector<Publish> forwards;
+    for (const auto i : direct) {
+      Publish f = publishes[i];
+      f.headers.emplace_back("Oee-Subject", f.subject);
+      f.subject = forward_subject(options_.partition);
+      forwards.push_back(std::move(f));
     }
-    auto acks = connection_.publish_all(sendable, std::min<std::chrono::milliseconds>(kPublishWait, options_.append_timeout));
-    for (std::size_t k = 0; k < acks.size(); ++k) answers[index[k]] = std::move(acks[k]);
+    // The owner's own wait for JetStream is within this one.
+    const auto answers = connection_.request_all(forwards, wait + kPublishWait);
+    std::vector<std::size_t> untaken;
+    for (std::size_t k = 0; k < answers.size(); ++k) {
+      const auto i = direct[k];
+      if (!answers[k]) {
+        if (answers[k].error() == JsErrc::not_found) untaken.push_back(i);
+        maybe_sent[i] = answers[k].error() == JsErrc::timeout;
+        continue;
+      }
+      const std::string_view answer = *answers[k];
+      std::uint64_t seq = 0;
+      if (answer.starts_with("landed ") &&
+          std::from_chars(answer.data() + 7, answer.data() + answer.size(), seq).ec == std::errc{} && seq > 0) {
+        landed[i] = Seq{seq};
+      } else {
+        maybe_sent[i] = answer != "unsent";
+      }
+    }
+    direct = std::move(untaken);
+  }
+  if (!direct.empty()) {
+    std::vector<Publish> sendable;
+    for (const auto i : direct) sendable.push_back(publishes[i]);
+    const auto acks = connection_.publish_all(sendable, wait);
+    for (std::size_t k = 0; k < acks.size(); ++k) {
+      if (acks[k] && !acks[k]->duplicate) landed[direct[k]] = acks[k]->seq;
+      maybe_sent[direct[k]] = !acks[k] && acks[k].error() == JsErrc::timeout;
+    }
   }
   for (std::size_t i = 0; i < run.size(); ++i) {
-    const auto& answer = answers[i];
-    if (answer && *answer && !(*answer)->duplicate) {
-      finish(run[i], AppendOutcome{(*answer)->seq, {}, std::nullopt}, stored[i].second, started);
+    if (landed[i]) {
+      finish(run[i], AppendOutcome{*landed[i], {}, std::nullopt}, stored[i].second, started);
     } else {
-      const bool sent_before = answer && !*answer && answer->error() == JsErrc::timeout;
-      finish(run[i], publish_first(run[i], publishes[i], sent_before), stored[i].second, started);
+      finish(run[i], publish_first(run[i], publishes[i], maybe_sent[i]), stored[i].second, started);
     }
   }
+}
+
+void JetStreamPartitionLog::serve_forwards(bool on) {
+  std::unique_ptr<Service> ended;
+  std::lock_guard lock(forwards_mu_);
+  if (!on) {
+    ended = std::move(forwards_);  // destroyed here: once it returns, no forward is being taken
+    return;
+  }
+  if (forwards_) return;
+  try {
+    // A queue group: were a node that lost the partition still serving
+    // (paused), one of the two takes each forward, never both.
+    forwards_ = connection_.serve(forward_subject(options_.partition), "owner",
+                                  [this](Request request) { on_forwarded(std::move(request)); });
+  } catch (const std::exception& e) {
+    // Other nodes then append their first events themselves.
+    spdlog::warn("partition {}: cannot take other nodes' first events: {}", options_.partition, e.what());
+  }
+}
+
+void JetStreamPartitionLog::on_forwarded(Request request) {
+  if (request.reply.empty()) return;
+  const auto subject = request.header("Oee-Subject");
+  const auto msg_id = request.header("Nats-Msg-Id");
+  if (!subject.starts_with(order_subject_prefix(options_.partition)) || msg_id.empty()) {
+    (void)connection_.respond(request.reply, "unsent");
+    return;
+  }
+  Queued q;
+  q.command.begins = true;
+  q.done = [](const Result<AppendOutcome>&) {};  // answered by answer_forwarded
+  {
+    std::lock_guard lock(own_mu_);
+    if (!owned_) {
+      (void)connection_.respond(request.reply, "unsent");
+      return;
+    }
+    q.ownership = ownership_;
+  }
+  Forwarded f{std::string(subject), std::move(request.data), std::string(msg_id), {}, std::move(request.reply)};
+  for (auto& [key, value] : request.headers)
+    if (!key.starts_with("Nats-") && key != "Oee-Subject") f.headers.emplace_back(std::move(key), std::move(value));
+  q.forwarded = std::move(f);
+  {
+    std::lock_guard lock(queue_mu_);
+    if (!closing_) {
+      queue_.push_back(std::move(q));
+      queue_cv_.notify_one();
+      return;
+    }
+  }
+  (void)connection_.respond(q.forwarded->reply, "unsent");
+}
+
+void JetStreamPartitionLog::answer_forwarded(const Queued& q, std::string_view outcome) {
+  (void)connection_.respond(q.forwarded->reply, outcome);
 }
 
 Result<AppendOutcome> JetStreamPartitionLog::publish_first(Queued& q, Publish p, bool sent_before) {
@@ -368,7 +515,8 @@ Result<AppendOutcome> JetStreamPartitionLog::publish_first(Queued& q, Publish p,
     if (!first) return first.error();
     if (first->empty()) continue;  // gone meanwhile (never, short of an operator's purge)
     const auto& m = first->front();
-    if (retry && m.header("Nats-Msg-Id") == p.msg_id) return AppendOutcome{m.seq, {}, std::nullopt};
+    const auto stored_id = m.header("Nats-Msg-Id");
+    if (retry && (stored_id == p.msg_id || stored_id.starts_with(p.msg_id + "#"))) return AppendOutcome{m.seq, {}, std::nullopt};
     if (q.command.idempotency)
       return AppendOutcome{Seq{0}, {}, IdempotencyEntry{order, std::string(m.header("Oee-Fingerprint"))}};
     return std::error_code(JsErrc::conflict);

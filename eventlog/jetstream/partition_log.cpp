@@ -225,6 +225,7 @@ void JetStreamPartitionLog::fold_taken(const Record& r) {
   if (node != options_.node || incarnation != options_.incarnation)
     spdlog::info("partition {}: taken over by {} at seq {}", options_.partition, node, r.seq.value);
   if (fenced) {
+    serve_forwards(false);
     spdlog::warn("partition {}: node {} took it over at seq {}; this node stops executing it", options_.partition,
                  node, r.seq.value);
     if (options_.on_fenced) options_.on_fenced();
@@ -392,12 +393,15 @@ bool JetStreamPartitionLog::owned() const {
 }
 
 void JetStreamPartitionLog::release() {
-  std::lock_guard lock(own_mu_);
-  wants_ownership_ = false;
-  if (owned_) {
-    owned_ = false;
-    ++ownership_;
+  {
+    std::lock_guard lock(own_mu_);
+    wants_ownership_ = false;
+    if (owned_) {
+      owned_ = false;
+      ++ownership_;
+    }
   }
+  serve_forwards(false);
 }
 
 std::error_code JetStreamPartitionLog::close() {
@@ -407,6 +411,7 @@ std::error_code JetStreamPartitionLog::close() {
       return {};
     closing_ = true;
   }
+  serve_forwards(false);
   queue_cv_.notify_all();
   firsts_cv_.notify_all();
   if (appender_.joinable()) appender_.join();

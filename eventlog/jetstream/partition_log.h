@@ -11,7 +11,11 @@
 // Who may append what:
 // - an order's first event (AppendCommand::begins): any node, create-only
 //   on the order's subject, so one order id lands once however many nodes
-//   are asked (an idempotency claim that finds its order answers with it);
+//   are asked (an idempotency claim that finds its order answers with it).
+//   While another node owns the partition, a node forwards its first
+//   events to the owner, which appends them in its pipeline (a core NATS
+//   request on oee.forward.p<p>); with no owner, or no answer, it appends
+//   them itself;
 // - every other event: any node, fenced by the partition's expected last
 //   seq. Refused because others appended meanwhile, it is retried at the
 //   new tail, unless an event of the same order came first (JsErrc::conflict:

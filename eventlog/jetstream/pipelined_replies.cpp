@@ -14,18 +14,10 @@ PipelinedReplies::PipelinedReplies(natsConnection* nc) {
   if (natsInbox_Create(&inbox) != NATS_OK) throw std::runtime_error("cannot make a NATS inbox for publish answers");
   prefix_ = std::string(inbox) + ".";
   natsInbox_Destroy(inbox);
-  if (const auto s = natsConnection_Subscribe(&subscription_, nc, (prefix_ + ">").c_str(), &PipelinedReplies::on_reply, this);
-      s != NATS_OK)
-    throw std::runtime_error(fmt::format("cannot subscribe to NATS publish answers: {}", natsStatus_GetText(s)));
-  // A burst of answers must not be dropped as a slow consumer's.
-  natsSubscription_SetPendingLimits(subscription_, -1, -1);
+  subscription_ = std::make_unique<AsyncSubscription>(nc, prefix_ + ">", "", [this](MsgPtr m) { deliver(std::move(m)); });
 }
 
-PipelinedReplies::~PipelinedReplies() {
-  // Unsubscribing waits for a callback under way: none runs after this.
-  natsSubscription_Unsubscribe(subscription_);
-  natsSubscription_Destroy(subscription_);
-}
+PipelinedReplies::~PipelinedReplies() = default;
 
 PipelinedReplies::Batch PipelinedReplies::open(std::size_t size) {
   std::lock_guard lock(mu_);
@@ -50,10 +42,6 @@ std::vector<MsgPtr> PipelinedReplies::Batch::wait(std::size_t count, std::chrono
   std::unique_lock lock(owner_.mu_);
   owner_.answered_.wait_until(lock, deadline, [&] { return waiting_.answered >= count; });
   return std::move(waiting_.answers);
-}
-
-void PipelinedReplies::on_reply(natsConnection*, natsSubscription*, natsMsg* msg, void* self) {
-  static_cast<PipelinedReplies*>(self)->deliver(MsgPtr(msg));
 }
 
 void PipelinedReplies::deliver(MsgPtr msg) {

@@ -2,11 +2,14 @@
 // against a real 3-server NATS JetStream cluster: orders driven through the
 // real OrderStore read the same on every node; one order id lands once
 // however many nodes are asked; two nodes appending to one partition at
-// once lose and double nothing; a takeover fences the old owner's writer.
+// once lose and double nothing; other nodes' first events go into the
+// owner's pipeline; a takeover fences the old owner's writer.
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <future>
 #include <map>
 #include <thread>
 
@@ -211,6 +214,96 @@ TEST(JetStreamPartitionLog, ATakeoverFencesTheOldOwnersWriter) {
   auto events = b->log->read_order(id, Seq{0});
   ASSERT_TRUE(events);
   EXPECT_TRUE(events->empty());
+}
+
+// The first event of `order` as the stream stores it.
+StoredMessage stored_first(Node& node, const OrderId& order) {
+  auto m = node.connection->read(partition_stream(0), order_subject(0, order), Seq{1}, 1);
+  if (!m || m->empty()) throw std::runtime_error("no first event stored for " + order.str());
+  return m->front();
+}
+
+// Appended by the owner's pipeline for another node: its msg id carries the
+// owner's pipeline suffix, its writer is the node that was asked.
+bool via_owner(const StoredMessage& m, std::string_view owner) {
+  return m.header("Nats-Msg-Id").find(fmt::format("#{}/1/", owner)) != std::string_view::npos;
+}
+
+// Other nodes' submits go into the owner's pipeline: so they land once and
+// never break it (no append of the owner's is refused for them), while the
+// owner drives its own orders at the same time.
+TEST(JetStreamPartitionLog, AnOwnerAppendsOtherNodesFirstEventsInItsOwnPipeline) {
+  NatsCluster cluster;
+  auto a = open_node(cluster, "a");
+  auto b = open_node(cluster, "b");
+  auto owner = a->log->take_over();
+  ASSERT_TRUE(owner) << owner.error().message();
+  // Until the servers b reaches know that a serves the partition, b
+  // appends its first events itself.
+  ASSERT_TRUE(testing::eventually_true(
+      [&] {
+        const auto id = OrderId::random();
+        return testing::append_wait(*b->log, first_event(id, "warm-up")) && via_owner(stored_first(*a, id), "a");
+      },
+      10s));
+  const auto refused_before = a->log->refused_appends();
+
+  // One key asked of b twice, then of a: one order, found by both.
+  const auto keyed = OrderId::random();
+  auto made = testing::append_wait(*b->log, first_event(keyed, "fingerprint-1"));
+  ASSERT_TRUE(made) << made.error().message();
+  EXPECT_FALSE(made->existing);
+  for (auto* log : {b->log.get(), a->log.get()}) {
+    auto again = testing::append_wait(*log, first_event(keyed, "fingerprint-2"));
+    ASSERT_TRUE(again) << again.error().message();
+    ASSERT_TRUE(again->existing) << "a second order for one key";
+    EXPECT_EQ(again->existing->fingerprint, "fingerprint-1");
+  }
+
+  core::OrderStore store(**owner);
+  testing::Driven driven;
+  std::thread owner_work([&] { driven = testing::drive_orders(store, 10, 31, 8); });
+  std::vector<OrderId> from_b;
+  std::vector<std::future<Result<AppendOutcome>>> answers;
+  for (int i = 0; i < 200; ++i) {
+    from_b.push_back(OrderId::random());
+    answers.push_back(testing::append_future(*b->log, first_event(from_b.back(), "f")));
+  }
+  for (auto& f : answers) {
+    auto outcome = testing::await_result(f);
+    ASSERT_TRUE(outcome) << outcome.error().message();
+    EXPECT_FALSE(outcome->existing);
+  }
+  owner_work.join();
+
+  EXPECT_EQ(a->log->refused_appends(), refused_before) << "b's first events broke the owner's pipeline";
+  for (const auto& id : from_b) {
+    const auto m = stored_first(*a, id);
+    EXPECT_TRUE(via_owner(m, "a")) << "b appended " << id.str() << " itself: " << m.header("Nats-Msg-Id");
+    EXPECT_EQ(m.header("Oee-Writer"), "b/1");
+    auto events = a->log->read_order(id, Seq{0});
+    ASSERT_TRUE(events);
+    EXPECT_EQ(events->size(), 1u);
+  }
+  ASSERT_TRUE(testing::eventually_true([&] { return b->log->head() == a->log->head(); }, 10s));
+  expect_same_orders(driven, *b->log);
+}
+
+// With no owner (it gave the partition up), first events land all the same,
+// appended by the node asked.
+TEST(JetStreamPartitionLog, WithNoOwnerANodeAppendsItsFirstEventsItself) {
+  NatsCluster cluster;
+  auto a = open_node(cluster, "a");
+  auto b = open_node(cluster, "b");
+  ASSERT_TRUE(a->log->take_over());
+  a->log->release();
+  const auto id = OrderId::random();
+  auto made = testing::append_wait(*b->log, first_event(id, "f"));
+  ASSERT_TRUE(made) << made.error().message();
+  EXPECT_FALSE(made->existing);
+  const auto m = stored_first(*a, id);
+  EXPECT_FALSE(via_owner(m, "a")) << m.header("Nats-Msg-Id");
+  EXPECT_EQ(m.header("Oee-Writer"), "b/1");
 }
 
 TEST(JetStreamPartitionLog, OpeningReadsTheOwnersLatestCheckpointAndFoldsOnlyWhatCameAfter) {

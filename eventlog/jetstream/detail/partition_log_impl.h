@@ -6,15 +6,20 @@
 //            oee.p<p>.x.taken          a PartitionTaken
 //   data     record_codec's value with seq 0 (the stream's seq is the event's)
 //   headers  Nats-Msg-Id        <order>@<basis seq>:<type>/<node>/<incarnation>
-//                               (first events: <order>/first): a retry is stored once
-//            Oee-Writer         <node>/<incarnation>
+//                               (first events: <order>/first/<node>/<incarnation>, and
+//                               in the owner's pipeline #<owner node>/<incarnation>/<n>
+//                               after it): a retry is stored once
+//            Oee-Writer         <node>/<incarnation> (of the node asked, for a forwarded one)
 //            Oee-Begins         1 on an order's first event
 //            Oee-Sets           set changes, e.g. "1+" (dead letter in), "1-"
 //            Oee-Fingerprint    an idempotency claim's request fingerprint
 //
 // Threads: the appender publishes fenced appends, those queued together as
 // one pipeline; the creator publishes first events, those queued together
-// at once, each create-only; the follower consumes the stream in order,
+// at once, each create-only, or (when another node owns the partition)
+// forwards them to the owner, whose appender publishes them in its
+// pipeline: so the owner's pipelines are not broken by other nodes' events
+// all the time. The follower consumes the stream in order,
 // folds each event into the order index, calls the listeners and runs the
 // completions of appends up to the seq it folded.
 
@@ -82,6 +87,15 @@ class JetStreamPartitionLog final : public PartitionLog {
   [[nodiscard]] bool owns(std::uint64_t ownership) const;
 
  private:
+  /// A first event another node asked this one, the partition's owner, to
+  /// append in its pipeline (on_forwarded): published as that node made it.
+  struct Forwarded {
+    std::string subject;
+    std::string data;
+    std::string msg_id;
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string reply;  // where the asking node awaits the outcome
+  };
   struct Queued {
     AppendCommand command;
     AppendCompletion done;
@@ -90,6 +104,7 @@ class JetStreamPartitionLog final : public PartitionLog {
     /// Made while this node owned the partition, in this ownership.
     std::optional<std::uint64_t> ownership;
     bool take_over = false;
+    std::optional<Forwarded> forwarded{};
   };
 
   // partition_log.cpp: the follower and the reads.
@@ -132,6 +147,15 @@ class JetStreamPartitionLog final : public PartitionLog {
   /// A fenced append's publish, without its expectation: subject, msg id
   /// (the same for every try of it) and headers.
   [[nodiscard]] Publish fenced_publish(const Queued& q, std::string_view data) const;
+  /// A pipelined append's publish, without its place in the pipeline.
+  [[nodiscard]] Publish pipelined_publish(const Queued& q, std::string_view data);
+  /// Serves the first events other nodes forward while this node owns the
+  /// partition (on), or no longer (off).
+  void serve_forwards(bool on);
+  void on_forwarded(Request request);
+  /// Tells the node that forwarded `q` what came of it: "landed <seq>",
+  /// "unsent" (nothing of it is stored) or "unknown".
+  void answer_forwarded(const Queued& q, std::string_view outcome);
   /// Completes a publish: counts it, and answers once it is folded.
   void finish(Queued& q, Result<AppendOutcome> outcome, TimestampNs ts, std::chrono::steady_clock::time_point started);
   void create_loop();
@@ -200,6 +224,7 @@ class JetStreamPartitionLog final : public PartitionLog {
   // This node's last acknowledged append: everything up to it is folded
   // here or its own. Appender thread only (and the opening).
   std::uint64_t tail_ = 0;
+  std::uint64_t pipelined_firsts_ = 0;  // first events this node pipelined; appender thread only
   std::string write_error_;  // under queue_mu_
 
   std::atomic<std::uint64_t> refused_{0};
@@ -220,6 +245,8 @@ class JetStreamPartitionLog final : public PartitionLog {
   std::thread follower_;
   std::thread appender_;
   std::thread creator_;
+  std::mutex forwards_mu_;
+  std::unique_ptr<Service> forwards_;  // while owned; under forwards_mu_
 };
 
 }  // namespace oee::eventlog::jetstream::detail

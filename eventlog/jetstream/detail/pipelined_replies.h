@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "eventlog/jetstream/detail/async_subscription.h"
 #include "eventlog/jetstream/detail/nats_support.h"
 
 namespace oee::eventlog::jetstream::detail {
@@ -56,15 +57,14 @@ class PipelinedReplies {
   [[nodiscard]] Batch open(std::size_t size);
 
  private:
-  static void on_reply(natsConnection* nc, natsSubscription* sub, natsMsg* msg, void* self);
   void deliver(MsgPtr msg);
 
   std::string prefix_;  // <inbox>.
-  natsSubscription* subscription_ = nullptr;
   std::mutex mu_;
   std::condition_variable answered_;
   std::uint64_t next_batch_ = 0;                          // under mu_
   std::unordered_map<std::uint64_t, Waiting*> batches_;  // under mu_
+  std::unique_ptr<AsyncSubscription> subscription_;      // last: it goes first
 };
 
 }  // namespace oee::eventlog::jetstream::detail
