@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <vector>
 
 #include "eventlog/errors.h"
 
@@ -37,6 +38,13 @@ class KeyValueStore {
   };
   /// Puts all of `entries` in one write, or none of them.
   [[nodiscard]] virtual std::error_code put_all(std::span<const Entry> entries) = 0;
+  /// What create_all() found for one entry: nothing if it stored the entry
+  /// now, the value the key held if it held one (then nothing was stored).
+  using Created = Result<std::optional<std::string>>;
+  /// Stores each entry whose key holds nothing, and leaves a key that holds
+  /// a value as it is: one answer per entry, in order. Two create_all()s
+  /// racing for one key store it once (put_all() is not checked).
+  [[nodiscard]] virtual std::vector<Created> create_all(std::span<const Entry> entries) = 0;
   /// Makes every put so far survive a power loss too.
   [[nodiscard]] virtual std::error_code sync() = 0;
   /// Every entry, in key order.

@@ -80,6 +80,28 @@ class RocksDbStore final : public KeyValueStore {
     return make_error_code(Errc::unavailable);
   }
 
+  std::vector<Created> create_all(std::span<const Entry> entries) override {
+    std::lock_guard creating(create_mu_);
+    std::vector<Created> out;
+    std::vector<Entry> fresh;
+    std::vector<std::size_t> fresh_at;
+    for (const auto& e : entries) {
+      auto held = get(e.key);
+      if (!held) {
+        out.emplace_back(held.error());
+      } else if (*held) {
+        out.emplace_back(std::move(*held));
+      } else {
+        out.emplace_back(std::optional<std::string>{});
+        fresh.push_back(e);
+        fresh_at.push_back(out.size() - 1);
+      }
+    }
+    if (const auto ec = put_all(fresh))
+      for (const auto i : fresh_at) out[i] = ec;
+    return out;
+  }
+
   std::error_code sync() override {
     if (options_.read_only) return {};
     std::lock_guard lock(mu_);
@@ -179,6 +201,7 @@ class RocksDbStore final : public KeyValueStore {
 
   StoreOptions options_;
   mutable std::mutex mu_;
+  std::mutex create_mu_;  // create_all(): a key's check and write as one
   mutable std::unique_ptr<rocksdb::DB> db_;
   mutable std::string error_;
   mutable Clock::time_point retry_at_{};

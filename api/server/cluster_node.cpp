@@ -136,6 +136,12 @@ int run_cluster_node(ServerOptions& o) {
   std::mutex executing_mu;
   // Shared with a cancel in progress: the partition may move meanwhile.
   std::map<std::uint32_t, std::shared_ptr<Executing>> executing;
+  // Partitions given up while some of their orders were mid-step: kept
+  // until those steps end, for they use the partition's store and writer.
+  std::vector<std::shared_ptr<Executing>> retiring;  // under executing_mu
+  const auto reap_retired = [&] {  // under executing_mu
+    std::erase_if(retiring, [](const std::shared_ptr<Executing>& e) { return e->executor->idle(); });
+  };
   App app{ctx, EngineInfo{o.durability, o.sim, open_to_network(o)}, *log, store, market, metrics, hub, keys, auth};
   app.executor_of = [&](const OrderId& id) -> std::shared_ptr<core::Executor> {
     std::lock_guard lock(executing_mu);
@@ -194,6 +200,7 @@ int run_cluster_node(ServerOptions& o) {
       e->publisher->start();
     }
     std::lock_guard lock(executing_mu);
+    reap_retired();
     executing[p] = std::move(e);
   };
   ownership.lost = [&](std::uint32_t p) {
@@ -205,9 +212,12 @@ int run_cluster_node(ServerOptions& o) {
       e = std::move(it->second);
       executing.erase(it);
     }
-    if (!e->executor->stop(kExecutorStop))
-      spdlog::warn("partition {}: some orders were mid-step; whoever executes it next resumes them", p);
+    const bool stopped = e->executor->stop(kExecutorStop);
+    if (!stopped) spdlog::warn("partition {}: some orders were mid-step; whoever executes it next resumes them", p);
     if (e->publisher) e->publisher->stop();
+    std::lock_guard lock(executing_mu);
+    reap_retired();
+    if (!stopped) retiring.push_back(std::move(e));
   };
 
   // The market comes in before any partition is executed, so a sniper

@@ -50,6 +50,7 @@ void Executor::Impl::begin_stop() {
     if (run->sleeping) run->timer.cancel();
   }
   waiting_orders_->stop();
+  stopped_.store(true);
   notify_if_idle();
 }
 
@@ -197,6 +198,8 @@ void Executor::book(TokenId input, TokenId output, std::size_t max_levels, std::
     done(impl->waiting_orders().book(input, output, max_levels));
   });
 }
+
+bool Executor::idle() const { return impl_->stopped_and_idle(); }
 
 bool Executor::stop(std::chrono::milliseconds timeout) {
   auto stopped = std::make_shared<std::promise<void>>();

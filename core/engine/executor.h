@@ -76,6 +76,9 @@ class Executor {
   /// Stops starting new steps; blocks until in-flight steps are logged or
   /// `timeout` passes. Returns whether every run finished.
   bool stop(std::chrono::milliseconds timeout);
+  /// stop() has taken effect and no step is in flight: the executor no
+  /// longer touches its store (which may then go).
+  [[nodiscard]] bool idle() const;
 
   /// Cancels an order that waits or has not begun its execution, durably
   /// before `done` runs; `seen` is the order as the caller read it from the

@@ -76,6 +76,10 @@ TxResult SimChain::submit(const TxRequest& tx, std::chrono::system_clock::time_p
   return submit_all(std::span(&tx, 1), now).front();
 }
 
+// Executed first, then recorded create-only: a tx sent again (after a
+// takeover, by another node) finds its record and is answered as it landed
+// then, and a landing needs no read of the ledger first. One that does not
+// land this time is looked up: it may have landed before.
 std::vector<TxResult> SimChain::submit_all(std::span<const TxRequest> txs, std::chrono::system_clock::time_point now) {
   std::vector<TxResult> results;
   results.reserve(txs.size());
@@ -83,24 +87,28 @@ std::vector<TxResult> SimChain::submit_all(std::span<const TxRequest> txs, std::
   amounts.reserve(txs.size());
   std::vector<eventlog::KeyValueStore::Entry> landed;
   std::vector<std::size_t> landed_now;  // their places in `results`
-  std::lock_guard lock(mu_);
   for (const auto& tx : txs) {
-    if (auto known = find_locked(tx.tx_id)) {
-      results.push_back(std::move(*known));
-      continue;
-    }
     results.push_back(execute(tx, now));
     if (results.back().outcome == TxOutcome::landed) {
       amounts.push_back(ledger_value(results.back().amount_out));
       landed.push_back({tx.tx_id, amounts.back()});
       landed_now.push_back(results.size() - 1);
+    } else if (auto known = find(tx.tx_id)) {
+      results.back() = std::move(*known);
     }
   }
-  // A chain that cannot record a transaction has not executed it.
-  if (const auto ec = ledger_.put_all(landed)) {
-    const std::string why =
-        "the simulated chain could not record the transaction: " + ec.message() + unavailable_cause(ledger_);
-    for (const auto i : landed_now) results[i] = TxResult{TxOutcome::unavailable, {}, why};
+  if (landed.empty()) return results;
+  const auto created = ledger_.create_all(landed);
+  for (std::size_t k = 0; k < landed_now.size(); ++k) {
+    auto& result = results[landed_now[k]];
+    if (!created[k]) {
+      // A chain that cannot record a transaction has not executed it.
+      result = TxResult{TxOutcome::unavailable, {},
+                        "the simulated chain could not record the transaction: " + created[k].error().message() +
+                            unavailable_cause(ledger_)};
+    } else if (*created[k]) {
+      result = recorded(std::string(landed[k].key), **created[k]);
+    }
   }
   return results;
 }
@@ -124,11 +132,6 @@ TxResult SimChain::execute(const TxRequest& tx, std::chrono::system_clock::time_
 }
 
 std::optional<TxResult> SimChain::find(const std::string& tx_id) const {
-  std::lock_guard lock(mu_);
-  return find_locked(tx_id);
-}
-
-std::optional<TxResult> SimChain::find_locked(const std::string& tx_id) const {
   const auto stored = ledger_.get(tx_id);
   if (!stored) {
     return TxResult{TxOutcome::unavailable, {},
@@ -136,7 +139,11 @@ std::optional<TxResult> SimChain::find_locked(const std::string& tx_id) const {
                         unavailable_cause(ledger_)};
   }
   if (!*stored) return std::nullopt;
-  const auto amount_out = parse_ledger_value(**stored);
+  return recorded(tx_id, **stored);
+}
+
+TxResult SimChain::recorded(const std::string& tx_id, std::string_view value) {
+  const auto amount_out = parse_ledger_value(value);
   if (!amount_out) {
     return TxResult{TxOutcome::unavailable, {}, "the simulated chain's ledger holds no amount for " + tx_id};
   }

@@ -9,7 +9,6 @@
 // class decides outcomes only, so it is pure enough for unit tests.
 
 #include <chrono>
-#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -57,15 +56,18 @@ class SimChain {
   /// remembered result; nothing executes twice.
   TxResult submit(const TxRequest& tx, std::chrono::system_clock::time_point now);
   /// Sends several transactions at once, answered in their order: those
-  /// that land reach the ledger in one write (and all are `unavailable` if
-  /// it fails). Their ids must differ.
+  /// that land are recorded together, each only if its id is new (one the
+  /// ledger holds is answered as it landed then); one that cannot be
+  /// recorded is `unavailable`. Their ids must differ. Thread-safe: the
+  /// ledger's create-only records keep a tx from landing twice.
   std::vector<TxResult> submit_all(std::span<const TxRequest> txs, std::chrono::system_clock::time_point now);
   /// The result of a landed transaction, nullopt if it never landed, or a
   /// result `unavailable` if the ledger cannot be read now.
   [[nodiscard]] std::optional<TxResult> find(const std::string& tx_id) const;
 
  private:
-  std::optional<TxResult> find_locked(const std::string& tx_id) const;
+  /// A landed transaction's result from its ledger value.
+  [[nodiscard]] static TxResult recorded(const std::string& tx_id, std::string_view value);
   // The outcome of a tx not sent before, if the ledger records what lands.
   TxResult execute(const TxRequest& tx, std::chrono::system_clock::time_point now) const;
 
@@ -73,7 +75,6 @@ class SimChain {
   double fail_rate_;
   eventlog::KeyValueStore& ledger_;
   std::uint64_t seed_;
-  mutable std::mutex mu_;
 };
 
 [[nodiscard]] std::string base58_encode(std::string_view bytes);

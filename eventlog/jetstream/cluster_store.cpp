@@ -33,6 +33,31 @@ class ClusterStore final : public KeyValueStore {
     return {};
   }
 
+  // Sent together, each create-only.
+  std::vector<Created> create_all(std::span<const Entry> entries) override {
+    std::vector<std::pair<std::string_view, std::string_view>> writes;
+    writes.reserve(entries.size());
+    for (const auto& e : entries) writes.emplace_back(e.key, e.value);
+    const auto written = bucket_.create_all(writes);
+    std::vector<Created> out;
+    out.reserve(entries.size());
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      if (written[i]) {
+        out.emplace_back(std::optional<std::string>{});
+      } else if (written[i].error() == JsErrc::exists) {
+        auto held = get(entries[i].key);
+        if (held && !*held) {
+          out.emplace_back(make_error_code(Errc::unavailable));  // gone meanwhile: never, short of an operator
+        } else {
+          out.push_back(std::move(held));
+        }
+      } else {
+        out.emplace_back(unavailable_if_unreachable(written[i].error()));
+      }
+    }
+    return out;
+  }
+
   std::error_code sync() override { return {}; }
 
   std::error_code for_each(

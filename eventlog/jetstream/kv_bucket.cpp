@@ -67,6 +67,33 @@ Result<std::uint64_t> KvBucket::create(std::string_view key, std::string_view va
   return written;
 }
 
+std::vector<Result<std::uint64_t>> KvBucket::create_all(
+    std::span<const std::pair<std::string_view, std::string_view>> entries) {
+  std::vector<Publish> publishes;
+  publishes.reserve(entries.size());
+  for (const auto& [key, value] : entries) {
+    Publish p;
+    p.subject = subject(key);
+    p.data = value;
+    p.expect_new_subject = true;
+    publishes.push_back(std::move(p));
+  }
+  const auto acks = connection_->publish_all(publishes, timeout_);
+  std::vector<Result<std::uint64_t>> out;
+  out.reserve(entries.size());
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    if (acks[i]) {
+      out.emplace_back(acks[i]->seq.value);
+    } else if (acks[i].error() == JsErrc::wrong_last_sequence || acks[i].error() == JsErrc::timeout) {
+      // Held, or a deletion's tombstone; or its outcome unknown: judged alone.
+      out.push_back(create(entries[i].first, entries[i].second));
+    } else {
+      out.emplace_back(acks[i].error());
+    }
+  }
+  return out;
+}
+
 Result<std::uint64_t> KvBucket::update(std::string_view key, std::string_view value, std::uint64_t revision) {
   return write(key, value, false, revision);
 }

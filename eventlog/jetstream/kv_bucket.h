@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -44,6 +45,10 @@ class KvBucket {
 
   /// Writes only if the key holds nothing (never written, deleted or expired).
   [[nodiscard]] Result<std::uint64_t> create(std::string_view key, std::string_view value);
+  /// create() of each (key, value), sent together: one answer per entry,
+  /// in order (JsErrc::exists for a key that holds a value).
+  [[nodiscard]] std::vector<Result<std::uint64_t>> create_all(
+      std::span<const std::pair<std::string_view, std::string_view>> entries);
   /// Writes only if the key's revision is still `revision`.
   [[nodiscard]] Result<std::uint64_t> update(std::string_view key, std::string_view value, std::uint64_t revision);
   [[nodiscard]] Result<std::uint64_t> put(std::string_view key, std::string_view value);

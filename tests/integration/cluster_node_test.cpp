@@ -10,6 +10,7 @@
 #include <map>
 #include <set>
 #include <mutex>
+#include <thread>
 
 #include "core/domain/market.h"
 #include "core/engine/sim_chain.h"
@@ -19,6 +20,7 @@
 #include "eventlog/jetstream/cluster_store.h"
 #include "eventlog/jetstream/layout.h"
 #include "eventually.h"
+#include "memory_store.h"
 #include "nats_cluster.h"
 #include "order_lifecycle.h"
 
@@ -141,6 +143,49 @@ TEST(ClusterStore, ATransactionLandsOnceWhicheverNodeSendsIt) {
   ASSERT_TRUE(found);
   EXPECT_EQ(found->amount_out, first.amount_out);
   EXPECT_FALSE(chain_b.find(core::SimChain::tx_id(order, 2)));
+}
+
+// Two nodes send the same transactions at once (a partition that moved
+// while its orders were mid-step), at different prices: each lands once,
+// and both nodes are answered with that landing.
+TEST(ClusterStore, TransactionsSentByTwoNodesAtOnceLandOnceAndBothAgree) {
+  NatsCluster nats;
+  auto a = Cluster::open(options(nats, "a"));
+  auto b = Cluster::open(options(nats, "b"));
+  auto ledger_a = open_cluster_store(a->bucket(kChainBucket));
+  auto ledger_b = open_cluster_store(b->bucket(kChainBucket));
+  core::Market market;
+  core::SimChain chain_a(market, 0.0, *ledger_a);
+  core::SimChain chain_b(market, 0.0, *ledger_b);
+  std::vector<core::TxRequest> txs;
+  for (int i = 0; i < 100; ++i) {
+    core::TxRequest tx;
+    tx.tx_id = core::SimChain::tx_id(OrderId::random(), 1);
+    tx.venue = core::Venue::raydium;
+    tx.input = core::token_id("SOL");
+    tx.output = core::token_id("USDC");
+    tx.amount_in = core::Amount{1'000'000'000};
+    tx.min_out = core::Amount{1};
+    txs.push_back(std::move(tx));
+  }
+  const auto now = std::chrono::system_clock::now();
+  std::vector<core::TxResult> from_a, from_b;
+  std::thread ta([&] { from_a = chain_a.submit_all(txs, now); });
+  std::thread tb([&] { from_b = chain_b.submit_all(txs, now + std::chrono::minutes(30)); });
+  ta.join();
+  tb.join();
+  testing::MemoryStore fresh_then, fresh_later;
+  ASSERT_NE(core::SimChain(market, 0.0, fresh_then).submit(txs[0], now).amount_out,
+            core::SimChain(market, 0.0, fresh_later).submit(txs[0], now + std::chrono::minutes(30)).amount_out)
+      << "one price at both times: the test cannot tell the two nodes' landings apart";
+  for (std::size_t i = 0; i < txs.size(); ++i) {
+    ASSERT_EQ(from_a[i].outcome, core::TxOutcome::landed) << from_a[i].error;
+    ASSERT_EQ(from_b[i].outcome, core::TxOutcome::landed) << from_b[i].error;
+    EXPECT_EQ(from_a[i].amount_out, from_b[i].amount_out) << "tx " << i << " landed twice";
+    const auto found = chain_b.find(txs[i].tx_id);
+    ASSERT_TRUE(found);
+    EXPECT_EQ(found->amount_out, from_a[i].amount_out);
+  }
 }
 
 TEST(ClusterLog, EachOrderLivesInItsPartitionAndReadsBackThroughOneLog) {

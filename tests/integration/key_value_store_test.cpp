@@ -1,5 +1,6 @@
 // The store beside the log (the simulated chain's ledger): what it
-// acknowledged survives a reopen, a reader sees it beside the writer, and a
+// acknowledged survives a reopen, a reader sees it beside the writer,
+// racing creates store a key once, and a
 // full disk refuses writes without taking the process down, until space is
 // freed.
 
@@ -7,6 +8,8 @@
 
 #include <filesystem>
 #include <map>
+#include <set>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -54,6 +57,39 @@ TEST(KeyValueStore, WhatWasPutIsThereAfterAReopenAndToAReaderBesideTheWriter) {
   }
   auto reopened = open_rocksdb_store(StoreOptions{.path = path});
   EXPECT_EQ(everything(*reopened), expected);
+}
+
+// Two writers racing to create the same keys: each key is stored once, and
+// each writer is told either that it stored it or what the other did.
+TEST(KeyValueStore, CreatesRacingForOneKeyStoreItOnceAndTellTheLoserTheValue) {
+  const oee::testing::TempDir dir("kv");
+  auto store = open_rocksdb_store(StoreOptions{.path = (dir.path() / "store").string()});
+  ASSERT_FALSE(store->put("held", "before"));
+  std::vector<std::string> keys;
+  for (int i = 0; i < 200; ++i) keys.push_back("tx" + std::to_string(i));
+  keys.emplace_back("held");
+  std::vector<std::vector<KeyValueStore::Created>> answers(2);
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 2; ++w) {
+    writers.emplace_back([&, w] {
+      const std::string value = "by-" + std::to_string(w);
+      std::vector<KeyValueStore::Entry> entries;
+      for (const auto& k : keys) entries.push_back({k, value});
+      answers[w] = store->create_all(entries);
+    });
+  }
+  for (auto& t : writers) t.join();
+  const auto stored = everything(*store);
+  EXPECT_EQ(stored.at("held"), "before");
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    std::set<std::string> claimed;
+    for (int w = 0; w < 2; ++w) {
+      const auto& a = answers[w][i];
+      ASSERT_TRUE(a) << a.error().message();
+      claimed.insert(a->has_value() ? **a : "by-" + std::to_string(w));
+    }
+    EXPECT_EQ(claimed, std::set<std::string>{stored.at(keys[i])}) << keys[i] << ": the writers disagree";
+  }
 }
 
 TEST(KeyValueStore, AMissingStoreCannotBeOpenedForReading) {

@@ -25,6 +25,24 @@ class MemoryStore final : public eventlog::KeyValueStore {
     if (!entries.empty()) ++writes_;
     return {};
   }
+  std::vector<Created> create_all(std::span<const Entry> entries) override {
+    std::lock_guard lock(mu_);
+    std::vector<Created> out;
+    bool wrote = false;
+    for (const auto& e : entries) {
+      if (const auto it = entries_.find(std::string(e.key)); it != entries_.end()) {
+        out.emplace_back(std::optional<std::string>(it->second));
+      } else if (!refusal_.empty()) {
+        out.emplace_back(make_error_code(eventlog::Errc::unavailable));
+      } else {
+        entries_[std::string(e.key)] = std::string(e.value);
+        out.emplace_back(std::optional<std::string>{});
+        wrote = true;
+      }
+    }
+    if (wrote) ++writes_;
+    return out;
+  }
   std::error_code sync() override { return {}; }
   std::error_code for_each(
       const std::function<void(std::string_view key, std::string_view value)>& visit) const override {

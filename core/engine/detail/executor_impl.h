@@ -54,6 +54,8 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
   // Starts the watcher; the runner reaches this Impl only while it lives.
   void start_watching();
   bool wait_idle(std::chrono::milliseconds timeout);
+  /// begin_stop() ran and no run is in flight (any thread).
+  [[nodiscard]] bool stopped_and_idle() const { return stopped_.load() && running_.load() == 0; }
 
  private:
   // One order's run: where it is between its steps. A run waits for two
@@ -146,6 +148,7 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
   std::shared_ptr<WaitingOrders> waiting_orders_;
 
   bool stopping_ = false;
+  std::atomic<bool> stopped_{false};  // begin_stop() ran: read by Executor::idle() from any thread
   Clock::time_point last_pause_log_{};
   std::unordered_set<OrderId, OrderIdHash> known_;  // queued or running
   std::deque<OrderId> waiting_;                      // queued: over the concurrency
