@@ -114,16 +114,7 @@ TEST(ClusterNode, AnotherPartitionCountIsRefused) {
   }
 }
 
-TEST(ClusterStore, ATransactionLandsOnceWhicheverNodeSendsIt) {
-  NatsCluster nats;
-  auto a = Cluster::open(options(nats, "a"));
-  auto b = Cluster::open(options(nats, "b"));
-  auto ledger_a = open_cluster_store(a->bucket(kChainBucket));
-  auto ledger_b = open_cluster_store(b->bucket(kChainBucket));
-  core::Market market;
-  core::SimChain chain_a(market, 0.0, *ledger_a);
-  core::SimChain chain_b(market, 0.0, *ledger_b);
-  const auto order = OrderId::random();
+core::TxRequest one_sol_for_usdc(const OrderId& order) {
   core::TxRequest tx;
   tx.tx_id = core::SimChain::tx_id(order, 1);
   tx.venue = core::Venue::raydium;
@@ -131,6 +122,26 @@ TEST(ClusterStore, ATransactionLandsOnceWhicheverNodeSendsIt) {
   tx.output = core::token_id("USDC");
   tx.amount_in = core::Amount{1'000'000'000};
   tx.min_out = core::Amount{1};
+  return tx;
+}
+
+// Two nodes' simulated chains on one cluster's ledger.
+struct TwoNodesChains {
+  NatsCluster nats;
+  std::unique_ptr<Cluster> a = Cluster::open(options(nats, "a"));
+  std::unique_ptr<Cluster> b = Cluster::open(options(nats, "b"));
+  std::unique_ptr<eventlog::KeyValueStore> ledger_a = open_cluster_store(a->bucket(kChainBucket));
+  std::unique_ptr<eventlog::KeyValueStore> ledger_b = open_cluster_store(b->bucket(kChainBucket));
+  core::Market market;
+  std::pair<core::SimChain, core::SimChain> chains{core::SimChain(market, 0.0, *ledger_a),
+                                                   core::SimChain(market, 0.0, *ledger_b)};
+};
+
+TEST(ClusterStore, ATransactionLandsOnceWhicheverNodeSendsIt) {
+  TwoNodesChains nodes;
+  auto& [chain_a, chain_b] = nodes.chains;
+  const auto order = OrderId::random();
+  const auto tx = one_sol_for_usdc(order);
   const auto now = std::chrono::system_clock::now();
   const auto first = chain_a.submit(tx, now);
   ASSERT_EQ(first.outcome, core::TxOutcome::landed) << first.error;
@@ -149,25 +160,11 @@ TEST(ClusterStore, ATransactionLandsOnceWhicheverNodeSendsIt) {
 // while its orders were mid-step), at different prices: each lands once,
 // and both nodes are answered with that landing.
 TEST(ClusterStore, TransactionsSentByTwoNodesAtOnceLandOnceAndBothAgree) {
-  NatsCluster nats;
-  auto a = Cluster::open(options(nats, "a"));
-  auto b = Cluster::open(options(nats, "b"));
-  auto ledger_a = open_cluster_store(a->bucket(kChainBucket));
-  auto ledger_b = open_cluster_store(b->bucket(kChainBucket));
-  core::Market market;
-  core::SimChain chain_a(market, 0.0, *ledger_a);
-  core::SimChain chain_b(market, 0.0, *ledger_b);
+  TwoNodesChains nodes;
+  auto& [chain_a, chain_b] = nodes.chains;
+  auto& market = nodes.market;
   std::vector<core::TxRequest> txs;
-  for (int i = 0; i < 100; ++i) {
-    core::TxRequest tx;
-    tx.tx_id = core::SimChain::tx_id(OrderId::random(), 1);
-    tx.venue = core::Venue::raydium;
-    tx.input = core::token_id("SOL");
-    tx.output = core::token_id("USDC");
-    tx.amount_in = core::Amount{1'000'000'000};
-    tx.min_out = core::Amount{1};
-    txs.push_back(std::move(tx));
-  }
+  for (int i = 0; i < 100; ++i) txs.push_back(one_sol_for_usdc(OrderId::random()));
   const auto now = std::chrono::system_clock::now();
   std::vector<core::TxResult> from_a, from_b;
   std::thread ta([&] { from_a = chain_a.submit_all(txs, now); });
