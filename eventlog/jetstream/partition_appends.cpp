@@ -24,6 +24,13 @@ using Clock = std::chrono::steady_clock;
 constexpr auto kPublishWait = 2s;
 /// Fenced appends sent at once, at most.
 constexpr std::size_t kPipeline = 256;
+/// How long a node waits for the owner's answer to forwarded first events
+/// before it appends them itself (safe either way: create-only, one msg id).
+constexpr auto kForwardWait = 1s;
+/// After a forward went unanswered (an owner paused, or gone without its
+/// connection closing, which the servers notice only later), how long the
+/// node appends its first events itself instead of waiting on it again.
+constexpr auto kForwardPause = 10s;
 
 std::string sets_header(const AppendCommand& c) {
   std::string out;
@@ -385,7 +392,7 @@ void JetStreamPartitionLog::publish_firsts(std::vector<Queued>& run) {
   for (std::size_t i = 0; i < run.size(); ++i)
     if (!(run[i].ownership && !owns(*run[i].ownership))) direct.push_back(i);
   const auto wait = std::min<std::chrono::milliseconds>(kPublishWait, options_.append_timeout);
-  if (!owned() && !direct.empty()) {
+  if (!owned() && !direct.empty() && Clock::now() >= forwards_resume_at_) {
     std::vector<Publish> forwards;
     for (const auto i : direct) {
       Publish f = publishes[i];
@@ -393,14 +400,14 @@ void JetStreamPartitionLog::publish_firsts(std::vector<Queued>& run) {
       f.subject = forward_subject(options_.partition);
       forwards.push_back(std::move(f));
     }
-    // The owner's own wait for JetStream is within this one.
-    const auto answers = connection_.request_all(forwards, wait + kPublishWait);
+    const auto answers = connection_.request_all(forwards, std::min<std::chrono::milliseconds>(kForwardWait, wait));
     std::vector<std::size_t> untaken;
     for (std::size_t k = 0; k < answers.size(); ++k) {
       const auto i = direct[k];
       if (!answers[k]) {
         if (answers[k].error() == JsErrc::not_found) untaken.push_back(i);
         maybe_sent[i] = answers[k].error() == JsErrc::timeout;
+        if (maybe_sent[i]) forwards_resume_at_ = Clock::now() + kForwardPause;
         continue;
       }
       const std::string_view answer = *answers[k];

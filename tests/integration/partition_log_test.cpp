@@ -306,6 +306,38 @@ TEST(JetStreamPartitionLog, WithNoOwnerANodeAppendsItsFirstEventsItself) {
   EXPECT_EQ(m.header("Oee-Writer"), "b/1");
 }
 
+// An owner that takes forwards and never answers (paused by SIGSTOP, its
+// connection still open): the node asked appends the event itself, and
+// for a while does not wait on that owner again.
+TEST(JetStreamPartitionLog, AnOwnerThatDoesNotAnswerIsWaitedOnOnce) {
+  NatsCluster cluster;
+  auto b = open_node(cluster, "b");
+  auto silent = open_node(cluster, "silent");
+  std::atomic<int> asked{0};
+  const auto black_hole = silent->connection->serve(forward_subject(0), "owner", [&](Request) { ++asked; });
+  // Until the servers b reaches know of the silent owner.
+  ASSERT_TRUE(testing::eventually_true(
+      [&] {
+        EXPECT_TRUE(testing::append_wait(*b->log, first_event(OrderId::random(), "warm-up")));
+        return asked.load() > 0;
+      },
+      10s));
+  const int asked_before = asked.load();
+  std::vector<OrderId> ids;
+  for (int i = 0; i < 5; ++i) {
+    ids.push_back(OrderId::random());
+    auto made = testing::append_wait(*b->log, first_event(ids.back(), "f"));
+    ASSERT_TRUE(made) << made.error().message();
+    EXPECT_FALSE(made->existing);
+  }
+  EXPECT_EQ(asked.load(), asked_before) << "b waited on the silent owner again";
+  for (const auto& id : ids) {
+    const auto m = stored_first(*b, id);
+    EXPECT_EQ(m.header("Oee-Writer"), "b/1");
+    EXPECT_FALSE(via_owner(m, "silent"));
+  }
+}
+
 TEST(JetStreamPartitionLog, OpeningReadsTheOwnersLatestCheckpointAndFoldsOnlyWhatCameAfter) {
   NatsCluster cluster;
   auto a = open_node(cluster, "a", 25);

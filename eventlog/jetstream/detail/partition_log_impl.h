@@ -225,6 +225,9 @@ class JetStreamPartitionLog final : public PartitionLog {
   // here or its own. Appender thread only (and the opening).
   std::uint64_t tail_ = 0;
   std::uint64_t pipelined_firsts_ = 0;  // first events this node pipelined; appender thread only
+  // Until when first events are not forwarded (an owner did not answer).
+  // Creator thread only.
+  std::chrono::steady_clock::time_point forwards_resume_at_{};
   std::string write_error_;  // under queue_mu_
 
   std::atomic<std::uint64_t> refused_{0};
