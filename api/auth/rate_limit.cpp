@@ -14,6 +14,17 @@ constexpr std::size_t kMaxAddresses = 10'000;
 
 std::uint32_t seconds_up(std::uint64_t ns) { return static_cast<std::uint32_t>((ns + kOne - 1) / kOne); }
 
+// Whose bucket an address counts against: an IPv6 client is given a /64
+// (it can pick any address in it), an IPv4 one (mapped or not) its address.
+boost::asio::ip::address bucket_address(const boost::asio::ip::address& a) {
+  if (a.is_v4()) return a;
+  const auto v6 = a.to_v6();
+  if (v6.is_v4_mapped()) return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, v6);
+  auto bytes = v6.to_bytes();
+  std::fill(bytes.begin() + 8, bytes.end(), 0);
+  return boost::asio::ip::address_v6(bytes);
+}
+
 }  // namespace
 
 TokenBucket::TokenBucket(core::RateLimit limit, SteadyTime now)
@@ -46,9 +57,13 @@ RateDecision TokenBucket::take(core::RateLimit limit, SteadyTime now) {
 }
 
 bool TokenBucket::full_at(core::RateLimit limit, SteadyTime now) const {
+  return level_at(limit, now) >= static_cast<std::uint64_t>(limit.burst) * kOne;
+}
+
+std::uint64_t TokenBucket::level_at(core::RateLimit limit, SteadyTime now) const {
   TokenBucket later = *this;
   later.refill(limit, now);
-  return later.nano_tokens_ >= static_cast<std::uint64_t>(limit.burst) * kOne;
+  return later.nano_tokens_;
 }
 
 std::size_t RateLimiter::AddressHash::operator()(const boost::asio::ip::address& a) const noexcept {
@@ -75,15 +90,21 @@ TokenBucket& RateLimiter::bucket_for(ByAddress& buckets, const boost::asio::ip::
                                      core::RateLimit limit, SteadyTime now) {
   if (buckets.size() >= kMaxAddresses && !buckets.contains(from)) {
     std::erase_if(buckets, [&](const auto& entry) { return entry.second.full_at(limit, now); });
-    // Every one busy: forgetting them all is the lesser harm than growing.
-    if (buckets.size() >= kMaxAddresses) buckets.clear();
+    // Every one busy: the one with the most left is forgotten to make
+    // room, not all of them (a scan of fresh addresses would free every
+    // throttled one at once).
+    if (buckets.size() >= kMaxAddresses) {
+      buckets.erase(std::max_element(buckets.begin(), buckets.end(), [&](const auto& a, const auto& b) {
+        return a.second.level_at(limit, now) < b.second.level_at(limit, now);
+      }));
+    }
   }
   return buckets.try_emplace(from, limit, now).first->second;
 }
 
 RateDecision RateLimiter::failing(const boost::asio::ip::address& from, SteadyTime now) {
   std::lock_guard lock(mu_);
-  const auto it = failing_.find(from);
+  const auto it = failing_.find(bucket_address(from));
   if (it == failing_.end()) return RateDecision{};
   // Looked at, not taken: a copy refilled to now says what a take would.
   TokenBucket probe = it->second;
@@ -93,14 +114,14 @@ RateDecision RateLimiter::failing(const boost::asio::ip::address& from, SteadyTi
 
 RateDecision RateLimiter::anonymous(const boost::asio::ip::address& from, SteadyTime now) {
   std::lock_guard lock(mu_);
-  return counted(bucket_for(anonymous_, from, kAnonymous, now).take(kAnonymous, now));
+  return counted(bucket_for(anonymous_, bucket_address(from), kAnonymous, now).take(kAnonymous, now));
 }
 
 void RateLimiter::failed(const boost::asio::ip::address& from, AuthFailure why, SteadyTime now) {
   failures_[static_cast<std::size_t>(why)].fetch_add(1);
   if (why == AuthFailure::unavailable) return;
   std::lock_guard lock(mu_);
-  (void)bucket_for(failing_, from, kFailures, now).take(kFailures, now);
+  (void)bucket_for(failing_, bucket_address(from), kFailures, now).take(kFailures, now);
 }
 
 }  // namespace oee::api

@@ -38,6 +38,8 @@ class TokenBucket {
   [[nodiscard]] RateDecision take(core::RateLimit limit, SteadyTime now);
   /// Whether it has been refilled to the brim by `now` (an idle bucket).
   [[nodiscard]] bool full_at(core::RateLimit limit, SteadyTime now) const;
+  /// What it holds at `now`, in billionths of a request.
+  [[nodiscard]] std::uint64_t level_at(core::RateLimit limit, SteadyTime now) const;
 
  private:
   void refill(core::RateLimit limit, SteadyTime now);
@@ -51,10 +53,13 @@ class RateLimiter {
 
   /// The key's own limit for this kind of request.
   [[nodiscard]] RateDecision key(const core::KeyId& id, Kind kind, core::RateLimit limit, SteadyTime now);
-  /// A request that carries no key, on a route that needs none.
+  /// A request that carries no key, on a route that needs none (per
+  /// address, an IPv6 one per /64).
   [[nodiscard]] RateDecision anonymous(const boost::asio::ip::address& from, SteadyTime now);
-  /// Whether `from` has failed to authenticate too often to be heard now:
-  /// then nothing it presents is even checked until its bucket refills.
+  /// Whether `from` has failed to authenticate too often for another
+  /// failure to be answered now (then it gets 429 until its bucket
+  /// refills); a valid key is never asked this. An IPv6 address counts
+  /// against its /64.
   [[nodiscard]] RateDecision failing(const boost::asio::ip::address& from, SteadyTime now);
   /// Counts a failed authentication from `from` under `why`, and takes
   /// from its bucket (but for `unavailable`: the failure is the server's).

@@ -87,15 +87,16 @@ boost::system::result<Router::Admitted, HttpResponse> Router::admit(std::string_
     if (auto refusal = anonymous_refusal(peer, now)) return std::move(*refusal);
     return Admitted{};
   }
-  if (limiting()) {
-    // An address that has failed too often is not heard, not even with a
-    // right key, until its bucket refills: guessing costs the guesser.
-    if (const auto d = limits_->failing(peer, now); !d.allowed) return too_many_requests(d);
-  }
   boost::system::result<Principal, AuthFailure> who = AuthFailure::missing;
   if (auth_ != nullptr) who = auth_->authenticate(authorization, access_token, TimestampNs::now());
   if (!who) {
-    if (limiting()) limits_->failed(peer, who.error(), now);
+    if (limiting()) {
+      // Only failures are throttled: a key that is valid is always heard,
+      // so one guesser cannot lock out the users who share its address
+      // (a proxy, a NAT, a host). Checking a key costs a hash and a lookup.
+      if (const auto d = limits_->failing(peer, now); !d.allowed) return too_many_requests(d);
+      limits_->failed(peer, who.error(), now);
+    }
     return unauthenticated(who.error());
   }
   if (who->kind == Principal::Kind::scraper && needs.metrics_token) return Admitted{*who, {}};

@@ -311,5 +311,35 @@ TEST(RateLimiter, KeysHaveABucketPerKindAndAddressesOneForFailures) {
   EXPECT_EQ(limits.failures(AuthFailure::unavailable), 100u);
 }
 
+// An IPv6 client can pick any address of its /64: failures count against
+// the /64; an IPv4 address counts alike whether mapped into IPv6 or not.
+TEST(RateLimiter, FailuresCountPerAddressAndPerIpv6Slash64) {
+  RateLimiter limits;
+  const SteadyTime now{};
+  const auto exhaust = [&](const char* address) {
+    for (std::uint32_t i = 0; i < RateLimiter::kFailures.burst; ++i)
+      limits.failed(boost::asio::ip::make_address(address), AuthFailure::unknown, now);
+  };
+  exhaust("2001:db8:1:2::1");
+  EXPECT_FALSE(limits.failing(boost::asio::ip::make_address("2001:db8:1:2:ffff:ffff:ffff:ffff"), now).allowed);
+  EXPECT_TRUE(limits.failing(boost::asio::ip::make_address("2001:db8:1:3::1"), now).allowed) << "another /64";
+  exhaust("::ffff:192.0.2.9");
+  EXPECT_FALSE(limits.failing(boost::asio::ip::make_address("192.0.2.9"), now).allowed);
+  EXPECT_TRUE(limits.failing(boost::asio::ip::make_address("192.0.2.10"), now).allowed);
+}
+
+// A table full of busy addresses makes room by forgetting one, the least
+// throttled: a scan of fresh addresses does not free a throttled guesser.
+TEST(RateLimiter, AFullTableForgetsTheLeastThrottledNotEveryone) {
+  RateLimiter limits;
+  const SteadyTime now{};
+  const auto guesser = boost::asio::ip::make_address("198.51.100.1");
+  for (std::uint32_t i = 0; i < RateLimiter::kFailures.burst; ++i) limits.failed(guesser, AuthFailure::unknown, now);
+  ASSERT_FALSE(limits.failing(guesser, now).allowed);
+  for (std::uint32_t i = 0; i < 20'000; ++i)
+    limits.failed(boost::asio::ip::address_v4(0x0A000000 + i), AuthFailure::unknown, now);
+  EXPECT_FALSE(limits.failing(guesser, now).allowed) << "the guesser was forgotten with the scan";
+}
+
 }  // namespace
 }  // namespace oee::api
