@@ -67,6 +67,14 @@ ApiError origin_refused() {
                   "this origin may not call the API or open a WebSocket here; see --cors-origins", "Origin"};
 }
 
+ApiError host_refused() {
+  return ApiError{403, "host_not_allowed",
+                  "this server answers only localhost, IP addresses and the names given with --allowed-host "
+                  "(OEE_ALLOWED_HOSTS) while authentication is off: another name may be a site re-pointed at "
+                  "this machine (DNS rebinding)",
+                  "Host"};
+}
+
 // A browser's preflight from an allowed origin: the methods and headers
 // the API takes.
 http::response<http::string_body> preflight(std::string_view origin, unsigned version, bool keep_alive) {
@@ -254,6 +262,11 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
         break;
       }
       auto req = parser.parser().release();
+      if (!ctx.config.hosts.allows(req[http::field::host])) {
+        auto res = to_beast(error_response(host_refused()), req.version(), false, false);
+        co_await http::async_write(stream, res, use_tuple);
+        break;
+      }
       // Set by browsers only: scripts and curl send none and are unaffected.
       const std::string origin(req[http::field::origin]);
       const bool origin_allowed = !origin.empty() && ctx.config.cors.allows(origin);

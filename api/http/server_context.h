@@ -21,6 +21,7 @@
 #include <boost/asio/post.hpp>
 
 #include "api/http/cors.h"
+#include "api/http/host_policy.h"
 #include "api/http/http_message.h"
 #include "api/http/router.h"
 #include "api/stream/stream_source.h"
@@ -43,6 +44,7 @@ struct ServerConfig {
   std::chrono::seconds ws_idle_timeout{60};  // a ping goes out at half of it; no pong closes
   std::chrono::seconds http_idle_timeout{60};  // for the next request on a kept-alive connection
   CorsPolicy cors = CorsPolicy::loopback();
+  HostPolicy hosts = HostPolicy::any();  // checked while authentication is off
   // When set, the port speaks HTTPS and WSS only (api/tls).
   TlsContext tls;
   std::chrono::seconds tls_handshake_timeout{10};

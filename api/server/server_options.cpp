@@ -88,6 +88,7 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& o)
   int watch_ms = 100;
   double launch_seconds = 30;
   std::string cors_origins{CorsPolicy::kLoopback};
+  std::vector<std::string> allowed_hosts;
   std::string redis_url;
   cli.add_option("--data-dir", o.data_dir, "Data directory: the event log (log/) and the simulated chain (simchain/)")
       ->envname("OEE_DATA_DIR")->capture_default_str();
@@ -162,6 +163,11 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& o)
                  "DELETEs and WebSocket upgrades are refused (403); requests without an Origin (curl, scripts) "
                  "are unaffected")
       ->envname("OEE_CORS_ORIGINS")->capture_default_str();
+  cli.add_option("--allowed-host", allowed_hosts,
+                 "While authentication is off, the server answers only requests for localhost, an IP address or "
+                 "a name given here (repeatable, or a comma list in OEE_ALLOWED_HOSTS); others get 403 "
+                 "host_not_allowed, so that a site re-pointed at this machine (DNS rebinding) cannot read it")
+      ->envname("OEE_ALLOWED_HOSTS")->delimiter(',');
   cli.add_option("--admin-key", o.admin_key,
                  "Turns authentication on: the key that may do everything, and create scoped API keys "
                  "(POST /api/keys). At least 32 random bytes: openssl rand -hex 32. A gateway takes its core's, "
@@ -272,6 +278,7 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& o)
     return 2;
   }
   s.cors = std::move(*cors);
+  if (o.admin_key.empty()) s.hosts = HostPolicy::loopback_and(std::move(allowed_hosts));
   if (!redis_url.empty()) {
     auto parsed = parse_redis_url(redis_url);
     if (!parsed) {

@@ -609,6 +609,17 @@ TEST(Auth, GuessingKeysFromOneAddressIsSlowedTo429AndValidKeysThereAreStillHeard
   EXPECT_EQ(prometheus_format_errors(metrics), "");
 }
 
+// With keys, any Host name is answered: a re-pointed name reads nothing
+// without one (DNS rebinding needs the server to answer keyless requests).
+TEST(Auth, WithKeysAnyHostNameIsAnswered) {
+  SecuredServer secured;
+  auto& [dir, admin, server, client] = secured;
+  auto with_key = bearer(admin);
+  with_key["Host"] = "oee.internal.example:3000";
+  EXPECT_EQ(client.request("GET", "/api/keys", {}, with_key).status, 200);
+  EXPECT_EQ(client.request("GET", "/api/keys", {}, {{"Host", "oee.internal.example"}}).status, 401);
+}
+
 TEST(Auth, TheToolsTakeAnApiKey) {
   SecuredServer secured({"--sim", "fast"});
   auto& [dir, admin, server, client] = secured;

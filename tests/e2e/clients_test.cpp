@@ -16,7 +16,7 @@ using namespace std::chrono_literals;
 
 const std::string kOrder = R"({"inputToken":"SOL","outputToken":"USDC","amount":1})";
 const std::string kUpgrade =
-    "GET /ws HTTP/1.1\r\nHost: oee\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    "GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n";
 
 class Clients : public ::testing::Test {
@@ -114,6 +114,37 @@ TEST_F(Clients, AnOriginOutsideTheListGetsNoCorsHeadersAndNoWebSocket) {
   allowed.send(kUpgrade + "Origin: http://localhost:5173\r\n\r\n");
   ASSERT_TRUE(allowed.read_until("\r\n\r\n", 5s));
   EXPECT_EQ(response_statuses(allowed.received()), std::vector<int>{101});
+}
+
+// A page on another site can have its name re-pointed at this machine (DNS
+// rebinding) and read what it answers under that name; without keys, such
+// a name is refused, over HTTP and WebSocket, unless the operator allows it.
+TEST_F(Clients, WithoutKeysAnotherSitesNameIsRefusedUnlessAllowed) {
+  HttpClient client(server.port());
+  const auto made = client.request("POST", "/api/orders/execute", kOrder, {{"Content-Type", "application/json"}});
+  ASSERT_EQ(made.status, 202) << made.body;
+  const std::string id(made.json().at("orderId").as_string());
+  const auto rebound = client.request("GET", "/api/orders/" + id, {}, {{"Host", "rebind.example:3000"}});
+  EXPECT_EQ(rebound.status, 403);
+  EXPECT_EQ(rebound.json().at("error").at("code"), "host_not_allowed");
+  EXPECT_EQ(rebound.json().at("error").at("field"), "Host");
+  EXPECT_EQ(rebound.body.find(id), std::string::npos);
+  EXPECT_EQ(client.request("GET", "/api/events", {}, {{"Host", "rebind.example"}}).status, 403);
+  EXPECT_EQ(client.request("GET", "/api/orders/" + id, {}, {{"Host", "localhost:3000"}}).status, 200);
+
+  RawConnection ws(server.port());
+  ws.send("GET /ws HTTP/1.1\r\nHost: rebind.example\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+  ASSERT_TRUE(ws.read_until_closed(5s));
+  EXPECT_EQ(response_statuses(ws.received()), std::vector<int>{403});
+  EXPECT_NE(ws.received().find("host_not_allowed"), std::string::npos);
+
+  server.terminate();
+  ServerProcess allowing(dir.path() / "data2", {"--sim", "fast", "--allowed-host", "desk.example"});
+  allowing.start();
+  HttpClient desk(allowing.port());
+  EXPECT_EQ(desk.request("GET", "/api/events", {}, {{"Host", "desk.example:3000"}}).status, 200);
+  EXPECT_EQ(desk.request("GET", "/api/events", {}, {{"Host", "rebind.example:3000"}}).status, 403);
 }
 
 // curl, Node and other scripts send no Origin: CORS changes nothing for them.

@@ -22,7 +22,7 @@ using namespace std::chrono_literals;
 const std::string kOrder = R"({"inputToken":"SOL","outputToken":"USDC","amount":1})";
 
 std::string post_head(const std::string& extra_headers) {
-  return "POST /api/orders/execute HTTP/1.1\r\nHost: oee\r\nContent-Type: application/json\r\n" + extra_headers +
+  return "POST /api/orders/execute HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n" + extra_headers +
          "\r\n";
 }
 
@@ -202,7 +202,7 @@ TEST_F(Edge, AFromSeqOutOfRangeIsAnErrorAndTheSessionLivesOn) {
   EXPECT_EQ(boost::json::parse(*pong).at("type"), "pong");
 
   RawConnection upgrade(server.port());
-  upgrade.send("GET /ws?fromSeq=9223372036854775808 HTTP/1.1\r\nHost: oee\r\nUpgrade: websocket\r\n"
+  upgrade.send("GET /ws?fromSeq=9223372036854775808 HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
                "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
   ASSERT_TRUE(upgrade.read_until_closed(5s));
   EXPECT_EQ(response_statuses(upgrade.received()), std::vector<int>{400});
@@ -254,7 +254,7 @@ TEST_F(Edge, AStopClosesEveryConnectionBeforeExiting) {
     ASSERT_TRUE(ws->read(5s)) << "the session is up";
   }
   RawConnection kept_alive(server.port());
-  ASSERT_TRUE(kept_alive.send("GET /health HTTP/1.1\r\nHost: oee\r\n\r\n"));
+  ASSERT_TRUE(kept_alive.send("GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n"));
   ASSERT_TRUE(kept_alive.read_until("\"status\"", 5s)) << kept_alive.received();
 
   auto exit_code = std::async(std::launch::async, [&] { return server.terminate(); });
