@@ -6,6 +6,7 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include <boost/algorithm/string/predicate.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -45,9 +46,17 @@ http::response<http::string_body> to_beast(const HttpResponse& r, unsigned versi
   res.set(http::field::server, "oee");
   res.set(http::field::content_type, r.content_type);
   if (!r.allow.empty()) res.set(http::field::allow, r.allow);
-  for (const auto& [name, value] : r.headers) res.set(name, value);
-  // Whether an answer may be read depends on the Origin it was asked from.
-  res.set(http::field::vary, "Origin");
+  // Whether an answer may be read depends on the Origin it was asked from,
+  // besides what the answer itself depends on.
+  std::string vary = "Origin";
+  for (const auto& [name, value] : r.headers) {
+    if (boost::iequals(name, "Vary")) {
+      vary = value + ", Origin";
+    } else {
+      res.set(name, value);
+    }
+  }
+  res.set(http::field::vary, vary);
   if (!allowed_origin.empty()) res.set(http::field::access_control_allow_origin, allowed_origin);
   res.keep_alive(keep_alive);
   if (head) {

@@ -63,7 +63,10 @@ try {
   {
     const page = await browser.newPage({ viewport: { width: 1100, height: 700 } });
     const errors = watchErrors(page);
-    await page.goto(`${api}/test`);
+    const served = await page.goto(`${api}/test`);
+    const policy = served.headers()["content-security-policy"] ?? "";
+    check(policy.includes("frame-ancestors 'none'") && /script-src 'sha256-[A-Za-z0-9+/=]+'/.test(policy),
+          `/test has a Content-Security-Policy: ${policy}`);
     await page.waitForFunction(() => document.getElementById("quote").textContent.startsWith("best now"),
                                null, { timeout: 10000 });
     await page.fill("input[name=amount]", "2.5");
@@ -86,6 +89,15 @@ try {
       return document.getElementById("problem").textContent;
     });
     check(/invalid_amount/.test(bad), `/test shows a refused order's error: ${bad}`);
+    // Its policy holds: a script injected into the page does not run.
+    const injected = await page.evaluate(async () => {
+      const s = document.createElement("script");
+      s.textContent = "window.injectedRan = true;";
+      document.body.appendChild(s);
+      await new Promise(r => setTimeout(r, 100));
+      return window.injectedRan === true;
+    });
+    check(!injected, "a script injected into /test ran: its Content-Security-Policy does not hold");
     await page.close();
   }
 } catch (e) {

@@ -27,6 +27,13 @@ void expect_dashboard_served(unsigned short port) {
   const auto status = client.request("GET", "/", {}, {{"Accept", "*/*"}});
   EXPECT_EQ(status.status, 200);
   EXPECT_EQ(status.json().at("service"), "oee");
+  // One path, two answers by Accept, each readable by Origin: a cache must
+  // key on both.
+  for (const auto* answer : {&page, &status}) {
+    const auto& vary = answer->headers.at("Vary");
+    EXPECT_NE(vary.find("Accept"), std::string::npos) << vary;
+    EXPECT_NE(vary.find("Origin"), std::string::npos) << vary;
+  }
 
   for (const auto& [file, type] : {std::pair{"app.js", "text/javascript"}, std::pair{"style.css", "text/css"},
                                    std::pair{"stream.js", "text/javascript"}}) {
