@@ -329,6 +329,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
       const bool keep_alive = req.keep_alive();
       auto res = to_beast(response, req.version(), keep_alive, req.method() == http::verb::head,
                           origin_allowed ? std::string_view(origin) : std::string_view());
+      // A browser that reached this port over TLS keeps to TLS for it.
+      if (stream.tls() != nullptr) res.set(http::field::strict_transport_security, "max-age=31536000");
       auto [wec, wn] = co_await http::async_write(stream, res, use_tuple);
       if (wec || !keep_alive) break;
     }

@@ -23,6 +23,7 @@ void expect_dashboard_served(unsigned short port) {
   EXPECT_EQ(page.headers.at("Content-Type").rfind("text/html", 0), 0u);
   EXPECT_NE(page.body.find("/dashboard/app.js"), std::string::npos);
   EXPECT_NE(page.headers.at("Content-Security-Policy").find("default-src 'self'"), std::string::npos);
+  EXPECT_FALSE(page.headers.contains("Strict-Transport-Security")) << "plain HTTP promises no TLS";
 
   const auto status = client.request("GET", "/", {}, {{"Accept", "*/*"}});
   EXPECT_EQ(status.status, 200);

@@ -36,6 +36,7 @@ namespace fs = std::filesystem;
 struct Answer {
   unsigned status = 0;
   std::string body;
+  std::string strict_transport_security;
   [[nodiscard]] json::value json() const { return json::parse(body); }
 };
 
@@ -65,7 +66,7 @@ Answer https(unsigned short port, const std::string& ca, const std::string& meth
   beast::flat_buffer buffer;
   http::response<http::string_body> res;
   http::read(stream, buffer, res);
-  return {res.result_int(), res.body()};
+  return {res.result_int(), res.body(), std::string(res[http::field::strict_transport_security])};
 }
 
 // A core that speaks TLS only, with authentication on, and a key that may
@@ -104,6 +105,8 @@ TEST(Tls, HttpsAndWssOnOnePortAndPlainHttpIsRefusedCleanly) {
                "confirmed";
       },
       30s));
+  // A browser that came over TLS is told to keep to it.
+  EXPECT_EQ(https(core.server.port(), ca, "GET", "/health").strict_transport_security, "max-age=31536000");
 
   // A WebSocket over TLS on the same port: oee-watch follows the order.
   const auto watched = run({kWatch, "--url", "wss://" + core.base() + "/ws", "--ca-file", ca, "--api-key", core.key, id});
