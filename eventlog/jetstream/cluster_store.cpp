@@ -21,14 +21,10 @@ class ClusterStore final : public KeyValueStore {
   // once. Each is create-only, so a batch cut short is completed by putting
   // it again, and no entry ever changes.
   std::error_code put_all(std::span<const Entry> entries) override {
-    for (const auto& e : entries) {
-      auto written = bucket_.create(e.key, e.value);
-      if (written) continue;
-      if (written.error() == JsErrc::exists) {
-        auto held = bucket_.get(e.key);
-        if (held && *held && (*held)->value == e.value) continue;  // the same put, again
-      }
-      return unavailable_if_unreachable(written.error());
+    const auto created = create_all(entries);
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      if (!created[i]) return created[i].error();
+      if (*created[i] && **created[i] != entries[i].value) return std::error_code(JsErrc::exists);
     }
     return {};
   }

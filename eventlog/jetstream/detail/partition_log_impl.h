@@ -90,10 +90,8 @@ class JetStreamPartitionLog final : public PartitionLog {
   /// A first event another node asked this one, the partition's owner, to
   /// append in its pipeline (on_forwarded): published as that node made it.
   struct Forwarded {
-    std::string subject;
+    Publish publish;  // create-only; its data is `data`, set where it is sent
     std::string data;
-    std::string msg_id;
-    std::vector<std::pair<std::string, std::string>> headers;
     std::string reply;  // where the asking node awaits the outcome
   };
   struct Queued {
@@ -137,7 +135,7 @@ class JetStreamPartitionLog final : public PartitionLog {
   // partition_appends.cpp: the appender.
   void enqueue(AppendCommand command, AppendCompletion done, std::optional<std::uint64_t> ownership);
   void append_loop();
-  void publish_one(Queued& q);
+  void publish_takeover(Queued& q);
   /// Fenced appends sent as one pipeline: the first expects the tail, each
   /// other the one before it as the stream's last message; from the first
   /// that does not land on, they go one at a time (publish_fenced).
