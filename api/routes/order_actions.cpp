@@ -2,6 +2,8 @@
 
 #include "api/routes/order_answer.h"
 
+#include <limits>
+
 #include <fmt/format.h>
 
 #include <boost/asio/associated_executor.hpp>
@@ -13,6 +15,7 @@
 #include "api/http/api_error.h"
 #include "api/http/responses.h"
 #include "api/routes/order_answer.h"
+#include "core/domain/limit_book.h"
 #include "core/engine/async_append.h"
 #include "core/engine/waiting_orders.h"
 #include "core/wire/status_message.h"
@@ -79,6 +82,26 @@ asio::awaitable<HttpResponse> cancel_here(App& app, const OrderId& id, core::Ord
   co_return answer_cancel(app, id, core::CancelAnswer{core::CancelAnswer::Outcome::unavailable, seen, last_error});
 }
 
+// A cluster node executes some partitions or none: the book of every
+// partition is gathered from the open orders every node follows.
+eventlog::Result<core::BookView> book_of_every_partition(App& app, core::TokenId input, core::TokenId output,
+                                                         std::size_t max_levels) {
+  core::LimitBook book;
+  for (std::uint32_t p = 0; p < app.log.partition_count(); ++p) {
+    auto active = app.log.partition(p).members(eventlog::OrderSet::active, std::numeric_limits<std::size_t>::max());
+    if (!active) return active.error();
+    for (const OrderId& id : *active) {
+      auto held = app.store.load(id);
+      if (!held) return held.error();
+      if (!*held) continue;  // finished since it was listed
+      const core::OrderState& state = (*held)->state;
+      if (state.status != core::Status::open || state.input_token != input || state.output_token != output) continue;
+      book.add(core::book_order_of(id, state, (*held)->last_seq));
+    }
+  }
+  return core::BookView{book.levels(input, output, max_levels), book.count(input, output)};
+}
+
 }  // namespace
 
 asio::awaitable<HttpResponse> cancel_order(App& app, const OrderId& id, const Principal& caller) {
@@ -106,13 +129,21 @@ asio::awaitable<HttpResponse> get_book(App& app, std::string_view input, std::st
   const auto out = core::TokenId::parse(output);
   if (!in) co_return error_response(bad_request("unknown_token", fmt::format("unknown token '{}'", input), "inputToken"));
   if (!out) co_return error_response(bad_request("unknown_token", fmt::format("unknown token '{}'", output), "outputToken"));
-  if (app.executor == nullptr) co_return no_executor();
   constexpr std::size_t kMaxLevels = 100;
-  core::Executor& executor = *app.executor;
-  const core::BookView view = co_await ask_executor<core::BookView>(
-      [&executor, in = *in, out = *out](std::function<void(core::BookView)> done) {
-        executor.book(in, out, kMaxLevels, std::move(done));
-      });
+  core::BookView view;
+  if (app.executor != nullptr) {
+    core::Executor& executor = *app.executor;
+    view = co_await ask_executor<core::BookView>(
+        [&executor, in = *in, out = *out](std::function<void(core::BookView)> done) {
+          executor.book(in, out, kMaxLevels, std::move(done));
+        });
+  } else if (app.log.partitioned()) {
+    auto read = book_of_every_partition(app, *in, *out, kMaxLevels);
+    if (!read) co_return log_unavailable(app.log, read.error());
+    view = std::move(*read);
+  } else {
+    co_return no_executor();
+  }
   const int in_dec = in->decimals(), out_dec = out->decimals();
   json::array levels;
   for (const auto& level : view.levels) {

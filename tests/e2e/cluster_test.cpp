@@ -200,6 +200,19 @@ TEST(ClusterNodes, AWaitingOrderIsCancelledFromEitherNode) {
     return sum;
   };
   ASSERT_TRUE(eventually([&] { return waiting() == static_cast<double>(ids.size()); }, 20s)) << waiting();
+  // Either node shows the whole book, whichever partitions it executes.
+  const auto book_on = [](HttpClient& c) {
+    const auto res = c.get("/api/book/SOL/USDC");
+    return res.status == 200 ? res.json().at("orders").to_number<int>() : -res.status;
+  };
+  EXPECT_EQ(book_on(client_a), 8);
+  EXPECT_EQ(book_on(client_b), 8);
+  for (auto* c : {&client_a, &client_b}) {
+    const auto levels = c->get("/api/book/SOL/USDC").json().at("levels").as_array();
+    ASSERT_EQ(levels.size(), 1u);
+    EXPECT_EQ(levels[0].at("orders").to_number<int>(), 8);
+    EXPECT_EQ(levels[0].at("amountIn").as_string(), "8");
+  }
   for (std::size_t i = 0; i < ids.size(); ++i) {
     auto& via = i % 2 == 0 ? client_a : client_b;
     const auto res = via.request("DELETE", "/api/orders/" + ids[i], "", {});
@@ -215,6 +228,8 @@ TEST(ClusterNodes, AWaitingOrderIsCancelledFromEitherNode) {
   // A cancel appended by the node that does not execute the order takes it
   // out of its executor's book too, not only when its trigger comes.
   EXPECT_TRUE(eventually([&] { return waiting() == 0; }, 10s)) << waiting() << " cancelled orders still in a book";
+  EXPECT_EQ(book_on(client_a), 0);
+  EXPECT_EQ(book_on(client_b), 0);
   // A finished order cannot be cancelled, from either node.
   const auto done = submit(a.port(), 1);
   ASSERT_TRUE(all_finish(client_a, done, 30s));
