@@ -273,8 +273,11 @@ struct Projector::Impl {
         // Someone else (a rebuild, another projector) moved the projection:
         // continue from what is committed.
         tx.abort();
-        spdlog::info("projector: projection of {} moved to seq {} (was {}), continuing from there", lanes[lane].row,
-                     current.last_seq.value, lanes[lane].applied.value);
+        // Ahead is routine when every cluster node projects the same
+        // partitions; behind means a rebuild, which an operator wants to see.
+        spdlog::log(current.last_seq > lanes[lane].applied ? spdlog::level::debug : spdlog::level::info,
+                    "projector: projection of {} moved to seq {} (was {}), continuing from there", lanes[lane].row,
+                    current.last_seq.value, lanes[lane].applied.value);
         lanes[lane].applied = current.last_seq;
         orders.clear();
         set_status([&](ProjectorStatus& s) { publish_applied(s); });
