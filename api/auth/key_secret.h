@@ -21,9 +21,11 @@ struct NewSecret {
 /// Constant time, so a comparison's duration says nothing of where the
 /// hashes differ.
 [[nodiscard]] bool same_hash(const core::KeyHash& a, const core::KeyHash& b);
-/// Why an admin key is too weak to guard a money path (shorter than 32
-/// bytes, or too few distinct characters to hold 32 bytes of entropy), or
-/// nullopt if it is not.
+/// Why an admin key is too weak to guard a money path, or nullopt if it is
+/// not. It must be 32 random bytes: 64 hex digits (as `openssl rand -hex
+/// 32` writes them, or a key oee minted) or base64 of 32 bytes or more, with
+/// no long run ("aaaa…", "0123…"), no repeated unit, and most of its
+/// alphabet used.
 [[nodiscard]] std::optional<std::string> admin_key_weakness(std::string_view key);
 
 }  // namespace oee::api

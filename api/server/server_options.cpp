@@ -2,11 +2,15 @@
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <fstream>
 #include <utility>
 #include <vector>
 
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 #include <boost/asio/ip/address.hpp>
 
 #include "api/auth/key_secret.h"
@@ -41,6 +45,24 @@ CLI::Option* add_choice(CLI::App& cli, const std::string& flag, Enum& target, st
           help)
       ->check(CLI::IsMember(names))
       ->default_str(std::string(name_of(target)));
+}
+
+// A key kept in a file: its first line, without the line's end or blanks
+// around it; nullopt and `error` set if there is none.
+std::optional<std::string> read_key_file(const std::string& path, std::string& error) {
+  std::ifstream in(path);
+  if (!in) {
+    error = fmt::format("cannot read {}: {}", path, std::strerror(errno));
+    return std::nullopt;
+  }
+  std::string line;
+  std::getline(in, line);
+  const auto first = line.find_first_not_of(" \t\r");
+  if (first == std::string::npos) {
+    error = fmt::format("{} holds no key on its first line", path);
+    return std::nullopt;
+  }
+  return line.substr(first, line.find_last_not_of(" \t\r") - first + 1);
 }
 
 // Why the access options cannot start a server, if they cannot.
@@ -170,9 +192,16 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& o)
       ->envname("OEE_ALLOWED_HOSTS")->delimiter(',');
   cli.add_option("--admin-key", o.admin_key,
                  "Turns authentication on: the key that may do everything, and create scoped API keys "
-                 "(POST /api/keys). At least 32 random bytes: openssl rand -hex 32. A gateway takes its core's, "
+                 "(POST /api/keys). 32 random bytes as 64 hex digits (openssl rand -hex 32) or base64; runs, repeats "
+                 "and other patterns are refused. Prefer OEE_ADMIN_KEY or a file to the command line, which ps "
+                 "shows. A gateway takes its core's, "
                  "to learn the core's API keys")
       ->envname("OEE_ADMIN_KEY");
+  std::string admin_key_file;
+  cli.add_option("--admin-key-file", admin_key_file,
+                 "Reads the admin key from this file (its first line), out of sight of ps and the shell's "
+                 "history; instead of --admin-key")
+      ->envname("OEE_ADMIN_KEY_FILE");
   cli.add_option("--metrics-token", o.metrics_token,
                  "With --admin-key: a bearer token that may read /metrics and nothing else, for a Prometheus "
                  "scraper (besides any key with orders:read); as strong as an admin key")
@@ -220,6 +249,19 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& o)
       ->envname("OEE_CA_FILE");
   CLI11_PARSE(cli, argc, argv);
   o.auth_off = auth == "off";
+  if (!admin_key_file.empty()) {
+    if (!o.admin_key.empty()) {
+      std::fprintf(stderr, "oee-server: --admin-key and --admin-key-file: give one of them\n");
+      return 2;
+    }
+    std::string error;
+    auto key = read_key_file(admin_key_file, error);
+    if (!key) {
+      std::fprintf(stderr, "oee-server: --admin-key-file: %s\n", error.c_str());
+      return 2;
+    }
+    o.admin_key = std::move(*key);
+  }
   if (o.fail_rate < 0) o.fail_rate = o.sim == core::SimProfile::fast ? 0.0 : 0.02;
   o.lease_ttl = std::chrono::milliseconds(static_cast<std::int64_t>(lease_seconds * 1000));
   o.append_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(append_seconds * 1000));

@@ -14,6 +14,7 @@
 //     key's orders only;
 // and no errors in the page's console throughout. Screenshots are saved.
 // Usage: node dashboard_test.mjs OEE_SERVER_BINARY OEE_LOADGEN_BINARY [SCREENSHOT_DIR]
+import { randomBytes } from "node:crypto";
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -202,7 +203,7 @@ try {
   await oee.stop();
 
   // 6. Authentication on: the key field, and a key's own orders only.
-  const admin = "a".repeat(16) + "0123456789abcdef".repeat(3);
+  const admin = randomBytes(32).toString("hex");
   oee = await startServer(serverBinary, join(dir, "auth"), [...sim, "--admin-key", admin]);
   const authApi = `http://127.0.0.1:${oee.port}`;
   const asAdmin = { "Content-Type": "application/json", Authorization: `Bearer ${admin}` };

@@ -130,9 +130,39 @@ TEST(Auth, OffOnLoopbackWorksAsBeforeAndANetworkAddressNeedsAKeyOrAnExplicitOff)
   EXPECT_NE(refused.err.find("--admin-key"), std::string::npos) << refused.err;
   EXPECT_FALSE(std::filesystem::exists(dir.path() / "net")) << "a refused start touches nothing";
 
-  const auto weak = run({kServer, "--data-dir", (dir.path() / "weak").string(), "--admin-key", std::string(40, 'a')});
-  EXPECT_EQ(weak.exit_code, 2) << weak.err;
-  EXPECT_NE(weak.err.find("--admin-key"), std::string::npos) << weak.err;
+  // Guessable keys, each long enough by length alone, refuse to start.
+  for (const std::string& guessable : {std::string(40, 'a'), std::string("abcdefghijklmnopqrstuvwxyz012345"),
+                                      std::string("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")}) {
+    const auto weak = run({kServer, "--data-dir", (dir.path() / "weak").string(), "--admin-key", guessable});
+    EXPECT_EQ(weak.exit_code, 2) << guessable << ": " << weak.err;
+    EXPECT_NE(weak.err.find("--admin-key"), std::string::npos) << weak.err;
+    EXPECT_NE(weak.err.find("openssl rand -hex 32"), std::string::npos) << "says how to make one: " << weak.err;
+  }
+  const auto weak_token = run({kServer, "--data-dir", (dir.path() / "weak").string(), "--admin-key",
+                               random_admin_key(), "--metrics-token", "abcdefghijklmnopqrstuvwxyz012345"});
+  EXPECT_EQ(weak_token.exit_code, 2) << weak_token.err;
+  EXPECT_NE(weak_token.err.find("--metrics-token"), std::string::npos) << weak_token.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "weak")) << "a refused start touches nothing";
+
+  // The admin key from a file, out of sight of ps.
+  const auto missing = run({kServer, "--data-dir", (dir.path() / "weak").string(), "--admin-key-file",
+                            (dir.path() / "no-such-file").string()});
+  EXPECT_EQ(missing.exit_code, 2) << missing.err;
+  EXPECT_NE(missing.err.find("--admin-key-file"), std::string::npos) << missing.err;
+  {
+    const std::string admin = random_admin_key();
+    const auto key_file = dir.path() / "admin.key";
+    std::ofstream(key_file) << "  " << admin << "\n";
+    ServerProcess keyed(dir.path() / "keyed", {"--admin-key-file", key_file.string()});
+    keyed.start();
+    HttpClient client(keyed.port());
+    EXPECT_EQ(client.get("/api/keys").status, 401);
+    EXPECT_EQ(client.request("GET", "/api/keys", {}, bearer(admin)).status, 200);
+    std::ifstream proc("/proc/" + std::to_string(keyed.pid()) + "/cmdline");
+    const std::string cmdline((std::istreambuf_iterator<char>(proc)), std::istreambuf_iterator<char>());
+    ASSERT_NE(cmdline.find("--admin-key-file"), std::string::npos) << "read the server's own command line";
+    EXPECT_EQ(cmdline.find(admin), std::string::npos) << "the key is not on the command line";
+  }
 
   ServerProcess off(dir.path() / "off", {"--bind", "0.0.0.0", "--auth", "off"});
   off.start();

@@ -43,6 +43,34 @@ TEST(KeySecret, AdminKeysMustBeLongAndVaried) {
   EXPECT_FALSE(admin_key_weakness("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08").has_value());
 }
 
+// 32 random bytes, written as hex or base64, and nothing a person makes up.
+TEST(KeySecret, AdminKeysAreThirtyTwoRandomBytesInHexOrBase64) {
+  const std::string hex = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+  EXPECT_FALSE(admin_key_weakness(hex).has_value());
+  EXPECT_FALSE(admin_key_weakness("9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08").has_value());
+  EXPECT_FALSE(admin_key_weakness("n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=").has_value()) << "base64";
+  EXPECT_FALSE(admin_key_weakness("n4bQgYhMfWWaL-qgxVrQFaO_TxsrC4Is0V1sFbDwCgg").has_value()) << "base64url, unpadded";
+  // Long enough by length, but not 32 bytes of anything random.
+  EXPECT_TRUE(admin_key_weakness("abcdefghijklmnopqrstuvwxyz012345").has_value()) << "the review's example";
+  EXPECT_TRUE(admin_key_weakness("correct horse battery staple, correct horse battery staple!").has_value());
+  EXPECT_TRUE(admin_key_weakness(hex.substr(0, 62)).has_value()) << "31 bytes of hex";
+  EXPECT_TRUE(admin_key_weakness("n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCg").has_value()) << "31 bytes of base64";
+  // Patterns: runs, repeats, a small alphabet.
+  EXPECT_TRUE(admin_key_weakness("0123456789abcdef" + hex.substr(16)).has_value()) << "a run up";
+  EXPECT_TRUE(admin_key_weakness(hex.substr(0, 20) + "00000000" + hex.substr(28)).has_value()) << "a run of one";
+  EXPECT_TRUE(admin_key_weakness(hex.substr(0, 20) + "fedcba98" + hex.substr(28)).has_value()) << "a run down";
+  EXPECT_TRUE(admin_key_weakness("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef").has_value());
+  EXPECT_TRUE(admin_key_weakness("deadbeefcafe0042deadbeefcafe0042deadbeefcafe0042deadbeefcafe0042").has_value());
+  EXPECT_TRUE(admin_key_weakness("1a2b1a2b3c1a2b1a2b3c1a2b1a2b3c3c2b1a2b3c1a2b1a3c2b1a2b1a3c2b1a2").has_value())
+      << "three hex digits";
+  // Minted ones pass, always.
+  for (int i = 0; i < 1000; ++i) {
+    const std::string minted = new_key_secret().text;
+    ASSERT_FALSE(admin_key_weakness(minted).has_value()) << minted;
+    ASSERT_FALSE(admin_key_weakness(minted.substr(4)).has_value()) << minted;
+  }
+}
+
 TEST(Scopes, NamesRoundTripAndUnknownOnesAreRefused) {
   for (const core::Scope s : core::kScopes) EXPECT_EQ(core::parse_scope(core::scope_name(s)), s);
   EXPECT_FALSE(core::parse_scope("orders:*").has_value());
