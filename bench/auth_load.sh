@@ -21,7 +21,7 @@ start_server() {
   url="http://127.0.0.1:$(sed -n 's/^LISTENING .*:\([0-9]*\)$/\1/p' "$dir/out")"
   if [ "$mode" = on ]; then
     key=(--api-key "$(curl -fsS -X POST "$url/api/keys" -H "Authorization: Bearer $admin" \
-      -H 'Content-Type: application/json' -d '{"name":"bench","scopes":["orders:write"]}' |
+      -H 'Content-Type: application/json' -d '{"name":"bench","scopes":["orders:write"],"rateLimit":null}' |
       sed -n 's/.*"key":"\([^"]*\)".*/\1/p')")
   fi
 }

@@ -24,7 +24,7 @@ bool KeyRing::apply(const core::KeyId& id, TimestampNs at, const core::KeyEvent&
       by_id_.emplace(id, keys_.size());
       by_hash_.emplace(created->hash, keys_.size());
       keys_.push_back(core::ApiKey{id, created->name, created->scopes, created->hash, created->rate_limit,
-                                   created->expires_at, at, revoked});
+                                   created->expires_at, at, revoked, created->created_by});
       return true;
     }
     if (known == by_id_.end()) {

@@ -354,7 +354,11 @@ Router core_router(App& app) {
       .on("DELETE", "api/keys/*", kKeyAdmin, [&app](const HttpRequest&, const RequestTarget& t) -> asio::awaitable<HttpResponse> {
             auto id = order_id_param(t.segments[2]);
             if (!id) co_return error_response(ApiError{400, "invalid_key_id", "a key id is a UUID", "id"});
-            auto response = co_await revoke_key(app, *id);  // not `co_return co_await`: [gcc12-coro]
+            const auto cascade = query_param(t, "cascade");
+            if (cascade && *cascade != "true" && *cascade != "false") {
+              co_return error_response(ApiError{400, "invalid_cascade", "cascade is true or false", "cascade"});
+            }
+            auto response = co_await revoke_key(app, *id, cascade == "true");  // not `co_return co_await`: [gcc12-coro]
             co_return response;
           })
       .on("GET", "api/quote", kOrderReads,

@@ -1,5 +1,10 @@
 #include "api/routes/key_handlers.h"
 
+#include <deque>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
 #include <boost/json.hpp>
 
 #include "api/auth/key_log.h"
@@ -37,7 +42,30 @@ json::object key_json(const core::ApiKey& k, std::optional<TimestampNs> last_use
                       {"expiresAt", time_or_null(k.expires_at)},
                       {"createdAt", projections::rfc3339(k.created_at)},
                       {"revokedAt", time_or_null(k.revoked_at)},
+                      {"createdBy", k.created_by ? json::value(k.created_by->str()) : json::value(nullptr)},
                       {"lastUsedAt", time_or_null(last_used)}};
+}
+
+// The keys `root` created, the keys they created, and so on, nearest first.
+std::vector<core::KeyId> keys_created_under(const std::vector<core::ApiKey>& keys, const core::KeyId& root) {
+  std::unordered_map<core::KeyId, std::vector<core::KeyId>, OrderIdHash> children;
+  for (const auto& k : keys) {
+    if (k.created_by) children[*k.created_by].push_back(k.id);
+  }
+  std::vector<core::KeyId> found;
+  std::unordered_set<core::KeyId, OrderIdHash> seen{root};
+  std::deque<core::KeyId> next{root};
+  while (!next.empty()) {
+    const auto it = children.find(next.front());
+    next.pop_front();
+    if (it == children.end()) continue;
+    for (const auto& child : it->second) {
+      if (!seen.insert(child).second) continue;
+      found.push_back(child);
+      next.push_back(child);
+    }
+  }
+  return found;
 }
 
 }  // namespace
@@ -56,9 +84,10 @@ asio::awaitable<HttpResponse> create_key(App& app, const HttpRequest& req) {
   auto parsed = parse_key_request(*body, TimestampNs::now());
   if (!parsed) co_return error_response(parsed.error());
   const NewSecret secret = new_key_secret();
+  auto made = key_made_by(req.principal, std::move(*parsed), secret.hash);
+  if (!made) co_return error_response(made.error());
   const core::KeyId id = core::KeyId::random();
-  const core::KeyEvent created =
-      core::ApiKeyCreated{parsed->name, parsed->scopes, secret.hash, parsed->rate_limit, parsed->expires_at};
+  const core::KeyEvent created = std::move(*made);
   const auto appended = co_await append_key_event(app.log, id, created);  // named: [gcc12-coro]
   if (!appended) co_return log_unavailable(app.log, appended.error());
   const auto key = app.keys.get(id);
@@ -85,16 +114,28 @@ HttpResponse list_key_events(const App& app) {
   return json_response(200, json::object{{"events", std::move(events)}});
 }
 
-asio::awaitable<HttpResponse> revoke_key(App& app, const core::KeyId& id) {
+asio::awaitable<HttpResponse> revoke_key(App& app, const core::KeyId& id, bool cascade) {
   const auto key = app.keys.get(id);
   if (!key) co_return not_found("no API key has this id", "id");
-  // Revoking twice changes nothing: the first revocation stands.
-  if (!key->revoked_at) {
-    const core::KeyEvent revoked = core::ApiKeyRevoked{};
-    const auto appended = co_await append_key_event(app.log, id, revoked);  // named: [gcc12-coro]
-    if (!appended) co_return log_unavailable(app.log, appended.error());
+  // The key first: once it is revoked it can make no more while its
+  // descendants are revoked.
+  std::vector<core::KeyId> revoking{id};
+  if (cascade) {
+    const auto descendants = keys_created_under(app.keys.list(), id);
+    revoking.insert(revoking.end(), descendants.begin(), descendants.end());
   }
-  co_return json_response(200, key_json(*app.keys.get(id), app.keys.last_used(id)));
+  json::array revoked_now;
+  for (const core::KeyId& k : revoking) {
+    // Revoking twice changes nothing: the first revocation stands.
+    if (const auto known = app.keys.get(k); !known || known->revoked_at) continue;
+    const core::KeyEvent revoked = core::ApiKeyRevoked{};
+    const auto appended = co_await append_key_event(app.log, k, revoked);  // named: [gcc12-coro]
+    if (!appended) co_return log_unavailable(app.log, appended.error());
+    if (k != id) revoked_now.emplace_back(k.str());
+  }
+  json::object answer = key_json(*app.keys.get(id), app.keys.last_used(id));
+  if (cascade) answer["revokedWithIt"] = std::move(revoked_now);
+  co_return json_response(200, answer);
 }
 
 }  // namespace oee::api

@@ -17,7 +17,8 @@ namespace oee::api {
 /// GET /api/keys/events: every key as its events (hashes, never secrets),
 /// for gateways (the route is the admin key's only).
 [[nodiscard]] HttpResponse list_key_events(const App& app);
-/// DELETE /api/keys/{id}
-[[nodiscard]] boost::asio::awaitable<HttpResponse> revoke_key(App& app, const core::KeyId& id);
+/// DELETE /api/keys/{id}[?cascade=true]: with `cascade`, also every key it
+/// created, and the keys they created, on down.
+[[nodiscard]] boost::asio::awaitable<HttpResponse> revoke_key(App& app, const core::KeyId& id, bool cascade);
 
 }  // namespace oee::api

@@ -42,8 +42,9 @@ boost::system::result<std::uint32_t, ApiError> rate_member(const json::object& o
   return static_cast<std::uint32_t>(n);
 }
 
-boost::system::result<core::RateLimit, ApiError> rate_limit_field(const json::value* v) {
-  if (v == nullptr || v->is_null()) return core::RateLimit{};
+boost::system::result<std::optional<core::RateLimit>, ApiError> rate_limit_field(const json::value* v) {
+  if (v == nullptr) return std::optional<core::RateLimit>{};
+  if (v->is_null()) return std::optional(core::RateLimit{});
   if (!v->is_object()) return bad_request("invalid_rate_limit", "rateLimit is {perSecond, burst} or null", "rateLimit");
   for (const auto& kv : v->get_object()) {
     if (kv.key() != "perSecond" && kv.key() != "burst") {
@@ -55,7 +56,15 @@ boost::system::result<core::RateLimit, ApiError> rate_limit_field(const json::va
   if (!per_second) return per_second.error();
   auto burst = rate_member(v->get_object(), "burst");
   if (!burst) return burst.error();
-  return core::RateLimit{*per_second, *burst};
+  return std::optional(core::RateLimit{*per_second, *burst});
+}
+
+ApiError exceeds_creator(std::string text, std::string field) {
+  return ApiError{403, "exceeds_creator", std::move(text), std::move(field)};
+}
+
+bool looser(const core::RateLimit& a, const core::RateLimit& b) {
+  return a.unlimited() != b.unlimited() ? a.unlimited() : a.per_second > b.per_second || a.burst > b.burst;
 }
 
 }  // namespace
@@ -86,6 +95,32 @@ boost::system::result<KeyRequest, ApiError> parse_key_request(const json::value&
   if (!expires) return expires.error();
   r.expires_at = *expires;
   return r;
+}
+
+boost::system::result<core::ApiKeyCreated, ApiError> key_made_by(const Principal& creator, KeyRequest request,
+                                                                const core::KeyHash& hash) {
+  core::ApiKeyCreated made{std::move(request.name), request.scopes, hash, {}, request.expires_at, std::nullopt};
+  if (creator.kind != Principal::Kind::key) {
+    made.rate_limit = request.rate_limit.value_or(kDefaultKeyRateLimit);
+    return made;
+  }
+  made.created_by = creator.key;
+  if ((request.scopes.bits() & ~creator.scopes.bits()) != 0) {
+    return exceeds_creator("a key may give only scopes it has itself", "scopes");
+  }
+  if (creator.expires_at) {
+    if (!made.expires_at) {
+      made.expires_at = creator.expires_at;
+    } else if (*made.expires_at > *creator.expires_at) {
+      return exceeds_creator("a key may not make one that outlives it: expiresAt is after its own", "expiresAt");
+    }
+  }
+  const core::RateLimit own = creator.rate_limit.unlimited() ? kDefaultKeyRateLimit : creator.rate_limit;
+  made.rate_limit = request.rate_limit.value_or(own);
+  if (!creator.rate_limit.unlimited() && looser(made.rate_limit, creator.rate_limit)) {
+    return exceeds_creator("a key may not make one with a looser rate limit than its own", "rateLimit");
+  }
+  return made;
 }
 
 }  // namespace oee::api

@@ -72,6 +72,9 @@ struct ApiKeyCreated {
   KeyHash hash{};
   RateLimit rate_limit;
   std::optional<TimestampNs> expires_at;
+  // The API key that created it; none: the admin key (and every key made
+  // before keys recorded their creator).
+  std::optional<KeyId> created_by;
 };
 struct ApiKeyRevoked {};
 
@@ -91,6 +94,7 @@ struct ApiKey {
   std::optional<TimestampNs> expires_at;
   TimestampNs created_at;
   std::optional<TimestampNs> revoked_at;
+  std::optional<KeyId> created_by;  // none: the admin key
 
   [[nodiscard]] bool live_at(TimestampNs now) const {
     return !revoked_at && (!expires_at || now < *expires_at);

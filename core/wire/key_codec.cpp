@@ -23,6 +23,12 @@ std::optional<KeyEvent> decode_created(std::string_view payload) {
   std::copy(p->secret_sha256()->begin(), p->secret_sha256()->end(), e.hash.begin());
   e.rate_limit = RateLimit{p->per_second(), p->burst()};
   if (p->expires_at_ns() != 0) e.expires_at = TimestampNs{p->expires_at_ns()};
+  if (const auto* by = p->created_by(); by != nullptr) {
+    OrderId::Bytes creator{};
+    if (by->size() != creator.size()) return std::nullopt;
+    std::copy(by->begin(), by->end(), creator.begin());
+    e.created_by = OrderId(creator);
+  }
   return e;
 }
 
@@ -33,8 +39,11 @@ std::string encode_key_event(const KeyEvent& event) {
   if (const auto* c = std::get_if<ApiKeyCreated>(&event)) {
     const auto name = fbb.CreateString(c->name);
     const auto hash = fbb.CreateVector(c->hash.data(), c->hash.size());
+    const auto created_by =
+        c->created_by ? fbb.CreateVector(c->created_by->bytes().data(), c->created_by->bytes().size())
+                      : flatbuffers::Offset<flatbuffers::Vector<std::uint8_t>>{};
     fbb.Finish(fb::CreateApiKeyCreated(fbb, name, c->scopes.bits(), hash, c->rate_limit.per_second,
-                                       c->rate_limit.burst, c->expires_at ? c->expires_at->value : 0));
+                                       c->rate_limit.burst, c->expires_at ? c->expires_at->value : 0, created_by));
   } else {
     fbb.Finish(fb::CreateApiKeyRevoked(fbb));
   }

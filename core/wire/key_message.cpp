@@ -38,6 +38,7 @@ json::object key_message(const KeyMessage& m) {
     o["perSecond"] = c->rate_limit.per_second;
     o["burst"] = c->rate_limit.burst;
     if (c->expires_at) o["expiresAt"] = c->expires_at->value;
+    if (c->created_by) o["createdBy"] = c->created_by->str();
   }
   return o;
 }
@@ -61,11 +62,18 @@ std::optional<KeyMessage> parse_key_message(const json::object& o) {
   if (!name || !scopes || !hash_text || !per_second || !burst) return std::nullopt;
   const auto hash = key_hash_from_hex(*hash_text);
   if (!hash) return std::nullopt;
-  ApiKeyCreated created{std::string(*name), Scopes(*scopes), *hash, RateLimit{*per_second, *burst}, std::nullopt};
+  ApiKeyCreated created{std::string(*name), Scopes(*scopes), *hash, RateLimit{*per_second, *burst}, std::nullopt,
+                        std::nullopt};
   if (o.contains("expiresAt")) {
     const auto expires = unsigned_field<std::int64_t>(o, "expiresAt");
     if (!expires) return std::nullopt;
     created.expires_at = TimestampNs{*expires};
+  }
+  if (o.contains("createdBy")) {
+    const auto by = string_field(o, "createdBy");
+    const auto creator = by ? OrderId::parse(*by) : std::nullopt;
+    if (!creator) return std::nullopt;
+    created.created_by = *creator;
   }
   m.event = std::move(created);
   return m;
@@ -74,7 +82,8 @@ std::optional<KeyMessage> parse_key_message(const json::object& o) {
 std::vector<KeyMessage> key_messages(const ApiKey& key) {
   std::vector<KeyMessage> out;
   out.push_back(KeyMessage{key.id, key.created_at,
-                           ApiKeyCreated{key.name, key.scopes, key.hash, key.rate_limit, key.expires_at}, Seq{0}});
+                           ApiKeyCreated{key.name, key.scopes, key.hash, key.rate_limit, key.expires_at, key.created_by},
+                           Seq{0}});
   if (key.revoked_at) out.push_back(KeyMessage{key.id, *key.revoked_at, ApiKeyRevoked{}, Seq{0}});
   return out;
 }

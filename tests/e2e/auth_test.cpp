@@ -382,6 +382,72 @@ TEST(Auth, AnExpiredKeyIsRefusedAndItsWebSocketClosed) {
   EXPECT_EQ(past.status, 400) << "a key that has expired already is a mistake: " << past.body;
 }
 
+// The review's case: a keys:admin key with a rate limit and an expiry
+// minted one with orders:write and keys:admin, no limit and no expiry,
+// which outlived it. Now what it makes is at most itself, records who made
+// it, and a cascading revocation takes it down with its maker.
+TEST(Auth, AKeyMakesNoKeyStrongerThanItselfAndACascadeRevokesWhatItMade) {
+  SecuredServer secured;
+  auto& [dir, admin, server, client] = secured;
+  const auto in_an_hour = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              (std::chrono::system_clock::now() + 1h).time_since_epoch())
+                              .count();
+  const auto manager = create_key(client, admin, R"(["keys:admin","orders:read"])",
+                                  R"(,"rateLimit":{"perSecond":50,"burst":100},"expiresAt":)" +
+                                      std::to_string(in_an_hour));
+  const auto as_manager = bearer(manager.secret);
+  const auto make = [&](const std::string& body) { return client.request("POST", "/api/keys", body, as_manager); };
+
+  const auto stronger = make(R"({"name":"x","scopes":["orders:write","keys:admin"],"rateLimit":null})");
+  EXPECT_EQ(stronger.status, 403) << stronger.body;
+  EXPECT_EQ(stronger.json().at("error").at("code").as_string(), "exceeds_creator") << stronger.body;
+  EXPECT_EQ(stronger.json().at("error").at("field").as_string(), "scopes") << stronger.body;
+  EXPECT_EQ(make(R"({"name":"x","scopes":["orders:read"],"rateLimit":null})").status, 403);
+  EXPECT_EQ(make(R"({"name":"x","scopes":["orders:read"],"expiresAt":"2099-01-01T00:00:00Z"})").status, 403);
+  EXPECT_EQ(make(R"({"name":"x","scopes":["orders:read"],"rateLimit":{"perSecond":51,"burst":100}})").status, 403);
+
+  // What it may make takes its limit and expiry, and names its maker.
+  const auto child = make(R"({"name":"reader","scopes":["orders:read","keys:admin"]})");
+  ASSERT_EQ(child.status, 201) << child.body;
+  const auto made = child.json().as_object();
+  EXPECT_EQ(made.at("createdBy").as_string(), manager.id);
+  EXPECT_EQ(made.at("rateLimit").at("perSecond").to_number<int>(), 50);
+  EXPECT_EQ(made.at("rateLimit").at("burst").to_number<int>(), 100);
+  EXPECT_FALSE(made.at("expiresAt").is_null());
+  const std::string child_secret(made.at("key").as_string());
+  // ... and a key it made makes one in turn: a grandchild.
+  const auto grandchild =
+      client.request("POST", "/api/keys", R"({"name":"g","scopes":["orders:read"]})", bearer(child_secret));
+  ASSERT_EQ(grandchild.status, 201) << grandchild.body;
+  const std::string grandchild_secret(grandchild.json().at("key").as_string());
+
+  // The admin key is bound by nothing, and its keys name no maker.
+  const auto by_admin = client.request("POST", "/api/keys", R"({"name":"any","scopes":["orders:write","keys:admin"]})",
+                                       bearer(admin));
+  ASSERT_EQ(by_admin.status, 201) << by_admin.body;
+  EXPECT_TRUE(by_admin.json().at("createdBy").is_null());
+  EXPECT_EQ(by_admin.json().at("rateLimit").at("perSecond").to_number<int>(), 100) << "the default limit";
+  const auto unlimited =
+      client.request("POST", "/api/keys", R"({"name":"bulk","scopes":["orders:read"],"rateLimit":null})", bearer(admin));
+  ASSERT_EQ(unlimited.status, 201) << unlimited.body;
+  EXPECT_TRUE(unlimited.json().at("rateLimit").is_null()) << "no limit, asked for on purpose";
+
+  // Revoking the maker alone leaves what it made working; with cascade,
+  // everything under it goes, and nothing else.
+  EXPECT_EQ(client.request("DELETE", "/api/keys/" + manager.id + "?cascade=maybe", "", bearer(admin)).status, 400);
+  ASSERT_EQ(client.request("DELETE", "/api/keys/" + manager.id, "", bearer(admin)).status, 200);
+  EXPECT_EQ(client.request("GET", "/api/keys", {}, as_manager).status, 401);
+  EXPECT_EQ(client.request("GET", "/api/keys", {}, bearer(child_secret)).status, 200);
+  const auto cascade = client.request("DELETE", "/api/keys/" + manager.id + "?cascade=true", "", bearer(admin));
+  ASSERT_EQ(cascade.status, 200) << cascade.body;
+  EXPECT_EQ(cascade.json().at("revokedWithIt").as_array().size(), 2u) << cascade.body;
+  EXPECT_EQ(client.request("GET", "/api/keys", {}, bearer(child_secret)).status, 401);
+  EXPECT_EQ(client.request("GET", "/api/orders", {}, bearer(grandchild_secret)).status, 401);
+  EXPECT_EQ(client.request("GET", "/api/keys", {}, bearer(std::string(by_admin.json().at("key").as_string()))).status,
+            200)
+      << "a key the admin made is not under the revoked one";
+}
+
 TEST(Auth, KeysSurviveKill9) {
   TempDir dir;
   const std::string admin = random_admin_key();
@@ -533,7 +599,8 @@ TEST(Auth, AGatewayKnowsTheCoresKeysOwnershipAndRevocations) {
   const api::NewSecret forged = api::new_key_secret();
   const auto forged_text = json::serialize(core::key_message(core::KeyMessage{
       core::KeyId::random(), TimestampNs::now(),
-      core::ApiKeyCreated{"forged", core::Scopes::all(), forged.hash, {}, std::nullopt}, Seq{1'000'000}}));
+      core::ApiKeyCreated{"forged", core::Scopes::all(), forged.hash, {}, std::nullopt, std::nullopt},
+                      Seq{1'000'000}}));
   HttpClient gw_client(gw);
   const auto messages = [&] {
     return metric_value(gw_client.request("GET", "/metrics", {}, bearer(cluster.admin)).body,

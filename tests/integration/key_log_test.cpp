@@ -40,7 +40,7 @@ TEST(KeyLog, TheRingHoldsAKeyBeforeAnyLaterListenerSeesItsEvent) {
 
   boost::asio::io_context ioc;
   const core::KeyEvent created = core::ApiKeyCreated{"bot", core::Scopes(static_cast<std::uint8_t>(core::Scope::orders_read)),
-                                                     api::new_key_secret().hash, {}, std::nullopt};
+                                                     api::new_key_secret().hash, {}, std::nullopt, std::nullopt};
   const core::KeyEvent revoked = core::ApiKeyRevoked{};
   auto done = boost::asio::co_spawn(
       ioc,

@@ -86,7 +86,8 @@ class StandInCore {
 
 core::KeyMessage created(const core::KeyId& id) {
   return {id, TimestampNs::now(),
-          core::ApiKeyCreated{"k", core::Scopes::all(), api::new_key_secret().hash, {}, std::nullopt}, Seq{1}};
+          core::ApiKeyCreated{"k", core::Scopes::all(), api::new_key_secret().hash, {}, std::nullopt, std::nullopt},
+          Seq{1}};
 }
 
 struct Synced {

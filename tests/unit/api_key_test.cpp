@@ -18,9 +18,10 @@ namespace oee::api {
 namespace {
 
 constexpr std::int64_t kSecond = 1'000'000'000;
+const core::KeyId kCreator = *core::KeyId::parse("0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9");
 
 core::ApiKeyCreated created(const NewSecret& secret, core::Scopes scopes, std::optional<TimestampNs> expires = {}) {
-  return core::ApiKeyCreated{"test", scopes, secret.hash, core::RateLimit{}, expires};
+  return core::ApiKeyCreated{"test", scopes, secret.hash, core::RateLimit{}, expires, std::nullopt};
 }
 
 TEST(KeySecret, FreshSecretsDifferAndHashToWhatTheyAreComparedWith) {
@@ -194,7 +195,7 @@ TEST(KeyMessage, EventsRoundTripThroughJsonWithTheHashNotTheSecret) {
   const NewSecret secret = new_key_secret();
   const core::KeyMessage m{core::KeyId::random(), TimestampNs{7},
                            core::ApiKeyCreated{"bot", core::Scopes(3), secret.hash, core::RateLimit{5, 10},
-                                               TimestampNs{42 * kSecond}},
+                                               TimestampNs{42 * kSecond}, kCreator},
                            Seq{9}};
   const std::string text = boost::json::serialize(core::key_message(m));
   EXPECT_EQ(text.find(secret.text.substr(4)), std::string::npos) << text;
@@ -208,6 +209,7 @@ TEST(KeyMessage, EventsRoundTripThroughJsonWithTheHashNotTheSecret) {
   EXPECT_EQ(c.scopes, core::Scopes(3));
   EXPECT_EQ(c.rate_limit, (core::RateLimit{5, 10}));
   EXPECT_EQ(c.expires_at, TimestampNs{42 * kSecond});
+  EXPECT_EQ(c.created_by, kCreator);
 
   const core::KeyMessage revoked{m.id, TimestampNs{8}, core::ApiKeyRevoked{}, Seq{10}};
   const auto revoked_back = core::parse_key_message(core::key_message(revoked));
@@ -221,7 +223,7 @@ TEST(KeyMessage, EventsRoundTripThroughJsonWithTheHashNotTheSecret) {
 TEST(KeyCodec, EventsRoundTripAndOrderTypesAreNotKeyEvents) {
   const NewSecret secret = new_key_secret();
   const core::KeyEvent event = core::ApiKeyCreated{"bot", core::Scopes(3), secret.hash, core::RateLimit{5, 10},
-                                                   TimestampNs{42 * kSecond}};
+                                                   TimestampNs{42 * kSecond}, kCreator};
   const auto back = core::decode_key_event(static_cast<std::uint8_t>(core::type_of(event)),
                                            core::encode_key_event(event));
   ASSERT_TRUE(back.has_value());
@@ -231,6 +233,12 @@ TEST(KeyCodec, EventsRoundTripAndOrderTypesAreNotKeyEvents) {
   EXPECT_EQ(c.hash, secret.hash);
   EXPECT_EQ(c.rate_limit, (core::RateLimit{5, 10}));
   EXPECT_EQ(c.expires_at, TimestampNs{42 * kSecond});
+  EXPECT_EQ(c.created_by, kCreator);
+  core::ApiKeyCreated by_admin = c;
+  by_admin.created_by.reset();
+  const auto admin_back = core::decode_key_event(10, core::encode_key_event(by_admin));
+  ASSERT_TRUE(admin_back.has_value());
+  EXPECT_FALSE(std::get<core::ApiKeyCreated>(*admin_back).created_by.has_value()) << "absent: the admin key";
   EXPECT_FALSE(core::decode_key_event(1, core::encode_key_event(event)).has_value());
   EXPECT_FALSE(core::decode_key_event(10, "garbage").has_value());
   for (std::uint8_t t = 0; t < 10; ++t) EXPECT_FALSE(core::is_key_event(t)) << int(t);
@@ -282,6 +290,72 @@ TEST(KeyRequest, ValidBodiesParseAndEachBadOneNamesItsField) {
     EXPECT_EQ(r.error().status, 400) << body;
     EXPECT_EQ(r.error().field, field) << body;
   }
+}
+
+// What a creator may make: the admin key anything, an API key at most
+// itself, with what is not given taken from it.
+TEST(KeyRequest, AKeyMakesKeysAtMostAsStrongAsItselfAndTheAdminKeyAny) {
+  const TimestampNs now{1'700'000'000 * kSecond};
+  const auto request = [&](const char* body) {
+    auto r = parse_key_request(boost::json::parse(body), now);
+    EXPECT_TRUE(r) << body;
+    return *r;
+  };
+  const core::KeyHash hash{};
+  Principal admin;
+  admin.kind = Principal::Kind::admin;
+  admin.scopes = core::Scopes::all();
+  auto by_admin = key_made_by(admin, request(R"({"name":"x","scopes":["keys:admin","orders:write"]})"), hash);
+  ASSERT_TRUE(by_admin);
+  EXPECT_EQ(by_admin->rate_limit, kDefaultKeyRateLimit) << "no limit given: the default";
+  EXPECT_FALSE(by_admin->expires_at.has_value());
+  EXPECT_FALSE(by_admin->created_by.has_value());
+  by_admin = key_made_by(admin, request(R"({"name":"x","scopes":["orders:read"],"rateLimit":null})"), hash);
+  ASSERT_TRUE(by_admin);
+  EXPECT_TRUE(by_admin->rate_limit.unlimited()) << "null: no limit, on purpose";
+
+  const TimestampNs expiry{now.value + 3600 * kSecond};
+  Principal creator;
+  creator.kind = Principal::Kind::key;
+  creator.key = kCreator;
+  creator.scopes = core::Scopes(static_cast<std::uint8_t>(core::Scope::keys_admin) |
+                                static_cast<std::uint8_t>(core::Scope::orders_read));
+  creator.rate_limit = core::RateLimit{5, 10};
+  creator.expires_at = expiry;
+  auto made = key_made_by(creator, request(R"({"name":"x","scopes":["orders:read"]})"), hash);
+  ASSERT_TRUE(made) << made.error().message;
+  EXPECT_EQ(made->created_by, kCreator);
+  EXPECT_EQ(made->expires_at, expiry) << "no expiry given: its creator's";
+  EXPECT_EQ(made->rate_limit, (core::RateLimit{5, 10})) << "no limit given: its creator's";
+  made = key_made_by(creator, request(R"({"name":"x","scopes":["orders:read"],"rateLimit":{"perSecond":1,"burst":10},
+                                          "expiresAt":"2023-11-14T22:43:20Z"})"),
+                     hash);
+  ASSERT_TRUE(made) << made.error().message;
+  EXPECT_EQ(made->rate_limit, (core::RateLimit{1, 10}));
+
+  const std::pair<const char*, const char*> refused[] = {
+      {R"({"name":"x","scopes":["orders:write"]})", "scopes"},
+      {R"({"name":"x","scopes":["orders:read","keys:admin","orders:write"]})", "scopes"},
+      {R"({"name":"x","scopes":["orders:read"],"expiresAt":"2030-01-01T00:00:00Z"})", "expiresAt"},
+      {R"({"name":"x","scopes":["orders:read"],"rateLimit":null})", "rateLimit"},
+      {R"({"name":"x","scopes":["orders:read"],"rateLimit":{"perSecond":6,"burst":10}})", "rateLimit"},
+      {R"({"name":"x","scopes":["orders:read"],"rateLimit":{"perSecond":5,"burst":11}})", "rateLimit"},
+  };
+  for (const auto& [body, field] : refused) {
+    const auto r = key_made_by(creator, request(body), hash);
+    ASSERT_FALSE(r) << body;
+    EXPECT_EQ(r.error().status, 403) << body;
+    EXPECT_EQ(r.error().code, "exceeds_creator") << body;
+    EXPECT_EQ(r.error().field, field) << body;
+  }
+  // A key without a limit or an expiry of its own passes on the default
+  // limit and no expiry.
+  creator.rate_limit = {};
+  creator.expires_at.reset();
+  made = key_made_by(creator, request(R"({"name":"x","scopes":["keys:admin"]})"), hash);
+  ASSERT_TRUE(made);
+  EXPECT_EQ(made->rate_limit, kDefaultKeyRateLimit);
+  EXPECT_FALSE(made->expires_at.has_value());
 }
 
 TEST(TokenBucket, BurstThenOnePerIntervalAndAnIdleBucketIsFullNotMore) {
