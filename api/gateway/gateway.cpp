@@ -129,7 +129,7 @@ void CoreStreamSource::learn_log_shape() {
 
 namespace {
 
-HttpResponse health(Gateway& g) {
+HttpResponse health(Gateway& g, bool figures) {
   const auto feed = g.feed.status();
   json::object redis{{"status", feed.subscribed ? "ok" : "down"},
                      {"lastSeq", feed.last_seq},
@@ -139,6 +139,20 @@ HttpResponse health(Gateway& g) {
   if (!feed.subscribed && !feed.last_error.empty()) redis["lastError"] = feed.last_error;
   // Degraded, not down: subscribers still get the past from the core, and
   // whatever was missed live is fetched when Redis is back.
+  if (!figures) {
+    // Status words only: see the core's /health.
+    return HttpResponse{200,
+                        json::serialize(json::object{
+                            {"service", "oee"},
+                            {"version", OEE_VERSION},
+                            {"role", "gateway"},
+                            {"status", feed.subscribed ? "ok" : "degraded"},
+                            {"redis", json::object{{"status", feed.subscribed ? "ok" : "down"}}},
+                            {"auth", g.auth.enabled() ? "on" : "off"},
+                            {"detail", "figures, errors and the core's address are shown to the admin key"}}),
+                        "application/json",
+                        {}};
+  }
   const json::object body{{"service", "oee"},
                           {"version", OEE_VERSION},
                           {"role", "gateway"},
@@ -172,11 +186,13 @@ HttpResponse metrics(Gateway& g) {
 }  // namespace
 
 Router gateway_router(Gateway& g) {
-  auto status = at_once([&g](const HttpRequest&, const RequestTarget&) { return health(g); });
+  auto status = at_once([&g](const HttpRequest& req, const RequestTarget&) {
+    return health(g, g.auth.shows_figures(req.authorization));
+  });
   Router router(g.auth, &g.server.limits);
   // A browser gets the dashboard, which here shows the streams only.
   router.on("GET", "", kAnyone, at_once([&g](const HttpRequest& req, const RequestTarget&) {
-              return for_browsers_or_not(req, [&g] { return health(g); });
+              return for_browsers_or_not(req, [&g, &req] { return health(g, g.auth.shows_figures(req.authorization)); });
             }))
       .on("GET", "health", kAnyone, status)
       .on("GET", "metrics", kMetrics, at_once([&g](const HttpRequest&, const RequestTarget&) { return metrics(g); }))

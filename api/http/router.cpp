@@ -107,10 +107,13 @@ boost::system::result<Router::Admitted, HttpResponse> Router::admit(std::string_
     admitted.rate = limits_->key(who->key, kind, who->rate_limit, now);
     if (!admitted.rate.allowed) return too_many_requests(admitted.rate);
   }
-  if (!who->may(*needs.scope)) return forbidden(*needs.scope);
   if (needs.admin_key && !who->sees_everything()) {
-    return error_response(ApiError{403, "forbidden", "only the admin key may use this route", ""});
+    return error_response(ApiError{403, "forbidden",
+                                   needs.metrics_token ? "only the admin key or the --metrics-token may read this"
+                                                       : "only the admin key may use this route",
+                                   ""});
   }
+  if (!who->may(*needs.scope)) return forbidden(*needs.scope);
   return admitted;
 }
 

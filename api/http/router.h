@@ -35,7 +35,8 @@ inline constexpr Needs kOrderReads{core::Scope::orders_read};
 inline constexpr Needs kOrderWrites{core::Scope::orders_write};
 inline constexpr Needs kKeyAdmin{core::Scope::keys_admin};
 inline constexpr Needs kAdminKey{core::Scope::keys_admin, true};
-inline constexpr Needs kMetrics{core::Scope::orders_read, false, true};
+// Global figures (every key's orders): not an API key's to read.
+inline constexpr Needs kMetrics{core::Scope::keys_admin, true, true};
 
 /// A 401 (with WWW-Authenticate: Bearer) for a request that is not
 /// authenticated, or a 503 while the keys are not known yet; a 403 for a

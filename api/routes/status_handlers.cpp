@@ -74,7 +74,29 @@ HttpResponse cluster_status(App& app) {
   return HttpResponse{200, json::serialize(cluster_json(app.cluster(true))), "application/json", {}};
 }
 
-HttpResponse health(App& app) {
+namespace {
+
+// Without figures: what an orchestrator or a user needs to know whether to
+// worry, and nothing of the business or the network behind it.
+json::object status_words(const json::object& full) {
+  json::object out;
+  for (const char* name : {"service", "version", "role", "status", "auth"}) {
+    if (const auto* v = full.if_contains(name)) out[name] = *v;
+  }
+  for (const char* part : {"log", "redis", "postgres"}) {
+    const auto& o = full.at(part).as_object();
+    json::object words{{"status", o.at("status")}};
+    if (const auto* d = o.if_contains("durability")) words["durability"] = *d;
+    out[part] = std::move(words);
+  }
+  if (const auto* c = full.if_contains("cluster")) out["cluster"] = json::object{{"reachable", c->at("reachable")}};
+  out["detail"] = "figures, errors and partitions are shown to the admin key";
+  return out;
+}
+
+}  // namespace
+
+HttpResponse health(App& app, bool figures) {
   json::object log{{"status", "ok"},
                    {"head", app.log.head().value},
                    {"durability", eventlog::durability_name(app.info.durability)},
@@ -107,7 +129,7 @@ HttpResponse health(App& app) {
     body["cluster"] = cluster_json(view);
     if (!view.reachable) body["status"] = "degraded";
   }
-  return HttpResponse{200, json::serialize(body), "application/json", {}};
+  return HttpResponse{200, json::serialize(figures ? body : status_words(body)), "application/json", {}};
 }
 
 HttpResponse recent_stats(App& app, bool everyone) {

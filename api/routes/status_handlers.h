@@ -7,7 +7,9 @@
 
 namespace oee::api {
 
-[[nodiscard]] HttpResponse health(App& app);
+/// `figures`: everything; else status words and durability only (see
+/// Authenticator::shows_figures).
+[[nodiscard]] HttpResponse health(App& app, bool figures);
 [[nodiscard]] HttpResponse metrics(App& app);
 /// GET /api/cluster: a cluster node's name and partitions (owner, last seq,
 /// what it has not read yet); 404 on a server with the embedded log.

@@ -204,7 +204,7 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& o)
       ->envname("OEE_ADMIN_KEY_FILE");
   cli.add_option("--metrics-token", o.metrics_token,
                  "With --admin-key: a bearer token that may read /metrics and nothing else, for a Prometheus "
-                 "scraper (besides any key with orders:read); as strong as an admin key")
+                 "scraper (besides the admin key: /metrics shows every key's figures); as strong as an admin key")
       ->envname("OEE_METRICS_TOKEN");
   std::string auth = "auto";
   cli.add_option("--auth", auth,

@@ -192,8 +192,28 @@ TEST(Auth, NoKeyIs401AndAKeyWithoutTheScopeIs403) {
     EXPECT_EQ(res.status, 401) << wrong;
   }
   EXPECT_EQ(client.get("/health").status, 200) << "liveness needs no key";
+  // ... and shows status words to anyone but the admin key.
+  for (const auto& [who, headers] : std::vector<std::pair<std::string, Headers>>{
+           {"no key", {}}, {"an API key", bearer(reader.secret)}, {"the scraper", bearer(scraper)}}) {
+    const auto health = client.request("GET", "/health", {}, headers).json().as_object();
+    EXPECT_EQ(health.at("status").as_string(), "ok") << who;
+    EXPECT_EQ(health.at("log").at("durability").as_string(), "sync") << who;
+    EXPECT_FALSE(health.at("log").as_object().contains("head")) << who;
+    EXPECT_FALSE(health.contains("executor")) << who;
+    EXPECT_FALSE(health.contains("websocketClients")) << who;
+    EXPECT_EQ(health.at("postgres").as_object().size(), 1u) << who << ": its status only";
+  }
+  const auto full = client.request("GET", "/health", {}, bearer(admin)).json().as_object();
+  EXPECT_TRUE(full.at("log").as_object().contains("head"));
+  EXPECT_TRUE(full.contains("executor"));
   EXPECT_EQ(client.get("/metrics").status, 401);
-  EXPECT_EQ(client.request("GET", "/metrics", {}, bearer(reader.secret)).status, 200);
+  // Global figures are not an API key's, whatever its scopes.
+  for (const auto& key : {reader, writer}) {
+    const auto refused = client.request("GET", "/metrics", {}, bearer(key.secret));
+    EXPECT_EQ(refused.status, 403) << refused.body;
+    EXPECT_NE(refused.body.find("--metrics-token"), std::string::npos) << refused.body;
+  }
+  EXPECT_EQ(client.request("GET", "/metrics", {}, bearer(admin)).status, 200);
   EXPECT_EQ(client.request("GET", "/metrics", {}, bearer(scraper)).status, 200) << "the scraper's token";
   EXPECT_EQ(client.request("POST", "/api/orders/execute", order_body(), bearer(scraper)).status, 403)
       << "and nothing else";
@@ -521,7 +541,7 @@ TEST(Auth, TheSecretAppearsOnlyInTheAnswerThatCreatedIt) {
   }
   EXPECT_EQ(upgrade_status(server.port(), "/ws?access_token=" + key.secret + "x"), 401);
   EXPECT_EQ(client.request("GET", "/api/keys", {}, bearer(admin)).body.find(key.secret), std::string::npos);
-  const auto metrics = client.request("GET", "/metrics", {}, bearer(key.secret)).body;
+  const auto metrics = client.request("GET", "/metrics", {}, bearer(admin)).body;
   EXPECT_EQ(metrics.find(key.secret), std::string::npos);
   ASSERT_TRUE(eventually(
       [&] {
@@ -575,6 +595,15 @@ TEST(Auth, AGatewayKnowsTheCoresKeysOwnershipAndRevocations) {
 
   EXPECT_EQ(upgrade_status(gw, "/ws"), 401);
   EXPECT_EQ(HttpClient(gw).get("/metrics").status, 401);
+  // The gateway's /health: status words to anyone, the core's address and
+  // figures to the admin key.
+  const auto words = HttpClient(gw).get("/health").json().as_object();
+  EXPECT_EQ(words.at("redis").at("status").as_string(), "ok");
+  EXPECT_FALSE(words.contains("core")) << "the core's address is the admin key's to see";
+  EXPECT_FALSE(words.at("redis").as_object().contains("lastSeq"));
+  const auto figures = HttpClient(gw).request("GET", "/health", {}, bearer(cluster.admin)).json().as_object();
+  EXPECT_TRUE(figures.contains("core"));
+  EXPECT_TRUE(figures.at("redis").as_object().contains("lastSeq"));
   // A key made after the gateway started reaches it through the feed.
   ASSERT_TRUE(eventually([&] { return upgrade_status(gw, "/ws?access_token=" + b.secret) == 101; }, 10s));
 

@@ -43,18 +43,25 @@ async function refreshHealth() {
   const items = [];
   restApi = h.role !== "gateway";
   $("#role").textContent = `${h.role} ${h.version || ""}`;
+  // Figures come to the admin key (or anyone while authentication is
+  // off); any other caller gets status words, and the pills say only those.
+  const figure = (value, text) => (value === undefined ? "" : text);
   if (h.role === "gateway") {
-    items.push(pill(`redis ${h.redis.status} · seq ${h.redis.lastSeq}`, h.redis.status));
-    items.push(pill(`core ${h.core.url}`, "ok", "REST requests go to the core"));
+    items.push(pill(`redis ${h.redis.status}${figure(h.redis.lastSeq, ` · seq ${h.redis.lastSeq}`)}`, h.redis.status));
+    if (h.core) items.push(pill(`core ${h.core.url}`, "ok", "REST requests go to the core"));
   } else {
-    items.push(pill(`log ${h.log.status} · head ${h.log.head}`, h.log.status, h.log.error || `durability ${h.log.durability}`));
-    items.push(pill(`executor ${h.executor.inFlight} running · ${h.executor.waiting} waiting`, "ok", `sim ${h.executor.sim}`));
-    items.push(pill(`fan-out lag ${h.fanOut.lagEvents}`, h.fanOut.lagEvents > 1000 ? "degraded" : "ok",
-                    `${h.fanOut.subscriptions} subscriptions`));
-    const redis = h.redis.status === "disabled" ? "disabled" : `${h.redis.status} · lag ${h.redis.lagEvents}`;
-    items.push(pill(`redis ${redis}`, h.redis.status, h.redis.lastError || ""));
-    const pg = h.postgres.status === "disabled" ? "disabled" : `${h.postgres.status} · lag ${h.postgres.lagEvents}`;
-    items.push(pill(`postgres ${pg}`, h.postgres.status, h.postgres.lastError || ""));
+    items.push(pill(`log ${h.log.status}${figure(h.log.head, ` · head ${h.log.head}`)}`, h.log.status,
+                    h.log.error || `durability ${h.log.durability}`));
+    if (h.executor) {
+      items.push(pill(`executor ${h.executor.inFlight} running · ${h.executor.waiting} waiting`, "ok", `sim ${h.executor.sim}`));
+    }
+    if (h.fanOut) {
+      items.push(pill(`fan-out lag ${h.fanOut.lagEvents}`, h.fanOut.lagEvents > 1000 ? "degraded" : "ok",
+                      `${h.fanOut.subscriptions} subscriptions`));
+    }
+    const lag = part => (part.status === "disabled" ? "disabled" : `${part.status}${figure(part.lagEvents, ` · lag ${part.lagEvents}`)}`);
+    items.push(pill(`redis ${lag(h.redis)}`, h.redis.status, h.redis.lastError || ""));
+    items.push(pill(`postgres ${lag(h.postgres)}`, h.postgres.status, h.postgres.lastError || ""));
   }
   list.replaceChildren(...items);
   authOn = (h.auth && (h.auth.status || h.auth)) === "on";
@@ -67,8 +74,10 @@ async function refreshHealth() {
 const stream = new OrderStream({
   firstSeq: async () => {
     const r = await api("GET", "/health");
-    const head = r.ok ? (r.body.log ? r.body.log.head : r.body.redis.lastSeq) : 0;
-    return Math.max(1, head - PAST_EVENTS + 1);
+    // Without the head (a key that is not the admin key), from the start:
+    // the server sends at most the newest of what the key may see.
+    const head = r.ok ? (r.body.log ? r.body.log.head : r.body.redis.lastSeq) : undefined;
+    return head === undefined ? 1 : Math.max(1, head - PAST_EVENTS + 1);
   },
   onState: (state, detail) => {
     const el = $("#connection");
