@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <functional>
 
+#include <spdlog/spdlog.h>
+
 namespace oee::api {
 
 namespace {
@@ -122,6 +124,28 @@ void RateLimiter::failed(const boost::asio::ip::address& from, AuthFailure why, 
   if (why == AuthFailure::unavailable) return;
   std::lock_guard lock(mu_);
   (void)bucket_for(failing_, bucket_address(from), kFailures, now).take(kFailures, now);
+  log_failure(from, why, now);
+}
+
+// One line a second at most, however many fail from however many
+// addresses: a scan must not fill the disk with log lines. Only what the
+// server knows goes in (the address and a reason word), nothing the client
+// sent, so the line cannot carry a forged entry or a terminal escape.
+void RateLimiter::log_failure(const boost::asio::ip::address& from, AuthFailure why, SteadyTime now) {
+  if (now - last_failure_logged_ < kFailureLogEvery && failures_logged_ > 0) {
+    ++failures_unlogged_;
+    return;
+  }
+  if (failures_unlogged_ > 0) {
+    spdlog::warn("authentication failed from {}: {} ({} more failures not logged in the last {} s)", from.to_string(),
+                 auth_failure_name(why), failures_unlogged_,
+                 std::chrono::duration_cast<std::chrono::seconds>(now - last_failure_logged_).count());
+  } else {
+    spdlog::warn("authentication failed from {}: {}", from.to_string(), auth_failure_name(why));
+  }
+  last_failure_logged_ = now;
+  failures_unlogged_ = 0;
+  ++failures_logged_;
 }
 
 }  // namespace oee::api

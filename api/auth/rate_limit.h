@@ -91,6 +91,7 @@ class RateLimiter {
   TokenBucket& bucket_for(ByAddress& buckets, const boost::asio::ip::address& from, core::RateLimit limit,
                           SteadyTime now);
   RateDecision counted(RateDecision d);
+  void log_failure(const boost::asio::ip::address& from, AuthFailure why, SteadyTime now);  // under mu_
 
   std::mutex mu_;
   std::unordered_map<KeyBucket, TokenBucket, KeyBucketHash> keys_;
@@ -98,6 +99,10 @@ class RateLimiter {
   ByAddress failing_;
   std::array<std::atomic<std::uint64_t>, kAuthFailures.size()> failures_{};
   std::atomic<std::uint64_t> limited_{0};
+  static constexpr std::chrono::seconds kFailureLogEvery{1};
+  SteadyTime last_failure_logged_{};
+  std::uint64_t failures_logged_ = 0;
+  std::uint64_t failures_unlogged_ = 0;
 };
 
 }  // namespace oee::api

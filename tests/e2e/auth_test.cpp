@@ -733,6 +733,28 @@ TEST(Auth, GuessingKeysFromOneAddressIsSlowedTo429AndValidKeysThereAreStillHeard
             std::string::npos)
       << "a throttled guess is not counted again: " << metrics;
   EXPECT_EQ(prometheus_format_errors(metrics), "");
+
+  // Failures are logged, a line a second at most, with the address and a
+  // reason word and nothing the client sent.
+  const auto failure_lines = [&] {
+    const std::string log = server.stdout_tail();
+    std::size_t lines = 0;
+    for (std::size_t at = log.find("authentication failed from 127.0.0.1"); at != std::string::npos;
+         at = log.find("authentication failed from 127.0.0.1", at + 1)) {
+      ++lines;
+    }
+    return lines;
+  };
+  EXPECT_GE(failure_lines(), 1u);
+  EXPECT_LE(failure_lines(), 3u) << "41 failures within a moment: " << server.stdout_tail();
+  EXPECT_EQ(server.stdout_tail().find("oee_guess"), std::string::npos) << "a guessed key in the log";
+  EXPECT_TRUE(eventually(
+      [&] {
+        (void)client.request("GET", "/api/keys", {}, bearer("oee_guess-later"));
+        return server.stdout_tail().find("more failures not logged") != std::string::npos;
+      },
+      10s))
+      << "the next line says how many were left out: " << server.stdout_tail();
 }
 
 // With keys, any Host name is answered: a re-pointed name reads nothing
