@@ -16,9 +16,9 @@ constexpr std::size_t kMaxAddresses = 10'000;
 
 std::uint32_t seconds_up(std::uint64_t ns) { return static_cast<std::uint32_t>((ns + kOne - 1) / kOne); }
 
-// Whose bucket an address counts against: an IPv6 client is given a /64
-// (it can pick any address in it), an IPv4 one (mapped or not) its address.
-boost::asio::ip::address bucket_address(const boost::asio::ip::address& a) {
+}  // namespace
+
+boost::asio::ip::address client_of(const boost::asio::ip::address& a) {
   if (a.is_v4()) return a;
   const auto v6 = a.to_v6();
   if (v6.is_v4_mapped()) return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, v6);
@@ -26,6 +26,10 @@ boost::asio::ip::address bucket_address(const boost::asio::ip::address& a) {
   std::fill(bytes.begin() + 8, bytes.end(), 0);
   return boost::asio::ip::address_v6(bytes);
 }
+
+namespace {
+
+boost::asio::ip::address bucket_address(const boost::asio::ip::address& a) { return client_of(a); }
 
 }  // namespace
 

@@ -47,6 +47,11 @@ class TokenBucket {
   SteadyTime at_;
 };
 
+/// Whom an address belongs to, for every per-client limit: an IPv6 client
+/// is given its /64 (it can pick any address in it), an IPv4 one (mapped or
+/// not) its address.
+[[nodiscard]] boost::asio::ip::address client_of(const boost::asio::ip::address& a);
+
 class RateLimiter {
  public:
   enum class Kind : std::uint8_t { writes, reads };

@@ -237,7 +237,16 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
 
   asio::awaitable<void> session(beast::tcp_stream tcp) {
     Transport stream(std::move(tcp));
-    ConnectionSlot slot(ctx);
+    boost::system::error_code no_peer;
+    const auto peer = stream.tcp().socket().remote_endpoint(no_peer).address();
+    auto opened = ConnectionSlot::open(ctx, peer);
+    if (!opened) {
+      // Over its address's cap: refused as cheaply as over the global one.
+      boost::system::error_code ignored;
+      stream.tcp().socket().close(ignored);
+      co_return;
+    }
+    ConnectionSlot slot = std::move(*opened);
     // On stop(): the read of the next request ends, so a connection
     // waiting for one closes at once, and one being answered closes after
     // its answer. The token is the frame's: gone with it, on this strand.
@@ -254,8 +263,6 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
     // chunk line, the trailer section) cannot grow it past the limits; past
     // them the read fails with buffer_overflow (431). Bodies stream through.
     beast::flat_buffer buffer(read_buffer_limit(ctx.config.header_limit));
-    boost::system::error_code no_peer;
-    const auto peer = stream.tcp().socket().remote_endpoint(no_peer).address();
     if (ctx.config.tls) {
       const bool secured = co_await secure(stream, buffer);
       if (!secured) co_return;
@@ -295,6 +302,15 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
         if (!route || route->error) {
           const auto e = route ? *route->error : ApiError{404, "not_found", "no WebSocket endpoint here", ""};
           auto res = to_beast(error_response(e), req.version(), false, false);
+          co_await http::async_write(stream, res, use_tuple);
+          break;
+        }
+        if (route->principal.kind == Principal::Kind::key && !slot.held_by(route->principal.key)) {
+          auto res = to_beast(error_response(ApiError{429, "too_many_websockets",
+                                                      "this API key holds its most WebSockets open at once "
+                                                      "(--max-websockets-per-key); close one first",
+                                                      ""}),
+                              req.version(), false, false);
           co_await http::async_write(stream, res, use_tuple);
           break;
         }

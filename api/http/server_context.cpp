@@ -2,22 +2,57 @@
 
 namespace oee::api {
 
-std::uint64_t ServerContext::add_connection() {
+std::size_t ServerContext::AddressHash::operator()(const boost::asio::ip::address& a) const noexcept {
+  if (a.is_v4()) return std::hash<std::uint32_t>{}(a.to_v4().to_uint());
+  const auto bytes = a.to_v6().to_bytes();
+  return std::hash<std::string_view>{}(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+}
+
+std::optional<std::uint64_t> ServerContext::add_connection(const boost::asio::ip::address& peer) {
+  const std::size_t cap = config.max_connections_per_address;
+  const bool capped = cap > 0 && (config.cap_loopback || !peer.is_loopback());
+  const auto client = client_of(peer);
+  std::lock_guard lock(closers_mu_);
+  if (capped) {
+    auto& held = per_address_[client];
+    if (held >= cap) {
+      refused_per_address.fetch_add(1);
+      return std::nullopt;
+    }
+    ++held;
+  }
   connections.fetch_add(1);
-  return next_connection_.fetch_add(1);
+  const auto id = next_connection_.fetch_add(1);
+  if (capped) closers_[id].client = client;
+  return id;
 }
 
 void ServerContext::set_closer(std::uint64_t id, Closer closer) {
   std::lock_guard lock(closers_mu_);
-  if (closing_ != Closing::none) closer(closing_);
-  closers_[id].closer = std::move(closer);
+  auto& open = closers_[id];
+  if (closing_ != Closing::none) {
+    closer(closing_);
+  } else if (open.holder && revoked_.contains(*open.holder)) {
+    // Revoked between the upgrade and this closer: no one else will close it.
+    closer(Closing::revoked);
+  }
+  open.closer = std::move(closer);
 }
 
-void ServerContext::set_holder(std::uint64_t id, const core::KeyId& key) {
+bool ServerContext::set_holder(std::uint64_t id, const core::KeyId& key) {
   std::lock_guard lock(closers_mu_);
   auto& open = closers_[id];
+  if (open.holder) return open.holder == key;
+  auto& held = per_key_[key];
+  if (config.max_websockets_per_key > 0 && held >= config.max_websockets_per_key) {
+    if (held == 0) per_key_.erase(key);
+    refused_per_key.fetch_add(1);
+    return false;
+  }
+  ++held;
   open.holder = key;
   if (revoked_.contains(key) && open.closer) open.closer(Closing::revoked);
+  return true;
 }
 
 void ServerContext::close_sessions_of(const core::KeyId& key) {
@@ -30,7 +65,17 @@ void ServerContext::close_sessions_of(const core::KeyId& key) {
 
 void ServerContext::remove_connection(std::uint64_t id) {
   std::lock_guard lock(closers_mu_);
-  closers_.erase(id);
+  if (const auto it = closers_.find(id); it != closers_.end()) {
+    // Counts that reach 0 are dropped: a scan of many addresses leaves no
+    // trace once its connections are gone.
+    const auto release = [](auto& counts, const auto& who) {
+      const auto c = counts.find(who);
+      if (c != counts.end() && --c->second == 0) counts.erase(c);
+    };
+    if (!it->second.client.is_unspecified()) release(per_address_, it->second.client);
+    if (it->second.holder) release(per_key_, *it->second.holder);
+    closers_.erase(it);
+  }
   if (connections.fetch_sub(1) == 1) none_open_.notify_all();
 }
 
@@ -64,6 +109,11 @@ void append_connection_metrics(std::string& out, const ServerContext& ctx) {
   metrics::append_metric(out, "oee_accept_errors_total", "counter",
                          "Failed accepts, e.g. out of file descriptors (the listener backs off).",
                          ctx.accept_errors.load());
+  metrics::append_header(out, "oee_connections_refused_total", "counter",
+                         "Connections refused for a per-client cap: per_address (--max-connections-per-address), "
+                         "per_key (WebSockets over --max-websockets-per-key).");
+  metrics::append_sample(out, "oee_connections_refused_total", R"(cap="per_address")", ctx.refused_per_address.load());
+  metrics::append_sample(out, "oee_connections_refused_total", R"(cap="per_key")", ctx.refused_per_key.load());
   metrics::append_metric(out, "oee_tls_failures_total", "counter",
                          "Connections to a TLS port that did not become TLS: plain HTTP, failed handshakes.",
                          ctx.tls_failures.load());

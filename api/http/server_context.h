@@ -34,6 +34,13 @@ struct ServerConfig {
   std::string bind = "127.0.0.1";
   std::uint16_t port = 3000;
   std::size_t max_connections = 10'000;
+  // Per client address (an IPv6 one per /64): connections open at once,
+  // HTTP and WebSocket; 0: no cap. Loopback clients are not capped unless
+  // `cap_loopback` (the cap was asked for explicitly).
+  std::size_t max_connections_per_address = 256;
+  bool cap_loopback = false;
+  // WebSockets one API key holds open at once (0: no cap).
+  std::size_t max_websockets_per_key = 256;
   std::size_t body_limit = 64 * 1024;
   // The header section, and with it the trailer section of a chunked body.
   // Kept far below 64 KiB: Beast throws on a single field that large.
@@ -65,6 +72,8 @@ struct ServerContext {
   std::atomic<std::uint64_t> session_errors{0};  // exceptions caught at a connection's boundary
   std::atomic<std::uint64_t> accept_errors{0};
   std::atomic<std::uint64_t> tls_failures{0};  // plain HTTP on a TLS port, failed handshakes
+  std::atomic<std::uint64_t> refused_per_address{0};  // over --max-connections-per-address
+  std::atomic<std::uint64_t> refused_per_key{0};      // WebSockets over --max-websockets-per-key
 
   /// How a stop ends a connection: `close` lets it finish what it is
   /// answering and say goodbye; `cut` closes its socket. `revoked`: the
@@ -83,14 +92,16 @@ struct ServerContext {
 
  private:
   friend class ConnectionSlot;
-  std::uint64_t add_connection();
+  // Nullopt when `peer` holds its cap of connections already.
+  std::optional<std::uint64_t> add_connection(const boost::asio::ip::address& peer);
   void set_closer(std::uint64_t id, Closer closer);
-  void set_holder(std::uint64_t id, const core::KeyId& key);
+  bool set_holder(std::uint64_t id, const core::KeyId& key);
   void remove_connection(std::uint64_t id);
 
   struct Open {
     Closer closer;
     std::optional<core::KeyId> holder;
+    boost::asio::ip::address client;
   };
 
   std::atomic<std::uint64_t> next_connection_{0};
@@ -98,6 +109,11 @@ struct ServerContext {
   std::condition_variable none_open_;  // under closers_mu_
   Closing closing_ = Closing::none;
   std::unordered_map<std::uint64_t, Open> closers_;
+  struct AddressHash {
+    std::size_t operator()(const boost::asio::ip::address& a) const noexcept;
+  };
+  std::unordered_map<boost::asio::ip::address, std::size_t, AddressHash> per_address_;  // capped clients only
+  std::unordered_map<core::KeyId, std::size_t, OrderIdHash> per_key_;
   // Every key revoked while serving: a WebSocket that was admitted just
   // before its key's revocation and registers just after is closed too.
   std::unordered_set<core::KeyId, OrderIdHash> revoked_;
@@ -109,7 +125,13 @@ struct ServerContext {
 /// slot also holds how the server's stop() closes the connection.
 class ConnectionSlot {
  public:
-  explicit ConnectionSlot(ServerContext& ctx) : ctx_(&ctx), id_(ctx.add_connection()) {}
+  /// A slot for a connection from `peer`, or nullopt if `peer` holds
+  /// --max-connections-per-address already.
+  [[nodiscard]] static std::optional<ConnectionSlot> open(ServerContext& ctx, const boost::asio::ip::address& peer) {
+    const auto id = ctx.add_connection(peer);
+    if (!id) return std::nullopt;
+    return ConnectionSlot(ctx, *id);
+  }
   ConnectionSlot(ConnectionSlot&& other) noexcept : ctx_(std::exchange(other.ctx_, nullptr)), id_(other.id_) {}
   ConnectionSlot& operator=(ConnectionSlot&&) = delete;
   ~ConnectionSlot() {
@@ -117,8 +139,9 @@ class ConnectionSlot {
   }
 
   /// The API key the connection's WebSocket was opened with: revoking the
-  /// key ends the connection.
-  void held_by(const core::KeyId& key) { ctx_->set_holder(id_, key); }
+  /// key ends the connection. False, and not held, if the key holds
+  /// --max-websockets-per-key already.
+  [[nodiscard]] bool held_by(const core::KeyId& key) { return ctx_->set_holder(id_, key); }
 
   /// How the server's stop() ends this connection, replacing what was set
   /// before: `end(*target, how)` runs on the connection's `strand`, if
@@ -133,6 +156,7 @@ class ConnectionSlot {
   }
 
  private:
+  ConnectionSlot(ServerContext& ctx, std::uint64_t id) : ctx_(&ctx), id_(id) {}
   ServerContext* ctx_;
   std::uint64_t id_;
 };

@@ -62,10 +62,8 @@ asio::awaitable<void> WsSession::run(const OrderId* fixed, std::uint64_t from_se
       self.close_going_away();
     }
   });
-  if (principal_.kind == Principal::Kind::key) {
-    slot_.held_by(principal_.key);
-    if (principal_.expires_at) close_at_expiry(*principal_.expires_at);
-  }
+  // The slot is held by the key already (the upgrade counted it).
+  if (principal_.kind == Principal::Kind::key && principal_.expires_at) close_at_expiry(*principal_.expires_at);
   auto [ec] = co_await ws_.async_accept(req, use_tuple);
   if (ec) co_return;
   // However the reader ends, the writer is told to finish and close.

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <utility>
@@ -172,6 +173,17 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& o)
       ->capture_default_str();
   cli.add_option("--max-connections", s.max_connections, "Open HTTP/WebSocket connections; more are refused")
       ->envname("OEE_MAX_CONNECTIONS")->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))->capture_default_str();
+  auto* per_address =
+      cli.add_option("--max-connections-per-address", s.max_connections_per_address,
+                     "Connections one client address (an IPv6 one per /64) may hold open at once, HTTP and "
+                     "WebSocket; more are refused (0: no cap). Loopback clients are not capped unless this is given")
+          ->envname("OEE_MAX_CONNECTIONS_PER_ADDRESS")
+          ->capture_default_str();
+  cli.add_option("--max-websockets-per-key", s.max_websockets_per_key,
+                 "WebSockets one API key may hold open at once; another upgrade gets 429 too_many_websockets "
+                 "(0: no cap)")
+      ->envname("OEE_MAX_WEBSOCKETS_PER_KEY")
+      ->capture_default_str();
   cli.add_option("--ws-queue-limit", s.ws_queue_limit,
                  "Messages queued for one WebSocket before the reader counts as slow and is closed (1008)")
       ->envname("OEE_WS_QUEUE_LIMIT")->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))->capture_default_str();
@@ -248,6 +260,7 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& o)
                  "checked against (default: the system's)")
       ->envname("OEE_CA_FILE");
   CLI11_PARSE(cli, argc, argv);
+  s.cap_loopback = per_address->count() > 0 || std::getenv("OEE_MAX_CONNECTIONS_PER_ADDRESS") != nullptr;
   o.auth_off = auth == "off";
   if (!admin_key_file.empty()) {
     if (!o.admin_key.empty()) {

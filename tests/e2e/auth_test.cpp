@@ -757,6 +757,36 @@ TEST(Auth, GuessingKeysFromOneAddressIsSlowedTo429AndValidKeysThereAreStillHeard
       << "the next line says how many were left out: " << server.stdout_tail();
 }
 
+// One key cannot hold every WebSocket: past its cap an upgrade gets 429,
+// another key is unaffected, and closing one lets the key open another.
+TEST(Auth, AKeyHoldsAtMostItsCapOfWebSockets) {
+  SecuredServer secured({"--max-websockets-per-key", "2"});
+  auto& [dir, admin, server, client] = secured;
+  const auto key = create_key(client, admin, R"(["orders:read"])");
+  const auto other = create_key(client, admin, R"(["orders:read"])");
+  const std::string target = "/ws?access_token=" + key.secret;
+  auto first = std::make_unique<WsClient>(server.port(), target);
+  WsClient second(server.port(), target);
+  for (WsClient* ws : {first.get(), &second}) {
+    ws->send(R"({"type":"ping"})");
+    ASSERT_FALSE(next_where(*ws, "type", "pong").is_null()) << "the first two are open";
+  }
+  RawConnection third(server.port());
+  third.send("GET " + target +
+             " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+             "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+  third.read_until_closed(5s);
+  EXPECT_NE(third.received().find(" 429 "), std::string::npos) << third.received();
+  EXPECT_NE(third.received().find("too_many_websockets"), std::string::npos) << third.received();
+  EXPECT_EQ(upgrade_status(server.port(), "/ws?access_token=" + other.secret), 101) << "another key's are its own";
+  first.reset();
+  EXPECT_TRUE(eventually([&] { return upgrade_status(server.port(), target) == 101; }, 10s))
+      << "a closed one frees its place";
+  EXPECT_GE(metric_value(client.request("GET", "/metrics", {}, bearer(admin)).body,
+                         R"(oee_connections_refused_total{cap="per_key"})"),
+            1);
+}
+
 // With keys, any Host name is answered: a re-pointed name reads nothing
 // without one (DNS rebinding needs the server to answer keyless requests).
 TEST(Auth, WithKeysAnyHostNameIsAnswered) {

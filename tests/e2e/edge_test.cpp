@@ -312,6 +312,51 @@ TEST(EdgeDescriptors, OutOfDescriptorsTheListenerBacksOffAndServesAgain) {
   EXPECT_LT(lines, 30u) << log.substr(0, 2000);
 }
 
+// One client cannot take every connection: past its address's cap a new
+// connection is closed unanswered, and freeing one lets it in again.
+TEST(EdgeCaps, AnAddressHoldsAtMostItsCapOfConnections) {
+  TempDir dir;
+  ServerProcess server(dir.path() / "data", {"--max-connections-per-address", "3"});
+  server.start();
+  const unsigned short port = server.port();
+  const auto health_from_fresh_connection = [port] {
+    RawConnection c(port);
+    c.send("GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    return c.read_until(" 200 OK", 2s);
+  };
+  {
+    std::vector<std::unique_ptr<RawConnection>> held;
+    for (int i = 0; i < 3; ++i) held.push_back(std::make_unique<RawConnection>(port));
+    ASSERT_TRUE(held[0]->send("GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+    ASSERT_TRUE(held[0]->read_until(" 200 OK", 5s)) << "the first three are served";
+    RawConnection extra(port);
+    extra.send("GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    EXPECT_TRUE(extra.read_until_closed(5s)) << "a fourth is closed";
+    EXPECT_EQ(extra.received(), "") << "unanswered";
+    held.pop_back();
+    EXPECT_TRUE(eventually(health_from_fresh_connection, 10s)) << "a freed connection lets another in";
+  }
+  ASSERT_TRUE(eventually(
+      [&] {
+        try {
+          HttpClient client(port);
+          return metric_value(client.get("/metrics").body, R"(oee_connections_refused_total{cap="per_address"})") >= 1;
+        } catch (const std::exception&) {
+          return false;
+        }
+      },
+      10s));
+  // Without the flag, loopback clients are not capped: a test, a bench or
+  // a local proxy may open as many as it likes.
+  ServerProcess uncapped(dir.path() / "uncapped", {});
+  uncapped.start();
+  std::vector<std::unique_ptr<RawConnection>> crowd;
+  for (int i = 0; i < 300; ++i) crowd.push_back(std::make_unique<RawConnection>(uncapped.port()));
+  HttpClient client(uncapped.port());
+  EXPECT_EQ(client.get("/health").status, 200);
+  EXPECT_EQ(metric_value(client.get("/metrics").body, R"(oee_connections_refused_total{cap="per_address"})"), 0);
+}
+
 // A data directory the server's user may not write: the message says so,
 // and does not send the operator looking for damage.
 TEST(EdgeStartup, APermissionProblemIsNamedAsOne) {
