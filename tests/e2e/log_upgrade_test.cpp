@@ -133,7 +133,13 @@ TEST(LogUpgrade, FirstFormatLogOpensConvertedWithEveryOrderAsBefore) {
       for (auto& k : v.as_object().at("keys").as_array()) k.as_object().erase("lastUsedAt");
       return v;
     };
-    EXPECT_EQ(strip_use(keys.json()), strip_use(expected.at("keys")));
+    // Keys made before keys recorded their maker name none: the admin key's.
+    auto listed = keys.json();
+    for (auto& k : listed.as_object().at("keys").as_array()) {
+      EXPECT_TRUE(k.as_object().at("createdBy").is_null()) << k;
+      k.as_object().erase("createdBy");
+    }
+    EXPECT_EQ(strip_use(listed), strip_use(expected.at("keys")));
 
     // The limit orders are in the book while their expiry is ahead, and
     // gone from it once it has passed.
