@@ -14,6 +14,7 @@
 
 #include <boost/json.hpp>
 
+#include "chain_ledger.h"
 #include "harness.h"
 #include "order_reads.h"
 
@@ -281,7 +282,8 @@ TEST(LimitOrdersRealistic, AnOrderKilledBetweenItsTriggerAndItsTransactionResume
 
   server.start(server.port());
   HttpClient after(server.port());
-  expect_each_executed_once(after, ids);
+  expect_each_executed_once(after, ids);  // And the chain agrees: one landed transaction per order, none more.
+  expect_ledger_equals_confirmed(dir.path() / "data", server.port());
 }
 
 }  // namespace

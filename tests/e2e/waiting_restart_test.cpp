@@ -14,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+#include "chain_ledger.h"
 #include "harness.h"
 #include "order_reads.h"
 
@@ -145,7 +146,8 @@ TEST(WaitingOrdersAtScale, TenThousandLimitsAndAThousandSnipersSurviveKill9AndEa
   for (const auto* expired : {&expiring_limits, &expiring_snipers}) {
     wrong = not_in(server.port(), *expired, "expired");
     EXPECT_TRUE(wrong.empty()) << wrong.size() << " orders, e.g. " << first_of(wrong);
-  }
+  }  // The chain's ledger holds exactly the transactions the log confirms.
+  expect_ledger_equals_confirmed(dir.path() / "data", server.port());
 }
 
 }  // namespace

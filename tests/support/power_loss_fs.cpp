@@ -1,5 +1,6 @@
 #include "power_loss_fs.h"
 
+#include <algorithm>
 #include <filesystem>
 
 namespace oee::testing {
@@ -26,16 +27,21 @@ class PowerLossFile final : public rocksdb::FSWritableFileOwnerWrapper {
     if (!fs_.powered()) return PowerLossFileSystem::off();
     return target()->Flush(options, dbg);
   }
+  // A sync covers what was written when it began, and only if it returns
+  // while the power is on: one the cut interrupts made nothing durable, and
+  // whoever waits on it hears that it failed.
   rocksdb::IOStatus Sync(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
-    if (!fs_.powered()) return PowerLossFileSystem::off();
+    const auto covers = fs_.sync_started(name_);
+    if (!covers) return PowerLossFileSystem::off();
     auto s = target()->Sync(options, dbg);
-    if (s.ok()) fs_.synced(name_);
+    if (s.ok() && !fs_.synced(name_, *covers)) return PowerLossFileSystem::off();
     return s;
   }
   rocksdb::IOStatus Fsync(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
-    if (!fs_.powered()) return PowerLossFileSystem::off();
+    const auto covers = fs_.sync_started(name_);
+    if (!covers) return PowerLossFileSystem::off();
     auto s = target()->Fsync(options, dbg);
-    if (s.ok()) fs_.synced(name_);
+    if (s.ok() && !fs_.synced(name_, *covers)) return PowerLossFileSystem::off();
     return s;
   }
   rocksdb::IOStatus RangeSync(uint64_t, uint64_t, const rocksdb::IOOptions&, rocksdb::IODebugContext*) override {
@@ -123,12 +129,33 @@ bool PowerLossFileSystem::powered() const {
 void PowerLossFileSystem::appended(const std::string& name, std::uint64_t bytes) {
   std::lock_guard lock(mu_);
   files_[name].written += bytes;
+  appended_bytes_ += bytes;
 }
 
-void PowerLossFileSystem::synced(const std::string& name) {
+std::optional<std::uint64_t> PowerLossFileSystem::sync_started(const std::string& name) const {
   std::lock_guard lock(mu_);
+  if (!powered_) return std::nullopt;
+  const auto it = files_.find(name);
+  return it == files_.end() ? 0 : it->second.written;
+}
+
+bool PowerLossFileSystem::synced(const std::string& name, std::uint64_t covers) {
+  std::lock_guard lock(mu_);
+  if (!powered_) return false;
   auto& f = files_[name];
-  f.synced = f.written;
+  f.synced = std::max(f.synced, covers);
+  ++syncs_;
+  return true;
+}
+
+std::uint64_t PowerLossFileSystem::appended_bytes() const {
+  std::lock_guard lock(mu_);
+  return appended_bytes_;
+}
+
+std::uint64_t PowerLossFileSystem::syncs() const {
+  std::lock_guard lock(mu_);
+  return syncs_;
 }
 
 std::uint64_t PowerLossFileSystem::drop_unsynced() {

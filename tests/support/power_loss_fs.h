@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include <rocksdb/env.h>
@@ -50,7 +51,16 @@ class PowerLossFileSystem final : public rocksdb::FileSystemWrapper {
   /// What any operation answers once the power is off.
   static rocksdb::IOStatus off();
   void appended(const std::string& name, std::uint64_t bytes);
-  void synced(const std::string& name);
+  /// A sync of `name` begins: what it will cover if it completes, or
+  /// nullopt when the power is off.
+  [[nodiscard]] std::optional<std::uint64_t> sync_started(const std::string& name) const;
+  /// It returned: false (and nothing durable) if the power went meanwhile.
+  bool synced(const std::string& name, std::uint64_t covers);
+
+  /// What went through this file system while powered: proof that a test's
+  /// log wrote through it.
+  [[nodiscard]] std::uint64_t appended_bytes() const;
+  [[nodiscard]] std::uint64_t syncs() const;
 
  private:
   struct Sizes {
@@ -62,6 +72,8 @@ class PowerLossFileSystem final : public rocksdb::FileSystemWrapper {
   mutable std::mutex mu_;
   bool powered_ = true;
   std::map<std::string, Sizes> files_;
+  std::uint64_t appended_bytes_ = 0;
+  std::uint64_t syncs_ = 0;
 };
 
 }  // namespace oee::testing

@@ -1,0 +1,42 @@
+#include "chain_ledger.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <sstream>
+#include <string>
+
+#include <boost/json.hpp>
+
+#include "eventlog/key_value_store.h"
+#include "harness.h"
+
+namespace oee::e2e {
+
+using namespace std::chrono_literals;
+
+void expect_ledger_equals_confirmed(const std::filesystem::path& data, unsigned short port) {
+  HttpClient client(port);
+  ASSERT_TRUE(eventually(
+      [&] {
+        const auto h = client.get("/health").json();
+        return h.at("executor").at("inFlight").as_int64() == 0 && h.at("executor").at("waiting").as_int64() == 0;
+      },
+      60s));
+  auto ledger = eventlog::open_rocksdb_store(
+      eventlog::StoreOptions{.path = (data / "simchain" / "ledger").string(), .read_only = true});
+  std::set<std::string> landed;
+  ASSERT_FALSE(ledger->for_each([&](std::string_view tx, std::string_view) { landed.emplace(tx); }));
+  const auto dump = run({kLogdump, "--data-dir", data.string(), "--type", "confirmed", "--format", "json"});
+  ASSERT_EQ(dump.exit_code, 0) << dump.err;
+  std::set<std::string> confirmed;
+  std::istringstream lines(dump.out);
+  for (std::string line; std::getline(lines, line);) {
+    const std::string tx(boost::json::parse(line).at("txHash").as_string());
+    EXPECT_TRUE(confirmed.insert(tx).second) << "confirmed twice: " << tx;
+  }
+  EXPECT_FALSE(confirmed.empty());
+  EXPECT_EQ(landed, confirmed);
+}
+
+}  // namespace oee::e2e
