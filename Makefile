@@ -71,7 +71,7 @@ cluster: build
 	tools/run_cluster.sh $(BUILD_DIR) $(ARGS)
 
 test: deps-browser build
-	cd $(BUILD_DIR) && ctest -j$(JOBS) --output-on-failure --timeout 600
+	tools/run_ctest.sh $(BUILD_DIR) -j$(JOBS) --output-on-failure --timeout 600
 
 # The README's dashboard screenshots, taken by the browser test.
 screenshots: deps-browser build
@@ -85,9 +85,9 @@ test-sanitize: deps-browser
 	  cmake -S . -B $(SANITIZE_DIR) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" -DOEE_SANITIZE=ON; \
 	fi
 	cmake --build $(SANITIZE_DIR) -j$(JOBS)
-	cd $(SANITIZE_DIR) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
-	  ctest -j$(JOBS) --output-on-failure --timeout 900
+	  tools/run_ctest.sh $(SANITIZE_DIR) -j$(JOBS) --output-on-failure --timeout 900
 
 # libFuzzer targets (tests/fuzz/): the submit body, WebSocket messages,
 # amounts, stored records and HTTP requests as the server reads them.

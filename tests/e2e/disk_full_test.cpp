@@ -34,7 +34,7 @@ INSTANTIATE_TEST_SUITE_P(LogMemory, DiskFull,
                          [](const auto& info) { return info.param.empty() ? "Default" : "Small"; });
 
 TEST_P(DiskFull, AppendsAreRefusedUntilSpaceIsFreedThenResumeWithoutARestart) {
-  if (::geteuid() != 0) GTEST_SKIP() << "mounting a tmpfs needs root";
+  if (const auto why = oee::testing::SmallDisk::cannot_mount()) GTEST_SKIP() << *why;
   TempDir dir;
   const auto mount_point = dir.path() / "disk";
   // Room for the log's 32 MB write buffer twice over: RocksDB clears a

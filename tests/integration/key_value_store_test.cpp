@@ -101,7 +101,7 @@ TEST(KeyValueStore, AMissingStoreCannotBeOpenedForReading) {
 // Debian's RocksDB asserts when a file writer that saw an error is written
 // again: a store that reused its database after a failed put died here.
 TEST(KeyValueStore, AFullDiskRefusesWritesThenTheyResumeOnceSpaceIsFreed) {
-  if (::geteuid() != 0) GTEST_SKIP() << "mounting a tmpfs needs root";
+  if (const auto why = oee::testing::SmallDisk::cannot_mount()) GTEST_SKIP() << *why;
   oee::testing::SmallDisk disk(oee::testing::unique_temp_path("kv-full"), "24m");
   ASSERT_TRUE(disk.mounted());
   const std::string path = (disk.path() / "store").string();

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <optional>
 #include <string>
 
 namespace oee::testing {
@@ -18,6 +19,10 @@ class SmallDisk {
   SmallDisk& operator=(const SmallDisk&) = delete;
 
   [[nodiscard]] bool mounted() const { return mounted_; }
+  /// Why no small disk can be mounted here (not root; root without the
+  /// capability, as in many containers), or nullopt if one can: tried once
+  /// per process. Tests that need one skip with this as their reason.
+  [[nodiscard]] static std::optional<std::string> cannot_mount();
   [[nodiscard]] const std::filesystem::path& path() const { return path_; }
 
  private:
