@@ -93,6 +93,30 @@ ApiError read_error(const beast::error_code& ec, std::size_t header_limit, std::
   return ApiError{400, "bad_request", "malformed HTTP request: " + ec.message(), ""};
 }
 
+std::size_t header_section_end(std::string_view received) {
+  const auto crlf = received.find("\r\n\r\n");
+  const auto lf = received.find("\n\n");
+  if (crlf == std::string_view::npos && lf == std::string_view::npos) return std::string_view::npos;
+  return std::min(crlf == std::string_view::npos ? received.size() : crlf + 4,
+                  lf == std::string_view::npos ? received.size() : lf + 2);
+}
+
+std::optional<ApiError> raw_header_refusal(std::string_view header_section) {
+  // A line that starts with a space or a tab continues the one before it;
+  // the first line is the request line, so any such line is a fold.
+  for (auto at = header_section.find('\n'); at != std::string_view::npos && at + 1 < header_section.size();
+       at = header_section.find('\n', at + 1)) {
+    const char next = header_section[at + 1];
+    if (next == ' ' || next == '\t') {
+      return ApiError{400, "folded_header",
+                      "a header field folded onto the next line (obs-fold) is refused (RFC 9112); the connection is "
+                      "closed",
+                      ""};
+    }
+  }
+  return std::nullopt;
+}
+
 std::optional<ApiError> header_refusal(const http::request<http::string_body>& req) {
   if (auto e = transfer_encoding_error(req)) return e;
   return expectation_error(req);

@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string_view>
 
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -55,6 +56,14 @@ class RequestParser {
 /// The answer to a request that could not be read whole.
 [[nodiscard]] ApiError read_error(const boost::beast::error_code& ec, std::size_t header_limit,
                                   std::size_t body_limit);
+/// Where the header section in `received` ends (past its blank line), or
+/// npos while it is not all there. A bare-LF blank line ends it too (Beast
+/// refuses those lines with 400 once it parses them).
+[[nodiscard]] std::size_t header_section_end(std::string_view received);
+/// The header section as it came, before Beast parses it: a field line
+/// folded onto the next (obs-fold, RFC 9112 5.2) is refused with 400, as
+/// Beast would unfold it where a proxy in front may not (request smuggling).
+[[nodiscard]] std::optional<ApiError> raw_header_refusal(std::string_view header_section);
 /// Once the header is in: a refused Transfer-Encoding or Expect.
 [[nodiscard]] std::optional<ApiError> header_refusal(const http::request<http::string_body>& req);
 /// Once the body is in: trailers that, with the header, are over the limit.

@@ -169,9 +169,34 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
   };
 
   // One request, read whole within the limits into `request_parser`.
+  static std::string_view buffer_text(const beast::flat_buffer& buffer) {
+    const auto data = buffer.data();
+    return {static_cast<const char*>(data.data()), data.size()};
+  }
+
   asio::awaitable<Read> read_request(Transport& stream, beast::flat_buffer& buffer, RequestParser& request_parser) {
     auto& parser = request_parser.parser();
     stream.tcp().expires_after(ctx.config.http_idle_timeout);
+    // The header section is read whole before Beast parses it (Beast needs
+    // it whole anyway), so that what Beast would quietly unfold is seen.
+    std::size_t header_end = std::string_view::npos;
+    while ((header_end = header_section_end(buffer_text(buffer))) == std::string_view::npos &&
+           buffer.size() < buffer.max_size()) {
+      auto [rec, rn] = co_await stream.async_read_some(buffer.prepare(std::min<std::size_t>(
+                                                           4096, buffer.max_size() - buffer.size())),
+                                                       use_tuple);
+      buffer.commit(rn);
+      if (rec) {
+        // A read after the end of the stream may never complete: answered here.
+        if (gone(rec) || rec == asio::error::eof) co_return Read{true, std::nullopt};
+        co_return Read{false, read_error(rec, ctx.config.header_limit, ctx.config.body_limit)};
+      }
+    }
+    if (header_end != std::string_view::npos) {
+      if (auto folded = raw_header_refusal(buffer_text(buffer).substr(0, header_end))) {
+        co_return Read{false, std::move(folded)};
+      }
+    }
     auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
     if (gone(ec)) co_return Read{true, std::nullopt};
     auto refusal = ec ? read_error(ec, ctx.config.header_limit, ctx.config.body_limit) : header_refusal(parser.get());

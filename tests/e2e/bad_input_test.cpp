@@ -3,6 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <latch>
+#include <set>
+#include <thread>
+#include <vector>
+
 #include <boost/json.hpp>
 
 #include "harness.h"
@@ -110,6 +116,19 @@ TEST(BadInput, EveryCaseGetsAClearErrorAndAppendsNothing) {
       << "bad input must not append anything";
 }
 
+// Waits until `order` has finished and the executor has nothing in flight
+// or waiting, then checks the log holds exactly `events`.
+void expect_idle_with_head(HttpClient& client, const std::string& order, std::uint64_t events) {
+  ASSERT_TRUE(eventually([&] { return client.get("/api/orders/" + order).json().at("terminal").as_bool(); }, 10s));
+  ASSERT_TRUE(eventually(
+      [&] {
+        const auto e = client.get("/health").json().at("executor");
+        return e.at("inFlight").to_number<std::int64_t>() == 0 && e.at("waiting").to_number<std::int64_t>() == 0;
+      },
+      10s));
+  EXPECT_EQ(client.get("/health").json().at("log").at("head").to_number<std::uint64_t>(), events);
+}
+
 TEST(BadInput, IdempotencyKeyReplaysTheSameOrderAndRejectsADifferentBody) {
   TempDir dir;
   ServerProcess server(dir.path() / "data", {"--sim", "fast"});
@@ -124,9 +143,48 @@ TEST(BadInput, IdempotencyKeyReplaysTheSameOrderAndRejectsADifferentBody) {
   const auto other = client.request("POST", "/api/orders/execute", order_body("3"), headers);
   EXPECT_EQ(other.status, 409) << other.body;
   EXPECT_EQ(other.json().at("error").at("code").as_string(), "idempotency_key_reused");
-  // Only the first order was ever written: its 5 lifecycle events.
-  ASSERT_TRUE(eventually([&] { return client.get("/health").json().at("log").at("head").to_number<int>() == 5; },
-                         10s));
+  // Only the first order was ever written: once nothing runs, exactly its 5
+  // lifecycle events, not "5 at some moment".
+  expect_idle_with_head(client, std::string(first.json().at("orderId").as_string()), 5);
+}
+
+// Many clients send the same key at the same instant: one order, and every
+// one of them is told its id. Rounds, so that some land in one group commit.
+TEST(BadInput, OneIdempotencyKeySentByManyClientsAtOnceMakesOneOrder) {
+  TempDir dir;
+  ServerProcess server(dir.path() / "data", {"--sim", "fast"});
+  server.start();
+  constexpr int kClients = 16;
+  constexpr int kRounds = 8;
+  std::vector<std::string> orders;
+  for (int round = 0; round < kRounds; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    std::latch ready(kClients);
+    std::vector<int> statuses(kClients);
+    std::vector<std::string> ids(kClients);
+    std::vector<std::thread> clients;
+    for (int i = 0; i < kClients; ++i) {
+      clients.emplace_back([&, i] {
+        HttpClient client(server.port());
+        ready.arrive_and_wait();
+        const auto res =
+            client.request("POST", "/api/orders/execute", order_body("2"),
+                           {{"Content-Type", "application/json"}, {"Idempotency-Key", "together-" + std::to_string(round)}});
+        statuses[i] = res.status;
+        if (res.status == 200 || res.status == 202) ids[i] = std::string(res.json().at("orderId").as_string());
+      });
+    }
+    for (auto& t : clients) t.join();
+    EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 202), 1) << "one client made it";
+    EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 200), kClients - 1) << "the others were told of it";
+    EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), 1u) << "every client got the same order id";
+    orders.push_back(ids[0]);
+  }
+  HttpClient client(server.port());
+  for (const auto& id : orders) {
+    ASSERT_TRUE(eventually([&] { return client.get("/api/orders/" + id).json().at("terminal").as_bool(); }, 10s));
+  }
+  expect_idle_with_head(client, orders.back(), 5 * kRounds);
 }
 
 TEST(BadInput, WebSocketErrorsAreMessagesNotCrashes) {

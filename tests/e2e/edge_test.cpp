@@ -137,6 +137,50 @@ TEST_F(Edge, ATransferEncodingOtherThanAFinalChunkedIsRefusedAndNothingIsSmuggle
   expect_still_serving();
 }
 
+// Framing a front proxy and oee could read two ways: each is refused with
+// one answer, the connection closed, and nothing hidden behind it executed.
+TEST_F(Edge, AmbiguousFramingIsRefusedWithOneAnswerAndNoOrder) {
+  const std::string n = std::to_string(kOrder.size());
+  const std::string hidden = post_head("Content-Length: " + n + "\r\n") + kOrder;
+  const std::string te_chunked_body = chunked_order("") + hidden;
+  struct Case {
+    std::string name;
+    std::string request;
+  };
+  const std::vector<Case> cases{
+      {"two Content-Lengths", post_head("Content-Length: " + n + "\r\nContent-Length: 4\r\n") + kOrder + hidden},
+      {"two values in one Content-Length", post_head("Content-Length: " + n + ", 4\r\n") + kOrder + hidden},
+      {"a signed Content-Length", post_head("Content-Length: +" + n + "\r\n") + kOrder + hidden},
+      {"a space inside Content-Length", post_head("Content-Length: " + n.substr(0, 1) + " " + n.substr(1) + "\r\n") +
+                                           kOrder + hidden},
+      {"a negative Content-Length", post_head("Content-Length: -1\r\n") + kOrder + hidden},
+      {"a hex Content-Length", post_head("Content-Length: 0x" + hex(kOrder.size()) + "\r\n") + kOrder + hidden},
+      {"a space before the colon", post_head("Transfer-Encoding : chunked\r\n") + te_chunked_body},
+      {"a folded Transfer-Encoding", post_head("Transfer-Encoding:\r\n chunked\r\n") + te_chunked_body},
+      {"chunked not last", post_head("Transfer-Encoding: chunked, gzip\r\n") + te_chunked_body},
+      {"a tab-obscured Transfer-Encoding", post_head("Transfer-Encoding:\tchunked\r\nContent-Length: " + n + "\r\n") +
+                                             te_chunked_body},
+      {"bare LF line ends", "POST /api/orders/execute HTTP/1.1\nHost: localhost\nContent-Type: application/json\n"
+                            "Content-Length: " + n + "\n\n" + kOrder + hidden},
+  };
+  const auto head = log_head();
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    RawConnection conn(server.port());
+    conn.send(c.request);
+    EXPECT_TRUE(conn.read_until_closed(5s)) << "the connection was kept open: " << conn.received();
+    const auto statuses = response_statuses(conn.received());
+    if (statuses.size() != 1) {
+      ADD_FAILURE() << "not one answer: " << conn.received();
+      continue;
+    }
+    EXPECT_GE(statuses[0], 400) << conn.received();
+    EXPECT_LT(statuses[0], 500) << conn.received();
+    EXPECT_EQ(log_head(), head) << "an order was taken: " << conn.received();
+  }
+  expect_still_serving();
+}
+
 TEST_F(Edge, ExpectContinueIsAnswered) {
   {
     RawConnection c(server.port());
