@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
+#include <cstdio>
+#include <ctime>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -82,6 +85,20 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 5> kSnakeNam
     {"error", "reason"},
 }};
 
+// Nanoseconds since the epoch as ISO 8601 UTC with milliseconds, as
+// JavaScript's Date.toISOString writes it: "2026-11-18T11:06:40.123Z".
+std::string iso8601_ms(std::int64_t ns) {
+  const std::int64_t ms = ns / 1'000'000 - (ns % 1'000'000 < 0 ? 1 : 0);
+  const std::time_t seconds = static_cast<std::time_t>(ms / 1000 - (ms % 1000 < 0 ? 1 : 0));
+  std::tm utc{};
+  ::gmtime_r(&seconds, &utc);
+  char out[64];  // room for any int the fields could hold: the warning counts them
+  const auto millis = static_cast<int>(((ms % 1000) + 1000) % 1000);
+  std::snprintf(out, sizeof out, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900, utc.tm_mon + 1,
+                utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, millis);
+  return out;
+}
+
 }  // namespace
 
 std::optional<std::string> compat_message(std::string_view v1_text, std::string_view order) {
@@ -112,6 +129,14 @@ std::optional<std::string> compat_message(std::string_view v1_text, std::string_
       json::value copy = *v;
       m[snake] = std::move(copy);
     }
+  }
+  // Seed client 004 prints `id` and `timestamp` of every update.
+  if (const auto* id = m.if_contains("orderId"); id != nullptr && !m.contains("id")) {
+    json::value copy = *id;
+    m["id"] = std::move(copy);
+  }
+  if (const auto* ts = m.if_contains("ts"); ts != nullptr && ts->is_int64() && !m.contains("timestamp")) {
+    m["timestamp"] = iso8601_ms(ts->get_int64());
   }
   std::string out;
   out.reserve(v1_text.size() + 160);

@@ -14,7 +14,8 @@ namespace oee::core {
 ///   prices as JSON numbers written with the same digits
 ///   ("executedPrice":150.65737395), plus the snake_case names the
 ///   reference clients read: order_id, tx_hash, execution_price,
-///   amount_out, and reason for an error;
+///   amount_out, and reason for an error; and `id` (the order id) and
+///   `timestamp` (ISO 8601 UTC with milliseconds, from `ts`);
 /// - an error becomes {"orderId","status":"error","error":{…}};
 /// - other control messages (subscribed, unsubscribed, pong) have no
 ///   compat form: nullopt;

@@ -277,6 +277,11 @@ TEST_F(Clients, ACompatClientGetsStatusMessagesOnlyOnEveryPath) {
       ASSERT_TRUE(m.at("status").is_string()) << *text;
       EXPECT_EQ(m.at("orderId").as_string(), ids[i]);
       EXPECT_EQ(m.at("order_id").as_string(), ids[i]);
+      // Seed client 004 prints update.id and update.timestamp.
+      EXPECT_EQ(m.at("id").as_string(), ids[i]);
+      const std::string timestamp(m.at("timestamp").as_string());
+      EXPECT_EQ(timestamp.size(), 24u) << timestamp;  // 2026-11-25T20:05:00.123Z
+      EXPECT_EQ(timestamp.back(), 'Z') << timestamp;
       statuses.emplace_back(m.at("status").as_string());
       if (statuses.back() == "confirmed") {
         EXPECT_TRUE(m.at("executedPrice").is_number()) << *text;

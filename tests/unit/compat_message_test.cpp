@@ -40,10 +40,10 @@ TEST(CompatMessage, GoldenMessagesOfBothDialects) {
       {"submitted",
        OrderSubmitted{OrderType::market, token_id("SOL"), token_id("USDC"), Amount{10'000'000'000}, 100, ""},
        R"({"orderId":"0a440b5a-9227-4b82-8c29-b79466d293fe","seq":1,"ts":1795000000000000000,"event":"submitted","status":"pending","attempt":0,"orderType":"market","inputToken":"SOL","outputToken":"USDC","amountIn":"10","slippage":"0.01"})",
-       R"({"orderId":"0a440b5a-9227-4b82-8c29-b79466d293fe","seq":1,"ts":1795000000000000000,"event":"submitted","status":"pending","attempt":0,"orderType":"market","inputToken":"SOL","outputToken":"USDC","amountIn":10,"slippage":0.01,"order_id":"0a440b5a-9227-4b82-8c29-b79466d293fe"})"},
+       R"({"orderId":"0a440b5a-9227-4b82-8c29-b79466d293fe","seq":1,"ts":1795000000000000000,"event":"submitted","status":"pending","attempt":0,"orderType":"market","inputToken":"SOL","outputToken":"USDC","amountIn":10,"slippage":0.01,"order_id":"0a440b5a-9227-4b82-8c29-b79466d293fe","id":"0a440b5a-9227-4b82-8c29-b79466d293fe","timestamp":"2026-11-18T11:06:40.000Z"})"},
       {"routing", RoutingStarted{1},
        R"({"orderId":"0a440b5a-9227-4b82-8c29-b79466d293fe","seq":2,"ts":1795000000000000000,"event":"routingStarted","status":"routing","attempt":1})",
-       R"({"orderId":"0a440b5a-9227-4b82-8c29-b79466d293fe","seq":2,"ts":1795000000000000000,"event":"routingStarted","status":"routing","attempt":1,"order_id":"0a440b5a-9227-4b82-8c29-b79466d293fe"})"},
+       R"({"orderId":"0a440b5a-9227-4b82-8c29-b79466d293fe","seq":2,"ts":1795000000000000000,"event":"routingStarted","status":"routing","attempt":1,"order_id":"0a440b5a-9227-4b82-8c29-b79466d293fe","id":"0a440b5a-9227-4b82-8c29-b79466d293fe","timestamp":"2026-11-18T11:06:40.000Z"})"},
       {"routed",
        Routed{1,
               token_id("SOL"),
@@ -55,21 +55,21 @@ TEST(CompatMessage, GoldenMessagesOfBothDialects) {
               Amount{1'520'707'236},
               Amount{1'505'500'163}},
        R"({"orderId":"0a440b5a-9227-4b82-8c29-b79466d293fe","seq":3,"ts":1795000000000000000,"event":"routed","status":"building","attempt":1,"dex":"meteora","quotes":[{"dex":"raydium","amountOut":"1498.62586","price":"149.862586","fee":"0.0025","priceImpact":"0.0001"},{"dex":"meteora","amountOut":"1520.707236","price":"152.0707236","fee":"0.002","priceImpact":"0.0001"}],"expectedOut":"1520.707236","minOut":"1505.500163"})",
-       R"({"orderId":"0a440b5a-9227-4b82-8c29-b79466d293fe","seq":3,"ts":1795000000000000000,"event":"routed","status":"building","attempt":1,"dex":"meteora","quotes":[{"dex":"raydium","amountOut":1498.62586,"price":149.862586,"fee":0.0025,"priceImpact":0.0001},{"dex":"meteora","amountOut":1520.707236,"price":152.0707236,"fee":0.002,"priceImpact":0.0001}],"expectedOut":1520.707236,"minOut":1505.500163,"order_id":"0a440b5a-9227-4b82-8c29-b79466d293fe"})"},
+       R"({"orderId":"0a440b5a-9227-4b82-8c29-b79466d293fe","seq":3,"ts":1795000000000000000,"event":"routed","status":"building","attempt":1,"dex":"meteora","quotes":[{"dex":"raydium","amountOut":1498.62586,"price":149.862586,"fee":0.0025,"priceImpact":0.0001},{"dex":"meteora","amountOut":1520.707236,"price":152.0707236,"fee":0.002,"priceImpact":0.0001}],"expectedOut":1520.707236,"minOut":1505.500163,"order_id":"0a440b5a-9227-4b82-8c29-b79466d293fe","id":"0a440b5a-9227-4b82-8c29-b79466d293fe","timestamp":"2026-11-18T11:06:40.000Z"})"},
       {"submitted tx", TxSubmitted{1, Venue::meteora, "5xTx", Amount{1}},
        R"({"orderId":"0a440b5a-9227-4b82-8c29-b79466d293fe","seq":4,"ts":1795000000000000000,"event":"txSubmitted","status":"submitted","attempt":1,"dex":"meteora","txHash":"5xTx"})",
-       R"({"orderId":"0a440b5a-9227-4b82-8c29-b79466d293fe","seq":4,"ts":1795000000000000000,"event":"txSubmitted","status":"submitted","attempt":1,"dex":"meteora","txHash":"5xTx","order_id":"0a440b5a-9227-4b82-8c29-b79466d293fe","tx_hash":"5xTx"})"},
+       R"({"orderId":"0a440b5a-9227-4b82-8c29-b79466d293fe","seq":4,"ts":1795000000000000000,"event":"txSubmitted","status":"submitted","attempt":1,"dex":"meteora","txHash":"5xTx","order_id":"0a440b5a-9227-4b82-8c29-b79466d293fe","tx_hash":"5xTx","id":"0a440b5a-9227-4b82-8c29-b79466d293fe","timestamp":"2026-11-18T11:06:40.000Z"})"},
       {"confirmed",
-       Confirmed{1, Venue::raydium, "5xTx", Amount{1'506'573'739}, token_id("SOL"), token_id("USDC"), Amount{10'000'000'000}}, R"({"orderId":"0a440b5a-9227-4b82-8c29-b79466d293fe","seq":5,"ts":1795000000000000000,"event":"confirmed","status":"confirmed","attempt":1,"dex":"raydium","txHash":"5xTx","amountOut":"1506.573739","executedPrice":"150.6573739","terminal":true})", R"({"orderId":"0a440b5a-9227-4b82-8c29-b79466d293fe","seq":5,"ts":1795000000000000000,"event":"confirmed","status":"confirmed","attempt":1,"dex":"raydium","txHash":"5xTx","amountOut":1506.573739,"executedPrice":150.6573739,"terminal":true,"order_id":"0a440b5a-9227-4b82-8c29-b79466d293fe","tx_hash":"5xTx","execution_price":150.6573739,"amount_out":1506.573739})"},
+       Confirmed{1, Venue::raydium, "5xTx", Amount{1'506'573'739}, token_id("SOL"), token_id("USDC"), Amount{10'000'000'000}}, R"({"orderId":"0a440b5a-9227-4b82-8c29-b79466d293fe","seq":5,"ts":1795000000000000000,"event":"confirmed","status":"confirmed","attempt":1,"dex":"raydium","txHash":"5xTx","amountOut":"1506.573739","executedPrice":"150.6573739","terminal":true})", R"({"orderId":"0a440b5a-9227-4b82-8c29-b79466d293fe","seq":5,"ts":1795000000000000000,"event":"confirmed","status":"confirmed","attempt":1,"dex":"raydium","txHash":"5xTx","amountOut":1506.573739,"executedPrice":150.6573739,"terminal":true,"order_id":"0a440b5a-9227-4b82-8c29-b79466d293fe","tx_hash":"5xTx","execution_price":150.6573739,"amount_out":1506.573739,"id":"0a440b5a-9227-4b82-8c29-b79466d293fe","timestamp":"2026-11-18T11:06:40.000Z"})"},
       {"attempt failed", AttemptFailed{1, "transaction dropped", TimestampNs{1'795'000'000'500'000'000}},
        R"({"orderId":"0a440b5a-9227-4b82-8c29-b79466d293fe","seq":5,"ts":1795000000000000000,"event":"attemptFailed","status":"pending","attempt":1,"error":"transaction dropped","retryAt":1795000000500000000})",
-       R"({"orderId":"0a440b5a-9227-4b82-8c29-b79466d293fe","seq":5,"ts":1795000000000000000,"event":"attemptFailed","status":"pending","attempt":1,"error":"transaction dropped","retryAt":1795000000500000000,"order_id":"0a440b5a-9227-4b82-8c29-b79466d293fe","reason":"transaction dropped"})"},
+       R"({"orderId":"0a440b5a-9227-4b82-8c29-b79466d293fe","seq":5,"ts":1795000000000000000,"event":"attemptFailed","status":"pending","attempt":1,"error":"transaction dropped","retryAt":1795000000500000000,"order_id":"0a440b5a-9227-4b82-8c29-b79466d293fe","reason":"transaction dropped","id":"0a440b5a-9227-4b82-8c29-b79466d293fe","timestamp":"2026-11-18T11:06:40.000Z"})"},
       {"failed", OrderFailed{3, "transaction dropped"},
        R"({"orderId":"0a440b5a-9227-4b82-8c29-b79466d293fe","seq":9,"ts":1795000000000000000,"event":"orderFailed","status":"failed","attempt":3,"error":"transaction dropped","terminal":true})",
-       R"({"orderId":"0a440b5a-9227-4b82-8c29-b79466d293fe","seq":9,"ts":1795000000000000000,"event":"orderFailed","status":"failed","attempt":3,"error":"transaction dropped","terminal":true,"order_id":"0a440b5a-9227-4b82-8c29-b79466d293fe","reason":"transaction dropped"})"},
+       R"({"orderId":"0a440b5a-9227-4b82-8c29-b79466d293fe","seq":9,"ts":1795000000000000000,"event":"orderFailed","status":"failed","attempt":3,"error":"transaction dropped","terminal":true,"order_id":"0a440b5a-9227-4b82-8c29-b79466d293fe","reason":"transaction dropped","id":"0a440b5a-9227-4b82-8c29-b79466d293fe","timestamp":"2026-11-18T11:06:40.000Z"})"},
       {"retried", OrderRetried{3, "operator retry"},
        R"({"orderId":"0a440b5a-9227-4b82-8c29-b79466d293fe","seq":10,"ts":1795000000000000000,"event":"orderRetried","status":"pending","attempt":3,"reason":"operator retry"})",
-       R"({"orderId":"0a440b5a-9227-4b82-8c29-b79466d293fe","seq":10,"ts":1795000000000000000,"event":"orderRetried","status":"pending","attempt":3,"reason":"operator retry","order_id":"0a440b5a-9227-4b82-8c29-b79466d293fe"})"},
+       R"({"orderId":"0a440b5a-9227-4b82-8c29-b79466d293fe","seq":10,"ts":1795000000000000000,"event":"orderRetried","status":"pending","attempt":3,"reason":"operator retry","order_id":"0a440b5a-9227-4b82-8c29-b79466d293fe","id":"0a440b5a-9227-4b82-8c29-b79466d293fe","timestamp":"2026-11-18T11:06:40.000Z"})"},
       // Not a status change: not sent to a compat client.
       {"dismissed", DeadLetterDismissed{3, "dismissed by an operator"},
        R"({"orderId":"0a440b5a-9227-4b82-8c29-b79466d293fe","seq":10,"ts":1795000000000000000,"event":"deadLetterDismissed","status":"failed","attempt":3,"reason":"dismissed by an operator","terminal":true})",
@@ -81,6 +81,19 @@ TEST(CompatMessage, GoldenMessagesOfBothDialects) {
     EXPECT_EQ(v1, c.v1);
     EXPECT_EQ(compat_message(v1), c.compat);
   }
+}
+
+// Seed client 004 prints `id` and `timestamp` of every update: ISO 8601
+// UTC with milliseconds, as JavaScript writes a Date.
+TEST(CompatMessage, EveryStatusMessageHasTheOrdersIdAndAnIsoTimestamp) {
+  auto r = record_of(RoutingStarted{1}, 2);
+  r.ts = TimestampNs{1'795'000'000'123'456'789};
+  const auto compat = json::parse(*compat_message(status_message_text(r))).as_object();
+  EXPECT_EQ(compat.at("id").as_string(), kOrder.str());
+  EXPECT_EQ(compat.at("timestamp").as_string(), "2026-11-18T11:06:40.123Z");
+  r.ts = TimestampNs{999'999};  // before the first millisecond of 1970
+  EXPECT_EQ(json::parse(*compat_message(status_message_text(r))).at("timestamp").as_string(),
+            "1970-01-01T00:00:00.000Z");
 }
 
 // For every event of random lifecycles: the compat message has every field
