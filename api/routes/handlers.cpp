@@ -1,5 +1,6 @@
 #include "api/routes/handlers.h"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <map>
@@ -30,6 +31,7 @@
 #include "core/wire/event_codec.h"
 #include "core/wire/status_json.h"
 #include "core/wire/status_message.h"
+#include "projections/order_rows.h"  // rfc3339
 
 namespace oee::api {
 
@@ -58,6 +60,22 @@ json::object submit_answer(const App& app, const SubmitRequest& order, const Ord
   return with_partition(std::move(answer), app.log, id);
 }
 
+bool launched_everywhere(const std::vector<core::Launch>& launches) {
+  return std::all_of(std::begin(core::kAllVenues), std::end(core::kAllVenues), [&](core::Venue v) {
+    return std::any_of(launches.begin(), launches.end(), [v](const core::Launch& l) { return l.venue == v; });
+  });
+}
+
+ApiError already_launched(const core::Launch& l) {
+  return ApiError{409, "already_launched",
+                  fmt::format("{} has launched on every venue, first at {} on {} (launch {}, pool {} {} / {} {}): a "
+                              "sniper buys a launch, and none is left to come; trade the token with a market order",
+                              l.token.symbol(), projections::rfc3339(l.launched_at), core::venue_name(l.venue),
+                              l.number, core::format_amount(l.token_reserve, l.token.decimals()), l.token.symbol(),
+                              core::format_amount(l.quote_reserve, l.quote.decimals()), l.quote.symbol()),
+                  "targetToken"};
+}
+
 asio::awaitable<HttpResponse> submit(App& app, const HttpRequest& req) {
   if (!is_json_content_type(req.content_type)) {
     co_return error_response(ApiError{415, "unsupported_media_type",
@@ -83,6 +101,18 @@ asio::awaitable<HttpResponse> submit(App& app, const HttpRequest& req) {
   // Idempotency keys are each API key's own: two keys' "k1" are two orders.
   const auto owner = req.principal.owner();
   const std::string scoped_key = owner ? owner->str() + ":" + req.idempotency_key : req.idempotency_key;
+  // A sniper buys a token's launch. A token launches once per venue: once
+  // it has on every venue, a sniper for it would wait for ever. (A retry of
+  // a sniper accepted before that is still answered with its order, below.)
+  if (order.order_type == core::OrderType::sniper) {
+    if (const auto launched = app.market.launches_of(order.output); launched_everywhere(launched)) {
+      const bool replay = !req.idempotency_key.empty() && [&] {
+        const auto claimed = app.log.idempotency(scoped_key);
+        return claimed && claimed->has_value();
+      }();
+      if (!replay) co_return error_response(already_launched(launched.front()));
+    }
+  }
   const eventlog::IdempotencyClaim claim{scoped_key, order.fingerprint()};
   const OrderId id = req.idempotency_key.empty() ? OrderId::random() : keyed_order_id(scoped_key);
   const core::OrderEvent event =

@@ -13,6 +13,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include <boost/json.hpp>
 
 #include "chain_ledger.h"
@@ -141,6 +143,30 @@ TEST_F(SniperOrders, ALaunchFromBeforeTheOrderNeverCounts) {
   launch(c, "EARLY", R"(,"venue":"meteora")");
   ASSERT_TRUE(reaches(c, ids[0], "confirmed"));
   EXPECT_EQ(c.get("/api/orders/" + ids[0]).json().at("dex").as_string(), "meteora");
+
+  // Launched on every venue now: no launch is left to come, so a sniper
+  // for it is refused rather than left waiting for ever, and nothing is
+  // appended. A sniper accepted before, retried with its key, is still its
+  // order.
+  const auto head = c.get("/health").json().at("log").at("head").to_number<std::uint64_t>();
+  const auto refused = c.post_json("/api/orders/execute", sniper_body("EARLY"));
+  EXPECT_EQ(refused.status, 409) << refused.body;
+  EXPECT_EQ(refused.json().at("error").at("code").as_string(), "already_launched");
+  EXPECT_EQ(refused.json().at("error").at("field").as_string(), "targetToken");
+  EXPECT_NE(refused.body.find("raydium"), std::string::npos) << "names the first launch's pool: " << refused.body;
+  EXPECT_EQ(c.get("/health").json().at("log").at("head").to_number<std::uint64_t>(), head);
+}
+
+TEST_F(SniperOrders, ARetriedSniperIsItsOrderEvenOnceItsTokenHasLaunchedEverywhere) {
+  HttpClient& c = *client_;
+  const std::map<std::string, std::string> keyed{{"Content-Type", "application/json"}, {"Idempotency-Key", "snipe-1"}};
+  const auto first = c.request("POST", "/api/orders/execute", sniper_body("LATER"), keyed);
+  ASSERT_EQ(first.status, 202) << first.body;
+  launch(c, "LATER", R"(,"venue":"raydium")");
+  launch(c, "LATER", R"(,"venue":"meteora")");
+  const auto retry = c.request("POST", "/api/orders/execute", sniper_body("LATER"), keyed);
+  EXPECT_EQ(retry.status, 200) << retry.body;
+  EXPECT_EQ(retry.json().at("orderId"), first.json().at("orderId"));
 }
 
 TEST_F(SniperOrders, APriceAboveTheBoundIsTurnedDown) {
