@@ -53,11 +53,33 @@ OrderId keyed_order_id(std::string_view scoped_key) {
 
 // In the body's spelling: clients written for a snake_case service read
 // order_id.
-json::object submit_answer(const App& app, const SubmitRequest& order, const OrderId& id, std::string_view status,
-                           Seq seq, bool replay) {
+// The answer to a submit: the order's id, status and seq, and what it uses
+// after a JSON number's rounding, as decimal strings, or as JSON numbers
+// with the same digits to a client that sent numbers (it reads them so).
+HttpResponse submit_answer(int code, const App& app, const SubmitRequest& order, const OrderId& id,
+                           std::string_view status, Seq seq, bool replay) {
   json::object answer{{order.snake_case ? "order_id" : "orderId", id.str()}, {"status", status}, {"seq", seq.value}};
   if (replay) answer[order.snake_case ? "idempotent_replay" : "idempotentReplay"] = true;
-  return with_partition(std::move(answer), app.log, id);
+  std::vector<std::pair<std::string, std::string>> used{
+      {order.snake_case ? "amount_in" : "amount", core::format_amount(order.amount, order.input.decimals())}};
+  if (order.order_type == core::OrderType::market) {
+    used.emplace_back(order.snake_case ? "max_slippage" : "slippage", core::bps_fraction(order.slippage_bps));
+  } else {
+    used.emplace_back(order.snake_case ? "min_amount_out" : "minAmountOut",
+                      core::format_amount(order.min_amount_out, order.output.decimals()));
+  }
+  for (const auto& [name, text] : used) answer[name] = text;
+  std::string body = json::serialize(with_partition(std::move(answer), app.log, id));
+  if (order.numbers) {
+    // Decimal strings are plain digits: written bare, they are the same number.
+    for (const auto& [name, text] : used) {
+      const std::string quoted = "\"" + name + "\":\"" + text + "\"";
+      if (const auto at = body.find(quoted); at != std::string::npos) {
+        body.replace(at, quoted.size(), "\"" + name + "\":" + text);
+      }
+    }
+  }
+  return HttpResponse{code, std::move(body), "application/json", {}};
 }
 
 bool launched_everywhere(const std::vector<core::Launch>& launches) {
@@ -140,10 +162,10 @@ asio::awaitable<HttpResponse> submit(App& app, const HttpRequest& req) {
     auto loaded = app.store.load(existing.order);
     if (!loaded || !*loaded) co_return log_unavailable(loaded ? make_error_code(eventlog::Errc::corrupted)
                                                               : loaded.error());
-    co_return json_response(200, submit_answer(app, order, existing.order, core::status_name((*loaded)->state.status),
-                                               (*loaded)->last_seq, true));
+    co_return submit_answer(200, app, order, existing.order, core::status_name((*loaded)->state.status),
+                            (*loaded)->last_seq, true);
   }
-  co_return json_response(202, submit_answer(app, order, id, "pending", appended->seq, false));
+  co_return submit_answer(202, app, order, id, "pending", appended->seq, false);
 }
 
 HttpResponse get_order(App& app, const OrderId& id, const Principal& viewer) {

@@ -4,6 +4,7 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <fmt/format.h>
 
 #include <boost/json.hpp>
@@ -115,8 +116,8 @@ boost::system::result<std::string, ApiError> number_text(const json::value& v, c
   if (v.is_double()) {
     const double d = v.get_double();
     if (!std::isfinite(d)) return bad_request("invalid_" + field, field + " must be a finite number", field);
-    char buf[64];
-    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
+    char buf[400];  // the longest double in fixed notation has 309 digits before the point
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::fixed);
     if (ec != std::errc{}) return bad_request("invalid_" + field, field + " is not a number", field);
     return std::string(buf, end);
   }
@@ -124,6 +125,31 @@ boost::system::result<std::string, ApiError> number_text(const json::value& v, c
 }
 
 namespace {
+
+// A JSON number is what the client's language made of a decimal (a double:
+// 0.1 is 0.1000000000000000055...), so digits past what oee keeps are cut
+// instead of refused; `dropped` says whether any of them was not 0, for a
+// value that must then round up. A decimal string is exact: never cut.
+struct Cut {
+  std::string text;
+  bool dropped = false;
+};
+Cut cut_number(const json::value& v, std::string text, int decimals) {
+  const auto dot = text.find('.');
+  if (v.is_string() || dot == std::string::npos) return {std::move(text), false};
+  const std::size_t keep = dot + 1 + static_cast<std::size_t>(decimals);
+  if (text.size() <= keep) return {std::move(text), false};
+  const bool dropped = text.find_first_not_of('0', keep) != std::string::npos;
+  text.resize(decimals == 0 ? dot : keep);
+  return {std::move(text), dropped};
+}
+
+// Up by the least unit when digits were cut: a floor the client set is
+// never lowered.
+core::Amount rounded_up(core::Amount a, bool dropped) {
+  if (dropped && a.base < std::numeric_limits<decltype(a.base)>::max()) ++a.base;
+  return a;
+}
 
 struct WaitingFields {
   const json::value* min_amount_out;
@@ -142,7 +168,8 @@ boost::system::result<core::Amount, ApiError> floor_field(const SubmitRequest& r
   if (min_amount_out != nullptr) {
     auto text = number_text(*min_amount_out, "minAmountOut");
     if (!text) return text.error();
-    auto parsed = core::parse_amount(*text, out_decimals);
+    const Cut cut = cut_number(*min_amount_out, std::move(*text), out_decimals);
+    auto parsed = core::parse_amount(cut.text, out_decimals);
     if (!parsed) {
       return bad_request("invalid_min_amount_out",
                  parsed.error() == core::AmountError::too_precise
@@ -151,13 +178,16 @@ boost::system::result<core::Amount, ApiError> floor_field(const SubmitRequest& r
                      : fmt::format("minAmountOut {}", core::describe(parsed.error())),
                  "minAmountOut");
     }
-    return *parsed;
+    return rounded_up(*parsed, cut.dropped);
   }
   const std::string name = price_name;
   auto text = number_text(*price, name);
   if (!text) return text.error();
-  auto value = core::parse_amount(*text, core::kPriceDecimals);
   const bool max = r.order_type == core::OrderType::sniper;
+  // A limit price is a floor (up), a sniper's maxPrice a ceiling (down).
+  const Cut cut = cut_number(*price, std::move(*text), core::kPriceDecimals);
+  auto value = core::parse_amount(cut.text, core::kPriceDecimals);
+  if (value && !max) value = rounded_up(*value, cut.dropped);
   auto floor = !value ? boost::system::result<core::Amount, core::AmountError>(value.error())
                : max  ? core::amount_at_max_price(r.amount, r.input.decimals(), value->base, out_decimals)
                       : core::amount_at_price(r.amount, r.input.decimals(), value->base, out_decimals);
@@ -329,7 +359,9 @@ boost::system::result<SubmitRequest, ApiError> parse_submit(const json::value& b
   if (amount == nullptr) return bad_request("missing_field", "amount is required", "amount");
   auto text = number_text(*amount, "amount");
   if (!text) return text.error();
-  auto parsed = core::parse_amount(*text, r.input.decimals());
+  r.numbers = amount->is_number();
+  // Down: the order never spends more than asked.
+  auto parsed = core::parse_amount(cut_number(*amount, std::move(*text), r.input.decimals()).text, r.input.decimals());
   if (!parsed) {
     std::string message = fmt::format("amount {}", core::describe(parsed.error()));
     if (parsed.error() == core::AmountError::too_precise) {
@@ -348,7 +380,8 @@ boost::system::result<SubmitRequest, ApiError> parse_submit(const json::value& b
     auto s = number_text(*slippage, "slippage");
     if (!s) return s.error();
     if (!s->empty() && s->front() == '-') return bad_request("invalid_slippage", "slippage must not be negative", "slippage");
-    auto bps = core::parse_bps_fraction(*s);
+    // Down, to whole basis points: the protection is never looser than asked.
+    auto bps = core::parse_bps_fraction(cut_number(*slippage, std::move(*s), 4).text);
     if (!bps) {
       return bad_request("invalid_slippage",
                  bps.error() == core::AmountError::too_precise

@@ -29,6 +29,9 @@ struct SubmitRequest {
   /// The body spelled its fields in snake_case only (token_in, amount_in,
   /// ...): the answer then does too (order_id).
   bool snake_case = false;
+  /// The amount came as a JSON number, not a decimal string: the answer
+  /// echoes what was used as numbers too.
+  bool numbers = false;
 
   /// Equal for equal orders: what an idempotency key is bound to.
   [[nodiscard]] std::string fingerprint() const;
@@ -49,7 +52,8 @@ inline constexpr std::size_t kMaxNamedTokens = 100'000;
                                                                           TimestampNs now = TimestampNs::now());
 
 /// Text of a JSON number or string as the user wrote it, for exact parsing.
-/// Doubles are rendered in their shortest round-trip form ("0.1", not 0.1000000000000000055).
+/// Doubles are rendered in their shortest round-trip form, without an
+/// exponent ("0.1", not 0.1000000000000000055; "0.00001", not 1e-05).
 [[nodiscard]] boost::system::result<std::string, ApiError> number_text(const boost::json::value& v,
                                                                       const std::string& field);
 

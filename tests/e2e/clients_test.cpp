@@ -208,6 +208,35 @@ TEST_F(Clients, TheAnswerToASubmitIsInTheSpellingOfItsBody) {
 
 // The Rust service's scripts open the submit path without ?orderId and
 // send the order id as a text frame.
+// Reference client 003 sends amount = Math.random() * 20 + 1 and slippages
+// with 18 decimals: JSON numbers are rounded toward its safety and the
+// answer says what was used, as numbers to a client that sent numbers.
+TEST_F(Clients, JsonNumbersAreRoundedSafelyAndTheAnswerSaysWhatWasUsed) {
+  HttpClient client(server.port());
+  const auto numbers = client.post_json(
+      "/api/orders/execute",
+      R"({"inputToken":"SOL","outputToken":"USDC","amount":13.456789012345678,"slippage":0.012345678901234567})");
+  ASSERT_EQ(numbers.status, 202) << numbers.body;
+  EXPECT_NE(numbers.body.find("\"amount\":13.456789012"), std::string::npos) << numbers.body;
+  EXPECT_NE(numbers.body.find("\"slippage\":0.0123"), std::string::npos) << numbers.body;
+  const std::string id(numbers.json().at("orderId").as_string());
+  ASSERT_TRUE(eventually([&] { return client.get("/api/orders/" + id).json().at("terminal").as_bool(); }, 20s));
+  const auto events = client.get("/api/orders/" + id + "/events").json().at("events").as_array();
+  EXPECT_EQ(events.front().at("amountIn").as_string(), "13.456789012") << "what the log holds";
+  EXPECT_EQ(events.front().at("slippage").as_string(), "0.0123");
+
+  const auto strings =
+      client.post_json("/api/orders/execute", R"({"inputToken":"SOL","outputToken":"USDC","amount":"2.5"})");
+  ASSERT_EQ(strings.status, 202) << strings.body;
+  EXPECT_EQ(strings.json().at("amount").as_string(), "2.5");
+  EXPECT_EQ(strings.json().at("slippage").as_string(), "0.005") << "the default, as used";
+  // A decimal string is exact: more decimals than the token has is refused.
+  EXPECT_EQ(client.post_json("/api/orders/execute",
+                             R"({"inputToken":"SOL","outputToken":"USDC","amount":"13.4567890123"})")
+                .status,
+            400);
+}
+
 TEST_F(Clients, TheSubmitPathWithoutAnOrderIdFollowsEachIdSentAsAText) {
   HttpClient client(server.port());
   const auto submitted = client.post_json("/api/orders/execute", kOrder);

@@ -366,6 +366,7 @@ TEST(NumberText, RendersDoublesInShortestRoundTripForm) {
   const Case cases[] = {
       {"0.1", "0.1"},   {"1.5", "1.5"},         {"10", "10"},
       {"-1", "-1"},     {"\"1.50\"", "1.50"}, {"18446744073709551615", "18446744073709551615"},
+      {"1e-05", "0.00001"}, {"2.5E3", "2500"},  // no exponent: the amount parser reads plain decimals
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.json);
@@ -377,6 +378,47 @@ TEST(NumberText, RendersDoublesInShortestRoundTripForm) {
   ASSERT_FALSE(bad.has_value());
   EXPECT_EQ(bad.error().code, "invalid_slippage");
   EXPECT_EQ(bad.error().field, "slippage");
+}
+
+// A JSON number is a double: its digits past what oee keeps are cut toward
+// the client's safety (amount, slippage and maxPrice down; minAmountOut and
+// limitPrice up), where the same digits as a string are refused.
+TEST(ParseSubmit, AJsonNumberIsRoundedTowardTheClientsSafetyAndAStringIsExact) {
+  const auto parsed = [](std::string_view body) {
+    auto r = try_parse(body);
+    EXPECT_TRUE(r && r->has_value()) << body << ": " << (r && !r->has_value() ? r->error().message : "");
+    return r && r->has_value() ? **r : SubmitRequest{};
+  };
+  // Reference client 003: amount = Math.random() * 20 + 1, slippage 0.012345678901234567.
+  const auto market = parsed(R"({"inputToken":"SOL","outputToken":"USDC","amount":13.456789012345678,
+                                  "slippage":0.012345678901234567})");
+  EXPECT_EQ(market.amount.base, 13'456'789'012u) << "down to SOL's 9 decimals: never spends more";
+  EXPECT_EQ(market.slippage_bps, 123u) << "down to whole basis points: never looser";
+  EXPECT_TRUE(market.numbers);
+  const auto exact = parsed(R"({"inputToken":"SOL","outputToken":"USDC","amount":"13.456789012"})");
+  EXPECT_FALSE(exact.numbers);
+  for (const char* body : {R"({"inputToken":"SOL","outputToken":"USDC","amount":"13.4567890123"})",
+                           R"({"inputToken":"SOL","outputToken":"USDC","amount":1,"slippage":"0.012345"})",
+                           R"({"inputToken":"SOL","outputToken":"USDC","amount":0.0000000001})",
+                           R"({"inputToken":"SOL","outputToken":"USDC","amount":-1.5})",
+                           R"({"inputToken":"SOL","outputToken":"USDC","amount":1,"slippage":0.51})"}) {
+    const auto r = try_parse(body);
+    ASSERT_TRUE(r.has_value());
+    EXPECT_FALSE(r->has_value()) << body << ": a too-precise string, a number that rounds to 0, out of range";
+  }
+  // Floors round up: 1.0000001 USDC (6 decimals) is 1.000001.
+  const auto limit = parsed(R"({"type":"limit","inputToken":"SOL","outputToken":"USDC","amount":1,
+                                 "minAmountOut":1.0000001})");
+  EXPECT_EQ(limit.min_amount_out.base, 1'000'001u);
+  const auto at_price = parsed(R"({"type":"limit","inputToken":"SOL","outputToken":"USDC","amount":1,
+                                    "limitPrice":150.0000000000001})");
+  const auto at_round_price = parsed(R"({"type":"limit","inputToken":"SOL","outputToken":"USDC","amount":1,
+                                          "limitPrice":"150"})");
+  EXPECT_GT(at_price.min_amount_out.base, at_round_price.min_amount_out.base - 1) << "never below the price asked";
+  // A sniper's maxPrice is a ceiling: down, so its floor (tokens for the amount) is never lower.
+  const auto sniper = parsed(R"({"type":"sniper","targetToken":"ROUNDME","amount":1,"maxPrice":0.0010000000000001})");
+  const auto sniper_exact = parsed(R"({"type":"sniper","targetToken":"ROUNDME","amount":1,"maxPrice":"0.001"})");
+  EXPECT_EQ(sniper.min_amount_out.base, sniper_exact.min_amount_out.base);
 }
 
 // ---------------------------------------------------------------------------
