@@ -112,6 +112,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
   // with a count, and serve again as soon as descriptors free up.
   asio::awaitable<void> listen() {
     constexpr auto kFirstPause = 50ms;
+    constexpr std::size_t kShedAtOnce = 16;
+    constexpr auto kAfterShedding = 5ms;  // for the closes to land
     constexpr auto kLongestPause = 1s;
     auto pause = kFirstPause;
     asio::steady_timer backoff(ioc);
@@ -124,6 +126,14 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
         const bool exhausted = ec == asio::error::no_descriptors || ec.value() == ENFILE ||
                                ec == asio::error::no_buffer_space || ec == asio::error::no_memory;
         if (!exhausted) continue;  // the peer went away before we took it: nothing to wait for
+        // Idle connections (no request under way, no stream) give their
+        // descriptors to whoever waits behind them, oldest first: held
+        // idle, they would keep a newcomer out until they time out.
+        if (ctx.shed_idle(kShedAtOnce) > 0) {
+          backoff.expires_after(kAfterShedding);
+          co_await backoff.async_wait(use_tuple);
+          continue;
+        }
         spdlog::warn("accept failed: {} ({} failed accepts so far); pausing {} ms", ec.message(), failures,
                      pause.count());
         backoff.expires_after(pause);
@@ -174,24 +184,46 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
     return {static_cast<const char*>(data.data()), data.size()};
   }
 
-  asio::awaitable<Read> read_request(Transport& stream, beast::flat_buffer& buffer, RequestParser& request_parser) {
+  // `first`: the connection's first request. A new connection has
+  // --header-timeout to send its whole head; a kept-alive one may wait
+  // --http-idle-timeout for its next request, then has the header timeout
+  // from its first byte. While nothing of a request has come, the
+  // connection is idle: the first to be shed when descriptors run out.
+  asio::awaitable<Read> read_request(Transport& stream, beast::flat_buffer& buffer, RequestParser& request_parser,
+                                     ConnectionSlot& slot, bool first) {
     auto& parser = request_parser.parser();
-    stream.tcp().expires_after(ctx.config.http_idle_timeout);
+    const bool waiting = buffer.size() == 0;
+    stream.tcp().expires_after(waiting && !first ? ctx.config.http_idle_timeout : ctx.config.header_timeout);
+    if (waiting) slot.idle(true);
     // The header section is read whole before Beast parses it (Beast needs
     // it whole anyway), so that what Beast would quietly unfold is seen.
     std::size_t header_end = std::string_view::npos;
     while ((header_end = header_section_end(buffer_text(buffer))) == std::string_view::npos &&
            buffer.size() < buffer.max_size()) {
+      const bool had_none = buffer.size() == 0;
       auto [rec, rn] = co_await stream.async_read_some(buffer.prepare(std::min<std::size_t>(
                                                            4096, buffer.max_size() - buffer.size())),
                                                        use_tuple);
       buffer.commit(rn);
+      if (had_none && rn > 0) {
+        slot.idle(false);
+        if (waiting && !first) stream.tcp().expires_after(ctx.config.header_timeout);
+      }
       if (rec) {
+        slot.idle(false);
+        if (rec == beast::error::timeout && buffer.size() > 0) {
+          co_return Read{false, ApiError{408, "request_timeout",
+                                         fmt::format("the request's head did not arrive within {} s",
+                                                     ctx.config.header_timeout.count()),
+                                         ""}};
+        }
         // A read after the end of the stream may never complete: answered here.
         if (gone(rec) || rec == asio::error::eof) co_return Read{true, std::nullopt};
         co_return Read{false, read_error(rec, ctx.config.header_limit, ctx.config.body_limit)};
       }
     }
+    slot.idle(false);
+    stream.tcp().expires_after(ctx.config.http_idle_timeout);  // for the body, as before
     if (header_end != std::string_view::npos) {
       if (auto folded = raw_header_refusal(buffer_text(buffer).substr(0, header_end))) {
         co_return Read{false, std::move(folded)};
@@ -292,9 +324,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
       const bool secured = co_await secure(stream, buffer);
       if (!secured) co_return;
     }
-    for (;;) {
+    for (bool first_request = true;; first_request = false) {
       RequestParser parser(ctx.config.header_limit, ctx.config.body_limit);
-      const auto read = co_await read_request(stream, buffer, parser);
+      const auto read = co_await read_request(stream, buffer, parser, slot, first_request);
       if (read.gone) break;
       if (read.refusal) {
         ctx.http_malformed.fetch_add(1);

@@ -1,5 +1,8 @@
 #include "api/http/server_context.h"
 
+#include <algorithm>
+#include <vector>
+
 namespace oee::api {
 
 std::size_t ServerContext::AddressHash::operator()(const boost::asio::ip::address& a) const noexcept {
@@ -63,6 +66,33 @@ void ServerContext::close_sessions_of(const core::KeyId& key) {
   }
 }
 
+void ServerContext::set_idle(std::uint64_t id, bool idle) {
+  std::lock_guard lock(closers_mu_);
+  auto& open = closers_[id];
+  if (!idle) {
+    open.idle_since.reset();
+  } else if (!open.idle_since) {
+    open.idle_since = std::chrono::steady_clock::now();
+  }
+}
+
+std::size_t ServerContext::shed_idle(std::size_t n) {
+  std::lock_guard lock(closers_mu_);
+  std::vector<std::pair<std::chrono::steady_clock::time_point, Open*>> idle;
+  for (auto& [id, open] : closers_) {
+    if (open.idle_since && open.closer) idle.emplace_back(*open.idle_since, &open);
+  }
+  const std::size_t shed = std::min(n, idle.size());
+  std::partial_sort(idle.begin(), idle.begin() + static_cast<std::ptrdiff_t>(shed), idle.end(),
+                    [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (std::size_t i = 0; i < shed; ++i) {
+    idle[i].second->idle_since.reset();  // shed once
+    idle[i].second->closer(Closing::cut);
+  }
+  shed_idle_connections.fetch_add(shed);
+  return shed;
+}
+
 void ServerContext::remove_connection(std::uint64_t id) {
   std::lock_guard lock(closers_mu_);
   if (const auto it = closers_.find(id); it != closers_.end()) {
@@ -114,6 +144,9 @@ void append_connection_metrics(std::string& out, const ServerContext& ctx) {
                          "per_key (WebSockets over --max-websockets-per-key).");
   metrics::append_sample(out, "oee_connections_refused_total", R"(cap="per_address")", ctx.refused_per_address.load());
   metrics::append_sample(out, "oee_connections_refused_total", R"(cap="per_key")", ctx.refused_per_key.load());
+  metrics::append_metric(out, "oee_connections_shed_total", "counter",
+                         "Idle connections (no request under way, no stream) closed to free descriptors for newcomers.",
+                         ctx.shed_idle_connections.load());
   metrics::append_metric(out, "oee_tls_failures_total", "counter",
                          "Connections to a TLS port that did not become TLS: plain HTTP, failed handshakes.",
                          ctx.tls_failures.load());

@@ -50,6 +50,7 @@ struct ServerConfig {
   std::size_t ws_subscriptions_limit = 1'000;
   std::chrono::seconds ws_idle_timeout{60};  // a ping goes out at half of it; no pong closes
   std::chrono::seconds http_idle_timeout{60};  // for the next request on a kept-alive connection
+  std::chrono::seconds header_timeout{10};     // for a request's whole head, from its first byte (or the accept)
   CorsPolicy cors = CorsPolicy::loopback();
   HostPolicy hosts = HostPolicy::any();  // checked while authentication is off
   // When set, the port speaks HTTPS and WSS only (api/tls).
@@ -74,6 +75,7 @@ struct ServerContext {
   std::atomic<std::uint64_t> tls_failures{0};  // plain HTTP on a TLS port, failed handshakes
   std::atomic<std::uint64_t> refused_per_address{0};  // over --max-connections-per-address
   std::atomic<std::uint64_t> refused_per_key{0};      // WebSockets over --max-websockets-per-key
+  std::atomic<std::uint64_t> shed_idle_connections{0};  // closed to free descriptors for newcomers
 
   /// How a stop ends a connection: `close` lets it finish what it is
   /// answering and say goodbye; `cut` closes its socket. `revoked`: the
@@ -87,6 +89,9 @@ struct ServerContext {
   /// Ends, with Closing::revoked, every open connection held by `key`
   /// (ConnectionSlot::held_by). Thread-safe.
   void close_sessions_of(const core::KeyId& key);
+  /// Cuts up to `n` idle connections (waiting for a request, nothing of it
+  /// read; never a WebSocket), the longest idle first; how many. Thread-safe.
+  std::size_t shed_idle(std::size_t n);
   /// Waits until no connection is open (true) or `deadline` passes.
   bool wait_for_no_connections(std::chrono::steady_clock::time_point deadline);
 
@@ -96,12 +101,14 @@ struct ServerContext {
   std::optional<std::uint64_t> add_connection(const boost::asio::ip::address& peer);
   void set_closer(std::uint64_t id, Closer closer);
   bool set_holder(std::uint64_t id, const core::KeyId& key);
+  void set_idle(std::uint64_t id, bool idle);
   void remove_connection(std::uint64_t id);
 
   struct Open {
     Closer closer;
     std::optional<core::KeyId> holder;
     boost::asio::ip::address client;
+    std::optional<std::chrono::steady_clock::time_point> idle_since;
   };
 
   std::atomic<std::uint64_t> next_connection_{0};
@@ -142,6 +149,9 @@ class ConnectionSlot {
   /// key ends the connection. False, and not held, if the key holds
   /// --max-websockets-per-key already.
   [[nodiscard]] bool held_by(const core::KeyId& key) { return ctx_->set_holder(id_, key); }
+  /// Whether it waits for a request with nothing of it read: idle ones may
+  /// be shed when descriptors run out (ServerContext::shed_idle).
+  void idle(bool idle) { ctx_->set_idle(id_, idle); }
 
   /// How the server's stop() ends this connection, replacing what was set
   /// before: `end(*target, how)` runs on the connection's `strand`, if

@@ -187,6 +187,11 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& o)
   cli.add_option("--ws-queue-limit", s.ws_queue_limit,
                  "Messages queued for one WebSocket before the reader counts as slow and is closed (1008)")
       ->envname("OEE_WS_QUEUE_LIMIT")->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))->capture_default_str();
+  std::int64_t header_seconds = 10;
+  cli.add_option("--header-timeout", header_seconds,
+                 "Seconds a connection has to send a request's whole head (from the accept, or from its first "
+                 "byte on a kept-alive connection); a partial head then gets 408, and nothing at all is closed")
+      ->envname("OEE_HEADER_TIMEOUT")->check(CLI::Range(1, 3600))->capture_default_str();
   cli.add_option("--ws-idle-timeout", ws_idle_seconds,
                  "Seconds a WebSocket may stay silent: the server pings after half of it, and closes a client "
                  "that has sent nothing (not even the pong) for all of it")
@@ -324,6 +329,7 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& o)
   }
 
   s.ws_idle_timeout = std::chrono::seconds(ws_idle_seconds);
+  s.header_timeout = std::chrono::seconds(header_seconds);
   o.watch_interval = std::chrono::milliseconds(watch_ms);
   o.launch_every = std::chrono::milliseconds(static_cast<std::int64_t>(launch_seconds * 1000));
   std::string cors_error;

@@ -322,14 +322,20 @@ TEST(EdgeDescriptors, OutOfDescriptorsTheListenerBacksOffAndServesAgain) {
   GTEST_SKIP() << "UBSan's vptr check needs a free descriptor";
 #endif
   TempDir dir;
-  ServerProcess server(dir.path() / "data", {"--sim", "fast"}, {"/usr/bin/prlimit", "--nofile=96:96"});
+  // Connections in the middle of a request's head are not idle, so none is
+  // shed to make room: the descriptors stay taken until the test lets go.
+  ServerProcess server(dir.path() / "data", {"--sim", "fast", "--header-timeout", "60"},
+                       {"/usr/bin/prlimit", "--nofile=96:96"});
   server.start();
   const unsigned short port = server.port();
   EXPECT_NE(server.stdout_tail().find("open-file limit is 96"), std::string::npos) << server.stdout_tail();
 
   {
     std::vector<std::unique_ptr<RawConnection>> crowd;
-    for (int i = 0; i < 150; ++i) crowd.push_back(std::make_unique<RawConnection>(port));
+    for (int i = 0; i < 150; ++i) {
+      crowd.push_back(std::make_unique<RawConnection>(port));
+      crowd.back()->send("GET /health HTTP/1.1\r\n");
+    }
     // Exhaustion that lasts: held until the listener's pause has doubled up
     // to its longest (50 ms, 100 ms, ... 1 s), each pause one log line.
     ASSERT_TRUE(eventually([&] { return server.stdout_tail().find("pausing 1000 ms") != std::string::npos; }, 20s))
@@ -356,6 +362,59 @@ TEST(EdgeDescriptors, OutOfDescriptorsTheListenerBacksOffAndServesAgain) {
   std::size_t lines = 0;
   for (auto at = log.find("accept failed"); at != std::string::npos; at = log.find("accept failed", at + 1)) ++lines;
   EXPECT_LT(lines, 30u) << log.substr(0, 2000);
+}
+
+// Out of descriptors, with a crowd of connections that never send a
+// request: the idle ones give way, oldest first, so a newcomer is served
+// long before any of them times out, and a WebSocket with a subscription
+// is never the one that goes.
+TEST(EdgeDescriptors, IdleConnectionsGiveWayToANewcomerAndStreamsStay) {
+#ifdef OEE_SANITIZE_BUILD
+  GTEST_SKIP() << "UBSan's vptr check needs a free descriptor";
+#endif
+  TempDir dir;
+  // A minute's header timeout: were the idle ones not shed, the newcomer
+  // would wait behind them for that long.
+  ServerProcess server(dir.path() / "data", {"--sim", "fast", "--header-timeout", "60"},
+                       {"/usr/bin/prlimit", "--nofile=256:256"});
+  server.start();
+  const unsigned short port = server.port();
+  WsClient stream(port, "/ws");
+  // The next message of `type`, reading past others; false on close or timeout.
+  const auto comes = [&stream](const std::string& type) {
+    while (const auto text = stream.read(10s)) {
+      if (boost::json::parse(*text).as_object().at("type").as_string() == type) return true;
+    }
+    return false;
+  };
+  stream.send(R"({"type":"subscribe","all":true})");
+  ASSERT_TRUE(comes("subscribed")) << "the stream is open before the crowd";
+
+  std::vector<std::unique_ptr<RawConnection>> crowd;
+  for (int i = 0; i < 400; ++i) crowd.push_back(std::make_unique<RawConnection>(port));
+  const auto started = std::chrono::steady_clock::now();
+  bool served = false;
+  {
+    RawConnection newcomer(port);
+    newcomer.send("GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    served = newcomer.read_until(" 200 OK", 30s);
+  }
+  const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  EXPECT_TRUE(served) << "not served within 30 s, behind 400 idle connections";
+  RecordProperty("newcomer_ms", static_cast<int>(waited.count()));
+  stream.send(R"({"type":"ping"})");
+  EXPECT_TRUE(comes("pong")) << "a WebSocket with a subscription was shed";
+  crowd.clear();
+  ASSERT_TRUE(eventually(
+      [&] {
+        try {
+          HttpClient client(port);
+          return metric_value(client.get("/metrics").body, "oee_connections_shed_total") > 0;
+        } catch (const std::exception&) {
+          return false;
+        }
+      },
+      20s));
 }
 
 // One client cannot take every connection: past its address's cap a new
