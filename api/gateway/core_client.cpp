@@ -1,5 +1,6 @@
 #include "api/gateway/core_client.h"
 
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -8,6 +9,7 @@
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
 
+#include "api/tls/client_connect.h"
 #include "api/tls/transport.h"
 #include "core/engine/use_tuple.h"
 #include "core/wire/key_message.h"
@@ -105,30 +107,15 @@ void CoreClient::keep_idle(std::unique_ptr<Connection> connection) const {
 }
 
 asio::awaitable<std::unique_ptr<CoreClient::Connection>> CoreClient::connect(std::string& error) const {
-  auto executor = co_await asio::this_coro::executor;
-  tcp::resolver resolver(executor);
-  auto [rec, endpoints] = co_await resolver.async_resolve(endpoint_.host, endpoint_.port, use_tuple);
-  if (rec) {
-    error = "cannot resolve " + endpoint_.host + ": " + rec.message();
-    co_return nullptr;
-  }
-  auto connection = std::make_unique<Connection>(executor);
+  auto connection = std::make_unique<Connection>(co_await asio::this_coro::executor);
   connection->stream.tcp().expires_after(timeout_);
-  auto [cec, connected] = co_await connection->stream.tcp().async_connect(endpoints, use_tuple);
-  if (cec) {
-    error = endpoint_.url() + ": " + cec.message();
+  const auto failed = co_await connect_client(connection->stream, endpoint_.host, endpoint_.port,
+                                              endpoint_.tls ? tls_.get() : nullptr, endpoint_.host);
+  if (failed) {
+    error = failed->describe(endpoint_.host, endpoint_.port);
     co_return nullptr;
   }
   opened_.fetch_add(1);
-  boost::system::error_code ignored;
-  connection->stream.tcp().socket().set_option(tcp::no_delay(true), ignored);  // small requests, one at a time
-  if (endpoint_.tls) {
-    auto [hec] = co_await connection->stream.async_client_handshake(*tls_, endpoint_.host, use_tuple);
-    if (hec) {
-      error = endpoint_.url() + ": TLS handshake: " + hec.message();
-      co_return nullptr;
-    }
-  }
   co_return connection;
 }
 

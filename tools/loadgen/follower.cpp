@@ -8,6 +8,7 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/json.hpp>
 
+#include "api/tls/client_connect.h"
 #include "core/engine/use_tuple.h"
 
 namespace oee::loadgen {
@@ -21,15 +22,9 @@ using tcp = asio::ip::tcp;
 Follower::Follower(Run& run) : run_(run), ws_(beast::tcp_stream(run.ioc)), wake_(run.ioc) {}
 
 asio::awaitable<bool> Follower::connect() {
-  tcp::resolver resolver(run_.ioc);
-  auto [rec, endpoints] = co_await resolver.async_resolve(run_.ws.host, run_.ws.port, use_tuple);
-  if (rec) co_return false;
-  auto [cec, ep] = co_await beast::get_lowest_layer(ws_).async_connect(endpoints, use_tuple);
-  if (cec) co_return false;
-  beast::get_lowest_layer(ws_).socket().set_option(tcp::no_delay(true));
-  if (run_.ws.tls) {
-    auto [tec] = co_await ws_.next_layer().async_client_handshake(*run_.tls, run_.ws.name, use_tuple);
-    if (tec) co_return false;
+  if (co_await api::connect_client(ws_.next_layer(), run_.ws.host, run_.ws.port,
+                                   run_.ws.tls ? run_.tls.get() : nullptr, run_.ws.name)) {
+    co_return false;
   }
   const std::string host = run_.ws.host + ":" + run_.ws.port;
   // oee's own dialect, whose acknowledgements the follower waits for.

@@ -12,6 +12,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 
+#include "api/tls/client_connect.h"
 #include "core/engine/use_tuple.h"
 #include "tools/loadgen/follower.h"
 
@@ -67,26 +68,12 @@ asio::awaitable<void> ticker(Run& run) {
 
 asio::awaitable<void> submitter(Run& run) {
   api::Transport stream(beast::tcp_stream(run.ioc));
-  tcp::resolver resolver(run.ioc);
-  auto [rec, endpoints] = co_await resolver.async_resolve(run.core.host, run.core.port, use_tuple);
-  if (rec) {
-    ++run.failed_requests;
-    co_return;
-  }
-  auto [cec, ep] = co_await stream.tcp().async_connect(endpoints, use_tuple);
-  if (cec) {
-    ++run.failed_requests;
-    std::fprintf(stderr, "oee-loadgen: cannot connect to %s:%s: %s\n", run.core.host.c_str(), run.core.port.c_str(),
-                 cec.message().c_str());
-    co_return;
-  }
-  stream.tcp().socket().set_option(tcp::no_delay(true));
-  if (run.core.tls) {
-    auto [hec] = co_await stream.async_client_handshake(*run.tls, run.core.name, use_tuple);
-    if (hec) {
+  {
+    const auto failed = co_await api::connect_client(stream, run.core.host, run.core.port,
+                                                     run.core.tls ? run.tls.get() : nullptr, run.core.name);
+    if (failed) {
       ++run.failed_requests;
-      std::fprintf(stderr, "oee-loadgen: TLS with %s:%s: %s\n", run.core.host.c_str(), run.core.port.c_str(),
-                   hec.message().c_str());
+      std::fprintf(stderr, "oee-loadgen: %s\n", failed->describe(run.core.host, run.core.port).c_str());
       co_return;
     }
   }
