@@ -19,6 +19,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 
 import { checker, launchChromium, startServer, watchErrors } from "./oee_server.mjs";
 
@@ -57,7 +58,9 @@ async function duplicates(page) {
   });
 }
 
-let oee, browser;
+let oee, browser, gateway;
+let redisStarted = false;
+const redisScript = fileURLToPath(new URL("../../tools/redis_server.sh", import.meta.url));
 try {
   oee = await startServer(serverBinary, dataDir, [...sim, "--fail-rate", "1"]);
   const api = `http://127.0.0.1:${oee.port}`;
@@ -225,11 +228,40 @@ try {
   check(stored === made.key, "the key is kept in sessionStorage");
   check(keyedErrors.length === 0, `no errors in the key's page: ${keyedErrors.join("; ")}`);
   await keyed.close();
+  await oee.stop();
+
+  // 7. The page a gateway serves: an order submitted on the core moves on
+  // the gateway's page, fed by Redis.
+  const redisDir = join(dir, "redis");
+  const redis = spawnSync(redisScript, ["start", redisDir], { encoding: "utf8" });
+  check(redis.status === 0, `a Redis for the gateway starts: ${redis.stderr}`);
+  redisStarted = redis.status === 0;
+  const redisUrl = redis.stdout.trim();
+  oee = await startServer(serverBinary, join(dir, "core"), [...sim, "--fail-rate", "0", "--redis-url", redisUrl]);
+  gateway = await startServer(serverBinary, join(dir, "gateway"), ["--role", "gateway", "--redis-url", redisUrl,
+    "--core-url", `http://127.0.0.1:${oee.port}`]);
+  const edge = await browser.newPage({ viewport: { width: 1400, height: 950 } });
+  const edgeErrors = watchErrors(edge);
+  await edge.goto(`http://127.0.0.1:${gateway.port}/`);
+  await edge.waitForSelector("body[data-stream=open]", { timeout: 10000 });
+  const role = await edge.textContent("#role");
+  check(role.startsWith("gateway"), `the gateway's page says it is one (${role})`);
+  const onCore = await (await fetch(`http://127.0.0.1:${oee.port}/api/orders/execute`, { method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ inputToken: "SOL", outputToken: "USDC", amount: "1" }) })).json();
+  await waitForRowStatus(edge, onCore.orderId, "confirmed");
+  check(true, "an order submitted on the core reaches confirmed on the gateway's page");
+  check(await edge.isHidden("#submit-panel"), "the gateway's page has no submit form (REST goes to the core)");
+  await edge.screenshot({ path: join(shots, "dashboard-gateway.png") });
+  check(edgeErrors.length === 0, `no errors in the gateway's page: ${edgeErrors.join("; ")}`);
+  await edge.close();
 } catch (e) {
   check(false, `the run ended early: ${e.stack || e}`);
 } finally {
   await browser?.close();
+  await gateway?.stop();
   await oee?.stop();
+  if (redisStarted) spawnSync(redisScript, ["stop", join(dir, "redis")]);
   rmSync(dir, { recursive: true, force: true });
 }
 console.log(failures.length === 0 ? "all dashboard checks passed" : `${failures.length} dashboard check(s) failed`);
