@@ -21,6 +21,7 @@
 
 #include "api/http/api_error.h"
 #include "api/http/http_framing.h"
+#include "api/http/request_reader.h"
 #include "api/http/ws_session.h"
 #include "api/tls/transport.h"
 #include "core/engine/use_tuple.h"
@@ -99,8 +100,6 @@ http::response<http::string_body> preflight(std::string_view origin, unsigned ve
 }
 
 // The client closed, went silent, or its TLS connection broke.
-bool gone(const boost::system::error_code& ec) { return is_disconnect(ec) || tls_connection_lost(ec); }
-
 }  // namespace
 
 struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
@@ -171,79 +170,6 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
     } catch (...) {
       spdlog::error("connection closed on an unexpected error");
     }
-  }
-
-  struct Read {
-    bool gone = false;                  // the client closed or went silent
-    std::optional<ApiError> refusal;  // what was wrong with what it sent
-  };
-
-  // One request, read whole within the limits into `request_parser`.
-  static std::string_view buffer_text(const beast::flat_buffer& buffer) {
-    const auto data = buffer.data();
-    return {static_cast<const char*>(data.data()), data.size()};
-  }
-
-  // `first`: the connection's first request. A new connection has
-  // --header-timeout to send its whole head; a kept-alive one may wait
-  // --http-idle-timeout for its next request, then has the header timeout
-  // from its first byte. While nothing of a request has come, the
-  // connection is idle: the first to be shed when descriptors run out.
-  asio::awaitable<Read> read_request(Transport& stream, beast::flat_buffer& buffer, RequestParser& request_parser,
-                                     ConnectionSlot& slot, bool first) {
-    auto& parser = request_parser.parser();
-    const bool waiting = buffer.size() == 0;
-    stream.tcp().expires_after(waiting && !first ? ctx.config.http_idle_timeout : ctx.config.header_timeout);
-    if (waiting) slot.idle(true);
-    // The header section is read whole before Beast parses it (Beast needs
-    // it whole anyway), so that what Beast would quietly unfold is seen.
-    std::size_t header_end = std::string_view::npos;
-    while ((header_end = header_section_end(buffer_text(buffer))) == std::string_view::npos &&
-           buffer.size() < buffer.max_size()) {
-      const bool had_none = buffer.size() == 0;
-      auto [rec, rn] = co_await stream.async_read_some(buffer.prepare(std::min<std::size_t>(
-                                                           4096, buffer.max_size() - buffer.size())),
-                                                       use_tuple);
-      buffer.commit(rn);
-      if (had_none && rn > 0) {
-        slot.idle(false);
-        if (waiting && !first) stream.tcp().expires_after(ctx.config.header_timeout);
-      }
-      if (rec) {
-        slot.idle(false);
-        if (rec == beast::error::timeout && buffer.size() > 0) {
-          co_return Read{false, ApiError{408, "request_timeout",
-                                         fmt::format("the request's head did not arrive within {} s",
-                                                     ctx.config.header_timeout.count()),
-                                         ""}};
-        }
-        // A read after the end of the stream may never complete: answered here.
-        if (gone(rec) || rec == asio::error::eof) co_return Read{true, std::nullopt};
-        co_return Read{false, read_error(rec, ctx.config.header_limit, ctx.config.body_limit)};
-      }
-    }
-    slot.idle(false);
-    stream.tcp().expires_after(ctx.config.http_idle_timeout);  // for the body, as before
-    if (header_end != std::string_view::npos) {
-      if (auto folded = raw_header_refusal(buffer_text(buffer).substr(0, header_end))) {
-        co_return Read{false, std::move(folded)};
-      }
-    }
-    auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
-    if (gone(ec)) co_return Read{true, std::nullopt};
-    auto refusal = ec ? read_error(ec, ctx.config.header_limit, ctx.config.body_limit) : header_refusal(parser.get());
-    if (refusal || parser.is_done()) co_return Read{false, refusal};
-    if (expects_continue(parser.get())) {
-      // The client waits for this before it sends the body (curl for a
-      // second, others for good).
-      http::response<http::empty_body> go_on{http::status::continue_, 11};
-      auto [cec, cn] = co_await http::async_write(stream, go_on, use_tuple);
-      if (cec) co_return Read{true, std::nullopt};
-    }
-    auto [bec, bn] = co_await http::async_read(stream, buffer, parser, use_tuple);
-    if (gone(bec)) co_return Read{true, std::nullopt};
-    co_return Read{false, bec ? read_error(bec, ctx.config.header_limit, ctx.config.body_limit)
-                              : trailer_refusal(parser.get(), ctx.config.header_limit)};
   }
 
   // After an answer that ends the connection: the request may have more
@@ -326,7 +252,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
     }
     for (bool first_request = true;; first_request = false) {
       RequestParser parser(ctx.config.header_limit, ctx.config.body_limit);
-      const auto read = co_await read_request(stream, buffer, parser, slot, first_request);
+      const auto read = co_await read_request(stream, buffer, parser, slot, ctx.config, first_request);
       if (read.gone) break;
       if (read.refusal) {
         ctx.http_malformed.fetch_add(1);
