@@ -17,6 +17,7 @@
 #include "api/auth/key_secret.h"
 #include "core/wire/key_message.h"
 #include "harness.h"
+#include "order_reads.h"  // now_ms
 #include "pg_server.h"
 #include "redis_server.h"
 
@@ -385,9 +386,7 @@ TEST(Auth, RevocationEndsTheNextRequestAndOpenWebSocketsAtOnce) {
 TEST(Auth, AnExpiredKeyIsRefusedAndItsWebSocketClosed) {
   SecuredServer secured;
   auto& [dir, admin, server, client] = secured;
-  const auto soon = std::chrono::duration_cast<std::chrono::milliseconds>(
-                        (std::chrono::system_clock::now() + 2s).time_since_epoch())
-                        .count();
+  const auto soon = now_ms() + 2000;
   const auto key = create_key(client, admin, kReadWrite, R"(,"expiresAt":)" + std::to_string(soon));
   const auto id = submit(client, key.secret);
   WsClient ws(server.port(), "/ws?access_token=" + key.secret);
@@ -409,9 +408,7 @@ TEST(Auth, AnExpiredKeyIsRefusedAndItsWebSocketClosed) {
 TEST(Auth, AKeyMakesNoKeyStrongerThanItselfAndACascadeRevokesWhatItMade) {
   SecuredServer secured;
   auto& [dir, admin, server, client] = secured;
-  const auto in_an_hour = std::chrono::duration_cast<std::chrono::milliseconds>(
-                              (std::chrono::system_clock::now() + 1h).time_since_epoch())
-                              .count();
+  const auto in_an_hour = now_ms() + 3'600'000;
   const auto manager = create_key(client, admin, R"(["keys:admin","orders:read"])",
                                   R"(,"rateLimit":{"perSecond":50,"burst":100},"expiresAt":)" +
                                       std::to_string(in_an_hour));
