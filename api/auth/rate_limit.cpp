@@ -27,12 +27,6 @@ boost::asio::ip::address client_of(const boost::asio::ip::address& a) {
   return boost::asio::ip::address_v6(bytes);
 }
 
-namespace {
-
-boost::asio::ip::address bucket_address(const boost::asio::ip::address& a) { return client_of(a); }
-
-}  // namespace
-
 TokenBucket::TokenBucket(core::RateLimit limit, SteadyTime now)
     : nano_tokens_(static_cast<std::uint64_t>(limit.burst) * kOne), at_(now) {}
 
@@ -72,7 +66,7 @@ std::uint64_t TokenBucket::level_at(core::RateLimit limit, SteadyTime now) const
   return later.nano_tokens_;
 }
 
-std::size_t RateLimiter::AddressHash::operator()(const boost::asio::ip::address& a) const noexcept {
+std::size_t ClientAddressHash::operator()(const boost::asio::ip::address& a) const noexcept {
   if (a.is_v4()) return std::hash<std::uint32_t>{}(a.to_v4().to_uint());
   const auto bytes = a.to_v6().to_bytes();
   std::size_t h = 0;
@@ -110,7 +104,7 @@ TokenBucket& RateLimiter::bucket_for(ByAddress& buckets, const boost::asio::ip::
 
 RateDecision RateLimiter::failing(const boost::asio::ip::address& from, SteadyTime now) {
   std::lock_guard lock(mu_);
-  const auto it = failing_.find(bucket_address(from));
+  const auto it = failing_.find(client_of(from));
   if (it == failing_.end()) return RateDecision{};
   // Looked at, not taken: a copy refilled to now says what a take would.
   TokenBucket probe = it->second;
@@ -120,14 +114,14 @@ RateDecision RateLimiter::failing(const boost::asio::ip::address& from, SteadyTi
 
 RateDecision RateLimiter::anonymous(const boost::asio::ip::address& from, SteadyTime now) {
   std::lock_guard lock(mu_);
-  return counted(bucket_for(anonymous_, bucket_address(from), kAnonymous, now).take(kAnonymous, now));
+  return counted(bucket_for(anonymous_, client_of(from), kAnonymous, now).take(kAnonymous, now));
 }
 
 void RateLimiter::failed(const boost::asio::ip::address& from, AuthFailure why, SteadyTime now) {
   failures_[static_cast<std::size_t>(why)].fetch_add(1);
   if (why == AuthFailure::unavailable) return;
   std::lock_guard lock(mu_);
-  (void)bucket_for(failing_, bucket_address(from), kFailures, now).take(kFailures, now);
+  (void)bucket_for(failing_, client_of(from), kFailures, now).take(kFailures, now);
   log_failure(from, why, now);
 }
 

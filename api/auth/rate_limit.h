@@ -51,6 +51,9 @@ class TokenBucket {
 /// is given its /64 (it can pick any address in it), an IPv4 one (mapped or
 /// not) its address.
 [[nodiscard]] boost::asio::ip::address client_of(const boost::asio::ip::address& a);
+struct ClientAddressHash {
+  std::size_t operator()(const boost::asio::ip::address& a) const noexcept;
+};
 
 class RateLimiter {
  public:
@@ -87,10 +90,7 @@ class RateLimiter {
       return OrderIdHash{}(k.id) ^ static_cast<std::size_t>(k.kind);
     }
   };
-  struct AddressHash {
-    std::size_t operator()(const boost::asio::ip::address& a) const noexcept;
-  };
-  using ByAddress = std::unordered_map<boost::asio::ip::address, TokenBucket, AddressHash>;
+  using ByAddress = std::unordered_map<boost::asio::ip::address, TokenBucket, ClientAddressHash>;
 
   // The bucket of `from`, made if new (with room made for it); under mu_.
   TokenBucket& bucket_for(ByAddress& buckets, const boost::asio::ip::address& from, core::RateLimit limit,

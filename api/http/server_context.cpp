@@ -5,13 +5,7 @@
 
 namespace oee::api {
 
-std::size_t ServerContext::AddressHash::operator()(const boost::asio::ip::address& a) const noexcept {
-  if (a.is_v4()) return std::hash<std::uint32_t>{}(a.to_v4().to_uint());
-  const auto bytes = a.to_v6().to_bytes();
-  return std::hash<std::string_view>{}(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
-}
-
-std::optional<std::uint64_t> ServerContext::add_connection(const boost::asio::ip::address& peer) {
+std::optional<ServerContext::Added> ServerContext::add_connection(const boost::asio::ip::address& peer) {
   const std::size_t cap = config.max_connections_per_address;
   const bool capped = cap > 0 && (config.cap_loopback || !peer.is_loopback());
   const auto client = client_of(peer);
@@ -26,8 +20,9 @@ std::optional<std::uint64_t> ServerContext::add_connection(const boost::asio::ip
   }
   connections.fetch_add(1);
   const auto id = next_connection_.fetch_add(1);
-  if (capped) closers_[id].client = client;
-  return id;
+  Open& open = closers_[id];  // a node of the map: it stays where it is until the connection goes
+  if (capped) open.client = client;
+  return Added{id, &open.idle_since};
 }
 
 void ServerContext::set_closer(std::uint64_t id, Closer closer) {
@@ -66,28 +61,22 @@ void ServerContext::close_sessions_of(const core::KeyId& key) {
   }
 }
 
-void ServerContext::set_idle(std::uint64_t id, bool idle) {
-  std::lock_guard lock(closers_mu_);
-  auto& open = closers_[id];
-  if (!idle) {
-    open.idle_since.reset();
-  } else if (!open.idle_since) {
-    open.idle_since = std::chrono::steady_clock::now();
-  }
-}
-
 std::size_t ServerContext::shed_idle(std::size_t n) {
   std::lock_guard lock(closers_mu_);
-  std::vector<std::pair<std::chrono::steady_clock::time_point, Open*>> idle;
+  std::vector<std::pair<std::int64_t, Open*>> idle;
   for (auto& [id, open] : closers_) {
-    if (open.idle_since && open.closer) idle.emplace_back(*open.idle_since, &open);
+    const auto since = open.idle_since.load(std::memory_order_relaxed);
+    if (since != 0 && open.closer) idle.emplace_back(since, &open);
   }
-  const std::size_t shed = std::min(n, idle.size());
-  std::partial_sort(idle.begin(), idle.begin() + static_cast<std::ptrdiff_t>(shed), idle.end(),
+  const std::size_t candidates = std::min(n, idle.size());
+  std::partial_sort(idle.begin(), idle.begin() + static_cast<std::ptrdiff_t>(candidates), idle.end(),
                     [](const auto& a, const auto& b) { return a.first < b.first; });
-  for (std::size_t i = 0; i < shed; ++i) {
-    idle[i].second->idle_since.reset();  // shed once
+  std::size_t shed = 0;
+  for (std::size_t i = 0; i < candidates; ++i) {
+    // Taken from idle first: a request that began meanwhile keeps it.
+    if (idle[i].second->idle_since.exchange(0, std::memory_order_relaxed) == 0) continue;
     idle[i].second->closer(Closing::cut);
+    ++shed;
   }
   shed_idle_connections.fetch_add(shed);
   return shed;

@@ -98,17 +98,23 @@ struct ServerContext {
  private:
   friend class ConnectionSlot;
   // Nullopt when `peer` holds its cap of connections already.
-  std::optional<std::uint64_t> add_connection(const boost::asio::ip::address& peer);
+  struct Added {
+    std::uint64_t id;
+    // Steady-clock nanoseconds since it began waiting for a request with
+    // nothing of one read, 0 while not: written by its session without the
+    // lock (twice a request), read by shed_idle under it.
+    std::atomic<std::int64_t>* idle_since;
+  };
+  std::optional<Added> add_connection(const boost::asio::ip::address& peer);
   void set_closer(std::uint64_t id, Closer closer);
   bool set_holder(std::uint64_t id, const core::KeyId& key);
-  void set_idle(std::uint64_t id, bool idle);
   void remove_connection(std::uint64_t id);
 
   struct Open {
     Closer closer;
     std::optional<core::KeyId> holder;
     boost::asio::ip::address client;
-    std::optional<std::chrono::steady_clock::time_point> idle_since;
+    std::atomic<std::int64_t> idle_since{0};  // see Added
   };
 
   std::atomic<std::uint64_t> next_connection_{0};
@@ -116,10 +122,7 @@ struct ServerContext {
   std::condition_variable none_open_;  // under closers_mu_
   Closing closing_ = Closing::none;
   std::unordered_map<std::uint64_t, Open> closers_;
-  struct AddressHash {
-    std::size_t operator()(const boost::asio::ip::address& a) const noexcept;
-  };
-  std::unordered_map<boost::asio::ip::address, std::size_t, AddressHash> per_address_;  // capped clients only
+  std::unordered_map<boost::asio::ip::address, std::size_t, ClientAddressHash> per_address_;  // capped clients only
   std::unordered_map<core::KeyId, std::size_t, OrderIdHash> per_key_;
   // Every key revoked while serving: a WebSocket that was admitted just
   // before its key's revocation and registers just after is closed too.
@@ -135,11 +138,12 @@ class ConnectionSlot {
   /// A slot for a connection from `peer`, or nullopt if `peer` holds
   /// --max-connections-per-address already.
   [[nodiscard]] static std::optional<ConnectionSlot> open(ServerContext& ctx, const boost::asio::ip::address& peer) {
-    const auto id = ctx.add_connection(peer);
-    if (!id) return std::nullopt;
-    return ConnectionSlot(ctx, *id);
+    const auto added = ctx.add_connection(peer);
+    if (!added) return std::nullopt;
+    return ConnectionSlot(ctx, *added);
   }
-  ConnectionSlot(ConnectionSlot&& other) noexcept : ctx_(std::exchange(other.ctx_, nullptr)), id_(other.id_) {}
+  ConnectionSlot(ConnectionSlot&& other) noexcept
+      : ctx_(std::exchange(other.ctx_, nullptr)), id_(other.id_), idle_since_(other.idle_since_) {}
   ConnectionSlot& operator=(ConnectionSlot&&) = delete;
   ~ConnectionSlot() {
     if (ctx_ != nullptr) ctx_->remove_connection(id_);
@@ -151,7 +155,15 @@ class ConnectionSlot {
   [[nodiscard]] bool held_by(const core::KeyId& key) { return ctx_->set_holder(id_, key); }
   /// Whether it waits for a request with nothing of it read: idle ones may
   /// be shed when descriptors run out (ServerContext::shed_idle).
-  void idle(bool idle) { ctx_->set_idle(id_, idle); }
+  void idle(bool idle) {
+    if (!idle) {
+      idle_since_->store(0, std::memory_order_relaxed);
+      return;
+    }
+    std::int64_t not_idle = 0;  // the first moment counts, not the latest
+    idle_since_->compare_exchange_strong(
+        not_idle, std::chrono::steady_clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+  }
 
   /// How the server's stop() ends this connection, replacing what was set
   /// before: `end(*target, how)` runs on the connection's `strand`, if
@@ -166,9 +178,11 @@ class ConnectionSlot {
   }
 
  private:
-  ConnectionSlot(ServerContext& ctx, std::uint64_t id) : ctx_(&ctx), id_(id) {}
+  ConnectionSlot(ServerContext& ctx, ServerContext::Added added)
+      : ctx_(&ctx), id_(added.id), idle_since_(added.idle_since) {}
   ServerContext* ctx_;
   std::uint64_t id_;
+  std::atomic<std::int64_t>* idle_since_;
 };
 
 /// The Prometheus lines for the counters above, shared by both roles.
