@@ -91,8 +91,8 @@ std::optional<std::string> admin_key_weakness(std::string_view key) {
                        kBytes, 2 * kBytes, (kBytes * 8 + 5) / 6, key.size(),
                        hex || b64 ? "" : " and neither hex nor base64", kMakeOne);
   }
-  // Random text has no long runs or repeats and uses most of its alphabet:
-  // 64 random hex digits hold a run of 8 about once in a million keys.
+  // Random text has no long runs or repeats and uses most of its alphabet;
+  // the bounds are far from what random keys reach (docs/security.md).
   constexpr std::size_t kLongestRun = 7;
   // Hex ignores case, base64 does not.
   std::array<bool, 256> seen{};

@@ -139,6 +139,7 @@ HttpResponse health(Gateway& g, bool figures) {
   if (!feed.subscribed && !feed.last_error.empty()) redis["lastError"] = feed.last_error;
   // Degraded, not down: subscribers still get the past from the core, and
   // whatever was missed live is fetched when Redis is back.
+  const char* status = feed.subscribed ? "ok" : "degraded";
   if (!figures) {
     // Status words only: see the core's /health.
     return HttpResponse{200,
@@ -146,8 +147,8 @@ HttpResponse health(Gateway& g, bool figures) {
                             {"service", "oee"},
                             {"version", OEE_VERSION},
                             {"role", "gateway"},
-                            {"status", feed.subscribed ? "ok" : "degraded"},
-                            {"redis", json::object{{"status", feed.subscribed ? "ok" : "down"}}},
+                            {"status", status},
+                            {"redis", json::object{{"status", redis.at("status")}}},
                             {"auth", g.auth.enabled() ? "on" : "off"},
                             {"detail", "figures, errors and the core's address are shown to the admin key"}}),
                         "application/json",
@@ -156,7 +157,7 @@ HttpResponse health(Gateway& g, bool figures) {
   const json::object body{{"service", "oee"},
                           {"version", OEE_VERSION},
                           {"role", "gateway"},
-                          {"status", feed.subscribed ? "ok" : "degraded"},
+                          {"status", status},
                           {"core", json::object{{"url", g.core.endpoint().url()}}},
                           {"redis", std::move(redis)},
                           {"fanOut", json::object{{"mode", "redis"}, {"subscriptions", g.hub.subscriptions()}}},

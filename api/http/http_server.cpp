@@ -99,7 +99,6 @@ http::response<http::string_body> preflight(std::string_view origin, unsigned ve
   return res;
 }
 
-// The client closed, went silent, or its TLS connection broke.
 }  // namespace
 
 struct HttpServer::Impl : std::enable_shared_from_this<Impl> {

@@ -43,7 +43,6 @@ bool ServerContext::set_holder(std::uint64_t id, const core::KeyId& key) {
   if (open.holder) return open.holder == key;
   auto& held = per_key_[key];
   if (config.max_websockets_per_key > 0 && held >= config.max_websockets_per_key) {
-    if (held == 0) per_key_.erase(key);
     refused_per_key.fetch_add(1);
     return false;
   }

@@ -97,7 +97,6 @@ struct ServerContext {
 
  private:
   friend class ConnectionSlot;
-  // Nullopt when `peer` holds its cap of connections already.
   struct Added {
     std::uint64_t id;
     // Steady-clock nanoseconds since it began waiting for a request with
@@ -105,6 +104,7 @@ struct ServerContext {
     // lock (twice a request), read by shed_idle under it.
     std::atomic<std::int64_t>* idle_since;
   };
+  // Nullopt when `peer` holds its cap of connections already.
   std::optional<Added> add_connection(const boost::asio::ip::address& peer);
   void set_closer(std::uint64_t id, Closer closer);
   bool set_holder(std::uint64_t id, const core::KeyId& key);

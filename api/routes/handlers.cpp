@@ -51,11 +51,10 @@ OrderId keyed_order_id(std::string_view scoped_key) {
   return OrderId(bytes);
 }
 
-// In the body's spelling: clients written for a snake_case service read
-// order_id.
-// The answer to a submit: the order's id, status and seq, and what it uses
-// after a JSON number's rounding, as decimal strings, or as JSON numbers
-// with the same digits to a client that sent numbers (it reads them so).
+// The answer to a submit, in the body's spelling (clients written for a
+// snake_case service read order_id): the order's id, status and seq, and
+// what it uses after a JSON number's rounding, as decimal strings, or as
+// JSON numbers with the same digits to a client that sent numbers.
 HttpResponse submit_answer(int code, const App& app, const SubmitRequest& order, const OrderId& id,
                            std::string_view status, Seq seq, bool replay) {
   json::object answer{{order.snake_case ? "order_id" : "orderId", id.str()}, {"status", status}, {"seq", seq.value}};

@@ -4,7 +4,6 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <utility>
@@ -265,7 +264,7 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& o)
                  "checked against (default: the system's)")
       ->envname("OEE_CA_FILE");
   CLI11_PARSE(cli, argc, argv);
-  s.cap_loopback = per_address->count() > 0 || std::getenv("OEE_MAX_CONNECTIONS_PER_ADDRESS") != nullptr;
+  s.cap_loopback = per_address->count() > 0;  // given, on the command line or in the environment
   o.auth_off = auth == "off";
   if (!admin_key_file.empty()) {
     if (!o.admin_key.empty()) {

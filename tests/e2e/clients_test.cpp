@@ -206,8 +206,6 @@ TEST_F(Clients, TheAnswerToASubmitIsInTheSpellingOfItsBody) {
   EXPECT_TRUE(mixed.json().as_object().contains("orderId"));
 }
 
-// The Rust service's scripts open the submit path without ?orderId and
-// send the order id as a text frame.
 // Reference client 003 sends amount = Math.random() * 20 + 1 and slippages
 // with 18 decimals: JSON numbers are rounded toward its safety and the
 // answer says what was used, as numbers to a client that sent numbers.
@@ -237,6 +235,8 @@ TEST_F(Clients, JsonNumbersAreRoundedSafelyAndTheAnswerSaysWhatWasUsed) {
             400);
 }
 
+// The Rust service's scripts open the submit path without ?orderId and
+// send the order id as a text frame.
 TEST_F(Clients, TheSubmitPathWithoutAnOrderIdFollowsEachIdSentAsAText) {
   HttpClient client(server.port());
   const auto submitted = client.post_json("/api/orders/execute", kOrder);

@@ -134,7 +134,7 @@ void kill_nine_rounds(const std::vector<std::string>& sim_args, int rounds, std:
       HttpClient client(resuming.port());
       ASSERT_TRUE(eventually(
           [&] { return client.get("/health").json().at("executor").at("inFlight").as_int64() > 0; }, 10s));
-      resuming.kill9();  // orders take half a second or more here: it is still resuming them
+      resuming.kill9();  // at full latency its orders are still mid-flight: it is still resuming them
     }
     auto logged = sim_args;
     logged.insert(logged.end(), {"--log-level", "info"});  // for its "listening" line

@@ -17,7 +17,6 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 namespace json = boost::json;
-using tcp = asio::ip::tcp;
 
 Follower::Follower(Run& run) : run_(run), ws_(beast::tcp_stream(run.ioc)), wake_(run.ioc) {}
 
