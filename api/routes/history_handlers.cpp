@@ -24,16 +24,6 @@ HttpResponse bad(std::string code, std::string message, std::string field) {
   return error_response(ApiError{400, std::move(code), std::move(message), std::move(field)});
 }
 
-// "pending, routing, ...": every status an order can be in.
-std::string status_names() {
-  std::string names;
-  for (int i = 1; i < core::kStatusCount; ++i) {
-    if (!names.empty()) names += ", ";
-    names += core::status_name(static_cast<core::Status>(i));
-  }
-  return names;
-}
-
 // "market, limit, sniper".
 std::string order_type_names() {
   std::string names;
@@ -98,7 +88,7 @@ asio::awaitable<HttpResponse> list_orders(App& app, const RequestTarget& target,
   }
   if (auto it = params.find("status"); it != params.end()) {
     filter.status = core::parse_status(it->second);
-    if (!filter.status) co_return bad("invalid_status", "status is one of " + status_names(), "status");
+    if (!filter.status) co_return bad("invalid_status", "status is one of " + core::status_names(), "status");
   }
   if (auto it = params.find("type"); it != params.end()) {
     filter.order_type = core::parse_order_type(it->second);

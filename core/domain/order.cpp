@@ -127,6 +127,15 @@ std::optional<Status> parse_status(std::string_view name) {
   return std::nullopt;
 }
 
+std::string status_names() {
+  std::string names;
+  for (int i = 1; i < kStatusCount; ++i) {
+    if (!names.empty()) names += ", ";
+    names += status_name(static_cast<Status>(i));
+  }
+  return names;
+}
+
 std::optional<OrderType> parse_order_type(std::string_view name) {
   for (OrderType t : {OrderType::market, OrderType::limit, OrderType::sniper}) {
     if (order_type_name(t) == name) return t;

@@ -208,6 +208,8 @@ using OrderEvent = std::variant<OrderSubmitted, RoutingStarted, Routed, TxSubmit
 [[nodiscard]] std::string_view event_name(EventType type);  // "submitted", "routed", ...
 [[nodiscard]] std::string_view status_name(Status status);  // "pending", "confirmed", ...
 [[nodiscard]] std::optional<Status> parse_status(std::string_view name);
+/// "pending, routing, ...": every status an order can be in, for messages.
+[[nodiscard]] std::string status_names();
 [[nodiscard]] std::string_view order_type_name(OrderType type);
 [[nodiscard]] std::optional<OrderType> parse_order_type(std::string_view name);
 [[nodiscard]] bool is_terminal(Status status);

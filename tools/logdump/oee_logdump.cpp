@@ -55,14 +55,6 @@ std::optional<core::EventType> parse_event_type(std::string_view name) {
   return std::nullopt;
 }
 
-std::string status_names() {
-  std::string out;
-  for (int s = 1; s < core::kStatusCount; ++s) {
-    out += (out.empty() ? "" : ", ") + std::string(core::status_name(static_cast<core::Status>(s)));
-  }
-  return out;
-}
-
 std::string event_type_names() {
   std::string out;
   for (core::EventType type : core::kOrderEventTypes) {
@@ -289,7 +281,7 @@ std::optional<int> parse_args(int argc, char** argv, Args& a) {
   cli.add_option("--to", filter.to, "Last seq to show (in a cluster: of each partition)");
   cli.add_option("--type", type_text, "Only this event type: " + event_type_names());
   cli.add_option("--status", status_text,
-                 "Only events leading to this status: " + status_names());
+                 "Only events leading to this status: " + core::status_names());
   cli.add_option("--format", format, "text (one aligned line per event) or json (JSON lines)")
       ->check(CLI::IsMember({"text", "json"}))->capture_default_str();
   auto* verify_flag = cli.add_flag("--verify", a.verify,
