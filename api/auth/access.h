@@ -72,14 +72,6 @@ class Authenticator {
                                                                           std::string_view access_token,
                                                                           TimestampNs now) const;
 
-  /// Whether a caller sees every figure (what /health shows beyond status
-  /// words): with authentication off, anyone; else the admin key only.
-  [[nodiscard]] bool shows_figures(std::string_view authorization) const {
-    if (!enabled()) return true;
-    const auto who = authenticate(authorization, {}, TimestampNs::now());
-    return who && who->sees_everything();
-  }
-
  private:
   core::KeyHash admin_{};
   std::optional<core::KeyHash> metrics_;

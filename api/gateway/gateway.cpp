@@ -188,12 +188,12 @@ HttpResponse metrics(Gateway& g) {
 
 Router gateway_router(Gateway& g) {
   auto status = at_once([&g](const HttpRequest& req, const RequestTarget&) {
-    return health(g, g.auth.shows_figures(req.authorization));
+    return health(g, req.principal.sees_everything());
   });
   Router router(g.auth, &g.server.limits);
   // A browser gets the dashboard, which here shows the streams only.
   router.on("GET", "", kAnyone, at_once([&g](const HttpRequest& req, const RequestTarget&) {
-              return for_browsers_or_not(req, [&g, &req] { return health(g, g.auth.shows_figures(req.authorization)); });
+              return for_browsers_or_not(req, [&g, &req] { return health(g, req.principal.sees_everything()); });
             }))
       .on("GET", "health", kAnyone, status)
       .on("GET", "metrics", kMetrics, at_once([&g](const HttpRequest&, const RequestTarget&) { return metrics(g); }))

@@ -83,20 +83,22 @@ boost::system::result<Router::Admitted, HttpResponse> Router::admit(std::string_
                                                                      const boost::asio::ip::address& peer,
                                                                      Needs needs) const {
   const auto now = std::chrono::steady_clock::now();
+  boost::system::result<Principal, AuthFailure> who = AuthFailure::missing;
   if (!needs.scope) {
     if (auto refusal = anonymous_refusal(peer, now)) return std::move(*refusal);
+    // A key is not needed here, but one that is presented is checked as
+    // anywhere (/health shows figures to the admin key), and a wrong one
+    // counts as a failure: no route is a free oracle for guessing keys.
+    const bool presented = !authorization.empty() || !access_token.empty();
+    if (auth_ == nullptr || (auth_->enabled() && !presented)) return Admitted{};
+    who = auth_->authenticate(authorization, access_token, TimestampNs::now());
+    if (who) return Admitted{*who, {}};
+    if (auto refusal = failed_authentication(peer, who.error(), now)) return std::move(*refusal);
     return Admitted{};
   }
-  boost::system::result<Principal, AuthFailure> who = AuthFailure::missing;
   if (auth_ != nullptr) who = auth_->authenticate(authorization, access_token, TimestampNs::now());
   if (!who) {
-    if (limiting()) {
-      // Only failures are throttled: a key that is valid is always heard,
-      // so one guesser cannot lock out the users who share its address
-      // (a proxy, a NAT, a host). Checking a key costs a hash and a lookup.
-      if (const auto d = limits_->failing(peer, now); !d.allowed) return too_many_requests(d);
-      limits_->failed(peer, who.error(), now);
-    }
+    if (auto refusal = failed_authentication(peer, who.error(), now)) return std::move(*refusal);
     return unauthenticated(who.error());
   }
   if (who->kind == Principal::Kind::scraper && needs.metrics_token) return Admitted{*who, {}};
@@ -115,6 +117,17 @@ boost::system::result<Router::Admitted, HttpResponse> Router::admit(std::string_
   }
   if (!who->may(*needs.scope)) return forbidden(*needs.scope);
   return admitted;
+}
+
+std::optional<HttpResponse> Router::failed_authentication(const boost::asio::ip::address& peer, AuthFailure why,
+                                                         SteadyTime now) const {
+  if (!limiting()) return std::nullopt;
+  // Only failures are throttled: a key that is valid is always heard, so
+  // one guesser cannot lock out the users who share its address (a proxy,
+  // a NAT, a host). Checking a key costs a hash and a lookup.
+  if (const auto d = limits_->failing(peer, now); !d.allowed) return too_many_requests(d);
+  limits_->failed(peer, why, now);
+  return std::nullopt;
 }
 
 std::optional<HttpResponse> Router::anonymous_refusal(const boost::asio::ip::address& peer, SteadyTime now) const {

@@ -84,6 +84,10 @@ class Router {
   };
   // Who may take a route that needs `needs`, within their rate limits;
   // otherwise the whole refusal.
+  // A failed authentication from `peer`, counted; a 429 once it has
+  // failed too often.
+  [[nodiscard]] std::optional<HttpResponse> failed_authentication(const boost::asio::ip::address& peer,
+                                                                  AuthFailure why, SteadyTime now) const;
   [[nodiscard]] boost::system::result<Admitted, HttpResponse> admit(std::string_view authorization,
                                                                     std::string_view access_token,
                                                                     const boost::asio::ip::address& peer,

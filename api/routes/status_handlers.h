@@ -7,8 +7,8 @@
 
 namespace oee::api {
 
-/// `figures`: everything; else status words and durability only (see
-/// Authenticator::shows_figures).
+/// `figures` (for the admin key, or anyone while authentication is off):
+/// everything; else status words and durability only.
 [[nodiscard]] HttpResponse health(App& app, bool figures);
 [[nodiscard]] HttpResponse metrics(App& app);
 /// GET /api/cluster: a cluster node's name and partitions (owner, last seq,

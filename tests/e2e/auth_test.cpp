@@ -207,6 +207,15 @@ TEST(Auth, NoKeyIs401AndAKeyWithoutTheScopeIs403) {
   const auto full = client.request("GET", "/health", {}, bearer(admin)).json().as_object();
   EXPECT_TRUE(full.at("log").as_object().contains("head"));
   EXPECT_TRUE(full.contains("executor"));
+  // A wrong key there is a failed authentication like anywhere: /health is
+  // no free oracle for guessing the admin key.
+  const std::string unknown = R"(oee_auth_failures_total{reason="unknown"})";
+  const auto failures = [&] { return metric_value(client.request("GET", "/metrics", {}, bearer(admin)).body, unknown); };
+  const double before = failures();
+  const auto guessed = client.request("GET", "/health", {}, bearer(admin + "0"));
+  EXPECT_EQ(guessed.status, 200);
+  EXPECT_FALSE(guessed.json().at("log").as_object().contains("head"));
+  EXPECT_EQ(failures(), before + 1);
   EXPECT_EQ(client.get("/metrics").status, 401);
   // Global figures are not an API key's, whatever its scopes.
   for (const auto& key : {reader, writer}) {
