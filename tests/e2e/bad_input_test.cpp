@@ -120,12 +120,7 @@ TEST(BadInput, EveryCaseGetsAClearErrorAndAppendsNothing) {
 // or waiting, then checks the log holds exactly `events`.
 void expect_idle_with_head(HttpClient& client, const std::string& order, std::uint64_t events) {
   ASSERT_TRUE(eventually([&] { return client.get("/api/orders/" + order).json().at("terminal").as_bool(); }, 10s));
-  ASSERT_TRUE(eventually(
-      [&] {
-        const auto e = client.get("/health").json().at("executor");
-        return e.at("inFlight").to_number<std::int64_t>() == 0 && e.at("waiting").to_number<std::int64_t>() == 0;
-      },
-      10s));
+  ASSERT_TRUE(executor_idle(client, 10s));
   EXPECT_EQ(client.get("/health").json().at("log").at("head").to_number<std::uint64_t>(), events);
 }
 

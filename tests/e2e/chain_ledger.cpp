@@ -17,12 +17,7 @@ using namespace std::chrono_literals;
 
 void expect_ledger_equals_confirmed(const std::filesystem::path& data, unsigned short port) {
   HttpClient client(port);
-  ASSERT_TRUE(eventually(
-      [&] {
-        const auto h = client.get("/health").json();
-        return h.at("executor").at("inFlight").as_int64() == 0 && h.at("executor").at("waiting").as_int64() == 0;
-      },
-      60s));
+  ASSERT_TRUE(executor_idle(client, 60s));
   auto ledger = eventlog::open_rocksdb_store(
       eventlog::StoreOptions{.path = (data / "simchain" / "ledger").string(), .read_only = true});
   std::set<std::string> landed;

@@ -69,12 +69,7 @@ class Load {
 // Every acknowledged order exists and reaches exactly one terminal event.
 void expect_all_terminal_once(unsigned short port, const std::set<std::string>& ids) {
   HttpClient client(port);
-  ASSERT_TRUE(eventually(
-      [&] {
-        const auto h = client.get("/health").json().at("executor");
-        return h.at("inFlight").to_number<std::int64_t>() == 0 && h.at("waiting").to_number<std::int64_t>() == 0;
-      },
-      60s));
+  ASSERT_TRUE(executor_idle(client, 60s));
   std::set<std::string> tx_hashes;
   for (const auto& id : ids) {
     const auto res = client.get("/api/orders/" + id + "/events");

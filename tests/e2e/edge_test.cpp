@@ -279,12 +279,7 @@ TEST_F(Edge, ABurstOfSubscriptionsIsPacedNotDropped) {
   constexpr int kOrders = 1000;  // the documented limit per socket
   HttpClient client(server.port());
   const auto ids = submit_orders(client, kOrders, kOrder);
-  ASSERT_TRUE(eventually(
-      [&] {
-        const auto h = client.get("/health").json();
-        return h.at("executor").at("inFlight").as_int64() == 0 && h.at("executor").at("waiting").as_int64() == 0;
-      },
-      60s));
+  ASSERT_TRUE(executor_idle(client, 60s));
 
   WsClient ws(server.port(), "/ws");
   for (const auto& id : ids) ws.send(R"({"type":"subscribe","orderId":")" + id + R"("})");

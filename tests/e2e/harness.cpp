@@ -476,6 +476,15 @@ std::vector<std::string> submit_orders(HttpClient& client, int count, const std:
   return ids;
 }
 
+bool executor_idle(HttpClient& client, std::chrono::seconds timeout) {
+  return eventually(
+      [&] {
+        const auto e = client.get("/health").json().at("executor");
+        return e.at("inFlight").to_number<std::int64_t>() == 0 && e.at("waiting").to_number<std::int64_t>() == 0;
+      },
+      timeout);
+}
+
 std::string random_admin_key() {
   std::random_device rd;
   std::string key;

@@ -188,6 +188,9 @@ bool eventually(F&& predicate, std::chrono::milliseconds timeout) {
 
 /// The value of one un-labelled Prometheus sample in a /metrics text, or -1.
 double metric_value(const std::string& metrics_text, const std::string& name);
+/// Whether the server's executor comes to have nothing in flight and
+/// nothing waiting (its /health) within `timeout`.
+bool executor_idle(HttpClient& client, std::chrono::seconds timeout);
 
 /// What breaks the Prometheus text format in a /metrics text, one problem
 /// per line; empty when it is well formed: every sample belongs to the

@@ -177,12 +177,7 @@ TEST(OrderFlow, ThousandConcurrentOrdersInFastModeAllConfirm) {
   const auto orders = submit_concurrently(server.port(), 1000, 16);
   ASSERT_EQ(orders.size(), 1000u);
   HttpClient client(server.port());
-  ASSERT_TRUE(eventually(
-      [&] {
-        const auto h = client.get("/health").json().at("executor");
-        return h.at("inFlight").to_number<std::int64_t>() == 0 && h.at("waiting").to_number<std::int64_t>() == 0;
-      },
-      60s));
+  ASSERT_TRUE(executor_idle(client, 60s));
   int confirmed = 0;
   for (const auto& o : orders) {
     const auto r = client.get("/api/orders/" + o.id);

@@ -291,12 +291,7 @@ TEST(Projector, KillNineOfTheProjectorProcessNeverDuplicatesOrSkips) {
   }
   // A last projector catches up with everything.
   ChildProcess projector(run_args, dir.path().string());
-  ASSERT_TRUE(eventually(
-      [&] {
-        const auto h = client.get("/health").json().at("executor");
-        return h.at("inFlight").to_number<int>() == 0 && h.at("waiting").to_number<int>() == 0;
-      },
-      30s));
+  ASSERT_TRUE(executor_idle(client, 30s));
   const std::uint64_t head = head_of(client);
   ASSERT_TRUE(eventually(
       [&] { return scalar(pg.url(), "SELECT last_seq FROM projection_state WHERE name = 'orders'") == head; }, 30s))
