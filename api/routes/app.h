@@ -20,6 +20,7 @@
 #include "core/engine/executor.h"
 #include "core/engine/market_changes.h"
 #include "core/engine/order_store.h"
+#include "core/engine/virtual_clock.h"
 
 namespace boost::asio {
 class thread_pool;
@@ -89,6 +90,12 @@ struct App {
   // Set with --sim-control: how tests and demos steer the market (kept on
   // this machine's disk, or in the cluster for every node).
   core::MarketChanges* sim_changes = nullptr;
+  // With --sim-clock virtual: the clock POST /api/sim/clock moves.
+  core::VirtualClock* sim_clock = nullptr;
+  boost::asio::thread_pool* sim_clock_runner = nullptr;  // where an advance waits, off the network threads
+  // The id of a new order without an idempotency key: random, or from the
+  // seed's sequence with --sim-seed (the same run gives the same ids).
+  std::function<OrderId()> new_order_id = [] { return OrderId::random(); };
   // Failed orders an operator action (retry, dismissal) is being recorded
   // for: one writer per order.
   std::mutex operator_mu;

@@ -27,6 +27,7 @@
 #include "api/routes/submit_request.h"
 #include "api/stream/stream_source.h"
 #include "core/domain/router.h"
+#include "core/domain/sim_clock.h"
 #include "core/engine/async_append.h"
 #include "core/wire/event_codec.h"
 #include "core/wire/status_json.h"
@@ -135,7 +136,7 @@ asio::awaitable<HttpResponse> submit(App& app, const HttpRequest& req) {
     }
   }
   const eventlog::IdempotencyClaim claim{scoped_key, order.fingerprint()};
-  const OrderId id = req.idempotency_key.empty() ? OrderId::random() : keyed_order_id(scoped_key);
+  const OrderId id = req.idempotency_key.empty() ? app.new_order_id() : keyed_order_id(scoped_key);
   const core::OrderEvent event =
       core::OrderSubmitted{.order_type = order.order_type,
                            .input_token = order.input,
@@ -270,7 +271,7 @@ HttpResponse get_quote(App& app, const RequestTarget& t) {
   auto parsed = parse_submit(body);
   if (!parsed) return error_response(parsed.error());
   core::Router router(app.market);
-  auto route = router.route(parsed->input.token(), parsed->output.token(), parsed->amount, std::chrono::system_clock::now());
+  auto route = router.route(parsed->input.token(), parsed->output.token(), parsed->amount, core::sim_time_point());
   if (!route) {
     return error_response(ApiError{400, "no_route", "no venue can fill this order", "outputToken"});
   }
@@ -425,6 +426,13 @@ Router core_router(App& app) {
           at_once([&app](const HttpRequest& req, const RequestTarget&) { return set_sim_price(app, req); }))
       .on("POST", "api/sim/launches", kAdminKey,
           at_once([&app](const HttpRequest& req, const RequestTarget&) { return launch_sim_pool(app, req); }))
+      .on("GET", "api/sim/clock", kAdminKey,
+          at_once([&app](const HttpRequest& req, const RequestTarget&) { return sim_clock_status(app, req); }))
+      .on("POST", "api/sim/clock", kAdminKey,
+          [&app](const HttpRequest& req, const RequestTarget&) -> asio::awaitable<HttpResponse> {
+            auto response = co_await advance_sim_clock(app, req);  // [gcc12-coro]
+            co_return response;
+          })
       .on("GET", "api/cluster", kAdminKey,
           at_once([&app](const HttpRequest&, const RequestTarget&) { return cluster_status(app); }))
       .on("GET", "openapi.json", kAnyone, at_once([](const HttpRequest&, const RequestTarget&) { return api_description(); }))

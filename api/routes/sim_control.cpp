@@ -5,11 +5,16 @@
 
 #include <fmt/format.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
 #include "api/http/responses.h"
 #include "api/http/strict_json.h"
 #include "api/routes/submit_request.h"
+#include "core/domain/sim_clock.h"
+#include "projections/order_rows.h"
 
 namespace oee::api {
 
@@ -122,7 +127,7 @@ HttpResponse set_sim_price(App& app, const HttpRequest& req) {
       }
       return error_response(bad_request("invalid_price", "this price would empty the pool", "price"));
     }
-    const auto pool = app.market.pool(v, base->token(), quote->token(), std::chrono::system_clock::now());
+    const auto pool = app.market.pool(v, base->token(), quote->token(), core::sim_time_point());
     pools.push_back(json::object{
         {"dex", core::venue_name(v)},
         {"reserveBase", core::format_amount(pool->reserve_in, base->decimals())},
@@ -208,6 +213,66 @@ HttpResponse launch_sim_pool(App& app, const HttpRequest& req) {
   return json_response(200, json::object{{"token", token.symbol()},
                                          {"quoteToken", quote.symbol()},
                                          {"launches", std::move(launches)}});
+}
+
+namespace {
+
+// The longest advance one request may ask for: a month, the longest an
+// order may wait.
+constexpr std::int64_t kMaxAdvanceMs = 31LL * 24 * 3600 * 1000;
+
+json::object clock_json(TimestampNs now) {
+  return json::object{{"now", projections::rfc3339(now)}, {"nowMs", now.value / 1'000'000}};
+}
+
+}  // namespace
+
+HttpResponse sim_clock_status(App& app, const HttpRequest& req) {
+  if (app.sim_changes == nullptr) {
+    return error_response(ApiError{404, "not_found", "the simulation's clock is shown only with --sim-control", ""});
+  }
+  if (!req.peer.is_loopback()) {
+    return error_response(ApiError{403, "loopback_only", "the simulated market is steered from this machine only", ""});
+  }
+  auto body = clock_json(core::sim_now());
+  body["clock"] = app.sim_clock != nullptr ? "virtual" : "wall";
+  if (app.sim_clock != nullptr) body["pendingTimers"] = app.sim_clock->pending();
+  return json_response(200, std::move(body));
+}
+
+boost::asio::awaitable<HttpResponse> advance_sim_clock(App& app, const HttpRequest& req) {
+  auto o = control_body(app, req, {"advanceMs"});
+  if (!o) co_return error_response(o.error());
+  if (app.sim_clock == nullptr || app.sim_clock_runner == nullptr) {
+    co_return error_response(ApiError{409, "clock_not_virtual",
+                                      "the simulation runs on the wall clock; start with --sim-clock virtual to move "
+                                      "time by hand",
+                                      ""});
+  }
+  const auto* v = o->if_contains("advanceMs");
+  if (v == nullptr) co_return error_response(bad_request("missing_field", "advanceMs is required", "advanceMs"));
+  const auto ms = v->if_int64();
+  if (ms == nullptr || *ms < 0 || *ms > kMaxAdvanceMs) {
+    co_return error_response(bad_request(
+        "invalid_advance", fmt::format("advanceMs is a whole number of milliseconds, 0 to {}", kMaxAdvanceMs),
+        "advanceMs"));
+  }
+  // Off the network threads: an advance waits for the engine after each
+  // timer it fires.
+  core::VirtualClock& clock = *app.sim_clock;
+  const std::int64_t by = *ms;
+  auto advanced = co_await boost::asio::co_spawn(
+      app.sim_clock_runner->get_executor(),
+      [&clock, &by]() -> boost::asio::awaitable<core::VirtualClock::Advanced> {
+        co_return clock.advance(std::chrono::milliseconds(by));
+      },
+      boost::asio::use_awaitable);
+  auto body = clock_json(advanced.now);
+  body["clock"] = "virtual";
+  body["fired"] = advanced.fired;
+  body["settled"] = advanced.settled;
+  body["pendingTimers"] = clock.pending();
+  co_return json_response(200, std::move(body));
 }
 
 }  // namespace oee::api

@@ -133,7 +133,7 @@ HttpResponse health(App& app, bool figures) {
 }
 
 HttpResponse recent_stats(App& app, bool everyone) {
-  const auto now = TimestampNs::now();
+  const auto now = core::sim_now();  // the events' times are the simulation's
   // Other keys' activity is theirs: an API key gets no figures.
   const auto seconds = everyone ? app.metrics.recent.last(now) : std::vector<core::RecentActivity::Second>{};
   json::array throughput;

@@ -8,6 +8,7 @@
 
 #include "api/http/api_error.h"
 #include "core/domain/order.h"
+#include "core/domain/sim_clock.h"
 #include "core/domain/tokens.h"
 
 namespace oee::api {
@@ -49,7 +50,7 @@ inline constexpr std::size_t kMaxNamedTokens = 100'000;
 /// checked against `now`. A sniper's target token, if new, is named only
 /// once the whole body is valid.
 [[nodiscard]] boost::system::result<SubmitRequest, ApiError> parse_submit(const boost::json::value& body,
-                                                                          TimestampNs now = TimestampNs::now());
+                                                                          TimestampNs now = core::sim_now());
 
 /// Text of a JSON number or string as the user wrote it, for exact parsing.
 /// Doubles are rendered in their shortest round-trip form, without an

@@ -43,6 +43,8 @@
 #include "api/server/server_options.h"
 #include "api/server/serving.h"
 #include "api/server/cluster_node.h"
+#include "api/server/simulation.h"
+#include "core/domain/mix.h"
 #include "api/http/http_server.h"
 #include "api/redis/redis_publisher.h"
 #include "api/routes/app.h"
@@ -151,12 +153,23 @@ int run_core(ServerOptions& o) {
   auto storage = open_storage(o);
   if (!storage) return 2;
   auto& log = storage->log;
+  // Before anything reads the time or draws a number: the timers and the
+  // market take the clock they are made with.
+  api::Simulation sim;
+  try {
+    sim = api::start_simulation(o, *log);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "oee-server: %s\n", e.what());
+    return 2;
+  }
+  if (!api::record_simulation(o, sim, *log)) return 2;
+  if (sim.seed) o.sim_seed = sim.seed;
 
   asio::io_context api_ioc;
   asio::io_context exec_ioc(1);
   auto exec_work = asio::make_work_guard(exec_ioc);
 
-  core::Market market;
+  core::Market market(sim.seed ? *sim.seed : 1);
   std::optional<core::LaunchJournal> launch_journal;
   try {
     launch_journal.emplace(std::filesystem::path(o.data_dir) / "simchain" / "launches.txt", market);
@@ -164,7 +177,8 @@ int run_core(ServerOptions& o) {
     std::fprintf(stderr, "oee-server: %s\n", e.what());
     return 2;
   }
-  core::SimChain chain(market, o.fail_rate, *storage->ledger);
+  core::SimChain chain = sim.seed ? core::SimChain(market, o.fail_rate, *storage->ledger, core::mix(*sim.seed))
+                                  : core::SimChain(market, o.fail_rate, *storage->ledger);
   core::OrderStore store(*log);
   core::EngineMetrics metrics;
   api::Hub hub(api_ioc.get_executor());
@@ -183,12 +197,15 @@ int run_core(ServerOptions& o) {
   api::App app{ctx, api::EngineInfo{o.durability, o.sim, open_to_network(o)}, *log, store, market, metrics, hub, keys, auth};
   app.executor = &executor;
   if (o.sim_control) app.sim_changes = &*launch_journal;
+  app.sim_clock = sim.clock.get();
+  if (sim.seed_given) app.new_order_id = api::seeded_order_ids(*sim.seed, log->head());
   ctx.router = api::core_router(app);
   api::HttpServer server(api_ioc, ctx);
 
   const api::Consumers consumers = api::add_consumers(o, *log, app);
   asio::thread_pool blocking(2);  // history queries: declared after the store they query, so it goes first
   if (consumers.history) app.blocking = &blocking;
+  app.sim_clock_runner = &blocking;
   const auto& projector = consumers.projector;
   const auto& publisher = consumers.publisher;
 
@@ -203,7 +220,7 @@ int run_core(ServerOptions& o) {
     std::fprintf(stderr, "oee-server: %s\n", e.what());
     return 2;
   }
-  core::SimLaunches launches(*launch_journal, o.launch_every);
+  core::SimLaunches launches(*launch_journal, o.launch_every, sim.seed);
   launches.start();
   std::thread exec_thread = api::start_executor_thread(exec_ioc, o.priority_boost);
 
@@ -219,6 +236,12 @@ int run_core(ServerOptions& o) {
       "resuming {} orders)",
       scheme(o), o.server.bind, server.port(), o.data_dir, core::sim_profile_name(o.sim), eventlog::durability_name(o.durability),
       o.fail_rate, redis ? api::redacted(*redis) : "off", log->head().value, resumed);
+  if (sim.seed) {
+    spdlog::info("simulation: seed {} ({}), clock {}{}", *sim.seed, sim.seed_given ? "given" : "drawn",
+                 api::sim_clock_name(o.sim_clock),
+                 sim.clock ? " at " + std::to_string(sim.clock->now().value / 1'000'000) + " ms: POST /api/sim/clock moves it"
+                           : "");
+  }
   spdlog::info("dashboard: open {}://{}:{}/ in a browser; API description: /openapi.json", scheme(o), o.server.bind,
                server.port());
   serve_until_signal(api_ioc, server, o.server, o.threads, [&] {

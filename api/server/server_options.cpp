@@ -91,6 +91,8 @@ std::optional<std::string> check_access_options(const ServerOptions& o) {
 
 }  // namespace
 
+std::string_view sim_clock_name(SimClockKind k) { return k == SimClockKind::virtual_clock ? "virtual" : "wall"; }
+
 bool is_loopback_address(std::string_view bind) {
   if (bind == "localhost") return true;
   boost::system::error_code ec;
@@ -145,6 +147,14 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& o)
                "Let clients on this machine steer the simulated market: POST /api/sim/prices sets a pool's price, "
                "POST /api/sim/launches launches a new token's pool (tests and demos); with --nats, for every node of the cluster")
       ->envname("OEE_SIM_CONTROL");
+  cli.add_option("--sim-seed", o.sim_seed,
+                 "Seed every random choice of the simulation (prices' drift, launches, latencies, dropped "
+                 "transactions, order ids), so the same requests give the same decisions; recorded in the log at start")
+      ->envname("OEE_SIM_SEED");
+  add_choice(cli, "--sim-clock", o.sim_clock, {SimClockKind::wall, SimClockKind::virtual_clock}, sim_clock_name,
+             "wall: the simulation runs on real time; virtual: time stands still until POST /api/sim/clock "
+             "{advanceMs} moves it (needs --sim-control), firing what falls due in order (docs/audit.md)")
+      ->envname("OEE_SIM_CLOCK");
   cli.add_option("--sim-launch-every", launch_seconds,
                  "Seconds between new tokens launching pools on the simulated market, on average (0: none); "
                  "with --nats, launched by one node at a time (the holder of lease market)")
@@ -278,6 +288,15 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& o)
       return 2;
     }
     o.admin_key = std::move(*key);
+  }
+  if (o.sim_clock == SimClockKind::virtual_clock && !o.sim_control) {
+    std::fprintf(stderr, "oee-server: --sim-clock virtual needs --sim-control: only POST /api/sim/clock moves its time\n");
+    return 2;
+  }
+  if ((o.sim_seed || o.sim_clock == SimClockKind::virtual_clock) && (!nats.empty() || o.role == Role::gateway)) {
+    std::fprintf(stderr, "oee-server: --sim-seed and --sim-clock virtual are for one core node with its embedded "
+                         "log (a cluster's market and timers are shared by its nodes)\n");
+    return 2;
   }
   if (o.fail_rate < 0) o.fail_rate = o.sim == core::SimProfile::fast ? 0.0 : 0.02;
   o.lease_ttl = std::chrono::milliseconds(static_cast<std::int64_t>(lease_seconds * 1000));

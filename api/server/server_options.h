@@ -17,6 +17,8 @@
 namespace oee::api {
 
 enum class Role { core, gateway };
+enum class SimClockKind { wall, virtual_clock };
+[[nodiscard]] std::string_view sim_clock_name(SimClockKind k);  // "wall", "virtual"
 
 struct ServerOptions {
   std::string data_dir = "./data";
@@ -32,6 +34,9 @@ struct ServerOptions {
   std::string log_level = "info";
   double latency_scale = 1.0;
   bool sim_control = false;  // POST /api/sim/prices and /api/sim/launches
+  /// Seeds every random choice of the simulation (docs/audit.md); unset: each run its own.
+  std::optional<std::uint64_t> sim_seed;
+  SimClockKind sim_clock = SimClockKind::wall;
   std::chrono::milliseconds watch_interval{100};
   std::chrono::milliseconds launch_every{30'000};  // the simulated market's token launches; 0: none
   int priority_boost = 0;

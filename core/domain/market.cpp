@@ -1,5 +1,6 @@
 #include "core/domain/market.h"
 
+#include "core/domain/sim_clock.h"
 #include "core/domain/mix.h"
 
 #include <algorithm>
@@ -200,7 +201,7 @@ boost::system::result<std::vector<Launch>, LaunchError> Market::launch(
     std::vector<Launch> launches, const std::function<bool(std::span<const Launch>)>& record) {
   std::lock_guard launcher(launcher_mu_);
   if (const auto refused = refusal(launches)) return *refused;
-  const TimestampNs now = TimestampNs::now();
+  const TimestampNs now = sim_now();
   std::uint64_t number = launches_.size();
   for (Launch& l : launches) {
     l.number = ++number;
@@ -277,7 +278,7 @@ bool Market::pin_price(Venue venue, const Token& base, const Token& quote, std::
   using u128 = unsigned __int128;
   std::lock_guard lock(pinned_mu_);
   const Reserves now = pinned_[index][static_cast<std::size_t>(venue)].value_or(
-      drifting(index, venue, std::chrono::system_clock::now()));
+      drifting(index, venue, sim_time_point()));
   // The quote side stays; the base side moves to make the price. Reversed,
   // the price given is the pair's inverse.
   const u128 scaled_quote = u128{now.quote.base} * pow10(spec_base->decimals);

@@ -1,11 +1,14 @@
 #include "core/engine/executor.h"
 
+#include <algorithm>
 #include <future>
+#include <thread>
 
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
 #include "core/engine/detail/executor_impl.h"
+#include "core/engine/virtual_clock.h"
 #include "core/wire/event_codec.h"
 
 namespace oee::core {
@@ -121,9 +124,47 @@ void Executor::Impl::notify_if_idle() {
 
 Executor::Executor(asio::io_context& ioc, OrderStore& store, const Market& market, SimChain& chain,
                    ExecutorOptions options, EngineMetrics& metrics)
-    : impl_(std::make_shared<Impl>(ioc, store, market, chain, options, metrics)), ioc_(ioc) {}
+    : impl_(std::make_shared<Impl>(ioc, store, market, chain, options, metrics)), ioc_(ioc) {
+  if (auto* clock = VirtualClock::installed()) {
+    settle_check_ = clock->add_settle_check(
+        // Asks the executor's thread, again until `limit`, whether it is
+        // settled: what one step sets off (an append, a trigger) shows on a later ask.
+        [weak = std::weak_ptr<Impl>(impl_), &ioc](std::chrono::milliseconds limit) {
+          const auto deadline = std::chrono::steady_clock::now() + limit;
+          for (;;) {
+            auto self = weak.lock();
+            if (!self || ioc.stopped()) return true;
+            auto answer = std::make_shared<std::promise<bool>>();
+            auto settled = answer->get_future();
+            asio::post(ioc, [self, answer] { answer->set_value(self->settled()); });
+            self.reset();
+            if (settled.wait_until(deadline) != std::future_status::ready) return false;
+            if (settled.get()) return true;
+            if (std::chrono::steady_clock::now() >= deadline) return false;
+            std::this_thread::sleep_for(std::chrono::microseconds(100));
+          }
+        });
+  }
+}
 
-Executor::~Executor() = default;
+Executor::~Executor() {
+  if (auto* clock = VirtualClock::installed(); clock != nullptr && settle_check_ != 0) {
+    clock->remove_settle_check(settle_check_);
+  }
+}
+
+bool Executor::Impl::settled() const {
+  if (metrics_.orders_waiting.load() != 0 || drain_posted_ || !ready_.empty() || !waiting_.empty() ||
+      !waiting_orders_->quiet()) {
+    return false;
+  }
+  {
+    std::lock_guard lock(completions_mu_);
+    if (!completions_.empty()) return false;
+  }
+  return std::all_of(runs_.begin(), runs_.end(), [](const auto& entry) { return entry.second->sleeping; });
+}
+
 
 void Executor::start(std::vector<OrderSnapshot> resumable) {
   start([&resumable] { return std::move(resumable); });

@@ -31,6 +31,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <unordered_set>
 #include <vector>
 
@@ -57,6 +58,8 @@ struct ExecutorOptions {
   double latency_scale = 1.0;
   /// How often the watcher looks at the pools for waiting orders.
   std::chrono::milliseconds watch_interval{100};
+  /// Seeds the simulated latencies (--sim-seed); unseeded, they differ per run.
+  std::optional<std::uint64_t> seed;
 };
 
 class Executor {
@@ -95,6 +98,7 @@ class Executor {
   class Impl;
   std::shared_ptr<Impl> impl_;
   boost::asio::io_context& ioc_;
+  std::uint64_t settle_check_ = 0;  // on the virtual clock, if one runs
   eventlog::CommitSubscription commits_;  // last: goes first, while the rest is whole
 };
 

@@ -4,6 +4,7 @@
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
+#include "core/domain/sim_clock.h"
 #include "core/engine/detail/executor_impl.h"
 
 namespace oee::core {
@@ -105,7 +106,7 @@ void Executor::Impl::drain() {
   for (Run* r : batch_) decide(*r);
   batch_.clear();
   if (!chain_runs_.empty()) {
-    const auto results = steps_.chain().submit_all(txs_, std::chrono::system_clock::now());
+    const auto results = steps_.chain().submit_all(txs_, sim_time_point());
     for (std::size_t i = 0; i < chain_runs_.size(); ++i) {
       Run& r = *chain_runs_[i];
       guarded(r, [&] {
@@ -260,7 +261,7 @@ void Executor::Impl::finish_run(Run& r) {
     if (state.status == Status::confirmed) metrics_.recent.confirmed(lifetime, state.updated);
     if (r.whole_life) {
       // Until now, not the terminal event's stamp: its fsync counts too.
-      const double until_durable = static_cast<double>(TimestampNs::now().value - state.created.value) / 1e9;
+      const double until_durable = static_cast<double>(sim_now().value - state.created.value) / 1e9;
       metrics_.engine_overhead_seconds.observe(
           std::max(0.0, until_durable - std::chrono::duration<double>(r.waited).count()));
     }

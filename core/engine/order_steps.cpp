@@ -2,10 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/domain/sim_clock.h"
+
 namespace oee::core {
 
 OrderSteps::OrderSteps(const Market& market, SimChain& chain, const ExecutorOptions& options)
-    : router_(market), chain_(chain), options_(options), rng_(std::random_device{}()) {}
+    : router_(market), chain_(chain), options_(options), rng_(options.seed ? *options.seed : std::random_device{}()) {}
 
 std::chrono::microseconds OrderSteps::jitter(int lo_ms, int hi_ms) {
   const double ms = std::uniform_int_distribution<int>(lo_ms, hi_ms)(rng_) * options_.latency_scale;
@@ -19,7 +21,7 @@ OrderEvent OrderSteps::fail_attempt(const OrderState& s, std::string reason) con
   }
   const auto delay = options_.retry_base * (1LL << (used - 1));
   const auto retry_at =
-      TimestampNs{TimestampNs::now().value + std::chrono::duration_cast<std::chrono::nanoseconds>(delay).count()};
+      TimestampNs{sim_now().value + std::chrono::duration_cast<std::chrono::nanoseconds>(delay).count()};
   return AttemptFailed{s.attempt, std::move(reason), retry_at};
 }
 
@@ -28,7 +30,7 @@ std::chrono::steady_clock::duration OrderSteps::stage_wait(const OrderState& s) 
   switch (s.status) {
     case Status::pending:
       if (s.retry_at.value == 0) return Clock::duration::zero();
-      return std::chrono::nanoseconds(s.retry_at.value - TimestampNs::now().value);
+      return std::chrono::nanoseconds(s.retry_at.value - sim_now().value);
     case Status::routing: return fast() ? Clock::duration::zero() : jitter(150, 250);
     case Status::building: return fast() ? Clock::duration::zero() : jitter(20, 60);
     case Status::submitted:
@@ -61,9 +63,9 @@ std::optional<OrderEvent> OrderSteps::next_event(const OrderId& id, const OrderS
       if (!s.input_token || !s.output_token) return OrderFailed{s.attempt, "unknown token"};
       auto route = s.order_type == OrderType::sniper && s.venue
                        ? router_.route_on_venue(*s.venue, s.input_token.token(), s.output_token.token(), s.amount_in,
-                                                std::chrono::system_clock::now())
+                                                sim_time_point())
                        : router_.route(s.input_token.token(), s.output_token.token(), s.amount_in,
-                                       std::chrono::system_clock::now());
+                                       sim_time_point());
       if (!route) {
         return OrderFailed{s.attempt, route.error() == RouteError::no_pool ? "no pool for this pair"
                                                                           : "amount too small to trade"};

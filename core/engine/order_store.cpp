@@ -2,13 +2,14 @@
 
 #include <stdexcept>
 
+#include "core/domain/sim_clock.h"
 #include "core/wire/event_codec.h"
 
 namespace oee::core {
 
 OrderStore::Prepared OrderStore::prepare(const OrderId& id, const OrderState& current, OrderEvent event,
                                          std::optional<eventlog::IdempotencyClaim> claim) {
-  const TimestampNs now = TimestampNs::now();
+  const TimestampNs now = sim_now();
   auto next = apply(current, event, now);
   if (!next) {
     throw std::logic_error("order " + id.str() + ": " + std::string(event_name(type_of(event))) + " in status " +

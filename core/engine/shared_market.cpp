@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "core/domain/sim_clock.h"
 #include "core/engine/market_entry.h"
 
 namespace oee::core {
@@ -91,7 +92,7 @@ boost::system::result<std::vector<Launch>, LaunchError> SharedMarket::launch(std
       // the append is refused if another entry came after them.
       std::lock_guard lock(mu_);
       after = applied_;
-      const TimestampNs now = TimestampNs::now();
+      const TimestampNs now = sim_now();
       std::uint64_t number = market_.launch_count();
       for (Launch& l : launches) {
         l.number = ++number;
@@ -119,7 +120,7 @@ boost::system::result<void, PriceError> SharedMarket::set_price(const PriceSetti
   // Checked here as every node will check it, so a refused price is not
   // kept for every node to refuse again.
   if (!setting.base.listed() || !setting.quote.listed() ||
-      !market_.pool(setting.venue, setting.base.token(), setting.quote.token(), std::chrono::system_clock::now())) {
+      !market_.pool(setting.venue, setting.base.token(), setting.quote.token(), sim_time_point())) {
     return PriceError::refused;
   }
   const auto appended = journal_.append(market_entry_text(setting), std::nullopt);

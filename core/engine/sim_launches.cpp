@@ -17,8 +17,8 @@ constexpr std::array<std::string_view, 10> kNames{"PEPE", "MOON", "FROG", "CAT",
 
 }  // namespace
 
-SimLaunches::SimLaunches(MarketChanges& launches, std::chrono::milliseconds every)
-    : launches_(launches), every_(every), rng_(std::random_device{}()) {}
+SimLaunches::SimLaunches(MarketChanges& launches, std::chrono::milliseconds every, std::optional<std::uint64_t> seed)
+    : launches_(launches), every_(every), rng_(seed ? *seed : std::random_device{}()) {}
 
 SimLaunches::~SimLaunches() { stop(); }
 
@@ -29,6 +29,7 @@ std::string SimLaunches::name_of(std::uint64_t n) {
 void SimLaunches::start() {
   if (every_.count() <= 0 || thread_.joinable()) return;
   ioc_.restart();
+  work_.emplace(ioc_.get_executor());
   schedule();
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "oee-sim-launch");
@@ -38,6 +39,7 @@ void SimLaunches::start() {
 
 void SimLaunches::stop() {
   if (!thread_.joinable()) return;
+  work_.reset();
   ioc_.stop();
   thread_.join();
   timer_.cancel();

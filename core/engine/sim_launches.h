@@ -12,21 +12,24 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <random>
 #include <thread>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include "core/engine/market_changes.h"
+#include "core/engine/sim_timer.h"
 
 namespace oee::core {
 
 class SimLaunches {
  public:
   /// A launch every `every` on average (between half and one and a half);
-  /// none when `every` is 0.
-  SimLaunches(MarketChanges& launches, std::chrono::milliseconds every);
+  /// none when `every` is 0. With a seed, the same launches follow one
+  /// another at the same (simulated) times on every run.
+  SimLaunches(MarketChanges& launches, std::chrono::milliseconds every, std::optional<std::uint64_t> seed = {});
   ~SimLaunches();
   SimLaunches(const SimLaunches&) = delete;
   SimLaunches& operator=(const SimLaunches&) = delete;
@@ -46,7 +49,9 @@ class SimLaunches {
   MarketChanges& launches_;
   std::chrono::milliseconds every_;
   boost::asio::io_context ioc_;
-  boost::asio::steady_timer timer_{ioc_};
+  // A wait on a virtual clock is no work of the io_context's: it would return.
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+  SimTimer timer_{ioc_};
   std::mt19937_64 rng_;
   std::uint64_t launched_ = 0;
   std::thread thread_;

@@ -5,6 +5,8 @@
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
+#include "core/domain/sim_clock.h"
+
 namespace oee::core {
 
 namespace asio = boost::asio;
@@ -87,7 +89,7 @@ void WaitingOrders::park(const OrderId& id, OrderState state, Seq seq) {
     settle(id, Parked{std::move(state), seq}, Cancelled{attempt, std::string(kCancelledByOwner)});
     return;
   }
-  if (state.expires_at.value != 0 && state.expires_at <= TimestampNs::now()) {
+  if (state.expires_at.value != 0 && state.expires_at <= sim_now()) {
     settle(id, Parked{std::move(state), seq}, Expired{attempt});
     return;
   }
@@ -133,7 +135,7 @@ void WaitingOrders::watch() {
   // The next look comes sooner when an order expires before it.
   std::chrono::nanoseconds wait = watch_interval_;
   if (const TimestampNs next = next_expiry(); next.value != 0) {
-    wait = std::clamp(std::chrono::nanoseconds(next.value - TimestampNs::now().value), std::chrono::nanoseconds(0),
+    wait = std::clamp(std::chrono::nanoseconds(next.value - sim_now().value), std::chrono::nanoseconds(0),
                       wait);
   }
   watch_timer_.expires_after(wait);
@@ -154,7 +156,7 @@ TimestampNs WaitingOrders::next_expiry() const {
 
 void WaitingOrders::look() {
   if (stopping_) return;
-  const auto at = std::chrono::system_clock::now();
+  const auto at = sim_time_point();
   const TimestampNs observed{std::chrono::duration_cast<std::chrono::nanoseconds>(at.time_since_epoch()).count()};
   repark_deferred();
   expire_due(observed);
@@ -251,7 +253,7 @@ void WaitingOrders::settle(const OrderId& id, Parked waiting, OrderEvent event) 
                     if (r && type == EventType::triggered) {
                       self->metrics_.triggers.fetch_add(1, std::memory_order_relaxed);
                       self->metrics_.trigger_latency_seconds.observe(
-                          static_cast<double>(TimestampNs::now().value - observed_at.value) / 1e9);
+                          static_cast<double>(sim_now().value - observed_at.value) / 1e9);
                     }
                     asio::post(self->ioc_, [self, id, waiting = std::move(waiting), type,
                                             r = std::move(r)]() mutable {

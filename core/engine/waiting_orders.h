@@ -19,13 +19,13 @@
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include "core/domain/limit_book.h"
 #include "core/domain/market.h"
 #include "core/domain/sniper_watch.h"
 #include "core/engine/engine_metrics.h"
 #include "core/engine/order_store.h"
+#include "core/engine/sim_timer.h"
 
 namespace oee::core {
 
@@ -93,6 +93,8 @@ class WaitingOrders : public std::enable_shared_from_this<WaitingOrders> {
   void answer_cancels(const OrderId& id, const CancelAnswer& answer);
   /// Whether the order is here: in the book, or its wait ending.
   [[nodiscard]] bool holds(const OrderId& id) const;
+  /// No wait-ending event is on its way to the log.
+  [[nodiscard]] bool quiet() const { return settling_.empty(); }
 
  private:
   struct Parked {
@@ -137,7 +139,7 @@ class WaitingOrders : public std::enable_shared_from_this<WaitingOrders> {
   std::chrono::steady_clock::duration settle_pause_{};
   std::chrono::steady_clock::time_point last_refusal_log_{};
   std::unordered_map<OrderId, std::vector<CancelDone>, OrderIdHash> cancels_;
-  boost::asio::steady_timer watch_timer_;
+  SimTimer watch_timer_;
 };
 
 }  // namespace oee::core

@@ -29,6 +29,7 @@
 #include "core/wire/status_message.h"
 #include "eventlog/event_log.h"
 #include "tools/log_source/log_source.h"
+#include "tools/logdump/decisions.h"
 #include "tools/logdump/reports.h"
 
 namespace fs = std::filesystem;
@@ -255,6 +256,7 @@ struct Args {
   Filter filter;
   bool verify = false;
   bool stats = false;
+  bool decisions = false;
   bool follow = false;
   bool as_json = false;
 };
@@ -288,6 +290,11 @@ std::optional<int> parse_args(int argc, char** argv, Args& a) {
                                    "Check checksums, dense seqs, legal transitions and derived state; exit 1 naming "
                                    "the first bad seq");
   cli.add_flag("--stats", a.stats, "Counts by type and status, orders by outcome, seq range, bytes")
+      ->excludes(verify_flag);
+  cli.add_flag("--decisions", a.decisions,
+               "Every order's decisions, one line each, with what each was made on (quotes, minimum out, the "
+               "chain's answer, retries, triggers) and no wall-clock time: two runs of one seeded simulation "
+               "print the same text")
       ->excludes(verify_flag);
   cli.add_flag("--follow", a.follow, "Keep printing new events as the server appends them (like tail -f)");
   CLI11_PARSE(cli, argc, argv);
@@ -403,5 +410,6 @@ int main(int argc, char** argv) {
   }
   if (args.verify) return logdump::verify(log);
   if (args.stats) return logdump::stats(log, args.as_json);
+  if (args.decisions) return logdump::decisions(log, stdout);
   return print_events(log, partitions, args.filter, args.as_json, args.follow);
 }

@@ -17,10 +17,11 @@
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 
+#include "core/domain/sim_clock.h"
 #include "core/engine/executor.h"
 #include "core/engine/order_steps.h"
+#include "core/engine/sim_timer.h"
 
 namespace oee::core {
 
@@ -54,6 +55,9 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
   // Starts the watcher; the runner reaches this Impl only while it lives.
   void start_watching();
   bool wait_idle(std::chrono::milliseconds timeout);
+  /// Under a virtual clock: nothing is left that the executor could do at
+  /// the clock's time, every run waits for the clock or is done.
+  [[nodiscard]] bool settled() const;
   /// begin_stop() ran and no run is in flight (any thread).
   [[nodiscard]] bool stopped_and_idle() const { return stopped_.load() && running_.load() == 0; }
 
@@ -85,7 +89,7 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
     OrderState provisional;      // the order once the event is in: picks the stage's wait
     std::optional<eventlog::Result<Seq>> appended;
     Clock::time_point durable_at;
-    asio::steady_timer timer;
+    SimTimer timer;
   };
 
   // An append's outcome, from the log's writer thread to this one.
@@ -144,7 +148,7 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
   OrderSteps steps_;
   ExecutorOptions options_;
   EngineMetrics& metrics_;
-  const TimestampNs started_ = TimestampNs::now();
+  const TimestampNs started_ = sim_now();
   std::shared_ptr<WaitingOrders> waiting_orders_;
 
   bool stopping_ = false;
@@ -161,7 +165,7 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
   std::vector<TxRequest> txs_;
   std::vector<eventlog::AppendRequest> requests_;
   std::vector<Run*> staged_;
-  std::mutex completions_mu_;
+  mutable std::mutex completions_mu_;
   std::vector<Completion> completions_;  // guarded by completions_mu_
   std::vector<Completion> taken_;
   std::atomic<std::size_t> running_{0};
