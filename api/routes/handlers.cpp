@@ -165,7 +165,9 @@ asio::awaitable<HttpResponse> submit(App& app, const HttpRequest& req) {
     co_return submit_answer(200, app, order, existing.order, core::status_name((*loaded)->state.status),
                             (*loaded)->last_seq, true);
   }
-  co_return submit_answer(202, app, order, id, "pending", appended->seq, false);
+  // The snake_case services' clients take only 200 for an accepted order
+  // (docs/clients.md): answered in their spelling, they get it.
+  co_return submit_answer(order.snake_case ? 200 : 202, app, order, id, "pending", appended->seq, false);
 }
 
 HttpResponse get_order(App& app, const OrderId& id, const Principal& viewer) {

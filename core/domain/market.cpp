@@ -153,11 +153,13 @@ std::optional<Pools> Market::pools(const Token& in, const Token& out, std::chron
   return out_pools;
 }
 
-Pool launch_pool(const Launch& launch) {
+Pool launch_pool(Venue venue, Amount token_reserve, Amount quote_reserve) {
   // New pools charge the venues' standard fees: 0.25% on Raydium's CPMM,
   // 0.20% on Meteora.
-  return Pool{launch.quote_reserve, launch.token_reserve, launch.venue == Venue::meteora ? 20U : 25U};
+  return Pool{quote_reserve, token_reserve, venue == Venue::meteora ? 20U : 25U};
 }
+
+Pool launch_pool(const Launch& launch) { return launch_pool(launch.venue, launch.token_reserve, launch.quote_reserve); }
 
 std::string_view describe(LaunchError e) {
   switch (e) {

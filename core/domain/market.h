@@ -47,6 +47,7 @@ struct Launch {
 /// A launch's pool seen from its quote token's side: what a buy of the new
 /// token swaps against.
 [[nodiscard]] Pool launch_pool(const Launch& launch);
+[[nodiscard]] Pool launch_pool(Venue venue, Amount token_reserve, Amount quote_reserve);
 
 enum class LaunchError { listed_token, unlisted_quote, already_launched, empty_pool, not_recorded };
 [[nodiscard]] std::string_view describe(LaunchError e);

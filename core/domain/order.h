@@ -82,6 +82,18 @@ struct SniperChecks {
   constexpr bool operator==(const SniperChecks&) const = default;
 };
 
+/// A launch as a sniper judged it: what its checks and its price bound were
+/// decided on, recorded with the decision so that an audit can redo it.
+struct LaunchSeen {
+  Venue venue = Venue::raydium;
+  std::uint64_t launch = 0;  // the launch's number on the market
+  Amount token_reserve{};
+  Amount quote_reserve{};  // its liquidity
+  bool mint_renounced = true;
+  bool freeze_authority = false;
+  friend bool operator==(const LaunchSeen&, const LaunchSeen&) = default;
+};
+
 struct OrderSubmitted {
   OrderType order_type = OrderType::market;
   TokenId input_token;
@@ -126,11 +138,17 @@ struct Confirmed {
   TokenId input_token;
   TokenId output_token;
   Amount amount_in;
+  /// The pool the chain executed on, and what it gave; none when the
+  /// chain's answer was its record of an earlier landing.
+  std::optional<Quote> executed_on{};
 };
 struct AttemptFailed {
   std::uint32_t attempt = 0;
   std::string reason;
   TimestampNs retry_at;
+  /// A transaction the chain refused for slippage: the pool it would have
+  /// executed on and what that gave.
+  std::optional<Quote> executed_on{};
 };
 struct OrderFailed {
   std::uint32_t attempt = 0;
@@ -168,6 +186,7 @@ struct Triggered {
   Amount expected_out{};
   Amount threshold{};  // the order's min_amount_out when it fired
   TimestampNs observed_at{};
+  std::vector<LaunchSeen> launches{};  // a sniper's: the launches that passed its checks and bound
 };
 
 /// A triggered order whose execution re-priced below its threshold goes
@@ -198,6 +217,7 @@ struct LaunchRejected {
   Venue venue = Venue::raydium;
   std::uint64_t launch = 0;  // the launch's number on the market
   std::string reason{};
+  std::optional<LaunchSeen> seen{};  // what it was judged on (absent in older logs)
 };
 
 using OrderEvent = std::variant<OrderSubmitted, RoutingStarted, Routed, TxSubmitted, Confirmed, AttemptFailed,

@@ -1,5 +1,7 @@
 #include "core/domain/sniper_watch.h"
 
+#include <algorithm>
+
 #include "core/domain/trigger.h"
 
 namespace oee::core {
@@ -22,22 +24,31 @@ namespace {
 // Why a launch fails the sniper's checks or price bound; nullopt if it
 // passes them.
 std::optional<std::string> fault_of(const WatchingSniper& sniper, const Launch& launch) {
-  if (sniper.checks.require_mint_renounced && !launch.mint_renounced) return "mint authority not renounced";
-  if (sniper.checks.require_no_freeze && launch.freeze_authority) return "freeze authority present";
-  if (launch.quote_reserve < sniper.checks.min_liquidity) {
-    return "liquidity " + format_amount(launch.quote_reserve, launch.quote.decimals()) + " below the minimum " +
-           format_amount(sniper.checks.min_liquidity, launch.quote.decimals());
-  }
-  const Quote q = quote_pool(launch.venue, launch_pool(launch), sniper.amount_in);
-  if (q.amount_out.base == 0 || q.amount_out < sniper.min_out) {
-    return "price above the bound: the whole amount would buy " +
-           format_amount(q.amount_out, launch.token.decimals()) + ", the order asks at least " +
-           format_amount(sniper.min_out, launch.token.decimals());
-  }
-  return std::nullopt;
+  return sniper_fault(sniper.checks, sniper.amount_in, sniper.min_out, launch_seen(launch), launch.quote.decimals(),
+                      launch.token.decimals());
 }
 
 }  // namespace
+
+LaunchSeen launch_seen(const Launch& l) {
+  return LaunchSeen{l.venue, l.number, l.token_reserve, l.quote_reserve, l.mint_renounced, l.freeze_authority};
+}
+
+std::optional<std::string> sniper_fault(const SniperChecks& checks, Amount amount_in, Amount min_out,
+                                        const LaunchSeen& seen, int quote_decimals, int token_decimals) {
+  if (checks.require_mint_renounced && !seen.mint_renounced) return "mint authority not renounced";
+  if (checks.require_no_freeze && seen.freeze_authority) return "freeze authority present";
+  if (seen.quote_reserve < checks.min_liquidity) {
+    return "liquidity " + format_amount(seen.quote_reserve, quote_decimals) + " below the minimum " +
+           format_amount(checks.min_liquidity, quote_decimals);
+  }
+  const Quote q = quote_pool(seen.venue, launch_pool(seen.venue, seen.token_reserve, seen.quote_reserve), amount_in);
+  if (q.amount_out.base == 0 || q.amount_out < min_out) {
+    return "price above the bound: the whole amount would buy " + format_amount(q.amount_out, token_decimals) +
+           ", the order asks at least " + format_amount(min_out, token_decimals);
+  }
+  return std::nullopt;
+}
 
 SniperJudgement judge_launches(const WatchingSniper& sniper, std::span<const Launch> launches) {
   SniperJudgement j;
@@ -49,14 +60,19 @@ SniperJudgement judge_launches(const WatchingSniper& sniper, std::span<const Lau
       continue;
     }
     if (auto fault = fault_of(sniper, l)) {
-      if (!j.turned_down || l.number < j.turned_down->launch) j.turned_down = TurnedDown{l.venue, l.number, *fault};
+      if (!j.turned_down || l.number < j.turned_down->launch) {
+        j.turned_down = TurnedDown{l.venue, l.number, *fault, launch_seen(l)};
+      }
       continue;
     }
     passing[static_cast<std::size_t>(l.venue)] = launch_pool(l);
+    std::erase_if(j.passed, [&](const LaunchSeen& s) { return s.venue == l.venue; });  // a venue's latest pool counts
+    j.passed.push_back(launch_seen(l));
     any_passing = true;
   }
   if (any_passing) {
     j.buy = fires(passing, sniper.amount_in, sniper.min_out);
+    std::sort(j.passed.begin(), j.passed.end(), [](const auto& a, const auto& b) { return a.venue < b.venue; });
     j.turned_down.reset();
   }
   return j;

@@ -40,11 +40,21 @@ struct TurnedDown {
   Venue venue = Venue::raydium;
   std::uint64_t launch = 0;
   std::string reason;
+  LaunchSeen seen;
 };
+
+[[nodiscard]] LaunchSeen launch_seen(const Launch& launch);
+
+/// Why a sniper with these checks and this bound turns a launch down, or
+/// nullopt when it passes both: the rule the watch decides by, and the one
+/// an audit redoes from the recorded launch.
+[[nodiscard]] std::optional<std::string> sniper_fault(const SniperChecks& checks, Amount amount_in, Amount min_out,
+                                                      const LaunchSeen& seen, int quote_decimals, int token_decimals);
 
 /// What a sniper makes of its token's launches that it has not judged yet.
 struct SniperJudgement {
   std::optional<RouteDecision> buy;       // the best launch that passes its checks and price bound
+  std::vector<LaunchSeen> passed;         // with a buy: the launches it was chosen among
   std::optional<TurnedDown> turned_down;  // else the earliest launch it turns down
 };
 

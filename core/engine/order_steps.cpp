@@ -14,7 +14,7 @@ std::chrono::microseconds OrderSteps::jitter(int lo_ms, int hi_ms) {
   return std::chrono::microseconds(static_cast<std::int64_t>(ms * 1000));
 }
 
-OrderEvent OrderSteps::fail_attempt(const OrderState& s, std::string reason) const {
+OrderEvent OrderSteps::fail_attempt(const OrderState& s, std::string reason, std::optional<Quote> executed_on) const {
   const std::uint32_t used = s.attempt - s.retry_floor;  // attempts since submission or an operator retry
   if (used >= options_.max_attempts) {
     return OrderFailed{s.attempt, reason + " (gave up after " + std::to_string(used) + " attempts)"};
@@ -22,7 +22,7 @@ OrderEvent OrderSteps::fail_attempt(const OrderState& s, std::string reason) con
   const auto delay = options_.retry_base * (1LL << (used - 1));
   const auto retry_at =
       TimestampNs{sim_now().value + std::chrono::duration_cast<std::chrono::nanoseconds>(delay).count()};
-  return AttemptFailed{s.attempt, std::move(reason), retry_at};
+  return AttemptFailed{s.attempt, std::move(reason), retry_at, std::move(executed_on)};
 }
 
 std::chrono::steady_clock::duration OrderSteps::stage_wait(const OrderState& s) {
@@ -122,7 +122,8 @@ TxRequest OrderSteps::tx_request(const OrderState& s) {
 std::optional<OrderEvent> OrderSteps::event_after_tx(const OrderState& s, const TxResult& r,
                                                      std::string& not_now) const {
   if (r.outcome == TxOutcome::landed) {
-    return Confirmed{s.attempt, *s.venue, s.tx_id, r.amount_out, s.input_token, s.output_token, s.amount_in};
+    return Confirmed{s.attempt, *s.venue, s.tx_id, r.amount_out, s.input_token, s.output_token, s.amount_in,
+                     r.executed_on};
   }
   if (r.outcome == TxOutcome::unavailable) {
     not_now = r.error;
@@ -131,7 +132,7 @@ std::optional<OrderEvent> OrderSteps::event_after_tx(const OrderState& s, const 
   if (r.outcome == TxOutcome::slippage_exceeded && s.order_type == OrderType::limit) {
     return Reopened{s.attempt, r.error};
   }
-  return fail_attempt(s, r.error);
+  return fail_attempt(s, r.error, r.executed_on);
 }
 
 }  // namespace oee::core

@@ -44,7 +44,8 @@ class OrderSteps {
   [[nodiscard]] SimChain& chain() { return chain_; }
 
  private:
-  [[nodiscard]] OrderEvent fail_attempt(const OrderState& s, std::string reason) const;
+  [[nodiscard]] OrderEvent fail_attempt(const OrderState& s, std::string reason,
+                                        std::optional<Quote> executed_on = std::nullopt) const;
   [[nodiscard]] bool fast() const { return options_.profile == SimProfile::fast; }
   [[nodiscard]] std::chrono::microseconds jitter(int lo_ms, int hi_ms);
 

@@ -126,9 +126,10 @@ TxResult SimChain::execute(const TxRequest& tx, std::chrono::system_clock::time_
     return TxResult{TxOutcome::slippage_exceeded, q.amount_out,
                     "slippage exceeded: would receive " + format_amount(q.amount_out, tx.output.decimals()) +
                         " " + std::string(tx.output.symbol()) + ", minimum " +
-                        format_amount(tx.min_out, tx.output.decimals())};
+                        format_amount(tx.min_out, tx.output.decimals()),
+                    q};
   }
-  return TxResult{TxOutcome::landed, q.amount_out, {}};
+  return TxResult{TxOutcome::landed, q.amount_out, {}, q};
 }
 
 std::optional<TxResult> SimChain::find(const std::string& tx_id) const {

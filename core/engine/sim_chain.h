@@ -41,6 +41,9 @@ struct TxResult {
   TxOutcome outcome = TxOutcome::dropped;
   Amount amount_out;
   std::string error;
+  /// Executed now (landed, or refused for slippage): the pool it executed
+  /// on and what that gave. None for a landing found in the ledger.
+  std::optional<Quote> executed_on{};
 };
 
 class SimChain {

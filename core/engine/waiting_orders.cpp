@@ -201,11 +201,11 @@ void WaitingOrders::look_at_launches(TimestampNs observed) {
       if (!j.buy && !j.turned_down) continue;
       snipers_.remove(sniper.id);
       if (j.buy) {
-        fire(sniper.id, std::move(*j.buy), observed);
+        fire(sniper.id, std::move(*j.buy), observed, std::move(j.passed));
       } else {
         Parked waiting = unpark(sniper.id);
         const LaunchRejected event{waiting.state.attempt, j.turned_down->venue, j.turned_down->launch,
-                                   std::move(j.turned_down->reason)};
+                                   std::move(j.turned_down->reason), j.turned_down->seen};
         settle(sniper.id, std::move(waiting), event);
       }
     }
@@ -214,11 +214,20 @@ void WaitingOrders::look_at_launches(TimestampNs observed) {
 
 // A waiting order, out of its index already, fires on `decision`: the
 // pools observed at `observed` pay its threshold.
-void WaitingOrders::fire(const OrderId& id, RouteDecision decision, TimestampNs observed) {
+void WaitingOrders::fire(const OrderId& id, RouteDecision decision, TimestampNs observed,
+                         std::vector<LaunchSeen> launches) {
   Parked waiting = unpark(id);
   const OrderState& s = waiting.state;
-  const Triggered event{s.attempt + 1, s.input_token, s.output_token, s.amount_in, std::move(decision.quotes),
-                        decision.best.venue, decision.best.amount_out, s.min_amount_out, observed};
+  const Triggered event{s.attempt + 1,
+                        s.input_token,
+                        s.output_token,
+                        s.amount_in,
+                        std::move(decision.quotes),
+                        decision.best.venue,
+                        decision.best.amount_out,
+                        s.min_amount_out,
+                        observed,
+                        std::move(launches)};
   settle(id, std::move(waiting), event);
 }
 

@@ -114,7 +114,7 @@ class WaitingOrders : public std::enable_shared_from_this<WaitingOrders> {
   void look_at_pools(TimestampNs observed, std::chrono::system_clock::time_point at);
   void look_at_launches(TimestampNs observed);
   void expire_due(TimestampNs now);
-  void fire(const OrderId& id, RouteDecision decision, TimestampNs observed);
+  void fire(const OrderId& id, RouteDecision decision, TimestampNs observed, std::vector<LaunchSeen> launches = {});
   [[nodiscard]] TimestampNs next_expiry() const;
   void repark_deferred();
   Parked unpark(const OrderId& id);

@@ -55,6 +55,28 @@ std::vector<flatbuffers::Offset<fb::Quote>> quote_tables(FlatBufferBuilder& fbb,
   return out;
 }
 
+flatbuffers::Offset<fb::Quote> quote_table(FlatBufferBuilder& fbb, const std::optional<Quote>& q) {
+  if (!q) return 0;
+  return fb::CreateQuote(fbb, to_fb(q->venue), q->amount_out.base, q->fee_bps, q->price_impact_bps, q->reserve_in.base,
+                         q->reserve_out.base);
+}
+
+std::optional<Quote> quote_of(const fb::Quote* q, Amount amount_in) {
+  if (q == nullptr) return std::nullopt;
+  return Quote{from_fb(q->venue()), amount_in, Amount{q->amount_out()}, q->fee_bps(), q->price_impact_bps(),
+               Amount{q->reserve_in()}, Amount{q->reserve_out()}};
+}
+
+flatbuffers::Offset<fb::LaunchSeen> launch_table(FlatBufferBuilder& fbb, const LaunchSeen& l) {
+  return fb::CreateLaunchSeen(fbb, to_fb(l.venue), l.launch, l.token_reserve.base, l.quote_reserve.base,
+                              l.mint_renounced, l.freeze_authority);
+}
+
+LaunchSeen launch_of(const fb::LaunchSeen& l) {
+  return LaunchSeen{from_fb(l.venue()),           l.launch(),          Amount{l.token_reserve()},
+                    Amount{l.quote_reserve()},    l.mint_renounced(),  l.freeze_authority()};
+}
+
 std::vector<Quote> quotes_of(const flatbuffers::Vector<flatbuffers::Offset<fb::Quote>>* stored, Amount amount_in) {
   std::vector<Quote> out;
   if (stored == nullptr) return out;
@@ -62,6 +84,13 @@ std::vector<Quote> quotes_of(const flatbuffers::Vector<flatbuffers::Offset<fb::Q
     out.push_back(Quote{from_fb(q->venue()), amount_in, Amount{q->amount_out()}, q->fee_bps(), q->price_impact_bps(),
                         Amount{q->reserve_in()}, Amount{q->reserve_out()}});
   }
+  return out;
+}
+
+std::vector<LaunchSeen> launches_of(const flatbuffers::Vector<flatbuffers::Offset<fb::LaunchSeen>>* stored) {
+  std::vector<LaunchSeen> out;
+  if (stored == nullptr) return out;
+  for (const auto* l : *stored) out.push_back(launch_of(*l));
   return out;
 }
 
@@ -104,10 +133,13 @@ std::string encode_event(const OrderEvent& event) {
         } else if constexpr (std::is_same_v<T, TxSubmitted>) {
           fbb.Finish(fb::CreateTxSubmittedDirect(fbb, e.attempt, to_fb(e.venue), e.tx_id.c_str(), e.min_out.base));
         } else if constexpr (std::is_same_v<T, Confirmed>) {
+          const auto executed_on = quote_table(fbb, e.executed_on);
           fbb.Finish(fb::CreateConfirmedDirect(fbb, e.attempt, to_fb(e.venue), e.tx_id.c_str(), e.amount_out.base,
-                                               e.input_token.c_str(), e.output_token.c_str(), e.amount_in.base));
+                                               e.input_token.c_str(), e.output_token.c_str(), e.amount_in.base,
+                                               executed_on));
         } else if constexpr (std::is_same_v<T, AttemptFailed>) {
-          fbb.Finish(fb::CreateAttemptFailedDirect(fbb, e.attempt, e.reason.c_str(), e.retry_at.value));
+          const auto executed_on = quote_table(fbb, e.executed_on);
+          fbb.Finish(fb::CreateAttemptFailedDirect(fbb, e.attempt, e.reason.c_str(), e.retry_at.value, executed_on));
         } else if constexpr (std::is_same_v<T, OrderFailed>) {
           fbb.Finish(fb::CreateOrderFailedDirect(fbb, e.attempt, e.reason.c_str()));
         } else if constexpr (std::is_same_v<T, OrderRetried>) {
@@ -118,9 +150,12 @@ std::string encode_event(const OrderEvent& event) {
           fbb.Finish(fb::CreateOpened(fbb, e.attempt));
         } else if constexpr (std::is_same_v<T, Triggered>) {
           const auto quotes = quote_tables(fbb, e.quotes);
+          std::vector<flatbuffers::Offset<fb::LaunchSeen>> launches;
+          for (const auto& l : e.launches) launches.push_back(launch_table(fbb, l));
           fbb.Finish(fb::CreateTriggeredDirect(fbb, e.attempt, e.input_token.c_str(), e.output_token.c_str(),
                                                e.amount_in.base, &quotes, to_fb(e.venue), e.expected_out.base,
-                                               e.threshold.base, e.observed_at.value));
+                                               e.threshold.base, e.observed_at.value,
+                                               launches.empty() ? nullptr : &launches));
         } else if constexpr (std::is_same_v<T, Reopened>) {
           fbb.Finish(fb::CreateReopenedDirect(fbb, e.attempt, e.reason.c_str()));
         } else if constexpr (std::is_same_v<T, Cancelled>) {
@@ -131,7 +166,8 @@ std::string encode_event(const OrderEvent& event) {
           fbb.Finish(fb::CreateWatchStarted(fbb, e.attempt));
         } else {
           static_assert(std::is_same_v<T, LaunchRejected>);
-          fbb.Finish(fb::CreateLaunchRejectedDirect(fbb, e.attempt, to_fb(e.venue), e.launch, e.reason.c_str()));
+          const auto seen = e.seen ? launch_table(fbb, *e.seen) : flatbuffers::Offset<fb::LaunchSeen>{};
+          fbb.Finish(fb::CreateLaunchRejectedDirect(fbb, e.attempt, to_fb(e.venue), e.launch, e.reason.c_str(), seen));
         }
       },
       event);
@@ -178,13 +214,16 @@ std::optional<OrderEvent> decode_event(std::uint8_t type, std::string_view paylo
       if (p == nullptr) return std::nullopt;
       const auto in = token_of(p->input_token()), out = token_of(p->output_token());
       if (!in || !out) return std::nullopt;
-      return Confirmed{p->attempt(), from_fb(p->venue()),   str(p->tx_id()), Amount{p->amount_out()}, *in,
-                       *out,         Amount{p->amount_in()}};
+      const Amount amount_in{p->amount_in()};
+      return Confirmed{p->attempt(), from_fb(p->venue()), str(p->tx_id()),
+                       Amount{p->amount_out()}, *in, *out, amount_in, quote_of(p->executed_on(), amount_in)};
     }
     case EventType::attempt_failed: {
       const auto* p = verified_root<fb::AttemptFailed>(payload);
       if (p == nullptr) return std::nullopt;
-      return AttemptFailed{p->attempt(), str(p->reason()), TimestampNs{p->retry_at_ns()}};
+      // The amount in is the order's; the audit reads it from there.
+      return AttemptFailed{p->attempt(), str(p->reason()), TimestampNs{p->retry_at_ns()},
+                           quote_of(p->executed_on(), Amount{})};
     }
     case EventType::order_failed: return with_reason<fb::OrderFailed, OrderFailed>(payload);
     case EventType::order_retried: return with_reason<fb::OrderRetried, OrderRetried>(payload);
@@ -204,7 +243,8 @@ std::optional<OrderEvent> decode_event(std::uint8_t type, std::string_view paylo
                        from_fb(p->venue()),
                        Amount{p->expected_out()},
                        Amount{p->threshold()},
-                       TimestampNs{p->observed_at_ns()}};
+                       TimestampNs{p->observed_at_ns()},
+                       launches_of(p->launches())};
     }
     case EventType::reopened: return with_reason<fb::Reopened, Reopened>(payload);
     case EventType::cancelled: return with_reason<fb::Cancelled, Cancelled>(payload);
@@ -213,7 +253,8 @@ std::optional<OrderEvent> decode_event(std::uint8_t type, std::string_view paylo
     case EventType::launch_rejected: {
       const auto* p = verified_root<fb::LaunchRejected>(payload);
       if (p == nullptr) return std::nullopt;
-      return LaunchRejected{p->attempt(), from_fb(p->venue()), p->launch(), str(p->reason())};
+      return LaunchRejected{p->attempt(), from_fb(p->venue()), p->launch(), str(p->reason()),
+                            p->seen() != nullptr ? std::optional<LaunchSeen>(launch_of(*p->seen())) : std::nullopt};
     }
   }
   return std::nullopt;
