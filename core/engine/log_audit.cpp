@@ -97,7 +97,8 @@ std::optional<std::string> check_trigger(const Triggered& t, const OrderState& o
 // Every event in seq order: dense, checksummed, decodable, and a legal step
 // of its order. Stops at the first problem.
 std::optional<AuditProblem> fold_log(const eventlog::EventLogReader& log, const std::function<void(Seq)>& progress,
-                                     AuditReport& report, Folds& orders, KeyIds& keys, FoldExtras& extras) {
+                                     AuditReport& report, Folds& orders, KeyIds& keys, FoldExtras& extras,
+                                     DecisionAudit& decisions) {
   const Seq checkpoint_at = extras.checkpoint ? extras.checkpoint->seq : Seq{0};
   const auto note_open_orders = [&] {
     for (const auto& [id, f] : orders) {
@@ -139,6 +140,7 @@ std::optional<AuditProblem> fold_log(const eventlog::EventLogReader& log, const 
             return problem(raw.key, fmt::format("order {}: triggered: {}", record->order.str(), *wrong));
           }
         }
+        decisions.observe(record->order, raw.key, record->ts, *event, folded.state);
         auto next = apply(folded.state, *event, record->ts);
         if (!next) {
           return problem(raw.key, fmt::format("order {}: {} after status {}: {}", record->order.str(),
@@ -298,7 +300,11 @@ AuditReport audit_log(const eventlog::EventLogReader& log, const std::function<v
   } else {
     extras.checkpoint = std::move(*cp);
   }
-  report.problem = fold_log(log, progress, report, orders, keys, extras);
+  DecisionAudit decisions;
+  report.problem = fold_log(log, progress, report, orders, keys, extras, decisions);
+  report.decisions = decisions.counts();
+  report.decision_violations = decisions.violations();
+  report.decision_violation_count = decisions.violation_count();
   if (report.problem) return report;
   report.orders = orders.size();
   report.keys = keys.size();

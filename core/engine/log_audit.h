@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/domain/order.h"
+#include "core/engine/decision_audit.h"
 #include "eventlog/event_log.h"
 
 namespace oee::core {
@@ -24,10 +25,16 @@ struct AuditReport {
   std::uint64_t keys = 0;  // API keys
   std::uint64_t bytes = 0;  // stored value bytes
   std::optional<AuditProblem> problem;
+  /// Every decision re-derived from its recorded facts (decision_audit.h);
+  /// a violation is no damage to the log, so the fold goes on past it.
+  std::array<DecisionCount, kDecisionKinds> decisions{};
+  std::vector<DecisionViolation> decision_violations;  // the first ones
+  std::uint64_t decision_violation_count = 0;
 };
 
 /// Full audit: dense seqs from 1, every checksum, every payload decodes,
-/// every order's events are legal under the state machine, and every
+/// every order's events are legal under the state machine, every decision
+/// follows from the facts its event records, and every
 /// snapshot, order set, finished-order record and the latest checkpoint
 /// equals a fresh fold of the log. Stops at the
 /// first problem. `progress` (optional) is called with the seq reached.

@@ -97,6 +97,15 @@ Scenario run_scenario(const std::string& seed) {
   const auto dump = run({kLogdump, "--data-dir", (dir.path() / "data").string(), "--decisions"});
   EXPECT_EQ(dump.exit_code, 0) << dump.err;
   out.decisions = dump.out;
+  // Every decision of the run follows from the facts it recorded.
+  const auto verified = run({kLogdump, "--data-dir", (dir.path() / "data").string(), "--verify"});
+  EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
+  EXPECT_NE(verified.out.find("verify ok"), std::string::npos) << verified.out;
+  const auto routing = verified.out.find("  routing");
+  EXPECT_NE(routing, std::string::npos) << verified.out;
+  if (routing != std::string::npos) {
+    EXPECT_GT(std::stoul(verified.out.substr(routing + 9)), 0UL) << "routing decisions checked: " << verified.out;
+  }
   return out;
 }
 

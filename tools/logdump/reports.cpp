@@ -128,6 +128,18 @@ namespace {
 
 // One log (the embedded one, or one partition of a cluster's); `name`
 // prefixes what is printed of a partition.
+// The decisions re-derived, by kind: a table an auditor reads.
+void print_decisions(const core::AuditReport& report, const std::string& name) {
+  std::printf("%s%-18s %10s %14s %11s\n", name.c_str(), "decisions", "checked", "not checkable", "violations");
+  for (std::size_t k = 0; k < core::kDecisionKinds; ++k) {
+    const auto& c = report.decisions[k];
+    std::printf("%s  %-16s %10lu %14lu %11lu\n", name.c_str(),
+                std::string(core::decision_kind_name(static_cast<core::DecisionKind>(k))).c_str(),
+                static_cast<unsigned long>(c.checked), static_cast<unsigned long>(c.not_checkable),
+                static_cast<unsigned long>(c.violations));
+  }
+}
+
 int verify_one(const eventlog::EventLogReader& log, const std::string& name) {
   const bool tty = ::isatty(STDERR_FILENO) != 0;
   const Seq head = log.head();
@@ -146,10 +158,21 @@ int verify_one(const eventlog::EventLogReader& log, const std::string& name) {
                  static_cast<unsigned long>(report.problem->seq.value), report.problem->message.c_str());
     return 1;
   }
-  std::printf("%sverify ok: %lu events (seq 1..%lu), %lu orders, %lu bytes, checked in %.2f s\n", name.c_str(),
-              static_cast<unsigned long>(report.events), static_cast<unsigned long>(report.events),
-              static_cast<unsigned long>(report.orders), static_cast<unsigned long>(report.bytes), secs);
-  return 0;
+  if (report.decision_violation_count > 0) {
+    std::fprintf(stderr, "oee-logdump: %sverify FAILED: %lu decision(s) do not follow from the facts they record\n",
+                 name.c_str(), static_cast<unsigned long>(report.decision_violation_count));
+    for (const auto& v : report.decision_violations) {
+      std::fprintf(stderr, "  order %s seq %lu, %s: recorded %s; recomputed %s\n", v.order.str().c_str(),
+                   static_cast<unsigned long>(v.seq.value), std::string(core::decision_kind_name(v.kind)).c_str(),
+                   v.recorded.c_str(), v.recomputed.c_str());
+    }
+  } else {
+    std::printf("%sverify ok: %lu events (seq 1..%lu), %lu orders, %lu bytes, checked in %.2f s\n", name.c_str(),
+                static_cast<unsigned long>(report.events), static_cast<unsigned long>(report.events),
+                static_cast<unsigned long>(report.orders), static_cast<unsigned long>(report.bytes), secs);
+  }
+  print_decisions(report, name);
+  return report.decision_violation_count > 0 ? 1 : 0;
 }
 
 }  // namespace

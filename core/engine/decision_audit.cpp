@@ -1,0 +1,232 @@
+#include "core/engine/decision_audit.h"
+
+#include <algorithm>
+#include <cstdlib>
+
+#include <fmt/format.h>
+
+#include "core/domain/router.h"
+#include "core/domain/sniper_watch.h"
+#include "core/engine/sim_chain.h"
+
+namespace oee::core {
+
+namespace {
+
+// How far a measured backoff may stray from twice the one before: each is
+// measured from its event's time, stamped a moment after the decision.
+constexpr std::int64_t kBackoffSlackNs = 10'000'000;
+// A retry's first step may be stamped this much before its retry time: the
+// timer runs on the steady clock, the stamp on the wall clock.
+constexpr std::int64_t kRetryEarlySlackNs = 2'000'000;
+
+std::string quote_text(const Quote& q) {
+  return fmt::format("{} {}", venue_name(q.venue), q.amount_out.base);
+}
+
+// The pools the quotes were made on, one per venue in order; nullopt when
+// they are not that (an older log's quotes without their pools).
+std::optional<Pools> recorded_pools(const std::vector<Quote>& quotes) {
+  Pools pools;
+  if (quotes.size() != pools.size()) return std::nullopt;
+  for (std::size_t v = 0; v < pools.size(); ++v) {
+    const Quote& q = quotes[v];
+    if (q.venue != kAllVenues[v]) return std::nullopt;
+    if (q.reserve_in.base == 0 && q.reserve_out.base == 0 && q.amount_out.base != 0) return std::nullopt;
+    pools[v] = Pool{q.reserve_in, q.reserve_out, q.fee_bps};
+  }
+  return pools;
+}
+
+Pool pool_of(const Quote& q) { return Pool{q.reserve_in, q.reserve_out, q.fee_bps}; }
+
+}  // namespace
+
+std::string_view decision_kind_name(DecisionKind kind) {
+  switch (kind) {
+    case DecisionKind::routing: return "routing";
+    case DecisionKind::min_out: return "min out";
+    case DecisionKind::transaction: return "transaction";
+    case DecisionKind::fill: return "fill";
+    case DecisionKind::refusal: return "slippage refusal";
+    case DecisionKind::launch: return "sniper launch";
+    case DecisionKind::expiry: return "expiry";
+    case DecisionKind::retry: return "retry";
+    case DecisionKind::one_fill: return "one fill";
+  }
+  return "?";
+}
+
+std::uint64_t DecisionAudit::violation_count() const {
+  std::uint64_t n = 0;
+  for (const auto& c : counts_) n += c.violations;
+  return n;
+}
+
+void DecisionAudit::check(DecisionKind kind, bool holds, const OrderId& order, Seq seq, std::string recorded,
+                          std::string recomputed) {
+  auto& count = counts_[static_cast<std::size_t>(kind)];
+  ++count.checked;
+  if (holds) return;
+  ++count.violations;
+  if (violations_.size() < kKeptViolations) {
+    violations_.push_back(DecisionViolation{order, seq, kind, std::move(recorded), std::move(recomputed)});
+  }
+}
+
+void DecisionAudit::observe(const OrderId& order, Seq seq, TimestampNs ts, const OrderEvent& event,
+                            const OrderState& before) {
+  if (const auto* e = std::get_if<Routed>(&event)) {
+    routed(order, seq, *e, before);
+  } else if (const auto* e = std::get_if<TxSubmitted>(&event)) {
+    sent(order, seq, *e, before);
+  } else if (const auto* e = std::get_if<Confirmed>(&event)) {
+    confirmed(order, seq, *e, before);
+  } else if (const auto* e = std::get_if<AttemptFailed>(&event)) {
+    failed(order, seq, ts, *e, before);
+  } else if (const auto* e = std::get_if<Triggered>(&event)) {
+    triggered(order, seq, *e, before);
+  } else if (const auto* e = std::get_if<LaunchRejected>(&event)) {
+    launch_rejected(order, seq, *e, before);
+  } else if (std::holds_alternative<Expired>(event)) {
+    check(DecisionKind::expiry, before.expires_at.value != 0 && ts >= before.expires_at, order, seq,
+          fmt::format("expired at {}", ts.value), fmt::format("its deadline {}", before.expires_at.value));
+  } else if (std::holds_alternative<RoutingStarted>(event) && before.status == Status::pending &&
+             before.retry_at.value != 0) {
+    check(DecisionKind::retry, ts.value + kRetryEarlySlackNs >= before.retry_at.value, order, seq,
+          fmt::format("retried at {}", ts.value), fmt::format("not before its retry time {}", before.retry_at.value));
+  } else if (std::holds_alternative<OrderRetried>(event)) {
+    memos_[order].last_delay_ns = 0;  // a fresh budget of attempts
+  }
+}
+
+void DecisionAudit::routed(const OrderId& order, Seq seq, const Routed& e, const OrderState& before) {
+  const auto pools = recorded_pools(e.quotes);
+  if (!pools) {
+    not_checkable(DecisionKind::routing);
+  } else {
+    const RouteDecision redo = route_on(*pools, e.amount_in);
+    std::string mismatch;
+    for (std::size_t v = 0; v < redo.quotes.size(); ++v) {
+      if (redo.quotes[v].amount_out != e.quotes[v].amount_out) {
+        mismatch = fmt::format("{} quote {} from its pool, recorded {}", venue_name(kAllVenues[v]),
+                               redo.quotes[v].amount_out.base, e.quotes[v].amount_out.base);
+      }
+    }
+    const bool best = redo.best.venue == e.venue && redo.best.amount_out == e.expected_out;
+    check(DecisionKind::routing, mismatch.empty() && best && e.amount_in == before.amount_in, order, seq,
+          fmt::format("{} expecting {}", venue_name(e.venue), e.expected_out.base),
+          mismatch.empty() ? fmt::format("{} (the best net output; ties: the lower fee, then raydium)",
+                                         quote_text(redo.best))
+                           : mismatch);
+  }
+  if (before.order_type == OrderType::market) {
+    const Amount floor = min_out_for(e.expected_out, before.slippage_bps);
+    check(DecisionKind::min_out, e.min_out == floor, order, seq, fmt::format("min out {}", e.min_out.base),
+          fmt::format("{} = {} x (1 - {} bps), rounded down", floor.base, e.expected_out.base, before.slippage_bps));
+  } else {
+    check(DecisionKind::min_out, e.min_out == before.min_amount_out && e.expected_out >= before.min_amount_out, order,
+          seq, fmt::format("min out {}, expecting {}", e.min_out.base, e.expected_out.base),
+          fmt::format("the order's own floor {}, reached", before.min_amount_out.base));
+  }
+}
+
+void DecisionAudit::sent(const OrderId& order, Seq seq, const TxSubmitted& e, const OrderState& before) {
+  const std::string signature = SimChain::tx_id(order, e.attempt);
+  check(DecisionKind::transaction,
+        before.venue == e.venue && e.min_out == before.min_out && e.tx_id == signature, order, seq,
+        fmt::format("{} on {}, min out {}", e.tx_id, venue_name(e.venue), e.min_out.base),
+        fmt::format("{} on {}, min out {}", signature, venue_name(before.venue.value_or(e.venue)),
+                    before.min_out.base));
+}
+
+void DecisionAudit::confirmed(const OrderId& order, Seq seq, const Confirmed& e, const OrderState& before) {
+  if (e.executed_on) {
+    const Quote redo = quote_pool(e.venue, pool_of(*e.executed_on), e.amount_in);
+    check(DecisionKind::fill,
+          e.executed_on->venue == e.venue && redo.amount_out == e.amount_out && e.amount_out >= before.min_out, order,
+          seq, fmt::format("received {} (min out {})", e.amount_out.base, before.min_out.base),
+          fmt::format("{} from the pool it executed on, at least the min out", redo.amount_out.base));
+  } else if (e.amount_out < before.min_out) {
+    check(DecisionKind::fill, false, order, seq, fmt::format("received {}", e.amount_out.base),
+          fmt::format("at least the min out {}", before.min_out.base));
+  } else {
+    not_checkable(DecisionKind::fill);
+  }
+  Memo& memo = memos_[order];
+  const bool first_here = memo.confirmed++ == 0;
+  const bool first_anywhere = confirmed_txs_.insert(e.tx_id).second;
+  check(DecisionKind::one_fill, first_here && first_anywhere && e.tx_id == before.tx_id, order, seq,
+        fmt::format("confirmed {}", e.tx_id),
+        !first_anywhere ? std::string("that transaction confirmed another order already")
+                        : fmt::format("one confirmation, of the transaction sent: {}", before.tx_id));
+}
+
+void DecisionAudit::failed(const OrderId& order, Seq seq, TimestampNs ts, const AttemptFailed& e,
+                           const OrderState& before) {
+  if (e.executed_on) {
+    const Quote redo = quote_pool(e.executed_on->venue, pool_of(*e.executed_on), before.amount_in);
+    check(DecisionKind::refusal, redo.amount_out == e.executed_on->amount_out && redo.amount_out < before.min_out,
+          order, seq, fmt::format("refused: would receive {}", e.executed_on->amount_out.base),
+          fmt::format("{} from the pool, below the min out {}", redo.amount_out.base, before.min_out.base));
+  } else if (e.reason.starts_with("slippage exceeded")) {
+    not_checkable(DecisionKind::refusal);
+  }
+  Memo& memo = memos_[order];
+  const std::int64_t delay = e.retry_at.value - ts.value;
+  const std::uint32_t used = e.attempt - before.retry_floor;
+  if (used <= 1 || memo.last_delay_ns <= 0) {
+    check(DecisionKind::retry, delay > 0, order, seq, fmt::format("retry in {} ns", delay), "a retry time ahead");
+  } else {
+    const std::int64_t expected = 2 * memo.last_delay_ns;
+    const std::int64_t slack = kBackoffSlackNs + expected / 100;
+    check(DecisionKind::retry, std::llabs(delay - expected) <= slack, order, seq,
+          fmt::format("retry in {} ms", delay / 1'000'000),
+          fmt::format("{} ms: twice the backoff before", expected / 1'000'000));
+  }
+  memo.last_delay_ns = delay;
+}
+
+void DecisionAudit::triggered(const OrderId& order, Seq seq, const Triggered& e, const OrderState& before) {
+  if (before.expires_at.value != 0) {
+    check(DecisionKind::expiry, e.observed_at < before.expires_at, order, seq,
+          fmt::format("fired on prices of {}", e.observed_at.value),
+          fmt::format("before its deadline {}", before.expires_at.value));
+  }
+  if (before.order_type != OrderType::sniper) return;
+  if (e.launches.empty()) {
+    not_checkable(DecisionKind::launch);
+    return;
+  }
+  std::string wrong;
+  for (const auto& l : e.launches) {
+    if (auto fault = sniper_fault(before.checks, before.amount_in, before.min_amount_out, l,
+                                  before.input_token.decimals(), before.output_token.decimals())) {
+      wrong = fmt::format("launch {} on {}: {}", l.launch, venue_name(l.venue), *fault);
+    }
+    const auto v = static_cast<std::size_t>(l.venue);
+    const Pool pool = launch_pool(l.venue, l.token_reserve, l.quote_reserve);
+    if (v >= e.quotes.size() || e.quotes[v].reserve_in != pool.reserve_in || e.quotes[v].reserve_out != pool.reserve_out) {
+      wrong = fmt::format("launch {} on {}: its pool is not the one quoted", l.launch, venue_name(l.venue));
+    }
+  }
+  const bool bought_a_judged_launch = std::any_of(e.launches.begin(), e.launches.end(),
+                                                  [&](const LaunchSeen& l) { return l.venue == e.venue; });
+  if (wrong.empty() && !bought_a_judged_launch) wrong = "it bought on a venue whose launch it did not judge";
+  check(DecisionKind::launch, wrong.empty(), order, seq, fmt::format("bought on {}", venue_name(e.venue)),
+        wrong.empty() ? std::string("launches that pass its checks and bound") : wrong);
+}
+
+void DecisionAudit::launch_rejected(const OrderId& order, Seq seq, const LaunchRejected& e, const OrderState& before) {
+  if (!e.seen) {
+    not_checkable(DecisionKind::launch);
+    return;
+  }
+  const auto fault = sniper_fault(before.checks, before.amount_in, before.min_amount_out, *e.seen,
+                                  before.input_token.decimals(), before.output_token.decimals());
+  check(DecisionKind::launch, fault && *fault == e.reason && e.seen->launch == e.launch && e.seen->venue == e.venue,
+        order, seq, fmt::format("turned down launch {}: {}", e.launch, e.reason),
+        fault ? *fault : std::string("the launch passes its checks and bound"));
+}
+
+}  // namespace oee::core
