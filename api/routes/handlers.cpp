@@ -16,6 +16,7 @@
 #include "api/http/request_target.h"
 #include "api/http/responses.h"
 #include "api/http/strict_json.h"
+#include "api/routes/as_of.h"
 #include "api/routes/dead_letter_handlers.h"
 #include "api/routes/history_handlers.h"
 #include "api/routes/key_handlers.h"
@@ -377,12 +378,19 @@ Router core_router(App& app) {
   router.on("POST", "api/orders/execute", kOrderWrites, submit_order)
       .on("POST", "order", kOrderWrites, submit_order)
       .on("GET", "api/orders", kOrderReads,
-          [&app](const HttpRequest& req, const RequestTarget& t) {
-            return list_orders(app, t, req.principal.lists_orders_of());
+          [&app](const HttpRequest& req, const RequestTarget& t) -> asio::awaitable<HttpResponse> {
+            const auto as_of = as_of_param(t, app.log);
+            if (!as_of) co_return error_response(as_of.error());
+            if (*as_of) co_return list_as_of(app, t, **as_of, req.principal);
+            auto response = co_await list_orders(app, t, req.principal.lists_orders_of());  // [gcc12-coro]
+            co_return response;
           })
       .on("GET", "api/events", kOrderReads,
           at_once([&app](const HttpRequest& req, const RequestTarget& t) { return list_events(app, t, req.principal); }))
-      .on("GET", "api/orders/*", kOrderReads, for_order([&app](const OrderId& id, const HttpRequest& req, const RequestTarget&) {
+      .on("GET", "api/orders/*", kOrderReads, for_order([&app](const OrderId& id, const HttpRequest& req, const RequestTarget& t) {
+            const auto as_of = as_of_param(t, app.log.partition(app.log.partition_of(id)));
+            if (!as_of) return error_response(as_of.error());
+            if (*as_of) return order_as_of(app, id, **as_of, req.principal);
             return get_order(app, id, req.principal);
           }))
       .on("DELETE", "api/orders/*", kOrderWrites, for_order(cancel))

@@ -26,6 +26,9 @@ using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
 const OrderId kOrder = *OrderId::parse("11111111-2222-4333-8444-555555555555");
+// The signature the simulated chain gives kOrder's first attempt
+// (SimChain::tx_id), so that --verify finds the transaction it decided.
+const std::string kTx = "GdXYnxRXvkt1LUVKnopFkQXLMCJesLpPQBo4x1S6FAj8dnbxfAdZu8B5UjPmf2pvUX2whqfwcRGW48wXan4RWYR";
 constexpr std::int64_t kT0 = 1'700'000'000'000'000'000;
 
 void append_sync(eventlog::EventLogWriter& log, eventlog::AppendCommand cmd) {
@@ -76,8 +79,8 @@ void write_golden_log(const fs::path& dir) {
                    core::Venue::meteora,
                    core::Amount{300'200'000},
                    core::Amount{297'198'000}},
-      core::TxSubmitted{1, core::Venue::meteora, "5xGolden", core::Amount{297'198'000}},
-      core::Confirmed{1, core::Venue::meteora, "5xGolden", core::Amount{300'100'000}, core::token_id("SOL"),
+      core::TxSubmitted{1, core::Venue::meteora, kTx, core::Amount{297'198'000}},
+      core::Confirmed{1, core::Venue::meteora, kTx, core::Amount{300'100'000}, core::token_id("SOL"),
                       core::token_id("USDC"), core::Amount{2'000'000'000}},
   };
   write_log(dir, events);
@@ -98,9 +101,9 @@ TEST(LogDump, TextOutputIsStable) {
             "\"fee\":\"0.0025\",\"priceImpact\":\"0.0003\"},{\"dex\":\"meteora\",\"amountOut\":\"300.2\",\"price\":"
             "\"150.1\",\"fee\":\"0.002\",\"priceImpact\":\"0.0003\"}] expectedOut=300.2 minOut=297.198\n"
             "       4  2023-11-14T22:13:20.004500000Z  11111111-2222-4333-8444-555555555555  txSubmitted    submitted "
-            "attempt=1 dex=meteora txHash=5xGolden\n"
+            "attempt=1 dex=meteora txHash=" + kTx + "\n"
             "       5  2023-11-14T22:13:20.006000000Z  11111111-2222-4333-8444-555555555555  confirmed      confirmed "
-            "attempt=1 dex=meteora txHash=5xGolden amountOut=300.1 executedPrice=150.05 terminal=true\n");
+            "attempt=1 dex=meteora txHash=" + kTx + " amountOut=300.1 executedPrice=150.05 terminal=true\n");
 }
 
 TEST(LogDump, JsonLinesUseTheStreamFieldNames) {
@@ -111,7 +114,7 @@ TEST(LogDump, JsonLinesUseTheStreamFieldNames) {
   EXPECT_EQ(r.out,
             "{\"seq\":5,\"ts\":1700000000006000000,\"orderId\":\"11111111-2222-4333-8444-555555555555\","
             "\"type\":\"confirmed\",\"event\":\"confirmed\",\"status\":\"confirmed\",\"attempt\":1,"
-            "\"dex\":\"meteora\",\"txHash\":\"5xGolden\",\"amountOut\":\"300.1\",\"executedPrice\":\"150.05\","
+            "\"dex\":\"meteora\",\"txHash\":\"" + kTx + "\",\"amountOut\":\"300.1\",\"executedPrice\":\"150.05\","
             "\"terminal\":true}\n");
 }
 

@@ -29,6 +29,7 @@
 #include "core/wire/status_message.h"
 #include "eventlog/event_log.h"
 #include "tools/log_source/log_source.h"
+#include "tools/logdump/as_of.h"
 #include "tools/logdump/decisions.h"
 #include "tools/logdump/reports.h"
 
@@ -257,6 +258,7 @@ struct Args {
   bool verify = false;
   bool stats = false;
   bool decisions = false;
+  std::optional<std::uint64_t> as_of;
   bool follow = false;
   bool as_json = false;
 };
@@ -290,6 +292,10 @@ std::optional<int> parse_args(int argc, char** argv, Args& a) {
                                    "Check checksums, dense seqs, legal transitions and derived state; exit 1 naming "
                                    "the first bad seq");
   cli.add_flag("--stats", a.stats, "Counts by type and status, orders by outcome, seq range, bytes")
+      ->excludes(verify_flag);
+  cli.add_option("--as-of", a.as_of,
+                 "The state every order (with --order: that order) was in right after event SEQ, one JSON object "
+                 "each, as GET /api/orders/{id}?asOf=SEQ answers; with --nats, --order is required")
       ->excludes(verify_flag);
   cli.add_flag("--decisions", a.decisions,
                "Every order's decisions, one line each, with what each was made on (quotes, minimum out, the "
@@ -411,5 +417,12 @@ int main(int argc, char** argv) {
   if (args.verify) return logdump::verify(log);
   if (args.stats) return logdump::stats(log, args.as_json);
   if (args.decisions) return logdump::decisions(log, stdout);
+  if (args.as_of) {
+    if (log.partitioned() && !args.filter.order) {
+      std::fprintf(stderr, "oee-logdump: --as-of on a cluster's log needs --order: seqs count per partition\n");
+      return 2;
+    }
+    return logdump::print_as_of(log, Seq{*args.as_of}, args.filter.order, stdout);
+  }
   return print_events(log, partitions, args.filter, args.as_json, args.follow);
 }

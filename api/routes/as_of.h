@@ -1,0 +1,30 @@
+#pragma once
+// The state the log held right after one event: an order as it stood
+// (GET /api/orders/{id}?asOf=SEQ) and the orders as they stood, newest
+// first (GET /api/orders?asOf=SEQ). Folded from the log alone, never from
+// PostgreSQL; what each costs: docs/history.md, "As of a seq".
+
+#include <optional>
+
+#include "api/auth/access.h"
+#include "api/http/http_message.h"
+#include "api/http/request_target.h"
+#include "api/routes/app.h"
+
+namespace oee::api {
+
+/// The `asOf` parameter, if given: a seq of the log (of the order's
+/// partition in a cluster), at most the log's end (else 400 naming the end).
+[[nodiscard]] boost::system::result<std::optional<Seq>, ApiError> as_of_param(const RequestTarget& t,
+                                                                             const eventlog::EventLogReader& log);
+
+/// The order as it stood right after event `as_of`; 404 if it did not exist
+/// yet (or is another key's).
+[[nodiscard]] HttpResponse order_as_of(App& app, const OrderId& id, Seq as_of, const Principal& viewer);
+
+/// The orders submitted up to `as_of`, newest first, each as it stood
+/// then: `limit` of them (default 50, at most 500) submitted before seq
+/// `before` (the previous page's `next`).
+[[nodiscard]] HttpResponse list_as_of(App& app, const RequestTarget& t, Seq as_of, const Principal& viewer);
+
+}  // namespace oee::api
