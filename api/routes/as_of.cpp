@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <optional>
 #include <vector>
 
 #include <boost/json.hpp>
@@ -41,7 +42,7 @@ eventlog::Result<std::optional<core::OrderSnapshot>> fold_until(const eventlog::
   return std::optional<core::OrderSnapshot>(core::OrderSnapshot{id, std::move(state), last});
 }
 
-json::object answer_as_of(const App& app, const core::OrderSnapshot& order, Seq as_of) {
+json::object answer_as_of(const App& app, const core::OrderSnapshot& order, Seq as_of) {  // as_of: in its partition
   auto answer = with_partition(core::order_json(order.id, order.state, order.last_seq), app.log, order.id);
   answer["asOf"] = as_of.value;
   return answer;
@@ -82,60 +83,164 @@ HttpResponse order_as_of(App& app, const OrderId& id, Seq as_of, const Principal
   return json_response(200, answer_as_of(app, **order, as_of));
 }
 
-HttpResponse list_as_of(App& app, const RequestTarget& t, Seq as_of, const Principal& viewer) {
-  if (app.log.partitioned()) {
-    return error_response(ApiError{400, "invalid_as_of",
-                                   "a cluster's list as of a position is not served yet; ask for each order with "
-                                   "GET /api/orders/{id}?asOf=SEQ of its partition",
-                                   "asOf"});
+namespace {
+
+ApiError position_error(std::string_view field, const eventlog::EventLogReader& log) {
+  return ApiError{400, std::string("invalid_") + (field == "asOf" ? "as_of" : "before"),
+                  fmt::format("in a cluster, {} is a position: partition:seq pairs, comma separated (e.g. 0:17,3:250), "
+                              "each partition below {} once; a partition left out is {}",
+                              field, log.partition_count(), field == "asOf" ? "at its start" : "not paged yet"),
+                  std::string(field)};
+}
+
+// `text` as one seq per partition: a bare seq for the embedded log,
+// "p:seq,..." for a cluster's. Partitions left out get `otherwise`.
+boost::system::result<std::vector<Seq>, ApiError> seqs_param(std::string_view text, std::string_view field,
+                                                             const eventlog::EventLogReader& log, Seq otherwise) {
+  std::vector<Seq> out(log.partition_count(), otherwise);
+  auto number = [](std::string_view t) -> std::optional<std::uint64_t> {
+    std::uint64_t n = 0;
+    const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), n);
+    if (ec != std::errc{} || end != t.data() + t.size() || t.empty()) return std::nullopt;
+    return n;
+  };
+  if (!log.partitioned()) {
+    const auto n = number(text);
+    if (!n) return ApiError{400, field == "asOf" ? "invalid_as_of" : "invalid_before",
+                            fmt::format("{} is the seq of an event (a whole number from 1)", field), std::string(field)};
+    out[0] = Seq{*n};
+    return out;
   }
+  std::vector<bool> named(out.size(), false);
+  while (!text.empty()) {
+    const auto comma = text.find(',');
+    const std::string_view pair = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+    const auto colon = pair.find(':');
+    const auto p = colon == std::string_view::npos ? std::nullopt : number(pair.substr(0, colon));
+    const auto seq = colon == std::string_view::npos ? std::nullopt : number(pair.substr(colon + 1));
+    if (!p || !seq || *p >= out.size() || named[*p]) return position_error(field, log);
+    named[*p] = true;
+    out[*p] = Seq{*seq};
+  }
+  return out;
+}
+
+std::string position_text(const std::vector<Seq>& seqs, bool partitioned) {
+  if (!partitioned) return std::to_string(seqs.at(0).value);
+  std::string out;
+  for (std::size_t p = 0; p < seqs.size(); ++p) out += fmt::format("{}{}:{}", p == 0 ? "" : ",", p, seqs[p].value);
+  return out;
+}
+
+// A submission found scanning back.
+struct Submission {
+  OrderId id;
+  std::uint32_t partition;
+  Seq seq;
+  TimestampNs ts;
+};
+
+}  // namespace
+
+HttpResponse list_as_of(App& app, const RequestTarget& t, const Principal& viewer) {
+  const auto& log = app.log;
+  const bool partitioned = log.partitioned();
   for (const auto& [name, value] : t.params) {
     if (name != "asOf" && name != "limit" && name != "before") {
       return error_response(ApiError{400, "unknown_parameter",
                                      fmt::format("with asOf the list takes limit and before only, not {}", name), name});
     }
   }
+  auto as_of = seqs_param(*query_param(t, "asOf"), "asOf", log, Seq{0});
+  if (!as_of) return error_response(as_of.error());
+  for (std::uint32_t p = 0; p < as_of->size(); ++p) {
+    const Seq head = log.partition(p).head();
+    if ((*as_of)[p] > head || (!partitioned && (*as_of)[p].value == 0)) {
+      return error_response(ApiError{
+          400, "invalid_as_of",
+          partitioned ? fmt::format("asOf {}:{} is beyond partition {}'s end, seq {}", p, (*as_of)[p].value, p, head.value)
+                      : fmt::format("asOf {} is beyond the log's end, seq {}", (*as_of)[p].value, head.value),
+          "asOf"});
+    }
+  }
   const auto limit = limit_param(t, 50, 500);
   if (!limit) return error_response(limit.error());
-  Seq end = as_of;
+  // Each partition is read back from the newest seq still wanted.
+  std::vector<Seq> end = *as_of;
   if (const auto before = query_param(t, "before")) {
-    const auto n = parse_from_seq(*before);
-    if (!n || *n == 0) return error_response(ApiError{400, "invalid_before", "before is a `next` from a previous page", "before"});
-    end = Seq{std::min(as_of.value, *n - 1)};
-  }
-  // Backwards from `end`, a window at a time, for the newest submissions:
-  // a page costs the events back to its oldest order, whatever the log's length.
-  std::vector<std::pair<OrderId, Seq>> submitted;
-  while (end.value > 0 && submitted.size() < *limit) {
-    const Seq from{end.value > kScanWindow ? end.value - kScanWindow + 1 : 1};
-    auto window = app.log.read(from, end.value - from.value + 1);
-    if (!window) return log_unavailable(window.error());
-    for (auto r = window->rbegin(); r != window->rend() && submitted.size() < *limit; ++r) {
-      if (r->type != static_cast<std::uint8_t>(core::EventType::submitted)) continue;
-      if (!viewer.sees_everything()) {
-        // An API key's page holds its own orders only.
-        const auto event = core::decode_event(r->type, r->payload);
-        if (!event || !viewer.sees(std::get<core::OrderSubmitted>(*event).owner)) continue;
+    auto bounds = seqs_param(*before, "before", log, Seq{kMaxFromSeq});
+    if (!bounds) return error_response(bounds.error());
+    for (std::size_t p = 0; p < end.size(); ++p) {
+      if ((*bounds)[p].value == 0) {
+        return error_response(ApiError{400, "invalid_before", "before is a `next` from a previous page", "before"});
       }
-      submitted.emplace_back(r->order, r->seq);
+      end[p] = Seq{std::min(end[p].value, (*bounds)[p].value - 1)};
     }
-    end = Seq{from.value - 1};
   }
+  // Backwards a window at a time, for each partition's newest submissions:
+  // a page costs the events back to its oldest order, whatever the log's length.
+  std::vector<std::vector<Submission>> by_partition(end.size());  // each newest first
+  bool more = false;
+  for (std::uint32_t p = 0; p < end.size(); ++p) {
+    const auto& part = log.partition(p);
+    auto& here = by_partition[p];
+    Seq at = end[p];
+    while (at.value > 0 && here.size() < *limit) {
+      const Seq from{at.value > kScanWindow ? at.value - kScanWindow + 1 : 1};
+      auto window = part.read(from, at.value - from.value + 1);
+      if (!window) return log_unavailable(window.error());
+      for (auto r = window->rbegin(); r != window->rend() && here.size() < *limit; ++r) {
+        if (r->type != static_cast<std::uint8_t>(core::EventType::submitted)) continue;
+        if (!viewer.sees_everything()) {
+          // An API key's page holds its own orders only.
+          const auto event = core::decode_event(r->type, r->payload);
+          if (!event || !viewer.sees(std::get<core::OrderSubmitted>(*event).owner)) continue;
+        }
+        here.push_back(Submission{r->order, p, r->seq, r->ts});
+      }
+      at = Seq{from.value - 1};
+    }
+    // Cut off by the limit with earlier events left: there may be more.
+    more = more || (here.size() == *limit && here.back().seq.value > 1);
+  }
+  // Newest first across partitions, by submission time, each partition's in
+  // its own order: a page takes the newest of each, so `next` can say where
+  // each partition goes on.
+  std::vector<Submission> found;
+  std::vector<std::size_t> taken(by_partition.size(), 0);
+  while (found.size() < *limit) {
+    std::optional<std::size_t> pick;
+    for (std::size_t p = 0; p < by_partition.size(); ++p) {
+      if (taken[p] == by_partition[p].size()) continue;
+      if (!pick || by_partition[p][taken[p]].ts > by_partition[*pick][taken[*pick]].ts) pick = p;
+    }
+    if (!pick) break;
+    found.push_back(by_partition[*pick][taken[*pick]++]);
+  }
+  for (std::size_t p = 0; p < by_partition.size(); ++p) more = more || taken[p] < by_partition[p].size();
+  std::vector<Seq> next(end.size());
+  for (std::size_t p = 0; p < end.size(); ++p) next[p] = Seq{end[p].value + 1};
   json::array orders;
-  std::optional<Seq> next;
-  for (const auto& [id, first] : submitted) {
-    next = first;
-    auto order = fold_until(app.log, id, as_of);
+  for (const auto& s : found) {
+    next[s.partition] = std::min(next[s.partition], s.seq);
+    auto order = fold_until(log.partition(s.partition), s.id, (*as_of)[s.partition]);
     if (!order) return log_unavailable(order.error());
     if (!*order || !viewer.sees((*order)->state.owner)) continue;
-    orders.push_back(answer_as_of(app, **order, as_of));
+    orders.push_back(answer_as_of(app, **order, (*as_of)[s.partition]));
   }
-  json::object body{{"orders", std::move(orders)}, {"asOf", as_of.value}};
-  // A full page may have more before it; `before` asks for them.
-  if (submitted.size() == *limit && next && next->value > 1) {
-    body["next"] = next->value;
+  json::object body{{"orders", std::move(orders)}};
+  if (partitioned) {
+    body["asOf"] = position_text(*as_of, true);
   } else {
+    body["asOf"] = (*as_of)[0].value;
+  }
+  if (!more) {
     body["next"] = nullptr;
+  } else if (partitioned) {
+    body["next"] = position_text(next, true);
+  } else {
+    body["next"] = next[0].value;
   }
   return json_response(200, std::move(body));
 }

@@ -22,9 +22,10 @@ namespace oee::api {
 /// yet (or is another key's).
 [[nodiscard]] HttpResponse order_as_of(App& app, const OrderId& id, Seq as_of, const Principal& viewer);
 
-/// The orders submitted up to `as_of`, newest first, each as it stood
-/// then: `limit` of them (default 50, at most 500) submitted before seq
-/// `before` (the previous page's `next`).
-[[nodiscard]] HttpResponse list_as_of(App& app, const RequestTarget& t, Seq as_of, const Principal& viewer);
+/// GET /api/orders?asOf=: the orders submitted up to `asOf`, newest first,
+/// each as it stood then: `limit` of them (default 50, at most 500)
+/// submitted before `before` (the previous page's `next`). In a cluster,
+/// asOf and before are positions, a seq per partition (p:seq,...).
+[[nodiscard]] HttpResponse list_as_of(App& app, const RequestTarget& t, const Principal& viewer);
 
 }  // namespace oee::api

@@ -379,9 +379,7 @@ Router core_router(App& app) {
       .on("POST", "order", kOrderWrites, submit_order)
       .on("GET", "api/orders", kOrderReads,
           [&app](const HttpRequest& req, const RequestTarget& t) -> asio::awaitable<HttpResponse> {
-            const auto as_of = as_of_param(t, app.log);
-            if (!as_of) co_return error_response(as_of.error());
-            if (*as_of) co_return list_as_of(app, t, **as_of, req.principal);
+            if (query_param(t, "asOf")) co_return list_as_of(app, t, req.principal);
             auto response = co_await list_orders(app, t, req.principal.lists_orders_of());  // [gcc12-coro]
             co_return response;
           })

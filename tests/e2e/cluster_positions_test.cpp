@@ -6,8 +6,10 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <limits>
 #include <map>
 #include <set>
+#include <vector>
 
 #include "cluster_nodes.h"
 
@@ -140,6 +142,47 @@ TEST(ClusterNodes, TheStreamOfEveryOrderAndItsPagesGoPartitionByPartition) {
     from = std::move(next);
   }
   EXPECT_EQ(paged, live_messages);
+
+  // The orders as they stood at a position: every one once, newest first
+  // across partitions, a page at a time; each alone as of its partition's seq.
+  const auto events = client_a.get("/api/events?limit=1");
+  const auto heads = events.json().at("head").as_array();
+  std::string as_of;
+  for (std::size_t p = 0; p < heads.size(); ++p) {
+    if (p > 0) as_of.push_back(',');
+    as_of.append(std::to_string(p)).append(":").append(std::to_string(heads[p].to_number<std::uint64_t>()));
+  }
+  std::vector<std::string> listed;
+  std::int64_t last_created = std::numeric_limits<std::int64_t>::max();
+  std::string target = "/api/orders?limit=5&asOf=" + as_of;
+  for (int page = 0; page < 100; ++page) {
+    const auto res = client_b.get(target);
+    ASSERT_EQ(res.status, 200) << res.body;
+    const auto body = res.json();
+    EXPECT_EQ(body.at("asOf").as_string(), as_of);
+    for (const auto& o : body.at("orders").as_array()) {
+      const std::string id(o.at("orderId").as_string());
+      if (!orders.partition_of.contains(id)) continue;
+      listed.push_back(id);
+      EXPECT_EQ(o.at("status").as_string(), "confirmed");
+      const auto created = o.at("createdAt").to_number<std::int64_t>();
+      EXPECT_LE(created, last_created) << "newest first across partitions";
+      last_created = created;
+    }
+    if (body.at("next").is_null()) break;
+    target = "/api/orders?limit=5&asOf=" + as_of + "&before=" + std::string(body.at("next").as_string());
+  }
+  EXPECT_EQ(listed.size(), orders.partition_of.size());
+  EXPECT_EQ(std::set<std::string>(listed.begin(), listed.end()).size(), listed.size()) << "an order listed twice";
+  EXPECT_EQ(client_a.get("/api/orders?asOf=5").status, 400) << "a bare number is no position in a cluster";
+  EXPECT_EQ(client_a.get("/api/orders?asOf=0:999999999").status, 400) << "past the partition's end";
+  const auto& [first_id, first_partition] = *orders.partition_of.begin();
+  const auto first_events = client_a.get("/api/orders/" + first_id + "/events").json();
+  const auto submitted_at = first_events.at("events").as_array().front().at("seq").to_number<std::uint64_t>();
+  const auto then = client_b.get("/api/orders/" + first_id + "?asOf=" + std::to_string(submitted_at));
+  ASSERT_EQ(then.status, 200) << then.body;
+  EXPECT_EQ(then.json().at("status").as_string(), "pending");
+  EXPECT_EQ(then.json().at("partition").to_number<std::uint64_t>(), first_partition);
 }
 
 }  // namespace
