@@ -392,6 +392,14 @@ boost::system::result<SubmitRequest, ApiError> parse_submit(const json::value& b
     if (*bps > kMaxSlippageBps) {
       return bad_request("invalid_slippage", "slippage is a fraction between 0 and 0.5 (0.01 = 1%)", "slippage");
     }
+    // The snake_case spelling is the service's whose clients still send it,
+    // and it took 1% to 50%: its clients count on a refusal below (docs/clients.md).
+    if (r.snake_case && *bps < kMinSnakeCaseSlippageBps) {
+      return bad_request("invalid_slippage",
+                         "max_slippage is a fraction between 0.01 and 0.5 in the snake_case spelling, as the service "
+                         "it comes from took it; for a tighter one send slippage in the camelCase spelling",
+                         "slippage");
+    }
     r.slippage_bps = *bps;
   } else if (slippage_bps != nullptr) {
     if (!slippage_bps->is_int64() && !slippage_bps->is_uint64()) {

@@ -39,6 +39,7 @@ struct SubmitRequest {
 };
 
 inline constexpr std::uint32_t kDefaultSlippageBps = 50;   // 0.5%
+inline constexpr std::uint32_t kMinSnakeCaseSlippageBps = 100;  // an explicit max_slippage in snake_case: 1%
 inline constexpr std::uint32_t kMaxSlippageBps = 5'000;    // 50%
 inline constexpr std::int64_t kDefaultExpiryNs = 24LL * 3600 * 1'000'000'000;       // a day
 inline constexpr std::int64_t kMaxExpiryNs = 30LL * 24 * 3600 * 1'000'000'000;      // 30 days

@@ -193,6 +193,16 @@ TEST_F(Clients, TheAnswerToASubmitIsInTheSpellingOfItsBody) {
   EXPECT_EQ(replay.json().at("order_id"), body.at("order_id"));
   EXPECT_EQ(replay.json().at("idempotent_replay"), true);
 
+  // Its service refused a max_slippage under 1%, and its clients count on that.
+  const auto tight = client.post_json(
+      "/api/orders/execute", R"({"token_in":"SOL","token_out":"USDC","amount":10,"order_type":"market","max_slippage":0.005})");
+  EXPECT_EQ(tight.status, 400) << tight.body;
+  EXPECT_EQ(tight.json().at("error").at("code").as_string(), "invalid_slippage") << tight.body;
+  EXPECT_EQ(client.post_json("/api/orders/execute", R"({"tokenIn":"SOL","tokenOut":"USDC","amount":10,"slippage":0.005})")
+                .status,
+            202)
+      << "oee's own spelling takes a tighter slippage";
+
   const auto camel = client.post_json("/api/orders/execute", R"({"tokenIn":"SOL","tokenOut":"USDC","amountIn":1})");
   ASSERT_EQ(camel.status, 202) << camel.body;
   const auto camel_json = camel.json();
