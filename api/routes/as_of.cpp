@@ -20,6 +20,10 @@ namespace json = boost::json;
 namespace {
 
 constexpr std::size_t kScanWindow = 1024;
+// The most events one page reads back in each partition: a key with few
+// orders in a long log gets short pages, each answered at once, not one
+// page that reads the whole log on a network thread.
+constexpr std::uint64_t kScanBudget = 64 * kScanWindow;
 
 // The order folded from its events up to `as_of`; nullopt if it had none
 // by then.
@@ -31,6 +35,7 @@ eventlog::Result<std::optional<core::OrderSnapshot>> fold_until(const eventlog::
   Seq last{0};
   for (const auto& r : *records) {
     if (r.seq > as_of) break;
+    if (!core::is_order_event_type(r.type)) return std::optional<core::OrderSnapshot>{};  // an API key's id, or a run's
     try {
       state = core::fold_record(state, r).state;
     } catch (const std::runtime_error&) {
@@ -181,16 +186,24 @@ HttpResponse list_as_of(App& app, const RequestTarget& t, const Principal& viewe
   // Backwards a window at a time, for each partition's newest submissions:
   // a page costs the events back to its oldest order, whatever the log's length.
   std::vector<std::vector<Submission>> by_partition(end.size());  // each newest first
-  bool more = false;
+  // Where each partition's scan stopped: its next page reads below it (1: read to the start).
+  std::vector<Seq> scanned_to(end.size());
   for (std::uint32_t p = 0; p < end.size(); ++p) {
     const auto& part = log.partition(p);
     auto& here = by_partition[p];
     Seq at = end[p];
-    while (at.value > 0 && here.size() < *limit) {
+    std::uint64_t budget = kScanBudget;
+    while (at.value > 0 && here.size() < *limit && budget > 0) {
       const Seq from{at.value > kScanWindow ? at.value - kScanWindow + 1 : 1};
       auto window = part.read(from, at.value - from.value + 1);
       if (!window) return log_unavailable(window.error());
-      for (auto r = window->rbegin(); r != window->rend() && here.size() < *limit; ++r) {
+      budget -= std::min<std::uint64_t>(budget, window->size());
+      at = Seq{from.value - 1};
+      for (auto r = window->rbegin(); r != window->rend(); ++r) {
+        if (here.size() == *limit) {
+          at = r->seq;  // read, not taken: the next page starts here
+          break;
+        }
         if (r->type != static_cast<std::uint8_t>(core::EventType::submitted)) continue;
         if (!viewer.sees_everything()) {
           // An API key's page holds its own orders only.
@@ -199,10 +212,8 @@ HttpResponse list_as_of(App& app, const RequestTarget& t, const Principal& viewe
         }
         here.push_back(Submission{r->order, p, r->seq, r->ts});
       }
-      at = Seq{from.value - 1};
     }
-    // Cut off by the limit with earlier events left: there may be more.
-    more = more || (here.size() == *limit && here.back().seq.value > 1);
+    scanned_to[p] = Seq{at.value + 1};
   }
   // Newest first across partitions, by submission time, each partition's in
   // its own order: a page takes the newest of each, so `next` can say where
@@ -218,12 +229,21 @@ HttpResponse list_as_of(App& app, const RequestTarget& t, const Principal& viewe
     if (!pick) break;
     found.push_back(by_partition[*pick][taken[*pick]++]);
   }
-  for (std::size_t p = 0; p < by_partition.size(); ++p) more = more || taken[p] < by_partition[p].size();
+  // Each partition goes on below the last order it gave this page, or
+  // below where its scan stopped when it gave all it found.
   std::vector<Seq> next(end.size());
-  for (std::size_t p = 0; p < end.size(); ++p) next[p] = Seq{end[p].value + 1};
+  bool more = false;
+  for (std::size_t p = 0; p < end.size(); ++p) {
+    const auto& here = by_partition[p];
+    if (taken[p] < here.size()) {
+      next[p] = taken[p] > 0 ? here[taken[p] - 1].seq : Seq{end[p].value + 1};
+    } else {
+      next[p] = scanned_to[p];
+    }
+    more = more || next[p].value > 1;
+  }
   json::array orders;
   for (const auto& s : found) {
-    next[s.partition] = std::min(next[s.partition], s.seq);
     auto order = fold_until(log.partition(s.partition), s.id, (*as_of)[s.partition]);
     if (!order) return log_unavailable(order.error());
     if (!*order || !viewer.sees((*order)->state.owner)) continue;

@@ -217,9 +217,10 @@ HttpResponse launch_sim_pool(App& app, const HttpRequest& req) {
 
 namespace {
 
-// The longest advance one request may ask for: a month, the longest an
-// order may wait.
-constexpr std::int64_t kMaxAdvanceMs = 31LL * 24 * 3600 * 1000;
+// The longest advance one request may ask for: a day. The watcher looks
+// every --watch-interval of simulated time, so a day is 864,000 looks at
+// the default; a longer wait is several requests.
+constexpr std::int64_t kMaxAdvanceMs = 24LL * 3600 * 1000;
 
 json::object clock_json(TimestampNs now) {
   return json::object{{"now", projections::rfc3339(now)}, {"nowMs", now.value / 1'000'000}};

@@ -392,14 +392,6 @@ boost::system::result<SubmitRequest, ApiError> parse_submit(const json::value& b
     if (*bps > kMaxSlippageBps) {
       return bad_request("invalid_slippage", "slippage is a fraction between 0 and 0.5 (0.01 = 1%)", "slippage");
     }
-    // The snake_case spelling is the service's whose clients still send it,
-    // and it took 1% to 50%: its clients count on a refusal below (docs/clients.md).
-    if (r.snake_case && *bps < kMinSnakeCaseSlippageBps) {
-      return bad_request("invalid_slippage",
-                         "max_slippage is a fraction between 0.01 and 0.5 in the snake_case spelling, as the service "
-                         "it comes from took it; for a tighter one send slippage in the camelCase spelling",
-                         "slippage");
-    }
     r.slippage_bps = *bps;
   } else if (slippage_bps != nullptr) {
     if (!slippage_bps->is_int64() && !slippage_bps->is_uint64()) {
@@ -418,6 +410,16 @@ boost::system::result<SubmitRequest, ApiError> parse_submit(const json::value& b
       WaitingFields{min_amount_out, limit_price, max_price, expires_at, slippage != nullptr || slippage_bps != nullptr},
       now);
   if (!waiting) return waiting.error();
+  // The snake_case spelling is the service's whose clients still send it,
+  // and it took 1% to 50%: its clients count on a refusal below
+  // (docs/clients.md). Left out, the slippage is oee's default.
+  const bool slippage_given = slippage != nullptr || slippage_bps != nullptr;
+  if (r.snake_case && slippage_given && r.slippage_bps < kMinSnakeCaseSlippageBps) {
+    return bad_request("invalid_slippage",
+                       "max_slippage is a fraction between 0.01 and 0.5 in the snake_case spelling, as the service "
+                       "it comes from took it; for a tighter one send slippage in the camelCase spelling",
+                       slippage != nullptr ? "slippage" : "slippageBps");
+  }
   if (r.order_type != core::OrderType::market) r.slippage_bps = 0;
   if (sniper) {
     auto c = checks_field(checks, r.input);

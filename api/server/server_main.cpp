@@ -205,7 +205,10 @@ int run_core(ServerOptions& o) {
   const api::Consumers consumers = api::add_consumers(o, *log, app);
   asio::thread_pool blocking(2);  // history queries: declared after the store they query, so it goes first
   if (consumers.history) app.blocking = &blocking;
-  app.sim_clock_runner = &blocking;
+  // An advance of the virtual clock waits on the engine: a thread of its own,
+  // not the history queries'.
+  std::optional<asio::thread_pool> clock_runner;
+  if (sim.clock) app.sim_clock_runner = &clock_runner.emplace(1);
   const auto& projector = consumers.projector;
   const auto& publisher = consumers.publisher;
 
@@ -259,6 +262,7 @@ int run_core(ServerOptions& o) {
   exec_work.reset();
   exec_ioc.stop();
   exec_thread.join();
+  if (clock_runner) clock_runner->join();
   blocking.join();
   spdlog::info("stopped cleanly at seq {}", log->head().value);
   return 0;

@@ -8,9 +8,35 @@
 #include <stdexcept>
 
 #include "core/domain/mix.h"
+#include "core/domain/order.h"
 #include "core/wire/sim_record.h"
 
 namespace oee::api {
+
+namespace {
+
+// The time the simulation had reached: the newest order event's, or a
+// virtual clock's start, whichever the log holds last. API keys' events
+// carry the wall clock's time and are passed over. Reads back at most so far.
+TimestampNs last_simulated_time(const eventlog::EventLogReader& log) {
+  constexpr std::uint64_t kWindow = 1024, kMostRead = 64 * kWindow;
+  Seq end = log.head();
+  for (std::uint64_t read = 0; end.value > 0 && read < kMostRead; read += kWindow) {
+    const Seq from{end.value > kWindow ? end.value - kWindow + 1 : 1};
+    auto window = log.read(from, end.value - from.value + 1);
+    if (!window) throw std::runtime_error("cannot read the log for the virtual clock's time: " + window.error().message());
+    for (auto r = window->rbegin(); r != window->rend(); ++r) {
+      if (core::is_order_event_type(r->type)) return r->ts;
+      if (const auto started = core::decode_simulation_started(*r); started && started->clock_start.value != 0) {
+        return started->clock_start;
+      }
+    }
+    end = Seq{from.value - 1};
+  }
+  return TimestampNs{0};
+}
+
+}  // namespace
 
 Simulation start_simulation(const ServerOptions& o, const eventlog::EventLogReader& log) {
   Simulation s;
@@ -22,13 +48,7 @@ Simulation start_simulation(const ServerOptions& o, const eventlog::EventLogRead
     s.seed = std::random_device{}() | (std::uint64_t{std::random_device{}()} << 32);
   }
   if (!virtual_clock) return s;
-  TimestampNs start = kVirtualEpoch;
-  if (const Seq head = log.head(); head.value > 0) {
-    auto last = log.read(head, 1);
-    if (!last) throw std::runtime_error("cannot read the log's last event for the virtual clock: " + last.error().message());
-    if (!last->empty()) start = std::max(start, last->front().ts);
-  }
-  s.clock = std::make_unique<core::VirtualClock>(start);
+  s.clock = std::make_unique<core::VirtualClock>(std::max(kVirtualEpoch, last_simulated_time(log)));
   s.clock->install();
   return s;
 }
@@ -41,10 +61,15 @@ bool record_simulation(const ServerOptions& o, const Simulation& s, eventlog::Ev
   started.clock = std::string(sim_clock_name(o.sim_clock));
   started.profile = std::string(core::sim_profile_name(o.sim));
   started.fail_rate_ppm = static_cast<std::uint32_t>(o.fail_rate * 1'000'000 + 0.5);
-  if (s.clock) started.clock_start = s.clock->now();
+  auto command = core::simulation_started_command(started);
+  if (s.clock) {
+    started.clock_start = s.clock->now();
+    command = core::simulation_started_command(started);
+    command.ts = started.clock_start;  // the simulation's time, like its orders' events
+  }
   auto done = std::make_shared<std::promise<eventlog::Result<eventlog::AppendOutcome>>>();
   auto appended = done->get_future();
-  log.append(core::simulation_started_command(started),
+  log.append(std::move(command),
              [done](eventlog::Result<eventlog::AppendOutcome> r) { done->set_value(std::move(r)); });
   const auto outcome = appended.get();
   if (!outcome) {

@@ -1,7 +1,7 @@
 #include "core/engine/decision_audit.h"
 
 #include <algorithm>
-#include <cstdlib>
+#include <cstdint>
 
 #include <fmt/format.h>
 
@@ -93,7 +93,7 @@ void DecisionAudit::observe(const OrderId& order, Seq seq, TimestampNs ts, const
           fmt::format("expired at {}", ts.value), fmt::format("its deadline {}", before.expires_at.value));
   } else if (std::holds_alternative<RoutingStarted>(event) && before.status == Status::pending &&
              before.retry_at.value != 0) {
-    check(DecisionKind::retry, ts.value + kRetryEarlySlackNs >= before.retry_at.value, order, seq,
+    check(DecisionKind::retry, __int128{ts.value} + kRetryEarlySlackNs >= before.retry_at.value, order, seq,
           fmt::format("retried at {}", ts.value), fmt::format("not before its retry time {}", before.retry_at.value));
   } else if (std::holds_alternative<OrderRetried>(event)) {
     memos_[order].last_delay_ns = 0;  // a fresh budget of attempts
@@ -173,18 +173,22 @@ void DecisionAudit::failed(const OrderId& order, Seq seq, TimestampNs ts, const 
     not_checkable(DecisionKind::refusal);
   }
   Memo& memo = memos_[order];
-  const std::int64_t delay = e.retry_at.value - ts.value;
-  const std::uint32_t used = e.attempt - before.retry_floor;
+  // In 128 bits: a crafted log's times may be anything.
+  using i128 = __int128;
+  const i128 delay = i128{e.retry_at.value} - ts.value;
+  const std::uint32_t used = e.attempt >= before.retry_floor ? e.attempt - before.retry_floor : 0;
   if (used <= 1 || memo.last_delay_ns <= 0) {
-    check(DecisionKind::retry, delay > 0, order, seq, fmt::format("retry in {} ns", delay), "a retry time ahead");
+    check(DecisionKind::retry, delay > 0, order, seq,
+          fmt::format("retry in {} ms", static_cast<long double>(delay) / 1e6), "a retry time ahead");
   } else {
-    const std::int64_t expected = 2 * memo.last_delay_ns;
-    const std::int64_t slack = kBackoffSlackNs + expected / 100;
-    check(DecisionKind::retry, std::llabs(delay - expected) <= slack, order, seq,
-          fmt::format("retry in {} ms", delay / 1'000'000),
-          fmt::format("{} ms: twice the backoff before", expected / 1'000'000));
+    const i128 expected = i128{2} * memo.last_delay_ns;
+    const i128 slack = kBackoffSlackNs + expected / 100;
+    const i128 off = delay > expected ? delay - expected : expected - delay;
+    check(DecisionKind::retry, off <= slack, order, seq,
+          fmt::format("retry in {} ms", static_cast<long double>(delay) / 1e6),
+          fmt::format("{} ms: twice the backoff before", static_cast<long double>(expected) / 1e6));
   }
-  memo.last_delay_ns = delay;
+  memo.last_delay_ns = delay > 0 && delay < INT64_MAX ? static_cast<std::int64_t>(delay) : 0;
 }
 
 void DecisionAudit::triggered(const OrderId& order, Seq seq, const Triggered& e, const OrderState& before) {

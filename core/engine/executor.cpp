@@ -154,8 +154,11 @@ Executor::~Executor() {
 }
 
 bool Executor::Impl::settled() const {
-  if (metrics_.orders_waiting.load() != 0 || drain_posted_ || !ready_.empty() || !waiting_.empty() ||
-      !waiting_orders_->quiet()) {
+  // Orders queued over the concurrency wait for a run to end, which only
+  // the clock can bring; those on their way to this thread do not.
+  const auto on_their_way = metrics_.orders_waiting.load() - static_cast<std::int64_t>(waiting_.size());
+  const bool queue_moves = !waiting_.empty() && running_.load() < options_.concurrency;
+  if (on_their_way != 0 || queue_moves || drain_posted_ || !ready_.empty() || !waiting_orders_->quiet()) {
     return false;
   }
   {

@@ -26,6 +26,15 @@ VirtualClock::VirtualClock(TimestampNs start) : now_ns_(start.value) {}
 VirtualClock::~VirtualClock() {
   VirtualClock* self = this;
   if (g_installed.compare_exchange_strong(self, nullptr)) install_sim_clock(nullptr);
+  // Waits never fired nor cancelled die here, while the clock is whole: a
+  // handler's destruction may end a SimTimer, which cancels on this clock.
+  std::map<Key, Entry> left;
+  {
+    std::lock_guard lock(mu_);
+    due_of_.clear();
+    left.swap(waits_);
+  }
+  left.clear();
 }
 
 void VirtualClock::install() {
@@ -94,18 +103,23 @@ bool VirtualClock::settle() {
   return settled;
 }
 
-void VirtualClock::fire(Entry entry) {
+bool VirtualClock::fire(Entry entry) {
   // Waited for, so that what the handler sets off at this time is seen by
-  // the settle checks before the clock moves on.
+  // the settle checks before the clock moves on. A stopped io_context runs
+  // nothing more: its part of the engine is stopping.
+  const bool stopped = entry.ioc->stopped();
   auto done = std::make_shared<std::promise<void>>();
   auto ran = done->get_future();
   boost::asio::post(*entry.ioc, [h = std::move(entry.handler), done] {
     h({});
     done->set_value();
   });
+  if (stopped) return true;
   if (ran.wait_for(kSettleLimit) != std::future_status::ready) {
     spdlog::warn("virtual clock: a timer's handler did not run within {} ms; moving on", kSettleLimit.count());
+    return false;
   }
+  return true;
 }
 
 VirtualClock::Advanced VirtualClock::advance(std::chrono::nanoseconds by) {
@@ -128,9 +142,9 @@ VirtualClock::Advanced VirtualClock::advance(std::chrono::nanoseconds by) {
       entry = std::move(it->second);
       waits_.erase(it);
     }
-    fire(std::move(entry));
+    const bool ran = fire(std::move(entry));
     ++out.fired;
-    out.settled = settle() && out.settled;
+    out.settled = settle() && ran && out.settled;
   }
   {
     std::lock_guard lock(mu_);

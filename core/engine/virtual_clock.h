@@ -75,7 +75,7 @@ class VirtualClock final : public SimClock {
   using Key = std::pair<std::int64_t, std::uint64_t>;  // (time, registration): the firing order
 
   bool settle();
-  void fire(Entry entry);
+  bool fire(Entry entry);  // false: its handler had not run within the limit
 
   mutable std::mutex mu_;
   std::int64_t now_ns_;

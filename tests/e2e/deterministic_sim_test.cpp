@@ -3,6 +3,7 @@
 // decisions on two runs (oee-logdump --decisions, byte for byte), another
 // seed gives other prices, and time moves only when told.
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <vector>
@@ -153,7 +154,7 @@ TEST(DeterministicSimulation, TheVirtualClockIsMovedOnlyWithSimControlAndOnlyFor
   HttpClient c(server.port());
   const std::int64_t t0 = now_ms(c);
   for (const char* bad : {R"({"advanceMs":-1})", R"({"advanceMs":1.5})", R"({"advanceMs":"10"})", R"({})",
-                          R"({"advanceMs":10,"x":1})", R"({"advanceMs":99999999999999})"}) {
+                          R"({"advanceMs":10,"x":1})", R"({"advanceMs":99999999999999})", R"({"advanceMs":86400001})"}) {
     const auto r = c.post_json("/api/sim/clock", bad);
     EXPECT_EQ(r.status, 400) << bad << " " << r.body;
     EXPECT_TRUE(r.json().at("error").as_object().contains("code")) << r.body;
@@ -179,6 +180,33 @@ TEST(DeterministicSimulation, TheVirtualClockIsMovedOnlyWithSimControlAndOnlyFor
   const auto moved = w.post_json("/api/sim/clock", R"({"advanceMs":10})");
   EXPECT_EQ(moved.status, 409) << moved.body;
   EXPECT_EQ(w.get("/api/sim/clock").json().at("clock").as_string(), "wall");
+}
+
+TEST(DeterministicSimulation, OrdersQueuedOverTheConcurrencyLeaveTheClockSettled) {
+  // Two of three orders wait for the one running, which waits for the clock:
+  // the engine has done all it can, and an advance says so at once.
+  TempDir dir;
+  ServerProcess server(dir.path() / "data", {"--sim", "realistic", "--sim-seed", "5", "--sim-clock", "virtual",
+                                             "--sim-control", "--fail-rate", "0", "--concurrency", "1"});
+  server.start();
+  HttpClient c(server.port());
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    const auto r = c.post_json("/api/orders/execute", R"({"inputToken":"SOL","outputToken":"USDC","amount":"1"})");
+    ASSERT_EQ(r.status, 202) << r.body;
+    ids.emplace_back(r.json().at("orderId").as_string());
+  }
+  const auto started = std::chrono::steady_clock::now();
+  for (int i = 0; i < 300 && !std::all_of(ids.begin(), ids.end(), [&](const auto& id) {
+                              return status_of(c, id) == "confirmed";
+                            });
+       ++i) {
+    EXPECT_TRUE(advance(c, 100).at("settled").as_bool());
+  }
+  for (const auto& id : ids) EXPECT_EQ(status_of(c, id), "confirmed") << id;
+  // Each settle check that could not see the engine settled would wait out
+  // its 5 s limit, and there are dozens of advances.
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 20s);
 }
 
 }  // namespace

@@ -39,7 +39,7 @@ int print_as_of(const eventlog::EventLogReader& whole, Seq as_of, const std::opt
       core::OrderState state;
       Seq last{0};
       for (const auto& r : *records) {
-        if (r.seq > as_of) break;
+        if (r.seq > as_of || !core::is_order_event_type(r.type)) break;  // not an order's id
         state = core::fold_record(state, r).state;
         last = r.seq;
       }
