@@ -289,8 +289,9 @@ std::optional<int> parse_args(int argc, char** argv, Args& a) {
   cli.add_option("--format", format, "text (one aligned line per event) or json (JSON lines)")
       ->check(CLI::IsMember({"text", "json"}))->capture_default_str();
   auto* verify_flag = cli.add_flag("--verify", a.verify,
-                                   "Check checksums, dense seqs, legal transitions and derived state; exit 1 naming "
-                                   "the first bad seq");
+                                   "Check checksums, dense seqs, legal transitions, derived state, and every "
+                                   "decision against the facts it records (a table by kind); exit 1 naming the first "
+                                   "bad seq or the decisions that do not follow");
   cli.add_flag("--stats", a.stats, "Counts by type and status, orders by outcome, seq range, bytes")
       ->excludes(verify_flag);
   cli.add_option("--as-of", a.as_of,
