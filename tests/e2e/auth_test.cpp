@@ -263,6 +263,19 @@ TEST(Auth, AKeySeesOnlyItsOwnOrdersAndItsOwnIdempotencyKeys) {
   EXPECT_EQ(client.request("GET", "/api/orders/" + of_a + "/events", {}, bearer(b.secret)).status, 404);
   EXPECT_EQ(client.request("GET", "/api/orders/" + a.id, {}, bearer(admin)).status, 404) << "a key is no order";
   EXPECT_EQ(client.request("GET", "/api/orders/" + a.id + "/events", {}, bearer(admin)).status, 404);
+  // As of a seq, the same: another key's order and a key's id are absent.
+  const std::string at = std::to_string(
+      client.request("GET", "/api/orders/" + of_a, {}, bearer(a.secret)).json().at("seq").to_number<std::uint64_t>());
+  EXPECT_EQ(client.request("GET", "/api/orders/" + of_a + "?asOf=" + at, {}, bearer(a.secret)).status, 200);
+  EXPECT_EQ(client.request("GET", "/api/orders/" + of_a + "?asOf=" + at, {}, bearer(b.secret)).status, 404);
+  EXPECT_EQ(client.request("GET", "/api/orders/" + a.id + "?asOf=" + at, {}, bearer(admin)).status, 404)
+      << "a key is no order, as of any seq";
+  const auto listed_by_b = client.request("GET", "/api/orders?asOf=" + at, {}, bearer(b.secret));
+  ASSERT_EQ(listed_by_b.status, 200) << listed_by_b.body;
+  EXPECT_TRUE(listed_by_b.json().at("orders").as_array().empty()) << listed_by_b.body;
+  const auto listed_by_a = client.request("GET", "/api/orders?asOf=" + at, {}, bearer(a.secret));
+  ASSERT_EQ(listed_by_a.status, 200) << listed_by_a.body;
+  EXPECT_EQ(listed_by_a.json().at("orders").as_array().size(), 1U) << listed_by_a.body;
 
   // keys:admin makes keys; it sees only its own orders, and may neither
   // list every key's hash nor ask on another key's behalf.
