@@ -25,26 +25,75 @@ constexpr std::size_t kScanWindow = 1024;
 // page that reads the whole log on a network thread.
 constexpr std::uint64_t kScanBudget = 64 * kScanWindow;
 
-// The order folded from its events up to `as_of`; nullopt if it had none
-// by then.
-eventlog::Result<std::optional<core::OrderSnapshot>> fold_until(const eventlog::EventLogReader& log, const OrderId& id,
-                                                                Seq as_of) {
-  auto records = log.read_order(id);
-  if (!records) return records.error();
-  core::OrderState state;
-  Seq last{0};
-  for (const auto& r : *records) {
-    if (r.seq > as_of) break;
-    if (!core::is_order_event_type(r.type)) return std::optional<core::OrderSnapshot>{};  // an API key's id, or a run's
-    try {
-      state = core::fold_record(state, r).state;
-    } catch (const std::runtime_error&) {
-      return make_error_code(eventlog::Errc::corrupted);
-    }
-    last = r.seq;
+std::string code_of(std::string_view field) { return field == "asOf" ? "invalid_as_of" : "invalid_before"; }
+
+std::optional<std::uint64_t> parse_seq(std::string_view text) {
+  std::uint64_t n = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc{} || end != text.data() + text.size() || text.empty()) return std::nullopt;
+  return n;
+}
+
+ApiError position_error(std::string_view field, const eventlog::EventLogReader& log) {
+  return ApiError{400, code_of(field),
+                  fmt::format("in a cluster, {} is a position: partition:seq pairs, comma separated (e.g. 0:17,3:250), "
+                              "each partition below {} once; a partition left out is {}",
+                              field, log.partition_count(), field == "asOf" ? "at its start" : "not paged yet"),
+                  std::string(field)};
+}
+
+// `text` as one seq per partition: a bare seq for the embedded log,
+// "p:seq,..." for a cluster's. Partitions left out get `otherwise`.
+boost::system::result<std::vector<Seq>, ApiError> seqs_param(std::string_view text, std::string_view field,
+                                                             const eventlog::EventLogReader& log, Seq otherwise) {
+  std::vector<Seq> out(log.partition_count(), otherwise);
+  if (!log.partitioned()) {
+    const auto n = parse_seq(text);
+    if (!n || (field == "asOf" && *n == 0)) return ApiError{400, code_of(field),
+                            fmt::format("{} is the seq of an event (a whole number from 1)", field), std::string(field)};
+    out[0] = Seq{*n};
+    return out;
   }
-  if (last.value == 0) return std::optional<core::OrderSnapshot>{};
-  return std::optional<core::OrderSnapshot>(core::OrderSnapshot{id, std::move(state), last});
+  std::vector<bool> named(out.size(), false);
+  while (!text.empty()) {
+    const auto comma = text.find(',');
+    const std::string_view pair = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+    const auto colon = pair.find(':');
+    const auto p = colon == std::string_view::npos ? std::nullopt : parse_seq(pair.substr(0, colon));
+    const auto seq = colon == std::string_view::npos ? std::nullopt : parse_seq(pair.substr(colon + 1));
+    if (!p || !seq || *p >= out.size() || named[*p]) return position_error(field, log);
+    named[*p] = true;
+    out[*p] = Seq{*seq};
+  }
+  return out;
+}
+
+// A seq per partition as the answer writes it: a number for the embedded
+// log, "p:seq,..." for a cluster's.
+json::value position_json(const std::vector<Seq>& seqs, bool partitioned) {
+  if (!partitioned) return seqs.at(0).value;
+  std::string out;
+  for (std::size_t p = 0; p < seqs.size(); ++p) out += fmt::format("{}{}:{}", p == 0 ? "" : ",", p, seqs[p].value);
+  return json::value(std::move(out));
+}
+
+// asOf as one seq per partition, each at most its partition's end.
+boost::system::result<std::vector<Seq>, ApiError> as_of_seqs(std::string_view text, const eventlog::EventLogReader& log) {
+  auto as_of = seqs_param(text, "asOf", log, Seq{0});
+  if (!as_of) return as_of.error();
+  for (std::uint32_t p = 0; p < as_of->size(); ++p) {
+    const Seq head = log.partition(p).head();
+    if ((*as_of)[p] > head) {
+      return ApiError{400, "invalid_as_of",
+                      log.partitioned()
+                          ? fmt::format("asOf {}:{} is beyond partition {}'s end, seq {}", p, (*as_of)[p].value, p,
+                                        head.value)
+                          : fmt::format("asOf {} is beyond the log's end, seq {}", (*as_of)[p].value, head.value),
+                      "asOf"};
+    }
+  }
+  return as_of;
 }
 
 json::object answer_as_of(const App& app, const core::OrderSnapshot& order, Seq as_of) {  // as_of: in its partition
@@ -59,28 +108,13 @@ boost::system::result<std::optional<Seq>, ApiError> as_of_param(const RequestTar
                                                                const eventlog::EventLogReader& log) {
   const auto text = query_param(t, "asOf");
   if (!text) return std::optional<Seq>{};
-  std::uint64_t n = 0;
-  const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), n);
-  if (ec != std::errc{} || end != text->data() + text->size() || n == 0) {
-    return ApiError{400, "invalid_as_of", "asOf is the seq of an event (a whole number from 1)", "asOf"};
-  }
-  const Seq head = log.head();
-  if (n > head.value) {
-    return ApiError{400, "invalid_as_of", fmt::format("asOf {} is beyond the log's end, seq {}", n, head.value),
-                    "asOf"};
-  }
-  return std::optional<Seq>(Seq{n});
+  auto seqs = as_of_seqs(*text, log);
+  if (!seqs) return seqs.error();
+  return std::optional<Seq>(seqs->front());
 }
 
 HttpResponse order_as_of(App& app, const OrderId& id, Seq as_of, const Principal& viewer) {
-  const eventlog::EventLogReader& log = app.log.partition(app.log.partition_of(id));
-  if (as_of > log.head()) {
-    return error_response(ApiError{400, "invalid_as_of",
-                                   fmt::format("asOf {} is beyond the end of the order's log, seq {}", as_of.value,
-                                               log.head().value),
-                                   "asOf"});
-  }
-  auto order = fold_until(app.log, id, as_of);
+  auto order = core::fold_order_until(app.log, id, as_of);
   if (!order) return log_unavailable(order.error());
   if (!*order || !viewer.sees((*order)->state.owner)) {
     return not_found(fmt::format("no order with id {} as of seq {}", id.str(), as_of.value), "orderId");
@@ -90,54 +124,6 @@ HttpResponse order_as_of(App& app, const OrderId& id, Seq as_of, const Principal
 
 namespace {
 
-ApiError position_error(std::string_view field, const eventlog::EventLogReader& log) {
-  return ApiError{400, std::string("invalid_") + (field == "asOf" ? "as_of" : "before"),
-                  fmt::format("in a cluster, {} is a position: partition:seq pairs, comma separated (e.g. 0:17,3:250), "
-                              "each partition below {} once; a partition left out is {}",
-                              field, log.partition_count(), field == "asOf" ? "at its start" : "not paged yet"),
-                  std::string(field)};
-}
-
-// `text` as one seq per partition: a bare seq for the embedded log,
-// "p:seq,..." for a cluster's. Partitions left out get `otherwise`.
-boost::system::result<std::vector<Seq>, ApiError> seqs_param(std::string_view text, std::string_view field,
-                                                             const eventlog::EventLogReader& log, Seq otherwise) {
-  std::vector<Seq> out(log.partition_count(), otherwise);
-  auto number = [](std::string_view t) -> std::optional<std::uint64_t> {
-    std::uint64_t n = 0;
-    const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), n);
-    if (ec != std::errc{} || end != t.data() + t.size() || t.empty()) return std::nullopt;
-    return n;
-  };
-  if (!log.partitioned()) {
-    const auto n = number(text);
-    if (!n) return ApiError{400, field == "asOf" ? "invalid_as_of" : "invalid_before",
-                            fmt::format("{} is the seq of an event (a whole number from 1)", field), std::string(field)};
-    out[0] = Seq{*n};
-    return out;
-  }
-  std::vector<bool> named(out.size(), false);
-  while (!text.empty()) {
-    const auto comma = text.find(',');
-    const std::string_view pair = text.substr(0, comma);
-    text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
-    const auto colon = pair.find(':');
-    const auto p = colon == std::string_view::npos ? std::nullopt : number(pair.substr(0, colon));
-    const auto seq = colon == std::string_view::npos ? std::nullopt : number(pair.substr(colon + 1));
-    if (!p || !seq || *p >= out.size() || named[*p]) return position_error(field, log);
-    named[*p] = true;
-    out[*p] = Seq{*seq};
-  }
-  return out;
-}
-
-std::string position_text(const std::vector<Seq>& seqs, bool partitioned) {
-  if (!partitioned) return std::to_string(seqs.at(0).value);
-  std::string out;
-  for (std::size_t p = 0; p < seqs.size(); ++p) out += fmt::format("{}{}:{}", p == 0 ? "" : ",", p, seqs[p].value);
-  return out;
-}
-
 // A submission found scanning back.
 struct Submission {
   OrderId id;
@@ -146,29 +132,55 @@ struct Submission {
   TimestampNs ts;
 };
 
+// The newest submissions of one partition at or before `end`, newest first,
+// at most `limit`, and where the next page goes on (1: nothing is left).
+// Read back a window at a time: a page costs the events back to its
+// oldest order, whatever the log's length, and at most kScanBudget.
+struct Scanned {
+  std::vector<Submission> found;
+  Seq resume;
+};
+eventlog::Result<Scanned> newest_submissions(const eventlog::EventLogReader& part, std::uint32_t p, Seq end,
+                                             std::size_t limit, const Principal& viewer) {
+  Scanned out;
+  Seq at = end;
+  std::uint64_t budget = kScanBudget;
+  while (at.value > 0 && out.found.size() < limit && budget > 0) {
+    const Seq from{at.value > kScanWindow ? at.value - kScanWindow + 1 : 1};
+    auto window = part.read(from, at.value - from.value + 1);
+    if (!window) return window.error();
+    budget -= std::min<std::uint64_t>(budget, window->size());
+    at = Seq{from.value - 1};
+    for (auto r = window->rbegin(); r != window->rend(); ++r) {
+      if (out.found.size() == limit) {
+        at = r->seq;  // read, not taken: the next page starts here
+        break;
+      }
+      if (r->type != static_cast<std::uint8_t>(core::EventType::submitted)) continue;
+      if (!viewer.sees_everything()) {
+        // An API key's page holds its own orders only.
+        const auto event = core::decode_event(r->type, r->payload);
+        if (!event || !viewer.sees(std::get<core::OrderSubmitted>(*event).owner)) continue;
+      }
+      out.found.push_back(Submission{r->order, p, r->seq, r->ts});
+    }
+  }
+  out.resume = Seq{at.value + 1};
+  return out;
+}
+
 }  // namespace
 
 HttpResponse list_as_of(App& app, const RequestTarget& t, const Principal& viewer) {
   const auto& log = app.log;
-  const bool partitioned = log.partitioned();
   for (const auto& [name, value] : t.params) {
     if (name != "asOf" && name != "limit" && name != "before") {
       return error_response(ApiError{400, "unknown_parameter",
                                      fmt::format("with asOf the list takes limit and before only, not {}", name), name});
     }
   }
-  auto as_of = seqs_param(*query_param(t, "asOf"), "asOf", log, Seq{0});
+  auto as_of = as_of_seqs(*query_param(t, "asOf"), log);
   if (!as_of) return error_response(as_of.error());
-  for (std::uint32_t p = 0; p < as_of->size(); ++p) {
-    const Seq head = log.partition(p).head();
-    if ((*as_of)[p] > head || (!partitioned && (*as_of)[p].value == 0)) {
-      return error_response(ApiError{
-          400, "invalid_as_of",
-          partitioned ? fmt::format("asOf {}:{} is beyond partition {}'s end, seq {}", p, (*as_of)[p].value, p, head.value)
-                      : fmt::format("asOf {} is beyond the log's end, seq {}", (*as_of)[p].value, head.value),
-          "asOf"});
-    }
-  }
   const auto limit = limit_param(t, 50, 500);
   if (!limit) return error_response(limit.error());
   // Each partition is read back from the newest seq still wanted.
@@ -183,37 +195,13 @@ HttpResponse list_as_of(App& app, const RequestTarget& t, const Principal& viewe
       end[p] = Seq{std::min(end[p].value, (*bounds)[p].value - 1)};
     }
   }
-  // Backwards a window at a time, for each partition's newest submissions:
-  // a page costs the events back to its oldest order, whatever the log's length.
   std::vector<std::vector<Submission>> by_partition(end.size());  // each newest first
-  // Where each partition's scan stopped: its next page reads below it (1: read to the start).
   std::vector<Seq> scanned_to(end.size());
   for (std::uint32_t p = 0; p < end.size(); ++p) {
-    const auto& part = log.partition(p);
-    auto& here = by_partition[p];
-    Seq at = end[p];
-    std::uint64_t budget = kScanBudget;
-    while (at.value > 0 && here.size() < *limit && budget > 0) {
-      const Seq from{at.value > kScanWindow ? at.value - kScanWindow + 1 : 1};
-      auto window = part.read(from, at.value - from.value + 1);
-      if (!window) return log_unavailable(window.error());
-      budget -= std::min<std::uint64_t>(budget, window->size());
-      at = Seq{from.value - 1};
-      for (auto r = window->rbegin(); r != window->rend(); ++r) {
-        if (here.size() == *limit) {
-          at = r->seq;  // read, not taken: the next page starts here
-          break;
-        }
-        if (r->type != static_cast<std::uint8_t>(core::EventType::submitted)) continue;
-        if (!viewer.sees_everything()) {
-          // An API key's page holds its own orders only.
-          const auto event = core::decode_event(r->type, r->payload);
-          if (!event || !viewer.sees(std::get<core::OrderSubmitted>(*event).owner)) continue;
-        }
-        here.push_back(Submission{r->order, p, r->seq, r->ts});
-      }
-    }
-    scanned_to[p] = Seq{at.value + 1};
+    auto scanned = newest_submissions(log.partition(p), p, end[p], *limit, viewer);
+    if (!scanned) return log_unavailable(scanned.error());
+    by_partition[p] = std::move(scanned->found);
+    scanned_to[p] = scanned->resume;
   }
   // Newest first across partitions, by submission time, each partition's in
   // its own order: a page takes the newest of each, so `next` can say where
@@ -244,25 +232,14 @@ HttpResponse list_as_of(App& app, const RequestTarget& t, const Principal& viewe
   }
   json::array orders;
   for (const auto& s : found) {
-    auto order = fold_until(log.partition(s.partition), s.id, (*as_of)[s.partition]);
+    auto order = core::fold_order_until(log.partition(s.partition), s.id, (*as_of)[s.partition]);
     if (!order) return log_unavailable(order.error());
     if (!*order || !viewer.sees((*order)->state.owner)) continue;
     orders.push_back(answer_as_of(app, **order, (*as_of)[s.partition]));
   }
-  json::object body{{"orders", std::move(orders)}};
-  if (partitioned) {
-    body["asOf"] = position_text(*as_of, true);
-  } else {
-    body["asOf"] = (*as_of)[0].value;
-  }
-  if (!more) {
-    body["next"] = nullptr;
-  } else if (partitioned) {
-    body["next"] = position_text(next, true);
-  } else {
-    body["next"] = next[0].value;
-  }
-  return json_response(200, std::move(body));
+  return json_response(200, json::object{{"orders", std::move(orders)},
+                                         {"asOf", position_json(*as_of, log.partitioned())},
+                                         {"next", more ? position_json(next, log.partitioned()) : json::value()}});
 }
 
 }  // namespace oee::api

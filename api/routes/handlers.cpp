@@ -2,20 +2,15 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
-#include <map>
 
 #include <boost/json.hpp>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
-#include <boost/uuid/name_generator_sha1.hpp>
-#include <boost/uuid/string_generator.hpp>
 #include <fmt/format.h>
 
 #include "api/dashboard/dashboard.h"
 #include "api/http/request_target.h"
 #include "api/http/responses.h"
-#include "api/http/strict_json.h"
 #include "api/routes/as_of.h"
 #include "api/routes/dead_letter_handlers.h"
 #include "api/routes/history_handlers.h"
@@ -25,15 +20,14 @@
 #include "api/routes/pages/pages.h"
 #include "api/routes/sim_control.h"
 #include "api/routes/status_handlers.h"
+#include "api/routes/submit_handler.h"
 #include "api/routes/submit_request.h"
 #include "api/stream/stream_source.h"
 #include "core/domain/router.h"
 #include "core/domain/sim_clock.h"
-#include "core/engine/async_append.h"
 #include "core/wire/event_codec.h"
 #include "core/wire/status_json.h"
 #include "core/wire/status_message.h"
-#include "projections/order_rows.h"  // rfc3339
 
 namespace oee::api {
 
@@ -41,135 +35,6 @@ namespace asio = boost::asio;
 namespace json = boost::json;
 
 namespace {
-
-// A keyed order's id is the key's (UUIDv5): the same key sent to two nodes
-// of a cluster names one order, whose first event the log takes once.
-OrderId keyed_order_id(std::string_view scoped_key) {
-  static const boost::uuids::uuid kNamespace =
-      boost::uuids::string_generator()("4f8b1e1c-5d3a-4c39-9a57-0e0e5b7d2a61");  // oee's idempotency keys
-  const auto u = boost::uuids::name_generator_sha1(kNamespace)(scoped_key.data(), scoped_key.size());
-  OrderId::Bytes bytes{};
-  std::copy(u.begin(), u.end(), bytes.begin());
-  return OrderId(bytes);
-}
-
-// The answer to a submit, in the body's spelling (clients written for a
-// snake_case service read order_id): the order's id, status and seq, and
-// what it uses after a JSON number's rounding, as decimal strings, or as
-// JSON numbers with the same digits to a client that sent numbers.
-HttpResponse submit_answer(int code, const App& app, const SubmitRequest& order, const OrderId& id,
-                           std::string_view status, Seq seq, bool replay) {
-  json::object answer{{order.snake_case ? "order_id" : "orderId", id.str()}, {"status", status}, {"seq", seq.value}};
-  if (replay) answer[order.snake_case ? "idempotent_replay" : "idempotentReplay"] = true;
-  std::vector<std::pair<std::string, std::string>> used{
-      {order.snake_case ? "amount_in" : "amount", core::format_amount(order.amount, order.input.decimals())}};
-  if (order.order_type == core::OrderType::market) {
-    used.emplace_back(order.snake_case ? "max_slippage" : "slippage", core::bps_fraction(order.slippage_bps));
-  } else {
-    used.emplace_back(order.snake_case ? "min_amount_out" : "minAmountOut",
-                      core::format_amount(order.min_amount_out, order.output.decimals()));
-  }
-  for (const auto& [name, text] : used) answer[name] = text;
-  std::string body = json::serialize(with_partition(std::move(answer), app.log, id));
-  if (order.numbers) {
-    // Decimal strings are plain digits: written bare, they are the same number.
-    for (const auto& [name, text] : used) {
-      const std::string quoted = "\"" + name + "\":\"" + text + "\"";
-      if (const auto at = body.find(quoted); at != std::string::npos) {
-        body.replace(at, quoted.size(), "\"" + name + "\":" + text);
-      }
-    }
-  }
-  return HttpResponse{code, std::move(body), "application/json", {}};
-}
-
-bool launched_everywhere(const std::vector<core::Launch>& launches) {
-  return std::all_of(std::begin(core::kAllVenues), std::end(core::kAllVenues), [&](core::Venue v) {
-    return std::any_of(launches.begin(), launches.end(), [v](const core::Launch& l) { return l.venue == v; });
-  });
-}
-
-ApiError already_launched(const core::Launch& l) {
-  return ApiError{409, "already_launched",
-                  fmt::format("{} has launched on every venue, first at {} on {} (launch {}, pool {} {} / {} {}): a "
-                              "sniper buys a launch, and none is left to come; trade the token with a market order",
-                              l.token.symbol(), projections::rfc3339(l.launched_at), core::venue_name(l.venue),
-                              l.number, core::format_amount(l.token_reserve, l.token.decimals()), l.token.symbol(),
-                              core::format_amount(l.quote_reserve, l.quote.decimals()), l.quote.symbol()),
-                  "targetToken"};
-}
-
-asio::awaitable<HttpResponse> submit(App& app, const HttpRequest& req) {
-  if (!is_json_content_type(req.content_type)) {
-    co_return error_response(ApiError{415, "unsupported_media_type",
-                                      "send the order as JSON with Content-Type: application/json", ""});
-  }
-  const auto body = parse_json_strict(req.body);
-  if (!body) co_return error_response(body.error());
-  auto parsed = parse_submit(*body);
-  if (!parsed) co_return error_response(parsed.error());
-  const SubmitRequest& order = *parsed;
-  // A sniper's pool is yet to launch.
-  if (order.order_type != core::OrderType::sniper && !app.market.has_pair(order.input.token(), order.output.token())) {
-    co_return error_response(ApiError{400, "no_route",
-                                      fmt::format("no venue lists a pool for {}/{}", order.input.symbol(),
-                                                  order.output.symbol()),
-                                      "outputToken"});
-  }
-  if (req.idempotency_key.size() > 256) {
-    co_return error_response(
-        ApiError{400, "invalid_idempotency_key", "Idempotency-Key is limited to 256 characters", "Idempotency-Key"});
-  }
-
-  // Idempotency keys are each API key's own: two keys' "k1" are two orders.
-  const auto owner = req.principal.owner();
-  const std::string scoped_key = owner ? owner->str() + ":" + req.idempotency_key : req.idempotency_key;
-  // A sniper buys a token's launch. A token launches once per venue: once
-  // it has on every venue, a sniper for it would wait for ever. (A retry of
-  // a sniper accepted before that is still answered with its order, below.)
-  if (order.order_type == core::OrderType::sniper) {
-    if (const auto launched = app.market.launches_of(order.output); launched_everywhere(launched)) {
-      const bool replay = !req.idempotency_key.empty() && [&] {
-        const auto claimed = app.log.idempotency(scoped_key);
-        return claimed && claimed->has_value();
-      }();
-      if (!replay) co_return error_response(already_launched(launched.front()));
-    }
-  }
-  const eventlog::IdempotencyClaim claim{scoped_key, order.fingerprint()};
-  const OrderId id = req.idempotency_key.empty() ? app.new_order_id() : keyed_order_id(scoped_key);
-  const core::OrderEvent event =
-      core::OrderSubmitted{.order_type = order.order_type,
-                           .input_token = order.input,
-                           .output_token = order.output,
-                           .amount_in = order.amount,
-                           .slippage_bps = order.slippage_bps,
-                           .idempotency_key = req.idempotency_key,
-                           .owner = owner,
-                           .min_amount_out = order.min_amount_out,
-                           .expires_at = order.expires_at,
-                           .checks = order.checks};
-  const core::OrderState initial;
-  auto appended = co_await core::async_append(app.store, id, initial, event,
-                                              req.idempotency_key.empty() ? nullptr : &claim);
-  if (!appended) co_return log_unavailable(app.log, appended.error());
-
-  if (appended->existing) {
-    const auto& existing = *appended->existing;
-    if (existing.fingerprint != order.fingerprint()) {
-      co_return error_response(ApiError{409, "idempotency_key_reused",
-                                        "this Idempotency-Key was used for a different order", "Idempotency-Key"});
-    }
-    auto loaded = app.store.load(existing.order);
-    if (!loaded || !*loaded) co_return log_unavailable(loaded ? make_error_code(eventlog::Errc::corrupted)
-                                                              : loaded.error());
-    co_return submit_answer(200, app, order, existing.order, core::status_name((*loaded)->state.status),
-                            (*loaded)->last_seq, true);
-  }
-  // The snake_case services' clients take only 200 for an accepted order
-  // (docs/clients.md): answered in their spelling, they get it.
-  co_return submit_answer(order.snake_case ? 200 : 202, app, order, id, "pending", appended->seq, false);
-}
 
 HttpResponse get_order(App& app, const OrderId& id, const Principal& viewer) {
   auto loaded = app.store.load(id);

@@ -22,16 +22,23 @@ namespace json = boost::json;
 
 namespace {
 
-// The checks every steering request passes: --sim-control, a client on
-// this machine, a JSON object with only the route's fields.
-boost::system::result<json::object, ApiError> control_body(App& app, const HttpRequest& req,
-                                                           std::initializer_list<std::string_view> fields) {
+// Who may steer the simulation, or read its clock: --sim-control, and a
+// client on this machine.
+std::optional<ApiError> control_refusal(const App& app, const HttpRequest& req) {
   if (app.sim_changes == nullptr) {
-    return ApiError{404, "not_found", "the market is steered only with --sim-control", ""};
+    return ApiError{404, "not_found", "the simulation is steered only with --sim-control", ""};
   }
   if (!req.peer.is_loopback()) {
     return ApiError{403, "loopback_only", "the simulated market is steered from this machine only", ""};
   }
+  return std::nullopt;
+}
+
+// The checks every steering request passes: --sim-control, a client on
+// this machine, a JSON object with only the route's fields.
+boost::system::result<json::object, ApiError> control_body(App& app, const HttpRequest& req,
+                                                           std::initializer_list<std::string_view> fields) {
+  if (auto refused = control_refusal(app, req)) return *refused;
   if (!is_json_content_type(req.content_type)) {
     return ApiError{415, "unsupported_media_type", "send JSON with Content-Type: application/json", ""};
   }
@@ -229,12 +236,7 @@ json::object clock_json(TimestampNs now) {
 }  // namespace
 
 HttpResponse sim_clock_status(App& app, const HttpRequest& req) {
-  if (app.sim_changes == nullptr) {
-    return error_response(ApiError{404, "not_found", "the simulation's clock is shown only with --sim-control", ""});
-  }
-  if (!req.peer.is_loopback()) {
-    return error_response(ApiError{403, "loopback_only", "the simulated market is steered from this machine only", ""});
-  }
+  if (auto refused = control_refusal(app, req)) return error_response(*refused);
   auto body = clock_json(core::sim_now());
   body["clock"] = app.sim_clock != nullptr ? "virtual" : "wall";
   if (app.sim_clock != nullptr) body["pendingTimers"] = app.sim_clock->pending();

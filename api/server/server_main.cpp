@@ -163,13 +163,12 @@ int run_core(ServerOptions& o) {
     return 2;
   }
   if (!api::record_simulation(o, sim, *log)) return 2;
-  if (sim.seed) o.sim_seed = sim.seed;
 
   asio::io_context api_ioc;
   asio::io_context exec_ioc(1);
   auto exec_work = asio::make_work_guard(exec_ioc);
 
-  core::Market market(sim.seed ? *sim.seed : 1);
+  core::Market market(sim.seed.value_or(core::Market::kDefaultSeed));
   std::optional<core::LaunchJournal> launch_journal;
   try {
     launch_journal.emplace(std::filesystem::path(o.data_dir) / "simchain" / "launches.txt", market);
@@ -177,12 +176,14 @@ int run_core(ServerOptions& o) {
     std::fprintf(stderr, "oee-server: %s\n", e.what());
     return 2;
   }
-  core::SimChain chain = sim.seed ? core::SimChain(market, o.fail_rate, *storage->ledger, core::mix(*sim.seed))
-                                  : core::SimChain(market, o.fail_rate, *storage->ledger);
+  core::SimChain chain(market, o.fail_rate, *storage->ledger,
+                       sim.seed ? core::mix(*sim.seed) : core::SimChain::kDefaultSeed);
   core::OrderStore store(*log);
   core::EngineMetrics metrics;
   api::Hub hub(api_ioc.get_executor());
-  core::Executor executor(exec_ioc, store, market, chain, executor_options(o), metrics);
+  core::ExecutorOptions run_options = executor_options(o);
+  run_options.seed = sim.seed;
+  core::Executor executor(exec_ioc, store, market, chain, run_options, metrics);
 
   api::LogStreamSource source(hub, *log);
   api::ServerContext ctx(o.server, source);

@@ -84,7 +84,6 @@ core::ExecutorOptions executor_options(const ServerOptions& o) {
   options.retry_base = o.sim == core::SimProfile::fast ? std::chrono::milliseconds(5) : std::chrono::milliseconds(500);
   options.latency_scale = o.latency_scale;
   options.watch_interval = o.watch_interval;
-  options.seed = o.sim_seed;
   return options;
 }
 

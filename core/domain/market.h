@@ -54,7 +54,8 @@ enum class LaunchError { listed_token, unlisted_quote, already_launched, empty_p
 
 class Market {
  public:
-  explicit Market(std::uint64_t seed = 1);
+  static constexpr std::uint64_t kDefaultSeed = 1;
+  explicit Market(std::uint64_t seed = kDefaultSeed);
 
   /// Whether both venues list a pool for this pair (either direction).
   [[nodiscard]] bool has_pair(const Token& in, const Token& out) const;

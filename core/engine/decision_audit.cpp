@@ -24,8 +24,10 @@ std::string quote_text(const Quote& q) {
   return fmt::format("{} {}", venue_name(q.venue), q.amount_out.base);
 }
 
-// The pools the quotes were made on, one per venue in order; nullopt when
-// they are not that (an older log's quotes without their pools).
+Pool pool_of(const Quote& q) { return Pool{q.reserve_in, q.reserve_out, q.fee_bps}; }
+
+}  // namespace
+
 std::optional<Pools> recorded_pools(const std::vector<Quote>& quotes) {
   Pools pools;
   if (quotes.size() != pools.size()) return std::nullopt;
@@ -33,14 +35,10 @@ std::optional<Pools> recorded_pools(const std::vector<Quote>& quotes) {
     const Quote& q = quotes[v];
     if (q.venue != kAllVenues[v]) return std::nullopt;
     if (q.reserve_in.base == 0 && q.reserve_out.base == 0 && q.amount_out.base != 0) return std::nullopt;
-    pools[v] = Pool{q.reserve_in, q.reserve_out, q.fee_bps};
+    pools[v] = pool_of(q);
   }
   return pools;
 }
-
-Pool pool_of(const Quote& q) { return Pool{q.reserve_in, q.reserve_out, q.fee_bps}; }
-
-}  // namespace
 
 std::string_view decision_kind_name(DecisionKind kind) {
   switch (kind) {

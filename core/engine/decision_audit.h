@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "core/domain/order.h"
+#include "core/domain/router.h"
 #include "eventlog/types.h"
 
 namespace oee::core {
@@ -38,6 +39,10 @@ enum class DecisionKind : std::uint8_t {
 };
 inline constexpr std::size_t kDecisionKinds = 9;
 [[nodiscard]] std::string_view decision_kind_name(DecisionKind kind);
+
+/// The pools recorded quotes were made on, one per venue in venue order;
+/// nullopt when they are not that (an older log's quotes without pools).
+[[nodiscard]] std::optional<Pools> recorded_pools(const std::vector<Quote>& quotes);
 
 struct DecisionCount {
   std::uint64_t checked = 0;

@@ -74,13 +74,9 @@ std::optional<std::string> check_trigger(const Triggered& t, const OrderState& o
   if (t.threshold != order.min_amount_out) {
     return fmt::format("fired on threshold {} but the order asks {}", t.threshold.base, order.min_amount_out.base);
   }
-  Pools pools;
-  if (t.quotes.size() != pools.size()) return std::string("it records no quote for some venue");
-  for (std::size_t v = 0; v < pools.size(); ++v) {
-    const Quote& q = t.quotes[v];
-    if (q.venue != kAllVenues[v]) return std::string("its quotes are not one per venue in order");
-    pools[v] = Pool{q.reserve_in, q.reserve_out, q.fee_bps};
-  }
+  const auto recorded = recorded_pools(t.quotes);
+  if (!recorded) return std::string("its quotes are not one per venue in order, each with its pool");
+  const Pools& pools = *recorded;
   const auto decision = fires(pools, t.amount_in, t.threshold);
   if (!decision) return std::string("its recorded pools do not pay the threshold");
   for (std::size_t v = 0; v < pools.size(); ++v) {

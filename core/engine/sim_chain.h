@@ -50,7 +50,9 @@ class SimChain {
  public:
   /// `fail_rate` in [0, 1]: probability that a transaction is dropped.
   /// Landed transactions are kept in `ledger`: tx id -> amount out.
-  SimChain(const Market& market, double fail_rate, eventlog::KeyValueStore& ledger, std::uint64_t seed = 7);
+  static constexpr std::uint64_t kDefaultSeed = 7;
+  SimChain(const Market& market, double fail_rate, eventlog::KeyValueStore& ledger,
+           std::uint64_t seed = kDefaultSeed);
 
   /// "5Kd3…": base58 of 64 bytes derived from (order, attempt).
   [[nodiscard]] static std::string tx_id(const OrderId& order, std::uint32_t attempt);

@@ -287,6 +287,26 @@ eventlog::Result<eventlog::FoldedEvent> fold_for_log(std::string_view previous_s
   return eventlog::FoldedEvent{encode_snapshot(*next), is_terminal(next->status)};
 }
 
+eventlog::Result<std::optional<OrderSnapshot>> fold_order_until(const eventlog::EventLogReader& log,
+                                                                        const OrderId& id, Seq as_of) {
+  auto records = log.read_order(id);
+  if (!records) return records.error();
+  OrderState state;
+  Seq last{0};
+  for (const auto& r : *records) {
+    if (r.seq > as_of) break;
+    if (!is_order_event_type(r.type)) return std::optional<OrderSnapshot>{};  // an API key's id, or a run's
+    try {
+      state = fold_record(state, r).state;
+    } catch (const std::runtime_error&) {
+      return make_error_code(eventlog::Errc::corrupted);
+    }
+    last = r.seq;
+  }
+  if (last.value == 0) return std::optional<OrderSnapshot>{};
+  return std::optional<OrderSnapshot>(OrderSnapshot{id, std::move(state), last});
+}
+
 std::string encode_snapshot(const OrderState& s) {
   FlatBufferBuilder fbb(256);
   const auto owner = owner_field(s.owner);

@@ -25,6 +25,13 @@ struct FoldedRecord {
 /// event is illegal in `state`.
 [[nodiscard]] FoldedRecord fold_record(const OrderState& state, const eventlog::Record& record);
 
+/// The order as it stood right after event `as_of`, folded from its events
+/// (one read through the order index); nullopt if it had no event by then,
+/// or `id` is no order's (an API key's, a run's). `corrupted` if an event
+/// does not fold.
+[[nodiscard]] eventlog::Result<std::optional<OrderSnapshot>> fold_order_until(const eventlog::EventLogReader& log,
+                                                                               const OrderId& id, Seq as_of);
+
 [[nodiscard]] std::string encode_snapshot(const OrderState& state);
 [[nodiscard]] std::optional<OrderState> decode_snapshot(std::string_view bytes);
 

@@ -31,24 +31,17 @@ int print_as_of(const eventlog::EventLogReader& whole, Seq as_of, const std::opt
   try {
     if (order) {
       // One order: its events through the order index, no replay.
-      auto records = whole.read_order(*order);
-      if (!records) {
-        std::fprintf(stderr, "oee-logdump: cannot read the order: %s\n", records.error().message().c_str());
+      auto folded = core::fold_order_until(whole, *order, as_of);
+      if (!folded) {
+        std::fprintf(stderr, "oee-logdump: cannot read the order: %s\n", folded.error().message().c_str());
         return 1;
       }
-      core::OrderState state;
-      Seq last{0};
-      for (const auto& r : *records) {
-        if (r.seq > as_of || !core::is_order_event_type(r.type)) break;  // not an order's id
-        state = core::fold_record(state, r).state;
-        last = r.seq;
-      }
-      if (last.value == 0) {
-        std::fprintf(stderr, "oee-logdump: order %s had no event by seq %lu\n", order->str().c_str(),
+      if (!*folded) {
+        std::fprintf(stderr, "oee-logdump: no order %s had an event by seq %lu\n", order->str().c_str(),
                      static_cast<unsigned long>(as_of.value));
         return 1;
       }
-      print_order(out, *order, state, last, as_of);
+      print_order(out, *order, (*folded)->state, (*folded)->last_seq, as_of);
       return 0;
     }
     // Every order: the log folded from its start up to the seq.
