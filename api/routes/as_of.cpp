@@ -108,9 +108,14 @@ boost::system::result<std::optional<Seq>, ApiError> as_of_param(const RequestTar
                                                                const eventlog::EventLogReader& log) {
   const auto text = query_param(t, "asOf");
   if (!text) return std::optional<Seq>{};
-  auto seqs = as_of_seqs(*text, log);
-  if (!seqs) return seqs.error();
-  return std::optional<Seq>(seqs->front());
+  // One order's log is one sequence, its partition's in a cluster: a bare seq.
+  const auto n = parse_seq(*text);
+  if (!n || *n == 0) return ApiError{400, "invalid_as_of", "asOf is the seq of an event (a whole number from 1)", "asOf"};
+  if (Seq{*n} > log.head()) {
+    return ApiError{400, "invalid_as_of", fmt::format("asOf {} is beyond the log's end, seq {}", *n, log.head().value),
+                    "asOf"};
+  }
+  return std::optional<Seq>(Seq{*n});
 }
 
 HttpResponse order_as_of(App& app, const OrderId& id, Seq as_of, const Principal& viewer) {
