@@ -26,7 +26,7 @@ class CorsPolicy {
   [[nodiscard]] bool allows(std::string_view origin) const;
 
   /// Preflight answers.
-  static constexpr std::string_view kAllowMethods = "GET, POST, DELETE, OPTIONS";
+  static constexpr std::string_view kAllowMethods = "GET, POST, PATCH, DELETE, OPTIONS";
   static constexpr std::string_view kAllowHeaders = "Content-Type, Idempotency-Key, Authorization";
   static constexpr std::string_view kMaxAgeSeconds = "600";
 

@@ -58,7 +58,7 @@ class Router {
   /// `limits`, if given (and outliving it), rate-limits keys and addresses.
   explicit Router(const Authenticator& auth, RateLimiter* limits = nullptr) : auth_(&auth), limits_(limits) {}
 
-  /// `method`: GET (which answers HEAD too), POST or DELETE. `path`: its
+  /// `method`: GET (which answers HEAD too), POST, PATCH or DELETE. `path`: its
   /// segments joined by '/', "*" matching any one segment, "" the root.
   /// The first path registered that matches a request decides which
   /// methods it takes; any other method gets 405 with Allow.

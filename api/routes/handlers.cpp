@@ -257,6 +257,10 @@ Router core_router(App& app) {
             return get_order(app, id, req.principal);
           }))
       .on("DELETE", "api/orders/*", kOrderWrites, for_order(cancel))
+      .on("PATCH", "api/orders/*", kOrderWrites,
+          for_order([&app](const OrderId& id, const HttpRequest& req, const RequestTarget&) {
+            return amend_order(app, id, req);
+          }))
       .on("POST", "api/orders/*/cancel", kOrderWrites, for_order(cancel))
       .on("GET", "api/orders/*/events", kOrderReads, for_order([&app](const OrderId& id, const HttpRequest& req, const RequestTarget& t) {
             return get_events(app, id, t, req.principal);

@@ -1,8 +1,7 @@
 #include "api/routes/order_actions.h"
 
-#include "api/routes/order_answer.h"
-
 #include <limits>
+#include <variant>
 
 #include <fmt/format.h>
 
@@ -14,6 +13,8 @@
 
 #include "api/http/api_error.h"
 #include "api/http/responses.h"
+#include "api/http/strict_json.h"
+#include "api/routes/amend_request.h"
 #include "api/routes/order_answer.h"
 #include "core/domain/limit_book.h"
 #include "core/engine/async_append.h"
@@ -47,39 +48,94 @@ HttpResponse no_executor() {
   return error_response(ApiError{503, "unavailable", "this server executes no orders", ""});
 }
 
-HttpResponse answer_cancel(const App& app, const OrderId& id, const core::CancelAnswer& answer) {
-  using Outcome = core::CancelAnswer::Outcome;
+// 409 with the status the order is in, which decided it.
+HttpResponse too_late(const std::string& why, const core::OrderState& order) {
+  json::object error{{"code", "too_late"},
+                     {"message", why},
+                     {"field", "orderId"},
+                     {"status", core::status_name(order.status)}};
+  return json_response(409, json::object{{"error", std::move(error)}});
+}
+
+enum class Action { cancel, amend };
+
+HttpResponse answer_action(const App& app, const OrderId& id, Action action, const core::ActionAnswer& answer) {
+  using Outcome = core::ActionAnswer::Outcome;
   switch (answer.outcome) {
-    case Outcome::cancelled:
+    case Outcome::done:
       return json_response(200, with_partition(core::order_json(id, answer.order->state, answer.order->last_seq),
                                                app.log, id));
-    case Outcome::too_late: return error_response(ApiError{409, "too_late", answer.error, "orderId"});
+    case Outcome::too_late: return too_late(answer.error, answer.order->state);
     case Outcome::unavailable: break;
   }
   return error_response(ApiError{503, "unavailable",
-                                 "the cancel could not be confirmed (" + answer.error +
-                                     "): GET the order to see where it stands, or try again",
+                                 fmt::format("the {} could not be confirmed ({}): GET the order to see where it "
+                                             "stands, or try again",
+                                             action == Action::cancel ? "cancel" : "amendment", answer.error),
                                  ""});
 }
 
-// On a cluster node that does not execute the order: the cancel is
-// appended here. The log takes it only if nothing of the order came since
-// it was read; if something did, the order is read again and judged again.
-asio::awaitable<HttpResponse> cancel_here(App& app, const OrderId& id, core::OrderSnapshot seen) {
+// The event a cancel or an amendment appends to the order as `seen`, or
+// the answer when it does not apply.
+using Decided = std::variant<core::OrderEvent, core::ActionAnswer>;
+
+// On a cluster node that does not execute the order: the cancel or
+// amendment is appended here. The log takes it only if nothing of the
+// order came since it was read; if something did, the order is read again
+// and judged again.
+template <class Decide>
+asio::awaitable<HttpResponse> act_here(App& app, const OrderId& id, core::OrderSnapshot seen, Action action,
+                                       Decide decide) {
   constexpr int kTries = 5;
   std::string last_error = "the order kept moving";
   for (int i = 0; i < kTries; ++i) {
-    if (!core::is_cancellable(seen.state)) co_return answer_cancel(app, id, core::cancel_answer_for(seen));
-    const core::OrderEvent event = core::Cancelled{seen.state.attempt, std::string(core::kCancelledByOwner)};
-    auto appended = co_await core::async_append(app.store, id, seen.state, event, nullptr);
+    Decided decided = decide(seen);
+    if (auto* answer = std::get_if<core::ActionAnswer>(&decided)) co_return answer_action(app, id, action, *answer);
+    auto appended =
+        co_await core::async_append(app.store, id, seen.state, std::get<core::OrderEvent>(decided), nullptr);
     auto now = app.store.load(id);
     if (!now || !*now) co_return log_unavailable(app.log, now ? make_error_code(eventlog::Errc::corrupted) : now.error());
-    if (appended) co_return answer_cancel(app, id, core::CancelAnswer{core::CancelAnswer::Outcome::cancelled, **now, {}});
+    if (appended) co_return answer_action(app, id, action, core::ActionAnswer{core::ActionAnswer::Outcome::done, **now, {}});
     last_error = appended.error().message();
     if ((*now)->last_seq == seen.last_seq) co_return log_unavailable(app.log, appended.error());
     seen = std::move(**now);
   }
-  co_return answer_cancel(app, id, core::CancelAnswer{core::CancelAnswer::Outcome::unavailable, seen, last_error});
+  co_return answer_action(app, id, action, core::ActionAnswer{core::ActionAnswer::Outcome::unavailable, seen, last_error});
+}
+
+Decided cancel_of(const core::OrderSnapshot& seen) {
+  if (!core::is_cancellable(seen.state)) return core::cancel_answer_for(seen);
+  return core::OrderEvent{core::Cancelled{seen.state.attempt, std::string(core::kCancelledByOwner)}};
+}
+
+Decided amendment_of(const core::OrderSnapshot& seen, const core::Amendment& change) {
+  const core::OrderState& s = seen.state;
+  if (!core::is_waiting(s.status)) return core::amend_answer_for(seen);
+  const core::Amount floor = change.min_amount_out.value_or(s.min_amount_out);
+  const TimestampNs expiry = change.expires_at.value_or(s.expires_at);
+  if (floor == s.min_amount_out && expiry == s.expires_at) {
+    return core::ActionAnswer{core::ActionAnswer::Outcome::done, seen, {}};
+  }
+  return core::amend_event(s, floor, expiry);
+}
+
+// Who decides an action on the order: the executor that runs it (a cluster
+// node's, for the order's partition, held while it is asked, for the
+// partition may move meanwhile), or, on a cluster node that runs none,
+// nobody (null: the action is appended here).
+struct Decider {
+  std::shared_ptr<core::Executor> held;
+  core::Executor* executor = nullptr;
+  bool here = false;
+};
+Decider decider_of(App& app, const OrderId& id) {
+  Decider d;
+  if (app.executor_of) {
+    d.held = app.executor_of(id);
+    d.here = d.held == nullptr;
+  }
+  d.executor = d.held ? d.held.get() : app.executor;
+  return d;
 }
 
 // A cluster node executes some partitions or none: the book of every
@@ -108,20 +164,49 @@ asio::awaitable<HttpResponse> cancel_order(App& app, const OrderId& id, const Pr
   auto loaded = app.store.load(id);
   if (!loaded) co_return log_unavailable(loaded.error());
   if (!*loaded || !caller.sees((*loaded)->state.owner)) co_return not_found("no order with id " + id.str(), "orderId");
-  // A cluster node's executor of the order's partition, held while the
-  // cancel is asked (the partition may move meanwhile); none: appended here.
-  std::shared_ptr<core::Executor> owner;
-  if (app.executor_of) {
-    owner = app.executor_of(id);
-    if (!owner) co_return co_await cancel_here(app, id, **loaded);
-  }
-  core::Executor* runs_it = owner ? owner.get() : app.executor;
-  if (runs_it == nullptr) co_return no_executor();
-  core::Executor& executor = *runs_it;
+  const Decider decider = decider_of(app, id);
+  if (decider.here) co_return co_await act_here(app, id, **loaded, Action::cancel, cancel_of);
+  if (decider.executor == nullptr) co_return no_executor();
+  core::Executor& executor = *decider.executor;
   const core::OrderSnapshot& seen = **loaded;
-  const core::CancelAnswer answer = co_await ask_executor<core::CancelAnswer>(
-      [&executor, &seen](std::function<void(core::CancelAnswer)> done) { executor.cancel(seen, std::move(done)); });
-  co_return answer_cancel(app, id, answer);
+  const core::ActionAnswer answer = co_await ask_executor<core::ActionAnswer>(
+      [&executor, &seen](std::function<void(core::ActionAnswer)> done) { executor.cancel(seen, std::move(done)); });
+  co_return answer_action(app, id, Action::cancel, answer);
+}
+
+asio::awaitable<HttpResponse> amend_order(App& app, const OrderId& id, const HttpRequest& req) {
+  if (!is_json_content_type(req.content_type)) {
+    co_return error_response(ApiError{415, "unsupported_media_type",
+                                      "send the amendment as JSON with Content-Type: application/json", ""});
+  }
+  const auto body = parse_json_strict(req.body);
+  if (!body) co_return error_response(body.error());
+  auto loaded = app.store.load(id);
+  if (!loaded) co_return log_unavailable(loaded.error());
+  if (!*loaded || !req.principal.sees((*loaded)->state.owner)) {
+    co_return not_found("no order with id " + id.str(), "orderId");
+  }
+  const core::OrderSnapshot& seen = **loaded;
+  if (seen.state.order_type == core::OrderType::market) {
+    co_return error_response(ApiError{409, "not_amendable",
+                                      "a market order has no price or expiry to amend; only a waiting limit or "
+                                      "sniper order has",
+                                      "orderId"});
+  }
+  const auto change = parse_amend(*body, seen.state, core::sim_now());
+  if (!change) co_return error_response(change.error());
+  const Decider decider = decider_of(app, id);
+  if (decider.here) {
+    co_return co_await act_here(app, id, seen, Action::amend,
+                                [&change](const core::OrderSnapshot& s) { return amendment_of(s, *change); });
+  }
+  if (decider.executor == nullptr) co_return no_executor();
+  core::Executor& executor = *decider.executor;
+  const core::ActionAnswer answer = co_await ask_executor<core::ActionAnswer>(
+      [&executor, &seen, &change](std::function<void(core::ActionAnswer)> done) {
+        executor.amend(seen, *change, std::move(done));
+      });
+  co_return answer_action(app, id, Action::amend, answer);
 }
 
 asio::awaitable<HttpResponse> get_book(App& app, std::string_view input, std::string_view output) {

@@ -1,5 +1,5 @@
 #pragma once
-// Waiting orders: cancel an order, list the open limit orders of a pair.
+// Waiting orders: cancel or amend an order, list the open limit orders of a pair.
 
 #include <boost/asio/awaitable.hpp>
 
@@ -13,6 +13,14 @@ namespace oee::api {
 /// too_late once it was triggered or ended otherwise; another key's order
 /// is not found.
 [[nodiscard]] boost::asio::awaitable<HttpResponse> cancel_order(App& app, const OrderId& id, const Principal& caller);
+
+/// PATCH /api/orders/{id}: a waiting limit or sniper order's new floor
+/// (limitPrice, maxPrice or minAmountOut) and/or expiresAt. 200 with the
+/// order once the amendment is durable (or at once if it changes nothing);
+/// 409 too_late, with the order's status, once it was triggered or ended
+/// (whichever the log took first wins); 409 not_amendable for a market
+/// order; another key's order is not found.
+[[nodiscard]] boost::asio::awaitable<HttpResponse> amend_order(App& app, const OrderId& id, const HttpRequest& req);
 
 /// GET /api/book/{input}/{output}: the open limit orders selling `input`
 /// for `output`, grouped by the price they ask (output per input), lowest

@@ -159,12 +159,13 @@ struct WaitingFields {
   bool slippage_given;
 };
 
-// The least output an order asks for the whole amount: minAmountOut in
-// output decimals, or a price (limitPrice: output per input; maxPrice:
-// input per output) turned into it, rounded so it never asks less.
-boost::system::result<core::Amount, ApiError> floor_field(const SubmitRequest& r, int out_decimals,
-                                                          const json::value* min_amount_out,
-                                                          const json::value* price, const char* price_name) {
+}  // namespace
+
+boost::system::result<core::Amount, ApiError> parse_floor(const WaitingTerms& order,
+                                                          const boost::json::value* min_amount_out,
+                                                          const boost::json::value* price) {
+  const int out_decimals = order.out_decimals;
+  const char* price_name = order.order_type == core::OrderType::sniper ? "maxPrice" : "limitPrice";
   if (min_amount_out != nullptr) {
     auto text = number_text(*min_amount_out, "minAmountOut");
     if (!text) return text.error();
@@ -183,14 +184,14 @@ boost::system::result<core::Amount, ApiError> floor_field(const SubmitRequest& r
   const std::string name = price_name;
   auto text = number_text(*price, name);
   if (!text) return text.error();
-  const bool max = r.order_type == core::OrderType::sniper;
+  const bool max = order.order_type == core::OrderType::sniper;
   // A limit price is a floor (up), a sniper's maxPrice a ceiling (down).
   const Cut cut = cut_number(*price, std::move(*text), core::kPriceDecimals);
   auto value = core::parse_amount(cut.text, core::kPriceDecimals);
   if (value && !max) value = rounded_up(*value, cut.dropped);
   auto floor = !value ? boost::system::result<core::Amount, core::AmountError>(value.error())
-               : max  ? core::amount_at_max_price(r.amount, r.input.decimals(), value->base, out_decimals)
-                      : core::amount_at_price(r.amount, r.input.decimals(), value->base, out_decimals);
+               : max  ? core::amount_at_max_price(order.amount, order.input.decimals(), value->base, out_decimals)
+                      : core::amount_at_price(order.amount, order.input.decimals(), value->base, out_decimals);
   if (!floor) {
     return bad_request(max ? "invalid_max_price" : "invalid_limit_price",
                floor.error() == core::AmountError::too_precise
@@ -200,6 +201,8 @@ boost::system::result<core::Amount, ApiError> floor_field(const SubmitRequest& r
   }
   return *floor;
 }
+
+namespace {
 
 // A waiting order's floor and its expiry; for a market order, none of them
 // may be given.
@@ -242,7 +245,7 @@ boost::system::result<void, ApiError> waiting_fields(SubmitRequest& r, int out_d
                            core::order_type_name(r.order_type), price_name),
                "minAmountOut");
   }
-  auto floor = floor_field(r, out_decimals, f.min_amount_out, price, price_name);
+  auto floor = parse_floor(WaitingTerms{r.order_type, r.input, r.amount, out_decimals}, f.min_amount_out, price);
   if (!floor) return floor.error();
   r.min_amount_out = *floor;
   auto expires = future_time_field(f.expires_at, "expiresAt", now);

@@ -53,6 +53,22 @@ inline constexpr std::size_t kMaxNamedTokens = 100'000;
 [[nodiscard]] boost::system::result<SubmitRequest, ApiError> parse_submit(const boost::json::value& body,
                                                                           TimestampNs now = core::sim_now());
 
+/// What a waiting order's floor is reckoned against.
+struct WaitingTerms {
+  core::OrderType order_type = core::OrderType::limit;
+  core::TokenId input;
+  core::Amount amount;
+  int out_decimals = 0;
+};
+
+/// The least output a waiting order asks for its whole amount: minAmountOut
+/// in output decimals, or its price (limitPrice: output per input;
+/// sniper's maxPrice: input per output) turned into it, rounded so it never
+/// asks less. One of the two is given.
+[[nodiscard]] boost::system::result<core::Amount, ApiError> parse_floor(const WaitingTerms& order,
+                                                                        const boost::json::value* min_amount_out,
+                                                                        const boost::json::value* price);
+
 /// Text of a JSON number or string as the user wrote it, for exact parsing.
 /// Doubles are rendered in their shortest round-trip form, without an
 /// exponent ("0.1", not 0.1000000000000000055; "0.00001", not 1e-05).

@@ -14,33 +14,34 @@ using S = Status;
 // routing_started, routed, tx_submitted, confirmed, attempt_failed,
 // order_failed, order_retried, dead_letter_dismissed, two key events that
 // no order takes, opened, triggered, reopened, cancelled, expired,
-// watch_started, launch_rejected).
+// watch_started, launch_rejected, amended, watch_amended).
 constexpr std::array<std::array<std::optional<Status>, kMaxEventType>, kStatusCount> kTable{{
-    /* none      */ {S::pending, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
+    /* none      */ {S::pending, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
     // An order that waits (new, or backing off after a failed attempt)
     // starts its next attempt, or, as a new limit or sniper order, begins
     // to wait; it can also be failed without one. Before an attempt is
     // under way it can be cancelled or expire (apply() checks the attempt).
     /* pending   */ {N, S::routing, N, N, N, N, S::failed, N, N, N, N, S::open, N, N, S::cancelled, S::expired,
-                     S::watching, N},
+                     S::watching, N, N, N},
     // A limit order's execution that re-prices below its threshold goes
     // back to the book instead of failing.
-    /* routing   */ {N, N, S::building, N, N, S::pending, S::failed, N, N, N, N, N, N, S::open, N, N, N, N},
-    /* building  */ {N, N, N, S::submitted, N, S::pending, S::failed, N, N, N, N, N, N, S::open, N, N, N, N},
+    /* routing   */ {N, N, S::building, N, N, S::pending, S::failed, N, N, N, N, N, N, S::open, N, N, N, N, N, N},
+    /* building  */ {N, N, N, S::submitted, N, S::pending, S::failed, N, N, N, N, N, N, S::open, N, N, N, N, N, N},
     // A submitted tx either lands or the attempt fails (dropped, slippage).
-    /* submitted */ {N, N, N, N, S::confirmed, S::pending, S::failed, N, N, N, N, N, N, S::open, N, N, N, N},
-    /* confirmed */ {N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
+    /* submitted */ {N, N, N, N, S::confirmed, S::pending, S::failed, N, N, N, N, N, N, S::open, N, N, N, N, N, N},
+    /* confirmed */ {N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
     // Failed is final for the engine; an operator either reopens it with a
     // retry or dismisses it from the dead-letter list, where it stays failed.
-    /* failed    */ {N, N, N, N, N, N, N, S::pending, S::failed, N, N, N, N, N, N, N, N, N},
-    // A waiting order fires (its next attempt begins), is cancelled or
-    // expires; whichever of these the log takes first wins.
-    /* open      */ {N, N, N, N, N, N, N, N, N, N, N, N, S::routing, N, S::cancelled, S::expired, N, N},
-    /* cancelled */ {N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
-    /* expired   */ {N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
+    /* failed    */ {N, N, N, N, N, N, N, S::pending, S::failed, N, N, N, N, N, N, N, N, N, N, N},
+    // A waiting order fires (its next attempt begins), is cancelled,
+    // expires or is amended; whichever of these the log takes first wins.
+    /* open      */ {N, N, N, N, N, N, N, N, N, N, N, N, S::routing, N, S::cancelled, S::expired, N, N, S::open, N},
+    /* cancelled */ {N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
+    /* expired   */ {N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
     // A sniper fires as an open order does; a launch it turns down leaves
     // it watching.
-    /* watching  */ {N, N, N, N, N, N, N, N, N, N, N, N, S::routing, N, S::cancelled, S::expired, N, S::watching},
+    /* watching  */ {N, N, N, N, N, N, N, N, N, N, N, N, S::routing, N, S::cancelled, S::expired, N, S::watching,
+                     N, S::watching},
 }};
 
 std::uint32_t attempt_of(const OrderEvent& e) {
@@ -76,7 +77,9 @@ EventType type_of(const OrderEvent& event) {
         else if constexpr (std::is_same_v<T, Cancelled>) return EventType::cancelled;
         else if constexpr (std::is_same_v<T, Expired>) return EventType::expired;
         else if constexpr (std::is_same_v<T, WatchStarted>) return EventType::watch_started;
-        else return EventType::launch_rejected;
+        else if constexpr (std::is_same_v<T, LaunchRejected>) return EventType::launch_rejected;
+        else if constexpr (std::is_same_v<T, Amended>) return EventType::amended;
+        else return EventType::watch_amended;
       },
       event);
 }
@@ -99,6 +102,8 @@ std::string_view event_name(EventType type) {
     case EventType::expired: return "expired";
     case EventType::watch_started: return "watchStarted";
     case EventType::launch_rejected: return "launchRejected";
+    case EventType::amended: return "amended";
+    case EventType::watch_amended: return "watchAmended";
   }
   return "unknown";
 }
@@ -159,6 +164,13 @@ bool is_terminal(Status status) {
 
 bool is_waiting(Status status) { return status == Status::open || status == Status::watching; }
 
+OrderEvent amend_event(const OrderState& waiting, Amount min_amount_out, TimestampNs expires_at) {
+  const Amended amended{waiting.attempt,  waiting.input_token, waiting.output_token,
+                        waiting.amount_in, min_amount_out,      expires_at};
+  if (waiting.status == Status::watching) return WatchAmended{amended};
+  return amended;
+}
+
 bool is_cancellable(const OrderState& state) {
   return is_waiting(state.status) || (state.status == Status::pending && state.attempt == state.retry_floor);
 }
@@ -182,6 +194,8 @@ Status status_after(EventType type) {
     case EventType::expired: return Status::expired;
     case EventType::watch_started: return Status::watching;
     case EventType::launch_rejected: return Status::watching;
+    case EventType::amended: return Status::open;
+    case EventType::watch_amended: return Status::watching;
   }
   return Status::none;
 }
@@ -303,6 +317,9 @@ boost::system::result<OrderState, ApplyError> apply(const OrderState& state, con
         } else if constexpr (std::is_same_v<T, LaunchRejected>) {
           s.last_error = e.reason;  // the latest launch it turned down, and why
           s.launches_judged = std::max(s.launches_judged, e.launch);
+        } else if constexpr (std::is_base_of_v<Amended, T>) {
+          s.min_amount_out = e.min_amount_out;
+          s.expires_at = e.expires_at;
         } else {
           static_assert(std::is_same_v<T, Cancelled> || std::is_same_v<T, Expired>);
         }

@@ -55,14 +55,17 @@ enum class EventType : std::uint8_t {
   expired = 16,
   watch_started = 17,
   launch_rejected = 18,
+  amended = 19,        // an open order's floor or expiry changed: it stays open
+  watch_amended = 20,  // a watching sniper's: it stays watching
 };
 /// The largest stored type an order event has.
-inline constexpr int kMaxEventType = 18;
+inline constexpr int kMaxEventType = 20;
 inline constexpr EventType kOrderEventTypes[] = {
     EventType::submitted,      EventType::routing_started, EventType::routed,    EventType::tx_submitted,
     EventType::confirmed,      EventType::attempt_failed,  EventType::order_failed, EventType::order_retried,
     EventType::dead_letter_dismissed, EventType::opened,  EventType::triggered, EventType::reopened,
-    EventType::cancelled,      EventType::expired,         EventType::watch_started, EventType::launch_rejected};
+    EventType::cancelled,      EventType::expired,         EventType::watch_started, EventType::launch_rejected,
+    EventType::amended,        EventType::watch_amended};
 inline constexpr std::uint32_t kOrderEventMask = [] {
   std::uint32_t mask = 0;
   for (EventType t : kOrderEventTypes) mask |= std::uint32_t{1} << static_cast<unsigned>(t);
@@ -220,9 +223,25 @@ struct LaunchRejected {
   std::optional<LaunchSeen> seen{};  // what it was judged on (absent in older logs)
 };
 
+/// A waiting order's owner changed its floor or its expiry; it waits on with
+/// the new ones (its place in the book is by its floor). Carries the new
+/// values whole, and what they are rendered against.
+struct Amended {
+  std::uint32_t attempt = 0;
+  TokenId input_token{};
+  TokenId output_token{};
+  Amount amount_in{};
+  Amount min_amount_out{};
+  TimestampNs expires_at{};
+  friend bool operator==(const Amended&, const Amended&) = default;
+};
+/// The same for a watching sniper: a type of its own, since every event
+/// type leads to exactly one status.
+struct WatchAmended : Amended {};
+
 using OrderEvent = std::variant<OrderSubmitted, RoutingStarted, Routed, TxSubmitted, Confirmed, AttemptFailed,
                                 OrderFailed, OrderRetried, DeadLetterDismissed, Opened, Triggered, Reopened,
-                                Cancelled, Expired, WatchStarted, LaunchRejected>;
+                                Cancelled, Expired, WatchStarted, LaunchRejected, Amended, WatchAmended>;
 
 [[nodiscard]] EventType type_of(const OrderEvent& event);
 [[nodiscard]] std::string_view event_name(EventType type);  // "submitted", "routed", ...
@@ -269,6 +288,8 @@ struct OrderState {
 
 /// Whether the order waits for a trigger (open, or watching).
 [[nodiscard]] bool is_waiting(Status status);
+/// The amend event of a waiting order, with its new floor and expiry.
+[[nodiscard]] OrderEvent amend_event(const OrderState& waiting, Amount min_amount_out, TimestampNs expires_at);
 /// Whether the order may still be cancelled or expire: it waits, or it is
 /// pending with no attempt under way since its submission or its last
 /// reopening.

@@ -100,11 +100,8 @@ void Executor::Impl::launch(const OrderId& id) {
 void Executor::Impl::finished(const OrderId& id) {
   known_.erase(id);
   // A run that ended without deciding (its state did not load, or a bug
-  // stopped it) leaves no cancel waiting for an answer.
-  if (!waiting_orders_->holds(id)) {
-    waiting_orders_->answer_cancels(
-        id, CancelAnswer{CancelAnswer::Outcome::unavailable, {}, "the order's run stopped; see the log"});
-  }
+  // stopped it) leaves no cancel or amendment waiting for an answer.
+  if (!waiting_orders_->holds(id)) waiting_orders_->answer_all_unavailable(id, "the order's run stopped; see the log");
   metrics_.orders_in_flight.fetch_sub(1);
   running_.fetch_sub(1);
   if (!stopping_ && !waiting_.empty()) {
@@ -179,20 +176,23 @@ void Executor::start(const std::function<std::vector<OrderSnapshot>()>& read_res
   // One post per commit, not per order: the writer thread is the log's
   // bottleneck, and the executor wakes once for the whole batch.
   commits_ = log.on_commit([this](std::span<const eventlog::Record> records) {
-    std::vector<OrderId> queued, cancelled;
+    std::vector<OrderId> queued, changed;
     for (const auto& r : records) {
       impl_->count(r);
       if (r.type == static_cast<std::uint8_t>(EventType::submitted) ||
           r.type == static_cast<std::uint8_t>(EventType::order_retried)) {
         queued.push_back(r.order);
-      } else if (r.type == static_cast<std::uint8_t>(EventType::cancelled)) {
-        cancelled.push_back(r.order);
+      } else if (r.type == static_cast<std::uint8_t>(EventType::cancelled) ||
+                 r.type == static_cast<std::uint8_t>(EventType::amended) ||
+                 r.type == static_cast<std::uint8_t>(EventType::watch_amended)) {
+        changed.push_back(r.order);
       }
     }
-    // A cancel this executor did not write (another node's, in a cluster)
-    // takes its order out of the book at once; its own finds none there.
-    if (!cancelled.empty()) {
-      asio::post(ioc_, [impl = impl_, ids = std::move(cancelled)] {
+    // A cancel or amendment this executor did not write (another node's,
+    // in a cluster) takes effect in the book at once; its own finds the
+    // book up to date.
+    if (!changed.empty()) {
+      asio::post(ioc_, [impl = impl_, ids = std::move(changed)] {
         for (const auto& id : ids) impl->waiting_orders().changed_elsewhere(id);
       });
     }
@@ -227,7 +227,13 @@ void Executor::start(const std::function<std::vector<OrderSnapshot>()>& read_res
   asio::post(ioc_, [impl = impl_] { impl->start_watching(); });
 }
 
-void Executor::cancel(const OrderSnapshot& seen, std::function<void(CancelAnswer)> done) {
+void Executor::amend(const OrderSnapshot& seen, Amendment change, std::function<void(ActionAnswer)> done) {
+  asio::post(ioc_, [impl = impl_, seen, change, done = std::move(done)]() mutable {
+    impl->waiting_orders().amend(seen, change, std::move(done));
+  });
+}
+
+void Executor::cancel(const OrderSnapshot& seen, std::function<void(ActionAnswer)> done) {
   asio::post(ioc_, [impl = impl_, seen, done = std::move(done)]() mutable {
     impl->waiting_orders().cancel(seen, std::move(done));
   });

@@ -15,8 +15,9 @@
 // Limit orders wait in a book, sniper orders in a watch by target token,
 // both owned by the executor's thread, which also decides their cancels,
 // expiries and triggers: every event of an order is appended from that one
-// thread, in the order it decides them, so whichever of a cancel and a
-// trigger comes first wins and the state machine refuses the other. A
+// thread, in the order it decides them, so whichever of a cancel, an
+// amendment and a trigger comes first wins and the state machine refuses
+// what no longer applies. A
 // watcher looks at the pools and launches every watch_interval (and at once
 // after a price is set or a pool launched), expiring orders before it
 // evaluates any price or launch.
@@ -86,7 +87,10 @@ class Executor {
   /// Cancels an order that waits or has not begun its execution, durably
   /// before `done` runs; `seen` is the order as the caller read it from the
   /// log. `done` runs once, on the executor's thread.
-  void cancel(const OrderSnapshot& seen, std::function<void(CancelAnswer)> done);
+  void cancel(const OrderSnapshot& seen, std::function<void(ActionAnswer)> done);
+  /// Amends an order that waits (or is about to), durably before `done`
+  /// runs, or answers why not; as cancel() otherwise.
+  void amend(const OrderSnapshot& seen, Amendment change, std::function<void(ActionAnswer)> done);
   /// Makes the watcher look at the pools and launches now (a price was set,
   /// a pool launched).
   void poke();

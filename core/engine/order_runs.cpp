@@ -152,7 +152,7 @@ void Executor::Impl::decide(Run& r) {
         // takes appends again, deciding the step afresh.
         if (r.provisional.status == Status::cancelled) {
           waiting_orders_->answer_cancels(r.id,
-                                          CancelAnswer{CancelAnswer::Outcome::unavailable, {}, seq.error().message()});
+                                          ActionAnswer{ActionAnswer::Outcome::unavailable, {}, seq.error().message()});
         }
         metrics_.append_failures.fetch_add(1);
         // Another writer may have moved the order on meanwhile (a cancel
@@ -177,11 +177,13 @@ void Executor::Impl::decide(Run& r) {
       return;
     }
     std::optional<OrderEvent> event;
-    if (waiting_orders_->cancel_requested(r.id)) {
-      if (is_cancellable(r.state)) {
+    if (waiting_orders_->any_requests()) {
+      // An amendment waits for the order to wait (a new limit order); once
+      // it is triggered, neither it nor a cancel can take effect.
+      if (!is_cancellable(r.state)) {
+        waiting_orders_->answer_all(OrderSnapshot{r.id, r.state, r.last_seq});
+      } else if (waiting_orders_->cancel_requested(r.id)) {
         event = Cancelled{r.state.attempt, std::string(kCancelledByOwner)};
-      } else {
-        waiting_orders_->answer_cancels(r.id, cancel_answer_for(OrderSnapshot{r.id, r.state, r.last_seq}));
       }
     }
     if (!event && OrderSteps::needs_chain(r.state)) {
@@ -255,7 +257,7 @@ void Executor::Impl::finish_run(Run& r) {
   const OrderState& state = r.state;
   if (is_waiting(state.status)) waiting_orders_->park(id, state, r.last_seq);
   if (is_terminal(state.status)) {
-    waiting_orders_->answer_cancels(id, cancel_answer_for(OrderSnapshot{id, state, r.last_seq}));
+    waiting_orders_->answer_all(OrderSnapshot{id, state, r.last_seq});
     const double lifetime = static_cast<double>(state.updated.value - state.created.value) / 1e9;
     metrics_.submit_to_terminal_seconds.observe(lifetime);
     if (state.status == Status::confirmed) metrics_.recent.confirmed(lifetime, state.updated);

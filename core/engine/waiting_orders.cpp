@@ -14,22 +14,34 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-CancelAnswer unavailable(std::string why) { return CancelAnswer{CancelAnswer::Outcome::unavailable, {}, std::move(why)}; }
+ActionAnswer unavailable(std::string why) { return ActionAnswer{ActionAnswer::Outcome::unavailable, {}, std::move(why)}; }
 
 
 }  // namespace
 
-CancelAnswer cancel_answer_for(const OrderSnapshot& order) {
-  if (order.state.status == Status::cancelled) return CancelAnswer{CancelAnswer::Outcome::cancelled, order, {}};
+ActionAnswer cancel_answer_for(const OrderSnapshot& order) {
+  if (order.state.status == Status::cancelled) return ActionAnswer{ActionAnswer::Outcome::done, order, {}};
   if (is_cancellable(order.state)) {
     // Waiting, yet not in the executor's hands (its last event could not
     // be recorded): neither cancelled nor too late.
-    return CancelAnswer{CancelAnswer::Outcome::unavailable, order, "the order is not being run; try again"};
+    return ActionAnswer{ActionAnswer::Outcome::unavailable, order, "the order is not being run; try again"};
   }
   std::string why = is_terminal(order.state.status)
                         ? "the order is already " + std::string(status_name(order.state.status))
                         : "the order was triggered: its execution has started";
-  return CancelAnswer{CancelAnswer::Outcome::too_late, order, std::move(why)};
+  return ActionAnswer{ActionAnswer::Outcome::too_late, order, std::move(why)};
+}
+
+ActionAnswer amend_answer_for(const OrderSnapshot& order) {
+  if (is_cancellable(order.state)) {
+    return ActionAnswer{ActionAnswer::Outcome::unavailable, order,
+                        is_waiting(order.state.status) ? "the order is not being run; try again"
+                                                       : "the order does not wait yet; try again"};
+  }
+  std::string why = is_terminal(order.state.status)
+                        ? "the order is already " + std::string(status_name(order.state.status))
+                        : "the order was triggered: its execution has started";
+  return ActionAnswer{ActionAnswer::Outcome::too_late, order, std::move(why)};
 }
 
 WaitingOrders::WaitingOrders(asio::io_context& ioc, OrderStore& store, const Market& market, EngineMetrics& metrics,
@@ -47,13 +59,17 @@ void WaitingOrders::stop() {
   for (auto& [id, answers] : std::exchange(cancels_, {})) {
     for (auto& done : answers) done(unavailable("the engine is stopping"));
   }
+  for (auto& [id, answers] : std::exchange(amends_, {})) {
+    for (auto& a : answers) a.done(unavailable("the engine is stopping"));
+  }
+  for (auto& [id, done] : std::exchange(amending_, {})) done(unavailable("the engine is stopping"));
 }
 
 bool WaitingOrders::holds(const OrderId& id) const {
   return parked_.contains(id) || settling_.contains(id) || deferred_.contains(id);
 }
 
-void WaitingOrders::cancel(const OrderSnapshot& seen, CancelDone done) {
+void WaitingOrders::cancel(const OrderSnapshot& seen, ActionDone done) {
   const OrderId& id = seen.id;
   if (stopping_) {
     done(unavailable("the engine is stopping"));
@@ -74,12 +90,84 @@ void WaitingOrders::cancel(const OrderSnapshot& seen, CancelDone done) {
   done(cancel_answer_for(seen));  // nobody here writes it: as the caller read it
 }
 
-void WaitingOrders::answer_cancels(const OrderId& id, const CancelAnswer& answer) {
+void WaitingOrders::amend(const OrderSnapshot& seen, Amendment change, ActionDone done) {
+  const OrderId& id = seen.id;
+  if (stopping_) {
+    done(unavailable("the engine is stopping"));
+    return;
+  }
+  if (const auto it = parked_.find(id); it != parked_.end()) {
+    const OrderState& state = it->second.state;
+    if (change.min_amount_out.value_or(state.min_amount_out) == state.min_amount_out &&
+        change.expires_at.value_or(state.expires_at) == state.expires_at) {
+      done(ActionAnswer{ActionAnswer::Outcome::done, OrderSnapshot{id, state, it->second.seq}, {}});
+      return;
+    }
+    amends_[id].push_back(PendingAmend{change, std::move(done)});
+    if (!book_.remove(id)) snipers_.remove(id);
+    Parked waiting = unpark(id);
+    park(id, std::move(waiting.state), waiting.seq);  // takes the amendment up, after the order's expiry
+    return;
+  }
+  if (holds(id) || runner_.running(id)) {
+    amends_[id].push_back(PendingAmend{change, std::move(done)});
+    return;
+  }
+  done(amend_answer_for(seen));  // nobody here writes it: as the caller read it
+}
+
+bool WaitingOrders::take_amend(const OrderId& id, const Parked& waiting) {
+  const auto it = amends_.find(id);
+  if (it == amends_.end()) return false;
+  const OrderState& s = waiting.state;
+  auto& queue = it->second;
+  while (!queue.empty()) {
+    PendingAmend next = std::move(queue.front());
+    queue.pop_front();
+    const Amount floor = next.change.min_amount_out.value_or(s.min_amount_out);
+    const TimestampNs expiry = next.change.expires_at.value_or(s.expires_at);
+    if (floor == s.min_amount_out && expiry == s.expires_at) {
+      next.done(ActionAnswer{ActionAnswer::Outcome::done, OrderSnapshot{id, s, waiting.seq}, {}});
+      continue;
+    }
+    if (queue.empty()) amends_.erase(it);
+    amending_.emplace(id, std::move(next.done));
+    settle(id, waiting, amend_event(s, floor, expiry));
+    return true;
+  }
+  amends_.erase(it);
+  return false;
+}
+
+void WaitingOrders::answer_cancels(const OrderId& id, const ActionAnswer& answer) {
   auto it = cancels_.find(id);
   if (it == cancels_.end()) return;
   auto answers = std::move(it->second);
   cancels_.erase(it);
   for (auto& done : answers) done(answer);
+}
+
+void WaitingOrders::answer_amends(const OrderId& id, const ActionAnswer& answer) {
+  if (auto it = amending_.find(id); it != amending_.end()) {
+    auto done = std::move(it->second);
+    amending_.erase(it);
+    done(answer);
+  }
+  auto it = amends_.find(id);
+  if (it == amends_.end()) return;
+  auto answers = std::move(it->second);
+  amends_.erase(it);
+  for (auto& a : answers) a.done(answer);
+}
+
+void WaitingOrders::answer_all(const OrderSnapshot& now) {
+  answer_cancels(now.id, cancel_answer_for(now));
+  answer_amends(now.id, amend_answer_for(now));
+}
+
+void WaitingOrders::answer_all_unavailable(const OrderId& id, const std::string& why) {
+  answer_cancels(id, unavailable(why));
+  answer_amends(id, unavailable(why));
 }
 
 void WaitingOrders::park(const OrderId& id, OrderState state, Seq seq) {
@@ -93,6 +181,7 @@ void WaitingOrders::park(const OrderId& id, OrderState state, Seq seq) {
     settle(id, Parked{std::move(state), seq}, Expired{attempt});
     return;
   }
+  if (take_amend(id, Parked{state, seq})) return;
   if (state.order_type == OrderType::sniper) {
     snipers_.add(watching_sniper_of(id, state, seq));
     new_watchers_.insert(&state.output_token.token());
@@ -117,10 +206,14 @@ void WaitingOrders::changed_elsewhere(const OrderId& id) {
   const auto it = parked_.find(id);
   if (it == parked_.end()) return;  // not waiting here, or its wait is ending (settled() reads the log)
   auto held = store_.load(id);
-  if (!held || !*held || (*held)->last_seq <= it->second.seq || is_waiting((*held)->state.status)) return;
+  if (!held || !*held || (*held)->last_seq <= it->second.seq) return;
   if (!book_.remove(id)) snipers_.remove(id);
   unpark(id);
-  answer_cancels(id, cancel_answer_for(**held));
+  if (is_waiting((*held)->state.status)) {
+    park(id, std::move((*held)->state), (*held)->last_seq);
+    return;
+  }
+  answer_all(**held);
 }
 
 void WaitingOrders::poke() {
@@ -274,7 +367,7 @@ void WaitingOrders::settle(const OrderId& id, Parked waiting, OrderEvent event) 
     // run again on the next start; say so loudly.
     spdlog::critical("executor: order {}: {}", id.str(), e.what());
     settling_.erase(id);
-    answer_cancels(id, unavailable(e.what()));
+    answer_all_unavailable(id, e.what());
   }
 }
 
@@ -292,13 +385,18 @@ void WaitingOrders::settled(const OrderId& id, Parked before, EventType type, ev
                     r.error().message());
     }
     if (type == EventType::cancelled) answer_cancels(id, unavailable(r.error().message()));
+    if (const auto amending = amending_.find(id); amending != amending_.end()) {
+      auto done = std::move(amending->second);
+      amending_.erase(amending);
+      done(unavailable(r.error().message()));
+    }
     if (stopping_) return;
     // Another writer may have ended the wait meanwhile (a cancel sent to
     // another node of a cluster): then the order waits on only as the log
     // holds it.
     if (auto held = store_.load(id); held && *held && (*held)->last_seq > before.seq) {
       if (!is_waiting((*held)->state.status)) {
-        answer_cancels(id, cancel_answer_for(**held));
+        answer_all(**held);
         return;
       }
       before = Parked{std::move((*held)->state), (*held)->last_seq};
@@ -309,15 +407,20 @@ void WaitingOrders::settled(const OrderId& id, Parked before, EventType type, ev
     return;
   }
   settle_pause_ = Clock::duration{};
-  if (r->state.status == Status::watching) {
-    // A launch turned down: the sniper watches on, and a cancel that came
-    // meanwhile is taken up as it parks.
+  if (is_waiting(r->state.status)) {
+    // Amended, or a launch turned down: the order waits on, and a cancel
+    // or amendment that came meanwhile is taken up as it parks.
+    if (auto amending = amending_.find(id); amending != amending_.end()) {
+      auto done = std::move(amending->second);
+      amending_.erase(amending);
+      done(ActionAnswer{ActionAnswer::Outcome::done, OrderSnapshot{id, r->state, r->seq}, {}});
+    }
     park(id, std::move(r->state), r->seq);
     return;
   }
   const OrderSnapshot now{id, r->state, r->seq};
   const bool triggered = now.state.status == Status::routing;
-  answer_cancels(id, cancel_answer_for(now));
+  answer_all(now);
   if (triggered && !stopping_) runner_.run(id);
 }
 

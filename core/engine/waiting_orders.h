@@ -1,15 +1,17 @@
 #pragma once
 // The orders that wait for a trigger, and every decision that ends a wait:
 // the book of open limit orders, the sniper orders watching for launches,
-// their watcher, triggers, cancels and expiries. The executor's running orders ask it about cancels at each
-// decision and hand it an order once it waits.
+// their watcher, triggers, cancels, amendments and expiries. The
+// executor's running orders ask it about cancels at each decision and hand
+// it an order once it waits.
 //
 // Threading: every method runs on the executor's io_context thread (one
-// thread), which orders a cancel and a trigger of the same order; both go
-// through the log, whichever is appended first wins, and the state machine
-// refuses the other.
+// thread), which orders a cancel, an amendment and a trigger of the same
+// order; each goes through the log, whichever is appended first wins, and
+// the state machine refuses what no longer applies.
 
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -35,10 +37,10 @@ struct BookView {
   std::size_t orders = 0;         // in the whole direction
 };
 
-/// What a cancel came to.
-struct CancelAnswer {
+/// What a cancel or an amendment came to.
+struct ActionAnswer {
   enum class Outcome {
-    cancelled,    // now or before: the order is cancelled (and `order` says so)
+    done,         // cancelled (now or before) or amended: `order` says so
     too_late,     // it was triggered, or ended otherwise, first
     unavailable,  // the log refused the event, or the engine is stopping
   };
@@ -47,14 +49,24 @@ struct CancelAnswer {
   std::string error;                   // why, for too_late and unavailable
 };
 
-using CancelDone = std::function<void(CancelAnswer)>;
+using ActionDone = std::function<void(ActionAnswer)>;
 
 /// The reason a client's cancel records.
 inline constexpr std::string_view kCancelledByOwner = "cancelled by its owner";
 
 /// The cancel answer an order's state gives: cancelled, too late, or (for
 /// an order that could still be cancelled but nobody runs) unavailable.
-[[nodiscard]] CancelAnswer cancel_answer_for(const OrderSnapshot& order);
+[[nodiscard]] ActionAnswer cancel_answer_for(const OrderSnapshot& order);
+
+/// A new floor and/or expiry for a waiting order; what is not given stays.
+struct Amendment {
+  std::optional<Amount> min_amount_out;
+  std::optional<TimestampNs> expires_at;
+};
+/// The amend answer an order's state gives when no amendment of it is
+/// taken up: too late once it was triggered or ended, unavailable while it
+/// could still wait (nobody here runs it, or it does not wait yet).
+[[nodiscard]] ActionAnswer amend_answer_for(const OrderSnapshot& order);
 
 class WaitingOrders : public std::enable_shared_from_this<WaitingOrders> {
  public:
@@ -76,13 +88,20 @@ class WaitingOrders : public std::enable_shared_from_this<WaitingOrders> {
   /// A cancel of the order the caller read as `seen`: of a waiting order,
   /// here and now; of a running one, at its next decision
   /// (cancel_requested); of any other, as `seen` stands.
-  void cancel(const OrderSnapshot& seen, CancelDone done);
+  void cancel(const OrderSnapshot& seen, ActionDone done);
+  /// An amendment of the order the caller read as `seen`: of a waiting
+  /// order, here and now (answered at once if it changes nothing); of one
+  /// about to wait (a new limit order, a reopened one) or whose wait's end
+  /// is on its way to the log, once it waits or ends; of any other, as
+  /// `seen` stands.
+  void amend(const OrderSnapshot& seen, Amendment change, ActionDone done);
   /// An order that now waits: into the book (limit) or the watch (sniper),
   /// unless its time is up or a cancel waits for it.
   void park(const OrderId& id, OrderState state, Seq seq);
-  /// Another writer appended an event of this order (a cancel sent to
-  /// another node of a cluster): if it no longer waits, it leaves the book
-  /// or watch now, not when its trigger or expiry is refused.
+  /// Another writer appended an event of this order (a cancel or an
+  /// amendment sent to another node of a cluster): if it no longer waits,
+  /// it leaves the book or watch now, not when its trigger or expiry is
+  /// refused; if it waits on amended, it waits on the new terms.
   void changed_elsewhere(const OrderId& id);
   /// Looks at the pools and launches now (a price was set, a pool launched).
   void poke();
@@ -90,7 +109,13 @@ class WaitingOrders : public std::enable_shared_from_this<WaitingOrders> {
 
   /// Whether a cancel waits for this running order's next decision.
   [[nodiscard]] bool cancel_requested(const OrderId& id) const { return cancels_.contains(id); }
-  void answer_cancels(const OrderId& id, const CancelAnswer& answer);
+  /// Whether a cancel or an amendment of any order waits.
+  [[nodiscard]] bool any_requests() const { return !cancels_.empty() || !amends_.empty(); }
+  void answer_cancels(const OrderId& id, const ActionAnswer& answer);
+  void answer_amends(const OrderId& id, const ActionAnswer& answer);
+  /// Answers every cancel and amendment of the order as it now stands.
+  void answer_all(const OrderSnapshot& now);
+  void answer_all_unavailable(const OrderId& id, const std::string& why);
   /// Whether the order is here: in the book, or its wait ending.
   [[nodiscard]] bool holds(const OrderId& id) const;
   /// No wait-ending event is on its way to the log.
@@ -118,6 +143,9 @@ class WaitingOrders : public std::enable_shared_from_this<WaitingOrders> {
   [[nodiscard]] TimestampNs next_expiry() const;
   void repark_deferred();
   Parked unpark(const OrderId& id);
+  // Takes up the first amendment waiting for the order that changes it
+  // (answering those that change nothing); whether one is on its way.
+  bool take_amend(const OrderId& id, const Parked& waiting);
   void settle(const OrderId& id, Parked waiting, OrderEvent event);
   void settled(const OrderId& id, Parked before, EventType type, eventlog::Result<AppendedEvent> r);
 
@@ -138,7 +166,13 @@ class WaitingOrders : public std::enable_shared_from_this<WaitingOrders> {
   std::unordered_map<OrderId, Deferred, OrderIdHash> deferred_;
   std::chrono::steady_clock::duration settle_pause_{};
   std::chrono::steady_clock::time_point last_refusal_log_{};
-  std::unordered_map<OrderId, std::vector<CancelDone>, OrderIdHash> cancels_;
+  std::unordered_map<OrderId, std::vector<ActionDone>, OrderIdHash> cancels_;
+  struct PendingAmend {
+    Amendment change;
+    ActionDone done;
+  };
+  std::unordered_map<OrderId, std::deque<PendingAmend>, OrderIdHash> amends_;
+  std::unordered_map<OrderId, ActionDone, OrderIdHash> amending_;  // its event on its way to the log
   SimTimer watch_timer_;
 };
 

@@ -119,9 +119,10 @@ std::optional<std::string> compat_message(std::string_view v1_text, std::string_
   // Not a change of status: a reference client would show a dismissal as
   // a second failure and replace the real reason with the operator's, and
   // a turned-down launch (with its reason) as a failure of a sniper that
-  // watches on.
+  // watches on, and an amendment as a second `open`.
   if (const auto* event = m.if_contains("event");
-      event != nullptr && (*event == "deadLetterDismissed" || *event == "launchRejected")) {
+      event != nullptr && (*event == "deadLetterDismissed" || *event == "launchRejected" || *event == "amended" ||
+                          *event == "watchAmended")) {
     return std::string();
   }
   for (const auto& [camel, snake] : kSnakeNames) {

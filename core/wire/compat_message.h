@@ -19,7 +19,8 @@ namespace oee::core {
 /// - an error becomes {"orderId","status":"error","error":{…}};
 /// - other control messages (subscribed, unsubscribed, pong) have no
 ///   compat form: nullopt;
-/// - an event that changes no status (deadLetterDismissed, launchRejected) is not sent
+/// - an event that changes no status (deadLetterDismissed, launchRejected, amended,
+///   watchAmended) is not sent
 ///   in this dialect: an empty string.
 /// `order` names the order an error is about, if any.
 [[nodiscard]] std::optional<std::string> compat_message(std::string_view v1_text, std::string_view order = {});

@@ -164,6 +164,9 @@ std::string encode_event(const OrderEvent& event) {
           fbb.Finish(fb::CreateExpired(fbb, e.attempt));
         } else if constexpr (std::is_same_v<T, WatchStarted>) {
           fbb.Finish(fb::CreateWatchStarted(fbb, e.attempt));
+        } else if constexpr (std::is_base_of_v<Amended, T>) {
+          fbb.Finish(fb::CreateAmendedDirect(fbb, e.attempt, e.input_token.c_str(), e.output_token.c_str(),
+                                             e.amount_in.base, e.min_amount_out.base, e.expires_at.value));
         } else {
           static_assert(std::is_same_v<T, LaunchRejected>);
           const auto seen = e.seen ? launch_table(fbb, *e.seen) : flatbuffers::Offset<fb::LaunchSeen>{};
@@ -255,6 +258,17 @@ std::optional<OrderEvent> decode_event(std::uint8_t type, std::string_view paylo
       if (p == nullptr) return std::nullopt;
       return LaunchRejected{p->attempt(), from_fb(p->venue()), p->launch(), str(p->reason()),
                             p->seen() != nullptr ? std::optional<LaunchSeen>(launch_of(*p->seen())) : std::nullopt};
+    }
+    case EventType::amended:
+    case EventType::watch_amended: {
+      const auto* p = verified_root<fb::Amended>(payload);
+      if (p == nullptr) return std::nullopt;
+      const auto in = token_of(p->input_token()), out = token_of(p->output_token());
+      if (!in || !out) return std::nullopt;
+      const Amended amended{p->attempt(), *in, *out, Amount{p->amount_in()}, Amount{p->min_amount_out()},
+                            TimestampNs{p->expires_at_ns()}};
+      if (static_cast<EventType>(type) == EventType::watch_amended) return WatchAmended{amended};
+      return amended;
     }
   }
   return std::nullopt;

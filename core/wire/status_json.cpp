@@ -185,6 +185,11 @@ void write_body(Writer& w, const OrderEvent& event) {
         } else if constexpr (std::is_same_v<T, Opened> || std::is_same_v<T, Expired> ||
                              std::is_same_v<T, WatchStarted>) {
           w.member("attempt", e.attempt);
+        } else if constexpr (std::is_base_of_v<Amended, T>) {
+          const int out_dec = e.output_token.decimals();
+          w.member("attempt", e.attempt);
+          w.plain("minAmountOut", format_amount(e.min_amount_out, out_dec));
+          if (e.expires_at.value != 0) w.member_signed("expiresAt", e.expires_at.value / 1'000'000);
         } else if constexpr (std::is_same_v<T, LaunchRejected>) {
           w.member("attempt", e.attempt);
           w.plain("dex", venue_name(e.venue));

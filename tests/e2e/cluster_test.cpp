@@ -176,10 +176,10 @@ TEST(ClusterNodes, OneIdempotencyKeySentToBothNodesMakesOneOrder) {
   expect_finished_once(client_a, {id});
 }
 
-// A waiting order cancelled from each node: the one that executes its
-// partition cancels through its executor, the other appends the cancel
-// itself; either way it is cancelled once and stays cancelled.
-TEST(ClusterNodes, AWaitingOrderIsCancelledFromEitherNode) {
+// A waiting order amended or cancelled from each node: the one that
+// executes its partition acts through its executor, the other appends the
+// event itself; either way it takes effect once, in the executor's book too.
+TEST(ClusterNodes, AWaitingOrderIsAmendedOrCancelledFromEitherNode) {
   TwoNodes nodes({"--sim", "fast"});
   auto [nats, a, b] = nodes.parts();
   HttpClient client_a(a.port()), client_b(b.port());
@@ -213,6 +213,23 @@ TEST(ClusterNodes, AWaitingOrderIsCancelledFromEitherNode) {
     EXPECT_EQ(levels[0].at("orders").to_number<int>(), 8);
     EXPECT_EQ(levels[0].at("amountIn").as_string(), "8");
   }
+  // Amended from either node to a price the market pays, the first half
+  // fire: the executor of each one's partition trades on the new terms,
+  // whichever node appended them.
+  const std::vector<std::string> amended(ids.begin(), ids.begin() + 4);
+  ids.erase(ids.begin(), ids.begin() + 4);
+  for (std::size_t i = 0; i < amended.size(); ++i) {
+    auto& via = i % 2 == 0 ? client_a : client_b;
+    const auto res = via.request("PATCH", "/api/orders/" + amended[i], R"({"limitPrice":"1"})");
+    ASSERT_EQ(res.status, 200) << res.body;
+    EXPECT_EQ(res.json().at("minAmountOut").as_string(), "1");
+  }
+  for (const auto& id : amended) {
+    ASSERT_TRUE(reaches(client_b, id, "confirmed", 30s)) << id << " " << status_of(client_b, id);
+    const auto names = event_names(client_a, id);
+    EXPECT_EQ(std::count(names.begin(), names.end(), "amended"), 1) << id;
+  }
+  expect_finished_once(client_a, amended);
   for (std::size_t i = 0; i < ids.size(); ++i) {
     auto& via = i % 2 == 0 ? client_a : client_b;
     const auto res = via.request("DELETE", "/api/orders/" + ids[i], "", {});

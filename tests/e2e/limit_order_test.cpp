@@ -218,6 +218,106 @@ TEST_F(LimitOrders, ACancelAndATriggerInTheSameInstantEndInExactlyOneOfThem) {
   }
 }
 
+TEST_F(LimitOrders, AnAmendmentMovesAWaitingOrdersFloorAndExpiryDurablyAndItFiresOnTheNewOne) {
+  HttpClient& c = *client_;
+  set_price(c, "150");
+  const auto ids = submit_orders(c, 1, limit_body("1", "200"));
+  ASSERT_TRUE(in_book(c, 1));
+  const std::int64_t expires_at = now_ms() + 3'600'000;
+  const auto amended = c.request("PATCH", "/api/orders/" + ids[0],
+                                 R"({"limitPrice":"155","expiresAt":)" + std::to_string(expires_at) + "}");
+  ASSERT_EQ(amended.status, 200) << amended.body;
+  EXPECT_EQ(amended.json().at("status").as_string(), "open");
+  EXPECT_EQ(amended.json().at("minAmountOut").as_string(), "155");
+  EXPECT_EQ(amended.json().at("expiresAt").to_number<std::int64_t>(), expires_at);
+  // The book holds it at its new price, once.
+  const json::value book = c.get("/api/book/SOL/USDC").json();
+  ASSERT_EQ(book.at("orders").to_number<int>(), 1) << book;
+  EXPECT_EQ(book.at("levels").as_array()[0].at("price").as_string(), "155");
+  // The same terms again change nothing and append nothing.
+  const auto same = c.request("PATCH", "/api/orders/" + ids[0], R"({"minAmountOut":"155"})");
+  ASSERT_EQ(same.status, 200) << same.body;
+  EXPECT_EQ(same.json().at("seq"), amended.json().at("seq"));
+  EXPECT_EQ(event_names(c, ids[0]), (std::vector<std::string>{"submitted", "opened", "amended"}));
+  const json::value history = c.get("/api/orders/" + ids[0] + "/events").json();
+  const auto& last = history.at("events").as_array().back();
+  EXPECT_EQ(last.at("status").as_string(), "open");
+  EXPECT_EQ(last.at("minAmountOut").as_string(), "155");
+  EXPECT_EQ(last.at("expiresAt").to_number<std::int64_t>(), expires_at);
+
+  // Durable: after kill -9 the order waits on its new terms.
+  server_->kill9();
+  server_->start(server_->port());
+  HttpClient after(server_->port());
+  ASSERT_TRUE(in_book(after, 1));
+  EXPECT_EQ(after.get("/api/book/SOL/USDC").json().at("levels").as_array()[0].at("price").as_string(), "155");
+  // Below the new floor (152 less fees) it waits; above it, it fires on it.
+  set_price(after, "152");
+  ASSERT_EQ(after.get("/api/book/SOL/USDC").json().at("orders").to_number<int>(), 1);  // asked after the look
+  EXPECT_EQ(status_of(after, ids[0]), "open");
+  set_price(after, "160");
+  ASSERT_TRUE(reaches(after, ids[0], "confirmed"));
+  const json::value fired = after.get("/api/orders/" + ids[0] + "/events").json();
+  for (const auto& e : fired.at("events").as_array()) {
+    if (e.at("event") == "triggered") {
+      EXPECT_EQ(e.at("minAmountOut").as_string(), "155");
+    }
+  }
+  EXPECT_GE(usdc_units(after.get("/api/orders/" + ids[0]).json().at("amountOut").as_string()), 155'000'000);
+}
+
+TEST_F(LimitOrders, AnAmendmentIsRefusedWithTheReasonAndChangesNothing) {
+  HttpClient& c = *client_;
+  set_price(c, "150");
+  const auto ids = submit_orders(c, 1, limit_body("1", "1000"));
+  ASSERT_TRUE(in_book(c, 1));
+  const std::string path = "/api/orders/" + ids[0];
+  const struct {
+    std::string body;
+    const char* code;
+  } bad[] = {
+      {"{}", "missing_field"},
+      {R"({"limitPrice":"abc"})", "invalid_limit_price"},
+      {R"({"limitPrice":"0"})", "invalid_limit_price"},
+      {R"({"minAmountOut":"1.0000001"})", "invalid_min_amount_out"},
+      {R"({"maxPrice":"1"})", "field_not_for_type"},
+      {R"({"limitPrice":"160","minAmountOut":"160"})", "conflicting_fields"},
+      {R"({"expiresAt":1000})", "invalid_expiry"},
+      {R"({"expiresAt":null})", "invalid_expiry"},
+      {R"({"expiresAt":)" + std::to_string(now_ms() + 31LL * 24 * 3600 * 1000) + "}", "invalid_expiry"},
+      {R"({"amount":"2"})", "unknown_field"},
+      {R"([1])", "invalid_body"},
+  };
+  for (const auto& k : bad) {
+    const auto r = c.request("PATCH", path, k.body);
+    EXPECT_EQ(r.status, 400) << k.body << " " << r.body;
+    EXPECT_EQ(r.json().at("error").at("code").as_string(), k.code) << k.body << " " << r.body;
+  }
+  EXPECT_EQ(c.request("PATCH", path, R"({"limitPrice":"160"})", {{"Content-Type", "text/plain"}}).status, 415);
+  EXPECT_EQ(c.request("PATCH", "/api/orders/00000000-0000-4000-8000-000000000000", R"({"limitPrice":"160"})").status,
+            404);
+  EXPECT_EQ(event_names(c, ids[0]), (std::vector<std::string>{"submitted", "opened"}));
+  EXPECT_EQ(c.get(path).json().at("minAmountOut").as_string(), "1000");
+
+  // Finished orders answer 409 with the status that decided it.
+  ASSERT_EQ(c.request("DELETE", path, {}, {}).status, 200);
+  const auto cancelled = c.request("PATCH", path, R"({"limitPrice":"160"})");
+  EXPECT_EQ(cancelled.status, 409) << cancelled.body;
+  EXPECT_EQ(cancelled.json().at("error").at("code").as_string(), "too_late");
+  EXPECT_EQ(cancelled.json().at("error").at("status").as_string(), "cancelled");
+  const auto market = submit_orders(c, 1, order_body());
+  ASSERT_TRUE(reaches(c, market[0], "confirmed"));
+  const auto not_amendable = c.request("PATCH", "/api/orders/" + market[0], R"({"limitPrice":"160"})");
+  EXPECT_EQ(not_amendable.status, 409) << not_amendable.body;
+  EXPECT_EQ(not_amendable.json().at("error").at("code").as_string(), "not_amendable");
+  const auto filled = submit_orders(c, 1, limit_body("1", "100"));
+  ASSERT_TRUE(reaches(c, filled[0], "confirmed"));
+  const auto late = c.request("PATCH", "/api/orders/" + filled[0], R"({"limitPrice":"160"})");
+  EXPECT_EQ(late.status, 409) << late.body;
+  EXPECT_EQ(late.json().at("error").at("status").as_string(), "confirmed");
+  EXPECT_EQ(count_of(event_names(c, filled[0]), "amended"), 0);
+}
+
 TEST_F(LimitOrders, SimControlTakesOnlyWellFormedPricesAndOnlyOnThisMachine) {
   HttpClient& c = *client_;
   const struct {

@@ -90,6 +90,30 @@ TEST_F(SniperOrders, BuyOnceOnTheBestVenueWhenBothLaunchAtOnce) {
   }
 }
 
+TEST_F(SniperOrders, AWatchingSnipersMaxPriceIsAmendedAndItBuysOnTheNewBound) {
+  HttpClient& c = *client_;
+  // At most 0.00001 SOL per token: the launch (about 0.0001) is too dear.
+  const auto ids = submit_orders(c, 1, R"({"type":"sniper","targetToken":"AMENDME","amount":"1","maxPrice":"0.00001"})");
+  ASSERT_TRUE(reaches(c, ids[0], "watching"));
+  EXPECT_EQ(c.get("/api/orders/" + ids[0]).json().at("minAmountOut").as_string(), "100000");
+  const std::string path = "/api/orders/" + ids[0];
+  const auto wrong = c.request("PATCH", path, R"({"limitPrice":"0.001"})");
+  EXPECT_EQ(wrong.status, 400) << wrong.body;
+  EXPECT_EQ(wrong.json().at("error").at("code").as_string(), "field_not_for_type");
+  const auto amended = c.request("PATCH", path, R"({"maxPrice":"0.001"})");
+  ASSERT_EQ(amended.status, 200) << amended.body;
+  EXPECT_EQ(amended.json().at("status").as_string(), "watching");
+  EXPECT_EQ(amended.json().at("minAmountOut").as_string(), "1000");
+  launch(c, "AMENDME");
+  ASSERT_TRUE(reaches(c, ids[0], "confirmed"));
+  const std::vector<std::string> expected{"submitted", "watchStarted", "watchAmended", "triggered",
+                                          "routed",    "txSubmitted",  "confirmed"};
+  EXPECT_EQ(event_names(c, ids[0]), expected);
+  const auto late = c.request("PATCH", path, R"({"maxPrice":"0.002"})");
+  EXPECT_EQ(late.status, 409) << late.body;
+  EXPECT_EQ(late.json().at("error").at("status").as_string(), "confirmed");
+}
+
 TEST_F(SniperOrders, ALaunchFailingACheckIsRecordedAndTheOrderWatchesOnUntilAGoodOne) {
   HttpClient& c = *client_;
   const auto ids = submit_orders(c, 1, sniper_body("FRZ", R"(,"checks":{"minLiquidity":"50"})"));

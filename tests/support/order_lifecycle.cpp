@@ -44,6 +44,7 @@ core::OrderEvent next_event(const core::OrderState& s, std::mt19937_64& rng) {
     case Status::open:
       if (roll < 15) return Cancelled{a, "cancelled by its owner"};
       if (roll < 25) return Expired{a};
+      if (roll >= 90) return amend_event(s, Amount{s.min_amount_out.base + 1}, TimestampNs{s.expires_at.value + 1});
       return Triggered{a + 1, s.input_token, s.output_token, s.amount_in, {}, venue,
                        Amount{s.min_amount_out.base + 10}, s.min_amount_out, TimestampNs{roll}};
     case Status::routing:

@@ -161,6 +161,18 @@ TEST(EventCodec, TheLimitOrderEventsRoundTrip) {
                 .attempt,
             2u);
 
+  const Amended amended{2, token_id("SOL"), token_id("USDC"), Amount{2'000'000'000}, Amount{322'000'001},
+                        TimestampNs{1'900'000'000'456'000'000}};
+  const auto a = decode_event(static_cast<std::uint8_t>(EventType::amended), encode_event(amended));
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(std::get<Amended>(*a), amended);
+  // A sniper's carries its new token, and decodes as its own type.
+  const WatchAmended watch{{0, token_id("SOL"), *TokenId::name("NEWCOIN"), Amount{5}, Amount{6}, TimestampNs{7}}};
+  const auto w = decode_event(static_cast<std::uint8_t>(EventType::watch_amended), encode_event(watch));
+  ASSERT_TRUE(w.has_value());
+  ASSERT_TRUE(std::holds_alternative<WatchAmended>(*w));
+  EXPECT_EQ(static_cast<const Amended&>(std::get<WatchAmended>(*w)), static_cast<const Amended&>(watch));
+
   OrderState state;
   state.status = Status::open;
   state.input_token = token_id("SOL");

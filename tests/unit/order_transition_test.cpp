@@ -13,11 +13,12 @@ constexpr std::array<Status, kStatusCount> kStatuses = {
     Status::none,      Status::pending, Status::routing, Status::building,  Status::submitted,
     Status::confirmed, Status::failed,  Status::open,    Status::cancelled, Status::expired,
     Status::watching};
-constexpr std::array<EventType, 16> kEvents = {
+constexpr std::array<EventType, 18> kEvents = {
     EventType::submitted,     EventType::routing_started, EventType::routed,       EventType::tx_submitted,
     EventType::confirmed,     EventType::attempt_failed,  EventType::order_failed, EventType::order_retried,
     EventType::dead_letter_dismissed, EventType::opened,  EventType::triggered,    EventType::reopened,
-    EventType::cancelled,     EventType::expired,         EventType::watch_started, EventType::launch_rejected};
+    EventType::cancelled,     EventType::expired,         EventType::watch_started, EventType::launch_rejected,
+    EventType::amended,       EventType::watch_amended};
 
 // The expected lifecycle, written out independently of order.cpp.
 std::optional<Status> expected_transition(Status from, EventType ev) {
@@ -56,8 +57,10 @@ std::optional<Status> expected_transition(Status from, EventType ev) {
       if (ev == E::reopened) return S::open;
       return std::nullopt;
     case S::open:
-      // Waiting: the first of a trigger, a cancel and the expiry wins.
+      // Waiting: the first of a trigger, a cancel and the expiry wins; an
+      // amendment before them leaves it waiting.
       if (ev == E::triggered) return S::routing;
+      if (ev == E::amended) return S::open;
       if (ev == E::cancelled) return S::cancelled;
       if (ev == E::expired) return S::expired;
       return std::nullopt;
@@ -65,6 +68,7 @@ std::optional<Status> expected_transition(Status from, EventType ev) {
       // A sniper: as open, and a launch it turns down leaves it watching.
       if (ev == E::triggered) return S::routing;
       if (ev == E::launch_rejected) return S::watching;
+      if (ev == E::watch_amended) return S::watching;
       if (ev == E::cancelled) return S::cancelled;
       if (ev == E::expired) return S::expired;
       return std::nullopt;
@@ -96,7 +100,7 @@ TEST(Transition, MatchesExpectedTableForEveryPair) {
       }
     }
   }
-  EXPECT_EQ(legal, 28);
+  EXPECT_EQ(legal, 30);
 }
 
 TEST(Transition, OutOfRangeInputsAreIllegal) {
@@ -326,6 +330,8 @@ TEST(Apply, TypeOfMatchesEachAlternative) {
   EXPECT_EQ(type_of(Expired{}), EventType::expired);
   EXPECT_EQ(type_of(WatchStarted{}), EventType::watch_started);
   EXPECT_EQ(type_of(LaunchRejected{}), EventType::launch_rejected);
+  EXPECT_EQ(type_of(Amended{}), EventType::amended);
+  EXPECT_EQ(type_of(WatchAmended{}), EventType::watch_amended);
 }
 
 OrderState limit_order() {
@@ -371,6 +377,39 @@ TEST(Apply, ALimitOrderWaitsFiresAndGoesBackToTheBookWhenItReprices) {
   EXPECT_FALSE(is_dead_letter(*cancelled));
   EXPECT_EQ(apply(*cancelled, Cancelled{1, "again"}, TimestampNs{8}).error(), ApplyError::illegal_transition);
   EXPECT_EQ(apply(*reopened, Expired{1}, TimestampNs{9})->status, Status::expired);
+}
+
+TEST(Apply, AnAmendmentChangesAWaitingOrdersTermsOnlyWhileItWaits) {
+  const OrderState pending = limit_order();
+  // Not before it waits: a new limit order is amended once it is open.
+  EXPECT_EQ(apply(pending, amend_event(pending, Amount{1}, TimestampNs{2}), TimestampNs{2}).error(),
+            ApplyError::illegal_transition);
+  const OrderState open = fold_ok(pending, Opened{0}, 2);
+  const OrderEvent amend = amend_event(open, Amount{170'000'000}, TimestampNs{9'000});
+  ASSERT_TRUE(std::holds_alternative<Amended>(amend));
+  const OrderState amended = fold_ok(open, amend, 3);
+  EXPECT_EQ(amended.status, Status::open);
+  EXPECT_EQ(amended.min_amount_out.base, 170'000'000u);
+  EXPECT_EQ(amended.expires_at.value, 9'000);
+  EXPECT_EQ(amended.attempt, open.attempt);
+  // Once triggered, an amendment is refused; as are a wrong attempt and a sniper's type.
+  const OrderState fired = fold_ok(amended, Triggered{1, token_id("SOL"), token_id("USDC"), Amount{1'000'000'000},
+                                                      {}, Venue::meteora, Amount{171'000'000}, Amount{170'000'000},
+                                                      TimestampNs{3}},
+                                   4);
+  EXPECT_EQ(apply(fired, amend_event(fired, Amount{1}, TimestampNs{1}), TimestampNs{5}).error(),
+            ApplyError::illegal_transition);
+  Amended wrong = std::get<Amended>(amend);
+  wrong.attempt = 1;
+  EXPECT_EQ(apply(open, wrong, TimestampNs{3}).error(), ApplyError::wrong_attempt);
+  EXPECT_EQ(apply(open, WatchAmended{std::get<Amended>(amend)}, TimestampNs{3}).error(),
+            ApplyError::illegal_transition);
+  // A watching sniper's amendment is its own type and leaves it watching.
+  OrderState watching = open;
+  watching.status = Status::watching;
+  const OrderEvent sniper_amend = amend_event(watching, Amount{5}, TimestampNs{6});
+  ASSERT_TRUE(std::holds_alternative<WatchAmended>(sniper_amend));
+  EXPECT_EQ(fold_ok(watching, sniper_amend, 4).status, Status::watching);
 }
 
 TEST(Apply, ASniperWatchesTurnsDownALaunchAndFires) {

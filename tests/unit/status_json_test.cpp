@@ -85,6 +85,10 @@ json::object reference_message(const eventlog::Record& record) {
         } else if constexpr (std::is_same_v<T, RoutingStarted> || std::is_same_v<T, Opened> ||
                              std::is_same_v<T, Expired> || std::is_same_v<T, WatchStarted>) {
           m["attempt"] = e.attempt;
+        } else if constexpr (std::is_base_of_v<Amended, T>) {
+          m["attempt"] = e.attempt;
+          m["minAmountOut"] = format_amount(e.min_amount_out, e.output_token.decimals());
+          if (e.expires_at.value != 0) m["expiresAt"] = e.expires_at.value / 1'000'000;
         } else if constexpr (std::is_same_v<T, LaunchRejected>) {
           m["attempt"] = e.attempt;
           m["dex"] = venue_name(e.venue);

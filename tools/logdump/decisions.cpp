@@ -87,6 +87,9 @@ std::string line_of(const core::OrderEvent& event, const OrderLines& order, Time
           return "expired";
         } else if constexpr (std::is_same_v<E, LaunchRejected>) {
           return fmt::format("turned down launch {} on {}: {}", e.launch, venue_name(e.venue), e.reason);
+        } else if constexpr (std::is_base_of_v<Amended, E>) {
+          return fmt::format("amended by its owner: at least {} for the whole amount, expires at {}",
+                             amount(e.min_amount_out, order.output), e.expires_at.value);
         } else {
           static_assert(std::is_same_v<E, RoutingStarted>);
           return {};
