@@ -1,10 +1,13 @@
 // Races decided by the log, reached on purpose: on a virtual clock
 // (--sim-clock virtual) a waiting order's trigger (its price reached, or its
-// token launched), its owner's cancel and its expiry are made to happen in
-// every order, ties included, over seeded random schedules. Whichever comes
-// first in the log must win and the others must lose cleanly: exactly one
-// ending, the cancel answered 200 only when it won, nothing executed after
-// a cancel or an expiry. Every ordering class is checked to have occurred.
+// token launched), its owner's cancel, its expiry and its owner's amendment
+// (a floor the trigger no longer pays) are made to happen in every order,
+// ties included: every assignment of the four to four instants. Whatever
+// the log takes first decides and the rest lose cleanly: exactly one
+// ending; the cancel and the amendment answered 200 only while the order
+// still waited, 409 with its status after; nothing executed after a
+// cancel, an expiry or an amendment that came before the trigger. Every
+// ordering class is checked to have occurred.
 
 #include <algorithm>
 #include <array>
@@ -27,8 +30,8 @@ namespace {
 using namespace std::chrono_literals;
 namespace json = boost::json;
 
-enum class Action { trigger, cancel, expiry };
-constexpr std::array<const char*, 3> kActionNames{"trigger", "cancel", "expiry"};
+enum class Action { trigger, cancel, expiry, amend };
+constexpr std::array<const char*, 4> kActionNames{"trigger", "cancel", "expiry", "amend"};
 
 struct Scheduled {
   Action action;
@@ -76,6 +79,17 @@ class WaitingOrderRaces : public ::testing::TestWithParam<const char*> {
     return std::string(r.json().at("orderId").as_string());
   }
 
+  // A floor the trigger does not pay: 400 USDC for 2 SOL (at 170, about
+  // 339), or a sniper's 0.00001 SOL per token (the launch asks 0.0001).
+  int amend(const std::string& id) {
+    const auto r = client_->request("PATCH", "/api/orders/" + id,
+                                    limit() ? R"({"minAmountOut":"400"})" : R"({"maxPrice":"0.00001"})");
+    if (r.status == 409) {
+      EXPECT_EQ(r.json().at("error").at("code").as_string(), "too_late") << r.body;
+    }
+    return r.status;
+  }
+
   void trigger(int round) {
     HttpClient& c = *client_;
     const auto r = limit() ? c.post_json("/api/sim/prices", R"({"pair":"SOL/USDC","price":"170"})")
@@ -89,16 +103,52 @@ class WaitingOrderRaces : public ::testing::TestWithParam<const char*> {
   std::unique_ptr<HttpClient> client_;
 };
 
-TEST_P(WaitingOrderRaces, WhicheverOfTriggerCancelAndExpiryComesFirstWinsAndEveryOrderingOccurs) {
+// What a plan (in the order the log takes it) must come to.
+struct Expected {
+  std::string status;
+  int cancel_status = 409;
+  int amend_status = 409;
+  bool triggered = false;
+};
+Expected expected_of(const std::vector<Scheduled>& plan) {
+  Expected e;
+  bool amended = false;
+  for (const auto& s : plan) {
+    if (!e.status.empty()) break;  // ended: what follows is refused
+    switch (s.action) {
+      case Action::trigger:
+        if (!amended) {
+          e.status = "confirmed";
+          e.triggered = true;
+        }
+        break;
+      case Action::cancel:
+        e.status = "cancelled";
+        e.cancel_status = 200;
+        break;
+      case Action::expiry: e.status = "expired"; break;
+      case Action::amend:
+        amended = true;
+        e.amend_status = 200;
+        break;
+    }
+  }
+  return e;
+}
+
+TEST_P(WaitingOrderRaces, WhatTheLogTakesFirstOfTriggerCancelExpiryAndAmendDecidesAndEveryOrderingOccurs) {
   HttpClient& c = *client_;
-  std::mt19937 rng(20261125);
-  std::map<std::string, int> classes;  // "cancel<trigger<expiry" and the like, "=" for one instant
-  constexpr int kRounds = 48;
-  for (int round = 0; round < kRounds; ++round) {
+  std::mt19937 rng(20261126);
+  std::map<std::string, int> classes;  // "cancel<trigger<expiry<amend" and the like, "=" for one instant
+  constexpr int kInstants = 4;
+  int round = 0;
+  // Every assignment of the four actions to four instants, 100 ms apart.
+  for (int code = 0; code < kInstants * kInstants * kInstants * kInstants; ++code, ++round) {
     SCOPED_TRACE("round " + std::to_string(round));
-    // Times on a coarse grid, so that two actions share an instant often.
-    auto when = [&] { return std::int64_t{100} * std::uniform_int_distribution<int>(1, 4)(rng); };
-    std::vector<Scheduled> plan{{Action::trigger, when()}, {Action::cancel, when()}, {Action::expiry, when()}};
+    std::vector<Scheduled> plan;
+    for (int a = 0, rest = code; a < 4; ++a, rest /= kInstants) {
+      plan.push_back(Scheduled{static_cast<Action>(a), std::int64_t{100} * (1 + rest % kInstants)});
+    }
     std::shuffle(plan.begin(), plan.end(), rng);  // the order of actions sharing an instant
     std::stable_sort(plan.begin(), plan.end(), [](const auto& a, const auto& b) { return a.at_ms < b.at_ms; });
     // An expiry shares its instant only by coming first in it: the clock
@@ -119,7 +169,7 @@ TEST_P(WaitingOrderRaces, WhicheverOfTriggerCancelAndExpiryComesFirstWinsAndEver
 
     std::string name;
     std::int64_t at = 0;
-    int cancel_status = 0;
+    int cancel_status = 0, amend_status = 0;
     for (std::size_t i = 0; i < plan.size(); ++i) {
       const Scheduled& s = plan[i];
       if (i > 0) name += plan[i - 1].at_ms == s.at_ms ? "=" : "<";
@@ -128,36 +178,33 @@ TEST_P(WaitingOrderRaces, WhicheverOfTriggerCancelAndExpiryComesFirstWinsAndEver
       at = s.at_ms;
       if (s.action == Action::trigger) trigger(round);
       if (s.action == Action::cancel) cancel_status = c.request("DELETE", "/api/orders/" + id, {}, {}).status;
+      if (s.action == Action::amend) amend_status = amend(id);
     }
     advance(c, 1000);  // what a trigger set off runs to its end
     ++classes[name];
 
-    const Action first = plan.front().action;
+    const Expected expected = expected_of(plan);
     const auto names = event_names(c, id);
     const std::string status = status_of(c, id);
     SCOPED_TRACE(name + " -> " + status);
+    EXPECT_EQ(status, expected.status);
     EXPECT_EQ(count_of(names, "confirmed") + count_of(names, "cancelled") + count_of(names, "expired"), 1)
         << "exactly one ending";
-    if (first == Action::cancel) {
-      EXPECT_EQ(cancel_status, 200);
-      EXPECT_EQ(status, "cancelled");
-      EXPECT_EQ(count_of(names, "triggered"), 0) << "nothing runs after a cancel";
-    } else {
-      EXPECT_EQ(cancel_status, 409) << "a cancel that comes second is refused";
-    }
-    if (first == Action::expiry) {
-      EXPECT_EQ(status, "expired");
-      EXPECT_EQ(count_of(names, "triggered"), 0) << "nothing runs after its expiry";
-    }
-    if (first == Action::trigger) {
-      EXPECT_EQ(status, "confirmed");
-      EXPECT_EQ(count_of(names, "triggered"), 1);
-    }
+    EXPECT_EQ(cancel_status, expected.cancel_status);
+    EXPECT_EQ(amend_status, expected.amend_status);
+    EXPECT_EQ(count_of(names, "triggered"), expected.triggered ? 1 : 0);
+    EXPECT_EQ(count_of(names, "amended") + count_of(names, "watchAmended"), expected.amend_status == 200 ? 1 : 0);
   }
-  // Every strict ordering of the three, and ties, were reached.
-  const std::vector<std::string> strict{"trigger<cancel<expiry", "trigger<expiry<cancel", "cancel<trigger<expiry",
-                                        "cancel<expiry<trigger", "expiry<trigger<cancel", "expiry<cancel<trigger"};
-  for (const auto& s : strict) EXPECT_GT(classes[s], 0) << "never reached: " << s;
+  // Every strict ordering of the four, and ties, were reached.
+  std::array<Action, 4> order{Action::trigger, Action::cancel, Action::expiry, Action::amend};
+  int strict = 0;
+  do {
+    std::string s;
+    for (Action a : order) s += (s.empty() ? "" : "<") + std::string(kActionNames[static_cast<std::size_t>(a)]);
+    EXPECT_GT(classes[s], 0) << "never reached: " << s;
+    ++strict;
+  } while (std::next_permutation(order.begin(), order.end()));
+  EXPECT_EQ(strict, 24);
   int ties = 0;
   for (const auto& [name, n] : classes) {
     if (name.find('=') != std::string::npos) ties += n;
