@@ -136,7 +136,7 @@ try {
   await page.screenshot({ path: join(shots, "dashboard_timeline.png") });
 
   // A limit order and a sniper from the form: they wait, the limit in the
-  // book; Cancel in the timeline ends the limit.
+  // book; Amend in the timeline moves its floor, Cancel ends it.
   const limit = await submitFromForm(page, { type: "limit", amount: "4", outputToken: "USDC", minAmountOut: "1000000" });
   await waitForRowStatus(page, limit, "open");
   await page.selectOption("#book-pair", "SOL/USDC");
@@ -144,6 +144,13 @@ try {
     .some(tr => tr.cells[1]?.textContent === "1" && tr.cells[2]?.textContent === "4"), null, { timeout: 10000 });
   check(true, "the limit order waits open and shows in the book of SOL/USDC");
   await page.click(`#orders tr[data-id="${limit}"]`);
+  await page.fill("#timeline-actions input.amend-floor", "900000");
+  await page.click("#timeline-actions button.amend");
+  await page.waitForSelector("#timeline li[data-event=amended]", { timeout: 10000 });
+  await page.waitForFunction(() => [...document.querySelectorAll("#book tbody tr")]
+    .some(tr => tr.cells[0]?.textContent === "225000" && tr.cells[2]?.textContent === "4"), null, { timeout: 10000 });
+  check(true, "Amend in its timeline moved its floor: the book shows it at 225000 per SOL");
+  await page.screenshot({ path: join(shots, "dashboard_amended.png"), fullPage: true });
   await page.click("#timeline-actions button.cancel");
   await waitForRowStatus(page, limit, "cancelled");
   check(true, "Cancel in its timeline cancelled it");

@@ -258,6 +258,16 @@ function renderTimeline() {
   });
   list.replaceChildren(...items);
   actions.replaceChildren();
+  if (restApi && ["open", "watching"].includes(o.status)) {
+    // A new floor for the whole amount, in the output token.
+    const floor = document.createElement("input");
+    floor.className = "amend-floor";
+    floor.placeholder = "new minAmountOut";
+    floor.setAttribute("aria-label", "new minAmountOut");
+    floor.size = 16;
+    actions.append(floor, actionButton("Amend", "amend",
+                                       () => api("PATCH", `/api/orders/${o.id}`, { minAmountOut: floor.value.trim() })));
+  }
   if (restApi && ["pending", "open", "watching"].includes(o.status)) {
     actions.append(actionButton("Cancel", "cancel", () => api("DELETE", `/api/orders/${o.id}`)));
   }
