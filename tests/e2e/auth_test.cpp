@@ -364,6 +364,15 @@ TEST(Auth, AKeysListsAndDeadLettersAreItsOwn) {
     const std::string one_of_a = *of_a.begin();
     EXPECT_EQ(client.request("POST", "/api/dlq/" + one_of_a + "/retry", {}, bearer(b.secret)).status, 404);
     EXPECT_EQ(client.request("DELETE", "/api/dlq/" + one_of_a, {}, bearer(b.secret)).status, 404);
+    auto as_json = [&](const std::string& key) {
+      auto headers = bearer(key);
+      headers["Content-Type"] = "application/json";
+      return headers;
+    };
+    EXPECT_EQ(client.request("PATCH", "/api/orders/" + one_of_a, R"({"limitPrice":"1"})", as_json(b.secret)).status, 404)
+        << "another key's order is not found to amend either";
+    EXPECT_EQ(client.request("PATCH", "/api/orders/" + one_of_a, R"({"limitPrice":"1"})", as_json(a.secret)).status, 409)
+        << "its own: found, and a market order is not amendable";
     const auto cleared = client.request("DELETE", "/api/dlq/clear", {}, bearer(b.secret));
     ASSERT_EQ(cleared.status, 200) << cleared.body;
     EXPECT_EQ(cleared.json().at("dismissed"), 1);

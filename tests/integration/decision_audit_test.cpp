@@ -125,6 +125,20 @@ Triggered sniper_trigger(const Sniper& s, TimestampNs observed) {
                    s.submitted.min_amount_out, observed, {s.launch}};
 }
 
+// A limit order of 1 SOL asking `first`, amended to ask `then`, that fires
+// on `threshold` with the pools' best quote.
+std::vector<OrderEvent> amended_limit(Amount first, Amount then, Amount threshold, TimestampNs now) {
+  const RouteDecision d = route_on(kPools, kOneSol);
+  const OrderSubmitted s = submitted(OrderType::limit, kUsdc, first, TimestampNs{now.value + 60'000'000'000});
+  OrderState open;
+  open.status = Status::open;
+  open.input_token = kSol;
+  open.output_token = kUsdc;
+  open.amount_in = kOneSol;
+  return {s, Opened{0}, amend_event(open, then, s.expires_at),
+          Triggered{1, kSol, kUsdc, kOneSol, d.quotes, d.best.venue, d.best.amount_out, threshold, now}};
+}
+
 TEST(DecisionAudit, ACleanLogOfEveryKindOfDecisionVerifies) {
   AuditReport report;
   DecisionLog full;
@@ -162,6 +176,9 @@ TEST(DecisionAudit, ACleanLogOfEveryKindOfDecisionVerifies) {
                      Opened{0}});
   full.wait(1000ms);
   full.write(limit, {Expired{0}});
+  // A limit order amended down to a floor the market pays, fired on it.
+  const Amount paid{route_on(kPools, kOneSol).best.amount_out.base - 1'000};
+  full.write([&](const OrderId&) { return amended_limit(Amount{999'000'000'000}, paid, paid, full.now()); });
 
   report = full.audit();
   ASSERT_FALSE(report.problem) << report.problem->message;
@@ -282,6 +299,17 @@ TEST(DecisionAudit, ATamperedDecisionOfEachKindIsCaughtWithWhatItRecordsAndWhatI
     EXPECT_FALSE(caught.front().recomputed.empty());
     EXPECT_NE(caught.front().recorded, caught.front().recomputed);
   }
+}
+
+TEST(DecisionAudit, ATriggerOnTheFloorAnAmendmentReplacedIsCaught) {
+  const Amount best = route_on(kPools, kOneSol).best.amount_out;
+  DecisionLog log;
+  log.write([&](const OrderId&) {
+    return amended_limit(Amount{best.base - 1'000}, Amount{best.base + 1'000}, Amount{best.base - 1'000}, log.now());
+  });
+  const AuditReport report = log.audit();
+  ASSERT_TRUE(report.problem);
+  EXPECT_NE(report.problem->message.find("fired on threshold"), std::string::npos) << report.problem->message;
 }
 
 TEST(DecisionAudit, WhatAnOlderEventDoesNotRecordIsNotCheckableNotAViolation) {
