@@ -1,0 +1,36 @@
+#pragma once
+// Splitting one order across the two venues' constant-product pools: the
+// division of the amount that maximises the total output, and whether it
+// beats the best single venue once a second transaction's fee is paid.
+
+#include <array>
+#include <cstdint>
+#include <optional>
+
+#include "core/domain/venue.h"
+
+namespace oee::core {
+
+/// Two legs, one per venue in kAllVenues order, each quoted exactly.
+struct SplitPlan {
+  std::array<Quote, std::size(kAllVenues)> legs;
+  Amount total_out;  // both legs' outputs, before the second transaction's fee
+};
+
+/// The split of `amount_in` between the two pools (both legs at least one
+/// base unit) with the largest total exact output: the continuous optimum
+/// (where both pools' marginal outputs after fees are equal), found in
+/// 128-bit integers, then the best of the integer splits around it. None
+/// when the amount cannot be split or a pool is empty.
+[[nodiscard]] std::optional<SplitPlan> best_split(const Pools& pools, Amount amount_in);
+
+/// Whether `split`, less `network_fee_out` (the second transaction's fee,
+/// in output units), beats `single` (the best one-venue output) by more than
+/// `min_gain_bps` of it.
+[[nodiscard]] bool split_pays(const SplitPlan& split, Amount network_fee_out, Amount single,
+                              std::uint32_t min_gain_bps);
+
+/// The fee of a second transaction: 5,000 lamports of SOL.
+inline constexpr std::uint64_t kSecondTxFeeLamports = 5'000;
+
+}  // namespace oee::core
