@@ -71,6 +71,8 @@ struct App {
   Hub& hub;
   KeyRing& keys;              // every API key, from the log
   const Authenticator& auth;  // disabled without --admin-key
+  // What a split must gain (--split-min-gain-bps): quotes show the split the executor would make.
+  std::uint32_t split_min_gain_bps = 10;
   // Set when PostgreSQL is configured (--database-url).
   projections::HistoryStore* history = nullptr;
   projections::Projector* projector = nullptr;

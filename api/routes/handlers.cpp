@@ -152,12 +152,38 @@ HttpResponse get_quote(App& app, const RequestTarget& t) {
                                   {"fee", core::bps_fraction(q.fee_bps)},
                                   {"priceImpact", core::bps_fraction(q.price_impact_bps)}});
   }
-  return json_response(200, json::object{{"inputToken", parsed->input.symbol()},
-                                         {"outputToken", parsed->output.symbol()},
-                                         {"amountIn", core::format_amount(parsed->amount, in_dec)},
-                                         {"quotes", std::move(quotes)},
-                                         {"dex", core::venue_name(route->best.venue)},
-                                         {"amountOut", core::format_amount(route->best.amount_out, out_dec)}});
+  // The legs the executor would send now: both venues when a split pays
+  // for its second transaction, else the best one.
+  json::array legs;
+  core::Venue venue = route->best.venue;
+  core::Amount total = route->best.amount_out;
+  const auto leg = [&](const core::Quote& q) {
+    legs.push_back(json::object{{"venue", core::venue_name(q.venue)},
+                                {"amountIn", core::format_amount(q.amount_in, in_dec)},
+                                {"expectedOut", core::format_amount(q.amount_out, out_dec)}});
+  };
+  const auto at = core::sim_time_point();
+  const auto fee = router.second_tx_fee(parsed->input.token(), parsed->output.token(), *route, at);
+  const auto split = fee ? core::split_worth_it(*route, parsed->amount, *fee, app.split_min_gain_bps) : std::nullopt;
+  if (split) {
+    for (const auto& q : split->legs) leg(q);
+    total = split->total_out;
+    venue = split->legs[0].amount_in >= split->legs[1].amount_in ? split->legs[0].venue : split->legs[1].venue;
+  } else {
+    leg(route->best);
+  }
+  json::object answer{{"inputToken", parsed->input.symbol()},
+                      {"outputToken", parsed->output.symbol()},
+                      {"amountIn", core::format_amount(parsed->amount, in_dec)},
+                      {"quotes", std::move(quotes)},
+                      {"dex", core::venue_name(venue)},
+                      {"amountOut", core::format_amount(total, out_dec)},
+                      {"legs", std::move(legs)}};
+  if (split) {
+    answer["singleVenueOut"] = core::format_amount(route->best.amount_out, out_dec);
+    answer["secondTxFee"] = core::format_amount(*fee, out_dec);
+  }
+  return json_response(200, std::move(answer));
 }
 
 HttpResponse api_description() {

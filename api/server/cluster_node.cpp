@@ -143,6 +143,7 @@ int run_cluster_node(ServerOptions& o) {
     std::erase_if(retiring, [](const std::shared_ptr<Executing>& e) { return e->executor->idle(); });
   };
   App app{ctx, EngineInfo{o.durability, o.sim, open_to_network(o)}, *log, store, market, metrics, hub, keys, auth};
+  app.split_min_gain_bps = o.split_min_gain_bps;
   app.executor_of = [&](const OrderId& id) -> std::shared_ptr<core::Executor> {
     std::lock_guard lock(executing_mu);
     const auto it = executing.find(cluster->partition_of(id));

@@ -196,6 +196,7 @@ int run_core(ServerOptions& o) {
   const auto key_feed = api::follow_keys(*log, keys);  // first of the log's listeners: see follow_keys
   const api::Authenticator auth = authenticator(o, keys, ctx);
   api::App app{ctx, api::EngineInfo{o.durability, o.sim, open_to_network(o)}, *log, store, market, metrics, hub, keys, auth};
+  app.split_min_gain_bps = o.split_min_gain_bps;
   app.executor = &executor;
   if (o.sim_control) app.sim_changes = &*launch_journal;
   app.sim_clock = sim.clock.get();

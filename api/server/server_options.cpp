@@ -151,6 +151,11 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& o)
                  "Seed every random choice of the simulation (prices' drift, launches, latencies, dropped "
                  "transactions, order ids), so the same requests give the same decisions; recorded in the log at start")
       ->envname("OEE_SIM_SEED");
+  cli.add_option("--split-min-gain-bps", o.split_min_gain_bps,
+                 "Split a market (or fired limit) order across both venues when that returns more than the best "
+                 "single venue by more than this many basis points, after the second transaction's fee (default 10; "
+                 "10000 never splits)")
+      ->envname("OEE_SPLIT_MIN_GAIN_BPS")->check(CLI::Range(0, 10'000));
   add_choice(cli, "--sim-clock", o.sim_clock, {SimClockKind::wall, SimClockKind::virtual_clock}, sim_clock_name,
              "wall: the simulation runs on real time; virtual: time stands still until POST /api/sim/clock "
              "{advanceMs} moves it (needs --sim-control), firing what falls due in order (docs/audit.md)")

@@ -37,6 +37,10 @@ struct ServerOptions {
   /// Seeds every random choice of the simulation (docs/audit.md); unset: each run its own.
   std::optional<std::uint64_t> sim_seed;
   SimClockKind sim_clock = SimClockKind::wall;
+  /// A market or fired limit order splits across the venues when that beats
+  /// the best one by more than this many basis points, after the second
+  /// transaction's fee.
+  std::uint32_t split_min_gain_bps = 10;
   std::chrono::milliseconds watch_interval{100};
   std::chrono::milliseconds launch_every{30'000};  // the simulated market's token launches; 0: none
   int priority_boost = 0;

@@ -84,6 +84,7 @@ core::ExecutorOptions executor_options(const ServerOptions& o) {
   options.retry_base = o.sim == core::SimProfile::fast ? std::chrono::milliseconds(5) : std::chrono::milliseconds(500);
   options.latency_scale = o.latency_scale;
   options.watch_interval = o.watch_interval;
+  options.split_min_gain_bps = o.split_min_gain_bps;
   return options;
 }
 

@@ -14,34 +14,40 @@ using S = Status;
 // routing_started, routed, tx_submitted, confirmed, attempt_failed,
 // order_failed, order_retried, dead_letter_dismissed, two key events that
 // no order takes, opened, triggered, reopened, cancelled, expired,
-// watch_started, launch_rejected, amended, watch_amended).
+// watch_started, launch_rejected, amended, watch_amended, leg_settled,
+// partially_filled).
 constexpr std::array<std::array<std::optional<Status>, kMaxEventType>, kStatusCount> kTable{{
-    /* none      */ {S::pending, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
+    /* none      */ {S::pending, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
     // An order that waits (new, or backing off after a failed attempt)
     // starts its next attempt, or, as a new limit or sniper order, begins
     // to wait; it can also be failed without one. Before an attempt is
     // under way it can be cancelled or expire (apply() checks the attempt).
     /* pending   */ {N, S::routing, N, N, N, N, S::failed, N, N, N, N, S::open, N, N, S::cancelled, S::expired,
-                     S::watching, N, N, N},
+                     S::watching, N, N, N, N, N},
     // A limit order's execution that re-prices below its threshold goes
     // back to the book instead of failing.
-    /* routing   */ {N, N, S::building, N, N, S::pending, S::failed, N, N, N, N, N, N, S::open, N, N, N, N, N, N},
-    /* building  */ {N, N, N, S::submitted, N, S::pending, S::failed, N, N, N, N, N, N, S::open, N, N, N, N, N, N},
-    // A submitted tx either lands or the attempt fails (dropped, slippage).
-    /* submitted */ {N, N, N, N, S::confirmed, S::pending, S::failed, N, N, N, N, N, N, S::open, N, N, N, N, N, N},
-    /* confirmed */ {N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
+    /* routing   */ {N, N, S::building, N, N, S::pending, S::failed, N, N, N, N, N, N, S::open, N, N, N, N, N, N, N, N},
+    /* building  */ {N, N, N, S::submitted, N, S::pending, S::failed, N, N, N, N, N, N, S::open, N, N, N, N, N, N, N, N},
+    // A submitted tx either lands or the attempt fails (dropped, slippage);
+    // a split order's legs settle one by one first, and it may end with
+    // some of them filled.
+    /* submitted */ {N, N, N, N, S::confirmed, S::pending, S::failed, N, N, N, N, N, N, S::open, N, N, N, N, N, N, S::submitted, S::partially_filled},
+    /* confirmed */ {N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
     // Failed is final for the engine; an operator either reopens it with a
     // retry or dismisses it from the dead-letter list, where it stays failed.
-    /* failed    */ {N, N, N, N, N, N, N, S::pending, S::failed, N, N, N, N, N, N, N, N, N, N, N},
+    /* failed    */ {N, N, N, N, N, N, N, S::pending, S::failed, N, N, N, N, N, N, N, N, N, N, N, N, N},
     // A waiting order fires (its next attempt begins), is cancelled,
     // expires or is amended; whichever of these the log takes first wins.
-    /* open      */ {N, N, N, N, N, N, N, N, N, N, N, N, S::routing, N, S::cancelled, S::expired, N, N, S::open, N},
-    /* cancelled */ {N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
-    /* expired   */ {N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
+    /* open      */ {N, N, N, N, N, N, N, N, N, N, N, N, S::routing, N, S::cancelled, S::expired, N, N, S::open, N, N, N},
+    /* cancelled */ {N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
+    /* expired   */ {N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
     // A sniper fires as an open order does; a launch it turns down leaves
     // it watching.
     /* watching  */ {N, N, N, N, N, N, N, N, N, N, N, N, S::routing, N, S::cancelled, S::expired, N, S::watching,
-                     N, S::watching},
+                     N, S::watching, N, N},
+
+    // A split order's filled legs stand; nothing follows.
+    /* partial   */ {N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
 }};
 
 std::uint32_t attempt_of(const OrderEvent& e) {
@@ -79,7 +85,9 @@ EventType type_of(const OrderEvent& event) {
         else if constexpr (std::is_same_v<T, WatchStarted>) return EventType::watch_started;
         else if constexpr (std::is_same_v<T, LaunchRejected>) return EventType::launch_rejected;
         else if constexpr (std::is_same_v<T, Amended>) return EventType::amended;
-        else return EventType::watch_amended;
+        else if constexpr (std::is_same_v<T, WatchAmended>) return EventType::watch_amended;
+        else if constexpr (std::is_same_v<T, LegSettled>) return EventType::leg_settled;
+        else return EventType::partially_filled;
       },
       event);
 }
@@ -104,6 +112,8 @@ std::string_view event_name(EventType type) {
     case EventType::launch_rejected: return "launchRejected";
     case EventType::amended: return "amended";
     case EventType::watch_amended: return "watchAmended";
+    case EventType::leg_settled: return "legSettled";
+    case EventType::partially_filled: return "partiallyFilled";
   }
   return "unknown";
 }
@@ -121,6 +131,7 @@ std::string_view status_name(Status status) {
     case Status::cancelled: return "cancelled";
     case Status::expired: return "expired";
     case Status::watching: return "watching";
+    case Status::partially_filled: return "partially_filled";
   }
   return "unknown";
 }
@@ -159,10 +170,29 @@ std::string_view order_type_name(OrderType type) {
 
 bool is_terminal(Status status) {
   return status == Status::confirmed || status == Status::failed || status == Status::cancelled ||
-         status == Status::expired;
+         status == Status::expired || status == Status::partially_filled;
 }
 
 bool is_waiting(Status status) { return status == Status::open || status == Status::watching; }
+
+bool any_leg_landed(const OrderState& state) {
+  return std::any_of(state.legs.begin(), state.legs.end(), [](const LegState& l) { return l.landed; });
+}
+
+std::optional<std::uint32_t> unsettled_leg(const OrderState& state) {
+  for (std::size_t i = 0; i < state.legs.size(); ++i) {
+    if (!state.legs[i].settled) return static_cast<std::uint32_t>(i);
+  }
+  return std::nullopt;
+}
+
+std::vector<LegFill> leg_fills(const OrderState& state) {
+  std::vector<LegFill> fills;
+  for (const LegState& l : state.legs) {
+    fills.push_back(LegFill{l.leg.venue, l.leg.amount_in, l.landed ? l.amount_out : Amount{}, l.tx_id});
+  }
+  return fills;
+}
 
 OrderEvent amend_event(const OrderState& waiting, Amount min_amount_out, TimestampNs expires_at) {
   const Amended amended{waiting.attempt,  waiting.input_token, waiting.output_token,
@@ -196,6 +226,8 @@ Status status_after(EventType type) {
     case EventType::launch_rejected: return Status::watching;
     case EventType::amended: return Status::open;
     case EventType::watch_amended: return Status::watching;
+    case EventType::leg_settled: return Status::submitted;
+    case EventType::partially_filled: return Status::partially_filled;
   }
   return Status::none;
 }
@@ -245,6 +277,11 @@ boost::system::result<OrderState, ApplyError> apply(const OrderState& state, con
       !is_cancellable(state)) {
     return ApplyError::execution_started;
   }
+  // A leg settles once per attempt, and only one this attempt sent.
+  if (const auto* leg = std::get_if<LegSettled>(&event);
+      leg != nullptr && (leg->leg >= state.legs.size() || state.legs[leg->leg].settled)) {
+    return ApplyError::illegal_transition;
+  }
   // Attempts are numbered 1, 2, ...; every event of an attempt names it.
   const std::uint32_t attempt = attempt_of(event);
   if (std::holds_alternative<RoutingStarted>(event) || std::holds_alternative<Triggered>(event)) {
@@ -278,10 +315,23 @@ boost::system::result<OrderState, ApplyError> apply(const OrderState& state, con
           s.venue = e.venue;
           s.expected_out = e.expected_out;
           s.min_out = e.min_out;
+          // A filled leg stands; the others go out again in this attempt.
+          std::vector<LegState> legs;
+          for (std::size_t i = 0; i < e.legs.size(); ++i) {
+            if (i < s.legs.size() && s.legs[i].landed) {
+              legs.push_back(s.legs[i]);
+            } else {
+              legs.push_back(LegState{e.legs[i], {}, false, false, {}});
+            }
+          }
+          s.legs = std::move(legs);
         } else if constexpr (std::is_same_v<T, TxSubmitted>) {
           s.venue = e.venue;
           s.tx_id = e.tx_id;
           s.min_out = e.min_out;
+          for (std::size_t i = 0; i < e.leg_tx_ids.size() && i < s.legs.size(); ++i) {
+            if (!s.legs[i].landed) s.legs[i].tx_id = e.leg_tx_ids[i];
+          }
         } else if constexpr (std::is_same_v<T, Confirmed>) {
           s.venue = e.venue;
           s.tx_id = e.tx_id;
@@ -320,6 +370,15 @@ boost::system::result<OrderState, ApplyError> apply(const OrderState& state, con
         } else if constexpr (std::is_base_of_v<Amended, T>) {
           s.min_amount_out = e.min_amount_out;
           s.expires_at = e.expires_at;
+        } else if constexpr (std::is_same_v<T, LegSettled>) {
+          LegState& leg = s.legs[e.leg];
+          leg.settled = true;
+          leg.landed = e.landed;
+          leg.amount_out = e.landed ? e.fill.amount_out : Amount{};
+          if (!e.landed) s.last_error = e.reason;
+        } else if constexpr (std::is_same_v<T, PartiallyFilled>) {
+          s.amount_out = e.amount_out;
+          s.last_error = e.reason;
         } else {
           static_assert(std::is_same_v<T, Cancelled> || std::is_same_v<T, Expired>);
         }

@@ -12,6 +12,7 @@
 #include <boost/system/result.hpp>
 
 #include "core/domain/amount.h"
+#include "core/domain/split.h"
 #include "core/domain/tokens.h"
 #include "core/domain/venue.h"
 #include "eventlog/types.h"
@@ -31,8 +32,9 @@ enum class Status : std::uint8_t {
   cancelled,  // by its owner, before it was triggered
   expired,    // its expiresAt passed before it was triggered
   watching,   // a sniper order waiting for its token's launch
+  partially_filled,  // a split order some of whose legs filled and the rest failed for good
 };
-inline constexpr int kStatusCount = 11;
+inline constexpr int kStatusCount = 12;
 
 enum class OrderType : std::uint8_t { market = 0, limit = 1, sniper = 2 };
 
@@ -57,15 +59,17 @@ enum class EventType : std::uint8_t {
   launch_rejected = 18,
   amended = 19,        // an open order's floor or expiry changed: it stays open
   watch_amended = 20,  // a watching sniper's: it stays watching
+  leg_settled = 21,       // one leg of a split order landed or failed
+  partially_filled = 22,  // a split order's filled legs stand; the rest failed for good
 };
 /// The largest stored type an order event has.
-inline constexpr int kMaxEventType = 20;
+inline constexpr int kMaxEventType = 22;
 inline constexpr EventType kOrderEventTypes[] = {
     EventType::submitted,      EventType::routing_started, EventType::routed,    EventType::tx_submitted,
     EventType::confirmed,      EventType::attempt_failed,  EventType::order_failed, EventType::order_retried,
     EventType::dead_letter_dismissed, EventType::opened,  EventType::triggered, EventType::reopened,
     EventType::cancelled,      EventType::expired,         EventType::watch_started, EventType::launch_rejected,
-    EventType::amended,        EventType::watch_amended};
+    EventType::amended,        EventType::watch_amended,   EventType::leg_settled, EventType::partially_filled};
 inline constexpr std::uint32_t kOrderEventMask = [] {
   std::uint32_t mask = 0;
   for (EventType t : kOrderEventTypes) mask |= std::uint32_t{1} << static_cast<unsigned>(t);
@@ -97,6 +101,15 @@ struct LaunchSeen {
   friend bool operator==(const LaunchSeen&, const LaunchSeen&) = default;
 };
 
+/// What a leg came to, as a split order's outcome event records it.
+struct LegFill {
+  Venue venue = Venue::raydium;
+  Amount amount_in{};
+  Amount amount_out{};  // 0 for a leg that did not fill
+  std::string tx_id{};
+  friend bool operator==(const LegFill&, const LegFill&) = default;
+};
+
 struct OrderSubmitted {
   OrderType order_type = OrderType::market;
   TokenId input_token;
@@ -122,16 +135,26 @@ struct Routed {
   TokenId input_token;
   TokenId output_token;
   Amount amount_in;
-  std::vector<Quote> quotes;
-  Venue venue = Venue::raydium;
-  Amount expected_out;
+  std::vector<Quote> quotes;  // each venue's for the whole amount: the single-venue alternatives
+  Venue venue = Venue::raydium;  // a split's: the venue of its larger leg
+  Amount expected_out;           // a split's: its legs' together
   Amount min_out;
+  /// A split order's legs (none for one venue). Once a leg filled, the
+  /// next attempts send the others again as they were.
+  std::vector<Leg> legs{};
+  /// What the split decision weighed (absent in older logs): a second
+  /// transaction's fee in output units, and the least gain that splits.
+  std::optional<Amount> second_tx_fee{};
+  std::optional<std::uint32_t> split_min_gain_bps{};
 };
 struct TxSubmitted {
   std::uint32_t attempt = 0;
   Venue venue = Venue::raydium;
   std::string tx_id;
   Amount min_out;
+  /// A split order's: each leg's transaction in leg order (empty for a leg
+  /// that filled in an earlier attempt).
+  std::vector<std::string> leg_tx_ids{};
 };
 struct Confirmed {
   std::uint32_t attempt = 0;
@@ -142,8 +165,9 @@ struct Confirmed {
   TokenId output_token;
   Amount amount_in;
   /// The pool the chain executed on, and what it gave; none when the
-  /// chain's answer was its record of an earlier landing.
+  /// chain's answer was its record of an earlier landing, or for a split.
   std::optional<Quote> executed_on{};
+  std::vector<LegFill> legs{};  // a split order's, each filled (amount_out: the sum)
 };
 struct AttemptFailed {
   std::uint32_t attempt = 0;
@@ -239,9 +263,34 @@ struct Amended {
 /// type leads to exactly one status.
 struct WatchAmended : Amended {};
 
+/// One leg of a split order's attempt landed or failed; the order stays
+/// submitted until every leg of the attempt has.
+struct LegSettled {
+  std::uint32_t attempt = 0;
+  std::uint32_t leg = 0;  // its place in the routed legs
+  bool landed = false;
+  LegFill fill{};        // its venue, amount in, transaction, and what it fetched (0 unless landed)
+  TokenId input_token{};
+  TokenId output_token{};
+  std::string reason{};  // why it failed
+  std::optional<Quote> executed_on{};  // the pool it executed on (landed or refused for slippage)
+};
+
+/// A split order out of attempts with some legs filled: they stand, and
+/// the order ends with what they fetched.
+struct PartiallyFilled {
+  std::uint32_t attempt = 0;
+  std::string reason{};
+  Amount amount_out{};          // what the filled legs fetched together
+  std::vector<LegFill> legs{};  // every leg: filled or not
+  TokenId input_token{};
+  TokenId output_token{};
+};
+
 using OrderEvent = std::variant<OrderSubmitted, RoutingStarted, Routed, TxSubmitted, Confirmed, AttemptFailed,
                                 OrderFailed, OrderRetried, DeadLetterDismissed, Opened, Triggered, Reopened,
-                                Cancelled, Expired, WatchStarted, LaunchRejected, Amended, WatchAmended>;
+                                Cancelled, Expired, WatchStarted, LaunchRejected, Amended, WatchAmended,
+                                LegSettled, PartiallyFilled>;
 
 [[nodiscard]] EventType type_of(const OrderEvent& event);
 [[nodiscard]] std::string_view event_name(EventType type);  // "submitted", "routed", ...
@@ -256,6 +305,16 @@ using OrderEvent = std::variant<OrderSubmitted, RoutingStarted, Routed, TxSubmit
 [[nodiscard]] Status status_after(EventType type);
 /// Whether a stored event type (a log record's `type`) ends its order.
 [[nodiscard]] bool is_terminal_event(std::uint8_t stored_type);
+
+/// A split order's leg as the order holds it.
+struct LegState {
+  Leg leg{};
+  std::string tx_id{};   // of the attempt that sent it last
+  bool landed = false;   // filled: it stands
+  bool settled = false;  // its outcome in the current attempt is known
+  Amount amount_out{};
+  friend bool operator==(const LegState&, const LegState&) = default;
+};
 
 /// The folded state of one order.
 struct OrderState {
@@ -284,7 +343,16 @@ struct OrderState {
   TimestampNs triggered_at;  // when it last fired
   SniperChecks checks;       // sniper orders
   std::uint64_t launches_judged = 0;  // sniper orders: the launches up to this number are judged
+  std::vector<LegState> legs{};       // a split order's; none for one venue
 };
+
+/// Whether some leg of a split order has filled.
+[[nodiscard]] bool any_leg_landed(const OrderState& state);
+/// The first leg of a split order sent in this attempt whose outcome is
+/// not known yet.
+[[nodiscard]] std::optional<std::uint32_t> unsettled_leg(const OrderState& state);
+/// The legs as an outcome event records them.
+[[nodiscard]] std::vector<LegFill> leg_fills(const OrderState& state);
 
 /// Whether the order waits for a trigger (open, or watching).
 [[nodiscard]] bool is_waiting(Status status);

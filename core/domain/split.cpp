@@ -89,6 +89,27 @@ std::optional<SplitPlan> best_split(const Pools& pools, Amount amount_in) {
   return plan;
 }
 
+std::vector<Leg> legs_of(const SplitPlan& plan, std::optional<Amount> own_floor, std::uint32_t slippage_bps) {
+  std::vector<Leg> legs;
+  for (const Quote& q : plan.legs) {
+    Amount min_out = min_out_for(q.amount_out, slippage_bps);
+    if (own_floor && plan.total_out.base != 0) {
+      min_out = Amount{static_cast<std::uint64_t>(
+          (u128{own_floor->base} * q.amount_out.base + plan.total_out.base - 1) / plan.total_out.base)};
+    }
+    legs.push_back(Leg{q.venue, q.amount_in, q.amount_out, min_out});
+  }
+  return legs;
+}
+
+Venue larger_leg_venue(const std::vector<Leg>& legs) {
+  const Leg* larger = nullptr;
+  for (const Leg& l : legs) {
+    if (larger == nullptr || l.amount_in > larger->amount_in) larger = &l;
+  }
+  return larger == nullptr ? Venue::raydium : larger->venue;
+}
+
 bool split_pays(const SplitPlan& split, Amount network_fee_out, Amount single, std::uint32_t min_gain_bps) {
   if (split.total_out.base <= network_fee_out.base) return false;
   const u128 net = split.total_out.base - network_fee_out.base;

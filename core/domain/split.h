@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 #include "core/domain/venue.h"
 
@@ -29,6 +30,24 @@ struct SplitPlan {
 /// `min_gain_bps` of it.
 [[nodiscard]] bool split_pays(const SplitPlan& split, Amount network_fee_out, Amount single,
                               std::uint32_t min_gain_bps);
+
+/// One part of a split order's amount, on one venue: its own transaction
+/// with its own floor.
+struct Leg {
+  Venue venue = Venue::raydium;
+  Amount amount_in{};
+  Amount expected_out{};
+  Amount min_out{};
+  friend bool operator==(const Leg&, const Leg&) = default;
+};
+
+/// A split's legs with their floors: with `own_floor` (a limit order's),
+/// that floor shared by the legs' expected outputs, rounded up; else each
+/// leg's expected output less `slippage_bps`, rounded down.
+[[nodiscard]] std::vector<Leg> legs_of(const SplitPlan& plan, std::optional<Amount> own_floor,
+                                       std::uint32_t slippage_bps);
+/// The venue of the larger leg (by amount in; a tie: the first).
+[[nodiscard]] Venue larger_leg_venue(const std::vector<Leg>& legs);
 
 /// The fee of a second transaction: 5,000 lamports of SOL.
 inline constexpr std::uint64_t kSecondTxFeeLamports = 5'000;

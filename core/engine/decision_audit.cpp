@@ -86,6 +86,8 @@ void DecisionAudit::observe(const OrderId& order, Seq seq, TimestampNs ts, const
     triggered(order, seq, *e, before);
   } else if (const auto* e = std::get_if<LaunchRejected>(&event)) {
     launch_rejected(order, seq, *e, before);
+  } else if (const auto* e = std::get_if<LegSettled>(&event)) {
+    leg_settled(order, seq, *e, before);
   } else if (std::holds_alternative<Expired>(event)) {
     check(DecisionKind::expiry, before.expires_at.value != 0 && ts >= before.expires_at, order, seq,
           fmt::format("expired at {}", ts.value), fmt::format("its deadline {}", before.expires_at.value));
@@ -99,7 +101,17 @@ void DecisionAudit::observe(const OrderId& order, Seq seq, TimestampNs ts, const
 }
 
 void DecisionAudit::routed(const OrderId& order, Seq seq, const Routed& e, const OrderState& before) {
+  if (any_leg_landed(before)) {
+    // A filled leg stands: the others go out again as they were.
+    std::vector<Leg> were;
+    for (const LegState& l : before.legs) were.push_back(l.leg);
+    check(DecisionKind::routing, e.legs == were && e.venue == before.venue && e.min_out == before.min_out, order, seq,
+          fmt::format("{} legs again", e.legs.size()), fmt::format("the {} legs routed before", were.size()));
+    return;
+  }
+  const bool own_floor = before.order_type != OrderType::market;
   const auto pools = recorded_pools(e.quotes);
+  std::vector<Leg> split;  // the legs the recorded facts give, if a split pays
   if (!pools) {
     not_checkable(DecisionKind::routing);
   } else {
@@ -111,14 +123,48 @@ void DecisionAudit::routed(const OrderId& order, Seq seq, const Routed& e, const
                                redo.quotes[v].amount_out.base, e.quotes[v].amount_out.base);
       }
     }
-    const bool best = redo.best.venue == e.venue && redo.best.amount_out == e.expected_out;
+    if (e.second_tx_fee && e.split_min_gain_bps) {
+      if (const auto plan = split_worth_it(redo, e.amount_in, *e.second_tx_fee, *e.split_min_gain_bps)) {
+        split = legs_of(*plan, own_floor ? std::optional<Amount>(before.min_amount_out) : std::nullopt,
+                        before.slippage_bps);
+      }
+    } else if (!e.legs.empty()) {
+      mismatch = "a split without the fee and gain it was weighed on";
+    }
+    Amount split_out{};
+    for (const Leg& l : split) split_out.base += l.expected_out.base;
+    const bool best = split.empty() ? redo.best.venue == e.venue && redo.best.amount_out == e.expected_out &&
+                                          e.legs.empty()
+                                    : e.legs == split && e.venue == larger_leg_venue(split) &&
+                                          e.expected_out == split_out;
     check(DecisionKind::routing, mismatch.empty() && best && e.amount_in == before.amount_in, order, seq,
-          fmt::format("{} expecting {}", venue_name(e.venue), e.expected_out.base),
-          mismatch.empty() ? fmt::format("{} (the best net output; ties: the lower fee, then raydium)",
-                                         quote_text(redo.best))
-                           : mismatch);
+          fmt::format("{} expecting {} in {} leg(s)", venue_name(e.venue), e.expected_out.base,
+                      std::max<std::size_t>(e.legs.size(), 1)),
+          !mismatch.empty() ? mismatch
+          : split.empty()   ? fmt::format("{} (the best net output; ties: the lower fee, then raydium; no split "
+                                          "gains enough)",
+                                          quote_text(redo.best))
+                            : fmt::format("a split: {} on {} and {} on {}, expecting {}", split[0].amount_in.base,
+                                          venue_name(split[0].venue), split[1].amount_in.base,
+                                          venue_name(split[1].venue), split_out.base));
   }
-  if (before.order_type == OrderType::market) {
+  if (e.legs.size() == std::size(kAllVenues)) {
+    // Each leg's floor from its expected output; together they are the order's.
+    SplitPlan recorded{};
+    for (std::size_t i = 0; i < e.legs.size(); ++i) {
+      recorded.legs[i].venue = e.legs[i].venue;
+      recorded.legs[i].amount_in = e.legs[i].amount_in;
+      recorded.legs[i].amount_out = e.legs[i].expected_out;
+      recorded.total_out.base += e.legs[i].expected_out.base;
+    }
+    const auto floors = legs_of(recorded, own_floor ? std::optional<Amount>(before.min_amount_out) : std::nullopt,
+                                before.slippage_bps);
+    Amount total{};
+    for (const Leg& l : floors) total.base += l.min_out.base;
+    check(DecisionKind::min_out, floors == e.legs && e.min_out == total, order, seq,
+          fmt::format("min out {}: {} and {}", e.min_out.base, e.legs[0].min_out.base, e.legs[1].min_out.base),
+          fmt::format("{}: {} and {}", total.base, floors[0].min_out.base, floors[1].min_out.base));
+  } else if (before.order_type == OrderType::market) {
     const Amount floor = min_out_for(e.expected_out, before.slippage_bps);
     check(DecisionKind::min_out, e.min_out == floor, order, seq, fmt::format("min out {}", e.min_out.base),
           fmt::format("{} = {} x (1 - {} bps), rounded down", floor.base, e.expected_out.base, before.slippage_bps));
@@ -130,15 +176,70 @@ void DecisionAudit::routed(const OrderId& order, Seq seq, const Routed& e, const
 }
 
 void DecisionAudit::sent(const OrderId& order, Seq seq, const TxSubmitted& e, const OrderState& before) {
-  const std::string signature = SimChain::tx_id(order, e.attempt);
-  check(DecisionKind::transaction,
-        before.venue == e.venue && e.min_out == before.min_out && e.tx_id == signature, order, seq,
-        fmt::format("{} on {}, min out {}", e.tx_id, venue_name(e.venue), e.min_out.base),
-        fmt::format("{} on {}, min out {}", signature, venue_name(before.venue.value_or(e.venue)),
-                    before.min_out.base));
+  if (before.legs.empty()) {
+    const std::string signature = SimChain::tx_id(order, e.attempt);
+    check(DecisionKind::transaction,
+          before.venue == e.venue && e.min_out == before.min_out && e.tx_id == signature && e.leg_tx_ids.empty(),
+          order, seq, fmt::format("{} on {}, min out {}", e.tx_id, venue_name(e.venue), e.min_out.base),
+          fmt::format("{} on {}, min out {}", signature, venue_name(before.venue.value_or(e.venue)),
+                      before.min_out.base));
+    return;
+  }
+  // Each leg not filled before under its own signature of (order, attempt, leg).
+  std::string wrong;
+  if (e.leg_tx_ids.size() != before.legs.size()) wrong = fmt::format("{} legs", before.legs.size());
+  for (std::uint32_t i = 0; wrong.empty() && i < before.legs.size(); ++i) {
+    const std::string signature = before.legs[i].landed ? std::string() : SimChain::tx_id(order, e.attempt, i);
+    if (e.leg_tx_ids[i] != signature) wrong = fmt::format("leg {}: {}", i, signature.empty() ? "filled before" : signature);
+  }
+  check(DecisionKind::transaction, wrong.empty() && before.venue == e.venue && e.min_out == before.min_out, order, seq,
+        fmt::format("{} leg transactions on {}, min out {}", e.leg_tx_ids.size(), venue_name(e.venue), e.min_out.base),
+        wrong.empty() ? fmt::format("min out {}", before.min_out.base) : wrong);
+}
+
+void DecisionAudit::leg_settled(const OrderId& order, Seq seq, const LegSettled& e, const OrderState& before) {
+  const Leg& leg = before.legs[e.leg].leg;
+  if (e.landed) {
+    if (e.executed_on) {
+      const Quote redo = quote_pool(leg.venue, pool_of(*e.executed_on), leg.amount_in);
+      check(DecisionKind::fill, redo.amount_out == e.fill.amount_out && e.fill.amount_out >= leg.min_out, order, seq,
+            fmt::format("leg {} received {} (min out {})", e.leg, e.fill.amount_out.base, leg.min_out.base),
+            fmt::format("{} from the pool it executed on, at least the leg's min out", redo.amount_out.base));
+    } else {
+      check(DecisionKind::fill, e.fill.amount_out >= leg.min_out, order, seq,
+            fmt::format("leg {} received {}", e.leg, e.fill.amount_out.base),
+            fmt::format("at least the leg's min out {}", leg.min_out.base));
+    }
+    // One confirmed transaction per leg, and none for two.
+    const bool first_anywhere = confirmed_txs_.insert(e.fill.tx_id).second;
+    check(DecisionKind::one_fill, first_anywhere && e.fill.tx_id == before.legs[e.leg].tx_id, order, seq,
+          fmt::format("leg {} confirmed {}", e.leg, e.fill.tx_id),
+          !first_anywhere ? std::string("that transaction confirmed before")
+                          : fmt::format("one confirmation, of the leg's transaction: {}", before.legs[e.leg].tx_id));
+  } else if (e.executed_on && e.reason.starts_with("slippage exceeded")) {
+    const Quote redo = quote_pool(leg.venue, pool_of(*e.executed_on), leg.amount_in);
+    check(DecisionKind::refusal, redo.amount_out < leg.min_out, order, seq,
+          fmt::format("leg {} refused: would receive {}", e.leg, redo.amount_out.base),
+          fmt::format("below the leg's min out {}", leg.min_out.base));
+  }
 }
 
 void DecisionAudit::confirmed(const OrderId& order, Seq seq, const Confirmed& e, const OrderState& before) {
+  if (!before.legs.empty()) {
+    // Its legs each filled (their fills checked as they settled); the order
+    // received what they did together.
+    Amount filled{};
+    bool all = true;
+    for (const LegState& l : before.legs) {
+      filled.base += l.amount_out.base;
+      all = all && l.landed;
+    }
+    check(DecisionKind::fill, all && e.amount_out == filled && e.legs == leg_fills(before), order, seq,
+          fmt::format("received {} over {} legs", e.amount_out.base, e.legs.size()),
+          fmt::format("its legs' {} together, every leg filled", filled.base));
+    check(DecisionKind::one_fill, memos_[order].confirmed++ == 0, order, seq, "confirmed", "one confirmation");
+    return;
+  }
   if (e.executed_on) {
     const Quote redo = quote_pool(e.venue, pool_of(*e.executed_on), e.amount_in);
     check(DecisionKind::fill,

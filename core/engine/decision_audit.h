@@ -27,7 +27,7 @@
 namespace oee::core {
 
 enum class DecisionKind : std::uint8_t {
-  routing,      // the venue chosen: the best net output among the recorded quotes
+  routing,      // the venue chosen (or the split): the best net output among the recorded quotes
   min_out,      // the floor: the quote and the slippage (a limit or sniper order: its own)
   transaction,  // sent on the chosen venue, with that floor, under the signature of (order, attempt)
   fill,         // at least the floor, and what the recorded pool gives
@@ -35,7 +35,7 @@ enum class DecisionKind : std::uint8_t {
   launch,       // a sniper's: each launch judged against its checks and bound
   expiry,       // expired at or after its deadline; triggered before it
   retry,        // retried no earlier than its retry time; backoff doubling
-  one_fill,     // one confirmed transaction per order, no transaction confirmed for two
+  one_fill,     // one confirmed transaction per order (a split's: per leg), none confirmed for two
 };
 inline constexpr std::size_t kDecisionKinds = 9;
 [[nodiscard]] std::string_view decision_kind_name(DecisionKind kind);
@@ -83,6 +83,7 @@ class DecisionAudit {
   void routed(const OrderId& order, Seq seq, const Routed& e, const OrderState& before);
   void sent(const OrderId& order, Seq seq, const TxSubmitted& e, const OrderState& before);
   void confirmed(const OrderId& order, Seq seq, const Confirmed& e, const OrderState& before);
+  void leg_settled(const OrderId& order, Seq seq, const LegSettled& e, const OrderState& before);
   void failed(const OrderId& order, Seq seq, TimestampNs ts, const AttemptFailed& e, const OrderState& before);
   void triggered(const OrderId& order, Seq seq, const Triggered& e, const OrderState& before);
   void launch_rejected(const OrderId& order, Seq seq, const LaunchRejected& e, const OrderState& before);

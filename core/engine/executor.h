@@ -61,6 +61,10 @@ struct ExecutorOptions {
   std::chrono::milliseconds watch_interval{100};
   /// Seeds the simulated latencies (--sim-seed); unseeded, they differ per run.
   std::optional<std::uint64_t> seed;
+  /// A market order (or a fired limit order) splits across the venues when
+  /// that beats the best one by more than this, after the second
+  /// transaction's fee.
+  std::uint32_t split_min_gain_bps = 10;
 };
 
 class Executor {

@@ -25,6 +25,85 @@ OrderEvent OrderSteps::fail_attempt(const OrderState& s, std::string reason, std
   return AttemptFailed{s.attempt, std::move(reason), retry_at, std::move(executed_on)};
 }
 
+OrderEvent OrderSteps::route(const OrderId& id, const OrderState& s) {
+  if (!s.input_token || !s.output_token) return OrderFailed{s.attempt, "unknown token"};
+  const Token& in = s.input_token.token();
+  const Token& out = s.output_token.token();
+  const auto at = sim_time_point();
+  auto route = s.order_type == OrderType::sniper && s.venue ? router_.route_on_venue(*s.venue, in, out, s.amount_in, at)
+                                                            : router_.route(in, out, s.amount_in, at);
+  if (!route) {
+    return OrderFailed{s.attempt, route.error() == RouteError::no_pool ? "no pool for this pair"
+                                                                      : "amount too small to trade"};
+  }
+  const Quote& best = route->best;
+  if (any_leg_landed(s)) {
+    // A filled leg stands: the others go out again as they were, each
+    // with its own floor (the chain refuses one re-priced below it).
+    Routed again{s.attempt, s.input_token, s.output_token, s.amount_in, route->quotes,
+                 s.venue.value_or(best.venue), s.expected_out, s.min_out};
+    for (const LegState& l : s.legs) again.legs.push_back(l.leg);
+    return again;
+  }
+  // A limit order or a sniper executes with its own floor; any price above
+  // it is the client's. Re-priced below it, a limit order goes back to the
+  // book; a sniper buys on the launch that fired it, or tries again later.
+  const bool limit = s.order_type == OrderType::limit;
+  const bool own_floor = limit || s.order_type == OrderType::sniper;
+  if (own_floor && best.amount_out < s.min_amount_out) {
+    const std::string short_of = format_amount(best.amount_out, s.output_token.decimals()) + " < " +
+                                 format_amount(s.min_amount_out, s.output_token.decimals());
+    if (limit) return Reopened{s.attempt, "re-priced below the limit: " + short_of};
+    return fail_attempt(s, "re-priced above the bound: " + short_of);
+  }
+  const Amount min_out = own_floor ? s.min_amount_out : min_out_for(best.amount_out, s.slippage_bps);
+  Routed routed{s.attempt, s.input_token, s.output_token, s.amount_in, route->quotes, best.venue, best.amount_out,
+                min_out};
+  // A sniper buys on the launch's venue; the others may split.
+  const auto fee = s.order_type == OrderType::sniper ? std::nullopt : router_.second_tx_fee(in, out, *route, at);
+  if (fee) {
+    routed.second_tx_fee = *fee;
+    routed.split_min_gain_bps = options_.split_min_gain_bps;
+    if (const auto plan = split_worth_it(*route, s.amount_in, *fee, options_.split_min_gain_bps)) {
+      routed.legs = legs_of(*plan, own_floor ? std::optional<Amount>(min_out) : std::nullopt, s.slippage_bps);
+      routed.expected_out = plan->total_out;
+      routed.min_out = Amount{};
+      for (const Leg& l : routed.legs) routed.min_out.base += l.min_out.base;
+      routed.venue = larger_leg_venue(routed.legs);
+    }
+  }
+  spdlog::info(
+      "route order={} attempt={} pair={}/{} amount_in={} raydium_out={} meteora_out={} chosen={} legs={} "
+      "expected_out={} min_out={} price_impact_bps={}",
+      id.str(), s.attempt, s.input_token.symbol(), s.output_token.symbol(), s.amount_in.base,
+      route->quotes[0].amount_out.base, route->quotes[1].amount_out.base, venue_name(routed.venue),
+      std::max<std::size_t>(routed.legs.size(), 1), routed.expected_out.base, routed.min_out.base,
+      best.price_impact_bps);
+  return routed;
+}
+
+OrderEvent OrderSteps::legs_settled(const OrderState& s) const {
+  Amount filled{};
+  std::string failed;
+  for (const LegState& l : s.legs) {
+    if (l.landed) {
+      filled.base += l.amount_out.base;
+    } else if (failed.empty()) {
+      failed = "leg on " + std::string(venue_name(l.leg.venue)) + " failed: " + s.last_error;
+    }
+  }
+  if (failed.empty()) {
+    return Confirmed{s.attempt, s.venue.value_or(Venue::raydium), s.tx_id, filled, s.input_token, s.output_token,
+                     s.amount_in, std::nullopt, leg_fills(s)};
+  }
+  const std::uint32_t used = s.attempt - s.retry_floor;
+  if (used >= options_.max_attempts && any_leg_landed(s)) {
+    return PartiallyFilled{s.attempt, failed + " (gave up after " + std::to_string(used) + " attempts)", filled,
+                           leg_fills(s), s.input_token, s.output_token};
+  }
+  return fail_attempt(s, failed);
+}
+
 std::chrono::steady_clock::duration OrderSteps::stage_wait(const OrderState& s) {
   using Clock = std::chrono::steady_clock;
   switch (s.status) {
@@ -34,7 +113,7 @@ std::chrono::steady_clock::duration OrderSteps::stage_wait(const OrderState& s) 
     case Status::routing: return fast() ? Clock::duration::zero() : jitter(150, 250);
     case Status::building: return fast() ? Clock::duration::zero() : jitter(20, 60);
     case Status::submitted:
-      if (fast() || chain_.find(s.tx_id)) return Clock::duration::zero();
+      if (fast() || chain_.find(s.legs.empty() ? s.tx_id : tx_request(s).tx_id)) return Clock::duration::zero();
       return jitter(2000, 3000);
     case Status::none:
     case Status::confirmed:
@@ -43,6 +122,7 @@ std::chrono::steady_clock::duration OrderSteps::stage_wait(const OrderState& s) 
     case Status::cancelled:
     case Status::expired:
     case Status::watching:
+    case Status::partially_filled:
       break;
   }
   return Clock::duration::zero();
@@ -59,45 +139,27 @@ std::optional<OrderEvent> OrderSteps::next_event(const OrderId& id, const OrderS
         if (s.order_type == OrderType::sniper) return WatchStarted{s.attempt};
       }
       return RoutingStarted{s.attempt + 1};
-    case Status::routing: {
-      if (!s.input_token || !s.output_token) return OrderFailed{s.attempt, "unknown token"};
-      auto route = s.order_type == OrderType::sniper && s.venue
-                       ? router_.route_on_venue(*s.venue, s.input_token.token(), s.output_token.token(), s.amount_in,
-                                                sim_time_point())
-                       : router_.route(s.input_token.token(), s.output_token.token(), s.amount_in,
-                                       sim_time_point());
-      if (!route) {
-        return OrderFailed{s.attempt, route.error() == RouteError::no_pool ? "no pool for this pair"
-                                                                          : "amount too small to trade"};
+    case Status::routing: return route(id, s);
+    case Status::building: {
+      if (s.legs.empty()) {
+        return TxSubmitted{s.attempt, s.venue.value_or(Venue::raydium), SimChain::tx_id(id, s.attempt), s.min_out};
       }
-      const Quote& best = route->best;
-      // A limit order or a sniper executes with its own floor; any price
-      // above it is the client's. Re-priced below it, a limit order goes
-      // back to the book; a sniper buys on the launch that fired it, or
-      // tries again later.
-      const bool limit = s.order_type == OrderType::limit;
-      const bool own_floor = limit || s.order_type == OrderType::sniper;
-      if (own_floor && best.amount_out < s.min_amount_out) {
-        const std::string short_of = format_amount(best.amount_out, s.output_token.decimals()) + " < " +
-                                     format_amount(s.min_amount_out, s.output_token.decimals());
-        if (limit) return Reopened{s.attempt, "re-priced below the limit: " + short_of};
-        return fail_attempt(s, "re-priced above the bound: " + short_of);
+      // Each leg not filled yet goes out under its own signature; the
+      // order's is its larger leg's.
+      TxSubmitted tx{s.attempt, s.venue.value_or(Venue::raydium), {}, s.min_out};
+      for (std::uint32_t i = 0; i < s.legs.size(); ++i) {
+        const LegState& leg = s.legs[i];
+        tx.leg_tx_ids.push_back(leg.landed ? std::string() : SimChain::tx_id(id, s.attempt, i));
+        const std::string& sent = leg.landed ? leg.tx_id : tx.leg_tx_ids.back();
+        if (leg.leg.venue == tx.venue && tx.tx_id.empty()) tx.tx_id = sent;
       }
-      const Amount min_out = own_floor ? s.min_amount_out : min_out_for(best.amount_out, s.slippage_bps);
-      spdlog::info(
-          "route order={} attempt={} pair={}/{} amount_in={} raydium_out={} meteora_out={} chosen={} "
-          "expected_out={} min_out={} price_impact_bps={}",
-          id.str(), s.attempt, s.input_token.symbol(), s.output_token.symbol(), s.amount_in.base,
-          route->quotes[0].amount_out.base, route->quotes[1].amount_out.base, venue_name(best.venue),
-          best.amount_out.base, min_out.base, best.price_impact_bps);
-      return Routed{s.attempt, s.input_token, s.output_token, s.amount_in, route->quotes, best.venue,
-                    best.amount_out, min_out};
+      return tx;
     }
-    case Status::building:
-      return TxSubmitted{s.attempt, s.venue.value_or(Venue::raydium), SimChain::tx_id(id, s.attempt), s.min_out};
     case Status::submitted:
-      // With its tokens, the chain's answer decides (needs_chain).
+      // With its tokens, the chain's answer decides (needs_chain); a split
+      // order's legs each, then the order on what they came to.
       if (!s.input_token || !s.output_token) return OrderFailed{s.attempt, "unknown token"};
+      if (!s.legs.empty() && !unsettled_leg(s)) return legs_settled(s);
       break;
     case Status::none:
     case Status::confirmed:
@@ -106,28 +168,45 @@ std::optional<OrderEvent> OrderSteps::next_event(const OrderId& id, const OrderS
     case Status::cancelled:
     case Status::expired:
     case Status::watching:
+    case Status::partially_filled:
       break;
   }
   return std::nullopt;
 }
 
 bool OrderSteps::needs_chain(const OrderState& s) {
-  return s.status == Status::submitted && s.input_token && s.output_token;
+  return s.status == Status::submitted && s.input_token && s.output_token && (s.legs.empty() || unsettled_leg(s));
 }
 
 TxRequest OrderSteps::tx_request(const OrderState& s) {
+  if (const auto i = unsettled_leg(s)) {
+    const LegState& leg = s.legs[*i];
+    return TxRequest{leg.tx_id, leg.leg.venue, s.input_token, s.output_token, leg.leg.amount_in, leg.leg.min_out};
+  }
   return TxRequest{s.tx_id, s.venue.value_or(Venue::raydium), s.input_token, s.output_token, s.amount_in, s.min_out};
 }
 
 std::optional<OrderEvent> OrderSteps::event_after_tx(const OrderState& s, const TxResult& r,
                                                      std::string& not_now) const {
-  if (r.outcome == TxOutcome::landed) {
-    return Confirmed{s.attempt, *s.venue, s.tx_id, r.amount_out, s.input_token, s.output_token, s.amount_in,
-                     r.executed_on};
-  }
   if (r.outcome == TxOutcome::unavailable) {
     not_now = r.error;
     return std::nullopt;
+  }
+  if (const auto i = unsettled_leg(s)) {
+    const LegState& leg = s.legs[*i];
+    const bool landed = r.outcome == TxOutcome::landed;
+    return LegSettled{s.attempt,
+                      *i,
+                      landed,
+                      LegFill{leg.leg.venue, leg.leg.amount_in, landed ? r.amount_out : Amount{}, leg.tx_id},
+                      s.input_token,
+                      s.output_token,
+                      landed ? std::string() : r.error,
+                      r.executed_on};
+  }
+  if (r.outcome == TxOutcome::landed) {
+    return Confirmed{s.attempt, *s.venue, s.tx_id, r.amount_out, s.input_token, s.output_token, s.amount_in,
+                     r.executed_on};
   }
   if (r.outcome == TxOutcome::slippage_exceeded && s.order_type == OrderType::limit) {
     return Reopened{s.attempt, r.error};

@@ -46,6 +46,10 @@ class OrderSteps {
  private:
   [[nodiscard]] OrderEvent fail_attempt(const OrderState& s, std::string reason,
                                         std::optional<Quote> executed_on = std::nullopt) const;
+  // Routing: the decision on the pools now, split or on one venue.
+  [[nodiscard]] OrderEvent route(const OrderId& id, const OrderState& s);
+  // A split order whose legs have all settled in this attempt.
+  [[nodiscard]] OrderEvent legs_settled(const OrderState& s) const;
   [[nodiscard]] bool fast() const { return options_.profile == SimProfile::fast; }
   [[nodiscard]] std::chrono::microseconds jitter(int lo_ms, int hi_ms);
 

@@ -59,9 +59,12 @@ std::string base58_encode(std::string_view bytes) {
 SimChain::SimChain(const Market& market, double fail_rate, eventlog::KeyValueStore& ledger, std::uint64_t seed)
     : market_(market), fail_rate_(fail_rate), ledger_(ledger), seed_(seed) {}
 
-std::string SimChain::tx_id(const OrderId& order, std::uint32_t attempt) {
-  // 64 bytes like a Solana signature, derived only from (order, attempt).
+std::string SimChain::tx_id(const OrderId& order, std::uint32_t attempt) { return tx_id(order, attempt, 0); }
+
+std::string SimChain::tx_id(const OrderId& order, std::uint32_t attempt, std::uint32_t leg) {
+  // 64 bytes like a Solana signature, derived only from (order, attempt, leg).
   std::uint64_t h = mix(attempt);
+  if (leg != 0) h = mix(h ^ (std::uint64_t{leg} << 32));
   for (auto b : order.bytes()) h = mix(h ^ b);
   char sig[64];
   for (int i = 0; i < 8; ++i) {

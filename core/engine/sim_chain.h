@@ -56,6 +56,8 @@ class SimChain {
 
   /// "5Kd3…": base58 of 64 bytes derived from (order, attempt).
   [[nodiscard]] static std::string tx_id(const OrderId& order, std::uint32_t attempt);
+  /// A split order's leg's: leg 0's is the attempt's own, tx_id(order, attempt).
+  [[nodiscard]] static std::string tx_id(const OrderId& order, std::uint32_t attempt, std::uint32_t leg);
 
   /// Sends a transaction. Sending a tx that already landed returns the
   /// remembered result; nothing executes twice.

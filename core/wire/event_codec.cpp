@@ -94,6 +94,39 @@ std::vector<LaunchSeen> launches_of(const flatbuffers::Vector<flatbuffers::Offse
   return out;
 }
 
+flatbuffers::Offset<fb::Leg> leg_table(FlatBufferBuilder& fbb, const Leg& l) {
+  return fb::CreateLeg(fbb, to_fb(l.venue), l.amount_in.base, l.expected_out.base, l.min_out.base);
+}
+
+Leg leg_of(const fb::Leg& l) {
+  return Leg{from_fb(l.venue()), Amount{l.amount_in()}, Amount{l.expected_out()}, Amount{l.min_out()}};
+}
+
+// A vector field, absent when empty (what events without one store).
+template <class T>
+flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<T>>> tables_or_none(
+    FlatBufferBuilder& fbb, const std::vector<flatbuffers::Offset<T>>& tables) {
+  return tables.empty() ? 0 : fbb.CreateVector(tables);
+}
+
+flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<fb::LegFill>>> fill_tables(FlatBufferBuilder& fbb,
+                                                                                       const std::vector<LegFill>& fills) {
+  std::vector<flatbuffers::Offset<fb::LegFill>> out;
+  for (const auto& f : fills) {
+    out.push_back(fb::CreateLegFillDirect(fbb, to_fb(f.venue), f.amount_in.base, f.amount_out.base, f.tx_id.c_str()));
+  }
+  return tables_or_none(fbb, out);
+}
+
+std::vector<LegFill> fills_of(const flatbuffers::Vector<flatbuffers::Offset<fb::LegFill>>* stored) {
+  std::vector<LegFill> out;
+  if (stored == nullptr) return out;
+  for (const auto* f : *stored) {
+    out.push_back(LegFill{from_fb(f->venue()), Amount{f->amount_in()}, Amount{f->amount_out()}, str(f->tx_id())});
+  }
+  return out;
+}
+
 // Events that carry an attempt and a reason (or just the attempt).
 template <class Stored, class Event>
 std::optional<OrderEvent> with_reason(std::string_view payload) {
@@ -127,16 +160,39 @@ std::string encode_event(const OrderEvent& event) {
           fbb.Finish(fb::CreateRoutingStarted(fbb, e.attempt));
         } else if constexpr (std::is_same_v<T, Routed>) {
           const auto quotes = quote_tables(fbb, e.quotes);
-          fbb.Finish(fb::CreateRoutedDirect(fbb, e.attempt, e.input_token.c_str(), e.output_token.c_str(),
-                                            e.amount_in.base, &quotes, to_fb(e.venue), e.expected_out.base,
-                                            e.min_out.base));
+          std::vector<flatbuffers::Offset<fb::Leg>> legs;
+          for (const auto& l : e.legs) legs.push_back(leg_table(fbb, l));
+          const auto leg_vector = tables_or_none(fbb, legs);
+          const auto input = fbb.CreateString(e.input_token.c_str());
+          const auto output = fbb.CreateString(e.output_token.c_str());
+          const auto quote_vector = fbb.CreateVector(quotes);
+          fb::RoutedBuilder b(fbb);
+          b.add_attempt(e.attempt);
+          b.add_input_token(input);
+          b.add_output_token(output);
+          b.add_amount_in(e.amount_in.base);
+          b.add_quotes(quote_vector);
+          b.add_venue(to_fb(e.venue));
+          b.add_expected_out(e.expected_out.base);
+          b.add_min_out(e.min_out.base);
+          if (!e.legs.empty()) b.add_legs(leg_vector);
+          if (e.second_tx_fee) b.add_second_tx_fee(e.second_tx_fee->base);
+          if (e.split_min_gain_bps) b.add_split_min_gain_bps(*e.split_min_gain_bps);
+          fbb.Finish(b.Finish());
         } else if constexpr (std::is_same_v<T, TxSubmitted>) {
-          fbb.Finish(fb::CreateTxSubmittedDirect(fbb, e.attempt, to_fb(e.venue), e.tx_id.c_str(), e.min_out.base));
+          std::vector<flatbuffers::Offset<flatbuffers::String>> ids;
+          for (const auto& id : e.leg_tx_ids) ids.push_back(fbb.CreateString(id));
+          const auto id_vector = ids.empty() ? 0 : fbb.CreateVector(ids);
+          fbb.Finish(fb::CreateTxSubmitted(fbb, e.attempt, to_fb(e.venue), fbb.CreateString(e.tx_id), e.min_out.base,
+                                           id_vector));
         } else if constexpr (std::is_same_v<T, Confirmed>) {
           const auto executed_on = quote_table(fbb, e.executed_on);
-          fbb.Finish(fb::CreateConfirmedDirect(fbb, e.attempt, to_fb(e.venue), e.tx_id.c_str(), e.amount_out.base,
-                                               e.input_token.c_str(), e.output_token.c_str(), e.amount_in.base,
-                                               executed_on));
+          const auto fills = fill_tables(fbb, e.legs);
+          const auto tx = fbb.CreateString(e.tx_id);
+          const auto in = fbb.CreateString(e.input_token.c_str());
+          const auto out = fbb.CreateString(e.output_token.c_str());
+          fbb.Finish(fb::CreateConfirmed(fbb, e.attempt, to_fb(e.venue), tx, e.amount_out.base, in, out,
+                                         e.amount_in.base, executed_on, fills));
         } else if constexpr (std::is_same_v<T, AttemptFailed>) {
           const auto executed_on = quote_table(fbb, e.executed_on);
           fbb.Finish(fb::CreateAttemptFailedDirect(fbb, e.attempt, e.reason.c_str(), e.retry_at.value, executed_on));
@@ -164,6 +220,18 @@ std::string encode_event(const OrderEvent& event) {
           fbb.Finish(fb::CreateExpired(fbb, e.attempt));
         } else if constexpr (std::is_same_v<T, WatchStarted>) {
           fbb.Finish(fb::CreateWatchStarted(fbb, e.attempt));
+        } else if constexpr (std::is_same_v<T, LegSettled>) {
+          const auto executed_on = quote_table(fbb, e.executed_on);
+          const auto fill = fb::CreateLegFillDirect(fbb, to_fb(e.fill.venue), e.fill.amount_in.base,
+                                                    e.fill.amount_out.base, e.fill.tx_id.c_str());
+          fbb.Finish(fb::CreateLegSettledDirect(fbb, e.attempt, e.leg, e.landed, fill, e.input_token.c_str(),
+                                                e.output_token.c_str(), e.reason.c_str(), executed_on));
+        } else if constexpr (std::is_same_v<T, PartiallyFilled>) {
+          const auto fills = fill_tables(fbb, e.legs);
+          const auto reason = fbb.CreateString(e.reason);
+          const auto in = fbb.CreateString(e.input_token.c_str());
+          const auto out = fbb.CreateString(e.output_token.c_str());
+          fbb.Finish(fb::CreatePartiallyFilled(fbb, e.attempt, reason, e.amount_out.base, fills, in, out));
         } else if constexpr (std::is_base_of_v<Amended, T>) {
           fbb.Finish(fb::CreateAmendedDirect(fbb, e.attempt, e.input_token.c_str(), e.output_token.c_str(),
                                              e.amount_in.base, e.min_amount_out.base, e.expires_at.value));
@@ -204,13 +272,23 @@ std::optional<OrderEvent> decode_event(std::uint8_t type, std::string_view paylo
       const auto in = token_of(p->input_token()), out = token_of(p->output_token());
       if (!in || !out) return std::nullopt;
       const Amount amount_in{p->amount_in()};
-      return Routed{p->attempt(),        *in, *out, amount_in, quotes_of(p->quotes(), amount_in), from_fb(p->venue()),
-                    Amount{p->expected_out()}, Amount{p->min_out()}};
+      Routed r{p->attempt(),        *in, *out, amount_in, quotes_of(p->quotes(), amount_in), from_fb(p->venue()),
+               Amount{p->expected_out()}, Amount{p->min_out()}};
+      if (p->legs() != nullptr) {
+        for (const auto* l : *p->legs()) r.legs.push_back(leg_of(*l));
+      }
+      if (p->second_tx_fee()) r.second_tx_fee = Amount{*p->second_tx_fee()};
+      if (p->split_min_gain_bps()) r.split_min_gain_bps = *p->split_min_gain_bps();
+      return r;
     }
     case EventType::tx_submitted: {
       const auto* p = verified_root<fb::TxSubmitted>(payload);
       if (p == nullptr) return std::nullopt;
-      return TxSubmitted{p->attempt(), from_fb(p->venue()), str(p->tx_id()), Amount{p->min_out()}};
+      TxSubmitted t{p->attempt(), from_fb(p->venue()), str(p->tx_id()), Amount{p->min_out()}};
+      if (p->leg_tx_ids() != nullptr) {
+        for (const auto* id : *p->leg_tx_ids()) t.leg_tx_ids.push_back(str(id));
+      }
+      return t;
     }
     case EventType::confirmed: {
       const auto* p = verified_root<fb::Confirmed>(payload);
@@ -219,7 +297,8 @@ std::optional<OrderEvent> decode_event(std::uint8_t type, std::string_view paylo
       if (!in || !out) return std::nullopt;
       const Amount amount_in{p->amount_in()};
       return Confirmed{p->attempt(), from_fb(p->venue()), str(p->tx_id()),
-                       Amount{p->amount_out()}, *in, *out, amount_in, quote_of(p->executed_on(), amount_in)};
+                       Amount{p->amount_out()}, *in, *out, amount_in, quote_of(p->executed_on(), amount_in),
+                       fills_of(p->legs())};
     }
     case EventType::attempt_failed: {
       const auto* p = verified_root<fb::AttemptFailed>(payload);
@@ -269,6 +348,23 @@ std::optional<OrderEvent> decode_event(std::uint8_t type, std::string_view paylo
                             TimestampNs{p->expires_at_ns()}};
       if (static_cast<EventType>(type) == EventType::watch_amended) return WatchAmended{amended};
       return amended;
+    }
+    case EventType::leg_settled: {
+      const auto* p = verified_root<fb::LegSettled>(payload);
+      if (p == nullptr || p->fill() == nullptr) return std::nullopt;
+      const auto in = token_of(p->input_token()), out = token_of(p->output_token());
+      if (!in || !out) return std::nullopt;
+      const auto* f = p->fill();
+      const LegFill fill{from_fb(f->venue()), Amount{f->amount_in()}, Amount{f->amount_out()}, str(f->tx_id())};
+      return LegSettled{p->attempt(), p->leg(), p->landed(), fill, *in, *out, str(p->reason()),
+                        quote_of(p->executed_on(), fill.amount_in)};
+    }
+    case EventType::partially_filled: {
+      const auto* p = verified_root<fb::PartiallyFilled>(payload);
+      if (p == nullptr) return std::nullopt;
+      const auto in = token_of(p->input_token()), out = token_of(p->output_token());
+      if (!in || !out) return std::nullopt;
+      return PartiallyFilled{p->attempt(), str(p->reason()), Amount{p->amount_out()}, fills_of(p->legs()), *in, *out};
     }
   }
   return std::nullopt;
@@ -324,6 +420,11 @@ eventlog::Result<std::optional<OrderSnapshot>> fold_order_until(const eventlog::
 std::string encode_snapshot(const OrderState& s) {
   FlatBufferBuilder fbb(256);
   const auto owner = owner_field(s.owner);
+  std::vector<flatbuffers::Offset<fb::LegSnapshot>> legs;
+  for (const auto& l : s.legs) {
+    legs.push_back(fb::CreateLegSnapshot(fbb, leg_table(fbb, l.leg), fbb.CreateString(l.tx_id), l.landed, l.settled,
+                                         l.amount_out.base));
+  }
   fbb.Finish(fb::CreateOrderSnapshotDirect(
       fbb, static_cast<std::uint8_t>(s.status), static_cast<fb::OrderType>(s.order_type), s.input_token.c_str(),
       s.output_token.c_str(), s.amount_in.base, s.slippage_bps, s.attempt, s.venue.has_value(),
@@ -331,7 +432,7 @@ std::string encode_snapshot(const OrderState& s) {
       s.amount_out.base, s.last_error.c_str(), s.retry_at.value, s.created.value, s.updated.value,
       s.idempotency_key.c_str(), s.retry_floor, s.dismissed, nullptr, owner ? &*owner : nullptr, s.min_amount_out.base,
       s.expires_at.value, s.triggered_at.value, s.checks.require_mint_renounced, s.checks.require_no_freeze,
-      s.checks.min_liquidity.base, s.launches_judged));
+      s.checks.min_liquidity.base, s.launches_judged, legs.empty() ? nullptr : &legs));
   return finish(fbb);
 }
 
@@ -368,6 +469,12 @@ std::optional<OrderState> decode_snapshot(std::string_view bytes) {
   s.triggered_at = TimestampNs{p->triggered_at_ns()};
   s.checks = SniperChecks{p->require_mint_renounced(), p->require_no_freeze(), Amount{p->min_liquidity()}};
   s.launches_judged = p->launches_judged();
+  if (p->legs() != nullptr) {
+    for (const auto* l : *p->legs()) {
+      if (l->leg() == nullptr) return std::nullopt;
+      s.legs.push_back(LegState{leg_of(*l->leg()), str(l->tx_id()), l->landed(), l->settled(), Amount{l->amount_out()}});
+    }
+  }
   return s;
 }
 

@@ -118,6 +118,39 @@ void write_quotes(Writer& w, const std::vector<Quote>& quotes, Amount amount_in,
   w.close(']');
 }
 
+// A split order's legs as routed: each venue's part and its own floor.
+void write_legs(Writer& w, const std::vector<Leg>& legs, int in_dec, int out_dec) {
+  w.key("legs");
+  w.open('[');
+  for (const auto& l : legs) {
+    w.element();
+    w.open('{');
+    w.plain("venue", venue_name(l.venue));
+    w.plain("amountIn", format_amount(l.amount_in, in_dec));
+    w.plain("expectedOut", format_amount(l.expected_out, out_dec));
+    w.plain("minOut", format_amount(l.min_out, out_dec));
+    w.close('}');
+  }
+  w.close(']');
+}
+
+// What each leg came to, as an outcome records it.
+void write_fills(Writer& w, const std::vector<LegFill>& fills, int in_dec, int out_dec) {
+  w.key("legs");
+  w.open('[');
+  for (const auto& f : fills) {
+    w.element();
+    w.open('{');
+    w.plain("venue", venue_name(f.venue));
+    w.plain("amountIn", format_amount(f.amount_in, in_dec));
+    w.plain("amountOut", format_amount(f.amount_out, out_dec));
+    w.member("txHash", f.tx_id);
+    w.plain("status", f.amount_out.base != 0 ? "confirmed" : "failed");
+    w.close('}');
+  }
+  w.close(']');
+}
+
 void write_checks(Writer& w, const SniperChecks& checks, int in_dec) {
   w.key("checks");
   w.open('{');
@@ -155,18 +188,31 @@ void write_body(Writer& w, const OrderEvent& event) {
           write_quotes(w, e.quotes, e.amount_in, in_dec, out_dec);
           w.plain("expectedOut", format_amount(e.expected_out, out_dec));
           w.plain("minOut", format_amount(e.min_out, out_dec));
+          if (!e.legs.empty()) write_legs(w, e.legs, in_dec, out_dec);
         } else if constexpr (std::is_same_v<T, TxSubmitted>) {
           w.member("attempt", e.attempt);
           w.plain("dex", venue_name(e.venue));
           w.member("txHash", e.tx_id);
+          if (!e.leg_tx_ids.empty()) {
+            w.key("legTxHashes");
+            w.open('[');
+            for (const auto& id : e.leg_tx_ids) {
+              w.element();
+              w.string(id);
+            }
+            w.close(']');
+          }
         } else if constexpr (std::is_same_v<T, Confirmed>) {
           const int out_dec = e.output_token.decimals();
+          const int in_dec = e.input_token.decimals();
           w.member("attempt", e.attempt);
           w.plain("dex", venue_name(e.venue));
           w.member("txHash", e.tx_id);
           w.plain("amountOut", format_amount(e.amount_out, out_dec));
-          w.plain("executedPrice",
-                  format_ratio(e.amount_out.base, out_dec, e.amount_in.base, e.input_token.decimals()));
+          w.plain("executedPrice", format_ratio(e.amount_out.base, out_dec, e.amount_in.base, in_dec));
+          // One leg for an order on one venue.
+          write_fills(w, e.legs.empty() ? std::vector<LegFill>{{e.venue, e.amount_in, e.amount_out, e.tx_id}} : e.legs,
+                      in_dec, out_dec);
         } else if constexpr (std::is_same_v<T, AttemptFailed>) {
           w.member("attempt", e.attempt);
           w.member("error", e.reason);
@@ -190,6 +236,24 @@ void write_body(Writer& w, const OrderEvent& event) {
           w.member("attempt", e.attempt);
           w.plain("minAmountOut", format_amount(e.min_amount_out, out_dec));
           if (e.expires_at.value != 0) w.member_signed("expiresAt", e.expires_at.value / 1'000'000);
+        } else if constexpr (std::is_same_v<T, LegSettled>) {
+          const int out_dec = e.output_token.decimals();
+          w.member("attempt", e.attempt);
+          w.member("leg", std::uint64_t{e.leg});
+          w.plain("dex", venue_name(e.fill.venue));
+          w.member("txHash", e.fill.tx_id);
+          w.plain("amountIn", format_amount(e.fill.amount_in, e.input_token.decimals()));
+          if (e.landed) {
+            w.plain("amountOut", format_amount(e.fill.amount_out, out_dec));
+          } else {
+            w.member("error", e.reason);
+          }
+        } else if constexpr (std::is_same_v<T, PartiallyFilled>) {
+          const int out_dec = e.output_token.decimals();
+          w.member("attempt", e.attempt);
+          w.member("error", e.reason);
+          w.plain("amountOut", format_amount(e.amount_out, out_dec));
+          write_fills(w, e.legs, e.input_token.decimals(), out_dec);
         } else if constexpr (std::is_same_v<T, LaunchRejected>) {
           w.member("attempt", e.attempt);
           w.plain("dex", venue_name(e.venue));

@@ -41,6 +41,50 @@ std::string status_message_text(const eventlog::Record& record) {
   return json::serialize(status_message(record));  // undecodable: the message says so
 }
 
+namespace {
+
+// Where one leg stands: filled and failed are final; sent is submitted.
+std::string_view leg_status(bool landed, bool settled, bool sent) {
+  if (landed) return "confirmed";
+  if (settled) return "failed";
+  return sent ? "submitted" : "pending";
+}
+
+json::object leg_json(Venue venue, Amount in, Amount expected, Amount min_out, Amount out, const std::string& tx,
+                      std::string_view status, int in_dec, int out_dec) {
+  json::object leg{{"venue", venue_name(venue)},
+                   {"amountIn", format_amount(in, in_dec)},
+                   {"expectedOut", format_amount(expected, out_dec)},
+                   {"minOut", format_amount(min_out, out_dec)},
+                   {"amountOut", format_amount(out, out_dec)},
+                   {"status", status}};
+  if (!tx.empty()) leg["txHash"] = tx;
+  return leg;
+}
+
+}  // namespace
+
+json::array legs_json(const OrderState& s) {
+  const int in_dec = s.input_token.decimals(), out_dec = s.output_token.decimals();
+  json::array legs;
+  for (const auto& l : s.legs) {
+    legs.push_back(leg_json(l.leg.venue, l.leg.amount_in, l.leg.expected_out, l.leg.min_out, l.amount_out, l.tx_id,
+                            leg_status(l.landed, l.settled, !l.tx_id.empty()), in_dec, out_dec));
+  }
+  if (!s.legs.empty() || !s.venue) return legs;
+  // One venue: the order is its one leg.
+  std::string_view status = "pending";
+  switch (s.status) {
+    case Status::confirmed: status = "confirmed"; break;
+    case Status::failed: status = "failed"; break;
+    case Status::submitted: status = "submitted"; break;
+    default: break;
+  }
+  legs.push_back(leg_json(*s.venue, s.amount_in, s.expected_out, s.min_out,
+                          s.status == Status::confirmed ? s.amount_out : Amount{}, s.tx_id, status, in_dec, out_dec));
+  return legs;
+}
+
 json::object order_json(const OrderId& id, const OrderState& s, Seq last_seq) {
   const int in_dec = s.input_token.decimals(), out_dec = s.output_token.decimals();
   json::object o;
@@ -59,7 +103,7 @@ json::object order_json(const OrderId& id, const OrderState& s, Seq last_seq) {
   if (s.expected_out.base != 0) o["expectedOut"] = format_amount(s.expected_out, out_dec);
   if (s.min_out.base != 0) o["minOut"] = format_amount(s.min_out, out_dec);
   if (!s.tx_id.empty()) o["txHash"] = s.tx_id;
-  if (s.status == Status::confirmed) {
+  if (s.status == Status::confirmed || s.status == Status::partially_filled) {
     o["amountOut"] = format_amount(s.amount_out, out_dec);
     o["executedPrice"] = format_ratio(s.amount_out.base, out_dec, s.amount_in.base, in_dec);
   }
@@ -76,6 +120,7 @@ json::object order_json(const OrderId& id, const OrderState& s, Seq last_seq) {
                                {"requireNoFreeze", s.checks.require_no_freeze},
                                {"minLiquidity", format_amount(s.checks.min_liquidity, in_dec)}};
   }
+  o["legs"] = legs_json(s);
   if (s.status == Status::cancelled) o["cancelledAt"] = s.updated.value / 1'000'000;
   if (s.status == Status::expired) o["expiredAt"] = s.updated.value / 1'000'000;
   o["terminal"] = is_terminal(s.status);

@@ -25,6 +25,10 @@ namespace oee::core {
 
 /// GET /api/orders/{id}
 [[nodiscard]] boost::json::object order_json(const OrderId& id, const OrderState& state, Seq last_seq);
+/// An order's legs: a split order's each, or the one venue it was routed
+/// to (none before it is routed): venue, amountIn, expectedOut, minOut,
+/// amountOut, txHash, status (pending, submitted, confirmed, failed).
+[[nodiscard]] boost::json::array legs_json(const OrderState& state);
 
 /// A fraction from basis points: 50 -> "0.005".
 [[nodiscard]] std::string bps_fraction(std::uint32_t bps);

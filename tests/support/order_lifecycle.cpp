@@ -1,3 +1,4 @@
+#include <algorithm>
 #include "order_lifecycle.h"
 
 #include <chrono>
@@ -50,12 +51,50 @@ core::OrderEvent next_event(const core::OrderState& s, std::mt19937_64& rng) {
     case Status::routing:
       if (s.order_type == OrderType::limit && roll < 10) return Reopened{a, "re-priced below the limit"};
       if (roll < 20) return AttemptFailed{a, "no route " + std::to_string(roll), TimestampNs{roll}};
+      if (roll >= 92 || any_leg_landed(s)) {  // split across both venues; a filled leg stands
+        Routed split{a, s.input_token, s.output_token, s.amount_in, {}, Venue::raydium, Amount{150'000u + roll},
+                     Amount{149'000}};
+        const std::uint64_t half = s.amount_in.base / 2;
+        split.legs = {Leg{Venue::raydium, Amount{s.amount_in.base - half}, Amount{75'000u + roll}, Amount{74'500}},
+                      Leg{Venue::meteora, Amount{half}, Amount{75'000}, Amount{74'500}}};
+        if (any_leg_landed(s)) {
+          split.legs.clear();
+          for (const auto& l : s.legs) split.legs.push_back(l.leg);
+        }
+        split.second_tx_fee = Amount{750};
+        split.split_min_gain_bps = 10;
+        return split;
+      }
       return Routed{a,     s.input_token,   s.output_token, s.amount_in, {},
                     venue, Amount{150'000u + roll}, Amount{149'000}};
     case Status::building:
       if (roll < 15) return AttemptFailed{a, "build failed", TimestampNs{1}};
+      if (!s.legs.empty()) {
+        TxSubmitted tx{a, venue, "tx-" + std::to_string(roll), Amount{149'000}};
+        for (std::size_t i = 0; i < s.legs.size(); ++i) {
+          tx.leg_tx_ids.push_back(s.legs[i].landed ? "" : "tx-" + std::to_string(a) + "-" + std::to_string(i));
+        }
+        return tx;
+      }
       return TxSubmitted{a, venue, "tx-" + std::to_string(rng()), Amount{149'000}};
     case Status::submitted:
+      if (!s.legs.empty()) {
+        if (const auto i = unsettled_leg(s)) {
+          const LegState& l = s.legs[*i];
+          const bool landed = roll < 70;
+          return LegSettled{a, *i, landed, LegFill{l.leg.venue, l.leg.amount_in, Amount{landed ? 75'100u + roll : 0u}, l.tx_id},
+                            s.input_token, s.output_token, landed ? "" : "transaction dropped"};
+        }
+        Amount filled{};
+        for (const auto& l : s.legs) filled.base += l.amount_out.base;
+        if (std::all_of(s.legs.begin(), s.legs.end(), [](const LegState& l) { return l.landed; })) {
+          return Confirmed{a, venue, s.tx_id, filled, s.input_token, s.output_token, s.amount_in, {}, leg_fills(s)};
+        }
+        if (a >= 3 && any_leg_landed(s)) {
+          return PartiallyFilled{a, "leg on meteora failed", filled, leg_fills(s), s.input_token, s.output_token};
+        }
+        return AttemptFailed{a, "leg failed", TimestampNs{2}};
+      }
       if (roll < 25) return AttemptFailed{a, "dropped", TimestampNs{2}};
       if (roll < 30) return OrderFailed{a, "slippage exceeded"};
       return Confirmed{
@@ -63,7 +102,8 @@ core::OrderEvent next_event(const core::OrderState& s, std::mt19937_64& rng) {
     case Status::confirmed:
     case Status::failed:
     case Status::cancelled:
-    case Status::expired: break;
+    case Status::expired:
+    case Status::partially_filled: break;
   }
   throw std::logic_error("no event after a terminal status");
 }

@@ -281,7 +281,9 @@ TEST(StatusMessage, ConfirmedGoldenJson) {
   EXPECT_EQ(status_message_text(rec),
             R"({"orderId":"123e4567-e89b-42d3-a456-426614174000","seq":42,"ts":1700000000000000000,)"
             R"("event":"confirmed","status":"confirmed","attempt":1,"dex":"meteora","txHash":"5abc",)"
-            R"("amountOut":"1495.123456","executedPrice":"149.5123456","terminal":true})");
+            R"("amountOut":"1495.123456","executedPrice":"149.5123456",)"
+            R"("legs":[{"venue":"meteora","amountIn":"10","amountOut":"1495.123456","txHash":"5abc","status":"confirmed"}],)"
+            R"("terminal":true})");
 }
 
 TEST(StatusMessage, UndecodablePayloadReportsAnError) {

@@ -12,13 +12,13 @@ namespace {
 constexpr std::array<Status, kStatusCount> kStatuses = {
     Status::none,      Status::pending, Status::routing, Status::building,  Status::submitted,
     Status::confirmed, Status::failed,  Status::open,    Status::cancelled, Status::expired,
-    Status::watching};
-constexpr std::array<EventType, 18> kEvents = {
+    Status::watching,  Status::partially_filled};
+constexpr std::array<EventType, 20> kEvents = {
     EventType::submitted,     EventType::routing_started, EventType::routed,       EventType::tx_submitted,
     EventType::confirmed,     EventType::attempt_failed,  EventType::order_failed, EventType::order_retried,
     EventType::dead_letter_dismissed, EventType::opened,  EventType::triggered,    EventType::reopened,
     EventType::cancelled,     EventType::expired,         EventType::watch_started, EventType::launch_rejected,
-    EventType::amended,       EventType::watch_amended};
+    EventType::amended,       EventType::watch_amended,   EventType::leg_settled,  EventType::partially_filled};
 
 // The expected lifecycle, written out independently of order.cpp.
 std::optional<Status> expected_transition(Status from, EventType ev) {
@@ -51,6 +51,9 @@ std::optional<Status> expected_transition(Status from, EventType ev) {
       if (ev == E::reopened) return S::open;
       return std::nullopt;
     case S::submitted:
+      // A split order's legs settle one by one, and it may end with some filled.
+      if (ev == E::leg_settled) return S::submitted;
+      if (ev == E::partially_filled) return S::partially_filled;
       if (ev == E::confirmed) return S::confirmed;
       if (ev == E::attempt_failed) return S::pending;
       if (ev == E::order_failed) return S::failed;
@@ -75,6 +78,7 @@ std::optional<Status> expected_transition(Status from, EventType ev) {
     case S::confirmed:
     case S::cancelled:
     case S::expired:
+    case S::partially_filled:
       return std::nullopt;
     case S::failed:
       // Only an operator's retry reopens a failed order; a dismissal keeps
@@ -100,7 +104,7 @@ TEST(Transition, MatchesExpectedTableForEveryPair) {
       }
     }
   }
-  EXPECT_EQ(legal, 30);
+  EXPECT_EQ(legal, 32);
 }
 
 TEST(Transition, OutOfRangeInputsAreIllegal) {
@@ -461,14 +465,14 @@ TEST(Apply, APendingOrderIsCancellableOnlyBeforeItsExecutionBegins) {
 TEST(Status, IsTerminal) {
   for (Status s : kStatuses) {
     EXPECT_EQ(is_terminal(s), s == Status::confirmed || s == Status::failed || s == Status::cancelled ||
-                                  s == Status::expired)
+                                  s == Status::expired || s == Status::partially_filled)
         << status_name(s);
   }
 }
 
 TEST(Status, NameRoundTrip) {
   const char* names[] = {"none",      "pending", "routing", "building",  "submitted",
-                         "confirmed", "failed",  "open",    "cancelled", "expired", "watching"};
+                         "confirmed", "failed",  "open",    "cancelled", "expired", "watching", "partially_filled"};
   for (std::size_t i = 0; i < kStatuses.size(); ++i) EXPECT_EQ(status_name(kStatuses[i]), names[i]);
   for (Status s : kStatuses) {
     if (s == Status::none) continue;  // not a status a client can ask for

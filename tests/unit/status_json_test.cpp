@@ -51,6 +51,19 @@ json::array reference_quotes(const Event& e) {
   return quotes;
 }
 
+// An outcome's legs, key by key.
+json::array reference_fills(const std::vector<LegFill>& fills, std::string_view in, std::string_view out) {
+  json::array legs;
+  for (const auto& f : fills) {
+    legs.push_back(json::object{{"venue", venue_name(f.venue)},
+                                {"amountIn", format_amount(f.amount_in, decimals_of(in))},
+                                {"amountOut", format_amount(f.amount_out, decimals_of(out))},
+                                {"txHash", f.tx_id},
+                                {"status", f.amount_out.base != 0 ? "confirmed" : "failed"}});
+  }
+  return legs;
+}
+
 // The stream's message built key by key as a Boost.JSON object.
 json::object reference_message(const eventlog::Record& record) {
   const OrderEvent event = *decode_event(record.type, record.payload);
@@ -100,6 +113,32 @@ json::object reference_message(const eventlog::Record& record) {
           m["quotes"] = reference_quotes(e);
           m["expectedOut"] = format_amount(e.expected_out, decimals_of(e.output_token.symbol()));
           m["minOut"] = format_amount(e.min_out, decimals_of(e.output_token.symbol()));
+          if (!e.legs.empty()) {
+            json::array legs;
+            for (const auto& l : e.legs) {
+              legs.push_back(json::object{{"venue", venue_name(l.venue)},
+                                          {"amountIn", format_amount(l.amount_in, decimals_of(e.input_token.symbol()))},
+                                          {"expectedOut", format_amount(l.expected_out, decimals_of(e.output_token.symbol()))},
+                                          {"minOut", format_amount(l.min_out, decimals_of(e.output_token.symbol()))}});
+            }
+            m["legs"] = std::move(legs);
+          }
+        } else if constexpr (std::is_same_v<T, LegSettled>) {
+          m["attempt"] = e.attempt;
+          m["leg"] = e.leg;
+          m["dex"] = venue_name(e.fill.venue);
+          m["txHash"] = e.fill.tx_id;
+          m["amountIn"] = format_amount(e.fill.amount_in, decimals_of(e.input_token.symbol()));
+          if (e.landed) {
+            m["amountOut"] = format_amount(e.fill.amount_out, decimals_of(e.output_token.symbol()));
+          } else {
+            m["error"] = e.reason;
+          }
+        } else if constexpr (std::is_same_v<T, PartiallyFilled>) {
+          m["attempt"] = e.attempt;
+          m["error"] = e.reason;
+          m["amountOut"] = format_amount(e.amount_out, decimals_of(e.output_token.symbol()));
+          m["legs"] = reference_fills(e.legs, e.input_token.symbol(), e.output_token.symbol());
         } else if constexpr (std::is_same_v<T, Triggered>) {
           m["attempt"] = e.attempt;
           m["dex"] = venue_name(e.venue);
@@ -111,12 +150,20 @@ json::object reference_message(const eventlog::Record& record) {
           m["attempt"] = e.attempt;
           m["dex"] = venue_name(e.venue);
           m["txHash"] = e.tx_id;
+          if (!e.leg_tx_ids.empty()) {
+            json::array ids;
+            for (const auto& id : e.leg_tx_ids) ids.emplace_back(id);
+            m["legTxHashes"] = std::move(ids);
+          }
         } else if constexpr (std::is_same_v<T, Confirmed>) {
           m["attempt"] = e.attempt;
           m["dex"] = venue_name(e.venue);
           m["txHash"] = e.tx_id;
           m["amountOut"] = format_amount(e.amount_out, decimals_of(e.output_token.symbol()));
           m["executedPrice"] = price(e.amount_out, e.output_token.symbol(), e.amount_in, e.input_token.symbol());
+          m["legs"] = reference_fills(
+              e.legs.empty() ? std::vector<LegFill>{{e.venue, e.amount_in, e.amount_out, e.tx_id}} : e.legs,
+              e.input_token.symbol(), e.output_token.symbol());
         } else if constexpr (std::is_same_v<T, AttemptFailed>) {
           m["attempt"] = e.attempt;
           m["error"] = e.reason;

@@ -53,9 +53,15 @@ std::string line_of(const core::OrderEvent& event, const OrderLines& order, Time
           if (e.expires_at.value != 0) line += fmt::format(", expires after {} ms", (e.expires_at.value - at.value) / 1'000'000);
           return line;
         } else if constexpr (std::is_same_v<E, Routed>) {
-          return fmt::format("attempt {}: routed to {}, expecting {}, minimum {}; quotes: {}", e.attempt,
-                             venue_name(e.venue), amount(e.expected_out, order.output), amount(e.min_out, order.output),
-                             quotes_text(e.quotes, order.output));
+          std::string line = fmt::format("attempt {}: routed to {}, expecting {}, minimum {}; quotes: {}", e.attempt,
+                                         venue_name(e.venue), amount(e.expected_out, order.output),
+                                         amount(e.min_out, order.output), quotes_text(e.quotes, order.output));
+          for (std::size_t i = 0; i < e.legs.size(); ++i) {
+            const Leg& l = e.legs[i];
+            line += fmt::format("; leg {}: {} on {}, expecting {}, minimum {}", i, amount(l.amount_in, order.input),
+                                venue_name(l.venue), amount(l.expected_out, order.output), amount(l.min_out, order.output));
+          }
+          return line;
         } else if constexpr (std::is_same_v<E, TxSubmitted>) {
           return fmt::format("attempt {}: sent {} on {}, minimum {}", e.attempt, e.tx_id, venue_name(e.venue),
                              amount(e.min_out, order.output));
@@ -87,6 +93,14 @@ std::string line_of(const core::OrderEvent& event, const OrderLines& order, Time
           return "expired";
         } else if constexpr (std::is_same_v<E, LaunchRejected>) {
           return fmt::format("turned down launch {} on {}: {}", e.launch, venue_name(e.venue), e.reason);
+        } else if constexpr (std::is_same_v<E, LegSettled>) {
+          return e.landed ? fmt::format("attempt {}: leg {} confirmed on {}, received {}", e.attempt, e.leg,
+                                        venue_name(e.fill.venue), amount(e.fill.amount_out, order.output))
+                          : fmt::format("attempt {}: leg {} on {} failed: {}", e.attempt, e.leg,
+                                        venue_name(e.fill.venue), e.reason);
+        } else if constexpr (std::is_same_v<E, PartiallyFilled>) {
+          return fmt::format("attempt {}: partially filled, received {}: {}", e.attempt,
+                             amount(e.amount_out, order.output), e.reason);
         } else if constexpr (std::is_base_of_v<Amended, E>) {
           return fmt::format("amended by its owner: at least {} for the whole amount, expires at {}",
                              amount(e.min_amount_out, order.output), e.expires_at.value);
