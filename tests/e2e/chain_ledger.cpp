@@ -22,13 +22,26 @@ void expect_ledger_equals_confirmed(const std::filesystem::path& data, unsigned 
       eventlog::StoreOptions{.path = (data / "simchain" / "ledger").string(), .read_only = true});
   std::set<std::string> landed;
   ASSERT_FALSE(ledger->for_each([&](std::string_view tx, std::string_view) { landed.emplace(tx); }));
-  const auto dump = run({kLogdump, "--data-dir", data.string(), "--type", "confirmed", "--format", "json"});
-  ASSERT_EQ(dump.exit_code, 0) << dump.err;
+  // An order's filled legs: one for an order on one venue, a split's each.
   std::set<std::string> confirmed;
-  std::istringstream lines(dump.out);
-  for (std::string line; std::getline(lines, line);) {
-    const std::string tx(boost::json::parse(line).at("txHash").as_string());
-    EXPECT_TRUE(confirmed.insert(tx).second) << "confirmed twice: " << tx;
+  for (const char* type : {"confirmed", "partiallyFilled"}) {
+    const auto dump = run({kLogdump, "--data-dir", data.string(), "--type", type, "--format", "json"});
+    ASSERT_EQ(dump.exit_code, 0) << dump.err;
+    std::istringstream lines(dump.out);
+    for (std::string line; std::getline(lines, line);) {
+      const auto event = boost::json::parse(line);
+      const auto* legs = event.as_object().if_contains("legs");
+      if (legs == nullptr) {  // a record of before legs were recorded
+        const std::string tx(event.at("txHash").as_string());
+        EXPECT_TRUE(confirmed.insert(tx).second) << "confirmed twice: " << tx;
+        continue;
+      }
+      for (const auto& leg : legs->as_array()) {
+        if (leg.at("status") != "confirmed") continue;
+        const std::string tx(leg.at("txHash").as_string());
+        EXPECT_TRUE(confirmed.insert(tx).second) << "confirmed twice: " << tx;
+      }
+    }
   }
   EXPECT_FALSE(confirmed.empty());
   EXPECT_EQ(landed, confirmed);

@@ -1,0 +1,162 @@
+// Split routing against the real server: a large order splits across both
+// venues when that beats the best one after a second transaction's fee,
+// each leg its own transaction on the simulated chain; a small one stays on
+// one venue; with legs that fail, filled legs stand and the order ends
+// partially_filled once the rest fail for good. The chain's ledger holds
+// exactly the filled legs, and --verify re-derives every split.
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include "chain_ledger.h"
+#include "harness.h"
+#include "order_reads.h"
+
+namespace oee::e2e {
+namespace {
+
+using namespace std::chrono_literals;
+namespace json = boost::json;
+
+// 2,000 SOL: about 3% of a simulated SOL/USDC pool, where splitting gains
+// about 1% over the better venue.
+const std::string kLarge = R"({"inputToken":"SOL","outputToken":"USDC","amount":"2000","slippage":"0.05"})";
+
+// Base units of a decimal with `places` places.
+std::uint64_t units(std::string_view text, int places) {
+  const auto dot = text.find('.');
+  std::string fraction = dot == std::string_view::npos ? "" : std::string(text.substr(dot + 1));
+  fraction.resize(static_cast<std::size_t>(places), '0');
+  return std::stoull(std::string(text.substr(0, dot)) + fraction);
+}
+
+void expect_verifies(const std::filesystem::path& data) {
+  const auto verify = run({kLogdump, "--data-dir", data.string(), "--verify"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+  EXPECT_NE(verify.out.find("violations"), std::string::npos) << verify.out;
+}
+
+TEST(SplitOrders, ALargeOrderSplitsAcrossBothVenuesAndConfirmsBothLegs) {
+  TempDir dir;
+  ServerProcess server(dir.path() / "data", {"--sim", "fast", "--fail-rate", "0"});
+  server.start();
+  HttpClient c(server.port());
+  const json::value quote = c.get("/api/quote?inputToken=SOL&outputToken=USDC&amount=2000").json();
+  ASSERT_EQ(quote.at("legs").as_array().size(), 2u) << quote;
+  EXPECT_GT(units(quote.at("amountOut").as_string(), 6), units(quote.at("singleVenueOut").as_string(), 6));
+
+  const auto ids = submit_orders(c, 1, kLarge);
+  ASSERT_TRUE(reaches(c, ids[0], "confirmed"));
+  const json::value order = c.get("/api/orders/" + ids[0]).json();
+  const auto& legs = order.at("legs").as_array();
+  ASSERT_EQ(legs.size(), 2u) << order;
+  std::set<std::string> venues, txs;
+  std::uint64_t in = 0, out = 0;
+  for (const auto& leg : legs) {
+    EXPECT_EQ(leg.at("status").as_string(), "confirmed") << leg;
+    venues.emplace(leg.at("venue").as_string());
+    txs.emplace(leg.at("txHash").as_string());
+    in += units(leg.at("amountIn").as_string(), 9);
+    out += units(leg.at("amountOut").as_string(), 6);
+    EXPECT_GE(units(leg.at("amountOut").as_string(), 6), units(leg.at("minOut").as_string(), 6));
+  }
+  EXPECT_EQ(venues, (std::set<std::string>{"raydium", "meteora"}));
+  EXPECT_EQ(txs.size(), 2u) << "each leg its own transaction";
+  EXPECT_EQ(in, 2'000'000'000'000u);
+  EXPECT_EQ(units(order.at("amountOut").as_string(), 6), out) << "the order received its legs' outputs together";
+  // The venue clients that know one venue read: the larger leg's.
+  const auto larger = units(legs[0].at("amountIn").as_string(), 9) >= units(legs[1].at("amountIn").as_string(), 9) ? 0 : 1;
+  EXPECT_EQ(order.at("dex"), legs[static_cast<std::size_t>(larger)].at("venue"));
+  EXPECT_EQ(event_names(c, ids[0]), (std::vector<std::string>{"submitted", "routingStarted", "routed", "txSubmitted",
+                                                              "legSettled", "legSettled", "confirmed"}));
+
+  // One SOL does not gain enough to pay for a second transaction.
+  const auto small = submit_orders(c, 1, order_body("1"));
+  ASSERT_TRUE(reaches(c, small[0], "confirmed"));
+  const json::value one = c.get("/api/orders/" + small[0]).json();
+  ASSERT_EQ(one.at("legs").as_array().size(), 1u) << one;
+  EXPECT_EQ(one.at("legs").as_array()[0].at("txHash"), one.at("txHash"));
+  EXPECT_EQ(count_of(event_names(c, small[0]), "legSettled"), 0);
+
+  expect_ledger_equals_confirmed(dir.path() / "data", server.port());
+  server.terminate();
+  expect_verifies(dir.path() / "data");
+}
+
+TEST(SplitOrders, AMinimumGainNoSplitReachesKeepsEveryOrderOnOneVenue) {
+  TempDir dir;
+  ServerProcess server(dir.path() / "data", {"--sim", "fast", "--fail-rate", "0", "--split-min-gain-bps", "10000"});
+  server.start();
+  HttpClient c(server.port());
+  EXPECT_EQ(c.get("/api/quote?inputToken=SOL&outputToken=USDC&amount=2000").json().at("legs").as_array().size(), 1u);
+  const auto ids = submit_orders(c, 1, kLarge);
+  ASSERT_TRUE(reaches(c, ids[0], "confirmed"));
+  EXPECT_EQ(c.get("/api/orders/" + ids[0]).json().at("legs").as_array().size(), 1u);
+  server.terminate();
+  expect_verifies(dir.path() / "data");
+}
+
+// Half of all transactions dropped (which ones follows from the seeded order
+// ids): some orders fill both legs, some one leg and then give up on the
+// other, some none. A filled leg is never sent again.
+TEST(SplitOrders, FilledLegsStandAndAnOrderWhoseOtherLegFailsForGoodEndsPartiallyFilled) {
+  TempDir dir;
+  ServerProcess server(dir.path() / "data", {"--sim", "fast", "--fail-rate", "0.5", "--sim-seed", "3"});
+  server.start();
+  HttpClient c(server.port());
+  const auto ids = submit_orders(c, 30, kLarge);
+  std::map<std::string, int> endings;
+  for (const auto& id : ids) {
+    SCOPED_TRACE(id);
+    ASSERT_TRUE(eventually([&] { return c.get("/api/orders/" + id).json().at("terminal").as_bool(); }, 30s));
+    const json::value order = c.get("/api/orders/" + id).json();
+    const std::string status(order.at("status").as_string());
+    ++endings[status];
+    const auto& legs = order.at("legs").as_array();
+    ASSERT_EQ(legs.size(), 2u) << order;
+    int filled = 0;
+    std::uint64_t out = 0;
+    for (const auto& leg : legs) {
+      if (leg.at("status") == "confirmed") {
+        ++filled;
+        out += units(leg.at("amountOut").as_string(), 6);
+      } else {
+        EXPECT_EQ(leg.at("status").as_string(), "failed") << leg;
+      }
+    }
+    const auto history = c.get("/api/orders/" + id + "/events").json();
+    int landings = 0;
+    for (const auto& e : history.at("events").as_array()) {
+      if (e.at("event") == "legSettled" && e.as_object().contains("amountOut")) ++landings;
+    }
+    EXPECT_EQ(landings, filled) << "each filled leg landed once, and was not sent again";
+    if (status == "confirmed") {
+      EXPECT_EQ(filled, 2);
+      EXPECT_EQ(units(order.at("amountOut").as_string(), 6), out);
+    } else if (status == "partially_filled") {
+      EXPECT_EQ(filled, 1);
+      EXPECT_EQ(units(order.at("amountOut").as_string(), 6), out);
+      EXPECT_TRUE(order.at("terminal").as_bool());
+      EXPECT_NE(std::string(order.at("error").as_string()).find("gave up"), std::string::npos) << order;
+    } else {
+      EXPECT_EQ(status, "failed");
+      EXPECT_EQ(filled, 0);
+    }
+  }
+  EXPECT_GT(endings["confirmed"], 0);
+  EXPECT_GT(endings["partially_filled"], 0);
+  std::string seen;
+  for (const auto& [status, n] : endings) seen += status + "=" + std::to_string(n) + " ";
+  RecordProperty("endings", seen);
+  expect_ledger_equals_confirmed(dir.path() / "data", server.port());
+  server.terminate();
+  expect_verifies(dir.path() / "data");
+}
+
+}  // namespace
+}  // namespace oee::e2e
