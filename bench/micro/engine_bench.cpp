@@ -72,6 +72,30 @@ void BM_RouterQuote(benchmark::State& state) {
 }
 BENCHMARK(BM_RouterQuote);
 
+// What split routing adds to a market order's route: the second
+// transaction's fee in output units, the best split and whether it pays.
+// Arg: the order's amount in whole SOL (10 stays on one venue, 2,000 splits).
+void BM_SplitDecision(benchmark::State& state) {
+  core::Market market;
+  core::Router router(market);
+  const auto* sol = core::find_token("SOL");
+  const auto* usdc = core::find_token("USDC");
+  const auto now = std::chrono::system_clock::now();
+  const core::Amount amount{static_cast<std::uint64_t>(state.range(0)) * 1'000'000'000};
+  const auto decision = router.route(*sol, *usdc, amount, now);
+  if (!decision) throw std::runtime_error("SOL/USDC has no route");
+  bool split = false;
+  for (auto _ : state) {
+    const auto fee = router.second_tx_fee(*sol, *usdc, *decision, now);
+    const auto plan = core::split_worth_it(*decision, amount, fee.value_or(core::Amount{}), 10);
+    split = plan.has_value();
+    benchmark::DoNotOptimize(plan);
+  }
+  state.counters["splits"] = split ? 1 : 0;
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_SplitDecision)->Arg(10)->Arg(2000);
+
 // A simulated signature: 64 bytes as base58, once per attempt.
 void BM_TxId(benchmark::State& state) {
   const OrderId order = OrderId::random();
