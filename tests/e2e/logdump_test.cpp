@@ -103,7 +103,8 @@ TEST(LogDump, TextOutputIsStable) {
             "       4  2023-11-14T22:13:20.004500000Z  11111111-2222-4333-8444-555555555555  txSubmitted    submitted "
             "attempt=1 dex=meteora txHash=" + kTx + "\n"
             "       5  2023-11-14T22:13:20.006000000Z  11111111-2222-4333-8444-555555555555  confirmed      confirmed "
-            "attempt=1 dex=meteora txHash=" + kTx + " amountOut=300.1 executedPrice=150.05 terminal=true\n");
+            "attempt=1 dex=meteora txHash=" + kTx + " amountOut=300.1 executedPrice=150.05 legs=[{\"venue\":\"meteora\","
+            "\"amountIn\":\"2\",\"amountOut\":\"300.1\",\"txHash\":\"" + kTx + "\",\"status\":\"confirmed\"}] terminal=true\n");
 }
 
 TEST(LogDump, JsonLinesUseTheStreamFieldNames) {
@@ -115,7 +116,8 @@ TEST(LogDump, JsonLinesUseTheStreamFieldNames) {
             "{\"seq\":5,\"ts\":1700000000006000000,\"orderId\":\"11111111-2222-4333-8444-555555555555\","
             "\"type\":\"confirmed\",\"event\":\"confirmed\",\"status\":\"confirmed\",\"attempt\":1,"
             "\"dex\":\"meteora\",\"txHash\":\"" + kTx + "\",\"amountOut\":\"300.1\",\"executedPrice\":\"150.05\","
-            "\"terminal\":true}\n");
+            "\"legs\":[{\"venue\":\"meteora\",\"amountIn\":\"2\",\"amountOut\":\"300.1\",\"txHash\":\"" + kTx +
+            "\",\"status\":\"confirmed\"}],\"terminal\":true}\n");
 }
 
 std::vector<std::uint64_t> seqs_of(const std::string& json_lines) {
