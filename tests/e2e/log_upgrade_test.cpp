@@ -141,7 +141,7 @@ TEST(LogUpgrade, FirstFormatLogOpensConvertedWithEveryOrderAsBefore) {
     const auto admin_auth = bearer(expected, "adminKey");
     const auto dead = client.request("GET", "/api/dlq", {}, admin_auth);
     ASSERT_EQ(dead.status, 200);
-    EXPECT_EQ(dead.json(), expected.at("deadLetters"));
+    EXPECT_EQ(without_added_fields(dead.json()), expected.at("deadLetters"));
     EXPECT_EQ(dead.json().at("count").as_int64(), 1);
 
     // The key that made the orders still works (it just did), and the one
