@@ -6,7 +6,6 @@
 
 #include "api/http/api_error.h"
 #include "core/domain/order.h"
-#include "core/engine/waiting_orders.h"
 
 namespace oee::api {
 

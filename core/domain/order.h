@@ -356,6 +356,11 @@ struct OrderState {
 
 /// Whether the order waits for a trigger (open, or watching).
 [[nodiscard]] bool is_waiting(Status status);
+/// A new floor and/or expiry for a waiting order; what is not given stays.
+struct Amendment {
+  std::optional<Amount> min_amount_out;
+  std::optional<TimestampNs> expires_at;
+};
 /// The amend event of a waiting order, with its new floor and expiry.
 [[nodiscard]] OrderEvent amend_event(const OrderState& waiting, Amount min_amount_out, TimestampNs expires_at);
 /// Whether the order may still be cancelled or expire: it waits, or it is

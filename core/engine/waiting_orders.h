@@ -58,11 +58,6 @@ inline constexpr std::string_view kCancelledByOwner = "cancelled by its owner";
 /// an order that could still be cancelled but nobody runs) unavailable.
 [[nodiscard]] ActionAnswer cancel_answer_for(const OrderSnapshot& order);
 
-/// A new floor and/or expiry for a waiting order; what is not given stays.
-struct Amendment {
-  std::optional<Amount> min_amount_out;
-  std::optional<TimestampNs> expires_at;
-};
 /// The amend answer an order's state gives when no amendment of it is
 /// taken up: too late once it was triggered or ended, unavailable while it
 /// could still wait (nobody here runs it, or it does not wait yet).
