@@ -5,6 +5,8 @@
 // partially_filled once the rest fail for good. The chain's ledger holds
 // exactly the filled legs, and --verify re-derives every split.
 
+#include <algorithm>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -153,6 +155,39 @@ TEST(SplitOrders, FilledLegsStandAndAnOrderWhoseOtherLegFailsForGoodEndsPartiall
   std::string seen;
   for (const auto& [status, n] : endings) seen += status + "=" + std::to_string(n) + " ";
   RecordProperty("endings", seen);
+  expect_ledger_equals_confirmed(dir.path() / "data", server.port());
+  server.terminate();
+  expect_verifies(dir.path() / "data");
+}
+
+// With the realistic profile's latencies (scaled down), a split order's
+// legs confirm about 100 ms apart: killed between them, it resumes from
+// the log, and the chain answers a leg sent before the kill from its
+// ledger. Every leg lands once, and every order confirms once.
+TEST(SplitOrders, KilledBetweenItsLegsAnOrderResumesAndEachLegLandsOnce) {
+  TempDir dir;
+  ServerProcess server(dir.path() / "data", {"--sim", "realistic", "--sim-latency-scale", "0.05", "--fail-rate", "0"});
+  server.start();
+  HttpClient c(server.port());
+  const auto ids = submit_orders(c, 8, kLarge);
+  const auto between_legs = [&] {
+    return std::any_of(ids.begin(), ids.end(), [&](const std::string& id) {
+      const auto names = event_names(c, id);
+      return count_of(names, "legSettled") == 1 && count_of(names, "confirmed") == 0;
+    });
+  };
+  ASSERT_TRUE(eventually(between_legs, 20s)) << "no order was caught between its legs";
+  server.kill9();
+
+  server.start(server.port());
+  HttpClient after(server.port());
+  for (const auto& id : ids) {
+    ASSERT_TRUE(reaches(after, id, "confirmed", 30s)) << id << " " << status_of(after, id);
+    const auto names = event_names(after, id);
+    EXPECT_EQ(count_of(names, "txSubmitted"), 1) << id;
+    EXPECT_EQ(count_of(names, "legSettled"), 2) << id;
+    EXPECT_EQ(count_of(names, "confirmed"), 1) << id;
+  }
   expect_ledger_equals_confirmed(dir.path() / "data", server.port());
   server.terminate();
   expect_verifies(dir.path() / "data");
