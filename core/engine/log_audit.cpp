@@ -36,6 +36,7 @@ std::string describe_fold_difference(const OrderState& fold, const OrderState& s
   if (fold.dismissed != stored.dismissed) return "dead-letter dismissal differs";
   if (fold.owner != stored.owner) return "owner differs";
   if (fold.launches_judged != stored.launches_judged) return "launches judged differ";
+  if (fold.legs != stored.legs) return "legs differ";
   return {};
 }
 

@@ -135,6 +135,21 @@ try {
   check((await page.textContent("#timeline")).includes("txHash"), "the timeline shows the transaction");
   await page.screenshot({ path: join(shots, "dashboard_timeline.png") });
 
+  // A large order splits across both venues: its timeline shows each leg,
+  // what it was routed to do and what it did.
+  const large = await submitFromForm(page, { type: "market", amount: "2000", outputToken: "USDC", slippage: "5" });
+  await waitForRowStatus(page, large, "confirmed");
+  await page.click(`#orders tr[data-id="${large}"]`);
+  await page.waitForSelector("#timeline li[data-event=confirmed] table.legs", { timeout: 5000 });
+  const routedLegs = await page.$$eval("#timeline li[data-event=routed] table.legs tr[data-venue]", r => r.map(x => x.dataset.venue));
+  const filledLegs = await page.$$eval("#timeline li[data-event=confirmed] table.legs tr[data-venue]",
+                                       r => r.map(x => x.cells[3].textContent));
+  check(routedLegs.sort().join() === "meteora,raydium", `a 2,000 SOL order was routed to both venues (${routedLegs})`);
+  check(filledLegs.join() === "confirmed,confirmed", `and both its legs confirmed (${filledLegs})`);
+  const settled = await page.$$eval("#timeline li[data-event=legSettled]", l => l.length);
+  check(settled === 2, `each leg's outcome is in its timeline (${settled})`);
+  await page.screenshot({ path: join(shots, "dashboard_split.png") });
+
   // A limit order and a sniper from the form: they wait, the limit in the
   // book; Amend in the timeline moves its floor, Cancel ends it.
   const limit = await submitFromForm(page, { type: "limit", amount: "4", outputToken: "USDC", minAmountOut: "1000000" });

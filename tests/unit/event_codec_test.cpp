@@ -229,6 +229,8 @@ TEST(EventCodec, SnapshotRoundTrip) {
   s.retry_floor = 2;
   s.dismissed = true;
   s.launches_judged = 17;
+  s.legs = {LegState{Leg{Venue::raydium, Amount{40}, Amount{70}, Amount{69}}, "tx-3-0", true, true, Amount{71}},
+            LegState{Leg{Venue::meteora, Amount{60}, Amount{96}, Amount{95}}, "tx-3-1", false, false, Amount{}}};
 
   const auto d = decode_snapshot(encode_snapshot(s));
   ASSERT_TRUE(d.has_value());
@@ -252,6 +254,7 @@ TEST(EventCodec, SnapshotRoundTrip) {
   EXPECT_EQ(d->retry_floor, s.retry_floor);
   EXPECT_EQ(d->dismissed, s.dismissed);
   EXPECT_EQ(d->launches_judged, 17u);
+  EXPECT_EQ(d->legs, s.legs);
 
   // No venue yet stays "no venue" (not raydium).
   OrderState fresh;
@@ -261,6 +264,7 @@ TEST(EventCodec, SnapshotRoundTrip) {
   EXPECT_EQ(f->status, Status::pending);
   EXPECT_FALSE(f->venue.has_value());
   EXPECT_FALSE(f->dismissed);
+  EXPECT_TRUE(f->legs.empty());
 
   EXPECT_FALSE(decode_snapshot("").has_value());
   EXPECT_FALSE(decode_snapshot("not a flatbuffer").has_value());

@@ -215,7 +215,30 @@ function quotesTable(e) {
   return table;
 }
 
-const SHOWN = new Set(["orderId", "seq", "ts", "event", "status", "attempt", "quotes", "terminal", "error"]);
+// A split order's legs (routed: what each is to do; an outcome: what each did).
+function legsTable(e) {
+  const table = document.createElement("table");
+  table.className = "legs";
+  const outcome = e.legs.some(l => l.status !== undefined);
+  table.innerHTML = "<thead><tr><th>leg</th><th class=num>amount in</th>" +
+                    (outcome ? "<th class=num>amount out</th><th>status</th>"
+                             : "<th class=num>expected out</th><th class=num>min out</th>") + "</tr></thead>";
+  const body = table.createTBody();
+  for (const l of e.legs) {
+    const tr = body.insertRow();
+    tr.dataset.venue = l.venue;
+    const cells = outcome ? [[l.venue, false], [l.amountIn, true], [l.amountOut, true], [l.status, false]]
+                          : [[l.venue, false], [l.amountIn, true], [l.expectedOut, true], [l.minOut, true]];
+    for (const [text, num] of cells) {
+      const td = tr.insertCell();
+      td.textContent = text;
+      if (num) td.className = "num";
+    }
+  }
+  return table;
+}
+
+const SHOWN = new Set(["orderId", "seq", "ts", "event", "status", "attempt", "quotes", "legs", "terminal", "error"]);
 
 function renderTimeline() {
   const list = $("#timeline");
@@ -254,6 +277,8 @@ function renderTimeline() {
       li.append(div);
     }
     if (e.quotes) li.append(quotesTable(e));
+    // One venue's order has one leg, which the line says already.
+    if (e.legs && e.legs.length > 1) li.append(legsTable(e));
     return li;
   });
   list.replaceChildren(...items);
