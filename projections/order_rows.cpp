@@ -83,11 +83,11 @@ OrderRow order_row(const OrderId& id, const core::OrderState& s, Seq last_seq) {
   if (s.retry_at.value != 0) row.retry_at_ns = s.retry_at.value;
   if (s.venue) row.dex = std::string(core::venue_name(*s.venue));
   if (!s.tx_id.empty()) row.tx_id = s.tx_id;
-  if (s.status == core::Status::confirmed) {
+  if (s.status == core::Status::confirmed || s.status == core::Status::partially_filled) {
     row.amount_out = std::to_string(s.amount_out.base);
     if (s.input_token && s.output_token) {
-      row.executed_price =
-          core::format_ratio(s.amount_out.base, s.output_token.decimals(), s.amount_in.base, s.input_token.decimals());
+      row.executed_price = core::format_ratio(s.amount_out.base, s.output_token.decimals(), core::filled_in(s).base,
+                                              s.input_token.decimals());
     }
   }
   if (!s.last_error.empty()) row.last_error = s.last_error;

@@ -186,6 +186,15 @@ std::optional<std::uint32_t> unsettled_leg(const OrderState& state) {
   return std::nullopt;
 }
 
+Amount filled_in(const OrderState& state) {
+  if (state.legs.empty()) return state.amount_in;
+  Amount in{};
+  for (const LegState& l : state.legs) {
+    if (l.landed) in.base += l.leg.amount_in.base;
+  }
+  return in;
+}
+
 std::vector<LegFill> leg_fills(const OrderState& state) {
   std::vector<LegFill> fills;
   for (const LegState& l : state.legs) {
@@ -202,7 +211,9 @@ OrderEvent amend_event(const OrderState& waiting, Amount min_amount_out, Timesta
 }
 
 bool is_cancellable(const OrderState& state) {
-  return is_waiting(state.status) || (state.status == Status::pending && state.attempt == state.retry_floor);
+  // A split order with a filled leg has executed: it can no longer be undone.
+  return is_waiting(state.status) ||
+         (state.status == Status::pending && state.attempt == state.retry_floor && !any_leg_landed(state));
 }
 
 
@@ -364,6 +375,7 @@ boost::system::result<OrderState, ApplyError> apply(const OrderState& state, con
           s.last_error = e.reason;
           s.retry_at = {};
           s.tx_id.clear();
+          s.legs.clear();  // none filled: the next trigger routes afresh
         } else if constexpr (std::is_same_v<T, LaunchRejected>) {
           s.last_error = e.reason;  // the latest launch it turned down, and why
           s.launches_judged = std::max(s.launches_judged, e.launch);

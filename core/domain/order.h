@@ -351,6 +351,9 @@ struct OrderState {
 /// The first leg of a split order sent in this attempt whose outcome is
 /// not known yet.
 [[nodiscard]] std::optional<std::uint32_t> unsettled_leg(const OrderState& state);
+/// What the order has spent so far: its filled legs' amounts in (a split
+/// order's), or its whole amount in.
+[[nodiscard]] Amount filled_in(const OrderState& state);
 /// The legs as an outcome event records them.
 [[nodiscard]] std::vector<LegFill> leg_fills(const OrderState& state);
 

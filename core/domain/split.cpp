@@ -29,8 +29,9 @@ u128 isqrt(u128 n) {
   }
 }
 
-std::uint64_t total_at(const Pools& pools, Amount amount_in, std::uint64_t x) {
-  return quote_pool(kAllVenues[0], pools[0], Amount{x}).amount_out.base +
+// Both legs' outputs, in 128 bits: two pools' outputs may pass 64 bits together.
+u128 total_at(const Pools& pools, Amount amount_in, std::uint64_t x) {
+  return u128{quote_pool(kAllVenues[0], pools[0], Amount{x}).amount_out.base} +
          quote_pool(kAllVenues[1], pools[1], Amount{amount_in.base - x}).amount_out.base;
 }
 
@@ -73,19 +74,20 @@ std::optional<SplitPlan> best_split(const Pools& pools, Amount amount_in) {
   // continuous one, not always on it.
   constexpr std::uint64_t kAround = 2;
   std::uint64_t best_x = centre;
-  std::uint64_t best_total = total_at(pools, amount_in, centre);
+  u128 best_total = total_at(pools, amount_in, centre);
   const std::uint64_t from = centre > kAround ? std::max<std::uint64_t>(centre - kAround, 1) : 1;
   const std::uint64_t to = std::min(last, centre + kAround);
   for (std::uint64_t x = from; x <= to; ++x) {
-    const std::uint64_t total = total_at(pools, amount_in, x);
+    const u128 total = total_at(pools, amount_in, x);
     if (total > best_total) {
       best_total = total;
       best_x = x;
     }
   }
+  if (best_total > std::numeric_limits<std::uint64_t>::max()) return std::nullopt;  // no amount holds it
   SplitPlan plan{{quote_pool(kAllVenues[0], pools[0], Amount{best_x}),
                   quote_pool(kAllVenues[1], pools[1], Amount{amount_in.base - best_x})},
-                 Amount{best_total}};
+                 Amount{static_cast<std::uint64_t>(best_total)}};
   return plan;
 }
 

@@ -198,6 +198,7 @@ void DecisionAudit::sent(const OrderId& order, Seq seq, const TxSubmitted& e, co
 }
 
 void DecisionAudit::leg_settled(const OrderId& order, Seq seq, const LegSettled& e, const OrderState& before) {
+  if (e.leg >= before.legs.size()) return;  // no such leg: the fold refuses the event
   const Leg& leg = before.legs[e.leg].leg;
   if (e.landed) {
     if (e.executed_on) {

@@ -23,9 +23,9 @@ void EngineMetrics::render(std::string& out) const {
   }
   append_header(out, "oee_orders_terminal_total", "counter",
                 "Orders that reached a terminal status, by status and venue.");
-  static constexpr std::string_view kOutcome[] = {"confirmed", "failed"};
+  static constexpr std::string_view kOutcome[] = {"confirmed", "failed", "partially_filled"};
   static constexpr std::string_view kVenue[] = {"raydium", "meteora", "none"};
-  for (std::size_t o = 0; o < 2; ++o) {
+  for (std::size_t o = 0; o < std::size(kOutcome); ++o) {
     for (std::size_t v = 0; v < 3; ++v) {
       metrics::append_sample(out, "oee_orders_terminal_total",
                              fmt::format("status=\"{}\",dex=\"{}\"", kOutcome[o], kVenue[v]),

@@ -20,8 +20,9 @@ inline constexpr std::array<std::string_view, 4> kStageNames{"queued", "routing"
 struct EngineMetrics {
   /// Events appended, by the status they lead to.
   std::array<std::atomic<std::uint64_t>, kStatusCount> events_by_status{};
-  /// Terminal orders by outcome (confirmed/failed) and venue (raydium/meteora/none).
-  std::array<std::array<std::atomic<std::uint64_t>, 3>, 2> terminal_by_venue{};
+  /// Terminal orders by outcome (confirmed/failed/partially_filled) and venue
+  /// (raydium/meteora/none; a split's: its larger leg's, a partial fill's: its filled leg's).
+  std::array<std::array<std::atomic<std::uint64_t>, 3>, 3> terminal_by_venue{};
   std::array<metrics::Histogram, 4> stage_seconds{metrics::Histogram{metrics::Histogram::latency_buckets()},
                                                   metrics::Histogram{metrics::Histogram::latency_buckets()},
                                                   metrics::Histogram{metrics::Histogram::latency_buckets()},

@@ -29,6 +29,15 @@ void Executor::Impl::count(const eventlog::Record& r) {
     metrics_.terminal_by_venue[0][venue].fetch_add(1, std::memory_order_relaxed);
   } else if (type == EventType::order_failed) {
     metrics_.terminal_by_venue[1][2].fetch_add(1, std::memory_order_relaxed);
+  } else if (type == EventType::partially_filled) {
+    auto ev = decode_event(r.type, r.payload);
+    std::size_t venue = 2;
+    if (ev) {
+      for (const auto& leg : std::get<PartiallyFilled>(*ev).legs) {
+        if (leg.amount_out.base != 0) venue = static_cast<std::size_t>(leg.venue);
+      }
+    }
+    metrics_.terminal_by_venue[2][venue].fetch_add(1, std::memory_order_relaxed);
   }
 }
 

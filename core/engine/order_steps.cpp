@@ -30,6 +30,16 @@ OrderEvent OrderSteps::route(const OrderId& id, const OrderState& s) {
   const Token& in = s.input_token.token();
   const Token& out = s.output_token.token();
   const auto at = sim_time_point();
+  if (any_leg_landed(s)) {
+    // A filled leg stands: the others go out again as they were, each
+    // with its own floor (the chain refuses one re-priced below it); no
+    // new route is needed, and none can fail the order now.
+    Routed again{s.attempt, s.input_token, s.output_token, s.amount_in, {}, s.venue.value_or(Venue::raydium),
+                 s.expected_out, s.min_out};
+    if (auto route = router_.route(in, out, s.amount_in, at)) again.quotes = std::move(route->quotes);
+    for (const LegState& l : s.legs) again.legs.push_back(l.leg);
+    return again;
+  }
   auto route = s.order_type == OrderType::sniper && s.venue ? router_.route_on_venue(*s.venue, in, out, s.amount_in, at)
                                                             : router_.route(in, out, s.amount_in, at);
   if (!route) {
@@ -37,14 +47,6 @@ OrderEvent OrderSteps::route(const OrderId& id, const OrderState& s) {
                                                                       : "amount too small to trade"};
   }
   const Quote& best = route->best;
-  if (any_leg_landed(s)) {
-    // A filled leg stands: the others go out again as they were, each
-    // with its own floor (the chain refuses one re-priced below it).
-    Routed again{s.attempt, s.input_token, s.output_token, s.amount_in, route->quotes,
-                 s.venue.value_or(best.venue), s.expected_out, s.min_out};
-    for (const LegState& l : s.legs) again.legs.push_back(l.leg);
-    return again;
-  }
   // A limit order or a sniper executes with its own floor; any price above
   // it is the client's. Re-priced below it, a limit order goes back to the
   // book; a sniper buys on the launch that fired it, or tries again later.
@@ -96,6 +98,11 @@ OrderEvent OrderSteps::legs_settled(const OrderState& s) const {
     return Confirmed{s.attempt, s.venue.value_or(Venue::raydium), s.tx_id, filled, s.input_token, s.output_token,
                      s.amount_in, std::nullopt, leg_fills(s)};
   }
+  // A fired limit order none of whose legs filled, re-priced below a
+  // leg's floor, waits in the book again, as one on one venue does.
+  if (s.order_type == OrderType::limit && !any_leg_landed(s) && s.last_error.starts_with("slippage exceeded")) {
+    return Reopened{s.attempt, failed};
+  }
   const std::uint32_t used = s.attempt - s.retry_floor;
   if (used >= options_.max_attempts && any_leg_landed(s)) {
     return PartiallyFilled{s.attempt, failed + " (gave up after " + std::to_string(used) + " attempts)", filled,
@@ -113,7 +120,9 @@ std::chrono::steady_clock::duration OrderSteps::stage_wait(const OrderState& s) 
     case Status::routing: return fast() ? Clock::duration::zero() : jitter(150, 250);
     case Status::building: return fast() ? Clock::duration::zero() : jitter(20, 60);
     case Status::submitted:
-      if (fast() || chain_.find(s.legs.empty() ? s.tx_id : tx_request(s).tx_id)) return Clock::duration::zero();
+      // Nothing to wait for once a split order's legs have all settled.
+      if (fast() || (!s.legs.empty() && !unsettled_leg(s))) return Clock::duration::zero();
+      if (chain_.find(tx_request(s).tx_id)) return Clock::duration::zero();
       return jitter(2000, 3000);
     case Status::none:
     case Status::confirmed:

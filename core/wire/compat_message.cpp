@@ -119,12 +119,17 @@ std::optional<std::string> compat_message(std::string_view v1_text, std::string_
   // Not a change of status: a reference client would show a dismissal as
   // a second failure and replace the real reason with the operator's, and
   // a turned-down launch (with its reason) as a failure of a sniper that
-  // watches on, and an amendment as a second `open`.
+  // watches on, an amendment as a second `open`, and a split order's leg
+  // as a second `submitted`.
   if (const auto* event = m.if_contains("event");
       event != nullptr && (*event == "deadLetterDismissed" || *event == "launchRejected" || *event == "amended" ||
-                          *event == "watchAmended")) {
+                          *event == "watchAmended" || *event == "legSettled")) {
     return std::string();
   }
+  // The reference clients end on confirmed or failed: a split order whose
+  // other leg failed for good ends `failed` for them, with what its filled
+  // leg fetched in amount_out and the failed leg in reason.
+  if (auto* status = m.if_contains("status"); status != nullptr && *status == "partially_filled") *status = "failed";
   for (const auto& [camel, snake] : kSnakeNames) {
     if (const auto* v = m.if_contains(camel); v != nullptr && !m.contains(snake)) {
       json::value copy = *v;

@@ -20,7 +20,8 @@ namespace oee::core {
 /// - other control messages (subscribed, unsubscribed, pong) have no
 ///   compat form: nullopt;
 /// - an event that changes no status (deadLetterDismissed, launchRejected, amended,
-///   watchAmended) is not sent
+///   watchAmended, legSettled) is not sent; a partially_filled order's status is
+///   `failed` (its clients end on confirmed or failed)
 ///   in this dialect: an empty string.
 /// `order` names the order an error is about, if any.
 [[nodiscard]] std::optional<std::string> compat_message(std::string_view v1_text, std::string_view order = {});

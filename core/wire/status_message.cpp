@@ -105,7 +105,7 @@ json::object order_json(const OrderId& id, const OrderState& s, Seq last_seq) {
   if (!s.tx_id.empty()) o["txHash"] = s.tx_id;
   if (s.status == Status::confirmed || s.status == Status::partially_filled) {
     o["amountOut"] = format_amount(s.amount_out, out_dec);
-    o["executedPrice"] = format_ratio(s.amount_out.base, out_dec, s.amount_in.base, in_dec);
+    o["executedPrice"] = format_ratio(s.amount_out.base, out_dec, filled_in(s).base, in_dec);
   }
   if (!s.last_error.empty()) o["error"] = s.last_error;
   if (s.dismissed) o["dismissed"] = true;

@@ -338,6 +338,13 @@ TEST(Apply, TypeOfMatchesEachAlternative) {
   EXPECT_EQ(type_of(WatchAmended{}), EventType::watch_amended);
 }
 
+// The routing of a retry of a split order with a filled leg: its legs again.
+Routed routed_again(const OrderState& s) {
+  Routed r{s.attempt, s.input_token, s.output_token, s.amount_in, {}, *s.venue, s.expected_out, s.min_out};
+  for (const auto& l : s.legs) r.legs.push_back(l.leg);
+  return r;
+}
+
 OrderState limit_order() {
   OrderSubmitted e{OrderType::limit, token_id("SOL"), token_id("USDC"), Amount{1'000'000'000}, 0, ""};
   e.min_amount_out = Amount{160'000'000};
@@ -414,6 +421,37 @@ TEST(Apply, AnAmendmentChangesAWaitingOrdersTermsOnlyWhileItWaits) {
   const OrderEvent sniper_amend = amend_event(watching, Amount{5}, TimestampNs{6});
   ASSERT_TRUE(std::holds_alternative<WatchAmended>(sniper_amend));
   EXPECT_EQ(fold_ok(watching, sniper_amend, 4).status, Status::watching);
+}
+
+TEST(Apply, ASplitOrdersFilledLegStandsThroughItsRetriesAndItEndsPartiallyFilled) {
+  OrderState s = fold_ok(OrderState{}, submitted_event(), 1);
+  s = fold_ok(s, RoutingStarted{1}, 2);
+  Routed routed{1, token_id("SOL"), token_id("USDC"), Amount{1'000'000'000}, {}, Venue::meteora, Amount{300}, Amount{290}};
+  routed.legs = {Leg{Venue::raydium, Amount{400'000'000}, Amount{120}, Amount{116}},
+                 Leg{Venue::meteora, Amount{600'000'000}, Amount{180}, Amount{174}}};
+  s = fold_ok(s, routed, 3);
+  TxSubmitted tx{1, Venue::meteora, "tx-1-1", Amount{290}};
+  tx.leg_tx_ids = {"tx-1-0", "tx-1-1"};
+  s = fold_ok(s, tx, 4);
+  EXPECT_EQ(unsettled_leg(s), 0u);
+  s = fold_ok(s, LegSettled{1, 0, true, LegFill{Venue::raydium, Amount{400'000'000}, Amount{121}, "tx-1-0"},
+                            token_id("SOL"), token_id("USDC")}, 5);
+  // A leg settles once.
+  EXPECT_EQ(apply(s, LegSettled{1, 0, false}, TimestampNs{6}).error(), ApplyError::illegal_transition);
+  s = fold_ok(s, LegSettled{1, 1, false, LegFill{Venue::meteora, Amount{600'000'000}, {}, "tx-1-1"}, token_id("SOL"),
+                            token_id("USDC"), "transaction dropped"}, 6);
+  EXPECT_FALSE(unsettled_leg(s));
+  s = fold_ok(s, AttemptFailed{1, "leg on meteora failed", TimestampNs{7}}, 7);
+  // Waiting to retry with a leg filled: it has executed, so it is no longer cancellable.
+  s.retry_floor = s.attempt;
+  EXPECT_FALSE(is_cancellable(s));
+  s = fold_ok(s, RoutingStarted{2}, 8);
+  s = fold_ok(s, routed_again(s), 9);
+  EXPECT_TRUE(s.legs[0].landed) << "a filled leg stands";
+  EXPECT_EQ(s.legs[0].tx_id, "tx-1-0");
+  EXPECT_FALSE(s.legs[1].settled) << "the other goes out again";
+  EXPECT_EQ(unsettled_leg(s), 1u);
+  EXPECT_EQ(filled_in(s).base, 400'000'000u);
 }
 
 TEST(Apply, ASniperWatchesTurnsDownALaunchAndFires) {
