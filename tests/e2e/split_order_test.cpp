@@ -37,6 +37,14 @@ std::uint64_t units(std::string_view text, int places) {
   return std::stoull(std::string(text.substr(0, dot)) + fraction);
 }
 
+// Both venues' SOL/USDC pools at one price, held there: whether a split
+// pays then depends on the order's size only, not on where the drifting
+// prices happen to be.
+void pin_both_pools(HttpClient& c) {
+  const auto r = c.post_json("/api/sim/prices", R"({"pair":"SOL/USDC","price":"150"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+}
+
 void expect_verifies(const std::filesystem::path& data) {
   const auto verify = run({kLogdump, "--data-dir", data.string(), "--verify"});
   EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
@@ -45,9 +53,10 @@ void expect_verifies(const std::filesystem::path& data) {
 
 TEST(SplitOrders, ALargeOrderSplitsAcrossBothVenuesAndConfirmsBothLegs) {
   TempDir dir;
-  ServerProcess server(dir.path() / "data", {"--sim", "fast", "--fail-rate", "0"});
+  ServerProcess server(dir.path() / "data", {"--sim", "fast", "--fail-rate", "0", "--sim-control"});
   server.start();
   HttpClient c(server.port());
+  pin_both_pools(c);
   const json::value quote = c.get("/api/quote?inputToken=SOL&outputToken=USDC&amount=2000").json();
   ASSERT_EQ(quote.at("legs").as_array().size(), 2u) << quote;
   EXPECT_GT(units(quote.at("amountOut").as_string(), 6), units(quote.at("singleVenueOut").as_string(), 6));
@@ -92,9 +101,10 @@ TEST(SplitOrders, ALargeOrderSplitsAcrossBothVenuesAndConfirmsBothLegs) {
 
 TEST(SplitOrders, AMinimumGainNoSplitReachesKeepsEveryOrderOnOneVenue) {
   TempDir dir;
-  ServerProcess server(dir.path() / "data", {"--sim", "fast", "--fail-rate", "0", "--split-min-gain-bps", "10000"});
+  ServerProcess server(dir.path() / "data", {"--sim", "fast", "--fail-rate", "0", "--split-min-gain-bps", "10000", "--sim-control"});
   server.start();
   HttpClient c(server.port());
+  pin_both_pools(c);
   EXPECT_EQ(c.get("/api/quote?inputToken=SOL&outputToken=USDC&amount=2000").json().at("legs").as_array().size(), 1u);
   const auto ids = submit_orders(c, 1, kLarge);
   ASSERT_TRUE(reaches(c, ids[0], "confirmed"));
@@ -108,9 +118,10 @@ TEST(SplitOrders, AMinimumGainNoSplitReachesKeepsEveryOrderOnOneVenue) {
 // other, some none. A filled leg is never sent again.
 TEST(SplitOrders, FilledLegsStandAndAnOrderWhoseOtherLegFailsForGoodEndsPartiallyFilled) {
   TempDir dir;
-  ServerProcess server(dir.path() / "data", {"--sim", "fast", "--fail-rate", "0.5", "--sim-seed", "3"});
+  ServerProcess server(dir.path() / "data", {"--sim", "fast", "--fail-rate", "0.5", "--sim-seed", "3", "--sim-control"});
   server.start();
   HttpClient c(server.port());
+  pin_both_pools(c);
   const auto ids = submit_orders(c, 30, kLarge);
   std::map<std::string, int> endings;
   for (const auto& id : ids) {
@@ -166,9 +177,10 @@ TEST(SplitOrders, FilledLegsStandAndAnOrderWhoseOtherLegFailsForGoodEndsPartiall
 // ledger. Every leg lands once, and every order confirms once.
 TEST(SplitOrders, KilledBetweenItsLegsAnOrderResumesAndEachLegLandsOnce) {
   TempDir dir;
-  ServerProcess server(dir.path() / "data", {"--sim", "realistic", "--sim-latency-scale", "0.05", "--fail-rate", "0"});
+  ServerProcess server(dir.path() / "data", {"--sim", "realistic", "--sim-latency-scale", "0.05", "--fail-rate", "0", "--sim-control"});
   server.start();
   HttpClient c(server.port());
+  pin_both_pools(c);
   const auto ids = submit_orders(c, 8, kLarge);
   const auto between_legs = [&] {
     return std::any_of(ids.begin(), ids.end(), [&](const std::string& id) {
