@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "core/wire/detail/flatbuffer_payload.h"
+#include "core/wire/detail/order_fields.h"
 #include "schemas/order_events_generated.h"
 
 namespace oee::core {
@@ -12,120 +13,8 @@ namespace {
 
 using detail::finish;
 using detail::verified_root;
+using namespace detail;  // the stored fields' conversions
 using flatbuffers::FlatBufferBuilder;
-
-fb::Venue to_fb(Venue v) { return static_cast<fb::Venue>(v); }
-Venue from_fb(fb::Venue v) { return v == fb::Venue::Meteora ? Venue::meteora : Venue::raydium; }
-
-std::string str(const flatbuffers::String* s) { return s == nullptr ? std::string{} : s->str(); }
-
-// A stored symbol: "" is no token yet; one not listed is a new token (a
-// sniper's target, a launched token); one that could not be a symbol does
-// not decode.
-std::optional<TokenId> token_of(const flatbuffers::String* s) {
-  if (s == nullptr || s->size() == 0) return TokenId{};
-  return TokenId::name(std::string_view(s->c_str(), s->size()));
-}
-
-// A stored owner: its 16 bytes, or in records from before them its text;
-// neither is none, and text that is not a UUID does not decode.
-std::optional<std::optional<OrderId>> owner_of(const fb::Uuid* id, const flatbuffers::String* text) {
-  if (id != nullptr) {
-    OrderId::Bytes bytes{};
-    std::memcpy(bytes.data(), id->bytes()->data(), bytes.size());
-    return std::optional<OrderId>(OrderId(bytes));
-  }
-  if (text == nullptr || text->size() == 0) return std::optional<OrderId>{};
-  auto parsed = OrderId::parse(text->string_view());
-  if (!parsed) return std::nullopt;
-  return std::optional<OrderId>(*parsed);
-}
-
-std::optional<fb::Uuid> owner_field(const std::optional<OrderId>& owner) {
-  if (!owner) return std::nullopt;
-  return fb::Uuid(flatbuffers::span<const std::uint8_t, 16>(owner->bytes().data(), 16));
-}
-
-std::vector<flatbuffers::Offset<fb::Quote>> quote_tables(FlatBufferBuilder& fbb, const std::vector<Quote>& quotes) {
-  std::vector<flatbuffers::Offset<fb::Quote>> out;
-  for (const auto& q : quotes) {
-    out.push_back(fb::CreateQuote(fbb, to_fb(q.venue), q.amount_out.base, q.fee_bps, q.price_impact_bps,
-                                  q.reserve_in.base, q.reserve_out.base));
-  }
-  return out;
-}
-
-flatbuffers::Offset<fb::Quote> quote_table(FlatBufferBuilder& fbb, const std::optional<Quote>& q) {
-  if (!q) return 0;
-  return fb::CreateQuote(fbb, to_fb(q->venue), q->amount_out.base, q->fee_bps, q->price_impact_bps, q->reserve_in.base,
-                         q->reserve_out.base);
-}
-
-std::optional<Quote> quote_of(const fb::Quote* q, Amount amount_in) {
-  if (q == nullptr) return std::nullopt;
-  return Quote{from_fb(q->venue()), amount_in, Amount{q->amount_out()}, q->fee_bps(), q->price_impact_bps(),
-               Amount{q->reserve_in()}, Amount{q->reserve_out()}};
-}
-
-flatbuffers::Offset<fb::LaunchSeen> launch_table(FlatBufferBuilder& fbb, const LaunchSeen& l) {
-  return fb::CreateLaunchSeen(fbb, to_fb(l.venue), l.launch, l.token_reserve.base, l.quote_reserve.base,
-                              l.mint_renounced, l.freeze_authority);
-}
-
-LaunchSeen launch_of(const fb::LaunchSeen& l) {
-  return LaunchSeen{from_fb(l.venue()),           l.launch(),          Amount{l.token_reserve()},
-                    Amount{l.quote_reserve()},    l.mint_renounced(),  l.freeze_authority()};
-}
-
-std::vector<Quote> quotes_of(const flatbuffers::Vector<flatbuffers::Offset<fb::Quote>>* stored, Amount amount_in) {
-  std::vector<Quote> out;
-  if (stored == nullptr) return out;
-  for (const auto* q : *stored) {
-    out.push_back(Quote{from_fb(q->venue()), amount_in, Amount{q->amount_out()}, q->fee_bps(), q->price_impact_bps(),
-                        Amount{q->reserve_in()}, Amount{q->reserve_out()}});
-  }
-  return out;
-}
-
-std::vector<LaunchSeen> launches_of(const flatbuffers::Vector<flatbuffers::Offset<fb::LaunchSeen>>* stored) {
-  std::vector<LaunchSeen> out;
-  if (stored == nullptr) return out;
-  for (const auto* l : *stored) out.push_back(launch_of(*l));
-  return out;
-}
-
-flatbuffers::Offset<fb::Leg> leg_table(FlatBufferBuilder& fbb, const Leg& l) {
-  return fb::CreateLeg(fbb, to_fb(l.venue), l.amount_in.base, l.expected_out.base, l.min_out.base);
-}
-
-Leg leg_of(const fb::Leg& l) {
-  return Leg{from_fb(l.venue()), Amount{l.amount_in()}, Amount{l.expected_out()}, Amount{l.min_out()}};
-}
-
-// A vector field, absent when empty (what events without one store).
-template <class T>
-flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<T>>> tables_or_none(
-    FlatBufferBuilder& fbb, const std::vector<flatbuffers::Offset<T>>& tables) {
-  return tables.empty() ? 0 : fbb.CreateVector(tables);
-}
-
-flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<fb::LegFill>>> fill_tables(FlatBufferBuilder& fbb,
-                                                                                       const std::vector<LegFill>& fills) {
-  std::vector<flatbuffers::Offset<fb::LegFill>> out;
-  for (const auto& f : fills) {
-    out.push_back(fb::CreateLegFillDirect(fbb, to_fb(f.venue), f.amount_in.base, f.amount_out.base, f.tx_id.c_str()));
-  }
-  return tables_or_none(fbb, out);
-}
-
-std::vector<LegFill> fills_of(const flatbuffers::Vector<flatbuffers::Offset<fb::LegFill>>* stored) {
-  std::vector<LegFill> out;
-  if (stored == nullptr) return out;
-  for (const auto* f : *stored) {
-    out.push_back(LegFill{from_fb(f->venue()), Amount{f->amount_in()}, Amount{f->amount_out()}, str(f->tx_id())});
-  }
-  return out;
-}
 
 // Events that carry an attempt and a reason (or just the attempt).
 template <class Stored, class Event>
@@ -415,67 +304,6 @@ eventlog::Result<std::optional<OrderSnapshot>> fold_order_until(const eventlog::
   }
   if (last.value == 0) return std::optional<OrderSnapshot>{};
   return std::optional<OrderSnapshot>(OrderSnapshot{id, std::move(state), last});
-}
-
-std::string encode_snapshot(const OrderState& s) {
-  FlatBufferBuilder fbb(256);
-  const auto owner = owner_field(s.owner);
-  std::vector<flatbuffers::Offset<fb::LegSnapshot>> legs;
-  for (const auto& l : s.legs) {
-    legs.push_back(fb::CreateLegSnapshot(fbb, leg_table(fbb, l.leg), fbb.CreateString(l.tx_id), l.landed, l.settled,
-                                         l.amount_out.base));
-  }
-  fbb.Finish(fb::CreateOrderSnapshotDirect(
-      fbb, static_cast<std::uint8_t>(s.status), static_cast<fb::OrderType>(s.order_type), s.input_token.c_str(),
-      s.output_token.c_str(), s.amount_in.base, s.slippage_bps, s.attempt, s.venue.has_value(),
-      to_fb(s.venue.value_or(Venue::raydium)), s.expected_out.base, s.min_out.base, s.tx_id.c_str(),
-      s.amount_out.base, s.last_error.c_str(), s.retry_at.value, s.created.value, s.updated.value,
-      s.idempotency_key.c_str(), s.retry_floor, s.dismissed, nullptr, owner ? &*owner : nullptr, s.min_amount_out.base,
-      s.expires_at.value, s.triggered_at.value, s.checks.require_mint_renounced, s.checks.require_no_freeze,
-      s.checks.min_liquidity.base, s.launches_judged, legs.empty() ? nullptr : &legs));
-  return finish(fbb);
-}
-
-std::optional<OrderState> decode_snapshot(std::string_view bytes) {
-  const auto* p = verified_root<fb::OrderSnapshot>(bytes);
-  if (p == nullptr || p->status() >= kStatusCount) return std::nullopt;
-  OrderState s;
-  s.status = static_cast<Status>(p->status());
-  s.order_type = static_cast<OrderType>(p->order_type());
-  const auto in = token_of(p->input_token()), out = token_of(p->output_token());
-  if (!in || !out) return std::nullopt;
-  s.input_token = *in;
-  s.output_token = *out;
-  s.amount_in = Amount{p->amount_in()};
-  s.slippage_bps = p->slippage_bps();
-  s.attempt = p->attempt();
-  if (p->has_venue()) s.venue = from_fb(p->venue());
-  s.expected_out = Amount{p->expected_out()};
-  s.min_out = Amount{p->min_out()};
-  s.tx_id = str(p->tx_id());
-  s.amount_out = Amount{p->amount_out()};
-  s.last_error = str(p->last_error());
-  s.retry_at = TimestampNs{p->retry_at_ns()};
-  s.created = TimestampNs{p->created_ns()};
-  s.updated = TimestampNs{p->updated_ns()};
-  s.idempotency_key = str(p->idempotency_key());
-  s.retry_floor = p->retry_floor();
-  s.dismissed = p->dismissed();
-  const auto owner = owner_of(p->owner_id(), p->owner());
-  if (!owner) return std::nullopt;
-  s.owner = *owner;
-  s.min_amount_out = Amount{p->min_amount_out()};
-  s.expires_at = TimestampNs{p->expires_at_ns()};
-  s.triggered_at = TimestampNs{p->triggered_at_ns()};
-  s.checks = SniperChecks{p->require_mint_renounced(), p->require_no_freeze(), Amount{p->min_liquidity()}};
-  s.launches_judged = p->launches_judged();
-  if (p->legs() != nullptr) {
-    for (const auto* l : *p->legs()) {
-      if (l->leg() == nullptr) return std::nullopt;
-      s.legs.push_back(LegState{leg_of(*l->leg()), str(l->tx_id()), l->landed(), l->settled(), Amount{l->amount_out()}});
-    }
-  }
-  return s;
 }
 
 }  // namespace oee::core
