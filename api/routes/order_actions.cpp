@@ -111,12 +111,9 @@ Decided cancel_of(const core::OrderSnapshot& seen) {
 Decided amendment_of(const core::OrderSnapshot& seen, const core::Amendment& change) {
   const core::OrderState& s = seen.state;
   if (!core::is_waiting(s.status)) return core::amend_answer_for(seen);
-  const core::Amount floor = change.min_amount_out.value_or(s.min_amount_out);
-  const TimestampNs expiry = change.expires_at.value_or(s.expires_at);
-  if (floor == s.min_amount_out && expiry == s.expires_at) {
-    return core::ActionAnswer{core::ActionAnswer::Outcome::done, seen, {}};
-  }
-  return core::amend_event(s, floor, expiry);
+  auto event = core::amend_event(s, change);
+  if (!event) return core::ActionAnswer{core::ActionAnswer::Outcome::done, seen, {}};
+  return std::move(*event);
 }
 
 // Who decides an action on the order: the executor that runs it (a cluster

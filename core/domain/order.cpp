@@ -203,6 +203,13 @@ std::vector<LegFill> leg_fills(const OrderState& state) {
   return fills;
 }
 
+std::optional<OrderEvent> amend_event(const OrderState& waiting, const Amendment& change) {
+  const Amount floor = change.min_amount_out.value_or(waiting.min_amount_out);
+  const TimestampNs expiry = change.expires_at.value_or(waiting.expires_at);
+  if (floor == waiting.min_amount_out && expiry == waiting.expires_at) return std::nullopt;
+  return amend_event(waiting, floor, expiry);
+}
+
 OrderEvent amend_event(const OrderState& waiting, Amount min_amount_out, TimestampNs expires_at) {
   const Amended amended{waiting.attempt,  waiting.input_token, waiting.output_token,
                         waiting.amount_in, min_amount_out,      expires_at};

@@ -364,6 +364,9 @@ struct Amendment {
   std::optional<Amount> min_amount_out;
   std::optional<TimestampNs> expires_at;
 };
+/// The amend event of a waiting order for `change`; none when it changes
+/// nothing (what it leaves out stays, and what it gives may equal the old).
+[[nodiscard]] std::optional<OrderEvent> amend_event(const OrderState& waiting, const Amendment& change);
 /// The amend event of a waiting order, with its new floor and expiry.
 [[nodiscard]] OrderEvent amend_event(const OrderState& waiting, Amount min_amount_out, TimestampNs expires_at);
 /// Whether the order may still be cancelled or expire: it waits, or it is

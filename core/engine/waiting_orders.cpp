@@ -98,8 +98,7 @@ void WaitingOrders::amend(const OrderSnapshot& seen, Amendment change, ActionDon
   }
   if (const auto it = parked_.find(id); it != parked_.end()) {
     const OrderState& state = it->second.state;
-    if (change.min_amount_out.value_or(state.min_amount_out) == state.min_amount_out &&
-        change.expires_at.value_or(state.expires_at) == state.expires_at) {
+    if (!amend_event(state, change)) {
       done(ActionAnswer{ActionAnswer::Outcome::done, OrderSnapshot{id, state, it->second.seq}, {}});
       return;
     }
@@ -124,15 +123,14 @@ bool WaitingOrders::take_amend(const OrderId& id, const Parked& waiting) {
   while (!queue.empty()) {
     PendingAmend next = std::move(queue.front());
     queue.pop_front();
-    const Amount floor = next.change.min_amount_out.value_or(s.min_amount_out);
-    const TimestampNs expiry = next.change.expires_at.value_or(s.expires_at);
-    if (floor == s.min_amount_out && expiry == s.expires_at) {
+    auto event = amend_event(s, next.change);
+    if (!event) {
       next.done(ActionAnswer{ActionAnswer::Outcome::done, OrderSnapshot{id, s, waiting.seq}, {}});
       continue;
     }
     if (queue.empty()) amends_.erase(it);
     amending_.emplace(id, std::move(next.done));
-    settle(id, waiting, amend_event(s, floor, expiry));
+    settle(id, waiting, std::move(*event));
     return true;
   }
   amends_.erase(it);
