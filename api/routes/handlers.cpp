@@ -41,7 +41,7 @@ HttpResponse get_order(App& app, const OrderId& id, const Principal& viewer) {
   if (!loaded) return log_unavailable(loaded.error());
   // Another key's order is as absent as one that never was.
   if (!*loaded || !viewer.sees((*loaded)->state.owner)) return not_found("no order with id " + id.str(), "orderId");
-  return json_response(200, with_partition(core::order_json(id, (*loaded)->state, (*loaded)->last_seq), app.log, id));
+  return json_response(200, order_answer(app.store, app.log, **loaded));
 }
 
 // A gateway (holding the admin key) asks on behalf of the API key its

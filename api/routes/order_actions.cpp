@@ -59,12 +59,11 @@ HttpResponse too_late(const std::string& why, const core::OrderState& order) {
 
 enum class Action { cancel, amend };
 
-HttpResponse answer_action(const App& app, const OrderId& id, Action action, const core::ActionAnswer& answer) {
+HttpResponse answer_action(const App& app, Action action, const core::ActionAnswer& answer) {
   using Outcome = core::ActionAnswer::Outcome;
   switch (answer.outcome) {
     case Outcome::done:
-      return json_response(200, with_partition(core::order_json(id, answer.order->state, answer.order->last_seq),
-                                               app.log, id));
+      return json_response(200, order_answer(app.store, app.log, *answer.order));
     case Outcome::too_late: return too_late(answer.error, answer.order->state);
     case Outcome::unavailable: break;
   }
@@ -90,17 +89,17 @@ asio::awaitable<HttpResponse> act_here(App& app, const OrderId& id, core::OrderS
   std::string last_error = "the order kept moving";
   for (int i = 0; i < kTries; ++i) {
     Decided decided = decide(seen);
-    if (auto* answer = std::get_if<core::ActionAnswer>(&decided)) co_return answer_action(app, id, action, *answer);
+    if (auto* answer = std::get_if<core::ActionAnswer>(&decided)) co_return answer_action(app, action, *answer);
     auto appended =
         co_await core::async_append(app.store, id, seen.state, std::get<core::OrderEvent>(decided), nullptr);
     auto now = app.store.load(id);
     if (!now || !*now) co_return log_unavailable(app.log, now ? make_error_code(eventlog::Errc::corrupted) : now.error());
-    if (appended) co_return answer_action(app, id, action, core::ActionAnswer{core::ActionAnswer::Outcome::done, **now, {}});
+    if (appended) co_return answer_action(app, action, core::ActionAnswer{core::ActionAnswer::Outcome::done, **now, {}});
     last_error = appended.error().message();
     if ((*now)->last_seq == seen.last_seq) co_return log_unavailable(app.log, appended.error());
     seen = std::move(**now);
   }
-  co_return answer_action(app, id, action, core::ActionAnswer{core::ActionAnswer::Outcome::unavailable, seen, last_error});
+  co_return answer_action(app, action, core::ActionAnswer{core::ActionAnswer::Outcome::unavailable, seen, last_error});
 }
 
 Decided cancel_of(const core::OrderSnapshot& seen) {
@@ -168,7 +167,7 @@ asio::awaitable<HttpResponse> cancel_order(App& app, const OrderId& id, const Pr
   const core::OrderSnapshot& seen = **loaded;
   const core::ActionAnswer answer = co_await ask_executor<core::ActionAnswer>(
       [&executor, &seen](std::function<void(core::ActionAnswer)> done) { executor.cancel(seen, std::move(done)); });
-  co_return answer_action(app, id, Action::cancel, answer);
+  co_return answer_action(app, Action::cancel, answer);
 }
 
 asio::awaitable<HttpResponse> amend_order(App& app, const OrderId& id, const HttpRequest& req) {
@@ -184,10 +183,11 @@ asio::awaitable<HttpResponse> amend_order(App& app, const OrderId& id, const Htt
     co_return not_found("no order with id " + id.str(), "orderId");
   }
   const core::OrderSnapshot& seen = **loaded;
-  if (seen.state.order_type == core::OrderType::market) {
+  if (seen.state.order_type == core::OrderType::market || seen.state.order_type == core::OrderType::recurring) {
     co_return error_response(ApiError{409, "not_amendable",
-                                      "a market order has no price or expiry to amend; only a waiting limit or "
-                                      "sniper order has",
+                                      fmt::format("a {} order has no price or expiry to amend; only a waiting limit "
+                                                  "or sniper order has",
+                                                  core::order_type_name(seen.state.order_type)),
                                       "orderId"});
   }
   const auto change = parse_amend(*body, seen.state, core::sim_now());
@@ -203,7 +203,7 @@ asio::awaitable<HttpResponse> amend_order(App& app, const OrderId& id, const Htt
       [&executor, &seen, &change](std::function<void(core::ActionAnswer)> done) {
         executor.amend(seen, *change, std::move(done));
       });
-  co_return answer_action(app, id, Action::amend, answer);
+  co_return answer_action(app, Action::amend, answer);
 }
 
 asio::awaitable<HttpResponse> get_book(App& app, std::string_view input, std::string_view output) {

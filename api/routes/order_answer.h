@@ -4,6 +4,7 @@
 
 #include <boost/json/object.hpp>
 
+#include "core/engine/order_store.h"
 #include "eventlog/event_log.h"
 
 namespace oee::api {
@@ -11,5 +12,10 @@ namespace oee::api {
 /// `answer` with "partition" added when `log` is a cluster's.
 [[nodiscard]] boost::json::object with_partition(boost::json::object answer, const eventlog::EventLogReader& log,
                                                  const OrderId& order);
+
+/// An order as GET answers it (with its partition): a recurring order's
+/// progress from its children's states as `store` holds them now.
+[[nodiscard]] boost::json::object order_answer(const core::OrderStore& store, const eventlog::EventLogReader& log,
+                                               const core::OrderSnapshot& order);
 
 }  // namespace oee::api

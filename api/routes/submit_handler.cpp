@@ -44,7 +44,7 @@ HttpResponse submit_answer(int code, const App& app, const SubmitRequest& order,
   if (replay) answer[order.snake_case ? "idempotent_replay" : "idempotentReplay"] = true;
   std::vector<std::pair<std::string, std::string>> used{
       {order.snake_case ? "amount_in" : "amount", core::format_amount(order.amount, order.input.decimals())}};
-  if (order.order_type == core::OrderType::market) {
+  if (order.order_type == core::OrderType::market || order.order_type == core::OrderType::recurring) {
     used.emplace_back(order.snake_case ? "max_slippage" : "slippage", core::bps_fraction(order.slippage_bps));
   } else {
     used.emplace_back(order.snake_case ? "min_amount_out" : "minAmountOut",
@@ -99,6 +99,11 @@ asio::awaitable<HttpResponse> submit(App& app, const HttpRequest& req) {
                                                   order.output.symbol()),
                                       "outputToken"});
   }
+  if (order.order_type == core::OrderType::recurring && app.log.partitioned()) {
+    co_return error_response(ApiError{501, "not_in_cluster_mode",
+                                      "recurring orders run on the embedded log only; this node is in cluster mode",
+                                      "type"});
+  }
   if (req.idempotency_key.size() > 256) {
     co_return error_response(
         ApiError{400, "invalid_idempotency_key", "Idempotency-Key is limited to 256 characters", "Idempotency-Key"});
@@ -131,7 +136,8 @@ asio::awaitable<HttpResponse> submit(App& app, const HttpRequest& req) {
                            .owner = owner,
                            .min_amount_out = order.min_amount_out,
                            .expires_at = order.expires_at,
-                           .checks = order.checks};
+                           .checks = order.checks,
+                           .recurring = order.recurring};
   const core::OrderState initial;
   auto appended = co_await core::async_append(app.store, id, initial, event,
                                               req.idempotency_key.empty() ? nullptr : &claim);

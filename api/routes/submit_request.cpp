@@ -16,6 +16,11 @@ namespace oee::api {
 namespace json = boost::json;
 
 std::string SubmitRequest::fingerprint() const {
+  if (order_type == core::OrderType::recurring) {
+    return fmt::format("{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", core::order_type_name(order_type), input.symbol(),
+                       output.symbol(), amount.base, slippage_bps, recurring.slices, recurring.interval_s,
+                       recurring.min_price_e12, recurring.max_price_e12, recurring.catch_up);
+  }
   if (order_type == core::OrderType::market) {
     return fmt::format("{}|{}|{}|{}|{}", core::order_type_name(order_type), input.symbol(), output.symbol(),
                        amount.base, slippage_bps);
@@ -39,7 +44,7 @@ struct FieldSpec {
   std::string_view canonical;
   std::array<std::string_view, 3> aliases;
 };
-constexpr std::array<FieldSpec, 12> kFields{{
+constexpr std::array<FieldSpec, 16> kFields{{
     {"type", {"orderType", "order_type", ""}},
     {"inputToken", {"tokenIn", "token_in", ""}},
     {"outputToken", {"tokenOut", "token_out", ""}},
@@ -52,6 +57,10 @@ constexpr std::array<FieldSpec, 12> kFields{{
     {"targetToken", {"target_token", "", ""}},
     {"maxPrice", {"max_price", "", ""}},
     {"checks", {"", "", ""}},
+    {"slices", {"", "", ""}},
+    {"interval", {"", "", ""}},
+    {"minPrice", {"min_price", "", ""}},
+    {"catchUp", {"catch_up", "", ""}},
 }};
 
 struct Collected {
@@ -217,15 +226,16 @@ boost::system::result<void, ApiError> waiting_fields(SubmitRequest& r, int out_d
                                       name);
   };
   std::optional<ApiError> misplaced;
-  if (r.order_type == core::OrderType::market) {
+  const bool recurring = r.order_type == core::OrderType::recurring;
+  if (r.order_type == core::OrderType::market || recurring) {
     for (auto [v, name] : {std::pair{f.min_amount_out, "minAmountOut"}, std::pair{f.expires_at, "expiresAt"}}) {
       if (!misplaced) misplaced = not_for(v, name, "limit and sniper orders");
     }
   }
   if (!misplaced && r.order_type != core::OrderType::limit) misplaced = not_for(f.limit_price, "limitPrice", "limit orders");
-  if (!misplaced && !sniper) misplaced = not_for(f.max_price, "maxPrice", "sniper orders");
+  if (!misplaced && !sniper && !recurring) misplaced = not_for(f.max_price, "maxPrice", "sniper and recurring orders");
   if (misplaced) return *misplaced;
-  if (r.order_type == core::OrderType::market) return {};
+  if (r.order_type == core::OrderType::market || recurring) return {};
 
   const char* price_name = sniper ? "maxPrice" : "limitPrice";
   const json::value* price = sniper ? f.max_price : f.limit_price;
@@ -306,6 +316,74 @@ boost::system::result<core::SniperChecks, ApiError> checks_field(const json::val
   return checks;
 }
 
+// A whole number in [min, max], for the field `name`.
+boost::system::result<std::uint32_t, ApiError> count_field(const json::value* v, const char* name, std::uint32_t min,
+                                                           std::uint32_t max, std::string_view what) {
+  if (v == nullptr) return bad_request("missing_field", fmt::format("a recurring order needs {}", name), name);
+  const bool whole = v->is_int64() || v->is_uint64();
+  const std::int64_t n = v->is_int64() ? v->get_int64() : -1;
+  if (!whole || n < min || n > max) {
+    return bad_request(fmt::format("invalid_{}", name), fmt::format("{} is {} from {} to {}", name, what, min, max),
+                       name);
+  }
+  return static_cast<std::uint32_t>(n);
+}
+
+// A recurring order's price bound, output per input: minPrice rounds up,
+// maxPrice down (toward the client's safety); 0 is none.
+boost::system::result<std::uint64_t, ApiError> price_bound(const json::value* v, const char* name, bool up) {
+  if (v == nullptr || v->is_null()) return 0;
+  auto text = number_text(*v, name);
+  if (!text) return text.error();
+  const Cut cut = cut_number(*v, std::move(*text), core::kPriceDecimals);
+  auto value = core::parse_amount(cut.text, core::kPriceDecimals);
+  if (!value) {
+    return bad_request(fmt::format("invalid_{}", name == std::string_view("minPrice") ? "min_price" : "max_price"),
+                       value.error() == core::AmountError::too_precise
+                           ? fmt::format("{} has more than {} decimal places", name, core::kPriceDecimals)
+                           : fmt::format("{} {} (output per input)", name, core::describe(value.error())),
+                       name);
+  }
+  return (up ? rounded_up(*value, cut.dropped) : *value).base;
+}
+
+struct RecurringFields {
+  const json::value* slices;
+  const json::value* interval;
+  const json::value* min_price;
+  const json::value* max_price;
+  const json::value* catch_up;
+};
+
+boost::system::result<core::RecurringTerms, ApiError> recurring_fields(const SubmitRequest& r,
+                                                                       const RecurringFields& f) {
+  core::RecurringTerms t;
+  auto slices = count_field(f.slices, "slices", kMinSlices, kMaxSlices, "a whole number of slices");
+  if (!slices) return slices.error();
+  t.slices = *slices;
+  auto interval = count_field(f.interval, "interval", 1, kMaxIntervalS, "whole seconds between slices,");
+  if (!interval) return interval.error();
+  t.interval_s = *interval;
+  if (r.amount.base < t.slices) {
+    return bad_request("invalid_amount",
+                       fmt::format("amount is less than one base unit of {} per slice", r.input.symbol()), "amount");
+  }
+  auto min = price_bound(f.min_price, "minPrice", true);
+  if (!min) return min.error();
+  auto max = price_bound(f.max_price, "maxPrice", false);
+  if (!max) return max.error();
+  if (*min != 0 && *max != 0 && *min > *max) {
+    return bad_request("conflicting_fields", "minPrice is above maxPrice: no slice could run", "minPrice");
+  }
+  t.min_price_e12 = *min;
+  t.max_price_e12 = *max;
+  if (f.catch_up != nullptr && !f.catch_up->is_bool()) {
+    return bad_request("invalid_catch_up", "catchUp is true or false", "catchUp");
+  }
+  t.catch_up = f.catch_up != nullptr && f.catch_up->get_bool();
+  return t;
+}
+
 }  // namespace
 
 boost::system::result<SubmitRequest, ApiError> parse_submit(const json::value& body, TimestampNs now) {
@@ -313,7 +391,7 @@ boost::system::result<SubmitRequest, ApiError> parse_submit(const json::value& b
   auto fields = collect(body.get_object());
   if (!fields) return fields.error();
   const auto& [type, input, output, amount, slippage, slippage_bps, min_amount_out, limit_price, expires_at, target,
-               max_price, checks] = fields->found;
+               max_price, checks, slices, interval, min_price, catch_up] = fields->found;
 
   SubmitRequest r;
   r.snake_case = written_in_snake_case(fields->spelled);
@@ -325,6 +403,18 @@ boost::system::result<SubmitRequest, ApiError> parse_submit(const json::value& b
     r.order_type = *order_type;
   }
   const bool sniper = r.order_type == core::OrderType::sniper;
+  const bool recurring = r.order_type == core::OrderType::recurring;
+  if (!recurring) {
+    for (auto [v, name] : {std::pair{slices, "slices"}, std::pair{interval, "interval"},
+                           std::pair{min_price, "minPrice"}, std::pair{catch_up, "catchUp"}}) {
+      if (v != nullptr) {
+        return bad_request("field_not_for_type",
+                           fmt::format("{} applies to recurring orders; a {} order has none", name,
+                                       core::order_type_name(r.order_type)),
+                           name);
+      }
+    }
+  }
 
   std::string target_symbol;
   if (sniper) {
@@ -423,7 +513,12 @@ boost::system::result<SubmitRequest, ApiError> parse_submit(const json::value& b
                        "it comes from took it; for a tighter one send slippage in the camelCase spelling",
                        slippage != nullptr ? "slippage" : "slippageBps");
   }
-  if (r.order_type != core::OrderType::market) r.slippage_bps = 0;
+  if (r.order_type != core::OrderType::market && !recurring) r.slippage_bps = 0;
+  if (recurring) {
+    auto terms = recurring_fields(r, RecurringFields{slices, interval, min_price, max_price, catch_up});
+    if (!terms) return terms.error();
+    r.recurring = *terms;
+  }
   if (sniper) {
     auto c = checks_field(checks, r.input);
     if (!c) return c.error();

@@ -27,6 +27,8 @@ struct SubmitRequest {
   bool expiry_given = false;  // expiresAt was in the body (not the default)
   /// Sniper orders: what a launch must show (output is the target token).
   core::SniperChecks checks;
+  /// Recurring orders: slices, interval, price range, catch-up.
+  core::RecurringTerms recurring;
   /// The body spelled its fields in snake_case only (token_in, amount_in,
   /// ...): the answer then does too (order_id).
   bool snake_case = false;
@@ -42,6 +44,9 @@ inline constexpr std::uint32_t kDefaultSlippageBps = 50;   // 0.5%
 inline constexpr std::uint32_t kMinSnakeCaseSlippageBps = 100;  // an explicit max_slippage in snake_case: 1%
 inline constexpr std::uint32_t kMaxSlippageBps = 5'000;    // 50%
 inline constexpr std::int64_t kDefaultExpiryNs = 24LL * 3600 * 1'000'000'000;       // a day
+inline constexpr std::uint32_t kMinSlices = 2;
+inline constexpr std::uint32_t kMaxSlices = 1'000;
+inline constexpr std::uint32_t kMaxIntervalS = 30 * 24 * 3600;  // 30 days between slices
 inline constexpr std::int64_t kMaxExpiryNs = 30LL * 24 * 3600 * 1'000'000'000;      // 30 days
 /// New tokens that snipers may name in all; past it a sniper for a token
 /// nobody named yet is refused (503), so requests cannot grow memory at will.

@@ -15,39 +15,45 @@ using S = Status;
 // order_failed, order_retried, dead_letter_dismissed, two key events that
 // no order takes, opened, triggered, reopened, cancelled, expired,
 // watch_started, launch_rejected, amended, watch_amended, leg_settled,
-// partially_filled).
+// partially_filled, recurring_started, slice_started, slice_skipped,
+// recurring_completed).
 constexpr std::array<std::array<std::optional<Status>, kMaxEventType>, kStatusCount> kTable{{
-    /* none      */ {S::pending, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
+    /* none      */ {S::pending, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
     // An order that waits (new, or backing off after a failed attempt)
     // starts its next attempt, or, as a new limit or sniper order, begins
     // to wait; it can also be failed without one. Before an attempt is
     // under way it can be cancelled or expire (apply() checks the attempt).
     /* pending   */ {N, S::routing, N, N, N, N, S::failed, N, N, N, N, S::open, N, N, S::cancelled, S::expired,
-                     S::watching, N, N, N, N, N},
+                     S::watching, N, N, N, N, N, S::active, N, N, N},
     // A limit order's execution that re-prices below its threshold goes
     // back to the book instead of failing.
-    /* routing   */ {N, N, S::building, N, N, S::pending, S::failed, N, N, N, N, N, N, S::open, N, N, N, N, N, N, N, N},
-    /* building  */ {N, N, N, S::submitted, N, S::pending, S::failed, N, N, N, N, N, N, S::open, N, N, N, N, N, N, N, N},
+    /* routing   */ {N, N, S::building, N, N, S::pending, S::failed, N, N, N, N, N, N, S::open, N, N, N, N, N, N, N, N, N, N, N, N},
+    /* building  */ {N, N, N, S::submitted, N, S::pending, S::failed, N, N, N, N, N, N, S::open, N, N, N, N, N, N, N, N, N, N, N, N},
     // A submitted tx either lands or the attempt fails (dropped, slippage);
     // a split order's legs settle one by one first, and it may end with
     // some of them filled.
-    /* submitted */ {N, N, N, N, S::confirmed, S::pending, S::failed, N, N, N, N, N, N, S::open, N, N, N, N, N, N, S::submitted, S::partially_filled},
-    /* confirmed */ {N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
+    /* submitted */ {N, N, N, N, S::confirmed, S::pending, S::failed, N, N, N, N, N, N, S::open, N, N, N, N, N, N, S::submitted, S::partially_filled, N, N, N, N},
+    /* confirmed */ {N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
     // Failed is final for the engine; an operator either reopens it with a
     // retry or dismisses it from the dead-letter list, where it stays failed.
-    /* failed    */ {N, N, N, N, N, N, N, S::pending, S::failed, N, N, N, N, N, N, N, N, N, N, N, N, N},
+    /* failed    */ {N, N, N, N, N, N, N, S::pending, S::failed, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
     // A waiting order fires (its next attempt begins), is cancelled,
     // expires or is amended; whichever of these the log takes first wins.
-    /* open      */ {N, N, N, N, N, N, N, N, N, N, N, N, S::routing, N, S::cancelled, S::expired, N, N, S::open, N, N, N},
-    /* cancelled */ {N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
-    /* expired   */ {N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
+    /* open      */ {N, N, N, N, N, N, N, N, N, N, N, N, S::routing, N, S::cancelled, S::expired, N, N, S::open, N, N, N, N, N, N, N},
+    /* cancelled */ {N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
+    /* expired   */ {N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
     // A sniper fires as an open order does; a launch it turns down leaves
     // it watching.
     /* watching  */ {N, N, N, N, N, N, N, N, N, N, N, N, S::routing, N, S::cancelled, S::expired, N, S::watching,
-                     N, S::watching, N, N},
+                     N, S::watching, N, N, N, N, N, N},
 
     // A split order's filled legs stand; nothing follows.
-    /* partial   */ {N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
+    /* partial   */ {N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
+    // A recurring order runs or skips its slices one by one, and ends once
+    // all of them have, or when its owner cancels it.
+    /* active    */ {N, N, N, N, N, N, N, N, N, N, N, N, N, N, S::cancelled, N, N, N, N, N, N, N, N, S::active,
+                     S::active, S::completed},
+    /* completed */ {N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
 }};
 
 std::uint32_t attempt_of(const OrderEvent& e) {
@@ -87,7 +93,11 @@ EventType type_of(const OrderEvent& event) {
         else if constexpr (std::is_same_v<T, Amended>) return EventType::amended;
         else if constexpr (std::is_same_v<T, WatchAmended>) return EventType::watch_amended;
         else if constexpr (std::is_same_v<T, LegSettled>) return EventType::leg_settled;
-        else return EventType::partially_filled;
+        else if constexpr (std::is_same_v<T, PartiallyFilled>) return EventType::partially_filled;
+        else if constexpr (std::is_same_v<T, RecurringStarted>) return EventType::recurring_started;
+        else if constexpr (std::is_same_v<T, SliceStarted>) return EventType::slice_started;
+        else if constexpr (std::is_same_v<T, SliceSkipped>) return EventType::slice_skipped;
+        else return EventType::recurring_completed;
       },
       event);
 }
@@ -114,6 +124,10 @@ std::string_view event_name(EventType type) {
     case EventType::watch_amended: return "watchAmended";
     case EventType::leg_settled: return "legSettled";
     case EventType::partially_filled: return "partiallyFilled";
+    case EventType::recurring_started: return "recurringStarted";
+    case EventType::slice_started: return "sliceStarted";
+    case EventType::slice_skipped: return "sliceSkipped";
+    case EventType::recurring_completed: return "recurringCompleted";
   }
   return "unknown";
 }
@@ -132,6 +146,8 @@ std::string_view status_name(Status status) {
     case Status::expired: return "expired";
     case Status::watching: return "watching";
     case Status::partially_filled: return "partially_filled";
+    case Status::active: return "active";
+    case Status::completed: return "completed";
   }
   return "unknown";
 }
@@ -153,7 +169,7 @@ std::string status_names() {
 }
 
 std::optional<OrderType> parse_order_type(std::string_view name) {
-  for (OrderType t : {OrderType::market, OrderType::limit, OrderType::sniper}) {
+  for (OrderType t : {OrderType::market, OrderType::limit, OrderType::sniper, OrderType::recurring}) {
     if (order_type_name(t) == name) return t;
   }
   return std::nullopt;
@@ -164,13 +180,20 @@ std::string_view order_type_name(OrderType type) {
     case OrderType::market: return "market";
     case OrderType::limit: return "limit";
     case OrderType::sniper: return "sniper";
+    case OrderType::recurring: return "recurring";
   }
   return "unknown";
 }
 
 bool is_terminal(Status status) {
   return status == Status::confirmed || status == Status::failed || status == Status::cancelled ||
-         status == Status::expired || status == Status::partially_filled;
+         status == Status::expired || status == Status::partially_filled || status == Status::completed;
+}
+
+Amount slice_amount(Amount amount, std::uint32_t slices, std::uint32_t k) {
+  if (slices == 0) return Amount{};
+  const std::uint64_t share = amount.base / slices;
+  return Amount{share + (k < amount.base % slices ? 1 : 0)};
 }
 
 bool is_waiting(Status status) { return status == Status::open || status == Status::watching; }
@@ -219,7 +242,7 @@ OrderEvent amend_event(const OrderState& waiting, Amount min_amount_out, Timesta
 
 bool is_cancellable(const OrderState& state) {
   // A split order with a filled leg has executed: it can no longer be undone.
-  return is_waiting(state.status) ||
+  return is_waiting(state.status) || state.status == Status::active ||
          (state.status == Status::pending && state.attempt == state.retry_floor && !any_leg_landed(state));
 }
 
@@ -246,6 +269,10 @@ Status status_after(EventType type) {
     case EventType::watch_amended: return Status::watching;
     case EventType::leg_settled: return Status::submitted;
     case EventType::partially_filled: return Status::partially_filled;
+    case EventType::recurring_started: return Status::active;
+    case EventType::slice_started: return Status::active;
+    case EventType::slice_skipped: return Status::active;
+    case EventType::recurring_completed: return Status::completed;
   }
   return Status::none;
 }
@@ -300,6 +327,20 @@ boost::system::result<OrderState, ApplyError> apply(const OrderState& state, con
       leg != nullptr && (leg->leg >= state.legs.size() || state.legs[leg->leg].settled)) {
     return ApplyError::illegal_transition;
   }
+  // A recurring order's slices start or are skipped in order, each once,
+  // and it completes only after the last.
+  const auto slice_in_turn = [&](std::uint32_t k) {
+    return k == state.slices.size() && k < state.recurring.slices;
+  };
+  if (const auto* started = std::get_if<SliceStarted>(&event); started != nullptr && !slice_in_turn(started->slice)) {
+    return ApplyError::illegal_transition;
+  }
+  if (const auto* skipped = std::get_if<SliceSkipped>(&event); skipped != nullptr && !slice_in_turn(skipped->slice)) {
+    return ApplyError::illegal_transition;
+  }
+  if (std::holds_alternative<RecurringCompleted>(event) && state.slices.size() != state.recurring.slices) {
+    return ApplyError::illegal_transition;
+  }
   // Attempts are numbered 1, 2, ...; every event of an attempt names it.
   const std::uint32_t attempt = attempt_of(event);
   if (std::holds_alternative<RoutingStarted>(event) || std::holds_alternative<Triggered>(event)) {
@@ -325,6 +366,9 @@ boost::system::result<OrderState, ApplyError> apply(const OrderState& state, con
           s.min_amount_out = e.min_amount_out;
           s.expires_at = e.expires_at;
           s.checks = e.checks;
+          s.recurring = e.recurring;
+          s.parent = e.parent;
+          s.slice = e.slice;
           s.created = at;
         } else if constexpr (std::is_same_v<T, RoutingStarted>) {
           s.attempt = e.attempt;
@@ -398,6 +442,15 @@ boost::system::result<OrderState, ApplyError> apply(const OrderState& state, con
         } else if constexpr (std::is_same_v<T, PartiallyFilled>) {
           s.amount_out = e.amount_out;
           s.last_error = e.reason;
+        } else if constexpr (std::is_same_v<T, RecurringStarted>) {
+          s.first_due = e.first_due;
+        } else if constexpr (std::is_same_v<T, SliceStarted>) {
+          s.slices.push_back(SliceState{e.child, e.amount_in, e.due_at});
+        } else if constexpr (std::is_same_v<T, SliceSkipped>) {
+          s.slices.push_back(SliceState{std::nullopt, e.amount_in, e.due_at});
+          s.last_error = e.reason;  // the latest slice it skipped, and why
+        } else if constexpr (std::is_same_v<T, RecurringCompleted>) {
+          s.amount_out = e.received;
         } else {
           static_assert(std::is_same_v<T, Cancelled> || std::is_same_v<T, Expired>);
         }

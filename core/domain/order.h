@@ -33,10 +33,12 @@ enum class Status : std::uint8_t {
   expired,    // its expiresAt passed before it was triggered
   watching,   // a sniper order waiting for its token's launch
   partially_filled,  // a split order some of whose legs filled and the rest failed for good
+  active,     // a recurring order running its slices
+  completed,  // a recurring order all of whose slices ran or were skipped, and ended
 };
-inline constexpr int kStatusCount = 12;
+inline constexpr int kStatusCount = 14;
 
-enum class OrderType : std::uint8_t { market = 0, limit = 1, sniper = 2 };
+enum class OrderType : std::uint8_t { market = 0, limit = 1, sniper = 2, recurring = 3 };
 
 /// Values match oee::fb::EventType, which is what the log stores.
 enum class EventType : std::uint8_t {
@@ -61,15 +63,21 @@ enum class EventType : std::uint8_t {
   watch_amended = 20,  // a watching sniper's: it stays watching
   leg_settled = 21,       // one leg of a split order landed or failed
   partially_filled = 22,  // a split order's filled legs stand; the rest failed for good
+  recurring_started = 23,    // a recurring order's schedule begins: it is active
+  slice_started = 24,        // a recurring order's slice runs as a child market order
+  slice_skipped = 25,        // a recurring order's slice was outside its price range
+  recurring_completed = 26,  // every slice ran or was skipped, and every child ended
 };
 /// The largest stored type an order event has.
-inline constexpr int kMaxEventType = 22;
+inline constexpr int kMaxEventType = 26;
 inline constexpr EventType kOrderEventTypes[] = {
     EventType::submitted,      EventType::routing_started, EventType::routed,    EventType::tx_submitted,
     EventType::confirmed,      EventType::attempt_failed,  EventType::order_failed, EventType::order_retried,
     EventType::dead_letter_dismissed, EventType::opened,  EventType::triggered, EventType::reopened,
     EventType::cancelled,      EventType::expired,         EventType::watch_started, EventType::launch_rejected,
-    EventType::amended,        EventType::watch_amended,   EventType::leg_settled, EventType::partially_filled};
+    EventType::amended,        EventType::watch_amended,   EventType::leg_settled, EventType::partially_filled,
+    EventType::recurring_started, EventType::slice_started, EventType::slice_skipped,
+    EventType::recurring_completed};
 inline constexpr std::uint32_t kOrderEventMask = [] {
   std::uint32_t mask = 0;
   for (EventType t : kOrderEventTypes) mask |= std::uint32_t{1} << static_cast<unsigned>(t);
@@ -110,6 +118,21 @@ struct LegFill {
   friend bool operator==(const LegFill&, const LegFill&) = default;
 };
 
+/// What a recurring order asks: its amount in `slices` slices, one every
+/// `interval_s` seconds, each only within its price range.
+struct RecurringTerms {
+  std::uint32_t slices = 0;
+  std::uint32_t interval_s = 0;
+  /// Output per input, whole tokens, times 10^12; 0 for no bound. A slice
+  /// whose quote is outside is skipped.
+  std::uint64_t min_price_e12 = 0;
+  std::uint64_t max_price_e12 = 0;
+  /// Slices that fell due while the engine was down all run at restart,
+  /// each on its own due time; without it one runs, and the schedule moves.
+  bool catch_up = false;
+  friend bool operator==(const RecurringTerms&, const RecurringTerms&) = default;
+};
+
 struct OrderSubmitted {
   OrderType order_type = OrderType::market;
   TokenId input_token;
@@ -126,6 +149,10 @@ struct OrderSubmitted {
   Amount min_amount_out{};
   TimestampNs expires_at{};
   SniperChecks checks{};  // sniper orders
+  RecurringTerms recurring{};  // recurring orders
+  /// A recurring order's slice: its parent and its place in the schedule.
+  std::optional<OrderId> parent{};
+  std::uint32_t slice = 0;
 };
 struct RoutingStarted {
   std::uint32_t attempt = 0;
@@ -287,10 +314,52 @@ struct PartiallyFilled {
   TokenId output_token{};
 };
 
+/// A recurring order's schedule begins: its first slice is due at once.
+struct RecurringStarted {
+  TimestampNs first_due{};
+};
+
+/// A recurring order's slice runs: the child market order it becomes is
+/// created after this is durable, once, under `child`.
+struct SliceStarted {
+  std::uint32_t slice = 0;
+  OrderId child{};
+  Amount amount_in{};
+  TimestampNs due_at{};  // what the next slice's due time is reckoned from
+  TokenId input_token{};
+  TokenId output_token{};
+};
+
+/// A recurring order's slice did not run: the best quote for it was outside
+/// the order's price range (the quotes hold the pools it was judged on).
+struct SliceSkipped {
+  std::uint32_t slice = 0;
+  Amount amount_in{};
+  TimestampNs due_at{};
+  std::vector<Quote> quotes{};
+  Venue venue = Venue::raydium;  // the best quote's
+  Amount expected_out{};
+  std::string reason{};
+  TokenId input_token{};
+  TokenId output_token{};
+};
+
+/// Every slice of a recurring order ran or was skipped and every child
+/// ended: what they came to.
+struct RecurringCompleted {
+  std::uint32_t done = 0;     // children that ended
+  std::uint32_t skipped = 0;  // slices skipped
+  Amount spent{};             // input the children's fills took
+  Amount received{};          // output they fetched
+  TokenId input_token{};
+  TokenId output_token{};
+};
+
 using OrderEvent = std::variant<OrderSubmitted, RoutingStarted, Routed, TxSubmitted, Confirmed, AttemptFailed,
                                 OrderFailed, OrderRetried, DeadLetterDismissed, Opened, Triggered, Reopened,
                                 Cancelled, Expired, WatchStarted, LaunchRejected, Amended, WatchAmended,
-                                LegSettled, PartiallyFilled>;
+                                LegSettled, PartiallyFilled, RecurringStarted, SliceStarted, SliceSkipped,
+                                RecurringCompleted>;
 
 [[nodiscard]] EventType type_of(const OrderEvent& event);
 [[nodiscard]] std::string_view event_name(EventType type);  // "submitted", "routed", ...
@@ -314,6 +383,14 @@ struct LegState {
   bool settled = false;  // its outcome in the current attempt is known
   Amount amount_out{};
   friend bool operator==(const LegState&, const LegState&) = default;
+};
+
+/// A recurring order's slice as the order holds it.
+struct SliceState {
+  std::optional<OrderId> child{};  // none for a skipped slice
+  Amount amount_in{};
+  TimestampNs due_at{};
+  friend bool operator==(const SliceState&, const SliceState&) = default;
 };
 
 /// The folded state of one order.
@@ -344,7 +421,16 @@ struct OrderState {
   SniperChecks checks;       // sniper orders
   std::uint64_t launches_judged = 0;  // sniper orders: the launches up to this number are judged
   std::vector<LegState> legs{};       // a split order's; none for one venue
+  RecurringTerms recurring{};         // a recurring order's terms
+  TimestampNs first_due{};            // a recurring order's: when its schedule began
+  std::vector<SliceState> slices{};   // a recurring order's, started or skipped, in order
+  std::optional<OrderId> parent{};    // a slice's recurring order
+  std::uint32_t slice = 0;            // a slice's place in its parent's schedule
 };
+
+/// A recurring order's slice `k` of `amount` in `slices`: equal parts, the
+/// remainder spread one unit each over the first slices.
+[[nodiscard]] Amount slice_amount(Amount amount, std::uint32_t slices, std::uint32_t k);
 
 /// Whether some leg of a split order has filled.
 [[nodiscard]] bool any_leg_landed(const OrderState& state);

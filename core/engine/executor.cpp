@@ -62,6 +62,7 @@ void Executor::Impl::begin_stop() {
     if (run->sleeping) run->timer.cancel();
   }
   waiting_orders_->stop();
+  recurring_->stop();
   stopped_.store(true);
   notify_if_idle();
 }
@@ -164,7 +165,8 @@ bool Executor::Impl::settled() const {
   // the clock can bring; those on their way to this thread do not.
   const auto on_their_way = metrics_.orders_waiting.load() - static_cast<std::int64_t>(waiting_.size());
   const bool queue_moves = !waiting_.empty() && running_.load() < options_.concurrency;
-  if (on_their_way != 0 || queue_moves || drain_posted_ || !ready_.empty() || !waiting_orders_->quiet()) {
+  if (on_their_way != 0 || queue_moves || drain_posted_ || !ready_.empty() || !waiting_orders_->quiet() ||
+      !recurring_->quiet()) {
     return false;
   }
   {
@@ -185,9 +187,11 @@ void Executor::start(const std::function<std::vector<OrderSnapshot>()>& read_res
   // One post per commit, not per order: the writer thread is the log's
   // bottleneck, and the executor wakes once for the whole batch.
   commits_ = log.on_commit([this](std::span<const eventlog::Record> records) {
-    std::vector<OrderId> queued, changed;
+    std::vector<OrderId> queued, changed, ended;
+    const bool recurring = impl_->recurring().any();
     for (const auto& r : records) {
       impl_->count(r);
+      if (recurring && is_terminal_event(r.type)) ended.push_back(r.order);
       if (r.type == static_cast<std::uint8_t>(EventType::submitted) ||
           r.type == static_cast<std::uint8_t>(EventType::order_retried)) {
         queued.push_back(r.order);
@@ -205,6 +209,12 @@ void Executor::start(const std::function<std::vector<OrderSnapshot>()>& read_res
         for (const auto& id : ids) impl->waiting_orders().changed_elsewhere(id);
       });
     }
+    // A recurring order completes once its last child ends.
+    if (!ended.empty()) {
+      asio::post(ioc_, [impl = impl_, ids = std::move(ended)] {
+        for (const auto& id : ids) impl->recurring().ended(id);
+      });
+    }
     if (queued.empty()) return;
     impl_->metrics().orders_waiting.fetch_add(static_cast<std::int64_t>(queued.size()));
     asio::post(ioc_, [impl = impl_, ids = std::move(queued)] {
@@ -215,9 +225,11 @@ void Executor::start(const std::function<std::vector<OrderSnapshot>()>& read_res
   // applies its expiry first; any other resumes its run from the state read.
   auto resumable = read_resumable();
   std::vector<OrderId> running;
-  std::vector<OrderSnapshot> waiting;
+  std::vector<OrderSnapshot> waiting, recurring;
   for (auto& order : resumable) {
-    if (is_waiting(order.state.status)) {
+    if (order.state.status == Status::active) {
+      recurring.push_back(std::move(order));
+    } else if (is_waiting(order.state.status)) {
       waiting.push_back(std::move(order));
     } else {
       running.push_back(order.id);
@@ -233,6 +245,9 @@ void Executor::start(const std::function<std::vector<OrderSnapshot>()>& read_res
   asio::post(ioc_, [impl = impl_, waiting = std::move(waiting)] {
     for (const auto& order : waiting) impl->waiting_orders().park(order.id, order.state, order.last_seq);
   });
+  asio::post(ioc_, [impl = impl_, recurring = std::move(recurring)] {
+    for (const auto& order : recurring) impl->recurring().take(order.id, order.state, order.last_seq);
+  });
   asio::post(ioc_, [impl = impl_] { impl->start_watching(); });
 }
 
@@ -244,7 +259,11 @@ void Executor::amend(const OrderSnapshot& seen, Amendment change, std::function<
 
 void Executor::cancel(const OrderSnapshot& seen, std::function<void(ActionAnswer)> done) {
   asio::post(ioc_, [impl = impl_, seen, done = std::move(done)]() mutable {
-    impl->waiting_orders().cancel(seen, std::move(done));
+    if (impl->recurring().holds(seen.id)) {
+      impl->recurring().cancel(seen, std::move(done));
+    } else {
+      impl->waiting_orders().cancel(seen, std::move(done));
+    }
   });
 }
 

@@ -172,7 +172,8 @@ void Executor::Impl::decide(Run& r) {
       r.state = std::move(r.provisional);
       r.last_seq = *seq;
     }
-    if (!r.go_on || stopping_ || is_terminal(r.state.status) || is_waiting(r.state.status)) {
+    if (!r.go_on || stopping_ || is_terminal(r.state.status) || is_waiting(r.state.status) ||
+        r.state.status == Status::active) {
       finish_run(r);
       return;
     }
@@ -256,6 +257,12 @@ void Executor::Impl::finish_run(Run& r) {
   const OrderId id = r.id;
   const OrderState& state = r.state;
   if (is_waiting(state.status)) waiting_orders_->park(id, state, r.last_seq);
+  if (state.status == Status::active) {
+    // A recurring order runs its slices from now on; a cancel sent while
+    // it began goes with it.
+    recurring_->take(id, state, r.last_seq);
+    for (auto& done : waiting_orders_->take_cancels(id)) recurring_->cancel(OrderSnapshot{id, state, r.last_seq}, std::move(done));
+  }
   if (is_terminal(state.status)) {
     waiting_orders_->answer_all(OrderSnapshot{id, state, r.last_seq});
     const double lifetime = static_cast<double>(state.updated.value - state.created.value) / 1e9;

@@ -132,6 +132,8 @@ std::chrono::steady_clock::duration OrderSteps::stage_wait(const OrderState& s) 
     case Status::expired:
     case Status::watching:
     case Status::partially_filled:
+    case Status::active:
+    case Status::completed:
       break;
   }
   return Clock::duration::zero();
@@ -146,6 +148,7 @@ std::optional<OrderEvent> OrderSteps::next_event(const OrderId& id, const OrderS
       if (s.attempt == s.retry_floor) {
         if (s.order_type == OrderType::limit) return Opened{s.attempt};
         if (s.order_type == OrderType::sniper) return WatchStarted{s.attempt};
+        if (s.order_type == OrderType::recurring) return RecurringStarted{sim_now()};
       }
       return RoutingStarted{s.attempt + 1};
     case Status::routing: return route(id, s);
@@ -178,6 +181,8 @@ std::optional<OrderEvent> OrderSteps::next_event(const OrderId& id, const OrderS
     case Status::expired:
     case Status::watching:
     case Status::partially_filled:
+    case Status::active:
+    case Status::completed:
       break;
   }
   return std::nullopt;

@@ -44,6 +44,14 @@ ActionAnswer amend_answer_for(const OrderSnapshot& order) {
   return ActionAnswer{ActionAnswer::Outcome::too_late, order, std::move(why)};
 }
 
+std::vector<ActionDone> WaitingOrders::take_cancels(const OrderId& id) {
+  const auto it = cancels_.find(id);
+  if (it == cancels_.end()) return {};
+  auto taken = std::move(it->second);
+  cancels_.erase(it);
+  return taken;
+}
+
 WaitingOrders::WaitingOrders(asio::io_context& ioc, OrderStore& store, const Market& market, EngineMetrics& metrics,
                              std::chrono::milliseconds watch_interval)
     : ioc_(ioc), store_(store), market_(market), metrics_(metrics), watch_interval_(watch_interval), watch_timer_(ioc) {}

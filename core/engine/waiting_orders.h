@@ -107,6 +107,8 @@ class WaitingOrders : public std::enable_shared_from_this<WaitingOrders> {
   /// Whether a cancel or an amendment of any order waits.
   [[nodiscard]] bool any_requests() const { return !cancels_.empty() || !amends_.empty(); }
   void answer_cancels(const OrderId& id, const ActionAnswer& answer);
+  /// The cancels that wait for the order, for another to answer.
+  [[nodiscard]] std::vector<ActionDone> take_cancels(const OrderId& id);
   void answer_amends(const OrderId& id, const ActionAnswer& answer);
   /// Answers every cancel and amendment of the order as it now stands.
   void answer_all(const OrderSnapshot& now);

@@ -40,11 +40,14 @@ std::string encode_event(const OrderEvent& event) {
         using T = std::decay_t<decltype(e)>;
         if constexpr (std::is_same_v<T, OrderSubmitted>) {
           const auto owner = owner_field(e.owner);
+          const auto parent = owner_field(e.parent);
+          const auto& r = e.recurring;
           fbb.Finish(fb::CreateOrderSubmittedDirect(
               fbb, static_cast<fb::OrderType>(e.order_type), e.input_token.c_str(), e.output_token.c_str(),
               e.amount_in.base, e.slippage_bps, e.idempotency_key.empty() ? nullptr : e.idempotency_key.c_str(),
               nullptr, e.expires_at.value, nullptr, nullptr, owner ? &*owner : nullptr, e.min_amount_out.base,
-              e.checks.require_mint_renounced, e.checks.require_no_freeze, e.checks.min_liquidity.base));
+              e.checks.require_mint_renounced, e.checks.require_no_freeze, e.checks.min_liquidity.base, r.slices,
+              r.interval_s, r.min_price_e12, r.max_price_e12, r.catch_up, parent ? &*parent : nullptr, e.slice));
         } else if constexpr (std::is_same_v<T, RoutingStarted>) {
           fbb.Finish(fb::CreateRoutingStarted(fbb, e.attempt));
         } else if constexpr (std::is_same_v<T, Routed>) {
@@ -121,6 +124,22 @@ std::string encode_event(const OrderEvent& event) {
           const auto in = fbb.CreateString(e.input_token.c_str());
           const auto out = fbb.CreateString(e.output_token.c_str());
           fbb.Finish(fb::CreatePartiallyFilled(fbb, e.attempt, reason, e.amount_out.base, fills, in, out));
+        } else if constexpr (std::is_same_v<T, RecurringStarted>) {
+          fbb.Finish(fb::CreateRecurringStarted(fbb, e.first_due.value));
+        } else if constexpr (std::is_same_v<T, SliceStarted>) {
+          const auto child = *owner_field(e.child);
+          const auto in = fbb.CreateString(e.input_token.c_str());
+          const auto out = fbb.CreateString(e.output_token.c_str());
+          fbb.Finish(fb::CreateSliceStarted(fbb, e.slice, &child, e.amount_in.base, e.due_at.value, in, out));
+        } else if constexpr (std::is_same_v<T, SliceSkipped>) {
+          const auto quotes = quote_tables(fbb, e.quotes);
+          fbb.Finish(fb::CreateSliceSkippedDirect(fbb, e.slice, e.amount_in.base, e.due_at.value, &quotes,
+                                                  to_fb(e.venue), e.expected_out.base, e.reason.c_str(),
+                                                  e.input_token.c_str(), e.output_token.c_str()));
+        } else if constexpr (std::is_same_v<T, RecurringCompleted>) {
+          const auto in = fbb.CreateString(e.input_token.c_str());
+          const auto out = fbb.CreateString(e.output_token.c_str());
+          fbb.Finish(fb::CreateRecurringCompleted(fbb, e.done, e.skipped, e.spent.base, e.received.base, in, out));
         } else if constexpr (std::is_base_of_v<Amended, T>) {
           fbb.Finish(fb::CreateAmendedDirect(fbb, e.attempt, e.input_token.c_str(), e.output_token.c_str(),
                                              e.amount_in.base, e.min_amount_out.base, e.expires_at.value));
@@ -141,7 +160,8 @@ std::optional<OrderEvent> decode_event(std::uint8_t type, std::string_view paylo
       if (p == nullptr) return std::nullopt;
       const auto in = token_of(p->input_token()), out = token_of(p->output_token());
       const auto owner = owner_of(p->owner_id(), p->owner());
-      if (!in || !out || !owner) return std::nullopt;
+      const auto parent = owner_of(p->parent_id(), nullptr);
+      if (!in || !out || !owner || !parent || p->order_type() > fb::OrderType::MAX) return std::nullopt;
       return OrderSubmitted{static_cast<OrderType>(p->order_type()),
                             *in,
                             *out,
@@ -152,7 +172,11 @@ std::optional<OrderEvent> decode_event(std::uint8_t type, std::string_view paylo
                             Amount{p->min_amount_out()},
                             TimestampNs{p->expires_at_ns()},
                             SniperChecks{p->require_mint_renounced(), p->require_no_freeze(),
-                                         Amount{p->min_liquidity()}}};
+                                         Amount{p->min_liquidity()}},
+                            RecurringTerms{p->slices(), p->interval_s(), p->min_price_e12(), p->max_price_e12(),
+                                           p->catch_up()},
+                            *parent,
+                            p->slice()};
     }
     case EventType::routing_started: return attempt_only<fb::RoutingStarted, RoutingStarted>(payload);
     case EventType::routed: {
@@ -247,6 +271,36 @@ std::optional<OrderEvent> decode_event(std::uint8_t type, std::string_view paylo
       const LegFill fill{from_fb(f->venue()), Amount{f->amount_in()}, Amount{f->amount_out()}, str(f->tx_id())};
       return LegSettled{p->attempt(), p->leg(), p->landed(), fill, *in, *out, str(p->reason()),
                         quote_of(p->executed_on(), fill.amount_in)};
+    }
+    case EventType::recurring_started: {
+      const auto* p = verified_root<fb::RecurringStarted>(payload);
+      if (p == nullptr) return std::nullopt;
+      return RecurringStarted{TimestampNs{p->first_due_ns()}};
+    }
+    case EventType::slice_started: {
+      const auto* p = verified_root<fb::SliceStarted>(payload);
+      if (p == nullptr || p->child() == nullptr) return std::nullopt;
+      const auto in = token_of(p->input_token()), out = token_of(p->output_token());
+      if (!in || !out) return std::nullopt;
+      return SliceStarted{p->slice(), **owner_of(p->child(), nullptr), Amount{p->amount_in()},
+                          TimestampNs{p->due_at_ns()}, *in, *out};
+    }
+    case EventType::slice_skipped: {
+      const auto* p = verified_root<fb::SliceSkipped>(payload);
+      if (p == nullptr) return std::nullopt;
+      const auto in = token_of(p->input_token()), out = token_of(p->output_token());
+      if (!in || !out) return std::nullopt;
+      const Amount amount_in{p->amount_in()};
+      return SliceSkipped{p->slice(),          amount_in,           TimestampNs{p->due_at_ns()},
+                          quotes_of(p->quotes(), amount_in), from_fb(p->venue()), Amount{p->expected_out()},
+                          str(p->reason()), *in, *out};
+    }
+    case EventType::recurring_completed: {
+      const auto* p = verified_root<fb::RecurringCompleted>(payload);
+      if (p == nullptr) return std::nullopt;
+      const auto in = token_of(p->input_token()), out = token_of(p->output_token());
+      if (!in || !out) return std::nullopt;
+      return RecurringCompleted{p->done(), p->skipped(), Amount{p->spent()}, Amount{p->received()}, *in, *out};
     }
     case EventType::partially_filled: {
       const auto* p = verified_root<fb::PartiallyFilled>(payload);

@@ -21,6 +21,13 @@ std::string encode_snapshot(const OrderState& s) {
     legs.push_back(fb::CreateLegSnapshot(fbb, leg_table(fbb, l.leg), fbb.CreateString(l.tx_id), l.landed, l.settled,
                                          l.amount_out.base));
   }
+  std::vector<flatbuffers::Offset<fb::SliceSnapshot>> slices;
+  for (const auto& sl : s.slices) {
+    const auto child = owner_field(sl.child);
+    slices.push_back(fb::CreateSliceSnapshot(fbb, child ? &*child : nullptr, sl.amount_in.base, sl.due_at.value));
+  }
+  const auto parent = owner_field(s.parent);
+  const auto& r = s.recurring;
   fbb.Finish(fb::CreateOrderSnapshotDirect(
       fbb, static_cast<std::uint8_t>(s.status), static_cast<fb::OrderType>(s.order_type), s.input_token.c_str(),
       s.output_token.c_str(), s.amount_in.base, s.slippage_bps, s.attempt, s.venue.has_value(),
@@ -28,13 +35,15 @@ std::string encode_snapshot(const OrderState& s) {
       s.amount_out.base, s.last_error.c_str(), s.retry_at.value, s.created.value, s.updated.value,
       s.idempotency_key.c_str(), s.retry_floor, s.dismissed, nullptr, owner ? &*owner : nullptr, s.min_amount_out.base,
       s.expires_at.value, s.triggered_at.value, s.checks.require_mint_renounced, s.checks.require_no_freeze,
-      s.checks.min_liquidity.base, s.launches_judged, legs.empty() ? nullptr : &legs));
+      s.checks.min_liquidity.base, s.launches_judged, legs.empty() ? nullptr : &legs, r.slices, r.interval_s,
+      r.min_price_e12, r.max_price_e12, r.catch_up, s.first_due.value, slices.empty() ? nullptr : &slices,
+      parent ? &*parent : nullptr, s.slice));
   return finish(fbb);
 }
 
 std::optional<OrderState> decode_snapshot(std::string_view bytes) {
   const auto* p = verified_root<fb::OrderSnapshot>(bytes);
-  if (p == nullptr || p->status() >= kStatusCount) return std::nullopt;
+  if (p == nullptr || p->status() >= kStatusCount || p->order_type() > fb::OrderType::MAX) return std::nullopt;
   OrderState s;
   s.status = static_cast<Status>(p->status());
   s.order_type = static_cast<OrderType>(p->order_type());
@@ -71,6 +80,18 @@ std::optional<OrderState> decode_snapshot(std::string_view bytes) {
       s.legs.push_back(LegState{leg_of(*l->leg()), str(l->tx_id()), l->landed(), l->settled(), Amount{l->amount_out()}});
     }
   }
+  s.recurring = RecurringTerms{p->slices(), p->interval_s(), p->min_price_e12(), p->max_price_e12(), p->catch_up()};
+  s.first_due = TimestampNs{p->first_due_ns()};
+  if (p->slice_states() != nullptr) {
+    for (const auto* sl : *p->slice_states()) {
+      s.slices.push_back(
+          SliceState{*owner_of(sl->child(), nullptr), Amount{sl->amount_in()}, TimestampNs{sl->due_at_ns()}});
+    }
+  }
+  const auto parent = owner_of(p->parent_id(), nullptr);
+  if (!parent) return std::nullopt;
+  s.parent = *parent;
+  s.slice = p->slice();
   return s;
 }
 

@@ -178,6 +178,16 @@ void write_body(Writer& w, const OrderEvent& event) {
           }
           if (e.expires_at.value != 0) w.member_signed("expiresAt", e.expires_at.value / 1'000'000);
           if (e.order_type == OrderType::sniper) write_checks(w, e.checks, e.input_token.decimals());
+          if (e.order_type == OrderType::recurring) {
+            w.member("slices", std::uint64_t{e.recurring.slices});
+            w.member("interval", std::uint64_t{e.recurring.interval_s});
+          }
+          if (e.parent) {
+            char parent[OrderId::kTextSize];
+            e.parent->write_text(parent);
+            w.plain("parentId", std::string_view(parent, sizeof parent));
+            w.member("slice", std::uint64_t{e.slice});
+          }
         } else if constexpr (std::is_same_v<T, RoutingStarted>) {
           w.member("attempt", e.attempt);
         } else if constexpr (std::is_same_v<T, Routed>) {
@@ -254,6 +264,36 @@ void write_body(Writer& w, const OrderEvent& event) {
           w.member("error", e.reason);
           w.plain("amountOut", format_amount(e.amount_out, out_dec));
           write_fills(w, e.legs, e.input_token.decimals(), out_dec);
+        } else if constexpr (std::is_same_v<T, RecurringStarted>) {
+          w.member("attempt", std::uint64_t{0});
+          w.member_signed("firstDue", e.first_due.value / 1'000'000);
+        } else if constexpr (std::is_same_v<T, SliceStarted>) {
+          char child[OrderId::kTextSize];
+          e.child.write_text(child);
+          w.member("attempt", std::uint64_t{0});
+          w.member("slice", std::uint64_t{e.slice});
+          w.plain("childId", std::string_view(child, sizeof child));
+          w.plain("amountIn", format_amount(e.amount_in, e.input_token.decimals()));
+          w.member_signed("dueAt", e.due_at.value / 1'000'000);
+        } else if constexpr (std::is_same_v<T, SliceSkipped>) {
+          const int in_dec = e.input_token.decimals();
+          const int out_dec = e.output_token.decimals();
+          w.member("attempt", std::uint64_t{0});
+          w.member("slice", std::uint64_t{e.slice});
+          w.plain("amountIn", format_amount(e.amount_in, in_dec));
+          w.member_signed("dueAt", e.due_at.value / 1'000'000);
+          w.plain("dex", venue_name(e.venue));
+          w.plain("expectedOut", format_amount(e.expected_out, out_dec));
+          w.plain("price", format_ratio(e.expected_out.base, out_dec, e.amount_in.base, in_dec));
+          w.member("reason", e.reason);
+        } else if constexpr (std::is_same_v<T, RecurringCompleted>) {
+          const int in_dec = e.input_token.decimals();
+          const int out_dec = e.output_token.decimals();
+          w.member("attempt", std::uint64_t{0});
+          w.member("done", std::uint64_t{e.done});
+          w.member("skipped", std::uint64_t{e.skipped});
+          w.plain("spent", format_amount(e.spent, in_dec));
+          w.plain("received", format_amount(e.received, out_dec));
         } else if constexpr (std::is_same_v<T, LaunchRejected>) {
           w.member("attempt", e.attempt);
           w.plain("dex", venue_name(e.venue));

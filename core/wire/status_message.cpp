@@ -1,5 +1,8 @@
 #include "core/wire/status_message.h"
 
+#include "core/domain/recurring.h"
+#include "core/domain/sim_clock.h"
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -85,7 +88,42 @@ json::array legs_json(const OrderState& s) {
   return legs;
 }
 
-json::object order_json(const OrderId& id, const OrderState& s, Seq last_seq) {
+namespace {
+
+void add_recurring(json::object& o, const OrderState& s, const std::vector<const OrderState*>& children) {
+  const int in_dec = s.input_token.decimals(), out_dec = s.output_token.decimals();
+  const RecurringTerms& t = s.recurring;
+  json::object terms{{"slices", t.slices}, {"interval", t.interval_s}, {"catchUp", t.catch_up}};
+  terms["minPrice"] = t.min_price_e12 != 0 ? json::value(format_amount(Amount{t.min_price_e12}, kPriceDecimals))
+                                           : json::value(nullptr);
+  terms["maxPrice"] = t.max_price_e12 != 0 ? json::value(format_amount(Amount{t.max_price_e12}, kPriceDecimals))
+                                           : json::value(nullptr);
+  o["recurring"] = std::move(terms);
+  json::array ids;
+  for (const SliceState& slice : s.slices) {
+    if (slice.child) ids.emplace_back(slice.child->str());
+  }
+  o["children"] = std::move(ids);
+  const RecurringProgress p = recurring_progress(s, children);
+  json::object progress{{"done", p.done},
+                        {"skipped", p.skipped},
+                        {"left", p.left},
+                        {"running", p.running},
+                        {"spent", format_amount(p.spent, in_dec)},
+                        {"received", format_amount(p.received, out_dec)}};
+  progress["averagePrice"] = p.spent.base != 0
+                                 ? json::value(format_ratio(p.received.base, out_dec, p.spent.base, in_dec))
+                                 : json::value(nullptr);
+  o["progress"] = std::move(progress);
+  if (s.status == Status::active && s.slices.size() < t.slices) {
+    o["nextSliceAt"] = next_slice_due(s, sim_now()).due.value / 1'000'000;
+  }
+}
+
+}  // namespace
+
+json::object order_json(const OrderId& id, const OrderState& s, Seq last_seq,
+                        const std::vector<const OrderState*>& children) {
   const int in_dec = s.input_token.decimals(), out_dec = s.output_token.decimals();
   json::object o;
   o["orderId"] = id.str();
@@ -121,6 +159,11 @@ json::object order_json(const OrderId& id, const OrderState& s, Seq last_seq) {
                                {"minLiquidity", format_amount(s.checks.min_liquidity, in_dec)}};
   }
   o["legs"] = legs_json(s);
+  if (s.order_type == OrderType::recurring) add_recurring(o, s, children);
+  if (s.parent) {
+    o["parentId"] = s.parent->str();
+    o["slice"] = s.slice;
+  }
   if (s.status == Status::cancelled) o["cancelledAt"] = s.updated.value / 1'000'000;
   if (s.status == Status::expired) o["expiredAt"] = s.updated.value / 1'000'000;
   o["terminal"] = is_terminal(s.status);

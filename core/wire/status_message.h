@@ -23,8 +23,11 @@ namespace oee::core {
                                                  boost::json::storage_ptr storage = {});
 [[nodiscard]] std::string status_message_text(const eventlog::Record& record);
 
-/// GET /api/orders/{id}
-[[nodiscard]] boost::json::object order_json(const OrderId& id, const OrderState& state, Seq last_seq);
+/// GET /api/orders/{id}. A recurring order's `children` (its started
+/// slices' orders) are given in slice order, with their states where they
+/// are known (null where not), for its `progress`.
+[[nodiscard]] boost::json::object order_json(const OrderId& id, const OrderState& state, Seq last_seq,
+                                             const std::vector<const OrderState*>& children = {});
 /// An order's legs: a split order's each, or the one venue it was routed
 /// to (none before it is routed): venue, amountIn, expectedOut, minOut,
 /// amountOut, txHash, status (pending, submitted, confirmed, failed).

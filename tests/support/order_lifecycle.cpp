@@ -30,11 +30,21 @@ core::OrderEvent next_event(const core::OrderState& s, std::mt19937_64& rng) {
         e.min_amount_out = Amount{90'000u + roll};
         e.expires_at = TimestampNs{1'900'000'000'000'000'000 + roll};
         e.checks = SniperChecks{roll % 2 == 0, roll % 3 == 0, Amount{static_cast<std::uint64_t>(roll) * 1000}};
+      } else if (roll < 44) {  // a recurring order, or one of its slices
+        e.order_type = roll < 42 ? OrderType::recurring : OrderType::market;
+        e.recurring = RecurringTerms{2 + static_cast<std::uint32_t>(roll % 3), 60, roll % 2 == 0 ? 150'000'000'000'000u : 0,
+                                     roll % 3 == 0 ? 250'000'000'000'000u : 0, roll % 2 == 1};
+        if (e.order_type == OrderType::market) {
+          e.recurring = {};
+          e.parent = OrderId::random();
+          e.slice = static_cast<std::uint32_t>(roll);
+        }
       }
       return e;
     }
     case Status::pending:
       if (is_cancellable(s) && roll < 5) return Cancelled{a, "cancelled by its owner"};
+      if (s.order_type == OrderType::recurring) return RecurringStarted{TimestampNs{1'900'000'000'000'000'000 + roll}};
       if (s.order_type == OrderType::limit && a == s.retry_floor) return Opened{a};
       if (s.order_type == OrderType::sniper && a == s.retry_floor) return WatchStarted{a};
       if (roll < 10 || a >= 4) return OrderFailed{a, "gave up after attempt " + std::to_string(a)};
@@ -99,11 +109,27 @@ core::OrderEvent next_event(const core::OrderState& s, std::mt19937_64& rng) {
       if (roll < 30) return OrderFailed{a, "slippage exceeded"};
       return Confirmed{
           a, venue, s.tx_id, Amount{149'500u + roll}, s.input_token, s.output_token, s.amount_in};
+    case Status::active: {
+      const auto k = static_cast<std::uint32_t>(s.slices.size());
+      const TimestampNs due{s.first_due.value + std::int64_t{k} * 60'000'000'000};
+      if (roll < 5) return Cancelled{a, "cancelled by its owner"};
+      if (k == s.recurring.slices) {
+        return RecurringCompleted{k, 1, Amount{s.amount_in.base - 1}, Amount{150'000u + roll}, s.input_token,
+                                  s.output_token};
+      }
+      const Amount amount = slice_amount(s.amount_in, s.recurring.slices, k);
+      if (roll < 30) {
+        return SliceSkipped{k, amount, due, {}, venue, Amount{100u + roll}, "price below minPrice", s.input_token,
+                            s.output_token};
+      }
+      return SliceStarted{k, OrderId::random(), amount, due, s.input_token, s.output_token};
+    }
     case Status::confirmed:
     case Status::failed:
     case Status::cancelled:
     case Status::expired:
-    case Status::partially_filled: break;
+    case Status::partially_filled:
+    case Status::completed: break;
   }
   throw std::logic_error("no event after a terminal status");
 }

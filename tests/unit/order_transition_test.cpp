@@ -12,13 +12,15 @@ namespace {
 constexpr std::array<Status, kStatusCount> kStatuses = {
     Status::none,      Status::pending, Status::routing, Status::building,  Status::submitted,
     Status::confirmed, Status::failed,  Status::open,    Status::cancelled, Status::expired,
-    Status::watching,  Status::partially_filled};
-constexpr std::array<EventType, 20> kEvents = {
+    Status::watching,  Status::partially_filled, Status::active, Status::completed};
+constexpr std::array<EventType, 24> kEvents = {
     EventType::submitted,     EventType::routing_started, EventType::routed,       EventType::tx_submitted,
     EventType::confirmed,     EventType::attempt_failed,  EventType::order_failed, EventType::order_retried,
     EventType::dead_letter_dismissed, EventType::opened,  EventType::triggered,    EventType::reopened,
     EventType::cancelled,     EventType::expired,         EventType::watch_started, EventType::launch_rejected,
-    EventType::amended,       EventType::watch_amended,   EventType::leg_settled,  EventType::partially_filled};
+    EventType::amended,       EventType::watch_amended,   EventType::leg_settled,  EventType::partially_filled,
+    EventType::recurring_started, EventType::slice_started, EventType::slice_skipped,
+    EventType::recurring_completed};
 
 // The expected lifecycle, written out independently of order.cpp.
 std::optional<Status> expected_transition(Status from, EventType ev) {
@@ -35,6 +37,7 @@ std::optional<Status> expected_transition(Status from, EventType ev) {
       // order may be cancelled or expire.
       if (ev == E::opened) return S::open;
       if (ev == E::watch_started) return S::watching;
+      if (ev == E::recurring_started) return S::active;
       if (ev == E::cancelled) return S::cancelled;
       if (ev == E::expired) return S::expired;
       return std::nullopt;
@@ -75,10 +78,19 @@ std::optional<Status> expected_transition(Status from, EventType ev) {
       if (ev == E::cancelled) return S::cancelled;
       if (ev == E::expired) return S::expired;
       return std::nullopt;
+    case S::active:
+      // A recurring order runs or skips its slices, then completes, unless
+      // its owner cancels it first.
+      if (ev == E::slice_started) return S::active;
+      if (ev == E::slice_skipped) return S::active;
+      if (ev == E::recurring_completed) return S::completed;
+      if (ev == E::cancelled) return S::cancelled;
+      return std::nullopt;
     case S::confirmed:
     case S::cancelled:
     case S::expired:
     case S::partially_filled:
+    case S::completed:
       return std::nullopt;
     case S::failed:
       // Only an operator's retry reopens a failed order; a dismissal keeps
@@ -104,7 +116,7 @@ TEST(Transition, MatchesExpectedTableForEveryPair) {
       }
     }
   }
-  EXPECT_EQ(legal, 32);
+  EXPECT_EQ(legal, 37);
 }
 
 TEST(Transition, OutOfRangeInputsAreIllegal) {
@@ -503,14 +515,15 @@ TEST(Apply, APendingOrderIsCancellableOnlyBeforeItsExecutionBegins) {
 TEST(Status, IsTerminal) {
   for (Status s : kStatuses) {
     EXPECT_EQ(is_terminal(s), s == Status::confirmed || s == Status::failed || s == Status::cancelled ||
-                                  s == Status::expired || s == Status::partially_filled)
+                                  s == Status::expired || s == Status::partially_filled || s == Status::completed)
         << status_name(s);
   }
 }
 
 TEST(Status, NameRoundTrip) {
   const char* names[] = {"none",      "pending", "routing", "building",  "submitted",
-                         "confirmed", "failed",  "open",    "cancelled", "expired", "watching", "partially_filled"};
+                         "confirmed", "failed",  "open",    "cancelled", "expired", "watching", "partially_filled",
+                         "active",    "completed"};
   for (std::size_t i = 0; i < kStatuses.size(); ++i) EXPECT_EQ(status_name(kStatuses[i]), names[i]);
   for (Status s : kStatuses) {
     if (s == Status::none) continue;  // not a status a client can ask for
@@ -524,7 +537,7 @@ TEST(Status, NameRoundTrip) {
 // The projection stores names and reads them back into the state the
 // renderer shows: every name must come back as what it was written from.
 TEST(Names, OrderTypesAndVenuesRoundTrip) {
-  for (OrderType t : {OrderType::market, OrderType::limit, OrderType::sniper}) {
+  for (OrderType t : {OrderType::market, OrderType::limit, OrderType::sniper, OrderType::recurring}) {
     EXPECT_EQ(parse_order_type(order_type_name(t)), t) << order_type_name(t);
   }
   for (Venue v : kAllVenues) EXPECT_EQ(parse_venue(venue_name(v)), v) << venue_name(v);

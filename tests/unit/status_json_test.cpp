@@ -95,6 +95,14 @@ json::object reference_message(const eventlog::Record& record) {
                 {"requireNoFreeze", e.checks.require_no_freeze},
                 {"minLiquidity", format_amount(e.checks.min_liquidity, decimals_of(e.input_token.symbol()))}};
           }
+          if (e.order_type == OrderType::recurring) {
+            m["slices"] = e.recurring.slices;
+            m["interval"] = e.recurring.interval_s;
+          }
+          if (e.parent) {
+            m["parentId"] = e.parent->str();
+            m["slice"] = e.slice;
+          }
         } else if constexpr (std::is_same_v<T, RoutingStarted> || std::is_same_v<T, Opened> ||
                              std::is_same_v<T, Expired> || std::is_same_v<T, WatchStarted>) {
           m["attempt"] = e.attempt;
@@ -171,6 +179,30 @@ json::object reference_message(const eventlog::Record& record) {
         } else if constexpr (std::is_same_v<T, OrderFailed>) {
           m["attempt"] = e.attempt;
           m["error"] = e.reason;
+        } else if constexpr (std::is_same_v<T, RecurringStarted>) {
+          m["attempt"] = 0;
+          m["firstDue"] = e.first_due.value / 1'000'000;
+        } else if constexpr (std::is_same_v<T, SliceStarted>) {
+          m["attempt"] = 0;
+          m["slice"] = e.slice;
+          m["childId"] = e.child.str();
+          m["amountIn"] = format_amount(e.amount_in, decimals_of(e.input_token.symbol()));
+          m["dueAt"] = e.due_at.value / 1'000'000;
+        } else if constexpr (std::is_same_v<T, SliceSkipped>) {
+          m["attempt"] = 0;
+          m["slice"] = e.slice;
+          m["amountIn"] = format_amount(e.amount_in, decimals_of(e.input_token.symbol()));
+          m["dueAt"] = e.due_at.value / 1'000'000;
+          m["dex"] = venue_name(e.venue);
+          m["expectedOut"] = format_amount(e.expected_out, decimals_of(e.output_token.symbol()));
+          m["price"] = price(e.expected_out, e.output_token.symbol(), e.amount_in, e.input_token.symbol());
+          m["reason"] = e.reason;
+        } else if constexpr (std::is_same_v<T, RecurringCompleted>) {
+          m["attempt"] = 0;
+          m["done"] = e.done;
+          m["skipped"] = e.skipped;
+          m["spent"] = format_amount(e.spent, decimals_of(e.input_token.symbol()));
+          m["received"] = format_amount(e.received, decimals_of(e.output_token.symbol()));
         } else {
           m["attempt"] = e.attempt;
           m["reason"] = e.reason;

@@ -101,6 +101,17 @@ std::string line_of(const core::OrderEvent& event, const OrderLines& order, Time
         } else if constexpr (std::is_same_v<E, PartiallyFilled>) {
           return fmt::format("attempt {}: partially filled, received {}: {}", e.attempt,
                              amount(e.amount_out, order.output), e.reason);
+        } else if constexpr (std::is_same_v<E, RecurringStarted>) {
+          return "recurring: its schedule begins";
+        } else if constexpr (std::is_same_v<E, SliceStarted>) {
+          return fmt::format("slice {}: {} as order {}, due at {}", e.slice, amount(e.amount_in, order.input),
+                             e.child.str(), e.due_at.value);
+        } else if constexpr (std::is_same_v<E, SliceSkipped>) {
+          return fmt::format("slice {}: {} skipped: {}; best {} on {}", e.slice, amount(e.amount_in, order.input),
+                             e.reason, amount(e.expected_out, order.output), venue_name(e.venue));
+        } else if constexpr (std::is_same_v<E, RecurringCompleted>) {
+          return fmt::format("completed: {} slices done, {} skipped; spent {}, received {}", e.done, e.skipped,
+                             amount(e.spent, order.input), amount(e.received, order.output));
         } else if constexpr (std::is_base_of_v<Amended, E>) {
           return fmt::format("amended by its owner: at least {} for the whole amount, expires at {}",
                              amount(e.min_amount_out, order.output), e.expires_at.value);

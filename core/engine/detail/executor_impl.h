@@ -21,6 +21,7 @@
 #include "core/domain/sim_clock.h"
 #include "core/engine/executor.h"
 #include "core/engine/order_steps.h"
+#include "core/engine/recurring_orders.h"
 #include "core/engine/sim_timer.h"
 
 namespace oee::core {
@@ -37,11 +38,13 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
         steps_(market, chain, options),
         options_(options),
         metrics_(metrics),
-        waiting_orders_(std::make_shared<WaitingOrders>(ioc, store, market, metrics, options.watch_interval)) {}
+        waiting_orders_(std::make_shared<WaitingOrders>(ioc, store, market, metrics, options.watch_interval)),
+        recurring_(std::make_shared<RecurringOrders>(ioc, store, market, metrics)) {}
 
   OrderStore& store() { return store_; }
   EngineMetrics& metrics() { return metrics_; }
   WaitingOrders& waiting_orders() { return *waiting_orders_; }
+  RecurringOrders& recurring() { return *recurring_; }
 
   // Runs on the log's writer thread: atomics and one short lock only.
   void count(const eventlog::Record& r);
@@ -150,6 +153,7 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
   EngineMetrics& metrics_;
   const TimestampNs started_ = sim_now();
   std::shared_ptr<WaitingOrders> waiting_orders_;
+  std::shared_ptr<RecurringOrders> recurring_;
 
   bool stopping_ = false;
   std::atomic<bool> stopped_{false};  // begin_stop() ran: read by Executor::idle() from any thread

@@ -1,0 +1,272 @@
+#include "core/engine/recurring_orders.h"
+
+#include <algorithm>
+
+#include <boost/asio/post.hpp>
+#include <boost/uuid/name_generator_sha1.hpp>
+#include <boost/uuid/string_generator.hpp>
+#include <spdlog/spdlog.h>
+
+#include "core/domain/recurring.h"
+#include "core/domain/router.h"
+#include "core/domain/sim_clock.h"
+
+namespace oee::core {
+
+namespace asio = boost::asio;
+
+OrderId slice_order_id(const OrderId& parent, std::uint32_t k) {
+  static const boost::uuids::uuid kNamespace =
+      boost::uuids::string_generator()("8c1d7f52-3b0e-4a8e-bb2f-6a0f3c9e1d47");  // oee's recurring slices
+  std::array<std::uint8_t, 20> name{};
+  std::copy(parent.bytes().begin(), parent.bytes().end(), name.begin());
+  for (int i = 0; i < 4; ++i) name[16 + i] = static_cast<std::uint8_t>(k >> (8 * (3 - i)));
+  const auto u = boost::uuids::name_generator_sha1(kNamespace)(name.data(), name.size());
+  OrderId::Bytes bytes{};
+  std::copy(u.begin(), u.end(), bytes.begin());
+  return OrderId(bytes);
+}
+
+RecurringOrders::RecurringOrders(asio::io_context& ioc, OrderStore& store, const Market& market,
+                                 EngineMetrics& metrics)
+    : ioc_(ioc), store_(store), market_(market), metrics_(metrics) {}
+
+void RecurringOrders::take(const OrderId& id, OrderState state, Seq seq) {
+  if (stopping_) return;
+  auto [it, inserted] = parents_.try_emplace(id, std::make_unique<Parent>(ioc_));
+  held_.store(parents_.size(), std::memory_order_relaxed);
+  Parent& p = *it->second;
+  p.state = std::move(state);
+  p.seq = seq;
+  if (!p.state.slices.empty() && p.state.slices.back().child) {
+    const auto child = store_.load(*p.state.slices.back().child);
+    p.child_missing = child && !*child;
+  }
+  step(id);
+}
+
+void RecurringOrders::cancel(const OrderSnapshot& seen, ActionDone done) {
+  const auto it = parents_.find(seen.id);
+  if (it == parents_.end() || stopping_) {
+    done(cancel_answer_for(seen));
+    return;
+  }
+  it->second->cancels.push_back(std::move(done));
+  it->second->timer.cancel();
+  step(seen.id);
+}
+
+void RecurringOrders::ended(const OrderId& order) {
+  const auto it = awaited_.find(order);
+  if (it == awaited_.end()) return;
+  const OrderId parent = it->second;
+  awaited_.erase(it);
+  step(parent);
+}
+
+void RecurringOrders::stop() {
+  stopping_ = true;
+  for (auto& [id, p] : parents_) {
+    p->timer.cancel();
+    for (auto& done : std::exchange(p->cancels, {})) {
+      done(ActionAnswer{ActionAnswer::Outcome::unavailable, {}, "the engine is stopping"});
+    }
+  }
+}
+
+bool RecurringOrders::quiet() const {
+  return std::none_of(parents_.begin(), parents_.end(), [](const auto& e) { return e.second->appending; });
+}
+
+void RecurringOrders::step(const OrderId& id) {
+  const auto it = parents_.find(id);
+  if (it == parents_.end() || stopping_) return;
+  Parent& p = *it->second;
+  if (p.appending) return;
+  if (!p.cancels.empty()) {
+    append(id, p, Cancelled{p.state.attempt, std::string(kCancelledByOwner)});
+  } else if (p.child_missing) {
+    create_child(id, p);
+  } else if (p.state.slices.size() < p.state.recurring.slices) {
+    decide_slice(id, p);
+  } else {
+    complete_if_ended(id, p);
+  }
+}
+
+void RecurringOrders::decide_slice(const OrderId& id, Parent& p) {
+  const OrderState& s = p.state;
+  const TimestampNs now = sim_now();
+  const SliceDue due = next_slice_due(s, now);
+  if (due.due > now) {
+    wait_until(id, p, due.due);
+    return;
+  }
+  const auto k = static_cast<std::uint32_t>(s.slices.size());
+  const Amount amount = slice_amount(s.amount_in, s.recurring.slices, k);
+  SliceSkipped skipped{k, amount, due.recorded, {}, Venue::raydium, {}, {}, s.input_token, s.output_token};
+  const auto pools = s.input_token && s.output_token
+                         ? market_.pools(s.input_token.token(), s.output_token.token(), to_time_point(now))
+                         : std::nullopt;
+  if (!pools) {
+    skipped.reason = "no pool for the pair";
+    append(id, p, std::move(skipped));
+    return;
+  }
+  RouteDecision decision = route_on(*pools, amount);
+  skipped.venue = decision.best.venue;
+  skipped.expected_out = decision.best.amount_out;
+  auto outside = decision.best.amount_out.base == 0
+                     ? std::optional<std::string>("the slice is too small to fetch anything")
+                     : outside_price_range(s.recurring, amount, s.input_token.decimals(), decision.best.amount_out,
+                                           s.output_token.decimals());
+  if (outside) {
+    skipped.reason = std::move(*outside);
+    skipped.quotes = std::move(decision.quotes);
+    append(id, p, std::move(skipped));
+    return;
+  }
+  append(id, p, SliceStarted{k, slice_order_id(id, k), amount, due.recorded, s.input_token, s.output_token});
+}
+
+void RecurringOrders::complete_if_ended(const OrderId& id, Parent& p) {
+  std::vector<OrderState> children;
+  children.reserve(p.state.slices.size());
+  for (const SliceState& slice : p.state.slices) {
+    if (!slice.child) continue;
+    auto loaded = store_.load(*slice.child);
+    if (!loaded) {
+      pause(id, p, loaded.error().message());
+      return;
+    }
+    children.push_back(*loaded ? std::move((*loaded)->state) : OrderState{});
+  }
+  std::vector<const OrderState*> seen;
+  for (const auto& c : children) seen.push_back(&c);
+  const RecurringProgress progress = recurring_progress(p.state, seen);
+  if (progress.running != 0) {
+    // It completes when the last of them ends.
+    std::size_t i = 0;
+    for (const SliceState& slice : p.state.slices) {
+      if (!slice.child) continue;
+      if (!is_terminal(children[i++].status)) awaited_[*slice.child] = id;
+    }
+    return;
+  }
+  append(id, p,
+         RecurringCompleted{progress.done, progress.skipped, progress.spent, progress.received, p.state.input_token,
+                            p.state.output_token});
+}
+
+void RecurringOrders::append(const OrderId& id, Parent& p, OrderEvent event) {
+  p.appending = true;
+  try {
+    store_.append(id, p.state, std::move(event), std::nullopt,
+                  [self = shared_from_this(), id](eventlog::Result<AppendedEvent> r) {
+                    asio::post(self->ioc_, [self, id, r = std::move(r)]() mutable { self->appended(id, std::move(r)); });
+                  });
+  } catch (const std::exception& e) {
+    // A bug (an illegal event): the order stays as the log has it and is
+    // taken up again on the next start; say so loudly.
+    spdlog::critical("executor: recurring order {}: {}", id.str(), e.what());
+    for (auto& done : std::exchange(p.cancels, {})) {
+      done(ActionAnswer{ActionAnswer::Outcome::unavailable, {}, e.what()});
+    }
+    forget(id);
+  }
+}
+
+void RecurringOrders::appended(const OrderId& id, eventlog::Result<AppendedEvent> r) {
+  const auto it = parents_.find(id);
+  if (it == parents_.end()) return;
+  Parent& p = *it->second;
+  p.appending = false;
+  if (!r) {
+    metrics_.append_failures.fetch_add(1);
+    for (auto& done : std::exchange(p.cancels, {})) {
+      done(ActionAnswer{ActionAnswer::Outcome::unavailable, {}, r.error().message()});
+    }
+    pause(id, p, "the log refused its next event: " + r.error().message());
+    return;
+  }
+  p.pause = {};
+  const bool started = r->state.slices.size() > p.state.slices.size() && r->state.slices.back().child;
+  p.state = std::move(r->state);
+  p.seq = r->seq;
+  if (is_terminal(p.state.status)) {
+    const OrderSnapshot now{id, p.state, p.seq};
+    for (auto& done : std::exchange(p.cancels, {})) done(cancel_answer_for(now));
+    forget(id);
+    return;
+  }
+  p.child_missing = started;
+  step(id);
+}
+
+void RecurringOrders::create_child(const OrderId& id, Parent& p) {
+  const OrderState& s = p.state;
+  const auto k = static_cast<std::uint32_t>(s.slices.size() - 1);
+  const SliceState& slice = s.slices.back();
+  OrderSubmitted child;
+  child.order_type = OrderType::market;
+  child.input_token = s.input_token;
+  child.output_token = s.output_token;
+  child.amount_in = slice.amount_in;
+  child.slippage_bps = s.slippage_bps;
+  child.owner = s.owner;
+  child.parent = id;
+  child.slice = k;
+  p.appending = true;
+  try {
+    store_.append(*slice.child, OrderState{}, std::move(child), std::nullopt,
+                  [self = shared_from_this(), id](eventlog::Result<AppendedEvent> r) {
+                    asio::post(self->ioc_,
+                               [self, id, r = std::move(r)]() mutable { self->child_created(id, std::move(r)); });
+                  });
+  } catch (const std::exception& e) {
+    spdlog::critical("executor: recurring order {}: its slice {}: {}", id.str(), k, e.what());
+    forget(id);
+  }
+}
+
+void RecurringOrders::child_created(const OrderId& id, eventlog::Result<AppendedEvent> r) {
+  const auto it = parents_.find(id);
+  if (it == parents_.end()) return;
+  Parent& p = *it->second;
+  p.appending = false;
+  if (!r) {
+    metrics_.append_failures.fetch_add(1);
+    pause(id, p, "the log refused a slice's order: " + r.error().message());
+    return;
+  }
+  p.child_missing = false;
+  step(id);
+}
+
+void RecurringOrders::wait_until(const OrderId& id, Parent& p, TimestampNs due) {
+  p.timer.expires_after(std::chrono::nanoseconds(due.value - sim_now().value));
+  p.timer.async_wait([weak = weak_from_this(), id](boost::system::error_code ec) {
+    auto self = weak.lock();
+    if (ec || !self) return;
+    self->step(id);
+  });
+}
+
+void RecurringOrders::pause(const OrderId& id, Parent& p, std::string_view why) {
+  p.pause = std::clamp<std::chrono::steady_clock::duration>(p.pause * 2, std::chrono::milliseconds(100),
+                                                            std::chrono::seconds(5));
+  spdlog::error("executor: recurring order {} pauses: {}", id.str(), why);
+  p.timer.expires_after(p.pause);
+  p.timer.async_wait([weak = weak_from_this(), id](boost::system::error_code ec) {
+    auto self = weak.lock();
+    if (ec || !self) return;
+    self->step(id);
+  });
+}
+
+void RecurringOrders::forget(const OrderId& id) {
+  parents_.erase(id);
+  held_.store(parents_.size(), std::memory_order_relaxed);
+}
+
+}  // namespace oee::core

@@ -1,0 +1,94 @@
+#pragma once
+// The recurring (DCA/TWAP) orders that run their slices: each active order
+// waits here for its next slice's due time, then either skips the slice (its
+// quote is outside the price range) or starts it and creates its child, a
+// market order the executor runs like any other; once every slice ran or
+// was skipped and every child ended, the order completes.
+//
+// Write-ahead: the parent's sliceStarted is durable before its child is
+// created, and a child is created only if the log has none of that id, so a
+// restart between the two creates it then, and never twice. Slices start in
+// order, each once (the transition table refuses another).
+//
+// Threading: every method runs on the executor's io_context thread, which
+// orders a cancel against the slice decisions: the log takes one first, and
+// after a cancel no slice starts.
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+
+#include "core/domain/market.h"
+#include "core/engine/engine_metrics.h"
+#include "core/engine/order_store.h"
+#include "core/engine/sim_timer.h"
+#include "core/engine/waiting_orders.h"
+
+namespace oee::core {
+
+/// The id of a recurring order's slice `k`'s child: the same on every
+/// node and after every restart (UUIDv5 of the parent's id and k).
+[[nodiscard]] OrderId slice_order_id(const OrderId& parent, std::uint32_t k);
+
+class RecurringOrders : public std::enable_shared_from_this<RecurringOrders> {
+ public:
+  RecurringOrders(boost::asio::io_context& ioc, OrderStore& store, const Market& market, EngineMetrics& metrics);
+
+  /// An active recurring order: its slices run from here on.
+  void take(const OrderId& id, OrderState state, Seq seq);
+  /// Cancels an order held here once no event of it is on its way to the
+  /// log: its remaining slices do not start (a child already created runs on).
+  void cancel(const OrderSnapshot& seen, ActionDone done);
+  [[nodiscard]] bool holds(const OrderId& id) const { return parents_.contains(id); }
+  /// Whether any recurring order is held: the commit listener hands over
+  /// the orders that ended only while one is (any thread). Set before a
+  /// parent looks at its children, so no child's end is missed.
+  [[nodiscard]] bool any() const { return held_.load(std::memory_order_relaxed) != 0; }
+  /// Some order ended: if it is an awaited child, its parent looks again.
+  void ended(const OrderId& order);
+  void stop();
+  /// No event of a recurring order is on its way to the log.
+  [[nodiscard]] bool quiet() const;
+
+ private:
+  struct Parent {
+    explicit Parent(boost::asio::io_context& ioc) : timer(ioc) {}
+    OrderState state;
+    Seq seq{};
+    bool appending = false;
+    bool child_missing = false;  // its last started slice's child is not in the log yet
+    std::vector<ActionDone> cancels;
+    SimTimer timer;
+    std::chrono::steady_clock::duration pause{};
+  };
+
+  // Decides what the order does next: answers a cancel, creates a missing
+  // child, waits for the next slice, starts or skips it, or completes.
+  void step(const OrderId& id);
+  void decide_slice(const OrderId& id, Parent& p);
+  void complete_if_ended(const OrderId& id, Parent& p);
+  void append(const OrderId& id, Parent& p, OrderEvent event);
+  void appended(const OrderId& id, eventlog::Result<AppendedEvent> r);
+  void create_child(const OrderId& id, Parent& p);
+  void child_created(const OrderId& id, eventlog::Result<AppendedEvent> r);
+  void wait_until(const OrderId& id, Parent& p, TimestampNs due);
+  void pause(const OrderId& id, Parent& p, std::string_view why);
+  void forget(const OrderId& id);
+
+  boost::asio::io_context& ioc_;
+  OrderStore& store_;
+  const Market& market_;
+  EngineMetrics& metrics_;
+  bool stopping_ = false;
+  std::unordered_map<OrderId, std::unique_ptr<Parent>, OrderIdHash> parents_;
+  std::unordered_map<OrderId, OrderId, OrderIdHash> awaited_;  // child -> parent
+  std::atomic<std::size_t> held_{0};
+};
+
+}  // namespace oee::core

@@ -1,0 +1,335 @@
+// Recurring (DCA/TWAP) orders against the real server: the amount in
+// slices, one per interval, each a child market order of its own; slices
+// outside the price range are skipped and say why; a cancel stops the
+// slices left; the schedule survives kill -9, a slice never runs twice, and
+// one that fell due while the server was down runs once at restart (each
+// missed one with catchUp).
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include "chain_ledger.h"
+#include "harness.h"
+#include "order_reads.h"
+
+namespace oee::e2e {
+namespace {
+
+using namespace std::chrono_literals;
+namespace json = boost::json;
+
+std::string recurring_body(const std::string& amount, int slices, int interval, const std::string& extra = "") {
+  return R"({"type":"recurring","inputToken":"SOL","outputToken":"USDC","amount":")" + amount +
+         R"(","slices":)" + std::to_string(slices) + R"(,"interval":)" + std::to_string(interval) + extra + "}";
+}
+
+std::string submit(HttpClient& c, const std::string& body) {
+  const auto r = c.post_json("/api/orders/execute", body);
+  EXPECT_EQ(r.status, 202) << r.body;
+  return std::string(r.json().at("orderId").as_string());
+}
+
+json::object order(HttpClient& c, const std::string& id) { return c.get("/api/orders/" + id).json().as_object(); }
+
+json::array events(HttpClient& c, const std::string& id) {
+  return c.get("/api/orders/" + id + "/events").json().at("events").as_array();
+}
+
+std::vector<std::string> children(HttpClient& c, const std::string& id) {
+  std::vector<std::string> ids;
+  const json::object o = order(c, id);
+  for (const auto& child : o.at("children").as_array()) ids.emplace_back(child.as_string());
+  return ids;
+}
+
+// The slice events of a recurring order, by slice number: each slice's
+// events (sliceStarted or sliceSkipped), and their due times.
+struct Slices {
+  std::map<std::int64_t, int> count;       // slice -> how many events
+  std::map<std::int64_t, std::int64_t> due;  // slice -> dueAt (ms)
+  std::map<std::int64_t, std::string> child;
+  int skipped = 0;
+};
+Slices slices_of(HttpClient& c, const std::string& id) {
+  Slices s;
+  for (const auto& e : events(c, id)) {
+    const auto& name = e.at("event").as_string();
+    if (name != "sliceStarted" && name != "sliceSkipped") continue;
+    const std::int64_t k = e.at("slice").as_int64();
+    ++s.count[k];
+    s.due[k] = e.at("dueAt").as_int64();
+    if (name == "sliceStarted") s.child[k] = std::string(e.at("childId").as_string());
+    if (name == "sliceSkipped") ++s.skipped;
+  }
+  return s;
+}
+
+// Every child was created once, under its slice, and ended once.
+void expect_each_child_once(HttpClient& c, const std::string& parent, const Slices& s) {
+  for (const auto& [k, child] : s.child) {
+    const auto evs = events(c, child);
+    int submitted = 0, terminal = 0;
+    for (const auto& e : evs) {
+      if (e.at("event") == "submitted") {
+        ++submitted;
+        EXPECT_EQ(e.at("parentId"), json::value(parent));
+        EXPECT_EQ(e.at("slice").as_int64(), k);
+      }
+      if (e.as_object().contains("terminal")) ++terminal;
+    }
+    EXPECT_EQ(submitted, 1) << "slice " << k << "'s order " << child;
+    EXPECT_EQ(terminal, 1) << "slice " << k << "'s order " << child;
+  }
+}
+
+void expect_verifies(const std::filesystem::path& data) {
+  const auto verify = run({kLogdump, "--data-dir", data.string(), "--verify"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+}
+
+TEST(RecurringOrders, SlicesRunOneIntervalApartAsChildOrdersAndTheParentAddsThemUp) {
+  TempDir dir;
+  ServerProcess server(dir.path() / "data", {"--sim", "fast", "--fail-rate", "0"});
+  server.start();
+  HttpClient c(server.port());
+  const std::string id = submit(c, recurring_body("3", 3, 1));
+  ASSERT_TRUE(reaches(c, id, "completed", 30s)) << order(c, id);
+
+  const json::object parent = order(c, id);
+  EXPECT_EQ(parent.at("orderType"), "recurring");
+  EXPECT_EQ(parent.at("recurring").at("slices"), 3);
+  EXPECT_EQ(parent.at("recurring").at("interval"), 1);
+  const auto& progress = parent.at("progress");
+  EXPECT_EQ(progress.at("done"), 3) << parent;
+  EXPECT_EQ(progress.at("skipped"), 0);
+  EXPECT_EQ(progress.at("left"), 0);
+  EXPECT_EQ(progress.at("spent"), "3");
+  EXPECT_TRUE(parent.at("terminal").as_bool());
+
+  const auto kids = children(c, id);
+  ASSERT_EQ(kids.size(), 3u);
+  EXPECT_EQ(std::set<std::string>(kids.begin(), kids.end()).size(), 3u);
+  std::uint64_t received = 0;
+  for (std::size_t k = 0; k < kids.size(); ++k) {
+    const json::object child = order(c, kids[k]);
+    EXPECT_EQ(child.at("orderType"), "market");
+    EXPECT_EQ(child.at("parentId"), json::value(id));
+    EXPECT_EQ(child.at("slice").as_int64(), static_cast<std::int64_t>(k));
+    EXPECT_EQ(child.at("status"), "confirmed");
+    EXPECT_EQ(child.at("amountIn"), "1");
+    const std::string out(child.at("amountOut").as_string());
+    const auto dot = out.find('.');
+    std::string frac = dot == std::string::npos ? "" : out.substr(dot + 1);
+    frac.resize(6, '0');
+    received += std::stoull(out.substr(0, dot) + frac);
+  }
+  const std::string total(progress.at("received").as_string());
+  const auto dot = total.find('.');
+  std::string frac = dot == std::string::npos ? "" : total.substr(dot + 1);
+  frac.resize(6, '0');
+  EXPECT_EQ(std::stoull(total.substr(0, dot) + frac), received) << "the parent received what its children did";
+  EXPECT_FALSE(progress.at("averagePrice").is_null());
+
+  const Slices s = slices_of(c, id);
+  ASSERT_EQ(s.due.size(), 3u);
+  EXPECT_EQ(s.due.at(1) - s.due.at(0), 1000) << "one interval apart, on the schedule";
+  EXPECT_EQ(s.due.at(2) - s.due.at(1), 1000);
+  EXPECT_EQ(event_names(c, id), (std::vector<std::string>{"submitted", "recurringStarted", "sliceStarted",
+                                                          "sliceStarted", "sliceStarted", "recurringCompleted"}));
+  expect_each_child_once(c, id, s);
+  expect_ledger_equals_confirmed(dir.path() / "data", server.port());
+  server.terminate();
+  expect_verifies(dir.path() / "data");
+}
+
+TEST(RecurringOrders, ASliceOutsideThePriceRangeIsSkippedAndSaysWhy) {
+  TempDir dir;
+  ServerProcess server(dir.path() / "data", {"--sim", "fast", "--fail-rate", "0"});
+  server.start();
+  HttpClient c(server.port());
+  // No SOL fetches a million USDC; every SOL fetches more than 1 USDC.
+  const std::string low = submit(c, recurring_body("2", 2, 1, R"(,"minPrice":"1000000")"));
+  const std::string high = submit(c, recurring_body("2", 2, 1, R"(,"maxPrice":1)"));
+  for (const auto& id : {low, high}) {
+    ASSERT_TRUE(reaches(c, id, "completed", 30s)) << order(c, id);
+    const json::object parent = order(c, id);
+    EXPECT_EQ(parent.at("progress").at("skipped"), 2) << parent;
+    EXPECT_EQ(parent.at("progress").at("done"), 0);
+    EXPECT_EQ(parent.at("progress").at("spent"), "0");
+    EXPECT_TRUE(parent.at("progress").at("averagePrice").is_null());
+    EXPECT_TRUE(parent.at("children").as_array().empty());
+  }
+  for (const auto& e : events(c, low)) {
+    if (e.at("event") == "sliceSkipped") {
+      EXPECT_EQ(e.at("reason"), "price below minPrice") << e;
+    }
+  }
+  for (const auto& e : events(c, high)) {
+    if (e.at("event") == "sliceSkipped") {
+      EXPECT_EQ(e.at("reason"), "price above maxPrice") << e;
+    }
+  }
+  EXPECT_EQ(order(c, high).at("recurring").at("maxPrice"), "1");
+  server.terminate();
+  expect_verifies(dir.path() / "data");
+}
+
+TEST(RecurringOrders, ACancelStopsTheSlicesLeftAndTheRestIsRefusedOrChangesNothing) {
+  TempDir dir;
+  ServerProcess server(dir.path() / "data", {"--sim", "fast", "--fail-rate", "0"});
+  server.start();
+  HttpClient c(server.port());
+  const std::string id = submit(c, recurring_body("5", 5, 3600));
+  ASSERT_TRUE(eventually([&] { return children(c, id).size() == 1; }, 15s)) << order(c, id);
+  ASSERT_TRUE(reaches(c, children(c, id)[0], "confirmed"));
+  EXPECT_EQ(order(c, id).at("status"), "active");
+  EXPECT_TRUE(order(c, id).contains("nextSliceAt"));
+
+  const auto amend = c.request("PATCH", "/api/orders/" + id, R"({"limitPrice":"1"})");
+  EXPECT_EQ(amend.status, 409) << amend.body;
+  EXPECT_EQ(amend.json().at("error").at("code"), "not_amendable");
+
+  const auto cancel = c.post_json("/api/orders/" + id + "/cancel", "{}");
+  ASSERT_EQ(cancel.status, 200) << cancel.body;
+  EXPECT_EQ(cancel.json().at("status"), "cancelled");
+  EXPECT_EQ(cancel.json().at("progress").at("done"), 1);
+  EXPECT_EQ(cancel.json().at("progress").at("left"), 4);
+  EXPECT_EQ(c.post_json("/api/orders/" + id + "/cancel", "{}").status, 200) << "cancelled already: the same answer";
+  EXPECT_EQ(count_of(event_names(c, id), "sliceStarted"), 1);
+  server.terminate();
+  expect_verifies(dir.path() / "data");
+}
+
+TEST(RecurringOrders, EveryBadRecurringBodyIsA400AndCreatesNothing) {
+  TempDir dir;
+  ServerProcess server(dir.path() / "data", {"--sim", "fast"});
+  server.start();
+  HttpClient c(server.port());
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {recurring_body("1", 1, 1), "invalid_slices"},
+      {recurring_body("1", 1001, 1), "invalid_slices"},
+      {recurring_body("1", 2, 0), "invalid_interval"},
+      {R"({"type":"recurring","inputToken":"SOL","outputToken":"USDC","amount":"1","slices":2,"interval":"5"})",
+       "invalid_interval"},
+      {R"({"type":"recurring","inputToken":"SOL","outputToken":"USDC","amount":"1","slices":2.5,"interval":5})",
+       "invalid_slices"},
+      {R"({"type":"recurring","inputToken":"SOL","outputToken":"USDC","amount":"1","interval":5})", "missing_field"},
+      {recurring_body("0.000000001", 2, 1), "invalid_amount"},
+      {recurring_body("1", 2, 1, R"(,"minPrice":"200","maxPrice":"100")"), "conflicting_fields"},
+      {recurring_body("1", 2, 1, R"(,"minPrice":"abc")"), "invalid_min_price"},
+      {recurring_body("1", 2, 1, R"(,"catchUp":"yes")"), "invalid_catch_up"},
+      {recurring_body("1", 2, 1, R"(,"limitPrice":"100")"), "field_not_for_type"},
+      {recurring_body("1", 2, 1, R"(,"expiresAt":4102444800000)"), "field_not_for_type"},
+      {R"({"inputToken":"SOL","outputToken":"USDC","amount":"1","slices":2})", "field_not_for_type"},
+      {R"({"type":"limit","inputToken":"SOL","outputToken":"USDC","amount":"1","limitPrice":"1","catchUp":true})",
+       "field_not_for_type"},
+  };
+  for (const auto& [body, code] : cases) {
+    const auto r = c.post_json("/api/orders/execute", body);
+    EXPECT_EQ(r.status, 400) << body << " -> " << r.body;
+    if (r.status == 400) {
+      EXPECT_EQ(r.json().at("error").at("code"), json::value(code)) << body << " -> " << r.body;
+    }
+  }
+  const auto head = c.get("/api/events?fromSeq=1&limit=10").json();
+  EXPECT_TRUE(head.at("events").as_array().empty()) << "nothing was appended: " << head;
+}
+
+// 20 slices, a second apart; the server killed twice while they run. Every
+// slice has exactly one outcome (one child order, executed once, or one
+// skip), no slice number repeats, and the chain holds each child's swap once.
+TEST(RecurringOrders, TwentySlicesSurviveTwoKillsWithExactlyTwentyOutcomes) {
+  TempDir dir;
+  const auto data = dir.path() / "data";
+  ServerProcess server(data, {"--sim", "fast", "--fail-rate", "0"});
+  server.start();
+  std::string id;
+  {
+    HttpClient c(server.port());
+    id = submit(c, recurring_body("20", 20, 1));
+    ASSERT_TRUE(eventually([&] { return children(c, id).size() >= 3; }, 30s));
+  }
+  server.kill9();
+  server.start(server.port());
+  {
+    HttpClient c(server.port());
+    ASSERT_TRUE(eventually([&] { return children(c, id).size() >= 9; }, 60s)) << order(c, id);
+  }
+  server.kill9();
+  server.start(server.port());
+  HttpClient c(server.port());
+  ASSERT_TRUE(reaches(c, id, "completed", 90s)) << order(c, id);
+  const json::object parent = order(c, id);
+  const auto& progress = parent.at("progress");
+  EXPECT_EQ(progress.at("done").as_int64() + progress.at("skipped").as_int64(), 20) << parent;
+  EXPECT_EQ(progress.at("left"), 0);
+  const Slices s = slices_of(c, id);
+  ASSERT_EQ(s.count.size(), 20u);
+  for (const auto& [k, n] : s.count) EXPECT_EQ(n, 1) << "slice " << k;
+  EXPECT_EQ(s.count.begin()->first, 0);
+  EXPECT_EQ(s.count.rbegin()->first, 19);
+  const auto kids = children(c, id);
+  EXPECT_EQ(kids.size(), s.child.size());
+  EXPECT_EQ(std::set<std::string>(kids.begin(), kids.end()).size(), kids.size());
+  expect_each_child_once(c, id, s);
+  expect_ledger_equals_confirmed(data, server.port());
+  server.terminate();
+  expect_verifies(data);
+}
+
+// Down for about three intervals: without catchUp the slice due meanwhile
+// runs once at restart and the schedule moves on from there; with it, each
+// slice that fell due runs at restart, on its own due time.
+TEST(RecurringOrders, ASliceDueWhileDownRunsOnceAtRestartUnlessTheOrderCatchesUp) {
+  TempDir dir;
+  const auto data = dir.path() / "data";
+  ServerProcess server(data, {"--sim", "fast", "--fail-rate", "0"});
+  server.start();
+  std::string plain, catching;
+  {
+    HttpClient c(server.port());
+    plain = submit(c, recurring_body("6", 6, 1));
+    catching = submit(c, recurring_body("6", 6, 1, R"(,"catchUp":true)"));
+    ASSERT_TRUE(eventually([&] { return children(c, plain).size() >= 1 && children(c, catching).size() >= 1; }, 15s));
+  }
+  server.kill9();
+  const auto killed = now_ms();
+  // The outage itself: the server stays down for three intervals and a half.
+  while (now_ms() < killed + 3500) std::this_thread::sleep_for(50ms);
+  server.start(server.port());
+  const auto restarted = now_ms();
+  HttpClient c(server.port());
+  ASSERT_TRUE(reaches(c, plain, "completed", 30s)) << order(c, plain);
+  ASSERT_TRUE(reaches(c, catching, "completed", 30s)) << order(c, catching);
+
+  const Slices p = slices_of(c, plain);
+  ASSERT_EQ(p.due.size(), 6u);
+  // The first slice due after the kill ran at restart, and each after it an
+  // interval later: none ran twice to make up for the outage.
+  std::int64_t first_after = -1;
+  for (const auto& [k, due] : p.due) {
+    if (due > killed && first_after < 0) first_after = k;
+  }
+  ASSERT_GE(first_after, 1);
+  EXPECT_GE(p.due.at(first_after), restarted - 1000) << "moved to the restart";
+  for (std::int64_t k = first_after + 1; k < 6; ++k) EXPECT_EQ(p.due.at(k) - p.due.at(k - 1), 1000) << k;
+
+  const Slices q = slices_of(c, catching);
+  ASSERT_EQ(q.due.size(), 6u);
+  for (std::int64_t k = 1; k < 6; ++k) EXPECT_EQ(q.due.at(k) - q.due.at(k - 1), 1000) << "catching up keeps the schedule";
+  expect_each_child_once(c, plain, p);
+  expect_each_child_once(c, catching, q);
+  server.terminate();
+  expect_verifies(data);
+}
+
+}  // namespace
+}  // namespace oee::e2e
