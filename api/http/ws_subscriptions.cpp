@@ -193,7 +193,8 @@ void WsSession::retry_catch_up_later(const OrderId& id, std::uint64_t generation
 }
 
 void WsSession::on_update(const std::shared_ptr<const StatusUpdate>& u) {
-  auto it = subs_.find(u->order);
+  // A slice's step reaches the subscription to its recurring order.
+  auto it = subs_.find(u->parent.value_or(u->order));
   if (it == subs_.end()) {
     if (all_.on) on_all_update(u);  // an order's own subscription carries it otherwise
     return;

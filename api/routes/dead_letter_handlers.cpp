@@ -124,6 +124,13 @@ asio::awaitable<std::variant<Seq, HttpResponse>> act_on_dead_letter(
   if (!*loaded || !owned((*loaded)->state, only)) co_return not_found("no order with id " + id.str(), "orderId");
   const core::OrderState state = (*loaded)->state;
   if (!core::is_dead_letter(state)) co_return not_dead_lettered(state, action);
+  // A recurring order counted its failed slice as done; the slice stays so.
+  if (state.parent && event_for == &retry_of) {
+    co_return error_response(ApiError{409, "not_retryable",
+                                      "a recurring order's slice is not retried: its order counted it as done "
+                                      "(dismiss it instead)",
+                                      "orderId"});
+  }
   const core::OrderEvent event = event_for(state);
   auto appended = co_await core::async_append(app.store, id, state, event);
   if (!appended) co_return log_unavailable(app.log, appended.error());

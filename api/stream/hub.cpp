@@ -9,6 +9,7 @@
 #include "core/domain/api_key.h"
 #include "core/domain/order.h"
 #include "core/wire/compat_message.h"
+#include "core/wire/event_codec.h"
 #include "core/wire/status_message.h"
 
 namespace oee::api {
@@ -53,15 +54,52 @@ struct Hub::State {
     published.advance(partition, seq);
   }
 
+  [[nodiscard]] std::vector<std::shared_ptr<Subscriber>> followers_of(const OrderId& order) const {
+    std::vector<std::shared_ptr<Subscriber>> targets;
+    std::lock_guard lock(mu);
+    auto it = by_order.find(order);
+    if (it == by_order.end()) return targets;
+    for (const auto& w : it->second) {
+      if (auto s = w.lock()) targets.push_back(std::move(s));
+    }
+    return targets;
+  }
+
+  // A recurring order's stream carries its slices' steps: the parent's
+  // followers get each update of a slice it started, until the slice ends.
+  std::optional<OrderId> parent_of(const StatusUpdate& u) {
+    std::lock_guard lock(mu);
+    if (u.child) parents[*u.child] = u.order;
+    const auto it = parents.find(u.order);
+    if (it == parents.end()) return std::nullopt;
+    const OrderId parent = it->second;
+    if (u.terminal) parents.erase(it);
+    return parent;
+  }
+
+  void deliver_to_parent(const StatusUpdate& u, const OrderId& parent) {
+    const auto followers = followers_of(parent);
+    if (followers.empty()) return;
+    const auto carried = as_part_of(u, parent);
+    for (const auto& s : followers) s->deliver(carried);
+  }
+
   // Renders and fans out committed events (runs on the hub strand).
   void publish(const std::vector<eventlog::Record>& records) {
     for (const auto& r : records) {
       if (core::is_key_event(r.type)) continue;  // an API key's, sent on its own channel
+      const bool slice_started = r.type == static_cast<std::uint8_t>(core::EventType::slice_started);
+      bool may_be_slice = false;
+      {
+        std::lock_guard lock(mu);
+        may_be_slice = !parents.empty();
+      }
       // Rendered only for orders someone follows, and once for all of them.
       const auto targets = subscribers_of(r.order);
-      if (targets.empty()) continue;
+      if (targets.empty() && !slice_started && !may_be_slice) continue;
       const auto update = make_status_update(r);
       for (const auto& s : targets) s->deliver(update);
+      if (const auto parent = parent_of(*update)) deliver_to_parent(*update, *parent);
     }
     if (!records.empty()) note_published(records.back().partition.value_or(0), records.back().seq);
   }
@@ -70,6 +108,7 @@ struct Hub::State {
   mutable std::mutex mu;
   std::unordered_map<OrderId, std::vector<std::weak_ptr<Subscriber>>, OrderIdHash> by_order;
   std::vector<std::weak_ptr<Subscriber>> everything;  // subscribers to every order
+  std::unordered_map<OrderId, OrderId, OrderIdHash> parents;  // a running slice's recurring order
   mutable std::mutex published_mu;
   eventlog::Position published;
   std::atomic<std::uint64_t> queued{0};  // committed events handed to the strand
@@ -151,11 +190,25 @@ std::shared_ptr<const StatusUpdate> make_status_update(const eventlog::Record& r
   update->partition = r.partition.value_or(0);
   update->terminal = core::is_terminal_event(r.type);
   update->text = core::status_message_text(r);
+  if (r.type == static_cast<std::uint8_t>(core::EventType::slice_started)) {
+    if (const auto event = core::decode_event(r.type, r.payload)) update->child = std::get<core::SliceStarted>(*event).child;
+  }
   return update;
+}
+
+std::shared_ptr<const StatusUpdate> as_part_of(const StatusUpdate& slice, const OrderId& parent) {
+  auto carried = std::make_shared<StatusUpdate>();
+  carried->order = slice.order;
+  carried->seq = slice.seq;
+  carried->partition = slice.partition;
+  carried->text = slice.text;
+  carried->parent = parent;
+  return carried;
 }
 
 void Hub::fan_out(const std::shared_ptr<const StatusUpdate>& update) {
   for (const auto& s : state_->subscribers_of(update->order)) s->deliver(update);
+  if (const auto parent = state_->parent_of(*update)) state_->deliver_to_parent(*update, *parent);
   state_->note_published(update->partition, update->seq);
 }
 
@@ -194,6 +247,9 @@ std::shared_ptr<const StatusUpdate> status_update_from(const json::object& o, st
     const auto p = partition->to_number<std::uint32_t>(ec);
     if (ec) return nullptr;
     update->partition = p;
+  }
+  if (const auto* child = o.if_contains("childId"); child != nullptr && child->is_string()) {
+    if (auto parsed = OrderId::parse(child->get_string())) update->child = *parsed;
   }
   const auto* terminal = o.if_contains("terminal");
   update->terminal = terminal != nullptr && terminal->is_bool() && terminal->get_bool();

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -30,6 +31,12 @@ struct StatusUpdate {
   std::uint32_t partition = 0;  // whose seq `seq` is (0 in the embedded log)
   bool terminal = false;
   std::string text;  // the status message, in the oee.v1 dialect
+  /// A recurring order's sliceStarted: the slice's order, whose steps its
+  /// parent's stream carries from then on.
+  std::optional<OrderId> child;
+  /// Set on a slice's update as its parent's stream carries it (then never
+  /// terminal: the slice's end is not the stream's).
+  std::optional<OrderId> parent;
 
   /// The same message in the compat dialect (core/wire/compat_message.h),
   /// rendered the first time a client of that dialect needs it; empty for
@@ -43,6 +50,8 @@ struct StatusUpdate {
 
 /// The update for one committed event (renders its status message).
 [[nodiscard]] std::shared_ptr<const StatusUpdate> make_status_update(const eventlog::Record& record);
+/// A slice's update as its recurring parent's stream carries it.
+[[nodiscard]] std::shared_ptr<const StatusUpdate> as_part_of(const StatusUpdate& slice, const OrderId& parent);
 
 /// Reads one status message as published or served by the core; nullptr
 /// if it is not one.

@@ -30,6 +30,29 @@ std::vector<std::shared_ptr<const StatusUpdate>> updates_of(const std::vector<ev
   return updates;
 }
 
+// A recurring order's past carries its slices' steps from `from` on, merged
+// in by seq; false if the log could not be read.
+bool add_slices(const eventlog::EventLogReader& log, const OrderId& order, Seq from,
+                std::vector<std::shared_ptr<const StatusUpdate>>& updates) {
+  auto snapshot = log.snapshot(order);
+  if (!snapshot) return false;
+  if (!*snapshot) return true;
+  const auto state = core::decode_snapshot((*snapshot)->snapshot);
+  if (!state || state->order_type != core::OrderType::recurring) return true;
+  bool added = false;
+  for (const auto& slice : state->slices) {
+    if (!slice.child) continue;
+    auto records = log.read_order(*slice.child, from);
+    if (!records) return false;
+    for (const auto& r : *records) updates.push_back(as_part_of(*make_status_update(r), order));
+    added = added || !records->empty();
+  }
+  if (added) {
+    std::stable_sort(updates.begin(), updates.end(), [](const auto& a, const auto& b) { return a->seq < b->seq; });
+  }
+  return true;
+}
+
 }  // namespace
 
 eventlog::Result<std::optional<std::vector<eventlog::Record>>> read_known_order(const eventlog::EventLogReader& log,
@@ -185,6 +208,11 @@ void LogStreamSource::catch_up(const OrderId& order, Seq from, const Principal& 
     return;
   }
   result.updates = updates_of(**records);
+  if (!add_slices(log_, order, from, result.updates)) {
+    result.outcome = CatchUp::Outcome::unavailable;
+    result.error = "the log could not be read";
+    result.updates.clear();
+  }
   done(std::move(result));
 }
 

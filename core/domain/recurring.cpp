@@ -27,9 +27,9 @@ int compare_scaled(u128 x, u128 m, u128 y) {
 
 SliceDue next_slice_due(const OrderState& parent, TimestampNs now) {
   const std::int64_t interval = std::int64_t{parent.recurring.interval_s} * 1'000'000'000;
-  if (parent.slices.empty()) return SliceDue{parent.first_due, parent.first_due};
-  const TimestampNs due{parent.slices.back().due_at.value + interval};
-  if (parent.recurring.catch_up || now.value - due.value <= interval) return SliceDue{due, due};
+  const TimestampNs due = parent.slices.empty() ? parent.first_due
+                                                : TimestampNs{parent.slices.back().due_at.value + interval};
+  if (parent.recurring.catch_up || now.value - due.value < interval) return SliceDue{due, due};
   return SliceDue{now, now};
 }
 

@@ -12,6 +12,8 @@
 
 #include "core/domain/trigger.h"
 #include "core/wire/event_codec.h"
+#include "core/domain/recurring.h"
+#include "core/engine/recurring_orders.h"
 #include "core/wire/key_codec.h"
 #include "eventlog/record_codec.h"
 
@@ -37,6 +39,9 @@ std::string describe_fold_difference(const OrderState& fold, const OrderState& s
   if (fold.owner != stored.owner) return "owner differs";
   if (fold.launches_judged != stored.launches_judged) return "launches judged differ";
   if (fold.legs != stored.legs) return "legs differ";
+  if (fold.recurring != stored.recurring || fold.first_due != stored.first_due) return "recurring terms differ";
+  if (fold.slices != stored.slices) return "slices differ";
+  if (fold.parent != stored.parent || fold.slice != stored.slice) return "parent differs";
   return {};
 }
 
@@ -91,6 +96,55 @@ std::optional<std::string> check_trigger(const Triggered& t, const OrderState& o
   return std::nullopt;
 }
 
+// A recurring order's events and its slices' orders agree: a slice's
+// amount and order id are the schedule's, each slice's order is created
+// once, right after its slice started, naming its parent and its place; and
+// the order completes only once every slice's order ended, with their sums.
+std::optional<std::string> check_recurring(const OrderId& id, const OrderEvent& event, const OrderState& state,
+                                           const Folds& orders) {
+  if (const auto* started = std::get_if<SliceStarted>(&event)) {
+    if (started->amount_in != slice_amount(state.amount_in, state.recurring.slices, started->slice)) {
+      return fmt::format("slice {} is not its share of the amount", started->slice);
+    }
+    if (started->child != slice_order_id(id, started->slice)) {
+      return fmt::format("slice {}'s order id is not the slice's", started->slice);
+    }
+    if (orders.contains(started->child)) return fmt::format("slice {}'s order exists before it started", started->slice);
+  } else if (const auto* skipped = std::get_if<SliceSkipped>(&event)) {
+    if (skipped->amount_in != slice_amount(state.amount_in, state.recurring.slices, skipped->slice)) {
+      return fmt::format("slice {} is not its share of the amount", skipped->slice);
+    }
+  } else if (const auto* submitted = std::get_if<OrderSubmitted>(&event); submitted && submitted->parent) {
+    const auto parent = orders.find(*submitted->parent);
+    if (parent == orders.end() || parent->second.state.slices.empty() ||
+        parent->second.state.slices.back().child != id || parent->second.state.slices.size() != submitted->slice + 1) {
+      return fmt::format("a slice's order whose recurring order {} did not start it as slice {}",
+                         submitted->parent->str(), submitted->slice);
+    }
+    const OrderState& p = parent->second.state;
+    if (submitted->amount_in != p.slices.back().amount_in || submitted->input_token != p.input_token ||
+        submitted->output_token != p.output_token || submitted->order_type != OrderType::market) {
+      return std::string("a slice's order differs from its slice");
+    }
+  } else if (const auto* completed = std::get_if<RecurringCompleted>(&event)) {
+    std::vector<const OrderState*> children;
+    for (const SliceState& slice : state.slices) {
+      if (!slice.child) continue;
+      const auto child = orders.find(*slice.child);
+      if (child == orders.end() || !is_terminal(child->second.state.status)) {
+        return fmt::format("completed before its slice order {} ended", slice.child->str());
+      }
+      children.push_back(&child->second.state);
+    }
+    const RecurringProgress sums = recurring_progress(state, children);
+    if (sums.done != completed->done || sums.skipped != completed->skipped || sums.spent != completed->spent ||
+        sums.received != completed->received) {
+      return std::string("its completion does not add up its slices");
+    }
+  }
+  return std::nullopt;
+}
+
 // Every event in seq order: dense, checksummed, decodable, and a legal step
 // of its order. Stops at the first problem.
 std::optional<AuditProblem> fold_log(const eventlog::EventLogReader& log, const std::function<void(Seq)>& progress,
@@ -136,6 +190,9 @@ std::optional<AuditProblem> fold_log(const eventlog::EventLogReader& log, const 
           if (auto wrong = check_trigger(*trigger, folded.state)) {
             return problem(raw.key, fmt::format("order {}: triggered: {}", record->order.str(), *wrong));
           }
+        }
+        if (auto wrong = check_recurring(record->order, *event, folded.state, orders)) {
+          return problem(raw.key, fmt::format("order {}: {}", record->order.str(), *wrong));
         }
         decisions.observe(record->order, raw.key, record->ts, *event, folded.state);
         auto next = apply(folded.state, *event, record->ts);

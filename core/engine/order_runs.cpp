@@ -260,8 +260,7 @@ void Executor::Impl::finish_run(Run& r) {
   if (state.status == Status::active) {
     // A recurring order runs its slices from now on; a cancel sent while
     // it began goes with it.
-    recurring_->take(id, state, r.last_seq);
-    for (auto& done : waiting_orders_->take_cancels(id)) recurring_->cancel(OrderSnapshot{id, state, r.last_seq}, std::move(done));
+    recurring_->take(id, state, r.last_seq, waiting_orders_->take_cancels(id));
   }
   if (is_terminal(state.status)) {
     waiting_orders_->answer_all(OrderSnapshot{id, state, r.last_seq});

@@ -31,17 +31,19 @@ RecurringOrders::RecurringOrders(asio::io_context& ioc, OrderStore& store, const
                                  EngineMetrics& metrics)
     : ioc_(ioc), store_(store), market_(market), metrics_(metrics) {}
 
-void RecurringOrders::take(const OrderId& id, OrderState state, Seq seq) {
-  if (stopping_) return;
+void RecurringOrders::take(const OrderId& id, OrderState state, Seq seq, std::vector<ActionDone> cancels) {
+  if (stopping_) {
+    for (auto& done : cancels) done(ActionAnswer{ActionAnswer::Outcome::unavailable, {}, "the engine is stopping"});
+    return;
+  }
   auto [it, inserted] = parents_.try_emplace(id, std::make_unique<Parent>(ioc_));
   held_.store(parents_.size(), std::memory_order_relaxed);
   Parent& p = *it->second;
   p.state = std::move(state);
   p.seq = seq;
-  if (!p.state.slices.empty() && p.state.slices.back().child) {
-    const auto child = store_.load(*p.state.slices.back().child);
-    p.child_missing = child && !*child;
-  }
+  p.cancels = std::move(cancels);
+  // A restart may have come between a slice's start and its child.
+  p.check_child = !p.state.slices.empty() && p.state.slices.back().child;
   step(id);
 }
 
@@ -83,10 +85,21 @@ void RecurringOrders::step(const OrderId& id) {
   if (it == parents_.end() || stopping_) return;
   Parent& p = *it->second;
   if (p.appending) return;
-  if (!p.cancels.empty()) {
-    append(id, p, Cancelled{p.state.attempt, std::string(kCancelledByOwner)});
-  } else if (p.child_missing) {
+  if (p.check_child) {
+    const auto child = store_.load(*p.state.slices.back().child);
+    if (!child) {
+      pause(id, p, "its last slice's order could not be read: " + child.error().message());
+      return;
+    }
+    p.check_child = false;
+    p.child_missing = !*child;
+  }
+  // A started slice's child is created before anything else happens, a
+  // cancel included: the slice started before the cancel, so it runs.
+  if (p.child_missing) {
     create_child(id, p);
+  } else if (!p.cancels.empty()) {
+    append(id, p, Cancelled{p.state.attempt, std::string(kCancelledByOwner)});
   } else if (p.state.slices.size() < p.state.recurring.slices) {
     decide_slice(id, p);
   } else {
@@ -265,6 +278,7 @@ void RecurringOrders::pause(const OrderId& id, Parent& p, std::string_view why) 
 }
 
 void RecurringOrders::forget(const OrderId& id) {
+  std::erase_if(awaited_, [&id](const auto& entry) { return entry.second == id; });
   parents_.erase(id);
   held_.store(parents_.size(), std::memory_order_relaxed);
 }

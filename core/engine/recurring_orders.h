@@ -40,8 +40,9 @@ class RecurringOrders : public std::enable_shared_from_this<RecurringOrders> {
  public:
   RecurringOrders(boost::asio::io_context& ioc, OrderStore& store, const Market& market, EngineMetrics& metrics);
 
-  /// An active recurring order: its slices run from here on.
-  void take(const OrderId& id, OrderState state, Seq seq);
+  /// An active recurring order: its slices run from here on; `cancels`
+  /// were sent while it began.
+  void take(const OrderId& id, OrderState state, Seq seq, std::vector<ActionDone> cancels = {});
   /// Cancels an order held here once no event of it is on its way to the
   /// log: its remaining slices do not start (a child already created runs on).
   void cancel(const OrderSnapshot& seen, ActionDone done);
@@ -62,6 +63,7 @@ class RecurringOrders : public std::enable_shared_from_this<RecurringOrders> {
     OrderState state;
     Seq seq{};
     bool appending = false;
+    bool check_child = false;    // whether its last started slice's child is in the log is to be read
     bool child_missing = false;  // its last started slice's child is not in the log yet
     std::vector<ActionDone> cancels;
     SimTimer timer;

@@ -181,6 +181,14 @@ void write_body(Writer& w, const OrderEvent& event) {
           if (e.order_type == OrderType::recurring) {
             w.member("slices", std::uint64_t{e.recurring.slices});
             w.member("interval", std::uint64_t{e.recurring.interval_s});
+            if (e.recurring.min_price_e12 != 0) {
+              w.plain("minPrice", format_amount(Amount{e.recurring.min_price_e12}, kPriceDecimals));
+            }
+            if (e.recurring.max_price_e12 != 0) {
+              w.plain("maxPrice", format_amount(Amount{e.recurring.max_price_e12}, kPriceDecimals));
+            }
+            w.key("catchUp");
+            w.plain_literal(e.recurring.catch_up ? "true" : "false");
           }
           if (e.parent) {
             char parent[OrderId::kTextSize];

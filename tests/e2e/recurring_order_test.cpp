@@ -150,6 +150,36 @@ TEST(RecurringOrders, SlicesRunOneIntervalApartAsChildOrdersAndTheParentAddsThem
   expect_verifies(dir.path() / "data");
 }
 
+// The parent's stream carries each slice's steps in seq order, and ends
+// with the parent's completion, not with a slice's.
+TEST(RecurringOrders, TheParentsStreamCarriesItsSlicesStepsAndEndsWithItsCompletion) {
+  TempDir dir;
+  ServerProcess server(dir.path() / "data", {"--sim", "fast", "--fail-rate", "0"});
+  server.start();
+  HttpClient c(server.port());
+  const std::string id = submit(c, recurring_body("2", 2, 1));
+  const auto watched =
+      run({kWatch, "--url", "ws://127.0.0.1:" + std::to_string(server.port()) + "/ws", id}, std::chrono::seconds(30));
+  ASSERT_EQ(watched.exit_code, 0) << watched.out << watched.err;
+  std::vector<std::string> seen;  // "order event" per message
+  std::int64_t last_seq = 0;
+  for (std::size_t at = 0, end; (end = watched.out.find('\n', at)) != std::string::npos; at = end + 1) {
+    const json::value m = json::parse(watched.out.substr(at, end - at));
+    if (!m.as_object().contains("event")) continue;
+    EXPECT_GT(m.at("seq").as_int64(), last_seq) << "in seq order";
+    last_seq = m.at("seq").as_int64();
+    seen.push_back(std::string(m.at("orderId").as_string()) + " " + std::string(m.at("event").as_string()));
+  }
+  const auto kids = children(c, id);
+  ASSERT_EQ(kids.size(), 2u);
+  for (const auto& kid : kids) {
+    EXPECT_EQ(std::count(seen.begin(), seen.end(), kid + " submitted"), 1) << watched.out;
+    EXPECT_EQ(std::count(seen.begin(), seen.end(), kid + " confirmed"), 1) << watched.out;
+  }
+  ASSERT_FALSE(seen.empty());
+  EXPECT_EQ(seen.back(), id + " recurringCompleted") << watched.out;
+}
+
 TEST(RecurringOrders, ASliceOutsideThePriceRangeIsSkippedAndSaysWhy) {
   TempDir dir;
   ServerProcess server(dir.path() / "data", {"--sim", "fast", "--fail-rate", "0"});

@@ -98,6 +98,9 @@ json::object reference_message(const eventlog::Record& record) {
           if (e.order_type == OrderType::recurring) {
             m["slices"] = e.recurring.slices;
             m["interval"] = e.recurring.interval_s;
+            if (e.recurring.min_price_e12 != 0) m["minPrice"] = format_amount(Amount{e.recurring.min_price_e12}, kPriceDecimals);
+            if (e.recurring.max_price_e12 != 0) m["maxPrice"] = format_amount(Amount{e.recurring.max_price_e12}, kPriceDecimals);
+            m["catchUp"] = e.recurring.catch_up;
           }
           if (e.parent) {
             m["parentId"] = e.parent->str();
