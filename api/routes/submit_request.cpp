@@ -2,13 +2,11 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
-#include <cmath>
-#include <limits>
 #include <fmt/format.h>
 
 #include <boost/json.hpp>
 
+#include "api/routes/recurring_request.h"
 #include "api/routes/time_text.h"
 
 namespace oee::api {
@@ -116,50 +114,6 @@ boost::system::result<core::TokenId, ApiError> token_field(const json::value* v,
   return *t;
 }
 
-}  // namespace
-
-boost::system::result<std::string, ApiError> number_text(const json::value& v, const std::string& field) {
-  if (v.is_string()) return std::string(v.get_string());
-  if (v.is_int64()) return std::to_string(v.get_int64());
-  if (v.is_uint64()) return std::to_string(v.get_uint64());
-  if (v.is_double()) {
-    const double d = v.get_double();
-    if (!std::isfinite(d)) return bad_request("invalid_" + field, field + " must be a finite number", field);
-    char buf[400];  // the longest double in fixed notation has 309 digits before the point
-    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::fixed);
-    if (ec != std::errc{}) return bad_request("invalid_" + field, field + " is not a number", field);
-    return std::string(buf, end);
-  }
-  return bad_request("invalid_" + field, field + " must be a number or a decimal string", field);
-}
-
-namespace {
-
-// A JSON number is what the client's language made of a decimal (a double:
-// 0.1 is 0.1000000000000000055...), so digits past what oee keeps are cut
-// instead of refused; `dropped` says whether any of them was not 0, for a
-// value that must then round up. A decimal string is exact: never cut.
-struct Cut {
-  std::string text;
-  bool dropped = false;
-};
-Cut cut_number(const json::value& v, std::string text, int decimals) {
-  const auto dot = text.find('.');
-  if (v.is_string() || dot == std::string::npos) return {std::move(text), false};
-  const std::size_t keep = dot + 1 + static_cast<std::size_t>(decimals);
-  if (text.size() <= keep) return {std::move(text), false};
-  const bool dropped = text.find_first_not_of('0', keep) != std::string::npos;
-  text.resize(decimals == 0 ? dot : keep);
-  return {std::move(text), dropped};
-}
-
-// Up by the least unit when digits were cut: a floor the client set is
-// never lowered.
-core::Amount rounded_up(core::Amount a, bool dropped) {
-  if (dropped && a.base < std::numeric_limits<decltype(a.base)>::max()) ++a.base;
-  return a;
-}
-
 struct WaitingFields {
   const json::value* min_amount_out;
   const json::value* limit_price;
@@ -195,9 +149,7 @@ boost::system::result<core::Amount, ApiError> parse_floor(const WaitingTerms& or
   if (!text) return text.error();
   const bool max = order.order_type == core::OrderType::sniper;
   // A limit price is a floor (up), a sniper's maxPrice a ceiling (down).
-  const Cut cut = cut_number(*price, std::move(*text), core::kPriceDecimals);
-  auto value = core::parse_amount(cut.text, core::kPriceDecimals);
-  if (value && !max) value = rounded_up(*value, cut.dropped);
+  const auto value = price_of(*price, std::move(*text), !max);
   auto floor = !value ? boost::system::result<core::Amount, core::AmountError>(value.error())
                : max  ? core::amount_at_max_price(order.amount, order.input.decimals(), value->base, out_decimals)
                       : core::amount_at_price(order.amount, order.input.decimals(), value->base, out_decimals);
@@ -314,74 +266,6 @@ boost::system::result<core::SniperChecks, ApiError> checks_field(const json::val
     }
   }
   return checks;
-}
-
-// A whole number in [min, max], for the field `name`.
-boost::system::result<std::uint32_t, ApiError> count_field(const json::value* v, const char* name, std::uint32_t min,
-                                                           std::uint32_t max, std::string_view what) {
-  if (v == nullptr) return bad_request("missing_field", fmt::format("a recurring order needs {}", name), name);
-  const bool whole = v->is_int64() || v->is_uint64();
-  const std::int64_t n = v->is_int64() ? v->get_int64() : -1;
-  if (!whole || n < min || n > max) {
-    return bad_request(fmt::format("invalid_{}", name), fmt::format("{} is {} from {} to {}", name, what, min, max),
-                       name);
-  }
-  return static_cast<std::uint32_t>(n);
-}
-
-// A recurring order's price bound, output per input: minPrice rounds up,
-// maxPrice down (toward the client's safety); 0 is none.
-boost::system::result<std::uint64_t, ApiError> price_bound(const json::value* v, const char* name, bool up) {
-  if (v == nullptr || v->is_null()) return 0;
-  auto text = number_text(*v, name);
-  if (!text) return text.error();
-  const Cut cut = cut_number(*v, std::move(*text), core::kPriceDecimals);
-  auto value = core::parse_amount(cut.text, core::kPriceDecimals);
-  if (!value) {
-    return bad_request(fmt::format("invalid_{}", name == std::string_view("minPrice") ? "min_price" : "max_price"),
-                       value.error() == core::AmountError::too_precise
-                           ? fmt::format("{} has more than {} decimal places", name, core::kPriceDecimals)
-                           : fmt::format("{} {} (output per input)", name, core::describe(value.error())),
-                       name);
-  }
-  return (up ? rounded_up(*value, cut.dropped) : *value).base;
-}
-
-struct RecurringFields {
-  const json::value* slices;
-  const json::value* interval;
-  const json::value* min_price;
-  const json::value* max_price;
-  const json::value* catch_up;
-};
-
-boost::system::result<core::RecurringTerms, ApiError> recurring_fields(const SubmitRequest& r,
-                                                                       const RecurringFields& f) {
-  core::RecurringTerms t;
-  auto slices = count_field(f.slices, "slices", kMinSlices, kMaxSlices, "a whole number of slices");
-  if (!slices) return slices.error();
-  t.slices = *slices;
-  auto interval = count_field(f.interval, "interval", 1, kMaxIntervalS, "whole seconds between slices,");
-  if (!interval) return interval.error();
-  t.interval_s = *interval;
-  if (r.amount.base < t.slices) {
-    return bad_request("invalid_amount",
-                       fmt::format("amount is less than one base unit of {} per slice", r.input.symbol()), "amount");
-  }
-  auto min = price_bound(f.min_price, "minPrice", true);
-  if (!min) return min.error();
-  auto max = price_bound(f.max_price, "maxPrice", false);
-  if (!max) return max.error();
-  if (*min != 0 && *max != 0 && *min > *max) {
-    return bad_request("conflicting_fields", "minPrice is above maxPrice: no slice could run", "minPrice");
-  }
-  t.min_price_e12 = *min;
-  t.max_price_e12 = *max;
-  if (f.catch_up != nullptr && !f.catch_up->is_bool()) {
-    return bad_request("invalid_catch_up", "catchUp is true or false", "catchUp");
-  }
-  t.catch_up = f.catch_up != nullptr && f.catch_up->get_bool();
-  return t;
 }
 
 }  // namespace
@@ -515,7 +399,7 @@ boost::system::result<SubmitRequest, ApiError> parse_submit(const json::value& b
   }
   if (r.order_type != core::OrderType::market && !recurring) r.slippage_bps = 0;
   if (recurring) {
-    auto terms = recurring_fields(r, RecurringFields{slices, interval, min_price, max_price, catch_up});
+    auto terms = parse_recurring(r.amount, r.input, RecurringFields{slices, interval, min_price, max_price, catch_up});
     if (!terms) return terms.error();
     r.recurring = *terms;
   }

@@ -7,6 +7,7 @@
 #include <boost/system/result.hpp>
 
 #include "api/http/api_error.h"
+#include "api/routes/number_input.h"
 #include "core/domain/order.h"
 #include "core/domain/sim_clock.h"
 #include "core/domain/tokens.h"
@@ -44,9 +45,6 @@ inline constexpr std::uint32_t kDefaultSlippageBps = 50;   // 0.5%
 inline constexpr std::uint32_t kMinSnakeCaseSlippageBps = 100;  // an explicit max_slippage in snake_case: 1%
 inline constexpr std::uint32_t kMaxSlippageBps = 5'000;    // 50%
 inline constexpr std::int64_t kDefaultExpiryNs = 24LL * 3600 * 1'000'000'000;       // a day
-inline constexpr std::uint32_t kMinSlices = 2;
-inline constexpr std::uint32_t kMaxSlices = 1'000;
-inline constexpr std::uint32_t kMaxIntervalS = 30 * 24 * 3600;  // 30 days between slices
 inline constexpr std::int64_t kMaxExpiryNs = 30LL * 24 * 3600 * 1'000'000'000;      // 30 days
 /// New tokens that snipers may name in all; past it a sniper for a token
 /// nobody named yet is refused (503), so requests cannot grow memory at will.
@@ -73,11 +71,5 @@ struct WaitingTerms {
 [[nodiscard]] boost::system::result<core::Amount, ApiError> parse_floor(const WaitingTerms& order,
                                                                         const boost::json::value* min_amount_out,
                                                                         const boost::json::value* price);
-
-/// Text of a JSON number or string as the user wrote it, for exact parsing.
-/// Doubles are rendered in their shortest round-trip form, without an
-/// exponent ("0.1", not 0.1000000000000000055; "0.00001", not 1e-05).
-[[nodiscard]] boost::system::result<std::string, ApiError> number_text(const boost::json::value& v,
-                                                                      const std::string& field);
 
 }  // namespace oee::api

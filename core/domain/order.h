@@ -428,9 +428,6 @@ struct OrderState {
   std::uint32_t slice = 0;            // a slice's place in its parent's schedule
 };
 
-/// A recurring order's slice `k` of `amount` in `slices`: equal parts, the
-/// remainder spread one unit each over the first slices.
-[[nodiscard]] Amount slice_amount(Amount amount, std::uint32_t slices, std::uint32_t k);
 
 /// Whether some leg of a split order has filled.
 [[nodiscard]] bool any_leg_landed(const OrderState& state);

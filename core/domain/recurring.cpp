@@ -25,6 +25,12 @@ int compare_scaled(u128 x, u128 m, u128 y) {
 
 }  // namespace
 
+Amount slice_amount(Amount amount, std::uint32_t slices, std::uint32_t k) {
+  if (slices == 0) return Amount{};
+  const std::uint64_t share = amount.base / slices;
+  return Amount{share + (k < amount.base % slices ? 1 : 0)};
+}
+
 SliceDue next_slice_due(const OrderState& parent, TimestampNs now) {
   const std::int64_t interval = std::int64_t{parent.recurring.interval_s} * 1'000'000'000;
   const TimestampNs due = parent.slices.empty() ? parent.first_due

@@ -11,6 +11,10 @@
 
 namespace oee::core {
 
+/// A recurring order's slice `k` of `amount` in `slices`: equal parts, the
+/// remainder spread one unit each over the first slices.
+[[nodiscard]] Amount slice_amount(Amount amount, std::uint32_t slices, std::uint32_t k);
+
 /// When slice number `state.slices.size()` falls due, and the due time it
 /// records, at `now`. The first is due when the schedule began, each next
 /// one an interval after the previous one's due time. A slice more than an

@@ -1,6 +1,8 @@
 #include <algorithm>
 #include "order_lifecycle.h"
 
+#include "core/domain/recurring.h"
+
 #include <chrono>
 #include <future>
 #include <memory>
