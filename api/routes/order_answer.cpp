@@ -12,16 +12,15 @@ boost::json::object with_partition(boost::json::object answer, const eventlog::E
 
 boost::json::object order_answer(const core::OrderStore& store, const eventlog::EventLogReader& log,
                                  const core::OrderSnapshot& order) {
-  std::vector<core::OrderState> states;
+  // A child not read (not yet in the log, or unreadable now) counts as running.
+  std::vector<std::optional<core::OrderState>> states;
   std::vector<const core::OrderState*> children;
-  if (order.state.order_type == core::OrderType::recurring) {
-    states.reserve(order.state.slices.size());
-    for (const auto& slice : order.state.slices) {
-      if (!slice.child) continue;
-      auto loaded = store.load(*slice.child);
-      states.push_back(loaded && *loaded ? std::move((*loaded)->state) : core::OrderState{});
-    }
-    for (const auto& s : states) children.push_back(s.status == core::Status::none ? nullptr : &s);
+  states.reserve(order.state.slices.size());  // the pointers stay put
+  for (const auto& slice : order.state.slices) {
+    if (!slice.child) continue;
+    auto loaded = store.load(*slice.child);
+    states.push_back(loaded && *loaded ? std::optional(std::move((*loaded)->state)) : std::nullopt);
+    children.push_back(states.back() ? &*states.back() : nullptr);
   }
   return with_partition(core::order_json(order.id, order.state, order.last_seq, children), log, order.id);
 }

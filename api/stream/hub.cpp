@@ -27,6 +27,18 @@ const std::string& StatusUpdate::compat_text() const {
   return compat_;
 }
 
+namespace {
+
+// A sliceStarted's child order; none for any other record.
+std::optional<OrderId> slice_child(const eventlog::Record& r) {
+  if (r.type != static_cast<std::uint8_t>(core::EventType::slice_started)) return std::nullopt;
+  const auto event = core::decode_event(r.type, r.payload);
+  if (!event) return std::nullopt;
+  return std::get<core::SliceStarted>(*event).child;
+}
+
+}  // namespace
+
 struct Hub::State {
   explicit State(boost::asio::any_io_executor executor) : strand(boost::asio::make_strand(std::move(executor))) {}
 
@@ -66,19 +78,23 @@ struct Hub::State {
   }
 
   // A recurring order's stream carries its slices' steps: the parent's
-  // followers get each update of a slice it started, until the slice ends.
-  std::optional<OrderId> parent_of(const StatusUpdate& u) {
-    std::lock_guard lock(mu);
-    if (u.child) parents[*u.child] = u.order;
-    const auto it = parents.find(u.order);
-    if (it == parents.end()) return std::nullopt;
-    const OrderId parent = it->second;
-    if (u.terminal) parents.erase(it);
+  // followers get each update of a slice it started (`child`, learnt from
+  // its sliceStarted), until the slice ends. Lock-free while no slice runs.
+  std::optional<OrderId> parent_of(const OrderId& order, const std::optional<OrderId>& child, bool terminal) {
+    if (!child && running_slices.load(std::memory_order_relaxed) == 0) return std::nullopt;
+    std::lock_guard lock(parents_mu);
+    if (child) parents[*child] = order;
+    std::optional<OrderId> parent;
+    if (const auto it = parents.find(order); it != parents.end()) {
+      parent = it->second;
+      if (terminal) parents.erase(it);
+    }
+    running_slices.store(parents.size(), std::memory_order_relaxed);
     return parent;
   }
 
-  void deliver_to_parent(const StatusUpdate& u, const OrderId& parent) {
-    const auto followers = followers_of(parent);
+  void deliver_to(const std::vector<std::shared_ptr<Subscriber>>& followers, const StatusUpdate& u,
+                  const OrderId& parent) {
     if (followers.empty()) return;
     const auto carried = as_part_of(u, parent);
     for (const auto& s : followers) s->deliver(carried);
@@ -88,18 +104,14 @@ struct Hub::State {
   void publish(const std::vector<eventlog::Record>& records) {
     for (const auto& r : records) {
       if (core::is_key_event(r.type)) continue;  // an API key's, sent on its own channel
-      const bool slice_started = r.type == static_cast<std::uint8_t>(core::EventType::slice_started);
-      bool may_be_slice = false;
-      {
-        std::lock_guard lock(mu);
-        may_be_slice = !parents.empty();
-      }
+      const auto parent = parent_of(r.order, slice_child(r), core::is_terminal_event(r.type));
       // Rendered only for orders someone follows, and once for all of them.
       const auto targets = subscribers_of(r.order);
-      if (targets.empty() && !slice_started && !may_be_slice) continue;
+      const auto parent_followers = parent ? followers_of(*parent) : std::vector<std::shared_ptr<Subscriber>>{};
+      if (targets.empty() && parent_followers.empty()) continue;
       const auto update = make_status_update(r);
       for (const auto& s : targets) s->deliver(update);
-      if (const auto parent = parent_of(*update)) deliver_to_parent(*update, *parent);
+      if (parent) deliver_to(parent_followers, *update, *parent);
     }
     if (!records.empty()) note_published(records.back().partition.value_or(0), records.back().seq);
   }
@@ -108,7 +120,9 @@ struct Hub::State {
   mutable std::mutex mu;
   std::unordered_map<OrderId, std::vector<std::weak_ptr<Subscriber>>, OrderIdHash> by_order;
   std::vector<std::weak_ptr<Subscriber>> everything;  // subscribers to every order
+  std::mutex parents_mu;
   std::unordered_map<OrderId, OrderId, OrderIdHash> parents;  // a running slice's recurring order
+  std::atomic<std::size_t> running_slices{0};                 // parents.size()
   mutable std::mutex published_mu;
   eventlog::Position published;
   std::atomic<std::uint64_t> queued{0};  // committed events handed to the strand
@@ -190,9 +204,7 @@ std::shared_ptr<const StatusUpdate> make_status_update(const eventlog::Record& r
   update->partition = r.partition.value_or(0);
   update->terminal = core::is_terminal_event(r.type);
   update->text = core::status_message_text(r);
-  if (r.type == static_cast<std::uint8_t>(core::EventType::slice_started)) {
-    if (const auto event = core::decode_event(r.type, r.payload)) update->child = std::get<core::SliceStarted>(*event).child;
-  }
+  update->child = slice_child(r);
   return update;
 }
 
@@ -208,7 +220,9 @@ std::shared_ptr<const StatusUpdate> as_part_of(const StatusUpdate& slice, const 
 
 void Hub::fan_out(const std::shared_ptr<const StatusUpdate>& update) {
   for (const auto& s : state_->subscribers_of(update->order)) s->deliver(update);
-  if (const auto parent = state_->parent_of(*update)) state_->deliver_to_parent(*update, *parent);
+  if (const auto parent = state_->parent_of(update->order, update->child, update->terminal)) {
+    state_->deliver_to(state_->followers_of(*parent), *update, *parent);
+  }
   state_->note_published(update->partition, update->seq);
 }
 

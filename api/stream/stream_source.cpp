@@ -12,15 +12,45 @@ namespace oee::api {
 
 namespace {
 
-// Whether an API key's `viewer` owns `order` (false for an order with no
-// state), read from its snapshot.
-eventlog::Result<bool> owns(const eventlog::EventLogReader& log, const OrderId& order, const Principal& viewer) {
+// The order's state as its snapshot holds it; none for an order with no
+// state.
+eventlog::Result<std::optional<core::OrderState>> state_of(const eventlog::EventLogReader& log, const OrderId& order) {
   auto snapshot = log.snapshot(order);
-  if (!snapshot) return {boost::system::in_place_error, snapshot.error()};
-  if (!*snapshot) return {boost::system::in_place_value, false};
-  const auto state = core::decode_snapshot((*snapshot)->snapshot);
-  if (!state) return {boost::system::in_place_error, make_error_code(eventlog::Errc::corrupted)};
-  return {boost::system::in_place_value, viewer.sees(state->owner)};
+  if (!snapshot) return snapshot.error();
+  if (!*snapshot) return std::optional<core::OrderState>{};
+  auto state = core::decode_snapshot((*snapshot)->snapshot);
+  if (!state) return make_error_code(eventlog::Errc::corrupted);
+  return std::optional<core::OrderState>(std::move(*state));
+}
+
+// An order's events from `from` and, where they were read for them, its
+// state: an API key's view reads it to see the owner, and anyone's where no
+// event is left, to see whether the order exists.
+struct KnownOrder {
+  std::vector<eventlog::Record> records;
+  std::optional<core::OrderState> state;
+};
+eventlog::Result<std::optional<KnownOrder>> read_known(const eventlog::EventLogReader& log, const OrderId& order,
+                                                       Seq from, const Principal& viewer) {
+  using Found = std::optional<KnownOrder>;
+  KnownOrder known;
+  if (!viewer.sees_everything()) {
+    auto state = state_of(log, order);
+    if (!state) return state.error();
+    if (!*state || !viewer.sees((*state)->owner)) return Found{};
+    known.state = std::move(*state);
+  }
+  auto records = log.read_order(order, from);
+  if (!records) return records.error();
+  if (!records->empty() && core::is_key_event(records->front().type)) return Found{};  // an API key's id
+  if (records->empty() && !known.state) {
+    auto state = state_of(log, order);
+    if (!state) return state.error();
+    if (!*state) return Found{};
+    known.state = std::move(*state);
+  }
+  known.records = std::move(*records);
+  return Found{std::move(known)};
 }
 
 std::vector<std::shared_ptr<const StatusUpdate>> updates_of(const std::vector<eventlog::Record>& records) {
@@ -31,13 +61,15 @@ std::vector<std::shared_ptr<const StatusUpdate>> updates_of(const std::vector<ev
 }
 
 // A recurring order's past carries its slices' steps from `from` on, merged
-// in by seq; false if the log could not be read.
+// in by seq; false if the log could not be read. `state` is the order's if
+// it was read already.
 bool add_slices(const eventlog::EventLogReader& log, const OrderId& order, Seq from,
-                std::vector<std::shared_ptr<const StatusUpdate>>& updates) {
-  auto snapshot = log.snapshot(order);
-  if (!snapshot) return false;
-  if (!*snapshot) return true;
-  const auto state = core::decode_snapshot((*snapshot)->snapshot);
+                std::optional<core::OrderState> state, std::vector<std::shared_ptr<const StatusUpdate>>& updates) {
+  if (!state) {
+    auto read = state_of(log, order);
+    if (!read) return false;
+    state = std::move(*read);
+  }
   if (!state || state->order_type != core::OrderType::recurring) return true;
   bool added = false;
   for (const auto& slice : state->slices) {
@@ -58,25 +90,10 @@ bool add_slices(const eventlog::EventLogReader& log, const OrderId& order, Seq f
 eventlog::Result<std::optional<std::vector<eventlog::Record>>> read_known_order(const eventlog::EventLogReader& log,
                                                                                 const OrderId& order, Seq from,
                                                                                 const Principal& viewer) {
-  using Found = std::optional<std::vector<eventlog::Record>>;
-  // Whether the order exists, once its snapshot has been read: a key's
-  // view needs the owner first, anyone else's only when no event is left.
-  bool known = false;
-  if (!viewer.sees_everything()) {
-    const auto owned = owns(log, order, viewer);
-    if (!owned) return owned.error();
-    if (!*owned) return Found{};
-    known = true;
-  }
-  auto records = log.read_order(order, from);
-  if (!records) return records.error();
-  if (!records->empty() && core::is_key_event(records->front().type)) return Found{};  // an API key's id
-  if (records->empty() && !known) {
-    auto snapshot = log.snapshot(order);
-    if (!snapshot) return snapshot.error();
-    if (!*snapshot) return Found{};
-  }
-  return Found{std::move(*records)};
+  auto known = read_known(log, order, from, viewer);
+  if (!known) return known.error();
+  if (!*known) return std::optional<std::vector<eventlog::Record>>{};
+  return std::optional<std::vector<eventlog::Record>>(std::move((*known)->records));
 }
 
 namespace {
@@ -171,9 +188,9 @@ eventlog::Result<EventPage> read_events(const eventlog::EventLogReader& log, con
     if (!viewer.sees_everything()) {
       auto it = seen.find(r.order);
       if (it == seen.end()) {
-        const auto owned = owns(log, r.order, viewer);
-        if (!owned) return owned.error();
-        it = seen.emplace(r.order, *owned).first;
+        const auto state = state_of(log, r.order);
+        if (!state) return state.error();
+        it = seen.emplace(r.order, *state && viewer.sees((*state)->owner)).first;
       }
       if (!it->second) continue;
     }
@@ -200,15 +217,15 @@ void LogStreamSource::recent(const eventlog::Position& after, std::size_t max, c
 
 void LogStreamSource::catch_up(const OrderId& order, Seq from, const Principal& viewer, CatchUpHandler done) {
   CatchUp result;
-  auto records = read_known_order(log_, order, from, viewer);
-  if (!records || !*records) {
-    result.outcome = records ? CatchUp::Outcome::not_found : CatchUp::Outcome::unavailable;
-    result.error = records ? "no order with id " + order.str() : records.error().message();
+  auto known = read_known(log_, order, from, viewer);
+  if (!known || !*known) {
+    result.outcome = known ? CatchUp::Outcome::not_found : CatchUp::Outcome::unavailable;
+    result.error = known ? "no order with id " + order.str() : known.error().message();
     done(std::move(result));
     return;
   }
-  result.updates = updates_of(**records);
-  if (!add_slices(log_, order, from, result.updates)) {
+  result.updates = updates_of((*known)->records);
+  if (!add_slices(log_, order, from, std::move((*known)->state), result.updates)) {
     result.outcome = CatchUp::Outcome::unavailable;
     result.error = "the log could not be read";
     result.updates.clear();

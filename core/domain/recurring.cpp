@@ -31,12 +31,12 @@ Amount slice_amount(Amount amount, std::uint32_t slices, std::uint32_t k) {
   return Amount{share + (k < amount.base % slices ? 1 : 0)};
 }
 
-SliceDue next_slice_due(const OrderState& parent, TimestampNs now) {
+TimestampNs next_slice_due(const OrderState& parent, TimestampNs now) {
   const std::int64_t interval = std::int64_t{parent.recurring.interval_s} * 1'000'000'000;
   const TimestampNs due = parent.slices.empty() ? parent.first_due
                                                 : TimestampNs{parent.slices.back().due_at.value + interval};
-  if (parent.recurring.catch_up || now.value - due.value < interval) return SliceDue{due, due};
-  return SliceDue{now, now};
+  if (parent.recurring.catch_up || now.value - due.value < interval) return due;
+  return now;
 }
 
 int compare_price(Amount in, int in_decimals, Amount out, int out_decimals, std::uint64_t price_e12) {

@@ -15,17 +15,14 @@ namespace oee::core {
 /// remainder spread one unit each over the first slices.
 [[nodiscard]] Amount slice_amount(Amount amount, std::uint32_t slices, std::uint32_t k);
 
-/// When slice number `state.slices.size()` falls due, and the due time it
-/// records, at `now`. The first is due when the schedule began, each next
-/// one an interval after the previous one's due time. A slice more than an
-/// interval late (the engine was down) runs now and, unless the order
-/// catches up, moves the schedule: the ones after it follow an interval
-/// apart from now, so missed intervals do not run back to back.
-struct SliceDue {
-  TimestampNs due;       // when it runs
-  TimestampNs recorded;  // the due time the next one is reckoned from
-};
-[[nodiscard]] SliceDue next_slice_due(const OrderState& parent, TimestampNs now);
+/// When slice number `state.slices.size()` falls due at `now`, which its
+/// event records and the next one's is reckoned from. The first is due when
+/// the schedule began, each next one an interval after the previous one's
+/// due time. A slice more than an interval late (the engine was down) is
+/// due now and, unless the order catches up, so moves the schedule: the
+/// ones after it follow an interval apart from now, so missed intervals do
+/// not run back to back.
+[[nodiscard]] TimestampNs next_slice_due(const OrderState& parent, TimestampNs now);
 
 /// Why a slice quoted `out` for `in` is skipped: its price (output per
 /// input, whole tokens) is below minPrice or above maxPrice; none when it

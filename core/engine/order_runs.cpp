@@ -178,7 +178,7 @@ void Executor::Impl::decide(Run& r) {
       return;
     }
     std::optional<OrderEvent> event;
-    if (waiting_orders_->any_requests()) {
+    if (waiting_orders_->requested(r.id)) {
       // An amendment waits for the order to wait (a new limit order); once
       // it is triggered, neither it nor a cancel can take effect.
       if (!is_cancellable(r.state)) {

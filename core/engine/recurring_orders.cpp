@@ -99,7 +99,7 @@ void RecurringOrders::step(const OrderId& id) {
   if (p.child_missing) {
     create_child(id, p);
   } else if (!p.cancels.empty()) {
-    append(id, p, Cancelled{p.state.attempt, std::string(kCancelledByOwner)});
+    write(id, p, id, Cancelled{p.state.attempt, std::string(kCancelledByOwner)});
   } else if (p.state.slices.size() < p.state.recurring.slices) {
     decide_slice(id, p);
   } else {
@@ -110,20 +110,20 @@ void RecurringOrders::step(const OrderId& id) {
 void RecurringOrders::decide_slice(const OrderId& id, Parent& p) {
   const OrderState& s = p.state;
   const TimestampNs now = sim_now();
-  const SliceDue due = next_slice_due(s, now);
-  if (due.due > now) {
-    wait_until(id, p, due.due);
+  const TimestampNs due = next_slice_due(s, now);
+  if (due > now) {
+    wake_after(id, p, std::chrono::nanoseconds(due.value - now.value));
     return;
   }
   const auto k = static_cast<std::uint32_t>(s.slices.size());
   const Amount amount = slice_amount(s.amount_in, s.recurring.slices, k);
-  SliceSkipped skipped{k, amount, due.recorded, {}, Venue::raydium, {}, {}, s.input_token, s.output_token};
+  SliceSkipped skipped{k, amount, due, {}, Venue::raydium, {}, {}, s.input_token, s.output_token};
   const auto pools = s.input_token && s.output_token
                          ? market_.pools(s.input_token.token(), s.output_token.token(), to_time_point(now))
                          : std::nullopt;
   if (!pools) {
     skipped.reason = "no pool for the pair";
-    append(id, p, std::move(skipped));
+    write(id, p, id, std::move(skipped));
     return;
   }
   RouteDecision decision = route_on(*pools, amount);
@@ -136,47 +136,66 @@ void RecurringOrders::decide_slice(const OrderId& id, Parent& p) {
   if (outside) {
     skipped.reason = std::move(*outside);
     skipped.quotes = std::move(decision.quotes);
-    append(id, p, std::move(skipped));
+    write(id, p, id, std::move(skipped));
     return;
   }
-  append(id, p, SliceStarted{k, slice_order_id(id, k), amount, due.recorded, s.input_token, s.output_token});
+  write(id, p, id, SliceStarted{k, slice_order_id(id, k), amount, due, s.input_token, s.output_token});
 }
 
 void RecurringOrders::complete_if_ended(const OrderId& id, Parent& p) {
-  std::vector<OrderState> children;
-  children.reserve(p.state.slices.size());
+  // A child that ended stays as it ended: only the others are read again.
+  std::vector<const OrderState*> children;
+  bool running = false;
   for (const SliceState& slice : p.state.slices) {
     if (!slice.child) continue;
-    auto loaded = store_.load(*slice.child);
-    if (!loaded) {
-      pause(id, p, loaded.error().message());
-      return;
+    auto ended = p.ended.find(*slice.child);
+    if (ended == p.ended.end()) {
+      auto loaded = store_.load(*slice.child);
+      if (!loaded) {
+        pause(id, p, loaded.error().message());
+        return;
+      }
+      if (!*loaded || !is_terminal((*loaded)->state.status)) {
+        // It completes when the last of them ends.
+        awaited_[*slice.child] = id;
+        running = true;
+        continue;
+      }
+      ended = p.ended.emplace(*slice.child, std::move((*loaded)->state)).first;
     }
-    children.push_back(*loaded ? std::move((*loaded)->state) : OrderState{});
+    children.push_back(&ended->second);
   }
-  std::vector<const OrderState*> seen;
-  for (const auto& c : children) seen.push_back(&c);
-  const RecurringProgress progress = recurring_progress(p.state, seen);
-  if (progress.running != 0) {
-    // It completes when the last of them ends.
-    std::size_t i = 0;
-    for (const SliceState& slice : p.state.slices) {
-      if (!slice.child) continue;
-      if (!is_terminal(children[i++].status)) awaited_[*slice.child] = id;
-    }
-    return;
-  }
-  append(id, p,
-         RecurringCompleted{progress.done, progress.skipped, progress.spent, progress.received, p.state.input_token,
-                            p.state.output_token});
+  if (running) return;
+  const RecurringProgress progress = recurring_progress(p.state, children);
+  write(id, p, id,
+        RecurringCompleted{progress.done, progress.skipped, progress.spent, progress.received, p.state.input_token,
+                           p.state.output_token});
 }
 
-void RecurringOrders::append(const OrderId& id, Parent& p, OrderEvent event) {
+void RecurringOrders::create_child(const OrderId& id, Parent& p) {
+  const OrderState& s = p.state;
+  const SliceState& slice = s.slices.back();
+  OrderSubmitted child;
+  child.order_type = OrderType::market;
+  child.input_token = s.input_token;
+  child.output_token = s.output_token;
+  child.amount_in = slice.amount_in;
+  child.slippage_bps = s.slippage_bps;
+  child.owner = s.owner;
+  child.parent = id;
+  child.slice = static_cast<std::uint32_t>(s.slices.size() - 1);
+  write(id, p, *slice.child, std::move(child));
+}
+
+void RecurringOrders::write(const OrderId& id, Parent& p, const OrderId& order, OrderEvent event) {
+  const bool own = order == id;
   p.appending = true;
   try {
-    store_.append(id, p.state, std::move(event), std::nullopt,
-                  [self = shared_from_this(), id](eventlog::Result<AppendedEvent> r) {
-                    asio::post(self->ioc_, [self, id, r = std::move(r)]() mutable { self->appended(id, std::move(r)); });
+    store_.append(order, own ? p.state : OrderState{}, std::move(event), std::nullopt,
+                  [self = shared_from_this(), id, own](eventlog::Result<AppendedEvent> r) {
+                    asio::post(self->ioc_, [self, id, own, r = std::move(r)]() mutable {
+                      self->written(id, own, std::move(r));
+                    });
                   });
   } catch (const std::exception& e) {
     // A bug (an illegal event): the order stays as the log has it and is
@@ -189,20 +208,29 @@ void RecurringOrders::append(const OrderId& id, Parent& p, OrderEvent event) {
   }
 }
 
-void RecurringOrders::appended(const OrderId& id, eventlog::Result<AppendedEvent> r) {
+void RecurringOrders::written(const OrderId& id, bool own, eventlog::Result<AppendedEvent> r) {
   const auto it = parents_.find(id);
   if (it == parents_.end()) return;
   Parent& p = *it->second;
   p.appending = false;
   if (!r) {
     metrics_.append_failures.fetch_add(1);
-    for (auto& done : std::exchange(p.cancels, {})) {
-      done(ActionAnswer{ActionAnswer::Outcome::unavailable, {}, r.error().message()});
+    // Nothing was written, its cancel included: the client may send it again.
+    if (own) {
+      for (auto& done : std::exchange(p.cancels, {})) {
+        done(ActionAnswer{ActionAnswer::Outcome::unavailable, {}, r.error().message()});
+      }
     }
-    pause(id, p, "the log refused its next event: " + r.error().message());
+    pause(id, p, (own ? "the log refused its next event: " : "the log refused a slice's order: ") +
+                     r.error().message());
     return;
   }
   p.pause = {};
+  if (!own) {
+    p.child_missing = false;
+    step(id);
+    return;
+  }
   const bool started = r->state.slices.size() > p.state.slices.size() && r->state.slices.back().child;
   p.state = std::move(r->state);
   p.seq = r->seq;
@@ -216,48 +244,8 @@ void RecurringOrders::appended(const OrderId& id, eventlog::Result<AppendedEvent
   step(id);
 }
 
-void RecurringOrders::create_child(const OrderId& id, Parent& p) {
-  const OrderState& s = p.state;
-  const auto k = static_cast<std::uint32_t>(s.slices.size() - 1);
-  const SliceState& slice = s.slices.back();
-  OrderSubmitted child;
-  child.order_type = OrderType::market;
-  child.input_token = s.input_token;
-  child.output_token = s.output_token;
-  child.amount_in = slice.amount_in;
-  child.slippage_bps = s.slippage_bps;
-  child.owner = s.owner;
-  child.parent = id;
-  child.slice = k;
-  p.appending = true;
-  try {
-    store_.append(*slice.child, OrderState{}, std::move(child), std::nullopt,
-                  [self = shared_from_this(), id](eventlog::Result<AppendedEvent> r) {
-                    asio::post(self->ioc_,
-                               [self, id, r = std::move(r)]() mutable { self->child_created(id, std::move(r)); });
-                  });
-  } catch (const std::exception& e) {
-    spdlog::critical("executor: recurring order {}: its slice {}: {}", id.str(), k, e.what());
-    forget(id);
-  }
-}
-
-void RecurringOrders::child_created(const OrderId& id, eventlog::Result<AppendedEvent> r) {
-  const auto it = parents_.find(id);
-  if (it == parents_.end()) return;
-  Parent& p = *it->second;
-  p.appending = false;
-  if (!r) {
-    metrics_.append_failures.fetch_add(1);
-    pause(id, p, "the log refused a slice's order: " + r.error().message());
-    return;
-  }
-  p.child_missing = false;
-  step(id);
-}
-
-void RecurringOrders::wait_until(const OrderId& id, Parent& p, TimestampNs due) {
-  p.timer.expires_after(std::chrono::nanoseconds(due.value - sim_now().value));
+void RecurringOrders::wake_after(const OrderId& id, Parent& p, std::chrono::nanoseconds wait) {
+  p.timer.expires_after(wait);
   p.timer.async_wait([weak = weak_from_this(), id](boost::system::error_code ec) {
     auto self = weak.lock();
     if (ec || !self) return;
@@ -269,12 +257,7 @@ void RecurringOrders::pause(const OrderId& id, Parent& p, std::string_view why) 
   p.pause = std::clamp<std::chrono::steady_clock::duration>(p.pause * 2, std::chrono::milliseconds(100),
                                                             std::chrono::seconds(5));
   spdlog::error("executor: recurring order {} pauses: {}", id.str(), why);
-  p.timer.expires_after(p.pause);
-  p.timer.async_wait([weak = weak_from_this(), id](boost::system::error_code ec) {
-    auto self = weak.lock();
-    if (ec || !self) return;
-    self->step(id);
-  });
+  wake_after(id, p, p.pause);
 }
 
 void RecurringOrders::forget(const OrderId& id) {

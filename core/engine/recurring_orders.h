@@ -66,6 +66,7 @@ class RecurringOrders : public std::enable_shared_from_this<RecurringOrders> {
     bool check_child = false;    // whether its last started slice's child is in the log is to be read
     bool child_missing = false;  // its last started slice's child is not in the log yet
     std::vector<ActionDone> cancels;
+    std::unordered_map<OrderId, OrderState, OrderIdHash> ended;  // its children that ended, as they ended
     SimTimer timer;
     std::chrono::steady_clock::duration pause{};
   };
@@ -75,11 +76,12 @@ class RecurringOrders : public std::enable_shared_from_this<RecurringOrders> {
   void step(const OrderId& id);
   void decide_slice(const OrderId& id, Parent& p);
   void complete_if_ended(const OrderId& id, Parent& p);
-  void append(const OrderId& id, Parent& p, OrderEvent event);
-  void appended(const OrderId& id, eventlog::Result<AppendedEvent> r);
   void create_child(const OrderId& id, Parent& p);
-  void child_created(const OrderId& id, eventlog::Result<AppendedEvent> r);
-  void wait_until(const OrderId& id, Parent& p, TimestampNs due);
+  // Appends `event` of `order`: the parent's own, or its last started
+  // slice's child's first; `written` goes on once it is durable or refused.
+  void write(const OrderId& id, Parent& p, const OrderId& order, OrderEvent event);
+  void written(const OrderId& id, bool own, eventlog::Result<AppendedEvent> r);
+  void wake_after(const OrderId& id, Parent& p, std::chrono::nanoseconds wait);
   void pause(const OrderId& id, Parent& p, std::string_view why);
   void forget(const OrderId& id);
 

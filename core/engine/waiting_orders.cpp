@@ -146,19 +146,19 @@ bool WaitingOrders::take_amend(const OrderId& id, const Parked& waiting) {
 }
 
 void WaitingOrders::answer_cancels(const OrderId& id, const ActionAnswer& answer) {
-  auto it = cancels_.find(id);
-  if (it == cancels_.end()) return;
-  auto answers = std::move(it->second);
-  cancels_.erase(it);
-  for (auto& done : answers) done(answer);
+  for (auto& done : take_cancels(id)) done(answer);
+}
+
+void WaitingOrders::answer_amending(const OrderId& id, const ActionAnswer& answer) {
+  const auto it = amending_.find(id);
+  if (it == amending_.end()) return;
+  auto done = std::move(it->second);
+  amending_.erase(it);
+  done(answer);
 }
 
 void WaitingOrders::answer_amends(const OrderId& id, const ActionAnswer& answer) {
-  if (auto it = amending_.find(id); it != amending_.end()) {
-    auto done = std::move(it->second);
-    amending_.erase(it);
-    done(answer);
-  }
+  answer_amending(id, answer);
   auto it = amends_.find(id);
   if (it == amends_.end()) return;
   auto answers = std::move(it->second);
@@ -167,8 +167,8 @@ void WaitingOrders::answer_amends(const OrderId& id, const ActionAnswer& answer)
 }
 
 void WaitingOrders::answer_all(const OrderSnapshot& now) {
-  answer_cancels(now.id, cancel_answer_for(now));
-  answer_amends(now.id, amend_answer_for(now));
+  if (cancels_.contains(now.id)) answer_cancels(now.id, cancel_answer_for(now));
+  if (amending_.contains(now.id) || amends_.contains(now.id)) answer_amends(now.id, amend_answer_for(now));
 }
 
 void WaitingOrders::answer_all_unavailable(const OrderId& id, const std::string& why) {
@@ -187,7 +187,7 @@ void WaitingOrders::park(const OrderId& id, OrderState state, Seq seq) {
     settle(id, Parked{std::move(state), seq}, Expired{attempt});
     return;
   }
-  if (take_amend(id, Parked{state, seq})) return;
+  if (amends_.contains(id) && take_amend(id, Parked{state, seq})) return;
   if (state.order_type == OrderType::sniper) {
     snipers_.add(watching_sniper_of(id, state, seq));
     new_watchers_.insert(&state.output_token.token());
@@ -391,11 +391,7 @@ void WaitingOrders::settled(const OrderId& id, Parked before, EventType type, ev
                     r.error().message());
     }
     if (type == EventType::cancelled) answer_cancels(id, unavailable(r.error().message()));
-    if (const auto amending = amending_.find(id); amending != amending_.end()) {
-      auto done = std::move(amending->second);
-      amending_.erase(amending);
-      done(unavailable(r.error().message()));
-    }
+    answer_amending(id, unavailable(r.error().message()));
     if (stopping_) return;
     // Another writer may have ended the wait meanwhile (a cancel sent to
     // another node of a cluster): then the order waits on only as the log
@@ -416,10 +412,8 @@ void WaitingOrders::settled(const OrderId& id, Parked before, EventType type, ev
   if (is_waiting(r->state.status)) {
     // Amended, or a launch turned down: the order waits on, and a cancel
     // or amendment that came meanwhile is taken up as it parks.
-    if (auto amending = amending_.find(id); amending != amending_.end()) {
-      auto done = std::move(amending->second);
-      amending_.erase(amending);
-      done(ActionAnswer{ActionAnswer::Outcome::done, OrderSnapshot{id, r->state, r->seq}, {}});
+    if (amending_.contains(id)) {
+      answer_amending(id, ActionAnswer{ActionAnswer::Outcome::done, OrderSnapshot{id, r->state, r->seq}, {}});
     }
     park(id, std::move(r->state), r->seq);
     return;

@@ -104,8 +104,8 @@ class WaitingOrders : public std::enable_shared_from_this<WaitingOrders> {
 
   /// Whether a cancel waits for this running order's next decision.
   [[nodiscard]] bool cancel_requested(const OrderId& id) const { return cancels_.contains(id); }
-  /// Whether a cancel or an amendment of any order waits.
-  [[nodiscard]] bool any_requests() const { return !cancels_.empty() || !amends_.empty(); }
+  /// Whether a cancel or an amendment of this order waits.
+  [[nodiscard]] bool requested(const OrderId& id) const { return cancels_.contains(id) || amends_.contains(id); }
   void answer_cancels(const OrderId& id, const ActionAnswer& answer);
   /// The cancels that wait for the order, for another to answer.
   [[nodiscard]] std::vector<ActionDone> take_cancels(const OrderId& id);
@@ -143,6 +143,8 @@ class WaitingOrders : public std::enable_shared_from_this<WaitingOrders> {
   // Takes up the first amendment waiting for the order that changes it
   // (answering those that change nothing); whether one is on its way.
   bool take_amend(const OrderId& id, const Parked& waiting);
+  // Answers the amendment whose event is on its way to the log, if any.
+  void answer_amending(const OrderId& id, const ActionAnswer& answer);
   void settle(const OrderId& id, Parked waiting, OrderEvent event);
   void settled(const OrderId& id, Parked before, EventType type, eventlog::Result<AppendedEvent> r);
 

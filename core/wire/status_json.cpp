@@ -134,20 +134,22 @@ void write_legs(Writer& w, const std::vector<Leg>& legs, int in_dec, int out_dec
   w.close(']');
 }
 
-// What each leg came to, as an outcome records it.
+// What one leg came to, as an outcome records it.
+void write_fill(Writer& w, Venue venue, Amount in, Amount out, std::string_view tx_id, int in_dec, int out_dec) {
+  w.element();
+  w.open('{');
+  w.plain("venue", venue_name(venue));
+  w.plain("amountIn", format_amount(in, in_dec));
+  w.plain("amountOut", format_amount(out, out_dec));
+  w.member("txHash", tx_id);
+  w.plain("status", out.base != 0 ? "confirmed" : "failed");
+  w.close('}');
+}
+
 void write_fills(Writer& w, const std::vector<LegFill>& fills, int in_dec, int out_dec) {
   w.key("legs");
   w.open('[');
-  for (const auto& f : fills) {
-    w.element();
-    w.open('{');
-    w.plain("venue", venue_name(f.venue));
-    w.plain("amountIn", format_amount(f.amount_in, in_dec));
-    w.plain("amountOut", format_amount(f.amount_out, out_dec));
-    w.member("txHash", f.tx_id);
-    w.plain("status", f.amount_out.base != 0 ? "confirmed" : "failed");
-    w.close('}');
-  }
+  for (const auto& f : fills) write_fill(w, f.venue, f.amount_in, f.amount_out, f.tx_id, in_dec, out_dec);
   w.close(']');
 }
 
@@ -228,9 +230,15 @@ void write_body(Writer& w, const OrderEvent& event) {
           w.member("txHash", e.tx_id);
           w.plain("amountOut", format_amount(e.amount_out, out_dec));
           w.plain("executedPrice", format_ratio(e.amount_out.base, out_dec, e.amount_in.base, in_dec));
-          // One leg for an order on one venue.
-          write_fills(w, e.legs.empty() ? std::vector<LegFill>{{e.venue, e.amount_in, e.amount_out, e.tx_id}} : e.legs,
-                      in_dec, out_dec);
+          if (e.legs.empty()) {
+            // One leg for an order on one venue.
+            w.key("legs");
+            w.open('[');
+            write_fill(w, e.venue, e.amount_in, e.amount_out, e.tx_id, in_dec, out_dec);
+            w.close(']');
+          } else {
+            write_fills(w, e.legs, in_dec, out_dec);
+          }
         } else if constexpr (std::is_same_v<T, AttemptFailed>) {
           w.member("attempt", e.attempt);
           w.member("error", e.reason);

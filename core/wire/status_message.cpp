@@ -116,7 +116,7 @@ void add_recurring(json::object& o, const OrderState& s, const std::vector<const
                                  : json::value(nullptr);
   o["progress"] = std::move(progress);
   if (s.status == Status::active && s.slices.size() < t.slices) {
-    o["nextSliceAt"] = next_slice_due(s, sim_now()).due.value / 1'000'000;
+    o["nextSliceAt"] = next_slice_due(s, sim_now()).value / 1'000'000;
   }
 }
 

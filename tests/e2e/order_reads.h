@@ -21,6 +21,21 @@ inline std::int64_t now_ms() {
       .count();
 }
 
+/// Base units of a decimal with `places` places ("209.575607", 6 -> 209575607).
+inline std::uint64_t units(std::string_view text, int places) {
+  const auto dot = text.find('.');
+  std::string fraction = dot == std::string_view::npos ? "" : std::string(text.substr(dot + 1));
+  fraction.resize(static_cast<std::size_t>(places), '0');
+  return std::stoull(std::string(text.substr(0, dot)) + fraction);
+}
+
+/// `oee-logdump --verify` passes on the log in `data`.
+inline void expect_verifies(const std::filesystem::path& data) {
+  const auto verify = run({kLogdump, "--data-dir", data.string(), "--verify"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+  EXPECT_NE(verify.out.find("violations"), std::string::npos) << verify.out;
+}
+
 inline std::string status_of(HttpClient& client, const std::string& id) {
   return std::string(client.get("/api/orders/" + id).json().at("status").as_string());
 }

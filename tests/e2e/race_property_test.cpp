@@ -141,10 +141,9 @@ TEST_P(WaitingOrderRaces, WhatTheLogTakesFirstOfTriggerCancelExpiryAndAmendDecid
   std::mt19937 rng(20261126);
   std::map<std::string, int> classes;  // "cancel<trigger<expiry<amend" and the like, "=" for one instant
   constexpr int kInstants = 4;
-  int round = 0;
   // Every assignment of the four actions to four instants, 100 ms apart.
-  for (int code = 0; code < kInstants * kInstants * kInstants * kInstants; ++code, ++round) {
-    SCOPED_TRACE("round " + std::to_string(round));
+  for (int code = 0; code < kInstants * kInstants * kInstants * kInstants; ++code) {
+    SCOPED_TRACE("round " + std::to_string(code));
     std::vector<Scheduled> plan;
     for (int a = 0, rest = code; a < 4; ++a, rest /= kInstants) {
       plan.push_back(Scheduled{static_cast<Action>(a), std::int64_t{100} * (1 + rest % kInstants)});

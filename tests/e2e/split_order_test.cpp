@@ -29,26 +29,12 @@ namespace json = boost::json;
 // about 1% over the better venue.
 const std::string kLarge = R"({"inputToken":"SOL","outputToken":"USDC","amount":"2000","slippage":"0.05"})";
 
-// Base units of a decimal with `places` places.
-std::uint64_t units(std::string_view text, int places) {
-  const auto dot = text.find('.');
-  std::string fraction = dot == std::string_view::npos ? "" : std::string(text.substr(dot + 1));
-  fraction.resize(static_cast<std::size_t>(places), '0');
-  return std::stoull(std::string(text.substr(0, dot)) + fraction);
-}
-
 // Both venues' SOL/USDC pools at one price, held there: whether a split
 // pays then depends on the order's size only, not on where the drifting
 // prices happen to be.
 void pin_both_pools(HttpClient& c) {
   const auto r = c.post_json("/api/sim/prices", R"({"pair":"SOL/USDC","price":"150"})");
   ASSERT_EQ(r.status, 200) << r.body;
-}
-
-void expect_verifies(const std::filesystem::path& data) {
-  const auto verify = run({kLogdump, "--data-dir", data.string(), "--verify"});
-  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
-  EXPECT_NE(verify.out.find("violations"), std::string::npos) << verify.out;
 }
 
 TEST(SplitOrders, ALargeOrderSplitsAcrossBothVenuesAndConfirmsBothLegs) {
