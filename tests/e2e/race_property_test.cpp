@@ -143,7 +143,8 @@ TEST_P(WaitingOrderRaces, WhatTheLogTakesFirstOfTriggerCancelExpiryAndAmendDecid
   constexpr int kInstants = 4;
   // Every assignment of the four actions to four instants, 100 ms apart.
   for (int code = 0; code < kInstants * kInstants * kInstants * kInstants; ++code) {
-    SCOPED_TRACE("round " + std::to_string(code));
+    const int round = code;  // each assignment is a round of its own
+    SCOPED_TRACE("round " + std::to_string(round));
     std::vector<Scheduled> plan;
     for (int a = 0, rest = code; a < 4; ++a, rest /= kInstants) {
       plan.push_back(Scheduled{static_cast<Action>(a), std::int64_t{100} * (1 + rest % kInstants)});
