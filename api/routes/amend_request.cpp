@@ -61,23 +61,18 @@ boost::system::result<core::Amendment, ApiError> parse_amend(const json::value& 
   auto fields = collect(body.get_object());
   if (!fields) return fields.error();
   const bool sniper = order.order_type == core::OrderType::sniper;
+  const char* price_name = price_field_name(order.order_type);
   const json::value* price = sniper ? fields->max_price : fields->limit_price;
   const json::value* other_price = sniper ? fields->limit_price : fields->max_price;
   if (other_price != nullptr) {
     return bad_request("field_not_for_type",
-                       fmt::format("a {} order's price is its {}", core::order_type_name(order.order_type),
-                                   sniper ? "maxPrice" : "limitPrice"),
+                       fmt::format("a {} order's price is its {}", core::order_type_name(order.order_type), price_name),
                        sniper ? "limitPrice" : "maxPrice");
-  }
-  if (fields->min_amount_out != nullptr && price != nullptr) {
-    return bad_request("conflicting_fields",
-                       fmt::format("give either minAmountOut or {}, not both", sniper ? "maxPrice" : "limitPrice"),
-                       sniper ? "maxPrice" : "limitPrice");
   }
   if (fields->min_amount_out == nullptr && price == nullptr && fields->expires_at == nullptr) {
     return bad_request("missing_field",
                        fmt::format("an amendment changes the order's {} (or minAmountOut) or its expiresAt",
-                                   sniper ? "maxPrice" : "limitPrice"),
+                                   price_name),
                        "");
   }
   core::Amendment change;
@@ -95,9 +90,7 @@ boost::system::result<core::Amendment, ApiError> parse_amend(const json::value& 
     }
     auto expires = future_time_field(fields->expires_at, "expiresAt", now);
     if (!expires) return expires.error();
-    if ((*expires)->value - now.value > kMaxExpiryNs) {
-      return bad_request("invalid_expiry", "expiresAt is at most 30 days ahead", "expiresAt");
-    }
+    if (auto within = check_expiry_limit(**expires, now); !within) return within.error();
     change.expires_at = **expires;
   }
   return change;

@@ -157,20 +157,22 @@ HttpResponse get_quote(App& app, const RequestTarget& t) {
   json::array legs;
   core::Venue venue = route->best.venue;
   core::Amount total = route->best.amount_out;
-  const auto leg = [&](const core::Quote& q) {
-    legs.push_back(json::object{{"venue", core::venue_name(q.venue)},
-                                {"amountIn", core::format_amount(q.amount_in, in_dec)},
-                                {"expectedOut", core::format_amount(q.amount_out, out_dec)}});
+  const auto leg = [&](core::Venue venue, core::Amount in, core::Amount out) {
+    legs.push_back(json::object{{"venue", core::venue_name(venue)},
+                                {"amountIn", core::format_amount(in, in_dec)},
+                                {"expectedOut", core::format_amount(out, out_dec)}});
   };
   const auto at = core::sim_time_point();
   const auto fee = router.second_tx_fee(parsed->input.token(), parsed->output.token(), *route, at);
   const auto split = fee ? core::split_worth_it(*route, parsed->amount, *fee, app.split_min_gain_bps) : std::nullopt;
   if (split) {
-    for (const auto& q : split->legs) leg(q);
+    // As an order would route it (a quote has no floor to keep).
+    const auto split_legs = core::legs_of(*split, std::nullopt, 0);
+    for (const auto& l : split_legs) leg(l.venue, l.amount_in, l.expected_out);
     total = split->total_out;
-    venue = split->legs[0].amount_in >= split->legs[1].amount_in ? split->legs[0].venue : split->legs[1].venue;
+    venue = core::larger_leg_venue(split_legs);
   } else {
-    leg(route->best);
+    leg(route->best.venue, route->best.amount_in, route->best.amount_out);
   }
   json::object answer{{"inputToken", parsed->input.symbol()},
                       {"outputToken", parsed->output.symbol()},

@@ -124,11 +124,26 @@ struct WaitingFields {
 
 }  // namespace
 
+const char* price_field_name(core::OrderType type) {
+  return type == core::OrderType::sniper ? "maxPrice" : "limitPrice";
+}
+
+boost::system::result<void, ApiError> check_expiry_limit(TimestampNs expires_at, TimestampNs now) {
+  if (expires_at.value - now.value > kMaxExpiryNs) {
+    return bad_request("invalid_expiry", "expiresAt is at most 30 days ahead", "expiresAt");
+  }
+  return {};
+}
+
 boost::system::result<core::Amount, ApiError> parse_floor(const WaitingTerms& order,
                                                           const boost::json::value* min_amount_out,
                                                           const boost::json::value* price) {
   const int out_decimals = order.out_decimals;
-  const char* price_name = order.order_type == core::OrderType::sniper ? "maxPrice" : "limitPrice";
+  const char* price_name = price_field_name(order.order_type);
+  if (min_amount_out != nullptr && price != nullptr) {
+    return bad_request("conflicting_fields", fmt::format("give either minAmountOut or {}, not both", price_name),
+                       price_name);
+  }
   if (min_amount_out != nullptr) {
     auto text = number_text(*min_amount_out, "minAmountOut");
     if (!text) return text.error();
@@ -165,41 +180,46 @@ boost::system::result<core::Amount, ApiError> parse_floor(const WaitingTerms& or
 
 namespace {
 
+// The first of `fields` the body gave although an order of `type` has none
+// of them (they apply to `applies_to`).
+std::optional<ApiError> given_but_not_for(std::initializer_list<std::pair<const json::value*, const char*>> fields,
+                                          std::string_view applies_to, core::OrderType type) {
+  for (const auto& [v, name] : fields) {
+    if (v == nullptr) continue;
+    return bad_request("field_not_for_type",
+                       fmt::format("{} applies to {}; a {} order has none", name, applies_to,
+                                   core::order_type_name(type)),
+                       name);
+  }
+  return std::nullopt;
+}
+
 // A waiting order's floor and its expiry; for a market order, none of them
 // may be given.
 boost::system::result<void, ApiError> waiting_fields(SubmitRequest& r, int out_decimals, const WaitingFields& f,
                                                      TimestampNs now) {
   const bool sniper = r.order_type == core::OrderType::sniper;
   const auto not_for = [&](const json::value* v, const char* name, std::string_view applies_to) {
-    return v == nullptr ? std::optional<ApiError>()
-                        : bad_request("field_not_for_type",
-                                      fmt::format("{} applies to {}; a {} order has none", name, applies_to,
-                                                  core::order_type_name(r.order_type)),
-                                      name);
+    return given_but_not_for({{v, name}}, applies_to, r.order_type);
   };
   std::optional<ApiError> misplaced;
   const bool recurring = r.order_type == core::OrderType::recurring;
   if (r.order_type == core::OrderType::market || recurring) {
-    for (auto [v, name] : {std::pair{f.min_amount_out, "minAmountOut"}, std::pair{f.expires_at, "expiresAt"}}) {
-      if (!misplaced) misplaced = not_for(v, name, "limit and sniper orders");
-    }
+    misplaced = given_but_not_for({{f.min_amount_out, "minAmountOut"}, {f.expires_at, "expiresAt"}},
+                                  "limit and sniper orders", r.order_type);
   }
   if (!misplaced && r.order_type != core::OrderType::limit) misplaced = not_for(f.limit_price, "limitPrice", "limit orders");
   if (!misplaced && !sniper && !recurring) misplaced = not_for(f.max_price, "maxPrice", "sniper and recurring orders");
   if (misplaced) return *misplaced;
   if (r.order_type == core::OrderType::market || recurring) return {};
 
-  const char* price_name = sniper ? "maxPrice" : "limitPrice";
+  const char* price_name = price_field_name(r.order_type);
   const json::value* price = sniper ? f.max_price : f.limit_price;
   if (f.slippage_given) {
     return bad_request("field_not_for_type",
                fmt::format("a {} order's floor is its minAmountOut (or {}), not a slippage",
                            core::order_type_name(r.order_type), price_name),
                "slippage");
-  }
-  if (f.min_amount_out != nullptr && price != nullptr) {
-    return bad_request("conflicting_fields", fmt::format("give either minAmountOut or {}, not both", price_name),
-               price_name);
   }
   if (f.min_amount_out == nullptr && price == nullptr) {
     return bad_request("missing_field",
@@ -214,10 +234,7 @@ boost::system::result<void, ApiError> waiting_fields(SubmitRequest& r, int out_d
   if (!expires) return expires.error();
   r.expires_at = expires->value_or(TimestampNs{now.value + kDefaultExpiryNs});
   r.expiry_given = expires->has_value();
-  if (r.expires_at.value - now.value > kMaxExpiryNs) {
-    return bad_request("invalid_expiry", "expiresAt is at most 30 days ahead", "expiresAt");
-  }
-  return {};
+  return check_expiry_limit(r.expires_at, now);
 }
 
 // A sniper's target: a well-formed symbol of a token that is not listed.
@@ -289,14 +306,10 @@ boost::system::result<SubmitRequest, ApiError> parse_submit(const json::value& b
   const bool sniper = r.order_type == core::OrderType::sniper;
   const bool recurring = r.order_type == core::OrderType::recurring;
   if (!recurring) {
-    for (auto [v, name] : {std::pair{slices, "slices"}, std::pair{interval, "interval"},
-                           std::pair{min_price, "minPrice"}, std::pair{catch_up, "catchUp"}}) {
-      if (v != nullptr) {
-        return bad_request("field_not_for_type",
-                           fmt::format("{} applies to recurring orders; a {} order has none", name,
-                                       core::order_type_name(r.order_type)),
-                           name);
-      }
+    if (auto misplaced = given_but_not_for(
+            {{slices, "slices"}, {interval, "interval"}, {min_price, "minPrice"}, {catch_up, "catchUp"}},
+            "recurring orders", r.order_type)) {
+      return *misplaced;
     }
   }
 
@@ -316,13 +329,9 @@ boost::system::result<SubmitRequest, ApiError> parse_submit(const json::value& b
     r.input = *in;
     target_symbol = std::move(*t);
   } else {
-    for (auto [v, name] : {std::pair{target, "targetToken"}, std::pair{checks, "checks"}}) {
-      if (v != nullptr) {
-        return bad_request("field_not_for_type",
-                           fmt::format("{} applies to sniper orders; a {} order has none", name,
-                                       core::order_type_name(r.order_type)),
-                           name);
-      }
+    if (auto misplaced =
+            given_but_not_for({{target, "targetToken"}, {checks, "checks"}}, "sniper orders", r.order_type)) {
+      return *misplaced;
     }
     auto in = token_field(input, "inputToken");
     if (!in) return in.error();

@@ -64,10 +64,17 @@ struct WaitingTerms {
   int out_decimals = 0;
 };
 
+/// The field a waiting order's price is given in: a sniper's maxPrice, a
+/// limit order's limitPrice.
+[[nodiscard]] const char* price_field_name(core::OrderType type);
+
+/// A waiting order's expiry: at most kMaxExpiryNs after `now`.
+[[nodiscard]] boost::system::result<void, ApiError> check_expiry_limit(TimestampNs expires_at, TimestampNs now);
+
 /// The least output a waiting order asks for its whole amount: minAmountOut
 /// in output decimals, or its price (limitPrice: output per input;
 /// sniper's maxPrice: input per output) turned into it, rounded so it never
-/// asks less. One of the two is given.
+/// asks less. One of the two is given, not both (400 conflicting_fields).
 [[nodiscard]] boost::system::result<core::Amount, ApiError> parse_floor(const WaitingTerms& order,
                                                                         const boost::json::value* min_amount_out,
                                                                         const boost::json::value* price);

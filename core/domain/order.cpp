@@ -129,6 +129,12 @@ Amount filled_in(const OrderState& state) {
   return in;
 }
 
+std::vector<Leg> routed_legs(const OrderState& state) {
+  std::vector<Leg> legs;
+  for (const LegState& l : state.legs) legs.push_back(l.leg);
+  return legs;
+}
+
 std::vector<LegFill> leg_fills(const OrderState& state) {
   std::vector<LegFill> fills;
   for (const LegState& l : state.legs) {

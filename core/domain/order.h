@@ -437,6 +437,8 @@ struct OrderState {
 /// What the order has spent so far: its filled legs' amounts in (a split
 /// order's), or its whole amount in.
 [[nodiscard]] Amount filled_in(const OrderState& state);
+/// The legs as they were routed (a split order's; none for one venue).
+[[nodiscard]] std::vector<Leg> routed_legs(const OrderState& state);
 /// The legs as an outcome event records them.
 [[nodiscard]] std::vector<LegFill> leg_fills(const OrderState& state);
 

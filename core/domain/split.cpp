@@ -104,6 +104,18 @@ std::vector<Leg> legs_of(const SplitPlan& plan, std::optional<Amount> own_floor,
   return legs;
 }
 
+Amount legs_min_out(const std::vector<Leg>& legs) {
+  Amount total{};
+  for (const Leg& l : legs) total.base += l.min_out.base;
+  return total;
+}
+
+Amount legs_expected_out(const std::vector<Leg>& legs) {
+  Amount total{};
+  for (const Leg& l : legs) total.base += l.expected_out.base;
+  return total;
+}
+
 Venue larger_leg_venue(const std::vector<Leg>& legs) {
   const Leg* larger = nullptr;
   for (const Leg& l : legs) {

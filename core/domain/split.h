@@ -46,6 +46,10 @@ struct Leg {
 /// leg's expected output less `slippage_bps`, rounded down.
 [[nodiscard]] std::vector<Leg> legs_of(const SplitPlan& plan, std::optional<Amount> own_floor,
                                        std::uint32_t slippage_bps);
+/// The legs' floors together: a split order's min out.
+[[nodiscard]] Amount legs_min_out(const std::vector<Leg>& legs);
+/// The legs' expected outputs together.
+[[nodiscard]] Amount legs_expected_out(const std::vector<Leg>& legs);
 /// The venue of the larger leg (by amount in; a tie: the first).
 [[nodiscard]] Venue larger_leg_venue(const std::vector<Leg>& legs);
 

@@ -103,8 +103,7 @@ void DecisionAudit::observe(const OrderId& order, Seq seq, TimestampNs ts, const
 void DecisionAudit::routed(const OrderId& order, Seq seq, const Routed& e, const OrderState& before) {
   if (any_leg_landed(before)) {
     // A filled leg stands: the others go out again as they were.
-    std::vector<Leg> were;
-    for (const LegState& l : before.legs) were.push_back(l.leg);
+    const std::vector<Leg> were = routed_legs(before);
     check(DecisionKind::routing, e.legs == were && e.venue == before.venue && e.min_out == before.min_out, order, seq,
           fmt::format("{} legs again", e.legs.size()), fmt::format("the {} legs routed before", were.size()));
     return;
@@ -131,8 +130,7 @@ void DecisionAudit::routed(const OrderId& order, Seq seq, const Routed& e, const
     } else if (!e.legs.empty()) {
       mismatch = "a split without the fee and gain it was weighed on";
     }
-    Amount split_out{};
-    for (const Leg& l : split) split_out.base += l.expected_out.base;
+    const Amount split_out = legs_expected_out(split);
     const bool best = split.empty() ? redo.best.venue == e.venue && redo.best.amount_out == e.expected_out &&
                                           e.legs.empty()
                                     : e.legs == split && e.venue == larger_leg_venue(split) &&
@@ -159,8 +157,7 @@ void DecisionAudit::routed(const OrderId& order, Seq seq, const Routed& e, const
     }
     const auto floors = legs_of(recorded, own_floor ? std::optional<Amount>(before.min_amount_out) : std::nullopt,
                                 before.slippage_bps);
-    Amount total{};
-    for (const Leg& l : floors) total.base += l.min_out.base;
+    const Amount total = legs_min_out(floors);
     check(DecisionKind::min_out, floors == e.legs && e.min_out == total, order, seq,
           fmt::format("min out {}: {} and {}", e.min_out.base, e.legs[0].min_out.base, e.legs[1].min_out.base),
           fmt::format("{}: {} and {}", total.base, floors[0].min_out.base, floors[1].min_out.base));

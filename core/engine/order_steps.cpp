@@ -37,7 +37,7 @@ OrderEvent OrderSteps::route(const OrderId& id, const OrderState& s) {
     Routed again{s.attempt, s.input_token, s.output_token, s.amount_in, {}, s.venue.value_or(Venue::raydium),
                  s.expected_out, s.min_out};
     if (auto route = router_.route(in, out, s.amount_in, at)) again.quotes = std::move(route->quotes);
-    for (const LegState& l : s.legs) again.legs.push_back(l.leg);
+    again.legs = routed_legs(s);
     return again;
   }
   auto route = s.order_type == OrderType::sniper && s.venue ? router_.route_on_venue(*s.venue, in, out, s.amount_in, at)
@@ -69,8 +69,7 @@ OrderEvent OrderSteps::route(const OrderId& id, const OrderState& s) {
     if (const auto plan = split_worth_it(*route, s.amount_in, *fee, options_.split_min_gain_bps)) {
       routed.legs = legs_of(*plan, own_floor ? std::optional<Amount>(min_out) : std::nullopt, s.slippage_bps);
       routed.expected_out = plan->total_out;
-      routed.min_out = Amount{};
-      for (const Leg& l : routed.legs) routed.min_out.base += l.min_out.base;
+      routed.min_out = legs_min_out(routed.legs);
       routed.venue = larger_leg_venue(routed.legs);
     }
   }

@@ -74,7 +74,7 @@ std::string encode_event(const OrderEvent& event) {
         } else if constexpr (std::is_same_v<T, TxSubmitted>) {
           std::vector<flatbuffers::Offset<flatbuffers::String>> ids;
           for (const auto& id : e.leg_tx_ids) ids.push_back(fbb.CreateString(id));
-          const auto id_vector = ids.empty() ? 0 : fbb.CreateVector(ids);
+          const auto id_vector = tables_or_none(fbb, ids);
           fbb.Finish(fb::CreateTxSubmitted(fbb, e.attempt, to_fb(e.venue), fbb.CreateString(e.tx_id), e.min_out.base,
                                            id_vector));
         } else if constexpr (std::is_same_v<T, Confirmed>) {
@@ -114,8 +114,7 @@ std::string encode_event(const OrderEvent& event) {
           fbb.Finish(fb::CreateWatchStarted(fbb, e.attempt));
         } else if constexpr (std::is_same_v<T, LegSettled>) {
           const auto executed_on = quote_table(fbb, e.executed_on);
-          const auto fill = fb::CreateLegFillDirect(fbb, to_fb(e.fill.venue), e.fill.amount_in.base,
-                                                    e.fill.amount_out.base, e.fill.tx_id.c_str());
+          const auto fill = fill_table(fbb, e.fill);
           fbb.Finish(fb::CreateLegSettledDirect(fbb, e.attempt, e.leg, e.landed, fill, e.input_token.c_str(),
                                                 e.output_token.c_str(), e.reason.c_str(), executed_on));
         } else if constexpr (std::is_same_v<T, PartiallyFilled>) {
@@ -267,8 +266,7 @@ std::optional<OrderEvent> decode_event(std::uint8_t type, std::string_view paylo
       if (p == nullptr || p->fill() == nullptr) return std::nullopt;
       const auto in = token_of(p->input_token()), out = token_of(p->output_token());
       if (!in || !out) return std::nullopt;
-      const auto* f = p->fill();
-      const LegFill fill{from_fb(f->venue()), Amount{f->amount_in()}, Amount{f->amount_out()}, str(f->tx_id())};
+      const LegFill fill = fill_of(*p->fill());
       return LegSettled{p->attempt(), p->leg(), p->landed(), fill, *in, *out, str(p->reason()),
                         quote_of(p->executed_on(), fill.amount_in)};
     }

@@ -94,21 +94,25 @@ Leg leg_of(const fb::Leg& l) {
   return Leg{from_fb(l.venue()), Amount{l.amount_in()}, Amount{l.expected_out()}, Amount{l.min_out()}};
 }
 
+flatbuffers::Offset<fb::LegFill> fill_table(FlatBufferBuilder& fbb, const LegFill& f) {
+  return fb::CreateLegFillDirect(fbb, to_fb(f.venue), f.amount_in.base, f.amount_out.base, f.tx_id.c_str());
+}
+
+LegFill fill_of(const fb::LegFill& f) {
+  return LegFill{from_fb(f.venue()), Amount{f.amount_in()}, Amount{f.amount_out()}, str(f.tx_id())};
+}
+
 flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<fb::LegFill>>> fill_tables(FlatBufferBuilder& fbb,
                                                                                        const std::vector<LegFill>& fills) {
   std::vector<flatbuffers::Offset<fb::LegFill>> out;
-  for (const auto& f : fills) {
-    out.push_back(fb::CreateLegFillDirect(fbb, to_fb(f.venue), f.amount_in.base, f.amount_out.base, f.tx_id.c_str()));
-  }
+  for (const auto& f : fills) out.push_back(fill_table(fbb, f));
   return tables_or_none(fbb, out);
 }
 
 std::vector<LegFill> fills_of(const flatbuffers::Vector<flatbuffers::Offset<fb::LegFill>>* stored) {
   std::vector<LegFill> out;
   if (stored == nullptr) return out;
-  for (const auto* f : *stored) {
-    out.push_back(LegFill{from_fb(f->venue()), Amount{f->amount_in()}, Amount{f->amount_out()}, str(f->tx_id())});
-  }
+  for (const auto* f : *stored) out.push_back(fill_of(*f));
   return out;
 }
 

@@ -39,6 +39,8 @@ namespace oee::core::detail {
 
 [[nodiscard]] flatbuffers::Offset<fb::Leg> leg_table(flatbuffers::FlatBufferBuilder& fbb, const Leg& l);
 [[nodiscard]] Leg leg_of(const fb::Leg& l);
+[[nodiscard]] flatbuffers::Offset<fb::LegFill> fill_table(flatbuffers::FlatBufferBuilder& fbb, const LegFill& f);
+[[nodiscard]] LegFill fill_of(const fb::LegFill& f);
 [[nodiscard]] flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<fb::LegFill>>> fill_tables(
     flatbuffers::FlatBufferBuilder& fbb, const std::vector<LegFill>& fills);
 [[nodiscard]] std::vector<LegFill> fills_of(const flatbuffers::Vector<flatbuffers::Offset<fb::LegFill>>* stored);
