@@ -1,5 +1,7 @@
 #include "projections/history.h"
 
+#include "projections/order_rows.h"
+
 #include <charconv>
 
 #include <fmt/format.h>
@@ -79,14 +81,20 @@ core::OrderSnapshot snapshot_of(const pqxx::row& r) {
   }
   s.created = TimestampNs{r["created_ns"].as<std::int64_t>()};
   s.updated = TimestampNs{r["updated_ns"].as<std::int64_t>()};
-  return core::OrderSnapshot{*OrderId::parse(r["order_id"].c_str()), std::move(s),
-                             Seq{r["last_seq"].as<std::uint64_t>()}};
+  const OrderId id = *OrderId::parse(r["order_id"].c_str());
+  if (!r["recurring"].is_null()) (void)read_recurring(r["recurring"].c_str(), id, s);
+  if (!r["parent_id"].is_null()) {
+    s.parent = OrderId::parse(r["parent_id"].c_str());
+    s.slice = r["slice"].as<std::uint32_t>();
+  }
+  return core::OrderSnapshot{id, std::move(s), Seq{r["last_seq"].as<std::uint64_t>()}};
 }
 
 constexpr const char* kColumns =
     "order_id, order_type, input_token, output_token, amount_in, slippage_bps, status, dex, tx_id, amount_out, "
     "attempts, last_error, created_ns, last_seq, dismissed, expected_out, min_out, retry_at_ns, updated_ns, owner, "
-    "min_amount_out, expires_at_ns, triggered_at_ns, require_mint_renounced, require_no_freeze, min_liquidity";
+    "min_amount_out, expires_at_ns, triggered_at_ns, require_mint_renounced, require_no_freeze, min_liquidity, "
+    "recurring, parent_id, slice";
 
 }  // namespace
 
@@ -177,6 +185,21 @@ boost::system::result<HistoryPage, HistoryError> HistoryStore::list(const Histor
     if (rows.size() > f.limit) {
       const auto& last = page.orders.back();
       page.next_cursor = encode_cursor(last.state.created.value, last.id.str());
+    }
+    // A recurring order's progress is its slices': read them in one query.
+    std::string parents;  // a uuid[] literal: ids need no quoting
+    for (const auto& o : page.orders) {
+      if (o.state.order_type != core::OrderType::recurring || o.state.slices.empty()) continue;
+      parents += (parents.empty() ? "{" : ",") + o.id.str();
+    }
+    if (!parents.empty()) {
+      const auto children = tx.exec_params(std::string("SELECT ") + kColumns +
+                                               " FROM orders WHERE parent_id = ANY($1::uuid[])",
+                                           parents + "}");
+      for (const auto& r : children) {
+        auto child = snapshot_of(r);
+        page.children.emplace(child.id, std::move(child.state));
+      }
     }
     return page;
   } catch (const pqxx::broken_connection&) {

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <boost/system/result.hpp>
@@ -36,6 +37,8 @@ enum class HistoryError { invalid_cursor };
 /// One page of the history list, newest first.
 struct HistoryPage {
   std::vector<core::OrderSnapshot> orders;
+  /// The recurring orders' slices' orders, for their progress.
+  std::unordered_map<OrderId, core::OrderState, OrderIdHash> children;
   std::optional<std::string> next_cursor;  // none on the last page
 };
 

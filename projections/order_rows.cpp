@@ -2,9 +2,10 @@
 
 #include <ctime>
 
-#include <boost/json/serialize.hpp>
+#include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include "core/domain/recurring.h"
 #include "core/domain/tokens.h"
 #include "core/wire/event_codec.h"
 #include "core/wire/status_json.h"
@@ -96,7 +97,61 @@ OrderRow order_row(const OrderId& id, const core::OrderState& s, Seq last_seq) {
   if (s.expires_at.value != 0) row.expires_at_ns = s.expires_at.value;
   if (s.triggered_at.value != 0) row.triggered_at_ns = s.triggered_at.value;
   if (s.order_type == core::OrderType::sniper) row.checks = s.checks;
+  if (s.order_type == core::OrderType::recurring) row.recurring = recurring_json(s);
+  if (s.parent) {
+    row.parent_id = s.parent->str();
+    row.slice = s.slice;
+  }
   return row;
+}
+
+std::string recurring_json(const core::OrderState& s) {
+  boost::json::array skipped;
+  for (std::size_t k = 0; k < s.slices.size(); ++k) {
+    if (!s.slices[k].child) skipped.emplace_back(k);
+  }
+  const core::RecurringTerms& t = s.recurring;
+  return boost::json::serialize(boost::json::object{
+      {"slices", t.slices},
+      {"interval", t.interval_s},
+      {"minPriceE12", t.min_price_e12},
+      {"maxPriceE12", t.max_price_e12},
+      {"catchUp", t.catch_up},
+      {"firstDueNs", s.first_due.value},
+      {"decided", s.slices.size()},
+      {"skipped", std::move(skipped)},
+      {"lastDueNs", s.slices.empty() ? 0 : s.slices.back().due_at.value}});
+}
+
+bool read_recurring(std::string_view json, const OrderId& id, core::OrderState& s) {
+  boost::system::error_code ec;
+  const auto v = boost::json::parse(json, ec);
+  if (ec || !v.is_object()) return false;
+  try {
+    const auto& o = v.as_object();
+    s.recurring = core::RecurringTerms{o.at("slices").to_number<std::uint32_t>(),
+                                       o.at("interval").to_number<std::uint32_t>(),
+                                       o.at("minPriceE12").to_number<std::uint64_t>(),
+                                       o.at("maxPriceE12").to_number<std::uint64_t>(), o.at("catchUp").as_bool()};
+    s.first_due = TimestampNs{o.at("firstDueNs").to_number<std::int64_t>()};
+    const auto decided = o.at("decided").to_number<std::uint32_t>();
+    if (decided > s.recurring.slices) return false;
+    std::vector<bool> skipped(decided, false);
+    for (const auto& k : o.at("skipped").as_array()) {
+      const auto at = k.to_number<std::uint32_t>();
+      if (at >= decided) return false;
+      skipped[at] = true;
+    }
+    s.slices.clear();
+    for (std::uint32_t k = 0; k < decided; ++k) {
+      s.slices.push_back(core::SliceState{skipped[k] ? std::nullopt : std::optional(core::slice_order_id(id, k)),
+                                          core::slice_amount(s.amount_in, s.recurring.slices, k), TimestampNs{}});
+    }
+    if (!s.slices.empty()) s.slices.back().due_at = TimestampNs{o.at("lastDueNs").to_number<std::int64_t>()};
+  } catch (const std::exception&) {
+    return false;  // a field missing or out of range
+  }
+  return true;
 }
 
 }  // namespace oee::projections

@@ -48,6 +48,9 @@ struct OrderRow {
   std::optional<std::int64_t> expires_at_ns{};    // limit and sniper orders
   std::optional<std::int64_t> triggered_at_ns{};  // when it last fired
   std::optional<core::SniperChecks> checks{};     // sniper orders
+  std::optional<std::string> recurring{};  // a recurring order's terms and schedule (recurring_json)
+  std::optional<std::string> parent_id{};  // a slice's recurring order
+  std::optional<std::int64_t> slice{};     // and its place in that order's schedule
 };
 
 [[nodiscard]] std::string rfc3339(TimestampNs ts);
@@ -55,5 +58,12 @@ struct OrderRow {
 /// The same for a record whose event is already decoded.
 [[nodiscard]] EventRow event_row(const eventlog::Record& record, const core::OrderEvent& event);
 [[nodiscard]] OrderRow order_row(const OrderId& id, const core::OrderState& state, Seq last_seq);
+
+/// A recurring order's `recurring` column: its terms, when its schedule
+/// began, how many slices it decided, which of them it skipped and the last
+/// one's due time. Its slices' order ids follow from its own.
+[[nodiscard]] std::string recurring_json(const core::OrderState& state);
+/// The same read back into `state` (whose id is `id`); false if it is not one.
+[[nodiscard]] bool read_recurring(std::string_view json, const OrderId& id, core::OrderState& state);
 
 }  // namespace oee::projections

@@ -125,9 +125,10 @@ RebuildResult rebuild(eventlog::EventLogReader& log, const std::string& database
   tx.exec("ALTER TABLE orders_next ADD PRIMARY KEY (order_id)");
   tx.exec("CREATE INDEX ON orders_next (created_ns DESC, order_id DESC)");
   tx.exec("CREATE INDEX ON orders_next (status, created_ns DESC, order_id DESC)");
-  // The migrations' other indexes on orders (005 owner, 006 order type).
+  // The migrations' other indexes on orders (005 owner, 006 order type, 009 slices by parent).
   tx.exec("CREATE INDEX ON orders_next (owner, created_ns DESC, order_id DESC) WHERE owner IS NOT NULL");
   tx.exec("CREATE INDEX ON orders_next (order_type, created_ns DESC, order_id DESC)");
+  tx.exec("CREATE INDEX ON orders_next (parent_id, slice) WHERE parent_id IS NOT NULL");
 
   const double indexed_at = elapsed();
   // The swap: readers block for the instant of the renames, then see the

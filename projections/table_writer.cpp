@@ -71,7 +71,7 @@ const std::vector<std::string> kOrderColumns{
     "executed_price", "amount_out", "attempts", "last_error", "created_at", "updated_at", "created_ns", "last_seq",
     "dismissed", "expected_out", "min_out", "retry_at_ns", "updated_ns", "owner",
     "min_amount_out", "expires_at_ns", "triggered_at_ns", "require_mint_renounced", "require_no_freeze",
-    "min_liquidity"};
+    "min_liquidity", "recurring", "parent_id", "slice"};
 
 template <class T>
 CopyWriter& optional_field(CopyWriter& w, const std::optional<T>& v) {
@@ -106,6 +106,9 @@ void copy_order_rows(pqxx::work& tx, const std::string& table, const std::vector
     } else {
       w.null().null().null();
     }
+    optional_field(w, r.recurring);
+    optional_field(w, r.parent_id);
+    optional_field(w, r.slice);
     w.end_row();
   }
   w.complete();

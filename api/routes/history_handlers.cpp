@@ -127,7 +127,7 @@ asio::awaitable<HttpResponse> list_orders(App& app, const RequestTarget& target,
   auto response = co_await off_thread(app, [history, &f]() {
     auto page = history->list(f);
     if (!page) return bad("invalid_cursor", "cursor must be a nextCursor value from a previous page", "cursor");
-    return json_response(200, order_page_json(page->orders, page->next_cursor));
+    return json_response(200, order_page_json(page->orders, page->next_cursor, page->children));
   });
   co_return response;
 }

@@ -8,16 +8,25 @@ namespace oee::api {
 
 namespace json = boost::json;
 
-json::object order_list_json(std::span<const core::OrderSnapshot> orders) {
+json::object order_list_json(std::span<const core::OrderSnapshot> orders, const SliceOrders& slices) {
   json::array rendered;
   rendered.reserve(orders.size());
-  for (const auto& o : orders) rendered.push_back(core::order_json(o.id, o.state, o.last_seq));
+  std::vector<const core::OrderState*> children;
+  for (const auto& o : orders) {
+    children.clear();
+    for (const auto& slice : o.state.slices) {
+      if (!slice.child) continue;
+      const auto it = slices.find(*slice.child);
+      children.push_back(it == slices.end() ? nullptr : &it->second);
+    }
+    rendered.push_back(core::order_json(o.id, o.state, o.last_seq, children));
+  }
   return json::object{{"orders", std::move(rendered)}, {"count", orders.size()}};
 }
 
 json::object order_page_json(std::span<const core::OrderSnapshot> orders,
-                             const std::optional<std::string>& next_cursor) {
-  json::object page = order_list_json(orders);
+                             const std::optional<std::string>& next_cursor, const SliceOrders& slices) {
+  json::object page = order_list_json(orders, slices);
   page["nextCursor"] = next_cursor ? json::value(*next_cursor) : json::value(nullptr);
   return page;
 }

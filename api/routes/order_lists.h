@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include <boost/json/object.hpp>
 
@@ -18,11 +19,16 @@
 
 namespace oee::api {
 
+/// The orders of a list's recurring orders' slices, by id: their progress.
+using SliceOrders = std::unordered_map<OrderId, core::OrderState, OrderIdHash>;
+
 /// {"orders":[...],"count":n}, plus "nextCursor" (a string, or null on the
 /// last page) when the list is paged.
-[[nodiscard]] boost::json::object order_list_json(std::span<const core::OrderSnapshot> orders);
+[[nodiscard]] boost::json::object order_list_json(std::span<const core::OrderSnapshot> orders,
+                                                  const SliceOrders& slices = {});
 [[nodiscard]] boost::json::object order_page_json(std::span<const core::OrderSnapshot> orders,
-                                                  const std::optional<std::string>& next_cursor);
+                                                  const std::optional<std::string>& next_cursor,
+                                                  const SliceOrders& slices = {});
 
 /// Dead letters counted by reason (core::dead_letter_reason of their error).
 class DeadLetterTally {

@@ -1,6 +1,10 @@
 #include "core/domain/recurring.h"
 
+#include <array>
 #include <limits>
+
+#include <boost/uuid/name_generator_sha1.hpp>
+#include <boost/uuid/string_generator.hpp>
 
 namespace oee::core {
 
@@ -24,6 +28,18 @@ int compare_scaled(u128 x, u128 m, u128 y) {
 }
 
 }  // namespace
+
+OrderId slice_order_id(const OrderId& parent, std::uint32_t k) {
+  static const boost::uuids::uuid kNamespace =
+      boost::uuids::string_generator()("8c1d7f52-3b0e-4a8e-bb2f-6a0f3c9e1d47");  // oee's recurring slices
+  std::array<std::uint8_t, 20> name{};
+  std::copy(parent.bytes().begin(), parent.bytes().end(), name.begin());
+  for (int i = 0; i < 4; ++i) name[16 + i] = static_cast<std::uint8_t>(k >> (8 * (3 - i)));
+  const auto u = boost::uuids::name_generator_sha1(kNamespace)(name.data(), name.size());
+  OrderId::Bytes bytes{};
+  std::copy(u.begin(), u.end(), bytes.begin());
+  return OrderId(bytes);
+}
 
 Amount slice_amount(Amount amount, std::uint32_t slices, std::uint32_t k) {
   if (slices == 0) return Amount{};

@@ -11,6 +11,10 @@
 
 namespace oee::core {
 
+/// The id of a recurring order's slice `k`'s order: the same on every node
+/// and after every restart (UUIDv5 of the parent's id and k).
+[[nodiscard]] OrderId slice_order_id(const OrderId& parent, std::uint32_t k);
+
 /// A recurring order's slice `k` of `amount` in `slices`: equal parts, the
 /// remainder spread one unit each over the first slices.
 [[nodiscard]] Amount slice_amount(Amount amount, std::uint32_t slices, std::uint32_t k);

@@ -13,7 +13,6 @@
 #include "core/domain/trigger.h"
 #include "core/wire/event_codec.h"
 #include "core/domain/recurring.h"
-#include "core/engine/recurring_orders.h"
 #include "core/wire/key_codec.h"
 #include "eventlog/record_codec.h"
 

@@ -3,8 +3,6 @@
 #include <algorithm>
 
 #include <boost/asio/post.hpp>
-#include <boost/uuid/name_generator_sha1.hpp>
-#include <boost/uuid/string_generator.hpp>
 #include <spdlog/spdlog.h>
 
 #include "core/domain/recurring.h"
@@ -14,18 +12,6 @@
 namespace oee::core {
 
 namespace asio = boost::asio;
-
-OrderId slice_order_id(const OrderId& parent, std::uint32_t k) {
-  static const boost::uuids::uuid kNamespace =
-      boost::uuids::string_generator()("8c1d7f52-3b0e-4a8e-bb2f-6a0f3c9e1d47");  // oee's recurring slices
-  std::array<std::uint8_t, 20> name{};
-  std::copy(parent.bytes().begin(), parent.bytes().end(), name.begin());
-  for (int i = 0; i < 4; ++i) name[16 + i] = static_cast<std::uint8_t>(k >> (8 * (3 - i)));
-  const auto u = boost::uuids::name_generator_sha1(kNamespace)(name.data(), name.size());
-  OrderId::Bytes bytes{};
-  std::copy(u.begin(), u.end(), bytes.begin());
-  return OrderId(bytes);
-}
 
 RecurringOrders::RecurringOrders(asio::io_context& ioc, OrderStore& store, const Market& market,
                                  EngineMetrics& metrics)

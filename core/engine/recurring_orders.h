@@ -32,10 +32,6 @@
 
 namespace oee::core {
 
-/// The id of a recurring order's slice `k`'s child: the same on every
-/// node and after every restart (UUIDv5 of the parent's id and k).
-[[nodiscard]] OrderId slice_order_id(const OrderId& parent, std::uint32_t k);
-
 class RecurringOrders : public std::enable_shared_from_this<RecurringOrders> {
  public:
   RecurringOrders(boost::asio::io_context& ioc, OrderStore& store, const Market& market, EngineMetrics& metrics);

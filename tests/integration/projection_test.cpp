@@ -27,6 +27,7 @@
 
 #include "core/wire/event_codec.h"
 #include "core/domain/order.h"
+#include "core/domain/recurring.h"
 #include "core/domain/tokens.h"
 #include "core/engine/order_store.h"
 #include "core/wire/status_message.h"
@@ -133,7 +134,7 @@ void expect_projection_equals_log(const eventlog::EventLogReader& log, const std
   const auto orders = tx.exec(
       "SELECT order_id::text, status, attempts, tx_id, amount_out::text, last_error, dex, executed_price::text, "
       "last_seq, amount_in::text, order_type, input_token, output_token, slippage_bps, created_ns, "
-      "min_amount_out::text, expires_at_ns, triggered_at_ns FROM orders");
+      "min_amount_out::text, expires_at_ns, triggered_at_ns, recurring::text, parent_id::text, slice FROM orders");
   ASSERT_EQ(orders.size(), folds.size()) << "orders rows vs distinct orders in the log";
   std::map<std::string, pqxx::row> by_id;
   for (const auto& row : orders) by_id.emplace(row[0].as<std::string>(), row);
@@ -161,6 +162,13 @@ void expect_projection_equals_log(const eventlog::EventLogReader& log, const std
     EXPECT_EQ(opt(row[15]), want.min_amount_out) << who;
     EXPECT_EQ(opt_int(row[16]), want.expires_at_ns) << who;
     EXPECT_EQ(opt_int(row[17]), want.triggered_at_ns) << who;
+    // jsonb keeps the value, not the text: compare them parsed.
+    const auto parsed = [](const std::optional<std::string>& t) {
+      return t ? boost::json::parse(*t) : boost::json::value(nullptr);
+    };
+    EXPECT_EQ(parsed(opt(row[18])), parsed(want.recurring)) << who;
+    EXPECT_EQ(opt(row[19]), want.parent_id) << who;
+    EXPECT_EQ(opt_int(row[20]), want.slice) << who;
     if (::testing::Test::HasFailure()) return;  // one order's diff is enough
   }
 }
@@ -743,6 +751,97 @@ TEST_F(ProjectionTest, ALimitOrderRendersFromTheProjectionAsFromTheLog) {
                 .as<int>(),
             1)
       << "the rebuilt orders table has no index for the type filter";
+}
+
+// A recurring order and its slices come back from the projection: the
+// history list renders the parent, with its children and progress, and
+// each slice with its parent, exactly as GET does from the log; also after
+// a rebuild, which keeps the index that finds a parent's slices.
+TEST_F(ProjectionTest, ARecurringOrderAndItsSlicesRenderFromTheProjectionAsFromTheLog) {
+  const core::TokenId sol = core::token_id("SOL"), usdc = core::token_id("USDC");
+  auto append = [&](const OrderId& id, core::OrderState& state, core::OrderEvent event) {
+    auto r = testing::append_and_wait(store(), id, state, std::move(event));
+    if (!r) throw std::runtime_error("append failed: " + r.error().message());
+    state = std::move(r->state);
+  };
+  core::OrderSubmitted recurring;
+  recurring.order_type = core::OrderType::recurring;
+  recurring.input_token = sol;
+  recurring.output_token = usdc;
+  recurring.amount_in = core::Amount{3'000'000'001};
+  recurring.slippage_bps = 50;
+  recurring.recurring = core::RecurringTerms{4, 60, 100'000'000'000'000, 0, true};
+  const OrderId parent = OrderId::random();
+  core::OrderState parent_state;
+  append(parent, parent_state, recurring);
+  const TimestampNs start{TimestampNs::now().value};
+  append(parent, parent_state, core::RecurringStarted{start});
+  // Slice 0 runs and confirms; slice 1 is skipped; slice 2 runs and is under way.
+  const auto run_slice = [&](std::uint32_t k, bool confirm) {
+    const OrderId child = core::slice_order_id(parent, k);
+    const core::Amount amount = core::slice_amount(recurring.amount_in, 4, k);
+    const TimestampNs due{start.value + std::int64_t{k} * 60'000'000'000};
+    append(parent, parent_state, core::SliceStarted{k, child, amount, due, sol, usdc});
+    core::OrderState child_state;
+    core::OrderSubmitted slice;
+    slice.input_token = sol;
+    slice.output_token = usdc;
+    slice.amount_in = amount;
+    slice.slippage_bps = 50;
+    slice.parent = parent;
+    slice.slice = k;
+    append(child, child_state, slice);
+    append(child, child_state, core::RoutingStarted{1});
+    if (!confirm) return;
+    append(child, child_state, core::Routed{1, sol, usdc, amount, {}, core::Venue::raydium, core::Amount{150'000'000},
+                                            core::Amount{149'000'000}});
+    append(child, child_state, core::TxSubmitted{1, core::Venue::raydium, "tx-slice", core::Amount{149'000'000}});
+    append(child, child_state, core::Confirmed{1, core::Venue::raydium, "tx-slice", core::Amount{150'000'000}, sol,
+                                               usdc, amount});
+  };
+  run_slice(0, true);
+  append(parent, parent_state,
+         core::SliceSkipped{1, core::slice_amount(recurring.amount_in, 4, 1), TimestampNs{start.value + 60'000'000'000},
+                            {}, core::Venue::meteora, core::Amount{90'000'000}, "price below minPrice", sol, usdc});
+  run_slice(2, false);
+  ASSERT_EQ(parent_state.status, core::Status::active);
+
+  HistoryStore history(url());
+  auto check = [&] {
+    const auto logged = fold_log(log());
+    const auto page = history.list(HistoryFilter{});
+    ASSERT_TRUE(page.has_value());
+    ASSERT_EQ(page->orders.size(), 3u);
+    EXPECT_EQ(page->children.size(), 2u) << "the parent's two slice orders, for its progress";
+    for (const auto& o : page->orders) {
+      const auto& l = logged.at(o.id);
+      std::vector<const core::OrderState*> projected_children, logged_children;
+      for (const auto& slice : l.state.slices) {
+        if (!slice.child) continue;
+        logged_children.push_back(&logged.at(*slice.child).state);
+        const auto it = page->children.find(*slice.child);
+        projected_children.push_back(it == page->children.end() ? nullptr : &it->second);
+      }
+      EXPECT_EQ(boost::json::value(core::order_json(o.id, o.state, o.last_seq, projected_children)),
+                boost::json::value(core::order_json(l.id, l.state, l.last_seq, logged_children)))
+          << "order " << o.id.str() << " renders differently from the projection than from the log";
+    }
+    const auto& p = *std::find_if(page->orders.begin(), page->orders.end(), [&](const auto& o) { return o.id == parent; });
+    EXPECT_EQ(p.state.slices.size(), 3u);
+    EXPECT_FALSE(p.state.slices[1].child) << "the skipped slice";
+  };
+  ASSERT_NO_FATAL_FAILURE(project_whole_log(log(), url()));
+  ASSERT_NO_FATAL_FAILURE(expect_projection_equals_log(log(), url()));
+  ASSERT_NO_FATAL_FAILURE(check());
+  (void)rebuild(log(), url());
+  ASSERT_NO_FATAL_FAILURE(check());
+  pqxx::connection c(url());
+  pqxx::nontransaction tx(c);
+  EXPECT_EQ(tx.exec1("SELECT count(*) FROM pg_indexes WHERE tablename = 'orders'"
+                     " AND indexdef LIKE '%(parent_id, slice)%'")[0]
+                .as<int>(),
+            1)
+      << "the rebuilt orders table has no index for a parent's slices";
 }
 
 TEST_F(ProjectionTest, MigrationsAreIdempotent) {
