@@ -174,6 +174,28 @@ try {
   const sniperRow = await page.$$eval(`#orders tr[data-id="${sniper}"] td`, cells => cells.map(c => c.textContent));
   check(sniperRow[2] === "sniper" && sniperRow[3] === "SOL → WOOF", `a sniper from the form watches for WOOF: ${sniperRow}`);
 
+  // A recurring order from the form: 3 slices a second apart. Its timeline
+  // shows its progress and each slice's order; each slice's row says whose.
+  const recurring = await submitFromForm(page, { type: "recurring", amount: "3", outputToken: "USDC", slippage: "2",
+                                                 slices: "3", interval: "1" });
+  await waitForRowStatus(page, recurring, "completed");
+  await page.click(`#orders tr[data-id="${recurring}"]`);
+  await page.waitForFunction(id => document.querySelector("#slices")?.dataset.order === id &&
+                                   document.querySelectorAll("#slices tr[data-id]").length === 3 &&
+                                   /^3 done/.test(document.querySelector("#slices .progress")?.textContent || ""),
+                             recurring, { timeout: 10000 });
+  const sliceRows = await page.$$eval("#slices tr[data-id]", r => r.map(x => [x.dataset.id, x.cells[2].textContent]));
+  check(sliceRows.every(([, status]) => status === "confirmed"), `its 3 slices' orders confirmed: ${sliceRows.map(r => r[1])}`);
+  const progress = await page.textContent("#slices .progress");
+  check(/^3 done · 0 skipped · 0 left .* spent 3 SOL · received \d+\.\d+ USDC · average \d+\.\d+/.test(progress),
+        `the recurring order's progress: ${progress}`);
+  const sliceRow = await page.$$eval(`#orders tr[data-id="${sliceRows[1][0]}"] td`, cells => cells.map(c => c.textContent));
+  check(sliceRow[2] === "slice 1" && sliceRow[4] === "1", `a slice's own row says whose it is: ${sliceRow}`);
+  await page.screenshot({ path: join(shots, "dashboard_recurring.png"), fullPage: true });
+  await page.click(`#slices tr[data-id="${sliceRows[0][0]}"]`);
+  await page.waitForSelector("#timeline li[data-event=confirmed]", { timeout: 5000 });
+  check(!(await page.$("#slices tr")), "clicking a slice opens its own timeline");
+
   // 5. 1,000 orders/s for 5 s.
   const rate = Number(process.env.OEE_LOAD_RATE || 1000);
   const load = spawnSync(loadgenBinary, ["--target", api, "--rate", String(rate), "--duration", "5",

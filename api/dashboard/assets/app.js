@@ -130,7 +130,9 @@ function fillRow(tr, o) {
   code.textContent = short(o.id);
   code.title = o.id;
   c[1].append(code);
-  c[2].textContent = o.type || "";
+  // A recurring order's slice says whose it is.
+  c[2].textContent = o.parentId ? `slice ${o.slice}` : o.type || "";
+  c[2].title = o.parentId ? `slice ${o.slice} of ${o.parentId}` : "";
   c[3].textContent = o.inputToken ? `${o.inputToken} → ${o.outputToken}` : "";
   c[4].textContent = o.amountIn || "";
   // Before it lands, the amount the route expects; after a failure, none.
@@ -244,6 +246,10 @@ function renderTimeline() {
   const list = $("#timeline");
   const actions = $("#timeline-actions");
   const o = selected && orders.byId.get(selected);
+  if (!o || o.type !== "recurring") {
+    $("#slices").replaceChildren();
+    delete $("#slices").dataset.order;
+  }
   if (!o) {
     list.replaceChildren();
     actions.replaceChildren();
@@ -293,13 +299,58 @@ function renderTimeline() {
     actions.append(floor, actionButton("Amend", "amend",
                                        () => api("PATCH", `/api/orders/${o.id}`, { minAmountOut: floor.value.trim() })));
   }
-  if (restApi && ["pending", "open", "watching"].includes(o.status)) {
+  if (restApi && o.type === "recurring") showSlices(o);
+  if (restApi && ["pending", "open", "watching", "active"].includes(o.status)) {
     actions.append(actionButton("Cancel", "cancel", () => api("DELETE", `/api/orders/${o.id}`)));
   }
   if (restApi && o.status === "failed") {
     actions.append(actionButton("Retry", "retry", () => api("POST", `/api/dlq/${o.id}/retry`)));
   }
 }
+
+// A recurring order's progress and its slices' orders, as GET answers them
+// (its own events keep only the latest slices); fetched again once it moved.
+const slicesShown = new Map();  // order id -> seq the panel shows
+async function showSlices(o) {
+  const panel = $("#slices");
+  if (slicesShown.get(o.id) === o.lastSeq && panel.dataset.order === o.id) return;
+  slicesShown.set(o.id, o.lastSeq);
+  const r = await api("GET", `/api/orders/${o.id}`);
+  if (!r.ok || selected !== o.id) return;
+  const order = r.body;
+  const p = order.progress;
+  panel.dataset.order = o.id;
+  const summary = document.createElement("p");
+  summary.className = "progress";
+  summary.textContent = `${p.done} done · ${p.skipped} skipped · ${p.left} left (${p.running} running) · ` +
+                        `spent ${p.spent} ${order.inputToken} · received ${p.received} ${order.outputToken}` +
+                        (p.averagePrice ? ` · average ${p.averagePrice}` : "") +
+                        (order.nextSliceAt ? ` · next slice ${clock(order.nextSliceAt)}` : "");
+  const table = document.createElement("table");
+  table.className = "slices";
+  table.innerHTML = "<thead><tr><th>slice</th><th>order</th><th>status</th><th class=num>amount out</th></tr></thead>";
+  const body = table.createTBody();
+  order.children.forEach(id => {
+    const child = orders.byId.get(id);
+    const tr = body.insertRow();
+    tr.dataset.id = id;
+    const code = document.createElement("code");
+    code.textContent = short(id);
+    code.title = id;
+    tr.insertCell().textContent = child && child.slice !== undefined ? child.slice : "";
+    tr.insertCell().append(code);
+    tr.insertCell().append(statusBadge(child ? child.status : "pending"));
+    const out = tr.insertCell();
+    out.className = "num";
+    out.textContent = child && child.amountOut ? child.amountOut : "";
+  });
+  panel.replaceChildren(summary, table);
+}
+
+$("#slices").addEventListener("click", e => {
+  const tr = e.target.closest("tr[data-id]");
+  if (tr) select(tr.dataset.id);
+});
 
 function actionButton(label, name, act) {
   const b = document.createElement("button");
@@ -411,12 +462,17 @@ function orderBody() {
   const f = form.elements;
   const type = f.type.value;
   const body = { type, inputToken: f.inputToken.value, amount: f.amount.value.trim() };
-  if (type === "market") body.slippage = String(Number(f.slippage.value) / 100);
+  if (type === "market" || type === "recurring") body.slippage = String(Number(f.slippage.value) / 100);
   if (type === "limit") {
     body.outputToken = f.outputToken.value;
     body.minAmountOut = f.minAmountOut.value.trim();
-  } else if (type === "market") {
+  } else if (type === "market" || type === "recurring") {
     body.outputToken = f.outputToken.value;
+  }
+  if (type === "recurring") {
+    // Whole numbers as JSON numbers: the API takes nothing else for them.
+    body.slices = Number(f.slices.value);
+    body.interval = Number(f.interval.value);
   }
   if (type === "sniper") {
     body.targetToken = f.targetToken.value.trim();
@@ -424,7 +480,7 @@ function orderBody() {
     body.checks = { requireMintRenounced: f.requireMintRenounced.checked, requireNoFreeze: f.requireNoFreeze.checked };
     if (f.minLiquidity.value.trim()) body.checks.minLiquidity = f.minLiquidity.value.trim();
   }
-  if (type !== "market" && f.expiresIn.value.trim()) {
+  if ((type === "limit" || type === "sniper") && f.expiresIn.value.trim()) {
     body.expiresAt = Date.now() + Number(f.expiresIn.value) * 60_000;
   }
   return body;

@@ -3,7 +3,7 @@
 // however often it arrives (a reconnect, a timeline fetched over REST).
 const MAX_ORDERS = 2000;      // kept in memory; the oldest finished go first
 const MAX_EVENTS = 64;        // per order
-const TERMINAL = new Set(["confirmed", "failed", "cancelled", "expired"]);
+const TERMINAL = new Set(["confirmed", "failed", "cancelled", "expired", "partially_filled", "completed"]);
 const SECONDS = 300;          // of throughput kept
 const LATENCY_BUCKET_S = 5;
 
@@ -51,6 +51,10 @@ export class Orders {
       o.outputToken = e.outputToken || e.targetToken;
       o.amountIn = e.amountIn;
       o.submittedMs = ms;
+      if (e.parentId) {
+        o.parentId = e.parentId;
+        o.slice = e.slice;
+      }
     }
     if (e.status) o.status = e.status;
     if (e.attempt) o.attempt = e.attempt;
