@@ -218,6 +218,12 @@ std::shared_ptr<const StatusUpdate> as_part_of(const StatusUpdate& slice, const 
   return carried;
 }
 
+void Hub::add_slice(const OrderId& child, const OrderId& parent) {
+  std::lock_guard lock(state_->parents_mu);
+  state_->parents[child] = parent;
+  state_->running_slices.store(state_->parents.size(), std::memory_order_relaxed);
+}
+
 void Hub::fan_out(const std::shared_ptr<const StatusUpdate>& update) {
   for (const auto& s : state_->subscribers_of(update->order)) s->deliver(update);
   if (const auto parent = state_->parent_of(update->order, update->child, update->terminal)) {

@@ -89,6 +89,10 @@ class Hub {
   /// Events the log has committed that the hub has not fanned out yet.
   [[nodiscard]] std::uint64_t backlog() const;
 
+  /// A running slice of the recurring order `parent` whose sliceStarted the
+  /// hub may not have seen (it came before a restart): its updates go to
+  /// the parent's followers too, until it ends.
+  void add_slice(const OrderId& child, const OrderId& parent);
   /// Fans out one update that arrived already rendered (a gateway's feed).
   void fan_out(const std::shared_ptr<const StatusUpdate>& update);
   /// Asks every subscriber to fetch what it may have missed.

@@ -63,7 +63,7 @@ std::vector<std::shared_ptr<const StatusUpdate>> updates_of(const std::vector<ev
 // A recurring order's past carries its slices' steps from `from` on, merged
 // in by seq; false if the log could not be read. `state` is the order's if
 // it was read already.
-bool add_slices(const eventlog::EventLogReader& log, const OrderId& order, Seq from,
+bool add_slices(const eventlog::EventLogReader& log, Hub& hub, const OrderId& order, Seq from,
                 std::optional<core::OrderState> state, std::vector<std::shared_ptr<const StatusUpdate>>& updates) {
   if (!state) {
     auto read = state_of(log, order);
@@ -77,6 +77,14 @@ bool add_slices(const eventlog::EventLogReader& log, const OrderId& order, Seq f
     auto records = log.read_order(*slice.child, from);
     if (!records) return false;
     for (const auto& r : *records) updates.push_back(as_part_of(*make_status_update(r), order));
+    // Still running: its live updates follow (the hub may have missed its
+    // start, before a restart).
+    bool ended = !records->empty() && core::is_terminal_event(records->back().type);
+    if (records->empty()) {
+      const auto child = state_of(log, *slice.child);
+      ended = child && *child && core::is_terminal((*child)->status);
+    }
+    if (!ended) hub.add_slice(*slice.child, order);
     added = added || !records->empty();
   }
   if (added) {
@@ -225,7 +233,7 @@ void LogStreamSource::catch_up(const OrderId& order, Seq from, const Principal& 
     return;
   }
   result.updates = updates_of((*known)->records);
-  if (!add_slices(log_, order, from, std::move((*known)->state), result.updates)) {
+  if (!add_slices(log_, hub_, order, from, std::move((*known)->state), result.updates)) {
     result.outcome = CatchUp::Outcome::unavailable;
     result.error = "the log could not be read";
     result.updates.clear();

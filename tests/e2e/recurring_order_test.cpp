@@ -161,6 +161,40 @@ TEST(RecurringOrders, TheParentsStreamCarriesItsSlicesStepsAndEndsWithItsComplet
   EXPECT_EQ(seen.back(), id + " recurringCompleted") << watched.out;
 }
 
+// After a restart the hub has not seen a running slice start; a
+// subscription to its parent still carries the slice's live steps to its end.
+TEST(RecurringOrders, AfterARestartTheParentsStreamCarriesASliceStillRunning) {
+  TempDir dir;
+  const auto data = dir.path() / "data";
+  // Realistic latencies, slowed: a slice takes about ten seconds to land.
+  ServerProcess server(data, {"--sim-latency-scale", "4", "--fail-rate", "0"});
+  server.start();
+  std::string id, child;
+  {
+    HttpClient c(server.port());
+    id = submit_orders(c, 1, recurring_body("2", 2, 3600))[0];
+    ASSERT_TRUE(eventually([&] { return children(c, id).size() == 1; }, 15s));
+    child = children(c, id)[0];
+    ASSERT_TRUE(eventually([&] { return status_of(c, child) != "pending"; }, 15s));
+  }
+  server.kill9();
+  server.start(server.port());
+  WsClient ws(server.port(), "/ws");
+  ws.send(R"({"type":"subscribe","orderId":")" + id + R"("})");
+  bool confirmed = false;
+  std::vector<std::string> seen;
+  while (!confirmed) {
+    const auto m = ws.read(60s);
+    ASSERT_TRUE(m) << "no confirmation of the slice on its parent's stream; seen: " << ::testing::PrintToString(seen);
+    const json::value v = json::parse(*m);
+    if (!v.as_object().contains("event")) continue;
+    seen.push_back(std::string(v.at("orderId").as_string()) + " " + std::string(v.at("event").as_string()));
+    confirmed = seen.back() == child + " confirmed";
+  }
+  HttpClient c(server.port());
+  EXPECT_EQ(status_of(c, child), "confirmed");
+}
+
 TEST(RecurringOrders, ASliceOutsideThePriceRangeIsSkippedAndSaysWhy) {
   TempDir dir;
   ServerProcess server(dir.path() / "data", {"--sim", "fast", "--fail-rate", "0"});
