@@ -154,20 +154,32 @@ eventlog::Result<core::BookView> book_of_every_partition(App& app, core::TokenId
   return core::BookView{book.levels(input, output, max_levels), book.count(input, output)};
 }
 
+// Takes `action` on the order as the caller read it (`seen`): here, on a
+// cluster node that runs none of its partition (`decide` judges it), or by
+// the executor that runs it (`ask` hands it over).
+template <class Decide, class Ask>
+asio::awaitable<HttpResponse> act(App& app, const OrderId& id, const core::OrderSnapshot& seen, Action action,
+                                  Decide decide, Ask ask) {
+  const Decider decider = decider_of(app, id);
+  if (decider.here) co_return co_await act_here(app, id, seen, action, decide);
+  if (decider.executor == nullptr) co_return no_executor();
+  core::Executor& executor = *decider.executor;
+  const core::ActionAnswer answer = co_await ask_executor<core::ActionAnswer>(
+      [&executor, &ask](std::function<void(core::ActionAnswer)> done) { ask(executor, std::move(done)); });
+  co_return answer_action(app, action, answer);
+}
+
 }  // namespace
 
 asio::awaitable<HttpResponse> cancel_order(App& app, const OrderId& id, const Principal& caller) {
   auto loaded = app.store.load(id);
   if (!loaded) co_return log_unavailable(loaded.error());
   if (!*loaded || !caller.sees((*loaded)->state.owner)) co_return not_found("no order with id " + id.str(), "orderId");
-  const Decider decider = decider_of(app, id);
-  if (decider.here) co_return co_await act_here(app, id, **loaded, Action::cancel, cancel_of);
-  if (decider.executor == nullptr) co_return no_executor();
-  core::Executor& executor = *decider.executor;
   const core::OrderSnapshot& seen = **loaded;
-  const core::ActionAnswer answer = co_await ask_executor<core::ActionAnswer>(
-      [&executor, &seen](std::function<void(core::ActionAnswer)> done) { executor.cancel(seen, std::move(done)); });
-  co_return answer_action(app, Action::cancel, answer);
+  co_return co_await act(app, id, seen, Action::cancel, cancel_of,
+                         [&seen](core::Executor& executor, std::function<void(core::ActionAnswer)> done) {
+                           executor.cancel(seen, std::move(done));
+                         });
 }
 
 asio::awaitable<HttpResponse> amend_order(App& app, const OrderId& id, const HttpRequest& req) {
@@ -192,18 +204,11 @@ asio::awaitable<HttpResponse> amend_order(App& app, const OrderId& id, const Htt
   }
   const auto change = parse_amend(*body, seen.state, core::sim_now());
   if (!change) co_return error_response(change.error());
-  const Decider decider = decider_of(app, id);
-  if (decider.here) {
-    co_return co_await act_here(app, id, seen, Action::amend,
-                                [&change](const core::OrderSnapshot& s) { return amendment_of(s, *change); });
-  }
-  if (decider.executor == nullptr) co_return no_executor();
-  core::Executor& executor = *decider.executor;
-  const core::ActionAnswer answer = co_await ask_executor<core::ActionAnswer>(
-      [&executor, &seen, &change](std::function<void(core::ActionAnswer)> done) {
+  co_return co_await act(
+      app, id, seen, Action::amend, [&change](const core::OrderSnapshot& s) { return amendment_of(s, *change); },
+      [&seen, &change](core::Executor& executor, std::function<void(core::ActionAnswer)> done) {
         executor.amend(seen, *change, std::move(done));
       });
-  co_return answer_action(app, Action::amend, answer);
 }
 
 asio::awaitable<HttpResponse> get_book(App& app, std::string_view input, std::string_view output) {

@@ -16,6 +16,13 @@ namespace {
 
 ActionAnswer unavailable(std::string why) { return ActionAnswer{ActionAnswer::Outcome::unavailable, {}, std::move(why)}; }
 
+// Too late for a cancel or an amendment: the order ended, or it was triggered.
+ActionAnswer too_late_for(const OrderSnapshot& order) {
+  std::string why = is_terminal(order.state.status)
+                        ? "the order is already " + std::string(status_name(order.state.status))
+                        : "the order was triggered: its execution has started";
+  return ActionAnswer{ActionAnswer::Outcome::too_late, order, std::move(why)};
+}
 
 }  // namespace
 
@@ -26,10 +33,7 @@ ActionAnswer cancel_answer_for(const OrderSnapshot& order) {
     // be recorded): neither cancelled nor too late.
     return ActionAnswer{ActionAnswer::Outcome::unavailable, order, "the order is not being run; try again"};
   }
-  std::string why = is_terminal(order.state.status)
-                        ? "the order is already " + std::string(status_name(order.state.status))
-                        : "the order was triggered: its execution has started";
-  return ActionAnswer{ActionAnswer::Outcome::too_late, order, std::move(why)};
+  return too_late_for(order);
 }
 
 ActionAnswer amend_answer_for(const OrderSnapshot& order) {
@@ -38,10 +42,7 @@ ActionAnswer amend_answer_for(const OrderSnapshot& order) {
                         is_waiting(order.state.status) ? "the order is not being run; try again"
                                                        : "the order does not wait yet; try again"};
   }
-  std::string why = is_terminal(order.state.status)
-                        ? "the order is already " + std::string(status_name(order.state.status))
-                        : "the order was triggered: its execution has started";
-  return ActionAnswer{ActionAnswer::Outcome::too_late, order, std::move(why)};
+  return too_late_for(order);
 }
 
 std::vector<ActionDone> WaitingOrders::take_cancels(const OrderId& id) {
