@@ -5,6 +5,7 @@ import { api, apiKey, errorText } from "./api.js";
 import { drawLines } from "./charts.js";
 import { Orders, isTerminal } from "./model.js";
 import { OrderStream } from "./stream.js";
+import { clock, short, slicesPanel, statusBadge, timelineItem } from "./views.js";
 
 const TOKENS = ["SOL", "USDC", "USDT", "BONK", "JUP", "RAY", "WIF"];
 const TABLE_ROWS = 100;   // rows drawn; the model keeps more
@@ -105,20 +106,6 @@ const stream = new OrderStream({
 
 const rows = new Map();  // order id -> <tr>
 
-function short(id) { return id.slice(0, 8); }
-const two = n => String(n).padStart(2, "0");
-// Local time with milliseconds; by hand, as toLocaleTimeString is slow.
-function clock(ms) {
-  const d = new Date(ms);
-  return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, "0")}`;
-}
-function statusBadge(status) {
-  const span = document.createElement("span");
-  span.className = `status ${status}`;
-  span.textContent = status;
-  return span;
-}
-
 function fillRow(tr, o) {
   if (tr.dataset.seq === String(o.lastSeq)) return;
   tr.dataset.seq = String(o.lastSeq);
@@ -197,51 +184,6 @@ async function select(id) {
   }
 }
 
-function quotesTable(e) {
-  const table = document.createElement("table");
-  table.className = "quotes";
-  table.innerHTML = "<thead><tr><th>venue</th><th class=num>amount out</th><th class=num>price</th>" +
-                    "<th class=num>fee</th><th class=num>impact</th></tr></thead>";
-  const body = table.createTBody();
-  for (const q of e.quotes) {
-    const tr = body.insertRow();
-    tr.dataset.dex = q.dex;
-    if (q.dex === e.dex) tr.className = "chosen";
-    for (const [text, num] of [[(q.dex === e.dex ? "✓ " : "") + q.dex, false], [q.amountOut, true], [q.price, true],
-                               [q.fee, true], [q.priceImpact, true]]) {
-      const td = tr.insertCell();
-      td.textContent = text;
-      if (num) td.className = "num";
-    }
-  }
-  return table;
-}
-
-// A split order's legs (routed: what each is to do; an outcome: what each did).
-function legsTable(e) {
-  const table = document.createElement("table");
-  table.className = "legs";
-  const outcome = e.legs.some(l => l.status !== undefined);
-  table.innerHTML = "<thead><tr><th>leg</th><th class=num>amount in</th>" +
-                    (outcome ? "<th class=num>amount out</th><th>status</th>"
-                             : "<th class=num>expected out</th><th class=num>min out</th>") + "</tr></thead>";
-  const body = table.createTBody();
-  for (const l of e.legs) {
-    const tr = body.insertRow();
-    tr.dataset.venue = l.venue;
-    const cells = outcome ? [[l.venue, false], [l.amountIn, true], [l.amountOut, true], [l.status, false]]
-                          : [[l.venue, false], [l.amountIn, true], [l.expectedOut, true], [l.minOut, true]];
-    for (const [text, num] of cells) {
-      const td = tr.insertCell();
-      td.textContent = text;
-      if (num) td.className = "num";
-    }
-  }
-  return table;
-}
-
-const SHOWN = new Set(["orderId", "seq", "ts", "event", "status", "attempt", "quotes", "legs", "terminal", "error"]);
-
 function renderTimeline() {
   const list = $("#timeline");
   const actions = $("#timeline-actions");
@@ -257,36 +199,7 @@ function renderTimeline() {
   }
   $("#timeline-title").textContent = `${o.id} · ${o.amountIn || ""} ${o.inputToken || ""} → ${o.outputToken || ""}`;
   const start = o.events.length ? o.events[0].ts / 1e6 : 0;
-  const items = o.events.map(e => {
-    const li = document.createElement("li");
-    li.className = e.status;
-    li.dataset.event = e.event;
-    const when = document.createElement("span");
-    when.className = "when";
-    when.textContent = `${clock(e.ts / 1e6)} (+${Math.round(e.ts / 1e6 - start)} ms)`;
-    const name = document.createElement("strong");
-    name.textContent = `${e.event} `;
-    li.append(when, name, statusBadge(e.status));
-    if (e.attempt) li.append(` try ${e.attempt}`);
-    const details = Object.entries(e).filter(([k]) => !SHOWN.has(k));
-    if (details.length) {
-      const div = document.createElement("div");
-      div.className = "detail mono";
-      const text = (k, v) => (k === "retryAt" ? clock(v / 1e6) : typeof v === "object" ? JSON.stringify(v) : v);
-      div.textContent = details.map(([k, v]) => `${k} ${text(k, v)}`).join(" · ");
-      li.append(div);
-    }
-    if (e.error) {
-      const div = document.createElement("div");
-      div.className = "error-text";
-      div.textContent = typeof e.error === "string" ? e.error : `${e.error.code}: ${e.error.message}`;
-      li.append(div);
-    }
-    if (e.quotes) li.append(quotesTable(e));
-    // One venue's order has one leg, which the line says already.
-    if (e.legs && e.legs.length > 1) li.append(legsTable(e));
-    return li;
-  });
+  const items = o.events.map(e => timelineItem(e, start));
   list.replaceChildren(...items);
   actions.replaceChildren();
   if (restApi && ["open", "watching"].includes(o.status)) {
@@ -317,34 +230,8 @@ async function showSlices(o) {
   slicesShown.set(o.id, o.lastSeq);
   const r = await api("GET", `/api/orders/${o.id}`);
   if (!r.ok || selected !== o.id) return;
-  const order = r.body;
-  const p = order.progress;
   panel.dataset.order = o.id;
-  const summary = document.createElement("p");
-  summary.className = "progress";
-  summary.textContent = `${p.done} done · ${p.skipped} skipped · ${p.left} left (${p.running} running) · ` +
-                        `spent ${p.spent} ${order.inputToken} · received ${p.received} ${order.outputToken}` +
-                        (p.averagePrice ? ` · average ${p.averagePrice}` : "") +
-                        (order.nextSliceAt ? ` · next slice ${clock(order.nextSliceAt)}` : "");
-  const table = document.createElement("table");
-  table.className = "slices";
-  table.innerHTML = "<thead><tr><th>slice</th><th>order</th><th>status</th><th class=num>amount out</th></tr></thead>";
-  const body = table.createTBody();
-  order.children.forEach(id => {
-    const child = orders.byId.get(id);
-    const tr = body.insertRow();
-    tr.dataset.id = id;
-    const code = document.createElement("code");
-    code.textContent = short(id);
-    code.title = id;
-    tr.insertCell().textContent = child && child.slice !== undefined ? child.slice : "";
-    tr.insertCell().append(code);
-    tr.insertCell().append(statusBadge(child ? child.status : "pending"));
-    const out = tr.insertCell();
-    out.className = "num";
-    out.textContent = child && child.amountOut ? child.amountOut : "";
-  });
-  panel.replaceChildren(summary, table);
+  panel.replaceChildren(...slicesPanel(r.body, id => orders.byId.get(id)));
 }
 
 $("#slices").addEventListener("click", e => {
