@@ -72,6 +72,12 @@ void WaitingOrders::stop() {
     for (auto& a : answers) a.done(unavailable("the engine is stopping"));
   }
   for (auto& [id, done] : std::exchange(amending_, {})) done(unavailable("the engine is stopping"));
+  // Nobody here runs them any more (a cluster node gave up their
+  // partition): they leave this node's count of waiting orders, which the
+  // partition's next executor counts.
+  for (const auto& [id, p] : std::exchange(parked_, {})) {
+    metrics_.count_waiting(p.state.order_type, p.state.input_token, p.state.output_token, -1);
+  }
 }
 
 bool WaitingOrders::holds(const OrderId& id) const {

@@ -77,7 +77,8 @@ class WaitingOrders : public std::enable_shared_from_this<WaitingOrders> {
 
   /// Starts the watcher; `runner` must stay callable while this lives.
   void start(Runner runner);
-  /// Stops the watcher and answers every waiting cancel as unavailable.
+  /// Stops the watcher, answers every waiting cancel as unavailable and
+  /// lets go of the orders it held (they leave the waiting count).
   void stop();
 
   /// A cancel of the order the caller read as `seen`: of a waiting order,

@@ -254,6 +254,36 @@ TEST(ClusterNodes, AWaitingOrderIsAmendedOrCancelledFromEitherNode) {
   EXPECT_EQ(client_a.request("DELETE", "/api/orders/" + done[0], "", {}).status, 409);
 }
 
+// A node that gives a partition up to a newcomer lets go of its waiting
+// orders: across the nodes each waiting order is counted once, in the book
+// of the node that executes it now.
+TEST(ClusterNodes, WaitingOrdersAreCountedOnceAfterTheirPartitionMovesToANewNode) {
+  testing::NatsCluster nats;
+  TempDir dir;
+  ServerProcess a(dir.path() / "a", node_args(nats, "a", {"--sim", "fast"}));
+  a.start();
+  HttpClient client_a(a.port());
+  const std::string limit = R"({"type":"limit","inputToken":"SOL","outputToken":"USDC","amount":1,"limitPrice":"100000"})";
+  std::vector<std::string> ids;
+  for (int i = 0; i < 8; ++i) {
+    const auto res = client_a.post_json("/api/orders/execute", limit);
+    ASSERT_EQ(res.status, 202) << res.body;
+    ids.emplace_back(res.json().at("orderId").as_string());
+  }
+  for (const auto& id : ids) ASSERT_TRUE(reaches(client_a, id, "open", 20s)) << id;
+  const std::string open_limits = R"(oee_open_orders{type="limit",pair="SOL/USDC"})";
+  const auto waiting_on = [&](HttpClient& c) { return std::max(0.0, metric_value(c.get("/metrics").body, open_limits)); };
+  ASSERT_TRUE(eventually([&] { return waiting_on(client_a) == 8; }, 20s)) << waiting_on(client_a);
+
+  ServerProcess b(dir.path() / "b", node_args(nats, "b", {"--sim", "fast"}));
+  b.start();
+  ASSERT_TRUE(both_hold_their_share(a, b));
+  HttpClient client_b(b.port());
+  EXPECT_TRUE(eventually([&] { return waiting_on(client_a) + waiting_on(client_b) == 8 && waiting_on(client_b) > 0; },
+                         20s))
+      << waiting_on(client_a) << " on a, " << waiting_on(client_b) << " on b";
+}
+
 // Every NATS server down: a submit is refused at once with 503 (nothing
 // half written), what the node holds is still read, and once the cluster is
 // back the node takes orders again by itself.
