@@ -124,6 +124,11 @@ std::optional<OrderSnapshotEntry> OrderIndex::snapshot(const OrderId& order) con
   return OrderSnapshotEntry{it->second.seqs.back(), it->second.snapshot};
 }
 
+bool OrderIndex::contains(const OrderId& order) const {
+  std::lock_guard lock(mu_);
+  return open_.contains(order);
+}
+
 std::optional<std::vector<Seq>> OrderIndex::seqs(const OrderId& order) const {
   std::lock_guard lock(mu_);
   const auto it = open_.find(order);

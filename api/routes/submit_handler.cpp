@@ -99,11 +99,6 @@ asio::awaitable<HttpResponse> submit(App& app, const HttpRequest& req) {
                                                   order.output.symbol()),
                                       "outputToken"});
   }
-  if (order.order_type == core::OrderType::recurring && app.log.partitioned()) {
-    co_return error_response(ApiError{501, "not_in_cluster_mode",
-                                      "recurring orders run on the embedded log only; this node is in cluster mode",
-                                      "type"});
-  }
   if (req.idempotency_key.size() > 256) {
     co_return error_response(
         ApiError{400, "invalid_idempotency_key", "Idempotency-Key is limited to 256 characters", "Idempotency-Key"});

@@ -146,7 +146,7 @@ int run_cluster_node(ServerOptions& o) {
   app.split_min_gain_bps = o.split_min_gain_bps;
   app.executor_of = [&](const OrderId& id) -> std::shared_ptr<core::Executor> {
     std::lock_guard lock(executing_mu);
-    const auto it = executing.find(cluster->partition_of(id));
+    const auto it = executing.find(log->partition_of(id));  // a slice's is its parent's
     if (it == executing.end()) return nullptr;
     return std::shared_ptr<core::Executor>(it->second, it->second->executor.get());
   };

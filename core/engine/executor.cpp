@@ -206,7 +206,10 @@ void Executor::start(const std::function<std::vector<OrderSnapshot>()>& read_res
     // book up to date.
     if (!changed.empty()) {
       asio::post(ioc_, [impl = impl_, ids = std::move(changed)] {
-        for (const auto& id : ids) impl->waiting_orders().changed_elsewhere(id);
+        for (const auto& id : ids) {
+          impl->waiting_orders().changed_elsewhere(id);
+          impl->recurring().changed_elsewhere(id);
+        }
       });
     }
     // A recurring order completes once its last child ends.

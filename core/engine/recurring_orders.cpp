@@ -52,6 +52,14 @@ void RecurringOrders::ended(const OrderId& order) {
   step(parent);
 }
 
+void RecurringOrders::changed_elsewhere(const OrderId& order) {
+  const auto it = parents_.find(order);
+  if (it == parents_.end()) return;
+  it->second->stale = true;
+  it->second->timer.cancel();
+  step(order);
+}
+
 void RecurringOrders::stop() {
   stopping_ = true;
   for (auto& [id, p] : parents_) {
@@ -71,6 +79,7 @@ void RecurringOrders::step(const OrderId& id) {
   if (it == parents_.end() || stopping_) return;
   Parent& p = *it->second;
   if (p.appending) return;
+  if (p.stale && !reload(id, p)) return;
   if (p.check_child) {
     const auto child = store_.load(*p.state.slices.back().child);
     if (!child) {
@@ -84,6 +93,11 @@ void RecurringOrders::step(const OrderId& id) {
   // cancel included: the slice started before the cancel, so it runs.
   if (p.child_missing) {
     create_child(id, p);
+  } else if (is_terminal(p.state.status)) {
+    spdlog::info("executor: recurring order {} ended elsewhere ({})", id.str(), status_name(p.state.status));
+    const OrderSnapshot now{id, p.state, p.seq};
+    for (auto& done : std::exchange(p.cancels, {})) done(cancel_answer_for(now));
+    forget(id);
   } else if (!p.cancels.empty()) {
     write(id, p, id, Cancelled{p.state.attempt, std::string(kCancelledByOwner)});
   } else if (p.state.slices.size() < p.state.recurring.slices) {
@@ -91,6 +105,21 @@ void RecurringOrders::step(const OrderId& id) {
   } else {
     complete_if_ended(id, p);
   }
+}
+
+bool RecurringOrders::reload(const OrderId& id, Parent& p) {
+  const auto now = store_.load(id);
+  if (!now || !*now) {
+    pause(id, p, "its state could not be read: " + (now ? std::string("not in the log") : now.error().message()));
+    return false;
+  }
+  p.stale = false;
+  if ((*now)->last_seq <= p.seq) return true;
+  // Only its owner starts slices, so what came is not a slice: the last
+  // started one's child is still to be created if it was.
+  p.state = std::move((*now)->state);
+  p.seq = (*now)->last_seq;
+  return true;
 }
 
 void RecurringOrders::decide_slice(const OrderId& id, Parent& p) {
@@ -207,6 +236,7 @@ void RecurringOrders::written(const OrderId& id, bool own, eventlog::Result<Appe
         done(ActionAnswer{ActionAnswer::Outcome::unavailable, {}, r.error().message()});
       }
     }
+    p.stale = own;
     pause(id, p, (own ? "the log refused its next event: " : "the log refused a slice's order: ") +
                      r.error().message());
     return;

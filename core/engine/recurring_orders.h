@@ -49,6 +49,11 @@ class RecurringOrders : public std::enable_shared_from_this<RecurringOrders> {
   [[nodiscard]] bool any() const { return held_.load(std::memory_order_relaxed) != 0; }
   /// Some order ended: if it is an awaited child, its parent looks again.
   void ended(const OrderId& order);
+  /// An event of the order that this executor did not write (a cancel
+  /// appended by another cluster node): a parent held here reads its state
+  /// again, creates a started slice's missing child all the same, and ends
+  /// here if the order ended.
+  void changed_elsewhere(const OrderId& order);
   void stop();
   /// No event of a recurring order is on its way to the log.
   [[nodiscard]] bool quiet() const;
@@ -61,6 +66,7 @@ class RecurringOrders : public std::enable_shared_from_this<RecurringOrders> {
     bool appending = false;
     bool check_child = false;    // whether its last started slice's child is in the log is to be read
     bool child_missing = false;  // its last started slice's child is not in the log yet
+    bool stale = false;          // the log may hold events of it that `state` lacks
     std::vector<ActionDone> cancels;
     std::unordered_map<OrderId, OrderState, OrderIdHash> ended;  // its children that ended, as they ended
     SimTimer timer;
@@ -70,6 +76,8 @@ class RecurringOrders : public std::enable_shared_from_this<RecurringOrders> {
   // Decides what the order does next: answers a cancel, creates a missing
   // child, waits for the next slice, starts or skips it, or completes.
   void step(const OrderId& id);
+  // Reads a stale parent's state again; false if it could not (it pauses).
+  bool reload(const OrderId& id, Parent& p);
   void decide_slice(const OrderId& id, Parent& p);
   void complete_if_ended(const OrderId& id, Parent& p);
   void create_child(const OrderId& id, Parent& p);

@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <condition_variable>
 #include <iterator>
+#include <limits>
 #include <mutex>
+
+#include "eventlog/jetstream/detail/placements.h"
 
 namespace oee::eventlog::jetstream {
 
@@ -14,14 +17,23 @@ std::error_code not_in_a_cluster() { return std::make_error_code(std::errc::oper
 class ClusterLog final : public EventLogWriter {
  public:
   explicit ClusterLog(Cluster& cluster) : cluster_(cluster) {
-    // Keeps the totals and wakes wait_beyond().
+    // Keeps the totals, learns where child orders live and wakes
+    // wait_beyond().
     for (std::uint32_t p = 0; p < cluster_.partitions(); ++p)
-      own_.push_back(cluster_.partition(p).on_commit([this](std::span<const Record> records) {
+      own_.push_back(cluster_.partition(p).on_commit([this, p](std::span<const Record> records) {
         stats_.events.fetch_add(records.size(), std::memory_order_relaxed);
         stats_.commits.fetch_add(1, std::memory_order_relaxed);
+        for (const auto& r : records) learn(r.order, p);
         std::lock_guard lock(head_mu_);
         head_cv_.notify_all();
       }));
+    // The open orders folded before the listeners came.
+    for (std::uint32_t p = 0; p < cluster_.partitions(); ++p) {
+      auto open = cluster_.partition(p).members(OrderSet::active, std::numeric_limits<std::size_t>::max());
+      if (open) {
+        for (const auto& id : *open) learn(id, p);
+      }
+    }
   }
   ~ClusterLog() override { own_.clear(); }
 
@@ -32,10 +44,12 @@ class ClusterLog final : public EventLogWriter {
   }
   Result<std::vector<Record>> read(Seq, std::size_t) const override { return not_in_a_cluster(); }
   Result<std::vector<Record>> read_order(OrderId order, Seq from) const override {
-    return of(order).read_order(order, from);
+    return located(order).read_order(order, from);
   }
   Result<std::vector<RawRecord>> read_raw(Seq, std::size_t) const override { return not_in_a_cluster(); }
-  Result<std::optional<OrderSnapshotEntry>> snapshot(OrderId order) const override { return of(order).snapshot(order); }
+  Result<std::optional<OrderSnapshotEntry>> snapshot(OrderId order) const override {
+    return located(order).snapshot(order);
+  }
   Result<std::vector<OrderId>> members(OrderSet set, std::size_t max) const override {
     std::vector<OrderId> out;
     for (std::uint32_t p = 0; p < cluster_.partitions() && out.size() < max; ++p) {
@@ -47,7 +61,7 @@ class ClusterLog final : public EventLogWriter {
   }
   Result<std::optional<Checkpoint>> checkpoint() const override { return std::optional<Checkpoint>{}; }
   Result<std::optional<IndexedOrder>> finished_record(OrderId order) const override {
-    return of(order).finished_record(order);
+    return located(order).finished_record(order);
   }
   Result<std::optional<IdempotencyEntry>> idempotency(std::string_view) const override {
     return std::optional<IdempotencyEntry>{};  // see PartitionLog: an append answers with the order
@@ -68,12 +82,14 @@ class ClusterLog final : public EventLogWriter {
   MemoryUse memory() const override { return {}; }
   std::uint32_t partition_count() const override { return cluster_.partitions(); }
   bool partitioned() const override { return true; }
-  std::uint32_t partition_of(const OrderId& order) const override { return cluster_.partition_of(order); }
+  std::uint32_t partition_of(const OrderId& order) const override { return located(order).partition(); }
   EventLogReader& partition(std::uint32_t p) override { return cluster_.partition(p); }
   const EventLogReader& partition(std::uint32_t p) const override { return cluster_.partition(p); }
 
   void append(AppendCommand command, AppendCompletion done) override {
-    auto& log = of(command.order);
+    // A new order goes to its own partition; a child order is created by
+    // its parent's executor, in the parent's, not through here.
+    auto& log = command.begins ? cluster_.partition(cluster_.partition_of(command.order)) : located(command.order);
     log.append(std::move(command), std::move(done));
   }
   void append_all(std::vector<AppendRequest> requests) override {
@@ -111,9 +127,35 @@ class ClusterLog final : public EventLogWriter {
   std::error_code close() override { return {}; }
 
  private:
-  PartitionLog& of(const OrderId& order) const { return cluster_.partition(cluster_.partition_of(order)); }
+  void learn(const OrderId& order, std::uint32_t p) {
+    if (order != OrderId{} && cluster_.partition_of(order) != p) placements_.learn(order, p);
+  }
+
+  // The partition that holds the order's events: its own, unless it is
+  // known or found to be in another (a child order, in its parent's). Its
+  // own is asked first (from memory for an open order, else one request);
+  // the others only when it does not hold the order, so an unknown id costs
+  // a request per partition. On a failed request, the own one: the read
+  // there fails or finds nothing, as it would have.
+  PartitionLog& located(const OrderId& order) const {
+    if (const auto known = placements_.find(order)) return cluster_.partition(*known);
+    const auto own = cluster_.partition_of(order);
+    auto held = cluster_.partition(own).holds(order);
+    if (!held || *held) return cluster_.partition(own);
+    for (std::uint32_t p = 0; p < cluster_.partitions(); ++p) {
+      if (p == own) continue;
+      held = cluster_.partition(p).holds(order);
+      if (!held) break;
+      if (*held) {
+        placements_.learn(order, p);
+        return cluster_.partition(p);
+      }
+    }
+    return cluster_.partition(own);
+  }
 
   Cluster& cluster_;
+  mutable detail::Placements placements_;
   Stats stats_;
   mutable std::mutex head_mu_;
   mutable std::condition_variable head_cv_;

@@ -320,6 +320,13 @@ Result<std::optional<OrderSnapshotEntry>> JetStreamPartitionLog::snapshot(OrderI
   return std::optional<OrderSnapshotEntry>(OrderSnapshotEntry{(*record)->seqs.back(), std::move((*record)->snapshot)});
 }
 
+Result<bool> JetStreamPartitionLog::holds(const OrderId& order) const {
+  if (index_.contains(order) || recall_finished(order)) return true;
+  auto last = connection_.last_on_subject(stream_, order_subject(options_.partition, order));
+  if (!last) return Result<bool>(boost::system::in_place_error, last.error());
+  return last->has_value();
+}
+
 Result<std::vector<OrderId>> JetStreamPartitionLog::members(OrderSet set, std::size_t max) const {
   if (set == OrderSet::active) return index_.ids(max);
   std::lock_guard lock(sets_mu_);

@@ -97,6 +97,10 @@ class PartitionLog : public EventLogWriter {
   /// The seq of the checkpoint this log was opened from (0: none, every
   /// event was folded).
   [[nodiscard]] virtual Seq opened_from() const = 0;
+  /// Whether the order's events are in this partition: its own (hashed)
+  /// one, or its parent's for a child order (a recurring order's slice).
+  /// Answered from memory for an open order, else with one request.
+  [[nodiscard]] virtual Result<bool> holds(const OrderId& order) const = 0;
 };
 
 /// Creates the partition's stream if the cluster has none, folds every

@@ -19,6 +19,7 @@
 #include "chain_ledger.h"
 #include "harness.h"
 #include "order_reads.h"
+#include "recurring_reads.h"
 
 namespace oee::e2e {
 namespace {
@@ -26,73 +27,15 @@ namespace {
 using namespace std::chrono_literals;
 namespace json = boost::json;
 
-std::string recurring_body(const std::string& amount, int slices, int interval, const std::string& extra = "") {
-  return R"({"type":"recurring","inputToken":"SOL","outputToken":"USDC","amount":")" + amount +
-         R"(","slices":)" + std::to_string(slices) + R"(,"interval":)" + std::to_string(interval) + extra + "}";
-}
-
-json::object order(HttpClient& c, const std::string& id) { return c.get("/api/orders/" + id).json().as_object(); }
-
-json::array events(HttpClient& c, const std::string& id) {
-  return c.get("/api/orders/" + id + "/events").json().at("events").as_array();
-}
-
-std::vector<std::string> children(HttpClient& c, const std::string& id) {
-  std::vector<std::string> ids;
-  const json::object o = order(c, id);
-  for (const auto& child : o.at("children").as_array()) ids.emplace_back(child.as_string());
-  return ids;
-}
-
-// The slice events of a recurring order, by slice number: each slice's
-// events (sliceStarted or sliceSkipped), and their due times.
-struct Slices {
-  std::map<std::int64_t, int> count;       // slice -> how many events
-  std::map<std::int64_t, std::int64_t> due;  // slice -> dueAt (ms)
-  std::map<std::int64_t, std::string> child;
-  int skipped = 0;
-};
-Slices slices_of(HttpClient& c, const std::string& id) {
-  Slices s;
-  for (const auto& e : events(c, id)) {
-    const auto& name = e.at("event").as_string();
-    if (name != "sliceStarted" && name != "sliceSkipped") continue;
-    const std::int64_t k = e.at("slice").as_int64();
-    ++s.count[k];
-    s.due[k] = e.at("dueAt").as_int64();
-    if (name == "sliceStarted") s.child[k] = std::string(e.at("childId").as_string());
-    if (name == "sliceSkipped") ++s.skipped;
-  }
-  return s;
-}
-
-// Every child was created once, under its slice, and ended once.
-void expect_each_child_once(HttpClient& c, const std::string& parent, const Slices& s) {
-  for (const auto& [k, child] : s.child) {
-    const auto evs = events(c, child);
-    int submitted = 0, terminal = 0;
-    for (const auto& e : evs) {
-      if (e.at("event") == "submitted") {
-        ++submitted;
-        EXPECT_EQ(e.at("parentId"), json::value(parent));
-        EXPECT_EQ(e.at("slice").as_int64(), k);
-      }
-      if (e.as_object().contains("terminal")) ++terminal;
-    }
-    EXPECT_EQ(submitted, 1) << "slice " << k << "'s order " << child;
-    EXPECT_EQ(terminal, 1) << "slice " << k << "'s order " << child;
-  }
-}
-
 TEST(RecurringOrders, SlicesRunOneIntervalApartAsChildOrdersAndTheParentAddsThemUp) {
   TempDir dir;
   ServerProcess server(dir.path() / "data", {"--sim", "fast", "--fail-rate", "0"});
   server.start();
   HttpClient c(server.port());
   const std::string id = submit_orders(c, 1, recurring_body("3", 3, 1))[0];
-  ASSERT_TRUE(reaches(c, id, "completed", 30s)) << order(c, id);
+  ASSERT_TRUE(reaches(c, id, "completed", 30s)) << order_object(c, id);
 
-  const json::object parent = order(c, id);
+  const json::object parent = order_object(c, id);
   EXPECT_EQ(parent.at("orderType"), "recurring");
   EXPECT_EQ(parent.at("recurring").at("slices"), 3);
   EXPECT_EQ(parent.at("recurring").at("interval"), 1);
@@ -108,7 +51,7 @@ TEST(RecurringOrders, SlicesRunOneIntervalApartAsChildOrdersAndTheParentAddsThem
   EXPECT_EQ(std::set<std::string>(kids.begin(), kids.end()).size(), 3u);
   std::uint64_t received = 0;
   for (std::size_t k = 0; k < kids.size(); ++k) {
-    const json::object child = order(c, kids[k]);
+    const json::object child = order_object(c, kids[k]);
     EXPECT_EQ(child.at("orderType"), "market");
     EXPECT_EQ(child.at("parentId"), json::value(id));
     EXPECT_EQ(child.at("slice").as_int64(), static_cast<std::int64_t>(k));
@@ -142,15 +85,7 @@ TEST(RecurringOrders, TheParentsStreamCarriesItsSlicesStepsAndEndsWithItsComplet
   const auto watched =
       run({kWatch, "--url", "ws://127.0.0.1:" + std::to_string(server.port()) + "/ws", id}, std::chrono::seconds(30));
   ASSERT_EQ(watched.exit_code, 0) << watched.out << watched.err;
-  std::vector<std::string> seen;  // "order event" per message
-  std::int64_t last_seq = 0;
-  for (std::size_t at = 0, end; (end = watched.out.find('\n', at)) != std::string::npos; at = end + 1) {
-    const json::value m = json::parse(watched.out.substr(at, end - at));
-    if (!m.as_object().contains("event")) continue;
-    EXPECT_GT(m.at("seq").as_int64(), last_seq) << "in seq order";
-    last_seq = m.at("seq").as_int64();
-    seen.push_back(std::string(m.at("orderId").as_string()) + " " + std::string(m.at("event").as_string()));
-  }
+  const auto seen = watched_steps(watched.out);
   const auto kids = children(c, id);
   ASSERT_EQ(kids.size(), 2u);
   for (const auto& kid : kids) {
@@ -204,8 +139,8 @@ TEST(RecurringOrders, ASliceOutsideThePriceRangeIsSkippedAndSaysWhy) {
   const std::string low = submit_orders(c, 1, recurring_body("2", 2, 1, R"(,"minPrice":"1000000")"))[0];
   const std::string high = submit_orders(c, 1, recurring_body("2", 2, 1, R"(,"maxPrice":1)"))[0];
   for (const auto& id : {low, high}) {
-    ASSERT_TRUE(reaches(c, id, "completed", 30s)) << order(c, id);
-    const json::object parent = order(c, id);
+    ASSERT_TRUE(reaches(c, id, "completed", 30s)) << order_object(c, id);
+    const json::object parent = order_object(c, id);
     EXPECT_EQ(parent.at("progress").at("skipped"), 2) << parent;
     EXPECT_EQ(parent.at("progress").at("done"), 0);
     EXPECT_EQ(parent.at("progress").at("spent"), "0");
@@ -214,14 +149,14 @@ TEST(RecurringOrders, ASliceOutsideThePriceRangeIsSkippedAndSaysWhy) {
   }
   const auto skip_reasons = [&](const std::string& id) {
     std::vector<std::string> reasons;
-    for (const auto& e : events(c, id)) {
+    for (const auto& e : order_events(c, id)) {
       if (e.at("event") == "sliceSkipped") reasons.emplace_back(e.at("reason").as_string());
     }
     return reasons;
   };
   EXPECT_EQ(skip_reasons(low), (std::vector<std::string>(2, "price below minPrice")));
   EXPECT_EQ(skip_reasons(high), (std::vector<std::string>(2, "price above maxPrice")));
-  EXPECT_EQ(order(c, high).at("recurring").at("maxPrice"), "1");
+  EXPECT_EQ(order_object(c, high).at("recurring").at("maxPrice"), "1");
   server.terminate();
   expect_verifies(dir.path() / "data");
 }
@@ -232,10 +167,10 @@ TEST(RecurringOrders, ACancelStopsTheSlicesLeftAndTheRestIsRefusedOrChangesNothi
   server.start();
   HttpClient c(server.port());
   const std::string id = submit_orders(c, 1, recurring_body("5", 5, 3600))[0];
-  ASSERT_TRUE(eventually([&] { return children(c, id).size() == 1; }, 15s)) << order(c, id);
+  ASSERT_TRUE(eventually([&] { return children(c, id).size() == 1; }, 15s)) << order_object(c, id);
   ASSERT_TRUE(reaches(c, children(c, id)[0], "confirmed"));
-  EXPECT_EQ(order(c, id).at("status"), "active");
-  EXPECT_TRUE(order(c, id).contains("nextSliceAt"));
+  EXPECT_EQ(order_object(c, id).at("status"), "active");
+  EXPECT_TRUE(order_object(c, id).contains("nextSliceAt"));
 
   const auto amend = c.request("PATCH", "/api/orders/" + id, R"({"limitPrice":"1"})");
   EXPECT_EQ(amend.status, 409) << amend.body;
@@ -305,13 +240,13 @@ TEST(RecurringOrders, TwentySlicesSurviveTwoKillsWithExactlyTwentyOutcomes) {
   server.start(server.port());
   {
     HttpClient c(server.port());
-    ASSERT_TRUE(eventually([&] { return children(c, id).size() >= 9; }, 60s)) << order(c, id);
+    ASSERT_TRUE(eventually([&] { return children(c, id).size() >= 9; }, 60s)) << order_object(c, id);
   }
   server.kill9();
   server.start(server.port());
   HttpClient c(server.port());
-  ASSERT_TRUE(reaches(c, id, "completed", 90s)) << order(c, id);
-  const json::object parent = order(c, id);
+  ASSERT_TRUE(reaches(c, id, "completed", 90s)) << order_object(c, id);
+  const json::object parent = order_object(c, id);
   const auto& progress = parent.at("progress");
   EXPECT_EQ(progress.at("done").as_int64() + progress.at("skipped").as_int64(), 20) << parent;
   EXPECT_EQ(progress.at("left"), 0);
@@ -351,8 +286,8 @@ TEST(RecurringOrders, ASliceDueWhileDownRunsOnceAtRestartUnlessTheOrderCatchesUp
   std::this_thread::sleep_until(std::chrono::system_clock::time_point(std::chrono::milliseconds(killed + 3500)));
   server.start(server.port());
   HttpClient c(server.port());
-  ASSERT_TRUE(reaches(c, plain, "completed", 30s)) << order(c, plain);
-  ASSERT_TRUE(reaches(c, catching, "completed", 30s)) << order(c, catching);
+  ASSERT_TRUE(reaches(c, plain, "completed", 30s)) << order_object(c, plain);
+  ASSERT_TRUE(reaches(c, catching, "completed", 30s)) << order_object(c, catching);
 
   const Slices p = slices_of(c, plain);
   ASSERT_EQ(p.due.size(), 6u);

@@ -1,4 +1,5 @@
-// The cluster's partition layout and the --nats URL list, without a cluster.
+// The cluster's partition layout, where child orders live, and the --nats
+// URL list, without a cluster.
 
 #include <gtest/gtest.h>
 
@@ -6,6 +7,7 @@
 #include <stdexcept>
 
 #include "eventlog/jetstream/connection.h"
+#include "eventlog/jetstream/detail/placements.h"
 #include "eventlog/jetstream/layout.h"
 #include "eventlog/types.h"
 
@@ -38,6 +40,23 @@ TEST(ClusterLayout, NamesFollowTheGrammar) {
   EXPECT_EQ(order_subject(3, order), "oee.p3.o.0a440b5a-9227-4b82-8c29-b79466d293fe");
   EXPECT_EQ(partition_subject(3, "taken"), "oee.p3.x.taken");
   EXPECT_EQ(lease_key(3), "p3");
+}
+
+TEST(Placements, AChildOrdersPartitionIsKeptForTwoGenerationsThenForgotten) {
+  detail::Placements placements(2);
+  const auto first = OrderId::random(), second = OrderId::random(), third = OrderId::random();
+  EXPECT_FALSE(placements.find(first));
+  placements.learn(first, 3);
+  EXPECT_EQ(placements.find(first), 3u);
+  placements.learn(first, 3);  // learnt again: still one entry
+  placements.learn(second, 5);  // fills the generation: both move to the older one
+  EXPECT_EQ(placements.find(first), 3u);
+  EXPECT_EQ(placements.find(second), 5u);
+  placements.learn(third, 1);
+  placements.learn(OrderId::random(), 1);  // fills it again: first and second are dropped
+  EXPECT_FALSE(placements.find(first));
+  EXPECT_FALSE(placements.find(second));
+  EXPECT_EQ(placements.find(third), 1u);
 }
 
 TEST(NatsUrls, AListIsSplitAndEachUrlChecked) {

@@ -78,6 +78,7 @@ class JetStreamPartitionLog final : public PartitionLog {
   std::uint32_t partition() const override { return options_.partition; }
   std::uint64_t refused_appends() const override { return refused_.load(std::memory_order_relaxed); }
   Seq opened_from() const override { return opened_from_; }
+  Result<bool> holds(const OrderId& order) const override;
 
   /// Folds the stream up to its current end (opening blocks on this).
   void catch_up_at_open();

@@ -1,0 +1,35 @@
+#pragma once
+// Where the orders live that are not in their own partition: a child order
+// (a recurring order's slice) is in its parent's, which its id does not
+// give. Learned from the events every partition folds on this node and
+// from lookups (ClusterLog). Bounded: two generations, the older dropped
+// when the newer fills, so a long-running node keeps the recent ones and a
+// forgotten one costs a lookup again.
+//
+// Threading: every method is thread-safe.
+
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+
+#include "eventlog/types.h"
+
+namespace oee::eventlog::jetstream::detail {
+
+class Placements {
+ public:
+  explicit Placements(std::size_t per_generation = 100'000) : per_generation_(per_generation) {}
+
+  [[nodiscard]] std::optional<std::uint32_t> find(const OrderId& order) const;
+  void learn(const OrderId& order, std::uint32_t partition);
+
+ private:
+  const std::size_t per_generation_;
+  mutable std::mutex mu_;
+  std::unordered_map<OrderId, std::uint32_t, OrderIdHash> recent_;
+  std::unordered_map<OrderId, std::uint32_t, OrderIdHash> older_;
+};
+
+}  // namespace oee::eventlog::jetstream::detail

@@ -1,0 +1,21 @@
+#include "eventlog/jetstream/detail/placements.h"
+
+namespace oee::eventlog::jetstream::detail {
+
+std::optional<std::uint32_t> Placements::find(const OrderId& order) const {
+  std::lock_guard lock(mu_);
+  if (const auto it = recent_.find(order); it != recent_.end()) return it->second;
+  if (const auto it = older_.find(order); it != older_.end()) return it->second;
+  return std::nullopt;
+}
+
+void Placements::learn(const OrderId& order, std::uint32_t partition) {
+  std::lock_guard lock(mu_);
+  recent_[order] = partition;
+  if (recent_.size() >= per_generation_) {
+    older_ = std::move(recent_);
+    recent_.clear();
+  }
+}
+
+}  // namespace oee::eventlog::jetstream::detail
