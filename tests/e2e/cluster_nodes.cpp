@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "eventlog/jetstream/connection.h"
+#include "eventlog/jetstream/layout.h"
 #include "order_reads.h"
 
 namespace oee::e2e {
@@ -42,6 +44,33 @@ bool both_hold_their_share(ServerProcess& a, ServerProcess& b) {
   };
   return eventually([&] { return executed(client_a) == kPartitions / 2 && executed(client_b) == kPartitions / 2; },
                     std::chrono::seconds(20));
+}
+
+int expect_fenced_after_takeovers(const testing::NatsCluster& nats, const std::string& paused, const std::string& taker) {
+  namespace js = eventlog::jetstream;
+  js::ConnectOptions options;
+  options.urls = js::parse_urls(nats.urls());
+  auto connection = js::Connection::connect(options);
+  int takeovers = 0;
+  for (std::uint32_t p = 0; p < kPartitions; ++p) {
+    auto messages = connection->read(js::partition_stream(p), "oee.p" + std::to_string(p) + ".>", Seq{1}, 100'000);
+    EXPECT_TRUE(messages) << messages.error().message();
+    if (!messages) continue;
+    std::string owner;
+    for (const auto& m : *messages) {
+      const std::string writer(m.header("Oee-Writer"));
+      const std::string node = writer.substr(0, writer.find('/'));
+      if (m.subject.ends_with(".x.taken")) {
+        owner = node;
+        if (node == taker) ++takeovers;
+        continue;
+      }
+      if (owner == taker && node == paused) {
+        EXPECT_EQ(m.header("Oee-Begins"), "1") << "partition " << p << " seq " << m.seq.value;
+      }
+    }
+  }
+  return takeovers;
 }
 
 void expect_finished_once(HttpClient& client, const std::vector<std::string>& ids) {

@@ -36,6 +36,12 @@ struct TwoNodes {
 /// each holds once both run), within 20 s.
 bool both_hold_their_share(ServerProcess& a, ServerProcess& b);
 
+/// Checks every partition's log: once `taker` took a partition over, no
+/// event of `paused` follows but first events (submits it accepted; a
+/// slice's order it created, create-only). Returns how many partitions
+/// `taker` took over.
+int expect_fenced_after_takeovers(const testing::NatsCluster& nats, const std::string& paused, const std::string& taker);
+
 /// Every order ended once: one terminal event.
 void expect_finished_once(HttpClient& client, const std::vector<std::string>& ids);
 
