@@ -96,8 +96,15 @@ boost::system::result<std::vector<Seq>, ApiError> as_of_seqs(std::string_view te
   return as_of;
 }
 
-json::object answer_as_of(const App& app, const core::OrderSnapshot& order, Seq as_of) {  // as_of: in its partition
-  auto answer = with_partition(core::order_json(order.id, order.state, order.last_seq), app.log, order.id);
+// A recurring order's children as they were then: each folded to the same
+// seq, which counts in their parent's partition too.
+json::object answer_as_of(const App& app, const eventlog::EventLogReader& log, const core::OrderSnapshot& order,
+                          Seq as_of) {  // as_of: in its partition
+  auto answer = order_answer(app.log, order, [&](const OrderId& child) -> std::optional<core::OrderState> {
+    auto folded = core::fold_order_until(log, child, as_of);
+    if (!folded || !*folded) return std::nullopt;
+    return std::move((*folded)->state);
+  });
   answer["asOf"] = as_of.value;
   return answer;
 }
@@ -124,7 +131,7 @@ HttpResponse order_as_of(App& app, const OrderId& id, Seq as_of, const Principal
   if (!*order || !viewer.sees((*order)->state.owner)) {
     return not_found(fmt::format("no order with id {} as of seq {}", id.str(), as_of.value), "orderId");
   }
-  return json_response(200, answer_as_of(app, **order, as_of));
+  return json_response(200, answer_as_of(app, app.log, **order, as_of));
 }
 
 namespace {
@@ -240,7 +247,7 @@ HttpResponse list_as_of(App& app, const RequestTarget& t, const Principal& viewe
     auto order = core::fold_order_until(log.partition(s.partition), s.id, (*as_of)[s.partition]);
     if (!order) return log_unavailable(order.error());
     if (!*order || !viewer.sees((*order)->state.owner)) continue;
-    orders.push_back(answer_as_of(app, **order, (*as_of)[s.partition]));
+    orders.push_back(answer_as_of(app, log.partition(s.partition), **order, (*as_of)[s.partition]));
   }
   return json_response(200, json::object{{"orders", std::move(orders)},
                                          {"asOf", position_json(*as_of, log.partitioned())},

@@ -5,6 +5,7 @@
 #include <boost/json/object.hpp>
 
 #include "core/engine/order_store.h"
+#include "core/wire/status_message.h"
 #include "eventlog/event_log.h"
 
 namespace oee::api {
@@ -17,5 +18,9 @@ namespace oee::api {
 /// progress from its children's states as `store` holds them now.
 [[nodiscard]] boost::json::object order_answer(const core::OrderStore& store, const eventlog::EventLogReader& log,
                                                const core::OrderSnapshot& order);
+/// The same with its children's states as `child_state` gives them (as of
+/// an earlier seq, say).
+[[nodiscard]] boost::json::object order_answer(const eventlog::EventLogReader& log, const core::OrderSnapshot& order,
+                                               const core::ChildState& child_state);
 
 }  // namespace oee::api

@@ -122,6 +122,18 @@ void add_recurring(json::object& o, const OrderState& s, const std::vector<const
 
 }  // namespace
 
+json::object order_json(const OrderId& id, const OrderState& state, Seq last_seq, const ChildState& child_state) {
+  std::vector<std::optional<OrderState>> states;
+  std::vector<const OrderState*> children;
+  states.reserve(state.slices.size());  // the pointers stay put
+  for (const auto& slice : state.slices) {
+    if (!slice.child) continue;
+    states.push_back(child_state(*slice.child));
+    children.push_back(states.back() ? &*states.back() : nullptr);
+  }
+  return order_json(id, state, last_seq, children);
+}
+
 json::object order_json(const OrderId& id, const OrderState& s, Seq last_seq,
                         const std::vector<const OrderState*>& children) {
   const int in_dec = s.input_token.decimals(), out_dec = s.output_token.decimals();

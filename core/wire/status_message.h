@@ -2,6 +2,8 @@
 // The JSON a client sees for one event (WebSocket, Redis, /events,
 // oee-logdump --format json) and for an order's current state.
 
+#include <functional>
+#include <optional>
 #include <string>
 
 #include <boost/json/object.hpp>
@@ -28,6 +30,12 @@ namespace oee::core {
 /// are known (null where not), for its `progress`.
 [[nodiscard]] boost::json::object order_json(const OrderId& id, const OrderState& state, Seq last_seq,
                                              const std::vector<const OrderState*>& children = {});
+/// A child order's state as an answer counts it; nothing where it is not
+/// known (not read, or no event of it yet).
+using ChildState = std::function<std::optional<OrderState>(const OrderId&)>;
+/// The same with each started slice's order's state from `child_state`.
+[[nodiscard]] boost::json::object order_json(const OrderId& id, const OrderState& state, Seq last_seq,
+                                             const ChildState& child_state);
 /// An order's legs: a split order's each, or the one venue it was routed
 /// to (none before it is routed): venue, amountIn, expectedOut, minOut,
 /// amountOut, txHash, status (pending, submitted, confirmed, failed).

@@ -69,9 +69,32 @@ TEST(RecurringOrders, SlicesRunOneIntervalApartAsChildOrdersAndTheParentAddsThem
   EXPECT_EQ(event_names(c, id), (std::vector<std::string>{"submitted", "recurringStarted", "sliceStarted",
                                                           "sliceStarted", "sliceStarted", "recurringCompleted"}));
   expect_each_child_once(c, id, s);
+
+  // As of the second slice's start, the first slice's order had ended: the
+  // parent's progress then counts it done, from GET and from oee-logdump.
+  std::uint64_t second_start = 0;
+  for (const auto& e : order_events(c, id)) {
+    if (e.at("event") == "sliceStarted" && e.at("slice").as_int64() == 1) second_start = e.at("seq").to_number<std::uint64_t>();
+  }
+  ASSERT_GT(second_start, 0u);
+  const auto then = c.get("/api/orders/" + id + "?asOf=" + std::to_string(second_start));
+  ASSERT_EQ(then.status, 200) << then.body;
+  const auto progress_then = then.json().at("progress");
+  EXPECT_EQ(progress_then.at("done"), 1) << then.body;
+  EXPECT_EQ(progress_then.at("left"), 2) << then.body;
+  EXPECT_EQ(progress_then.at("spent"), "1") << then.body;
+
   expect_ledger_equals_confirmed(dir.path() / "data", server.port());
   server.terminate();
   expect_verifies(dir.path() / "data");
+  const auto dumped = run({kLogdump, "--data-dir", (dir.path() / "data").string(), "--as-of",
+                           std::to_string(second_start), "--order", id});
+  ASSERT_EQ(dumped.exit_code, 0) << dumped.err;
+  EXPECT_EQ(json::parse(dumped.out).at("progress"), progress_then) << dumped.out;
+  const auto every = run({kLogdump, "--data-dir", (dir.path() / "data").string(), "--as-of",
+                          std::to_string(second_start)});
+  ASSERT_EQ(every.exit_code, 0) << every.err;
+  EXPECT_NE(every.out.find(json::serialize(progress_then)), std::string::npos) << every.out;
 }
 
 // The parent's stream carries each slice's steps in seq order, and ends

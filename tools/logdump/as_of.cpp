@@ -13,8 +13,11 @@ namespace oee::logdump {
 
 namespace {
 
-void print_order(std::FILE* out, const OrderId& id, const core::OrderState& state, Seq last, Seq as_of) {
-  auto answer = core::order_json(id, state, last);
+// As GET ?asOf answers: a recurring order's progress from its children's
+// states then.
+void print_order(std::FILE* out, const OrderId& id, const core::OrderState& state, Seq last, Seq as_of,
+                 const core::ChildState& child_state) {
+  auto answer = core::order_json(id, state, last, child_state);
   answer["asOf"] = as_of.value;
   std::fprintf(out, "%s\n", boost::json::serialize(answer).c_str());
 }
@@ -41,7 +44,13 @@ int print_as_of(const eventlog::EventLogReader& whole, Seq as_of, const std::opt
                      static_cast<unsigned long>(as_of.value));
         return 1;
       }
-      print_order(out, *order, (*folded)->state, (*folded)->last_seq, as_of);
+      // A slice's order is in its parent's partition: the same seqs.
+      print_order(out, *order, (*folded)->state, (*folded)->last_seq, as_of,
+                  [&](const OrderId& child) -> std::optional<core::OrderState> {
+                    auto then = core::fold_order_until(whole, child, as_of);
+                    if (!then || !*then) return std::nullopt;
+                    return std::move((*then)->state);
+                  });
       return 0;
     }
     // Every order: the log folded from its start up to the seq.
@@ -68,7 +77,12 @@ int print_as_of(const eventlog::EventLogReader& whole, Seq as_of, const std::opt
       }
       next = Seq{batch->back().seq.value + 1};
     }
-    for (const auto& id : submitted) print_order(out, id, orders.at(id).state, orders.at(id).last, as_of);
+    const auto child_state = [&orders](const OrderId& child) -> std::optional<core::OrderState> {
+      const auto it = orders.find(child);
+      if (it == orders.end()) return std::nullopt;
+      return it->second.state;
+    };
+    for (const auto& id : submitted) print_order(out, id, orders.at(id).state, orders.at(id).last, as_of, child_state);
   } catch (const std::runtime_error& e) {
     std::fprintf(stderr, "oee-logdump: %s; run --verify\n", e.what());
     return 1;
