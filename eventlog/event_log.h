@@ -94,6 +94,11 @@ struct AppendCommand {
   bool begins = false;
   std::vector<std::pair<OrderSet, bool>> set_membership;  // (set, member?); not `active`
   std::optional<IdempotencyClaim> idempotency;
+  /// The order's last seq the event was decided on. A log other nodes
+  /// append to refuses the event (JetStream: JsErrc::conflict) once the
+  /// order has a later one; none: decided on what this node has folded
+  /// when it appends. A log one process writes has nobody to race with.
+  std::optional<Seq> basis{};
 };
 
 struct AppendOutcome {
@@ -290,7 +295,15 @@ class EventLogReader {
   /// Whether positions in this log go partition by partition (a cluster's,
   /// whatever its count; eventlog/position.h).
   [[nodiscard]] virtual bool partitioned() const { return false; }
-  [[nodiscard]] virtual std::uint32_t partition_of(const OrderId& /*order*/) const { return 0; }
+  /// The partition an order's events are in, as far as this reader knows
+  /// without asking (a cluster's child order is in its parent's partition:
+  /// known once the order was read here, or its creation followed).
+  [[nodiscard]] virtual std::uint32_t partition_of(const OrderId& order) const {
+    (void)order;
+    return 0;
+  }
+  /// The same, looked for if need be.
+  [[nodiscard]] virtual Result<std::uint32_t> find_partition(const OrderId& order) const { return partition_of(order); }
   /// Partition p (< partition_count()) as a log of its own: its seqs,
   /// head(), read() and refresh(). Lives as long as this log.
   [[nodiscard]] virtual EventLogReader& partition(std::uint32_t /*p*/) { return *this; }

@@ -101,21 +101,26 @@ boost::system::result<Router::Admitted, HttpResponse> Router::admit(std::string_
     if (auto refusal = failed_authentication(peer, who.error(), now)) return std::move(*refusal);
     return unauthenticated(who.error());
   }
-  if (who->kind == Principal::Kind::scraper && needs.metrics_token) return Admitted{*who, {}};
+  return admit_known(*who, needs, now);
+}
+
+boost::system::result<Router::Admitted, HttpResponse> Router::admit_known(const Principal& who, Needs needs,
+                                                                           SteadyTime now) const {
+  if (who.kind == Principal::Kind::scraper && needs.metrics_token) return Admitted{who, {}};
   // A key pays for what it asks, allowed or not.
-  Admitted admitted{*who, {}};
-  if (limiting() && who->kind == Principal::Kind::key) {
+  Admitted admitted{who, {}};
+  if (limiting() && who.kind == Principal::Kind::key) {
     const auto kind = *needs.scope == core::Scope::orders_write ? RateLimiter::Kind::writes : RateLimiter::Kind::reads;
-    admitted.rate = limits_->key(who->key, kind, who->rate_limit, now);
+    admitted.rate = limits_->key(who.key, kind, who.rate_limit, now);
     if (!admitted.rate.allowed) return too_many_requests(admitted.rate);
   }
-  if (needs.admin_key && !who->sees_everything()) {
+  if (needs.admin_key && !who.sees_everything()) {
     return error_response(ApiError{403, "forbidden",
                                    needs.metrics_token ? "only the admin key or the --metrics-token may read this"
                                                        : "only the admin key may use this route",
                                    ""});
   }
-  if (!who->may(*needs.scope)) return forbidden(*needs.scope);
+  if (!who.may(*needs.scope)) return forbidden(*needs.scope);
   return admitted;
 }
 
@@ -139,6 +144,16 @@ std::optional<HttpResponse> Router::anonymous_refusal(const boost::asio::ip::add
 }
 
 boost::asio::awaitable<HttpResponse> Router::handle(HttpRequest& request) const {
+  auto response = co_await dispatch(request, nullptr);
+  co_return response;
+}
+
+boost::asio::awaitable<HttpResponse> Router::handle_as(HttpRequest& request, const Principal& sender) const {
+  auto response = co_await dispatch(request, &sender);
+  co_return response;
+}
+
+boost::asio::awaitable<HttpResponse> Router::dispatch(HttpRequest& request, const Principal* sender) const {
   const auto target = parse_request_target(request.target);
   if (!target) co_return error_response(target.error());
   const auto first =
@@ -156,7 +171,9 @@ boost::asio::awaitable<HttpResponse> Router::handle(HttpRequest& request) const 
   for (const Rest& r : rest_) {
     if (r.path != first->path) continue;
     if (r.method == method) {
-      auto admitted = admit(request.authorization, {}, request.peer, r.needs);
+      auto admitted = sender == nullptr ? admit(request.authorization, {}, request.peer, r.needs)
+                      : r.needs.scope   ? admit_known(*sender, r.needs, std::chrono::steady_clock::now())
+                                        : Admitted{*sender, {}};
       if (!admitted) co_return admitted.error();
       request.principal = admitted->principal;
       auto response = co_await r.handler(request, *target);  // not `co_return co_await`: [gcc12-coro]

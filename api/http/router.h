@@ -70,6 +70,11 @@ class Router {
   /// Sets `request.principal` before a route sees it; refuses with 401,
   /// 403 or 429 before the route runs.
   [[nodiscard]] boost::asio::awaitable<HttpResponse> handle(HttpRequest& request) const;
+  /// The same for a request whose sender is known already (a WebSocket
+  /// session's, authenticated when it opened and closed when its key is
+  /// revoked or expires): the route's scope and the key's rate limit are
+  /// checked as handle() checks them; no key is read.
+  [[nodiscard]] boost::asio::awaitable<HttpResponse> handle_as(HttpRequest& request, const Principal& sender) const;
   /// The stream an upgrade to `target` asks for (its `error` set when it
   /// asks wrongly or is not authenticated), or nullopt for a path that
   /// serves no WebSocket. Streams need orders:read; the key comes from
@@ -92,6 +97,11 @@ class Router {
                                                                     std::string_view access_token,
                                                                     const boost::asio::ip::address& peer,
                                                                     Needs needs) const;
+  // The same for a caller known to be `who`, for a route that needs a scope.
+  [[nodiscard]] boost::system::result<Admitted, HttpResponse> admit_known(const Principal& who, Needs needs,
+                                                                          SteadyTime now) const;
+  // `sender`: see handle_as; none: authenticated from the request.
+  [[nodiscard]] boost::asio::awaitable<HttpResponse> dispatch(HttpRequest& request, const Principal* sender) const;
 
   // Whether requests are rate-limited: with limits, while keys guard routes.
   [[nodiscard]] bool limiting() const { return limits_ != nullptr && auth_ != nullptr && auth_->enabled(); }

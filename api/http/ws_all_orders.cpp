@@ -270,6 +270,7 @@ void WsSession::forget_finished_views() {
 void WsSession::send_all(const std::shared_ptr<const StatusUpdate>& u) {
   all_.processed.advance(u->partition, u->seq);
   if (subs_.contains(u->order)) return;  // its own subscription carries it
+  if (const auto e = ended_.find(u->order); e != ended_.end() && u->seq <= e->second) return;  // or carried it
   const std::string& text = dialect_ == WsDialect::compat ? u->compat_text() : u->text;
   if (text.empty()) return;  // not carried by this dialect
   // An order's end does not end a subscription to every order.

@@ -34,12 +34,15 @@ void WsSession::resync(const OrderId& order) {
 void WsSession::on_message(const std::string& text) {
   auto command = parse_ws_command(text, protocol_ == WsProtocol::bare_id);
   if (!command) {
-    send_error(command.error());
+    send_error(command.error().error, {}, command.error().request_id);
     return;
   }
   switch (command->kind) {
     case WsCommand::Kind::ping:
       send_control("pong");
+      return;
+    case WsCommand::Kind::submit:
+      submit(std::move(*command));
       return;
     case WsCommand::Kind::unsubscribe:
       if (command->all) {
@@ -93,6 +96,7 @@ void WsSession::subscribe(const OrderId& id, std::uint64_t from_seq) {
     }
     ctx_.stream.hub().subscribe(id, shared_from_this());
     it = subs_.emplace(id, Subscription{}).first;
+    ended_.erase(id);
   }
   // A repeated subscribe restarts the stream from its own fromSeq.
   Subscription& sub = it->second;
@@ -170,7 +174,25 @@ void WsSession::on_catch_up(const OrderId& id, std::uint64_t generation, CatchUp
   for (const auto& u : sub.held) send_if_new(sub, u);
   sub.held.clear();
   sub.catching_up = false;
-  if (sub.resync_pending) start_catch_up(id, sub);
+  if (sub.resync_pending) {
+    start_catch_up(id, sub);
+    return;
+  }
+  end_if_finished(id);
+}
+
+void WsSession::end_if_finished(const OrderId& id) {
+  const auto it = subs_.find(id);
+  if (it == subs_.end() || !it->second.finished() || it->second.catching_up) return;
+  const Seq last = it->second.last;
+  unsubscribe(id);
+  ended_[id] = last;
+  ended_in_order_.emplace_back(id, last);
+  if (ended_in_order_.size() > ctx_.config.ws_subscriptions_limit) {
+    const auto [oldest, seq] = ended_in_order_.front();
+    ended_in_order_.pop_front();
+    if (const auto e = ended_.find(oldest); e != ended_.end() && e->second == seq) ended_.erase(e);
+  }
 }
 
 // Runs `retry` on the session's strand a second from now, unless the
@@ -211,11 +233,16 @@ void WsSession::on_update(const std::shared_ptr<const StatusUpdate>& u) {
     return;
   }
   send_if_new(sub, u);
+  const OrderId id = it->first;  // not a reference into what the end erases
+  end_if_finished(id);
 }
 
 void WsSession::send_if_new(Subscription& sub, const std::shared_ptr<const StatusUpdate>& u) {
   if (u->seq <= sub.last) return;
   sub.last = u->seq;
+  if (u->child) sub.slices_running.insert(*u->child);
+  if (u->parent && u->slice_ended) sub.slices_running.erase(u->order);
+  if (!u->parent && u->terminal) sub.order_ended = true;
   const std::string& text = dialect_ == WsDialect::compat ? u->compat_text() : u->text;
   if (text.empty()) return;  // not carried by this dialect
   enqueue(std::shared_ptr<const std::string>(u, &text), u->terminal);
@@ -229,17 +256,16 @@ void WsSession::send_control(std::string_view type, const json::object& fields) 
   enqueue(std::make_shared<const std::string>(json::serialize(message)), false);
 }
 
-// `order`: the order the error is about, which a compat error names.
-void WsSession::send_error(const ApiError& e, std::string_view order) {
+void WsSession::send_error(const ApiError& e, std::string_view order, std::string_view request_id) {
   if (dialect_ == WsDialect::compat) {
     enqueue(std::make_shared<const std::string>(core::compat_error(order, e.code, e.message, e.field)), false);
     return;
   }
-  send_control(
-      "error",
-      json::object{{"error", json::object{{"code", e.code},
-                                          {"message", e.message},
-                                          {"field", e.field.empty() ? json::value(nullptr) : json::value(e.field)}}}});
+  json::object fields{{"error", json::object{{"code", e.code},
+                                             {"message", e.message},
+                                             {"field", e.field.empty() ? json::value(nullptr) : json::value(e.field)}}}};
+  if (!request_id.empty()) fields["requestId"] = request_id;
+  send_control("error", fields);
 }
 
 }  // namespace oee::api::detail

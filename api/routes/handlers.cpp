@@ -279,7 +279,9 @@ Router core_router(App& app) {
       .on("GET", "api/events", kOrderReads,
           at_once([&app](const HttpRequest& req, const RequestTarget& t) { return list_events(app, t, req.principal); }))
       .on("GET", "api/orders/*", kOrderReads, for_order([&app](const OrderId& id, const HttpRequest& req, const RequestTarget& t) {
-            const auto as_of = as_of_param(t, app.log.partition(app.log.partition_of(id)));
+            const auto partition = app.log.find_partition(id);
+            if (!partition) return log_unavailable(app.log, partition.error());
+            const auto as_of = as_of_param(t, app.log.partition(*partition));
             if (!as_of) return error_response(as_of.error());
             if (*as_of) return order_as_of(app, id, **as_of, req.principal);
             return get_order(app, id, req.principal);

@@ -145,8 +145,9 @@ int run_cluster_node(ServerOptions& o) {
   App app{ctx, EngineInfo{o.durability, o.sim, open_to_network(o)}, *log, store, market, metrics, hub, keys, auth};
   app.split_min_gain_bps = o.split_min_gain_bps;
   app.executor_of = [&](const OrderId& id) -> std::shared_ptr<core::Executor> {
+    const auto partition = log->partition_of(id);  // a slice's is its parent's
     std::lock_guard lock(executing_mu);
-    const auto it = executing.find(log->partition_of(id));  // a slice's is its parent's
+    const auto it = executing.find(partition);
     if (it == executing.end()) return nullptr;
     return std::shared_ptr<core::Executor>(it->second, it->second->executor.get());
   };

@@ -215,6 +215,7 @@ std::shared_ptr<const StatusUpdate> as_part_of(const StatusUpdate& slice, const 
   carried->partition = slice.partition;
   carried->text = slice.text;
   carried->parent = parent;
+  carried->slice_ended = slice.terminal;
   return carried;
 }
 

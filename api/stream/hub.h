@@ -35,8 +35,10 @@ struct StatusUpdate {
   /// parent's stream carries from then on.
   std::optional<OrderId> child;
   /// Set on a slice's update as its parent's stream carries it (then never
-  /// terminal: the slice's end is not the stream's).
+  /// terminal: the slice's end is not the stream's; `slice_ended` says
+  /// whether it is the slice's).
   std::optional<OrderId> parent;
+  bool slice_ended = false;
 
   /// The same message in the compat dialect (core/wire/compat_message.h),
   /// rendered the first time a client of that dialect needs it; empty for

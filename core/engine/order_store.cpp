@@ -35,7 +35,17 @@ OrderStore::Prepared OrderStore::prepare(const OrderId& id, const OrderState& cu
 OrderState OrderStore::append(const OrderId& id, const OrderState& current, OrderEvent event,
                               std::optional<eventlog::IdempotencyClaim> claim,
                               std::function<void(eventlog::Result<AppendedEvent>)> done) {
-  auto p = prepare(id, current, std::move(event), std::move(claim));
+  return queue(prepare(id, current, std::move(event), std::move(claim)), std::move(done));
+}
+
+OrderState OrderStore::append_on(const OrderId& id, const OrderState& current, Seq basis, OrderEvent event,
+                                 std::function<void(eventlog::Result<AppendedEvent>)> done) {
+  auto p = prepare(id, current, std::move(event), std::nullopt);
+  p.command.basis = basis;
+  return queue(std::move(p), std::move(done));
+}
+
+OrderState OrderStore::queue(Prepared p, std::function<void(eventlog::Result<AppendedEvent>)> done) {
   log_.append(std::move(p.command), [state = p.next, done = std::move(done)](
                                         eventlog::Result<eventlog::AppendOutcome> r) mutable {
     if (!r) {

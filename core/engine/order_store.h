@@ -33,6 +33,10 @@ class OrderStore {
   OrderState append(const OrderId& id, const OrderState& current, OrderEvent event,
                     std::optional<eventlog::IdempotencyClaim> claim,
                     std::function<void(eventlog::Result<AppendedEvent>)> done);
+  /// The same for an event decided on `current` as of seq `basis`: refused
+  /// (AppendCommand::basis) if another node appended to the order since.
+  OrderState append_on(const OrderId& id, const OrderState& current, Seq basis, OrderEvent event,
+                       std::function<void(eventlog::Result<AppendedEvent>)> done);
 
   /// An event made ready to append: its command, and the order's state
   /// once it is in.
@@ -50,6 +54,8 @@ class OrderStore {
   [[nodiscard]] eventlog::EventLogWriter& log() { return log_; }
 
  private:
+  OrderState queue(Prepared p, std::function<void(eventlog::Result<AppendedEvent>)> done);
+
   eventlog::EventLogWriter& log_;
 };
 

@@ -115,8 +115,12 @@ bool RecurringOrders::reload(const OrderId& id, Parent& p) {
   }
   p.stale = false;
   if ((*now)->last_seq <= p.seq) return true;
-  // Only its owner starts slices, so what came is not a slice: the last
-  // started one's child is still to be created if it was.
+  // A slice that started after all (its append's answer was lost): whether
+  // its order is in the log is read before anything else happens.
+  if ((*now)->state.slices.size() != p.state.slices.size()) {
+    p.check_child = !(*now)->state.slices.empty() && (*now)->state.slices.back().child;
+    p.child_missing = false;
+  }
   p.state = std::move((*now)->state);
   p.seq = (*now)->last_seq;
   return true;
@@ -205,13 +209,18 @@ void RecurringOrders::create_child(const OrderId& id, Parent& p) {
 void RecurringOrders::write(const OrderId& id, Parent& p, const OrderId& order, OrderEvent event) {
   const bool own = order == id;
   p.appending = true;
+  auto done = [self = shared_from_this(), id, own](eventlog::Result<AppendedEvent> r) {
+    asio::post(self->ioc_, [self, id, own, r = std::move(r)]() mutable { self->written(id, own, std::move(r)); });
+  };
   try {
-    store_.append(order, own ? p.state : OrderState{}, std::move(event), std::nullopt,
-                  [self = shared_from_this(), id, own](eventlog::Result<AppendedEvent> r) {
-                    asio::post(self->ioc_, [self, id, own, r = std::move(r)]() mutable {
-                      self->written(id, own, std::move(r));
-                    });
-                  });
+    // The parent's own events are decided on its state as of p.seq: a
+    // cancel another node appended meanwhile refuses them. A slice's order
+    // is create-only.
+    if (own) {
+      store_.append_on(order, p.state, p.seq, std::move(event), std::move(done));
+    } else {
+      store_.append(order, OrderState{}, std::move(event), std::nullopt, std::move(done));
+    }
   } catch (const std::exception& e) {
     // A bug (an illegal event): the order stays as the log has it and is
     // taken up again on the next start; say so loudly.
@@ -236,7 +245,11 @@ void RecurringOrders::written(const OrderId& id, bool own, eventlog::Result<Appe
         done(ActionAnswer{ActionAnswer::Outcome::unavailable, {}, r.error().message()});
       }
     }
-    p.stale = own;
+    // Refused or unknown: the parent reads its state again (another node
+    // may have cancelled it), a slice's order whether it is in the log
+    // after all (an earlier try, or the last owner's, may have landed).
+    p.stale = p.stale || own;
+    p.check_child = p.check_child || !own;
     pause(id, p, (own ? "the log refused its next event: " : "the log refused a slice's order: ") +
                      r.error().message());
     return;

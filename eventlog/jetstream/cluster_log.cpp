@@ -44,11 +44,15 @@ class ClusterLog final : public EventLogWriter {
   }
   Result<std::vector<Record>> read(Seq, std::size_t) const override { return not_in_a_cluster(); }
   Result<std::vector<Record>> read_order(OrderId order, Seq from) const override {
-    return located(order).read_order(order, from);
+    const auto p = locate(order);
+    if (!p) return p.error();
+    return cluster_.partition(*p).read_order(order, from);
   }
   Result<std::vector<RawRecord>> read_raw(Seq, std::size_t) const override { return not_in_a_cluster(); }
   Result<std::optional<OrderSnapshotEntry>> snapshot(OrderId order) const override {
-    return located(order).snapshot(order);
+    const auto p = locate(order);
+    if (!p) return p.error();
+    return cluster_.partition(*p).snapshot(order);
   }
   Result<std::vector<OrderId>> members(OrderSet set, std::size_t max) const override {
     std::vector<OrderId> out;
@@ -61,7 +65,9 @@ class ClusterLog final : public EventLogWriter {
   }
   Result<std::optional<Checkpoint>> checkpoint() const override { return std::optional<Checkpoint>{}; }
   Result<std::optional<IndexedOrder>> finished_record(OrderId order) const override {
-    return located(order).finished_record(order);
+    const auto p = locate(order);
+    if (!p) return p.error();
+    return cluster_.partition(*p).finished_record(order);
   }
   Result<std::optional<IdempotencyEntry>> idempotency(std::string_view) const override {
     return std::optional<IdempotencyEntry>{};  // see PartitionLog: an append answers with the order
@@ -82,15 +88,22 @@ class ClusterLog final : public EventLogWriter {
   MemoryUse memory() const override { return {}; }
   std::uint32_t partition_count() const override { return cluster_.partitions(); }
   bool partitioned() const override { return true; }
-  std::uint32_t partition_of(const OrderId& order) const override { return located(order).partition(); }
+  // Where it was found or learned to be; else its own (no request: the
+  // callers read the order first, which finds where it is).
+  std::uint32_t partition_of(const OrderId& order) const override {
+    return placements_.find(order).value_or(cluster_.partition_of(order));
+  }
+  Result<std::uint32_t> find_partition(const OrderId& order) const override { return locate(order); }
   EventLogReader& partition(std::uint32_t p) override { return cluster_.partition(p); }
   const EventLogReader& partition(std::uint32_t p) const override { return cluster_.partition(p); }
 
   void append(AppendCommand command, AppendCompletion done) override {
     // A new order goes to its own partition; a child order is created by
     // its parent's executor, in the parent's, not through here.
-    auto& log = command.begins ? cluster_.partition(cluster_.partition_of(command.order)) : located(command.order);
-    log.append(std::move(command), std::move(done));
+    if (command.begins) return cluster_.partition(cluster_.partition_of(command.order)).append(std::move(command), std::move(done));
+    const auto p = locate(command.order);
+    if (!p) return done(p.error());
+    cluster_.partition(*p).append(std::move(command), std::move(done));
   }
   void append_all(std::vector<AppendRequest> requests) override {
     for (auto& r : requests) append(std::move(r.command), std::move(r.done));
@@ -134,24 +147,27 @@ class ClusterLog final : public EventLogWriter {
   // The partition that holds the order's events: its own, unless it is
   // known or found to be in another (a child order, in its parent's). Its
   // own is asked first (from memory for an open order, else one request);
-  // the others only when it does not hold the order, so an unknown id costs
-  // a request per partition. On a failed request, the own one: the read
-  // there fails or finds nothing, as it would have.
-  PartitionLog& located(const OrderId& order) const {
-    if (const auto known = placements_.find(order)) return cluster_.partition(*known);
+  // the others only when it does not hold the order. The answer is
+  // remembered, an unknown id's too (as its own): an order created later is
+  // in its own partition, or a child learnt from the commit that creates it.
+  Result<std::uint32_t> locate(const OrderId& order) const {
+    if (const auto known = placements_.find(order)) return *known;
     const auto own = cluster_.partition_of(order);
     auto held = cluster_.partition(own).holds(order);
-    if (!held || *held) return cluster_.partition(own);
-    for (std::uint32_t p = 0; p < cluster_.partitions(); ++p) {
-      if (p == own) continue;
-      held = cluster_.partition(p).holds(order);
-      if (!held) break;
-      if (*held) {
-        placements_.learn(order, p);
-        return cluster_.partition(p);
+    if (!held) return held.error();
+    if (!*held) {
+      for (std::uint32_t p = 0; p < cluster_.partitions(); ++p) {
+        if (p == own) continue;
+        held = cluster_.partition(p).holds(order);
+        if (!held) return held.error();
+        if (*held) {
+          placements_.learn(order, p);
+          return p;
+        }
       }
     }
-    return cluster_.partition(own);
+    placements_.remember(order, own);  // unless a commit taught otherwise meanwhile
+    return own;
   }
 
   Cluster& cluster_;

@@ -95,6 +95,10 @@ void JetStreamPartitionLog::enqueue(AppendCommand command, AppendCompletion done
     auto seqs = order_seqs(q.command.order);
     if (!seqs) return q.done(seqs.error());
     if (!seqs->empty()) q.basis = seqs->back();
+    if (q.command.basis) {
+      if (q.basis > *q.command.basis) return q.done(std::error_code(JsErrc::conflict));  // it moved on meanwhile
+      q.basis = *q.command.basis;
+    }
   }
   {
     std::lock_guard lock(queue_mu_);

@@ -12,6 +12,21 @@ std::optional<std::uint32_t> Placements::find(const OrderId& order) const {
 void Placements::learn(const OrderId& order, std::uint32_t partition) {
   std::lock_guard lock(mu_);
   recent_[order] = partition;
+  age();
+}
+
+void Placements::remember(const OrderId& order, std::uint32_t partition) {
+  std::lock_guard lock(mu_);
+  if (recent_.contains(order)) return;
+  if (const auto it = older_.find(order); it != older_.end()) {
+    recent_.emplace(order, it->second);
+  } else {
+    recent_.emplace(order, partition);
+  }
+  age();
+}
+
+void Placements::age() {
   if (recent_.size() >= per_generation_) {
     older_ = std::move(recent_);
     recent_.clear();

@@ -1,5 +1,8 @@
 #include "tools/loadgen/follower.h"
 
+#include <cstdio>
+#include <utility>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -18,7 +21,7 @@ namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 namespace json = boost::json;
 
-Follower::Follower(Run& run) : run_(run), ws_(beast::tcp_stream(run.ioc)), wake_(run.ioc) {}
+Follower::Follower(Run& run) : run_(run), ws_(beast::tcp_stream(run.ioc)), wake_(run.ioc), answered_(run.ioc) {}
 
 asio::awaitable<bool> Follower::connect() {
   if (co_await api::connect_client(ws_.next_layer(), run_.ws.host, run_.ws.port,
@@ -43,6 +46,20 @@ void Follower::start() {
 void Follower::send(std::string text) {
   out_.push_back(std::move(text));
   wake_.cancel();
+}
+
+asio::awaitable<bool> Follower::submit(Clock::time_point due) {
+  auto self = shared_from_this();
+  if (gone_) co_return false;
+  submitting_ = Submitting{std::to_string(++submits_), due, wall_ns(), false};
+  send(R"({"type":"submit","requestId":")" + submitting_->request_id + R"(","order":)" + run_.opt.body + "}");
+  while (!submitting_->answered && !gone_) {
+    answered_.expires_at(Clock::time_point::max());
+    co_await answered_.async_wait(use_tuple);
+  }
+  const bool go_on = submitting_->answered && !submitting_->refused;
+  submitting_.reset();
+  co_return go_on;
 }
 
 void Follower::close() {
@@ -78,6 +95,8 @@ asio::awaitable<void> Follower::reader() {
     on_message(beast::buffers_to_string(buffer.data()), received_ns, received);
     buffer.consume(n);
   }
+  gone_ = true;
+  answered_.cancel();
 }
 
 void Follower::on_message(const std::string& text, std::int64_t received_ns, Clock::time_point received) {
@@ -86,6 +105,11 @@ void Follower::on_message(const std::string& text, std::int64_t received_ns, Clo
   if (ec || !v.is_object()) return;
   const auto& o = v.get_object();
   if (const auto* type = o.if_contains("type")) {
+    const auto* request = o.if_contains("requestId");
+    if (submitting_ && request != nullptr && *request == submitting_->request_id.c_str()) {
+      on_answer(o, *type == "accepted", received);
+      return;
+    }
     if (*type == "error") ++run_.ws_errors;
     return;
   }
@@ -109,9 +133,38 @@ void Follower::on_message(const std::string& text, std::int64_t received_ns, Clo
     } else {
       ++run_.failed_orders;
     }
-    send(R"({"type":"unsubscribe","orderId":")" + std::string(id->get_string()) + "\"}");
+    // Today's client pattern over HTTP; a submit's subscription ends by itself.
+    if (!run_.opt.submit_over_ws) send(R"({"type":"unsubscribe","orderId":")" + std::string(id->get_string()) + "\"}");
     run_.maybe_finish();
   }
+}
+
+// A submit's answer: accepted (its order is followed from here on, on this
+// socket), or refused.
+void Follower::on_answer(const json::object& answer, bool accepted, Clock::time_point received) {
+  run_.last_answer = received;
+  run_.submit.record(received - submitting_->due);
+  const auto* id = answer.if_contains("orderId");
+  if (!accepted || id == nullptr || !id->is_string()) {
+    const auto* status = answer.if_contains("status");
+    if (status != nullptr && (*status == 401 || *status == 403)) {
+      ++run_.failed_requests;
+      submitting_->refused = true;
+      if (!std::exchange(run_.refusal_reported, true)) {
+        std::fprintf(stderr, "oee-loadgen: the server refused the submit: %s\n  give an API key with orders:write: "
+                     "--api-key or OEE_API_KEY\n", json::serialize(answer).c_str());
+      }
+    } else {
+      ++run_.rejected;
+    }
+  } else {
+    ++run_.accepted;
+    Order& o = run_.orders[std::string(id->get_string())];
+    o.due = submitting_->due;
+    o.subscribed_ns = submitting_->sent_ns;
+  }
+  submitting_->answered = true;
+  answered_.cancel();
 }
 
 }  // namespace oee::loadgen

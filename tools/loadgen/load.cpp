@@ -129,6 +129,17 @@ asio::awaitable<void> submitter(Run& run) {
   }
 }
 
+// --submit-over ws: one socket submits its orders one at a time and
+// follows each on itself.
+asio::awaitable<void> ws_submitter(Run& run, std::shared_ptr<Follower> socket) {
+  for (;;) {
+    auto due = co_await next_order(run);
+    if (!due) break;
+    const bool go_on = co_await socket->submit(*due);
+    if (!go_on) break;
+  }
+}
+
 // Runs when a submitter has ended, however it ended.
 void submitter_finished(Run& run) {
   if (--run.submitters_running > 0) return;
@@ -139,12 +150,13 @@ void submitter_finished(Run& run) {
 }  // namespace
 
 asio::awaitable<void> run_all(Run& run) {
-  for (unsigned i = 0; i < run.opt.subscribers; ++i) {
+  const unsigned sockets = run.opt.submit_over_ws ? run.opt.connections : run.opt.subscribers;
+  for (unsigned i = 0; i < sockets; ++i) {
     auto f = std::make_shared<Follower>(run);
     const bool ok = co_await f->connect();
     if (!ok) {
-      std::fprintf(stderr, "oee-loadgen: WebSocket %u of %u could not connect to %s:%s%s\n", i + 1,
-                   run.opt.subscribers, run.ws.host.c_str(), run.ws.port.c_str(), run.ws.path.c_str());
+      std::fprintf(stderr, "oee-loadgen: WebSocket %u of %u could not connect to %s:%s%s\n", i + 1, sockets,
+                   run.ws.host.c_str(), run.ws.port.c_str(), run.ws.path.c_str());
       std::exit(1);
     }
     f->start();
@@ -155,7 +167,12 @@ asio::awaitable<void> run_all(Run& run) {
   if (run.opt.rate > 0) asio::co_spawn(run.ioc, ticker(run), asio::detached);
   run.submitters_running = run.opt.connections;
   for (unsigned i = 0; i < run.opt.connections; ++i) {
-    asio::co_spawn(run.ioc, submitter(run), [&run](std::exception_ptr) { submitter_finished(run); });
+    const auto done = [&run](std::exception_ptr) { submitter_finished(run); };
+    if (run.opt.submit_over_ws) {
+      asio::co_spawn(run.ioc, ws_submitter(run, run.followers[i]), done);
+    } else {
+      asio::co_spawn(run.ioc, submitter(run), done);
+    }
   }
 
   // Wait for the submitters (each ends after its last answer), then for
@@ -166,7 +183,7 @@ asio::awaitable<void> run_all(Run& run) {
   }
   run.finished.expires_after(std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(run.opt.drain)));
   run.maybe_finish();
-  if (!(run.opt.subscribers == 0 || run.terminal_count() >= run.accepted)) co_await run.finished.async_wait(use_tuple);
+  if (run.opt.follows() && run.terminal_count() < run.accepted) co_await run.finished.async_wait(use_tuple);
   for (auto& f : run.followers) f->close();
   run.ioc.stop();
 }

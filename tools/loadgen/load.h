@@ -1,7 +1,8 @@
 #pragma once
 // Drives one run: connects the followers, submits orders over keep-alive
-// HTTP (closed loop, or open loop on a fixed schedule with --rate), and
-// waits for their terminal statuses; stops the run's io_context at the end.
+// HTTP or over the WebSocket (closed loop, or open loop on a fixed schedule
+// with --rate), and waits for their terminal statuses; stops the run's
+// io_context at the end.
 //
 // Open loop: latency counts from when each order was due, so a stalled
 // server cannot hide its queueing (no coordinated omission). Closed loop:

@@ -31,7 +31,8 @@ void raise_fd_limit() {
 
 int main(int argc, char** argv) {
   CLI::App cli{
-      "oee-loadgen: submits orders to an oee core over keep-alive HTTP and follows them over WebSocket, then "
+      "oee-loadgen: submits orders to an oee core over keep-alive HTTP (or over WebSocket) and follows them over "
+      "WebSocket, then "
       "reports submit, submit->terminal and append->WebSocket-receive latency (p50/p90/p99/p99.9/max) and "
       "throughput. Loopback targets only."};
   Options opt;
@@ -58,8 +59,15 @@ int main(int argc, char** argv) {
   cli.add_option("--drain", opt.drain, "Seconds to wait for terminal statuses after the last submit")
       ->check(CLI::Range(0.0, 3'600.0))->capture_default_str();
   cli.add_option("--body", opt.body, "The order JSON to submit")->capture_default_str();
+  std::string submit_over = "http";
+  cli.add_option("--submit-over", submit_over,
+                 "http: POST each order over keep-alive HTTP (--connections) and follow it on --subscribers "
+                 "WebSockets, unsubscribing at its end; ws: each of --connections WebSockets submits its orders "
+                 "({\"type\":\"submit\"}) and follows them on itself (--subscribers is not used)")
+      ->check(CLI::IsMember({"http", "ws"}))->capture_default_str();
   cli.add_flag("--json", opt.json_output, "Print one JSON object instead of the table");
   CLI11_PARSE(cli, argc, argv);
+  opt.submit_over_ws = submit_over == "ws";
 
   Run run;
   run.opt = opt;

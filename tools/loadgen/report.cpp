@@ -35,7 +35,7 @@ int report(const Run& run) {
   const double seconds =
       run.last_answer > run.start ? std::chrono::duration<double>(run.last_answer - run.start).count() : 0;
   const double throughput = seconds > 0 ? static_cast<double>(run.accepted) / seconds : 0;
-  const std::uint64_t unfinished = run.opt.subscribers == 0 ? 0 : run.accepted - std::min(run.accepted, run.terminal_count());
+  const std::uint64_t unfinished = !run.opt.follows() ? 0 : run.accepted - std::min(run.accepted, run.terminal_count());
   // Orders that reached a terminal status per second, first submit to last terminal.
   const double terminal_seconds = std::chrono::duration<double>(run.last_terminal - run.start).count();
   const double terminal_rate = run.terminal_count() > 0 && terminal_seconds > 0
@@ -45,6 +45,7 @@ int report(const Run& run) {
     json::object out{{"mode", run.opt.rate > 0 ? "open" : "closed"},
                      {"rate", run.opt.rate},
                      {"connections", run.opt.connections},
+                     {"submitOver", run.opt.submit_over_ws ? "ws" : "http"},
                      {"subscribers", run.opt.subscribers},
                      {"seconds", seconds},
                      {"accepted", run.accepted},
@@ -66,7 +67,7 @@ int report(const Run& run) {
                 run.opt.rate > 0 ? "open" : "closed", run.opt.connections, run.opt.subscribers,
                 static_cast<unsigned long long>(run.accepted), seconds, throughput,
                 static_cast<unsigned long long>(run.rejected), static_cast<unsigned long long>(run.failed_requests));
-    if (run.opt.subscribers > 0) {
+    if (run.opt.follows()) {
       std::printf("terminal: %llu confirmed, %llu failed, %llu unfinished (%.0f terminal/s); %llu stream errors\n",
                   static_cast<unsigned long long>(run.confirmed), static_cast<unsigned long long>(run.failed_orders),
                   static_cast<unsigned long long>(unfinished), terminal_rate,

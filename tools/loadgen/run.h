@@ -36,6 +36,12 @@ struct Options {
   double drain = 30;     // seconds to wait for terminal statuses after the last submit
   std::string body = R"({"inputToken":"SOL","outputToken":"USDC","amount":"1","slippage":0.05})";
   bool json_output = false;
+  /// Submit over keep-alive HTTP and follow on `subscribers` sockets, or
+  /// submit over the WebSocket (each of `connections` sockets submits and
+  /// follows its own orders).
+  bool submit_over_ws = false;
+  /// Whether the run follows its orders to their ends.
+  [[nodiscard]] bool follows() const { return subscribers > 0 || submit_over_ws; }
 };
 
 struct HostPort {
@@ -81,7 +87,7 @@ struct Run {
 
   [[nodiscard]] std::uint64_t terminal_count() const { return confirmed + failed_orders; }
   void maybe_finish() {
-    if (submitting_done && (opt.subscribers == 0 || terminal_count() >= accepted)) finished.cancel();
+    if (submitting_done && (!opt.follows() || terminal_count() >= accepted)) finished.cancel();
   }
 };
 

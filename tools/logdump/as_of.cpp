@@ -25,7 +25,12 @@ void print_order(std::FILE* out, const OrderId& id, const core::OrderState& stat
 }  // namespace
 
 int print_as_of(const eventlog::EventLogReader& whole, Seq as_of, const std::optional<OrderId>& order, std::FILE* out) {
-  const eventlog::EventLogReader& log = order ? whole.partition(whole.partition_of(*order)) : whole;
+  const auto partition = order ? whole.find_partition(*order) : eventlog::Result<std::uint32_t>(0u);
+  if (!partition) {
+    std::fprintf(stderr, "oee-logdump: cannot read the order: %s\n", partition.error().message().c_str());
+    return 1;
+  }
+  const eventlog::EventLogReader& log = order ? whole.partition(*partition) : whole;
   if (as_of > log.head() || as_of.value == 0) {
     std::fprintf(stderr, "oee-logdump: --as-of %lu: the log's events are seq 1 to %lu\n",
                  static_cast<unsigned long>(as_of.value), static_cast<unsigned long>(log.head().value));

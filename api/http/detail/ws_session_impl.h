@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
@@ -23,6 +24,7 @@
 #include <boost/system/result.hpp>
 
 #include "api/http/api_error.h"
+#include "api/http/http_message.h"
 #include "api/http/server_context.h"
 #include "api/http/ws_command.h"
 #include "api/http/ws_route.h"
@@ -33,6 +35,10 @@ namespace oee::api::detail {
 
 // One WebSocket client. Runs on its connection's strand; the hub and the
 // stream source reach it only through posts there.
+//
+// A per-order subscription ends by itself after its order's terminal
+// update (a recurring order's once its slices seen running ended too); an
+// unsubscribe after that is answered as before and changes nothing.
 //
 // Per order it keeps the last seq sent. A subscription registers with the
 // hub first and then asks the source for the past; live updates that
@@ -62,6 +68,11 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
     bool in_line = false;         // waiting in catch_up_line_ (once, however often it is asked for)
     std::uint64_t generation = 0;
     std::vector<std::shared_ptr<const StatusUpdate>> held;  // live updates during a catch-up
+    // The subscription ends by itself once its order's terminal update is
+    // sent and no slice of it seen starting is still running.
+    bool order_ended = false;
+    std::unordered_set<OrderId, OrderIdHash> slices_running;
+    [[nodiscard]] bool finished() const { return order_ended && slices_running.empty(); }
   };
   // Whose an order met on the stream of every order is, for an API key.
   struct KeyView {
@@ -85,6 +96,11 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
     std::deque<std::shared_ptr<const StatusUpdate>> held;     // live updates waiting their turn
     std::unordered_map<OrderId, KeyView, OrderIdHash> views;  // an API key's: whose each order is
   };
+  // A submit on its way through the REST route (a box: [gcc12-coro]).
+  struct PendingSubmit {
+    std::string request_id;
+    HttpRequest request;
+  };
   struct Outgoing {
     std::shared_ptr<const std::string> text;
     bool close_after = false;
@@ -96,6 +112,16 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
   [[nodiscard]] bool may_subscribe(std::string_view order);
   void subscribe(const OrderId& id, std::uint64_t from_seq);
   void unsubscribe(const OrderId& id);
+  /// Ends a subscription whose order finished (Subscription::finished).
+  void end_if_finished(const OrderId& id);
+
+  // ws_submit.cpp: orders submitted over the socket.
+  void submit(WsCommand command);
+  boost::asio::awaitable<void> run_submit(std::unique_ptr<PendingSubmit> pending);
+  void on_submitted(const std::string& request_id, const HttpResponse& response);
+  /// Follows an order submitted here from after its accepted seq: the
+  /// answer was its first status.
+  void follow_submitted(const OrderId& id, std::uint64_t accepted_seq);
   void start_catch_up(const OrderId& id, Subscription& sub);
   void pump_catch_ups();
   [[nodiscard]] std::size_t catch_up_room() const;
@@ -124,7 +150,9 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
   void send_all(const std::shared_ptr<const StatusUpdate>& u);
   void send_if_new(Subscription& sub, const std::shared_ptr<const StatusUpdate>& u);
   void send_control(std::string_view type, const boost::json::object& fields = {});
-  void send_error(const ApiError& e, std::string_view order = {});
+  /// `order`: the order it is about, which a compat error names;
+  /// `request_id`: the submit it answers.
+  void send_error(const ApiError& e, std::string_view order = {}, std::string_view request_id = {});
 
   // ws_session.cpp: moving the frames.
   void close_going_away();
@@ -136,6 +164,8 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
   void cork(bool on);
 
   static constexpr int kConcurrentCatchUps = 4;
+  /// Submits of one socket in flight at once; past it a submit is refused.
+  static constexpr int kConcurrentSubmits = 256;
 
   boost::beast::websocket::stream<Transport> ws_;
   ConnectionSlot slot_;
@@ -148,9 +178,15 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
   boost::asio::steady_timer expiry_;  // the key's, if it has one
   std::deque<Outgoing> queue_;
   std::unordered_map<OrderId, Subscription, OrderIdHash> subs_;
+  // The last seq sent of orders whose subscriptions ended with them (the
+  // latest ws_subscriptions_limit): the subscription to every order does
+  // not send those again.
+  std::unordered_map<OrderId, Seq, OrderIdHash> ended_;
+  std::deque<std::pair<OrderId, Seq>> ended_in_order_;
   AllOrders all_;
   std::deque<OrderId> catch_up_line_;  // subscriptions waiting to catch up, each at most once
   int catch_ups_running_ = 0;
+  int submits_running_ = 0;
   bool closing_ = false;
   bool corked_ = false;
   bool writer_done_ = false;
