@@ -107,6 +107,10 @@ boost::system::result<Router::Admitted, HttpResponse> Router::admit(std::string_
 boost::system::result<Router::Admitted, HttpResponse> Router::admit_known(const Principal& who, Needs needs,
                                                                            SteadyTime now) const {
   if (who.kind == Principal::Kind::scraper && needs.metrics_token) return Admitted{who, {}};
+  // A sender known from before (a socket's) may have outlived its key.
+  if (who.kind == Principal::Kind::key && who.expires_at && who.expires_at->value <= TimestampNs::now().value) {
+    return unauthenticated(AuthFailure::expired);
+  }
   // A key pays for what it asks, allowed or not.
   Admitted admitted{who, {}};
   if (limiting() && who.kind == Principal::Kind::key) {
@@ -159,7 +163,10 @@ boost::asio::awaitable<HttpResponse> Router::dispatch(HttpRequest& request, cons
   const auto first =
       std::find_if(rest_.begin(), rest_.end(), [&](const Rest& r) { return matches(r.path, target->segments); });
   if (first == rest_.end()) {
-    if (auto refusal = anonymous_refusal(request.peer, std::chrono::steady_clock::now())) co_return std::move(*refusal);
+    // A known sender was admitted when its socket opened.
+    if (sender == nullptr) {
+      if (auto refusal = anonymous_refusal(request.peer, std::chrono::steady_clock::now())) co_return std::move(*refusal);
+    }
     if (otherwise_) {
       auto response = co_await otherwise_(request, *target);
       co_return response;

@@ -17,6 +17,7 @@ namespace asio = boost::asio;
 namespace json = boost::json;
 
 void WsSession::submit(WsCommand command) {
+  if (closing_) return;
   if (dialect_ != WsDialect::v1) {
     // The compat dialect has no answers to carry the order's id.
     send_error(ApiError{400, "unknown_type", "submit needs the oee.v1 subprotocol", "type"});
@@ -33,7 +34,8 @@ void WsSession::submit(WsCommand command) {
                {}, command.request_id);
     return;
   }
-  if (subs_.size() >= ctx_.config.ws_subscriptions_limit) {
+  // Each submit in flight becomes a subscription once accepted.
+  if (subs_.size() + static_cast<std::size_t>(submits_running_) >= ctx_.config.ws_subscriptions_limit) {
     send_error(ApiError{400, "too_many_subscriptions", "wait for orders to finish or unsubscribe from some first", ""},
                {}, command.request_id);
     return;
@@ -46,7 +48,9 @@ void WsSession::submit(WsCommand command) {
   pending->request.content_type = "application/json";
   pending->request.idempotency_key = std::move(command.idempotency_key);
   ++submits_running_;
-  asio::co_spawn(ws_.get_executor(), shared_from_this()->run_submit(std::move(pending)), asio::detached);
+  auto self = shared_from_this();
+  auto submitting = self->run_submit(std::move(pending));
+  asio::co_spawn(ws_.get_executor(), std::move(submitting), [self](std::exception_ptr) {});  // held until it ends
 }
 
 asio::awaitable<void> WsSession::run_submit(std::unique_ptr<PendingSubmit> pending) {
@@ -98,10 +102,15 @@ void WsSession::on_submitted(const std::string& request_id, const HttpResponse& 
     if (kv.key() != "orderId") accepted[kv.key()] = kv.value();
   }
   enqueue(std::make_shared<const std::string>(json::serialize(accepted)), false);
-  follow_submitted(*id, seq->to_number<std::uint64_t>());
+  // A replay (200) answers with where the order is now, maybe finished: it
+  // is followed from its start, so its statuses come again to its end.
+  follow_submitted(*id, response.status == 202 ? seq->to_number<std::uint64_t>() : 0);
 }
 
 void WsSession::follow_submitted(const OrderId& id, std::uint64_t accepted_seq) {
+  // The subscription to every order carries it already, its updates that
+  // came before this answer included.
+  if (all_.on) return;
   auto it = subs_.find(id);
   if (it != subs_.end()) return;  // followed already (the same key submitted twice)
   ctx_.stream.hub().subscribe(id, shared_from_this());

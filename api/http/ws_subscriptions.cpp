@@ -32,6 +32,7 @@ void WsSession::resync(const OrderId& order) {
 }
 
 void WsSession::on_message(const std::string& text) {
+  if (closing_) return;  // closed for its key's revocation or expiry, or a slow reader: nothing more is taken
   auto command = parse_ws_command(text, protocol_ == WsProtocol::bare_id);
   if (!command) {
     send_error(command.error().error, {}, command.error().request_id);
@@ -91,7 +92,11 @@ void WsSession::subscribe(const OrderId& id, std::uint64_t from_seq) {
   auto it = subs_.find(id);
   if (it == subs_.end()) {
     if (subs_.size() >= ctx_.config.ws_subscriptions_limit) {
-      send_error(ApiError{400, "too_many_subscriptions", "unsubscribe from finished orders first", ""}, id.str());
+      send_error(ApiError{400, "too_many_subscriptions",
+                          "at most " + std::to_string(ctx_.config.ws_subscriptions_limit) +
+                              " subscriptions per socket: each ends with its order; unsubscribe from some first",
+                          ""},
+                 id.str());
       return;
     }
     ctx_.stream.hub().subscribe(id, shared_from_this());
@@ -242,7 +247,9 @@ void WsSession::send_if_new(Subscription& sub, const std::shared_ptr<const Statu
   sub.last = u->seq;
   if (u->child) sub.slices_running.insert(*u->child);
   if (u->parent && u->slice_ended) sub.slices_running.erase(u->order);
-  if (!u->parent && u->terminal) sub.order_ended = true;
+  if (u->completes_slices) sub.slices_running.clear();  // every slice ended, seen or not (a gateway's catch-up)
+  // A dead letter's subscription stays for its retry or dismissal.
+  if (!u->parent && u->terminal) sub.order_ended = !u->dead_letter;
   const std::string& text = dialect_ == WsDialect::compat ? u->compat_text() : u->text;
   if (text.empty()) return;  // not carried by this dialect
   enqueue(std::shared_ptr<const std::string>(u, &text), u->terminal);

@@ -93,6 +93,16 @@ struct Hub::State {
     return parent;
   }
 
+  // A recurring order completes only once every slice of it ended: its
+  // slices still listed are ends this hub missed (a gap in a gateway's
+  // feed), which would otherwise stay listed.
+  void slices_ended(const OrderId& parent) {
+    if (running_slices.load(std::memory_order_relaxed) == 0) return;
+    std::lock_guard lock(parents_mu);
+    std::erase_if(parents, [&parent](const auto& entry) { return entry.second == parent; });
+    running_slices.store(parents.size(), std::memory_order_relaxed);
+  }
+
   void deliver_to(const std::vector<std::shared_ptr<Subscriber>>& followers, const StatusUpdate& u,
                   const OrderId& parent) {
     if (followers.empty()) return;
@@ -105,6 +115,7 @@ struct Hub::State {
     for (const auto& r : records) {
       if (core::is_key_event(r.type)) continue;  // an API key's, sent on its own channel
       const auto parent = parent_of(r.order, slice_child(r), core::is_terminal_event(r.type));
+      if (r.type == static_cast<std::uint8_t>(core::EventType::recurring_completed)) slices_ended(r.order);
       // Rendered only for orders someone follows, and once for all of them.
       const auto targets = subscribers_of(r.order);
       const auto parent_followers = parent ? followers_of(*parent) : std::vector<std::shared_ptr<Subscriber>>{};
@@ -205,6 +216,8 @@ std::shared_ptr<const StatusUpdate> make_status_update(const eventlog::Record& r
   update->terminal = core::is_terminal_event(r.type);
   update->text = core::status_message_text(r);
   update->child = slice_child(r);
+  update->completes_slices = r.type == static_cast<std::uint8_t>(core::EventType::recurring_completed);
+  update->dead_letter = r.type == static_cast<std::uint8_t>(core::EventType::order_failed);
   return update;
 }
 
@@ -230,6 +243,7 @@ void Hub::fan_out(const std::shared_ptr<const StatusUpdate>& update) {
   if (const auto parent = state_->parent_of(update->order, update->child, update->terminal)) {
     state_->deliver_to(state_->followers_of(*parent), *update, *parent);
   }
+  if (update->completes_slices) state_->slices_ended(update->order);
   state_->note_published(update->partition, update->seq);
 }
 
@@ -274,6 +288,12 @@ std::shared_ptr<const StatusUpdate> status_update_from(const json::object& o, st
   }
   const auto* terminal = o.if_contains("terminal");
   update->terminal = terminal != nullptr && terminal->is_bool() && terminal->get_bool();
+  const auto* event = o.if_contains("event");
+  const auto is_event = [event](core::EventType type) {
+    return event != nullptr && event->is_string() && event->get_string() == core::event_name(type);
+  };
+  update->completes_slices = is_event(core::EventType::recurring_completed);
+  update->dead_letter = is_event(core::EventType::order_failed);
   update->text = std::move(text);
   return update;
 }

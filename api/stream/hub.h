@@ -39,6 +39,11 @@ struct StatusUpdate {
   /// whether it is the slice's).
   std::optional<OrderId> parent;
   bool slice_ended = false;
+  /// A recurring order's recurringCompleted: every slice of it has ended.
+  bool completes_slices = false;
+  /// An orderFailed: terminal, but the order is a dead letter an operator
+  /// may still retry or dismiss, events its followers wait for.
+  bool dead_letter = false;
 
   /// The same message in the compat dialect (core/wire/compat_message.h),
   /// rendered the first time a client of that dialect needs it; empty for

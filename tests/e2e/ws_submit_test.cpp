@@ -136,6 +136,7 @@ TEST(WsSubmit, TheSameIdempotencyKeyMakesTheSameOrderOverTheSocketAndOverHttp) {
   ASSERT_EQ(first.at("type"), "accepted") << first;
   const std::string id(first.at("orderId").as_string());
   ASSERT_TRUE(reaches(c, id, "confirmed", 10s));
+  ASSERT_TRUE(eventually([&] { return subscriptions(c) == 0; }, 10s)) << "the first follow did not end";
 
   ws.send(submit_message("again", kOrder, R"(,"idempotencyKey":"k-42")"));
   json::value again = next_message(ws);
@@ -145,6 +146,18 @@ TEST(WsSubmit, TheSameIdempotencyKeyMakesTheSameOrderOverTheSocketAndOverHttp) {
   EXPECT_EQ(again.at("requestId"), "again");
   EXPECT_EQ(again.at("orderId"), json::value(id));
   EXPECT_EQ(again.at("idempotentReplay"), true);
+  // The replay is followed from the order's first status to its end, and
+  // its subscription ends with it.
+  std::vector<std::string> replayed;
+  for (;;) {
+    const json::value m = next_message(ws);
+    ASSERT_TRUE(m.is_object()) << "the replayed order's statuses stopped: " << ::testing::PrintToString(replayed);
+    replayed.emplace_back(m.at("status").as_string());
+    if (m.as_object().contains("terminal")) break;
+  }
+  EXPECT_EQ(replayed.front(), "pending");
+  EXPECT_EQ(replayed.back(), "confirmed");
+  EXPECT_TRUE(eventually([&] { return subscriptions(c) == 0; }, 10s)) << c.get("/health").body;
 
   const auto over_http =
       c.request("POST", "/api/orders/execute", kOrder, {{"Content-Type", "application/json"}, {"Idempotency-Key", "k-42"}});

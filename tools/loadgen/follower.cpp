@@ -57,6 +57,7 @@ asio::awaitable<bool> Follower::submit(Clock::time_point due) {
     answered_.expires_at(Clock::time_point::max());
     co_await answered_.async_wait(use_tuple);
   }
+  if (!submitting_->answered) ++run_.failed_requests;  // the socket closed before the answer
   const bool go_on = submitting_->answered && !submitting_->refused;
   submitting_.reset();
   co_return go_on;
@@ -106,7 +107,10 @@ void Follower::on_message(const std::string& text, std::int64_t received_ns, Clo
   const auto& o = v.get_object();
   if (const auto* type = o.if_contains("type")) {
     const auto* request = o.if_contains("requestId");
-    if (submitting_ && request != nullptr && *request == submitting_->request_id.c_str()) {
+    // An error with no requestId while a submit waits is its answer too
+    // (a message the server could not read, say a --body that is not JSON).
+    if (submitting_ && !submitting_->answered &&
+        (request != nullptr ? *request == submitting_->request_id.c_str() : *type == "error")) {
       on_answer(o, *type == "accepted", received);
       return;
     }
@@ -133,8 +137,9 @@ void Follower::on_message(const std::string& text, std::int64_t received_ns, Clo
     } else {
       ++run_.failed_orders;
     }
-    // Today's client pattern over HTTP; a submit's subscription ends by itself.
-    if (!run_.opt.submit_over_ws) send(R"({"type":"unsubscribe","orderId":")" + std::string(id->get_string()) + "\"}");
+    // Today's client pattern over HTTP; a submit's subscription ends by
+    // itself, but a failed order's stays for an operator's retry.
+    if (!run_.opt.submit_over_ws || o.at("status") != "confirmed") send(R"({"type":"unsubscribe","orderId":")" + std::string(id->get_string()) + "\"}");
     run_.maybe_finish();
   }
 }

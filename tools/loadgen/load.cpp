@@ -131,11 +131,12 @@ asio::awaitable<void> submitter(Run& run) {
 
 // --submit-over ws: one socket submits its orders one at a time and
 // follows each on itself.
-asio::awaitable<void> ws_submitter(Run& run, std::shared_ptr<Follower> socket) {
+// (`socket` by reference: [gcc12-coro]; run.followers holds it.)
+asio::awaitable<void> ws_submitter(Run& run, Follower& socket) {
   for (;;) {
     auto due = co_await next_order(run);
     if (!due) break;
-    const bool go_on = co_await socket->submit(*due);
+    const bool go_on = co_await socket.submit(*due);
     if (!go_on) break;
   }
 }
@@ -169,7 +170,7 @@ asio::awaitable<void> run_all(Run& run) {
   for (unsigned i = 0; i < run.opt.connections; ++i) {
     const auto done = [&run](std::exception_ptr) { submitter_finished(run); };
     if (run.opt.submit_over_ws) {
-      asio::co_spawn(run.ioc, ws_submitter(run, run.followers[i]), done);
+      asio::co_spawn(run.ioc, ws_submitter(run, *run.followers[i]), done);
     } else {
       asio::co_spawn(run.ioc, submitter(run), done);
     }

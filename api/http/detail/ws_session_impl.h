@@ -37,7 +37,8 @@ namespace oee::api::detail {
 // stream source reach it only through posts there.
 //
 // A per-order subscription ends by itself after its order's terminal
-// update (a recurring order's once its slices seen running ended too); an
+// update (a recurring order's once its slices seen running ended too; a
+// failed order's once it is dismissed, for an operator may retry it); an
 // unsubscribe after that is answered as before and changes nothing.
 //
 // Per order it keeps the last seq sent. A subscription registers with the
