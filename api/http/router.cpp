@@ -107,10 +107,6 @@ boost::system::result<Router::Admitted, HttpResponse> Router::admit(std::string_
 boost::system::result<Router::Admitted, HttpResponse> Router::admit_known(const Principal& who, Needs needs,
                                                                            SteadyTime now) const {
   if (who.kind == Principal::Kind::scraper && needs.metrics_token) return Admitted{who, {}};
-  // A sender known from before (a socket's) may have outlived its key.
-  if (who.kind == Principal::Kind::key && who.expires_at && who.expires_at->value <= TimestampNs::now().value) {
-    return unauthenticated(AuthFailure::expired);
-  }
   // A key pays for what it asks, allowed or not.
   Admitted admitted{who, {}};
   if (limiting() && who.kind == Principal::Kind::key) {
@@ -147,6 +143,16 @@ std::optional<HttpResponse> Router::anonymous_refusal(const boost::asio::ip::add
   return too_many_requests(d);
 }
 
+namespace {
+
+// A sender known from before (a socket's) may have outlived its key; one
+// authenticated now was checked as it was.
+bool expired(const Principal& who) {
+  return who.kind == Principal::Kind::key && who.expires_at && who.expires_at->value <= TimestampNs::now().value;
+}
+
+}  // namespace
+
 boost::asio::awaitable<HttpResponse> Router::handle(HttpRequest& request) const {
   auto response = co_await dispatch(request, nullptr);
   co_return response;
@@ -178,9 +184,16 @@ boost::asio::awaitable<HttpResponse> Router::dispatch(HttpRequest& request, cons
   for (const Rest& r : rest_) {
     if (r.path != first->path) continue;
     if (r.method == method) {
-      auto admitted = sender == nullptr ? admit(request.authorization, {}, request.peer, r.needs)
-                      : r.needs.scope   ? admit_known(*sender, r.needs, std::chrono::steady_clock::now())
-                                        : Admitted{*sender, {}};
+      boost::system::result<Admitted, HttpResponse> admitted = Admitted{};
+      if (sender == nullptr) {
+        admitted = admit(request.authorization, {}, request.peer, r.needs);
+      } else if (expired(*sender)) {
+        admitted = unauthenticated(AuthFailure::expired);
+      } else if (r.needs.scope) {
+        admitted = admit_known(*sender, r.needs, std::chrono::steady_clock::now());
+      } else {
+        admitted = Admitted{*sender, {}};
+      }
       if (!admitted) co_return admitted.error();
       request.principal = admitted->principal;
       auto response = co_await r.handler(request, *target);  // not `co_return co_await`: [gcc12-coro]

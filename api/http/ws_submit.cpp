@@ -109,20 +109,11 @@ void WsSession::on_submitted(const std::string& request_id, const HttpResponse& 
 
 void WsSession::follow_submitted(const OrderId& id, std::uint64_t accepted_seq) {
   // The subscription to every order carries it already, its updates that
-  // came before this answer included.
-  if (all_.on) return;
-  auto it = subs_.find(id);
-  if (it != subs_.end()) return;  // followed already (the same key submitted twice)
-  ctx_.stream.hub().subscribe(id, shared_from_this());
-  it = subs_.emplace(id, Subscription{}).first;
-  ended_.erase(id);
-  Subscription& sub = it->second;
-  // Its answer was its first status: what follows it comes from here on,
-  // with no "subscribed" (the answer said as much).
-  sub.last = Seq{accepted_seq};
-  sub.from_seq = accepted_seq + 1;
-  sub.confirmed = true;
-  start_catch_up(id, sub);
+  // came before this answer included; and an order followed already (the
+  // same key submitted twice) is followed once.
+  if (all_.on || subs_.contains(id)) return;
+  // Its answer was its first status: what follows it comes from here on.
+  subscribe(id, accepted_seq + 1, true);
 }
 
 }  // namespace oee::api::detail

@@ -88,7 +88,7 @@ void WsSession::unsubscribe(const OrderId& id) {
   subs_.erase(id);
 }
 
-void WsSession::subscribe(const OrderId& id, std::uint64_t from_seq) {
+void WsSession::subscribe(const OrderId& id, std::uint64_t from_seq, bool announced) {
   auto it = subs_.find(id);
   if (it == subs_.end()) {
     if (subs_.size() >= ctx_.config.ws_subscriptions_limit) {
@@ -107,7 +107,7 @@ void WsSession::subscribe(const OrderId& id, std::uint64_t from_seq) {
   Subscription& sub = it->second;
   sub.last = Seq{from_seq == 0 ? 0 : from_seq - 1};
   sub.from_seq = from_seq;
-  sub.confirmed = false;
+  sub.confirmed = announced;
   sub.held.clear();
   start_catch_up(id, sub);
 }

@@ -100,11 +100,7 @@ boost::system::result<std::vector<Seq>, ApiError> as_of_seqs(std::string_view te
 // seq, which counts in their parent's partition too.
 json::object answer_as_of(const App& app, const eventlog::EventLogReader& log, const core::OrderSnapshot& order,
                           Seq as_of) {  // as_of: in its partition
-  auto answer = order_answer(app.log, order, [&](const OrderId& child) -> std::optional<core::OrderState> {
-    auto folded = core::fold_order_until(log, child, as_of);
-    if (!folded || !*folded) return std::nullopt;
-    return std::move((*folded)->state);
-  });
+  auto answer = order_answer(app.log, order, core::children_as_of(log, as_of));
   answer["asOf"] = as_of.value;
   return answer;
 }

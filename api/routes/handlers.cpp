@@ -279,6 +279,8 @@ Router core_router(App& app) {
       .on("GET", "api/events", kOrderReads,
           at_once([&app](const HttpRequest& req, const RequestTarget& t) { return list_events(app, t, req.principal); }))
       .on("GET", "api/orders/*", kOrderReads, for_order([&app](const OrderId& id, const HttpRequest& req, const RequestTarget& t) {
+            if (!query_param(t, "asOf")) return get_order(app, id, req.principal);
+            // An asOf counts in the order's partition: found first.
             const auto partition = app.log.find_partition(id);
             if (!partition) return log_unavailable(app.log, partition.error());
             const auto as_of = as_of_param(t, app.log.partition(*partition));

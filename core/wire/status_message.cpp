@@ -134,6 +134,14 @@ json::object order_json(const OrderId& id, const OrderState& state, Seq last_seq
   return order_json(id, state, last_seq, children);
 }
 
+ChildState children_as_of(const eventlog::EventLogReader& log, Seq as_of) {
+  return [&log, as_of](const OrderId& child) -> std::optional<OrderState> {
+    auto then = fold_order_until(log, child, as_of);
+    if (!then || !*then) return std::nullopt;
+    return std::move((*then)->state);
+  };
+}
+
 json::object order_json(const OrderId& id, const OrderState& s, Seq last_seq,
                         const std::vector<const OrderState*>& children) {
   const int in_dec = s.input_token.decimals(), out_dec = s.output_token.decimals();

@@ -36,6 +36,10 @@ using ChildState = std::function<std::optional<OrderState>(const OrderId&)>;
 /// The same with each started slice's order's state from `child_state`.
 [[nodiscard]] boost::json::object order_json(const OrderId& id, const OrderState& state, Seq last_seq,
                                              const ChildState& child_state);
+/// Each child order's state as it stood right after event `as_of` of `log`
+/// (its parent's: a slice's order is in its parent's partition). `log` must
+/// outlive the function.
+[[nodiscard]] ChildState children_as_of(const eventlog::EventLogReader& log, Seq as_of);
 /// An order's legs: a split order's each, or the one venue it was routed
 /// to (none before it is routed): venue, amountIn, expectedOut, minOut,
 /// amountOut, txHash, status (pending, submitted, confirmed, failed).

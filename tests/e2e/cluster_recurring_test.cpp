@@ -14,6 +14,7 @@
 #include <map>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include <boost/json.hpp>
@@ -40,6 +41,20 @@ std::string owner_of(HttpClient& client, std::uint32_t p) {
   return {};
 }
 
+// A recurring order submitted to `client`: its id, its partition and the
+// node executing that partition (empty strings if refused or none).
+std::tuple<std::string, std::uint32_t, std::string> submit_recurring(HttpClient& client, const std::string& body) {
+  const auto submitted = client.post_json("/api/orders/execute", body);
+  EXPECT_EQ(submitted.status, 202) << submitted.body;
+  if (submitted.status != 202) return {};
+  const json::value answer = submitted.json();
+  const std::string id(answer.at("orderId").as_string());
+  const auto partition = answer.at("partition").to_number<std::uint32_t>();
+  std::string owner;
+  EXPECT_TRUE(eventually([&] { return !(owner = owner_of(client, partition)).empty(); }, 10s));
+  return {id, partition, owner};
+}
+
 // Each attempt of the order sent its transaction once (a resumed order asks
 // the chain about its signature; it does not send a second one).
 void expect_one_transaction_per_attempt(HttpClient& client, const std::string& id) {
@@ -57,13 +72,8 @@ TEST(ClusterNodes, ARecurringOrdersSlicesRunInItsPartitionEachOnceAcrossItsOwner
   auto [nats, a, b] = nodes.parts();
   ASSERT_TRUE(both_hold_their_share(a, b));
   HttpClient client_a(a.port());
-  const auto submitted = client_a.post_json("/api/orders/execute", recurring_body("6", 6, 1));
-  ASSERT_EQ(submitted.status, 202) << submitted.body;
-  const std::string id(submitted.json().at("orderId").as_string());
-  const auto partition = submitted.json().at("partition").to_number<std::uint32_t>();
-
-  std::string owner;
-  ASSERT_TRUE(eventually([&] { return !(owner = owner_of(client_a, partition)).empty(); }, 10s));
+  const auto [id, partition, owner] = submit_recurring(client_a, recurring_body("6", 6, 1));
+  ASSERT_FALSE(owner.empty()) << "the recurring order was refused, or its partition has no owner";
   ServerProcess& killed = owner == "a" ? a : b;
   ServerProcess& survivor = owner == "a" ? b : a;
   const std::string survivor_name = owner == "a" ? "b" : "a";
@@ -150,12 +160,8 @@ TEST(ClusterNodes, APausedOwnerOfARecurringOrderIsFencedAndEachSliceRunsOnce) {
   auto [nats, a, b] = nodes.parts();
   ASSERT_TRUE(both_hold_their_share(a, b));
   HttpClient client_a(a.port());
-  const auto submitted = client_a.post_json("/api/orders/execute", recurring_body("8", 8, 1));
-  ASSERT_EQ(submitted.status, 202) << submitted.body;
-  const std::string id(submitted.json().at("orderId").as_string());
-  const auto partition = submitted.json().at("partition").to_number<std::uint32_t>();
-  std::string owner;
-  ASSERT_TRUE(eventually([&] { return !(owner = owner_of(client_a, partition)).empty(); }, 10s));
+  const auto [id, partition, owner] = submit_recurring(client_a, recurring_body("8", 8, 1));
+  ASSERT_FALSE(owner.empty()) << "the recurring order was refused, or its partition has no owner";
   ServerProcess& paused = owner == "a" ? a : b;
   const std::string taker = owner == "a" ? "b" : "a";
   HttpClient client(owner == "a" ? b.port() : a.port());
@@ -183,12 +189,8 @@ TEST(ClusterNodes, ARecurringOrderCancelledOnTheOtherNodeStartsNoSliceAfterIt) {
   auto [nats, a, b] = nodes.parts();
   ASSERT_TRUE(both_hold_their_share(a, b));
   HttpClient client_a(a.port());
-  const auto submitted = client_a.post_json("/api/orders/execute", recurring_body("10", 10, 1));
-  ASSERT_EQ(submitted.status, 202) << submitted.body;
-  const std::string id(submitted.json().at("orderId").as_string());
-  const auto partition = submitted.json().at("partition").to_number<std::uint32_t>();
-  std::string owner;
-  ASSERT_TRUE(eventually([&] { return !(owner = owner_of(client_a, partition)).empty(); }, 10s));
+  const auto [id, partition, owner] = submit_recurring(client_a, recurring_body("10", 10, 1));
+  ASSERT_FALSE(owner.empty()) << "the recurring order was refused, or its partition has no owner";
   ServerProcess& runs_it = owner == "a" ? a : b;
   HttpClient other(owner == "a" ? b.port() : a.port());
   ASSERT_TRUE(eventually([&] { return children(other, id).size() >= 2; }, 30s)) << order_object(other, id);

@@ -28,6 +28,19 @@ namespace json = boost::json;
 namespace js = eventlog::jetstream;
 using namespace std::chrono_literals;
 
+// `count` limit orders far above any price, submitted to `client`: they
+// wait. Their ids.
+std::vector<std::string> submit_waiting(HttpClient& client, int count) {
+  const std::string limit = R"({"type":"limit","inputToken":"SOL","outputToken":"USDC","amount":1,"limitPrice":"100000"})";
+  std::vector<std::string> ids;
+  for (int i = 0; i < count; ++i) {
+    const auto res = client.post_json("/api/orders/execute", limit);
+    EXPECT_EQ(res.status, 202) << res.body;
+    if (res.status == 202) ids.emplace_back(res.json().at("orderId").as_string());
+  }
+  return ids;
+}
+
 TEST(ClusterNodes, AnyNodeServesAnyOrderAndEachIsExecutedOnce) {
   TwoNodes nodes({"--sim", "fast"});
   auto [nats, a, b] = nodes.parts();
@@ -161,14 +174,8 @@ TEST(ClusterNodes, AWaitingOrderIsAmendedOrCancelledFromEitherNode) {
   TwoNodes nodes({"--sim", "fast"});
   auto [nats, a, b] = nodes.parts();
   HttpClient client_a(a.port()), client_b(b.port());
-  // Far above any price: they wait.
-  const std::string limit = R"({"type":"limit","inputToken":"SOL","outputToken":"USDC","amount":1,"limitPrice":"100000"})";
-  std::vector<std::string> ids;
-  for (int i = 0; i < 8; ++i) {
-    const auto res = client_a.post_json("/api/orders/execute", limit);
-    ASSERT_EQ(res.status, 202) << res.body;
-    ids.emplace_back(res.json().at("orderId").as_string());
-  }
+  auto ids = submit_waiting(client_a, 8);
+  ASSERT_EQ(ids.size(), 8u);
   for (const auto& id : ids) ASSERT_TRUE(reaches(client_b, id, "open", 20s)) << id;
   // Every one waits in the book of the node that executes its partition.
   const std::string open_limits = R"(oee_open_orders{type="limit",pair="SOL/USDC"})";
@@ -241,13 +248,8 @@ TEST(ClusterNodes, WaitingOrdersAreCountedOnceAfterTheirPartitionMovesToANewNode
   ServerProcess a(dir.path() / "a", node_args(nats, "a", {"--sim", "fast"}));
   a.start();
   HttpClient client_a(a.port());
-  const std::string limit = R"({"type":"limit","inputToken":"SOL","outputToken":"USDC","amount":1,"limitPrice":"100000"})";
-  std::vector<std::string> ids;
-  for (int i = 0; i < 8; ++i) {
-    const auto res = client_a.post_json("/api/orders/execute", limit);
-    ASSERT_EQ(res.status, 202) << res.body;
-    ids.emplace_back(res.json().at("orderId").as_string());
-  }
+  auto ids = submit_waiting(client_a, 8);
+  ASSERT_EQ(ids.size(), 8u);
   for (const auto& id : ids) ASSERT_TRUE(reaches(client_a, id, "open", 20s)) << id;
   const std::string open_limits = R"(oee_open_orders{type="limit",pair="SOL/USDC"})";
   const auto waiting_on = [&](HttpClient& c) { return std::max(0.0, metric_value(c.get("/metrics").body, open_limits)); };

@@ -13,14 +13,8 @@ constexpr std::array<Status, kStatusCount> kStatuses = {
     Status::none,      Status::pending, Status::routing, Status::building,  Status::submitted,
     Status::confirmed, Status::failed,  Status::open,    Status::cancelled, Status::expired,
     Status::watching,  Status::partially_filled, Status::active, Status::completed};
-constexpr std::array<EventType, 24> kEvents = {
-    EventType::submitted,     EventType::routing_started, EventType::routed,       EventType::tx_submitted,
-    EventType::confirmed,     EventType::attempt_failed,  EventType::order_failed, EventType::order_retried,
-    EventType::dead_letter_dismissed, EventType::opened,  EventType::triggered,    EventType::reopened,
-    EventType::cancelled,     EventType::expired,         EventType::watch_started, EventType::launch_rejected,
-    EventType::amended,       EventType::watch_amended,   EventType::leg_settled,  EventType::partially_filled,
-    EventType::recurring_started, EventType::slice_started, EventType::slice_skipped,
-    EventType::recurring_completed};
+// Every order event the domain has: the table must decide each pair.
+constexpr const auto& kEvents = kOrderEventTypes;
 
 // The expected lifecycle, written out independently of order.cpp.
 std::optional<Status> expected_transition(Status from, EventType ev) {

@@ -50,12 +50,7 @@ int print_as_of(const eventlog::EventLogReader& whole, Seq as_of, const std::opt
         return 1;
       }
       // A slice's order is in its parent's partition: the same seqs.
-      print_order(out, *order, (*folded)->state, (*folded)->last_seq, as_of,
-                  [&](const OrderId& child) -> std::optional<core::OrderState> {
-                    auto then = core::fold_order_until(whole, child, as_of);
-                    if (!then || !*then) return std::nullopt;
-                    return std::move((*then)->state);
-                  });
+      print_order(out, *order, (*folded)->state, (*folded)->last_seq, as_of, core::children_as_of(whole, as_of));
       return 0;
     }
     // Every order: the log folded from its start up to the seq.

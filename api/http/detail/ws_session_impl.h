@@ -111,7 +111,8 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
   void on_message(const std::string& text);
   /// False, with an error sent, when the key's read limit refuses it.
   [[nodiscard]] bool may_subscribe(std::string_view order);
-  void subscribe(const OrderId& id, std::uint64_t from_seq);
+  /// `announced`: no "subscribed" (a submit's answer said as much).
+  void subscribe(const OrderId& id, std::uint64_t from_seq, bool announced = false);
   void unsubscribe(const OrderId& id);
   /// Ends a subscription whose order finished (Subscription::finished).
   void end_if_finished(const OrderId& id);

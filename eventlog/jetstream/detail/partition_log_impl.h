@@ -200,6 +200,7 @@ class JetStreamPartitionLog final : public PartitionLog {
   void remember_finished(IndexedOrder order) const;
   void forget_finished(const OrderId& order);
   [[nodiscard]] std::optional<IndexedOrder> recall_finished(const OrderId& order) const;
+  [[nodiscard]] bool finished_cached(const OrderId& order) const;
   mutable std::mutex sets_mu_;
   std::map<OrderSet, std::set<OrderId>> sets_;  // dead letters, API keys
 
