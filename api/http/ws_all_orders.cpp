@@ -84,7 +84,7 @@ void WsSession::resync_everything() {
       all.resync_pending = true;
       return;
     }
-    self->read_all_past(all.processed);
+    self->read_all_past(all.resume());
   });
 }
 
@@ -114,7 +114,7 @@ void WsSession::on_all_past(std::uint64_t generation, const eventlog::Position& 
     // and the past is asked for again shortly.
     all_.catching_up = true;
     after_a_second([this, subscription = all_.subscription] {
-      if (all_.on && all_.subscription == subscription) read_all_past(all_.processed);
+      if (all_.on && all_.subscription == subscription) read_all_past(all_.resume());
     });
     return;
   }
@@ -167,13 +167,14 @@ void WsSession::send_skipped(const eventlog::Position& asked, const eventlog::Po
 void WsSession::pump_all_backlog() {
   if (closing_) return;
   while (!all_.backlog.empty() && queue_.size() < catch_up_room()) {
-    send_all(all_.backlog.front());
+    // A record passed in part is read again whole: what went is not repeated.
+    if (!all_.covers(*all_.backlog.front())) send_all(all_.backlog.front());
     all_.backlog.pop_front();
   }
   if (!all_.backlog.empty() || all_.catching_up) return;
   all_.processed.advance(all_.replayed);
   if (all_.resync_pending) {
-    read_all_past(all_.processed);
+    read_all_past(all_.resume());
     return;
   }
   drain_held();
@@ -190,7 +191,7 @@ void WsSession::on_all_update(const std::shared_ptr<const StatusUpdate>& u) {
     if (all_.catching_up || !all_.backlog.empty()) {
       all_.resync_pending = true;
     } else {
-      read_all_past(all_.processed);
+      read_all_past(all_.resume());
     }
   }
 }
@@ -203,8 +204,29 @@ void WsSession::drain_held() {
 }
 
 // Sends `u` or passes over it; false while whose its order is is not known.
+bool WsSession::AllOrders::covers(const StatusUpdate& u) const {
+  if (!processed.covers(u.partition, u.seq)) return false;
+  const auto part = processed_part.find(u.partition);
+  return part == processed_part.end() || part->second.seq != u.seq || u.at() <= part->second;
+}
+
+void WsSession::AllOrders::advance(const StatusUpdate& u) {
+  processed.advance(u.partition, u.seq);
+  processed_part[u.partition] = u.at();
+}
+
+eventlog::Position WsSession::AllOrders::resume() const {
+  eventlog::Position from = processed;
+  for (const auto& [partition, part] : processed_part) {
+    if (part.seq == from.at(partition) && part.rank < kLastRank && part.seq.value > 0) {
+      from.set(partition, Seq{part.seq.value - 1});
+    }
+  }
+  return from;
+}
+
 bool WsSession::pass_on(const std::shared_ptr<const StatusUpdate>& u) {
-  if (all_.processed.covers(u->partition, u->seq)) return true;  // came with the past, or before a live subscription
+  if (all_.covers(*u)) return true;  // came with the past, or before a live subscription
   if (principal_.sees_everything()) {
     send_all(u);
     return true;
@@ -219,7 +241,7 @@ bool WsSession::pass_on(const std::shared_ptr<const StatusUpdate>& u) {
     case KeyView::Seen::checking:
       return false;
     case KeyView::Seen::other:
-      all_.processed.advance(u->partition, u->seq);
+      all_.advance(*u);
       break;
     case KeyView::Seen::own:
       send_all(u);
@@ -268,9 +290,9 @@ void WsSession::forget_finished_views() {
 }
 
 void WsSession::send_all(const std::shared_ptr<const StatusUpdate>& u) {
-  all_.processed.advance(u->partition, u->seq);
+  all_.advance(*u);
   if (subs_.contains(u->order)) return;  // its own subscription carries it
-  if (const auto e = ended_.find(u->order); e != ended_.end() && u->seq <= e->second) return;  // or carried it
+  if (const auto e = ended_.find(u->order); e != ended_.end() && u->at() <= e->second) return;  // or carried it
   const std::string& text = dialect_ == WsDialect::compat ? u->compat_text() : u->text;
   if (text.empty()) return;  // not carried by this dialect
   // An order's end does not end a subscription to every order.

@@ -105,7 +105,7 @@ void WsSession::subscribe(const OrderId& id, std::uint64_t from_seq, bool announ
   }
   // A repeated subscribe restarts the stream from its own fromSeq.
   Subscription& sub = it->second;
-  sub.last = Seq{from_seq == 0 ? 0 : from_seq - 1};
+  sub.last = MessageAt{Seq{from_seq == 0 ? 0 : from_seq - 1}, kEveryRank};
   sub.from_seq = from_seq;
   sub.confirmed = announced;
   sub.held.clear();
@@ -139,7 +139,7 @@ void WsSession::pump_catch_ups() {
     const std::uint64_t generation = it->second.generation;
     ++catch_ups_running_;
     ctx_.stream.catch_up(
-        id, Seq{it->second.last.value + 1}, principal_, [self = shared_from_this(), id, generation](CatchUp result) {
+        id, resume_from(it->second.last), principal_, [self = shared_from_this(), id, generation](CatchUp result) {
           asio::post(self->ws_.get_executor(), [self, id, generation, result = std::move(result)]() mutable {
             --self->catch_ups_running_;
             self->on_catch_up(id, generation, std::move(result));
@@ -189,7 +189,7 @@ void WsSession::on_catch_up(const OrderId& id, std::uint64_t generation, CatchUp
 void WsSession::end_if_finished(const OrderId& id) {
   const auto it = subs_.find(id);
   if (it == subs_.end() || !it->second.finished() || it->second.catching_up) return;
-  const Seq last = it->second.last;
+  const MessageAt last = it->second.last;
   unsubscribe(id);
   ended_[id] = last;
   ended_in_order_.emplace_back(id, last);
@@ -243,8 +243,8 @@ void WsSession::on_update(const std::shared_ptr<const StatusUpdate>& u) {
 }
 
 void WsSession::send_if_new(Subscription& sub, const std::shared_ptr<const StatusUpdate>& u) {
-  if (u->seq <= sub.last) return;
-  sub.last = u->seq;
+  if (u->at() <= sub.last) return;
+  sub.last = u->at();
   if (u->child) sub.slices_running.insert(*u->child);
   if (u->parent && u->slice_ended) sub.slices_running.erase(u->order);
   if (u->completes_slices) sub.slices_running.clear();  // every slice ended, seen or not (a gateway's catch-up)

@@ -61,6 +61,7 @@ struct Publisher::Impl {
   asio::awaitable<bool> publish_batch(RedisConnection& conn, const std::vector<eventlog::Record>& records) {
     std::string text;
     std::string_view last_channel;
+    std::uint64_t sent = 1;  // the batch's last PUBLISH
     for (const auto& r : records) {
       if (eventlog::is_log_own_type(r.type)) {
         // The log's own (a partition's new owner): its seq alone, so
@@ -81,11 +82,23 @@ struct Publisher::Impl {
         }
         last_channel = kKeysChannel;
       } else {
-        text = core::status_message_text(r);
-        conn.command({"PUBLISH", order_channel(r.order), text});
+        // Each status message the record shows as (a routedAndSent's steps), in order.
+        auto texts = core::status_message_texts(r);
+        const auto channel = order_channel(r.order);
+        for (std::size_t i = 0; i + 1 < texts.size(); ++i) {
+          conn.command({"PUBLISH", channel, texts[i]});
+          conn.command({"PUBLISH", kAllOrdersChannel, texts[i]});
+          sent += 2;
+        }
+        text = std::move(texts.back());
+        conn.command({"PUBLISH", channel, text});
+        ++sent;
         last_channel = kAllOrdersChannel;
       }
-      if (&r != &records.back()) conn.command({"PUBLISH", last_channel, text});
+      if (&r != &records.back()) {
+        conn.command({"PUBLISH", last_channel, text});
+        ++sent;
+      }
     }
     // Replies come in order: waiting for the last one covers the batch.
     std::vector<std::string_view> last{"PUBLISH", last_channel, text};  // named: [gcc12-coro]
@@ -98,6 +111,7 @@ struct Publisher::Impl {
       worker.drop(reply->text);
       co_return false;
     }
+    messages += sent;
     co_return true;
   }
 
@@ -142,7 +156,6 @@ struct Publisher::Impl {
       }
       if (!co_await publish_batch(conn, *records)) break;
       published = records->back().seq.value;
-      messages += 2 * records->size();
       persist_cursor();
     }
   }

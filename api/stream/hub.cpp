@@ -10,6 +10,7 @@
 #include "core/domain/order.h"
 #include "core/wire/compat_message.h"
 #include "core/wire/event_codec.h"
+#include "core/wire/status_json.h"
 #include "core/wire/status_message.h"
 
 namespace oee::api {
@@ -120,9 +121,10 @@ struct Hub::State {
       const auto targets = subscribers_of(r.order);
       const auto parent_followers = parent ? followers_of(*parent) : std::vector<std::shared_ptr<Subscriber>>{};
       if (targets.empty() && parent_followers.empty()) continue;
-      const auto update = make_status_update(r);
-      for (const auto& s : targets) s->deliver(update);
-      if (parent) deliver_to(parent_followers, *update, *parent);
+      for (const auto& update : make_status_updates(r)) {
+        for (const auto& s : targets) s->deliver(update);
+        if (parent) deliver_to(parent_followers, *update, *parent);
+      }
     }
     if (!records.empty()) note_published(records.back().partition.value_or(0), records.back().seq);
   }
@@ -208,23 +210,37 @@ eventlog::Position Hub::published() const {
   return state_->published;
 }
 
-std::shared_ptr<const StatusUpdate> make_status_update(const eventlog::Record& r) {
-  auto update = std::make_shared<StatusUpdate>();
-  update->order = r.order;
-  update->seq = r.seq;
-  update->partition = r.partition.value_or(0);
-  update->terminal = core::is_terminal_event(r.type);
-  update->text = core::status_message_text(r);
-  update->child = slice_child(r);
-  update->completes_slices = r.type == static_cast<std::uint8_t>(core::EventType::recurring_completed);
-  update->dead_letter = r.type == static_cast<std::uint8_t>(core::EventType::order_failed);
-  return update;
+std::vector<std::shared_ptr<const StatusUpdate>> make_status_updates(const eventlog::Record& r) {
+  auto texts = core::status_message_texts(r);
+  std::vector<std::shared_ptr<const StatusUpdate>> updates;
+  updates.reserve(texts.size());
+  const bool steps = r.type == static_cast<std::uint8_t>(core::EventType::routed_and_sent);
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    auto update = std::make_shared<StatusUpdate>();
+    update->order = r.order;
+    update->seq = r.seq;
+    // A routedAndSent's steps end with txSubmitted's rank.
+    update->rank = steps ? static_cast<std::uint8_t>(core::message_rank(core::EventType::tx_submitted) -
+                                                     (texts.size() - 1 - i))
+                         : core::message_rank(static_cast<core::EventType>(r.type));
+    update->partition = r.partition.value_or(0);
+    update->text = std::move(texts[i]);
+    if (i + 1 == texts.size()) {
+      update->terminal = core::is_terminal_event(r.type);
+      update->child = slice_child(r);
+      update->completes_slices = r.type == static_cast<std::uint8_t>(core::EventType::recurring_completed);
+      update->dead_letter = r.type == static_cast<std::uint8_t>(core::EventType::order_failed);
+    }
+    updates.push_back(std::move(update));
+  }
+  return updates;
 }
 
 std::shared_ptr<const StatusUpdate> as_part_of(const StatusUpdate& slice, const OrderId& parent) {
   auto carried = std::make_shared<StatusUpdate>();
   carried->order = slice.order;
   carried->seq = slice.seq;
+  carried->rank = slice.rank;
   carried->partition = slice.partition;
   carried->text = slice.text;
   carried->parent = parent;
@@ -294,6 +310,8 @@ std::shared_ptr<const StatusUpdate> status_update_from(const json::object& o, st
   };
   update->completes_slices = is_event(core::EventType::recurring_completed);
   update->dead_letter = is_event(core::EventType::order_failed);
+  if (is_event(core::EventType::routed)) update->rank = core::message_rank(core::EventType::routed);
+  if (is_event(core::EventType::tx_submitted)) update->rank = core::message_rank(core::EventType::tx_submitted);
   update->text = std::move(text);
   return update;
 }

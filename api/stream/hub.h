@@ -25,9 +25,32 @@
 
 namespace oee::api {
 
+/// Where a status message stands in its order's stream: its record's seq,
+/// then its place among that record's messages (core::message_rank). A
+/// reader that drops repeats drops what is not after the last it kept.
+struct MessageAt {
+  Seq seq{0};
+  std::uint8_t rank = 0;
+  friend auto operator<=>(const MessageAt&, const MessageAt&) = default;
+};
+/// The highest rank a message has: a routedAndSent's last (txSubmitted).
+inline constexpr std::uint8_t kLastRank = 2;
+/// Past every message of its record.
+inline constexpr std::uint8_t kEveryRank = 255;
+/// Where to read an order's past from after `last`: the next record, or
+/// the same one again when more of its messages may follow (a reader drops
+/// what it had).
+[[nodiscard]] inline Seq resume_from(MessageAt last) {
+  return Seq{last.rank >= kLastRank || last.seq.value == 0 ? last.seq.value + 1 : last.seq.value};
+}
+
 struct StatusUpdate {
   OrderId order;
   Seq seq;
+  /// Its place among its record's messages: a routedAndSent shows as up to
+  /// three, each with the record's seq.
+  std::uint8_t rank = 0;
+  [[nodiscard]] MessageAt at() const { return MessageAt{seq, rank}; }
   std::uint32_t partition = 0;  // whose seq `seq` is (0 in the embedded log)
   bool terminal = false;
   std::string text;  // the status message, in the oee.v1 dialect
@@ -55,8 +78,9 @@ struct StatusUpdate {
   mutable std::string compat_;
 };
 
-/// The update for one committed event (renders its status message).
-[[nodiscard]] std::shared_ptr<const StatusUpdate> make_status_update(const eventlog::Record& record);
+/// The updates for one committed event (renders its status messages: one,
+/// or the statuses a routedAndSent stands for), in order.
+[[nodiscard]] std::vector<std::shared_ptr<const StatusUpdate>> make_status_updates(const eventlog::Record& record);
 /// A slice's update as its recurring parent's stream carries it.
 [[nodiscard]] std::shared_ptr<const StatusUpdate> as_part_of(const StatusUpdate& slice, const OrderId& parent);
 

@@ -56,7 +56,9 @@ eventlog::Result<std::optional<KnownOrder>> read_known(const eventlog::EventLogR
 std::vector<std::shared_ptr<const StatusUpdate>> updates_of(const std::vector<eventlog::Record>& records) {
   std::vector<std::shared_ptr<const StatusUpdate>> updates;
   updates.reserve(records.size());
-  for (const auto& r : records) updates.push_back(make_status_update(r));
+  for (const auto& r : records) {
+    for (auto& u : make_status_updates(r)) updates.push_back(std::move(u));
+  }
   return updates;
 }
 
@@ -76,7 +78,9 @@ bool add_slices(const eventlog::EventLogReader& log, Hub& hub, const OrderId& or
     if (!slice.child) continue;
     auto records = log.read_order(*slice.child, from);
     if (!records) return false;
-    for (const auto& r : *records) updates.push_back(as_part_of(*make_status_update(r), order));
+    for (const auto& r : *records) {
+      for (const auto& u : make_status_updates(r)) updates.push_back(as_part_of(*u, order));
+    }
     // Still running: its live updates follow (the hub may have missed its
     // start, before a restart).
     bool ended = !records->empty() && core::is_terminal_event(records->back().type);

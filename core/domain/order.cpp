@@ -16,90 +16,51 @@ using S = Status;
 // no order takes, opened, triggered, reopened, cancelled, expired,
 // watch_started, launch_rejected, amended, watch_amended, leg_settled,
 // partially_filled, recurring_started, slice_started, slice_skipped,
-// recurring_completed).
+// recurring_completed, routed_and_sent). A routed_and_sent is checked further
+// as the events it holds, one after another.
 constexpr std::array<std::array<std::optional<Status>, kMaxEventType>, kStatusCount> kTable{{
-    /* none      */ {S::pending, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
+    /* none      */ {S::pending, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
     // An order that waits (new, or backing off after a failed attempt)
     // starts its next attempt, or, as a new limit or sniper order, begins
     // to wait; it can also be failed without one. Before an attempt is
     // under way it can be cancelled or expire (apply() checks the attempt).
     /* pending   */ {N, S::routing, N, N, N, N, S::failed, N, N, N, N, S::open, N, N, S::cancelled, S::expired,
-                     S::watching, N, N, N, N, N, S::active, N, N, N},
+                     S::watching, N, N, N, N, N, S::active, N, N, N, S::submitted},
     // A limit order's execution that re-prices below its threshold goes
     // back to the book instead of failing.
-    /* routing   */ {N, N, S::building, N, N, S::pending, S::failed, N, N, N, N, N, N, S::open, N, N, N, N, N, N, N, N, N, N, N, N},
-    /* building  */ {N, N, N, S::submitted, N, S::pending, S::failed, N, N, N, N, N, N, S::open, N, N, N, N, N, N, N, N, N, N, N, N},
+    /* routing   */ {N, N, S::building, N, N, S::pending, S::failed, N, N, N, N, N, N, S::open, N, N, N, N, N, N, N, N, N, N, N, N, S::submitted},
+    /* building  */ {N, N, N, S::submitted, N, S::pending, S::failed, N, N, N, N, N, N, S::open, N, N, N, N, N, N, N, N, N, N, N, N, N},
     // A submitted tx either lands or the attempt fails (dropped, slippage);
     // a split order's legs settle one by one first, and it may end with
     // some of them filled.
-    /* submitted */ {N, N, N, N, S::confirmed, S::pending, S::failed, N, N, N, N, N, N, S::open, N, N, N, N, N, N, S::submitted, S::partially_filled, N, N, N, N},
-    /* confirmed */ {N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
+    /* submitted */ {N, N, N, N, S::confirmed, S::pending, S::failed, N, N, N, N, N, N, S::open, N, N, N, N, N, N, S::submitted, S::partially_filled, N, N, N, N, N},
+    /* confirmed */ {N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
     // Failed is final for the engine; an operator either reopens it with a
     // retry or dismisses it from the dead-letter list, where it stays failed.
-    /* failed    */ {N, N, N, N, N, N, N, S::pending, S::failed, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
+    /* failed    */ {N, N, N, N, N, N, N, S::pending, S::failed, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
     // A waiting order fires (its next attempt begins), is cancelled,
     // expires or is amended; whichever of these the log takes first wins.
-    /* open      */ {N, N, N, N, N, N, N, N, N, N, N, N, S::routing, N, S::cancelled, S::expired, N, N, S::open, N, N, N, N, N, N, N},
-    /* cancelled */ {N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
-    /* expired   */ {N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
+    /* open      */ {N, N, N, N, N, N, N, N, N, N, N, N, S::routing, N, S::cancelled, S::expired, N, N, S::open, N, N, N, N, N, N, N, N},
+    /* cancelled */ {N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
+    /* expired   */ {N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
     // A sniper fires as an open order does; a launch it turns down leaves
     // it watching.
     /* watching  */ {N, N, N, N, N, N, N, N, N, N, N, N, S::routing, N, S::cancelled, S::expired, N, S::watching,
-                     N, S::watching, N, N, N, N, N, N},
+                     N, S::watching, N, N, N, N, N, N, N},
 
     // A split order's filled legs stand; nothing follows.
-    /* partial   */ {N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
+    /* partial   */ {N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
     // A recurring order runs or skips its slices one by one, and ends once
     // all of them have, or when its owner cancels it.
     /* active    */ {N, N, N, N, N, N, N, N, N, N, N, N, N, N, S::cancelled, N, N, N, N, N, N, N, N, S::active,
-                     S::active, S::completed},
-    /* completed */ {N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
+                     S::active, S::completed, N},
+    /* completed */ {N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
 }};
-
-std::uint32_t attempt_of(const OrderEvent& e) {
-  return std::visit(
-      [](const auto& ev) -> std::uint32_t {
-        if constexpr (requires { ev.attempt; }) {
-          return ev.attempt;
-        } else {
-          return 0;
-        }
-      },
-      e);
-}
 
 }  // namespace
 
 EventType type_of(const OrderEvent& event) {
-  return std::visit(
-      [](const auto& e) {
-        using T = std::decay_t<decltype(e)>;
-        if constexpr (std::is_same_v<T, OrderSubmitted>) return EventType::submitted;
-        else if constexpr (std::is_same_v<T, RoutingStarted>) return EventType::routing_started;
-        else if constexpr (std::is_same_v<T, Routed>) return EventType::routed;
-        else if constexpr (std::is_same_v<T, TxSubmitted>) return EventType::tx_submitted;
-        else if constexpr (std::is_same_v<T, Confirmed>) return EventType::confirmed;
-        else if constexpr (std::is_same_v<T, AttemptFailed>) return EventType::attempt_failed;
-        else if constexpr (std::is_same_v<T, OrderFailed>) return EventType::order_failed;
-        else if constexpr (std::is_same_v<T, OrderRetried>) return EventType::order_retried;
-        else if constexpr (std::is_same_v<T, DeadLetterDismissed>) return EventType::dead_letter_dismissed;
-        else if constexpr (std::is_same_v<T, Opened>) return EventType::opened;
-        else if constexpr (std::is_same_v<T, Triggered>) return EventType::triggered;
-        else if constexpr (std::is_same_v<T, Reopened>) return EventType::reopened;
-        else if constexpr (std::is_same_v<T, Cancelled>) return EventType::cancelled;
-        else if constexpr (std::is_same_v<T, Expired>) return EventType::expired;
-        else if constexpr (std::is_same_v<T, WatchStarted>) return EventType::watch_started;
-        else if constexpr (std::is_same_v<T, LaunchRejected>) return EventType::launch_rejected;
-        else if constexpr (std::is_same_v<T, Amended>) return EventType::amended;
-        else if constexpr (std::is_same_v<T, WatchAmended>) return EventType::watch_amended;
-        else if constexpr (std::is_same_v<T, LegSettled>) return EventType::leg_settled;
-        else if constexpr (std::is_same_v<T, PartiallyFilled>) return EventType::partially_filled;
-        else if constexpr (std::is_same_v<T, RecurringStarted>) return EventType::recurring_started;
-        else if constexpr (std::is_same_v<T, SliceStarted>) return EventType::slice_started;
-        else if constexpr (std::is_same_v<T, SliceSkipped>) return EventType::slice_skipped;
-        else return EventType::recurring_completed;
-      },
-      event);
+  return std::visit([](const auto& e) { return event_type_of<std::decay_t<decltype(e)>>(); }, event);
 }
 
 bool is_terminal(Status status) {
@@ -190,6 +151,7 @@ Status status_after(EventType type) {
     case EventType::slice_started: return Status::active;
     case EventType::slice_skipped: return Status::active;
     case EventType::recurring_completed: return Status::completed;
+    case EventType::routed_and_sent: return Status::submitted;
   }
   return Status::none;
 }
@@ -225,155 +187,177 @@ std::string_view dead_letter_reason(std::string_view error) {
   return reason;
 }
 
-boost::system::result<OrderState, ApplyError> apply(const OrderState& state, const OrderEvent& event, TimestampNs at) {
-  const auto next = transition(state.status, type_of(event));
+namespace {
+
+// One stored event as it stands alone: checked against the state, then folded.
+template <class T>
+boost::system::result<OrderState, ApplyError> apply_one(const OrderState& state, const T& e, TimestampNs at) {
+  const auto next = transition(state.status, event_type_of<T>());
   if (!next) return ApplyError::illegal_transition;
   // The table knows statuses; a dismissed dead letter is still failed.
   if (state.dismissed &&
-      (std::holds_alternative<OrderRetried>(event) || std::holds_alternative<DeadLetterDismissed>(event))) {
+      (std::is_same_v<T, OrderRetried> || std::is_same_v<T, DeadLetterDismissed>)) {
     return ApplyError::dismissed;
   }
   // A pending order may be cancelled or expire only before its execution
   // begins: an order backing off between attempts is already triggered.
-  if ((std::holds_alternative<Cancelled>(event) || std::holds_alternative<Expired>(event)) &&
+  if ((std::is_same_v<T, Cancelled> || std::is_same_v<T, Expired>) &&
       !is_cancellable(state)) {
     return ApplyError::execution_started;
   }
   // A leg settles once per attempt, and only one this attempt sent.
-  if (const auto* leg = std::get_if<LegSettled>(&event);
-      leg != nullptr && (leg->leg >= state.legs.size() || state.legs[leg->leg].settled)) {
-    return ApplyError::illegal_transition;
+  if constexpr (std::is_same_v<T, LegSettled>) {
+    if (e.leg >= state.legs.size() || state.legs[e.leg].settled) return ApplyError::illegal_transition;
   }
   // A recurring order's slices start or are skipped in order, each once,
   // and it completes only after the last.
-  const auto slice_in_turn = [&](std::uint32_t k) {
-    return k == state.slices.size() && k < state.recurring.slices;
-  };
-  if (const auto* started = std::get_if<SliceStarted>(&event); started != nullptr && !slice_in_turn(started->slice)) {
-    return ApplyError::illegal_transition;
+  if constexpr (std::is_same_v<T, SliceStarted> || std::is_same_v<T, SliceSkipped>) {
+    if (e.slice != state.slices.size() || e.slice >= state.recurring.slices) return ApplyError::illegal_transition;
   }
-  if (const auto* skipped = std::get_if<SliceSkipped>(&event); skipped != nullptr && !slice_in_turn(skipped->slice)) {
-    return ApplyError::illegal_transition;
-  }
-  if (std::holds_alternative<RecurringCompleted>(event) && state.slices.size() != state.recurring.slices) {
+  if (std::is_same_v<T, RecurringCompleted> && state.slices.size() != state.recurring.slices) {
     return ApplyError::illegal_transition;
   }
   // Attempts are numbered 1, 2, ...; every event of an attempt names it.
-  const std::uint32_t attempt = attempt_of(event);
-  if (std::holds_alternative<RoutingStarted>(event) || std::holds_alternative<Triggered>(event)) {
+  std::uint32_t attempt = 0;
+  if constexpr (requires { e.attempt; }) attempt = e.attempt;
+  if (std::is_same_v<T, RoutingStarted> || std::is_same_v<T, Triggered>) {
     if (attempt != state.attempt + 1) return ApplyError::wrong_attempt;
-  } else if (!std::holds_alternative<OrderSubmitted>(event) && attempt != state.attempt) {
+  } else if (!std::is_same_v<T, OrderSubmitted> && attempt != state.attempt) {
     return ApplyError::wrong_attempt;
   }
 
   OrderState s = state;
   s.status = *next;
   s.updated = at;
-  std::visit(
-      [&](const auto& e) {
+  if constexpr (std::is_same_v<T, OrderSubmitted>) {
+    s.order_type = e.order_type;
+    s.input_token = e.input_token;
+    s.output_token = e.output_token;
+    s.amount_in = e.amount_in;
+    s.slippage_bps = e.slippage_bps;
+    s.idempotency_key = e.idempotency_key;
+    s.owner = e.owner;
+    s.min_amount_out = e.min_amount_out;
+    s.expires_at = e.expires_at;
+    s.checks = e.checks;
+    s.recurring = e.recurring;
+    s.parent = e.parent;
+    s.slice = e.slice;
+    s.created = at;
+  } else if constexpr (std::is_same_v<T, RoutingStarted>) {
+    s.attempt = e.attempt;
+    s.retry_at = {};
+  } else if constexpr (std::is_same_v<T, Routed>) {
+    s.venue = e.venue;
+    s.expected_out = e.expected_out;
+    s.min_out = e.min_out;
+    // A filled leg stands; the others go out again in this attempt.
+    std::vector<LegState> legs;
+    for (std::size_t i = 0; i < e.legs.size(); ++i) {
+      if (i < s.legs.size() && s.legs[i].landed) {
+        legs.push_back(s.legs[i]);
+      } else {
+        legs.push_back(LegState{e.legs[i], {}, false, false, {}});
+      }
+    }
+    s.legs = std::move(legs);
+  } else if constexpr (std::is_same_v<T, TxSubmitted>) {
+    s.venue = e.venue;
+    s.tx_id = e.tx_id;
+    s.min_out = e.min_out;
+    for (std::size_t i = 0; i < e.leg_tx_ids.size() && i < s.legs.size(); ++i) {
+      if (!s.legs[i].landed) s.legs[i].tx_id = e.leg_tx_ids[i];
+    }
+  } else if constexpr (std::is_same_v<T, Confirmed>) {
+    s.venue = e.venue;
+    s.tx_id = e.tx_id;
+    s.amount_out = e.amount_out;
+    s.last_error.clear();
+  } else if constexpr (std::is_same_v<T, AttemptFailed>) {
+    s.last_error = e.reason;
+    s.retry_at = e.retry_at;
+  } else if constexpr (std::is_same_v<T, OrderFailed>) {
+    s.last_error = e.reason;
+  } else if constexpr (std::is_same_v<T, OrderRetried>) {
+    s.retry_floor = e.attempt;
+    s.last_error.clear();
+    s.retry_at = {};
+  } else if constexpr (std::is_same_v<T, DeadLetterDismissed>) {
+    s.dismissed = true;  // last_error stays: why it failed is still the answer
+  } else if constexpr (std::is_same_v<T, Opened> || std::is_same_v<T, WatchStarted>) {
+    s.retry_at = {};
+  } else if constexpr (std::is_same_v<T, Triggered>) {
+    s.attempt = e.attempt;
+    s.venue = e.venue;
+    s.expected_out = e.expected_out;
+    s.min_out = e.threshold;
+    s.triggered_at = at;
+    s.last_error.clear();
+  } else if constexpr (std::is_same_v<T, Reopened>) {
+    // Waiting again: a re-price is no failure, so the attempts it used
+    // do not count against the next trigger's retries.
+    s.retry_floor = e.attempt;
+    s.last_error = e.reason;
+    s.retry_at = {};
+    s.tx_id.clear();
+    s.legs.clear();  // none filled: the next trigger routes afresh
+  } else if constexpr (std::is_same_v<T, LaunchRejected>) {
+    s.last_error = e.reason;  // the latest launch it turned down, and why
+    s.launches_judged = std::max(s.launches_judged, e.launch);
+  } else if constexpr (std::is_base_of_v<Amended, T>) {
+    s.min_amount_out = e.min_amount_out;
+    s.expires_at = e.expires_at;
+  } else if constexpr (std::is_same_v<T, LegSettled>) {
+    LegState& leg = s.legs[e.leg];
+    leg.settled = true;
+    leg.landed = e.landed;
+    leg.amount_out = e.landed ? e.fill.amount_out : Amount{};
+    if (!e.landed) s.last_error = e.reason;
+  } else if constexpr (std::is_same_v<T, PartiallyFilled>) {
+    s.amount_out = e.amount_out;
+    s.last_error = e.reason;
+  } else if constexpr (std::is_same_v<T, RecurringStarted>) {
+    s.first_due = e.first_due;
+  } else if constexpr (std::is_same_v<T, SliceStarted>) {
+    s.slices.push_back(SliceState{e.child, e.amount_in, e.due_at});
+  } else if constexpr (std::is_same_v<T, SliceSkipped>) {
+    s.slices.push_back(SliceState{std::nullopt, e.amount_in, e.due_at});
+    s.last_error = e.reason;  // the latest slice it skipped, and why
+  } else if constexpr (std::is_same_v<T, RecurringCompleted>) {
+    s.amount_out = e.received;
+  } else {
+    static_assert(std::is_same_v<T, Cancelled> || std::is_same_v<T, Expired>);
+  }
+  return s;
+}
+
+// The events a routed_and_sent holds, one after another, each checked as
+// if it had come alone: the same state, and the same errors, as the
+// records of a log written before it.
+boost::system::result<OrderState, ApplyError> apply_routed_and_sent(const OrderState& state, const RoutedAndSent& e,
+                                                                    TimestampNs at) {
+  if (!transition(state.status, EventType::routed_and_sent)) return ApplyError::illegal_transition;
+  if (e.starts_attempt != (state.status == Status::pending)) return ApplyError::illegal_transition;
+  auto s = e.starts_attempt ? apply_one(state, RoutingStarted{e.routed.attempt}, at) : state;
+  if (!s) return s;
+  s = apply_one(*s, e.routed, at);
+  if (!s) return s;
+  return apply_one(*s, e.sent, at);
+}
+
+}  // namespace
+
+boost::system::result<OrderState, ApplyError> apply(const OrderState& state, const OrderEvent& event, TimestampNs at) {
+  return std::visit(
+      [&](const auto& e) -> boost::system::result<OrderState, ApplyError> {
         using T = std::decay_t<decltype(e)>;
-        if constexpr (std::is_same_v<T, OrderSubmitted>) {
-          s.order_type = e.order_type;
-          s.input_token = e.input_token;
-          s.output_token = e.output_token;
-          s.amount_in = e.amount_in;
-          s.slippage_bps = e.slippage_bps;
-          s.idempotency_key = e.idempotency_key;
-          s.owner = e.owner;
-          s.min_amount_out = e.min_amount_out;
-          s.expires_at = e.expires_at;
-          s.checks = e.checks;
-          s.recurring = e.recurring;
-          s.parent = e.parent;
-          s.slice = e.slice;
-          s.created = at;
-        } else if constexpr (std::is_same_v<T, RoutingStarted>) {
-          s.attempt = e.attempt;
-          s.retry_at = {};
-        } else if constexpr (std::is_same_v<T, Routed>) {
-          s.venue = e.venue;
-          s.expected_out = e.expected_out;
-          s.min_out = e.min_out;
-          // A filled leg stands; the others go out again in this attempt.
-          std::vector<LegState> legs;
-          for (std::size_t i = 0; i < e.legs.size(); ++i) {
-            if (i < s.legs.size() && s.legs[i].landed) {
-              legs.push_back(s.legs[i]);
-            } else {
-              legs.push_back(LegState{e.legs[i], {}, false, false, {}});
-            }
-          }
-          s.legs = std::move(legs);
-        } else if constexpr (std::is_same_v<T, TxSubmitted>) {
-          s.venue = e.venue;
-          s.tx_id = e.tx_id;
-          s.min_out = e.min_out;
-          for (std::size_t i = 0; i < e.leg_tx_ids.size() && i < s.legs.size(); ++i) {
-            if (!s.legs[i].landed) s.legs[i].tx_id = e.leg_tx_ids[i];
-          }
-        } else if constexpr (std::is_same_v<T, Confirmed>) {
-          s.venue = e.venue;
-          s.tx_id = e.tx_id;
-          s.amount_out = e.amount_out;
-          s.last_error.clear();
-        } else if constexpr (std::is_same_v<T, AttemptFailed>) {
-          s.last_error = e.reason;
-          s.retry_at = e.retry_at;
-        } else if constexpr (std::is_same_v<T, OrderFailed>) {
-          s.last_error = e.reason;
-        } else if constexpr (std::is_same_v<T, OrderRetried>) {
-          s.retry_floor = e.attempt;
-          s.last_error.clear();
-          s.retry_at = {};
-        } else if constexpr (std::is_same_v<T, DeadLetterDismissed>) {
-          s.dismissed = true;  // last_error stays: why it failed is still the answer
-        } else if constexpr (std::is_same_v<T, Opened> || std::is_same_v<T, WatchStarted>) {
-          s.retry_at = {};
-        } else if constexpr (std::is_same_v<T, Triggered>) {
-          s.attempt = e.attempt;
-          s.venue = e.venue;
-          s.expected_out = e.expected_out;
-          s.min_out = e.threshold;
-          s.triggered_at = at;
-          s.last_error.clear();
-        } else if constexpr (std::is_same_v<T, Reopened>) {
-          // Waiting again: a re-price is no failure, so the attempts it used
-          // do not count against the next trigger's retries.
-          s.retry_floor = e.attempt;
-          s.last_error = e.reason;
-          s.retry_at = {};
-          s.tx_id.clear();
-          s.legs.clear();  // none filled: the next trigger routes afresh
-        } else if constexpr (std::is_same_v<T, LaunchRejected>) {
-          s.last_error = e.reason;  // the latest launch it turned down, and why
-          s.launches_judged = std::max(s.launches_judged, e.launch);
-        } else if constexpr (std::is_base_of_v<Amended, T>) {
-          s.min_amount_out = e.min_amount_out;
-          s.expires_at = e.expires_at;
-        } else if constexpr (std::is_same_v<T, LegSettled>) {
-          LegState& leg = s.legs[e.leg];
-          leg.settled = true;
-          leg.landed = e.landed;
-          leg.amount_out = e.landed ? e.fill.amount_out : Amount{};
-          if (!e.landed) s.last_error = e.reason;
-        } else if constexpr (std::is_same_v<T, PartiallyFilled>) {
-          s.amount_out = e.amount_out;
-          s.last_error = e.reason;
-        } else if constexpr (std::is_same_v<T, RecurringStarted>) {
-          s.first_due = e.first_due;
-        } else if constexpr (std::is_same_v<T, SliceStarted>) {
-          s.slices.push_back(SliceState{e.child, e.amount_in, e.due_at});
-        } else if constexpr (std::is_same_v<T, SliceSkipped>) {
-          s.slices.push_back(SliceState{std::nullopt, e.amount_in, e.due_at});
-          s.last_error = e.reason;  // the latest slice it skipped, and why
-        } else if constexpr (std::is_same_v<T, RecurringCompleted>) {
-          s.amount_out = e.received;
+        if constexpr (std::is_same_v<T, RoutedAndSent>) {
+          return apply_routed_and_sent(state, e, at);
         } else {
-          static_assert(std::is_same_v<T, Cancelled> || std::is_same_v<T, Expired>);
+          return apply_one(state, e, at);
         }
       },
       event);
-  return s;
 }
 
 }  // namespace oee::core

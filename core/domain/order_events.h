@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -46,9 +47,10 @@ enum class EventType : std::uint8_t {
   slice_started = 24,        // a recurring order's slice runs as a child market order
   slice_skipped = 25,        // a recurring order's slice was outside its price range
   recurring_completed = 26,  // every slice ran or was skipped, and every child ended
+  routed_and_sent = 27,      // a route and the transaction sent on it, in one record
 };
 /// The largest stored type an order event has.
-inline constexpr int kMaxEventType = 26;
+inline constexpr int kMaxEventType = 27;
 inline constexpr EventType kOrderEventTypes[] = {
     EventType::submitted,      EventType::routing_started, EventType::routed,    EventType::tx_submitted,
     EventType::confirmed,      EventType::attempt_failed,  EventType::order_failed, EventType::order_retried,
@@ -56,7 +58,7 @@ inline constexpr EventType kOrderEventTypes[] = {
     EventType::cancelled,      EventType::expired,         EventType::watch_started, EventType::launch_rejected,
     EventType::amended,        EventType::watch_amended,   EventType::leg_settled, EventType::partially_filled,
     EventType::recurring_started, EventType::slice_started, EventType::slice_skipped,
-    EventType::recurring_completed};
+    EventType::recurring_completed, EventType::routed_and_sent};
 inline constexpr std::uint32_t kOrderEventMask = [] {
   std::uint32_t mask = 0;
   for (EventType t : kOrderEventTypes) mask |= std::uint32_t{1} << static_cast<unsigned>(t);
@@ -334,12 +336,59 @@ struct RecurringCompleted {
   TokenId output_token{};
 };
 
+/// A route and the transaction about to be sent on it, durable in one
+/// record before the send: a step is made durable before the next external
+/// effect, not before each status (DESIGN). It stands for the events it
+/// holds, in order, and clients see the statuses they lead to: routing
+/// (when it starts its attempt), building, submitted. Logs written before
+/// it hold those events one record each, and read the same.
+struct RoutedAndSent {
+  /// Written from pending: the attempt `routed.attempt` begins with it,
+  /// as with RoutingStarted. From routing (a fired limit order or sniper),
+  /// the attempt is under way already.
+  bool starts_attempt = false;
+  Routed routed{};
+  TxSubmitted sent{};
+};
+
 using OrderEvent = std::variant<OrderSubmitted, RoutingStarted, Routed, TxSubmitted, Confirmed, AttemptFailed,
                                 OrderFailed, OrderRetried, DeadLetterDismissed, Opened, Triggered, Reopened,
                                 Cancelled, Expired, WatchStarted, LaunchRejected, Amended, WatchAmended,
                                 LegSettled, PartiallyFilled, RecurringStarted, SliceStarted, SliceSkipped,
-                                RecurringCompleted>;
+                                RecurringCompleted, RoutedAndSent>;
 
+/// The stored type of the event type T.
+template <class T>
+constexpr EventType event_type_of() {
+  if constexpr (std::is_same_v<T, OrderSubmitted>) return EventType::submitted;
+  else if constexpr (std::is_same_v<T, RoutingStarted>) return EventType::routing_started;
+  else if constexpr (std::is_same_v<T, Routed>) return EventType::routed;
+  else if constexpr (std::is_same_v<T, TxSubmitted>) return EventType::tx_submitted;
+  else if constexpr (std::is_same_v<T, Confirmed>) return EventType::confirmed;
+  else if constexpr (std::is_same_v<T, AttemptFailed>) return EventType::attempt_failed;
+  else if constexpr (std::is_same_v<T, OrderFailed>) return EventType::order_failed;
+  else if constexpr (std::is_same_v<T, OrderRetried>) return EventType::order_retried;
+  else if constexpr (std::is_same_v<T, DeadLetterDismissed>) return EventType::dead_letter_dismissed;
+  else if constexpr (std::is_same_v<T, Opened>) return EventType::opened;
+  else if constexpr (std::is_same_v<T, Triggered>) return EventType::triggered;
+  else if constexpr (std::is_same_v<T, Reopened>) return EventType::reopened;
+  else if constexpr (std::is_same_v<T, Cancelled>) return EventType::cancelled;
+  else if constexpr (std::is_same_v<T, Expired>) return EventType::expired;
+  else if constexpr (std::is_same_v<T, WatchStarted>) return EventType::watch_started;
+  else if constexpr (std::is_same_v<T, LaunchRejected>) return EventType::launch_rejected;
+  else if constexpr (std::is_same_v<T, Amended>) return EventType::amended;
+  else if constexpr (std::is_same_v<T, WatchAmended>) return EventType::watch_amended;
+  else if constexpr (std::is_same_v<T, LegSettled>) return EventType::leg_settled;
+  else if constexpr (std::is_same_v<T, PartiallyFilled>) return EventType::partially_filled;
+  else if constexpr (std::is_same_v<T, RecurringStarted>) return EventType::recurring_started;
+  else if constexpr (std::is_same_v<T, SliceStarted>) return EventType::slice_started;
+  else if constexpr (std::is_same_v<T, SliceSkipped>) return EventType::slice_skipped;
+  else if constexpr (std::is_same_v<T, RecurringCompleted>) return EventType::recurring_completed;
+  else {
+    static_assert(std::is_same_v<T, RoutedAndSent>);
+    return EventType::routed_and_sent;
+  }
+}
 [[nodiscard]] EventType type_of(const OrderEvent& event);
 [[nodiscard]] std::string_view event_name(EventType type);  // "submitted", "routed", ...
 

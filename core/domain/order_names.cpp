@@ -30,6 +30,7 @@ std::string_view event_name(EventType type) {
     case EventType::slice_started: return "sliceStarted";
     case EventType::slice_skipped: return "sliceSkipped";
     case EventType::recurring_completed: return "recurringCompleted";
+    case EventType::routed_and_sent: return "routedAndSent";
   }
   return "unknown";
 }

@@ -91,13 +91,36 @@ void DecisionAudit::observe(const OrderId& order, Seq seq, TimestampNs ts, const
   } else if (std::holds_alternative<Expired>(event)) {
     check(DecisionKind::expiry, before.expires_at.value != 0 && ts >= before.expires_at, order, seq,
           fmt::format("expired at {}", ts.value), fmt::format("its deadline {}", before.expires_at.value));
-  } else if (std::holds_alternative<RoutingStarted>(event) && before.status == Status::pending &&
-             before.retry_at.value != 0) {
-    check(DecisionKind::retry, __int128{ts.value} + kRetryEarlySlackNs >= before.retry_at.value, order, seq,
-          fmt::format("retried at {}", ts.value), fmt::format("not before its retry time {}", before.retry_at.value));
+  } else if (const auto* e = std::get_if<RoutedAndSent>(&event)) {
+    routed_and_sent(order, seq, ts, *e, before);
+  } else if (std::holds_alternative<RoutingStarted>(event)) {
+    attempt_started(order, seq, ts, before);
   } else if (std::holds_alternative<OrderRetried>(event)) {
     memos_[order].last_delay_ns = 0;  // a fresh budget of attempts
   }
+}
+
+void DecisionAudit::attempt_started(const OrderId& order, Seq seq, TimestampNs ts, const OrderState& before) {
+  if (before.status != Status::pending || before.retry_at.value == 0) return;
+  check(DecisionKind::retry, __int128{ts.value} + kRetryEarlySlackNs >= before.retry_at.value, order, seq,
+        fmt::format("retried at {}", ts.value), fmt::format("not before its retry time {}", before.retry_at.value));
+}
+
+// As the events it stands for, each decided on the state the one before
+// it left: the same checks as for a log written before it.
+void DecisionAudit::routed_and_sent(const OrderId& order, Seq seq, TimestampNs ts, const RoutedAndSent& e,
+                                    const OrderState& before) {
+  OrderState routing = before;
+  if (e.starts_attempt) {
+    attempt_started(order, seq, ts, before);
+    auto started = apply(before, RoutingStarted{e.routed.attempt}, ts);
+    if (!started) return;  // the fold refuses the record, and says so
+    routing = std::move(*started);
+  }
+  routed(order, seq, e.routed, routing);
+  const auto building = apply(routing, e.routed, ts);
+  if (!building) return;
+  sent(order, seq, e.sent, *building);
 }
 
 void DecisionAudit::routed(const OrderId& order, Seq seq, const Routed& e, const OrderState& before) {

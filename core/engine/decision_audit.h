@@ -82,6 +82,9 @@ class DecisionAudit {
 
   void routed(const OrderId& order, Seq seq, const Routed& e, const OrderState& before);
   void sent(const OrderId& order, Seq seq, const TxSubmitted& e, const OrderState& before);
+  void attempt_started(const OrderId& order, Seq seq, TimestampNs ts, const OrderState& before);
+  void routed_and_sent(const OrderId& order, Seq seq, TimestampNs ts, const RoutedAndSent& e,
+                       const OrderState& before);
   void confirmed(const OrderId& order, Seq seq, const Confirmed& e, const OrderState& before);
   void leg_settled(const OrderId& order, Seq seq, const LegSettled& e, const OrderState& before);
   void failed(const OrderId& order, Seq seq, TimestampNs ts, const AttemptFailed& e, const OrderState& before);

@@ -22,6 +22,11 @@ void Executor::Impl::count(const eventlog::Record& r) {
   const auto type = static_cast<EventType>(r.type);
   const Status status = status_after(type);
   metrics_.events_by_status[static_cast<std::size_t>(status)].fetch_add(1, std::memory_order_relaxed);
+  if (type == EventType::routed_and_sent) {
+    // The recent figures count what clients see: the statuses it stands for.
+    if (starts_attempt(r.payload)) metrics_.recent.count(Status::routing, r.ts);
+    metrics_.recent.count(Status::building, r.ts);
+  }
   metrics_.recent.count(status, r.ts);
   if (type == EventType::confirmed) {
     auto ev = decode_event(r.type, r.payload);

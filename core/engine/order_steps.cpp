@@ -83,6 +83,49 @@ OrderEvent OrderSteps::route(const OrderId& id, const OrderState& s) {
   return routed;
 }
 
+TxSubmitted OrderSteps::transaction(const OrderId& id, const OrderState& s) {
+  if (s.legs.empty()) {
+    return TxSubmitted{s.attempt, s.venue.value_or(Venue::raydium), SimChain::tx_id(id, s.attempt), s.min_out};
+  }
+  // The order's signature is its larger leg's.
+  TxSubmitted tx{s.attempt, s.venue.value_or(Venue::raydium), {}, s.min_out};
+  for (std::uint32_t i = 0; i < s.legs.size(); ++i) {
+    const LegState& leg = s.legs[i];
+    tx.leg_tx_ids.push_back(leg.landed ? std::string() : SimChain::tx_id(id, s.attempt, i));
+    const std::string& sent = leg.landed ? leg.tx_id : tx.leg_tx_ids.back();
+    if (leg.leg.venue == tx.venue && tx.tx_id.empty()) tx.tx_id = sent;
+  }
+  return tx;
+}
+
+// The route and the transaction sent on it are one record, durable before
+// the send: a restart finds the signature and asks the chain about it.
+OrderEvent OrderSteps::route_and_send(const OrderId& id, const OrderState& s, bool starts_attempt) {
+  auto decided = route(id, s);
+  auto* routed = std::get_if<Routed>(&decided);
+  if (routed == nullptr) return decided;
+  const auto building = apply(s, *routed, sim_now());
+  if (!building) return decided;  // the fold refuses it, and says why
+  TxSubmitted sent = transaction(id, *building);
+  return RoutedAndSent{starts_attempt, std::move(*routed), std::move(sent)};
+}
+
+OrderEvent OrderSteps::start_attempt(const OrderId& id, const OrderState& s) {
+  const RoutingStarted start{s.attempt + 1};
+  const auto routing = apply(s, start, sim_now());
+  if (!routing) return start;
+  auto event = route_and_send(id, *routing, true);
+  // An attempt that ends in its routing (no pool, re-priced) starts as
+  // before, and its routing step decides again how it ends.
+  if (!std::holds_alternative<RoutedAndSent>(event)) return start;
+  return event;
+}
+
+std::chrono::steady_clock::duration OrderSteps::route_and_build_time() {
+  if (fast()) return std::chrono::steady_clock::duration::zero();
+  return jitter(150, 250) + jitter(20, 60);
+}
+
 OrderEvent OrderSteps::legs_settled(const OrderState& s) const {
   Amount filled{};
   std::string failed;
@@ -113,10 +156,16 @@ OrderEvent OrderSteps::legs_settled(const OrderState& s) const {
 std::chrono::steady_clock::duration OrderSteps::stage_wait(const OrderState& s) {
   using Clock = std::chrono::steady_clock;
   switch (s.status) {
-    case Status::pending:
-      if (s.retry_at.value == 0) return Clock::duration::zero();
-      return std::chrono::nanoseconds(s.retry_at.value - sim_now().value);
-    case Status::routing: return fast() ? Clock::duration::zero() : jitter(150, 250);
+    case Status::pending: {
+      const auto backoff = s.retry_at.value == 0 ? Clock::duration::zero()
+                                                 : std::max<Clock::duration>(
+                                                       Clock::duration::zero(),
+                                                       std::chrono::nanoseconds(s.retry_at.value - sim_now().value));
+      // A new limit order, sniper or recurring order begins to wait first.
+      const bool waits_first = s.attempt == s.retry_floor && s.order_type != OrderType::market;
+      return waits_first ? backoff : backoff + route_and_build_time();
+    }
+    case Status::routing: return route_and_build_time();
     case Status::building: return fast() ? Clock::duration::zero() : jitter(20, 60);
     case Status::submitted:
       // Nothing to wait for once a split order's legs have all settled.
@@ -149,23 +198,9 @@ std::optional<OrderEvent> OrderSteps::next_event(const OrderId& id, const OrderS
         if (s.order_type == OrderType::sniper) return WatchStarted{s.attempt};
         if (s.order_type == OrderType::recurring) return RecurringStarted{sim_now()};
       }
-      return RoutingStarted{s.attempt + 1};
-    case Status::routing: return route(id, s);
-    case Status::building: {
-      if (s.legs.empty()) {
-        return TxSubmitted{s.attempt, s.venue.value_or(Venue::raydium), SimChain::tx_id(id, s.attempt), s.min_out};
-      }
-      // Each leg not filled yet goes out under its own signature; the
-      // order's is its larger leg's.
-      TxSubmitted tx{s.attempt, s.venue.value_or(Venue::raydium), {}, s.min_out};
-      for (std::uint32_t i = 0; i < s.legs.size(); ++i) {
-        const LegState& leg = s.legs[i];
-        tx.leg_tx_ids.push_back(leg.landed ? std::string() : SimChain::tx_id(id, s.attempt, i));
-        const std::string& sent = leg.landed ? leg.tx_id : tx.leg_tx_ids.back();
-        if (leg.leg.venue == tx.venue && tx.tx_id.empty()) tx.tx_id = sent;
-      }
-      return tx;
-    }
+      return start_attempt(id, s);
+    case Status::routing: return route_and_send(id, s, false);
+    case Status::building: return transaction(id, s);  // a log written before routedAndSent
     case Status::submitted:
       // With its tokens, the chain's answer decides (needs_chain); a split
       // order's legs each, then the order on what they came to.

@@ -48,6 +48,16 @@ class OrderSteps {
                                         std::optional<Quote> executed_on = std::nullopt) const;
   // Routing: the decision on the pools now, split or on one venue.
   [[nodiscard]] OrderEvent route(const OrderId& id, const OrderState& s);
+  // The transaction a routed order sends: each leg not filled yet under
+  // its own signature.
+  [[nodiscard]] static TxSubmitted transaction(const OrderId& id, const OrderState& s);
+  // A route and its transaction in one record (`s` routing); the route's
+  // own outcome when it is not one (a failure, a limit order re-priced).
+  [[nodiscard]] OrderEvent route_and_send(const OrderId& id, const OrderState& s, bool starts_attempt);
+  // A pending order's next attempt.
+  [[nodiscard]] OrderEvent start_attempt(const OrderId& id, const OrderState& s);
+  // The simulated time a route and its transaction take to make.
+  [[nodiscard]] std::chrono::steady_clock::duration route_and_build_time();
   // A split order whose legs have all settled in this attempt.
   [[nodiscard]] OrderEvent legs_settled(const OrderState& s) const;
   [[nodiscard]] bool fast() const { return options_.profile == SimProfile::fast; }

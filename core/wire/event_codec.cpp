@@ -31,6 +31,58 @@ std::optional<OrderEvent> attempt_only(std::string_view payload) {
   return Event{p->attempt()};
 }
 
+flatbuffers::Offset<fb::Routed> routed_table(FlatBufferBuilder& fbb, const Routed& e) {
+  const auto quotes = quote_tables(fbb, e.quotes);
+  std::vector<flatbuffers::Offset<fb::Leg>> legs;
+  for (const auto& l : e.legs) legs.push_back(leg_table(fbb, l));
+  const auto leg_vector = tables_or_none(fbb, legs);
+  const auto input = fbb.CreateString(e.input_token.c_str());
+  const auto output = fbb.CreateString(e.output_token.c_str());
+  const auto quote_vector = fbb.CreateVector(quotes);
+  fb::RoutedBuilder b(fbb);
+  b.add_attempt(e.attempt);
+  b.add_input_token(input);
+  b.add_output_token(output);
+  b.add_amount_in(e.amount_in.base);
+  b.add_quotes(quote_vector);
+  b.add_venue(to_fb(e.venue));
+  b.add_expected_out(e.expected_out.base);
+  b.add_min_out(e.min_out.base);
+  if (!e.legs.empty()) b.add_legs(leg_vector);
+  if (e.second_tx_fee) b.add_second_tx_fee(e.second_tx_fee->base);
+  if (e.split_min_gain_bps) b.add_split_min_gain_bps(*e.split_min_gain_bps);
+  return b.Finish();
+}
+
+flatbuffers::Offset<fb::TxSubmitted> sent_table(FlatBufferBuilder& fbb, const TxSubmitted& e) {
+  std::vector<flatbuffers::Offset<flatbuffers::String>> ids;
+  for (const auto& id : e.leg_tx_ids) ids.push_back(fbb.CreateString(id));
+  const auto id_vector = tables_or_none(fbb, ids);
+  return fb::CreateTxSubmitted(fbb, e.attempt, to_fb(e.venue), fbb.CreateString(e.tx_id), e.min_out.base, id_vector);
+}
+
+std::optional<Routed> routed_of(const fb::Routed& p) {
+  const auto in = token_of(p.input_token()), out = token_of(p.output_token());
+  if (!in || !out) return std::nullopt;
+  const Amount amount_in{p.amount_in()};
+  Routed r{p.attempt(),        *in, *out, amount_in, quotes_of(p.quotes(), amount_in), from_fb(p.venue()),
+           Amount{p.expected_out()}, Amount{p.min_out()}};
+  if (p.legs() != nullptr) {
+    for (const auto* l : *p.legs()) r.legs.push_back(leg_of(*l));
+  }
+  if (p.second_tx_fee()) r.second_tx_fee = Amount{*p.second_tx_fee()};
+  if (p.split_min_gain_bps()) r.split_min_gain_bps = *p.split_min_gain_bps();
+  return r;
+}
+
+TxSubmitted sent_of(const fb::TxSubmitted& p) {
+  TxSubmitted t{p.attempt(), from_fb(p.venue()), str(p.tx_id()), Amount{p.min_out()}};
+  if (p.leg_tx_ids() != nullptr) {
+    for (const auto* id : *p.leg_tx_ids()) t.leg_tx_ids.push_back(str(id));
+  }
+  return t;
+}
+
 }  // namespace
 
 std::string encode_event(const OrderEvent& event) {
@@ -51,32 +103,13 @@ std::string encode_event(const OrderEvent& event) {
         } else if constexpr (std::is_same_v<T, RoutingStarted>) {
           fbb.Finish(fb::CreateRoutingStarted(fbb, e.attempt));
         } else if constexpr (std::is_same_v<T, Routed>) {
-          const auto quotes = quote_tables(fbb, e.quotes);
-          std::vector<flatbuffers::Offset<fb::Leg>> legs;
-          for (const auto& l : e.legs) legs.push_back(leg_table(fbb, l));
-          const auto leg_vector = tables_or_none(fbb, legs);
-          const auto input = fbb.CreateString(e.input_token.c_str());
-          const auto output = fbb.CreateString(e.output_token.c_str());
-          const auto quote_vector = fbb.CreateVector(quotes);
-          fb::RoutedBuilder b(fbb);
-          b.add_attempt(e.attempt);
-          b.add_input_token(input);
-          b.add_output_token(output);
-          b.add_amount_in(e.amount_in.base);
-          b.add_quotes(quote_vector);
-          b.add_venue(to_fb(e.venue));
-          b.add_expected_out(e.expected_out.base);
-          b.add_min_out(e.min_out.base);
-          if (!e.legs.empty()) b.add_legs(leg_vector);
-          if (e.second_tx_fee) b.add_second_tx_fee(e.second_tx_fee->base);
-          if (e.split_min_gain_bps) b.add_split_min_gain_bps(*e.split_min_gain_bps);
-          fbb.Finish(b.Finish());
+          fbb.Finish(routed_table(fbb, e));
         } else if constexpr (std::is_same_v<T, TxSubmitted>) {
-          std::vector<flatbuffers::Offset<flatbuffers::String>> ids;
-          for (const auto& id : e.leg_tx_ids) ids.push_back(fbb.CreateString(id));
-          const auto id_vector = tables_or_none(fbb, ids);
-          fbb.Finish(fb::CreateTxSubmitted(fbb, e.attempt, to_fb(e.venue), fbb.CreateString(e.tx_id), e.min_out.base,
-                                           id_vector));
+          fbb.Finish(sent_table(fbb, e));
+        } else if constexpr (std::is_same_v<T, RoutedAndSent>) {
+          const auto routed = routed_table(fbb, e.routed);
+          const auto sent = sent_table(fbb, e.sent);
+          fbb.Finish(fb::CreateRoutedAndSent(fbb, e.starts_attempt, routed, sent));
         } else if constexpr (std::is_same_v<T, Confirmed>) {
           const auto executed_on = quote_table(fbb, e.executed_on);
           const auto fills = fill_tables(fbb, e.legs);
@@ -152,6 +185,11 @@ std::string encode_event(const OrderEvent& event) {
   return finish(fbb);
 }
 
+bool starts_attempt(std::string_view routed_and_sent_payload) {
+  const auto* p = verified_root<fb::RoutedAndSent>(routed_and_sent_payload);
+  return p != nullptr && p->starts_attempt();
+}
+
 std::optional<OrderEvent> decode_event(std::uint8_t type, std::string_view payload) {
   switch (static_cast<EventType>(type)) {
     case EventType::submitted: {
@@ -181,26 +219,19 @@ std::optional<OrderEvent> decode_event(std::uint8_t type, std::string_view paylo
     case EventType::routed: {
       const auto* p = verified_root<fb::Routed>(payload);
       if (p == nullptr) return std::nullopt;
-      const auto in = token_of(p->input_token()), out = token_of(p->output_token());
-      if (!in || !out) return std::nullopt;
-      const Amount amount_in{p->amount_in()};
-      Routed r{p->attempt(),        *in, *out, amount_in, quotes_of(p->quotes(), amount_in), from_fb(p->venue()),
-               Amount{p->expected_out()}, Amount{p->min_out()}};
-      if (p->legs() != nullptr) {
-        for (const auto* l : *p->legs()) r.legs.push_back(leg_of(*l));
-      }
-      if (p->second_tx_fee()) r.second_tx_fee = Amount{*p->second_tx_fee()};
-      if (p->split_min_gain_bps()) r.split_min_gain_bps = *p->split_min_gain_bps();
-      return r;
+      return routed_of(*p);
     }
     case EventType::tx_submitted: {
       const auto* p = verified_root<fb::TxSubmitted>(payload);
       if (p == nullptr) return std::nullopt;
-      TxSubmitted t{p->attempt(), from_fb(p->venue()), str(p->tx_id()), Amount{p->min_out()}};
-      if (p->leg_tx_ids() != nullptr) {
-        for (const auto* id : *p->leg_tx_ids()) t.leg_tx_ids.push_back(str(id));
-      }
-      return t;
+      return sent_of(*p);
+    }
+    case EventType::routed_and_sent: {
+      const auto* p = verified_root<fb::RoutedAndSent>(payload);
+      if (p == nullptr || p->routed() == nullptr || p->sent() == nullptr) return std::nullopt;
+      auto routed = routed_of(*p->routed());
+      if (!routed) return std::nullopt;
+      return RoutedAndSent{p->starts_attempt(), std::move(*routed), sent_of(*p->sent())};
     }
     case EventType::confirmed: {
       const auto* p = verified_root<fb::Confirmed>(payload);

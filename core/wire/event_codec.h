@@ -13,6 +13,9 @@ namespace oee::core {
 [[nodiscard]] std::string encode_event(const OrderEvent& event);
 /// nullopt if the type is unknown or the payload does not verify.
 [[nodiscard]] std::optional<OrderEvent> decode_event(std::uint8_t type, std::string_view payload);
+/// Whether a routedAndSent's payload starts its attempt, without decoding
+/// the rest of it; false for one that does not verify.
+[[nodiscard]] bool starts_attempt(std::string_view routed_and_sent_payload);
 
 struct FoldedRecord {
   OrderEvent event;

@@ -164,172 +164,177 @@ void write_checks(Writer& w, const SniperChecks& checks, int in_dec) {
   w.close('}');
 }
 
-void write_body(Writer& w, const OrderEvent& event) {
-  std::visit(
-      [&](const auto& e) {
-        using T = std::decay_t<decltype(e)>;
-        if constexpr (std::is_same_v<T, OrderSubmitted>) {
-          w.member("attempt", std::uint64_t{0});
-          w.plain("orderType", order_type_name(e.order_type));
-          w.member("inputToken", e.input_token.symbol());
-          w.member("outputToken", e.output_token.symbol());
-          w.plain("amountIn", format_amount(e.amount_in, e.input_token.decimals()));
-          w.plain("slippage", bps_fraction(e.slippage_bps));
-          if (e.min_amount_out.base != 0) {
-            w.plain("minAmountOut", format_amount(e.min_amount_out, e.output_token.decimals()));
-          }
-          if (e.expires_at.value != 0) w.member_signed("expiresAt", e.expires_at.value / 1'000'000);
-          if (e.order_type == OrderType::sniper) write_checks(w, e.checks, e.input_token.decimals());
-          if (e.order_type == OrderType::recurring) {
-            w.member("slices", std::uint64_t{e.recurring.slices});
-            w.member("interval", std::uint64_t{e.recurring.interval_s});
-            if (e.recurring.min_price_e12 != 0) {
-              w.plain("minPrice", format_amount(Amount{e.recurring.min_price_e12}, kPriceDecimals));
-            }
-            if (e.recurring.max_price_e12 != 0) {
-              w.plain("maxPrice", format_amount(Amount{e.recurring.max_price_e12}, kPriceDecimals));
-            }
-            w.key("catchUp");
-            w.plain_literal(e.recurring.catch_up ? "true" : "false");
-          }
-          if (e.parent) {
-            char parent[OrderId::kTextSize];
-            e.parent->write_text(parent);
-            w.plain("parentId", std::string_view(parent, sizeof parent));
-            w.member("slice", std::uint64_t{e.slice});
-          }
-        } else if constexpr (std::is_same_v<T, RoutingStarted>) {
-          w.member("attempt", e.attempt);
-        } else if constexpr (std::is_same_v<T, Routed>) {
-          const int out_dec = e.output_token.decimals();
-          const int in_dec = e.input_token.decimals();
-          w.member("attempt", e.attempt);
-          w.plain("dex", venue_name(e.venue));
-          write_quotes(w, e.quotes, e.amount_in, in_dec, out_dec);
-          w.plain("expectedOut", format_amount(e.expected_out, out_dec));
-          w.plain("minOut", format_amount(e.min_out, out_dec));
-          if (!e.legs.empty()) write_legs(w, e.legs, in_dec, out_dec);
-        } else if constexpr (std::is_same_v<T, TxSubmitted>) {
-          w.member("attempt", e.attempt);
-          w.plain("dex", venue_name(e.venue));
-          w.member("txHash", e.tx_id);
-          if (!e.leg_tx_ids.empty()) {
-            w.key("legTxHashes");
-            w.open('[');
-            for (const auto& id : e.leg_tx_ids) {
-              w.element();
-              w.string(id);
-            }
-            w.close(']');
-          }
-        } else if constexpr (std::is_same_v<T, Confirmed>) {
-          const int out_dec = e.output_token.decimals();
-          const int in_dec = e.input_token.decimals();
-          w.member("attempt", e.attempt);
-          w.plain("dex", venue_name(e.venue));
-          w.member("txHash", e.tx_id);
-          w.plain("amountOut", format_amount(e.amount_out, out_dec));
-          w.plain("executedPrice", format_ratio(e.amount_out.base, out_dec, e.amount_in.base, in_dec));
-          if (e.legs.empty()) {
-            // One leg for an order on one venue.
-            w.key("legs");
-            w.open('[');
-            write_fill(w, e.venue, e.amount_in, e.amount_out, e.tx_id, in_dec, out_dec);
-            w.close(']');
-          } else {
-            write_fills(w, e.legs, in_dec, out_dec);
-          }
-        } else if constexpr (std::is_same_v<T, AttemptFailed>) {
-          w.member("attempt", e.attempt);
-          w.member("error", e.reason);
-          w.member_signed("retryAt", e.retry_at.value);
-        } else if constexpr (std::is_same_v<T, OrderFailed>) {
-          w.member("attempt", e.attempt);
-          w.member("error", e.reason);
-        } else if constexpr (std::is_same_v<T, Triggered>) {
-          const int out_dec = e.output_token.decimals();
-          w.member("attempt", e.attempt);
-          w.plain("dex", venue_name(e.venue));
-          write_quotes(w, e.quotes, e.amount_in, e.input_token.decimals(), out_dec);
-          w.plain("expectedOut", format_amount(e.expected_out, out_dec));
-          w.plain("minAmountOut", format_amount(e.threshold, out_dec));
-          w.member_signed("observedAt", e.observed_at.value);
-        } else if constexpr (std::is_same_v<T, Opened> || std::is_same_v<T, Expired> ||
-                             std::is_same_v<T, WatchStarted>) {
-          w.member("attempt", e.attempt);
-        } else if constexpr (std::is_base_of_v<Amended, T>) {
-          const int out_dec = e.output_token.decimals();
-          w.member("attempt", e.attempt);
-          w.plain("minAmountOut", format_amount(e.min_amount_out, out_dec));
-          if (e.expires_at.value != 0) w.member_signed("expiresAt", e.expires_at.value / 1'000'000);
-        } else if constexpr (std::is_same_v<T, LegSettled>) {
-          const int out_dec = e.output_token.decimals();
-          w.member("attempt", e.attempt);
-          w.member("leg", std::uint64_t{e.leg});
-          w.plain("dex", venue_name(e.fill.venue));
-          w.member("txHash", e.fill.tx_id);
-          w.plain("amountIn", format_amount(e.fill.amount_in, e.input_token.decimals()));
-          if (e.landed) {
-            w.plain("amountOut", format_amount(e.fill.amount_out, out_dec));
-          } else {
-            w.member("error", e.reason);
-          }
-        } else if constexpr (std::is_same_v<T, PartiallyFilled>) {
-          const int out_dec = e.output_token.decimals();
-          w.member("attempt", e.attempt);
-          w.member("error", e.reason);
-          w.plain("amountOut", format_amount(e.amount_out, out_dec));
-          write_fills(w, e.legs, e.input_token.decimals(), out_dec);
-        } else if constexpr (std::is_same_v<T, RecurringStarted>) {
-          w.member("attempt", std::uint64_t{0});
-          w.member_signed("firstDue", e.first_due.value / 1'000'000);
-        } else if constexpr (std::is_same_v<T, SliceStarted>) {
-          char child[OrderId::kTextSize];
-          e.child.write_text(child);
-          w.member("attempt", std::uint64_t{0});
-          w.member("slice", std::uint64_t{e.slice});
-          w.plain("childId", std::string_view(child, sizeof child));
-          w.plain("amountIn", format_amount(e.amount_in, e.input_token.decimals()));
-          w.member_signed("dueAt", e.due_at.value / 1'000'000);
-        } else if constexpr (std::is_same_v<T, SliceSkipped>) {
-          const int in_dec = e.input_token.decimals();
-          const int out_dec = e.output_token.decimals();
-          w.member("attempt", std::uint64_t{0});
-          w.member("slice", std::uint64_t{e.slice});
-          w.plain("amountIn", format_amount(e.amount_in, in_dec));
-          w.member_signed("dueAt", e.due_at.value / 1'000'000);
-          w.plain("dex", venue_name(e.venue));
-          w.plain("expectedOut", format_amount(e.expected_out, out_dec));
-          w.plain("price", format_ratio(e.expected_out.base, out_dec, e.amount_in.base, in_dec));
-          w.member("reason", e.reason);
-        } else if constexpr (std::is_same_v<T, RecurringCompleted>) {
-          const int in_dec = e.input_token.decimals();
-          const int out_dec = e.output_token.decimals();
-          w.member("attempt", std::uint64_t{0});
-          w.member("done", std::uint64_t{e.done});
-          w.member("skipped", std::uint64_t{e.skipped});
-          w.plain("spent", format_amount(e.spent, in_dec));
-          w.plain("received", format_amount(e.received, out_dec));
-        } else if constexpr (std::is_same_v<T, LaunchRejected>) {
-          w.member("attempt", e.attempt);
-          w.plain("dex", venue_name(e.venue));
-          w.member("launch", e.launch);
-          w.member("reason", e.reason);
-        } else {
-          static_assert(std::is_same_v<T, OrderRetried> || std::is_same_v<T, DeadLetterDismissed> ||
-                        std::is_same_v<T, Reopened> || std::is_same_v<T, Cancelled>);
-          w.member("attempt", e.attempt);
-          w.member("reason", e.reason);
-        }
-      },
-      event);
+void write_tx_hashes(Writer& w, const TxSubmitted& e) {
+  w.member("txHash", e.tx_id);
+  if (!e.leg_tx_ids.empty()) {
+    w.key("legTxHashes");
+    w.open('[');
+    for (const auto& id : e.leg_tx_ids) {
+      w.element();
+      w.string(id);
+    }
+    w.close(']');
+  }
 }
 
-}  // namespace
+template <class T>
+void write_fields(Writer& w, const T& e) {
+  if constexpr (std::is_same_v<T, OrderSubmitted>) {
+    w.member("attempt", std::uint64_t{0});
+    w.plain("orderType", order_type_name(e.order_type));
+    w.member("inputToken", e.input_token.symbol());
+    w.member("outputToken", e.output_token.symbol());
+    w.plain("amountIn", format_amount(e.amount_in, e.input_token.decimals()));
+    w.plain("slippage", bps_fraction(e.slippage_bps));
+    if (e.min_amount_out.base != 0) {
+      w.plain("minAmountOut", format_amount(e.min_amount_out, e.output_token.decimals()));
+    }
+    if (e.expires_at.value != 0) w.member_signed("expiresAt", e.expires_at.value / 1'000'000);
+    if (e.order_type == OrderType::sniper) write_checks(w, e.checks, e.input_token.decimals());
+    if (e.order_type == OrderType::recurring) {
+      w.member("slices", std::uint64_t{e.recurring.slices});
+      w.member("interval", std::uint64_t{e.recurring.interval_s});
+      if (e.recurring.min_price_e12 != 0) {
+        w.plain("minPrice", format_amount(Amount{e.recurring.min_price_e12}, kPriceDecimals));
+      }
+      if (e.recurring.max_price_e12 != 0) {
+        w.plain("maxPrice", format_amount(Amount{e.recurring.max_price_e12}, kPriceDecimals));
+      }
+      w.key("catchUp");
+      w.plain_literal(e.recurring.catch_up ? "true" : "false");
+    }
+    if (e.parent) {
+      char parent[OrderId::kTextSize];
+      e.parent->write_text(parent);
+      w.plain("parentId", std::string_view(parent, sizeof parent));
+      w.member("slice", std::uint64_t{e.slice});
+    }
+  } else if constexpr (std::is_same_v<T, RoutingStarted>) {
+    w.member("attempt", e.attempt);
+  } else if constexpr (std::is_same_v<T, Routed>) {
+    const int out_dec = e.output_token.decimals();
+    const int in_dec = e.input_token.decimals();
+    w.member("attempt", e.attempt);
+    w.plain("dex", venue_name(e.venue));
+    write_quotes(w, e.quotes, e.amount_in, in_dec, out_dec);
+    w.plain("expectedOut", format_amount(e.expected_out, out_dec));
+    w.plain("minOut", format_amount(e.min_out, out_dec));
+    if (!e.legs.empty()) write_legs(w, e.legs, in_dec, out_dec);
+  } else if constexpr (std::is_same_v<T, TxSubmitted>) {
+    w.member("attempt", e.attempt);
+    w.plain("dex", venue_name(e.venue));
+    write_tx_hashes(w, e);
+  } else if constexpr (std::is_same_v<T, RoutedAndSent>) {
+    // One row of its own (the projection's payload): the route's fields,
+    // then the transactions sent on it.
+    write_fields(w, e.routed);
+    write_tx_hashes(w, e.sent);
+  } else if constexpr (std::is_same_v<T, Confirmed>) {
+    const int out_dec = e.output_token.decimals();
+    const int in_dec = e.input_token.decimals();
+    w.member("attempt", e.attempt);
+    w.plain("dex", venue_name(e.venue));
+    w.member("txHash", e.tx_id);
+    w.plain("amountOut", format_amount(e.amount_out, out_dec));
+    w.plain("executedPrice", format_ratio(e.amount_out.base, out_dec, e.amount_in.base, in_dec));
+    if (e.legs.empty()) {
+      // One leg for an order on one venue.
+      w.key("legs");
+      w.open('[');
+      write_fill(w, e.venue, e.amount_in, e.amount_out, e.tx_id, in_dec, out_dec);
+      w.close(']');
+    } else {
+      write_fills(w, e.legs, in_dec, out_dec);
+    }
+  } else if constexpr (std::is_same_v<T, AttemptFailed>) {
+    w.member("attempt", e.attempt);
+    w.member("error", e.reason);
+    w.member_signed("retryAt", e.retry_at.value);
+  } else if constexpr (std::is_same_v<T, OrderFailed>) {
+    w.member("attempt", e.attempt);
+    w.member("error", e.reason);
+  } else if constexpr (std::is_same_v<T, Triggered>) {
+    const int out_dec = e.output_token.decimals();
+    w.member("attempt", e.attempt);
+    w.plain("dex", venue_name(e.venue));
+    write_quotes(w, e.quotes, e.amount_in, e.input_token.decimals(), out_dec);
+    w.plain("expectedOut", format_amount(e.expected_out, out_dec));
+    w.plain("minAmountOut", format_amount(e.threshold, out_dec));
+    w.member_signed("observedAt", e.observed_at.value);
+  } else if constexpr (std::is_same_v<T, Opened> || std::is_same_v<T, Expired> ||
+                       std::is_same_v<T, WatchStarted>) {
+    w.member("attempt", e.attempt);
+  } else if constexpr (std::is_base_of_v<Amended, T>) {
+    const int out_dec = e.output_token.decimals();
+    w.member("attempt", e.attempt);
+    w.plain("minAmountOut", format_amount(e.min_amount_out, out_dec));
+    if (e.expires_at.value != 0) w.member_signed("expiresAt", e.expires_at.value / 1'000'000);
+  } else if constexpr (std::is_same_v<T, LegSettled>) {
+    const int out_dec = e.output_token.decimals();
+    w.member("attempt", e.attempt);
+    w.member("leg", std::uint64_t{e.leg});
+    w.plain("dex", venue_name(e.fill.venue));
+    w.member("txHash", e.fill.tx_id);
+    w.plain("amountIn", format_amount(e.fill.amount_in, e.input_token.decimals()));
+    if (e.landed) {
+      w.plain("amountOut", format_amount(e.fill.amount_out, out_dec));
+    } else {
+      w.member("error", e.reason);
+    }
+  } else if constexpr (std::is_same_v<T, PartiallyFilled>) {
+    const int out_dec = e.output_token.decimals();
+    w.member("attempt", e.attempt);
+    w.member("error", e.reason);
+    w.plain("amountOut", format_amount(e.amount_out, out_dec));
+    write_fills(w, e.legs, e.input_token.decimals(), out_dec);
+  } else if constexpr (std::is_same_v<T, RecurringStarted>) {
+    w.member("attempt", std::uint64_t{0});
+    w.member_signed("firstDue", e.first_due.value / 1'000'000);
+  } else if constexpr (std::is_same_v<T, SliceStarted>) {
+    char child[OrderId::kTextSize];
+    e.child.write_text(child);
+    w.member("attempt", std::uint64_t{0});
+    w.member("slice", std::uint64_t{e.slice});
+    w.plain("childId", std::string_view(child, sizeof child));
+    w.plain("amountIn", format_amount(e.amount_in, e.input_token.decimals()));
+    w.member_signed("dueAt", e.due_at.value / 1'000'000);
+  } else if constexpr (std::is_same_v<T, SliceSkipped>) {
+    const int in_dec = e.input_token.decimals();
+    const int out_dec = e.output_token.decimals();
+    w.member("attempt", std::uint64_t{0});
+    w.member("slice", std::uint64_t{e.slice});
+    w.plain("amountIn", format_amount(e.amount_in, in_dec));
+    w.member_signed("dueAt", e.due_at.value / 1'000'000);
+    w.plain("dex", venue_name(e.venue));
+    w.plain("expectedOut", format_amount(e.expected_out, out_dec));
+    w.plain("price", format_ratio(e.expected_out.base, out_dec, e.amount_in.base, in_dec));
+    w.member("reason", e.reason);
+  } else if constexpr (std::is_same_v<T, RecurringCompleted>) {
+    const int in_dec = e.input_token.decimals();
+    const int out_dec = e.output_token.decimals();
+    w.member("attempt", std::uint64_t{0});
+    w.member("done", std::uint64_t{e.done});
+    w.member("skipped", std::uint64_t{e.skipped});
+    w.plain("spent", format_amount(e.spent, in_dec));
+    w.plain("received", format_amount(e.received, out_dec));
+  } else if constexpr (std::is_same_v<T, LaunchRejected>) {
+    w.member("attempt", e.attempt);
+    w.plain("dex", venue_name(e.venue));
+    w.member("launch", e.launch);
+    w.member("reason", e.reason);
+  } else {
+    static_assert(std::is_same_v<T, OrderRetried> || std::is_same_v<T, DeadLetterDismissed> ||
+                  std::is_same_v<T, Reopened> || std::is_same_v<T, Cancelled>);
+    w.member("attempt", e.attempt);
+    w.member("reason", e.reason);
+  }
+}
 
-void append_status_json(std::string& out, const eventlog::Record& record, const OrderEvent& event,
-                        StatusJsonHead head) {
-  const EventType type = type_of(event);
+// The head and fields of one status message: `e` is the record's event, or
+// one of the events a routedAndSent stands for.
+template <class T>
+void write_message(std::string& out, const eventlog::Record& record, const T& e, StatusJsonHead head) {
+  const EventType type = event_type_of<T>();
   const Status status = status_after(type);
   Writer w(out);
   w.open('{');
@@ -348,7 +353,7 @@ void append_status_json(std::string& out, const eventlog::Record& record, const 
       if (record.partition) w.member("partition", *record.partition);
       w.member_signed("ts", record.ts.value);
       w.plain("orderId", order);
-      w.plain("type", event_name(type));
+      w.plain("type", event_name(static_cast<EventType>(record.type)));
       break;
     case StatusJsonHead::fields:
       break;
@@ -357,7 +362,7 @@ void append_status_json(std::string& out, const eventlog::Record& record, const 
     w.plain("event", event_name(type));
     w.plain("status", status_name(status));
   }
-  write_body(w, event);
+  write_fields(w, e);
   if (is_terminal(status)) {
     w.key("terminal");
     out.append("true");
@@ -365,10 +370,54 @@ void append_status_json(std::string& out, const eventlog::Record& record, const 
   w.close('}');
 }
 
-bool append_status_json(std::string& out, const eventlog::Record& record, StatusJsonHead head) {
+}  // namespace
+
+std::uint8_t message_rank(EventType event) {
+  switch (event) {
+    case EventType::routed: return 1;
+    case EventType::tx_submitted: return 2;
+    default: return 0;
+  }
+}
+
+std::size_t message_count(const OrderEvent& event) {
+  if (const auto* both = std::get_if<RoutedAndSent>(&event)) return both->starts_attempt ? 3 : 2;
+  return 1;
+}
+
+void append_status_json(std::string& out, const eventlog::Record& record, const OrderEvent& event,
+                        StatusJsonHead head, std::size_t step) {
+  std::visit(
+      [&](const auto& e) {
+        using T = std::decay_t<decltype(e)>;
+        if constexpr (std::is_same_v<T, RoutedAndSent>) {
+          if (head == StatusJsonHead::fields) {
+            write_message(out, record, e, head);
+            return;
+          }
+          // The statuses it stands for, each as the event that led to it.
+          if (e.starts_attempt && step == 0) {
+            write_message(out, record, RoutingStarted{e.routed.attempt}, head);
+          } else if (step + (e.starts_attempt ? 0 : 1) == 1) {
+            write_message(out, record, e.routed, head);
+          } else {
+            write_message(out, record, e.sent, head);
+          }
+        } else {
+          write_message(out, record, e, head);
+        }
+      },
+      event);
+}
+
+bool append_status_json(std::string& out, const eventlog::Record& record, StatusJsonHead head, char separator) {
   auto event = decode_event(record.type, record.payload);
   if (!event) return false;
-  append_status_json(out, record, *event, head);
+  const std::size_t n = head == StatusJsonHead::fields ? 1 : message_count(*event);
+  for (std::size_t step = 0; step < n; ++step) {
+    if (step != 0) out.push_back(separator);
+    append_status_json(out, record, *event, head, step);
+  }
   return true;
 }
 

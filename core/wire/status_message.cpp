@@ -21,7 +21,7 @@ json::object status_message(const eventlog::Record& record, const OrderEvent& ev
   // drift apart: one renderer for every path.
   std::string text;
   text.reserve(256);
-  append_status_json(text, record, event, StatusJsonHead::message);
+  append_status_json(text, record, event, StatusJsonHead::message, message_count(event) - 1);
   return std::move(json::parse(text, std::move(storage)).as_object());
 }
 
@@ -38,10 +38,28 @@ json::object status_message(const eventlog::Record& record, json::storage_ptr st
 }
 
 std::string status_message_text(const eventlog::Record& record) {
+  auto event = decode_event(record.type, record.payload);
+  if (!event) return json::serialize(status_message(record));  // undecodable: the message says so
   std::string out;
   out.reserve(256);
-  if (append_status_json(out, record, StatusJsonHead::message)) return out;
-  return json::serialize(status_message(record));  // undecodable: the message says so
+  append_status_json(out, record, *event, StatusJsonHead::message, message_count(*event) - 1);
+  return out;
+}
+
+std::vector<std::string> status_message_texts(const eventlog::Record& record) {
+  std::vector<std::string> texts;
+  auto event = decode_event(record.type, record.payload);
+  if (!event) {
+    texts.push_back(json::serialize(status_message(record)));  // undecodable: the message says so
+    return texts;
+  }
+  const std::size_t n = message_count(*event);
+  texts.resize(n);
+  for (std::size_t step = 0; step < n; ++step) {
+    texts[step].reserve(256);
+    append_status_json(texts[step], record, *event, StatusJsonHead::message, step);
+  }
+  return texts;
 }
 
 namespace {

@@ -5,6 +5,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <boost/json/object.hpp>
 #include <boost/json/storage_ptr.hpp>
@@ -17,13 +18,17 @@ namespace oee::core {
 /// {"orderId","seq","ts","event","status","attempt", ...fields, "terminal"?}
 /// as an object: the parsed text of append_status_json(), for callers that
 /// edit or inspect fields. `storage` lets bulk callers (log-dump) build
-/// messages in a per-message arena instead of the heap.
+/// messages in a per-message arena instead of the heap. A record that
+/// shows as several messages (a routedAndSent) gives its last, the status
+/// it leaves the order in.
 [[nodiscard]] boost::json::object status_message(const eventlog::Record& record, const OrderEvent& event,
                                                  boost::json::storage_ptr storage = {});
 /// Decodes the record; an undecodable payload yields an object with "error".
 [[nodiscard]] boost::json::object status_message(const eventlog::Record& record,
                                                  boost::json::storage_ptr storage = {});
 [[nodiscard]] std::string status_message_text(const eventlog::Record& record);
+/// Every message of the record, in order (status_json.h: message_count).
+[[nodiscard]] std::vector<std::string> status_message_texts(const eventlog::Record& record);
 
 /// GET /api/orders/{id}. A recurring order's `children` (its started
 /// slices' orders) are given in slice order, with their states where they

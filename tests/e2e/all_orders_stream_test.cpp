@@ -26,7 +26,7 @@ using Headers = std::map<std::string, std::string>;
 struct Received {
   std::map<std::string, std::vector<std::string>> by_order;  // message texts
   std::vector<json::object> controls;
-  std::vector<std::uint64_t> seqs;  // in arrival order
+  std::vector<StreamAt> at;  // each status message's place, in arrival order
 };
 
 Received read_until_terminal(WsClient& ws, const std::set<std::string>& ids, std::chrono::milliseconds timeout = 20s) {
@@ -38,14 +38,15 @@ Received read_until_terminal(WsClient& ws, const std::set<std::string>& ids, std
     if (left.count() <= 0) break;
     auto text = ws.read(left);
     if (!text) break;
-    auto message = json::parse(*text).as_object();
+    const auto parsed = json::parse(*text);
+    const auto& message = parsed.as_object();
     if (message.contains("type")) {
-      got.controls.push_back(std::move(message));
+      got.controls.push_back(message);
       continue;
     }
     const std::string id(message.at("orderId").as_string());
     got.by_order[id].push_back(*text);
-    got.seqs.push_back(message.at("seq").to_number<std::uint64_t>());
+    got.at.push_back(stream_at(parsed));
     if (message.contains("terminal") && message.at("terminal") == true) open.erase(id);
   }
   return got;
@@ -64,8 +65,9 @@ std::vector<std::string> core_messages(HttpClient& core, const std::string& id, 
 
 std::set<std::string> as_set(const std::vector<std::string>& v) { return {v.begin(), v.end()}; }
 
-// Every order's full history, exactly as the core holds it, no seq twice,
-// and seqs rising across the whole stream (an API key's too).
+// Every order's full history, exactly as the core holds it, and the stream
+// in (seq, event) order across every order, no message twice (an API key's
+// too): a record's several messages share its seq, no two the same event.
 void expect_exact_histories(HttpClient& core, const Received& got, const std::set<std::string>& ids,
                             const Headers& headers = {}) {
   EXPECT_EQ(got.by_order.size(), ids.size());
@@ -74,8 +76,10 @@ void expect_exact_histories(HttpClient& core, const Received& got, const std::se
     ASSERT_NE(it, got.by_order.end()) << "nothing of " << id;
     EXPECT_EQ(it->second, core_messages(core, id, headers)) << id;
   }
-  EXPECT_TRUE(std::is_sorted(got.seqs.begin(), got.seqs.end()));
-  EXPECT_EQ(std::set<std::uint64_t>(got.seqs.begin(), got.seqs.end()).size(), got.seqs.size()) << "a repeated seq";
+  for (std::size_t i = 1; i < got.at.size(); ++i) {
+    EXPECT_GT(got.at[i], got.at[i - 1]) << "message " << i << " (seq " << got.at[i].seq
+                                        << "): a repeat or a step back";
+  }
 }
 
 json::object next_control(WsClient& ws, std::chrono::milliseconds timeout = 10s) {
@@ -120,7 +124,8 @@ TEST(AllOrdersStream, FromSeqReplaysThePastThenGoesLiveWithoutGapOrRepeat) {
   EXPECT_EQ(got.controls.front().at("type"), "subscribed");
   EXPECT_EQ(got.controls.front().at("fromSeq"), 1);
   expect_exact_histories(client, got, ids);
-  EXPECT_EQ(got.seqs.front(), 1u);
+  ASSERT_FALSE(got.at.empty());
+  EXPECT_EQ(got.at.front().seq, 1u);
 }
 
 TEST(AllOrdersStream, AFromSeqOlderThanAPageStartsAtTheNewestPageAndSaysWhere) {
@@ -128,25 +133,47 @@ TEST(AllOrdersStream, AFromSeqOlderThanAPageStartsAtTheNewestPageAndSaysWhere) {
   ServerProcess server(dir.path(), {"--sim", "fast"});
   server.start();
   HttpClient client(server.port());
-  const auto ids = submit_orders(client, 2100);  // over 10,000 events
+  // Three records each (submitted, routedAndSent, confirmed): over 10,000.
+  const auto ids = submit_orders(client, 3334);
   ASSERT_TRUE(reaches(client, ids.back(), "confirmed", 60s));
   const auto head = client.get("/health").json().at("log").at("head").to_number<std::uint64_t>();
   ASSERT_GT(head, 10'000u);
+  const std::uint64_t first = head - 10'000 + 1;
+  // A page is 10,000 records, each with its every message (a routedAndSent
+  // is three): the REST twin's page from the same seq holds them.
+  const auto page = client.get("/api/events?limit=10000&fromSeq=" + std::to_string(first)).json();
+  ASSERT_EQ(page.at("next").to_number<std::uint64_t>(), head + 1);
+  const auto& want = page.at("events").as_array();
+  ASSERT_GT(want.size(), 10'000u);
 
   WsClient ws(server.port(), "/ws");
   ws.send(R"({"type":"subscribe","all":true,"fromSeq":1})");
   const auto ack = next_control(ws);
   ASSERT_EQ(ack.at("type"), "subscribed") << json::serialize(ack);
-  EXPECT_EQ(ack.at("fromSeq").to_number<std::uint64_t>(), head - 10'000 + 1);
-  // The whole page arrives, though it is ten times the outgoing queue.
-  std::uint64_t expected = head - 10'000 + 1, received = 0;
-  while (auto text = ws.read(10s)) {
-    const auto seq = json::parse(*text).at("seq").to_number<std::uint64_t>();
-    ASSERT_EQ(seq, expected);
-    ++expected;
-    if (++received == 10'000) break;
+  EXPECT_EQ(ack.at("fromSeq").to_number<std::uint64_t>(), first);
+  // The whole page arrives, though it is ten times the outgoing queue: its
+  // records' seqs one after another from `first`, each record's messages in
+  // order, each once, as the REST page has them.
+  std::size_t received = 0;
+  std::uint64_t records = 0;
+  StreamAt last{};
+  while (received < want.size()) {
+    auto text = ws.read(10s);
+    if (!text) break;
+    const auto m = json::parse(*text);
+    const auto at = stream_at(m);
+    ASSERT_GT(at, last) << "message " << received << ": a repeat or a step back";
+    if (at.seq != last.seq) {
+      ASSERT_EQ(at.seq, first + records) << "a record missing";
+      ++records;
+    }
+    ASSERT_EQ(at, stream_at(want[received])) << "message " << received;
+    ASSERT_EQ(m.at("event"), want[received].at("event")) << "message " << received;
+    last = at;
+    ++received;
   }
-  EXPECT_EQ(received, 10'000u);
+  EXPECT_EQ(received, want.size());
+  EXPECT_EQ(records, 10'000u);
 }
 
 TEST(AllOrdersStream, EventsPagesEveryOrdersEventsAndRefusesBadParameters) {
@@ -156,9 +183,13 @@ TEST(AllOrdersStream, EventsPagesEveryOrdersEventsAndRefusesBadParameters) {
   HttpClient client(server.port());
   const auto ids = submit_orders(client, 20);
   ASSERT_TRUE(reaches(client, ids.back(), "confirmed", 20s));
+  ASSERT_TRUE(all_finish(client, ids));  // each history whole before the pages are read
   const auto head = client.get("/health").json().at("log").at("head").to_number<std::uint64_t>();
 
-  std::vector<std::uint64_t> seqs;
+  // A limit counts records; a page holds each of its records' every message
+  // (a routedAndSent shows as three).
+  std::vector<StreamAt> at;  // every message's place, page after page
+  std::map<std::string, std::vector<std::string>> by_order;
   std::uint64_t from = 1;
   for (int pages = 0; from <= head; ++pages) {
     ASSERT_LT(pages, 100);
@@ -166,15 +197,33 @@ TEST(AllOrdersStream, EventsPagesEveryOrdersEventsAndRefusesBadParameters) {
     ASSERT_EQ(res.status, 200) << res.body;
     const auto body = res.json();
     EXPECT_EQ(body.at("first").to_number<std::uint64_t>(), from);
-    EXPECT_LE(body.at("events").as_array().size(), 7u);
-    for (const auto& e : body.at("events").as_array()) seqs.push_back(e.at("seq").to_number<std::uint64_t>());
+    std::set<std::uint64_t> records;
+    for (const auto& e : body.at("events").as_array()) {
+      at.push_back(stream_at(e));
+      records.insert(e.at("seq").to_number<std::uint64_t>());
+      by_order[std::string(e.at("orderId").as_string())].push_back(json::serialize(e));
+    }
+    EXPECT_LE(records.size(), 7u);
     from = body.at("next").to_number<std::uint64_t>();
   }
-  ASSERT_EQ(seqs.size(), head);
-  for (std::uint64_t i = 0; i < head; ++i) EXPECT_EQ(seqs[i], i + 1);
+  // Every record once, seqs 1 to head one after another, its messages in
+  // order, none twice...
+  ASSERT_FALSE(at.empty());
+  EXPECT_EQ(at.front().seq, 1u);
+  EXPECT_EQ(at.back().seq, head);
+  for (std::size_t i = 1; i < at.size(); ++i) {
+    EXPECT_GT(at[i], at[i - 1]) << "message " << i << ": a repeat or a step back";
+    EXPECT_LE(at[i].seq, at[i - 1].seq + 1) << "message " << i << ": a record missing";
+  }
+  // ...and whole: each order's messages across the pages are its history.
+  EXPECT_EQ(by_order.size(), ids.size());
+  for (const auto& id : ids) EXPECT_EQ(by_order[id], core_messages(client, id)) << id;
 
   const auto newest = client.get("/api/events?newest=true&limit=5").json();
-  ASSERT_EQ(newest.at("events").as_array().size(), 5u);
+  std::set<std::uint64_t> newest_records;
+  for (const auto& e : newest.at("events").as_array()) newest_records.insert(e.at("seq").to_number<std::uint64_t>());
+  ASSERT_EQ(newest_records.size(), 5u) << "the last 5 records, with their every message";
+  EXPECT_EQ(*newest_records.begin(), head - 4);
   EXPECT_EQ(newest.at("events").as_array().back().at("seq").to_number<std::uint64_t>(), head);
   EXPECT_EQ(newest.at("next").to_number<std::uint64_t>(), head + 1);
 

@@ -42,17 +42,19 @@ Submitted submit_to_both(ServerProcess& a, ServerProcess& b, int each) {
 }
 
 // Reads status messages until every order in `orders` has had its terminal
-// one; checks each message's partition and that each partition's seqs rise.
-// The messages per order, or a failure.
+// one; checks each message's partition and that each partition's messages
+// come in stream order, (seq, event), each once (a record's several messages
+// share its seq). The messages per order, or a failure.
 std::map<std::string, int> read_until_finished(WsClient& ws, const Submitted& orders) {
   std::map<std::string, int> messages;
   std::set<std::string> finished;
-  std::map<std::uint64_t, std::uint64_t> last_seq;  // partition -> seq
+  std::map<std::uint64_t, StreamAt> last;  // partition -> where its stream stands
   const auto deadline = std::chrono::steady_clock::now() + 60s;
   while (finished.size() < orders.partition_of.size() && std::chrono::steady_clock::now() < deadline) {
     auto text = ws.read(20s);
     if (!text) break;
-    const auto v = json::parse(*text).as_object();
+    const json::value m = json::parse(*text);
+    const auto& v = m.as_object();
     if (v.contains("type")) continue;
     const std::string id(v.at("orderId").as_string());
     const auto it = orders.partition_of.find(id);
@@ -61,9 +63,9 @@ std::map<std::string, int> read_until_finished(WsClient& ws, const Submitted& or
     if (!v.contains("partition")) continue;
     const auto p = v.at("partition").to_number<std::uint64_t>();
     EXPECT_EQ(p, it->second) << "order " << id << " is in partition " << it->second;
-    const auto seq = v.at("seq").to_number<std::uint64_t>();
-    EXPECT_GT(seq, last_seq[p]) << "partition " << p << " went back or repeated";
-    last_seq[p] = seq;
+    const auto at = stream_at(m);
+    EXPECT_GT(at, last[p]) << "partition " << p << " went back or repeated";
+    last[p] = at;
     ++messages[id];
     if (v.contains("terminal")) finished.insert(id);
   }

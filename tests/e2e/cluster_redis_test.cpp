@@ -28,7 +28,7 @@ struct Seen {
 // each partition's seqs must rise (a repeat or a step back fails).
 Seen read_every_order(WsClient& ws, const std::set<std::string>& ids) {
   Seen seen;
-  std::map<std::uint64_t, std::uint64_t> last_seq;
+  std::map<std::uint64_t, StreamAt> last;
   const auto deadline = std::chrono::steady_clock::now() + 90s;
   while (seen.finished.size() < ids.size() && std::chrono::steady_clock::now() < deadline) {
     auto text = ws.read(30s);
@@ -39,9 +39,8 @@ Seen read_every_order(WsClient& ws, const std::set<std::string>& ids) {
     if (!ids.contains(id)) continue;
     EXPECT_TRUE(v.contains("partition")) << *text;
     const auto p = v.contains("partition") ? v.at("partition").to_number<std::uint64_t>() : 0;
-    const auto seq = v.at("seq").to_number<std::uint64_t>();
-    EXPECT_GT(seq, last_seq[p]) << "partition " << p << ": a repeat or a step back reached the client";
-    last_seq[p] = std::max(last_seq[p], seq);
+    EXPECT_GT(stream_at(v), last[p]) << "partition " << p << ": a repeat or a step back reached the client";
+    last[p] = std::max(last[p], stream_at(v));
     ++seen.messages[id];
     if (v.contains("terminal")) seen.finished.insert(id);
   }

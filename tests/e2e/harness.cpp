@@ -492,4 +492,10 @@ std::string random_admin_key() {
   return key;
 }
 
+StreamAt stream_at(const boost::json::value& message) {
+  const auto& m = message.as_object();
+  const auto& event = m.at("event").as_string();
+  return StreamAt{m.at("seq").to_number<std::uint64_t>(), event == "routed" ? 1 : event == "txSubmitted" ? 2 : 0};
+}
+
 }  // namespace oee::e2e

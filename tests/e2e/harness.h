@@ -208,4 +208,15 @@ std::string order_body(const std::string& amount = "1", const std::string& slipp
 /// Throws, saying what the server answered, if one is not accepted (202).
 std::vector<std::string> submit_orders(HttpClient& client, int count, const std::string& body = order_body());
 
+/// Where a status message stands in its order's stream, as a client sees
+/// it: its seq, then its event's place among one record's messages (a
+/// routedAndSent shows as routingStarted, routed, txSubmitted, all with
+/// its seq; docs/streaming.md). Messages come in this order, each once.
+struct StreamAt {
+  std::uint64_t seq = 0;
+  int rank = 0;
+  friend auto operator<=>(const StreamAt&, const StreamAt&) = default;
+};
+StreamAt stream_at(const boost::json::value& message);
+
 }  // namespace oee::e2e

@@ -11,12 +11,16 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
 
 #include <boost/json.hpp>
+#include <pqxx/pqxx>
 #include <rocksdb/db.h>
 
 #include "harness.h"
+#include "pg_server.h"
 
 namespace oee::e2e {
 namespace {
@@ -26,6 +30,9 @@ namespace fs = std::filesystem;
 namespace json = boost::json;
 
 const fs::path kFixture = fs::path(OEE_FIXTURES_DIR) / "log-v1.tar.gz";
+// A log from before routedAndSent: each step of an order its own record
+// (tests/fixtures/make_log_v2.sh).
+const fs::path kStepsFixture = fs::path(OEE_FIXTURES_DIR) / "log-v2.tar.gz";
 
 json::object read_json(const fs::path& path) {
   std::ifstream in(path);
@@ -210,6 +217,126 @@ TEST(LogUpgrade, FirstFormatLogOpensConvertedWithEveryOrderAsBefore) {
   for (const auto& [id, recorded] : orders) {
     expect_order_as_recorded(client, bearer(expected, "botKey"), std::string(id), recorded.as_object());
   }
+}
+
+// A log written one record per step (routingStarted, routed, txSubmitted)
+// reads as it did, from the log, PostgreSQL and log-dump alike, and goes
+// on with routedAndSent records: a market order in three.
+TEST(LogUpgrade, ALogWrittenStepByStepReadsAsBeforeAndGoesOnInFewerRecords) {
+  TempDir dir;
+  const auto unpacked = run({"/usr/bin/tar", "-xzf", kStepsFixture.string(), "-C", dir.path().string()});
+  ASSERT_EQ(unpacked.exit_code, 0) << unpacked.err;
+  const auto expected = read_json(dir.path() / "expected.json");
+  const fs::path data = dir.path() / "data";
+  const auto old_head = expected.at("head").to_number<std::uint64_t>();
+  const auto verified = run({kLogdump, "--data-dir", data.string(), "--verify"});
+  EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
+
+  testing::PgServer pg;
+  const std::string admin(expected.at("adminKey").as_string());
+  ServerProcess server(data, {"--sim", "fast", "--fail-rate", "0", "--sim-launch-every", "0", "--admin-key", admin,
+                              "--database-url", pg.url()});
+  server.start();
+  HttpClient client(server.port());
+  const auto auth = bearer(expected, "adminKey");
+  const auto& orders = expected.at("orders").as_object();
+  ASSERT_EQ(orders.size(), 28u);
+  // Every order and its events as that server answered, to the byte once
+  // parsed; the open limit order may have expired since (the fixture's
+  // default day), after its recorded events.
+  for (const auto& [order, recorded] : orders) {
+    const auto now = client.request("GET", "/api/orders/" + std::string(order), {}, auth);
+    const auto events = client.request("GET", "/api/orders/" + std::string(order) + "/events", {}, auth);
+    ASSERT_EQ(now.status, 200) << order;
+    ASSERT_EQ(events.status, 200) << order;
+    if (recorded.at("order").at("status") != "open" || now.json().at("status") == "open") {
+      EXPECT_EQ(now.json(), recorded.at("order")) << order;
+      EXPECT_EQ(events.json(), recorded.at("events")) << order;
+      continue;
+    }
+    EXPECT_EQ(now.json().at("status"), "expired") << order;
+    const auto& was = recorded.at("events").at("events").as_array();
+    const json::value is = events.json();
+    ASSERT_EQ(is.at("events").as_array().size(), was.size() + 1) << order;
+    for (std::size_t i = 0; i < was.size(); ++i) EXPECT_EQ(is.at("events").as_array()[i], was[i]) << order;
+  }
+
+  // A new order: its five statuses in order from three records, the
+  // middle one's three messages with one seq.
+  auto headers = auth;
+  headers.emplace("Content-Type", "application/json");
+  const auto submitted = client.request("POST", "/api/orders/execute",
+                                        R"({"inputToken":"SOL","outputToken":"USDC","amount":2})", headers);
+  ASSERT_EQ(submitted.status, 202) << submitted.body;
+  const std::string id(submitted.json().at("orderId").as_string());
+  ASSERT_TRUE(eventually(
+      [&] {
+        const auto r = client.request("GET", "/api/orders/" + id, {}, auth);
+        return r.status == 200 && r.json().at("status") == "confirmed";
+      },
+      10s));
+  const json::value events = client.request("GET", "/api/orders/" + id + "/events", {}, auth).json();
+  std::vector<std::string> steps;
+  std::vector<std::uint64_t> seqs;
+  for (const auto& e : events.at("events").as_array()) {
+    steps.emplace_back(e.at("event").as_string());
+    seqs.push_back(e.at("seq").to_number<std::uint64_t>());
+  }
+  EXPECT_EQ(steps, (std::vector<std::string>{"submitted", "routingStarted", "routed", "txSubmitted", "confirmed"}));
+  ASSERT_EQ(seqs.size(), 5u);
+  EXPECT_GT(seqs[0], old_head);
+  EXPECT_EQ(seqs[1], seqs[0] + 1);
+  EXPECT_EQ(seqs[2], seqs[1]);
+  EXPECT_EQ(seqs[3], seqs[1]);
+  EXPECT_EQ(seqs[4], seqs[1] + 1);
+
+  // PostgreSQL holds a row per record of both kinds, and the history list
+  // each order as the log has it.
+  std::set<std::uint64_t> records;
+  const json::value all = client.request("GET", "/api/events?fromSeq=1&limit=1000", {}, auth).json();
+  for (const auto& e : all.at("events").as_array()) records.insert(e.at("seq").to_number<std::uint64_t>());
+  EXPECT_GT(records.size(), orders.size() * 3);
+  std::size_t rows = 0;
+  EXPECT_TRUE(eventually(
+      [&] {
+        try {
+          pqxx::connection c(pg.url());
+          pqxx::nontransaction tx(c);
+          rows = tx.exec("SELECT count(*) FROM order_events")[0][0].as<std::size_t>();
+        } catch (const pqxx::sql_error&) {
+          return false;  // its tables are not made yet
+        }
+        return rows == records.size();
+      },
+      20s))
+      << rows << " rows for " << records.size() << " records";
+  const json::value listed = client.request("GET", "/api/orders?limit=500", {}, auth).json();
+  std::map<std::string, std::string> statuses;
+  for (const auto& o : listed.at("orders").as_array()) {
+    statuses[std::string(o.at("orderId").as_string())] = std::string(o.at("status").as_string());
+  }
+  for (const auto& [order, recorded] : orders) {
+    if (recorded.at("order").at("status") == "open") continue;  // may have expired since it was recorded
+    EXPECT_EQ(statuses[std::string(order)], recorded.at("order").at("status").as_string()) << order;
+  }
+  EXPECT_EQ(statuses[id], "confirmed");
+  ASSERT_EQ(server.terminate(), 0) << server.stderr_tail();
+
+  // log-dump audits the whole log, old records and new, and shows the new
+  // record as its steps' lines.
+  const auto audit = run({kLogdump, "--data-dir", data.string(), "--verify"});
+  EXPECT_EQ(audit.exit_code, 0) << audit.out << audit.err;
+  const auto decisions = run({kLogdump, "--data-dir", data.string(), "--decisions"});
+  EXPECT_EQ(decisions.exit_code, 0) << decisions.err;
+  EXPECT_NE(decisions.out.find("attempt 1: sent "), std::string::npos);
+  const auto dump = run({kLogdump, "--data-dir", data.string(), "--order", id, "--format", "json"});
+  ASSERT_EQ(dump.exit_code, 0) << dump.err;
+  std::vector<std::string> types;
+  for (std::size_t at = 0, end; (end = dump.out.find('\n', at)) != std::string::npos; at = end + 1) {
+    types.emplace_back(json::parse(dump.out.substr(at, end - at)).at("type").as_string());
+  }
+  EXPECT_EQ(types, (std::vector<std::string>{"submitted", "routedAndSent", "routedAndSent", "routedAndSent",
+                                             "confirmed"}));
 }
 
 }  // namespace

@@ -338,7 +338,7 @@ TEST(LogDump, VerifyNamesTheDamagedSeqAndTheServerRefusesToStart) {
     const auto second = client.post_json("/api/orders/execute", order_body());
     ASSERT_EQ(second.status, 202);
     in_flight = std::string(second.json().at("orderId").as_string());
-    // Past its first event (so seq 6 is not the tail), far from terminal.
+    // Past its first event (seq 4, so not the tail), far from terminal.
     ASSERT_TRUE(eventually(
         [&] { return client.get("/api/orders/" + in_flight).json().at("status") != "pending"; }, 10s));
     server.kill9();
@@ -358,7 +358,7 @@ TEST(LogDump, VerifyNamesTheDamagedSeqAndTheServerRefusesToStart) {
   // to rest: starting, it folds them and stops at the first damaged one
   // (seq 3), or, with a checkpoint past them, stops at the unfinished order
   // whose events do not read. Either way it says where and what to do.
-  corrupt(dir.path() / "data" / "log", 6);
+  corrupt(dir.path() / "data" / "log", 4);
   ChildProcess server({kServer, "--data-dir", data, "--port", "0"});
   EXPECT_EQ(server.wait(), 2);
   const auto err = server.stderr_text();
@@ -376,13 +376,28 @@ TEST(LogDump, FollowStreamsBesideARunningServer) {
   ChildProcess follow({kLogdump, "--data-dir", (dir.path() / "data").string(), "--format", "json", "--follow"});
   // Then more orders while it follows.
   for (int i = 0; i < 3; ++i) ASSERT_EQ(client.post_json("/api/orders/execute", order_body()).status, 202);
+  // Four orders of three records each, every record once and in order; a
+  // routedAndSent record is a line per message it shows as, with its seq.
   std::vector<std::uint64_t> seqs;
-  while (seqs.size() < 20) {
+  std::vector<std::string> types;
+  for (int lines = 0; lines < 20; ++lines) {
     auto line = follow.read_line(10s);
-    ASSERT_TRUE(line.has_value()) << "follow stalled after " << seqs.size() << " events";
-    seqs.push_back(boost::json::parse(*line).at("seq").to_number<std::uint64_t>());
+    ASSERT_TRUE(line.has_value()) << "follow stalled after " << lines << " lines";
+    const auto m = boost::json::parse(*line);
+    const auto seq = m.at("seq").to_number<std::uint64_t>();
+    const std::string type(m.at("type").as_string());
+    if (!seqs.empty() && seqs.back() == seq) {
+      EXPECT_EQ(type, "routedAndSent") << "only a routedAndSent record is more than one line";
+      continue;
+    }
+    seqs.push_back(seq);
+    types.push_back(type);
   }
+  ASSERT_EQ(seqs.size(), 12u);
   for (std::size_t i = 0; i < seqs.size(); ++i) EXPECT_EQ(seqs[i], i + 1);
+  for (const char* type : {"submitted", "routedAndSent", "confirmed"}) {
+    EXPECT_EQ(std::count(types.begin(), types.end(), type), 4) << type;
+  }
   follow.signal(SIGINT);
   EXPECT_EQ(follow.wait(), 0);
   const auto verify = run({kLogdump, "--data-dir", (dir.path() / "data").string(), "--verify"});

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include <boost/json.hpp>
@@ -92,12 +93,14 @@ TEST(OrderFlow, HundredOrdersStreamedOnEveryWebSocketPath) {
         const auto& id = orders[static_cast<std::size_t>(i)].id;
         const auto messages = follow(*streams[static_cast<std::size_t>(k)]);
         std::vector<std::string> statuses;
-        std::uint64_t last_seq = 0;
+        // In stream order, (seq, event), each once: a routedAndSent record's
+        // routingStarted, routed and txSubmitted share its seq.
+        StreamAt last{};
         for (const auto& m : messages) {
           EXPECT_EQ(m.at("orderId").as_string(), id);
-          const auto seq = m.at("seq").to_number<std::uint64_t>();
-          EXPECT_GT(seq, last_seq) << "seq order for " << id;
-          last_seq = seq;
+          const auto at = stream_at(json::value(m));
+          EXPECT_GT(at, last) << "seq order for " << id;
+          last = at;
           statuses.emplace_back(m.at("status").as_string());
         }
         EXPECT_EQ(statuses, (std::vector<std::string>{"pending", "routing", "building", "submitted", "confirmed"}))
@@ -115,7 +118,7 @@ TEST(OrderFlow, HundredOrdersStreamedOnEveryWebSocketPath) {
         EXPECT_EQ(s.at("txHash"), confirmed.at("txHash"));
         EXPECT_EQ(s.at("executedPrice"), confirmed.at("executedPrice"));
         EXPECT_EQ(s.at("amountOut"), confirmed.at("amountOut"));
-        EXPECT_EQ(s.at("seq").to_number<std::uint64_t>(), last_seq);
+        EXPECT_EQ(s.at("seq").to_number<std::uint64_t>(), last.seq);
         if (i % 3 != 0) {
           // Per-order paths close once the order is terminal.
           EXPECT_FALSE(streams[static_cast<std::size_t>(k)]->read(5s).has_value());
@@ -159,15 +162,38 @@ TEST(OrderFlow, SubscribeFromSeqReplaysOnlyLaterEvents) {
   const std::string id(res.json().at("orderId").as_string());
   ASSERT_TRUE(eventually([&] { return client.get("/api/orders/" + id).json().at("terminal").as_bool(); }, 10s));
   const auto events = client.get("/api/orders/" + id + "/events").json().at("events").as_array();
+  // Five messages from three records: submitted; routingStarted, routed and
+  // txSubmitted (one routedAndSent, one seq); confirmed.
   ASSERT_EQ(events.size(), 5u);
-  const auto third = events[2].at("seq").to_number<std::uint64_t>();
+  const auto seq_of = [](const json::value& m) { return m.at("seq").to_number<std::uint64_t>(); };
+  const auto submitted = seq_of(events[0]), sent = seq_of(events[1]), confirmed = seq_of(events[4]);
+  ASSERT_LT(submitted, sent);
+  ASSERT_EQ(seq_of(events[2]), sent);
+  ASSERT_EQ(seq_of(events[3]), sent);
+  ASSERT_LT(sent, confirmed);
 
+  // From the second record's seq: every message of it and of what follows,
+  // nothing of the submission before it.
   WsClient ws(server.port(), "/ws");
-  ws.send(R"({"type":"subscribe","orderId":")" + id + R"(","fromSeq":)" + std::to_string(third) + "}");
+  ws.send(R"({"type":"subscribe","orderId":")" + id + R"(","fromSeq":)" + std::to_string(sent) + "}");
   const auto messages = follow(ws);
-  ASSERT_EQ(messages.size(), 3u);
-  EXPECT_EQ(messages[0].at("seq").to_number<std::uint64_t>(), third);
-  EXPECT_EQ(messages[2].at("status").as_string(), "confirmed");
+  std::vector<std::pair<std::uint64_t, std::string>> got;
+  for (const auto& m : messages) {
+    got.emplace_back(m.at("seq").to_number<std::uint64_t>(), std::string(m.at("event").as_string()));
+  }
+  const std::vector<std::pair<std::uint64_t, std::string>> want{
+      {sent, "routingStarted"}, {sent, "routed"}, {sent, "txSubmitted"}, {confirmed, "confirmed"}};
+  EXPECT_EQ(got, want);
+  ASSERT_FALSE(messages.empty());
+  EXPECT_EQ(messages.back().at("status").as_string(), "confirmed");
+
+  // From the last record's seq: its one message only.
+  WsClient last(server.port(), "/ws");
+  last.send(R"({"type":"subscribe","orderId":")" + id + R"(","fromSeq":)" + std::to_string(confirmed) + "}");
+  const auto tail = follow(last);
+  ASSERT_EQ(tail.size(), 1u);
+  EXPECT_EQ(tail[0].at("seq").to_number<std::uint64_t>(), confirmed);
+  EXPECT_EQ(tail[0].at("event").as_string(), "confirmed");
 }
 
 TEST(OrderFlow, ThousandConcurrentOrdersInFastModeAllConfirm) {
@@ -179,23 +205,36 @@ TEST(OrderFlow, ThousandConcurrentOrdersInFastModeAllConfirm) {
   HttpClient client(server.port());
   ASSERT_TRUE(executor_idle(client, 60s));
   int confirmed = 0, split = 0;
-  std::uint64_t events = 0;
+  std::uint64_t records = 0;
   for (const auto& o : orders) {
     const auto r = client.get("/api/orders/" + o.id);
     ASSERT_EQ(r.status, 200) << o.id;
     const auto order = r.json();
     confirmed += order.at("status").as_string() == "confirmed";
-    // 5 events per order; 7 for one split across both venues (a leg's outcome each).
+    // Five statuses per order (seven for one split across both venues: a
+    // leg's outcome each) from three durable records (five): the
+    // submission, the route with its transaction, the outcome.
     const bool two_legs = order.at("legs").as_array().size() == 2;
     split += two_legs ? 1 : 0;
-    const auto n = client.get("/api/orders/" + o.id + "/events").json().at("events").as_array().size();
-    EXPECT_EQ(n, two_legs ? 7u : 5u) << o.id;
-    events += n;
+    const json::value events = client.get("/api/orders/" + o.id + "/events").json();
+    std::vector<std::string> steps;
+    std::set<std::uint64_t> seqs;
+    for (const auto& e : events.at("events").as_array()) {
+      steps.emplace_back(e.at("status").as_string());
+      seqs.insert(e.at("seq").to_number<std::uint64_t>());
+    }
+    const std::vector<std::string> expected =
+        two_legs ? std::vector<std::string>{"pending", "routing", "building", "submitted", "submitted", "submitted",
+                                            "confirmed"}
+                 : std::vector<std::string>{"pending", "routing", "building", "submitted", "confirmed"};
+    EXPECT_EQ(steps, expected) << o.id;
+    EXPECT_EQ(seqs.size(), two_legs ? 5u : 3u) << o.id;
+    records += seqs.size();
   }
   EXPECT_EQ(confirmed, 1000);
   RecordProperty("split", split);  // how many depends on how far the drifting pools' prices are apart
   // And nothing else in the log.
-  EXPECT_EQ(client.get("/health").json().at("log").at("head").to_number<std::uint64_t>(), events);
+  EXPECT_EQ(client.get("/health").json().at("log").at("head").to_number<std::uint64_t>(), records);
 }
 
 // Options take effect under the names the server reports them by: the

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -63,6 +64,15 @@ inline std::vector<std::string> event_names(HttpClient& client, const std::strin
   const boost::json::value history = client.get("/api/orders/" + id + "/events").json();
   for (const auto& e : history.at("events").as_array()) names.emplace_back(e.at("event").as_string());
   return names;
+}
+
+/// How many records of the log an order's events are: a routedAndSent
+/// shows as several messages with its one seq.
+inline std::size_t record_count(HttpClient& client, const std::string& id) {
+  std::set<std::uint64_t> seqs;
+  const boost::json::value history = client.get("/api/orders/" + id + "/events").json();
+  for (const auto& e : history.at("events").as_array()) seqs.insert(e.at("seq").to_number<std::uint64_t>());
+  return seqs.size();
 }
 
 inline long count_of(const std::vector<std::string>& names, const std::string& name) {

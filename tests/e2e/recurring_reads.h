@@ -77,15 +77,15 @@ inline void expect_each_child_once(HttpClient& c, const std::string& parent, con
 }
 
 // The steps oee-watch printed of an order's stream, "order event" per
-// message, checking that they come in seq order (one partition's seqs).
+// message, checking that they come in stream order (one partition's seqs).
 inline std::vector<std::string> watched_steps(const std::string& out) {
   std::vector<std::string> seen;
-  std::int64_t last_seq = 0;
+  StreamAt last{};
   for (std::size_t at = 0, end; (end = out.find('\n', at)) != std::string::npos; at = end + 1) {
     const json::value m = json::parse(out.substr(at, end - at));
     if (!m.as_object().contains("event")) continue;
-    EXPECT_GT(m.at("seq").as_int64(), last_seq) << "in seq order";
-    last_seq = m.at("seq").as_int64();
+    EXPECT_GT(stream_at(m), last) << "in seq order";
+    last = stream_at(m);
     seen.push_back(std::string(m.at("orderId").as_string()) + " " + std::string(m.at("event").as_string()));
   }
   return seen;

@@ -6,10 +6,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 #include <boost/json.hpp>
 
@@ -23,7 +25,13 @@ namespace {
 using namespace std::chrono_literals;
 namespace json = boost::json;
 
-std::uint64_t seq_of(const std::string& text) { return json::parse(text).at("seq").to_number<std::uint64_t>(); }
+// A status message's step, (seq, event): one record's messages (a
+// routedAndSent's routingStarted, routed, txSubmitted) share its seq.
+using Step = std::pair<std::uint64_t, std::string>;
+Step step_of(const std::string& text) {
+  const auto m = json::parse(text);
+  return {m.at("seq").to_number<std::uint64_t>(), std::string(m.at("event").as_string())};
+}
 
 // What the core holds for an order, as the exact message texts.
 std::vector<std::string> core_messages(HttpClient& core, const std::string& id) {
@@ -259,35 +267,56 @@ TEST(Stream, ReconnectWithFromSeqGetsExactlyTheMissedEvents) {
   const std::string id(res.json().at("orderId").as_string());
   const auto port = fleet.gateway[0]->port();
 
-  std::uint64_t last_seen = 0;
+  // The first two messages (submitted, routingStarted), then a disconnect:
+  // the rest of the routedAndSent record (routed, txSubmitted) and what
+  // follows are missed.
+  std::vector<Step> had;
   {
     WsClient ws(port, "/ws");
     ws.send(R"({"type":"subscribe","orderId":")" + id + "\"}");
-    int events = 0;
-    while (events < 2) {
+    while (had.size() < 2) {
       auto text = ws.read(10s);
       ASSERT_TRUE(text);
       if (json::parse(*text).as_object().contains("type")) continue;
-      last_seen = seq_of(*text);
-      ++events;
+      had.push_back(step_of(*text));
     }
   }  // disconnected mid-lifecycle
   ASSERT_TRUE(eventually([&] { return core.get("/api/orders/" + id).json().at("status") == "confirmed"; }, 30s));
 
-  std::vector<std::string> want;
-  for (const auto& m : core_messages(core, id)) {
-    if (seq_of(m) > last_seen) want.push_back(m);
+  // Resuming at the last seq seen sends that record's every message again,
+  // then the later records': exactly the core's messages from that seq on.
+  // The client drops those it had, by (seq, event); what is left is exactly
+  // what it missed, and with what it had, the whole history, each once.
+  const auto history = core_messages(core, id);
+  ASSERT_GE(history.size(), had.size());
+  const std::uint64_t resume = had.back().first;
+  std::vector<std::string> replay;
+  for (const auto& m : history) {
+    if (step_of(m).first >= resume) replay.push_back(m);
   }
+  const std::vector<std::string> want(history.begin() + static_cast<std::ptrdiff_t>(had.size()), history.end());
   ASSERT_GE(want.size(), 3u);
-  WsClient again(port, "/ws?orderId=" + id + "&fromSeq=" + std::to_string(last_seen + 1));
+  ASSERT_GT(replay.size(), want.size()) << "the resumed record's first message comes again";
+  WsClient again(port, "/ws?orderId=" + id + "&fromSeq=" + std::to_string(resume));
   std::vector<std::string> got;
-  while (got.size() < want.size()) {
+  while (got.size() < replay.size()) {
     auto text = again.read(10s);
     ASSERT_TRUE(text) << "missing events after " << got.size();
     if (json::parse(*text).as_object().contains("type")) continue;
     got.push_back(*text);
   }
-  EXPECT_EQ(got, want);
+  EXPECT_EQ(got, replay);
+  std::vector<Step> steps = had;
+  std::vector<std::string> missed;
+  for (const auto& text : got) {
+    if (std::find(had.begin(), had.end(), step_of(text)) != had.end()) continue;
+    missed.push_back(text);
+    steps.push_back(step_of(text));
+  }
+  EXPECT_EQ(missed, want);
+  std::vector<Step> history_steps;
+  for (const auto& m : history) history_steps.push_back(step_of(m));
+  EXPECT_EQ(steps, history_steps) << "a gap or a repeat";
   // Nothing more: no duplicates trail the terminal event.
   again.send(R"({"type":"ping"})");
   auto next = again.read(10s);

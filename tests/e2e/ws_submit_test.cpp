@@ -66,18 +66,20 @@ TEST(WsSubmit, AnOrderSubmittedOverTheSocketIsAnsweredAndFollowedOnItUntilItEnds
   EXPECT_EQ(accepted.at("status"), "pending");
   EXPECT_EQ(accepted.at("amount"), "1") << "the 202 body's fields";
   const std::string id(accepted.at("orderId").as_string());
-  std::int64_t last_seq = accepted.at("seq").as_int64();
+  // Where the submission (its record's one message, "submitted") stands.
+  StreamAt last{accepted.at("seq").to_number<std::uint64_t>(), 0};
 
-  // routing, building, submitted, confirmed: each once, in seq order, and
-  // nothing else (no "subscribed": the answer said as much).
+  // routing, building, submitted, confirmed: each once, in stream order
+  // ((seq, event): the first three share their routedAndSent record's seq),
+  // and nothing else (no "subscribed": the answer said as much).
   std::vector<std::string> statuses;
   for (;;) {
     const json::value m = next_message(ws);
     ASSERT_TRUE(m.is_object()) << "the order's statuses stopped; seen: " << ::testing::PrintToString(statuses);
     ASSERT_FALSE(m.as_object().contains("type")) << m;
     EXPECT_EQ(m.at("orderId"), json::value(id));
-    EXPECT_GT(m.at("seq").as_int64(), last_seq) << m;
-    last_seq = m.at("seq").as_int64();
+    EXPECT_GT(stream_at(m), last) << m;
+    last = stream_at(m);
     statuses.emplace_back(m.at("status").as_string());
     if (m.as_object().contains("terminal")) break;
   }

@@ -149,7 +149,9 @@ TEST(DecisionAudit, ACleanLogOfEveryKindOfDecisionVerifies) {
   full.write(retried, {market_order(), RoutingStarted{1}, r1, TxSubmitted{1, r1.venue, SimChain::tx_id(retried, 1), r1.min_out},
                        AttemptFailed{1, "transaction dropped: blockhash expired", TimestampNs{full.now().value + 100'000'000}}});
   full.wait(100ms);
-  full.write(retried, {RoutingStarted{2}, r2, TxSubmitted{2, r2.venue, SimChain::tx_id(retried, 2), r2.min_out},
+  // The second in one record, as the executor writes it now (after one
+  // written step by step, as in a log from before it).
+  full.write(retried, {RoutedAndSent{true, r2, TxSubmitted{2, r2.venue, SimChain::tx_id(retried, 2), r2.min_out}},
                        AttemptFailed{2, "transaction dropped: blockhash expired", TimestampNs{full.now().value + 200'000'000}}});
   full.wait(200ms);
   // The third is refused for slippage: the pool it met gives less than the floor.
@@ -276,6 +278,34 @@ TEST(DecisionAudit, ATamperedDecisionOfEachKindIsCaughtWithWhatItRecordsAndWhatI
                         AttemptFailed{1, "dropped", TimestampNs{log.now().value + 100'000'000}}});
          log.wait(50ms);
          log.write(id, {RoutingStarted{2}});
+       }},
+      // The same decisions made in one record (routedAndSent), as the
+      // executor writes them now: each checked on the state its step had.
+      {"the worse venue chosen, in one record", DecisionKind::routing,
+       [&](DecisionLog& log) {
+         log.write([&](const OrderId& id) {
+           const Routed r{1, kSol, kUsdc, kOneSol, d.quotes, worse.venue, worse.amount_out,
+                          min_out_for(worse.amount_out, 100)};
+           return std::vector<OrderEvent>{
+               market_order(), RoutedAndSent{true, r, TxSubmitted{1, r.venue, SimChain::tx_id(id, 1), r.min_out}}};
+         });
+       }},
+      {"a transaction under another signature, in one record", DecisionKind::transaction,
+       [&](DecisionLog& log) {
+         log.write([&](const OrderId&) {
+           const Routed r = routed(1, d);
+           return std::vector<OrderEvent>{market_order(),
+                                          RoutedAndSent{true, r, TxSubmitted{1, r.venue, "not-its-signature", r.min_out}}};
+         });
+       }},
+      {"a retry before its time, in one record", DecisionKind::retry,
+       [&](DecisionLog& log) {
+         const OrderId id = OrderId::random();
+         const Routed r1 = routed(1, d), r2 = routed(2, d);
+         log.write(id, {market_order(), RoutedAndSent{true, r1, TxSubmitted{1, r1.venue, SimChain::tx_id(id, 1), r1.min_out}},
+                        AttemptFailed{1, "dropped", TimestampNs{log.now().value + 100'000'000}}});
+         log.wait(50ms);
+         log.write(id, {RoutedAndSent{true, r2, TxSubmitted{2, r2.venue, SimChain::tx_id(id, 2), r2.min_out}}});
        }},
       {"one transaction confirming two orders", DecisionKind::one_fill,
        [&](DecisionLog& log) {

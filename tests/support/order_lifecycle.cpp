@@ -11,6 +11,58 @@
 
 namespace oee::testing {
 
+namespace {
+
+using namespace core;
+
+// A routing order's route: on one venue, or split across both (a filled
+// leg stands).
+Routed routed_for(const OrderState& s, int roll) {
+  const std::uint32_t a = s.attempt;
+  const Venue venue = s.venue.value_or(roll % 2 ? Venue::meteora : Venue::raydium);
+  if (roll >= 92 || any_leg_landed(s)) {
+    Routed split{a, s.input_token, s.output_token, s.amount_in, {}, Venue::raydium, Amount{150'000u + roll},
+                 Amount{149'000}};
+    const std::uint64_t half = s.amount_in.base / 2;
+    split.legs = {Leg{Venue::raydium, Amount{s.amount_in.base - half}, Amount{75'000u + roll}, Amount{74'500}},
+                  Leg{Venue::meteora, Amount{half}, Amount{75'000}, Amount{74'500}}};
+    if (any_leg_landed(s)) {
+      split.legs.clear();
+      for (const auto& l : s.legs) split.legs.push_back(l.leg);
+    }
+    split.second_tx_fee = Amount{750};
+    split.split_min_gain_bps = 10;
+    return split;
+  }
+  return Routed{a,     s.input_token,   s.output_token, s.amount_in, {},
+                venue, Amount{150'000u + roll}, Amount{149'000}};
+}
+
+// A routed order's transaction: one, or one per leg not filled yet.
+TxSubmitted sent_for(const OrderState& s, int roll, std::mt19937_64& rng) {
+  const std::uint32_t a = s.attempt;
+  const Venue venue = s.venue.value_or(roll % 2 ? Venue::meteora : Venue::raydium);
+  if (!s.legs.empty()) {
+    TxSubmitted tx{a, venue, "tx-" + std::to_string(roll), Amount{149'000}};
+    for (std::size_t i = 0; i < s.legs.size(); ++i) {
+      tx.leg_tx_ids.push_back(s.legs[i].landed ? "" : "tx-" + std::to_string(a) + "-" + std::to_string(i));
+    }
+    return tx;
+  }
+  return TxSubmitted{a, venue, "tx-" + std::to_string(rng()), Amount{149'000}};
+}
+
+// Both in one record, from pending (starting the next attempt) or routing.
+RoutedAndSent routed_and_sent(const OrderState& s, bool starts_attempt, int roll, std::mt19937_64& rng) {
+  OrderState routing = s;
+  if (starts_attempt) routing = *apply(s, RoutingStarted{s.attempt + 1}, TimestampNs{1});
+  Routed routed = routed_for(routing, roll);
+  const OrderState building = *apply(routing, routed, TimestampNs{1});
+  return RoutedAndSent{starts_attempt, std::move(routed), sent_for(building, roll, rng)};
+}
+
+}  // namespace
+
 core::OrderEvent next_event(const core::OrderState& s, std::mt19937_64& rng) {
   using namespace core;
   const int roll = static_cast<int>(rng() % 100);
@@ -50,6 +102,7 @@ core::OrderEvent next_event(const core::OrderState& s, std::mt19937_64& rng) {
       if (s.order_type == OrderType::limit && a == s.retry_floor) return Opened{a};
       if (s.order_type == OrderType::sniper && a == s.retry_floor) return WatchStarted{a};
       if (roll < 10 || a >= 4) return OrderFailed{a, "gave up after attempt " + std::to_string(a)};
+      if (roll >= 55) return routed_and_sent(s, true, roll, rng);  // as the executor writes it now
       return RoutingStarted{a + 1};
     case Status::watching:
       if (roll < 20) return LaunchRejected{a, venue, static_cast<std::uint64_t>(roll), "freeze authority present"};
@@ -63,32 +116,11 @@ core::OrderEvent next_event(const core::OrderState& s, std::mt19937_64& rng) {
     case Status::routing:
       if (s.order_type == OrderType::limit && roll < 10) return Reopened{a, "re-priced below the limit"};
       if (roll < 20) return AttemptFailed{a, "no route " + std::to_string(roll), TimestampNs{roll}};
-      if (roll >= 92 || any_leg_landed(s)) {  // split across both venues; a filled leg stands
-        Routed split{a, s.input_token, s.output_token, s.amount_in, {}, Venue::raydium, Amount{150'000u + roll},
-                     Amount{149'000}};
-        const std::uint64_t half = s.amount_in.base / 2;
-        split.legs = {Leg{Venue::raydium, Amount{s.amount_in.base - half}, Amount{75'000u + roll}, Amount{74'500}},
-                      Leg{Venue::meteora, Amount{half}, Amount{75'000}, Amount{74'500}}};
-        if (any_leg_landed(s)) {
-          split.legs.clear();
-          for (const auto& l : s.legs) split.legs.push_back(l.leg);
-        }
-        split.second_tx_fee = Amount{750};
-        split.split_min_gain_bps = 10;
-        return split;
-      }
-      return Routed{a,     s.input_token,   s.output_token, s.amount_in, {},
-                    venue, Amount{150'000u + roll}, Amount{149'000}};
+      if (roll >= 50) return routed_and_sent(s, false, roll, rng);  // as the executor writes it now
+      return routed_for(s, roll);
     case Status::building:
       if (roll < 15) return AttemptFailed{a, "build failed", TimestampNs{1}};
-      if (!s.legs.empty()) {
-        TxSubmitted tx{a, venue, "tx-" + std::to_string(roll), Amount{149'000}};
-        for (std::size_t i = 0; i < s.legs.size(); ++i) {
-          tx.leg_tx_ids.push_back(s.legs[i].landed ? "" : "tx-" + std::to_string(a) + "-" + std::to_string(i));
-        }
-        return tx;
-      }
-      return TxSubmitted{a, venue, "tx-" + std::to_string(rng()), Amount{149'000}};
+      return sent_for(s, roll, rng);
     case Status::submitted:
       if (!s.legs.empty()) {
         if (const auto i = unsettled_leg(s)) {

@@ -108,52 +108,53 @@ TEST(CompatMessage, IsTheV1MessageWithNumbersAndSnakeCaseNames) {
     while (!is_terminal(state.status)) {
       const OrderEvent e = oee::testing::next_event(state, rng);
       const auto r = record_of(e, ++seq);
-      const auto v1_text = status_message_text(r);
-      const auto compat_text = compat_message(v1_text);
-      ASSERT_TRUE(compat_text) << v1_text;
-      const auto v1 = json::parse(v1_text).as_object();
-      if (compat_text->empty()) {
-        // Not a change of status: a sniper's turned-down launch and an
-        // amendment are not sent.
-        const auto& event = v1.at("event");
-        EXPECT_TRUE(event == "launchRejected" || event == "amended" || event == "watchAmended" ||
-                    event == "legSettled")
-            << v1_text;
-        state = *apply(state, e, r.ts);
-        continue;
-      }
-      const auto compat = json::parse(*compat_text).as_object();
-      for (const auto& kv : v1) {
-        SCOPED_TRACE(v1_text);
-        ASSERT_TRUE(compat.contains(kv.key())) << kv.key();
-        const auto& value = compat.at(kv.key());
-        if (kv.value().is_string() && value.is_number()) {
-          ++decimals;
-          const auto written = fmt::format("\"{}\":{}", std::string_view(kv.key()),
-                                           std::string_view(kv.value().get_string()));
-          EXPECT_NE(compat_text->find(written), std::string::npos) << kv.key() << " is not written with the same digits";
-        } else if (kv.key() == "status" && kv.value() == "partially_filled") {
-          EXPECT_EQ(value, "failed") << "the reference clients end on confirmed or failed";
-        } else if (kv.key() == "quotes" || kv.key() == "legs") {
-          ASSERT_TRUE(value.is_array());
-          ASSERT_EQ(value.get_array().size(), kv.value().get_array().size());
-        } else {
-          EXPECT_EQ(value, kv.value()) << kv.key();
+      // Each message of the record (a routedAndSent's steps) on its own.
+      for (const auto& v1_text : status_message_texts(r)) {
+        const auto compat_text = compat_message(v1_text);
+        ASSERT_TRUE(compat_text) << v1_text;
+        const auto v1 = json::parse(v1_text).as_object();
+        if (compat_text->empty()) {
+          // Not a change of status: a sniper's turned-down launch and an
+          // amendment are not sent.
+          const auto& event = v1.at("event");
+          EXPECT_TRUE(event == "launchRejected" || event == "amended" || event == "watchAmended" ||
+                      event == "legSettled")
+              << v1_text;
+          continue;
         }
-      }
-      EXPECT_EQ(compat.at("order_id"), v1.at("orderId"));
-      EXPECT_TRUE(compat.at("status").is_string());
-      if (v1.contains("txHash")) {
-        EXPECT_EQ(compat.at("tx_hash"), v1.at("txHash"));
-      }
-      if (v1.contains("error")) {
-        EXPECT_EQ(compat.at("reason"), v1.at("error"));
-      }
-      if (v1.contains("executedPrice")) {
-        EXPECT_TRUE(compat.at("execution_price").is_number());
-      }
-      if (v1.contains("amountOut")) {
-        EXPECT_TRUE(compat.at("amount_out").is_number());
+        const auto compat = json::parse(*compat_text).as_object();
+        for (const auto& kv : v1) {
+          SCOPED_TRACE(v1_text);
+          ASSERT_TRUE(compat.contains(kv.key())) << kv.key();
+          const auto& value = compat.at(kv.key());
+          if (kv.value().is_string() && value.is_number()) {
+            ++decimals;
+            const auto written = fmt::format("\"{}\":{}", std::string_view(kv.key()),
+                                             std::string_view(kv.value().get_string()));
+            EXPECT_NE(compat_text->find(written), std::string::npos) << kv.key() << " is not written with the same digits";
+          } else if (kv.key() == "status" && kv.value() == "partially_filled") {
+            EXPECT_EQ(value, "failed") << "the reference clients end on confirmed or failed";
+          } else if (kv.key() == "quotes" || kv.key() == "legs") {
+            ASSERT_TRUE(value.is_array());
+            ASSERT_EQ(value.get_array().size(), kv.value().get_array().size());
+          } else {
+            EXPECT_EQ(value, kv.value()) << kv.key();
+          }
+        }
+        EXPECT_EQ(compat.at("order_id"), v1.at("orderId"));
+        EXPECT_TRUE(compat.at("status").is_string());
+        if (v1.contains("txHash")) {
+          EXPECT_EQ(compat.at("tx_hash"), v1.at("txHash"));
+        }
+        if (v1.contains("error")) {
+          EXPECT_EQ(compat.at("reason"), v1.at("error"));
+        }
+        if (v1.contains("executedPrice")) {
+          EXPECT_TRUE(compat.at("execution_price").is_number());
+        }
+        if (v1.contains("amountOut")) {
+          EXPECT_TRUE(compat.at("amount_out").is_number());
+        }
       }
       state = *apply(state, e, r.ts);
     }

@@ -26,6 +26,8 @@ std::optional<Status> expected_transition(Status from, EventType ev) {
       return std::nullopt;
     case S::pending:
       if (ev == E::routing_started) return S::routing;
+      // A new attempt routed and its transaction sent, in one record.
+      if (ev == E::routed_and_sent) return S::submitted;
       if (ev == E::order_failed) return S::failed;
       // A new limit order enters the book; before its execution begins an
       // order may be cancelled or expire.
@@ -37,6 +39,7 @@ std::optional<Status> expected_transition(Status from, EventType ev) {
       return std::nullopt;
     case S::routing:
       if (ev == E::routed) return S::building;
+      if (ev == E::routed_and_sent) return S::submitted;
       if (ev == E::attempt_failed) return S::pending;
       if (ev == E::order_failed) return S::failed;
       if (ev == E::reopened) return S::open;
@@ -110,7 +113,7 @@ TEST(Transition, MatchesExpectedTableForEveryPair) {
       }
     }
   }
-  EXPECT_EQ(legal, 37);
+  EXPECT_EQ(legal, 39);
 }
 
 TEST(Transition, OutOfRangeInputsAreIllegal) {

@@ -128,9 +128,24 @@ void print(const eventlog::Record& r, bool as_json) {
     // and for payloads that do not decode.
     static thread_local std::string line;
     line.clear();
-    if (core::append_status_json(line, r, core::StatusJsonHead::log_line)) {
+    // A record that shows as several messages (a routedAndSent) is a line
+    // per message, each with the record's seq and type.
+    if (core::append_status_json(line, r, core::StatusJsonHead::log_line, '\n')) {
       line.push_back('\n');
       std::fwrite(line.data(), 1, line.size(), stdout);
+      return;
+    }
+  }
+  if (!as_json) {
+    if (const auto event = core::decode_event(r.type, r.payload)) {
+      static thread_local std::string message;
+      for (std::size_t step = 0; step < core::message_count(*event); ++step) {
+        message.clear();
+        core::append_status_json(message, r, *event, core::StatusJsonHead::message, step);
+        unsigned char arena[8192];
+        json::monotonic_resource resource(arena, sizeof arena);
+        std::puts(text_line(json::parse(message, &resource).as_object()).c_str());
+      }
       return;
     }
   }

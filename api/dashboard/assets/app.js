@@ -107,8 +107,8 @@ const stream = new OrderStream({
 const rows = new Map();  // order id -> <tr>
 
 function fillRow(tr, o) {
-  if (tr.dataset.seq === String(o.lastSeq)) return;
-  tr.dataset.seq = String(o.lastSeq);
+  if (tr.dataset.at === o.at) return;
+  tr.dataset.at = o.at;
   tr.dataset.status = o.status;
   const c = tr.cells;
   c[0].textContent = o.submittedMs ? clock(o.submittedMs) : "";
@@ -226,8 +226,8 @@ function renderTimeline() {
 const slicesShown = new Map();  // order id -> seq the panel shows
 async function showSlices(o) {
   const panel = $("#slices");
-  if (slicesShown.get(o.id) === o.lastSeq && panel.dataset.order === o.id) return;
-  slicesShown.set(o.id, o.lastSeq);
+  if (slicesShown.get(o.id) === o.at && panel.dataset.order === o.id) return;
+  slicesShown.set(o.id, o.at);
   const r = await api("GET", `/api/orders/${o.id}`);
   if (!r.ok || selected !== o.id) return;
   panel.dataset.order = o.id;

@@ -1,6 +1,8 @@
 // What the page knows, folded from status messages: each order's state and
-// events, and the figures the charts draw. Each (order, seq) counts once,
-// however often it arrives (a reconnect, a timeline fetched over REST).
+// events, and the figures the charts draw. Each message counts once,
+// however often it arrives (a reconnect, a timeline fetched over REST): a
+// record's seq, then its rank among that record's messages (one record
+// shows as routing, building and submitted, each with its seq).
 const MAX_ORDERS = 2000;      // kept in memory; the oldest finished go first
 const MAX_EVENTS = 64;        // per order
 const TERMINAL = new Set(["confirmed", "failed", "cancelled", "expired", "partially_filled", "completed"]);
@@ -8,6 +10,8 @@ const SECONDS = 300;          // of throughput kept
 const LATENCY_BUCKET_S = 5;
 
 export const isTerminal = status => TERMINAL.has(status);
+const RANK = { routed: 1, txSubmitted: 2 };
+const rankOf = e => RANK[e.event] || 0;
 
 export class Orders {
   constructor() {
@@ -36,12 +40,15 @@ export class Orders {
   apply(e) {
     let o = this.byId.get(e.orderId);
     if (!o) {
-      o = { id: e.orderId, lastSeq: 0, events: [], status: "pending", attempt: 0 };
+      o = { id: e.orderId, lastSeq: 0, lastRank: 0, at: "0.0", events: [], status: "pending", attempt: 0 };
       this.byId.set(e.orderId, o);
       this.trim();
     }
-    if (e.seq <= o.lastSeq) return false;
+    const rank = rankOf(e);
+    if (e.seq < o.lastSeq || (e.seq === o.lastSeq && rank <= o.lastRank)) return false;
     o.lastSeq = e.seq;
+    o.lastRank = rank;
+    o.at = `${e.seq}.${rank}`;  // changes with every message kept
     o.events.push(e);
     if (o.events.length > MAX_EVENTS) o.events.splice(1, 1);  // keep the submit
     const ms = e.ts / 1e6;

@@ -23,7 +23,9 @@ export class OrderStream {
 
   async start() {
     this.stopped = false;
-    const from = this.lastSeq > 0 ? this.lastSeq + 1 : await this.firstSeq();
+    // The last record again: the rest of its messages, if a drop cut them
+    // off (the model drops what it had).
+    const from = this.lastSeq > 0 ? this.lastSeq : await this.firstSeq();
     if (this.stopped) return;
     const key = apiKey.get();
     const scheme = location.protocol === "https:" ? "wss" : "ws";

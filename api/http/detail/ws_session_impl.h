@@ -41,7 +41,8 @@ namespace oee::api::detail {
 // failed order's once it is dismissed, for an operator may retry it); an
 // unsubscribe after that is answered as before and changes nothing.
 //
-// Per order it keeps the last seq sent. A subscription registers with the
+// Per order it keeps the last message sent (its seq, and its rank among
+// its record's messages). A subscription registers with the
 // hub first and then asks the source for the past; live updates that
 // arrive meanwhile are held and merged by seq after the past, so nothing is
 // lost or repeated across the catch-up/live boundary, whether the past
@@ -61,7 +62,7 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
 
  private:
   struct Subscription {
-    Seq last{0};                 // highest seq sent to the client
+    MessageAt last{};            // the last message sent to the client
     std::uint64_t from_seq = 0;  // as asked, echoed in "subscribed"
     bool confirmed = false;      // "subscribed" sent
     bool catching_up = false;
@@ -93,6 +94,13 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
     std::uint64_t generation = 0;    // of the read of the past in flight
     eventlog::Position replayed;     // live updates up to here came with the past
     eventlog::Position processed;    // sent or passed over, each partition's: a resync goes on from here
+    // Of the record at a partition's `processed` seq, the last message
+    // sent or passed over (a routedAndSent's steps come one by one).
+    std::unordered_map<std::uint32_t, MessageAt> processed_part;
+    [[nodiscard]] bool covers(const StatusUpdate& u) const;
+    void advance(const StatusUpdate& u);
+    /// Where a resync reads from: the start of a record passed in part.
+    [[nodiscard]] eventlog::Position resume() const;
     std::deque<std::shared_ptr<const StatusUpdate>> backlog;  // the past, sent as the socket drains
     std::deque<std::shared_ptr<const StatusUpdate>> held;     // live updates waiting their turn
     std::unordered_map<OrderId, KeyView, OrderIdHash> views;  // an API key's: whose each order is
@@ -183,8 +191,8 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
   // The last seq sent of orders whose subscriptions ended with them (the
   // latest ws_subscriptions_limit): the subscription to every order does
   // not send those again.
-  std::unordered_map<OrderId, Seq, OrderIdHash> ended_;
-  std::deque<std::pair<OrderId, Seq>> ended_in_order_;
+  std::unordered_map<OrderId, MessageAt, OrderIdHash> ended_;
+  std::deque<std::pair<OrderId, MessageAt>> ended_in_order_;
   AllOrders all_;
   std::deque<OrderId> catch_up_line_;  // subscriptions waiting to catch up, each at most once
   int catch_ups_running_ = 0;
