@@ -51,6 +51,7 @@ void WsSession::subscribe_all(std::optional<eventlog::Position> after) {
   // A repeated subscribe starts again from its own fromSeq.
   ++all_.subscription;
   all_.confirmed = false;
+  all_.processed_part.clear();
   all_.resync_pending = false;
   all_.backlog.clear();
   all_.held.clear();
@@ -212,15 +213,17 @@ bool WsSession::AllOrders::covers(const StatusUpdate& u) const {
 
 void WsSession::AllOrders::advance(const StatusUpdate& u) {
   processed.advance(u.partition, u.seq);
-  processed_part[u.partition] = u.at();
+  if (u.ends_record) {
+    processed_part.erase(u.partition);
+  } else {
+    processed_part[u.partition] = u.at();
+  }
 }
 
 eventlog::Position WsSession::AllOrders::resume() const {
   eventlog::Position from = processed;
   for (const auto& [partition, part] : processed_part) {
-    if (part.seq == from.at(partition) && part.rank < kLastRank && part.seq.value > 0) {
-      from.set(partition, Seq{part.seq.value - 1});
-    }
+    if (part.seq == from.at(partition) && part.seq.value > 0) from.set(partition, Seq{part.seq.value - 1});
   }
   return from;
 }

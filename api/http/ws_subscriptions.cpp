@@ -244,7 +244,7 @@ void WsSession::on_update(const std::shared_ptr<const StatusUpdate>& u) {
 
 void WsSession::send_if_new(Subscription& sub, const std::shared_ptr<const StatusUpdate>& u) {
   if (u->at() <= sub.last) return;
-  sub.last = u->at();
+  sub.last = u->kept_at();
   if (u->child) sub.slices_running.insert(*u->child);
   if (u->parent && u->slice_ended) sub.slices_running.erase(u->order);
   if (u->completes_slices) sub.slices_running.clear();  // every slice ended, seen or not (a gateway's catch-up)

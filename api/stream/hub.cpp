@@ -225,7 +225,8 @@ std::vector<std::shared_ptr<const StatusUpdate>> make_status_updates(const event
                          : core::message_rank(static_cast<core::EventType>(r.type));
     update->partition = r.partition.value_or(0);
     update->text = std::move(texts[i]);
-    if (i + 1 == texts.size()) {
+    update->ends_record = i + 1 == texts.size();
+    if (update->ends_record) {
       update->terminal = core::is_terminal_event(r.type);
       update->child = slice_child(r);
       update->completes_slices = r.type == static_cast<std::uint8_t>(core::EventType::recurring_completed);
@@ -241,6 +242,7 @@ std::shared_ptr<const StatusUpdate> as_part_of(const StatusUpdate& slice, const 
   carried->order = slice.order;
   carried->seq = slice.seq;
   carried->rank = slice.rank;
+  carried->ends_record = slice.ends_record;
   carried->partition = slice.partition;
   carried->text = slice.text;
   carried->parent = parent;
@@ -260,7 +262,9 @@ void Hub::fan_out(const std::shared_ptr<const StatusUpdate>& update) {
     state_->deliver_to(state_->followers_of(*parent), *update, *parent);
   }
   if (update->completes_slices) state_->slices_ended(update->order);
-  state_->note_published(update->partition, update->seq);
+  // A stream of every order that starts now starts after the last whole
+  // record: the rest of one in progress still reaches it.
+  if (update->ends_record) state_->note_published(update->partition, update->seq);
 }
 
 void Hub::resync_all() {
@@ -312,6 +316,8 @@ std::shared_ptr<const StatusUpdate> status_update_from(const json::object& o, st
   update->dead_letter = is_event(core::EventType::order_failed);
   if (is_event(core::EventType::routed)) update->rank = core::message_rank(core::EventType::routed);
   if (is_event(core::EventType::tx_submitted)) update->rank = core::message_rank(core::EventType::tx_submitted);
+  // More of its record may follow these (a routedAndSent's steps).
+  update->ends_record = !is_event(core::EventType::routing_started) && !is_event(core::EventType::routed);
   update->text = std::move(text);
   return update;
 }

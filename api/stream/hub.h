@@ -50,7 +50,13 @@ struct StatusUpdate {
   /// Its place among its record's messages: a routedAndSent shows as up to
   /// three, each with the record's seq.
   std::uint8_t rank = 0;
+  /// Whether it is its record's last message (false for a routedAndSent's
+  /// routingStarted and routed; from Redis, for any of those two, which
+  /// more of its record may follow).
+  bool ends_record = true;
   [[nodiscard]] MessageAt at() const { return MessageAt{seq, rank}; }
+  /// As a reader that kept it stands: past its whole record if it ends it.
+  [[nodiscard]] MessageAt kept_at() const { return MessageAt{seq, ends_record ? kEveryRank : rank}; }
   std::uint32_t partition = 0;  // whose seq `seq` is (0 in the embedded log)
   bool terminal = false;
   std::string text;  // the status message, in the oee.v1 dialect
