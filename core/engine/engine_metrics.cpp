@@ -32,7 +32,9 @@ void EngineMetrics::render(std::string& out) const {
                              terminal_by_venue[o][v].load());
     }
   }
-  append_header(out, "oee_stage_duration_seconds", "histogram", "Time an order spends in each stage of an attempt.");
+  append_header(out, "oee_stage_duration_seconds", "histogram",
+                "Time an order spends in each stage of an attempt; a route and its transaction made in one record "
+                "from pending (routedAndSent) count as queued.");
   for (std::size_t i = 0; i < stage_seconds.size(); ++i) {
     stage_seconds[i].render(out, "oee_stage_duration_seconds", fmt::format("stage=\"{}\"", kStageNames[i]));
   }
