@@ -24,7 +24,10 @@ using namespace std::chrono_literals;
 using testing::eventually_true;
 using testing::NatsCluster;
 
-constexpr auto kFormingWait = 20s;
+// How long a fresh 3-server cluster may take to place a stream or bucket (it
+// answers "no suitable peers" until its meta group has formed): a deadline,
+// not a sleep. Under the whole suite's load on 2 cores it took over 20 s once.
+constexpr auto kFormingWait = 60s;
 
 std::unique_ptr<Connection> connect(const NatsCluster& cluster, const std::string& name = "test") {
   ConnectOptions options;
