@@ -13,6 +13,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/core/detect_ssl.hpp>
 #include <boost/beast/http.hpp>
@@ -22,6 +23,7 @@
 #include "api/http/api_error.h"
 #include "api/http/http_framing.h"
 #include "api/http/request_reader.h"
+#include "api/http/response_wire.h"
 #include "api/http/ws_session.h"
 #include "api/tls/transport.h"
 #include "core/engine/use_tuple.h"
@@ -40,33 +42,9 @@ namespace {
 // After a cut, the time the connections' last handlers take to run.
 constexpr std::chrono::seconds kCutWait{2};
 
-// `allowed_origin`: a browser origin the CORS policy lets read the answer.
-http::response<http::string_body> to_beast(const HttpResponse& r, unsigned version, bool keep_alive, bool head,
-                                           std::string_view allowed_origin = {}) {
-  http::response<http::string_body> res{static_cast<http::status>(r.status), version};
-  res.set(http::field::server, "oee");
-  res.set(http::field::content_type, r.content_type);
-  if (!r.allow.empty()) res.set(http::field::allow, r.allow);
-  // Whether an answer may be read depends on the Origin it was asked from,
-  // besides what the answer itself depends on.
-  std::string vary = "Origin";
-  for (const auto& [name, value] : r.headers) {
-    if (boost::iequals(name, "Vary")) {
-      vary = value + ", Origin";
-    } else {
-      res.set(name, value);
-    }
-  }
-  res.set(http::field::vary, vary);
-  if (!allowed_origin.empty()) res.set(http::field::access_control_allow_origin, allowed_origin);
-  res.keep_alive(keep_alive);
-  if (head) {
-    res.content_length(r.body.size());
-  } else {
-    res.body() = r.body;
-    res.prepare_payload();
-  }
-  return res;
+// Every answer but the route handlers' (refusals, errors before routing).
+http::response<http::string_body> to_beast(const HttpResponse& r, unsigned version, bool keep_alive, bool head) {
+  return beast_response(r, ResponseFraming{version, keep_alive, head, {}, false});
 }
 
 // What an origin outside --cors-origins gets for a preflight, a request
@@ -325,11 +303,13 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
       ctx.http_requests.fetch_add(1, std::memory_order_relaxed);
       const HttpResponse response = co_await ctx.router.handle(request);
       const bool keep_alive = req.keep_alive();
-      auto res = to_beast(response, req.version(), keep_alive, req.method() == http::verb::head,
-                          origin_allowed ? std::string_view(origin) : std::string_view());
-      // A browser that reached this port over TLS keeps to TLS for it.
-      if (stream.tls() != nullptr) res.set(http::field::strict_transport_security, "max-age=31536000");
-      auto [wec, wn] = co_await http::async_write(stream, res, use_tuple);
+      // The bytes Beast would write, in one string and one write.
+      const std::string wire = wire_response(
+          response, ResponseFraming{req.version(), keep_alive, req.method() == http::verb::head,
+                                    origin_allowed ? std::string_view(origin) : std::string_view(),
+                                    stream.tls() != nullptr});
+      const auto bytes = asio::buffer(wire);  // named: [gcc12-coro]
+      auto [wec, wn] = co_await asio::async_write(stream, bytes, use_tuple);
       if (wec || !keep_alive) break;
     }
     if (auto* tls = stream.tls()) {
