@@ -211,24 +211,28 @@ eventlog::Position Hub::published() const {
 }
 
 std::vector<std::shared_ptr<const StatusUpdate>> make_status_updates(const eventlog::Record& r) {
-  auto texts = core::status_message_texts(r);
+  const auto event = core::decode_event(r.type, r.payload);
+  const std::size_t n = event ? core::message_count(*event) : 1;
   std::vector<std::shared_ptr<const StatusUpdate>> updates;
-  updates.reserve(texts.size());
-  const bool steps = r.type == static_cast<std::uint8_t>(core::EventType::routed_and_sent);
-  for (std::size_t i = 0; i < texts.size(); ++i) {
+  updates.reserve(n);
+  for (std::size_t step = 0; step < n; ++step) {
     auto update = std::make_shared<StatusUpdate>();
     update->order = r.order;
     update->seq = r.seq;
-    // A routedAndSent's steps end with txSubmitted's rank.
-    update->rank = steps ? static_cast<std::uint8_t>(core::message_rank(core::EventType::tx_submitted) -
-                                                     (texts.size() - 1 - i))
-                         : core::message_rank(static_cast<core::EventType>(r.type));
     update->partition = r.partition.value_or(0);
-    update->text = std::move(texts[i]);
-    update->ends_record = i + 1 == texts.size();
+    if (event) {
+      update->rank = core::message_rank(*event, step);
+      update->text.reserve(256);
+      core::append_status_json(update->text, r, *event, core::StatusJsonHead::message, step);
+    } else {
+      update->text = core::status_message_text(r);  // undecodable: the message says so
+    }
+    update->ends_record = step + 1 == n;
     if (update->ends_record) {
       update->terminal = core::is_terminal_event(r.type);
-      update->child = slice_child(r);
+      if (const auto* started = event ? std::get_if<core::SliceStarted>(&*event) : nullptr) {
+        update->child = started->child;
+      }
       update->completes_slices = r.type == static_cast<std::uint8_t>(core::EventType::recurring_completed);
       update->dead_letter = r.type == static_cast<std::uint8_t>(core::EventType::order_failed);
     }

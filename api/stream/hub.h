@@ -33,15 +33,14 @@ struct MessageAt {
   std::uint8_t rank = 0;
   friend auto operator<=>(const MessageAt&, const MessageAt&) = default;
 };
-/// The highest rank a message has: a routedAndSent's last (txSubmitted).
-inline constexpr std::uint8_t kLastRank = 2;
-/// Past every message of its record.
+/// Past every message of its record: where a reader that kept a record's
+/// last message stands (StatusUpdate::kept_at).
 inline constexpr std::uint8_t kEveryRank = 255;
 /// Where to read an order's past from after `last`: the next record, or
 /// the same one again when more of its messages may follow (a reader drops
 /// what it had).
 [[nodiscard]] inline Seq resume_from(MessageAt last) {
-  return Seq{last.rank >= kLastRank || last.seq.value == 0 ? last.seq.value + 1 : last.seq.value};
+  return Seq{last.rank == kEveryRank || last.seq.value == 0 ? last.seq.value + 1 : last.seq.value};
 }
 
 struct StatusUpdate {

@@ -385,6 +385,13 @@ std::size_t message_count(const OrderEvent& event) {
   return 1;
 }
 
+std::uint8_t message_rank(const OrderEvent& event, std::size_t step) {
+  if (const auto* both = std::get_if<RoutedAndSent>(&event)) {
+    return static_cast<std::uint8_t>(both->starts_attempt ? step : step + 1);
+  }
+  return message_rank(type_of(event));
+}
+
 void append_status_json(std::string& out, const eventlog::Record& record, const OrderEvent& event,
                         StatusJsonHead head, std::size_t step) {
   std::visit(
@@ -396,12 +403,10 @@ void append_status_json(std::string& out, const eventlog::Record& record, const 
             return;
           }
           // The statuses it stands for, each as the event that led to it.
-          if (e.starts_attempt && step == 0) {
-            write_message(out, record, RoutingStarted{e.routed.attempt}, head);
-          } else if (step + (e.starts_attempt ? 0 : 1) == 1) {
-            write_message(out, record, e.routed, head);
-          } else {
-            write_message(out, record, e.sent, head);
+          switch (message_rank(event, step)) {
+            case 0: write_message(out, record, RoutingStarted{e.routed.attempt}, head); break;
+            case 1: write_message(out, record, e.routed, head); break;
+            default: write_message(out, record, e.sent, head); break;
           }
         } else {
           write_message(out, record, e, head);

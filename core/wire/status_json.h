@@ -30,6 +30,8 @@ enum class StatusJsonHead {
 /// every other event first. Messages go in (seq, rank) order; a reader that
 /// drops repeats drops a message whose (seq, rank) is not above the last.
 [[nodiscard]] std::uint8_t message_rank(EventType event);
+/// The rank of message `step` of a record of `event`.
+[[nodiscard]] std::uint8_t message_rank(const OrderEvent& event, std::size_t step);
 
 /// Appends the JSON of `record`: each of its messages (message_count),
 /// `separator` between them, or one `fields` object; false (and nothing

@@ -77,12 +77,19 @@ json::value without_added_fields(json::value v) {
   return v;
 }
 
+// Which fields answers gained after a fixture was recorded.
+enum class Recorded { before_legs, with_legs };
+
 // What an order read must be: a finished order exactly as recorded. One that
 // waited: as recorded while its expiry is ahead (the conversion kept it
 // open); expired once its expiry has passed, with the recorded events first
 // (only an order the conversion kept open is parked, and so expires).
 void expect_order_as_recorded(HttpClient& client, const std::map<std::string, std::string>& auth,
-                              const std::string& id, const json::object& recorded) {
+                              const std::string& id, const json::object& recorded,
+                              Recorded fields = Recorded::before_legs) {
+  const auto as_recorded = [fields](json::value v) {
+    return fields == Recorded::before_legs ? without_added_fields(std::move(v)) : v;
+  };
   const auto& was = recorded.at("order").as_object();
   const std::string status(was.at("status").as_string());
   const bool waited = status == "open" || status == "watching";
@@ -103,12 +110,12 @@ void expect_order_as_recorded(HttpClient& client, const std::map<std::string, st
   ASSERT_EQ(order.status, 200) << id << " " << order.body;
   ASSERT_EQ(events.status, 200) << id << " " << events.body;
   if (!waited) {
-    EXPECT_EQ(without_added_fields(order.json()), recorded.at("order")) << id;
-    EXPECT_EQ(without_added_fields(events.json()), recorded.at("events")) << id;
+    EXPECT_EQ(as_recorded(order.json()), recorded.at("order")) << id;
+    EXPECT_EQ(as_recorded(events.json()), recorded.at("events")) << id;
     return;
   }
-  const auto order_now = without_added_fields(order.json());
-  const auto events_now = without_added_fields(events.json());
+  const auto order_now = as_recorded(order.json());
+  const auto events_now = as_recorded(events.json());
   const std::string now(order_now.at("status").as_string());
   const auto& was_events = recorded.at("events").at("events").as_array();
   const auto& now_events = events_now.at("events").as_array();
@@ -120,6 +127,26 @@ void expect_order_as_recorded(HttpClient& client, const std::map<std::string, st
   EXPECT_EQ(now, "expired") << id;
   ASSERT_EQ(now_events.size(), was_events.size() + 1) << id;
   for (std::size_t i = 0; i < was_events.size(); ++i) EXPECT_EQ(now_events[i], was_events[i]) << id << " #" << i;
+}
+
+// Submits a market order of 2 SOL on the upgraded log and waits for it to
+// be confirmed; its id.
+std::string submit_confirmed(HttpClient& client, const std::map<std::string, std::string>& auth) {
+  auto headers = auth;
+  headers.emplace("Content-Type", "application/json");
+  const auto submitted = client.request("POST", "/api/orders/execute",
+                                        R"({"inputToken":"SOL","outputToken":"USDC","amount":2})", headers);
+  EXPECT_EQ(submitted.status, 202) << submitted.body;
+  if (submitted.status != 202) return {};
+  const std::string id(submitted.json().at("orderId").as_string());
+  EXPECT_TRUE(eventually(
+      [&] {
+        const auto r = client.request("GET", "/api/orders/" + id, {}, auth);
+        return r.status == 200 && r.json().at("status") == "confirmed";
+      },
+      10s))
+      << id;
+  return id;
 }
 
 TEST(LogUpgrade, FirstFormatLogOpensConvertedWithEveryOrderAsBefore) {
@@ -186,18 +213,7 @@ TEST(LogUpgrade, FirstFormatLogOpensConvertedWithEveryOrderAsBefore) {
     }
 
     // New orders go on from the old log's seqs.
-    auto submit_headers = bot;
-    submit_headers.emplace("Content-Type", "application/json");
-    const auto submitted = client.request("POST", "/api/orders/execute",
-                                          R"({"inputToken":"SOL","outputToken":"USDC","amount":2})", submit_headers);
-    ASSERT_EQ(submitted.status, 202) << submitted.body;
-    const std::string id(submitted.json().at("orderId").as_string());
-    EXPECT_TRUE(eventually(
-        [&] {
-          const auto r = client.request("GET", "/api/orders/" + id, {}, bot);
-          return r.status == 200 && r.json().at("status") == "confirmed";
-        },
-        10s));
+    EXPECT_FALSE(submit_confirmed(client, bot).empty());
   }
   ASSERT_EQ(server.terminate(), 0) << server.stderr_tail();
 
@@ -242,39 +258,15 @@ TEST(LogUpgrade, ALogWrittenStepByStepReadsAsBeforeAndGoesOnInFewerRecords) {
   const auto& orders = expected.at("orders").as_object();
   ASSERT_EQ(orders.size(), 28u);
   // Every order and its events as that server answered, to the byte once
-  // parsed; the open limit order may have expired since (the fixture's
-  // default day), after its recorded events.
+  // parsed (legs included); the open limit order may have expired since.
   for (const auto& [order, recorded] : orders) {
-    const auto now = client.request("GET", "/api/orders/" + std::string(order), {}, auth);
-    const auto events = client.request("GET", "/api/orders/" + std::string(order) + "/events", {}, auth);
-    ASSERT_EQ(now.status, 200) << order;
-    ASSERT_EQ(events.status, 200) << order;
-    if (recorded.at("order").at("status") != "open" || now.json().at("status") == "open") {
-      EXPECT_EQ(now.json(), recorded.at("order")) << order;
-      EXPECT_EQ(events.json(), recorded.at("events")) << order;
-      continue;
-    }
-    EXPECT_EQ(now.json().at("status"), "expired") << order;
-    const auto& was = recorded.at("events").at("events").as_array();
-    const json::value is = events.json();
-    ASSERT_EQ(is.at("events").as_array().size(), was.size() + 1) << order;
-    for (std::size_t i = 0; i < was.size(); ++i) EXPECT_EQ(is.at("events").as_array()[i], was[i]) << order;
+    expect_order_as_recorded(client, auth, std::string(order), recorded.as_object(), Recorded::with_legs);
   }
 
   // A new order: its five statuses in order from three records, the
   // middle one's three messages with one seq.
-  auto headers = auth;
-  headers.emplace("Content-Type", "application/json");
-  const auto submitted = client.request("POST", "/api/orders/execute",
-                                        R"({"inputToken":"SOL","outputToken":"USDC","amount":2})", headers);
-  ASSERT_EQ(submitted.status, 202) << submitted.body;
-  const std::string id(submitted.json().at("orderId").as_string());
-  ASSERT_TRUE(eventually(
-      [&] {
-        const auto r = client.request("GET", "/api/orders/" + id, {}, auth);
-        return r.status == 200 && r.json().at("status") == "confirmed";
-      },
-      10s));
+  const std::string id = submit_confirmed(client, auth);
+  ASSERT_FALSE(id.empty());
   const json::value events = client.request("GET", "/api/orders/" + id + "/events", {}, auth).json();
   std::vector<std::string> steps;
   std::vector<std::uint64_t> seqs;

@@ -123,50 +123,39 @@ bool print_key(const eventlog::Record& r, bool as_json) {
 
 void print(const eventlog::Record& r, bool as_json) {
   if (core::is_key_event(r.type) && print_key(r, as_json)) return;
-  if (as_json) {
-    // The status-message writer; the object path below is for text output
-    // and for payloads that do not decode.
-    static thread_local std::string line;
-    line.clear();
-    // A record that shows as several messages (a routedAndSent) is a line
-    // per message, each with the record's seq and type.
-    if (core::append_status_json(line, r, core::StatusJsonHead::log_line, '\n')) {
-      line.push_back('\n');
-      std::fwrite(line.data(), 1, line.size(), stdout);
-      return;
-    }
-  }
   if (!as_json) {
-    if (const auto event = core::decode_event(r.type, r.payload)) {
-      static thread_local std::string message;
-      for (std::size_t step = 0; step < core::message_count(*event); ++step) {
-        message.clear();
-        core::append_status_json(message, r, *event, core::StatusJsonHead::message, step);
-        unsigned char arena[8192];
-        json::monotonic_resource resource(arena, sizeof arena);
-        std::puts(text_line(json::parse(message, &resource).as_object()).c_str());
-      }
-      return;
+    // A line per message the record shows as (a routedAndSent's steps); an
+    // undecodable record's one message says so.
+    for (const auto& message : core::status_message_texts(r)) {
+      unsigned char arena[8192];
+      json::monotonic_resource resource(arena, sizeof arena);
+      std::puts(text_line(json::parse(message, &resource).as_object()).c_str());
     }
+    return;
+  }
+  // The status-message writer, a line per message, each with the record's
+  // seq and type; the object path below is for payloads that do not decode.
+  static thread_local std::string line;
+  line.clear();
+  if (core::append_status_json(line, r, core::StatusJsonHead::log_line, '\n')) {
+    line.push_back('\n');
+    std::fwrite(line.data(), 1, line.size(), stdout);
+    return;
   }
   // One arena per line: dumps render millions of messages.
   unsigned char arena[8192];
   json::monotonic_resource resource(arena, sizeof arena);
-  json::object m = core::status_message(r, &resource);
-  if (as_json) {
-    json::object line(&resource);
-    line.reserve(m.size() + 1);
-    line["seq"] = m.at("seq");
-    line["ts"] = m.at("ts");
-    line["orderId"] = m.at("orderId");
-    line["type"] = m.at("event");
-    for (const auto& kv : m) line[kv.key()] = kv.value();
-    const std::string text = json::serialize(line);
-    std::fwrite(text.data(), 1, text.size(), stdout);
-    std::fputc('\n', stdout);
-  } else {
-    std::puts(text_line(m).c_str());
-  }
+  const json::object m = core::status_message(r, &resource);
+  json::object out(&resource);
+  out.reserve(m.size() + 1);
+  out["seq"] = m.at("seq");
+  out["ts"] = m.at("ts");
+  out["orderId"] = m.at("orderId");
+  out["type"] = m.at("event");
+  for (const auto& kv : m) out[kv.key()] = kv.value();
+  const std::string text = json::serialize(out);
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fputc('\n', stdout);
 }
 
 // Reads the log in batches on its own thread, at most `kDepth` batches
