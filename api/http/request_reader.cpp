@@ -24,6 +24,27 @@ std::string_view buffer_text(const beast::flat_buffer& buffer) {
   return {static_cast<const char*>(data.data()), data.size()};
 }
 
+// What Beast's read does with bytes already in the buffer, without starting
+// an operation (whose completion would be one more trip through the
+// scheduler): true once `done` holds or the bytes are in error, false if
+// more must be read.
+template <class Done>
+bool parse_buffered(http::basic_parser<true>& parser, beast::flat_buffer& buffer, beast::error_code& ec, Done done) {
+  while (!done(parser) && buffer.size() > 0) {
+    const auto used = parser.put(buffer.data(), ec);
+    buffer.consume(used);
+    if (ec == http::error::need_more || (!ec && used == 0)) {
+      ec = {};
+      return false;
+    }
+    if (ec) return true;
+  }
+  return done(parser);
+}
+
+bool header_done(const http::basic_parser<true>& p) { return p.is_header_done(); }
+bool message_done(const http::basic_parser<true>& p) { return p.is_done(); }
+
 }  // namespace
 
 asio::awaitable<RequestRead> read_request(Transport& stream, beast::flat_buffer& buffer,
@@ -66,7 +87,12 @@ asio::awaitable<RequestRead> read_request(Transport& stream, beast::flat_buffer&
       co_return RequestRead{false, std::move(folded)};
     }
   }
-  auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
+  beast::error_code ec;
+  parser.eager(false);  // as async_read_header does
+  if (header_end == std::string_view::npos || !parse_buffered(parser, buffer, ec, header_done)) {
+    auto [hec, n] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
+    ec = hec;
+  }
   if (gone(ec)) co_return RequestRead{true, std::nullopt};
   auto refusal = ec ? read_error(ec, config.header_limit, config.body_limit) : header_refusal(parser.get());
   if (refusal || parser.is_done()) co_return RequestRead{false, refusal};
@@ -77,7 +103,12 @@ asio::awaitable<RequestRead> read_request(Transport& stream, beast::flat_buffer&
     auto [cec, cn] = co_await http::async_write(stream, go_on, use_tuple);
     if (cec) co_return RequestRead{true, std::nullopt};
   }
-  auto [bec, bn] = co_await http::async_read(stream, buffer, parser, use_tuple);
+  beast::error_code bec;
+  parser.eager(true);  // as async_read does
+  if (!parse_buffered(parser, buffer, bec, message_done)) {
+    auto [rec, bn] = co_await http::async_read(stream, buffer, parser, use_tuple);
+    bec = rec;
+  }
   if (gone(bec)) co_return RequestRead{true, std::nullopt};
   co_return RequestRead{false, bec ? read_error(bec, config.header_limit, config.body_limit)
                                    : trailer_refusal(parser.get(), config.header_limit)};

@@ -11,6 +11,7 @@ boost::system::result<RequestTarget, ApiError> parse_request_target(std::string_
   auto url = boost::urls::parse_origin_form(target);
   if (!url) return ApiError{400, "invalid_target", "the request target is not a valid URL", ""};
   RequestTarget t;
+  t.segments.reserve(url->segments().size());
   for (auto seg : url->segments()) {
     if (!seg.empty()) t.segments.push_back(seg);
   }

@@ -1,10 +1,11 @@
 #include "api/http/response_wire.h"
 
+#include <algorithm>
 #include <charconv>
 #include <utility>
-#include <vector>
 
 #include <boost/algorithm/string/predicate.hpp>
+#include <boost/container/small_vector.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/status.hpp>
 
@@ -16,20 +17,24 @@ namespace {
 
 // The fields an answer carries besides its length, in Beast's order: each
 // set() of a name already there moves it to the end with its new value.
-std::vector<std::pair<std::string_view, std::string>> fields_of(const HttpResponse& r,
-                                                                const ResponseFraming& framing) {
-  std::vector<std::pair<std::string_view, std::string>> fields;
-  fields.reserve(8 + r.headers.size());
-  const auto set = [&fields](std::string_view name, std::string value) {
-    std::erase_if(fields, [name](const auto& f) { return boost::iequals(f.first, name); });
-    fields.emplace_back(name, std::move(value));
+// The values are views of the answer, the framing or `vary`, which holds
+// the one value made here.
+using Fields = boost::container::small_vector<std::pair<std::string_view, std::string_view>, 12>;
+
+Fields fields_of(const HttpResponse& r, const ResponseFraming& framing, std::string& vary) {
+  Fields fields;
+  const auto set = [&fields](std::string_view name, std::string_view value) {
+    fields.erase(std::remove_if(fields.begin(), fields.end(),
+                                [name](const auto& f) { return boost::iequals(f.first, name); }),
+                 fields.end());
+    fields.emplace_back(name, value);
   };
   set("Server", "oee");
   set("Content-Type", r.content_type);
   if (!r.allow.empty()) set("Allow", r.allow);
   // Whether an answer may be read depends on the Origin it was asked from,
   // besides what the answer itself depends on.
-  std::string vary = "Origin";
+  vary = "Origin";
   for (const auto& [name, value] : r.headers) {
     if (boost::iequals(name, "Vary")) {
       vary = value + ", Origin";
@@ -37,8 +42,8 @@ std::vector<std::pair<std::string_view, std::string>> fields_of(const HttpRespon
       set(name, value);
     }
   }
-  set("Vary", std::move(vary));
-  if (!framing.allowed_origin.empty()) set("Access-Control-Allow-Origin", std::string(framing.allowed_origin));
+  set("Vary", vary);
+  if (!framing.allowed_origin.empty()) set("Access-Control-Allow-Origin", framing.allowed_origin);
   if (framing.version == 11 && !framing.keep_alive) set("Connection", "close");
   if (framing.version == 10 && framing.keep_alive) set("Connection", "keep-alive");
   return fields;
@@ -74,11 +79,12 @@ http::response<http::string_body> beast_response(const HttpResponse& r, const Re
 }
 
 std::string wire_response(const HttpResponse& r, const ResponseFraming& framing) {
-  const auto fields = fields_of(r, framing);
+  std::string vary;
+  const auto fields = fields_of(r, framing, vary);
   const std::string_view reason = http::obsolete_reason(static_cast<http::status>(r.status));
   char number[24];
   std::string out;
-  std::size_t size = 64 + reason.size() + (framing.head ? 0 : r.body.size());
+  std::size_t size = 128 + reason.size() + (framing.head ? 0 : r.body.size());
   for (const auto& [name, value] : fields) size += name.size() + value.size() + 4;
   out.reserve(size);
   out.append(framing.version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");

@@ -10,7 +10,7 @@
 
 #include "api/http/responses.h"
 #include "api/http/strict_json.h"
-#include "api/routes/order_answer.h"
+#include "api/routes/submit_answer.h"
 #include "api/routes/submit_request.h"
 #include "core/engine/async_append.h"
 #include "core/wire/status_message.h"
@@ -35,33 +35,21 @@ OrderId keyed_order_id(std::string_view scoped_key) {
 }
 
 // The answer to a submit, in the body's spelling (clients written for a
-// snake_case service read order_id): the order's id, status and seq, and
-// what it uses after a JSON number's rounding, as decimal strings, or as
-// JSON numbers with the same digits to a client that sent numbers.
+// snake_case service read order_id).
 HttpResponse submit_answer(int code, const App& app, const SubmitRequest& order, const OrderId& id,
                            std::string_view status, Seq seq, bool replay) {
-  json::object answer{{order.snake_case ? "order_id" : "orderId", id.str()}, {"status", status}, {"seq", seq.value}};
-  if (replay) answer[order.snake_case ? "idempotent_replay" : "idempotentReplay"] = true;
-  std::vector<std::pair<std::string, std::string>> used{
-      {order.snake_case ? "amount_in" : "amount", core::format_amount(order.amount, order.input.decimals())}};
-  if (order.order_type == core::OrderType::market || order.order_type == core::OrderType::recurring) {
-    used.emplace_back(order.snake_case ? "max_slippage" : "slippage", core::bps_fraction(order.slippage_bps));
-  } else {
-    used.emplace_back(order.snake_case ? "min_amount_out" : "minAmountOut",
-                      core::format_amount(order.min_amount_out, order.output.decimals()));
-  }
-  for (const auto& [name, text] : used) answer[name] = text;
-  std::string body = json::serialize(with_partition(std::move(answer), app.log, id));
-  if (order.numbers) {
-    // Decimal strings are plain digits: written bare, they are the same number.
-    for (const auto& [name, text] : used) {
-      const std::string quoted = "\"" + name + "\":\"" + text + "\"";
-      if (const auto at = body.find(quoted); at != std::string::npos) {
-        body.replace(at, quoted.size(), "\"" + name + "\":" + text);
-      }
-    }
-  }
-  return HttpResponse{code, std::move(body), "application/json", {}};
+  const auto partition = app.log.partitioned() ? std::optional(app.log.partition_of(id)) : std::nullopt;
+  return HttpResponse{code, submit_answer_body(order, id, status, seq, replay, partition), "application/json", {}};
+}
+
+// The body read into an order. Its JSON values are needed only for that:
+// they are built in an arena on the stack, not one by one on the heap.
+boost::system::result<SubmitRequest, ApiError> read_order(std::string_view text) {
+  unsigned char arena[2048];
+  json::monotonic_resource resource(arena, sizeof arena);
+  const auto body = parse_json_strict(text, &resource);
+  if (!body) return body.error();
+  return parse_submit(*body);
 }
 
 bool launched_everywhere(const std::vector<core::Launch>& launches) {
@@ -87,9 +75,7 @@ asio::awaitable<HttpResponse> submit(App& app, const HttpRequest& req) {
     co_return error_response(ApiError{415, "unsupported_media_type",
                                       "send the order as JSON with Content-Type: application/json", ""});
   }
-  const auto body = parse_json_strict(req.body);
-  if (!body) co_return error_response(body.error());
-  auto parsed = parse_submit(*body);
+  auto parsed = read_order(req.body);
   if (!parsed) co_return error_response(parsed.error());
   const SubmitRequest& order = *parsed;
   // A sniper's pool is yet to launch.

@@ -11,33 +11,39 @@ namespace oee::core {
 
 namespace asio = boost::asio;
 
-namespace {
-struct PendingAppend {
-  OrderStore& store;
-  OrderId id;
-  OrderState current;
-  OrderEvent event;
-  std::optional<eventlog::IdempotencyClaim> claim;
-};
-}  // namespace
-
-// use_awaitable passes initiation arguments as coroutine parameters, so the
-// arguments travel in one heap object and the initiation carries only its
-// pointer: [gcc12-coro].
+// The event is prepared (folded and encoded) at the call, while the
+// caller's arguments are certainly alive; only the prepared command and the
+// order's next state travel on. use_awaitable passes initiation arguments
+// as coroutine parameters, so they travel in one heap object and the
+// initiation carries only its pointer: [gcc12-coro].
 asio::awaitable<eventlog::Result<AppendedEvent>> async_append(OrderStore& store, const OrderId& id,
                                                               const OrderState& current, const OrderEvent& event,
                                                               const eventlog::IdempotencyClaim* claim) {
-  auto* pending = new PendingAppend{store, id, current, event,
-                                    claim != nullptr ? std::optional(*claim) : std::nullopt};
-  auto initiation = [pending](auto handler) {
-    std::unique_ptr<PendingAppend> owned(pending);
+  auto* prepared = new OrderStore::Prepared(
+      OrderStore::prepare(id, current, event, claim != nullptr ? std::optional(*claim) : std::nullopt));
+  auto initiation = [&log = store.log(), prepared](auto handler) {
+    std::unique_ptr<OrderStore::Prepared> owned(prepared);
+    using Handler = decltype(handler);
+    // What the completion needs, in one shared object: std::function needs
+    // a copyable target, and the handler is move-only.
+    struct Completion {
+      Handler handler;
+      asio::associated_executor_t<Handler> executor;
+      OrderState next;
+    };
     auto ex = asio::get_associated_executor(handler);
-    // std::function needs a copyable target; the handler is move-only.
-    auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-    owned->store.append(owned->id, owned->current, std::move(owned->event), std::move(owned->claim),
-                        [shared, ex](eventlog::Result<AppendedEvent> r) {
-                          asio::post(ex, [shared, r = std::move(r)]() mutable { std::move(*shared)(std::move(r)); });
-                        });
+    auto completion = std::make_shared<Completion>(Completion{std::move(handler), std::move(ex), std::move(owned->next)});
+    log.append(std::move(owned->command), [completion](eventlog::Result<eventlog::AppendOutcome> r) {
+      auto where = completion->executor;  // named: posted with the completion that holds it
+      asio::post(where, [completion, r = std::move(r)]() mutable {
+        if (!r) {
+          std::move(completion->handler)(eventlog::Result<AppendedEvent>(r.error()));
+          return;
+        }
+        std::move(completion->handler)(eventlog::Result<AppendedEvent>(
+            AppendedEvent{r->seq, r->ts, std::move(completion->next), std::move(r->existing)}));
+      });
+    });
   };
   return asio::async_initiate<const asio::use_awaitable_t<>, void(eventlog::Result<AppendedEvent>)>(
       initiation, asio::use_awaitable);

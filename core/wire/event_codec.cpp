@@ -86,7 +86,10 @@ TxSubmitted sent_of(const fb::TxSubmitted& p) {
 }  // namespace
 
 std::string encode_event(const OrderEvent& event) {
-  FlatBufferBuilder fbb(256);
+  // One builder per thread, cleared for each encoding: it keeps its
+  // buffer, so an encoding allocates only the string it returns.
+  thread_local FlatBufferBuilder fbb(256);
+  fbb.Clear();
   std::visit(
       [&](const auto& e) {
         using T = std::decay_t<decltype(e)>;

@@ -14,7 +14,10 @@ using namespace detail;
 using flatbuffers::FlatBufferBuilder;
 
 std::string encode_snapshot(const OrderState& s) {
-  FlatBufferBuilder fbb(256);
+  // One builder per thread, cleared for each encoding: it keeps its
+  // buffer, so an encoding allocates only the string it returns.
+  thread_local FlatBufferBuilder fbb(256);
+  fbb.Clear();
   const auto owner = owner_field(s.owner);
   std::vector<flatbuffers::Offset<fb::LegSnapshot>> legs;
   for (const auto& l : s.legs) {

@@ -1,6 +1,10 @@
 // Client JSON and query strings parsed strictly: a doubled key or
 // parameter is an error naming it, never "the last one wins".
 
+#include <string>
+#include <string_view>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 #include "api/http/request_target.h"
@@ -34,6 +38,47 @@ TEST(StrictJson, TheSameKeyInSiblingObjectsIsFine) {
   auto r = parse_json_strict(R"({"a":{"k":1},"b":{"k":2},"c":[{"k":1},{"k":2}]})");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->at("b").at("k").as_int64(), 2);
+}
+
+// Past a handful of keys an object's keys are kept another way: the
+// checks hold either side of that, and in objects nested in such an object.
+TEST(StrictJson, DuplicatesAreFoundInObjectsWithManyKeys) {
+  // Built with append: GCC 12 warns falsely on `"x" + std::string`.
+  const auto key = [](int i) {
+    std::string k("k");
+    k.append(std::to_string(i));
+    return k;
+  };
+  const auto object_of = [&key](int keys, std::string_view extra) {
+    std::string text("{");
+    for (int i = 0; i < keys; ++i) text.append("\"").append(key(i)).append("\":").append(std::to_string(i)).append(",");
+    return text.append(extra).append("}");
+  };
+  const auto inside = [](std::string_view before, const std::string& object, std::string_view after) {
+    std::string text(before);
+    return text.append(object).append(after);
+  };
+  for (const int keys : {1, 15, 16, 17, 40, 500}) {
+    SCOPED_TRACE(keys);
+    const auto clean = parse_json_strict(object_of(keys, "\"last\":{\"k0\":1,\"k1\":2}"));
+    ASSERT_TRUE(clean);
+    EXPECT_EQ(clean->as_object().size(), static_cast<std::size_t>(keys) + 1);
+    for (const int again : {0, keys - 1}) {
+      std::string extra("\"");
+      extra.append(key(again)).append("\":0");
+      const auto doubled = parse_json_strict(object_of(keys, extra));
+      ASSERT_FALSE(doubled);
+      EXPECT_EQ(doubled.error().code, "duplicate_field");
+      EXPECT_EQ(doubled.error().field, key(again));
+    }
+    // A nested object with many keys, then its parent's keys go on.
+    const auto nested = parse_json_strict(inside("{\"a\":1,\"inner\":", object_of(keys, "\"z\":1"), ",\"b\":2,\"a\":3}"));
+    ASSERT_FALSE(nested);
+    EXPECT_EQ(nested.error().field, "a");
+    const auto inner_doubled = parse_json_strict(inside("{\"a\":1,\"inner\":", object_of(keys, "\"k0\":1"), ",\"b\":2}"));
+    ASSERT_FALSE(inner_doubled);
+    EXPECT_EQ(inner_doubled.error().field, "k0");
+  }
 }
 
 TEST(StrictJson, InvalidJsonIsInvalidJson) {
