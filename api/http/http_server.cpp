@@ -1,6 +1,9 @@
 #include "api/http/http_server.h"
 
 #include <array>
+#include <atomic>
+#include <memory>
+#include <vector>
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -9,6 +12,7 @@
 #include <boost/algorithm/string/predicate.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -80,7 +84,20 @@ http::response<http::string_body> preflight(std::string_view origin, unsigned ve
 }  // namespace
 
 struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
-  Impl(asio::io_context& ioc, ServerContext& ctx) : ioc(ioc), ctx(ctx), acceptor(ioc) {}
+  Impl(asio::io_context& ioc, ServerContext& ctx, unsigned threads) : ioc(ioc), ctx(ctx), acceptor(ioc) {
+    for (unsigned i = 1; i < threads; ++i) {
+      loops.push_back(std::make_unique<asio::io_context>(1));
+      loop_work.push_back(asio::make_work_guard(*loops.back()));
+    }
+  }
+
+  // Where the next connection runs: the loops in turn. On the shared
+  // io_context, which several threads may run, a strand of its own.
+  asio::any_io_executor next_connection_executor() {
+    const std::size_t turn = next_connection++ % (loops.size() + 1);
+    if (turn == 0) return asio::make_strand(ioc);
+    return loops[turn - 1]->get_executor();
+  }
 
   // Out of descriptors (or kernel memory), an accept fails at once, again
   // and again while the listening socket stays readable: retrying at once
@@ -94,8 +111,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
     auto pause = kFirstPause;
     asio::steady_timer backoff(ioc);
     for (;;) {
-      auto strand = asio::make_strand(ioc);  // a named local: [gcc12-coro]
-      auto [ec, socket] = co_await acceptor.async_accept(strand, use_tuple);
+      auto where = next_connection_executor();  // a named local: [gcc12-coro]
+      auto [ec, socket] = co_await acceptor.async_accept(where, use_tuple);
       if (ec) {
         if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
         const auto failures = ctx.accept_errors.fetch_add(1) + 1;
@@ -325,10 +342,23 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
   asio::io_context& ioc;
   ServerContext& ctx;
   tcp::acceptor acceptor;
+  // The server's own loops, one thread each (run_thread), and what keeps
+  // them running until stop().
+  std::vector<std::unique_ptr<asio::io_context>> loops;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> loop_work;
+  std::size_t next_connection = 0;  // on the acceptor's side only
+  std::atomic<std::size_t> next_runner{0};
 };
 
-HttpServer::HttpServer(asio::io_context& ioc, ServerContext& ctx) : impl_(std::make_shared<Impl>(ioc, ctx)) {}
-HttpServer::~HttpServer() = default;
+HttpServer::HttpServer(asio::io_context& ioc, ServerContext& ctx, unsigned threads)
+    : impl_(std::make_shared<Impl>(ioc, ctx, threads)) {}
+
+// The loops go with the server, while what their handlers reference (the
+// context, the hub) is still there; their threads have been joined.
+HttpServer::~HttpServer() {
+  impl_->loop_work.clear();
+  impl_->loops.clear();
+}
 
 void HttpServer::start() {
   boost::system::error_code ec;
@@ -354,16 +384,28 @@ bool HttpServer::stop(std::chrono::milliseconds grace) {
   });
   auto& ctx = impl_->ctx;
   ctx.close_connections(ServerContext::Closing::close);
-  if (ctx.wait_for_no_connections(std::chrono::steady_clock::now() + grace)) return true;
+  if (ctx.wait_for_no_connections(std::chrono::steady_clock::now() + grace)) {
+    stop_loops();
+    return true;
+  }
   ctx.close_connections(ServerContext::Closing::cut);
   (void)ctx.wait_for_no_connections(std::chrono::steady_clock::now() + kCutWait);
+  stop_loops();
   return false;
 }
 
+void HttpServer::stop_loops() {
+  // No connection is left on them: their threads may end.
+  for (auto& work : impl_->loop_work) work.reset();
+  for (auto& loop : impl_->loops) loop->stop();
+}
+
 void HttpServer::run_thread() {
+  const std::size_t runner = impl_->next_runner.fetch_add(1);
+  asio::io_context& loop = runner == 0 || runner > impl_->loops.size() ? impl_->ioc : *impl_->loops[runner - 1];
   for (;;) {
     try {
-      impl_->ioc.run();
+      loop.run();
       return;
     } catch (const std::exception& e) {
       // Thrown from inside an operation's completion, where no connection's

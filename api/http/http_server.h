@@ -3,9 +3,14 @@
 //
 // Lifecycle: start() binds and begins accepting; stop() closes the
 // listener and every open connection, and waits for them to be gone.
-// Threading: each connection runs on its own strand of the given
-// io_context, which may be run by several threads. Ownership: the server references its ServerContext, which must
-// outlive it.
+// Threading: connections are spread over the server's threads, and each
+// stays on one for its life, so what it allocates is freed on the thread
+// that allocated it and its completions never wait for another thread's
+// lock. The first thread runs the given io_context (shared with the rest
+// of the process, and run by any further run_thread() callers too: there
+// each connection has a strand of its own); each other thread runs a loop
+// of the server's own. Ownership: the server references its ServerContext,
+// which must outlive it.
 
 #include <chrono>
 #include <cstdint>
@@ -19,7 +24,8 @@ namespace oee::api {
 
 class HttpServer {
  public:
-  HttpServer(boost::asio::io_context& ioc, ServerContext& ctx);
+  /// `threads`: how many threads will call run_thread().
+  HttpServer(boost::asio::io_context& ioc, ServerContext& ctx, unsigned threads = 1);
   ~HttpServer();
 
   /// Binds config.bind:port; throws std::runtime_error if it cannot.
@@ -31,13 +37,16 @@ class HttpServer {
   /// are gone (or after a short wait). The io_context must be running on
   /// other threads; call it from none of them.
   bool stop(std::chrono::milliseconds grace);
-  /// Runs the io_context on the calling thread until it stops. An exception
-  /// escaping a handler is counted (oee_http_session_errors_total) and
-  /// logged, never fatal to the process.
+  /// Runs the io_context (the first caller), or the next of the server's
+  /// own loops, on the calling thread until it stops. An exception escaping
+  /// a handler is counted (oee_http_session_errors_total) and logged, never
+  /// fatal to the process.
   void run_thread();
   [[nodiscard]] std::uint16_t port() const;
 
  private:
+  void stop_loops();
+
   struct Impl;
   std::shared_ptr<Impl> impl_;
 };

@@ -166,7 +166,7 @@ int run_cluster_node(ServerOptions& o) {
   };
   if (o.sim_control) app.sim_changes = &shared_market;
   ctx.router = core_router(app);
-  HttpServer server(api_ioc, ctx);
+  HttpServer server(api_ioc, ctx, o.threads);
   // Every node may project: each batch is committed under the partitions'
   // rows in PostgreSQL, so two projectors write each event once.
   const Consumers consumers = add_consumers(o, *log, app, false);

@@ -5,7 +5,8 @@
 // The composition root: every thread but RocksDB's and the log writer is
 // started and joined here. Which thread runs and owns what, and how they
 // talk: docs/architecture.md, "Threads".
-//   oee-http (--threads)  API io_context: sessions, the hub's strand, catch-up
+//   oee-http (--threads)  the API io_context (the hub's strand, catch-up, a share of the
+//                         connections) and the HTTP server's own loops (the other connections)
 //   oee-log-writer        group commits; commit listeners copy and post
 //   oee-executor          executor io_context: the running orders, stepped in batches; the limit
 //                         order book, its watcher, and every trigger, cancel and expiry
@@ -101,7 +102,7 @@ int run_gateway(ServerOptions& o) {
   api::RedisFeed feed(hub, *redis, std::move(hooks));
   api::Gateway gateway{ctx, *core, feed, hub, auth};
   ctx.router = api::gateway_router(gateway);
-  api::HttpServer server(ioc, ctx);
+  api::HttpServer server(ioc, ctx, o.threads);
   try {
     server.start();
   } catch (const std::exception& e) {
@@ -202,7 +203,7 @@ int run_core(ServerOptions& o) {
   app.sim_clock = sim.clock.get();
   if (sim.seed_given) app.new_order_id = api::seeded_order_ids(*sim.seed, log->head());
   ctx.router = api::core_router(app);
-  api::HttpServer server(api_ioc, ctx);
+  api::HttpServer server(api_ioc, ctx, o.threads);
 
   const api::Consumers consumers = api::add_consumers(o, *log, app);
   asio::thread_pool blocking(2);  // history queries: declared after the store they query, so it goes first

@@ -180,7 +180,8 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& o)
                  "MiB the event log's storage may hold in memory: 4/5 for writes not yet in table files "
                  "(appends wait when they are full), 1/5 for cached table blocks")
       ->envname("OEE_LOG_MEMORY")->check(CLI::Range(std::size_t{10}, std::size_t{1} << 20))->capture_default_str();
-  cli.add_option("--threads", o.threads, "HTTP/WebSocket threads")->envname("OEE_THREADS")->check(CLI::Range(1u, 64u))
+  cli.add_option("--threads", o.threads,
+                 "HTTP/WebSocket threads; connections are dealt to them in turn, and each stays on its thread")->envname("OEE_THREADS")->check(CLI::Range(1u, 64u))
       ->capture_default_str();
   cli.add_option("--log-level", o.log_level, "Least severe messages logged: trace, debug, info, warn, error")
       ->envname("OEE_LOG_LEVEL")->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
