@@ -102,7 +102,7 @@ void WaitingOrders::cancel(const OrderSnapshot& seen, ActionDone done) {
     cancels_[id].push_back(std::move(done));
     return;
   }
-  done(cancel_answer_for(seen));  // nobody here writes it: as the caller read it
+  done(cancel_answer_for(as_held_now(seen)));
 }
 
 void WaitingOrders::amend(const OrderSnapshot& seen, Amendment change, ActionDone done) {
@@ -127,7 +127,16 @@ void WaitingOrders::amend(const OrderSnapshot& seen, Amendment change, ActionDon
     amends_[id].push_back(PendingAmend{change, std::move(done)});
     return;
   }
-  done(amend_answer_for(seen));  // nobody here writes it: as the caller read it
+  done(amend_answer_for(as_held_now(seen)));
+}
+
+// Nobody here writes the order: it is answered as the log holds it now. The
+// caller read it before asking, and a trigger and the whole run may have
+// come between (a filled order is then too late, not "not being run").
+OrderSnapshot WaitingOrders::as_held_now(const OrderSnapshot& seen) const {
+  auto held = store_.load(seen.id);
+  if (!held || !*held || (*held)->last_seq < seen.last_seq) return seen;
+  return std::move(**held);
 }
 
 bool WaitingOrders::take_amend(const OrderId& id, const Parked& waiting) {

@@ -83,13 +83,14 @@ class WaitingOrders : public std::enable_shared_from_this<WaitingOrders> {
 
   /// A cancel of the order the caller read as `seen`: of a waiting order,
   /// here and now; of a running one, at its next decision
-  /// (cancel_requested); of any other, as `seen` stands.
+  /// (cancel_requested); of any other, as the log holds it now (or as
+  /// `seen` stands, if it cannot be read).
   void cancel(const OrderSnapshot& seen, ActionDone done);
   /// An amendment of the order the caller read as `seen`: of a waiting
   /// order, here and now (answered at once if it changes nothing); of one
   /// about to wait (a new limit order, a reopened one) or whose wait's end
   /// is on its way to the log, once it waits or ends; of any other, as
-  /// `seen` stands.
+  /// the log holds it now (or as `seen` stands, if it cannot be read).
   void amend(const OrderSnapshot& seen, Amendment change, ActionDone done);
   /// An order that now waits: into the book (limit) or the watch (sniper),
   /// unless its time is up or a cancel waits for it.
@@ -120,6 +121,8 @@ class WaitingOrders : public std::enable_shared_from_this<WaitingOrders> {
   [[nodiscard]] bool quiet() const { return settling_.empty(); }
 
  private:
+  [[nodiscard]] OrderSnapshot as_held_now(const OrderSnapshot& seen) const;
+
   struct Parked {
     OrderState state;
     Seq seq;

@@ -193,7 +193,12 @@ TEST_F(LimitOrders, ACancelAndATriggerInTheSameInstantEndInExactlyOneOfThem) {
     const auto ids = submit_orders(c, 1, limit_body("1", "160"));
     ASSERT_TRUE(reaches(c, ids[0], "open"));
     int cancel_status = 0;
-    std::thread cancel([&] { cancel_status = canceller.request("DELETE", "/api/orders/" + ids[0], {}, {}).status; });
+    std::string cancel_body;
+    std::thread cancel([&] {
+      const auto answer = canceller.request("DELETE", "/api/orders/" + ids[0], {}, {});
+      cancel_status = answer.status;
+      cancel_body = answer.body;
+    });
     set_price(c, "170");
     cancel.join();
     ASSERT_TRUE(eventually([&] { return c.get("/api/orders/" + ids[0]).json().at("terminal").as_bool(); }, 15s));
@@ -203,7 +208,7 @@ TEST_F(LimitOrders, ACancelAndATriggerInTheSameInstantEndInExactlyOneOfThem) {
       EXPECT_EQ(status, "cancelled");
       EXPECT_EQ(count_of(names, "triggered"), 0);
     } else {
-      EXPECT_EQ(cancel_status, 409);
+      EXPECT_EQ(cancel_status, 409) << cancel_body << server_->stderr_tail();
       EXPECT_EQ(status, "confirmed");
       EXPECT_EQ(count_of(names, "triggered"), 1);
       EXPECT_EQ(count_of(names, "cancelled"), 0);
