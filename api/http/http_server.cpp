@@ -384,19 +384,19 @@ bool HttpServer::stop(std::chrono::milliseconds grace) {
   });
   auto& ctx = impl_->ctx;
   ctx.close_connections(ServerContext::Closing::close);
-  if (ctx.wait_for_no_connections(std::chrono::steady_clock::now() + grace)) {
-    stop_loops();
-    return true;
+  const bool closed = ctx.wait_for_no_connections(std::chrono::steady_clock::now() + grace);
+  if (!closed) {
+    ctx.close_connections(ServerContext::Closing::cut);
+    (void)ctx.wait_for_no_connections(std::chrono::steady_clock::now() + kCutWait);
   }
-  ctx.close_connections(ServerContext::Closing::cut);
-  (void)ctx.wait_for_no_connections(std::chrono::steady_clock::now() + kCutWait);
-  stop_loops();
-  return false;
+  // The loops go on until what is queued on them is done: a connection
+  // accepted before the listener closed, whose session has yet to start
+  // there, still starts, finds the server closing and closes.
+  for (auto& work : impl_->loop_work) work.reset();
+  return closed;
 }
 
-void HttpServer::stop_loops() {
-  // No connection is left on them: their threads may end.
-  for (auto& work : impl_->loop_work) work.reset();
+void HttpServer::stop_threads() {
   for (auto& loop : impl_->loops) loop->stop();
 }
 

@@ -4,9 +4,11 @@
 // Lifecycle: start() binds and begins accepting; stop() closes the
 // listener and every open connection, and waits for them to be gone.
 // Threading: connections are spread over the server's threads, and each
-// stays on one for its life, so what it allocates is freed on the thread
-// that allocated it and its completions never wait for another thread's
-// lock. The first thread runs the given io_context (shared with the rest
+// stays on one for its life, so what its requests allocate is freed on the
+// thread that allocated it and its completions never wait for another
+// thread's lock. The price: a slow request holds up the connections that
+// share its thread, where a shared io_context would let another thread
+// take them. The first thread runs the given io_context (shared with the rest
 // of the process, and run by any further run_thread() callers too: there
 // each connection has a strand of its own); each other thread runs a loop
 // of the server's own. Ownership: the server references its ServerContext,
@@ -42,11 +44,12 @@ class HttpServer {
   /// a handler is counted (oee_http_session_errors_total) and logged, never
   /// fatal to the process.
   void run_thread();
+  /// After stop(), ends the server's own loops as io_context::stop() ends
+  /// the given one: their run_thread() calls return.
+  void stop_threads();
   [[nodiscard]] std::uint16_t port() const;
 
  private:
-  void stop_loops();
-
   struct Impl;
   std::shared_ptr<Impl> impl_;
 };

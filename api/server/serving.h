@@ -69,6 +69,7 @@ void serve_until_signal(boost::asio::io_context& ioc, HttpServer& server, const 
   stop_rest();
   work.reset();
   ioc.stop();
+  server.stop_threads();
   for (auto& t : pool) t.join();
 }
 
