@@ -225,6 +225,22 @@ TEST_F(Edge, ExpectContinueIsAnswered) {
   }
 }
 
+// The head and body are parsed from what is already read when they are
+// whole, and read on when they are not: each of these is answered once.
+TEST_F(Edge, RequestsSentByteByByteSplitOrPipelinedAreEachAnswered) {
+  const std::string order = post_head("Content-Length: " + std::to_string(kOrder.size()) + "\r\n") + kOrder;
+  RawConnection c(server.port());
+  for (const char byte : order) c.send(std::string(1, byte));
+  ASSERT_TRUE(c.read_until("\"pending\"", 5s)) << c.received();
+  c.send(order.substr(0, 30));  // mid request line
+  c.send(order.substr(30, order.size() - 40));  // mid body
+  // The second's last bytes, then two more and a last request in one write.
+  c.send(order.substr(order.size() - 10) + order + order +
+         "GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+  ASSERT_TRUE(c.read_until_closed(10s)) << c.received();
+  EXPECT_EQ(response_statuses(c.received()), (std::vector<int>{202, 202, 202, 202, 200})) << c.received();
+}
+
 TEST_F(Edge, ADoubledFieldIsRefusedWhereverItIs) {
   const auto head = log_head();
   HttpClient client(server.port());
