@@ -18,12 +18,9 @@ servers=("$@"); [ ${#servers[@]} -gt 0 ] || servers=(build/bin/oee-server)
 hz=$(getconf CLK_TCK)
 for server in "${servers[@]}"; do
   dir=$(mktemp -d)
-  "$server" --data-dir "$dir/data" --port 0 --sim fast --log-level warn > "$dir/out" 2> "$dir/err" &
-  pid=$!
+  pid=""
   trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$dir"' EXIT
-  for _ in $(seq 100); do grep -q LISTENING "$dir/out" 2>/dev/null && break; sleep 0.1; done
-  grep -q LISTENING "$dir/out" || { echo "$server did not start: $(cat "$dir/err")" >&2; exit 1; }
-  url="http://127.0.0.1:$(sed -n 's/^LISTENING .*:\([0-9]*\)$/\1/p' "$dir/out")"
+  start_fast "$server" "$dir" || exit 1
   start=$(date +%s.%N)
   build/bin/oee-loadgen --target "$url" --connections 32 --orders "$orders" --duration 3600 --drain 0 --json > /dev/null
   wait_idle "${url##*:}" $pid || { echo "$server: $(tail -3 "$dir/err")" >&2; exit 1; }

@@ -7,32 +7,28 @@
 # threads (everything run under HttpServer::run_thread: parsing, routing,
 # the append's hand-off, the answer), the log writer and the executor.
 # Instructions leave out the kernel (sockets, fsync): count its calls with
-# `perf trace -s -p PID` under the same load.
+# `perf trace -s -p PID` under the same load. With KEEP_PROFILES=DIR the
+# callgrind files (one per thread) are copied there, for callgrind_annotate.
 #
 #   bench/request_instructions.sh [orders] [server binary...]
 #     (default 2000 orders and build/bin/oee-server)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v valgrind > /dev/null || { echo "needs valgrind (apt-get install valgrind)" >&2; exit 2; }
+source bench/server_cpu.sh  # start_fast, wait_idle
 orders=${1:-2000}; shift $(( $# > 0 ? 1 : 0 )) || true
 servers=("$@"); [ ${#servers[@]} -gt 0 ] || servers=(build/bin/oee-server)
 
 for server in "${servers[@]}"; do
   dir=$(mktemp -d)
-  valgrind --tool=callgrind --instr-atstart=no --separate-threads=yes --callgrind-out-file="$dir/callgrind.out" \
-    "$server" --data-dir "$dir/data" --port 0 --sim fast --log-level warn > "$dir/out" 2> "$dir/err" &
-  pid=$!
+  pid=""
   trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$dir"' EXIT
-  for _ in $(seq 600); do grep -q LISTENING "$dir/out" 2>/dev/null && break; sleep 0.2; done
-  grep -q LISTENING "$dir/out" || { echo "$server did not start: $(tail -3 "$dir/err")" >&2; exit 1; }
-  url="http://127.0.0.1:$(sed -n 's/^LISTENING .*:\([0-9]*\)$/\1/p' "$dir/out")"
+  start_fast "$server" "$dir" valgrind --tool=callgrind --instr-atstart=no --separate-threads=yes \
+    --callgrind-out-file="$dir/callgrind.out" || exit 1
   callgrind_control -i on "$pid" > /dev/null 2>&1
   build/bin/oee-loadgen --target "$url" --connections 8 --orders "$orders" --duration 3600 --drain 0 --json \
     > /dev/null
-  for _ in $(seq 3000); do
-    case "$(curl -s "$url/health")" in *'"inFlight":0,"waiting":0'*) break ;; esac
-    sleep 0.2
-  done
+  wait_idle "${url##*:}" "$pid" || exit 1
   callgrind_control -i off "$pid" > /dev/null 2>&1
   kill "$pid"; wait "$pid" 2>/dev/null || true  # callgrind writes its counts as the server exits
   # One file per thread, told apart by what it runs.
@@ -47,6 +43,7 @@ for server in "${servers[@]}"; do
       END {
         printf "%s: %.0f instructions per order; HTTP threads %.0f, log writer %.0f, executor %.0f, other %.0f\n",
                s, all / n, by["http"] / n, by["writer"] / n, by["executor"] / n, by["other"] / n }'
-  [ -n "${KEEP:-}" ] && cp "$dir"/callgrind.out* /tmp/ ; rm -rf "$dir"
+  if [ -n "${KEEP_PROFILES:-}" ]; then cp "$dir"/callgrind.out* "$KEEP_PROFILES"/; fi
+  rm -rf "$dir"
   trap - EXIT
 done

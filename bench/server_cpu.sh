@@ -1,7 +1,22 @@
 # What bench/run and bench/cpu_per_order.sh share, sourced by both: waiting
 # for a server's executor to go idle, and reading the CPU its threads used.
+# Sourced by bench/request_instructions.sh too, for start_fast and wait_idle.
 
 health() { curl -s "http://127.0.0.1:$1/health"; }
+
+# start_fast SERVER DIR [launcher...]: SERVER (under the launcher, if given)
+# with --sim fast on a fresh data dir in DIR; sets pid and url once it
+# listens (waiting up to 2 minutes: a launcher such as valgrind is slow),
+# or fails with the end of its stderr.
+start_fast() {
+  local server=$1 dir=$2
+  shift 2
+  "$@" "$server" --data-dir "$dir/data" --port 0 --sim fast --log-level warn > "$dir/out" 2> "$dir/err" &
+  pid=$!
+  for _ in $(seq 600); do grep -q LISTENING "$dir/out" 2>/dev/null && break; sleep 0.2; done
+  grep -q LISTENING "$dir/out" || { echo "$server did not start: $(tail -3 "$dir/err")" >&2; return 1; }
+  url="http://127.0.0.1:$(sed -n 's/^LISTENING .*:\([0-9]*\)$/\1/p' "$dir/out")"
+}
 
 # wait_idle PORT PID: until the executor has nothing in flight or waiting
 # (at most 10 minutes); fails if the server dies meanwhile.
