@@ -78,11 +78,11 @@ screenshots: deps-browser build
 	node tests/browser/dashboard_test.mjs $(BUILD_DIR)/bin/oee-server $(BUILD_DIR)/bin/oee-loadgen docs/images
 
 # The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer, in its
-# own build directory (Debug, -O1).
+# own build directory (-O1, line tables only: enough for its reports).
 SANITIZE_DIR ?= build-sanitize
 test-sanitize: deps-browser
 	@if [ ! -f $(SANITIZE_DIR)/CMakeCache.txt ]; then \
-	  cmake -S . -B $(SANITIZE_DIR) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" -DOEE_SANITIZE=ON; \
+	  cmake -S . -B $(SANITIZE_DIR) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-g1 -O1" -DOEE_SANITIZE=ON; \
 	fi
 	cmake --build $(SANITIZE_DIR) -j$(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
