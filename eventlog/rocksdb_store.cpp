@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <mutex>
@@ -6,7 +7,9 @@
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/memtablerep.h>
 #include <rocksdb/options.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
@@ -116,7 +119,9 @@ class RocksDbStore final : public KeyValueStore {
       const std::function<void(std::string_view key, std::string_view value)>& visit) const override {
     std::lock_guard lock(mu_);
     if (const auto ec = ready()) return ec;
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions{}));
+    rocksdb::ReadOptions every_key;
+    every_key.total_order_seek = true;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(every_key));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       visit(std::string_view(it->key().data(), it->key().size()),
             std::string_view(it->value().data(), it->value().size()));
@@ -144,6 +149,16 @@ class RocksDbStore final : public KeyValueStore {
     // filter over the memtable answers them without searching it.
     o.memtable_whole_key_filtering = true;
     o.memtable_prefix_bloom_size_ratio = 0.02;
+    // Keys (transaction ids) are random and only ever looked up one at a
+    // time: a hash of their first bytes picks a short list, so a put does
+    // not walk a skiplist of the whole memtable. A full scan (for_each)
+    // asks for total order. The capped prefix takes keys of any length.
+    // About one bucket per 256 bytes written: a bucket array larger than
+    // the write buffer would itself fill a memtable.
+    o.prefix_extractor.reset(rocksdb::NewCappedPrefixTransform(16));
+    o.memtable_factory.reset(rocksdb::NewHashLinkListRepFactory(
+        std::clamp<std::size_t>(options_.write_buffer_bytes / 256, 64, 16384)));
+    o.allow_concurrent_memtable_write = false;  // hash memtables take one writer at a time
     // Index and filter blocks live in the block cache too, so the cache
     // bounds the memory the table files take however many there are.
     rocksdb::BlockBasedTableOptions table;

@@ -58,26 +58,36 @@ std::uint32_t venue_fee_bps(Venue v, const PairSpec& p) {
   return p.quote == "SOL" ? 30 : 25;
 }
 
+// sin(2 pi t / period + phase) for t in nanoseconds since 1970, reduced
+// modulo the period in integers first: in seconds as a double, a clock's t
+// makes an argument of 1e8 radians and more, which libm reduces by its slow
+// multi-precision path (and fmod costs as much).
+double wave(std::int64_t ns, std::int64_t period_seconds, double phase) {
+  const std::int64_t period_ns = period_seconds * 1'000'000'000;
+  std::int64_t into = ns % period_ns;
+  if (into < 0) into += period_ns;
+  return std::sin(2 * std::numbers::pi * static_cast<double>(into) / static_cast<double>(period_ns) + phase);
+}
+
 // Price multiplier of one pool in parts per million around the reference:
 // two waves per pool, so venues drift apart by up to ~4-5% at times.
 // The drift is a simulation input, not money: the doubles never touch
 // balances, which are derived below as integers.
-std::int64_t drift_ppm(std::uint64_t pool_hash, double seconds) {
+std::int64_t drift_ppm(std::uint64_t pool_hash, std::int64_t ns) {
   const double phase1 = static_cast<double>(pool_hash % 10'000) / 10'000.0 * 2 * std::numbers::pi;
   const double phase2 = static_cast<double>((pool_hash >> 20) % 10'000) / 10'000.0 * 2 * std::numbers::pi;
-  const double period1 = 40.0 + static_cast<double>(pool_hash % 50);
-  const double period2 = 7.0 + static_cast<double>((pool_hash >> 40) % 6);
-  const double w = 0.018 * std::sin(2 * std::numbers::pi * seconds / period1 + phase1) +
-                   0.004 * std::sin(2 * std::numbers::pi * seconds / period2 + phase2);
+  const auto period1 = static_cast<std::int64_t>(40 + pool_hash % 50);
+  const auto period2 = static_cast<std::int64_t>(7 + (pool_hash >> 40) % 6);
+  const double w = 0.018 * wave(ns, period1, phase1) + 0.004 * wave(ns, period2, phase2);
   return static_cast<std::int64_t>(w * 1e6);
 }
 
 // The pair's own slower swing, shared by both venues: the market moving, so
 // that a limit order a few percent from the price fills within minutes.
-std::int64_t swing_ppm(std::uint64_t pair_hash, double seconds) {
+std::int64_t swing_ppm(std::uint64_t pair_hash, std::int64_t ns) {
   const double phase = static_cast<double>(pair_hash % 10'000) / 10'000.0 * 2 * std::numbers::pi;
-  const double period = 240.0 + static_cast<double>((pair_hash >> 24) % 180);
-  return static_cast<std::int64_t>(0.034 * std::sin(2 * std::numbers::pi * seconds / period + phase) * 1e6);
+  const auto period = static_cast<std::int64_t>(240 + (pair_hash >> 24) % 180);
+  return static_cast<std::int64_t>(0.034 * wave(ns, period, phase) * 1e6);
 }
 
 std::uint64_t pow10(int n) {
@@ -105,8 +115,8 @@ Market::Reserves Market::drifting(std::size_t pair_index, Venue venue,
 
   const std::uint64_t h = hash_bytes(pair->quote, hash_bytes(pair->base, mix(seed_ ^ static_cast<std::uint64_t>(venue))));
   const std::uint64_t pair_hash = hash_bytes(pair->quote, hash_bytes(pair->base, mix(seed_ ^ 0x5357494e47ULL)));  // "SWING"
-  const double seconds = std::chrono::duration<double>(at.time_since_epoch()).count();
-  const std::int64_t ppm = 1'000'000 + drift_ppm(h, seconds) + swing_ppm(pair_hash, seconds);
+  const std::int64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(at.time_since_epoch()).count();
+  const std::int64_t ppm = 1'000'000 + drift_ppm(h, ns) + swing_ppm(pair_hash, ns);
 
   using u128 = unsigned __int128;
   // Each side holds depth/2 USD; the base side is scaled by the drift so the

@@ -59,6 +59,42 @@ TEST(KeyValueStore, WhatWasPutIsThereAfterAReopenAndToAReaderBesideTheWriter) {
   EXPECT_EQ(everything(*reopened), expected);
 }
 
+// Keys of any length, many sharing their first bytes, spread over several
+// table files and the memtables (a small write buffer): each is found, a
+// full scan returns each once in byte order, and creating one again is
+// answered with its value.
+TEST(KeyValueStore, KeysOfAnyLengthAreFoundAndScannedInOrderAcrossFlushes) {
+  const oee::testing::TempDir dir("kv");
+  auto store = open_rocksdb_store(StoreOptions{.path = (dir.path() / "store").string(), .write_buffer_bytes = 64 << 10});
+  std::map<std::string, std::string> expected;
+  for (int i = 0; i < 6000; ++i) {
+    std::string key;
+    switch (i % 3) {
+      case 0: key = std::to_string(i); break;                                 // shorter than any hashed prefix
+      case 1: key = std::string(40, 'S') + std::to_string(i); break;         // one long shared prefix
+      default: key = std::to_string(i * 2654435761U) + std::string(60, 'x');  // scattered
+    }
+    const std::string value = std::to_string(i);
+    ASSERT_FALSE(store->put(key, value));
+    expected[key] = value;
+  }
+  EXPECT_EQ(everything(*store), expected);  // std::map: byte order, each once
+  for (const auto& [key, value] : expected) {
+    const auto held = store->get(key);
+    ASSERT_TRUE(held) << key;
+    ASSERT_EQ(*held, std::optional<std::string>(value)) << key;
+  }
+  const std::string long_key = std::string(40, 'S') + "4";
+  const std::vector<KeyValueStore::Entry> again{{"3", "other"}, {long_key, "other"}, {"new", "v"}};
+  const auto created = store->create_all(again);
+  ASSERT_EQ(created.size(), 3U);
+  ASSERT_TRUE(created[0] && created[1] && created[2]);
+  EXPECT_EQ(*created[0], std::optional<std::string>("3"));
+  EXPECT_EQ(*created[1], std::optional<std::string>("4"));
+  EXPECT_EQ(*created[2], std::optional<std::string>());
+  EXPECT_EQ(store->get("")->value_or("absent"), "absent");
+}
+
 // Two writers racing to create the same keys: each key is stored once, and
 // each writer is told either that it stored it or what the other did.
 TEST(KeyValueStore, CreatesRacingForOneKeyStoreItOnceAndTellTheLoserTheValue) {
