@@ -148,7 +148,7 @@ class RocksDbStore final : public KeyValueStore {
     // Most lookups are for keys never put (is this transaction new?): a
     // filter over the memtable answers them without searching it.
     o.memtable_whole_key_filtering = true;
-    o.memtable_prefix_bloom_size_ratio = 0.02;
+    o.memtable_prefix_bloom_size_ratio = 0.04;  // whole keys and their prefixes both go in
     // Keys (transaction ids) are random and only ever looked up one at a
     // time: a hash of their first bytes picks a short list, so a put does
     // not walk a skiplist of the whole memtable. A full scan (for_each)

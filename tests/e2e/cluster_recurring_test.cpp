@@ -211,7 +211,16 @@ TEST(ClusterNodes, ARecurringOrderCancelledOnTheOtherNodeStartsNoSliceAfterIt) {
   EXPECT_EQ(names.back(), "cancelled") << ::testing::PrintToString(names);
   const auto kids = children(other, id);
   EXPECT_LT(kids.size(), 10u);
-  for (const auto& kid : kids) ASSERT_TRUE(eventually([&] { return order_object(other, kid).at("terminal").as_bool(); }, 30s));
+  // A child named by its slice is absent (404) until its own first event lands.
+  for (const auto& kid : kids) {
+    ASSERT_TRUE(eventually(
+        [&] {
+          const auto res = other.get("/api/orders/" + kid);
+          return res.status == 200 && res.json().at("terminal").as_bool();
+        },
+        30s))
+        << kid;
+  }
   const Slices s = slices_of(other, id);
   EXPECT_EQ(s.child.size(), kids.size());
   expect_each_child_once(other, id, s);
