@@ -211,12 +211,11 @@ TEST(ClusterNodes, ARecurringOrderCancelledOnTheOtherNodeStartsNoSliceAfterIt) {
   EXPECT_EQ(names.back(), "cancelled") << ::testing::PrintToString(names);
   const auto kids = children(other, id);
   EXPECT_LT(kids.size(), 10u);
-  // A child named by its slice is absent (404) until its own first event lands.
   for (const auto& kid : kids) {
     ASSERT_TRUE(eventually(
         [&] {
-          const auto res = other.get("/api/orders/" + kid);
-          return res.status == 200 && res.json().at("terminal").as_bool();
+          const auto child = order_if_any(other, kid);
+          return child && child->at("terminal").as_bool();
         },
         30s))
         << kid;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -37,13 +38,19 @@ inline void expect_verifies(const std::filesystem::path& data) {
   EXPECT_NE(verify.out.find("violations"), std::string::npos) << verify.out;
 }
 
-/// An order's status, or "absent" while the server has none of that id: a
-/// recurring order names a slice's child (sliceStarted) a moment before the
-/// child's own first event lands.
-inline std::string status_of(HttpClient& client, const std::string& id) {
+/// The order as GET answers it, or nothing while the server has none of
+/// that id (404): a recurring order names a slice's child (sliceStarted) a
+/// moment before the child's own first event lands.
+inline std::optional<boost::json::object> order_if_any(HttpClient& client, const std::string& id) {
   const auto res = client.get("/api/orders/" + id);
-  if (res.status == 404) return "absent";
-  return std::string(res.json().at("status").as_string());
+  if (res.status == 404) return std::nullopt;
+  return res.json().as_object();
+}
+
+/// An order's status, or "absent" while the server has none of that id.
+inline std::string status_of(HttpClient& client, const std::string& id) {
+  const auto order = order_if_any(client, id);
+  return order ? std::string(order->at("status").as_string()) : "absent";
 }
 
 inline bool reaches(HttpClient& client, const std::string& id, const std::string& status,

@@ -28,6 +28,11 @@ namespace json = boost::json;
 // 2,000 SOL: about 3% of a simulated SOL/USDC pool, where splitting gains
 // about 1% over the better venue.
 const std::string kLarge = R"({"inputToken":"SOL","outputToken":"USDC","amount":"2000","slippage":"0.05"})";
+// The same with room for the drifting market: prices set by hand end with
+// the process, so legs resumed after a kill execute up to about 6% from
+// the pinned price, which a 5% slippage would refuse now and then.
+const std::string kLargeAcrossRestarts =
+    R"({"inputToken":"SOL","outputToken":"USDC","amount":"2000","slippage":"0.25"})";
 
 // Both venues' SOL/USDC pools at one price, held there: whether a split
 // pays then depends on the order's size only, not on where the drifting
@@ -167,10 +172,7 @@ TEST(SplitOrders, KilledBetweenItsLegsAnOrderResumesAndEachLegLandsOnce) {
   server.start();
   HttpClient c(server.port());
   pin_both_pools(c);
-  // Prices set by hand end with the process: the legs resumed after the
-  // kill execute on the drifting market, up to about 6% from the pinned
-  // price, which a 5% slippage would refuse now and then.
-  const auto ids = submit_orders(c, 8, R"({"inputToken":"SOL","outputToken":"USDC","amount":"2000","slippage":"0.25"})");
+  const auto ids = submit_orders(c, 8, kLargeAcrossRestarts);
   const auto between_legs = [&] {
     return std::any_of(ids.begin(), ids.end(), [&](const std::string& id) {
       const auto names = event_names(c, id);
