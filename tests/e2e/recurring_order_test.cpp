@@ -125,12 +125,14 @@ TEST(RecurringOrders, AfterARestartTheParentsStreamCarriesASliceStillRunning) {
   TempDir dir;
   const auto data = dir.path() / "data";
   // Realistic latencies, slowed: a slice takes about ten seconds to land.
+  // The market drifts up to about 0.7% a second, so over that wait the
+  // default 0.5% slippage could refuse every attempt; the slice takes 25%.
   ServerProcess server(data, {"--sim-latency-scale", "4", "--fail-rate", "0"});
   server.start();
   std::string id, child;
   {
     HttpClient c(server.port());
-    id = submit_orders(c, 1, recurring_body("2", 2, 3600))[0];
+    id = submit_orders(c, 1, recurring_body("2", 2, 3600, R"(,"slippage":0.25)"))[0];
     ASSERT_TRUE(eventually([&] { return children(c, id).size() == 1; }, 15s));
     child = children(c, id)[0];
     ASSERT_TRUE(eventually(
