@@ -19,6 +19,11 @@ using namespace std::chrono_literals;
 
 namespace {
 constexpr std::string_view kCursor = "redis-publisher";
+// Where the first publisher of this log (or partition) began, plus one:
+// stored before it publishes anything, so a next start (a restart, a
+// cluster node taking the partition over) that finds no cursor yet goes on
+// from there, not from its own head past what was never published.
+constexpr std::string_view kBegan = "redis-publisher-began";
 }  // namespace
 
 std::string order_channel(const OrderId& order) { return "oee:order:" + order.str(); }
@@ -115,16 +120,18 @@ struct Publisher::Impl {
     co_return true;
   }
 
-  // Where to start: after the stored cursor, or at the head on a first
-  // start. A cursor that cannot be read is not "no cursor": starting at the
-  // head would skip every event since it was stored, so the publisher says
-  // why, publishes nothing and tries again. None once stopping.
+  // Where to start: after the stored cursor; else where the first start
+  // began; else, on the very first start, at the head (older events were
+  // never live), recorded before anything is published. A cursor that
+  // cannot be read or recorded is not "no cursor": starting at the head
+  // would skip every event since, so the publisher says why, publishes
+  // nothing and tries again. None once stopping.
   asio::awaitable<std::optional<Seq>> start_seq() {
     auto backoff = 100ms;
     for (bool first = true; !worker.stopping(); first = false) {
-      auto stored_cursor = log.cursor(kCursor);
-      if (stored_cursor) co_return stored_cursor->value > 0 ? *stored_cursor : log.head();
-      const std::string why = "cannot read its cursor (" + stored_cursor.error().message() +
+      const auto from = stored_start();
+      if (from) co_return *from;
+      const std::string why = "cannot read its cursor or record where it began (" + from.error().message() +
                               "); publishing nothing until it can";
       worker.set_error(why);
       if (first) spdlog::error("publisher: {}", why);
@@ -132,6 +139,27 @@ struct Publisher::Impl {
       backoff = std::min<std::chrono::milliseconds>(backoff * 2, 5s);
     }
     co_return std::nullopt;
+  }
+
+  eventlog::Result<Seq> stored_start() {
+    const auto cursor = log.cursor(kCursor);
+    if (!cursor) return cursor.error();
+    if (cursor->value > 0) return *cursor;
+    const auto began = log.cursor(kBegan);
+    if (!began) return began.error();
+    if (began->value > 0) return Seq{began->value - 1};
+    const Seq head = log.head();
+    auto recorded = std::make_shared<std::promise<std::error_code>>();
+    auto done = recorded->get_future();
+    log.store_cursor(std::string(kBegan), Seq{head.value + 1},
+                     [recorded](std::error_code ec) { recorded->set_value(ec); });
+    // A log that cannot write (its disk full) may take long to say so:
+    // a stop does not wait for it.
+    while (done.wait_for(100ms) != std::future_status::ready) {
+      if (worker.stopping()) return make_error_code(std::errc::operation_canceled);
+    }
+    if (const auto ec = done.get()) return ec;
+    return head;
   }
 
   // One connection: publishes what the log has past the cursor, then

@@ -8,8 +8,11 @@
 // the log) only moves past events whose PUBLISH replies arrived, so a Redis
 // outage or a restart resumes where Redis stopped acknowledging and skips
 // nothing; events published twice carry the same seq and subscribers drop
-// them. On first start the cursor begins at the head: older events were
-// never live.
+// them. On first start the cursor begins at the head (older events were
+// never live), and where it began is stored before anything is published:
+// a next start that finds no cursor yet (nothing was acknowledged, or a
+// cluster node died before storing one) goes on from there, not from its
+// own head.
 //
 // Lifecycle: start() spawns the publisher's thread; stop() publishes what
 // is committed (bounded wait), stores the cursor and joins. Threading:

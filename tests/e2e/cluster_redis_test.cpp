@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <csignal>
+
 #include <boost/json.hpp>
 #include <map>
 #include <set>
@@ -102,6 +104,61 @@ TEST(ClusterNodes, AGatewayStreamsEveryPartitionFromItsOwnerAcrossAKill) {
   resumed.send(R"({"type":"subscribe","all":true,"fromSeq":")" + from + R"("})");
   const auto replayed = read_every_order(resumed, ids);
   EXPECT_EQ(replayed.messages, seen.messages);
+}
+
+// Orders accepted into a partition whose owner has published nothing of it
+// yet (so has stored no cursor), and dies before it does: the next owner
+// publishes the partition from where the first owner's publisher began,
+// not from its own head, and a subscriber gets those orders' first events.
+TEST(ClusterNodes, ANewOwnerPublishesWhatTheDeadOneNeverDidOnAPartitionWithNoCursorYet) {
+  testing::RedisServer redis;
+  TwoNodes nodes({"--sim", "fast", "--fail-rate", "0", "--redis-url", redis.url()});
+  auto [nats, a, b] = nodes.parts();
+  ASSERT_TRUE(both_hold_their_share(a, b));
+  HttpClient client_a(a.port()), client_b(b.port());
+  // Connected, a's publishers have begun on its partitions.
+  ASSERT_TRUE(eventually([&] { return client_a.get("/health").json().at("redis").at("status") == "ok"; }, 20s));
+  std::set<std::uint32_t> owned_by_a;
+  const auto view = client_b.get("/api/cluster").json();
+  for (const auto& entry : view.at("partitions").as_array()) {
+    if (entry.at("owner") == "a") owned_by_a.insert(entry.at("partition").to_number<std::uint32_t>());
+  }
+  ASSERT_EQ(owned_by_a.size(), kPartitions / 2) << json::serialize(view);
+
+  ServerProcess gateway(nodes.dir.path() / "gw", {"--role", "gateway", "--core-url",
+                                                  "http://127.0.0.1:" + std::to_string(b.port()), "--redis-url",
+                                                  redis.url()});
+  gateway.start();
+  HttpClient gw(gateway.port());
+  ASSERT_TRUE(eventually([&] { return gw.get("/health").json().at("redis").at("status") == "ok"; }, 20s));
+  WsClient live(gateway.port(), "/ws");
+  live.send(R"({"type":"subscribe","all":true})");
+  const auto subscribed = live.read(10s);
+  ASSERT_TRUE(subscribed && subscribed->find("subscribed") != std::string::npos) << subscribed.value_or("nothing");
+
+  // a can publish nothing from here on; b accepts orders into a's
+  // partitions before a's lease runs out (2 s), then a dies.
+  ::kill(a.pid(), SIGSTOP);
+  std::set<std::string> in_a_partitions;
+  for (int i = 0; i < 16; ++i) {
+    const auto res = client_b.post_json("/api/orders/execute", order_body("0." + std::to_string(i + 1)));
+    ASSERT_EQ(res.status, 202) << res.body;
+    const auto answer = res.json();
+    if (owned_by_a.contains(answer.at("partition").to_number<std::uint32_t>())) {
+      in_a_partitions.insert(std::string(answer.at("orderId").as_string()));
+    }
+  }
+  a.kill9();
+  ASSERT_FALSE(in_a_partitions.empty()) << "no order went to a partition of a's";
+
+  const auto seen = read_every_order(live, in_a_partitions);
+  for (const auto& id : in_a_partitions) {
+    const auto events = client_b.get("/api/orders/" + id + "/events");
+    ASSERT_EQ(events.status, 200) << events.body;
+    EXPECT_EQ(seen.messages.count(id) ? seen.messages.at(id) : 0,
+              static_cast<int>(events.json().at("events").as_array().size()))
+        << "order " << id << ": the events a never published did not reach the subscriber";
+  }
 }
 
 }  // namespace

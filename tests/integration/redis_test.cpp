@@ -284,6 +284,33 @@ TEST_F(PublisherTest, AnUnreadableCursorStopsThePublisherInsteadOfSkippingToTheH
   publisher.stop();
 }
 
+// A publisher that began but had nothing acknowledged leaves no cursor; the
+// next one (a restart, a cluster node taking the partition over) goes on
+// from where the first began, not from its own head past what was never
+// published.
+TEST_F(PublisherTest, ANextPublisherGoesOnFromWhereTheFirstBeganWhenNoCursorWasStored) {
+  oee::testing::drive_orders(store_, 5, 1);
+  const std::uint64_t began = log_.head().value;  // older events were never live
+  redis_.kill();
+  {
+    Publisher first(log_, PublisherOptions{endpoint_of(redis_)});
+    first.start();
+    ASSERT_TRUE(oee::testing::eventually_true([&] { return first.status().published_seq == began; }, 10s));
+    oee::testing::drive_orders(store_, 10, 2);  // appended while Redis acknowledged nothing
+    first.stop();
+  }
+  EXPECT_EQ(log_.cursor("redis-publisher").value().value, 0u) << "nothing was acknowledged";
+  const std::uint64_t head = log_.head().value;
+  ASSERT_GT(head, began);
+  redis_.resume();
+  TestSubscriber all(redis_.port(), std::string(kAllOrdersChannel));
+  Publisher next(log_, PublisherOptions{endpoint_of(redis_)});
+  next.start();
+  const auto want = expected(began + 1, head);
+  EXPECT_EQ(receive(all, want.size()), want);
+  next.stop();
+}
+
 TEST_F(PublisherTest, PerOrderChannelCarriesOnlyThatOrder) {
   const auto ep = endpoint_of(redis_);
   Publisher publisher(log_, PublisherOptions{ep});
