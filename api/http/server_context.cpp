@@ -3,7 +3,16 @@
 #include <algorithm>
 #include <vector>
 
+#include <spdlog/spdlog.h>
+
 namespace oee::api {
+
+// A connection left now would count itself out of a context that is gone.
+ServerContext::~ServerContext() {
+  if (const auto left = connections.load(); left != 0) {
+    spdlog::error("{} connections outlived the server's context", left);
+  }
+}
 
 std::optional<ServerContext::Added> ServerContext::add_connection(const boost::asio::ip::address& peer) {
   const std::size_t cap = config.max_connections_per_address;

@@ -60,6 +60,11 @@ struct ServerConfig {
 
 struct ServerContext {
   ServerContext(ServerConfig c, StreamSource& s) : config(std::move(c)), stream(s) {}
+  /// Every connection references it until its end (ConnectionSlot): one
+  /// left by then is a bug, and logged as one.
+  ~ServerContext();
+  ServerContext(const ServerContext&) = delete;
+  ServerContext& operator=(const ServerContext&) = delete;
 
   ServerConfig config;
   StreamSource& stream;

@@ -4,8 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <future>
 #include <random>
 #include <set>
+#include <thread>
 
 #include <boost/json.hpp>
 #include <pqxx/pqxx>
@@ -257,6 +259,47 @@ TEST(History, AProjectionOfADeletedLogIsNotServedForTheNewOne) {
   EXPECT_EQ(list.json().at("error").at("code").as_string(), "projection_of_another_log");
   EXPECT_EQ(client.get("/api/dlq").status, 503);
   EXPECT_EQ(scalar(pg.url(), "SELECT count(*) FROM orders"), 10u) << "the old projection was changed";
+}
+
+// A history query held up past the stop's grace (its table locked): the
+// stop cuts its connection, waits for the query to end, and exits cleanly,
+// no connection outliving the server.
+TEST(History, AQueryHeldUpPastTheStopLeavesTheServerToExitCleanly) {
+  testing::PgServer pg;
+  TempDir dir;
+  // One thread: the connection runs on the loop the listener shares.
+  ServerProcess server(dir.path() / "data", {"--sim", "fast", "--threads", "1", "--database-url", pg.url()});
+  server.start();
+  {
+    HttpClient client(server.port());
+    ASSERT_EQ(client.post_json("/api/orders/execute", order_body()).status, 202);
+    wait_projected(client);
+  }
+  pqxx::connection locker(pg.url());
+  pqxx::work lock(locker);
+  lock.exec("LOCK TABLE orders IN ACCESS EXCLUSIVE MODE");
+  std::thread held([port = server.port()] {
+    HttpClient client(port);
+    try {
+      (void)client.get("/api/orders");
+    } catch (const std::exception&) {
+      // cut at the stop: the answer never comes
+    }
+  });
+  // Not fatal: the thread has to be joined, and the lock let go for that.
+  const bool waiting = eventually(
+      [&] {
+        return scalar(pg.url(), "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'") > 0;
+      },
+      30s);
+  EXPECT_TRUE(waiting) << "the history query never waited on the lock";
+  auto stopped = std::async(std::launch::async, [&server] { return server.terminate(60s); });
+  const bool cut = eventually([&] { return server.stdout_tail().find("were cut") != std::string::npos; }, 30s);
+  lock.abort();  // the query ends; its answer finds the API's threads gone
+  EXPECT_TRUE(cut) << server.stdout_tail();
+  EXPECT_EQ(stopped.get(), 0) << server.stdout_tail() << server.stderr_tail();
+  EXPECT_EQ(server.stdout_tail().find("outlived"), std::string::npos) << server.stdout_tail();
+  held.join();
 }
 
 TEST(Projector, KillNineOfTheProjectorProcessNeverDuplicatesOrSkips) {
