@@ -131,6 +131,7 @@ struct Publisher::Impl {
     for (bool first = true; !worker.stopping(); first = false) {
       const auto from = stored_start();
       if (from) co_return *from;
+      if (worker.stopping()) break;
       const std::string why = "cannot read its cursor or record where it began (" + from.error().message() +
                               "); publishing nothing until it can";
       worker.set_error(why);

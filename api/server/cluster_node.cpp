@@ -174,9 +174,12 @@ int run_cluster_node(ServerOptions& o) {
     // Each partition is published by its owner, from a cursor kept in the
     // cluster, so a takeover goes on where the last owner stopped.
     app.publishing = [&] {
+      const std::size_t held = cluster->owned().size();
       std::vector<PublisherStatus> each;
       std::lock_guard lock(executing_mu);
       for (const auto& [p, e] : executing) each.push_back(e->publisher->status());
+      // A partition taken whose publisher has yet to start is not published.
+      if (each.size() < held) each.emplace_back();
       return combined(each);
     };
   }
@@ -272,6 +275,7 @@ int run_cluster_node(ServerOptions& o) {
   exec_ioc.stop();
   exec_thread.join();
   blocking.join();
+  end_cut_connections(api_ioc, ctx);
   spdlog::info("stopped cleanly");
   return 0;
 }

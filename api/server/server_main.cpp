@@ -114,6 +114,7 @@ int run_gateway(ServerOptions& o) {
   spdlog::info("oee-server gateway listening on {}://{}:{} (redis {}, core {})", scheme(o), o.server.bind,
                server.port(), api::redacted(*redis), core->endpoint().url());
   serve_until_signal(ioc, server, o.server, o.threads, [&] { feed.stop(); });
+  api::end_cut_connections(ioc, ctx);
   spdlog::info("gateway stopped");
   return 0;
 }
@@ -267,6 +268,7 @@ int run_core(ServerOptions& o) {
   exec_thread.join();
   if (clock_runner) clock_runner->join();
   blocking.join();
+  api::end_cut_connections(api_ioc, ctx);
   spdlog::info("stopped cleanly at seq {}", log->head().value);
   return 0;
 }

@@ -36,6 +36,13 @@ void boost_this_thread(const char* name, int boost) {
   spdlog::debug("{} thread at nice {}", name, wanted);
 }
 
+void end_cut_connections(boost::asio::io_context& ioc, const ServerContext& ctx) {
+  if (ctx.connections.load() == 0) return;
+  ioc.restart();
+  while (ctx.connections.load() > 0 && ioc.poll() > 0) {
+  }
+}
+
 std::thread start_executor_thread(boost::asio::io_context& ioc, int priority_boost) {
   return std::thread([&ioc, priority_boost] {
     boost_this_thread("executor", priority_boost);

@@ -63,7 +63,8 @@ void serve_until_signal(boost::asio::io_context& ioc, HttpServer& server, const 
   signals.async_wait([&](const boost::system::error_code&, int sig) { signal_number = sig; });
   signal_ioc.run();
   spdlog::info("signal {}: stopping", signal_number);
-  if (!server.stop(kConnectionsGrace)) {
+  const bool closed = server.stop(kConnectionsGrace);
+  if (!closed) {
     spdlog::warn("some connections did not close within {} s and were cut", kConnectionsGrace.count());
   }
   stop_rest();
@@ -71,7 +72,14 @@ void serve_until_signal(boost::asio::io_context& ioc, HttpServer& server, const 
   ioc.stop();
   server.stop_threads();
   for (auto& t : pool) t.join();
+  if (!closed) spdlog::info("the HTTP threads stopped; cut connections end with what they wait for");
 }
+
+/// Once the threads that ran `ioc` are joined and nothing posts to it any
+/// more: runs what is left on it (the answer to a request cut at the stop,
+/// come since), so those connections end while `ctx`, which they count in,
+/// still stands; the io_context would destroy them after it.
+void end_cut_connections(boost::asio::io_context& ioc, const ServerContext& ctx);
 
 /// The log's optional consumers, each tailing it in a thread of its own.
 struct Consumers {
