@@ -50,13 +50,28 @@ Seen read_every_order(WsClient& ws, const std::set<std::string>& ids) {
   return seen;
 }
 
+// A gateway in front of the node on `core_port`, fed by `redis_url`.
+std::vector<std::string> gateway_args(unsigned short core_port, const std::string& redis_url) {
+  return {"--role", "gateway", "--core-url", "http://127.0.0.1:" + std::to_string(core_port), "--redis-url", redis_url};
+}
+
+// Each of `ids` reached the client with as many messages as its events in
+// the log (on the node `client` asks).
+void expect_every_event_seen(HttpClient& client, const Seen& seen, const std::set<std::string>& ids) {
+  for (const auto& id : ids) {
+    const auto events = client.get("/api/orders/" + id + "/events");
+    ASSERT_EQ(events.status, 200) << events.body;
+    EXPECT_EQ(seen.messages.count(id) ? seen.messages.at(id) : 0,
+              static_cast<int>(events.json().at("events").as_array().size()))
+        << "order " << id << ": the gateway's client missed some of its events";
+  }
+}
+
 TEST(ClusterNodes, AGatewayStreamsEveryPartitionFromItsOwnerAcrossAKill) {
   testing::RedisServer redis;
   TwoNodes nodes({"--sim", "realistic", "--sim-latency-scale", "0.3", "--fail-rate", "0", "--redis-url", redis.url()});
   auto [nats, a, b] = nodes.parts();
-  ServerProcess gateway(nodes.dir.path() / "gw", {"--role", "gateway", "--core-url",
-                                                  "http://127.0.0.1:" + std::to_string(b.port()), "--redis-url",
-                                                  redis.url()});
+  ServerProcess gateway(nodes.dir.path() / "gw", gateway_args(b.port(), redis.url()));
   gateway.start();
   HttpClient gw(gateway.port()), client_b(b.port());
   ASSERT_TRUE(eventually([&] { return gw.get("/health").json().at("redis").at("status") == "ok"; }, 20s))
@@ -77,13 +92,7 @@ TEST(ClusterNodes, AGatewayStreamsEveryPartitionFromItsOwnerAcrossAKill) {
   a.kill9();  // mid-flight: b takes a's partitions over, and their publishing
 
   const auto seen = read_every_order(live, ids);
-  for (const auto& id : ids) {
-    const auto events = client_b.get("/api/orders/" + id + "/events");
-    ASSERT_EQ(events.status, 200) << events.body;
-    EXPECT_EQ(seen.messages.count(id) ? seen.messages.at(id) : 0,
-              static_cast<int>(events.json().at("events").as_array().size()))
-        << "order " << id << ": the gateway's client missed some of its events";
-  }
+  expect_every_event_seen(client_b, seen, ids);
   expect_finished_once(client_b, std::vector<std::string>(ids.begin(), ids.end()));
   // The gateway was fed by Redis, not only by catch-ups from the core, and
   // no partition's seqs had a hole across the kill: its one resync is the
@@ -126,9 +135,7 @@ TEST(ClusterNodes, ANewOwnerPublishesWhatTheDeadOneNeverDidOnAPartitionWithNoCur
   // connected, and a publisher records where it began before it connects.
   ASSERT_TRUE(eventually([&] { return client_a.get("/health").json().at("redis").at("status") == "ok"; }, 20s));
 
-  ServerProcess gateway(nodes.dir.path() / "gw", {"--role", "gateway", "--core-url",
-                                                  "http://127.0.0.1:" + std::to_string(b.port()), "--redis-url",
-                                                  redis.url()});
+  ServerProcess gateway(nodes.dir.path() / "gw", gateway_args(b.port(), redis.url()));
   gateway.start();
   HttpClient gw(gateway.port());
   ASSERT_TRUE(eventually([&] { return gw.get("/health").json().at("redis").at("status") == "ok"; }, 20s));
@@ -152,14 +159,7 @@ TEST(ClusterNodes, ANewOwnerPublishesWhatTheDeadOneNeverDidOnAPartitionWithNoCur
   a.kill9();
   ASSERT_FALSE(in_a_partitions.empty()) << "no order went to a partition of a's";
 
-  const auto seen = read_every_order(live, in_a_partitions);
-  for (const auto& id : in_a_partitions) {
-    const auto events = client_b.get("/api/orders/" + id + "/events");
-    ASSERT_EQ(events.status, 200) << events.body;
-    EXPECT_EQ(seen.messages.count(id) ? seen.messages.at(id) : 0,
-              static_cast<int>(events.json().at("events").as_array().size()))
-        << "order " << id << ": the events a never published did not reach the subscriber";
-  }
+  expect_every_event_seen(client_b, read_every_order(live, in_a_partitions), in_a_partitions);
 }
 
 }  // namespace
