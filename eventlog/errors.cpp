@@ -18,6 +18,7 @@ class LogCategory final : public std::error_category {
       case Errc::read_only: return "the event log is open read-only";
       case Errc::unavailable: return "the event log cannot take writes until its storage recovers";
       case Errc::superseded: return "another entry came first";
+      case Errc::illegal: return "a stored event is illegal in its order's state (a log written by an older build)";
     }
     return "unknown event log error";
   }

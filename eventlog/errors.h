@@ -16,6 +16,7 @@ enum class Errc {
   read_only = 4,    // a write was attempted on a secondary
   unavailable = 5,  // writes are refused until the storage recovers (disk full, I/O error); see write_error()
   superseded = 6,   // a conditional append: another entry came after the one the caller had seen
+  illegal = 7,      // a stored event decodes but is illegal in its order's state (written by an older build)
 };
 
 const std::error_category& log_category() noexcept;

@@ -206,6 +206,10 @@ struct Stats {
   std::atomic<std::uint64_t> rests{0};       // times it came to rest: memtables flushed, heap trimmed
   std::atomic<std::uint64_t> checkpoints{0};
   std::atomic<std::uint64_t> open_orders{0};  // in the order index
+  /// Events that decode but are illegal in their order's state, skipped
+  /// for that order (Errc::illegal): a log one process writes refuses to
+  /// open with one instead.
+  std::atomic<std::uint64_t> illegal_events{0};
 };
 
 /// Keeps a commit listener registered until reset() or destruction. Once
@@ -332,6 +336,14 @@ class EventLogWriter : public EventLogReader {
   /// succeeds. Reads and tails go on meanwhile. After a close() whose
   /// flush failed, what failed.
   [[nodiscard]] virtual std::string write_error() const = 0;
+
+  /// Whether whoever appends through this writer may cause an effect
+  /// outside the log now (send a transaction): always for the embedded
+  /// log; for a cluster partition's owner, while it still owns the
+  /// partition and its lease is fresh. Checked just before the effect, it
+  /// narrows the window of a paused owner; what closes it is the effect's
+  /// own identity (a signature has one outcome), never this check.
+  [[nodiscard]] virtual bool may_act() const { return true; }
 
   [[nodiscard]] virtual const Stats& stats() const = 0;
 

@@ -51,6 +51,12 @@ struct ClusterView {
   bool reachable = false;  // connected to a NATS server now
   std::vector<ClusterPartitionView> partitions;
   std::vector<std::uint32_t> executed_here;
+  // What keeps this node from executing partitions it was given (a resume
+  // that failed): /health is degraded while there is any.
+  std::vector<std::string> problems;
+  // Events of the partitions' logs that were illegal in their order's
+  // state and skipped for it (written by an older build).
+  std::uint64_t illegal_events = 0;
   // With partitions: the market's lease holder (empty: none) and the
   // market changes this node applied.
   std::string market_holder;

@@ -54,6 +54,11 @@ json::object cluster_json(const ClusterView& v) {
   json::array here;
   for (const auto p : v.executed_here) here.push_back(p);
   json::object out{{"node", v.node}, {"reachable", v.reachable}, {"executedHere", std::move(here)}};
+  if (!v.problems.empty()) {
+    json::array problems;
+    for (const auto& why : v.problems) problems.push_back(json::string(why));
+    out["problems"] = std::move(problems);
+  }
   if (!v.partitions.empty()) {
     json::array partitions;
     for (const auto& p : v.partitions)
@@ -127,7 +132,7 @@ HttpResponse health(App& app, bool figures) {
   if (app.cluster) {
     const auto view = app.cluster(false);
     body["cluster"] = cluster_json(view);
-    if (!view.reachable) body["status"] = "degraded";
+    if (!view.reachable || !view.problems.empty()) body["status"] = "degraded";
   }
   return HttpResponse{200, json::serialize(figures ? body : status_words(body)), "application/json", {}};
 }
@@ -184,6 +189,12 @@ HttpResponse metrics(App& app) {
   metrics::append_metric(out, "oee_log_checkpoints_total", "counter",
                          "Checkpoints of the open orders written (opening the log folds only the events after the latest).",
                          s.checkpoints.load());
+  const std::uint64_t illegal =
+      s.illegal_events.load() + (app.cluster ? app.cluster(false).illegal_events : std::uint64_t{0});
+  metrics::append_metric(out, "oee_illegal_events_total", "counter",
+                         "Stored events illegal in their order's state (a log written by an older build), skipped "
+                         "for that order only.",
+                         illegal);
   metrics::append_metric(out, "oee_log_open_orders", "gauge",
                          "Orders not finished, whose state the log holds in memory.", s.open_orders.load());
   const auto memory = app.log.memory();

@@ -14,7 +14,9 @@
 
 #include "api/server/cluster_node.h"
 
+#include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -65,6 +67,24 @@ struct Executing {
   std::unique_ptr<core::Executor> executor;
   std::unique_ptr<Publisher> publisher;  // with --redis-url
 };
+
+/// How long a node waits before it takes again a partition whose orders
+/// it failed to resume `failures` times in a row: a lease, doubling up to
+/// eight, so that a cause that lasts costs little and a passing one little
+/// time.
+std::chrono::milliseconds resume_backoff(std::chrono::milliseconds lease_ttl, unsigned failures) {
+  return lease_ttl * (1U << std::min(failures - 1, 3U));
+}
+
+/// Test hook (docs/testing.md): OEE_TEST_FAIL_RESUMES=N makes this node's
+/// first N partition resumes fail, as an unreachable cluster would.
+bool inject_resume_failure() {
+  static std::atomic<long> left = [] {
+    const char* n = std::getenv("OEE_TEST_FAIL_RESUMES");
+    return n == nullptr ? 0L : std::strtol(n, nullptr, 10);
+  }();
+  return left.fetch_sub(1) > 0;
+}
 
 /// How publishing goes over the partitions this node publishes.
 PublisherStatus combined(const std::vector<PublisherStatus>& each) {
@@ -139,6 +159,15 @@ int run_cluster_node(ServerOptions& o) {
   // Partitions given up while some of their orders were mid-step: kept
   // until those steps end, for they use the partition's store and writer.
   std::vector<std::shared_ptr<Executing>> retiring;  // under executing_mu
+  // Partitions given up because their orders could not be resumed, and
+  // why: /health is degraded while any is (under executing_mu); and how
+  // often in a row each failed (the cluster's thread only).
+  struct NotExecuted {
+    std::string why;
+    std::chrono::steady_clock::time_point until;  // by then it is executed again, here or elsewhere
+  };
+  std::map<std::uint32_t, NotExecuted> not_executed;
+  std::map<std::uint32_t, unsigned> resume_failures;
   const auto reap_retired = [&] {  // under executing_mu
     std::erase_if(retiring, [](const std::shared_ptr<Executing>& e) { return e->executor->idle(); });
   };
@@ -156,6 +185,15 @@ int run_cluster_node(ServerOptions& o) {
     v.node = o.node;
     v.reachable = cluster->connection().connected();
     v.executed_here = cluster->owned();
+    for (std::uint32_t p = 0; p < cluster->partitions(); ++p)
+      v.illegal_events += cluster->partition(p).stats().illegal_events.load(std::memory_order_relaxed);
+    {
+      std::lock_guard lock(executing_mu);
+      const auto now = std::chrono::steady_clock::now();
+      for (const auto& [p, failed] : not_executed) {
+        if (now < failed.until) v.problems.push_back(failed.why);
+      }
+    }
     if (with_partitions) {
       for (const auto& p : cluster->view())
         v.partitions.push_back(ClusterPartitionView{p.partition, p.owner, p.last_seq.value, p.lag_events, p.refused_appends});
@@ -195,17 +233,40 @@ int run_cluster_node(ServerOptions& o) {
     e->executor = std::make_unique<core::Executor>(exec_ioc, *e->store, market, chain, executor_options(o), metrics);
     const auto* reader = e->writer.get();
     try {
-      e->executor->start([reader] { return core::check_resumable(*reader, kResumeReaders, kResumeOrdersPerReader); });
+      e->executor->start([reader, p] {
+        if (inject_resume_failure()) throw std::runtime_error(fmt::format("a failure injected into partition {}'s resume", p));
+        return core::check_resumable(*reader, kResumeReaders, kResumeOrdersPerReader, true);
+      });
     } catch (const std::exception& ex) {
-      spdlog::error("partition {}: cannot resume its orders ({}); not executing it", p, ex.what());
+      // The executor is subscribed already and may have work posted: it
+      // stops like one whose partition was lost, and its store and writer
+      // stay until it is idle. The partition goes back to the cluster, so
+      // that it is not held without being executed.
+      const auto pause = resume_backoff(o.lease_ttl, ++resume_failures[p]);
+      spdlog::error("partition {}: cannot resume its orders ({}); giving it up, to be taken again in {} ms at the "
+                    "earliest",
+                    p, ex.what(), pause.count());
+      const bool stopped = e->executor->stop(kExecutorStop);
+      {
+        std::lock_guard lock(executing_mu);
+        not_executed[p] = NotExecuted{fmt::format("partition {}: cannot resume its orders ({}); given up, taken again "
+                                                  "after {} ms at the earliest",
+                                                  p, ex.what(), pause.count()),
+                                      std::chrono::steady_clock::now() + pause + o.lease_ttl};
+        reap_retired();
+        if (!stopped || !e->executor->idle()) retiring.push_back(std::move(e));
+      }
+      cluster->give_up(p, pause);
       return;
     }
+    resume_failures.erase(p);
     if (o.redis) {
       e->publisher = std::make_unique<Publisher>(cluster->partition(p), PublisherOptions{*o.redis});
       e->publisher->start();
     }
     std::lock_guard lock(executing_mu);
     reap_retired();
+    not_executed.erase(p);
     executing[p] = std::move(e);
   };
   ownership.lost = [&](std::uint32_t p) {

@@ -1,5 +1,6 @@
 #include "api/server/server_options.h"
 
+#include <algorithm>
 #include <unistd.h>
 
 #include <cerrno>
@@ -156,6 +157,12 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& o)
                  "single venue by more than this many basis points, after the second transaction's fee (default 10; "
                  "10000 never splits)")
       ->envname("OEE_SPLIT_MIN_GAIN_BPS")->check(CLI::Range(0, 10'000));
+  double tx_validity_seconds = -1;
+  cli.add_option("--sim-tx-validity", tx_validity_seconds,
+                 "Seconds of simulated time a transaction can land after its attempt was decided, as a real "
+                 "transaction's blockhash expires (default 60 realistic, times --sim-latency-scale above 1; 5 fast); the chain refuses and records a "
+                 "later one as expired, and only then, or once it has an outcome, is a new attempt signed")
+      ->envname("OEE_SIM_TX_VALIDITY")->check(CLI::Range(0.1, 86'400.0));
   add_choice(cli, "--sim-clock", o.sim_clock, {SimClockKind::wall, SimClockKind::virtual_clock}, sim_clock_name,
              "wall: the simulation runs on real time; virtual: time stands still until POST /api/sim/clock "
              "{advanceMs} moves it (needs --sim-control), firing what falls due in order (docs/audit.md)")
@@ -305,6 +312,11 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& o)
     return 2;
   }
   if (o.fail_rate < 0) o.fail_rate = o.sim == core::SimProfile::fast ? 0.0 : 0.02;
+  if (tx_validity_seconds < 0) {
+    // A slowed simulation keeps the realistic ratio of validity to latency.
+    tx_validity_seconds = o.sim == core::SimProfile::fast ? 5 : 60 * std::max(1.0, o.latency_scale);
+  }
+  o.tx_validity = std::chrono::milliseconds(static_cast<std::int64_t>(tx_validity_seconds * 1000));
   o.lease_ttl = std::chrono::milliseconds(static_cast<std::int64_t>(lease_seconds * 1000));
   o.append_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(append_seconds * 1000));
   if (!nats.empty()) {

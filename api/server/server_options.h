@@ -41,6 +41,9 @@ struct ServerOptions {
   /// the best one by more than this many basis points, after the second
   /// transaction's fee.
   std::uint32_t split_min_gain_bps = 10;
+  /// How long a transaction can land after its attempt is decided
+  /// (simulated time); below 0 until parsed: the profile's default.
+  std::chrono::milliseconds tx_validity{-1};
   std::chrono::milliseconds watch_interval{100};
   std::chrono::milliseconds launch_every{30'000};  // the simulated market's token launches; 0: none
   int priority_boost = 0;

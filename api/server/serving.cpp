@@ -92,6 +92,7 @@ core::ExecutorOptions executor_options(const ServerOptions& o) {
   options.latency_scale = o.latency_scale;
   options.watch_interval = o.watch_interval;
   options.split_min_gain_bps = o.split_min_gain_bps;
+  options.tx_validity = o.tx_validity;
   return options;
 }
 

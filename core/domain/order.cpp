@@ -265,6 +265,7 @@ boost::system::result<OrderState, ApplyError> apply_one(const OrderState& state,
     s.venue = e.venue;
     s.tx_id = e.tx_id;
     s.min_out = e.min_out;
+    s.tx_last_valid_at = e.last_valid_at;
     for (std::size_t i = 0; i < e.leg_tx_ids.size() && i < s.legs.size(); ++i) {
       if (!s.legs[i].landed) s.legs[i].tx_id = e.leg_tx_ids[i];
     }

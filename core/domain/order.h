@@ -81,6 +81,7 @@ struct OrderState {
   Amount expected_out;
   Amount min_out;
   std::string tx_id;
+  TimestampNs tx_last_valid_at;  // of the transactions sent last (TxSubmitted::last_valid_at)
   Amount amount_out;
   std::string last_error;
   TimestampNs retry_at;

@@ -163,6 +163,10 @@ struct TxSubmitted {
   /// A split order's: each leg's transaction in leg order (empty for a leg
   /// that filled in an earlier attempt).
   std::vector<std::string> leg_tx_ids{};
+  /// After this (simulated time) the chain refuses the transaction and
+  /// records it expired, as a real chain refuses one whose blockhash is too
+  /// old; 0, in logs written before it, for none.
+  TimestampNs last_valid_at{};
 };
 struct Confirmed {
   std::uint32_t attempt = 0;

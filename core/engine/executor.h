@@ -65,6 +65,9 @@ struct ExecutorOptions {
   /// that beats the best one by more than this, after the second
   /// transaction's fee.
   std::uint32_t split_min_gain_bps = 10;
+  /// How long after its attempt is decided a transaction can land
+  /// (--sim-tx-validity, simulated time): the chain refuses it later.
+  std::chrono::milliseconds tx_validity{std::chrono::seconds(60)};
 };
 
 class Executor {

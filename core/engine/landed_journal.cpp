@@ -24,9 +24,9 @@ std::size_t import_landed_journal(const std::filesystem::path& file, eventlog::K
     if (in.eof()) break;
     const auto space = line.find(' ');
     if (space == std::string::npos) continue;
-    const auto amount_out = parse_ledger_value(std::string_view(line).substr(space + 1));
-    if (!amount_out) continue;
-    if (const auto put_ec = ledger.put(std::string_view(line).substr(0, space), ledger_value(*amount_out))) {
+    const auto landed = parse_ledger_value(std::string_view(line).substr(space + 1));
+    if (!landed || landed->outcome != TxOutcome::landed) continue;
+    if (const auto put_ec = ledger.put(std::string_view(line).substr(0, space), ledger_value(landed->amount_out))) {
       throw std::runtime_error("cannot copy the simulated chain's journal " + file.string() +
                                " into its ledger: " + put_ec.message() + " " + ledger.write_error());
     }

@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "core/domain/trigger.h"
 #include "core/wire/event_codec.h"
@@ -369,7 +370,7 @@ namespace {
 
 // One order's check: its events fold to its stored snapshot. Throws saying
 // what is wrong and what to do.
-OrderSnapshot resumable_order(const eventlog::EventLogReader& log, const OrderId& id) {
+OrderSnapshot resumable_order(const eventlog::EventLogReader& log, const OrderId& id, bool skip_illegal) {
   const std::string advice =
       "; keep a copy of the data directory and run `oee-logdump --data-dir DIR --verify` to locate the damage. "
       "oee will not skip or truncate events.";
@@ -379,12 +380,18 @@ OrderSnapshot resumable_order(const eventlog::EventLogReader& log, const OrderId
                              (records ? std::string("there are none") : records.error().message()) + ")" + advice);
   }
   OrderState state;
-  try {
-    for (const auto& r : *records) state = fold_record(state, r).state;
-  } catch (const std::runtime_error& e) {
-    throw std::runtime_error(e.what() + advice);
+  Seq last{0};  // of the last event folded
+  for (const auto& r : *records) {
+    try {
+      state = fold_record(state, r).state;
+      last = r.seq;
+    } catch (const IllegalEvent& e) {
+      if (!skip_illegal) throw std::runtime_error(e.what() + advice);
+      spdlog::error("order {}: {}; skipped, as the log's fold skipped it", id.str(), e.what());
+    } catch (const std::runtime_error& e) {
+      throw std::runtime_error(e.what() + advice);
+    }
   }
-  const Seq last = records->back().seq;
   auto snap = log.snapshot(id);
   std::optional<OrderState> stored;
   if (snap && *snap && (*snap)->last_seq == last) stored = decode_snapshot((*snap)->snapshot);
@@ -398,7 +405,7 @@ OrderSnapshot resumable_order(const eventlog::EventLogReader& log, const OrderId
 }  // namespace
 
 std::vector<OrderSnapshot> check_resumable(const eventlog::EventLogReader& log, unsigned threads,
-                                           std::size_t orders_per_thread) {
+                                           std::size_t orders_per_thread, bool skip_illegal) {
   auto active = log.members(eventlog::OrderSet::active, std::numeric_limits<std::size_t>::max());
   if (!active) throw std::runtime_error("cannot read the active orders: " + active.error().message());
   const std::vector<OrderId>& ids = *active;
@@ -409,7 +416,7 @@ std::vector<OrderSnapshot> check_resumable(const eventlog::EventLogReader& log, 
   std::vector<std::exception_ptr> failures(n);
   auto check_share = [&](std::size_t worker) {
     try {
-      for (std::size_t i = worker; i < ids.size(); i += n) out[i] = resumable_order(log, ids[i]);
+      for (std::size_t i = worker; i < ids.size(); i += n) out[i] = resumable_order(log, ids[i], skip_illegal);
     } catch (...) {
       failures[worker] = std::current_exception();
     }

@@ -50,7 +50,13 @@ struct AuditReport {
 /// is most of a restart. A local disk reads fast, so a thread pays for
 /// itself only over many orders; a cluster's log waits for the network on
 /// every read, so there a few orders a thread pay.
+///
+/// An event that decodes but is illegal in its order's state stops the
+/// check, unless `skip_illegal`: then it is left out of its order's fold,
+/// as a cluster partition's follower leaves it out (Errc::illegal), so
+/// one order written wrongly by an older build does not stop the others.
 [[nodiscard]] std::vector<OrderSnapshot> check_resumable(const eventlog::EventLogReader& log, unsigned threads = 1,
-                                                         std::size_t orders_per_thread = 1024);
+                                                         std::size_t orders_per_thread = 1024,
+                                                         bool skip_illegal = false);
 
 }  // namespace oee::core

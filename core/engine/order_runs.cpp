@@ -106,14 +106,21 @@ void Executor::Impl::drain() {
   for (Run* r : batch_) decide(*r);
   batch_.clear();
   if (!chain_runs_.empty()) {
-    const auto results = steps_.chain().submit_all(txs_, sim_time_point());
-    for (std::size_t i = 0; i < chain_runs_.size(); ++i) {
-      Run& r = *chain_runs_[i];
-      guarded(r, [&] {
-        std::string not_now;
-        auto event = steps_.event_after_tx(r.state, results[i], not_now);
-        take(r, std::move(event), not_now);
-      });
+    if (store_.log().may_act()) {
+      const auto results = steps_.chain().submit_all(txs_, sim_time_point());
+      for (std::size_t i = 0; i < chain_runs_.size(); ++i) {
+        Run& r = *chain_runs_[i];
+        guarded(r, [&] {
+          std::string not_now;
+          auto event = steps_.event_after_tx(r.state, results[i], not_now);
+          take(r, std::move(event), not_now);
+        });
+      }
+    } else {
+      // Checked just before the send: a node woken from a pause longer
+      // than its lease sends nothing. Whoever owns the partition now sends
+      // the same signatures, and the chain gives each one outcome.
+      for (Run* r : chain_runs_) pause(*r, "this node may no longer own the order's partition: nothing sent");
     }
     chain_runs_.clear();
     txs_.clear();
@@ -216,6 +223,10 @@ void Executor::Impl::take(Run& r, std::optional<OrderEvent> event, const std::st
     return;
   }
   auto prepared = OrderStore::prepare(r.id, r.state, std::move(*event), std::nullopt);
+  // Decided on the order as of its last seq: a log others append to
+  // (a cluster partition) refuses it if anything of the order came since,
+  // and the step is decided again on what came.
+  if (r.last_seq.value != 0) prepared.command.basis = r.last_seq;
   // Both lists or neither: a run that throws here is erased, and no event
   // of it may be appended.
   staged_.push_back(&r);

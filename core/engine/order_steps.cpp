@@ -83,12 +83,15 @@ OrderEvent OrderSteps::route(const OrderId& id, const OrderState& s) {
   return routed;
 }
 
-TxSubmitted OrderSteps::transaction(const OrderId& id, const OrderState& s) {
+TxSubmitted OrderSteps::transaction(const OrderId& id, const OrderState& s) const {
+  const TimestampNs last_valid_at{sim_now().value +
+                                  std::chrono::duration_cast<std::chrono::nanoseconds>(options_.tx_validity).count()};
   if (s.legs.empty()) {
-    return TxSubmitted{s.attempt, s.venue.value_or(Venue::raydium), SimChain::tx_id(id, s.attempt), s.min_out};
+    return TxSubmitted{s.attempt, s.venue.value_or(Venue::raydium), SimChain::tx_id(id, s.attempt), s.min_out, {},
+                       last_valid_at};
   }
   // The order's signature is its larger leg's.
-  TxSubmitted tx{s.attempt, s.venue.value_or(Venue::raydium), {}, s.min_out};
+  TxSubmitted tx{s.attempt, s.venue.value_or(Venue::raydium), {}, s.min_out, {}, last_valid_at};
   for (std::uint32_t i = 0; i < s.legs.size(); ++i) {
     const LegState& leg = s.legs[i];
     tx.leg_tx_ids.push_back(leg.landed ? std::string() : SimChain::tx_id(id, s.attempt, i));
@@ -229,9 +232,11 @@ bool OrderSteps::needs_chain(const OrderState& s) {
 TxRequest OrderSteps::tx_request(const OrderState& s) {
   if (const auto i = unsettled_leg(s)) {
     const LegState& leg = s.legs[*i];
-    return TxRequest{leg.tx_id, leg.leg.venue, s.input_token, s.output_token, leg.leg.amount_in, leg.leg.min_out};
+    return TxRequest{leg.tx_id,          leg.leg.venue,   s.input_token,       s.output_token,
+                     leg.leg.amount_in, leg.leg.min_out, s.tx_last_valid_at};
   }
-  return TxRequest{s.tx_id, s.venue.value_or(Venue::raydium), s.input_token, s.output_token, s.amount_in, s.min_out};
+  return TxRequest{s.tx_id,     s.venue.value_or(Venue::raydium), s.input_token, s.output_token,
+                   s.amount_in, s.min_out,                        s.tx_last_valid_at};
 }
 
 std::optional<OrderEvent> OrderSteps::event_after_tx(const OrderState& s, const TxResult& r,

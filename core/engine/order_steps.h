@@ -49,8 +49,8 @@ class OrderSteps {
   // Routing: the decision on the pools now, split or on one venue.
   [[nodiscard]] OrderEvent route(const OrderId& id, const OrderState& s);
   // The transaction a routed order sends: each leg not filled yet under
-  // its own signature.
-  [[nodiscard]] static TxSubmitted transaction(const OrderId& id, const OrderState& s);
+  // its own signature, valid for tx_validity from now.
+  [[nodiscard]] TxSubmitted transaction(const OrderId& id, const OrderState& s) const;
   // A route and its transaction in one record (`s` routing); the route's
   // own outcome when it is not one (a failure, a limit order re-priced).
   [[nodiscard]] OrderEvent route_and_send(const OrderId& id, const OrderState& s, bool starts_attempt);

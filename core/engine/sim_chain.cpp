@@ -1,7 +1,9 @@
 #include "core/engine/sim_chain.h"
 
 #include "core/domain/mix.h"
+#include "core/domain/sim_clock.h"
 
+#include <array>
 #include <charconv>
 #include <cstring>
 #include <vector>
@@ -79,38 +81,32 @@ TxResult SimChain::submit(const TxRequest& tx, std::chrono::system_clock::time_p
   return submit_all(std::span(&tx, 1), now).front();
 }
 
-// Executed first, then recorded create-only: a tx sent again (after a
-// takeover, by another node) finds its record and is answered as it landed
-// then, and a landing needs no read of the ledger first. One that does not
-// land this time is looked up: it may have landed before.
+// Decided first, then recorded create-only: the record is the execution. A
+// tx sent again (after a takeover, by another node) finds its record and
+// is answered with the outcome it had then, landed or refused, and a
+// decision needs no read of the ledger first.
 std::vector<TxResult> SimChain::submit_all(std::span<const TxRequest> txs, std::chrono::system_clock::time_point now) {
   std::vector<TxResult> results;
   results.reserve(txs.size());
-  std::vector<std::string> amounts;  // the landed ones' ledger values, kept alive for the write
-  amounts.reserve(txs.size());
-  std::vector<eventlog::KeyValueStore::Entry> landed;
-  std::vector<std::size_t> landed_now;  // their places in `results`
+  std::vector<std::string> values;  // the outcomes' ledger values, kept alive for the write
+  values.reserve(txs.size());
+  std::vector<eventlog::KeyValueStore::Entry> decided;
   for (const auto& tx : txs) {
     results.push_back(execute(tx, now));
-    if (results.back().outcome == TxOutcome::landed) {
-      amounts.push_back(ledger_value(results.back().amount_out));
-      landed.push_back({tx.tx_id, amounts.back()});
-      landed_now.push_back(results.size() - 1);
-    } else if (auto known = find(tx.tx_id)) {
-      results.back() = std::move(*known);
-    }
+    values.push_back(ledger_value(results.back()));
+    decided.push_back({tx.tx_id, values.back()});
   }
-  if (landed.empty()) return results;
-  const auto created = ledger_.create_all(landed);
-  for (std::size_t k = 0; k < landed_now.size(); ++k) {
-    auto& result = results[landed_now[k]];
+  if (decided.empty()) return results;
+  const auto created = ledger_.create_all(decided);
+  for (std::size_t k = 0; k < results.size(); ++k) {
+    auto& result = results[k];
     if (!created[k]) {
-      // A chain that cannot record a transaction has not executed it.
+      // A chain that cannot record an outcome has not decided it.
       result = TxResult{TxOutcome::unavailable, {},
                         "the simulated chain could not record the transaction: " + created[k].error().message() +
                             unavailable_cause(ledger_)};
     } else if (*created[k]) {
-      result = recorded(std::string(landed[k].key), **created[k]);
+      result = recorded(std::string(decided[k].key), **created[k]);
     }
   }
   return results;
@@ -119,8 +115,11 @@ std::vector<TxResult> SimChain::submit_all(std::span<const TxRequest> txs, std::
 TxResult SimChain::execute(const TxRequest& tx, std::chrono::system_clock::time_point now) const {
   // The drop decision is a function of the tx id, so resending the same tx
   // behaves the same and tests are reproducible.
+  if (tx.last_valid_at.value != 0 && now > to_time_point(tx.last_valid_at)) {
+    return TxResult{TxOutcome::expired, {}, "transaction expired: sent after its last valid time"};
+  }
   const double u = static_cast<double>(hash_bytes(tx.tx_id, seed_) >> 11) * 0x1.0p-53;
-  if (u < fail_rate_) return TxResult{TxOutcome::dropped, {}, "transaction dropped: blockhash expired"};
+  if (u < fail_rate_) return TxResult{TxOutcome::dropped, {}, "transaction dropped: not taken by the leader"};
 
   const auto pool = market_.pool(tx.venue, tx.input.token(), tx.output.token(), now);
   if (!pool) return TxResult{TxOutcome::dropped, {}, "pool not found"};
@@ -147,20 +146,49 @@ std::optional<TxResult> SimChain::find(const std::string& tx_id) const {
 }
 
 TxResult SimChain::recorded(const std::string& tx_id, std::string_view value) {
-  const auto amount_out = parse_ledger_value(value);
-  if (!amount_out) {
-    return TxResult{TxOutcome::unavailable, {}, "the simulated chain's ledger holds no amount for " + tx_id};
+  auto outcome = parse_ledger_value(value);
+  if (!outcome) {
+    return TxResult{TxOutcome::unavailable, {}, "the simulated chain's ledger holds no outcome for " + tx_id};
   }
-  return TxResult{TxOutcome::landed, *amount_out, {}};
+  return std::move(*outcome);
 }
+
+namespace {
+
+struct RefusalKind {
+  TxOutcome outcome;
+  std::string_view name;
+};
+constexpr std::array<RefusalKind, 3> kRefusals{{
+    {TxOutcome::slippage_exceeded, "slippage"},
+    {TxOutcome::dropped, "dropped"},
+    {TxOutcome::expired, "expired"},
+}};
+
+}  // namespace
 
 std::string ledger_value(Amount amount_out) { return std::to_string(amount_out.base); }
 
-std::optional<Amount> parse_ledger_value(std::string_view text) {
+std::string ledger_value(const TxResult& outcome) {
+  if (outcome.outcome == TxOutcome::landed) return ledger_value(outcome.amount_out);
+  for (const auto& kind : kRefusals) {
+    if (kind.outcome == outcome.outcome) return std::string(kind.name) + ":" + outcome.error;
+  }
+  return {};  // unavailable: not an outcome, never recorded
+}
+
+std::optional<TxResult> parse_ledger_value(std::string_view text) {
   std::uint64_t base = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), base);
-  if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
-  return Amount{base};
+  if (ec == std::errc{} && end == text.data() + text.size()) return TxResult{TxOutcome::landed, Amount{base}, {}};
+  const auto colon = text.find(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  for (const auto& kind : kRefusals) {
+    if (text.substr(0, colon) == kind.name) {
+      return TxResult{kind.outcome, {}, std::string(text.substr(colon + 1))};
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace oee::core

@@ -368,8 +368,12 @@ void WaitingOrders::settle(const OrderId& id, Parked waiting, OrderEvent event) 
   const TimestampNs observed_at =
       std::holds_alternative<Triggered>(event) ? std::get<Triggered>(event).observed_at : TimestampNs{};
   const OrderState current = waiting.state;
+  // Decided on the order as of its last seq: refused by a log others
+  // append to if anything of the order came since (a cancel sent to
+  // another node of a cluster), then decided again on what came.
+  const Seq basis = waiting.seq;
   try {
-    store_.append(id, current, std::move(event), std::nullopt,
+    store_.append_on(id, current, basis, std::move(event),
                   [self = shared_from_this(), id, waiting = std::move(waiting), type,
                    observed_at](eventlog::Result<AppendedEvent> r) mutable {
                     // Runs as the event is durable: the trigger's latency ends here, not

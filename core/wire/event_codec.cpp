@@ -58,7 +58,8 @@ flatbuffers::Offset<fb::TxSubmitted> sent_table(FlatBufferBuilder& fbb, const Tx
   std::vector<flatbuffers::Offset<flatbuffers::String>> ids;
   for (const auto& id : e.leg_tx_ids) ids.push_back(fbb.CreateString(id));
   const auto id_vector = tables_or_none(fbb, ids);
-  return fb::CreateTxSubmitted(fbb, e.attempt, to_fb(e.venue), fbb.CreateString(e.tx_id), e.min_out.base, id_vector);
+  return fb::CreateTxSubmitted(fbb, e.attempt, to_fb(e.venue), fbb.CreateString(e.tx_id), e.min_out.base, id_vector,
+                               e.last_valid_at.value);
 }
 
 std::optional<Routed> routed_of(const fb::Routed& p) {
@@ -77,6 +78,7 @@ std::optional<Routed> routed_of(const fb::Routed& p) {
 
 TxSubmitted sent_of(const fb::TxSubmitted& p) {
   TxSubmitted t{p.attempt(), from_fb(p.venue()), str(p.tx_id()), Amount{p.min_out()}};
+  t.last_valid_at = TimestampNs{p.last_valid_at_ns()};
   if (p.leg_tx_ids() != nullptr) {
     for (const auto* id : *p.leg_tx_ids()) t.leg_tx_ids.push_back(str(id));
   }
@@ -350,8 +352,8 @@ FoldedRecord fold_record(const OrderState& state, const eventlog::Record& record
   if (!event) throw std::runtime_error("event seq " + std::to_string(record.seq.value) + " does not decode");
   auto next = apply(state, *event, record.ts);
   if (!next) {
-    throw std::runtime_error("event seq " + std::to_string(record.seq.value) + " is illegal for order " +
-                             record.order.str() + ": " + std::string(describe(next.error())));
+    throw IllegalEvent("event seq " + std::to_string(record.seq.value) + " is illegal for order " +
+                       record.order.str() + ": " + std::string(describe(next.error())));
   }
   return FoldedRecord{std::move(*event), std::move(*next)};
 }
@@ -368,7 +370,7 @@ eventlog::Result<eventlog::FoldedEvent> fold_for_log(std::string_view previous_s
   auto event = decode_event(record.type, record.payload);
   if (!event) return make_error_code(eventlog::Errc::corrupted);
   auto next = apply(before, *event, record.ts);
-  if (!next) return make_error_code(eventlog::Errc::corrupted);
+  if (!next) return make_error_code(eventlog::Errc::illegal);
   return eventlog::FoldedEvent{encode_snapshot(*next), is_terminal(next->status)};
 }
 

@@ -2,6 +2,7 @@
 // Order events and snapshots <-> the flatbuffer payloads the log stores.
 
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -22,10 +23,16 @@ struct FoldedRecord {
   OrderState state;  // after the event
 };
 
+/// What fold_record throws for an event that decodes but is illegal in the
+/// order's state (a log written by an older build may hold one).
+struct IllegalEvent : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 /// Decodes a log record and folds it into `state`, for readers that must
 /// stop at damage (projector, rebuild, the start-up check). Throws
-/// std::runtime_error naming the seq if the payload does not decode or the
-/// event is illegal in `state`.
+/// std::runtime_error naming the seq if the payload does not decode, and
+/// IllegalEvent if the event is illegal in `state`.
 [[nodiscard]] FoldedRecord fold_record(const OrderState& state, const eventlog::Record& record);
 
 /// The order as it stood right after event `as_of`, folded from its events

@@ -40,7 +40,7 @@ std::string encode_snapshot(const OrderState& s) {
       s.expires_at.value, s.triggered_at.value, s.checks.require_mint_renounced, s.checks.require_no_freeze,
       s.checks.min_liquidity.base, s.launches_judged, legs.empty() ? nullptr : &legs, r.slices, r.interval_s,
       r.min_price_e12, r.max_price_e12, r.catch_up, s.first_due.value, slices.empty() ? nullptr : &slices,
-      parent ? &*parent : nullptr, s.slice));
+      parent ? &*parent : nullptr, s.slice, s.tx_last_valid_at.value));
   return finish(fbb);
 }
 
@@ -61,6 +61,7 @@ std::optional<OrderState> decode_snapshot(std::string_view bytes) {
   s.expected_out = Amount{p->expected_out()};
   s.min_out = Amount{p->min_out()};
   s.tx_id = str(p->tx_id());
+  s.tx_last_valid_at = TimestampNs{p->tx_last_valid_at_ns()};
   s.amount_out = Amount{p->amount_out()};
   s.last_error = str(p->last_error());
   s.retry_at = TimestampNs{p->retry_at_ns()};

@@ -189,6 +189,8 @@ std::unique_ptr<Cluster> Cluster::open(ClusterOptions options) {
     po.meta = meta;
     po.checkpoint_events = o.checkpoint_events;
     po.checkpoint_after = o.checkpoint_after;
+    // Asked only by the owner's writer, which start() comes before.
+    po.lease_fresh = [raw, p] { return raw->keeper && raw->keeper->fresh(lease_key(p)); };
     impl->logs.push_back(open_partition(*impl->connection, std::move(po)));
   }
   return std::unique_ptr<Cluster>(new Cluster(std::move(impl)));
@@ -239,6 +241,11 @@ std::uint32_t Cluster::partition_of(const OrderId& order) const {
 
 PartitionLog& Cluster::partition(std::uint32_t p) { return *impl_->logs.at(p); }
 const PartitionLog& Cluster::partition(std::uint32_t p) const { return *impl_->logs.at(p); }
+
+void Cluster::give_up(std::uint32_t partition, std::chrono::milliseconds pause) {
+  if (impl_->keeper) impl_->keeper->release(lease_key(partition), pause);
+  impl_->post(partition, false);
+}
 
 std::vector<std::uint32_t> Cluster::owned() const {
   std::lock_guard lock(impl_->mu);

@@ -76,6 +76,11 @@ class Cluster {
   [[nodiscard]] std::uint32_t partition_of(const OrderId& order) const;
   [[nodiscard]] PartitionLog& partition(std::uint32_t p);
   [[nodiscard]] const PartitionLog& partition(std::uint32_t p) const;
+  /// This node cannot execute `partition` (resuming its orders failed):
+  /// it stops owning it (`lost` follows) and gives its lease back at once,
+  /// so another node may take it over, and takes it again itself no sooner
+  /// than `pause` from now.
+  void give_up(std::uint32_t partition, std::chrono::milliseconds pause);
   /// The partitions this node executes now.
   [[nodiscard]] std::vector<std::uint32_t> owned() const;
   [[nodiscard]] std::vector<PartitionView> view();

@@ -219,6 +219,26 @@ void LeaseKeeper::drop(const std::string& key, std::chrono::milliseconds pause) 
   lease.not_before = Clock::now() + pause;
 }
 
+bool LeaseKeeper::fresh(const std::string& key) const {
+  std::lock_guard lock(impl_->mu);
+  const auto it = impl_->leases.find(key);
+  return it != impl_->leases.end() && it->second.held &&
+         Clock::now() - it->second.renewed < impl_->options.ttl * 2 / 3;
+}
+
+void LeaseKeeper::release(const std::string& key, std::chrono::milliseconds pause) {
+  std::uint64_t revision = 0;
+  {
+    std::lock_guard lock(impl_->mu);
+    auto& lease = impl_->leases[key];
+    if (!std::exchange(lease.held, false)) return;
+    revision = lease.revision;
+    lease.not_before = Clock::now() + pause;
+  }
+  // By revision: a lease another node has taken meanwhile stays its own.
+  (void)impl_->bucket.erase(key, revision);
+}
+
 std::vector<std::string> LeaseKeeper::held() const {
   std::lock_guard lock(impl_->mu);
   std::vector<std::string> out;

@@ -73,7 +73,15 @@ class LeaseKeeper {
   /// Gives a lease up now (its holder found itself fenced): stops renewing
   /// it and does not take it again before `pause` has passed.
   void drop(const std::string& key, std::chrono::milliseconds pause);
+  /// Gives a lease up now and deletes it, so another node may take it at
+  /// once (this one failed to work on it); not taken again by this node
+  /// before `pause` has passed.
+  void release(const std::string& key, std::chrono::milliseconds pause);
   [[nodiscard]] std::vector<std::string> held() const;
+  /// Held, and renewed within the last two thirds of a ttl as this
+  /// node's clock reads now: false at once after a pause (SIGSTOP, a
+  /// stalled VM) that outlasted the lease, before the keeper has run again.
+  [[nodiscard]] bool fresh(const std::string& key) const;
   /// Live members as of the last round (1 without member_prefix).
   [[nodiscard]] std::size_t members() const;
 

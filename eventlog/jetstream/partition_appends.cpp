@@ -65,6 +65,7 @@ class OwnerWriter final : public EventLogWriter {
   std::string write_error() const override {
     return log_.owns(ownership_) ? log_.write_error() : "another node took the partition over";
   }
+  bool may_act() const override { return log_.owns(ownership_) && log_.lease_fresh(); }
   const Stats& stats() const override { return log_.stats(); }
   std::error_code close() override { return {}; }  // the partition log is closed by whoever opened it
 
@@ -196,7 +197,11 @@ Publish JetStreamPartitionLog::fenced_publish(const Queued& q, std::string_view 
     p.msg_id = fmt::format("taken/{}/{}", writer(), Clock::now().time_since_epoch().count());
   } else {
     p.subject = order_subject(options_.partition, q.command.order);
-    p.msg_id = fmt::format("{}@{}:{}/{}", q.command.order.str(), q.basis.value, q.command.type, writer());
+    // With a digest of what it carries: a publish retried after a lost
+    // answer is found as stored, and an event decided again on the same
+    // basis (different content) is never taken for it.
+    p.msg_id = fmt::format("{}@{}:{}/{}~{:08x}", q.command.order.str(), q.basis.value, q.command.type, writer(),
+                           crc32c(data));
   }
   p.headers = {{"Oee-Writer", writer()}};
   if (auto sets = sets_header(q.command); !sets.empty()) p.headers.emplace_back("Oee-Sets", std::move(sets));
@@ -247,13 +252,15 @@ void JetStreamPartitionLog::publish_pipeline(std::vector<Queued>& run) {
   std::size_t i = 0;
   while (i < run.size()) {
     std::vector<Publish> publishes;
+    // Each publish expects the stream's last seq, the k-th of the run tail
+    // + k - 1, which the servers check when they apply it; and the msg id
+    // of the one before it, which a replica restored from a snapshot may
+    // have lost.
+    const std::uint64_t tail = std::max(tail_, head().value);
     for (std::size_t k = i; k < run.size() && !(run[k].ownership && !owns(*run[k].ownership)); ++k) {
       Publish p = pipelined_publish(run[k], stored[k].first);
-      if (publishes.empty()) {
-        p.expect_last_seq = Seq{std::max(tail_, head().value)};
-      } else {
-        p.expect_last_msg_id = publishes.back().msg_id;
-      }
+      p.expect_last_seq = Seq{tail + publishes.size()};
+      if (!publishes.empty()) p.expect_last_msg_id = publishes.back().msg_id;
       publishes.push_back(std::move(p));
     }
     if (publishes.empty()) break;  // no longer the owner: the rest is fenced, one at a time below

@@ -176,8 +176,10 @@ void JetStreamPartitionLog::fold_event(const Record& r, const StoredMessage& m) 
   }
   auto folded = options_.fold ? options_.fold(before, r) : Result<FoldedEvent>(FoldedEvent{before, false});
   if (!folded) {
-    spdlog::error("partition {}: the event at seq {} does not fold on order {}: {}", options_.partition, r.seq.value,
-                  r.order.str(), folded.error().message());
+    // Skipped for this order alone: the partition's other orders go on.
+    if (folded.error() == Errc::illegal) stats_.illegal_events.fetch_add(1, std::memory_order_relaxed);
+    spdlog::error("partition {}: the event at seq {} does not fold on order {} and is skipped for it: {}",
+                  options_.partition, r.seq.value, r.order.str(), folded.error().message());
     return;
   }
   if (folded->finishes) {

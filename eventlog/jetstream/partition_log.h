@@ -76,6 +76,10 @@ struct PartitionLogOptions {
   /// folds only the events after it.
   std::uint64_t checkpoint_events = 100'000;
   std::chrono::milliseconds checkpoint_after{std::chrono::seconds(30)};
+  /// Whether this node's lease on the partition is fresh
+  /// (LeaseKeeper::fresh); none: ownership alone decides. The owner's
+  /// writer asks it before an effect outside the log (may_act()).
+  std::function<bool()> lease_fresh{};
 };
 
 class PartitionLog : public EventLogWriter {

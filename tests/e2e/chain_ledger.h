@@ -6,8 +6,8 @@
 
 namespace oee::e2e {
 
-/// The simulated chain's ledger holds exactly the transactions the log
-/// confirms: every confirmed order's tx (a split order's: each filled
+/// The simulated chain's ledger lands exactly the transactions the log
+/// confirms (its refusals aside): every confirmed order's tx (a split order's: each filled
 /// leg's) landed, and no order had a second tx
 /// land (an attempt sent again after a crash would leave one that no order
 /// confirms). Every order of the log counts, not only the acknowledged ones:

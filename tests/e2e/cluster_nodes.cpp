@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json.hpp>
+
 #include "eventlog/jetstream/connection.h"
 #include "eventlog/jetstream/layout.h"
 #include "order_reads.h"
@@ -80,6 +82,54 @@ void expect_finished_once(HttpClient& client, const std::vector<std::string>& id
                           std::count(names.begin(), names.end(), "orderFailed");
     EXPECT_EQ(terminal, 1) << "order " << id;
   }
+}
+
+std::size_t executed_here(HttpClient& client) {
+  const auto res = client.get("/api/cluster");
+  return res.status == 200 ? res.json().at("executedHere").as_array().size() : 0;
+}
+
+ChainBucket::ChainBucket(const testing::NatsCluster& nats) {
+  namespace js = eventlog::jetstream;
+  js::ConnectOptions options;
+  options.urls = js::parse_urls(nats.urls());
+  connection_ = js::Connection::connect(options);
+  auto bucket = js::KvBucket::open(*connection_, js::BucketSpec{js::kChainBucket}, std::chrono::seconds(30));
+  if (!bucket) throw std::runtime_error("cannot open the chain's bucket: " + bucket.error().message());
+  bucket_.emplace(std::move(*bucket));
+}
+
+std::optional<core::TxResult> ChainBucket::outcome(const std::string& tx) {
+  auto entry = bucket_->get(tx);
+  EXPECT_TRUE(entry) << entry.error().message();
+  if (!entry || !*entry) return std::nullopt;
+  auto parsed = core::parse_ledger_value((*entry)->value);
+  EXPECT_TRUE(parsed) << "unreadable ledger value for " << tx << ": " << (*entry)->value;
+  return parsed;
+}
+
+SentAndConfirmed signatures(HttpClient& client, const std::string& id) {
+  SentAndConfirmed out;
+  const boost::json::value history = client.get("/api/orders/" + id + "/events").json();
+  for (const auto& e : history.at("events").as_array()) {
+    const auto& event = e.at("event").as_string();
+    const auto* tx = e.as_object().if_contains("txHash");
+    if (tx == nullptr) continue;
+    if (event == "txSubmitted") out.sent.emplace(tx->as_string());
+    if (event == "confirmed") out.confirmed.emplace(tx->as_string());
+  }
+  return out;
+}
+
+int landed_signatures(ChainBucket& chain, const std::string& id, const SentAndConfirmed& sent) {
+  int landed = 0;
+  for (const auto& tx : sent.sent) {
+    const auto outcome = chain.outcome(tx);
+    if (!outcome || outcome->outcome != core::TxOutcome::landed) continue;
+    ++landed;
+    EXPECT_TRUE(sent.confirmed.contains(tx)) << id << ": " << tx << " landed but the log confirms another";
+  }
+  return landed;
 }
 
 }  // namespace oee::e2e

@@ -3,10 +3,16 @@
 // oee-server nodes on it, and the checks every failover test makes.
 
 #include <cstdint>
+#include <memory>
+#include <optional>
+#include <set>
 #include <string>
 #include <tuple>
 #include <vector>
 
+#include "core/engine/sim_chain.h"
+#include "eventlog/jetstream/connection.h"
+#include "eventlog/jetstream/kv_bucket.h"
 #include "harness.h"
 #include "nats_cluster.h"
 
@@ -44,5 +50,34 @@ int expect_fenced_after_takeovers(const testing::NatsCluster& nats, const std::s
 
 /// Every order ended once: one terminal event.
 void expect_finished_once(HttpClient& client, const std::vector<std::string>& ids);
+
+/// How many partitions the node on `client` executes (0 while it answers
+/// no /api/cluster).
+std::size_t executed_here(HttpClient& client);
+
+/// The simulated chain's bucket (oee-chain) in the cluster, read as a tool
+/// reads it: what judges a fault test beside the log.
+class ChainBucket {
+ public:
+  explicit ChainBucket(const testing::NatsCluster& nats);
+  /// The recorded outcome of a signature; none if the chain never decided it.
+  std::optional<core::TxResult> outcome(const std::string& tx);
+
+ private:
+  std::unique_ptr<eventlog::jetstream::Connection> connection_;
+  std::optional<eventlog::jetstream::KvBucket> bucket_;
+};
+
+/// Every signature an order's log sent (each attempt's, each leg's), and
+/// the ones it confirms.
+struct SentAndConfirmed {
+  std::set<std::string> sent;
+  std::set<std::string> confirmed;
+};
+SentAndConfirmed signatures(HttpClient& client, const std::string& id);
+
+/// Of `sent`, how many landed on the chain; each landed one must be in
+/// `confirmed` (checked, naming `id`).
+int landed_signatures(ChainBucket& chain, const std::string& id, const SentAndConfirmed& sent);
 
 }  // namespace oee::e2e

@@ -14,6 +14,8 @@
 
 #include "core/wire/event_codec.h"
 #include "core/engine/order_store.h"
+#include "core/engine/sim_chain.h"
+#include "eventlog/key_value_store.h"
 #include "eventlog/detail/order_index.h"
 #include "eventlog/record_codec.h"
 #include "harness.h"
@@ -365,6 +367,52 @@ TEST(LogDump, VerifyNamesTheDamagedSeqAndTheServerRefusesToStart) {
   EXPECT_TRUE(err.find(in_flight) != std::string::npos || err.find("seq 3") != std::string::npos) << err;
   EXPECT_NE(err.find("oee-logdump"), std::string::npos) << err;
   EXPECT_NE(err.find("will not skip"), std::string::npos) << err;
+}
+
+// The log can look clean while the chain executed twice: --verify reads
+// the chain's ledger too. A real server settles orders, some of whose first
+// transactions the chain drops; one such refusal is then turned into a
+// landing in the ledger, as a second execution would leave it.
+TEST(LogDump, VerifyFindsATransactionTheChainLandedAndTheLogDoesNotConfirm) {
+  TempDir dir;
+  const auto data = dir.path() / "data";
+  std::vector<std::string> ids;
+  {
+    ServerProcess server(data, {"--sim", "fast", "--fail-rate", "0.5"});
+    server.start();
+    HttpClient client(server.port());
+    for (int i = 0; i < 12; ++i) {
+      const auto res = client.post_json("/api/orders/execute", order_body());
+      ASSERT_EQ(res.status, 202) << res.body;
+      ids.emplace_back(res.json().at("orderId").as_string());
+    }
+    ASSERT_TRUE(eventually(
+        [&] {
+          return std::all_of(ids.begin(), ids.end(), [&](const std::string& id) {
+            return client.get("/api/orders/" + id).json().at("terminal").as_bool();
+          });
+        },
+        30s));
+    ASSERT_EQ(server.terminate(), 0);
+  }
+  const auto clean = run({kLogdump, "--data-dir", data.string(), "--verify"});
+  ASSERT_EQ(clean.exit_code, 0) << clean.out << clean.err;
+  EXPECT_NE(clean.out.find("ledger ok:"), std::string::npos) << clean.out;
+
+  std::string refused_tx;
+  {
+    auto ledger = eventlog::open_rocksdb_store(eventlog::StoreOptions{.path = (data / "simchain" / "ledger").string()});
+    ASSERT_FALSE(ledger->for_each([&](std::string_view tx, std::string_view value) {
+      const auto outcome = core::parse_ledger_value(value);
+      if (refused_tx.empty() && outcome && outcome->outcome == core::TxOutcome::dropped) refused_tx = tx;
+    }));
+    ASSERT_FALSE(refused_tx.empty()) << "no transaction was dropped at a fail rate of 0.5";
+    ASSERT_FALSE(ledger->put(refused_tx, core::ledger_value(core::Amount{1'000'000})));
+  }
+  const auto doubled = run({kLogdump, "--data-dir", data.string(), "--verify"});
+  EXPECT_EQ(doubled.exit_code, 1) << doubled.out;
+  EXPECT_NE(doubled.err.find(refused_tx), std::string::npos) << doubled.err;
+  EXPECT_NE(doubled.err.find("executed twice"), std::string::npos) << doubled.err;
 }
 
 TEST(LogDump, FollowStreamsBesideARunningServer) {

@@ -159,9 +159,13 @@ TEST_F(SimChainTest, FailRateOneDropsEverything) {
     const TxResult r = chain.submit(request(tx), t0());
     EXPECT_EQ(r.outcome, TxOutcome::dropped);
     EXPECT_FALSE(r.error.empty());
-    EXPECT_FALSE(chain.find(tx).has_value());
+    // A drop is the signature's outcome too: it cannot land later.
+    const auto found = chain.find(tx);
+    ASSERT_TRUE(found.has_value());
+    EXPECT_EQ(found->outcome, TxOutcome::dropped);
+    EXPECT_EQ(found->error, r.error);
   }
-  EXPECT_EQ(ledger_.size(), 0u);
+  EXPECT_EQ(ledger_.size(), 50u);
 }
 
 TEST_F(SimChainTest, DropDecisionIsReproduciblePerTx) {
@@ -178,10 +182,14 @@ TEST_F(SimChainTest, DropDecisionIsReproduciblePerTx) {
   // Roughly half: far from 0 and from 200.
   EXPECT_GT(dropped, 50);
   EXPECT_LT(dropped, 150);
-  EXPECT_EQ(ledger_.size(), static_cast<std::size_t>(200 - dropped));
+  EXPECT_EQ(ledger_.size(), 200u);
 }
 
-TEST_F(SimChainTest, SlippageExceededIsNotRemembered) {
+// A refusal is recorded as the signature's one outcome: the same
+// transaction sent again, when the price would let it land, is refused as
+// it was, so a retry under a new signature can never be joined by a late
+// landing of the old one.
+TEST_F(SimChainTest, ASlippageRefusalIsTheSignaturesOneOutcome) {
   SimChain chain(market_, 0.0, ledger_);
   const std::string tx = SimChain::tx_id(OrderId::random(), 1);
   const Amount out = pool_output(t0());
@@ -189,14 +197,76 @@ TEST_F(SimChainTest, SlippageExceededIsNotRemembered) {
   EXPECT_EQ(r.outcome, TxOutcome::slippage_exceeded);
   EXPECT_EQ(r.amount_out, out);
   EXPECT_NE(r.error.find("slippage"), std::string::npos) << r.error;
-  EXPECT_FALSE(chain.find(tx).has_value());
-  EXPECT_EQ(ledger_.size(), 0u);
+  const auto found = chain.find(tx);
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->outcome, TxOutcome::slippage_exceeded);
+  EXPECT_EQ(ledger_.size(), 1u);
 
-  // min_out exactly at the pool output lands.
-  const TxResult ok = chain.submit(request(tx, out), t0());
+  const TxResult again = chain.submit(request(tx, out), t0());
+  EXPECT_EQ(again.outcome, TxOutcome::slippage_exceeded);
+  EXPECT_EQ(again.error, r.error);
+  EXPECT_EQ(ledger_.size(), 1u);
+
+  // min_out exactly at the pool output lands, under a signature of its own.
+  const TxResult ok = chain.submit(request(tx + "x", out), t0());
   EXPECT_EQ(ok.outcome, TxOutcome::landed);
   EXPECT_EQ(ok.amount_out, out);
+  EXPECT_EQ(ledger_.size(), 2u);
+}
+
+// Two nodes' chains on one shared ledger, as in a cluster: the node that
+// took a partition over sends the paused owner's transaction, which is
+// refused; the paused owner wakes and sends it where it would land. It gets
+// the refusal: nothing lands under that signature, ever.
+TEST_F(SimChainTest, ASignatureRefusedOnOneNodeCannotLandFromAnother) {
+  SimChain taker(market_, 0.0, ledger_);
+  SimChain paused_owner(market_, 0.0, ledger_);
+  const std::string tx = SimChain::tx_id(OrderId::random(), 1);
+  const Amount out = pool_output(t0());
+  ASSERT_EQ(taker.submit(request(tx, Amount{out.base + 1}), t0()).outcome, TxOutcome::slippage_exceeded);
+  const TxResult late = paused_owner.submit(request(tx, Amount{1}), t0() + 23s);
+  EXPECT_EQ(late.outcome, TxOutcome::slippage_exceeded) << late.error;
+  EXPECT_FALSE(late.executed_on.has_value()) << "executed again instead of answered from the ledger";
   EXPECT_EQ(ledger_.size(), 1u);
+}
+
+// A transaction past its last valid moment is refused as expired, and that
+// is its outcome from then on, even sent again in time by a clock behind.
+TEST_F(SimChainTest, ATransactionSentAfterItsLastValidTimeExpiresForGood) {
+  SimChain chain(market_, 0.0, ledger_);
+  const TimestampNs valid_until{std::chrono::duration_cast<std::chrono::nanoseconds>(t0().time_since_epoch()).count()};
+  auto in_time = request(SimChain::tx_id(OrderId::random(), 1));
+  in_time.last_valid_at = valid_until;
+  EXPECT_EQ(chain.submit(in_time, t0()).outcome, TxOutcome::landed) << "at its last valid moment it still lands";
+
+  auto late = request(SimChain::tx_id(OrderId::random(), 1));
+  late.last_valid_at = valid_until;
+  const TxResult expired = chain.submit(late, t0() + 1ms);
+  EXPECT_EQ(expired.outcome, TxOutcome::expired);
+  EXPECT_NE(expired.error.find("expired"), std::string::npos) << expired.error;
+  EXPECT_EQ(chain.submit(late, t0() - 1s).outcome, TxOutcome::expired);
+  EXPECT_EQ(ledger_.size(), 2u);
+
+  auto unlimited = request(SimChain::tx_id(OrderId::random(), 1));  // a log from before validities
+  EXPECT_EQ(chain.submit(unlimited, t0() + 24h).outcome, TxOutcome::landed);
+}
+
+TEST(LedgerValue, EveryOutcomeReadsBackAsWritten) {
+  for (const auto& outcome : {TxResult{TxOutcome::landed, Amount{1'517'293'617}, {}},
+                              TxResult{TxOutcome::slippage_exceeded, {}, "slippage exceeded: would receive 1 USDC"},
+                              TxResult{TxOutcome::dropped, {}, "transaction dropped: not taken by the leader"},
+                              TxResult{TxOutcome::expired, {}, "transaction expired: sent after its last valid time"}}) {
+    const auto back = parse_ledger_value(ledger_value(outcome));
+    ASSERT_TRUE(back.has_value()) << ledger_value(outcome);
+    EXPECT_EQ(back->outcome, outcome.outcome);
+    EXPECT_EQ(back->amount_out, outcome.amount_out);
+    EXPECT_EQ(back->error, outcome.error);
+  }
+  EXPECT_EQ(parse_ledger_value("1517293617")->amount_out, Amount{1'517'293'617}) << "a ledger written before refusals";
+  EXPECT_FALSE(parse_ledger_value("12abc").has_value());
+  EXPECT_FALSE(parse_ledger_value("landed:5").has_value());
+  EXPECT_FALSE(parse_ledger_value("").has_value());
+  EXPECT_TRUE(ledger_value(TxResult{TxOutcome::unavailable, {}, "disk full"}).empty());
 }
 
 TEST_F(SimChainTest, ALedgerThatRefusesWritesLandsNothingAndTheSameTxLandsLater) {
@@ -216,7 +286,7 @@ TEST_F(SimChainTest, ALedgerThatRefusesWritesLandsNothingAndTheSameTxLandsLater)
 }
 
 // The executor sends one pass's transactions together: answered in their
-// order, each as it would be alone, and those that land in one ledger write.
+// order, each as it would be alone, and their outcomes in one ledger write.
 TEST_F(SimChainTest, SubmitAllAnswersInOrderAndLandsTheBatchInOneWrite) {
   SimChain chain(market_, 0.0, ledger_);
   const std::string earlier = SimChain::tx_id(OrderId::random(), 1);
@@ -241,9 +311,9 @@ TEST_F(SimChainTest, SubmitAllAnswersInOrderAndLandsTheBatchInOneWrite) {
   EXPECT_EQ(results[2].outcome, TxOutcome::slippage_exceeded);
   EXPECT_EQ(results[3].outcome, TxOutcome::landed);
   EXPECT_EQ(ledger_.writes(), writes + 1);
-  EXPECT_EQ(ledger_.size(), 3u);
+  EXPECT_EQ(ledger_.size(), 4u);
   EXPECT_EQ(chain.find(fresh)->amount_out, out);
-  EXPECT_FALSE(chain.find(too_tight).has_value());
+  EXPECT_EQ(chain.find(too_tight)->outcome, TxOutcome::slippage_exceeded);
 }
 
 TEST_F(SimChainTest, ABatchTheLedgerRefusesLandsNoneOfItAndKeepsWhatLandedBefore) {

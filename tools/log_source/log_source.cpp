@@ -10,6 +10,8 @@
 #include "core/wire/event_codec.h"
 #include "eventlog/jetstream/cluster.h"
 #include "eventlog/jetstream/cluster_log.h"
+#include "eventlog/jetstream/cluster_store.h"
+#include "eventlog/jetstream/layout.h"
 
 namespace oee::tools {
 
@@ -42,6 +44,13 @@ OpenLog open_log(const LogSource& source, const std::string& tool) {
   out.cluster = js::Cluster::open(std::move(options));
   out.log = js::open_cluster_log(*out.cluster);
   return out;
+}
+
+std::unique_ptr<eventlog::KeyValueStore> open_ledger(const LogSource& source, OpenLog& opened) {
+  if (opened.cluster) return js::open_cluster_store(opened.cluster->bucket(js::kChainBucket));
+  const auto path = std::filesystem::path(source.data_dir) / "simchain" / "ledger";
+  if (!std::filesystem::exists(path)) return nullptr;
+  return eventlog::open_rocksdb_store(eventlog::StoreOptions{.path = path.string(), .read_only = true});
 }
 
 }  // namespace oee::tools

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "eventlog/event_log.h"
+#include "eventlog/key_value_store.h"
 
 namespace oee::eventlog::jetstream {
 class Cluster;
@@ -40,5 +41,11 @@ struct OpenLog {
 /// Opens the log `source` names, for `tool` (a cluster reader's name is
 /// the tool's and its pid). Throws std::runtime_error saying what is wrong.
 [[nodiscard]] OpenLog open_log(const LogSource& source, const std::string& tool);
+
+/// The simulated chain's ledger beside that log, read-only: the data
+/// directory's (simchain/ledger), or the cluster's bucket oee-chain;
+/// nullptr when the data directory has none. Throws std::runtime_error
+/// saying what is wrong if it cannot be opened.
+[[nodiscard]] std::unique_ptr<eventlog::KeyValueStore> open_ledger(const LogSource& source, OpenLog& opened);
 
 }  // namespace oee::tools

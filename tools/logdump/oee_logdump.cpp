@@ -293,9 +293,11 @@ std::optional<int> parse_args(int argc, char** argv, Args& a) {
   cli.add_option("--format", format, "text (one aligned line per event) or json (JSON lines)")
       ->check(CLI::IsMember({"text", "json"}))->capture_default_str();
   auto* verify_flag = cli.add_flag("--verify", a.verify,
-                                   "Check checksums, dense seqs, legal transitions, derived state, and every "
-                                   "decision against the facts it records (a table by kind); exit 1 naming the first "
-                                   "bad seq or the decisions that do not follow");
+                                   "Check checksums, dense seqs, legal transitions, derived state, every "
+                                   "decision against the facts it records (a table by kind), and the simulated chain's "
+                                   "ledger against the log (each landed signature confirmed by its order, none twice); "
+                                   "exit 1 naming the first bad seq, the decisions that do not follow or the "
+                                   "signatures that disagree");
   cli.add_flag("--stats", a.stats, "Counts by type and status, orders by outcome, seq range, bytes")
       ->excludes(verify_flag);
   cli.add_option("--as-of", a.as_of,
@@ -419,7 +421,16 @@ int main(int argc, char** argv) {
   } else {
     for (std::uint32_t p = 0; p < log.partition_count(); ++p) partitions.push_back(p);
   }
-  if (args.verify) return logdump::verify(log);
+  if (args.verify) {
+    std::unique_ptr<eventlog::KeyValueStore> ledger;
+    try {
+      ledger = tools::open_ledger(args.source, opened);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "oee-logdump: cannot read the simulated chain's ledger: %s\n", e.what());
+      return 2;
+    }
+    return logdump::verify(log, ledger.get());
+  }
   if (args.stats) return logdump::stats(log, args.as_json);
   if (args.decisions) return logdump::decisions(log, stdout);
   if (args.as_of) {

@@ -13,6 +13,7 @@
 
 #include "core/domain/api_key.h"
 #include "core/domain/order.h"
+#include "core/engine/ledger_audit.h"
 #include "core/engine/log_audit.h"
 #include "core/wire/event_codec.h"
 #include "eventlog/record_codec.h"
@@ -177,13 +178,34 @@ int verify_one(const eventlog::EventLogReader& log, const std::string& name) {
 
 }  // namespace
 
-int verify(const eventlog::EventLogReader& log) {
-  if (!log.partitioned()) return verify_one(log, "");
-  // Every partition, even past a bad one: each is a log of its own.
-  int status = 0;
-  for (std::uint32_t p = 0; p < log.partition_count(); ++p) {
-    status = std::max(status, verify_one(log.partition(p), "partition " + std::to_string(p) + ": "));
+namespace {
+
+int verify_ledger(const eventlog::EventLogReader& log, const eventlog::KeyValueStore& ledger) {
+  const auto report = core::audit_ledger(log, ledger);
+  if (!report.problems.empty()) {
+    std::fprintf(stderr, "oee-logdump: ledger verify FAILED: %zu problem(s) between the log and the chain's ledger\n",
+                 report.problems.size());
+    for (const auto& problem : report.problems) std::fprintf(stderr, "  %s\n", problem.c_str());
+    return 1;
   }
+  std::printf("ledger ok: %zu signatures sent, %zu landed, each confirmed by its order, %zu refused\n",
+              report.signatures, report.landed, report.refused);
+  return 0;
+}
+
+}  // namespace
+
+int verify(const eventlog::EventLogReader& log, const eventlog::KeyValueStore* ledger) {
+  int status = 0;
+  if (!log.partitioned()) {
+    status = verify_one(log, "");
+  } else {
+    // Every partition, even past a bad one: each is a log of its own.
+    for (std::uint32_t p = 0; p < log.partition_count(); ++p) {
+      status = std::max(status, verify_one(log.partition(p), "partition " + std::to_string(p) + ": "));
+    }
+  }
+  if (ledger != nullptr) status = std::max(status, verify_ledger(log, *ledger));
   return status;
 }
 

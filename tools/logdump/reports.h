@@ -2,6 +2,7 @@
 // oee-logdump's two reports on a whole log: --stats and --verify.
 
 #include "eventlog/event_log.h"
+#include "eventlog/key_value_store.h"
 
 namespace oee::logdump {
 
@@ -11,6 +12,7 @@ int stats(const eventlog::EventLogReader& log, bool as_json);
 
 /// The whole audit (core/engine/log_audit.h), with progress on a terminal.
 /// Returns 0 when the log is sound, 1 naming the first bad seq.
-int verify(const eventlog::EventLogReader& log);
+/// `ledger`: the simulated chain's, checked against the log when given.
+int verify(const eventlog::EventLogReader& log, const eventlog::KeyValueStore* ledger);
 
 }  // namespace oee::logdump

@@ -86,6 +86,9 @@ class JetStreamPartitionLog final : public PartitionLog {
   void append_owned(AppendCommand command, AppendCompletion done, std::uint64_t ownership);
   /// Whether ownership `ownership` is still this node's.
   [[nodiscard]] bool owns(std::uint64_t ownership) const;
+  /// Whether this node's lease on the partition is fresh (true when no
+  /// lease is kept).
+  [[nodiscard]] bool lease_fresh() const { return !options_.lease_fresh || options_.lease_fresh(); }
 
  private:
   /// A first event another node asked this one, the partition's owner, to

@@ -1,0 +1,175 @@
+// Cluster mode under races, with real nodes on a real 3-server NATS
+// cluster: every event is decided on what it follows. A cancel sent to
+// one node while the other executes the order either wins (200, and the
+// order ends cancelled with nothing after it and nothing on the chain) or
+// loses (409 too_late, and the order executes once); an event illegal in
+// its order's state, as an older build could have written, is skipped for
+// that order alone and never stops its partition.
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <random>
+#include <string>
+#include <thread>
+
+#include <boost/json.hpp>
+
+#include "cluster_nodes.h"
+#include "core/domain/order_events.h"
+#include "core/wire/event_codec.h"
+#include "eventlog/jetstream/layout.h"
+#include "eventlog/record_codec.h"
+#include "order_reads.h"
+
+namespace oee::e2e {
+namespace {
+
+namespace json = boost::json;
+namespace js = eventlog::jetstream;
+using namespace std::chrono_literals;
+
+std::string error_code_of(const HttpResponse& res) {
+  if (res.status < 400) return {};
+  return std::string(res.json().at("error").at("code").as_string());
+}
+
+// Each market order is submitted to one node and cancelled through the
+// other a moment later (0 to 350 ms: while it is pending, routing or
+// already sent), so the cancel races the executor of the order's
+// partition, on either node.
+TEST(ClusterNodes, ACancelAnswered200NeverExecutesAndOneAnswered409ExecutesOnce) {
+  TwoNodes nodes({"--sim", "realistic", "--fail-rate", "0"});
+  auto [nats, a, b] = nodes.parts();
+  ASSERT_TRUE(both_hold_their_share(a, b));
+  HttpClient client_a(a.port()), client_b(b.port());
+  std::mt19937 rng(20261127);
+  const std::string order = R"({"inputToken":"SOL","outputToken":"USDC","amount":"0.5","slippage":0.05})";
+  struct Raced {
+    std::string id;
+    int cancel_status = 0;
+    std::string body;
+  };
+  std::vector<Raced> raced;
+  for (int i = 0; i < 80; ++i) {
+    auto& submit_via = i % 2 == 0 ? client_a : client_b;
+    auto& cancel_via = i % 2 == 0 ? client_b : client_a;
+    const auto res = submit_via.post_json("/api/orders/execute", order);
+    ASSERT_EQ(res.status, 202) << res.body;
+    const std::string id(res.json().at("orderId").as_string());
+    // The delay is the race under test, not a synchronisation.
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 350)(rng)));
+    const auto cancel = cancel_via.request("DELETE", "/api/orders/" + id, "", {});
+    raced.push_back(Raced{id, cancel.status, cancel.body});
+  }
+  std::vector<std::string> ids;
+  for (const auto& r : raced) ids.push_back(r.id);
+  const auto ended = [&](const std::string& id) {
+    const auto status = status_of(client_a, id);
+    return status == "confirmed" || status == "cancelled" || status == "failed";
+  };
+  ASSERT_TRUE(eventually([&] { return std::all_of(ids.begin(), ids.end(), ended); }, 90s)) << [&] {
+    std::string unfinished;
+    for (const auto& r : raced) {
+      if (ended(r.id)) continue;
+      unfinished += r.id + " " + status_of(client_a, r.id) + " (cancel " + std::to_string(r.cancel_status) + " " + r.body + "): " +
+                    client_a.get("/api/orders/" + r.id + "/events").body + "\n";
+    }
+    return unfinished + a.stdout_tail() + b.stdout_tail();
+  }();
+
+  ChainBucket chain(nats);
+  int won = 0, lost = 0;
+  for (const auto& r : raced) {
+    const auto names = event_names(client_a, r.id);
+    const auto sent = signatures(client_a, r.id);
+    if (r.cancel_status == 200) {
+      ++won;
+      ASSERT_FALSE(names.empty());
+      EXPECT_EQ(names.back(), "cancelled") << r.id << ": events after the cancel answered 200";
+      EXPECT_EQ(std::count(names.begin(), names.end(), "cancelled"), 1) << r.id;
+      EXPECT_EQ(landed_signatures(chain, r.id, sent), 0) << r.id << ": executed after its cancel was answered 200";
+    } else {
+      ++lost;
+      const HttpResponse res{r.cancel_status, r.body, {}};
+      EXPECT_EQ(r.cancel_status, 409) << r.id << " " << r.body;
+      EXPECT_EQ(error_code_of(res), "too_late") << r.body;
+      EXPECT_EQ(status_of(client_a, r.id), "confirmed") << r.id;
+      EXPECT_EQ(landed_signatures(chain, r.id, sent), 1) << r.id;
+    }
+  }
+  // Both outcomes happened, or the race was not run.
+  EXPECT_GE(won, 5);
+  EXPECT_GE(lost, 5);
+  for (auto* node : {&a, &b}) {
+    EXPECT_EQ(node->stdout_tail().find("does not fold"), std::string::npos) << node->stdout_tail();
+    EXPECT_EQ(node->stdout_tail().find("stopped:"), std::string::npos) << node->stdout_tail();
+  }
+}
+
+// An older build could store an event its order's state does not allow.
+// Here one is published straight into the partition's stream on a waiting
+// limit order: the order keeps its state, the event is counted as illegal
+// (not as a checksum failure), the partition's other orders execute, and a
+// takeover resumes the partition all the same.
+TEST(ClusterNodes, AnIllegalEventFromAnOlderBuildIsSkippedForItsOrderAlone) {
+  testing::NatsCluster nats;
+  TempDir dir;
+  ServerProcess a(dir.path() / "a", node_args(nats, "a", {"--sim", "fast"}));
+  a.start();
+  HttpClient client_a(a.port());
+  ASSERT_TRUE(eventually([&] { return executed_here(client_a) == kPartitions; }, 20s));
+  const auto waiting =
+      client_a.post_json("/api/orders/execute",
+                         R"({"type":"limit","inputToken":"SOL","outputToken":"USDC","amount":1,"limitPrice":"100000"})");
+  ASSERT_EQ(waiting.status, 202) << waiting.body;
+  const std::string id(waiting.json().at("orderId").as_string());
+  ASSERT_TRUE(reaches(client_a, id, "open", 20s));
+
+  // A retry is legal only for a failed order; this one is open.
+  const auto order = *OrderId::parse(id);
+  const std::uint32_t p = js::partition_of(order, kPartitions);
+  const std::string payload = core::encode_event(core::OrderRetried{1, "an older build's retry"});
+  const std::string data = eventlog::encode_record(eventlog::Record{
+      Seq{0}, order, TimestampNs::now(), static_cast<std::uint8_t>(core::EventType::order_retried), payload});
+  {
+    js::ConnectOptions options;
+    options.urls = js::parse_urls(nats.urls());
+    auto connection = js::Connection::connect(options);
+    js::Publish publish;
+    publish.subject = js::order_subject(p, order);
+    publish.data = data;
+    publish.msg_id = id + "/an-older-build";
+    publish.headers = {{"Oee-Writer", "older/build"}};
+    const auto ack = connection->publish(publish);
+    ASSERT_TRUE(ack) << ack.error().message();
+  }
+  const auto illegal_events = [](HttpClient& c) { return metric_value(c.get("/metrics").body, "oee_illegal_events_total"); };
+  ASSERT_TRUE(eventually([&] { return illegal_events(client_a) >= 1; }, 20s)) << a.stdout_tail();
+  EXPECT_NE(a.stdout_tail().find("illegal in its order's state"), std::string::npos) << a.stdout_tail();
+  EXPECT_EQ(a.stdout_tail().find("failed its checksum"), std::string::npos) << a.stdout_tail();
+  EXPECT_EQ(status_of(client_a, id), "open");
+  auto ids = submit(a.port(), 12);
+  ASSERT_TRUE(all_finish(client_a, ids, 30s));
+
+  // The node that takes the partitions over resumes the one with the
+  // illegal event like any other.
+  a.kill9();
+  ServerProcess b(dir.path() / "b", node_args(nats, "b", {"--sim", "fast"}));
+  b.start();
+  HttpClient client_b(b.port());
+  ASSERT_TRUE(eventually([&] { return executed_here(client_b) == kPartitions; }, 30s)) << b.stdout_tail();
+  EXPECT_EQ(b.stdout_tail().find("cannot resume its orders"), std::string::npos) << b.stdout_tail();
+  EXPECT_EQ(status_of(client_b, id), "open");
+  EXPECT_GE(illegal_events(client_b), 1);
+  const auto more = submit(b.port(), 12);
+  EXPECT_TRUE(all_finish(client_b, more, 30s));
+  // The waiting order is still the executor's: a cancel ends it.
+  const auto cancel = client_b.request("DELETE", "/api/orders/" + id, "", {});
+  EXPECT_EQ(cancel.status, 200) << cancel.body;
+  EXPECT_EQ(b.stdout_tail().find("stopped:"), std::string::npos) << b.stdout_tail();
+}
+
+}  // namespace
+}  // namespace oee::e2e
