@@ -11,6 +11,7 @@
 
 #include "api/http/server_context.h"
 #include "api/redis/redis_url.h"
+#include "api/routes/default_pair.h"
 #include "core/engine/executor.h"
 #include "eventlog/event_log.h"
 
@@ -41,6 +42,9 @@ struct ServerOptions {
   /// the best one by more than this many basis points, after the second
   /// transaction's fee.
   std::uint32_t split_min_gain_bps = 10;
+  /// What a market order whose body names neither token trades; unset: such
+  /// a body is refused (400 missing_field).
+  std::optional<TokenPair> default_pair;
   std::chrono::milliseconds watch_interval{100};
   std::chrono::milliseconds launch_every{30'000};  // the simulated market's token launches; 0: none
   int priority_boost = 0;
