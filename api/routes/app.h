@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "api/auth/key_ring.h"
 #include "api/http/server_context.h"
 #include "api/redis/redis_publisher.h"
+#include "api/routes/default_pair.h"
 #include "api/stream/hub.h"
 #include "core/domain/market.h"
 #include "core/engine/engine_metrics.h"
@@ -79,6 +81,8 @@ struct App {
   const Authenticator& auth;  // disabled without --admin-key
   // What a split must gain (--split-min-gain-bps): quotes show the split the executor would make.
   std::uint32_t split_min_gain_bps = 10;
+  // --default-pair: what a market order naming neither token trades; unset, it is refused.
+  std::optional<TokenPair> default_pair;
   // Set when PostgreSQL is configured (--database-url).
   projections::HistoryStore* history = nullptr;
   projections::Projector* projector = nullptr;

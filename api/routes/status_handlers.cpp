@@ -82,10 +82,11 @@ HttpResponse cluster_status(App& app) {
 namespace {
 
 // Without figures: what an orchestrator or a user needs to know whether to
-// worry, and nothing of the business or the network behind it.
+// worry, and nothing of the business or the network behind it; and the
+// default pair, which any client's pair-less order trades.
 json::object status_words(const json::object& full) {
   json::object out;
-  for (const char* name : {"service", "version", "role", "status", "auth"}) {
+  for (const char* name : {"service", "version", "role", "status", "auth", "defaultPair"}) {
     if (const auto* v = full.if_contains(name)) out[name] = *v;
   }
   for (const char* part : {"log", "redis", "postgres"}) {
@@ -129,6 +130,8 @@ HttpResponse health(App& app, bool figures) {
                           {"postgres", postgres_health(app)},
                           {"websocketClients", app.server.ws_clients.load()},
                           {"auth", auth_health(app)}};
+  // What a client that names no pair trades: the dashboard's form shows it.
+  if (app.default_pair) body["defaultPair"] = pair_name(*app.default_pair);
   if (app.cluster) {
     const auto view = app.cluster(false);
     body["cluster"] = cluster_json(view);

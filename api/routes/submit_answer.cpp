@@ -39,6 +39,14 @@ std::string submit_answer_body(const SubmitRequest& order, const OrderId& id, st
   out.append(",\"seq\":");
   append_number(out, seq.value);
   if (replay) append_field(out, snake ? "idempotent_replay" : "idempotentReplay", "true", false);
+  // The pair it trades: a client that left it to --default-pair sees which.
+  // Symbols are letters and digits, nothing to escape.
+  append_field(out, snake ? "token_in" : "inputToken", order.input.symbol(), true);
+  if (order.order_type == core::OrderType::sniper) {
+    append_field(out, snake ? "target_token" : "targetToken", order.output.symbol(), true);
+  } else {
+    append_field(out, snake ? "token_out" : "outputToken", order.output.symbol(), true);
+  }
   // Decimal strings are plain digits: written bare, they are the same number.
   append_field(out, snake ? "amount_in" : "amount", core::format_amount(order.amount, order.input.decimals()),
                !order.numbers);

@@ -44,12 +44,12 @@ HttpResponse submit_answer(int code, const App& app, const SubmitRequest& order,
 
 // The body read into an order. Its JSON values are needed only for that:
 // they are built in an arena on the stack, not one by one on the heap.
-boost::system::result<SubmitRequest, ApiError> read_order(std::string_view text) {
+boost::system::result<SubmitRequest, ApiError> read_order(const App& app, std::string_view text) {
   unsigned char arena[2048];
   json::monotonic_resource resource(arena, sizeof arena);
   const auto body = parse_json_strict(text, &resource);
   if (!body) return body.error();
-  return parse_submit(*body);
+  return parse_submit(*body, core::sim_now(), app.default_pair);
 }
 
 bool launched_everywhere(const std::vector<core::Launch>& launches) {
@@ -75,7 +75,7 @@ asio::awaitable<HttpResponse> submit(App& app, const HttpRequest& req) {
     co_return error_response(ApiError{415, "unsupported_media_type",
                                       "send the order as JSON with Content-Type: application/json", ""});
   }
-  auto parsed = read_order(req.body);
+  auto parsed = read_order(app, req.body);
   if (!parsed) co_return error_response(parsed.error());
   const SubmitRequest& order = *parsed;
   // A sniper's pool is yet to launch.

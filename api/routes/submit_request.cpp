@@ -287,7 +287,8 @@ boost::system::result<core::SniperChecks, ApiError> checks_field(const json::val
 
 }  // namespace
 
-boost::system::result<SubmitRequest, ApiError> parse_submit(const json::value& body, TimestampNs now) {
+boost::system::result<SubmitRequest, ApiError> parse_submit(const json::value& body, TimestampNs now,
+                                                            const std::optional<TokenPair>& default_pair) {
   if (!body.is_object()) return bad_request("invalid_body", "the body must be a JSON object", "");
   auto fields = collect(body.get_object());
   if (!fields) return fields.error();
@@ -333,13 +334,34 @@ boost::system::result<SubmitRequest, ApiError> parse_submit(const json::value& b
             given_but_not_for({{target, "targetToken"}, {checks, "checks"}}, "sniper orders", r.order_type)) {
       return *misplaced;
     }
-    auto in = token_field(input, "inputToken");
-    if (!in) return in.error();
-    auto out = token_field(output, "outputToken");
-    if (!out) return out.error();
-    if (*in == *out) return bad_request("same_token", "inputToken and outputToken must differ", "outputToken");
-    r.input = *in;
-    r.output = *out;
+    const bool names_neither = input == nullptr && output == nullptr;
+    if (default_pair && names_neither && r.order_type == core::OrderType::market) {
+      // The operator's pair (--default-pair): the order is the one that
+      // names it, down to its fingerprint.
+      r.input = default_pair->input;
+      r.output = default_pair->output;
+    } else {
+      // Half a pair is a client that meant some other pair, not one that
+      // left it to the server; and a limit or recurring order's prices are
+      // reckoned in the pair it names.
+      if (default_pair && (input == nullptr || output == nullptr)) {
+        const char* missing = input == nullptr ? "inputToken" : "outputToken";
+        return bad_request("missing_field",
+                           names_neither ? fmt::format("{} is required: the default pair {} is for market orders only",
+                                                       missing, pair_name(*default_pair))
+                                         : fmt::format("{} is required: name both tokens, or neither for the default "
+                                                       "pair {}",
+                                                       missing, pair_name(*default_pair)),
+                           missing);
+      }
+      auto in = token_field(input, "inputToken");
+      if (!in) return in.error();
+      auto out = token_field(output, "outputToken");
+      if (!out) return out.error();
+      if (*in == *out) return bad_request("same_token", "inputToken and outputToken must differ", "outputToken");
+      r.input = *in;
+      r.output = *out;
+    }
   }
 
   if (amount == nullptr) return bad_request("missing_field", "amount is required", "amount");

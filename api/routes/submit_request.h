@@ -1,12 +1,14 @@
 #pragma once
 // Validation of the submit body, with the aliases the reference clients use.
 
+#include <optional>
 #include <string>
 
 #include <boost/json/value.hpp>
 #include <boost/system/result.hpp>
 
 #include "api/http/api_error.h"
+#include "api/routes/default_pair.h"
 #include "api/routes/number_input.h"
 #include "core/domain/order.h"
 #include "core/domain/sim_clock.h"
@@ -52,9 +54,12 @@ inline constexpr std::size_t kMaxNamedTokens = 100'000;
 
 /// Parses and validates a submit body (already JSON-decoded); expiries are
 /// checked against `now`. A sniper's target token, if new, is named only
-/// once the whole body is valid.
-[[nodiscard]] boost::system::result<SubmitRequest, ApiError> parse_submit(const boost::json::value& body,
-                                                                          TimestampNs now = core::sim_now());
+/// once the whole body is valid. With a `default_pair` (--default-pair), a
+/// market order that names neither token trades that pair, the same order
+/// as one naming it; one token without the other is still refused.
+[[nodiscard]] boost::system::result<SubmitRequest, ApiError> parse_submit(
+    const boost::json::value& body, TimestampNs now = core::sim_now(),
+    const std::optional<TokenPair>& default_pair = std::nullopt);
 
 /// What a waiting order's floor is reckoned against.
 struct WaitingTerms {

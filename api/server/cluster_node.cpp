@@ -173,6 +173,7 @@ int run_cluster_node(ServerOptions& o) {
   };
   App app{ctx, EngineInfo{o.durability, o.sim, open_to_network(o)}, *log, store, market, metrics, hub, keys, auth};
   app.split_min_gain_bps = o.split_min_gain_bps;
+  app.default_pair = o.default_pair;
   app.executor_of = [&](const OrderId& id) -> std::shared_ptr<core::Executor> {
     const auto partition = log->partition_of(id);  // a slice's is its parent's
     std::lock_guard lock(executing_mu);
@@ -324,6 +325,9 @@ int run_cluster_node(ServerOptions& o) {
   spdlog::info("oee-server cluster node {} listening on {}://{}:{} ({} partitions, lease {} ms, sim {}, fail-rate {})",
                o.node, scheme(o), o.server.bind, server.port(), o.partitions, o.lease_ttl.count(),
                core::sim_profile_name(o.sim), o.fail_rate);
+  if (o.default_pair) {
+    spdlog::info("a market order that names neither token trades {} (--default-pair)", pair_name(*o.default_pair));
+  }
   serve_until_signal(api_ioc, server, o.server, o.threads, [&] {
     spdlog::info("giving the partitions back to the cluster");
     market_lease.stop(true);

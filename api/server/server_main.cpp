@@ -199,6 +199,7 @@ int run_core(ServerOptions& o) {
   const api::Authenticator auth = authenticator(o, keys, ctx);
   api::App app{ctx, api::EngineInfo{o.durability, o.sim, open_to_network(o)}, *log, store, market, metrics, hub, keys, auth};
   app.split_min_gain_bps = o.split_min_gain_bps;
+  app.default_pair = o.default_pair;
   app.executor = &executor;
   if (o.sim_control) app.sim_changes = &*launch_journal;
   app.sim_clock = sim.clock.get();
@@ -248,6 +249,9 @@ int run_core(ServerOptions& o) {
                  api::sim_clock_name(o.sim_clock),
                  sim.clock ? " at " + std::to_string(sim.clock->now().value / 1'000'000) + " ms: POST /api/sim/clock moves it"
                            : "");
+  }
+  if (o.default_pair) {
+    spdlog::info("a market order that names neither token trades {} (--default-pair)", api::pair_name(*o.default_pair));
   }
   spdlog::info("dashboard: open {}://{}:{}/ in a browser; API description: /openapi.json", scheme(o), o.server.bind,
                server.port());

@@ -160,9 +160,16 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& o)
   double tx_validity_seconds = -1;
   cli.add_option("--sim-tx-validity", tx_validity_seconds,
                  "Seconds of simulated time a transaction can land after its attempt was decided, as a real "
-                 "transaction's blockhash expires (default 60 realistic, times --sim-latency-scale above 1; 5 fast); the chain refuses and records a "
-                 "later one as expired, and only then, or once it has an outcome, is a new attempt signed")
+                 "transaction's blockhash expires (default 60 realistic, times --sim-latency-scale above 1; 5 fast); "
+                 "the chain refuses and records a later one as expired, and only then, or once it has an outcome, is "
+                 "a new attempt signed")
       ->envname("OEE_SIM_TX_VALIDITY")->check(CLI::Range(0.1, 86'400.0));
+  std::string default_pair;
+  cli.add_option("--default-pair", default_pair,
+                 "IN/OUT, e.g. SOL/USDC: the pair a market order trades when its body names neither token (for "
+                 "clients written for a service that traded one pair). Unset: such an order is refused (400 "
+                 "missing_field), as is one that names one token without the other")
+      ->envname("OEE_DEFAULT_PAIR");
   add_choice(cli, "--sim-clock", o.sim_clock, {SimClockKind::wall, SimClockKind::virtual_clock}, sim_clock_name,
              "wall: the simulation runs on real time; virtual: time stands still until POST /api/sim/clock "
              "{advanceMs} moves it (needs --sim-control), firing what falls due in order (docs/audit.md)")
@@ -310,6 +317,14 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& o)
     std::fprintf(stderr, "oee-server: --sim-seed and --sim-clock virtual are for one core node with its embedded "
                          "log (a cluster's market and timers are shared by its nodes)\n");
     return 2;
+  }
+  if (cli.count("--default-pair") > 0) {
+    auto pair = parse_token_pair(default_pair);
+    if (!pair) {
+      std::fprintf(stderr, "oee-server: --default-pair: %s\n", pair.error().c_str());
+      return 2;
+    }
+    o.default_pair = *pair;
   }
   if (o.fail_rate < 0) o.fail_rate = o.sim == core::SimProfile::fast ? 0.0 : 0.02;
   if (tx_validity_seconds < 0) {

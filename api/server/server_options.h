@@ -11,6 +11,7 @@
 
 #include "api/http/server_context.h"
 #include "api/redis/redis_url.h"
+#include "api/routes/default_pair.h"
 #include "core/engine/executor.h"
 #include "eventlog/event_log.h"
 
@@ -44,6 +45,9 @@ struct ServerOptions {
   /// How long a transaction can land after its attempt is decided
   /// (simulated time); below 0 until parsed: the profile's default.
   std::chrono::milliseconds tx_validity{-1};
+  /// What a market order whose body names neither token trades; unset: such
+  /// a body is refused (400 missing_field).
+  std::optional<TokenPair> default_pair;
   std::chrono::milliseconds watch_interval{100};
   std::chrono::milliseconds launch_every{30'000};  // the simulated market's token launches; 0: none
   int priority_boost = 0;

@@ -98,11 +98,15 @@ std::uint64_t pow10(int n) {
 
 }  // namespace
 
+bool is_listed_pair(const Token& a, const Token& b) {
+  bool reversed = false;
+  return find_pair(a, b, reversed) != nullptr;
+}
+
 Market::Market(std::uint64_t seed) : seed_(seed) {}
 
 bool Market::has_pair(const Token& in, const Token& out) const {
-  bool reversed = false;
-  if (find_pair(in, out, reversed) != nullptr) return true;
+  if (is_listed_pair(in, out)) return true;
   return std::any_of(std::begin(kAllVenues), std::end(kAllVenues),
                      [&](Venue v) { return launched_pool(v, in, out).has_value(); });
 }

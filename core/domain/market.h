@@ -49,6 +49,10 @@ struct Launch {
 [[nodiscard]] Pool launch_pool(const Launch& launch);
 [[nodiscard]] Pool launch_pool(Venue venue, Amount token_reserve, Amount quote_reserve);
 
+/// Whether both venues list a pool for this pair (either direction) from the
+/// start: the listed pairs, whatever launches later.
+[[nodiscard]] bool is_listed_pair(const Token& a, const Token& b);
+
 enum class LaunchError { listed_token, unlisted_quote, already_launched, empty_pool, not_recorded };
 [[nodiscard]] std::string_view describe(LaunchError e);
 

@@ -4,6 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
 #include <boost/algorithm/string/predicate.hpp>
 #include <boost/json.hpp>
 
@@ -383,6 +388,104 @@ TEST_F(Clients, TheReferenceDefaultsThatLoseMoneyAreRefused) {
   EXPECT_EQ(whole.json().at("error").at("code"), "invalid_slippage");
   EXPECT_EQ(client.get("/health").json().at("log").at("head"), 0) << "a refused order must not be in the log";
   EXPECT_EQ(client.post_json("/api/orders/execute", kOrder).status, 202) << "accepted, not done: 202";
+}
+
+// A reference service's own client (its live-test script and Postman
+// collection) submits "a market order for 50 SOL" as {"amount": 50} and
+// follows it on /ws?orderId= without a subprotocol. oee guesses no pair;
+// with --default-pair SOL/USDC the operator has said which, and the
+// client works unchanged.
+const std::string kAmountOnly = R"({ "amount": 50 })";
+
+TEST_F(Clients, AnOrderThatNamesNoTokenIsRefusedWithoutADefaultPair) {
+  HttpClient client(server.port());
+  const auto refused = client.post_json("/api/orders/execute", kAmountOnly);
+  EXPECT_EQ(refused.status, 400) << refused.body;
+  EXPECT_EQ(refused.json().at("error").at("code"), "missing_field");
+  EXPECT_EQ(refused.json().at("error").at("field"), "inputToken");
+  EXPECT_FALSE(client.get("/health").json().as_object().contains("defaultPair"));
+  EXPECT_EQ(client.get("/health").json().at("log").at("head"), 0);
+}
+
+TEST_F(Clients, WithADefaultPairTheReferenceClientsAmountOnlyOrderTradesItToTheEnd) {
+  server.terminate();
+  ServerProcess paired(dir.path() / "paired", {"--sim", "fast", "--default-pair", "SOL/USDC"});
+  paired.start();
+  HttpClient client(paired.port());
+  const auto submitted = client.post_json("/api/orders/execute", kAmountOnly);
+  ASSERT_EQ(submitted.status, 202) << submitted.body;
+  const auto answer = submitted.json();
+  EXPECT_EQ(answer.at("inputToken"), "SOL") << "the answer names the pair it trades";
+  EXPECT_EQ(answer.at("outputToken"), "USDC");
+  EXPECT_EQ(answer.at("amount"), 50);
+  EXPECT_EQ(answer.at("slippage").as_double(), 0.005) << "oee's default";
+  const std::string id(answer.at("orderId").as_string());
+
+  WsClient ws(paired.port(), "/ws?orderId=" + id, 0, Dialect::compat);
+  EXPECT_EQ(ws.subprotocol(), "");
+  std::vector<std::string> statuses;
+  while (statuses.empty() || statuses.back() != "confirmed") {
+    const auto text = ws.read(10s);
+    ASSERT_TRUE(text) << "the stream ended after " << ::testing::PrintToString(statuses);
+    const auto m = boost::json::parse(*text).as_object();
+    ASSERT_TRUE(m.at("status").is_string()) << *text;
+    EXPECT_EQ(m.at("orderId").as_string(), id);
+    statuses.emplace_back(m.at("status").as_string());
+    ASSERT_NE(statuses.back(), "failed") << *text;
+  }
+  EXPECT_EQ(statuses.front(), "pending");
+  const auto order = client.get("/api/orders/" + id).json();
+  EXPECT_EQ(order.at("inputToken"), "SOL");
+  EXPECT_EQ(order.at("outputToken"), "USDC");
+  EXPECT_EQ(order.at("status"), "confirmed");
+
+  // It is the order that names the pair: one Idempotency-Key takes either.
+  const std::map<std::string, std::string> keyed{{"Content-Type", "application/json"}, {"Idempotency-Key", "pair-1"}};
+  const auto first = client.request("POST", "/api/orders/execute", R"({"amount":"2"})", keyed);
+  ASSERT_EQ(first.status, 202) << first.body;
+  const auto named =
+      client.request("POST", "/api/orders/execute", R"({"inputToken":"SOL","outputToken":"USDC","amount":"2"})", keyed);
+  ASSERT_EQ(named.status, 200) << named.body;
+  EXPECT_EQ(named.json().at("orderId"), first.json().at("orderId"));
+  EXPECT_EQ(named.json().at("idempotentReplay"), true);
+
+  // Half a pair is a client that meant another one: still refused.
+  const auto half = client.post_json("/api/orders/execute", R"({"inputToken":"SOL","amount":50})");
+  EXPECT_EQ(half.status, 400) << half.body;
+  EXPECT_EQ(half.json().at("error").at("code"), "missing_field");
+  EXPECT_EQ(half.json().at("error").at("field"), "outputToken");
+  // Named tokens are the order's; a snake_case body is answered in its spelling.
+  const auto snake = client.post_json("/api/orders/execute", R"({"amount_in":1})");
+  ASSERT_EQ(snake.status, 200) << snake.body;
+  EXPECT_EQ(snake.json().at("token_in"), "SOL");
+  EXPECT_EQ(snake.json().at("token_out"), "USDC");
+  const auto reverse = client.post_json("/api/orders/execute", R"({"tokenIn":"USDC","tokenOut":"SOL","amount":10})");
+  ASSERT_EQ(reverse.status, 202) << reverse.body;
+  EXPECT_EQ(reverse.json().at("inputToken"), "USDC");
+  EXPECT_EQ(reverse.json().at("outputToken"), "SOL");
+
+  // The WebSocket's submit is the same route.
+  WsClient v1(paired.port(), "/ws", 0, Dialect::v1);
+  v1.send(R"({"type":"submit","requestId":"r-1","order":{"amount":1}})");
+  const auto accepted_text = v1.read(10s);
+  ASSERT_TRUE(accepted_text);
+  const auto accepted = boost::json::parse(*accepted_text);
+  EXPECT_EQ(accepted.at("type"), "accepted") << *accepted_text;
+  EXPECT_EQ(accepted.at("inputToken"), "SOL") << *accepted_text;
+  EXPECT_EQ(accepted.at("outputToken"), "USDC") << *accepted_text;
+
+  EXPECT_EQ(client.get("/health").json().at("defaultPair"), "SOL/USDC") << "the dashboard's form starts on it";
+}
+
+TEST_F(Clients, ADefaultPairThatCannotTradeStopsTheServerBeforeItStarts) {
+  for (const auto& [pair, says] : {std::pair{"SOL/NOPE", "unknown token 'NOPE'"}, std::pair{"SOL", "IN/OUT"},
+                                   std::pair{"SOL/USDC/X", "IN/OUT"}, std::pair{"USDC/usdc", "twice"}}) {
+    SCOPED_TRACE(pair);
+    const auto bad = run({kServer, "--data-dir", (dir.path() / "refused").string(), "--port", "0", "--default-pair", pair});
+    EXPECT_NE(bad.exit_code, 0);
+    EXPECT_NE(bad.err.find("--default-pair"), std::string::npos) << bad.err;
+    EXPECT_NE(bad.err.find(says), std::string::npos) << bad.err;
+  }
 }
 
 TEST_F(Clients, TheRootSaysWhichServiceAndVersionAnswers) {

@@ -167,6 +167,37 @@ TEST(ClusterNodes, OneIdempotencyKeySentToBothNodesMakesOneOrder) {
   expect_finished_once(client_a, {id});
 }
 
+// A node takes --default-pair as a single server does: a body that names
+// no token is an order of the pair on either node, and the same order as
+// the body that names it, whichever node each comes to. (The slippage is
+// the cluster tests' margin against the drifting market.)
+TEST(ClusterNodes, ADefaultPairHoldsOnEitherNode) {
+  TwoNodes nodes({"--sim", "fast", "--default-pair", "SOL/USDC"});
+  auto [nats, a, b] = nodes.parts();
+  HttpClient client_a(a.port()), client_b(b.port());
+  const std::map<std::string, std::string> key{{"Content-Type", "application/json"}, {"Idempotency-Key", "pair-key-1"}};
+  const auto first = client_a.request("POST", "/api/orders/execute", R"({"amount":"2","slippage":0.05})", key);
+  ASSERT_EQ(first.status, 202) << first.body;
+  EXPECT_EQ(first.json().at("inputToken"), "SOL");
+  EXPECT_EQ(first.json().at("outputToken"), "USDC");
+  const std::string id(first.json().at("orderId").as_string());
+  const auto named = client_b.request("POST", "/api/orders/execute", order_body("2"), key);
+  ASSERT_EQ(named.status, 200) << named.body;
+  EXPECT_EQ(named.json().at("orderId").as_string(), id);
+  const auto plain = client_b.post_json("/api/orders/execute", R"({"amount":50,"slippage":0.05})");
+  ASSERT_EQ(plain.status, 202) << plain.body;
+  EXPECT_EQ(plain.json().at("inputToken"), "SOL");
+  EXPECT_EQ(plain.json().at("outputToken"), "USDC");
+  const std::string other(plain.json().at("orderId").as_string());
+  ASSERT_TRUE(all_finish(client_a, {id, other}, 30s));
+  for (const auto& order : {id, other}) {
+    const auto got = client_a.get("/api/orders/" + order).json();
+    EXPECT_EQ(got.at("inputToken"), "SOL");
+    EXPECT_EQ(got.at("outputToken"), "USDC");
+  }
+  expect_finished_once(client_b, {id, other});
+}
+
 // A waiting order amended or cancelled from each node: the one that
 // executes its partition acts through its executor, the other appends the
 // event itself; either way it takes effect once, in the executor's book too.

@@ -23,6 +23,10 @@ std::string reference(const SubmitRequest& order, const OrderId& id, std::string
                       std::optional<std::uint32_t> partition) {
   json::object answer{{order.snake_case ? "order_id" : "orderId", id.str()}, {"status", status}, {"seq", seq.value}};
   if (replay) answer[order.snake_case ? "idempotent_replay" : "idempotentReplay"] = true;
+  answer[order.snake_case ? "token_in" : "inputToken"] = order.input.symbol();
+  const bool sniper = order.order_type == core::OrderType::sniper;
+  answer[sniper ? (order.snake_case ? "target_token" : "targetToken") : (order.snake_case ? "token_out" : "outputToken")] =
+      order.output.symbol();
   std::vector<std::pair<std::string, std::string>> used{
       {order.snake_case ? "amount_in" : "amount", core::format_amount(order.amount, order.input.decimals())}};
   if (order.order_type == core::OrderType::market || order.order_type == core::OrderType::recurring) {
@@ -82,6 +86,24 @@ TEST(SubmitAnswer, IsWhatTheJsonObjectSerializesTo) {
     }
   }
   EXPECT_EQ(cases, 4 * 2 * 2 * 2 * 2 * 3 * 2);
+}
+
+// A client that left the pair to --default-pair reads which it traded, in
+// its own spelling.
+TEST(SubmitAnswer, NamesThePairTheOrderTrades) {
+  const auto id = *OrderId::parse("0b7c1a52-9d4e-4f1a-8c3b-2e5d6f708192");
+  SubmitRequest order;
+  order.input = *core::TokenId::parse("SOL");
+  order.output = *core::TokenId::parse("USDC");
+  order.amount = core::Amount{50'000'000'000};
+  order.numbers = true;
+  EXPECT_EQ(submit_answer_body(order, id, "pending", Seq{1}, false, std::nullopt),
+            R"({"orderId":"0b7c1a52-9d4e-4f1a-8c3b-2e5d6f708192","status":"pending","seq":1,)"
+            R"("inputToken":"SOL","outputToken":"USDC","amount":50,"slippage":0.005})");
+  order.snake_case = true;
+  EXPECT_EQ(submit_answer_body(order, id, "pending", Seq{1}, false, std::nullopt),
+            R"({"order_id":"0b7c1a52-9d4e-4f1a-8c3b-2e5d6f708192","status":"pending","seq":1,)"
+            R"("token_in":"SOL","token_out":"USDC","amount_in":50,"max_slippage":0.005})");
 }
 
 }  // namespace

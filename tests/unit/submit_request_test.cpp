@@ -788,4 +788,116 @@ TEST(SubmitRequestFingerprint, SniperChecksAndBoundArePartOfIt) {
                                  R"("maxPrice":"0.000001"})"));
 }
 
+// ---------------------------------------------------------------------------
+// --default-pair
+// ---------------------------------------------------------------------------
+
+namespace {
+
+const TokenPair kSolUsdc{*core::TokenId::parse("SOL"), *core::TokenId::parse("USDC")};
+
+boost::system::result<SubmitRequest, ApiError> parse_with_pair(std::string_view text) {
+  return parse_submit(body_of(text), core::sim_now(), kSolUsdc);
+}
+
+}  // namespace
+
+// A client written for a service that traded one pair sends only an amount.
+TEST(ParseSubmitDefaultPair, AMarketOrderNamingNeitherTokenTradesThePair) {
+  for (const char* body : {R"({"amount":50})", R"({"amount":50,"type":"market"})", R"({"amountIn":50})",
+                           R"({"amount":"50","slippage":0.01})"}) {
+    SCOPED_TRACE(body);
+    const auto r = parse_with_pair(body);
+    ASSERT_TRUE(r.has_value()) << r.error().code << ": " << r.error().message;
+    EXPECT_EQ(r->order_type, core::OrderType::market);
+    EXPECT_EQ(r->input.symbol(), "SOL");
+    EXPECT_EQ(r->output.symbol(), "USDC");
+    EXPECT_EQ(r->amount.base, 50'000'000'000u);
+    EXPECT_FALSE(r->snake_case);
+  }
+  const auto snake = parse_with_pair(R"({"amount_in":50,"order_type":"market","max_slippage":0.02})");
+  ASSERT_TRUE(snake.has_value()) << snake.error().message;
+  EXPECT_TRUE(snake->snake_case) << "answered in its spelling";
+  EXPECT_EQ(snake->input.symbol(), "SOL");
+  EXPECT_EQ(snake->output.symbol(), "USDC");
+  EXPECT_EQ(snake->slippage_bps, 200u);
+}
+
+TEST(ParseSubmitDefaultPair, ADefaultedOrderIsTheOrderThatNamesThePair) {
+  const auto defaulted = parse_with_pair(R"({"amount":50})");
+  const auto named = parse_submit(body_of(R"({"inputToken":"SOL","outputToken":"USDC","amount":50})"));
+  ASSERT_TRUE(defaulted.has_value() && named.has_value());
+  EXPECT_EQ(defaulted->fingerprint(), named->fingerprint()) << "one Idempotency-Key may carry either";
+  EXPECT_NE(defaulted->fingerprint(), fingerprint_of(R"({"inputToken":"USDC","outputToken":"SOL","amount":50})"));
+}
+
+TEST(ParseSubmitDefaultPair, TokensTheBodyNamesAreTheOrders) {
+  for (const char* body : {R"({"inputToken":"USDC","outputToken":"SOL","amount":50})",
+                           R"({"tokenIn":"USDC","tokenOut":"SOL","amount":50})",
+                           R"({"token_in":"USDC","token_out":"SOL","amount_in":50})"}) {
+    SCOPED_TRACE(body);
+    const auto r = parse_with_pair(body);
+    ASSERT_TRUE(r.has_value()) << r.error().message;
+    EXPECT_EQ(r->input.symbol(), "USDC");
+    EXPECT_EQ(r->output.symbol(), "SOL");
+  }
+  // A sniper names its own target; its input's default stays SOL.
+  const auto sniper = parse_submit(body_of(R"({"type":"sniper","targetToken":"PAIRTEST","amount":1,"maxPrice":1})"),
+                                   core::sim_now(), TokenPair{*core::TokenId::parse("USDC"), *core::TokenId::parse("SOL")});
+  ASSERT_TRUE(sniper.has_value()) << sniper.error().message;
+  EXPECT_EQ(sniper->input.symbol(), "SOL");
+  EXPECT_EQ(sniper->output.symbol(), "PAIRTEST");
+}
+
+TEST(ParseSubmitDefaultPair, HalfAPairOrAnotherTypeWithoutOneIsStillRefused) {
+  struct Case {
+    const char* body;
+    const char* field;  // the missing one
+  };
+  for (const auto& [body, field] : {Case{R"({"inputToken":"SOL","amount":50})", "outputToken"},
+                                    Case{R"({"tokenIn":"USDC","amount":50})", "outputToken"},
+                                    Case{R"({"token_in":"SOL","amount_in":50})", "outputToken"},
+                                    Case{R"({"outputToken":"USDC","amount":50})", "inputToken"},
+                                    Case{R"({"token_out":"USDC","amount_in":50})", "inputToken"},
+                                    Case{R"({"type":"limit","amount":1,"limitPrice":150})", "inputToken"},
+                                    Case{R"({"type":"recurring","amount":10,"slices":2,"interval":60})", "inputToken"}}) {
+    SCOPED_TRACE(body);
+    const auto r = parse_with_pair(body);
+    ASSERT_FALSE(r.has_value()) << "accepted as " << r->input.symbol() << "/" << r->output.symbol();
+    EXPECT_EQ(r.error().status, 400);
+    EXPECT_EQ(r.error().code, "missing_field");
+    EXPECT_EQ(r.error().field, field);
+    EXPECT_NE(r.error().message.find("SOL/USDC"), std::string::npos) << "names the default: " << r.error().message;
+  }
+  // The rest of the body is checked as ever.
+  const auto no_amount = parse_with_pair(R"({})");
+  ASSERT_FALSE(no_amount.has_value());
+  EXPECT_EQ(no_amount.error().field, "amount");
+  const auto negative = parse_with_pair(R"({"amount":-1})");
+  ASSERT_FALSE(negative.has_value());
+  EXPECT_EQ(negative.error().code, "invalid_amount");
+}
+
+TEST(ParseSubmitDefaultPair, WithoutOneABodyNamingNoTokenIsRefused) {
+  const auto r = parse_submit(body_of(R"({"amount":50})"));
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, "missing_field");
+  EXPECT_EQ(r.error().field, "inputToken");
+}
+
+TEST(TokenPairText, ReadsTwoListedTokensBothVenuesPool) {
+  const auto pair = parse_token_pair("sol/Usdc");
+  ASSERT_TRUE(pair.has_value()) << pair.error();
+  EXPECT_EQ(pair_name(*pair), "SOL/USDC");
+  for (const char* bad : {"SOL", "SOL/USDC/X", "", "/", "SOL/NOPE", "SOL/SOL", "BONK/JUP", "SOL /USDC"}) {
+    SCOPED_TRACE(bad);
+    const auto refused = parse_token_pair(bad);
+    ASSERT_FALSE(refused.has_value());
+    EXPECT_FALSE(refused.error().empty());
+  }
+  // Not a launched token's either: the pair must trade from the first order.
+  ASSERT_TRUE(core::TokenId::name("PAIRNEW"));
+  EXPECT_FALSE(parse_token_pair("PAIRNEW/SOL").has_value());
+}
+
 }  // namespace oee::api

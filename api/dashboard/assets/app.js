@@ -17,6 +17,7 @@ let selected = null;       // the order whose timeline is shown
 const timelineFetched = new Set();
 let restApi = true;        // false on a gateway: streams only
 let authOn = false;
+let defaultPair = "";      // the server's --default-pair, once /health names it
 
 // With authentication on, nothing is asked before there is a key to ask with.
 const ready = () => !authOn || apiKey.get() !== "";
@@ -65,6 +66,16 @@ async function refreshHealth() {
     items.push(pill(`postgres ${lag(h.postgres)}`, h.postgres.status, h.postgres.lastError || ""));
   }
   list.replaceChildren(...items);
+  if (h.defaultPair && h.defaultPair !== defaultPair) {
+    // The form starts on it, and still names the pair in what it sends.
+    defaultPair = h.defaultPair;
+    const [input, output] = defaultPair.split("/");
+    form.elements.inputToken.value = input;
+    form.elements.outputToken.value = output;
+    $("#default-pair").textContent = `default pair ${defaultPair}: a market order that names no tokens trades it`;
+    $("#default-pair").hidden = false;
+    refreshQuoteSoon();
+  }
   authOn = (h.auth && (h.auth.status || h.auth)) === "on";
   $("#key-form").hidden = !authOn;
   for (const id of ["#submit-panel", "#dlq-panel", "#book-panel"]) $(id).hidden = !restApi;
