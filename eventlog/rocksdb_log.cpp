@@ -120,8 +120,13 @@ void RocksDbLog::open_db() {
 bool RocksDbLog::check_directory() const {
   namespace fs = std::filesystem;
   const fs::path path(options_.path);
-  const bool exists = fs::exists(path / "CURRENT");
+  std::error_code ec;
+  const bool exists = fs::exists(path / "CURRENT", ec);
   if (exists) return true;
+  if (ec == std::errc::permission_denied) {
+    throw std::runtime_error("cannot open the event log at '" + options_.path + "': " + ec.message() +
+                             open_failure_hint(rocksdb::Status::IOError(ec.message())));
+  }
   if (mode_ != OpenMode::primary) {
     throw std::runtime_error("no oee event log at '" + options_.path + "' (no RocksDB CURRENT file); check --data-dir");
   }
@@ -383,7 +388,10 @@ std::error_code RocksDbLog::close() {
 
 std::string log_directory(const std::string& data_dir) {
   const std::filesystem::path root(data_dir);
-  if (std::filesystem::exists(root / "CURRENT")) return data_dir;
+  // A directory this user may not enter is not a log here: opening its
+  // log/ then fails and says why (a permission problem, not damage).
+  std::error_code ec;
+  if (std::filesystem::exists(root / "CURRENT", ec)) return data_dir;
   return (root / "log").string();
 }
 

@@ -314,14 +314,14 @@ Router core_router(App& app) {
       .on("GET", "api/keys", kKeyAdmin, at_once([&app](const HttpRequest&, const RequestTarget&) { return list_keys(app); }))
       .on("GET", "api/keys/events", kAdminKey,
           at_once([&app](const HttpRequest&, const RequestTarget&) { return list_key_events(app); }))
-      .on("DELETE", "api/keys/*", kKeyAdmin, [&app](const HttpRequest&, const RequestTarget& t) -> asio::awaitable<HttpResponse> {
+      .on("DELETE", "api/keys/*", kKeyAdmin, [&app](const HttpRequest& req, const RequestTarget& t) -> asio::awaitable<HttpResponse> {
             auto id = order_id_param(t.segments[2]);
             if (!id) co_return error_response(ApiError{400, "invalid_key_id", "a key id is a UUID", "id"});
             const auto cascade = query_param(t, "cascade");
             if (cascade && *cascade != "true" && *cascade != "false") {
               co_return error_response(ApiError{400, "invalid_cascade", "cascade is true or false", "cascade"});
             }
-            auto response = co_await revoke_key(app, *id, cascade == "true");  // not `co_return co_await`: [gcc12-coro]
+            auto response = co_await revoke_key(app, *id, cascade == "true", req.principal);  // not `co_return co_await`: [gcc12-coro]
             co_return response;
           })
       .on("GET", "api/quote", kOrderReads,

@@ -1,5 +1,6 @@
 #include "api/routes/key_handlers.h"
 
+#include <algorithm>
 #include <deque>
 #include <unordered_map>
 #include <unordered_set>
@@ -114,9 +115,18 @@ HttpResponse list_key_events(const App& app) {
   return json_response(200, json::object{{"events", std::move(events)}});
 }
 
-asio::awaitable<HttpResponse> revoke_key(App& app, const core::KeyId& id, bool cascade) {
+asio::awaitable<HttpResponse> revoke_key(App& app, const core::KeyId& id, bool cascade, const Principal& caller) {
   const auto key = app.keys.get(id);
   if (!key) co_return not_found("no API key has this id", "id");
+  if (caller.kind == Principal::Kind::key && id != caller.key) {
+    const auto mine = keys_created_under(app.keys.list(), caller.key);
+    if (std::find(mine.begin(), mine.end(), id) == mine.end()) {
+      co_return error_response(ApiError{403, "not_made_under_you",
+                                        "a key with keys:admin may revoke only itself and the keys made under it "
+                                        "(directly or through keys it made); the admin key revokes any",
+                                        "id"});
+    }
+  }
   // The key first: once it is revoked it can make no more while its
   // descendants are revoked.
   std::vector<core::KeyId> revoking{id};

@@ -19,6 +19,10 @@ namespace oee::api {
 [[nodiscard]] HttpResponse list_key_events(const App& app);
 /// DELETE /api/keys/{id}[?cascade=true]: with `cascade`, also every key it
 /// created, and the keys they created, on down.
-[[nodiscard]] boost::asio::awaitable<HttpResponse> revoke_key(App& app, const core::KeyId& id, bool cascade);
+/// `caller`: the admin key revokes any key; a key with keys:admin only
+/// itself and the keys made under it (directly or through keys it made),
+/// as it may make only keys within its own scopes.
+[[nodiscard]] boost::asio::awaitable<HttpResponse> revoke_key(App& app, const core::KeyId& id, bool cascade,
+                                                              const Principal& caller);
 
 }  // namespace oee::api

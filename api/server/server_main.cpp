@@ -17,6 +17,7 @@
 //   main                  wiring, signals, the stop in order, joins
 
 #include <malloc.h>
+#include <sys/stat.h>
 #include <pthread.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -133,6 +134,14 @@ std::optional<Storage> open_storage(const ServerOptions& o) {
   try {
     const std::filesystem::path root(o.data_dir);
     std::filesystem::create_directories(root);
+    // Orders, idempotency keys and key hashes are nobody else's: a
+    // directory an older version made readable to all is closed too.
+    std::error_code private_ec;
+    std::filesystem::permissions(root, std::filesystem::perms::owner_all, std::filesystem::perm_options::replace,
+                                 private_ec);
+    if (private_ec) {
+      spdlog::warn("cannot make the data directory {} private (mode 0700): {}", root.string(), private_ec.message());
+    }
     s.log = eventlog::open_primary(
         eventlog::Options{.path = eventlog::log_directory(o.data_dir),
                           .durability = o.durability,
@@ -308,6 +317,9 @@ int main(int argc, char** argv) {
   // fixed threshold each block is a mapping of its own, handed back whole
   // when freed. docs/performance.md: memory against orders processed.
   mallopt(M_MMAP_THRESHOLD, 256 << 10);
+  // Every file and directory the server makes is its user's alone (0600,
+  // 0700): the log holds orders, idempotency keys and API keys' hashes.
+  ::umask(S_IRWXG | S_IRWXO);
   ServerOptions o;
   if (auto exit_status = parse_server_options(argc, argv, o)) return *exit_status;
   spdlog::set_level(spdlog::level::from_str(o.log_level));

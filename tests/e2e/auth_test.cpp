@@ -496,6 +496,47 @@ TEST(Auth, AKeyMakesNoKeyStrongerThanItselfAndACascadeRevokesWhatItMade) {
       << "a key the admin made is not under the revoked one";
 }
 
+// The second review's case: creation was bounded by the maker, revocation
+// was not. A key with keys:admin revokes itself and what it made (directly
+// or through keys it made), and nothing else: not the admin's keys, not a
+// sibling's, not with cascade either; the admin key revokes any.
+TEST(Auth, AKeysAdminKeyRevokesOnlyTheKeysMadeUnderIt) {
+  SecuredServer secured;
+  auto& [dir, admin, server, client] = secured;
+  const auto manager = create_key(client, admin, R"(["keys:admin","orders:read","orders:write"])");
+  const auto sibling = create_key(client, admin, R"(["keys:admin","orders:read"])");
+  const auto stronger = create_key(client, admin, R"(["keys:admin","orders:read","orders:write"])");
+  const auto as_manager = bearer(manager.secret);
+  const auto child = client.request("POST", "/api/keys", R"({"name":"c","scopes":["orders:read","keys:admin"]})",
+                                    as_manager);
+  ASSERT_EQ(child.status, 201) << child.body;
+  const std::string child_id(child.json().at("id").as_string());
+  const auto grandchild = client.request("POST", "/api/keys", R"({"name":"g","scopes":["orders:read"]})",
+                                         bearer(std::string(child.json().at("key").as_string())));
+  ASSERT_EQ(grandchild.status, 201) << grandchild.body;
+  const std::string grandchild_id(grandchild.json().at("id").as_string());
+
+  for (const auto& victim : {sibling.id, stronger.id}) {
+    for (const char* cascade : {"", "?cascade=true"}) {
+      const auto refused = client.request("DELETE", "/api/keys/" + victim + cascade, "", as_manager);
+      EXPECT_EQ(refused.status, 403) << refused.body;
+      EXPECT_EQ(refused.json().at("error").at("code").as_string(), "not_made_under_you") << refused.body;
+    }
+  }
+  // Refused means unchanged: both still work.
+  EXPECT_EQ(client.request("GET", "/api/keys", {}, bearer(sibling.secret)).status, 200);
+  EXPECT_EQ(client.request("GET", "/api/keys", {}, bearer(stronger.secret)).status, 200);
+
+  const auto grandchild_gone = client.request("DELETE", "/api/keys/" + grandchild_id, "", as_manager);
+  EXPECT_EQ(grandchild_gone.status, 200) << grandchild_gone.body << ": made through a key it made";
+  const auto child_gone = client.request("DELETE", "/api/keys/" + child_id, "", as_manager);
+  EXPECT_EQ(child_gone.status, 200) << child_gone.body;
+  const auto itself = client.request("DELETE", "/api/keys/" + manager.id, "", as_manager);
+  EXPECT_EQ(itself.status, 200) << itself.body;
+  EXPECT_EQ(client.request("GET", "/api/keys", {}, as_manager).status, 401);
+  EXPECT_EQ(client.request("DELETE", "/api/keys/" + sibling.id, "", bearer(admin)).status, 200) << "the admin's";
+}
+
 TEST(Auth, KeysSurviveKill9) {
   TempDir dir;
   const std::string admin = random_admin_key();

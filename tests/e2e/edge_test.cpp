@@ -463,6 +463,34 @@ TEST(EdgeCaps, AnAddressHoldsAtMostItsCapOfConnections) {
   EXPECT_EQ(metric_value(client.get("/metrics").body, R"(oee_connections_refused_total{cap="per_address"})"), 0);
 }
 
+// The data directory holds orders, idempotency keys and API keys' hashes:
+// only the server's user reads it. A new one is made 0700 with every file
+// in it 0600; one an older version left open to all is closed at start.
+TEST(EdgeStartup, TheDataDirectoryIsTheServersUsersAlone) {
+  namespace fs = std::filesystem;
+  TempDir dir;
+  const auto data = dir.path() / "data";
+  const auto older = dir.path() / "older";
+  fs::create_directories(older);
+  fs::permissions(older, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                             fs::perms::others_read | fs::perms::others_exec);
+  for (const auto& path : {data, older}) {
+    ServerProcess server(path, {"--sim", "fast"});
+    server.start();
+    HttpClient client(server.port());
+    EXPECT_EQ(client.post_json("/api/orders/execute", order_body()).status, 202);
+    ASSERT_EQ(server.terminate(), 0);
+    const auto others = fs::perms::group_all | fs::perms::others_all;
+    EXPECT_EQ(fs::status(path).permissions() & fs::perms::all, fs::perms::owner_all) << path;
+    int files = 0;
+    for (const auto& entry : fs::recursive_directory_iterator(path)) {
+      EXPECT_EQ(entry.status().permissions() & others, fs::perms::none) << entry.path();
+      files += entry.is_regular_file() ? 1 : 0;
+    }
+    EXPECT_GT(files, 3) << "the log, the ledger and their files";
+  }
+}
+
 // A data directory the server's user may not write: the message says so,
 // and does not send the operator looking for damage.
 TEST(EdgeStartup, APermissionProblemIsNamedAsOne) {
