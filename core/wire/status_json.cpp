@@ -166,6 +166,7 @@ void write_checks(Writer& w, const SniperChecks& checks, int in_dec) {
 
 void write_tx_hashes(Writer& w, const TxSubmitted& e) {
   w.member("txHash", e.tx_id);
+  if (e.last_valid_at.value != 0) w.member_signed("lastValidAt", e.last_valid_at.value / 1'000'000);
   if (!e.leg_tx_ids.empty()) {
     w.key("legTxHashes");
     w.open('[');
