@@ -27,6 +27,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <spdlog/spdlog.h>
 
+#include "api/auth/forwarded_submission.h"
 #include "api/auth/key_log.h"
 #include "api/http/http_server.h"
 #include "api/routes/app.h"
@@ -103,6 +104,8 @@ PublisherStatus combined(const std::vector<PublisherStatus>& each) {
 }  // namespace
 
 int run_cluster_node(ServerOptions& o) {
+  // Before the cluster, which judges other nodes' forwards by it.
+  KeyRing keys;
   std::unique_ptr<js::Cluster> cluster;
   std::unique_ptr<eventlog::KeyValueStore> ledger;
   core::Market market;
@@ -118,6 +121,7 @@ int run_cluster_node(ServerOptions& o) {
     co.lease_ttl = o.lease_ttl;
     co.append_timeout = o.append_timeout;
     co.fold = core::fold_for_log;
+    co.check_forwarded = [&keys](const eventlog::Record& r) { return check_forwarded_submission(keys, r); };
     cluster = js::Cluster::open(std::move(co));
     ledger = js::open_cluster_store(cluster->bucket(js::kChainBucket));
     market_journal = js::open_journal_stream(cluster->connection(),
@@ -145,7 +149,6 @@ int run_cluster_node(ServerOptions& o) {
   // created or revoked on any node is folded here as it is acknowledged.
   // Other nodes append meanwhile, so the feed starts before the listing
   // (a key event folded twice changes nothing).
-  KeyRing keys;
   const auto key_feed = follow_keys(*log, keys);  // first of the log's listeners: see follow_keys
   if (auto loaded = load_keys(*log, keys); !loaded) {
     spdlog::error("cannot read the API keys from the cluster: {}", loaded.error().message());

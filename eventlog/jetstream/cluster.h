@@ -42,6 +42,8 @@ struct ClusterOptions {
   /// See PartitionLogOptions.
   std::uint64_t checkpoint_events = 100'000;
   std::chrono::milliseconds checkpoint_after{std::chrono::seconds(30)};
+  /// See PartitionLogOptions::check_forwarded.
+  std::function<std::string(const Record&)> check_forwarded{};
 };
 
 struct OwnershipListener {

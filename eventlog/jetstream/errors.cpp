@@ -21,6 +21,7 @@ class JetStreamCategory final : public std::error_category {
       case JsErrc::bad_config: return "the cluster's configuration does not match this node's";
       case JsErrc::conflict: return "another event of the order came first";
       case JsErrc::fenced: return "another node took the partition over";
+      case JsErrc::refused: return "the partition's owner refused the event: not one another node may ask it to append";
     }
     return "unknown JetStream error";
   }

@@ -18,6 +18,7 @@ enum class JsErrc {
   bad_config = 7,           // the cluster holds a configuration this node cannot use
   conflict = 8,             // another event of the same order came first: decide again on the new state
   fenced = 9,               // another node took the partition over: this node's executor must stop
+  refused = 10,             // the partition's owner refused a forwarded event (not one the path may carry)
 };
 
 const std::error_category& jetstream_category() noexcept;

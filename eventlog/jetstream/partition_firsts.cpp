@@ -10,6 +10,7 @@
 #include "eventlog/jetstream/detail/append_support.h"
 #include "eventlog/jetstream/detail/partition_log_impl.h"
 #include "eventlog/jetstream/layout.h"
+#include "eventlog/record_codec.h"
 
 namespace oee::eventlog::jetstream::detail {
 
@@ -72,6 +73,7 @@ void JetStreamPartitionLog::publish_firsts(std::vector<Queued>& run) {
   }
   std::vector<std::optional<Seq>> landed(run.size());
   std::vector<bool> maybe_sent(run.size(), false);  // its outcome is unknown
+  std::vector<bool> refused(run.size(), false);     // the owner will not append it: nor may this node
   // Made by an owner that is one no more: not sent (publish_first says so).
   std::vector<std::size_t> direct;
   for (std::size_t i = 0; i < run.size(); ++i)
@@ -100,6 +102,8 @@ void JetStreamPartitionLog::publish_firsts(std::vector<Queued>& run) {
       if (answer.starts_with("landed ") &&
           std::from_chars(answer.data() + 7, answer.data() + answer.size(), seq).ec == std::errc{} && seq > 0) {
         landed[i] = Seq{seq};
+      } else if (answer.starts_with("refused")) {
+        refused[i] = true;
       } else {
         maybe_sent[i] = answer != "unsent";
       }
@@ -118,6 +122,8 @@ void JetStreamPartitionLog::publish_firsts(std::vector<Queued>& run) {
   for (std::size_t i = 0; i < run.size(); ++i) {
     if (landed[i]) {
       finish(run[i], AppendOutcome{*landed[i], {}, std::nullopt}, stored[i].second, started);
+    } else if (refused[i]) {
+      finish(run[i], std::error_code(JsErrc::refused), stored[i].second, started);
     } else {
       finish(run[i], publish_first(run[i], publishes[i], maybe_sent[i]), stored[i].second, started);
     }
@@ -150,6 +156,24 @@ void JetStreamPartitionLog::on_forwarded(Request request) {
   if (!subject.starts_with(order_subject_prefix(options_.partition)) || msg_id.empty()) {
     (void)connection_.respond(request.reply, "unsent");
     return;
+  }
+  // Only what the forwarding path may carry, as this node judges it: the
+  // NATS credentials let anyone ask, so the request proves nothing.
+  if (options_.check_forwarded) {
+    auto record = decode_record(request.data);
+    std::string why;
+    if (!record) {
+      why = "it does not decode: " + record.error().message();
+    } else if (subject != order_subject(options_.partition, record->order)) {
+      why = "its subject is not its order's";
+    } else {
+      why = options_.check_forwarded(*record);
+    }
+    if (!why.empty()) {
+      spdlog::warn("partition {}: refused a first event forwarded on {}: {}", options_.partition, request.subject, why);
+      (void)connection_.respond(request.reply, "refused: " + why);
+      return;
+    }
   }
   Queued q;
   q.command.begins = true;

@@ -80,6 +80,10 @@ struct PartitionLogOptions {
   /// (LeaseKeeper::fresh); none: ownership alone decides. The owner's
   /// writer asks it before an effect outside the log (may_act()).
   std::function<bool()> lease_fresh{};
+  /// Judges a first event another node forwards to this one, the owner:
+  /// empty to append it, else why not (it is then answered refused, and the
+  /// asking node appends nothing). None: every first event is taken.
+  std::function<std::string(const Record&)> check_forwarded{};
 };
 
 class PartitionLog : public EventLogWriter {
