@@ -291,10 +291,30 @@ void JetStreamPartitionLog::publish_pipeline(std::vector<Queued>& run) {
     if (!refused || Clock::now() >= deadline) break;
     refused_.fetch_add(1, std::memory_order_relaxed);
     const auto verdict = after_refusal(run[i], publishes[k].msg_id);
-    if (verdict.retry) continue;
-    finish(run[i], verdict.error ? Result<AppendOutcome>(verdict.error) : AppendOutcome{verdict.landed, {}, std::nullopt},
-           stored[i].second, started);
-    ++i;
+    if (!verdict.retry) {
+      finish(run[i], verdict.error ? Result<AppendOutcome>(verdict.error) : AppendOutcome{verdict.landed, {}, std::nullopt},
+             stored[i].second, started);
+      ++i;
+    }
+    // What came concerns the rest of the run too: each of its appends is
+    // judged on it before it goes out again, so none is sent past an event
+    // of its order it was not decided on (a cancel another node appended).
+    for (std::size_t j = i; j < run.size();) {
+      if (run[j].command.begins) {
+        ++j;
+        continue;
+      }
+      const auto rest = judge_on_folded(run[j], fenced_publish(run[j], stored[j].first).msg_id);
+      if (rest.retry) {
+        ++j;
+        continue;
+      }
+      finish(run[j], rest.error ? Result<AppendOutcome>(rest.error) : AppendOutcome{rest.landed, {}, std::nullopt},
+             stored[j].second, started);
+      run.erase(run.begin() + static_cast<std::ptrdiff_t>(j));
+      stored.erase(stored.begin() + static_cast<std::ptrdiff_t>(j));
+      maybe_sent.erase(maybe_sent.begin() + static_cast<std::ptrdiff_t>(j));
+    }
   }
   for (; i < run.size(); ++i) {
     if (run[i].command.begins) {
@@ -366,6 +386,10 @@ JetStreamPartitionLog::Verdict JetStreamPartitionLog::after_refusal(const Queued
     if (owned_) return Verdict{false, taken_at_, {}};
     return Verdict{true, {}, {}};
   }
+  return judge_on_folded(q, msg_id);
+}
+
+JetStreamPartitionLog::Verdict JetStreamPartitionLog::judge_on_folded(const Queued& q, const std::string& msg_id) {
   if (q.ownership && !owns(*q.ownership)) return Verdict{false, {}, JsErrc::fenced};
   auto seqs = order_seqs(q.command.order);
   if (!seqs) return Verdict{false, {}, seqs.error()};

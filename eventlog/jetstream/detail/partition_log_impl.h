@@ -179,6 +179,9 @@ class JetStreamPartitionLog final : public PartitionLog {
     std::error_code error{};
   };
   [[nodiscard]] Verdict after_refusal(const Queued& q, const std::string& msg_id);
+  /// The same on what is folded already: whether an event of q's order
+  /// came after the one it was decided on, and whose.
+  [[nodiscard]] Verdict judge_on_folded(const Queued& q, const std::string& msg_id);
   /// Runs `done` once `seq` is folded (at once if it is).
   void complete_at(Seq seq, AppendCompletion done, AppendOutcome outcome);
   [[nodiscard]] std::string writer() const { return options_.node + "/" + options_.incarnation; }
