@@ -257,6 +257,27 @@ void JetStreamPartitionLog::publish_pipeline(std::vector<Queued>& run) {
     // of the one before it, which a replica restored from a snapshot may
     // have lost.
     const std::uint64_t tail = std::max(tail_, head().value);
+    // The fence says only that nothing this node has not folded came
+    // before: what it has folded up to `tail` is judged here, each append
+    // on its own order, so none goes out past an event of its order it was
+    // not decided on (a cancel another node appended while it was queued).
+    for (std::size_t j = i; j < run.size();) {
+      if (run[j].command.begins) {
+        ++j;
+        continue;
+      }
+      const auto moved = judge_on_folded(run[j], fenced_publish(run[j], stored[j].first).msg_id);
+      if (moved.retry) {
+        ++j;
+        continue;
+      }
+      finish(run[j], moved.error ? Result<AppendOutcome>(moved.error) : AppendOutcome{moved.landed, {}, std::nullopt},
+             stored[j].second, started);
+      run.erase(run.begin() + static_cast<std::ptrdiff_t>(j));
+      stored.erase(stored.begin() + static_cast<std::ptrdiff_t>(j));
+      maybe_sent.erase(maybe_sent.begin() + static_cast<std::ptrdiff_t>(j));
+    }
+    if (i >= run.size()) break;
     for (std::size_t k = i; k < run.size() && !(run[k].ownership && !owns(*run[k].ownership)); ++k) {
       Publish p = pipelined_publish(run[k], stored[k].first);
       p.expect_last_seq = Seq{tail + publishes.size()};
@@ -296,25 +317,6 @@ void JetStreamPartitionLog::publish_pipeline(std::vector<Queued>& run) {
              stored[i].second, started);
       ++i;
     }
-    // What came concerns the rest of the run too: each of its appends is
-    // judged on it before it goes out again, so none is sent past an event
-    // of its order it was not decided on (a cancel another node appended).
-    for (std::size_t j = i; j < run.size();) {
-      if (run[j].command.begins) {
-        ++j;
-        continue;
-      }
-      const auto rest = judge_on_folded(run[j], fenced_publish(run[j], stored[j].first).msg_id);
-      if (rest.retry) {
-        ++j;
-        continue;
-      }
-      finish(run[j], rest.error ? Result<AppendOutcome>(rest.error) : AppendOutcome{rest.landed, {}, std::nullopt},
-             stored[j].second, started);
-      run.erase(run.begin() + static_cast<std::ptrdiff_t>(j));
-      stored.erase(stored.begin() + static_cast<std::ptrdiff_t>(j));
-      maybe_sent.erase(maybe_sent.begin() + static_cast<std::ptrdiff_t>(j));
-    }
   }
   for (; i < run.size(); ++i) {
     if (run[i].command.begins) {
@@ -345,8 +347,13 @@ Result<AppendOutcome> JetStreamPartitionLog::publish_fenced(Queued& q, const std
   std::uint64_t expected = std::max(tail_, head().value);
   for (;;) {
     // Checked before every try: the tail it expects may already be past
-    // another node's PartitionTaken.
+    // another node's PartitionTaken, or past an event of its order.
     if (q.ownership && !owns(*q.ownership)) return std::error_code(JsErrc::fenced);
+    if (!q.take_over) {
+      const auto moved = judge_on_folded(q, p.msg_id);
+      if (moved.error) return moved.error;
+      if (!moved.retry) return AppendOutcome{moved.landed, {}, std::nullopt};
+    }
     p.expect_last_seq = Seq{expected};
     p.timeout = std::min<std::chrono::milliseconds>(kPublishWait, left(deadline));
     auto ack = connection_.publish(p);
