@@ -38,7 +38,7 @@ TEST(ClusterNodes, APausedOwnerWakingAfterTheTakeoverLandsNoSecondTransaction) {
   ServerProcess a(dir.path() / "a", node_args(nats, "a", sim));
   a.start();
   HttpClient client_a(a.port());
-  ASSERT_TRUE(eventually([&] { return executed_here(client_a) == kPartitions; }, 20s));
+  ASSERT_TRUE(executes_every_partition(a, "a"));
   // 10% slippage: the drift alone refuses nothing, the price set does.
   const std::string order = R"({"inputToken":"SOL","outputToken":"USDC","amount":"1","slippage":0.1})";
   std::vector<std::string> ids;
@@ -97,7 +97,7 @@ TEST(ClusterNodes, APartitionWhoseResumeFailsIsGivenBackAndExecutedAgain) {
   ServerProcess a(dir.path() / "a", node_args(nats, "a", {"--sim", "fast"}));
   a.start();
   HttpClient client_a(a.port());
-  ASSERT_TRUE(eventually([&] { return executed_here(client_a) == kPartitions; }, 20s));
+  ASSERT_TRUE(executes_every_partition(a, "a"));
   const auto ids = submit(a.port(), 8);
   ASSERT_TRUE(all_finish(client_a, ids, 30s));
   ASSERT_EQ(a.terminate(), 0);

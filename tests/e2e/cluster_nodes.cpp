@@ -38,6 +38,12 @@ TwoNodes::TwoNodes(const std::vector<std::string>& more)
   b.start();
 }
 
+bool executes_every_partition(ServerProcess& node, const std::string& name) {
+  // From its log, which needs no key: the node may run with authentication on.
+  const std::string last = "partition " + std::to_string(kPartitions - 1) + ": executed by this node (" + name + ")";
+  return eventually([&] { return node.stdout_tail().find(last) != std::string::npos; }, std::chrono::seconds(20));
+}
+
 bool both_hold_their_share(ServerProcess& a, ServerProcess& b) {
   HttpClient client_a(a.port()), client_b(b.port());
   const auto executed = [](HttpClient& c) {

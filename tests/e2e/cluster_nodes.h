@@ -38,6 +38,10 @@ struct TwoNodes {
   ServerProcess b;
 };
 
+/// Whether `node` (named `name`), the only node of its cluster, comes to
+/// execute every partition within 20 s.
+bool executes_every_partition(ServerProcess& node, const std::string& name);
+
 /// Whether a and b come to execute half of the partitions each (the share
 /// each holds once both run), within 20 s.
 bool both_hold_their_share(ServerProcess& a, ServerProcess& b);

@@ -119,7 +119,7 @@ TEST(ClusterNodes, AnIllegalEventFromAnOlderBuildIsSkippedForItsOrderAlone) {
   ServerProcess a(dir.path() / "a", node_args(nats, "a", {"--sim", "fast"}));
   a.start();
   HttpClient client_a(a.port());
-  ASSERT_TRUE(eventually([&] { return executed_here(client_a) == kPartitions; }, 20s));
+  ASSERT_TRUE(executes_every_partition(a, "a"));
   const auto waiting =
       client_a.post_json("/api/orders/execute",
                          R"({"type":"limit","inputToken":"SOL","outputToken":"USDC","amount":1,"limitPrice":"100000"})");

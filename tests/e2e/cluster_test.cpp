@@ -131,8 +131,7 @@ TEST(ClusterNodes, APausedOwnerIsFencedAndLandsNothingAfterTheTakeover) {
   const std::vector<std::string> sim{"--sim", "realistic", "--sim-latency-scale", "0.3", "--fail-rate", "0"};
   ServerProcess a(dir.path() / "a", node_args(nats, "a", sim));
   a.start();
-  ASSERT_TRUE(eventually([&] { return a.stdout_tail().find("partition 3: executed by this node (a)") != std::string::npos; },
-                         20s));
+  ASSERT_TRUE(executes_every_partition(a, "a"));
   ServerProcess b(dir.path() / "b", node_args(nats, "b", sim));
   b.start();
   auto ids = submit(a.port(), 30);

@@ -46,8 +46,7 @@ TEST(ClusterNodes, AnOwnerAppendsOnlySubmissionsUnderKeysThatMaySubmitForOtherNo
   const std::string admin = random_admin_key();
   ServerProcess a(dir.path() / "a", node_args(nats, "a", {"--sim", "fast", "--admin-key", admin}));
   a.start();
-  ASSERT_TRUE(eventually(
-      [&] { return a.stdout_tail().find("partition 3: executed by this node (a)") != std::string::npos; }, 20s));
+  ASSERT_TRUE(executes_every_partition(a, "a"));
   HttpClient client(a.port());
   const std::map<std::string, std::string> as_admin{{"Authorization", "Bearer " + admin}};
   const auto keys_before = client.request("GET", "/api/keys", {}, as_admin).json().at("count");
