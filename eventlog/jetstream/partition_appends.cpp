@@ -266,7 +266,7 @@ void JetStreamPartitionLog::publish_pipeline(std::vector<Queued>& run) {
         ++j;
         continue;
       }
-      const auto moved = judge_on_folded(run[j], fenced_publish(run[j], stored[j].first).msg_id);
+      const auto moved = judge_on_folded(run[j], stored[j].first);
       if (moved.retry) {
         ++j;
         continue;
@@ -311,7 +311,7 @@ void JetStreamPartitionLog::publish_pipeline(std::vector<Queued>& run) {
     // append is (one that landed after all is found by its msg id).
     if (!refused || Clock::now() >= deadline) break;
     refused_.fetch_add(1, std::memory_order_relaxed);
-    const auto verdict = after_refusal(run[i], publishes[k].msg_id);
+    const auto verdict = after_refusal(run[i], stored[i].first);
     if (!verdict.retry) {
       finish(run[i], verdict.error ? Result<AppendOutcome>(verdict.error) : AppendOutcome{verdict.landed, {}, std::nullopt},
              stored[i].second, started);
@@ -350,7 +350,7 @@ Result<AppendOutcome> JetStreamPartitionLog::publish_fenced(Queued& q, const std
     // another node's PartitionTaken, or past an event of its order.
     if (q.ownership && !owns(*q.ownership)) return std::error_code(JsErrc::fenced);
     if (!q.take_over) {
-      const auto moved = judge_on_folded(q, p.msg_id);
+      const auto moved = judge_on_folded(q, data);
       if (moved.error) return moved.error;
       if (!moved.retry) return AppendOutcome{moved.landed, {}, std::nullopt};
     }
@@ -368,7 +368,7 @@ Result<AppendOutcome> JetStreamPartitionLog::publish_fenced(Queued& q, const std
     }
     if (ack.error() != JsErrc::wrong_last_sequence) return ack.error();
     refused_.fetch_add(1, std::memory_order_relaxed);
-    const auto verdict = after_refusal(q, p.msg_id);
+    const auto verdict = after_refusal(q, data);
     if (verdict.error) return verdict.error;
     if (!verdict.retry) return AppendOutcome{verdict.landed, {}, std::nullopt};
     if (Clock::now() >= deadline) return std::error_code(JsErrc::timeout);
@@ -376,7 +376,7 @@ Result<AppendOutcome> JetStreamPartitionLog::publish_fenced(Queued& q, const std
   }
 }
 
-JetStreamPartitionLog::Verdict JetStreamPartitionLog::after_refusal(const Queued& q, const std::string& msg_id) {
+JetStreamPartitionLog::Verdict JetStreamPartitionLog::after_refusal(const Queued& q, std::string_view data) {
   auto state = connection_.stream_state(stream_);
   if (!state) return Verdict{false, {}, state.error()};
   // Fold what came meanwhile before judging it. The next try expects the
@@ -393,10 +393,10 @@ JetStreamPartitionLog::Verdict JetStreamPartitionLog::after_refusal(const Queued
     if (owned_) return Verdict{false, taken_at_, {}};
     return Verdict{true, {}, {}};
   }
-  return judge_on_folded(q, msg_id);
+  return judge_on_folded(q, data);
 }
 
-JetStreamPartitionLog::Verdict JetStreamPartitionLog::judge_on_folded(const Queued& q, const std::string& msg_id) {
+JetStreamPartitionLog::Verdict JetStreamPartitionLog::judge_on_folded(const Queued& q, std::string_view data) {
   if (q.ownership && !owns(*q.ownership)) return Verdict{false, {}, JsErrc::fenced};
   auto seqs = order_seqs(q.command.order);
   if (!seqs) return Verdict{false, {}, seqs.error()};
@@ -406,7 +406,8 @@ JetStreamPartitionLog::Verdict JetStreamPartitionLog::judge_on_folded(const Queu
   // ours, if an earlier try landed, or someone else's.
   auto m = connection_.get(stream_, *after_basis);
   if (!m) return Verdict{false, {}, m.error()};
-  if (*m && (*m)->header("Nats-Msg-Id") == msg_id) return Verdict{false, (*m)->seq, {}};
+  // Its msg id only now, when something came: the digest reads the event.
+  if (*m && (*m)->header("Nats-Msg-Id") == fenced_publish(q, data).msg_id) return Verdict{false, (*m)->seq, {}};
   return Verdict{false, {}, JsErrc::conflict};
 }
 

@@ -178,10 +178,10 @@ class JetStreamPartitionLog final : public PartitionLog {
     Seq landed{};
     std::error_code error{};
   };
-  [[nodiscard]] Verdict after_refusal(const Queued& q, const std::string& msg_id);
+  [[nodiscard]] Verdict after_refusal(const Queued& q, std::string_view data);
   /// The same on what is folded already: whether an event of q's order
   /// came after the one it was decided on, and whose.
-  [[nodiscard]] Verdict judge_on_folded(const Queued& q, const std::string& msg_id);
+  [[nodiscard]] Verdict judge_on_folded(const Queued& q, std::string_view data);
   /// Runs `done` once `seq` is folded (at once if it is).
   void complete_at(Seq seq, AppendCompletion done, AppendOutcome outcome);
   [[nodiscard]] std::string writer() const { return options_.node + "/" + options_.incarnation; }
