@@ -36,6 +36,8 @@ namespace http = beast::http;
 namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 
+constexpr std::chrono::seconds kStartDeadline{90};
+
 ServerProcess::ServerProcess(std::filesystem::path data_dir, std::vector<std::string> extra_args,
                              std::vector<std::string> launcher)
     : data_dir_(std::move(data_dir)), args_(std::move(extra_args)), launcher_(std::move(launcher)) {}
@@ -66,8 +68,10 @@ void ServerProcess::start(unsigned short port) {
     out_tail_.clear();
   }
   child_ = std::make_unique<ChildProcess>(std::move(argv));
-  // The server prints "LISTENING host:port" once it accepts connections.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  // The server prints "LISTENING host:port" once it accepts connections. A
+  // cluster node first reads the keys and the market from the NATS servers,
+  // which answer slowly while a sanitized suite loads both cores.
+  const auto deadline = std::chrono::steady_clock::now() + kStartDeadline;
   while (auto line = child_->read_line(
              std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()))) {
     if (line->rfind("LISTENING ", 0) != 0) {
@@ -88,7 +92,7 @@ void ServerProcess::start(unsigned short port) {
     return;
   }
   std::lock_guard lock(out_mu_);
-  throw std::runtime_error("oee-server did not start within 30 s: " + stderr_tail() + out_tail_);
+  throw std::runtime_error("oee-server did not start within " + std::to_string(kStartDeadline.count()) + " s: " + stderr_tail() + out_tail_);
 }
 
 void ServerProcess::kill9() {
