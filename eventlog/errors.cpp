@@ -19,6 +19,8 @@ class LogCategory final : public std::error_category {
       case Errc::unavailable: return "the event log cannot take writes until its storage recovers";
       case Errc::superseded: return "another entry came first";
       case Errc::illegal: return "a stored event is illegal in its order's state (a log written by an older build)";
+      case Errc::no_owner:
+        return "no node executes the order's partition right now (a failover is under way); nothing was stored";
     }
     return "unknown event log error";
   }

@@ -17,6 +17,7 @@ enum class Errc {
   unavailable = 5,  // writes are refused until the storage recovers (disk full, I/O error); see write_error()
   superseded = 6,   // a conditional append: another entry came after the one the caller had seen
   illegal = 7,      // a stored event decodes but is illegal in its order's state (written by an older build)
+  no_owner = 8,     // a cluster partition had no owner to take the write within the append timeout: nothing stored
 };
 
 const std::error_category& log_category() noexcept;

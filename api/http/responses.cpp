@@ -35,12 +35,19 @@ HttpResponse log_unavailable(const std::error_code& ec) {
     r.headers.emplace_back("Retry-After", "1");
     return r;
   }
+  if (ec == eventlog::Errc::no_owner) {
+    // A cluster partition between owners: the write was never taken, and
+    // a new owner takes it over within a lease.
+    auto r = error_response(ApiError{503, "no_owner", ec.message() + ": send it again", ""});
+    r.headers.emplace_back("Retry-After", "1");
+    return r;
+  }
   return error_response(ApiError{503, "log_unavailable", "the event log cannot be written: " + ec.message(), ""});
 }
 
 // While the log's storage is failing, say why, and that it heals by itself.
 HttpResponse log_unavailable(const eventlog::EventLogWriter& log, const std::error_code& ec) {
-  const auto cause = ec == std::errc::timed_out ? std::string{} : log.write_error();
+  const auto cause = ec == std::errc::timed_out || ec == eventlog::Errc::no_owner ? std::string{} : log.write_error();
   if (cause.empty()) return log_unavailable(ec);
   return error_response(ApiError{503, "log_unavailable",
                                  "the event log cannot take writes (" + cause +

@@ -59,6 +59,8 @@ struct ClusterView {
   // Events of the partitions' logs that were illegal in their order's
   // state and skipped for it (written by an older build).
   std::uint64_t illegal_events = 0;
+  // Writes this node sent to their partition's owner, its only writer.
+  std::uint64_t forwarded_writes = 0;
   // With partitions: the market's lease holder (empty: none) and the
   // market changes this node applied.
   std::string market_holder;

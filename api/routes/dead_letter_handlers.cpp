@@ -122,7 +122,8 @@ asio::awaitable<std::variant<Seq, HttpResponse>> act_on_dead_letter(
   auto loaded = app.store.load(id);
   if (!loaded) co_return log_unavailable(loaded.error());
   if (!*loaded || !owned((*loaded)->state, only)) co_return not_found("no order with id " + id.str(), "orderId");
-  const core::OrderState state = (*loaded)->state;
+  const core::OrderSnapshot seen = **loaded;
+  const core::OrderState& state = seen.state;
   if (!core::is_dead_letter(state)) co_return not_dead_lettered(state, action);
   // A recurring order counted its failed slice as done; the slice stays so.
   if (state.parent && event_for == &retry_of) {
@@ -132,7 +133,7 @@ asio::awaitable<std::variant<Seq, HttpResponse>> act_on_dead_letter(
                                       "orderId"});
   }
   const core::OrderEvent event = event_for(state);
-  auto appended = co_await core::async_append(app.store, id, state, event);
+  auto appended = co_await core::async_append_on(app.store, seen, event);
   if (!appended) co_return log_unavailable(app.log, appended.error());
   co_return appended->seq;
 }
@@ -187,7 +188,7 @@ asio::awaitable<HttpResponse> dismiss_all_dead_letters(App& app, OwnerFilter onl
       }
       if (!*loaded || !core::is_dead_letter((*loaded)->state) || !owned((*loaded)->state, only)) continue;
       const auto& state = (*loaded)->state;
-      events.push_back(core::EventFor{id, state, dismissal_of(state)});
+      events.push_back(core::EventFor{id, state, dismissal_of(state), (*loaded)->last_seq});
       claims.push_back(std::move(claim));
     }
     std::vector<std::uint32_t> partitions;

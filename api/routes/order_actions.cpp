@@ -79,9 +79,9 @@ HttpResponse answer_action(const App& app, Action action, const core::ActionAnsw
 using Decided = std::variant<core::OrderEvent, core::ActionAnswer>;
 
 // On a cluster node that does not execute the order: the cancel or
-// amendment is appended here. The log takes it only if nothing of the
-// order came since it was read; if something did, the order is read again
-// and judged again.
+// amendment is decided here and sent to the partition's owner, which
+// appends it only if nothing of the order came since it was read; if
+// something did, the order is read again and judged again.
 template <class Decide>
 asio::awaitable<HttpResponse> act_here(App& app, const OrderId& id, core::OrderSnapshot seen, Action action,
                                        Decide decide) {
@@ -90,8 +90,7 @@ asio::awaitable<HttpResponse> act_here(App& app, const OrderId& id, core::OrderS
   for (int i = 0; i < kTries; ++i) {
     Decided decided = decide(seen);
     if (auto* answer = std::get_if<core::ActionAnswer>(&decided)) co_return answer_action(app, action, *answer);
-    auto appended =
-        co_await core::async_append(app.store, id, seen.state, std::get<core::OrderEvent>(decided), nullptr);
+    auto appended = co_await core::async_append_on(app.store, seen, std::get<core::OrderEvent>(decided));
     auto now = app.store.load(id);
     if (!now || !*now) co_return log_unavailable(app.log, now ? make_error_code(eventlog::Errc::corrupted) : now.error());
     if (appended) co_return answer_action(app, action, core::ActionAnswer{core::ActionAnswer::Outcome::done, **now, {}});

@@ -192,12 +192,18 @@ HttpResponse metrics(App& app) {
   metrics::append_metric(out, "oee_log_checkpoints_total", "counter",
                          "Checkpoints of the open orders written (opening the log folds only the events after the latest).",
                          s.checkpoints.load());
-  const std::uint64_t illegal =
-      s.illegal_events.load() + (app.cluster ? app.cluster(false).illegal_events : std::uint64_t{0});
+  const std::optional<ClusterView> cluster = app.cluster ? std::optional(app.cluster(false)) : std::nullopt;
+  const std::uint64_t illegal = s.illegal_events.load() + (cluster ? cluster->illegal_events : std::uint64_t{0});
   metrics::append_metric(out, "oee_illegal_events_total", "counter",
                          "Stored events illegal in their order's state (a log written by an older build), skipped "
                          "for that order only.",
                          illegal);
+  if (cluster) {
+    metrics::append_metric(out, "oee_forwarded_writes_total", "counter",
+                           "Writes (submits, cancels, amendments, dead-letter actions, key events) this node sent to "
+                           "their partition's owner, the partition's only writer.",
+                           cluster->forwarded_writes);
+  }
   metrics::append_metric(out, "oee_log_open_orders", "gauge",
                          "Orders not finished, whose state the log holds in memory.", s.open_orders.load());
   const auto memory = app.log.memory();

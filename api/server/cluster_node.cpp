@@ -27,7 +27,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <spdlog/spdlog.h>
 
-#include "api/auth/forwarded_submission.h"
+#include "api/auth/forwarded_write.h"
 #include "api/auth/key_log.h"
 #include "api/http/http_server.h"
 #include "api/routes/app.h"
@@ -121,7 +121,7 @@ int run_cluster_node(ServerOptions& o) {
     co.lease_ttl = o.lease_ttl;
     co.append_timeout = o.append_timeout;
     co.fold = core::fold_for_log;
-    co.check_forwarded = [&keys](const eventlog::Record& r) { return check_forwarded_submission(keys, r); };
+    co.check_forwarded = [&keys](const eventlog::Record& r, bool begins) { return check_forwarded_write(keys, r, begins); };
     cluster = js::Cluster::open(std::move(co));
     ledger = js::open_cluster_store(cluster->bucket(js::kChainBucket));
     market_journal = js::open_journal_stream(cluster->connection(),
@@ -189,8 +189,10 @@ int run_cluster_node(ServerOptions& o) {
     v.node = o.node;
     v.reachable = cluster->connection().connected();
     v.executed_here = cluster->owned();
-    for (std::uint32_t p = 0; p < cluster->partitions(); ++p)
+    for (std::uint32_t p = 0; p < cluster->partitions(); ++p) {
       v.illegal_events += cluster->partition(p).stats().illegal_events.load(std::memory_order_relaxed);
+      v.forwarded_writes += cluster->partition(p).forwarded_appends();
+    }
     {
       std::lock_guard lock(executing_mu);
       const auto now = std::chrono::steady_clock::now();

@@ -16,11 +16,9 @@ namespace asio = boost::asio;
 // order's next state travel on. use_awaitable passes initiation arguments
 // as coroutine parameters, so they travel in one heap object and the
 // initiation carries only its pointer: [gcc12-coro].
-asio::awaitable<eventlog::Result<AppendedEvent>> async_append(OrderStore& store, const OrderId& id,
-                                                              const OrderState& current, const OrderEvent& event,
-                                                              const eventlog::IdempotencyClaim* claim) {
-  auto* prepared = new OrderStore::Prepared(
-      OrderStore::prepare(id, current, event, claim != nullptr ? std::optional(*claim) : std::nullopt));
+namespace {
+
+asio::awaitable<eventlog::Result<AppendedEvent>> append_prepared(OrderStore& store, OrderStore::Prepared* prepared) {
   auto initiation = [&log = store.log(), prepared](auto handler) {
     std::unique_ptr<OrderStore::Prepared> owned(prepared);
     using Handler = decltype(handler);
@@ -47,6 +45,22 @@ asio::awaitable<eventlog::Result<AppendedEvent>> async_append(OrderStore& store,
   };
   return asio::async_initiate<const asio::use_awaitable_t<>, void(eventlog::Result<AppendedEvent>)>(
       initiation, asio::use_awaitable);
+}
+
+}  // namespace
+
+asio::awaitable<eventlog::Result<AppendedEvent>> async_append(OrderStore& store, const OrderId& id,
+                                                              const OrderState& current, const OrderEvent& event,
+                                                              const eventlog::IdempotencyClaim* claim) {
+  return append_prepared(store, new OrderStore::Prepared(OrderStore::prepare(
+                                    id, current, event, claim != nullptr ? std::optional(*claim) : std::nullopt)));
+}
+
+asio::awaitable<eventlog::Result<AppendedEvent>> async_append_on(OrderStore& store, const OrderSnapshot& seen,
+                                                                 const OrderEvent& event) {
+  auto* prepared = new OrderStore::Prepared(OrderStore::prepare(seen.id, seen.state, event, std::nullopt));
+  prepared->command.basis = seen.last_seq;
+  return append_prepared(store, prepared);
 }
 
 asio::awaitable<std::vector<eventlog::Result<AppendedEvent>>> async_append_all(OrderStore& store,
@@ -78,8 +92,12 @@ asio::awaitable<std::vector<eventlog::Result<AppendedEvent>>> async_append_all(O
     for (std::size_t i = 0; i < owned->size(); ++i) {
       auto& e = (*owned)[i];
       try {
-        store.append(e.id, e.current, std::move(e.event), std::nullopt,
-                     [complete, i](eventlog::Result<AppendedEvent> r) { complete(i, std::move(r)); });
+        auto done = [complete, i](eventlog::Result<AppendedEvent> r) { complete(i, std::move(r)); };
+        if (e.basis) {
+          store.append_on(e.id, e.current, *e.basis, std::move(e.event), std::move(done));
+        } else {
+          store.append(e.id, e.current, std::move(e.event), std::nullopt, std::move(done));
+        }
       } catch (const std::exception&) {
         // An illegal event (a bug) or no memory: this one fails, the
         // others still complete and the caller still gets every result.

@@ -43,7 +43,7 @@ struct ClusterOptions {
   std::uint64_t checkpoint_events = 100'000;
   std::chrono::milliseconds checkpoint_after{std::chrono::seconds(30)};
   /// See PartitionLogOptions::check_forwarded.
-  std::function<std::string(const Record&)> check_forwarded{};
+  std::function<std::string(const Record&, bool begins)> check_forwarded{};
 };
 
 struct OwnershipListener {

@@ -1,9 +1,10 @@
-// The partition log's appender: fenced appends (and, on the owner, first
-// events) as pipelines, each retried with its msg id after a lost answer and
-// at the new tail after a refusal that concerns nobody else
-// (partition_log.h); a takeover alone. First events elsewhere:
-// partition_firsts.cpp.
+// The partition log's appender: the owner's appends (its own, and those
+// other nodes forward to it) as pipelines, each retried with its msg id
+// after a lost answer and at the new tail after a refusal that concerns
+// nobody else (partition_log.h); a takeover alone. A node that does not own
+// the partition forwards its writes: partition_forwards.cpp.
 #include <future>
+#include <unordered_map>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -101,20 +102,18 @@ void JetStreamPartitionLog::enqueue(AppendCommand command, AppendCompletion done
       q.basis = *q.command.basis;
     }
   }
+  // The owner appends; every other node asks it to (single writer). An
+  // append of an owner's writer stays here even if the ownership ended
+  // meanwhile: it is fenced, for its executor must stop.
+  if (!ownership && !owned()) {
+    if (!queue_forward(q)) q.done(make_error_code(Errc::closed));
+    return;
+  }
   {
     std::lock_guard lock(queue_mu_);
     if (!closing_) {
-      // A first event is create-only, fenced by nothing: it need not wait
-      // behind the fenced appends, nor they behind it, unless this node
-      // owns the partition: then it goes into the owner's pipeline, which
-      // any other event would break.
-      if (q.command.begins && !owned()) {
-        firsts_.push_back(std::move(q));
-        firsts_cv_.notify_one();
-      } else {
-        queue_.push_back(std::move(q));
-        queue_cv_.notify_one();
-      }
+      queue_.push_back(std::move(q));
+      queue_cv_.notify_one();
       return;
     }
   }
@@ -175,6 +174,17 @@ void JetStreamPartitionLog::append_loop() {
         queue_.pop_front();
       } while (!queue_.empty() && run.size() < kPipeline && pipelined(run.front()) && pipelined(queue_.front()));
     }
+    if (!owned()) {
+      // Made here while this node owned the partition, and no longer: the
+      // new owner is asked. (An owner's writer's are fenced, another node's
+      // forwards answered "unsent", in the pipeline.)
+      std::erase_if(run, [&](Queued& q) {
+        if (q.take_over || q.ownership || q.forwarded) return false;
+        if (!queue_forward(q)) q.done(make_error_code(Errc::closed));
+        return true;
+      });
+      if (run.empty()) continue;
+    }
     if (run.front().take_over) {
       publish_takeover(run.front());
     } else {
@@ -184,12 +194,18 @@ void JetStreamPartitionLog::append_loop() {
 }
 
 std::pair<std::string, TimestampNs> JetStreamPartitionLog::encoded(Queued& q) const {
+  if (q.forwarded) return {q.forwarded->data, TimestampNs{}};
   Record r{Seq{0}, q.command.order, q.command.ts.value == 0 ? TimestampNs::now() : q.command.ts, q.command.type,
            std::move(q.command.payload)};
   return {encode_record(r), r.ts};
 }
 
 Publish JetStreamPartitionLog::fenced_publish(const Queued& q, std::string_view data) const {
+  if (q.forwarded) {
+    Publish p = q.forwarded->publish;
+    p.data = data;
+    return p;
+  }
   Publish p;
   p.data = data;
   if (q.take_over) {
@@ -241,13 +257,12 @@ void JetStreamPartitionLog::publish_pipeline(std::vector<Queued>& run) {
   const auto deadline = started + options_.append_timeout;
   std::vector<std::pair<std::string, TimestampNs>> stored;
   stored.reserve(run.size());
-  for (auto& q : run) stored.push_back(q.forwarded ? std::pair{q.forwarded->data, TimestampNs{}} : encoded(q));
+  for (auto& q : run) stored.push_back(encoded(q));
   // Sent, and not answered: its outcome is unknown.
   std::vector<bool> maybe_sent(run.size(), false);
   const auto settle_first = [&](std::size_t i) {
-    if (run[i].forwarded) return answer_forwarded(run[i], maybe_sent[i] ? "unknown" : "unsent");
-    finish(run[i], publish_first(run[i], first_publish(run[i], stored[i].first), maybe_sent[i]), stored[i].second,
-           started);
+    finish(run[i], publish_first(run[i], first_publish(run[i], stored[i].first), maybe_sent[i] || run[i].sent_before),
+           stored[i].second, started);
   };
   std::size_t i = 0;
   while (i < run.size()) {
@@ -257,16 +272,26 @@ void JetStreamPartitionLog::publish_pipeline(std::vector<Queued>& run) {
     // of the one before it, which a replica restored from a snapshot may
     // have lost.
     const std::uint64_t tail = std::max(tail_, head().value);
-    // The fence says only that nothing this node has not folded came
-    // before: what it has folded up to `tail` is judged here, each append
-    // on its own order, so none goes out past an event of its order it was
-    // not decided on (a cancel another node appended while it was queued).
+    // The fence says only that nothing this node has not appended or
+    // folded came before: what came up to `tail` is judged here, each
+    // append on its own order, so none goes out past an event of its order
+    // it was not decided on (a cancel another node forwarded while the
+    // executor's step was queued). An append after another of its order in
+    // this run was not decided on that one, which has not landed yet.
+    // (A node that asked twice, the first answer lost, may have both in
+    // one run: the second is the first's msg id, stored once.)
+    std::unordered_map<OrderId, std::size_t, OrderIdHash> in_run;
+    const auto same_write = [&](const Queued& x, const Queued& y) {
+      return x.forwarded && y.forwarded && x.forwarded->publish.msg_id == y.forwarded->publish.msg_id;
+    };
     for (std::size_t j = i; j < run.size();) {
+      const auto [earlier, first] = in_run.emplace(run[j].command.order, j);
+      const bool first_of_order = first || same_write(run[earlier->second], run[j]);
       if (run[j].command.begins) {
         ++j;
         continue;
       }
-      const auto moved = judge_on_folded(run[j], stored[j].first);
+      const auto moved = first_of_order ? judge_on_folded(run[j], stored[j].first) : Verdict{false, {}, JsErrc::conflict};
       if (moved.retry) {
         ++j;
         continue;
@@ -290,11 +315,8 @@ void JetStreamPartitionLog::publish_pipeline(std::vector<Queued>& run) {
     // A first event stored before (a duplicate) is another request's.
     for (; k < acks.size() && acks[k] && !(run[i].command.begins && acks[k]->duplicate); ++k, ++i) {
       tail_ = std::max(tail_, acks[k]->seq.value);
-      if (run[i].forwarded) {
-        answer_forwarded(run[i], fmt::format("landed {}", acks[k]->seq.value));
-      } else {
-        finish(run[i], AppendOutcome{acks[k]->seq, {}, std::nullopt}, stored[i].second, started);
-      }
+      note_landed(run[i], acks[k]->seq);
+      finish(run[i], AppendOutcome{acks[k]->seq, {}, std::nullopt}, stored[i].second, started);
     }
     if (k == acks.size()) continue;
     for (std::size_t j = k; j < acks.size(); ++j) maybe_sent[i + j - k] = !acks[j] && acks[j].error() == JsErrc::timeout;
@@ -335,8 +357,7 @@ void JetStreamPartitionLog::publish_pipeline(std::vector<Queued>& run) {
 // it as its own by the prefix.
 Publish JetStreamPartitionLog::pipelined_publish(const Queued& q, std::string_view data) {
   if (!q.command.begins) return fenced_publish(q, data);
-  Publish p = q.forwarded ? q.forwarded->publish : first_publish(q, data);
-  p.data = data;
+  Publish p = first_publish(q, data);
   p.msg_id += fmt::format("#{}/{}", writer(), ++pipelined_firsts_);
   return p;
 }
@@ -359,6 +380,7 @@ Result<AppendOutcome> JetStreamPartitionLog::publish_fenced(Queued& q, const std
     auto ack = connection_.publish(p);
     if (ack) {
       tail_ = std::max(tail_, ack->seq.value);
+      note_landed(q, ack->seq);
       return AppendOutcome{ack->seq, {}, std::nullopt};
     }
     if (ack.error() == JsErrc::not_connected) return make_error_code(Errc::unavailable);
@@ -401,14 +423,28 @@ JetStreamPartitionLog::Verdict JetStreamPartitionLog::judge_on_folded(const Queu
   auto seqs = order_seqs(q.command.order);
   if (!seqs) return Verdict{false, {}, seqs.error()};
   const auto after_basis = std::upper_bound(seqs->begin(), seqs->end(), q.basis);
-  if (after_basis == seqs->end()) return Verdict{true, {}, {}};  // nothing of this order came: retry at the tail
+  Seq next{};  // the order's first event after the basis
+  if (after_basis != seqs->end()) {
+    next = *after_basis;
+  } else if (const auto u = unfolded_.find(q.command.order); u != unfolded_.end() && u->second > q.basis.value) {
+    next = Seq{u->second};  // appended here, not folded yet
+  }
+  if (next.value == 0) return Verdict{true, {}, {}};  // nothing of this order came: retry at the tail
   // An event of the order came after the one this append was decided on:
   // ours, if an earlier try landed, or someone else's.
-  auto m = connection_.get(stream_, *after_basis);
+  auto m = connection_.get(stream_, next);
   if (!m) return Verdict{false, {}, m.error()};
   // Its msg id only now, when something came: the digest reads the event.
   if (*m && (*m)->header("Nats-Msg-Id") == fenced_publish(q, data).msg_id) return Verdict{false, (*m)->seq, {}};
   return Verdict{false, {}, JsErrc::conflict};
+}
+
+void JetStreamPartitionLog::note_landed(const Queued& q, Seq seq) {
+  if (q.take_over) return;
+  // What the follower has folded is in the index: forgotten here.
+  if (unfolded_.size() >= 4096) std::erase_if(unfolded_, [h = head().value](const auto& e) { return e.second <= h; });
+  auto& last = unfolded_[q.command.order];
+  last = std::max(last, seq.value);
 }
 
 Result<std::vector<Seq>> JetStreamPartitionLog::order_seqs(const OrderId& order) const {

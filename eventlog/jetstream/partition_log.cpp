@@ -60,7 +60,7 @@ JetStreamPartitionLog::JetStreamPartitionLog(Connection& connection, PartitionLo
   subscription_ = std::move(*sub);
   follower_ = std::thread([this] { follow_loop(); });
   appender_ = std::thread([this] { append_loop(); });
-  creator_ = std::thread([this] { create_loop(); });
+  forwarder_ = std::thread([this] { forward_loop(); });
   checkpointer_ = std::thread([this] { checkpoint_loop(); });
 }
 
@@ -296,15 +296,15 @@ void JetStreamPartitionLog::release() {
 std::error_code JetStreamPartitionLog::close() {
   {
     std::lock_guard lock(queue_mu_);
-    if (closing_ && !appender_.joinable() && !creator_.joinable() && !follower_.joinable() && !checkpointer_.joinable())
+    if (closing_ && !appender_.joinable() && !forwarder_.joinable() && !follower_.joinable() && !checkpointer_.joinable())
       return {};
     closing_ = true;
   }
   serve_forwards(false);
   queue_cv_.notify_all();
-  firsts_cv_.notify_all();
+  to_forward_cv_.notify_all();
   if (appender_.joinable()) appender_.join();
-  if (creator_.joinable()) creator_.join();
+  if (forwarder_.joinable()) forwarder_.join();
   stopping_.store(true, std::memory_order_release);
   head_cv_.notify_all();
   if (follower_.joinable()) follower_.join();

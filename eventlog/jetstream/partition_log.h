@@ -1,33 +1,34 @@
 #pragma once
 // One partition of the cluster log: the EventLogWriter contract over one
-// JetStream stream (OEE_P<p>), which every node opens and follows and any
-// node may append to.
+// JetStream stream (OEE_P<p>), which every node opens and follows and its
+// owner appends to.
 //
 // Durability: an append's completion runs with a seq once JetStream has
 // acknowledged the event (the stream's leader stored it and a majority of
 // its replicas hold it) and this node has folded it, so a read after the
 // completion sees it. What an acknowledgment survives: docs/SCALING.md.
 //
-// Who may append what:
-// - an order's first event (AppendCommand::begins): any node, create-only
-//   on the order's subject, so one order id lands once however many nodes
-//   are asked (an idempotency claim that finds its order answers with it).
-//   While another node owns the partition, a node forwards its first
-//   events to the owner, which appends them in its pipeline (a core NATS
-//   request on oee.forward.p<p>); with no owner, or no answer, it appends
-//   them itself;
-// - every other event: any node, fenced by the partition's expected last
-//   seq. Refused because others appended meanwhile, it is retried at the
-//   new tail, unless an event of the same order came first (JsErrc::conflict:
-//   decide again on the new state) or, for an owner's append, another
-//   node took the partition over (JsErrc::fenced).
+// Who appends: the partition's owner alone (DESIGN, single writer).
 // - take_over(): the node becomes the partition's owner with a
 //   PartitionTaken event and gets the owner's writer; once another node's
 //   PartitionTaken is in the log, none of that writer's appends can land
 //   (docs/SCALING.md, the fencing rule).
-//
-// Threading: every method is thread-safe. Fenced appends are queued to one
-// appender thread, first events to one creator thread; a follower thread folds what the stream stores, calls
+// - The owner's appends go out in pipelines, each fenced by the stream's
+//   expected last seq. An event whose order moved past the seq it was
+//   decided on (AppendCommand::basis, else what this node has folded) is
+//   refused with JsErrc::conflict: decide again on the new state.
+// - Every other node forwards its writes (an order's first event, a
+//   cancel, an amendment, a dead letter's retry or dismissal, a key's
+//   event) to the owner, a core NATS request on oee.forward.p<p>; the owner
+//   judges each (check_forwarded, the basis) and appends it in its own
+//   pipeline. With no owner (a failover), a write waits for one up to the
+//   append timeout, then fails with Errc::no_owner, nothing stored.
+// - An order's first event is create-only on the order's subject as well,
+//   so one order id lands once however many nodes are asked (an
+//   idempotency claim that finds its order answers with it).
+// Threading: every method is thread-safe. The owner's appends are queued to
+// one appender thread, writes for another owner to one forwarder thread; a
+// follower thread folds what the stream stores, calls
 // the commit listeners and runs completions, in seq order, so completions
 // must be short.
 
@@ -80,10 +81,10 @@ struct PartitionLogOptions {
   /// (LeaseKeeper::fresh); none: ownership alone decides. The owner's
   /// writer asks it before an effect outside the log (may_act()).
   std::function<bool()> lease_fresh{};
-  /// Judges a first event another node forwards to this one, the owner:
-  /// empty to append it, else why not (it is then answered refused, and the
-  /// asking node appends nothing). None: every first event is taken.
-  std::function<std::string(const Record&)> check_forwarded{};
+  /// Judges an event another node forwards to this one, the owner (`begins`:
+  /// an order's first): empty to append it, else why not (it is then
+  /// answered refused, and nothing is stored). None: every event is taken.
+  std::function<std::string(const Record&, bool begins)> check_forwarded{};
 };
 
 class PartitionLog : public EventLogWriter {
@@ -109,6 +110,8 @@ class PartitionLog : public EventLogWriter {
   /// one, or its parent's for a child order (a recurring order's slice).
   /// Answered from memory for an open order, else with one request.
   [[nodiscard]] virtual Result<bool> holds(const OrderId& order) const = 0;
+  /// Writes this node forwarded to the partition's owner (counted when sent).
+  [[nodiscard]] virtual std::uint64_t forwarded_appends() const = 0;
 };
 
 /// Creates the partition's stream if the cluster has none, folds every

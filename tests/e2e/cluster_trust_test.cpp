@@ -4,9 +4,11 @@
 // else: not an API key of the asker's making, not an order under a key it
 // does not know.
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <map>
+#include <optional>
 #include <string>
 
 #include "cluster_nodes.h"
@@ -25,16 +27,23 @@ namespace {
 namespace js = eventlog::jetstream;
 using namespace std::chrono_literals;
 
-/// Asks partition `p`'s owner to append `record` as a first event, as a
-/// node forwarding one does; the owner's answer.
-std::string forward(js::Connection& connection, std::uint32_t p, const eventlog::Record& record) {
+/// Asks partition `p`'s owner to append `record`, as a node forwarding a
+/// write does: as an order's first event, or after the order's event at
+/// `basis`; the owner's answer.
+std::string forward(js::Connection& connection, std::uint32_t p, const eventlog::Record& record,
+                    std::optional<Seq> basis = std::nullopt) {
   const std::string data = eventlog::encode_record(record);
   js::Publish request;
   request.subject = js::forward_subject(p);
   request.data = data;
-  request.msg_id = record.order.str() + "/first/intruder";
-  request.headers = {{"Oee-Subject", js::order_subject(p, record.order)}, {"Oee-Writer", "intruder/1"},
-                     {"Oee-Begins", "1"}};
+  request.msg_id = basis ? fmt::format("{}@{}/intruder", record.order.str(), basis->value)
+                         : fmt::format("{}/first/intruder", record.order.str());
+  request.headers = {{"Oee-Subject", js::order_subject(p, record.order)}, {"Oee-Writer", "intruder/1"}};
+  if (basis) {
+    request.headers.emplace_back("Oee-Basis", std::to_string(basis->value));
+  } else {
+    request.headers.emplace_back("Oee-Begins", "1");
+  }
   const auto answers = connection.request_all(std::span(&request, 1), 5s);
   if (!answers.front()) return "no answer: " + answers.front().error().message();
   return *answers.front();
@@ -64,6 +73,15 @@ TEST(ClusterNodes, AnOwnerAppendsOnlySubmissionsUnderKeysThatMaySubmitForOtherNo
       eventlog::Record{Seq{0}, forged_key, TimestampNs::now(),
                        static_cast<std::uint8_t>(core::KeyEventType::created), core::encode_key_event(created)});
   EXPECT_TRUE(key_answer.starts_with("refused")) << key_answer;
+  // The same as a later event of a key, made by a key nobody made.
+  const core::KeyEvent made_by_stranger =
+      core::ApiKeyCreated{"intruder", core::Scopes::all(), {}, {}, std::nullopt, OrderId::random()};
+  const auto stranger_answer = forward(
+      *connection, key_partition,
+      eventlog::Record{Seq{0}, forged_key, TimestampNs::now(), static_cast<std::uint8_t>(core::KeyEventType::created),
+                       core::encode_key_event(made_by_stranger)},
+      Seq{0});
+  EXPECT_TRUE(stranger_answer.starts_with("refused")) << stranger_answer;
 
   // An order under a key nobody made.
   core::OrderSubmitted submitted;
@@ -78,7 +96,7 @@ TEST(ClusterNodes, AnOwnerAppendsOnlySubmissionsUnderKeysThatMaySubmitForOtherNo
       eventlog::Record{Seq{0}, forged_order, TimestampNs::now(), static_cast<std::uint8_t>(core::EventType::submitted),
                        core::encode_event(submitted)});
   EXPECT_TRUE(order_answer.starts_with("refused")) << order_answer;
-  EXPECT_NE(a.stdout_tail().find("refused a first event forwarded"), std::string::npos) << a.stdout_tail();
+  EXPECT_NE(a.stdout_tail().find("refused an event forwarded"), std::string::npos) << a.stdout_tail();
 
   // Refused means stored nowhere: no key, no order.
   EXPECT_EQ(client.request("GET", "/api/keys", {}, as_admin).json().at("count"), keys_before);
@@ -119,6 +137,24 @@ TEST(ClusterNodes, AnOwnerAppendsOnlySubmissionsUnderKeysThatMaySubmitForOtherNo
         30s))
         << id;
   }
+
+  // An order's step is its owner's to make: another node's is refused, even
+  // on the order's last event.
+  const OrderId confirmed = *OrderId::parse(ids.front());
+  const std::uint32_t p = js::partition_of(confirmed, kPartitions);
+  const auto events_of = [&](const std::string& id) {
+    return client.request("GET", "/api/orders/" + id + "/events", {}, as_admin).json().at("events").as_array();
+  };
+  const auto events_before = events_of(ids.front());
+  ASSERT_FALSE(events_before.empty());
+  const Seq last{events_before.back().at("seq").to_number<std::uint64_t>()};
+  const auto step_answer =
+      forward(*connection, p,
+              eventlog::Record{Seq{0}, confirmed, TimestampNs::now(), static_cast<std::uint8_t>(core::EventType::order_failed),
+                               core::encode_event(core::OrderFailed{1, "forged"})},
+              last);
+  EXPECT_TRUE(step_answer.starts_with("refused")) << step_answer;
+  EXPECT_EQ(events_of(ids.front()).size(), events_before.size());
 }
 
 }  // namespace

@@ -1,9 +1,10 @@
 // One partition of the cluster log (eventlog/jetstream/partition_log.h)
 // against a real 3-server NATS JetStream cluster: orders driven through the
 // real OrderStore read the same on every node; one order id lands once
-// however many nodes are asked; two nodes appending to one partition at
-// once lose and double nothing; other nodes' first events go into the
-// owner's pipeline; a takeover fences the old owner's writer.
+// however many nodes are asked; the owner alone appends, other nodes' writes
+// going into its pipeline, each judged on the state it was decided on; with
+// no owner a write waits for one, and is refused with nothing stored when
+// none comes; a takeover fences the old owner's writer.
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -36,7 +37,8 @@ struct Node {
 };
 
 std::unique_ptr<Node> open_node(const NatsCluster& cluster, const std::string& name,
-                                std::uint64_t checkpoint_events = 100'000) {
+                                std::uint64_t checkpoint_events = 100'000,
+                                std::chrono::milliseconds append_timeout = 10s) {
   auto node = std::make_unique<Node>();
   ConnectOptions c;
   c.urls = parse_urls(cluster.urls());
@@ -44,6 +46,7 @@ std::unique_ptr<Node> open_node(const NatsCluster& cluster, const std::string& n
   node->connection = Connection::connect(c);
   PartitionLogOptions o;
   o.checkpoint_events = checkpoint_events;
+  o.append_timeout = append_timeout;
   o.node = name;
   o.incarnation = "1";
   o.fold = core::fold_for_log;
@@ -82,6 +85,7 @@ std::vector<OrderId> open_orders(const PartitionLog& log) {
 TEST(JetStreamPartitionLog, DrivenOrdersReadTheSameOnEveryNode) {
   NatsCluster cluster;
   auto a = open_node(cluster, "a");
+  ASSERT_TRUE(a->log->take_over());
   core::OrderStore store(*a->log);
   const auto driven = testing::drive_orders(store, 30, 7, 12);
   expect_same_orders(driven, *a->log);
@@ -119,13 +123,15 @@ TEST(JetStreamPartitionLog, OneOrderIdLandsOnceWhicheverNodesAreAsked) {
   NatsCluster cluster;
   auto a = open_node(cluster, "a");
   auto b = open_node(cluster, "b");
+  ASSERT_TRUE(a->log->take_over());
   const auto id = OrderId::random();
   auto first = testing::append_wait(*a->log, first_event(id, "fingerprint-1"));
   ASSERT_TRUE(first) << first.error().message();
   EXPECT_FALSE(first->existing);
   EXPECT_GT(first->seq, Seq{0});
 
-  // The same key at another node: answered with the order that holds it.
+  // The same key at another node, which asks the owner: answered with the
+  // order that holds it.
   auto again = testing::append_wait(*b->log, first_event(id, "fingerprint-2"));
   ASSERT_TRUE(again) << again.error().message();
   ASSERT_TRUE(again->existing);
@@ -144,13 +150,14 @@ TEST(JetStreamPartitionLog, OneOrderIdLandsOnceWhicheverNodesAreAsked) {
   EXPECT_EQ(b->log->head(), first->seq);
 }
 
-// Both nodes append to one partition at once (other nodes' submits and
-// operator actions do): each refused append is retried at the new tail, and
-// every order ends as its driver left it, on both nodes and on a third.
-TEST(JetStreamPartitionLog, TwoNodesAppendingToOnePartitionLoseAndDoubleNothing) {
+// Both nodes write to one partition at once (other nodes' submits and
+// operator actions do): the owner appends them all, and every order ends as
+// its driver left it, on both nodes and on a third.
+TEST(JetStreamPartitionLog, AnotherNodesWritesGoThroughTheOwnerAndLoseAndDoubleNothing) {
   NatsCluster cluster;
   auto a = open_node(cluster, "a");
   auto b = open_node(cluster, "b");
+  ASSERT_TRUE(a->log->take_over());
   core::OrderStore store_a(*a->log);
   core::OrderStore store_b(*b->log);
   testing::Driven driven_a, driven_b;
@@ -158,8 +165,14 @@ TEST(JetStreamPartitionLog, TwoNodesAppendingToOnePartitionLoseAndDoubleNothing)
   std::thread tb([&] { driven_b = testing::drive_orders(store_b, 15, 12, 10); });
   ta.join();
   tb.join();
-  EXPECT_GT(a->log->refused_appends() + b->log->refused_appends(), 0u)
-      << "the two nodes never got in each other's way: the retry path went untested";
+  EXPECT_EQ(a->log->forwarded_appends(), 0u) << "the owner asked someone else";
+  std::size_t b_events = 0;
+  for (const auto& id : driven_b.ids) {
+    auto e = a->log->read_order(id, Seq{0});
+    ASSERT_TRUE(e);
+    b_events += e->size();
+  }
+  EXPECT_EQ(b->log->forwarded_appends(), b_events) << "b appended some of its writes itself";
   auto c = open_node(cluster, "c");
   for (auto* log : {a->log.get(), b->log.get(), c->log.get()}) {
     ASSERT_TRUE(testing::eventually_true([&] { return log->head() == c->log->head(); }, 10s));
@@ -167,7 +180,7 @@ TEST(JetStreamPartitionLog, TwoNodesAppendingToOnePartitionLoseAndDoubleNothing)
     expect_same_orders(driven_b, *log);
   }
   // Nothing stored twice: the stream holds exactly the events the drivers'
-  // appends were answered with.
+  // appends were answered with, and the owner's PartitionTaken.
   std::size_t events = 0;
   for (const auto* d : {&driven_a, &driven_b})
     for (const auto& id : d->ids) {
@@ -175,7 +188,52 @@ TEST(JetStreamPartitionLog, TwoNodesAppendingToOnePartitionLoseAndDoubleNothing)
       ASSERT_TRUE(e);
       events += e->size();
     }
-  EXPECT_EQ(events, c->log->head().value);
+  EXPECT_EQ(events + 1, c->log->head().value);
+}
+
+// A write another node decided on a state the order has moved past (a
+// cancel racing the owner's next step) is refused, and by then the asking
+// node has folded what came, so deciding again sees it; decided on the
+// order's last event, it lands.
+TEST(JetStreamPartitionLog, AForwardedWriteDecidedOnAnOlderStateIsRefused) {
+  NatsCluster cluster;
+  auto a = open_node(cluster, "a");
+  auto b = open_node(cluster, "b");
+  auto owner = a->log->take_over();
+  ASSERT_TRUE(owner) << owner.error().message();
+  core::OrderStore store_a(**owner);
+  core::OrderStore store_b(*b->log);
+  const auto id = OrderId::random();
+  auto first = testing::append_wait(**owner, first_event(id, "f"));
+  ASSERT_TRUE(first) << first.error().message();
+  auto submitted = store_a.load(id);
+  ASSERT_TRUE(submitted && *submitted);
+  const core::OrderSnapshot seen = **submitted;
+  auto routing = testing::append_and_wait(store_a, id, seen.state, core::RoutingStarted{seen.state.attempt + 1});
+  ASSERT_TRUE(routing) << routing.error().message();
+
+  std::promise<eventlog::Result<core::AppendedEvent>> stale;
+  store_b.append_on(id, seen.state, seen.last_seq, core::Cancelled{seen.state.attempt, "by a test"},
+                    [&](eventlog::Result<core::AppendedEvent> r) { stale.set_value(std::move(r)); });
+  auto stale_future = stale.get_future();
+  auto refused = testing::await_result(stale_future);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error(), JsErrc::conflict) << refused.error().message();
+  auto now = store_b.load(id);
+  ASSERT_TRUE(now && *now);
+  EXPECT_EQ((*now)->last_seq, routing->seq) << "refused before the asking node could see why";
+
+  std::promise<eventlog::Result<core::AppendedEvent>> fresh;
+  store_b.append_on(id, (*now)->state, (*now)->last_seq, core::OrderFailed{(*now)->state.attempt, "by a test"},
+                    [&](eventlog::Result<core::AppendedEvent> r) { fresh.set_value(std::move(r)); });
+  auto fresh_future = fresh.get_future();
+  auto landed = testing::await_result(fresh_future);
+  ASSERT_TRUE(landed) << landed.error().message();
+  auto events = a->log->read_order(id, Seq{0});
+  ASSERT_TRUE(events);
+  ASSERT_EQ(events->size(), 3u);
+  EXPECT_EQ(events->back().seq, landed->seq);
+  EXPECT_EQ(events->back().type, static_cast<std::uint8_t>(core::EventType::order_failed));
 }
 
 TEST(JetStreamPartitionLog, ATakeoverFencesTheOldOwnersWriter) {
@@ -238,8 +296,7 @@ TEST(JetStreamPartitionLog, AnOwnerAppendsOtherNodesFirstEventsInItsOwnPipeline)
   auto b = open_node(cluster, "b");
   auto owner = a->log->take_over();
   ASSERT_TRUE(owner) << owner.error().message();
-  // Until the servers b reaches know that a serves the partition, b
-  // appends its first events itself.
+  // Once the servers b reaches know that a serves the partition.
   ASSERT_TRUE(testing::eventually_true(
       [&] {
         const auto id = OrderId::random();
@@ -289,53 +346,50 @@ TEST(JetStreamPartitionLog, AnOwnerAppendsOtherNodesFirstEventsInItsOwnPipeline)
   expect_same_orders(driven, *b->log);
 }
 
-// With no owner (it gave the partition up), first events land all the same,
-// appended by the node asked.
-TEST(JetStreamPartitionLog, WithNoOwnerANodeAppendsItsFirstEventsItself) {
+// With no owner (it gave the partition up), a write waits for one: none
+// comes within the append timeout, and it is refused with nothing stored;
+// one comes meanwhile, and the write lands through it.
+TEST(JetStreamPartitionLog, WithNoOwnerAWriteWaitsForOneAndIsRefusedIfNoneComes) {
   NatsCluster cluster;
   auto a = open_node(cluster, "a");
-  auto b = open_node(cluster, "b");
+  auto b = open_node(cluster, "b", 100'000, 2s);
   ASSERT_TRUE(a->log->take_over());
   a->log->release();
   const auto id = OrderId::random();
-  auto made = testing::append_wait(*b->log, first_event(id, "f"));
-  ASSERT_TRUE(made) << made.error().message();
-  EXPECT_FALSE(made->existing);
+  auto refused = testing::append_wait(*b->log, first_event(id, "f"));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error(), Errc::no_owner) << refused.error().message();
+  auto stored = a->connection->read(partition_stream(0), order_subject(0, id), Seq{1}, 1);
+  ASSERT_TRUE(stored) << stored.error().message();
+  EXPECT_TRUE(stored->empty()) << "a write refused for want of an owner was stored";
+
+  auto waiting = testing::append_future(*b->log, first_event(id, "f"));
+  ASSERT_TRUE(a->log->take_over());
+  auto landed = testing::await_result(waiting);
+  ASSERT_TRUE(landed) << landed.error().message();
+  EXPECT_FALSE(landed->existing);
   const auto m = stored_first(*a, id);
-  EXPECT_FALSE(via_owner(m, "a")) << m.header("Nats-Msg-Id");
+  EXPECT_TRUE(via_owner(m, "a")) << m.header("Nats-Msg-Id");
   EXPECT_EQ(m.header("Oee-Writer"), "b/1");
 }
 
 // An owner that takes forwards and never answers (paused by SIGSTOP, its
-// connection still open): the node asked appends the event itself, and
-// for a while does not wait on that owner again.
-TEST(JetStreamPartitionLog, AnOwnerThatDoesNotAnswerIsWaitedOnOnce) {
+// connection still open): the node asked asks again until its append
+// timeout, and then says the outcome is unknown; it never appends itself.
+TEST(JetStreamPartitionLog, AWriteToAnOwnerThatDoesNotAnswerEndsUnknownAndTheNodeAskedStoresNothing) {
   NatsCluster cluster;
-  auto b = open_node(cluster, "b");
+  auto b = open_node(cluster, "b", 100'000, 3s);
   auto silent = open_node(cluster, "silent");
   std::atomic<int> asked{0};
   const auto black_hole = silent->connection->serve(forward_subject(0), "owner", [&](Request) { ++asked; });
-  // Until the servers b reaches know of the silent owner.
-  ASSERT_TRUE(testing::eventually_true(
-      [&] {
-        EXPECT_TRUE(testing::append_wait(*b->log, first_event(OrderId::random(), "warm-up")));
-        return asked.load() > 0;
-      },
-      10s));
-  const int asked_before = asked.load();
-  std::vector<OrderId> ids;
-  for (int i = 0; i < 5; ++i) {
-    ids.push_back(OrderId::random());
-    auto made = testing::append_wait(*b->log, first_event(ids.back(), "f"));
-    ASSERT_TRUE(made) << made.error().message();
-    EXPECT_FALSE(made->existing);
-  }
-  EXPECT_EQ(asked.load(), asked_before) << "b waited on the silent owner again";
-  for (const auto& id : ids) {
-    const auto m = stored_first(*b, id);
-    EXPECT_EQ(m.header("Oee-Writer"), "b/1");
-    EXPECT_FALSE(via_owner(m, "silent"));
-  }
+  const auto id = OrderId::random();
+  auto unknown = testing::append_wait(*b->log, first_event(id, "f"));
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error(), std::errc::timed_out) << unknown.error().message();
+  EXPECT_GE(asked.load(), 2) << "b did not ask again";
+  auto stored = b->connection->read(partition_stream(0), order_subject(0, id), Seq{1}, 1);
+  ASSERT_TRUE(stored) << stored.error().message();
+  EXPECT_TRUE(stored->empty()) << "b appended the write itself";
 }
 
 TEST(JetStreamPartitionLog, OpeningReadsTheOwnersLatestCheckpointAndFoldsOnlyWhatCameAfter) {

@@ -1,6 +1,6 @@
 #pragma once
 // What the partition log's appender (partition_appends.cpp) and its first
-// events (partition_firsts.cpp) share.
+// forwards to the owner (partition_forwards.cpp) share.
 
 #include <algorithm>
 #include <chrono>

@@ -5,23 +5,27 @@
 //   subject  oee.p<p>.o.<order uuid>   an order's event
 //            oee.p<p>.x.taken          a PartitionTaken
 //   data     record_codec's value with seq 0 (the stream's seq is the event's)
-//   headers  Nats-Msg-Id        <order>@<basis seq>:<type>/<node>/<incarnation>
+//   headers  Nats-Msg-Id        <order>@<basis seq>:<type>/<node>/<incarnation>~<crc32c>
 //                               (first events: <order>/first/<node>/<incarnation>, and
 //                               in the owner's pipeline #<owner node>/<incarnation>/<n>
 //                               after it): a retry is stored once
 //            Oee-Writer         <node>/<incarnation> (of the node asked, for a forwarded one)
+// A forward (a request to the owner) carries the event as stored, its
+// headers, and Oee-Subject (where it goes) and Oee-Basis (the order's seq
+// it was decided on; none for a first event).
 //            Oee-Begins         1 on an order's first event
 //            Oee-Sets           set changes, e.g. "1+" (dead letter in), "1-"
 //            Oee-Fingerprint    an idempotency claim's request fingerprint
 //
-// Threads: the appender publishes fenced appends, those queued together as
-// one pipeline; the creator publishes first events, those queued together
-// at once, each create-only, or (when another node owns the partition)
-// forwards them to the owner, whose appender publishes them in its
-// pipeline: so the owner's pipelines are not broken by other nodes' events
-// all the time. The follower consumes the stream in order,
-// folds each event into the order index, calls the listeners and runs the
-// completions of appends up to the seq it folded.
+// Threads: the appender publishes this node's appends while it owns the
+// partition, those queued together as one pipeline, and other nodes'
+// writes forwarded to it, in the same pipelines; the forwarder sends the
+// writes made while another node owns it to that owner (a request on
+// oee.forward.p<p>), waiting for one while there is none: so only the owner
+// ever appends, and its pipelines are not broken by other nodes' events.
+// The follower consumes the stream in order, folds each event into the
+// order index, calls the listeners and runs the completions of appends up
+// to the seq it folded.
 
 #include <condition_variable>
 #include <deque>
@@ -79,6 +83,7 @@ class JetStreamPartitionLog final : public PartitionLog {
   std::uint64_t refused_appends() const override { return refused_.load(std::memory_order_relaxed); }
   Seq opened_from() const override { return opened_from_; }
   Result<bool> holds(const OrderId& order) const override;
+  std::uint64_t forwarded_appends() const override { return forwarded_.load(std::memory_order_relaxed); }
 
   /// Folds the stream up to its current end (opening blocks on this).
   void catch_up_at_open();
@@ -91,12 +96,11 @@ class JetStreamPartitionLog final : public PartitionLog {
   [[nodiscard]] bool lease_fresh() const { return !options_.lease_fresh || options_.lease_fresh(); }
 
  private:
-  /// A first event another node asked this one, the partition's owner, to
+  /// An event another node asked this one, the partition's owner, to
   /// append in its pipeline (on_forwarded): published as that node made it.
   struct Forwarded {
-    Publish publish;  // create-only; its data is `data`, set where it is sent
+    Publish publish;  // its data is `data`, set where it is sent
     std::string data;
-    std::string reply;  // where the asking node awaits the outcome
   };
   struct Queued {
     AppendCommand command;
@@ -107,6 +111,8 @@ class JetStreamPartitionLog final : public PartitionLog {
     std::optional<std::uint64_t> ownership;
     bool take_over = false;
     std::optional<Forwarded> forwarded{};
+    /// Forwarded again after an answer that did not come: it may be stored.
+    bool sent_before = false;
   };
 
   // partition_log.cpp: the follower and the reads.
@@ -144,26 +150,31 @@ class JetStreamPartitionLog final : public PartitionLog {
   /// other the one before it as the stream's last message; from the first
   /// that does not land on, they go one at a time (publish_fenced).
   void publish_pipeline(std::vector<Queued>& run);
-  /// The stored form of a queued command, and its time.
+  /// The stored form of a queued command, and its time (a forwarded one's
+  /// is as its node stored it, with no time: its node answers with its own).
   [[nodiscard]] std::pair<std::string, TimestampNs> encoded(Queued& q) const;
   /// A fenced append's publish, without its expectation: subject, msg id
   /// (the same for every try of it) and headers.
   [[nodiscard]] Publish fenced_publish(const Queued& q, std::string_view data) const;
   /// A pipelined append's publish, without its place in the pipeline.
   [[nodiscard]] Publish pipelined_publish(const Queued& q, std::string_view data);
-  /// Serves the first events other nodes forward while this node owns the
+  /// Serves the writes other nodes forward while this node owns the
   /// partition (on), or no longer (off).
   void serve_forwards(bool on);
   void on_forwarded(Request request);
-  /// Tells the node that forwarded `q` what came of it: "landed <seq>",
-  /// "unsent" (nothing of it is stored) or "unknown".
-  void answer_forwarded(const Queued& q, std::string_view outcome);
+  /// Queues a write made while another node owns the partition (or none
+  /// does) for the forwarder; false if the log is closing.
+  [[nodiscard]] bool queue_forward(Queued& q);
+  void forward_loop();
+  /// Sends the writes to the partition's owner together and waits for its
+  /// answers; with no owner, asks again until one answers or the append
+  /// timeout passes (Errc::no_owner, nothing stored).
+  void forward(std::vector<Queued>& run);
+  /// The request that asks the owner to append `q`, whose stored form is
+  /// `data`.
+  [[nodiscard]] Publish forward_request(const Queued& q, std::string_view data) const;
   /// Completes a publish: counts it, and answers once it is folded.
   void finish(Queued& q, Result<AppendOutcome> outcome, TimestampNs ts, std::chrono::steady_clock::time_point started);
-  void create_loop();
-  /// First events sent together, each create-only (no fence: any node may
-  /// begin an order); one that does not land cleanly is judged alone.
-  void publish_firsts(std::vector<Queued>& run);
   /// A first event's publish: create-only on the order's subject.
   [[nodiscard]] Publish first_publish(const Queued& q, std::string_view data) const;
   /// One first event, until it lands or is found to be another request's
@@ -224,16 +235,20 @@ class JetStreamPartitionLog final : public PartitionLog {
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;
   std::deque<Queued> queue_;  // fenced appends and takeovers, for the appender
-  std::condition_variable firsts_cv_;
-  std::deque<Queued> firsts_;  // first events, for the creator
+  std::condition_variable to_forward_cv_;
+  std::deque<Queued> to_forward_;  // writes for another node, the owner: the forwarder's
   bool closing_ = false;
   // This node's last acknowledged append: everything up to it is folded
   // here or its own. Appender thread only (and the opening).
   std::uint64_t tail_ = 0;
   std::uint64_t pipelined_firsts_ = 0;  // first events this node pipelined; appender thread only
-  // Until when first events are not forwarded (an owner did not answer).
-  // Creator thread only.
-  std::chrono::steady_clock::time_point forwards_resume_at_{};
+  // The seq of each order's last event this node appended that its
+  // follower may not have folded yet: judging an append on the folded
+  // state alone would miss it. Appender thread only; pruned as the
+  // follower catches up.
+  std::unordered_map<OrderId, std::uint64_t, OrderIdHash> unfolded_;
+  /// Notes an append of `q` that landed at `seq` (appender thread).
+  void note_landed(const Queued& q, Seq seq);
   std::string write_error_;  // under queue_mu_
 
   std::atomic<std::uint64_t> refused_{0};
@@ -253,9 +268,10 @@ class JetStreamPartitionLog final : public PartitionLog {
   Stats stats_;
   std::thread follower_;
   std::thread appender_;
-  std::thread creator_;
-  std::mutex forwards_mu_;
-  std::unique_ptr<Service> forwards_;  // while owned; under forwards_mu_
+  std::thread forwarder_;
+  std::atomic<std::uint64_t> forwarded_{0};
+  std::mutex forward_service_mu_;
+  std::unique_ptr<Service> forward_service_;  // while owned; under forward_service_mu_
 };
 
 }  // namespace oee::eventlog::jetstream::detail
