@@ -1,10 +1,19 @@
 // The partition log's reads: an order's events, state and finished
 // record, from the index and the finished orders cached here, or from the
 // stream by the order's subject; the sets; where an order is.
+#include "eventlog/jetstream/detail/append_support.h"
 #include "eventlog/jetstream/detail/partition_log_impl.h"
 #include "eventlog/jetstream/layout.h"
 
 namespace oee::eventlog::jetstream::detail {
+
+namespace {
+
+/// How long a read of an order stored beyond what this node has folded
+/// waits for its follower.
+constexpr std::chrono::milliseconds kCatchUpWait{2000};
+
+}  // namespace
 
 Result<std::optional<IndexedOrder>> JetStreamPartitionLog::fold_order(const OrderId& order, Seq through) const {
   auto events = read_order(order, Seq{1});
@@ -98,7 +107,20 @@ Result<std::optional<OrderSnapshotEntry>> JetStreamPartitionLog::snapshot(OrderI
     return std::optional<OrderSnapshotEntry>(OrderSnapshotEntry{done->seqs.back(), std::move(done->snapshot)});
   auto record = fold_order(order, head());
   if (!record) return record.error();
-  if (!*record) return std::optional<OrderSnapshotEntry>{};
+  if (!*record) {
+    // Stored, maybe, and not folded here yet: an order another node has
+    // just acknowledged, asked of this one at once (a client's cancel). It
+    // is read as this node has folded it once the follower got that far.
+    auto last = connection_.last_on_subject(stream_, order_subject(options_.partition, order));
+    if (!last) return last.error();
+    if (!*last || (*last)->seq <= head()) return std::optional<OrderSnapshotEntry>{};
+    const auto deadline = Clock::now() + kCatchUpWait;
+    while (head() < (*last)->seq && Clock::now() < deadline) (void)wait_beyond(head(), kCatchUpWait);
+    if (auto open = index_.snapshot(order)) return open;
+    record = fold_order(order, head());
+    if (!record) return record.error();
+    if (!*record) return std::optional<OrderSnapshotEntry>{};
+  }
   return std::optional<OrderSnapshotEntry>(OrderSnapshotEntry{(*record)->seqs.back(), std::move((*record)->snapshot)});
 }
 

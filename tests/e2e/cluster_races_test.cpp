@@ -2,9 +2,12 @@
 // cluster: every event is decided on what it follows. A cancel sent to
 // one node while the other executes the order either wins (200, and the
 // order ends cancelled with nothing after it and nothing on the chain) or
-// loses (409 too_late, and the order executes once); an event illegal in
-// its order's state, as an older build could have written, is skipped for
-// that order alone and never stops its partition.
+// loses (409 too_late, and the order executes once); an amendment that
+// extends a waiting order's expiry, sent to the node that does not execute
+// it as the order expires, either wins (200, and the order lives to its new
+// expiry) or loses (409 too_late, expired at the old one); an event illegal
+// in its order's state, as an older build could have written, is skipped
+// for that order alone and never stops its partition.
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -106,6 +109,99 @@ TEST(ClusterNodes, ACancelAnswered200NeverExecutesAndOneAnswered409ExecutesOnce)
     EXPECT_EQ(node->stdout_tail().find("does not fold"), std::string::npos) << node->stdout_tail();
     EXPECT_EQ(node->stdout_tail().find("stopped:"), std::string::npos) << node->stdout_tail();
   }
+}
+
+// The node executing partition p, as /api/cluster says; empty if none.
+std::string owner_of(HttpClient& client, std::uint32_t p) {
+  const auto view = client.get("/api/cluster");
+  if (view.status != 200) return {};
+  const json::value cluster_view = view.json();
+  for (const auto& entry : cluster_view.at("partitions").as_array()) {
+    if (entry.at("partition").to_number<std::uint32_t>() == p) return std::string(entry.at("owner").as_string());
+  }
+  return {};
+}
+
+std::int64_t ts_of(const json::value& event) {
+  const auto& ts = event.at("ts");
+  return ts.is_string() ? std::stoll(std::string(ts.as_string())) : ts.to_number<std::int64_t>();
+}
+
+// Waiting limit orders that never fire, each to expire a second after it
+// is sent; about then, an amendment that puts the expiry 3 s later is sent
+// to the node that does not execute the order, so it is forwarded to the
+// owner while the owner's book expires the order.
+TEST(ClusterNodes, AnExtendingAmendmentRacingTheExpiryOnTheOtherNodeEndsOneWay) {
+  TwoNodes nodes({"--sim", "fast"});
+  auto [nats, a, b] = nodes.parts();
+  ASSERT_TRUE(both_hold_their_share(a, b));
+  HttpClient client_a(a.port()), client_b(b.port());
+  std::mt19937 rng(20261128);
+  struct Raced {
+    std::string id;
+    std::int64_t old_expiry_ms = 0;
+    std::int64_t new_expiry_ms = 0;
+    int status = 0;
+    std::string body;
+  };
+  std::vector<Raced> raced;
+  for (int i = 0; i < 40; ++i) {
+    auto& submit_via = i % 2 == 0 ? client_a : client_b;
+    Raced r;
+    r.old_expiry_ms = now_ms() + 1000;
+    const auto res = submit_via.post_json(
+        "/api/orders/execute", R"({"type":"limit","inputToken":"SOL","outputToken":"USDC","amount":1,"limitPrice":"100000",)"
+                               R"("expiresAt":)" + std::to_string(r.old_expiry_ms) + "}");
+    ASSERT_EQ(res.status, 202) << res.body;
+    r.id = std::string(res.json().at("orderId").as_string());
+    const std::string owner = owner_of(client_a, res.json().at("partition").to_number<std::uint32_t>());
+    ASSERT_TRUE(owner == "a" || owner == "b") << owner;
+    auto& amend_via = owner == "a" ? client_b : client_a;
+    // The delay is the race under test, not a synchronisation.
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(600, 1300)(rng)));
+    r.new_expiry_ms = r.old_expiry_ms + 3000;
+    const auto amend = amend_via.request("PATCH", "/api/orders/" + r.id,
+                                         R"({"expiresAt":)" + std::to_string(r.new_expiry_ms) + "}");
+    r.status = amend.status;
+    r.body = amend.body;
+    raced.push_back(std::move(r));
+  }
+  const auto expired = [&](const std::string& id) { return status_of(client_a, id) == "expired"; };
+  ASSERT_TRUE(eventually([&] { return std::all_of(raced.begin(), raced.end(), [&](const Raced& r) { return expired(r.id); }); },
+                         60s));
+  int won = 0, lost = 0;
+  for (const auto& r : raced) {
+    const json::value answer = client_a.get("/api/orders/" + r.id + "/events").json();
+    const auto& events = answer.at("events").as_array();
+    std::vector<std::string> names;
+    for (const auto& e : events) names.emplace_back(e.at("event").as_string());
+    ASSERT_FALSE(names.empty());
+    EXPECT_EQ(names.back(), "expired") << r.id;
+    EXPECT_EQ(std::count(names.begin(), names.end(), "expired"), 1) << r.id;
+    const std::int64_t expired_at_ms = ts_of(events.back()) / 1'000'000;
+    if (r.status == 200) {
+      ++won;
+      EXPECT_EQ(std::count(names.begin(), names.end(), "amended"), 1) << r.id;
+      EXPECT_GE(expired_at_ms, r.new_expiry_ms) << r.id << ": expired before the expiry its amendment was answered 200 with";
+    } else {
+      ++lost;
+      EXPECT_EQ(r.status, 409) << r.id << " " << r.body;
+      EXPECT_EQ(error_code_of(HttpResponse{r.status, r.body, {}}), "too_late") << r.body;
+      EXPECT_EQ(std::count(names.begin(), names.end(), "amended"), 0) << r.id << ": amended after it was answered 409";
+      EXPECT_LT(expired_at_ms, r.new_expiry_ms) << r.id;
+    }
+  }
+  // Both outcomes happened, or the race was not run.
+  EXPECT_GE(won, 3);
+  EXPECT_GE(lost, 3);
+  for (auto* node : {&a, &b}) {
+    EXPECT_EQ(node->stdout_tail().find("does not fold"), std::string::npos) << node->stdout_tail();
+    EXPECT_EQ(node->stdout_tail().find("illegal"), std::string::npos) << node->stdout_tail();
+  }
+  EXPECT_GT(metric_value(client_a.get("/metrics").body, "oee_forwarded_writes_total") +
+                metric_value(client_b.get("/metrics").body, "oee_forwarded_writes_total"),
+            0.0)
+      << "no amendment was sent to its owner by the other node";
 }
 
 // An older build could store an event its order's state does not allow.
