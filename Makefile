@@ -70,8 +70,13 @@ run: build
 cluster: build
 	tools/run_cluster.sh $(BUILD_DIR) $(ARGS)
 
+# The suite, then a seeded chaos run of a two-node cluster (docs/testing.md),
+# alone: under the suite's parallel load the NATS servers answer too slowly
+# for the run's killed nodes to start again in time.
+CHAOS_SECONDS ?= 180
 test: deps-browser build
 	tools/run_ctest.sh $(BUILD_DIR) -j$(JOBS) --output-on-failure --timeout 600
+	$(BUILD_DIR)/bin/oee-chaos --duration $(CHAOS_SECONDS)
 
 # The README's dashboard screenshots, taken by the browser test.
 screenshots: deps-browser build

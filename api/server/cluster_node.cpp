@@ -15,6 +15,8 @@
 #include "api/server/cluster_node.h"
 
 #include <atomic>
+#include <functional>
+#include <memory>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -77,6 +79,19 @@ std::chrono::milliseconds resume_backoff(std::chrono::milliseconds lease_ttl, un
   return lease_ttl * (1U << std::min(failures - 1, 3U));
 }
 
+/// Test hook (docs/testing.md): OEE_TEST_LOSE_ACKS=TYPE:N drops the
+/// acknowledgment of this node's first N appends of events of stored type
+/// TYPE, as if each had been lost on its way back. None: nothing dropped.
+std::function<bool(const eventlog::AppendCommand&)> lose_acks_hook() {
+  const char* spec = std::getenv("OEE_TEST_LOSE_ACKS");
+  if (spec == nullptr) return {};
+  char* rest = nullptr;
+  const long type = std::strtol(spec, &rest, 10);
+  const long count = *rest == ':' ? std::strtol(rest + 1, nullptr, 10) : 0;
+  auto left = std::make_shared<std::atomic<long>>(count);
+  return [type, left](const eventlog::AppendCommand& c) { return c.type == type && left->fetch_sub(1) > 0; };
+}
+
 /// Test hook (docs/testing.md): OEE_TEST_FAIL_RESUMES=N makes this node's
 /// first N partition resumes fail, as an unreachable cluster would.
 bool inject_resume_failure() {
@@ -121,6 +136,7 @@ int run_cluster_node(ServerOptions& o) {
     co.lease_ttl = o.lease_ttl;
     co.append_timeout = o.append_timeout;
     co.fold = core::fold_for_log;
+    co.lose_ack = lose_acks_hook();
     co.check_forwarded = [&keys](const eventlog::Record& r, bool begins) { return check_forwarded_write(keys, r, begins); };
     cluster = js::Cluster::open(std::move(co));
     ledger = js::open_cluster_store(cluster->bucket(js::kChainBucket));

@@ -44,6 +44,8 @@ struct ClusterOptions {
   std::chrono::milliseconds checkpoint_after{std::chrono::seconds(30)};
   /// See PartitionLogOptions::check_forwarded.
   std::function<std::string(const Record&, bool begins)> check_forwarded{};
+  /// See PartitionLogOptions::lose_ack.
+  std::function<bool(const AppendCommand&)> lose_ack{};
 };
 
 struct OwnershipListener {

@@ -310,7 +310,15 @@ void JetStreamPartitionLog::publish_pipeline(std::vector<Queued>& run) {
       publishes.push_back(std::move(p));
     }
     if (publishes.empty()) break;  // no longer the owner: the rest is fenced, one at a time below
-    const auto acks = connection_.publish_all(publishes, std::min<std::chrono::milliseconds>(kPublishWait, left(deadline)));
+    auto acks = connection_.publish_all(publishes, std::min<std::chrono::milliseconds>(kPublishWait, left(deadline)));
+    if (options_.lose_ack) {
+      for (std::size_t k = 0; k < acks.size(); ++k) {
+        if (!acks[k] || run[i + k].forwarded || !options_.lose_ack(run[i + k].command)) continue;
+        spdlog::warn("partition {}: test hook: the acknowledgment of seq {} is dropped", options_.partition,
+                     acks[k]->seq.value);
+        acks[k] = Result<PublishAck>(std::error_code(JsErrc::timeout));
+      }
+    }
     std::size_t k = 0;
     // A first event stored before (a duplicate) is another request's.
     for (; k < acks.size() && acks[k] && !(run[i].command.begins && acks[k]->duplicate); ++k, ++i) {

@@ -85,6 +85,11 @@ struct PartitionLogOptions {
   /// an order's first): empty to append it, else why not (it is then
   /// answered refused, and nothing is stored). None: every event is taken.
   std::function<std::string(const Record&, bool begins)> check_forwarded{};
+  /// Test hook: whether the acknowledgment of this node's append of
+  /// `command`, landed in a pipeline, is dropped as if it had been lost on
+  /// the way (the append is then resolved as after a lost answer). None:
+  /// never (docs/testing.md, OEE_TEST_LOSE_ACKS).
+  std::function<bool(const AppendCommand&)> lose_ack{};
 };
 
 class PartitionLog : public EventLogWriter {

@@ -1,17 +1,20 @@
 // Cluster mode judged by the chain's ledger as well as the log: a node
 // paused past its lease while its signed transactions wait to be sent must
 // land none of them once another node has taken its orders over and
-// settled them, whatever the price is when it wakes; and a partition whose
+// settled them, whatever the price is when it wakes; an acknowledgment
+// lost on the way back costs no second transaction; and a partition whose
 // orders cannot be resumed is given back and executed again.
 
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <string>
 
 #include <boost/json.hpp>
 
 #include "cluster_nodes.h"
+#include "core/domain/order_events.h"
 #include "core/engine/sim_chain.h"
 #include "order_reads.h"
 
@@ -91,6 +94,41 @@ TEST(ClusterNodes, APausedOwnerWakingAfterTheTakeoverLandsNoSecondTransaction) {
 // node makes fails, as an unreachable cluster makes it fail) is not held
 // idle: the node gives it back, /health says why, and the partition is
 // executed again within two leases; its waiting orders still fill.
+// The acknowledgment of each order's routedAndSent (its route, and its
+// transaction signed and on its way) is lost on the way back: the append is
+// resolved by its msg id before anything is decided again, so each order
+// sends its transaction once. Judged by the chain, which records every
+// transaction sent to it: exactly the signatures the logs record.
+TEST(ClusterNodes, ALostAcknowledgmentOfASentTransactionSendsNoSecondOne) {
+  testing::NatsCluster nats;
+  TempDir dir;
+  constexpr int kOrders = 8;
+  const auto routed_and_sent = static_cast<int>(core::EventType::routed_and_sent);
+  ServerProcess a(dir.path() / "a",
+                  node_args(nats, "a", {"--sim", "realistic", "--sim-latency-scale", "0.3", "--fail-rate", "0"}),
+                  {"/usr/bin/env", "OEE_TEST_LOSE_ACKS=" + std::to_string(routed_and_sent) + ":" + std::to_string(kOrders)});
+  a.start();
+  HttpClient client(a.port());
+  ASSERT_TRUE(executes_every_partition(a, "a"));
+  const auto ids = submit(a.port(), kOrders);
+  ASSERT_EQ(ids.size(), static_cast<std::size_t>(kOrders));
+  ASSERT_TRUE(all_finish(client, ids, 60s));
+  EXPECT_NE(a.stdout_tail().find("test hook: the acknowledgment of seq"), std::string::npos)
+      << "no acknowledgment was dropped: the test tested nothing";
+
+  ChainBucket chain(nats);
+  std::size_t sent_in_logs = 0;
+  for (const auto& id : ids) {
+    EXPECT_EQ(status_of(client, id), "confirmed") << id;
+    const auto names = event_names(client, id);
+    EXPECT_EQ(std::count(names.begin(), names.end(), "confirmed"), 1) << id;
+    const auto sent = signatures(client, id);
+    sent_in_logs += sent.sent.size();
+    EXPECT_EQ(landed_signatures(chain, id, sent), 1) << id;
+  }
+  EXPECT_EQ(chain.recorded(), sent_in_logs) << "a transaction the logs do not record reached the chain";
+}
+
 TEST(ClusterNodes, APartitionWhoseResumeFailsIsGivenBackAndExecutedAgain) {
   testing::NatsCluster nats;
   TempDir dir;

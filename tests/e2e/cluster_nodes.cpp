@@ -114,6 +114,12 @@ std::optional<core::TxResult> ChainBucket::outcome(const std::string& tx) {
   return parsed;
 }
 
+std::size_t ChainBucket::recorded() {
+  auto entries = bucket_->entries();
+  EXPECT_TRUE(entries) << entries.error().message();
+  return entries ? entries->size() : 0;
+}
+
 SentAndConfirmed signatures(HttpClient& client, const std::string& id) {
   SentAndConfirmed out;
   const boost::json::value history = client.get("/api/orders/" + id + "/events").json();

@@ -66,6 +66,9 @@ class ChainBucket {
   explicit ChainBucket(const testing::NatsCluster& nats);
   /// The recorded outcome of a signature; none if the chain never decided it.
   std::optional<core::TxResult> outcome(const std::string& tx);
+  /// How many signatures the chain has an outcome for: every transaction
+  /// ever sent to it.
+  std::size_t recorded();
 
  private:
   std::unique_ptr<eventlog::jetstream::Connection> connection_;
