@@ -5,14 +5,16 @@
 // loses (409 too_late, and the order executes once); an amendment that
 // extends a waiting order's expiry, sent to the node that does not execute
 // it as the order expires, either wins (200, and the order lives to its new
-// expiry) or loses (409 too_late, expired at the old one); an event illegal
-// in its order's state, as an older build could have written, is skipped
-// for that order alone and never stops its partition.
+// expiry) or loses (409 too_late, expired at the old one), and so does one
+// that moves a waiting order's floor out of reach as its trigger fires; an
+// event illegal in its order's state, as an older build could have
+// written, is skipped for that order alone and never stops its partition.
 
 #include <gtest/gtest.h>
 #include <signal.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <random>
 #include <string>
 #include <thread>
@@ -191,6 +193,7 @@ TEST(ClusterNodes, AnExtendingAmendmentRacingTheExpiryOnTheOtherNodeEndsOneWay) 
       EXPECT_LT(expired_at_ms, r.new_expiry_ms) << r.id;
     }
   }
+  std::printf("amendments: %d answered 200, %d answered 409\n", won, lost);
   // Both outcomes happened, or the race was not run.
   EXPECT_GE(won, 3);
   EXPECT_GE(lost, 3);
@@ -202,6 +205,97 @@ TEST(ClusterNodes, AnExtendingAmendmentRacingTheExpiryOnTheOtherNodeEndsOneWay) 
                 metric_value(client_b.get("/metrics").body, "oee_forwarded_writes_total"),
             0.0)
       << "no amendment was sent to its owner by the other node";
+}
+
+// Limit orders wait far below their floor; the price is then set so that
+// every one fires, while each is amended, through the node that does not
+// execute it, to a floor no price reaches: each amendment at its own
+// moment, from 200 ms before the price moves to 200 ms after. One answered
+// 200 keeps its order waiting, never fired; one answered 409 too_late lost
+// to the trigger: its order executes once and is never amended.
+TEST(ClusterNodes, AnAmendmentRacingAFiringTriggerOnTheOtherNodeEndsOneWay) {
+  TwoNodes nodes({"--sim", "fast", "--fail-rate", "0", "--sim-control", "--sim-launch-every", "0"});
+  auto [nats, a, b] = nodes.parts();
+  ASSERT_TRUE(both_hold_their_share(a, b));
+  HttpClient client_a(a.port()), client_b(b.port());
+  struct Raced {
+    std::string id;
+    unsigned short amend_port = 0;
+    int status = 0;
+    std::string body;
+  };
+  std::vector<Raced> raced(30);
+  for (std::size_t i = 0; i < raced.size(); ++i) {
+    auto& submit_via = i % 2 == 0 ? client_a : client_b;
+    const auto res = submit_via.post_json(
+        "/api/orders/execute", R"({"type":"limit","inputToken":"SOL","outputToken":"USDC","amount":"1","minAmountOut":"1000"})");
+    ASSERT_EQ(res.status, 202) << res.body;
+    raced[i].id = std::string(res.json().at("orderId").as_string());
+    const std::string owner = owner_of(client_a, res.json().at("partition").to_number<std::uint32_t>());
+    ASSERT_TRUE(owner == "a" || owner == "b") << owner;
+    raced[i].amend_port = owner == "a" ? b.port() : a.port();
+  }
+  for (const auto& r : raced) ASSERT_TRUE(reaches(client_a, r.id, "open", 20s)) << r.id;
+
+  std::mt19937 rng(20261129);
+  const auto start = std::chrono::steady_clock::now() + 300ms;
+  std::vector<std::thread> amenders;
+  for (auto& r : raced) {
+    const auto at = start + std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 400)(rng));
+    amenders.emplace_back([&r, at] {
+      HttpClient client(r.amend_port);
+      // The moment is the race under test, not a synchronisation.
+      std::this_thread::sleep_until(at);
+      // 503: the order is between its trigger and its send; asked again,
+      // as a client would.
+      for (int tries = 0; tries < 50; ++tries) {
+        const auto res = client.request("PATCH", "/api/orders/" + r.id, R"({"minAmountOut":"1000000"})");
+        r.status = res.status;
+        r.body = res.body;
+        if (res.status != 503) return;
+        std::this_thread::sleep_for(50ms);
+      }
+    });
+  }
+  std::this_thread::sleep_until(start + 200ms);
+  const auto set = client_a.post_json("/api/sim/prices", R"({"pair":"SOL/USDC","price":"2000"})");
+  for (auto& t : amenders) t.join();
+  ASSERT_EQ(set.status, 200) << set.body;
+
+  int won = 0, lost = 0;
+  for (const auto& r : raced) {
+    if (r.status == 200) continue;
+    EXPECT_EQ(r.status, 409) << r.id << " " << r.body;
+    EXPECT_EQ(error_code_of(HttpResponse{r.status, r.body, {}}), "too_late") << r.body;
+    EXPECT_TRUE(reaches(client_a, r.id, "confirmed", 30s)) << r.id << " " << status_of(client_a, r.id);
+  }
+  ChainBucket chain(nats);
+  for (const auto& r : raced) {
+    const auto names = event_names(client_a, r.id);
+    const auto amended = std::count(names.begin(), names.end(), "amended");
+    const auto sent = signatures(client_a, r.id);
+    if (r.status == 200) {
+      ++won;
+      EXPECT_EQ(status_of(client_a, r.id), "open") << r.id << ": fired after its amendment was answered 200";
+      EXPECT_EQ(amended, 1) << r.id;
+      EXPECT_EQ(std::count(names.begin(), names.end(), "triggered"), 0) << r.id;
+      EXPECT_EQ(landed_signatures(chain, r.id, sent), 0) << r.id;
+      EXPECT_EQ(client_a.request("DELETE", "/api/orders/" + r.id, "", {}).status, 200) << r.id;
+    } else {
+      ++lost;
+      EXPECT_EQ(amended, 0) << r.id << ": amended after it was answered 409";
+      EXPECT_EQ(std::count(names.begin(), names.end(), "confirmed"), 1) << r.id;
+      EXPECT_EQ(landed_signatures(chain, r.id, sent), 1) << r.id;
+    }
+  }
+  std::printf("amendments: %d answered 200, %d answered 409\n", won, lost);
+  // Both outcomes happened, or the race was not run.
+  EXPECT_GE(won, 3);
+  EXPECT_GE(lost, 3);
+  for (auto* node : {&a, &b}) {
+    EXPECT_EQ(node->stdout_tail().find("does not fold"), std::string::npos) << node->stdout_tail();
+    EXPECT_EQ(node->stdout_tail().find("illegal"), std::string::npos) << node->stdout_tail();
+  }
 }
 
 // An older build could store an event its order's state does not allow.
