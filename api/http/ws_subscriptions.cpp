@@ -34,6 +34,11 @@ void WsSession::resync(const OrderId& order) {
 void WsSession::on_message(const std::string& text) {
   if (closing_) return;  // closed for its key's revocation or expiry, or a slow reader: nothing more is taken
   auto command = parse_ws_command(text, protocol_ == WsProtocol::bare_id);
+  // Every frame but a submit (paid from the write bucket) is a read: a ping,
+  // a subscription, an unsubscribe, one that does not parse.
+  const bool submits = command && command->kind == WsCommand::Kind::submit;
+  const bool names_order = command && command->kind != WsCommand::Kind::ping && !command->all;
+  if (!submits && !within_read_limit(names_order ? command->order.str() : std::string())) return;
   if (!command) {
     send_error(command.error().error, {}, command.error().request_id);
     return;
@@ -55,7 +60,6 @@ void WsSession::on_message(const std::string& text) {
       send_control("unsubscribed", json::object{{"orderId", command->order.str()}});
       return;
     case WsCommand::Kind::subscribe:
-      if (!may_subscribe(command->all ? std::string() : command->order.str())) return;
       if (command->all) {
         auto from = all_orders_from(*command);
         if (!from) {
@@ -70,15 +74,23 @@ void WsSession::on_message(const std::string& text) {
   }
 }
 
-// A subscription is a read, paid from the key's read bucket like a GET of
-// the order's events: an open socket is no way around the key's limit.
-bool WsSession::may_subscribe(std::string_view order) {
+// A frame is a read, paid from the key's read bucket like a GET of the
+// order's events: an open socket is no way around the key's limit. A flood
+// costs one 429, not an answer per frame.
+bool WsSession::within_read_limit(std::string_view order) {
   if (principal_.kind != Principal::Kind::key) return true;
   const auto d = ctx_.limits.key(principal_.key, RateLimiter::Kind::reads, principal_.rate_limit,
                                  std::chrono::steady_clock::now());
-  if (d.allowed) return true;
+  if (d.allowed) {
+    told_rate_limited_ = false;
+    return true;
+  }
+  if (told_rate_limited_) return false;
+  told_rate_limited_ = true;
   send_error(ApiError{429, "rate_limited",
-                      "too many requests: subscribe again in " + std::to_string(d.retry_after_s) + " s", ""},
+                      "too many requests: send again in " + std::to_string(d.retry_after_s) +
+                          " s (frames sent until then are dropped unanswered)",
+                      ""},
              order);
   return false;
 }

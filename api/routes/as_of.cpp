@@ -79,12 +79,19 @@ json::value position_json(const std::vector<Seq>& seqs, bool partitioned) {
 }
 
 // asOf as one seq per partition, each at most its partition's end.
-boost::system::result<std::vector<Seq>, ApiError> as_of_seqs(std::string_view text, const eventlog::EventLogReader& log) {
+boost::system::result<std::vector<Seq>, ApiError> as_of_seqs(std::string_view text, const eventlog::EventLogReader& log,
+                                                             bool name_end) {
   auto as_of = seqs_param(text, "asOf", log, Seq{0});
   if (!as_of) return as_of.error();
   for (std::uint32_t p = 0; p < as_of->size(); ++p) {
     const Seq head = log.partition(p).head();
     if ((*as_of)[p] > head) {
+      if (!name_end) {
+        return ApiError{400, "invalid_as_of",
+                        log.partitioned() ? fmt::format("asOf {}:{} is beyond partition {}'s end", p, (*as_of)[p].value, p)
+                                          : fmt::format("asOf {} is beyond the log's end", (*as_of)[p].value),
+                        "asOf"};
+      }
       return ApiError{400, "invalid_as_of",
                       log.partitioned()
                           ? fmt::format("asOf {}:{} is beyond partition {}'s end, seq {}", p, (*as_of)[p].value, p,
@@ -108,14 +115,16 @@ json::object answer_as_of(const App& app, const eventlog::EventLogReader& log, c
 }  // namespace
 
 boost::system::result<std::optional<Seq>, ApiError> as_of_param(const RequestTarget& t,
-                                                               const eventlog::EventLogReader& log) {
+                                                               const eventlog::EventLogReader& log, bool name_end) {
   const auto text = query_param(t, "asOf");
   if (!text) return std::optional<Seq>{};
   // One order's log is one sequence, its partition's in a cluster: a bare seq.
   const auto n = parse_seq(*text);
   if (!n || *n == 0) return ApiError{400, "invalid_as_of", "asOf is the seq of an event (a whole number from 1)", "asOf"};
   if (Seq{*n} > log.head()) {
-    return ApiError{400, "invalid_as_of", fmt::format("asOf {} is beyond the log's end, seq {}", *n, log.head().value),
+    return ApiError{400, "invalid_as_of",
+                    name_end ? fmt::format("asOf {} is beyond the log's end, seq {}", *n, log.head().value)
+                             : fmt::format("asOf {} is beyond the log's end", *n),
                     "asOf"};
   }
   return std::optional<Seq>(Seq{*n});
@@ -187,7 +196,7 @@ HttpResponse list_as_of(App& app, const RequestTarget& t, const Principal& viewe
                                      fmt::format("with asOf the list takes limit and before only, not {}", name), name});
     }
   }
-  auto as_of = as_of_seqs(*query_param(t, "asOf"), log);
+  auto as_of = as_of_seqs(*query_param(t, "asOf"), log, viewer.sees_everything());
   if (!as_of) return error_response(as_of.error());
   const auto limit = limit_param(t, 50, 500);
   if (!limit) return error_response(limit.error());

@@ -14,9 +14,11 @@
 namespace oee::api {
 
 /// The `asOf` parameter, if given: a seq of the log (of the order's
-/// partition in a cluster), at most the log's end (else 400 naming the end).
+/// partition in a cluster), at most the log's end (else 400, naming the end
+/// if `name_end`: the log's end is the admin's to see).
 [[nodiscard]] boost::system::result<std::optional<Seq>, ApiError> as_of_param(const RequestTarget& t,
-                                                                             const eventlog::EventLogReader& log);
+                                                                             const eventlog::EventLogReader& log,
+                                                                             bool name_end);
 
 /// The order as it stood right after event `as_of`; 404 if it did not exist
 /// yet (or is another key's).

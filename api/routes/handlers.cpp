@@ -90,7 +90,7 @@ HttpResponse get_events(App& app, const OrderId& id, const RequestTarget& t, con
 // Every order's events in seq order, a page at a time (`next` is the
 // fromSeq of the next page); `newest=true` gives the last `limit` of them.
 // In a cluster's log, positions go partition by partition (p:seq,...) and
-// `head` is each partition's last seq.
+// `head` is each partition's last seq (shown to the admin key only).
 HttpResponse list_events(App& app, const RequestTarget& t, const Principal& caller) {
   eventlog::Position after(app.log.partitioned());
   if (auto text = query_param(t, "fromSeq")) {
@@ -116,15 +116,22 @@ HttpResponse list_events(App& app, const RequestTarget& t, const Principal& call
     if (&r != &page->records.front()) body.push_back(',');
     if (!core::append_status_json(body, r, core::StatusJsonHead::message)) body += core::status_message_text(r);
   }
+  // The log's end says how much the whole market trades: the admin's to
+  // see, not an API key's (docs/security.md).
+  const bool with_head = caller.sees_everything();
   if (!app.log.partitioned()) {
-    body += fmt::format(R"(],"first":{},"next":{},"head":{}}})", page->before.at(0).value + 1,
-                        page->last.at(0).value + 1, page->head.at(0).value);
+    body += fmt::format(R"(],"first":{},"next":{})", page->before.at(0).value + 1, page->last.at(0).value + 1);
+    if (with_head) body += fmt::format(R"(,"head":{})", page->head.at(0).value);
+    body += "}";
     return HttpResponse{200, std::move(body), "application/json", {}};
   }
-  json::array head;
-  for (std::uint32_t p = 0; p < app.log.partition_count(); ++p) head.push_back(page->head.at(p).value);
-  body += fmt::format(R"(],"first":"{}","next":"{}","head":{}}})", page->before.next_text(), page->last.next_text(),
-                      json::serialize(head));
+  body += fmt::format(R"(],"first":"{}","next":"{}")", page->before.next_text(), page->last.next_text());
+  if (with_head) {
+    json::array head;
+    for (std::uint32_t p = 0; p < app.log.partition_count(); ++p) head.push_back(page->head.at(p).value);
+    body += R"(,"head":)" + json::serialize(head);
+  }
+  body += "}";
   return HttpResponse{200, std::move(body), "application/json", {}};
 }
 
@@ -283,7 +290,7 @@ Router core_router(App& app) {
             // An asOf counts in the order's partition: found first.
             const auto partition = app.log.find_partition(id);
             if (!partition) return log_unavailable(app.log, partition.error());
-            const auto as_of = as_of_param(t, app.log.partition(*partition));
+            const auto as_of = as_of_param(t, app.log.partition(*partition), req.principal.sees_everything());
             if (!as_of) return error_response(as_of.error());
             if (*as_of) return order_as_of(app, id, **as_of, req.principal);
             return get_order(app, id, req.principal);

@@ -13,6 +13,7 @@
 // oee-sim-launch.
 
 #include "api/server/cluster_node.h"
+#include "api/server/slice_gate.h"
 
 #include <atomic>
 #include <functional>
@@ -252,7 +253,9 @@ int run_cluster_node(ServerOptions& o) {
     auto e = std::make_shared<Executing>();
     e->writer = std::move(writer);
     e->store = std::make_unique<core::OrderStore>(*e->writer);
-    e->executor = std::make_unique<core::Executor>(exec_ioc, *e->store, market, chain, executor_options(o), metrics);
+    core::ExecutorOptions run_options = executor_options(o);
+    run_options.slice_gate = api::slice_gate(keys, ctx.limits);
+    e->executor = std::make_unique<core::Executor>(exec_ioc, *e->store, market, chain, std::move(run_options), metrics);
     const auto* reader = e->writer.get();
     try {
       e->executor->start([reader, p] {

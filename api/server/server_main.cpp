@@ -44,6 +44,7 @@
 #include "api/gateway/key_sync.h"
 #include "api/server/server_options.h"
 #include "api/server/serving.h"
+#include "api/server/slice_gate.h"
 #include "api/server/cluster_node.h"
 #include "api/server/simulation.h"
 #include "core/domain/mix.h"
@@ -194,11 +195,18 @@ int run_core(ServerOptions& o) {
   api::Hub hub(api_ioc.get_executor());
   core::ExecutorOptions run_options = executor_options(o);
   run_options.seed = sim.seed;
+  // The keys and the limits come after the executor: its slices ask them
+  // through this, set below.
+  auto gate = std::make_shared<core::SliceGate>();
+  run_options.slice_gate = [gate](const core::OrderState& parent) {
+    return *gate ? (*gate)(parent) : core::SliceClearance{};
+  };
   core::Executor executor(exec_ioc, store, market, chain, run_options, metrics);
 
   api::LogStreamSource source(hub, *log);
   api::ServerContext ctx(o.server, source);
   api::KeyRing keys;
+  *gate = api::slice_gate(keys, ctx.limits);
   if (auto loaded = api::load_keys(*log, keys); !loaded) {
     spdlog::error("cannot read the API keys from the log: {}", loaded.error().message());
     return 2;

@@ -41,6 +41,7 @@
 #include "core/domain/router.h"
 #include "core/engine/engine_metrics.h"
 #include "core/engine/order_store.h"
+#include "core/engine/recurring_orders.h"
 #include "core/engine/sim_chain.h"
 #include "core/engine/waiting_orders.h"
 
@@ -68,6 +69,9 @@ struct ExecutorOptions {
   /// How long after its attempt is decided a transaction can land
   /// (--sim-tx-validity, simulated time): the chain refuses it later.
   std::chrono::milliseconds tx_validity{std::chrono::seconds(60)};
+  /// Asked before each slice of a recurring order starts (its key's
+  /// liveness and write limit); none: every slice starts when due.
+  SliceGate slice_gate{};
 };
 
 class Executor {

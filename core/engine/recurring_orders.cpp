@@ -14,8 +14,8 @@ namespace oee::core {
 namespace asio = boost::asio;
 
 RecurringOrders::RecurringOrders(asio::io_context& ioc, OrderStore& store, const Market& market,
-                                 EngineMetrics& metrics)
-    : ioc_(ioc), store_(store), market_(market), metrics_(metrics) {}
+                                 EngineMetrics& metrics, SliceGate gate)
+    : ioc_(ioc), store_(store), market_(market), metrics_(metrics), gate_(std::move(gate)) {}
 
 void RecurringOrders::take(const OrderId& id, OrderState state, Seq seq, std::vector<ActionDone> cancels) {
   if (stopping_) {
@@ -133,6 +133,19 @@ void RecurringOrders::decide_slice(const OrderId& id, Parent& p) {
   if (due > now) {
     wake_after(id, p, std::chrono::nanoseconds(due.value - now.value));
     return;
+  }
+  // The order's key is asked again as each slice falls due: revoked or
+  // expired, the order ends here; its writes spent, the slice waits.
+  if (gate_) {
+    const SliceClearance clearance = gate_(s);
+    if (!clearance.stop.empty()) {
+      write(id, p, id, Cancelled{s.attempt, clearance.stop});
+      return;
+    }
+    if (clearance.wait.count() > 0) {
+      wake_after(id, p, clearance.wait);
+      return;
+    }
   }
   const auto k = static_cast<std::uint32_t>(s.slices.size());
   const Amount amount = slice_amount(s.amount_in, s.recurring.slices, k);

@@ -18,6 +18,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <string>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -32,9 +33,21 @@
 
 namespace oee::core {
 
+/// What a recurring order's key allows its next slice, asked as the slice
+/// falls due: to start (all empty), to wait (`wait`: the key's writes are
+/// spent for now), or never (`stop`: why the order is cancelled, e.g. its
+/// key was revoked).
+struct SliceClearance {
+  std::chrono::nanoseconds wait{};
+  std::string stop{};
+};
+using SliceGate = std::function<SliceClearance(const OrderState& parent)>;
+
 class RecurringOrders : public std::enable_shared_from_this<RecurringOrders> {
  public:
-  RecurringOrders(boost::asio::io_context& ioc, OrderStore& store, const Market& market, EngineMetrics& metrics);
+  /// `gate`: asked before each slice starts; none: every slice starts.
+  RecurringOrders(boost::asio::io_context& ioc, OrderStore& store, const Market& market, EngineMetrics& metrics,
+                  SliceGate gate = {});
 
   /// An active recurring order: its slices run from here on; `cancels`
   /// were sent while it began.
@@ -95,6 +108,7 @@ class RecurringOrders : public std::enable_shared_from_this<RecurringOrders> {
   EngineMetrics& metrics_;
   bool stopping_ = false;
   std::unordered_map<OrderId, std::unique_ptr<Parent>, OrderIdHash> parents_;
+  SliceGate gate_;
   std::unordered_map<OrderId, OrderId, OrderIdHash> awaited_;  // child -> parent
   std::atomic<std::size_t> held_{0};
 };

@@ -280,19 +280,22 @@ void JetStreamPartitionLog::publish_pipeline(std::vector<Queued>& run) {
     // this run was not decided on that one, which has not landed yet.
     // (A node that asked twice, the first answer lost, may have both in
     // one run: the second is the first's msg id, stored once.)
-    std::unordered_map<OrderId, std::size_t, OrderIdHash> in_run;
-    const auto same_write = [&](const Queued& x, const Queued& y) {
-      return x.forwarded && y.forwarded && x.forwarded->publish.msg_id == y.forwarded->publish.msg_id;
-    };
+    // Each order of an append kept for this round, and that append's msg id
+    // if it was forwarded.
+    std::unordered_map<OrderId, std::string, OrderIdHash> in_run;
+    const auto forwarded_id = [](const Queued& q) { return q.forwarded ? q.forwarded->publish.msg_id : std::string{}; };
     for (std::size_t j = i; j < run.size();) {
-      const auto [earlier, first] = in_run.emplace(run[j].command.order, j);
-      const bool first_of_order = first || same_write(run[earlier->second], run[j]);
+      const auto earlier = in_run.find(run[j].command.order);
+      const bool behind =
+          earlier != in_run.end() && !(run[j].forwarded && earlier->second == forwarded_id(run[j]));
       if (run[j].command.begins) {
+        in_run.emplace(run[j].command.order, forwarded_id(run[j]));
         ++j;
         continue;
       }
-      const auto moved = first_of_order ? judge_on_folded(run[j], stored[j].first) : Verdict{false, {}, JsErrc::conflict};
+      const auto moved = behind ? Verdict{false, {}, JsErrc::conflict} : judge_on_folded(run[j], stored[j].first);
       if (moved.retry) {
+        in_run.emplace(run[j].command.order, forwarded_id(run[j]));
         ++j;
         continue;
       }

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -315,6 +316,44 @@ TEST(Auth, AKeySeesOnlyItsOwnOrdersAndItsOwnIdempotencyKeys) {
 
 // The order list and the dead-letter list with its actions, from PostgreSQL
 // and from the log alone: a key's hold its own orders, the admin's all.
+// The log's end is how much the whole market trades: the admin sees it,
+// an API key does not, neither in an events page nor in an asOf refusal.
+TEST(Auth, AnApiKeyDoesNotSeeTheLogsEnd) {
+  SecuredServer secured({"--sim", "fast"});
+  auto& [dir, admin, server, client] = secured;
+  const auto a = create_key(client, admin, kReadWrite);
+  const auto b = create_key(client, admin, kReadWrite);
+  const auto of_a = submit(client, a.secret);
+  for (int i = 0; i < 5; ++i) submit(client, b.secret);
+  ASSERT_TRUE(eventually(
+      [&] {
+        const auto res = client.request("GET", "/api/orders/" + of_a, {}, bearer(admin));
+        return res.status == 200 && res.json().at("status") == "confirmed";
+      },
+      20s));
+
+  const auto as_admin = client.request("GET", "/api/events", {}, bearer(admin));
+  ASSERT_EQ(as_admin.status, 200) << as_admin.body;
+  const auto head = as_admin.json().at("head").to_number<std::uint64_t>();
+  EXPECT_GT(head, 6u);
+  const auto as_key = client.request("GET", "/api/events", {}, bearer(a.secret));
+  ASSERT_EQ(as_key.status, 200) << as_key.body;
+  EXPECT_FALSE(as_key.json().as_object().contains("head")) << as_key.body;
+  EXPECT_FALSE(as_key.json().at("events").as_array().empty()) << "the key's own events are listed";
+
+  const std::string beyond = std::to_string(head + 1000);
+  for (const std::string& target : {"/api/orders/" + of_a + "?asOf=" + beyond, "/api/orders?asOf=" + beyond}) {
+    const auto by_key = client.request("GET", target, {}, bearer(a.secret));
+    EXPECT_EQ(by_key.status, 400) << target << " " << by_key.body;
+    const std::string message(by_key.json().at("error").at("message").as_string());
+    EXPECT_EQ(message.find("seq"), std::string::npos) << target << ": the log's end named to a key: " << message;
+    const auto by_admin = client.request("GET", target, {}, bearer(admin));
+    EXPECT_EQ(by_admin.status, 400) << target << " " << by_admin.body;
+    EXPECT_NE(std::string(by_admin.json().at("error").at("message").as_string()).find("seq"), std::string::npos)
+        << by_admin.body;
+  }
+}
+
 TEST(Auth, AKeysListsAndDeadLettersAreItsOwn) {
   oee::testing::PgServer pg;
   for (const bool projected : {true, false}) {
@@ -769,8 +808,126 @@ TEST(Auth, AKeysRateLimitAllowsItsBurstThen429UntilRetryAfter) {
   ASSERT_EQ(codes.back(), "rate_limited") << "no refusal in 10 subscriptions";
   EXPECT_GE(codes.size(), 3u) << "the burst's two reads left go through first";
   EXPECT_EQ(codes.front(), "not_found") << "another key's order";
+  // A client that waits as it is told (1 s at one read a second) is heard
+  // again: the socket stayed open.
+  std::this_thread::sleep_for(1s);
   ws.send(R"({"type":"ping"})");
   EXPECT_FALSE(next_where(ws, "type", "pong").is_null()) << "the socket stays open";
+}
+
+// Every frame of a key's socket is a read: a flood of pings, unsubscribes
+// and frames that do not parse gets the key's burst answered, then one 429,
+// and nothing more; the admin key's socket, which has no limit, gets every
+// one answered.
+TEST(Auth, AKeysWebSocketFramesArePaidFromItsReadLimit) {
+  SecuredServer secured({"--sim", "fast"});
+  auto& [dir, admin, server, client] = secured;
+  const auto key = create_key(client, admin, R"(["orders:read"])", R"(,"rateLimit":{"perSecond":1,"burst":5})");
+  const auto flood = [](WsClient& ws) {
+    for (int i = 0; i < 90; ++i) {
+      ws.send(i % 3 == 0   ? std::string(R"({"type":"ping"})")
+              : i % 3 == 1 ? std::string("not json")
+                           : std::string(R"({"type":"unsubscribe","orderId":"00000000-0000-4000-8000-000000000000"})"));
+    }
+    int answered = 0, limited = 0;
+    // Until the answers stop (the read that times out ends the socket).
+    while (const auto text = ws.read(2s)) {
+      const json::value m = json::parse(*text);
+      const auto* error = m.as_object().if_contains("error");
+      if (error != nullptr && error->at("code") == "rate_limited") {
+        ++limited;
+      } else {
+        ++answered;
+      }
+    }
+    return std::pair{answered, limited};
+  };
+  WsClient by_key(server.port(), "/ws?access_token=" + key.secret);
+  const auto [answered, limited] = flood(by_key);
+  EXPECT_EQ(limited, 1) << "one refusal, then silence";
+  EXPECT_GE(answered, 4) << "the burst (5, less the upgrade's read) is answered";
+  EXPECT_LE(answered, 7) << "more answered than the burst and two seconds' refill";
+  WsClient by_admin(server.port(), "/ws?access_token=" + admin);
+  const auto [admin_answered, admin_limited] = flood(by_admin);
+  EXPECT_EQ(admin_answered, 90);
+  EXPECT_EQ(admin_limited, 0);
+}
+
+// The events of an order, read with `key`.
+json::array events_of(HttpClient& client, const std::string& key, const std::string& id) {
+  const json::value page = client.request("GET", "/api/orders/" + id + "/events", {}, bearer(key)).json();
+  return page.at("events").as_array();
+}
+
+std::string recurring(const std::string& amount, int slices, int interval) {
+  return R"({"type":"recurring","inputToken":"SOL","outputToken":"USDC","amount":")" + amount +
+         R"(","slices":)" + std::to_string(slices) + R"(,"interval":)" + std::to_string(interval) + "}";
+}
+
+// A recurring order spends its key's funds only while the key lives:
+// revoked, the order is cancelled as its next slice falls due, naming the
+// revocation, and no slice starts after.
+TEST(Auth, ARevokedKeysRecurringOrderIsCancelledAndStartsNoMoreSlices) {
+  SecuredServer secured({"--sim", "fast"});
+  auto& [dir, admin, server, client] = secured;
+  const auto key = create_key(client, admin, kReadWrite);
+  const auto res = client.request("POST", "/api/orders/execute", recurring("5", 5, 2), bearer(key.secret));
+  ASSERT_EQ(res.status, 202) << res.body;
+  const std::string id(res.json().at("orderId").as_string());
+  const auto started = [&] {
+    int n = 0;
+    for (const auto& e : events_of(client, admin, id)) n += e.at("event") == "sliceStarted" ? 1 : 0;
+    return n;
+  };
+  ASSERT_TRUE(eventually([&] { return started() >= 1; }, 10s)) << json::serialize(events_of(client, admin, id));
+  ASSERT_EQ(client.request("DELETE", "/api/keys/" + key.id, {}, bearer(admin)).status, 200);
+  ASSERT_TRUE(eventually(
+      [&] {
+        const auto order = client.request("GET", "/api/orders/" + id, {}, bearer(admin));
+        return order.status == 200 && order.json().at("status") == "cancelled";
+      },
+      10s))
+      << json::serialize(events_of(client, admin, id));
+  const auto events = events_of(client, admin, id);
+  const auto cancelled = std::find_if(events.begin(), events.end(), [](const json::value& e) { return e.at("event") == "cancelled"; });
+  ASSERT_NE(cancelled, events.end());
+  EXPECT_NE(std::string(cancelled->at("reason").as_string()).find("revoked"), std::string::npos) << *cancelled;
+  EXPECT_LE(started(), 2) << "slices started after the revocation";
+  for (auto e = cancelled; e != events.end(); ++e) EXPECT_NE(e->at("event"), "sliceStarted") << *e;
+}
+
+// Each slice a recurring order starts is a write of its key, paid from the
+// same bucket as its submits: while a client keeps the key busy, the
+// key's submits and slices together stay within its limit, and the
+// slices wait for their turn rather than being lost.
+TEST(Auth, ARecurringOrdersSlicesArePaidFromItsKeysWriteLimit) {
+  SecuredServer secured({"--sim", "fast"});
+  auto& [dir, admin, server, client] = secured;
+  const auto key = create_key(client, admin, kReadWrite, R"(,"rateLimit":{"perSecond":1,"burst":1})");
+  const auto started_at = std::chrono::steady_clock::now();
+  const auto res = client.request("POST", "/api/orders/execute", recurring("4", 4, 1), bearer(key.secret));
+  ASSERT_EQ(res.status, 202) << res.body;
+  const std::string id(res.json().at("orderId").as_string());
+  int accepted = 1;  // the recurring order's own submit
+  // The busy client: a submit every 100 ms for 4 s.
+  while (std::chrono::steady_clock::now() - started_at < 4s) {
+    if (client.request("POST", "/api/orders/execute", order_body(), bearer(key.secret)).status == 202) ++accepted;
+    std::this_thread::sleep_for(100ms);
+  }
+  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_at).count();
+  int slices = 0;
+  for (const auto& e : events_of(client, admin, id)) slices += e.at("event") == "sliceStarted" ? 1 : 0;
+  // The bucket: one at once, then one a second.
+  EXPECT_LE(accepted + slices, 1 + static_cast<int>(elapsed) + 1)
+      << accepted << " submits and " << slices << " slices in " << elapsed << " s";
+  // Nothing is lost: every slice starts once the client stops.
+  EXPECT_TRUE(eventually(
+      [&] {
+        const auto order = client.request("GET", "/api/orders/" + id, {}, bearer(admin));
+        return order.status == 200 && order.json().at("status") == "completed";
+      },
+      30s))
+      << json::serialize(events_of(client, admin, id));
 }
 
 TEST(Auth, GuessingKeysFromOneAddressIsSlowedTo429AndValidKeysThereAreStillHeard) {

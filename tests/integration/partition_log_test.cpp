@@ -12,6 +12,7 @@
 #include <atomic>
 #include <future>
 #include <map>
+#include <span>
 #include <thread>
 
 #include "core/engine/order_store.h"
@@ -355,6 +356,17 @@ TEST(JetStreamPartitionLog, WithNoOwnerAWriteWaitsForOneAndIsRefusedIfNoneComes)
   auto b = open_node(cluster, "b", 100'000, 2s);
   ASSERT_TRUE(a->log->take_over());
   a->log->release();
+  // Until the servers b reaches know that nobody serves the forwards (a
+  // request sent meanwhile to a's closing subscription goes unanswered,
+  // and its outcome is then unknown).
+  ASSERT_TRUE(testing::eventually_true(
+      [&] {
+        Publish probe;
+        probe.subject = forward_subject(0);
+        const auto answers = b->connection->request_all(std::span(&probe, 1), 500ms);
+        return !answers.front() && answers.front().error() == JsErrc::not_found;
+      },
+      10s));
   const auto id = OrderId::random();
   auto refused = testing::append_wait(*b->log, first_event(id, "f"));
   ASSERT_FALSE(refused);

@@ -146,14 +146,21 @@ bool Cluster::bring_back(std::string& error) {
   for (auto& node : nodes_) {
     if (!node || node->running()) continue;
     std::string why;
-    bool up = false;
-    for (int attempt = 0; attempt < 3 && !up; ++attempt) up = node->start(kStartTimeout, why);
-    if (!up) {
+    if (!restart(*node, why)) {
       ok = false;
       error += why + "\n";
     }
   }
   return ok;
+}
+
+bool Cluster::restart(Node& node, std::string& error) {
+  const auto deadline = std::chrono::steady_clock::now() + kStartTimeout;
+  for (;;) {
+    if (node.start(kStartTimeout, error)) return true;
+    if (std::chrono::steady_clock::now() + std::chrono::seconds(1) >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
 }
 
 void Cluster::stop(bool keep_nats_data) {

@@ -90,6 +90,12 @@ class Cluster {
   /// SIGTERM to the nodes (SIGKILL after a grace), then the NATS servers.
   void stop(bool keep_nats_data);
 
+  /// Starts `node` again as a supervisor would: a node that cannot read
+  /// the cluster yet (a NATS server restarting, an election) exits at once,
+  /// and is started again a second later, until a start listens or
+  /// kStartTimeout has passed; false with the last reason in `error`.
+  static bool restart(Node& node, std::string& error);
+
   [[nodiscard]] Node& node(int index) { return *nodes_[static_cast<std::size_t>(index)]; }
   [[nodiscard]] const Node& node(int index) const { return *nodes_[static_cast<std::size_t>(index)]; }
   [[nodiscard]] NatsServers& nats() { return nats_; }

@@ -65,9 +65,7 @@ void FaultRunner::undo(const Fault& f) {
       auto& node = cluster_.node(f.target);
       const auto began = Clock::now();
       std::string error;
-      bool up = false;
-      for (int attempt = 0; attempt < 3 && !up; ++attempt) up = node.start(Cluster::kStartTimeout, error);
-      if (up) {
+      if (Cluster::restart(node, error)) {
         note(fmt::format("restarted {}: listening on port {} after {:.1f} s", target_name(f), node.port(),
                          std::chrono::duration<double>(Clock::now() - began).count()));
       } else {

@@ -117,8 +117,11 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
 
   // ws_subscriptions.cpp: what the frames carry.
   void on_message(const std::string& text);
-  /// False, with an error sent, when the key's read limit refuses it.
-  [[nodiscard]] bool may_subscribe(std::string_view order);
+  /// Whether the key's read limit takes one more frame (always, for the
+  /// admin key or with authentication off). Refused, the first frame is
+  /// answered 429 and the next ones are dropped unanswered until one is
+  /// taken again.
+  [[nodiscard]] bool within_read_limit(std::string_view order);
   /// `announced`: no "subscribed" (a submit's answer said as much).
   void subscribe(const OrderId& id, std::uint64_t from_seq, bool announced = false);
   void unsubscribe(const OrderId& id);
@@ -198,6 +201,7 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
   int catch_ups_running_ = 0;
   int submits_running_ = 0;
   bool closing_ = false;
+  bool told_rate_limited_ = false;  // a 429 went out since the last frame taken
   bool corked_ = false;
   bool writer_done_ = false;
   boost::beast::websocket::close_code close_code_ = boost::beast::websocket::close_code::none;

@@ -39,7 +39,7 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
         options_(options),
         metrics_(metrics),
         waiting_orders_(std::make_shared<WaitingOrders>(ioc, store, market, metrics, options.watch_interval)),
-        recurring_(std::make_shared<RecurringOrders>(ioc, store, market, metrics)) {}
+        recurring_(std::make_shared<RecurringOrders>(ioc, store, market, metrics, options.slice_gate)) {}
 
   OrderStore& store() { return store_; }
   EngineMetrics& metrics() { return metrics_; }
