@@ -185,12 +185,14 @@ void JetStreamPartitionLog::forward(std::vector<Queued>& run) {
   }
 }
 
+Publish JetStreamPartitionLog::forwarded_publish(const Queued& q, std::string_view data) {
+  Publish p = q.forwarded->publish;
+  p.data = data;
+  return p;
+}
+
 Publish JetStreamPartitionLog::first_publish(const Queued& q, std::string_view data) const {
-  if (q.forwarded) {
-    Publish p = q.forwarded->publish;
-    p.data = data;
-    return p;
-  }
+  if (q.forwarded) return forwarded_publish(q, data);
   Publish p;
   p.subject = order_subject(options_.partition, q.command.order);
   p.data = data;

@@ -1,6 +1,7 @@
 #include "cluster_nodes.h"
 
 #include <algorithm>
+#include <cstdio>
 
 #include <gtest/gtest.h>
 
@@ -112,6 +113,26 @@ std::optional<core::TxResult> ChainBucket::outcome(const std::string& tx) {
   auto parsed = core::parse_ledger_value((*entry)->value);
   EXPECT_TRUE(parsed) << "unreadable ledger value for " << tx << ": " << (*entry)->value;
   return parsed;
+}
+
+std::string owner_of(HttpClient& client, std::uint32_t p) {
+  const auto view = client.get("/api/cluster");
+  if (view.status != 200) return {};
+  const boost::json::value cluster_view = view.json();
+  for (const auto& entry : cluster_view.at("partitions").as_array()) {
+    if (entry.at("partition").to_number<std::uint32_t>() == p) return std::string(entry.at("owner").as_string());
+  }
+  return {};
+}
+
+void expect_both_outcomes(int won, int lost, ServerProcess& a, ServerProcess& b) {
+  std::printf("%d answered 200, %d answered 409\n", won, lost);
+  EXPECT_GE(won, 3);
+  EXPECT_GE(lost, 3);
+  for (auto* node : {&a, &b}) {
+    EXPECT_EQ(node->stdout_tail().find("does not fold"), std::string::npos) << node->stdout_tail();
+    EXPECT_EQ(node->stdout_tail().find("illegal"), std::string::npos) << node->stdout_tail();
+  }
 }
 
 std::size_t ChainBucket::recorded() {

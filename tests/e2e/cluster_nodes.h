@@ -75,6 +75,13 @@ class ChainBucket {
   std::optional<eventlog::jetstream::KvBucket> bucket_;
 };
 
+/// The node executing partition p, as /api/cluster says; empty if none.
+std::string owner_of(HttpClient& client, std::uint32_t p);
+
+/// What every race test ends with: both outcomes happened (or the race was
+/// not run), and neither node's log tells of an event that did not fold.
+void expect_both_outcomes(int won, int lost, ServerProcess& a, ServerProcess& b);
+
 /// Every signature an order's log sent (each attempt's, each leg's), and
 /// the ones it confirms.
 struct SentAndConfirmed {

@@ -113,17 +113,6 @@ TEST(ClusterNodes, ACancelAnswered200NeverExecutesAndOneAnswered409ExecutesOnce)
   }
 }
 
-// The node executing partition p, as /api/cluster says; empty if none.
-std::string owner_of(HttpClient& client, std::uint32_t p) {
-  const auto view = client.get("/api/cluster");
-  if (view.status != 200) return {};
-  const json::value cluster_view = view.json();
-  for (const auto& entry : cluster_view.at("partitions").as_array()) {
-    if (entry.at("partition").to_number<std::uint32_t>() == p) return std::string(entry.at("owner").as_string());
-  }
-  return {};
-}
-
 std::int64_t ts_of(const json::value& event) {
   const auto& ts = event.at("ts");
   return ts.is_string() ? std::stoll(std::string(ts.as_string())) : ts.to_number<std::int64_t>();
@@ -193,14 +182,7 @@ TEST(ClusterNodes, AnExtendingAmendmentRacingTheExpiryOnTheOtherNodeEndsOneWay) 
       EXPECT_LT(expired_at_ms, r.new_expiry_ms) << r.id;
     }
   }
-  std::printf("amendments: %d answered 200, %d answered 409\n", won, lost);
-  // Both outcomes happened, or the race was not run.
-  EXPECT_GE(won, 3);
-  EXPECT_GE(lost, 3);
-  for (auto* node : {&a, &b}) {
-    EXPECT_EQ(node->stdout_tail().find("does not fold"), std::string::npos) << node->stdout_tail();
-    EXPECT_EQ(node->stdout_tail().find("illegal"), std::string::npos) << node->stdout_tail();
-  }
+  expect_both_outcomes(won, lost, a, b);
   EXPECT_GT(metric_value(client_a.get("/metrics").body, "oee_forwarded_writes_total") +
                 metric_value(client_b.get("/metrics").body, "oee_forwarded_writes_total"),
             0.0)
@@ -288,14 +270,7 @@ TEST(ClusterNodes, AnAmendmentRacingAFiringTriggerOnTheOtherNodeEndsOneWay) {
       EXPECT_EQ(landed_signatures(chain, r.id, sent), 1) << r.id;
     }
   }
-  std::printf("amendments: %d answered 200, %d answered 409\n", won, lost);
-  // Both outcomes happened, or the race was not run.
-  EXPECT_GE(won, 3);
-  EXPECT_GE(lost, 3);
-  for (auto* node : {&a, &b}) {
-    EXPECT_EQ(node->stdout_tail().find("does not fold"), std::string::npos) << node->stdout_tail();
-    EXPECT_EQ(node->stdout_tail().find("illegal"), std::string::npos) << node->stdout_tail();
-  }
+  expect_both_outcomes(won, lost, a, b);
 }
 
 // An older build could store an event its order's state does not allow.

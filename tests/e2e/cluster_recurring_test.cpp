@@ -30,17 +30,6 @@ namespace {
 namespace js = eventlog::jetstream;
 using namespace std::chrono_literals;
 
-// The node executing partition p, as /api/cluster says; empty if none.
-std::string owner_of(HttpClient& client, std::uint32_t p) {
-  const auto view = client.get("/api/cluster");
-  if (view.status != 200) return {};
-  const json::value cluster_view = view.json();
-  for (const auto& entry : cluster_view.at("partitions").as_array()) {
-    if (entry.at("partition").to_number<std::uint32_t>() == p) return std::string(entry.at("owner").as_string());
-  }
-  return {};
-}
-
 // A recurring order submitted to `client`: its id, its partition and the
 // node executing that partition (empty strings if refused or none).
 std::tuple<std::string, std::uint32_t, std::string> submit_recurring(HttpClient& client, const std::string& body) {

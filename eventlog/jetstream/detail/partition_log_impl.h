@@ -175,6 +175,8 @@ class JetStreamPartitionLog final : public PartitionLog {
   [[nodiscard]] Publish forward_request(const Queued& q, std::string_view data) const;
   /// Completes a publish: counts it, and answers once it is folded.
   void finish(Queued& q, Result<AppendOutcome> outcome, TimestampNs ts, std::chrono::steady_clock::time_point started);
+  /// A forwarded write's publish, as its node made it, carrying `data`.
+  [[nodiscard]] static Publish forwarded_publish(const Queued& q, std::string_view data);
   /// A first event's publish: create-only on the order's subject.
   [[nodiscard]] Publish first_publish(const Queued& q, std::string_view data) const;
   /// One first event, until it lands or is found to be another request's
