@@ -193,6 +193,10 @@ class Connection {
   [[nodiscard]] Result<std::optional<StoredMessage>> get(std::string_view stream, Seq seq);
   /// The last message on `subject`, or nothing if it holds none.
   [[nodiscard]] Result<std::optional<StoredMessage>> last_on_subject(std::string_view stream, std::string_view subject);
+  /// The first message on `subject` (one subject, no wildcard) at or after
+  /// `from`, or nothing; asked of the stream's leader.
+  [[nodiscard]] Result<std::optional<StoredMessage>> next_on_subject(std::string_view stream, std::string_view subject,
+                                                                     Seq from);
   [[nodiscard]] Result<StreamState> stream_state(std::string_view stream);
 
   /// Follows `stream` from `from`, the subjects matching `filter` (for all

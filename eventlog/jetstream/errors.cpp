@@ -16,7 +16,7 @@ class JetStreamCategory final : public std::error_category {
       case JsErrc::exists: return "the key already exists";
       case JsErrc::not_found: return "not found";
       case JsErrc::timeout: return "no answer from the NATS cluster in time; the outcome is unknown";
-      case JsErrc::not_connected: return "no NATS server is reachable";
+      case JsErrc::not_connected: return "no NATS server took the request (none reachable, or the stream has no leader right now)";
       case JsErrc::server_error: return "the NATS server refused the request";
       case JsErrc::bad_config: return "the cluster's configuration does not match this node's";
       case JsErrc::conflict: return "another event of the order came first";

@@ -19,6 +19,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "eventlog/jetstream/detail/append_support.h"
 #include "eventlog/jetstream/detail/partition_log_impl.h"
 #include "eventlog/record_codec.h"
 
@@ -72,7 +73,7 @@ void JetStreamPartitionLog::open_from_checkpoint() {
   if (auto made = connection_.ensure_stream(checkpoint_stream_spec(), 30s); !made)
     throw std::runtime_error(fmt::format("cannot create or open stream {} in the NATS cluster: {}",
                                          kCheckpointStream, made.error().message()));
-  auto loaded = load_checkpoint();
+  auto loaded = patiently([&] { return load_checkpoint(); }, kOpenPatience);
   if (!loaded)
     throw std::runtime_error(fmt::format("cannot read partition {}'s checkpoint: {}", options_.partition,
                                          loaded.error().message()));
@@ -136,7 +137,7 @@ Result<std::optional<JetStreamPartitionLog::LoadedCheckpoint>> JetStreamPartitio
 }
 
 Result<std::optional<Checkpoint>> JetStreamPartitionLog::checkpoint() const {
-  auto loaded = load_checkpoint();
+  auto loaded = patiently([&] { return load_checkpoint(); }, kOpenPatience);
   if (!loaded) return loaded.error();
   if (!*loaded) return std::optional<Checkpoint>{};
   return std::optional<Checkpoint>(Checkpoint{(*loaded)->seq, std::move((*loaded)->orders)});

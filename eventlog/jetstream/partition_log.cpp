@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "eventlog/jetstream/detail/append_support.h"
 #include "eventlog/jetstream/detail/partition_log_impl.h"
 #include "eventlog/jetstream/layout.h"
 #include "eventlog/record_codec.h"
@@ -53,7 +54,7 @@ JetStreamPartitionLog::JetStreamPartitionLog(Connection& connection, PartitionLo
     throw std::runtime_error(fmt::format("cannot create or open stream {} in the NATS cluster: {}", stream_,
                                          made.error().message()));
   open_from_checkpoint();
-  auto sub = connection_.follow(stream_, subjects_, head().next());
+  auto sub = patiently([&] { return connection_.follow(stream_, subjects_, head().next()); }, kOpenPatience);
   if (!sub)
     throw std::runtime_error(fmt::format("cannot follow stream {} in the NATS cluster: {}", stream_,
                                          sub.error().message()));

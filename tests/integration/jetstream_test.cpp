@@ -188,6 +188,51 @@ TEST(JetStreamCluster, AFirstEventOnASubjectLandsOnce) {
   EXPECT_FALSE(*none);
 }
 
+TEST(JetStreamCluster, ASubjectIsReadBackExactlyWithItsHeadersAndTimes) {
+  NatsCluster cluster;
+  auto c = connect(cluster);
+  ASSERT_TRUE(c->ensure_stream(partition_spec(0), kFormingWait));
+  const auto before = std::chrono::system_clock::now();
+  // Lengths 0 to 4 cover every base64 padding; bytes the JSON answer must
+  // carry unharmed: NUL, quotes, high bytes.
+  const std::vector<std::string> bodies = {std::string("x\0\"\xff", 4), "", "a", "ab", "abc"};
+  for (std::size_t i = 0; i < bodies.size(); ++i) {
+    Publish p;
+    p.subject = "oee.p0.o.read-me";
+    p.data = bodies[i];
+    p.msg_id = "read-me/" + std::to_string(i);
+    p.headers = {{"Oee-Part", std::to_string(i + 1) + "/5"}};
+    p.timeout = 2s;
+    ASSERT_TRUE(c->publish(p));
+    ASSERT_TRUE(append(*c, "other", "other/" + std::to_string(i), std::nullopt, "oee.p0.o.other"));
+  }
+  const auto stream = partition_stream(0);
+  auto all = c->read(stream, "oee.p0.o.read-me", Seq{1}, 100);
+  ASSERT_TRUE(all) << all.error().message();
+  ASSERT_EQ(all->size(), bodies.size());
+  for (std::size_t i = 0; i < bodies.size(); ++i) {
+    const auto& m = (*all)[i];
+    EXPECT_EQ(m.seq, Seq{2 * i + 1});
+    EXPECT_EQ(m.subject, "oee.p0.o.read-me");
+    EXPECT_EQ(m.data, bodies[i]);
+    EXPECT_EQ(m.header("Oee-Part"), std::to_string(i + 1) + "/5");
+    const auto stored = std::chrono::system_clock::time_point(std::chrono::nanoseconds(m.ts.value));
+    EXPECT_GE(stored, before - 5s);
+    EXPECT_LE(stored, std::chrono::system_clock::now() + 5s);
+  }
+  auto tail = c->read(stream, "oee.p0.o.read-me", Seq{4}, 2);
+  ASSERT_TRUE(tail);
+  ASSERT_EQ(tail->size(), 2u);
+  EXPECT_EQ((*tail)[0].seq, Seq{5});
+  EXPECT_EQ((*tail)[1].seq, Seq{7});
+  auto none = c->read(stream, "oee.p0.o.nobody", Seq{1}, 100);
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
+  auto missing = c->read("OEE_NO_SUCH_STREAM", "oee.p0.o.read-me", Seq{1}, 100);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error(), JsErrc::not_found);
+}
+
 TEST(JetStreamCluster, KeysAreCreateOnlyAndUpdatedByRevision) {
   NatsCluster cluster;
   auto c = connect(cluster);

@@ -1,15 +1,17 @@
 #pragma once
-// What the partition log's appender (partition_appends.cpp) and its first
-// forwards to the owner (partition_forwards.cpp) share.
+// What the partition log's appender (partition_appends.cpp), its forwards
+// to the owner (partition_forwards.cpp) and its opening share.
 
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <string>
+#include <thread>
 
 #include <fmt/format.h>
 
 #include "eventlog/event_log.h"
+#include "eventlog/jetstream/errors.h"
 
 namespace oee::eventlog::jetstream::detail {
 
@@ -17,6 +19,8 @@ using Clock = std::chrono::steady_clock;
 
 /// One publish's own bound: short enough to retry within the append's.
 inline constexpr std::chrono::milliseconds kPublishWait{2000};
+/// How long a partition's opening retries a cluster that does not answer.
+inline constexpr std::chrono::milliseconds kOpenPatience{30'000};
 /// Appends sent at once, at most.
 inline constexpr std::size_t kPipeline = 256;
 
@@ -32,6 +36,21 @@ inline std::string sets_header(const AppendCommand& c) {
 inline std::chrono::milliseconds left(Clock::time_point deadline) {
   return std::max(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()),
                   std::chrono::milliseconds(1));
+}
+
+/// `attempt()` again while it fails for a reason that passes (a server
+/// away, a stream electing its leader), for up to `patience`: what a
+/// node's start asks of a cluster that is recovering from a fault.
+template <class Attempt>
+auto patiently(Attempt attempt, std::chrono::milliseconds patience) {
+  const auto deadline = Clock::now() + patience;
+  auto result = attempt();
+  const auto passing = [](const std::error_code& ec) { return ec == JsErrc::timeout || ec == JsErrc::not_connected; };
+  while (!result && passing(result.error()) && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    result = attempt();
+  }
+  return result;
 }
 
 }  // namespace oee::eventlog::jetstream::detail
