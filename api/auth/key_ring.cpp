@@ -37,7 +37,7 @@ bool KeyRing::apply(const core::KeyId& id, TimestampNs at, const core::KeyEvent&
     if (keys_[known->second].revoked_at) return false;
     keys_[known->second].revoked_at = at;
   }
-  if (on_revoked_) on_revoked_(id);
+  for (const auto& listener : on_revoked_) listener(id);
   return true;
 }
 

@@ -23,9 +23,10 @@ class KeyRing {
   /// key. False if it changed nothing.
   bool apply(const core::KeyId& id, TimestampNs at, const core::KeyEvent& event);
 
-  /// Called with a key's id when it is revoked (not while a lock is held),
-  /// to end what the key has open. Set before the ring is shared.
-  void on_revoked(std::function<void(const core::KeyId&)> listener) { on_revoked_ = std::move(listener); }
+  /// Each listener is called with a key's id when it is revoked (not while
+  /// a lock is held), to end what the key has open. Added before the ring
+  /// is shared.
+  void on_revoked(std::function<void(const core::KeyId&)> listener) { on_revoked_.push_back(std::move(listener)); }
 
   /// Whether the ring holds every key: from the start on the core; on a
   /// gateway once the core has listed them. Until then an unknown key may
@@ -55,7 +56,7 @@ class KeyRing {
   std::unordered_map<core::KeyHash, std::size_t, HashOfHash> by_hash_;
   mutable std::mutex last_used_mu_;  // apart: every authenticated request writes it
   std::unordered_map<core::KeyId, TimestampNs, OrderIdHash> last_used_;
-  std::function<void(const core::KeyId&)> on_revoked_;
+  std::vector<std::function<void(const core::KeyId&)>> on_revoked_;
   std::atomic<bool> complete_{false};
 };
 

@@ -16,6 +16,7 @@
 #include "api/http/server_context.h"
 #include "api/redis/redis_publisher.h"
 #include "api/routes/default_pair.h"
+#include "api/routes/recurring_count.h"
 #include "api/stream/hub.h"
 #include "core/domain/market.h"
 #include "core/engine/engine_metrics.h"
@@ -92,6 +93,8 @@ struct App {
   // Set when REDIS_URL is configured: how the publishing goes (a cluster
   // node's, over the partitions it publishes).
   std::function<PublisherStatus()> publishing;
+  // Active recurring orders per key, against --max-recurring-per-key.
+  RecurringCount* recurring_count = nullptr;
   // The core's executor: cancels go through it.
   core::Executor* executor = nullptr;
   // A cluster node: the executor of an order's partition while this node

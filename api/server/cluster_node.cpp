@@ -13,7 +13,7 @@
 // oee-sim-launch.
 
 #include "api/server/cluster_node.h"
-#include "api/server/slice_gate.h"
+#include "api/server/key_guards.h"
 
 #include <atomic>
 #include <functional>
@@ -166,16 +166,22 @@ int run_cluster_node(ServerOptions& o) {
   // created or revoked on any node is folded here as it is acknowledged.
   // Other nodes append meanwhile, so the feed starts before the listing
   // (a key event folded twice changes nothing).
+  std::mutex executing_mu;
+  // Shared with a cancel in progress: the partition may move meanwhile.
+  std::map<std::uint32_t, std::shared_ptr<Executing>> executing;
+  // A dead key's orders are cancelled by the node that executes them.
+  DeadKeyWatch key_watch(api_ioc, keys, [&](const core::KeyId& id, const std::string& why) {
+    std::lock_guard lock(executing_mu);
+    for (const auto& [p, e] : executing) e->executor->cancel_orders_of(id, why);
+  });
+  keys.on_revoked([&key_watch](const core::KeyId& id) { key_watch.revoked(id); });
+  const Authenticator auth = authenticator(o, keys, ctx);
   const auto key_feed = follow_keys(*log, keys);  // first of the log's listeners: see follow_keys
   if (auto loaded = load_keys(*log, keys); !loaded) {
     spdlog::error("cannot read the API keys from the cluster: {}", loaded.error().message());
     return 2;
   }
   keys.mark_complete();
-  const Authenticator auth = authenticator(o, keys, ctx);
-  std::mutex executing_mu;
-  // Shared with a cancel in progress: the partition may move meanwhile.
-  std::map<std::uint32_t, std::shared_ptr<Executing>> executing;
   // Partitions given up while some of their orders were mid-step: kept
   // until those steps end, for they use the partition's store and writer.
   std::vector<std::shared_ptr<Executing>> retiring;  // under executing_mu
@@ -194,6 +200,12 @@ int run_cluster_node(ServerOptions& o) {
   App app{ctx, EngineInfo{o.durability, o.sim, open_to_network(o)}, *log, store, market, metrics, hub, keys, auth};
   app.split_min_gain_bps = o.split_min_gain_bps;
   app.default_pair = o.default_pair;
+  RecurringCount recurring_count(*log, o.max_recurring_per_key);
+  if (auto counted = recurring_count.load(store); !counted) {
+    spdlog::error("cannot count the active recurring orders: {}", counted.error().message());
+    return 2;
+  }
+  app.recurring_count = &recurring_count;
   app.executor_of = [&](const OrderId& id) -> std::shared_ptr<core::Executor> {
     const auto partition = log->partition_of(id);  // a slice's is its parent's
     std::lock_guard lock(executing_mu);
@@ -255,6 +267,7 @@ int run_cluster_node(ServerOptions& o) {
     e->store = std::make_unique<core::OrderStore>(*e->writer);
     core::ExecutorOptions run_options = executor_options(o);
     run_options.slice_gate = api::slice_gate(keys, ctx.limits);
+    run_options.key_check = api::key_check(keys);
     e->executor = std::make_unique<core::Executor>(exec_ioc, *e->store, market, chain, std::move(run_options), metrics);
     const auto* reader = e->writer.get();
     try {
@@ -285,6 +298,8 @@ int run_cluster_node(ServerOptions& o) {
       return;
     }
     resume_failures.erase(p);
+    // Revoked or expired while another node executed the partition.
+    for (const auto& [id, why] : dead_keys(keys, TimestampNs::now())) e->executor->cancel_orders_of(id, why);
     if (o.redis) {
       e->publisher = std::make_unique<Publisher>(cluster->partition(p), PublisherOptions{*o.redis});
       e->publisher->start();
@@ -345,6 +360,7 @@ int run_cluster_node(ServerOptions& o) {
     launches.start();
   });
   market_lease.start();
+  key_watch.start();
   std::thread exec_thread = start_executor_thread(exec_ioc, o.priority_boost);
   spdlog::info("oee-server cluster node {} listening on {}://{}:{} ({} partitions, lease {} ms, sim {}, fail-rate {})",
                o.node, scheme(o), o.server.bind, server.port(), o.partitions, o.lease_ttl.count(),
@@ -354,6 +370,7 @@ int run_cluster_node(ServerOptions& o) {
   }
   serve_until_signal(api_ioc, server, o.server, o.threads, [&] {
     spdlog::info("giving the partitions back to the cluster");
+    key_watch.stop();
     market_lease.stop(true);
     launches.stop();
     cluster->stop();  // each partition's executor stops as its lease goes

@@ -44,7 +44,7 @@
 #include "api/gateway/key_sync.h"
 #include "api/server/server_options.h"
 #include "api/server/serving.h"
-#include "api/server/slice_gate.h"
+#include "api/server/key_guards.h"
 #include "api/server/cluster_node.h"
 #include "api/server/simulation.h"
 #include "core/domain/mix.h"
@@ -201,23 +201,34 @@ int run_core(ServerOptions& o) {
   run_options.slice_gate = [gate](const core::OrderState& parent) {
     return *gate ? (*gate)(parent) : core::SliceClearance{};
   };
+  api::KeyRing keys;
+  run_options.key_check = api::key_check(keys);
   core::Executor executor(exec_ioc, store, market, chain, run_options, metrics);
+  api::DeadKeyWatch key_watch(api_ioc, keys, [&executor](const core::KeyId& id, const std::string& why) {
+    executor.cancel_orders_of(id, why);
+  });
+  keys.on_revoked([&key_watch](const core::KeyId& id) { key_watch.revoked(id); });
 
   api::LogStreamSource source(hub, *log);
   api::ServerContext ctx(o.server, source);
-  api::KeyRing keys;
   *gate = api::slice_gate(keys, ctx.limits);
   if (auto loaded = api::load_keys(*log, keys); !loaded) {
     spdlog::error("cannot read the API keys from the log: {}", loaded.error().message());
     return 2;
   }
   keys.mark_complete();
+  const api::Authenticator auth = authenticator(o, keys, ctx);  // before the feed: it listens to revocations
   const auto key_feed = api::follow_keys(*log, keys);  // first of the log's listeners: see follow_keys
-  const api::Authenticator auth = authenticator(o, keys, ctx);
   api::App app{ctx, api::EngineInfo{o.durability, o.sim, open_to_network(o)}, *log, store, market, metrics, hub, keys, auth};
   app.split_min_gain_bps = o.split_min_gain_bps;
   app.default_pair = o.default_pair;
   app.executor = &executor;
+  api::RecurringCount recurring_count(*log, o.max_recurring_per_key);
+  if (auto counted = recurring_count.load(store); !counted) {
+    spdlog::error("cannot count the active recurring orders: {}", counted.error().message());
+    return 2;
+  }
+  app.recurring_count = &recurring_count;
   if (o.sim_control) app.sim_changes = &*launch_journal;
   app.sim_clock = sim.clock.get();
   if (sim.seed_given) app.new_order_id = api::seeded_order_ids(*sim.seed, log->head());
@@ -245,6 +256,7 @@ int run_core(ServerOptions& o) {
     std::fprintf(stderr, "oee-server: %s\n", e.what());
     return 2;
   }
+  key_watch.start();
   core::SimLaunches launches(*launch_journal, o.launch_every, sim.seed);
   launches.start();
   std::thread exec_thread = api::start_executor_thread(exec_ioc, o.priority_boost);
@@ -274,6 +286,7 @@ int run_core(ServerOptions& o) {
                server.port());
   serve_until_signal(api_ioc, server, o.server, o.threads, [&] {
     spdlog::info("finishing in-flight steps");
+    key_watch.stop();
     launches.stop();
     const bool drained = executor.stop(std::chrono::seconds(10));
     if (!drained) spdlog::warn("some orders were still mid-step; they resume from the log on the next start");

@@ -252,6 +252,11 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& o)
                  "With --admin-key: a bearer token that may read /metrics and nothing else, for a Prometheus "
                  "scraper (besides the admin key: /metrics shows every key's figures); as strong as an admin key")
       ->envname("OEE_METRICS_TOKEN");
+  cli.add_option("--max-recurring-per-key", o.max_recurring_per_key,
+                 "Active recurring orders one API key may have at once; another gets 429 too_many_recurring (0: no "
+                 "cap). Each of their slices is also one write of the key's rate limit")
+      ->envname("OEE_MAX_RECURRING_PER_KEY")
+      ->capture_default_str();
   std::string auth = "auto";
   cli.add_option("--auth", auth,
                  "auto: authentication is on with --admin-key; off: serve without it even on a non-loopback "

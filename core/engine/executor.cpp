@@ -275,6 +275,13 @@ void Executor::cancel(const OrderSnapshot& seen, std::function<void(ActionAnswer
   });
 }
 
+void Executor::cancel_orders_of(const KeyId& key, std::string reason) {
+  asio::post(ioc_, [impl = impl_, key, reason = std::move(reason)] {
+    impl->waiting_orders().cancel_owned_by(key, reason);
+    impl->recurring().cancel_owned_by(key, reason);
+  });
+}
+
 void Executor::poke() {
   asio::post(ioc_, [impl = impl_] { impl->waiting_orders().poke(); });
 }

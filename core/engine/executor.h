@@ -72,6 +72,9 @@ struct ExecutorOptions {
   /// Asked before each slice of a recurring order starts (its key's
   /// liveness and write limit); none: every slice starts when due.
   SliceGate slice_gate{};
+  /// Asked as a waiting order begins to wait and as it fires; none: every
+  /// key lets its orders trade.
+  KeyCheck key_check{};
 };
 
 class Executor {
@@ -102,6 +105,10 @@ class Executor {
   /// Amends an order that waits (or is about to), durably before `done`
   /// runs, or answers why not; as cancel() otherwise.
   void amend(const OrderSnapshot& seen, Amendment change, std::function<void(ActionAnswer)> done);
+  /// Cancels every waiting and recurring order of `key` held here,
+  /// recording `reason` (the key was revoked or expired); what already
+  /// fired or started runs on.
+  void cancel_orders_of(const KeyId& key, std::string reason);
   /// Makes the watcher look at the pools and launches now (a price was set,
   /// a pool launched).
   void poke();

@@ -44,6 +44,17 @@ void RecurringOrders::cancel(const OrderSnapshot& seen, ActionDone done) {
   step(seen.id);
 }
 
+void RecurringOrders::cancel_owned_by(const KeyId& key, const std::string& reason) {
+  std::vector<OrderId> owned;
+  for (auto& [id, p] : parents_) {
+    if (p->state.owner != key || !p->key_stop.empty()) continue;
+    p->key_stop = reason;
+    p->timer.cancel();
+    owned.push_back(id);
+  }
+  for (const OrderId& id : owned) step(id);
+}
+
 void RecurringOrders::ended(const OrderId& order) {
   const auto it = awaited_.find(order);
   if (it == awaited_.end()) return;
@@ -98,6 +109,8 @@ void RecurringOrders::step(const OrderId& id) {
     const OrderSnapshot now{id, p.state, p.seq};
     for (auto& done : std::exchange(p.cancels, {})) done(cancel_answer_for(now));
     forget(id);
+  } else if (!p.key_stop.empty()) {
+    write(id, p, id, Cancelled{p.state.attempt, p.key_stop});
   } else if (!p.cancels.empty()) {
     write(id, p, id, Cancelled{p.state.attempt, std::string(kCancelledByOwner)});
   } else if (p.state.slices.size() < p.state.recurring.slices) {

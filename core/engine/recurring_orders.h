@@ -25,6 +25,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include "core/domain/api_key.h"
 #include "core/domain/market.h"
 #include "core/engine/engine_metrics.h"
 #include "core/engine/order_store.h"
@@ -55,6 +56,9 @@ class RecurringOrders : public std::enable_shared_from_this<RecurringOrders> {
   /// Cancels an order held here once no event of it is on its way to the
   /// log: its remaining slices do not start (a child already created runs on).
   void cancel(const OrderSnapshot& seen, ActionDone done);
+  /// Cancels every order held here that `key` owns, recording `reason`
+  /// (its key was revoked or expired): a started slice's child runs on.
+  void cancel_owned_by(const KeyId& key, const std::string& reason);
   [[nodiscard]] bool holds(const OrderId& id) const { return parents_.contains(id); }
   /// Whether any recurring order is held: the commit listener hands over
   /// the orders that ended only while one is (any thread). Set before a
@@ -81,6 +85,7 @@ class RecurringOrders : public std::enable_shared_from_this<RecurringOrders> {
     bool child_missing = false;  // its last started slice's child is not in the log yet
     bool stale = false;          // the log may hold events of it that `state` lacks
     std::vector<ActionDone> cancels;
+    std::string key_stop;  // why its key no longer lets it trade: it is cancelled at its next step
     std::unordered_map<OrderId, OrderState, OrderIdHash> ended;  // its children that ended, as they ended
     SimTimer timer;
     std::chrono::steady_clock::duration pause{};

@@ -54,8 +54,14 @@ std::vector<ActionDone> WaitingOrders::take_cancels(const OrderId& id) {
 }
 
 WaitingOrders::WaitingOrders(asio::io_context& ioc, OrderStore& store, const Market& market, EngineMetrics& metrics,
-                             std::chrono::milliseconds watch_interval)
-    : ioc_(ioc), store_(store), market_(market), metrics_(metrics), watch_interval_(watch_interval), watch_timer_(ioc) {}
+                             std::chrono::milliseconds watch_interval, KeyCheck key_check)
+    : ioc_(ioc),
+      store_(store),
+      market_(market),
+      metrics_(metrics),
+      watch_interval_(watch_interval),
+      key_check_(std::move(key_check)),
+      watch_timer_(ioc) {}
 
 void WaitingOrders::start(Runner runner) {
   runner_ = std::move(runner);
@@ -199,6 +205,12 @@ void WaitingOrders::park(const OrderId& id, OrderState state, Seq seq) {
     settle(id, Parked{std::move(state), seq}, Cancelled{attempt, std::string(kCancelledByOwner)});
     return;
   }
+  // Its key revoked or expired before it began to wait here (resumed after
+  // a restart or a takeover): it never waits.
+  if (std::string why = key_check_ ? key_check_(state) : std::string{}; !why.empty()) {
+    settle(id, Parked{std::move(state), seq}, Cancelled{attempt, std::move(why)});
+    return;
+  }
   if (state.expires_at.value != 0 && state.expires_at <= sim_now()) {
     settle(id, Parked{std::move(state), seq}, Expired{attempt});
     return;
@@ -333,6 +345,11 @@ void WaitingOrders::fire(const OrderId& id, RouteDecision decision, TimestampNs 
                          std::vector<LaunchSeen> launches) {
   Parked waiting = unpark(id);
   const OrderState& s = waiting.state;
+  if (std::string why = key_check_ ? key_check_(s) : std::string{}; !why.empty()) {
+    const std::uint32_t attempt = s.attempt;
+    settle(id, std::move(waiting), Cancelled{attempt, std::move(why)});
+    return;
+  }
   const Triggered event{s.attempt + 1,
                         s.input_token,
                         s.output_token,
@@ -344,6 +361,21 @@ void WaitingOrders::fire(const OrderId& id, RouteDecision decision, TimestampNs 
                         observed,
                         std::move(launches)};
   settle(id, std::move(waiting), event);
+}
+
+void WaitingOrders::cancel_owned_by(const KeyId& key, const std::string& reason) {
+  if (stopping_) return;
+  std::vector<OrderId> owned;
+  for (const auto& [id, p] : parked_)
+    if (p.state.owner == key) owned.push_back(id);
+  for (const OrderId& id : owned) {
+    if (!book_.remove(id)) snipers_.remove(id);
+    Parked waiting = unpark(id);
+    const std::uint32_t attempt = waiting.state.attempt;
+    settle(id, std::move(waiting), Cancelled{attempt, reason});
+  }
+  // One whose wait's end the log refused a moment ago is parked again
+  // later, and park() asks its key then.
 }
 
 void WaitingOrders::repark_deferred() {

@@ -22,6 +22,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include "core/domain/api_key.h"
 #include "core/domain/limit_book.h"
 #include "core/domain/market.h"
 #include "core/domain/sniper_watch.h"
@@ -51,6 +52,10 @@ struct ActionAnswer {
 
 using ActionDone = std::function<void(ActionAnswer)>;
 
+/// Why an order's API key no longer lets it trade (revoked, expired), or
+/// empty: asked as a waiting order fires (docs/security.md).
+using KeyCheck = std::function<std::string(const OrderState&)>;
+
 /// The reason a client's cancel records.
 inline constexpr std::string_view kCancelledByOwner = "cancelled by its owner";
 
@@ -73,7 +78,7 @@ class WaitingOrders : public std::enable_shared_from_this<WaitingOrders> {
   };
 
   WaitingOrders(boost::asio::io_context& ioc, OrderStore& store, const Market& market, EngineMetrics& metrics,
-                std::chrono::milliseconds watch_interval);
+                std::chrono::milliseconds watch_interval, KeyCheck key_check = {});
 
   /// Starts the watcher; `runner` must stay callable while this lives.
   void start(Runner runner);
@@ -92,6 +97,9 @@ class WaitingOrders : public std::enable_shared_from_this<WaitingOrders> {
   /// is on its way to the log, once it waits or ends; of any other, as
   /// the log holds it now (or as `seen` stands, if it cannot be read).
   void amend(const OrderSnapshot& seen, Amendment change, ActionDone done);
+  /// Cancels every waiting order `key` owns, recording `reason` (its key
+  /// was revoked or expired); one whose wait is ending goes on.
+  void cancel_owned_by(const KeyId& key, const std::string& reason);
   /// An order that now waits: into the book (limit) or the watch (sniper),
   /// unless its time is up or a cancel waits for it.
   void park(const OrderId& id, OrderState state, Seq seq);
@@ -157,6 +165,7 @@ class WaitingOrders : public std::enable_shared_from_this<WaitingOrders> {
   const Market& market_;
   EngineMetrics& metrics_;
   std::chrono::milliseconds watch_interval_;
+  KeyCheck key_check_;
   Runner runner_;
   bool stopping_ = false;
 

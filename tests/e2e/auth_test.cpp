@@ -896,6 +896,101 @@ TEST(Auth, ARevokedKeysRecurringOrderIsCancelledAndStartsNoMoreSlices) {
   for (auto e = cancelled; e != events.end(); ++e) EXPECT_NE(e->at("event"), "sliceStarted") << *e;
 }
 
+// What a key set going stops with it. A limit order priced out of reach
+// and a sniper order watching a token that never launches wait for ever, and
+// a recurring order's next slice is a minute away: revoked, the key's three
+// orders are cancelled at once, each naming the revocation; another key's
+// waiting order is untouched.
+TEST(Auth, ARevokedKeysWaitingAndRecurringOrdersAreCancelledAtOnceNamingTheRevocation) {
+  SecuredServer secured({"--sim", "fast"});
+  auto& [dir, admin, server, client] = secured;
+  const auto key = create_key(client, admin, kReadWrite);
+  const auto other = create_key(client, admin, kReadWrite);
+  const std::string limit =
+      R"({"type":"limit","inputToken":"SOL","outputToken":"USDC","amount":"1","limitPrice":"100000"})";
+  const std::string sniper = R"({"type":"sniper","targetToken":"NEVERLIVE","amount":"1","maxPrice":"0.001"})";
+  std::vector<std::string> ids;
+  for (const auto& body : {limit, sniper, recurring("2", 2, 60)}) {
+    const auto res = client.request("POST", "/api/orders/execute", body, bearer(key.secret));
+    ASSERT_EQ(res.status, 202) << res.body;
+    ids.emplace_back(res.json().at("orderId").as_string());
+  }
+  const auto kept = client.request("POST", "/api/orders/execute", limit, bearer(other.secret));
+  ASSERT_EQ(kept.status, 202) << kept.body;
+  const std::string kept_id(kept.json().at("orderId").as_string());
+  const auto status_of = [&](const std::string& id) {
+    const auto order = client.request("GET", "/api/orders/" + id, {}, bearer(admin));
+    return order.status == 200 ? std::string(order.json().at("status").as_string()) : std::string{};
+  };
+  // The first slice starts at once; the next is 60 s away.
+  ASSERT_TRUE(eventually([&] { return status_of(ids[0]) == "open" && status_of(kept_id) == "open"; }, 10s));
+  ASSERT_TRUE(eventually([&] { return status_of(ids[1]) == "watching"; }, 10s)) << status_of(ids[1]);
+  ASSERT_EQ(client.request("DELETE", "/api/keys/" + key.id, {}, bearer(admin)).status, 200);
+  for (const auto& id : ids) {
+    EXPECT_TRUE(eventually([&] { return status_of(id) == "cancelled"; }, 10s)) << id << ": " << status_of(id);
+    const auto events = events_of(client, admin, id);
+    const auto cancelled = std::find_if(events.begin(), events.end(), [](const json::value& e) { return e.at("event") == "cancelled"; });
+    ASSERT_NE(cancelled, events.end()) << json::serialize(events);
+    EXPECT_NE(std::string(cancelled->at("reason").as_string()).find("revoked"), std::string::npos) << *cancelled;
+  }
+  EXPECT_EQ(status_of(kept_id), "open");
+}
+
+// An expiry ends what the key set going as a revocation does, when it
+// passes, with nobody asking.
+TEST(Auth, AnExpiredKeysWaitingOrderIsCancelledAsTheKeyExpires) {
+  SecuredServer secured({"--sim", "fast"});
+  auto& [dir, admin, server, client] = secured;
+  const auto key = create_key(client, admin, kReadWrite, R"(,"expiresAt":)" + std::to_string(now_ms() + 3000));
+  const auto res = client.request("POST", "/api/orders/execute",
+                                  R"({"type":"limit","inputToken":"SOL","outputToken":"USDC","amount":"1","limitPrice":"100000"})",
+                                  bearer(key.secret));
+  ASSERT_EQ(res.status, 202) << res.body;
+  const std::string id(res.json().at("orderId").as_string());
+  const auto status_of = [&] {
+    const auto order = client.request("GET", "/api/orders/" + id, {}, bearer(admin));
+    return order.status == 200 ? std::string(order.json().at("status").as_string()) : std::string{};
+  };
+  ASSERT_TRUE(eventually([&] { return status_of() == "open"; }, 10s)) << status_of();
+  ASSERT_TRUE(eventually([&] { return status_of() == "cancelled"; }, 15s)) << status_of();
+  const auto events = events_of(client, admin, id);
+  EXPECT_NE(json::serialize(events.back()).find("expired"), std::string::npos) << json::serialize(events);
+}
+
+// One submit must not schedule unbounded work: a key holds at most
+// --max-recurring-per-key active recurring orders. Past the cap a new one
+// is 429 too_many_recurring and changes nothing; a retry of one it holds
+// is still its order; another key is not held back; once one ends, there
+// is room again.
+TEST(Auth, AKeyHoldsAtMostItsCapOfActiveRecurringOrders) {
+  SecuredServer secured({"--sim", "fast", "--max-recurring-per-key", "2"});
+  auto& [dir, admin, server, client] = secured;
+  const auto key = create_key(client, admin, kReadWrite);
+  const auto other = create_key(client, admin, kReadWrite);
+  const auto send = [&](const std::string& secret, const std::string& idempotency = {}) {
+    Headers headers = bearer(secret);
+    if (!idempotency.empty()) headers["Idempotency-Key"] = idempotency;
+    return client.request("POST", "/api/orders/execute", recurring("1", 3, 60), headers);
+  };
+  const auto first = send(key.secret, "first");
+  ASSERT_EQ(first.status, 202) << first.body;
+  ASSERT_EQ(send(key.secret).status, 202);
+  const auto refused = send(key.secret, "third");
+  EXPECT_EQ(refused.status, 429) << refused.body;
+  EXPECT_EQ(refused.json().at("error").at("code"), "too_many_recurring") << refused.body;
+  const auto replay = send(key.secret, "first");
+  EXPECT_EQ(replay.status, 200) << replay.body;
+  EXPECT_EQ(replay.json().at("orderId"), first.json().at("orderId"));
+  EXPECT_EQ(send(other.secret).status, 202) << "another key's cap is its own";
+  // A market order is not a recurring one.
+  EXPECT_EQ(client.request("POST", "/api/orders/execute", order_body(), bearer(key.secret)).status, 202);
+
+  const std::string first_id(first.json().at("orderId").as_string());
+  ASSERT_EQ(client.request("DELETE", "/api/orders/" + first_id, {}, bearer(key.secret)).status, 200);
+  // 202, not 200: the refused submit of "third" stored nothing to replay.
+  EXPECT_TRUE(eventually([&] { return send(key.secret, "third").status == 202; }, 5s)) << "no room after one ended";
+}
+
 // Each slice a recurring order starts is a write of its key, paid from the
 // same bucket as its submits: while a client keeps the key busy, the
 // key's submits and slices together stay within its limit, and the

@@ -407,11 +407,33 @@ TEST(ClusterNodes, AKeyCreatedOrRevokedOnOneNodeHoldsOnBoth) {
   EXPECT_EQ(client_a.request("GET", "/api/orders/" + order, {}, as(other_secret)).status, 404)
       << "another key's order is as absent as one that never was, on every node";
 
+  // Waiting orders of the key in every partition, so on both nodes: each
+  // is cancelled by the node that executes it once the revocation reaches
+  // it, naming the revocation.
+  std::vector<std::string> waiting;
+  for (int i = 0; i < 8; ++i) {
+    const auto res = client_a.request(
+        "POST", "/api/orders/execute",
+        R"({"type":"limit","inputToken":"SOL","outputToken":"USDC","amount":"1","limitPrice":"100000"})", as(secret));
+    ASSERT_EQ(res.status, 202) << res.body;
+    waiting.emplace_back(res.json().at("orderId").as_string());
+  }
+  const auto status_of = [&](const std::string& id) {
+    const auto res = client_a.request("GET", "/api/orders/" + id, {}, as(admin));
+    return res.status == 200 ? std::string(res.json().at("status").as_string()) : std::string{};
+  };
+  for (const auto& id : waiting) ASSERT_TRUE(eventually([&] { return status_of(id) == "open"; }, 10s)) << status_of(id);
+
   const auto revoked = client_b.request("DELETE", "/api/keys/" + key_id, {}, as(admin));
   ASSERT_EQ(revoked.status, 200) << revoked.body;
   EXPECT_TRUE(eventually(
       [&] { return client_a.request("GET", "/api/orders/" + order, {}, as(secret)).status == 401; }, 3s))
       << "a key revoked on b still worked on a";
+  for (const auto& id : waiting) {
+    EXPECT_TRUE(eventually([&] { return status_of(id) == "cancelled"; }, 10s)) << id << ": " << status_of(id);
+    const auto events = client_a.request("GET", "/api/orders/" + id + "/events", {}, as(admin)).json().at("events").as_array();
+    EXPECT_NE(json::serialize(events.back()).find("revoked"), std::string::npos) << json::serialize(events);
+  }
   EXPECT_EQ(client_b.request("POST", "/api/orders/execute", order_body("1"), as(secret)).status, 401);
   const auto listed = client_a.request("GET", "/api/keys", {}, as(admin));
   ASSERT_EQ(listed.status, 200);

@@ -38,7 +38,7 @@ class Executor::Impl : public std::enable_shared_from_this<Impl> {
         steps_(market, chain, options),
         options_(options),
         metrics_(metrics),
-        waiting_orders_(std::make_shared<WaitingOrders>(ioc, store, market, metrics, options.watch_interval)),
+        waiting_orders_(std::make_shared<WaitingOrders>(ioc, store, market, metrics, options.watch_interval, options.key_check)),
         recurring_(std::make_shared<RecurringOrders>(ioc, store, market, metrics, options.slice_gate)) {}
 
   OrderStore& store() { return store_; }
