@@ -2,10 +2,13 @@
 # A private NATS JetStream cluster for tests (or `make cluster`): N
 # nats-server processes clustered with each other on free loopback ports,
 # JetStream file storage and every file under DIR, clients authenticated by
-# user and password.
+# user and password, routes by a password of their own. Two users: the
+# nodes' (what oee-server needs: its streams, buckets and forwards) and the
+# tools' (reads only: oee-logdump, oee-chaos's checks).
 #
 #   nats_cluster.sh start DIR [N]   # starts N servers (default 3), writes DIR/urls
-#                                   # (comma list, credentials included) and prints it
+#                                   # (comma list, the nodes' credentials included) and
+#                                   # DIR/tools-urls (the tools'), and prints DIR/urls
 #   nats_cluster.sh kill DIR I      # kill -9 of server I (1-based): an outage, keeping its data and ports
 #   nats_cluster.sh resume DIR I    # starts server I again with its data
 #   nats_cluster.sh pause DIR I     # SIGSTOP of server I
@@ -14,8 +17,11 @@
 #   nats_cluster.sh stop DIR        # stops every server and removes DIR (tests)
 #   nats_cluster.sh halt DIR        # stops every server, keeping DIR (make cluster)
 #
-# The user and password are OEE_NATS_USER / OEE_NATS_PASSWORD when set, else
-# random ones written to DIR/user and DIR/password on the first start. With
+# The nodes' user and password are OEE_NATS_USER / OEE_NATS_PASSWORD when
+# set, else "oee" and a random one, written to DIR/user and DIR/password on
+# the first start; the tools' are "oee-tools" and OEE_NATS_TOOLS_PASSWORD or
+# a random one (DIR/tools-password); the routes' OEE_NATS_ROUTE_PASSWORD or
+# a random one (DIR/route-password). Every file is the owner's alone. With
 # OEE_NATS_TLS_CERT and OEE_NATS_TLS_KEY (PEM files) set on the first start,
 # clients must use TLS and the URLs are tls://.
 set -euo pipefail
@@ -32,14 +38,17 @@ write_config() {
   local i=$1 n routes="" j
   n=$(count)
   cat > "$dir/n$i/server.conf" <<EOF
+$(cat "$(dirname "$0")/nats/permissions.conf")
 server_name: "n$i"
 listen: "127.0.0.1:$(cat "$dir/n$i/port")"
 http: "127.0.0.1:$(cat "$dir/n$i/http-port")"
 pid_file: "$dir/n$i/pid"
 log_file: "$dir/n$i/server.log"
 authorization {
-  user: "$(cat "$dir/user")"
-  password: "$(cat "$dir/password")"
+  users: [
+    { user: "$(cat "$dir/user")", password: "$(cat "$dir/password")", permissions: \$node }
+    { user: "oee-tools", password: "$(cat "$dir/tools-password")", permissions: \$tools }
+  ]
 }
 jetstream {
   store_dir: "$dir/n$i/js"
@@ -109,7 +118,8 @@ case $cmd in
     echo "$n" > "$dir/count"
     [ -s "$dir/user" ] || printf '%s' "${OEE_NATS_USER:-oee}" > "$dir/user"
     [ -s "$dir/password" ] || printf '%s' "${OEE_NATS_PASSWORD:-$(secret)}" > "$dir/password"
-    [ -s "$dir/route-password" ] || secret > "$dir/route-password"
+    [ -s "$dir/tools-password" ] || printf '%s' "${OEE_NATS_TOOLS_PASSWORD:-$(secret)}" > "$dir/tools-password"
+    [ -s "$dir/route-password" ] || printf '%s' "${OEE_NATS_ROUTE_PASSWORD:-$(secret)}" > "$dir/route-password"
     if [ -n "${OEE_NATS_TLS_CERT:-}" ] && [ ! -s "$dir/tls-cert" ]; then
       realpath "$OEE_NATS_TLS_CERT" > "$dir/tls-cert"
       realpath "${OEE_NATS_TLS_KEY:?OEE_NATS_TLS_KEY goes with OEE_NATS_TLS_CERT}" > "$dir/tls-key"
@@ -124,11 +134,12 @@ case $cmd in
         mkdir -p "$dir/n$i"
         [ -s "$dir/n$i/port" ] || { free_port > "$dir/n$i/port"; free_port > "$dir/n$i/cluster-port"; free_port > "$dir/n$i/http-port"; }
       done
-      urls=""; failed=""
+      urls=""; tools_urls=""; failed=""
       for i in $(seq "$n"); do
         write_config "$i"
         launch "$i" || { failed=$i; break; }
         urls="$urls${urls:+,}$scheme://$(cat "$dir/user"):$(cat "$dir/password")@127.0.0.1:$(cat "$dir/n$i/port")"
+        tools_urls="$tools_urls${tools_urls:+,}$scheme://oee-tools:$(cat "$dir/tools-password")@127.0.0.1:$(cat "$dir/n$i/port")"
       done
       [ -z "$failed" ] && break
       for i in $(seq "$n"); do signal KILL "$i"; done
@@ -139,7 +150,7 @@ case $cmd in
       tail -20 "$dir/n$failed/server.log" >&2
       exit 1
     done
-    echo "$urls" > "$dir/urls"
+    (umask 077; echo "$urls" > "$dir/urls"; echo "$tools_urls" > "$dir/tools-urls")
     cat "$dir/urls"
     ;;
   kill)   signal KILL "${3:?server index}" ;;

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `make cluster`: a cluster on this machine's loopback. Three nats-server
-# processes (JetStream, clustered, user and password authentication), a
+# processes (JetStream, clustered; the nodes and the tools each with a user
+# of their own, the routes with a password; every password in files only
+# their owner reads, handed to the nodes in their environment), a
 # PostgreSQL server for the order history, a Redis server for the live
 # stream, two oee-server nodes on them and a gateway fed by Redis, every
 # file under .local/cluster/ (kept between runs). Prints the URLs; Ctrl-C
@@ -37,7 +39,8 @@ redis_started=1
 
 for i in 1 2; do
   port=$((first_port + i - 1))
-  "$build/bin/oee-server" --nats "$urls" --node "node$i" --port "$port" --data-dir "$dir/node$i" \
+  # In the environment, not the command line, which every local user can read.
+  OEE_NATS_URL="$urls" "$build/bin/oee-server" --node "node$i" --port "$port" --data-dir "$dir/node$i" \
     --database-url "$db" --redis-url "$redis" "$@" \
     > "$dir/node$i.log" 2>&1 &
   pids+=($!)
@@ -60,8 +63,10 @@ for i in 1 2 3; do
   done
 done
 
+shown=$(printf '%s' "$urls" | sed -E 's#//[^@/]*@#//#g')
 cat <<INFO
-NATS JetStream cluster (3 servers): $urls
+NATS JetStream cluster (3 servers): $shown
+  the nodes' URLs with their password: $dir/nats/urls; the tools' (read-only, for oee-logdump --nats): $dir/nats/tools-urls
 PostgreSQL (order history, projected by both nodes): $db
 Redis (each partition published by the node executing it): $redis
   (data in $dir/nats; tools/nats_cluster.sh kill|resume|pause|cont $dir/nats N acts on server N)

@@ -12,6 +12,7 @@ std::string_view auth_failure_name(AuthFailure f) {
     case AuthFailure::revoked: return "revoked";
     case AuthFailure::expired: return "expired";
     case AuthFailure::unavailable: return "unavailable";
+    case AuthFailure::ticket: return "ticket";
   }
   return "unknown";
 }
@@ -24,12 +25,15 @@ std::string_view auth_failure_message(AuthFailure f) {
     case AuthFailure::revoked: return "the API key has been revoked";
     case AuthFailure::expired: return "the API key has expired";
     case AuthFailure::unavailable: return "the API keys are not known here yet; try again in a moment";
+    case AuthFailure::ticket:
+      return "the WebSocket ticket is not known here, was used already or has expired: ask POST /api/ws-ticket for "
+             "another, on this server";
   }
   return "the API key is not known";
 }
 
 Authenticator::Authenticator(std::string_view admin_key, KeyRing& ring, std::string_view metrics_token)
-    : admin_(hash_secret(admin_key)), ring_(&ring) {
+    : admin_(hash_secret(admin_key)), ring_(&ring), tickets_(std::make_shared<WsTickets>()) {
   if (!metrics_token.empty()) metrics_ = hash_secret(metrics_token);
 }
 
@@ -68,6 +72,28 @@ boost::system::result<Principal, AuthFailure> Authenticator::authenticate(std::s
   if (metrics_ && same_hash(hash, *metrics_)) return Principal{Principal::Kind::scraper, {}, {}, {}, {}};
   const auto key = ring_->find(hash);
   if (!key) return ring_->complete() ? AuthFailure::unknown : AuthFailure::unavailable;
+  if (key->revoked_at) return AuthFailure::revoked;
+  if (!key->live_at(now)) return AuthFailure::expired;
+  ring_->touch(key->id, now);
+  return Principal{Principal::Kind::key, key->id, key->scopes, key->rate_limit, key->expires_at};
+}
+
+std::optional<WsTickets::Issued> Authenticator::issue_ticket(const Principal& who, TimestampNs now) const {
+  if (!enabled()) return std::nullopt;
+  if (who.kind == Principal::Kind::admin) return tickets_->issue(WsTickets::Holder{}, now);
+  if (who.kind == Principal::Kind::key) return tickets_->issue(WsTickets::Holder{who.key}, now);
+  return std::nullopt;
+}
+
+boost::system::result<Principal, AuthFailure> Authenticator::authenticate_ticket(std::string_view ticket,
+                                                                                TimestampNs now) const {
+  if (!enabled()) return Principal::anyone();
+  const auto holder = tickets_->redeem(ticket, now);
+  if (!holder) return AuthFailure::ticket;
+  if (!holder->key) return Principal{Principal::Kind::admin, {}, core::Scopes::all(), {}, {}};
+  // As the key stands now: revoked or expired since, the ticket is worth nothing.
+  const auto key = ring_->get(*holder->key);
+  if (!key) return AuthFailure::unknown;
   if (key->revoked_at) return AuthFailure::revoked;
   if (!key->live_at(now)) return AuthFailure::expired;
   ring_->touch(key->id, now);

@@ -3,6 +3,7 @@
 // scopes, or anyone (authentication off).
 
 #include <array>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -10,6 +11,7 @@
 #include <boost/system/result.hpp>
 
 #include "api/auth/key_ring.h"
+#include "api/auth/ws_tickets.h"
 #include "core/domain/api_key.h"
 
 namespace oee::api {
@@ -46,12 +48,14 @@ struct Principal {
   }
 };
 
-/// `unavailable`: a gateway that has not yet learnt the keys from the core.
-enum class AuthFailure { missing, malformed, unknown, revoked, expired, unavailable };
+/// `unavailable`: a gateway that has not yet learnt the keys from the core;
+/// `ticket`: a WebSocket ticket unknown here, spent or expired.
+enum class AuthFailure { missing, malformed, unknown, revoked, expired, unavailable, ticket };
 inline constexpr std::array kAuthFailures{AuthFailure::missing, AuthFailure::malformed, AuthFailure::unknown,
-                                          AuthFailure::revoked,  AuthFailure::expired,   AuthFailure::unavailable};
-/// "missing", "malformed", "unknown", "revoked", "expired", "unavailable":
-/// the reason label of oee_auth_failures_total.
+                                          AuthFailure::revoked,  AuthFailure::expired,   AuthFailure::unavailable,
+                                          AuthFailure::ticket};
+/// "missing", "malformed", "unknown", "revoked", "expired", "unavailable",
+/// "ticket": the reason label of oee_auth_failures_total.
 [[nodiscard]] std::string_view auth_failure_name(AuthFailure f);
 /// What a 401 says about it.
 [[nodiscard]] std::string_view auth_failure_message(AuthFailure f);
@@ -72,10 +76,19 @@ class Authenticator {
                                                                           std::string_view access_token,
                                                                           TimestampNs now) const;
 
+  /// A WebSocket ticket for `who` (the admin key or an API key), good for
+  /// one upgrade within WsTickets::kLifetime; nothing while too many are
+  /// out, or for whoever else asks.
+  [[nodiscard]] std::optional<WsTickets::Issued> issue_ticket(const Principal& who, TimestampNs now) const;
+  /// Spends a ticket: who it was issued to, as that key stands now.
+  [[nodiscard]] boost::system::result<Principal, AuthFailure> authenticate_ticket(std::string_view ticket,
+                                                                                 TimestampNs now) const;
+
  private:
   core::KeyHash admin_{};
   std::optional<core::KeyHash> metrics_;
   KeyRing* ring_ = nullptr;
+  std::shared_ptr<WsTickets> tickets_;
 };
 
 }  // namespace oee::api

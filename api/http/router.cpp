@@ -104,6 +104,17 @@ boost::system::result<Router::Admitted, HttpResponse> Router::admit(std::string_
   return admit_known(*who, needs, now);
 }
 
+boost::system::result<Router::Admitted, HttpResponse> Router::admit_ticket(std::string_view ticket,
+                                                                            const boost::asio::ip::address& peer) const {
+  const auto now = std::chrono::steady_clock::now();
+  const auto who = auth_->authenticate_ticket(ticket, TimestampNs::now());
+  if (!who) {
+    if (auto refusal = failed_authentication(peer, who.error(), now)) return std::move(*refusal);
+    return unauthenticated(who.error());
+  }
+  return admit_known(*who, kOrderReads, now);
+}
+
 boost::system::result<Router::Admitted, HttpResponse> Router::admit_known(const Principal& who, Needs needs,
                                                                            SteadyTime now) const {
   if (who.kind == Principal::Kind::scraper && needs.metrics_token) return Admitted{who, {}};
@@ -216,7 +227,10 @@ std::optional<WsRoute> Router::websocket(std::string_view target, std::string_vi
   if (stream == streams_.end()) return std::nullopt;
   const auto token = parsed->params.find("access_token");
   const std::string_view access_token = token == parsed->params.end() ? std::string_view() : token->second;
-  auto admitted = admit(authorization, access_token, peer, kOrderReads);
+  const auto ticket = parsed->params.find("ticket");
+  auto admitted = ticket != parsed->params.end() && auth_ != nullptr && auth_->enabled()
+                      ? admit_ticket(ticket->second, peer)
+                      : admit(authorization, access_token, peer, kOrderReads);
   if (!admitted) {
     WsRoute refused{WsProtocol::json, std::nullopt, 0, std::nullopt, {}};
     refused.refusal = std::move(admitted.error());

@@ -97,6 +97,9 @@ class Router {
                                                                     std::string_view access_token,
                                                                     const boost::asio::ip::address& peer,
                                                                     Needs needs) const;
+  // A WebSocket opened with a ticket (POST /api/ws-ticket): spent here.
+  [[nodiscard]] boost::system::result<Admitted, HttpResponse> admit_ticket(std::string_view ticket,
+                                                                           const boost::asio::ip::address& peer) const;
   // The same for a caller known to be `who`, for a route that needs a scope.
   [[nodiscard]] boost::system::result<Admitted, HttpResponse> admit_known(const Principal& who, Needs needs,
                                                                           SteadyTime now) const;

@@ -319,6 +319,8 @@ Router core_router(App& app) {
           }))
       .on("POST", "api/keys", kKeyAdmin, [&app](const HttpRequest& req, const RequestTarget&) { return create_key(app, req); })
       .on("GET", "api/keys", kKeyAdmin, at_once([&app](const HttpRequest&, const RequestTarget&) { return list_keys(app); }))
+      .on("POST", "api/ws-ticket", kOrderReads,
+          at_once([&app](const HttpRequest& req, const RequestTarget&) { return issue_ws_ticket(app, req.principal); }))
       .on("GET", "api/keys/events", kAdminKey,
           at_once([&app](const HttpRequest&, const RequestTarget&) { return list_key_events(app); }))
       .on("DELETE", "api/keys/*", kKeyAdmin, [&app](const HttpRequest& req, const RequestTarget& t) -> asio::awaitable<HttpResponse> {

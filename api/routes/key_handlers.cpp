@@ -148,4 +148,23 @@ asio::awaitable<HttpResponse> revoke_key(App& app, const core::KeyId& id, bool c
   co_return json_response(200, answer);
 }
 
+HttpResponse issue_ws_ticket(const App& app, const Principal& caller) {
+  if (!app.auth.enabled()) {
+    return error_response(ApiError{409, "auth_off",
+                                   "authentication is off: open the WebSocket without a ticket", ""});
+  }
+  const auto issued = app.auth.issue_ticket(caller, TimestampNs::now());
+  if (!issued) {
+    return error_response(ApiError{503, "too_many_tickets",
+                                   "too many WebSocket tickets are outstanding; try again in a few seconds", ""});
+  }
+  json::object body{{"ticket", issued->text},
+                    {"expiresAt", projections::rfc3339(issued->expires_at)},
+                    {"use", "open /ws?ticket=<ticket> (or another stream path) on this server within 30 s; one "
+                            "WebSocket, once"}};
+  HttpResponse r{201, json::serialize(body), "application/json", {}};
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
 }  // namespace oee::api

@@ -14,6 +14,9 @@ namespace oee::api {
 [[nodiscard]] boost::asio::awaitable<HttpResponse> create_key(App& app, const HttpRequest& req);
 /// GET /api/keys
 [[nodiscard]] HttpResponse list_keys(const App& app);
+/// POST /api/ws-ticket: a ticket that opens one WebSocket as the caller
+/// (`/ws?ticket=…`) within 30 s, so a browser need not put a key in a URL.
+[[nodiscard]] HttpResponse issue_ws_ticket(const App& app, const Principal& caller);
 /// GET /api/keys/events: every key as its events (hashes, never secrets),
 /// for gateways (the route is the admin key's only).
 [[nodiscard]] HttpResponse list_key_events(const App& app);

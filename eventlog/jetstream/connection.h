@@ -41,6 +41,9 @@ struct ConnectOptions {
   /// For tls:// URLs: the CA certificates (PEM) the servers' certificates
   /// are checked against; empty: the system's.
   std::string ca_file;
+  /// A tool's connection (a user allowed to read, not to write): streams
+  /// are opened, never created, and nothing is published.
+  bool read_only = false;
   /// Bound on each JetStream request (publish acks have their own).
   std::chrono::milliseconds request_timeout{std::chrono::seconds(5)};
 };
@@ -211,7 +214,7 @@ class Connection {
   [[nodiscard]] std::error_code purge(std::string_view stream, std::string_view subject, Seq keep_from);
 
   /// Creates the stream if it does not exist (waiting, up to `wait`, for a
-  /// cluster that is still electing its leader). Asks for spec.replicas and
+  /// cluster that is still electing its leader); read-only, finds it. Asks for spec.replicas and
   /// takes one when the cluster has too few servers for them; an existing
   /// stream keeps its replicas. Returns the replicas the stream has.
   [[nodiscard]] Result<int> ensure_stream(const StreamSpec& spec, std::chrono::milliseconds wait);

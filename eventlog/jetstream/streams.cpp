@@ -27,6 +27,15 @@ std::error_code Connection::purge(std::string_view stream, std::string_view subj
 
 Result<int> Connection::ensure_stream(const StreamSpec& spec, std::chrono::milliseconds wait) {
   const auto deadline = std::chrono::steady_clock::now() + wait;
+  if (impl_->options.read_only) {
+    // A read-only user may not create: the stream is there, or it is not.
+    for (;;) {
+      auto state = stream_state(spec.name);
+      if (state) return state->replicas;
+      if (!transient(state.error()) || std::chrono::steady_clock::now() >= deadline) return state.error();
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  }
   std::vector<const char*> subjects;
   for (const auto& s : spec.subjects) subjects.push_back(s.c_str());
   int replicas = spec.replicas;

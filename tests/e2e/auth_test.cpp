@@ -957,6 +957,48 @@ TEST(Auth, AnExpiredKeysWaitingOrderIsCancelledAsTheKeyExpires) {
   EXPECT_NE(json::serialize(events.back()).find("expired"), std::string::npos) << json::serialize(events);
 }
 
+// A browser need not put a key in a URL: POST /api/ws-ticket answers a
+// ticket that opens one WebSocket, as its key, once. A second upgrade with
+// it, a made-up one, and one whose key was revoked after it was issued are
+// each 401; the socket a ticket opened sees its key's orders and no other's.
+TEST(Auth, AWebSocketTicketOpensOneSocketOnceAsItsKey) {
+  SecuredServer secured({"--sim", "fast"});
+  auto& [dir, admin, server, client] = secured;
+  const auto a = create_key(client, admin, kReadWrite);
+  const auto b = create_key(client, admin, kReadWrite);
+  const auto of_a = submit(client, a.secret);
+  const auto of_b = submit(client, b.secret);
+  const auto ticket_for = [&](const std::string& secret) {
+    const auto res = client.request("POST", "/api/ws-ticket", {}, bearer(secret));
+    EXPECT_EQ(res.status, 201) << res.body;
+    EXPECT_NE(res.body.find("oee_wst_"), std::string::npos) << res.body;
+    return res.status == 201 ? std::string(res.json().at("ticket").as_string()) : std::string{};
+  };
+  EXPECT_EQ(client.request("POST", "/api/ws-ticket", {}, {}).status, 401);
+
+  const auto ticket = ticket_for(a.secret);
+  {
+    WsClient ws(server.port(), "/ws?ticket=" + ticket);
+    ws.send(R"({"type":"subscribe","orderId":")" + of_a + R"("})");
+    EXPECT_FALSE(next_where(ws, "type", "subscribed").is_null()) << "a ticket's socket is its key's";
+    ws.send(R"({"type":"subscribe","orderId":")" + of_b + R"("})");
+    const auto error = next_where(ws, "type", "error");
+    ASSERT_FALSE(error.is_null());
+    EXPECT_EQ(error.at("error").at("code"), "not_found") << "another key's order, through a ticket";
+  }
+  EXPECT_EQ(upgrade_status(server.port(), "/ws?ticket=" + ticket), 401) << "a ticket opens one socket";
+  EXPECT_EQ(upgrade_status(server.port(), "/ws?ticket=oee_wst_" + std::string(64, '0')), 401);
+
+  const auto before_revocation = ticket_for(b.secret);
+  ASSERT_EQ(client.request("DELETE", "/api/keys/" + b.id, {}, bearer(admin)).status, 200);
+  EXPECT_EQ(upgrade_status(server.port(), "/ws?ticket=" + before_revocation), 401)
+      << "a revoked key's ticket still opened a socket";
+
+  // Any stream path takes one, the admin key may ask for one too.
+  EXPECT_EQ(upgrade_status(server.port(), "/api/orders/status?ticket=" + ticket_for(a.secret)), 101);
+  EXPECT_EQ(upgrade_status(server.port(), "/ws?ticket=" + ticket_for(admin)), 101);
+}
+
 // One submit must not schedule unbounded work: a key holds at most
 // --max-recurring-per-key active recurring orders. Past the cap a new one
 // is 429 too_many_recurring and changes nothing; a retry of one it holds

@@ -70,11 +70,11 @@ TEST(ClusterHistory, BothNodesProjectEveryEventOnceAcrossAKill) {
   EXPECT_EQ(rows[0][1].as<int>(), 1);
 
   // Rebuilt from the cluster, the tables hold the same events.
-  const auto rebuilt = run({kProjector, "rebuild", "--nats", nats.urls(), "--database-url", pg.url()});
+  const auto rebuilt = run({kProjector, "rebuild", "--nats", nats.tools_urls(), "--database-url", pg.url()});
   ASSERT_EQ(rebuilt.exit_code, 0) << rebuilt.err;
   EXPECT_NE(rebuilt.out.find("swapped in atomically"), std::string::npos) << rebuilt.out;
   EXPECT_EQ(projected_events(pg.url()), in_log);
-  const auto status = run({kProjector, "status", "--nats", nats.urls(), "--database-url", pg.url()});
+  const auto status = run({kProjector, "status", "--nats", nats.tools_urls(), "--database-url", pg.url()});
   EXPECT_EQ(status.exit_code, 0) << status.err;
   EXPECT_NE(status.out.find("applied seq"), std::string::npos) << status.out;
 
@@ -96,7 +96,7 @@ TEST(ClusterHistory, BothNodesProjectEveryEventOnceAcrossAKill) {
 TEST(ClusterHistory, ProjectorToolsNeedAClusterThatHoldsALog) {
   testing::NatsCluster nats;
   testing::PgServer pg;
-  const auto refused = run({kProjector, "status", "--nats", nats.urls(), "--database-url", pg.url()});
+  const auto refused = run({kProjector, "status", "--nats", nats.tools_urls(), "--database-url", pg.url()});
   EXPECT_EQ(refused.exit_code, 2);
   EXPECT_NE(refused.err.find("holds no oee log yet"), std::string::npos) << refused.err;
   const auto bad = run({kProjector, "status", "--nats", "http://x", "--database-url", pg.url()});

@@ -49,7 +49,7 @@ TEST(ClusterNodes, LogdumpVerifiesEveryPartitionAndFindsEachOrderInItsOwn) {
       },
       60s));
 
-  const auto verified = run({kLogdump, "--nats", nats.urls(), "--verify"});
+  const auto verified = run({kLogdump, "--nats", nats.tools_urls(), "--verify"});
   EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
   for (std::uint32_t p = 0; p < kPartitions; ++p) {
     EXPECT_NE(verified.out.find("partition " + std::to_string(p) + ": verify ok"), std::string::npos) << verified.out;
@@ -57,7 +57,7 @@ TEST(ClusterNodes, LogdumpVerifiesEveryPartitionAndFindsEachOrderInItsOwn) {
 
   // One order: its events, from its partition, ending confirmed.
   const auto& [id, p] = *partition_of.begin();
-  const auto dumped = run({kLogdump, "--nats", nats.urls(), "--order", id, "--format", "json"});
+  const auto dumped = run({kLogdump, "--nats", nats.tools_urls(), "--order", id, "--format", "json"});
   ASSERT_EQ(dumped.exit_code, 0) << dumped.err;
   std::istringstream lines(dumped.out);
   std::string line, last_type;
@@ -77,7 +77,7 @@ TEST(ClusterNodes, LogdumpVerifiesEveryPartitionAndFindsEachOrderInItsOwn) {
   EXPECT_EQ(events, static_cast<int>(served.json().at("events").as_array().size()));
 
   // The counts: every order, each partition's own seq range.
-  const auto stats = run({kLogdump, "--nats", nats.urls(), "--stats", "--format", "json"});
+  const auto stats = run({kLogdump, "--nats", nats.tools_urls(), "--stats", "--format", "json"});
   ASSERT_EQ(stats.exit_code, 0) << stats.err;
   boost::system::error_code ec;
   const auto counted = json::parse(stats.out, ec);
@@ -92,7 +92,7 @@ TEST(ClusterNodes, LogdumpVerifiesEveryPartitionAndFindsEachOrderInItsOwn) {
   EXPECT_GT(counts.at("byType").as_object().at("partitionTaken").to_number<std::uint64_t>(), 0u);
 
   // Asking for what is not there says so.
-  EXPECT_EQ(run({kLogdump, "--nats", nats.urls(), "--partition", std::to_string(kPartitions)}).exit_code, 2);
+  EXPECT_EQ(run({kLogdump, "--nats", nats.tools_urls(), "--partition", std::to_string(kPartitions)}).exit_code, 2);
   EXPECT_EQ(run({kLogdump, "--data-dir", nodes.dir.path().string(), "--partition", "0"}).exit_code, 2);
 }
 

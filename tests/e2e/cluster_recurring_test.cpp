@@ -138,7 +138,7 @@ TEST(ClusterNodes, ARecurringOrdersSlicesRunInItsPartitionEachOnceAcrossItsOwner
   EXPECT_EQ(fresh.get("/api/orders/" + OrderId::random().str()).status, 404);
   EXPECT_EQ(fresh.get("/api/orders/" + id).json().at("progress").at("done"), 6);
 
-  const auto verified = run({kLogdump, "--nats", nats.urls(), "--verify"});
+  const auto verified = run({kLogdump, "--nats", nats.tools_urls(), "--verify"});
   EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
 }
 
@@ -168,7 +168,7 @@ TEST(ClusterNodes, APausedOwnerOfARecurringOrderIsFencedAndEachSliceRunsOnce) {
   expect_each_child_once(client, id, s);
   for (const auto& kid : children(client, id)) expect_one_transaction_per_attempt(client, kid);
   EXPECT_GE(expect_fenced_after_takeovers(nats, owner, taker), 1) << taker << " never took a partition over";
-  const auto verified = run({kLogdump, "--nats", nats.urls(), "--verify"});
+  const auto verified = run({kLogdump, "--nats", nats.tools_urls(), "--verify"});
   EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
 }
 
@@ -216,7 +216,7 @@ TEST(ClusterNodes, ARecurringOrderCancelledOnTheOtherNodeStartsNoSliceAfterIt) {
   expect_each_child_once(other, id, s);
   EXPECT_EQ(event_names(other, id), names) << "an event of the parent after it was let go";
 
-  const auto verified = run({kLogdump, "--nats", nats.urls(), "--verify"});
+  const auto verified = run({kLogdump, "--nats", nats.tools_urls(), "--verify"});
   EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
 }
 

@@ -508,5 +508,57 @@ TEST(JetStreamCluster, AWrongPasswordIsRefusedWithoutShowingIt) {
   }
 }
 
+// The tools' user (oee-logdump, oee-projector, oee-chaos's checks) reads
+// the cluster and changes nothing: its stream creation, its appends and its
+// key writes are refused by the servers, and nothing of them is stored;
+// the same reads work. The nodes' user does what a node does.
+TEST(JetStreamCluster, TheToolsUserReadsAndCanStoreNothing) {
+  NatsCluster cluster;
+  auto node = connect(cluster, "node");
+  ASSERT_TRUE(node->ensure_stream(partition_spec(0), kFormingWait));
+  ASSERT_TRUE(append(*node, "submitted", "order-1/1"));
+  auto kv = bucket(*node, kChainBucket);
+  ASSERT_TRUE(kv.create("sig-1", "100"));
+
+  ConnectOptions options;
+  options.urls = parse_urls(cluster.tools_urls());
+  options.name = "a tool";
+  options.read_only = true;
+  options.request_timeout = 2s;
+  auto tool = Connection::connect(options);
+  // Reads.
+  auto events = tool->read(partition_stream(0), "oee.p0.o.a", Seq{1}, 10);
+  ASSERT_TRUE(events) << events.error().message();
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ((*events)[0].data, "submitted");
+  auto all = tool->read(partition_stream(0), "oee.p0.>", Seq{1}, 10);
+  ASSERT_TRUE(all) << all.error().message();
+  EXPECT_EQ(all->size(), 1u);
+  auto tools_kv = KvBucket::open(*tool, BucketSpec{kChainBucket}, 10s);
+  ASSERT_TRUE(tools_kv) << tools_kv.error().message();
+  auto landed = tools_kv->get("sig-1");
+  ASSERT_TRUE(landed && *landed);
+  EXPECT_EQ((*landed)->value, "100");
+
+  // Writes, each refused, none stored.
+  auto again = append(*tool, "forged", "order-1/forged");
+  EXPECT_FALSE(again) << "the tools' user appended to a partition";
+  EXPECT_FALSE(tools_kv->create("sig-2", "1")) << "the tools' user wrote the chain's ledger";
+  ConnectOptions writer_options = options;
+  writer_options.read_only = false;
+  auto writer = Connection::connect(writer_options);
+  StreamSpec made;
+  made.name = "OEE_FORGED";
+  made.subjects = {"forged.>"};
+  EXPECT_FALSE(writer->ensure_stream(made, 3s)) << "the tools' user made a stream";
+  auto state = node->stream_state(partition_stream(0));
+  ASSERT_TRUE(state);
+  EXPECT_EQ(state->messages, 1u);
+  EXPECT_FALSE(node->stream_state("OEE_FORGED"));
+  auto forged = kv.get("sig-2");
+  ASSERT_TRUE(forged);
+  EXPECT_FALSE(*forged);
+}
+
 }  // namespace
 }  // namespace oee::eventlog::jetstream

@@ -38,6 +38,9 @@ NatsCluster::NatsCluster(int servers, std::optional<NatsTls> tls) : servers_(ser
   }
   try {
     urls_ = script("start " + quoted(dir_) + " " + std::to_string(servers), env);
+    std::ifstream tools(dir_ / "tools-urls");
+    std::getline(tools, tools_urls_);
+    if (tools_urls_.empty()) throw std::runtime_error("nats_cluster.sh wrote no tools-urls");
   } catch (...) {
     // The destructor does not run for a constructor that throws: the
     // servers that did start must not outlive the test.

@@ -28,6 +28,8 @@ class NatsCluster {
 
   /// Every server's URL, credentials included, comma-separated (--nats).
   [[nodiscard]] const std::string& urls() const { return urls_; }
+  /// The same for the tools' user, which may read and not write.
+  [[nodiscard]] const std::string& tools_urls() const { return tools_urls_; }
   [[nodiscard]] std::vector<std::string> url_list() const;
   /// The same without the password: for tests of refused authentication.
   [[nodiscard]] std::string urls_with_password(const std::string& password) const;
@@ -46,6 +48,7 @@ class NatsCluster {
  private:
   std::filesystem::path dir_;
   std::string urls_;
+  std::string tools_urls_;
   int servers_;
 };
 

@@ -9,6 +9,7 @@
 #include "api/auth/key_ring.h"
 #include "api/auth/key_secret.h"
 #include "api/auth/rate_limit.h"
+#include "api/auth/ws_tickets.h"
 #include "api/routes/key_request.h"
 #include "api/routes/time_text.h"
 #include "core/wire/key_codec.h"
@@ -156,6 +157,38 @@ TEST(Authenticator, TellsEachFailureApart) {
   EXPECT_FALSE(root->owner().has_value());
   EXPECT_TRUE(ring.last_used(live_id).has_value()) << "a key's use is noted";
   EXPECT_FALSE(ring.last_used(revoked_id).has_value()) << "a refused key is not used";
+}
+
+// A ticket opens one WebSocket within 30 s: spent by its first use, dead
+// at 30 s, and never more than kMaxOutstanding out at once (expired ones
+// make room).
+TEST(WsTickets, ATicketIsSpentByItsFirstUseAndDiesAfterThirtySeconds) {
+  using namespace std::chrono_literals;
+  WsTickets tickets;
+  const TimestampNs t0{1'000'000'000'000};
+  const auto at = [&](std::chrono::milliseconds later) {
+    return TimestampNs{t0.value + std::chrono::nanoseconds(later).count()};
+  };
+  const core::KeyId key = core::KeyId::random();
+  const auto first = tickets.issue(WsTickets::Holder{key}, t0);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->text.rfind("oee_wst_", 0), 0u);
+  EXPECT_EQ(first->text.size(), 8u + 64u);
+  EXPECT_EQ(first->expires_at, at(30'000ms));
+  const auto used = tickets.redeem(first->text, at(29'999ms));
+  ASSERT_TRUE(used);
+  EXPECT_EQ(used->key, key);
+  EXPECT_FALSE(tickets.redeem(first->text, at(29'999ms))) << "spent";
+
+  const auto late = tickets.issue(WsTickets::Holder{}, t0);
+  ASSERT_TRUE(late);
+  EXPECT_NE(late->text, first->text);
+  EXPECT_FALSE(tickets.redeem(late->text, at(30'000ms))) << "expired";
+  EXPECT_FALSE(tickets.redeem("oee_wst_made_up", t0));
+
+  for (std::size_t i = 0; i < WsTickets::kMaxOutstanding; ++i) ASSERT_TRUE(tickets.issue(WsTickets::Holder{}, t0));
+  EXPECT_FALSE(tickets.issue(WsTickets::Holder{}, at(1'000ms))) << "past the cap";
+  EXPECT_TRUE(tickets.issue(WsTickets::Holder{}, at(30'000ms))) << "the expired ones made room";
 }
 
 TEST(Principal, NoOneSeesOrMayAnythingAndAKeySeesOnlyItsOwn) {

@@ -15,6 +15,7 @@ ChainLedger::ChainLedger(const std::string& nats_urls) {
   js::ConnectOptions options;
   options.urls = js::parse_urls(nats_urls);
   options.name = "oee-chaos";
+  options.read_only = true;  // the tools' user: it reads the ledger, never writes it
   connection_ = js::Connection::connect(options);
   auto bucket = js::KvBucket::open(*connection_, js::BucketSpec{js::kChainBucket}, std::chrono::seconds(30));
   if (!bucket) throw std::runtime_error("cannot open the chain's bucket " + std::string(js::kChainBucket) + ": " +

@@ -31,6 +31,10 @@ void NatsServers::start() {
   std::ifstream in(dir_ / "urls");
   std::getline(in, urls_);
   if (urls_.empty()) throw std::runtime_error("nats_cluster.sh wrote no URLs to " + (dir_ / "urls").string());
+  std::ifstream tools(dir_ / "tools-urls");
+  std::getline(tools, tools_urls_);
+  if (tools_urls_.empty())
+    throw std::runtime_error("nats_cluster.sh wrote no tools' URLs to " + (dir_ / "tools-urls").string());
 }
 
 bool NatsServers::kill(int index) {

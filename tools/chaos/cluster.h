@@ -45,6 +45,8 @@ class NatsServers {
   [[nodiscard]] bool down(int index) const { return down_[static_cast<std::size_t>(index)]; }
   /// Every server's URL, credentials included, comma-separated (--nats).
   [[nodiscard]] const std::string& urls() const { return urls_; }
+  /// The same for the tools' user, which reads and may not write.
+  [[nodiscard]] const std::string& tools_urls() const { return tools_urls_; }
   /// The servers' pids as their pid files say: for the cleanup that cannot run the script.
   [[nodiscard]] std::vector<pid_t> pids() const { return pids_in(dir_); }
   [[nodiscard]] static std::vector<pid_t> pids_in(const std::filesystem::path& dir);
@@ -59,6 +61,7 @@ class NatsServers {
   std::filesystem::path dir_;
   std::filesystem::path log_;
   std::string urls_;
+  std::string tools_urls_;
   std::array<bool, kNatsServers> down_{};
   bool started_ = false;
 };

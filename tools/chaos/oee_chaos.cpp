@@ -210,9 +210,9 @@ int run(const Options& o) {
       }
       if (!stop.load()) {
         say("checking the log and the chain");
-        ChainLedger chain(cluster.nats().urls());
+        ChainLedger chain(cluster.nats().tools_urls());
         facts.verdict = check_orders(cluster, facts.records, chain, stop);
-        facts.verify = verify_log(o.logdump, cluster.nats().urls(), work / "verify.txt", stop);
+        facts.verify = verify_log(o.logdump, cluster.nats().tools_urls(), work / "verify.txt", stop);
       }
       for (const auto& e : cluster.exits()) {
         if (std::find(facts.problems.begin(), facts.problems.end(), e) == facts.problems.end()) facts.problems.push_back(e);

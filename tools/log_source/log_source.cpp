@@ -38,6 +38,7 @@ OpenLog open_log(const LogSource& source, const std::string& tool) {
   options.connect.urls = js::parse_urls(source.nats);
   options.connect.creds_file = source.nats_creds;
   options.connect.ca_file = source.nats_ca;
+  options.connect.read_only = true;  // a tool reads, with the narrowest NATS user that lets it (docs/SCALING.md)
   options.node = fmt::format("{}-{}", tool, ::getpid());
   options.reader = true;
   options.fold = core::fold_for_log;

@@ -1,7 +1,7 @@
 // The stream of every order the viewer may see (oee.v1, {"type":"subscribe",
 // "all":true}). Reconnects with backoff and resumes after the last seq it
 // received, so a server restart costs a gap in time, never an event.
-import { apiKey } from "./api.js";
+import { api, apiKey, errorText } from "./api.js";
 
 const MIN_FLUSH_MS = 100;
 
@@ -29,7 +29,21 @@ export class OrderStream {
     if (this.stopped) return;
     const key = apiKey.get();
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const query = key ? `?access_token=${encodeURIComponent(key)}` : "";
+    // The key stays out of the URL: a single-use ticket opens the socket. A
+    // server that issues none (a gateway) takes the key in the query.
+    let query = "";
+    if (key) {
+      const ticket = await api("POST", "/api/ws-ticket");
+      if (this.stopped) return;
+      if (ticket.ok) {
+        query = `?ticket=${encodeURIComponent(ticket.body.ticket)}`;
+      } else if (ticket.status === 404) {
+        query = `?access_token=${encodeURIComponent(key)}`;
+      } else {
+        this.retry(errorText(ticket));
+        return;
+      }
+    }
     const ws = new WebSocket(`${scheme}://${location.host}/ws${query}`, "oee.v1");
     this.ws = ws;
     this.onState("connecting");
@@ -63,10 +77,16 @@ export class OrderStream {
       if (this.ws !== ws) return;
       this.ws = null;
       if (this.stopped) return;
-      this.onState("closed", `reconnecting in ${(this.backoff / 1000).toFixed(1)} s`);
-      setTimeout(() => this.start(), this.backoff);
-      this.backoff = Math.min(this.backoff * 2, 5000);
+      this.retry("");
     };
+  }
+
+  /** Starts again after the backoff, saying why (`why`, or nothing). */
+  retry(why) {
+    const wait = `reconnecting in ${(this.backoff / 1000).toFixed(1)} s`;
+    this.onState("closed", why ? `${why}; ${wait}` : wait);
+    setTimeout(() => this.start(), this.backoff);
+    this.backoff = Math.min(this.backoff * 2, 5000);
   }
 
   /** Starts again from scratch (another API key sees other orders). */
