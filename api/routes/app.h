@@ -90,6 +90,9 @@ struct App {
   projections::HistoryStore* history = nullptr;
   projections::Projector* projector = nullptr;
   boost::asio::thread_pool* blocking = nullptr;  // runs PostgreSQL calls off the network threads
+  // Where an asOf page reads the log back, off the network threads (set by
+  // every server role that serves the REST API).
+  boost::asio::thread_pool* scans = nullptr;
   // Set when REDIS_URL is configured: how the publishing goes (a cluster
   // node's, over the partitions it publishes).
   std::function<PublisherStatus()> publishing;

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <array>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
@@ -279,7 +282,21 @@ Router core_router(App& app) {
       .on("POST", "order", kOrderWrites, submit_order)
       .on("GET", "api/orders", kOrderReads,
           [&app](const HttpRequest& req, const RequestTarget& t) -> asio::awaitable<HttpResponse> {
-            if (query_param(t, "asOf")) co_return list_as_of(app, t, req.principal);
+            if (query_param(t, "asOf")) {
+              if (app.scans == nullptr) co_return list_as_of(app, t, req.principal);
+              // A page reads the log back: off the network threads.
+              auto page = co_await asio::co_spawn(
+                  app.scans->get_executor(),
+                  [&app, &t, &req]() -> asio::awaitable<HttpResponse> {
+                    try {
+                      co_return list_as_of(app, t, req.principal);
+                    } catch (const std::exception& e) {
+                      co_return error_response(ApiError{503, "log_unavailable", e.what(), ""});
+                    }
+                  },
+                  asio::use_awaitable);
+              co_return page;
+            }
             auto response = co_await list_orders(app, t, req.principal.lists_orders_of());  // [gcc12-coro]
             co_return response;
           })

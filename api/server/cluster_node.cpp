@@ -258,6 +258,7 @@ int run_cluster_node(ServerOptions& o) {
   }
   asio::thread_pool blocking(2);  // history queries: declared after the store they query, so it goes first
   if (consumers.history) app.blocking = &blocking;
+  app.scans = &blocking;
   hub.attach(*log);
 
   js::OwnershipListener ownership;

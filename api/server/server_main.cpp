@@ -238,6 +238,7 @@ int run_core(ServerOptions& o) {
   const api::Consumers consumers = api::add_consumers(o, *log, app);
   asio::thread_pool blocking(2);  // history queries: declared after the store they query, so it goes first
   if (consumers.history) app.blocking = &blocking;
+  app.scans = &blocking;
   // An advance of the virtual clock waits on the engine: a thread of its own,
   // not the history queries'.
   std::optional<asio::thread_pool> clock_runner;

@@ -28,6 +28,10 @@ KvBucket open_bucket(Connection& connection, const std::string& name, std::chron
   spec.name = name;
   spec.ttl = ttl;
   auto bucket = KvBucket::open(connection, spec, kSetUpWait);
+  // A tool opens, never creates: a cluster no node has written to has none.
+  if (!bucket && bucket.error() == JsErrc::not_found)
+    throw std::runtime_error(fmt::format(
+        "the NATS cluster holds no oee log yet (no bucket {}): start an oee-server node on it first", name));
   if (!bucket)
     throw std::runtime_error(fmt::format("cannot create or open bucket {} in the NATS cluster: {}", name,
                                          bucket.error().message()));

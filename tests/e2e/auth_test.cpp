@@ -314,6 +314,37 @@ TEST(Auth, AKeySeesOnlyItsOwnOrdersAndItsOwnIdempotencyKeys) {
   EXPECT_EQ(client.request("GET", "/api/orders/" + first_b, {}, bearer(a.secret)).status, 404);
 }
 
+// An API key's asOf page reads a bounded stretch of the log back (a key
+// with no orders must not make each request scan the whole log): past its
+// budget the page ends early, empty if need be, with a `next` that goes on
+// from there; every page of the walk is the key's alone.
+TEST(Auth, AnApiKeysAsOfPageReadsABoundedStretchOfTheLog) {
+  SecuredServer secured({"--sim", "fast"});
+  auto& [dir, admin, server, client] = secured;
+  const auto idle = create_key(client, admin, kReadWrite);
+  const auto own = submit(client, idle.secret);  // the oldest order: found on the walk's last page
+  const auto head = [&] { return client.request("GET", "/api/events", {}, bearer(admin)).json().at("head").to_number<std::uint64_t>(); };
+  for (int i = 0; i < 2000; ++i) {  // three events each: past an API key's 4,096
+    ASSERT_EQ(client.request("POST", "/api/orders/execute", order_body(), bearer(admin)).status, 202);
+  }
+  ASSERT_TRUE(eventually([&] { return head() > 5 * 1024; }, 60s)) << head();
+  const std::string as_of = "/api/orders?asOf=" + std::to_string(head());
+  std::string target = as_of;
+  int pages = 0;
+  std::vector<std::string> found;
+  for (; pages < 20; ++pages) {
+    const auto page = client.request("GET", target, {}, bearer(idle.secret));
+    ASSERT_EQ(page.status, 200) << page.body;
+    const auto body = page.json();
+    for (const auto& o : body.at("orders").as_array()) found.emplace_back(o.at("orderId").as_string());
+    if (body.at("next").is_null()) break;
+    target = as_of + "&before=" + std::to_string(body.at("next").to_number<std::uint64_t>());
+  }
+  EXPECT_GE(pages, 1) << "one page scanned the whole log for a key";
+  EXPECT_LT(pages, 20);
+  EXPECT_EQ(found, std::vector<std::string>{own});
+}
+
 // The order list and the dead-letter list with its actions, from PostgreSQL
 // and from the log alone: a key's hold its own orders, the admin's all.
 // The log's end is how much the whole market trades: the admin sees it,
