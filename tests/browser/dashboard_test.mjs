@@ -260,11 +260,16 @@ try {
     body: JSON.stringify({ inputToken: "SOL", outputToken: "USDC", amount: 1 }) })).json();
   const keyed = await browser.newPage({ viewport: { width: 1400, height: 950 } });
   const keyedErrors = watchErrors(keyed);
+  const socketUrls = [];
+  keyed.on("websocket", ws => socketUrls.push(ws.url()));
   await keyed.goto(`${authApi}/`);
   await keyed.waitForSelector("#key-form:not([hidden])", { timeout: 10000 });
   await keyed.fill("#key-form input[name=key]", made.key);
   await keyed.click("#key-form button");
   await keyed.waitForSelector("body[data-stream=open]", { timeout: 10000 });
+  check(socketUrls.length > 0 && socketUrls.every(u => !u.includes(made.key)) &&
+        socketUrls.every(u => /[?&]ticket=oee_wst_[0-9a-f]{64}$/.test(u)),
+        `the page's WebSocket opens with a ticket, the key kept out of its URL: ${socketUrls.join(", ")}`);
   const mine = await submitFromForm(keyed, { type: "market", amount: "1" });
   await waitForRowStatus(keyed, mine, "confirmed");
   check(await rowStatus(keyed, other.orderId) === null, "the key's page does not show the admin's order");
