@@ -101,7 +101,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   cli.add_option("--nats", from.nats,
                  "Project a cluster's log instead (docs/SCALING.md): its NATS JetStream servers, "
-                 "nats://user:password@host:port[,...]; seqs are then per partition, summed in what is printed")
+                 "nats://user:password@host:port[,...]; seqs are then per partition, summed in what is printed. "
+                 "Opened read-only: use the tools' NATS user, and give the URLs in OEE_NATS_URL rather than on the "
+                 "command line")
       ->envname("OEE_NATS_URL");
   cli.add_option("--nats-creds", from.nats_creds, "With --nats: a NATS credentials file instead of the URL's user")
       ->envname("OEE_NATS_CREDS");

@@ -273,7 +273,8 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& o)
   double lease_seconds = 5, append_seconds = 10;
   cli.add_option("--nats", nats,
                  "Cluster mode: the NATS JetStream servers, nats://user:password@host:port[,...] (tls:// for TLS); "
-                 "the log lives in the cluster instead of --data-dir (docs/SCALING.md)")
+                 "the log lives in the cluster instead of --data-dir (docs/SCALING.md). The URLs carry the nodes' "
+                 "password: give them in OEE_NATS_URL, which other local users cannot read, not on the command line")
       ->envname("OEE_NATS_URL");
   cli.add_option("--nats-ca", o.nats_ca,
                  "Cluster mode, with tls:// URLs: the CA certificates (PEM) the NATS servers' certificates are checked "

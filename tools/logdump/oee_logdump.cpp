@@ -276,7 +276,8 @@ std::optional<int> parse_args(int argc, char** argv, Args& a) {
       ->envname("OEE_DATA_DIR")->capture_default_str();
   cli.add_option("--nats", a.source.nats,
                  "Read a cluster's log from NATS JetStream instead: nats://user:password@host:port[,...]; seqs "
-                 "are then per partition, and events are shown partition by partition")
+                 "are then per partition, and events are shown partition by partition. Opened read-only: use the "
+                 "tools' NATS user, and give the URLs in OEE_NATS_URL rather than on the command line")
       ->envname("OEE_NATS_URL");
   cli.add_option("--nats-creds", a.source.nats_creds, "With --nats: a NATS credentials file instead of the URL's user")
       ->envname("OEE_NATS_CREDS");
