@@ -91,7 +91,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> names, subjects;
   for (int i = 0; i < streams; ++i) {
     names.push_back("BENCH_RAW_" + std::to_string(i));
-    subjects.push_back("bench.raw." + std::to_string(i) + (subject_per_message ? ".>" : ""));
+    // Under oee.>: the nodes' NATS user, which the bench uses, publishes there only (tools/nats/permissions.conf).
+    subjects.push_back("oee.bench.raw." + std::to_string(i) + (subject_per_message ? ".>" : ""));
     js_DeleteStream(js, names.back().c_str(), nullptr, nullptr);  // left by a run that died
     jsStreamConfig config;
     jsStreamConfig_Init(&config);
