@@ -63,12 +63,6 @@ std::optional<RecurringCount::Slot> RecurringCount::reserve(const core::KeyId& k
   return std::optional<Slot>(std::in_place, this, key);
 }
 
-std::size_t RecurringCount::active(const core::KeyId& key) const {
-  std::lock_guard lock(mu_);
-  const auto a = active_.find(key);
-  return a == active_.end() ? 0 : a->second;
-}
-
 RecurringCount::Slot::~Slot() {
   if (count_ == nullptr) return;
   std::lock_guard lock(count_->mu_);

@@ -43,7 +43,6 @@ class RecurringCount {
   };
   [[nodiscard]] std::optional<Slot> reserve(const core::KeyId& key);
   [[nodiscard]] std::size_t max() const { return max_; }
-  [[nodiscard]] std::size_t active(const core::KeyId& key) const;
 
  private:
   void committed(std::span<const eventlog::Record> records);

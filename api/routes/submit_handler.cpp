@@ -112,21 +112,19 @@ asio::awaitable<HttpResponse> submit(App& app, const HttpRequest& req) {
   const bool capped = order.order_type == core::OrderType::recurring && owner && app.recurring_count != nullptr;
   const std::optional<RecurringCount::Slot> recurring_slot =
       capped ? app.recurring_count->reserve(*owner) : std::optional<RecurringCount::Slot>();
-  if (capped) {
-    if (!recurring_slot) {
-      bool replay = false;
-      if (!req.idempotency_key.empty()) {
-        const auto held = app.store.load(id);
-        replay = held && *held;
-      }
-      if (!replay) {
-        co_return error_response(ApiError{
-            429, "too_many_recurring",
-            fmt::format("this API key has {} active recurring orders, as many as one key may have "
-                        "(--max-recurring-per-key); cancel one or wait until one ends",
-                        app.recurring_count->max()),
-            "type"});
-      }
+  if (capped && !recurring_slot) {
+    bool replay = false;
+    if (!req.idempotency_key.empty()) {
+      const auto held = app.store.load(id);
+      replay = held && *held;
+    }
+    if (!replay) {
+      co_return error_response(ApiError{
+          429, "too_many_recurring",
+          fmt::format("this API key has {} active recurring orders, as many as one key may have "
+                      "(--max-recurring-per-key); cancel one or wait until one ends",
+                      app.recurring_count->max()),
+          "type"});
     }
   }
   const core::OrderEvent event =

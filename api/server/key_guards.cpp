@@ -50,11 +50,18 @@ std::vector<std::pair<core::KeyId, std::string>> dead_keys(const KeyRing& keys, 
 DeadKeyWatch::DeadKeyWatch(boost::asio::io_context& ioc, const KeyRing& keys, Cancel cancel)
     : timer_(ioc), keys_(keys), cancel_(std::move(cancel)) {}
 
-void DeadKeyWatch::start() { look(); }
+void DeadKeyWatch::start() {
+  started_.store(true);
+  look();
+}
 
 void DeadKeyWatch::stop() { timer_.cancel(); }
 
-void DeadKeyWatch::revoked(const core::KeyId& id) const { cancel_(id, revoked_reason(id)); }
+void DeadKeyWatch::revoked(const core::KeyId& id) const {
+  // Before the first look (the keys read at start), which takes every key
+  // revoked by then.
+  if (started_.load()) cancel_(id, revoked_reason(id));
+}
 
 void DeadKeyWatch::look() {
   const TimestampNs now = TimestampNs::now();

@@ -6,6 +6,7 @@
 // slice takes one write from the key's bucket, as a submit does, waiting
 // while the bucket is empty.
 
+#include <atomic>
 #include <functional>
 #include <string>
 #include <utility>
@@ -49,6 +50,7 @@ class DeadKeyWatch {
   const KeyRing& keys_;
   Cancel cancel_;
   std::optional<TimestampNs> looked_;  // keys expired by then are done with
+  std::atomic<bool> started_{false};
 };
 
 }  // namespace oee::api

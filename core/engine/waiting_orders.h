@@ -59,6 +59,9 @@ using KeyCheck = std::function<std::string(const OrderState&)>;
 /// The reason a client's cancel records.
 inline constexpr std::string_view kCancelledByOwner = "cancelled by its owner";
 
+/// The answer to a cancel or an amendment nobody could take up now.
+[[nodiscard]] ActionAnswer unavailable_answer(std::string why);
+
 /// The cancel answer an order's state gives: cancelled, too late, or (for
 /// an order that could still be cancelled but nobody runs) unavailable.
 [[nodiscard]] ActionAnswer cancel_answer_for(const OrderSnapshot& order);
@@ -152,6 +155,8 @@ class WaitingOrders : public std::enable_shared_from_this<WaitingOrders> {
   [[nodiscard]] TimestampNs next_expiry() const;
   void repark_deferred();
   Parked unpark(const OrderId& id);
+  // Out of the book or watch, its cancel on its way to the log.
+  void cancel_parked(const OrderId& id, std::string reason);
   // Takes up the first amendment waiting for the order that changes it
   // (answering those that change nothing); whether one is on its way.
   bool take_amend(const OrderId& id, const Parked& waiting);

@@ -890,6 +890,12 @@ json::array events_of(HttpClient& client, const std::string& key, const std::str
   return page.at("events").as_array();
 }
 
+// An order's status as the admin key reads it, or empty if it cannot.
+std::string status_of(HttpClient& client, const std::string& admin, const std::string& id) {
+  const auto order = client.request("GET", "/api/orders/" + id, {}, bearer(admin));
+  return order.status == 200 ? std::string(order.json().at("status").as_string()) : std::string{};
+}
+
 std::string recurring(const std::string& amount, int slices, int interval) {
   return R"({"type":"recurring","inputToken":"SOL","outputToken":"USDC","amount":")" + amount +
          R"(","slices":)" + std::to_string(slices) + R"(,"interval":)" + std::to_string(interval) + "}";
@@ -949,22 +955,19 @@ TEST(Auth, ARevokedKeysWaitingAndRecurringOrdersAreCancelledAtOnceNamingTheRevoc
   const auto kept = client.request("POST", "/api/orders/execute", limit, bearer(other.secret));
   ASSERT_EQ(kept.status, 202) << kept.body;
   const std::string kept_id(kept.json().at("orderId").as_string());
-  const auto status_of = [&](const std::string& id) {
-    const auto order = client.request("GET", "/api/orders/" + id, {}, bearer(admin));
-    return order.status == 200 ? std::string(order.json().at("status").as_string()) : std::string{};
-  };
+  const auto status = [&](const std::string& id) { return status_of(client, admin, id); };
   // The first slice starts at once; the next is 60 s away.
-  ASSERT_TRUE(eventually([&] { return status_of(ids[0]) == "open" && status_of(kept_id) == "open"; }, 10s));
-  ASSERT_TRUE(eventually([&] { return status_of(ids[1]) == "watching"; }, 10s)) << status_of(ids[1]);
+  ASSERT_TRUE(eventually([&] { return status(ids[0]) == "open" && status(kept_id) == "open"; }, 10s));
+  ASSERT_TRUE(eventually([&] { return status(ids[1]) == "watching"; }, 10s)) << status(ids[1]);
   ASSERT_EQ(client.request("DELETE", "/api/keys/" + key.id, {}, bearer(admin)).status, 200);
   for (const auto& id : ids) {
-    EXPECT_TRUE(eventually([&] { return status_of(id) == "cancelled"; }, 10s)) << id << ": " << status_of(id);
+    EXPECT_TRUE(eventually([&] { return status(id) == "cancelled"; }, 10s)) << id << ": " << status(id);
     const auto events = events_of(client, admin, id);
     const auto cancelled = std::find_if(events.begin(), events.end(), [](const json::value& e) { return e.at("event") == "cancelled"; });
     ASSERT_NE(cancelled, events.end()) << json::serialize(events);
     EXPECT_NE(std::string(cancelled->at("reason").as_string()).find("revoked"), std::string::npos) << *cancelled;
   }
-  EXPECT_EQ(status_of(kept_id), "open");
+  EXPECT_EQ(status(kept_id), "open");
 }
 
 // An expiry ends what the key set going as a revocation does, when it
@@ -978,12 +981,9 @@ TEST(Auth, AnExpiredKeysWaitingOrderIsCancelledAsTheKeyExpires) {
                                   bearer(key.secret));
   ASSERT_EQ(res.status, 202) << res.body;
   const std::string id(res.json().at("orderId").as_string());
-  const auto status_of = [&] {
-    const auto order = client.request("GET", "/api/orders/" + id, {}, bearer(admin));
-    return order.status == 200 ? std::string(order.json().at("status").as_string()) : std::string{};
-  };
-  ASSERT_TRUE(eventually([&] { return status_of() == "open"; }, 10s)) << status_of();
-  ASSERT_TRUE(eventually([&] { return status_of() == "cancelled"; }, 15s)) << status_of();
+  const auto status = [&] { return status_of(client, admin, id); };
+  ASSERT_TRUE(eventually([&] { return status() == "open"; }, 10s)) << status();
+  ASSERT_TRUE(eventually([&] { return status() == "cancelled"; }, 15s)) << status();
   const auto events = events_of(client, admin, id);
   EXPECT_NE(json::serialize(events.back()).find("expired"), std::string::npos) << json::serialize(events);
 }
