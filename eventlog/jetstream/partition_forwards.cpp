@@ -24,6 +24,10 @@ constexpr auto kForwardWait = 1s;
 /// With no owner (a failover), how often a node asks again whether one
 /// has come.
 constexpr auto kOwnerPoll = 100ms;
+/// The least time a request is given: with less, even a "no responders"
+/// may not come back in time on a busy machine, and a write nobody took
+/// would look possibly stored. So it is not sent; the write ends as it stands.
+constexpr auto kShortestAsk = 250ms;
 
 // The owner's answers to a forward.
 constexpr std::string_view kLanded = "landed ";      // + seq: stored there
@@ -168,9 +172,9 @@ void JetStreamPartitionLog::forward(std::vector<Queued>& run) {
     }
     settle_conflicts(conflicts);
     open = std::move(again);
-    if (open.empty() || Clock::now() >= deadline) break;
+    if (open.empty() || left(deadline) < kShortestAsk) break;
     std::unique_lock lock(queue_mu_);
-    closing = to_forward_cv_.wait_for(lock, std::min<std::chrono::milliseconds>(kOwnerPoll, left(deadline)),
+    closing = to_forward_cv_.wait_for(lock, std::min<std::chrono::milliseconds>(kOwnerPoll, left(deadline) - kShortestAsk),
                                       [&] { return closing_; });
     if (closing) break;
   }
