@@ -1,17 +1,19 @@
 #pragma once
 // The write-ahead event log: the single source of truth, the queue and the
-// audit trail of oee.
+// audit trail of oee. This is the contract; two backends keep it: the
+// embedded one (eventlog/rocksdb/, the default) and the cluster's
+// (eventlog/jetstream/), and nothing above eventlog/ knows which it has.
 //
 // Durability contract: when an append's completion runs with a seq, the
 // event and everything written with it (idempotency claim, set membership,
-// the record of an order it finishes) are in the log as one atomic unit. With Durability::sync that unit has been fsync'd and survives
-// kill -9 and power loss; with Durability::async it is in the RocksDB WAL
-// (survives a process crash, not a power loss).
+// the record of an order it finishes) are in the log as one atomic unit.
+// What it then survives is the backend's to say (rocksdb/rocksdb_log.h:
+// Durability::sync survives kill -9 and power loss; jetstream/partition_log.h).
 //
-// Threading: every method is thread-safe. Appends are queued to one writer
-// thread which commits whatever is queued as one WriteBatch and one fsync
-// (group commit) and then runs completions on that thread, so completions
-// must be short (post to your own executor).
+// Threading: every method is thread-safe. Appends are queued to a writer
+// thread which commits whatever is queued together and then runs
+// completions on that thread, so completions must be short (post to your
+// own executor).
 //
 // Events only: an append writes its event and little else. Each order's
 // latest state and the seqs of its events live in memory (the order index)
@@ -354,17 +356,5 @@ class EventLogWriter : public EventLogReader {
   /// Idempotent; later calls return success.
   virtual std::error_code close() = 0;
 };
-
-/// The event log inside an oee data directory (`DIR/log`); a directory that
-/// already is a log is returned as it is, so tools accept either.
-[[nodiscard]] std::string log_directory(const std::string& data_dir);
-
-/// Open the RocksDB-backed log at options.path. Both throw
-/// std::runtime_error with an actionable message if the directory cannot be
-/// opened or is not an oee log.
-/// The one writer: creates the log if the directory has none.
-[[nodiscard]] std::unique_ptr<EventLogWriter> open_primary(const Options& options);
-/// A read-only follower of a primary that may be running (see refresh()).
-[[nodiscard]] std::unique_ptr<EventLogReader> open_secondary(const Options& options);
 
 }  // namespace oee::eventlog

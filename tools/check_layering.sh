@@ -15,7 +15,7 @@ cd "$root"
 
 # Module and level, lowest first: a module may include its own headers and
 # those of lower levels.
-modules="schemas:0 eventlog:1 eventlog/jetstream:2 core/domain:3 core/wire:4 core/engine:5 projections:6
+modules="schemas:0 eventlog:1 eventlog/rocksdb:2 eventlog/jetstream:2 core/domain:3 core/wire:4 core/engine:5 projections:6
 api/auth:7 api/tls:7 api/stream:8 api/http:9 api/redis:10 api/dashboard:10 api/routes:11 api/gateway:11 api/server:12"
 
 find eventlog core projections api tools tests bench -name '*.h' -o -name '*.cpp' |

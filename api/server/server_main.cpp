@@ -61,6 +61,8 @@
 #include "core/engine/log_audit.h"
 #include "projections/history.h"
 #include "projections/projector.h"
+#include "eventlog/rocksdb/rocksdb_log.h"
+#include "eventlog/rocksdb/rocksdb_store.h"
 
 namespace asio = boost::asio;
 using namespace oee;

@@ -20,6 +20,7 @@
 #include "core/wire/event_codec.h"
 #include "core/wire/status_message.h"
 #include "eventlog/event_log.h"
+#include "eventlog/rocksdb/rocksdb_log.h"
 
 namespace {
 

@@ -11,6 +11,7 @@
 #include "core/engine/sim_chain.h"
 #include "eventlog/key_value_store.h"
 #include "harness.h"
+#include "eventlog/rocksdb/rocksdb_store.h"
 
 namespace oee::e2e {
 

@@ -20,6 +20,8 @@
 #include "eventlog/record_codec.h"
 #include "harness.h"
 #include "log_futures.h"
+#include "eventlog/rocksdb/rocksdb_log.h"
+#include "eventlog/rocksdb/rocksdb_store.h"
 
 namespace oee::e2e {
 namespace {

@@ -46,6 +46,7 @@
 
 #include "eventlog/event_log.h"
 #include "log_futures.h"
+#include "eventlog/rocksdb/rocksdb_log.h"
 
 namespace oee::eventlog {
 namespace {

@@ -34,8 +34,9 @@
 #include "power_loss_fs.h"
 #include "core/wire/event_codec.h"
 #include "core/engine/order_store.h"
-#include "eventlog/detail/rocksdb_log.h"
+#include "eventlog/rocksdb/detail/log.h"
 #include "eventlog/event_log.h"
+#include "eventlog/rocksdb/rocksdb_log.h"
 
 namespace oee::eventlog {
 namespace {

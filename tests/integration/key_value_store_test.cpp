@@ -19,6 +19,7 @@
 #include "eventually.h"
 #include "scratch_log.h"
 #include "small_disk.h"
+#include "eventlog/rocksdb/rocksdb_store.h"
 
 namespace oee::eventlog {
 namespace {

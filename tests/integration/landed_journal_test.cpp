@@ -8,6 +8,7 @@
 
 #include "core/engine/landed_journal.h"
 #include "scratch_log.h"
+#include "eventlog/rocksdb/rocksdb_store.h"
 
 namespace oee::core {
 namespace {

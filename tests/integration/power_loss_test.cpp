@@ -12,7 +12,7 @@
 
 #include <gtest/gtest.h>
 
-#include "eventlog/detail/rocksdb_log.h"
+#include "eventlog/rocksdb/detail/log.h"
 #include "eventually.h"
 #include "power_loss_fs.h"
 #include "scratch_log.h"

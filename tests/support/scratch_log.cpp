@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/wire/event_codec.h"
+#include "eventlog/rocksdb/rocksdb_log.h"
 
 namespace oee::testing {
 

@@ -12,6 +12,8 @@
 #include "eventlog/jetstream/cluster_log.h"
 #include "eventlog/jetstream/cluster_store.h"
 #include "eventlog/jetstream/layout.h"
+#include "eventlog/rocksdb/rocksdb_log.h"
+#include "eventlog/rocksdb/rocksdb_store.h"
 
 namespace oee::tools {
 

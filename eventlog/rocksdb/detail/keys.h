@@ -1,6 +1,6 @@
 #pragma once
 // The event log's keys, shared by the files of its RocksDB implementation.
-// The layout is documented in rocksdb_log.h.
+// The layout is documented in log.h.
 
 #include <string>
 #include <string_view>

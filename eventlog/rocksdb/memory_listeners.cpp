@@ -1,4 +1,4 @@
-#include "eventlog/detail/memory_listeners.h"
+#include "eventlog/rocksdb/detail/memory_listeners.h"
 
 #include <malloc.h>
 

@@ -3,7 +3,7 @@
 
 #include <stdexcept>
 
-#include "eventlog/detail/rocksdb_log.h"
+#include "eventlog/rocksdb/detail/log.h"
 #include "eventlog/record_codec.h"
 
 namespace oee::eventlog::detail {

@@ -38,6 +38,7 @@
 #include "eventlog/detail/commit_listeners.h"
 #include "eventlog/detail/order_index.h"
 #include "eventlog/event_log.h"
+#include "eventlog/rocksdb/rocksdb_log.h"
 
 namespace oee::eventlog::detail {
 

@@ -14,8 +14,8 @@
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
 
-#include "eventlog/detail/rocksdb_keys.h"
-#include "eventlog/detail/rocksdb_log.h"
+#include "eventlog/rocksdb/detail/keys.h"
+#include "eventlog/rocksdb/detail/log.h"
 
 namespace oee::eventlog::detail {
 

@@ -13,8 +13,8 @@
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
-#include "eventlog/detail/info_log_file.h"
-#include "eventlog/key_value_store.h"
+#include "eventlog/rocksdb/detail/info_log_file.h"
+#include "eventlog/rocksdb/rocksdb_store.h"
 
 namespace oee::eventlog {
 

@@ -1,4 +1,4 @@
-#include "eventlog/detail/rocksdb_log.h"
+#include "eventlog/rocksdb/detail/log.h"
 
 #include <algorithm>
 #include <chrono>
@@ -19,9 +19,9 @@
 #include <rocksdb/utilities/options_util.h>
 #include <rocksdb/write_buffer_manager.h>
 
-#include "eventlog/detail/info_log_file.h"
-#include "eventlog/detail/memory_listeners.h"
-#include "eventlog/detail/rocksdb_keys.h"
+#include "eventlog/rocksdb/detail/info_log_file.h"
+#include "eventlog/rocksdb/detail/memory_listeners.h"
+#include "eventlog/rocksdb/detail/keys.h"
 #include "eventlog/record_codec.h"
 
 namespace oee::eventlog {

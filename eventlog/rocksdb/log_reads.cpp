@@ -1,11 +1,11 @@
 // The log's reads: events by seq and by order, derived state, cursors.
 
-#include "eventlog/detail/rocksdb_log.h"
+#include "eventlog/rocksdb/detail/log.h"
 
 #include <mutex>
 
 
-#include "eventlog/detail/rocksdb_keys.h"
+#include "eventlog/rocksdb/detail/keys.h"
 
 namespace oee::eventlog::detail {
 

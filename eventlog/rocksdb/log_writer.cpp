@@ -1,7 +1,7 @@
 // The log's writer: the queue of appends, group commits, the degraded
 // state after a failed write, and the flush at rest.
 
-#include "eventlog/detail/rocksdb_log.h"
+#include "eventlog/rocksdb/detail/log.h"
 
 #include <malloc.h>
 
@@ -11,7 +11,7 @@
 
 #include <rocksdb/write_batch.h>
 
-#include "eventlog/detail/rocksdb_keys.h"
+#include "eventlog/rocksdb/detail/keys.h"
 
 namespace oee::eventlog::detail {
 

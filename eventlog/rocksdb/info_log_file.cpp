@@ -1,4 +1,4 @@
-#include "eventlog/detail/info_log_file.h"
+#include "eventlog/rocksdb/detail/info_log_file.h"
 
 #include <algorithm>
 #include <chrono>
