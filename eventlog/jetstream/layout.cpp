@@ -20,15 +20,7 @@ std::uint32_t partition_of(const OrderId& order, std::uint32_t partitions) {
 
 std::string partition_stream(std::uint32_t partition) { return fmt::format("OEE_P{}", partition); }
 
-std::string order_subject(std::uint32_t partition, const OrderId& order) {
-  return order_subject_prefix(partition) + order.str();
-}
-
-std::string order_subject_prefix(std::uint32_t partition) { return fmt::format("oee.p{}.o.", partition); }
-
-std::string partition_subject(std::uint32_t partition, std::string_view what) {
-  return fmt::format("oee.p{}.x.{}", partition, what);
-}
+std::string batch_subject(std::uint32_t partition) { return fmt::format("oee.p{}.b", partition); }
 
 std::string forward_subject(std::uint32_t partition) { return fmt::format("oee.forward.p{}", partition); }
 

@@ -3,11 +3,13 @@
 //
 //   partition  := crc32c(order id's 16 bytes) mod N, for the order's life
 //   stream     := OEE_P<partition>             one per partition, file-backed
-//   subject    := oee.p<partition>.o.<order uuid>  an order's events
-//              |  oee.p<partition>.x.<what>        the partition's own events
-//                                                  (a new owner's PartitionTaken)
-//   forward    := oee.forward.p<partition>     first events for the owner to append
+//   subject    := oee.p<partition>.b             the partition's record batches
+//                                                (batch_codec.h), each appended
+//                                                by its owner
+//   forward    := oee.forward.p<partition>     writes for the owner to append
 //                                              (core NATS requests, in no stream)
+//   finished   := stream OEE_FINISHED, subject oee.finished.p<partition>.<order uuid>:
+//                 finished orders' records (partition_directory.cpp)
 //   market     := stream OEE_MARKET, subject oee.market: set prices and
 //                 launches, applied by every node in order
 //   buckets    := oee-meta      partitions (create-only), cursor.p<partition>.<name>, no TTL
@@ -33,10 +35,8 @@ inline constexpr auto kMarketLease = "market";
 
 [[nodiscard]] std::uint32_t partition_of(const OrderId& order, std::uint32_t partitions);
 [[nodiscard]] std::string partition_stream(std::uint32_t partition);
-[[nodiscard]] std::string order_subject(std::uint32_t partition, const OrderId& order);
-/// What every order subject of the partition begins with.
-[[nodiscard]] std::string order_subject_prefix(std::uint32_t partition);
-[[nodiscard]] std::string partition_subject(std::uint32_t partition, std::string_view what);
+/// Where the partition's record batches are stored.
+[[nodiscard]] std::string batch_subject(std::uint32_t partition);
 /// Where other nodes send the partition's owner the first events they are
 /// asked to append (core NATS requests, outside every stream).
 [[nodiscard]] std::string forward_subject(std::uint32_t partition);

@@ -1,9 +1,11 @@
-// The partition log's appender: the owner's appends (its own, and those
-// other nodes forward to it) as pipelines, each retried with its msg id
-// after a lost answer and at the new tail after a refusal that concerns
-// nobody else (partition_log.h); a takeover alone. A node that does not own
-// the partition forwards its writes: partition_forwards.cpp; the owner's
-// writer and the takeover: partition_ownership.cpp.
+// The partition log's appender: the owner stores the writes that are ready
+// together (its own, and those other nodes forward to it) as one record
+// batch, fenced on the stream's last sequence; a takeover alone. Each write
+// is judged first, on what is folded here: a first event whose order exists
+// (another request's, or this request's retried) and an event whose order
+// moved past its basis do not go out. A node that does not own the
+// partition forwards its writes: partition_forwards.cpp; the owner's writer
+// and the takeover: partition_ownership.cpp.
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -18,13 +20,23 @@ namespace oee::eventlog::jetstream::detail {
 
 using namespace std::chrono_literals;
 
+namespace {
+
+/// Records in one batch, at most, and their payloads' bytes (a NATS
+/// message holds 1 MiB by default).
+constexpr std::size_t kBatchRecords = 1024;
+constexpr std::size_t kBatchBytes = 512 << 10;
+
+}  // namespace
+
 void JetStreamPartitionLog::append(AppendCommand command, AppendCompletion done) {
   enqueue(std::move(command), std::move(done), std::nullopt);
 }
 
 void JetStreamPartitionLog::enqueue(AppendCommand command, AppendCompletion done,
                                     std::optional<std::uint64_t> ownership) {
-  Queued q{std::move(command), std::move(done), Seq{0}, ownership, false};
+  Queued q{std::move(command), std::move(done), Seq{0}, ownership};
+  q.request = fmt::format("{}/{}", writer(), requests_.fetch_add(1, std::memory_order_relaxed) + 1);
   if (!q.command.begins) {
     // What the command was decided on: the order as this node has folded it.
     auto seqs = order_seqs(q.command.order);
@@ -58,74 +70,43 @@ void JetStreamPartitionLog::append_all(std::vector<AppendRequest> requests) {
 }
 
 void JetStreamPartitionLog::append_loop() {
-  const auto pipelined = [](const Queued& q) { return !q.take_over; };
   for (;;) {
     std::vector<Queued> run;
     {
       std::unique_lock lock(queue_mu_);
       queue_cv_.wait(lock, [&] { return closing_ || !queue_.empty(); });
       if (queue_.empty()) return;  // closing, and drained
-      // Appends waiting together go out as one pipeline; a takeover goes
-      // alone.
+      // What waits together goes out as one batch; a takeover goes alone.
+      std::size_t bytes = 0;
       do {
+        bytes += queue_.front().command.payload.size();
         run.push_back(std::move(queue_.front()));
         queue_.pop_front();
-      } while (!queue_.empty() && run.size() < kPipeline && pipelined(run.front()) && pipelined(queue_.front()));
-    }
-    if (!owned()) {
-      // Made here while this node owned the partition, and no longer: the
-      // new owner is asked. (An owner's writer's are fenced, another node's
-      // forwards answered "unsent", in the pipeline.)
-      std::erase_if(run, [&](Queued& q) {
-        if (q.take_over || q.ownership || q.forwarded) return false;
-        if (!queue_forward(q)) q.done(make_error_code(Errc::closed));
-        return true;
-      });
-      if (run.empty()) continue;
+      } while (!queue_.empty() && run.size() < kBatchRecords && bytes < kBatchBytes && !run.front().take_over &&
+               !queue_.front().take_over);
     }
     if (run.front().take_over) {
       publish_takeover(run.front());
-    } else {
-      publish_pipeline(run);
+      continue;
     }
+    if (!owned()) {
+      // Made here while this node owned the partition, and no longer: the
+      // new owner is asked. An owner's writer's appends are fenced, another
+      // node's forwards answered "unsent".
+      for (auto& q : run) give_back(q);
+      continue;
+    }
+    publish_batch(run);
   }
 }
 
-std::pair<std::string, TimestampNs> JetStreamPartitionLog::encoded(Queued& q) const {
-  if (q.forwarded) return {q.forwarded->data, TimestampNs{}};
-  Record r{Seq{0}, q.command.order, q.command.ts.value == 0 ? TimestampNs::now() : q.command.ts, q.command.type,
-           std::move(q.command.payload)};
-  return {encode_record(r), r.ts};
+void JetStreamPartitionLog::give_back(Queued& q) {
+  if (q.ownership) return q.done(std::error_code(JsErrc::fenced));
+  if (q.forwarded) return q.done(make_error_code(Errc::unavailable));  // answered "unsent": asked again elsewhere
+  if (!queue_forward(q)) q.done(make_error_code(Errc::closed));
 }
 
-Publish JetStreamPartitionLog::fenced_publish(const Queued& q, std::string_view data) const {
-  if (q.forwarded) return forwarded_publish(q, data);
-  Publish p;
-  p.data = data;
-  if (q.take_over) {
-    p.subject = partition_subject(options_.partition, "taken");
-    p.msg_id = fmt::format("taken/{}/{}", writer(), Clock::now().time_since_epoch().count());
-  } else {
-    p.subject = order_subject(options_.partition, q.command.order);
-    // With a digest of what it carries: a publish retried after a lost
-    // answer is found as stored, and an event decided again on the same
-    // basis (different content) is never taken for it.
-    p.msg_id = fmt::format("{}@{}:{}/{}~{:08x}", q.command.order.str(), q.basis.value, q.command.type, writer(),
-                           crc32c(data));
-  }
-  p.headers = {{"Oee-Writer", writer()}};
-  if (auto sets = sets_header(q.command); !sets.empty()) p.headers.emplace_back("Oee-Sets", std::move(sets));
-  return p;
-}
-
-void JetStreamPartitionLog::publish_takeover(Queued& q) {
-  const auto [data, ts] = encoded(q);
-  const auto started = Clock::now();
-  auto outcome = publish_fenced(q, data);
-  finish(q, std::move(outcome), ts, started);
-}
-
-void JetStreamPartitionLog::finish(Queued& q, Result<AppendOutcome> outcome, TimestampNs ts, Clock::time_point started) {
+void JetStreamPartitionLog::finish(Queued& q, Result<AppendOutcome> outcome, Clock::time_point started) {
   stats_.append_latency_seconds.observe(std::chrono::duration<double>(Clock::now() - started).count());
   if (!outcome) {
     stats_.failed_commits.fetch_add(1, std::memory_order_relaxed);
@@ -134,231 +115,267 @@ void JetStreamPartitionLog::finish(Queued& q, Result<AppendOutcome> outcome, Tim
     return q.done(outcome.error());
   }
   stats_.commits.fetch_add(1, std::memory_order_relaxed);
-  outcome->ts = ts;
-  if (outcome->existing) return q.done(*outcome);
+  if (outcome->existing || outcome->seq <= head()) return q.done(*outcome);
   complete_at(outcome->seq, std::move(q.done), *outcome);
 }
 
-// The fence holds for the whole pipeline: its first publish lands only on
-// the tail this node knows, and each other only right after the one before
-// it, so no event of another node (a PartitionTaken) can come between.
-// Refused because another node's event came between, the rest goes out
-// again as a pipeline at the new tail. First events (this node's, and
-// those other nodes forward to the owner) ride in the pipeline too, each
-// also create-only; one that does not land there is settled alone.
-void JetStreamPartitionLog::publish_pipeline(std::vector<Queued>& run) {
+// Judged on what is folded here, which is everything stored (the owner is
+// the only writer, and it folds what it stores before it stores more).
+// Within the run, an order's second write was not decided on its first,
+// which has not landed yet: it is refused as moved on, unless it is the
+// same request (a node that asked twice, its first answer lost).
+JetStreamPartitionLog::Judged JetStreamPartitionLog::judge(const Queued& q,
+                                                           std::unordered_map<OrderId, std::string, OrderIdHash>& in_run) {
+  if (q.ownership && !owns(*q.ownership)) return Judged{JsErrc::fenced};
+  if (is_log_own_type(q.command.type)) return Judged{Judged::append};  // of no order
+  if (const auto earlier = in_run.find(q.command.order); earlier != in_run.end()) {
+    if (earlier->second == q.request) return Judged{Judged::same_as_earlier};
+    return Judged{q.command.begins && q.command.idempotency ? Judged::exists : Judged::moved};
+  }
+  auto found = find_request(q);
+  if (!found) return Judged{found.error()};
+  if (found->landed.value != 0) return Judged{Judged::landed, found->landed, found->fingerprint};
+  if (q.command.begins) {
+    if (found->order_exists) return Judged{q.command.idempotency ? Judged::exists : Judged::moved, {}, found->fingerprint};
+  } else if (found->last != q.basis) {
+    return Judged{Judged::moved};
+  }
+  in_run.emplace(q.command.order, q.request);
+  return Judged{Judged::append};
+}
+
+Result<JetStreamPartitionLog::Found> JetStreamPartitionLog::find_request(const Queued& q) const {
+  Found found;
+  if (const auto stored = stored_request(q.request); stored && stored->order == q.command.order) {
+    found.landed = stored->position;
+    return found;
+  }
+  // A new order's id is fresh unless a client's key made it, or the
+  // request was sent before: only then is the directory asked as well.
+  const bool look_everywhere = !q.command.begins || q.command.idempotency || q.sent_before;
+  Result<std::optional<IndexedOrder>> record = std::optional<IndexedOrder>{};
+  if (auto seqs = index_.seqs(q.command.order)) {
+    record = std::optional<IndexedOrder>(IndexedOrder{q.command.order, {}, std::move(*seqs)});
+  } else if (auto done = recall_finished(q.command.order)) {
+    record = std::optional<IndexedOrder>(std::move(*done));
+  } else if (look_everywhere) {
+    record = order_record(q.command.order);
+  }
+  if (!record) return record.error();
+  if (!*record || (*record)->seqs.empty()) return found;
+  found.order_exists = true;
+  found.last = (*record)->seqs.back();
+  if (q.command.begins && q.command.idempotency) {
+    auto first = first_entry(q.command.order, (*record)->seqs.front());
+    if (!first) return first.error();
+    found.fingerprint = std::move(*first);
+  }
+  return found;
+}
+
+void JetStreamPartitionLog::publish_batch(std::vector<Queued>& run) {
   const auto started = Clock::now();
   const auto deadline = started + options_.append_timeout;
-  std::vector<std::pair<std::string, TimestampNs>> stored;
-  stored.reserve(run.size());
-  for (auto& q : run) stored.push_back(encoded(q));
-  // Sent, and not answered: its outcome is unknown.
-  std::vector<bool> maybe_sent(run.size(), false);
-  const auto settle_first = [&](std::size_t i) {
-    finish(run[i], publish_first(run[i], first_publish(run[i], stored[i].first), maybe_sent[i] || run[i].sent_before),
-           stored[i].second, started);
-  };
-  std::size_t i = 0;
-  while (i < run.size()) {
-    std::vector<Publish> publishes;
-    // Each publish expects the stream's last seq, the k-th of the run tail
-    // + k - 1, which the servers check when they apply it; and the msg id
-    // of the one before it, which a replica restored from a snapshot may
-    // have lost.
-    const std::uint64_t tail = std::max(tail_, head().value);
-    // The fence says only that nothing this node has not appended or
-    // folded came before: what came up to `tail` is judged here, each
-    // append on its own order, so none goes out past an event of its order
-    // it was not decided on (a cancel another node forwarded while the
-    // executor's step was queued). An append after another of its order in
-    // this run was not decided on that one, which has not landed yet.
-    // (A node that asked twice, the first answer lost, may have both in
-    // one run: the second is the first's msg id, stored once.)
-    // Each order of an append kept for this round, and that append's msg id
-    // if it was forwarded.
-    std::unordered_map<OrderId, std::string, OrderIdHash> in_run;
-    const auto forwarded_id = [](const Queued& q) { return q.forwarded ? q.forwarded->publish.msg_id : std::string{}; };
-    for (std::size_t j = i; j < run.size();) {
-      const auto earlier = in_run.find(run[j].command.order);
-      const bool behind =
-          earlier != in_run.end() && !(run[j].forwarded && earlier->second == forwarded_id(run[j]));
-      if (run[j].command.begins) {
-        in_run.emplace(run[j].command.order, forwarded_id(run[j]));
-        ++j;
-        continue;
-      }
-      const auto moved = behind ? Verdict{false, {}, JsErrc::conflict} : judge_on_folded(run[j], stored[j].first);
-      if (moved.retry) {
-        in_run.emplace(run[j].command.order, forwarded_id(run[j]));
-        ++j;
-        continue;
-      }
-      finish(run[j], moved.error ? Result<AppendOutcome>(moved.error) : AppendOutcome{moved.landed, {}, std::nullopt},
-             stored[j].second, started);
-      run.erase(run.begin() + static_cast<std::ptrdiff_t>(j));
-      stored.erase(stored.begin() + static_cast<std::ptrdiff_t>(j));
-      maybe_sent.erase(maybe_sent.begin() + static_cast<std::ptrdiff_t>(j));
-    }
-    if (i >= run.size()) break;
-    for (std::size_t k = i; k < run.size() && !(run[k].ownership && !owns(*run[k].ownership)); ++k) {
-      Publish p = pipelined_publish(run[k], stored[k].first);
-      p.expect_last_seq = Seq{tail + publishes.size()};
-      if (!publishes.empty()) p.expect_last_msg_id = publishes.back().msg_id;
-      publishes.push_back(std::move(p));
-    }
-    if (publishes.empty()) break;  // no longer the owner: the rest is fenced, one at a time below
-    auto acks = connection_.publish_all(publishes, std::min<std::chrono::milliseconds>(kPublishWait, left(deadline)));
-    if (options_.lose_ack) {
-      for (std::size_t k = 0; k < acks.size(); ++k) {
-        if (!acks[k] || run[i + k].forwarded || !options_.lose_ack(run[i + k].command)) continue;
-        spdlog::warn("partition {}: test hook: the acknowledgment of seq {} is dropped", options_.partition,
-                     acks[k]->seq.value);
-        acks[k] = Result<PublishAck>(std::error_code(JsErrc::timeout));
-      }
-    }
-    std::size_t k = 0;
-    // A first event stored before (a duplicate) is another request's.
-    for (; k < acks.size() && acks[k] && !(run[i].command.begins && acks[k]->duplicate); ++k, ++i) {
-      tail_ = std::max(tail_, acks[k]->seq.value);
-      note_landed(run[i], acks[k]->seq);
-      finish(run[i], AppendOutcome{acks[k]->seq, {}, std::nullopt}, stored[i].second, started);
-    }
-    if (k == acks.size()) continue;
-    for (std::size_t j = k; j < acks.size(); ++j) maybe_sent[i + j - k] = !acks[j] && acks[j].error() == JsErrc::timeout;
-    // Landed and still stopped at: a first event's duplicate, refused as well.
-    const bool refused = acks[k] || acks[k].error() == JsErrc::wrong_last_sequence;
-    if (run[i].command.begins) {
-      // Refused for its subject (the order exists) or because the pipeline
-      // was broken: settled alone either way.
-      settle_first(i++);
-      if (refused) continue;
-      break;
-    }
-    // Unanswered or failed otherwise: one at a time, each judged as a lone
-    // append is (one that landed after all is found by its msg id).
-    if (!refused || Clock::now() >= deadline) break;
-    refused_.fetch_add(1, std::memory_order_relaxed);
-    const auto verdict = after_refusal(run[i], stored[i].first);
-    if (!verdict.retry) {
-      finish(run[i], verdict.error ? Result<AppendOutcome>(verdict.error) : AppendOutcome{verdict.landed, {}, std::nullopt},
-             stored[i].second, started);
-      ++i;
-    }
-  }
-  for (; i < run.size(); ++i) {
-    if (run[i].command.begins) {
-      settle_first(i);
-    } else {
-      finish(run[i], publish_fenced(run[i], stored[i].first), stored[i].second, started);
-    }
-  }
-}
-
-// A first event's msg id in a pipeline is its own plus a suffix no other
-// publish has: the next publish expects it as the stream's last, and a
-// duplicate (an earlier request's) would let that expectation be met by a
-// message stored long before, past another node's PartitionTaken. The
-// order's subject, create-only, still stores it once; publish_first knows
-// it as its own by the prefix.
-Publish JetStreamPartitionLog::pipelined_publish(const Queued& q, std::string_view data) {
-  if (!q.command.begins) return fenced_publish(q, data);
-  Publish p = first_publish(q, data);
-  p.msg_id += fmt::format("#{}/{}", writer(), ++pipelined_firsts_);
-  return p;
-}
-
-Result<AppendOutcome> JetStreamPartitionLog::publish_fenced(Queued& q, const std::string& data) {
-  Publish p = fenced_publish(q, data);
-  const auto deadline = Clock::now() + options_.append_timeout;
-  std::uint64_t expected = std::max(tail_, head().value);
+  // Until what goes out lands: refused because something another writer
+  // stored came first (an operator's, an older build's), the run is judged
+  // again on what came, and what still goes goes again.
   for (;;) {
-    // Checked before every try: the tail it expects may already be past
-    // another node's PartitionTaken, or past an event of its order.
-    if (q.ownership && !owns(*q.ownership)) return std::error_code(JsErrc::fenced);
-    if (!q.take_over) {
-      const auto moved = judge_on_folded(q, data);
-      if (moved.error) return moved.error;
-      if (!moved.retry) return AppendOutcome{moved.landed, {}, std::nullopt};
+    // Where the batch goes, taken together with the ownership it goes in:
+    // a tail folded here that holds another node's PartitionTaken has
+    // ended this node's ownership in the same fold, so a batch can never
+    // expect a tail past another owner's takeover. The writes are judged
+    // on at least what is folded up to it.
+    Tail tail;
+    {
+      std::lock_guard fold_lock(fold_mu_);
+      std::lock_guard own_lock(own_mu_);
+      if (!owned_) {
+        for (auto& q : run) give_back(q);
+        return;
+      }
+      tail = Tail{ownership_, tail_seq(), head().next()};
     }
-    p.expect_last_seq = Seq{expected};
+    std::unordered_map<OrderId, std::string, OrderIdHash> in_run;
+    std::vector<Queued> going;
+    std::vector<std::pair<Queued, std::size_t>> repeats;  // a write asked again within the run: its first's index
+    Batch batch;
+    batch.writer = writer();
+    for (auto& q : run) {
+      const auto judged = judge(q, in_run);
+      switch (judged.verdict) {
+        case Judged::append:
+          going.push_back(std::move(q));
+          break;
+        case Judged::same_as_earlier: {
+          std::size_t k = 0;
+          while (k < going.size() && !(going[k].command.order == q.command.order && going[k].request == q.request)) ++k;
+          repeats.emplace_back(std::move(q), k);
+          break;
+        }
+        case Judged::landed:
+          finish(q, AppendOutcome{judged.at, {}, std::nullopt}, started);
+          break;
+        case Judged::exists:
+          finish(q, AppendOutcome{Seq{0}, {}, IdempotencyEntry{q.command.order, judged.fingerprint}}, started);
+          break;
+        case Judged::moved:
+          finish(q, std::error_code(JsErrc::conflict), started);
+          break;
+        case Judged::failed:
+          if (judged.error == JsErrc::fenced) {
+            give_back(q);
+          } else {
+            finish(q, judged.error, started);
+          }
+          break;
+      }
+    }
+    if (going.empty()) {
+      for (auto& [q, k] : repeats) finish(q, std::error_code(JsErrc::conflict), started);
+      return;
+    }
+    // The payloads move into the batch; kept to be judged and sent again.
+    for (auto& q : going) batch.entries.push_back(entry_of(q));
+    auto outcome = store_batch(batch, tail, deadline);
+    if (!outcome) {
+      // Not stored: each write gets its payload back, to go again, here or
+      // through the new owner.
+      for (std::size_t i = 0; i < going.size(); ++i) going[i].command.payload = std::move(batch.entries[i].record.payload);
+    }
+    if (!outcome && outcome.error() == JsErrc::wrong_last_sequence && owns(tail.ownership) && Clock::now() < deadline) {
+      run = std::move(going);
+      for (auto& [q, k] : repeats) run.push_back(std::move(q));
+      continue;
+    }
+    for (std::size_t i = 0; i < going.size(); ++i) {
+      if (!outcome && outcome.error() == JsErrc::fenced) {
+        give_back(going[i]);
+        continue;
+      }
+      finish(going[i],
+             outcome ? Result<AppendOutcome>(AppendOutcome{Seq{outcome->first.value + i}, going[i].command.ts, std::nullopt})
+                     : Result<AppendOutcome>(outcome.error()),
+             started);
+    }
+    for (auto& [q, k] : repeats) {
+      finish(q, outcome ? Result<AppendOutcome>(AppendOutcome{Seq{outcome->first.value + k}, {}, std::nullopt})
+                        : Result<AppendOutcome>(outcome.error()),
+             started);
+    }
+    return;
+  }
+}
+
+BatchEntry JetStreamPartitionLog::entry_of(Queued& q) const {
+  BatchEntry e;
+  e.record = Record{Seq{0}, q.command.order, q.command.ts.value == 0 ? TimestampNs::now() : q.command.ts,
+                    q.command.type, std::move(q.command.payload)};
+  q.command.ts = e.record.ts;
+  e.begins = q.command.begins;
+  e.sets = sets_header(q.command);
+  if (q.command.idempotency) e.fingerprint = q.command.idempotency->fingerprint;
+  e.request = q.request;
+  return e;
+}
+
+// The fence: the batch lands only right after the last message this node
+// stored or folded, so nothing another node wrote (a PartitionTaken) came
+// between what its writes were judged on and them. A batch whose answer was
+// lost is found by reading what the stream holds right after that message.
+// Refused (or found not to be there, something else in its place), what
+// came is folded: JsErrc::fenced if it ended this node's ownership, else
+// JsErrc::wrong_last_sequence, to judge the writes again.
+Result<JetStreamPartitionLog::Stored> JetStreamPartitionLog::store_batch(Batch& batch, const Tail& tail,
+                                                                       Clock::time_point deadline) {
+  batch.place(tail.next_position, options_.partition);
+  const auto data = encode_batch(batch);
+  Publish p;
+  p.subject = batch_subject(options_.partition);
+  p.data = data;
+  p.msg_id = fmt::format("b/{}/{}~{:08x}", writer(), batch.first.value, crc32c(data));
+  p.headers = {{"Oee-Batch", fmt::format("{}+{}", batch.first.value, batch.entries.size())}};
+  const Seq after = tail.stream_seq;
+  p.expect_last_seq = after;
+  const auto refused = [&]() -> std::error_code {
+    refused_.fetch_add(1, std::memory_order_relaxed);
+    if (const auto ec = catch_up(deadline)) return ec;
+    return owns(tail.ownership) ? std::error_code(JsErrc::wrong_last_sequence) : std::error_code(JsErrc::fenced);
+  };
+  for (bool sent = false;;) {
+    p.timeout = std::min<std::chrono::milliseconds>(kPublishWait, left(deadline));
+    auto ack = connection_.publish(p);
+    if (ack && options_.lose_ack && lose_ack_of(batch)) {
+      spdlog::warn("partition {}: test hook: the acknowledgment of seq {} is dropped", options_.partition, ack->seq.value);
+      ack = Result<PublishAck>(std::error_code(JsErrc::timeout));
+    }
+    if (ack) {
+      fold_stored(batch, ack->seq);
+      return Stored{batch.first, ack->seq};
+    }
+    const auto& e = ack.error();
+    if (e == JsErrc::not_connected && !sent) return make_error_code(Errc::unavailable);
+    if (e == JsErrc::wrong_last_sequence) return refused();
+    if (e != JsErrc::timeout && e != JsErrc::not_connected) return e;
+    sent = true;
+    auto next = connection_.get(stream_, after.next());
+    if (next && *next) {
+      if ((*next)->header("Nats-Msg-Id") == p.msg_id) {
+        fold_stored(batch, (*next)->seq);
+        return Stored{batch.first, (*next)->seq};
+      }
+      return refused();
+    }
+    if (Clock::now() >= deadline) return std::error_code(JsErrc::timeout);
+  }
+}
+
+bool JetStreamPartitionLog::lose_ack_of(const Batch& batch) const {
+  for (const auto& e : batch.entries) {
+    AppendCommand c;
+    c.order = e.record.order;
+    c.type = e.record.type;
+    if (options_.lose_ack(c)) return true;
+  }
+  return false;
+}
+
+void JetStreamPartitionLog::publish_takeover(Queued& q) {
+  const auto started = Clock::now();
+  const auto deadline = started + options_.append_timeout;
+  const auto taken = entry_of(q);
+  for (;;) {
+    if (const auto ec = catch_up(deadline)) return finish(q, ec, started);
+    Batch batch;
+    batch.writer = writer();
+    batch.entries.push_back(taken);
+    Seq after;
+    {
+      std::lock_guard fold_lock(fold_mu_);
+      std::lock_guard own_lock(own_mu_);
+      // An earlier try that landed made this node the owner as it was folded.
+      if (owned_) return finish(q, AppendOutcome{taken_at_, {}, std::nullopt}, started);
+      after = tail_seq();
+      batch.place(head().next(), options_.partition);
+    }
+    const auto data = encode_batch(batch);
+    Publish p;
+    p.subject = batch_subject(options_.partition);
+    p.data = data;
+    p.msg_id = fmt::format("taken/{}/{}", writer(), batch.first.value);
+    p.headers = {{"Oee-Batch", fmt::format("{}+1", batch.first.value)}};
+    p.expect_last_seq = after;
     p.timeout = std::min<std::chrono::milliseconds>(kPublishWait, left(deadline));
     auto ack = connection_.publish(p);
     if (ack) {
-      tail_ = std::max(tail_, ack->seq.value);
-      note_landed(q, ack->seq);
-      return AppendOutcome{ack->seq, {}, std::nullopt};
+      fold_stored(batch, ack->seq);
+      return finish(q, AppendOutcome{batch.first, batch.entries.front().record.ts, std::nullopt}, started);
     }
-    if (ack.error() == JsErrc::not_connected) return make_error_code(Errc::unavailable);
-    if (ack.error() == JsErrc::timeout) {
-      if (Clock::now() < deadline) continue;
-      return ack.error();
-    }
-    if (ack.error() != JsErrc::wrong_last_sequence) return ack.error();
-    refused_.fetch_add(1, std::memory_order_relaxed);
-    const auto verdict = after_refusal(q, data);
-    if (verdict.error) return verdict.error;
-    if (!verdict.retry) return AppendOutcome{verdict.landed, {}, std::nullopt};
-    if (Clock::now() >= deadline) return std::error_code(JsErrc::timeout);
-    expected = std::max(tail_, head().value);
+    if (ack.error() == JsErrc::not_connected) return finish(q, make_error_code(Errc::unavailable), started);
+    if (ack.error() != JsErrc::wrong_last_sequence && ack.error() != JsErrc::timeout) return finish(q, ack.error(), started);
+    // Another node stored something meanwhile (or the answer was lost):
+    // folded, then asked again at the new tail.
+    if (Clock::now() >= deadline) return finish(q, std::error_code(JsErrc::timeout), started);
   }
-}
-
-JetStreamPartitionLog::Verdict JetStreamPartitionLog::after_refusal(const Queued& q, std::string_view data) {
-  auto state = connection_.stream_state(stream_);
-  if (!state) return Verdict{false, {}, state.error()};
-  // Fold what came meanwhile before judging it. The next try expects the
-  // tail as folded here, never beyond: an event this node has not folded
-  // may be another node's PartitionTaken.
-  const auto deadline = Clock::now() + options_.append_timeout;
-  while (head() < state->last) {
-    if (Clock::now() > deadline) return Verdict{false, {}, JsErrc::timeout};
-    (void)wait_beyond(head(), 200ms);
-  }
-  if (q.take_over) {
-    // An earlier try that landed made this node the owner as it was folded.
-    std::lock_guard lock(own_mu_);
-    if (owned_) return Verdict{false, taken_at_, {}};
-    return Verdict{true, {}, {}};
-  }
-  return judge_on_folded(q, data);
-}
-
-JetStreamPartitionLog::Verdict JetStreamPartitionLog::judge_on_folded(const Queued& q, std::string_view data) {
-  if (q.ownership && !owns(*q.ownership)) return Verdict{false, {}, JsErrc::fenced};
-  auto seqs = order_seqs(q.command.order);
-  if (!seqs) return Verdict{false, {}, seqs.error()};
-  const auto after_basis = std::upper_bound(seqs->begin(), seqs->end(), q.basis);
-  Seq next{};  // the order's first event after the basis
-  if (after_basis != seqs->end()) {
-    next = *after_basis;
-  } else if (const auto u = unfolded_.find(q.command.order); u != unfolded_.end() && u->second > q.basis.value) {
-    next = Seq{u->second};  // appended here, not folded yet
-  }
-  if (next.value == 0) return Verdict{true, {}, {}};  // nothing of this order came: retry at the tail
-  // An event of the order came after the one this append was decided on:
-  // ours, if an earlier try landed, or someone else's.
-  auto m = connection_.get(stream_, next);
-  if (!m) return Verdict{false, {}, m.error()};
-  // Its msg id only now, when something came: the digest reads the event.
-  if (*m && (*m)->header("Nats-Msg-Id") == fenced_publish(q, data).msg_id) return Verdict{false, (*m)->seq, {}};
-  return Verdict{false, {}, JsErrc::conflict};
-}
-
-void JetStreamPartitionLog::note_landed(const Queued& q, Seq seq) {
-  if (q.take_over) return;
-  // What the follower has folded is in the index: forgotten here.
-  if (unfolded_.size() >= 4096) std::erase_if(unfolded_, [h = head().value](const auto& e) { return e.second <= h; });
-  auto& last = unfolded_[q.command.order];
-  last = std::max(last, seq.value);
-}
-
-Result<std::vector<Seq>> JetStreamPartitionLog::order_seqs(const OrderId& order) const {
-  if (auto seqs = index_.seqs(order)) return std::move(*seqs);
-  if (auto done = recall_finished(order)) return std::move(done->seqs);
-  auto record = fold_order(order, head());
-  if (!record) return record.error();
-  if (!*record) return std::vector<Seq>{};
-  return std::move((*record)->seqs);
 }
 
 void JetStreamPartitionLog::complete_at(Seq seq, AppendCompletion done, AppendOutcome outcome) {

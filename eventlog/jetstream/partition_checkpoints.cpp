@@ -5,10 +5,16 @@
 // Stream OEE_CKPT, subject oee.ckpt.p<partition>, one checkpoint in parts
 // of at most 512 KiB:
 //   headers  Oee-Ckpt-Id    a fresh id per checkpoint
-//            Oee-Ckpt-Seq   the partition seq it holds the state after
+//            Oee-Ckpt-Seq   the partition position it holds the state after
 //            Oee-Ckpt-Part  i/n
 //   data     part i of:
-//     blob := fixed64be(seq) fixed32be(sets) (u8 set fixed32be(n) order(16)...)... index crc32c
+//     blob := fixed64be(position) fixed64be(stream seq) fixed32be(sets)
+//             (u8 set fixed32be(n) order(16)...)...
+//             fixed32be(requests) (fixed16be(len) request fixed64be(position) order(16))...
+//             index crc32c
+//     requests := the writes stored lately, so that a retry that reaches the
+//                 next owner finds where it landed
+//     stream seq := the partition stream's seq of the batch that ends at `position`
 //     index := OrderIndex::encode_checkpoint() (order_index.h)
 // Once a checkpoint's last part is stored, the earlier checkpoints are
 // purged; a checkpoint cut short (its writer died) is passed over.
@@ -73,6 +79,9 @@ void JetStreamPartitionLog::open_from_checkpoint() {
   if (auto made = connection_.ensure_stream(checkpoint_stream_spec(), 30s); !made)
     throw std::runtime_error(fmt::format("cannot create or open stream {} in the NATS cluster: {}",
                                          kCheckpointStream, made.error().message()));
+  if (auto made = connection_.ensure_stream(directory_spec(), 30s); !made)
+    throw std::runtime_error(fmt::format("cannot create or open stream {} in the NATS cluster: {}",
+                                         directory_spec().name, made.error().message()));
   auto loaded = patiently([&] { return load_checkpoint(); }, kOpenPatience);
   if (!loaded)
     throw std::runtime_error(fmt::format("cannot read partition {}'s checkpoint: {}", options_.partition,
@@ -81,7 +90,16 @@ void JetStreamPartitionLog::open_from_checkpoint() {
   auto& c = **loaded;
   index_.load_checkpoint(std::move(c.orders));
   sets_ = std::move(c.sets);
+  {
+    std::lock_guard lock(requests_mu_);
+    const auto now = std::chrono::steady_clock::now();
+    for (auto& [request, position, order] : c.requests) {
+      if (recent_requests_.emplace(request, StoredRequest{position, order, now}).second)
+        request_ages_.push_back(std::move(request));
+    }
+  }
   head_.store(c.seq.value, std::memory_order_release);
+  tail_seq_.store(c.stream_seq.value, std::memory_order_release);
   opened_from_ = c.seq;
   stats_.open_orders.store(index_.size(), std::memory_order_relaxed);
 }
@@ -117,9 +135,11 @@ Result<std::optional<JetStreamPartitionLog::LoadedCheckpoint>> JetStreamPartitio
   std::string_view in = *body;
   LoadedCheckpoint out;
   const auto seq = get_be(in, 8);
+  const auto stream_seq = get_be(in, 8);
   const auto sets = get_be(in, 4);
-  if (!seq || !sets) return make_error_code(Errc::corrupted);
+  if (!seq || !stream_seq || !sets) return make_error_code(Errc::corrupted);
   out.seq = Seq{*seq};
+  out.stream_seq = Seq{*stream_seq};
   for (std::uint64_t s = 0; s < *sets; ++s) {
     const auto set = get_be(in, 1);
     const auto n = get_be(in, 4);
@@ -129,6 +149,17 @@ Result<std::optional<JetStreamPartitionLog::LoadedCheckpoint>> JetStreamPartitio
       members.insert(::oee::eventlog::detail::order_at(in.data()));
       in.remove_prefix(16);
     }
+  }
+  const auto requests = get_be(in, 4);
+  if (!requests) return make_error_code(Errc::corrupted);
+  for (std::uint64_t k = 0; k < *requests; ++k) {
+    const auto len = get_be(in, 2);
+    if (!len || in.size() < *len + 8 + 16) return make_error_code(Errc::corrupted);
+    std::string request(in.substr(0, *len));
+    in.remove_prefix(*len);
+    const auto position = get_be(in, 8);
+    out.requests.emplace_back(std::move(request), Seq{*position}, ::oee::eventlog::detail::order_at(in.data()));
+    in.remove_prefix(16);
   }
   auto orders = ::oee::eventlog::detail::decode_checkpoint(in);
   if (!orders) return orders.error();
@@ -149,9 +180,10 @@ void JetStreamPartitionLog::maybe_checkpoint(std::size_t events) {
   if (checkpoint_due_ == Clock::time_point{}) checkpoint_due_ = now + options_.checkpoint_after;
   if (since_checkpoint_ == 0 || (since_checkpoint_ < options_.checkpoint_events && now < checkpoint_due_)) return;
   if (!owned()) return;  // the owner checkpoints; the others count on
-  const Seq at = head();  // only this thread moves it
+  const Seq at = head();  // folds are one at a time, and this is one
   std::string blob;
   put_be(blob, at.value, 8);
+  put_be(blob, tail_seq().value, 8);
   {
     std::lock_guard lock(sets_mu_);
     put_be(blob, sets_.size(), 4);
@@ -159,6 +191,20 @@ void JetStreamPartitionLog::maybe_checkpoint(std::size_t events) {
       put_be(blob, static_cast<std::uint64_t>(set), 1);
       put_be(blob, members.size(), 4);
       for (const auto& id : members) blob.append(id.view());
+    }
+  }
+  {
+    std::lock_guard lock(requests_mu_);
+    std::uint64_t kept = 0;
+    for (const auto& r : request_ages_) kept += r.size() <= 0xFFFF && recent_requests_.contains(r);
+    put_be(blob, kept, 4);
+    for (const auto& r : request_ages_) {
+      const auto it = recent_requests_.find(r);
+      if (r.size() > 0xFFFF || it == recent_requests_.end()) continue;
+      put_be(blob, r.size(), 2);
+      blob += r;
+      put_be(blob, it->second.position.value, 8);
+      blob.append(it->second.order.view());
     }
   }
   blob += index_.encode_checkpoint();
@@ -175,19 +221,70 @@ void JetStreamPartitionLog::maybe_checkpoint(std::size_t events) {
 void JetStreamPartitionLog::checkpoint_loop() {
   std::unique_lock lock(checkpoint_mu_);
   for (;;) {
-    checkpoint_cv_.wait(lock, [&] { return checkpoint_pending_ || stopping_.load(std::memory_order_acquire); });
-    if (!checkpoint_pending_) return;
-    auto [seq, blob] = std::move(*checkpoint_pending_);
+    const auto owner = [&] {
+      std::lock_guard own(own_mu_);
+      return wants_ownership_;
+    };
+    checkpoint_cv_.wait_for(lock, kDirectoryEvery, [&] {
+      return checkpoint_pending_ || stopping_.load(std::memory_order_acquire) ||
+             (directory_pending_.size() >= kDirectoryFlushAt && owner());
+    });
+    if (stopping_.load(std::memory_order_acquire) && !checkpoint_pending_) return;
+    if (!owner()) {
+      checkpoint_pending_.reset();  // the owner's to write
+      continue;
+    }
+    // The directory first: a checkpoint is written only once every order
+    // it no longer holds (finished before it) can be found there.
+    auto finished = std::move(directory_pending_);
+    directory_pending_.clear();
+    auto checkpoint = std::move(checkpoint_pending_);
     checkpoint_pending_.reset();
     lock.unlock();
-    if (const auto ec = write_checkpoint(seq, blob)) {
-      spdlog::warn("partition {}: the checkpoint at seq {} was not written ({}); the next one will be",
-                   options_.partition, seq.value, ec.message());
-    } else {
-      stats_.checkpoints.fetch_add(1, std::memory_order_relaxed);
+    if (!finished.empty()) {
+      if (const auto ec = write_directory(finished)) {
+        spdlog::warn("partition {}: {} finished orders were not written to the directory ({}); trying again",
+                     options_.partition, finished.size(), ec.message());
+        lock.lock();
+        finished.insert(finished.end(), std::make_move_iterator(directory_pending_.begin()),
+                        std::make_move_iterator(directory_pending_.end()));
+        directory_pending_ = std::move(finished);
+        if (!checkpoint_pending_) checkpoint_pending_ = std::move(checkpoint);  // not before the directory
+        checkpoint_cv_.wait_for(lock, 1s, [&] { return stopping_.load(std::memory_order_acquire); });
+        continue;
+      }
+    }
+    if (checkpoint) {
+      auto& [seq, blob] = *checkpoint;
+      if (const auto ec = write_checkpoint(seq, blob)) {
+        spdlog::warn("partition {}: the checkpoint at position {} was not written ({}); the next one will be",
+                     options_.partition, seq.value, ec.message());
+      } else {
+        stats_.checkpoints.fetch_add(1, std::memory_order_relaxed);
+        announce_checkpoint(seq);
+      }
     }
     lock.lock();
   }
+}
+
+// Other nodes learn from it which finished orders they no longer need to
+// keep for the directory (note_finished).
+void JetStreamPartitionLog::announce_checkpoint(Seq through) {
+  Queued q;
+  q.command.type = kCheckpointedType;
+  put_be(q.command.payload, through.value, 8);
+  q.done = [](const Result<AppendOutcome>&) {};  // the next checkpoint announces again
+  {
+    std::lock_guard lock(own_mu_);
+    if (!owned_) return;
+    q.ownership = ownership_;
+  }
+  q.request = fmt::format("{}/{}", writer(), requests_.fetch_add(1, std::memory_order_relaxed) + 1);
+  std::lock_guard lock(queue_mu_);
+  if (closing_) return;
+  queue_.push_back(std::move(q));
+  queue_cv_.notify_one();
 }
 
 std::error_code JetStreamPartitionLog::write_checkpoint(Seq seq, const std::string& blob) {

@@ -1,7 +1,6 @@
 // The partition log's forwards: a node that does not own the partition
 // sends its writes to the owner, which judges each and appends it in its
-// pipeline (partition_appends.cpp) and answers how it went; and a first
-// event that did not land cleanly in a pipeline, settled alone.
+// batches (partition_appends.cpp) and answers how it went.
 #include <charconv>
 
 #include <fmt/format.h>
@@ -19,7 +18,7 @@ using namespace std::chrono_literals;
 namespace {
 
 /// How long a node waits for the owner's answer before it asks again (the
-/// same msg id: stored once, and found by it if it landed).
+/// same request id: stored once, and found by it if it landed).
 constexpr auto kForwardWait = 1s;
 /// With no owner (a failover), how often a node asks again whether one
 /// has come.
@@ -35,7 +34,7 @@ constexpr std::string_view kExisting = "existing ";  // + fingerprint: the idemp
 constexpr std::string_view kConflict = "conflict";   // the order moved past the forward's basis
 constexpr std::string_view kRefused = "refused";     // + ": why": not a write the path may carry
 constexpr std::string_view kUnsent = "unsent";       // nothing stored: no longer the owner, or closing
-constexpr std::string_view kUnknown = "unknown";     // sent, unanswered: ask again with the same msg id
+constexpr std::string_view kUnknown = "unknown";     // sent, unanswered: ask again with the same request id
 
 std::string forward_answer(const Result<AppendOutcome>& outcome) {
   if (outcome) {
@@ -85,26 +84,31 @@ void JetStreamPartitionLog::forward_loop() {
 }
 
 Publish JetStreamPartitionLog::forward_request(const Queued& q, std::string_view data) const {
-  Publish f = q.command.begins ? first_publish(q, data) : fenced_publish(q, data);
-  f.headers.emplace_back("Oee-Subject", f.subject);
-  if (!q.command.begins) f.headers.emplace_back("Oee-Basis", std::to_string(q.basis.value));
+  Publish f;
   f.subject = forward_subject(options_.partition);
+  f.data = data;
+  f.headers = {{"Oee-Request", q.request}};
+  if (q.command.begins) f.headers.emplace_back("Oee-Begins", "1");
+  else f.headers.emplace_back("Oee-Basis", std::to_string(q.basis.value));
+  if (auto sets = sets_header(q.command); !sets.empty()) f.headers.emplace_back("Oee-Sets", std::move(sets));
+  if (q.command.idempotency) f.headers.emplace_back("Oee-Fingerprint", q.command.idempotency->fingerprint);
   return f;
 }
 
 // The owner is asked for every write of the run at once. One it has not
-// answered is asked again, with the same msg id, until the append timeout:
+// answered is asked again, with the same request id, until the append timeout:
 // had it landed, the owner finds it by that id rather than storing it twice.
 void JetStreamPartitionLog::forward(std::vector<Queued>& run) {
   const auto started = Clock::now();
   const auto deadline = started + options_.append_timeout;
-  std::vector<std::pair<std::string, TimestampNs>> stored;
+  std::vector<std::string> stored;
   std::vector<Publish> requests;
   stored.reserve(run.size());
   requests.reserve(run.size());
   for (auto& q : run) {
-    stored.push_back(encoded(q));
-    requests.push_back(forward_request(q, stored.back().first));  // `stored` does not reallocate: reserved
+    if (q.command.ts.value == 0) q.command.ts = TimestampNs::now();
+    stored.push_back(encode_record(Record{Seq{0}, q.command.order, q.command.ts, q.command.type, q.command.payload}));
+    requests.push_back(forward_request(q, stored.back()));  // `stored` does not reallocate: reserved
   }
   forwarded_.fetch_add(run.size(), std::memory_order_relaxed);
   // Why the write is still open: no owner answered, or one may have stored it.
@@ -112,7 +116,8 @@ void JetStreamPartitionLog::forward(std::vector<Queued>& run) {
   std::vector<std::size_t> open(run.size());
   for (std::size_t i = 0; i < run.size(); ++i) open[i] = i;
   const auto settle = [&](std::size_t i, Result<AppendOutcome> outcome) {
-    finish(run[i], std::move(outcome), stored[i].second, started);
+    if (outcome && !outcome->existing) outcome->ts = run[i].command.ts;
+    finish(run[i], std::move(outcome), started);
   };
   // Sent, and not answered: the owner that takes it next is told so, for a
   // first event it finds stored may then be this one.
@@ -189,25 +194,6 @@ void JetStreamPartitionLog::forward(std::vector<Queued>& run) {
   }
 }
 
-Publish JetStreamPartitionLog::forwarded_publish(const Queued& q, std::string_view data) {
-  Publish p = q.forwarded->publish;
-  p.data = data;
-  return p;
-}
-
-Publish JetStreamPartitionLog::first_publish(const Queued& q, std::string_view data) const {
-  if (q.forwarded) return forwarded_publish(q, data);
-  Publish p;
-  p.subject = order_subject(options_.partition, q.command.order);
-  p.data = data;
-  p.msg_id = q.command.order.str() + "/first/" + writer();
-  p.expect_new_subject = true;
-  p.headers = {{"Oee-Writer", writer()}, {"Oee-Begins", "1"}};
-  if (auto sets = sets_header(q.command); !sets.empty()) p.headers.emplace_back("Oee-Sets", std::move(sets));
-  if (q.command.idempotency) p.headers.emplace_back("Oee-Fingerprint", q.command.idempotency->fingerprint);
-  return p;
-}
-
 void JetStreamPartitionLog::serve_forwards(bool on) {
   std::unique_ptr<Service> ended;
   std::lock_guard lock(forward_service_mu_);
@@ -231,8 +217,7 @@ void JetStreamPartitionLog::serve_forwards(bool on) {
 // ask, so the request proves nothing about what it carries.
 void JetStreamPartitionLog::on_forwarded(Request request) {
   if (request.reply.empty()) return;
-  const std::string subject(request.header("Oee-Subject"));
-  const std::string msg_id(request.header("Nats-Msg-Id"));
+  const std::string request_id(request.header("Oee-Request"));
   const bool begins = request.header("Oee-Begins") == "1";
   const auto basis_text = request.header("Oee-Basis");
   std::uint64_t basis = 0;
@@ -240,14 +225,15 @@ void JetStreamPartitionLog::on_forwarded(Request request) {
       begins ? basis_text.empty()
              : std::from_chars(basis_text.data(), basis_text.data() + basis_text.size(), basis).ptr ==
                        basis_text.data() + basis_text.size() && !basis_text.empty();
+  auto sets = parse_sets(request.header("Oee-Sets"));
   auto record = decode_record(request.data);
   std::string why;
-  if (!subject.starts_with(order_subject_prefix(options_.partition)) || msg_id.empty() || !basis_ok) {
+  if (request_id.empty() || !basis_ok || !sets) {
     why = "it is not a write to this partition's orders";
   } else if (!record) {
     why = "it does not decode: " + record.error().message();
-  } else if (subject != order_subject(options_.partition, record->order)) {
-    why = "its subject is not its order's";
+  } else if (is_log_own_type(record->type)) {
+    why = "it is one of the log's own events";
   } else if (options_.check_forwarded) {
     why = options_.check_forwarded(*record, begins);
   }
@@ -258,11 +244,16 @@ void JetStreamPartitionLog::on_forwarded(Request request) {
   }
   Queued q;
   q.command.order = record->order;
+  q.command.ts = record->ts;
   q.command.type = record->type;
+  q.command.payload = std::move(record->payload);
   q.command.begins = begins;
+  q.command.set_membership = std::move(*sets);
   if (const auto fingerprint = request.header("Oee-Fingerprint"); begins && !fingerprint.empty())
     q.command.idempotency = IdempotencyClaim{{}, std::string(fingerprint)};
   q.basis = Seq{basis};
+  q.request = request_id;
+  q.forwarded = true;
   q.sent_before = request.header("Oee-Retry") == "1";
   q.done = [this, reply = request.reply](const Result<AppendOutcome>& outcome) {
     (void)connection_.respond(reply, forward_answer(outcome));
@@ -275,15 +266,6 @@ void JetStreamPartitionLog::on_forwarded(Request request) {
     }
     q.ownership = ownership_;
   }
-  Forwarded f;
-  f.publish.subject = subject;
-  f.publish.msg_id = msg_id;
-  f.publish.expect_new_subject = begins;
-  for (const auto& [key, value] : request.headers)
-    if (!key.starts_with("Nats-") && key != "Oee-Subject" && key != "Oee-Basis" && key != "Oee-Retry")
-      f.publish.headers.emplace_back(key, value);
-  f.data = std::move(request.data);
-  q.forwarded = std::move(f);
   {
     std::lock_guard lock(queue_mu_);
     if (!closing_) {
@@ -293,40 +275,6 @@ void JetStreamPartitionLog::on_forwarded(Request request) {
     }
   }
   (void)connection_.respond(request.reply, kUnsent);
-}
-
-Result<AppendOutcome> JetStreamPartitionLog::publish_first(Queued& q, Publish p, bool sent_before) {
-  const auto& order = q.command.order;
-  const auto deadline = Clock::now() + options_.append_timeout;
-  for (bool retry = sent_before;; retry = true) {
-    if (q.ownership && !owns(*q.ownership)) return std::error_code(JsErrc::fenced);
-    p.timeout = std::min<std::chrono::milliseconds>(kPublishWait, left(deadline));
-    auto ack = connection_.publish(p);
-    // A duplicate of a first try is an earlier request's (the same order
-    // asked of this node again): judged below like another node's.
-    if (ack && (!ack->duplicate || retry)) {
-      // Not a fence for the next append: other nodes' events may lie
-      // between this one and the tail folded here.
-      return AppendOutcome{ack->seq, {}, std::nullopt};
-    }
-    if (!ack && ack.error() == JsErrc::not_connected) return make_error_code(Errc::unavailable);
-    if (!ack && ack.error() == JsErrc::timeout) {
-      if (Clock::now() < deadline) continue;  // the same msg id: stored once
-      return ack.error();
-    }
-    if (!ack && ack.error() != JsErrc::wrong_last_sequence) return ack.error();
-    // The order's subject holds an event: ours (an earlier try whose
-    // answer was lost), or another request's for the same order id.
-    auto first = connection_.read(stream_, p.subject, Seq{1}, 1);
-    if (!first) return first.error();
-    if (first->empty()) continue;  // gone meanwhile (never, short of an operator's purge)
-    const auto& m = first->front();
-    const auto stored_id = m.header("Nats-Msg-Id");
-    if (retry && (stored_id == p.msg_id || stored_id.starts_with(p.msg_id + "#"))) return AppendOutcome{m.seq, {}, std::nullopt};
-    if (q.command.idempotency)
-      return AppendOutcome{Seq{0}, {}, IdempotencyEntry{order, std::string(m.header("Oee-Fingerprint"))}};
-    return std::error_code(JsErrc::conflict);
-  }
 }
 
 }  // namespace oee::eventlog::jetstream::detail

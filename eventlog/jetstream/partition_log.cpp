@@ -22,23 +22,6 @@ using Index = ::oee::eventlog::detail::OrderIndex;
 
 constexpr std::size_t kFollowBatch = 1024;
 
-bool is_taken(const StoredMessage& m) { return m.subject.ends_with(".x.taken"); }
-
-/// "1+,2-": the sets an event moves its order into (+) and out of (-).
-void apply_sets(std::string_view header, const OrderId& order, std::map<OrderSet, std::set<OrderId>>& sets) {
-  while (!header.empty()) {
-    const auto comma = header.find(',');
-    const auto item = header.substr(0, comma);
-    header = comma == std::string_view::npos ? std::string_view{} : header.substr(comma + 1);
-    unsigned set = 0;
-    const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), set);
-    if (ec != std::errc{} || end == item.data() + item.size() || set > 255) continue;
-    auto& members = sets[static_cast<OrderSet>(set)];
-    if (*end == '+') members.insert(order);
-    if (*end == '-') members.erase(order);
-  }
-}
-
 }  // namespace
 
 JetStreamPartitionLog::JetStreamPartitionLog(Connection& connection, PartitionLogOptions options)
@@ -53,8 +36,9 @@ JetStreamPartitionLog::JetStreamPartitionLog(Connection& connection, PartitionLo
   if (auto made = connection_.ensure_stream(spec, 30s); !made)
     throw std::runtime_error(fmt::format("cannot create or open stream {} in the NATS cluster: {}", stream_,
                                          made.error().message()));
+  refuse_older_format();
   open_from_checkpoint();
-  auto sub = patiently([&] { return connection_.follow(stream_, subjects_, head().next()); }, kOpenPatience);
+  auto sub = patiently([&] { return connection_.follow(stream_, subjects_, tail_seq().next()); }, kOpenPatience);
   if (!sub)
     throw std::runtime_error(fmt::format("cannot follow stream {} in the NATS cluster: {}", stream_,
                                          sub.error().message()));
@@ -72,18 +56,58 @@ void JetStreamPartitionLog::catch_up_at_open() {
   if (!state)
     throw std::runtime_error(fmt::format("cannot read stream {}: {}", stream_, state.error().message()));
   const auto deadline = std::chrono::steady_clock::now() + 120s;
-  while (head() < state->last) {
+  while (tail_seq() < state->last) {
     if (std::chrono::steady_clock::now() > deadline)
       throw std::runtime_error(fmt::format("stream {} was not read to its end (seq {} of {}) in time", stream_,
-                                           head().value, state->last.value));
+                                           tail_seq().value, state->last.value));
     (void)wait_beyond(head(), 500ms);
   }
 }
 
+// A partition written before record batches (a message per event, on a
+// subject per order) is not read: cluster mode had no release then, and
+// its positions would not be what they were.
+void JetStreamPartitionLog::refuse_older_format() {
+  auto state = patiently([&] { return connection_.stream_state(stream_); }, kOpenPatience);
+  if (!state)
+    throw std::runtime_error(fmt::format("cannot read stream {}: {}", stream_, state.error().message()));
+  if (state->messages == 0) return;
+  auto first = patiently([&] { return connection_.get(stream_, state->first); }, kOpenPatience);
+  if (!first)
+    throw std::runtime_error(fmt::format("cannot read stream {}: {}", stream_, first.error().message()));
+  if (*first && (*first)->subject != batch_subject(options_.partition))
+    throw std::runtime_error(fmt::format(
+        "stream {} holds a cluster log of the format before record batches (one event per message, on "
+        "subjects oee.p{}.o.<order>), which this build does not read: start it on servers of its own, or remove "
+        "the old log's streams (OEE_P*, OEE_CKPT) and buckets (oee-meta, oee-leases, oee-chain)",
+        stream_, options_.partition));
+}
+
+// The owner folds what it stores, and nothing else can land while it owns
+// the partition (the fence): it does not follow its own stream. Every other
+// node does, from the last batch it folded, and a node whose ownership ends
+// follows again from there.
 void JetStreamPartitionLog::follow_loop() {
-  std::vector<StoredMessage> batch;
+  std::vector<StoredMessage> messages;
   bool warned = false;
   while (!stopping_.load(std::memory_order_acquire)) {
+    if (owned()) {
+      subscription_.reset();
+      std::unique_lock lock(head_mu_);
+      head_cv_.wait_for(lock, 200ms, [&] { return stopping_.load(std::memory_order_acquire); });
+      continue;
+    }
+    if (!subscription_) {
+      auto sub = connection_.follow(stream_, subjects_, tail_seq().next());
+      if (!sub) {
+        if (!std::exchange(warned, true))
+          spdlog::warn("partition {}: following the stream failed ({}); retrying", options_.partition,
+                       sub.error().message());
+        std::this_thread::sleep_for(250ms);
+        continue;
+      }
+      subscription_ = std::move(*sub);
+    }
     auto m = subscription_->next(200ms);
     if (!m) {
       if (!std::exchange(warned, true))
@@ -94,45 +118,68 @@ void JetStreamPartitionLog::follow_loop() {
     }
     warned = false;
     if (!*m) continue;
-    batch.push_back(std::move(**m));
-    while (batch.size() < kFollowBatch && subscription_->pending() > 0) {
+    messages.push_back(std::move(**m));
+    while (messages.size() < kFollowBatch && subscription_->pending() > 0) {
       auto more = subscription_->next(50ms);
       if (!more || !*more) break;
-      batch.push_back(std::move(**more));
+      messages.push_back(std::move(**more));
     }
-    fold_batch(batch);
-    batch.clear();
+    fold_messages(messages);
+    messages.clear();
   }
 }
 
-Result<Record> JetStreamPartitionLog::to_record(const StoredMessage& m) const {
-  auto r = decode_record(m.data);
-  if (!r) return r.error();
-  r->seq = m.seq;
-  r->partition = options_.partition;
-  return r;
-}
-
-void JetStreamPartitionLog::fold_batch(std::vector<StoredMessage>& batch) {
-  std::vector<Record> records;
-  records.reserve(batch.size());
-  Seq last = head();
-  for (auto& m : batch) {
-    if (m.seq <= last) continue;  // delivered again after the consumer was re-created
-    last = m.seq;
-    auto r = to_record(m);
-    if (!r) {
-      spdlog::error("partition {}: the event at seq {} does not decode ({}); it is skipped", options_.partition,
-                    m.seq.value, r.error().message());
+void JetStreamPartitionLog::fold_messages(const std::vector<StoredMessage>& messages) {
+  std::vector<std::pair<Batch, Seq>> batches;
+  batches.reserve(messages.size());
+  for (const auto& m : messages) {
+    auto batch = decode_batch(m.data, options_.partition);
+    if (!batch) {
+      spdlog::error("partition {}: the message at stream seq {} is not a record batch ({}); it is skipped",
+                    options_.partition, m.seq.value, batch.error().message());
       continue;
     }
-    if (is_taken(m)) {
-      fold_taken(*r);
-    } else {
-      fold_event(*r, m);
-    }
-    records.push_back(std::move(*r));
+    batches.emplace_back(std::move(*batch), m.seq);
   }
+  fold_batches(batches);
+}
+
+void JetStreamPartitionLog::fold_stored(const Batch& batch, Seq stream_seq) {
+  std::vector<std::pair<Batch, Seq>> one;
+  one.emplace_back(batch, stream_seq);
+  fold_batches(one);
+}
+
+void JetStreamPartitionLog::fold_batches(std::vector<std::pair<Batch, Seq>>& batches) {
+  std::lock_guard fold_lock(fold_mu_);
+  std::vector<Record> records;
+  Seq last = head();
+  Seq last_stream = tail_seq();
+  for (auto& [batch, stream_seq] : batches) {
+    if (stream_seq <= last_stream) continue;  // folded already (the owner folds what it stores)
+    last_stream = stream_seq;
+    if (batch.entries.empty()) continue;
+    if (batch.first != last.next()) {
+      // Only the owner writes, each batch right after the last: a batch that
+      // does not follow on is not one this log can have.
+      spdlog::error("partition {}: the batch at stream seq {} begins at position {}, not {}; it is skipped",
+                    options_.partition, stream_seq.value, batch.first.value, last.next().value);
+      continue;
+    }
+    note_batch(batch, stream_seq);
+    for (auto& e : batch.entries) {
+      if (e.record.type == kPartitionTakenType) {
+        fold_taken(e.record);
+      } else if (e.record.type == kCheckpointedType) {
+        fold_checkpointed(e.record);
+      } else {
+        fold_event(e, batch.writer);
+      }
+      records.push_back(std::move(e.record));
+    }
+    last = batch.last();
+  }
+  tail_seq_.store(last_stream.value, std::memory_order_release);
   if (last <= head()) return;
   stats_.events.fetch_add(records.size(), std::memory_order_relaxed);
   stats_.open_orders.store(index_.size(), std::memory_order_relaxed);
@@ -152,13 +199,15 @@ void JetStreamPartitionLog::fold_batch(std::vector<StoredMessage>& batch) {
   maybe_checkpoint(records.size());
 }
 
-void JetStreamPartitionLog::fold_event(const Record& r, const StoredMessage& m) {
+void JetStreamPartitionLog::fold_event(const BatchEntry& e, const std::string& batch_writer) {
+  const Record& r = e.record;
+  remember_request(e, batch_writer);
   const Index::Entry* open = index_.find(r.order);
   std::string before;
   std::optional<Index::Entry> reopened;
   if (open != nullptr) {
     before = open->snapshot;
-  } else if (m.header("Oee-Begins") != "1") {
+  } else if (!e.begins) {
     // A later event of an order that finished: its state is the fold of
     // its events before this one, kept here if it finished lately.
     Result<std::optional<IndexedOrder>> record = std::optional<IndexedOrder>{};
@@ -188,15 +237,28 @@ void JetStreamPartitionLog::fold_event(const Record& r, const StoredMessage& m) 
     if (open != nullptr) done.seqs = open->seqs;
     else if (reopened) done.seqs = reopened->seqs;
     done.seqs.push_back(r.seq);
+    note_finished(done);
     remember_finished(std::move(done));
   } else if (open == nullptr) {
     forget_finished(r.order);
   }
   Index::Update u{r.order, r.seq, std::move(folded->snapshot), folded->finishes, std::move(reopened)};
   index_.apply(std::span(&u, 1));
-  if (const auto sets = m.header("Oee-Sets"); !sets.empty()) {
-    std::lock_guard lock(sets_mu_);
-    apply_sets(sets, r.order, sets_);
+  if (!e.sets.empty()) {
+    const auto changes = parse_sets(e.sets);
+    if (!changes) {
+      spdlog::error("partition {}: the set changes at position {} do not parse: {}", options_.partition, r.seq.value,
+                    e.sets);
+    } else {
+      std::lock_guard lock(sets_mu_);
+      for (const auto& [set, member] : *changes) {
+        if (member) {
+          sets_[set].insert(r.order);
+        } else {
+          sets_[set].erase(r.order);
+        }
+      }
+    }
   }
 }
 
@@ -233,6 +295,46 @@ void JetStreamPartitionLog::fold_taken(const Record& r) {
                  node, r.seq.value);
     if (options_.on_fenced) options_.on_fenced();
   }
+}
+
+void JetStreamPartitionLog::remember_request(const BatchEntry& e, const std::string& batch_writer) {
+  // Only other nodes ask again with the same request: the owner's own
+  // writes are not retried so.
+  if (e.request.empty() || (e.request.starts_with(batch_writer) && e.request.size() > batch_writer.size() &&
+                            e.request[batch_writer.size()] == '/'))
+    return;
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(requests_mu_);
+  while (!request_ages_.empty()) {
+    const auto it = recent_requests_.find(request_ages_.front());
+    if (it != recent_requests_.end() && now - it->second.at < kRequestsKept) break;
+    if (it != recent_requests_.end()) recent_requests_.erase(it);
+    request_ages_.pop_front();
+  }
+  if (recent_requests_.emplace(e.request, StoredRequest{e.record.seq, e.record.order, now}).second)
+    request_ages_.push_back(e.request);
+}
+
+std::optional<JetStreamPartitionLog::StoredRequest> JetStreamPartitionLog::stored_request(const std::string& request) const {
+  std::lock_guard lock(requests_mu_);
+  const auto it = recent_requests_.find(request);
+  if (it == recent_requests_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::error_code JetStreamPartitionLog::catch_up(Clock::time_point deadline) {
+  auto state = connection_.stream_state(stream_);
+  if (!state) return state.error();
+  while (tail_seq() < state->last) {
+    auto messages = connection_.read(stream_, subjects_, tail_seq().next(), 1024);
+    if (!messages) return messages.error();
+    if (messages->empty()) {
+      if (Clock::now() >= deadline) return std::error_code(JsErrc::timeout);
+      continue;
+    }
+    fold_messages(*messages);
+  }
+  return {};
 }
 
 Seq JetStreamPartitionLog::wait_beyond(Seq after, std::chrono::milliseconds timeout) const {

@@ -13,24 +13,29 @@
 //   PartitionTaken event and gets the owner's writer; once another node's
 //   PartitionTaken is in the log, none of that writer's appends can land
 //   (docs/SCALING.md, the fencing rule).
-// - The owner's appends go out in pipelines, each fenced by the stream's
-//   expected last seq. An event whose order moved past the seq it was
-//   decided on (AppendCommand::basis, else what this node has folded) is
-//   refused with JsErrc::conflict: decide again on the new state.
+// - The owner stores the writes that are ready together as one record
+//   batch (batch_codec.h), fenced by the stream's expected last seq: the
+//   last batch it folded. An event whose order moved past the position it
+//   was decided on (AppendCommand::basis, else what this node has folded)
+//   is refused with JsErrc::conflict: decide again on the new state.
 // - Every other node forwards its writes (an order's first event, a
 //   cancel, an amendment, a dead letter's retry or dismissal, a key's
 //   event) to the owner, a core NATS request on oee.forward.p<p>; the owner
-//   judges each (check_forwarded, the basis) and appends it in its own
-//   pipeline. With no owner (a failover), a write waits for one up to the
+//   judges each (check_forwarded, the basis) and stores it in its own
+//   batches. With no owner (a failover), a write waits for one up to the
 //   append timeout, then fails with Errc::no_owner, nothing stored.
-// - An order's first event is create-only on the order's subject as well,
-//   so one order id lands once however many nodes are asked (an
-//   idempotency claim that finds its order answers with it).
+// - One order id lands once however many nodes are asked: the owner, the
+//   only writer, stores a first event only for an order it does not hold
+//   (open, finished lately, or in the directory of finished orders); an
+//   idempotency claim that finds its order answers with it, and a request
+//   asked again finds where it landed.
+// Positions: a record's seq is its position in the partition (dense, from
+// 1), carried in its batch; not the stream's seq (docs/SCALING.md).
 // Threading: every method is thread-safe. The owner's appends are queued to
-// one appender thread, writes for another owner to one forwarder thread; a
-// follower thread folds what the stream stores, calls
-// the commit listeners and runs completions, in seq order, so completions
-// must be short.
+// one appender thread, writes for another owner to one forwarder thread;
+// folds (the appender's of what it stored, the follower's of the rest) call
+// the commit listeners and run completions, in position order, so
+// completions must be short.
 
 #include <chrono>
 #include <cstdint>
@@ -48,6 +53,11 @@ namespace oee::eventlog::jetstream {
 /// The type byte of a PartitionTaken record (schemas/cluster_events.fbs),
 /// one of the log's own; its order id is all zeros.
 inline constexpr std::uint8_t kPartitionTakenType = kFirstLogOwnType;
+/// The type byte of a Checkpointed record: the owner wrote a checkpoint of
+/// the partition up to a position (payload: that position, fixed64
+/// big-endian), and every order finished before it is in the directory of
+/// finished orders. (kFirstLogOwnType + 1 is the simulation's start.)
+inline constexpr std::uint8_t kCheckpointedType = kFirstLogOwnType + 2;
 
 struct PartitionLogOptions {
   std::uint32_t partition = 0;

@@ -1,28 +1,113 @@
 // The partition log's reads: an order's events, state and finished
 // record, from the index and the finished orders cached here, or from the
-// stream by the order's subject; the sets; where an order is.
+// directory of finished orders; its records from the batches that hold
+// them, found by position; the sets; where an order is.
+#include <charconv>
+
 #include "eventlog/jetstream/detail/append_support.h"
 #include "eventlog/jetstream/detail/partition_log_impl.h"
 #include "eventlog/jetstream/layout.h"
+#include "eventlog/record_codec.h"
 
 namespace oee::eventlog::jetstream::detail {
 
 namespace {
 
-/// How long a read of an order stored beyond what this node has folded
-/// waits for its follower.
-constexpr std::chrono::milliseconds kCatchUpWait{2000};
+/// The batch a message says it is (header Oee-Batch): its first position
+/// and how many records it holds.
+std::optional<std::pair<Seq, std::uint64_t>> batch_of(const StoredMessage& m);
 
 }  // namespace
 
+namespace {
+
+std::optional<std::pair<Seq, std::uint64_t>> batch_of(const StoredMessage& m) {
+  // Oee-Batch: <first position>+<count>
+  const auto text = m.header("Oee-Batch");
+  const auto plus = text.find('+');
+  if (plus == std::string_view::npos) return std::nullopt;
+  std::uint64_t first = 0, count = 0;
+  const auto a = std::from_chars(text.data(), text.data() + plus, first);
+  const auto b = std::from_chars(text.data() + plus + 1, text.data() + text.size(), count);
+  if (a.ptr != text.data() + plus || b.ptr != text.data() + text.size() || first == 0 || count == 0) return std::nullopt;
+  return std::make_pair(Seq{first}, count);
+}
+
+}  // namespace
+
+void JetStreamPartitionLog::note_batch(const Batch& batch, Seq stream_seq) {
+  if (batch.entries.empty()) return;
+  std::lock_guard lock(batches_mu_);
+  batches_.emplace(batch.first.value, std::make_pair(batch.entries.size(), stream_seq.value));
+  while (batches_.size() > kBatchesKnown) batches_.erase(batches_.begin());
+}
+
+Result<Seq> JetStreamPartitionLog::locate(Seq position) const {
+  {
+    std::lock_guard lock(batches_mu_);
+    auto it = batches_.upper_bound(position.value);
+    if (it != batches_.begin()) {
+      --it;
+      if (position.value < it->first + it->second.first) return Seq{it->second.second};
+    }
+  }
+  // Older than what is remembered here: the stream's batches are in
+  // position order, each saying which positions it holds.
+  auto state = connection_.stream_state(stream_);
+  if (!state) return state.error();
+  std::uint64_t lo = state->first.value, hi = state->last.value;
+  while (lo != 0 && lo <= hi) {
+    const std::uint64_t mid = lo + (hi - lo) / 2;
+    auto m = connection_.get(stream_, Seq{mid});
+    if (!m) return m.error();
+    const auto holds = *m ? batch_of(**m) : std::nullopt;
+    if (!holds) return make_error_code(Errc::corrupted);
+    if (position < holds->first) {
+      hi = mid - 1;
+    } else if (position.value >= holds->first.value + holds->second) {
+      lo = mid + 1;
+    } else {
+      return Seq{mid};
+    }
+  }
+  return std::error_code(JsErrc::not_found);
+}
+
+Result<std::optional<IndexedOrder>> JetStreamPartitionLog::order_record(const OrderId& order) const {
+  for (int look = 0; look < 2; ++look) {
+    // Open, or finished lately: from memory (looked at twice, for the
+    // follower may finish it between the two).
+    if (auto open = index_.snapshot(order)) {
+      if (auto seqs = index_.seqs(order))
+        return std::optional<IndexedOrder>(IndexedOrder{order, std::move(open->snapshot), std::move(*seqs)});
+    }
+    if (auto done = recall_finished(order)) return std::optional<IndexedOrder>(std::move(*done));
+  }
+  return directory_find(order);
+}
+
+Result<std::vector<Seq>> JetStreamPartitionLog::order_seqs(const OrderId& order) const {
+  if (auto seqs = index_.seqs(order)) return std::move(*seqs);
+  auto record = order_record(order);
+  if (!record) return record.error();
+  if (!*record) return std::vector<Seq>{};
+  return std::move((*record)->seqs);
+}
+
 Result<std::optional<IndexedOrder>> JetStreamPartitionLog::fold_order(const OrderId& order, Seq through) const {
-  auto events = read_order(order, Seq{1});
+  auto record = order_record(order);
+  if (!record || !*record || (*record)->seqs.back() <= through) return record;
+  // Its record is of a later state than `through` (a reader folding an
+  // order that was opened again later): folded from its events.
+  std::vector<Seq> positions;
+  for (const auto s : (*record)->seqs)
+    if (s <= through) positions.push_back(s);
+  auto events = records_at(positions);
   if (!events) return events.error();
   IndexedOrder out{order, {}, {}};
   for (const auto& r : *events) {
-    if (r.seq > through) break;
     auto folded = options_.fold ? options_.fold(out.snapshot, r) : Result<FoldedEvent>(FoldedEvent{out.snapshot, false});
-    // Skipped for this order, as the follower skips it (fold_event): an
+    // Skipped for this order, as the fold skips it (fold_event): an
     // older build's event the order's state did not allow.
     if (!folded && folded.error() == Errc::illegal) continue;
     if (!folded) return folded.error();
@@ -33,34 +118,118 @@ Result<std::optional<IndexedOrder>> JetStreamPartitionLog::fold_order(const Orde
   return std::optional<IndexedOrder>(std::move(out));
 }
 
-Result<std::vector<Record>> JetStreamPartitionLog::read_records(std::string_view subjects, Seq from,
-                                                                std::size_t max) const {
-  auto messages = connection_.read(stream_, subjects, std::max(from, Seq{1}), max);
-  if (!messages) return messages.error();
+Result<std::vector<Record>> JetStreamPartitionLog::records_at(const std::vector<Seq>& positions) const {
   std::vector<Record> out;
-  out.reserve(messages->size());
-  for (const auto& m : *messages) {
-    auto r = to_record(m);
-    if (!r) return r.error();
-    out.push_back(std::move(*r));
+  out.reserve(positions.size());
+  std::optional<Batch> batch;
+  for (const auto position : positions) {
+    if (!batch || position < batch->first || position > batch->last()) {
+      auto seq = locate(position);
+      if (!seq) return seq.error();
+      auto m = connection_.get(stream_, *seq);
+      if (!m) return m.error();
+      if (!*m) return std::error_code(JsErrc::not_found);
+      auto decoded = decode_batch((*m)->data, options_.partition);
+      if (!decoded) return decoded.error();
+      batch = std::move(*decoded);
+      if (position < batch->first || position > batch->last()) return make_error_code(Errc::corrupted);
+    }
+    out.push_back(batch->entries[position.value - batch->first.value].record);
   }
   return out;
 }
 
+Result<std::string> JetStreamPartitionLog::first_entry(const OrderId& order, Seq position) const {
+  auto seq = locate(position);
+  if (!seq) return seq.error();
+  auto m = connection_.get(stream_, *seq);
+  if (!m) return m.error();
+  if (!*m) return std::error_code(JsErrc::not_found);
+  auto batch = decode_batch((*m)->data, options_.partition);
+  if (!batch) return batch.error();
+  if (position < batch->first || position > batch->last()) return make_error_code(Errc::corrupted);
+  const auto& e = batch->entries[position.value - batch->first.value];
+  if (e.record.order != order) return make_error_code(Errc::corrupted);
+  return e.fingerprint;
+}
+
+std::error_code JetStreamPartitionLog::for_each_batch(Seq from, std::size_t max,
+                                                      const std::function<std::size_t(const StoredMessage&)>& visit) const {
+  if (from > head() || max == 0) return {};
+  auto seq = locate(from);
+  if (!seq) return seq.error();
+  for (std::size_t taken = 0; taken < max;) {
+    auto messages = connection_.read(stream_, subjects_, *seq, std::min<std::size_t>(max - taken, 256));
+    if (!messages) return messages.error();
+    if (messages->empty()) break;
+    for (const auto& m : *messages) {
+      *seq = m.seq.next();
+      taken += visit(m);
+      if (taken >= max) break;
+    }
+  }
+  return {};
+}
+
+Result<std::vector<Record>> JetStreamPartitionLog::read_positions(Seq from, std::size_t max) const {
+  from = std::max(from, Seq{1});
+  std::vector<Record> out;
+  std::error_code failed;
+  const auto ec = for_each_batch(from, max, [&](const StoredMessage& m) -> std::size_t {
+    auto batch = decode_batch(m.data, options_.partition);
+    if (!batch) {
+      failed = batch.error();
+      return max;  // stops here
+    }
+    const auto before = out.size();
+    for (auto& e : batch->entries)
+      if (e.record.seq >= from && out.size() < max) out.push_back(std::move(e.record));
+    return out.size() - before;
+  });
+  if (ec) return ec;
+  if (failed) return failed;
+  return out;
+}
+
 Result<std::vector<Record>> JetStreamPartitionLog::read(Seq from, std::size_t max) const {
-  return read_records(subjects_, from, max);
+  return read_positions(from, max);
 }
 
 Result<std::vector<Record>> JetStreamPartitionLog::read_order(OrderId order, Seq from) const {
-  return read_records(order_subject(options_.partition, order), from, std::numeric_limits<std::size_t>::max());
+  auto record = order_record(order);
+  if (!record) return record.error();
+  if (!*record) return std::vector<Record>{};
+  std::vector<Seq> positions;
+  for (const auto s : (*record)->seqs)
+    if (s >= from) positions.push_back(s);
+  return records_at(positions);
 }
 
 Result<std::vector<RawRecord>> JetStreamPartitionLog::read_raw(Seq from, std::size_t max) const {
-  auto messages = connection_.read(stream_, subjects_, std::max(from, Seq{1}), max);
-  if (!messages) return messages.error();
+  from = std::max(from, Seq{1});
   std::vector<RawRecord> out;
-  out.reserve(messages->size());
-  for (auto& m : *messages) out.push_back(RawRecord{m.seq, std::move(m.data)});
+  const auto ec = for_each_batch(from, max, [&](const StoredMessage& m) -> std::size_t {
+    const auto before = out.size();
+    auto batch = decode_batch(m.data, options_.partition);
+    if (!batch) {
+      // What it says it holds, each position with a value that does not
+      // decode: an audit reports them one by one.
+      if (const auto holds = batch_of(m)) {
+        for (std::uint64_t i = 0; i < holds->second && out.size() < max; ++i)
+          if (holds->first.value + i >= from.value) out.push_back(RawRecord{Seq{holds->first.value + i}, m.data});
+      }
+      return out.size() - before;
+    }
+    for (auto& e : batch->entries) {
+      if (e.record.seq < from || out.size() >= max) continue;
+      const Seq at = e.record.seq;
+      e.record.seq = Seq{0};
+      e.record.partition.reset();
+      out.push_back(RawRecord{at, encode_record(e.record)});
+    }
+    return out.size() - before;
+  });
+  if (ec) return ec;
   return out;
 }
 
@@ -103,32 +272,17 @@ std::optional<IndexedOrder> JetStreamPartitionLog::recall_finished(const OrderId
 
 Result<std::optional<OrderSnapshotEntry>> JetStreamPartitionLog::snapshot(OrderId order) const {
   if (auto open = index_.snapshot(order)) return open;
-  if (auto done = recall_finished(order))
-    return std::optional<OrderSnapshotEntry>(OrderSnapshotEntry{done->seqs.back(), std::move(done->snapshot)});
-  auto record = fold_order(order, head());
+  auto record = order_record(order);
   if (!record) return record.error();
-  if (!*record) {
-    // Stored, maybe, and not folded here yet: an order another node has
-    // just acknowledged, asked of this one at once (a client's cancel). It
-    // is read as this node has folded it once the follower got that far.
-    auto last = connection_.last_on_subject(stream_, order_subject(options_.partition, order));
-    if (!last) return last.error();
-    if (!*last || (*last)->seq <= head()) return std::optional<OrderSnapshotEntry>{};
-    const auto deadline = Clock::now() + kCatchUpWait;
-    while (head() < (*last)->seq && Clock::now() < deadline) (void)wait_beyond(head(), kCatchUpWait);
-    if (auto open = index_.snapshot(order)) return open;
-    record = fold_order(order, head());
-    if (!record) return record.error();
-    if (!*record) return std::optional<OrderSnapshotEntry>{};
-  }
+  if (!*record) return std::optional<OrderSnapshotEntry>{};
   return std::optional<OrderSnapshotEntry>(OrderSnapshotEntry{(*record)->seqs.back(), std::move((*record)->snapshot)});
 }
 
 Result<bool> JetStreamPartitionLog::holds(const OrderId& order) const {
   if (index_.contains(order) || finished_cached(order)) return true;
-  auto last = connection_.last_on_subject(stream_, order_subject(options_.partition, order));
-  if (!last) return Result<bool>(boost::system::in_place_error, last.error());
-  return last->has_value();
+  auto record = order_record(order);
+  if (!record) return Result<bool>(boost::system::in_place_error, record.error());
+  return record->has_value();
 }
 
 Result<std::vector<OrderId>> JetStreamPartitionLog::members(OrderSet set, std::size_t max) const {
@@ -146,7 +300,7 @@ Result<std::vector<OrderId>> JetStreamPartitionLog::members(OrderSet set, std::s
 Result<std::optional<IndexedOrder>> JetStreamPartitionLog::finished_record(OrderId order) const {
   if (index_.snapshot(order)) return std::optional<IndexedOrder>{};
   if (auto done = recall_finished(order)) return std::optional<IndexedOrder>(std::move(*done));
-  return fold_order(order, head());
+  return directory_find(order);
 }
 
 Result<std::optional<IdempotencyEntry>> JetStreamPartitionLog::idempotency(std::string_view) const {

@@ -40,7 +40,7 @@ TEST(ClusterHistory, BothNodesProjectEveryEventOnceAcrossAKill) {
   ids.insert(ids.end(), more.begin(), more.end());
   // Killed while both project and orders are mid-flight: b carries on.
   a.kill9();
-  ASSERT_TRUE(all_finish(client_b, ids, 60s));
+  ASSERT_TRUE(all_finish(client_b, ids, 60s)) << b.stdout_tail();
   expect_finished_once(client_b, ids);
 
   std::map<std::string, std::size_t> in_log;

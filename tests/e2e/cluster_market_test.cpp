@@ -65,7 +65,7 @@ TEST(ClusterMarket, APriceSetOrATokenLaunchedOnOneNodeHoldsOnBoth) {
   ASSERT_TRUE(executed_by_both(client_a, partitions)) << "the orders do not wait on both nodes: a weak test";
   const auto set = client_a.post_json("/api/sim/prices", R"({"pair":"SOL/USDC","price":"2000"})");
   ASSERT_EQ(set.status, 200) << set.body;
-  for (const auto& id : limits) EXPECT_TRUE(reaches(client_b, id, "confirmed", 20s)) << id << " " << status_of(client_b, id);
+  for (const auto& id : limits) EXPECT_TRUE(reaches(client_b, id, "confirmed", 20s)) << id << " " << status_of(client_b, id) << "\nA:\n" << a.stdout_tail() << "\nB:\n" << b.stdout_tail();
   // Both nodes quote the price set.
   for (auto* c : {&client_a, &client_b}) {
     const auto quote = c->get("/api/quote?inputToken=SOL&outputToken=USDC&amount=1");

@@ -7,7 +7,9 @@
 
 #include <boost/json.hpp>
 
+#include "eventlog/jetstream/batch_codec.h"
 #include "eventlog/jetstream/connection.h"
+#include "eventlog/jetstream/partition_log.h"
 #include "eventlog/jetstream/layout.h"
 #include "order_reads.h"
 
@@ -67,16 +69,21 @@ int expect_fenced_after_takeovers(const testing::NatsCluster& nats, const std::s
     if (!messages) continue;
     std::string owner;
     for (const auto& m : *messages) {
-      const std::string writer(m.header("Oee-Writer"));
-      const std::string node = writer.substr(0, writer.find('/'));
-      if (m.subject.ends_with(".x.taken")) {
+      const auto batch = js::decode_batch(m.data, p);
+      EXPECT_TRUE(batch) << "partition " << p << " stream seq " << m.seq.value << " is not a batch";
+      if (!batch) continue;
+      const std::string node = batch->writer.substr(0, batch->writer.find('/'));
+      const bool takes = std::any_of(batch->entries.begin(), batch->entries.end(), [](const js::BatchEntry& e) {
+        return e.record.type == js::kPartitionTakenType;
+      });
+      if (takes) {
         owner = node;
         if (node == taker) ++takeovers;
         continue;
       }
-      if (owner == taker && node == paused) {
-        EXPECT_EQ(m.header("Oee-Begins"), "1") << "partition " << p << " seq " << m.seq.value;
-      }
+      // Only the owner writes: nothing of the paused node lands once the
+      // taker took the partition over.
+      EXPECT_FALSE(owner == taker && node == paused) << "partition " << p << " position " << batch->first.value;
     }
   }
   return takeovers;

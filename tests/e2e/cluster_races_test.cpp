@@ -10,6 +10,8 @@
 // event illegal in its order's state, as an older build could have
 // written, is skipped for that order alone and never stops its partition.
 
+#include <fmt/format.h>
+
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -24,6 +26,7 @@
 #include "cluster_nodes.h"
 #include "core/domain/order_events.h"
 #include "core/wire/event_codec.h"
+#include "eventlog/jetstream/batch_codec.h"
 #include "eventlog/jetstream/layout.h"
 #include "eventlog/record_codec.h"
 #include "order_reads.h"
@@ -296,22 +299,51 @@ TEST(ClusterNodes, AnIllegalEventFromAnOlderBuildIsSkippedForItsOrderAlone) {
   const auto order = *OrderId::parse(id);
   const std::uint32_t p = js::partition_of(order, kPartitions);
   const std::string payload = core::encode_event(core::OrderRetried{1, "an older build's retry"});
-  const std::string data = eventlog::encode_record(eventlog::Record{
-      Seq{0}, order, TimestampNs::now(), static_cast<std::uint8_t>(core::EventType::order_retried), payload});
   {
+    // Stored as an older build's node would have, straight into the
+    // partition: a batch right after the stream's last.
     js::ConnectOptions options;
     options.urls = js::parse_urls(nats.urls());
     auto connection = js::Connection::connect(options);
-    js::Publish publish;
-    publish.subject = js::order_subject(p, order);
-    publish.data = data;
-    publish.msg_id = id + "/an-older-build";
-    publish.headers = {{"Oee-Writer", "older/build"}};
-    const auto ack = connection->publish(publish);
-    ASSERT_TRUE(ack) << ack.error().message();
+    const auto stream = js::partition_stream(p);
+    ASSERT_TRUE(eventually([&] {
+      auto state = connection->stream_state(stream);
+      if (!state) return false;
+      auto last = connection->get(stream, state->last);
+      if (!last || !*last) return false;
+      auto before = js::decode_batch((*last)->data, p);
+      if (!before) return false;
+      js::Batch batch;
+      batch.first = before->last().next();
+      batch.writer = "older/build";
+      js::BatchEntry e;
+      e.record = eventlog::Record{Seq{0}, order, TimestampNs::now(),
+                                  static_cast<std::uint8_t>(core::EventType::order_retried), payload};
+      e.request = "older/build/1";
+      batch.entries.push_back(std::move(e));
+      const std::string data = js::encode_batch(batch);
+      js::Publish publish;
+      publish.subject = js::batch_subject(p);
+      publish.data = data;
+      publish.msg_id = id + "/an-older-build";
+      publish.expect_last_seq = state->last;
+      publish.headers = {{"Oee-Batch", fmt::format("{}+1", batch.first.value)}};
+      return connection->publish(publish).has_value();
+    }, 20s));
   }
+  // The owner does not follow its own stream: it comes upon what another
+  // writer stored when its next batch there is refused. Orders are
+  // submitted until one goes to that partition.
+  std::vector<std::string> to_p;
+  for (int i = 0; i < 200 && to_p.empty(); ++i) {
+    const auto res = client_a.post_json("/api/orders/execute", order_body("0.01"));
+    ASSERT_EQ(res.status, 202) << res.body;
+    if (res.json().at("partition").to_number<std::uint32_t>() == p) to_p.emplace_back(res.json().at("orderId").as_string());
+  }
+  ASSERT_FALSE(to_p.empty()) << "no order went to partition " << p;
   const auto illegal_events = [](HttpClient& c) { return metric_value(c.get("/metrics").body, "oee_illegal_events_total"); };
   ASSERT_TRUE(eventually([&] { return illegal_events(client_a) >= 1; }, 20s)) << a.stdout_tail();
+  ASSERT_TRUE(all_finish(client_a, to_p, 30s));
   EXPECT_NE(a.stdout_tail().find("illegal in its order's state"), std::string::npos) << a.stdout_tail();
   EXPECT_EQ(a.stdout_tail().find("failed its checksum"), std::string::npos) << a.stdout_tail();
   EXPECT_EQ(status_of(client_a, id), "open");

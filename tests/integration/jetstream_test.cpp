@@ -350,7 +350,7 @@ TEST(JetStreamCluster, AnOldOwnersAppendAfterATakeoverIsRefused) {
   }
   auto state = new_owner->stream_state(partition_stream(0));
   ASSERT_TRUE(state);
-  auto taken = append(*new_owner, "taken by b", "taken-b-1", state->last, partition_subject(0, "taken"));
+  auto taken = append(*new_owner, "taken by b", "taken-b-1", state->last, batch_subject(0));
   ASSERT_TRUE(taken) << taken.error().message();
   auto late = append(*old_owner, "a-event", "a-3", a_tail);
   ASSERT_FALSE(late);
@@ -404,7 +404,7 @@ TEST(JetStreamCluster, APipelineLandsInOrderAndNothingOfItLandsAfterAnotherWrite
   }
   // Another node takes the partition over at the tail; the old owner's
   // next pipeline, decided on that tail, is refused whole.
-  auto taken = append(*other, "taken by b", "taken-b", Seq{200}, partition_subject(0, "taken"));
+  auto taken = append(*other, "taken by b", "taken-b", Seq{200}, batch_subject(0));
   ASSERT_TRUE(taken) << taken.error().message();
   const auto late = owner->publish_all(pipeline("a", 20, Seq{200}), 10s);
   for (const auto& ack : late) {

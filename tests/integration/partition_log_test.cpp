@@ -17,9 +17,11 @@
 
 #include "core/engine/order_store.h"
 #include "core/wire/event_codec.h"
+#include "eventlog/jetstream/batch_codec.h"
 #include "eventlog/jetstream/connection.h"
 #include "eventlog/jetstream/layout.h"
 #include "eventlog/jetstream/partition_log.h"
+#include "eventlog/record_codec.h"
 #include "eventually.h"
 #include "log_futures.h"
 #include "nats_cluster.h"
@@ -104,7 +106,8 @@ TEST(JetStreamPartitionLog, DrivenOrdersReadTheSameOnEveryNode) {
   for (const auto& id : driven.ids) {
     auto from_a = a->log->read_order(id, Seq{0});
     auto from_b = b->log->read_order(id, Seq{0});
-    ASSERT_TRUE(from_a && from_b);
+    ASSERT_TRUE(from_a) << from_a.error().message();
+    ASSERT_TRUE(from_b) << from_b.error().message();
     ASSERT_EQ(from_a->size(), from_b->size());
     for (std::size_t k = 0; k < from_a->size(); ++k) {
       EXPECT_EQ((*from_a)[k].seq, (*from_b)[k].seq);
@@ -250,15 +253,17 @@ TEST(JetStreamPartitionLog, ATakeoverFencesTheOldOwnersWriter) {
 
   auto owner_b = b->log->take_over();
   ASSERT_TRUE(owner_b) << owner_b.error().message();
-  ASSERT_TRUE(testing::eventually_true([&] { return a->fenced == 1; }, 10s));
-  EXPECT_FALSE(a->log->owned());
   EXPECT_TRUE(b->log->owned());
 
-  // a's executor carries on as if nothing happened: refused, nothing lands.
+  // a's executor carries on as if nothing happened (a, the owner, does not
+  // follow its stream, and no lease told it): refused, nothing lands, and
+  // a learns that its ownership ended.
   const auto id = OrderId::random();
   auto refused = testing::append_wait(**owner_a, first_event(id, "f"));
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error(), JsErrc::fenced);
+  EXPECT_EQ(a->fenced, 1);
+  EXPECT_FALSE(a->log->owned());
   // b's owner appends, and anyone's operator appends, go on.
   auto by_b = testing::append_wait(**owner_b, first_event(OrderId::random(), "f"));
   EXPECT_TRUE(by_b) << by_b.error().message();
@@ -275,17 +280,35 @@ TEST(JetStreamPartitionLog, ATakeoverFencesTheOldOwnersWriter) {
   EXPECT_TRUE(events->empty());
 }
 
-// The first event of `order` as the stream stores it.
-StoredMessage stored_first(Node& node, const OrderId& order) {
-  auto m = node.connection->read(partition_stream(0), order_subject(0, order), Seq{1}, 1);
-  if (!m || m->empty()) throw std::runtime_error("no first event stored for " + order.str());
-  return m->front();
+// Every record of `order` the partition's stream holds, each with the
+// batch that carries it.
+std::vector<std::pair<Batch, BatchEntry>> stored_records(Node& node, const OrderId& order) {
+  auto messages = node.connection->read(partition_stream(0), "oee.p0.>", Seq{1}, std::numeric_limits<std::size_t>::max());
+  if (!messages) throw std::runtime_error("cannot read the stream: " + messages.error().message());
+  std::vector<std::pair<Batch, BatchEntry>> out;
+  for (const auto& m : *messages) {
+    auto batch = decode_batch(m.data, 0);
+    if (!batch) throw std::runtime_error("a message of the stream is not a batch");
+    for (const auto& e : batch->entries)
+      if (e.record.order == order) out.emplace_back(*batch, e);
+  }
+  return out;
 }
 
-// Appended by the owner's pipeline for another node: its msg id carries the
-// owner's pipeline suffix, its writer is the node that was asked.
-bool via_owner(const StoredMessage& m, std::string_view owner) {
-  return m.header("Nats-Msg-Id").find(fmt::format("#{}/1/", owner)) != std::string_view::npos;
+// The first event of `order` as the stream stores it, with its batch.
+std::pair<Batch, BatchEntry> stored_first(Node& node, const OrderId& order) {
+  auto all = stored_records(node, order);
+  if (all.empty() || !all.front().second.begins) throw std::runtime_error("no first event stored for " + order.str());
+  return all.front();
+}
+
+// Appended by `owner` for another node: in a batch of the owner's, the
+// request of the node that was asked.
+bool via_owner(const std::pair<Batch, BatchEntry>& stored, std::string_view owner) {
+  return stored.first.writer.starts_with(fmt::format("{}/", owner));
+}
+bool asked_of(const std::pair<Batch, BatchEntry>& stored, std::string_view node) {
+  return stored.second.request.starts_with(fmt::format("{}/", node));
 }
 
 // Other nodes' submits go into the owner's pipeline: so they land once and
@@ -337,8 +360,8 @@ TEST(JetStreamPartitionLog, AnOwnerAppendsOtherNodesFirstEventsInItsOwnPipeline)
   EXPECT_EQ(a->log->refused_appends(), refused_before) << "b's first events broke the owner's pipeline";
   for (const auto& id : from_b) {
     const auto m = stored_first(*a, id);
-    EXPECT_TRUE(via_owner(m, "a")) << "b appended " << id.str() << " itself: " << m.header("Nats-Msg-Id");
-    EXPECT_EQ(m.header("Oee-Writer"), "b/1");
+    EXPECT_TRUE(via_owner(m, "a")) << "b appended " << id.str() << " itself: " << m.first.writer;
+    EXPECT_TRUE(asked_of(m, "b")) << m.second.request;
     auto events = a->log->read_order(id, Seq{0});
     ASSERT_TRUE(events);
     EXPECT_EQ(events->size(), 1u);
@@ -371,9 +394,7 @@ TEST(JetStreamPartitionLog, WithNoOwnerAWriteWaitsForOneAndIsRefusedIfNoneComes)
   auto refused = testing::append_wait(*b->log, first_event(id, "f"));
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error(), Errc::no_owner) << refused.error().message();
-  auto stored = a->connection->read(partition_stream(0), order_subject(0, id), Seq{1}, 1);
-  ASSERT_TRUE(stored) << stored.error().message();
-  EXPECT_TRUE(stored->empty()) << "a write refused for want of an owner was stored";
+  EXPECT_TRUE(stored_records(*a, id).empty()) << "a write refused for want of an owner was stored";
 
   auto waiting = testing::append_future(*b->log, first_event(id, "f"));
   ASSERT_TRUE(a->log->take_over());
@@ -381,8 +402,8 @@ TEST(JetStreamPartitionLog, WithNoOwnerAWriteWaitsForOneAndIsRefusedIfNoneComes)
   ASSERT_TRUE(landed) << landed.error().message();
   EXPECT_FALSE(landed->existing);
   const auto m = stored_first(*a, id);
-  EXPECT_TRUE(via_owner(m, "a")) << m.header("Nats-Msg-Id");
-  EXPECT_EQ(m.header("Oee-Writer"), "b/1");
+  EXPECT_TRUE(via_owner(m, "a")) << m.first.writer;
+  EXPECT_TRUE(asked_of(m, "b")) << m.second.request;
 }
 
 // An owner that takes forwards and never answers (paused by SIGSTOP, its
@@ -399,9 +420,7 @@ TEST(JetStreamPartitionLog, AWriteToAnOwnerThatDoesNotAnswerEndsUnknownAndTheNod
   ASSERT_FALSE(unknown);
   EXPECT_EQ(unknown.error(), std::errc::timed_out) << unknown.error().message();
   EXPECT_GE(asked.load(), 2) << "b did not ask again";
-  auto stored = b->connection->read(partition_stream(0), order_subject(0, id), Seq{1}, 1);
-  ASSERT_TRUE(stored) << stored.error().message();
-  EXPECT_TRUE(stored->empty()) << "b appended the write itself";
+  EXPECT_TRUE(stored_records(*b, id).empty()) << "b appended the write itself";
 }
 
 TEST(JetStreamPartitionLog, OpeningReadsTheOwnersLatestCheckpointAndFoldsOnlyWhatCameAfter) {
@@ -426,9 +445,30 @@ TEST(JetStreamPartitionLog, OpeningReadsTheOwnersLatestCheckpointAndFoldsOnlyWha
   EXPECT_GT(b->log->opened_from(), Seq{1});
   EXPECT_LE(b->log->opened_from(), a->log->head());
   ASSERT_TRUE(testing::eventually_true([&] { return b->log->head() == a->log->head(); }, 10s));
+  // Orders that finished before the checkpoint: b never folded them, and
+  // reads them from the directory of finished orders.
   expect_same_orders(before, *b->log);
   expect_same_orders(after, *b->log);
   EXPECT_EQ(open_orders(*b->log), open_orders(*a->log));
+  // Their records too, found by position in batches b never folded.
+  for (const auto* driven : {&before, &after}) {
+    for (const auto& id : driven->ids) {
+      auto from_a = a->log->read_order(id, Seq{0});
+      auto from_b = b->log->read_order(id, Seq{0});
+      ASSERT_TRUE(from_a) << from_a.error().message();
+      ASSERT_TRUE(from_b) << from_b.error().message();
+      ASSERT_EQ(from_a->size(), from_b->size());
+      ASSERT_FALSE(from_b->empty());
+      for (std::size_t k = 0; k < from_a->size(); ++k) {
+        EXPECT_EQ((*from_b)[k].seq, (*from_a)[k].seq);
+        EXPECT_EQ((*from_b)[k].payload, (*from_a)[k].payload);
+      }
+    }
+  }
+  auto all = b->log->read(Seq{1}, 100'000);
+  ASSERT_TRUE(all) << all.error().message();
+  ASSERT_EQ(all->size(), a->log->head().value);
+  for (std::size_t k = 0; k < all->size(); ++k) EXPECT_EQ((*all)[k].seq, Seq{k + 1}) << "positions are dense";
   // Only the latest checkpoint is kept.
   auto stored = a->connection->read("OEE_CKPT", "oee.ckpt.p0", Seq{1}, 1000);
   ASSERT_TRUE(stored);
@@ -436,5 +476,32 @@ TEST(JetStreamPartitionLog, OpeningReadsTheOwnersLatestCheckpointAndFoldsOnlyWha
   for (const auto& m : *stored) EXPECT_EQ(m.header("Oee-Ckpt-Id"), stored->back().header("Oee-Ckpt-Id"));
 }
 
+// A partition written before record batches (a message per event, on a
+// subject per order) is refused at opening, with what to do.
+TEST(JetStreamPartitionLog, AnOlderFormatsPartitionIsRefusedNamingItsFormat) {
+  NatsCluster cluster;
+  ConnectOptions c;
+  c.urls = parse_urls(cluster.urls());
+  auto connection = Connection::connect(c);
+  StreamSpec spec;
+  spec.name = partition_stream(0);
+  spec.subjects = {"oee.p0.>"};
+  ASSERT_TRUE(connection->ensure_stream(spec, 30s));
+  const auto id = OrderId::random();
+  const std::string data = encode_record(Record{Seq{0}, id, TimestampNs::now(), 1, "x"});
+  Publish old;
+  old.subject = "oee.p0.o." + id.str();
+  old.data = data;
+  ASSERT_TRUE(connection->publish(old));
+  try {
+    (void)open_node(cluster, "a");
+    FAIL() << "a partition of the older format was opened";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("format before record batches"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("OEE_P0"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace oee::eventlog::jetstream
+

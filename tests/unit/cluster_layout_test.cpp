@@ -35,10 +35,9 @@ TEST(ClusterLayout, OrdersSpreadOverEveryPartition) {
 }
 
 TEST(ClusterLayout, NamesFollowTheGrammar) {
-  const auto order = id("0a440b5a-9227-4b82-8c29-b79466d293fe");
   EXPECT_EQ(partition_stream(3), "OEE_P3");
-  EXPECT_EQ(order_subject(3, order), "oee.p3.o.0a440b5a-9227-4b82-8c29-b79466d293fe");
-  EXPECT_EQ(partition_subject(3, "taken"), "oee.p3.x.taken");
+  EXPECT_EQ(batch_subject(3), "oee.p3.b");
+  EXPECT_EQ(forward_subject(3), "oee.forward.p3");
   EXPECT_EQ(lease_key(3), "p3");
 }
 

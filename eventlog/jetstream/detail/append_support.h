@@ -3,6 +3,11 @@
 // to the owner (partition_forwards.cpp) and its opening share.
 
 #include <algorithm>
+#include <charconv>
+#include <optional>
+#include <string_view>
+#include <utility>
+#include <vector>
 #include <chrono>
 #include <cstddef>
 #include <string>
@@ -29,6 +34,23 @@ inline std::string sets_header(const AppendCommand& c) {
   std::string out;
   for (const auto& [set, member] : c.set_membership)
     out += fmt::format("{}{}{}", out.empty() ? "" : ",", static_cast<int>(set), member ? '+' : '-');
+  return out;
+}
+
+/// The set changes an Oee-Sets value names ("1+,2-"); nothing if it is
+/// not one.
+inline std::optional<std::vector<std::pair<OrderSet, bool>>> parse_sets(std::string_view text) {
+  std::vector<std::pair<OrderSet, bool>> out;
+  while (!text.empty()) {
+    const auto comma = text.find(',');
+    const auto item = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+    unsigned set = 0;
+    const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), set);
+    if (ec != std::errc{} || set > 255 || end + 1 != item.data() + item.size() || (*end != '+' && *end != '-'))
+      return std::nullopt;
+    out.emplace_back(static_cast<OrderSet>(set), *end == '+');
+  }
   return out;
 }
 

@@ -1,31 +1,32 @@
 #pragma once
 // JetStream implementation of PartitionLog (partition_log.h).
 //
-// Stored message, one per event, on the partition's stream:
-//   subject  oee.p<p>.o.<order uuid>   an order's event
-//            oee.p<p>.x.taken          a PartitionTaken
-//   data     record_codec's value with seq 0 (the stream's seq is the event's)
-//   headers  Nats-Msg-Id        <order>@<basis seq>:<type>/<node>/<incarnation>~<crc32c>
-//                               (first events: <order>/first/<node>/<incarnation>, and
-//                               in the owner's pipeline #<owner node>/<incarnation>/<n>
-//                               after it): a retry is stored once
-//            Oee-Writer         <node>/<incarnation> (of the node asked, for a forwarded one)
-// A forward (a request to the owner) carries the event as stored, its
-// headers, and Oee-Subject (where it goes) and Oee-Basis (the order's seq
-// it was decided on; none for a first event).
-//            Oee-Begins         1 on an order's first event
-//            Oee-Sets           set changes, e.g. "1+" (dead letter in), "1-"
-//            Oee-Fingerprint    an idempotency claim's request fingerprint
+// Stored message, one per record batch, on the partition's stream:
+//   subject  oee.p<p>.b
+//   data     batch_codec.h: the records (each with its request id, and
+//            begins, sets, fingerprint) and the batch's first position
+//   headers  Nats-Msg-Id   b/<node>/<incarnation>/<first position>~<crc32c>
+//                          (a takeover: taken/<node>/<incarnation>/<first>)
+//            Oee-Batch     <first position>+<records>: what a reader looking
+//                          for a position needs without decoding the batch
+//   expects  Nats-Expected-Last-Sequence: the stream seq of the last batch
+//            folded here (the fence)
+// A forward (a request to the owner on oee.forward.p<p>) carries the event
+// as record_codec encodes it (seq 0), and headers: Oee-Request (who asks,
+// once: the same on every try), Oee-Begins 1 or Oee-Basis (the order's
+// position it was decided on), Oee-Sets, Oee-Fingerprint, Oee-Retry 1 (an
+// earlier try went unanswered).
 //
-// Threads: the appender publishes this node's appends while it owns the
-// partition, those queued together as one pipeline, and other nodes'
-// writes forwarded to it, in the same pipelines; the forwarder sends the
-// writes made while another node owns it to that owner (a request on
-// oee.forward.p<p>), waiting for one while there is none: so only the owner
-// ever appends, and its pipelines are not broken by other nodes' events.
-// The follower consumes the stream in order, folds each event into the
-// order index, calls the listeners and runs the completions of appends up
-// to the seq it folded.
+// Threads: the appender judges and stores this node's writes while it owns
+// the partition, those queued together as one batch with other nodes'
+// writes forwarded to it, and folds each batch it stored; the forwarder
+// sends the writes made while another node owns it to that owner, waiting
+// for one while there is none: so only the owner ever appends. The
+// follower consumes the stream in order and folds what this node did not
+// store itself. A fold (one at a time) applies each record to the order
+// index, calls the listeners and runs the completions of appends up to the
+// position it folded. The checkpoint thread writes the directory of
+// finished orders and the checkpoints (the owner's).
 
 #include <condition_variable>
 #include <deque>
@@ -35,10 +36,13 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <tuple>
 #include <unordered_set>
 
 #include "eventlog/detail/commit_listeners.h"
 #include "eventlog/detail/order_index.h"
+#include "eventlog/jetstream/batch_codec.h"
+#include "eventlog/jetstream/detail/append_support.h"
 #include "eventlog/jetstream/partition_log.h"
 
 namespace oee::eventlog::jetstream::detail {
@@ -87,6 +91,9 @@ class JetStreamPartitionLog final : public PartitionLog {
 
   /// Folds the stream up to its current end (opening blocks on this).
   void catch_up_at_open();
+  /// Throws, saying what to do, if the stream holds the format before
+  /// record batches.
+  void refuse_older_format();
   /// An append of the owner's writer, made in ownership `ownership`.
   void append_owned(AppendCommand command, AppendCompletion done, std::uint64_t ownership);
   /// Whether ownership `ownership` is still this node's.
@@ -96,42 +103,106 @@ class JetStreamPartitionLog final : public PartitionLog {
   [[nodiscard]] bool lease_fresh() const { return !options_.lease_fresh || options_.lease_fresh(); }
 
  private:
-  /// An event another node asked this one, the partition's owner, to
-  /// append in its pipeline (on_forwarded): published as that node made it.
-  struct Forwarded {
-    Publish publish;  // its data is `data`, set where it is sent
-    std::string data;
-  };
   struct Queued {
     AppendCommand command;
     AppendCompletion done;
-    /// Not a first event: the order's last seq when the command was made.
+    /// Not a first event: the order's last position when the command was made.
     Seq basis;
     /// Made while this node owned the partition, in this ownership.
     std::optional<std::uint64_t> ownership;
     bool take_over = false;
-    std::optional<Forwarded> forwarded{};
-    /// Forwarded again after an answer that did not come: it may be stored.
+    /// Who asked, once: <node>/<incarnation>/<n>; the same for every try, so
+    /// that a retried write is found as stored rather than stored twice.
+    std::string request{};
+    /// Another node's write, forwarded to this one, the owner.
+    bool forwarded = false;
+    /// Asked before, the answer lost: it may be stored.
     bool sent_before = false;
+  };
+  /// What the owner makes of a queued write before it goes out.
+  struct Judged {
+    enum Verdict { append, same_as_earlier, landed, exists, moved, failed };
+    Verdict verdict = append;
+    Seq at{};                 // landed: where (a retry of a stored write)
+    std::string fingerprint;  // exists: the order's idempotency fingerprint
+    std::error_code error{};  // failed
+    Judged(Verdict v, Seq where = {}, std::string fp = {}) : verdict(v), at(where), fingerprint(std::move(fp)) {}
+    Judged(std::error_code e) : verdict(failed), error(e) {}
+  };
+  /// A write's request found stored, or its order's state.
+  struct Found {
+    Seq landed{};               // a record of this request, if one is stored
+    bool order_exists = false;  // the order has records
+    Seq last{};                 // its last record's position
+    std::string fingerprint;    // its first record's idempotency fingerprint
+  };
+  struct Stored {
+    Seq first;       // the batch's first position
+    Seq stream_seq;  // the message's
+  };
+  /// Where a request's write landed.
+  struct StoredRequest {
+    Seq position;
+    OrderId order;
+    std::chrono::steady_clock::time_point at;
   };
 
   // partition_log.cpp: the follower and the reads.
   void follow_loop();
-  void fold_batch(std::vector<StoredMessage>& batch);
-  [[nodiscard]] Result<Record> to_record(const StoredMessage& m) const;
-  /// The events on `subjects` from `from` on, at most `max`.
-  [[nodiscard]] Result<std::vector<Record>> read_records(std::string_view subjects, Seq from, std::size_t max) const;
-  void fold_event(const Record& r, const StoredMessage& m);
+  /// Decodes the stream's messages and folds them (fold_batches).
+  void fold_messages(const std::vector<StoredMessage>& messages);
+  /// Folds the batches, each stored at its stream seq, in order: what this
+  /// node has folded already is passed over. Then the listeners hear the
+  /// records and the appends they complete are answered.
+  void fold_batches(std::vector<std::pair<Batch, Seq>>& batches);
+  /// Hands `visit` each batch's message from the one that holds position
+  /// `from` on, until the stream's end or `visit` has taken `max` records
+  /// in all (it returns how many it took of each).
+  [[nodiscard]] std::error_code for_each_batch(Seq from, std::size_t max,
+                                               const std::function<std::size_t(const StoredMessage&)>& visit) const;
+  /// The records at positions `from` on, at most `max`.
+  [[nodiscard]] Result<std::vector<Record>> read_positions(Seq from, std::size_t max) const;
+  void fold_event(const BatchEntry& e, const std::string& batch_writer);
+  /// Notes where another node's request landed (fold).
+  void remember_request(const BatchEntry& e, const std::string& batch_writer);
+  /// Where a request's write landed, if it was stored lately.
+  [[nodiscard]] std::optional<StoredRequest> stored_request(const std::string& request) const;
   void fold_taken(const Record& r);
+  // partition_reads.cpp
+  /// An order's state and positions: open, finished lately, or from the
+  /// directory of finished orders; nothing if the partition never had it.
+  [[nodiscard]] Result<std::optional<IndexedOrder>> order_record(const OrderId& order) const;
+  /// The records at these positions (ascending), from the batches that hold them.
+  /// The order's state after its events up to `through`.
   [[nodiscard]] Result<std::optional<IndexedOrder>> fold_order(const OrderId& order, Seq through) const;
+  [[nodiscard]] Result<std::vector<Record>> records_at(const std::vector<Seq>& positions) const;
+  /// The idempotency fingerprint of the order's first record, at `position`.
+  [[nodiscard]] Result<std::string> first_entry(const OrderId& order, Seq position) const;
+  /// The stream seq of the batch that holds `position`.
+  [[nodiscard]] Result<Seq> locate(Seq position) const;
+  /// Notes where a batch folded here is stored (for locate()).
+  void note_batch(const Batch& batch, Seq stream_seq);
+  // partition_directory.cpp: finished orders' records, for reads after
+  // they leave the finished cache.
+  [[nodiscard]] Result<std::optional<IndexedOrder>> directory_find(const OrderId& order) const;
+  [[nodiscard]] StreamSpec directory_spec() const;
+  /// An order folded finishing: its record goes to the directory (owner).
+  void note_finished(const IndexedOrder& order);
+  /// A Checkpointed record: what finished before it is in the directory.
+  void fold_checkpointed(const Record& r);
+  /// Appends a Checkpointed record (the checkpoint at `through` is written).
+  void announce_checkpoint(Seq through);
+  [[nodiscard]] std::error_code write_directory(std::vector<IndexedOrder>& orders);
   /// The seqs of an order's events (open or finished).
   [[nodiscard]] Result<std::vector<Seq>> order_seqs(const OrderId& order) const;
 
   // partition_checkpoints.cpp: the owner's checkpoints, and the opening's.
   struct LoadedCheckpoint {
     Seq seq;
+    Seq stream_seq;
     std::vector<IndexedOrder> orders;
     std::map<OrderSet, std::set<OrderId>> sets;
+    std::vector<std::tuple<std::string, Seq, OrderId>> requests;  // stored lately: request, position, order
   };
   [[nodiscard]] Result<std::optional<LoadedCheckpoint>> load_checkpoint() const;
   /// Loads the latest checkpoint into the index (before following).
@@ -146,18 +217,29 @@ class JetStreamPartitionLog final : public PartitionLog {
   void enqueue(AppendCommand command, AppendCompletion done, std::optional<std::uint64_t> ownership);
   void append_loop();
   void publish_takeover(Queued& q);
-  /// Fenced appends sent as one pipeline: the first expects the tail, each
-  /// other the one before it as the stream's last message; from the first
-  /// that does not land on, they go one at a time (publish_fenced).
-  void publish_pipeline(std::vector<Queued>& run);
-  /// The stored form of a queued command, and its time (a forwarded one's
-  /// is as its node stored it, with no time: its node answers with its own).
-  [[nodiscard]] std::pair<std::string, TimestampNs> encoded(Queued& q) const;
-  /// A fenced append's publish, without its expectation: subject, msg id
-  /// (the same for every try of it) and headers.
-  [[nodiscard]] Publish fenced_publish(const Queued& q, std::string_view data) const;
-  /// A pipelined append's publish, without its place in the pipeline.
-  [[nodiscard]] Publish pipelined_publish(const Queued& q, std::string_view data);
+  /// Judges the run's writes, stores those that go out as one batch, and
+  /// completes every write of the run.
+  void publish_batch(std::vector<Queued>& run);
+  [[nodiscard]] Judged judge(const Queued& q, std::unordered_map<OrderId, std::string, OrderIdHash>& in_run);
+  /// Whether q's request is stored already, and its order's state.
+  [[nodiscard]] Result<Found> find_request(const Queued& q) const;
+  /// The batch entry a queued write becomes (its payload moves into it).
+  [[nodiscard]] BatchEntry entry_of(Queued& q) const;
+  /// Stores `batch` at `tail` (its positions are set here), retrying a lost
+  /// answer until `deadline`, and folds it. JsErrc::fenced: another node
+  /// took the partition over; JsErrc::wrong_last_sequence: something else
+  /// came first (folded now): judge again.
+  /// Where a batch goes: after stream seq `stream_seq`, at position
+  /// `next_position`, in ownership `ownership`.
+  struct Tail {
+    std::uint64_t ownership = 0;
+    Seq stream_seq;
+    Seq next_position;
+  };
+  [[nodiscard]] Result<Stored> store_batch(Batch& batch, const Tail& tail, Clock::time_point deadline);
+  [[nodiscard]] bool lose_ack_of(const Batch& batch) const;
+  /// A write queued here that can no longer go out from here.
+  void give_back(Queued& q);
   /// Serves the writes other nodes forward while this node owns the
   /// partition (on), or no longer (off).
   void serve_forwards(bool on);
@@ -170,31 +252,10 @@ class JetStreamPartitionLog final : public PartitionLog {
   /// answers; with no owner, asks again until one answers or the append
   /// timeout passes (Errc::no_owner, nothing stored).
   void forward(std::vector<Queued>& run);
-  /// The request that asks the owner to append `q`, whose stored form is
-  /// `data`.
+  /// The request that asks the owner to append `q`.
   [[nodiscard]] Publish forward_request(const Queued& q, std::string_view data) const;
-  /// Completes a publish: counts it, and answers once it is folded.
-  void finish(Queued& q, Result<AppendOutcome> outcome, TimestampNs ts, std::chrono::steady_clock::time_point started);
-  /// A forwarded write's publish, as its node made it, carrying `data`.
-  [[nodiscard]] static Publish forwarded_publish(const Queued& q, std::string_view data);
-  /// A first event's publish: create-only on the order's subject.
-  [[nodiscard]] Publish first_publish(const Queued& q, std::string_view data) const;
-  /// One first event, until it lands or is found to be another request's
-  /// order; `sent_before`: an earlier try's outcome is unknown.
-  [[nodiscard]] Result<AppendOutcome> publish_first(Queued& q, Publish p, bool sent_before);
-  [[nodiscard]] Result<AppendOutcome> publish_fenced(Queued& q, const std::string& data);
-  /// What a refused fenced publish comes to, once the stream is folded to
-  /// its end: try again at the new tail, or the append ended (landed
-  /// earlier at `landed`, or failed with `error`).
-  struct Verdict {
-    bool retry = false;
-    Seq landed{};
-    std::error_code error{};
-  };
-  [[nodiscard]] Verdict after_refusal(const Queued& q, std::string_view data);
-  /// The same on what is folded already: whether an event of q's order
-  /// came after the one it was decided on, and whose.
-  [[nodiscard]] Verdict judge_on_folded(const Queued& q, std::string_view data);
+  /// Completes a write: counts it, and answers once it is folded.
+  void finish(Queued& q, Result<AppendOutcome> outcome, Clock::time_point started);
   /// Runs `done` once `seq` is folded (at once if it is).
   void complete_at(Seq seq, AppendCompletion done, AppendOutcome outcome);
   [[nodiscard]] std::string writer() const { return options_.node + "/" + options_.incarnation; }
@@ -240,17 +301,31 @@ class JetStreamPartitionLog final : public PartitionLog {
   std::condition_variable to_forward_cv_;
   std::deque<Queued> to_forward_;  // writes for another node, the owner: the forwarder's
   bool closing_ = false;
-  // This node's last acknowledged append: everything up to it is folded
-  // here or its own. Appender thread only (and the opening).
-  std::uint64_t tail_ = 0;
-  std::uint64_t pipelined_firsts_ = 0;  // first events this node pipelined; appender thread only
-  // The seq of each order's last event this node appended that its
-  // follower may not have folded yet: judging an append on the folded
-  // state alone would miss it. Appender thread only; pruned as the
-  // follower catches up.
-  std::unordered_map<OrderId, std::uint64_t, OrderIdHash> unfolded_;
-  /// Notes an append of `q` that landed at `seq` (appender thread).
-  void note_landed(const Queued& q, Seq seq);
+  // The stream's seq of the last message folded here: the owner's next
+  // batch expects it as the stream's last (the fence).
+  std::atomic<std::uint64_t> tail_seq_{0};
+  [[nodiscard]] Seq tail_seq() const { return Seq{tail_seq_.load(std::memory_order_acquire)}; }
+  std::atomic<std::uint64_t> requests_{0};  // this node's writes, numbered for their request ids
+  // Folds come from the appender (what the owner stored) and the follower
+  // (what a reader reads, or a takeover catches up on): one at a time, each
+  // batch once.
+  std::mutex fold_mu_;
+  /// Folds a batch stored at `stream_seq` (skipped if folded already).
+  void fold_stored(const Batch& batch, Seq stream_seq);
+  /// Folds what the stream holds beyond what is folded here, up to its
+  /// end as it is now.
+  [[nodiscard]] std::error_code catch_up(Clock::time_point deadline);
+  // Requests stored lately, by id: a retry finds where its write landed.
+  // Kept for kRequestsKept (a retry comes within the append timeout), and
+  // in the checkpoints.
+  static constexpr std::chrono::minutes kRequestsKept{2};
+  mutable std::mutex requests_mu_;
+  std::unordered_map<std::string, StoredRequest> recent_requests_;  // under requests_mu_
+  std::deque<std::string> request_ages_;                            // oldest first; under requests_mu_
+  // The latest batches folded here: first position -> (records, stream seq).
+  static constexpr std::size_t kBatchesKnown = 1 << 16;
+  mutable std::mutex batches_mu_;
+  std::map<std::uint64_t, std::pair<std::uint64_t, std::uint64_t>> batches_;  // under batches_mu_
   std::string write_error_;  // under queue_mu_
 
   std::atomic<std::uint64_t> refused_{0};
@@ -262,9 +337,15 @@ class JetStreamPartitionLog final : public PartitionLog {
   std::mutex checkpoint_mu_;
   std::condition_variable checkpoint_cv_;
   std::optional<std::pair<Seq, std::string>> checkpoint_pending_;  // under checkpoint_mu_
+  // Finished orders for the directory, in fold order; written before a
+  // checkpoint that covers them. Under checkpoint_mu_.
+  static constexpr std::size_t kDirectoryFlushAt = 64;
+  static constexpr std::size_t kDirectoryPendingWarn = 1'000'000;
+  static constexpr std::chrono::milliseconds kDirectoryEvery{200};
+  std::vector<IndexedOrder> directory_pending_;
   std::thread checkpointer_;
   std::atomic<bool> stopping_{false};
-  std::unique_ptr<Subscription> subscription_;
+  std::unique_ptr<Subscription> subscription_;  // the follower thread's (and the opening's); none while owned
   std::shared_ptr<::oee::eventlog::detail::CommitListeners> listeners_ =
       std::make_shared<::oee::eventlog::detail::CommitListeners>();
   Stats stats_;
