@@ -309,8 +309,9 @@ Result<JetStreamPartitionLog::Stored> JetStreamPartitionLog::store_batch(Batch& 
       ack = Result<PublishAck>(std::error_code(JsErrc::timeout));
     }
     if (ack) {
-      fold_stored(batch, ack->seq);
-      return Stored{batch.first, ack->seq};
+      const Stored stored{batch.first, ack->seq};
+      fold_stored(std::move(batch), ack->seq);  // the caller reads it again only when it was not stored
+      return stored;
     }
     const auto& e = ack.error();
     if (e == JsErrc::not_connected && !sent) return make_error_code(Errc::unavailable);
@@ -320,8 +321,9 @@ Result<JetStreamPartitionLog::Stored> JetStreamPartitionLog::store_batch(Batch& 
     auto next = connection_.get(stream_, after.next());
     if (next && *next) {
       if ((*next)->header("Nats-Msg-Id") == p.msg_id) {
-        fold_stored(batch, (*next)->seq);
-        return Stored{batch.first, (*next)->seq};
+        const Stored stored{batch.first, (*next)->seq};
+        fold_stored(std::move(batch), (*next)->seq);
+        return stored;
       }
       return refused();
     }
@@ -367,8 +369,9 @@ void JetStreamPartitionLog::publish_takeover(Queued& q) {
     p.timeout = std::min<std::chrono::milliseconds>(kPublishWait, left(deadline));
     auto ack = connection_.publish(p);
     if (ack) {
-      fold_stored(batch, ack->seq);
-      return finish(q, AppendOutcome{batch.first, batch.entries.front().record.ts, std::nullopt}, started);
+      const AppendOutcome outcome{batch.first, batch.entries.front().record.ts, std::nullopt};
+      fold_stored(std::move(batch), ack->seq);
+      return finish(q, outcome, started);
     }
     if (ack.error() == JsErrc::not_connected) return finish(q, make_error_code(Errc::unavailable), started);
     if (ack.error() != JsErrc::wrong_last_sequence && ack.error() != JsErrc::timeout) return finish(q, ack.error(), started);

@@ -144,9 +144,9 @@ void JetStreamPartitionLog::fold_messages(const std::vector<StoredMessage>& mess
   fold_batches(batches);
 }
 
-void JetStreamPartitionLog::fold_stored(const Batch& batch, Seq stream_seq) {
+void JetStreamPartitionLog::fold_stored(Batch batch, Seq stream_seq) {
   std::vector<std::pair<Batch, Seq>> one;
-  one.emplace_back(batch, stream_seq);
+  one.emplace_back(std::move(batch), stream_seq);
   fold_batches(one);
 }
 

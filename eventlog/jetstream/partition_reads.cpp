@@ -118,28 +118,7 @@ Result<std::optional<IndexedOrder>> JetStreamPartitionLog::fold_order(const Orde
   return std::optional<IndexedOrder>(std::move(out));
 }
 
-Result<std::vector<Record>> JetStreamPartitionLog::records_at(const std::vector<Seq>& positions) const {
-  std::vector<Record> out;
-  out.reserve(positions.size());
-  std::optional<Batch> batch;
-  for (const auto position : positions) {
-    if (!batch || position < batch->first || position > batch->last()) {
-      auto seq = locate(position);
-      if (!seq) return seq.error();
-      auto m = connection_.get(stream_, *seq);
-      if (!m) return m.error();
-      if (!*m) return std::error_code(JsErrc::not_found);
-      auto decoded = decode_batch((*m)->data, options_.partition);
-      if (!decoded) return decoded.error();
-      batch = std::move(*decoded);
-      if (position < batch->first || position > batch->last()) return make_error_code(Errc::corrupted);
-    }
-    out.push_back(batch->entries[position.value - batch->first.value].record);
-  }
-  return out;
-}
-
-Result<std::string> JetStreamPartitionLog::first_entry(const OrderId& order, Seq position) const {
+Result<Batch> JetStreamPartitionLog::batch_at(Seq position) const {
   auto seq = locate(position);
   if (!seq) return seq.error();
   auto m = connection_.get(stream_, *seq);
@@ -148,6 +127,27 @@ Result<std::string> JetStreamPartitionLog::first_entry(const OrderId& order, Seq
   auto batch = decode_batch((*m)->data, options_.partition);
   if (!batch) return batch.error();
   if (position < batch->first || position > batch->last()) return make_error_code(Errc::corrupted);
+  return batch;
+}
+
+Result<std::vector<Record>> JetStreamPartitionLog::records_at(const std::vector<Seq>& positions) const {
+  std::vector<Record> out;
+  out.reserve(positions.size());
+  std::optional<Batch> batch;
+  for (const auto position : positions) {
+    if (!batch || position < batch->first || position > batch->last()) {
+      auto found = batch_at(position);
+      if (!found) return found.error();
+      batch = std::move(*found);
+    }
+    out.push_back(batch->entries[position.value - batch->first.value].record);
+  }
+  return out;
+}
+
+Result<std::string> JetStreamPartitionLog::first_entry(const OrderId& order, Seq position) const {
+  auto batch = batch_at(position);
+  if (!batch) return batch.error();
   const auto& e = batch->entries[position.value - batch->first.value];
   if (e.record.order != order) return make_error_code(Errc::corrupted);
   return e.fingerprint;

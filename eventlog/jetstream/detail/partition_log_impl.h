@@ -178,6 +178,8 @@ class JetStreamPartitionLog final : public PartitionLog {
   [[nodiscard]] Result<std::vector<Record>> records_at(const std::vector<Seq>& positions) const;
   /// The idempotency fingerprint of the order's first record, at `position`.
   [[nodiscard]] Result<std::string> first_entry(const OrderId& order, Seq position) const;
+  /// The batch that holds `position`.
+  [[nodiscard]] Result<Batch> batch_at(Seq position) const;
   /// The stream seq of the batch that holds `position`.
   [[nodiscard]] Result<Seq> locate(Seq position) const;
   /// Notes where a batch folded here is stored (for locate()).
@@ -311,7 +313,7 @@ class JetStreamPartitionLog final : public PartitionLog {
   // batch once.
   std::mutex fold_mu_;
   /// Folds a batch stored at `stream_seq` (skipped if folded already).
-  void fold_stored(const Batch& batch, Seq stream_seq);
+  void fold_stored(Batch batch, Seq stream_seq);
   /// Folds what the stream holds beyond what is folded here, up to its
   /// end as it is now.
   [[nodiscard]] std::error_code catch_up(Clock::time_point deadline);
