@@ -90,6 +90,12 @@ void JetStreamPartitionLog::refuse_older_format() {
 void JetStreamPartitionLog::follow_loop() {
   std::vector<StoredMessage> messages;
   bool warned = false;
+  // Said once until following works again; tried again after a pause.
+  const auto failed = [&](const std::error_code& ec) {
+    if (!std::exchange(warned, true))
+      spdlog::warn("partition {}: following the stream failed ({}); retrying", options_.partition, ec.message());
+    std::this_thread::sleep_for(200ms);
+  };
   while (!stopping_.load(std::memory_order_acquire)) {
     if (owned()) {
       subscription_.reset();
@@ -100,20 +106,14 @@ void JetStreamPartitionLog::follow_loop() {
     if (!subscription_) {
       auto sub = connection_.follow(stream_, subjects_, tail_seq().next());
       if (!sub) {
-        if (!std::exchange(warned, true))
-          spdlog::warn("partition {}: following the stream failed ({}); retrying", options_.partition,
-                       sub.error().message());
-        std::this_thread::sleep_for(250ms);
+        failed(sub.error());
         continue;
       }
       subscription_ = std::move(*sub);
     }
     auto m = subscription_->next(200ms);
     if (!m) {
-      if (!std::exchange(warned, true))
-        spdlog::warn("partition {}: following the stream failed ({}); retrying", options_.partition,
-                     m.error().message());
-      std::this_thread::sleep_for(100ms);
+      failed(m.error());
       continue;
     }
     warned = false;
