@@ -24,6 +24,8 @@ std::string batch_subject(std::uint32_t partition) { return fmt::format("oee.p{}
 
 std::string forward_subject(std::uint32_t partition) { return fmt::format("oee.forward.p{}", partition); }
 
+std::string read_subject(std::uint32_t partition) { return fmt::format("oee.read.p{}", partition); }
+
 std::string lease_key(std::uint32_t partition) { return fmt::format("p{}", partition); }
 
 std::uint32_t record_partitions(KvBucket& meta, std::uint32_t partitions) {

@@ -8,6 +8,10 @@
 //                                                by its owner
 //   forward    := oee.forward.p<partition>     writes for the owner to append
 //                                              (core NATS requests, in no stream)
+//   read     := oee.read.p<partition>        a node that does not follow the
+//                                              partition asks its owner for an
+//                                              order's state and events
+//                                              (core NATS requests)
 //   finished   := stream OEE_FINISHED, subject oee.finished.p<partition>.<order uuid>:
 //                 finished orders' records (partition_directory.cpp)
 //   market     := stream OEE_MARKET, subject oee.market: set prices and
@@ -40,6 +44,9 @@ inline constexpr auto kMarketLease = "market";
 /// Where other nodes send the partition's owner the first events they are
 /// asked to append (core NATS requests, outside every stream).
 [[nodiscard]] std::string forward_subject(std::uint32_t partition);
+/// Where a node that does not follow the partition asks its owner what it
+/// holds (core NATS requests, outside every stream).
+[[nodiscard]] std::string read_subject(std::uint32_t partition);
 [[nodiscard]] std::string lease_key(std::uint32_t partition);
 /// Where a reader of one partition (the Redis publisher) keeps its place.
 [[nodiscard]] std::string cursor_key(std::uint32_t partition, std::string_view name);

@@ -115,7 +115,8 @@ void JetStreamPartitionLog::finish(Queued& q, Result<AppendOutcome> outcome, Clo
     return q.done(outcome.error());
   }
   stats_.commits.fetch_add(1, std::memory_order_relaxed);
-  if (outcome->existing || outcome->seq <= head()) return q.done(*outcome);
+  // Behind: a read asks the owner, which has folded it.
+  if (outcome->existing || outcome->seq <= head() || behind()) return q.done(*outcome);
   complete_at(outcome->seq, std::move(q.done), *outcome);
 }
 

@@ -17,17 +17,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-/// How long a node waits for the owner's answer before it asks again (the
-/// same request id: stored once, and found by it if it landed).
-constexpr auto kForwardWait = 1s;
-/// With no owner (a failover), how often a node asks again whether one
-/// has come.
-constexpr auto kOwnerPoll = 100ms;
-/// The least time a request is given: with less, even a "no responders"
-/// may not come back in time on a busy machine, and a write nobody took
-/// would look possibly stored. So it is not sent; the write ends as it stands.
-constexpr auto kShortestAsk = 250ms;
-
 // The owner's answers to a forward.
 constexpr std::string_view kLanded = "landed ";      // + seq: stored there
 constexpr std::string_view kExisting = "existing ";  // + fingerprint: the idempotency key's order exists
@@ -142,7 +131,7 @@ void JetStreamPartitionLog::forward(std::vector<Queued>& run) {
   while (!open.empty()) {
     std::vector<Publish> asked;
     for (const auto i : open) asked.push_back(requests[i]);
-    const auto answers = connection_.request_all(asked, std::min<std::chrono::milliseconds>(kForwardWait, left(deadline)));
+    const auto answers = connection_.request_all(asked, std::min<std::chrono::milliseconds>(kOwnerWait, left(deadline)));
     std::vector<std::size_t> again, conflicts;
     for (std::size_t k = 0; k < answers.size(); ++k) {
       const auto i = open[k];
@@ -194,22 +183,27 @@ void JetStreamPartitionLog::forward(std::vector<Queued>& run) {
   }
 }
 
-void JetStreamPartitionLog::serve_forwards(bool on) {
-  std::unique_ptr<Service> ended;
-  std::lock_guard lock(forward_service_mu_);
+void JetStreamPartitionLog::serve_other_nodes(bool on) {
+  std::unique_ptr<Service> forwards, reads;
+  std::lock_guard lock(services_mu_);
   if (!on) {
-    ended = std::move(forward_service_);  // destroyed here: once it returns, no forward is being taken
+    // Destroyed here: once this returns, no request is being served.
+    forwards = std::move(forward_service_);
+    reads = std::move(read_service_);
     return;
   }
-  if (forward_service_) return;
   try {
-    // A queue group: were a node that lost the partition still serving
-    // (paused), one of the two takes each forward, never both.
-    forward_service_ = connection_.serve(forward_subject(options_.partition), "owner",
-                                         [this](Request request) { on_forwarded(std::move(request)); });
+    // Queue groups: were a node that lost the partition still serving
+    // (paused), one of the two takes each request, never both.
+    if (!forward_service_)
+      forward_service_ = connection_.serve(forward_subject(options_.partition), "owner",
+                                           [this](Request request) { on_forwarded(std::move(request)); });
+    if (!read_service_)
+      read_service_ = connection_.serve(read_subject(options_.partition), "owner",
+                                        [this](Request request) { on_read(std::move(request)); });
   } catch (const std::exception& e) {
-    // Other nodes' writes then wait for an owner that serves them.
-    spdlog::warn("partition {}: cannot take other nodes' writes: {}", options_.partition, e.what());
+    // Other nodes' writes and reads then wait for an owner that serves them.
+    spdlog::warn("partition {}: cannot serve other nodes: {}", options_.partition, e.what());
   }
 }
 

@@ -38,11 +38,13 @@ JetStreamPartitionLog::JetStreamPartitionLog(Connection& connection, PartitionLo
                                          made.error().message()));
   refuse_older_format();
   open_from_checkpoint();
-  auto sub = patiently([&] { return connection_.follow(stream_, subjects_, tail_seq().next()); }, kOpenPatience);
-  if (!sub)
-    throw std::runtime_error(fmt::format("cannot follow stream {} in the NATS cluster: {}", stream_,
-                                         sub.error().message()));
-  subscription_ = std::move(*sub);
+  if (options_.follow_unowned) {
+    auto sub = patiently([&] { return connection_.follow(stream_, subjects_, tail_seq().next()); }, kOpenPatience);
+    if (!sub)
+      throw std::runtime_error(fmt::format("cannot follow stream {} in the NATS cluster: {}", stream_,
+                                           sub.error().message()));
+    subscription_ = std::move(*sub);
+  }
   follower_ = std::thread([this] { follow_loop(); });
   appender_ = std::thread([this] { append_loop(); });
   forwarder_ = std::thread([this] { forward_loop(); });
@@ -85,8 +87,8 @@ void JetStreamPartitionLog::refuse_older_format() {
 
 // The owner folds what it stores, and nothing else can land while it owns
 // the partition (the fence): it does not follow its own stream. Every other
-// node does, from the last batch it folded, and a node whose ownership ends
-// follows again from there.
+// node does (unless follow_unowned is false), from the last batch it
+// folded, and a node whose ownership ends follows again from there.
 void JetStreamPartitionLog::follow_loop() {
   std::vector<StoredMessage> messages;
   bool warned = false;
@@ -97,7 +99,7 @@ void JetStreamPartitionLog::follow_loop() {
     std::this_thread::sleep_for(200ms);
   };
   while (!stopping_.load(std::memory_order_acquire)) {
-    if (owned()) {
+    if (owned() || !options_.follow_unowned) {
       subscription_.reset();
       std::unique_lock lock(head_mu_);
       head_cv_.wait_for(lock, 200ms, [&] { return stopping_.load(std::memory_order_acquire); });
@@ -290,7 +292,7 @@ void JetStreamPartitionLog::fold_taken(const Record& r) {
   if (node != options_.node || incarnation != options_.incarnation)
     spdlog::info("partition {}: taken over by {} at seq {}", options_.partition, node, r.seq.value);
   if (fenced) {
-    serve_forwards(false);
+    serve_other_nodes(false);
     spdlog::warn("partition {}: node {} took it over at seq {}; this node stops executing it", options_.partition,
                  node, r.seq.value);
     if (options_.on_fenced) options_.on_fenced();
@@ -338,6 +340,18 @@ std::error_code JetStreamPartitionLog::catch_up(Clock::time_point deadline) {
 }
 
 Seq JetStreamPartitionLog::wait_beyond(Seq after, std::chrono::milliseconds timeout) const {
+  if (behind()) {
+    // Nothing is folded here: the stream is looked at until it holds more.
+    const auto deadline = Clock::now() + timeout;
+    for (;;) {
+      auto stored = stored_head();
+      if ((stored && *stored > after) || Clock::now() >= deadline) return stored ? *stored : head();
+      std::unique_lock lock(head_mu_);
+      if (head_cv_.wait_for(lock, std::min(kOwnerPoll, left(deadline)),
+                            [&] { return stopping_.load(std::memory_order_acquire) || !behind(); }))
+        return head();
+    }
+  }
   std::unique_lock lock(head_mu_);
   head_cv_.wait_for(lock, timeout, [&] { return head() > after || stopping_.load(std::memory_order_acquire); });
   return head();
@@ -393,7 +407,7 @@ void JetStreamPartitionLog::release() {
       ++ownership_;
     }
   }
-  serve_forwards(false);
+  serve_other_nodes(false);
 }
 
 std::error_code JetStreamPartitionLog::close() {
@@ -403,7 +417,7 @@ std::error_code JetStreamPartitionLog::close() {
       return {};
     closing_ = true;
   }
-  serve_forwards(false);
+  serve_other_nodes(false);
   queue_cv_.notify_all();
   to_forward_cv_.notify_all();
   if (appender_.joinable()) appender_.join();
@@ -429,8 +443,9 @@ std::error_code JetStreamPartitionLog::close() {
 }  // namespace detail
 
 std::unique_ptr<PartitionLog> open_partition(Connection& connection, PartitionLogOptions options) {
+  const bool follows = options.follow_unowned;
   auto log = std::make_unique<detail::JetStreamPartitionLog>(connection, std::move(options));
-  log->catch_up_at_open();
+  if (follows) log->catch_up_at_open();
   return log;
 }
 

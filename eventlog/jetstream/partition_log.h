@@ -95,6 +95,13 @@ struct PartitionLogOptions {
   /// an order's first): empty to append it, else why not (it is then
   /// answered refused, and nothing is stored). None: every event is taken.
   std::function<std::string(const Record&, bool begins)> check_forwarded{};
+  /// Whether this node folds the partition while another node owns it.
+  /// false: it folds only what it stores as the owner (and, at a takeover,
+  /// what came since it last did); meanwhile an order's state, events and
+  /// the sets are asked of the owner (oee.read.p<p>, waiting for one up to
+  /// the append timeout, then Errc::no_owner), the log's records are read
+  /// from the stream, and the listeners hear nothing of the partition.
+  bool follow_unowned = true;
   /// Test hook: whether the acknowledgment of this node's append of
   /// `command`, landed in a pipeline, is dropped as if it had been lost on
   /// the way (the append is then resolved as after a lost answer). None:

@@ -105,7 +105,7 @@ Result<std::unique_ptr<EventLogWriter>> JetStreamPartitionLog::take_over() {
     if (!owned_) return std::error_code(JsErrc::fenced);  // another node's came right after
     writer = std::make_unique<OwnerWriter>(*this, ownership_);
   }
-  serve_forwards(true);
+  serve_other_nodes(true);
   return writer;
 }
 

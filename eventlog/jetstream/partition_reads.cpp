@@ -74,6 +74,12 @@ Result<Seq> JetStreamPartitionLog::locate(Seq position) const {
 }
 
 Result<std::optional<IndexedOrder>> JetStreamPartitionLog::order_record(const OrderId& order) const {
+  if (behind()) {
+    auto owners = owners_record(order);
+    if (!owners) return owners.error();
+    if (!*owners) return std::optional<IndexedOrder>{};
+    return std::optional<IndexedOrder>(std::move((*owners)->first));
+  }
   for (int look = 0; look < 2; ++look) {
     // Open, or finished lately: from memory (looked at twice, for the
     // follower may finish it between the two).
@@ -87,7 +93,9 @@ Result<std::optional<IndexedOrder>> JetStreamPartitionLog::order_record(const Or
 }
 
 Result<std::vector<Seq>> JetStreamPartitionLog::order_seqs(const OrderId& order) const {
-  if (auto seqs = index_.seqs(order)) return std::move(*seqs);
+  if (!behind()) {
+    if (auto seqs = index_.seqs(order)) return std::move(*seqs);
+  }
   auto record = order_record(order);
   if (!record) return record.error();
   if (!*record) return std::vector<Seq>{};
@@ -155,7 +163,14 @@ Result<std::string> JetStreamPartitionLog::first_entry(const OrderId& order, Seq
 
 std::error_code JetStreamPartitionLog::for_each_batch(Seq from, std::size_t max,
                                                       const std::function<std::size_t(const StoredMessage&)>& visit) const {
-  if (from > head() || max == 0) return {};
+  if (max == 0) return {};
+  if (behind()) {
+    auto stored = stored_head();
+    if (!stored) return stored.error();
+    if (from > *stored) return {};
+  } else if (from > head()) {
+    return {};
+  }
   auto seq = locate(from);
   if (!seq) return seq.error();
   for (std::size_t taken = 0; taken < max;) {
@@ -196,6 +211,7 @@ Result<std::vector<Record>> JetStreamPartitionLog::read(Seq from, std::size_t ma
 }
 
 Result<std::vector<Record>> JetStreamPartitionLog::read_order(OrderId order, Seq from) const {
+  if (behind()) return owners_events(order, from);
   auto record = order_record(order);
   if (!record) return record.error();
   if (!*record) return std::vector<Record>{};
@@ -271,7 +287,9 @@ std::optional<IndexedOrder> JetStreamPartitionLog::recall_finished(const OrderId
 }
 
 Result<std::optional<OrderSnapshotEntry>> JetStreamPartitionLog::snapshot(OrderId order) const {
-  if (auto open = index_.snapshot(order)) return open;
+  if (!behind()) {
+    if (auto open = index_.snapshot(order)) return open;
+  }
   auto record = order_record(order);
   if (!record) return record.error();
   if (!*record) return std::optional<OrderSnapshotEntry>{};
@@ -279,6 +297,8 @@ Result<std::optional<OrderSnapshotEntry>> JetStreamPartitionLog::snapshot(OrderI
 }
 
 Result<bool> JetStreamPartitionLog::holds(const OrderId& order) const {
+  // An order stays in the partition it began in: what was folded here, if
+  // behind, still holds.
   if (index_.contains(order) || finished_cached(order)) return true;
   auto record = order_record(order);
   if (!record) return Result<bool>(boost::system::in_place_error, record.error());
@@ -286,6 +306,7 @@ Result<bool> JetStreamPartitionLog::holds(const OrderId& order) const {
 }
 
 Result<std::vector<OrderId>> JetStreamPartitionLog::members(OrderSet set, std::size_t max) const {
+  if (behind()) return owners_members(set, max);
   if (set == OrderSet::active) return index_.ids(max);
   std::lock_guard lock(sets_mu_);
   std::vector<OrderId> out;
@@ -298,6 +319,12 @@ Result<std::vector<OrderId>> JetStreamPartitionLog::members(OrderSet set, std::s
 }
 
 Result<std::optional<IndexedOrder>> JetStreamPartitionLog::finished_record(OrderId order) const {
+  if (behind()) {
+    auto owners = owners_record(order);
+    if (!owners) return owners.error();
+    if (!*owners || (*owners)->second) return std::optional<IndexedOrder>{};  // none, or open
+    return std::optional<IndexedOrder>(std::move((*owners)->first));
+  }
   if (index_.snapshot(order)) return std::optional<IndexedOrder>{};
   if (auto done = recall_finished(order)) return std::optional<IndexedOrder>(std::move(*done));
   return directory_find(order);

@@ -41,7 +41,7 @@ struct Node {
 
 std::unique_ptr<Node> open_node(const NatsCluster& cluster, const std::string& name,
                                 std::uint64_t checkpoint_events = 100'000,
-                                std::chrono::milliseconds append_timeout = 10s) {
+                                std::chrono::milliseconds append_timeout = 10s, bool follow_unowned = true) {
   auto node = std::make_unique<Node>();
   ConnectOptions c;
   c.urls = parse_urls(cluster.urls());
@@ -54,6 +54,7 @@ std::unique_ptr<Node> open_node(const NatsCluster& cluster, const std::string& n
   o.incarnation = "1";
   o.fold = core::fold_for_log;
   o.on_fenced = [n = node.get()] { ++n->fenced; };
+  o.follow_unowned = follow_unowned;
   node->log = open_partition(*node->connection, std::move(o));
   return node;
 }
@@ -421,6 +422,134 @@ TEST(JetStreamPartitionLog, AWriteToAnOwnerThatDoesNotAnswerEndsUnknownAndTheNod
   EXPECT_EQ(unknown.error(), std::errc::timed_out) << unknown.error().message();
   EXPECT_GE(asked.load(), 2) << "b did not ask again";
   EXPECT_TRUE(stored_records(*b, id).empty()) << "b appended the write itself";
+}
+
+// A node that folds only what it owns (follow_unowned false).
+std::unique_ptr<Node> open_owned_only(const NatsCluster& cluster, const std::string& name,
+                                      std::chrono::milliseconds append_timeout = 10s) {
+  return open_node(cluster, name, 100'000, append_timeout, false);
+}
+
+// Asked of a node that does not follow the partition, an order's state,
+// events, set and finished record are the owner's; its writes go through
+// the owner and read back at once; the log's records come from the stream.
+TEST(JetStreamPartitionLog, ANodeThatFollowsOnlyWhatItOwnsReadsTheRestFromTheOwner) {
+  NatsCluster cluster;
+  auto a = open_owned_only(cluster, "a");
+  auto b = open_owned_only(cluster, "b");
+  auto owner = a->log->take_over();
+  ASSERT_TRUE(owner) << owner.error().message();
+  core::OrderStore store(**owner);
+  const auto driven = testing::drive_orders(store, 20, 5, 8);
+  EXPECT_EQ(b->log->head(), Seq{0}) << "b folded the partition it does not own";
+
+  expect_same_orders(driven, *b->log);
+  const auto active = open_orders(*a->log);
+  EXPECT_EQ(open_orders(*b->log), active);
+  std::size_t finished = 0;
+  for (const auto& id : driven.ids) {
+    auto from_a = a->log->read_order(id, Seq{0});
+    auto from_b = b->log->read_order(id, Seq{0});
+    ASSERT_TRUE(from_a) << from_a.error().message();
+    ASSERT_TRUE(from_b) << from_b.error().message();
+    ASSERT_EQ(from_a->size(), from_b->size());
+    for (std::size_t k = 0; k < from_a->size(); ++k) {
+      EXPECT_EQ((*from_a)[k].seq, (*from_b)[k].seq);
+      EXPECT_EQ((*from_a)[k].payload, (*from_b)[k].payload);
+    }
+    auto later = b->log->read_order(id, from_a->back().seq);
+    ASSERT_TRUE(later);
+    EXPECT_EQ(later->size(), 1U) << "read from a position on";
+    auto done_a = a->log->finished_record(id);
+    auto done_b = b->log->finished_record(id);
+    ASSERT_TRUE(done_a && done_b);
+    ASSERT_EQ(done_a->has_value(), done_b->has_value()) << "order " << id.str();
+    if (*done_a) {
+      ++finished;
+      EXPECT_EQ((*done_a)->snapshot, (*done_b)->snapshot);
+      EXPECT_EQ((*done_a)->seqs, (*done_b)->seqs);
+    }
+    auto held = b->log->holds(id);
+    ASSERT_TRUE(held);
+    EXPECT_TRUE(*held);
+  }
+  EXPECT_GT(finished, 0U) << "the lifecycles finished none: a weak test";
+  EXPECT_LT(finished, driven.ids.size()) << "every order finished: a weak test";
+  auto stranger = b->log->holds(OrderId::random());
+  ASSERT_TRUE(stranger);
+  EXPECT_FALSE(*stranger);
+
+  // b's write goes through a, and b reads it as soon as it is answered.
+  const auto id = OrderId::random();
+  auto landed = testing::append_wait(*b->log, first_event(id, "f"));
+  ASSERT_TRUE(landed) << landed.error().message();
+  auto seen = b->log->snapshot(id);
+  ASSERT_TRUE(seen && *seen) << "b's own write was not there to read";
+  EXPECT_EQ((*seen)->last_seq, landed->seq);
+
+  // The log's records, whole and dense, from the stream.
+  auto head = b->log->refresh();
+  ASSERT_TRUE(head);
+  EXPECT_EQ(*head, a->log->head());
+  auto all = b->log->read(Seq{1}, 100'000);
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), a->log->head().value);
+  for (std::size_t k = 0; k < all->size(); ++k) EXPECT_EQ((*all)[k].seq, Seq{k + 1}) << "seqs are dense";
+  EXPECT_EQ(b->log->head(), Seq{0}) << "b folded the partition it does not own";
+}
+
+// A node that did not follow the partition takes it over from the stream as
+// it is: what it executes next is decided on every event before it. The
+// node it took the partition from then reads it from the new owner.
+TEST(JetStreamPartitionLog, ANodeThatDidNotFollowTakesOverFromTheStreamAsItIs) {
+  NatsCluster cluster;
+  auto a = open_owned_only(cluster, "a");
+  auto b = open_owned_only(cluster, "b");
+  auto owner_a = a->log->take_over();
+  ASSERT_TRUE(owner_a) << owner_a.error().message();
+  core::OrderStore store_a(**owner_a);
+  const auto driven = testing::drive_orders(store_a, 12, 4, 6);
+  const auto before = a->log->head();
+  a->log->release();
+
+  auto owner_b = b->log->take_over();
+  ASSERT_TRUE(owner_b) << owner_b.error().message();
+  EXPECT_EQ(b->log->head(), before.next()) << "b did not fold the partition before its takeover";
+  expect_same_orders(driven, *b->log);
+  EXPECT_EQ(open_orders(*b->log), open_orders(*a->log));
+
+  // b's executor goes on with an order a left open, on its last state.
+  const auto open = open_orders(*b->log);
+  ASSERT_FALSE(open.empty());
+  core::OrderStore store_b(**owner_b);
+  auto state = store_b.load(open.front());
+  ASSERT_TRUE(state && *state) << "b cannot load an order a left open";
+
+  // a, no longer the owner, reads b's state of the partition.
+  const auto id = OrderId::random();
+  ASSERT_TRUE(testing::append_wait(**owner_b, first_event(id, "f")));
+  ASSERT_TRUE(testing::eventually_true(
+      [&] {
+        auto seen = a->log->snapshot(id);
+        return seen && *seen;
+      },
+      10s));
+  EXPECT_EQ(a->log->head(), before) << "a folded what it no longer owns";
+}
+
+// With no owner, a read of a node that does not follow the partition waits
+// for one up to its append timeout, then says there is none.
+TEST(JetStreamPartitionLog, WithNoOwnerAReadOfANodeThatDoesNotFollowSaysThereIsNone) {
+  NatsCluster cluster;
+  auto b = open_owned_only(cluster, "b", 1s);
+  const auto started = std::chrono::steady_clock::now();
+  auto read = b->log->snapshot(OrderId::random());
+  ASSERT_FALSE(read);
+  EXPECT_EQ(read.error(), Errc::no_owner) << read.error().message();
+  EXPECT_GE(std::chrono::steady_clock::now() - started, 700ms) << "it did not wait for an owner";
+  auto members = b->log->members(OrderSet::active, 10);
+  ASSERT_FALSE(members);
+  EXPECT_EQ(members.error(), Errc::no_owner) << members.error().message();
 }
 
 TEST(JetStreamPartitionLog, OpeningReadsTheOwnersLatestCheckpointAndFoldsOnlyWhatCameAfter) {

@@ -28,6 +28,18 @@ inline constexpr std::chrono::milliseconds kPublishWait{2000};
 inline constexpr std::chrono::milliseconds kOpenPatience{30'000};
 /// Appends sent at once, at most.
 inline constexpr std::size_t kPipeline = 256;
+/// How long a node waits for the partition owner's answer to a forward or
+/// a read before it asks again (a forward: with the same request id, so it
+/// is stored once, and found by it if it landed).
+inline constexpr std::chrono::milliseconds kOwnerWait{1000};
+/// With no owner (a failover), how often a node asks again whether one
+/// has come.
+inline constexpr std::chrono::milliseconds kOwnerPoll{100};
+/// The least time a request to the owner is given: with less, even a "no
+/// responders" may not come back in time on a busy machine, and a write
+/// nobody took would look possibly stored. So it is not sent; the write or
+/// read ends as it stands.
+inline constexpr std::chrono::milliseconds kShortestAsk{250};
 
 /// Oee-Sets: a command's set changes, e.g. "1+,2-"; empty if none.
 inline std::string sets_header(const AppendCommand& c) {

@@ -63,7 +63,7 @@ class JetStreamPartitionLog final : public PartitionLog {
   Result<std::optional<IndexedOrder>> finished_record(OrderId order) const override;
   Result<std::optional<IdempotencyEntry>> idempotency(std::string_view key) const override;
   Seq wait_beyond(Seq after, std::chrono::milliseconds timeout) const override;
-  Result<Seq> refresh() override { return head(); }
+  Result<Seq> refresh() override { return behind() ? stored_head() : Result<Seq>(head()); }
   bool partitioned() const override { return true; }
   Result<Seq> cursor(std::string_view name) const override;
   const std::string& id() const override { return options_.log_id; }
@@ -198,6 +198,26 @@ class JetStreamPartitionLog final : public PartitionLog {
   /// The seqs of an order's events (open or finished).
   [[nodiscard]] Result<std::vector<Seq>> order_seqs(const OrderId& order) const;
 
+  // partition_owner_reads.cpp: while this node neither owns nor follows
+  // the partition (follow_unowned false), its fold is behind: what it is
+  // asked about an order is asked of the owner, which serves it.
+  /// Whether this node's fold may be behind the partition: it neither
+  /// owns nor follows it.
+  [[nodiscard]] bool behind() const { return !options_.follow_unowned && !owned(); }
+  /// Asks the owner (oee.read.p<p>) and returns its answer; with no owner,
+  /// asks again until the append timeout (then Errc::no_owner).
+  [[nodiscard]] Result<std::string> ask_owner(std::string_view what, std::string data,
+                                              std::vector<std::pair<std::string, std::string>> headers = {}) const;
+  /// The owner's record of the order, and whether it is open.
+  [[nodiscard]] Result<std::optional<std::pair<IndexedOrder, bool>>> owners_record(const OrderId& order) const;
+  [[nodiscard]] Result<std::vector<Record>> owners_events(const OrderId& order, Seq from) const;
+  [[nodiscard]] Result<std::vector<OrderId>> owners_members(OrderSet set, std::size_t max) const;
+  /// The last position the stream holds (its last batch's), read from it.
+  [[nodiscard]] Result<Seq> stored_head() const;
+  /// The owner's side: answers another node's read.
+  void on_read(Request request);
+  [[nodiscard]] std::string read_answer(const Request& request) const;
+
   // partition_checkpoints.cpp: the owner's checkpoints, and the opening's.
   struct LoadedCheckpoint {
     Seq seq;
@@ -242,9 +262,9 @@ class JetStreamPartitionLog final : public PartitionLog {
   [[nodiscard]] bool lose_ack_of(const Batch& batch) const;
   /// A write queued here that can no longer go out from here.
   void give_back(Queued& q);
-  /// Serves the writes other nodes forward while this node owns the
-  /// partition (on), or no longer (off).
-  void serve_forwards(bool on);
+  /// Serves what other nodes ask of the partition's owner (their writes,
+  /// their reads) while this node owns the partition (on), or no longer (off).
+  void serve_other_nodes(bool on);
   void on_forwarded(Request request);
   /// Queues a write made while another node owns the partition (or none
   /// does) for the forwarder; false if the log is closing.
@@ -355,8 +375,9 @@ class JetStreamPartitionLog final : public PartitionLog {
   std::thread appender_;
   std::thread forwarder_;
   std::atomic<std::uint64_t> forwarded_{0};
-  std::mutex forward_service_mu_;
-  std::unique_ptr<Service> forward_service_;  // while owned; under forward_service_mu_
+  std::mutex services_mu_;
+  std::unique_ptr<Service> forward_service_;  // while owned; under services_mu_
+  std::unique_ptr<Service> read_service_;     // while owned; under services_mu_
 };
 
 }  // namespace oee::eventlog::jetstream::detail
