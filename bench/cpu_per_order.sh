@@ -8,7 +8,8 @@
 # (default 200000) with oee-loadgen over 32 connections, waits until the
 # executor is idle, and prints the server's user+system CPU per order, the
 # rate from the first submit to idle, its VmRSS, and the CPU per order of
-# each of its threads (by name). Run it with the two
+# each of its threads (by name), and the context switches per order (a
+# voluntary one: a thread that waited, woken by another). Run it with the two
 # builds several times over and compare the pairs. Figures, not tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,6 +33,10 @@ for server in "${servers[@]}"; do
   # Per thread, by name (the comm field has no spaces here): where it goes.
   thread_ticks $pid | awk -v hz="$hz" -v n="$orders" '$2 > 0 {
       printf "  %-18s %6.1f us per order\n", $1, $2/hz*1e6/n }' | sort -k2 -nr
+  # Wake-ups: a thread that waits is woken by another, per order.
+  thread_switches $pid | awk -v n="$orders" '{ v += $2; i += $3; t[$1] = $2 } END {
+      printf "  wake-ups: %.2f voluntary and %.2f involuntary context switches per order\n", v/n, i/n
+      for (x in t) if (t[x] / n >= 0.05) printf "    %-18s %6.2f per order\n", x, t[x]/n }' | sort -k2 -nr
   kill $pid; wait $pid 2>/dev/null || true; rm -rf "$dir"
   trap - EXIT
 done

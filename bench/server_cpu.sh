@@ -42,3 +42,13 @@ cpu_json() {
       for (c in cpu) if (cpu[c] > 0) { printf "%s\"%s\": %.1f", sep, c, cpu[c]/hz*1e6/n; sep = ", " }
       printf "}}" }'
 }
+
+# thread_switches PID: "name voluntary involuntary" per thread name, the
+# context switches its threads made so far (/proc/PID/task/*/status): a
+# voluntary one is a thread that waited, so another had to wake it.
+thread_switches() {
+  for t in /proc/$1/task/*; do
+    awk '/^Name:/ { n = $2 } /^voluntary_ctxt_switches/ { v = $2 } /^nonvoluntary_ctxt_switches/ { i = $2 }
+         END { print n, v, i }' "$t/status"
+  done | awk '{ v[$1] += $2; i[$1] += $3 } END { for (n in v) print n, v[n], i[n] }'
+}

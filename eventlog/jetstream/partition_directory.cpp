@@ -59,7 +59,8 @@ Result<std::optional<IndexedOrder>> JetStreamPartitionLog::directory_find(const 
 void JetStreamPartitionLog::note_finished(const IndexedOrder& order) {
   std::lock_guard lock(checkpoint_mu_);
   directory_pending_.push_back(order);
-  if (directory_pending_.size() >= kDirectoryFlushAt) checkpoint_cv_.notify_one();
+  // Once, as the batch fills: the checkpoint thread looks again after each write.
+  if (directory_pending_.size() == kDirectoryFlushAt) checkpoint_cv_.notify_one();
   if (directory_pending_.size() == kDirectoryPendingWarn)
     spdlog::warn("partition {}: {} orders finished since the owner's last checkpoint", options_.partition,
                  directory_pending_.size());

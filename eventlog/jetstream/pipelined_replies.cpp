@@ -40,7 +40,8 @@ std::string PipelinedReplies::Batch::reply_to(std::size_t index) const {
 
 std::vector<MsgPtr> PipelinedReplies::Batch::wait(std::size_t count, std::chrono::steady_clock::time_point deadline) {
   std::unique_lock lock(owner_.mu_);
-  owner_.answered_.wait_until(lock, deadline, [&] { return waiting_.answered >= count; });
+  waiting_.awaited = count;
+  waiting_.done.wait_until(lock, deadline, [&] { return waiting_.answered >= count; });
   return std::move(waiting_.answers);
 }
 
@@ -54,16 +55,15 @@ void PipelinedReplies::deliver(MsgPtr msg) {
   if (dot == std::string_view::npos) return;
   if (std::from_chars(rest.data(), rest.data() + dot, batch).ec != std::errc{}) return;
   if (std::from_chars(rest.data() + dot + 1, rest.data() + rest.size(), index).ec != std::errc{}) return;
-  {
-    std::lock_guard lock(mu_);
-    const auto found = batches_.find(batch);
-    if (found == batches_.end()) return;  // given up on
-    auto& waiting = *found->second;
-    if (index >= waiting.answers.size() || waiting.answers[index]) return;
-    waiting.answers[index] = std::move(msg);
-    ++waiting.answered;
-  }
-  answered_.notify_all();
+  std::lock_guard lock(mu_);
+  const auto found = batches_.find(batch);
+  if (found == batches_.end()) return;  // given up on
+  auto& waiting = *found->second;
+  if (index >= waiting.answers.size() || waiting.answers[index]) return;
+  waiting.answers[index] = std::move(msg);
+  // Under the lock: the batch, and its condition variable, may go once
+  // its waiter sees the answers in.
+  if (++waiting.answered == waiting.awaited) waiting.done.notify_one();
 }
 
 }  // namespace oee::eventlog::jetstream::detail

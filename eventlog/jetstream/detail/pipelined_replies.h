@@ -24,6 +24,10 @@ class PipelinedReplies {
   struct Waiting {
     std::vector<MsgPtr> answers;
     std::size_t answered = 0;
+    // Woken once, when the answers it waits for are in (not by each one,
+    // nor by other batches' answers).
+    std::size_t awaited = 0;
+    std::condition_variable done;
   };
 
  public:
@@ -61,7 +65,6 @@ class PipelinedReplies {
 
   std::string prefix_;  // <inbox>.
   std::mutex mu_;
-  std::condition_variable answered_;
   std::uint64_t next_batch_ = 0;                          // under mu_
   std::unordered_map<std::uint64_t, Waiting*> batches_;  // under mu_
   std::unique_ptr<AsyncSubscription> subscription_;      // last: it goes first
