@@ -79,6 +79,26 @@ void expect_same_orders(const testing::Driven& driven, PartitionLog& log) {
   }
 }
 
+// Every event of the order, in order, reads the same from both nodes;
+// returns the last one's position.
+Seq expect_same_events(const PartitionLog& a, const PartitionLog& b, const OrderId& id) {
+  auto from_a = a.read_order(id, Seq{0});
+  auto from_b = b.read_order(id, Seq{0});
+  if (!from_a || !from_b || from_a->empty()) {
+    ADD_FAILURE() << "order " << id.str() << " does not read from both nodes";
+    return Seq{0};
+  }
+  EXPECT_EQ(from_a->size(), from_b->size()) << "order " << id.str();
+  for (std::size_t k = 0; k < std::min(from_a->size(), from_b->size()); ++k) {
+    EXPECT_EQ((*from_a)[k].seq, (*from_b)[k].seq);
+    EXPECT_EQ((*from_a)[k].payload, (*from_b)[k].payload);
+    if (k > 0) {
+      EXPECT_LT((*from_a)[k - 1].seq, (*from_a)[k].seq);
+    }
+  }
+  return from_a->back().seq;
+}
+
 std::vector<OrderId> open_orders(const PartitionLog& log) {
   auto members = log.members(OrderSet::active, 1000);
   if (!members) throw std::runtime_error("members: " + members.error().message());
@@ -104,20 +124,7 @@ TEST(JetStreamPartitionLog, DrivenOrdersReadTheSameOnEveryNode) {
   EXPECT_LT(active.size(), driven.ids.size()) << "the lifecycles finished none: a weak test";
 
   // Every event of an order, in order, from any node.
-  for (const auto& id : driven.ids) {
-    auto from_a = a->log->read_order(id, Seq{0});
-    auto from_b = b->log->read_order(id, Seq{0});
-    ASSERT_TRUE(from_a) << from_a.error().message();
-    ASSERT_TRUE(from_b) << from_b.error().message();
-    ASSERT_EQ(from_a->size(), from_b->size());
-    for (std::size_t k = 0; k < from_a->size(); ++k) {
-      EXPECT_EQ((*from_a)[k].seq, (*from_b)[k].seq);
-      EXPECT_EQ((*from_a)[k].payload, (*from_b)[k].payload);
-      if (k > 0) {
-        EXPECT_LT((*from_a)[k - 1].seq, (*from_a)[k].seq);
-      }
-    }
-  }
+  for (const auto& id : driven.ids) (void)expect_same_events(*a->log, *b->log, id);
   auto all = b->log->read(Seq{1}, 100'000);
   ASSERT_TRUE(all);
   ASSERT_EQ(all->size(), a->log->head().value);
@@ -448,16 +455,8 @@ TEST(JetStreamPartitionLog, ANodeThatFollowsOnlyWhatItOwnsReadsTheRestFromTheOwn
   EXPECT_EQ(open_orders(*b->log), active);
   std::size_t finished = 0;
   for (const auto& id : driven.ids) {
-    auto from_a = a->log->read_order(id, Seq{0});
-    auto from_b = b->log->read_order(id, Seq{0});
-    ASSERT_TRUE(from_a) << from_a.error().message();
-    ASSERT_TRUE(from_b) << from_b.error().message();
-    ASSERT_EQ(from_a->size(), from_b->size());
-    for (std::size_t k = 0; k < from_a->size(); ++k) {
-      EXPECT_EQ((*from_a)[k].seq, (*from_b)[k].seq);
-      EXPECT_EQ((*from_a)[k].payload, (*from_b)[k].payload);
-    }
-    auto later = b->log->read_order(id, from_a->back().seq);
+    const auto last = expect_same_events(*a->log, *b->log, id);
+    auto later = b->log->read_order(id, last);
     ASSERT_TRUE(later);
     EXPECT_EQ(later->size(), 1U) << "read from a position on";
     auto done_a = a->log->finished_record(id);
