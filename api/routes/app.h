@@ -47,6 +47,7 @@ struct ClusterPartitionView {
   std::string owner;  // the node executing it; empty while none holds it
   std::uint64_t last_seq = 0;
   std::uint64_t lag_events = 0;  // stored in the cluster, not yet read here
+  bool folded_here = true;        // owned here (a node reads the others from their owners)
   std::uint64_t refused_appends = 0;  // this node's appends the partition refused (it had moved on)
 };
 struct ClusterView {

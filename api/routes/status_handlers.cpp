@@ -66,6 +66,7 @@ json::object cluster_json(const ClusterView& v) {
                                         {"owner", p.owner},
                                         {"lastSeq", p.last_seq},
                                         {"lagEvents", p.lag_events},
+                                        {"foldedHere", p.folded_here},
                                         {"refusedAppends", p.refused_appends}});
     out["partitions"] = std::move(partitions);
     out["market"] = json::object{{"holder", v.market_holder}, {"changes", v.market_changes}};

@@ -162,7 +162,7 @@ int run_cluster_node(ServerOptions& o) {
   Hub hub(api_ioc.get_executor());
   LogStreamSource source(hub, *log);
   ServerContext ctx(o.server, source);
-  // The keys are events in the partitions, which every node follows: one
+  // The keys are events in the partitions, which every node hears: one
   // created or revoked on any node is folded here as it is acknowledged.
   // Other nodes append meanwhile, so the feed starts before the listing
   // (a key event folded twice changes nothing).
@@ -231,7 +231,8 @@ int run_cluster_node(ServerOptions& o) {
     }
     if (with_partitions) {
       for (const auto& p : cluster->view())
-        v.partitions.push_back(ClusterPartitionView{p.partition, p.owner, p.last_seq.value, p.lag_events, p.refused_appends});
+        v.partitions.push_back(
+            ClusterPartitionView{p.partition, p.owner, p.last_seq.value, p.lag_events, p.folded_here, p.refused_appends});
       if (auto holder = js::lease_holder(*leases, js::kMarketLease); holder && *holder) v.market_holder = (*holder)->node;
       v.market_changes = shared_market.applied().value;
     }
@@ -347,6 +348,9 @@ int run_cluster_node(ServerOptions& o) {
     std::fprintf(stderr, "oee-server: %s\n", e.what());
     return 2;
   }
+  // Loaded and listening: from now on each partition is folded here only
+  // while this node executes it, and read from its owner otherwise.
+  if (!o.fold_all_partitions) cluster->stop_following();
   cluster->start(std::move(ownership));
   if (consumers.projector) consumers.projector->start();
   // New tokens launch from one node at a time: the market lease's holder.

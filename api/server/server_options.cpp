@@ -295,6 +295,10 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& o)
   cli.add_option("--append-timeout", append_seconds,
                  "Cluster mode: seconds a submit waits for the cluster's acknowledgment before answering 503")
       ->envname("OEE_APPEND_TIMEOUT")->check(CLI::Range(0.1, 600.0))->capture_default_str();
+  cli.add_flag("--fold-all-partitions", o.fold_all_partitions,
+               "Cluster mode: fold every partition here, not only those this node executes (the others are read "
+               "from their owners); costs every node every partition's work, for comparing the two")
+      ->envname("OEE_FOLD_ALL_PARTITIONS");
   cli.add_option("--ca-file", ca_file,
                  "Gateway role, with an https:// --core-url: the CA certificates (PEM) the core's certificate is "
                  "checked against (default: the system's)")

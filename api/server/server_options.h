@@ -72,6 +72,9 @@ struct ServerOptions {
   std::uint32_t partitions = 8;
   std::chrono::milliseconds lease_ttl{5000};
   std::chrono::milliseconds append_timeout{10000};
+  /// Every partition folded here, not only those this node executes (what
+  /// nodes did before; for comparing the two).
+  bool fold_all_partitions = false;
 };
 
 /// Parses argv and the environment into `options`. Returns the exit status

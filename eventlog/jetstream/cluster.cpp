@@ -258,18 +258,25 @@ std::vector<std::uint32_t> Cluster::owned() const {
   return {impl_->owned.begin(), impl_->owned.end()};
 }
 
+void Cluster::stop_following() {
+  for (auto& log : impl_->logs) log->stop_following();
+}
+
 std::vector<PartitionView> Cluster::view() {
   std::vector<PartitionView> out;
   for (std::uint32_t p = 0; p < impl_->options.partitions; ++p) {
     PartitionView v;
     v.partition = p;
     if (auto holder = lease_holder(*impl_->leases, lease_key(p)); holder && *holder) v.owner = (*holder)->node;
-    const auto here = impl_->logs[p]->head();
+    const auto& log = *impl_->logs[p];
+    const auto here = log.head();
     v.last_seq = here;
-    v.refused_appends = impl_->logs[p]->refused_appends();
-    if (auto state = impl_->connection->stream_state(partition_stream(p)); state) {
-      v.last_seq = state->last;
-      v.lag_events = state->last > here ? state->last.value - here.value : 0;
+    v.refused_appends = log.refused_appends();
+    v.folded_here = log.folds();
+    if (auto last = log.last_stored(); last) {
+      v.last_seq = *last;
+      // A partition this node does not fold is read from its owner: no lag.
+      v.lag_events = v.folded_here && *last > here ? last->value - here.value : 0;
     }
     out.push_back(std::move(v));
   }

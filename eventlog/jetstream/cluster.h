@@ -1,7 +1,8 @@
 #pragma once
 // A node of an oee cluster: its connection to NATS JetStream, every
-// partition of the cluster log (each followed and folded here), and the
-// leases that decide which partitions this node executes.
+// partition of the cluster log (each folded here up to its end at the
+// opening, then, after stop_following(), only while this node owns it),
+// and the leases that decide which partitions this node executes.
 //
 // Lifecycle: open() connects, records or checks the partition count and
 // opens every partition (throws, saying what to do, if it cannot);
@@ -59,8 +60,9 @@ struct OwnershipListener {
 struct PartitionView {
   std::uint32_t partition = 0;
   std::string owner;  // the lease holder's node; empty if none
-  Seq last_seq;       // the stream's
+  Seq last_seq;       // the partition's last position
   std::uint64_t lag_events = 0;  // not yet folded here
+  bool folded_here = true;       // owned or followed (PartitionLog::folds)
   std::uint64_t refused_appends = 0;  // this node's, since it started (PartitionLog::refused_appends)
 };
 
@@ -87,6 +89,9 @@ class Cluster {
   void give_up(std::uint32_t partition, std::chrono::milliseconds pause);
   /// The partitions this node executes now.
   [[nodiscard]] std::vector<std::uint32_t> owned() const;
+  /// From now on, each partition folds only while this node owns it
+  /// (PartitionLog::stop_following): a node does not do every node's work.
+  void stop_following();
   [[nodiscard]] std::vector<PartitionView> view();
   [[nodiscard]] const std::string& node() const;
   [[nodiscard]] Connection& connection();

@@ -191,6 +191,9 @@ class Connection {
                                                std::function<void(Request)> handler);
   /// Answers a request served here.
   std::error_code respond(const std::string& reply, std::string_view data);
+  /// Publishes on core NATS (no stream stores it, nobody acknowledges it):
+  /// those subscribed now get it, unless a connection drops it.
+  std::error_code send(const std::string& subject, std::string_view data) { return respond(subject, data); }
 
   /// The message at `seq`, or nothing if the stream has none there.
   [[nodiscard]] Result<std::optional<StoredMessage>> get(std::string_view stream, Seq seq);

@@ -24,6 +24,8 @@ std::string batch_subject(std::uint32_t partition) { return fmt::format("oee.p{}
 
 std::string forward_subject(std::uint32_t partition) { return fmt::format("oee.forward.p{}", partition); }
 
+std::string live_subject(std::uint32_t partition) { return fmt::format("oee.live.p{}", partition); }
+
 std::string read_subject(std::uint32_t partition) { return fmt::format("oee.read.p{}", partition); }
 
 std::string lease_key(std::uint32_t partition) { return fmt::format("p{}", partition); }

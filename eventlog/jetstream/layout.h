@@ -8,6 +8,9 @@
 //                                                by its owner
 //   forward    := oee.forward.p<partition>     writes for the owner to append
 //                                              (core NATS requests, in no stream)
+//   live     := oee.live.p<partition>        each batch the owner stored, as it
+//                                              stored it, for the nodes that do
+//                                              not fold the partition (core NATS)
 //   read     := oee.read.p<partition>        a node that does not follow the
 //                                              partition asks its owner for an
 //                                              order's state and events
@@ -44,6 +47,9 @@ inline constexpr auto kMarketLease = "market";
 /// Where other nodes send the partition's owner the first events they are
 /// asked to append (core NATS requests, outside every stream).
 [[nodiscard]] std::string forward_subject(std::uint32_t partition);
+/// Where the owner sends each batch it stored, for the nodes that do not
+/// fold the partition (core NATS, outside every stream).
+[[nodiscard]] std::string live_subject(std::uint32_t partition);
 /// Where a node that does not follow the partition asks its owner what it
 /// holds (core NATS requests, outside every stream).
 [[nodiscard]] std::string read_subject(std::uint32_t partition);

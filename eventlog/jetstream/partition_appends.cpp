@@ -115,8 +115,10 @@ void JetStreamPartitionLog::finish(Queued& q, Result<AppendOutcome> outcome, Clo
     return q.done(outcome.error());
   }
   stats_.commits.fetch_add(1, std::memory_order_relaxed);
-  // Behind: a read asks the owner, which has folded it.
-  if (outcome->existing || outcome->seq <= head() || behind()) return q.done(*outcome);
+  // Once folded here or, behind, heard: the listeners have it (a key
+  // works here, a watcher has it), and a read asks the owner, which has
+  // folded it.
+  if (outcome->existing || outcome->seq <= head()) return q.done(*outcome);
   complete_at(outcome->seq, std::move(q.done), *outcome);
 }
 
@@ -194,7 +196,7 @@ void JetStreamPartitionLog::publish_batch(std::vector<Queued>& run) {
         for (auto& q : run) give_back(q);
         return;
       }
-      tail = Tail{ownership_, tail_seq(), head().next()};
+      tail = Tail{ownership_, tail_seq(), folded().next()};
     }
     std::unordered_map<OrderId, std::string, OrderIdHash> in_run;
     std::vector<Queued> going;
@@ -311,6 +313,7 @@ Result<JetStreamPartitionLog::Stored> JetStreamPartitionLog::store_batch(Batch& 
     }
     if (ack) {
       const Stored stored{batch.first, ack->seq};
+      send_live(data);
       fold_stored(std::move(batch), ack->seq);  // the caller reads it again only when it was not stored
       return stored;
     }
@@ -323,6 +326,7 @@ Result<JetStreamPartitionLog::Stored> JetStreamPartitionLog::store_batch(Batch& 
     if (next && *next) {
       if ((*next)->header("Nats-Msg-Id") == p.msg_id) {
         const Stored stored{batch.first, (*next)->seq};
+        send_live(data);
         fold_stored(std::move(batch), (*next)->seq);
         return stored;
       }
@@ -347,6 +351,9 @@ void JetStreamPartitionLog::publish_takeover(Queued& q) {
   const auto deadline = started + options_.append_timeout;
   const auto taken = entry_of(q);
   for (;;) {
+    if (behind()) {
+      if (const auto ec = skip_to_checkpoint()) return finish(q, ec, started);
+    }
     if (const auto ec = catch_up(deadline)) return finish(q, ec, started);
     Batch batch;
     batch.writer = writer();
@@ -358,7 +365,7 @@ void JetStreamPartitionLog::publish_takeover(Queued& q) {
       // An earlier try that landed made this node the owner as it was folded.
       if (owned_) return finish(q, AppendOutcome{taken_at_, {}, std::nullopt}, started);
       after = tail_seq();
-      batch.place(head().next(), options_.partition);
+      batch.place(folded().next(), options_.partition);
     }
     const auto data = encode_batch(batch);
     Publish p;
@@ -371,6 +378,7 @@ void JetStreamPartitionLog::publish_takeover(Queued& q) {
     auto ack = connection_.publish(p);
     if (ack) {
       const AppendOutcome outcome{batch.first, batch.entries.front().record.ts, std::nullopt};
+      send_live(data);
       fold_stored(std::move(batch), ack->seq);
       return finish(q, outcome, started);
     }

@@ -87,9 +87,17 @@ void JetStreamPartitionLog::open_from_checkpoint() {
     throw std::runtime_error(fmt::format("cannot read partition {}'s checkpoint: {}", options_.partition,
                                          loaded.error().message()));
   if (!*loaded) return;
-  auto& c = **loaded;
+  std::lock_guard fold_lock(fold_mu_);
+  apply_checkpoint(**loaded);
+  opened_from_ = (*loaded)->seq;
+}
+
+void JetStreamPartitionLog::apply_checkpoint(LoadedCheckpoint& c) {
   index_.load_checkpoint(std::move(c.orders));
-  sets_ = std::move(c.sets);
+  {
+    std::lock_guard lock(sets_mu_);
+    sets_ = std::move(c.sets);
+  }
   {
     std::lock_guard lock(requests_mu_);
     const auto now = std::chrono::steady_clock::now();
@@ -98,10 +106,37 @@ void JetStreamPartitionLog::open_from_checkpoint() {
         request_ages_.push_back(std::move(request));
     }
   }
-  head_.store(c.seq.value, std::memory_order_release);
+  {
+    // What finished before the checkpoint is in the directory; what
+    // finished after it is folded again from here.
+    std::lock_guard lock(finished_mu_);
+    finished_ = FinishedCache{};
+  }
+  {
+    std::lock_guard lock(checkpoint_mu_);
+    directory_pending_.clear();
+  }
+  {
+    std::lock_guard lock(head_mu_);
+    head_.store(c.seq.value, std::memory_order_release);
+  }
   tail_seq_.store(c.stream_seq.value, std::memory_order_release);
-  opened_from_ = c.seq;
   stats_.open_orders.store(index_.size(), std::memory_order_relaxed);
+}
+
+std::error_code JetStreamPartitionLog::skip_to_checkpoint() {
+  auto loaded = load_checkpoint();
+  if (!loaded) return loaded.error();
+  if (!*loaded || (*loaded)->stream_seq <= tail_seq()) return {};
+  std::lock_guard fold_lock(fold_mu_);
+  if ((*loaded)->stream_seq <= tail_seq()) return {};
+  // The listeners hear each record once: what came before the checkpoint
+  // first, from the stream if it did not come live.
+  if (!hear_stored((*loaded)->seq)) return make_error_code(Errc::unavailable);
+  spdlog::info("partition {}: taking over from the checkpoint at position {} (folded here: {})", options_.partition,
+               (*loaded)->seq.value, folded().value);
+  apply_checkpoint(**loaded);
+  return {};
 }
 
 Result<std::optional<JetStreamPartitionLog::LoadedCheckpoint>> JetStreamPartitionLog::load_checkpoint() const {
@@ -180,7 +215,7 @@ void JetStreamPartitionLog::maybe_checkpoint(std::size_t events) {
   if (checkpoint_due_ == Clock::time_point{}) checkpoint_due_ = now + options_.checkpoint_after;
   if (since_checkpoint_ == 0 || (since_checkpoint_ < options_.checkpoint_events && now < checkpoint_due_)) return;
   if (!owned()) return;  // the owner checkpoints; the others count on
-  const Seq at = head();  // folds are one at a time, and this is one
+  const Seq at = folded();  // folds are one at a time, and this is one
   std::string blob;
   put_be(blob, at.value, 8);
   put_be(blob, tail_seq().value, 8);

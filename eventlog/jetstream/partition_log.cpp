@@ -38,9 +38,16 @@ JetStreamPartitionLog::JetStreamPartitionLog(Connection& connection, PartitionLo
   if (auto made = connection_.ensure_stream(spec, 30s); !made)
     throw std::runtime_error(fmt::format("cannot create or open stream {} in the NATS cluster: {}", stream_,
                                          made.error().message()));
+  folds_unowned_.store(options_.follow_unowned, std::memory_order_release);
   refuse_older_format();
   open_from_checkpoint();
-  if (options_.follow_unowned) {
+  if (!options_.follow_unowned) {
+    // The listeners hear what comes after the opening.
+    auto stored = patiently([&] { return stored_head(); }, kOpenPatience);
+    if (!stored)
+      throw std::runtime_error(fmt::format("cannot read stream {}: {}", stream_, stored.error().message()));
+    heard_.store(std::max(stored->value, folded().value), std::memory_order_release);
+  } else {
     auto sub = patiently([&] { return connection_.follow(stream_, subjects_, tail_seq().next()); }, kOpenPatience);
     if (!sub)
       throw std::runtime_error(fmt::format("cannot follow stream {} in the NATS cluster: {}", stream_,
@@ -77,7 +84,7 @@ void JetStreamPartitionLog::catch_up_at_open() {
     if (std::chrono::steady_clock::now() > deadline)
       throw std::runtime_error(fmt::format("stream {} was not read to its end (seq {} of {}) in time", stream_,
                                            tail_seq().value, state->last.value));
-    (void)wait_beyond(head(), 500ms);
+    (void)wait_beyond(folded(), 500ms);
   }
 }
 
@@ -107,6 +114,8 @@ void JetStreamPartitionLog::refuse_older_format() {
 void JetStreamPartitionLog::follow_loop() {
   std::vector<StoredMessage> messages;
   bool warned = false;
+  auto looked = Clock::now();  // behind: when the stream's end was last looked at
+  Seq seen_stored{0};          // and where it was then
   // Said once until following works again; tried again after a pause.
   const auto failed = [&](const std::error_code& ec) {
     if (!std::exchange(warned, true))
@@ -114,12 +123,26 @@ void JetStreamPartitionLog::follow_loop() {
     std::this_thread::sleep_for(200ms);
   };
   while (!stopping_.load(std::memory_order_acquire)) {
-    if (owned() || !options_.follow_unowned) {
+    if (owned() || !folds_unowned_.load(std::memory_order_acquire)) {
       subscription_.reset();
+      const bool behind_now = behind();
+      listen_live(behind_now);
+      if (behind_now && Clock::now() - looked >= 1s) {
+        // A batch stored a second ago that has not come live: lost on the
+        // way (one stored just now is most likely still coming).
+        looked = Clock::now();
+        if (seen_stored.value > heard_.load(std::memory_order_acquire)) {
+          std::lock_guard fold_lock(fold_mu_);
+          if (behind()) (void)hear_stored(seen_stored);
+        }
+        auto stored = stored_head();
+        if (stored) seen_stored = *stored;
+      }
       std::unique_lock lock(head_mu_);
-      head_cv_.wait_for(lock, 200ms, [&] { return stopping_.load(std::memory_order_acquire); });
+      idle_cv_.wait_for(lock, 200ms, [&] { return stopping_.load(std::memory_order_acquire); });
       continue;
     }
+    listen_live(false);
     if (!subscription_) {
       auto sub = connection_.follow(stream_, subjects_, tail_seq().next());
       if (!sub) {
@@ -170,7 +193,7 @@ void JetStreamPartitionLog::fold_stored(Batch batch, Seq stream_seq) {
 void JetStreamPartitionLog::fold_batches(std::vector<std::pair<Batch, Seq>>& batches) {
   std::lock_guard fold_lock(fold_mu_);
   std::vector<Record> records;
-  Seq last = head();
+  Seq last = folded();
   Seq last_stream = tail_seq();
   for (auto& [batch, stream_seq] : batches) {
     if (stream_seq <= last_stream) continue;  // folded already (the owner folds what it stores)
@@ -197,7 +220,8 @@ void JetStreamPartitionLog::fold_batches(std::vector<std::pair<Batch, Seq>>& bat
     last = batch.last();
   }
   tail_seq_.store(last_stream.value, std::memory_order_release);
-  if (last <= head()) return;
+  if (last <= folded()) return;
+  const auto folded = records.size();
   stats_.events.fetch_add(records.size(), std::memory_order_relaxed);
   stats_.open_orders.store(index_.size(), std::memory_order_relaxed);
   // As the embedded log: the head moves, then the listeners hear the
@@ -211,9 +235,9 @@ void JetStreamPartitionLog::fold_batches(std::vector<std::pair<Batch, Seq>>& bat
     waiting_.erase(waiting_.begin(), end);
   }
   head_cv_.notify_all();
-  if (!records.empty()) listeners_->notify(records);
+  hear(records, false);  // those the listeners did not hear live, while this node was behind
   for (auto& [done, outcome] : ready) done(outcome);
-  maybe_checkpoint(records.size());
+  maybe_checkpoint(folded);
 }
 
 void JetStreamPartitionLog::fold_event(const BatchEntry& e, const std::string& batch_writer) {
@@ -355,18 +379,7 @@ std::error_code JetStreamPartitionLog::catch_up(Clock::time_point deadline) {
 }
 
 Seq JetStreamPartitionLog::wait_beyond(Seq after, std::chrono::milliseconds timeout) const {
-  if (behind()) {
-    // Nothing is folded here: the stream is looked at until it holds more.
-    const auto deadline = Clock::now() + timeout;
-    for (;;) {
-      auto stored = stored_head();
-      if ((stored && *stored > after) || Clock::now() >= deadline) return stored ? *stored : head();
-      std::unique_lock lock(head_mu_);
-      if (head_cv_.wait_for(lock, std::min(kOwnerPoll, left(deadline)),
-                            [&] { return stopping_.load(std::memory_order_acquire) || !behind(); }))
-        return head();
-    }
-  }
+  // Behind, head() is what the listeners heard (hear() notifies).
   std::unique_lock lock(head_mu_);
   head_cv_.wait_for(lock, timeout, [&] { return head() > after || stopping_.load(std::memory_order_acquire); });
   return head();
@@ -439,7 +452,9 @@ std::error_code JetStreamPartitionLog::close() {
   if (forwarder_.joinable()) forwarder_.join();
   stopping_.store(true, std::memory_order_release);
   head_cv_.notify_all();
+  idle_cv_.notify_all();
   if (follower_.joinable()) follower_.join();
+  listen_live(false);  // its handler has returned once this does
   {
     std::lock_guard lock(checkpoint_mu_);  // the checkpoint thread sees stopping_ once it waits again
   }

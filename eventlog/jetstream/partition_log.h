@@ -95,12 +95,15 @@ struct PartitionLogOptions {
   /// an order's first): empty to append it, else why not (it is then
   /// answered refused, and nothing is stored). None: every event is taken.
   std::function<std::string(const Record&, bool begins)> check_forwarded{};
-  /// Whether this node folds the partition while another node owns it.
-  /// false: it folds only what it stores as the owner (and, at a takeover,
-  /// what came since it last did); meanwhile an order's state, events and
-  /// the sets are asked of the owner (oee.read.p<p>, waiting for one up to
-  /// the append timeout, then Errc::no_owner), the log's records are read
-  /// from the stream, and the listeners hear nothing of the partition.
+  /// Whether this node folds the partition while another node owns it
+  /// (until stop_following()). false: it folds only what it stores as the
+  /// owner (and, at a takeover, what came since it last did: from the
+  /// latest checkpoint if that is newer); meanwhile an order's state,
+  /// events and the sets are asked of the owner (oee.read.p<p>, waiting
+  /// for one up to the append timeout, then Errc::no_owner), the log's
+  /// records are read from the stream, and the listeners hear each batch
+  /// the owner sends on oee.live.p<p> (a batch that does not come is read
+  /// from the stream: they miss none, and hear each record once).
   bool follow_unowned = true;
   /// Test hook: whether the acknowledgment of this node's append of
   /// `command`, landed in a pipeline, is dropped as if it had been lost on
@@ -134,6 +137,12 @@ class PartitionLog : public EventLogWriter {
   [[nodiscard]] virtual Result<bool> holds(const OrderId& order) const = 0;
   /// Writes this node forwarded to the partition's owner (counted when sent).
   [[nodiscard]] virtual std::uint64_t forwarded_appends() const = 0;
+  /// From now on, folds only what this node owns (as follow_unowned false).
+  virtual void stop_following() = 0;
+  /// Whether this node folds the partition now: it owns it, or follows it.
+  [[nodiscard]] virtual bool folds() const = 0;
+  /// The last position the partition's stream holds (read from it).
+  [[nodiscard]] virtual Result<Seq> last_stored() const = 0;
 };
 
 /// Creates the partition's stream if the cluster has none, folds every

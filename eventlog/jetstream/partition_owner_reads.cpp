@@ -89,7 +89,7 @@ Result<std::string> JetStreamPartitionLog::ask_owner(std::string_view what, std:
     }
     if (left(deadline) < kShortestAsk) return last;
     std::unique_lock lock(head_mu_);
-    if (head_cv_.wait_for(lock, std::min(kOwnerPoll, left(deadline) - kShortestAsk),
+    if (idle_cv_.wait_for(lock, std::min(kOwnerPoll, left(deadline) - kShortestAsk),
                           [&] { return stopping_.load(std::memory_order_acquire); }))
       return make_error_code(Errc::closed);
   }

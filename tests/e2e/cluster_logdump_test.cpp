@@ -26,7 +26,8 @@ TEST(ClusterNodes, LogdumpVerifiesEveryPartitionAndFindsEachOrderInItsOwn) {
   const std::map<std::string, std::string> as_admin{{"Content-Type", "application/json"},
                                                     {"Authorization", "Bearer " + admin}};
   // An API key's events live in the partitions too.
-  ASSERT_EQ(client_b.request("POST", "/api/keys", R"({"name":"desk","scopes":["orders:read"]})", as_admin).status, 201);
+  const auto key = client_b.request("POST", "/api/keys", R"({"name":"desk","scopes":["orders:read"]})", as_admin);
+  ASSERT_EQ(key.status, 201) << key.body;
   std::map<std::string, std::uint64_t> partition_of;
   for (auto* node : {&a, &b}) {
     HttpClient client(node->port());

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <future>
 #include <map>
+#include <mutex>
 #include <span>
 #include <thread>
 
@@ -448,7 +449,7 @@ TEST(JetStreamPartitionLog, ANodeThatFollowsOnlyWhatItOwnsReadsTheRestFromTheOwn
   ASSERT_TRUE(owner) << owner.error().message();
   core::OrderStore store(**owner);
   const auto driven = testing::drive_orders(store, 20, 5, 8);
-  EXPECT_EQ(b->log->head(), Seq{0}) << "b folded the partition it does not own";
+  EXPECT_EQ(b->log->stats().events.load(), 0U) << "b folded the partition it does not own";
 
   expect_same_orders(driven, *b->log);
   const auto active = open_orders(*a->log);
@@ -494,7 +495,7 @@ TEST(JetStreamPartitionLog, ANodeThatFollowsOnlyWhatItOwnsReadsTheRestFromTheOwn
   ASSERT_TRUE(all);
   ASSERT_EQ(all->size(), a->log->head().value);
   for (std::size_t k = 0; k < all->size(); ++k) EXPECT_EQ((*all)[k].seq, Seq{k + 1}) << "seqs are dense";
-  EXPECT_EQ(b->log->head(), Seq{0}) << "b folded the partition it does not own";
+  EXPECT_EQ(b->log->stats().events.load(), 0U) << "b folded the partition it does not own";
 }
 
 // A node that did not follow the partition takes it over from the stream as
@@ -509,6 +510,7 @@ TEST(JetStreamPartitionLog, ANodeThatDidNotFollowTakesOverFromTheStreamAsItIs) {
   core::OrderStore store_a(**owner_a);
   const auto driven = testing::drive_orders(store_a, 12, 4, 6);
   const auto before = a->log->head();
+  const auto folded_by_a = a->log->stats().events.load();
   a->log->release();
 
   auto owner_b = b->log->take_over();
@@ -533,7 +535,7 @@ TEST(JetStreamPartitionLog, ANodeThatDidNotFollowTakesOverFromTheStreamAsItIs) {
         return seen && *seen;
       },
       10s));
-  EXPECT_EQ(a->log->head(), before) << "a folded what it no longer owns";
+  EXPECT_EQ(a->log->stats().events.load(), folded_by_a) << "a folded what it no longer owns";
 }
 
 // With no owner, a read of a node that does not follow the partition waits
@@ -549,6 +551,119 @@ TEST(JetStreamPartitionLog, WithNoOwnerAReadOfANodeThatDoesNotFollowSaysThereIsN
   auto members = b->log->members(OrderSet::active, 10);
   ASSERT_FALSE(members);
   EXPECT_EQ(members.error(), Errc::no_owner) << members.error().message();
+}
+
+// What a node's listeners heard of a partition, position by position.
+struct Heard {
+  std::mutex mu;
+  std::vector<Seq> positions;
+  CommitSubscription subscription;
+  explicit Heard(PartitionLog& log)
+      : subscription(log.on_commit([this](std::span<const Record> records) {
+          std::lock_guard lock(mu);
+          for (const auto& r : records) positions.push_back(r.seq);
+        })) {}
+  // Every position from `first` to `last` once, in order, and nothing else.
+  bool exactly(Seq first, Seq last) {
+    std::lock_guard lock(mu);
+    if (positions.size() != last.value - first.value + 1) return false;
+    for (std::size_t k = 0; k < positions.size(); ++k)
+      if (positions[k] != Seq{first.value + k}) return false;
+    return true;
+  }
+  std::string said() {
+    std::lock_guard lock(mu);
+    std::string out;
+    for (const auto& p : positions) out += std::to_string(p.value) + " ";
+    return out;
+  }
+};
+
+// Stores a batch of `count` first events at the partition's tail as an
+// owner whose live messages were all lost would (nobody hears it live).
+void store_unheard(Node& node, std::size_t count) {
+  auto state = node.connection->stream_state(partition_stream(0));
+  ASSERT_TRUE(state);
+  Seq last_position{0};
+  if (state->last.value != 0) {
+    auto last = node.connection->get(partition_stream(0), state->last);
+    ASSERT_TRUE(last && *last);
+    auto batch = decode_batch((*last)->data, 0);
+    ASSERT_TRUE(batch);
+    last_position = batch->last();
+  }
+  Batch batch;
+  batch.writer = "unheard/1";
+  for (std::size_t i = 0; i < count; ++i) {
+    const auto command = first_event(OrderId::random(), "f");
+    BatchEntry e;
+    e.record = Record{Seq{0}, command.order, TimestampNs::now(), command.type, command.payload};
+    e.begins = true;
+    e.request = fmt::format("unheard/1/{}", i);
+    batch.entries.push_back(std::move(e));
+  }
+  batch.place(last_position.next(), 0);
+  const auto data = encode_batch(batch);
+  Publish p;
+  p.subject = batch_subject(0);
+  p.data = data;
+  p.headers = {{"Oee-Batch", fmt::format("{}+{}", batch.first.value, count)}};
+  p.expect_last_seq = state->last;
+  ASSERT_TRUE(node.connection->publish(p));
+}
+
+// The listeners of a node that does not fold the partition hear each record
+// once and in order: what the owner sends live, what never came live read
+// from the stream, and, once it takes the partition over, what it folds
+// beyond what they heard.
+TEST(JetStreamPartitionLog, ANodeThatDoesNotFoldThePartitionsListenersHearEachRecordOnce) {
+  NatsCluster cluster;
+  auto a = open_owned_only(cluster, "a");
+  auto b = open_owned_only(cluster, "b");
+  Heard heard(*b->log);
+  store_unheard(*a, 3);
+  ASSERT_TRUE(testing::eventually_true([&] { return heard.exactly(Seq{1}, Seq{3}); }, 10s)) << heard.said();
+
+  auto owner_a = a->log->take_over();
+  ASSERT_TRUE(owner_a) << owner_a.error().message();
+  core::OrderStore store_a(**owner_a);
+  (void)testing::drive_orders(store_a, 8, 3, 4);
+  store_unheard(*a, 2);  // as if two batches' live messages were lost...
+  auto more = testing::append_wait(**owner_a, first_event(OrderId::random(), "f"));  // ...before this one came
+  ASSERT_TRUE(more) << more.error().message();
+  const auto end = more->seq;
+  ASSERT_TRUE(testing::eventually_true([&] { return heard.exactly(Seq{1}, end); }, 10s)) << heard.said();
+  EXPECT_EQ(b->log->head(), end) << "b's head is what its listeners heard";
+  EXPECT_EQ(b->log->stats().events.load(), 0U) << "b folded the partition it does not own";
+
+  a->log->release();
+  auto owner_b = b->log->take_over();
+  ASSERT_TRUE(owner_b) << owner_b.error().message();
+  auto last = testing::append_wait(**owner_b, first_event(OrderId::random(), "f"));
+  ASSERT_TRUE(last) << last.error().message();
+  EXPECT_TRUE(heard.exactly(Seq{1}, last->seq)) << "heard twice or not at all after the takeover: " << heard.said();
+}
+
+// A node that did not fold the partition for a while takes it over from the
+// owner's latest checkpoint, not from what it last folded.
+TEST(JetStreamPartitionLog, ATakeoverAfterAWhileBehindStartsFromTheLatestCheckpoint) {
+  NatsCluster cluster;
+  auto a = open_node(cluster, "a", 25, 10s, false);
+  auto b = open_owned_only(cluster, "b");
+  auto owner_a = a->log->take_over();
+  ASSERT_TRUE(owner_a) << owner_a.error().message();
+  core::OrderStore store_a(**owner_a);
+  const auto driven = testing::drive_orders(store_a, 30, 7, 12);
+  ASSERT_TRUE(testing::eventually_true([&] { return a->log->stats().checkpoints.load() > 0; }, 10s));
+  const auto end = a->log->head();
+  a->log->release();
+
+  auto owner_b = b->log->take_over();
+  ASSERT_TRUE(owner_b) << owner_b.error().message();
+  expect_same_orders(driven, *b->log);
+  EXPECT_GE(b->log->head(), end.next());  // and a's announcement of its checkpoint, if it came after
+  EXPECT_LT(b->log->stats().events.load(), end.value / 2)
+      << "b folded the partition from its start rather than from the checkpoint";
 }
 
 TEST(JetStreamPartitionLog, OpeningReadsTheOwnersLatestCheckpointAndFoldsOnlyWhatCameAfter) {

@@ -53,7 +53,12 @@ class JetStreamPartitionLog final : public PartitionLog {
   ~JetStreamPartitionLog() override;
 
   // EventLogReader
-  Seq head() const override { return Seq{head_.load(std::memory_order_acquire)}; }
+  /// What this node knows the partition holds: what it folded or, behind,
+  /// what its listeners heard.
+  Seq head() const override {
+    const Seq f = folded();
+    return behind() ? std::max(f, Seq{heard_.load(std::memory_order_acquire)}) : f;
+  }
   Result<std::vector<Record>> read(Seq from, std::size_t max) const override;
   Result<std::vector<Record>> read_order(OrderId order, Seq from) const override;
   Result<std::vector<RawRecord>> read_raw(Seq from, std::size_t max) const override;
@@ -88,6 +93,9 @@ class JetStreamPartitionLog final : public PartitionLog {
   Seq opened_from() const override { return opened_from_; }
   Result<bool> holds(const OrderId& order) const override;
   std::uint64_t forwarded_appends() const override { return forwarded_.load(std::memory_order_relaxed); }
+  void stop_following() override;
+  bool folds() const override { return !behind(); }
+  Result<Seq> last_stored() const override { return stored_head(); }
 
   /// Folds the stream up to its current end (opening blocks on this).
   void catch_up_at_open();
@@ -203,7 +211,7 @@ class JetStreamPartitionLog final : public PartitionLog {
   // asked about an order is asked of the owner, which serves it.
   /// Whether this node's fold may be behind the partition: it neither
   /// owns nor follows it.
-  [[nodiscard]] bool behind() const { return !options_.follow_unowned && !owned(); }
+  [[nodiscard]] bool behind() const { return !folds_unowned_.load(std::memory_order_acquire) && !owned(); }
   /// Asks the owner (oee.read.p<p>) and returns its answer; with no owner,
   /// asks again until the append timeout (then Errc::no_owner).
   [[nodiscard]] Result<std::string> ask_owner(std::string_view what, std::string data,
@@ -217,6 +225,20 @@ class JetStreamPartitionLog final : public PartitionLog {
   /// The owner's side: answers another node's read.
   void on_read(Request request);
   [[nodiscard]] std::string read_answer(const Request& request) const;
+  // partition_live.cpp: while behind, the listeners hear the batches the
+  // owner sends live, and what none brought from the stream.
+  /// The owner's side: sends a batch it stored (its encoding) live.
+  void send_live(std::string_view data);
+  /// Listens live while behind, not otherwise (follower thread).
+  void listen_live(bool on);
+  void on_live(Request message);
+  /// The listeners hear what the stream holds up to `through` that they
+  /// have not heard yet (under fold_mu_; false if it could not be read).
+  bool hear_stored(Seq through);
+  /// The listeners hear these records (in position order), those they
+  /// have not heard yet (under fold_mu_).
+  /// `wake`: wakes wait_beyond() (a fold has, as it moved the head).
+  void hear(std::vector<Record>& records, bool wake = true);
 
   // partition_checkpoints.cpp: the owner's checkpoints, and the opening's.
   struct LoadedCheckpoint {
@@ -229,6 +251,11 @@ class JetStreamPartitionLog final : public PartitionLog {
   [[nodiscard]] Result<std::optional<LoadedCheckpoint>> load_checkpoint() const;
   /// Loads the latest checkpoint into the index (before following).
   void open_from_checkpoint();
+  /// Replaces what is folded here with the checkpoint (under fold_mu_).
+  void apply_checkpoint(LoadedCheckpoint& c);
+  /// Behind, before a takeover: loads the latest checkpoint if it is newer
+  /// than what is folded here, so that less is read.
+  [[nodiscard]] std::error_code skip_to_checkpoint();
   /// After a folded batch (follower thread): hands a checkpoint to the
   /// checkpoint thread when one is due.
   void maybe_checkpoint(std::size_t events);
@@ -307,8 +334,17 @@ class JetStreamPartitionLog final : public PartitionLog {
   std::map<OrderSet, std::set<OrderId>> sets_;  // dead letters, API keys
 
   std::atomic<std::uint64_t> head_{0};
+  /// The last position folded here.
+  [[nodiscard]] Seq folded() const { return Seq{head_.load(std::memory_order_acquire)}; }
+  std::atomic<bool> folds_unowned_{true};  // PartitionLogOptions::follow_unowned, until stop_following()
+  // The last position the listeners heard (a fold's or, behind, live).
+  std::atomic<std::uint64_t> heard_{0};
+  std::unique_ptr<Service> live_;  // while behind; the follower thread's
   mutable std::mutex head_mu_;
   mutable std::condition_variable head_cv_;
+  // What a thread that waits for nothing but time or the end waits on
+  // (with head_mu_): not woken by every fold, as head_cv_ waiters are.
+  mutable std::condition_variable idle_cv_;
   std::multimap<std::uint64_t, std::pair<AppendCompletion, AppendOutcome>> waiting_;  // under head_mu_
 
   mutable std::mutex own_mu_;
