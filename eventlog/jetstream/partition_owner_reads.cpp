@@ -161,7 +161,10 @@ void JetStreamPartitionLog::on_read(Request request) {
 }
 
 std::string JetStreamPartitionLog::read_answer(const Request& request) const {
-  if (!owned()) return std::string(kUnowned);
+  // A paused owner whose lease ran out meanwhile may not have learnt yet
+  // that another node took over: it answers from an older state, so it
+  // does not answer (the asker asks again, and the new owner answers).
+  if (!owned() || !lease_fresh()) return std::string(kUnowned);
   const auto what = request.header("Oee-Read");
   const auto failed = [](const std::error_code& ec) { return fmt::format("{}{}", kError, ec.message()); };
   if (what == "members") {
