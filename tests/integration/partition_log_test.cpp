@@ -38,6 +38,7 @@ struct Node {
   std::unique_ptr<Connection> connection;
   std::unique_ptr<PartitionLog> log;
   std::atomic<int> fenced{0};
+  std::atomic<bool> lease_fresh{true};  // what its lease keeper would say
 };
 
 std::unique_ptr<Node> open_node(const NatsCluster& cluster, const std::string& name,
@@ -56,6 +57,7 @@ std::unique_ptr<Node> open_node(const NatsCluster& cluster, const std::string& n
   o.fold = core::fold_for_log;
   o.on_fenced = [n = node.get()] { ++n->fenced; };
   o.follow_unowned = follow_unowned;
+  o.lease_fresh = [n = node.get()] { return n->lease_fresh.load(); };
   node->log = open_partition(*node->connection, std::move(o));
   return node;
 }
@@ -664,6 +666,32 @@ TEST(JetStreamPartitionLog, ATakeoverAfterAWhileBehindStartsFromTheLatestCheckpo
   EXPECT_GE(b->log->head(), end.next());  // and a's announcement of its checkpoint, if it came after
   EXPECT_LT(b->log->stats().events.load(), end.value / 2)
       << "b folded the partition from its start rather than from the checkpoint";
+}
+
+// An owner whose lease ran out (paused past it, say) may already have a
+// successor it has not heard of: it does not answer reads from its state.
+TEST(JetStreamPartitionLog, AnOwnerWhoseLeaseRanOutAnswersNoRead) {
+  NatsCluster cluster;
+  auto a = open_owned_only(cluster, "a");
+  auto b = open_owned_only(cluster, "b", 1s);
+  auto owner = a->log->take_over();
+  ASSERT_TRUE(owner) << owner.error().message();
+  const auto id = OrderId::random();
+  ASSERT_TRUE(testing::append_wait(**owner, first_event(id, "f")));
+  ASSERT_TRUE(testing::eventually_true(
+      [&] {
+        auto held = b->log->holds(id);
+        return held && *held;
+      },
+      10s));
+
+  a->lease_fresh = false;
+  auto unanswered = b->log->snapshot(id);
+  ASSERT_FALSE(unanswered);
+  EXPECT_EQ(unanswered.error(), Errc::no_owner) << unanswered.error().message();
+  a->lease_fresh = true;
+  auto answered = b->log->snapshot(id);
+  ASSERT_TRUE(answered && *answered);
 }
 
 TEST(JetStreamPartitionLog, OpeningReadsTheOwnersLatestCheckpointAndFoldsOnlyWhatCameAfter) {
