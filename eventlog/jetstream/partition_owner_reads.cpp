@@ -107,13 +107,6 @@ Result<std::optional<std::pair<IndexedOrder, bool>>> JetStreamPartitionLog::owne
   return std::optional<std::pair<IndexedOrder, bool>>(std::make_pair(std::move(*record), open));
 }
 
-Result<std::optional<IndexedOrder>> JetStreamPartitionLog::owners_order(const OrderId& order) const {
-  auto owners = owners_record(order);
-  if (!owners) return owners.error();
-  if (!*owners) return std::optional<IndexedOrder>{};
-  return std::optional<IndexedOrder>(std::move((*owners)->first));
-}
-
 Result<std::vector<Record>> JetStreamPartitionLog::owners_events(const OrderId& order, Seq from) const {
   auto answer = ask_owner("events", order.str(), {{"Oee-From", std::to_string(from.value)}});
   if (!answer) return answer.error();

@@ -74,7 +74,12 @@ Result<Seq> JetStreamPartitionLog::locate(Seq position) const {
 }
 
 Result<std::optional<IndexedOrder>> JetStreamPartitionLog::order_record(const OrderId& order) const {
-  if (behind()) return owners_order(order);
+  if (behind()) {
+    auto owners = owners_record(order);
+    if (!owners) return owners.error();
+    if (!*owners) return std::optional<IndexedOrder>{};
+    return std::optional<IndexedOrder>(std::move((*owners)->first));
+  }
   for (int look = 0; look < 2; ++look) {
     // Open, or finished lately: from memory (looked at twice, for the
     // follower may finish it between the two).
@@ -206,7 +211,7 @@ Result<std::vector<Record>> JetStreamPartitionLog::read(Seq from, std::size_t ma
 }
 
 Result<std::vector<Record>> JetStreamPartitionLog::read_order(OrderId order, Seq from) const {
-  if (reads_from_owner()) return owners_events(order, from);
+  if (behind()) return owners_events(order, from);
   auto record = order_record(order);
   if (!record) return record.error();
   if (!*record) return std::vector<Record>{};
@@ -282,11 +287,10 @@ std::optional<IndexedOrder> JetStreamPartitionLog::recall_finished(const OrderId
 }
 
 Result<std::optional<OrderSnapshotEntry>> JetStreamPartitionLog::snapshot(OrderId order) const {
-  const bool from_owner = reads_from_owner();
-  if (!from_owner) {
+  if (!behind()) {
     if (auto open = index_.snapshot(order)) return open;
   }
-  auto record = from_owner ? owners_order(order) : order_record(order);
+  auto record = order_record(order);
   if (!record) return record.error();
   if (!*record) return std::optional<OrderSnapshotEntry>{};
   return std::optional<OrderSnapshotEntry>(OrderSnapshotEntry{(*record)->seqs.back(), std::move((*record)->snapshot)});
@@ -302,7 +306,7 @@ Result<bool> JetStreamPartitionLog::holds(const OrderId& order) const {
 }
 
 Result<std::vector<OrderId>> JetStreamPartitionLog::members(OrderSet set, std::size_t max) const {
-  if (reads_from_owner()) return owners_members(set, max);
+  if (behind()) return owners_members(set, max);
   if (set == OrderSet::active) return index_.ids(max);
   std::lock_guard lock(sets_mu_);
   std::vector<OrderId> out;
@@ -315,7 +319,7 @@ Result<std::vector<OrderId>> JetStreamPartitionLog::members(OrderSet set, std::s
 }
 
 Result<std::optional<IndexedOrder>> JetStreamPartitionLog::finished_record(OrderId order) const {
-  if (reads_from_owner()) {
+  if (behind()) {
     auto owners = owners_record(order);
     if (!owners) return owners.error();
     if (!*owners || (*owners)->second) return std::optional<IndexedOrder>{};  // none, or open

@@ -212,21 +212,12 @@ class JetStreamPartitionLog final : public PartitionLog {
   /// Whether this node's fold may be behind the partition: it neither
   /// owns nor follows it.
   [[nodiscard]] bool behind() const { return !folds_unowned_.load(std::memory_order_acquire) && !owned(); }
-  /// Whether a reader's question about an order (snapshot, read_order,
-  /// members, finished_record) is asked of the owner rather than answered
-  /// here: behind, or an owner whose lease ran out (paused past it: another
-  /// node may own the partition and have stored what this one has not
-  /// seen). This node's own decisions (a fold, a write's judgement) read
-  /// what it folded.
-  [[nodiscard]] bool reads_from_owner() const { return behind() || (owned() && !lease_fresh()); }
   /// Asks the owner (oee.read.p<p>) and returns its answer; with no owner,
   /// asks again until the append timeout (then Errc::no_owner).
   [[nodiscard]] Result<std::string> ask_owner(std::string_view what, std::string data,
                                               std::vector<std::pair<std::string, std::string>> headers = {}) const;
   /// The owner's record of the order, and whether it is open.
   [[nodiscard]] Result<std::optional<std::pair<IndexedOrder, bool>>> owners_record(const OrderId& order) const;
-  /// The owner's record of the order (open or finished).
-  [[nodiscard]] Result<std::optional<IndexedOrder>> owners_order(const OrderId& order) const;
   [[nodiscard]] Result<std::vector<Record>> owners_events(const OrderId& order, Seq from) const;
   [[nodiscard]] Result<std::vector<OrderId>> owners_members(OrderSet set, std::size_t max) const;
   /// The last position the stream holds (its last batch's), read from it.
