@@ -1,4 +1,5 @@
-// The partition log's follower and reads (partition_appends.cpp: appends).
+// The partition log's opening, folds and reads (partition_follow.cpp: the
+// follower; partition_appends.cpp: appends).
 #include <charconv>
 
 #include <pthread.h>
@@ -22,7 +23,6 @@ namespace {
 using namespace std::chrono_literals;
 using Index = ::oee::eventlog::detail::OrderIndex;
 
-constexpr std::size_t kFollowBatch = 1024;
 
 }  // namespace
 
@@ -55,22 +55,16 @@ JetStreamPartitionLog::JetStreamPartitionLog(Connection& connection, PartitionLo
     subscription_ = std::move(*sub);
   }
   // Named, for top -H, perf and the bench's count of wake-ups per thread.
-  follower_ = std::thread([this] {
-    pthread_setname_np(pthread_self(), "oee-js-follow");
-    follow_loop();
-  });
-  appender_ = std::thread([this] {
-    pthread_setname_np(pthread_self(), "oee-js-append");
-    append_loop();
-  });
-  forwarder_ = std::thread([this] {
-    pthread_setname_np(pthread_self(), "oee-js-forward");
-    forward_loop();
-  });
-  checkpointer_ = std::thread([this] {
-    pthread_setname_np(pthread_self(), "oee-js-ckpt");
-    checkpoint_loop();
-  });
+  const auto named = [this](const char* name, void (JetStreamPartitionLog::*loop)()) {
+    return std::thread([this, name, loop] {
+      pthread_setname_np(pthread_self(), name);
+      (this->*loop)();
+    });
+  };
+  follower_ = named("oee-js-follow", &JetStreamPartitionLog::follow_loop);
+  appender_ = named("oee-js-append", &JetStreamPartitionLog::append_loop);
+  forwarder_ = named("oee-js-forward", &JetStreamPartitionLog::forward_loop);
+  checkpointer_ = named("oee-js-ckpt", &JetStreamPartitionLog::checkpoint_loop);
 }
 
 JetStreamPartitionLog::~JetStreamPartitionLog() { (void)close(); }
@@ -105,83 +99,6 @@ void JetStreamPartitionLog::refuse_older_format() {
         "subjects oee.p{}.o.<order>), which this build does not read: start it on servers of its own, or remove "
         "the old log's streams (OEE_P*, OEE_CKPT) and buckets (oee-meta, oee-leases, oee-chain)",
         stream_, options_.partition));
-}
-
-// The owner folds what it stores, and nothing else can land while it owns
-// the partition (the fence): it does not follow its own stream. Every other
-// node does (unless follow_unowned is false), from the last batch it
-// folded, and a node whose ownership ends follows again from there.
-void JetStreamPartitionLog::follow_loop() {
-  std::vector<StoredMessage> messages;
-  bool warned = false;
-  auto looked = Clock::now();  // behind: when the stream's end was last looked at
-  Seq seen_stored{0};          // and where it was then
-  // Said once until following works again; tried again after a pause.
-  const auto failed = [&](const std::error_code& ec) {
-    if (!std::exchange(warned, true))
-      spdlog::warn("partition {}: following the stream failed ({}); retrying", options_.partition, ec.message());
-    std::this_thread::sleep_for(200ms);
-  };
-  while (!stopping_.load(std::memory_order_acquire)) {
-    if (owned() || !folds_unowned_.load(std::memory_order_acquire)) {
-      subscription_.reset();
-      const bool behind_now = behind();
-      listen_live(behind_now);
-      if (behind_now && Clock::now() - looked >= 1s) {
-        // A batch stored a second ago that has not come live: lost on the
-        // way (one stored just now is most likely still coming).
-        looked = Clock::now();
-        if (seen_stored.value > heard_.load(std::memory_order_acquire)) {
-          std::lock_guard fold_lock(fold_mu_);
-          if (behind()) (void)hear_stored(seen_stored);
-        }
-        auto stored = stored_head();
-        if (stored) seen_stored = *stored;
-      }
-      std::unique_lock lock(head_mu_);
-      idle_cv_.wait_for(lock, 200ms, [&] { return stopping_.load(std::memory_order_acquire); });
-      continue;
-    }
-    listen_live(false);
-    if (!subscription_) {
-      auto sub = connection_.follow(stream_, subjects_, tail_seq().next());
-      if (!sub) {
-        failed(sub.error());
-        continue;
-      }
-      subscription_ = std::move(*sub);
-    }
-    auto m = subscription_->next(200ms);
-    if (!m) {
-      failed(m.error());
-      continue;
-    }
-    warned = false;
-    if (!*m) continue;
-    messages.push_back(std::move(**m));
-    while (messages.size() < kFollowBatch && subscription_->pending() > 0) {
-      auto more = subscription_->next(50ms);
-      if (!more || !*more) break;
-      messages.push_back(std::move(**more));
-    }
-    fold_messages(messages);
-    messages.clear();
-  }
-}
-
-void JetStreamPartitionLog::fold_messages(const std::vector<StoredMessage>& messages) {
-  std::vector<std::pair<Batch, Seq>> batches;
-  batches.reserve(messages.size());
-  for (const auto& m : messages) {
-    auto batch = decode_batch(m.data, options_.partition);
-    if (!batch) {
-      spdlog::error("partition {}: the message at stream seq {} is not a record batch ({}); it is skipped",
-                    options_.partition, m.seq.value, batch.error().message());
-      continue;
-    }
-    batches.emplace_back(std::move(*batch), m.seq);
-  }
-  fold_batches(batches);
 }
 
 void JetStreamPartitionLog::fold_stored(Batch batch, Seq stream_seq) {

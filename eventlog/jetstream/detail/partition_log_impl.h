@@ -155,7 +155,7 @@ class JetStreamPartitionLog final : public PartitionLog {
     std::chrono::steady_clock::time_point at;
   };
 
-  // partition_log.cpp: the follower and the reads.
+  // partition_follow.cpp: the follower (partition_log.cpp: the folds).
   void follow_loop();
   /// Decodes the stream's messages and folds them (fold_batches).
   void fold_messages(const std::vector<StoredMessage>& messages);
@@ -225,7 +225,7 @@ class JetStreamPartitionLog final : public PartitionLog {
   /// The owner's side: answers another node's read.
   void on_read(Request request);
   [[nodiscard]] std::string read_answer(const Request& request) const;
-  // partition_live.cpp: while behind, the listeners hear the batches the
+  // partition_follow.cpp: while behind, the listeners hear the batches the
   // owner sends live, and what none brought from the stream.
   /// The owner's side: sends a batch it stored (its encoding) live.
   void send_live(std::string_view data);

@@ -1,5 +1,6 @@
-// What a node that does not fold the partition (behind: it neither owns nor
-// follows it) tells its listeners: each batch the owner sends on
+// The partition log's follower: a node that does not own the partition
+// follows its stream and folds it; one that does not fold it (behind: it
+// neither owns nor follows it) tells its listeners each batch the owner sends on
 // oee.live.p<p> as it stores it, a core NATS message that costs the servers
 // one delivery per listening node, no stream read. Core NATS may drop one
 // (a reconnect): a batch that does not follow on from what the listeners
@@ -16,10 +17,91 @@ namespace oee::eventlog::jetstream::detail {
 
 namespace {
 
+using namespace std::chrono_literals;
+
 /// Records read from the stream at a time when some did not come live.
 constexpr std::size_t kHeardAtOnce = 4096;
+/// Messages folded together, at most, as the follower reads them.
+constexpr std::size_t kFollowBatch = 1024;
 
 }  // namespace
+
+// The owner folds what it stores, and nothing else can land while it owns
+// the partition (the fence): it does not follow its own stream. Every other
+// node does (unless follow_unowned is false), from the last batch it
+// folded, and a node whose ownership ends follows again from there.
+void JetStreamPartitionLog::follow_loop() {
+  std::vector<StoredMessage> messages;
+  bool warned = false;
+  auto looked = Clock::now();  // behind: when the stream's end was last looked at
+  Seq seen_stored{0};          // and where it was then
+  // Said once until following works again; tried again after a pause.
+  const auto failed = [&](const std::error_code& ec) {
+    if (!std::exchange(warned, true))
+      spdlog::warn("partition {}: following the stream failed ({}); retrying", options_.partition, ec.message());
+    std::this_thread::sleep_for(200ms);
+  };
+  while (!stopping_.load(std::memory_order_acquire)) {
+    if (owned() || !folds_unowned_.load(std::memory_order_acquire)) {
+      subscription_.reset();
+      const bool behind_now = behind();
+      listen_live(behind_now);
+      if (behind_now && Clock::now() - looked >= 1s) {
+        // A batch stored a second ago that has not come live: lost on the
+        // way (one stored just now is most likely still coming).
+        looked = Clock::now();
+        if (seen_stored.value > heard_.load(std::memory_order_acquire)) {
+          std::lock_guard fold_lock(fold_mu_);
+          if (behind()) (void)hear_stored(seen_stored);
+        }
+        auto stored = stored_head();
+        if (stored) seen_stored = *stored;
+      }
+      std::unique_lock lock(head_mu_);
+      idle_cv_.wait_for(lock, 200ms, [&] { return stopping_.load(std::memory_order_acquire); });
+      continue;
+    }
+    listen_live(false);
+    if (!subscription_) {
+      auto sub = connection_.follow(stream_, subjects_, tail_seq().next());
+      if (!sub) {
+        failed(sub.error());
+        continue;
+      }
+      subscription_ = std::move(*sub);
+    }
+    auto m = subscription_->next(200ms);
+    if (!m) {
+      failed(m.error());
+      continue;
+    }
+    warned = false;
+    if (!*m) continue;
+    messages.push_back(std::move(**m));
+    while (messages.size() < kFollowBatch && subscription_->pending() > 0) {
+      auto more = subscription_->next(50ms);
+      if (!more || !*more) break;
+      messages.push_back(std::move(**more));
+    }
+    fold_messages(messages);
+    messages.clear();
+  }
+}
+
+void JetStreamPartitionLog::fold_messages(const std::vector<StoredMessage>& messages) {
+  std::vector<std::pair<Batch, Seq>> batches;
+  batches.reserve(messages.size());
+  for (const auto& m : messages) {
+    auto batch = decode_batch(m.data, options_.partition);
+    if (!batch) {
+      spdlog::error("partition {}: the message at stream seq {} is not a record batch ({}); it is skipped",
+                    options_.partition, m.seq.value, batch.error().message());
+      continue;
+    }
+    batches.emplace_back(std::move(*batch), m.seq);
+  }
+  fold_batches(batches);
+}
 
 void JetStreamPartitionLog::send_live(std::string_view data) {
   // Lost, it is read from the stream by those who missed it.
