@@ -147,12 +147,9 @@ Result<Seq> JetStreamPartitionLog::stored_head() const {
   auto last = connection_.last_on_subject(stream_, batch_subject(options_.partition));
   if (!last) return last.error();
   if (!*last) return Seq{0};
-  const auto text = (*last)->header("Oee-Batch");
-  const auto plus = text.find('+');
-  const auto first = number(text.substr(0, plus == std::string_view::npos ? 0 : plus));
-  const auto count = plus == std::string_view::npos ? std::nullopt : number(text.substr(plus + 1));
-  if (!first || !count || *count == 0) return make_error_code(Errc::corrupted);
-  return Seq{*first + *count - 1};
+  const auto holds = batch_of(**last);
+  if (!holds) return make_error_code(Errc::corrupted);
+  return Seq{holds->first.value + holds->second - 1};
 }
 
 void JetStreamPartitionLog::on_read(Request request) {

@@ -11,30 +11,6 @@
 
 namespace oee::eventlog::jetstream::detail {
 
-namespace {
-
-/// The batch a message says it is (header Oee-Batch): its first position
-/// and how many records it holds.
-std::optional<std::pair<Seq, std::uint64_t>> batch_of(const StoredMessage& m);
-
-}  // namespace
-
-namespace {
-
-std::optional<std::pair<Seq, std::uint64_t>> batch_of(const StoredMessage& m) {
-  // Oee-Batch: <first position>+<count>
-  const auto text = m.header("Oee-Batch");
-  const auto plus = text.find('+');
-  if (plus == std::string_view::npos) return std::nullopt;
-  std::uint64_t first = 0, count = 0;
-  const auto a = std::from_chars(text.data(), text.data() + plus, first);
-  const auto b = std::from_chars(text.data() + plus + 1, text.data() + text.size(), count);
-  if (a.ptr != text.data() + plus || b.ptr != text.data() + text.size() || first == 0 || count == 0) return std::nullopt;
-  return std::make_pair(Seq{first}, count);
-}
-
-}  // namespace
-
 void JetStreamPartitionLog::note_batch(const Batch& batch, Seq stream_seq) {
   if (batch.entries.empty()) return;
   std::lock_guard lock(batches_mu_);

@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "eventlog/event_log.h"
+#include "eventlog/jetstream/connection.h"
 #include "eventlog/jetstream/errors.h"
 
 namespace oee::eventlog::jetstream::detail {
@@ -64,6 +65,20 @@ inline std::optional<std::vector<std::pair<OrderSet, bool>>> parse_sets(std::str
     out.emplace_back(static_cast<OrderSet>(set), *end == '+');
   }
   return out;
+}
+
+/// The batch a stored message says it is (header Oee-Batch:
+/// <first position>+<count>): its first position and how many records it
+/// holds; nothing if the header is missing or malformed.
+inline std::optional<std::pair<Seq, std::uint64_t>> batch_of(const StoredMessage& m) {
+  const auto text = m.header("Oee-Batch");
+  const auto plus = text.find('+');
+  if (plus == std::string_view::npos) return std::nullopt;
+  std::uint64_t first = 0, count = 0;
+  const auto a = std::from_chars(text.data(), text.data() + plus, first);
+  const auto b = std::from_chars(text.data() + plus + 1, text.data() + text.size(), count);
+  if (a.ptr != text.data() + plus || b.ptr != text.data() + text.size() || first == 0 || count == 0) return std::nullopt;
+  return std::make_pair(Seq{first}, count);
 }
 
 /// What is left until `deadline`, at least 1 ms (a wait of 0 would not wait).
