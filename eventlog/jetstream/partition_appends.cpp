@@ -350,10 +350,11 @@ void JetStreamPartitionLog::publish_takeover(Queued& q) {
   const auto started = Clock::now();
   const auto deadline = started + options_.append_timeout;
   const auto taken = entry_of(q);
+  // Once, before the tries: a later one only catches up on what came meanwhile.
+  if (behind()) {
+    if (const auto ec = skip_to_checkpoint()) return finish(q, ec, started);
+  }
   for (;;) {
-    if (behind()) {
-      if (const auto ec = skip_to_checkpoint()) return finish(q, ec, started);
-    }
     if (const auto ec = catch_up(deadline)) return finish(q, ec, started);
     Batch batch;
     batch.writer = writer();
