@@ -1,9 +1,9 @@
 // The partition log's opening, folds and reads (partition_follow.cpp: the
 // follower; partition_appends.cpp: appends).
 #include <charconv>
+#include <stdexcept>
 
 #include <pthread.h>
-#include <stdexcept>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -22,7 +22,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using Index = ::oee::eventlog::detail::OrderIndex;
-
 
 }  // namespace
 
