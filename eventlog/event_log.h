@@ -329,6 +329,18 @@ class EventLogWriter : public EventLogReader {
   /// Registers a listener for committed events, until the subscription is
   /// reset. Listeners added before the first append see every event.
   [[nodiscard]] virtual CommitSubscription on_commit(CommitListener listener) = 0;
+  /// While the returned handle lives (it resets like a CommitSubscription),
+  /// the listeners hear every record of partition `p` as it is committed:
+  /// what a WebSocket that follows an order there needs. Without one they
+  /// may hear only the records every node needs (a cluster node that does
+  /// not execute `p`: PartitionLogOptions::heard_everywhere); with one, a
+  /// read made after watch() returned and the records heard after it miss
+  /// none between them. A log whose listeners hear everything anyway (the
+  /// embedded one) returns an empty handle.
+  [[nodiscard]] virtual CommitSubscription watch(std::uint32_t p) {
+    (void)p;
+    return {};
+  }
 
   /// Why appends are refused right now (the storage failed a write: a full
   /// disk, an I/O error), or empty while the log takes them. Once a write

@@ -138,6 +138,7 @@ int run_cluster_node(ServerOptions& o) {
     co.append_timeout = o.append_timeout;
     co.fold = core::fold_for_log;
     co.lose_ack = lose_acks_hook();
+    co.heard_everywhere = core::heard_everywhere;
     co.check_forwarded = [&keys](const eventlog::Record& r, bool begins) { return check_forwarded_write(keys, r, begins); };
     cluster = js::Cluster::open(std::move(co));
     ledger = js::open_cluster_store(cluster->bucket(js::kChainBucket));

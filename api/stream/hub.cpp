@@ -138,6 +138,27 @@ struct Hub::State {
   std::atomic<std::size_t> running_slices{0};                 // parents.size()
   mutable std::mutex published_mu;
   eventlog::Position published;
+
+  // The partitions followed here (an order's, or every one for a
+  // subscriber to every order), each watched on the log while any
+  // subscription follows it: a cluster node that does not execute a
+  // partition hears its records live only then (EventLogWriter::watch).
+  eventlog::EventLogWriter* log = nullptr;  // none in a gateway
+  std::mutex watch_mu;
+  std::vector<std::size_t> following;                                      // per partition; under watch_mu
+  std::vector<eventlog::CommitSubscription> watches;                       // per partition; under watch_mu
+  std::unordered_map<OrderId, std::uint32_t, OrderIdHash> followed_in;  // an order followed: its partition
+
+  void follow(std::uint32_t p, std::size_t n) {
+    if (n == 0 || p >= following.size()) return;
+    following[p] += n;
+    if (following[p] == n) watches[p] = log->watch(p);
+  }
+  void unfollow(std::uint32_t p, std::size_t n) {
+    if (n == 0 || p >= following.size()) return;
+    following[p] -= std::min(n, following[p]);
+    if (following[p] == 0) watches[p].reset();
+  }
   std::atomic<std::uint64_t> queued{0};  // committed events handed to the strand
   std::atomic<std::uint64_t> fanned{0};  // of those, fanned out
 };
@@ -151,6 +172,12 @@ void Hub::attach(eventlog::EventLogWriter& log) {
     state_->published = eventlog::Position(log.partitioned());
     for (std::uint32_t p = 0; p < log.partition_count(); ++p) state_->published.set(p, log.partition(p).head());
   }
+  {
+    std::lock_guard lock(state_->watch_mu);
+    state_->log = &log;
+    state_->following.assign(log.partition_count(), 0);
+    state_->watches.resize(log.partition_count());
+  }
   commits_ = log.on_commit([state = state_](std::span<const eventlog::Record> records) {
     auto copy = std::make_shared<std::vector<eventlog::Record>>(records.begin(), records.end());
     state->queued.fetch_add(copy->size(), std::memory_order_relaxed);
@@ -161,35 +188,67 @@ void Hub::attach(eventlog::EventLogWriter& log) {
   });
 }
 
+// Watched before the subscriber reads the order's past (it does once this
+// returns): what it reads and what it hears live then miss nothing between.
 void Hub::subscribe(const OrderId& order, const std::shared_ptr<Subscriber>& subscriber) {
-  std::lock_guard lock(state_->mu);
-  state_->by_order[order].push_back(subscriber);
+  {
+    std::lock_guard lock(state_->mu);
+    state_->by_order[order].push_back(subscriber);
+  }
+  std::lock_guard lock(state_->watch_mu);
+  if (state_->log == nullptr) return;
+  auto known = state_->followed_in.find(order);
+  if (known == state_->followed_in.end()) {
+    // A slice is in its parent's partition: looked for once, then known.
+    const auto found = state_->log->find_partition(order);
+    known = state_->followed_in.emplace(order, found ? *found : state_->log->partition_of(order)).first;
+  }
+  state_->follow(known->second, 1);
 }
 
 void Hub::unsubscribe(const OrderId& order, const Subscriber* subscriber) {
-  std::lock_guard lock(state_->mu);
-  auto& by_order = state_->by_order;
-  auto it = by_order.find(order);
-  if (it == by_order.end()) return;
-  auto& subs = it->second;
-  std::erase_if(subs, [&](const std::weak_ptr<Subscriber>& w) {
-    auto s = w.lock();
-    return !s || s.get() == subscriber;
-  });
-  if (subs.empty()) by_order.erase(it);
+  std::size_t removed = 0;
+  bool last = false;
+  {
+    std::lock_guard lock(state_->mu);
+    auto& by_order = state_->by_order;
+    auto it = by_order.find(order);
+    if (it == by_order.end()) return;
+    auto& subs = it->second;
+    removed = std::erase_if(subs, [&](const std::weak_ptr<Subscriber>& w) {
+      auto s = w.lock();
+      return !s || s.get() == subscriber;
+    });
+    last = subs.empty();
+    if (last) by_order.erase(it);
+  }
+  std::lock_guard lock(state_->watch_mu);
+  const auto known = state_->followed_in.find(order);
+  if (known == state_->followed_in.end()) return;
+  state_->unfollow(known->second, removed);
+  if (last) state_->followed_in.erase(known);
 }
 
 void Hub::subscribe_all(const std::shared_ptr<Subscriber>& subscriber) {
-  std::lock_guard lock(state_->mu);
-  state_->everything.push_back(subscriber);
+  {
+    std::lock_guard lock(state_->mu);
+    state_->everything.push_back(subscriber);
+  }
+  std::lock_guard lock(state_->watch_mu);
+  for (std::uint32_t p = 0; p < state_->following.size(); ++p) state_->follow(p, 1);
 }
 
 void Hub::unsubscribe_all(const Subscriber* subscriber) {
-  std::lock_guard lock(state_->mu);
-  std::erase_if(state_->everything, [&](const std::weak_ptr<Subscriber>& w) {
-    auto s = w.lock();
-    return !s || s.get() == subscriber;
-  });
+  std::size_t removed = 0;
+  {
+    std::lock_guard lock(state_->mu);
+    removed = std::erase_if(state_->everything, [&](const std::weak_ptr<Subscriber>& w) {
+      auto s = w.lock();
+      return !s || s.get() == subscriber;
+    });
+  }
+  std::lock_guard lock(state_->watch_mu);
+  for (std::uint32_t p = 0; p < state_->following.size(); ++p) state_->unfollow(p, removed);
 }
 
 std::size_t Hub::subscriptions() const {

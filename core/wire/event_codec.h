@@ -51,4 +51,11 @@ struct IllegalEvent : std::runtime_error {
 [[nodiscard]] eventlog::Result<eventlog::FoldedEvent> fold_for_log(std::string_view previous_snapshot,
                                                                    const eventlog::Record& record);
 
+/// Whether every node of a cluster needs a record, not only those that
+/// watch its order (PartitionLogOptions::heard_everywhere): an API key's
+/// (every node checks keys), a run's, and each of a recurring order's (every
+/// node counts a key's recurring orders, and learns which slices are whose).
+/// `snapshot_before`: its order's snapshot before it (empty for a first).
+[[nodiscard]] bool heard_everywhere(std::uint8_t type, std::string_view payload, std::string_view snapshot_before);
+
 }  // namespace oee::core

@@ -195,6 +195,7 @@ std::unique_ptr<Cluster> Cluster::open(ClusterOptions options) {
     po.checkpoint_after = o.checkpoint_after;
     po.check_forwarded = o.check_forwarded;
     po.lose_ack = o.lose_ack;
+    po.heard_everywhere = o.heard_everywhere;
     // Asked only by the owner's writer, which start() comes before.
     po.lease_fresh = [raw, p] { return raw->keeper && raw->keeper->fresh(lease_key(p)); };
     impl->logs.push_back(open_partition(*impl->connection, std::move(po)));

@@ -45,6 +45,9 @@ struct ClusterOptions {
   std::chrono::milliseconds checkpoint_after{std::chrono::seconds(30)};
   /// See PartitionLogOptions::check_forwarded.
   std::function<std::string(const Record&, bool begins)> check_forwarded{};
+  /// See PartitionLogOptions::heard_everywhere.
+  std::function<bool(std::uint8_t type, std::string_view payload, std::string_view snapshot_before)>
+      heard_everywhere{};
   /// See PartitionLogOptions::lose_ack.
   std::function<bool(const AppendCommand&)> lose_ack{};
 };

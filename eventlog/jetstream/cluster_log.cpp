@@ -131,6 +131,7 @@ class ClusterLog final : public EventLogWriter {
     auto holder = std::make_shared<std::vector<CommitSubscription>>(std::move(subs));
     return CommitSubscription([holder] { holder->clear(); });
   }
+  CommitSubscription watch(std::uint32_t p) override { return cluster_.partition(p).watch(p); }
   std::string write_error() const override {
     for (std::uint32_t p = 0; p < cluster_.partitions(); ++p)
       if (auto e = cluster_.partition(p).write_error(); !e.empty()) return e;

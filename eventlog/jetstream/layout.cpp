@@ -22,6 +22,8 @@ std::string partition_stream(std::uint32_t partition) { return fmt::format("OEE_
 
 std::string batch_subject(std::uint32_t partition) { return fmt::format("oee.p{}.b", partition); }
 
+std::string shared_batch_subject(std::uint32_t partition) { return fmt::format("oee.p{}.s", partition); }
+
 std::string forward_subject(std::uint32_t partition) { return fmt::format("oee.forward.p{}", partition); }
 
 std::string live_subject(std::uint32_t partition) { return fmt::format("oee.live.p{}", partition); }

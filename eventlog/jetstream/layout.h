@@ -6,11 +6,15 @@
 //   subject    := oee.p<partition>.b             the partition's record batches
 //                                                (batch_codec.h), each appended
 //                                                by its owner
+//              |  oee.p<partition>.s             a batch that holds a record
+//                                                every node needs (an API key's,
+//                                                a recurring order's)
 //   forward    := oee.forward.p<partition>     writes for the owner to append
 //                                              (core NATS requests, in no stream)
 //   live     := oee.live.p<partition>        each batch the owner stored, as it
 //                                              stored it, for the nodes that do
-//                                              not fold the partition (core NATS)
+//                                              not fold the partition and watch
+//                                              an order in it (core NATS)
 //   read     := oee.read.p<partition>        a node that does not follow the
 //                                              partition asks its owner for an
 //                                              order's state and events
@@ -44,6 +48,10 @@ inline constexpr auto kMarketLease = "market";
 [[nodiscard]] std::string partition_stream(std::uint32_t partition);
 /// Where the partition's record batches are stored.
 [[nodiscard]] std::string batch_subject(std::uint32_t partition);
+/// Where those that carry a record every node needs are stored instead
+/// (PartitionLogOptions::heard_everywhere): every node follows this subject
+/// alone of a partition it does not execute.
+[[nodiscard]] std::string shared_batch_subject(std::uint32_t partition);
 /// Where other nodes send the partition's owner the first events they are
 /// asked to append (core NATS requests, outside every stream).
 [[nodiscard]] std::string forward_subject(std::uint32_t partition);

@@ -115,11 +115,26 @@ void JetStreamPartitionLog::finish(Queued& q, Result<AppendOutcome> outcome, Clo
     return q.done(outcome.error());
   }
   stats_.commits.fetch_add(1, std::memory_order_relaxed);
-  // Once folded here or, behind, heard: the listeners have it (a key
-  // works here, a watcher has it), and a read asks the owner, which has
-  // folded it.
-  if (outcome->existing || outcome->seq <= head()) return q.done(*outcome);
+  // Once folded here or, behind, heard if every node needs it: the
+  // listeners have it (a key works here), and a read asks the owner, which
+  // has folded it.
+  if (outcome->existing || outcome->seq <= head() || !heard_before_done(q)) return q.done(*outcome);
   complete_at(outcome->seq, std::move(q.done), *outcome);
+}
+
+bool JetStreamPartitionLog::heard_before_done(const Queued& q) const {
+  if (!behind()) return true;  // folded here, as the owner folds what it stores
+  return options_.heard_everywhere && options_.heard_everywhere(q.command.type, q.command.payload, {});
+}
+
+bool JetStreamPartitionLog::shared_batch(const Batch& batch) const {
+  if (!options_.heard_everywhere) return false;
+  for (const auto& e : batch.entries) {
+    const auto* open = e.begins ? nullptr : index_.find(e.record.order);
+    if (options_.heard_everywhere(e.record.type, e.record.payload, open != nullptr ? open->snapshot : std::string_view{}))
+      return true;
+  }
+  return false;
 }
 
 // Judged on what is folded here, which is everything stored (the owner is
@@ -293,7 +308,7 @@ Result<JetStreamPartitionLog::Stored> JetStreamPartitionLog::store_batch(Batch& 
   batch.place(tail.next_position, options_.partition);
   const auto data = encode_batch(batch);
   Publish p;
-  p.subject = batch_subject(options_.partition);
+  p.subject = shared_batch(batch) ? shared_batch_subject(options_.partition) : batch_subject(options_.partition);
   p.data = data;
   p.msg_id = fmt::format("b/{}/{}~{:08x}", writer(), batch.first.value, crc32c(data));
   p.headers = {{"Oee-Batch", fmt::format("{}+{}", batch.first.value, batch.entries.size())}};
@@ -370,7 +385,7 @@ void JetStreamPartitionLog::publish_takeover(Queued& q) {
     }
     const auto data = encode_batch(batch);
     Publish p;
-    p.subject = batch_subject(options_.partition);
+    p.subject = shared_batch(batch) ? shared_batch_subject(options_.partition) : batch_subject(options_.partition);
     p.data = data;
     p.msg_id = fmt::format("taken/{}/{}", writer(), batch.first.value);
     p.headers = {{"Oee-Batch", fmt::format("{}+1", batch.first.value)}};

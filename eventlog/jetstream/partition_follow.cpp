@@ -1,12 +1,18 @@
 // The partition log's follower: a node that does not own the partition
 // follows its stream and folds it; one that does not fold it (behind: it
-// neither owns nor follows it) tells its listeners each batch the owner sends on
-// oee.live.p<p> as it stores it, a core NATS message that costs the servers
-// one delivery per listening node, no stream read. Core NATS may drop one
-// (a reconnect): a batch that does not follow on from what the listeners
-// heard has the records between read from the stream first, and the
-// follower thread looks at the stream's end every second for a batch that
-// never came. So the listeners hear every record, once, in order.
+// neither owns nor follows it) tells its listeners
+// - each batch stored on oee.p<p>.s, which holds a record every node needs
+//   (an API key's), from an ordered consumer of that subject alone: the
+//   servers send this node nothing else of the partition;
+// - while something here watches the partition (watch(): a WebSocket that
+//   follows an order in it), each batch the owner sends on oee.live.p<p> as
+//   it stores it, a core NATS message that costs the servers one delivery
+//   per watching node, no stream read. Core NATS may drop one (a
+//   reconnect): a batch that does not follow on from what the listeners
+//   heard has the records between read from the stream first, and the
+//   follower thread looks at the stream's end every second for a batch that
+//   never came. So a watching node's listeners hear every record, once, in
+//   order; any node's hear every record every node needs, once, in order.
 #include <spdlog/spdlog.h>
 
 #include "eventlog/jetstream/detail/append_support.h"
@@ -44,9 +50,18 @@ void JetStreamPartitionLog::follow_loop() {
   while (!stopping_.load(std::memory_order_acquire)) {
     if (owned() || !folds_unowned_.load(std::memory_order_acquire)) {
       subscription_.reset();
-      const bool behind_now = behind();
-      listen_live(behind_now);
-      if (behind_now && Clock::now() - looked >= 1s) {
+      if (!behind()) {
+        shared_.reset();
+        listen_live(false);
+        std::unique_lock lock(head_mu_);
+        idle_cv_.wait_for(lock, 200ms, [&] { return stopping_.load(std::memory_order_acquire); });
+        continue;
+      }
+      const bool watched_now = watched();
+      listen_live(watched_now);
+      if (!watched_now) {
+        seen_stored = Seq{0};
+      } else if (Clock::now() - looked >= 1s) {
         // A batch stored a second ago that has not come live: lost on the
         // way (one stored just now is most likely still coming).
         looked = Clock::now();
@@ -57,10 +72,10 @@ void JetStreamPartitionLog::follow_loop() {
         auto stored = stored_head();
         if (stored) seen_stored = *stored;
       }
-      std::unique_lock lock(head_mu_);
-      idle_cv_.wait_for(lock, 200ms, [&] { return stopping_.load(std::memory_order_acquire); });
+      follow_shared();
       continue;
     }
+    shared_.reset();
     listen_live(false);
     if (!subscription_) {
       auto sub = connection_.follow(stream_, subjects_, tail_seq().next());
@@ -86,6 +101,103 @@ void JetStreamPartitionLog::follow_loop() {
     fold_messages(messages);
     messages.clear();
   }
+}
+
+void JetStreamPartitionLog::follow_shared() {
+  if (!shared_) {
+    // From what this node last folded: what it heard since is passed over.
+    auto sub = connection_.follow(stream_, shared_batch_subject(options_.partition), tail_seq().next());
+    if (!sub) {
+      spdlog::warn("partition {}: cannot follow its batches every node needs ({}); retrying", options_.partition,
+                   sub.error().message());
+      std::unique_lock lock(head_mu_);
+      idle_cv_.wait_for(lock, 200ms, [&] { return stopping_.load(std::memory_order_acquire); });
+      return;
+    }
+    shared_ = std::move(*sub);
+    shared_tail_.store(tail_seq().value, std::memory_order_release);
+  }
+  auto m = shared_->next(200ms);
+  if (!m) {
+    // The ordered consumer makes itself again; meanwhile nothing is lost.
+    std::unique_lock lock(head_mu_);
+    idle_cv_.wait_for(lock, 200ms, [&] { return stopping_.load(std::memory_order_acquire); });
+    return;
+  }
+  if (!*m) return;
+  on_shared(**m);
+  shared_tail_.store((*m)->seq.value, std::memory_order_release);
+}
+
+void JetStreamPartitionLog::on_shared(const StoredMessage& message) {
+  auto batch = decode_batch(message.data, options_.partition);
+  if (!batch) {
+    spdlog::error("partition {}: the message at stream seq {} is not a record batch ({}); it is skipped",
+                  options_.partition, message.seq.value, batch.error().message());
+    return;
+  }
+  if (batch->entries.empty()) return;
+  std::lock_guard fold_lock(fold_mu_);
+  if (!behind()) return;  // folded here: the fold tells the listeners
+  // Watched, what came between is heard first; else nobody here waits for it.
+  if (watched() && batch->first.value > heard_.load(std::memory_order_acquire) + 1 &&
+      !hear_stored(Seq{batch->first.value - 1}))
+    spdlog::warn("partition {}: the records before position {} are not heard here: the stream could not be read",
+                 options_.partition, batch->first.value);
+  std::vector<Record> records;
+  records.reserve(batch->entries.size());
+  for (auto& e : batch->entries) records.push_back(std::move(e.record));
+  hear(records);
+}
+
+CommitSubscription JetStreamPartitionLog::watch(std::uint32_t /*p*/) {
+  {
+    // Counted once started: till then the follower does not take the
+    // partition for watched (it would read everything it skipped).
+    std::lock_guard lock(watch_mu_);
+    if (watchers_->load(std::memory_order_acquire) == 0) start_watching();
+    watchers_->fetch_add(1, std::memory_order_acq_rel);
+  }
+  idle_cv_.notify_all();
+  return CommitSubscription([watchers = watchers_] { watchers->fetch_sub(1, std::memory_order_acq_rel); });
+}
+
+// What the listeners heard may be far behind (only what every node needs
+// came): rather than read everything between from the stream, they hear
+// the batches every node needs up to what the owner has folded now (those
+// its follower has not brought yet), then what comes after. A read made
+// after this asks the owner, which has folded the rest; what it folds next
+// comes live, or from the stream if the live batch is missed.
+void JetStreamPartitionLog::start_watching() {
+  if (!behind()) return;  // folded here: the listeners hear every record
+  auto head = owners_head();
+  if (!head) {
+    // No owner now: a read waits for one, which will have folded at least
+    // what the stream holds.
+    auto stored = stored_head();
+    if (!stored) return;  // the stream's end, looked at every second, brings what comes
+    head = *stored;
+  }
+  std::vector<Batch> owed;
+  for (Seq from{std::max(shared_tail_.load(std::memory_order_acquire), tail_seq().value) + 1};;) {
+    auto m = connection_.next_on_subject(stream_, shared_batch_subject(options_.partition), from);
+    if (!m) return;  // not skipped to the owner's head: what comes reads the stream between
+    if (!*m) break;
+    auto batch = decode_batch((*m)->data, options_.partition);
+    if (batch && !batch->entries.empty()) {
+      if (batch->first > *head) break;
+      owed.push_back(std::move(*batch));
+    }
+    from = (*m)->seq.next();
+  }
+  std::lock_guard fold_lock(fold_mu_);
+  if (!behind()) return;
+  for (auto& batch : owed) {
+    std::vector<Record> records;
+    for (auto& e : batch.entries) records.push_back(std::move(e.record));
+    hear(records);
+  }
+  hear_through(*head);
 }
 
 void JetStreamPartitionLog::fold_messages(const std::vector<StoredMessage>& messages) {
@@ -165,17 +277,27 @@ void JetStreamPartitionLog::hear(std::vector<Record>& records, bool wake) {
   if (records.empty()) return;
   // As a fold: the head moves, the listeners hear, the writes complete
   // (behind: this node's forwards, answered by the owner before).
-  std::vector<std::pair<AppendCompletion, AppendOutcome>> ready;
-  {
-    std::lock_guard lock(head_mu_);  // wait_beyond() and complete_at() look under it
-    heard_.store(records.back().seq.value, std::memory_order_release);
-    const auto end = waiting_.upper_bound(records.back().seq.value);
-    for (auto it = waiting_.begin(); it != end; ++it) ready.push_back(std::move(it->second));
-    waiting_.erase(waiting_.begin(), end);
-  }
+  auto ready = move_heard(records.back().seq);
   if (wake) head_cv_.notify_all();
   listeners_->notify(records);
   for (auto& [done, outcome] : ready) done(outcome);
+}
+
+void JetStreamPartitionLog::hear_through(Seq position) {
+  if (position.value <= heard_.load(std::memory_order_acquire)) return;
+  auto ready = move_heard(position);
+  head_cv_.notify_all();
+  for (auto& [done, outcome] : ready) done(outcome);
+}
+
+std::vector<std::pair<AppendCompletion, AppendOutcome>> JetStreamPartitionLog::move_heard(Seq position) {
+  std::vector<std::pair<AppendCompletion, AppendOutcome>> ready;
+  std::lock_guard lock(head_mu_);  // wait_beyond() and complete_at() look under it
+  heard_.store(position.value, std::memory_order_release);
+  const auto end = waiting_.upper_bound(position.value);
+  for (auto it = waiting_.begin(); it != end; ++it) ready.push_back(std::move(it->second));
+  waiting_.erase(waiting_.begin(), end);
+  return ready;
 }
 
 void JetStreamPartitionLog::stop_following() {

@@ -92,7 +92,8 @@ void JetStreamPartitionLog::refuse_older_format() {
   auto first = patiently([&] { return connection_.get(stream_, state->first); }, kOpenPatience);
   if (!first)
     throw std::runtime_error(fmt::format("cannot read stream {}: {}", stream_, first.error().message()));
-  if (*first && (*first)->subject != batch_subject(options_.partition))
+  if (*first && (*first)->subject != batch_subject(options_.partition) &&
+      (*first)->subject != shared_batch_subject(options_.partition))
     throw std::runtime_error(fmt::format(
         "stream {} holds a cluster log of the format before record batches (one event per message, on "
         "subjects oee.p{}.o.<order>), which this build does not read: start it on servers of its own, or remove "

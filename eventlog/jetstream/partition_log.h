@@ -43,6 +43,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "eventlog/event_log.h"
 #include "eventlog/jetstream/connection.h"
@@ -101,10 +102,21 @@ struct PartitionLogOptions {
   /// latest checkpoint if that is newer); meanwhile an order's state,
   /// events and the sets are asked of the owner (oee.read.p<p>, waiting
   /// for one up to the append timeout, then Errc::no_owner), the log's
-  /// records are read from the stream, and the listeners hear each batch
-  /// the owner sends on oee.live.p<p> (a batch that does not come is read
-  /// from the stream: they miss none, and hear each record once).
+  /// records are read from the stream, and the listeners hear the batches
+  /// every node needs (heard_everywhere) and, while the partition is
+  /// watched (watch()), each batch the owner sends on oee.live.p<p> (a
+  /// batch that does not come is read from the stream: they miss none, and
+  /// hear each record once).
   bool follow_unowned = true;
+  /// Whether every node needs a record (`type`, `payload`), not only the
+  /// nodes that watch its order (EventLogWriter::watch), given its order's
+  /// snapshot before it (empty for its first record). A batch that holds one
+  /// is stored on oee.p<p>.s, which a node that does not fold the partition
+  /// follows: its listeners hear that batch however little they watch. None:
+  /// no record is (a node that does not fold the partition hears only what
+  /// it watches).
+  std::function<bool(std::uint8_t type, std::string_view payload, std::string_view snapshot_before)>
+      heard_everywhere{};
   /// Test hook: whether the acknowledgment of this node's append of
   /// `command`, landed in a pipeline, is dropped as if it had been lost on
   /// the way (the append is then resolved as after a lost answer). None:

@@ -9,6 +9,7 @@
 //   events   (Oee-From: position) the order's records from there on:
 //            "events " then each as fixed32 big-endian length + record_codec
 //   members  (Oee-Set, Oee-Max) a set's members: "members " then 16 bytes each
+//   head     the last position the owner folded: "head <position>"
 // Other answers: "unowned" (not the owner: ask again), "error <why>" (the
 // owner could not read it), "refused <why>" (not a read it serves).
 #include <charconv>
@@ -31,6 +32,7 @@ constexpr std::string_view kFinished = "finished ";
 constexpr std::string_view kNone = "none";
 constexpr std::string_view kEvents = "events ";
 constexpr std::string_view kMembers = "members ";
+constexpr std::string_view kHead = "head ";
 constexpr std::string_view kUnowned = "unowned";
 constexpr std::string_view kError = "error ";
 constexpr std::string_view kRefusedRead = "refused ";
@@ -143,8 +145,25 @@ Result<std::vector<OrderId>> JetStreamPartitionLog::owners_members(OrderSet set,
   return out;
 }
 
+std::optional<Seq> JetStreamPartitionLog::owners_head() const {
+  Publish ask;
+  ask.subject = read_subject(options_.partition);
+  ask.headers = {{"Oee-Read", "head"}};
+  auto answers = connection_.request_all(std::span(&ask, 1), kOwnerWait);
+  if (!answers.front()) return std::nullopt;
+  const std::string_view text = *answers.front();
+  if (!text.starts_with(kHead)) return std::nullopt;  // unowned: nobody to ask now
+  const auto head = number(text.substr(kHead.size()));
+  if (!head) return std::nullopt;
+  return Seq{*head};
+}
+
 Result<Seq> JetStreamPartitionLog::stored_head() const {
-  auto last = connection_.last_on_subject(stream_, batch_subject(options_.partition));
+  // Every message of the partition's stream is a batch, on either subject.
+  auto state = connection_.stream_state(stream_);
+  if (!state) return state.error();
+  if (state->messages == 0) return Seq{0};
+  auto last = connection_.get(stream_, state->last);
   if (!last) return last.error();
   if (!*last) return Seq{0};
   const auto holds = batch_of(**last);
@@ -175,6 +194,7 @@ std::string JetStreamPartitionLog::read_answer(const Request& request) const {
     for (const auto& id : *ids) out.append(id.view());
     return out;
   }
+  if (what == "head") return fmt::format("{}{}", kHead, folded().value);
   const auto order = OrderId::parse(request.data);
   if (!order) return fmt::format("{}not an order id", kRefusedRead);
   if (what == "order") {

@@ -102,7 +102,7 @@ TEST(ClusterNodes, AnOwnerAppendsOnlySubmissionsUnderKeysThatMaySubmitForOtherNo
   EXPECT_EQ(client.request("GET", "/api/orders/" + forged_order.str(), {}, as_admin).status, 404);
   for (const auto& [p, id] : {std::pair{key_partition, forged_key},
                               std::pair{js::partition_of(forged_order, kPartitions), forged_order}}) {
-    const auto stored = connection->read(js::partition_stream(p), js::batch_subject(p), Seq{1},
+    const auto stored = connection->read(js::partition_stream(p), fmt::format("oee.p{}.>", p), Seq{1},
                                          std::numeric_limits<std::size_t>::max());
     ASSERT_TRUE(stored) << stored.error().message();
     for (const auto& m : *stored) {

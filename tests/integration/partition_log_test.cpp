@@ -9,7 +9,9 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <functional>
 #include <future>
 #include <map>
 #include <mutex>
@@ -41,9 +43,12 @@ struct Node {
   std::atomic<bool> lease_fresh{true};  // what its lease keeper would say
 };
 
+using HeardEverywhere = std::function<bool(std::uint8_t, std::string_view, std::string_view)>;
+
 std::unique_ptr<Node> open_node(const NatsCluster& cluster, const std::string& name,
                                 std::uint64_t checkpoint_events = 100'000,
-                                std::chrono::milliseconds append_timeout = 10s, bool follow_unowned = true) {
+                                std::chrono::milliseconds append_timeout = 10s, bool follow_unowned = true,
+                                HeardEverywhere heard_everywhere = {}) {
   auto node = std::make_unique<Node>();
   ConnectOptions c;
   c.urls = parse_urls(cluster.urls());
@@ -58,15 +63,16 @@ std::unique_ptr<Node> open_node(const NatsCluster& cluster, const std::string& n
   o.on_fenced = [n = node.get()] { ++n->fenced; };
   o.follow_unowned = follow_unowned;
   o.lease_fresh = [n = node.get()] { return n->lease_fresh.load(); };
+  o.heard_everywhere = std::move(heard_everywhere);
   node->log = open_partition(*node->connection, std::move(o));
   return node;
 }
 
-AppendCommand first_event(const OrderId& id, std::string fingerprint) {
+AppendCommand first_event(const OrderId& id, std::string fingerprint, std::uint64_t amount_in = 1'000'000'000) {
   core::OrderSubmitted submitted;
   submitted.input_token = core::token_id("SOL");
   submitted.output_token = core::token_id("USDC");
-  submitted.amount_in = core::Amount{1'000'000'000};
+  submitted.amount_in = core::Amount{amount_in};
   submitted.slippage_bps = 50;
   auto prepared = core::OrderStore::prepare(id, core::OrderState{}, core::OrderEvent{submitted},
                                             IdempotencyClaim{"key-1", std::move(fingerprint)});
@@ -623,6 +629,7 @@ TEST(JetStreamPartitionLog, ANodeThatDoesNotFoldThePartitionsListenersHearEachRe
   auto a = open_owned_only(cluster, "a");
   auto b = open_owned_only(cluster, "b");
   Heard heard(*b->log);
+  const auto watching = b->log->watch(0);  // as a WebSocket on b that follows an order in it
   store_unheard(*a, 3);
   ASSERT_TRUE(testing::eventually_true([&] { return heard.exactly(Seq{1}, Seq{3}); }, 10s)) << heard.said();
 
@@ -644,6 +651,72 @@ TEST(JetStreamPartitionLog, ANodeThatDoesNotFoldThePartitionsListenersHearEachRe
   auto last = testing::append_wait(**owner_b, first_event(OrderId::random(), "f"));
   ASSERT_TRUE(last) << last.error().message();
   EXPECT_TRUE(heard.exactly(Seq{1}, last->seq)) << "heard twice or not at all after the takeover: " << heard.said();
+}
+
+// In these tests, a record every node needs is a first event of 7 base units.
+constexpr std::uint64_t kMarked = 7;
+bool marked(std::uint8_t type, std::string_view payload, std::string_view /*snapshot_before*/) {
+  const auto event = core::decode_event(type, payload);
+  const auto* submitted = event ? std::get_if<core::OrderSubmitted>(&*event) : nullptr;
+  return submitted != nullptr && submitted->amount_in.base == kMarked;
+}
+
+// A node that neither executes nor watches the partition is sent only the
+// batches every node needs (it hears each once, in order); while it
+// watches, every record from then on; and a write it forwards that every
+// node needs completes once heard there (a key works where it was made).
+TEST(JetStreamPartitionLog, ANodeHearsEveryRecordOfAPartitionOnlyWhileItWatchesIt) {
+  NatsCluster cluster;
+  auto a = open_node(cluster, "a", 100'000, 10s, false, marked);
+  auto b = open_node(cluster, "b", 100'000, 10s, false, marked);
+  Heard heard(*b->log);
+  auto owner = a->log->take_over();
+  ASSERT_TRUE(owner) << owner.error().message();
+
+  std::vector<Seq> expected;
+  for (int i = 0; i < 7; ++i) {
+    const bool needed = i % 3 == 0;
+    auto stored = testing::append_wait(**owner, first_event(OrderId::random(), "f", needed ? kMarked : 1000));
+    ASSERT_TRUE(stored) << stored.error().message();
+    if (needed) expected.push_back(stored->seq);
+  }
+  const auto heard_exactly = [&] {
+    std::lock_guard lock(heard.mu);
+    return heard.positions == expected;
+  };
+  ASSERT_TRUE(testing::eventually_true(heard_exactly, 10s)) << "expected 3 records, heard: " << heard.said();
+
+  auto unneeded = testing::append_wait(*b->log, first_event(OrderId::random(), "f", 1000));
+  ASSERT_TRUE(unneeded) << unneeded.error().message();  // answered, though never heard on b
+  auto needed = testing::append_wait(*b->log, first_event(OrderId::random(), "f", kMarked));
+  ASSERT_TRUE(needed) << needed.error().message();
+  expected.push_back(needed->seq);
+  EXPECT_TRUE(heard_exactly()) << "a write every node needs was answered before it was heard where it was made: "
+                               << heard.said();
+
+  {
+    const auto watching = b->log->watch(0);
+    for (int i = 0; i < 3; ++i) {
+      auto stored = testing::append_wait(**owner, first_event(OrderId::random(), "f", 1000));
+      ASSERT_TRUE(stored) << stored.error().message();
+      expected.push_back(stored->seq);
+    }
+    auto forwarded = testing::append_wait(*b->log, first_event(OrderId::random(), "f", 1000));
+    ASSERT_TRUE(forwarded) << forwarded.error().message();
+    expected.push_back(forwarded->seq);
+    ASSERT_TRUE(testing::eventually_true(heard_exactly, 10s)) << "heard while watching: " << heard.said();
+  }
+  auto after = testing::append_wait(**owner, first_event(OrderId::random(), "f", kMarked));
+  ASSERT_TRUE(after) << after.error().message();
+  ASSERT_TRUE(testing::eventually_true(
+      [&] {
+        std::lock_guard lock(heard.mu);
+        return !heard.positions.empty() && heard.positions.back() == after->seq;
+      },
+      10s))
+      << heard.said();
+  std::lock_guard lock(heard.mu);
+  EXPECT_EQ(std::count(heard.positions.begin(), heard.positions.end(), after->seq), 1) << heard.said();
 }
 
 // A node that did not fold the partition for a while takes it over from the

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/wire/key_codec.h"
 #include "core/wire/status_message.h"
 #include "schemas/order_events_generated.h"
 #include "eventlog/event_log.h"
@@ -399,6 +400,30 @@ TEST(EventCodec, AnOwnerIsSixteenBytesAndTheTextOfEarlierLogsStillReads) {
                                                        event.GetSize()));
   ASSERT_TRUE(submitted);
   EXPECT_EQ(std::get<OrderSubmitted>(*submitted).owner, owner);
+}
+
+// What a cluster sends every node, not only those that watch the order:
+// an API key's records and each of a recurring order's, no other order's.
+TEST(EventCodec, EveryNodeHearsKeysAndRecurringOrdersAndNoOtherOrder) {
+  const auto type = [](const OrderEvent& e) { return static_cast<std::uint8_t>(type_of(e)); };
+  const OrderEvent recurring = OrderSubmitted{OrderType::recurring, token_id("SOL"), token_id("USDC"), Amount{10}, 50, ""};
+  const OrderEvent market = OrderSubmitted{OrderType::market, token_id("SOL"), token_id("USDC"), Amount{10}, 50, ""};
+  EXPECT_TRUE(heard_everywhere(type(recurring), encode_event(recurring), {}));
+  EXPECT_FALSE(heard_everywhere(type(market), encode_event(market), {}));
+
+  OrderState parent;
+  parent.order_type = OrderType::recurring;
+  parent.input_token = token_id("SOL");
+  parent.output_token = token_id("USDC");
+  OrderState plain = parent;
+  plain.order_type = OrderType::market;
+  const OrderEvent step = RoutingStarted{1};
+  EXPECT_TRUE(heard_everywhere(type(step), encode_event(step), encode_snapshot(parent)));
+  EXPECT_FALSE(heard_everywhere(type(step), encode_event(step), encode_snapshot(plain)));
+  EXPECT_FALSE(heard_everywhere(type(step), encode_event(step), "not a snapshot"));
+
+  const KeyEvent revoked = ApiKeyRevoked{};
+  EXPECT_TRUE(heard_everywhere(static_cast<std::uint8_t>(type_of(revoked)), encode_key_event(revoked), {}));
 }
 
 }  // namespace

@@ -80,6 +80,8 @@ class JetStreamPartitionLog final : public PartitionLog {
   void append_all(std::vector<AppendRequest> requests) override;
   void store_cursor(std::string name, Seq seq, std::function<void(std::error_code)> done) override;
   CommitSubscription on_commit(CommitListener listener) override { return listeners_->add(std::move(listener)); }
+  /// `p` is this partition's.
+  CommitSubscription watch(std::uint32_t p) override;
   std::string write_error() const override;
   const Stats& stats() const override { return stats_; }
   std::error_code close() override;
@@ -222,6 +224,8 @@ class JetStreamPartitionLog final : public PartitionLog {
   [[nodiscard]] Result<std::vector<OrderId>> owners_members(OrderSet set, std::size_t max) const;
   /// The last position the stream holds (its last batch's), read from it.
   [[nodiscard]] Result<Seq> stored_head() const;
+  /// What the owner has folded, asked once; nothing if no owner answered.
+  [[nodiscard]] std::optional<Seq> owners_head() const;
   /// The owner's side: answers another node's read.
   void on_read(Request request);
   [[nodiscard]] std::string read_answer(const Request& request) const;
@@ -229,9 +233,25 @@ class JetStreamPartitionLog final : public PartitionLog {
   // owner sends live, and what none brought from the stream.
   /// The owner's side: sends a batch it stored (its encoding) live.
   void send_live(std::string_view data);
-  /// Listens live while behind, not otherwise (follower thread).
+  /// Listens live while behind and watched, not otherwise (follower thread).
   void listen_live(bool on);
   void on_live(Request message);
+  /// Whether anything here watches the partition (watch()).
+  [[nodiscard]] bool watched() const { return watchers_->load(std::memory_order_acquire) > 0; }
+  /// A first watcher of a partition this node does not fold: from here on
+  /// the listeners hear what comes after what the owner has folded (a read
+  /// made after this sees the rest).
+  void start_watching();
+  /// Behind, the follower hears the batches stored on oee.p<p>.s (follower thread).
+  void follow_shared();
+  void on_shared(const StoredMessage& message);
+  /// Whether a batch holds a record every node needs (the owner's
+  /// appender: it reads the index as its only writer).
+  [[nodiscard]] bool shared_batch(const Batch& batch) const;
+  /// Whether a write this node made must be heard here before it
+  /// completes: behind, one every node needs (a key works here once it is
+  /// answered).
+  [[nodiscard]] bool heard_before_done(const Queued& q) const;
   /// The listeners hear what the stream holds up to `through` that they
   /// have not heard yet (under fold_mu_; false if it could not be read).
   bool hear_stored(Seq through);
@@ -239,6 +259,11 @@ class JetStreamPartitionLog final : public PartitionLog {
   /// have not heard yet (under fold_mu_).
   /// `wake`: wakes wait_beyond() (a fold has, as it moved the head).
   void hear(std::vector<Record>& records, bool wake = true);
+  /// The listeners are past `position` without hearing what they had not
+  /// (under fold_mu_): nobody here waits for it.
+  void hear_through(Seq position);
+  /// heard_ moves to `position`; returns the writes that then complete.
+  [[nodiscard]] std::vector<std::pair<AppendCompletion, AppendOutcome>> move_heard(Seq position);
 
   // partition_checkpoints.cpp: the owner's checkpoints, and the opening's.
   struct LoadedCheckpoint {
@@ -339,7 +364,13 @@ class JetStreamPartitionLog final : public PartitionLog {
   std::atomic<bool> folds_unowned_{true};  // PartitionLogOptions::follow_unowned, until stop_following()
   // The last position the listeners heard (a fold's or, behind, live).
   std::atomic<std::uint64_t> heard_{0};
-  std::unique_ptr<Service> live_;  // while behind; the follower thread's
+  std::unique_ptr<Service> live_;  // while behind and watched; the follower thread's
+  // Behind, the batches every node needs (oee.p<p>.s); the follower thread's.
+  std::unique_ptr<Subscription> shared_;
+  std::atomic<std::uint64_t> shared_tail_{0};  // the stream seq it delivered last
+  // Watchers (watch()); shared with their handles, which may outlive the log.
+  std::shared_ptr<std::atomic<std::size_t>> watchers_ = std::make_shared<std::atomic<std::size_t>>(0);
+  std::mutex watch_mu_;  // a first watcher starts watching under it
   mutable std::mutex head_mu_;
   mutable std::condition_variable head_cv_;
   // What a thread that waits for nothing but time or the end waits on
