@@ -60,7 +60,7 @@ std::optional<std::uint32_t> take_be32(std::string_view& in) {
 
 Result<std::string> JetStreamPartitionLog::ask_owner(std::string_view what, std::string data,
                                                      std::vector<std::pair<std::string, std::string>> headers) const {
-  const auto deadline = Clock::now() + options_.append_timeout;
+  const auto deadline = Clock::now() + (behind() ? options_.append_timeout : kDoubtPatience);
   Publish ask;
   ask.subject = read_subject(options_.partition);
   ask.data = data;
@@ -68,6 +68,7 @@ Result<std::string> JetStreamPartitionLog::ask_owner(std::string_view what, std:
   ask.headers.emplace_back("Oee-Read", std::string(what));
   std::error_code last = make_error_code(Errc::no_owner);
   for (;;) {
+    bool unowned = false;
     auto answers = connection_.request_all(std::span(&ask, 1), std::min(kOwnerWait, left(deadline)));
     auto& answer = answers.front();
     if (answer) {
@@ -80,6 +81,7 @@ Result<std::string> JetStreamPartitionLog::ask_owner(std::string_view what, std:
       if (text.starts_with(kRefusedRead)) return std::make_error_code(std::errc::invalid_argument);
       if (text != kUnowned) return std::move(*answer);
       last = make_error_code(Errc::no_owner);  // it has just lost the partition: its successor is asked
+      unowned = true;
     } else if (answer.error() == JsErrc::not_connected) {
       return make_error_code(Errc::unavailable);
     } else if (answer.error() == JsErrc::timeout) {
@@ -91,7 +93,10 @@ Result<std::string> JetStreamPartitionLog::ask_owner(std::string_view what, std:
     }
     if (left(deadline) < kShortestAsk) return last;
     std::unique_lock lock(head_mu_);
-    if (idle_cv_.wait_for(lock, std::min(kOwnerPoll, left(deadline) - kShortestAsk),
+    // In doubt, the answer may have been this node's own (its read service
+    // is in the owners' queue group): the next try likely reaches another.
+    const auto pause = unowned && !behind() ? kDoubtPoll : kOwnerPoll;
+    if (idle_cv_.wait_for(lock, std::min(pause, left(deadline) - kShortestAsk),
                           [&] { return stopping_.load(std::memory_order_acquire); }))
       return make_error_code(Errc::closed);
   }

@@ -68,6 +68,21 @@ Result<std::optional<IndexedOrder>> JetStreamPartitionLog::order_record(const Or
   return directory_find(order);
 }
 
+// Asked of an owner in doubt, the owner that answers knows better, if one
+// does: a paused node resuming (its lease ran out) that took itself for the
+// owner would read an order acknowledged meanwhile by its successor as
+// unknown. If none does within kDoubtPatience, this node's fold is the
+// freshest there is (a lone owner whose lease is late to renew).
+Result<std::optional<IndexedOrder>> JetStreamPartitionLog::read_record(const OrderId& order) const {
+  if (in_doubt()) {
+    if (auto owners = owners_record(order)) {
+      if (!*owners) return std::optional<IndexedOrder>{};
+      return std::optional<IndexedOrder>(std::move((*owners)->first));
+    }
+  }
+  return order_record(order);
+}
+
 Result<std::vector<Seq>> JetStreamPartitionLog::order_seqs(const OrderId& order) const {
   if (!behind()) {
     if (auto seqs = index_.seqs(order)) return std::move(*seqs);
@@ -188,6 +203,9 @@ Result<std::vector<Record>> JetStreamPartitionLog::read(Seq from, std::size_t ma
 
 Result<std::vector<Record>> JetStreamPartitionLog::read_order(OrderId order, Seq from) const {
   if (behind()) return owners_events(order, from);
+  if (in_doubt()) {
+    if (auto owners = owners_events(order, from)) return owners;
+  }
   auto record = order_record(order);
   if (!record) return record.error();
   if (!*record) return std::vector<Record>{};
@@ -263,10 +281,10 @@ std::optional<IndexedOrder> JetStreamPartitionLog::recall_finished(const OrderId
 }
 
 Result<std::optional<OrderSnapshotEntry>> JetStreamPartitionLog::snapshot(OrderId order) const {
-  if (!behind()) {
+  if (!behind() && !in_doubt()) {
     if (auto open = index_.snapshot(order)) return open;
   }
-  auto record = order_record(order);
+  auto record = read_record(order);
   if (!record) return record.error();
   if (!*record) return std::optional<OrderSnapshotEntry>{};
   return std::optional<OrderSnapshotEntry>(OrderSnapshotEntry{(*record)->seqs.back(), std::move((*record)->snapshot)});
@@ -276,13 +294,16 @@ Result<bool> JetStreamPartitionLog::holds(const OrderId& order) const {
   // An order stays in the partition it began in: what was folded here, if
   // behind, still holds.
   if (index_.contains(order) || finished_cached(order)) return true;
-  auto record = order_record(order);
+  auto record = read_record(order);
   if (!record) return Result<bool>(boost::system::in_place_error, record.error());
   return record->has_value();
 }
 
 Result<std::vector<OrderId>> JetStreamPartitionLog::members(OrderSet set, std::size_t max) const {
   if (behind()) return owners_members(set, max);
+  if (in_doubt()) {
+    if (auto owners = owners_members(set, max)) return owners;
+  }
   if (set == OrderSet::active) return index_.ids(max);
   std::lock_guard lock(sets_mu_);
   std::vector<OrderId> out;
@@ -295,11 +316,13 @@ Result<std::vector<OrderId>> JetStreamPartitionLog::members(OrderSet set, std::s
 }
 
 Result<std::optional<IndexedOrder>> JetStreamPartitionLog::finished_record(OrderId order) const {
-  if (behind()) {
+  if (behind() || in_doubt()) {
     auto owners = owners_record(order);
-    if (!owners) return owners.error();
-    if (!*owners || (*owners)->second) return std::optional<IndexedOrder>{};  // none, or open
-    return std::optional<IndexedOrder>(std::move((*owners)->first));
+    if (owners) {
+      if (!*owners || (*owners)->second) return std::optional<IndexedOrder>{};  // none, or open
+      return std::optional<IndexedOrder>(std::move((*owners)->first));
+    }
+    if (behind()) return owners.error();
   }
   if (index_.snapshot(order)) return std::optional<IndexedOrder>{};
   if (auto done = recall_finished(order)) return std::optional<IndexedOrder>(std::move(*done));

@@ -767,6 +767,44 @@ TEST(JetStreamPartitionLog, AnOwnerWhoseLeaseRanOutAnswersNoRead) {
   ASSERT_TRUE(answered && *answered);
 }
 
+// An owner whose lease ran out (paused past it, say) that has not yet learnt
+// of its successor reads what the successor answers: an order acknowledged
+// meanwhile is not unknown there. With nobody else to answer, it reads its
+// own fold.
+TEST(JetStreamPartitionLog, AnOwnerWhoseLeaseRanOutReadsWhatItsSuccessorHolds) {
+  NatsCluster cluster;
+  auto a = open_owned_only(cluster, "a");
+  auto b = open_owned_only(cluster, "b");
+  auto owner_a = a->log->take_over();
+  ASSERT_TRUE(owner_a) << owner_a.error().message();
+  const auto mine = OrderId::random();
+  ASSERT_TRUE(testing::append_wait(**owner_a, first_event(mine, "f")));
+
+  a->lease_fresh = false;
+  auto owner_b = b->log->take_over();
+  ASSERT_TRUE(owner_b) << owner_b.error().message();
+  const auto theirs = OrderId::random();
+  ASSERT_TRUE(testing::append_wait(**owner_b, first_event(theirs, "f")));
+  ASSERT_TRUE(a->log->owned()) << "a learnt of b's takeover: the test needs it not to have";
+
+  for (int i = 0; i < 20; ++i) {  // each read may reach a's own read service first
+    auto seen = a->log->snapshot(theirs);
+    ASSERT_TRUE(seen) << seen.error().message();
+    ASSERT_TRUE(*seen) << "an order b acknowledged reads as unknown on a (read " << i << ")";
+  }
+  auto held = a->log->holds(theirs);
+  ASSERT_TRUE(held) << held.error().message();
+  EXPECT_TRUE(*held);
+  auto events = a->log->read_order(theirs, Seq{0});
+  ASSERT_TRUE(events) << events.error().message();
+  EXPECT_EQ(events->size(), 1U);
+
+  b->log->release();  // nobody else answers now
+  auto own = a->log->snapshot(mine);
+  ASSERT_TRUE(own) << own.error().message();
+  EXPECT_TRUE(*own) << "with no other owner, a reads its own fold";
+}
+
 TEST(JetStreamPartitionLog, OpeningReadsTheOwnersLatestCheckpointAndFoldsOnlyWhatCameAfter) {
   NatsCluster cluster;
   auto a = open_node(cluster, "a", 25);

@@ -41,6 +41,13 @@ inline constexpr std::chrono::milliseconds kOwnerPoll{100};
 /// nobody took would look possibly stored. So it is not sent; the write or
 /// read ends as it stands.
 inline constexpr std::chrono::milliseconds kShortestAsk{250};
+/// How long an owner in doubt (its lease ran out) asks for another owner
+/// before it reads its own fold: long enough for a few tries past its own
+/// read service (in the same queue group, it answers "unowned"), short
+/// enough that a lone owner whose lease is late to renew stays quick.
+inline constexpr std::chrono::milliseconds kDoubtPatience{600};
+/// How soon an owner in doubt asks again after an "unowned" answer.
+inline constexpr std::chrono::milliseconds kDoubtPoll{5};
 
 /// Oee-Sets: a command's set changes, e.g. "1+,2-"; empty if none.
 inline std::string sets_header(const AppendCommand& c) {

@@ -182,6 +182,8 @@ class JetStreamPartitionLog final : public PartitionLog {
   /// An order's state and positions: open, finished lately, or from the
   /// directory of finished orders; nothing if the partition never had it.
   [[nodiscard]] Result<std::optional<IndexedOrder>> order_record(const OrderId& order) const;
+  /// The same for a reader: in doubt, the owner's if another node answers.
+  [[nodiscard]] Result<std::optional<IndexedOrder>> read_record(const OrderId& order) const;
   /// The records at these positions (ascending), from the batches that hold them.
   /// The order's state after its events up to `through`.
   [[nodiscard]] Result<std::optional<IndexedOrder>> fold_order(const OrderId& order, Seq through) const;
@@ -214,8 +216,13 @@ class JetStreamPartitionLog final : public PartitionLog {
   /// Whether this node's fold may be behind the partition: it neither
   /// owns nor follows it.
   [[nodiscard]] bool behind() const { return !folds_unowned_.load(std::memory_order_acquire) && !owned(); }
+  /// Whether this node owns the partition but its lease ran out (paused
+  /// past it, say): another node may have taken over and stored more than
+  /// this node has folded. Its reads ask the owner first, briefly.
+  [[nodiscard]] bool in_doubt() const { return owned() && !lease_fresh(); }
   /// Asks the owner (oee.read.p<p>) and returns its answer; with no owner,
-  /// asks again until the append timeout (then Errc::no_owner).
+  /// asks again until the append timeout (then Errc::no_owner), or, in
+  /// doubt, for kDoubtPatience.
   [[nodiscard]] Result<std::string> ask_owner(std::string_view what, std::string data,
                                               std::vector<std::pair<std::string, std::string>> headers = {}) const;
   /// The owner's record of the order, and whether it is open.
