@@ -127,14 +127,16 @@ bool JetStreamPartitionLog::heard_before_done(const Queued& q) const {
   return options_.heard_everywhere && options_.heard_everywhere(q.command.type, q.command.payload, {});
 }
 
-bool JetStreamPartitionLog::shared_batch(const Batch& batch) const {
-  if (!options_.heard_everywhere) return false;
-  for (const auto& e : batch.entries) {
-    const auto* open = e.begins ? nullptr : index_.find(e.record.order);
-    if (options_.heard_everywhere(e.record.type, e.record.payload, open != nullptr ? open->snapshot : std::string_view{}))
-      return true;
+std::string JetStreamPartitionLog::subject_of(const Batch& batch) const {
+  if (options_.heard_everywhere) {
+    for (const auto& e : batch.entries) {
+      const auto* open = e.begins ? nullptr : index_.find(e.record.order);
+      if (options_.heard_everywhere(e.record.type, e.record.payload,
+                                    open != nullptr ? open->snapshot : std::string_view{}))
+        return shared_batch_subject(options_.partition);
+    }
   }
-  return false;
+  return batch_subject(options_.partition);
 }
 
 // Judged on what is folded here, which is everything stored (the owner is
@@ -308,7 +310,7 @@ Result<JetStreamPartitionLog::Stored> JetStreamPartitionLog::store_batch(Batch& 
   batch.place(tail.next_position, options_.partition);
   const auto data = encode_batch(batch);
   Publish p;
-  p.subject = shared_batch(batch) ? shared_batch_subject(options_.partition) : batch_subject(options_.partition);
+  p.subject = subject_of(batch);
   p.data = data;
   p.msg_id = fmt::format("b/{}/{}~{:08x}", writer(), batch.first.value, crc32c(data));
   p.headers = {{"Oee-Batch", fmt::format("{}+{}", batch.first.value, batch.entries.size())}};
@@ -385,7 +387,7 @@ void JetStreamPartitionLog::publish_takeover(Queued& q) {
     }
     const auto data = encode_batch(batch);
     Publish p;
-    p.subject = shared_batch(batch) ? shared_batch_subject(options_.partition) : batch_subject(options_.partition);
+    p.subject = subject_of(batch);
     p.data = data;
     p.msg_id = fmt::format("taken/{}/{}", writer(), batch.first.value);
     p.headers = {{"Oee-Batch", fmt::format("{}+1", batch.first.value)}};

@@ -144,10 +144,7 @@ void JetStreamPartitionLog::on_shared(const StoredMessage& message) {
       !hear_stored(Seq{batch->first.value - 1}))
     spdlog::warn("partition {}: the records before position {} are not heard here: the stream could not be read",
                  options_.partition, batch->first.value);
-  std::vector<Record> records;
-  records.reserve(batch->entries.size());
-  for (auto& e : batch->entries) records.push_back(std::move(e.record));
-  hear(records);
+  hear_batch(*batch);
 }
 
 CommitSubscription JetStreamPartitionLog::watch(std::uint32_t /*p*/) {
@@ -192,11 +189,7 @@ void JetStreamPartitionLog::start_watching() {
   }
   std::lock_guard fold_lock(fold_mu_);
   if (!behind()) return;
-  for (auto& batch : owed) {
-    std::vector<Record> records;
-    for (auto& e : batch.entries) records.push_back(std::move(e.record));
-    hear(records);
-  }
+  for (auto& batch : owed) hear_batch(batch);
   hear_through(*head);
 }
 
@@ -246,10 +239,7 @@ void JetStreamPartitionLog::on_live(Request message) {
   if (!behind()) return;  // folded here: the fold tells the listeners
   if (batch->first.value > heard_.load(std::memory_order_acquire) + 1 && !hear_stored(Seq{batch->first.value - 1}))
     return;  // heard later, from the stream
-  std::vector<Record> records;
-  records.reserve(batch->entries.size());
-  for (auto& e : batch->entries) records.push_back(std::move(e.record));
-  hear(records);
+  hear_batch(*batch);
 }
 
 bool JetStreamPartitionLog::hear_stored(Seq through) {
@@ -281,6 +271,13 @@ void JetStreamPartitionLog::hear(std::vector<Record>& records, bool wake) {
   if (wake) head_cv_.notify_all();
   listeners_->notify(records);
   for (auto& [done, outcome] : ready) done(outcome);
+}
+
+void JetStreamPartitionLog::hear_batch(Batch& batch) {
+  std::vector<Record> records;
+  records.reserve(batch.entries.size());
+  for (auto& e : batch.entries) records.push_back(std::move(e.record));
+  hear(records);
 }
 
 void JetStreamPartitionLog::hear_through(Seq position) {

@@ -252,9 +252,10 @@ class JetStreamPartitionLog final : public PartitionLog {
   /// Behind, the follower hears the batches stored on oee.p<p>.s (follower thread).
   void follow_shared();
   void on_shared(const StoredMessage& message);
-  /// Whether a batch holds a record every node needs (the owner's
-  /// appender: it reads the index as its only writer).
-  [[nodiscard]] bool shared_batch(const Batch& batch) const;
+  /// Where a batch is stored: oee.p<p>.s if it holds a record every node
+  /// needs, else oee.p<p>.b (the owner's appender: it reads the index as
+  /// its only writer).
+  [[nodiscard]] std::string subject_of(const Batch& batch) const;
   /// Whether a write this node made must be heard here before it
   /// completes: behind, one every node needs (a key works here once it is
   /// answered).
@@ -266,6 +267,8 @@ class JetStreamPartitionLog final : public PartitionLog {
   /// have not heard yet (under fold_mu_).
   /// `wake`: wakes wait_beyond() (a fold has, as it moved the head).
   void hear(std::vector<Record>& records, bool wake = true);
+  /// The same for a batch's records (they move out of it).
+  void hear_batch(Batch& batch);
   /// The listeners are past `position` without hearing what they had not
   /// (under fold_mu_): nobody here waits for it.
   void hear_through(Seq position);
