@@ -15,6 +15,13 @@
 # voluntary context switches by thread name. Settings reach the nodes
 # through the environment (OEE_FOLD_ALL_PARTITIONS=true, say). Figures,
 # not tests.
+#
+# With PROFILE_DIR set, it also profiles the load for PROFILE_SECONDS
+# (default 5), from one second after it starts: each NATS server's Go CPU
+# profile (DIR/nats-I.pb.gz, summed by bench/profile/top.mjs, which needs
+# `npm ci --prefix bench/profile`) and both nodes with `perf record -g`
+# (DIR/nodes.perf); then prints both profiles' top entries. Give it orders
+# enough to outlast the profile.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/server_cpu.sh  # thread_ticks, thread_switches
@@ -28,6 +35,13 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+profile_dir=${PROFILE_DIR:+$(realpath -m "$PROFILE_DIR")}
+profile_seconds=${PROFILE_SECONDS:-5}
+if [ -n "$profile_dir" ]; then
+  mkdir -p "$profile_dir"
+  [ -d bench/profile/node_modules/pprof-format ] || { echo "bench/cluster_messages.sh: run npm ci --prefix bench/profile first" >&2; exit 2; }
+  export OEE_NATS_PROFILE=true
+fi
 urls=$(tools/nats_cluster.sh start "$work/nats" 3 | tail -1)
 node() {
   OEE_NATS_URL="$urls" "$bin/oee-server" --node "$1" --partitions 8 --port 0 --data-dir "$work/$1" --sim fast \
@@ -62,6 +76,23 @@ half=$((orders / 2))
 la=$!
 "$bin/oee-loadgen" --json --target "http://127.0.0.1:$pb" --connections 16 --duration 600 --orders $half > "$work/lb.json" &
 lb=$!
+if [ -n "$profile_dir" ]; then
+  sleep 1
+  profilers=()
+  for i in 1 2 3; do
+    curl -s -o "$profile_dir/nats-$i.pb.gz" \
+      "http://127.0.0.1:$(cat "$work/nats/n$i/prof-port")/debug/pprof/profile?seconds=$profile_seconds" &
+    profilers+=($!)
+  done
+  if command -v perf >/dev/null; then
+    perf record -q -F 999 -g -o "$profile_dir/nodes.perf" -p "$(pgrep -d, -f "data-dir $work/[ab]")" \
+      -- sleep "$profile_seconds" 2>/dev/null &
+    profilers+=($!)
+  fi
+  wait "${profilers[@]}"
+  kill -0 $la 2>/dev/null && kill -0 $lb 2>/dev/null ||
+    echo "bench/cluster_messages.sh: the load ended before the profile did: give it more orders" >&2
+fi
 wait $la $lb
 for p in $pa $pb; do
   for _ in $(seq 300); do curl -s "http://127.0.0.1:$p/health" | grep -q '"inFlight":0,"waiting":0' && break; sleep 0.2; done
@@ -81,3 +112,14 @@ join "$work/threads0" "$work/threads1" | awk -v n="$n" -v hz="$(getconf CLK_TCK)
     if ($1 ~ /^cpu:/) { if (d > 0) printf "  %-18s %7.1f us CPU\n", substr($1, 5), d/hz*1e6/n }
     else { v += d; inv += $5 - $3; if (d/n >= 0.05) printf "  %-18s %7.2f voluntary switches\n", $1, d/n } }
   END { printf "  all threads: %.2f voluntary, %.2f involuntary switches\n", v/n, inv/n }'
+if [ -n "$profile_dir" ]; then
+  echo "the NATS servers' profile ($profile_dir/nats-*.pb.gz):"
+  command node bench/profile/top.mjs --top 20 "$profile_dir"/nats-*.pb.gz | sed 's/^/  /'
+  if [ -s "$profile_dir/nodes.perf" ]; then
+    echo "the nodes' profile ($profile_dir/nodes.perf), by shared object and by symbol:"
+    perf report -i "$profile_dir/nodes.perf" --no-children --sort dso --stdio -g none 2>/dev/null |
+      grep -v '^#' | grep -v '^$' | head -8 | sed 's/^/  /'
+    perf report -i "$profile_dir/nodes.perf" --no-children --sort sym --stdio -g none 2>/dev/null |
+      grep -v '^#' | grep -v '^$' | head -30 | sed 's/^/  /'
+  fi
+fi

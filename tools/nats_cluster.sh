@@ -23,7 +23,9 @@
 # a random one (DIR/tools-password); the routes' OEE_NATS_ROUTE_PASSWORD or
 # a random one (DIR/route-password). Every file is the owner's alone. With
 # OEE_NATS_TLS_CERT and OEE_NATS_TLS_KEY (PEM files) set on the first start,
-# clients must use TLS and the URLs are tls://.
+# clients must use TLS and the URLs are tls://. With OEE_NATS_PROFILE=true
+# on the first start, each server also serves Go's profiles on a loopback
+# port of its own (DIR/nI/prof-port; bench/nats_profile.sh reads them).
 set -euo pipefail
 cmd=${1:?start|kill|resume|pause|cont|pid|stop|halt}; dir=$(realpath -m "${2:?directory}")
 command -v nats-server >/dev/null || { echo "nats_cluster.sh: nats-server not found (apt-get install nats-server)" >&2; exit 2; }
@@ -54,6 +56,7 @@ jetstream {
   store_dir: "$dir/n$i/js"
 }
 EOF
+  if [ -s "$dir/n$i/prof-port" ]; then echo "prof_port: $(cat "$dir/n$i/prof-port")" >> "$dir/n$i/server.conf"; fi
   if [ -s "$dir/tls-cert" ]; then
     cat >> "$dir/n$i/server.conf" <<EOF
 tls {
@@ -132,7 +135,8 @@ case $cmd in
     for attempt in 1 2 3 4 5; do
       for i in $(seq "$n"); do
         mkdir -p "$dir/n$i"
-        [ -s "$dir/n$i/port" ] || { free_port > "$dir/n$i/port"; free_port > "$dir/n$i/cluster-port"; free_port > "$dir/n$i/http-port"; }
+        [ -s "$dir/n$i/port" ] || { free_port > "$dir/n$i/port"; free_port > "$dir/n$i/cluster-port"; free_port > "$dir/n$i/http-port"
+          if [ "${OEE_NATS_PROFILE:-}" = true ]; then free_port > "$dir/n$i/prof-port"; fi; }
       done
       urls=""; tools_urls=""; failed=""
       for i in $(seq "$n"); do
