@@ -176,6 +176,14 @@ Result<Seq> JetStreamPartitionLog::stored_head() const {
   return Seq{holds->first.value + holds->second - 1};
 }
 
+std::error_code JetStreamPartitionLog::fold_still_whole() const {
+  // How long no other node answered says nothing: a successor may be
+  // paused or gone. The stream says whether one stored anything.
+  auto state = connection_.stream_state(stream_);
+  if (!state) return state.error();
+  return state->last == tail_seq() ? std::error_code{} : make_error_code(Errc::no_owner);
+}
+
 void JetStreamPartitionLog::on_read(Request request) {
   if (request.reply.empty()) return;
   (void)connection_.respond(request.reply, read_answer(request));

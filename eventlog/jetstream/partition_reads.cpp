@@ -71,14 +71,16 @@ Result<std::optional<IndexedOrder>> JetStreamPartitionLog::order_record(const Or
 // Asked of an owner in doubt, the owner that answers knows better, if one
 // does: a paused node resuming (its lease ran out) that took itself for the
 // owner would read an order acknowledged meanwhile by its successor as
-// unknown. If none does within kDoubtPatience, this node's fold is the
-// freshest there is (a lone owner whose lease is late to renew).
+// unknown. If none does within kDoubtPatience, this node's fold answers
+// only if nothing was stored after it (a lone owner whose lease is late to
+// renew); else the reader is told to try again.
 Result<std::optional<IndexedOrder>> JetStreamPartitionLog::read_record(const OrderId& order) const {
   if (in_doubt()) {
     if (auto owners = owners_record(order)) {
       if (!*owners) return std::optional<IndexedOrder>{};
       return std::optional<IndexedOrder>(std::move((*owners)->first));
     }
+    if (const auto ec = fold_still_whole()) return ec;
   }
   return order_record(order);
 }
@@ -205,6 +207,7 @@ Result<std::vector<Record>> JetStreamPartitionLog::read_order(OrderId order, Seq
   if (behind()) return owners_events(order, from);
   if (in_doubt()) {
     if (auto owners = owners_events(order, from)) return owners;
+    if (const auto ec = fold_still_whole()) return ec;
   }
   auto record = order_record(order);
   if (!record) return record.error();
@@ -303,6 +306,7 @@ Result<std::vector<OrderId>> JetStreamPartitionLog::members(OrderSet set, std::s
   if (behind()) return owners_members(set, max);
   if (in_doubt()) {
     if (auto owners = owners_members(set, max)) return owners;
+    if (const auto ec = fold_still_whole()) return ec;
   }
   if (set == OrderSet::active) return index_.ids(max);
   std::lock_guard lock(sets_mu_);
@@ -323,6 +327,7 @@ Result<std::optional<IndexedOrder>> JetStreamPartitionLog::finished_record(Order
       return std::optional<IndexedOrder>(std::move((*owners)->first));
     }
     if (behind()) return owners.error();
+    if (const auto ec = fold_still_whole()) return ec;
   }
   if (index_.snapshot(order)) return std::optional<IndexedOrder>{};
   if (auto done = recall_finished(order)) return std::optional<IndexedOrder>(std::move(*done));

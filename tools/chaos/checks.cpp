@@ -135,6 +135,15 @@ Verdict check_orders(const Cluster& cluster, const std::vector<OrderRecord>& rec
   for (const auto& r : records) {
     if (stop.load()) break;
     if (!r.acknowledged()) continue;
+    // An acknowledged order is the cluster's: "unknown" is a wrong answer
+    // to anyone who asks about it, whichever node was asked and when.
+    for (const auto* list : {&r.cancels, &r.sweep_cancels, &r.amends}) {
+      for (const auto& a : *list) {
+        if (a.status != 404) continue;
+        v.denied.push_back({r.id, fmt::format("{} answered 404 (unknown order) by node {} at t={:.1f}s",
+                                              list == &r.amends ? "an amend" : "a cancel", node_name(a.node), a.at)});
+      }
+    }
     const History h = read_history(http, cluster, r.id);
     if (!h.known) {
       v.lost.push_back({r.id, "acknowledged, unknown to the cluster (404)"});

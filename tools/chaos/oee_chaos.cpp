@@ -66,16 +66,18 @@ constexpr const char* kFooter = R"(What it does:
   4. Then every fault is undone, the orders still waiting are cancelled, and every acknowledged order is given
      --settle seconds to end (confirmed, failed, cancelled, expired or partially_filled).
   5. Checks, against the log (over HTTP) and the chain's bucket oee-chain:
-       lost            an acknowledged order unknown, or not terminal (or not served at all) on a node;
-       doubled         more than one terminal event, landed signatures other than those its log confirms
-                       (each leg of a split order counts), or different ends on the two nodes;
-       cancels broken  a cancel answered 200 whose order is not cancelled, or has a landed signature;
-       verify          oee-logdump --nats URLS --verify exits 0.
+       lost              an acknowledged order unknown, or not terminal (or not served at all) on a node;
+       doubled           more than one terminal event, landed signatures other than those its log confirms
+                         (each leg of a split order counts), or different ends on the two nodes;
+       cancels broken    a cancel answered 200 whose order is not cancelled, or has a landed signature;
+       answered unknown  a cancel or amend of an acknowledged order answered 404 (by either node, at any time);
+       verify            oee-logdump --nats URLS --verify exits 0.
      A node that exits by itself, or a check that cannot be made, fails the run too.
 
-Exit status: 0 when nothing is lost, doubled or broken and verify passes; 1 otherwise (the seed, the schedule and
-the orders that broke are printed; the work directory is kept for its logs); 2 for bad arguments; 130 when
-interrupted (SIGINT or SIGTERM: every process is stopped first; a second one kills them at once).
+Exit status: 0 when nothing is lost, doubled, broken or answered unknown and verify passes; 1 otherwise (the
+seed, the schedule and the orders that broke are printed; the work directory is kept for its logs); 2 for bad
+arguments; 130 when interrupted (SIGINT or SIGTERM: every process is stopped first; a second one kills them at
+once).
 
 Replay a run with --seed N: the same faults in the same order and the same client choices (timing differs).
 A longer run: oee-chaos --duration 1800.)";

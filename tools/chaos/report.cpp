@@ -47,7 +47,7 @@ void print_findings(const char* title, const std::vector<Finding>& findings) {
 
 bool passed(const RunFacts& f) {
   return f.problems.empty() && f.verdict && f.verdict->lost.empty() && f.verdict->doubled.empty() &&
-         f.verdict->cancels_broken.empty() && f.verify && f.verify->exit_code == 0;
+         f.verdict->cancels_broken.empty() && f.verdict->denied.empty() && f.verify && f.verify->exit_code == 0;
 }
 
 void print_summary(const RunFacts& f) {
@@ -79,25 +79,6 @@ void print_summary(const RunFacts& f) {
   say(fmt::format("  cancels     {} in the run: {}", total(cancels), by_status(cancels)));
   say(fmt::format("              {} to orders still waiting at the end: {}", total(sweep), by_status(sweep)));
   say(fmt::format("  amends      {}: {}", total(amends), by_status(amends)));
-  // An acknowledged order is the cluster's: a 404 for it, from either
-  // node, is an answer a client should not get (reported, not judged).
-  int not_found = 0;
-  std::string examples;
-  for (const auto& r : f.records) {
-    for (const auto* list : {&r.cancels, &r.amends}) {
-      for (const auto& a : *list) {
-        if (a.status != 404) continue;
-        if (++not_found <= 3) {
-          examples += fmt::format("{}{} {} at t={:.1f}s by node {}", examples.empty() ? "" : ", ",
-                                  list == &r.cancels ? "cancel of" : "amend of", r.id, a.at, node_name(a.node));
-        }
-      }
-    }
-  }
-  if (not_found > 0) {
-    say(fmt::format("  note        {} cancels or amends of acknowledged orders answered 404 ({}{})", not_found, examples,
-                    not_found > 3 ? ", …" : ""));
-  }
   std::string faults;
   for (int k = 0; k < kFaultKinds; ++k) {
     faults += fmt::format("{}{} {}", k == 0 ? "" : ", ", f.faults.done[static_cast<std::size_t>(k)],
@@ -114,8 +95,9 @@ void print_summary(const RunFacts& f) {
     say("  verify      oee-logdump --verify exited " + std::to_string(f.verify->exit_code) + (lines.empty() ? "" : "\n" + lines));
   }
   const auto count = [&](auto member) { return f.verdict ? std::to_string(((*f.verdict).*member).size()) : "not checked"; };
-  say(fmt::format("  verdict     lost {}, doubled {}, cancels broken {}, verify {}{}", count(&Verdict::lost),
-                  count(&Verdict::doubled), count(&Verdict::cancels_broken),
+  say(fmt::format("  verdict     lost {}, doubled {}, cancels broken {}, answered unknown {}, verify {}{}",
+                  count(&Verdict::lost), count(&Verdict::doubled), count(&Verdict::cancels_broken),
+                  count(&Verdict::denied),
                   !f.verify ? "not run" : f.verify->exit_code == 0 ? "ok" : "FAILED",
                   f.problems.empty() ? "" : fmt::format(", problems {}", f.problems.size())));
   say(passed(f) ? "PASS" : "FAIL");
@@ -141,6 +123,7 @@ void print_failure(const RunFacts& f) {
     print_findings("lost", f.verdict->lost);
     print_findings("doubled", f.verdict->doubled);
     print_findings("cancels broken", f.verdict->cancels_broken);
+    print_findings("answered unknown", f.verdict->denied);
   }
   std::fflush(stdout);
 }

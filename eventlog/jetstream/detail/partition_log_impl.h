@@ -231,6 +231,10 @@ class JetStreamPartitionLog final : public PartitionLog {
   [[nodiscard]] Result<std::vector<OrderId>> owners_members(OrderSet set, std::size_t max) const;
   /// The last position the stream holds (its last batch's), read from it.
   [[nodiscard]] Result<Seq> stored_head() const;
+  /// In doubt, with no other owner answering: whether this node's fold is
+  /// still the partition's whole state (the stream holds nothing after
+  /// what it folded). No: Errc::no_owner, for the reader to try again.
+  [[nodiscard]] std::error_code fold_still_whole() const;
   /// What the owner has folded, asked once; nothing if no owner answered.
   [[nodiscard]] std::optional<Seq> owners_head() const;
   /// The owner's side: answers another node's read.
