@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# What each order costs a 2-node cluster in NATS messages, CPU by thread and
+# What each order costs a cluster in NATS messages, CPU by thread and
 # wake-ups, for comparing two builds or two settings on a noisy machine.
 #
 #   bench/cluster_messages.sh [orders] [bin dir]
 #
-# Starts 3 NATS JetStream servers (tools/nats_cluster.sh) and two nodes
-# (--sim fast --fail-rate 0, 8 partitions) from the bin dir (default
-# build/bin), waits until they share the partitions, submits `orders`
-# (default 6000) half to each node with oee-loadgen (16 connections each),
+# Starts 3 NATS JetStream servers (tools/nats_cluster.sh) and NODES nodes
+# (default 2; --sim fast --fail-rate 0, 8 partitions) from the bin dir
+# (default build/bin), waits until they share the partitions, submits
+# `orders` (default 6000) split evenly over the nodes with oee-loadgen
+# (CONNECTIONS each, default 16),
 # waits until both executors are idle, and prints per accepted order: the
 # client messages into and out of the servers and the messages stored (all
 # streams, every replica; from /varz and /jsz, summed over the servers), the
@@ -19,7 +20,7 @@
 # With PROFILE_DIR set, it also profiles the load for PROFILE_SECONDS
 # (default 5), from one second after it starts: each NATS server's Go CPU
 # profile (DIR/nats-I.pb.gz, summed by bench/profile/top.mjs, which needs
-# `npm ci --prefix bench/profile`) and both nodes with `perf record -g`
+# `npm ci --prefix bench/profile`) and the nodes with `perf record -g`
 # (DIR/nodes.perf); then prints both profiles' top entries. Give it orders
 # enough to outlast the profile.
 set -euo pipefail
@@ -49,12 +50,23 @@ node() {
   for _ in $(seq 600); do grep -q LISTENING "$work/$1.out" 2>/dev/null && break; sleep 0.05; done
   sed -n 's/^LISTENING .*:\([0-9]*\)$/\1/p' "$work/$1.out"
 }
-pa=$(node a); pb=$(node b)
-[ -n "$pa" ] && [ -n "$pb" ] || { echo "a node did not start: $(tail -n 3 "$work"/*.err)" >&2; exit 1; }
-for _ in $(seq 300); do
-  ea=$(curl -s "http://127.0.0.1:$pa/api/cluster" | jq '.executedHere | length')
-  eb=$(curl -s "http://127.0.0.1:$pb/api/cluster" | jq '.executedHere | length')
-  [ "$ea" -ge 4 ] && [ "$eb" -ge 4 ] && break
+names=(a b c d e f g h)
+nodes=${NODES:-2}; connections=${CONNECTIONS:-16}
+[ "$nodes" -ge 1 ] && [ "$nodes" -le 8 ] || { echo "bench/cluster_messages.sh: NODES is 1 to 8" >&2; exit 2; }
+names=("${names[@]:0:$nodes}")
+ports=()
+for n in "${names[@]}"; do
+  p=$(node "$n")
+  [ -n "$p" ] || { echo "node $n did not start: $(tail -n 3 "$work/$n.err")" >&2; exit 1; }
+  ports+=("$p")
+done
+# Shared out: every node executes 8 / NODES partitions (rounded down).
+for _ in $(seq 600); do
+  shared=1
+  for p in "${ports[@]}"; do
+    [ "$(curl -s "http://127.0.0.1:$p/api/cluster" | jq '.executedHere | length')" -ge $((8 / nodes)) ] || shared=0
+  done
+  [ "$shared" = 1 ] && break
   sleep 0.2
 done
 servers() {
@@ -65,17 +77,18 @@ servers() {
   done | awk '{a += $1; b += $2; c += $3} END {print a, b, c}'
 }
 threads() {
-  for p in $(pgrep -f "data-dir $work/[ab]"); do
+  for p in $(pgrep -f "data-dir $work/[a-h]"); do
     thread_switches "$p"
     thread_ticks "$p" | awk '{print "cpu:" $1, $2, 0}'
   done | awk '{v[$1] += $2; i[$1] += $3} END {for (n in v) print n, v[n], i[n]}' | sort
 }
 s0=$(servers); threads > "$work/threads0"
-half=$((orders / 2))
-"$bin/oee-loadgen" --json --target "http://127.0.0.1:$pa" --connections 16 --duration 600 --orders $half > "$work/la.json" &
-la=$!
-"$bin/oee-loadgen" --json --target "http://127.0.0.1:$pb" --connections 16 --duration 600 --orders $half > "$work/lb.json" &
-lb=$!
+loads=()
+for i in "${!ports[@]}"; do
+  "$bin/oee-loadgen" --json --target "http://127.0.0.1:${ports[$i]}" --connections "$connections" --duration 600 \
+    --orders $((orders / nodes)) > "$work/load-${names[$i]}.json" &
+  loads+=($!)
+done
 if [ -n "$profile_dir" ]; then
   sleep 1
   profilers=()
@@ -85,20 +98,22 @@ if [ -n "$profile_dir" ]; then
     profilers+=($!)
   done
   if command -v perf >/dev/null; then
-    perf record -q -F 999 -g -o "$profile_dir/nodes.perf" -p "$(pgrep -d, -f "data-dir $work/[ab]")" \
+    perf record -q -F 999 -g -o "$profile_dir/nodes.perf" -p "$(pgrep -d, -f "data-dir $work/[a-h]")" \
       -- sleep "$profile_seconds" 2>/dev/null &
     profilers+=($!)
   fi
   wait "${profilers[@]}"
-  kill -0 $la 2>/dev/null && kill -0 $lb 2>/dev/null ||
+  ended=0
+  for l in "${loads[@]}"; do kill -0 "$l" 2>/dev/null || ended=1; done
+  [ "$ended" = 0 ] ||
     echo "bench/cluster_messages.sh: the load ended before the profile did: give it more orders" >&2
 fi
-wait $la $lb
-for p in $pa $pb; do
+wait "${loads[@]}"
+for p in "${ports[@]}"; do
   for _ in $(seq 300); do curl -s "http://127.0.0.1:$p/health" | grep -q '"inFlight":0,"waiting":0' && break; sleep 0.2; done
 done
 s1=$(servers); threads > "$work/threads1"
-n=$(jq -s '[.[].accepted] | add' "$work/la.json" "$work/lb.json")
+n=$(jq -s '[.[].accepted] | add' "$work"/load-*.json)
 read -r i0 o0 m0 <<<"$s0"; read -r i1 o1 m1 <<<"$s1"
 awk -v n="$n" -v i=$((i1 - i0)) -v o=$((o1 - o0)) -v m=$((m1 - m0)) 'BEGIN {
   printf "%d orders; per order: client messages in %.2f, out %.2f; stored (all streams, every replica) %.2f\n", n, i/n, o/n, m/n }'
@@ -106,7 +121,7 @@ echo "messages each stream holds (every replica):"
 for i in 1 2 3; do curl -s "http://127.0.0.1:$(cat "$work/nats/n$i/http-port")/jsz?streams=true"; done |
   jq -r '.account_details[]?.stream_detail[]? | "\(.name) \(.state.messages)"' |
   awk '{m[$1] += $2} END {for (k in m) printf "  %-16s %d\n", k, m[k]}' | sort
-echo "both nodes, per order, by thread name:"
+echo "every node, per order, by thread name:"
 join "$work/threads0" "$work/threads1" | awk -v n="$n" -v hz="$(getconf CLK_TCK)" '{
     d = $4 - $2
     if ($1 ~ /^cpu:/) { if (d > 0) printf "  %-18s %7.1f us CPU\n", substr($1, 5), d/hz*1e6/n }
