@@ -140,7 +140,7 @@ Verdict check_orders(const Cluster& cluster, const std::vector<OrderRecord>& rec
     for (const auto* list : {&r.cancels, &r.sweep_cancels, &r.amends}) {
       for (const auto& a : *list) {
         if (a.status != 404) continue;
-        v.denied.push_back({r.id, fmt::format("{} answered 404 (unknown order) by node {} at t={:.1f}s",
+        v.answered_unknown.push_back({r.id, fmt::format("{} answered 404 (unknown order) by node {} at t={:.1f}s",
                                               list == &r.amends ? "an amend" : "a cancel", node_name(a.node), a.at)});
       }
     }

@@ -35,7 +35,7 @@ struct Verdict {
   std::vector<Finding> lost;
   std::vector<Finding> doubled;
   std::vector<Finding> cancels_broken;
-  std::vector<Finding> denied;  // a cancel or amend of it answered 404
+  std::vector<Finding> answered_unknown;  // a cancel or amend of it answered 404
   std::map<std::string, int> outcomes;  // final status -> orders
   int signatures_sent = 0;
   int signatures_landed = 0;

@@ -47,7 +47,7 @@ void print_findings(const char* title, const std::vector<Finding>& findings) {
 
 bool passed(const RunFacts& f) {
   return f.problems.empty() && f.verdict && f.verdict->lost.empty() && f.verdict->doubled.empty() &&
-         f.verdict->cancels_broken.empty() && f.verdict->denied.empty() && f.verify && f.verify->exit_code == 0;
+         f.verdict->cancels_broken.empty() && f.verdict->answered_unknown.empty() && f.verify && f.verify->exit_code == 0;
 }
 
 void print_summary(const RunFacts& f) {
@@ -97,7 +97,7 @@ void print_summary(const RunFacts& f) {
   const auto count = [&](auto member) { return f.verdict ? std::to_string(((*f.verdict).*member).size()) : "not checked"; };
   say(fmt::format("  verdict     lost {}, doubled {}, cancels broken {}, answered unknown {}, verify {}{}",
                   count(&Verdict::lost), count(&Verdict::doubled), count(&Verdict::cancels_broken),
-                  count(&Verdict::denied),
+                  count(&Verdict::answered_unknown),
                   !f.verify ? "not run" : f.verify->exit_code == 0 ? "ok" : "FAILED",
                   f.problems.empty() ? "" : fmt::format(", problems {}", f.problems.size())));
   say(passed(f) ? "PASS" : "FAIL");
@@ -123,7 +123,7 @@ void print_failure(const RunFacts& f) {
     print_findings("lost", f.verdict->lost);
     print_findings("doubled", f.verdict->doubled);
     print_findings("cancels broken", f.verdict->cancels_broken);
-    print_findings("answered unknown", f.verdict->denied);
+    print_findings("answered unknown", f.verdict->answered_unknown);
   }
   std::fflush(stdout);
 }

@@ -233,8 +233,11 @@ class JetStreamPartitionLog final : public PartitionLog {
   [[nodiscard]] Result<Seq> stored_head() const;
   /// In doubt, with no other owner answering: whether this node's fold is
   /// still the partition's whole state (the stream holds nothing after
-  /// what it folded). No: Errc::no_owner, for the reader to try again.
+  /// what it folded but this node's own batches). No: Errc::no_owner, for
+  /// the reader to try again. With no server reachable, yes.
   [[nodiscard]] std::error_code fold_still_whole() const;
+  /// Whether this node's writer (this process) stored the message.
+  [[nodiscard]] bool written_here(const StoredMessage& m) const;
   /// What the owner has folded, asked once; nothing if no owner answered.
   [[nodiscard]] std::optional<Seq> owners_head() const;
   /// The owner's side: answers another node's read.
