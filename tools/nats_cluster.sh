@@ -25,7 +25,7 @@
 # OEE_NATS_TLS_CERT and OEE_NATS_TLS_KEY (PEM files) set on the first start,
 # clients must use TLS and the URLs are tls://. With OEE_NATS_PROFILE=true
 # on the first start, each server also serves Go's profiles on a loopback
-# port of its own (DIR/nI/prof-port; bench/nats_profile.sh reads them).
+# port of its own (DIR/nI/prof-port; bench/cluster_messages.sh reads them).
 set -euo pipefail
 cmd=${1:?start|kill|resume|pause|cont|pid|stop|halt}; dir=$(realpath -m "${2:?directory}")
 command -v nats-server >/dev/null || { echo "nats_cluster.sh: nats-server not found (apt-get install nats-server)" >&2; exit 2; }

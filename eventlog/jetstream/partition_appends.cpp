@@ -312,7 +312,7 @@ Result<JetStreamPartitionLog::Stored> JetStreamPartitionLog::store_batch(Batch& 
   Publish p;
   p.subject = subject_of(batch);
   p.data = data;
-  p.msg_id = fmt::format("b/{}/{}~{:08x}", writer(), batch.first.value, crc32c(data));
+  p.msg_id = fmt::format("{}{}~{:08x}", batch_id_prefix(), batch.first.value, crc32c(data));
   p.headers = {{"Oee-Batch", fmt::format("{}+{}", batch.first.value, batch.entries.size())}};
   const Seq after = tail.stream_seq;
   p.expect_last_seq = after;
@@ -389,7 +389,7 @@ void JetStreamPartitionLog::publish_takeover(Queued& q) {
     Publish p;
     p.subject = subject_of(batch);
     p.data = data;
-    p.msg_id = fmt::format("taken/{}/{}", writer(), batch.first.value);
+    p.msg_id = fmt::format("{}{}", takeover_id_prefix(), batch.first.value);
     p.headers = {{"Oee-Batch", fmt::format("{}+1", batch.first.value)}};
     p.expect_last_seq = after;
     p.timeout = std::min<std::chrono::milliseconds>(kPublishWait, left(deadline));

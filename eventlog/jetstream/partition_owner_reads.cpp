@@ -179,28 +179,30 @@ Result<Seq> JetStreamPartitionLog::stored_head() const {
 std::error_code JetStreamPartitionLog::fold_still_whole() const {
   // How long no other node answered says nothing: a successor may be
   // paused or gone. The stream says whether one stored anything.
+  const auto failed = [](std::error_code ec) {
+    return ec == JsErrc::not_connected ? make_error_code(Errc::unavailable) : ec;
+  };
   auto state = connection_.stream_state(stream_);
   if (!state) {
     // Reaching no server at all (the whole NATS cluster down, as far as
     // this node can tell), its fold is what it can serve; a stream without
     // a leader for now is not that.
     if (state.error() == JsErrc::not_connected && !connection_.connected()) return {};
-    return state.error() == JsErrc::not_connected ? make_error_code(Errc::unavailable) : state.error();
+    return failed(state.error());
   }
   if (state->last == tail_seq()) return {};
   // Past what it folded: its own batches in flight, or a successor's. Each
   // batch is fenced on the one before it, so if the last is this writer's,
   // every one after its fold is too.
   auto last = connection_.get(stream_, state->last);
-  if (!last) return last.error() == JsErrc::not_connected ? make_error_code(Errc::unavailable) : last.error();
+  if (!last) return failed(last.error());
   if (*last && written_here(**last)) return {};
   return make_error_code(Errc::no_owner);
 }
 
 bool JetStreamPartitionLog::written_here(const StoredMessage& m) const {
   const auto id = m.header("Nats-Msg-Id");
-  const auto mine = writer() + "/";
-  return id.starts_with("b/" + mine) || id.starts_with("taken/" + mine);
+  return id.starts_with(batch_id_prefix()) || id.starts_with(takeover_id_prefix());
 }
 
 void JetStreamPartitionLog::on_read(Request request) {

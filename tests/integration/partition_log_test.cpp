@@ -777,7 +777,7 @@ TEST(JetStreamPartitionLog, AnOwnerWhoseLeaseRanOutAnswersNoRead) {
 // An owner whose lease ran out (paused past it, say) that has not yet learnt
 // of its successor reads what the successor answers: an order acknowledged
 // meanwhile is not unknown there. With nobody else to answer, it reads its
-// own fold.
+// own fold only if nothing was stored after it.
 TEST(JetStreamPartitionLog, AnOwnerWhoseLeaseRanOutReadsWhatItsSuccessorHolds) {
   NatsCluster cluster;
   auto a = open_owned_only(cluster, "a");

@@ -350,6 +350,10 @@ class JetStreamPartitionLog final : public PartitionLog {
   /// Runs `done` once `seq` is folded (at once if it is).
   void complete_at(Seq seq, AppendCompletion done, AppendOutcome outcome);
   [[nodiscard]] std::string writer() const { return options_.node + "/" + options_.incarnation; }
+  /// How this writer's batches' and takeovers' msg ids begin (the rest:
+  /// the first position, and for a batch its data's CRC32C).
+  [[nodiscard]] std::string batch_id_prefix() const { return "b/" + writer() + "/"; }
+  [[nodiscard]] std::string takeover_id_prefix() const { return "taken/" + writer() + "/"; }
 
   Connection& connection_;
   const PartitionLogOptions options_;
