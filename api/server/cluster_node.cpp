@@ -283,17 +283,22 @@ int run_cluster_node(ServerOptions& o) {
       // stops like one whose partition was lost, and its store and writer
       // stay until it is idle. The partition goes back to the cluster, so
       // that it is not held without being executed.
+      // /health says why before the log does, so whoever reads the log
+      // line finds the partition's problem on /health too.
       const auto pause = resume_backoff(o.lease_ttl, ++resume_failures[p]);
-      spdlog::error("partition {}: cannot resume its orders ({}); giving it up, to be taken again in {} ms at the "
-                    "earliest",
-                    p, ex.what(), pause.count());
-      const bool stopped = e->executor->stop(kExecutorStop);
       {
         std::lock_guard lock(executing_mu);
         not_executed[p] = NotExecuted{fmt::format("partition {}: cannot resume its orders ({}); given up, taken again "
                                                   "after {} ms at the earliest",
                                                   p, ex.what(), pause.count()),
                                       std::chrono::steady_clock::now() + pause + o.lease_ttl};
+      }
+      spdlog::error("partition {}: cannot resume its orders ({}); giving it up, to be taken again in {} ms at the "
+                    "earliest",
+                    p, ex.what(), pause.count());
+      const bool stopped = e->executor->stop(kExecutorStop);
+      {
+        std::lock_guard lock(executing_mu);
         reap_retired();
         if (!stopped || !e->executor->idle()) retiring.push_back(std::move(e));
       }
