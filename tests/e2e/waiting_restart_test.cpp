@@ -103,9 +103,12 @@ TEST(WaitingOrdersAtScale, TenThousandLimitsAndAThousandSnipersSurviveKill9AndEa
   const std::string sniper = R"({"type":"sniper","targetToken":"RESTART","amount":"1","maxPrice":"0.001")";
   const auto limits = submit_many(server.port(), 9000, limit + R"("1000"})");
   const auto snipers = submit_many(server.port(), 900, sniper + "}");
+  ASSERT_TRUE(metric_reaches(c, R"(oee_open_orders{type="limit",pair="SOL/USDC"})", 9000));
+  ASSERT_TRUE(metric_reaches(c, R"(oee_open_orders{type="sniper",pair="SOL/new"})", 900));
   // These ask 1 USDC for 1 SOL, which the drifting price after a restart
-  // pays at once; they expire during the outage.
-  const std::int64_t short_expiry = now_ms() + 4000;
+  // pays at once; they expire during the outage. Their clock starts once
+  // the others wait, so it covers only their own submits.
+  const std::int64_t short_expiry = now_ms() + 8000;
   const std::string expires = ",\"expiresAt\":" + std::to_string(short_expiry) + "}";
   const auto expiring_limits = submit_many(server.port(), 1000, limit + R"("1")" + expires);
   const auto expiring_snipers = submit_many(server.port(), 100, sniper + expires);
