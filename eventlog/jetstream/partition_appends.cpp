@@ -330,8 +330,10 @@ Result<JetStreamPartitionLog::Stored> JetStreamPartitionLog::store_batch(Batch& 
     }
     if (ack) {
       const Stored stored{batch.first, ack->seq};
+      // Folded before it goes out live, so whoever hears of it elsewhere
+      // finds it here. The caller reads it again only when it was not stored.
+      fold_stored(std::move(batch), ack->seq);
       send_live(data);
-      fold_stored(std::move(batch), ack->seq);  // the caller reads it again only when it was not stored
       return stored;
     }
     const auto& e = ack.error();
@@ -343,8 +345,8 @@ Result<JetStreamPartitionLog::Stored> JetStreamPartitionLog::store_batch(Batch& 
     if (next && *next) {
       if ((*next)->header("Nats-Msg-Id") == p.msg_id) {
         const Stored stored{batch.first, (*next)->seq};
-        send_live(data);
         fold_stored(std::move(batch), (*next)->seq);
+        send_live(data);
         return stored;
       }
       return refused();
@@ -396,8 +398,8 @@ void JetStreamPartitionLog::publish_takeover(Queued& q) {
     auto ack = connection_.publish(p);
     if (ack) {
       const AppendOutcome outcome{batch.first, batch.entries.front().record.ts, std::nullopt};
-      send_live(data);
       fold_stored(std::move(batch), ack->seq);
+      send_live(data);
       return finish(q, outcome, started);
     }
     if (ack.error() == JsErrc::not_connected) return finish(q, make_error_code(Errc::unavailable), started);
