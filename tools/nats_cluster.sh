@@ -85,14 +85,22 @@ $routes  ]
 EOF
 }
 
+# Up is what the server itself says, lines tagged with its own pid: its
+# client port answering may be another process that took the port first,
+# and a server binds its route port after saying it is ready (and exits if
+# it cannot), which would leave the cluster a server short.
 launch() {  # $1: server index; non-zero if it did not come up
-  local i=$1 port
-  port=$(cat "$dir/n$i/port")
+  local i=$1 pid want=2
   rm -f "$dir/n$i/pid"
   nats-server -c "$dir/n$i/server.conf" >>"$dir/n$i/server.log" 2>&1 &
+  pid=$!
+  [ "$(count)" = 1 ] && want=1
   for _ in $(seq 400); do
-    if (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null; then return 0; fi
-    [ -f "$dir/n$i/pid" ] && ! alive "$(pid_of "$i")" && return 1
+    alive "$pid" || return 1
+    if [ "$(grep -c -e "^\[$pid\] .*Server is ready" -e "^\[$pid\] .*Listening for route connections" \
+            "$dir/n$i/server.log")" -ge "$want" ]; then
+      return 0
+    fi
     sleep 0.025
   done
   return 1
