@@ -17,14 +17,21 @@ command -v redis-server >/dev/null || { echo "redis_server.sh: redis-server not 
 
 free_port() { "$(dirname "$0")/free_port.sh"; }
 
+# Up is what the server itself says, a line tagged with its own pid: the
+# port answering may be another process that took it first (this one then
+# exits, having daemonized before it binds, and writes no pid file).
 launch() {  # returns non-zero if the server did not come up on $1
-  local port=$1 pass=()
+  local port=$1 pass=() p
   [ -s "$dir/password" ] && pass=(--requirepass "$(cat "$dir/password")")
+  rm -f "$dir/redis.pid"
   redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$dir" \
     --daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" "${pass[@]}" >/dev/null 2>&1 || return 1
   for _ in $(seq 200); do
-    if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then return 0; fi
-    [ -f "$dir/redis.pid" ] && ! kill -0 "$(cat "$dir/redis.pid")" 2>/dev/null && return 1
+    p=$(pid)
+    if [ -n "$p" ]; then
+      kill -0 "$p" 2>/dev/null || return 1
+      grep -q "^$p:M .*Ready to accept connections" "$dir/redis.log" && return 0
+    fi
     sleep 0.025
   done
   return 1
