@@ -286,16 +286,14 @@ int run_cluster_node(ServerOptions& o) {
       // /health says why before the log does, so whoever reads the log
       // line finds the partition's problem on /health too.
       const auto pause = resume_backoff(o.lease_ttl, ++resume_failures[p]);
+      const std::string why = fmt::format("partition {}: cannot resume its orders ({}); given up, taken again after {} ms "
+                                          "at the earliest",
+                                          p, ex.what(), pause.count());
       {
         std::lock_guard lock(executing_mu);
-        not_executed[p] = NotExecuted{fmt::format("partition {}: cannot resume its orders ({}); given up, taken again "
-                                                  "after {} ms at the earliest",
-                                                  p, ex.what(), pause.count()),
-                                      std::chrono::steady_clock::now() + pause + o.lease_ttl};
+        not_executed[p] = NotExecuted{why, std::chrono::steady_clock::now() + pause + o.lease_ttl};
       }
-      spdlog::error("partition {}: cannot resume its orders ({}); giving it up, to be taken again in {} ms at the "
-                    "earliest",
-                    p, ex.what(), pause.count());
+      spdlog::error("{}", why);
       const bool stopped = e->executor->stop(kExecutorStop);
       {
         std::lock_guard lock(executing_mu);

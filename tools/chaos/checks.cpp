@@ -141,7 +141,8 @@ Verdict check_orders(const Cluster& cluster, const std::vector<OrderRecord>& rec
       for (const auto& a : *list) {
         if (a.status != 404) continue;
         v.answered_unknown.push_back({r.id, fmt::format("{} answered 404 (unknown order) by node {} at t={:.1f}s",
-                                              list == &r.amends ? "an amend" : "a cancel", node_name(a.node), a.at)});
+                                                        list == &r.amends ? "an amend" : "a cancel",
+                                                        node_name(a.node), a.at)});
       }
     }
     const History h = read_history(http, cluster, r.id);
