@@ -143,14 +143,21 @@ std::string JetStreamPartitionLog::subject_of(const Batch& batch) const {
 // the only writer, and it folds what it stores before it stores more).
 // Within the run, an order's second write was not decided on its first,
 // which has not landed yet: it is refused as moved on, unless it is the
-// same request (a node that asked twice, its first answer lost).
-JetStreamPartitionLog::Judged JetStreamPartitionLog::judge(const Queued& q,
-                                                           std::unordered_map<OrderId, std::string, OrderIdHash>& in_run) {
+// same request (a node that asked twice, its first answer lost). A replay
+// of a client's key is answered with the order's fingerprint, wherever
+// its first record is: earlier in this run, or stored.
+JetStreamPartitionLog::Judged JetStreamPartitionLog::judge(const Queued& q, RunWrites& in_run) {
   if (q.ownership && !owns(*q.ownership)) return Judged{JsErrc::fenced};
   if (is_log_own_type(q.command.type)) return Judged{Judged::append};  // of no order
+  const bool keyed_begin = q.command.begins && q.command.idempotency;
   if (const auto earlier = in_run.find(q.command.order); earlier != in_run.end()) {
-    if (earlier->second == q.request) return Judged{Judged::same_as_earlier};
-    return Judged{q.command.begins && q.command.idempotency ? Judged::exists : Judged::moved};
+    if (earlier->second.request == q.request) return Judged{Judged::same_as_earlier};
+    if (!keyed_begin) return Judged{Judged::moved};
+    if (earlier->second.begun_with) return Judged{Judged::exists, {}, *earlier->second.begun_with};
+    auto found = find_request(q);  // the order's later write is in the run: its first record is stored
+    if (!found) return Judged{found.error()};
+    if (!found->order_exists) return Judged{Judged::moved};
+    return Judged{Judged::exists, {}, found->fingerprint};
   }
   auto found = find_request(q);
   if (!found) return Judged{found.error()};
@@ -160,7 +167,9 @@ JetStreamPartitionLog::Judged JetStreamPartitionLog::judge(const Queued& q,
   } else if (found->last != q.basis) {
     return Judged{Judged::moved};
   }
-  in_run.emplace(q.command.order, q.request);
+  InRun taken{q.request, std::nullopt};
+  if (keyed_begin) taken.begun_with = q.command.idempotency->fingerprint;
+  in_run.emplace(q.command.order, std::move(taken));
   return Judged{Judged::append};
 }
 
@@ -215,7 +224,7 @@ void JetStreamPartitionLog::publish_batch(std::vector<Queued>& run) {
       }
       tail = Tail{ownership_, tail_seq(), folded().next()};
     }
-    std::unordered_map<OrderId, std::string, OrderIdHash> in_run;
+    RunWrites in_run;
     std::vector<Queued> going;
     std::vector<std::pair<Queued, std::size_t>> repeats;  // a write asked again within the run: its first's index
     Batch batch;

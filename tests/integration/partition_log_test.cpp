@@ -387,6 +387,53 @@ TEST(JetStreamPartitionLog, AnOwnerAppendsOtherNodesFirstEventsInItsOwnPipeline)
   expect_same_orders(driven, *b->log);
 }
 
+// A key's replay that reaches the owner together with a later event of
+// its order (the order's executor moving it on) is judged in the same run
+// as that event: it is still answered with the order the key made, down to
+// its fingerprint, and nothing of it is stored.
+TEST(JetStreamPartitionLog, AKeysReplayInTheSameRunAsItsOrdersNextEventIsAnsweredWithTheOrder) {
+  NatsCluster cluster;
+  auto a = open_node(cluster, "a");
+  auto owner = a->log->take_over();
+  ASSERT_TRUE(owner) << owner.error().message();
+  core::OrderStore store(**owner);
+  constexpr int kOrders = 20;
+  std::vector<OrderId> ids;
+  std::vector<core::OrderSnapshot> submitted;
+  for (int i = 0; i < kOrders; ++i) {
+    ids.push_back(OrderId::random());
+    auto made = testing::append_wait(**owner, first_event(ids.back(), fmt::format("fingerprint-{}", i)));
+    ASSERT_TRUE(made) << made.error().message();
+    auto loaded = store.load(ids.back());
+    ASSERT_TRUE(loaded && *loaded);
+    submitted.push_back(**loaded);
+  }
+  // Queued back to back, while the appender is busy with the ones before:
+  // each order's next event and its key's replay go out in one run.
+  std::vector<std::future<eventlog::Result<core::AppendedEvent>>> moved_on;
+  std::vector<std::future<Result<AppendOutcome>>> replays;
+  for (int i = 0; i < kOrders; ++i) {
+    auto p = std::make_shared<std::promise<eventlog::Result<core::AppendedEvent>>>();
+    moved_on.push_back(p->get_future());
+    const auto& seen = submitted[static_cast<std::size_t>(i)];
+    store.append_on(ids[static_cast<std::size_t>(i)], seen.state, seen.last_seq,
+                    core::RoutingStarted{seen.state.attempt + 1},
+                    [p](eventlog::Result<core::AppendedEvent> r) { p->set_value(std::move(r)); });
+    replays.push_back(testing::append_future(**owner, first_event(ids[static_cast<std::size_t>(i)], "another-order")));
+  }
+  for (int i = 0; i < kOrders; ++i) {
+    auto routed = testing::await_result(moved_on[static_cast<std::size_t>(i)]);
+    EXPECT_TRUE(routed) << routed.error().message();
+    auto again = testing::await_result(replays[static_cast<std::size_t>(i)]);
+    ASSERT_TRUE(again) << again.error().message();
+    ASSERT_TRUE(again->existing) << "order " << i << ": a second order for one key";
+    EXPECT_EQ(again->existing->fingerprint, fmt::format("fingerprint-{}", i)) << "order " << i;
+    auto events = a->log->read_order(ids[static_cast<std::size_t>(i)], Seq{0});
+    ASSERT_TRUE(events) << events.error().message();
+    EXPECT_EQ(events->size(), 2u) << "order " << i;
+  }
+}
+
 // With no owner (it gave the partition up), a write waits for one: none
 // comes within the append timeout, and it is refused with nothing stored;
 // one comes meanwhile, and the write lands through it.

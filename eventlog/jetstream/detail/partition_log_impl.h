@@ -146,6 +146,14 @@ class JetStreamPartitionLog final : public PartitionLog {
     Seq last{};                 // its last record's position
     std::string fingerprint;    // its first record's idempotency fingerprint
   };
+  /// An order's write taken into the run being judged.
+  struct InRun {
+    std::string request;
+    /// Begun in this run with a client's key: what a replay of the key is
+    /// compared with, for the order's first record is not stored yet.
+    std::optional<std::string> begun_with;
+  };
+  using RunWrites = std::unordered_map<OrderId, InRun, OrderIdHash>;
   struct Stored {
     Seq first;       // the batch's first position
     Seq stream_seq;  // the message's
@@ -311,7 +319,7 @@ class JetStreamPartitionLog final : public PartitionLog {
   /// Judges the run's writes, stores those that go out as one batch, and
   /// completes every write of the run.
   void publish_batch(std::vector<Queued>& run);
-  [[nodiscard]] Judged judge(const Queued& q, std::unordered_map<OrderId, std::string, OrderIdHash>& in_run);
+  [[nodiscard]] Judged judge(const Queued& q, RunWrites& in_run);
   /// Whether q's request is stored already, and its order's state.
   [[nodiscard]] Result<Found> find_request(const Queued& q) const;
   /// The batch entry a queued write becomes (its payload moves into it).
