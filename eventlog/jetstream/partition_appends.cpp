@@ -384,6 +384,12 @@ void JetStreamPartitionLog::publish_takeover(Queued& q) {
   }
   for (;;) {
     if (const auto ec = catch_up(deadline)) return finish(q, ec, started);
+    // A takeover that outlived this node's lease (it waited on the servers,
+    // or the node was paused) is not made: its lease's next holder, taking
+    // itself for the owner, would serve reads from a fold that lacks it.
+    // (The lease only makes that rare: such an owner also checks the
+    // stream before it calls an order unknown, read_record.)
+    if (options_.lease_fresh && !options_.lease_fresh()) return finish(q, std::error_code(JsErrc::fenced), started);
     Batch batch;
     batch.writer = writer();
     batch.entries.push_back(taken);

@@ -90,7 +90,8 @@ struct PartitionLogOptions {
   std::chrono::milliseconds checkpoint_after{std::chrono::seconds(30)};
   /// Whether this node's lease on the partition is fresh
   /// (LeaseKeeper::fresh); none: ownership alone decides. The owner's
-  /// writer asks it before an effect outside the log (may_act()).
+  /// writer asks it before an effect outside the log (may_act()), and a
+  /// takeover before its PartitionTaken goes out.
   std::function<bool()> lease_fresh{};
   /// Judges an event another node forwards to this one, the owner (`begins`:
   /// an order's first): empty to append it, else why not (it is then

@@ -231,10 +231,15 @@ std::string JetStreamPartitionLog::read_answer(const Request& request) const {
   if (what == "head") return fmt::format("{}{}", kHead, folded().value);
   const auto order = OrderId::parse(request.data);
   if (!order) return fmt::format("{}not an order id", kRefusedRead);
+  // Nothing found, and the stream holds what another node stored after
+  // this one's fold: it took the partition over, unknown to this node yet.
+  const auto unowned_or_failed = [&](const std::error_code& ec) {
+    return ec == Errc::no_owner ? std::string(kUnowned) : failed(ec);
+  };
   if (what == "order") {
     const bool open = index_.contains(*order);
-    auto record = order_record(*order);
-    if (!record) return failed(record.error());
+    auto record = read_record(*order);
+    if (!record) return unowned_or_failed(record.error());
     if (!*record) return std::string(kNone);
     return fmt::format("{}{}", open ? kOpen : kFinished,
                        ::oee::eventlog::detail::encode_order_record((*record)->snapshot, (*record)->seqs));
@@ -243,7 +248,7 @@ std::string JetStreamPartitionLog::read_answer(const Request& request) const {
     const auto from = number(request.header("Oee-From"));
     if (!from) return fmt::format("{}events needs Oee-From", kRefusedRead);
     auto events = read_order(*order, Seq{*from});
-    if (!events) return failed(events.error());
+    if (!events) return unowned_or_failed(events.error());
     std::string out(kEvents);
     for (const auto& r : *events) {
       const auto encoded = encode_record(r);

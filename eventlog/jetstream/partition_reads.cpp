@@ -82,7 +82,20 @@ Result<std::optional<IndexedOrder>> JetStreamPartitionLog::read_record(const Ord
     }
     if (const auto ec = fold_still_whole()) return ec;
   }
-  return order_record(order);
+  auto record = order_record(order);
+  if (!record || *record || behind()) return record;  // behind, the owner answered
+  return nothing_stored_beyond(order);
+}
+
+Result<std::optional<IndexedOrder>> JetStreamPartitionLog::nothing_stored_beyond(const OrderId& order) const {
+  if (owned()) {
+    if (const auto ec = fold_still_whole()) return ec;
+    return std::optional<IndexedOrder>{};
+  }
+  auto owners = owners_record(order);
+  if (!owners) return owners.error();
+  if (!*owners) return std::optional<IndexedOrder>{};
+  return std::optional<IndexedOrder>(std::move((*owners)->first));
 }
 
 Result<std::vector<Seq>> JetStreamPartitionLog::order_seqs(const OrderId& order) const {
@@ -210,6 +223,7 @@ Result<std::vector<Record>> JetStreamPartitionLog::read_order(OrderId order, Seq
     if (const auto ec = fold_still_whole()) return ec;
   }
   auto record = order_record(order);
+  if (record && !*record) record = nothing_stored_beyond(order);
   if (!record) return record.error();
   if (!*record) return std::vector<Record>{};
   std::vector<Seq> positions;

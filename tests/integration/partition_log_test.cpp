@@ -865,6 +865,76 @@ TEST(JetStreamPartitionLog, AnOwnerWhoseLeaseRanOutReadsWhatItsSuccessorHolds) {
   EXPECT_EQ(stale_events.error(), make_error_code(Errc::no_owner)) << stale_events.error().message();
 }
 
+// A takeover that outlived its node's lease (it waited on the servers, or
+// the node was paused) is not made: the owner stays the owner, and the
+// stream holds no PartitionTaken of the late taker.
+TEST(JetStreamPartitionLog, ATakeoverThatOutlivedItsLeaseIsNotMade) {
+  NatsCluster cluster;
+  auto a = open_owned_only(cluster, "a");
+  auto b = open_owned_only(cluster, "b");
+  auto owner_a = a->log->take_over();
+  ASSERT_TRUE(owner_a) << owner_a.error().message();
+  const auto before = a->log->head();
+
+  b->lease_fresh = false;
+  auto late = b->log->take_over();
+  ASSERT_FALSE(late) << "b took the partition over without its lease";
+  EXPECT_EQ(late.error(), JsErrc::fenced) << late.error().message();
+  EXPECT_FALSE(b->log->owned());
+  auto stored = a->log->last_stored();
+  ASSERT_TRUE(stored) << stored.error().message();
+  EXPECT_EQ(*stored, before) << "something was stored after a's takeover";
+  auto by_a = testing::append_wait(**owner_a, first_event(OrderId::random(), "f"));
+  EXPECT_TRUE(by_a) << "a was fenced by a takeover that was not made: " << by_a.error().message();
+}
+
+// A node whose lease is fresh may still have a successor: one whose
+// takeover outlived its own lease. Until it writes again, it takes itself
+// for the owner; an order the successor acknowledged meanwhile is not
+// "unknown" there, nor on a node that asks it: both are told to try again
+// while nobody else answers, and find it once the successor answers.
+TEST(JetStreamPartitionLog, AnOwnerThatMissedATakeoverCallsNoneOfItsSuccessorsOrdersUnknown) {
+  NatsCluster cluster;
+  auto a = open_owned_only(cluster, "a");
+  auto b = open_owned_only(cluster, "b");
+  auto c = open_owned_only(cluster, "c", 3s);  // owns nothing: asks the owner
+  auto owner_a = a->log->take_over();
+  ASSERT_TRUE(owner_a) << owner_a.error().message();
+  const auto mine = OrderId::random();
+  ASSERT_TRUE(testing::append_wait(**owner_a, first_event(mine, "f")));
+
+  auto owner_b = b->log->take_over();
+  ASSERT_TRUE(owner_b) << owner_b.error().message();
+  b->lease_fresh = false;  // its lease ran out as its takeover landed: it serves no reads
+  const auto theirs = OrderId::random();
+  ASSERT_TRUE(testing::append_wait(**owner_b, first_event(theirs, "f")));
+  ASSERT_TRUE(a->log->owned()) << "a learnt of b's takeover: the test needs it not to have";
+
+  for (int i = 0; i < 5; ++i) {
+    auto on_a = a->log->snapshot(theirs);
+    ASSERT_FALSE(on_a && !*on_a) << "an order b acknowledged reads as unknown on a (read " << i << ")";
+    if (!on_a) {
+      EXPECT_EQ(on_a.error(), make_error_code(Errc::no_owner)) << on_a.error().message();
+    }
+    auto events_on_a = a->log->read_order(theirs, Seq{0});
+    ASSERT_FALSE(events_on_a && events_on_a->empty()) << "b's order has no events on a (read " << i << ")";
+  }
+  // c asks the owner, and only a answers: it is told to try again, not
+  // that the order is unknown.
+  auto held = c->log->holds(theirs);
+  ASSERT_FALSE(held && !*held) << "an order b acknowledged reads as unknown on c";
+  auto on_c = c->log->snapshot(theirs);
+  ASSERT_FALSE(on_c && !*on_c) << "an order b acknowledged reads as unknown on c";
+  // What a's fold holds, a still answers.
+  auto own = c->log->snapshot(mine);
+  ASSERT_TRUE(own && *own) << (own ? "unknown" : own.error().message());
+
+  b->lease_fresh = true;
+  auto found = c->log->snapshot(theirs);
+  ASSERT_TRUE(found) << found.error().message();
+  EXPECT_TRUE(*found) << "b answers, and c still does not find b's order";
+}
+
 TEST(JetStreamPartitionLog, AnOwnerWhoseLeaseRanOutAndWhomNobodySucceededReadsItsOwnFold) {
   NatsCluster cluster;
   auto a = open_owned_only(cluster, "a");

@@ -190,11 +190,20 @@ class JetStreamPartitionLog final : public PartitionLog {
   /// An order's state and positions: open, finished lately, or from the
   /// directory of finished orders; nothing if the partition never had it.
   [[nodiscard]] Result<std::optional<IndexedOrder>> order_record(const OrderId& order) const;
-  /// The same for a reader: in doubt, the owner's if another node answers.
+  /// The same for a reader: in doubt, the owner's if another node answers;
+  /// nothing only if the stream holds nothing this node's fold lacks
+  /// (nothing_stored_beyond).
   [[nodiscard]] Result<std::optional<IndexedOrder>> read_record(const OrderId& order) const;
-  /// The records at these positions (ascending), from the batches that hold them.
+  /// A reader's "no such order" from a fold that may lack what was stored
+  /// last: a follower's lags, and a node that takes itself for the owner
+  /// may not have learnt yet that another took the partition over (it has
+  /// not written since). The owner's fold decides if it is still the
+  /// partition's whole state (fold_still_whole, else Errc::no_owner); a
+  /// follower asks the owner.
+  [[nodiscard]] Result<std::optional<IndexedOrder>> nothing_stored_beyond(const OrderId& order) const;
   /// The order's state after its events up to `through`.
   [[nodiscard]] Result<std::optional<IndexedOrder>> fold_order(const OrderId& order, Seq through) const;
+  /// The records at these positions (ascending), from the batches that hold them.
   [[nodiscard]] Result<std::vector<Record>> records_at(const std::vector<Seq>& positions) const;
   /// The idempotency fingerprint of the order's first record, at `position`.
   [[nodiscard]] Result<std::string> first_entry(const OrderId& order, Seq position) const;
@@ -239,8 +248,8 @@ class JetStreamPartitionLog final : public PartitionLog {
   [[nodiscard]] Result<std::vector<OrderId>> owners_members(OrderSet set, std::size_t max) const;
   /// The last position the stream holds (its last batch's), read from it.
   [[nodiscard]] Result<Seq> stored_head() const;
-  /// In doubt, with no other owner answering: whether this node's fold is
-  /// still the partition's whole state (the stream holds nothing after
+  /// In doubt with no other owner answering, or finding nothing: whether
+  /// this node's fold is still the partition's whole state (the stream holds nothing after
   /// what it folded but this node's own batches). No: Errc::no_owner, for
   /// the reader to try again. With no server reachable, yes.
   [[nodiscard]] std::error_code fold_still_whole() const;
