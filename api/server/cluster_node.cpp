@@ -281,10 +281,26 @@ int run_cluster_node(ServerOptions& o) {
     } catch (const std::exception& ex) {
       // The executor is subscribed already and may have work posted: it
       // stops like one whose partition was lost, and its store and writer
-      // stay until it is idle. The partition goes back to the cluster, so
-      // that it is not held without being executed.
-      // /health says why before the log does, so whoever reads the log
-      // line finds the partition's problem on /health too.
+      // stay until it is idle.
+      const auto retire = [&] {
+        const bool stopped = e->executor->stop(kExecutorStop);
+        std::lock_guard lock(executing_mu);
+        reap_retired();
+        if (!stopped || !e->executor->idle()) retiring.push_back(std::move(e));
+      };
+      if (!cluster->partition(p).owned()) {
+        // Taken over meanwhile (this node was paused, say): what the check
+        // read came from two owners' states, and says nothing of the log.
+        // The lost partition is given back as any other (`lost` follows).
+        spdlog::warn("partition {}: another node took it over while this node resumed its orders; that node "
+                     "resumes them",
+                     p);
+        retire();
+        return;
+      }
+      // The partition goes back to the cluster, so that it is not held
+      // without being executed. /health says why before the log does, so
+      // whoever reads the log line finds the partition's problem there too.
       const auto pause = resume_backoff(o.lease_ttl, ++resume_failures[p]);
       const std::string why = fmt::format("partition {}: cannot resume its orders ({}); given up, taken again after {} ms "
                                           "at the earliest",
@@ -294,12 +310,7 @@ int run_cluster_node(ServerOptions& o) {
         not_executed[p] = NotExecuted{why, std::chrono::steady_clock::now() + pause + o.lease_ttl};
       }
       spdlog::error("{}", why);
-      const bool stopped = e->executor->stop(kExecutorStop);
-      {
-        std::lock_guard lock(executing_mu);
-        reap_retired();
-        if (!stopped || !e->executor->idle()) retiring.push_back(std::move(e));
-      }
+      retire();
       cluster->give_up(p, pause);
       return;
     }

@@ -22,6 +22,7 @@ class JetStreamCategory final : public std::error_category {
       case JsErrc::conflict: return "another event of the order came first";
       case JsErrc::fenced: return "another node took the partition over";
       case JsErrc::refused: return "the partition's owner refused the event: not one another node may ask it to append";
+      case JsErrc::lease_lost: return "this node's lease on the partition ran out before its takeover went out";
     }
     return "unknown JetStream error";
   }

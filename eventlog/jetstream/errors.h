@@ -19,6 +19,7 @@ enum class JsErrc {
   conflict = 8,             // another event of the same order came first: decide again on the new state
   fenced = 9,               // another node took the partition over: this node's executor must stop
   refused = 10,             // the partition's owner refused a forwarded event (not one the path may carry)
+  lease_lost = 11,          // this node's lease on the partition ran out: it does not take the partition over
 };
 
 const std::error_category& jetstream_category() noexcept;

@@ -389,7 +389,8 @@ void JetStreamPartitionLog::publish_takeover(Queued& q) {
     // itself for the owner, would serve reads from a fold that lacks it.
     // (The lease only makes that rare: such an owner also checks the
     // stream before it calls an order unknown, read_record.)
-    if (options_.lease_fresh && !options_.lease_fresh()) return finish(q, std::error_code(JsErrc::fenced), started);
+    if (options_.lease_fresh && !options_.lease_fresh())
+      return finish(q, std::error_code(JsErrc::lease_lost), started);
     Batch batch;
     batch.writer = writer();
     batch.entries.push_back(taken);

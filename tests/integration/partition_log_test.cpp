@@ -879,7 +879,7 @@ TEST(JetStreamPartitionLog, ATakeoverThatOutlivedItsLeaseIsNotMade) {
   b->lease_fresh = false;
   auto late = b->log->take_over();
   ASSERT_FALSE(late) << "b took the partition over without its lease";
-  EXPECT_EQ(late.error(), JsErrc::fenced) << late.error().message();
+  EXPECT_EQ(late.error(), JsErrc::lease_lost) << late.error().message();
   EXPECT_FALSE(b->log->owned());
   auto stored = a->log->last_stored();
   ASSERT_TRUE(stored) << stored.error().message();
