@@ -388,7 +388,7 @@ void JetStreamPartitionLog::publish_takeover(Queued& q) {
     // or the node was paused) is not made: its lease's next holder, taking
     // itself for the owner, would serve reads from a fold that lacks it.
     // (The lease only makes that rare: such an owner also checks the
-    // stream before it calls an order unknown, read_record.)
+    // stream before it calls an order unknown, nothing_stored_beyond.)
     if (options_.lease_fresh && !options_.lease_fresh())
       return finish(q, std::error_code(JsErrc::lease_lost), started);
     Batch batch;

@@ -50,12 +50,7 @@ Result<Seq> JetStreamPartitionLog::locate(Seq position) const {
 }
 
 Result<std::optional<IndexedOrder>> JetStreamPartitionLog::order_record(const OrderId& order) const {
-  if (behind()) {
-    auto owners = owners_record(order);
-    if (!owners) return owners.error();
-    if (!*owners) return std::optional<IndexedOrder>{};
-    return std::optional<IndexedOrder>(std::move((*owners)->first));
-  }
+  if (behind()) return owners_order(order);
   for (int look = 0; look < 2; ++look) {
     // Open, or finished lately: from memory (looked at twice, for the
     // follower may finish it between the two).
@@ -76,26 +71,26 @@ Result<std::optional<IndexedOrder>> JetStreamPartitionLog::order_record(const Or
 // renew); else the reader is told to try again.
 Result<std::optional<IndexedOrder>> JetStreamPartitionLog::read_record(const OrderId& order) const {
   if (in_doubt()) {
-    if (auto owners = owners_record(order)) {
-      if (!*owners) return std::optional<IndexedOrder>{};
-      return std::optional<IndexedOrder>(std::move((*owners)->first));
-    }
+    if (auto owners = owners_order(order)) return owners;
     if (const auto ec = fold_still_whole()) return ec;
+    return order_record(order);  // its fold is whole: what it lacks, the partition lacks
   }
   auto record = order_record(order);
   if (!record || *record || behind()) return record;  // behind, the owner answered
   return nothing_stored_beyond(order);
 }
 
-Result<std::optional<IndexedOrder>> JetStreamPartitionLog::nothing_stored_beyond(const OrderId& order) const {
-  if (owned()) {
-    if (const auto ec = fold_still_whole()) return ec;
-    return std::optional<IndexedOrder>{};
-  }
+Result<std::optional<IndexedOrder>> JetStreamPartitionLog::owners_order(const OrderId& order) const {
   auto owners = owners_record(order);
   if (!owners) return owners.error();
   if (!*owners) return std::optional<IndexedOrder>{};
   return std::optional<IndexedOrder>(std::move((*owners)->first));
+}
+
+Result<std::optional<IndexedOrder>> JetStreamPartitionLog::nothing_stored_beyond(const OrderId& order) const {
+  if (!owned()) return owners_order(order);
+  if (const auto ec = fold_still_whole()) return ec;
+  return std::optional<IndexedOrder>{};
 }
 
 Result<std::vector<Seq>> JetStreamPartitionLog::order_seqs(const OrderId& order) const {
@@ -218,12 +213,14 @@ Result<std::vector<Record>> JetStreamPartitionLog::read(Seq from, std::size_t ma
 
 Result<std::vector<Record>> JetStreamPartitionLog::read_order(OrderId order, Seq from) const {
   if (behind()) return owners_events(order, from);
+  bool whole = false;  // this node's fold is the partition's: what it lacks, the partition lacks
   if (in_doubt()) {
     if (auto owners = owners_events(order, from)) return owners;
     if (const auto ec = fold_still_whole()) return ec;
+    whole = true;
   }
   auto record = order_record(order);
-  if (record && !*record) record = nothing_stored_beyond(order);
+  if (record && !*record && !whole) record = nothing_stored_beyond(order);
   if (!record) return record.error();
   if (!*record) return std::vector<Record>{};
   std::vector<Seq> positions;

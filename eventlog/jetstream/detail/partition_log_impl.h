@@ -244,14 +244,17 @@ class JetStreamPartitionLog final : public PartitionLog {
                                               std::vector<std::pair<std::string, std::string>> headers = {}) const;
   /// The owner's record of the order, and whether it is open.
   [[nodiscard]] Result<std::optional<std::pair<IndexedOrder, bool>>> owners_record(const OrderId& order) const;
+  /// The same, open or not.
+  [[nodiscard]] Result<std::optional<IndexedOrder>> owners_order(const OrderId& order) const;
   [[nodiscard]] Result<std::vector<Record>> owners_events(const OrderId& order, Seq from) const;
   [[nodiscard]] Result<std::vector<OrderId>> owners_members(OrderSet set, std::size_t max) const;
   /// The last position the stream holds (its last batch's), read from it.
   [[nodiscard]] Result<Seq> stored_head() const;
   /// In doubt with no other owner answering, or finding nothing: whether
-  /// this node's fold is still the partition's whole state (the stream holds nothing after
-  /// what it folded but this node's own batches). No: Errc::no_owner, for
-  /// the reader to try again. With no server reachable, yes.
+  /// this node's fold is still the partition's whole state (the stream
+  /// holds nothing after what it folded but this node's own batches). No:
+  /// Errc::no_owner, for the reader to try again. With no server
+  /// reachable, yes.
   [[nodiscard]] std::error_code fold_still_whole() const;
   /// Whether this node's writer (this process) stored the message.
   [[nodiscard]] bool written_here(const StoredMessage& m) const;
