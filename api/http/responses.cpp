@@ -45,6 +45,28 @@ HttpResponse log_unavailable(const std::error_code& ec) {
   return error_response(ApiError{503, "log_unavailable", "the event log cannot be written: " + ec.message(), ""});
 }
 
+HttpResponse log_unreadable(const std::error_code& ec) {
+  // A write's words ("nothing was stored", "the same Idempotency-Key")
+  // would mislead a reader: nothing was asked to be stored.
+  const auto again = [](ApiError e) {
+    auto r = error_response(std::move(e));
+    r.headers.emplace_back("Retry-After", "1");
+    return r;
+  };
+  if (ec == eventlog::Errc::no_owner) {
+    return again(ApiError{503, "no_owner",
+                          "no node answers for this part of the log right now (a failover is under way): ask again",
+                          ""});
+  }
+  if (ec == std::errc::timed_out) {
+    return again(ApiError{503, "log_unavailable", "the event log did not answer in time: ask again", ""});
+  }
+  if (ec == eventlog::Errc::unavailable) {
+    return again(ApiError{503, "log_unavailable", "the event log cannot be reached right now: ask again", ""});
+  }
+  return error_response(ApiError{503, "log_unavailable", "the event log could not be read: " + ec.message(), ""});
+}
+
 // While the log's storage is failing, say why, and that it heals by itself.
 HttpResponse log_unavailable(const eventlog::EventLogWriter& log, const std::error_code& ec) {
   const auto cause = ec == std::errc::timed_out || ec == eventlog::Errc::no_owner ? std::string{} : log.write_error();

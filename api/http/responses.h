@@ -24,6 +24,10 @@ namespace oee::api {
 /// writes and that it heals by itself.
 [[nodiscard]] HttpResponse log_unavailable(const std::error_code& ec);
 [[nodiscard]] HttpResponse log_unavailable(const eventlog::EventLogWriter& log, const std::error_code& ec);
+/// 503 for a read the log could not answer: `no_owner` while a cluster
+/// partition is between owners, `log_unavailable` otherwise; what passes by
+/// itself says to ask again (Retry-After).
+[[nodiscard]] HttpResponse log_unreadable(const std::error_code& ec);
 
 /// The first of `names` present in the query.
 [[nodiscard]] std::optional<std::string_view> param(const RequestTarget& t,

@@ -135,7 +135,7 @@ boost::system::result<std::optional<Seq>, ApiError> as_of_param(const RequestTar
 
 HttpResponse order_as_of(App& app, const OrderId& id, Seq as_of, const Principal& viewer) {
   auto order = core::fold_order_until(app.log, id, as_of);
-  if (!order) return log_unavailable(order.error());
+  if (!order) return log_unreadable(order.error());
   if (!*order || !viewer.sees((*order)->state.owner)) {
     return not_found(fmt::format("no order with id {} as of seq {}", id.str(), as_of.value), "orderId");
   }
@@ -219,7 +219,7 @@ HttpResponse list_as_of(App& app, const RequestTarget& t, const Principal& viewe
   std::vector<Seq> scanned_to(end.size());
   for (std::uint32_t p = 0; p < end.size(); ++p) {
     auto scanned = newest_submissions(log.partition(p), p, end[p], *limit, viewer);
-    if (!scanned) return log_unavailable(scanned.error());
+    if (!scanned) return log_unreadable(scanned.error());
     by_partition[p] = std::move(scanned->found);
     scanned_to[p] = scanned->resume;
   }
@@ -253,7 +253,7 @@ HttpResponse list_as_of(App& app, const RequestTarget& t, const Principal& viewe
   json::array orders;
   for (const auto& s : found) {
     auto order = core::fold_order_until(log.partition(s.partition), s.id, (*as_of)[s.partition]);
-    if (!order) return log_unavailable(order.error());
+    if (!order) return log_unreadable(order.error());
     if (!*order || !viewer.sees((*order)->state.owner)) continue;
     orders.push_back(answer_as_of(app, log.partition(s.partition), **order, (*as_of)[s.partition]));
   }

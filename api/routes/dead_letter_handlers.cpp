@@ -84,13 +84,13 @@ HttpResponse list_dead_letters(App& app, std::size_t limit, bool stats, OwnerFil
   // A key's own dead letters are found among everyone's: read them all.
   const bool every = stats || only.has_value();
   auto ids = app.log.members(eventlog::OrderSet::dead_letter, every ? std::numeric_limits<std::size_t>::max() : limit);
-  if (!ids) return log_unavailable(ids.error());
+  if (!ids) return log_unreadable(ids.error());
   std::vector<core::OrderSnapshot> orders;
   DeadLetterTally tally;
   for (const auto& id : *ids) {
     if (!stats && orders.size() == limit) break;
     auto loaded = app.store.load(id);
-    if (!loaded) return log_unavailable(loaded.error());
+    if (!loaded) return log_unreadable(loaded.error());
     if (!*loaded || !owned((*loaded)->state, only)) continue;
     if (stats) {
       tally.add((*loaded)->state.last_error);

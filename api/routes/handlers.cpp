@@ -41,7 +41,7 @@ namespace {
 
 HttpResponse get_order(App& app, const OrderId& id, const Principal& viewer) {
   auto loaded = app.store.load(id);
-  if (!loaded) return log_unavailable(loaded.error());
+  if (!loaded) return log_unreadable(loaded.error());
   // Another key's order is as absent as one that never was.
   if (!*loaded || !viewer.sees((*loaded)->state.owner)) return not_found("no order with id " + id.str(), "orderId");
   return json_response(200, order_answer(app.store, app.log, **loaded));
@@ -73,7 +73,7 @@ HttpResponse get_events(App& app, const OrderId& id, const RequestTarget& t, con
   const auto viewer = acting_as(app, t, caller);
   if (!viewer) return error_response(viewer.error());
   auto records = read_known_order(app.log, id, Seq{*from}, *viewer);
-  if (!records) return log_unavailable(records.error());
+  if (!records) return log_unreadable(records.error());
   if (!*records) return not_found("no order with id " + id.str(), "orderId");
   // Each event as the stream sends it, written straight into the body.
   std::string body = R"({"orderId":")" + id.str() + R"(","events":[)";
@@ -113,7 +113,7 @@ HttpResponse list_events(App& app, const RequestTarget& t, const Principal& call
   const auto viewer = acting_as(app, t, caller);
   if (!viewer) return error_response(viewer.error());
   const auto page = read_events(app.log, after, *limit, newest, *viewer);
-  if (!page) return log_unavailable(page.error());
+  if (!page) return log_unreadable(page.error());
   std::string body = R"({"events":[)";
   for (const auto& r : page->records) {
     if (&r != &page->records.front()) body.push_back(',');

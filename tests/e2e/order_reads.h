@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -39,15 +40,21 @@ inline void expect_verifies(const std::filesystem::path& data) {
 }
 
 /// The order as GET answers it, or nothing while the server has none of
-/// that id (404): a recurring order names a slice's child (sliceStarted) a
-/// moment before the child's own first event lands.
+/// that id (404: a recurring order names a slice's child (sliceStarted) a
+/// moment before the child's own first event lands) or cannot say yet (503:
+/// a cluster node whose lease lapsed while its servers were away answers
+/// no order until it knows its fold is whole). Any other answer is a failure
+/// of its own, with its body.
 inline std::optional<boost::json::object> order_if_any(HttpClient& client, const std::string& id) {
   const auto res = client.get("/api/orders/" + id);
-  if (res.status == 404) return std::nullopt;
+  if (res.status == 404 || res.status == 503) return std::nullopt;
+  if (res.status != 200)
+    throw std::runtime_error("GET /api/orders/" + id + " answered " + std::to_string(res.status) + ": " + res.body);
   return res.json().as_object();
 }
 
-/// An order's status, or "absent" while the server has none of that id.
+/// An order's status, or "absent" while the server has none of that id or
+/// cannot say yet.
 inline std::string status_of(HttpClient& client, const std::string& id) {
   const auto order = order_if_any(client, id);
   return order ? std::string(order->at("status").as_string()) : "absent";
