@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <iostream>
 
 #include <gtest/gtest.h>
 
@@ -41,16 +42,28 @@ TwoNodes::TwoNodes(const std::vector<std::string>& more)
   b.start();
 }
 
+TwoNodes::~TwoNodes() {
+  if (!::testing::Test::HasFailure()) return;
+  constexpr std::size_t kShown = 16 * 1024;
+  for (const auto* node : {&a, &b}) {
+    const std::string said = node->stdout_tail();
+    std::cerr << "---- node " << (node == &a ? "a" : "b") << ", its last lines:\n"
+              << (said.size() > kShown ? said.substr(said.size() - kShown) : said) << node->stderr_tail() << "----\n";
+  }
+}
+
 bool executes_every_partition(ServerProcess& node, const std::string& name) {
   // From its log, which needs no key: the node may run with authentication on.
   const std::string last = "partition " + std::to_string(kPartitions - 1) + ": executed by this node (" + name + ")";
   return eventually([&] { return node.stdout_tail().find(last) != std::string::npos; }, std::chrono::seconds(20));
 }
 
-bool both_hold_their_share(ServerProcess& a, ServerProcess& b) {
+bool both_hold_their_share(ServerProcess& a, ServerProcess& b, const std::string& admin_key) {
   HttpClient client_a(a.port()), client_b(b.port());
-  const auto executed = [](HttpClient& c) {
-    const auto res = c.get("/api/cluster");
+  std::map<std::string, std::string> headers;
+  if (!admin_key.empty()) headers.emplace("Authorization", "Bearer " + admin_key);
+  const auto executed = [&](HttpClient& c) {
+    const auto res = c.request("GET", "/api/cluster", {}, headers);
     return res.status == 200 ? res.json().at("executedHere").as_array().size() : 0;
   };
   return eventually([&] { return executed(client_a) == kPartitions / 2 && executed(client_b) == kPartitions / 2; },

@@ -30,6 +30,11 @@ std::vector<std::string> submit(unsigned short port, int count);
 /// A NATS cluster and two started nodes on it, a and b, each with `more`.
 struct TwoNodes {
   explicit TwoNodes(const std::vector<std::string>& more);
+  /// A failed test shows what both nodes logged last: their data goes with
+  /// the test's temporary directory.
+  ~TwoNodes();
+  TwoNodes(const TwoNodes&) = delete;
+  TwoNodes& operator=(const TwoNodes&) = delete;
   std::tuple<testing::NatsCluster&, ServerProcess&, ServerProcess&> parts() { return {nats, a, b}; }
 
   testing::NatsCluster nats;
@@ -43,8 +48,9 @@ struct TwoNodes {
 bool executes_every_partition(ServerProcess& node, const std::string& name);
 
 /// Whether a and b come to execute half of the partitions each (the share
-/// each holds once both run), within 20 s.
-bool both_hold_their_share(ServerProcess& a, ServerProcess& b);
+/// each holds once both run), within 20 s; `admin_key` if they run with
+/// authentication on.
+bool both_hold_their_share(ServerProcess& a, ServerProcess& b, const std::string& admin_key = {});
 
 /// Checks every partition's log: once `taker` took a partition over, no
 /// event of `paused` follows but first events (submits it accepted; a
