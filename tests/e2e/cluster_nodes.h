@@ -29,6 +29,8 @@ std::vector<std::string> submit(unsigned short port, int count);
 
 /// A NATS cluster and two started nodes on it, a and b, each with `more`.
 struct TwoNodes {
+  /// Starts a, then b, and returns once each executes half of the
+  /// partitions; throws if they do not come to.
   explicit TwoNodes(const std::vector<std::string>& more);
   /// A failed test shows what both nodes logged last: their data goes with
   /// the test's temporary directory.

@@ -50,7 +50,6 @@ std::string error_code_of(const HttpResponse& res) {
 TEST(ClusterNodes, ACancelAnswered200NeverExecutesAndOneAnswered409ExecutesOnce) {
   TwoNodes nodes({"--sim", "realistic", "--fail-rate", "0"});
   auto [nats, a, b] = nodes.parts();
-  ASSERT_TRUE(both_hold_their_share(a, b));
   HttpClient client_a(a.port()), client_b(b.port());
   std::mt19937 rng(20261127);
   const std::string order = R"({"inputToken":"SOL","outputToken":"USDC","amount":"0.5","slippage":0.05})";
@@ -128,7 +127,6 @@ std::int64_t ts_of(const json::value& event) {
 TEST(ClusterNodes, AnExtendingAmendmentRacingTheExpiryOnTheOtherNodeEndsOneWay) {
   TwoNodes nodes({"--sim", "fast"});
   auto [nats, a, b] = nodes.parts();
-  ASSERT_TRUE(both_hold_their_share(a, b));
   HttpClient client_a(a.port()), client_b(b.port());
   std::mt19937 rng(20261128);
   struct Raced {
@@ -201,7 +199,6 @@ TEST(ClusterNodes, AnExtendingAmendmentRacingTheExpiryOnTheOtherNodeEndsOneWay) 
 TEST(ClusterNodes, AnAmendmentRacingAFiringTriggerOnTheOtherNodeEndsOneWay) {
   TwoNodes nodes({"--sim", "fast", "--fail-rate", "0", "--sim-control", "--sim-launch-every", "0"});
   auto [nats, a, b] = nodes.parts();
-  ASSERT_TRUE(both_hold_their_share(a, b));
   HttpClient client_a(a.port()), client_b(b.port());
   struct Raced {
     std::string id;

@@ -59,7 +59,6 @@ TEST(ClusterNodes, ARecurringOrdersSlicesRunInItsPartitionEachOnceAcrossItsOwner
   // Realistic latencies, so a slice is mid-flight when its executor dies.
   TwoNodes nodes({"--sim", "realistic", "--sim-latency-scale", "0.3", "--fail-rate", "0"});
   auto [nats, a, b] = nodes.parts();
-  ASSERT_TRUE(both_hold_their_share(a, b));
   HttpClient client_a(a.port());
   // 5%: a slice resumed after the takeover lands seconds after its route,
   // and the drift could refuse it at the default 0.5%.
@@ -149,7 +148,6 @@ TEST(ClusterNodes, ARecurringOrdersSlicesRunInItsPartitionEachOnceAcrossItsOwner
 TEST(ClusterNodes, APausedOwnerOfARecurringOrderIsFencedAndEachSliceRunsOnce) {
   TwoNodes nodes({"--sim", "realistic", "--sim-latency-scale", "0.3", "--fail-rate", "0"});
   auto [nats, a, b] = nodes.parts();
-  ASSERT_TRUE(both_hold_their_share(a, b));
   HttpClient client_a(a.port());
   const auto [id, partition, owner] = submit_recurring(client_a, recurring_body("8", 8, 1));
   ASSERT_FALSE(owner.empty()) << "the recurring order was refused, or its partition has no owner";
@@ -178,7 +176,6 @@ TEST(ClusterNodes, APausedOwnerOfARecurringOrderIsFencedAndEachSliceRunsOnce) {
 TEST(ClusterNodes, ARecurringOrderCancelledOnTheOtherNodeStartsNoSliceAfterIt) {
   TwoNodes nodes({"--sim", "fast", "--fail-rate", "0"});
   auto [nats, a, b] = nodes.parts();
-  ASSERT_TRUE(both_hold_their_share(a, b));
   HttpClient client_a(a.port());
   const auto [id, partition, owner] = submit_recurring(client_a, recurring_body("10", 10, 1));
   ASSERT_FALSE(owner.empty()) << "the recurring order was refused, or its partition has no owner";

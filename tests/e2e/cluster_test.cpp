@@ -44,9 +44,6 @@ std::vector<std::string> submit_waiting(HttpClient& client, int count) {
 TEST(ClusterNodes, AnyNodeServesAnyOrderAndEachIsExecutedOnce) {
   TwoNodes nodes({"--sim", "fast"});
   auto [nats, a, b] = nodes.parts();
-  // The node started first holds every partition until the other has its
-  // share: orders go in once each node executes half of them.
-  ASSERT_TRUE(both_hold_their_share(a, b));
   auto ids = submit(a.port(), 20);
   const auto more = submit(b.port(), 20);
   ids.insert(ids.end(), more.begin(), more.end());
@@ -366,10 +363,6 @@ TEST(ClusterNodes, AKeyCreatedOrRevokedOnOneNodeHoldsOnBoth) {
   const std::string admin = random_admin_key();
   TwoNodes nodes({"--sim", "fast", "--admin-key", admin});
   auto [nats, a, b] = nodes.parts();
-  // Keys are written while no partition is being handed over: a write in
-  // a handover (its own tests) may be answered 503 on a loaded machine,
-  // and a key has no Idempotency-Key to send it again with.
-  ASSERT_TRUE(both_hold_their_share(a, b, admin));
   HttpClient client_a(a.port()), client_b(b.port());
   const auto as = [](const std::string& secret) {
     return std::map<std::string, std::string>{{"Content-Type", "application/json"},
