@@ -24,23 +24,30 @@ HttpResponse method_not_allowed(std::string allow) {
   return r;
 }
 
+namespace {
+
+// A 503 that passes by itself: the client is told when to try again.
+HttpResponse try_again_soon(ApiError error) {
+  auto r = error_response(std::move(error));
+  r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
+
+}  // namespace
+
 HttpResponse log_unavailable(const std::error_code& ec) {
   if (ec == std::errc::timed_out) {
     // Sent, not acknowledged in time (a cluster log electing a leader): it
     // may yet have landed, so the client retries with its idempotency key.
-    auto r = error_response(ApiError{503, "append_timeout",
-                                     "the write was not acknowledged in time and may or may not have been stored: "
-                                     "send it again with the same Idempotency-Key",
-                                     ""});
-    r.headers.emplace_back("Retry-After", "1");
-    return r;
+    return try_again_soon(ApiError{503, "append_timeout",
+                                   "the write was not acknowledged in time and may or may not have been stored: "
+                                   "send it again with the same Idempotency-Key",
+                                   ""});
   }
   if (ec == eventlog::Errc::no_owner) {
     // A cluster partition between owners: the write was never taken, and
     // a new owner takes it over within a lease.
-    auto r = error_response(ApiError{503, "no_owner", ec.message() + ": send it again", ""});
-    r.headers.emplace_back("Retry-After", "1");
-    return r;
+    return try_again_soon(ApiError{503, "no_owner", ec.message() + ": send it again", ""});
   }
   return error_response(ApiError{503, "log_unavailable", "the event log cannot be written: " + ec.message(), ""});
 }
@@ -48,21 +55,15 @@ HttpResponse log_unavailable(const std::error_code& ec) {
 HttpResponse log_unreadable(const std::error_code& ec) {
   // A write's words ("nothing was stored", "the same Idempotency-Key")
   // would mislead a reader: nothing was asked to be stored.
-  const auto again = [](ApiError e) {
-    auto r = error_response(std::move(e));
-    r.headers.emplace_back("Retry-After", "1");
-    return r;
-  };
   if (ec == eventlog::Errc::no_owner) {
-    return again(ApiError{503, "no_owner",
-                          "no node answers for this part of the log right now (a failover is under way): ask again",
-                          ""});
+    return try_again_soon(ApiError{
+        503, "no_owner", "no node answers for this part of the log right now (a failover is under way): ask again", ""});
   }
   if (ec == std::errc::timed_out) {
-    return again(ApiError{503, "log_unavailable", "the event log did not answer in time: ask again", ""});
+    return try_again_soon(ApiError{503, "log_unavailable", "the event log did not answer in time: ask again", ""});
   }
   if (ec == eventlog::Errc::unavailable) {
-    return again(ApiError{503, "log_unavailable", "the event log cannot be reached right now: ask again", ""});
+    return try_again_soon(ApiError{503, "log_unavailable", "the event log cannot be reached right now: ask again", ""});
   }
   return error_response(ApiError{503, "log_unavailable", "the event log could not be read: " + ec.message(), ""});
 }

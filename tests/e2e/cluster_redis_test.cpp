@@ -76,9 +76,6 @@ TEST(ClusterNodes, AGatewayStreamsEveryPartitionFromItsOwnerAcrossAKill) {
   HttpClient gw(gateway.port()), client_b(b.port());
   ASSERT_TRUE(eventually([&] { return gw.get("/health").json().at("redis").at("status") == "ok"; }, 20s))
       << gateway.stderr_tail();
-  // Both nodes publish what they execute.
-  ASSERT_TRUE(eventually([&] { return a.stdout_tail().find("executed by this node (a)") != std::string::npos; }, 20s));
-  ASSERT_TRUE(eventually([&] { return b.stdout_tail().find("executed by this node (b)") != std::string::npos; }, 20s));
 
   WsClient live(gateway.port(), "/ws");
   live.send(R"({"type":"subscribe","all":true})");
