@@ -13,16 +13,16 @@ APT_PACKAGES := g++ make cmake pkg-config ccache curl \
   postgresql postgresql-client redis-server redis-tools \
   libnats-dev nats-server
 
-.PHONY: deps deps-fuzz deps-browser configure build run cluster test test-sanitize fuzz screenshots clean help
+.PHONY: deps deps-fuzz deps-browser configure build build-programs run cluster test test-sanitize fuzz screenshots clean help
 
 help:
 	@echo "make run    install what is missing, build, start PostgreSQL (under .local/) and oee-server on 127.0.0.1:3000"
 	@echo "make test   install what is missing, build, run the whole test suite"
 	@echo "make cluster   3 NATS JetStream servers, PostgreSQL, Redis, 2 oee nodes and a gateway on loopback (data under .local/cluster/), Ctrl-C stops all"
-	@echo "make test-sanitize   the same suite built with AddressSanitizer and UBSan (build-sanitize/)"
+	@echo "make test-sanitize   part of the suite and a chaos run built with AddressSanitizer and UBSan (build-sanitize/; SANITIZE_PART=all: the whole suite)"
 	@echo "make fuzz   build the libFuzzer targets with clang (build-fuzz/) and run each for FUZZ_SECONDS (180)"
 	@echo "make screenshots   retake the README's dashboard screenshots (docs/images/) with the browser test"
-	@echo "make deps | build | clean"
+	@echo "make deps | build (everything) | build-programs (what make run runs) | clean"
 
 # Installs only missing packages; refreshes the package lists only when an
 # install fails without them (a fresh machine has none).
@@ -59,15 +59,21 @@ configure: deps
 	  cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE); \
 	fi
 
+# Everything: the programs, the tests, the benchmarks.
 build: configure
 	cmake --build $(BUILD_DIR) -j$(JOBS)
 
+# What `make run` and `make cluster` run: oee-server and the tools the
+# README names (the CMake target `programs`), not the tests.
+build-programs: configure
+	cmake --build $(BUILD_DIR) --target programs -j$(JOBS)
+
 # Starts a local PostgreSQL under .local/ unless DATABASE_URL is set.
-run: build
+run: build-programs
 	tools/run_local.sh $(BUILD_DIR) $(ARGS)
 
 # Three nats-server processes and two oee nodes on loopback (docs/SCALING.md).
-cluster: build
+cluster: build-programs
 	tools/run_cluster.sh $(BUILD_DIR) $(ARGS)
 
 # The suite, then a seeded chaos run of a two-node cluster (docs/testing.md),
@@ -82,17 +88,30 @@ test: deps-browser build
 screenshots: deps-browser build
 	node tests/browser/dashboard_test.mjs $(BUILD_DIR)/bin/oee-server $(BUILD_DIR)/bin/oee-loadgen docs/images
 
-# The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer, in its
-# own build directory (-O1, line tables only: enough for its reports).
+# AddressSanitizer + UndefinedBehaviorSanitizer in their own build directory
+# (-O1, line tables only: enough for their reports), over a part of the suite
+# that fits CI (docs/testing.md): every unit and integration test, the e2e
+# suites that feed the server hostile input, and a chaos run of a two-node
+# cluster. SANITIZE_PART=all runs the whole suite instead.
 SANITIZE_DIR ?= build-sanitize
+SANITIZE_PART ?= ci
+SANITIZE_E2E ?= ^(BadInput|Edge|Stream|WsSubmit|Tls|Auth|Clients|AllOrdersStream|Crash|Backpressure)\.
+SANITIZE_CHAOS_SECONDS ?= 90
+SANITIZE_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp
 test-sanitize: deps-browser
 	@if [ ! -f $(SANITIZE_DIR)/CMakeCache.txt ]; then \
 	  cmake -S . -B $(SANITIZE_DIR) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-g1 -O1" -DOEE_SANITIZE=ON; \
 	fi
 	cmake --build $(SANITIZE_DIR) -j$(JOBS)
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
-	  tools/run_ctest.sh $(SANITIZE_DIR) -j$(JOBS) --output-on-failure --timeout 900
+ifeq ($(SANITIZE_PART),all)
+	$(SANITIZE_ENV) tools/run_ctest.sh $(SANITIZE_DIR) -j$(JOBS) --output-on-failure --timeout 900
+else
+	$(SANITIZE_ENV) tools/run_ctest.sh $(SANITIZE_DIR) -j$(JOBS) --output-on-failure --timeout 900 -L 'unit|integration'
+	$(SANITIZE_ENV) tools/run_ctest.sh $(SANITIZE_DIR) -j$(JOBS) --output-on-failure --timeout 900 -R '$(SANITIZE_E2E)'
+	$(SANITIZE_ENV) $(SANITIZE_DIR)/bin/oee-chaos --server $(SANITIZE_DIR)/bin/oee-server \
+	  --logdump $(SANITIZE_DIR)/bin/oee-logdump --settle 600 --duration $(SANITIZE_CHAOS_SECONDS)
+endif
 
 # libFuzzer targets (tests/fuzz/): the submit body, WebSocket messages,
 # amounts, stored records and HTTP requests as the server reads them.

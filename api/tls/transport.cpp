@@ -22,6 +22,14 @@ void Transport::start_tls(boost::asio::ssl::context& context, const std::string&
   tls.set_verify_callback(boost::asio::ssl::host_name_verification(host));
 }
 
+void Transport::start_read_some(const MutableBuffers& buffers, Handler handler) {
+  std::visit([&](auto& s) { s.async_read_some(buffers, std::move(handler)); }, stream_);
+}
+
+void Transport::start_write_some(const ConstBuffers& buffers, Handler handler) {
+  std::visit([&](auto& s) { s.async_write_some(buffers, std::move(handler)); }, stream_);
+}
+
 Transport::Tcp& Transport::tcp() {
   if (auto* tls = std::get_if<Tls>(&stream_)) return tls->next_layer();
   return std::get<Tcp>(stream_);

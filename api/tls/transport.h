@@ -7,17 +7,48 @@
 // A Beast AsyncStream and SyncStream; websocket::stream<Transport> tears
 // a connection down as its kind needs (TLS: close_notify first).
 
+#include <array>
+#include <cstddef>
 #include <string>
 #include <utility>
 #include <variant>
 
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 #include <boost/beast/websocket/teardown.hpp>
 
 namespace oee::api {
+
+/// The first non-empty buffers of a buffer sequence, at most `kMax` of
+/// them: enough for a *_some operation, which may move fewer bytes than it
+/// is given (empty ones are left out so that one with bytes left moves some).
+template <class Buffer>
+class BufferList {
+ public:
+  static constexpr std::size_t kMax = 16;
+  template <class Buffers>
+  explicit BufferList(const Buffers& buffers) {
+    for (auto it = boost::asio::buffer_sequence_begin(buffers);
+         it != boost::asio::buffer_sequence_end(buffers) && size_ < kMax; ++it) {
+      if (Buffer(*it).size() > 0) buffers_[size_++] = Buffer(*it);
+    }
+  }
+  [[nodiscard]] const Buffer* begin() const { return buffers_.data(); }
+  [[nodiscard]] const Buffer* end() const { return buffers_.data() + size_; }
+
+ private:
+  std::array<Buffer, kMax> buffers_{};
+  std::size_t size_ = 0;
+};
+using MutableBuffers = BufferList<boost::asio::mutable_buffer>;
+using ConstBuffers = BufferList<boost::asio::const_buffer>;
 
 class Transport {
  public:
@@ -54,20 +85,20 @@ class Transport {
   [[nodiscard]] Tcp& next_layer() { return tcp(); }
   [[nodiscard]] executor_type get_executor() { return tcp().get_executor(); }
 
+  /// Beast's reads and writes all come through these two; they hand the
+  /// buffers and the handler on in one fixed type each, so the TLS and TCP
+  /// operations under them are instantiated once (transport.cpp) rather
+  /// than for every composed operation in every file that uses a stream.
   template <class Buffers, class Token>
   auto async_read_some(const Buffers& buffers, Token&& token) {
     return boost::asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
-        [this](auto handler, const Buffers& b) {
-          std::visit([&](auto& s) { s.async_read_some(b, std::move(handler)); }, stream_);
-        },
+        [this](auto handler, const Buffers& b) { start_read_some(MutableBuffers(b), erase(std::move(handler))); },
         token, buffers);
   }
   template <class Buffers, class Token>
   auto async_write_some(const Buffers& buffers, Token&& token) {
     return boost::asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
-        [this](auto handler, const Buffers& b) {
-          std::visit([&](auto& s) { s.async_write_some(b, std::move(handler)); }, stream_);
-        },
+        [this](auto handler, const Buffers& b) { start_write_some(ConstBuffers(b), erase(std::move(handler))); },
         token, buffers);
   }
   template <class Buffers>
@@ -88,6 +119,20 @@ class Transport {
   }
 
  private:
+  // The handler's own executor is kept as an any_io_executor beside it:
+  // the one any_completion_handler carries cannot be asked for
+  // blocking.never, which tcp_stream's post of an immediate completion needs.
+  using Handler =
+      boost::asio::executor_binder<boost::asio::any_completion_handler<void(boost::system::error_code, std::size_t)>,
+                                   boost::asio::any_io_executor>;
+  template <class H>
+  Handler erase(H handler) {
+    const boost::asio::any_io_executor executor = boost::asio::get_associated_executor(handler, get_executor());
+    return Handler(boost::asio::executor_arg, executor, std::move(handler));
+  }
+  void start_read_some(const MutableBuffers& buffers, Handler handler);
+  void start_write_some(const ConstBuffers& buffers, Handler handler);
+
   std::variant<Tcp, Tls> stream_;
 };
 

@@ -53,7 +53,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-constexpr auto kDeadline = 30s;
+constexpr auto kOperationDeadline = 30s;
 constexpr std::size_t kAll = std::numeric_limits<std::size_t>::max();
 constexpr std::uint64_t kMaxSeq = std::numeric_limits<std::uint64_t>::max();
 
@@ -691,10 +691,10 @@ class EventLogFuzzTest : public ::testing::TestWithParam<FuzzParams> {
       for (std::size_t i = 0; i < plan[t].size() && !timed_out; ++i) {
         auto& it = plan[t][i];
         if (it.cmd) {
-          timed_out = it.append.wait_for(kDeadline) != std::future_status::ready;
+          timed_out = it.append.wait_for(kOperationDeadline) != std::future_status::ready;
           if (!timed_out) outcomes[t][i] = it.append.get();
         } else {
-          timed_out = it.store.wait_for(kDeadline) != std::future_status::ready;
+          timed_out = it.store.wait_for(kOperationDeadline) != std::future_status::ready;
           if (!timed_out) stores[t][i] = it.store.get();
         }
       }
@@ -862,8 +862,8 @@ class EventLogFuzzTest : public ::testing::TestWithParam<FuzzParams> {
     EXPECT_EQ(await_result(s), Errc::closed);
     EXPECT_EQ(log_->head().value, model_.head().value);
     const auto start = std::chrono::steady_clock::now();
-    EXPECT_EQ(log_->wait_beyond(model_.head(), kDeadline).value, model_.head().value);
-    EXPECT_LT(std::chrono::steady_clock::now() - start, kDeadline / 2) << "wait_beyond on a closed log must not wait";
+    EXPECT_EQ(log_->wait_beyond(model_.head(), kOperationDeadline).value, model_.head().value);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, kOperationDeadline / 2) << "wait_beyond on a closed log must not wait";
     reopen(false);
   }
 

@@ -16,14 +16,13 @@
 #include "core/domain/trigger.h"
 #include "core/domain/venue.h"
 #include "eventlog/types.h"
+#include "tests/unit/domain_fixtures.h"
 
 namespace oee::core {
 namespace {
 
 using u128 = unsigned __int128;
 
-TokenId sol() { return token_id("SOL"); }
-TokenId usdc() { return token_id("USDC"); }
 TokenId usdt() { return token_id("USDT"); }
 
 BookOrder order(std::uint64_t seq, std::uint64_t amount_in, std::uint64_t min_out, std::int64_t expires_at = 0,

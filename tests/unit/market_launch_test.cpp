@@ -14,24 +14,20 @@
 #include "core/domain/tokens.h"
 #include "core/domain/venue.h"
 #include "eventlog/types.h"
+#include "tests/unit/domain_fixtures.h"
 
 namespace oee::core {
 namespace {
 
-constexpr std::uint64_t kOneSol = 1'000'000'000;
 // The default launch: 5 * 10^8 whole new tokens (6 decimals) against 50 SOL.
-constexpr std::uint64_t kTokenReserve = 500'000'000'000'000;
-constexpr std::uint64_t kQuoteReserve = 50'000'000'000;
+constexpr std::uint64_t kLaunchTokenReserve = 500'000'000'000'000;
+constexpr std::uint64_t kLaunchQuoteReserve = 50'000'000'000;
 
-TokenId sol() { return token_id("SOL"); }
-TokenId usdc() { return token_id("USDC"); }
 TokenId named(std::string_view symbol) { return *TokenId::name(symbol); }
 
-std::chrono::system_clock::time_point t0() { return std::chrono::system_clock::from_time_t(1'700'000'000); }
-
 // What a caller hands Market::launch: the market numbers and times it.
-Launch new_launch(TokenId token, Venue venue, std::uint64_t token_reserve = kTokenReserve,
-                  std::uint64_t quote_reserve = kQuoteReserve, TokenId quote = sol()) {
+Launch new_launch(TokenId token, Venue venue, std::uint64_t token_reserve = kLaunchTokenReserve,
+                  std::uint64_t quote_reserve = kLaunchQuoteReserve, TokenId quote = sol()) {
   return Launch{.token = token,
                 .quote = quote,
                 .venue = venue,
@@ -69,8 +65,8 @@ TEST(MarketLaunch, NumbersLaunchesInOrderAndTimesThem) {
   EXPECT_TRUE(first->token == a);
   EXPECT_TRUE(first->quote == sol());
   EXPECT_EQ(first->venue, Venue::raydium);
-  EXPECT_EQ(first->token_reserve.base, kTokenReserve);
-  EXPECT_EQ(first->quote_reserve.base, kQuoteReserve);
+  EXPECT_EQ(first->token_reserve.base, kLaunchTokenReserve);
+  EXPECT_EQ(first->quote_reserve.base, kLaunchQuoteReserve);
   EXPECT_FALSE(first->mint_renounced);
   EXPECT_TRUE(first->freeze_authority);
 
@@ -93,7 +89,7 @@ TEST(MarketLaunch, ATokenLaunchesOncePerVenue) {
   // Refused launches take no number and change nothing.
   const auto launches = m.launches_of(a);
   ASSERT_EQ(launches.size(), 1u);
-  EXPECT_EQ(launches[0].token_reserve.base, kTokenReserve);
+  EXPECT_EQ(launches[0].token_reserve.base, kLaunchTokenReserve);
   const auto other_venue = m.launch(new_launch(a, Venue::meteora));
   ASSERT_TRUE(other_venue.has_value());
   EXPECT_EQ(other_venue->number, 2u);
@@ -112,12 +108,12 @@ TEST(MarketLaunch, RefusesListedTokensUnlistedQuotesAndEmptyPools) {
   const Case cases[] = {
       {"a listed token", new_launch(token_id("BONK"), Venue::raydium), LaunchError::listed_token},
       {"no token", new_launch(TokenId{}, Venue::raydium), LaunchError::listed_token},
-      {"a new token as the quote", new_launch(fresh, Venue::raydium, kTokenReserve, kQuoteReserve, named("LQUOTE")),
+      {"a new token as the quote", new_launch(fresh, Venue::raydium, kLaunchTokenReserve, kLaunchQuoteReserve, named("LQUOTE")),
        LaunchError::unlisted_quote},
-      {"no quote", new_launch(fresh, Venue::raydium, kTokenReserve, kQuoteReserve, TokenId{}),
+      {"no quote", new_launch(fresh, Venue::raydium, kLaunchTokenReserve, kLaunchQuoteReserve, TokenId{}),
        LaunchError::unlisted_quote},
-      {"no tokens in the pool", new_launch(fresh, Venue::raydium, 0, kQuoteReserve), LaunchError::empty_pool},
-      {"no liquidity in the pool", new_launch(fresh, Venue::raydium, kTokenReserve, 0), LaunchError::empty_pool},
+      {"no tokens in the pool", new_launch(fresh, Venue::raydium, 0, kLaunchQuoteReserve), LaunchError::empty_pool},
+      {"no liquidity in the pool", new_launch(fresh, Venue::raydium, kLaunchTokenReserve, 0), LaunchError::empty_pool},
   };
   Market m;
   for (const auto& c : cases) {
@@ -137,7 +133,7 @@ TEST(MarketLaunch, LaunchesAfterAndLaunchesOf) {
   const TokenId a = named("LLISTA");
   const TokenId b = named("LLISTB");
   ASSERT_TRUE(m.launch(new_launch(a, Venue::raydium)).has_value());
-  ASSERT_TRUE(m.launch(new_launch(b, Venue::raydium, kTokenReserve, kQuoteReserve, usdc())).has_value());
+  ASSERT_TRUE(m.launch(new_launch(b, Venue::raydium, kLaunchTokenReserve, kLaunchQuoteReserve, usdc())).has_value());
   ASSERT_TRUE(m.launch(new_launch(a, Venue::meteora)).has_value());
 
   EXPECT_EQ(numbers(m.launches_after(0)), (std::vector<std::uint64_t>{1, 2, 3}));
@@ -184,39 +180,39 @@ TEST(MarketLaunch, PoolsOfATokenLaunchedOnOneVenue) {
   EXPECT_EQ(no_launch.reserve_out.base, 0u);
   EXPECT_EQ(no_launch.fee_bps, 0u);
   const Pool& launched = (*buying)[static_cast<std::size_t>(Venue::meteora)];
-  EXPECT_EQ(launched.reserve_in.base, kQuoteReserve);
-  EXPECT_EQ(launched.reserve_out.base, kTokenReserve);
+  EXPECT_EQ(launched.reserve_in.base, kLaunchQuoteReserve);
+  EXPECT_EQ(launched.reserve_out.base, kLaunchTokenReserve);
   EXPECT_EQ(launched.fee_bps, 20u);
 
   // Selling: the new token in, SOL out.
   const auto selling = m.pools(new_t, sol_t, t0());
   ASSERT_TRUE(selling.has_value());
   EXPECT_EQ((*selling)[0].reserve_out.base, 0u);
-  EXPECT_EQ((*selling)[1].reserve_in.base, kTokenReserve);
-  EXPECT_EQ((*selling)[1].reserve_out.base, kQuoteReserve);
+  EXPECT_EQ((*selling)[1].reserve_in.base, kLaunchTokenReserve);
+  EXPECT_EQ((*selling)[1].reserve_out.base, kLaunchQuoteReserve);
   EXPECT_EQ((*selling)[1].fee_bps, 20u);
 
   // pool(): only the venue it launched on.
   EXPECT_FALSE(m.pool(Venue::raydium, sol_t, new_t, t0()).has_value());
   const auto one = m.pool(Venue::meteora, sol_t, new_t, t0());
   ASSERT_TRUE(one.has_value());
-  EXPECT_EQ(one->reserve_in.base, kQuoteReserve);
-  EXPECT_EQ(one->reserve_out.base, kTokenReserve);
+  EXPECT_EQ(one->reserve_in.base, kLaunchQuoteReserve);
+  EXPECT_EQ(one->reserve_out.base, kLaunchTokenReserve);
 
   // Launched pools hold their reserves: the time does not move them.
   const auto later = m.pools(sol_t, new_t, t0() + std::chrono::hours(5));
   ASSERT_TRUE(later.has_value());
-  EXPECT_EQ((*later)[1].reserve_in.base, kQuoteReserve);
-  EXPECT_EQ((*later)[1].reserve_out.base, kTokenReserve);
+  EXPECT_EQ((*later)[1].reserve_in.base, kLaunchQuoteReserve);
+  EXPECT_EQ((*later)[1].reserve_out.base, kLaunchTokenReserve);
 
   // A second launch on raydium fills its pool, at raydium's 25 bps.
-  ASSERT_TRUE(m.launch(new_launch(p, Venue::raydium, 2 * kTokenReserve, kQuoteReserve)).has_value());
+  ASSERT_TRUE(m.launch(new_launch(p, Venue::raydium, 2 * kLaunchTokenReserve, kLaunchQuoteReserve)).has_value());
   const auto both = m.pools(sol_t, new_t, t0());
   ASSERT_TRUE(both.has_value());
-  EXPECT_EQ((*both)[0].reserve_in.base, kQuoteReserve);
-  EXPECT_EQ((*both)[0].reserve_out.base, 2 * kTokenReserve);
+  EXPECT_EQ((*both)[0].reserve_in.base, kLaunchQuoteReserve);
+  EXPECT_EQ((*both)[0].reserve_out.base, 2 * kLaunchTokenReserve);
   EXPECT_EQ((*both)[0].fee_bps, 25u);
-  EXPECT_EQ((*both)[1].reserve_out.base, kTokenReserve);
+  EXPECT_EQ((*both)[1].reserve_out.base, kLaunchTokenReserve);
 
   // Another market never saw the launch.
   Market other;
@@ -226,8 +222,8 @@ TEST(MarketLaunch, PoolsOfATokenLaunchedOnOneVenue) {
 TEST(MarketLaunch, LaunchPoolIsSeenFromTheQuoteSide) {
   Launch l = new_launch(named("LPOOL"), Venue::raydium);
   const Pool raydium = launch_pool(l);
-  EXPECT_EQ(raydium.reserve_in.base, kQuoteReserve);
-  EXPECT_EQ(raydium.reserve_out.base, kTokenReserve);
+  EXPECT_EQ(raydium.reserve_in.base, kLaunchQuoteReserve);
+  EXPECT_EQ(raydium.reserve_out.base, kLaunchTokenReserve);
   EXPECT_EQ(raydium.fee_bps, 25u);
   l.venue = Venue::meteora;
   EXPECT_EQ(launch_pool(l).fee_bps, 20u);

@@ -9,6 +9,7 @@
 #include "core/domain/market.h"
 #include "core/domain/tokens.h"
 #include "core/domain/venue.h"
+#include "tests/unit/domain_fixtures.h"
 
 namespace oee::core {
 namespace {
@@ -20,8 +21,6 @@ const Token& token(std::string_view symbol) {
   EXPECT_NE(t, nullptr) << symbol;
   return *t;
 }
-
-std::chrono::system_clock::time_point t0() { return std::chrono::system_clock::from_time_t(1'700'000'000); }
 
 TEST(QuotePool, HandComputedConstantProduct) {
   // reserves 1'000'000 / 2'000'000, fee 30 bps, amount 10'000:

@@ -10,6 +10,7 @@
 #include "core/domain/market.h"
 #include "core/domain/tokens.h"
 #include "memory_store.h"
+#include "tests/unit/domain_fixtures.h"
 
 namespace oee::core {
 namespace {
@@ -19,8 +20,6 @@ using namespace std::chrono_literals;
 constexpr std::string_view kBase58Alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
 
 OrderId id(std::string_view text) { return *OrderId::parse(text); }
-
-std::chrono::system_clock::time_point t0() { return std::chrono::system_clock::from_time_t(1'700'000'000); }
 
 // The textbook algorithm, one digit per pass over the bytes: the reference
 // the faster encoder must agree with.

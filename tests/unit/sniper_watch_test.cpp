@@ -15,15 +15,15 @@
 #include "core/domain/tokens.h"
 #include "core/domain/venue.h"
 #include "eventlog/types.h"
+#include "tests/unit/domain_fixtures.h"
 
 namespace oee::core {
 namespace {
 
-constexpr std::uint64_t kOneSol = 1'000'000'000;
 constexpr std::int64_t kAcceptedAt = 1'000'000;
 // The default launch: 10^9 whole new tokens (6 decimals) against 100 SOL.
-constexpr std::uint64_t kTokenReserve = 1'000'000'000'000'000;
-constexpr std::uint64_t kQuoteReserve = 100'000'000'000;
+constexpr std::uint64_t kWatchedTokenReserve = 1'000'000'000'000'000;
+constexpr std::uint64_t kWatchedQuoteReserve = 100'000'000'000;
 // 1 SOL on the default launch on raydium (25 bps):
 //   in_after_fee = 10^9 * 9'975 / 10'000 = 997'500'000
 //   out = floor(10^15 * 997'500'000 / (10^11 + 997'500'000)) = 9'876'482'091'140
@@ -31,8 +31,6 @@ constexpr std::uint64_t kRaydiumOut = 9'876'482'091'140;
 // The same on meteora (20 bps): in_after_fee = 998'000'000.
 constexpr std::uint64_t kMeteoraOut = 9'881'383'789'778;
 
-TokenId sol() { return token_id("SOL"); }
-TokenId usdc() { return token_id("USDC"); }
 TokenId target() { return *TokenId::name("SOMENEW"); }
 
 SniperChecks checks(bool mint_renounced, bool no_freeze, std::uint64_t min_liquidity = 0) {
@@ -56,8 +54,8 @@ WatchingSniper sniper(std::uint64_t min_out, SniperChecks c = SniperChecks{}, st
 }
 
 // A clean launch of SOMENEW against SOL, after the sniper was accepted.
-Launch launch(std::uint64_t number, Venue venue, std::uint64_t token_reserve = kTokenReserve,
-              std::uint64_t quote_reserve = kQuoteReserve) {
+Launch launch(std::uint64_t number, Venue venue, std::uint64_t token_reserve = kWatchedTokenReserve,
+              std::uint64_t quote_reserve = kWatchedQuoteReserve) {
   return Launch{.token = target(),
                 .quote = sol(),
                 .venue = venue,
@@ -100,8 +98,8 @@ TEST(JudgeLaunches, APassingLaunchFiresWithTheExactQuote) {
   EXPECT_EQ(j.buy->best.fee_bps, 25u);
   EXPECT_EQ(j.buy->best.price_impact_bps, 98u);
   // Quoted on the launch's pool from SOL's side.
-  EXPECT_EQ(j.buy->best.reserve_in.base, kQuoteReserve);
-  EXPECT_EQ(j.buy->best.reserve_out.base, kTokenReserve);
+  EXPECT_EQ(j.buy->best.reserve_in.base, kWatchedQuoteReserve);
+  EXPECT_EQ(j.buy->best.reserve_out.base, kWatchedTokenReserve);
   // The venue without a launch quotes nothing.
   ASSERT_EQ(j.buy->quotes.size(), 2u);
   EXPECT_EQ(j.buy->quotes[1].venue, Venue::meteora);
@@ -162,12 +160,12 @@ TEST(JudgeLaunches, AFreezeAuthorityIsTurnedDownOnlyWhenTheCheckIsRequired) {
 
 TEST(JudgeLaunches, LiquidityBelowTheMinimumIsTurnedDownAndAtItPasses) {
   const Launch l = launch(1, Venue::raydium);
-  const SniperJudgement below = judge_launches(sniper(1, checks(true, true, kQuoteReserve + 1)), std::vector<Launch>{l});
+  const SniperJudgement below = judge_launches(sniper(1, checks(true, true, kWatchedQuoteReserve + 1)), std::vector<Launch>{l});
   EXPECT_FALSE(below.buy.has_value());
   ASSERT_TRUE(below.turned_down.has_value());
   EXPECT_EQ(below.turned_down->reason, "liquidity 100 below the minimum 100.000000001");
 
-  const SniperJudgement at = judge_launches(sniper(1, checks(true, true, kQuoteReserve)), std::vector<Launch>{l});
+  const SniperJudgement at = judge_launches(sniper(1, checks(true, true, kWatchedQuoteReserve)), std::vector<Launch>{l});
   ASSERT_TRUE(at.buy.has_value());
   EXPECT_FALSE(at.turned_down.has_value());
 }
@@ -219,7 +217,7 @@ TEST(JudgeLaunches, TwoPassingLaunchesBuyOnceOnTheBetterQuote) {
   // Raydium's pool holds twice the tokens: it wins despite its higher fee.
   // Launched meteora first, so the pick is not the order of the launches.
   const Launch on_meteora = launch(1, Venue::meteora);
-  const Launch on_raydium = launch(2, Venue::raydium, 2 * kTokenReserve);
+  const Launch on_raydium = launch(2, Venue::raydium, 2 * kWatchedTokenReserve);
   const SniperJudgement j = judge_launches(sniper(1), std::vector<Launch>{on_meteora, on_raydium});
   ASSERT_TRUE(j.buy.has_value());
   EXPECT_FALSE(j.turned_down.has_value());
@@ -245,7 +243,7 @@ TEST(JudgeLaunches, TwoPassingLaunchesBuyOnceOnTheBetterQuote) {
 
 TEST(JudgeLaunches, AFailingAndAPassingLaunchBuyOnThePassingVenue) {
   // The failing launch comes first and would quote more; it is not bought.
-  const Launch failing = with_freeze(launch(1, Venue::raydium, 2 * kTokenReserve));
+  const Launch failing = with_freeze(launch(1, Venue::raydium, 2 * kWatchedTokenReserve));
   const Launch passing = launch(2, Venue::meteora);
   const SniperJudgement j = judge_launches(sniper(1), std::vector<Launch>{failing, passing});
   ASSERT_TRUE(j.buy.has_value());
