@@ -3,7 +3,8 @@ FROM debian:12 AS build
 RUN apt-get update && apt-get install -y --no-install-recommends make ca-certificates && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
-RUN apt-get update && make build && rm -rf /var/lib/apt/lists/*
+# Only the programs the image ships (the CMake target `programs`), not the tests.
+RUN apt-get update && make build-programs && rm -rf /var/lib/apt/lists/*
 
 FROM debian:12
 RUN apt-get update && apt-get install -y --no-install-recommends \

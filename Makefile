@@ -16,8 +16,8 @@ APT_PACKAGES := g++ make cmake pkg-config ccache curl \
 .PHONY: deps deps-fuzz deps-browser configure build build-programs run cluster test test-sanitize fuzz screenshots clean help
 
 help:
-	@echo "make run    install what is missing, build, start PostgreSQL (under .local/) and oee-server on 127.0.0.1:3000"
-	@echo "make test   install what is missing, build, run the whole test suite"
+	@echo "make run    install what is missing, build the server and tools, start PostgreSQL and Redis (under .local/) and oee-server on 127.0.0.1:3000"
+	@echo "make test   install what is missing, build everything, run the whole test suite and a chaos run"
 	@echo "make cluster   3 NATS JetStream servers, PostgreSQL, Redis, 2 oee nodes and a gateway on loopback (data under .local/cluster/), Ctrl-C stops all"
 	@echo "make test-sanitize   part of the suite and a chaos run built with AddressSanitizer and UBSan (build-sanitize/; SANITIZE_PART=all: the whole suite)"
 	@echo "make fuzz   build the libFuzzer targets with clang (build-fuzz/) and run each for FUZZ_SECONDS (180)"
