@@ -42,6 +42,16 @@ server_dir() {
   echo "$home/oee/$(printf '%s' "${dir#/}" | tr '/' '_')"
 }
 
+# The directory start recorded (DIR itself for a DIR started before there
+# was a choice).
+recorded_dir() { cat "$dir/where" 2>/dev/null || echo "$dir"; }
+
+# Starts the server in $srv on port $1.
+launch() {
+  as_pg "$pgbin/pg_ctl" -D "$srv/pg" -l "$srv/pg/server.log" -w -t 30 \
+    -o "-p $1 -k $srv/sock -c listen_addresses=127.0.0.1 $opts" start >/dev/null
+}
+
 free_port() { "$(dirname "$0")/free_port.sh"; }
 
 case $cmd in
@@ -66,15 +76,13 @@ case $cmd in
     fi
     port=$(free_port)
     echo "$port" > "$dir/port"
-    as_pg "$pgbin/pg_ctl" -D "$srv/pg" -l "$srv/pg/server.log" -w -t 30 \
-      -o "-p $port -k $srv/sock -c listen_addresses=127.0.0.1 $opts" start >/dev/null \
-      || { tail -20 "$srv/pg/server.log" >&2; exit 1; }
+    launch "$port" || { tail -20 "$srv/pg/server.log" >&2; exit 1; }
     [ $fresh -eq 1 ] && as_pg psql -h 127.0.0.1 -p "$port" -U postgres -qAt -c "CREATE DATABASE oee" >/dev/null
     echo "postgresql://postgres@127.0.0.1:$port/oee" > "$dir/url"
     cat "$dir/url"
     ;;
   stop)
-    srv=$(cat "$dir/where" 2>/dev/null || echo "$dir")
+    srv=$(recorded_dir)
     if [ -f "$srv/pg/postmaster.pid" ]; then
       as_pg "$pgbin/pg_ctl" -D "$srv/pg" -m immediate -w stop >/dev/null 2>&1 || true
     fi
@@ -82,17 +90,15 @@ case $cmd in
     rm -rf "$dir"
     ;;
   pause)    # stop without removing anything
-    srv=$(cat "$dir/where")
+    srv=$(recorded_dir)
     as_pg "$pgbin/pg_ctl" -D "$srv/pg" -m fast -w stop >/dev/null
     ;;
   resume)
-    srv=$(cat "$dir/where")
-    port=$(cat "$dir/port")
-    as_pg "$pgbin/pg_ctl" -D "$srv/pg" -l "$srv/pg/server.log" -w -t 30 \
-      -o "-p $port -k $srv/sock -c listen_addresses=127.0.0.1 $opts" start >/dev/null
+    srv=$(recorded_dir)
+    launch "$(cat "$dir/port")"
     ;;
   where)
-    cat "$dir/where" 2>/dev/null || server_dir
+    if [ -f "$dir/where" ]; then cat "$dir/where"; else server_dir; fi
     ;;
   *) echo "usage: pg_server.sh start|stop|pause|resume|where DIR" >&2; exit 2 ;;
 esac

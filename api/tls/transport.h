@@ -90,7 +90,7 @@ class Transport {
   /// OpenSSL's operations are instantiated once (transport.cpp) rather than
   /// for every composed operation in every file that uses a stream. Plain
   /// TCP, the path every benchmark measures, keeps its handlers' own types:
-  /// erasing them cost about 900 instructions per operation.
+  /// erasing them too made it dearer (docs/development.md).
   template <class Buffers, class Token>
   auto async_read_some(const Buffers& buffers, Token&& token) {
     return boost::asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
