@@ -3,6 +3,7 @@
 #include <charconv>
 #include <condition_variable>
 #include <deque>
+#include <future>
 #include <mutex>
 #include <set>
 #include <stdexcept>
@@ -22,6 +23,7 @@ using namespace std::chrono_literals;
 
 constexpr auto kMemberPrefix = "node.";
 constexpr auto kSetUpWait = 30s;
+constexpr std::size_t kOpenedAtOnce = 8;
 
 KvBucket open_bucket(Connection& connection, const std::string& name, std::chrono::milliseconds ttl) {
   BucketSpec spec;
@@ -181,6 +183,10 @@ std::unique_ptr<Cluster> Cluster::open(ClusterOptions options) {
   impl->leases.emplace(open_bucket(*impl->connection, kLeaseBucket, o.lease_ttl));
   if (!o.reader) impl->check_unique_name();
   auto* raw = impl.get();
+  // Partitions are opened a few at a time: each waits on the NATS cluster
+  // (its stream made and given a leader, its checkpoint read), and one
+  // after another a node's start would wait for each in turn.
+  std::vector<std::future<std::unique_ptr<PartitionLog>>> opening;
   for (std::uint32_t p = 0; p < o.partitions; ++p) {
     PartitionLogOptions po;
     po.partition = p;
@@ -198,8 +204,15 @@ std::unique_ptr<Cluster> Cluster::open(ClusterOptions options) {
     po.heard_everywhere = o.heard_everywhere;
     // Asked only by the owner's writer, which start() comes before.
     po.lease_fresh = [raw, p] { return raw->keeper && raw->keeper->fresh(lease_key(p)); };
-    impl->logs.push_back(open_partition(*impl->connection, std::move(po)));
+    if (opening.size() == kOpenedAtOnce) {
+      for (auto& log : opening) impl->logs.push_back(log.get());
+      opening.clear();
+    }
+    opening.push_back(std::async(std::launch::async, [&connection = *impl->connection, po = std::move(po)]() mutable {
+      return open_partition(connection, std::move(po));
+    }));
   }
+  for (auto& log : opening) impl->logs.push_back(log.get());
   return std::unique_ptr<Cluster>(new Cluster(std::move(impl)));
 }
 

@@ -217,12 +217,14 @@ class Connection {
   [[nodiscard]] std::error_code purge(std::string_view stream, std::string_view subject, Seq keep_from);
 
   /// Creates the stream if it does not exist (waiting, up to `wait`, for a
-  /// cluster that is still electing its leader); read-only, finds it. Asks for spec.replicas and
+  /// cluster that is still electing its leader) and returns once the stream
+  /// answers reads; read-only, finds it. Asks for spec.replicas and
   /// takes one when the cluster has too few servers for them; an existing
   /// stream keeps its replicas. Returns the replicas the stream has.
   [[nodiscard]] Result<int> ensure_stream(const StreamSpec& spec, std::chrono::milliseconds wait);
 
  private:
+  [[nodiscard]] bool answers_reads(const std::string& stream, std::chrono::steady_clock::time_point deadline);
   struct Impl;
   explicit Connection(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;

@@ -11,6 +11,25 @@ namespace oee::eventlog::jetstream {
 
 using namespace detail;
 
+namespace {
+constexpr std::chrono::milliseconds kFirstCreateWait{500};
+}  // namespace
+
+// A stream just given a leader may leave its first reads unanswered for a
+// while (a read then waits the whole request timeout): it is ready once it
+// answers one, asked with short waits.
+bool Connection::answers_reads(const std::string& stream, std::chrono::steady_clock::time_point deadline) {
+  Publish ask;
+  ask.subject = "$JS.API.STREAM.MSG.GET." + stream;
+  ask.data = R"({"seq":1})";
+  for (auto wait = kFirstCreateWait / 2;; wait = std::min(wait * 2, impl_->options.request_timeout)) {
+    auto answer = request_all(std::span<const Publish>(&ask, 1), wait).front();
+    if (answer) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // not connected answers at once
+  }
+}
+
 std::error_code Connection::purge(std::string_view stream, std::string_view subject, Seq keep_from) {
   const std::string name(stream);
   const std::string subj(subject);
@@ -40,6 +59,11 @@ Result<int> Connection::ensure_stream(const StreamSpec& spec, std::chrono::milli
   for (const auto& s : spec.subjects) subjects.push_back(s.c_str());
   int replicas = spec.replicas;
   std::error_code last;
+  // A cluster that has yet to elect its metadata leader drops a create
+  // unanswered: waiting the whole request timeout for it would hold a
+  // node's start for that long, so the first tries wait less (a create
+  // sent again finds the stream made).
+  auto attempt_wait = std::min<std::chrono::milliseconds>(kFirstCreateWait, impl_->options.request_timeout);
   for (;;) {
     jsStreamConfig config;
     jsStreamConfig_Init(&config);
@@ -55,16 +79,19 @@ Result<int> Connection::ensure_stream(const StreamSpec& spec, std::chrono::milli
     config.Duplicates = std::chrono::nanoseconds(window).count();
     config.MaxAge = std::chrono::nanoseconds(spec.max_age).count();
     if (spec.max_per_subject > 0) config.MaxMsgsPerSubject = spec.max_per_subject;
+    jsOptions options;
+    jsOptions_Init(&options);
+    options.Wait = attempt_wait.count();
     jsStreamInfo* raw = nullptr;
     jsErrCode code{};
-    const auto s = js_AddStream(&raw, impl_->js, &config, nullptr, &code);
+    const auto s = js_AddStream(&raw, impl_->js, &config, &options, &code);
     std::unique_ptr<jsStreamInfo, StreamInfoDeleter> info(raw);
     if (s == NATS_OK || code == JSStreamNameExistErr) {
       // Made, or there: once it has a leader it takes publishes (a stream
       // just made may not yet, and a publish then finds no responder).
       for (;;) {
         auto state = stream_state(spec.name);
-        if (state && state->current_peers > 0) return state->replicas;
+        if (state && state->current_peers > 0 && answers_reads(spec.name, deadline)) return state->replicas;
         if (std::chrono::steady_clock::now() >= deadline) {
           return state ? std::error_code(JsErrc::not_connected) : state.error();
         }
@@ -92,6 +119,7 @@ Result<int> Connection::ensure_stream(const StreamSpec& spec, std::chrono::milli
                     static_cast<int>(code));
       return last;
     }
+    attempt_wait = std::min(attempt_wait * 2, impl_->options.request_timeout);
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
 }
