@@ -7,7 +7,8 @@
 #   test: `make test` returning;
 #   ci:   `.ci/run` returning (CI=true, no stdin), with its steps' times.
 # The packages are whatever this machine has: run `make deps deps-browser
-# deps-fuzz` first so that apt's time is left out (report it apart).
+# deps-fuzz` first so that apt's time is left out (report it apart). With
+# FRESH_OUT=DIR, each command's whole output is kept in DIR/<what>.out.
 #
 #   bench/fresh_build.sh run|test|ci [more...]
 set -euo pipefail
@@ -47,6 +48,7 @@ for what in "$@"; do
       ;;
     *) echo "unknown: $what (run, test or ci)" >&2; exit 2 ;;
   esac
+  if [ -n "${FRESH_OUT:-}" ]; then mkdir -p "$FRESH_OUT" && cp "$tmp/out" "$FRESH_OUT/$what.out"; fi
   cd "$src"
   tools/pg_server.sh stop "$tmp/oee/.local/pg" > /dev/null 2>&1 || true
   rm -rf "$tmp"
