@@ -39,12 +39,32 @@ namespace json = boost::json;
 
 namespace {
 
+HttpResponse order_not_found(const OrderId& id) { return not_found("no order with id " + id.str(), "orderId"); }
+
 HttpResponse get_order(App& app, const OrderId& id, const Principal& viewer) {
   auto loaded = app.store.load(id);
   if (!loaded) return log_unreadable(loaded.error());
   // Another key's order is as absent as one that never was.
-  if (!*loaded || !viewer.sees((*loaded)->state.owner)) return not_found("no order with id " + id.str(), "orderId");
+  if (!*loaded || !viewer.sees((*loaded)->state.owner)) return order_not_found(id);
   return json_response(200, order_answer(app.store, app.log, **loaded));
+}
+
+// An order as it stood at ?asOf. The asOf is judged only once the order is
+// known to be the viewer's (its owner never changes): another key's order,
+// like one that never was, tells nothing of where the log ends.
+HttpResponse get_order_as_of(App& app, const OrderId& id, const HttpRequest& req, const RequestTarget& t) {
+  if (!req.principal.sees_everything()) {
+    auto loaded = app.store.load(id);
+    if (!loaded) return log_unreadable(loaded.error());
+    if (!*loaded || !req.principal.sees((*loaded)->state.owner)) return order_not_found(id);
+  }
+  // An asOf counts in the order's partition: found first.
+  const auto partition = app.log.find_partition(id);
+  if (!partition) return log_unavailable(app.log, partition.error());
+  const auto as_of = as_of_param(t, app.log.partition(*partition), req.principal.sees_everything());
+  if (!as_of) return error_response(as_of.error());
+  if (*as_of) return order_as_of(app, id, **as_of, req.principal);
+  return get_order(app, id, req.principal);
 }
 
 // A gateway (holding the admin key) asks on behalf of the API key its
@@ -74,7 +94,7 @@ HttpResponse get_events(App& app, const OrderId& id, const RequestTarget& t, con
   if (!viewer) return error_response(viewer.error());
   auto records = read_known_order(app.log, id, Seq{*from}, *viewer);
   if (!records) return log_unreadable(records.error());
-  if (!*records) return not_found("no order with id " + id.str(), "orderId");
+  if (!*records) return order_not_found(id);
   // Each event as the stream sends it, written straight into the body.
   std::string body = R"({"orderId":")" + id.str() + R"(","events":[)";
   bool terminal = false;
@@ -304,13 +324,7 @@ Router core_router(App& app) {
           at_once([&app](const HttpRequest& req, const RequestTarget& t) { return list_events(app, t, req.principal); }))
       .on("GET", "api/orders/*", kOrderReads, for_order([&app](const OrderId& id, const HttpRequest& req, const RequestTarget& t) {
             if (!query_param(t, "asOf")) return get_order(app, id, req.principal);
-            // An asOf counts in the order's partition: found first.
-            const auto partition = app.log.find_partition(id);
-            if (!partition) return log_unavailable(app.log, partition.error());
-            const auto as_of = as_of_param(t, app.log.partition(*partition), req.principal.sees_everything());
-            if (!as_of) return error_response(as_of.error());
-            if (*as_of) return order_as_of(app, id, **as_of, req.principal);
-            return get_order(app, id, req.principal);
+            return get_order_as_of(app, id, req, t);
           }))
       .on("DELETE", "api/orders/*", kOrderWrites, for_order(cancel))
       .on("PATCH", "api/orders/*", kOrderWrites,

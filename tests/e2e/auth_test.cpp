@@ -355,7 +355,8 @@ TEST(Auth, AnApiKeyDoesNotSeeTheLogsEnd) {
   const auto a = create_key(client, admin, kReadWrite);
   const auto b = create_key(client, admin, kReadWrite);
   const auto of_a = submit(client, a.secret);
-  for (int i = 0; i < 5; ++i) submit(client, b.secret);
+  const auto of_b = submit(client, b.secret);
+  for (int i = 0; i < 4; ++i) submit(client, b.secret);
   ASSERT_TRUE(eventually(
       [&] {
         const auto res = client.request("GET", "/api/orders/" + of_a, {}, bearer(admin));
@@ -382,6 +383,14 @@ TEST(Auth, AnApiKeyDoesNotSeeTheLogsEnd) {
     EXPECT_EQ(by_admin.status, 400) << target << " " << by_admin.body;
     EXPECT_NE(std::string(by_admin.json().at("error").at("message").as_string()).find("seq"), std::string::npos)
         << by_admin.body;
+  }
+  // Another key's order and one that never was answer alike, whatever the
+  // asOf: bisecting them finds nothing of the log's end.
+  for (const std::string& other : {of_b, std::string("3f1c2b4a-0000-4000-8000-000000000000")}) {
+    for (const std::string& as_of : {std::string("1"), std::to_string(head), beyond}) {
+      const auto res = client.request("GET", "/api/orders/" + other + "?asOf=" + as_of, {}, bearer(a.secret));
+      EXPECT_EQ(res.status, 404) << other << " asOf " << as_of << ": " << res.body;
+    }
   }
 }
 

@@ -98,6 +98,7 @@ inline const std::string kServer = OEE_SERVER_BIN;
 inline const std::string kProjector = OEE_PROJECTOR_BIN;
 inline const std::string kWatch = OEE_WATCH_BIN;
 inline const std::string kLoadgen = OEE_LOADGEN_BIN;
+inline const std::string kChaos = OEE_CHAOS_BIN;
 
 struct HttpResponse {
   int status = 0;

@@ -218,7 +218,7 @@ VerifyResult verify_log(const std::filesystem::path& logdump, const std::string&
                         const std::filesystem::path& output, const std::atomic<bool>& stop) {
   VerifyResult out;
   out.exit_code =
-      run_command({logdump.string(), "--nats", nats_urls, "--verify"}, output, std::chrono::minutes(5), &stop);
+      run_command({logdump.string(), "--verify"}, output, std::chrono::minutes(5), &stop, {{"OEE_NATS_URL", nats_urls}});
   // Its verdict is in the lines that say ok or FAILED (its progress, on
   // the same file, is left out).
   const std::string text = tail_of(output, 64 * 1024);

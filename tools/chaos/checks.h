@@ -53,7 +53,8 @@ struct VerifyResult {
   std::string summary;  // its last lines
 };
 
-/// `oee-logdump --nats URLS --verify`, its output kept in `output`.
+/// `oee-logdump --verify` on `nats_urls` (given in its environment, not on
+/// its command line), its output kept in `output`.
 [[nodiscard]] VerifyResult verify_log(const std::filesystem::path& logdump, const std::string& nats_urls,
                                       const std::filesystem::path& output, const std::atomic<bool>& stop);
 

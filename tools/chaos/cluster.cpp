@@ -88,12 +88,13 @@ void Cluster::start() {
     // What the run is about: the realistic profile, faster (execution in
     // about a second), with dropped transactions; a lease short enough that
     // a dead or paused node's partitions move within the run.
-    std::vector<std::string> args{"--nats", nats_.urls(), "--node", name, "--partitions", std::to_string(kPartitions),
+    std::vector<std::string> args{"--node", name, "--partitions", std::to_string(kPartitions),
                                   "--lease-ttl", fmt::format("{:g}", kLeaseTtlSeconds), "--data-dir", (options_.work_dir / name).string(),
                                   "--sim", "realistic", "--sim-latency-scale", "0.3", "--fail-rate", "0.02",
                                   "--sim-control", "--sim-launch-every", "0", "--log-level", "info"};
     nodes_[static_cast<std::size_t>(i)] =
-        std::make_unique<Node>(name, options_.server, std::move(args), options_.work_dir / (name + ".log"));
+        std::make_unique<Node>(name, options_.server, std::move(args), Environment{{"OEE_NATS_URL", nats_.urls()}},
+                               options_.work_dir / (name + ".log"));
   }
   for (auto& node : nodes_) {
     std::string error;

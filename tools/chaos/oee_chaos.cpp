@@ -71,7 +71,7 @@ constexpr const char* kFooter = R"(What it does:
                          (each leg of a split order counts), or different ends on the two nodes;
        cancels broken    a cancel answered 200 whose order is not cancelled, or has a landed signature;
        answered unknown  a cancel or amend of an acknowledged order answered 404 (by either node, at any time);
-       verify            oee-logdump --nats URLS --verify exits 0.
+       verify            oee-logdump --verify exits 0 (the tools' URLs in its OEE_NATS_URL).
      A node that exits by itself, or a check that cannot be made, fails the run too.
 
 Exit status: 0 when nothing is lost, doubled, broken or answered unknown and verify passes; 1 otherwise (the

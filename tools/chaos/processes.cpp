@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -29,13 +30,25 @@ void forget(pid_t pid) {
 
 }  // namespace
 
-ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::filesystem::path& log) {
+ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::filesystem::path& log,
+                           const Environment& env) {
   // Everything the child needs is made before the fork: between fork and
   // exec a multi-threaded process may only make system calls.
   std::vector<std::string> args = argv;
   std::vector<char*> raw;
   for (auto& a : args) raw.push_back(a.data());
   raw.push_back(nullptr);
+  std::vector<std::string> variables;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string_view entry(*e);
+    const auto name = entry.substr(0, entry.find('='));
+    if (std::none_of(env.begin(), env.end(), [&](const auto& v) { return v.first == name; }))
+      variables.emplace_back(entry);
+  }
+  for (const auto& [name, value] : env) variables.push_back(name + "=" + value);
+  std::vector<char*> envp;
+  for (auto& v : variables) envp.push_back(v.data());
+  envp.push_back(nullptr);
   const int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (out < 0) throw std::runtime_error("cannot open " + log.string() + ": " + std::strerror(errno));
   const int in = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -63,7 +76,7 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::file
     ::dup2(out, STDOUT_FILENO);
     ::dup2(out, STDERR_FILENO);
     if (in >= 0) ::dup2(in, STDIN_FILENO);
-    ::execv(raw[0], raw.data());
+    ::execve(raw[0], raw.data(), envp.data());
     const char msg[] = "oee-chaos: exec failed\n";
     [[maybe_unused]] const auto n = ::write(STDERR_FILENO, msg, sizeof msg - 1);
     ::_exit(127);
@@ -103,8 +116,8 @@ std::optional<int> ChildProcess::wait(std::chrono::milliseconds timeout) {
 }
 
 int run_command(const std::vector<std::string>& argv, const std::filesystem::path& log,
-                std::chrono::milliseconds timeout, const std::atomic<bool>* stop) {
-  ChildProcess child(argv, log);
+                std::chrono::milliseconds timeout, const std::atomic<bool>* stop, const Environment& env) {
+  ChildProcess child(argv, log, env);
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline && (stop == nullptr || !stop->load())) {
     if (const auto status = child.wait(std::chrono::milliseconds(100))) return *status;
@@ -131,8 +144,13 @@ std::string tail_of(const std::filesystem::path& file, std::size_t bytes) {
   return text;
 }
 
-Node::Node(std::string name, std::filesystem::path server, std::vector<std::string> args, std::filesystem::path log)
-    : name_(std::move(name)), server_(std::move(server)), args_(std::move(args)), log_(std::move(log)) {}
+Node::Node(std::string name, std::filesystem::path server, std::vector<std::string> args, Environment env,
+           std::filesystem::path log)
+    : name_(std::move(name)),
+      server_(std::move(server)),
+      args_(std::move(args)),
+      env_(std::move(env)),
+      log_(std::move(log)) {}
 
 namespace {
 
@@ -176,7 +194,7 @@ bool Node::start(std::chrono::milliseconds timeout, std::string& error) {
   std::vector<std::string> argv{server_.string()};
   argv.insert(argv.end(), args_.begin(), args_.end());
   argv.insert(argv.end(), {"--port", "0"});
-  child_ = std::make_unique<ChildProcess>(argv, log_);
+  child_ = std::make_unique<ChildProcess>(argv, log_, env_);
   paused_ = false;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {

@@ -18,9 +18,15 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace oee::chaos {
+
+/// Variables set for a child on top of oee-chaos's own environment: where
+/// secrets go (a process's environment is its user's alone to read, its
+/// command line anyone's, in `ps`).
+using Environment = std::vector<std::pair<std::string, std::string>>;
 
 class ChildProcess {
  public:
@@ -28,7 +34,7 @@ class ChildProcess {
   /// a process group of its own: a terminal's Ctrl-C reaches only
   /// oee-chaos, which then stops everything in order. Throws if it cannot
   /// fork.
-  ChildProcess(const std::vector<std::string>& argv, const std::filesystem::path& log);
+  ChildProcess(const std::vector<std::string>& argv, const std::filesystem::path& log, const Environment& env = {});
   ~ChildProcess();
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
@@ -48,7 +54,7 @@ class ChildProcess {
 /// status, or -signal. After `timeout`, or once `*stop` is set, it is
 /// killed and -SIGKILL returned.
 int run_command(const std::vector<std::string>& argv, const std::filesystem::path& log,
-                std::chrono::milliseconds timeout, const std::atomic<bool>* stop = nullptr);
+                std::chrono::milliseconds timeout, const std::atomic<bool>* stop = nullptr, const Environment& env = {});
 
 /// SIGKILL to every child still running: for the path that cannot wait.
 void kill_all_children();
@@ -60,7 +66,8 @@ void kill_all_children();
 /// anew at each start; its output goes to `log`, each start marked there.
 class Node {
  public:
-  Node(std::string name, std::filesystem::path server, std::vector<std::string> args, std::filesystem::path log);
+  Node(std::string name, std::filesystem::path server, std::vector<std::string> args, Environment env,
+       std::filesystem::path log);
 
   /// Starts it and waits up to `timeout` for its LISTENING line; false with
   /// the reason (and the log's tail) in `error`.
@@ -87,6 +94,7 @@ class Node {
   std::string name_;
   std::filesystem::path server_;
   std::vector<std::string> args_;
+  Environment env_;
   std::filesystem::path log_;
   std::unique_ptr<ChildProcess> child_;
   std::atomic<unsigned short> port_{0};
