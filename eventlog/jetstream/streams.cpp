@@ -12,7 +12,9 @@ namespace oee::eventlog::jetstream {
 using namespace detail;
 
 namespace {
-constexpr std::chrono::milliseconds kFirstCreateWait{500};
+/// How long a create's first try waits for its answer; a read of a stream
+/// just made, half that. Each try after doubles it, up to the request timeout.
+constexpr std::chrono::milliseconds kFirstWait{500};
 }  // namespace
 
 // A stream just given a leader may leave its first reads unanswered for a
@@ -22,7 +24,7 @@ bool Connection::answers_reads(const std::string& stream, std::chrono::steady_cl
   Publish ask;
   ask.subject = "$JS.API.STREAM.MSG.GET." + stream;
   ask.data = R"({"seq":1})";
-  for (auto wait = kFirstCreateWait / 2;; wait = std::min(wait * 2, impl_->options.request_timeout)) {
+  for (auto wait = kFirstWait / 2;; wait = std::min(wait * 2, impl_->options.request_timeout)) {
     auto answer = request_all(std::span<const Publish>(&ask, 1), wait).front();
     if (answer) return true;
     if (std::chrono::steady_clock::now() >= deadline) return false;
@@ -63,7 +65,7 @@ Result<int> Connection::ensure_stream(const StreamSpec& spec, std::chrono::milli
   // unanswered: waiting the whole request timeout for it would hold a
   // node's start for that long, so the first tries wait less (a create
   // sent again finds the stream made).
-  auto attempt_wait = std::min<std::chrono::milliseconds>(kFirstCreateWait, impl_->options.request_timeout);
+  auto attempt_wait = std::min<std::chrono::milliseconds>(kFirstWait, impl_->options.request_timeout);
   for (;;) {
     jsStreamConfig config;
     jsStreamConfig_Init(&config);
