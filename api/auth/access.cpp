@@ -75,13 +75,22 @@ boost::system::result<Principal, AuthFailure> Authenticator::authenticate(std::s
   if (key->revoked_at) return AuthFailure::revoked;
   if (!key->live_at(now)) return AuthFailure::expired;
   ring_->touch(key->id, now);
-  return Principal{Principal::Kind::key, key->id, key->scopes, key->rate_limit, key->expires_at};
+  return key_principal(*key);
+}
+
+Principal Authenticator::key_principal(const core::ApiKey& key) const {
+  Principal out{Principal::Kind::key, key.id, key.scopes, key.rate_limit, key.expires_at, key.id, key.rate_limit};
+  if (key.created_by) {
+    out.tree = ring_->tree_of(key.id);
+    if (const auto root = ring_->get(out.tree)) out.tree_rate_limit = root->rate_limit;
+  }
+  return out;
 }
 
 std::optional<WsTickets::Issued> Authenticator::issue_ticket(const Principal& who, TimestampNs now) const {
   if (!enabled()) return std::nullopt;
   if (who.kind == Principal::Kind::admin) return tickets_->issue(WsTickets::Holder{}, now);
-  if (who.kind == Principal::Kind::key) return tickets_->issue(WsTickets::Holder{who.key}, now);
+  if (who.kind == Principal::Kind::key) return tickets_->issue(WsTickets::Holder{who.key, who.tree}, now);
   return std::nullopt;
 }
 
@@ -97,7 +106,7 @@ boost::system::result<Principal, AuthFailure> Authenticator::authenticate_ticket
   if (key->revoked_at) return AuthFailure::revoked;
   if (!key->live_at(now)) return AuthFailure::expired;
   ring_->touch(key->id, now);
-  return Principal{Principal::Kind::key, key->id, key->scopes, key->rate_limit, key->expires_at};
+  return key_principal(*key);
 }
 
 }  // namespace oee::api

@@ -25,6 +25,11 @@ struct Principal {
   core::Scopes scopes;
   core::RateLimit rate_limit;
   std::optional<TimestampNs> expires_at;  // for Kind::key
+  /// For a key: the root of its tree (KeyRing::tree_of; itself if the
+  /// admin key made it), whose write bucket, recurring cap, ticket quota
+  /// and key count it shares, and that root's rate limit.
+  core::KeyId tree{};
+  core::RateLimit tree_rate_limit{};
 
   /// Whoever calls while authentication is off: every scope, every order.
   [[nodiscard]] static Principal anyone() { return Principal{Kind::anyone, {}, core::Scopes::all(), {}, {}}; }
@@ -77,8 +82,8 @@ class Authenticator {
                                                                           TimestampNs now) const;
 
   /// A WebSocket ticket for `who` (the admin key or an API key), good for
-  /// one upgrade within WsTickets::kLifetime; nothing while too many are
-  /// out, or for whoever else asks.
+  /// one upgrade within WsTickets::kLifetime; nothing while its key's tree
+  /// holds WsTickets::kPerKeyTree unspent, or for whoever else asks.
   [[nodiscard]] std::optional<WsTickets::Issued> issue_ticket(const Principal& who, TimestampNs now) const;
   /// Spends a ticket: who it was issued to, as that key stands now.
   [[nodiscard]] boost::system::result<Principal, AuthFailure> authenticate_ticket(std::string_view ticket,
@@ -89,6 +94,7 @@ class Authenticator {
   std::optional<core::KeyHash> metrics_;
   KeyRing* ring_ = nullptr;
   std::shared_ptr<WsTickets> tickets_;
+  [[nodiscard]] Principal key_principal(const core::ApiKey& key) const;
 };
 
 }  // namespace oee::api

@@ -25,6 +25,7 @@ bool KeyRing::apply(const core::KeyId& id, TimestampNs at, const core::KeyEvent&
       by_hash_.emplace(created->hash, keys_.size());
       keys_.push_back(core::ApiKey{id, created->name, created->scopes, created->hash, created->rate_limit,
                                    created->expires_at, at, revoked, created->created_by});
+      if (created->created_by) ++made_under_[tree_of_locked(id)];
       return true;
     }
     if (known == by_id_.end()) {
@@ -60,6 +61,29 @@ std::optional<core::ApiKey> KeyRing::get(const core::KeyId& id) const {
 std::vector<core::ApiKey> KeyRing::list() const {
   std::shared_lock lock(mu_);
   return keys_;
+}
+
+core::KeyId KeyRing::tree_of(const core::KeyId& id) const {
+  std::shared_lock lock(mu_);
+  return tree_of_locked(id);
+}
+
+core::KeyId KeyRing::tree_of_locked(const core::KeyId& id) const {
+  // A key's maker is made before it, so the walk ends; bounded all the same.
+  constexpr int kDeepest = 1024;
+  core::KeyId at = id;
+  for (int depth = 0; depth < kDeepest; ++depth) {
+    const auto it = by_id_.find(at);
+    if (it == by_id_.end() || !keys_[it->second].created_by) return at;
+    at = *keys_[it->second].created_by;
+  }
+  return at;
+}
+
+std::size_t KeyRing::made_under(const core::KeyId& root) const {
+  std::shared_lock lock(mu_);
+  const auto it = made_under_.find(root);
+  return it == made_under_.end() ? 0 : it->second;
 }
 
 void KeyRing::touch(const core::KeyId& id, TimestampNs at) {

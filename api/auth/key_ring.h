@@ -40,6 +40,15 @@ class KeyRing {
   /// Every key, revoked ones too, oldest first.
   [[nodiscard]] std::vector<core::ApiKey> list() const;
 
+  /// The key at the root of `id`'s tree: the one the admin key made, from
+  /// which `id` descends through the keys that made each other (itself if
+  /// the admin key made it, or if its maker is not known here). Keys of
+  /// one tree share their limits (docs/security.md, "Delegation").
+  [[nodiscard]] core::KeyId tree_of(const core::KeyId& id) const;
+  /// How many keys were made under `root` (a tree's root), directly or
+  /// through keys it made, revoked ones included: each is kept in memory.
+  [[nodiscard]] std::size_t made_under(const core::KeyId& root) const;
+
   /// Remembered in memory only: a restart forgets it.
   void touch(const core::KeyId& id, TimestampNs at);
   [[nodiscard]] std::optional<TimestampNs> last_used(const core::KeyId& id) const;
@@ -48,6 +57,8 @@ class KeyRing {
   mutable std::shared_mutex mu_;
   std::vector<core::ApiKey> keys_;  // in creation order
   std::unordered_map<core::KeyId, std::size_t, OrderIdHash> by_id_;
+  std::unordered_map<core::KeyId, std::size_t, OrderIdHash> made_under_;  // per tree root
+  [[nodiscard]] core::KeyId tree_of_locked(const core::KeyId& id) const;  // under mu_
   static constexpr std::size_t kMaxRevokedUnknown = 10'000;
   std::unordered_map<core::KeyId, TimestampNs, OrderIdHash> revoked_unknown_;  // revoked before known
   struct HashOfHash {

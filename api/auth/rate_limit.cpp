@@ -86,6 +86,15 @@ RateDecision RateLimiter::key(const core::KeyId& id, Kind kind, core::RateLimit 
   return counted(it->second.take(limit, now));
 }
 
+RateDecision RateLimiter::write(const core::KeyId& id, core::RateLimit limit, const core::KeyId& tree,
+                                core::RateLimit tree_limit, SteadyTime now) {
+  const auto own = key(id, Kind::writes, limit, now);
+  if (!own.allowed || tree == id || tree_limit.unlimited()) return own;
+  const auto shared = key(tree, Kind::writes, tree_limit, now);
+  if (!shared.allowed || limit.unlimited()) return shared;
+  return shared.remaining < own.remaining ? shared : own;
+}
+
 TokenBucket& RateLimiter::bucket_for(ByAddress& buckets, const boost::asio::ip::address& from,
                                      core::RateLimit limit, SteadyTime now) {
   if (buckets.size() >= kMaxAddresses && !buckets.contains(from)) {

@@ -61,6 +61,13 @@ class RateLimiter {
 
   /// The key's own limit for this kind of request.
   [[nodiscard]] RateDecision key(const core::KeyId& id, Kind kind, core::RateLimit limit, SteadyTime now);
+  /// A write of key `id`, whose tree's root is `tree` (KeyRing::tree_of):
+  /// paid from the key's own write bucket and, for a key made under
+  /// another, from the root's too, which every key of the tree shares (so
+  /// keys a key makes add nothing to what it may write). The tighter
+  /// decision of the two.
+  [[nodiscard]] RateDecision write(const core::KeyId& id, core::RateLimit limit, const core::KeyId& tree,
+                                   core::RateLimit tree_limit, SteadyTime now);
   /// A request that carries no key, on a route that needs none (per
   /// address, an IPv6 one per /64).
   [[nodiscard]] RateDecision anonymous(const boost::asio::ip::address& from, SteadyTime now);

@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 
 #include <array>
+#include <iterator>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -27,9 +28,12 @@ std::optional<WsTickets::Issued> WsTickets::issue(const Holder& holder, Timestam
   std::string text = "oee_wst_";
   for (const unsigned char b : bytes) text += fmt::format("{:02x}", b);
   const TimestampNs expires_at{now.value + std::chrono::nanoseconds(kLifetime).count()};
+  const std::size_t most = holder.key ? kPerKeyTree : kAdminOutstanding;
   std::lock_guard lock(mu_);
-  if (by_hash_.size() >= kMaxOutstanding) forget_expired(now);
-  if (by_hash_.size() >= kMaxOutstanding) return std::nullopt;
+  if (count_of(holder) >= most) forget_expired(now);
+  auto& held = count_of(holder);
+  if (held >= most) return std::nullopt;
+  ++held;
   by_hash_.emplace(key_of(text), Outstanding{holder, expires_at});
   return Issued{std::move(text), expires_at};
 }
@@ -40,13 +44,28 @@ std::optional<WsTickets::Holder> WsTickets::redeem(std::string_view text, Timest
   const auto it = by_hash_.find(key);
   if (it == by_hash_.end()) return std::nullopt;
   const Outstanding held = it->second;
-  by_hash_.erase(it);
+  forget(it);
   if (now >= held.expires_at) return std::nullopt;
   return held.holder;
 }
 
+std::size_t& WsTickets::count_of(const Holder& holder) { return holder.key ? per_tree_[holder.tree] : admins_; }
+
+void WsTickets::forget(std::unordered_map<std::string, Outstanding>::iterator it) {
+  if (!it->second.holder.key) {
+    --admins_;
+  } else if (const auto n = per_tree_.find(it->second.holder.tree); n != per_tree_.end() && --n->second == 0) {
+    per_tree_.erase(n);
+  }
+  by_hash_.erase(it);
+}
+
 void WsTickets::forget_expired(TimestampNs now) {
-  std::erase_if(by_hash_, [now](const auto& entry) { return now >= entry.second.expires_at; });
+  for (auto it = by_hash_.begin(); it != by_hash_.end();) {
+    const auto next = std::next(it);
+    if (now >= it->second.expires_at) forget(it);
+    it = next;
+  }
 }
 
 }  // namespace oee::api

@@ -121,8 +121,9 @@ boost::system::result<Router::Admitted, HttpResponse> Router::admit_known(const 
   // A key pays for what it asks, allowed or not.
   Admitted admitted{who, {}};
   if (limiting() && who.kind == Principal::Kind::key) {
-    const auto kind = *needs.scope == core::Scope::orders_write ? RateLimiter::Kind::writes : RateLimiter::Kind::reads;
-    admitted.rate = limits_->key(who.key, kind, who.rate_limit, now);
+    admitted.rate = *needs.scope == core::Scope::orders_write
+                        ? limits_->write(who.key, who.rate_limit, who.tree, who.tree_rate_limit, now)
+                        : limits_->key(who.key, RateLimiter::Kind::reads, who.rate_limit, now);
     if (!admitted.rate.allowed) return too_many_requests(admitted.rate);
   }
   if (needs.admin_key && !who.sees_everything()) {

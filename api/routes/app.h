@@ -63,6 +63,10 @@ struct ClusterView {
   std::uint64_t illegal_events = 0;
   // Writes this node sent to their partition's owner, its only writer.
   std::uint64_t forwarded_writes = 0;
+  // Messages on the partitions' subjects this node refused: batches heard
+  // live that were not their owner's, forwards it would not store as owner.
+  std::uint64_t refused_live_batches = 0;
+  std::uint64_t refused_forwards = 0;
   // With partitions: the market's lease holder (empty: none) and the
   // market changes this node applied.
   std::string market_holder;
@@ -85,6 +89,8 @@ struct App {
   const Authenticator& auth;  // disabled without --admin-key
   // What a split must gain (--split-min-gain-bps): quotes show the split the executor would make.
   std::uint32_t split_min_gain_bps = 10;
+  // Keys that may be made under one key the admin key made (0: no cap).
+  std::size_t max_keys_per_key = 100;
   // --default-pair: what a market order naming neither token trades; unset, it is refused.
   std::optional<TokenPair> default_pair;
   // Set when PostgreSQL is configured (--database-url).

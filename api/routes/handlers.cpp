@@ -83,7 +83,7 @@ boost::system::result<Principal, ApiError> acting_as(const App& app, const Reque
   const auto known = app.keys.get(*key);
   if (!known || !known->live_at(TimestampNs::now())) return Principal{};
   return Principal{Principal::Kind::key, *key, core::Scopes(static_cast<std::uint8_t>(core::Scope::orders_read)), {},
-                   {}};
+                   {},                                *key, {}};
 }
 
 HttpResponse get_events(App& app, const OrderId& id, const RequestTarget& t, const Principal& caller) {

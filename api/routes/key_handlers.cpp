@@ -7,6 +7,7 @@
 #include <vector>
 
 #include <boost/json.hpp>
+#include <fmt/format.h>
 
 #include "api/auth/key_log.h"
 #include "api/auth/key_secret.h"
@@ -87,6 +88,16 @@ asio::awaitable<HttpResponse> create_key(App& app, const HttpRequest& req) {
   const NewSecret secret = new_key_secret();
   auto made = key_made_by(req.principal, std::move(*parsed), secret.hash);
   if (!made) co_return error_response(made.error());
+  if (const auto& who = req.principal; who.kind == Principal::Kind::key && app.max_keys_per_key != 0 &&
+                                        app.keys.made_under(who.tree) >= app.max_keys_per_key) {
+    co_return error_response(ApiError{
+        429, "too_many_keys",
+        fmt::format("this key's tree (the key the admin key made and every key made under it) holds {} made keys, "
+                    "revoked ones included: as many as --max-keys-per-key allows; ask the operator to raise it, or "
+                    "for a new key",
+                    app.max_keys_per_key),
+        ""});
+  }
   const core::KeyId id = core::KeyId::random();
   const core::KeyEvent created = std::move(*made);
   const auto appended = co_await append_key_event(app.log, id, created);  // named: [gcc12-coro]
@@ -155,8 +166,18 @@ HttpResponse issue_ws_ticket(const App& app, const Principal& caller) {
   }
   const auto issued = app.auth.issue_ticket(caller, TimestampNs::now());
   if (!issued) {
-    return error_response(ApiError{503, "too_many_tickets",
-                                   "too many WebSocket tickets are outstanding; try again in a few seconds", ""});
+    HttpResponse r = error_response(ApiError{
+        429, "too_many_tickets",
+        caller.kind == Principal::Kind::admin
+            ? fmt::format("the admin key holds {} unspent WebSocket tickets; open sockets with them or wait for them "
+                          "to expire (30 s)",
+                          WsTickets::kAdminOutstanding)
+            : fmt::format("this key and the keys made under the same key as it hold {} unspent WebSocket tickets; "
+                          "open sockets with them or wait for them to expire (30 s)",
+                          WsTickets::kPerKeyTree),
+        ""});
+    r.headers.emplace_back("Retry-After", std::to_string(WsTickets::kLifetime.count()));
+    return r;
   }
   json::object body{{"ticket", issued->text},
                     {"expiresAt", projections::rfc3339(issued->expires_at)},

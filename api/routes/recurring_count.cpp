@@ -8,8 +8,8 @@
 
 namespace oee::api {
 
-RecurringCount::RecurringCount(eventlog::EventLogWriter& log, std::size_t max)
-    : max_(max), subscription_(log.on_commit([this](std::span<const eventlog::Record> records) { committed(records); })) {}
+RecurringCount::RecurringCount(eventlog::EventLogWriter& log, std::size_t max, TreeOf tree_of)
+    : max_(max), tree_of_(std::move(tree_of)), subscription_(log.on_commit([this](std::span<const eventlog::Record> records) { committed(records); })) {}
 
 eventlog::Result<std::size_t> RecurringCount::load(core::OrderStore& store) {
   const auto& log = store.log();
@@ -32,7 +32,8 @@ eventlog::Result<std::size_t> RecurringCount::load(core::OrderStore& store) {
 }
 
 void RecurringCount::add(const OrderId& order, const core::KeyId& key) {
-  if (orders_.emplace(order, key).second) ++active_[key];
+  const auto tree = tree_of_(key);
+  if (orders_.emplace(order, tree).second) ++active_[tree];
 }
 
 void RecurringCount::committed(std::span<const eventlog::Record> records) {
@@ -54,13 +55,14 @@ void RecurringCount::committed(std::span<const eventlog::Record> records) {
 }
 
 std::optional<RecurringCount::Slot> RecurringCount::reserve(const core::KeyId& key) {
+  const auto tree = tree_of_(key);
   std::lock_guard lock(mu_);
-  const auto a = active_.find(key);
-  const auto p = pending_.find(key);
+  const auto a = active_.find(tree);
+  const auto p = pending_.find(tree);
   const std::size_t held = (a == active_.end() ? 0 : a->second) + (p == pending_.end() ? 0 : p->second);
   if (max_ != 0 && held >= max_) return std::nullopt;
-  ++pending_[key];
-  return std::optional<Slot>(std::in_place, this, key);
+  ++pending_[tree];
+  return std::optional<Slot>(std::in_place, this, tree);
 }
 
 RecurringCount::Slot::~Slot() {

@@ -204,6 +204,12 @@ HttpResponse metrics(App& app) {
                            "Writes (submits, cancels, amendments, dead-letter actions, key events) this node sent to "
                            "their partition's owner, the partition's only writer.",
                            cluster->forwarded_writes);
+    metrics::append_header(out, "oee_refused_messages_total", "counter",
+                           "Messages on the partitions' subjects this node refused: batches heard live that the "
+                           "partition's stream does not show as its owner's (read from the stream instead), and "
+                           "writes forwarded to it as owner that it may not store.");
+    metrics::append_sample(out, "oee_refused_messages_total", R"(kind="live_batch")", cluster->refused_live_batches);
+    metrics::append_sample(out, "oee_refused_messages_total", R"(kind="forward")", cluster->refused_forwards);
   }
   metrics::append_metric(out, "oee_log_open_orders", "gauge",
                          "Orders not finished, whose state the log holds in memory.", s.open_orders.load());

@@ -121,8 +121,8 @@ asio::awaitable<HttpResponse> submit(App& app, const HttpRequest& req) {
     if (!replay) {
       co_return error_response(ApiError{
           429, "too_many_recurring",
-          fmt::format("this API key has {} active recurring orders, as many as one key may have "
-                      "(--max-recurring-per-key); cancel one or wait until one ends",
+          fmt::format("this API key and the keys made under the same key as it have {} active recurring orders, as "
+                      "many as they may have together (--max-recurring-per-key); cancel one or wait until one ends",
                       app.recurring_count->max()),
           "type"});
     }

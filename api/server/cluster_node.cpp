@@ -200,8 +200,10 @@ int run_cluster_node(ServerOptions& o) {
   };
   App app{ctx, EngineInfo{o.durability, o.sim, open_to_network(o)}, *log, store, market, metrics, hub, keys, auth};
   app.split_min_gain_bps = o.split_min_gain_bps;
+  app.max_keys_per_key = o.max_keys_per_key;
   app.default_pair = o.default_pair;
-  RecurringCount recurring_count(*log, o.max_recurring_per_key);
+  RecurringCount recurring_count(*log, o.max_recurring_per_key,
+                                       [&keys](const core::KeyId& key) { return keys.tree_of(key); });
   if (auto counted = recurring_count.load(store); !counted) {
     spdlog::error("cannot count the active recurring orders: {}", counted.error().message());
     return 2;
@@ -222,6 +224,9 @@ int run_cluster_node(ServerOptions& o) {
     for (std::uint32_t p = 0; p < cluster->partitions(); ++p) {
       v.illegal_events += cluster->partition(p).stats().illegal_events.load(std::memory_order_relaxed);
       v.forwarded_writes += cluster->partition(p).forwarded_appends();
+      const auto refused = cluster->partition(p).refused_messages();
+      v.refused_live_batches += refused.live_batches;
+      v.refused_forwards += refused.forwards;
     }
     {
       std::lock_guard lock(executing_mu);

@@ -25,7 +25,10 @@ core::SliceGate slice_gate(const KeyRing& keys, RateLimiter& limits) {
     // Not folded here yet (made on another cluster node a moment ago).
     if (!key) return core::SliceClearance{std::chrono::seconds(1), {}};
     if (auto why = why_dead(*key, TimestampNs::now()); !why.empty()) return core::SliceClearance{{}, std::move(why)};
-    const auto d = limits.key(key->id, RateLimiter::Kind::writes, key->rate_limit, std::chrono::steady_clock::now());
+    const auto tree = keys.tree_of(key->id);
+    const auto root = keys.get(tree);
+    const auto d = limits.write(key->id, key->rate_limit, tree, root ? root->rate_limit : key->rate_limit,
+                                std::chrono::steady_clock::now());
     if (!d.allowed) return core::SliceClearance{std::chrono::seconds(d.retry_after_s), {}};
     return {};
   };

@@ -223,9 +223,11 @@ int run_core(ServerOptions& o) {
   const auto key_feed = api::follow_keys(*log, keys);  // first of the log's listeners: see follow_keys
   api::App app{ctx, api::EngineInfo{o.durability, o.sim, open_to_network(o)}, *log, store, market, metrics, hub, keys, auth};
   app.split_min_gain_bps = o.split_min_gain_bps;
+  app.max_keys_per_key = o.max_keys_per_key;
   app.default_pair = o.default_pair;
   app.executor = &executor;
-  api::RecurringCount recurring_count(*log, o.max_recurring_per_key);
+  api::RecurringCount recurring_count(*log, o.max_recurring_per_key,
+                                       [&keys](const core::KeyId& key) { return keys.tree_of(key); });
   if (auto counted = recurring_count.load(store); !counted) {
     spdlog::error("cannot count the active recurring orders: {}", counted.error().message());
     return 2;

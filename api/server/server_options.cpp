@@ -253,9 +253,16 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& o)
                  "scraper (besides the admin key: /metrics shows every key's figures); as strong as an admin key")
       ->envname("OEE_METRICS_TOKEN");
   cli.add_option("--max-recurring-per-key", o.max_recurring_per_key,
-                 "Active recurring orders one API key may have at once; another gets 429 too_many_recurring (0: no "
-                 "cap). Each of their slices is also one write of the key's rate limit")
+                 "Active recurring orders one API key may have at once, together with the keys made under the same "
+                 "key the admin key made; another gets 429 too_many_recurring (0: no cap). Each of their slices is "
+                 "also one write of the key's rate limit")
       ->envname("OEE_MAX_RECURRING_PER_KEY")
+      ->capture_default_str();
+  cli.add_option("--max-keys-per-key", o.max_keys_per_key,
+                 "Keys a key with keys:admin may make, together with every key made under it, revoked ones "
+                 "included (each is kept in every node's memory); another gets 429 too_many_keys (0: no cap). The "
+                 "admin key may make any number")
+      ->envname("OEE_MAX_KEYS_PER_KEY")
       ->capture_default_str();
   std::string auth = "auto";
   cli.add_option("--auth", auth,

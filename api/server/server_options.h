@@ -42,8 +42,10 @@ struct ServerOptions {
   /// the best one by more than this many basis points, after the second
   /// transaction's fee.
   std::uint32_t split_min_gain_bps = 10;
-  /// Active recurring orders one API key may have (0: no cap).
+  /// Active recurring orders one API key tree may have (0: no cap).
   std::size_t max_recurring_per_key = 100;
+  /// Keys that may be made under one key the admin key made, at any depth (0: no cap).
+  std::size_t max_keys_per_key = 100;
   /// How long a transaction can land after its attempt is decided
   /// (simulated time); below 0 until parsed: the profile's default.
   std::chrono::milliseconds tx_validity{-1};

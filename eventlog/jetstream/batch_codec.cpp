@@ -19,6 +19,7 @@ std::string text(const flatbuffers::String* s) { return s == nullptr ? std::stri
 
 void Batch::place(Seq position, std::uint32_t partition) {
   first = position;
+  this->partition = partition;
   for (auto& e : entries) {
     e.record.seq = position;
     e.record.partition = partition;
@@ -55,7 +56,13 @@ std::string encode_batch(const Batch& batch) {
   }
   const auto writer = fbb.CreateString(batch.writer);
   const auto list = fbb.CreateVector(entries);
-  fbb.Finish(fb::CreateBatch(fbb, batch.first.value, writer, list));
+  fb::BatchBuilder b(fbb);
+  b.add_first(batch.first.value);
+  b.add_writer(writer);
+  b.add_entries(list);
+  if (batch.partition) b.add_partition(*batch.partition);
+  if (batch.taken_at) b.add_taken_at(batch.taken_at->value);
+  fbb.Finish(b.Finish());
   std::string out(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
   append_crc32c(out);
   return out;
@@ -79,6 +86,8 @@ Result<Batch> decode_batch(std::string_view message, std::uint32_t partition) {
   Batch out;
   out.first = Seq{b->first()};
   out.writer = text(b->writer());
+  if (const auto named = b->partition()) out.partition = *named;
+  if (const auto taken = b->taken_at()) out.taken_at = Seq{*taken};
   out.entries.reserve(b->entries()->size());
   std::uint64_t position = b->first();
   for (const auto* e : *b->entries()) {

@@ -11,6 +11,7 @@
 // (docs/SCALING.md, "Record batches").
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,16 +33,24 @@ struct Batch {
   Seq first;           // the position of entries[0]
   std::string writer;  // <node>/<incarnation> of the owner that appended it
   std::vector<BatchEntry> entries;
+  /// The partition it was placed in; nothing in a batch stored before
+  /// batches named it.
+  std::optional<std::uint32_t> partition;
+  /// The position of its writer's PartitionTaken (the ownership it was
+  /// stored in); nothing as for `partition`.
+  std::optional<Seq> taken_at;
   /// The position of its last record (first - 1 if it has none).
   [[nodiscard]] Seq last() const { return Seq{first.value + entries.size() - 1}; }
-  /// Places it at `position` in `partition`: its records' seqs follow on.
+  /// Places it at `position` in `partition`: its records' seqs follow on,
+  /// and it names the partition.
   void place(Seq position, std::uint32_t partition);
 };
 
 [[nodiscard]] std::string encode_batch(const Batch& batch);
 /// Verifies the checksum and the flatbuffer, and that positions are
 /// positive; Errc::corrupted otherwise. Each record gets its position as
-/// its seq and `partition` as its partition.
+/// its seq and `partition` as its partition (whatever the batch names:
+/// Batch::partition says that).
 [[nodiscard]] Result<Batch> decode_batch(std::string_view message, std::uint32_t partition);
 
 }  // namespace oee::eventlog::jetstream

@@ -42,7 +42,8 @@ struct ConnectOptions {
   /// are checked against; empty: the system's.
   std::string ca_file;
   /// A tool's connection (a user allowed to read, not to write): streams
-  /// are opened, never created, and nothing is published.
+  /// are opened, never created, nothing is published, and no consumer is
+  /// made (streams are followed with message gets).
   bool read_only = false;
   /// Bound on each JetStream request (publish acks have their own).
   std::chrono::milliseconds request_timeout{std::chrono::seconds(5)};
@@ -138,7 +139,9 @@ struct StreamState {
 
 /// An ordered consumer: every message of a stream (or of the subjects a
 /// filter names) from a seq on, in order, each once; libnats re-creates it
-/// after a gap or the loss of the server it was on.
+/// after a gap or the loss of the server it was on. On a read-only
+/// connection no consumer is made: the messages are asked of the stream's
+/// leader by seq, and the stream's end every 100 ms.
 /// Threading: one thread at a time calls next().
 class Subscription {
  public:

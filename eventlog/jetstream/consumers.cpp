@@ -1,5 +1,7 @@
-// Following and reading a stream: ordered consumers (connection.h).
+// Following and reading a stream: ordered consumers (connection.h); on a
+// read-only connection, message gets (detail/message_get_reader.h).
 #include "eventlog/jetstream/connection.h"
+#include "eventlog/jetstream/detail/message_get_reader.h"
 #include "eventlog/jetstream/detail/nats_support.h"
 
 namespace oee::eventlog::jetstream {
@@ -8,6 +10,7 @@ using namespace detail;
 
 struct Subscription::Impl {
   natsSubscription* sub = nullptr;
+  std::unique_ptr<MessageGetReader> gets;  // a read-only connection's, instead
   ~Impl() {
     if (sub != nullptr) {
       natsSubscription_Unsubscribe(sub);
@@ -20,6 +23,7 @@ Subscription::Subscription(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) 
 Subscription::~Subscription() = default;
 
 Result<std::optional<StoredMessage>> Subscription::next(std::chrono::milliseconds timeout) {
+  if (impl_->gets) return impl_->gets->next(timeout, pending_);
   for (;;) {
     natsMsg* raw = nullptr;
     const auto s = natsSubscription_NextMsg(&raw, impl_->sub, timeout.count());
@@ -36,13 +40,17 @@ Result<std::optional<StoredMessage>> Subscription::next(std::chrono::millisecond
 Result<std::unique_ptr<Subscription>> Connection::follow(std::string_view stream, std::string_view filter, Seq from) {
   const std::string name(stream);
   const std::string subject(filter);
+  auto impl = std::make_unique<Subscription::Impl>();
+  if (impl_->options.read_only) {
+    impl->gets = std::make_unique<MessageGetReader>(*this, name, subject, from, impl_->options.request_timeout);
+    return std::unique_ptr<Subscription>(new Subscription(std::move(impl)));
+  }
   jsSubOptions options;
   jsSubOptions_Init(&options);
   options.Stream = name.c_str();
   options.Ordered = true;
   options.Config.DeliverPolicy = from.value <= 1 ? js_DeliverAll : js_DeliverByStartSequence;
   if (from.value > 1) options.Config.OptStartSeq = from.value;
-  auto impl = std::make_unique<Subscription::Impl>();
   jsErrCode code{};
   if (const auto s = js_SubscribeSync(&impl->sub, impl_->js, subject.c_str(), nullptr, &options, &code); s != NATS_OK)
     return failure(s, code, false);

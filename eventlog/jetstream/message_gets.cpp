@@ -1,15 +1,21 @@
-// A subject's messages read one by one from the stream's leader (the
-// stream's message-get API with next_by_subj). An ordered consumer would
-// cost the cluster a consumer made and deleted through its metadata leader
-// for every read of one order's few events.
+// Messages read from the stream's leader with its message-get API: a
+// subject's one by one (next_by_subj), for an ordered consumer would cost
+// the cluster a consumer made and deleted through its metadata leader for
+// every read of one order's few events; and a read-only connection's
+// following of a stream (detail/message_get_reader.h).
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <thread>
+
+#include <fmt/format.h>
 
 #include <boost/json.hpp>
 
 #include "eventlog/jetstream/connection.h"
+#include "eventlog/jetstream/detail/message_get_reader.h"
 #include "eventlog/jetstream/detail/nats_support.h"
 
 namespace oee::eventlog::jetstream {
@@ -81,8 +87,10 @@ std::optional<TimestampNs> time_of(std::string_view text) {
   return TimestampNs{duration_cast<nanoseconds>(at.time_since_epoch()).count() + nanos};
 }
 
+}  // namespace
+
 /// {"message":{"subject","seq","hdrs","data","time"}} or {"error":{…}}.
-Result<std::optional<StoredMessage>> message_of(std::string_view answer) {
+Result<std::optional<StoredMessage>> detail::message_of(std::string_view answer) {
   boost::system::error_code ec;
   const auto parsed = boost::json::parse(answer, ec);
   if (ec || !parsed.is_object()) return std::error_code(JsErrc::server_error);
@@ -116,7 +124,6 @@ Result<std::optional<StoredMessage>> message_of(std::string_view answer) {
   return std::optional<StoredMessage>(std::move(out));
 }
 
-}  // namespace
 
 Result<std::optional<StoredMessage>> Connection::next_on_subject(std::string_view stream, std::string_view subject,
                                                                  Seq from) {
@@ -137,5 +144,96 @@ Result<std::optional<StoredMessage>> Connection::next_on_subject(std::string_vie
   }
   return message_of(*answer);
 }
+
+namespace detail {
+
+bool subject_matches(std::string_view filter, std::string_view subject) {
+  for (;;) {
+    const auto f_end = filter.find('.');
+    const auto s_end = subject.find('.');
+    const auto f = filter.substr(0, f_end);
+    const auto t = subject.substr(0, s_end);
+    if (f == ">") return !t.empty();
+    if (t.empty() || (f != "*" && f != t)) return false;
+    if (f_end == std::string_view::npos || s_end == std::string_view::npos)
+      return f_end == std::string_view::npos && s_end == std::string_view::npos;
+    filter.remove_prefix(f_end + 1);
+    subject.remove_prefix(s_end + 1);
+  }
+}
+
+namespace {
+
+/// Messages asked for together, at most.
+constexpr std::uint64_t kGetWindow = 128;
+/// At the stream's end, how often it is asked whether more came.
+constexpr std::chrono::milliseconds kEndPoll{100};
+
+}  // namespace
+
+MessageGetReader::MessageGetReader(Connection& connection, std::string stream, std::string filter, Seq from,
+                                   std::chrono::milliseconds request_timeout)
+    : connection_(connection),
+      stream_(std::move(stream)),
+      filter_(std::move(filter)),
+      request_timeout_(request_timeout),
+      next_(std::max(from, Seq{1})) {}
+
+Result<std::optional<StoredMessage>> MessageGetReader::next(std::chrono::milliseconds timeout,
+                                                            std::uint64_t& pending) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (!ready_.empty()) {
+      auto m = std::move(ready_.front());
+      ready_.pop_front();
+      // As a consumer's count, those the filter matches: 0 only if no more
+      // up to the end as last asked (a read stops there), so looked ahead.
+      std::error_code ahead;
+      while (ready_.empty() && next_ <= last_ && !ahead) ahead = fetch();
+      pending = ready_.size() + (next_ <= last_ ? last_.value - next_.value + 1 : 0) + (ahead ? 1 : 0);
+      return std::optional<StoredMessage>(std::move(m));
+    }
+    if (next_ <= last_) {
+      if (const auto ec = fetch()) return ec;
+      continue;
+    }
+    auto state = connection_.stream_state(stream_);
+    if (!state) return state.error();
+    next_ = std::max(next_, state->first);  // what was purged is not asked for
+    last_ = state->last;
+    if (next_ <= last_) continue;
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) return std::optional<StoredMessage>{};
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(kEndPoll, deadline - now));
+  }
+}
+
+std::error_code MessageGetReader::fetch() {
+  const auto count = std::min<std::uint64_t>(kGetWindow, last_.value - next_.value + 1);
+  std::vector<std::string> bodies;
+  std::vector<Publish> asks(count);
+  bodies.reserve(count);
+  for (std::uint64_t i = 0; i < count; ++i) {
+    bodies.push_back(fmt::format(R"({{"seq":{}}})", next_.value + i));
+    asks[i].subject = "$JS.API.STREAM.MSG.GET." + stream_;
+    asks[i].data = bodies.back();
+  }
+  auto answers = connection_.request_all(asks, request_timeout_);
+  for (auto& answer : answers) {
+    if (!answer) {
+      if (answer.error() == JsErrc::not_found || answer.error() == JsErrc::timeout)
+        return std::error_code(JsErrc::not_connected);
+      return answer.error();
+    }
+    auto m = message_of(*answer);
+    if (!m) return m.error();
+    next_ = next_.next();
+    // Nothing there: removed (a key-value bucket keeps a key's last value).
+    if (*m && subject_matches(filter_, (*m)->subject)) ready_.push_back(std::move(**m));
+  }
+  return {};
+}
+
+}  // namespace detail
 
 }  // namespace oee::eventlog::jetstream

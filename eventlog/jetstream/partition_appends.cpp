@@ -222,7 +222,7 @@ void JetStreamPartitionLog::publish_batch(std::vector<Queued>& run) {
         for (auto& q : run) give_back(q);
         return;
       }
-      tail = Tail{ownership_, tail_seq(), folded().next()};
+      tail = Tail{ownership_, tail_seq(), folded().next(), taken_at_};
     }
     RunWrites in_run;
     std::vector<Queued> going;
@@ -317,6 +317,7 @@ BatchEntry JetStreamPartitionLog::entry_of(Queued& q) const {
 Result<JetStreamPartitionLog::Stored> JetStreamPartitionLog::store_batch(Batch& batch, const Tail& tail,
                                                                        Clock::time_point deadline) {
   batch.place(tail.next_position, options_.partition);
+  batch.taken_at = tail.taken_at;
   const auto data = encode_batch(batch);
   Publish p;
   p.subject = subject_of(batch);
@@ -402,6 +403,7 @@ void JetStreamPartitionLog::publish_takeover(Queued& q) {
       if (owned_) return finish(q, AppendOutcome{taken_at_, {}, std::nullopt}, started);
       after = tail_seq();
       batch.place(folded().next(), options_.partition);
+      batch.taken_at = batch.first;  // the ownership this batch begins
     }
     const auto data = encode_batch(batch);
     Publish p;

@@ -136,6 +136,11 @@ void JetStreamPartitionLog::on_shared(const StoredMessage& message) {
                   options_.partition, message.seq.value, batch.error().message());
     return;
   }
+  if (batch->partition && *batch->partition != options_.partition) {
+    spdlog::error("partition {}: the message at stream seq {} is partition {}'s batch; it is skipped",
+                  options_.partition, message.seq.value, *batch->partition);
+    return;
+  }
   if (batch->entries.empty()) return;
   std::lock_guard fold_lock(fold_mu_);
   if (!behind()) return;  // folded here: the fold tells the listeners
@@ -227,19 +232,56 @@ void JetStreamPartitionLog::listen_live(bool on) {
   }
 }
 
+// Anyone allowed to make a consumer can have the servers deliver a stream's
+// messages on oee.live.p<p> (the servers do not check where a consumer
+// delivers against its maker's permissions): what comes there is heard only
+// if it is a batch of this partition, stored in an ownership the stream
+// holds, after what was heard before. Anything else is refused, and what
+// the owner stored comes from the stream.
 void JetStreamPartitionLog::on_live(Request message) {
   auto batch = decode_batch(message.data, options_.partition);
-  if (!batch) {
-    spdlog::warn("partition {}: a live message is not a record batch ({}); read from the stream instead",
-                 options_.partition, batch.error().message());
-    return;
-  }
+  if (!batch) return refuse_live(fmt::format("it is not a record batch ({})", batch.error().message()));
+  if (batch->partition != options_.partition)
+    return refuse_live(batch->partition ? fmt::format("it is partition {}'s", *batch->partition)
+                                        : std::string("it does not name its partition"));
   if (batch->entries.empty()) return;
   std::lock_guard fold_lock(fold_mu_);
   if (!behind()) return;  // folded here: the fold tells the listeners
+  if (batch->last().value <= heard_.load(std::memory_order_acquire)) return;  // heard already
+  if (const auto why = not_from_owner(*batch); !why.empty()) return refuse_live(why);
   if (batch->first.value > heard_.load(std::memory_order_acquire) + 1 && !hear_stored(Seq{batch->first.value - 1}))
     return;  // heard later, from the stream
   hear_batch(*batch);
+}
+
+std::string JetStreamPartitionLog::not_from_owner(const Batch& batch) {
+  if (!batch.taken_at) return "it does not name its writer's ownership";
+  const Seq taken_at = *batch.taken_at;
+  if (taken_at.value == 0 || taken_at > batch.first)
+    return fmt::format("its ownership at position {} does not come before it (position {})", taken_at.value,
+                       batch.first.value);
+  if (taken_at < heard_owner_.taken_at)
+    return fmt::format("its ownership at position {} ended at position {}", taken_at.value,
+                       heard_owner_.taken_at.value);
+  if (taken_at == heard_owner_.taken_at)
+    return batch.writer == heard_owner_.writer
+               ? std::string{}
+               : fmt::format("its writer {} did not take the partition at position {}", batch.writer, taken_at.value);
+  // An ownership not heard of here: its PartitionTaken, as the stream holds it.
+  auto stored = batch_at(taken_at);
+  if (!stored) return fmt::format("the stream holds no batch at position {}", taken_at.value);
+  const auto by = taken_by(stored->entries[taken_at.value - stored->first.value].record);
+  if (!by || *by != batch.writer)
+    return fmt::format("its writer {} did not take the partition at position {}", batch.writer, taken_at.value);
+  heard_owner_ = HeardOwnership{*by, taken_at};
+  return {};
+}
+
+void JetStreamPartitionLog::refuse_live(std::string_view why) {
+  if (const auto say = refused_live_.count())
+    spdlog::warn("partition {}: refused {} batch{} heard live on {}, the last because {}; what its owner stored is "
+                 "read from the stream",
+                 options_.partition, say, say == 1 ? "" : "es", live_subject(options_.partition), why);
 }
 
 bool JetStreamPartitionLog::hear_stored(Seq through) {
@@ -265,6 +307,10 @@ void JetStreamPartitionLog::hear(std::vector<Record>& records, bool wake) {
   const auto heard = heard_.load(std::memory_order_acquire);
   std::erase_if(records, [&](const Record& r) { return r.seq.value <= heard; });
   if (records.empty()) return;
+  for (const auto& r : records) {
+    if (r.type != kPartitionTakenType) continue;
+    if (auto by = taken_by(r)) heard_owner_ = HeardOwnership{std::move(*by), r.seq};
+  }
   // As a fold: the head moves, the listeners hear, the writes complete
   // (behind: this node's forwards, answered by the owner before).
   auto ready = move_heard(records.back().seq);

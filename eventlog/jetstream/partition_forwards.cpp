@@ -210,7 +210,6 @@ void JetStreamPartitionLog::serve_other_nodes(bool on) {
 // A forward is judged here, by the owner: the NATS credentials let anyone
 // ask, so the request proves nothing about what it carries.
 void JetStreamPartitionLog::on_forwarded(Request request) {
-  if (request.reply.empty()) return;
   const std::string request_id(request.header("Oee-Request"));
   const bool begins = request.header("Oee-Begins") == "1";
   const auto basis_text = request.header("Oee-Basis");
@@ -222,7 +221,9 @@ void JetStreamPartitionLog::on_forwarded(Request request) {
   auto sets = parse_sets(request.header("Oee-Sets"));
   auto record = decode_record(request.data);
   std::string why;
-  if (request_id.empty() || !basis_ok || !sets) {
+  if (request.reply.empty()) {
+    why = "it awaits no answer";
+  } else if (request_id.empty() || !basis_ok || !sets) {
     why = "it is not a write to this partition's orders";
   } else if (!record) {
     why = "it does not decode: " + record.error().message();
@@ -232,8 +233,10 @@ void JetStreamPartitionLog::on_forwarded(Request request) {
     why = options_.check_forwarded(*record, begins);
   }
   if (!why.empty()) {
-    spdlog::warn("partition {}: refused an event forwarded on {}: {}", options_.partition, request.subject, why);
-    (void)connection_.respond(request.reply, fmt::format("{}: {}", kRefused, why));
+    if (const auto say = refused_forwards_.count())
+      spdlog::warn("partition {}: refused {} event{} forwarded on {}, the last because {}", options_.partition, say,
+                   say == 1 ? "" : "s", request.subject, why);
+    if (!request.reply.empty()) (void)connection_.respond(request.reply, fmt::format("{}: {}", kRefused, why));
     return;
   }
   Queued q;

@@ -220,19 +220,24 @@ void JetStreamPartitionLog::fold_event(const BatchEntry& e, const std::string& b
   }
 }
 
-void JetStreamPartitionLog::fold_taken(const Record& r) {
+std::optional<std::string> JetStreamPartitionLog::taken_by(const Record& r) const {
   flatbuffers::Verifier verifier(reinterpret_cast<const std::uint8_t*>(r.payload.data()), r.payload.size());
-  if (!verifier.VerifyBuffer<fb::PartitionTaken>(nullptr)) {
+  if (r.type != kPartitionTakenType || !verifier.VerifyBuffer<fb::PartitionTaken>(nullptr)) return std::nullopt;
+  const auto* taken = flatbuffers::GetRoot<fb::PartitionTaken>(r.payload.data());
+  const auto text = [](const flatbuffers::String* s) { return s != nullptr ? s->str() : std::string{}; };
+  return text(taken->node()) + "/" + text(taken->incarnation());
+}
+
+void JetStreamPartitionLog::fold_taken(const Record& r) {
+  const auto by = taken_by(r);
+  if (!by) {
     spdlog::error("partition {}: the PartitionTaken at seq {} does not decode", options_.partition, r.seq.value);
     return;
   }
-  const auto* taken = flatbuffers::GetRoot<fb::PartitionTaken>(r.payload.data());
-  const std::string node = taken->node() != nullptr ? taken->node()->str() : "";
-  const std::string incarnation = taken->incarnation() != nullptr ? taken->incarnation()->str() : "";
   bool fenced = false;
   {
     std::lock_guard lock(own_mu_);
-    if (node == options_.node && incarnation == options_.incarnation) {
+    if (*by == writer()) {
       if (wants_ownership_ && !owned_) {
         owned_ = true;
         ++ownership_;
@@ -245,12 +250,11 @@ void JetStreamPartitionLog::fold_taken(const Record& r) {
       fenced = true;
     }
   }
-  if (node != options_.node || incarnation != options_.incarnation)
-    spdlog::info("partition {}: taken over by {} at seq {}", options_.partition, node, r.seq.value);
+  if (*by != writer()) spdlog::info("partition {}: taken over by {} at seq {}", options_.partition, *by, r.seq.value);
   if (fenced) {
     serve_other_nodes(false);
-    spdlog::warn("partition {}: node {} took it over at seq {}; this node stops executing it", options_.partition,
-                 node, r.seq.value);
+    spdlog::warn("partition {}: {} took it over at seq {}; this node stops executing it", options_.partition, *by,
+                 r.seq.value);
     if (options_.on_fenced) options_.on_fenced();
   }
 }

@@ -150,6 +150,15 @@ class PartitionLog : public EventLogWriter {
   [[nodiscard]] virtual Result<bool> holds(const OrderId& order) const = 0;
   /// Writes this node forwarded to the partition's owner (counted when sent).
   [[nodiscard]] virtual std::uint64_t forwarded_appends() const = 0;
+  /// Messages that came on the partition's subjects and were refused, since
+  /// this node started: batches heard live that were not its owner's as
+  /// its stream shows (heard from the stream instead), and forwards this
+  /// node, as its owner, would not store.
+  struct Refused {
+    std::uint64_t live_batches = 0;
+    std::uint64_t forwards = 0;
+  };
+  [[nodiscard]] virtual Refused refused_messages() const = 0;
   /// From now on, folds only what this node owns (as follow_unowned false).
   virtual void stop_following() = 0;
   /// Whether this node folds the partition now: it owns it, or follows it.

@@ -1073,6 +1073,75 @@ TEST(Auth, AKeyHoldsAtMostItsCapOfActiveRecurringOrders) {
   EXPECT_TRUE(eventually([&] { return send(key.secret, "third").status == 202; }, 5s)) << "no room after one ended";
 }
 
+// Limits follow delegation: a key the admin key made and every key made
+// under it (its tree) share its write bucket, its cap of active recurring
+// orders, its quota of unspent WebSocket tickets and --max-keys-per-key,
+// so a key gains nothing by making keys; and nothing a tree spends is
+// felt by another tree or by the admin key.
+TEST(Auth, KeysMadeUnderAKeyShareItsLimits) {
+  SecuredServer secured({"--sim", "fast", "--max-recurring-per-key", "2", "--max-keys-per-key", "3"});
+  auto& [dir, admin, server, client] = secured;
+  const std::string kMaker = R"(["keys:admin","orders:read","orders:write"])";
+  const auto make_under = [&](const ApiKey& maker, const std::string& extra = "") {
+    const auto res = client.request(
+        "POST", "/api/keys", R"({"name":"child","scopes":["keys:admin","orders:read","orders:write"])" + extra + "}",
+        bearer(maker.secret));
+    EXPECT_EQ(res.status, 201) << res.body;
+    if (res.status != 201) return ApiKey{};
+    return ApiKey{std::string(res.json().at("id").as_string()), std::string(res.json().at("key").as_string())};
+  };
+
+  // Writes: a child's submits are paid from its maker's bucket too.
+  const auto slow = create_key(client, admin, kMaker, R"(,"rateLimit":{"perSecond":1,"burst":4})");
+  const auto slow_child = make_under(slow);
+  int accepted = 0;
+  while (accepted < 10 &&
+         client.request("POST", "/api/orders/execute", order_body(), bearer(slow_child.secret)).status == 202)
+    ++accepted;
+  EXPECT_LE(accepted, 5) << "a child wrote past its tree's burst";
+  const auto refused = client.request("POST", "/api/orders/execute", order_body(), bearer(slow.secret));
+  EXPECT_EQ(refused.status, 429) << "the child's writes were not its maker's: " << refused.body;
+
+  // Recurring orders: 2 for the whole tree.
+  const auto planner = create_key(client, admin, kMaker);
+  const auto planner_child = make_under(planner);
+  const auto grandchild = make_under(planner_child);
+  const auto recurring_by = [&](const ApiKey& key) {
+    return client.request("POST", "/api/orders/execute", recurring("1", 3, 60), bearer(key.secret));
+  };
+  EXPECT_EQ(recurring_by(planner).status, 202);
+  EXPECT_EQ(recurring_by(planner_child).status, 202);
+  const auto third = recurring_by(grandchild);
+  EXPECT_EQ(third.status, 429) << third.body;
+  EXPECT_EQ(third.json().at("error").at("code"), "too_many_recurring") << third.body;
+  const auto stranger = create_key(client, admin, kMaker);
+  EXPECT_EQ(recurring_by(stranger).status, 202) << "another tree's cap is its own";
+
+  // Keys: the planner's tree holds 2 made keys; 1 more, then none, revoked
+  // ones counted (each stays in memory).
+  const auto last = make_under(grandchild);
+  ASSERT_FALSE(last.id.empty());
+  EXPECT_EQ(client.request("DELETE", "/api/keys/" + last.id, "", bearer(planner.secret)).status, 200);
+  const auto fourth = client.request("POST", "/api/keys", R"({"name":"x","scopes":["orders:read"]})",
+                                     bearer(planner.secret));
+  EXPECT_EQ(fourth.status, 429) << fourth.body;
+  EXPECT_EQ(fourth.json().at("error").at("code"), "too_many_keys") << fourth.body;
+  EXPECT_EQ(client.request("GET", "/api/keys", {}, bearer(admin)).json().at("count"), 7)
+      << "a refused key was made";
+  EXPECT_FALSE(make_under(stranger).id.empty()) << "another tree's keys are its own";
+
+  // Tickets: 100 unspent for the tree, taken by two of its keys.
+  const auto ticket_for = [&](const ApiKey& key) {
+    return client.request("POST", "/api/ws-ticket", {}, bearer(key.secret)).status;
+  };
+  for (int i = 0; i < 100; ++i) ASSERT_EQ(ticket_for(i % 2 == 0 ? planner_child : grandchild), 201) << i;
+  const auto spent_out = client.request("POST", "/api/ws-ticket", {}, bearer(planner.secret));
+  EXPECT_EQ(spent_out.status, 429) << spent_out.body;
+  EXPECT_EQ(spent_out.json().at("error").at("code"), "too_many_tickets") << spent_out.body;
+  EXPECT_EQ(ticket_for(stranger), 201) << "another tree was denied a ticket";
+  EXPECT_EQ(client.request("POST", "/api/ws-ticket", {}, bearer(admin)).status, 201) << "the admin was denied one";
+}
+
 // Each slice a recurring order starts is a write of its key, paid from the
 // same bucket as its submits: while a client keeps the key busy, the
 // key's submits and slices together stay within its limit, and the

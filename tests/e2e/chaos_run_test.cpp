@@ -25,19 +25,6 @@ std::string first_line(const std::filesystem::path& file) {
   return line;
 }
 
-// Every process's command line, its arguments joined by spaces.
-std::vector<std::string> command_lines() {
-  std::vector<std::string> out;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
-    std::ifstream in(entry.path() / "cmdline", std::ios::binary);
-    std::string line((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    std::replace(line.begin(), line.end(), '\0', ' ');
-    if (!line.empty()) out.push_back(std::move(line));
-  }
-  return out;
-}
-
 TEST(Chaos, AShortRunPassesWithNoPasswordOnAnyCommandLine) {
   TempDir dir;
   const auto work = dir.path() / "run";

@@ -28,7 +28,9 @@ using TempDir = oee::testing::TempDir;
 class ChildProcess {
  public:
   /// `tmpdir`, if set, becomes the child's TMPDIR, so scratch files a
-  /// killed child leaves behind go away with the test's own temp dir.
+  /// killed child leaves behind go away with the test's own temp dir. A
+  /// `--nats` URL that holds a password is given in OEE_NATS_URL instead
+  /// of on the command line.
   explicit ChildProcess(std::vector<std::string> argv, std::string tmpdir = {});
   ~ChildProcess();
   /// The next line of stdout (without '\n'), or nullopt on timeout or EOF.
@@ -204,6 +206,9 @@ std::string random_admin_key();
 
 /// A submit body for `amount` of SOL -> USDC.
 std::string order_body(const std::string& amount = "1", const std::string& slippage = "0.05");
+/// Every process's command line (what `ps` shows any local user), its
+/// arguments joined by spaces.
+std::vector<std::string> command_lines();
 
 /// Submits `count` orders with `body` and returns their ids in order.
 /// Throws, saying what the server answered, if one is not accepted (202).

@@ -539,6 +539,21 @@ TEST(JetStreamCluster, TheToolsUserReadsAndCanStoreNothing) {
   auto landed = tools_kv->get("sig-1");
   ASSERT_TRUE(landed && *landed);
   EXPECT_EQ((*landed)->value, "100");
+  auto entries = tools_kv->entries();
+  ASSERT_TRUE(entries) << entries.error().message();
+  EXPECT_EQ(entries->size(), 1u);
+  // Following, with no consumer: what is stored, then what comes.
+  auto followed = tool->follow(partition_stream(0), "oee.p0.>", Seq{1});
+  ASSERT_TRUE(followed) << followed.error().message();
+  auto first = (*followed)->next(5s);
+  ASSERT_TRUE(first && *first) << "nothing followed";
+  EXPECT_EQ((*first)->data, "submitted");
+  EXPECT_EQ((*followed)->pending(), 0u);
+  ASSERT_TRUE(append(*node, "routed", "order-1/2"));
+  auto second = (*followed)->next(5s);
+  ASSERT_TRUE(second && *second) << "what came was not followed";
+  EXPECT_EQ((*second)->data, "routed");
+  EXPECT_EQ((*second)->seq, Seq{2});
 
   // Writes, each refused, none stored.
   auto again = append(*tool, "forged", "order-1/forged");
@@ -551,9 +566,19 @@ TEST(JetStreamCluster, TheToolsUserReadsAndCanStoreNothing) {
   made.name = "OEE_FORGED";
   made.subjects = {"forged.>"};
   EXPECT_FALSE(writer->ensure_stream(made, 3s)) << "the tools' user made a stream";
+  // No consumer either: one may deliver anywhere, a subject nodes listen to
+  // included (docs/security.md).
+  EXPECT_FALSE(writer->follow(partition_stream(0), "oee.p0.>", Seq{1})) << "the tools' user made a consumer";
+  Publish consumer;
+  consumer.subject = "$JS.API.CONSUMER.CREATE." + partition_stream(0);
+  consumer.data = R"({"stream_name":"OEE_P0","config":{"deliver_subject":"oee.live.p1","deliver_policy":"all",)"
+                  R"("ack_policy":"none"}})";
+  const auto made_consumer = writer->request_all(std::span(&consumer, 1), 2s);
+  EXPECT_TRUE(!made_consumer.front() || made_consumer.front()->find("\"error\"") != std::string::npos)
+      << "the tools' user made a consumer: " << *made_consumer.front();
   auto state = node->stream_state(partition_stream(0));
   ASSERT_TRUE(state);
-  EXPECT_EQ(state->messages, 1u);
+  EXPECT_EQ(state->messages, 2u);
   EXPECT_FALSE(node->stream_state("OEE_FORGED"));
   auto forged = kv.get("sig-2");
   ASSERT_TRUE(forged);

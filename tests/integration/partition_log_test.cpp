@@ -699,6 +699,80 @@ TEST(JetStreamPartitionLog, ANodeThatDoesNotFoldThePartitionsListenersHearEachRe
   EXPECT_TRUE(heard.exactly(Seq{1}, last->seq)) << "heard twice or not at all after the takeover: " << heard.said();
 }
 
+// A batch of `count` first events placed at `first` in `partition`.
+Batch batch_of(std::size_t count, Seq first, std::uint32_t partition, std::string writer) {
+  Batch batch;
+  batch.writer = std::move(writer);
+  for (std::size_t i = 0; i < count; ++i) {
+    const auto command = first_event(OrderId::random(), "f");
+    BatchEntry e;
+    e.record = Record{Seq{0}, command.order, TimestampNs::now(), command.type, command.payload};
+    e.begins = true;
+    batch.entries.push_back(std::move(e));
+  }
+  batch.place(first, partition);
+  return batch;
+}
+
+// Whoever may make a consumer can have the servers deliver any stream's
+// messages on oee.live.p<p> (nats-server does not check where a consumer
+// delivers against its maker's permissions). A node watching the partition
+// hears there only batches of this partition stored in an ownership the
+// stream holds; it refuses the rest, which neither moves what its listeners
+// heard nor keeps them from hearing what the owner stores.
+TEST(JetStreamPartitionLog, ANodeHearsLiveOnlyBatchesTheStreamShowsItsOwnerStored) {
+  NatsCluster cluster;
+  auto a = open_owned_only(cluster, "a");
+  auto b = open_owned_only(cluster, "b");
+  Heard heard(*b->log);
+  const auto watching = b->log->watch(0);
+  auto owner = a->log->take_over();  // its PartitionTaken is at position 1
+  ASSERT_TRUE(owner) << owner.error().message();
+  auto stored = testing::append_wait(**owner, first_event(OrderId::random(), "f"));
+  ASSERT_TRUE(stored) << stored.error().message();
+  ASSERT_TRUE(testing::eventually_true([&] { return heard.exactly(Seq{1}, stored->seq); }, 10s)) << heard.said();
+
+  const Seq next = stored->seq.next();
+  std::vector<std::string> forged;
+  auto other_partition = batch_of(3, next, 1, "a/1");  // partition 1's, as OEE_P1's consumer delivers it
+  other_partition.taken_at = Seq{1};
+  forged.push_back(encode_batch(other_partition));
+  auto other_writer = batch_of(3, next, 0, "mallory/1");
+  other_writer.taken_at = Seq{1};
+  forged.push_back(encode_batch(other_writer));
+  auto unstored_ownership = batch_of(3, next, 0, "a/1");
+  unstored_ownership.taken_at = next;  // no PartitionTaken is stored there
+  forged.push_back(encode_batch(unstored_ownership));
+  auto unnamed = batch_of(3, next, 0, "a/1");
+  unnamed.partition.reset();  // as a batch stored before batches named their partition
+  unnamed.taken_at = Seq{1};
+  forged.push_back(encode_batch(unnamed));
+  forged.emplace_back("not a batch");
+  // Until b listens live, what is sent there is lost: probed first (one
+  // connection's messages come in the order sent).
+  const auto refused = [&] { return b->log->refused_messages().live_batches; };
+  ASSERT_TRUE(testing::eventually_true(
+      [&] {
+        const auto before = refused();
+        (void)a->connection->send(live_subject(0), "a probe");
+        return testing::eventually_true([&] { return refused() > before; }, 200ms);
+      },
+      10s))
+      << "b does not listen live";
+  const auto probed = refused();
+  for (const auto& data : forged) ASSERT_FALSE(a->connection->send(live_subject(0), data));
+  ASSERT_TRUE(testing::eventually_true([&] { return refused() == probed + forged.size(); }, 10s))
+      << "refused " << refused() - probed << " of " << forged.size();
+  EXPECT_TRUE(heard.exactly(Seq{1}, stored->seq)) << "a forged batch was heard: " << heard.said();
+
+  auto after = testing::append_wait(**owner, first_event(OrderId::random(), "f"));
+  ASSERT_TRUE(after) << after.error().message();
+  EXPECT_EQ(after->seq, next);
+  ASSERT_TRUE(testing::eventually_true([&] { return heard.exactly(Seq{1}, after->seq); }, 10s))
+      << "the owner's batch after the forged ones: " << heard.said();
+  EXPECT_EQ(refused(), probed + forged.size()) << "the owner's batch was refused";
+}
+
 // In these tests, a record every node needs is a first event of 7 base units.
 constexpr std::uint64_t kMarked = 7;
 bool marked(std::uint8_t type, std::string_view payload, std::string_view /*snapshot_before*/) {

@@ -102,6 +102,49 @@ TEST(KeyRing, FoldsCreationAndRevocation) {
   EXPECT_TRUE(ring.find(secret.hash).has_value());
 }
 
+// A key's tree is the key the admin key made and every key made under it:
+// each knows its root, and the root counts what was made under it,
+// revoked keys included.
+TEST(KeyRing, EachKeyKnowsItsTreesRootAndTheRootCountsWhatWasMadeUnderIt) {
+  KeyRing ring;
+  const auto make = [&](std::optional<core::KeyId> by) {
+    const core::KeyId id = core::KeyId::random();
+    auto event = created(new_key_secret(), core::Scopes::all());
+    event.created_by = by;
+    ring.apply(id, TimestampNs{1}, event);
+    return id;
+  };
+  const auto root = make(std::nullopt);
+  const auto child = make(root);
+  const auto grandchild = make(child);
+  const auto other_root = make(std::nullopt);
+  EXPECT_EQ(ring.tree_of(root), root);
+  EXPECT_EQ(ring.tree_of(child), root);
+  EXPECT_EQ(ring.tree_of(grandchild), root);
+  EXPECT_EQ(ring.tree_of(other_root), other_root);
+  EXPECT_EQ(ring.made_under(root), 2u);
+  EXPECT_EQ(ring.made_under(other_root), 0u);
+  ring.apply(grandchild, TimestampNs{2}, core::ApiKeyRevoked{});
+  EXPECT_EQ(ring.made_under(root), 2u) << "a revoked key is still held";
+  const core::KeyId unknown = core::KeyId::random();
+  EXPECT_EQ(ring.tree_of(unknown), unknown);
+}
+
+// A write of a key made under another is paid from its own bucket and
+// from its root's, which the tree shares; a root's from its own alone.
+TEST(RateLimiter, AKeyMadeUnderAnotherPaysItsWritesFromItsRootsBucketToo) {
+  RateLimiter limits;
+  const auto now = std::chrono::steady_clock::now();
+  const core::KeyId root = core::KeyId::random();
+  const core::KeyId child = core::KeyId::random();
+  const core::RateLimit burst_of_two{1, 2};
+  EXPECT_TRUE(limits.write(child, burst_of_two, root, burst_of_two, now).allowed);
+  EXPECT_TRUE(limits.write(child, burst_of_two, root, burst_of_two, now).allowed);
+  EXPECT_FALSE(limits.write(root, burst_of_two, root, burst_of_two, now).allowed) << "the child spent the root's";
+  const core::KeyId other = core::KeyId::random();
+  EXPECT_TRUE(limits.write(other, burst_of_two, other, burst_of_two, now).allowed) << "another tree paid";
+}
+
 TEST(Authenticator, OffLetsEveryoneDoEverything) {
   const Authenticator off;
   auto who = off.authenticate("", "", TimestampNs::now());
@@ -160,8 +203,8 @@ TEST(Authenticator, TellsEachFailureApart) {
 }
 
 // A ticket opens one WebSocket within 30 s: spent by its first use, dead
-// at 30 s, and never more than kMaxOutstanding out at once (expired ones
-// make room).
+// at 30 s; a key tree holds at most kPerKeyTree unspent (expired or spent
+// ones make room), which no other tree and not the admin key feel.
 TEST(WsTickets, ATicketIsSpentByItsFirstUseAndDiesAfterThirtySeconds) {
   using namespace std::chrono_literals;
   WsTickets tickets;
@@ -170,7 +213,7 @@ TEST(WsTickets, ATicketIsSpentByItsFirstUseAndDiesAfterThirtySeconds) {
     return TimestampNs{t0.value + std::chrono::nanoseconds(later).count()};
   };
   const core::KeyId key = core::KeyId::random();
-  const auto first = tickets.issue(WsTickets::Holder{key}, t0);
+  const auto first = tickets.issue(WsTickets::Holder{key, key}, t0);
   ASSERT_TRUE(first);
   EXPECT_EQ(first->text.rfind("oee_wst_", 0), 0u);
   EXPECT_EQ(first->text.size(), 8u + 64u);
@@ -186,9 +229,28 @@ TEST(WsTickets, ATicketIsSpentByItsFirstUseAndDiesAfterThirtySeconds) {
   EXPECT_FALSE(tickets.redeem(late->text, at(30'000ms))) << "expired";
   EXPECT_FALSE(tickets.redeem("oee_wst_made_up", t0));
 
-  for (std::size_t i = 0; i < WsTickets::kMaxOutstanding; ++i) ASSERT_TRUE(tickets.issue(WsTickets::Holder{}, t0));
-  EXPECT_FALSE(tickets.issue(WsTickets::Holder{}, at(1'000ms))) << "past the cap";
-  EXPECT_TRUE(tickets.issue(WsTickets::Holder{}, at(30'000ms))) << "the expired ones made room";
+  // A tree: its root and a key made under it share the quota.
+  const core::KeyId root = core::KeyId::random();
+  const core::KeyId child = core::KeyId::random();
+  std::vector<std::string> held;
+  for (std::size_t i = 0; i < WsTickets::kPerKeyTree; ++i) {
+    const auto issued = tickets.issue(WsTickets::Holder{i % 2 == 0 ? root : child, root}, t0);
+    ASSERT_TRUE(issued) << i;
+    held.push_back(issued->text);
+  }
+  EXPECT_FALSE(tickets.issue(WsTickets::Holder{child, root}, at(1'000ms))) << "past the tree's quota";
+  EXPECT_FALSE(tickets.issue(WsTickets::Holder{root, root}, at(1'000ms))) << "past the tree's quota";
+  const core::KeyId stranger = core::KeyId::random();
+  EXPECT_TRUE(tickets.issue(WsTickets::Holder{stranger, stranger}, at(1'000ms))) << "another tree felt it";
+  EXPECT_TRUE(tickets.issue(WsTickets::Holder{}, at(1'000ms))) << "the admin key felt it";
+  ASSERT_TRUE(tickets.redeem(held.front(), at(1'000ms)));
+  EXPECT_TRUE(tickets.issue(WsTickets::Holder{child, root}, at(1'000ms))) << "the spent one made room";
+  EXPECT_FALSE(tickets.issue(WsTickets::Holder{child, root}, at(1'000ms)));
+  EXPECT_TRUE(tickets.issue(WsTickets::Holder{child, root}, at(30'000ms))) << "the expired ones made room";
+
+  for (std::size_t i = 1; i < WsTickets::kAdminOutstanding; ++i) ASSERT_TRUE(tickets.issue(WsTickets::Holder{}, at(30'000ms)));
+  EXPECT_FALSE(tickets.issue(WsTickets::Holder{}, at(30'000ms))) << "past the admin key's cap";
+  EXPECT_TRUE(tickets.issue(WsTickets::Holder{stranger, stranger}, at(30'000ms))) << "a tree felt the admin's";
 }
 
 TEST(Principal, NoOneSeesOrMayAnythingAndAKeySeesOnlyItsOwn) {

@@ -43,6 +43,7 @@
 #include "eventlog/detail/order_index.h"
 #include "eventlog/jetstream/batch_codec.h"
 #include "eventlog/jetstream/detail/append_support.h"
+#include "eventlog/jetstream/detail/burst_counter.h"
 #include "eventlog/jetstream/partition_log.h"
 
 namespace oee::eventlog::jetstream::detail {
@@ -95,6 +96,7 @@ class JetStreamPartitionLog final : public PartitionLog {
   Seq opened_from() const override { return opened_from_; }
   Result<bool> holds(const OrderId& order) const override;
   std::uint64_t forwarded_appends() const override { return forwarded_.load(std::memory_order_relaxed); }
+  Refused refused_messages() const override { return {refused_live_.total(), refused_forwards_.total()}; }
   void stop_following() override;
   bool folds() const override { return !behind(); }
   Result<Seq> last_stored() const override { return stored_head(); }
@@ -270,6 +272,15 @@ class JetStreamPartitionLog final : public PartitionLog {
   /// Listens live while behind and watched, not otherwise (follower thread).
   void listen_live(bool on);
   void on_live(Request message);
+  /// Why a batch heard live is not its owner's as the stream shows it, or
+  /// nothing: it names this partition and an ownership (its writer's
+  /// PartitionTaken, read from the stream unless heard), no earlier one
+  /// than the latest heard here, and follows it (under fold_mu_).
+  [[nodiscard]] std::string not_from_owner(const Batch& batch);
+  /// Counts a refused live batch and says why, at most once a second.
+  void refuse_live(std::string_view why);
+  /// The writer (<node>/<incarnation>) a PartitionTaken record names, if it decodes.
+  [[nodiscard]] std::optional<std::string> taken_by(const Record& record) const;
   /// Whether anything here watches the partition (watch()).
   [[nodiscard]] bool watched() const { return watchers_->load(std::memory_order_acquire) > 0; }
   /// A first watcher of a partition this node does not fold: from here on
@@ -346,6 +357,7 @@ class JetStreamPartitionLog final : public PartitionLog {
     std::uint64_t ownership = 0;
     Seq stream_seq;
     Seq next_position;
+    Seq taken_at;  // where the ownership began: its PartitionTaken's position
   };
   [[nodiscard]] Result<Stored> store_batch(Batch& batch, const Tail& tail, Clock::time_point deadline);
   [[nodiscard]] bool lose_ack_of(const Batch& batch) const;
@@ -405,6 +417,15 @@ class JetStreamPartitionLog final : public PartitionLog {
   std::atomic<bool> folds_unowned_{true};  // PartitionLogOptions::follow_unowned, until stop_following()
   // The last position the listeners heard (a fold's or, behind, live).
   std::atomic<std::uint64_t> heard_{0};
+  // The latest ownership the listeners heard of: its writer and its
+  // PartitionTaken's position (under fold_mu_).
+  struct HeardOwnership {
+    std::string writer;
+    Seq taken_at;
+  };
+  HeardOwnership heard_owner_;
+  BurstCounter refused_live_;
+  BurstCounter refused_forwards_;
   std::unique_ptr<Service> live_;  // while behind and watched; the follower thread's
   // Behind, the batches every node needs (oee.p<p>.s); the follower thread's.
   std::unique_ptr<Subscription> shared_;
