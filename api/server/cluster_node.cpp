@@ -1,16 +1,17 @@
 // oee-server --nats: a node of a cluster (docs/SCALING.md). The log is the
-// cluster's: every partition followed here, so any node serves any order;
-// this node executes the partitions it holds a lease on, one executor each,
-// started when the cluster hands it a partition and stopped when it takes
-// it back.
+// cluster's: each partition is folded here while this node executes it and
+// read from its owner otherwise (every partition, with
+// --fold-all-partitions), so any node serves any order; this node executes
+// the partitions it holds a lease on, one executor each, started when the
+// cluster hands it a partition and stopped when it takes it back.
 //
 // Threads, beside those of the embedded core (server_main.cpp): per
-// partition, a follower and an appender (eventlog/jetstream), and one that
-// takes partitions over and gives them up (the executors start and stop
-// there); the executors share the one oee-executor thread; with Redis, a
-// publisher per partition executed here; one that applies the market's
-// changes (oee-journal) and the market lease's keeper, whose holder runs
-// oee-sim-launch.
+// partition, a follower, an appender, a forwarder and a checkpointer
+// (eventlog/jetstream); two that take partitions over and give them up (the
+// executors start on the first and stop on the second); the executors
+// share the one oee-executor thread; with Redis, a publisher per partition
+// executed here; one that applies the market's changes (oee-journal) and
+// the market lease's keeper, whose holder runs oee-sim-launch.
 
 #include "api/server/cluster_node.h"
 #include "api/server/key_guards.h"
@@ -80,27 +81,13 @@ std::chrono::milliseconds resume_backoff(std::chrono::milliseconds lease_ttl, un
   return lease_ttl * (1U << std::min(failures - 1, 3U));
 }
 
-/// Test hook (docs/testing.md): OEE_TEST_LOSE_ACKS=TYPE:N drops the
-/// acknowledgment of this node's first N appends of events of stored type
-/// TYPE, as if each had been lost on its way back. None: nothing dropped.
-std::function<bool(const eventlog::AppendCommand&)> lose_acks_hook() {
-  const char* spec = std::getenv("OEE_TEST_LOSE_ACKS");
-  if (spec == nullptr) return {};
-  char* rest = nullptr;
-  const long type = std::strtol(spec, &rest, 10);
-  const long count = *rest == ':' ? std::strtol(rest + 1, nullptr, 10) : 0;
-  auto left = std::make_shared<std::atomic<long>>(count);
-  return [type, left](const eventlog::AppendCommand& c) { return c.type == type && left->fetch_sub(1) > 0; };
-}
-
-/// Test hook (docs/testing.md): OEE_TEST_FAIL_RESUMES=N makes this node's
-/// first N partition resumes fail, as an unreachable cluster would.
-bool inject_resume_failure() {
-  static std::atomic<long> left = [] {
-    const char* n = std::getenv("OEE_TEST_FAIL_RESUMES");
-    return n == nullptr ? 0L : std::strtol(n, nullptr, 10);
-  }();
-  return left.fetch_sub(1) > 0;
+/// The lose-acks fault probe (ServerOptions::FaultProbes): none, nothing dropped.
+std::function<bool(const eventlog::AppendCommand&)> lose_acks_probe(const ServerOptions::FaultProbes& faults) {
+  if (faults.lose_acks == 0) return {};
+  auto left = std::make_shared<std::atomic<long>>(faults.lose_acks);
+  return [type = faults.lose_ack_type, left](const eventlog::AppendCommand& c) {
+    return c.type == type && left->fetch_sub(1) > 0;
+  };
 }
 
 /// How publishing goes over the partitions this node publishes.
@@ -137,7 +124,7 @@ int run_cluster_node(ServerOptions& o) {
     co.lease_ttl = o.lease_ttl;
     co.append_timeout = o.append_timeout;
     co.fold = core::fold_for_log;
-    co.lose_ack = lose_acks_hook();
+    co.lose_ack = lose_acks_probe(o.faults);
     co.heard_everywhere = core::heard_everywhere;
     co.check_forwarded = [&keys](const eventlog::Record& r, bool begins) { return check_forwarded_write(keys, r, begins); };
     cluster = js::Cluster::open(std::move(co));
@@ -188,7 +175,8 @@ int run_cluster_node(ServerOptions& o) {
   std::vector<std::shared_ptr<Executing>> retiring;  // under executing_mu
   // Partitions given up because their orders could not be resumed, and
   // why: /health is degraded while any is (under executing_mu); and how
-  // often in a row each failed (the cluster's thread only).
+  // often in a row each failed (only `gained` reads and writes it: one
+  // thread of the cluster's, one call at a time).
   struct NotExecuted {
     std::string why;
     std::chrono::steady_clock::time_point until;  // by then it is executed again, here or elsewhere
@@ -268,6 +256,8 @@ int run_cluster_node(ServerOptions& o) {
   app.scans = &blocking;
   hub.attach(*log);
 
+  // The fail-resumes fault probe (ServerOptions::FaultProbes).
+  std::atomic<long> resumes_to_fail{o.faults.fail_resumes};
   js::OwnershipListener ownership;
   ownership.gained = [&](std::uint32_t p, std::unique_ptr<eventlog::EventLogWriter> writer) {
     auto e = std::make_shared<Executing>();
@@ -279,8 +269,9 @@ int run_cluster_node(ServerOptions& o) {
     e->executor = std::make_unique<core::Executor>(exec_ioc, *e->store, market, chain, std::move(run_options), metrics);
     const auto* reader = e->writer.get();
     try {
-      e->executor->start([reader, p] {
-        if (inject_resume_failure()) throw std::runtime_error(fmt::format("a failure injected into partition {}'s resume", p));
+      e->executor->start([reader, p, &resumes_to_fail] {
+        if (resumes_to_fail.fetch_sub(1) > 0)
+          throw std::runtime_error(fmt::format("a failure injected into partition {}'s resume", p));
         return core::check_resumable(*reader, kResumeReaders, kResumeOrdersPerReader, true);
       });
     } catch (const std::exception& ex) {

@@ -1,6 +1,10 @@
 #include "api/server/server_options.h"
 
 #include <algorithm>
+#include <charconv>
+#include <optional>
+#include <string_view>
+#include <tuple>
 #include <unistd.h>
 
 #include <cerrno>
@@ -88,6 +92,23 @@ std::optional<std::string> check_access_options(const ServerOptions& o) {
            "submit and read orders. Give --admin-key, or --auth off to serve without authentication on purpose";
   }
   return std::nullopt;
+}
+
+/// OEE_TEST_LOSE_ACKS's TYPE:N: an event type and how many of its
+/// acknowledgments to drop; nothing if it is not that.
+std::optional<std::pair<std::uint8_t, std::uint32_t>> parse_lose_acks(std::string_view spec) {
+  const auto colon = spec.find(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  unsigned type = 0;
+  std::uint32_t count = 0;
+  const auto t = spec.substr(0, colon);
+  const auto n = spec.substr(colon + 1);
+  const auto [t_end, t_ec] = std::from_chars(t.data(), t.data() + t.size(), type);
+  const auto [n_end, n_ec] = std::from_chars(n.data(), n.data() + n.size(), count);
+  if (t.empty() || n.empty() || t_ec != std::errc{} || n_ec != std::errc{} || t_end != t.data() + t.size() ||
+      n_end != n.data() + n.size() || type > 255 || count == 0)
+    return std::nullopt;
+  return std::pair{static_cast<std::uint8_t>(type), count};
 }
 
 }  // namespace
@@ -306,11 +327,33 @@ std::optional<int> parse_server_options(int argc, char** argv, ServerOptions& o)
                "Cluster mode: fold every partition here, not only those this node executes (the others are read "
                "from their owners); costs every node every partition's work, for comparing the two")
       ->envname("OEE_FOLD_ALL_PARTITIONS");
+  // Test hooks, kept out of --help (docs/testing.md).
+  std::string lose_acks;
+  cli.add_option("--test-lose-acks", lose_acks,
+                 "Tests only: TYPE:N drops the acknowledgment of this cluster node's first N appends of stored "
+                 "event type TYPE")
+      ->envname("OEE_TEST_LOSE_ACKS")
+      ->group("");
+  cli.add_option("--test-fail-resumes", o.faults.fail_resumes,
+                 "Tests only: this cluster node's first N partition resumes fail")
+      ->envname("OEE_TEST_FAIL_RESUMES")
+      ->group("");
   cli.add_option("--ca-file", ca_file,
                  "Gateway role, with an https:// --core-url: the CA certificates (PEM) the core's certificate is "
                  "checked against (default: the system's)")
       ->envname("OEE_CA_FILE");
   CLI11_PARSE(cli, argc, argv);
+  if (!lose_acks.empty()) {
+    const auto spec = parse_lose_acks(lose_acks);
+    if (!spec) {
+      std::fprintf(stderr,
+                   "oee-server: --test-lose-acks (OEE_TEST_LOSE_ACKS) is TYPE:N, an event type from 0 to 255 and a "
+                   "count from 1, not '%s'\n",
+                   lose_acks.c_str());
+      return 2;
+    }
+    std::tie(o.faults.lose_ack_type, o.faults.lose_acks) = *spec;
+  }
   s.cap_loopback = per_address->count() > 0;  // given, on the command line or in the environment
   o.auth_off = auth == "off";
   if (!admin_key_file.empty()) {

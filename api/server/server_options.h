@@ -77,6 +77,19 @@ struct ServerOptions {
   /// Every partition folded here, not only those this node executes (what
   /// nodes did before; for comparing the two).
   bool fold_all_partitions = false;
+  /// Faults a test injects into a cluster node (docs/testing.md); none
+  /// unless a test sets them.
+  struct FaultProbes {
+    /// This node drops the acknowledgment of its first `lose_acks` appends
+    /// of events of stored type `lose_ack_type`, as if each were lost on
+    /// its way back.
+    std::uint8_t lose_ack_type = 0;
+    std::uint32_t lose_acks = 0;
+    /// This node's first `fail_resumes` partition resumes fail, as an
+    /// unreachable cluster makes them fail.
+    std::uint32_t fail_resumes = 0;
+  };
+  FaultProbes faults;
 };
 
 /// Parses argv and the environment into `options`. Returns the exit status

@@ -1,10 +1,14 @@
 #include "eventlog/jetstream/cluster.h"
 
+#include <pthread.h>
+
 #include <charconv>
 #include <condition_variable>
 #include <deque>
 #include <future>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <thread>
@@ -75,20 +79,34 @@ struct Cluster::Impl {
   std::unique_ptr<LeaseKeeper> keeper;
   OwnershipListener listener;
 
+  // Ownership changes: each partition's in the order its lease changed,
+  // one at a time; gains on one thread and losses on another, so that a
+  // slow gain (a takeover, then the engine resuming the partition's orders)
+  // never delays the loss of another partition.
   mutable std::mutex mu;
   std::condition_variable wake;
-  std::deque<std::pair<std::uint32_t, bool>> changes;  // (partition, held), under mu
-  std::set<std::uint32_t> owned;                       // under mu
-  bool stopping = false;                               // under mu
-  bool stopped = false;
-  std::thread worker;
+  std::map<std::uint32_t, std::deque<bool>> changes;  // partition -> held, oldest first; under mu
+  std::set<std::uint32_t> changing;                   // a change of these runs now; under mu
+  std::set<std::uint32_t> owned;                      // under mu
+  bool stopping = false;                              // under mu
+  bool stopped = false;                               // stop()'s caller only
+  std::thread gainer;                                 // runs work(true)
+  std::thread loser;                                  // runs work(false)
 
   void post(std::uint32_t p, bool held) {
     {
       std::lock_guard lock(mu);
-      changes.emplace_back(p, held);
+      changes[p].push_back(held);
     }
-    wake.notify_one();
+    wake.notify_all();
+  }
+
+  /// A partition whose next change is a gain (`gains`) or a loss and is
+  /// not running (under mu).
+  [[nodiscard]] std::optional<std::uint32_t> next_change(bool gains) const {
+    for (const auto& [p, queued] : changes)
+      if (queued.front() == gains && !changing.contains(p)) return p;
+    return std::nullopt;
   }
 
   void fenced(std::uint32_t p) {
@@ -126,20 +144,27 @@ struct Cluster::Impl {
     if (listener.lost) listener.lost(p);
   }
 
-  void work() {
+  /// Runs the gains (`gains`) or the losses, until stop().
+  void work(bool gains) {
     std::unique_lock lock(mu);
     for (;;) {
-      wake.wait(lock, [&] { return stopping || !changes.empty(); });
-      if (changes.empty()) return;
-      const auto [p, held] = changes.front();
-      changes.pop_front();
+      std::optional<std::uint32_t> next;
+      wake.wait(lock, [&] { return stopping || (next = next_change(gains)).has_value(); });
+      if (stopping) return;
+      const std::uint32_t p = *next;
+      auto queued = changes.find(p);
+      queued->second.pop_front();
+      if (queued->second.empty()) changes.erase(queued);
+      changing.insert(p);
       lock.unlock();
-      if (held) {
+      if (gains) {
         gain(p);
       } else {
         lose(p);
       }
       lock.lock();
+      changing.erase(p);
+      wake.notify_all();  // the partition's next change may be the other thread's
     }
   }
 
@@ -228,7 +253,14 @@ void Cluster::start(OwnershipListener listener) {
   impl.keeper = std::make_unique<LeaseKeeper>(*impl.leases, std::move(lo), [raw](const std::string& key, bool held) {
     if (const auto p = partition_of_key(key)) raw->post(*p, held);
   });
-  impl.worker = std::thread([raw] { raw->work(); });
+  impl.gainer = std::thread([raw] {
+    pthread_setname_np(pthread_self(), "oee-own-gain");
+    raw->work(true);
+  });
+  impl.loser = std::thread([raw] {
+    pthread_setname_np(pthread_self(), "oee-own-lose");
+    raw->work(false);
+  });
   impl.keeper->start();
 }
 
@@ -242,7 +274,8 @@ void Cluster::stop() {
     impl.changes.clear();
   }
   impl.wake.notify_all();
-  if (impl.worker.joinable()) impl.worker.join();
+  if (impl.gainer.joinable()) impl.gainer.join();
+  if (impl.loser.joinable()) impl.loser.join();
   std::set<std::uint32_t> owned;
   {
     std::lock_guard lock(impl.mu);

@@ -8,8 +8,11 @@
 // opens every partition (throws, saying what to do, if it cannot);
 // start() begins taking leases; stop() gives them up so other nodes take
 // over at once, and closes the partitions.
-// Threading: the listener runs on one thread of the cluster's, one call at
-// a time, in the order leases change; everything else is thread-safe.
+// Threading: the listener's `gained` runs on one thread of the cluster's
+// and its `lost` on another: a partition's calls come one at a time, in
+// the order its lease changed, but a loss of one partition may run while
+// another is being gained (a loss never waits for a slow resume).
+// Everything else is thread-safe.
 // Ownership: the engine gets a partition's owner writer in `gained` and
 // must stop appending through it when `lost` comes (its appends fail with
 // JsErrc::fenced from then on anyway).

@@ -129,6 +129,19 @@ TEST(ClusterNodes, ALostAcknowledgmentOfASentTransactionSendsNoSecondOne) {
   EXPECT_EQ(chain.recorded(), sent_in_logs) << "a transaction the logs do not record reached the chain";
 }
 
+// A fault probe is an option like any other: one that does not parse stops
+// the server before it starts, naming it.
+TEST(FaultProbes, AProbeThatDoesNotParseIsRefused) {
+  TempDir dir;
+  for (const std::string spec : {"300:1", "7", "7:0", "x:1", "7:1x"}) {
+    const auto refused = run({kServer, "--data-dir", (dir.path() / "data").string(), "--test-lose-acks", spec});
+    EXPECT_EQ(refused.exit_code, 2) << spec;
+    EXPECT_NE(refused.err.find("--test-lose-acks"), std::string::npos) << spec << ": " << refused.err;
+  }
+  const auto help = run({kServer, "--help"});
+  EXPECT_EQ(help.out.find("--test-"), std::string::npos) << "a test's probe is in --help";
+}
+
 TEST(ClusterNodes, APartitionWhoseResumeFailsIsGivenBackAndExecutedAgain) {
   testing::NatsCluster nats;
   TempDir dir;

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <map>
 #include <set>
 #include <mutex>
@@ -87,6 +88,44 @@ TEST(ClusterNode, PartitionsSpreadOverTheNodesAndMoveWhenOneLeaves) {
   a->stop();
   EXPECT_EQ(engine_a.count(), 0u);
   ASSERT_TRUE(eventually_true([&] { return engine_b.count() == 4; }, 10s)) << "b takes over a's partitions";
+}
+
+// Ownership changes do not queue behind each other: while the engine is
+// still resuming one partition it gained (slowly: here, until the test
+// lets it go), another partition this node gives up is lost at once.
+TEST(ClusterNode, ASlowGainDoesNotDelayTheLossOfAnotherPartition) {
+  NatsCluster nats;
+  std::mutex mu;
+  std::condition_variable changed;
+  std::vector<std::uint32_t> gained;
+  std::set<std::uint32_t> lost;
+  bool let_go = false;
+  OwnershipListener listener{[&](std::uint32_t p, std::unique_ptr<EventLogWriter>) {
+                               std::unique_lock lock(mu);
+                               gained.push_back(p);
+                               changed.notify_all();
+                               // The second partition gained resumes until let go.
+                               if (gained.size() == 2) changed.wait(lock, [&] { return let_go; });
+                             },
+                             [&](std::uint32_t p) {
+                               std::lock_guard lock(mu);
+                               lost.insert(p);
+                               changed.notify_all();
+                             }};
+  auto a = Cluster::open(options(nats, "a", 2));
+  a->start(listener);
+  std::unique_lock lock(mu);
+  ASSERT_TRUE(changed.wait_for(lock, 20s, [&] { return gained.size() == 2; })) << "a did not gain both partitions";
+  const std::uint32_t quick = gained.front();
+  lock.unlock();
+  a->give_up(quick, 10s);
+  lock.lock();
+  EXPECT_TRUE(changed.wait_for(lock, 10s, [&] { return lost.contains(quick); }))
+      << "the loss of partition " << quick << " waited for another partition's resume";
+  let_go = true;
+  changed.notify_all();
+  lock.unlock();
+  a->stop();
 }
 
 TEST(ClusterNode, ANodeNameRunsOnce) {
