@@ -2,8 +2,9 @@
 // cluster's: each partition is folded here while this node executes it and
 // read from its owner otherwise (every partition, with
 // --fold-all-partitions), so any node serves any order; this node executes
-// the partitions it holds a lease on, one executor each, started when the
-// cluster hands it a partition and stopped when it takes it back.
+// the partitions it holds a lease on, one executor each
+// (partition_executors.h), started when the cluster hands it a partition
+// and stopped when it takes it back.
 //
 // Threads, beside those of the embedded core (server_main.cpp): per
 // partition, a follower, an appender, a forwarder and a checkpointer
@@ -15,6 +16,7 @@
 
 #include "api/server/cluster_node.h"
 #include "api/server/key_guards.h"
+#include "api/server/partition_executors.h"
 
 #include <atomic>
 #include <functional>
@@ -40,7 +42,6 @@
 #include "api/stream/hub.h"
 #include "api/stream/stream_source.h"
 #include "core/engine/executor.h"
-#include "core/engine/log_audit.h"
 #include "core/engine/shared_market.h"
 #include "core/engine/sim_launches.h"
 #include "core/wire/event_codec.h"
@@ -58,28 +59,7 @@ namespace js = eventlog::jetstream;
 
 namespace {
 
-constexpr std::chrono::seconds kExecutorStop{5};
 constexpr std::chrono::seconds kMarketCatchUp{30};
-// A takeover reads each unfinished order of the partition from the
-// cluster, a network round trip each: many at once.
-constexpr unsigned kResumeReaders = 16;
-constexpr std::size_t kResumeOrdersPerReader = 4;
-
-/// One partition this node executes, and publishes to Redis.
-struct Executing {
-  std::unique_ptr<eventlog::EventLogWriter> writer;  // the owner's: fenced once another node takes over
-  std::unique_ptr<core::OrderStore> store;
-  std::unique_ptr<core::Executor> executor;
-  std::unique_ptr<Publisher> publisher;  // with --redis-url
-};
-
-/// How long a node waits before it takes again a partition whose orders
-/// it failed to resume `failures` times in a row: a lease, doubling up to
-/// eight, so that a cause that lasts costs little and a passing one little
-/// time.
-std::chrono::milliseconds resume_backoff(std::chrono::milliseconds lease_ttl, unsigned failures) {
-  return lease_ttl * (1U << std::min(failures - 1, 3U));
-}
 
 /// The lose-acks fault probe (ServerOptions::FaultProbes): none, nothing dropped.
 std::function<bool(const eventlog::AppendCommand&)> lose_acks_probe(const ServerOptions::FaultProbes& faults) {
@@ -88,20 +68,6 @@ std::function<bool(const eventlog::AppendCommand&)> lose_acks_probe(const Server
   return [type = faults.lose_ack_type, left](const eventlog::AppendCommand& c) {
     return c.type == type && left->fetch_sub(1) > 0;
   };
-}
-
-/// How publishing goes over the partitions this node publishes.
-PublisherStatus combined(const std::vector<PublisherStatus>& each) {
-  PublisherStatus out;
-  out.connected = true;
-  for (const auto& s : each) {
-    out.connected = out.connected && s.connected;
-    out.lag_events += s.lag_events;
-    out.messages += s.messages;
-    out.reconnects += s.reconnects;
-    if (out.last_error.empty()) out.last_error = s.last_error;
-  }
-  return out;
 }
 
 }  // namespace
@@ -154,14 +120,10 @@ int run_cluster_node(ServerOptions& o) {
   // created or revoked on any node is folded here as it is acknowledged.
   // Other nodes append meanwhile, so the feed starts before the listing
   // (a key event folded twice changes nothing).
-  std::mutex executing_mu;
-  // Shared with a cancel in progress: the partition may move meanwhile.
-  std::map<std::uint32_t, std::shared_ptr<Executing>> executing;
+  PartitionExecutors executors({o, *cluster, keys, ctx.limits, exec_ioc, market, chain, metrics});
   // A dead key's orders are cancelled by the node that executes them.
-  DeadKeyWatch key_watch(api_ioc, keys, [&](const core::KeyId& id, const std::string& why) {
-    std::lock_guard lock(executing_mu);
-    for (const auto& [p, e] : executing) e->executor->cancel_orders_of(id, why);
-  });
+  DeadKeyWatch key_watch(api_ioc, keys,
+                         [&](const core::KeyId& id, const std::string& why) { executors.cancel_orders_of(id, why); });
   keys.on_revoked([&key_watch](const core::KeyId& id) { key_watch.revoked(id); });
   const Authenticator auth = authenticator(o, keys, ctx);
   const auto key_feed = follow_keys(*log, keys);  // first of the log's listeners: see follow_keys
@@ -170,22 +132,6 @@ int run_cluster_node(ServerOptions& o) {
     return 2;
   }
   keys.mark_complete();
-  // Partitions given up while some of their orders were mid-step: kept
-  // until those steps end, for they use the partition's store and writer.
-  std::vector<std::shared_ptr<Executing>> retiring;  // under executing_mu
-  // Partitions given up because their orders could not be resumed, and
-  // why: /health is degraded while any is (under executing_mu); and how
-  // often in a row each failed (only `gained` reads and writes it: one
-  // thread of the cluster's, one call at a time).
-  struct NotExecuted {
-    std::string why;
-    std::chrono::steady_clock::time_point until;  // by then it is executed again, here or elsewhere
-  };
-  std::map<std::uint32_t, NotExecuted> not_executed;
-  std::map<std::uint32_t, unsigned> resume_failures;
-  const auto reap_retired = [&] {  // under executing_mu
-    std::erase_if(retiring, [](const std::shared_ptr<Executing>& e) { return e->executor->idle(); });
-  };
   App app{ctx, EngineInfo{o.durability, o.sim, open_to_network(o)}, *log, store, market, metrics, hub, keys, auth};
   app.split_min_gain_bps = o.split_min_gain_bps;
   app.max_keys_per_key = o.max_keys_per_key;
@@ -197,12 +143,8 @@ int run_cluster_node(ServerOptions& o) {
     return 2;
   }
   app.recurring_count = &recurring_count;
-  app.executor_of = [&](const OrderId& id) -> std::shared_ptr<core::Executor> {
-    const auto partition = log->partition_of(id);  // a slice's is its parent's
-    std::lock_guard lock(executing_mu);
-    const auto it = executing.find(partition);
-    if (it == executing.end()) return nullptr;
-    return std::shared_ptr<core::Executor>(it->second, it->second->executor.get());
+  app.executor_of = [&](const OrderId& id) {
+    return executors.executor_of(log->partition_of(id));  // a slice's partition is its parent's
   };
   app.cluster = [&](bool with_partitions) {
     ClusterView v;
@@ -216,13 +158,7 @@ int run_cluster_node(ServerOptions& o) {
       v.refused_live_batches += refused.live_batches;
       v.refused_forwards += refused.forwards;
     }
-    {
-      std::lock_guard lock(executing_mu);
-      const auto now = std::chrono::steady_clock::now();
-      for (const auto& [p, failed] : not_executed) {
-        if (now < failed.until) v.problems.push_back(failed.why);
-      }
-    }
+    v.problems = executors.problems();
     if (with_partitions) {
       for (const auto& p : cluster->view())
         v.partitions.push_back(
@@ -241,112 +177,18 @@ int run_cluster_node(ServerOptions& o) {
   if (o.redis) {
     // Each partition is published by its owner, from a cursor kept in the
     // cluster, so a takeover goes on where the last owner stopped.
-    app.publishing = [&] {
-      const std::size_t held = cluster->owned().size();
-      std::vector<PublisherStatus> each;
-      std::lock_guard lock(executing_mu);
-      for (const auto& [p, e] : executing) each.push_back(e->publisher->status());
-      // A partition taken whose publisher has yet to start is not published.
-      if (each.size() < held) each.emplace_back();
-      return combined(each);
-    };
+    app.publishing = [&] { return executors.publishing(cluster->owned().size()); };
   }
   asio::thread_pool blocking(2);  // history queries: declared after the store they query, so it goes first
   if (consumers.history) app.blocking = &blocking;
   app.scans = &blocking;
   hub.attach(*log);
 
-  // The fail-resumes fault probe (ServerOptions::FaultProbes).
-  std::atomic<long> resumes_to_fail{o.faults.fail_resumes};
-  js::OwnershipListener ownership;
-  ownership.gained = [&](std::uint32_t p, std::unique_ptr<eventlog::EventLogWriter> writer) {
-    auto e = std::make_shared<Executing>();
-    e->writer = std::move(writer);
-    e->store = std::make_unique<core::OrderStore>(*e->writer);
-    core::ExecutorOptions run_options = executor_options(o);
-    run_options.slice_gate = api::slice_gate(keys, ctx.limits);
-    run_options.key_check = api::key_check(keys);
-    e->executor = std::make_unique<core::Executor>(exec_ioc, *e->store, market, chain, std::move(run_options), metrics);
-    const auto* reader = e->writer.get();
-    try {
-      e->executor->start([reader, p, &resumes_to_fail] {
-        if (resumes_to_fail.fetch_sub(1) > 0)
-          throw std::runtime_error(fmt::format("a failure injected into partition {}'s resume", p));
-        return core::check_resumable(*reader, kResumeReaders, kResumeOrdersPerReader, true);
-      });
-    } catch (const std::exception& ex) {
-      // The executor is subscribed already and may have work posted: it
-      // stops like one whose partition was lost, and its store and writer
-      // stay until it is idle.
-      const auto retire = [&] {
-        const bool stopped = e->executor->stop(kExecutorStop);
-        std::lock_guard lock(executing_mu);
-        reap_retired();
-        if (!stopped || !e->executor->idle()) retiring.push_back(std::move(e));
-      };
-      if (!cluster->partition(p).owned()) {
-        // Taken over meanwhile (this node was paused, say): what the check
-        // read came from two owners' states, and says nothing of the log.
-        // The lost partition is given back as any other (`lost` follows).
-        spdlog::warn("partition {}: another node took it over while this node resumed its orders; that node "
-                     "resumes them",
-                     p);
-        retire();
-        return;
-      }
-      // The partition goes back to the cluster, so that it is not held
-      // without being executed. /health says why before the log does, so
-      // whoever reads the log line finds the partition's problem there too.
-      const auto pause = resume_backoff(o.lease_ttl, ++resume_failures[p]);
-      const std::string why = fmt::format("partition {}: cannot resume its orders ({}); given up, taken again after {} ms "
-                                          "at the earliest",
-                                          p, ex.what(), pause.count());
-      {
-        std::lock_guard lock(executing_mu);
-        not_executed[p] = NotExecuted{why, std::chrono::steady_clock::now() + pause + o.lease_ttl};
-      }
-      spdlog::error("{}", why);
-      retire();
-      cluster->give_up(p, pause);
-      return;
-    }
-    resume_failures.erase(p);
-    // Revoked or expired while another node executed the partition.
-    for (const auto& [id, why] : dead_keys(keys, TimestampNs::now())) e->executor->cancel_orders_of(id, why);
-    if (o.redis) {
-      e->publisher = std::make_unique<Publisher>(cluster->partition(p), PublisherOptions{*o.redis});
-      e->publisher->start();
-    }
-    std::lock_guard lock(executing_mu);
-    reap_retired();
-    not_executed.erase(p);
-    executing[p] = std::move(e);
-  };
-  ownership.lost = [&](std::uint32_t p) {
-    std::shared_ptr<Executing> e;
-    {
-      std::lock_guard lock(executing_mu);
-      const auto it = executing.find(p);
-      if (it == executing.end()) return;
-      e = std::move(it->second);
-      executing.erase(it);
-    }
-    const bool stopped = e->executor->stop(kExecutorStop);
-    if (!stopped) spdlog::warn("partition {}: some orders were mid-step; whoever executes it next resumes them", p);
-    if (e->publisher) e->publisher->stop();
-    std::lock_guard lock(executing_mu);
-    reap_retired();
-    if (!stopped) retiring.push_back(std::move(e));
-  };
-
   // The market comes in before any partition is executed, so a sniper
   // resumed here finds the pools it fired on.
   try {
     shared_market.start(
-        [&] {
-          std::lock_guard lock(executing_mu);
-          for (const auto& [p, e] : executing) e->executor->poke();
-        },
+        [&] { executors.poke(); },
         kMarketCatchUp);
   } catch (const std::exception& e) {
     shared_market.stop();
@@ -362,7 +204,7 @@ int run_cluster_node(ServerOptions& o) {
   // Loaded and listening: from now on each partition is folded here only
   // while this node executes it, and read from its owner otherwise.
   if (!o.fold_all_partitions) cluster->stop_following();
-  cluster->start(std::move(ownership));
+  cluster->start(executors.listener());
   if (consumers.projector) consumers.projector->start();
   // New tokens launch from one node at a time: the market lease's holder.
   core::SimLaunches launches(shared_market, o.launch_every);
