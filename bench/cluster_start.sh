@@ -29,7 +29,8 @@ last="partition $((partitions - 1)): executed by this node"
 for run in $(seq "$runs"); do
   urls=$(tools/nats_cluster.sh start "$dir/nats" 3)
   start=$(now)
-  "$server" --nats "$urls" --node a --partitions "$partitions" --port 0 --data-dir "$dir/node" \
+  # The URLs hold the node's password: in the environment, not on a command line.
+  OEE_NATS_URL=$urls "$server" --node a --partitions "$partitions" --port 0 --data-dir "$dir/node" \
     > "$dir/node.log" 2>&1 &
   pid=$!
   listening=""; executing=""

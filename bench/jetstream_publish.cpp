@@ -51,7 +51,10 @@ int main(int argc, char** argv) {
   int max_pending = 4096;
   int followers = 0;
   bool subject_per_message = false;
-  cli.add_option("--nats", urls, "Server URLs, comma separated, credentials included")->required();
+  cli.add_option("--nats", urls, "Server URLs, comma separated, credentials included (better in OEE_NATS_URL: a "
+                 "command line is anyone's to read)")
+      ->envname("OEE_NATS_URL")
+      ->required();
   cli.add_option("--messages", messages, "Messages published asynchronously")->capture_default_str();
   cli.add_option("--sync-messages", sync_messages, "Messages published one at a time, each awaiting its ack")
       ->capture_default_str();
