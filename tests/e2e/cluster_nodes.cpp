@@ -26,6 +26,10 @@ std::vector<std::string> node_args(const testing::NatsCluster& nats, const std::
   return args;
 }
 
+std::map<std::string, std::string> as_key(const std::string& secret) {
+  return {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + secret}};
+}
+
 std::vector<std::string> submit(unsigned short port, int count) {
   HttpClient client(port);
   std::vector<std::string> ids;

@@ -3,6 +3,7 @@
 // oee-server nodes on it, and the checks every failover test makes.
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -23,6 +24,9 @@ inline constexpr std::uint32_t kPartitions = 4;
 /// A node's arguments: on `nats`, named `node`, kPartitions, a 2 s lease.
 [[nodiscard]] std::vector<std::string> node_args(const testing::NatsCluster& nats, const std::string& node,
                                                  std::vector<std::string> more = {});
+
+/// A JSON request's headers, sent with API key (or admin key) `secret`.
+[[nodiscard]] std::map<std::string, std::string> as_key(const std::string& secret);
 
 /// `count` market orders submitted to the node on `port`; their ids.
 std::vector<std::string> submit(unsigned short port, int count);

@@ -362,10 +362,7 @@ TEST(ClusterNodes, AKeyCreatedOrRevokedOnOneNodeHoldsOnBoth) {
   TwoNodes nodes({"--sim", "fast", "--admin-key", admin});
   auto [nats, a, b] = nodes.parts();
   HttpClient client_a(a.port()), client_b(b.port());
-  const auto as = [](const std::string& secret) {
-    return std::map<std::string, std::string>{{"Content-Type", "application/json"},
-                                              {"Authorization", "Bearer " + secret}};
-  };
+  const auto& as = as_key;
   EXPECT_EQ(client_b.get("/api/cluster").status, 401) << "the cluster view is the admin's";
   EXPECT_EQ(client_b.request("GET", "/api/cluster", {}, as(admin)).status, 200);
 

@@ -175,10 +175,7 @@ TEST(ClusterNodes, AConsumerDeliveringOnALiveSubjectDoesNotMakeANodeDeaf) {
   TwoNodes nodes({"--sim", "fast", "--admin-key", admin});
   auto [nats, a, b] = nodes.parts();
   HttpClient client_a(a.port()), client_b(b.port());
-  const auto as = [](const std::string& secret) {
-    return std::map<std::string, std::string>{{"Content-Type", "application/json"},
-                                              {"Authorization", "Bearer " + secret}};
-  };
+  const auto& as = as_key;
   const auto executed_by = [&](HttpClient& c) {
     std::set<std::uint32_t> out;
     const auto view = c.request("GET", "/api/cluster", {}, as(admin)).json();
