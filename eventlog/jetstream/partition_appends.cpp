@@ -54,15 +54,7 @@ void JetStreamPartitionLog::enqueue(AppendCommand command, AppendCompletion done
     if (!queue_forward(q)) q.done(make_error_code(Errc::closed));
     return;
   }
-  {
-    std::lock_guard lock(queue_mu_);
-    if (!closing_) {
-      queue_.push_back(std::move(q));
-      queue_cv_.notify_one();
-      return;
-    }
-  }
-  q.done(make_error_code(Errc::closed));
+  append_here(q);
 }
 
 void JetStreamPartitionLog::append_all(std::vector<AppendRequest> requests) {

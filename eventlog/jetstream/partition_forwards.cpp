@@ -48,6 +48,18 @@ std::optional<std::uint64_t> number_after(std::string_view answer, std::string_v
 
 }  // namespace
 
+void JetStreamPartitionLog::append_here(Queued& q) {
+  {
+    std::lock_guard lock(queue_mu_);
+    if (!closing_) {
+      queue_.push_back(std::move(q));
+      queue_cv_.notify_one();
+      return;
+    }
+  }
+  q.done(make_error_code(Errc::closed));
+}
+
 bool JetStreamPartitionLog::queue_forward(Queued& q) {
   std::lock_guard lock(queue_mu_);
   if (closing_) return false;
@@ -129,6 +141,16 @@ void JetStreamPartitionLog::forward(std::vector<Queued>& run) {
     conflicts.clear();
   };
   while (!open.empty()) {
+    if (owned()) {
+      // Taken over here meanwhile: this node stores what is still open
+      // itself. Asked of the owners' queue group, a write could go on
+      // reaching the paused owner it took over from, which answers nothing.
+      for (const auto i : open) {
+        run[i].sent_before = run[i].sent_before || pending[i] == JsErrc::timeout;
+        append_here(run[i]);
+      }
+      return;
+    }
     std::vector<Publish> asked;
     for (const auto i : open) asked.push_back(requests[i]);
     const auto answers = connection_.request_all(asked, std::min<std::chrono::milliseconds>(kOwnerWait, left(deadline)));

@@ -486,6 +486,32 @@ TEST(JetStreamPartitionLog, AWriteToAnOwnerThatDoesNotAnswerEndsUnknownAndTheNod
   EXPECT_TRUE(stored_records(*b, id).empty()) << "b appended the write itself";
 }
 
+// A write forwarded to an owner that stopped answering (paused, its
+// connection open and still in the owners' queue group) while the node
+// asking takes the partition over: that node stores it itself, once,
+// rather than asking on a queue group that may hand it to the paused one.
+TEST(JetStreamPartitionLog, AWriteForwardedToAPausedOwnerLandsOnceItsNodeTakesThePartitionOver) {
+  NatsCluster cluster;
+  auto b = open_node(cluster, "b", 100'000, 4s);
+  auto silent = open_node(cluster, "silent");
+  std::atomic<int> asked{0};
+  // Many members, so that a request the queue group hands out after the
+  // takeover almost never reaches b's own.
+  std::vector<std::unique_ptr<Service>> black_holes;
+  for (int i = 0; i < 30; ++i)
+    black_holes.push_back(silent->connection->serve(forward_subject(0), "owner", [&](Request) { ++asked; }));
+  const auto id = OrderId::random();
+  auto waiting = testing::append_future(*b->log, first_event(id, "f"));
+  ASSERT_TRUE(testing::eventually_true([&] { return asked.load() > 0; }, 3s)) << "b asked nobody";
+  ASSERT_TRUE(b->log->take_over());
+  auto landed = testing::await_result(waiting);
+  ASSERT_TRUE(landed) << landed.error().message();
+  EXPECT_FALSE(landed->existing);
+  const auto stored = stored_records(*b, id);
+  ASSERT_EQ(stored.size(), 1u) << "stored other than once";
+  EXPECT_TRUE(via_owner(stored.front(), "b")) << stored.front().first.writer;
+}
+
 // A node that folds only what it owns (follow_unowned false).
 std::unique_ptr<Node> open_owned_only(const NatsCluster& cluster, const std::string& name,
                                       std::chrono::milliseconds append_timeout = 10s) {

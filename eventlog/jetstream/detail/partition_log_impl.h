@@ -367,6 +367,9 @@ class JetStreamPartitionLog final : public PartitionLog {
   /// their reads) while this node owns the partition (on), or no longer (off).
   void serve_other_nodes(bool on);
   void on_forwarded(Request request);
+  /// Queues a write for this node's appender, which stores it while this
+  /// node owns the partition and forwards it otherwise.
+  void append_here(Queued& q);
   /// Queues a write made while another node owns the partition (or none
   /// does) for the forwarder; false if the log is closing.
   [[nodiscard]] bool queue_forward(Queued& q);
