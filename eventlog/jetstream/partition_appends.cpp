@@ -177,7 +177,7 @@ Result<JetStreamPartitionLog::Found> JetStreamPartitionLog::find_request(const Q
   Result<std::optional<IndexedOrder>> record = std::optional<IndexedOrder>{};
   if (auto seqs = index_.seqs(q.command.order)) {
     record = std::optional<IndexedOrder>(IndexedOrder{q.command.order, {}, std::move(*seqs)});
-  } else if (auto done = recall_finished(q.command.order)) {
+  } else if (auto done = finished_.recall(q.command.order)) {
     record = std::optional<IndexedOrder>(std::move(*done));
   } else if (look_everywhere) {
     record = order_record(q.command.order);

@@ -94,28 +94,12 @@ void JetStreamPartitionLog::open_from_checkpoint() {
 
 void JetStreamPartitionLog::apply_checkpoint(LoadedCheckpoint& c) {
   index_.load_checkpoint(std::move(c.orders));
-  {
-    std::lock_guard lock(sets_mu_);
-    sets_ = std::move(c.sets);
-  }
-  {
-    std::lock_guard lock(requests_mu_);
-    const auto now = std::chrono::steady_clock::now();
-    for (auto& [request, position, order] : c.requests) {
-      if (recent_requests_.emplace(request, StoredRequest{position, order, now}).second)
-        request_ages_.push_back(std::move(request));
-    }
-  }
-  {
-    // What finished before the checkpoint is in the directory; what
-    // finished after it is folded again from here.
-    std::lock_guard lock(finished_mu_);
-    finished_ = FinishedCache{};
-  }
-  {
-    std::lock_guard lock(checkpoint_mu_);
-    directory_pending_.clear();
-  }
+  sets_.replace(std::move(c.sets));
+  landed_requests_.restore(std::move(c.requests));
+  // What finished before the checkpoint is in the directory; what
+  // finished after it is folded again from here.
+  finished_.clear();
+  checkpointer_->clear_finished();
   {
     std::lock_guard lock(head_mu_);
     head_.store(c.seq.value, std::memory_order_release);
@@ -193,7 +177,7 @@ Result<std::optional<JetStreamPartitionLog::LoadedCheckpoint>> JetStreamPartitio
     std::string request(in.substr(0, *len));
     in.remove_prefix(*len);
     const auto position = get_be(in, 8);
-    out.requests.emplace_back(std::move(request), Seq{*position}, ::oee::eventlog::detail::order_at(in.data()));
+    out.requests.push_back(RecentRequests::Landed{std::move(request), Seq{*position}, ::oee::eventlog::detail::order_at(in.data())});
     in.remove_prefix(16);
   }
   auto orders = ::oee::eventlog::detail::decode_checkpoint(in);
@@ -219,88 +203,27 @@ void JetStreamPartitionLog::maybe_checkpoint(std::size_t events) {
   std::string blob;
   put_be(blob, at.value, 8);
   put_be(blob, tail_seq().value, 8);
-  {
-    std::lock_guard lock(sets_mu_);
-    put_be(blob, sets_.size(), 4);
-    for (const auto& [set, members] : sets_) {
-      put_be(blob, static_cast<std::uint64_t>(set), 1);
-      put_be(blob, members.size(), 4);
-      for (const auto& id : members) blob.append(id.view());
-    }
+  const auto sets = sets_.copy();
+  put_be(blob, sets.size(), 4);
+  for (const auto& [set, members] : sets) {
+    put_be(blob, static_cast<std::uint64_t>(set), 1);
+    put_be(blob, members.size(), 4);
+    for (const auto& id : members) blob.append(id.view());
   }
-  {
-    std::lock_guard lock(requests_mu_);
-    std::uint64_t kept = 0;
-    for (const auto& r : request_ages_) kept += r.size() <= 0xFFFF && recent_requests_.contains(r);
-    put_be(blob, kept, 4);
-    for (const auto& r : request_ages_) {
-      const auto it = recent_requests_.find(r);
-      if (r.size() > 0xFFFF || it == recent_requests_.end()) continue;
-      put_be(blob, r.size(), 2);
-      blob += r;
-      put_be(blob, it->second.position.value, 8);
-      blob.append(it->second.order.view());
-    }
+  auto landed = landed_requests_.kept();
+  std::erase_if(landed, [](const RecentRequests::Landed& l) { return l.request.size() > 0xFFFF; });
+  put_be(blob, landed.size(), 4);
+  for (const auto& l : landed) {
+    put_be(blob, l.request.size(), 2);
+    blob += l.request;
+    put_be(blob, l.position.value, 8);
+    blob.append(l.order.view());
   }
   blob += index_.encode_checkpoint();
   append_crc32c(blob);
   since_checkpoint_ = 0;
   checkpoint_due_ = now + options_.checkpoint_after;
-  {
-    std::lock_guard lock(checkpoint_mu_);
-    checkpoint_pending_.emplace(at, std::move(blob));
-  }
-  checkpoint_cv_.notify_one();
-}
-
-void JetStreamPartitionLog::checkpoint_loop() {
-  std::unique_lock lock(checkpoint_mu_);
-  for (;;) {
-    const auto owner = [&] {
-      std::lock_guard own(own_mu_);
-      return wants_ownership_;
-    };
-    checkpoint_cv_.wait_for(lock, kDirectoryEvery, [&] {
-      return checkpoint_pending_ || stopping_.load(std::memory_order_acquire) ||
-             (directory_pending_.size() >= kDirectoryFlushAt && owner());
-    });
-    if (stopping_.load(std::memory_order_acquire) && !checkpoint_pending_) return;
-    if (!owner()) {
-      checkpoint_pending_.reset();  // the owner's to write
-      continue;
-    }
-    // The directory first: a checkpoint is written only once every order
-    // it no longer holds (finished before it) can be found there.
-    auto finished = std::move(directory_pending_);
-    directory_pending_.clear();
-    auto checkpoint = std::move(checkpoint_pending_);
-    checkpoint_pending_.reset();
-    lock.unlock();
-    if (!finished.empty()) {
-      if (const auto ec = write_directory(finished)) {
-        spdlog::warn("partition {}: {} finished orders were not written to the directory ({}); trying again",
-                     options_.partition, finished.size(), ec.message());
-        lock.lock();
-        finished.insert(finished.end(), std::make_move_iterator(directory_pending_.begin()),
-                        std::make_move_iterator(directory_pending_.end()));
-        directory_pending_ = std::move(finished);
-        if (!checkpoint_pending_) checkpoint_pending_ = std::move(checkpoint);  // not before the directory
-        checkpoint_cv_.wait_for(lock, 1s, [&] { return stopping_.load(std::memory_order_acquire); });
-        continue;
-      }
-    }
-    if (checkpoint) {
-      auto& [seq, blob] = *checkpoint;
-      if (const auto ec = write_checkpoint(seq, blob)) {
-        spdlog::warn("partition {}: the checkpoint at position {} was not written ({}); the next one will be",
-                     options_.partition, seq.value, ec.message());
-      } else {
-        stats_.checkpoints.fetch_add(1, std::memory_order_relaxed);
-        announce_checkpoint(seq);
-      }
-    }
-    lock.lock();
-  }
+  checkpointer_->checkpoint_due(at, std::move(blob));
 }
 
 // Other nodes learn from it which finished orders they no longer need to

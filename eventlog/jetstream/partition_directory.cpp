@@ -53,19 +53,6 @@ Result<std::optional<IndexedOrder>> JetStreamPartitionLog::directory_find(const 
   return latest;
 }
 
-// Every node keeps the orders finished since the owner's last checkpoint,
-// for the one that takes the partition over next writes those again: its
-// last owner may have died before it did.
-void JetStreamPartitionLog::note_finished(const IndexedOrder& order) {
-  std::lock_guard lock(checkpoint_mu_);
-  directory_pending_.push_back(order);
-  // Once, as the batch fills: the checkpoint thread looks again after each write.
-  if (directory_pending_.size() == kDirectoryFlushAt) checkpoint_cv_.notify_one();
-  if (directory_pending_.size() == kDirectoryPendingWarn)
-    spdlog::warn("partition {}: {} orders finished since the owner's last checkpoint", options_.partition,
-                 directory_pending_.size());
-}
-
 void JetStreamPartitionLog::fold_checkpointed(const Record& r) {
   if (r.payload.size() != 8) {
     spdlog::error("partition {}: the Checkpointed record at position {} does not decode", options_.partition, r.seq.value);
@@ -73,8 +60,7 @@ void JetStreamPartitionLog::fold_checkpointed(const Record& r) {
   }
   std::uint64_t through = 0;
   for (const char c : r.payload) through = (through << 8) | static_cast<std::uint8_t>(c);
-  std::lock_guard lock(checkpoint_mu_);
-  std::erase_if(directory_pending_, [&](const IndexedOrder& o) { return o.seqs.back().value <= through; });
+  checkpointer_->forget_through(Seq{through});
 }
 
 std::error_code JetStreamPartitionLog::write_directory(std::vector<IndexedOrder>& orders) {

@@ -38,6 +38,18 @@ JetStreamPartitionLog::JetStreamPartitionLog(Connection& connection, PartitionLo
     throw std::runtime_error(fmt::format("cannot create or open stream {} in the NATS cluster: {}", stream_,
                                          made.error().message()));
   folds_unowned_.store(options_.follow_unowned, std::memory_order_release);
+  Checkpointer::Writes writes;
+  writes.is_owner = [this] {
+    std::lock_guard lock(own_mu_);
+    return wants_ownership_;
+  };
+  writes.write_directory = [this](std::vector<IndexedOrder>& orders) { return write_directory(orders); };
+  writes.write_checkpoint = [this](Seq at, const std::string& blob) { return write_checkpoint(at, blob); };
+  writes.written = [this](Seq at) {
+    stats_.checkpoints.fetch_add(1, std::memory_order_relaxed);
+    announce_checkpoint(at);
+  };
+  checkpointer_ = std::make_unique<Checkpointer>(options_.partition, std::move(writes));
   refuse_older_format();
   open_from_checkpoint();
   if (!options_.follow_unowned) {
@@ -63,7 +75,6 @@ JetStreamPartitionLog::JetStreamPartitionLog(Connection& connection, PartitionLo
   follower_ = named("oee-js-follow", &JetStreamPartitionLog::follow_loop);
   appender_ = named("oee-js-append", &JetStreamPartitionLog::append_loop);
   forwarder_ = named("oee-js-forward", &JetStreamPartitionLog::forward_loop);
-  checkpointer_ = named("oee-js-ckpt", &JetStreamPartitionLog::checkpoint_loop);
 }
 
 JetStreamPartitionLog::~JetStreamPartitionLog() { (void)close(); }
@@ -169,7 +180,7 @@ void JetStreamPartitionLog::fold_event(const BatchEntry& e, const std::string& b
     // A later event of an order that finished: its state is the fold of
     // its events before this one, kept here if it finished lately.
     Result<std::optional<IndexedOrder>> record = std::optional<IndexedOrder>{};
-    if (auto done = recall_finished(r.order); done && done->seqs.back() < r.seq) {
+    if (auto done = finished_.recall(r.order); done && done->seqs.back() < r.seq) {
       record = std::optional<IndexedOrder>(std::move(*done));
     } else {
       record = fold_order(r.order, Seq{r.seq.value - 1});
@@ -195,10 +206,10 @@ void JetStreamPartitionLog::fold_event(const BatchEntry& e, const std::string& b
     if (open != nullptr) done.seqs = open->seqs;
     else if (reopened) done.seqs = reopened->seqs;
     done.seqs.push_back(r.seq);
-    note_finished(done);
-    remember_finished(std::move(done));
+    checkpointer_->note_finished(done);
+    finished_.remember(std::move(done));
   } else if (open == nullptr) {
-    forget_finished(r.order);
+    finished_.forget(r.order);
   }
   Index::Update u{r.order, r.seq, std::move(folded->snapshot), folded->finishes, std::move(reopened)};
   index_.apply(std::span(&u, 1));
@@ -208,14 +219,7 @@ void JetStreamPartitionLog::fold_event(const BatchEntry& e, const std::string& b
       spdlog::error("partition {}: the set changes at position {} do not parse: {}", options_.partition, r.seq.value,
                     e.sets);
     } else {
-      std::lock_guard lock(sets_mu_);
-      for (const auto& [set, member] : *changes) {
-        if (member) {
-          sets_[set].insert(r.order);
-        } else {
-          sets_[set].erase(r.order);
-        }
-      }
+      sets_.apply(r.order, *changes);
     }
   }
 }
@@ -265,23 +269,7 @@ void JetStreamPartitionLog::remember_request(const BatchEntry& e, const std::str
   if (e.request.empty() || (e.request.starts_with(batch_writer) && e.request.size() > batch_writer.size() &&
                             e.request[batch_writer.size()] == '/'))
     return;
-  const auto now = std::chrono::steady_clock::now();
-  std::lock_guard lock(requests_mu_);
-  while (!request_ages_.empty()) {
-    const auto it = recent_requests_.find(request_ages_.front());
-    if (it != recent_requests_.end() && now - it->second.at < kRequestsKept) break;
-    if (it != recent_requests_.end()) recent_requests_.erase(it);
-    request_ages_.pop_front();
-  }
-  if (recent_requests_.emplace(e.request, StoredRequest{e.record.seq, e.record.order, now}).second)
-    request_ages_.push_back(e.request);
-}
-
-std::optional<JetStreamPartitionLog::StoredRequest> JetStreamPartitionLog::stored_request(const std::string& request) const {
-  std::lock_guard lock(requests_mu_);
-  const auto it = recent_requests_.find(request);
-  if (it == recent_requests_.end()) return std::nullopt;
-  return it->second;
+  landed_requests_.remember(e.request, e.record.seq, e.record.order);
 }
 
 std::error_code JetStreamPartitionLog::catch_up(Clock::time_point deadline) {
@@ -362,8 +350,7 @@ void JetStreamPartitionLog::release() {
 std::error_code JetStreamPartitionLog::close() {
   {
     std::lock_guard lock(queue_mu_);
-    if (closing_ && !appender_.joinable() && !forwarder_.joinable() && !follower_.joinable() && !checkpointer_.joinable())
-      return {};
+    if (closing_ && !appender_.joinable() && !forwarder_.joinable() && !follower_.joinable()) return {};
     closing_ = true;
   }
   serve_other_nodes(false);
@@ -376,11 +363,7 @@ std::error_code JetStreamPartitionLog::close() {
   idle_cv_.notify_all();
   if (follower_.joinable()) follower_.join();
   listen_live(false);  // its handler has returned once this does
-  {
-    std::lock_guard lock(checkpoint_mu_);  // the checkpoint thread sees stopping_ once it waits again
-  }
-  checkpoint_cv_.notify_all();
-  if (checkpointer_.joinable()) checkpointer_.join();
+  checkpointer_->stop();
   std::multimap<std::uint64_t, std::pair<AppendCompletion, AppendOutcome>> left;
   {
     std::lock_guard lock(head_mu_);

@@ -12,21 +12,11 @@
 namespace oee::eventlog::jetstream::detail {
 
 void JetStreamPartitionLog::note_batch(const Batch& batch, Seq stream_seq) {
-  if (batch.entries.empty()) return;
-  std::lock_guard lock(batches_mu_);
-  batches_.emplace(batch.first.value, std::make_pair(batch.entries.size(), stream_seq.value));
-  while (batches_.size() > kBatchesKnown) batches_.erase(batches_.begin());
+  batch_positions_.note(batch.first, batch.entries.size(), stream_seq);
 }
 
 Result<Seq> JetStreamPartitionLog::locate(Seq position) const {
-  {
-    std::lock_guard lock(batches_mu_);
-    auto it = batches_.upper_bound(position.value);
-    if (it != batches_.begin()) {
-      --it;
-      if (position.value < it->first + it->second.first) return Seq{it->second.second};
-    }
-  }
+  if (const auto known = batch_positions_.find(position)) return *known;
   // Older than what is remembered here: the stream's batches are in
   // position order, each saying which positions it holds.
   auto state = connection_.stream_state(stream_);
@@ -58,7 +48,7 @@ Result<std::optional<IndexedOrder>> JetStreamPartitionLog::order_record(const Or
       if (auto seqs = index_.seqs(order))
         return std::optional<IndexedOrder>(IndexedOrder{order, std::move(open->snapshot), std::move(*seqs)});
     }
-    if (auto done = recall_finished(order)) return std::optional<IndexedOrder>(std::move(*done));
+    if (auto done = finished_.recall(order)) return std::optional<IndexedOrder>(std::move(*done));
   }
   return directory_find(order);
 }
@@ -257,43 +247,6 @@ Result<std::vector<RawRecord>> JetStreamPartitionLog::read_raw(Seq from, std::si
   return out;
 }
 
-void JetStreamPartitionLog::FinishedCache::erase(const OrderId& order) {
-  if (const auto it = by_id.find(order); it != by_id.end()) {
-    orders.erase(it->second);
-    by_id.erase(it);
-  }
-}
-
-void JetStreamPartitionLog::remember_finished(IndexedOrder order) const {
-  std::lock_guard lock(finished_mu_);
-  finished_.erase(order.order);
-  const auto id = order.order;
-  finished_.orders.push_front(std::move(order));
-  finished_.by_id[id] = finished_.orders.begin();
-  if (finished_.orders.size() > kFinishedCached) {
-    finished_.by_id.erase(finished_.orders.back().order);
-    finished_.orders.pop_back();
-  }
-}
-
-void JetStreamPartitionLog::forget_finished(const OrderId& order) {
-  std::lock_guard lock(finished_mu_);
-  finished_.erase(order);
-}
-
-bool JetStreamPartitionLog::finished_cached(const OrderId& order) const {
-  std::lock_guard lock(finished_mu_);
-  return finished_.by_id.contains(order);
-}
-
-std::optional<IndexedOrder> JetStreamPartitionLog::recall_finished(const OrderId& order) const {
-  std::lock_guard lock(finished_mu_);
-  const auto it = finished_.by_id.find(order);
-  if (it == finished_.by_id.end()) return std::nullopt;
-  finished_.orders.splice(finished_.orders.begin(), finished_.orders, it->second);
-  return *it->second;
-}
-
 Result<std::optional<OrderSnapshotEntry>> JetStreamPartitionLog::snapshot(OrderId order) const {
   if (!behind() && !in_doubt()) {
     if (auto open = index_.snapshot(order)) return open;
@@ -307,7 +260,7 @@ Result<std::optional<OrderSnapshotEntry>> JetStreamPartitionLog::snapshot(OrderI
 Result<bool> JetStreamPartitionLog::holds(const OrderId& order) const {
   // An order stays in the partition it began in: what was folded here, if
   // behind, still holds.
-  if (index_.contains(order) || finished_cached(order)) return true;
+  if (index_.contains(order) || finished_.contains(order)) return true;
   auto record = read_record(order);
   if (!record) return Result<bool>(boost::system::in_place_error, record.error());
   return record->has_value();
@@ -320,14 +273,7 @@ Result<std::vector<OrderId>> JetStreamPartitionLog::members(OrderSet set, std::s
     if (const auto ec = fold_still_whole()) return ec;
   }
   if (set == OrderSet::active) return index_.ids(max);
-  std::lock_guard lock(sets_mu_);
-  std::vector<OrderId> out;
-  if (const auto it = sets_.find(set); it != sets_.end())
-    for (const auto& id : it->second) {
-      if (out.size() >= max) break;
-      out.push_back(id);
-    }
-  return out;
+  return sets_.members(set, max);
 }
 
 Result<std::optional<IndexedOrder>> JetStreamPartitionLog::finished_record(OrderId order) const {
@@ -341,7 +287,7 @@ Result<std::optional<IndexedOrder>> JetStreamPartitionLog::finished_record(Order
     if (const auto ec = fold_still_whole()) return ec;
   }
   if (index_.snapshot(order)) return std::optional<IndexedOrder>{};
-  if (auto done = recall_finished(order)) return std::optional<IndexedOrder>(std::move(*done));
+  if (auto done = finished_.recall(order)) return std::optional<IndexedOrder>(std::move(*done));
   return directory_find(order);
 }
 

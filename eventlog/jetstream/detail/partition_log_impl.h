@@ -43,7 +43,12 @@
 #include "eventlog/detail/order_index.h"
 #include "eventlog/jetstream/batch_codec.h"
 #include "eventlog/jetstream/detail/append_support.h"
+#include "eventlog/jetstream/detail/batch_positions.h"
 #include "eventlog/jetstream/detail/burst_counter.h"
+#include "eventlog/jetstream/detail/checkpointer.h"
+#include "eventlog/jetstream/detail/finished_orders.h"
+#include "eventlog/jetstream/detail/order_sets.h"
+#include "eventlog/jetstream/detail/recent_requests.h"
 #include "eventlog/jetstream/partition_log.h"
 
 namespace oee::eventlog::jetstream::detail {
@@ -160,12 +165,6 @@ class JetStreamPartitionLog final : public PartitionLog {
     Seq first;       // the batch's first position
     Seq stream_seq;  // the message's
   };
-  /// Where a request's write landed.
-  struct StoredRequest {
-    Seq position;
-    OrderId order;
-    std::chrono::steady_clock::time_point at;
-  };
 
   // partition_follow.cpp: the follower (partition_log.cpp: the folds).
   void follow_loop();
@@ -186,7 +185,9 @@ class JetStreamPartitionLog final : public PartitionLog {
   /// Notes where another node's request landed (fold).
   void remember_request(const BatchEntry& e, const std::string& batch_writer);
   /// Where a request's write landed, if it was stored lately.
-  [[nodiscard]] std::optional<StoredRequest> stored_request(const std::string& request) const;
+  [[nodiscard]] std::optional<RecentRequests::Landed> stored_request(const std::string& request) const {
+    return landed_requests_.find(request);
+  }
   void fold_taken(const Record& r);
   // partition_reads.cpp
   /// An order's state and positions: open, finished lately, or from the
@@ -219,8 +220,6 @@ class JetStreamPartitionLog final : public PartitionLog {
   // they leave the finished cache.
   [[nodiscard]] Result<std::optional<IndexedOrder>> directory_find(const OrderId& order) const;
   [[nodiscard]] StreamSpec directory_spec() const;
-  /// An order folded finishing: its record goes to the directory (owner).
-  void note_finished(const IndexedOrder& order);
   /// A Checkpointed record: what finished before it is in the directory.
   void fold_checkpointed(const Record& r);
   /// Appends a Checkpointed record (the checkpoint at `through` is written).
@@ -319,7 +318,7 @@ class JetStreamPartitionLog final : public PartitionLog {
     Seq stream_seq;
     std::vector<IndexedOrder> orders;
     std::map<OrderSet, std::set<OrderId>> sets;
-    std::vector<std::tuple<std::string, Seq, OrderId>> requests;  // stored lately: request, position, order
+    std::vector<RecentRequests::Landed> requests;  // stored lately
   };
   [[nodiscard]] Result<std::optional<LoadedCheckpoint>> load_checkpoint() const;
   /// Loads the latest checkpoint into the index (before following).
@@ -329,10 +328,9 @@ class JetStreamPartitionLog final : public PartitionLog {
   /// Behind, before a takeover: loads the latest checkpoint if it is newer
   /// than what is folded here, so that less is read.
   [[nodiscard]] std::error_code skip_to_checkpoint();
-  /// After a folded batch (follower thread): hands a checkpoint to the
-  /// checkpoint thread when one is due.
+  /// After a folded batch (the folding thread): hands a checkpoint to the
+  /// checkpointer when one is due.
   void maybe_checkpoint(std::size_t events);
-  void checkpoint_loop();
   [[nodiscard]] std::error_code write_checkpoint(Seq seq, const std::string& blob);
 
   // partition_appends.cpp: the appender.
@@ -396,23 +394,8 @@ class JetStreamPartitionLog final : public PartitionLog {
   const std::string subjects_;
 
   ::oee::eventlog::detail::OrderIndex index_;
-  // Orders that finished lately, as the index held them last: read without
-  // asking the cluster (a GET right after an order ends, or while the
-  // cluster is out of reach). Least recently finished or read go first.
-  struct FinishedCache {
-    std::list<IndexedOrder> orders;  // most recent first
-    std::unordered_map<OrderId, std::list<IndexedOrder>::iterator, OrderIdHash> by_id;
-    void erase(const OrderId& order);
-  };
-  static constexpr std::size_t kFinishedCached = 10'000;
-  mutable std::mutex finished_mu_;
-  mutable FinishedCache finished_;  // under finished_mu_
-  void remember_finished(IndexedOrder order) const;
-  void forget_finished(const OrderId& order);
-  [[nodiscard]] std::optional<IndexedOrder> recall_finished(const OrderId& order) const;
-  [[nodiscard]] bool finished_cached(const OrderId& order) const;
-  mutable std::mutex sets_mu_;
-  std::map<OrderSet, std::set<OrderId>> sets_;  // dead letters, API keys
+  mutable FinishedOrders finished_;
+  OrderSets sets_;
 
   std::atomic<std::uint64_t> head_{0};
   /// The last position folded here.
@@ -469,35 +452,17 @@ class JetStreamPartitionLog final : public PartitionLog {
   /// Folds what the stream holds beyond what is folded here, up to its
   /// end as it is now.
   [[nodiscard]] std::error_code catch_up(Clock::time_point deadline);
-  // Requests stored lately, by id: a retry finds where its write landed.
-  // Kept for kRequestsKept (a retry comes within the append timeout), and
-  // in the checkpoints.
-  static constexpr std::chrono::minutes kRequestsKept{2};
-  mutable std::mutex requests_mu_;
-  std::unordered_map<std::string, StoredRequest> recent_requests_;  // under requests_mu_
-  std::deque<std::string> request_ages_;                            // oldest first; under requests_mu_
-  // The latest batches folded here: first position -> (records, stream seq).
-  static constexpr std::size_t kBatchesKnown = 1 << 16;
-  mutable std::mutex batches_mu_;
-  std::map<std::uint64_t, std::pair<std::uint64_t, std::uint64_t>> batches_;  // under batches_mu_
+  RecentRequests landed_requests_;
+  BatchPositions batch_positions_;
   std::string write_error_;  // under queue_mu_
 
   std::atomic<std::uint64_t> refused_{0};
   Seq opened_from_{};
-  // Checkpoints: counted and encoded on the follower thread, written on
-  // the checkpoint thread (the latest one due wins).
-  std::uint64_t since_checkpoint_ = 0;
-  std::chrono::steady_clock::time_point checkpoint_due_{};
-  std::mutex checkpoint_mu_;
-  std::condition_variable checkpoint_cv_;
-  std::optional<std::pair<Seq, std::string>> checkpoint_pending_;  // under checkpoint_mu_
-  // Finished orders for the directory, in fold order; written before a
-  // checkpoint that covers them. Under checkpoint_mu_.
-  static constexpr std::size_t kDirectoryFlushAt = 64;
-  static constexpr std::size_t kDirectoryPendingWarn = 1'000'000;
-  static constexpr std::chrono::milliseconds kDirectoryEvery{200};
-  std::vector<IndexedOrder> directory_pending_;
-  std::thread checkpointer_;
+  // Checkpoints: counted and encoded by the fold (under fold_mu_), written
+  // by the checkpointer.
+  std::uint64_t since_checkpoint_ = 0;                          // under fold_mu_
+  std::chrono::steady_clock::time_point checkpoint_due_{};     // under fold_mu_
+  std::unique_ptr<Checkpointer> checkpointer_;  // made first in the constructor, stopped by close()
   std::atomic<bool> stopping_{false};
   std::unique_ptr<Subscription> subscription_;  // the follower thread's (and the opening's); none while owned
   std::shared_ptr<::oee::eventlog::detail::CommitListeners> listeners_ =
