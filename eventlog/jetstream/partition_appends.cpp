@@ -50,10 +50,7 @@ void JetStreamPartitionLog::enqueue(AppendCommand command, AppendCompletion done
   // The owner appends; every other node asks it to (single writer). An
   // append of an owner's writer stays here even if the ownership ended
   // meanwhile: it is fenced, for its executor must stop.
-  if (!ownership && !owned()) {
-    if (!queue_forward(q)) q.done(make_error_code(Errc::closed));
-    return;
-  }
+  if (!ownership && !owned()) return forward(q);
   append_here(q);
 }
 
@@ -95,7 +92,7 @@ void JetStreamPartitionLog::append_loop() {
 void JetStreamPartitionLog::give_back(Queued& q) {
   if (q.ownership) return q.done(std::error_code(JsErrc::fenced));
   if (q.forwarded) return q.done(make_error_code(Errc::unavailable));  // answered "unsent": asked again elsewhere
-  if (!queue_forward(q)) q.done(make_error_code(Errc::closed));
+  forward(q);
 }
 
 void JetStreamPartitionLog::finish(Queued& q, Result<AppendOutcome> outcome, Clock::time_point started) {

@@ -74,7 +74,8 @@ JetStreamPartitionLog::JetStreamPartitionLog(Connection& connection, PartitionLo
   };
   follower_ = named("oee-js-follow", &JetStreamPartitionLog::follow_loop);
   appender_ = named("oee-js-append", &JetStreamPartitionLog::append_loop);
-  forwarder_ = named("oee-js-forward", &JetStreamPartitionLog::forward_loop);
+  forwarder_ = std::make_unique<Forwarder>(connection_, options_.partition, options_.append_timeout,
+                                           static_cast<Forwarder::Log&>(*this));
 }
 
 JetStreamPartitionLog::~JetStreamPartitionLog() { (void)close(); }
@@ -350,14 +351,13 @@ void JetStreamPartitionLog::release() {
 std::error_code JetStreamPartitionLog::close() {
   {
     std::lock_guard lock(queue_mu_);
-    if (closing_ && !appender_.joinable() && !forwarder_.joinable() && !follower_.joinable()) return {};
+    if (closing_ && !appender_.joinable() && !follower_.joinable()) return {};
     closing_ = true;
   }
   serve_other_nodes(false);
   queue_cv_.notify_all();
-  to_forward_cv_.notify_all();
   if (appender_.joinable()) appender_.join();
-  if (forwarder_.joinable()) forwarder_.join();
+  if (forwarder_) forwarder_->stop();
   stopping_.store(true, std::memory_order_release);
   head_cv_.notify_all();
   idle_cv_.notify_all();

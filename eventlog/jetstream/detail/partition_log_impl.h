@@ -11,11 +11,7 @@
 //                          for a position needs without decoding the batch
 //   expects  Nats-Expected-Last-Sequence: the stream seq of the last batch
 //            folded here (the fence)
-// A forward (a request to the owner on oee.forward.p<p>) carries the event
-// as record_codec encodes it (seq 0), and headers: Oee-Request (who asks,
-// once: the same on every try), Oee-Begins 1 or Oee-Basis (the order's
-// position it was decided on), Oee-Sets, Oee-Fingerprint, Oee-Retry 1 (an
-// earlier try went unanswered).
+// A forward (a request to the owner): forward_wire.h.
 //
 // Threads: the appender judges and stores this node's writes while it owns
 // the partition, those queued together as one batch with other nodes'
@@ -47,13 +43,14 @@
 #include "eventlog/jetstream/detail/burst_counter.h"
 #include "eventlog/jetstream/detail/checkpointer.h"
 #include "eventlog/jetstream/detail/finished_orders.h"
+#include "eventlog/jetstream/detail/forwarder.h"
 #include "eventlog/jetstream/detail/order_sets.h"
 #include "eventlog/jetstream/detail/recent_requests.h"
 #include "eventlog/jetstream/partition_log.h"
 
 namespace oee::eventlog::jetstream::detail {
 
-class JetStreamPartitionLog final : public PartitionLog {
+class JetStreamPartitionLog final : public PartitionLog, private Forwarder::Log {
  public:
   JetStreamPartitionLog(Connection& connection, PartitionLogOptions options);
   ~JetStreamPartitionLog() override;
@@ -95,12 +92,12 @@ class JetStreamPartitionLog final : public PartitionLog {
   // PartitionLog
   Result<std::unique_ptr<EventLogWriter>> take_over() override;
   void release() override;
-  bool owned() const override;
+  bool owned() const override;  // and Forwarder::Log's
   std::uint32_t partition() const override { return options_.partition; }
   std::uint64_t refused_appends() const override { return refused_.load(std::memory_order_relaxed); }
   Seq opened_from() const override { return opened_from_; }
   Result<bool> holds(const OrderId& order) const override;
-  std::uint64_t forwarded_appends() const override { return forwarded_.load(std::memory_order_relaxed); }
+  std::uint64_t forwarded_appends() const override { return forwarder_ ? forwarder_->forwarded() : 0; }
   Refused refused_messages() const override { return {refused_live_.total(), refused_forwards_.total()}; }
   void stop_following() override;
   bool folds() const override { return !behind(); }
@@ -120,22 +117,7 @@ class JetStreamPartitionLog final : public PartitionLog {
   [[nodiscard]] bool lease_fresh() const { return !options_.lease_fresh || options_.lease_fresh(); }
 
  private:
-  struct Queued {
-    AppendCommand command;
-    AppendCompletion done;
-    /// Not a first event: the order's last position when the command was made.
-    Seq basis;
-    /// Made while this node owned the partition, in this ownership.
-    std::optional<std::uint64_t> ownership;
-    bool take_over = false;
-    /// Who asked, once: <node>/<incarnation>/<n>; the same for every try, so
-    /// that a retried write is found as stored rather than stored twice.
-    std::string request{};
-    /// Another node's write, forwarded to this one, the owner.
-    bool forwarded = false;
-    /// Asked before, the answer lost: it may be stored.
-    bool sent_before = false;
-  };
+  using Queued = QueuedWrite;
   /// What the owner makes of a queued write before it goes out.
   struct Judged {
     enum Verdict { append, same_as_earlier, landed, exists, moved, failed };
@@ -367,19 +349,13 @@ class JetStreamPartitionLog final : public PartitionLog {
   void on_forwarded(Request request);
   /// Queues a write for this node's appender, which stores it while this
   /// node owns the partition and forwards it otherwise.
-  void append_here(Queued& q);
+  void append_here(Queued& q) override;
   /// Queues a write made while another node owns the partition (or none
-  /// does) for the forwarder; false if the log is closing.
-  [[nodiscard]] bool queue_forward(Queued& q);
-  void forward_loop();
-  /// Sends the writes to the partition's owner together and waits for its
-  /// answers; with no owner, asks again until one answers or the append
-  /// timeout passes (Errc::no_owner, nothing stored).
-  void forward(std::vector<Queued>& run);
-  /// The request that asks the owner to append `q`.
-  [[nodiscard]] Publish forward_request(const Queued& q, std::string_view data) const;
+  /// does) for the forwarder; answers it closed if the log is closing.
+  void forward(Queued& q);
+  void wait_for_order_past(const OrderId& order, Seq basis, Clock::time_point deadline) const override;
   /// Completes a write: counts it, and answers once it is folded.
-  void finish(Queued& q, Result<AppendOutcome> outcome, Clock::time_point started);
+  void finish(Queued& q, Result<AppendOutcome> outcome, Clock::time_point started) override;
   /// Runs `done` once `seq` is folded (at once if it is).
   void complete_at(Seq seq, AppendCompletion done, AppendOutcome outcome);
   [[nodiscard]] std::string writer() const { return options_.node + "/" + options_.incarnation; }
@@ -435,8 +411,6 @@ class JetStreamPartitionLog final : public PartitionLog {
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;
   std::deque<Queued> queue_;  // fenced appends and takeovers, for the appender
-  std::condition_variable to_forward_cv_;
-  std::deque<Queued> to_forward_;  // writes for another node, the owner: the forwarder's
   bool closing_ = false;
   // The stream's seq of the last message folded here: the owner's next
   // batch expects it as the stream's last (the fence).
@@ -470,8 +444,7 @@ class JetStreamPartitionLog final : public PartitionLog {
   Stats stats_;
   std::thread follower_;
   std::thread appender_;
-  std::thread forwarder_;
-  std::atomic<std::uint64_t> forwarded_{0};
+  std::unique_ptr<Forwarder> forwarder_;  // made in the constructor, stopped by close()
   std::mutex services_mu_;
   std::unique_ptr<Service> forward_service_;  // while owned; under services_mu_
   std::unique_ptr<Service> read_service_;     // while owned; under services_mu_
