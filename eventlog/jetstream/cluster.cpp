@@ -75,9 +75,11 @@ struct Cluster::Impl {
   std::unique_ptr<Connection> connection;
   std::string id;
   std::optional<KvBucket> leases;
-  std::vector<std::unique_ptr<PartitionLog>> logs;
-  std::unique_ptr<LeaseKeeper> keeper;
-  OwnershipListener listener;
+  std::vector<std::shared_ptr<PartitionLog>> logs;
+  // Made by open() (a reader's is never started), before the partitions,
+  // whose lease checks share it; started by start().
+  std::shared_ptr<LeaseKeeper> keeper;
+  OwnershipListener listener;  // set by start(), before the keeper starts
 
   // Ownership changes: each partition's in the order its lease changed,
   // one at a time; gains on one thread and losses on another, so that a
@@ -110,7 +112,7 @@ struct Cluster::Impl {
   }
 
   void fenced(std::uint32_t p) {
-    if (keeper) keeper->drop(lease_key(p), options.lease_ttl);
+    keeper->drop(lease_key(p), options.lease_ttl);
     post(p, false);
   }
 
@@ -185,7 +187,7 @@ struct Cluster::Impl {
   }
 };
 
-Cluster::Cluster(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Cluster::Cluster(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Cluster::~Cluster() { stop(); }
 
@@ -193,7 +195,7 @@ std::unique_ptr<Cluster> Cluster::open(ClusterOptions options) {
   if (options.partitions == 0 || options.partitions > kMaxPartitions)
     throw std::runtime_error(fmt::format("--partitions must be between 1 and {}", kMaxPartitions));
   if (options.node.empty()) throw std::runtime_error("a cluster node needs a name (--node, OEE_NODE)");
-  auto impl = std::make_unique<Impl>();
+  auto impl = std::make_shared<Impl>();
   impl->options = std::move(options);
   auto& o = impl->options;
   if (o.connect.name.empty()) o.connect.name = o.node;
@@ -207,11 +209,20 @@ std::unique_ptr<Cluster> Cluster::open(ClusterOptions options) {
   impl->id = cluster_id(meta);
   impl->leases.emplace(open_bucket(*impl->connection, kLeaseBucket, o.lease_ttl));
   if (!o.reader) impl->check_unique_name();
-  auto* raw = impl.get();
+  const std::weak_ptr<Impl> weak = impl;
+  LeaseOptions lo;
+  lo.self = LeaseHolder{o.node, impl->incarnation};
+  lo.ttl = o.lease_ttl;
+  for (std::uint32_t p = 0; p < o.partitions; ++p) lo.keys.push_back(lease_key(p));
+  lo.member_prefix = kMemberPrefix;
+  impl->keeper = std::make_shared<LeaseKeeper>(*impl->leases, std::move(lo), [weak](const std::string& key, bool held) {
+    const auto p = partition_of_key(key);
+    if (auto self = weak.lock(); self && p) self->post(*p, held);
+  });
   // Partitions are opened a few at a time: each waits on the NATS cluster
   // (its stream made and given a leader, its checkpoint read), and one
   // after another a node's start would wait for each in turn.
-  std::vector<std::future<std::unique_ptr<PartitionLog>>> opening;
+  std::vector<std::future<std::shared_ptr<PartitionLog>>> opening;
   for (std::uint32_t p = 0; p < o.partitions; ++p) {
     PartitionLogOptions po;
     po.partition = p;
@@ -219,7 +230,9 @@ std::unique_ptr<Cluster> Cluster::open(ClusterOptions options) {
     po.incarnation = impl->incarnation;
     po.fold = o.fold;
     po.append_timeout = o.append_timeout;
-    po.on_fenced = [raw, p] { raw->fenced(p); };
+    po.on_fenced = [weak, p] {
+      if (auto self = weak.lock()) self->fenced(p);
+    };
     po.log_id = impl->id;
     po.meta = meta;
     po.checkpoint_events = o.checkpoint_events;
@@ -227,8 +240,7 @@ std::unique_ptr<Cluster> Cluster::open(ClusterOptions options) {
     po.check_forwarded = o.check_forwarded;
     po.lose_ack = o.lose_ack;
     po.heard_everywhere = o.heard_everywhere;
-    // Asked only by the owner's writer, which start() comes before.
-    po.lease_fresh = [raw, p] { return raw->keeper && raw->keeper->fresh(lease_key(p)); };
+    po.lease_fresh = [keeper = impl->keeper, key = lease_key(p)] { return keeper->fresh(key); };
     if (opening.size() == kOpenedAtOnce) {
       for (auto& log : opening) impl->logs.push_back(log.get());
       opening.clear();
@@ -244,22 +256,14 @@ std::unique_ptr<Cluster> Cluster::open(ClusterOptions options) {
 void Cluster::start(OwnershipListener listener) {
   auto& impl = *impl_;
   impl.listener = std::move(listener);
-  LeaseOptions lo;
-  lo.self = LeaseHolder{impl.options.node, impl.incarnation};
-  lo.ttl = impl.options.lease_ttl;
-  for (std::uint32_t p = 0; p < impl.options.partitions; ++p) lo.keys.push_back(lease_key(p));
-  lo.member_prefix = kMemberPrefix;
-  auto* raw = impl_.get();
-  impl.keeper = std::make_unique<LeaseKeeper>(*impl.leases, std::move(lo), [raw](const std::string& key, bool held) {
-    if (const auto p = partition_of_key(key)) raw->post(*p, held);
-  });
-  impl.gainer = std::thread([raw] {
+  // Each thread holds the state it works on; stop() joins them.
+  impl.gainer = std::thread([self = impl_] {
     pthread_setname_np(pthread_self(), "oee-own-gain");
-    raw->work(true);
+    self->work(true);
   });
-  impl.loser = std::thread([raw] {
+  impl.loser = std::thread([self = impl_] {
     pthread_setname_np(pthread_self(), "oee-own-lose");
-    raw->work(false);
+    self->work(false);
   });
   impl.keeper->start();
 }
@@ -267,7 +271,7 @@ void Cluster::start(OwnershipListener listener) {
 void Cluster::stop() {
   auto& impl = *impl_;
   if (std::exchange(impl.stopped, true)) return;
-  if (impl.keeper) impl.keeper->stop(false);
+  impl.keeper->stop(false);
   {
     std::lock_guard lock(impl.mu);
     impl.stopping = true;
@@ -282,7 +286,7 @@ void Cluster::stop() {
     owned = impl.owned;
   }
   for (const auto p : owned) impl.lose(p);
-  if (impl.keeper) impl.keeper->stop(true);  // the leases go: others take over at once
+  impl.keeper->stop(true);  // the leases go: others take over at once
   for (auto& log : impl.logs) (void)log->close();
 }
 
@@ -296,7 +300,7 @@ PartitionLog& Cluster::partition(std::uint32_t p) { return *impl_->logs.at(p); }
 const PartitionLog& Cluster::partition(std::uint32_t p) const { return *impl_->logs.at(p); }
 
 void Cluster::give_up(std::uint32_t partition, std::chrono::milliseconds pause) {
-  if (impl_->keeper) impl_->keeper->release(lease_key(partition), pause);
+  impl_->keeper->release(lease_key(partition), pause);
   impl_->post(partition, false);
 }
 

@@ -106,8 +106,10 @@ class Cluster {
 
  private:
   struct Impl;
-  explicit Cluster(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
+  explicit Cluster(std::shared_ptr<Impl> impl);
+  // Shared with the callbacks of the partitions and the lease keeper,
+  // which hold it weakly: none of them outlives stop(), which joins them.
+  std::shared_ptr<Impl> impl_;
 };
 
 }  // namespace oee::eventlog::jetstream

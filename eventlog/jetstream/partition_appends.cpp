@@ -96,14 +96,14 @@ void JetStreamPartitionLog::give_back(Queued& q) {
 }
 
 void JetStreamPartitionLog::finish(Queued& q, Result<AppendOutcome> outcome, Clock::time_point started) {
-  stats_.append_latency_seconds.observe(std::chrono::duration<double>(Clock::now() - started).count());
+  stats_->append_latency_seconds.observe(std::chrono::duration<double>(Clock::now() - started).count());
   if (!outcome) {
-    stats_.failed_commits.fetch_add(1, std::memory_order_relaxed);
+    stats_->failed_commits.fetch_add(1, std::memory_order_relaxed);
     // Above the log, a lost answer is a timeout like any other.
     if (outcome.error() == JsErrc::timeout) return q.done(std::make_error_code(std::errc::timed_out));
     return q.done(outcome.error());
   }
-  stats_.commits.fetch_add(1, std::memory_order_relaxed);
+  stats_->commits.fetch_add(1, std::memory_order_relaxed);
   // Once folded here or, behind, heard if every node needs it: the
   // listeners have it (a key works here), and a read asks the owner, which
   // has folded it.

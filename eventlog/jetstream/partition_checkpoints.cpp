@@ -105,7 +105,7 @@ void JetStreamPartitionLog::apply_checkpoint(LoadedCheckpoint& c) {
     head_.store(c.seq.value, std::memory_order_release);
   }
   tail_seq_.store(c.stream_seq.value, std::memory_order_release);
-  stats_.open_orders.store(index_.size(), std::memory_order_relaxed);
+  stats_->open_orders.store(index_.size(), std::memory_order_relaxed);
 }
 
 std::error_code JetStreamPartitionLog::skip_to_checkpoint() {

@@ -46,7 +46,7 @@ JetStreamPartitionLog::JetStreamPartitionLog(Connection& connection, PartitionLo
   writes.write_directory = [this](std::vector<IndexedOrder>& orders) { return write_directory(orders); };
   writes.write_checkpoint = [this](Seq at, const std::string& blob) { return write_checkpoint(at, blob); };
   writes.written = [this](Seq at) {
-    stats_.checkpoints.fetch_add(1, std::memory_order_relaxed);
+    stats_->checkpoints.fetch_add(1, std::memory_order_relaxed);
     announce_checkpoint(at);
   };
   checkpointer_ = std::make_unique<Checkpointer>(options_.partition, std::move(writes));
@@ -151,8 +151,8 @@ void JetStreamPartitionLog::fold_batches(std::vector<std::pair<Batch, Seq>>& bat
   tail_seq_.store(last_stream.value, std::memory_order_release);
   if (last <= folded()) return;
   const auto folded = records.size();
-  stats_.events.fetch_add(records.size(), std::memory_order_relaxed);
-  stats_.open_orders.store(index_.size(), std::memory_order_relaxed);
+  stats_->events.fetch_add(records.size(), std::memory_order_relaxed);
+  stats_->open_orders.store(index_.size(), std::memory_order_relaxed);
   // As the embedded log: the head moves, then the listeners hear the
   // records, then the appends that wrote them complete.
   std::vector<std::pair<AppendCompletion, AppendOutcome>> ready;
@@ -197,7 +197,7 @@ void JetStreamPartitionLog::fold_event(const BatchEntry& e, const std::string& b
   auto folded = options_.fold ? options_.fold(before, r) : Result<FoldedEvent>(FoldedEvent{before, false});
   if (!folded) {
     // Skipped for this order alone: the partition's other orders go on.
-    if (folded.error() == Errc::illegal) stats_.illegal_events.fetch_add(1, std::memory_order_relaxed);
+    if (folded.error() == Errc::illegal) stats_->illegal_events.fetch_add(1, std::memory_order_relaxed);
     spdlog::error("partition {}: the event at seq {} does not fold on order {} and is skipped for it: {}",
                   options_.partition, r.seq.value, r.order.str(), folded.error().message());
     return;
@@ -376,9 +376,9 @@ std::error_code JetStreamPartitionLog::close() {
 
 }  // namespace detail
 
-std::unique_ptr<PartitionLog> open_partition(Connection& connection, PartitionLogOptions options) {
+std::shared_ptr<PartitionLog> open_partition(Connection& connection, PartitionLogOptions options) {
   const bool follows = options.follow_unowned;
-  auto log = std::make_unique<detail::JetStreamPartitionLog>(connection, std::move(options));
+  auto log = std::make_shared<detail::JetStreamPartitionLog>(connection, std::move(options));
   if (follows) log->catch_up_at_open();
   return log;
 }

@@ -169,7 +169,9 @@ class PartitionLog : public EventLogWriter {
 
 /// Creates the partition's stream if the cluster has none, folds every
 /// event in it and follows it. Throws std::runtime_error, saying what to
-/// check, when the cluster cannot be read.
-[[nodiscard]] std::unique_ptr<PartitionLog> open_partition(Connection& connection, PartitionLogOptions options);
+/// check, when the cluster cannot be read. Shared: the owner's writers
+/// take_over() hands out hold it weakly, and answer Errc::closed once it
+/// is gone.
+[[nodiscard]] std::shared_ptr<PartitionLog> open_partition(Connection& connection, PartitionLogOptions options);
 
 }  // namespace oee::eventlog::jetstream

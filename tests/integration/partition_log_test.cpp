@@ -38,7 +38,7 @@ using testing::NatsCluster;
 
 struct Node {
   std::unique_ptr<Connection> connection;
-  std::unique_ptr<PartitionLog> log;
+  std::shared_ptr<PartitionLog> log;
   std::atomic<int> fenced{0};
   std::atomic<bool> lease_fresh{true};  // what its lease keeper would say
 };

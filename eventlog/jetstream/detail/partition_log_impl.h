@@ -50,7 +50,9 @@
 
 namespace oee::eventlog::jetstream::detail {
 
-class JetStreamPartitionLog final : public PartitionLog, private Forwarder::Log {
+class JetStreamPartitionLog final : public PartitionLog,
+                                    public std::enable_shared_from_this<JetStreamPartitionLog>,
+                                    private Forwarder::Log {
  public:
   JetStreamPartitionLog(Connection& connection, PartitionLogOptions options);
   ~JetStreamPartitionLog() override;
@@ -86,7 +88,7 @@ class JetStreamPartitionLog final : public PartitionLog, private Forwarder::Log 
   /// `p` is this partition's.
   CommitSubscription watch(std::uint32_t p) override;
   std::string write_error() const override;
-  const Stats& stats() const override { return stats_; }
+  const Stats& stats() const override { return *stats_; }
   std::error_code close() override;
 
   // PartitionLog
@@ -441,7 +443,8 @@ class JetStreamPartitionLog final : public PartitionLog, private Forwarder::Log 
   std::unique_ptr<Subscription> subscription_;  // the follower thread's (and the opening's); none while owned
   std::shared_ptr<::oee::eventlog::detail::CommitListeners> listeners_ =
       std::make_shared<::oee::eventlog::detail::CommitListeners>();
-  Stats stats_;
+  // Shared with the owner's writers, which may outlive the log.
+  const std::shared_ptr<Stats> stats_ = std::make_shared<Stats>();
   std::thread follower_;
   std::thread appender_;
   std::unique_ptr<Forwarder> forwarder_;  // made in the constructor, stopped by close()
