@@ -95,6 +95,13 @@ struct Cluster::Impl {
   std::thread gainer;                                 // runs work(true)
   std::thread loser;                                  // runs work(false)
 
+  // The partitions and the keeper use the connection: they go first,
+  // whatever the order of the fields.
+  ~Impl() {
+    logs.clear();
+    keeper.reset();
+  }
+
   void post(std::uint32_t p, bool held) {
     {
       std::lock_guard lock(mu);

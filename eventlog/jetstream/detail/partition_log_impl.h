@@ -13,16 +13,33 @@
 //            folded here (the fence)
 // A forward (a request to the owner): forward_wire.h.
 //
-// Threads: the appender judges and stores this node's writes while it owns
-// the partition, those queued together as one batch with other nodes'
-// writes forwarded to it, and folds each batch it stored; the forwarder
-// sends the writes made while another node owns it to that owner, waiting
-// for one while there is none: so only the owner ever appends. The
-// follower consumes the stream in order and folds what this node did not
-// store itself. A fold (one at a time) applies each record to the order
+// Threads (each names itself for top -H and perf):
+//   oee-js-append   the appender: judges and stores this node's writes while
+//                   it owns the partition, with other nodes' writes
+//                   forwarded to it, as one batch fenced on the stream's
+//                   last seq, and folds each batch it stored; and takeovers.
+//   oee-js-forward  the Forwarder (forwarder.h): writes made while another
+//                   node owns the partition go to that owner.
+//   oee-js-follow   the follower: consumes the stream in order and folds
+//                   what this node did not store itself; behind (neither
+//                   owned nor followed), it hears what every node needs.
+//   oee-js-ckpt     the Checkpointer (checkpointer.h): the owner's
+//                   directory of finished orders and its checkpoints.
+//   NATS handlers   the owner's services (other nodes' forwards and reads)
+//                   and, behind and watched, the owner's live batches.
+// A fold (one at a time, under fold_mu_) applies each record to the order
 // index, calls the listeners and runs the completions of appends up to the
-// position it folded. The checkpoint thread writes the directory of
-// finished orders and the checkpoints (the owner's).
+// position it folded. Every field below says its thread or its mutex.
+//
+// Lock order (a mutex is taken only after those to its left):
+//   watch_mu_ -> fold_mu_ -> services_mu_ -> own_mu_
+//   fold_mu_ -> the Checkpointer's -> own_mu_
+// Leaves, taken under any of these and holding nothing: head_mu_,
+// queue_mu_, and the parts' own (FinishedOrders, OrderSets,
+// RecentRequests, BatchPositions, BurstCounter, the Forwarder's). A fold
+// calls the listeners and on_fenced under fold_mu_: they must not call
+// back into this log's writes. Destroying a service (services_mu_) waits
+// for its handlers, which take own_mu_ and queue_mu_, never fold_mu_.
 
 #include <condition_variable>
 #include <deque>
@@ -366,37 +383,58 @@ class JetStreamPartitionLog final : public PartitionLog,
   [[nodiscard]] std::string batch_id_prefix() const { return "b/" + writer() + "/"; }
   [[nodiscard]] std::string takeover_id_prefix() const { return "taken/" + writer() + "/"; }
 
+  /// Folds a batch stored at `stream_seq` (skipped if folded already).
+  void fold_stored(Batch batch, Seq stream_seq);
+  /// Folds what the stream holds beyond what is folded here, up to its
+  /// end as it is now.
+  [[nodiscard]] std::error_code catch_up(Clock::time_point deadline);
+  /// The last position folded here.
+  [[nodiscard]] Seq folded() const { return Seq{head_.load(std::memory_order_acquire)}; }
+  [[nodiscard]] Seq tail_seq() const { return Seq{tail_seq_.load(std::memory_order_acquire)}; }
+
+  // Set by the constructor, read by any thread. The connection is the
+  // cluster's, which closes this log before it closes the connection.
   Connection& connection_;
   const PartitionLogOptions options_;
   const std::string stream_;
   const std::string subjects_;
 
-  ::oee::eventlog::detail::OrderIndex index_;
-  mutable FinishedOrders finished_;
-  OrderSets sets_;
+  // What is folded here. Folds come from the appender (what the owner
+  // stored) and the follower (what a reader reads, or a takeover catches
+  // up on): one at a time under fold_mu_, each batch once. Readers read
+  // the index and the parts' classes, each under its own leaf lock.
+  std::mutex fold_mu_;
+  ::oee::eventlog::detail::OrderIndex index_;  // changed under fold_mu_; read by any thread (its own lock)
+  mutable FinishedOrders finished_;            // changed under fold_mu_; its own lock
+  OrderSets sets_;                             // changed under fold_mu_; its own lock
+  RecentRequests landed_requests_;             // changed under fold_mu_; its own lock
+  BatchPositions batch_positions_;             // changed under fold_mu_; its own lock
+  std::atomic<std::uint64_t> head_{0};         // the last position folded; stored under fold_mu_ and head_mu_
+  // The stream's seq of the last message folded here: the owner's next
+  // batch expects it as the stream's last (the fence). Stored under fold_mu_.
+  std::atomic<std::uint64_t> tail_seq_{0};
+  std::uint64_t since_checkpoint_ = 0;                       // under fold_mu_
+  std::chrono::steady_clock::time_point checkpoint_due_{};  // under fold_mu_
+  Seq opened_from_{};                                        // set by the constructor
+  // PartitionLogOptions::follow_unowned, until stop_following().
+  std::atomic<bool> folds_unowned_{true};
 
-  std::atomic<std::uint64_t> head_{0};
-  /// The last position folded here.
-  [[nodiscard]] Seq folded() const { return Seq{head_.load(std::memory_order_acquire)}; }
-  std::atomic<bool> folds_unowned_{true};  // PartitionLogOptions::follow_unowned, until stop_following()
-  // The last position the listeners heard (a fold's or, behind, live).
-  std::atomic<std::uint64_t> heard_{0};
+  // What the listeners heard (a fold's or, behind, live).
+  std::atomic<std::uint64_t> heard_{0};  // stored under fold_mu_
   // The latest ownership the listeners heard of: its writer and its
-  // PartitionTaken's position (under fold_mu_).
+  // PartitionTaken's position.
   struct HeardOwnership {
     std::string writer;
     Seq taken_at;
   };
-  HeardOwnership heard_owner_;
-  BurstCounter refused_live_;
-  BurstCounter refused_forwards_;
-  std::unique_ptr<Service> live_;  // while behind and watched; the follower thread's
-  // Behind, the batches every node needs (oee.p<p>.s); the follower thread's.
-  std::unique_ptr<Subscription> shared_;
-  std::atomic<std::uint64_t> shared_tail_{0};  // the stream seq it delivered last
+  HeardOwnership heard_owner_;  // under fold_mu_
+  std::shared_ptr<::oee::eventlog::detail::CommitListeners> listeners_ =
+      std::make_shared<::oee::eventlog::detail::CommitListeners>();  // its own lock; called under fold_mu_
   // Watchers (watch()); shared with their handles, which may outlive the log.
   std::shared_ptr<std::atomic<std::size_t>> watchers_ = std::make_shared<std::atomic<std::size_t>>(0);
   std::mutex watch_mu_;  // a first watcher starts watching under it
+
+  // Waiting for the head: wait_beyond(), and appends answered once folded.
   mutable std::mutex head_mu_;
   mutable std::condition_variable head_cv_;
   // What a thread that waits for nothing but time or the end waits on
@@ -404,53 +442,45 @@ class JetStreamPartitionLog final : public PartitionLog,
   mutable std::condition_variable idle_cv_;
   std::multimap<std::uint64_t, std::pair<AppendCompletion, AppendOutcome>> waiting_;  // under head_mu_
 
+  // This node's ownership of the partition.
   mutable std::mutex own_mu_;
-  bool owned_ = false;               // under own_mu_
-  std::uint64_t ownership_ = 0;      // counts this node's ownerships; under own_mu_
-  bool wants_ownership_ = false;     // take_over() asked, release() not since; under own_mu_
-  Seq taken_at_{};                   // where this node's ownership began; under own_mu_
+  bool owned_ = false;            // under own_mu_
+  std::uint64_t ownership_ = 0;   // counts this node's ownerships; under own_mu_
+  bool wants_ownership_ = false;  // take_over() asked, release() not since; under own_mu_
+  Seq taken_at_{};                // where this node's ownership began; under own_mu_
 
+  // The appender's queue: fenced appends, other nodes' forwarded writes,
+  // takeovers.
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;
-  std::deque<Queued> queue_;  // fenced appends and takeovers, for the appender
-  bool closing_ = false;
-  // The stream's seq of the last message folded here: the owner's next
-  // batch expects it as the stream's last (the fence).
-  std::atomic<std::uint64_t> tail_seq_{0};
-  [[nodiscard]] Seq tail_seq() const { return Seq{tail_seq_.load(std::memory_order_acquire)}; }
+  std::deque<Queued> queue_;  // under queue_mu_
+  bool closing_ = false;      // under queue_mu_
   std::atomic<std::uint64_t> requests_{0};  // this node's writes, numbered for their request ids
-  // Folds come from the appender (what the owner stored) and the follower
-  // (what a reader reads, or a takeover catches up on): one at a time, each
-  // batch once.
-  std::mutex fold_mu_;
-  /// Folds a batch stored at `stream_seq` (skipped if folded already).
-  void fold_stored(Batch batch, Seq stream_seq);
-  /// Folds what the stream holds beyond what is folded here, up to its
-  /// end as it is now.
-  [[nodiscard]] std::error_code catch_up(Clock::time_point deadline);
-  RecentRequests landed_requests_;
-  BatchPositions batch_positions_;
-  std::string write_error_;  // under queue_mu_
+  std::atomic<std::uint64_t> refused_{0};   // batches the stream refused (the appender's count)
 
-  std::atomic<std::uint64_t> refused_{0};
-  Seq opened_from_{};
-  // Checkpoints: counted and encoded by the fold (under fold_mu_), written
-  // by the checkpointer.
-  std::uint64_t since_checkpoint_ = 0;                          // under fold_mu_
-  std::chrono::steady_clock::time_point checkpoint_due_{};     // under fold_mu_
-  std::unique_ptr<Checkpointer> checkpointer_;  // made first in the constructor, stopped by close()
-  std::atomic<bool> stopping_{false};
-  std::unique_ptr<Subscription> subscription_;  // the follower thread's (and the opening's); none while owned
-  std::shared_ptr<::oee::eventlog::detail::CommitListeners> listeners_ =
-      std::make_shared<::oee::eventlog::detail::CommitListeners>();
-  // Shared with the owner's writers, which may outlive the log.
-  const std::shared_ptr<Stats> stats_ = std::make_shared<Stats>();
-  std::thread follower_;
-  std::thread appender_;
-  std::unique_ptr<Forwarder> forwarder_;  // made in the constructor, stopped by close()
+  // The follower thread's alone.
+  std::unique_ptr<Subscription> subscription_;  // the stream, while folded here (and the opening's)
+  std::unique_ptr<Service> live_;               // while behind and watched
+  std::unique_ptr<Subscription> shared_;        // behind: the batches every node needs (oee.p<p>.s)
+  std::atomic<std::uint64_t> shared_tail_{0};   // the stream seq `shared_` delivered last; read by watch()
+
+  // The owner's services for other nodes: their forwards and reads.
   std::mutex services_mu_;
   std::unique_ptr<Service> forward_service_;  // while owned; under services_mu_
   std::unique_ptr<Service> read_service_;     // while owned; under services_mu_
+
+  BurstCounter refused_live_;      // its own lock
+  BurstCounter refused_forwards_;  // its own lock
+  // Shared with the owner's writers, which may outlive the log.
+  const std::shared_ptr<Stats> stats_ = std::make_shared<Stats>();
+  std::atomic<bool> stopping_{false};  // set by close()
+
+  // The parts with threads of their own; made by the constructor, stopped
+  // by close() in this order, before anything they call goes.
+  std::thread appender_;
+  std::unique_ptr<Forwarder> forwarder_;
+  std::thread follower_;
+  std::unique_ptr<Checkpointer> checkpointer_;
 };
 
 }  // namespace oee::eventlog::jetstream::detail
