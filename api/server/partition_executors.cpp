@@ -84,7 +84,7 @@ void PartitionExecutors::gained(std::uint32_t p, std::unique_ptr<eventlog::Event
     // without being executed. /health says why before the log does, so
     // whoever reads the log line finds the partition's problem there too.
     const auto pause = resume_backoff(o.lease_ttl, ++resume_failures_[p]);
-    const std::string why = fmt::format("partition {}: cannot resume its orders ({}); given up, taken again after {} ms "
+    const std::string why = fmt::format("partition {}: cannot resume its orders ({}); released, taken again after {} ms "
                                         "at the earliest",
                                         p, ex.what(), pause.count());
     {
@@ -94,7 +94,7 @@ void PartitionExecutors::gained(std::uint32_t p, std::unique_ptr<eventlog::Event
     spdlog::error("{}", why);
     const bool stopped = e->executor->stop(kExecutorStop);
     retire(std::move(e), stopped);
-    shared_.cluster.give_up(p, pause);
+    shared_.cluster.release(p, pause);
     return;
   }
   resume_failures_.erase(p);

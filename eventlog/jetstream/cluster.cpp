@@ -306,7 +306,7 @@ std::uint32_t Cluster::partition_of(const OrderId& order) const {
 PartitionLog& Cluster::partition(std::uint32_t p) { return *impl_->logs.at(p); }
 const PartitionLog& Cluster::partition(std::uint32_t p) const { return *impl_->logs.at(p); }
 
-void Cluster::give_up(std::uint32_t partition, std::chrono::milliseconds pause) {
+void Cluster::release(std::uint32_t partition, std::chrono::milliseconds pause) {
   impl_->keeper->release(lease_key(partition), pause);
   impl_->post(partition, false);
 }

@@ -88,11 +88,13 @@ class Cluster {
   [[nodiscard]] std::uint32_t partition_of(const OrderId& order) const;
   [[nodiscard]] PartitionLog& partition(std::uint32_t p);
   [[nodiscard]] const PartitionLog& partition(std::uint32_t p) const;
-  /// This node cannot execute `partition` (resuming its orders failed):
-  /// it stops owning it (`lost` follows) and gives its lease back at once,
-  /// so another node may take it over, and takes it again itself no sooner
-  /// than `pause` from now.
-  void give_up(std::uint32_t partition, std::chrono::milliseconds pause);
+  /// Releases `partition` (this node cannot execute it: resuming its
+  /// orders failed): it stops owning it (`lost` follows) and deletes its
+  /// lease at once, so another node may take it over, and takes it again
+  /// itself no sooner than `pause` from now. In the cluster's words: a
+  /// node *releases* a partition on purpose (this, or a fair share); it
+  /// *loses* one another node took over (fenced) or whose lease ran out.
+  void release(std::uint32_t partition, std::chrono::milliseconds pause);
   /// The partitions this node executes now.
   [[nodiscard]] std::vector<std::uint32_t> owned() const;
   /// From now on, each partition folds only while this node owns it

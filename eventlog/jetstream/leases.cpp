@@ -145,7 +145,7 @@ struct LeaseKeeper::Impl {
       }
     }
     if (key.empty()) return;
-    spdlog::info("lease {}: given up by {} (more than its share of {})", key, options.self.node, share);
+    spdlog::info("lease {}: released by {} (more than its share of {})", key, options.self.node, share);
     listener(key, false);
     (void)bucket.erase(key, revision);
   }

@@ -34,7 +34,7 @@ void JetStreamPartitionLog::append(AppendCommand command, AppendCompletion done)
 }
 
 void JetStreamPartitionLog::enqueue(AppendCommand command, AppendCompletion done,
-                                    std::optional<std::uint64_t> ownership) {
+                                    std::optional<Ownership> ownership) {
   Queued q{std::move(command), std::move(done), Seq{0}, ownership};
   q.request = fmt::format("{}/{}", writer(), requests_.fetch_add(1, std::memory_order_relaxed) + 1);
   if (!q.command.begins) {
@@ -82,14 +82,14 @@ void JetStreamPartitionLog::append_loop() {
       // Made here while this node owned the partition, and no longer: the
       // new owner is asked. An owner's writer's appends are fenced, another
       // node's forwards answered "unsent".
-      for (auto& q : run) give_back(q);
+      for (auto& q : run) reroute(q);
       continue;
     }
     publish_batch(run);
   }
 }
 
-void JetStreamPartitionLog::give_back(Queued& q) {
+void JetStreamPartitionLog::reroute(Queued& q) {
   if (q.ownership) return q.done(std::error_code(JsErrc::fenced));
   if (q.forwarded) return q.done(make_error_code(Errc::unavailable));  // answered "unsent": asked again elsewhere
   forward(q);
@@ -208,7 +208,7 @@ void JetStreamPartitionLog::publish_batch(std::vector<Queued>& run) {
       std::lock_guard fold_lock(fold_mu_);
       std::lock_guard own_lock(own_mu_);
       if (!owned_) {
-        for (auto& q : run) give_back(q);
+        for (auto& q : run) reroute(q);
         return;
       }
       tail = Tail{ownership_, tail_seq(), folded().next(), taken_at_};
@@ -241,7 +241,7 @@ void JetStreamPartitionLog::publish_batch(std::vector<Queued>& run) {
           break;
         case Judged::failed:
           if (judged.error == JsErrc::fenced) {
-            give_back(q);
+            reroute(q);
           } else {
             finish(q, judged.error, started);
           }
@@ -267,7 +267,7 @@ void JetStreamPartitionLog::publish_batch(std::vector<Queued>& run) {
     }
     for (std::size_t i = 0; i < going.size(); ++i) {
       if (!outcome && outcome.error() == JsErrc::fenced) {
-        give_back(going[i]);
+        reroute(going[i]);
         continue;
       }
       finish(going[i],

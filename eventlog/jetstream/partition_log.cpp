@@ -245,13 +245,13 @@ void JetStreamPartitionLog::fold_taken(const Record& r) {
     if (*by == writer()) {
       if (wants_ownership_ && !owned_) {
         owned_ = true;
-        ++ownership_;
+        ownership_ = ownership_.next();
         taken_at_ = r.seq;
       }
     } else if (owned_) {
       owned_ = false;
       wants_ownership_ = false;
-      ++ownership_;
+      ownership_ = ownership_.next();
       fenced = true;
     }
   }
@@ -342,7 +342,7 @@ void JetStreamPartitionLog::release() {
     wants_ownership_ = false;
     if (owned_) {
       owned_ = false;
-      ++ownership_;
+      ownership_ = ownership_.next();
     }
   }
   serve_other_nodes(false);

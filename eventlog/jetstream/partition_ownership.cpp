@@ -14,7 +14,7 @@ namespace oee::eventlog::jetstream::detail {
 class OwnerWriter final : public EventLogWriter {
  public:
   OwnerWriter(const std::shared_ptr<JetStreamPartitionLog>& log, std::shared_ptr<const Stats> stats,
-              std::uint64_t ownership)
+              Ownership ownership)
       : log_(log), ownership_(ownership), id_(log->id()), stats_(std::move(stats)) {}
 
   Seq head() const override { return with_log(Seq{0}, [](auto& log) { return log.head(); }); }
@@ -98,17 +98,17 @@ class OwnerWriter final : public EventLogWriter {
   }
 
   const std::weak_ptr<JetStreamPartitionLog> log_;
-  const std::uint64_t ownership_;
+  const Ownership ownership_;
   const std::string id_;
   const std::shared_ptr<const Stats> stats_;
 };
 
-void JetStreamPartitionLog::append_owned(AppendCommand command, AppendCompletion done, std::uint64_t ownership) {
+void JetStreamPartitionLog::append_owned(AppendCommand command, AppendCompletion done, Ownership ownership) {
   if (!owns(ownership)) return done(std::error_code(JsErrc::fenced));
   enqueue(std::move(command), std::move(done), ownership);
 }
 
-bool JetStreamPartitionLog::owns(std::uint64_t ownership) const {
+bool JetStreamPartitionLog::owns(Ownership ownership) const {
   std::lock_guard lock(own_mu_);
   return owned_ && ownership_ == ownership;
 }

@@ -163,7 +163,7 @@ TEST(ClusterNodes, APartitionWhoseResumeFailsIsGivenBackAndExecutedAgain) {
   ASSERT_TRUE(health.at("cluster").as_object().contains("problems")) << health;
   EXPECT_NE(json::serialize(health.at("cluster").at("problems")).find("cannot resume its orders"), std::string::npos);
 
-  // The partition given up, gained a second time: until then it may still
+  // The partition released, gained a second time: until then it may still
   // count as executed here while its give-up waits its turn.
   const auto out = again.stdout_tail();
   const auto named = out.rfind("partition ", out.find("cannot resume its orders"));

@@ -92,7 +92,7 @@ TEST(ClusterNode, PartitionsSpreadOverTheNodesAndMoveWhenOneLeaves) {
 
 // Ownership changes do not queue behind each other: while the engine is
 // still resuming one partition it gained (slowly: here, until the test
-// lets it go), another partition this node gives up is lost at once.
+// lets it go), another partition this node releases is lost at once.
 TEST(ClusterNode, ASlowGainDoesNotDelayTheLossOfAnotherPartition) {
   NatsCluster nats;
   std::mutex mu;
@@ -118,7 +118,7 @@ TEST(ClusterNode, ASlowGainDoesNotDelayTheLossOfAnotherPartition) {
   ASSERT_TRUE(changed.wait_for(lock, 20s, [&] { return gained.size() == 2; })) << "a did not gain both partitions";
   const std::uint32_t quick = gained.front();
   lock.unlock();
-  a->give_up(quick, 10s);
+  a->release(quick, 10s);
   lock.lock();
   EXPECT_TRUE(changed.wait_for(lock, 10s, [&] { return lost.contains(quick); }))
       << "the loss of partition " << quick << " waited for another partition's resume";

@@ -128,9 +128,9 @@ class JetStreamPartitionLog final : public PartitionLog,
   /// record batches.
   void refuse_older_format();
   /// An append of the owner's writer, made in ownership `ownership`.
-  void append_owned(AppendCommand command, AppendCompletion done, std::uint64_t ownership);
+  void append_owned(AppendCommand command, AppendCompletion done, Ownership ownership);
   /// Whether ownership `ownership` is still this node's.
-  [[nodiscard]] bool owns(std::uint64_t ownership) const;
+  [[nodiscard]] bool owns(Ownership ownership) const;
   /// Whether this node's lease on the partition is fresh (true when no
   /// lease is kept).
   [[nodiscard]] bool lease_fresh() const { return !options_.lease_fresh || options_.lease_fresh(); }
@@ -335,7 +335,7 @@ class JetStreamPartitionLog final : public PartitionLog,
   [[nodiscard]] std::error_code write_checkpoint(Seq seq, const std::string& blob);
 
   // partition_appends.cpp: the appender.
-  void enqueue(AppendCommand command, AppendCompletion done, std::optional<std::uint64_t> ownership);
+  void enqueue(AppendCommand command, AppendCompletion done, std::optional<Ownership> ownership);
   void append_loop();
   void publish_takeover(Queued& q);
   /// Judges the run's writes, stores those that go out as one batch, and
@@ -353,15 +353,17 @@ class JetStreamPartitionLog final : public PartitionLog,
   /// Where a batch goes: after stream seq `stream_seq`, at position
   /// `next_position`, in ownership `ownership`.
   struct Tail {
-    std::uint64_t ownership = 0;
+    Ownership ownership;
     Seq stream_seq;
     Seq next_position;
     Seq taken_at;  // where the ownership began: its PartitionTaken's position
   };
   [[nodiscard]] Result<Stored> store_batch(Batch& batch, const Tail& tail, Clock::time_point deadline);
   [[nodiscard]] bool lose_ack_of(const Batch& batch) const;
-  /// A write queued here that can no longer go out from here.
-  void give_back(Queued& q);
+  /// A write queued here that can no longer go out from here: an owner's
+  /// writer's is fenced, another node's answered unsent, this node's own
+  /// goes to the forwarder.
+  void reroute(Queued& q);
   /// Serves what other nodes ask of the partition's owner (their writes,
   /// their reads) while this node owns the partition (on), or no longer (off).
   void serve_other_nodes(bool on);
@@ -445,7 +447,7 @@ class JetStreamPartitionLog final : public PartitionLog,
   // This node's ownership of the partition.
   mutable std::mutex own_mu_;
   bool owned_ = false;            // under own_mu_
-  std::uint64_t ownership_ = 0;   // counts this node's ownerships; under own_mu_
+  Ownership ownership_;           // under own_mu_
   bool wants_ownership_ = false;  // take_over() asked, release() not since; under own_mu_
   Seq taken_at_{};                // where this node's ownership began; under own_mu_
 
