@@ -23,7 +23,31 @@ enum class Errc {
 const std::error_category& log_category() noexcept;
 inline std::error_code make_error_code(Errc e) noexcept { return {static_cast<int>(e), log_category()}; }
 
+/// What a caller of any log can do about a failure, whichever log (or
+/// layer under it) failed: compare the error code with one of these
+/// (`ec == Failure::outcome_unknown`) rather than with each log's codes.
+enum class Failure {
+  /// Sent and not answered in time: it may have been stored. A write is
+  /// sent again with the same idempotency key; a read is asked again.
+  outcome_unknown = 1,
+  /// A cluster partition between owners: nothing was stored or read; a new
+  /// owner comes within a lease.
+  no_owner = 2,
+  /// The storage cannot be reached or written right now (no server
+  /// reachable, disk full): nothing was stored.
+  unavailable = 3,
+  /// Another writer took the log over: this one must stop.
+  fenced = 4,
+};
+
+const std::error_category& failure_category() noexcept;
+inline std::error_condition make_error_condition(Failure f) noexcept {
+  return {static_cast<int>(f), failure_category()};
+}
+
 }  // namespace oee::eventlog
 
 template <>
 struct std::is_error_code_enum<oee::eventlog::Errc> : std::true_type {};
+template <>
+struct std::is_error_condition_enum<oee::eventlog::Failure> : std::true_type {};

@@ -36,7 +36,7 @@ HttpResponse try_again_soon(ApiError error) {
 }  // namespace
 
 HttpResponse log_unavailable(const std::error_code& ec) {
-  if (ec == std::errc::timed_out) {
+  if (ec == eventlog::Failure::outcome_unknown) {
     // Sent, not acknowledged in time (a cluster log electing a leader): it
     // may yet have landed, so the client retries with its idempotency key.
     return try_again_soon(ApiError{503, "append_timeout",
@@ -44,7 +44,7 @@ HttpResponse log_unavailable(const std::error_code& ec) {
                                    "send it again with the same Idempotency-Key",
                                    ""});
   }
-  if (ec == eventlog::Errc::no_owner) {
+  if (ec == eventlog::Failure::no_owner) {
     // A cluster partition between owners: the write was never taken, and
     // a new owner takes it over within a lease.
     return try_again_soon(ApiError{503, "no_owner", ec.message() + ": send it again", ""});
@@ -55,14 +55,14 @@ HttpResponse log_unavailable(const std::error_code& ec) {
 HttpResponse log_unreadable(const std::error_code& ec) {
   // A write's words ("nothing was stored", "the same Idempotency-Key")
   // would mislead a reader: nothing was asked to be stored.
-  if (ec == eventlog::Errc::no_owner) {
+  if (ec == eventlog::Failure::no_owner) {
     return try_again_soon(ApiError{
         503, "no_owner", "no node answers for this part of the log right now (a failover is under way): ask again", ""});
   }
-  if (ec == std::errc::timed_out) {
+  if (ec == eventlog::Failure::outcome_unknown) {
     return try_again_soon(ApiError{503, "log_unavailable", "the event log did not answer in time: ask again", ""});
   }
-  if (ec == eventlog::Errc::unavailable) {
+  if (ec == eventlog::Failure::unavailable) {
     return try_again_soon(ApiError{503, "log_unavailable", "the event log cannot be reached right now: ask again", ""});
   }
   return error_response(ApiError{503, "log_unavailable", "the event log could not be read: " + ec.message(), ""});
@@ -70,7 +70,8 @@ HttpResponse log_unreadable(const std::error_code& ec) {
 
 // While the log's storage is failing, say why, and that it heals by itself.
 HttpResponse log_unavailable(const eventlog::EventLogWriter& log, const std::error_code& ec) {
-  const auto cause = ec == std::errc::timed_out || ec == eventlog::Errc::no_owner ? std::string{} : log.write_error();
+  const auto cause =
+      ec == eventlog::Failure::outcome_unknown || ec == eventlog::Failure::no_owner ? std::string{} : log.write_error();
   if (cause.empty()) return log_unavailable(ec);
   return error_response(ApiError{503, "log_unavailable",
                                  "the event log cannot take writes (" + cause +

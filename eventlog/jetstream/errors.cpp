@@ -1,5 +1,7 @@
 #include "eventlog/jetstream/errors.h"
 
+#include "eventlog/errors.h"
+
 #include <string>
 
 namespace oee::eventlog::jetstream {
@@ -25,6 +27,14 @@ class JetStreamCategory final : public std::error_category {
       case JsErrc::lease_lost: return "this node's lease on the partition ran out before its takeover went out";
     }
     return "unknown JetStream error";
+  }
+  std::error_condition default_error_condition(int ev) const noexcept override {
+    switch (static_cast<JsErrc>(ev)) {
+      case JsErrc::timeout: return Failure::outcome_unknown;
+      case JsErrc::not_connected: return Failure::unavailable;
+      case JsErrc::fenced: return Failure::fenced;
+      default: return {ev, *this};
+    }
   }
 };
 

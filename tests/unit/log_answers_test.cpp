@@ -11,6 +11,7 @@
 
 #include "api/http/responses.h"
 #include "eventlog/errors.h"
+#include "eventlog/jetstream/errors.h"
 
 namespace oee::api {
 namespace {
@@ -26,6 +27,27 @@ std::string message_of(const HttpResponse& r) {
 bool says_retry_after(const HttpResponse& r) {
   return std::any_of(r.headers.begin(), r.headers.end(),
                      [](const auto& h) { return h.first == "Retry-After" && h.second == "1"; });
+}
+
+// The answers are chosen by what the caller can do, whichever log failed:
+// the cluster's own codes read as the same failures as the log's.
+TEST(LogAnswers, EachLogsCodesReadAsTheFailureTheyAre) {
+  using eventlog::Failure;
+  using eventlog::jetstream::JsErrc;
+  EXPECT_TRUE(std::make_error_code(std::errc::timed_out) == Failure::outcome_unknown);
+  EXPECT_TRUE(make_error_code(JsErrc::timeout) == Failure::outcome_unknown);
+  EXPECT_TRUE(make_error_code(eventlog::Errc::no_owner) == Failure::no_owner);
+  EXPECT_TRUE(make_error_code(eventlog::Errc::unavailable) == Failure::unavailable);
+  EXPECT_TRUE(make_error_code(JsErrc::not_connected) == Failure::unavailable);
+  EXPECT_TRUE(make_error_code(JsErrc::fenced) == Failure::fenced);
+  for (const auto f : {Failure::outcome_unknown, Failure::no_owner, Failure::unavailable, Failure::fenced}) {
+    EXPECT_FALSE(make_error_code(eventlog::Errc::closed) == f);
+    EXPECT_FALSE(make_error_code(JsErrc::conflict) == f);
+  }
+  // A cluster's lost answer is told as a write that may have landed.
+  const auto write = log_unavailable(make_error_code(JsErrc::timeout));
+  EXPECT_EQ(code_of(write), "append_timeout");
+  EXPECT_TRUE(says_retry_after(write));
 }
 
 TEST(LogAnswers, AReadBetweenOwnersIsToldToAskAgainNotThatNothingWasStored) {
