@@ -7,55 +7,89 @@ namespace oee::core {
 
 namespace {
 
-constexpr auto N = std::nullopt;
 using S = Status;
+using E = EventType;
 
-// Rows: current status. Columns: stored event type - 1 (submitted,
-// routing_started, routed, tx_submitted, confirmed, attempt_failed,
-// order_failed, order_retried, dead_letter_dismissed, two key events that
-// no order takes, opened, triggered, reopened, cancelled, expired,
-// watch_started, launch_rejected, amended, watch_amended, leg_settled,
-// partially_filled, recurring_started, slice_started, slice_skipped,
-// recurring_completed, routed_and_sent). A routed_and_sent is checked further
-// as the events it holds, one after another.
-constexpr std::array<std::array<std::optional<Status>, kMaxEventType>, kStatusCount> kTable{{
-    /* none      */ {S::pending, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
+/// An event an order in status `from` may take, and the status it leaves.
+struct Step {
+  Status from;
+  EventType event;
+  Status to;
+};
+
+// Every step an order may take; any other (status, event) pair is illegal.
+// A routed_and_sent is checked further as the events it holds, one after
+// another.
+constexpr Step kSteps[] = {
+    {S::none, E::submitted, S::pending},
     // An order that waits (new, or backing off after a failed attempt)
-    // starts its next attempt, or, as a new limit or sniper order, begins
-    // to wait; it can also be failed without one. Before an attempt is
-    // under way it can be cancelled or expire (apply() checks the attempt).
-    /* pending   */ {N, S::routing, N, N, N, N, S::failed, N, N, N, N, S::open, N, N, S::cancelled, S::expired,
-                     S::watching, N, N, N, N, N, S::active, N, N, N, S::submitted},
+    // starts its next attempt, or, as a new limit, sniper or recurring
+    // order, begins to wait; it can also be failed without one. Before an
+    // attempt is under way it can be cancelled or expire (apply() checks
+    // the attempt).
+    {S::pending, E::routing_started, S::routing},
+    {S::pending, E::routed_and_sent, S::submitted},
+    {S::pending, E::order_failed, S::failed},
+    {S::pending, E::opened, S::open},
+    {S::pending, E::watch_started, S::watching},
+    {S::pending, E::recurring_started, S::active},
+    {S::pending, E::cancelled, S::cancelled},
+    {S::pending, E::expired, S::expired},
     // A limit order's execution that re-prices below its threshold goes
     // back to the book instead of failing.
-    /* routing   */ {N, N, S::building, N, N, S::pending, S::failed, N, N, N, N, N, N, S::open, N, N, N, N, N, N, N, N, N, N, N, N, S::submitted},
-    /* building  */ {N, N, N, S::submitted, N, S::pending, S::failed, N, N, N, N, N, N, S::open, N, N, N, N, N, N, N, N, N, N, N, N, N},
+    {S::routing, E::routed, S::building},
+    {S::routing, E::routed_and_sent, S::submitted},
+    {S::routing, E::attempt_failed, S::pending},
+    {S::routing, E::order_failed, S::failed},
+    {S::routing, E::reopened, S::open},
+    {S::building, E::tx_submitted, S::submitted},
+    {S::building, E::attempt_failed, S::pending},
+    {S::building, E::order_failed, S::failed},
+    {S::building, E::reopened, S::open},
     // A submitted tx either lands or the attempt fails (dropped, slippage);
     // a split order's legs settle one by one first, and it may end with
     // some of them filled.
-    /* submitted */ {N, N, N, N, S::confirmed, S::pending, S::failed, N, N, N, N, N, N, S::open, N, N, N, N, N, N, S::submitted, S::partially_filled, N, N, N, N, N},
-    /* confirmed */ {N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
+    {S::submitted, E::confirmed, S::confirmed},
+    {S::submitted, E::attempt_failed, S::pending},
+    {S::submitted, E::order_failed, S::failed},
+    {S::submitted, E::reopened, S::open},
+    {S::submitted, E::leg_settled, S::submitted},
+    {S::submitted, E::partially_filled, S::partially_filled},
     // Failed is final for the engine; an operator either reopens it with a
     // retry or dismisses it from the dead-letter list, where it stays failed.
-    /* failed    */ {N, N, N, N, N, N, N, S::pending, S::failed, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
+    {S::failed, E::order_retried, S::pending},
+    {S::failed, E::dead_letter_dismissed, S::failed},
     // A waiting order fires (its next attempt begins), is cancelled,
     // expires or is amended; whichever of these the log takes first wins.
-    /* open      */ {N, N, N, N, N, N, N, N, N, N, N, N, S::routing, N, S::cancelled, S::expired, N, N, S::open, N, N, N, N, N, N, N, N},
-    /* cancelled */ {N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
-    /* expired   */ {N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
+    {S::open, E::triggered, S::routing},
+    {S::open, E::cancelled, S::cancelled},
+    {S::open, E::expired, S::expired},
+    {S::open, E::amended, S::open},
     // A sniper fires as an open order does; a launch it turns down leaves
     // it watching.
-    /* watching  */ {N, N, N, N, N, N, N, N, N, N, N, N, S::routing, N, S::cancelled, S::expired, N, S::watching,
-                     N, S::watching, N, N, N, N, N, N, N},
-
-    // A split order's filled legs stand; nothing follows.
-    /* partial   */ {N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
+    {S::watching, E::triggered, S::routing},
+    {S::watching, E::cancelled, S::cancelled},
+    {S::watching, E::expired, S::expired},
+    {S::watching, E::launch_rejected, S::watching},
+    {S::watching, E::watch_amended, S::watching},
     // A recurring order runs or skips its slices one by one, and ends once
     // all of them have, or when its owner cancels it.
-    /* active    */ {N, N, N, N, N, N, N, N, N, N, N, N, N, N, S::cancelled, N, N, N, N, N, N, N, N, S::active,
-                     S::active, S::completed, N},
-    /* completed */ {N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N},
-}};
+    {S::active, E::slice_started, S::active},
+    {S::active, E::slice_skipped, S::active},
+    {S::active, E::recurring_completed, S::completed},
+    {S::active, E::cancelled, S::cancelled},
+    // confirmed, cancelled, expired, partially_filled (a split order's
+    // filled legs stand) and completed take nothing.
+};
+
+// kSteps as a table for transition(): rows the status, columns the stored
+// event type - 1.
+constexpr auto kTable = [] {
+  std::array<std::array<std::optional<Status>, kMaxEventType>, kStatusCount> table{};
+  for (const auto& step : kSteps)
+    table[static_cast<std::size_t>(step.from)][static_cast<std::size_t>(step.event) - 1] = step.to;
+  return table;
+}();
 
 }  // namespace
 
