@@ -116,33 +116,19 @@ int run_cluster_node(ServerOptions& o) {
   Hub hub(api_ioc.get_executor());
   LogStreamSource source(hub, *log);
   ServerContext ctx(o.server, source);
-  // The keys are events in the partitions, which every node hears: one
-  // created or revoked on any node is folded here as it is acknowledged.
-  // Other nodes append meanwhile, so the feed starts before the listing
-  // (a key event folded twice changes nothing).
   PartitionExecutors executors({o, *cluster, keys, ctx.limits, exec_ioc, market, chain, metrics});
   // A dead key's orders are cancelled by the node that executes them.
   DeadKeyWatch key_watch(api_ioc, keys,
                          [&](const core::KeyId& id, const std::string& why) { executors.cancel_orders_of(id, why); });
   keys.on_revoked([&key_watch](const core::KeyId& id) { key_watch.revoked(id); });
   const Authenticator auth = authenticator(o, keys, ctx);
-  const auto key_feed = follow_keys(*log, keys);  // first of the log's listeners: see follow_keys
-  if (auto loaded = load_keys(*log, keys); !loaded) {
-    spdlog::error("cannot read the API keys from the cluster: {}", loaded.error().message());
-    return 2;
-  }
-  keys.mark_complete();
+  // The keys are events in the partitions, which every node hears: one
+  // created or revoked on any node is folded here as it is acknowledged.
+  const auto key_feed = open_keys(*log, keys, KeyLoading::follow_then_list);
+  if (!key_feed) return 2;
   App app{ctx, EngineInfo{o.durability, o.sim, open_to_network(o)}, *log, store, market, metrics, hub, keys, auth};
-  app.split_min_gain_bps = o.split_min_gain_bps;
-  app.max_keys_per_key = o.max_keys_per_key;
-  app.default_pair = o.default_pair;
-  RecurringCount recurring_count(*log, o.max_recurring_per_key,
-                                       [&keys](const core::KeyId& key) { return keys.tree_of(key); });
-  if (auto counted = recurring_count.load(store); !counted) {
-    spdlog::error("cannot count the active recurring orders: {}", counted.error().message());
-    return 2;
-  }
-  app.recurring_count = &recurring_count;
+  const auto recurring_count = configure_app(o, app, *log, keys, store);
+  if (!recurring_count) return 2;
   app.executor_of = [&](const OrderId& id) {
     return executors.executor_of(log->partition_of(id));  // a slice's partition is its parent's
   };
@@ -223,9 +209,7 @@ int run_cluster_node(ServerOptions& o) {
   spdlog::info("oee-server cluster node {} listening on {}://{}:{} ({} partitions, lease {} ms, sim {}, fail-rate {})",
                o.node, scheme(o), o.server.bind, server.port(), o.partitions, o.lease_ttl.count(),
                core::sim_profile_name(o.sim), o.fail_rate);
-  if (o.default_pair) {
-    spdlog::info("a market order that names neither token trades {} (--default-pair)", pair_name(*o.default_pair));
-  }
+  say_listening(o, server);
   serve_until_signal(api_ioc, server, o.server, o.threads, [&] {
     spdlog::info("giving the partitions back to the cluster");
     key_watch.stop();

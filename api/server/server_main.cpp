@@ -214,25 +214,13 @@ int run_core(ServerOptions& o) {
   api::LogStreamSource source(hub, *log);
   api::ServerContext ctx(o.server, source);
   *gate = api::slice_gate(keys, ctx.limits);
-  if (auto loaded = api::load_keys(*log, keys); !loaded) {
-    spdlog::error("cannot read the API keys from the log: {}", loaded.error().message());
-    return 2;
-  }
-  keys.mark_complete();
-  const api::Authenticator auth = authenticator(o, keys, ctx);  // before the feed: it listens to revocations
-  const auto key_feed = api::follow_keys(*log, keys);  // first of the log's listeners: see follow_keys
+  const api::Authenticator auth = authenticator(o, keys, ctx);
+  const auto key_feed = api::open_keys(*log, keys, api::KeyLoading::list_then_follow);
+  if (!key_feed) return 2;
   api::App app{ctx, api::EngineInfo{o.durability, o.sim, open_to_network(o)}, *log, store, market, metrics, hub, keys, auth};
-  app.split_min_gain_bps = o.split_min_gain_bps;
-  app.max_keys_per_key = o.max_keys_per_key;
-  app.default_pair = o.default_pair;
+  const auto recurring_count = api::configure_app(o, app, *log, keys, store);
+  if (!recurring_count) return 2;
   app.executor = &executor;
-  api::RecurringCount recurring_count(*log, o.max_recurring_per_key,
-                                       [&keys](const core::KeyId& key) { return keys.tree_of(key); });
-  if (auto counted = recurring_count.load(store); !counted) {
-    spdlog::error("cannot count the active recurring orders: {}", counted.error().message());
-    return 2;
-  }
-  app.recurring_count = &recurring_count;
   if (o.sim_control) app.sim_changes = &*launch_journal;
   app.sim_clock = sim.clock.get();
   if (sim.seed_given) app.new_order_id = api::seeded_order_ids(*sim.seed, log->head());
@@ -284,11 +272,7 @@ int run_core(ServerOptions& o) {
                  sim.clock ? " at " + std::to_string(sim.clock->now().value / 1'000'000) + " ms: POST /api/sim/clock moves it"
                            : "");
   }
-  if (o.default_pair) {
-    spdlog::info("a market order that names neither token trades {} (--default-pair)", api::pair_name(*o.default_pair));
-  }
-  spdlog::info("dashboard: open {}://{}:{}/ in a browser; API description: /openapi.json", scheme(o), o.server.bind,
-               server.port());
+  api::say_listening(o, server);
   serve_until_signal(api_ioc, server, o.server, o.threads, [&] {
     spdlog::info("finishing in-flight steps");
     key_watch.stop();

@@ -1,5 +1,7 @@
 #include "api/server/serving.h"
 
+#include "api/auth/key_log.h"
+
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -83,6 +85,42 @@ Authenticator authenticator(const ServerOptions& o, KeyRing& keys, ServerContext
 }
 
 const char* scheme(const ServerOptions& o) { return o.server.tls ? "https" : "http"; }
+
+std::optional<eventlog::CommitSubscription> open_keys(eventlog::EventLogWriter& log, KeyRing& keys,
+                                                     KeyLoading order) {
+  std::optional<eventlog::CommitSubscription> feed;
+  if (order == KeyLoading::follow_then_list) feed.emplace(follow_keys(log, keys));
+  if (auto loaded = load_keys(log, keys); !loaded) {
+    spdlog::error("cannot read the API keys from the log: {}", loaded.error().message());
+    return std::nullopt;
+  }
+  keys.mark_complete();
+  if (order == KeyLoading::list_then_follow) feed.emplace(follow_keys(log, keys));
+  return feed;
+}
+
+std::unique_ptr<RecurringCount> configure_app(const ServerOptions& o, App& app, eventlog::EventLogWriter& log,
+                                              const KeyRing& keys, core::OrderStore& store) {
+  app.split_min_gain_bps = o.split_min_gain_bps;
+  app.max_keys_per_key = o.max_keys_per_key;
+  app.default_pair = o.default_pair;
+  auto count = std::make_unique<RecurringCount>(log, o.max_recurring_per_key,
+                                                [&keys](const core::KeyId& key) { return keys.tree_of(key); });
+  if (auto counted = count->load(store); !counted) {
+    spdlog::error("cannot count the active recurring orders: {}", counted.error().message());
+    return nullptr;
+  }
+  app.recurring_count = count.get();
+  return count;
+}
+
+void say_listening(const ServerOptions& o, const HttpServer& server) {
+  if (o.default_pair) {
+    spdlog::info("a market order that names neither token trades {} (--default-pair)", pair_name(*o.default_pair));
+  }
+  spdlog::info("dashboard: open {}://{}:{}/ in a browser; API description: /openapi.json", scheme(o), o.server.bind,
+               server.port());
+}
 
 core::ExecutorOptions executor_options(const ServerOptions& o) {
   core::ExecutorOptions options;

@@ -20,6 +20,7 @@
 #include "api/http/http_server.h"
 #include "api/redis/redis_publisher.h"
 #include "api/routes/app.h"
+#include "api/routes/recurring_count.h"
 #include "api/server/server_options.h"
 #include "core/engine/executor.h"
 #include "projections/history.h"
@@ -102,5 +103,34 @@ struct Consumers {
 [[nodiscard]] Authenticator authenticator(const ServerOptions& o, KeyRing& keys, ServerContext& ctx);
 [[nodiscard]] const char* scheme(const ServerOptions& o);
 [[nodiscard]] core::ExecutorOptions executor_options(const ServerOptions& o);
+
+/// When a role lists the log's API keys, relative to following them.
+enum class KeyLoading {
+  /// One node and its embedded log: nothing else appends to the log, so
+  /// the listing is whole when it returns, and the keys are followed from
+  /// there (the feed is the first of the log's listeners all the same).
+  list_then_follow,
+  /// A cluster node: other nodes append keys while this one lists them, so
+  /// it follows first and lists after (a key event folded twice changes
+  /// nothing).
+  follow_then_list,
+};
+
+/// Loads the log's API keys into `keys`, marks them complete and follows
+/// the log's key events from then on, in `order`. The subscription must be
+/// kept as long as `keys` serves; nothing after saying why on the log.
+/// The authenticator is made first: it hears revocations.
+[[nodiscard]] std::optional<eventlog::CommitSubscription> open_keys(eventlog::EventLogWriter& log, KeyRing& keys,
+                                                                    KeyLoading order);
+
+/// The active recurring orders per key tree, counted from `store`, and
+/// the other settings every core role's App takes from the options;
+/// nothing after saying why on the log.
+[[nodiscard]] std::unique_ptr<RecurringCount> configure_app(const ServerOptions& o, App& app,
+                                                            eventlog::EventLogWriter& log, const KeyRing& keys,
+                                                            core::OrderStore& store);
+
+/// What a core role says once it listens, beyond its own line.
+void say_listening(const ServerOptions& o, const HttpServer& server);
 
 }  // namespace oee::api
