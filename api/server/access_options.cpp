@@ -36,43 +36,38 @@ std::optional<std::string> read_key_file(const std::string& path, std::string& e
 class AccessOptions final : public OptionRole {
  public:
   void add(CLI::App& cli, ServerOptions& o) override {
+    cli.option_defaults()->group(kHeading);
     cli.add_option("--admin-key", o.admin_key,
                    "Turns authentication on: the key that may do everything, and create scoped API keys "
                    "(POST /api/keys). 32 random bytes as 64 hex digits (openssl rand -hex 32) or base64; runs, repeats "
                    "and other patterns are refused. Prefer OEE_ADMIN_KEY or a file to the command line, which ps "
                    "shows. A gateway takes its core's, "
                    "to learn the core's API keys")
-        ->envname("OEE_ADMIN_KEY")
-        ->group(kHeading);
+        ->envname("OEE_ADMIN_KEY");
     cli.add_option("--admin-key-file", admin_key_file_,
                    "Reads the admin key from this file (its first line), out of sight of ps and the shell's "
                    "history; instead of --admin-key")
-        ->envname("OEE_ADMIN_KEY_FILE")
-        ->group(kHeading);
+        ->envname("OEE_ADMIN_KEY_FILE");
     cli.add_option("--metrics-token", o.metrics_token,
                    "With --admin-key: a bearer token that may read /metrics and nothing else, for a Prometheus "
                    "scraper (besides the admin key: /metrics shows every key's figures); as strong as an admin key")
-        ->envname("OEE_METRICS_TOKEN")
-        ->group(kHeading);
+        ->envname("OEE_METRICS_TOKEN");
     cli.add_option("--max-recurring-per-key", o.max_recurring_per_key,
                    "Active recurring orders one API key may have at once, together with the keys made under the same "
                    "key the admin key made; another gets 429 too_many_recurring (0: no cap). Each of their slices is "
                    "also one write of the key's rate limit")
         ->envname("OEE_MAX_RECURRING_PER_KEY")
-        ->capture_default_str()
-        ->group(kHeading);
+        ->capture_default_str();
     cli.add_option("--max-keys-per-key", o.max_keys_per_key,
                    "Keys a key with keys:admin may make, together with every key made under it, revoked ones "
                    "included (each is kept in every node's memory); another gets 429 too_many_keys (0: no cap). The "
                    "admin key may make any number")
         ->envname("OEE_MAX_KEYS_PER_KEY")
-        ->capture_default_str()
-        ->group(kHeading);
+        ->capture_default_str();
     cli.add_option("--auth", auth_,
                    "auto: authentication is on with --admin-key; off: serve without it even on a non-loopback "
                    "--bind (anyone who reaches the port can trade)")
-        ->envname("OEE_AUTH")->check(CLI::IsMember({"auto", "off"}))->capture_default_str()
-        ->group(kHeading);
+        ->envname("OEE_AUTH")->check(CLI::IsMember({"auto", "off"}))->capture_default_str();
   }
 
   std::optional<std::string> finish(const CLI::App&, ServerOptions& o) override {

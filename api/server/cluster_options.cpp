@@ -38,42 +38,35 @@ std::optional<std::pair<std::uint8_t, std::uint32_t>> parse_lose_acks(std::strin
 class ClusterOptions final : public OptionRole {
  public:
   void add(CLI::App& cli, ServerOptions& o) override {
+    cli.option_defaults()->group(kHeading);
     cli.add_option("--nats", nats_,
                    "Cluster mode: the NATS JetStream servers, nats://user:password@host:port[,...] (tls:// for TLS); "
                    "the log lives in the cluster instead of --data-dir (docs/SCALING.md). The URLs carry the nodes' "
                    "password: give them in OEE_NATS_URL, which other local users cannot read, not on the command line")
-        ->envname("OEE_NATS_URL")
-        ->group(kHeading);
+        ->envname("OEE_NATS_URL");
     cli.add_option("--nats-ca", o.nats_ca,
                    "Cluster mode, with tls:// URLs: the CA certificates (PEM) the NATS servers' certificates are checked "
                    "against (default: the system's)")
-        ->envname("OEE_NATS_CA")
-        ->group(kHeading);
+        ->envname("OEE_NATS_CA");
     cli.add_option("--nats-creds", o.nats_creds, "Cluster mode: a NATS credentials file (JWT and seed) instead of the "
                    "URLs' user and password")
-        ->envname("OEE_NATS_CREDS")
-        ->group(kHeading);
+        ->envname("OEE_NATS_CREDS");
     cli.add_option("--node", o.node, "Cluster mode: this node's name, unique in the cluster (default: the host name)")
-        ->envname("OEE_NODE")
-        ->group(kHeading);
+        ->envname("OEE_NODE");
     cli.add_option("--partitions", o.partitions,
                    "Cluster mode: partitions the orders are spread over; fixed by the cluster's first node")
-        ->envname("OEE_PARTITIONS")->check(CLI::Range(1u, eventlog::kMaxPartitions))->capture_default_str()
-        ->group(kHeading);
+        ->envname("OEE_PARTITIONS")->check(CLI::Range(1u, eventlog::kMaxPartitions))->capture_default_str();
     cli.add_option("--lease-ttl", lease_seconds_,
                    "Cluster mode: seconds a node's hold on a partition lasts without renewal; another node takes over "
                    "after it")
-        ->envname("OEE_LEASE_TTL")->check(CLI::Range(0.3, 600.0))->capture_default_str()
-        ->group(kHeading);
+        ->envname("OEE_LEASE_TTL")->check(CLI::Range(0.3, 600.0))->capture_default_str();
     cli.add_option("--append-timeout", append_seconds_,
                    "Cluster mode: seconds a submit waits for the cluster's acknowledgment before answering 503")
-        ->envname("OEE_APPEND_TIMEOUT")->check(CLI::Range(0.1, 600.0))->capture_default_str()
-        ->group(kHeading);
+        ->envname("OEE_APPEND_TIMEOUT")->check(CLI::Range(0.1, 600.0))->capture_default_str();
     cli.add_flag("--fold-all-partitions", o.fold_all_partitions,
                  "Cluster mode: fold every partition here, not only those this node executes (the others are read "
                  "from their owners); costs every node every partition's work, for comparing the two")
-        ->envname("OEE_FOLD_ALL_PARTITIONS")
-        ->group(kHeading);
+        ->envname("OEE_FOLD_ALL_PARTITIONS");
     cli.add_option("--test-lose-acks", lose_acks_,
                    "Tests only: TYPE:N drops the acknowledgment of this cluster node's first N appends of stored "
                    "event type TYPE")

@@ -13,70 +13,57 @@ constexpr auto kHeading = "Serving";
 class ServingOptions final : public OptionRole {
  public:
   void add(CLI::App& cli, ServerOptions& o) override {
+    cli.option_defaults()->group(kHeading);
     auto& s = o.server;
-    cli.add_option("--bind", s.bind, "Address to listen on")->envname("OEE_BIND")->capture_default_str()
-        ->group(kHeading);
-    cli.add_option("--port", s.port, "TCP port to listen on (0 picks a free one)")->envname("OEE_PORT")->capture_default_str()
-        ->group(kHeading);
+    cli.add_option("--bind", s.bind, "Address to listen on")->envname("OEE_BIND")->capture_default_str();
+    cli.add_option("--port", s.port, "TCP port to listen on (0 picks a free one)")->envname("OEE_PORT")->capture_default_str();
     cli.add_option("--threads", o.threads,
                    "HTTP/WebSocket threads; connections are dealt to them in turn, and each stays on its thread")->envname("OEE_THREADS")->check(CLI::Range(1u, 64u))
-        ->capture_default_str()
-        ->group(kHeading);
+        ->capture_default_str();
     cli.add_option("--log-level", o.log_level, "Least severe messages logged: trace, debug, info, warn, error")
         ->envname("OEE_LOG_LEVEL")->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
-        ->capture_default_str()
-        ->group(kHeading);
+        ->capture_default_str();
     cli.add_option("--max-connections", s.max_connections, "Open HTTP/WebSocket connections; more are refused")
-        ->envname("OEE_MAX_CONNECTIONS")->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))->capture_default_str()
-        ->group(kHeading);
+        ->envname("OEE_MAX_CONNECTIONS")->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))->capture_default_str();
     per_address_ =
         cli.add_option("--max-connections-per-address", s.max_connections_per_address,
                        "Connections one client address (an IPv6 one per /64) may hold open at once, HTTP and "
                        "WebSocket; more are refused (0: no cap). Loopback clients are not capped unless this is given")
             ->envname("OEE_MAX_CONNECTIONS_PER_ADDRESS")
-            ->capture_default_str()
-        ->group(kHeading);
+            ->capture_default_str();
     cli.add_option("--max-websockets-per-key", s.max_websockets_per_key,
                    "WebSockets one API key may hold open at once; another upgrade gets 429 too_many_websockets "
                    "(0: no cap)")
         ->envname("OEE_MAX_WEBSOCKETS_PER_KEY")
-        ->capture_default_str()
-        ->group(kHeading);
+        ->capture_default_str();
     cli.add_option("--ws-queue-limit", s.ws_queue_limit,
                    "Messages queued for one WebSocket before the reader counts as slow and is closed (1008)")
-        ->envname("OEE_WS_QUEUE_LIMIT")->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))->capture_default_str()
-        ->group(kHeading);
+        ->envname("OEE_WS_QUEUE_LIMIT")->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))->capture_default_str();
     cli.add_option("--header-timeout", header_seconds_,
                    "Seconds a connection has to send a request's whole head (from the accept, or from its first "
                    "byte on a kept-alive connection); a partial head then gets 408, and nothing at all is closed")
-        ->envname("OEE_HEADER_TIMEOUT")->check(CLI::Range(1, 3600))->capture_default_str()
-        ->group(kHeading);
+        ->envname("OEE_HEADER_TIMEOUT")->check(CLI::Range(1, 3600))->capture_default_str();
     cli.add_option("--ws-idle-timeout", ws_idle_seconds_,
                    "Seconds a WebSocket may stay silent: the server pings after half of it, and closes a client "
                    "that has sent nothing (not even the pong) for all of it")
-        ->envname("OEE_WS_IDLE_TIMEOUT")->check(CLI::Range(2u, 3600u))->capture_default_str()
-        ->group(kHeading);
+        ->envname("OEE_WS_IDLE_TIMEOUT")->check(CLI::Range(2u, 3600u))->capture_default_str();
     cli.add_option("--cors-origins", cors_origins_,
                    "Browser origins that may call the API and open WebSockets: * for any, or a comma list of "
                    "scheme://host[:port] (port * for any). Other origins get no CORS headers, and their POSTs, "
                    "DELETEs and WebSocket upgrades are refused (403); requests without an Origin (curl, scripts) "
                    "are unaffected")
-        ->envname("OEE_CORS_ORIGINS")->capture_default_str()
-        ->group(kHeading);
+        ->envname("OEE_CORS_ORIGINS")->capture_default_str();
     cli.add_option("--allowed-host", allowed_hosts_,
                    "While authentication is off, the server answers only requests for localhost, an IP address or "
                    "a name given here (repeatable, or a comma list in OEE_ALLOWED_HOSTS); others get 403 "
                    "host_not_allowed, so that a site re-pointed at this machine (DNS rebinding) cannot read it")
-        ->envname("OEE_ALLOWED_HOSTS")->delimiter(',')
-        ->group(kHeading);
+        ->envname("OEE_ALLOWED_HOSTS")->delimiter(',');
     cli.add_option("--tls-cert", tls_cert_,
                    "Serve HTTPS and WSS (TLS 1.2 or 1.3) on the port, and nothing else: the certificate chain, PEM, "
                    "the server's certificate first")
-        ->envname("OEE_TLS_CERT")
-        ->group(kHeading);
+        ->envname("OEE_TLS_CERT");
     cli.add_option("--tls-key", tls_key_, "With --tls-cert: the certificate's private key, PEM, unencrypted")
-        ->envname("OEE_TLS_KEY")
-        ->group(kHeading);
+        ->envname("OEE_TLS_KEY");
   }
 
   std::optional<std::string> finish(const CLI::App&, ServerOptions& o) override {
