@@ -172,7 +172,7 @@ CommitSubscription JetStreamPartitionLog::watch(std::uint32_t /*p*/) {
 // comes live, or from the stream if the live batch is missed.
 void JetStreamPartitionLog::start_watching() {
   if (!behind()) return;  // folded here: the listeners hear every record
-  auto head = owners_head();
+  auto head = owner_reader_.head();
   if (!head) {
     // No owner now: a read waits for one, which will have folded at least
     // what the stream holds.

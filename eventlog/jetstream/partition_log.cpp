@@ -355,6 +355,7 @@ std::error_code JetStreamPartitionLog::close() {
     closing_ = true;
   }
   serve_other_nodes(false);
+  owner_reader_.stop();
   queue_cv_.notify_all();
   if (appender_.joinable()) appender_.join();
   if (forwarder_) forwarder_->stop();

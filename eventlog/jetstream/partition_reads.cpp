@@ -71,7 +71,7 @@ Result<std::optional<IndexedOrder>> JetStreamPartitionLog::read_record(const Ord
 }
 
 Result<std::optional<IndexedOrder>> JetStreamPartitionLog::owners_order(const OrderId& order) const {
-  auto owners = owners_record(order);
+  auto owners = owner_reader_.record(order, patience());
   if (!owners) return owners.error();
   if (!*owners) return std::optional<IndexedOrder>{};
   return std::optional<IndexedOrder>(std::move((*owners)->first));
@@ -202,10 +202,10 @@ Result<std::vector<Record>> JetStreamPartitionLog::read(Seq from, std::size_t ma
 }
 
 Result<std::vector<Record>> JetStreamPartitionLog::read_order(OrderId order, Seq from) const {
-  if (behind()) return owners_events(order, from);
+  if (behind()) return owner_reader_.events(order, from, patience());
   bool whole = false;  // this node's fold is the partition's: what it lacks, the partition lacks
   if (in_doubt()) {
-    if (auto owners = owners_events(order, from)) return owners;
+    if (auto owners = owner_reader_.events(order, from, patience())) return owners;
     if (const auto ec = fold_still_whole()) return ec;
     whole = true;
   }
@@ -267,9 +267,9 @@ Result<bool> JetStreamPartitionLog::holds(const OrderId& order) const {
 }
 
 Result<std::vector<OrderId>> JetStreamPartitionLog::members(OrderSet set, std::size_t max) const {
-  if (behind()) return owners_members(set, max);
+  if (behind()) return owner_reader_.members(set, max, patience());
   if (in_doubt()) {
-    if (auto owners = owners_members(set, max)) return owners;
+    if (auto owners = owner_reader_.members(set, max, patience())) return owners;
     if (const auto ec = fold_still_whole()) return ec;
   }
   if (set == OrderSet::active) return index_.ids(max);
@@ -278,7 +278,7 @@ Result<std::vector<OrderId>> JetStreamPartitionLog::members(OrderSet set, std::s
 
 Result<std::optional<IndexedOrder>> JetStreamPartitionLog::finished_record(OrderId order) const {
   if (behind() || in_doubt()) {
-    auto owners = owners_record(order);
+    auto owners = owner_reader_.record(order, patience());
     if (owners) {
       if (!*owners || (*owners)->second) return std::optional<IndexedOrder>{};  // none, or open
       return std::optional<IndexedOrder>(std::move((*owners)->first));

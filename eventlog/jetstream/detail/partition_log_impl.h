@@ -36,7 +36,8 @@
 //   fold_mu_ -> the Checkpointer's -> own_mu_
 // Leaves, taken under any of these and holding nothing: head_mu_,
 // queue_mu_, and the parts' own (FinishedOrders, OrderSets,
-// RecentRequests, BatchPositions, BurstCounter, the Forwarder's). A fold
+// RecentRequests, BatchPositions, BurstCounter, the Forwarder's, the
+// OwnerReader's). A fold
 // calls the listeners and on_fenced under fold_mu_: they must not call
 // back into this log's writes. Destroying a service (services_mu_) waits
 // for its handlers, which take own_mu_ and queue_mu_, never fold_mu_.
@@ -62,6 +63,7 @@
 #include "eventlog/jetstream/detail/finished_orders.h"
 #include "eventlog/jetstream/detail/forwarder.h"
 #include "eventlog/jetstream/detail/order_sets.h"
+#include "eventlog/jetstream/detail/owner_reader.h"
 #include "eventlog/jetstream/detail/recent_requests.h"
 #include "eventlog/jetstream/partition_log.h"
 
@@ -239,17 +241,15 @@ class JetStreamPartitionLog final : public PartitionLog,
   /// past it, say): another node may have taken over and stored more than
   /// this node has folded. Its reads ask the owner first, briefly.
   [[nodiscard]] bool in_doubt() const { return owned() && !lease_fresh(); }
-  /// Asks the owner (oee.read.p<p>) and returns its answer; with no owner,
-  /// asks again until the append timeout (then Errc::no_owner), or, in
-  /// doubt, for kDoubtPatience.
-  [[nodiscard]] Result<std::string> ask_owner(std::string_view what, std::string data,
-                                              std::vector<std::pair<std::string, std::string>> headers = {}) const;
-  /// The owner's record of the order, and whether it is open.
-  [[nodiscard]] Result<std::optional<std::pair<IndexedOrder, bool>>> owners_record(const OrderId& order) const;
-  /// The same, open or not.
+  /// How long a read here asks the owner (owner_reader_): behind, until
+  /// the append timeout; in doubt, for kDoubtPatience, asking again soon
+  /// after an "unowned" (likely this node's own service answering).
+  [[nodiscard]] OwnerReader::Patience patience() const {
+    return behind() ? OwnerReader::Patience{options_.append_timeout, kOwnerPoll}
+                    : OwnerReader::Patience{kDoubtPatience, kDoubtPoll};
+  }
+  /// The owner's record of the order, open or not.
   [[nodiscard]] Result<std::optional<IndexedOrder>> owners_order(const OrderId& order) const;
-  [[nodiscard]] Result<std::vector<Record>> owners_events(const OrderId& order, Seq from) const;
-  [[nodiscard]] Result<std::vector<OrderId>> owners_members(OrderSet set, std::size_t max) const;
   /// The last position the stream holds (its last batch's), read from it.
   [[nodiscard]] Result<Seq> stored_head() const;
   /// In doubt with no other owner answering, or finding nothing: whether
@@ -260,8 +260,6 @@ class JetStreamPartitionLog final : public PartitionLog,
   [[nodiscard]] std::error_code fold_still_whole() const;
   /// Whether this node's writer (this process) stored the message.
   [[nodiscard]] bool written_here(const StoredMessage& m) const;
-  /// What the owner has folded, asked once; nothing if no owner answered.
-  [[nodiscard]] std::optional<Seq> owners_head() const;
   /// The owner's side: answers another node's read.
   void on_read(Request request);
   [[nodiscard]] std::string read_answer(const Request& request) const;
@@ -400,6 +398,7 @@ class JetStreamPartitionLog final : public PartitionLog,
   const PartitionLogOptions options_;
   const std::string stream_;
   const std::string subjects_;
+  OwnerReader owner_reader_{connection_, options_.partition};  // any reader's; stopped by close()
 
   // What is folded here. Folds come from the appender (what the owner
   // stored) and the follower (what a reader reads, or a takeover catches
