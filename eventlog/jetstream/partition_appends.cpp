@@ -36,7 +36,7 @@ void JetStreamPartitionLog::append(AppendCommand command, AppendCompletion done)
 void JetStreamPartitionLog::enqueue(AppendCommand command, AppendCompletion done,
                                     std::optional<Ownership> ownership) {
   Queued q{std::move(command), std::move(done), Seq{0}, ownership};
-  q.request = fmt::format("{}/{}", writer(), requests_.fetch_add(1, std::memory_order_relaxed) + 1);
+  q.request = next_request_id();
   if (!q.command.begins) {
     // What the command was decided on: the order as this node has folded it.
     auto seqs = order_seqs(q.command.order);

@@ -238,11 +238,8 @@ void JetStreamPartitionLog::announce_checkpoint(Seq through) {
     if (!owned_) return;
     q.ownership = ownership_;
   }
-  q.request = fmt::format("{}/{}", writer(), requests_.fetch_add(1, std::memory_order_relaxed) + 1);
-  std::lock_guard lock(queue_mu_);
-  if (closing_) return;
-  queue_.push_back(std::move(q));
-  queue_cv_.notify_one();
+  q.request = next_request_id();
+  append_here(q);
 }
 
 std::error_code JetStreamPartitionLog::write_checkpoint(Seq seq, const std::string& blob) {

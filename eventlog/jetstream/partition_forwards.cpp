@@ -139,15 +139,7 @@ void JetStreamPartitionLog::on_forwarded(Request request) {
     }
     q.ownership = ownership_;
   }
-  {
-    std::lock_guard lock(queue_mu_);
-    if (!closing_) {
-      queue_.push_back(std::move(q));
-      queue_cv_.notify_one();
-      return;
-    }
-  }
-  (void)connection_.respond(request.reply, kUnsent);
+  append_here(q);  // closing: answered unsent
 }
 
 }  // namespace oee::eventlog::jetstream::detail

@@ -378,6 +378,10 @@ class JetStreamPartitionLog final : public PartitionLog,
   /// Runs `done` once `seq` is folded (at once if it is).
   void complete_at(Seq seq, AppendCompletion done, AppendOutcome outcome);
   [[nodiscard]] std::string writer() const { return options_.node + "/" + options_.incarnation; }
+  /// A new write's request id: <writer>/<n>, n counting this node's writes.
+  [[nodiscard]] std::string next_request_id() {
+    return writer() + "/" + std::to_string(requests_.fetch_add(1, std::memory_order_relaxed) + 1);
+  }
   /// How this writer's batches' and takeovers' msg ids begin (the rest:
   /// the first position, and for a batch its data's CRC32C).
   [[nodiscard]] std::string batch_id_prefix() const { return "b/" + writer() + "/"; }
