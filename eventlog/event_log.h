@@ -3,6 +3,10 @@
 // audit trail of oee. This is the contract; two backends keep it: the
 // embedded one (eventlog/rocksdb/, the default) and the cluster's
 // (eventlog/jetstream/), and nothing above eventlog/ knows which it has.
+// What a log can do is its type: an EventLogReader follows it and reads an
+// order's events, and answers what its order index knows
+// (order_index_view.h); a LogPartitionReader also reads it in position
+// order; an EventLogWriter appends; a LogPartitionWriter does both.
 //
 // Durability contract: when an append's completion runs with a seq, the
 // event and everything written with it (idempotency claim, set membership,
@@ -34,6 +38,7 @@
 
 #include "eventlog/errors.h"
 #include "eventlog/histogram.h"
+#include "eventlog/order_index_view.h"
 #include "eventlog/types.h"
 
 namespace oee::eventlog {
@@ -56,24 +61,10 @@ struct Record {
 inline constexpr std::uint8_t kFirstLogOwnType = 200;
 [[nodiscard]] constexpr bool is_log_own_type(std::uint8_t type) { return type >= kFirstLogOwnType; }
 
-/// Sets of orders the log can list. `active` is the order index's open
-/// orders (in memory); the others are stored, updated atomically with the
-/// event that moves an order in or out of them, and only rarely written.
-enum class OrderSet : std::uint8_t {
-  active = 0,       // not finished: the executor's work queue
-  dead_letter = 1,  // failed terminally
-  api_keys = 2,     // not orders: every API key ever created, revoked or not
-};
-
-/// An idempotency claim: `key` maps to `order` with a fingerprint of the
-/// request body, so a replay can be told apart from a conflicting reuse.
+/// An idempotency claim: `key` maps to the command's order with a
+/// fingerprint of the request body (order_index_view.h's IdempotencyEntry).
 struct IdempotencyClaim {
   std::string key;
-  std::string fingerprint;
-};
-
-struct IdempotencyEntry {
-  OrderId order;
   std::string fingerprint;
 };
 
@@ -123,25 +114,6 @@ using CommitListener = std::function<void(std::span<const Record>)>;
 struct RawRecord {
   Seq key;
   std::string value;
-};
-
-struct OrderSnapshotEntry {
-  Seq last_seq;
-  std::string snapshot;
-};
-
-/// One order as the order index holds it: its latest snapshot and the seqs
-/// of all its events, in order.
-struct IndexedOrder {
-  OrderId order;
-  std::string snapshot;
-  std::vector<Seq> seqs;
-};
-
-/// The open orders as they were after event `seq`.
-struct Checkpoint {
-  Seq seq;
-  std::vector<IndexedOrder> orders;
 };
 
 /// What opening the log, and refresh(), fold each event after the latest
@@ -211,30 +183,22 @@ class CommitSubscription {
   std::function<void()> cancel_;
 };
 
-/// What any open log does: read, follow and wait for events. A secondary
-/// (open_secondary: tools, audits, a projector beside the server) is only
-/// this; nothing that holds one can write.
-class EventLogReader {
- public:
-  virtual ~EventLogReader() = default;
+class LogPartitionReader;
 
-  /// Last durable seq (0 when empty).
+/// What any open log does: follow and wait for events, read an order's,
+/// and answer what its order index knows. A log in several partitions (a
+/// cluster's) is read in position order partition by partition
+/// (partition(p)); a log of one sequence of positions is also a
+/// LogPartitionReader. A secondary (open_secondary: tools, audits, a
+/// projector beside the server) holds no writer; nothing that holds one
+/// can write.
+class EventLogReader : public OrderIndexView {
+ public:
+  /// Last durable seq (0 when empty). In a log of several partitions, the
+  /// events folded over all of them: it only grows, for lags.
   [[nodiscard]] virtual Seq head() const = 0;
-  /// Events with seq >= from, at most max of them, in seq order.
-  [[nodiscard]] virtual Result<std::vector<Record>> read(Seq from, std::size_t max) const = 0;
   /// Every event of one order, in seq order, starting at `from`.
   [[nodiscard]] virtual Result<std::vector<Record>> read_order(OrderId order, Seq from = Seq{0}) const = 0;
-  /// Values with seq >= from, undecoded (see record_codec.h).
-  [[nodiscard]] virtual Result<std::vector<RawRecord>> read_raw(Seq from, std::size_t max) const = 0;
-  /// The order's latest snapshot: from memory while it is open, from its
-  /// record once it finished.
-  [[nodiscard]] virtual Result<std::optional<OrderSnapshotEntry>> snapshot(OrderId order) const = 0;
-  [[nodiscard]] virtual Result<std::vector<OrderId>> members(OrderSet set, std::size_t max) const = 0;
-  /// The latest stored checkpoint, and a finished order's stored record:
-  /// for audits, which check them against a fresh fold.
-  [[nodiscard]] virtual Result<std::optional<Checkpoint>> checkpoint() const = 0;
-  [[nodiscard]] virtual Result<std::optional<IndexedOrder>> finished_record(OrderId order) const = 0;
-  [[nodiscard]] virtual Result<std::optional<IdempotencyEntry>> idempotency(std::string_view key) const = 0;
 
   /// Blocks until head() > after or the timeout passes; returns head().
   virtual Seq wait_beyond(Seq after, std::chrono::milliseconds timeout) const = 0;
@@ -247,9 +211,6 @@ class EventLogReader {
   /// memory): audits that read them open a fresh secondary.
   [[nodiscard]] virtual Result<Seq> refresh() = 0;
 
-  /// Named consumer cursors, stored in the log.
-  [[nodiscard]] virtual Result<Seq> cursor(std::string_view name) const = 0;
-
   /// A random id the log is given when it is created: tells this log from
   /// another one (a deleted and recreated data directory, another server)
   /// that also counts seqs from 1. Empty for a log created before ids, as
@@ -261,10 +222,9 @@ class EventLogReader {
   [[nodiscard]] virtual MemoryUse memory() const = 0;
 
   /// A log in several partitions (a cluster's) numbers each partition's
-  /// events on their own, so seqs of different partitions do not compare,
-  /// and what reads the whole log in order (read, read_raw, cursors) reads
-  /// it partition by partition. An order's events are all in one partition.
-  /// A log of one partition (the embedded one) is its own partition 0.
+  /// events on their own, so seqs of different partitions do not compare.
+  /// An order's events are all in one partition. A log of one partition
+  /// (the embedded one) is its own partition 0.
   [[nodiscard]] virtual std::uint32_t partition_count() const { return 1; }
   /// Whether positions in this log go partition by partition (a cluster's,
   /// whatever its count; eventlog/position.h).
@@ -280,19 +240,35 @@ class EventLogReader {
   [[nodiscard]] virtual Result<std::uint32_t> find_partition(const OrderId& order) const { return partition_of(order); }
   /// Partition p (< partition_count()) as a log of its own: its seqs,
   /// head(), read() and refresh(). Lives as long as this log.
-  [[nodiscard]] virtual EventLogReader& partition(std::uint32_t /*p*/) { return *this; }
-  [[nodiscard]] virtual const EventLogReader& partition(std::uint32_t /*p*/) const { return *this; }
+  [[nodiscard]] virtual LogPartitionReader& partition(std::uint32_t p) = 0;
+  [[nodiscard]] virtual const LogPartitionReader& partition(std::uint32_t p) const = 0;
 };
 
-/// The primary's log (open_primary): one process holds it and appends.
-class EventLogWriter : public EventLogReader {
+/// A log of one sequence of positions (the embedded log, or one partition
+/// of a cluster's): read in position order, with named cursors into it.
+class LogPartitionReader : public virtual EventLogReader {
+ public:
+  /// Events with seq >= from, at most max of them, in seq order.
+  [[nodiscard]] virtual Result<std::vector<Record>> read(Seq from, std::size_t max) const = 0;
+  /// Values with seq >= from, undecoded (see record_codec.h).
+  [[nodiscard]] virtual Result<std::vector<RawRecord>> read_raw(Seq from, std::size_t max) const = 0;
+  /// Named consumer cursors, stored in the log.
+  [[nodiscard]] virtual Result<Seq> cursor(std::string_view name) const = 0;
+
+  /// A log of one partition is its own partition 0.
+  [[nodiscard]] LogPartitionReader& partition(std::uint32_t) override { return *this; }
+  [[nodiscard]] const LogPartitionReader& partition(std::uint32_t) const override { return *this; }
+};
+
+/// A log that appends (the embedded primary, a cluster's partitions seen
+/// as one, a partition's owner): one process holds it and appends.
+class EventLogWriter : public virtual EventLogReader {
  public:
   /// Queues a command; `done` runs once, on the writer thread.
   virtual void append(AppendCommand command, AppendCompletion done) = 0;
   /// Queues several commands at once, in order: one wake of the writer for
   /// all of them. Each `done` runs once, on the writer thread.
   virtual void append_all(std::vector<AppendRequest> requests) = 0;
-  virtual void store_cursor(std::string name, Seq seq, std::function<void(std::error_code)> done) = 0;
 
   /// Registers a listener for committed events, until the subscription is
   /// reset. Listeners added before the first append see every event.
@@ -335,6 +311,13 @@ class EventLogWriter : public EventLogReader {
   /// (the flush is skipped while the storage is failing: write_error()).
   /// Idempotent; later calls return success.
   virtual std::error_code close() = 0;
+};
+
+/// A log of one sequence of positions that appends (open_primary; a
+/// cluster partition's owner): what keeps a consumer's place in it.
+class LogPartitionWriter : public EventLogWriter, public LogPartitionReader {
+ public:
+  virtual void store_cursor(std::string name, Seq seq, std::function<void(std::error_code)> done) = 0;
 };
 
 }  // namespace oee::eventlog

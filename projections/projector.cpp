@@ -123,7 +123,7 @@ struct Projector::Impl {
                                ": it was built from another log; rebuild it with `oee-projector rebuild`");
     }
     if (applied.value > 0) {
-      const auto mine = log.read(applied, 1);
+      const auto mine = log.partition(0).read(applied, 1);
       if (!mine || mine->empty()) throw std::runtime_error("cannot read seq " + std::to_string(applied.value));
       const auto row = tx.exec_params("SELECT order_id::text FROM order_events WHERE log_partition = 0 AND seq = $1",
                                       static_cast<std::int64_t>(applied.value));

@@ -38,10 +38,10 @@ std::string seq_only(const eventlog::Record& r, std::string_view type) {
 }  // namespace
 
 struct Publisher::Impl {
-  Impl(eventlog::EventLogWriter& l, PublisherOptions o)
+  Impl(eventlog::LogPartitionWriter& l, PublisherOptions o)
       : log(l), options(std::move(o)), worker("publisher", options.endpoint) {}
 
-  eventlog::EventLogWriter& log;
+  eventlog::LogPartitionWriter& log;
   PublisherOptions options;
   RedisWorker worker;  // commits and stop() wake its sleeps
   eventlog::CommitSubscription commits;  // after the worker it wakes
@@ -198,7 +198,7 @@ struct Publisher::Impl {
   }
 };
 
-Publisher::Publisher(eventlog::EventLogWriter& log, PublisherOptions options)
+Publisher::Publisher(eventlog::LogPartitionWriter& log, PublisherOptions options)
     : impl_(std::make_unique<Impl>(log, std::move(options))) {}
 
 Publisher::~Publisher() { stop(); }

@@ -51,7 +51,7 @@ struct PublisherStatus {
 
 class Publisher {
  public:
-  Publisher(eventlog::EventLogWriter& log, PublisherOptions options);
+  Publisher(eventlog::LogPartitionWriter& log, PublisherOptions options);
   ~Publisher();
 
   void start();

@@ -160,7 +160,7 @@ struct Scanned {
   std::vector<Submission> found;
   Seq resume;
 };
-eventlog::Result<Scanned> newest_submissions(const eventlog::EventLogReader& part, std::uint32_t p, Seq end,
+eventlog::Result<Scanned> newest_submissions(const eventlog::LogPartitionReader& part, std::uint32_t p, Seq end,
                                              std::size_t limit, const Principal& viewer) {
   Scanned out;
   Seq at = end;

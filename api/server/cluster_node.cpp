@@ -159,7 +159,7 @@ int run_cluster_node(ServerOptions& o) {
   HttpServer server(api_ioc, ctx, o.threads);
   // Every node may project: each batch is committed under the partitions'
   // rows in PostgreSQL, so two projectors write each event once.
-  const Consumers consumers = add_consumers(o, *log, app, false);
+  const Consumers consumers = add_consumers(o, *log, app);
   if (o.redis) {
     // Each partition is published by its owner, from a cursor kept in the
     // cluster, so a takeover goes on where the last owner stopped.

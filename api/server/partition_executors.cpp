@@ -32,7 +32,7 @@ std::chrono::milliseconds resume_backoff(std::chrono::milliseconds lease_ttl, un
 
 /// One partition this node executes, and publishes to Redis.
 struct PartitionExecutors::Executing {
-  std::unique_ptr<eventlog::EventLogWriter> writer;  // the owner's: fenced once another node takes over
+  std::unique_ptr<eventlog::LogPartitionWriter> writer;  // the owner's: fenced once another node takes over
   std::unique_ptr<core::OrderStore> store;
   std::unique_ptr<core::Executor> executor;
   std::unique_ptr<Publisher> publisher;  // with --redis-url
@@ -44,11 +44,11 @@ PartitionExecutors::PartitionExecutors(Shared shared)
 PartitionExecutors::~PartitionExecutors() = default;
 
 eventlog::jetstream::OwnershipListener PartitionExecutors::listener() {
-  return {[this](std::uint32_t p, std::unique_ptr<eventlog::EventLogWriter> writer) { gained(p, std::move(writer)); },
+  return {[this](std::uint32_t p, std::unique_ptr<eventlog::LogPartitionWriter> writer) { gained(p, std::move(writer)); },
           [this](std::uint32_t p) { lost(p); }};
 }
 
-void PartitionExecutors::gained(std::uint32_t p, std::unique_ptr<eventlog::EventLogWriter> writer) {
+void PartitionExecutors::gained(std::uint32_t p, std::unique_ptr<eventlog::LogPartitionWriter> writer) {
   const auto& o = shared_.options;
   auto e = std::make_shared<Executing>();
   e->writer = std::move(writer);

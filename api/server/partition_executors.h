@@ -70,7 +70,7 @@ class PartitionExecutors {
     std::string why;
     std::chrono::steady_clock::time_point until;  // by then it is executed again, here or elsewhere
   };
-  void gained(std::uint32_t p, std::unique_ptr<eventlog::EventLogWriter> writer);
+  void gained(std::uint32_t p, std::unique_ptr<eventlog::LogPartitionWriter> writer);
   void lost(std::uint32_t p);
   /// Keeps a stopped executor whose orders are still mid-step until it is idle.
   void retire(std::shared_ptr<Executing> e, bool stopped);

@@ -125,7 +125,7 @@ int run_gateway(ServerOptions& o) {
 
 // What the core stands on, opened and checked before anything starts.
 struct Storage {
-  std::unique_ptr<eventlog::EventLogWriter> log;
+  std::unique_ptr<eventlog::LogPartitionWriter> log;
   std::unique_ptr<eventlog::KeyValueStore> ledger;
   std::size_t imported = 0;   // landed txs taken over from simchain/landed.txt
   std::vector<core::OrderSnapshot> resumable;  // the orders the executor resumes
@@ -227,7 +227,8 @@ int run_core(ServerOptions& o) {
   ctx.router = api::core_router(app);
   api::HttpServer server(api_ioc, ctx, o.threads);
 
-  const api::Consumers consumers = api::add_consumers(o, *log, app);
+  api::Consumers consumers = api::add_consumers(o, *log, app);
+  api::add_publisher(o, *log, app, consumers);
   asio::thread_pool blocking(2);  // history queries: declared after the store they query, so it goes first
   if (consumers.history) app.blocking = &blocking;
   app.scans = &blocking;

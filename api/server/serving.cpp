@@ -59,7 +59,7 @@ void announce(const ServerConfig& config, const HttpServer& server) {
   std::fflush(stdout);
 }
 
-Consumers add_consumers(const ServerOptions& o, eventlog::EventLogWriter& log, App& app, bool with_publisher) {
+Consumers add_consumers(const ServerOptions& o, eventlog::EventLogReader& log, App& app) {
   Consumers c;
   if (!o.database_url.empty()) {
     c.projector = std::make_unique<projections::Projector>(log, projections::ProjectorOptions{o.database_url});
@@ -67,11 +67,13 @@ Consumers add_consumers(const ServerOptions& o, eventlog::EventLogWriter& log, A
     app.projector = c.projector.get();
     app.history = c.history.get();
   }
-  if (o.redis && with_publisher) {
-    c.publisher = std::make_unique<Publisher>(log, PublisherOptions{*o.redis});
-    app.publishing = [p = c.publisher.get()] { return p->status(); };
-  }
   return c;
+}
+
+void add_publisher(const ServerOptions& o, eventlog::LogPartitionWriter& log, App& app, Consumers& into) {
+  if (!o.redis) return;
+  into.publisher = std::make_unique<Publisher>(log, PublisherOptions{*o.redis});
+  app.publishing = [p = into.publisher.get()] { return p->status(); };
 }
 
 bool open_to_network(const ServerOptions& o) { return o.auth_off && !is_loopback_address(o.server.bind); }

@@ -91,10 +91,12 @@ struct Consumers {
 
 /// PostgreSQL (--database-url): the projector, and the history store,
 /// whose queries run on a blocking pool, never on the network threads.
-/// Redis (--redis-url): the publisher, unless `with_publisher` is false.
 /// Each is set in `app` too. None is started.
-[[nodiscard]] Consumers add_consumers(const ServerOptions& o, eventlog::EventLogWriter& log, App& app,
-                                      bool with_publisher = true);
+[[nodiscard]] Consumers add_consumers(const ServerOptions& o, eventlog::EventLogReader& log, App& app);
+/// Redis (--redis-url): the publisher of a log of one sequence of positions,
+/// which keeps its place in it (a cluster node has one per partition it
+/// executes: PartitionExecutors). Set in `app` too; not started.
+void add_publisher(const ServerOptions& o, eventlog::LogPartitionWriter& log, App& app, Consumers& into);
 
 /// --auth off on an address other machines reach.
 [[nodiscard]] bool open_to_network(const ServerOptions& o);

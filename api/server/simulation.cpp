@@ -18,7 +18,7 @@ namespace {
 // The time the simulation had reached: the newest order event's, or a
 // virtual clock's start, whichever the log holds last. API keys' events
 // carry the wall clock's time and are passed over. Reads back at most so far.
-TimestampNs last_simulated_time(const eventlog::EventLogReader& log) {
+TimestampNs last_simulated_time(const eventlog::LogPartitionReader& log) {
   constexpr std::uint64_t kWindow = 1024, kMostRead = 64 * kWindow;
   Seq end = log.head();
   for (std::uint64_t read = 0; end.value > 0 && read < kMostRead; read += kWindow) {
@@ -38,7 +38,7 @@ TimestampNs last_simulated_time(const eventlog::EventLogReader& log) {
 
 }  // namespace
 
-Simulation start_simulation(const ServerOptions& o, const eventlog::EventLogReader& log) {
+Simulation start_simulation(const ServerOptions& o, const eventlog::LogPartitionReader& log) {
   Simulation s;
   const bool virtual_clock = o.sim_clock == SimClockKind::virtual_clock;
   s.seed_given = o.sim_seed.has_value();

@@ -28,7 +28,7 @@ inline constexpr TimestampNs kVirtualEpoch{1'767'225'600'000'000'000};  // 2026-
 /// Installs a virtual clock at the log's last event's time (or the epoch),
 /// so time never runs back across restarts, and draws a seed when the
 /// clock is virtual but none was given. Throws if the log cannot be read.
-[[nodiscard]] Simulation start_simulation(const ServerOptions& o, const eventlog::EventLogReader& log);
+[[nodiscard]] Simulation start_simulation(const ServerOptions& o, const eventlog::LogPartitionReader& log);
 
 /// Appends the record of this run's start and waits for it to be durable;
 /// false (said on stderr) when the log refused it. Nothing to record for an

@@ -59,7 +59,7 @@ void note(OrderTransactions& o, const OrderEvent& event) {
 /// Folds what `log` (one partition) says of each order's transactions
 /// into `orders`; a record that does not decode is the log audit's to
 /// report, not this one's.
-eventlog::Result<void> read_transactions(const eventlog::EventLogReader& log,
+eventlog::Result<void> read_transactions(const eventlog::LogPartitionReader& log,
                                          std::map<OrderId, OrderTransactions>& orders) {
   Seq from{1};
   for (;;) {

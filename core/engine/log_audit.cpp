@@ -147,7 +147,7 @@ std::optional<std::string> check_recurring(const OrderId& id, const OrderEvent& 
 
 // Every event in seq order: dense, checksummed, decodable, and a legal step
 // of its order. Stops at the first problem.
-std::optional<AuditProblem> fold_log(const eventlog::EventLogReader& log, const std::function<void(Seq)>& progress,
+std::optional<AuditProblem> fold_log(const eventlog::LogPartitionReader& log, const std::function<void(Seq)>& progress,
                                      AuditReport& report, Folds& orders, KeyIds& keys, FoldExtras& extras,
                                      DecisionAudit& decisions) {
   const Seq checkpoint_at = extras.checkpoint ? extras.checkpoint->seq : Seq{0};
@@ -343,7 +343,7 @@ std::optional<AuditProblem> check_derived(const eventlog::EventLogReader& log, c
 
 }  // namespace
 
-AuditReport audit_log(const eventlog::EventLogReader& log, const std::function<void(Seq)>& progress) {
+AuditReport audit_log(const eventlog::LogPartitionReader& log, const std::function<void(Seq)>& progress) {
   AuditReport report;
   Folds orders;
   KeyIds keys;

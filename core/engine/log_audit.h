@@ -39,7 +39,7 @@ struct AuditReport {
 /// equals a fresh fold of the log. Stops at the
 /// first problem. `progress` (optional) is called with the seq reached.
 /// A cluster's log is audited partition by partition (log.partition(p)).
-[[nodiscard]] AuditReport audit_log(const eventlog::EventLogReader& log,
+[[nodiscard]] AuditReport audit_log(const eventlog::LogPartitionReader& log,
                                     const std::function<void(Seq)>& progress = {});
 
 /// What oee-server checks before resuming: every non-terminal order's events

@@ -57,7 +57,7 @@ struct ClusterOptions {
 
 struct OwnershipListener {
   /// This node now executes `partition`, appending through `owner`.
-  std::function<void(std::uint32_t partition, std::unique_ptr<EventLogWriter> owner)> gained;
+  std::function<void(std::uint32_t partition, std::unique_ptr<LogPartitionWriter> owner)> gained;
   /// It no longer does: stop at once.
   std::function<void(std::uint32_t partition)> lost;
 };

@@ -12,8 +12,6 @@ namespace oee::eventlog::jetstream {
 
 namespace {
 
-std::error_code not_in_a_cluster() { return std::make_error_code(std::errc::operation_not_supported); }
-
 class ClusterLog final : public EventLogWriter {
  public:
   explicit ClusterLog(Cluster& cluster) : cluster_(cluster) {
@@ -42,13 +40,11 @@ class ClusterLog final : public EventLogWriter {
     for (std::uint32_t p = 0; p < cluster_.partitions(); ++p) total += cluster_.partition(p).head().value;
     return Seq{total};
   }
-  Result<std::vector<Record>> read(Seq, std::size_t) const override { return not_in_a_cluster(); }
   Result<std::vector<Record>> read_order(OrderId order, Seq from) const override {
     const auto p = locate(order);
     if (!p) return p.error();
     return cluster_.partition(*p).read_order(order, from);
   }
-  Result<std::vector<RawRecord>> read_raw(Seq, std::size_t) const override { return not_in_a_cluster(); }
   Result<std::optional<OrderSnapshotEntry>> snapshot(OrderId order) const override {
     const auto p = locate(order);
     if (!p) return p.error();
@@ -78,7 +74,6 @@ class ClusterLog final : public EventLogWriter {
     return head();
   }
   Result<Seq> refresh() override { return head(); }
-  Result<Seq> cursor(std::string_view) const override { return not_in_a_cluster(); }
   const std::string& id() const override { return cluster_.partition(0).id(); }
   std::uint64_t disk_bytes() const override {
     std::uint64_t total = 0;
@@ -94,8 +89,8 @@ class ClusterLog final : public EventLogWriter {
     return placements_.find(order).value_or(cluster_.partition_of(order));
   }
   Result<std::uint32_t> find_partition(const OrderId& order) const override { return locate(order); }
-  EventLogReader& partition(std::uint32_t p) override { return cluster_.partition(p); }
-  const EventLogReader& partition(std::uint32_t p) const override { return cluster_.partition(p); }
+  LogPartitionReader& partition(std::uint32_t p) override { return cluster_.partition(p); }
+  const LogPartitionReader& partition(std::uint32_t p) const override { return cluster_.partition(p); }
 
   void append(AppendCommand command, AppendCompletion done) override {
     // A new order goes to its own partition; a child order is created by
@@ -107,9 +102,6 @@ class ClusterLog final : public EventLogWriter {
   }
   void append_all(std::vector<AppendRequest> requests) override {
     for (auto& r : requests) append(std::move(r.command), std::move(r.done));
-  }
-  void store_cursor(std::string, Seq, std::function<void(std::error_code)> done) override {
-    done(not_in_a_cluster());
   }
   CommitSubscription on_commit(CommitListener listener) override {
     // One call at a time, as a listener of one log expects.

@@ -7,9 +7,9 @@
 //
 // Positions: an event's seq is its partition's, and seqs of different
 // partitions do not compare. head() counts the events folded here over all
-// partitions (it only grows, for lags); read(), read_raw() and cursors, which
-// take a position in the whole log, are refused (std::errc::not_supported):
-// in a cluster those go partition by partition (partition(p)).
+// partitions (it only grows, for lags). It is no LogPartitionReader: what
+// reads in position order (read(), read_raw(), cursors) goes partition by
+// partition (partition(p)).
 //
 // Threading: as the partitions'; listeners are called one at a time, each
 // partition's records in seq order. Lifecycle: over a Cluster that

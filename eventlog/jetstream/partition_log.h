@@ -1,5 +1,5 @@
 #pragma once
-// One partition of the cluster log: the EventLogWriter contract over one
+// One partition of the cluster log: the LogPartitionWriter contract over one
 // JetStream stream (OEE_P<p>), which every node opens and follows and its
 // owner appends to.
 //
@@ -125,7 +125,7 @@ struct PartitionLogOptions {
   std::function<bool(const AppendCommand&)> lose_ack{};
 };
 
-class PartitionLog : public EventLogWriter {
+class PartitionLog : public LogPartitionWriter {
  public:
   /// Appends this node's PartitionTaken at the partition's tail and, once
   /// it is folded, returns the writer the owner's executor appends through:
@@ -133,7 +133,7 @@ class PartitionLog : public EventLogWriter {
   /// this ownership has ended (another node's PartitionTaken, or release()),
   /// and none of them lands after another node's PartitionTaken. It must
   /// not outlive this log.
-  [[nodiscard]] virtual Result<std::unique_ptr<EventLogWriter>> take_over() = 0;
+  [[nodiscard]] virtual Result<std::unique_ptr<LogPartitionWriter>> take_over() = 0;
   /// Ends this node's ownership (its lease was lost or given up).
   virtual void release() = 0;
   [[nodiscard]] virtual bool owned() const = 0;

@@ -11,7 +11,7 @@ namespace oee::eventlog::jetstream::detail {
 /// The owner's writer (PartitionLog::take_over): the partition log with
 /// its appends tied to one ownership. It holds the log weakly: once the
 /// log is gone, it reads nothing and its appends end Errc::closed.
-class OwnerWriter final : public EventLogWriter {
+class OwnerWriter final : public LogPartitionWriter {
  public:
   OwnerWriter(const std::shared_ptr<JetStreamPartitionLog>& log, std::shared_ptr<const Stats> stats,
               Ownership ownership)
@@ -113,7 +113,7 @@ bool JetStreamPartitionLog::owns(Ownership ownership) const {
   return owned_ && ownership_ == ownership;
 }
 
-Result<std::unique_ptr<EventLogWriter>> JetStreamPartitionLog::take_over() {
+Result<std::unique_ptr<LogPartitionWriter>> JetStreamPartitionLog::take_over() {
   {
     std::lock_guard lock(own_mu_);
     wants_ownership_ = true;
@@ -138,7 +138,7 @@ Result<std::unique_ptr<EventLogWriter>> JetStreamPartitionLog::take_over() {
     release();
     return outcome.error();
   }
-  std::unique_ptr<EventLogWriter> writer;
+  std::unique_ptr<LogPartitionWriter> writer;
   {
     std::lock_guard lock(own_mu_);
     if (!owned_) return std::error_code(JsErrc::fenced);  // another node's came right after

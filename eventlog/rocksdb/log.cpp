@@ -395,11 +395,11 @@ std::string log_directory(const std::string& data_dir) {
   return (root / "log").string();
 }
 
-std::unique_ptr<EventLogWriter> open_primary(const Options& options) {
+std::unique_ptr<LogPartitionWriter> open_primary(const Options& options) {
   return std::make_unique<detail::RocksDbLog>(options, detail::OpenMode::primary);
 }
 
-std::unique_ptr<EventLogReader> open_secondary(const Options& options) {
+std::unique_ptr<LogPartitionReader> open_secondary(const Options& options) {
   return std::make_unique<detail::RocksDbLog>(options, detail::OpenMode::secondary);
 }
 

@@ -60,8 +60,8 @@ struct Options {
 /// std::runtime_error with an actionable message if the directory cannot be
 /// opened or is not an oee log.
 /// The one writer: creates the log if the directory has none.
-[[nodiscard]] std::unique_ptr<EventLogWriter> open_primary(const Options& options);
+[[nodiscard]] std::unique_ptr<LogPartitionWriter> open_primary(const Options& options);
 /// A read-only follower of a primary that may be running (see refresh()).
-[[nodiscard]] std::unique_ptr<EventLogReader> open_secondary(const Options& options);
+[[nodiscard]] std::unique_ptr<LogPartitionReader> open_secondary(const Options& options);
 
 }  // namespace oee::eventlog

@@ -427,17 +427,17 @@ class EventLogFuzzTest : public ::testing::TestWithParam<FuzzParams> {
     }
   }
 
-  void check_read(EventLogReader& log, Seq from, std::size_t max) {
+  void check_read(LogPartitionReader& log, Seq from, std::size_t max) {
     EXPECT_TRUE(same_records(log.read(from, max), model_.read(from, max))) << "read(" << from.value << ", " << max
                                                                            << ")";
   }
 
-  void check_order(EventLogReader& log, const OrderId& order, Seq from) {
+  void check_order(LogPartitionReader& log, const OrderId& order, Seq from) {
     EXPECT_TRUE(same_records(log.read_order(order, from), model_.read_order(order, from)))
         << "read_order(" << order_name(order) << ", " << from.value << ")";
   }
 
-  void check_snapshot(EventLogReader& log, const OrderId& order) {
+  void check_snapshot(LogPartitionReader& log, const OrderId& order) {
     const auto actual = log.snapshot(order);
     ASSERT_TRUE(actual.has_value()) << actual.error().message();
     const auto it = model_.snapshots.find(order);
@@ -454,7 +454,7 @@ class EventLogFuzzTest : public ::testing::TestWithParam<FuzzParams> {
   // A finished order's record lists all its events and its last snapshot;
   // an order that never finished has none. (An order taken up again may
   // keep the record of its last finish: not checked.)
-  void check_finished_record(EventLogReader& log, const OrderId& order) {
+  void check_finished_record(LogPartitionReader& log, const OrderId& order) {
     const auto actual = log.finished_record(order);
     ASSERT_TRUE(actual.has_value()) << actual.error().message();
     if (!model_.finished.contains(order)) {
@@ -473,7 +473,7 @@ class EventLogFuzzTest : public ::testing::TestWithParam<FuzzParams> {
     EXPECT_EQ(seqs, expected) << "finished_record(" << order_name(order) << ")";
   }
 
-  void check_members(EventLogReader& log, OrderSet set, std::size_t max) {
+  void check_members(LogPartitionReader& log, OrderSet set, std::size_t max) {
     const auto actual = log.members(set, max);
     ASSERT_TRUE(actual.has_value()) << actual.error().message();
     const auto expected = model_.members(set, max);
@@ -481,7 +481,7 @@ class EventLogFuzzTest : public ::testing::TestWithParam<FuzzParams> {
                                      << describe(*actual) << "\n  expected " << describe(expected);
   }
 
-  void check_claim(EventLogReader& log, const std::string& key) {
+  void check_claim(LogPartitionReader& log, const std::string& key) {
     const auto actual = log.idempotency(key);
     ASSERT_TRUE(actual.has_value()) << actual.error().message();
     const auto it = model_.claims.find(key);
@@ -494,7 +494,7 @@ class EventLogFuzzTest : public ::testing::TestWithParam<FuzzParams> {
     EXPECT_EQ((*actual)->fingerprint, it->second.fingerprint) << "idempotency(" << hex(key) << ")";
   }
 
-  void check_cursor(EventLogReader& log, const std::string& name) {
+  void check_cursor(LogPartitionReader& log, const std::string& name) {
     const auto actual = log.cursor(name);
     ASSERT_TRUE(actual.has_value()) << actual.error().message();
     const auto it = model_.cursors.find(name);
@@ -512,7 +512,7 @@ class EventLogFuzzTest : public ::testing::TestWithParam<FuzzParams> {
     EXPECT_EQ(log_->stats().open_orders.load(), model_.open.size()) << "stats().open_orders";
   }
 
-  void full_check(EventLogReader& log) {
+  void full_check(LogPartitionReader& log) {
     EXPECT_EQ(log.head().value, model_.head().value);
     check_read(log, Seq{0}, kAll);
     check_read(log, Seq{1}, kAll);
@@ -836,7 +836,7 @@ class EventLogFuzzTest : public ::testing::TestWithParam<FuzzParams> {
     if (close_first) log_->close();
     log_.reset();
     // A secondary's stored entries (finished records, sets, cursors) may be
-    // stale across a primary restart (see EventLogReader::refresh): audits
+    // stale across a primary restart (see LogPartitionReader::refresh): audits
     // open a fresh one, and so does this.
     secondary_.reset();
     ASSERT_NO_FATAL_FAILURE(open_primary());
@@ -879,7 +879,7 @@ class EventLogFuzzTest : public ::testing::TestWithParam<FuzzParams> {
     }
     secondary_checks(*secondary_);
     check_read(*secondary_, Seq{1}, kAll);
-    auto& underneath = dynamic_cast<EventLogWriter&>(*secondary_);  // a reader by type; refuses underneath too
+    auto& underneath = dynamic_cast<LogPartitionWriter&>(*secondary_);  // a reader by type; refuses underneath too
     auto f = append_future(underneath, random_command());
     const auto r = await_result(f);
     ASSERT_FALSE(r.has_value()) << "a secondary accepted an append";
@@ -890,7 +890,7 @@ class EventLogFuzzTest : public ::testing::TestWithParam<FuzzParams> {
   }
 
   // A few point queries on a secondary, which reads the same column families.
-  void secondary_checks(EventLogReader& log) {
+  void secondary_checks(LogPartitionReader& log) {
     EXPECT_EQ(log.head().value, model_.head().value) << "secondary head";
     check_order(log, random_order(), Seq{0});
     const OrderId o = random_order();
@@ -943,11 +943,11 @@ class EventLogFuzzTest : public ::testing::TestWithParam<FuzzParams> {
   std::vector<std::string> keys_;
   std::vector<std::string> cursor_names_;
   Model model_;
-  std::unique_ptr<EventLogWriter> log_;
+  std::unique_ptr<LogPartitionWriter> log_;
   std::shared_ptr<Seen> seen_;
   CommitSubscription subscription_;
   Seq opened_at_;
-  std::unique_ptr<EventLogReader> secondary_;
+  std::unique_ptr<LogPartitionReader> secondary_;
   int secondaries_ = 0;
   std::deque<std::string> history_;
 };
@@ -1002,14 +1002,14 @@ class EventLogFuzzFindings : public ::testing::Test {
     o.fold = fold_payload;
     return o;
   }
-  static Result<AppendOutcome> append(EventLogWriter& log, const OrderId& order, std::string snapshot,
+  static Result<AppendOutcome> append(LogPartitionWriter& log, const OrderId& order, std::string snapshot,
                                       bool finishes = false, std::vector<std::pair<OrderSet, bool>> sets = {}) {
     std::string payload = payload_of(finishes ? 1 : 0, snapshot, "p");
     auto f = append_future(log, AppendCommand{order, TimestampNs{}, 1, std::move(payload), std::move(snapshot),
                                               finishes, /*begins=*/false, std::move(sets), {}});
     return await_result(f);
   }
-  static std::error_code store(EventLogWriter& log, std::string name, Seq seq) {
+  static std::error_code store(LogPartitionWriter& log, std::string name, Seq seq) {
     auto f = cursor_future(log, std::move(name), seq);
     return await_result(f);
   }
@@ -1031,7 +1031,7 @@ TEST_F(EventLogFuzzFindings, EmptyCursorNameIsACursorNotAnEvent) {
 // (events are never overwritten) and its order index folds them, so open
 // orders' snapshots and `active` are current; stored entries (cursors, sets,
 // finished-order records) come from a fresh secondary, as
-// EventLogReader::refresh documents.
+// LogPartitionReader::refresh documents.
 TEST_F(EventLogFuzzFindings, SecondaryAcrossPrimaryRestartFoldsNewEventsAndFreshSecondarySeesStoredState) {
   auto log = open_primary(options());
   const OrderId a = OrderId::random(), b = OrderId::random();

@@ -118,7 +118,7 @@ struct FourOrders {
     return out;
   }
 
-  void write(EventLogWriter& log) const {
+  void write(LogPartitionWriter& log) const {
     std::uint64_t expected = 1;
     for (auto& command : commands()) {
       const auto r = append_wait(log, std::move(command));
@@ -134,7 +134,7 @@ struct FourOrders {
   }
 
   // What any log that holds (only) these twelve events answers.
-  void expect_state(const EventLogReader& log, const std::string& who) const {
+  void expect_state(const LogPartitionReader& log, const std::string& who) const {
     SCOPED_TRACE(who);
     EXPECT_EQ(log.head().value, 12u);
     const auto ids = open();
@@ -174,11 +174,11 @@ class EventLogTest : public ::testing::Test {
     std::error_code ec;
     fs::remove_all(root_, ec);
   }
-  std::unique_ptr<EventLogWriter> open() { return open_primary(Options{.path = path_}); }
-  std::unique_ptr<EventLogReader> open_follower() {
+  std::unique_ptr<LogPartitionWriter> open() { return open_primary(Options{.path = path_}); }
+  std::unique_ptr<LogPartitionReader> open_follower() {
     return open_secondary(Options{.path = path_, .secondary_path = (root_ / "secondary").string()});
   }
-  std::unique_ptr<EventLogReader> open_follower(Options o, const std::string& name) {
+  std::unique_ptr<LogPartitionReader> open_follower(Options o, const std::string& name) {
     o.secondary_path = (root_ / name).string();
     return open_secondary(o);
   }
@@ -198,11 +198,11 @@ class EventLogTest : public ::testing::Test {
     log_.reset();
     log_ = open_primary(o);
   }
-  EventLogWriter& log() { return *log_; }
+  LogPartitionWriter& log() { return *log_; }
 
   fs::path root_;
   std::string path_;
-  std::unique_ptr<EventLogWriter> log_;
+  std::unique_ptr<LogPartitionWriter> log_;
 };
 
 TEST_F(EventLogTest, AppendThenReadBack) {
@@ -608,7 +608,7 @@ TEST_F(EventLogTest, SecondaryReadsAndRefreshesButCannotWrite) {
   EXPECT_EQ(secondary->head().value, 5u);
   EXPECT_EQ(secondary->read(Seq{1}, 10)->at(4).payload, "p4");
   // A secondary is a reader by type; underneath, its writes refuse too.
-  auto& underneath = dynamic_cast<EventLogWriter&>(*secondary);
+  auto& underneath = dynamic_cast<LogPartitionWriter&>(*secondary);
   const auto r = append_wait(underneath, cmd(a, "nope"));
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error(), Errc::read_only);
@@ -624,9 +624,19 @@ concept StoresCursors = requires(Log& log, std::function<void(std::error_code)> 
 };
 template <typename Log>
 concept Listens = requires(Log& log) { log.on_commit(CommitListener{}); };
-static_assert(Appends<EventLogWriter> && StoresCursors<EventLogWriter> && Listens<EventLogWriter>);
-static_assert(!Appends<EventLogReader> && !StoresCursors<EventLogReader> && !Listens<EventLogReader>);
-static_assert(std::is_same_v<decltype(open_secondary(Options{})), std::unique_ptr<EventLogReader>>);
+static_assert(Appends<LogPartitionWriter> && StoresCursors<LogPartitionWriter> && Listens<LogPartitionWriter>);
+static_assert(!Appends<LogPartitionReader> && !StoresCursors<LogPartitionReader> && !Listens<LogPartitionReader>);
+static_assert(std::is_same_v<decltype(open_secondary(Options{})), std::unique_ptr<LogPartitionReader>>);
+// A log of several partitions (a cluster's, open_cluster_log) is only an
+// EventLogWriter: read in position order partition by partition.
+template <typename Log>
+concept ReadsInOrder = requires(const Log& log) {
+  log.read(Seq{1}, 1);
+  log.read_raw(Seq{1}, 1);
+  log.cursor("c");
+};
+static_assert(ReadsInOrder<LogPartitionReader> && !ReadsInOrder<EventLogWriter> && !StoresCursors<EventLogWriter>);
+static_assert(Appends<EventLogWriter> && !Appends<OrderIndexView> && !ReadsInOrder<OrderIndexView>);
 
 TEST_F(EventLogTest, ResetSubscriptionHearsNothingMore) {
   std::atomic<int> heard{0};
@@ -740,7 +750,7 @@ TEST_F(EventLogTest, DerivedStateEqualsAFreshFold) {
   // Every order's snapshot, finished or not, is the fold of its events, on
   // the primary that wrote them and on any log that rebuilt its order index
   // with core::fold_for_log.
-  const auto check = [&](const EventLogReader& reader) {
+  const auto check = [&](const LogPartitionReader& reader) {
     for (int i = 0; i < kOrders; ++i) {
       SCOPED_TRACE("order " + std::to_string(i) + " " + std::string(core::status_name(states[i].status)));
       const auto events = reader.read_order(ids[i]);
@@ -861,7 +871,7 @@ TEST_F(EventLogTest, OrderFinishedAndTakenUpAgainListsAllItsSeqs) {
   for (int i = 0; i < kOrders; i += 2) open.push_back(orders[i]);
   std::sort(open.begin(), open.end());
 
-  const auto check = [&](const EventLogReader& reader) {
+  const auto check = [&](const LogPartitionReader& reader) {
     EXPECT_EQ(reader.members(OrderSet::active, kOrders).value(), open);
     for (int i = 0; i < kOrders; ++i) {
       SCOPED_TRACE("order " + std::to_string(i));
@@ -964,7 +974,7 @@ TEST_F(EventLogTest, SecondaryFoldsTheEventsNoCheckpointHolds) {
   ASSERT_TRUE(append_wait(log(), told(o.d, "d14", true)));  // d finished
   ASSERT_TRUE(append_wait(log(), told(o.b, "")));           // b without a snapshot
   EXPECT_EQ(secondary->refresh().value().value, 15u);
-  for (const EventLogReader* reader : std::initializer_list<const EventLogReader*>{&log(), secondary.get()}) {
+  for (const LogPartitionReader* reader : std::initializer_list<const LogPartitionReader*>{&log(), secondary.get()}) {
     SCOPED_TRACE(reader == secondary.get() ? "the secondary, refreshed" : "the primary");
     EXPECT_EQ(as_set(reader->members(OrderSet::active, 100).value()), (std::set<OrderId>{o.a, o.b, o.c}));
     const std::vector<std::tuple<OrderId, std::string, std::vector<std::uint64_t>>> expected{

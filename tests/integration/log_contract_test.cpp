@@ -69,11 +69,11 @@ class EmbeddedLog {
     std::error_code ec;
     fs::remove_all(root_, ec);
   }
-  EventLogWriter& writer() { return *log_; }
+  LogPartitionWriter& writer() { return *log_; }
 
  private:
   fs::path root_;
-  std::unique_ptr<EventLogWriter> log_;
+  std::unique_ptr<LogPartitionWriter> log_;
 };
 
 /// A fresh partition of a cluster log on a 3-server cluster the suite
@@ -100,7 +100,7 @@ class ClusterPartition {
     (void)log_->close();
     log_.reset();
   }
-  EventLogWriter& writer() { return *writer_; }
+  LogPartitionWriter& writer() { return *writer_; }
 
  private:
   static testing::NatsCluster& cluster() {
@@ -110,13 +110,13 @@ class ClusterPartition {
   static inline std::atomic<std::uint32_t> next_partition_{0};
   std::unique_ptr<jetstream::Connection> connection_;
   std::shared_ptr<jetstream::PartitionLog> log_;
-  std::unique_ptr<EventLogWriter> writer_;
+  std::unique_ptr<LogPartitionWriter> writer_;
 };
 
 template <class Backend>
 class LogContract : public ::testing::Test {
  protected:
-  EventLogWriter& log() { return backend_.writer(); }
+  LogPartitionWriter& log() { return backend_.writer(); }
   /// Where the test's own records begin: after what the backend holds already.
   Seq base_ = Seq{0};
   void SetUp() override { base_ = log().head(); }

@@ -96,7 +96,7 @@ std::uint32_t table_oid(const std::string& url, const std::string& table) {
 // The whole projection equals the log, row by row: every event once with
 // its mapped columns, every order as the fold of its events, and the
 // projection_state at the head. Read in one snapshot.
-void expect_projection_equals_log(const eventlog::EventLogReader& log, const std::string& url) {
+void expect_projection_equals_log(const eventlog::LogPartitionReader& log, const std::string& url) {
   const Seq head = log.head();
   const auto records = log.read(Seq{1}, head.value + 100);
   ASSERT_TRUE(records.has_value()) << records.error().message();
@@ -174,7 +174,7 @@ void expect_projection_equals_log(const eventlog::EventLogReader& log, const std
 }
 
 // Every order of the log as a reader folds it from its events.
-std::map<OrderId, core::OrderSnapshot> fold_log(const eventlog::EventLogReader& log) {
+std::map<OrderId, core::OrderSnapshot> fold_log(const eventlog::LogPartitionReader& log) {
   const auto records = log.read(Seq{1}, log.head().value + 100);
   if (!records) throw std::runtime_error("cannot read the log: " + records.error().message());
   std::map<OrderId, core::OrderSnapshot> orders;
@@ -187,7 +187,7 @@ std::map<OrderId, core::OrderSnapshot> fold_log(const eventlog::EventLogReader& 
 }
 
 // Projects `log` up to its head with a projector of its own, then stops it.
-void project_whole_log(eventlog::EventLogWriter& log, const std::string& url) {
+void project_whole_log(eventlog::LogPartitionWriter& log, const std::string& url) {
   Projector projector(log, ProjectorOptions{.database_url = url});
   projector.start();
   ASSERT_TRUE(projector.wait_applied(log.head(), kDeadline)) << projector.status().last_error;
@@ -195,7 +195,7 @@ void project_whole_log(eventlog::EventLogWriter& log, const std::string& url) {
 }
 
 // Starts a projector for `log` that must refuse the projection; its error.
-std::string refusal(eventlog::EventLogWriter& log, const std::string& url) {
+std::string refusal(eventlog::LogPartitionWriter& log, const std::string& url) {
   Projector projector(log, ProjectorOptions{.database_url = url});
   projector.start();
   const bool refused = eventually([&] { return projector.status().failures >= 1; });
@@ -210,7 +210,7 @@ std::string refusal(eventlog::EventLogWriter& log, const std::string& url) {
 class ProjectionTest : public ::testing::Test {
  protected:
   const std::string& url() const { return pg_.url(); }
-  eventlog::EventLogWriter& log() { return scratch_.log(); }
+  eventlog::LogPartitionWriter& log() { return scratch_.log(); }
   core::OrderStore& store() { return scratch_.store(); }
 
   oee::testing::PgServer pg_;  // started before, stopped after everything else

@@ -217,7 +217,7 @@ class PublisherTest : public ::testing::Test {
 
   oee::testing::RedisServer redis_;
   oee::testing::ScratchLog scratch_{"publisher-test"};
-  eventlog::EventLogWriter& log_ = scratch_.log();
+  eventlog::LogPartitionWriter& log_ = scratch_.log();
   core::OrderStore& store_ = scratch_.store();
 };
 

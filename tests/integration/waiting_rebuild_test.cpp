@@ -63,7 +63,7 @@ OrderSubmitted random_submission(std::mt19937_64& rng) {
 
 // Every event in the log's order: an order leaves its book or watch with
 // each event and goes back in if the event leaves it waiting.
-void replay(const eventlog::EventLogReader& log, Waiting& into) {
+void replay(const eventlog::LogPartitionReader& log, Waiting& into) {
   std::unordered_map<OrderId, OrderState, OrderIdHash> states;
   for (Seq from{1};;) {
     auto records = log.read(from, 1000);

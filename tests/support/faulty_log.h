@@ -8,9 +8,9 @@
 
 namespace oee::testing {
 
-class FaultyLog final : public eventlog::EventLogWriter {
+class FaultyLog final : public eventlog::LogPartitionWriter {
  public:
-  explicit FaultyLog(eventlog::EventLogWriter& real) : real_(real) {}
+  explicit FaultyLog(eventlog::LogPartitionWriter& real) : real_(real) {}
 
   std::atomic<bool> fail_refresh{false};
   std::atomic<bool> fail_cursor{false};
@@ -74,7 +74,7 @@ class FaultyLog final : public eventlog::EventLogWriter {
   std::error_code close() override { return real_.close(); }
 
  private:
-  eventlog::EventLogWriter& real_;
+  eventlog::LogPartitionWriter& real_;
 };
 
 }  // namespace oee::testing

@@ -35,7 +35,7 @@ inline eventlog::Result<eventlog::AppendOutcome> append_wait(eventlog::EventLogW
   return await_result(f);
 }
 
-inline std::future<std::error_code> cursor_future(eventlog::EventLogWriter& log, std::string name, Seq seq) {
+inline std::future<std::error_code> cursor_future(eventlog::LogPartitionWriter& log, std::string name, Seq seq) {
   auto p = std::make_shared<std::promise<std::error_code>>();
   auto f = p->get_future();
   log.store_cursor(std::move(name), seq, [p](std::error_code ec) { p->set_value(ec); });

@@ -38,12 +38,12 @@ class ScratchLog {
   ScratchLog(const ScratchLog&) = delete;
   ScratchLog& operator=(const ScratchLog&) = delete;
 
-  [[nodiscard]] eventlog::EventLogWriter& log() { return *log_; }
+  [[nodiscard]] eventlog::LogPartitionWriter& log() { return *log_; }
   [[nodiscard]] core::OrderStore& store() { return *store_; }
 
  private:
   std::filesystem::path dir_;
-  std::unique_ptr<eventlog::EventLogWriter> log_;
+  std::unique_ptr<eventlog::LogPartitionWriter> log_;
   std::unique_ptr<core::OrderStore> store_;
 };
 

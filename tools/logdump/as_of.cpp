@@ -30,7 +30,7 @@ int print_as_of(const eventlog::EventLogReader& whole, Seq as_of, const std::opt
     std::fprintf(stderr, "oee-logdump: cannot read the order: %s\n", partition.error().message().c_str());
     return 1;
   }
-  const eventlog::EventLogReader& log = order ? whole.partition(*partition) : whole;
+  const eventlog::LogPartitionReader& log = whole.partition(*partition);
   if (as_of > log.head() || as_of.value == 0) {
     std::fprintf(stderr, "oee-logdump: --as-of %lu: the log's events are seq 1 to %lu\n",
                  static_cast<unsigned long>(as_of.value), static_cast<unsigned long>(log.head().value));

@@ -162,7 +162,7 @@ void print(const eventlog::Record& r, bool as_json) {
 // ahead of the consumer; ends at `to`, at the head, on SIGINT or on an error.
 class ReadAhead {
  public:
-  ReadAhead(const eventlog::EventLogReader& log, Seq from, std::uint64_t to)
+  ReadAhead(const eventlog::LogPartitionReader& log, Seq from, std::uint64_t to)
       : thread_([this, &log, from, to] { run(log, from, to); }) {}
   ReadAhead(const ReadAhead&) = delete;
   ReadAhead& operator=(const ReadAhead&) = delete;
@@ -195,7 +195,7 @@ class ReadAhead {
   static constexpr std::size_t kDepth = 4;
   static constexpr std::size_t kBatch = 4096;
 
-  void run(const eventlog::EventLogReader& log, Seq next, std::uint64_t to) {
+  void run(const eventlog::LogPartitionReader& log, Seq next, std::uint64_t to) {
     while (next.value <= to && !g_stop.load()) {
       auto batch = log.read(next, kBatch);
       std::unique_lock lock(mu_);
@@ -225,7 +225,7 @@ class ReadAhead {
 };
 
 // Prints matching events after `after`; returns the last seq looked at.
-eventlog::Result<Seq> dump(const eventlog::EventLogReader& log, const Filter& f, Seq after, bool as_json) {
+eventlog::Result<Seq> dump(const eventlog::LogPartitionReader& log, const Filter& f, Seq after, bool as_json) {
   if (f.order) {
     auto records = log.read_order(*f.order, Seq{std::max(after.value + 1, f.from)});
     if (!records) return records.error();
@@ -355,10 +355,15 @@ int print_events(eventlog::EventLogReader& log, const std::vector<std::uint32_t>
   // so each event shows up as it is appended.
   static char out_buffer[1 << 20];
   if (!follow) std::setvbuf(stdout, out_buffer, _IOFBF, sizeof out_buffer);
-  // An order's events are all in its partition, read through the log.
-  std::vector<eventlog::EventLogReader*> parts;
+  // An order's events are all in its partition.
+  std::vector<eventlog::LogPartitionReader*> parts;
   if (filter.order) {
-    parts.push_back(&log);
+    const auto p = log.find_partition(*filter.order);
+    if (!p) {
+      std::fprintf(stderr, "oee-logdump: cannot read the order: %s\n", p.error().message().c_str());
+      return 1;
+    }
+    parts.push_back(&log.partition(*p));
   } else {
     for (const auto p : partitions) parts.push_back(&log.partition(p));
   }

@@ -141,7 +141,7 @@ void print_decisions(const core::AuditReport& report, const std::string& name) {
   }
 }
 
-int verify_one(const eventlog::EventLogReader& log, const std::string& name) {
+int verify_one(const eventlog::LogPartitionReader& log, const std::string& name) {
   const bool tty = ::isatty(STDERR_FILENO) != 0;
   const Seq head = log.head();
   const auto start = std::chrono::steady_clock::now();
@@ -198,7 +198,7 @@ int verify_ledger(const eventlog::EventLogReader& log, const eventlog::KeyValueS
 int verify(const eventlog::EventLogReader& log, const eventlog::KeyValueStore* ledger) {
   int status = 0;
   if (!log.partitioned()) {
-    status = verify_one(log, "");
+    status = verify_one(log.partition(0), "");
   } else {
     // Every partition, even past a bad one: each is a log of its own.
     for (std::uint32_t p = 0; p < log.partition_count(); ++p) {

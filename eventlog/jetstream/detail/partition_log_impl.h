@@ -99,7 +99,7 @@ class JetStreamPartitionLog final : public PartitionLog,
   std::uint64_t disk_bytes() const override;
   MemoryUse memory() const override { return {}; }
 
-  // EventLogWriter
+  // LogPartitionWriter
   void append(AppendCommand command, AppendCompletion done) override;
   void append_all(std::vector<AppendRequest> requests) override;
   void store_cursor(std::string name, Seq seq, std::function<void(std::error_code)> done) override;
@@ -111,7 +111,7 @@ class JetStreamPartitionLog final : public PartitionLog,
   std::error_code close() override;
 
   // PartitionLog
-  Result<std::unique_ptr<EventLogWriter>> take_over() override;
+  Result<std::unique_ptr<LogPartitionWriter>> take_over() override;
   void release() override;
   bool owned() const override;  // and Forwarder::Log's
   std::uint32_t partition() const override { return options_.partition; }

@@ -44,9 +44,9 @@ namespace oee::eventlog::detail {
 
 enum class OpenMode { primary, secondary };
 
-// One class for both modes: a secondary is handed out as an EventLogReader,
+// One class for both modes: a secondary is handed out as a LogPartitionReader,
 // and its writer methods also refuse at run time.
-class RocksDbLog final : public EventLogWriter {
+class RocksDbLog final : public LogPartitionWriter {
  public:
   /// `env`: the storage RocksDB writes through; null is the machine's.
   /// Crash tests pass one that can lose power. It must outlive the log.

@@ -1,0 +1,74 @@
+#pragma once
+// What the log knows of orders, apart from their events: the order index.
+// Every backend keeps one beside its log (eventlog/detail/order_index.h for
+// the open orders, a stored record for each finished one), updated in the
+// same atomic unit as the event that changes it (event_log.h's durability
+// contract), so what it answers is never ahead of or behind the events.
+// Code that only looks orders up takes this view, not the log.
+//
+// Threading: every method is thread-safe.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "eventlog/errors.h"
+#include "eventlog/types.h"
+
+namespace oee::eventlog {
+
+/// Sets of orders the log can list. `active` is the order index's open
+/// orders (in memory); the others are stored, updated atomically with the
+/// event that moves an order in or out of them, and only rarely written.
+enum class OrderSet : std::uint8_t {
+  active = 0,       // not finished: the executor's work queue
+  dead_letter = 1,  // failed terminally
+  api_keys = 2,     // not orders: every API key ever created, revoked or not
+};
+
+/// The order an idempotency key was first claimed for, with a fingerprint
+/// of that request's body, so a replay can be told apart from a
+/// conflicting reuse.
+struct IdempotencyEntry {
+  OrderId order;
+  std::string fingerprint;
+};
+
+struct OrderSnapshotEntry {
+  Seq last_seq;
+  std::string snapshot;
+};
+
+/// One order as the order index holds it: its latest snapshot and the seqs
+/// of all its events, in order.
+struct IndexedOrder {
+  OrderId order;
+  std::string snapshot;
+  std::vector<Seq> seqs;
+};
+
+/// The open orders as they were after event `seq`.
+struct Checkpoint {
+  Seq seq;
+  std::vector<IndexedOrder> orders;
+};
+
+class OrderIndexView {
+ public:
+  virtual ~OrderIndexView() = default;
+
+  /// The order's latest snapshot: from memory while it is open, from its
+  /// record once it finished.
+  [[nodiscard]] virtual Result<std::optional<OrderSnapshotEntry>> snapshot(OrderId order) const = 0;
+  [[nodiscard]] virtual Result<std::vector<OrderId>> members(OrderSet set, std::size_t max) const = 0;
+  [[nodiscard]] virtual Result<std::optional<IdempotencyEntry>> idempotency(std::string_view key) const = 0;
+  /// The latest stored checkpoint, and a finished order's stored record:
+  /// for audits, which check them against a fresh fold.
+  [[nodiscard]] virtual Result<std::optional<Checkpoint>> checkpoint() const = 0;
+  [[nodiscard]] virtual Result<std::optional<IndexedOrder>> finished_record(OrderId order) const = 0;
+};
+
+}  // namespace oee::eventlog
