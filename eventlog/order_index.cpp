@@ -124,6 +124,13 @@ std::optional<OrderSnapshotEntry> OrderIndex::snapshot(const OrderId& order) con
   return OrderSnapshotEntry{it->second.seqs.back(), it->second.snapshot};
 }
 
+std::optional<IndexedOrder> OrderIndex::open_order(const OrderId& order) const {
+  std::lock_guard lock(mu_);
+  const auto it = open_.find(order);
+  if (it == open_.end()) return std::nullopt;
+  return IndexedOrder{order, it->second.snapshot, it->second.seqs};
+}
+
 bool OrderIndex::contains(const OrderId& order) const {
   std::lock_guard lock(mu_);
   return open_.contains(order);

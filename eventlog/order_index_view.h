@@ -31,7 +31,9 @@ enum class OrderSet : std::uint8_t {
 
 /// The order an idempotency key was first claimed for, with a fingerprint
 /// of that request's body, so a replay can be told apart from a
-/// conflicting reuse.
+/// conflicting reuse: what an append with a claimed key is answered
+/// (AppendOutcome::existing). There is no lookup by key: a keyed order's id
+/// is its key's, so the order is looked up instead.
 struct IdempotencyEntry {
   OrderId order;
   std::string fingerprint;
@@ -64,7 +66,6 @@ class OrderIndexView {
   /// record once it finished.
   [[nodiscard]] virtual Result<std::optional<OrderSnapshotEntry>> snapshot(OrderId order) const = 0;
   [[nodiscard]] virtual Result<std::vector<OrderId>> members(OrderSet set, std::size_t max) const = 0;
-  [[nodiscard]] virtual Result<std::optional<IdempotencyEntry>> idempotency(std::string_view key) const = 0;
   /// The latest stored checkpoint, and a finished order's stored record:
   /// for audits, which check them against a fresh fold.
   [[nodiscard]] virtual Result<std::optional<Checkpoint>> checkpoint() const = 0;

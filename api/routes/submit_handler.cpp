@@ -93,20 +93,21 @@ asio::awaitable<HttpResponse> submit(App& app, const HttpRequest& req) {
   // Idempotency keys are each API key's own: two keys' "k1" are two orders.
   const auto owner = req.principal.owner();
   const std::string scoped_key = owner ? owner->str() + ":" + req.idempotency_key : req.idempotency_key;
+  const eventlog::IdempotencyClaim claim{scoped_key, order.fingerprint()};
+  const OrderId id = req.idempotency_key.empty() ? app.new_order_id() : keyed_order_id(scoped_key);
   // A sniper buys a token's launch. A token launches once per venue: once
   // it has on every venue, a sniper for it would wait for ever. (A retry of
-  // a sniper accepted before that is still answered with its order, below.)
+  // a sniper accepted before that, its key's order, is still answered with
+  // its order, below.)
   if (order.order_type == core::OrderType::sniper) {
     if (const auto launched = app.market.launches_of(order.output); launched_everywhere(launched)) {
       const bool replay = !req.idempotency_key.empty() && [&] {
-        const auto claimed = app.log.idempotency(scoped_key);
-        return claimed && claimed->has_value();
+        const auto held = app.store.load(id);
+        return held && *held;
       }();
       if (!replay) co_return error_response(already_launched(launched.front()));
     }
   }
-  const eventlog::IdempotencyClaim claim{scoped_key, order.fingerprint()};
-  const OrderId id = req.idempotency_key.empty() ? app.new_order_id() : keyed_order_id(scoped_key);
   // A recurring order schedules its children: a key holds a bounded number
   // of them (a retry of one it holds is answered as the order it is).
   const bool capped = order.order_type == core::OrderType::recurring && owner && app.recurring_count != nullptr;

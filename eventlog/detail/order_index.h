@@ -50,6 +50,8 @@ class OrderIndex {
   // Any thread.
   [[nodiscard]] std::optional<OrderSnapshotEntry> snapshot(const OrderId& order) const;
   [[nodiscard]] std::optional<std::vector<Seq>> seqs(const OrderId& order) const;
+  /// An open order's snapshot (empty if no event gave one) and seqs, read together.
+  [[nodiscard]] std::optional<IndexedOrder> open_order(const OrderId& order) const;
   [[nodiscard]] bool contains(const OrderId& order) const;
   [[nodiscard]] std::vector<OrderId> ids(std::size_t max) const;
   [[nodiscard]] std::size_t size() const;

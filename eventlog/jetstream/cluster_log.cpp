@@ -65,9 +65,6 @@ class ClusterLog final : public EventLogWriter {
     if (!p) return p.error();
     return cluster_.partition(*p).finished_record(order);
   }
-  Result<std::optional<IdempotencyEntry>> idempotency(std::string_view) const override {
-    return std::optional<IdempotencyEntry>{};  // see PartitionLog: an append answers with the order
-  }
   Seq wait_beyond(Seq after, std::chrono::milliseconds timeout) const override {
     std::unique_lock lock(head_mu_);
     head_cv_.wait_for(lock, timeout, [&] { return head() > after; });

@@ -203,7 +203,9 @@ void JetStreamPartitionLog::fold_event(const BatchEntry& e, const std::string& b
     return;
   }
   if (folded->finishes) {
-    IndexedOrder done{r.order, folded->snapshot, {}};
+    // An event that leaves the snapshot empty keeps the one before (as the
+    // order index does, and the embedded log's record).
+    IndexedOrder done{r.order, folded->snapshot.empty() ? before : folded->snapshot, {}};
     if (open != nullptr) done.seqs = open->seqs;
     else if (reopened) done.seqs = reopened->seqs;
     done.seqs.push_back(r.seq);

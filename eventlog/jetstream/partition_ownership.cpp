@@ -39,9 +39,6 @@ class OwnerWriter final : public LogPartitionWriter {
   Result<std::optional<IndexedOrder>> finished_record(OrderId order) const override {
     return with_log(closed<std::optional<IndexedOrder>>(), [&](auto& log) { return log.finished_record(order); });
   }
-  Result<std::optional<IdempotencyEntry>> idempotency(std::string_view key) const override {
-    return with_log(closed<std::optional<IdempotencyEntry>>(), [&](auto& log) { return log.idempotency(key); });
-  }
   Seq wait_beyond(Seq after, std::chrono::milliseconds timeout) const override {
     return with_log(Seq{0}, [&](auto& log) { return log.wait_beyond(after, timeout); });
   }

@@ -43,11 +43,9 @@ Result<std::optional<IndexedOrder>> JetStreamPartitionLog::order_record(const Or
   if (behind()) return owners_order(order);
   for (int look = 0; look < 2; ++look) {
     // Open, or finished lately: from memory (looked at twice, for the
-    // follower may finish it between the two).
-    if (auto open = index_.snapshot(order)) {
-      if (auto seqs = index_.seqs(order))
-        return std::optional<IndexedOrder>(IndexedOrder{order, std::move(open->snapshot), std::move(*seqs)});
-    }
+    // follower may finish it between the two). An open order's snapshot
+    // may be empty (no event of it gave one yet): it is open all the same.
+    if (auto open = index_.open_order(order)) return open;
     if (auto done = finished_.recall(order)) return std::optional<IndexedOrder>(std::move(*done));
   }
   return directory_find(order);
@@ -253,7 +251,9 @@ Result<std::optional<OrderSnapshotEntry>> JetStreamPartitionLog::snapshot(OrderI
   }
   auto record = read_record(order);
   if (!record) return record.error();
-  if (!*record) return std::optional<OrderSnapshotEntry>{};
+  // A record with no snapshot is no order's (an API key's), as in the
+  // embedded log.
+  if (!*record || (*record)->snapshot.empty()) return std::optional<OrderSnapshotEntry>{};
   return std::optional<OrderSnapshotEntry>(OrderSnapshotEntry{(*record)->seqs.back(), std::move((*record)->snapshot)});
 }
 
@@ -286,16 +286,9 @@ Result<std::optional<IndexedOrder>> JetStreamPartitionLog::finished_record(Order
     if (behind()) return owners.error();
     if (const auto ec = fold_still_whole()) return ec;
   }
-  if (index_.snapshot(order)) return std::optional<IndexedOrder>{};
+  if (index_.contains(order)) return std::optional<IndexedOrder>{};  // open: no record of a finish
   if (auto done = finished_.recall(order)) return std::optional<IndexedOrder>(std::move(*done));
   return directory_find(order);
-}
-
-Result<std::optional<IdempotencyEntry>> JetStreamPartitionLog::idempotency(std::string_view) const {
-  // Keys are not looked up in a cluster: a keyed order's id is derived from
-  // its key, and its first event is create-only (an append answers with
-  // the order that holds it).
-  return std::optional<IdempotencyEntry>{};
 }
 
 }  // namespace oee::eventlog::jetstream::detail

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -42,9 +43,11 @@ using testing::await_result;
 // An event that says in its payload what it does to its order, and the
 // fold that reads it back, so that every backend folds it alike: 'F' (it
 // finishes the order) or 'O', then the order's snapshot after it.
-AppendCommand told(const OrderId& order, std::string snapshot, bool finishes = false) {
+AppendCommand told(const OrderId& order, std::string snapshot, bool finishes = false,
+                   std::vector<std::pair<OrderSet, bool>> sets = {}) {
   std::string payload = (finishes ? "F" : "O") + snapshot;
-  return AppendCommand{order, TimestampNs{}, 1, std::move(payload), std::move(snapshot), finishes, false, {}, {}};
+  return AppendCommand{order, TimestampNs{}, 1, std::move(payload), std::move(snapshot), finishes, false,
+                       std::move(sets), {}};
 }
 
 Result<FoldedEvent> fold_told(std::string_view, const Record& r) {
@@ -70,6 +73,7 @@ class EmbeddedLog {
     fs::remove_all(root_, ec);
   }
   LogPartitionWriter& writer() { return *log_; }
+  void drop() { log_.reset(); }
 
  private:
   fs::path root_;
@@ -95,12 +99,13 @@ class ClusterPartition {
     if (!writer) throw std::runtime_error("take_over: " + writer.error().message());
     writer_ = std::move(*writer);
   }
-  ~ClusterPartition() {
+  ~ClusterPartition() { drop(); }
+  LogPartitionWriter& writer() { return *writer_; }
+  void drop() {
     writer_.reset();
-    (void)log_->close();
+    if (log_) (void)log_->close();
     log_.reset();
   }
-  LogPartitionWriter& writer() { return *writer_; }
 
  private:
   static testing::NatsCluster& cluster() {
@@ -121,6 +126,8 @@ class LogContract : public ::testing::Test {
   Seq base_ = Seq{0};
   void SetUp() override { base_ = log().head(); }
   [[nodiscard]] std::uint64_t at(std::uint64_t i) const { return base_.value + i; }
+  /// The log goes; log() may not be called after.
+  void drop_log() { backend_.drop(); }
 
  private:
   Backend backend_;
@@ -136,6 +143,12 @@ class BackendNames {
 
 using Backends = ::testing::Types<EmbeddedLog, ClusterPartition>;
 TYPED_TEST_SUITE(LogContract, Backends, BackendNames);
+
+// prefix + n, without GCC 12's false -Wrestrict on "literal" + std::string.
+std::string numbered(std::string prefix, int n) {
+  prefix += std::to_string(n);
+  return prefix;
+}
 
 std::vector<std::uint64_t> seqs_of(const std::vector<Record>& records) {
   std::vector<std::uint64_t> out;
@@ -281,6 +294,167 @@ TYPED_TEST(LogContract, AWaitForThePositionAfterTheHeadEndsWithTheNextAppend) {
   ASSERT_EQ(waited.wait_for(30s), std::future_status::ready);
   EXPECT_EQ(waited.get().value, head.value + 1);
   EXPECT_EQ(this->log().wait_beyond(Seq{head.value + 1}, 10ms).value, head.value + 1) << "a wait with nothing new";
+}
+
+
+// An event that gives no snapshot keeps the one before; an order no event
+// gave one has none, open or finished, and is open all the same.
+TYPED_TEST(LogContract, AnEventWithNoSnapshotKeepsTheOneBefore) {
+  const OrderId a = OrderId::random();
+  ASSERT_TRUE(append_wait(this->log(), told(a, "a1")));
+  const auto kept = append_wait(this->log(), told(a, ""));
+  ASSERT_TRUE(kept);
+  auto snap = this->log().snapshot(a).value();
+  ASSERT_TRUE(snap.has_value());
+  EXPECT_EQ(snap->snapshot, "a1");
+  EXPECT_EQ(snap->last_seq, kept->seq) << "the entry is at the order's last event";
+  const auto done = append_wait(this->log(), told(a, "", true));
+  ASSERT_TRUE(done);
+  const auto record = this->log().finished_record(a).value();
+  ASSERT_TRUE(record.has_value());
+  EXPECT_EQ(record->snapshot, "a1") << "its record keeps the snapshot its finish did not give";
+  snap = this->log().snapshot(a).value();
+  ASSERT_TRUE(snap.has_value());
+  EXPECT_EQ(snap->snapshot, "a1");
+  EXPECT_EQ(snap->last_seq, done->seq);
+
+  const OrderId bare = OrderId::random();
+  const auto first = append_wait(this->log(), told(bare, ""));
+  ASSERT_TRUE(first);
+  EXPECT_FALSE(this->log().snapshot(bare).value().has_value());
+  EXPECT_EQ(seqs_of(this->log().read_order(bare).value()), std::vector<std::uint64_t>{first->seq.value})
+      << "an open order with no snapshot yet reads back";
+  const auto open = this->log().members(OrderSet::active, 100).value();
+  EXPECT_NE(std::find(open.begin(), open.end(), bare), open.end()) << "and is open";
+  ASSERT_TRUE(append_wait(this->log(), told(bare, "", true)));
+  EXPECT_FALSE(this->log().snapshot(bare).value().has_value());
+  EXPECT_EQ(this->log().read_order(bare).value().size(), 2u);
+}
+
+// `active` lists the open orders: an order leaves it with the event that
+// finishes it and comes back with a later one, and set_membership entries
+// for it change nothing. The stored sets follow set_membership.
+TYPED_TEST(LogContract, ActiveIsTheOpenOrdersAndStoredSetsFollowTheCommands) {
+  auto& log = this->log();
+  const auto members = [&](OrderSet set, std::size_t max) { return log.members(set, max).value(); };
+  const OrderId a = OrderId::random(), b = OrderId::random(), c = OrderId::random();
+  for (const OrderId& id : {a, b}) ASSERT_TRUE(append_wait(log, told(id, "new")));
+  EXPECT_EQ(members(OrderSet::active, 100), (std::vector<OrderId>{std::min(a, b), std::max(a, b)})) << "by their bytes";
+  EXPECT_EQ(members(OrderSet::active, 1), std::vector<OrderId>{std::min(a, b)});
+  EXPECT_TRUE(members(OrderSet::active, 0).empty());
+  EXPECT_TRUE(members(OrderSet::dead_letter, 100).empty());
+  ASSERT_TRUE(append_wait(log, told(a, "failed", true, {{OrderSet::dead_letter, true}})));
+  EXPECT_EQ(members(OrderSet::active, 100), std::vector<OrderId>{b});
+  EXPECT_EQ(members(OrderSet::dead_letter, 100), std::vector<OrderId>{a});
+
+  ASSERT_TRUE(append_wait(log, told(b, "still open", false, {{OrderSet::active, false}})));
+  ASSERT_TRUE(append_wait(log, told(c, "finished at once", true, {{OrderSet::active, true}})));
+  EXPECT_EQ(members(OrderSet::active, 100), std::vector<OrderId>{b}) << "set_membership of `active` is ignored";
+  EXPECT_EQ(log.stats().open_orders.load(), 1u);
+
+  ASSERT_TRUE(append_wait(log, told(a, "taken up again")));
+  EXPECT_EQ(members(OrderSet::active, 100), (std::vector<OrderId>{std::min(a, b), std::max(a, b)}));
+  EXPECT_EQ(members(OrderSet::dead_letter, 100), std::vector<OrderId>{a}) << "only its command clears it";
+  ASSERT_TRUE(append_wait(log, told(a, "cleared", false, {{OrderSet::dead_letter, false}})));
+  EXPECT_TRUE(members(OrderSet::dead_letter, 100).empty());
+  EXPECT_EQ(log.stats().open_orders.load(), 2u);
+}
+
+// A key's order (its id is the key's) begun by several requests at once:
+// one is stored, and every other is answered with it and its fingerprint,
+// nothing of theirs stored.
+TYPED_TEST(LogContract, AKeysOrderBegunAtOnceIsStoredOnceAndAnswersEveryRequest) {
+  constexpr int kKeys = 10, kRacers = 3;
+  for (int k = 0; k < kKeys; ++k) {
+    const OrderId keyed = OrderId::random();
+    std::vector<std::future<Result<AppendOutcome>>> racers;
+    for (int j = 0; j < kRacers; ++j) {
+      auto c = told(keyed, numbered("r", j));
+      c.begins = true;
+      c.idempotency = IdempotencyClaim{keyed.str(), numbered("fp-", j)};
+      racers.push_back(append_future(this->log(), std::move(c)));
+    }
+    int stored = -1;
+    std::vector<IdempotencyEntry> answered;
+    for (int j = 0; j < kRacers; ++j) {
+      const auto r = await_result(racers[j]);
+      ASSERT_TRUE(r) << "racer " << j << ": " << r.error().message();
+      if (r->existing) {
+        EXPECT_EQ(r->seq.value, 0u);
+        answered.push_back(*r->existing);
+      } else {
+        EXPECT_EQ(stored, -1) << "the key's order was stored twice";
+        stored = j;
+      }
+    }
+    ASSERT_NE(stored, -1) << "no racer stored the key's order";
+    for (const auto& e : answered) {
+      EXPECT_EQ(e.order, keyed);
+      EXPECT_EQ(e.fingerprint, numbered("fp-", stored));
+    }
+    EXPECT_EQ(this->log().read_order(keyed).value().size(), 1u);
+    EXPECT_EQ((*this->log().snapshot(keyed).value()).snapshot, numbered("r", stored));
+  }
+}
+
+TYPED_TEST(LogContract, AResetSubscriptionHearsNothingMore) {
+  std::atomic<int> heard{0};
+  auto subscription = this->log().on_commit([&](std::span<const Record> records) {
+    for (const auto& r : records) heard += r.seq > this->base_ ? 1 : 0;
+  });
+  ASSERT_TRUE(append_wait(this->log(), told(OrderId::random(), "heard")));
+  EXPECT_EQ(heard.load(), 1);
+  subscription.reset();
+  EXPECT_FALSE(subscription);
+  ASSERT_TRUE(append_wait(this->log(), told(OrderId::random(), "not heard")));
+  EXPECT_EQ(heard.load(), 1);
+}
+
+// Once reset() returns, the listener is not running: its owner may go.
+TYPED_TEST(LogContract, ResetWaitsForTheListenerItInterrupts) {
+  std::promise<void> entered;
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  std::atomic<bool> finished{false};
+  std::once_flag once;
+  auto subscription = this->log().on_commit([&, released](std::span<const Record>) {
+    std::call_once(once, [&] { entered.set_value(); });
+    released.wait();
+    finished = true;
+  });
+  auto appended = append_future(this->log(), told(OrderId::random(), "slow listener"));
+  ASSERT_EQ(entered.get_future().wait_for(30s), std::future_status::ready);
+  auto resetter = std::async(std::launch::async, [&] {
+    subscription.reset();
+    return finished.load();
+  });
+  release.set_value();
+  ASSERT_EQ(resetter.wait_for(30s), std::future_status::ready);
+  EXPECT_TRUE(resetter.get()) << "reset() returned before its listener finished";
+  ASSERT_TRUE(await_result(appended).has_value());
+}
+
+// A listener may drop its own subscription (an owner that goes away on the
+// log's thread) without waiting for itself.
+TYPED_TEST(LogContract, AListenerMayResetItsOwnSubscription) {
+  std::atomic<int> heard{0};
+  CommitSubscription subscription;
+  subscription = this->log().on_commit([&](std::span<const Record>) {
+    ++heard;
+    subscription.reset();
+  });
+  ASSERT_TRUE(append_wait(this->log(), told(OrderId::random(), "first")));
+  ASSERT_TRUE(append_wait(this->log(), told(OrderId::random(), "second")));
+  EXPECT_EQ(heard.load(), 1);
+}
+
+// Fails as a use-after-free (caught by the sanitizers) if a subscription
+// reaches into a log that is gone.
+TYPED_TEST(LogContract, ASubscriptionMayOutliveTheLog) {
+  auto subscription = this->log().on_commit([](std::span<const Record>) {});
+  this->drop_log();
+  subscription.reset();  // must not touch the log that is gone
+  EXPECT_FALSE(subscription);
 }
 
 }  // namespace

@@ -45,10 +45,6 @@ class FaultyLog final : public eventlog::LogPartitionWriter {
       OrderId order) const override {
     return real_.finished_record(order);
   }
-  [[nodiscard]] eventlog::Result<std::optional<eventlog::IdempotencyEntry>> idempotency(
-      std::string_view key) const override {
-    return real_.idempotency(key);
-  }
   Seq wait_beyond(Seq after, std::chrono::milliseconds timeout) const override {
     return real_.wait_beyond(after, timeout);
   }

@@ -90,7 +90,6 @@ class JetStreamPartitionLog final : public PartitionLog,
   Result<std::vector<OrderId>> members(OrderSet set, std::size_t max) const override;
   Result<std::optional<Checkpoint>> checkpoint() const override;
   Result<std::optional<IndexedOrder>> finished_record(OrderId order) const override;
-  Result<std::optional<IdempotencyEntry>> idempotency(std::string_view key) const override;
   Seq wait_beyond(Seq after, std::chrono::milliseconds timeout) const override;
   Result<Seq> refresh() override { return behind() ? stored_head() : Result<Seq>(head()); }
   bool partitioned() const override { return true; }

@@ -63,7 +63,6 @@ class RocksDbLog final : public LogPartitionWriter {
   Result<std::vector<OrderId>> members(OrderSet set, std::size_t max) const override;
   Result<std::optional<Checkpoint>> checkpoint() const override;
   Result<std::optional<IndexedOrder>> finished_record(OrderId order) const override;
-  Result<std::optional<IdempotencyEntry>> idempotency(std::string_view key) const override;
   Seq wait_beyond(Seq after, std::chrono::milliseconds timeout) const override;
   CommitSubscription on_commit(CommitListener listener) override;
   Result<Seq> refresh() override;
@@ -117,6 +116,9 @@ class RocksDbLog final : public LogPartitionWriter {
   // has read it.
   using FinishedThrough = std::unordered_map<OrderId, Seq, OrderIdHash>;
   std::error_code fold_into_index(const Record& record, FinishedThrough& finished_through);
+  // The order a key was claimed for, as stored: what the writer answers
+  // an append whose claim is taken.
+  Result<std::optional<IdempotencyEntry>> idempotency(std::string_view key) const;
   // A set as stored in order_sets (every set but `active`, and `active` in
   // a log of the first format).
   Result<std::vector<OrderId>> stored_members(OrderSet set, std::size_t max) const;
