@@ -51,7 +51,7 @@ struct Record {
   std::uint8_t type = 0;  // oee::fb::EventType; opaque to the log
   std::string payload;    // flatbuffer of that event type; opaque to the log
   /// The cluster partition whose seq `seq` is; none in the embedded log.
-  std::optional<std::uint32_t> partition{};
+  std::optional<PartitionId> partition{};
 };
 
 /// Record types from here up are the log's own (a cluster partition's
@@ -232,16 +232,16 @@ class EventLogReader : public OrderIndexView {
   /// The partition an order's events are in, as far as this reader knows
   /// without asking (a cluster's child order is in its parent's partition:
   /// known once the order was read here, or its creation followed).
-  [[nodiscard]] virtual std::uint32_t partition_of(const OrderId& order) const {
+  [[nodiscard]] virtual PartitionId partition_of(const OrderId& order) const {
     (void)order;
-    return 0;
+    return PartitionId{0};
   }
   /// The same, looked for if need be.
-  [[nodiscard]] virtual Result<std::uint32_t> find_partition(const OrderId& order) const { return partition_of(order); }
+  [[nodiscard]] virtual Result<PartitionId> find_partition(const OrderId& order) const { return partition_of(order); }
   /// Partition p (< partition_count()) as a log of its own: its seqs,
   /// head(), read() and refresh(). Lives as long as this log.
-  [[nodiscard]] virtual LogPartitionReader& partition(std::uint32_t p) = 0;
-  [[nodiscard]] virtual const LogPartitionReader& partition(std::uint32_t p) const = 0;
+  [[nodiscard]] virtual LogPartitionReader& partition(PartitionId p) = 0;
+  [[nodiscard]] virtual const LogPartitionReader& partition(PartitionId p) const = 0;
 };
 
 /// A log of one sequence of positions (the embedded log, or one partition
@@ -256,8 +256,8 @@ class LogPartitionReader : public virtual EventLogReader {
   [[nodiscard]] virtual Result<Seq> cursor(std::string_view name) const = 0;
 
   /// A log of one partition is its own partition 0.
-  [[nodiscard]] LogPartitionReader& partition(std::uint32_t) override { return *this; }
-  [[nodiscard]] const LogPartitionReader& partition(std::uint32_t) const override { return *this; }
+  [[nodiscard]] LogPartitionReader& partition(PartitionId) override { return *this; }
+  [[nodiscard]] const LogPartitionReader& partition(PartitionId) const override { return *this; }
 };
 
 /// A log that appends (the embedded primary, a cluster's partitions seen
@@ -281,7 +281,7 @@ class EventLogWriter : public virtual EventLogReader {
   /// read made after watch() returned and the records heard after it miss
   /// none between them. A log whose listeners hear everything anyway (the
   /// embedded one) returns an empty handle.
-  [[nodiscard]] virtual CommitSubscription watch(std::uint32_t p) {
+  [[nodiscard]] virtual CommitSubscription watch(PartitionId p) {
     (void)p;
     return {};
   }

@@ -18,21 +18,21 @@ std::optional<std::uint64_t> number(std::string_view text) {
 }
 }  // namespace
 
-void Position::advance(std::uint32_t p, Seq seq) {
+void Position::advance(PartitionId p, Seq seq) {
   if (seq <= at(p)) return;
   set(p, seq);
 }
 
-void Position::set(std::uint32_t p, Seq seq) {
-  if (p >= last_.size()) {
+void Position::set(PartitionId p, Seq seq) {
+  if (p.value >= last_.size()) {
     if (seq.value == 0) return;
-    last_.resize(p + 1);
+    last_.resize(p.value + 1);
   }
-  last_[p] = seq;
+  last_[p.value] = seq;
 }
 
 void Position::advance(const Position& other) {
-  for (std::uint32_t p = 0; p < other.size(); ++p) advance(p, other.at(p));
+  for (const PartitionId p : each_partition(other.size())) advance(p, other.at(p));
 }
 
 Position Position::written_as(bool partitioned) const {
@@ -48,7 +48,7 @@ std::uint64_t Position::total() const {
 }
 
 std::string Position::next_text() const {
-  if (!partitioned_) return std::to_string(at(0).value + 1);
+  if (!partitioned_) return std::to_string(at(PartitionId{0}).value + 1);
   std::string out;
   for (std::uint32_t p = 0; p < size(); ++p) {
     if (last_[p].value == 0) continue;
@@ -63,7 +63,7 @@ std::optional<Position> Position::parse_next(std::string_view text, bool partiti
   if (!partitioned) {
     const auto n = number(text);
     if (!n) return std::nullopt;
-    out.set(0, Seq{*n == 0 ? 0 : *n - 1});
+    out.set(PartitionId{0}, Seq{*n == 0 ? 0 : *n - 1});
     return out;
   }
   std::vector<bool> named;
@@ -78,7 +78,7 @@ std::optional<Position> Position::parse_next(std::string_view text, bool partiti
     if (named.size() <= *p) named.resize(*p + 1, false);
     if (named[*p]) return std::nullopt;
     named[*p] = true;
-    out.set(static_cast<std::uint32_t>(*p), Seq{*seq == 0 ? 0 : *seq - 1});
+    out.set(PartitionId{static_cast<std::uint32_t>(*p)}, Seq{*seq == 0 ? 0 : *seq - 1});
     if (comma == std::string_view::npos) return out;
     text.remove_prefix(comma + 1);
     if (text.empty()) return std::nullopt;  // a trailing comma
@@ -89,7 +89,7 @@ std::optional<Position> Position::parse_next(std::string_view text, bool partiti
 bool operator==(const Position& a, const Position& b) {
   if (a.partitioned_ != b.partitioned_) return false;
   const auto n = std::max(a.size(), b.size());
-  for (std::uint32_t p = 0; p < n; ++p) {
+  for (const PartitionId p : each_partition(n)) {
     if (a.at(p) != b.at(p)) return false;
   }
   return true;

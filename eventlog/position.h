@@ -33,13 +33,13 @@ class Position {
   /// late what its log is like).
   [[nodiscard]] Position written_as(bool partitioned) const;
   /// The last seq had of partition p (0: none).
-  [[nodiscard]] Seq at(std::uint32_t p) const { return p < last_.size() ? last_[p] : Seq{0}; }
+  [[nodiscard]] Seq at(PartitionId p) const { return p.value < last_.size() ? last_[p.value] : Seq{0}; }
   /// Whether the event `seq` of partition p is at or before this position.
-  [[nodiscard]] bool covers(std::uint32_t p, Seq seq) const { return seq <= at(p); }
+  [[nodiscard]] bool covers(PartitionId p, Seq seq) const { return seq <= at(p); }
   /// Moves partition p on to `seq` (never back).
-  void advance(std::uint32_t p, Seq seq);
+  void advance(PartitionId p, Seq seq);
   /// Sets partition p to `seq`, back or forth.
-  void set(std::uint32_t p, Seq seq);
+  void set(PartitionId p, Seq seq);
   /// Moves every partition on to the other's where that is further.
   void advance(const Position& other);
   /// The partitions this position has moved in (others are at 0).

@@ -2,9 +2,12 @@
 
 #include <chrono>
 #include <cstring>
+#include <ostream>
 #include <random>
 
 namespace oee {
+
+std::ostream& operator<<(std::ostream& out, PartitionId p) { return out << p.value; }
 
 TimestampNs TimestampNs::now() {
   return TimestampNs{std::chrono::duration_cast<std::chrono::nanoseconds>(

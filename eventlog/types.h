@@ -4,6 +4,7 @@
 #include <array>
 #include <compare>
 #include <cstdint>
+#include <iosfwd>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,6 +18,43 @@ struct Seq {
   constexpr auto operator<=>(const Seq&) const = default;
   [[nodiscard]] constexpr Seq next() const { return Seq{value + 1}; }
 };
+
+/// One partition of a log: a cluster log's are numbered from 0 to its
+/// count - 1; the embedded log is its own partition 0. Each partition
+/// numbers its events (Seq) on its own.
+struct PartitionId {
+  std::uint32_t value = 0;
+  constexpr auto operator<=>(const PartitionId&) const = default;
+};
+
+/// Written as its number (test messages, logs through ostreams).
+std::ostream& operator<<(std::ostream& out, PartitionId p);
+
+/// The partitions of a log of `count`, in order:
+/// for (const PartitionId p : each_partition(log.partition_count())).
+class PartitionIds {
+ public:
+  class iterator {
+   public:
+    constexpr explicit iterator(std::uint32_t p) : p_(p) {}
+    constexpr PartitionId operator*() const { return PartitionId{p_}; }
+    constexpr iterator& operator++() {
+      ++p_;
+      return *this;
+    }
+    constexpr bool operator==(const iterator&) const = default;
+
+   private:
+    std::uint32_t p_;
+  };
+  constexpr explicit PartitionIds(std::uint32_t count) : count_(count) {}
+  [[nodiscard]] constexpr iterator begin() const { return iterator(0); }
+  [[nodiscard]] constexpr iterator end() const { return iterator(count_); }
+
+ private:
+  std::uint32_t count_;
+};
+[[nodiscard]] constexpr PartitionIds each_partition(std::uint32_t count) { return PartitionIds(count); }
 
 /// Wall-clock time in nanoseconds since the Unix epoch.
 struct TimestampNs {

@@ -2,12 +2,12 @@
 
 namespace oee::projections::detail {
 
-std::string partition_row(std::uint32_t p) { return std::string(kEmbeddedRow) + ".p" + std::to_string(p); }
+std::string partition_row(PartitionId p) { return std::string(kEmbeddedRow) + ".p" + std::to_string(p.value); }
 
 std::vector<std::string> projection_rows(const eventlog::EventLogReader& log) {
   if (log.partition_count() == 1) return {kEmbeddedRow};
   std::vector<std::string> rows;
-  for (std::uint32_t p = 0; p < log.partition_count(); ++p) rows.push_back(partition_row(p));
+  for (const PartitionId p : each_partition(log.partition_count())) rows.push_back(partition_row(p));
   return rows;
 }
 

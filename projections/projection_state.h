@@ -25,7 +25,7 @@ struct ProjectionState {
 /// The row of the embedded log's projection.
 inline constexpr const char* kEmbeddedRow = "orders";
 /// The row of partition p of a cluster's log ("orders.p3").
-[[nodiscard]] std::string partition_row(std::uint32_t p);
+[[nodiscard]] std::string partition_row(PartitionId p);
 /// The rows of `log`'s partitions: kEmbeddedRow for a log of one partition.
 [[nodiscard]] std::vector<std::string> projection_rows(const eventlog::EventLogReader& log);
 

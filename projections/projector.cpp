@@ -25,7 +25,8 @@ using namespace std::chrono_literals;
 struct Projector::Impl {
   Impl(eventlog::EventLogReader& l, ProjectorOptions o) : log(l), options(std::move(o)) {
     const auto rows = detail::projection_rows(log);
-    for (std::uint32_t p = 0; p < rows.size(); ++p) lanes.push_back(Lane{p, rows[p], Seq{0}});
+    for (const PartitionId p : each_partition(static_cast<std::uint32_t>(rows.size())))
+      lanes.push_back(Lane{p, rows[p.value], Seq{0}});
     state.applied_by_partition.assign(lanes.size(), 0);
   }
 
@@ -56,7 +57,7 @@ struct Projector::Impl {
   // own row in projection_state; in partition order, which is the order
   // their rows are locked in.
   struct Lane {
-    std::uint32_t partition = 0;
+    PartitionId partition{};
     std::string row;
     Seq applied;
   };
@@ -123,7 +124,7 @@ struct Projector::Impl {
                                ": it was built from another log; rebuild it with `oee-projector rebuild`");
     }
     if (applied.value > 0) {
-      const auto mine = log.partition(0).read(applied, 1);
+      const auto mine = log.partition(PartitionId{0}).read(applied, 1);
       if (!mine || mine->empty()) throw std::runtime_error("cannot read seq " + std::to_string(applied.value));
       const auto row = tx.exec_params("SELECT order_id::text FROM order_events WHERE log_partition = 0 AND seq = $1",
                                       static_cast<std::int64_t>(applied.value));
@@ -156,7 +157,7 @@ struct Projector::Impl {
     const std::string& ours = log.id();
     if (state.log_id == ours) return;
     if (!state.log_id.empty() || state.last_seq.value > 0) {
-      throw ForeignProjection("the projection of partition " + std::to_string(lane.partition) +
+      throw ForeignProjection("the projection of partition " + std::to_string(lane.partition.value) +
                               " in PostgreSQL was built from another cluster (" + state.log_id + "; this one is " +
                               ours + "): rebuild it from this one with `oee-projector rebuild --nats URLS`");
     }
@@ -254,7 +255,7 @@ struct Projector::Impl {
         auto it = touched.find(r.order);
         auto folded = core::fold_record(it != touched.end() ? it->second.first : state_before(r), r);
         auto row = event_row(r, folded.event);
-        row.log_partition = lanes[lane].partition;
+        row.log_partition = lanes[lane].partition.value;
         events.push_back(std::move(row));
         touched[r.order] = {std::move(folded.state), r.seq};
       }
@@ -359,10 +360,10 @@ ProjectorStatus Projector::status() const {
   return impl_->state;
 }
 
-bool Projector::has_applied(std::uint32_t partition, Seq seq) const {
+bool Projector::has_applied(PartitionId partition, Seq seq) const {
   std::lock_guard lock(impl_->mu);
   const auto& by = impl_->state.applied_by_partition;
-  return partition < by.size() && by[partition] >= seq.value;
+  return partition.value < by.size() && by[partition.value] >= seq.value;
 }
 
 bool Projector::wait_applied(Seq seq, std::chrono::milliseconds timeout) const {

@@ -57,7 +57,7 @@ class Projector {
   /// Blocks until applied_seq >= seq or the timeout passes.
   bool wait_applied(Seq seq, std::chrono::milliseconds timeout) const;
   /// Whether partition `partition`'s events up to `seq` are projected.
-  [[nodiscard]] bool has_applied(std::uint32_t partition, Seq seq) const;
+  [[nodiscard]] bool has_applied(PartitionId partition, Seq seq) const;
 
  private:
   struct Impl;

@@ -51,7 +51,7 @@ RebuildResult rebuild(eventlog::EventLogReader& log, const std::string& database
   RebuildResult result;
   // Streams partition p's events (after, until] into order_events_next,
   // folding orders (an order's events are all in one partition).
-  auto replay = [&](std::uint32_t p, Seq after, Seq until) {
+  auto replay = [&](PartitionId p, Seq after, Seq until) {
     auto& partition = log.partition(p);
     detail::CopyWriter events(tx, "order_events_next", detail::event_columns());
     Seq next = after.next();
@@ -66,7 +66,7 @@ RebuildResult rebuild(eventlog::EventLogReader& log, const std::string& database
         auto& f = orders[r.order];
         auto folded = core::fold_record(f.state, r);
         auto row = event_row(r, folded.event);
-        row.log_partition = p;
+        row.log_partition = p.value;
         detail::write_event(events, row);
         f.state = std::move(folded.state);
         f.last_seq = r.seq;
@@ -79,7 +79,8 @@ RebuildResult rebuild(eventlog::EventLogReader& log, const std::string& database
   };
   const auto rows_of_log = detail::projection_rows(log);
   std::vector<Seq> targets;
-  for (std::uint32_t p = 0; p < rows_of_log.size(); ++p) {
+  const auto partitions = each_partition(static_cast<std::uint32_t>(rows_of_log.size()));
+  for (const PartitionId p : partitions) {
     targets.push_back(log.partition(p).head());
     replay(p, Seq{0}, targets.back());
   }
@@ -89,12 +90,12 @@ RebuildResult rebuild(eventlog::EventLogReader& log, const std::string& database
   // past our target meanwhile, replay that stretch too, so the swap never
   // drops what it had already projected.
   std::vector<Seq> finals = targets;
-  for (std::uint32_t p = 0; p < rows_of_log.size(); ++p) {
+  for (const PartitionId p : partitions) {
     auto& partition = log.partition(p);
-    const auto locked = detail::lock_projection_state(tx, rows_of_log[p]);
+    const auto locked = detail::lock_projection_state(tx, rows_of_log[p.value]);
     const Seq committed = locked.last_seq;
     // What another log's projection committed says nothing about this log.
-    if (locked.from_other_log(log) || committed <= targets[p]) continue;
+    if (locked.from_other_log(log) || committed <= targets[p.value]) continue;
     for (int i = 0; partition.head() < committed && i < 100; ++i) {
       // A secondary may trail the projector's view; one that cannot catch up would only time out.
       if (auto r = log.refresh(); !r) {
@@ -104,8 +105,8 @@ RebuildResult rebuild(eventlog::EventLogReader& log, const std::string& database
     }
     const bool built_before_ids = locked.log_id.empty();
     if (partition.head() >= committed) {
-      replay(p, targets[p], committed);
-      finals[p] = committed;
+      replay(p, targets[p.value], committed);
+      finals[p.value] = committed;
     } else if (!built_before_ids) {
       throw std::runtime_error("the log is behind the projection; try again");
     }

@@ -49,7 +49,7 @@ boost::system::result<eventlog::Position, ApiError> parse_position(std::string_v
     auto n = parse_from_seq(text);
     if (!n) return n.error();
     eventlog::Position out;
-    out.set(0, Seq{*n == 0 ? 0 : *n - 1});
+    out.set(PartitionId{0}, Seq{*n == 0 ? 0 : *n - 1});
     return out;
   }
   if (auto position = eventlog::Position::parse_next(text, true, partitions)) return *position;

@@ -34,12 +34,12 @@ boost::system::result<std::optional<eventlog::Position>, ApiError> WsSession::al
   if (command.from_seq == 0) return From{};
   if (partitioned) return parse_position(std::to_string(command.from_seq), true, ctx_.stream.partitions()).error();
   eventlog::Position after;
-  after.set(0, Seq{command.from_seq - 1});
+  after.set(PartitionId{0}, Seq{command.from_seq - 1});
   return From(std::move(after));
 }
 
 json::value WsSession::position_json(const eventlog::Position& next) const {
-  if (!next.partitioned()) return json::value(next.at(0).value + 1);
+  if (!next.partitioned()) return json::value(next.at(PartitionId{0}).value + 1);
   return json::value(next.next_text());
 }
 
@@ -144,19 +144,21 @@ void WsSession::on_all_past(std::uint64_t generation, const eventlog::Position& 
 // seqs (embedded) or p:seq lists, both ends included.
 void WsSession::send_skipped(const eventlog::Position& asked, const eventlog::Position& before) {
   if (!before.partitioned()) {
-    if (before.at(0) <= asked.at(0)) return;
-    send_control("skipped", json::object{{"all", true}, {"fromSeq", asked.at(0).value + 1}, {"toSeq", before.at(0).value}});
+    constexpr PartitionId only{0};
+    if (before.at(only) <= asked.at(only)) return;
+    send_control("skipped",
+                 json::object{{"all", true}, {"fromSeq", asked.at(only).value + 1}, {"toSeq", before.at(only).value}});
     return;
   }
   std::string from, to;
-  for (std::uint32_t p = 0; p < before.size(); ++p) {
+  for (const PartitionId p : each_partition(before.size())) {
     if (before.at(p) <= asked.at(p)) continue;
     if (!from.empty()) {
       from.push_back(',');
       to.push_back(',');
     }
-    from += std::to_string(p) + ':' + std::to_string(asked.at(p).value + 1);
-    to += std::to_string(p) + ':' + std::to_string(before.at(p).value);
+    from += std::to_string(p.value) + ':' + std::to_string(asked.at(p).value + 1);
+    to += std::to_string(p.value) + ':' + std::to_string(before.at(p).value);
   }
   if (from.empty()) return;
   send_control("skipped", json::object{{"all", true}, {"fromSeq", from}, {"toSeq", to}});

@@ -66,7 +66,7 @@ struct RedisFeed::Impl {
       return;
     }
     ++messages;
-    count(update->partition, update->seq.value);
+    count(update->partition.value, update->seq.value);
     hub.fan_out(update);
   }
 

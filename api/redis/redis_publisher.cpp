@@ -32,7 +32,7 @@ namespace {
 // A message that only holds its record's place in the seqs.
 std::string seq_only(const eventlog::Record& r, std::string_view type) {
   std::string text = R"({"type":")" + std::string(type) + R"(","seq":)" + std::to_string(r.seq.value);
-  if (r.partition) text += R"(,"partition":)" + std::to_string(*r.partition);
+  if (r.partition) text += R"(,"partition":)" + std::to_string(r.partition->value);
   return text + "}";
 }
 }  // namespace
@@ -80,7 +80,7 @@ struct Publisher::Impl {
         auto event = core::decode_key_event(r.type, r.payload);
         if (event) {
           auto message = core::key_message(core::KeyMessage{r.order, r.ts, std::move(*event), r.seq});
-          if (r.partition) message["partition"] = *r.partition;
+          if (r.partition) message["partition"] = r.partition->value;
           text = boost::json::serialize(message);
         } else {
           text = seq_only(r, "unreadable");

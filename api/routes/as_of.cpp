@@ -86,8 +86,9 @@ boost::system::result<std::vector<Seq>, ApiError> as_of_seqs(std::string_view te
                                                              bool name_end) {
   auto as_of = seqs_param(text, "asOf", log, Seq{0});
   if (!as_of) return as_of.error();
-  for (std::uint32_t p = 0; p < as_of->size(); ++p) {
-    const Seq head = log.partition(p).head();
+  for (const PartitionId id : each_partition(static_cast<std::uint32_t>(as_of->size()))) {
+    const auto p = id.value;
+    const Seq head = log.partition(id).head();
     if ((*as_of)[p] > head) {
       if (!name_end) {
         return ApiError{400, "invalid_as_of",
@@ -147,7 +148,7 @@ namespace {
 // A submission found scanning back.
 struct Submission {
   OrderId id;
-  std::uint32_t partition;
+  PartitionId partition;
   Seq seq;
   TimestampNs ts;
 };
@@ -160,7 +161,7 @@ struct Scanned {
   std::vector<Submission> found;
   Seq resume;
 };
-eventlog::Result<Scanned> newest_submissions(const eventlog::LogPartitionReader& part, std::uint32_t p, Seq end,
+eventlog::Result<Scanned> newest_submissions(const eventlog::LogPartitionReader& part, PartitionId p, Seq end,
                                              std::size_t limit, const Principal& viewer) {
   Scanned out;
   Seq at = end;
@@ -217,8 +218,9 @@ HttpResponse list_as_of(App& app, const RequestTarget& t, const Principal& viewe
   }
   std::vector<std::vector<Submission>> by_partition(end.size());  // each newest first
   std::vector<Seq> scanned_to(end.size());
-  for (std::uint32_t p = 0; p < end.size(); ++p) {
-    auto scanned = newest_submissions(log.partition(p), p, end[p], *limit, viewer);
+  for (const PartitionId id : each_partition(static_cast<std::uint32_t>(end.size()))) {
+    const auto p = id.value;
+    auto scanned = newest_submissions(log.partition(id), id, end[p], *limit, viewer);
     if (!scanned) return log_unreadable(scanned.error());
     by_partition[p] = std::move(scanned->found);
     scanned_to[p] = scanned->resume;
@@ -252,10 +254,10 @@ HttpResponse list_as_of(App& app, const RequestTarget& t, const Principal& viewe
   }
   json::array orders;
   for (const auto& s : found) {
-    auto order = core::fold_order_until(log.partition(s.partition), s.id, (*as_of)[s.partition]);
+    auto order = core::fold_order_until(log.partition(s.partition), s.id, (*as_of)[s.partition.value]);
     if (!order) return log_unreadable(order.error());
     if (!*order || !viewer.sees((*order)->state.owner)) continue;
-    orders.push_back(answer_as_of(app, log.partition(s.partition), **order, (*as_of)[s.partition]));
+    orders.push_back(answer_as_of(app, log.partition(s.partition), **order, (*as_of)[s.partition.value]));
   }
   return json_response(200, json::object{{"orders", std::move(orders)},
                                          {"asOf", position_json(*as_of, log.partitioned())},

@@ -60,7 +60,7 @@ HttpResponse not_dead_lettered(const core::OrderState& state, std::string_view a
 // sees them. Polled on the request's own executor, so no PostgreSQL thread
 // waits.
 // `last`: the last seq appended in each partition (one for the embedded log).
-asio::awaitable<void> wait_for_projection(App& app, const std::map<std::uint32_t, Seq>& last) {
+asio::awaitable<void> wait_for_projection(App& app, const std::map<PartitionId, Seq>& last) {
   if (app.projector == nullptr) co_return;
   asio::steady_timer timer(co_await asio::this_coro::executor);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
@@ -155,7 +155,7 @@ asio::awaitable<HttpResponse> dismiss_dead_letter(App& app, const OrderId& id, O
   if (auto* refused = std::get_if<HttpResponse>(&done)) co_return std::move(*refused);
   const Seq seq = std::get<Seq>(done);
   // After the claim is released: a retry need not wait for the projection.
-  std::map<std::uint32_t, Seq> last;
+  std::map<PartitionId, Seq> last;
   last.emplace(app.log.partition_of(id), seq);
   co_await wait_for_projection(app, last);
   co_return json_response(200, with_partition(json::object{{"orderId", id.str()},
@@ -171,7 +171,7 @@ asio::awaitable<HttpResponse> dismiss_all_dead_letters(App& app, OwnerFilter onl
   // In slices, so the claims and pending events of a long list stay bounded.
   constexpr std::size_t kSlice = 1024;
   std::uint64_t dismissed = 0;
-  std::map<std::uint32_t, Seq> last;  // by partition
+  std::map<PartitionId, Seq> last;  // by partition
   for (std::size_t from = 0; from < ids->size(); from += kSlice) {
     std::vector<std::unique_ptr<OperatorClaim>> claims;
     std::vector<core::EventFor> events;
@@ -191,7 +191,7 @@ asio::awaitable<HttpResponse> dismiss_all_dead_letters(App& app, OwnerFilter onl
       events.push_back(core::EventFor{id, state, dismissal_of(state), (*loaded)->last_seq});
       claims.push_back(std::move(claim));
     }
-    std::vector<std::uint32_t> partitions;
+    std::vector<PartitionId> partitions;
     for (const auto& e : events) partitions.push_back(app.log.partition_of(e.id));
     std::error_code failed;
     const auto appended = co_await core::async_append_all(app.store, std::move(events));

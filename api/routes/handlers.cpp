@@ -143,15 +143,16 @@ HttpResponse list_events(App& app, const RequestTarget& t, const Principal& call
   // see, not an API key's (docs/security.md).
   const bool with_head = caller.sees_everything();
   if (!app.log.partitioned()) {
-    body += fmt::format(R"(],"first":{},"next":{})", page->before.at(0).value + 1, page->last.at(0).value + 1);
-    if (with_head) body += fmt::format(R"(,"head":{})", page->head.at(0).value);
+    constexpr PartitionId only{0};
+    body += fmt::format(R"(],"first":{},"next":{})", page->before.at(only).value + 1, page->last.at(only).value + 1);
+    if (with_head) body += fmt::format(R"(,"head":{})", page->head.at(only).value);
     body += "}";
     return HttpResponse{200, std::move(body), "application/json", {}};
   }
   body += fmt::format(R"(],"first":"{}","next":"{}")", page->before.next_text(), page->last.next_text());
   if (with_head) {
     json::array head;
-    for (std::uint32_t p = 0; p < app.log.partition_count(); ++p) head.push_back(page->head.at(p).value);
+    for (const PartitionId p : each_partition(app.log.partition_count())) head.push_back(page->head.at(p).value);
     body += R"(,"head":)" + json::serialize(head);
   }
   body += "}";

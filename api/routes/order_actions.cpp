@@ -138,7 +138,7 @@ Decider decider_of(App& app, const OrderId& id) {
 eventlog::Result<core::BookView> book_of_every_partition(App& app, core::TokenId input, core::TokenId output,
                                                          std::size_t max_levels) {
   core::LimitBook book;
-  for (std::uint32_t p = 0; p < app.log.partition_count(); ++p) {
+  for (const PartitionId p : each_partition(app.log.partition_count())) {
     auto active = app.log.partition(p).members(eventlog::OrderSet::active, std::numeric_limits<std::size_t>::max());
     if (!active) return active.error();
     for (const OrderId& id : *active) {

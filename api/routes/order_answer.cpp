@@ -6,7 +6,7 @@ namespace oee::api {
 
 boost::json::object with_partition(boost::json::object answer, const eventlog::EventLogReader& log,
                                    const OrderId& order) {
-  if (log.partitioned()) answer["partition"] = log.partition_of(order);
+  if (log.partitioned()) answer["partition"] = log.partition_of(order).value;
   return answer;
 }
 

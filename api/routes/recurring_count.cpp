@@ -14,7 +14,7 @@ RecurringCount::RecurringCount(eventlog::EventLogWriter& log, std::size_t max, T
 eventlog::Result<std::size_t> RecurringCount::load(core::OrderStore& store) {
   const auto& log = store.log();
   std::size_t found = 0;
-  for (std::uint32_t p = 0; p < log.partition_count(); ++p) {
+  for (const PartitionId p : each_partition(log.partition_count())) {
     auto active = log.partition(p).members(eventlog::OrderSet::active, std::numeric_limits<std::size_t>::max());
     if (!active) return active.error();
     for (const OrderId& id : *active) {

@@ -38,7 +38,7 @@ OrderId keyed_order_id(std::string_view scoped_key) {
 // snake_case service read order_id).
 HttpResponse submit_answer(int code, const App& app, const SubmitRequest& order, const OrderId& id,
                            std::string_view status, Seq seq, bool replay) {
-  const auto partition = app.log.partitioned() ? std::optional(app.log.partition_of(id)) : std::nullopt;
+  const auto partition = app.log.partitioned() ? std::optional(app.log.partition_of(id).value) : std::nullopt;
   return HttpResponse{code, submit_answer_body(order, id, status, seq, replay, partition), "application/json", {}};
 }
 

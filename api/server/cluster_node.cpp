@@ -51,6 +51,7 @@
 #include "eventlog/jetstream/journal_stream.h"
 #include "eventlog/jetstream/layout.h"
 #include "eventlog/jetstream/leases.h"
+#include "eventlog/partition_id_format.h"
 
 namespace oee::api {
 
@@ -136,8 +137,8 @@ int run_cluster_node(ServerOptions& o) {
     ClusterView v;
     v.node = o.node;
     v.reachable = cluster->connection().connected();
-    v.executed_here = cluster->owned();
-    for (std::uint32_t p = 0; p < cluster->partitions(); ++p) {
+    for (const PartitionId p : cluster->owned()) v.executed_here.push_back(p.value);
+    for (const PartitionId p : each_partition(cluster->partitions())) {
       v.illegal_events += cluster->partition(p).stats().illegal_events.load(std::memory_order_relaxed);
       v.forwarded_writes += cluster->partition(p).forwarded_appends();
       const auto refused = cluster->partition(p).refused_messages();
@@ -148,7 +149,7 @@ int run_cluster_node(ServerOptions& o) {
     if (with_partitions) {
       for (const auto& p : cluster->view())
         v.partitions.push_back(
-            ClusterPartitionView{p.partition, p.owner, p.last_seq.value, p.lag_events, p.folded_here, p.refused_appends});
+            ClusterPartitionView{p.partition.value, p.owner, p.last_seq.value, p.lag_events, p.folded_here, p.refused_appends});
       if (auto holder = js::lease_holder(*leases, js::kMarketLease); holder && *holder) v.market_holder = (*holder)->node;
       v.market_changes = shared_market.applied().value;
     }

@@ -9,6 +9,7 @@
 #include "api/server/key_guards.h"
 #include "api/server/serving.h"
 #include "core/engine/log_audit.h"
+#include "eventlog/partition_id_format.h"
 
 namespace oee::api {
 
@@ -44,11 +45,11 @@ PartitionExecutors::PartitionExecutors(Shared shared)
 PartitionExecutors::~PartitionExecutors() = default;
 
 eventlog::jetstream::OwnershipListener PartitionExecutors::listener() {
-  return {[this](std::uint32_t p, std::unique_ptr<eventlog::LogPartitionWriter> writer) { gained(p, std::move(writer)); },
-          [this](std::uint32_t p) { lost(p); }};
+  return {[this](PartitionId p, std::unique_ptr<eventlog::LogPartitionWriter> writer) { gained(p, std::move(writer)); },
+          [this](PartitionId p) { lost(p); }};
 }
 
-void PartitionExecutors::gained(std::uint32_t p, std::unique_ptr<eventlog::LogPartitionWriter> writer) {
+void PartitionExecutors::gained(PartitionId p, std::unique_ptr<eventlog::LogPartitionWriter> writer) {
   const auto& o = shared_.options;
   auto e = std::make_shared<Executing>();
   e->writer = std::move(writer);
@@ -110,7 +111,7 @@ void PartitionExecutors::gained(std::uint32_t p, std::unique_ptr<eventlog::LogPa
   executing_[p] = std::move(e);
 }
 
-void PartitionExecutors::lost(std::uint32_t p) {
+void PartitionExecutors::lost(PartitionId p) {
   std::shared_ptr<Executing> e;
   {
     std::lock_guard lock(mu_);
@@ -135,7 +136,7 @@ void PartitionExecutors::reap_retired() {
   std::erase_if(retiring_, [](const std::shared_ptr<Executing>& e) { return e->executor->idle(); });
 }
 
-std::shared_ptr<core::Executor> PartitionExecutors::executor_of(std::uint32_t partition) const {
+std::shared_ptr<core::Executor> PartitionExecutors::executor_of(PartitionId partition) const {
   std::lock_guard lock(mu_);
   const auto it = executing_.find(partition);
   if (it == executing_.end()) return nullptr;

@@ -54,7 +54,7 @@ class PartitionExecutors {
   [[nodiscard]] eventlog::jetstream::OwnershipListener listener();
   /// The executor of `partition` if this node executes it; shared with the
   /// caller, for the partition may move meanwhile.
-  [[nodiscard]] std::shared_ptr<core::Executor> executor_of(std::uint32_t partition) const;
+  [[nodiscard]] std::shared_ptr<core::Executor> executor_of(PartitionId partition) const;
   /// Why partitions given to this node are not executed now (/health).
   [[nodiscard]] std::vector<std::string> problems() const;
   /// How publishing to Redis goes, over the `held` partitions this node holds.
@@ -70,22 +70,22 @@ class PartitionExecutors {
     std::string why;
     std::chrono::steady_clock::time_point until;  // by then it is executed again, here or elsewhere
   };
-  void gained(std::uint32_t p, std::unique_ptr<eventlog::LogPartitionWriter> writer);
-  void lost(std::uint32_t p);
+  void gained(PartitionId p, std::unique_ptr<eventlog::LogPartitionWriter> writer);
+  void lost(PartitionId p);
   /// Keeps a stopped executor whose orders are still mid-step until it is idle.
   void retire(std::shared_ptr<Executing> e, bool stopped);
   void reap_retired();  // under mu_
 
   Shared shared_;
   mutable std::mutex mu_;
-  std::map<std::uint32_t, std::shared_ptr<Executing>> executing_;  // under mu_
+  std::map<PartitionId, std::shared_ptr<Executing>> executing_;  // under mu_
   // Given up while some of their orders were mid-step: kept until those
   // steps end, for they use the partition's store and writer.
   std::vector<std::shared_ptr<Executing>> retiring_;  // under mu_
   // Given up because their orders could not be resumed, and why.
-  std::map<std::uint32_t, NotExecuted> not_executed_;  // under mu_
+  std::map<PartitionId, NotExecuted> not_executed_;  // under mu_
   // How often in a row each partition's resume failed (gained() only).
-  std::map<std::uint32_t, unsigned> resume_failures_;
+  std::map<PartitionId, unsigned> resume_failures_;
   // The fail-resumes fault probe (ServerOptions::FaultProbes).
   std::atomic<long> resumes_to_fail_;
 };

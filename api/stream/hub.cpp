@@ -62,7 +62,7 @@ struct Hub::State {
     return targets;
   }
 
-  void note_published(std::uint32_t partition, Seq seq) {
+  void note_published(PartitionId partition, Seq seq) {
     std::lock_guard lock(published_mu);
     published.advance(partition, seq);
   }
@@ -126,7 +126,7 @@ struct Hub::State {
         if (parent) deliver_to(parent_followers, *update, *parent);
       }
     }
-    if (!records.empty()) note_published(records.back().partition.value_or(0), records.back().seq);
+    if (!records.empty()) note_published(records.back().partition.value_or(PartitionId{0}), records.back().seq);
   }
 
   boost::asio::strand<boost::asio::any_io_executor> strand;
@@ -147,17 +147,17 @@ struct Hub::State {
   std::mutex watch_mu;
   std::vector<std::size_t> following;                                      // per partition; under watch_mu
   std::vector<eventlog::CommitSubscription> watches;                       // per partition; under watch_mu
-  std::unordered_map<OrderId, std::uint32_t, OrderIdHash> followed_in;  // an order followed: its partition
+  std::unordered_map<OrderId, PartitionId, OrderIdHash> followed_in;  // an order followed: its partition
 
-  void follow(std::uint32_t p, std::size_t n) {
-    if (n == 0 || p >= following.size()) return;
-    following[p] += n;
-    if (following[p] == n) watches[p] = log->watch(p);
+  void follow(PartitionId p, std::size_t n) {
+    if (n == 0 || p.value >= following.size()) return;
+    following[p.value] += n;
+    if (following[p.value] == n) watches[p.value] = log->watch(p);
   }
-  void unfollow(std::uint32_t p, std::size_t n) {
-    if (n == 0 || p >= following.size()) return;
-    following[p] -= std::min(n, following[p]);
-    if (following[p] == 0) watches[p].reset();
+  void unfollow(PartitionId p, std::size_t n) {
+    if (n == 0 || p.value >= following.size()) return;
+    following[p.value] -= std::min(n, following[p.value]);
+    if (following[p.value] == 0) watches[p.value].reset();
   }
   std::atomic<std::uint64_t> queued{0};  // committed events handed to the strand
   std::atomic<std::uint64_t> fanned{0};  // of those, fanned out
@@ -170,7 +170,7 @@ void Hub::attach(eventlog::EventLogWriter& log) {
     // Earlier events were never live.
     std::lock_guard lock(state_->published_mu);
     state_->published = eventlog::Position(log.partitioned());
-    for (std::uint32_t p = 0; p < log.partition_count(); ++p) state_->published.set(p, log.partition(p).head());
+    for (const PartitionId p : each_partition(log.partition_count())) state_->published.set(p, log.partition(p).head());
   }
   {
     std::lock_guard lock(state_->watch_mu);
@@ -235,7 +235,7 @@ void Hub::subscribe_all(const std::shared_ptr<Subscriber>& subscriber) {
     state_->everything.push_back(subscriber);
   }
   std::lock_guard lock(state_->watch_mu);
-  for (std::uint32_t p = 0; p < state_->following.size(); ++p) state_->follow(p, 1);
+  for (const PartitionId p : each_partition(static_cast<std::uint32_t>(state_->following.size()))) state_->follow(p, 1);
 }
 
 void Hub::unsubscribe_all(const Subscriber* subscriber) {
@@ -248,7 +248,8 @@ void Hub::unsubscribe_all(const Subscriber* subscriber) {
     });
   }
   std::lock_guard lock(state_->watch_mu);
-  for (std::uint32_t p = 0; p < state_->following.size(); ++p) state_->unfollow(p, removed);
+  for (const PartitionId p : each_partition(static_cast<std::uint32_t>(state_->following.size())))
+    state_->unfollow(p, removed);
 }
 
 std::size_t Hub::subscriptions() const {
@@ -278,7 +279,7 @@ std::vector<std::shared_ptr<const StatusUpdate>> make_status_updates(const event
     auto update = std::make_shared<StatusUpdate>();
     update->order = r.order;
     update->seq = r.seq;
-    update->partition = r.partition.value_or(0);
+    update->partition = r.partition.value_or(PartitionId{0});
     if (event) {
       update->rank = core::message_rank(*event, step);
       update->text.reserve(256);
@@ -364,7 +365,7 @@ std::shared_ptr<const StatusUpdate> status_update_from(const json::object& o, st
     boost::system::error_code ec;
     const auto p = partition->to_number<std::uint32_t>(ec);
     if (ec) return nullptr;
-    update->partition = p;
+    update->partition = PartitionId{p};
   }
   if (const auto* child = o.if_contains("childId"); child != nullptr && child->is_string()) {
     if (auto parsed = OrderId::parse(child->get_string())) update->child = *parsed;

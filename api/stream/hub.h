@@ -56,7 +56,7 @@ struct StatusUpdate {
   [[nodiscard]] MessageAt at() const { return MessageAt{seq, rank}; }
   /// As a reader that kept it stands: past its whole record if it ends it.
   [[nodiscard]] MessageAt kept_at() const { return MessageAt{seq, ends_record ? kEveryRank : rank}; }
-  std::uint32_t partition = 0;  // whose seq `seq` is (0 in the embedded log)
+  PartitionId partition{};  // whose seq `seq` is (0 in the embedded log)
   bool terminal = false;
   std::string text;  // the status message, in the oee.v1 dialect
   /// A recurring order's sliceStarted: the slice's order, whose steps its

@@ -176,7 +176,7 @@ eventlog::Result<EventPage> read_events(const eventlog::EventLogReader& log, con
   const auto partitions = log.partition_count();
   PartitionReads reads;
   reads.records.resize(partitions);
-  for (std::uint32_t p = 0; p < partitions; ++p) {
+  for (const PartitionId p : each_partition(partitions)) {
     const auto& part = log.partition(p);
     const Seq head = part.head();
     page.head.set(p, head);
@@ -186,13 +186,14 @@ eventlog::Result<EventPage> read_events(const eventlog::EventLogReader& log, con
     if (max == 0 || start > head.value) continue;
     auto records = part.read(Seq{start}, max);
     if (!records) return records.error();
-    reads.records[p] = std::move(*records);
+    reads.records[p.value] = std::move(*records);
   }
   keep(reads, max, newest);
-  for (std::uint32_t p = 0; p < partitions; ++p) {
-    const auto& r = reads.records[p];
-    if (newest && reads.lo[p] > 0) page.before.set(p, r[reads.lo[p] - 1].seq);
-    page.last.set(p, reads.hi[p] > reads.lo[p] ? r[reads.hi[p] - 1].seq : page.before.at(p));
+  for (const PartitionId p : each_partition(partitions)) {
+    const auto i = p.value;
+    const auto& r = reads.records[i];
+    if (newest && reads.lo[i] > 0) page.before.set(p, r[reads.lo[i] - 1].seq);
+    page.last.set(p, reads.hi[i] > reads.lo[i] ? r[reads.hi[i] - 1].seq : page.before.at(p));
   }
   std::unordered_map<OrderId, bool, OrderIdHash> seen;  // whether an API key owns each order
   for (auto& r : merged(reads)) {

@@ -83,7 +83,7 @@ eventlog::Result<void> read_transactions(const eventlog::LogPartitionReader& log
 LedgerAuditReport audit_ledger(const eventlog::EventLogReader& log, const eventlog::KeyValueStore& ledger) {
   LedgerAuditReport report;
   std::map<OrderId, OrderTransactions> orders;
-  for (std::uint32_t p = 0; p < log.partition_count(); ++p) {
+  for (const PartitionId p : each_partition(log.partition_count())) {
     if (auto read = read_transactions(log.partition(p), orders); !read) {
       report.problems.push_back("the log cannot be read: " + read.error().message());
       return report;

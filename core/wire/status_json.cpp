@@ -346,12 +346,12 @@ void write_message(std::string& out, const eventlog::Record& record, const T& e,
     case StatusJsonHead::message:
       w.plain("orderId", order);
       w.member("seq", record.seq.value);
-      if (record.partition) w.member("partition", *record.partition);
+      if (record.partition) w.member("partition", record.partition->value);
       w.member_signed("ts", record.ts.value);
       break;
     case StatusJsonHead::log_line:
       w.member("seq", record.seq.value);
-      if (record.partition) w.member("partition", *record.partition);
+      if (record.partition) w.member("partition", record.partition->value);
       w.member_signed("ts", record.ts.value);
       w.plain("orderId", order);
       w.plain("type", event_name(static_cast<EventType>(record.type)));

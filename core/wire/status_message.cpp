@@ -30,7 +30,7 @@ json::object status_message(const eventlog::Record& record, json::storage_ptr st
   json::object m(std::move(storage));
   m["orderId"] = record.order.str();
   m["seq"] = record.seq.value;
-  if (record.partition) m["partition"] = *record.partition;
+  if (record.partition) m["partition"] = record.partition->value;
   m["ts"] = record.ts.value;
   m["event"] = "unknown";
   m["error"] = "undecodable event payload";

@@ -17,7 +17,7 @@ std::string text(const flatbuffers::String* s) { return s == nullptr ? std::stri
 
 }  // namespace
 
-void Batch::place(Seq position, std::uint32_t partition) {
+void Batch::place(Seq position, PartitionId partition) {
   first = position;
   this->partition = partition;
   for (auto& e : entries) {
@@ -60,7 +60,7 @@ std::string encode_batch(const Batch& batch) {
   b.add_first(batch.first.value);
   b.add_writer(writer);
   b.add_entries(list);
-  if (batch.partition) b.add_partition(*batch.partition);
+  if (batch.partition) b.add_partition(batch.partition->value);
   if (batch.taken_at) b.add_taken_at(batch.taken_at->value);
   fbb.Finish(b.Finish());
   std::string out(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
@@ -68,7 +68,7 @@ std::string encode_batch(const Batch& batch) {
   return out;
 }
 
-Result<Batch> decode_batch(std::string_view message, std::uint32_t partition) {
+Result<Batch> decode_batch(std::string_view message, PartitionId partition) {
   const auto checked = checked_body(message);
   if (!checked) return make_error_code(Errc::corrupted);
   std::string_view body = *checked;
@@ -86,7 +86,7 @@ Result<Batch> decode_batch(std::string_view message, std::uint32_t partition) {
   Batch out;
   out.first = Seq{b->first()};
   out.writer = text(b->writer());
-  if (const auto named = b->partition()) out.partition = *named;
+  if (const auto named = b->partition()) out.partition = PartitionId{*named};
   if (const auto taken = b->taken_at()) out.taken_at = Seq{*taken};
   out.entries.reserve(b->entries()->size());
   std::uint64_t position = b->first();

@@ -35,7 +35,7 @@ struct Batch {
   std::vector<BatchEntry> entries;
   /// The partition it was placed in; nothing in a batch stored before
   /// batches named it.
-  std::optional<std::uint32_t> partition;
+  std::optional<PartitionId> partition;
   /// The position of its writer's PartitionTaken (the ownership it was
   /// stored in); nothing as for `partition`.
   std::optional<Seq> taken_at;
@@ -43,7 +43,7 @@ struct Batch {
   [[nodiscard]] Seq last() const { return Seq{first.value + entries.size() - 1}; }
   /// Places it at `position` in `partition`: its records' seqs follow on,
   /// and it names the partition.
-  void place(Seq position, std::uint32_t partition);
+  void place(Seq position, PartitionId partition);
 };
 
 [[nodiscard]] std::string encode_batch(const Batch& batch);
@@ -51,6 +51,6 @@ struct Batch {
 /// positive; Errc::corrupted otherwise. Each record gets its position as
 /// its seq and `partition` as its partition (whatever the batch names:
 /// Batch::partition says that).
-[[nodiscard]] Result<Batch> decode_batch(std::string_view message, std::uint32_t partition);
+[[nodiscard]] Result<Batch> decode_batch(std::string_view message, PartitionId partition);
 
 }  // namespace oee::eventlog::jetstream

@@ -4,11 +4,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include "eventlog/partition_id_format.h"
+
 namespace oee::eventlog::jetstream::detail {
 
 using namespace std::chrono_literals;
 
-Checkpointer::Checkpointer(std::uint32_t partition, Writes writes)
+Checkpointer::Checkpointer(PartitionId partition, Writes writes)
     : partition_(partition), writes_(std::move(writes)), thread_([this] {
         pthread_setname_np(pthread_self(), "oee-js-ckpt");
         run();

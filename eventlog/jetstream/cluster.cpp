@@ -18,6 +18,7 @@
 
 #include "eventlog/jetstream/layout.h"
 #include "eventlog/jetstream/leases.h"
+#include "eventlog/partition_id_format.h"
 
 namespace oee::eventlog::jetstream {
 
@@ -44,12 +45,12 @@ KvBucket open_bucket(Connection& connection, const std::string& name, std::chron
   return std::move(*bucket);
 }
 
-std::optional<std::uint32_t> partition_of_key(std::string_view key) {
+std::optional<PartitionId> partition_of_key(std::string_view key) {
   if (!key.starts_with('p')) return std::nullopt;
   std::uint32_t p = 0;
   const auto [end, ec] = std::from_chars(key.data() + 1, key.data() + key.size(), p);
   if (ec != std::errc{} || end != key.data() + key.size()) return std::nullopt;
-  return p;
+  return PartitionId{p};
 }
 
 /// The cluster's id, made by the first node: tells this cluster's seqs
@@ -87,9 +88,9 @@ struct Cluster::Impl {
   // never delays the loss of another partition.
   mutable std::mutex mu;
   std::condition_variable wake;
-  std::map<std::uint32_t, std::deque<bool>> changes;  // partition -> held, oldest first; under mu
-  std::set<std::uint32_t> changing;                   // a change of these runs now; under mu
-  std::set<std::uint32_t> owned;                      // under mu
+  std::map<PartitionId, std::deque<bool>> changes;  // partition -> held, oldest first; under mu
+  std::set<PartitionId> changing;                   // a change of these runs now; under mu
+  std::set<PartitionId> owned;                      // under mu
   bool stopping = false;                              // under mu
   bool stopped = false;                               // stop()'s caller only
   std::thread gainer;                                 // runs work(true)
@@ -102,7 +103,7 @@ struct Cluster::Impl {
     keeper.reset();
   }
 
-  void post(std::uint32_t p, bool held) {
+  void post(PartitionId p, bool held) {
     {
       std::lock_guard lock(mu);
       changes[p].push_back(held);
@@ -112,23 +113,23 @@ struct Cluster::Impl {
 
   /// A partition whose next change is a gain (`gains`) or a loss and is
   /// not running (under mu).
-  [[nodiscard]] std::optional<std::uint32_t> next_change(bool gains) const {
+  [[nodiscard]] std::optional<PartitionId> next_change(bool gains) const {
     for (const auto& [p, queued] : changes)
       if (queued.front() == gains && !changing.contains(p)) return p;
     return std::nullopt;
   }
 
-  void fenced(std::uint32_t p) {
+  void fenced(PartitionId p) {
     keeper->drop(lease_key(p), options.lease_ttl);
     post(p, false);
   }
 
-  void gain(std::uint32_t p) {
+  void gain(PartitionId p) {
     {
       std::lock_guard lock(mu);
       if (owned.contains(p)) return;
     }
-    auto writer = logs[p]->take_over();
+    auto writer = logs[p.value]->take_over();
     if (!writer) {
       spdlog::warn("partition {}: cannot take it over ({}); leaving it to another node", p,
                    writer.error().message());
@@ -139,16 +140,16 @@ struct Cluster::Impl {
       std::lock_guard lock(mu);
       owned.insert(p);
     }
-    spdlog::info("partition {}: executed by this node ({}) from seq {}", p, options.node, logs[p]->head().value);
+    spdlog::info("partition {}: executed by this node ({}) from seq {}", p, options.node, logs[p.value]->head().value);
     if (listener.gained) listener.gained(p, std::move(*writer));
   }
 
-  void lose(std::uint32_t p) {
+  void lose(PartitionId p) {
     {
       std::lock_guard lock(mu);
       if (owned.erase(p) == 0) return;
     }
-    logs[p]->release();
+    logs[p.value]->release();
     spdlog::info("partition {}: no longer executed by this node ({})", p, options.node);
     if (listener.lost) listener.lost(p);
   }
@@ -157,10 +158,10 @@ struct Cluster::Impl {
   void work(bool gains) {
     std::unique_lock lock(mu);
     for (;;) {
-      std::optional<std::uint32_t> next;
+      std::optional<PartitionId> next;
       wake.wait(lock, [&] { return stopping || (next = next_change(gains)).has_value(); });
       if (stopping) return;
-      const std::uint32_t p = *next;
+      const PartitionId p = *next;
       auto queued = changes.find(p);
       queued->second.pop_front();
       if (queued->second.empty()) changes.erase(queued);
@@ -220,7 +221,7 @@ std::unique_ptr<Cluster> Cluster::open(ClusterOptions options) {
   LeaseOptions lo;
   lo.self = LeaseHolder{o.node, impl->incarnation};
   lo.ttl = o.lease_ttl;
-  for (std::uint32_t p = 0; p < o.partitions; ++p) lo.keys.push_back(lease_key(p));
+  for (const PartitionId p : each_partition(o.partitions)) lo.keys.push_back(lease_key(p));
   lo.member_prefix = kMemberPrefix;
   impl->keeper = std::make_shared<LeaseKeeper>(*impl->leases, std::move(lo), [weak](const std::string& key, bool held) {
     const auto p = partition_of_key(key);
@@ -230,7 +231,7 @@ std::unique_ptr<Cluster> Cluster::open(ClusterOptions options) {
   // (its stream made and given a leader, its checkpoint read), and one
   // after another a node's start would wait for each in turn.
   std::vector<std::future<std::shared_ptr<PartitionLog>>> opening;
-  for (std::uint32_t p = 0; p < o.partitions; ++p) {
+  for (const PartitionId p : each_partition(o.partitions)) {
     PartitionLogOptions po;
     po.partition = p;
     po.node = o.node;
@@ -287,7 +288,7 @@ void Cluster::stop() {
   impl.wake.notify_all();
   if (impl.gainer.joinable()) impl.gainer.join();
   if (impl.loser.joinable()) impl.loser.join();
-  std::set<std::uint32_t> owned;
+  std::set<PartitionId> owned;
   {
     std::lock_guard lock(impl.mu);
     owned = impl.owned;
@@ -299,19 +300,19 @@ void Cluster::stop() {
 
 std::uint32_t Cluster::partitions() const { return impl_->options.partitions; }
 
-std::uint32_t Cluster::partition_of(const OrderId& order) const {
+PartitionId Cluster::partition_of(const OrderId& order) const {
   return jetstream::partition_of(order, impl_->options.partitions);
 }
 
-PartitionLog& Cluster::partition(std::uint32_t p) { return *impl_->logs.at(p); }
-const PartitionLog& Cluster::partition(std::uint32_t p) const { return *impl_->logs.at(p); }
+PartitionLog& Cluster::partition(PartitionId p) { return *impl_->logs.at(p.value); }
+const PartitionLog& Cluster::partition(PartitionId p) const { return *impl_->logs.at(p.value); }
 
-void Cluster::release(std::uint32_t partition, std::chrono::milliseconds pause) {
+void Cluster::release(PartitionId partition, std::chrono::milliseconds pause) {
   impl_->keeper->release(lease_key(partition), pause);
   impl_->post(partition, false);
 }
 
-std::vector<std::uint32_t> Cluster::owned() const {
+std::vector<PartitionId> Cluster::owned() const {
   std::lock_guard lock(impl_->mu);
   return {impl_->owned.begin(), impl_->owned.end()};
 }
@@ -322,11 +323,11 @@ void Cluster::stop_following() {
 
 std::vector<PartitionView> Cluster::view() {
   std::vector<PartitionView> out;
-  for (std::uint32_t p = 0; p < impl_->options.partitions; ++p) {
+  for (const PartitionId p : each_partition(impl_->options.partitions)) {
     PartitionView v;
     v.partition = p;
     if (auto holder = lease_holder(*impl_->leases, lease_key(p)); holder && *holder) v.owner = (*holder)->node;
-    const auto& log = *impl_->logs[p];
+    const auto& log = *impl_->logs[p.value];
     const auto here = log.head();
     v.last_seq = here;
     v.refused_appends = log.refused_appends();

@@ -57,14 +57,14 @@ struct ClusterOptions {
 
 struct OwnershipListener {
   /// This node now executes `partition`, appending through `owner`.
-  std::function<void(std::uint32_t partition, std::unique_ptr<LogPartitionWriter> owner)> gained;
+  std::function<void(PartitionId partition, std::unique_ptr<LogPartitionWriter> owner)> gained;
   /// It no longer does: stop at once.
-  std::function<void(std::uint32_t partition)> lost;
+  std::function<void(PartitionId partition)> lost;
 };
 
 /// One partition as GET /api/cluster shows it.
 struct PartitionView {
-  std::uint32_t partition = 0;
+  PartitionId partition{};
   std::string owner;  // the lease holder's node; empty if none
   Seq last_seq;       // the partition's last position
   std::uint64_t lag_events = 0;  // not yet folded here
@@ -85,18 +85,18 @@ class Cluster {
   void stop();
 
   [[nodiscard]] std::uint32_t partitions() const;
-  [[nodiscard]] std::uint32_t partition_of(const OrderId& order) const;
-  [[nodiscard]] PartitionLog& partition(std::uint32_t p);
-  [[nodiscard]] const PartitionLog& partition(std::uint32_t p) const;
+  [[nodiscard]] PartitionId partition_of(const OrderId& order) const;
+  [[nodiscard]] PartitionLog& partition(PartitionId p);
+  [[nodiscard]] const PartitionLog& partition(PartitionId p) const;
   /// Releases `partition` (this node cannot execute it: resuming its
   /// orders failed): it stops owning it (`lost` follows) and deletes its
   /// lease at once, so another node may take it over, and takes it again
   /// itself no sooner than `pause` from now. In the cluster's words: a
   /// node *releases* a partition on purpose (this, or a fair share); it
   /// *loses* one another node took over (fenced) or whose lease ran out.
-  void release(std::uint32_t partition, std::chrono::milliseconds pause);
+  void release(PartitionId partition, std::chrono::milliseconds pause);
   /// The partitions this node executes now.
-  [[nodiscard]] std::vector<std::uint32_t> owned() const;
+  [[nodiscard]] std::vector<PartitionId> owned() const;
   /// From now on, each partition folds only while this node owns it
   /// (PartitionLog::stop_following): a node does not do every node's work.
   void stop_following();

@@ -17,7 +17,7 @@ class ClusterLog final : public EventLogWriter {
   explicit ClusterLog(Cluster& cluster) : cluster_(cluster) {
     // Keeps the totals, learns where child orders live and wakes
     // wait_beyond().
-    for (std::uint32_t p = 0; p < cluster_.partitions(); ++p)
+    for (const PartitionId p : each_partition(cluster_.partitions()))
       own_.push_back(cluster_.partition(p).on_commit([this, p](std::span<const Record> records) {
         stats_.events.fetch_add(records.size(), std::memory_order_relaxed);
         stats_.commits.fetch_add(1, std::memory_order_relaxed);
@@ -26,7 +26,7 @@ class ClusterLog final : public EventLogWriter {
         head_cv_.notify_all();
       }));
     // The open orders folded before the listeners came.
-    for (std::uint32_t p = 0; p < cluster_.partitions(); ++p) {
+    for (const PartitionId p : each_partition(cluster_.partitions())) {
       auto open = cluster_.partition(p).members(OrderSet::active, std::numeric_limits<std::size_t>::max());
       if (open) {
         for (const auto& id : *open) learn(id, p);
@@ -37,7 +37,7 @@ class ClusterLog final : public EventLogWriter {
 
   Seq head() const override {
     std::uint64_t total = 0;
-    for (std::uint32_t p = 0; p < cluster_.partitions(); ++p) total += cluster_.partition(p).head().value;
+    for (const PartitionId p : each_partition(cluster_.partitions())) total += cluster_.partition(p).head().value;
     return Seq{total};
   }
   Result<std::vector<Record>> read_order(OrderId order, Seq from) const override {
@@ -52,7 +52,8 @@ class ClusterLog final : public EventLogWriter {
   }
   Result<std::vector<OrderId>> members(OrderSet set, std::size_t max) const override {
     std::vector<OrderId> out;
-    for (std::uint32_t p = 0; p < cluster_.partitions() && out.size() < max; ++p) {
+    for (const PartitionId p : each_partition(cluster_.partitions())) {
+      if (out.size() >= max) break;
       auto some = cluster_.partition(p).members(set, max - out.size());
       if (!some) return some.error();
       out.insert(out.end(), some->begin(), some->end());
@@ -71,10 +72,10 @@ class ClusterLog final : public EventLogWriter {
     return head();
   }
   Result<Seq> refresh() override { return head(); }
-  const std::string& id() const override { return cluster_.partition(0).id(); }
+  const std::string& id() const override { return cluster_.partition(PartitionId{0}).id(); }
   std::uint64_t disk_bytes() const override {
     std::uint64_t total = 0;
-    for (std::uint32_t p = 0; p < cluster_.partitions(); ++p) total += cluster_.partition(p).disk_bytes();
+    for (const PartitionId p : each_partition(cluster_.partitions())) total += cluster_.partition(p).disk_bytes();
     return total;
   }
   MemoryUse memory() const override { return {}; }
@@ -82,12 +83,12 @@ class ClusterLog final : public EventLogWriter {
   bool partitioned() const override { return true; }
   // Where it was found or learned to be; else its own (no request: the
   // callers read the order first, which finds where it is).
-  std::uint32_t partition_of(const OrderId& order) const override {
+  PartitionId partition_of(const OrderId& order) const override {
     return placements_.find(order).value_or(cluster_.partition_of(order));
   }
-  Result<std::uint32_t> find_partition(const OrderId& order) const override { return locate(order); }
-  LogPartitionReader& partition(std::uint32_t p) override { return cluster_.partition(p); }
-  const LogPartitionReader& partition(std::uint32_t p) const override { return cluster_.partition(p); }
+  Result<PartitionId> find_partition(const OrderId& order) const override { return locate(order); }
+  LogPartitionReader& partition(PartitionId p) override { return cluster_.partition(p); }
+  const LogPartitionReader& partition(PartitionId p) const override { return cluster_.partition(p); }
 
   void append(AppendCommand command, AppendCompletion done) override {
     // A new order goes to its own partition; a child order is created by
@@ -105,7 +106,7 @@ class ClusterLog final : public EventLogWriter {
     auto shared = std::make_shared<std::pair<std::mutex, CommitListener>>();
     shared->second = std::move(listener);
     std::vector<CommitSubscription> subs;
-    for (std::uint32_t p = 0; p < cluster_.partitions(); ++p)
+    for (const PartitionId p : each_partition(cluster_.partitions()))
       subs.push_back(cluster_.partition(p).on_commit([shared](std::span<const Record> records) {
         const auto own = [](const Record& r) { return is_log_own_type(r.type); };
         std::vector<Record> kept;
@@ -120,9 +121,9 @@ class ClusterLog final : public EventLogWriter {
     auto holder = std::make_shared<std::vector<CommitSubscription>>(std::move(subs));
     return CommitSubscription([holder] { holder->clear(); });
   }
-  CommitSubscription watch(std::uint32_t p) override { return cluster_.partition(p).watch(p); }
+  CommitSubscription watch(PartitionId p) override { return cluster_.partition(p).watch(p); }
   std::string write_error() const override {
-    for (std::uint32_t p = 0; p < cluster_.partitions(); ++p)
+    for (const PartitionId p : each_partition(cluster_.partitions()))
       if (auto e = cluster_.partition(p).write_error(); !e.empty()) return e;
     return {};
   }
@@ -130,7 +131,7 @@ class ClusterLog final : public EventLogWriter {
   std::error_code close() override { return {}; }
 
  private:
-  void learn(const OrderId& order, std::uint32_t p) {
+  void learn(const OrderId& order, PartitionId p) {
     if (order != OrderId{} && cluster_.partition_of(order) != p) placements_.learn(order, p);
   }
 
@@ -140,13 +141,13 @@ class ClusterLog final : public EventLogWriter {
   // the others only when it does not hold the order. The answer is
   // remembered, an unknown id's too (as its own): an order created later is
   // in its own partition, or a child learnt from the commit that creates it.
-  Result<std::uint32_t> locate(const OrderId& order) const {
+  Result<PartitionId> locate(const OrderId& order) const {
     if (const auto known = placements_.find(order)) return *known;
     const auto own = cluster_.partition_of(order);
     auto held = cluster_.partition(own).holds(order);
     if (!held) return held.error();
     if (!*held) {
-      for (std::uint32_t p = 0; p < cluster_.partitions(); ++p) {
+      for (const PartitionId p : each_partition(cluster_.partitions())) {
         if (p == own) continue;
         held = cluster_.partition(p).holds(order);
         if (!held) return held.error();

@@ -6,6 +6,7 @@
 
 #include "eventlog/jetstream/detail/forward_wire.h"
 #include "eventlog/jetstream/layout.h"
+#include "eventlog/partition_id_format.h"
 #include "eventlog/record_codec.h"
 
 namespace oee::eventlog::jetstream::detail {
@@ -25,7 +26,7 @@ std::optional<std::uint64_t> number_after(std::string_view answer, std::string_v
 
 }  // namespace
 
-Forwarder::Forwarder(Connection& connection, std::uint32_t partition, std::chrono::milliseconds append_timeout, Log& log)
+Forwarder::Forwarder(Connection& connection, PartitionId partition, std::chrono::milliseconds append_timeout, Log& log)
     : connection_(connection), partition_(partition), append_timeout_(append_timeout), log_(log), thread_([this] {
         pthread_setname_np(pthread_self(), "oee-js-forward");
         run();

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "eventlog/partition_id_format.h"
 #include "eventlog/record_codec.h"
 
 namespace oee::eventlog::jetstream {
@@ -14,23 +15,23 @@ namespace {
 constexpr std::string_view kPartitionsKey = "partitions";
 }  // namespace
 
-std::uint32_t partition_of(const OrderId& order, std::uint32_t partitions) {
-  return crc32c(order.view()) % partitions;
+PartitionId partition_of(const OrderId& order, std::uint32_t partitions) {
+  return PartitionId{crc32c(order.view()) % partitions};
 }
 
-std::string partition_stream(std::uint32_t partition) { return fmt::format("OEE_P{}", partition); }
+std::string partition_stream(PartitionId partition) { return fmt::format("OEE_P{}", partition); }
 
-std::string batch_subject(std::uint32_t partition) { return fmt::format("oee.p{}.b", partition); }
+std::string batch_subject(PartitionId partition) { return fmt::format("oee.p{}.b", partition); }
 
-std::string shared_batch_subject(std::uint32_t partition) { return fmt::format("oee.p{}.s", partition); }
+std::string shared_batch_subject(PartitionId partition) { return fmt::format("oee.p{}.s", partition); }
 
-std::string forward_subject(std::uint32_t partition) { return fmt::format("oee.forward.p{}", partition); }
+std::string forward_subject(PartitionId partition) { return fmt::format("oee.forward.p{}", partition); }
 
-std::string live_subject(std::uint32_t partition) { return fmt::format("oee.live.p{}", partition); }
+std::string live_subject(PartitionId partition) { return fmt::format("oee.live.p{}", partition); }
 
-std::string read_subject(std::uint32_t partition) { return fmt::format("oee.read.p{}", partition); }
+std::string read_subject(PartitionId partition) { return fmt::format("oee.read.p{}", partition); }
 
-std::string lease_key(std::uint32_t partition) { return fmt::format("p{}", partition); }
+std::string lease_key(PartitionId partition) { return fmt::format("p{}", partition); }
 
 std::uint32_t record_partitions(KvBucket& meta, std::uint32_t partitions) {
   const auto wanted = std::to_string(partitions);
@@ -55,7 +56,7 @@ std::uint32_t record_partitions(KvBucket& meta, std::uint32_t partitions) {
   return recorded;
 }
 
-std::string cursor_key(std::uint32_t partition, std::string_view name) {
+std::string cursor_key(PartitionId partition, std::string_view name) {
   return fmt::format("cursor.p{}.{}", partition, name);
 }
 

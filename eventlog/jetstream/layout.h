@@ -44,26 +44,26 @@ inline constexpr auto kMarketStream = "OEE_MARKET";
 inline constexpr auto kMarketSubject = "oee.market";
 inline constexpr auto kMarketLease = "market";
 
-[[nodiscard]] std::uint32_t partition_of(const OrderId& order, std::uint32_t partitions);
-[[nodiscard]] std::string partition_stream(std::uint32_t partition);
+[[nodiscard]] PartitionId partition_of(const OrderId& order, std::uint32_t partitions);
+[[nodiscard]] std::string partition_stream(PartitionId partition);
 /// Where the partition's record batches are stored.
-[[nodiscard]] std::string batch_subject(std::uint32_t partition);
+[[nodiscard]] std::string batch_subject(PartitionId partition);
 /// Where those that carry a record every node needs are stored instead
 /// (PartitionLogOptions::heard_everywhere): every node follows this subject
 /// alone of a partition it does not execute.
-[[nodiscard]] std::string shared_batch_subject(std::uint32_t partition);
+[[nodiscard]] std::string shared_batch_subject(PartitionId partition);
 /// Where other nodes send the partition's owner the first events they are
 /// asked to append (core NATS requests, outside every stream).
-[[nodiscard]] std::string forward_subject(std::uint32_t partition);
+[[nodiscard]] std::string forward_subject(PartitionId partition);
 /// Where the owner sends each batch it stored, for the nodes that do not
 /// fold the partition (core NATS, outside every stream).
-[[nodiscard]] std::string live_subject(std::uint32_t partition);
+[[nodiscard]] std::string live_subject(PartitionId partition);
 /// Where a node that does not follow the partition asks its owner what it
 /// holds (core NATS requests, outside every stream).
-[[nodiscard]] std::string read_subject(std::uint32_t partition);
-[[nodiscard]] std::string lease_key(std::uint32_t partition);
+[[nodiscard]] std::string read_subject(PartitionId partition);
+[[nodiscard]] std::string lease_key(PartitionId partition);
 /// Where a reader of one partition (the Redis publisher) keeps its place.
-[[nodiscard]] std::string cursor_key(std::uint32_t partition, std::string_view name);
+[[nodiscard]] std::string cursor_key(PartitionId partition, std::string_view name);
 
 /// Records `partitions` in the meta bucket if the cluster has no count yet
 /// and returns it; a cluster set up with another count makes it throw

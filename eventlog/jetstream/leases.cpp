@@ -8,6 +8,8 @@
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "eventlog/partition_id_format.h"
+
 namespace oee::eventlog::jetstream {
 
 namespace json = boost::json;

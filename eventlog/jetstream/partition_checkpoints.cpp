@@ -27,6 +27,7 @@
 
 #include "eventlog/jetstream/detail/append_support.h"
 #include "eventlog/jetstream/detail/partition_log_impl.h"
+#include "eventlog/partition_id_format.h"
 #include "eventlog/record_codec.h"
 
 namespace oee::eventlog::jetstream::detail {
@@ -39,7 +40,7 @@ using Clock = std::chrono::steady_clock;
 constexpr auto kCheckpointStream = "OEE_CKPT";
 constexpr std::size_t kPartBytes = 512 << 10;
 
-std::string checkpoint_subject(std::uint32_t partition) { return fmt::format("oee.ckpt.p{}", partition); }
+std::string checkpoint_subject(PartitionId partition) { return fmt::format("oee.ckpt.p{}", partition); }
 
 void put_be(std::string& out, std::uint64_t v, int bytes) {
   for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));

@@ -15,6 +15,7 @@
 
 #include "eventlog/jetstream/detail/append_support.h"
 #include "eventlog/jetstream/detail/partition_log_impl.h"
+#include "eventlog/partition_id_format.h"
 
 namespace oee::eventlog::jetstream::detail {
 
@@ -24,7 +25,7 @@ using namespace std::chrono_literals;
 
 constexpr auto kDirectoryStream = "OEE_FINISHED";
 
-std::string directory_subject(std::uint32_t partition, const OrderId& order) {
+std::string directory_subject(PartitionId partition, const OrderId& order) {
   return fmt::format("oee.finished.p{}.{}", partition, order.str());
 }
 

@@ -18,6 +18,7 @@
 #include "eventlog/jetstream/detail/append_support.h"
 #include "eventlog/jetstream/detail/partition_log_impl.h"
 #include "eventlog/jetstream/layout.h"
+#include "eventlog/partition_id_format.h"
 
 namespace oee::eventlog::jetstream::detail {
 
@@ -152,7 +153,7 @@ void JetStreamPartitionLog::on_shared(const StoredMessage& message) {
   hear_batch(*batch);
 }
 
-CommitSubscription JetStreamPartitionLog::watch(std::uint32_t /*p*/) {
+CommitSubscription JetStreamPartitionLog::watch(PartitionId /*p*/) {
   {
     // Counted once started: till then the follower does not take the
     // partition for watched (it would read everything it skipped).

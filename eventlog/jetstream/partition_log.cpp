@@ -11,6 +11,7 @@
 #include "eventlog/jetstream/detail/append_support.h"
 #include "eventlog/jetstream/detail/partition_log_impl.h"
 #include "eventlog/jetstream/layout.h"
+#include "eventlog/partition_id_format.h"
 #include "eventlog/record_codec.h"
 #include "schemas/cluster_events_generated.h"
 

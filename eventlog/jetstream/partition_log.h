@@ -61,7 +61,7 @@ inline constexpr std::uint8_t kPartitionTakenType = kFirstLogOwnType;
 inline constexpr std::uint8_t kCheckpointedType = kFirstLogOwnType + 2;
 
 struct PartitionLogOptions {
-  std::uint32_t partition = 0;
+  PartitionId partition{};
   /// This node, as its PartitionTaken events and headers name it.
   std::string node;
   /// Tells this run of the node from an earlier one.
@@ -137,7 +137,7 @@ class PartitionLog : public LogPartitionWriter {
   /// Ends this node's ownership (its lease was lost or given up).
   virtual void release() = 0;
   [[nodiscard]] virtual bool owned() const = 0;
-  [[nodiscard]] virtual std::uint32_t partition() const = 0;
+  [[nodiscard]] virtual PartitionId partition() const = 0;
   /// Appends refused because the partition had moved on (then retried or
   /// answered): how contended the partition is.
   [[nodiscard]] virtual std::uint64_t refused_appends() const = 0;

@@ -12,6 +12,7 @@
 #include "eventlog/jetstream/detail/owner_read_wire.h"
 #include "eventlog/jetstream/detail/partition_log_impl.h"
 #include "eventlog/jetstream/layout.h"
+#include "eventlog/partition_id_format.h"
 #include "eventlog/record_codec.h"
 
 namespace oee::eventlog::jetstream::detail {

@@ -4,6 +4,7 @@
 #include <future>
 
 #include "eventlog/jetstream/detail/partition_log_impl.h"
+#include "eventlog/partition_id_format.h"
 #include "schemas/cluster_events_generated.h"
 
 namespace oee::eventlog::jetstream::detail {

@@ -7,6 +7,7 @@
 #include "eventlog/jetstream/detail/append_support.h"
 #include "eventlog/jetstream/detail/partition_log_impl.h"
 #include "eventlog/jetstream/layout.h"
+#include "eventlog/partition_id_format.h"
 #include "eventlog/record_codec.h"
 
 namespace oee::eventlog::jetstream::detail {

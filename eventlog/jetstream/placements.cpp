@@ -2,20 +2,20 @@
 
 namespace oee::eventlog::jetstream::detail {
 
-std::optional<std::uint32_t> Placements::find(const OrderId& order) const {
+std::optional<PartitionId> Placements::find(const OrderId& order) const {
   std::lock_guard lock(mu_);
   if (const auto it = recent_.find(order); it != recent_.end()) return it->second;
   if (const auto it = older_.find(order); it != older_.end()) return it->second;
   return std::nullopt;
 }
 
-void Placements::learn(const OrderId& order, std::uint32_t partition) {
+void Placements::learn(const OrderId& order, PartitionId partition) {
   std::lock_guard lock(mu_);
   recent_[order] = partition;
   age();
 }
 
-void Placements::remember(const OrderId& order, std::uint32_t partition) {
+void Placements::remember(const OrderId& order, PartitionId partition) {
   std::lock_guard lock(mu_);
   if (recent_.contains(order)) return;
   if (const auto it = older_.find(order); it != older_.end()) {

@@ -89,12 +89,12 @@ int expect_fenced_after_takeovers(const testing::NatsCluster& nats, const std::s
   auto connection = js::Connection::connect(options);
   int takeovers = 0;
   for (std::uint32_t p = 0; p < kPartitions; ++p) {
-    auto messages = connection->read(js::partition_stream(p), "oee.p" + std::to_string(p) + ".>", Seq{1}, 100'000);
+    auto messages = connection->read(js::partition_stream(PartitionId{p}), "oee.p" + std::to_string(p) + ".>", Seq{1}, 100'000);
     EXPECT_TRUE(messages) << messages.error().message();
     if (!messages) continue;
     std::string owner;
     for (const auto& m : *messages) {
-      const auto batch = js::decode_batch(m.data, p);
+      const auto batch = js::decode_batch(m.data, PartitionId{p});
       EXPECT_TRUE(batch) << "partition " << p << " stream seq " << m.seq.value << " is not a batch";
       if (!batch) continue;
       const std::string node = batch->writer.substr(0, batch->writer.find('/'));

@@ -294,7 +294,7 @@ TEST(ClusterNodes, AnIllegalEventFromAnOlderBuildIsSkippedForItsOrderAlone) {
 
   // A retry is legal only for a failed order; this one is open.
   const auto order = *OrderId::parse(id);
-  const std::uint32_t p = js::partition_of(order, kPartitions);
+  const PartitionId p = js::partition_of(order, kPartitions);
   const std::string payload = core::encode_event(core::OrderRetried{1, "an older build's retry"});
   {
     // Stored as an older build's node would have, straight into the
@@ -335,7 +335,7 @@ TEST(ClusterNodes, AnIllegalEventFromAnOlderBuildIsSkippedForItsOrderAlone) {
   for (int i = 0; i < 200 && to_p.empty(); ++i) {
     const auto res = client_a.post_json("/api/orders/execute", order_body("0.01"));
     ASSERT_EQ(res.status, 202) << res.body;
-    if (res.json().at("partition").to_number<std::uint32_t>() == p) to_p.emplace_back(res.json().at("orderId").as_string());
+    if (res.json().at("partition").to_number<std::uint32_t>() == p.value) to_p.emplace_back(res.json().at("orderId").as_string());
   }
   ASSERT_FALSE(to_p.empty()) << "no order went to partition " << p;
   const auto illegal_events = [](HttpClient& c) { return metric_value(c.get("/metrics").body, "oee_illegal_events_total"); };

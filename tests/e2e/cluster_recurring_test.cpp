@@ -106,7 +106,7 @@ TEST(ClusterNodes, ARecurringOrdersSlicesRunInItsPartitionEachOnceAcrossItsOwner
     expect_one_transaction_per_attempt(client, kids[k]);
     const auto slice_id = OrderId::parse(kids[k]);
     ASSERT_TRUE(slice_id);
-    if (js::partition_of(*slice_id, kPartitions) != partition) ++hashed_elsewhere;
+    if (js::partition_of(*slice_id, kPartitions).value != partition) ++hashed_elsewhere;
   }
   EXPECT_EQ(units(parent.at("progress").at("received").as_string(), 6), received);
   // Slice ids are the parent's UUIDv5s: all six fall in the parent's own

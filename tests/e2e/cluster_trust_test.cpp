@@ -33,7 +33,7 @@ using namespace std::chrono_literals;
 /// Asks partition `p`'s owner to append `record`, as a node forwarding a
 /// write does: as an order's first event, or after the order's event at
 /// `basis`; the owner's answer.
-std::string forward(js::Connection& connection, std::uint32_t p, const eventlog::Record& record,
+std::string forward(js::Connection& connection, PartitionId p, const eventlog::Record& record,
                     std::optional<Seq> basis = std::nullopt) {
   const std::string data = eventlog::encode_record(record);
   js::Publish request;
@@ -67,7 +67,7 @@ TEST(ClusterNodes, AnOwnerAppendsOnlySubmissionsUnderKeysThatMaySubmitForOtherNo
 
   // An API key of the asker's making, with every scope.
   const core::KeyId forged_key = OrderId::random();
-  const std::uint32_t key_partition = js::partition_of(forged_key, kPartitions);
+  const PartitionId key_partition = js::partition_of(forged_key, kPartitions);
   const core::KeyEvent created = core::ApiKeyCreated{"intruder", core::Scopes::all(), {}, {}, std::nullopt, std::nullopt};
   const auto key_answer = forward(
       *connection, key_partition,
@@ -104,7 +104,7 @@ TEST(ClusterNodes, AnOwnerAppendsOnlySubmissionsUnderKeysThatMaySubmitForOtherNo
   EXPECT_EQ(client.request("GET", "/api/orders/" + forged_order.str(), {}, as_admin).status, 404);
   for (const auto& [p, id] : {std::pair{key_partition, forged_key},
                               std::pair{js::partition_of(forged_order, kPartitions), forged_order}}) {
-    const auto stored = connection->read(js::partition_stream(p), fmt::format("oee.p{}.>", p), Seq{1},
+    const auto stored = connection->read(js::partition_stream(p), fmt::format("oee.p{}.>", p.value), Seq{1},
                                          std::numeric_limits<std::size_t>::max());
     ASSERT_TRUE(stored) << stored.error().message();
     for (const auto& m : *stored) {
@@ -147,7 +147,7 @@ TEST(ClusterNodes, AnOwnerAppendsOnlySubmissionsUnderKeysThatMaySubmitForOtherNo
   // An order's step is its owner's to make: another node's is refused, even
   // on the order's last event.
   const OrderId confirmed = *OrderId::parse(ids.front());
-  const std::uint32_t p = js::partition_of(confirmed, kPartitions);
+  const PartitionId p = js::partition_of(confirmed, kPartitions);
   const auto events_of = [&](const std::string& id) {
     return client.request("GET", "/api/orders/" + id + "/events", {}, as_admin).json().at("events").as_array();
   };
@@ -193,7 +193,7 @@ TEST(ClusterNodes, AConsumerDeliveringOnALiveSubjectDoesNotMakeANodeDeaf) {
           "POST", "/api/keys", fmt::format(R"({{"name":"{}","scopes":["orders:read"]}})", name), as(admin));
       if (made.status != 201) break;
       const std::string id(made.json().at("id").as_string());
-      if (on_b.contains(js::partition_of(*OrderId::parse(id), kPartitions)))
+      if (on_b.contains(js::partition_of(*OrderId::parse(id), kPartitions).value))
         return {id, std::string(made.json().at("key").as_string())};
     }
     ADD_FAILURE() << "no key of b's partitions was made";
@@ -242,10 +242,10 @@ TEST(ClusterNodes, AConsumerDeliveringOnALiveSubjectDoesNotMakeANodeDeaf) {
   }
   ASSERT_TRUE(found()) << "no partition of a holds more records than one of b";
   js::Publish consumer;
-  consumer.subject = "$JS.API.CONSUMER.CREATE." + js::partition_stream(delivered);
+  consumer.subject = "$JS.API.CONSUMER.CREATE." + js::partition_stream(PartitionId{delivered});
   const std::string config = fmt::format(
       R"({{"stream_name":"{}","config":{{"deliver_subject":"{}","deliver_policy":"all","ack_policy":"none"}}}})",
-      js::partition_stream(delivered), js::live_subject(listened));
+      js::partition_stream(PartitionId{delivered}), js::live_subject(PartitionId{listened}));
   consumer.data = config;
   const auto make_consumer = [&](const std::string& urls) {
     js::ConnectOptions options;
@@ -265,7 +265,7 @@ TEST(ClusterNodes, AConsumerDeliveringOnALiveSubjectDoesNotMakeANodeDeaf) {
                         R"(oee_refused_messages_total{kind="live_batch"})");
   };
   ASSERT_TRUE(eventually([&] { return refused_on_a() > 0; }, 15s)) << "a heard nothing of the consumer";
-  EXPECT_NE(a.stdout_tail().find("batch heard live on " + js::live_subject(listened)), std::string::npos)
+  EXPECT_NE(a.stdout_tail().find("batch heard live on " + js::live_subject(PartitionId{listened})), std::string::npos)
       << a.stdout_tail();
 
   // What b's partitions hold still reaches a: a revocation, a new key.

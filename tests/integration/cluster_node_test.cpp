@@ -45,13 +45,13 @@ ClusterOptions options(const NatsCluster& nats, const std::string& node, std::ui
 /// What the engine would do: keep the owner writers it is handed.
 struct Engine {
   std::mutex mu;
-  std::map<std::uint32_t, std::unique_ptr<LogPartitionWriter>> writers;
+  std::map<PartitionId, std::unique_ptr<LogPartitionWriter>> writers;
   OwnershipListener listener() {
-    return {[this](std::uint32_t p, std::unique_ptr<LogPartitionWriter> w) {
+    return {[this](PartitionId p, std::unique_ptr<LogPartitionWriter> w) {
               std::lock_guard lock(mu);
               writers[p] = std::move(w);
             },
-            [this](std::uint32_t p) {
+            [this](PartitionId p) {
               std::lock_guard lock(mu);
               writers.erase(p);
             }};
@@ -97,17 +97,17 @@ TEST(ClusterNode, ASlowGainDoesNotDelayTheLossOfAnotherPartition) {
   NatsCluster nats;
   std::mutex mu;
   std::condition_variable changed;
-  std::vector<std::uint32_t> gained;
-  std::set<std::uint32_t> lost;
+  std::vector<PartitionId> gained;
+  std::set<PartitionId> lost;
   bool let_go = false;
-  OwnershipListener listener{[&](std::uint32_t p, std::unique_ptr<LogPartitionWriter>) {
+  OwnershipListener listener{[&](PartitionId p, std::unique_ptr<LogPartitionWriter>) {
                                std::unique_lock lock(mu);
                                gained.push_back(p);
                                changed.notify_all();
                                // The second partition gained resumes until let go.
                                if (gained.size() == 2) changed.wait(lock, [&] { return let_go; });
                              },
-                             [&](std::uint32_t p) {
+                             [&](PartitionId p) {
                                std::lock_guard lock(mu);
                                lost.insert(p);
                                changed.notify_all();
@@ -116,7 +116,7 @@ TEST(ClusterNode, ASlowGainDoesNotDelayTheLossOfAnotherPartition) {
   a->start(listener);
   std::unique_lock lock(mu);
   ASSERT_TRUE(changed.wait_for(lock, 20s, [&] { return gained.size() == 2; })) << "a did not gain both partitions";
-  const std::uint32_t quick = gained.front();
+  const PartitionId quick = gained.front();
   lock.unlock();
   a->release(quick, 10s);
   lock.lock();
@@ -238,7 +238,7 @@ TEST(ClusterLog, EachOrderLivesInItsPartitionAndReadsBackThroughOneLog) {
   core::OrderStore store(*log);
   const auto driven = testing::drive_orders(store, 40, 5, 6);
 
-  std::set<std::uint32_t> used;
+  std::set<PartitionId> used;
   for (std::size_t i = 0; i < driven.ids.size(); ++i) {
     const auto& id = driven.ids[i];
     const auto p = a->partition_of(id);
@@ -249,7 +249,7 @@ TEST(ClusterLog, EachOrderLivesInItsPartitionAndReadsBackThroughOneLog) {
     ASSERT_TRUE(through_log && *through_log && in_partition && *in_partition);
     EXPECT_EQ((*through_log)->snapshot, expected);
     EXPECT_EQ((*in_partition)->snapshot, expected);
-    auto elsewhere = a->partition((p + 1) % a->partitions()).read_order(id, Seq{0});
+    auto elsewhere = a->partition(PartitionId{(p.value + 1) % a->partitions()}).read_order(id, Seq{0});
     ASSERT_TRUE(elsewhere);
     EXPECT_TRUE(elsewhere->empty()) << "order " << id.str() << " is in two partitions";
   }
@@ -257,7 +257,7 @@ TEST(ClusterLog, EachOrderLivesInItsPartitionAndReadsBackThroughOneLog) {
 
   std::uint64_t total = 0;
   std::size_t active = 0;
-  for (std::uint32_t p = 0; p < a->partitions(); ++p) {
+  for (const PartitionId p : each_partition(a->partitions())) {
     total += a->partition(p).head().value;
     auto members = a->partition(p).members(OrderSet::active, 1000);
     ASSERT_TRUE(members);
@@ -273,7 +273,7 @@ TEST(ClusterLog, EachOrderLivesInItsPartitionAndReadsBackThroughOneLog) {
   // partitions' log is no log of one sequence of positions.
   EXPECT_EQ(dynamic_cast<const LogPartitionReader*>(log.get()), nullptr);
   std::uint64_t read = 0;
-  for (std::uint32_t p = 0; p < log->partition_count(); ++p) {
+  for (const PartitionId p : each_partition(log->partition_count())) {
     auto records = log->partition(p).read(Seq{1}, total + 1);
     ASSERT_TRUE(records) << records.error().message();
     read += records->size();

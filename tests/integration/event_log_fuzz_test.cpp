@@ -331,7 +331,7 @@ class PartitionFuzzLog {
   static constexpr bool kRefusesMovedOn = true;
   static constexpr bool kClosesAndHasSecondaries = false;
 
-  explicit PartitionFuzzLog(const FuzzParams&) : partition_(next_partition_.fetch_add(1)) {
+  explicit PartitionFuzzLog(const FuzzParams&) : partition_{next_partition_.fetch_add(1)} {
     jetstream::ConnectOptions c;
     c.urls = jetstream::parse_urls(cluster().urls());
     c.name = "fuzz";
@@ -371,7 +371,7 @@ class PartitionFuzzLog {
     return shared;
   }
   static inline std::atomic<std::uint32_t> next_partition_{0};
-  std::uint32_t partition_;
+  PartitionId partition_;
   std::unique_ptr<jetstream::Connection> connection_;
   std::optional<jetstream::KvBucket> meta_;
   std::shared_ptr<jetstream::PartitionLog> log_;

@@ -38,7 +38,7 @@ std::unique_ptr<Connection> connect(const NatsCluster& cluster, const std::strin
 
 StreamSpec partition_spec(std::uint32_t p) {
   StreamSpec spec;
-  spec.name = partition_stream(p);
+  spec.name = partition_stream(PartitionId{p});
   spec.subjects = {"oee.p" + std::to_string(p) + ".>"};
   return spec;
 }
@@ -99,7 +99,7 @@ TEST(JetStreamCluster, APartitionStreamIsReplicatedOnEveryServer) {
   ASSERT_TRUE(append(*c, "e1", "m1"));
   EXPECT_TRUE(eventually_true(
       [&] {
-        auto state = c->stream_state(partition_stream(0));
+        auto state = c->stream_state(partition_stream(PartitionId{0}));
         return state && state->replicas == 3 && state->current_peers == 3 && state->last == Seq{1};
       },
       10s));
@@ -128,10 +128,10 @@ TEST(JetStreamCluster, APublishRetriedWithItsMsgIdIsStoredOnce) {
   ASSERT_TRUE(again) << again.error().message();
   EXPECT_TRUE(again->duplicate);
   EXPECT_EQ(again->seq, first->seq);
-  auto state = c->stream_state(partition_stream(0));
+  auto state = c->stream_state(partition_stream(PartitionId{0}));
   ASSERT_TRUE(state);
   EXPECT_EQ(state->messages, 1u);
-  auto stored = c->get(partition_stream(0), first->seq);
+  auto stored = c->get(partition_stream(PartitionId{0}), first->seq);
   ASSERT_TRUE(stored && *stored);
   EXPECT_EQ((*stored)->data, "event");
   EXPECT_EQ((*stored)->header("Nats-Msg-Id"), "order-1/1");
@@ -153,10 +153,10 @@ TEST(JetStreamCluster, AnAppendExpectingAStaleLastSequenceIsRefusedAndStoresNoth
   auto current = append(*c, "d", "d", Seq{1});
   ASSERT_TRUE(current) << current.error().message();
   EXPECT_EQ(current->seq, Seq{2});
-  auto state = c->stream_state(partition_stream(0));
+  auto state = c->stream_state(partition_stream(PartitionId{0}));
   ASSERT_TRUE(state);
   EXPECT_EQ(state->messages, 2u);
-  auto second = c->get(partition_stream(0), Seq{2});
+  auto second = c->get(partition_stream(PartitionId{0}), Seq{2});
   ASSERT_TRUE(second && *second);
   EXPECT_EQ((*second)->data, "d");
 }
@@ -180,10 +180,10 @@ TEST(JetStreamCluster, AFirstEventOnASubjectLandsOnce) {
   p.subject = "oee.p0.o.order-2";
   p.msg_id = "order-2/1";
   EXPECT_TRUE(c->publish(p));
-  auto last = c->last_on_subject(partition_stream(0), "oee.p0.o.order-1");
+  auto last = c->last_on_subject(partition_stream(PartitionId{0}), "oee.p0.o.order-1");
   ASSERT_TRUE(last && *last);
   EXPECT_EQ((*last)->seq, Seq{1});
-  auto none = c->last_on_subject(partition_stream(0), "oee.p0.o.order-3");
+  auto none = c->last_on_subject(partition_stream(PartitionId{0}), "oee.p0.o.order-3");
   ASSERT_TRUE(none);
   EXPECT_FALSE(*none);
 }
@@ -206,7 +206,7 @@ TEST(JetStreamCluster, ASubjectIsReadBackExactlyWithItsHeadersAndTimes) {
     ASSERT_TRUE(c->publish(p));
     ASSERT_TRUE(append(*c, "other", "other/" + std::to_string(i), std::nullopt, "oee.p0.o.other"));
   }
-  const auto stream = partition_stream(0);
+  const auto stream = partition_stream(PartitionId{0});
   auto all = c->read(stream, "oee.p0.o.read-me", Seq{1}, 100);
   ASSERT_TRUE(all) << all.error().message();
   ASSERT_EQ(all->size(), bodies.size());
@@ -348,14 +348,14 @@ TEST(JetStreamCluster, AnOldOwnersAppendAfterATakeoverIsRefused) {
     ASSERT_TRUE(ack) << ack.error().message();
     a_tail = ack->seq;
   }
-  auto state = new_owner->stream_state(partition_stream(0));
+  auto state = new_owner->stream_state(partition_stream(PartitionId{0}));
   ASSERT_TRUE(state);
-  auto taken = append(*new_owner, "taken by b", "taken-b-1", state->last, batch_subject(0));
+  auto taken = append(*new_owner, "taken by b", "taken-b-1", state->last, batch_subject(PartitionId{0}));
   ASSERT_TRUE(taken) << taken.error().message();
   auto late = append(*old_owner, "a-event", "a-3", a_tail);
   ASSERT_FALSE(late);
   EXPECT_EQ(late.error(), JsErrc::wrong_last_sequence);
-  state = new_owner->stream_state(partition_stream(0));
+  state = new_owner->stream_state(partition_stream(PartitionId{0}));
   ASSERT_TRUE(state);
   EXPECT_EQ(state->last, taken->seq);
 }
@@ -404,14 +404,14 @@ TEST(JetStreamCluster, APipelineLandsInOrderAndNothingOfItLandsAfterAnotherWrite
   }
   // Another node takes the partition over at the tail; the old owner's
   // next pipeline, decided on that tail, is refused whole.
-  auto taken = append(*other, "taken by b", "taken-b", Seq{200}, batch_subject(0));
+  auto taken = append(*other, "taken by b", "taken-b", Seq{200}, batch_subject(PartitionId{0}));
   ASSERT_TRUE(taken) << taken.error().message();
   const auto late = owner->publish_all(pipeline("a", 20, Seq{200}), 10s);
   for (const auto& ack : late) {
     ASSERT_FALSE(ack);
     EXPECT_EQ(ack.error(), JsErrc::wrong_last_sequence);
   }
-  auto state = other->stream_state(partition_stream(0));
+  auto state = other->stream_state(partition_stream(PartitionId{0}));
   ASSERT_TRUE(state);
   EXPECT_EQ(state->last, taken->seq);
   // One that skips the fence is refused as well: its chain names an event
@@ -435,7 +435,7 @@ TEST(JetStreamCluster, KillingTheLeaderLosesAndDoublesNoAcknowledgedAppend) {
   int retries = 0;
   for (int i = 0; i < kAppends; ++i) {
     if (i == kAppends / 4) {
-      auto state = c->stream_state(partition_stream(0));
+      auto state = c->stream_state(partition_stream(PartitionId{0}));
       ASSERT_TRUE(state && !state->leader.empty());
       cluster.kill(NatsCluster::index_of(state->leader));
     }
@@ -461,12 +461,12 @@ TEST(JetStreamCluster, KillingTheLeaderLosesAndDoublesNoAcknowledgedAppend) {
       std::this_thread::sleep_for(100ms);
     }
   }
-  auto state = c->stream_state(partition_stream(0));
+  auto state = c->stream_state(partition_stream(PartitionId{0}));
   ASSERT_TRUE(state);
   EXPECT_EQ(state->messages, static_cast<std::uint64_t>(kAppends));
   std::set<std::string> seen;
   for (int i = 0; i < kAppends; ++i) {
-    auto m = c->get(partition_stream(0), acked[static_cast<std::size_t>(i)]);
+    auto m = c->get(partition_stream(PartitionId{0}), acked[static_cast<std::size_t>(i)]);
     ASSERT_TRUE(m && *m) << "acked append " << i << " is missing";
     EXPECT_EQ((*m)->data, "event-" + std::to_string(i));
     EXPECT_TRUE(seen.insert((*m)->data).second);
@@ -489,7 +489,7 @@ TEST(JetStreamCluster, WithEveryServerDownAppendsFailFastAndResumeAfterwards) {
   EXPECT_LT(std::chrono::steady_clock::now() - started, 6s);
   for (int s = 0; s < cluster.size(); ++s) cluster.resume(s);
   EXPECT_TRUE(eventually_true([&] { return static_cast<bool>(append(*c, "after", "after")); }, 60s));
-  auto state = c->stream_state(partition_stream(0));
+  auto state = c->stream_state(partition_stream(PartitionId{0}));
   ASSERT_TRUE(state);
   EXPECT_EQ(state->messages, 2u) << "the refused append must not have been stored";
 }
@@ -527,11 +527,11 @@ TEST(JetStreamCluster, TheToolsUserReadsAndCanStoreNothing) {
   options.request_timeout = 2s;
   auto tool = Connection::connect(options);
   // Reads.
-  auto events = tool->read(partition_stream(0), "oee.p0.o.a", Seq{1}, 10);
+  auto events = tool->read(partition_stream(PartitionId{0}), "oee.p0.o.a", Seq{1}, 10);
   ASSERT_TRUE(events) << events.error().message();
   ASSERT_EQ(events->size(), 1u);
   EXPECT_EQ((*events)[0].data, "submitted");
-  auto all = tool->read(partition_stream(0), "oee.p0.>", Seq{1}, 10);
+  auto all = tool->read(partition_stream(PartitionId{0}), "oee.p0.>", Seq{1}, 10);
   ASSERT_TRUE(all) << all.error().message();
   EXPECT_EQ(all->size(), 1u);
   auto tools_kv = KvBucket::open(*tool, BucketSpec{kChainBucket}, 10s);
@@ -543,7 +543,7 @@ TEST(JetStreamCluster, TheToolsUserReadsAndCanStoreNothing) {
   ASSERT_TRUE(entries) << entries.error().message();
   EXPECT_EQ(entries->size(), 1u);
   // Following, with no consumer: what is stored, then what comes.
-  auto followed = tool->follow(partition_stream(0), "oee.p0.>", Seq{1});
+  auto followed = tool->follow(partition_stream(PartitionId{0}), "oee.p0.>", Seq{1});
   ASSERT_TRUE(followed) << followed.error().message();
   auto first = (*followed)->next(5s);
   ASSERT_TRUE(first && *first) << "nothing followed";
@@ -568,15 +568,15 @@ TEST(JetStreamCluster, TheToolsUserReadsAndCanStoreNothing) {
   EXPECT_FALSE(writer->ensure_stream(made, 3s)) << "the tools' user made a stream";
   // No consumer either: one may deliver anywhere, a subject nodes listen to
   // included (docs/security.md).
-  EXPECT_FALSE(writer->follow(partition_stream(0), "oee.p0.>", Seq{1})) << "the tools' user made a consumer";
+  EXPECT_FALSE(writer->follow(partition_stream(PartitionId{0}), "oee.p0.>", Seq{1})) << "the tools' user made a consumer";
   Publish consumer;
-  consumer.subject = "$JS.API.CONSUMER.CREATE." + partition_stream(0);
+  consumer.subject = "$JS.API.CONSUMER.CREATE." + partition_stream(PartitionId{0});
   consumer.data = R"({"stream_name":"OEE_P0","config":{"deliver_subject":"oee.live.p1","deliver_policy":"all",)"
                   R"("ack_policy":"none"}})";
   const auto made_consumer = writer->request_all(std::span(&consumer, 1), 2s);
   EXPECT_TRUE(!made_consumer.front() || made_consumer.front()->find("\"error\"") != std::string::npos)
       << "the tools' user made a consumer: " << *made_consumer.front();
-  auto state = node->stream_state(partition_stream(0));
+  auto state = node->stream_state(partition_stream(PartitionId{0}));
   ASSERT_TRUE(state);
   EXPECT_EQ(state->messages, 2u);
   EXPECT_FALSE(node->stream_state("OEE_FORGED"));

@@ -90,7 +90,7 @@ class ClusterPartition {
     c.name = "contract";
     connection_ = jetstream::Connection::connect(c);
     jetstream::PartitionLogOptions o;
-    o.partition = next_partition_.fetch_add(1);
+    o.partition = PartitionId{next_partition_.fetch_add(1)};
     o.node = "contract";
     o.incarnation = OrderId::random().str();
     o.fold = fold_told;

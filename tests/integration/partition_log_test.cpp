@@ -300,11 +300,11 @@ TEST(JetStreamPartitionLog, ATakeoverFencesTheOldOwnersWriter) {
 // Every record of `order` the partition's stream holds, each with the
 // batch that carries it.
 std::vector<std::pair<Batch, BatchEntry>> stored_records(Node& node, const OrderId& order) {
-  auto messages = node.connection->read(partition_stream(0), "oee.p0.>", Seq{1}, std::numeric_limits<std::size_t>::max());
+  auto messages = node.connection->read(partition_stream(PartitionId{0}), "oee.p0.>", Seq{1}, std::numeric_limits<std::size_t>::max());
   if (!messages) throw std::runtime_error("cannot read the stream: " + messages.error().message());
   std::vector<std::pair<Batch, BatchEntry>> out;
   for (const auto& m : *messages) {
-    auto batch = decode_batch(m.data, 0);
+    auto batch = decode_batch(m.data, PartitionId{0});
     if (!batch) throw std::runtime_error("a message of the stream is not a batch");
     for (const auto& e : batch->entries)
       if (e.record.order == order) out.emplace_back(*batch, e);
@@ -448,7 +448,7 @@ TEST(JetStreamPartitionLog, WithNoOwnerAWriteWaitsForOneAndIsRefusedIfNoneComes)
   ASSERT_TRUE(testing::eventually_true(
       [&] {
         Publish probe;
-        probe.subject = forward_subject(0);
+        probe.subject = forward_subject(PartitionId{0});
         const auto answers = b->connection->request_all(std::span(&probe, 1), 500ms);
         return !answers.front() && answers.front().error() == JsErrc::not_found;
       },
@@ -477,7 +477,7 @@ TEST(JetStreamPartitionLog, AWriteToAnOwnerThatDoesNotAnswerEndsUnknownAndTheNod
   auto b = open_node(cluster, "b", 100'000, 3s);
   auto silent = open_node(cluster, "silent");
   std::atomic<int> asked{0};
-  const auto black_hole = silent->connection->serve(forward_subject(0), "owner", [&](Request) { ++asked; });
+  const auto black_hole = silent->connection->serve(forward_subject(PartitionId{0}), "owner", [&](Request) { ++asked; });
   const auto id = OrderId::random();
   auto unknown = testing::append_wait(*b->log, first_event(id, "f"));
   ASSERT_FALSE(unknown);
@@ -499,7 +499,7 @@ TEST(JetStreamPartitionLog, AWriteForwardedToAPausedOwnerLandsOnceItsNodeTakesTh
   // takeover almost never reaches b's own.
   std::vector<std::unique_ptr<Service>> black_holes;
   for (int i = 0; i < 30; ++i)
-    black_holes.push_back(silent->connection->serve(forward_subject(0), "owner", [&](Request) { ++asked; }));
+    black_holes.push_back(silent->connection->serve(forward_subject(PartitionId{0}), "owner", [&](Request) { ++asked; }));
   const auto id = OrderId::random();
   auto waiting = testing::append_future(*b->log, first_event(id, "f"));
   ASSERT_TRUE(testing::eventually_true([&] { return asked.load() > 0; }, 3s)) << "b asked nobody";
@@ -662,13 +662,13 @@ struct Heard {
 // Stores a batch of `count` first events at the partition's tail as an
 // owner whose live messages were all lost would (nobody hears it live).
 void store_unheard(Node& node, std::size_t count) {
-  auto state = node.connection->stream_state(partition_stream(0));
+  auto state = node.connection->stream_state(partition_stream(PartitionId{0}));
   ASSERT_TRUE(state);
   Seq last_position{0};
   if (state->last.value != 0) {
-    auto last = node.connection->get(partition_stream(0), state->last);
+    auto last = node.connection->get(partition_stream(PartitionId{0}), state->last);
     ASSERT_TRUE(last && *last);
-    auto batch = decode_batch((*last)->data, 0);
+    auto batch = decode_batch((*last)->data, PartitionId{0});
     ASSERT_TRUE(batch);
     last_position = batch->last();
   }
@@ -682,10 +682,10 @@ void store_unheard(Node& node, std::size_t count) {
     e.request = fmt::format("unheard/1/{}", i);
     batch.entries.push_back(std::move(e));
   }
-  batch.place(last_position.next(), 0);
+  batch.place(last_position.next(), PartitionId{0});
   const auto data = encode_batch(batch);
   Publish p;
-  p.subject = batch_subject(0);
+  p.subject = batch_subject(PartitionId{0});
   p.data = data;
   p.headers = {{"Oee-Batch", fmt::format("{}+{}", batch.first.value, count)}};
   p.expect_last_seq = state->last;
@@ -701,7 +701,7 @@ TEST(JetStreamPartitionLog, ANodeThatDoesNotFoldThePartitionsListenersHearEachRe
   auto a = open_owned_only(cluster, "a");
   auto b = open_owned_only(cluster, "b");
   Heard heard(*b->log);
-  const auto watching = b->log->watch(0);  // as a WebSocket on b that follows an order in it
+  const auto watching = b->log->watch(PartitionId{0});  // as a WebSocket on b that follows an order in it
   store_unheard(*a, 3);
   ASSERT_TRUE(testing::eventually_true([&] { return heard.exactly(Seq{1}, Seq{3}); }, 10s)) << heard.said();
 
@@ -726,7 +726,7 @@ TEST(JetStreamPartitionLog, ANodeThatDoesNotFoldThePartitionsListenersHearEachRe
 }
 
 // A batch of `count` first events placed at `first` in `partition`.
-Batch batch_of(std::size_t count, Seq first, std::uint32_t partition, std::string writer) {
+Batch batch_of(std::size_t count, Seq first, PartitionId partition, std::string writer) {
   Batch batch;
   batch.writer = std::move(writer);
   for (std::size_t i = 0; i < count; ++i) {
@@ -751,7 +751,7 @@ TEST(JetStreamPartitionLog, ANodeHearsLiveOnlyBatchesTheStreamShowsItsOwnerStore
   auto a = open_owned_only(cluster, "a");
   auto b = open_owned_only(cluster, "b");
   Heard heard(*b->log);
-  const auto watching = b->log->watch(0);
+  const auto watching = b->log->watch(PartitionId{0});
   auto owner = a->log->take_over();  // its PartitionTaken is at position 1
   ASSERT_TRUE(owner) << owner.error().message();
   auto stored = testing::append_wait(**owner, first_event(OrderId::random(), "f"));
@@ -760,16 +760,16 @@ TEST(JetStreamPartitionLog, ANodeHearsLiveOnlyBatchesTheStreamShowsItsOwnerStore
 
   const Seq next = stored->seq.next();
   std::vector<std::string> forged;
-  auto other_partition = batch_of(3, next, 1, "a/1");  // partition 1's, as OEE_P1's consumer delivers it
+  auto other_partition = batch_of(3, next, PartitionId{1}, "a/1");  // partition 1's, as OEE_P1's consumer delivers it
   other_partition.taken_at = Seq{1};
   forged.push_back(encode_batch(other_partition));
-  auto other_writer = batch_of(3, next, 0, "mallory/1");
+  auto other_writer = batch_of(3, next, PartitionId{0}, "mallory/1");
   other_writer.taken_at = Seq{1};
   forged.push_back(encode_batch(other_writer));
-  auto unstored_ownership = batch_of(3, next, 0, "a/1");
+  auto unstored_ownership = batch_of(3, next, PartitionId{0}, "a/1");
   unstored_ownership.taken_at = next;  // no PartitionTaken is stored there
   forged.push_back(encode_batch(unstored_ownership));
-  auto unnamed = batch_of(3, next, 0, "a/1");
+  auto unnamed = batch_of(3, next, PartitionId{0}, "a/1");
   unnamed.partition.reset();  // as a batch stored before batches named their partition
   unnamed.taken_at = Seq{1};
   forged.push_back(encode_batch(unnamed));
@@ -780,13 +780,13 @@ TEST(JetStreamPartitionLog, ANodeHearsLiveOnlyBatchesTheStreamShowsItsOwnerStore
   ASSERT_TRUE(testing::eventually_true(
       [&] {
         const auto before = refused();
-        (void)a->connection->send(live_subject(0), "a probe");
+        (void)a->connection->send(live_subject(PartitionId{0}), "a probe");
         return testing::eventually_true([&] { return refused() > before; }, 200ms);
       },
       10s))
       << "b does not listen live";
   const auto probed = refused();
-  for (const auto& data : forged) ASSERT_FALSE(a->connection->send(live_subject(0), data));
+  for (const auto& data : forged) ASSERT_FALSE(a->connection->send(live_subject(PartitionId{0}), data));
   ASSERT_TRUE(testing::eventually_true([&] { return refused() == probed + forged.size(); }, 10s))
       << "refused " << refused() - probed << " of " << forged.size();
   EXPECT_TRUE(heard.exactly(Seq{1}, stored->seq)) << "a forged batch was heard: " << heard.said();
@@ -841,7 +841,7 @@ TEST(JetStreamPartitionLog, ANodeHearsEveryRecordOfAPartitionOnlyWhileItWatchesI
                                << heard.said();
 
   {
-    const auto watching = b->log->watch(0);
+    const auto watching = b->log->watch(PartitionId{0});
     for (int i = 0; i < 3; ++i) {
       auto stored = testing::append_wait(**owner, first_event(OrderId::random(), "f", 1000));
       ASSERT_TRUE(stored) << stored.error().message();
@@ -1115,7 +1115,7 @@ TEST(JetStreamPartitionLog, AnOlderFormatsPartitionIsRefusedNamingItsFormat) {
   c.urls = parse_urls(cluster.urls());
   auto connection = Connection::connect(c);
   StreamSpec spec;
-  spec.name = partition_stream(0);
+  spec.name = partition_stream(PartitionId{0});
   spec.subjects = {"oee.p0.>"};
   ASSERT_TRUE(connection->ensure_stream(spec, 30s));
   const auto id = OrderId::random();

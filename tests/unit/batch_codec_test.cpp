@@ -39,7 +39,7 @@ Batch three_records() {
 
 TEST(BatchCodec, WhatGoesInComesOutEachRecordAtItsPosition) {
   const auto in = three_records();
-  auto out = decode_batch(encode_batch(in), 5);
+  auto out = decode_batch(encode_batch(in), PartitionId{5});
   ASSERT_TRUE(out) << out.error().message();
   EXPECT_EQ(out->first, Seq{41});
   EXPECT_EQ(out->last(), Seq{43});
@@ -49,7 +49,7 @@ TEST(BatchCodec, WhatGoesInComesOutEachRecordAtItsPosition) {
     const auto& a = in.entries[i];
     const auto& b = out->entries[i];
     EXPECT_EQ(b.record.seq, Seq{41 + i});
-    EXPECT_EQ(b.record.partition, 5u);
+    EXPECT_EQ(b.record.partition, PartitionId{5});
     EXPECT_EQ(b.record.order, a.record.order);
     EXPECT_EQ(b.record.ts, a.record.ts);
     EXPECT_EQ(b.record.type, a.record.type);
@@ -64,7 +64,7 @@ TEST(BatchCodec, WhatGoesInComesOutEachRecordAtItsPosition) {
 TEST(BatchCodec, AMessageReadAtAnOddAddressDecodesTheSame) {
   const auto message = encode_batch(three_records());
   const std::string shifted = "x" + message;
-  auto out = decode_batch(std::string_view(shifted).substr(1), 0);
+  auto out = decode_batch(std::string_view(shifted).substr(1), PartitionId{0});
   ASSERT_TRUE(out) << out.error().message();
   EXPECT_EQ(out->entries.size(), 3u);
 }
@@ -74,10 +74,10 @@ TEST(BatchCodec, EveryFlippedByteAndEveryCutIsRefused) {
   for (std::size_t i = 0; i < message.size(); i += 97) {
     auto bad = message;
     bad[i] = static_cast<char>(bad[i] ^ 0x5a);
-    EXPECT_EQ(decode_batch(bad, 0).error(), Errc::corrupted) << "byte " << i;
+    EXPECT_EQ(decode_batch(bad, PartitionId{0}).error(), Errc::corrupted) << "byte " << i;
   }
   for (const std::size_t keep : {std::size_t{0}, std::size_t{3}, std::size_t{4}, message.size() / 2, message.size() - 1})
-    EXPECT_EQ(decode_batch(message.substr(0, keep), 0).error(), Errc::corrupted) << "cut to " << keep;
+    EXPECT_EQ(decode_batch(message.substr(0, keep), PartitionId{0}).error(), Errc::corrupted) << "cut to " << keep;
 }
 
 // Checksummed, so it passed the CRC: what the flatbuffer says is checked as well.
@@ -92,23 +92,23 @@ TEST(BatchCodec, AWellFormedBatchThatMakesNoSenseIsRefused) {
     flatbuffers::FlatBufferBuilder fbb;
     const auto entries = fbb.CreateVector(std::vector<flatbuffers::Offset<fb::BatchEntry>>{});
     fbb.Finish(fb::CreateBatch(fbb, 0, fbb.CreateString("w"), entries));
-    EXPECT_EQ(decode_batch(checksummed(fbb), 0).error(), Errc::corrupted) << "position 0";
+    EXPECT_EQ(decode_batch(checksummed(fbb), PartitionId{0}).error(), Errc::corrupted) << "position 0";
   }
   {
     flatbuffers::FlatBufferBuilder fbb;
     fbb.Finish(fb::CreateBatch(fbb, 1, fbb.CreateString("w")));
-    EXPECT_EQ(decode_batch(checksummed(fbb), 0).error(), Errc::corrupted) << "no entries";
+    EXPECT_EQ(decode_batch(checksummed(fbb), PartitionId{0}).error(), Errc::corrupted) << "no entries";
   }
   {
     flatbuffers::FlatBufferBuilder fbb;
     const auto no_event = fb::CreateBatchEntry(fbb);
     const auto entries = fbb.CreateVector(std::vector{no_event});
     fbb.Finish(fb::CreateBatch(fbb, 1, fbb.CreateString("w"), entries));
-    EXPECT_EQ(decode_batch(checksummed(fbb), 0).error(), Errc::corrupted) << "an entry without its event";
+    EXPECT_EQ(decode_batch(checksummed(fbb), PartitionId{0}).error(), Errc::corrupted) << "an entry without its event";
   }
   {
     std::string record_not_batch = encode_record(three_records().entries[0].record);
-    EXPECT_EQ(decode_batch(record_not_batch, 0).error(), Errc::corrupted) << "a one-event message of the old format";
+    EXPECT_EQ(decode_batch(record_not_batch, PartitionId{0}).error(), Errc::corrupted) << "a one-event message of the old format";
   }
 }
 

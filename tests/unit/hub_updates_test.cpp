@@ -75,9 +75,9 @@ TEST(HubUpdates, WhatIsPublishedIsTheLastWholeRecord) {
   const auto updates = make_status_updates(record_of(routed_and_sent(true), order, 12));
   hub.fan_out(updates[0]);
   hub.fan_out(updates[1]);
-  EXPECT_EQ(hub.published().at(0), Seq{0}) << "a stream starting now must still get the rest of seq 12";
+  EXPECT_EQ(hub.published().at(PartitionId{0}), Seq{0}) << "a stream starting now must still get the rest of seq 12";
   hub.fan_out(updates[2]);
-  EXPECT_EQ(hub.published().at(0), Seq{12});
+  EXPECT_EQ(hub.published().at(PartitionId{0}), Seq{12});
 }
 
 }  // namespace

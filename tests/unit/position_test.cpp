@@ -10,14 +10,14 @@ namespace {
 TEST(Position, TheEmbeddedLogWritesABareSeqOfWhatComesNext) {
   Position p;
   EXPECT_EQ(p.next_text(), "1");
-  p.advance(0, Seq{41});
+  p.advance(PartitionId{0}, Seq{41});
   EXPECT_EQ(p.next_text(), "42");
   const auto back = Position::parse_next("42", false, 1);
   ASSERT_TRUE(back);
   EXPECT_EQ(*back, p);
   // fromSeq 0 and 1 both mean "from the start".
-  EXPECT_EQ(Position::parse_next("0", false, 1)->at(0), Seq{0});
-  EXPECT_EQ(Position::parse_next("1", false, 1)->at(0), Seq{0});
+  EXPECT_EQ(Position::parse_next("0", false, 1)->at(PartitionId{0}), Seq{0});
+  EXPECT_EQ(Position::parse_next("1", false, 1)->at(PartitionId{0}), Seq{0});
   EXPECT_FALSE(Position::parse_next("0:5", false, 1));
   EXPECT_FALSE(Position::parse_next("-1", false, 1));
   EXPECT_FALSE(Position::parse_next("", false, 1));
@@ -26,13 +26,13 @@ TEST(Position, TheEmbeddedLogWritesABareSeqOfWhatComesNext) {
 TEST(Position, AClustersPositionNamesEachPartitionItHasMovedIn) {
   Position p(true);
   EXPECT_EQ(p.next_text(), "");
-  p.advance(3, Seq{250});
-  p.advance(0, Seq{17});
-  p.advance(0, Seq{5});  // never back
+  p.advance(PartitionId{3}, Seq{250});
+  p.advance(PartitionId{0}, Seq{17});
+  p.advance(PartitionId{0}, Seq{5});  // never back
   EXPECT_EQ(p.next_text(), "0:18,3:251");
-  EXPECT_TRUE(p.covers(3, Seq{250}));
-  EXPECT_FALSE(p.covers(3, Seq{251}));
-  EXPECT_FALSE(p.covers(1, Seq{1}));
+  EXPECT_TRUE(p.covers(PartitionId{3}, Seq{250}));
+  EXPECT_FALSE(p.covers(PartitionId{3}, Seq{251}));
+  EXPECT_FALSE(p.covers(PartitionId{1}, Seq{1}));
   EXPECT_EQ(p.total(), 267u);
   const auto back = Position::parse_next("3:251,0:18", true, 4);
   ASSERT_TRUE(back);

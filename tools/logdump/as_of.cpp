@@ -25,7 +25,7 @@ void print_order(std::FILE* out, const OrderId& id, const core::OrderState& stat
 }  // namespace
 
 int print_as_of(const eventlog::EventLogReader& whole, Seq as_of, const std::optional<OrderId>& order, std::FILE* out) {
-  const auto partition = order ? whole.find_partition(*order) : eventlog::Result<std::uint32_t>(0u);
+  const auto partition = order ? whole.find_partition(*order) : eventlog::Result<PartitionId>(PartitionId{0});
   if (!partition) {
     std::fprintf(stderr, "oee-logdump: cannot read the order: %s\n", partition.error().message().c_str());
     return 1;

@@ -143,7 +143,7 @@ int decisions(const eventlog::EventLogReader& log, std::FILE* out) {
   std::vector<OrderId> order_of_submission;
   std::unordered_map<OrderId, OrderLines, OrderIdHash> orders;
   std::vector<std::string> runs;
-  for (std::uint32_t p = 0; p < log.partition_count(); ++p) {
+  for (const PartitionId p : each_partition(log.partition_count())) {
     Seq next{1};
     for (;;) {
       auto batch = log.partition(p).read(next, 4096);

@@ -347,7 +347,7 @@ std::optional<int> parse_args(int argc, char** argv, Args& a) {
 
 // The events the filter lets through, and with --follow those still to come:
 // each partition's in seq order (the embedded log is one partition).
-int print_events(eventlog::EventLogReader& log, const std::vector<std::uint32_t>& partitions, const Filter& filter,
+int print_events(eventlog::EventLogReader& log, const std::vector<PartitionId>& partitions, const Filter& filter,
                  bool as_json, bool follow) {
   std::signal(SIGINT, [](int) { g_stop = true; });
   std::signal(SIGTERM, [](int) { g_stop = true; });
@@ -416,16 +416,16 @@ int main(int argc, char** argv) {
     return 2;
   }
   auto& log = *opened.log;
-  std::vector<std::uint32_t> partitions;
+  std::vector<PartitionId> partitions;
   if (args.partition) {
     if (*args.partition >= log.partition_count()) {
       std::fprintf(stderr, "oee-logdump: --partition %u: the cluster has partitions 0 to %u\n", *args.partition,
                    log.partition_count() - 1);
       return 2;
     }
-    partitions.push_back(*args.partition);
+    partitions.push_back(PartitionId{*args.partition});
   } else {
-    for (std::uint32_t p = 0; p < log.partition_count(); ++p) partitions.push_back(p);
+    for (const PartitionId p : each_partition(log.partition_count())) partitions.push_back(p);
   }
   if (args.verify) {
     std::unique_ptr<eventlog::KeyValueStore> ledger;

@@ -27,7 +27,7 @@ int stats(const eventlog::EventLogReader& log, bool as_json) {
   std::unordered_map<OrderId, core::Status, OrderIdHash> outcome;
   std::uint64_t events = 0, bytes = 0, first = 0, last = 0;
   json::array partitions;  // a cluster's: each partition's seq range
-  for (std::uint32_t p = 0; p < log.partition_count(); ++p) {
+  for (const PartitionId p : each_partition(log.partition_count())) {
     std::uint64_t part_first = 0, part_last = 0, part_events = 0;
     Seq next{1};
     for (;;) {
@@ -67,7 +67,7 @@ int stats(const eventlog::EventLogReader& log, bool as_json) {
     events += part_events;
     if (first == 0) first = part_first;
     last = part_last;
-    partitions.push_back(json::object{{"partition", p}, {"events", part_events}, {"firstSeq", part_first},
+    partitions.push_back(json::object{{"partition", p.value}, {"events", part_events}, {"firstSeq", part_first},
                                       {"lastSeq", part_last}});
   }
   std::uint64_t confirmed = 0, failed = 0;
@@ -198,11 +198,11 @@ int verify_ledger(const eventlog::EventLogReader& log, const eventlog::KeyValueS
 int verify(const eventlog::EventLogReader& log, const eventlog::KeyValueStore* ledger) {
   int status = 0;
   if (!log.partitioned()) {
-    status = verify_one(log.partition(0), "");
+    status = verify_one(log.partition(PartitionId{0}), "");
   } else {
     // Every partition, even past a bad one: each is a log of its own.
-    for (std::uint32_t p = 0; p < log.partition_count(); ++p) {
-      status = std::max(status, verify_one(log.partition(p), "partition " + std::to_string(p) + ": "));
+    for (const PartitionId p : each_partition(log.partition_count())) {
+      status = std::max(status, verify_one(log.partition(p), "partition " + std::to_string(p.value) + ": "));
     }
   }
   if (ledger != nullptr) status = std::max(status, verify_ledger(log, *ledger));

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -96,7 +97,7 @@ class WsSession final : public Subscriber, public std::enable_shared_from_this<W
     eventlog::Position processed;    // sent or passed over, each partition's: a resync goes on from here
     // Of the record at a partition's `processed` seq, the last message
     // sent or passed over (a routedAndSent's steps come one by one).
-    std::unordered_map<std::uint32_t, MessageAt> processed_part;
+    std::map<PartitionId, MessageAt> processed_part;
     [[nodiscard]] bool covers(const StatusUpdate& u) const;
     void advance(const StatusUpdate& u);
     /// Where a resync reads from: the start of a record passed in part.

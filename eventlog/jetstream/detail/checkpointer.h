@@ -42,7 +42,7 @@ class Checkpointer {
     std::function<void(Seq position)> written;
   };
 
-  Checkpointer(std::uint32_t partition, Writes writes);
+  Checkpointer(PartitionId partition, Writes writes);
   ~Checkpointer();
   Checkpointer(const Checkpointer&) = delete;
   Checkpointer& operator=(const Checkpointer&) = delete;
@@ -67,7 +67,7 @@ class Checkpointer {
   static constexpr std::size_t kDirectoryPendingWarn = 1'000'000;
   static constexpr std::chrono::milliseconds kDirectoryEvery{200};
 
-  const std::uint32_t partition_;
+  const PartitionId partition_;
   const Writes writes_;
   std::mutex mu_;
   std::condition_variable cv_;

@@ -40,7 +40,7 @@ class Forwarder {
     virtual void wait_for_order_past(const OrderId& order, Seq basis, Clock::time_point deadline) const = 0;
   };
 
-  Forwarder(Connection& connection, std::uint32_t partition, std::chrono::milliseconds append_timeout, Log& log);
+  Forwarder(Connection& connection, PartitionId partition, std::chrono::milliseconds append_timeout, Log& log);
   ~Forwarder();
   Forwarder(const Forwarder&) = delete;
   Forwarder& operator=(const Forwarder&) = delete;
@@ -60,7 +60,7 @@ class Forwarder {
   [[nodiscard]] Publish request_of(const QueuedWrite& q, std::string_view data) const;
 
   Connection& connection_;
-  const std::uint32_t partition_;
+  const PartitionId partition_;
   const std::chrono::milliseconds append_timeout_;
   Log& log_;
   std::atomic<std::uint64_t> forwarded_{0};

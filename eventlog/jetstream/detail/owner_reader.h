@@ -33,7 +33,7 @@ class OwnerReader {
     std::chrono::milliseconds after_unowned;
   };
 
-  OwnerReader(Connection& connection, std::uint32_t partition) : connection_(connection), partition_(partition) {}
+  OwnerReader(Connection& connection, PartitionId partition) : connection_(connection), partition_(partition) {}
 
   /// The order's record and whether it is open; nothing if the owner holds none.
   [[nodiscard]] Result<std::optional<std::pair<IndexedOrder, bool>>> record(const OrderId& order, Patience p) const;
@@ -49,7 +49,7 @@ class OwnerReader {
                                         std::vector<std::pair<std::string, std::string>> headers, Patience p) const;
 
   Connection& connection_;  // the cluster's, which outlives the partition log that holds this
-  const std::uint32_t partition_;
+  const PartitionId partition_;
   mutable std::mutex mu_;
   mutable std::condition_variable cv_;
   bool stopping_ = false;  // under mu_

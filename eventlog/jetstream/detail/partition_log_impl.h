@@ -104,7 +104,7 @@ class JetStreamPartitionLog final : public PartitionLog,
   void store_cursor(std::string name, Seq seq, std::function<void(std::error_code)> done) override;
   CommitSubscription on_commit(CommitListener listener) override { return listeners_->add(std::move(listener)); }
   /// `p` is this partition's.
-  CommitSubscription watch(std::uint32_t p) override;
+  CommitSubscription watch(PartitionId p) override;
   std::string write_error() const override;
   const Stats& stats() const override { return *stats_; }
   std::error_code close() override;
@@ -113,7 +113,7 @@ class JetStreamPartitionLog final : public PartitionLog,
   Result<std::unique_ptr<LogPartitionWriter>> take_over() override;
   void release() override;
   bool owned() const override;  // and Forwarder::Log's
-  std::uint32_t partition() const override { return options_.partition; }
+  PartitionId partition() const override { return options_.partition; }
   std::uint64_t refused_appends() const override { return refused_.load(std::memory_order_relaxed); }
   Seq opened_from() const override { return opened_from_; }
   Result<bool> holds(const OrderId& order) const override;

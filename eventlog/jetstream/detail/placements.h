@@ -23,19 +23,19 @@ class Placements {
  public:
   explicit Placements(std::size_t per_generation = 100'000) : per_generation_(per_generation) {}
 
-  [[nodiscard]] std::optional<std::uint32_t> find(const OrderId& order) const;
+  [[nodiscard]] std::optional<PartitionId> find(const OrderId& order) const;
   /// What an event says: `order` is in `partition`.
-  void learn(const OrderId& order, std::uint32_t partition);
+  void learn(const OrderId& order, PartitionId partition);
   /// What a lookup found, kept unless an event said otherwise meanwhile.
-  void remember(const OrderId& order, std::uint32_t partition);
+  void remember(const OrderId& order, PartitionId partition);
 
  private:
   void age();  // under mu_
 
   const std::size_t per_generation_;
   mutable std::mutex mu_;
-  std::unordered_map<OrderId, std::uint32_t, OrderIdHash> recent_;
-  std::unordered_map<OrderId, std::uint32_t, OrderIdHash> older_;
+  std::unordered_map<OrderId, PartitionId, OrderIdHash> recent_;
+  std::unordered_map<OrderId, PartitionId, OrderIdHash> older_;
 };
 
 }  // namespace oee::eventlog::jetstream::detail
