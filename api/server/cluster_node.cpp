@@ -71,16 +71,18 @@ std::function<bool(const eventlog::AppendCommand&)> lose_acks_probe(const Server
   };
 }
 
-}  // namespace
-
-int run_cluster_node(ServerOptions& o) {
-  // Before the cluster, which judges other nodes' forwards by it.
-  KeyRing keys;
+/// What a node keeps in the NATS cluster: its partitions, the chain's
+/// ledger, the market's journal and the leases.
+struct ClusterParts {
   std::unique_ptr<js::Cluster> cluster;
   std::unique_ptr<eventlog::KeyValueStore> ledger;
-  core::Market market;
   std::unique_ptr<eventlog::SharedJournal> market_journal;
   std::optional<js::KvBucket> leases;
+};
+
+/// Opens them (none on failure, said on stderr). Other nodes' forwards
+/// are judged by `keys`, which must outlive the cluster.
+std::optional<ClusterParts> open_cluster_parts(const ServerOptions& o, KeyRing& keys) {
   try {
     js::ClusterOptions co;
     co.connect.urls = o.nats_urls;
@@ -94,24 +96,63 @@ int run_cluster_node(ServerOptions& o) {
     co.lose_ack = lose_acks_probe(o.faults);
     co.heard_everywhere = core::heard_everywhere;
     co.check_forwarded = [&keys](const eventlog::Record& r, bool begins) { return check_forwarded_write(keys, r, begins); };
-    cluster = js::Cluster::open(std::move(co));
-    ledger = js::open_cluster_store(cluster->bucket(js::kChainBucket));
-    market_journal = js::open_journal_stream(cluster->connection(),
-                                             js::JournalSpec{js::kMarketStream, js::kMarketSubject, o.append_timeout});
-    leases.emplace(cluster->bucket(js::kLeaseBucket, o.lease_ttl));
+    ClusterParts parts;
+    parts.cluster = js::Cluster::open(std::move(co));
+    parts.ledger = js::open_cluster_store(parts.cluster->bucket(js::kChainBucket));
+    parts.market_journal = js::open_journal_stream(
+        parts.cluster->connection(), js::JournalSpec{js::kMarketStream, js::kMarketSubject, o.append_timeout});
+    parts.leases.emplace(parts.cluster->bucket(js::kLeaseBucket, o.lease_ttl));
+    return parts;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "oee-server: %s\n", e.what());
-    return 2;
+    return std::nullopt;
   }
+}
+
+/// GET /api/cluster and /health's view of this node.
+ClusterView cluster_view(const ServerOptions& o, js::Cluster& cluster, const PartitionExecutors& executors,
+                         js::KvBucket& leases, const core::SharedMarket& shared_market, bool with_partitions) {
+  ClusterView v;
+  v.node = o.node;
+  v.reachable = cluster.connection().connected();
+  for (const PartitionId p : cluster.owned()) v.executed_here.push_back(p.value);
+  for (const PartitionId p : each_partition(cluster.partitions())) {
+    v.illegal_events += cluster.partition(p).stats().illegal_events.load(std::memory_order_relaxed);
+    v.forwarded_writes += cluster.partition(p).forwarded_appends();
+    const auto refused = cluster.partition(p).refused_messages();
+    v.refused_live_batches += refused.live_batches;
+    v.refused_forwards += refused.forwards;
+  }
+  v.problems = executors.problems();
+  if (with_partitions) {
+    for (const auto& p : cluster.view())
+      v.partitions.push_back(
+          ClusterPartitionView{p.partition.value, p.owner, p.last_seq.value, p.lag_events, p.folded_here, p.refused_appends});
+    if (auto holder = js::lease_holder(leases, js::kMarketLease); holder && *holder) v.market_holder = (*holder)->node;
+    v.market_changes = shared_market.applied().value;
+  }
+  return v;
+}
+
+}  // namespace
+
+int run_cluster_node(ServerOptions& o) {
+  // Before the cluster, which judges other nodes' forwards by it.
+  KeyRing keys;
+  core::Market market;
+  auto parts = open_cluster_parts(o, keys);
+  if (!parts) return 2;
+  auto& cluster = parts->cluster;
+  auto& leases = parts->leases;
   auto log = js::open_cluster_log(*cluster);
 
   asio::io_context api_ioc;
   asio::io_context exec_ioc(1);
   auto exec_work = asio::make_work_guard(exec_ioc);
-  core::SimChain chain(market, o.fail_rate, *ledger);
+  core::SimChain chain(market, o.fail_rate, *parts->ledger);
   // Launches and prices set by hand are the cluster's: every node applies
   // them, whichever node made them.
-  core::SharedMarket shared_market(market, *market_journal, o.append_timeout);
+  core::SharedMarket shared_market(market, *parts->market_journal, o.append_timeout);
   core::OrderStore store(*log);
   core::EngineMetrics metrics;
   Hub hub(api_ioc.get_executor());
@@ -134,26 +175,7 @@ int run_cluster_node(ServerOptions& o) {
     return executors.executor_of(log->partition_of(id));  // a slice's partition is its parent's
   };
   app.cluster = [&](bool with_partitions) {
-    ClusterView v;
-    v.node = o.node;
-    v.reachable = cluster->connection().connected();
-    for (const PartitionId p : cluster->owned()) v.executed_here.push_back(p.value);
-    for (const PartitionId p : each_partition(cluster->partitions())) {
-      v.illegal_events += cluster->partition(p).stats().illegal_events.load(std::memory_order_relaxed);
-      v.forwarded_writes += cluster->partition(p).forwarded_appends();
-      const auto refused = cluster->partition(p).refused_messages();
-      v.refused_live_batches += refused.live_batches;
-      v.refused_forwards += refused.forwards;
-    }
-    v.problems = executors.problems();
-    if (with_partitions) {
-      for (const auto& p : cluster->view())
-        v.partitions.push_back(
-            ClusterPartitionView{p.partition.value, p.owner, p.last_seq.value, p.lag_events, p.folded_here, p.refused_appends});
-      if (auto holder = js::lease_holder(*leases, js::kMarketLease); holder && *holder) v.market_holder = (*holder)->node;
-      v.market_changes = shared_market.applied().value;
-    }
-    return v;
+    return cluster_view(o, *cluster, executors, *leases, shared_market, with_partitions);
   };
   if (o.sim_control) app.sim_changes = &shared_market;
   ctx.router = core_router(app);
