@@ -56,14 +56,10 @@
 #include <gtest/gtest.h>
 
 #include "eventlog/event_log.h"
-#include "eventlog/jetstream/connection.h"
 #include "eventlog/jetstream/errors.h"
-#include "eventlog/jetstream/kv_bucket.h"
-#include "eventlog/jetstream/layout.h"
-#include "eventlog/jetstream/partition_log.h"
 #include "eventlog/rocksdb/rocksdb_log.h"
 #include "log_futures.h"
-#include "nats_cluster.h"
+#include "owned_partition.h"
 
 namespace oee::eventlog {
 namespace {
@@ -318,12 +314,11 @@ class EmbeddedFuzzLog {
   int secondaries_ = 0;
 };
 
-/// A fresh partition of a cluster log on a 3-server cluster the suite
-/// shares, written through the owner's writer of this node; opened again
-/// from its stream and taken over again. It checkpoints only when it
-/// closes (a checkpoint mid-run is a record of the log's own, which would
-/// shift the model's positions): its checkpoints are tested in
-/// jetstream_partition_test.cpp.
+/// A fresh partition of a cluster log (OwnedPartition), written through
+/// this node's owner's writer; opened again from its stream and taken over
+/// again. It checkpoints only when it closes (a checkpoint mid-run is a
+/// record of the log's own, which would shift the model's positions): its
+/// checkpoints are tested in partition_log_test.cpp.
 class PartitionFuzzLog {
  public:
   static constexpr bool kClaimsWithAnyEvent = false;
@@ -331,50 +326,15 @@ class PartitionFuzzLog {
   static constexpr bool kRefusesMovedOn = true;
   static constexpr bool kClosesAndHasSecondaries = false;
 
-  explicit PartitionFuzzLog(const FuzzParams&) : partition_{next_partition_.fetch_add(1)} {
-    jetstream::ConnectOptions c;
-    c.urls = jetstream::parse_urls(cluster().urls());
-    c.name = "fuzz";
-    connection_ = jetstream::Connection::connect(c);
-    jetstream::BucketSpec spec;
-    spec.name = jetstream::kMetaBucket;
-    auto meta = jetstream::KvBucket::open(*connection_, spec, 20s);
-    if (!meta) throw std::runtime_error("meta bucket: " + meta.error().message());
-    meta_ = std::move(*meta);
-  }
-  ~PartitionFuzzLog() { close(); }
+  explicit PartitionFuzzLog(const FuzzParams&) {}
 
-  std::unique_ptr<LogPartitionWriter> open() {
-    close();
-    jetstream::PartitionLogOptions o;
-    o.partition = partition_;
-    o.node = "fuzz";
-    o.incarnation = OrderId::random().str();
-    o.fold = fold_payload;
-    o.meta = meta_;
-    o.checkpoint_events = std::numeric_limits<std::uint64_t>::max();
-    o.checkpoint_after = std::chrono::hours(24);
-    log_ = jetstream::open_partition(*connection_, std::move(o));
-    auto writer = log_->take_over();
-    if (!writer) throw std::runtime_error("take_over: " + writer.error().message());
-    return std::move(*writer);
-  }
+  std::unique_ptr<LogPartitionWriter> open() { return partition_.open(); }
 
  private:
-  void close() {
-    if (!log_) return;
-    (void)log_->close();
-    log_.reset();
-  }
-  static testing::NatsCluster& cluster() {
-    static testing::NatsCluster shared;
-    return shared;
-  }
-  static inline std::atomic<std::uint32_t> next_partition_{0};
-  PartitionId partition_;
-  std::unique_ptr<jetstream::Connection> connection_;
-  std::optional<jetstream::KvBucket> meta_;
-  std::shared_ptr<jetstream::PartitionLog> log_;
+  testing::OwnedPartition partition_{"fuzz", fold_payload, [](jetstream::PartitionLogOptions& o) {
+                                       o.checkpoint_events = std::numeric_limits<std::uint64_t>::max();
+                                       o.checkpoint_after = std::chrono::hours(24);
+                                     }};
 };
 
 template <class Backend>

@@ -24,12 +24,10 @@
 #include <unistd.h>
 
 #include "eventlog/event_log.h"
-#include "eventlog/jetstream/connection.h"
-#include "eventlog/jetstream/partition_log.h"
 #include "eventlog/rocksdb/rocksdb_log.h"
 #include "eventually.h"
 #include "log_futures.h"
-#include "nats_cluster.h"
+#include "owned_partition.h"
 
 namespace oee::eventlog::contract {
 namespace {
@@ -80,41 +78,18 @@ class EmbeddedLog {
   std::unique_ptr<LogPartitionWriter> log_;
 };
 
-/// A fresh partition of a cluster log on a 3-server cluster the suite
-/// shares, taken over by this node: its owner's writer.
+/// A fresh partition of a cluster log (OwnedPartition): its owner's writer.
 class ClusterPartition {
  public:
-  ClusterPartition() {
-    jetstream::ConnectOptions c;
-    c.urls = jetstream::parse_urls(cluster().urls());
-    c.name = "contract";
-    connection_ = jetstream::Connection::connect(c);
-    jetstream::PartitionLogOptions o;
-    o.partition = PartitionId{next_partition_.fetch_add(1)};
-    o.node = "contract";
-    o.incarnation = OrderId::random().str();
-    o.fold = fold_told;
-    log_ = jetstream::open_partition(*connection_, std::move(o));
-    auto writer = log_->take_over();
-    if (!writer) throw std::runtime_error("take_over: " + writer.error().message());
-    writer_ = std::move(*writer);
-  }
-  ~ClusterPartition() { drop(); }
+  ClusterPartition() : writer_(partition_.open()) {}
   LogPartitionWriter& writer() { return *writer_; }
   void drop() {
     writer_.reset();
-    if (log_) (void)log_->close();
-    log_.reset();
+    partition_.close();
   }
 
  private:
-  static testing::NatsCluster& cluster() {
-    static testing::NatsCluster shared;
-    return shared;
-  }
-  static inline std::atomic<std::uint32_t> next_partition_{0};
-  std::unique_ptr<jetstream::Connection> connection_;
-  std::shared_ptr<jetstream::PartitionLog> log_;
+  testing::OwnedPartition partition_{"contract", fold_told};
   std::unique_ptr<LogPartitionWriter> writer_;
 };
 
