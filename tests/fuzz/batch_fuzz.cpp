@@ -11,11 +11,11 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   namespace js = oee::eventlog::jetstream;
   const std::string_view message(reinterpret_cast<const char*>(data), size);
-  const auto batch = js::decode_batch(message, 3);
+  const auto batch = js::decode_batch(message, oee::PartitionId{3});
   if (batch) {
     // What decodes must encode to a batch that decodes to the same records,
     // each at its position.
-    const auto again = js::decode_batch(js::encode_batch(*batch), 3);
+    const auto again = js::decode_batch(js::encode_batch(*batch), oee::PartitionId{3});
     if (!again || again->first != batch->first || again->entries.size() != batch->entries.size()) __builtin_trap();
     for (std::size_t i = 0; i < batch->entries.size(); ++i) {
       const auto& a = batch->entries[i];
