@@ -234,11 +234,9 @@ void JetStreamPartitionLog::announce_checkpoint(Seq through) {
   q.command.type = kCheckpointedType;
   put_be(q.command.payload, through.value, 8);
   q.done = [](const Result<AppendOutcome>&) {};  // the next checkpoint announces again
-  {
-    std::lock_guard lock(own_mu_);
-    if (!owned_) return;
-    q.ownership = ownership_;
-  }
+  const auto held = ownership_.held();
+  if (!held) return;
+  q.ownership = held->ownership;
   q.request = next_request_id();
   append_here(q);
 }

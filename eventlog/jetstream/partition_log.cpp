@@ -40,10 +40,7 @@ JetStreamPartitionLog::JetStreamPartitionLog(Connection& connection, PartitionLo
                                          made.error().message()));
   folds_unowned_.store(options_.follow_unowned, std::memory_order_release);
   Checkpointer::Writes writes;
-  writes.is_owner = [this] {
-    std::lock_guard lock(own_mu_);
-    return wants_ownership_;
-  };
+  writes.is_owner = [this] { return ownership_.wanted(); };
   writes.write_directory = [this](std::vector<IndexedOrder>& orders) { return write_directory(orders); };
   writes.write_checkpoint = [this](Seq at, const std::string& blob) { return write_checkpoint(at, blob); };
   writes.written = [this](Seq at) {
@@ -74,9 +71,11 @@ JetStreamPartitionLog::JetStreamPartitionLog(Connection& connection, PartitionLo
     });
   };
   follower_ = named("oee-js-follow", &JetStreamPartitionLog::follow_loop);
-  appender_ = named("oee-js-append", &JetStreamPartitionLog::append_loop);
   forwarder_ = std::make_unique<Forwarder>(connection_, options_.partition, options_.append_timeout,
                                            static_cast<Forwarder::Log&>(*this));
+  appender_ = std::make_unique<BatchAppender>(
+      connection_, BatchAppender::Settings{options_.partition, stream_, writer(), options_.append_timeout, options_.lose_ack},
+      static_cast<BatchAppender::Stream&>(*this));
 }
 
 JetStreamPartitionLog::~JetStreamPartitionLog() { (void)close(); }
@@ -242,25 +241,11 @@ void JetStreamPartitionLog::fold_taken(const Record& r) {
     spdlog::error("partition {}: the PartitionTaken at seq {} does not decode", options_.partition, r.seq.value);
     return;
   }
-  bool fenced = false;
-  {
-    std::lock_guard lock(own_mu_);
-    if (*by == writer()) {
-      if (wants_ownership_ && !owned_) {
-        owned_ = true;
-        ownership_ = ownership_.next();
-        taken_at_ = r.seq;
-      }
-    } else if (owned_) {
-      owned_ = false;
-      wants_ownership_ = false;
-      ownership_ = ownership_.next();
-      fenced = true;
-    }
-  }
-  if (*by != writer()) spdlog::info("partition {}: taken over by {} at seq {}", options_.partition, *by, r.seq.value);
-  if (fenced) {
-    serve_other_nodes(false);
+  const bool ours = *by == writer();
+  const auto change = ownership_.taken(ours, r.seq);
+  if (!ours) spdlog::info("partition {}: taken over by {} at seq {}", options_.partition, *by, r.seq.value);
+  if (change == PartitionOwnership::Change::lost) {
+    services_.stop();
     spdlog::warn("partition {}: {} took it over at seq {}; this node stops executing it", options_.partition, *by,
                  r.seq.value);
     if (options_.on_fenced) options_.on_fenced();
@@ -334,33 +319,25 @@ std::string JetStreamPartitionLog::write_error() const {
   return connection_.connected() ? std::string{} : std::string("no NATS server is reachable");
 }
 
-bool JetStreamPartitionLog::owned() const {
-  std::lock_guard lock(own_mu_);
-  return owned_;
-}
+bool JetStreamPartitionLog::owned() const { return ownership_.owned(); }
 
 void JetStreamPartitionLog::release() {
-  {
-    std::lock_guard lock(own_mu_);
-    wants_ownership_ = false;
-    if (owned_) {
-      owned_ = false;
-      ownership_ = ownership_.next();
-    }
-  }
-  serve_other_nodes(false);
+  ownership_.release();
+  services_.stop();
 }
 
 std::error_code JetStreamPartitionLog::close() {
-  {
-    std::lock_guard lock(queue_mu_);
-    if (closing_ && !appender_.joinable() && !follower_.joinable()) return {};
-    closing_ = true;
-  }
-  serve_other_nodes(false);
+  std::call_once(closed_, [this] { stop_parts(); });
+  return {};
+}
+
+// What is queued is stored or answered first: the appender's writes may be
+// rerouted to the forwarder, whose own may go back to the appender while
+// it runs (an ended write is then answered closed).
+void JetStreamPartitionLog::stop_parts() {
+  services_.stop();
   owner_reader_.stop();
-  queue_cv_.notify_all();
-  if (appender_.joinable()) appender_.join();
+  if (appender_) appender_->stop();
   if (forwarder_) forwarder_->stop();
   stopping_.store(true, std::memory_order_release);
   head_cv_.notify_all();
@@ -375,7 +352,6 @@ std::error_code JetStreamPartitionLog::close() {
   }
   // Acknowledged, not yet folded here: they are in the log all the same.
   for (auto& [seq, pending] : left) pending.first(pending.second);
-  return {};
 }
 
 }  // namespace detail

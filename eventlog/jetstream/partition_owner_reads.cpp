@@ -58,12 +58,7 @@ std::error_code JetStreamPartitionLog::fold_still_whole() const {
 
 bool JetStreamPartitionLog::written_here(const StoredMessage& m) const {
   const auto id = m.header("Nats-Msg-Id");
-  return id.starts_with(batch_id_prefix()) || id.starts_with(takeover_id_prefix());
-}
-
-void JetStreamPartitionLog::on_read(Request request) {
-  if (request.reply.empty()) return;
-  (void)connection_.respond(request.reply, read_answer(request));
+  return id.starts_with(batch_id_prefix(writer())) || id.starts_with(takeover_id_prefix(writer()));
 }
 
 std::string JetStreamPartitionLog::read_answer(const Request& request) const {

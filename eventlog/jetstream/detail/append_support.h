@@ -1,6 +1,6 @@
 #pragma once
 // What the partition log's appender (partition_appends.cpp), its forwards
-// to the owner (partition_forwards.cpp) and its opening share.
+// to the owner (forwarder.cpp) and its opening share.
 
 #include <algorithm>
 #include <charconv>

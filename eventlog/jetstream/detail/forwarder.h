@@ -1,7 +1,7 @@
 #pragma once
 // The writes a node makes while another node owns the partition (or none
 // does): sent to the owner, whose appender judges and stores them
-// (partition_forwards.cpp serves them there). Only the owner ever appends.
+// (owner_services.h serves them there). Only the owner ever appends.
 //
 // Threads: one of its own (oee-js-forward) takes runs of up to kPipeline
 // writes from its queue and asks the owner for all of them at once; with

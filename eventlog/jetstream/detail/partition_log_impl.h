@@ -13,50 +13,59 @@
 //            folded here (the fence)
 // A forward (a request to the owner): forward_wire.h.
 //
+// The log is the partition's stream as this node sees it: it follows the
+// stream, folds what it holds into the order index and answers reads. Its
+// parts, each in a class of its own that states its thread and locks:
+//   PartitionOwnership (partition_ownership.h)  whether this node owns the
+//                   partition, and which of its ownerships that is
+//   BatchAppender (batch_appender.h)  the owner's fenced batches and
+//                   takeovers, at a Tail this log gives it
+//   OwnerServices (owner_services.h)  other nodes' forwards and reads,
+//                   served while owned
+//   Forwarder (forwarder.h)  this node's writes while another node owns it
+//   OwnerReader (owner_reader.h)  reads asked of the owner while behind
+//   Checkpointer (checkpointer.h)  the owner's checkpoints and directory
+// The log owns each part, and close() stops each before anything it calls
+// goes (stop_parts()).
+//
 // Threads (each names itself for top -H and perf):
-//   oee-js-append   the appender: judges and stores this node's writes while
-//                   it owns the partition, with other nodes' writes
-//                   forwarded to it, as one batch fenced on the stream's
-//                   last seq, and folds each batch it stored; and takeovers.
-//   oee-js-forward  the Forwarder (forwarder.h): writes made while another
-//                   node owns the partition go to that owner.
-//   oee-js-follow   the follower: consumes the stream in order and folds
-//                   what this node did not store itself; behind (neither
-//                   owned nor followed), it hears what every node needs.
-//   oee-js-ckpt     the Checkpointer (checkpointer.h): the owner's
-//                   directory of finished orders and its checkpoints.
-//   NATS handlers   the owner's services (other nodes' forwards and reads)
-//                   and, behind and watched, the owner's live batches.
+//   oee-js-append   the BatchAppender's; it folds each batch it stored
+//                   (stored(), under fold_mu_).
+//   oee-js-forward  the Forwarder's.
+//   oee-js-follow   the follower (this class): consumes the stream in order
+//                   and folds what this node did not store itself; behind
+//                   (neither owned nor followed), it hears what every node
+//                   needs.
+//   oee-js-ckpt     the Checkpointer's.
+//   NATS handlers   the OwnerServices' and, behind and watched, the owner's
+//                   live batches (on_live).
 // A fold (one at a time, under fold_mu_) applies each record to the order
 // index, calls the listeners and runs the completions of appends up to the
 // position it folded. Every field below says its thread or its mutex.
 //
 // Lock order (a mutex is taken only after those to its left):
-//   watch_mu_ -> fold_mu_ -> services_mu_ -> own_mu_
-//   fold_mu_ -> the Checkpointer's -> own_mu_
-// Leaves, taken under any of these and holding nothing: head_mu_,
-// queue_mu_, and the parts' own (FinishedOrders, OrderSets,
-// RecentRequests, BatchPositions, BurstCounter, the Forwarder's, the
-// OwnerReader's). A fold
-// calls the listeners and on_fenced under fold_mu_: they must not call
-// back into this log's writes. Destroying a service (services_mu_) waits
-// for its handlers, which take own_mu_ and queue_mu_, never fold_mu_.
+//   watch_mu_ -> fold_mu_ -> OwnerServices' -> PartitionOwnership's
+//   fold_mu_ -> the Checkpointer's -> PartitionOwnership's
+// Leaves, taken under any of these and holding nothing: head_mu_, the
+// BatchAppender's and the Forwarder's queues, and the small parts' own
+// (FinishedOrders, OrderSets, RecentRequests, BatchPositions, BurstCounter,
+// OwnerReader). A fold calls the listeners and on_fenced under fold_mu_:
+// they must not call back into this log's writes. A fold that sees another
+// node's takeover stops the OwnerServices under fold_mu_, which waits for
+// their handlers: they take leaves only, never fold_mu_.
 
 #include <condition_variable>
-#include <deque>
-#include <list>
 #include <unordered_map>
 #include <map>
 #include <mutex>
 #include <set>
 #include <thread>
-#include <tuple>
-#include <unordered_set>
 
 #include "eventlog/detail/commit_listeners.h"
 #include "eventlog/detail/order_index.h"
 #include "eventlog/jetstream/batch_codec.h"
 #include "eventlog/jetstream/detail/append_support.h"
+#include "eventlog/jetstream/detail/batch_appender.h"
 #include "eventlog/jetstream/detail/batch_positions.h"
 #include "eventlog/jetstream/detail/burst_counter.h"
 #include "eventlog/jetstream/detail/checkpointer.h"
@@ -64,6 +73,8 @@
 #include "eventlog/jetstream/detail/forwarder.h"
 #include "eventlog/jetstream/detail/order_sets.h"
 #include "eventlog/jetstream/detail/owner_reader.h"
+#include "eventlog/jetstream/detail/owner_services.h"
+#include "eventlog/jetstream/detail/partition_ownership.h"
 #include "eventlog/jetstream/detail/recent_requests.h"
 #include "eventlog/jetstream/partition_log.h"
 
@@ -71,7 +82,9 @@ namespace oee::eventlog::jetstream::detail {
 
 class JetStreamPartitionLog final : public PartitionLog,
                                     public std::enable_shared_from_this<JetStreamPartitionLog>,
-                                    private Forwarder::Log {
+                                    private BatchAppender::Stream,
+                                    private Forwarder::Log,
+                                    private OwnerServices::Owner {
  public:
   JetStreamPartitionLog(Connection& connection, PartitionLogOptions options);
   ~JetStreamPartitionLog() override;
@@ -114,11 +127,11 @@ class JetStreamPartitionLog final : public PartitionLog,
   void release() override;
   bool owned() const override;  // and Forwarder::Log's
   PartitionId partition() const override { return options_.partition; }
-  std::uint64_t refused_appends() const override { return refused_.load(std::memory_order_relaxed); }
+  std::uint64_t refused_appends() const override { return appender_ ? appender_->refused() : 0; }
   Seq opened_from() const override { return opened_from_; }
   Result<bool> holds(const OrderId& order) const override;
   std::uint64_t forwarded_appends() const override { return forwarder_ ? forwarder_->forwarded() : 0; }
-  Refused refused_messages() const override { return {refused_live_.total(), refused_forwards_.total()}; }
+  Refused refused_messages() const override { return {refused_live_.total(), services_.refused()}; }
   void stop_following() override;
   bool folds() const override { return !behind(); }
   Result<Seq> last_stored() const override { return stored_head(); }
@@ -131,42 +144,13 @@ class JetStreamPartitionLog final : public PartitionLog,
   /// An append of the owner's writer, made in ownership `ownership`.
   void append_owned(AppendCommand command, AppendCompletion done, Ownership ownership);
   /// Whether ownership `ownership` is still this node's.
-  [[nodiscard]] bool owns(Ownership ownership) const;
+  [[nodiscard]] bool owns(Ownership ownership) const override;
   /// Whether this node's lease on the partition is fresh (true when no
   /// lease is kept).
-  [[nodiscard]] bool lease_fresh() const { return !options_.lease_fresh || options_.lease_fresh(); }
+  [[nodiscard]] bool lease_fresh() const override { return !options_.lease_fresh || options_.lease_fresh(); }
 
  private:
   using Queued = QueuedWrite;
-  /// What the owner makes of a queued write before it goes out.
-  struct Judged {
-    enum Verdict { append, same_as_earlier, landed, exists, moved, failed };
-    Verdict verdict = append;
-    Seq at{};                 // landed: where (a retry of a stored write)
-    std::string fingerprint;  // exists: the order's idempotency fingerprint
-    std::error_code error{};  // failed
-    Judged(Verdict v, Seq where = {}, std::string fp = {}) : verdict(v), at(where), fingerprint(std::move(fp)) {}
-    Judged(std::error_code e) : verdict(failed), error(e) {}
-  };
-  /// A write's request found stored, or its order's state.
-  struct Found {
-    Seq landed{};               // a record of this request, if one is stored
-    bool order_exists = false;  // the order has records
-    Seq last{};                 // its last record's position
-    std::string fingerprint;    // its first record's idempotency fingerprint
-  };
-  /// An order's write taken into the run being judged.
-  struct InRun {
-    std::string request;
-    /// Begun in this run with a client's key: what a replay of the key is
-    /// compared with, for the order's first record is not stored yet.
-    std::optional<std::string> begun_with;
-  };
-  using RunWrites = std::unordered_map<OrderId, InRun, OrderIdHash>;
-  struct Stored {
-    Seq first;       // the batch's first position
-    Seq stream_seq;  // the message's
-  };
 
   // partition_follow.cpp: the follower (partition_log.cpp: the folds).
   void follow_loop();
@@ -259,9 +243,8 @@ class JetStreamPartitionLog final : public PartitionLog,
   [[nodiscard]] std::error_code fold_still_whole() const;
   /// Whether this node's writer (this process) stored the message.
   [[nodiscard]] bool written_here(const StoredMessage& m) const;
-  /// The owner's side: answers another node's read.
-  void on_read(Request request);
-  [[nodiscard]] std::string read_answer(const Request& request) const;
+  /// The owner's side: answers another node's read (OwnerServices::Owner).
+  [[nodiscard]] std::string read_answer(const Request& request) const override;
   // partition_follow.cpp: while behind, the listeners hear the batches the
   // owner sends live, and what none brought from the stream.
   /// The owner's side: sends a batch it stored (its encoding) live.
@@ -290,7 +273,7 @@ class JetStreamPartitionLog final : public PartitionLog,
   /// Where a batch is stored: oee.p<p>.s if it holds a record every node
   /// needs, else oee.p<p>.b (the owner's appender: it reads the index as
   /// its only writer).
-  [[nodiscard]] std::string subject_of(const Batch& batch) const;
+  [[nodiscard]] std::string subject_of(const Batch& batch) const override;
   /// Whether a write this node made must be heard here before it
   /// completes: behind, one every node needs (a key works here once it is
   /// answered).
@@ -331,40 +314,19 @@ class JetStreamPartitionLog final : public PartitionLog,
   void maybe_checkpoint(std::size_t events);
   [[nodiscard]] std::error_code write_checkpoint(Seq seq, const std::string& blob);
 
-  // partition_appends.cpp: the appender.
+  // partition_appends.cpp: where a write goes, and what the appender
+  // (batch_appender.h) asks of the log.
   void enqueue(AppendCommand command, AppendCompletion done, std::optional<Ownership> ownership);
-  void append_loop();
-  void publish_takeover(Queued& q);
-  /// Judges the run's writes, stores those that go out as one batch, and
-  /// completes every write of the run.
-  void publish_batch(std::vector<Queued>& run);
-  [[nodiscard]] Judged judge(const Queued& q, RunWrites& in_run);
-  /// Whether q's request is stored already, and its order's state.
-  [[nodiscard]] Result<Found> find_request(const Queued& q) const;
-  /// The batch entry a queued write becomes (its payload moves into it).
-  [[nodiscard]] BatchEntry entry_of(Queued& q) const;
-  /// Stores `batch` at `tail` (its positions are set here), retrying a lost
-  /// answer until `deadline`, and folds it. JsErrc::fenced: another node
-  /// took the partition over; JsErrc::wrong_last_sequence: something else
-  /// came first (folded now): judge again.
-  /// Where a batch goes: after stream seq `stream_seq`, at position
-  /// `next_position`, in ownership `ownership`.
-  struct Tail {
-    Ownership ownership;
-    Seq stream_seq;
-    Seq next_position;
-    Seq taken_at;  // where the ownership began: its PartitionTaken's position
-  };
-  [[nodiscard]] Result<Stored> store_batch(Batch& batch, const Tail& tail, Clock::time_point deadline);
-  [[nodiscard]] bool lose_ack_of(const Batch& batch) const;
+  [[nodiscard]] BatchAppender::Tail tail() const override;
+  [[nodiscard]] Result<BatchAppender::Found> find_request(const Queued& q) const override;
+  void stored(Batch batch, Seq stream_seq, std::string_view data) override;
+  [[nodiscard]] std::error_code before_takeover() override;
   /// A write queued here that can no longer go out from here: an owner's
   /// writer's is fenced, another node's answered unsent, this node's own
   /// goes to the forwarder.
-  void reroute(Queued& q);
-  /// Serves what other nodes ask of the partition's owner (their writes,
-  /// their reads) while this node owns the partition (on), or no longer (off).
-  void serve_other_nodes(bool on);
-  void on_forwarded(Request request);
+  void reroute(Queued& q) override;
+  /// Stores a write another node forwarded (OwnerServices::Owner).
+  void store_forwarded(Queued& q) override;
   /// Queues a write for this node's appender, which stores it while this
   /// node owns the partition and forwards it otherwise.
   void append_here(Queued& q) override;
@@ -381,19 +343,17 @@ class JetStreamPartitionLog final : public PartitionLog,
   [[nodiscard]] std::string next_request_id() {
     return writer() + "/" + std::to_string(requests_.fetch_add(1, std::memory_order_relaxed) + 1);
   }
-  /// How this writer's batches' and takeovers' msg ids begin (the rest:
-  /// the first position, and for a batch its data's CRC32C).
-  [[nodiscard]] std::string batch_id_prefix() const { return "b/" + writer() + "/"; }
-  [[nodiscard]] std::string takeover_id_prefix() const { return "taken/" + writer() + "/"; }
 
   /// Folds a batch stored at `stream_seq` (skipped if folded already).
   void fold_stored(Batch batch, Seq stream_seq);
   /// Folds what the stream holds beyond what is folded here, up to its
   /// end as it is now.
-  [[nodiscard]] std::error_code catch_up(Clock::time_point deadline);
+  [[nodiscard]] std::error_code catch_up(Clock::time_point deadline) override;
   /// The last position folded here.
   [[nodiscard]] Seq folded() const { return Seq{head_.load(std::memory_order_acquire)}; }
   [[nodiscard]] Seq tail_seq() const { return Seq{tail_seq_.load(std::memory_order_acquire)}; }
+  /// close(): stops the parts, each before what it calls goes.
+  void stop_parts();
 
   // Set by the constructor, read by any thread. The connection is the
   // cluster's, which closes this log before it closes the connection.
@@ -407,7 +367,7 @@ class JetStreamPartitionLog final : public PartitionLog,
   // stored) and the follower (what a reader reads, or a takeover catches
   // up on): one at a time under fold_mu_, each batch once. Readers read
   // the index and the parts' classes, each under its own leaf lock.
-  std::mutex fold_mu_;
+  mutable std::mutex fold_mu_;
   ::oee::eventlog::detail::OrderIndex index_;  // changed under fold_mu_; read by any thread (its own lock)
   mutable FinishedOrders finished_;            // changed under fold_mu_; its own lock
   OrderSets sets_;                             // changed under fold_mu_; its own lock
@@ -446,21 +406,13 @@ class JetStreamPartitionLog final : public PartitionLog,
   mutable std::condition_variable idle_cv_;
   std::multimap<std::uint64_t, std::pair<AppendCompletion, AppendOutcome>> waiting_;  // under head_mu_
 
-  // This node's ownership of the partition.
-  mutable std::mutex own_mu_;
-  bool owned_ = false;            // under own_mu_
-  Ownership ownership_;           // under own_mu_
-  bool wants_ownership_ = false;  // take_over() asked, release() not since; under own_mu_
-  Seq taken_at_{};                // where this node's ownership began; under own_mu_
+  // This node's ownership of the partition (its own leaf lock; changed by
+  // the fold of a PartitionTaken, under fold_mu_, and by take_over() and
+  // release()).
+  PartitionOwnership ownership_;
 
-  // The appender's queue: fenced appends, other nodes' forwarded writes,
-  // takeovers.
-  std::mutex queue_mu_;
-  std::condition_variable queue_cv_;
-  std::deque<Queued> queue_;  // under queue_mu_
-  bool closing_ = false;      // under queue_mu_
   std::atomic<std::uint64_t> requests_{0};  // this node's writes, numbered for their request ids
-  std::atomic<std::uint64_t> refused_{0};   // batches the stream refused (the appender's count)
+  std::once_flag closed_;                   // close() runs once
 
   // The follower thread's alone.
   std::unique_ptr<Subscription> subscription_;  // the stream, while folded here (and the opening's)
@@ -468,21 +420,21 @@ class JetStreamPartitionLog final : public PartitionLog,
   std::unique_ptr<Subscription> shared_;        // behind: the batches every node needs (oee.p<p>.s)
   std::atomic<std::uint64_t> shared_tail_{0};   // the stream seq `shared_` delivered last; read by watch()
 
-  // The owner's services for other nodes: their forwards and reads.
-  std::mutex services_mu_;
-  std::unique_ptr<Service> forward_service_;  // while owned; under services_mu_
-  std::unique_ptr<Service> read_service_;     // while owned; under services_mu_
+  // The owner's services for other nodes (their forwards and reads), on
+  // while this node owns the partition; stopped by close() and by the
+  // ownership's end.
+  OwnerServices services_{connection_, options_.partition, options_.check_forwarded,
+                          static_cast<OwnerServices::Owner&>(*this)};
 
-  BurstCounter refused_live_;      // its own lock
-  BurstCounter refused_forwards_;  // its own lock
+  BurstCounter refused_live_;  // its own lock
   // Shared with the owner's writers, which may outlive the log.
   const std::shared_ptr<Stats> stats_ = std::make_shared<Stats>();
   std::atomic<bool> stopping_{false};  // set by close()
 
   // The parts with threads of their own; made by the constructor, stopped
   // by close() in this order, before anything they call goes.
-  std::thread appender_;
   std::unique_ptr<Forwarder> forwarder_;
+  std::unique_ptr<BatchAppender> appender_;
   std::thread follower_;
   std::unique_ptr<Checkpointer> checkpointer_;
 };

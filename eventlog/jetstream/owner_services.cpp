@@ -1,7 +1,5 @@
-// The owner's side of forwards (forward_wire.h): another node's write is
-// judged here, queued to the appender, which stores it in its batches
-// (partition_appends.cpp), and answered how it went. The asking side:
-// forwarder.cpp.
+#include "eventlog/jetstream/detail/owner_services.h"
+
 #include <charconv>
 
 #include <fmt/format.h>
@@ -9,14 +7,12 @@
 
 #include "eventlog/jetstream/detail/append_support.h"
 #include "eventlog/jetstream/detail/forward_wire.h"
-#include "eventlog/jetstream/detail/partition_log_impl.h"
+#include "eventlog/jetstream/errors.h"
 #include "eventlog/jetstream/layout.h"
 #include "eventlog/partition_id_format.h"
 #include "eventlog/record_codec.h"
 
 namespace oee::eventlog::jetstream::detail {
-
-using namespace std::chrono_literals;
 
 using namespace forward_wire;
 
@@ -36,57 +32,41 @@ std::string forward_answer(const Result<AppendOutcome>& outcome) {
 
 }  // namespace
 
-void JetStreamPartitionLog::append_here(Queued& q) {
-  {
-    std::lock_guard lock(queue_mu_);
-    if (!closing_) {
-      queue_.push_back(std::move(q));
-      queue_cv_.notify_one();
-      return;
-    }
-  }
-  q.done(make_error_code(Errc::closed));
-}
+OwnerServices::OwnerServices(Connection& connection, PartitionId partition, CheckForwarded check, Owner& owner)
+    : connection_(connection), partition_(partition), check_(std::move(check)), owner_(owner) {}
 
-void JetStreamPartitionLog::forward(Queued& q) {
-  if (!forwarder_->send(q)) q.done(make_error_code(Errc::closed));
-}
-
-void JetStreamPartitionLog::wait_for_order_past(const OrderId& order, Seq basis, Clock::time_point deadline) const {
-  for (;;) {
-    auto seqs = order_seqs(order);
-    if (!seqs || (!seqs->empty() && seqs->back() > basis) || Clock::now() >= deadline) return;
-    (void)wait_beyond(head(), std::min<std::chrono::milliseconds>(kOwnerPoll, left(deadline)));
-  }
-}
-
-void JetStreamPartitionLog::serve_other_nodes(bool on) {
-  std::unique_ptr<Service> forwards, reads;
-  std::lock_guard lock(services_mu_);
-  if (!on) {
-    // Destroyed here: once this returns, no request is being served.
-    forwards = std::move(forward_service_);
-    reads = std::move(read_service_);
-    return;
-  }
+void OwnerServices::start() {
+  std::lock_guard lock(mu_);
   try {
     // Queue groups: were a node that lost the partition still serving
     // (paused), one of the two takes each request, never both.
-    if (!forward_service_)
-      forward_service_ = connection_.serve(forward_subject(options_.partition), "owner",
-                                           [this](Request request) { on_forwarded(std::move(request)); });
-    if (!read_service_)
-      read_service_ = connection_.serve(read_subject(options_.partition), "owner",
-                                        [this](Request request) { on_read(std::move(request)); });
+    if (!forwards_)
+      forwards_ = connection_.serve(forward_subject(partition_), "owner",
+                                    [this](Request request) { on_forwarded(std::move(request)); });
+    if (!reads_)
+      reads_ = connection_.serve(read_subject(partition_), "owner", [this](Request request) { on_read(request); });
   } catch (const std::exception& e) {
-    // Other nodes' writes and reads then wait for an owner that serves them.
-    spdlog::warn("partition {}: cannot serve other nodes: {}", options_.partition, e.what());
+    spdlog::warn("partition {}: cannot serve other nodes: {}", partition_, e.what());
   }
+}
+
+void OwnerServices::stop() {
+  std::unique_ptr<Service> forwards, reads;
+  std::lock_guard lock(mu_);
+  // Destroyed here, under the lock: once this returns, no request is being
+  // served, even if another stop() came first.
+  forwards = std::move(forwards_);
+  reads = std::move(reads_);
+}
+
+void OwnerServices::on_read(const Request& request) {
+  if (request.reply.empty()) return;
+  (void)connection_.respond(request.reply, owner_.read_answer(request));
 }
 
 // A forward is judged here, by the owner: the NATS credentials let anyone
 // ask, so the request proves nothing about what it carries.
-void JetStreamPartitionLog::on_forwarded(Request request) {
+void OwnerServices::on_forwarded(Request request) {
   const std::string request_id(request.header("Oee-Request"));
   const bool begins = request.header("Oee-Begins") == "1";
   const auto basis_text = request.header("Oee-Basis");
@@ -106,17 +86,17 @@ void JetStreamPartitionLog::on_forwarded(Request request) {
     why = "it does not decode: " + record.error().message();
   } else if (is_log_own_type(record->type)) {
     why = "it is one of the log's own events";
-  } else if (options_.check_forwarded) {
-    why = options_.check_forwarded(*record, begins);
+  } else if (check_) {
+    why = check_(*record, begins);
   }
   if (!why.empty()) {
-    if (const auto say = refused_forwards_.count())
-      spdlog::warn("partition {}: refused {} event{} forwarded on {}, the last because {}", options_.partition, say,
+    if (const auto say = refused_.count())
+      spdlog::warn("partition {}: refused {} event{} forwarded on {}, the last because {}", partition_, say,
                    say == 1 ? "" : "s", request.subject, why);
     if (!request.reply.empty()) (void)connection_.respond(request.reply, fmt::format("{}: {}", kRefused, why));
     return;
   }
-  Queued q;
+  QueuedWrite q;
   q.command.order = record->order;
   q.command.ts = record->ts;
   q.command.type = record->type;
@@ -129,18 +109,12 @@ void JetStreamPartitionLog::on_forwarded(Request request) {
   q.request = request_id;
   q.forwarded = true;
   q.sent_before = request.header("Oee-Retry") == "1";
-  q.done = [this, reply = request.reply](const Result<AppendOutcome>& outcome) {
-    (void)connection_.respond(reply, forward_answer(outcome));
+  // Answered on the appender's thread, maybe after these services stopped:
+  // it holds only the connection, which outlives the partition log.
+  q.done = [&connection = connection_, reply = request.reply](const Result<AppendOutcome>& outcome) {
+    (void)connection.respond(reply, forward_answer(outcome));
   };
-  {
-    std::lock_guard lock(own_mu_);
-    if (!owned_) {
-      (void)connection_.respond(request.reply, kUnsent);
-      return;
-    }
-    q.ownership = ownership_;
-  }
-  append_here(q);  // closing: answered unsent
+  owner_.store_forwarded(q);
 }
 
 }  // namespace oee::eventlog::jetstream::detail
