@@ -152,7 +152,7 @@ Result<BatchAppender::Found> JetStreamPartitionLog::find_request(const Queued& q
   found.order_exists = true;
   found.last = (*record)->seqs.back();
   if (q.command.begins && q.command.idempotency) {
-    auto first = first_entry(q.command.order, (*record)->seqs.front());
+    auto first = batches_.fingerprint_at(q.command.order, (*record)->seqs.front());
     if (!first) return first.error();
     found.fingerprint = std::move(*first);
   }

@@ -1,25 +1,9 @@
-// The partition log's checkpoints: the owner writes its open orders every
-// so many events; opening a partition reads the latest and folds only the
-// events after it.
-//
-// Stream OEE_CKPT, subject oee.ckpt.p<partition>, one checkpoint in parts
-// of at most 512 KiB:
-//   headers  Oee-Ckpt-Id    a fresh id per checkpoint
-//            Oee-Ckpt-Seq   the partition position it holds the state after
-//            Oee-Ckpt-Part  i/n
-//   data     part i of:
-//     blob := fixed64be(position) fixed64be(stream seq) fixed32be(sets)
-//             (u8 set fixed32be(n) order(16)...)...
-//             fixed32be(requests) (fixed16be(len) request fixed64be(position) order(16))...
-//             index crc32c
-//     requests := the writes stored lately, so that a retry that reaches the
-//                 next owner finds where it landed
-//     stream seq := the partition stream's seq of the batch that ends at `position`
-//     index := OrderIndex::encode_checkpoint() (order_index.h)
-// Once a checkpoint's last part is stored, the earlier checkpoints are
-// purged; a checkpoint cut short (its writer died) is passed over.
+// The partition log's checkpoints (their stored form and place:
+// checkpoint_store.h): the owner hands one to the Checkpointer every so
+// many events and announces it in the log once written; opening a
+// partition loads the latest and folds only the events after it, and a
+// takeover from behind skips to it.
 
-#include <charconv>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -28,62 +12,32 @@
 #include "eventlog/jetstream/detail/append_support.h"
 #include "eventlog/jetstream/detail/partition_log_impl.h"
 #include "eventlog/partition_id_format.h"
-#include "eventlog/record_codec.h"
 
 namespace oee::eventlog::jetstream::detail {
 
-namespace {
-
-using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-constexpr auto kCheckpointStream = "OEE_CKPT";
-constexpr std::size_t kPartBytes = 512 << 10;
+namespace {
 
-std::string checkpoint_subject(PartitionId partition) { return fmt::format("oee.ckpt.p{}", partition); }
-
-void put_be(std::string& out, std::uint64_t v, int bytes) {
-  for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+/// A Checkpointed record's payload: the position, fixed64 big-endian.
+std::string checkpointed_payload(Seq through) {
+  std::string out;
+  for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>((through.value >> (8 * i)) & 0xFF));
+  return out;
 }
 
-std::optional<std::uint64_t> get_be(std::string_view& in, int bytes) {
-  if (in.size() < static_cast<std::size_t>(bytes)) return std::nullopt;
-  std::uint64_t v = 0;
-  for (int i = 0; i < bytes; ++i) v = (v << 8) | static_cast<std::uint8_t>(in[static_cast<std::size_t>(i)]);
-  in.remove_prefix(static_cast<std::size_t>(bytes));
-  return v;
-}
-
-/// "i/n" → (i, n), 1 <= i <= n.
-std::optional<std::pair<std::uint32_t, std::uint32_t>> part_of(std::string_view text) {
-  const auto slash = text.find('/');
-  if (slash == std::string_view::npos) return std::nullopt;
-  std::uint32_t i = 0, n = 0;
-  const auto a = std::from_chars(text.data(), text.data() + slash, i);
-  const auto b = std::from_chars(text.data() + slash + 1, text.data() + text.size(), n);
-  if (a.ec != std::errc{} || b.ec != std::errc{} || a.ptr != text.data() + slash ||
-      b.ptr != text.data() + text.size() || i == 0 || i > n)
-    return std::nullopt;
-  return std::make_pair(i, n);
-}
-
-StreamSpec checkpoint_stream_spec() {
-  StreamSpec spec;
-  spec.name = kCheckpointStream;
-  spec.subjects = {"oee.ckpt.>"};
-  return spec;
+std::optional<Seq> checkpointed_position(std::string_view payload) {
+  if (payload.size() != 8) return std::nullopt;
+  std::uint64_t through = 0;
+  for (const char c : payload) through = (through << 8) | static_cast<std::uint8_t>(c);
+  return Seq{through};
 }
 
 }  // namespace
 
 void JetStreamPartitionLog::open_from_checkpoint() {
-  if (auto made = connection_.ensure_stream(checkpoint_stream_spec(), 30s); !made)
-    throw std::runtime_error(fmt::format("cannot create or open stream {} in the NATS cluster: {}",
-                                         kCheckpointStream, made.error().message()));
-  if (auto made = connection_.ensure_stream(directory_spec(), 30s); !made)
-    throw std::runtime_error(fmt::format("cannot create or open stream {} in the NATS cluster: {}",
-                                         directory_spec().name, made.error().message()));
-  auto loaded = patiently([&] { return load_checkpoint(); }, kOpenPatience);
+  checkpoints_.open();
+  auto loaded = patiently([&] { return checkpoints_.load(); }, kOpenPatience);
   if (!loaded)
     throw std::runtime_error(fmt::format("cannot read partition {}'s checkpoint: {}", options_.partition,
                                          loaded.error().message()));
@@ -93,7 +47,7 @@ void JetStreamPartitionLog::open_from_checkpoint() {
   opened_from_ = (*loaded)->seq;
 }
 
-void JetStreamPartitionLog::apply_checkpoint(LoadedCheckpoint& c) {
+void JetStreamPartitionLog::apply_checkpoint(CheckpointStore::Contents& c) {
   index_.load_checkpoint(std::move(c.orders));
   sets_.replace(std::move(c.sets));
   landed_requests_.restore(std::move(c.requests));
@@ -110,7 +64,7 @@ void JetStreamPartitionLog::apply_checkpoint(LoadedCheckpoint& c) {
 }
 
 std::error_code JetStreamPartitionLog::skip_to_checkpoint() {
-  auto loaded = load_checkpoint();
+  auto loaded = checkpoints_.load();
   if (!loaded) return loaded.error();
   if (!*loaded || (*loaded)->stream_seq <= tail_seq()) return {};
   std::lock_guard fold_lock(fold_mu_);
@@ -124,71 +78,9 @@ std::error_code JetStreamPartitionLog::skip_to_checkpoint() {
   return {};
 }
 
-Result<std::optional<JetStreamPartitionLog::LoadedCheckpoint>> JetStreamPartitionLog::load_checkpoint() const {
-  const auto subject = checkpoint_subject(options_.partition);
-  auto messages = connection_.read(kCheckpointStream, subject, Seq{1}, std::numeric_limits<std::size_t>::max());
-  if (!messages) return messages.error();
-  // The last checkpoint whose every part is there, in order.
-  std::optional<std::string> blob;
-  std::string id, assembling;
-  std::uint32_t expected = 1;
-  for (const auto& m : *messages) {
-    const auto part = part_of(m.header("Oee-Ckpt-Part"));
-    if (!part) continue;
-    if (part->first == 1) {
-      id = std::string(m.header("Oee-Ckpt-Id"));
-      assembling.clear();
-      expected = 1;
-    }
-    if (part->first != expected || m.header("Oee-Ckpt-Id") != id) {
-      expected = 0;  // a gap: this checkpoint is not whole
-      continue;
-    }
-    assembling += m.data;
-    ++expected;
-    if (part->first == part->second) blob = assembling;
-  }
-  if (!blob) return std::optional<LoadedCheckpoint>{};
-
-  const auto body = checked_body(*blob);
-  if (!body) return make_error_code(Errc::corrupted);
-  std::string_view in = *body;
-  LoadedCheckpoint out;
-  const auto seq = get_be(in, 8);
-  const auto stream_seq = get_be(in, 8);
-  const auto sets = get_be(in, 4);
-  if (!seq || !stream_seq || !sets) return make_error_code(Errc::corrupted);
-  out.seq = Seq{*seq};
-  out.stream_seq = Seq{*stream_seq};
-  for (std::uint64_t s = 0; s < *sets; ++s) {
-    const auto set = get_be(in, 1);
-    const auto n = get_be(in, 4);
-    if (!set || !n || in.size() < *n * 16) return make_error_code(Errc::corrupted);
-    auto& members = out.sets[static_cast<OrderSet>(*set)];
-    for (std::uint64_t k = 0; k < *n; ++k) {
-      members.insert(::oee::eventlog::detail::order_at(in.data()));
-      in.remove_prefix(16);
-    }
-  }
-  const auto requests = get_be(in, 4);
-  if (!requests) return make_error_code(Errc::corrupted);
-  for (std::uint64_t k = 0; k < *requests; ++k) {
-    const auto len = get_be(in, 2);
-    if (!len || in.size() < *len + 8 + 16) return make_error_code(Errc::corrupted);
-    std::string request(in.substr(0, *len));
-    in.remove_prefix(*len);
-    const auto position = get_be(in, 8);
-    out.requests.push_back(RecentRequests::Landed{std::move(request), Seq{*position}, ::oee::eventlog::detail::order_at(in.data())});
-    in.remove_prefix(16);
-  }
-  auto orders = ::oee::eventlog::detail::decode_checkpoint(in);
-  if (!orders) return orders.error();
-  out.orders = std::move(*orders);
-  return std::optional<LoadedCheckpoint>(std::move(out));
-}
 
 Result<std::optional<Checkpoint>> JetStreamPartitionLog::checkpoint() const {
-  auto loaded = patiently([&] { return load_checkpoint(); }, kOpenPatience);
+  auto loaded = patiently([&] { return checkpoints_.load(); }, kOpenPatience);
   if (!loaded) return loaded.error();
   if (!*loaded) return std::optional<Checkpoint>{};
   return std::optional<Checkpoint>(Checkpoint{(*loaded)->seq, std::move((*loaded)->orders)});
@@ -201,27 +93,7 @@ void JetStreamPartitionLog::maybe_checkpoint(std::size_t events) {
   if (since_checkpoint_ == 0 || (since_checkpoint_ < options_.checkpoint_events && now < checkpoint_due_)) return;
   if (!owned()) return;  // the owner checkpoints; the others count on
   const Seq at = folded();  // folds are one at a time, and this is one
-  std::string blob;
-  put_be(blob, at.value, 8);
-  put_be(blob, tail_seq().value, 8);
-  const auto sets = sets_.copy();
-  put_be(blob, sets.size(), 4);
-  for (const auto& [set, members] : sets) {
-    put_be(blob, static_cast<std::uint64_t>(set), 1);
-    put_be(blob, members.size(), 4);
-    for (const auto& id : members) blob.append(id.view());
-  }
-  auto landed = landed_requests_.kept();
-  std::erase_if(landed, [](const RecentRequests::Landed& l) { return l.request.size() > 0xFFFF; });
-  put_be(blob, landed.size(), 4);
-  for (const auto& l : landed) {
-    put_be(blob, l.request.size(), 2);
-    blob += l.request;
-    put_be(blob, l.position.value, 8);
-    blob.append(l.order.view());
-  }
-  blob += index_.encode_checkpoint();
-  append_crc32c(blob);
+  auto blob = CheckpointStore::encode(at, tail_seq(), sets_.copy(), landed_requests_.kept(), index_.encode_checkpoint());
   since_checkpoint_ = 0;
   checkpoint_due_ = now + options_.checkpoint_after;
   checkpointer_->checkpoint_due(at, std::move(blob));
@@ -232,7 +104,7 @@ void JetStreamPartitionLog::maybe_checkpoint(std::size_t events) {
 void JetStreamPartitionLog::announce_checkpoint(Seq through) {
   Queued q;
   q.command.type = kCheckpointedType;
-  put_be(q.command.payload, through.value, 8);
+  q.command.payload = checkpointed_payload(through);
   q.done = [](const Result<AppendOutcome>&) {};  // the next checkpoint announces again
   const auto held = ownership_.held();
   if (!held) return;
@@ -241,24 +113,15 @@ void JetStreamPartitionLog::announce_checkpoint(Seq through) {
   append_here(q);
 }
 
-std::error_code JetStreamPartitionLog::write_checkpoint(Seq seq, const std::string& blob) {
-  const auto subject = checkpoint_subject(options_.partition);
-  const auto id = OrderId::random().str();
-  const auto parts = std::max<std::size_t>(1, (blob.size() + kPartBytes - 1) / kPartBytes);
-  Seq first{};
-  for (std::size_t i = 0; i < parts; ++i) {
-    Publish p;
-    p.subject = subject;
-    p.data = std::string_view(blob).substr(i * kPartBytes, kPartBytes);
-    p.msg_id = fmt::format("ckpt/{}/{}", id, i + 1);
-    p.headers = {{"Oee-Ckpt-Id", id},
-                 {"Oee-Ckpt-Seq", std::to_string(seq.value)},
-                 {"Oee-Ckpt-Part", fmt::format("{}/{}", i + 1, parts)}};
-    auto ack = connection_.publish(p);
-    if (!ack) return ack.error();
-    if (i == 0) first = ack->seq;
+
+
+void JetStreamPartitionLog::fold_checkpointed(const Record& r) {
+  const auto through = checkpointed_position(r.payload);
+  if (!through) {
+    spdlog::error("partition {}: the Checkpointed record at position {} does not decode", options_.partition, r.seq.value);
+    return;
   }
-  return connection_.purge(kCheckpointStream, subject, first);
+  checkpointer_->forget_through(*through);
 }
 
 }  // namespace oee::eventlog::jetstream::detail

@@ -269,7 +269,7 @@ std::string JetStreamPartitionLog::not_from_owner(const Batch& batch) {
                ? std::string{}
                : fmt::format("its writer {} did not take the partition at position {}", batch.writer, taken_at.value);
   // An ownership not heard of here: its PartitionTaken, as the stream holds it.
-  auto stored = batch_at(taken_at);
+  auto stored = batches_.batch_at(taken_at);
   if (!stored) return fmt::format("the stream holds no batch at position {}", taken_at.value);
   const auto by = taken_by(stored->entries[taken_at.value - stored->first.value].record);
   if (!by || *by != batch.writer)

@@ -41,8 +41,8 @@ JetStreamPartitionLog::JetStreamPartitionLog(Connection& connection, PartitionLo
   folds_unowned_.store(options_.follow_unowned, std::memory_order_release);
   Checkpointer::Writes writes;
   writes.is_owner = [this] { return ownership_.wanted(); };
-  writes.write_directory = [this](std::vector<IndexedOrder>& orders) { return write_directory(orders); };
-  writes.write_checkpoint = [this](Seq at, const std::string& blob) { return write_checkpoint(at, blob); };
+  writes.write_directory = [this](std::vector<IndexedOrder>& orders) { return checkpoints_.write_finished(orders); };
+  writes.write_checkpoint = [this](Seq at, const std::string& blob) { return checkpoints_.write(at, blob); };
   writes.written = [this](Seq at) {
     stats_->checkpoints.fetch_add(1, std::memory_order_relaxed);
     announce_checkpoint(at);
@@ -135,7 +135,7 @@ void JetStreamPartitionLog::fold_batches(std::vector<std::pair<Batch, Seq>>& bat
                     options_.partition, stream_seq.value, batch.first.value, last.next().value);
       continue;
     }
-    note_batch(batch, stream_seq);
+    batches_.note(batch, stream_seq);
     for (auto& e : batch.entries) {
       if (e.record.type == kPartitionTakenType) {
         fold_taken(e.record);

@@ -19,19 +19,6 @@ namespace oee::eventlog::jetstream::detail {
 
 using namespace owner_read_wire;
 
-Result<Seq> JetStreamPartitionLog::stored_head() const {
-  // Every message of the partition's stream is a batch, on either subject.
-  auto state = connection_.stream_state(stream_);
-  if (!state) return state.error();
-  if (state->messages == 0) return Seq{0};
-  auto last = connection_.get(stream_, state->last);
-  if (!last) return last.error();
-  if (!*last) return Seq{0};
-  const auto holds = batch_of(**last);
-  if (!holds) return make_error_code(Errc::corrupted);
-  return Seq{holds->first.value + holds->second - 1};
-}
-
 std::error_code JetStreamPartitionLog::fold_still_whole() const {
   // How long no other node answered says nothing: a successor may be
   // paused or gone. The stream says whether one stored anything.

@@ -1,7 +1,7 @@
 // The partition log's reads: an order's events, state and finished
 // record, from the index and the finished orders cached here, or from the
 // directory of finished orders; its records from the batches that hold
-// them, found by position; the sets; where an order is.
+// them (stored_batches.h); the sets; where an order is.
 #include <charconv>
 
 #include "eventlog/jetstream/detail/append_support.h"
@@ -12,34 +12,6 @@
 
 namespace oee::eventlog::jetstream::detail {
 
-void JetStreamPartitionLog::note_batch(const Batch& batch, Seq stream_seq) {
-  batch_positions_.note(batch.first, batch.entries.size(), stream_seq);
-}
-
-Result<Seq> JetStreamPartitionLog::locate(Seq position) const {
-  if (const auto known = batch_positions_.find(position)) return *known;
-  // Older than what is remembered here: the stream's batches are in
-  // position order, each saying which positions it holds.
-  auto state = connection_.stream_state(stream_);
-  if (!state) return state.error();
-  std::uint64_t lo = state->first.value, hi = state->last.value;
-  while (lo != 0 && lo <= hi) {
-    const std::uint64_t mid = lo + (hi - lo) / 2;
-    auto m = connection_.get(stream_, Seq{mid});
-    if (!m) return m.error();
-    const auto holds = *m ? batch_of(**m) : std::nullopt;
-    if (!holds) return make_error_code(Errc::corrupted);
-    if (position < holds->first) {
-      hi = mid - 1;
-    } else if (position.value >= holds->first.value + holds->second) {
-      lo = mid + 1;
-    } else {
-      return Seq{mid};
-    }
-  }
-  return std::error_code(JsErrc::not_found);
-}
-
 Result<std::optional<IndexedOrder>> JetStreamPartitionLog::order_record(const OrderId& order) const {
   if (behind()) return owners_order(order);
   for (int look = 0; look < 2; ++look) {
@@ -49,7 +21,7 @@ Result<std::optional<IndexedOrder>> JetStreamPartitionLog::order_record(const Or
     if (auto open = index_.open_order(order)) return open;
     if (auto done = finished_.recall(order)) return std::optional<IndexedOrder>(std::move(*done));
   }
-  return directory_find(order);
+  return checkpoints_.find_finished(order);
 }
 
 // Asked of an owner in doubt, the owner that answers knows better, if one
@@ -100,7 +72,7 @@ Result<std::optional<IndexedOrder>> JetStreamPartitionLog::fold_order(const Orde
   std::vector<Seq> positions;
   for (const auto s : (*record)->seqs)
     if (s <= through) positions.push_back(s);
-  auto events = records_at(positions);
+  auto events = batches_.records_at(positions);
   if (!events) return events.error();
   IndexedOrder out{order, {}, {}};
   for (const auto& r : *events) {
@@ -116,86 +88,21 @@ Result<std::optional<IndexedOrder>> JetStreamPartitionLog::fold_order(const Orde
   return std::optional<IndexedOrder>(std::move(out));
 }
 
-Result<Batch> JetStreamPartitionLog::batch_at(Seq position) const {
-  auto seq = locate(position);
-  if (!seq) return seq.error();
-  auto m = connection_.get(stream_, *seq);
-  if (!m) return m.error();
-  if (!*m) return std::error_code(JsErrc::not_found);
-  auto batch = decode_batch((*m)->data, options_.partition);
-  if (!batch) return batch.error();
-  if (position < batch->first || position > batch->last()) return make_error_code(Errc::corrupted);
-  return batch;
-}
-
-Result<std::vector<Record>> JetStreamPartitionLog::records_at(const std::vector<Seq>& positions) const {
-  std::vector<Record> out;
-  out.reserve(positions.size());
-  std::optional<Batch> batch;
-  for (const auto position : positions) {
-    if (!batch || position < batch->first || position > batch->last()) {
-      auto found = batch_at(position);
-      if (!found) return found.error();
-      batch = std::move(*found);
-    }
-    out.push_back(batch->entries[position.value - batch->first.value].record);
-  }
-  return out;
-}
-
-Result<std::string> JetStreamPartitionLog::first_entry(const OrderId& order, Seq position) const {
-  auto batch = batch_at(position);
-  if (!batch) return batch.error();
-  const auto& e = batch->entries[position.value - batch->first.value];
-  if (e.record.order != order) return make_error_code(Errc::corrupted);
-  return e.fingerprint;
-}
-
-std::error_code JetStreamPartitionLog::for_each_batch(Seq from, std::size_t max,
-                                                      const std::function<std::size_t(const StoredMessage&)>& visit) const {
-  if (max == 0) return {};
-  if (behind()) {
-    auto stored = stored_head();
-    if (!stored) return stored.error();
-    if (from > *stored) return {};
-  } else if (from > head()) {
-    return {};
-  }
-  auto seq = locate(from);
-  if (!seq) return seq.error();
-  for (std::size_t taken = 0; taken < max;) {
-    auto messages = connection_.read(stream_, subjects_, *seq, std::min<std::size_t>(max - taken, 256));
-    if (!messages) return messages.error();
-    if (messages->empty()) break;
-    for (const auto& m : *messages) {
-      *seq = m.seq.next();
-      taken += visit(m);
-      if (taken >= max) break;
-    }
-  }
-  return {};
+Result<bool> JetStreamPartitionLog::stores_position(Seq position) const {
+  if (!behind()) return position <= head();
+  auto stored = batches_.last_position();
+  if (!stored) return Result<bool>(boost::system::in_place_error, stored.error());
+  return position <= *stored;
 }
 
 Result<std::vector<Record>> JetStreamPartitionLog::read_positions(Seq from, std::size_t max) const {
   from = std::max(from, Seq{1});
-  std::vector<Record> out;
-  std::error_code failed;
-  const auto ec = for_each_batch(from, max, [&](const StoredMessage& m) -> std::size_t {
-    auto batch = decode_batch(m.data, options_.partition);
-    if (!batch) {
-      failed = batch.error();
-      return max;  // stops here
-    }
-    const auto before = out.size();
-    for (auto& e : batch->entries)
-      if (e.record.seq >= from && out.size() < max) out.push_back(std::move(e.record));
-    return out.size() - before;
-  });
-  if (ec) return ec;
-  if (failed) return failed;
-  return out;
+  if (max == 0) return std::vector<Record>{};
+  auto stores = stores_position(from);
+  if (!stores) return stores.error();
+  if (!*stores) return std::vector<Record>{};
+  return batches_.records_from(from, max);
 }
-
 Result<std::vector<Record>> JetStreamPartitionLog::read(Seq from, std::size_t max) const {
   return read_positions(from, max);
 }
@@ -215,37 +122,17 @@ Result<std::vector<Record>> JetStreamPartitionLog::read_order(OrderId order, Seq
   std::vector<Seq> positions;
   for (const auto s : (*record)->seqs)
     if (s >= from) positions.push_back(s);
-  return records_at(positions);
+  return batches_.records_at(positions);
 }
 
 Result<std::vector<RawRecord>> JetStreamPartitionLog::read_raw(Seq from, std::size_t max) const {
   from = std::max(from, Seq{1});
-  std::vector<RawRecord> out;
-  const auto ec = for_each_batch(from, max, [&](const StoredMessage& m) -> std::size_t {
-    const auto before = out.size();
-    auto batch = decode_batch(m.data, options_.partition);
-    if (!batch) {
-      // What it says it holds, each position with a value that does not
-      // decode: an audit reports them one by one.
-      if (const auto holds = batch_of(m)) {
-        for (std::uint64_t i = 0; i < holds->second && out.size() < max; ++i)
-          if (holds->first.value + i >= from.value) out.push_back(RawRecord{Seq{holds->first.value + i}, m.data});
-      }
-      return out.size() - before;
-    }
-    for (auto& e : batch->entries) {
-      if (e.record.seq < from || out.size() >= max) continue;
-      const Seq at = e.record.seq;
-      e.record.seq = Seq{0};
-      e.record.partition.reset();
-      out.push_back(RawRecord{at, encode_record(e.record)});
-    }
-    return out.size() - before;
-  });
-  if (ec) return ec;
-  return out;
+  if (max == 0) return std::vector<RawRecord>{};
+  auto stores = stores_position(from);
+  if (!stores) return stores.error();
+  if (!*stores) return std::vector<RawRecord>{};
+  return batches_.raw_from(from, max);
 }
-
 Result<std::optional<OrderSnapshotEntry>> JetStreamPartitionLog::snapshot(OrderId order) const {
   if (!behind() && !in_doubt()) {
     if (auto open = index_.snapshot(order)) return open;
@@ -289,7 +176,7 @@ Result<std::optional<IndexedOrder>> JetStreamPartitionLog::finished_record(Order
   }
   if (index_.contains(order)) return std::optional<IndexedOrder>{};  // open: no record of a finish
   if (auto done = finished_.recall(order)) return std::optional<IndexedOrder>(std::move(*done));
-  return directory_find(order);
+  return checkpoints_.find_finished(order);
 }
 
 }  // namespace oee::eventlog::jetstream::detail

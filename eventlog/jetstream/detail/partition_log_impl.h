@@ -66,8 +66,8 @@
 #include "eventlog/jetstream/batch_codec.h"
 #include "eventlog/jetstream/detail/append_support.h"
 #include "eventlog/jetstream/detail/batch_appender.h"
-#include "eventlog/jetstream/detail/batch_positions.h"
 #include "eventlog/jetstream/detail/burst_counter.h"
+#include "eventlog/jetstream/detail/checkpoint_store.h"
 #include "eventlog/jetstream/detail/checkpointer.h"
 #include "eventlog/jetstream/detail/finished_orders.h"
 #include "eventlog/jetstream/detail/forwarder.h"
@@ -76,6 +76,7 @@
 #include "eventlog/jetstream/detail/owner_services.h"
 #include "eventlog/jetstream/detail/partition_ownership.h"
 #include "eventlog/jetstream/detail/recent_requests.h"
+#include "eventlog/jetstream/detail/stored_batches.h"
 #include "eventlog/jetstream/partition_log.h"
 
 namespace oee::eventlog::jetstream::detail {
@@ -160,11 +161,9 @@ class JetStreamPartitionLog final : public PartitionLog,
   /// node has folded already is passed over. Then the listeners hear the
   /// records and the appends they complete are answered.
   void fold_batches(std::vector<std::pair<Batch, Seq>>& batches);
-  /// Hands `visit` each batch's message from the one that holds position
-  /// `from` on, until the stream's end or `visit` has taken `max` records
-  /// in all (it returns how many it took of each).
-  [[nodiscard]] std::error_code for_each_batch(Seq from, std::size_t max,
-                                               const std::function<std::size_t(const StoredMessage&)>& visit) const;
+  /// Whether the partition may hold `position`: this node folded it or,
+  /// behind, the stream holds it.
+  [[nodiscard]] Result<bool> stores_position(Seq position) const;
   /// The records at positions `from` on, at most `max`.
   [[nodiscard]] Result<std::vector<Record>> read_positions(Seq from, std::size_t max) const;
   void fold_event(const BatchEntry& e, const std::string& batch_writer);
@@ -192,25 +191,6 @@ class JetStreamPartitionLog final : public PartitionLog,
   [[nodiscard]] Result<std::optional<IndexedOrder>> nothing_stored_beyond(const OrderId& order) const;
   /// The order's state after its events up to `through`.
   [[nodiscard]] Result<std::optional<IndexedOrder>> fold_order(const OrderId& order, Seq through) const;
-  /// The records at these positions (ascending), from the batches that hold them.
-  [[nodiscard]] Result<std::vector<Record>> records_at(const std::vector<Seq>& positions) const;
-  /// The idempotency fingerprint of the order's first record, at `position`.
-  [[nodiscard]] Result<std::string> first_entry(const OrderId& order, Seq position) const;
-  /// The batch that holds `position`.
-  [[nodiscard]] Result<Batch> batch_at(Seq position) const;
-  /// The stream seq of the batch that holds `position`.
-  [[nodiscard]] Result<Seq> locate(Seq position) const;
-  /// Notes where a batch folded here is stored (for locate()).
-  void note_batch(const Batch& batch, Seq stream_seq);
-  // partition_directory.cpp: finished orders' records, for reads after
-  // they leave the finished cache.
-  [[nodiscard]] Result<std::optional<IndexedOrder>> directory_find(const OrderId& order) const;
-  [[nodiscard]] StreamSpec directory_spec() const;
-  /// A Checkpointed record: what finished before it is in the directory.
-  void fold_checkpointed(const Record& r);
-  /// Appends a Checkpointed record (the checkpoint at `through` is written).
-  void announce_checkpoint(Seq through);
-  [[nodiscard]] std::error_code write_directory(std::vector<IndexedOrder>& orders);
   /// The seqs of an order's events (open or finished).
   [[nodiscard]] Result<std::vector<Seq>> order_seqs(const OrderId& order) const;
 
@@ -234,7 +214,7 @@ class JetStreamPartitionLog final : public PartitionLog,
   /// The owner's record of the order, open or not.
   [[nodiscard]] Result<std::optional<IndexedOrder>> owners_order(const OrderId& order) const;
   /// The last position the stream holds (its last batch's), read from it.
-  [[nodiscard]] Result<Seq> stored_head() const;
+  [[nodiscard]] Result<Seq> stored_head() const { return batches_.last_position(); }
   /// In doubt with no other owner answering, or finding nothing: whether
   /// this node's fold is still the partition's whole state (the stream
   /// holds nothing after what it folded but this node's own batches). No:
@@ -294,25 +274,20 @@ class JetStreamPartitionLog final : public PartitionLog,
   [[nodiscard]] std::vector<std::pair<AppendCompletion, AppendOutcome>> move_heard(Seq position);
 
   // partition_checkpoints.cpp: the owner's checkpoints, and the opening's.
-  struct LoadedCheckpoint {
-    Seq seq;
-    Seq stream_seq;
-    std::vector<IndexedOrder> orders;
-    std::map<OrderSet, std::set<OrderId>> sets;
-    std::vector<RecentRequests::Landed> requests;  // stored lately
-  };
-  [[nodiscard]] Result<std::optional<LoadedCheckpoint>> load_checkpoint() const;
   /// Loads the latest checkpoint into the index (before following).
   void open_from_checkpoint();
   /// Replaces what is folded here with the checkpoint (under fold_mu_).
-  void apply_checkpoint(LoadedCheckpoint& c);
+  void apply_checkpoint(CheckpointStore::Contents& c);
   /// Behind, before a takeover: loads the latest checkpoint if it is newer
   /// than what is folded here, so that less is read.
   [[nodiscard]] std::error_code skip_to_checkpoint();
   /// After a folded batch (the folding thread): hands a checkpoint to the
   /// checkpointer when one is due.
   void maybe_checkpoint(std::size_t events);
-  [[nodiscard]] std::error_code write_checkpoint(Seq seq, const std::string& blob);
+  /// A Checkpointed record: what finished before it is in the directory.
+  void fold_checkpointed(const Record& r);
+  /// Appends a Checkpointed record (the checkpoint at `through` is written).
+  void announce_checkpoint(Seq through);
 
   // partition_appends.cpp: where a write goes, and what the appender
   // (batch_appender.h) asks of the log.
@@ -362,6 +337,7 @@ class JetStreamPartitionLog final : public PartitionLog,
   const std::string stream_;
   const std::string subjects_;
   OwnerReader owner_reader_{connection_, options_.partition};  // any reader's; stopped by close()
+  const CheckpointStore checkpoints_{connection_, options_.partition, options_.replicas};  // no state
 
   // What is folded here. Folds come from the appender (what the owner
   // stored) and the follower (what a reader reads, or a takeover catches
@@ -372,7 +348,7 @@ class JetStreamPartitionLog final : public PartitionLog,
   mutable FinishedOrders finished_;            // changed under fold_mu_; its own lock
   OrderSets sets_;                             // changed under fold_mu_; its own lock
   RecentRequests landed_requests_;             // changed under fold_mu_; its own lock
-  BatchPositions batch_positions_;             // changed under fold_mu_; its own lock
+  StoredBatches batches_{connection_, options_.partition, stream_, subjects_};  // noted under fold_mu_; its own lock
   std::atomic<std::uint64_t> head_{0};         // the last position folded; stored under fold_mu_ and head_mu_
   // The stream's seq of the last message folded here: the owner's next
   // batch expects it as the stream's last (the fence). Stored under fold_mu_.
