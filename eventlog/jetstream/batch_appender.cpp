@@ -30,41 +30,20 @@ BatchAppender::BatchAppender(Connection& connection, Settings settings, Stream& 
         run();
       }) {}
 
-bool BatchAppender::push(QueuedWrite& q) {
-  {
-    std::lock_guard lock(mu_);
-    if (stopping_) return false;
-    queue_.push_back(std::move(q));
-  }
-  cv_.notify_one();
-  return true;
-}
-
 void BatchAppender::stop() {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
+  queue_.close();
   if (thread_.joinable()) thread_.join();
 }
 
 void BatchAppender::run() {
   for (;;) {
-    std::vector<QueuedWrite> run;
-    {
-      std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and drained
-      // What waits together goes out as one batch; a takeover goes alone.
-      std::size_t bytes = 0;
-      do {
-        bytes += queue_.front().command.payload.size();
-        run.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      } while (!queue_.empty() && run.size() < kBatchRecords && bytes < kBatchBytes && !run.front().take_over &&
-               !queue_.front().take_over);
-    }
+    // What waits together goes out as one batch; a takeover goes alone.
+    std::size_t bytes = 0;
+    auto run = queue_.take([&](const std::vector<QueuedWrite>& taken, const QueuedWrite& next) {
+      bytes += taken.back().command.payload.size();
+      return taken.size() < kBatchRecords && bytes < kBatchBytes && !taken.front().take_over && !next.take_over;
+    });
+    if (run.empty()) return;  // stopping, and drained
     if (run.front().take_over) {
       publish_takeover(run.front());
       continue;

@@ -34,35 +34,17 @@ Forwarder::Forwarder(Connection& connection, PartitionId partition, std::chrono:
 
 Forwarder::~Forwarder() { stop(); }
 
-bool Forwarder::send(QueuedWrite& q) {
-  std::lock_guard lock(mu_);
-  if (stopping_) return false;
-  queue_.push_back(std::move(q));
-  cv_.notify_one();
-  return true;
-}
-
 void Forwarder::stop() {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
+  queue_.close();
   if (thread_.joinable()) thread_.join();
 }
 
 void Forwarder::run() {
   for (;;) {
-    std::vector<QueuedWrite> run;
-    {
-      std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and drained
-      while (!queue_.empty() && run.size() < kPipeline) {
-        run.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
-    }
+    auto run = queue_.take([](const std::vector<QueuedWrite>& taken, const QueuedWrite&) {
+      return taken.size() < kPipeline;
+    });
+    if (run.empty()) return;  // stopping, and drained
     forward(run);
   }
 }
@@ -168,9 +150,7 @@ void Forwarder::forward(std::vector<QueuedWrite>& run) {
     settle_conflicts(conflicts);
     open = std::move(again);
     if (open.empty() || left(deadline) < kShortestAsk) break;
-    std::unique_lock lock(mu_);
-    closing = cv_.wait_for(lock, std::min<std::chrono::milliseconds>(kOwnerPoll, left(deadline) - kShortestAsk),
-                           [&] { return stopping_; });
+    closing = queue_.closed_within(std::min<std::chrono::milliseconds>(kOwnerPoll, left(deadline) - kShortestAsk));
     if (closing) break;
   }
   for (const auto i : open) {

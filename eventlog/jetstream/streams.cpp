@@ -113,9 +113,13 @@ Result<int> Connection::ensure_stream(const StreamSpec& spec, std::chrono::milli
     last = failure(s, code, false);
     // A cluster that is still forming answers with "temporarily
     // unavailable", "insufficient resources" or not at all: wait for it.
+    // Another node creating the same stream at the same moment can make the
+    // servers answer "stream not found" while they assign it: the next try
+    // finds it made.
     const bool forming = transient(last) || code == JSClusterNotAvailErr || code == JSClusterNotLeaderErr ||
                          code == JSInsufficientResourcesErr || code == JSClusterNoPeersErr ||
-                         code == JSClusterIncompleteErr || last == JsErrc::server_error;
+                         code == JSClusterIncompleteErr || code == JSStreamNotFoundErr ||
+                         last == JsErrc::server_error;
     if (!forming || std::chrono::steady_clock::now() >= deadline) {
       spdlog::error("jetstream: cannot create stream {}: {} (error code {})", spec.name, last_error_text(s),
                     static_cast<int>(code));

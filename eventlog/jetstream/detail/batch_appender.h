@@ -13,14 +13,10 @@
 // them.
 //
 // Threads: one of its own (oee-js-append); push() from any thread. Its
-// mutex guards the queue alone and is a leaf. The thread calls the Stream
-// holding nothing of its own: Stream::tail() and fold_stored() take the
-// partition log's fold lock.
+// only lock is its queue's, a leaf. The thread calls the Stream holding
+// nothing: Stream::tail() and stored() take the partition log's fold lock.
 
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -31,6 +27,7 @@
 #include "eventlog/jetstream/connection.h"
 #include "eventlog/jetstream/detail/append_support.h"
 #include "eventlog/jetstream/detail/queued_write.h"
+#include "eventlog/jetstream/detail/write_queue.h"
 
 namespace oee::eventlog::jetstream::detail {
 
@@ -96,7 +93,7 @@ class BatchAppender {
   BatchAppender& operator=(const BatchAppender&) = delete;
 
   /// Queues the write; false (it stays with the caller) once stopping.
-  [[nodiscard]] bool push(QueuedWrite& q);
+  [[nodiscard]] bool push(QueuedWrite& q) { return queue_.push(q); }
   /// Stores what is queued, then joins the thread.
   void stop();
   /// Batches the stream refused (another writer came first).
@@ -145,11 +142,8 @@ class BatchAppender {
   const Settings settings_;
   Stream& stream_;  // the partition log, which owns this
   std::atomic<std::uint64_t> refused_{0};
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<QueuedWrite> queue_;  // under mu_
-  bool stopping_ = false;          // under mu_
-  std::thread thread_;             // last: started once the rest is
+  WriteQueue queue_;     // its own lock
+  std::thread thread_;  // last: started once the rest is
 };
 
 }  // namespace oee::eventlog::jetstream::detail

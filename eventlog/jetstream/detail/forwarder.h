@@ -7,20 +7,17 @@
 // writes from its queue and asks the owner for all of them at once; with
 // no owner, or one that does not answer, it asks again with the same
 // request ids until the append timeout. Once this node owns the partition
-// itself, what is still open goes to its own appender. Its mutex guards
-// the queue alone; nothing is locked under it, and it is not held while
-// the partition log is called.
+// itself, what is still open goes to its own appender. Its only lock is
+// its queue's, a leaf: nothing is held while the partition log is called.
 
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
-#include <mutex>
 #include <thread>
 #include <vector>
 
 #include "eventlog/jetstream/connection.h"
 #include "eventlog/jetstream/detail/append_support.h"
 #include "eventlog/jetstream/detail/queued_write.h"
+#include "eventlog/jetstream/detail/write_queue.h"
 
 namespace oee::eventlog::jetstream::detail {
 
@@ -46,7 +43,7 @@ class Forwarder {
   Forwarder& operator=(const Forwarder&) = delete;
 
   /// Queues the write; false (it stays with the caller) once stopping.
-  [[nodiscard]] bool send(QueuedWrite& q);
+  [[nodiscard]] bool send(QueuedWrite& q) { return queue_.push(q); }
   /// Ends what is queued (a write still open then: closed, or unknown if
   /// it may have been stored) and joins the thread.
   void stop();
@@ -64,11 +61,8 @@ class Forwarder {
   const std::chrono::milliseconds append_timeout_;
   Log& log_;
   std::atomic<std::uint64_t> forwarded_{0};
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<QueuedWrite> queue_;  // under mu_
-  bool stopping_ = false;          // under mu_
-  std::thread thread_;             // last: started once the rest is
+  WriteQueue queue_;     // its own lock
+  std::thread thread_;  // last: started once the rest is
 };
 
 }  // namespace oee::eventlog::jetstream::detail
