@@ -174,6 +174,9 @@ int run_cluster_node(ServerOptions& o) {
   app.executor_of = [&](const OrderId& id) {
     return executors.executor_of(log->partition_of(id));  // a slice's partition is its parent's
   };
+  // A new order lands where it is submitted: its id's partition is one this
+  // node executes, so its first event is not forwarded to another node.
+  app.new_order_id = [&] { return executors.new_order_id(); };
   app.cluster = [&](bool with_partitions) {
     return cluster_view(o, *cluster, executors, *leases, shared_market, with_partitions);
   };

@@ -143,6 +143,21 @@ std::shared_ptr<core::Executor> PartitionExecutors::executor_of(PartitionId part
   return std::shared_ptr<core::Executor>(it->second, it->second->executor.get());
 }
 
+OrderId PartitionExecutors::new_order_id() const {
+  // Bounded, for a submit waits on it; the odds that every draw misses are
+  // in docs/SCALING.md ("Where a new order lands").
+  constexpr int kIdDraws = 64;
+  std::vector<bool> here(shared_.cluster.partitions(), false);
+  {
+    std::lock_guard lock(mu_);
+    if (executing_.empty()) return OrderId::random();
+    for (const auto& [p, e] : executing_) here[p.value] = true;
+  }
+  OrderId id = OrderId::random();
+  for (int draw = 1; draw < kIdDraws && !here[shared_.cluster.partition_of(id).value]; ++draw) id = OrderId::random();
+  return id;
+}
+
 std::vector<std::string> PartitionExecutors::problems() const {
   std::vector<std::string> out;
   const auto now = std::chrono::steady_clock::now();

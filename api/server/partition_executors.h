@@ -55,6 +55,11 @@ class PartitionExecutors {
   /// The executor of `partition` if this node executes it; shared with the
   /// caller, for the partition may move meanwhile.
   [[nodiscard]] std::shared_ptr<core::Executor> executor_of(PartitionId partition) const;
+  /// A new order's id (a submit without an idempotency key): one whose
+  /// partition this node executes, if it executes any and one comes within
+  /// a bounded number of draws, so that its first event is stored here
+  /// rather than forwarded to another node; else any.
+  [[nodiscard]] OrderId new_order_id() const;
   /// Why partitions given to this node are not executed now (/health).
   [[nodiscard]] std::vector<std::string> problems() const;
   /// How publishing to Redis goes, over the `held` partitions this node holds.

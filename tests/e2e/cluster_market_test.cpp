@@ -55,11 +55,13 @@ TEST(ClusterMarket, APriceSetOrATokenLaunchedOnOneNodeHoldsOnBoth) {
   HttpClient client_a(a.port()), client_b(b.port());
 
   // Limit orders far above the drifting price wait in the books of both
-  // nodes; a price set on a alone fires every one of them.
+  // nodes (each lands in a partition of the node that took it); a price
+  // set on a alone fires every one of them.
   std::set<std::int64_t> partitions;
-  const auto limits = submit_all(
-      client_a, R"({"type":"limit","inputToken":"SOL","outputToken":"USDC","amount":"1","minAmountOut":"1000"})", 12,
-      partitions);
+  const std::string limit = R"({"type":"limit","inputToken":"SOL","outputToken":"USDC","amount":"1","minAmountOut":"1000"})";
+  auto limits = submit_all(client_a, limit, 6, partitions);
+  const auto on_b = submit_all(client_b, limit, 6, partitions);
+  limits.insert(limits.end(), on_b.begin(), on_b.end());
   ASSERT_EQ(limits.size(), 12u);
   for (const auto& id : limits) ASSERT_TRUE(reaches(client_b, id, "open", 20s)) << id;
   ASSERT_TRUE(executed_by_both(client_a, partitions)) << "the orders do not wait on both nodes: a weak test";
@@ -77,8 +79,10 @@ TEST(ClusterMarket, APriceSetOrATokenLaunchedOnOneNodeHoldsOnBoth) {
   // Snipers for a token nobody has launched wait on both nodes; a launch
   // on b alone fires every one of them.
   partitions.clear();
-  const auto snipers = submit_all(
-      client_a, R"({"type":"sniper","targetToken":"ZEBRA","amount":"1","maxPrice":"0.001"})", 12, partitions);
+  const std::string sniper = R"({"type":"sniper","targetToken":"ZEBRA","amount":"1","maxPrice":"0.001"})";
+  auto snipers = submit_all(client_a, sniper, 6, partitions);
+  const auto snipers_on_b = submit_all(client_b, sniper, 6, partitions);
+  snipers.insert(snipers.end(), snipers_on_b.begin(), snipers_on_b.end());
   ASSERT_EQ(snipers.size(), 12u);
   for (const auto& id : snipers) ASSERT_TRUE(reaches(client_b, id, "watching", 20s)) << id;
   ASSERT_TRUE(executed_by_both(client_a, partitions));

@@ -141,11 +141,14 @@ TEST(ClusterNodes, ANewOwnerPublishesWhatTheDeadOneNeverDidOnAPartitionWithNoCur
   ASSERT_TRUE(subscribed && subscribed->find("subscribed") != std::string::npos) << subscribed.value_or("nothing");
 
   // a can publish nothing from here on; b accepts orders into a's
-  // partitions before a's lease runs out (2 s), then a dies.
+  // partitions before a's lease runs out (2 s), then a dies. Keyed: an
+  // unkeyed order would land in one of b's own partitions.
   ::kill(a.pid(), SIGSTOP);
   std::set<std::string> in_a_partitions;
   for (int i = 0; i < 16; ++i) {
-    const auto res = client_b.post_json("/api/orders/execute", order_body("0." + std::to_string(i + 1)));
+    const std::map<std::string, std::string> keyed{{"Content-Type", "application/json"},
+                                                   {"Idempotency-Key", "no-cursor-" + std::to_string(i)}};
+    const auto res = client_b.request("POST", "/api/orders/execute", order_body("0." + std::to_string(i + 1)), keyed);
     ASSERT_EQ(res.status, 202) << res.body;
     const auto answer = res.json();
     if (owned_by_a.contains(answer.at("partition").to_number<std::uint32_t>())) {

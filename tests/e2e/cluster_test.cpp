@@ -86,6 +86,29 @@ TEST(ClusterNodes, AnyNodeServesAnyOrderAndEachIsExecutedOnce) {
   EXPECT_NE(b.stdout_tail().find("executed by this node (b)"), std::string::npos);
 }
 
+// A submit without an Idempotency-Key lands where it was taken: its id is
+// drawn in a partition that node executes, so its first event is stored by
+// that node, not forwarded to the other.
+TEST(ClusterNodes, AnUnkeyedSubmitLandsInAPartitionTheNodeThatTookItExecutes) {
+  TwoNodes nodes({"--sim", "fast"});
+  auto [nats, a, b] = nodes.parts();
+  HttpClient client_a(a.port()), client_b(b.port());
+  const auto forwarded = [](HttpClient& client) {
+    return metric_value(client.get("/metrics").body, "oee_forwarded_writes_total");
+  };
+  const double forwarded_a = forwarded(client_a), forwarded_b = forwarded(client_b);
+  for (const auto& [node, client] : {std::pair<std::string, HttpClient*>{"a", &client_a}, {"b", &client_b}}) {
+    for (int i = 0; i < 16; ++i) {
+      const auto res = client->post_json("/api/orders/execute", order_body("0.1"));
+      ASSERT_EQ(res.status, 202) << res.body;
+      const auto partition = res.json().at("partition").to_number<std::uint32_t>();
+      EXPECT_EQ(owner_of(*client, partition), node) << "submitted to " << node << ": " << res.body;
+    }
+  }
+  EXPECT_EQ(forwarded(client_a), forwarded_a) << "a forwarded a submit to b";
+  EXPECT_EQ(forwarded(client_b), forwarded_b) << "b forwarded a submit to a";
+}
+
 TEST(ClusterNodes, KillingANodeMovesItsPartitionsAndEveryOrderFinishesOnce) {
   // Orders take a while (quotes, the chain), so some are mid-flight on the
   // node that dies.
@@ -93,7 +116,11 @@ TEST(ClusterNodes, KillingANodeMovesItsPartitionsAndEveryOrderFinishesOnce) {
   TwoNodes nodes(sim);
   auto [nats, a, b] = nodes.parts();
   HttpClient client_b(b.port());
-  auto ids = submit(b.port(), 30);
+  // Half through each node: an unkeyed order lands in a partition of the
+  // node that took it, so a's are in flight on a when it dies.
+  auto ids = submit(a.port(), 15);
+  const auto on_b = submit(b.port(), 15);
+  ids.insert(ids.end(), on_b.begin(), on_b.end());
   a.kill9();
   const auto killed = std::chrono::steady_clock::now();
   const auto after = submit(b.port(), 10);
