@@ -35,14 +35,16 @@ void BatchAppender::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+WriteQueue::Joins BatchAppender::run_rule() {
+  return [bytes = std::size_t{0}](const std::vector<QueuedWrite>& taken, const QueuedWrite& next) mutable {
+    bytes += taken.back().command.payload.size();
+    return taken.size() < kBatchRecords && bytes < kBatchBytes && !taken.front().take_over && !next.take_over;
+  };
+}
+
 void BatchAppender::run() {
   for (;;) {
-    // What waits together goes out as one batch; a takeover goes alone.
-    std::size_t bytes = 0;
-    auto run = queue_.take([&](const std::vector<QueuedWrite>& taken, const QueuedWrite& next) {
-      bytes += taken.back().command.payload.size();
-      return taken.size() < kBatchRecords && bytes < kBatchBytes && !taken.front().take_over && !next.take_over;
-    });
+    auto run = queue_.take(run_rule());
     if (run.empty()) return;  // stopping, and drained
     if (run.front().take_over) {
       publish_takeover(run.front());

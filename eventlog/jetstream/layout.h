@@ -20,7 +20,7 @@
 //                                              order's state and events
 //                                              (core NATS requests)
 //   finished   := stream OEE_FINISHED, subject oee.finished.p<partition>.<order uuid>:
-//                 finished orders' records (partition_directory.cpp)
+//                 finished orders' records (checkpoint_store.h)
 //   market     := stream OEE_MARKET, subject oee.market: set prices and
 //                 launches, applied by every node in order
 //   buckets    := oee-meta      partitions (create-only), cursor.p<partition>.<name>, no TTL

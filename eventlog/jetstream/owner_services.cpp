@@ -37,6 +37,7 @@ OwnerServices::OwnerServices(Connection& connection, PartitionId partition, Chec
 
 void OwnerServices::start() {
   std::lock_guard lock(mu_);
+  if (closed_) return;
   try {
     // Queue groups: were a node that lost the partition still serving
     // (paused), one of the two takes each request, never both.
@@ -51,12 +52,19 @@ void OwnerServices::start() {
 }
 
 void OwnerServices::stop() {
-  std::unique_ptr<Service> forwards, reads;
   std::lock_guard lock(mu_);
-  // Destroyed here, under the lock: once this returns, no request is being
-  // served, even if another stop() came first.
-  forwards = std::move(forwards_);
-  reads = std::move(reads_);
+  // Destroyed before the lock is let go: once this returns, no request is
+  // being served, even if another stop() came first.
+  const auto forwards = std::move(forwards_);
+  const auto reads = std::move(reads_);
+}
+
+void OwnerServices::close() {
+  {
+    std::lock_guard lock(mu_);
+    closed_ = true;
+  }
+  stop();
 }
 
 void OwnerServices::on_read(const Request& request) {

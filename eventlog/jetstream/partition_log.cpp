@@ -327,7 +327,9 @@ void JetStreamPartitionLog::release() {
 }
 
 std::error_code JetStreamPartitionLog::close() {
-  std::call_once(closed_, [this] { stop_parts(); });
+  // Once: a second call (the destructor's, or a completion's run by the
+  // first) returns at once.
+  if (!closed_.exchange(true)) stop_parts();
   return {};
 }
 
@@ -335,7 +337,7 @@ std::error_code JetStreamPartitionLog::close() {
 // rerouted to the forwarder, whose own may go back to the appender while
 // it runs (an ended write is then answered closed).
 void JetStreamPartitionLog::stop_parts() {
-  services_.stop();
+  services_.close();
   owner_reader_.stop();
   if (appender_) appender_->stop();
   if (forwarder_) forwarder_->stop();

@@ -1,11 +1,13 @@
-// The partition log's small parts on their own: the ownership's states and
-// the write queue its appender and forwarder work through.
+// The partition log's small parts on their own: the ownership's states,
+// the write queue its appender and forwarder work through, and which
+// writes the appender sends as one batch.
 
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <thread>
 
+#include "eventlog/jetstream/detail/batch_appender.h"
 #include "eventlog/jetstream/detail/partition_ownership.h"
 #include "eventlog/jetstream/detail/write_queue.h"
 
@@ -36,6 +38,7 @@ TEST(PartitionOwnership, OnlyItsOwnTakeoverWhileWantedMakesThisNodeTheOwner) {
   EXPECT_TRUE(o.owns(held->ownership));
   EXPECT_EQ(o.taken(true, Seq{6}), Change::none);  // a retried takeover: the same ownership
   EXPECT_TRUE(o.owns(held->ownership));
+  EXPECT_EQ(o.held()->taken_at, Seq{5});
 }
 
 TEST(PartitionOwnership, AnotherNodesTakeoverEndsTheOwnershipForGood) {
@@ -45,6 +48,7 @@ TEST(PartitionOwnership, AnotherNodesTakeoverEndsTheOwnershipForGood) {
   const auto first = o.held()->ownership;
   EXPECT_EQ(o.taken(false, Seq{2}), Change::lost);
   EXPECT_FALSE(o.owns(first));
+  EXPECT_FALSE(o.held());
   EXPECT_FALSE(o.wanted());
   // Owned again later: a write of the first ownership stays fenced.
   o.want();
@@ -102,7 +106,7 @@ TEST(WriteQueue, OnceClosedItRefusesWritesAndHandsOverWhatIsLeft) {
   EXPECT_TRUE(queue.closed_within(0ms));
 }
 
-TEST(WriteQueue, ClosingWakesAThreadThatWaitsForWrites) {
+TEST(WriteQueue, ATakerReturnsEmptyOnceClosedWhetherItWaitedOrNot) {
   WriteQueue queue;
   std::vector<QueuedWrite> run{write_of(1)};
   std::thread taker([&] {
@@ -111,7 +115,47 @@ TEST(WriteQueue, ClosingWakesAThreadThatWaitsForWrites) {
   queue.close();
   taker.join();
   EXPECT_TRUE(run.empty());
-  EXPECT_TRUE(queue.closed_within(10min));  // returns at once: closed
+  EXPECT_TRUE(queue.closed_within(0ms));
+}
+
+TEST(WriteQueue, AnOpenQueuesPauseLastsItsWholeLength) {
+  WriteQueue queue;
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_FALSE(queue.closed_within(30ms));
+  EXPECT_GE(std::chrono::steady_clock::now() - started, 30ms);
+}
+
+TEST(BatchAppenderRunRule, ARunStopsAtAMessagesWorthOfRecords) {
+  WriteQueue queue;
+  for (int i = 0; i < 1100; ++i) {
+    auto q = write_of(10);
+    ASSERT_TRUE(queue.push(q));
+  }
+  EXPECT_EQ(queue.take(BatchAppender::run_rule()).size(), 1024u);
+  EXPECT_EQ(queue.take(BatchAppender::run_rule()).size(), 76u);
+}
+
+TEST(BatchAppenderRunRule, ARunStopsOnceItsPayloadsReachHalfAMebibyte) {
+  WriteQueue queue;
+  for (int i = 0; i < 5; ++i) {
+    auto q = write_of(200 << 10);
+    ASSERT_TRUE(queue.push(q));
+  }
+  EXPECT_EQ(queue.take(BatchAppender::run_rule()).size(), 3u);  // 600 KiB: the third passes the bound
+  EXPECT_EQ(queue.take(BatchAppender::run_rule()).size(), 2u);
+}
+
+TEST(BatchAppenderRunRule, ATakeoverGoesAlone) {
+  WriteQueue queue;
+  for (const bool take_over : {false, true, true, false}) {
+    auto q = write_of(1, take_over);
+    ASSERT_TRUE(queue.push(q));
+  }
+  for (const bool take_over : {false, true, true, false}) {
+    const auto run = queue.take(BatchAppender::run_rule());
+    ASSERT_EQ(run.size(), 1u);
+    EXPECT_EQ(run.front().take_over, take_over);
+  }
 }
 
 }  // namespace

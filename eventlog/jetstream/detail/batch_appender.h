@@ -98,6 +98,10 @@ class BatchAppender {
   void stop();
   /// Batches the stream refused (another writer came first).
   [[nodiscard]] std::uint64_t refused() const { return refused_.load(std::memory_order_relaxed); }
+  /// Which queued writes go out together, a fresh rule per run: what waits
+  /// together, up to a NATS message's worth (records and payload bytes); a
+  /// takeover alone.
+  [[nodiscard]] static WriteQueue::Joins run_rule();
 
  private:
   /// What the owner makes of a queued write before it goes out.

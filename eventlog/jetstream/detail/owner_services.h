@@ -41,7 +41,7 @@ class OwnerServices {
   using CheckForwarded = std::function<std::string(const Record& record, bool begins)>;
 
   OwnerServices(Connection& connection, PartitionId partition, CheckForwarded check, Owner& owner);
-  ~OwnerServices() { stop(); }
+  ~OwnerServices() { close(); }
   OwnerServices(const OwnerServices&) = delete;
   OwnerServices& operator=(const OwnerServices&) = delete;
 
@@ -50,6 +50,9 @@ class OwnerServices {
   void start();
   /// Serves no more: once this returns, no request is being served.
   void stop();
+  /// Stops for good: a start() after this (a takeover racing the log's
+  /// close) serves nothing.
+  void close();
   /// Forwards refused as not what the path may carry.
   [[nodiscard]] std::uint64_t refused() const { return refused_.total(); }
 
@@ -65,6 +68,7 @@ class OwnerServices {
   std::mutex mu_;
   std::unique_ptr<Service> forwards_;  // under mu_
   std::unique_ptr<Service> reads_;     // under mu_
+  bool closed_ = false;                // under mu_
 };
 
 }  // namespace oee::eventlog::jetstream::detail

@@ -388,7 +388,7 @@ class JetStreamPartitionLog final : public PartitionLog,
   PartitionOwnership ownership_;
 
   std::atomic<std::uint64_t> requests_{0};  // this node's writes, numbered for their request ids
-  std::once_flag closed_;                   // close() runs once
+  std::atomic<bool> closed_{false};         // close() was called
 
   // The follower thread's alone.
   std::unique_ptr<Subscription> subscription_;  // the stream, while folded here (and the opening's)
@@ -407,8 +407,10 @@ class JetStreamPartitionLog final : public PartitionLog,
   const std::shared_ptr<Stats> stats_ = std::make_shared<Stats>();
   std::atomic<bool> stopping_{false};  // set by close()
 
-  // The parts with threads of their own; made by the constructor, stopped
-  // by close() in this order, before anything they call goes.
+  // The parts with threads of their own; made by the constructor (the
+  // forwarder before the appender, which reroutes to it), stopped by
+  // close() before anything they call goes: the appender, the forwarder,
+  // the follower, the checkpointer (stop_parts()).
   std::unique_ptr<Forwarder> forwarder_;
   std::unique_ptr<BatchAppender> appender_;
   std::thread follower_;
