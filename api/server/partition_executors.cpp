@@ -147,14 +147,11 @@ OrderId PartitionExecutors::new_order_id() const {
   // Bounded, for a submit waits on it; the odds that every draw misses are
   // in docs/SCALING.md ("Where a new order lands").
   constexpr int kIdDraws = 64;
-  std::vector<bool> here(shared_.cluster.partitions(), false);
-  {
-    std::lock_guard lock(mu_);
-    if (executing_.empty()) return OrderId::random();
-    for (const auto& [p, e] : executing_) here[p.value] = true;
-  }
+  std::lock_guard lock(mu_);
   OrderId id = OrderId::random();
-  for (int draw = 1; draw < kIdDraws && !here[shared_.cluster.partition_of(id).value]; ++draw) id = OrderId::random();
+  if (executing_.empty()) return id;
+  for (int draw = 1; draw < kIdDraws && !executing_.contains(shared_.cluster.partition_of(id)); ++draw)
+    id = OrderId::random();
   return id;
 }
 
