@@ -262,6 +262,7 @@ void JetStreamPartitionLog::remember_request(const BatchEntry& e, const std::str
 }
 
 std::error_code JetStreamPartitionLog::catch_up(Clock::time_point deadline) {
+  owner_silent_.store(false, std::memory_order_relaxed);
   auto state = connection_.stream_state(stream_);
   if (!state) return state.error();
   while (tail_seq() < state->last) {

@@ -14,6 +14,10 @@ namespace oee::eventlog::jetstream::detail {
 
 Result<std::optional<IndexedOrder>> JetStreamPartitionLog::order_record(const OrderId& order) const {
   if (behind()) return owners_order(order);
+  return folded_record(order);
+}
+
+Result<std::optional<IndexedOrder>> JetStreamPartitionLog::folded_record(const OrderId& order) const {
   for (int look = 0; look < 2; ++look) {
     // Open, or finished lately: from memory (looked at twice, for the
     // follower may finish it between the two). An open order's snapshot
@@ -64,8 +68,25 @@ Result<std::vector<Seq>> JetStreamPartitionLog::order_seqs(const OrderId& order)
   return std::move((*record)->seqs);
 }
 
+// Behind, this node is catching up to take the partition over: the last
+// owner gave it up or its lease ran out, paused or gone. It is asked
+// briefly, and after one silence not again in this catch-up; then this
+// node's own memory and the directory of finished orders answer.
+Result<std::optional<IndexedOrder>> JetStreamPartitionLog::record_to_fold(const OrderId& order) const {
+  if (!behind()) return order_record(order);
+  if (!owner_silent_.load(std::memory_order_relaxed)) {
+    auto owners = owner_reader_.record(order, OwnerReader::Patience{kDoubtPatience, kDoubtPoll});
+    if (owners) {
+      if (!*owners) return std::optional<IndexedOrder>{};
+      return std::optional<IndexedOrder>(std::move((*owners)->first));
+    }
+    owner_silent_.store(true, std::memory_order_relaxed);
+  }
+  return folded_record(order);
+}
+
 Result<std::optional<IndexedOrder>> JetStreamPartitionLog::fold_order(const OrderId& order, Seq through) const {
-  auto record = order_record(order);
+  auto record = record_to_fold(order);
   if (!record || !*record || (*record)->seqs.back() <= through) return record;
   // Its record is of a later state than `through` (a reader folding an
   // order that was opened again later): folded from its events.

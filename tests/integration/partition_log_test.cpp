@@ -20,6 +20,7 @@
 
 #include "core/engine/order_store.h"
 #include "core/wire/event_codec.h"
+#include "core/wire/key_codec.h"
 #include "eventlog/jetstream/batch_codec.h"
 #include "eventlog/jetstream/connection.h"
 #include "eventlog/jetstream/layout.h"
@@ -918,6 +919,42 @@ TEST(JetStreamPartitionLog, AnOwnerWhoseLeaseRanOutAnswersNoRead) {
   a->lease_fresh = true;
   auto answered = b->log->snapshot(id);
   ASSERT_TRUE(answered && *answered);
+}
+
+// A takeover from an owner that answers nothing (paused past its lease,
+// say) does not wait on it for the whole append timeout when it folds a
+// record of an order it does not hold: an API key made while it did not
+// follow the partition. It asks once, briefly, and folds the key from the
+// stream and the directory of finished orders.
+TEST(JetStreamPartitionLog, ATakeoverFromASilentOwnerDoesNotWaitOnItForWhatItDidNotFollow) {
+  NatsCluster cluster;
+  auto a = open_owned_only(cluster, "a");
+  auto b = open_owned_only(cluster, "b", 30s);
+  auto owner = a->log->take_over();
+  ASSERT_TRUE(owner) << owner.error().message();
+  const auto key = OrderId::random();
+  AppendCommand created;
+  created.order = key;
+  created.type = static_cast<std::uint8_t>(core::KeyEventType::created);
+  created.payload = core::encode_key_event(core::ApiKeyCreated{"desk", core::Scopes(3), {}, {}, std::nullopt, std::nullopt});
+  created.set_membership.emplace_back(OrderSet::api_keys, true);
+  created.finishes = true;  // as a key's event is: its record lists its events
+  auto landed = testing::append_wait(**owner, std::move(created));
+  ASSERT_TRUE(landed) << landed.error().message();
+
+  a->lease_fresh = false;  // a answers no read: as a paused owner, for its successor
+  const auto started = std::chrono::steady_clock::now();
+  auto taken = b->log->take_over();
+  const auto took = std::chrono::steady_clock::now() - started;
+  ASSERT_TRUE(taken) << taken.error().message();
+  EXPECT_LT(took, 10s) << "b waited on the silent owner (append timeout 30 s)";
+  auto record = b->log->finished_record(key);
+  ASSERT_TRUE(record) << record.error().message();
+  ASSERT_TRUE(*record) << "b did not fold the key";
+  EXPECT_EQ((*record)->seqs, std::vector<Seq>{landed->seq});
+  auto keys = b->log->members(OrderSet::api_keys, 10);
+  ASSERT_TRUE(keys);
+  EXPECT_EQ(*keys, std::vector<OrderId>{key});
 }
 
 // An owner whose lease ran out (paused past it, say) that has not yet learnt

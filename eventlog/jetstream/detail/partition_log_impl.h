@@ -178,6 +178,11 @@ class JetStreamPartitionLog final : public PartitionLog,
   /// An order's state and positions: open, finished lately, or from the
   /// directory of finished orders; nothing if the partition never had it.
   [[nodiscard]] Result<std::optional<IndexedOrder>> order_record(const OrderId& order) const;
+  /// The same from this node's fold alone (memory, then the directory).
+  [[nodiscard]] Result<std::optional<IndexedOrder>> folded_record(const OrderId& order) const;
+  /// The record an event is folded on: order_record, but a takeover's
+  /// catch-up does not wait on a last owner that is silent.
+  [[nodiscard]] Result<std::optional<IndexedOrder>> record_to_fold(const OrderId& order) const;
   /// The same for a reader: in doubt, the owner's if another node answers;
   /// nothing only if the stream holds nothing this node's fold lacks
   /// (nothing_stored_beyond).
@@ -353,6 +358,8 @@ class JetStreamPartitionLog final : public PartitionLog,
   // The stream's seq of the last message folded here: the owner's next
   // batch expects it as the stream's last (the fence). Stored under fold_mu_.
   std::atomic<std::uint64_t> tail_seq_{0};
+  // A takeover's catch-up found the last owner silent: not asked again in it.
+  mutable std::atomic<bool> owner_silent_{false};
   std::uint64_t since_checkpoint_ = 0;                       // under fold_mu_
   std::chrono::steady_clock::time_point checkpoint_due_{};  // under fold_mu_
   Seq opened_from_{};                                        // set by the constructor
