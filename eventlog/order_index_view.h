@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -66,6 +67,12 @@ class OrderIndexView {
   /// record once it finished.
   [[nodiscard]] virtual Result<std::optional<OrderSnapshotEntry>> snapshot(OrderId order) const = 0;
   [[nodiscard]] virtual Result<std::vector<OrderId>> members(OrderSet set, std::size_t max) const = 0;
+  /// Several orders' latest snapshots, in the order asked (none for an id
+  /// it does not hold): what a list of orders reads. A log that reads
+  /// another node's orders asks for all of them at once, a page per
+  /// request, not one request per order.
+  [[nodiscard]] virtual Result<std::vector<std::optional<OrderSnapshotEntry>>> snapshots(
+      std::span<const OrderId> orders) const;
   /// The latest stored checkpoint, and a finished order's stored record:
   /// for audits, which check them against a fresh fold.
   [[nodiscard]] virtual Result<std::optional<Checkpoint>> checkpoint() const = 0;

@@ -63,6 +63,8 @@ struct ClusterView {
   std::uint64_t illegal_events = 0;
   // Writes this node sent to their partition's owner, its only writer.
   std::uint64_t forwarded_writes = 0;
+  // Reads of its partitions this node answered, as owner, for other nodes.
+  std::uint64_t answered_reads = 0;
   // Messages on the partitions' subjects this node refused: batches heard
   // live that were not their owner's, forwards it would not store as owner.
   std::uint64_t refused_live_batches = 0;
@@ -100,6 +102,10 @@ struct App {
   // Where an asOf page reads the log back, off the network threads (set by
   // every server role that serves the REST API).
   boost::asio::thread_pool* scans = nullptr;
+  // A cluster node's: where the routes that read the log run, for such a
+  // read may wait on another node's answer. Null where reads are this
+  // process's own memory and disk (the embedded log).
+  boost::asio::thread_pool* reads = nullptr;
   // Set when REDIS_URL is configured: how the publishing goes (a cluster
   // node's, over the partitions it publishes).
   std::function<PublisherStatus()> publishing;

@@ -83,19 +83,17 @@ bool owned(const core::OrderState& state, const OwnerFilter& only) { return !onl
 HttpResponse list_dead_letters(App& app, std::size_t limit, bool stats, OwnerFilter only) {
   // A key's own dead letters are found among everyone's: read them all.
   const bool every = stats || only.has_value();
-  auto ids = app.log.members(eventlog::OrderSet::dead_letter, every ? std::numeric_limits<std::size_t>::max() : limit);
-  if (!ids) return log_unreadable(ids.error());
+  auto listed = app.store.load_set(eventlog::OrderSet::dead_letter, every ? std::numeric_limits<std::size_t>::max() : limit);
+  if (!listed) return log_unreadable(listed.error());
   std::vector<core::OrderSnapshot> orders;
   DeadLetterTally tally;
-  for (const auto& id : *ids) {
+  for (auto& held : *listed) {
     if (!stats && orders.size() == limit) break;
-    auto loaded = app.store.load(id);
-    if (!loaded) return log_unreadable(loaded.error());
-    if (!*loaded || !owned((*loaded)->state, only)) continue;
+    if (!owned(held.state, only)) continue;
     if (stats) {
-      tally.add((*loaded)->state.last_error);
+      tally.add(held.state.last_error);
     } else {
-      orders.push_back(std::move(**loaded));
+      orders.push_back(std::move(held));
     }
   }
   return json_response(200, stats ? tally.json() : order_list_json(orders));
@@ -166,30 +164,42 @@ asio::awaitable<HttpResponse> dismiss_dead_letter(App& app, const OrderId& id, O
 }
 
 asio::awaitable<HttpResponse> dismiss_all_dead_letters(App& app, OwnerFilter only) {
-  auto ids = app.log.members(eventlog::OrderSet::dead_letter, std::numeric_limits<std::size_t>::max());
-  if (!ids) co_return log_unavailable(ids.error());
-  // In slices, so the claims and pending events of a long list stay bounded.
+  // Partition by partition, in slices, so the claims and pending events of
+  // a long list stay bounded; each slice's orders are read at once.
   constexpr std::size_t kSlice = 1024;
   std::uint64_t dismissed = 0;
   std::map<PartitionId, Seq> last;  // by partition
-  for (std::size_t from = 0; from < ids->size(); from += kSlice) {
+  std::vector<std::pair<PartitionId, std::vector<OrderId>>> slices;
+  for (const PartitionId p : each_partition(app.log.partition_count())) {
+    auto ids = app.log.partition(p).members(eventlog::OrderSet::dead_letter, std::numeric_limits<std::size_t>::max());
+    if (!ids) co_return log_unavailable(ids.error());
+    for (std::size_t from = 0; from < ids->size(); from += kSlice)
+      slices.emplace_back(p, std::vector<OrderId>(ids->begin() + static_cast<std::ptrdiff_t>(from),
+                                                   ids->begin() + static_cast<std::ptrdiff_t>(
+                                                                      std::min(ids->size(), from + kSlice))));
+  }
+  for (const auto& in_slice : slices) {
+    const PartitionId partition = in_slice.first;
+    const std::vector<OrderId>& slice = in_slice.second;
     std::vector<std::unique_ptr<OperatorClaim>> claims;
-    std::vector<core::EventFor> events;
-    for (std::size_t i = from; i < std::min(ids->size(), from + kSlice); ++i) {
-      const OrderId& id = (*ids)[i];
+    std::vector<OrderId> claimed;
+    for (const OrderId& id : slice) {
       auto claim = std::make_unique<OperatorClaim>(app, id);
       if (!*claim) continue;  // being retried or dismissed by another request
-      auto loaded = app.store.load(id);
-      if (!loaded) {
-        co_return error_response(ApiError{503, "log_unavailable",
-                                          "the event log cannot be read (" + loaded.error().message() + "); " +
-                                              std::to_string(dismissed) + " dead letters were dismissed before it",
-                                          ""});
-      }
-      if (!*loaded || !core::is_dead_letter((*loaded)->state) || !owned((*loaded)->state, only)) continue;
-      const auto& state = (*loaded)->state;
-      events.push_back(core::EventFor{id, state, dismissal_of(state), (*loaded)->last_seq});
       claims.push_back(std::move(claim));
+      claimed.push_back(id);
+    }
+    auto loaded = app.store.load_all(partition, claimed);
+    if (!loaded) {
+      co_return error_response(ApiError{503, "log_unavailable",
+                                        "the event log cannot be read (" + loaded.error().message() + "); " +
+                                            std::to_string(dismissed) + " dead letters were dismissed before it",
+                                        ""});
+    }
+    std::vector<core::EventFor> events;
+    for (auto& held : *loaded) {
+      if (!held || !core::is_dead_letter(held->state) || !owned(held->state, only)) continue;
+      events.push_back(core::EventFor{held->id, held->state, dismissal_of(held->state), held->last_seq});
     }
     std::vector<PartitionId> partitions;
     for (const auto& e : events) partitions.push_back(app.log.partition_of(e.id));

@@ -18,6 +18,7 @@
 #include "api/routes/dead_letter_handlers.h"
 #include "api/routes/history_handlers.h"
 #include "api/routes/key_handlers.h"
+#include "api/routes/off_network.h"
 #include "api/routes/order_actions.h"
 #include "api/routes/order_answer.h"
 #include "api/routes/pages/pages.h"
@@ -259,8 +260,10 @@ HttpResponse test_page() {
 Router core_router(App& app) {
   // A route about one order, named by the path's third segment:
   // `answer(id, request, target)` returns the answer or an awaitable of it.
-  auto for_order = [](auto answer) -> RestHandler {
-    return [answer](const HttpRequest& req, const RequestTarget& t) -> asio::awaitable<HttpResponse> {
+  // Each reads the order from the log: off the network threads
+  // (off_network.h).
+  auto for_order = [&app](auto answer) -> RestHandler {
+    return off_network(app, [answer](const HttpRequest& req, const RequestTarget& t) -> asio::awaitable<HttpResponse> {
       auto id = order_id_param(t.segments[2]);
       if (!id) co_return error_response(id.error());
       if constexpr (std::is_same_v<decltype(answer(*id, req, t)), HttpResponse>) {
@@ -269,22 +272,22 @@ Router core_router(App& app) {
         auto response = co_await answer(*id, req, t);  // not `co_return co_await`: [gcc12-coro]
         co_return response;
       }
-    };
+    });
   };
   auto submit_order = [&app](const HttpRequest& req, const RequestTarget&) { return submit(app, req); };
   auto dead_letters = [&app](bool stats) -> RestHandler {
-    return [&app, stats](const HttpRequest& req, const RequestTarget& t) -> asio::awaitable<HttpResponse> {
+    return off_network(app, [&app, stats](const HttpRequest& req, const RequestTarget& t) -> asio::awaitable<HttpResponse> {
       const auto limit = limit_param(t, 100, 1000);
       if (!limit) co_return error_response(limit.error());
       const auto only = req.principal.lists_orders_of();
       if (app.history == nullptr) co_return list_dead_letters(app, *limit, stats, only);
       auto response = co_await projected_dead_letters(app, *limit, stats, only);
       co_return response;
-    };
+    });
   };
-  auto dismiss_all = [&app](const HttpRequest& req, const RequestTarget&) {
+  auto dismiss_all = off_network(app, [&app](const HttpRequest& req, const RequestTarget&) {
     return dismiss_all_dead_letters(app, req.principal.lists_orders_of());
-  };
+  });
   auto status = at_once([&app](const HttpRequest& req, const RequestTarget&) {
     return health(app, req.principal.sees_everything());
   });
@@ -322,7 +325,9 @@ Router core_router(App& app) {
             co_return response;
           })
       .on("GET", "api/events", kOrderReads,
-          at_once([&app](const HttpRequest& req, const RequestTarget& t) { return list_events(app, t, req.principal); }))
+          off_network(app, at_once([&app](const HttpRequest& req, const RequestTarget& t) {
+                        return list_events(app, t, req.principal);
+                      })))
       .on("GET", "api/orders/*", kOrderReads, for_order([&app](const OrderId& id, const HttpRequest& req, const RequestTarget& t) {
             if (!query_param(t, "asOf")) return get_order(app, id, req.principal);
             return get_order_as_of(app, id, req, t);
@@ -354,8 +359,8 @@ Router core_router(App& app) {
       .on("POST", "api/ws-ticket", kOrderReads,
           at_once([&app](const HttpRequest& req, const RequestTarget&) { return issue_ws_ticket(app, req.principal); }))
       .on("GET", "api/keys/events", kAdminKey,
-          at_once([&app](const HttpRequest&, const RequestTarget&) { return list_key_events(app); }))
-      .on("DELETE", "api/keys/*", kKeyAdmin, [&app](const HttpRequest& req, const RequestTarget& t) -> asio::awaitable<HttpResponse> {
+          off_network(app, at_once([&app](const HttpRequest&, const RequestTarget&) { return list_key_events(app); })))
+      .on("DELETE", "api/keys/*", kKeyAdmin, off_network(app, [&app](const HttpRequest& req, const RequestTarget& t) -> asio::awaitable<HttpResponse> {
             auto id = order_id_param(t.segments[2]);
             if (!id) co_return error_response(ApiError{400, "invalid_key_id", "a key id is a UUID", "id"});
             const auto cascade = query_param(t, "cascade");
@@ -364,14 +369,14 @@ Router core_router(App& app) {
             }
             auto response = co_await revoke_key(app, *id, cascade == "true", req.principal);  // not `co_return co_await`: [gcc12-coro]
             co_return response;
-          })
+          }))
       .on("GET", "api/quote", kOrderReads,
           at_once([&app](const HttpRequest&, const RequestTarget& t) { return get_quote(app, t); }))
       .on("GET", "api/book/*/*", kOrderReads,
-          [&app](const HttpRequest&, const RequestTarget& t) -> asio::awaitable<HttpResponse> {
+          off_network(app, [&app](const HttpRequest&, const RequestTarget& t) -> asio::awaitable<HttpResponse> {
             auto response = co_await get_book(app, t.segments[2], t.segments[3]);  // [gcc12-coro]
             co_return response;
-          })
+          }))
       .on("POST", "api/sim/prices", kAdminKey,
           at_once([&app](const HttpRequest& req, const RequestTarget&) { return set_sim_price(app, req); }))
       .on("POST", "api/sim/launches", kAdminKey,

@@ -138,17 +138,12 @@ Decider decider_of(App& app, const OrderId& id) {
 eventlog::Result<core::BookView> book_of_every_partition(App& app, core::TokenId input, core::TokenId output,
                                                          std::size_t max_levels) {
   core::LimitBook book;
-  for (const PartitionId p : each_partition(app.log.partition_count())) {
-    auto active = app.log.partition(p).members(eventlog::OrderSet::active, std::numeric_limits<std::size_t>::max());
-    if (!active) return active.error();
-    for (const OrderId& id : *active) {
-      auto held = app.store.load(id);
-      if (!held) return held.error();
-      if (!*held) continue;  // finished since it was listed
-      const core::OrderState& state = (*held)->state;
-      if (state.status != core::Status::open || state.input_token != input || state.output_token != output) continue;
-      book.add(core::book_order_of(id, state, (*held)->last_seq));
-    }
+  auto open = app.store.load_set(eventlog::OrderSet::active, std::numeric_limits<std::size_t>::max());
+  if (!open) return open.error();
+  for (const core::OrderSnapshot& held : *open) {
+    const core::OrderState& state = held.state;
+    if (state.status != core::Status::open || state.input_token != input || state.output_token != output) continue;
+    book.add(core::book_order_of(held.id, state, held.last_seq));
   }
   return core::BookView{book.levels(input, output, max_levels), book.count(input, output)};
 }

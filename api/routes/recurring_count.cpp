@@ -12,21 +12,15 @@ RecurringCount::RecurringCount(eventlog::EventLogWriter& log, std::size_t max, T
     : max_(max), tree_of_(std::move(tree_of)), subscription_(log.on_commit([this](std::span<const eventlog::Record> records) { committed(records); })) {}
 
 eventlog::Result<std::size_t> RecurringCount::load(core::OrderStore& store) {
-  const auto& log = store.log();
+  auto open = store.load_set(eventlog::OrderSet::active, std::numeric_limits<std::size_t>::max());
+  if (!open) return open.error();
   std::size_t found = 0;
-  for (const PartitionId p : each_partition(log.partition_count())) {
-    auto active = log.partition(p).members(eventlog::OrderSet::active, std::numeric_limits<std::size_t>::max());
-    if (!active) return active.error();
-    for (const OrderId& id : *active) {
-      auto held = store.load(id);
-      if (!held) return held.error();
-      if (!*held) continue;  // ended since it was listed
-      const core::OrderState& s = (*held)->state;
-      if (s.order_type != core::OrderType::recurring || !s.owner || core::is_terminal(s.status)) continue;
-      std::lock_guard lock(mu_);
-      add(id, *s.owner);
-      ++found;
-    }
+  for (const core::OrderSnapshot& held : *open) {
+    const core::OrderState& s = held.state;
+    if (s.order_type != core::OrderType::recurring || !s.owner || core::is_terminal(s.status)) continue;
+    std::lock_guard lock(mu_);
+    add(held.id, *s.owner);
+    ++found;
   }
   return found;
 }

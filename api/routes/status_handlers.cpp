@@ -204,6 +204,10 @@ HttpResponse metrics(App& app) {
                            "Writes (submits, cancels, amendments, dead-letter actions, key events) this node sent to "
                            "their partition's owner, the partition's only writer.",
                            cluster->forwarded_writes);
+    metrics::append_metric(out, "oee_answered_reads_total", "counter",
+                           "Reads of the partitions this node owns that it answered for other nodes: one per "
+                           "request, a page of many orders counting once.",
+                           cluster->answered_reads);
     metrics::append_header(out, "oee_refused_messages_total", "counter",
                            "Messages on the partitions' subjects this node refused: batches heard live that the "
                            "partition's stream does not show as its owner's (read from the stream instead), and "

@@ -10,6 +10,7 @@
 
 #include "api/http/responses.h"
 #include "api/http/strict_json.h"
+#include "api/routes/off_network.h"
 #include "api/routes/submit_answer.h"
 #include "api/routes/submit_request.h"
 #include "core/engine/async_append.h"
@@ -101,10 +102,11 @@ asio::awaitable<HttpResponse> submit(App& app, const HttpRequest& req) {
   // its order, below.)
   if (order.order_type == core::OrderType::sniper) {
     if (const auto launched = app.market.launches_of(order.output); launched_everywhere(launched)) {
-      const bool replay = !req.idempotency_key.empty() && [&] {
-        const auto held = app.store.load(id);
-        return held && *held;
-      }();
+      bool replay = false;
+      if (!req.idempotency_key.empty()) {
+        const auto held = co_await load_off_network(app, id);
+        replay = held && *held;
+      }
       if (!replay) co_return error_response(already_launched(launched.front()));
     }
   }
@@ -116,7 +118,7 @@ asio::awaitable<HttpResponse> submit(App& app, const HttpRequest& req) {
   if (capped && !recurring_slot) {
     bool replay = false;
     if (!req.idempotency_key.empty()) {
-      const auto held = app.store.load(id);
+      const auto held = co_await load_off_network(app, id);
       replay = held && *held;
     }
     if (!replay) {
@@ -151,7 +153,7 @@ asio::awaitable<HttpResponse> submit(App& app, const HttpRequest& req) {
       co_return error_response(ApiError{409, "idempotency_key_reused",
                                         "this Idempotency-Key was used for a different order", "Idempotency-Key"});
     }
-    auto loaded = app.store.load(existing.order);
+    auto loaded = co_await load_off_network(app, existing.order);
     if (!loaded || !*loaded) co_return log_unavailable(loaded ? make_error_code(eventlog::Errc::corrupted)
                                                               : loaded.error());
     co_return submit_answer(200, app, order, existing.order, core::status_name((*loaded)->state.status),

@@ -12,7 +12,8 @@
 // executors start on the first and stop on the second); the executors
 // share the one oee-executor thread; with Redis, a publisher per partition
 // executed here; one that applies the market's changes (oee-journal) and
-// the market lease's keeper, whose holder runs oee-sim-launch.
+// the market lease's keeper, whose holder runs oee-sim-launch; a pool of
+// four for the reads of the log that may wait on another node.
 
 #include "api/server/cluster_node.h"
 #include "api/server/key_guards.h"
@@ -61,6 +62,9 @@ namespace js = eventlog::jetstream;
 namespace {
 
 constexpr std::chrono::seconds kMarketCatchUp{30};
+// Threads that wait on other nodes' answers to reads: most of a read is
+// waiting, so a few serve many clients.
+constexpr std::size_t kReadThreads = 4;
 
 /// The lose-acks fault probe (ServerOptions::FaultProbes): none, nothing dropped.
 std::function<bool(const eventlog::AppendCommand&)> lose_acks_probe(const ServerOptions::FaultProbes& faults) {
@@ -119,6 +123,7 @@ ClusterView cluster_view(const ServerOptions& o, js::Cluster& cluster, const Par
   for (const PartitionId p : each_partition(cluster.partitions())) {
     v.illegal_events += cluster.partition(p).stats().illegal_events.load(std::memory_order_relaxed);
     v.forwarded_writes += cluster.partition(p).forwarded_appends();
+    v.answered_reads += cluster.partition(p).answered_reads();
     const auto refused = cluster.partition(p).refused_messages();
     v.refused_live_batches += refused.live_batches;
     v.refused_forwards += refused.forwards;
@@ -156,7 +161,11 @@ int run_cluster_node(ServerOptions& o) {
   core::OrderStore store(*log);
   core::EngineMetrics metrics;
   Hub hub(api_ioc.get_executor());
-  LogStreamSource source(hub, *log);
+  // Reads of partitions another node owns wait on its answer: the routes
+  // and the WebSocket catch-ups that read the log run here, never on a
+  // network thread.
+  asio::thread_pool reads(kReadThreads);
+  LogStreamSource source(hub, *log, &reads);
   ServerContext ctx(o.server, source);
   PartitionExecutors executors({o, *cluster, keys, ctx.limits, exec_ioc, market, chain, metrics});
   // A dead key's orders are cancelled by the node that executes them.
@@ -194,6 +203,7 @@ int run_cluster_node(ServerOptions& o) {
   asio::thread_pool blocking(2);  // history queries: declared after the store they query, so it goes first
   if (consumers.history) app.blocking = &blocking;
   app.scans = &blocking;
+  app.reads = &reads;
   hub.attach(*log);
 
   // The market comes in before any partition is executed, so a sniper
@@ -249,6 +259,7 @@ int run_cluster_node(ServerOptions& o) {
   exec_ioc.stop();
   exec_thread.join();
   blocking.join();
+  reads.join();
   end_cut_connections(api_ioc, ctx);
   spdlog::info("stopped cleanly");
   return 0;

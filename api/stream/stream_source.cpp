@@ -2,6 +2,10 @@
 
 #include <optional>
 #include <unordered_map>
+#include <utility>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
 
 #include "core/domain/api_key.h"
 #include "core/domain/order.h"
@@ -195,18 +199,33 @@ eventlog::Result<EventPage> read_events(const eventlog::EventLogReader& log, con
     if (newest && reads.lo[i] > 0) page.before.set(p, r[reads.lo[i] - 1].seq);
     page.last.set(p, reads.hi[i] > reads.lo[i] ? r[reads.hi[i] - 1].seq : page.before.at(p));
   }
-  std::unordered_map<OrderId, bool, OrderIdHash> seen;  // whether an API key owns each order
+  std::unordered_map<OrderId, bool, OrderIdHash> seen;  // whether the viewer may see each order
+  if (!viewer.sees_everything()) {
+    // Each partition's orders read at once: a cluster node asks their
+    // owner once (a page at a time), not once per order.
+    for (const PartitionId p : each_partition(partitions)) {
+      const auto i = p.value;
+      std::vector<OrderId> ids;
+      for (std::size_t k = reads.lo[i]; k < reads.hi[i]; ++k) {
+        const auto& r = reads.records[i][k];
+        if (core::is_key_event(r.type) || eventlog::is_log_own_type(r.type)) continue;
+        if (seen.emplace(r.order, false).second) ids.push_back(r.order);
+      }
+      if (ids.empty()) continue;
+      auto snapshots = log.partition(p).snapshots(ids);
+      if (!snapshots) return snapshots.error();
+      for (std::size_t k = 0; k < ids.size(); ++k) {
+        const auto& entry = (*snapshots)[k];
+        if (!entry) continue;
+        const auto state = core::decode_snapshot(entry->snapshot);
+        if (!state) return make_error_code(eventlog::Errc::corrupted);
+        seen[ids[k]] = viewer.sees(state->owner);
+      }
+    }
+  }
   for (auto& r : merged(reads)) {
     if (core::is_key_event(r.type) || eventlog::is_log_own_type(r.type)) continue;
-    if (!viewer.sees_everything()) {
-      auto it = seen.find(r.order);
-      if (it == seen.end()) {
-        const auto state = state_of(log, r.order);
-        if (!state) return state.error();
-        it = seen.emplace(r.order, *state && viewer.sees((*state)->owner)).first;
-      }
-      if (!it->second) continue;
-    }
+    if (!viewer.sees_everything() && !seen[r.order]) continue;
     page.records.push_back(std::move(r));
   }
   return page;
@@ -214,6 +233,17 @@ eventlog::Result<EventPage> read_events(const eventlog::EventLogReader& log, con
 
 void LogStreamSource::recent(const eventlog::Position& after, std::size_t max, const Principal& viewer,
                              CatchUpHandler done) {
+  if (reads_ == nullptr) return read_recent(after, max, viewer, done);
+  boost::asio::post(*reads_, [this, after, max, viewer, done = std::move(done)] { read_recent(after, max, viewer, done); });
+}
+
+void LogStreamSource::catch_up(const OrderId& order, Seq from, const Principal& viewer, CatchUpHandler done) {
+  if (reads_ == nullptr) return read_past(order, from, viewer, done);
+  boost::asio::post(*reads_, [this, order, from, viewer, done = std::move(done)] { read_past(order, from, viewer, done); });
+}
+
+void LogStreamSource::read_recent(const eventlog::Position& after, std::size_t max, const Principal& viewer,
+                                  const CatchUpHandler& done) {
   CatchUp result;
   auto page = read_events(log_, after, max, true, viewer);
   if (!page) {
@@ -228,7 +258,7 @@ void LogStreamSource::recent(const eventlog::Position& after, std::size_t max, c
   done(std::move(result));
 }
 
-void LogStreamSource::catch_up(const OrderId& order, Seq from, const Principal& viewer, CatchUpHandler done) {
+void LogStreamSource::read_past(const OrderId& order, Seq from, const Principal& viewer, const CatchUpHandler& done) {
   CatchUp result;
   auto known = read_known(log_, order, from, viewer);
   if (!known || !*known) {

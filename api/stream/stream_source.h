@@ -12,6 +12,10 @@
 #include "api/stream/hub.h"
 #include "eventlog/event_log.h"
 
+namespace boost::asio {
+class thread_pool;
+}
+
 namespace oee::api {
 
 struct CatchUp {
@@ -76,10 +80,13 @@ struct EventPage {
                                                       const eventlog::Position& after, std::size_t max, bool newest,
                                                       const Principal& viewer);
 
-/// The core's source: its own log, read synchronously (it is local).
+/// The core's source: its own log. Read where it is asked, or, given a
+/// pool (a cluster node's, whose reads may wait on another node's answer),
+/// on the pool: a session's thread never waits on another node.
 class LogStreamSource final : public StreamSource {
  public:
-  LogStreamSource(Hub& hub, const eventlog::EventLogReader& log) : hub_(hub), log_(log) {}
+  LogStreamSource(Hub& hub, const eventlog::EventLogReader& log, boost::asio::thread_pool* reads = nullptr)
+      : hub_(hub), log_(log), reads_(reads) {}
   Hub& hub() override { return hub_; }
   void catch_up(const OrderId& order, Seq from, const Principal& viewer, CatchUpHandler done) override;
   void recent(const eventlog::Position& after, std::size_t max, const Principal& viewer,
@@ -89,8 +96,13 @@ class LogStreamSource final : public StreamSource {
   std::string_view unavailable_code() const override { return "log_unavailable"; }
 
  private:
+  void read_past(const OrderId& order, Seq from, const Principal& viewer, const CatchUpHandler& done);
+  void read_recent(const eventlog::Position& after, std::size_t max, const Principal& viewer,
+                   const CatchUpHandler& done);
+
   Hub& hub_;
   const eventlog::EventLogReader& log_;
+  boost::asio::thread_pool* reads_;  // none: read on the asking thread
 };
 
 }  // namespace oee::api

@@ -57,13 +57,50 @@ OrderState OrderStore::queue(Prepared p, std::function<void(eventlog::Result<App
   return std::move(p.next);
 }
 
+namespace {
+
+eventlog::Result<std::optional<OrderSnapshot>> decoded(const OrderId& id,
+                                                       std::optional<eventlog::OrderSnapshotEntry> entry) {
+  if (!entry) return std::optional<OrderSnapshot>{};
+  auto state = decode_snapshot(entry->snapshot);
+  if (!state) return make_error_code(eventlog::Errc::corrupted);
+  return std::optional<OrderSnapshot>{OrderSnapshot{id, std::move(*state), entry->last_seq}};
+}
+
+}  // namespace
+
 eventlog::Result<std::optional<OrderSnapshot>> OrderStore::load(const OrderId& id) const {
   auto entry = log_.snapshot(id);
   if (!entry) return entry.error();
-  if (!*entry) return std::optional<OrderSnapshot>{};
-  auto state = decode_snapshot((*entry)->snapshot);
-  if (!state) return make_error_code(eventlog::Errc::corrupted);
-  return std::optional<OrderSnapshot>{OrderSnapshot{id, std::move(*state), (*entry)->last_seq}};
+  return decoded(id, std::move(*entry));
+}
+
+eventlog::Result<std::vector<std::optional<OrderSnapshot>>> OrderStore::load_all(PartitionId p,
+                                                                              std::span<const OrderId> ids) const {
+  auto entries = log_.partition(p).snapshots(ids);
+  if (!entries) return entries.error();
+  std::vector<std::optional<OrderSnapshot>> out;
+  out.reserve(ids.size());
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    auto one = decoded(ids[i], std::move((*entries)[i]));
+    if (!one) return one.error();
+    out.push_back(std::move(*one));
+  }
+  return out;
+}
+
+eventlog::Result<std::vector<OrderSnapshot>> OrderStore::load_set(eventlog::OrderSet set, std::size_t max) const {
+  std::vector<OrderSnapshot> out;
+  for (const PartitionId p : each_partition(log_.partition_count())) {
+    if (out.size() >= max) break;
+    auto ids = log_.partition(p).members(set, max - out.size());
+    if (!ids) return ids.error();
+    auto loaded = load_all(p, *ids);
+    if (!loaded) return loaded.error();
+    for (auto& one : *loaded)
+      if (one) out.push_back(std::move(*one));
+  }
+  return out;
 }
 
 }  // namespace oee::core

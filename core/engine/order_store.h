@@ -9,6 +9,7 @@
 
 #include <functional>
 #include <optional>
+#include <span>
 
 #include "core/domain/order.h"
 #include "eventlog/event_log.h"
@@ -51,6 +52,14 @@ class OrderStore {
                                         std::optional<eventlog::IdempotencyClaim> claim);
 
   [[nodiscard]] eventlog::Result<std::optional<OrderSnapshot>> load(const OrderId& id) const;
+  /// Orders of partition `p` at once, in the order given (none for one it
+  /// does not hold): one read of the partition, not one per order.
+  [[nodiscard]] eventlog::Result<std::vector<std::optional<OrderSnapshot>>> load_all(
+      PartitionId p, std::span<const OrderId> ids) const;
+  /// Up to `max` orders of a set (eventlog::OrderSet), partition by
+  /// partition: each partition's members and their snapshots in one read
+  /// each. An order that left the set meanwhile may be among them.
+  [[nodiscard]] eventlog::Result<std::vector<OrderSnapshot>> load_set(eventlog::OrderSet set, std::size_t max) const;
   [[nodiscard]] eventlog::EventLogWriter& log() { return log_; }
 
  private:

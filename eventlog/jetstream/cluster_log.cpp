@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <future>
 #include <iterator>
 #include <limits>
 #include <mutex>
@@ -138,7 +139,8 @@ class ClusterLog final : public EventLogWriter {
   // The partition that holds the order's events: its own, unless it is
   // known or found to be in another (a child order, in its parent's). Its
   // own is asked first (from memory for an open order, else one request);
-  // the others only when it does not hold the order. The answer is
+  // the others only when it does not hold the order, all at once, so an
+  // unknown id costs two round trips, not one per partition. The answer is
   // remembered, an unknown id's too (as its own): an order created later is
   // in its own partition, or a child learnt from the commit that creates it.
   Result<PartitionId> locate(const OrderId& order) const {
@@ -147,15 +149,28 @@ class ClusterLog final : public EventLogWriter {
     auto held = cluster_.partition(own).holds(order);
     if (!held) return held.error();
     if (!*held) {
+      std::vector<std::pair<PartitionId, std::future<Result<bool>>>> asked;
       for (const PartitionId p : each_partition(cluster_.partitions())) {
         if (p == own) continue;
-        held = cluster_.partition(p).holds(order);
-        if (!held) return held.error();
-        if (*held) {
-          placements_.learn(order, p);
-          return p;
+        // Deferred, asked in turn, where no thread can be started.
+        asked.emplace_back(p, std::async(std::launch::async | std::launch::deferred,
+                                         [this, p, &order] { return cluster_.partition(p).holds(order); }));
+      }
+      std::optional<PartitionId> found;
+      std::error_code failed;
+      for (auto& [p, answer] : asked) {
+        const auto there = answer.get();  // every one waited for: none outlives this call
+        if (!there) {
+          failed = there.error();
+        } else if (*there && !found) {
+          found = p;
         }
       }
+      if (found) {
+        placements_.learn(order, *found);
+        return *found;
+      }
+      if (failed) return failed;
     }
     placements_.remember(order, own);  // unless a commit taught otherwise meanwhile
     return own;

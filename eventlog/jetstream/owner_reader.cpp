@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "eventlog/detail/order_index.h"
+#include "eventlog/jetstream/detail/owner_read_pages.h"
 #include "eventlog/jetstream/detail/owner_read_wire.h"
 #include "eventlog/jetstream/layout.h"
 #include "eventlog/partition_id_format.h"
@@ -92,21 +93,15 @@ Result<std::vector<Record>> OwnerReader::events(const OrderId& order, Seq from, 
 }
 
 Result<std::vector<OrderId>> OwnerReader::members(OrderSet set, std::size_t max, Patience p) const {
-  auto answer = ask("members", {},
-                    {{"Oee-Set", std::to_string(static_cast<unsigned>(set))}, {"Oee-Max", std::to_string(max)}}, p);
-  if (!answer) return answer.error();
-  std::string_view text = *answer;
-  if (!text.starts_with(kMembers)) return make_error_code(Errc::corrupted);
-  text.remove_prefix(kMembers.size());
-  if (text.size() % sizeof(OrderId::Bytes) != 0) return make_error_code(Errc::corrupted);
-  std::vector<OrderId> out;
-  out.reserve(text.size() / sizeof(OrderId::Bytes));
-  for (; !text.empty(); text.remove_prefix(sizeof(OrderId::Bytes))) {
-    OrderId::Bytes bytes{};
-    std::copy_n(text.data(), bytes.size(), reinterpret_cast<char*>(bytes.data()));
-    out.emplace_back(bytes);
-  }
-  return out;
+  return read_members([&](std::string data, Headers headers) { return ask("members", std::move(data), std::move(headers), p); },
+                      set, max, kMembersPage);
+}
+
+Result<std::vector<std::optional<OrderSnapshotEntry>>> OwnerReader::snapshots(std::span<const OrderId> orders,
+                                                                               Patience p) const {
+  return read_snapshots(
+      [&](std::string data, Headers headers) { return ask("snapshots", std::move(data), std::move(headers), p); },
+      orders, kSnapshotsPerAsk);
 }
 
 std::optional<Seq> OwnerReader::head() const {

@@ -69,6 +69,7 @@ void OwnerServices::close() {
 
 void OwnerServices::on_read(const Request& request) {
   if (request.reply.empty()) return;
+  answered_reads_.fetch_add(1, std::memory_order_relaxed);
   (void)connection_.respond(request.reply, owner_.read_answer(request));
 }
 

@@ -150,6 +150,9 @@ class PartitionLog : public LogPartitionWriter {
   [[nodiscard]] virtual Result<bool> holds(const OrderId& order) const = 0;
   /// Writes this node forwarded to the partition's owner (counted when sent).
   [[nodiscard]] virtual std::uint64_t forwarded_appends() const = 0;
+  /// Reads of the partition this node answered, as its owner, for other
+  /// nodes: one per request.
+  [[nodiscard]] virtual std::uint64_t answered_reads() const = 0;
   /// Messages that came on the partition's subjects and were refused, since
   /// this node started: batches heard live that were not its owner's as
   /// its stream shows (heard from the stream instead), and forwards this

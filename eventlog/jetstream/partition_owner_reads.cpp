@@ -3,12 +3,14 @@
 // behind learns from the stream itself: its last position, and whether
 // anything but this node's own batches came after its fold.
 #include <charconv>
+#include <limits>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "eventlog/detail/order_index.h"
 #include "eventlog/jetstream/detail/append_support.h"
+#include "eventlog/jetstream/detail/owner_read_pages.h"
 #include "eventlog/jetstream/detail/owner_read_wire.h"
 #include "eventlog/jetstream/detail/partition_log_impl.h"
 #include "eventlog/jetstream/layout.h"
@@ -55,17 +57,8 @@ std::string JetStreamPartitionLog::read_answer(const Request& request) const {
   if (!owned() || !lease_fresh()) return std::string(kUnowned);
   const auto what = request.header("Oee-Read");
   const auto failed = [](const std::error_code& ec) { return fmt::format("{}{}", kError, ec.message()); };
-  if (what == "members") {
-    const auto set = number(request.header("Oee-Set"));
-    const auto max = number(request.header("Oee-Max"));
-    if (!set || *set > 255 || !max) return fmt::format("{}members needs Oee-Set and Oee-Max", kRefusedRead);
-    auto ids = members(static_cast<OrderSet>(*set), *max);
-    if (!ids) return failed(ids.error());
-    std::string out(kMembers);
-    out.reserve(out.size() + ids->size() * sizeof(OrderId::Bytes));
-    for (const auto& id : *ids) out.append(id.view());
-    return out;
-  }
+  if (what == "members") return members_answer(request);
+  if (what == "snapshots") return snapshots_answer(request);
   if (what == "head") return fmt::format("{}{}", kHead, folded().value);
   const auto order = OrderId::parse(request.data);
   if (!order) return fmt::format("{}not an order id", kRefusedRead);
@@ -96,6 +89,35 @@ std::string JetStreamPartitionLog::read_answer(const Request& request) const {
     return out;
   }
   return fmt::format("{}unknown read '{}'", kRefusedRead, what);
+}
+
+std::string JetStreamPartitionLog::members_answer(const Request& request) const {
+  const auto set = number(request.header("Oee-Set"));
+  const auto max = number(request.header("Oee-Max"));
+  if (!set || *set > 255 || !max) return fmt::format("{}members needs Oee-Set and Oee-Max", kRefusedRead);
+  std::optional<OrderId> after;
+  if (const auto text = request.header("Oee-After"); !text.empty()) {
+    after = OrderId::parse(text);
+    if (!after) return fmt::format("{}Oee-After is not an order id", kRefusedRead);
+  }
+  auto ids = members(static_cast<OrderSet>(*set), std::numeric_limits<std::size_t>::max());
+  if (!ids) return fmt::format("{}{}", kError, ids.error().message());
+  return members_page(std::move(*ids), after, *max, kMembersPage);
+}
+
+std::string JetStreamPartitionLog::snapshots_answer(const Request& request) const {
+  const std::string_view data = request.data;
+  if (data.empty() || data.size() % sizeof(OrderId::Bytes) != 0 ||
+      data.size() / sizeof(OrderId::Bytes) > kSnapshotsPerAsk)
+    return fmt::format("{}snapshots needs 1 to {} order ids of 16 bytes each", kRefusedRead, kSnapshotsPerAsk);
+  auto page = snapshots_page(data, [this](const OrderId& id) { return snapshot(id); }, kPageBytes);
+  if (!page) {
+    // Nothing found, and the stream holds what another node stored after
+    // this one's fold: it took the partition over, unknown to this node yet.
+    return page.error() == Errc::no_owner ? std::string(kUnowned)
+                                          : fmt::format("{}{}", kError, page.error().message());
+  }
+  return std::move(*page);
 }
 
 }  // namespace oee::eventlog::jetstream::detail

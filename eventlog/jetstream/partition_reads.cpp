@@ -166,6 +166,29 @@ Result<std::optional<OrderSnapshotEntry>> JetStreamPartitionLog::snapshot(OrderI
   return std::optional<OrderSnapshotEntry>(OrderSnapshotEntry{(*record)->seqs.back(), std::move((*record)->snapshot)});
 }
 
+Result<std::vector<std::optional<OrderSnapshotEntry>>> JetStreamPartitionLog::snapshots(
+    std::span<const OrderId> orders) const {
+  if (behind() || in_doubt()) {
+    auto owners = owner_reader_.snapshots(orders, patience());
+    if (owners || behind()) return owners;
+    if (const auto ec = fold_still_whole()) return ec;
+    // In doubt, and its fold is whole: what it lacks, the partition lacks.
+    std::vector<std::optional<OrderSnapshotEntry>> out;
+    out.reserve(orders.size());
+    for (const auto& id : orders) {
+      auto record = order_record(id);
+      if (!record) return record.error();
+      if (!*record || (*record)->snapshot.empty()) {
+        out.emplace_back();
+      } else {
+        out.emplace_back(OrderSnapshotEntry{(*record)->seqs.back(), std::move((*record)->snapshot)});
+      }
+    }
+    return out;
+  }
+  return OrderIndexView::snapshots(orders);  // its own fold, one by one
+}
+
 Result<bool> JetStreamPartitionLog::holds(const OrderId& order) const {
   // An order stays in the partition it began in: what was folded here, if
   // behind, still holds.

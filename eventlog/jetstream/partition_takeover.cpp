@@ -34,6 +34,10 @@ class OwnerWriter final : public LogPartitionWriter {
   Result<std::vector<OrderId>> members(OrderSet set, std::size_t max) const override {
     return with_log(closed<std::vector<OrderId>>(), [&](auto& log) { return log.members(set, max); });
   }
+  Result<std::vector<std::optional<OrderSnapshotEntry>>> snapshots(std::span<const OrderId> orders) const override {
+    return with_log(closed<std::vector<std::optional<OrderSnapshotEntry>>>(),
+                    [&](auto& log) { return log.snapshots(orders); });
+  }
   Result<std::optional<Checkpoint>> checkpoint() const override {
     return with_log(closed<std::optional<Checkpoint>>(), [](auto& log) { return log.checkpoint(); });
   }

@@ -579,6 +579,42 @@ TEST(JetStreamPartitionLog, ANodeThatFollowsOnlyWhatItOwnsReadsTheRestFromTheOwn
   EXPECT_EQ(b->log->stats().events.load(), 0U) << "b folded the partition it does not own";
 }
 
+// Many orders read of a node that does not follow the partition cost the
+// owner one request, not one per order: their snapshots, in the order
+// asked (none for an unknown id), and a set's members.
+TEST(JetStreamPartitionLog, ANodeThatFollowsOnlyWhatItOwnsReadsManyOrdersInOneRequest) {
+  NatsCluster cluster;
+  auto a = open_owned_only(cluster, "a");
+  auto b = open_owned_only(cluster, "b");
+  auto owner = a->log->take_over();
+  ASSERT_TRUE(owner) << owner.error().message();
+  core::OrderStore store(**owner);
+  const auto driven = testing::drive_orders(store, 40, 5, 8);
+  std::vector<OrderId> asked = driven.ids;
+  const auto stranger = OrderId::random();
+  asked.insert(asked.begin() + 3, stranger);
+
+  const auto before = a->log->answered_reads();
+  auto read = b->log->snapshots(asked);
+  ASSERT_TRUE(read) << read.error().message();
+  EXPECT_EQ(a->log->answered_reads() - before, 1U) << "41 orders read with other than one request";
+  ASSERT_EQ(read->size(), asked.size());
+  for (std::size_t i = 0, k = 0; i < asked.size(); ++i) {
+    if (asked[i] == stranger) {
+      EXPECT_FALSE((*read)[i]) << "an unknown order read as known";
+      continue;
+    }
+    ASSERT_TRUE((*read)[i]) << "order " << asked[i].str() << " is missing";
+    EXPECT_EQ((*read)[i]->snapshot, core::encode_snapshot(driven.states[k])) << "order " << k;
+    ++k;
+  }
+
+  const auto before_members = a->log->answered_reads();
+  EXPECT_EQ(open_orders(*b->log), open_orders(*a->log));
+  EXPECT_EQ(a->log->answered_reads() - before_members, 1U) << "a set's members read with other than one request";
+  EXPECT_EQ(b->log->stats().events.load(), 0U) << "b folded the partition it does not own";
+}
+
 // A node that did not follow the partition takes it over from the stream as
 // it is: what it executes next is decided on every event before it. The
 // node it took the partition from then reads it from the new owner.

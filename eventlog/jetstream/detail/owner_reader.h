@@ -2,7 +2,8 @@
 // What a node asks of a partition's owner when its own fold may not hold
 // the answer (it neither owns nor follows the partition, or it owns it
 // with a lease that ran out): an order's record, its events, a set's
-// members, the owner's head (owner_read_wire.h).
+// members, many orders' snapshots at once, the owner's head
+// (owner_read_wire.h).
 //
 // Threads: any reader's. A read that finds no owner asks again until its
 // patience runs out, waiting on the reader's own condition, which stop()
@@ -13,6 +14,7 @@
 #include <cstdint>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -38,7 +40,11 @@ class OwnerReader {
   /// The order's record and whether it is open; nothing if the owner holds none.
   [[nodiscard]] Result<std::optional<std::pair<IndexedOrder, bool>>> record(const OrderId& order, Patience p) const;
   [[nodiscard]] Result<std::vector<Record>> events(const OrderId& order, Seq from, Patience p) const;
+  /// A set's members, by id, a page per ask.
   [[nodiscard]] Result<std::vector<OrderId>> members(OrderSet set, std::size_t max, Patience p) const;
+  /// The orders' latest snapshots, in the order asked: one ask per page.
+  [[nodiscard]] Result<std::vector<std::optional<OrderSnapshotEntry>>> snapshots(std::span<const OrderId> orders,
+                                                                                  Patience p) const;
   /// What the owner has folded, asked once; nothing if no owner answered.
   [[nodiscard]] std::optional<Seq> head() const;
   /// Ends the reads waiting to ask again (Errc::closed) and those to come.

@@ -13,6 +13,7 @@
 // of stop() (the partition log's fold lock): handlers take only leaf locks
 // and the appender's queue.
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -55,6 +56,9 @@ class OwnerServices {
   void close();
   /// Forwards refused as not what the path may carry.
   [[nodiscard]] std::uint64_t refused() const { return refused_.total(); }
+  /// Reads answered for other nodes: one per request, a page of many
+  /// orders counting once.
+  [[nodiscard]] std::uint64_t answered_reads() const { return answered_reads_.load(std::memory_order_relaxed); }
 
  private:
   void on_forwarded(Request request);
@@ -65,6 +69,7 @@ class OwnerServices {
   const CheckForwarded check_;
   Owner& owner_;  // the partition log, which owns this
   BurstCounter refused_;
+  std::atomic<std::uint64_t> answered_reads_{0};
   std::mutex mu_;
   std::unique_ptr<Service> forwards_;  // under mu_
   std::unique_ptr<Service> reads_;     // under mu_

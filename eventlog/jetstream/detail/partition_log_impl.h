@@ -102,6 +102,7 @@ class JetStreamPartitionLog final : public PartitionLog,
   Result<std::vector<RawRecord>> read_raw(Seq from, std::size_t max) const override;
   Result<std::optional<OrderSnapshotEntry>> snapshot(OrderId order) const override;
   Result<std::vector<OrderId>> members(OrderSet set, std::size_t max) const override;
+  Result<std::vector<std::optional<OrderSnapshotEntry>>> snapshots(std::span<const OrderId> orders) const override;
   Result<std::optional<Checkpoint>> checkpoint() const override;
   Result<std::optional<IndexedOrder>> finished_record(OrderId order) const override;
   Seq wait_beyond(Seq after, std::chrono::milliseconds timeout) const override;
@@ -132,6 +133,7 @@ class JetStreamPartitionLog final : public PartitionLog,
   Seq opened_from() const override { return opened_from_; }
   Result<bool> holds(const OrderId& order) const override;
   std::uint64_t forwarded_appends() const override { return forwarder_ ? forwarder_->forwarded() : 0; }
+  std::uint64_t answered_reads() const override { return services_.answered_reads(); }
   Refused refused_messages() const override { return {refused_live_.total(), services_.refused()}; }
   void stop_following() override;
   bool folds() const override { return !behind(); }
@@ -230,6 +232,8 @@ class JetStreamPartitionLog final : public PartitionLog,
   [[nodiscard]] bool written_here(const StoredMessage& m) const;
   /// The owner's side: answers another node's read (OwnerServices::Owner).
   [[nodiscard]] std::string read_answer(const Request& request) const override;
+  [[nodiscard]] std::string members_answer(const Request& request) const;
+  [[nodiscard]] std::string snapshots_answer(const Request& request) const;
   // partition_follow.cpp: while behind, the listeners hear the batches the
   // owner sends live, and what none brought from the stream.
   /// The owner's side: sends a batch it stored (its encoding) live.
