@@ -1,5 +1,6 @@
 #include "api/stream/stream_source.h"
 
+#include <future>
 #include <optional>
 #include <unordered_map>
 #include <utility>
@@ -180,6 +181,9 @@ eventlog::Result<EventPage> read_events(const eventlog::EventLogReader& log, con
   const auto partitions = log.partition_count();
   PartitionReads reads;
   reads.records.resize(partitions);
+  // A cluster's partitions are read at once: each read waits on the
+  // servers more than it works.
+  std::vector<std::future<eventlog::Result<std::vector<eventlog::Record>>>> reading(partitions);
   for (const PartitionId p : each_partition(partitions)) {
     const auto& part = log.partition(p);
     const Seq head = part.head();
@@ -188,10 +192,21 @@ eventlog::Result<EventPage> read_events(const eventlog::EventLogReader& log, con
     if (newest && max > 0 && head.value >= start + max) start = head.value - max + 1;
     page.before.set(p, Seq{start - 1});
     if (max == 0 || start > head.value) continue;
-    auto records = part.read(Seq{start}, max);
-    if (!records) return records.error();
+    // Deferred, read in turn, where no thread can be started.
+    const auto policy = partitions > 1 ? std::launch::async | std::launch::deferred : std::launch::deferred;
+    reading[p.value] = std::async(policy, [&part, start, max] { return part.read(Seq{start}, max); });
+  }
+  std::error_code failed;
+  for (const PartitionId p : each_partition(partitions)) {
+    if (!reading[p.value].valid()) continue;
+    auto records = reading[p.value].get();  // every one waited for: none outlives this call
+    if (!records) {
+      failed = records.error();
+      continue;
+    }
     reads.records[p.value] = std::move(*records);
   }
+  if (failed) return failed;
   keep(reads, max, newest);
   for (const PartitionId p : each_partition(partitions)) {
     const auto i = p.value;

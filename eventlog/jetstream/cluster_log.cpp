@@ -46,10 +46,22 @@ class ClusterLog final : public EventLogWriter {
     if (!p) return p.error();
     return cluster_.partition(*p).read_order(order, from);
   }
+  // Its own partition is asked for the state at once (it holds the order
+  // unless the order is a child of one in another): one request for an
+  // order, found or not, whose partition is not known yet.
   Result<std::optional<OrderSnapshotEntry>> snapshot(OrderId order) const override {
-    const auto p = locate(order);
-    if (!p) return p.error();
-    return cluster_.partition(*p).snapshot(order);
+    if (const auto known = placements_.find(order)) return cluster_.partition(*known).snapshot(order);
+    const auto own = cluster_.partition_of(order);
+    auto there = cluster_.partition(own).snapshot(order);
+    if (!there) return there;
+    if (*there) {
+      placements_.remember(order, own);
+      return there;
+    }
+    const auto elsewhere = held_elsewhere(order, own);
+    if (!elsewhere) return elsewhere.error();
+    if (!*elsewhere) return there;
+    return cluster_.partition(**elsewhere).snapshot(order);
   }
   Result<std::vector<OrderId>> members(OrderSet set, std::size_t max) const override {
     std::vector<OrderId> out;
@@ -139,41 +151,51 @@ class ClusterLog final : public EventLogWriter {
   // The partition that holds the order's events: its own, unless it is
   // known or found to be in another (a child order, in its parent's). Its
   // own is asked first (from memory for an open order, else one request);
-  // the others only when it does not hold the order, all at once, so an
-  // unknown id costs two round trips, not one per partition. The answer is
-  // remembered, an unknown id's too (as its own): an order created later is
-  // in its own partition, or a child learnt from the commit that creates it.
+  // the others only when it does not hold the order.
   Result<PartitionId> locate(const OrderId& order) const {
     if (const auto known = placements_.find(order)) return *known;
     const auto own = cluster_.partition_of(order);
     auto held = cluster_.partition(own).holds(order);
     if (!held) return held.error();
-    if (!*held) {
-      std::vector<std::pair<PartitionId, std::future<Result<bool>>>> asked;
-      for (const PartitionId p : each_partition(cluster_.partitions())) {
-        if (p == own) continue;
-        // Deferred, asked in turn, where no thread can be started.
-        asked.emplace_back(p, std::async(std::launch::async | std::launch::deferred,
-                                         [this, p, &order] { return cluster_.partition(p).holds(order); }));
-      }
-      std::optional<PartitionId> found;
-      std::error_code failed;
-      for (auto& [p, answer] : asked) {
-        const auto there = answer.get();  // every one waited for: none outlives this call
-        if (!there) {
-          failed = there.error();
-        } else if (*there && !found) {
-          found = p;
-        }
-      }
-      if (found) {
-        placements_.learn(order, *found);
-        return *found;
-      }
-      if (failed) return failed;
+    if (*held) {
+      placements_.remember(order, own);
+      return own;
     }
+    const auto elsewhere = held_elsewhere(order, own);
+    if (!elsewhere) return elsewhere.error();
+    return elsewhere->value_or(own);
+  }
+
+  // The partition other than `own` that holds the order, asking them all
+  // at once: an unknown id costs one round trip more, not one per
+  // partition. The answer is remembered, an unknown id's too (as its own):
+  // an order created later is in its own partition, or a child learnt
+  // from the commit that creates it.
+  Result<std::optional<PartitionId>> held_elsewhere(const OrderId& order, PartitionId own) const {
+    std::vector<std::pair<PartitionId, std::future<Result<bool>>>> asked;
+    for (const PartitionId p : each_partition(cluster_.partitions())) {
+      if (p == own) continue;
+      // Deferred, asked in turn, where no thread can be started.
+      asked.emplace_back(p, std::async(std::launch::async | std::launch::deferred,
+                                       [this, p, &order] { return cluster_.partition(p).holds(order); }));
+    }
+    std::optional<PartitionId> found;
+    std::error_code failed;
+    for (auto& [p, answer] : asked) {
+      const auto there = answer.get();  // every one waited for: none outlives this call
+      if (!there) {
+        failed = there.error();
+      } else if (*there && !found) {
+        found = p;
+      }
+    }
+    if (found) {
+      placements_.learn(order, *found);
+      return found;
+    }
+    if (failed) return failed;
     placements_.remember(order, own);  // unless a commit taught otherwise meanwhile
-    return own;
+    return std::optional<PartitionId>{};
   }
 
   Cluster& cluster_;
