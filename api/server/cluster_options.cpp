@@ -54,7 +54,8 @@ class ClusterOptions final : public OptionRole {
     cli.add_option("--node", o.node, "Cluster mode: this node's name, unique in the cluster (default: the host name)")
         ->envname("OEE_NODE");
     cli.add_option("--partitions", o.partitions,
-                   "Cluster mode: partitions the orders are spread over; fixed by the cluster's first node")
+                   "Cluster mode: partitions the orders are spread over; fixed by the cluster's first node. "
+                   "As many as the nodes you will run at most, twice that at most: fewer make bigger batches")
         ->envname("OEE_PARTITIONS")->check(CLI::Range(1u, eventlog::kMaxPartitions))->capture_default_str();
     cli.add_option("--lease-ttl", lease_seconds_,
                    "Cluster mode: seconds a node's hold on a partition lasts without renewal; another node takes over "
