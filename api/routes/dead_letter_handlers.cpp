@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 #include <map>
+#include <span>
 #include <variant>
 
 #include <boost/asio/steady_timer.hpp>
@@ -169,61 +170,53 @@ asio::awaitable<HttpResponse> dismiss_all_dead_letters(App& app, OwnerFilter onl
   constexpr std::size_t kSlice = 1024;
   std::uint64_t dismissed = 0;
   std::map<PartitionId, Seq> last;  // by partition
-  std::vector<std::pair<PartitionId, std::vector<OrderId>>> slices;
-  for (const PartitionId p : each_partition(app.log.partition_count())) {
-    auto ids = app.log.partition(p).members(eventlog::OrderSet::dead_letter, std::numeric_limits<std::size_t>::max());
+  for (const PartitionId partition : each_partition(app.log.partition_count())) {
+    auto ids =
+        app.log.partition(partition).members(eventlog::OrderSet::dead_letter, std::numeric_limits<std::size_t>::max());
     if (!ids) co_return log_unavailable(ids.error());
-    for (std::size_t from = 0; from < ids->size(); from += kSlice)
-      slices.emplace_back(p, std::vector<OrderId>(ids->begin() + static_cast<std::ptrdiff_t>(from),
-                                                   ids->begin() + static_cast<std::ptrdiff_t>(
-                                                                      std::min(ids->size(), from + kSlice))));
-  }
-  for (const auto& in_slice : slices) {
-    const PartitionId partition = in_slice.first;
-    const std::vector<OrderId>& slice = in_slice.second;
-    std::vector<std::unique_ptr<OperatorClaim>> claims;
-    std::vector<OrderId> claimed;
-    for (const OrderId& id : slice) {
-      auto claim = std::make_unique<OperatorClaim>(app, id);
-      if (!*claim) continue;  // being retried or dismissed by another request
-      claims.push_back(std::move(claim));
-      claimed.push_back(id);
-    }
-    auto loaded = app.store.load_all(partition, claimed);
-    if (!loaded) {
-      co_return error_response(ApiError{503, "log_unavailable",
-                                        "the event log cannot be read (" + loaded.error().message() + "); " +
-                                            std::to_string(dismissed) + " dead letters were dismissed before it",
-                                        ""});
-    }
-    std::vector<core::EventFor> events;
-    for (auto& held : *loaded) {
-      if (!held || !core::is_dead_letter(held->state) || !owned(held->state, only)) continue;
-      events.push_back(core::EventFor{held->id, held->state, dismissal_of(held->state), held->last_seq});
-    }
-    std::vector<PartitionId> partitions;
-    for (const auto& e : events) partitions.push_back(app.log.partition_of(e.id));
-    std::error_code failed;
-    const auto appended = co_await core::async_append_all(app.store, std::move(events));
-    for (std::size_t i = 0; i < appended.size(); ++i) {
-      const auto& r = appended[i];
-      if (!r) {
-        failed = r.error();
-        continue;
+    for (std::size_t from = 0; from < ids->size(); from += kSlice) {
+      const std::span<const OrderId> slice(ids->data() + from, std::min(kSlice, ids->size() - from));
+      std::vector<std::unique_ptr<OperatorClaim>> claims;
+      std::vector<OrderId> claimed;
+      for (const OrderId& id : slice) {
+        auto claim = std::make_unique<OperatorClaim>(app, id);
+        if (!*claim) continue;  // being retried or dismissed by another request
+        claims.push_back(std::move(claim));
+        claimed.push_back(id);
       }
-      ++dismissed;
-      auto& seq = last[partitions[i]];
-      seq = std::max(seq, r->seq);
-    }
-    if (failed) {
-      // Some are dismissed for good; say how many, and that repeating the
-      // request dismisses the rest.
-      co_return error_response(ApiError{503, "log_unavailable",
-                                        "the event log refused a dismissal (" + failed.message() + "); " +
-                                            std::to_string(dismissed) +
-                                            " dead letters were dismissed before it; repeat the request once the "
-                                            "log takes writes to dismiss the rest",
-                                        ""});
+      auto loaded = app.store.load_all(partition, claimed);
+      if (!loaded) {
+        co_return error_response(ApiError{503, "log_unavailable",
+                                          "the event log cannot be read (" + loaded.error().message() + "); " +
+                                              std::to_string(dismissed) + " dead letters were dismissed before it",
+                                          ""});
+      }
+      std::vector<core::EventFor> events;
+      for (auto& held : *loaded) {
+        if (!held || !core::is_dead_letter(held->state) || !owned(held->state, only)) continue;
+        events.push_back(core::EventFor{held->id, held->state, dismissal_of(held->state), held->last_seq});
+      }
+      std::error_code failed;
+      const auto appended = co_await core::async_append_all(app.store, std::move(events));
+      for (const auto& r : appended) {
+        if (!r) {
+          failed = r.error();
+          continue;
+        }
+        ++dismissed;
+        auto& seq = last[partition];
+        seq = std::max(seq, r->seq);
+      }
+      if (failed) {
+        // Some are dismissed for good; say how many, and that repeating the
+        // request dismisses the rest.
+        co_return error_response(ApiError{503, "log_unavailable",
+                                          "the event log refused a dismissal (" + failed.message() + "); " +
+                                              std::to_string(dismissed) +
+                                              " dead letters were dismissed before it; repeat the request once the "
+                                              "log takes writes to dismiss the rest",
+                                          ""});
+      }
     }
   }
   co_await wait_for_projection(app, last);

@@ -12,6 +12,17 @@
 
 namespace oee::eventlog::jetstream::detail {
 
+namespace {
+
+// An order's latest snapshot as its record holds it. A record with no
+// snapshot is no order's (an API key's), as in the embedded log.
+std::optional<OrderSnapshotEntry> entry_of(std::optional<IndexedOrder> record) {
+  if (!record || record->snapshot.empty()) return std::nullopt;
+  return OrderSnapshotEntry{record->seqs.back(), std::move(record->snapshot)};
+}
+
+}  // namespace
+
 Result<std::optional<IndexedOrder>> JetStreamPartitionLog::order_record(const OrderId& order) const {
   if (behind()) return owners_order(order);
   return folded_record(order);
@@ -45,8 +56,9 @@ Result<std::optional<IndexedOrder>> JetStreamPartitionLog::read_record(const Ord
   return nothing_stored_beyond(order);
 }
 
-Result<std::optional<IndexedOrder>> JetStreamPartitionLog::owners_order(const OrderId& order) const {
-  auto owners = owner_reader_.record(order, patience());
+Result<std::optional<IndexedOrder>> JetStreamPartitionLog::owners_order(const OrderId& order,
+                                                                         OwnerReader::Patience p) const {
+  auto owners = owner_reader_.record(order, p);
   if (!owners) return owners.error();
   if (!*owners) return std::optional<IndexedOrder>{};
   return std::optional<IndexedOrder>(std::move((*owners)->first));
@@ -75,11 +87,7 @@ Result<std::vector<Seq>> JetStreamPartitionLog::order_seqs(const OrderId& order)
 Result<std::optional<IndexedOrder>> JetStreamPartitionLog::record_to_fold(const OrderId& order) const {
   if (!behind()) return order_record(order);
   if (!owner_silent_.load(std::memory_order_relaxed)) {
-    auto owners = owner_reader_.record(order, OwnerReader::Patience{kDoubtPatience, kDoubtPoll});
-    if (owners) {
-      if (!*owners) return std::optional<IndexedOrder>{};
-      return std::optional<IndexedOrder>(std::move((*owners)->first));
-    }
+    if (auto owners = owners_order(order, OwnerReader::Patience{kDoubtPatience, kDoubtPoll})) return owners;
     owner_silent_.store(true, std::memory_order_relaxed);
   }
   return folded_record(order);
@@ -160,10 +168,7 @@ Result<std::optional<OrderSnapshotEntry>> JetStreamPartitionLog::snapshot(OrderI
   }
   auto record = read_record(order);
   if (!record) return record.error();
-  // A record with no snapshot is no order's (an API key's), as in the
-  // embedded log.
-  if (!*record || (*record)->snapshot.empty()) return std::optional<OrderSnapshotEntry>{};
-  return std::optional<OrderSnapshotEntry>(OrderSnapshotEntry{(*record)->seqs.back(), std::move((*record)->snapshot)});
+  return entry_of(std::move(*record));
 }
 
 Result<std::vector<std::optional<OrderSnapshotEntry>>> JetStreamPartitionLog::snapshots(
@@ -178,11 +183,7 @@ Result<std::vector<std::optional<OrderSnapshotEntry>>> JetStreamPartitionLog::sn
     for (const auto& id : orders) {
       auto record = order_record(id);
       if (!record) return record.error();
-      if (!*record || (*record)->snapshot.empty()) {
-        out.emplace_back();
-      } else {
-        out.emplace_back(OrderSnapshotEntry{(*record)->seqs.back(), std::move((*record)->snapshot)});
-      }
+      out.push_back(entry_of(std::move(*record)));
     }
     return out;
   }

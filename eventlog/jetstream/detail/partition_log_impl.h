@@ -219,7 +219,10 @@ class JetStreamPartitionLog final : public PartitionLog,
                     : OwnerReader::Patience{kDoubtPatience, kDoubtPoll};
   }
   /// The owner's record of the order, open or not.
-  [[nodiscard]] Result<std::optional<IndexedOrder>> owners_order(const OrderId& order) const;
+  [[nodiscard]] Result<std::optional<IndexedOrder>> owners_order(const OrderId& order) const {
+    return owners_order(order, patience());
+  }
+  [[nodiscard]] Result<std::optional<IndexedOrder>> owners_order(const OrderId& order, OwnerReader::Patience p) const;
   /// The last position the stream holds (its last batch's), read from it.
   [[nodiscard]] Result<Seq> stored_head() const { return batches_.last_position(); }
   /// In doubt with no other owner answering, or finding nothing: whether
