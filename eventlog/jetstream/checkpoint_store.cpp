@@ -18,14 +18,9 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr auto kCheckpointStream = "OEE_CKPT";
-constexpr auto kDirectoryStream = "OEE_FINISHED";
 constexpr std::size_t kPartBytes = 512 << 10;
 
 std::string checkpoint_subject(PartitionId partition) { return fmt::format("oee.ckpt.p{}", partition); }
-
-std::string directory_subject(PartitionId partition, const OrderId& order) {
-  return fmt::format("oee.finished.p{}.{}", partition, order.str());
-}
 
 void put_be(std::string& out, std::uint64_t v, int bytes) {
   for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
@@ -121,15 +116,10 @@ void CheckpointStore::open() const {
   StreamSpec checkpoints;
   checkpoints.name = kCheckpointStream;
   checkpoints.subjects = {"oee.ckpt.>"};
-  StreamSpec directory;
-  directory.name = kDirectoryStream;
-  directory.subjects = {"oee.finished.>"};
-  directory.replicas = replicas_;
-  for (const auto& spec : {checkpoints, directory}) {
-    if (auto made = connection_.ensure_stream(spec, 30s); !made)
-      throw std::runtime_error(fmt::format("cannot create or open stream {} in the NATS cluster: {}", spec.name,
-                                           made.error().message()));
-  }
+  checkpoints.replicas = replicas_;
+  if (auto made = connection_.ensure_stream(checkpoints, 30s); !made)
+    throw std::runtime_error(fmt::format("cannot create or open stream {} in the NATS cluster: {}", checkpoints.name,
+                                         made.error().message()));
 }
 
 Result<std::optional<CheckpointStore::Contents>> CheckpointStore::load() const {
@@ -185,40 +175,6 @@ std::error_code CheckpointStore::write(Seq seq, const std::string& blob) const {
     if (i == 0) first = ack->seq;
   }
   return connection_.purge(kCheckpointStream, subject, first);
-}
-
-Result<std::optional<IndexedOrder>> CheckpointStore::find_finished(const OrderId& order) const {
-  const auto subject = directory_subject(partition_, order);
-  std::optional<IndexedOrder> latest;
-  for (Seq from{1};;) {
-    auto m = connection_.next_on_subject(kDirectoryStream, subject, from);
-    if (!m) return m.error();
-    if (!*m) break;
-    auto record = ::oee::eventlog::detail::decode_order_record(order, (*m)->data);
-    if (!record) return record.error();
-    if (!record->seqs.empty() && (!latest || latest->seqs.back() < record->seqs.back())) latest = std::move(*record);
-    from = (*m)->seq.next();
-  }
-  return latest;
-}
-
-std::error_code CheckpointStore::write_finished(const std::vector<IndexedOrder>& orders) const {
-  std::vector<std::string> data;
-  std::vector<Publish> publishes;
-  data.reserve(orders.size());
-  publishes.reserve(orders.size());
-  for (const auto& o : orders) {
-    data.push_back(::oee::eventlog::detail::encode_order_record(o.snapshot, o.seqs));
-    Publish p;
-    p.subject = directory_subject(partition_, o.order);
-    p.data = data.back();
-    p.msg_id = fmt::format("{}@{}", o.order.str(), o.seqs.back().value);
-    publishes.push_back(std::move(p));
-  }
-  const auto acks = connection_.publish_all(publishes, kPublishWait);
-  for (const auto& ack : acks)
-    if (!ack) return ack.error();
-  return {};
 }
 
 }  // namespace oee::eventlog::jetstream::detail

@@ -19,8 +19,8 @@
 //                                              partition asks its owner for an
 //                                              order's state and events
 //                                              (core NATS requests)
-//   finished   := stream OEE_FINISHED, subject oee.finished.p<partition>.<order uuid>:
-//                 finished orders' records (checkpoint_store.h)
+//   finished   := stream OEE_DONE, subjects oee.done.p<partition>.part and .head:
+//                 segments of finished orders, one per checkpoint (finished_segments.h)
 //   market     := stream OEE_MARKET, subject oee.market: set prices and
 //                 launches, applied by every node in order
 //   buckets    := oee-meta      partitions (create-only), cursor.p<partition>.<name>, no TTL

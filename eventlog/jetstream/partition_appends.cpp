@@ -137,7 +137,7 @@ Result<BatchAppender::Found> JetStreamPartitionLog::find_request(const Queued& q
     return found;
   }
   // A new order's id is fresh unless a client's key made it, or the
-  // request was sent before: only then is the directory asked as well.
+  // request was sent before: only then are the segments asked as well.
   const bool look_everywhere = !q.command.begins || q.command.idempotency || q.sent_before;
   Result<std::optional<IndexedOrder>> record = std::optional<IndexedOrder>{};
   if (auto seqs = index_.seqs(q.command.order)) {

@@ -37,6 +37,7 @@ std::optional<Seq> checkpointed_position(std::string_view payload) {
 
 void JetStreamPartitionLog::open_from_checkpoint() {
   checkpoints_.open();
+  segments_.open();
   auto loaded = patiently([&] { return checkpoints_.load(); }, kOpenPatience);
   if (!loaded)
     throw std::runtime_error(fmt::format("cannot read partition {}'s checkpoint: {}", options_.partition,
@@ -51,7 +52,7 @@ void JetStreamPartitionLog::apply_checkpoint(CheckpointStore::Contents& c) {
   index_.load_checkpoint(std::move(c.orders));
   sets_.replace(std::move(c.sets));
   landed_requests_.restore(std::move(c.requests));
-  // What finished before the checkpoint is in the directory; what
+  // What finished before the checkpoint is in the segments; what
   // finished after it is folded again from here.
   finished_.clear();
   checkpointer_->clear_finished();
@@ -100,7 +101,7 @@ void JetStreamPartitionLog::maybe_checkpoint(std::size_t events) {
 }
 
 // Other nodes learn from it which finished orders they no longer need to
-// keep for the directory (note_finished).
+// keep for a segment (note_finished).
 void JetStreamPartitionLog::announce_checkpoint(Seq through) {
   Queued q;
   q.command.type = kCheckpointedType;

@@ -41,7 +41,7 @@ JetStreamPartitionLog::JetStreamPartitionLog(Connection& connection, PartitionLo
   folds_unowned_.store(options_.follow_unowned, std::memory_order_release);
   Checkpointer::Writes writes;
   writes.is_owner = [this] { return ownership_.wanted(); };
-  writes.write_directory = [this](std::vector<IndexedOrder>& orders) { return checkpoints_.write_finished(orders); };
+  writes.write_segment = [this](std::vector<IndexedOrder> orders) { return segments_.write(std::move(orders)); };
   writes.write_checkpoint = [this](Seq at, const std::string& blob) { return checkpoints_.write(at, blob); };
   writes.written = [this](Seq at) {
     stats_->checkpoints.fetch_add(1, std::memory_order_relaxed);

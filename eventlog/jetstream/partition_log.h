@@ -26,7 +26,7 @@
 //   append timeout, then fails with Errc::no_owner, nothing stored.
 // - One order id lands once however many nodes are asked: the owner, the
 //   only writer, stores a first event only for an order it does not hold
-//   (open, finished lately, or in the directory of finished orders); an
+//   (open, finished lately, or in a segment of finished orders); an
 //   idempotency claim that finds its order answers with it, and a request
 //   asked again finds where it landed.
 // Positions: a record's seq is its position in the partition (dense, from
@@ -56,7 +56,7 @@ namespace oee::eventlog::jetstream {
 inline constexpr std::uint8_t kPartitionTakenType = kFirstLogOwnType;
 /// The type byte of a Checkpointed record: the owner wrote a checkpoint of
 /// the partition up to a position (payload: that position, fixed64
-/// big-endian), and every order finished before it is in the directory of
+/// big-endian), and every order finished before it is in a segment of
 /// finished orders. (kFirstLogOwnType + 1 is the simulation's start.)
 inline constexpr std::uint8_t kCheckpointedType = kFirstLogOwnType + 2;
 

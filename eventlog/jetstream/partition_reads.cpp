@@ -1,6 +1,6 @@
 // The partition log's reads: an order's events, state and finished
 // record, from the index and the finished orders cached here, or from the
-// directory of finished orders; its records from the batches that hold
+// segments of finished orders; its records from the batches that hold
 // them (stored_batches.h); the sets; where an order is.
 #include <charconv>
 
@@ -36,7 +36,7 @@ Result<std::optional<IndexedOrder>> JetStreamPartitionLog::folded_record(const O
     if (auto open = index_.open_order(order)) return open;
     if (auto done = finished_.recall(order)) return std::optional<IndexedOrder>(std::move(*done));
   }
-  return checkpoints_.find_finished(order);
+  return stored_finish(order);
 }
 
 // Asked of an owner in doubt, the owner that answers knows better, if one
@@ -83,7 +83,7 @@ Result<std::vector<Seq>> JetStreamPartitionLog::order_seqs(const OrderId& order)
 // Behind, this node is catching up to take the partition over: the last
 // owner gave it up or its lease ran out, paused or gone. It is asked
 // briefly, and after one silence not again in this catch-up; then this
-// node's own memory and the directory of finished orders answer.
+// node's own memory and the segments of finished orders answer.
 Result<std::optional<IndexedOrder>> JetStreamPartitionLog::record_to_fold(const OrderId& order) const {
   if (!behind()) return order_record(order);
   if (!owner_silent_.load(std::memory_order_relaxed)) {
@@ -221,7 +221,12 @@ Result<std::optional<IndexedOrder>> JetStreamPartitionLog::finished_record(Order
   }
   if (index_.contains(order)) return std::optional<IndexedOrder>{};  // open: no record of a finish
   if (auto done = finished_.recall(order)) return std::optional<IndexedOrder>(std::move(*done));
-  return checkpoints_.find_finished(order);
+  return stored_finish(order);
+}
+
+Result<std::optional<IndexedOrder>> JetStreamPartitionLog::stored_finish(const OrderId& order) const {
+  if (auto pending = checkpointer_->pending(order)) return std::optional<IndexedOrder>(std::move(*pending));
+  return segments_.find(order);
 }
 
 }  // namespace oee::eventlog::jetstream::detail

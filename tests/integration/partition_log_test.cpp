@@ -1180,6 +1180,68 @@ TEST(JetStreamPartitionLog, OpeningReadsTheOwnersLatestCheckpointAndFoldsOnlyWha
   for (const auto& m : *stored) EXPECT_EQ(m.header("Oee-Ckpt-Id"), stored->back().header("Oee-Ckpt-Id"));
 }
 
+// A finished order costs the log's servers no message of its own: the owner
+// stores what finished since its last checkpoint as one segment, a few
+// messages, before each checkpoint; a node that never folded those orders
+// finds each of them there by its id, and an id never used in none.
+TEST(JetStreamPartitionLog, FinishedOrdersAreStoredInAFewSegmentsNotAMessageEach) {
+  NatsCluster cluster;
+  auto a = open_node(cluster, "a", 200);
+  auto owner = a->log->take_over();
+  ASSERT_TRUE(owner) << owner.error().message();
+  core::OrderStore store(**owner);
+  const auto before = testing::drive_orders(store, 150, 31, 12);
+  const Seq driven = a->log->head();
+  ASSERT_TRUE(testing::eventually_true(
+      [&] {
+        auto c = a->log->checkpoint();
+        return c && *c && (*c)->seq.value + 200 > driven.value;
+      },
+      20s));
+  std::size_t finished = 0;
+  for (const auto& state : before.states) finished += core::is_terminal(state.status) ? 1 : 0;
+  ASSERT_GT(finished, 80u);
+
+  auto segments = a->connection->stream_state("OEE_DONE");
+  ASSERT_TRUE(segments) << segments.error().message();
+  EXPECT_GE(segments->messages, 2u) << "no segment was stored";
+  // A part and its head per segment, one segment per checkpoint.
+  EXPECT_LE(segments->messages, 2 * (driven.value / 200 + 1));
+  EXPECT_LT(segments->messages, finished / 4) << "about a message per finished order";
+  EXPECT_FALSE(a->connection->stream_state("OEE_FINISHED")) << "the directory of the format before segments";
+
+  auto b = open_node(cluster, "b", 200);
+  EXPECT_GT(b->log->opened_from(), Seq{1});
+  expect_same_orders(before, *b->log);
+  auto unknown = b->log->snapshot(OrderId::random());
+  ASSERT_TRUE(unknown) << unknown.error().message();
+  EXPECT_FALSE(*unknown);
+}
+
+// A cluster that keeps finished orders as a message each (stream
+// OEE_FINISHED, before segments) is refused at the opening, naming it,
+// rather than read as if orders finished there had never been.
+TEST(JetStreamPartitionLog, AClusterWithTheDirectoryOfTheFormatBeforeSegmentsIsRefused) {
+  NatsCluster cluster;
+  ConnectOptions c;
+  c.urls = parse_urls(cluster.urls());
+  auto connection = Connection::connect(c);
+  StreamSpec old;
+  old.name = "OEE_FINISHED";
+  old.subjects = {"oee.finished.>"};
+  ASSERT_TRUE(connection->ensure_stream(old, 30s));
+  Publish p;
+  p.subject = "oee.finished.p0." + OrderId::random().str();
+  p.data = "record";
+  ASSERT_TRUE(connection->publish(p));
+  try {
+    auto a = open_node(cluster, "a");
+    ADD_FAILURE() << "a cluster of the older format was opened";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("OEE_FINISHED"), std::string::npos) << e.what();
+  }
+}
+
 // A partition written before record batches (a message per event, on a
 // subject per order) is refused at opening, with what to do.
 TEST(JetStreamPartitionLog, AnOlderFormatsPartitionIsRefusedNamingItsFormat) {

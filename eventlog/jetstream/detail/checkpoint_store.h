@@ -1,6 +1,5 @@
 #pragma once
-// Where a partition's checkpoints and its directory of finished orders are
-// stored, and their stored form. No state of its own beyond the connection:
+// Where a partition's checkpoints are stored, and their stored form. No state of its own beyond the connection:
 // the partition log decides what goes in and what to do with what it reads.
 //
 // Checkpoints: stream OEE_CKPT, subject oee.ckpt.p<partition>, one
@@ -20,13 +19,8 @@
 // Once a checkpoint's last part is stored, the earlier checkpoints are
 // purged; a checkpoint cut short (its writer died) is passed over.
 //
-// The directory of finished orders: where a finished order's state and
-// positions are found once it has left the finished cache (a GET of an old
-// order, an idempotency key used again, an order opened again by a retry).
-// Stream OEE_FINISHED, subject oee.finished.p<partition>.<order uuid>, one
-// message per finish (an order opened again and finished again has two):
-//   data     order_index.h's order record (snapshot, positions)
-//   msg id   <order>@<last position>
+// The orders a checkpoint no longer holds (finished before it) are in the
+// segments written before it (finished_segments.h).
 //
 // Threads: any; it has no lock.
 
@@ -55,7 +49,7 @@ class CheckpointStore {
   CheckpointStore(Connection& connection, PartitionId partition, int replicas)
       : connection_(connection), partition_(partition), replicas_(replicas) {}
 
-  /// Creates or opens both streams; throws, saying which, if it cannot.
+  /// Creates or opens the stream; throws, saying why, if it cannot.
   void open() const;
   /// The latest whole checkpoint, if any.
   [[nodiscard]] Result<std::optional<Contents>> load() const;
@@ -64,10 +58,6 @@ class CheckpointStore {
                                           std::vector<RecentRequests::Landed> requests, std::string_view index);
   /// Stores a checkpoint's blob, then purges the earlier ones.
   [[nodiscard]] std::error_code write(Seq seq, const std::string& blob) const;
-  /// The order's latest finish in the directory, if any.
-  [[nodiscard]] Result<std::optional<IndexedOrder>> find_finished(const OrderId& order) const;
-  /// Stores finished orders' records in the directory.
-  [[nodiscard]] std::error_code write_finished(const std::vector<IndexedOrder>& orders) const;
 
  private:
   Connection& connection_;  // the cluster's, which outlives the partition log

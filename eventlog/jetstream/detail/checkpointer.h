@@ -1,18 +1,21 @@
 #pragma once
 // The owner's writes in the background, on a thread of its own
-// (oee-js-ckpt): the records of orders that finished, to the directory of
-// finished orders, and the checkpoints the fold hands it, the latest due
-// winning. The directory goes first: a checkpoint is written only once
-// every order it no longer holds (finished before it) can be found there.
+// (oee-js-ckpt): the checkpoints the fold hands it, the latest due winning,
+// each after a segment of the orders that finished since the last one
+// (finished_segments.h). The segment goes first: a checkpoint is written
+// only once every order it no longer holds (finished before it) can be
+// found in a segment.
 //
-// Every node keeps the orders finished since the owner's last checkpoint,
-// for the node that takes the partition over next writes them again: its
-// last owner may have died before it did.
+// Until then it keeps those orders, and answers for them (pending()): on
+// the owner, and on every node that folds the partition, for the node that
+// takes the partition over next writes them again: its last owner may have
+// died before it did.
 //
 // Threads: the fold hands it work (note_finished, forget_through,
-// checkpoint_due) and the opening clears it; its own thread writes. Lock
-// order: its mutex, then whatever `is_owner` takes (the partition's
-// ownership); nothing is locked by its caller while it is called.
+// checkpoint_due) and the opening clears it; readers ask pending(); its
+// own thread writes. Lock order: its mutex, then whatever `is_owner` takes
+// (the partition's ownership); nothing is locked by its caller while it is
+// called.
 
 #include <chrono>
 #include <condition_variable>
@@ -22,6 +25,7 @@
 #include <string>
 #include <system_error>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -36,7 +40,7 @@ class Checkpointer {
     /// Whether this node owns the partition or is taking it over: only
     /// then does it write (called under the checkpointer's mutex).
     std::function<bool()> is_owner;
-    std::function<std::error_code(std::vector<IndexedOrder>&)> write_directory;
+    std::function<std::error_code(std::vector<IndexedOrder>)> write_segment;
     std::function<std::error_code(Seq position, const std::string& blob)> write_checkpoint;
     /// The checkpoint at `position` is written.
     std::function<void(Seq position)> written;
@@ -47,10 +51,12 @@ class Checkpointer {
   Checkpointer(const Checkpointer&) = delete;
   Checkpointer& operator=(const Checkpointer&) = delete;
 
-  /// An order that finished: its record goes to the directory.
+  /// An order that finished: its record goes to the next segment.
   void note_finished(const IndexedOrder& order);
+  /// The order's latest finish noted here and not yet in a segment.
+  [[nodiscard]] std::optional<IndexedOrder> pending(const OrderId& order) const;
   /// The owner's checkpoint at `through` is written: what finished up to
-  /// it is in the directory.
+  /// it is in a segment.
   void forget_through(Seq through);
   /// Forgets every finished order (a checkpoint was loaded instead).
   void clear_finished();
@@ -62,17 +68,17 @@ class Checkpointer {
 
  private:
   void run();
+  void index_pending();  // under mu_
 
-  static constexpr std::size_t kDirectoryFlushAt = 64;
-  static constexpr std::size_t kDirectoryPendingWarn = 1'000'000;
-  static constexpr std::chrono::milliseconds kDirectoryEvery{200};
+  static constexpr std::size_t kPendingWarn = 1'000'000;
 
   const PartitionId partition_;
   const Writes writes_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable cv_;
   std::optional<std::pair<Seq, std::string>> checkpoint_;  // under mu_
   std::vector<IndexedOrder> finished_;                      // in fold order; under mu_
+  std::unordered_map<OrderId, std::size_t, OrderIdHash> by_id_;  // its latest in finished_; under mu_
   bool stopping_ = false;                                   // under mu_
   std::thread thread_;                                      // last: started once the rest is
 };

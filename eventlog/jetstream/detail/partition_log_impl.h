@@ -24,7 +24,7 @@
 //                   served while owned
 //   Forwarder (forwarder.h)  this node's writes while another node owns it
 //   OwnerReader (owner_reader.h)  reads asked of the owner while behind
-//   Checkpointer (checkpointer.h)  the owner's checkpoints and directory
+//   Checkpointer (checkpointer.h)  the owner's checkpoints and segments
 // The log owns each part, and close() stops each before anything it calls
 // goes (stop_parts()).
 //
@@ -70,6 +70,7 @@
 #include "eventlog/jetstream/detail/checkpoint_store.h"
 #include "eventlog/jetstream/detail/checkpointer.h"
 #include "eventlog/jetstream/detail/finished_orders.h"
+#include "eventlog/jetstream/detail/finished_segments.h"
 #include "eventlog/jetstream/detail/forwarder.h"
 #include "eventlog/jetstream/detail/order_sets.h"
 #include "eventlog/jetstream/detail/owner_reader.h"
@@ -178,10 +179,13 @@ class JetStreamPartitionLog final : public PartitionLog,
   void fold_taken(const Record& r);
   // partition_reads.cpp
   /// An order's state and positions: open, finished lately, or from the
-  /// directory of finished orders; nothing if the partition never had it.
+  /// segments of finished orders; nothing if the partition never had it.
   [[nodiscard]] Result<std::optional<IndexedOrder>> order_record(const OrderId& order) const;
-  /// The same from this node's fold alone (memory, then the directory).
+  /// The same from this node's fold alone (memory, then the segments).
   [[nodiscard]] Result<std::optional<IndexedOrder>> folded_record(const OrderId& order) const;
+  /// A finished order's record as stored for when the fold no longer holds
+  /// it: noted for the next segment, or in one.
+  [[nodiscard]] Result<std::optional<IndexedOrder>> stored_finish(const OrderId& order) const;
   /// The record an event is folded on: order_record, but a takeover's
   /// catch-up does not wait on a last owner that is silent.
   [[nodiscard]] Result<std::optional<IndexedOrder>> record_to_fold(const OrderId& order) const;
@@ -296,7 +300,7 @@ class JetStreamPartitionLog final : public PartitionLog,
   /// After a folded batch (the folding thread): hands a checkpoint to the
   /// checkpointer when one is due.
   void maybe_checkpoint(std::size_t events);
-  /// A Checkpointed record: what finished before it is in the directory.
+  /// A Checkpointed record: what finished before it is in a segment.
   void fold_checkpointed(const Record& r);
   /// Appends a Checkpointed record (the checkpoint at `through` is written).
   void announce_checkpoint(Seq through);
@@ -350,6 +354,7 @@ class JetStreamPartitionLog final : public PartitionLog,
   const std::string subjects_;
   OwnerReader owner_reader_{connection_, options_.partition};  // any reader's; stopped by close()
   const CheckpointStore checkpoints_{connection_, options_.partition, options_.replicas};  // no state
+  const FinishedSegments segments_{connection_, options_.partition, options_.replicas};    // its own locks
 
   // What is folded here. Folds come from the appender (what the owner
   // stored) and the follower (what a reader reads, or a takeover catches
