@@ -21,6 +21,7 @@ class LogCategory final : public std::error_category {
       case Errc::illegal: return "a stored event is illegal in its order's state (a log written by an older build)";
       case Errc::no_owner:
         return "no node executes the order's partition right now (a failover is under way); nothing was stored";
+      case Errc::too_late: return "its validity ended too long ago: it was not stored, and never will be";
     }
     return "unknown event log error";
   }

@@ -18,6 +18,8 @@ enum class Errc {
   superseded = 6,   // a conditional append: another entry came after the one the caller had seen
   illegal = 7,      // a stored event decodes but is illegal in its order's state (written by an older build)
   no_owner = 8,     // a cluster partition had no owner to take the write within the append timeout: nothing stored
+  too_late = 9,     // a store that keeps a key only while it is valid (the chain's): this key's validity ended
+                    // too long ago to store it now; it holds nothing and never will
 };
 
 const std::error_category& log_category() noexcept;

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "eventlog/errors.h"
+#include "eventlog/types.h"
 
 namespace oee::eventlog {
 
@@ -35,6 +36,10 @@ class KeyValueStore {
   struct Entry {
     std::string_view key;
     std::string_view value;
+    /// The last moment the key may be stored (a transaction's last valid
+    /// time); none: always. A store that keeps keys only while they may
+    /// come again (the cluster's chain) relies on it; others ignore it.
+    TimestampNs valid_until{};
   };
   /// Puts all of `entries` in one write, or none of them.
   [[nodiscard]] virtual std::error_code put_all(std::span<const Entry> entries) = 0;
@@ -43,7 +48,9 @@ class KeyValueStore {
   using Created = Result<std::optional<std::string>>;
   /// Stores each entry whose key holds nothing, and leaves a key that holds
   /// a value as it is: one answer per entry, in order. Two create_all()s
-  /// racing for one key store it once (put_all() is not checked).
+  /// racing for one key store it once (put_all() is not checked). An entry
+  /// whose validity ended too long ago to be judged may be answered
+  /// Errc::too_late: its key holds nothing, and never will.
   [[nodiscard]] virtual std::vector<Created> create_all(std::span<const Entry> entries) = 0;
   /// Makes every put so far survive a power loss too.
   [[nodiscard]] virtual std::error_code sync() = 0;

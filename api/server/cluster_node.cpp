@@ -16,6 +16,7 @@
 // four for the reads of the log that may wait on another node.
 
 #include "api/server/cluster_node.h"
+#include "api/server/chain_writing.h"
 #include "api/server/key_guards.h"
 #include "api/server/partition_executors.h"
 
@@ -48,7 +49,7 @@
 #include "core/wire/event_codec.h"
 #include "eventlog/jetstream/cluster.h"
 #include "eventlog/jetstream/cluster_log.h"
-#include "eventlog/jetstream/cluster_store.h"
+#include "eventlog/jetstream/chain_ledger.h"
 #include "eventlog/jetstream/journal_stream.h"
 #include "eventlog/jetstream/layout.h"
 #include "eventlog/jetstream/leases.h"
@@ -73,6 +74,12 @@ std::function<bool(const eventlog::AppendCommand&)> lose_acks_probe(const Server
   return [type = faults.lose_ack_type, left](const eventlog::AppendCommand& c) {
     return c.type == type && left->fetch_sub(1) > 0;
   };
+}
+
+/// How long a node waits for the chain's writer to answer a transaction:
+/// its slot, then its block's store.
+std::chrono::milliseconds chain_wait(const ServerOptions& o) {
+  return chain_slot(o.sim == core::SimProfile::fast) + std::chrono::seconds(6);
 }
 
 /// What a node keeps in the NATS cluster: its partitions, the chain's
@@ -102,7 +109,7 @@ std::optional<ClusterParts> open_cluster_parts(const ServerOptions& o, KeyRing& 
     co.check_forwarded = [&keys](const eventlog::Record& r, bool begins) { return check_forwarded_write(keys, r, begins); };
     ClusterParts parts;
     parts.cluster = js::Cluster::open(std::move(co));
-    parts.ledger = js::open_cluster_store(parts.cluster->bucket(js::kChainBucket));
+    parts.ledger = js::open_chain_ledger(parts.cluster->connection(), chain_wait(o));
     parts.market_journal = js::open_journal_stream(
         parts.cluster->connection(), js::JournalSpec{js::kMarketStream, js::kMarketSubject, o.append_timeout});
     parts.leases.emplace(parts.cluster->bucket(js::kLeaseBucket, o.lease_ttl));
@@ -240,6 +247,14 @@ int run_cluster_node(ServerOptions& o) {
     launches.start();
   });
   market_lease.start();
+  // The chain's blocks are written by one node at a time: the chain lease's
+  // holder; every node sends its transactions there.
+  js::ChainWriterOptions chain_writer;
+  chain_writer.slot = chain_slot(o.sim == core::SimProfile::fast);
+  chain_writer.max_validity = o.tx_validity + js::kChainGrace;
+  ChainWriting chain_writing(cluster->connection(), cluster->bucket(js::kLeaseBucket, o.lease_ttl), o.node,
+                             o.lease_ttl, chain_writer);
+  chain_writing.start();
   key_watch.start();
   std::thread exec_thread = start_executor_thread(exec_ioc, o.priority_boost);
   spdlog::info("oee-server cluster node {} listening on {}://{}:{} ({} partitions, lease {} ms, sim {}, fail-rate {})",
@@ -252,6 +267,7 @@ int run_cluster_node(ServerOptions& o) {
     market_lease.stop(true);
     launches.stop();
     cluster->stop();  // each partition's executor stops as its lease goes
+    chain_writing.stop();  // once no executor here sends
     shared_market.stop();
     if (consumers.projector) consumers.projector->stop();
   });

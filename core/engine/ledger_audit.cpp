@@ -19,14 +19,17 @@ constexpr std::size_t kReadBatch = 4096;
 /// What one order's events say of its transactions.
 struct OrderTransactions {
   std::set<std::string> sent;
+  std::map<std::string, std::uint32_t> legs;  // a split order's legs' signatures
   std::set<std::string> confirmed;
   bool finished = false;
 };
 
 void note_sent(OrderTransactions& o, const TxSubmitted& e) {
   if (!e.tx_id.empty()) o.sent.insert(e.tx_id);
-  for (const auto& leg : e.leg_tx_ids) {
-    if (!leg.empty()) o.sent.insert(leg);
+  for (std::uint32_t i = 0; i < e.leg_tx_ids.size(); ++i) {
+    if (e.leg_tx_ids[i].empty()) continue;
+    o.sent.insert(e.leg_tx_ids[i]);
+    o.legs.emplace(e.leg_tx_ids[i], i);
   }
 }
 
@@ -78,6 +81,29 @@ eventlog::Result<void> read_transactions(const eventlog::LogPartitionReader& log
   }
 }
 
+void count(LedgerAuditReport& report, const OrderTransactions& o, const std::string& tx,
+           const std::optional<TxResult>& outcome) {
+  if (!outcome) {
+    ++report.undecided;
+    return;
+  }
+  switch (outcome->outcome) {
+    case TxOutcome::landed:
+      ++report.landed;
+      if (const auto leg = o.legs.find(tx); leg != o.legs.end()) {
+        ++report.landed_legs[leg->second];
+      } else {
+        ++report.landed_whole;
+      }
+      return;
+    case TxOutcome::slippage_exceeded: ++report.slippage; break;
+    case TxOutcome::dropped: ++report.dropped; break;
+    case TxOutcome::expired: ++report.expired; break;
+    case TxOutcome::unavailable: return;  // never recorded
+  }
+  ++report.refused;
+}
+
 }  // namespace
 
 LedgerAuditReport audit_ledger(const eventlog::EventLogReader& log, const eventlog::KeyValueStore& ledger) {
@@ -104,8 +130,7 @@ LedgerAuditReport audit_ledger(const eventlog::EventLogReader& log, const eventl
         continue;
       }
       const bool landed = outcome && outcome->outcome == TxOutcome::landed;
-      report.landed += landed ? 1 : 0;
-      report.refused += outcome && !landed ? 1 : 0;
+      count(report, o, tx, outcome);
       if (landed && !o.confirmed.contains(tx) && o.finished) {
         report.problems.push_back(fmt::format(
             "order {}: transaction {} landed on the chain but the order does not confirm it (executed twice)",

@@ -1,11 +1,13 @@
 #pragma once
 // The simulated chain's ledger against the log: what `oee-logdump --verify`
 // checks where it can read the ledger (a data directory's, or a cluster's
-// bucket oee-chain). The log can look clean while the chain executed a
+// blocks, stream OEE_CHAIN). The log can look clean while the chain executed a
 // transaction twice (a paused owner's send after a takeover); the ledger
 // is where that shows.
 
 #include <cstddef>
+#include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -18,6 +20,16 @@ struct LedgerAuditReport {
   std::size_t signatures = 0;  // sent, as the log records them
   std::size_t landed = 0;      // of those, landed on the chain
   std::size_t refused = 0;     // of those, refused (slippage, dropped, expired)
+  /// Landed: an order's own transaction (not split), and each leg's of a
+  /// split order, by leg.
+  std::size_t landed_whole = 0;
+  std::map<std::uint32_t, std::size_t> landed_legs;
+  /// Refused, by kind.
+  std::size_t slippage = 0;
+  std::size_t dropped = 0;
+  std::size_t expired = 0;
+  /// Sent, and never decided by the chain (lost on the way, or too late).
+  std::size_t undecided = 0;
   /// Each names the order and the signature; empty when the two agree.
   std::vector<std::string> problems;
 };

@@ -12,6 +12,10 @@ namespace oee::core {
 
 namespace {
 
+TxResult expired_result() {
+  return TxResult{TxOutcome::expired, {}, "transaction expired: sent after its last valid time"};
+}
+
 std::string unavailable_cause(const eventlog::KeyValueStore& ledger) {
   const std::string why = ledger.write_error();
   return why.empty() ? std::string() : " (" + why + ")";
@@ -94,13 +98,16 @@ std::vector<TxResult> SimChain::submit_all(std::span<const TxRequest> txs, std::
   for (const auto& tx : txs) {
     results.push_back(execute(tx, now));
     values.push_back(ledger_value(results.back()));
-    decided.push_back({tx.tx_id, values.back()});
+    decided.push_back({tx.tx_id, values.back(), tx.last_valid_at});
   }
   if (decided.empty()) return results;
   const auto created = ledger_.create_all(decided);
   for (std::size_t k = 0; k < results.size(); ++k) {
     auto& result = results[k];
-    if (!created[k]) {
+    if (!created[k] && created[k].error() == eventlog::Errc::too_late) {
+      // Sent again long after its last valid time, and never decided.
+      result = expired_result();
+    } else if (!created[k]) {
       // A chain that cannot record an outcome has not decided it.
       result = TxResult{TxOutcome::unavailable, {},
                         "the simulated chain could not record the transaction: " + created[k].error().message() +
@@ -116,7 +123,7 @@ TxResult SimChain::execute(const TxRequest& tx, std::chrono::system_clock::time_
   // The drop decision is a function of the tx id, so resending the same tx
   // behaves the same and tests are reproducible.
   if (tx.last_valid_at.value != 0 && now > to_time_point(tx.last_valid_at)) {
-    return TxResult{TxOutcome::expired, {}, "transaction expired: sent after its last valid time"};
+    return expired_result();
   }
   const double u = static_cast<double>(hash_bytes(tx.tx_id, seed_) >> 11) * 0x1.0p-53;
   if (u < fail_rate_) return TxResult{TxOutcome::dropped, {}, "transaction dropped: not taken by the leader"};

@@ -13,8 +13,9 @@
 // expired. So an executor may sign a new attempt once the last one has an
 // outcome or is past its validity, and the old one can no longer land.
 //
-// The ledger is a store on disk (in a cluster, the shared oee-chain
-// bucket), so the chain's memory does not grow with what it has seen.
+// The ledger is a store on disk (in a cluster, the chain's blocks, written
+// by one node: eventlog/jetstream/chain_writer.h), so the chain's memory
+// does not grow with what it has seen.
 //
 // Thread-safe. Latency is not simulated here (the executor sleeps); this
 // class decides outcomes only, so it is pure enough for unit tests.

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "eventlog/jetstream/detail/big_endian.h"
 #include "eventlog/detail/order_index.h"
 #include "eventlog/jetstream/detail/append_support.h"
 #include "eventlog/partition_id_format.h"
@@ -21,18 +22,6 @@ constexpr auto kCheckpointStream = "OEE_CKPT";
 constexpr std::size_t kPartBytes = 512 << 10;
 
 std::string checkpoint_subject(PartitionId partition) { return fmt::format("oee.ckpt.p{}", partition); }
-
-void put_be(std::string& out, std::uint64_t v, int bytes) {
-  for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
-}
-
-std::optional<std::uint64_t> get_be(std::string_view& in, int bytes) {
-  if (in.size() < static_cast<std::size_t>(bytes)) return std::nullopt;
-  std::uint64_t v = 0;
-  for (int i = 0; i < bytes; ++i) v = (v << 8) | static_cast<std::uint8_t>(in[static_cast<std::size_t>(i)]);
-  in.remove_prefix(static_cast<std::size_t>(bytes));
-  return v;
-}
 
 /// "i/n" → (i, n), 1 <= i <= n.
 std::optional<std::pair<std::uint32_t, std::uint32_t>> part_of(std::string_view text) {

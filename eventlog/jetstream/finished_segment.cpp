@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "eventlog/jetstream/detail/big_endian.h"
 #include "eventlog/detail/order_index.h"
 #include "eventlog/errors.h"
 #include "eventlog/record_codec.h"
@@ -13,18 +14,6 @@ namespace {
 constexpr std::string_view kPartMagic = "oeeS1";
 constexpr std::string_view kHeadMagic = "oeeH1";
 constexpr std::uint8_t kHashes = 14;  // ln 2 × kFilterBitsPerOrder, rounded
-
-void put_be(std::string& out, std::uint64_t v, int bytes) {
-  for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
-}
-
-std::optional<std::uint64_t> get_be(std::string_view& in, int bytes) {
-  if (in.size() < static_cast<std::size_t>(bytes)) return std::nullopt;
-  std::uint64_t v = 0;
-  for (int i = 0; i < bytes; ++i) v = (v << 8) | static_cast<std::uint8_t>(in[static_cast<std::size_t>(i)]);
-  in.remove_prefix(static_cast<std::size_t>(bytes));
-  return v;
-}
 
 std::optional<OrderId> get_order(std::string_view& in) {
   if (in.size() < 16) return std::nullopt;

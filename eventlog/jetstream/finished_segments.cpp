@@ -31,7 +31,7 @@ void FinishedSegments::open() const {
     throw std::runtime_error(fmt::format(
         "the NATS cluster keeps finished orders in stream {} (a message per order, the format before segments), "
         "which this build does not read: start it on servers of its own, or remove the old log's streams (OEE_P*, "
-        "OEE_CKPT, {}) and buckets (oee-meta, oee-leases, oee-chain)",
+        "OEE_CKPT, OEE_CHAIN, {}) and buckets (oee-meta, oee-leases, oee-chain)",
         kDirectoryStream, kDirectoryStream));
   StreamSpec spec;
   spec.name = kSegmentStream;

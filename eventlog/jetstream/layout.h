@@ -23,9 +23,11 @@
 //                 segments of finished orders, one per checkpoint (finished_segments.h)
 //   market     := stream OEE_MARKET, subject oee.market: set prices and
 //                 launches, applied by every node in order
+//   chain      := stream OEE_CHAIN, subject oee.chain.block: the simulated
+//                 chain's blocks (chain_blocks.h); oee.chain.send: transactions
+//                 sent to its writer (core NATS requests, chain_writer.h)
 //   buckets    := oee-meta      partitions (create-only), cursor.p<partition>.<name>, no TTL
-//              |  oee-leases    p<partition>, market: {node, incarnation}, TTL
-//              |  oee-chain     landed transactions by signature (create-only)
+//              |  oee-leases    p<partition>, market, chain: {node, incarnation}, TTL
 
 #include <cstdint>
 #include <stdexcept>
@@ -39,7 +41,6 @@ namespace oee::eventlog::jetstream {
 
 inline constexpr auto kMetaBucket = "oee-meta";
 inline constexpr auto kLeaseBucket = "oee-leases";
-inline constexpr auto kChainBucket = "oee-chain";
 inline constexpr auto kMarketStream = "OEE_MARKET";
 inline constexpr auto kMarketSubject = "oee.market";
 inline constexpr auto kMarketLease = "market";

@@ -109,7 +109,7 @@ void JetStreamPartitionLog::refuse_older_format() {
     throw std::runtime_error(fmt::format(
         "stream {} holds a cluster log of the format before record batches (one event per message, on "
         "subjects oee.p{}.o.<order>), which this build does not read: start it on servers of its own, or remove "
-        "the old log's streams (OEE_P*, OEE_CKPT) and buckets (oee-meta, oee-leases, oee-chain)",
+        "the old log's streams (OEE_P*, OEE_CKPT, OEE_CHAIN) and buckets (oee-meta, oee-leases, oee-chain)",
         stream_, options_.partition));
 }
 

@@ -10,6 +10,7 @@
 #include <boost/json.hpp>
 
 #include "eventlog/jetstream/batch_codec.h"
+#include "eventlog/jetstream/chain_blocks.h"
 #include "eventlog/jetstream/connection.h"
 #include "eventlog/jetstream/partition_log.h"
 #include "eventlog/jetstream/layout.h"
@@ -132,18 +133,24 @@ ChainBucket::ChainBucket(const testing::NatsCluster& nats) {
   namespace js = eventlog::jetstream;
   js::ConnectOptions options;
   options.urls = js::parse_urls(nats.urls());
+  options.read_only = true;
   connection_ = js::Connection::connect(options);
-  auto bucket = js::KvBucket::open(*connection_, js::BucketSpec{js::kChainBucket}, std::chrono::seconds(30));
-  if (!bucket) throw std::runtime_error("cannot open the chain's bucket: " + bucket.error().message());
-  bucket_.emplace(std::move(*bucket));
+}
+
+void ChainBucket::read() {
+  auto ledger = eventlog::jetstream::read_chain(*connection_);
+  ASSERT_TRUE(ledger) << "cannot read the chain's blocks: " << ledger.error().message();
+  EXPECT_TRUE(ledger->twice.empty()) << ledger->twice.size() << " signatures have two outcomes, e.g. "
+                                     << ledger->twice.front();
+  outcomes_ = std::move(ledger->outcomes);
 }
 
 std::optional<core::TxResult> ChainBucket::outcome(const std::string& tx) {
-  auto entry = bucket_->get(tx);
-  EXPECT_TRUE(entry) << entry.error().message();
-  if (!entry || !*entry) return std::nullopt;
-  auto parsed = core::parse_ledger_value((*entry)->value);
-  EXPECT_TRUE(parsed) << "unreadable ledger value for " << tx << ": " << (*entry)->value;
+  if (!outcomes_.contains(tx)) read();
+  const auto it = outcomes_.find(tx);
+  if (it == outcomes_.end()) return std::nullopt;
+  auto parsed = core::parse_ledger_value(it->second);
+  EXPECT_TRUE(parsed) << "unreadable ledger value for " << tx << ": " << it->second;
   return parsed;
 }
 
@@ -168,9 +175,8 @@ void expect_both_outcomes(int won, int lost, ServerProcess& a, ServerProcess& b)
 }
 
 std::size_t ChainBucket::recorded() {
-  auto entries = bucket_->entries();
-  EXPECT_TRUE(entries) << entries.error().message();
-  return entries ? entries->size() : 0;
+  read();
+  return outcomes_.size();
 }
 
 SentAndConfirmed signatures(HttpClient& client, const std::string& id) {

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <unordered_map>
 #include <set>
 #include <string>
 #include <tuple>
@@ -71,20 +72,23 @@ void expect_finished_once(HttpClient& client, const std::vector<std::string>& id
 /// no /api/cluster).
 std::size_t executed_here(HttpClient& client);
 
-/// The simulated chain's bucket (oee-chain) in the cluster, read as a tool
-/// reads it: what judges a fault test beside the log.
+/// The simulated chain's ledger in the cluster (its blocks, stream
+/// OEE_CHAIN), read as a tool reads it: what judges a fault test beside the
+/// log. Read whole at the first question, and again for a signature it
+/// does not hold yet.
 class ChainBucket {
  public:
   explicit ChainBucket(const testing::NatsCluster& nats);
   /// The recorded outcome of a signature; none if the chain never decided it.
   std::optional<core::TxResult> outcome(const std::string& tx);
   /// How many signatures the chain has an outcome for: every transaction
-  /// ever sent to it.
+  /// ever sent to it. Fails the test if a signature is in two blocks.
   std::size_t recorded();
 
  private:
+  void read();
   std::unique_ptr<eventlog::jetstream::Connection> connection_;
-  std::optional<eventlog::jetstream::KvBucket> bucket_;
+  std::unordered_map<std::string, std::string> outcomes_;
 };
 
 /// The node executing partition p, as /api/cluster says; empty if none.

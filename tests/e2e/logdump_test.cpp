@@ -400,6 +400,9 @@ TEST(LogDump, VerifyFindsATransactionTheChainLandedAndTheLogDoesNotConfirm) {
   const auto clean = run({kLogdump, "--data-dir", data.string(), "--verify"});
   ASSERT_EQ(clean.exit_code, 0) << clean.out << clean.err;
   EXPECT_NE(clean.out.find("ledger ok:"), std::string::npos) << clean.out;
+  // The report counts refusals by kind: half the first sends were dropped.
+  EXPECT_NE(clean.out.find("refused (slippage"), std::string::npos) << clean.out;
+  EXPECT_EQ(clean.out.find("dropped 0,"), std::string::npos) << "no dropped transaction counted: " << clean.out;
 
   std::string refused_tx;
   {

@@ -18,7 +18,9 @@
 #include "core/wire/event_codec.h"
 #include "eventlog/jetstream/cluster.h"
 #include "eventlog/jetstream/cluster_log.h"
-#include "eventlog/jetstream/cluster_store.h"
+#include "eventlog/jetstream/chain_blocks.h"
+#include "eventlog/jetstream/chain_ledger.h"
+#include "eventlog/jetstream/chain_writer.h"
 #include "eventlog/jetstream/layout.h"
 #include "eventually.h"
 #include "memory_store.h"
@@ -164,19 +166,56 @@ core::TxRequest one_sol_for_usdc(const OrderId& order) {
   return tx;
 }
 
-// Two nodes' simulated chains on one cluster's ledger.
+ChainWriterOptions writer_options(const std::string& name) {
+  ChainWriterOptions o;
+  o.writer = name;
+  o.slot = 20ms;
+  o.max_validity = 60s;
+  return o;
+}
+
+std::unique_ptr<ChainWriter> start_writer(Cluster& node, const std::string& name, std::atomic<int>* fenced = nullptr) {
+  auto started = ChainWriter::start(node.connection(), writer_options(name), [fenced] {
+    if (fenced != nullptr) ++*fenced;
+  });
+  if (!started) throw std::runtime_error("the chain's writer did not start: " + started.error().message());
+  return std::move(*started);
+}
+
+// Sends `tx` until the chain answers it: a writer just started may not be
+// heard of yet on another server (no responders), and one fenced out
+// answers "unknown".
+core::TxResult submit_until_answered(core::SimChain& chain, const core::TxRequest& tx,
+                                     std::chrono::system_clock::time_point now) {
+  core::TxResult result;
+  (void)eventually_true([&] {
+    result = chain.submit(tx, now);
+    return result.outcome != core::TxOutcome::unavailable;
+  }, 20s);
+  return result;
+}
+
+// Two nodes' simulated chains on one cluster's ledger, whose blocks a
+// writer on node a stores (as the holder of lease `chain` would).
 struct TwoNodesChains {
   NatsCluster nats;
   std::unique_ptr<Cluster> a = Cluster::open(options(nats, "a"));
   std::unique_ptr<Cluster> b = Cluster::open(options(nats, "b"));
-  std::unique_ptr<eventlog::KeyValueStore> ledger_a = open_cluster_store(a->bucket(kChainBucket));
-  std::unique_ptr<eventlog::KeyValueStore> ledger_b = open_cluster_store(b->bucket(kChainBucket));
+  std::unique_ptr<ChainWriter> writer = start_writer(*a, "a");
+  std::unique_ptr<eventlog::KeyValueStore> ledger_a = open_chain_ledger(a->connection(), 5s);
+  std::unique_ptr<eventlog::KeyValueStore> ledger_b = open_chain_ledger(b->connection(), 5s);
   core::Market market;
   std::pair<core::SimChain, core::SimChain> chains{core::SimChain(market, 0.0, *ledger_a),
                                                    core::SimChain(market, 0.0, *ledger_b)};
+
+  TwoNodesChains() {
+    // Once both nodes' servers know of the writer, it answers them.
+    if (!eventually_true([&] { return ledger_a->get("probe") && ledger_b->get("probe"); }, 10s))
+      throw std::runtime_error("the chain's writer answers no node");
+  }
 };
 
-TEST(ClusterStore, ATransactionLandsOnceWhicheverNodeSendsIt) {
+TEST(ChainBlocks, ATransactionLandsOnceWhicheverNodeSendsIt) {
   TwoNodesChains nodes;
   auto& [chain_a, chain_b] = nodes.chains;
   const auto order = OrderId::random();
@@ -198,7 +237,7 @@ TEST(ClusterStore, ATransactionLandsOnceWhicheverNodeSendsIt) {
 // Two nodes send the same transactions at once (a partition that moved
 // while its orders were mid-step), at different prices: each lands once,
 // and both nodes are answered with that landing.
-TEST(ClusterStore, TransactionsSentByTwoNodesAtOnceLandOnceAndBothAgree) {
+TEST(ChainBlocks, TransactionsSentByTwoNodesAtOnceLandOnceInAFewBlocksAndBothAgree) {
   TwoNodesChains nodes;
   auto& [chain_a, chain_b] = nodes.chains;
   auto& market = nodes.market;
@@ -222,6 +261,106 @@ TEST(ClusterStore, TransactionsSentByTwoNodesAtOnceLandOnceAndBothAgree) {
     ASSERT_TRUE(found);
     EXPECT_EQ(found->amount_out, from_a[i].amount_out);
   }
+  // A block per slot, not a message per signature.
+  auto ledger = read_chain(nodes.a->connection());
+  ASSERT_TRUE(ledger) << ledger.error().message();
+  EXPECT_EQ(ledger->outcomes.size(), txs.size());
+  EXPECT_TRUE(ledger->twice.empty());
+  EXPECT_LE(ledger->blocks, 1 + 4u) << "the writer's fence, then a few slots' blocks";
+}
+
+// A writer that another one replaced (its lease ran out while it was
+// paused, say) stores nothing more: the new writer's first block fences it
+// out. What it was sent is answered "unknown" and sent again; each
+// signature lands once, and the new writer knows what the old one stored.
+TEST(ChainBlocks, ANewWriterFencesTheOldOneOutAndKnowsWhatItStored) {
+  NatsCluster nats;
+  auto a = Cluster::open(options(nats, "a"));
+  auto b = Cluster::open(options(nats, "b"));
+  std::atomic<int> a_fenced{0};
+  auto old_writer = start_writer(*a, "a", &a_fenced);
+  auto ledger = open_chain_ledger(b->connection(), 5s);
+  core::Market market;
+  core::SimChain chain(market, 0.0, *ledger);
+  const auto before = one_sol_for_usdc(OrderId::random());
+  const auto now = std::chrono::system_clock::now();
+  const auto landed = submit_until_answered(chain, before, now);
+  ASSERT_EQ(landed.outcome, core::TxOutcome::landed) << landed.error;
+
+  auto new_writer = start_writer(*b, "b");  // both serve the chain's subject now
+  std::vector<core::TxRequest> txs;
+  for (int i = 0; i < 20; ++i) txs.push_back(one_sol_for_usdc(OrderId::random()));
+  std::vector<core::TxResult> results(txs.size());
+  for (std::size_t i = 0; i < txs.size(); ++i) {
+    results[i] = submit_until_answered(chain, txs[i], now);
+    EXPECT_EQ(results[i].outcome, core::TxOutcome::landed) << results[i].error;
+  }
+  EXPECT_TRUE(eventually_true([&] { return a_fenced.load() == 1; }, 10s))
+      << "the old writer did not learn it was fenced out";
+  // The landing stored by the old writer is the one the new writer answers.
+  const auto again = submit_until_answered(chain, before, now + std::chrono::minutes(1));
+  ASSERT_EQ(again.outcome, core::TxOutcome::landed) << again.error;
+  EXPECT_EQ(again.amount_out, landed.amount_out);
+  auto stored = read_chain(a->connection());
+  ASSERT_TRUE(stored) << stored.error().message();
+  EXPECT_TRUE(stored->twice.empty()) << stored->twice.size() << " signatures landed twice";
+  EXPECT_EQ(stored->outcomes.size(), txs.size() + 1);
+}
+
+// A cluster whose chain kept its ledger as a key per signature (bucket
+// oee-chain, before blocks) is refused, naming it: the blocks would not
+// know the signatures it holds, and one sent again could land twice.
+TEST(ChainBlocks, AClusterWithTheLedgerOfTheFormatBeforeBlocksIsRefused) {
+  NatsCluster nats;
+  auto a = Cluster::open(options(nats, "a"));
+  auto old = KvBucket::open(a->connection(), BucketSpec{"oee-chain"}, 10s);
+  ASSERT_TRUE(old) << old.error().message();
+  ASSERT_TRUE(old->create("5Kd3sig", "1500000"));
+  try {
+    auto ledger = open_chain_ledger(a->connection(), 5s);
+    ADD_FAILURE() << "a chain of the older format was opened";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("oee-chain"), std::string::npos) << e.what();
+  }
+}
+
+// A signature sent again long after its validity ended is answered from
+// the blocks of its validity, not from the status cache (which forgot it):
+// one that landed is still landed, one never sent is expired and stored
+// nowhere.
+TEST(ChainBlocks, ASignatureSentAgainLongAfterItsValidityIsAnsweredFromTheBlocks) {
+  NatsCluster nats;
+  auto a = Cluster::open(options(nats, "a"));
+  auto ledger = open_chain_ledger(a->connection(), 5s);
+  core::Market market;
+  core::SimChain chain(market, 0.0, *ledger);
+  const auto now = std::chrono::system_clock::now();
+  // Valid until 2 s ago: still judged, within the grace after its validity.
+  auto tx = one_sol_for_usdc(OrderId::random());
+  tx.last_valid_at = TimestampNs{std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                     (now - 2s).time_since_epoch()).count()};
+  std::optional<core::TxResult> landed;
+  {
+    auto writer = start_writer(*a, "a");
+    landed = submit_until_answered(chain, tx, now - 3s);  // decided by a sender whose clock says it was still valid
+    ASSERT_EQ(landed->outcome, core::TxOutcome::landed) << landed->error;
+  }
+  // Past the grace, a new writer's cache does not hold it.
+  std::this_thread::sleep_until(now - 2s + kChainGrace + 500ms);
+  auto writer = start_writer(*a, "a2");
+  EXPECT_EQ(writer->cached(), 0u);
+  const auto again = submit_until_answered(chain, tx, now + 1min);
+  ASSERT_EQ(again.outcome, core::TxOutcome::landed) << again.error;
+  EXPECT_EQ(again.amount_out, landed->amount_out);
+
+  auto never_sent = tx;
+  never_sent.tx_id = core::SimChain::tx_id(OrderId::random(), 1);
+  const auto late = submit_until_answered(chain, never_sent, now + 1min);
+  EXPECT_EQ(late.outcome, core::TxOutcome::expired) << late.error;
+  auto stored = read_chain(a->connection());
+  ASSERT_TRUE(stored) << stored.error().message();
+  EXPECT_FALSE(stored->outcomes.contains(never_sent.tx_id)) << "a signature too late to judge was stored";
+  EXPECT_EQ(stored->outcomes.size(), 1u);
 }
 
 TEST(ClusterLog, EachOrderLivesInItsPartitionAndReadsBackThroughOneLog) {

@@ -236,7 +236,7 @@ TEST(JetStreamCluster, ASubjectIsReadBackExactlyWithItsHeadersAndTimes) {
 TEST(JetStreamCluster, KeysAreCreateOnlyAndUpdatedByRevision) {
   NatsCluster cluster;
   auto c = connect(cluster);
-  auto kv = bucket(*c, kChainBucket);
+  auto kv = bucket(*c, "oee-test");
   auto created = kv.create("tx1", "landed");
   ASSERT_TRUE(created) << created.error().message();
   auto twice = kv.create("tx1", "landed again");
@@ -517,7 +517,7 @@ TEST(JetStreamCluster, TheToolsUserReadsAndCanStoreNothing) {
   auto node = connect(cluster, "node");
   ASSERT_TRUE(node->ensure_stream(partition_spec(0), kFormingWait));
   ASSERT_TRUE(append(*node, "submitted", "order-1/1"));
-  auto kv = bucket(*node, kChainBucket);
+  auto kv = bucket(*node, "oee-test");
   ASSERT_TRUE(kv.create("sig-1", "100"));
 
   ConnectOptions options;
@@ -534,7 +534,7 @@ TEST(JetStreamCluster, TheToolsUserReadsAndCanStoreNothing) {
   auto all = tool->read(partition_stream(PartitionId{0}), "oee.p0.>", Seq{1}, 10);
   ASSERT_TRUE(all) << all.error().message();
   EXPECT_EQ(all->size(), 1u);
-  auto tools_kv = KvBucket::open(*tool, BucketSpec{kChainBucket}, 10s);
+  auto tools_kv = KvBucket::open(*tool, BucketSpec{"oee-test"}, 10s);
   ASSERT_TRUE(tools_kv) << tools_kv.error().message();
   auto landed = tools_kv->get("sig-1");
   ASSERT_TRUE(landed && *landed);

@@ -1,7 +1,7 @@
 #pragma once
 // What a chaos run is judged by, once every acknowledged order had its
 // time to end: the log (each order's events over HTTP), the chain's
-// ledger (bucket oee-chain) and `oee-logdump --verify`.
+// ledger (its blocks, stream OEE_CHAIN) and `oee-logdump --verify`.
 //
 // - lost: an acknowledged order the cluster does not know, or that a node
 //   serves as not terminal, or cannot serve at all;

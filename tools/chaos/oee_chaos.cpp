@@ -65,7 +65,7 @@ constexpr const char* kFooter = R"(What it does:
      server are away at once. Each fault is printed as it runs (t=12.3s kill -9 node a ...).
   4. Then every fault is undone, the orders still waiting are cancelled, and every acknowledged order is given
      --settle seconds to end (confirmed, failed, cancelled, expired or partially_filled).
-  5. Checks, against the log (over HTTP) and the chain's bucket oee-chain:
+  5. Checks, against the log (over HTTP) and the chain's blocks (stream OEE_CHAIN):
        lost              an acknowledged order unknown, or not terminal (or not served at all) on a node;
        doubled           more than one terminal event, landed signatures other than those its log confirms
                          (each leg of a split order counts), or different ends on the two nodes;

@@ -10,7 +10,7 @@
 #include "core/wire/event_codec.h"
 #include "eventlog/jetstream/cluster.h"
 #include "eventlog/jetstream/cluster_log.h"
-#include "eventlog/jetstream/cluster_store.h"
+#include "eventlog/jetstream/chain_ledger.h"
 #include "eventlog/jetstream/layout.h"
 #include "eventlog/rocksdb/rocksdb_log.h"
 #include "eventlog/rocksdb/rocksdb_store.h"
@@ -50,7 +50,7 @@ OpenLog open_log(const LogSource& source, const std::string& tool) {
 }
 
 std::unique_ptr<eventlog::KeyValueStore> open_ledger(const LogSource& source, OpenLog& opened) {
-  if (opened.cluster) return js::open_cluster_store(opened.cluster->bucket(js::kChainBucket));
+  if (opened.cluster) return js::open_chain_reader(opened.cluster->connection());
   const auto path = std::filesystem::path(source.data_dir) / "simchain" / "ledger";
   if (!std::filesystem::exists(path)) return nullptr;
   return eventlog::open_rocksdb_store(eventlog::StoreOptions{.path = path.string(), .read_only = true});

@@ -43,7 +43,7 @@ struct OpenLog {
 [[nodiscard]] OpenLog open_log(const LogSource& source, const std::string& tool);
 
 /// The simulated chain's ledger beside that log, read-only: the data
-/// directory's (simchain/ledger), or the cluster's bucket oee-chain;
+/// directory's (simchain/ledger), or the cluster's blocks (stream OEE_CHAIN);
 /// nullptr when the data directory has none. Throws std::runtime_error
 /// saying what is wrong if it cannot be opened.
 [[nodiscard]] std::unique_ptr<eventlog::KeyValueStore> open_ledger(const LogSource& source, OpenLog& opened);

@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include <boost/json.hpp>
+#include <fmt/format.h>
 
 #include "core/domain/api_key.h"
 #include "core/domain/order.h"
@@ -188,8 +189,12 @@ int verify_ledger(const eventlog::EventLogReader& log, const eventlog::KeyValueS
     for (const auto& problem : report.problems) std::fprintf(stderr, "  %s\n", problem.c_str());
     return 1;
   }
-  std::printf("ledger ok: %zu signatures sent, %zu landed, each confirmed by its order, %zu refused\n",
-              report.signatures, report.landed, report.refused);
+  std::string legs;
+  for (const auto& [leg, n] : report.landed_legs) legs += fmt::format(", leg {} {}", leg, n);
+  std::printf("ledger ok: %zu signatures sent, %zu landed (whole orders %zu%s), each confirmed by its order; "
+              "%zu refused (slippage %zu, dropped %zu, expired %zu); %zu never decided\n",
+              report.signatures, report.landed, report.landed_whole, legs.c_str(), report.refused, report.slippage,
+              report.dropped, report.expired, report.undecided);
   return 0;
 }
 
