@@ -47,7 +47,9 @@ void ChainWriting::stop() {
 void ChainWriting::held(bool is_held) {
   writer_.reset();
   if (!is_held) return;
-  auto started = js::ChainWriter::start(connection_, options_, [this] { lease_.drop(js::kChainLease, kStepAside); });
+  auto started = js::ChainWriter::start(
+      connection_, options_, [this] { lease_.drop(js::kChainLease, kStepAside); },
+      [this] { return lease_.fresh(js::kChainLease); });
   if (!started) {
     spdlog::warn("chain: this node holds the chain's lease but cannot write its blocks ({}); it steps aside",
                  started.error().message());

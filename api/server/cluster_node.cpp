@@ -77,9 +77,11 @@ std::function<bool(const eventlog::AppendCommand&)> lose_acks_probe(const Server
 }
 
 /// How long a node waits for the chain's writer to answer a transaction:
-/// its slot, then its block's store.
+/// its slot, then its block's store. Short: the executor's thread waits,
+/// and one not answered in time is sent again (answered then from the
+/// writer's cache if it was stored).
 std::chrono::milliseconds chain_wait(const ServerOptions& o) {
-  return chain_slot(o.sim == core::SimProfile::fast) + std::chrono::seconds(6);
+  return chain_slot(o.sim == core::SimProfile::fast) + std::chrono::seconds(2);
 }
 
 /// What a node keeps in the NATS cluster: its partitions, the chain's

@@ -21,6 +21,10 @@ std::error_code visit_outcomes(Connection& connection,
   });
 }
 
+/// How long a find waits: the writer answers it at once from its cache,
+/// and a sender only uses it as a hint.
+constexpr std::chrono::milliseconds kFindWait{250};
+
 /// Sends per request, at most: a request stays far under NATS's 1 MiB.
 constexpr std::size_t kSendsPerRequest = 1000;
 
@@ -34,7 +38,7 @@ class ChainLedger final : public KeyValueStore {
     p.subject = kChainSendSubject;
     const auto data = encode_chain_find(key);
     p.data = data;
-    auto answers = ask(std::span(&p, 1)).front();
+    auto answers = ask(std::span(&p, 1), std::min(timeout_, kFindWait)).front();
     if (!answers) return answers.error();
     if (answers->size() != 1) return make_error_code(Errc::corrupted);
     const auto& [kind, value] = answers->front();
@@ -65,7 +69,7 @@ class ChainLedger final : public KeyValueStore {
       publishes[r].subject = kChainSendSubject;
       publishes[r].data = requests[r];
     }
-    const auto answers = ask(publishes);
+    const auto answers = ask(publishes, timeout_);
     std::vector<Created> out;
     out.reserve(entries.size());
     for (std::size_t r = 0; r < answers.size(); ++r) {
@@ -114,8 +118,9 @@ class ChainLedger final : public KeyValueStore {
 
   // Each request's answers; Errc::unavailable when the writer did not
   // answer (none now, or not in time) or answered what is not an answer.
-  std::vector<Result<std::vector<std::pair<ChainAnswer, std::string>>>> ask(std::span<const Publish> requests) const {
-    const auto replies = connection_.request_all(requests, timeout_);
+  std::vector<Result<std::vector<std::pair<ChainAnswer, std::string>>>> ask(std::span<const Publish> requests,
+                                                                            std::chrono::milliseconds wait) const {
+    const auto replies = connection_.request_all(requests, wait);
     std::vector<Result<std::vector<std::pair<ChainAnswer, std::string>>>> out;
     out.reserve(replies.size());
     std::string problem;

@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <shared_mutex>
 #include <optional>
 #include <thread>
 #include <unordered_map>
@@ -128,8 +129,8 @@ Result<std::vector<std::pair<ChainAnswer, std::string>>> decode_chain_answer(std
 }
 
 struct ChainWriter::Impl {
-  Impl(Connection& c, ChainWriterOptions o, std::function<void()> fenced)
-      : connection(c), options(std::move(o)), on_fenced(std::move(fenced)) {}
+  Impl(Connection& c, ChainWriterOptions o, std::function<void()> fenced, std::function<bool()> may)
+      : connection(c), options(std::move(o)), on_fenced(std::move(fenced)), may_write(std::move(may)) {}
 
   struct Cached {
     std::string outcome;
@@ -140,8 +141,11 @@ struct ChainWriter::Impl {
   Connection& connection;
   ChainWriterOptions options;
   std::function<void()> on_fenced;
+  std::function<bool()> may_write;
 
-  // The writer's thread's alone (start()'s before it runs).
+  // Changed by the writer's thread alone (start()'s before it runs) under
+  // cache_mu; a find reads it on the service's thread.
+  mutable std::shared_mutex cache_mu;
   std::unordered_map<std::string, Cached> cache;
   std::multimap<std::int64_t, std::string> expiries;  // until when each cached signature is kept
   std::map<Seq, std::size_t> live;                    // each block's signatures in the cache
@@ -173,13 +177,17 @@ struct ChainWriter::Impl {
   }
 
   void remember(const ChainEntry& e, Seq block, TimestampNs decided) {
-    if (!cache.emplace(e.signature, Cached{e.outcome, block}).second) return;
+    {
+      std::unique_lock lock(cache_mu);
+      if (!cache.emplace(e.signature, Cached{e.outcome, block}).second) return;
+    }
     expiries.emplace(keep_until(e.valid_until, decided).value, e.signature);
     ++live[block];
   }
 
   void evict(TimestampNs now) {
     while (!expiries.empty() && expiries.begin()->first < now.value) {
+      std::unique_lock lock(cache_mu);
       const auto it = cache.find(expiries.begin()->second);
       if (it != cache.end()) {
         if (const auto l = live.find(it->second.block); l != live.end() && --l->second == 0) live.erase(l);
@@ -223,6 +231,9 @@ struct ChainWriter::Impl {
       if (read) return read;
     }
     evict(now);
+    // A start that took long (this node paused meanwhile) does not fence
+    // out a writer that took over since.
+    if (may_write && !may_write()) return make_error_code(JsErrc::lease_lost);
     ChainBlock fence{slot + 1, std::max(now, opened_at), oldest_live(), options.writer, {}};
     auto stored = store(fence);
     if (!stored) return stored.error() == JsErrc::wrong_last_sequence ? std::error_code(JsErrc::fenced) : stored.error();
@@ -320,8 +331,6 @@ struct ChainWriter::Impl {
         const auto& s = w.sends[k];
         if (const auto held = cache.find(s.signature); held != cache.end()) {
           answers[r][k] = {ChainAnswer::held, held->second.outcome};
-        } else if (w.find) {
-          answers[r][k] = {ChainAnswer::none, {}};
         } else if (const auto same = in_block.find(s.signature); same != in_block.end()) {
           deferred.push_back({r, k, same->second, false});
         } else if (s.valid_until.value != 0 && plus(s.valid_until, kChainGrace) < now) {
@@ -414,20 +423,39 @@ struct ChainWriter::Impl {
       if (!request.reply.empty()) (void)connection.respond(request.reply, encode_answer({}));
       return;
     }
-    // Stopping, it leaves the answer to the writer that goes on, if any
-    // (the sender's wait runs out otherwise).
-    std::lock_guard lock(mu);
-    if (stopping) return;
-    queue.push_back(std::move(*waiting));
-    cv.notify_one();
+    if (waiting->find) return answer_find(*waiting);
+    {
+      std::lock_guard lock(mu);
+      if (!stopping) {
+        queue.push_back(std::move(*waiting));
+        cv.notify_one();
+        return;
+      }
+    }
+    // Stopping: sent again later, to whoever writes then (a sender that
+    // waited for an answer here would wait out its whole bound).
+    std::vector<std::pair<ChainAnswer, std::string>> unknown(waiting->sends.size(), {ChainAnswer::unknown, {}});
+    if (!waiting->reply.empty()) (void)connection.respond(waiting->reply, encode_answer(unknown));
+  }
+
+  // At once, from the cache: a find is a sender's hint, not a decision.
+  void answer_find(const Waiting& w) {
+    std::pair<ChainAnswer, std::string> answer{ChainAnswer::none, {}};
+    {
+      std::shared_lock lock(cache_mu);
+      if (const auto held = cache.find(w.sends.front().signature); held != cache.end())
+        answer = {ChainAnswer::held, held->second.outcome};
+    }
+    if (!w.reply.empty()) (void)connection.respond(w.reply, encode_answer({answer}));
   }
 };
 
 ChainWriter::ChainWriter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Result<std::unique_ptr<ChainWriter>> ChainWriter::start(Connection& connection, ChainWriterOptions options,
-                                                        std::function<void()> on_fenced) {
-  auto impl = std::make_unique<Impl>(connection, std::move(options), std::move(on_fenced));
+                                                        std::function<void()> on_fenced,
+                                                        std::function<bool()> may_write) {
+  auto impl = std::make_unique<Impl>(connection, std::move(options), std::move(on_fenced), std::move(may_write));
   if (const auto ec = impl->open()) return ec;
   spdlog::info("chain: this node writes the chain's blocks from slot {} ({} signatures still valid)", impl->slot + 1,
                impl->cache.size());

@@ -19,6 +19,8 @@
 //   answer := "oeeA1" fixed32be(n) (u8(kind) fixed16be(len) value)...   one per signature asked, in order
 //   kind   := 0 stored now | 1 held: value is its outcome | 2 unknown: send it again later
 //             | 3 too late: never stored | 4 none (a find: not in the cache)
+// A find is answered at once from the status cache (a hint: the sender
+// waits for nothing it does not need); sends wait for their slot's block.
 //
 // Lifecycle: start() returns a running writer; the destructor stops
 // serving and answers what is queued "unknown". Threading: requests come on
@@ -66,9 +68,11 @@ struct ChainSend {
 class ChainWriter {
  public:
   /// Rebuilds the cache, stores the fence block and serves; JsErrc::fenced
-  /// if another writer stored a block meanwhile.
+  /// if another writer stored a block meanwhile, JsErrc::lease_lost if
+  /// `may_write` (asked just before the fence; none: always) says no.
   [[nodiscard]] static Result<std::unique_ptr<ChainWriter>> start(Connection& connection, ChainWriterOptions options,
-                                                                  std::function<void()> on_fenced);
+                                                                  std::function<void()> on_fenced,
+                                                                  std::function<bool()> may_write = {});
   ~ChainWriter();
   ChainWriter(const ChainWriter&) = delete;
   ChainWriter& operator=(const ChainWriter&) = delete;

@@ -71,7 +71,7 @@ TEST(ClusterNodes, APausedOwnerWakingAfterTheTakeoverLandsNoSecondTransaction) {
     const std::string gone = "partition " + std::to_string(p) + ": no longer executed by this node (a)";
     EXPECT_TRUE(eventually([&] { return a.stdout_tail().find(gone) != std::string::npos; }, 30s)) << gone;
   }
-  ASSERT_TRUE(eventually([&] { return executed_here(client_a) == 0; }, 30s));
+  ASSERT_TRUE(eventually([&] { return executed_here(client_a) == 0; }, 30s)) << a.stdout_tail();
 
   ChainBucket chain(nats);
   int refused_first_attempts = 0;

@@ -181,7 +181,13 @@ std::size_t ChainBucket::recorded() {
 
 SentAndConfirmed signatures(HttpClient& client, const std::string& id) {
   SentAndConfirmed out;
-  const boost::json::value history = client.get("/api/orders/" + id + "/events").json();
+  // A read may meet a partition between owners (503): asked again.
+  HttpResponse res;
+  if (!eventually([&] { return (res = client.get("/api/orders/" + id + "/events")).status == 200; }, std::chrono::seconds(30))) {
+    ADD_FAILURE() << "the events of " << id << " do not read: " << res.status << " " << res.body;
+    return out;
+  }
+  const boost::json::value history = res.json();
   for (const auto& e : history.at("events").as_array()) {
     const auto& event = e.at("event").as_string();
     const auto* tx = e.as_object().if_contains("txHash");
