@@ -118,10 +118,10 @@ class ChainLedger final : public KeyValueStore {
 
   // Each request's answers; Errc::unavailable when the writer did not
   // answer (none now, or not in time) or answered what is not an answer.
-  std::vector<Result<std::vector<std::pair<ChainAnswer, std::string>>>> ask(std::span<const Publish> requests,
+  std::vector<Result<ChainAnswers>> ask(std::span<const Publish> requests,
                                                                             std::chrono::milliseconds wait) const {
     const auto replies = connection_.request_all(requests, wait);
-    std::vector<Result<std::vector<std::pair<ChainAnswer, std::string>>>> out;
+    std::vector<Result<ChainAnswers>> out;
     out.reserve(replies.size());
     std::string problem;
     for (const auto& reply : replies) {

@@ -11,26 +11,16 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "eventlog/jetstream/detail/big_endian.h"
 #include "eventlog/errors.h"
 
 namespace oee::eventlog::jetstream {
 
 namespace {
 
-using detail::get_be;
-using detail::get_text;
-using detail::put_be;
-
 using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
 
-constexpr std::string_view kSendMagic = "oeeT1";
-constexpr std::string_view kFindMagic = "oeeF1";
-constexpr std::string_view kAnswerMagic = "oeeA1";
 /// What one block holds at most: under NATS's 1 MiB payload.
 constexpr std::size_t kBlockBytes = 512 << 10;
 constexpr std::chrono::milliseconds kAppendWait{5000};
@@ -41,92 +31,13 @@ TimestampNs plus(TimestampNs t, std::chrono::milliseconds d) {
   return TimestampNs{t.value + std::chrono::duration_cast<std::chrono::nanoseconds>(d).count()};
 }
 
-/// A request as queued: a send's outcomes, or one find.
-struct Waiting {
+/// A request as queued, and where its answer goes.
+struct Waiting : ChainRequest {
   std::string reply;
-  bool find = false;
-  std::vector<ChainSend> sends;  // a find's: one, its outcome empty
   std::size_t bytes = 0;
 };
 
-std::optional<Waiting> decode_request(const Request& request) {
-  std::string_view in = request.data;
-  Waiting w;
-  w.reply = request.reply;
-  w.bytes = request.data.size();
-  if (in.starts_with(kFindMagic)) {
-    in.remove_prefix(kFindMagic.size());
-    auto signature = get_text(in, 1);
-    if (!signature || !in.empty()) return std::nullopt;
-    w.find = true;
-    w.sends.push_back(ChainSend{std::move(*signature), {}, {}});
-    return w;
-  }
-  if (!in.starts_with(kSendMagic)) return std::nullopt;
-  in.remove_prefix(kSendMagic.size());
-  const auto n = get_be(in, 4);
-  if (!n || *n > in.size() / 11) return std::nullopt;
-  for (std::uint64_t k = 0; k < *n; ++k) {
-    auto signature = get_text(in, 1);
-    const auto valid_until = get_be(in, 8);
-    auto outcome = get_text(in, 2);
-    if (!signature || !valid_until || !outcome || signature->empty()) return std::nullopt;
-    w.sends.push_back(
-        ChainSend{std::move(*signature), TimestampNs{static_cast<std::int64_t>(*valid_until)}, std::move(*outcome)});
-  }
-  if (!in.empty()) return std::nullopt;
-  return w;
-}
-
-std::string encode_answer(const std::vector<std::pair<ChainAnswer, std::string>>& answers) {
-  std::string out(kAnswerMagic);
-  put_be(out, answers.size(), 4);
-  for (const auto& [kind, value] : answers) {
-    put_be(out, static_cast<std::uint8_t>(kind), 1);
-    put_be(out, value.size(), 2);
-    out.append(value, 0, 0xFFFF);
-  }
-  return out;
-}
-
 }  // namespace
-
-std::string encode_chain_send(const std::vector<ChainSend>& sends) {
-  std::string out(kSendMagic);
-  put_be(out, sends.size(), 4);
-  for (const auto& s : sends) {
-    put_be(out, s.signature.size(), 1);
-    out.append(s.signature, 0, 255);
-    put_be(out, static_cast<std::uint64_t>(s.valid_until.value), 8);
-    put_be(out, s.outcome.size(), 2);
-    out.append(s.outcome, 0, 0xFFFF);
-  }
-  return out;
-}
-
-std::string encode_chain_find(std::string_view signature) {
-  std::string out(kFindMagic);
-  put_be(out, signature.size(), 1);
-  out.append(signature.substr(0, 255));
-  return out;
-}
-
-Result<std::vector<std::pair<ChainAnswer, std::string>>> decode_chain_answer(std::string_view data) {
-  if (!data.starts_with(kAnswerMagic)) return make_error_code(Errc::corrupted);
-  std::string_view in = data.substr(kAnswerMagic.size());
-  const auto n = get_be(in, 4);
-  if (!n || *n > in.size() / 3) return make_error_code(Errc::corrupted);
-  std::vector<std::pair<ChainAnswer, std::string>> out;
-  out.reserve(*n);
-  for (std::uint64_t k = 0; k < *n; ++k) {
-    const auto kind = get_be(in, 1);
-    auto value = get_text(in, 2);
-    if (!kind || !value || *kind > static_cast<std::uint8_t>(ChainAnswer::none)) return make_error_code(Errc::corrupted);
-    out.emplace_back(static_cast<ChainAnswer>(*kind), std::move(*value));
-  }
-  if (!in.empty()) return make_error_code(Errc::corrupted);
-  return out;
-}
 
 struct ChainWriter::Impl {
   Impl(Connection& c, ChainWriterOptions o, std::function<void()> fenced, std::function<bool()> may)
@@ -315,7 +226,7 @@ struct ChainWriter::Impl {
     const auto now = wall_now();
     evict(now);
     ChainBlock block{slot + 1, std::max(now, opened_at), Seq{}, options.writer, {}};
-    std::vector<std::vector<std::pair<ChainAnswer, std::string>>> answers(batch.size());
+    std::vector<ChainAnswers> answers(batch.size());
     struct Deferred {
       std::size_t request, answer, entry;
       bool first;  // the send that put the entry in the block
@@ -376,7 +287,7 @@ struct ChainWriter::Impl {
     }
     for (std::size_t r = 0; r < batch.size(); ++r) {
       if (batch[r].reply.empty()) continue;
-      if (const auto ec = connection.respond(batch[r].reply, encode_answer(answers[r])))
+      if (const auto ec = connection.respond(batch[r].reply, encode_chain_answer(answers[r])))
         spdlog::debug("chain: an answer was not sent ({})", ec.message());
     }
     if (fenced) {
@@ -412,30 +323,31 @@ struct ChainWriter::Impl {
     lock.unlock();
     stop_serving();  // a writer fenced out must not answer for the one that writes now
     for (auto& w : left) {
-      std::vector<std::pair<ChainAnswer, std::string>> unknown(w.sends.size(), {ChainAnswer::unknown, {}});
-      if (!w.reply.empty()) (void)connection.respond(w.reply, encode_answer(unknown));
+      ChainAnswers unknown(w.sends.size(), {ChainAnswer::unknown, {}});
+      if (!w.reply.empty()) (void)connection.respond(w.reply, encode_chain_answer(unknown));
     }
   }
 
   void enqueue(Request request) {
-    auto waiting = decode_request(request);
-    if (!waiting) {
-      if (!request.reply.empty()) (void)connection.respond(request.reply, encode_answer({}));
+    auto decoded = decode_chain_request(request.data);
+    if (!decoded) {
+      if (!request.reply.empty()) (void)connection.respond(request.reply, encode_chain_answer({}));
       return;
     }
-    if (waiting->find) return answer_find(*waiting);
+    Waiting waiting{std::move(*decoded), std::move(request.reply), request.data.size()};
+    if (waiting.find) return answer_find(waiting);
     {
       std::lock_guard lock(mu);
       if (!stopping) {
-        queue.push_back(std::move(*waiting));
+        queue.push_back(std::move(waiting));
         cv.notify_one();
         return;
       }
     }
     // Stopping: sent again later, to whoever writes then (a sender that
     // waited for an answer here would wait out its whole bound).
-    std::vector<std::pair<ChainAnswer, std::string>> unknown(waiting->sends.size(), {ChainAnswer::unknown, {}});
-    if (!waiting->reply.empty()) (void)connection.respond(waiting->reply, encode_answer(unknown));
+    ChainAnswers unknown(waiting.sends.size(), {ChainAnswer::unknown, {}});
+    if (!waiting.reply.empty()) (void)connection.respond(waiting.reply, encode_chain_answer(unknown));
   }
 
   // At once, from the cache: a find is a sender's hint, not a decision.
@@ -446,7 +358,7 @@ struct ChainWriter::Impl {
       if (const auto held = cache.find(w.sends.front().signature); held != cache.end())
         answer = {ChainAnswer::held, held->second.outcome};
     }
-    if (!w.reply.empty()) (void)connection.respond(w.reply, encode_answer({answer}));
+    if (!w.reply.empty()) (void)connection.respond(w.reply, encode_chain_answer({answer}));
   }
 };
 

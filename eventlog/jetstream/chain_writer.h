@@ -13,14 +13,9 @@
 // one: a writer before it that is paused, not dead, stores nothing after.
 // A block its fence refuses is answered "unknown" (the senders send the
 // same signatures again, to whoever writes next) and this writer stops.
-//
-//   send   := "oeeT1" fixed32be(n) (u8(len) signature fixed64be(valid until) fixed16be(len) outcome)...
-//   find   := "oeeF1" u8(len) signature
-//   answer := "oeeA1" fixed32be(n) (u8(kind) fixed16be(len) value)...   one per signature asked, in order
-//   kind   := 0 stored now | 1 held: value is its outcome | 2 unknown: send it again later
-//             | 3 too late: never stored | 4 none (a find: not in the cache)
 // A find is answered at once from the status cache (a hint: the sender
-// waits for nothing it does not need); sends wait for their slot's block.
+// waits for nothing it does not need); sends wait for their slot's block
+// (the requests' form: chain_wire.h).
 //
 // Lifecycle: start() returns a running writer; the destructor stops
 // serving and answers what is queued "unknown". Threading: requests come on
@@ -35,6 +30,7 @@
 #include <vector>
 
 #include "eventlog/jetstream/chain_blocks.h"
+#include "eventlog/jetstream/chain_wire.h"
 #include "eventlog/jetstream/connection.h"
 
 namespace oee::eventlog::jetstream {
@@ -50,20 +46,6 @@ struct ChainWriterOptions {
   /// is looked up in.
   std::chrono::milliseconds max_validity{std::chrono::minutes(2)};
 };
-
-/// A request's answer for one signature.
-enum class ChainAnswer : std::uint8_t { stored = 0, held = 1, unknown = 2, too_late = 3, none = 4 };
-
-struct ChainSend {
-  std::string signature;
-  TimestampNs valid_until;
-  std::string outcome;
-};
-
-[[nodiscard]] std::string encode_chain_send(const std::vector<ChainSend>& sends);
-[[nodiscard]] std::string encode_chain_find(std::string_view signature);
-/// Each answer and its value; Errc::corrupted for an answer that is not one.
-[[nodiscard]] Result<std::vector<std::pair<ChainAnswer, std::string>>> decode_chain_answer(std::string_view data);
 
 class ChainWriter {
  public:

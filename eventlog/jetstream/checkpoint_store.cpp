@@ -106,9 +106,7 @@ void CheckpointStore::open() const {
   checkpoints.name = kCheckpointStream;
   checkpoints.subjects = {"oee.ckpt.>"};
   checkpoints.replicas = replicas_;
-  if (auto made = connection_.ensure_stream(checkpoints, 30s); !made)
-    throw std::runtime_error(fmt::format("cannot create or open stream {} in the NATS cluster: {}", checkpoints.name,
-                                         made.error().message()));
+  open_stream(connection_, checkpoints);
 }
 
 Result<std::optional<CheckpointStore::Contents>> CheckpointStore::load() const {

@@ -11,7 +11,6 @@ namespace oee::eventlog::jetstream::detail {
 
 namespace {
 
-using namespace std::chrono_literals;
 
 constexpr auto kSegmentStream = "OEE_DONE";
 // Where clusters before segments kept a message per finished order.
@@ -37,9 +36,7 @@ void FinishedSegments::open() const {
   spec.name = kSegmentStream;
   spec.subjects = {"oee.done.>"};
   spec.replicas = replicas_;
-  if (auto made = connection_.ensure_stream(spec, 30s); !made)
-    throw std::runtime_error(fmt::format("cannot create or open stream {} in the NATS cluster: {}", spec.name,
-                                         made.error().message()));
+  open_stream(connection_, spec);
 }
 
 std::error_code FinishedSegments::write(std::vector<IndexedOrder> orders) const {

@@ -35,9 +35,7 @@ JetStreamPartitionLog::JetStreamPartitionLog(Connection& connection, PartitionLo
   spec.name = stream_;
   spec.subjects = {subjects_};
   spec.replicas = options_.replicas;
-  if (auto made = connection_.ensure_stream(spec, 30s); !made)
-    throw std::runtime_error(fmt::format("cannot create or open stream {} in the NATS cluster: {}", stream_,
-                                         made.error().message()));
+  open_stream(connection_, spec);
   folds_unowned_.store(options_.follow_unowned, std::memory_order_release);
   Checkpointer::Writes writes;
   writes.is_owner = [this] { return ownership_.wanted(); };

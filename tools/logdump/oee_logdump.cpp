@@ -296,9 +296,8 @@ std::optional<int> parse_args(int argc, char** argv, Args& a) {
   auto* verify_flag = cli.add_flag("--verify", a.verify,
                                    "Check checksums, dense seqs, legal transitions, derived state, every "
                                    "decision against the facts it records (a table by kind), and the simulated chain's "
-                                   "ledger against the log (each landed signature confirmed by its order, none twice; its landings "
-                                   "by leg and refusals by kind are counted); "
-                                   "exit 1 naming the first bad seq, the decisions that do not follow or the "
+                                   "ledger against the log (each landed signature confirmed by its order, none twice; landings "
+                                   "counted by leg, refusals by kind); exit 1 naming the first bad seq, the decisions that do not follow or the "
                                    "signatures that disagree");
   cli.add_flag("--stats", a.stats, "Counts by type and status, orders by outcome, seq range, bytes")
       ->excludes(verify_flag);

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstddef>
 #include <string>
+#include <stdexcept>
 #include <thread>
 
 #include <fmt/format.h>
@@ -48,6 +49,14 @@ inline constexpr std::chrono::milliseconds kShortestAsk{250};
 inline constexpr std::chrono::milliseconds kDoubtPatience{600};
 /// How soon an owner in doubt asks again after an "unowned" answer.
 inline constexpr std::chrono::milliseconds kDoubtPoll{5};
+
+/// Creates or opens `spec`'s stream for a partition's opening; throws
+/// std::runtime_error naming it if the cluster does not answer.
+inline void open_stream(Connection& connection, const StreamSpec& spec) {
+  if (auto made = connection.ensure_stream(spec, kOpenPatience); !made)
+    throw std::runtime_error(fmt::format("cannot create or open stream {} in the NATS cluster: {}", spec.name,
+                                         made.error().message()));
+}
 
 /// Oee-Sets: a command's set changes, e.g. "1+,2-"; empty if none.
 inline std::string sets_header(const AppendCommand& c) {
